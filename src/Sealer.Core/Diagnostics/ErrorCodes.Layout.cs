@@ -1,0 +1,28 @@
+namespace Sealer.Core.Diagnostics;
+
+public static partial class ErrorCodes
+{
+    /// <summary>A digest string is malformed.</summary>
+    public const string InvalidDigest = "SEA1500";
+
+    /// <summary>Content did not match its expected digest (corrupt download or tampered file).</summary>
+    public const string DigestMismatch = "SEA1501";
+
+    /// <summary>Content did not match its expected size.</summary>
+    public const string SizeMismatch = "SEA1502";
+
+    /// <summary>A manifest, index, config or index.json is not valid JSON of the expected shape.</summary>
+    public const string InvalidOciJson = "SEA1503";
+
+    /// <summary>A directory is not an OCI image layout (no oci-layout file, or an unsupported version).</summary>
+    public const string NotAnOciLayout = "SEA1504";
+
+    /// <summary>A blob the layout should hold is missing.</summary>
+    public const string BlobNotFound = "SEA1505";
+
+    /// <summary>The disk is full or not writable while writing the cache or the output.</summary>
+    public const string DiskWriteFailed = "SEA1506";
+
+    /// <summary>A platform string is malformed.</summary>
+    public const string InvalidPlatform = "SEA1507";
+}

@@ -1,0 +1,24 @@
+namespace Sealer.Core.Diagnostics;
+
+/// <summary>
+/// The one table of error codes. It is split into partial files by range so each area owns its own:
+/// <list type="bullet">
+/// <item>SEA1000–1499 registry client, auth, pulling (<c>ErrorCodes.Registry.cs</c>)</item>
+/// <item>SEA1500–1799 OCI layout store, cluster image assembly, archives (<c>ErrorCodes.Layout.cs</c>)</item>
+/// <item>SEA1800–1999 built-in registry server (<c>ErrorCodes.RegistryServer.cs</c>)</item>
+/// <item>SEA2000–2499 input: .kubeproj items/properties, image references, YAML, image lists (<c>ErrorCodes.Input.cs</c>)</item>
+/// <item>SEA2500–2999 Clusterfile input (<c>ErrorCodes.Clusterfile.cs</c>)</item>
+/// <item>SEA3000–3999 templates, charts, discovery (<c>ErrorCodes.Templates.cs</c>)</item>
+/// <item>SEA4000–4999 SSH and delivery (<c>ErrorCodes.Delivery.cs</c>)</item>
+/// <item>SEA5000–5499 CLI usage (<c>ErrorCodes.Cli.cs</c>)</item>
+/// </list>
+/// Codes are constants named for what went wrong; they are never renumbered or reused. docs/errors.md lists them.
+/// </summary>
+public static partial class ErrorCodes
+{
+    /// <summary>An unexpected internal failure; the message carries the exception. Please report it.</summary>
+    public const string Internal = "SEA0001";
+
+    /// <summary>The operation was cancelled (Ctrl+C).</summary>
+    public const string Cancelled = "SEA0002";
+}

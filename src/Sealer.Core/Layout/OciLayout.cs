@@ -1,0 +1,255 @@
+using System.Security.Cryptography;
+using Sealer.Core.Diagnostics;
+using Sealer.Core.Oci;
+
+namespace Sealer.Core.Layout;
+
+/// <summary>
+/// An OCI image layout on disk (image-spec image-layout.md): <c>oci-layout</c>, <c>index.json</c>, <c>blobs/&lt;alg&gt;/&lt;hex&gt;</c>,
+/// plus our private <c>ingest/</c> for partial downloads. Used for the shared image cache and for cluster image output.
+/// <list type="bullet">
+/// <item>Content-addressed and deduplicated: a blob is written once, whatever image or project wants it.</item>
+/// <item>Atomic: content streams into <c>ingest/</c> through an <see cref="IncrementalHash"/>, is checked for size and
+/// digest, then renamed into <c>blobs/</c>. A blob file that exists is always whole and correct.</item>
+/// <item>Safe for two builds at once: partial files are taken with an exclusive handle, index.json is rewritten under a lock.</item>
+/// </list>
+/// </summary>
+public sealed class OciLayout
+{
+    private const string IngestDir = "ingest";
+
+    private OciLayout(string root) => Root = root;
+
+    /// <summary>The layout's directory (full path).</summary>
+    public string Root { get; }
+
+    public string IndexPath => Path.Combine(Root, "index.json");
+
+    /// <summary>Opens a layout, creating it (and its parents) if it does not exist.</summary>
+    public static OciLayout OpenOrCreate(string root)
+    {
+        root = Path.GetFullPath(root);
+        try
+        {
+            Directory.CreateDirectory(Path.Combine(root, "blobs", "sha256"));
+            Directory.CreateDirectory(Path.Combine(root, IngestDir));
+            var layout = new OciLayout(root);
+            string marker = Path.Combine(root, "oci-layout");
+            if (!File.Exists(marker))
+            {
+                AtomicFile.WriteAllBytes(marker, OciJsonContext.ToBytes(new OciLayoutFile(), OciJsonContext.Default.OciLayoutFile));
+            }
+            if (!File.Exists(layout.IndexPath))
+            {
+                AtomicFile.WriteAllBytes(layout.IndexPath, OciJsonContext.ToBytes(EmptyIndex, OciJsonContext.Default.ImageIndex));
+            }
+            return layout;
+        }
+        catch (IOException ex) when (AtomicFile.IsDiskFull(ex))
+        {
+            throw new SealerException(ErrorCodes.DiskWriteFailed, $"The disk is full: cannot create the OCI layout at '{root}'. Free some space and build again.", inner: ex);
+        }
+    }
+
+    /// <summary>Opens an existing layout; throws <see cref="ErrorCodes.NotAnOciLayout"/> if it is not one.</summary>
+    public static OciLayout Open(string root)
+    {
+        root = Path.GetFullPath(root);
+        string marker = Path.Combine(root, "oci-layout");
+        if (!File.Exists(marker) || !File.Exists(Path.Combine(root, "index.json")))
+        {
+            throw new SealerException(ErrorCodes.NotAnOciLayout, $"'{root}' is not an OCI image layout (it needs an oci-layout file and an index.json).");
+        }
+        var f = OciJsonContext.FromBytes(File.ReadAllBytes(marker), OciJsonContext.Default.OciLayoutFile, marker);
+        if (!f.ImageLayoutVersion.StartsWith("1.", StringComparison.Ordinal))
+        {
+            throw new SealerException(ErrorCodes.NotAnOciLayout, $"'{marker}' has imageLayoutVersion {f.ImageLayoutVersion}; only 1.x is supported.");
+        }
+        return new OciLayout(root);
+    }
+
+    public static readonly ImageIndex EmptyIndex = new() { SchemaVersion = 2, MediaType = MediaTypes.OciIndex, Manifests = [] };
+
+    public string BlobPath(Digest digest) => Path.Combine(Root, "blobs", digest.Algorithm, digest.Encoded);
+
+    /// <summary>True when the blob is present with the expected size (a present blob was verified when written).</summary>
+    public bool HasBlob(Digest digest, long? size = null)
+    {
+        var info = new FileInfo(BlobPath(digest));
+        return info.Exists && (size is null || info.Length == size);
+    }
+
+    public bool HasBlob(Descriptor descriptor) => HasBlob(descriptor.ParsedDigest, descriptor.Size);
+
+    /// <summary>Opens a blob for reading (shared, async). Throws <see cref="ErrorCodes.BlobNotFound"/> if absent.</summary>
+    public FileStream OpenBlob(Digest digest)
+    {
+        try
+        {
+            return new FileStream(BlobPath(digest), FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, 1 << 16, FileOptions.Asynchronous | FileOptions.SequentialScan);
+        }
+        catch (FileNotFoundException ex)
+        {
+            throw new SealerException(ErrorCodes.BlobNotFound, $"Blob {digest} is missing from the layout at '{Root}'.", inner: ex);
+        }
+    }
+
+    /// <summary>Reads a small blob (manifest, config) whole, checking its digest again, as files on disk may have been altered.</summary>
+    public byte[] ReadBlobBytes(Digest digest, long maxBytes = OciLimits.MaxManifestBytes)
+    {
+        string path = BlobPath(digest);
+        var info = new FileInfo(path);
+        if (!info.Exists) throw new SealerException(ErrorCodes.BlobNotFound, $"Blob {digest} is missing from the layout at '{Root}'.");
+        if (info.Length > maxBytes) throw new SealerException(ErrorCodes.SizeMismatch, $"Blob {digest} is {info.Length} bytes, more than the {maxBytes} allowed for it.");
+        byte[] data = File.ReadAllBytes(path);
+        VerifyBytes(data, digest, path);
+        return data;
+    }
+
+    public static void VerifyBytes(ReadOnlySpan<byte> data, Digest expected, string what)
+    {
+        using var hash = expected.CreateHash();
+        hash.AppendData(data);
+        var actual = Digest.FromHash(expected.Algorithm, hash.GetHashAndReset());
+        if (actual != expected)
+        {
+            throw new SealerException(ErrorCodes.DigestMismatch, $"{what}: content has digest {actual}, expected {expected}. The content is corrupt or was altered; delete it and fetch it again.");
+        }
+    }
+
+    /// <summary>Writes small content (manifest, config) whose digest is computed here. Returns its descriptor.</summary>
+    public Descriptor WriteBlob(ReadOnlySpan<byte> data, string mediaType, IReadOnlyDictionary<string, string>? annotations = null)
+    {
+        var digest = Digest.Sha256(data);
+        if (!HasBlob(digest, data.Length))
+        {
+            AtomicFile.WriteAllBytes(BlobPath(digest), data, Path.Combine(Root, IngestDir));
+        }
+        return new Descriptor { MediaType = mediaType, Digest = digest.ToString(), Size = data.Length, Annotations = annotations };
+    }
+
+    /// <summary>Re-hashes a blob on disk; false when it is missing or corrupt (a corrupt one is deleted so it can be fetched again).</summary>
+    public async Task<bool> VerifyBlobAsync(Digest digest, long? size = null, CancellationToken cancellationToken = default)
+    {
+        string path = BlobPath(digest);
+        if (!File.Exists(path)) return false;
+        using var hash = digest.CreateHash();
+        long total = 0;
+        await using (var fs = OpenBlob(digest))
+        {
+            byte[] buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(1 << 16);
+            try
+            {
+                int n;
+                while ((n = await fs.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
+                {
+                    hash.AppendData(buffer, 0, n);
+                    total += n;
+                }
+            }
+            finally
+            {
+                System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+            }
+        }
+        if ((size is null || size == total) && Digest.FromHash(digest.Algorithm, hash.GetHashAndReset()) == digest) return true;
+        TryDelete(path);
+        return false;
+    }
+
+    /// <summary>
+    /// Starts (or resumes) writing a blob of known digest. The returned <see cref="BlobIngest"/> reports how many bytes a
+    /// previous, interrupted attempt left (<see cref="BlobIngest.Offset"/>), so a download can resume with an HTTP Range.
+    /// If another process is writing the same blob, this one writes to a private temp file instead (no resume).
+    /// </summary>
+    public BlobIngest BeginIngest(Digest expected, long expectedSize)
+    {
+        string dir = Path.Combine(Root, IngestDir);
+        Directory.CreateDirectory(dir);
+        string partial = Path.Combine(dir, expected.Encoded + ".partial");
+        FileStream? fs = null;
+        try
+        {
+            fs = new FileStream(partial, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, 1 << 16, FileOptions.Asynchronous);
+        }
+        catch (IOException)
+        {
+            partial = Path.Combine(dir, $"{expected.Encoded}.{Guid.NewGuid():N}.tmp");
+            fs = new FileStream(partial, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 1 << 16, FileOptions.Asynchronous);
+        }
+        return new BlobIngest(this, expected, expectedSize, partial, fs);
+    }
+
+    /// <summary>Streams a blob of known digest and size into the layout, verifying both. Returns false if it was already present.</summary>
+    public async Task<bool> WriteBlobAsync(Stream source, Digest expected, long expectedSize, IProgress<long>? progress = null, CancellationToken cancellationToken = default)
+    {
+        if (HasBlob(expected, expectedSize)) return false;
+        await using var ingest = BeginIngest(expected, expectedSize);
+        await ingest.ResetAsync(cancellationToken).ConfigureAwait(false);
+        await ingest.AppendAsync(source, progress, cancellationToken).ConfigureAwait(false);
+        await ingest.CommitAsync(cancellationToken).ConfigureAwait(false);
+        return true;
+    }
+
+    /// <summary>Reads index.json.</summary>
+    public ImageIndex ReadIndex()
+        => OciJsonContext.FromBytes(File.ReadAllBytes(IndexPath), OciJsonContext.Default.ImageIndex, IndexPath);
+
+    /// <summary>
+    /// Updates index.json under an exclusive lock (safe for concurrent builds): <paramref name="update"/> gets the current
+    /// manifests and returns the new list. Written atomically.
+    /// </summary>
+    public ImageIndex UpdateIndex(Func<IReadOnlyList<Descriptor>, IReadOnlyList<Descriptor>> update)
+    {
+        using var _ = AcquireLock(Path.Combine(Root, "index.json.lock"));
+        var current = File.Exists(IndexPath) ? ReadIndex() : EmptyIndex;
+        var next = current with { Manifests = update(current.Manifests) };
+        AtomicFile.WriteAllBytes(IndexPath, OciJsonContext.ToBytes(next, OciJsonContext.Default.ImageIndex), Path.Combine(Root, IngestDir));
+        return next;
+    }
+
+    /// <summary>Adds or replaces the index.json entry whose <c>org.opencontainers.image.ref.name</c> is <paramref name="refName"/>.</summary>
+    public void SetRef(string refName, Descriptor manifest)
+    {
+        var annotations = new SortedDictionary<string, string>(StringComparer.Ordinal);
+        if (manifest.Annotations is not null) foreach (var kv in manifest.Annotations) annotations[kv.Key] = kv.Value;
+        annotations[Annotations.RefName] = refName;
+        var entry = manifest with { Annotations = annotations };
+        UpdateIndex(list => list.Where(d => d.GetAnnotation(Annotations.RefName) != refName).Append(entry)
+            .OrderBy(d => d.GetAnnotation(Annotations.RefName), StringComparer.Ordinal).ToList());
+    }
+
+    /// <summary>Finds the index.json entry for a full reference name, or null.</summary>
+    public Descriptor? FindRef(string refName) => ReadIndex().Manifests.FirstOrDefault(d => d.GetAnnotation(Annotations.RefName) == refName);
+
+    internal static IDisposable AcquireLock(string lockPath)
+    {
+        var deadline = DateTime.UtcNow.AddMinutes(5);
+        while (true)
+        {
+            try
+            {
+                return new FileStream(lockPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, 1, FileOptions.DeleteOnClose);
+            }
+            catch (IOException) when (DateTime.UtcNow < deadline)
+            {
+                Thread.Sleep(20);
+            }
+        }
+    }
+
+    internal static void TryDelete(string path)
+    {
+        try { File.Delete(path); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+    }
+}
+
+/// <summary>Limits that protect us from hostile or broken input.</summary>
+public static class OciLimits
+{
+    /// <summary>Largest manifest or index we accept (distribution's default limit is 4 MiB).</summary>
+    public const long MaxManifestBytes = 4 * 1024 * 1024;
+
+    /// <summary>Largest image config we accept.</summary>
+    public const long MaxConfigBytes = 8 * 1024 * 1024;
+}
