@@ -1,10 +1,71 @@
+using Sealer.Core.Diagnostics;
+
 namespace Sealer.Cli;
 
+/// <summary>
+/// The `sealer` binary. Each subcommand lives in Commands/ and is listed once in <see cref="Commands"/>.
+/// Errors are printed as <c>file(line,col): error SEA1234: message</c>; Ctrl+C cancels cleanly (exit 130).
+/// </summary>
 internal static class Program
 {
-    private static int Main(string[] args)
+    /// <summary>name (may be two words, e.g. "registry serve"), one-line help, handler.</summary>
+    internal static readonly List<CliCommand> Commands =
+    [
+        // Add one line per command here, e.g.:
+        // new("registry serve", "Serve OCI layouts over the distribution API", RegistryServeCommand.RunAsync),
+    ];
+
+    private static async Task<int> Main(string[] args)
     {
-        Console.Error.WriteLine("sealer: no subcommands yet");
+        using var cts = new CancellationTokenSource();
+        Console.CancelKeyPress += (_, e) => { e.Cancel = true; cts.Cancel(); };
+        if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
+        {
+            PrintHelp(Console.Out);
+            return args.Length == 0 ? 2 : 0;
+        }
+        if (args[0] is "--version" or "version")
+        {
+            Console.Out.WriteLine(typeof(Program).Assembly.GetName().Version?.ToString(3) ?? "0.0.0");
+            return 0;
+        }
+        // Longest match first, so "registry serve" wins over "registry".
+        foreach (var command in Commands.OrderByDescending(c => c.Words.Length))
+        {
+            if (args.Length >= command.Words.Length && command.Words.SequenceEqual(args.Take(command.Words.Length), StringComparer.Ordinal))
+            {
+                try
+                {
+                    return await command.Handler(args[command.Words.Length..], cts.Token).ConfigureAwait(false);
+                }
+                catch (SealerException ex)
+                {
+                    Console.Error.WriteLine(ex.ToDiagnosticString());
+                    return 1;
+                }
+                catch (OperationCanceledException) when (cts.IsCancellationRequested)
+                {
+                    Console.Error.WriteLine($"error {ErrorCodes.Cancelled}: cancelled.");
+                    return 130;
+                }
+            }
+        }
+        Console.Error.WriteLine($"error {ErrorCodes.UnknownCommand}: unknown command '{string.Join(' ', args.Take(2))}'. Run 'sealer help' for the list.");
         return 2;
     }
+
+    private static void PrintHelp(TextWriter w)
+    {
+        w.WriteLine("sealer — build, serve and deliver Kubernetes cluster images to air-gapped sites");
+        w.WriteLine();
+        w.WriteLine("Usage: sealer <command> [options]   (sealer <command> --help for details)");
+        w.WriteLine();
+        foreach (var c in Commands.OrderBy(c => c.Name, StringComparer.Ordinal)) w.WriteLine($"  {c.Name,-22} {c.Help}");
+    }
+}
+
+/// <summary>A subcommand: handler gets the arguments after the command words and returns the exit code.</summary>
+internal sealed record CliCommand(string Name, string Help, Func<string[], CancellationToken, Task<int>> Handler)
+{
+    public string[] Words { get; } = Name.Split(' ');
 }
