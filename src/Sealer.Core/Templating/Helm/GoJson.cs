@@ -89,6 +89,9 @@ public static class GoJson
             case Sprig.SemverVersion sv:
                 WriteString(sb, sv.ToString(), escapeHtml);
                 return;
+            case Helm.IGoPlainValue pv:
+                Write(sb, pv.ToPlainValue(), escapeHtml, indent);
+                return;
             default:
                 if (ReferenceEquals(v, GoValues.NoValue) || ReferenceEquals(v, GoValues.NilInterface)) { sb.Append("null"); return; }
                 sb.Append("{}");

@@ -185,6 +185,7 @@ public static partial class GoYaml
         Sprig.SprigCertificate c => new Dictionary<string, object?>(StringComparer.Ordinal) { ["Cert"] = c.Cert, ["Key"] = c.Key },
         GoTime t => Sprig.SprigDates.Format(t, "2006-01-02T15:04:05.999999999Z07:00"),
         Sprig.SemverVersion s => s.ToString(),
+        Helm.IGoPlainValue pv => Normalize(pv.ToPlainValue()),
         _ when ReferenceEquals(v, GoValues.NoValue) || ReferenceEquals(v, GoValues.NilInterface) => null,
         _ => v,
     };
