@@ -513,7 +513,7 @@ public static partial class GoYaml
     {
         var v = sc.Value ?? "";
         if (sc.Style != ScalarStyle.Plain) return v;
-        if (sc.Tag.Value is "tag:yaml.org,2002:str" or "!!str") return v;
+        if (!sc.Tag.IsEmpty && !sc.Tag.IsNonSpecific && sc.Tag.Value is "tag:yaml.org,2002:str" or "!!str") return v;
         switch (v)
         {
             case "" or "~" or "null" or "Null" or "NULL": return null;

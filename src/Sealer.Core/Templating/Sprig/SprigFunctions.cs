@@ -41,6 +41,16 @@ public static partial class SprigFunctions
         Add(GoFunc.Create("substr", [GoType.Int, GoType.Int, GoType.String], a => Substr((long)a[0]!, (long)a[1]!, (string)a[2]!)));
         Add(GoFunc.Create("repeat", [GoType.Int, GoType.String], a => (long)a[0]! < 0 ? throw new GoFuncException("strings: negative Repeat count") : string.Concat(Enumerable.Repeat((string)a[1]!, (int)(long)a[0]!))));
         S("trim", s => s.Trim(GoWhitespace));
+        Add(GoFunc.Create("trunc", [GoType.Int, GoType.String], a =>
+        {
+            long c = (long)a[0]!;
+            var s = (string)a[1]!;
+            var b = Encoding.UTF8.GetBytes(s);
+            if (c < 0 && b.Length + c > 0) return Encoding.UTF8.GetString(b, (int)(b.Length + c), (int)-c);
+            if (c >= 0 && b.Length > c) return Encoding.UTF8.GetString(b, 0, (int)c);
+            return s;
+        }));
+        SS("trimall", (a, b) => b.Trim(a.ToCharArray()));
         SS("trimAll", (a, b) => b.Trim(a.ToCharArray()));
         SS("trimSuffix", (a, b) => b.EndsWith(a, StringComparison.Ordinal) && a.Length > 0 ? b[..^a.Length] : b);
         SS("trimPrefix", (a, b) => b.StartsWith(a, StringComparison.Ordinal) ? b[a.Length..] : b);
