@@ -328,7 +328,7 @@ public static partial class GoYaml
                         break;
                 }
             }
-            if (!(c == '\n' || c == '\t' || (c >= 0x20 && c <= 0x7e) || c == 0x85 || (c >= 0xa0 && c <= 0xd7ff) || (c >= 0xe000 && c <= 0xfffd && c != 0xfeff) || char.IsSurrogate(c)))
+            if (!(c == '\n' || (c >= 0x20 && c <= 0x7e) || c == 0x85 || (c >= 0xa0 && c <= 0xd7ff) || (c >= 0xe000 && c <= 0xfffd && c != 0xfeff) || char.IsSurrogate(c)))
             {
                 special = true;
             }

@@ -237,7 +237,7 @@ public static partial class SprigFunctions
             Add(GoFunc.Create(P("has"), [GoType.Any, GoType.Any], a => a[1] is null ? false : ListOrEmpty(a[1], "find has").Exists(x => GoValues.DeepEqual(x, a[0]))));
             Add(GoFunc.CreateVariadic(P("slice"), [GoType.Any], GoType.Any, a =>
             {
-                var l = Cast.MustList(a[0], "slice");
+                var l = a[0] as List<object?> ?? throw new GoFuncException($"list should be type of slice or array but {GoValues.KindName(a[0])}");
                 int start = a.Length > 1 ? (int)Cast.ToInt64(a[1]) : 0;
                 int end = a.Length > 2 ? (int)Cast.ToInt64(a[2]) : l.Count;
                 return l.GetRange(start, end - start);
