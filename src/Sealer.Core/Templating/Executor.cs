@@ -11,6 +11,9 @@ internal sealed class Executor
 
     private static readonly object Missing = new();
 
+    // A one-element argument list: "no arguments besides the operand itself" (only its Count is read).
+    private static readonly List<Node> NoArgs = [new DotNode(0)];
+
     private readonly TemplateSet _set;
     private readonly TextWriter _wr;
     private readonly List<KeyValuePair<string, object?>> _vars = new(16);
@@ -533,9 +536,9 @@ internal sealed class Executor
                 if (typ is GoType.Any or GoType.Map or GoType.List) return null;
                 throw Errorf($"cannot assign nil to {TypeString(typ)}");
             case FieldNode f:
-                return ValidateType(EvalFieldNode(dot, f, [n], Missing), typ);
+                return ValidateType(EvalFieldNode(dot, f, NoArgs, Missing), typ);
             case VariableNode v:
-                return ValidateType(EvalVariableNode(dot, v, [n], Missing), typ);
+                return ValidateType(EvalVariableNode(dot, v, NoArgs, Missing), typ);
             case PipeNode p:
                 return ValidateType(EvalPipeline(dot, p), typ);
             case IdentifierNode id:
@@ -544,7 +547,7 @@ internal sealed class Executor
                     return ValidateType(EvalCall(dot, fn, id, id.Ident, null, Missing), typ);
                 }
             case ChainNode c:
-                return ValidateType(EvalChainNode(dot, c, [n], Missing), typ);
+                return ValidateType(EvalChainNode(dot, c, NoArgs, Missing), typ);
         }
         switch (typ)
         {

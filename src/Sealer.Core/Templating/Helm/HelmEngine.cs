@@ -33,7 +33,10 @@ public sealed class HelmRenderOptions
     public bool Strict { get; init; }
 
     /// <summary>Fixes <c>now</c> and seeds the rand* functions so a lite build is reproducible.</summary>
-    public SprigEnvironment Sprig { get; init; } = new() { Now = DateTimeOffset.UnixEpoch.AddYears(56), RandomSeed = 1 };
+    public SprigEnvironment Sprig { get; init; } = ReproducibleSprig;
+
+    /// <summary>The default: <c>now</c> fixed at 2026-01-01T00:00:00Z and the rand* functions seeded, so builds are reproducible.</summary>
+    public static SprigEnvironment ReproducibleSprig { get; } = new() { Now = new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero), RandomSeed = 1 };
 }
 
 /// <summary>Helm's pkg/engine: parses every template of a chart tree into one set, renders the non-partials.</summary>
