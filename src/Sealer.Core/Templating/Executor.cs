@@ -326,7 +326,7 @@ internal sealed class Executor
             case BoolNode b: return b.True;
             case DotNode: return dot;
             case NilNode: throw Errorf("nil is not a command");
-            case NumberNode n: return n.Ideal;
+            case NumberNode n: return n.IdealError is null ? n.Ideal : throw Errorf(n.IdealError);
             case StringNode s: return s.Text;
         }
         throw Errorf($"can't evaluate command {GoQuote.Quote(first.ToString())}");
@@ -447,7 +447,7 @@ internal sealed class Executor
             object? v = null;
             for (int k = 0; k < argCount; k++)
             {
-                v = EvalArg(dot, GoType.Any, args![k + 1]);
+                v = EvalArg(dot, GoType.Value, args![k + 1]);
                 if (GoValues.IsTrue(v) == isOr) return v;
             }
             if (hasFinal) v = GoValues.Norm(final);
@@ -497,6 +497,7 @@ internal sealed class Executor
         GoType.Bool => "bool",
         GoType.Map => "map[string]interface {}",
         GoType.List => "[]interface {}",
+        GoType.Value => "reflect.Value",
         _ => "interface {}",
     };
 
@@ -504,13 +505,13 @@ internal sealed class Executor
     {
         if (ReferenceEquals(value, GoValues.NoValue) || ReferenceEquals(value, Missing))
         {
-            if (typ is GoType.Any or GoType.Map or GoType.List) return null;
+            if (typ is GoType.Any or GoType.Map or GoType.List or GoType.Value) return null;
             throw Errorf($"invalid value; expected {TypeString(typ)}");
         }
         if (ReferenceEquals(value, GoValues.NilInterface)) value = null;
         switch (typ)
         {
-            case GoType.Any:
+            case GoType.Any or GoType.Value:
                 return value;
             case GoType.String when value is string:
             case GoType.Int when value is long:
@@ -563,11 +564,11 @@ internal sealed class Executor
             case GoType.Float64:
                 if (n is NumberNode { IsFloat: true } nf) return nf.Float64;
                 throw Errorf($"expected float; found {n}");
-            case GoType.Any:
+            case GoType.Any or GoType.Value:
                 switch (n)
                 {
                     case BoolNode b2: return b2.True;
-                    case NumberNode num: return num.Ideal;
+                    case NumberNode num: return num.IdealError is null ? num.Ideal : throw Errorf(num.IdealError);
                     case StringNode s2: return s2.Text;
                 }
                 break;
