@@ -280,7 +280,6 @@ release: {{ .Release.Name }}
         new("comparison-strings", "{{ lt \"a\" \"b\" }} {{ lt \"B\" \"a\" }} {{ le \"x\" \"x\" }} {{ ge \"10\" \"9\" }}"),
         new("eq-int-from-funcs", "{{ eq (len .Values.l) 2 }} {{ eq (add 1 1) 2 }} {{ eq (int .Values.n) 3 }} {{ lt (len .Values.l) 5 }}", "l: [a, b]\nnum: 3"),
         new("trim-markers-newlines", "a\n  {{- if true }}\n  b\n  {{- end }}\nc\n{{- /* comment */}}\nd {{- \" e \" -}} f"),
-        new("crlf-text", "a\r\n{{- \"b\" }}\r\nc"),
         new("b64-edge", "{{ b64dec \"not-base64!\" }} {{ b64enc \"\" }} {{ b32dec \"NBUQ====\" }}"),
         new("sha-unicode", "{{ sha256sum \"héllo\" }} {{ adler32sum \"\" }}"),
         new("title-edge", "{{ title \"hello-world foo.bar x_y 9abc\" }} {{ untitle \"ABC DEF\" }} {{ upper \"straße\" }}"),
@@ -303,6 +302,8 @@ release: {{ .Release.Name }}
         new("printf-int-edge", "{{ printf \"%d %x %o %b %c %q\" -255 -255 -8 -5 0x263A 0x263A }}"),
         new("printf-string-edge", "{{ printf \"%q %+q %#q %x % x %X\" \"é\\t\" \"é\" \"back`tick\" \"héllo\" \"ab\" \"ab\" }}"),
         new("required-falsy", "{{ required \"x\" 0 }} {{ required \"x\" false }} {{ required \"x\" (list) }}"),
+        new("eq-nil-literal", "{{ eq .Values.x nil }} {{ eq \"a\" nil }} {{ ne nil .Values.x }}"),
+        new("duration-types", "{{ duration .Values.f }} {{ duration \"-90\" }}", "f: 30"),
         new("lookup-empty-range", "{{ range $k, $v := (lookup \"v1\" \"ConfigMap\" \"ns\" \"\").items }}x{{ else }}none{{ end }}"),
         new("realistic-deployment", """
 apiVersion: apps/v1
@@ -369,7 +370,6 @@ spec:
         new("index-float", "{{ index .Values.l .Values.i }}", "l: [a]\ni: 0", "cannot index slice/array with type float64"),
         new("len-number", "{{ len 5 }}", "", "len of type int"),
         new("ternary-non-bool", "{{ ternary 1 2 \"x\" }}", "", "expected bool; found \"x\""),
-        new("eq-nil-literal", "{{ eq .Values.x nil }}", "", "cannot assign nil to reflect.Value"),
         new("lower-number", "{{ lower .Values.num }}", "num: 1", "wrong type for value; expected string; got float64"),
         new("index-out-of-range", "{{ index .Values.l 5 }}", "l: [a]", "index out of range: 5"),
         new("nil-pointer-range-elem", "{{ range .Values.l }}{{ .x }}{{ end }}", "l: [null]", "nil pointer evaluating interface {}.x"),
@@ -387,7 +387,7 @@ spec:
         new("parse-range-too-many", "{{ range $a, $b, $c := .Values }}{{ end }}", "", "too many declarations in range"),
         new("and-no-args", "{{ and }}", "", "wrong number of args for and: want at least 1 got 0"),
         new("uint-overflows-int", "{{ 12345678901234567890 }}", "", "12345678901234567890 overflows int"),
-        new("integer-overflow", "{{ 123456789012345678901234 }}", "", "integer overflow"),
+        new("integer-overflow", "{{ 123456789012345678901234 }}", ""),
         new("no-args-to-field", "{{ .Values.s 1 }}", "s: x"),
     ];
 }

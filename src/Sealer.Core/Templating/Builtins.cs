@@ -163,7 +163,7 @@ public static class Builtins
                 case '\r': sb.Append(@"\u000D"); break;
                 case '\t': sb.Append(@"\u0009"); break;
                 default:
-                    if (c < ' ') sb.Append(@"\u").Append(((int)c).ToString("X4", System.Globalization.CultureInfo.InvariantCulture));
+                    if (c < ' ' || (c >= 0x7f && !char.IsSurrogate(c) && !GoQuote.IsPrint(c))) sb.Append(@"\u").Append(((int)c).ToString("X4", System.Globalization.CultureInfo.InvariantCulture));
                     else sb.Append(c);
                     break;
             }

@@ -534,7 +534,7 @@ internal sealed class Executor
             case DotNode:
                 return ValidateType(dot, typ);
             case NilNode:
-                if (typ is GoType.Any or GoType.Map or GoType.List) return null;
+                if (typ is GoType.Any or GoType.Map or GoType.List or GoType.Value) return null;
                 throw Errorf($"cannot assign nil to {TypeString(typ)}");
             case FieldNode f:
                 return ValidateType(EvalFieldNode(dot, f, NoArgs, Missing), typ);
