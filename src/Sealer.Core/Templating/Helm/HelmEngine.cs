@@ -154,6 +154,19 @@ public static class HelmEngine
 
     private static IReadOnlyDictionary<string, string> RenderCore(HelmChartNode root, IDictionary<string, object?> values, HelmRenderOptions options, CancellationToken ct)
     {
+        SprigFunctions.RenderRandom = options.Sprig.CreateRandom();
+        try
+        {
+            return RenderTree(root, values, options, ct);
+        }
+        finally
+        {
+            SprigFunctions.RenderRandom = null;
+        }
+    }
+
+    private static IReadOnlyDictionary<string, string> RenderTree(HelmChartNode root, IDictionary<string, object?> values, HelmRenderOptions options, CancellationToken ct)
+    {
         var templates = new Dictionary<string, Renderable>(StringComparer.Ordinal);
         RecAllTpls(root, templates, values, null, isRoot: true);
         var keys = SortTemplates(templates.Keys);

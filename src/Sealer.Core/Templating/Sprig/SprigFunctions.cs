@@ -832,8 +832,13 @@ public static partial class SprigFunctions
     private const string Alnum = Alpha + "0123456789";
     private static readonly string Ascii = new(Enumerable.Range(32, 95).Select(i => (char)i).ToArray());
 
+    /// <summary>The random source of the render running on this thread (HelmEngine seeds one per render, so output does not depend on render order).</summary>
+    [ThreadStatic]
+    internal static Random? RenderRandom;
+
     internal static double RandDouble(Random? rng, object gate)
     {
+        if (RenderRandom is { } rr) return rr.NextDouble();
         if (rng is null) return RandomNumberGenerator.GetInt32(int.MaxValue) / (double)int.MaxValue;
         lock (gate) return rng.NextDouble();
     }
@@ -841,7 +846,8 @@ public static partial class SprigFunctions
     internal static byte[] RandBytes(Random? rng, object gate, int n)
     {
         var b = new byte[Math.Max(n, 0)];
-        if (rng is null) RandomNumberGenerator.Fill(b);
+        if (RenderRandom is { } rr) rr.NextBytes(b);
+        else if (rng is null) RandomNumberGenerator.Fill(b);
         else lock (gate) rng.NextBytes(b);
         return b;
     }
@@ -852,7 +858,7 @@ public static partial class SprigFunctions
         var sb = new StringBuilder(count);
         for (int i = 0; i < count; i++)
         {
-            int idx = rng is null ? RandomNumberGenerator.GetInt32(chars.Length) : (int)(RandDouble(rng, gate) * chars.Length) % chars.Length;
+            int idx = rng is null && RenderRandom is null ? RandomNumberGenerator.GetInt32(chars.Length) : (int)(RandDouble(rng, gate) * chars.Length) % chars.Length;
             sb.Append(chars[idx]);
         }
         return sb.ToString();
