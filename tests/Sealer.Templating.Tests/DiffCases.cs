@@ -304,6 +304,14 @@ release: {{ .Release.Name }}
         new("required-falsy", "{{ required \"x\" 0 }} {{ required \"x\" false }} {{ required \"x\" (list) }}"),
         new("eq-nil-literal", "{{ eq .Values.x nil }} {{ eq \"a\" nil }} {{ ne nil .Values.x }}"),
         new("duration-types", "{{ duration .Values.f }} {{ duration \"-90\" }}", "f: 30"),
+        new("chart-zero-fields", "[{{ .Chart.Deprecated }}][{{ .Chart.Home }}][{{ .Chart.Keywords }}][{{ .Chart.Annotations }}][{{ .Chart.Type }}][{{ .Chart.Description }}]"),
+        new("tplvalues-pattern", "{{ define \"local.tplvalues\" }}{{- if typeIs \"string\" .value }}{{- tpl .value .context }}{{- else }}{{- tpl (.value | toYaml) .context }}{{- end }}{{- end }}{{ include \"local.tplvalues\" (dict \"value\" .Values.labels \"context\" $) }}|{{ include \"local.tplvalues\" (dict \"value\" .Values.s \"context\" $) }}", "labels: {app: \"{{ .Release.Name }}\", tier: web}\ns: \"x-{{ .Chart.Name }}\""),
+        new("image-printf", "{{ printf \"%s/%s:%s\" .Values.image.registry .Values.image.repository (.Values.image.tag | toString) }} {{ printf \"%s:%v\" \"repo\" .Values.image.num }}", "image: {registry: docker.io, repository: bitnami/nginx, tag: 1.25, num: 1.10}"),
+        new("resources-trim", "resources:\n  {{- .Values.resources | toYaml | trim | nindent 2 }}", "resources: {limits: {cpu: 1}}"),
+        new("fromYaml-include", "{{ define \"local.y\" }}a: 1\nb: [x]{{ end }}{{ $y := fromYaml (include \"local.y\" .) }}{{ $y.b }} {{ toYaml $y }}"),
+        new("labels-set", "{{ $l := dict \"a\" \"1\" }}{{ $_ := set $l \"b\" \"2\" }}{{ range $k, $v := $l }}{{ $k }}={{ $v }},{{ end }}"),
+        new("port-quote", "{{ .Values.port | quote }} {{ .Values.port | toString }} {{ .Values.big | quote }} {{ .Values.frac | quote }}", "port: 8080\nbig: 10000000\nfrac: 0.25"),
+        new("checksum-include", "{{ include (print $.Template.BasePath \"/c000.yaml\") . | sha256sum }}"),
         new("lookup-empty-range", "{{ range $k, $v := (lookup \"v1\" \"ConfigMap\" \"ns\" \"\").items }}x{{ else }}none{{ end }}"),
         new("realistic-deployment", """
 apiVersion: apps/v1

@@ -245,6 +245,11 @@ public static class HelmEngine
     {
         var subCharts = new Dictionary<string, object?>(StringComparer.Ordinal);
         var chartMeta = new Dictionary<string, object?>(c.Metadata, StringComparer.Ordinal) { ["IsRoot"] = isRoot };
+        // *chart.Metadata always has every field; absent ones are Go zero values.
+        foreach (var f in MetadataStringFields) chartMeta.TryAdd(f, "");
+        foreach (var f in MetadataListFields) chartMeta.TryAdd(f, new List<object?>());
+        chartMeta.TryAdd("Annotations", new Dictionary<string, object?>(StringComparer.Ordinal));
+        chartMeta.TryAdd("Deprecated", false);
         var next = new Dictionary<string, object?>(StringComparer.Ordinal)
         {
             ["Chart"] = chartMeta,
@@ -278,6 +283,9 @@ public static class HelmEngine
         }
         return next;
     }
+
+    private static readonly string[] MetadataStringFields = ["Name", "Home", "Version", "Description", "Icon", "APIVersion", "Condition", "Tags", "AppVersion", "KubeVersion", "Type"];
+    private static readonly string[] MetadataListFields = ["Sources", "Keywords", "Maintainers", "Dependencies"];
 
     private static string FullPath(HelmChartNode c, string? parentId) => parentId is null ? c.Name : parentId + "/charts/" + c.Name;
 
