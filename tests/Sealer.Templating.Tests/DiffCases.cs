@@ -259,6 +259,7 @@ release: {{ .Release.Name }}
         new("include-in-range", "{{ define \"local.r\" }}<{{ . }}>{{ end }}{{ range .Values.l }}{{ include \"local.r\" . }}{{ end }}", "l: [1, 2]"),
         new("tpl-define", "{{ tpl \"{{ define \\\"tpl.def\\\" }}D{{ end }}{{ include \\\"tpl.def\\\" . }}\" . }}"),
         new("tpl-nested-values", "{{ tpl (toYaml .Values.cfg) . }}", "cfg: {name: \"{{ .Release.Name }}\", port: 80}"),
+        new("tpl-nested-empty", "{{ tpl .Values.outer . }}", "outer: \"[{{ tpl .Values.empty . }}]-{{ tpl .Values.inner . }}\"\nempty: \"\"\ninner: \"in={{ .Release.Name }}\""),
         new("tpl-missing", "[{{ tpl \"{{ .Values.nope }}\" . }}]"),
         new("capabilities-print", "{{ .Capabilities.KubeVersion }} {{ .Capabilities.KubeVersion.Version }} {{ .Capabilities.HelmVersion.Version }} {{ .Capabilities.KubeVersion.Minor }}"),
         new("toYaml-unicode", "{{ toYaml .Values }}", "a: \"héllo wörld\"\nb: \"日本語\"\nc: \"emoji 🎉\"\nd: \"key: value\"\n\"e f\": spaced\n\"g:h\": colon"),

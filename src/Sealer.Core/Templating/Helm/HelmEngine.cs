@@ -106,21 +106,21 @@ public static class HelmEngine
     {
         var state = ctx.State as RenderState ?? throw new GoFuncException("tpl is only available while rendering a chart");
         var text = (string)a[0]!;
+        if (!System.Runtime.CompilerServices.RuntimeHelpers.TryEnsureSufficientExecutionStack())
+        {
+            throw new GoFuncException("tpl nested too deeply");
+        }
         var set = state.Set.Clone();
-        try
-        {
-            set.Parse("gotpl", text);
-        }
-        catch (TemplateException e)
-        {
-            throw new GoFuncException($"cannot parse template {GoQuote.Quote(text)}: {e.Message}", e);
-        }
         var sw = new StringWriter(new StringBuilder(256));
         var inner = new RenderState { Set = set, Strict = state.Strict };
         foreach (var (k, v) in state.IncludedNames) inner.IncludedNames[k] = v;
         try
         {
-            set.Execute("gotpl", a[1], sw, new ExecuteOptions { State = inner, CancellationToken = ctx.CancellationToken });
+            set.ParseAndExecute("gotpl", text, a[1], sw, new ExecuteOptions { State = inner, CancellationToken = ctx.CancellationToken });
+        }
+        catch (TemplateException e) when (e.Code == ErrorCodes.TemplateParseError)
+        {
+            throw new GoFuncException($"cannot parse template {GoQuote.Quote(text)}: {e.Message}", e);
         }
         catch (TemplateException e)
         {
