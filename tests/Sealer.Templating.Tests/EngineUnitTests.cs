@@ -79,6 +79,13 @@ public class ExecTests
         Assert.Equal(ErrorCodes.TemplateExecError, ex.Code);
     }
 
+    [Fact]
+    public void ColumnsAreUtf8BytesLikeGo()
+    {
+        var ex = Assert.Throws<TemplateException>(() => Run("é {{ .a.b.c }}", Map()));
+        Assert.StartsWith("template: t:1:8: executing", ex.Message);
+    }
+
     [Theory]
     [InlineData(MissingKeyMode.Default, "<no value>")]
     [InlineData(MissingKeyMode.Zero, "<no value>")]

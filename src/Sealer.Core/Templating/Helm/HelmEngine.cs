@@ -152,6 +152,26 @@ public static class HelmEngine
         return result!;
     }
 
+    /// <summary>
+    /// Builds the top-level render object as <c>helm template</c> does: { Values, Release {Name, Namespace, IsUpgrade=false,
+    /// IsInstall=true, Revision=1, Service="Helm"}, Capabilities }.
+    /// </summary>
+    public static Dictionary<string, object?> TopLevelValues(IDictionary<string, object?> coalescedValues, string releaseName = "release-name",
+        string releaseNamespace = "default", HelmCapabilities? capabilities = null, bool isUpgrade = false, long revision = 1) => new(StringComparer.Ordinal)
+    {
+        ["Values"] = coalescedValues,
+        ["Release"] = new Dictionary<string, object?>(StringComparer.Ordinal)
+        {
+            ["Name"] = releaseName,
+            ["Namespace"] = releaseNamespace,
+            ["IsUpgrade"] = isUpgrade,
+            ["IsInstall"] = !isUpgrade,
+            ["Revision"] = revision,
+            ["Service"] = "Helm",
+        },
+        ["Capabilities"] = capabilities ?? HelmCapabilities.Default,
+    };
+
     private static IReadOnlyDictionary<string, string> RenderCore(HelmChartNode root, IDictionary<string, object?> values, HelmRenderOptions options, CancellationToken ct)
     {
         SprigFunctions.RenderRandom = options.Sprig.CreateRandom();
