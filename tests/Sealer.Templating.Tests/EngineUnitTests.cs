@@ -424,3 +424,21 @@ public class ConcurrencyTests
         Assert.All(results, r => Assert.Equal(expected["p/templates/a.yaml"], r["p/templates/a.yaml"]));
     }
 }
+
+public class DepthTests
+{
+    [Fact]
+    public void SelfRecursiveTemplateFailsCleanly()
+    {
+        var root = new HelmChartNode
+        {
+            Name = "d",
+            Metadata = HelmOracle.ChartMetadata("d"),
+            Templates = [new HelmTemplateFile("templates/a.yaml", "{{ define \"r\" }}{{ template \"r\" . }}{{ end }}{{ template \"r\" . }}")],
+            Files = new Dictionary<string, byte[]>(),
+        };
+        var ex = Assert.Throws<TemplateException>(() => HelmEngine.Render(root, HelmEngine.TopLevelValues(new Dictionary<string, object?>())));
+        Assert.Contains("exceeded maximum template depth", ex.Message);
+        Assert.Equal(Sealer.Core.Diagnostics.ErrorCodes.TemplateRecursionLimit, ex.Code);
+    }
+}
