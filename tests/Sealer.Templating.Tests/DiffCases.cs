@@ -322,6 +322,8 @@ release: {{ .Release.Name }}
         new("value-mutation", "{{ $_ := set .Values \"added\" 1 }}{{ .Values.added }} {{ $_ := unset .Values \"x\" }}{{ hasKey .Values \"x\" }}", "x: 1"),
         new("printf-vals", "{{ printf \"%d-%s-%v-%t\" (len .Values.l) (first .Values.l) (last .Values.l) (empty .Values.l) }}", "l: [a, b]"),
         new("nested-quotes-yaml", "{{ toYaml .Values }}", "a: \"say \\\"hi\\\"\"\nb: \"it's\"\nc: \"back\\\\slash\"\nd: \"{{ .Values.x }}\""),
+        new("toYaml-multiline-nested", "{{ toYaml .Values }}", "l:\n- \"a\\nb\"\n- {k: \"x\\ny\\n\", j: [\"p\\nq\"]}\nm: {n: {o: \" lead\\nx\"}}\ns: \"\\nstarts with newline\""),
+        new("toYaml-long-keys-and-words", "{{ toYaml .Values }}", "averyveryveryveryveryveryveryveryveryveryveryveryveryveryveryveryverylongkeyname: v\nw: \"supercalifragilisticexpialidocious-supercalifragilisticexpialidocious-supercalifragilisticexpialidocious word\""),
         new("lookup-empty-range", "{{ range $k, $v := (lookup \"v1\" \"ConfigMap\" \"ns\" \"\").items }}x{{ else }}none{{ end }}"),
         new("realistic-deployment", """
 apiVersion: apps/v1
