@@ -16,10 +16,13 @@ public static partial class GoYaml
     private const int BestWidth = 80;
 
     /// <summary>sigs.k8s.io/yaml.Marshal (ends with a newline; Helm's toYaml trims it).</summary>
-    public static string Marshal(object? v)
+    public static string Marshal(object? v) => Marshal(v, indentSequences: false);
+
+    /// <summary>Marshal; <paramref name="indentSequences"/> indents block sequences under their key (Helm's toYamlPretty, go-yaml v3 SetIndent(2)).</summary>
+    public static string Marshal(object? v, bool indentSequences)
     {
         var sb = new StringBuilder();
-        var w = new Writer(sb);
+        var w = new Writer(sb) { IndentSequences = indentSequences };
         // JSON round trip semantics: top-level scalars are emitted as a document.
         w.WriteNode(v, 0, Context.Top);
         if (sb.Length == 0 || sb[^1] != '\n') sb.Append('\n');
@@ -31,6 +34,8 @@ public static partial class GoYaml
     private sealed class Writer(StringBuilder sb)
     {
         private int _column;
+
+        public bool IndentSequences { get; init; }
 
         private void Write(string s)
         {
@@ -63,7 +68,7 @@ public static partial class GoYaml
                             Write(":");
                             var child = Normalize(m[k]);
                             if (child is IDictionary<string, object?> cm && cm.Count > 0) WriteNode(child, indent + 2, Context.MapValue);
-                            else if (child is List<object?> cl && cl.Count > 0) WriteSeq(cl, indent, Context.MapValue);
+                            else if (child is List<object?> cl && cl.Count > 0) WriteSeq(cl, IndentSequences ? indent + 2 : indent, Context.MapValue);
                             else
                             {
                                 Write(" ");
