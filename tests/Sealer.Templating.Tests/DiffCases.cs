@@ -326,6 +326,7 @@ release: {{ .Release.Name }}
         new("toYaml-long-keys-and-words", "{{ toYaml .Values }}", "averyveryveryveryveryveryveryveryveryveryveryveryveryveryveryveryverylongkeyname: v\nw: \"supercalifragilisticexpialidocious-supercalifragilisticexpialidocious-supercalifragilisticexpialidocious word\""),
         new("fromToml", "{{ $t := fromToml \"a = 1\\nb = \\\"x\\\"\\nf = 1.5\\nl = [1, 2]\\n[c]\\nd = true\\n[c.e]\\ng = 'lit'\" }}{{ $t }} {{ $t.c.e.g }} {{ (fromToml \"bad = \").Error | empty }}"),
         new("toYamlPretty", "{{ toYamlPretty .Values }}", "a: [1, 2]\nb: {c: [x, {d: [y]}]}\ne: s"),
+        new("toYamlPretty-scalars", "{{ toYamlPretty .Values }}", "a: 1000000\nb: \"yes\"\nc: 1.5\nd: \"this is a long string with many words that goes on and on and on beyond eighty characters for sure yes\"\ne: \"1.0\"\nf: 8080\ng: \"on\"\nh: \"\"\ni: \"x\\ny\""),
         new("lookup-empty-range", "{{ range $k, $v := (lookup \"v1\" \"ConfigMap\" \"ns\" \"\").items }}x{{ else }}none{{ end }}"),
         new("realistic-deployment", """
 apiVersion: apps/v1

@@ -35,7 +35,10 @@ public static partial class GoYaml
     {
         private int _column;
 
+        /// <summary>go-yaml v3 encoding of the raw value (toYamlPretty): indented sequences, floats in 'g' form, no folding.</summary>
         public bool IndentSequences { get; init; }
+
+        private int Width => IndentSequences ? int.MaxValue : BestWidth;
 
         private void Write(string s)
         {
@@ -112,7 +115,7 @@ public static partial class GoYaml
                 case null: Write("null"); return;
                 case bool b: Write(b ? "true" : "false"); return;
                 case long l: Write(l.ToString(CultureInfo.InvariantCulture)); return;
-                case double d: Write(FormatNumber(d)); return;
+                case double d: Write(IndentSequences ? FormatFloatV3(d) : FormatNumber(d)); return;
                 case string s: WriteString(s, indent, isKey); return;
                 default: WriteString(GoValues.FormatValue(v), indent, isKey); return;
             }
@@ -148,7 +151,7 @@ public static partial class GoYaml
                 char c = s[i];
                 if (c == ' ')
                 {
-                    if (!spaces && _column + line.Length > BestWidth && i > 0 && i < s.Length - 1 && s[i + 1] != ' ')
+                    if (!spaces && _column + line.Length > Width && i > 0 && i < s.Length - 1 && s[i + 1] != ' ')
                     {
                         Write(line.ToString());
                         line.Clear();
@@ -178,7 +181,7 @@ public static partial class GoYaml
                 char c = s[i];
                 if (c == ' ')
                 {
-                    if (!spaces && _column + line.Length > BestWidth && i != 0 && i != s.Length - 1)
+                    if (!spaces && _column + line.Length > Width && i != 0 && i != s.Length - 1)
                     {
                         Write(line.ToString());
                         line.Clear();
@@ -212,7 +215,7 @@ public static partial class GoYaml
                 char c = s[i];
                 if (c == ' ')
                 {
-                    if (!spaces && _column + line.Length > BestWidth && i + 1 < s.Length && s[i + 1] != ' ')
+                    if (!spaces && _column + line.Length > Width && i + 1 < s.Length && s[i + 1] != ' ')
                     {
                         Write(line.ToString());
                         line.Clear();
@@ -269,6 +272,14 @@ public static partial class GoYaml
         var g = GoNumbers.FormatFloat(d, 'g', -1);
         // go-yaml v2 writes floats with strconv 'g'; a float without '.', 'e', "inf" or "nan" gets nothing extra in v2.
         return g;
+    }
+
+    private static string FormatFloatV3(double d)
+    {
+        if (double.IsNaN(d)) return ".nan";
+        if (double.IsPositiveInfinity(d)) return ".inf";
+        if (double.IsNegativeInfinity(d)) return "-.inf";
+        return GoNumbers.FormatFloat(d, 'g', -1);
     }
 
     // go-yaml v2 sorts keys "naturally": runs of digits compare numerically, letters before non-letters.
