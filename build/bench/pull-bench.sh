@@ -53,7 +53,7 @@ big_ref="$(python3 "$info" big "$work/served.json")"
 read -r distinct_mb summed_mb < <(python3 "$info" sizes "$work/served.json")
 
 # 3. our client, NativeAOT as the `sealer` CLI ships (falls back to a JIT build); rebuilt only when Sealer.Core changes
-srcsum="$(cat "$here"/PullBench/* $(find "$root/src/Sealer.Core" -name '*.cs' | sort) | sha256sum | cut -c1-16)"
+srcsum="$(cat "$here"/PullBench/*.cs "$here"/PullBench/*.csproj $(find "$root/src/Sealer.Core" -name '*.cs' | sort) | sha256sum | cut -c1-16)"
 if [ "$(cat "$work/pullbench/src.sum" 2>/dev/null)" != "$srcsum" ]; then
   rm -rf "$work/pullbench"
   echo "publishing the benchmark client (NativeAOT)..." >&2
