@@ -111,6 +111,7 @@ public sealed class ImagePuller
                 var existing = _cache.FindRef(name);
                 if (existing is null || existing.Digest != descriptor.Digest || existing.MediaType != descriptor.MediaType) _cache.SetRef(name, descriptor);
                 Interlocked.Increment(ref _imagesDone);
+                owner._logger?.LogInformation("Cached {Reference} ({Digest}, {Platforms})", name, descriptor.Digest, string.Join(", ", resolved.Platforms.Keys));
                 Report(force: true, name);
                 return (new LockedImage(name, descriptor.Digest, descriptor.MediaType, resolved.Platforms, sources), descriptor);
             }
