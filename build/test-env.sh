@@ -104,7 +104,7 @@ EOF
 
 start() { # $1 name, rest: command
   local name="$1"; shift
-  setsid nohup "$@" > "$dir/$name/registry.log" 2>&1 < /dev/null &
+  setsid nohup "$@" > "$dir/$name/registry.log" 2>&1 < /dev/null 9>&- &
   echo "$name $!" >> "$pids"
 }
 
@@ -136,7 +136,7 @@ up() {
   local tssum; tssum="$(cat "$here/test-token-server/Program.cs" "$here/test-token-server/TestTokenServer.csproj" | sha256sum | cut -c1-16)"
   if [ ! -f "$tsbin" ] || [ "$(cat "$dir/tokenserver/bin.sum" 2>/dev/null)" != "$tssum" ]; then
     say "building the token server"
-    dotnet build "$here/test-token-server/TestTokenServer.csproj" -c Release -o "$dir/tokenserver/bin" -nologo -v:q > "$dir/tokenserver/build.log" 2>&1 \
+    MSBUILDDISABLENODEREUSE=1 dotnet build "$here/test-token-server/TestTokenServer.csproj" -c Release -o "$dir/tokenserver/bin" -nologo -v:q -nodeReuse:false > "$dir/tokenserver/build.log" 2>&1 9>&- \
       || { cat "$dir/tokenserver/build.log" >&2; exit 1; }
     echo "$tssum" > "$dir/tokenserver/bin.sum"
   fi
@@ -243,6 +243,11 @@ EOF
 status() {
   if is_up; then echo "up"; cat "$pids"; else echo "down"; fi
 }
+
+# One `up`/`down` at a time (several test processes may start the environment at once).
+mkdir -p "$(dirname "$dir")"
+exec 9>"$dir.lock"
+if command -v flock >/dev/null; then flock -w 300 9 || { say "another test-env.sh holds $dir.lock"; exit 1; }; fi
 
 case "${1:-}" in
   up) up ;;
