@@ -96,7 +96,7 @@ public sealed class RegistryHost : IAsyncDisposable
         {
             await app.StartAsync(cancellationToken).ConfigureAwait(false);
         }
-        catch (IOException ex) when (ex.InnerException is SocketException or null)
+        catch (IOException ex)
         {
             await app.DisposeAsync().ConfigureAwait(false);
             throw new SealerException(ErrorCodes.RegistryListenFailed,
