@@ -28,9 +28,11 @@ public sealed partial class RegistryHandler
     private readonly AccessLog? _accessLog;
     private readonly ILogger _logger;
     private readonly bool _allowPush;
+    private readonly PullThrough? _pull;
 
-    public RegistryHandler(RegistryStore store, NameResolver names, HtpasswdAuthenticator? auth, AccessLog? accessLog, bool allowPush, ILogger logger)
+    public RegistryHandler(RegistryStore store, NameResolver names, HtpasswdAuthenticator? auth, AccessLog? accessLog, bool allowPush, ILogger logger, PullThrough? pullThrough = null)
     {
+        _pull = pullThrough;
         _store = store;
         _names = names;
         _auth = auth;
@@ -243,6 +245,18 @@ public sealed partial class RegistryHandler
             var desc = _store.ResolveTag(fullName, reference);
             manifest = desc is not null && Digest.TryParse(desc.Digest, out var d) ? _store.GetManifest(d, desc.MediaType) : null;
         }
+        if (manifest is null && _pull?.For(fullName) is not null && await _pull.FetchManifestAsync(fullName, reference, ctx.RequestAborted).ConfigureAwait(false))
+        {
+            if (byTag)
+            {
+                var desc = _store.ResolveTag(fullName, reference);
+                manifest = desc is not null && Digest.TryParse(desc.Digest, out var d) ? _store.GetManifest(d, desc.MediaType) : null;
+            }
+            else
+            {
+                manifest = _store.GetManifest(Digest.Parse(reference));
+            }
+        }
         if (manifest is null)
         {
             var error = _store.HasRepository(fullName) ? ErrorDescriptors.ManifestUnknown.With(reference) : ErrorDescriptors.NameUnknown.With(fullName);
@@ -314,6 +328,12 @@ public sealed partial class RegistryHandler
             return;
         }
         var layout = _store.Contains(fullName, digest) ? _store.FindBlob(digest) : null;
+        if (layout is null && _pull?.For(fullName) is not null && await _pull.FetchBlobAsync(fullName, digest, ctx.RequestAborted).ConfigureAwait(false))
+        {
+            // The upstream served it for this repository and it was verified on the way in.
+            _store.AddPushedBlob(fullName, digest);
+            layout = _store.FindBlob(digest);
+        }
         if (layout is null)
         {
             var error = _store.HasRepository(fullName) || _store.Writable is not null ? ErrorDescriptors.BlobUnknown.With(digest.ToString()) : ErrorDescriptors.NameUnknown.With(fullName);

@@ -29,6 +29,7 @@ public sealed class RegistryHost : IAsyncDisposable
     private readonly AccessLog? _accessLog;
     private readonly TimeSpan _shutdownTimeout;
     private int _stopped;
+    private PullThrough? _pull;
 
     private RegistryHost(WebApplication app, RegistryStore store, AccessLog? accessLog, int port, bool tls, TimeSpan shutdownTimeout)
     {
@@ -60,11 +61,16 @@ public sealed class RegistryHost : IAsyncDisposable
         {
             throw new SealerException(ErrorCodes.RegistryLayoutInvalid, "--allow-push needs --writable-layout DIR: pushes are written to that layout, never to the served ones.");
         }
+        if (options.Upstreams.Count > 0 && writable is null)
+        {
+            throw new SealerException(ErrorCodes.RegistryLayoutInvalid, "--upstream needs --writable-layout DIR: what is pulled through is cached there, never in the served layouts.");
+        }
         var store = new RegistryStore(layouts, writable, options.Logger) { VerifyBlobs = options.VerifyBlobs };
+        var pull = options.Upstreams.Count > 0 ? new PullThrough(options.Upstreams, writable!, store, options.Logger) : null;
         var auth = options.HtpasswdFile is null ? null : HtpasswdAuthenticator.Load(options.HtpasswdFile);
         X509Certificate2? certificate = LoadCertificate(options);
         AccessLog? accessLog = options.AccessLog is null ? null : AccessLog.Open(options.AccessLog);
-        var handler = new RegistryHandler(store, new NameResolver(options.DefaultDomain), auth, accessLog, options.AllowPush, options.Logger);
+        var handler = new RegistryHandler(store, new NameResolver(options.DefaultDomain), auth, accessLog, options.AllowPush, options.Logger, pull);
 
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
         builder.Services.AddSingleton<ILoggerFactory>(new ForwardingLoggerFactory(options.Logger));
@@ -104,7 +110,7 @@ public sealed class RegistryHost : IAsyncDisposable
         }
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         int port = new Uri(address.Replace("0.0.0.0", "127.0.0.1", StringComparison.Ordinal).Replace("[::]", "[::1]", StringComparison.Ordinal)).Port;
-        return new RegistryHost(app, store, accessLog, port, certificate is not null, options.ShutdownTimeout);
+        return new RegistryHost(app, store, accessLog, port, certificate is not null, options.ShutdownTimeout) { _pull = pull };
     }
 
     /// <summary>A layout directory, or a rootfs holding <c>registry/</c>.</summary>
@@ -167,6 +173,7 @@ public sealed class RegistryHost : IAsyncDisposable
         using var cts = new CancellationTokenSource(_shutdownTimeout);
         await _app.StopAsync(cts.Token).ConfigureAwait(false);
         if (_accessLog is not null) await _accessLog.DisposeAsync().ConfigureAwait(false);
+        _pull?.Dispose();
     }
 
     public async ValueTask DisposeAsync()

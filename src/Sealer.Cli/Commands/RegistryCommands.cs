@@ -11,7 +11,7 @@ namespace Sealer.Cli.Commands;
 /// <summary><c>sealer registry serve | gen-certs | config | unit</c>.</summary>
 internal static class RegistryCommands
 {
-    private static readonly string[] ServeOptions = ["layout", "address", "port", "tls-cert", "tls-key", "htpasswd", "default-domain", "writable-layout", "access-log", "shutdown-timeout"];
+    private static readonly string[] ServeOptions = ["layout", "address", "port", "tls-cert", "tls-key", "htpasswd", "default-domain", "writable-layout", "access-log", "shutdown-timeout", "upstream"];
     private static readonly string[] ServeFlags = ["allow-push", "no-verify"];
 
     private const string ServeUsage = """
@@ -31,6 +31,9 @@ internal static class RegistryCommands
           --allow-push             accept pushes (CI use); needs --writable-layout
           --writable-layout DIR    layout pushes are written to (also served)
           --access-log PATH|-      one line per request to a file or stdout
+          --upstream URL           pull-through: fetch what the layouts lack from D=https://host (domain D) or https://host
+                                   (a proxy honouring ?ns=, every domain); cached in --writable-layout. Credentials come from
+                                   SEALER_UPSTREAM_USERNAME / SEALER_UPSTREAM_PASSWORD, never from the command line.
           --no-verify              do not re-hash blobs before first serving them
           --shutdown-timeout SEC   time in-flight requests get on SIGTERM/Ctrl+C (default 10)
         """;
@@ -54,6 +57,8 @@ internal static class RegistryCommands
             ShutdownTimeout = TimeSpan.FromSeconds(a.Int("shutdown-timeout", 10, 0, 3600, "registry serve")),
         };
         o.Layouts.AddRange(a.Values("layout"));
+        string? upUser = Environment.GetEnvironmentVariable("SEALER_UPSTREAM_USERNAME"), upPassword = Environment.GetEnvironmentVariable("SEALER_UPSTREAM_PASSWORD");
+        foreach (var u in a.Values("upstream")) o.Upstreams.Add(UpstreamRegistry.Parse(u, upUser, upPassword));
         string? address = a.Value("address");
         if (address is not null)
         {
@@ -83,7 +88,8 @@ internal static class RegistryCommands
         int tags = store.RepositoryNames.Sum(n => store.Tags(n).Count);
         Console.Out.WriteLine($"sealer registry: serving {store.RepositoryNames.Count} repositories ({tags} tags; domains: {string.Join(", ", store.Domains)}) " +
             $"from {store.Layouts.Count} layout(s) on {(host.IsTls ? "https" : "http")}://{FormatAddress(options.ListenAddress)}:{host.Port}" +
-            $"{(options.HtpasswdFile is null ? "" : ", basic auth")}{(options.AllowPush ? ", push enabled" : ", read-only")}");
+            $"{(options.HtpasswdFile is null ? "" : ", basic auth")}{(options.AllowPush ? ", push enabled" : ", read-only")}" +
+            $"{(options.Upstreams.Count == 0 ? "" : ", pull-through from " + string.Join(", ", options.Upstreams.Select(u => $"{u.Domain}={u.BaseUrl.GetLeftPart(UriPartial.Authority)}")))}");
         await host.WaitForShutdownAsync(cts.Token).ConfigureAwait(false);
         Console.Out.WriteLine("sealer registry: stopped.");
         return 0;
