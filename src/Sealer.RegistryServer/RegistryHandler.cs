@@ -80,6 +80,8 @@ public sealed partial class RegistryHandler
             {
                 string? ns = ctx.Request.Query["ns"].FirstOrDefault();
                 fullName = _names.Resolve(r.Repository, ns);
+                // Proxying (spec "Registry Proxying"): a registry scoping by ns SHOULD echo it.
+                if (!string.IsNullOrEmpty(ns)) ctx.Response.Headers["OCI-Namespace"] = ns;
                 if (fullName is null)
                 {
                     await WriteErrorAsync(ctx, ErrorDescriptors.NameInvalid.With(r.Repository)).ConfigureAwait(false);
@@ -99,6 +101,7 @@ public sealed partial class RegistryHandler
                 (RouteName.Manifest, true) => GetManifestAsync(ctx, fullName!, r.Reference),
                 (RouteName.Manifest, false) when HttpMethods.IsPut(method) => PutManifestAsync(ctx, fullName!, r.Reference),
                 (RouteName.Blob, true) => GetBlobAsync(ctx, fullName!, r.Reference),
+                (RouteName.Referrers, true) => ReferrersAsync(ctx, fullName!, r.Reference),
                 (RouteName.BlobUpload, false) when HttpMethods.IsPost(method) => StartUploadAsync(ctx, r.Repository, fullName!),
                 (RouteName.BlobUploadChunk, true) => UploadStatusAsync(ctx, r.Repository, r.Reference),
                 (RouteName.BlobUploadChunk, false) when HttpMethods.IsPatch(method) => PatchUploadAsync(ctx, r.Repository, r.Reference),
@@ -194,8 +197,12 @@ public sealed partial class RegistryHandler
         return true;
     }
 
-    internal static readonly ErrorDescriptor PaginationNumberInvalid = new("PAGINATION_NUMBER_INVALID", "invalid number of results requested",
-        "The n parameter must be a non-negative integer.", 400);
+    /// <summary>distribution answers PAGINATION_NUMBER_INVALID, which is not one of the spec's codes; this keeps its 400 with a spec code.</summary>
+    internal static readonly ErrorDescriptor PaginationNumberInvalid = ErrorDescriptors.Unsupported with
+    {
+        Message = "invalid number of results requested: n must be a non-negative integer",
+        HttpStatusCode = 400,
+    };
 
     private static async Task WriteListAsync(HttpContext ctx, string property, string? name, IReadOnlyList<string> items, string? nextLast, string path)
     {
@@ -216,6 +223,26 @@ public sealed partial class RegistryHandler
             w.WriteEndObject();
         }
         await WriteJsonBytesAsync(ctx, 200, buffer.WrittenSpan.ToArray()).ConfigureAwait(false);
+    }
+
+    // ---- referrers (distribution-spec 1.1) ----------------------------------------------------------------------
+
+    private async Task ReferrersAsync(HttpContext ctx, string fullName, string reference)
+    {
+        if (!Digest.TryParse(reference, out var digest))
+        {
+            await WriteErrorAsync(ctx, ErrorDescriptors.DigestInvalid.With(reference, "invalid digest")).ConfigureAwait(false);
+            return;
+        }
+        string? artifactType = ctx.Request.Query["artifactType"].FirstOrDefault();
+        if (!string.IsNullOrEmpty(artifactType)) ctx.Response.Headers["OCI-Filters-Applied"] = "artifactType";
+        var list = _store.Referrers(fullName, digest, string.IsNullOrEmpty(artifactType) ? null : artifactType);
+        var index = new ImageIndex { SchemaVersion = 2, MediaType = MediaTypes.OciIndex, Manifests = list };
+        byte[] body = OciJsonContext.ToBytes(index, OciJsonContext.Default.ImageIndex);
+        ctx.Response.StatusCode = 200;
+        ctx.Response.ContentType = MediaTypes.OciIndex;
+        ctx.Response.ContentLength = body.Length;
+        if (!HttpMethods.IsHead(ctx.Request.Method)) await ctx.Response.Body.WriteAsync(body, ctx.RequestAborted).ConfigureAwait(false);
     }
 
     // ---- manifests -----------------------------------------------------------------------------------------------
@@ -369,8 +396,13 @@ public sealed partial class RegistryHandler
             var parsed = ParseRange(range, size);
             if (parsed is null)
             {
+                // The spec's JSON error codes have none for ranges; answer 416 as RFC 9110 (and Go's ServeContent) do.
                 h.ContentRange = $"bytes */{size}";
-                await WriteErrorAsync(ctx, ErrorDescriptors.RangeInvalid.With(range.Length > 100 ? range[..100] : range)).ConfigureAwait(false);
+                byte[] text = "invalid range: the Range header is malformed or outside the blob\n"u8.ToArray();
+                ctx.Response.StatusCode = 416;
+                ctx.Response.ContentType = "text/plain; charset=utf-8";
+                ctx.Response.ContentLength = text.Length;
+                if (!HttpMethods.IsHead(ctx.Request.Method)) await ctx.Response.Body.WriteAsync(text, ctx.RequestAborted).ConfigureAwait(false);
                 return;
             }
             if (parsed.Value.Count >= 0)

@@ -163,6 +163,8 @@ public sealed class RegistryStore
     {
         var repos = new Dictionary<string, RepoBuilder>(StringComparer.Ordinal);
         var stamps = new DateTime[_layouts.Length];
+        var referrers = new Dictionary<string, List<Descriptor>>(StringComparer.Ordinal);
+        var unnamed = new List<Descriptor>();
         for (int i = 0; i < _layouts.Length; i++)
         {
             var layout = _layouts[i];
@@ -180,7 +182,11 @@ public sealed class RegistryStore
             foreach (var entry in index.Manifests)
             {
                 string? refName = entry.GetAnnotation(Annotations.RefName);
-                if (refName is null) continue;
+                if (refName is null)
+                {
+                    unnamed.Add(entry);
+                    continue;
+                }
                 if (!IsFullReference(refName) || !ImageReference.TryParse(refName, out var reference, out var error))
                 {
                     _logger.LogWarning("{Code}: '{Index}' has an entry named '{Ref}' that is not a full image reference (domain/repository:tag); it is not served.",
@@ -205,7 +211,7 @@ public sealed class RegistryStore
                         continue;
                     }
                 }
-                if (!Walk(repo.Content, digest, entry.MediaType, 0))
+                if (!Walk(repo.Content, referrers, digest, entry.MediaType, 0))
                 {
                     _logger.LogWarning("{Code}: the manifest of {Ref} ({Digest}) is missing or corrupt in '{Layout}'; it is not served.",
                         ErrorCodes.RegistryManifestUnreadable, refName, entry.Digest, layout.Root);
@@ -214,37 +220,86 @@ public sealed class RegistryStore
                 if (reference.Tag is not null) repo.Tags[reference.Tag] = entry;
             }
         }
+        // Entries without a name that refer to (have as subject) content of a repository are that repository's referrers
+        // (signatures, SBOMs copied along with an image).
+        foreach (var entry in unnamed)
+        {
+            if (!Digest.TryParse(entry.Digest, out var digest) || GetManifest(digest, entry.MediaType) is not { } m) continue;
+            string? subject = SubjectOf(m);
+            if (subject is null) continue;
+            foreach (var repo in repos.Values.Where(r => r.Content.Contains(subject))) Walk(repo.Content, referrers, digest, entry.MediaType, 0);
+        }
         var frozen = repos.Where(kv => kv.Value.Content.Count > 0).ToDictionary(
             kv => kv.Key,
             kv => new Repo(kv.Value.Tags.ToFrozenDictionary(StringComparer.Ordinal), kv.Value.Content.ToFrozenSet(StringComparer.Ordinal),
                 kv.Value.Tags.Keys.Order(StringComparer.Ordinal).ToArray()),
             StringComparer.Ordinal);
-        return new Snapshot(frozen.ToFrozenDictionary(StringComparer.Ordinal), frozen.Keys.Order(StringComparer.Ordinal).ToArray(), stamps);
+        return new Snapshot(frozen.ToFrozenDictionary(StringComparer.Ordinal), frozen.Keys.Order(StringComparer.Ordinal).ToArray(), stamps,
+            referrers.ToFrozenDictionary(kv => kv.Key, kv => (IReadOnlyList<Descriptor>)kv.Value.DistinctBy(d => d.Digest).ToArray(), StringComparer.Ordinal));
     }
 
     /// <summary>Adds a manifest/index and everything it references (that is present) to <paramref name="content"/>.</summary>
-    private bool Walk(HashSet<string> content, Digest digest, string? mediaType, int depth)
+    private bool Walk(HashSet<string> content, Dictionary<string, List<Descriptor>> referrers, Digest digest, string? mediaType, int depth)
     {
         if (depth > 8) return false;
         var m = GetManifest(digest, mediaType);
         if (m is null) return false;
         content.Add(m.Digest);
-        if (MediaTypes.IsIndex(m.MediaType))
+        try
         {
-            var index = OciJsonContext.FromBytes(m.Bytes, OciJsonContext.Default.ImageIndex, m.Digest);
-            foreach (var child in index.Manifests)
+            if (MediaTypes.IsIndex(m.MediaType))
             {
-                // Only the wanted platforms' manifests are in a cache; absent children are fine.
-                if (Digest.TryParse(child.Digest, out var cd) && FindBlob(cd) is not null) Walk(content, cd, child.MediaType, depth + 1);
+                var index = OciJsonContext.FromBytes(m.Bytes, OciJsonContext.Default.ImageIndex, m.Digest);
+                AddReferrer(referrers, m, index.Subject, index.ArtifactType, index.Annotations);
+                foreach (var child in index.Manifests)
+                {
+                    // Only the wanted platforms' manifests are in a cache; absent children are fine.
+                    if (Digest.TryParse(child.Digest, out var cd) && FindBlob(cd) is not null) Walk(content, referrers, cd, child.MediaType, depth + 1);
+                }
+            }
+            else
+            {
+                var manifest = OciJsonContext.FromBytes(m.Bytes, OciJsonContext.Default.ImageManifest, m.Digest);
+                AddReferrer(referrers, m, manifest.Subject, manifest.ArtifactType ?? manifest.Config.MediaType, manifest.Annotations);
+                content.Add(manifest.Config.Digest);
+                foreach (var layer in manifest.Layers) content.Add(layer.Digest);
             }
         }
-        else
+        catch (SealerException ex)
         {
-            var manifest = OciJsonContext.FromBytes(m.Bytes, OciJsonContext.Default.ImageManifest, m.Digest);
-            content.Add(manifest.Config.Digest);
-            foreach (var layer in manifest.Layers) content.Add(layer.Digest);
+            _logger.LogWarning("{Code}: {Message}", ex.Code, ex.Message);
+            return false;
         }
         return true;
+    }
+
+    private static void AddReferrer(Dictionary<string, List<Descriptor>> referrers, CachedManifest m, Descriptor? subject, string? artifactType, IReadOnlyDictionary<string, string>? annotations)
+    {
+        if (subject is null) return;
+        if (!referrers.TryGetValue(subject.Digest, out var list)) referrers[subject.Digest] = list = [];
+        list.Add(new Descriptor { MediaType = m.MediaType, Digest = m.Digest, Size = m.Bytes.Length, ArtifactType = string.IsNullOrEmpty(artifactType) ? null : artifactType, Annotations = annotations });
+    }
+
+    private static string? SubjectOf(CachedManifest m)
+    {
+        try
+        {
+            return MediaTypes.IsIndex(m.MediaType)
+                ? OciJsonContext.FromBytes(m.Bytes, OciJsonContext.Default.ImageIndex, m.Digest).Subject?.Digest
+                : OciJsonContext.FromBytes(m.Bytes, OciJsonContext.Default.ImageManifest, m.Digest).Subject?.Digest;
+        }
+        catch (SealerException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>The manifests of a repository whose subject is <paramref name="digest"/> (the referrers API), optionally by artifactType.</summary>
+    public IReadOnlyList<Descriptor> Referrers(string fullName, Digest digest, string? artifactType)
+    {
+        var snap = Current;
+        if (!snap.Repos.TryGetValue(fullName, out var repo) || !snap.Referrers.TryGetValue(digest.ToString(), out var list)) return [];
+        return list.Where(d => repo.Content.Contains(d.Digest) && (artifactType is null || d.ArtifactType == artifactType)).ToList();
     }
 
     /// <summary>
@@ -281,7 +336,7 @@ public sealed class RegistryStore
 
     private sealed record Repo(FrozenDictionary<string, Descriptor> Tags, FrozenSet<string> Content, string[] SortedTags);
 
-    private sealed record Snapshot(FrozenDictionary<string, Repo> Repos, string[] Names, DateTime[] Stamps);
+    private sealed record Snapshot(FrozenDictionary<string, Repo> Repos, string[] Names, DateTime[] Stamps, FrozenDictionary<string, IReadOnlyList<Descriptor>> Referrers);
 }
 
 /// <summary>A manifest or index held in memory: exact bytes (as hashed), and its media type.</summary>

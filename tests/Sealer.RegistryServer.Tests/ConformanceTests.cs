@@ -157,7 +157,7 @@ public sealed class ConformanceTests(RegistryFixture f)
             r = await Range(bad);
             Assert.Equal(HttpStatusCode.RequestedRangeNotSatisfiable, r.StatusCode);
             Assert.Equal($"bytes */{layer.Size}", r.Content.Headers.ContentRange!.ToString());
-            Assert.Equal("RANGE_INVALID", (await ErrorOf(r)).Code);
+            Assert.Contains("invalid range", await r.Content.ReadAsStringAsync());
         }
         // Several ranges: allowed to ignore; the whole blob comes back.
         r = await Range("bytes=0-1,5-6");
@@ -216,7 +216,12 @@ public sealed class ConformanceTests(RegistryFixture f)
 
         var bad = await Client.GetAsync("/v2/library/busybox/tags/list?n=-1");
         Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
-        Assert.Equal("PAGINATION_NUMBER_INVALID", (await ErrorOf(bad)).Code);
+        Assert.Equal("UNSUPPORTED", (await ErrorOf(bad)).Code);
+
+        // n=0: an empty list and no Link header (spec).
+        var zero = await Client.GetAsync("/v2/library/busybox/tags/list?n=0");
+        Assert.Equal(0, JsonDocument.Parse(await zero.Content.ReadAsStringAsync()).RootElement.GetProperty("tags").GetArrayLength());
+        Assert.False(zero.Headers.Contains("Link"));
     }
 
     [Fact]
@@ -229,6 +234,42 @@ public sealed class ConformanceTests(RegistryFixture f)
         var page = await Client.GetAsync("/v2/_catalog?n=2");
         Assert.Equal(2, JsonDocument.Parse(await page.Content.ReadAsStringAsync()).RootElement.GetProperty("repositories").GetArrayLength());
         Assert.Contains("last=docker.io%2Flibrary%2Fbig", page.Headers.GetValues("Link").Single());
+    }
+
+    [Fact]
+    public void Every_4xx_error_code_is_one_of_the_specs()
+    {
+        string[] spec = ["BLOB_UNKNOWN", "BLOB_UPLOAD_INVALID", "BLOB_UPLOAD_UNKNOWN", "DIGEST_INVALID", "MANIFEST_BLOB_UNKNOWN", "MANIFEST_INVALID",
+            "MANIFEST_UNKNOWN", "NAME_INVALID", "NAME_UNKNOWN", "SIZE_INVALID", "UNAUTHORIZED", "DENIED", "UNSUPPORTED", "TOOMANYREQUESTS"];
+        foreach (var d in ErrorDescriptors.All.Append(RegistryHandler.PaginationNumberInvalid).Where(d => d.HttpStatusCode is >= 400 and < 500))
+        {
+            Assert.Contains(d.Value, spec);
+        }
+    }
+
+    [Fact]
+    public async Task Referrers_API_lists_artifacts_whose_subject_is_the_digest()
+    {
+        var r = await Client.GetAsync($"/v2/library/nginx/referrers/{f.QuayNginx.Top.Digest}?ns=quay.io");
+        Assert.Equal(HttpStatusCode.OK, r.StatusCode);
+        Assert.Equal(MediaTypes.OciIndex, r.Content.Headers.ContentType!.MediaType);
+        Assert.Equal("quay.io", r.Headers.GetValues("OCI-Namespace").Single());
+        var manifests = JsonDocument.Parse(await r.Content.ReadAsStringAsync()).RootElement.GetProperty("manifests");
+        Assert.Equal(1, manifests.GetArrayLength());
+        Assert.Equal(f.Sbom.Digest, manifests[0].GetProperty("digest").GetString());
+        Assert.Equal("application/vnd.example.sbom.v1", manifests[0].GetProperty("artifactType").GetString());
+        Assert.Equal("spdx", manifests[0].GetProperty("annotations").GetProperty("org.example.format").GetString());
+        // The referrer itself can be pulled from that repository (and not from docker.io's nginx).
+        Assert.Equal(HttpStatusCode.OK, (await Client.GetAsync($"/v2/quay.io/library/nginx/manifests/{f.Sbom.Digest}")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await Client.GetAsync($"/v2/docker.io/library/nginx/manifests/{f.Sbom.Digest}")).StatusCode);
+
+        var filtered = await Client.GetAsync($"/v2/quay.io/library/nginx/referrers/{f.QuayNginx.Top.Digest}?artifactType=application/x-other");
+        Assert.Equal("artifactType", filtered.Headers.GetValues("OCI-Filters-Applied").Single());
+        Assert.Equal(0, JsonDocument.Parse(await filtered.Content.ReadAsStringAsync()).RootElement.GetProperty("manifests").GetArrayLength());
+        // No referrers: an empty index, never 404. A bad digest: 400.
+        var none = await Client.GetAsync($"/v2/docker.io/library/nginx/referrers/{f.DockerNginx.Top.Digest}");
+        Assert.Equal(HttpStatusCode.OK, none.StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, (await Client.GetAsync("/v2/docker.io/library/nginx/referrers/sha256:12")).StatusCode);
     }
 
     [Fact]

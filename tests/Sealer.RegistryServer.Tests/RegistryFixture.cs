@@ -3,6 +3,7 @@ using System.Net.Http.Headers;
 using System.Net.Sockets;
 using System.Text;
 using Sealer.Core.Layout;
+using Sealer.Core.Oci;
 using Sealer.Core.RegistryServer;
 
 namespace Sealer.RegistryServer.Tests;
@@ -26,6 +27,7 @@ public sealed class RegistryFixture : IAsyncLifetime
     public FixtureImage Busybox { get; private set; } = null!;
     public FixtureImage Big { get; private set; } = null!;
     public FixtureImage Etcd { get; private set; } = null!;
+    public Descriptor Sbom { get; private set; } = null!;
     public RegistryHost Plain { get; private set; } = null!;
     public RegistryHost Secure { get; private set; } = null!;
     public RegistryHost Push { get; private set; } = null!;
@@ -50,6 +52,20 @@ public sealed class RegistryFixture : IAsyncLifetime
         foreach (var t in BusyboxTagList.Skip(1)) LayoutA.SetRef("docker.io/library/busybox:" + t, Busybox.Top);
         Big = FixtureImages.Add(LayoutA, "docker.io/library/big:1", "big", layers: 1, layerBytes: 3 * 1024 * 1024);
         Etcd = FixtureImages.Add(LayoutB, "quay.io/coreos/etcd:v3.5", "etcd");
+        // An SBOM artifact referring to quay's nginx, in index.json without a name (as copied along with its subject).
+        var emptyConfig = LayoutA.WriteBlob("{}"u8, MediaTypes.OciEmpty);
+        var sbomLayer = LayoutA.WriteBlob("{\"spdxVersion\":\"SPDX-2.3\"}"u8, "application/spdx+json");
+        var sbom = new ImageManifest
+        {
+            MediaType = MediaTypes.OciManifest,
+            ArtifactType = "application/vnd.example.sbom.v1",
+            Config = emptyConfig,
+            Layers = [sbomLayer],
+            Subject = QuayNginx.Top,
+            Annotations = new Dictionary<string, string> { ["org.example.format"] = "spdx" },
+        };
+        Sbom = LayoutA.WriteBlob(OciJsonContext.ToBytes(sbom, OciJsonContext.Default.ImageManifest), MediaTypes.OciManifest);
+        LayoutA.UpdateIndex(list => [.. list, Sbom]);
         // A bare tag (as skopeo copy oci:dir:tag writes) names no repository and is skipped.
         LayoutA.SetRef("latest", Pause.Top);
 
