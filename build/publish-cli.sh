@@ -2,8 +2,11 @@
 # Publishes the `sealer` NativeAOT binary: one self-contained executable, no .NET runtime needed on the host.
 #   build/publish-cli.sh [linux-x64|linux-arm64 ...]     (default: linux-x64)
 # Output: artifacts/cli/<rid>/sealer. AOT and trim warnings are errors (the build fails on any).
-# linux-arm64 is cross-compiled: it needs clang, lld and an arm64 sysroot (Debian: clang lld gcc-aarch64-linux-gnu
-# libc6-dev-arm64-cross binutils-aarch64-linux-gnu zlib1g-dev:arm64 or a zlib-less link); see the notes printed on failure.
+# linux-arm64 is cross-compiled on x64: it needs clang, lld and Debian's arm64 cross libc
+#   apt-get install clang lld gcc-aarch64-linux-gnu libc6-dev-arm64-cross binutils-aarch64-linux-gnu
+# Both binaries need glibc >= 2.34 and libssl3 at run time (hashing and TLS use OpenSSL),
+# like the x64 one. Try it without arm64 hardware: apt-get install qemu-user libssl3:arm64 (after dpkg --add-architecture arm64),
+# then QEMU_LD_PREFIX=/ qemu-aarch64 artifacts/cli/linux-arm64/sealer --version.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/.." && pwd)"
