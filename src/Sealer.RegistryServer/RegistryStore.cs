@@ -47,7 +47,7 @@ public sealed class RegistryStore
     public IReadOnlyList<string> RepositoryNames => Current.Names;
 
     /// <summary>Domains found in the layouts, sorted (for runtime config generation).</summary>
-    public IReadOnlyList<string> Domains => Current.Names.Select(n => n[..n.IndexOf('/')]).Distinct(StringComparer.Ordinal).ToList();
+    public IReadOnlyList<string> Domains => Current.Names.Select(n => n[..n.IndexOf('/')]).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
 
     public bool HasRepository(string fullName) => Current.Repos.ContainsKey(fullName);
 

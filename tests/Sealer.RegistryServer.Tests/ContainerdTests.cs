@@ -9,10 +9,10 @@ namespace Sealer.RegistryServer.Tests;
 [Collection("registry")]
 public sealed class ContainerdTests(RegistryFixture f, ContainerdFixture ctd)
 {
-    private string HostsDir(string name, RegistryHost host, string? caPem)
+    private string HostsDir(string name, RegistryHost host, string? caPem, IReadOnlyList<string>? onlyDomains = null)
     {
         string root = Path.Combine(f.Root, "hosts-" + name);
-        var domains = RegistryRuntimeConfig.DomainsOf(host.Store.Layouts);
+        var domains = onlyDomains ?? RegistryRuntimeConfig.DomainsOf(host.Store.Layouts);
         var endpoint = new RegistryEndpoint((host.IsTls ? "localhost" : "127.0.0.1") + ":" + host.Port, host.IsTls);
         var config = RegistryRuntimeConfig.Generate(domains, [endpoint], new RuntimeConfigOptions
         {
@@ -72,6 +72,18 @@ public sealed class ContainerdTests(RegistryFixture f, ContainerdFixture ctd)
         // The short form resolves to the same original name.
         await PullAsync("plain", hosts, "docker.io/library/busybox:1.3");
         Assert.Contains("docker.io/library/busybox:1.3", (await ImagesAsync("plain")).Keys);
+    }
+
+    [Fact]
+    public async Task Domains_without_their_own_hosts_toml_go_through_default()
+    {
+        string hosts = HostsDir("default-only", f.Plain, caPem: null, onlyDomains: ["docker.io"]);
+        Assert.False(Directory.Exists(Path.Combine(hosts, "registry.k8s.io")));
+        await PullAsync("default", hosts, "registry.k8s.io/pause:3.9");
+        await PullAsync("default", hosts, "quay.io/library/nginx:1.27");
+        var images = await ImagesAsync("default");
+        Assert.Equal(f.Pause.Top.Digest, images["registry.k8s.io/pause:3.9"]);
+        Assert.Equal(f.QuayNginx.Top.Digest, images["quay.io/library/nginx:1.27"]);
     }
 
     [Fact]
