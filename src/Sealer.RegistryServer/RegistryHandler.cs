@@ -354,20 +354,19 @@ public sealed partial class RegistryHandler
             await WriteErrorAsync(ctx, ErrorDescriptors.DigestInvalid.With(reference, "invalid digest")).ConfigureAwait(false);
             return;
         }
-        var layout = _store.Contains(fullName, digest) ? _store.FindBlob(digest) : null;
-        if (layout is null && _pull?.For(fullName) is not null && await _pull.FetchBlobAsync(fullName, digest, ctx.RequestAborted).ConfigureAwait(false))
+        string? path = _store.Contains(fullName, digest) ? _store.FindBlobPath(digest) : null;
+        if (path is null && _pull?.For(fullName) is not null && await _pull.FetchBlobAsync(fullName, digest, ctx.RequestAborted).ConfigureAwait(false))
         {
             // The upstream served it for this repository and it was verified on the way in.
             _store.AddPushedBlob(fullName, digest);
-            layout = _store.FindBlob(digest);
+            path = _store.FindBlobPath(digest);
         }
-        if (layout is null)
+        if (path is null)
         {
             var error = _store.HasRepository(fullName) || _store.Writable is not null ? ErrorDescriptors.BlobUnknown.With(digest.ToString()) : ErrorDescriptors.NameUnknown.With(fullName);
             await WriteErrorAsync(ctx, error).ConfigureAwait(false);
             return;
         }
-        string path = layout.BlobPath(digest);
         long size;
         try
         {
@@ -378,7 +377,7 @@ public sealed partial class RegistryHandler
             await WriteErrorAsync(ctx, ErrorDescriptors.BlobUnknown.With(digest.ToString())).ConfigureAwait(false);
             return;
         }
-        if (!await _store.VerifyBlobAsync(layout, digest).ConfigureAwait(false))
+        if (!await _store.VerifyBlobAsync(path, digest).ConfigureAwait(false))
         {
             await WriteErrorAsync(ctx, ErrorDescriptors.Unknown.With(digest.ToString(), "the blob is corrupt on the server; it is not served")).ConfigureAwait(false);
             return;

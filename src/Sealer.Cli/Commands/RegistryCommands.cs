@@ -146,8 +146,12 @@ internal static class RegistryCommands
         var endpoints = a.Values("endpoint").Select(RegistryEndpoint.Parse).ToList();
         if (endpoints.Count == 0) throw new SealerException(ErrorCodes.BadCommandLine, "'registry config' needs --endpoint HOST:PORT (the registry address nodes use).");
         var domains = new List<string>(a.Values("domain"));
-        var layouts = a.Values("layout").Select(RegistryHost.OpenLayout).ToList();
-        domains.AddRange(RegistryRuntimeConfig.DomainsOf(layouts));
+        var sources = a.Values("layout").Select(RegistryHost.OpenSources).ToList();
+        domains.AddRange(RegistryRuntimeConfig.DomainsOf(sources.Where(s => s.Layout is not null).Select(s => s.Layout!)));
+        if (sources.Any(s => s.Storage is not null))
+        {
+            Console.Error.WriteLine("note: a Sealer-format registry storage (docker/registry/v2) records no source domains; its images are served for every domain through _default/hosts.toml. Add --domain D for domains that need their own hosts.toml.");
+        }
         string? caPath = a.Value("ca");
         string? caPem = null;
         if (caPath is not null)
