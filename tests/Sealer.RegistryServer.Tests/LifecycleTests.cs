@@ -44,7 +44,7 @@ public sealed class LifecycleTests(RegistryFixture f)
         var second = FixtureImages.Add(layout, "docker.io/library/second:1", "live-second", layers: 1);
         // index.json changes are picked up within about a second.
         File.SetLastWriteTimeUtc(layout.IndexPath, DateTime.UtcNow.AddSeconds(2));
-        var deadline = DateTime.UtcNow.AddSeconds(5);
+        var deadline = DateTime.UtcNow.AddSeconds(20);
         HttpStatusCode status;
         do
         {

@@ -23,7 +23,7 @@ public sealed class SealerStorageTests(RegistryFixture f, ContainerdFixture ctd)
         using var p = Process.Start(psi)!;
         var err = p.StandardError.ReadToEndAsync();
         _ = p.StandardOutput.ReadToEndAsync();
-        await p.WaitForExitAsync(new CancellationTokenSource(TimeSpan.FromSeconds(60)).Token);
+        await p.WaitForExitAsync(new CancellationTokenSource(TimeSpan.FromSeconds(120)).Token);
         Assert.True(p.ExitCode == 0, $"{file} {string.Join(' ', args)}: {await err}");
     }
 

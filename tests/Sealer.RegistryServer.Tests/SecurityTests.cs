@@ -150,7 +150,7 @@ public sealed class SecurityTests(RegistryFixture f)
                 await s.WriteAsync(Encoding.ASCII.GetBytes(request));
                 using var reader = new StreamReader(s, Encoding.ASCII);
                 return await reader.ReadToEndAsync();
-            })).WaitAsync(TimeSpan.FromSeconds(60));
+            })).WaitAsync(TimeSpan.FromSeconds(120));
             Assert.All(results, r => Assert.StartsWith("HTTP/1.1 200 OK", r));
             Assert.All(results, r => Assert.Contains(f.QuayNginx.Top.Digest, r));
         }

@@ -15,7 +15,7 @@ public sealed class SkopeoTests(RegistryFixture f)
         using var p = Process.Start(psi)!;
         var stdout = p.StandardOutput.ReadToEndAsync();
         var stderr = p.StandardError.ReadToEndAsync();
-        await p.WaitForExitAsync(new CancellationTokenSource(TimeSpan.FromSeconds(60)).Token);
+        await p.WaitForExitAsync(new CancellationTokenSource(TimeSpan.FromSeconds(120)).Token);
         Assert.True(p.ExitCode == 0, $"skopeo {string.Join(' ', args)}: {await stderr}");
         return await stdout;
     }
