@@ -33,7 +33,6 @@ public sealed class RegistryFixture : IAsyncLifetime
     public RegistryHost Push { get; private set; } = null!;
     public GeneratedCertificates Certs { get; private set; } = null!;
     public string WritableRoot => Path.Combine(Root, "writable");
-    public string BusyboxTags { get; } = "";
     public static readonly string[] BusyboxTagList = Enumerable.Range(0, 12).Select(i => $"1.{i}").ToArray();
 
     public async Task InitializeAsync()

@@ -1,7 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
-using Microsoft.Extensions.Logging.Abstractions;
 using Sealer.Core.Layout;
 using Sealer.Core.Oci;
 
@@ -207,6 +206,5 @@ public sealed class SecurityTests(RegistryFixture f)
         var push = new RegistryServerOptions { Port = 0, AllowPush = true };
         push.Layouts.Add(f.LayoutA.Root);
         Assert.Equal("SEA1800", (await Assert.ThrowsAsync<Sealer.Core.Diagnostics.SealerException>(() => RegistryHost.StartAsync(push))).Code);
-        _ = NullLogger.Instance;
     }
 }

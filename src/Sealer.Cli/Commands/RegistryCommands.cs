@@ -1,6 +1,5 @@
 using System.Net;
 using System.Runtime.InteropServices;
-using System.Text;
 using Microsoft.Extensions.Logging;
 using Sealer.Core.Diagnostics;
 using Sealer.Core.RegistryServer;
