@@ -41,7 +41,7 @@ public sealed partial class PullClusterImages : SealerTask
 
         var platforms = Platforms.Where(p => !string.IsNullOrWhiteSpace(p)).Select(Platform.Parse).ToList();
         if (platforms.Count == 0) platforms.Add(Platform.Parse("linux/amd64"));
-        var existing = File.Exists(LockFile) ? ImagesLock.Read(LockFile) : null;
+        var existing = ImagesLock.Read(LockFile);
         var options = new PullOptions
         {
             Platforms = platforms,
@@ -51,26 +51,37 @@ public sealed partial class PullClusterImages : SealerTask
             Registry = registry,
         };
         var cache = OciLayout.OpenOrCreate(CacheDirectory);
-        var progress = CreateProgress<PullProgress>(p => $"Sealer: pulling {p}");
-        var result = await new ImagePuller(cache, CreateLogger()).PullAsync(requests, options, progress, cancellationToken).ConfigureAwait(false);
-        NetworkRequests = result.NetworkRequests;
+        var progress = CreateProgress<PullProgress>(p => p.BlobsTotal == 0 ? null
+            : $"Sealer: pulling images {p.ImagesDone}/{p.ImagesTotal}, blobs {p.BlobsDone}/{p.BlobsTotal}, {p.BytesDone / 1048576.0:F1}/{p.BytesTotal / 1048576.0:F1} MiB{(p.CurrentImage is null ? "" : " (" + p.CurrentImage + ")")}");
+        PullResult result;
+        try
+        {
+            result = await new ImagePuller(cache, logger: CreateLogger()).PullAsync(requests, options, progress, cancellationToken).ConfigureAwait(false);
+        }
+        catch (ImagePullException ex)
+        {
+            foreach (var e in ex.Errors) LogSealerError(e);
+            return;
+        }
+        NetworkRequests = (int)result.NetworkRequests;
         BytesDownloaded = result.BytesDownloaded;
-        result.Lock.Write(LockFile);
+        string? before = File.Exists(LockFile) ? File.ReadAllText(LockFile) : null;
+        if (before != result.Lock.ToJson()) result.Lock.Write(LockFile);
 
-        var byRef = result.Lock.Images.ToDictionary(i => i.Reference.ToString(), StringComparer.Ordinal);
+        var byRef = result.Lock.Images.ToDictionary(i => i.Reference, StringComparer.Ordinal);
         PulledImageEntry Entry(string reference)
         {
             if (!byRef.TryGetValue(reference, out var locked))
             {
                 throw new SealerException(ErrorCodes.ImageNotInCache, $"{reference} is missing from {LockFile} after the pull.");
             }
-            return new PulledImageEntry { Reference = reference, Digest = locked.Digest.ToString(), MediaType = locked.MediaType };
+            return new PulledImageEntry { Reference = reference, Digest = locked.Digest, MediaType = locked.MediaType };
         }
         new PulledImagesFile
         {
             Images = resolved.Images.Select(i => Entry(i.Reference)).ToList(),
             BaseImage = baseRef is null ? null : Entry(baseRef.ToString()),
         }.Write(OutputFile);
-        Log.LogMessage(MessageImportance.High, $"Sealer: {requests.Count} images in the cache ({result.NetworkRequests} registry requests, {result.BytesDownloaded} bytes downloaded)");
+        Log.LogMessage(MessageImportance.High, $"Sealer: {requests.Count} images in the cache ({result.NetworkRequests} registry requests, {result.BlobsDownloaded} blobs / {result.BytesDownloaded} bytes downloaded, {result.BlobsCached} blobs cached)");
     }
 }

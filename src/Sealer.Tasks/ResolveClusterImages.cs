@@ -13,8 +13,11 @@ public sealed partial class ResolveClusterImages : SealerTask
     protected override Task ExecuteCoreAsync(CancellationToken cancellationToken)
     {
         var found = new SortedDictionary<string, List<ImageSourceEntry>>(StringComparer.Ordinal);
+        string projectDir = string.IsNullOrEmpty(ProjectDirectory) ? Directory.GetCurrentDirectory() : Path.GetFullPath(ProjectDirectory);
         void Add(ImageReference r, ImageSourceEntry source)
         {
+            // Sources are kept relative to the project, so images.lock.json (committed, and carried in the rootfs) is the same on every machine.
+            if (Path.IsPathRooted(source.File)) source = source with { File = Path.GetRelativePath(projectDir, source.File).Replace('\\', '/') };
             if (!found.TryGetValue(r.ToString(), out var list)) found[r.ToString()] = list = [];
             list.Add(source);
         }
