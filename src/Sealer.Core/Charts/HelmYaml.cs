@@ -63,7 +63,7 @@ internal static class HelmYaml
     private static readonly Regex YamlStyleFloat = new(@"^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$", RegexOptions.CultureInvariant);
 
     /// <summary>Parses every document of <paramref name="text"/>. Throws <see cref="YamlException"/> on syntax errors.</summary>
-    public static List<YDocument> ParseStream(string text)
+    public static List<YDocument> ParseStream(string text, int lineOffset = 0)
     {
         var parser = new Parser(new StringReader(text));
         var docs = new List<YDocument>();
@@ -73,9 +73,9 @@ internal static class HelmYaml
             var start = parser.Consume<DocumentStart>();
             var anchors = new Dictionary<string, YNode>(StringComparer.Ordinal);
             YNode? root = null;
-            if (!parser.Accept<DocumentEnd>(out _)) root = ReadNode(parser, anchors);
+            if (!parser.Accept<DocumentEnd>(out _)) root = ReadNode(parser, anchors, lineOffset);
             parser.Consume<DocumentEnd>();
-            docs.Add(new YDocument(root, (int)start.Start.Line));
+            docs.Add(new YDocument(root, (int)start.Start.Line + lineOffset));
         }
         return docs;
     }
@@ -85,7 +85,7 @@ internal static class HelmYaml
     {
         try
         {
-            return ParseStream(text);
+            return ParseStream(text, lineOffset);
         }
         catch (YamlException ex)
         {
@@ -100,10 +100,10 @@ internal static class HelmYaml
         return message.StartsWith("(Line", StringComparison.Ordinal) && i > 0 ? message[(i + 3)..] : message;
     }
 
-    private static YNode ReadNode(IParser parser, Dictionary<string, YNode> anchors)
+    private static YNode ReadNode(IParser parser, Dictionary<string, YNode> anchors, int lineOffset)
     {
         var ev = parser.Consume<ParsingEvent>();
-        int line = (int)ev.Start.Line, col = (int)ev.Start.Column;
+        int line = (int)ev.Start.Line + lineOffset, col = (int)ev.Start.Column;
         switch (ev)
         {
             case AnchorAlias alias:
@@ -120,7 +120,7 @@ internal static class HelmYaml
             {
                 var node = new YSeq { Line = line, Column = col };
                 if (!ss.Anchor.IsEmpty) anchors[ss.Anchor.Value] = node;
-                while (!parser.TryConsume<SequenceEnd>(out _)) node.Items.Add(ReadNode(parser, anchors));
+                while (!parser.TryConsume<SequenceEnd>(out _)) node.Items.Add(ReadNode(parser, anchors, lineOffset));
                 return node;
             }
             case MappingStart ms:
@@ -129,8 +129,8 @@ internal static class HelmYaml
                 if (!ms.Anchor.IsEmpty) anchors[ms.Anchor.Value] = node;
                 while (!parser.TryConsume<MappingEnd>(out _))
                 {
-                    var key = ReadNode(parser, anchors);
-                    var value = ReadNode(parser, anchors);
+                    var key = ReadNode(parser, anchors, lineOffset);
+                    var value = ReadNode(parser, anchors, lineOffset);
                     node.Entries.Add(new(key, value));
                 }
                 return node;
