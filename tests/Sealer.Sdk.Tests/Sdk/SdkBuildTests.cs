@@ -19,12 +19,35 @@ public sealed class SdkBuildTests(SdkFeed feed)
         File.WriteAllText(Path.Combine(dir, "files", "registry.conf"), "mirror=on\n");
         File.WriteAllText(Path.Combine(dir, "apps", "web", "deploy.yaml"), "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n");
         File.WriteAllText(Path.Combine(dir, "images.txt"), "# platform images\nquay.io/coreos/etcd:v3.5.15\nregistry.k8s.io/pause:3.9   # sandbox\n");
+        Directory.CreateDirectory(Path.Combine(dir, "manifests", "monitoring"));
+        File.WriteAllText(Path.Combine(dir, "manifests", "monitoring", "node-exporter.yaml"), """
+            apiVersion: apps/v1
+            kind: DaemonSet
+            metadata:
+              name: node-exporter
+            spec:
+              template:
+                spec:
+                  containers:
+                    - name: node-exporter
+                      image: quay.io/prometheus/node-exporter:v1.8.2
+            ---
+            apiVersion: v1
+            kind: Pod
+            metadata:
+              name: cache
+            spec:
+              containers:
+                - name: redis
+                  image: docker.io/library/redis:7.4
+            """);
         var p = new KubeProject()
             .Property("KubernetesVersion", "v1.30.0")
             .Property("ClusterImageTag", "1.2.3")
             .Property("SealerLaunch", "web")
             .Item("ContainerImage", "nginx:1.27")
             .Item("ImageList", "images.txt")
+            .Item("KubeManifest", "manifests/**/*.yaml")
             .Item("SealerFile", "files/registry.conf", ("Destination", "etc/"))
             .Item("SealerApp", "web", ("Source", "apps/web"), ("Type", "kube"))
             .Item("SealerLabel", "owner", ("Value", "team-a"))
@@ -67,7 +90,7 @@ public sealed class SdkBuildTests(SdkFeed feed)
         Assert.Equal(["web"], p.Extension!.Launch.AppNames!);
         Assert.Equal("kube", Assert.Single(p.Apps).Type);
         Assert.Contains("REGION=eu", p.Env);
-        string[] refs = ["docker.io/library/nginx:1.27", "quay.io/coreos/etcd:v3.5.15", "registry.k8s.io/pause:3.9"];
+        string[] refs = ["docker.io/library/nginx:1.27", "docker.io/library/redis:7.4", "quay.io/coreos/etcd:v3.5.15", "quay.io/prometheus/node-exporter:v1.8.2", "registry.k8s.io/pause:3.9"];
         Assert.Equal(refs, reader.ImageReferences());
 
         string bundle = Path.Combine(dir, "unpacked");
@@ -77,6 +100,10 @@ public sealed class SdkBuildTests(SdkFeed feed)
         Assert.Equal("mirror=on\n", File.ReadAllText(Path.Combine(rootfs, "etc", "registry.conf")));
         Assert.True(File.Exists(Path.Combine(rootfs, "application", "apps", "web", "web", "deploy.yaml")));
         Assert.True(File.Exists(Path.Combine(rootfs, "images.lock.json")));
+        Assert.True(File.Exists(Path.Combine(rootfs, "manifests", "monitoring", "node-exporter.yaml")));
+        string lockText = File.ReadAllText(Path.Combine(rootfs, "images.lock.json"));
+        Assert.Contains("\"file\": \"manifests/monitoring/node-exporter.yaml\"", lockText);
+        Assert.DoesNotContain(dir, lockText); // sources are project-relative
         AssertCompleteRegistry(Path.Combine(rootfs, "registry"), refs);
         // skopeo reads OCI-typed images of the layout (it skips Docker media types in index.json, which we keep as served).
         (code, output) = Tool.Run("skopeo", $"inspect --override-os linux --override-arch amd64 oci:{rootfs}/registry:docker.io/library/nginx:1.27");
@@ -218,7 +245,14 @@ public sealed class SdkBuildTests(SdkFeed feed)
         File.AppendAllText(Path.Combine(dir2, "images.txt"), "Not A Reference!!\n");
         r = Build(dir2, cache);
         Assert.NotEqual(0, r.ExitCode);
-        Assert.Contains($"images.txt(4): error {ErrorCodes.InvalidImageListLine}", r.Output);
+        Assert.Matches($@"images\.txt\(4(,\d+)?\): error {ErrorCodes.InvalidImageListEntry}", r.Output);
+
+        // A bad reference in a manifest: the manifest's file and line.
+        var (dir5, _) = WriteApp("badmanifest");
+        File.WriteAllText(Path.Combine(dir5, "manifests", "bad.yaml"), "apiVersion: v1\nkind: Pod\nmetadata:\n  name: bad\nspec:\n  containers:\n    - name: x\n      image: docker.io/library/Bad_Image:1\n");
+        r = Build(dir5, cache);
+        Assert.NotEqual(0, r.ExitCode);
+        Assert.Matches($@"manifests/bad\.yaml\(8(,\d+)?\): error {ErrorCodes.InvalidImageReference}", r.Output);
 
         // A bad ContainerImage item: the .kubeproj line of the item.
         string dir3 = feed.NewProjectDir("baditem");
