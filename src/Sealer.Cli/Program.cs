@@ -13,6 +13,7 @@ internal static class Program
     [
         // Add one line per command here, e.g.:
         // new("registry serve", "Serve OCI layouts over the distribution API", RegistryServeCommand.RunAsync),
+        new("find-images", "Find the images charts, manifests and image lists need (offline, with provenance)", Sealer.Cli.Commands.FindImagesCommand.RunAsync),
     ];
 
     private static async Task<int> Main(string[] args)
