@@ -129,7 +129,21 @@ public sealed class ImagePuller
             {
                 var locked = options.Lock?.Find(name);
                 string? digest = reference.Digest ?? (options.Refresh ? null : locked?.Digest);
-                var root = await ManifestAsync(reference, digest, locked?.Digest == digest ? locked?.MediaType : null).ConfigureAwait(false);
+                if (digest is null && locked is not null)
+                {
+                    // Refreshing a locked tag: a HEAD tells whether it moved (and does not count against Docker Hub's pull limit).
+                    var head = await client.HeadManifestAsync(reference, null, cancellationToken).ConfigureAwait(false);
+                    if (_cache.HasBlob(head.ParsedDigest, head.Size)) digest = head.Digest;
+                }
+                ManifestResponse root;
+                try
+                {
+                    root = await ManifestAsync(reference, digest, locked?.Digest == digest ? locked?.MediaType : null).ConfigureAwait(false);
+                }
+                catch (SealerException ex) when (ex.Code == ErrorCodes.ImageNotFound && reference.Digest is null && digest is not null)
+                {
+                    throw new SealerException(ex.Code, $"{ex.Message} images.lock.json pins {name} to {digest}, which the registry no longer serves; refresh the lock (or delete that entry) to resolve the tag again.", inner: ex);
+                }
                 var platforms = new Dictionary<string, string>(StringComparer.Ordinal);
                 var manifests = new List<(byte[], string)>();
                 var blobs = new List<Descriptor>();
