@@ -1,5 +1,5 @@
 {{- define "web.fullname" -}}
-{{- printf "%s-%s" .Release.Name .Chart.Name | trimSuffix "-" -}}
+{{- printf "%s-%s" .Release.Name .Chart.Name | trunc 63 | trimSuffix "-" -}}
 {{- end -}}
 {{- define "web.labels" -}}
 app.kubernetes.io/name: {{ .Chart.Name }}
