@@ -96,6 +96,13 @@ public static class MaskedCompare
         string cx = Canon.Of(x), ca = Canon.Of(a);
         if (cx == ca) return null;
         if (a is string && b is string && Canon.Of(b) != ca && x is string) return null; // random in helm itself
+        if (a is string sa && x is string sx)
+        {
+            int i = 0;
+            while (i < Math.Min(sa.Length, sx.Length) && sa[i] == sx[i]) i++;
+            int from = Math.Max(0, i - 40);
+            return $"{path}: strings differ at {i}: helm …{Canon.Of(sa.Substring(from, Math.Min(100, sa.Length - from)))}… ours …{Canon.Of(sx.Substring(from, Math.Min(100, sx.Length - from)))}…";
+        }
         return $"{path}: helm {Short(a)}, ours {Short(x)}";
     }
 
