@@ -52,9 +52,20 @@ mapfile -t refs < <(python3 "$info" refs "$work/served.json")
 big_ref="$(python3 "$info" big "$work/served.json")"
 read -r distinct_mb summed_mb < <(python3 "$info" sizes "$work/served.json")
 
-# 3. our client
-dotnet build "$here/PullBench/PullBench.csproj" -c Release -nologo -v:q -o "$work/pullbench" > "$work/pullbench-build.log" 2>&1 || { cat "$work/pullbench-build.log"; exit 1; }
-bench="$work/pullbench/sealer-pull-bench.dll"
+# 3. our client, NativeAOT as the `sealer` CLI ships (falls back to a JIT build); rebuilt only when Sealer.Core changes
+srcsum="$(cat "$here"/PullBench/*.cs "$here"/PullBench/*.csproj $(find "$root/src/Sealer.Core" -name '*.cs' | sort) | sha256sum | cut -c1-16)"
+if [ "$(cat "$work/pullbench/src.sum" 2>/dev/null)" != "$srcsum" ]; then
+  rm -rf "$work/pullbench"
+  echo "publishing the benchmark client (NativeAOT)..." >&2
+  if dotnet publish "$here/PullBench/PullBench.csproj" -c Release -r linux-x64 -p:PublishAot=true -nologo -v:q -o "$work/pullbench" > "$work/pullbench-build.log" 2>&1; then
+    :
+  else
+    echo "NativeAOT publish failed (see $work/pullbench-build.log); using a JIT build" >&2
+    dotnet build "$here/PullBench/PullBench.csproj" -c Release -nologo -v:q -o "$work/pullbench" > "$work/pullbench-build.log" 2>&1 || { cat "$work/pullbench-build.log"; exit 1; }
+  fi
+  echo "$srcsum" > "$work/pullbench/src.sum"
+fi
+if [ -x "$work/pullbench/sealer-pull-bench" ]; then bench=("$work/pullbench/sealer-pull-bench"); else bench=(dotnet "$work/pullbench/sealer-pull-bench.dll"); fi
 
 now() { date +%s.%N; }
 secs() { python3 -c "import sys; print(f'{float(sys.argv[2])-float(sys.argv[1]):.2f}')" "$1" "$2"; }
@@ -62,7 +73,7 @@ secs() { python3 -c "import sys; print(f'{float(sys.argv[2])-float(sys.argv[1]):
 echo "images: ${#refs[@]}, distinct blob bytes: ${distinct_mb} MB (sum over images: ${summed_mb} MB)"
 
 rm -rf "$work/cache-sealer"
-t0=$(now); dotnet "$bench" --cache "$work/cache-sealer" "${refs[@]}"; t1=$(now)
+t0=$(now); "${bench[@]}" --cache "$work/cache-sealer" "${refs[@]}"; t1=$(now)
 sealer_s=$(secs "$t0" "$t1")
 
 rm -rf "$work/oci-seq"
@@ -102,7 +113,7 @@ print(f'speed-up vs sequential skopeo: {q/s:.2f}x; vs 4 parallel skopeo: {p/s:.2
 
 # 4. memory while caching a 1 GB layer
 rm -rf "$work/cache-big"
-/usr/bin/time -v dotnet "$bench" --cache "$work/cache-big" "$big_ref" 2> "$work/time-big.txt"
+/usr/bin/time -v "${bench[@]}" --cache "$work/cache-big" "$big_ref" 2> "$work/time-big.txt"
 rss_kb=$(grep 'Maximum resident set size' "$work/time-big.txt" | awk '{print $NF}')
 echo "peak RSS caching a ${big_mb} MB layer: $((rss_kb / 1024)) MB (target < 300 MB)"
 rm -rf "$work/cache-big" "$work/cache-sealer" "$work"/oci-*

@@ -111,6 +111,7 @@ public sealed class ImagePuller
                 var existing = _cache.FindRef(name);
                 if (existing is null || existing.Digest != descriptor.Digest || existing.MediaType != descriptor.MediaType) _cache.SetRef(name, descriptor);
                 Interlocked.Increment(ref _imagesDone);
+                owner._logger?.LogInformation("Cached {Reference} ({Digest}, {Platforms})", name, descriptor.Digest, string.Join(", ", resolved.Platforms.Keys));
                 Report(force: true, name);
                 return (new LockedImage(name, descriptor.Digest, descriptor.MediaType, resolved.Platforms, sources), descriptor);
             }
@@ -129,6 +130,10 @@ public sealed class ImagePuller
             {
                 var locked = options.Lock?.Find(name);
                 string? digest = reference.Digest ?? (options.Refresh ? null : locked?.Digest);
+                if (options.Offline && digest is null)
+                {
+                    throw new SealerException(ErrorCodes.OfflineContentMissing, $"{name} is not in images.lock.json, and resolving its tag needs the network, which this offline build may not use. Run a normal build first.");
+                }
                 if (digest is null && locked is not null)
                 {
                     // Refreshing a locked tag: a HEAD tells whether it moved (and does not count against Docker Hub's pull limit).
@@ -233,7 +238,16 @@ public sealed class ImagePuller
                 string mediaType = knownMediaType is not null && MediaTypes.AllManifests.Contains(knownMediaType) ? knownMediaType : Probe(bytes);
                 return new ManifestResponse(bytes, mediaType, d, null);
             }
+            Online(reference, $"manifest {digest}");
             return await client.GetManifestAsync(reference, digest, cancellationToken).ConfigureAwait(false);
+        }
+
+        private void Online(ImageReference reference, string what)
+        {
+            if (options.Offline)
+            {
+                throw new SealerException(ErrorCodes.OfflineContentMissing, $"{reference}: {what} is not in the image cache ({_cache.Root}), and this offline build may not use the network. Run a normal build first.");
+            }
         }
 
         private static string Probe(byte[] bytes)
@@ -254,6 +268,7 @@ public sealed class ImagePuller
                 Done(blob.Size);
                 return;
             }
+            Online(reference, $"blob {blob.Digest}");
             await _blobGate.WaitAsync(cancellationToken).ConfigureAwait(false);
             try
             {

@@ -54,6 +54,35 @@ public class AuthTests(RegistryFixture fixture)
     }
 
     [RegistryFact]
+    public async Task Logs_at_debug_level_never_contain_secrets()
+    {
+        var logger = new ListLogger();
+        using var cache = TestRegistries.NewCache();
+        var options = new PullOptions { Platforms = [Platform.Parse("linux/amd64")], Registry = TestRegistries.Options(Env) };
+        await new ImagePuller(cache.Layout, logger: logger).PullAsync(TestRegistries.Requests(Env.Image("private-app").Reference, Env.Image("token-secure").Reference), options);
+        await Assert.ThrowsAsync<ImagePullException>(() => new ImagePuller(cache.Layout, logger: logger).PullAsync(TestRegistries.Requests(Env.Image("token-secure").Reference.Replace(":1.0", ":nope")), options));
+        Assert.NotEmpty(logger.Lines);
+        foreach (var secret in new[] { Env.Registry("private").Password!, Env.Registry("token").Password!, "Bearer ", "Basic " })
+        {
+            Assert.DoesNotContain(logger.Lines, l => l.Contains(secret, StringComparison.Ordinal));
+        }
+    }
+
+    private sealed class ListLogger : Microsoft.Extensions.Logging.ILogger
+    {
+        public List<string> Lines { get; } = [];
+
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+        public bool IsEnabled(Microsoft.Extensions.Logging.LogLevel logLevel) => true;
+
+        public void Log<TState>(Microsoft.Extensions.Logging.LogLevel logLevel, Microsoft.Extensions.Logging.EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            lock (Lines) Lines.Add(formatter(state, exception) + exception);
+        }
+    }
+
+    [RegistryFact]
     public async Task Token_auth_gets_one_token_per_repository_scope_and_reuses_it()
     {
         var img = Env.Image("token-secure");

@@ -81,6 +81,8 @@ public class MirrorAndFaultTests(RegistryFixture fixture)
         var env = new RegistryOptions().AddFromEnvironment(k => k == "SEALER_REGISTRY_MIRRORS" ? "docker.io=http://127.0.0.1:5100,https://m.example;quay.io=127.0.0.1:5101" : null);
         Assert.Equal(["http://127.0.0.1:5100", "https://m.example"], env.Mirrors["docker.io"]);
         Assert.Equal(3, env.EndpointsFor("docker.io").Count);
+        var offline = new RegistryOptions().AddFromEnvironment(k => k switch { "SEALER_REGISTRY_MIRRORS" => "*=127.0.0.1:5100", "SEALER_REGISTRY_NO_FALLBACK" => "1", _ => null });
+        Assert.Equal("http://127.0.0.1:5100/", offline.EndpointsFor("ghcr.io").Single().BaseUri.ToString());
     }
 
     [RegistryFact]

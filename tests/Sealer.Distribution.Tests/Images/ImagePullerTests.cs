@@ -285,6 +285,49 @@ public class ImagePullerTests(RegistryFixture fixture)
         Assert.Null(cache2.Layout.FindRef(nginx.Reference));
     }
 
+    [RegistryFact]
+    public async Task An_offline_pull_uses_only_the_lock_and_cache_and_names_what_is_missing()
+    {
+        using var cache = TestRegistries.NewCache();
+        var pause = Env.Image("pause");
+        var first = await Pull(cache.Layout, TestRegistries.Requests(pause.Reference));
+        var offline = await Pull(cache.Layout, TestRegistries.Requests(pause.Reference), o => { o.Lock = first.Lock; o.Offline = true; });
+        Assert.Equal(0, offline.NetworkRequests);
+        var noLock = await Assert.ThrowsAsync<ImagePullException>(() => Pull(cache.Layout, TestRegistries.Requests(pause.Reference), o => o.Offline = true));
+        Assert.Equal(ErrorCodes.OfflineContentMissing, noLock.Code);
+        var newPlatform = await Assert.ThrowsAsync<ImagePullException>(() => Pull(cache.Layout, TestRegistries.Requests(pause.Reference), o => { o.Lock = first.Lock; o.Offline = true; o.Platforms = [Amd64, Arm64]; }));
+        Assert.Equal(ErrorCodes.OfflineContentMissing, newPlatform.Code);
+        Assert.Contains(pause.Platforms["linux/arm64"], newPlatform.Message);
+    }
+
+    [TmpfsFact]
+    public async Task A_full_disk_is_a_coded_error_and_leaves_no_blob_half_written()
+    {
+        string mount = Path.Combine(Path.GetTempPath(), "sealer-full-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(mount);
+        Assert.Equal(0, TestRegistries.Run("mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", mount).Code);
+        try
+        {
+            var cache = OciLayout.OpenOrCreate(Path.Combine(mount, "cache"));
+            var nginx = Env.Image("nginx");
+            var ex = await Assert.ThrowsAsync<ImagePullException>(() => Pull(cache, TestRegistries.Requests(nginx.Reference)));
+            Assert.Equal(ErrorCodes.DiskWriteFailed, ex.Code);
+            Assert.Contains(nginx.Reference, ex.Message);
+            Assert.Contains("Free some space", ex.Message);
+            Assert.Equal("app.kubeproj", ex.File);
+            Assert.Null(cache.FindRef(nginx.Reference));
+            foreach (var f in Directory.GetFiles(Path.Combine(cache.Root, "blobs", "sha256")))
+            {
+                Assert.True(await cache.VerifyBlobAsync(Digest.Parse("sha256:" + Path.GetFileName(f))), f);
+            }
+        }
+        finally
+        {
+            TestRegistries.Run("umount", mount);
+            Directory.Delete(mount, true);
+        }
+    }
+
     [Fact]
     public void The_lock_round_trips_as_stable_sorted_json()
     {

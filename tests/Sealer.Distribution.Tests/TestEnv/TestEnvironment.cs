@@ -203,3 +203,29 @@ public sealed class RegistryFixture
 {
     public TestEnvironment Env => TestEnvironment.Current;
 }
+
+/// <summary>A registry fact that also needs to mount a tmpfs (root on Linux); skipped with the reason otherwise.</summary>
+public sealed class TmpfsFactAttribute : FactAttribute
+{
+    private static readonly Lazy<string?> Why = new(() =>
+    {
+        if (!OperatingSystem.IsLinux()) return "needs Linux";
+        string dir = Path.Combine(Path.GetTempPath(), "sealer-tmpfs-probe-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(dir);
+        try
+        {
+            var (code, output) = TestRegistries.Run("mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", dir);
+            if (code != 0) return "cannot mount a tmpfs (needs root): " + output.Trim();
+            TestRegistries.Run("umount", dir);
+            return null;
+        }
+        catch (Exception ex) { return "cannot run mount: " + ex.Message; }
+        finally { try { Directory.Delete(dir); } catch (IOException) { } }
+    });
+
+    public TmpfsFactAttribute()
+    {
+        if (TestEnvironment.UnavailableReason is { } env) Skip = "test environment unavailable: " + env;
+        else if (Why.Value is { } why) Skip = why;
+    }
+}
