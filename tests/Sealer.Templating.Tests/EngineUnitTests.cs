@@ -375,3 +375,22 @@ public class CryptoTests
         Assert.Equal("ZedaFaxcZaso9*", Run("{{ derivePassword 1 \"long\" \"password\" \"user\" \"example.com\" }}"));
     }
 }
+
+public class ReproducibilityTests
+{
+    [Fact]
+    public void RandomFunctionsRestartPerRender()
+    {
+        var root = new HelmChartNode
+        {
+            Name = "r",
+            Metadata = HelmOracle.ChartMetadata("r"),
+            Templates = [new HelmTemplateFile("templates/a.yaml", "{{ randAlphaNum 10 }} {{ uuidv4 }} {{ now | date \"2006-01-02\" }}")],
+            Files = new Dictionary<string, byte[]>(),
+        };
+        var a = HelmEngine.Render(root, HelmOracle.TopValues(null, HelmCapabilities.Default))["r/templates/a.yaml"];
+        var b = HelmEngine.Render(root, HelmOracle.TopValues(null, HelmCapabilities.Default))["r/templates/a.yaml"];
+        Assert.Equal(a, b);
+        Assert.EndsWith(" 2026-01-01", a);
+    }
+}
