@@ -293,6 +293,7 @@ release: {{ .Release.Name }}
         new("chunk-edge", "{{ chunk 3 (list 1 2) }} {{ chunk 1 (list) }}"),
         new("until-negative", "{{ until -3 }} {{ untilStep 10 0 -3 }} {{ seq -2 }} {{ seq 1 0 }}"),
         new("files-glob-double-star", "{{ range $p, $_ := .Files.Glob \"**.txt\" }}{{ $p }} {{ end }}|{{ range $p, $_ := .Files.Glob \"{files,config}/*\" }}{{ $p }} {{ end }}"),
+        new("files-len-bytes", "{{ len (.Files.Glob \"files/*\") }} {{ range $p, $b := .Files.Glob \"files/b*\" }}{{ $b }} {{ toString $b }} {{ len $b }}{{ end }}"),
         new("files-lines-range", "{{ range .Files.Lines \"files/a.txt\" }}[{{ . }}]{{ end }}"),
         new("files-get-tpl", "{{ tpl (.Files.Get \"files/b.conf\") . }}"),
         new("values-deep-print", "{{ .Values }}", "a: {b: [1, {c: d}]}\ne: \"\""),

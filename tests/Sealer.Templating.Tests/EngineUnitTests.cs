@@ -394,3 +394,26 @@ public class ReproducibilityTests
         Assert.EndsWith(" 2026-01-01", a);
     }
 }
+
+public class ConcurrencyTests
+{
+    [Fact]
+    public void ParallelRendersAreIndependentAndIdentical()
+    {
+        var root = new HelmChartNode
+        {
+            Name = "p",
+            Metadata = HelmOracle.ChartMetadata("p"),
+            Templates =
+            [
+                new HelmTemplateFile("templates/_h.tpl", "{{ define \"p.n\" }}{{ .Release.Name }}-{{ .Values.x }}{{ end }}"),
+                new HelmTemplateFile("templates/a.yaml", "{{ include \"p.n\" . }} {{ randAlphaNum 8 }} {{ toYaml .Values }}"),
+            ],
+            Files = new Dictionary<string, byte[]>(),
+        };
+        var expected = HelmEngine.Render(root, HelmOracle.TopValues(HelmOracle.LoadValues("x: 1\ny: [a]"), HelmCapabilities.Default));
+        var results = new IReadOnlyDictionary<string, string>[16];
+        Parallel.For(0, results.Length, i => results[i] = HelmEngine.Render(root, HelmOracle.TopValues(HelmOracle.LoadValues("x: 1\ny: [a]"), HelmCapabilities.Default)));
+        Assert.All(results, r => Assert.Equal(expected["p/templates/a.yaml"], r["p/templates/a.yaml"]));
+    }
+}

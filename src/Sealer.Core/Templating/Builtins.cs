@@ -45,6 +45,7 @@ public static class Builtins
         IDictionary<string, object?> m => m.Count,
         List<object?> l => l.Count,
         byte[] b => b.Length,
+        IGoRangeable r => r.Entries().LongCount(),
         _ => throw new GoFuncException($"len of type {GoValues.TypeName(item)}"),
     };
 
