@@ -4,7 +4,7 @@
 #   - cold pull with our client (build/bench/PullBench) into an empty cache
 #   - skopeo copy of the same images into an OCI layout, sequentially, and as 4 parallel skopeo processes (one layout each)
 #   - peak memory (/usr/bin/time -v) of our client caching one image with a 1 GB layer
-# Usage: build/bench/pull-bench.sh [BIG_LAYER_MB (default 1000)]
+# Usage: build/bench/pull-bench.sh [BIG_LAYER_MB (default 1000)]   (PULL_BENCH_RUNS=3 interleaved rounds, medians)
 # Not a test: prints the numbers. Everything lives in artifacts/bench/ and the registry is stopped at the end.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -72,35 +72,49 @@ secs() { python3 -c "import sys; print(f'{float(sys.argv[2])-float(sys.argv[1]):
 
 echo "images: ${#refs[@]}, distinct blob bytes: ${distinct_mb} MB (sum over images: ${summed_mb} MB)"
 
-rm -rf "$work/cache-sealer"
-t0=$(now); "${bench[@]}" --cache "$work/cache-sealer" "${refs[@]}"; t1=$(now)
-sealer_s=$(secs "$t0" "$t1")
+runs="${PULL_BENCH_RUNS:-3}"
+run_sealer() {
+  rm -rf "$work/cache-sealer"
+  local t0 t1; t0=$(now); "${bench[@]}" --cache "$work/cache-sealer" "${refs[@]}" >&2; t1=$(now)
+  secs "$t0" "$t1"
+}
+run_seq() {
+  rm -rf "$work/oci-seq"
+  local t0 t1 r; t0=$(now)
+  for r in "${refs[@]}"; do skopeo copy --quiet --src-tls-verify=false "docker://$r" "oci:$work/oci-seq:${r#*/}"; done
+  t1=$(now); secs "$t0" "$t1"
+}
+run_par() {
+  rm -rf "$work"/oci-par-*
+  local t0 t1 w workers=(); t0=$(now)
+  for w in 0 1 2 3; do
+    (
+      i=0
+      for r in "${refs[@]}"; do
+        if [ $((i % 4)) -eq "$w" ]; then skopeo copy --quiet --src-tls-verify=false "docker://$r" "oci:$work/oci-par-$w:${r#*/}"; fi
+        i=$((i + 1))
+      done
+    ) &
+    workers+=($!)
+  done
+  wait "${workers[@]}"
+  t1=$(now); secs "$t0" "$t1"
+}
+median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
-rm -rf "$work/oci-seq"
-t0=$(now)
-for r in "${refs[@]}"; do skopeo copy --quiet --src-tls-verify=false "docker://$r" "oci:$work/oci-seq:${r#*/}"; done
-t1=$(now); seq_s=$(secs "$t0" "$t1")
-
-rm -rf "$work"/oci-par-*
-t0=$(now)
-workers=()
-for w in 0 1 2 3; do
-  (
-    i=0
-    for r in "${refs[@]}"; do
-      if [ $((i % 4)) -eq "$w" ]; then skopeo copy --quiet --src-tls-verify=false "docker://$r" "oci:$work/oci-par-$w:${r#*/}"; fi
-      i=$((i + 1))
-    done
-  ) &
-  workers+=($!)
+# Interleaved rounds (sealer, sequential, parallel) so background load hits all three alike; medians reported.
+s_all=(); q_all=(); p_all=()
+for round in $(seq "$runs"); do
+  s_all+=("$(run_sealer)"); q_all+=("$(run_seq)"); p_all+=("$(run_par)")
+  echo "round $round: sealer ${s_all[-1]} s, skopeo sequential ${q_all[-1]} s, skopeo 4 parallel ${p_all[-1]} s" >&2
 done
-wait "${workers[@]}"
-t1=$(now); par_s=$(secs "$t0" "$t1")
+sealer_s=$(median "${s_all[@]}"); seq_s=$(median "${q_all[@]}"); par_s=$(median "${p_all[@]}")
 
 # sanity: every image is in each result
 n_sealer=$(python3 "$info" count "$work/cache-sealer/index.json")
 n_seq=$(python3 "$info" count "$work/oci-seq/index.json")
 
+echo "median of $runs rounds (load average now: $(cut -d' ' -f1-3 /proc/loadavg), $(nproc) cores):"
 echo "sealer ImagePuller (8 blobs at once):  ${sealer_s} s  (${n_sealer} images)"
 echo "skopeo copy, sequential:               ${seq_s} s  (${n_seq} images)"
 echo "skopeo copy, 4 parallel processes:     ${par_s} s"

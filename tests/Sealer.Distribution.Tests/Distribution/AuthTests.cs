@@ -13,11 +13,13 @@ public class AuthTests(RegistryFixture fixture)
 {
     private TestEnvironment Env => fixture.Env;
 
+    private readonly string _agent = TestRegistries.NewAgent();
+
     private async Task<PullResult> Pull(string reference, ICredentialProvider credentials)
     {
         using var cache = TestRegistries.NewCache();
         var puller = new ImagePuller(cache.Layout);
-        var result = await puller.PullAsync(TestRegistries.Requests(reference), new PullOptions { Platforms = [Platform.Parse("linux/amd64")], Registry = TestRegistries.Options(Env, credentials) });
+        var result = await puller.PullAsync(TestRegistries.Requests(reference), new PullOptions { Platforms = [Platform.Parse("linux/amd64")], Registry = TestRegistries.Options(Env, credentials, userAgent: _agent) });
         Assert.NotNull(cache.Layout.FindRef(ImageReference.Parse(reference).ToString()));
         return result;
     }
@@ -32,7 +34,7 @@ public class AuthTests(RegistryFixture fixture)
         long mark = Env.LogMark("private");
         var result = await Pull(img.Reference, Creds("private"));
         Assert.Equal(img.Digest, result.Lock.Images[0].Digest);
-        var lines = Env.RequestsSince("private", mark);
+        var lines = Env.RequestsSince("private", mark, _agent);
         Assert.Contains(lines, l => l.Contains("\" 401 ", StringComparison.Ordinal));
         Assert.Contains(lines, l => l.Contains("sealer", StringComparison.Ordinal) && l.Contains("\" 200 ", StringComparison.Ordinal));
     }
@@ -183,6 +185,6 @@ public class AuthTests(RegistryFixture fixture)
     private async Task<long> Tokens()
     {
         using var http = new HttpClient();
-        return System.Text.Json.JsonDocument.Parse(await http.GetStringAsync(Env.Registry("token").TokenStats)).RootElement.GetProperty("tokens").GetInt64();
+        return System.Text.Json.JsonDocument.Parse(await http.GetStringAsync(Env.Registry("token").TokenStats + "?agent=" + Uri.EscapeDataString(_agent))).RootElement.GetProperty("tokens").GetInt64();
     }
 }

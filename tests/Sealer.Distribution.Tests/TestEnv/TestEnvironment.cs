@@ -51,8 +51,11 @@ public sealed class TestEnvironment
         return info.Exists ? info.Length : 0;
     }
 
-    /// <summary>The access-log lines (one per HTTP request) a registry wrote after <paramref name="mark"/>.</summary>
-    public IReadOnlyList<string> RequestsSince(string registryKey, long mark)
+    /// <summary>
+    /// The access-log lines (one per HTTP request) a registry wrote after <paramref name="mark"/>, only those whose
+    /// User-Agent contains <paramref name="userAgent"/> when given (other test processes share the registries).
+    /// </summary>
+    public IReadOnlyList<string> RequestsSince(string registryKey, long mark, string? userAgent = null)
     {
         using var fs = new FileStream(Registry(registryKey).Log, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
         fs.Seek(mark, SeekOrigin.Begin);
@@ -62,7 +65,8 @@ public sealed class TestEnvironment
         while ((line = reader.ReadLine()) is not null)
         {
             // access log lines: 127.0.0.1 - - [date] "GET /v2/... HTTP/1.1" 200 ...
-            if (line.Contains("\" ", StringComparison.Ordinal) && line.Contains(" /v2/", StringComparison.Ordinal) && !line.StartsWith("time=", StringComparison.Ordinal)) lines.Add(line);
+            if (line.Contains("\" ", StringComparison.Ordinal) && line.Contains(" /v2/", StringComparison.Ordinal) && !line.StartsWith("time=", StringComparison.Ordinal)
+                && (userAgent is null || line.Contains(userAgent, StringComparison.Ordinal))) lines.Add(line);
         }
         return lines;
     }
