@@ -52,7 +52,9 @@ print(f"bench project: {len(imgs)} images", file=sys.stderr)
 PY
 export NUGET_PACKAGES="$work/packages" SEALER_CACHE_DIR="$work/cache"
 logs=$(python3 -c 'import json,sys; print(" ".join(r["log"] for r in json.load(open(sys.argv[1]))["registries"].values()))' "$envjson")
-requests() { local n=0; for l in $logs; do [ -f "$l" ] && n=$((n + $(grep -c '"GET /v2/\|"HEAD /v2/' "$l" || true))); done; echo "$n"; }
+# Count only this bench's requests (its own User-Agent), as other processes may share the registries.
+export SealerUserAgent="sealer-sdk-bench/$$-$RANDOM"
+requests() { local n=0; for l in $logs; do [ -f "$l" ] && n=$((n + $(grep '"GET /v2/\|"HEAD /v2/' "$l" | grep -c "$SealerUserAgent" || true))); done; echo "$n"; }
 now() { python3 -c 'import time; print(time.time())'; }
 
 r0=$(requests); t0=$(now)
