@@ -55,6 +55,7 @@ release: {{ .Release.Name }}
         new("nested-list-map", "{{ .Values.l }}", "l:\n- a: 1\n- [x, y]"),
         new("empty-map-list", "{{ .Values.m }} {{ .Values.l }}", "m: {}\nl: []"),
         new("const-numbers", "{{ 3 }} {{ 3.0 }} {{ 1e6 }} {{ 0x1F }} {{ -7 }} {{ 1.5e-7 }}"),
+        new("const-hex-float", "{{ 0x1p60 }} {{ 0x1p-2 }} {{ 0x1.8p1 }} {{ mulf 2 0x1p50 }} {{ 0x1_0 }} {{ printf \"%T %T\" 0x1p4 0x10 }}"),
         new("int-float-consts", "{{ 100000 }} {{ 1000000.0 }} {{ 0.1 }} {{ 2.50 }}"),
         // ---- variables ----
         new("var-decl", "{{ $x := 1 }}{{ $x }}{{ $x = 2 }}{{ $x }}"),

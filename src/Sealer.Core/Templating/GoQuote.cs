@@ -224,12 +224,38 @@ internal static class GoNumbers
         value = 0;
         if (s.Length == 0) return false;
         var t = s.TrimStart('+', '-');
-        if (t.StartsWith("0x", StringComparison.OrdinalIgnoreCase)) return false;
+        if (t.StartsWith("0x", StringComparison.OrdinalIgnoreCase)) return TryParseHexFloat(t[2..], s[0] == '-', out value);
         var lower = t.ToLowerInvariant();
         if (lower is "inf" or "infinity") { value = s[0] == '-' ? double.NegativeInfinity : double.PositiveInfinity; return true; }
         if (lower == "nan") { value = double.NaN; return true; }
         if (t.AsSpan().ContainsAnyExcept("0123456789.eE+-")) return false;
         return double.TryParse(s, NumberStyles.AllowLeadingSign | NumberStyles.AllowDecimalPoint | NumberStyles.AllowExponent, CultureInfo.InvariantCulture, out value);
+    }
+
+    /// <summary>Go's hexadecimal floating-point literal after "0x": hex mantissa with optional '.', then a mandatory p exponent (0x1p60, 0x1.8p-3).</summary>
+    private static bool TryParseHexFloat(string body, bool negative, out double value)
+    {
+        value = 0;
+        int p = body.IndexOfAny(['p', 'P']);
+        if (p <= 0) return false;
+        string mant = body[..p], expText = body[(p + 1)..];
+        if (!int.TryParse(expText, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out int exp)) return false;
+        double m = 0;
+        int fracDigits = 0;
+        bool seenDot = false, anyDigit = false;
+        foreach (char c in mant)
+        {
+            if (c == '.') { if (seenDot) return false; seenDot = true; continue; }
+            int d = c is >= '0' and <= '9' ? c - '0' : c is >= 'a' and <= 'f' ? c - 'a' + 10 : c is >= 'A' and <= 'F' ? c - 'A' + 10 : -1;
+            if (d < 0) return false;
+            anyDigit = true;
+            m = m * 16 + d;
+            if (seenDot) fracDigits++;
+        }
+        if (!anyDigit) return false;
+        value = m * Math.Pow(2, exp - 4 * fracDigits);
+        if (negative) value = -value;
+        return !double.IsInfinity(value);
     }
 
     /// <summary>The shortest decimal digits that round-trip <paramref name="f"/> (f finite, &gt; 0) and the decimal point position.</summary>

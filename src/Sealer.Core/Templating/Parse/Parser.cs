@@ -506,7 +506,9 @@ internal sealed class Parser
         }
         if (token.Type == ItemType.Complex || token.Val.EndsWith('i')) throw Errorf($"complex numbers are not supported: {token.Val}");
         string text = token.Val.Replace("_", "", StringComparison.Ordinal);
-        bool floaty = !text.StartsWith("0x", StringComparison.OrdinalIgnoreCase) && text.AsSpan().IndexOfAny(".eEpP") >= 0;
+        // Go: a hex literal is a float only with a binary exponent (0x1p60); otherwise any of ".eEpP" makes it one.
+        bool isHex = text.TrimStart('+', '-').StartsWith("0x", StringComparison.OrdinalIgnoreCase);
+        bool floaty = isHex ? text.AsSpan().IndexOfAny("pP") >= 0 : text.AsSpan().IndexOfAny(".eEpP") >= 0;
         if (GoNumbers.TryParseInt(text, out long i))
         {
             n.IsInt = true;

@@ -157,7 +157,7 @@ public static partial class SprigFunctions
         Add(GoFunc.CreateVariadic("max", [GoType.Any], GoType.Any, a => a.Skip(1).Aggregate(Cast.ToInt64(a[0]), (s, x) => Math.Max(s, Cast.ToInt64(x)))));
         Add(GoFunc.CreateVariadic("biggest", [GoType.Any], GoType.Any, a => a.Skip(1).Aggregate(Cast.ToInt64(a[0]), (s, x) => Math.Max(s, Cast.ToInt64(x)))));
         Add(GoFunc.CreateVariadic("min", [GoType.Any], GoType.Any, a => a.Skip(1).Aggregate(Cast.ToInt64(a[0]), (s, x) => Math.Min(s, Cast.ToInt64(x)))));
-        A("add1f", v => (double)((decimal)Cast.ToFloat64(v) + 1m));
+        A("add1f", v => (double)(ToDecimal(Cast.ToFloat64(v)) + 1m));
         V("addf", a => DecimalFold(a, 0, (x, y) => x + y, seedFromFirst: false));
         Add(GoFunc.CreateVariadic("subf", [GoType.Any], GoType.Any, a => DecimalFold(a, 0, (x, y) => x - y, seedFromFirst: true)));
         Add(GoFunc.CreateVariadic("mulf", [GoType.Any], GoType.Any, a => DecimalFold(a, 1, (x, y) => x * y, seedFromFirst: true)));
@@ -431,12 +431,19 @@ public static partial class SprigFunctions
         int start = 0;
         if (seedFromFirst && a.Length > 0)
         {
-            acc = (decimal)Cast.ToFloat64(a[0]);
+            acc = ToDecimal(Cast.ToFloat64(a[0]));
             start = 1;
         }
-        for (int i = start; i < a.Length; i++) acc = op(acc, (decimal)Cast.ToFloat64(a[i]));
+        for (int i = start; i < a.Length; i++) acc = op(acc, ToDecimal(Cast.ToFloat64(a[i])));
         return (double)acc;
     }
+
+    /// <summary>
+    /// Like shopspring/decimal's NewFromFloat: the exact shortest decimal of the double. A plain (decimal) cast keeps only
+    /// 15 significant digits (2^51 would print 2.25179981368524e+15 instead of Go's 2.251799813685248e+15).
+    /// </summary>
+    private static decimal ToDecimal(double d)
+        => decimal.Parse(d.ToString("R", CultureInfo.InvariantCulture), NumberStyles.Float, CultureInfo.InvariantCulture);
 
     private static string Title(string s)
     {
