@@ -1,0 +1,18 @@
+using System.Text.Json.Serialization;
+
+namespace Sealer.Core.Distribution.Upload;
+
+/// <summary>What a push did: the tag and digest it published and how much it had to send.</summary>
+public sealed record PushResult
+{
+    [JsonPropertyName("reference")] public required string Reference { get; init; }
+    [JsonPropertyName("digest")] public required string Digest { get; init; }
+    [JsonPropertyName("mediaType")] public required string MediaType { get; init; }
+    [JsonPropertyName("manifests")] public required int Manifests { get; init; }
+    [JsonPropertyName("blobsTotal")] public required int BlobsTotal { get; init; }
+    [JsonPropertyName("blobsSkipped")] public required int BlobsSkipped { get; init; }
+    [JsonPropertyName("blobsMounted")] public required int BlobsMounted { get; init; }
+    [JsonPropertyName("blobsUploaded")] public required int BlobsUploaded { get; init; }
+    [JsonPropertyName("bytesUploaded")] public required long BytesUploaded { get; init; }
+    [JsonPropertyName("referrers")] public int Referrers { get; init; }
+}
