@@ -25,4 +25,21 @@ public static partial class ErrorCodes
 
     /// <summary>A platform string is malformed.</summary>
     public const string InvalidPlatform = "SEA1507";
+
+    // Cluster image assembly and reading (SEA1600-1699).
+
+    /// <summary>An image the build needs (from the lock) is not in the image cache: it was deleted or never pulled.</summary>
+    public const string ImageNotInCache = "SEA1600";
+
+    /// <summary>An image has no manifest for a platform the cluster image is built for.</summary>
+    public const string ImagePlatformMissing = "SEA1601";
+
+    /// <summary>A layout or archive is not a cluster image (no manifest, or not one Sealer.Sdk or Sealer can read).</summary>
+    public const string NotAClusterImage = "SEA1602";
+
+    /// <summary>The base (FROM) image has no manifest for a platform being built.</summary>
+    public const string BaseImagePlatformMissing = "SEA1603";
+
+    /// <summary>The output could not be replaced (another process holds it, or permissions).</summary>
+    public const string OutputReplaceFailed = "SEA1604";
 }

@@ -1,0 +1,664 @@
+using System.IO.Compression;
+using System.Text;
+using System.Text.Json;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Sealer.Core.Diagnostics;
+using Sealer.Core.Layout;
+using Sealer.Core.Oci;
+
+namespace Sealer.Core.ClusterImage;
+
+/// <summary>Where a build writes: the OCI layout directory, the OCI archive, and a small state file for incremental rebuilds.</summary>
+public sealed record ClusterImageOutput(string LayoutPath, string? ArchivePath = null, string? LayerMapPath = null);
+
+/// <summary>
+/// Assembles a cluster image (docs/architecture.md, "The cluster image"): base layers unchanged, a deterministic rootfs
+/// tar+gzip layer, one uncompressed tar layer per app image blob (<c>registry/blobs/sha256/&lt;hex&gt;</c>), and a final layer
+/// with <c>registry/oci-layout</c>, <c>registry/index.json</c> (full refs) and the image manifests/indexes/configs.
+/// <list type="bullet">
+/// <item>Deterministic: the same inputs give the same manifest digest (sorted entries, fixed mtime, stable gzip, no <c>created</c>).</item>
+/// <item>Incremental: blobs already in the previous output are hard-linked, and a layer map remembers which layer holds
+/// which cache blob, so unchanged image layers are neither re-read nor re-written.</item>
+/// <item>Atomic: everything is written into a temp directory next to the output, which then replaces it; a failed or
+/// cancelled build leaves the previous output as it was.</item>
+/// </list>
+/// </summary>
+public sealed class ClusterImageBuilder
+{
+    private readonly ILogger _logger;
+
+    public ClusterImageBuilder(ILogger? logger = null) => _logger = logger ?? NullLogger.Instance;
+
+    public async Task<ClusterImageResult> BuildAsync(ClusterImageSpec spec, ClusterImageOutput output, IProgress<AssemblyProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        Validate(spec);
+        var rootfs = NormalizeRootfs(spec.RootfsFiles);
+        string finalDir = Path.GetFullPath(output.LayoutPath);
+        string parent = Path.GetDirectoryName(finalDir)!;
+        Directory.CreateDirectory(parent);
+        string tempDir = Path.Combine(parent, $".{Path.GetFileName(finalDir)}.{Guid.NewGuid():N}.tmp");
+        string? tempArchive = output.ArchivePath is null ? null : Path.GetFullPath(output.ArchivePath) + $".{Guid.NewGuid():N}.tmp";
+        OciLayout? previous = TryOpenPrevious(finalDir);
+        var layerMap = ReadLayerMap(output.LayerMapPath);
+        var session = new Session(spec, OciLayout.OpenOrCreate(tempDir), previous, layerMap, progress);
+        try
+        {
+            var result = await session.RunAsync(rootfs, cancellationToken).ConfigureAwait(false);
+            Directory.Delete(Path.Combine(tempDir, "ingest"), recursive: true);
+            if (tempArchive is not null)
+            {
+                progress?.Report(new AssemblyProgress("archive", output.ArchivePath, 0));
+                await WriteArchiveAsync(tempDir, tempArchive, spec.SourceDateEpoch, cancellationToken).ConfigureAwait(false);
+            }
+            cancellationToken.ThrowIfCancellationRequested();
+            ReplaceDirectory(tempDir, finalDir);
+            if (tempArchive is not null) File.Move(tempArchive, Path.GetFullPath(output.ArchivePath!), overwrite: true);
+            if (output.LayerMapPath is not null)
+            {
+                AtomicFile.WriteAllBytes(output.LayerMapPath, JsonSerializer.SerializeToUtf8Bytes(layerMap, ClusterImageJsonContext.Default.LayerMapFile));
+            }
+            _logger.LogInformation("Cluster image {Ref} {Digest}: {Written} blobs written, {Reused} reused", spec.RefName, result.Descriptor.Digest, session.Written, session.Reused);
+            return result with { LayoutPath = finalDir, ArchivePath = output.ArchivePath is null ? null : Path.GetFullPath(output.ArchivePath), BlobsWritten = session.Written, BlobsReused = session.Reused };
+        }
+        catch (IOException ex) when (AtomicFile.IsDiskFull(ex))
+        {
+            throw new SealerException(ErrorCodes.DiskWriteFailed, $"The disk is full while writing the cluster image under '{parent}'. Free some space and build again; the previous output is unchanged.", inner: ex);
+        }
+        finally
+        {
+            TryDeleteDirectory(tempDir);
+            if (tempArchive is not null && File.Exists(tempArchive)) File.Delete(tempArchive);
+        }
+    }
+
+    private static void Validate(ClusterImageSpec spec)
+    {
+        if (spec.Launch.Count > 0 && spec.Cmds.Count > 0)
+        {
+            throw new SealerException(ErrorCodes.LaunchAndCmdsBothSet, "SealerLaunch (LAUNCH) and SealerCmds (CMDS) are both set; a cluster image launches either apps or commands. Remove one of them.");
+        }
+        if (spec.Platforms.Count == 0)
+        {
+            throw new SealerException(ErrorCodes.InvalidProjectValue, "No platform to build for: set SealerPlatforms, e.g. linux/amd64;linux/arm64.");
+        }
+        if (spec.Images.Count > 0 && spec.ImageCache is null)
+        {
+            throw new SealerException(ErrorCodes.Internal, "The spec lists images but no image cache.");
+        }
+        var known = new HashSet<string>(spec.Apps.Select(a => a.Name), StringComparer.Ordinal);
+        foreach (var app in spec.Apps)
+        {
+            if (app.Type is not ("helm" or "kube" or "shell"))
+            {
+                throw new SealerException(ErrorCodes.InvalidApp, $"App '{app.Name}' has type '{app.Type}'; use helm, kube or shell.");
+            }
+        }
+        if (spec.BaseImage is null)
+        {
+            foreach (var name in spec.Launch)
+            {
+                if (!known.Contains(name))
+                {
+                    throw new SealerException(ErrorCodes.UnknownApp, $"SealerLaunch names app '{name}', which no SealerApp item defines. Add <SealerApp Include=\"{name}\" .../> or remove it from SealerLaunch.");
+                }
+            }
+        }
+    }
+
+    /// <summary>Checks every destination (relative, no '..'), and rejects two different sources for one path.</summary>
+    internal static List<RootfsEntry> NormalizeRootfs(IReadOnlyList<RootfsEntry> entries)
+    {
+        var byPath = new Dictionary<string, RootfsEntry>(StringComparer.Ordinal);
+        foreach (var e in entries)
+        {
+            string dest = NormalizeDestination(e.Destination, e);
+            var entry = e with { Destination = dest };
+            if (byPath.TryGetValue(dest, out var other) && !SameSource(other, entry))
+            {
+                throw new SealerException(ErrorCodes.RootfsPathConflict,
+                    $"Two items put different files at rootfs path '{dest}': '{other.SourcePath ?? "(generated)"}' and '{entry.SourcePath ?? "(generated)"}'. Give one of them another Destination.",
+                    e.OriginFile, e.OriginLine);
+            }
+            byPath[dest] = entry;
+        }
+        return byPath.Values.OrderBy(e => e.Destination, StringComparer.Ordinal).ToList();
+    }
+
+    private static bool SameSource(RootfsEntry a, RootfsEntry b)
+        => a.SourcePath is not null && b.SourcePath is not null
+            ? string.Equals(Path.GetFullPath(a.SourcePath), Path.GetFullPath(b.SourcePath), StringComparison.Ordinal)
+            : a.Content is not null && b.Content is not null && a.Content.AsSpan().SequenceEqual(b.Content);
+
+    internal static string NormalizeDestination(string destination, RootfsEntry? origin = null)
+    {
+        string d = destination.Replace('\\', '/').Trim();
+        while (d.StartsWith("./", StringComparison.Ordinal)) d = d[2..];
+        if (d.Length == 0 || d.StartsWith('/') || (d.Length > 1 && d[1] == ':'))
+        {
+            throw new SealerException(ErrorCodes.InvalidRootfsPath, $"Rootfs destination '{destination}' must be a relative path inside the cluster image rootfs, e.g. etc/my.conf.", origin?.OriginFile, origin?.OriginLine ?? 0);
+        }
+        var parts = d.Split('/', StringSplitOptions.RemoveEmptyEntries).Where(p => p != ".").ToList();
+        if (parts.Count == 0 || parts.Any(p => p == ".."))
+        {
+            throw new SealerException(ErrorCodes.InvalidRootfsPath, $"Rootfs destination '{destination}' climbs out of the rootfs with '..'; use a path inside it.", origin?.OriginFile, origin?.OriginLine ?? 0);
+        }
+        return string.Join('/', parts);
+    }
+
+    private static OciLayout? TryOpenPrevious(string dir)
+    {
+        if (!Directory.Exists(dir)) return null;
+        try
+        {
+            return OciLayout.Open(dir);
+        }
+        catch (SealerException)
+        {
+            return null;
+        }
+    }
+
+    private static LayerMapFile ReadLayerMap(string? path)
+    {
+        if (path is null || !File.Exists(path)) return new LayerMapFile();
+        try
+        {
+            return JsonSerializer.Deserialize(File.ReadAllBytes(path), ClusterImageJsonContext.Default.LayerMapFile) ?? new LayerMapFile();
+        }
+        catch (JsonException)
+        {
+            return new LayerMapFile(); // a state file only saves work; a broken one is rebuilt
+        }
+    }
+
+    /// <summary>Swaps <paramref name="tempDir"/> into <paramref name="finalDir"/>: the old one is renamed aside first and deleted after.</summary>
+    private static void ReplaceDirectory(string tempDir, string finalDir)
+    {
+        string? aside = null;
+        try
+        {
+            if (Directory.Exists(finalDir))
+            {
+                aside = finalDir + $".{Guid.NewGuid():N}.old";
+                Directory.Move(finalDir, aside);
+            }
+            else if (File.Exists(finalDir))
+            {
+                throw new SealerException(ErrorCodes.OutputReplaceFailed, $"'{finalDir}' is a file; the cluster image output must be a directory. Remove it and build again.");
+            }
+            Directory.Move(tempDir, finalDir);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            if (aside is not null && !Directory.Exists(finalDir)) Directory.Move(aside, finalDir);
+            throw new SealerException(ErrorCodes.OutputReplaceFailed, $"Cannot replace '{finalDir}': {ex.Message}. Close programs using it and build again.", inner: ex);
+        }
+        if (aside is not null) TryDeleteDirectory(aside);
+    }
+
+    internal static void TryDeleteDirectory(string dir)
+    {
+        try
+        {
+            if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
+        }
+        catch (IOException) { }
+        catch (UnauthorizedAccessException) { }
+    }
+
+    /// <summary>Tars the layout (oci-layout, index.json, blobs/...) deterministically into <paramref name="archivePath"/>.</summary>
+    private static async Task WriteArchiveAsync(string layoutDir, string archivePath, long epoch, CancellationToken cancellationToken)
+    {
+        await using var fs = new FileStream(archivePath, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous);
+        using (var tar = new DeterministicTar(fs, epoch))
+        {
+            foreach (var name in new[] { "oci-layout", "index.json" })
+            {
+                await using var f = File.OpenRead(Path.Combine(layoutDir, name));
+                tar.AddFile(name, f, executable: false);
+            }
+            tar.AddDirectory("blobs");
+            foreach (var algDir in Directory.GetDirectories(Path.Combine(layoutDir, "blobs")).Order(StringComparer.Ordinal))
+            {
+                string alg = Path.GetFileName(algDir);
+                tar.AddDirectory("blobs/" + alg);
+                foreach (var blob in Directory.GetFiles(algDir).Order(StringComparer.Ordinal))
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                    await using var f = new FileStream(blob, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
+                    tar.AddFile($"blobs/{alg}/{Path.GetFileName(blob)}", f, executable: false);
+                }
+            }
+        }
+        await fs.FlushAsync(cancellationToken).ConfigureAwait(false);
+        fs.Flush(flushToDisk: true);
+    }
+
+    /// <summary>Layer kinds, recorded as the <see cref="LayerKindAnnotation"/> on each layer descriptor so readers need not unpack.</summary>
+    public const string LayerKindAnnotation = "io.sealer.sdk.layer";
+    public const string LayerKindRootfs = "rootfs";
+    public const string LayerKindImageBlob = "image-blob";
+    public const string LayerKindRegistry = "registry";
+    public const string LayerKindBase = "base";
+
+    /// <summary>On an image-blob layer: the digest of the blob it holds.</summary>
+    public const string LayerBlobAnnotation = "io.sealer.sdk.blob";
+
+    /// <summary>One build: the temp layout being filled and what it reused.</summary>
+    private sealed class Session(ClusterImageSpec spec, OciLayout temp, OciLayout? previous, LayerMapFile layerMap, IProgress<AssemblyProgress>? progress)
+    {
+        public int Written;
+        public int Reused;
+        private long _bytes;
+
+        public async Task<ClusterImageResult> RunAsync(List<RootfsEntry> rootfs, CancellationToken cancellationToken)
+        {
+            var rootfsLayer = await WriteRootfsLayerAsync(rootfs, cancellationToken).ConfigureAwait(false);
+            var manifests = new SortedDictionary<string, Descriptor>(StringComparer.Ordinal);
+            var perPlatform = new List<Descriptor>();
+            foreach (var platform in spec.Platforms)
+            {
+                var manifest = await BuildPlatformAsync(platform, rootfsLayer, cancellationToken).ConfigureAwait(false);
+                manifests[platform.ToString()] = manifest;
+                perPlatform.Add(manifest);
+            }
+
+            Descriptor top;
+            if (perPlatform.Count == 1)
+            {
+                top = perPlatform[0];
+            }
+            else
+            {
+                var index = new ImageIndex
+                {
+                    SchemaVersion = 2,
+                    MediaType = MediaTypes.OciIndex,
+                    Manifests = perPlatform,
+                };
+                top = Put(OciJsonContext.ToBytes(index, OciJsonContext.Default.ImageIndex), MediaTypes.OciIndex);
+            }
+            var entry = top with { Annotations = new Dictionary<string, string> { [Annotations.RefName] = spec.RefName } };
+            temp.UpdateIndex(_ => [entry]);
+            return new ClusterImageResult { Descriptor = top, Manifests = manifests, LayoutPath = temp.Root, TotalBytes = _bytes };
+        }
+
+        private Descriptor Put(byte[] data, string mediaType)
+        {
+            var d = temp.WriteBlob(data, mediaType);
+            _bytes += data.Length;
+            return d;
+        }
+
+        /// <summary>Makes the blob present in the temp layout from the previous output (hard link). False when it is not there.</summary>
+        private bool TryReuse(Digest digest, long size)
+        {
+            if (temp.HasBlob(digest, size)) return true;
+            if (previous is null || !previous.HasBlob(digest, size)) return false;
+            NativeLink.LinkOrCopy(previous.BlobPath(digest), temp.BlobPath(digest));
+            Reused++;
+            _bytes += size;
+            return true;
+        }
+
+        /// <summary>Streams a layer whose digest is only known at the end: into ingest/, hashed, then renamed into blobs/.</summary>
+        private async Task<(Descriptor Layer, Digest DiffId)> WriteLayerAsync(string mediaType, bool gzip, Func<Stream, Task> writeTar, CancellationToken cancellationToken)
+        {
+            string tmp = Path.Combine(temp.Root, "ingest", $"{Guid.NewGuid():N}.layer");
+            Digest digest, diffId;
+            long size;
+            await using (var file = new FileStream(tmp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous))
+            {
+                using var outer = new HashingWriteStream(file, leaveOpen: true);
+                if (gzip)
+                {
+                    using var inner = new HashingWriteStream(new GZipStream(outer, CompressionLevel.Optimal, leaveOpen: true));
+                    await writeTar(inner).ConfigureAwait(false);
+                    inner.Flush();
+                    diffId = inner.GetDigest();
+                }
+                else
+                {
+                    await writeTar(outer).ConfigureAwait(false);
+                    diffId = outer.GetDigest();
+                }
+                outer.Flush();
+                digest = outer.GetDigest();
+                size = outer.BytesWritten;
+                if (!gzip) diffId = digest;
+                await file.FlushAsync(cancellationToken).ConfigureAwait(false);
+            }
+            string final = temp.BlobPath(digest);
+            if (File.Exists(final)) File.Delete(tmp);
+            else File.Move(tmp, final);
+            Written++;
+            _bytes += size;
+            return (new Descriptor { MediaType = mediaType, Digest = digest.ToString(), Size = size }, diffId);
+        }
+
+        private async Task<(Descriptor Layer, Digest DiffId)> WriteRootfsLayerAsync(List<RootfsEntry> rootfs, CancellationToken cancellationToken)
+        {
+            progress?.Report(new AssemblyProgress("rootfs", null, 0));
+            var (layer, diffId) = await WriteLayerAsync(MediaTypes.OciLayerGzip, gzip: true, async stream =>
+            {
+                using var tar = new DeterministicTar(stream, spec.SourceDateEpoch);
+                foreach (var e in rootfs)
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                    tar.AddParents(e.Destination);
+                    if (e.Content is not null)
+                    {
+                        using var ms = new MemoryStream(e.Content, writable: false);
+                        tar.AddFile(e.Destination, ms, e.Executable ?? false);
+                    }
+                    else
+                    {
+                        FileStream f;
+                        try
+                        {
+                            f = new FileStream(e.SourcePath!, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
+                        }
+                        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
+                        {
+                            throw new SealerException(ErrorCodes.InputFileMissing, $"'{e.SourcePath}' (for rootfs path {e.Destination}) does not exist. Fix the item's path.", e.OriginFile, e.OriginLine, inner: ex);
+                        }
+                        await using (f)
+                        {
+                            bool exec = e.Executable ?? (!OperatingSystem.IsWindows() && (File.GetUnixFileMode(e.SourcePath!) & UnixFileMode.UserExecute) != 0);
+                            tar.AddFile(e.Destination, f, exec);
+                        }
+                    }
+                }
+            }, cancellationToken).ConfigureAwait(false);
+            return (layer with { Annotations = new Dictionary<string, string> { [LayerKindAnnotation] = LayerKindRootfs } }, diffId);
+        }
+
+        private async Task<Descriptor> BuildPlatformAsync(Platform platform, (Descriptor Layer, Digest DiffId) rootfsLayer, CancellationToken cancellationToken)
+        {
+            var layers = new List<Descriptor>();
+            var diffIds = new List<string>();
+            var history = new List<HistoryEntry>();
+            var labels = new SortedDictionary<string, string>(StringComparer.Ordinal);
+            var env = new List<KeyValuePair<string, string>>();
+            var registryIndex = new SortedDictionary<string, Descriptor>(StringComparer.Ordinal);
+            var baseLayerDigests = new HashSet<string>(StringComparer.Ordinal);
+            SealerImageExtension? baseExtension = null;
+            Descriptor? baseManifestDescriptor = null;
+
+            // 1. FROM: the base image's layers, unchanged.
+            if (spec.BaseImage is { } baseImage)
+            {
+                var reader = ClusterImageReader.Open(baseImage.Layout, baseImage.Descriptor, baseImage.Reference);
+                var baseManifest = reader.ManifestFor(platform)
+                    ?? throw new SealerException(ErrorCodes.BaseImagePlatformMissing, $"The base image {baseImage.Reference} has no {platform} manifest. Build for the platforms it has, or pull it for {platform}.");
+                baseManifestDescriptor = baseManifest.Descriptor;
+                var baseConfig = baseManifest.Config;
+                for (int i = 0; i < baseManifest.Manifest.Layers.Count; i++)
+                {
+                    var l = baseManifest.Manifest.Layers[i];
+                    var d = l.ParsedDigest;
+                    if (!TryReuse(d, l.Size))
+                    {
+                        if (!baseImage.Layout.HasBlob(d, l.Size)) throw new SealerException(ErrorCodes.BlobNotFound, $"Layer {d} of base image {baseImage.Reference} is missing from '{baseImage.Layout.Root}'. Pull the base image again.");
+                        NativeLink.LinkOrCopy(baseImage.Layout.BlobPath(d), temp.BlobPath(d));
+                        _bytes += l.Size;
+                    }
+                    layers.Add(l);
+                    baseLayerDigests.Add(l.Digest);
+                }
+                diffIds.AddRange(baseConfig.RootFs.DiffIds);
+                if (baseConfig.History is not null) history.AddRange(baseConfig.History);
+                foreach (var kv in baseConfig.Config?.Labels ?? new Dictionary<string, string>()) labels[kv.Key] = kv.Value;
+                foreach (var e in baseConfig.Config?.Env ?? []) env.Add(SplitEnv(e));
+                foreach (var img in reader.RegistryIndex(baseManifest)) registryIndex[img.GetAnnotation(Annotations.RefName)!] = img;
+                baseExtension = baseManifest.Extension;
+            }
+
+            // 2. The project's rootfs.
+            layers.Add(rootfsLayer.Layer);
+            diffIds.Add(rootfsLayer.DiffId.ToString());
+            history.Add(new HistoryEntry { CreatedBy = "sealer-sdk: rootfs (charts, manifests, apps, files, images.lock.json)" });
+
+            // 3. One layer per app image blob; 4. the registry metadata layer.
+            var metadata = new SortedDictionary<string, byte[]>(StringComparer.Ordinal);
+            var blobs = new SortedDictionary<string, long>(StringComparer.Ordinal);
+            foreach (var image in spec.Images.OrderBy(i => i.Reference, StringComparer.Ordinal))
+            {
+                var top = CollectImage(image, platform, metadata, blobs);
+                registryIndex[image.Reference] = top;
+            }
+            int n = 0;
+            foreach (var (digest, size) in blobs)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                var layer = await ImageBlobLayerAsync(Digest.Parse(digest), size, cancellationToken).ConfigureAwait(false);
+                progress?.Report(new AssemblyProgress("images", digest, ++n));
+                if (baseLayerDigests.Contains(layer.Layer.Digest)) continue; // FROM already carries it
+                layers.Add(layer.Layer);
+                diffIds.Add(layer.DiffId.ToString());
+                history.Add(new HistoryEntry { CreatedBy = $"sealer-sdk: image blob {digest}" });
+            }
+            var registryLayer = await RegistryLayerAsync(registryIndex, metadata, cancellationToken).ConfigureAwait(false);
+            layers.Add(registryLayer.Layer);
+            diffIds.Add(registryLayer.DiffId.ToString());
+            history.Add(new HistoryEntry { CreatedBy = $"sealer-sdk: registry index ({registryIndex.Count} images)" });
+
+            // Config.
+            foreach (var kv in spec.Labels) labels[kv.Key] = kv.Value;
+            foreach (var kv in spec.Env)
+            {
+                env.RemoveAll(e => e.Key == kv.Key);
+                env.Add(kv);
+            }
+            var config = new ImageConfig
+            {
+                Architecture = platform.Architecture,
+                Os = platform.Os,
+                Variant = platform.Variant,
+                Config = new ImageRuntimeConfig
+                {
+                    Env = env.Count == 0 ? null : env.Select(e => $"{e.Key}={e.Value}").ToList(),
+                    Labels = labels.Count == 0 ? null : new Dictionary<string, string>(labels, StringComparer.Ordinal),
+                },
+                RootFs = new RootFs { DiffIds = diffIds },
+                History = history,
+            };
+            var configDescriptor = Put(OciJsonContext.ToBytes(config, OciJsonContext.Default.ImageConfig), MediaTypes.OciConfig);
+
+            var annotations = new SortedDictionary<string, string>(StringComparer.Ordinal)
+            {
+                [Annotations.SealerImageExtension] = JsonSerializer.Serialize(BuildExtension(labels, env, baseExtension), ClusterImageJsonContext.Default.SealerImageExtension),
+            };
+            if (spec.BaseImage is not null && baseManifestDescriptor is not null)
+            {
+                annotations[Annotations.BaseName] = spec.BaseImage.Reference;
+                annotations[Annotations.BaseDigest] = baseManifestDescriptor.Digest;
+            }
+            var manifest = new ImageManifest
+            {
+                SchemaVersion = 2,
+                MediaType = MediaTypes.OciManifest,
+                Config = configDescriptor,
+                Layers = layers,
+                Annotations = new Dictionary<string, string>(annotations, StringComparer.Ordinal),
+            };
+            var md = Put(OciJsonContext.ToBytes(manifest, OciJsonContext.Default.ImageManifest), MediaTypes.OciManifest);
+            return md with { Platform = platform };
+        }
+
+        private SealerImageExtension BuildExtension(IReadOnlyDictionary<string, string> labels, List<KeyValuePair<string, string>> env, SealerImageExtension? baseExtension)
+        {
+            var apps = new SortedDictionary<string, SealerApplication>(StringComparer.Ordinal);
+            foreach (var a in baseExtension?.Applications ?? []) apps[a.Name] = a;
+            foreach (var a in spec.Apps)
+            {
+                apps[a.Name] = new SealerApplication
+                {
+                    Name = a.Name,
+                    Type = a.Type,
+                    LaunchFiles = a.LaunchFiles.Count == 0 ? null : a.LaunchFiles,
+                    Files = a.LaunchFiles.Count == 0 ? null : a.LaunchFiles,
+                    Version = string.IsNullOrEmpty(a.Version) ? null : a.Version,
+                    Cmds = a.Cmds.Count == 0 ? null : a.Cmds,
+                    Env = a.Env.Count == 0 ? null : a.Env.ToDictionary(k => k.Key, k => k.Value, StringComparer.Ordinal),
+                };
+            }
+            if (spec.BaseImage is not null)
+            {
+                foreach (var name in spec.Launch)
+                {
+                    if (!apps.ContainsKey(name))
+                    {
+                        throw new SealerException(ErrorCodes.UnknownApp, $"SealerLaunch names app '{name}', which neither a SealerApp item nor the base image {spec.BaseImage.Reference} defines.");
+                    }
+                }
+            }
+            var launch = spec.Launch.Count > 0 ? new SealerLaunch { AppNames = spec.Launch }
+                : spec.Cmds.Count > 0 ? new SealerLaunch { Cmds = spec.Cmds }
+                : baseExtension?.Launch ?? new SealerLaunch();
+            string type = spec.ImageType
+                ?? (spec.BaseImage is null
+                    ? (labels.ContainsKey(ClusterImageLabels.ClusterRuntimeType) ? SealerImageExtension.KubeInstaller : SealerImageExtension.AppInstaller)
+                    : SealerImageExtension.AppInstaller);
+            return new SealerImageExtension
+            {
+                BuildClient = new BuildClientInfo { SealerVersion = "v" + spec.BuilderVersion, BuildahVersion = "", Builder = "Sealer.Sdk/" + spec.BuilderVersion },
+                Type = type,
+                Applications = apps.Count == 0 ? null : apps.Values.ToList(),
+                Launch = launch,
+                Env = env.Count == 0 ? null : env.GroupBy(e => e.Key).ToDictionary(g => g.Key, g => g.Last().Value, StringComparer.Ordinal),
+            };
+        }
+
+        private static KeyValuePair<string, string> SplitEnv(string e)
+        {
+            int eq = e.IndexOf('=');
+            return eq < 0 ? new(e, "") : new(e[..eq], e[(eq + 1)..]);
+        }
+
+        /// <summary>Walks one cached image for <paramref name="platform"/>: its index/manifest/config bytes go to
+        /// <paramref name="metadata"/>, its layer blobs to <paramref name="blobs"/>. Returns its registry index.json entry.</summary>
+        private Descriptor CollectImage(ClusterImageContent image, Platform platform, SortedDictionary<string, byte[]> metadata, SortedDictionary<string, long> blobs)
+        {
+            var cache = spec.ImageCache!;
+            if (!cache.HasBlob(image.Digest))
+            {
+                throw new SealerException(ErrorCodes.ImageNotInCache, $"Image {image.Reference} ({image.Digest}) is not in the image cache '{cache.Root}'. Build again so it is pulled (or pass -p:SealerRefresh=true).");
+            }
+            byte[] topBytes = cache.ReadBlobBytes(image.Digest);
+            metadata[image.Digest.ToString()] = topBytes;
+            var top = new Descriptor { MediaType = image.MediaType, Digest = image.Digest.ToString(), Size = topBytes.Length, Annotations = new Dictionary<string, string> { [Annotations.RefName] = image.Reference } };
+            var probe = OciJsonContext.FromBytes(topBytes, OciJsonContext.Default.ManifestProbe, $"manifest of {image.Reference}");
+            if (MediaTypes.IsIndex(image.MediaType) || (probe.Manifests is not null && probe.Config is null))
+            {
+                var children = probe.Manifests ?? [];
+                var wanted = children.Where(c => platform.Matches(c.Platform) && cache.HasBlob(c)).ToList();
+                if (wanted.Count == 0)
+                {
+                    string have = string.Join(", ", children.Where(c => c.Platform is not null).Select(c => c.Platform!.ToString()).Distinct());
+                    throw new SealerException(ErrorCodes.ImagePlatformMissing,
+                        children.Any(c => platform.Matches(c.Platform))
+                            ? $"Image {image.Reference} has a {platform} manifest but it is not in the image cache. Build again so it is pulled for {platform}."
+                            : $"Image {image.Reference} has no {platform} manifest (it has: {have}). Remove {platform} from SealerPlatforms or use another image.");
+                }
+                // The best match only (one manifest per platform, as a runtime would pull).
+                var child = wanted[0];
+                CollectManifest(image.Reference, child.ParsedDigest, platform, metadata, blobs, checkPlatform: false);
+            }
+            else
+            {
+                CollectManifest(image.Reference, image.Digest, platform, metadata, blobs, checkPlatform: true);
+            }
+            return top;
+        }
+
+        private void CollectManifest(string reference, Digest digest, Platform platform, SortedDictionary<string, byte[]> metadata, SortedDictionary<string, long> blobs, bool checkPlatform)
+        {
+            var cache = spec.ImageCache!;
+            byte[] bytes = cache.ReadBlobBytes(digest);
+            metadata[digest.ToString()] = bytes;
+            var manifest = OciJsonContext.FromBytes(bytes, OciJsonContext.Default.ImageManifest, $"manifest {digest} of {reference}");
+            var configDigest = manifest.Config.ParsedDigest;
+            if (!cache.HasBlob(configDigest, manifest.Config.Size))
+            {
+                throw new SealerException(ErrorCodes.ImageNotInCache, $"The config of image {reference} ({configDigest}) is missing from the image cache. Build again so it is pulled.");
+            }
+            byte[] configBytes = cache.ReadBlobBytes(configDigest, OciLimits.MaxConfigBytes);
+            metadata[configDigest.ToString()] = configBytes;
+            if (checkPlatform && manifest.Config.MediaType is MediaTypes.OciConfig or MediaTypes.DockerConfig)
+            {
+                var config = OciJsonContext.FromBytes(configBytes, OciJsonContext.Default.ImageConfig, $"config of {reference}");
+                var actual = new Platform { Os = config.Os, Architecture = config.Architecture, Variant = config.Variant };
+                if (!platform.Matches(actual))
+                {
+                    throw new SealerException(ErrorCodes.ImagePlatformMissing, $"Image {reference} is a single-platform {actual} image, but the cluster image is built for {platform}. Use a multi-platform tag or remove {platform} from SealerPlatforms.");
+                }
+            }
+            foreach (var layer in manifest.Layers)
+            {
+                var d = layer.ParsedDigest;
+                if (!cache.HasBlob(d, layer.Size))
+                {
+                    if (layer.Urls is { Count: > 0 }) continue; // a foreign (non-distributable) layer: the runtime fetches it from its URL
+                    throw new SealerException(ErrorCodes.ImageNotInCache, $"Layer {d} of image {reference} is missing from the image cache. Build again so it is pulled.");
+                }
+                blobs[d.ToString()] = layer.Size;
+            }
+        }
+
+        /// <summary>The uncompressed tar holding exactly <c>registry/blobs/sha256/&lt;hex&gt;</c>. Re-used when the layer map and the previous output have it.</summary>
+        private async Task<(Descriptor Layer, Digest DiffId)> ImageBlobLayerAsync(Digest blob, long size, CancellationToken cancellationToken)
+        {
+            var annotations = new Dictionary<string, string> { [LayerKindAnnotation] = LayerKindImageBlob, [LayerBlobAnnotation] = blob.ToString() };
+            string key = blob.ToString();
+            if (layerMap.Layers.TryGetValue(key, out var known) && Digest.TryParse(known.Digest, out var knownDigest) && TryReuse(knownDigest, known.Size))
+            {
+                return (new Descriptor { MediaType = MediaTypes.OciLayer, Digest = known.Digest, Size = known.Size, Annotations = annotations }, knownDigest);
+            }
+            var cache = spec.ImageCache!;
+            var (layer, diffId) = await WriteLayerAsync(MediaTypes.OciLayer, gzip: false, stream =>
+            {
+                using var tar = new DeterministicTar(stream, 0);
+                using var f = cache.OpenBlob(blob);
+                tar.AddFile($"registry/blobs/{blob.Algorithm}/{blob.Encoded}", f, executable: false);
+                return Task.CompletedTask;
+            }, cancellationToken).ConfigureAwait(false);
+            layerMap.Layers[key] = new LayerMapEntry { Digest = layer.Digest, Size = layer.Size };
+            return (layer with { Annotations = annotations }, diffId);
+        }
+
+        private async Task<(Descriptor Layer, Digest DiffId)> RegistryLayerAsync(SortedDictionary<string, Descriptor> index, SortedDictionary<string, byte[]> metadata, CancellationToken cancellationToken)
+        {
+            byte[] ociLayout = OciJsonContext.ToBytes(new OciLayoutFile(), OciJsonContext.Default.OciLayoutFile);
+            var indexJson = new ImageIndex { SchemaVersion = 2, MediaType = MediaTypes.OciIndex, Manifests = index.Values.ToList() };
+            byte[] indexBytes = OciJsonContext.ToBytes(indexJson, OciJsonContext.Default.ImageIndex);
+            var (layer, diffId) = await WriteLayerAsync(MediaTypes.OciLayer, gzip: false, stream =>
+            {
+                using var tar = new DeterministicTar(stream, 0);
+                tar.AddDirectory("registry");
+                tar.AddFile("registry/index.json", new MemoryStream(indexBytes), false);
+                tar.AddFile("registry/oci-layout", new MemoryStream(ociLayout), false);
+                tar.AddDirectory("registry/blobs");
+                tar.AddDirectory("registry/blobs/sha256");
+                foreach (var (digest, bytes) in metadata)
+                {
+                    var d = Digest.Parse(digest);
+                    tar.AddFile($"registry/blobs/{d.Algorithm}/{d.Encoded}", new MemoryStream(bytes), false);
+                }
+                return Task.CompletedTask;
+            }, cancellationToken).ConfigureAwait(false);
+            return (layer with { Annotations = new Dictionary<string, string> { [LayerKindAnnotation] = LayerKindRegistry } }, diffId);
+        }
+    }
+}
+
+/// <summary>Sealer's config label keys.</summary>
+public static class ClusterImageLabels
+{
+    public const string ClusterRuntimeType = "cluster.alpha.sealer.io/cluster-runtime-type";
+    public const string ClusterRuntimeVersion = "cluster.alpha.sealer.io/cluster-runtime-version";
+    public const string ContainerRuntimeType = "cluster.alpha.sealer.io/container-runtime-type";
+    public const string ContainerRuntimeVersion = "cluster.alpha.sealer.io/container-runtime-version";
+    public const string KubeVersion = "sealer.io.kubeversion";
+}

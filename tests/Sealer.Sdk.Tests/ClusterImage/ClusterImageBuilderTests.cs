@@ -1,0 +1,221 @@
+using System.Text.Json;
+using Sealer.Core.ClusterImage;
+using Sealer.Core.Diagnostics;
+using Sealer.Core.Layout;
+using Sealer.Core.Oci;
+
+namespace Sealer.Sdk.Tests.ClusterImage;
+
+public sealed class ClusterImageBuilderTests : IDisposable
+{
+    private readonly TempDir _tmp = new();
+    private readonly OciLayout _cache;
+    private readonly List<ClusterImageContent> _images;
+
+    public ClusterImageBuilderTests()
+    {
+        (_cache, _images) = CacheFixture.Create(_tmp.Sub("cache"));
+        Directory.CreateDirectory(_tmp.Sub("proj/charts/web/templates"));
+        File.WriteAllText(_tmp.Sub("proj/charts/web/Chart.yaml"), "apiVersion: v2\nname: web\nversion: 0.1.0\n");
+        File.WriteAllText(_tmp.Sub("proj/charts/web/templates/deploy.yaml"), "kind: Deployment\n");
+        File.WriteAllText(_tmp.Sub("proj/install.sh"), "#!/bin/sh\necho hi\n");
+        File.SetUnixFileMode(_tmp.Sub("proj/install.sh"), (UnixFileMode)0b111_101_101);
+    }
+
+    public void Dispose() => _tmp.Dispose();
+
+    private ClusterImageSpec Spec(params string[] platforms) => new()
+    {
+        RefName = "demo:1.0.0",
+        ImageCache = _cache,
+        Images = _images.Where(i => platforms.Length < 2 || i.Reference.Contains("nginx")).ToList(),
+        Platforms = (platforms.Length == 0 ? ["linux/amd64"] : platforms).Select(Platform.Parse).ToList(),
+        RootfsFiles =
+        [
+            new("charts/web/Chart.yaml", _tmp.Sub("proj/charts/web/Chart.yaml")),
+            new("charts/web/templates/deploy.yaml", _tmp.Sub("proj/charts/web/templates/deploy.yaml")),
+            new("scripts/install.sh", _tmp.Sub("proj/install.sh")),
+            new("images.lock.json", Content: "{\"images\":[]}"u8.ToArray()),
+        ],
+        Labels = new Dictionary<string, string> { ["owner"] = "team-a", [ClusterImageLabels.KubeVersion] = "v1.30.0" },
+        Env = [new("REGION", "eu")],
+        Apps = [new ClusterApp { Name = "web", Type = "helm", LaunchFiles = ["web"], Cmds = [], Version = "0.1.0" }],
+        Launch = ["web"],
+    };
+
+    private Task<ClusterImageResult> Build(ClusterImageSpec spec, string name, bool archive = true)
+        => new ClusterImageBuilder().BuildAsync(spec, new ClusterImageOutput(_tmp.Sub($"out/{name}"), archive ? _tmp.Sub($"out/{name}.tar") : null, _tmp.Sub($"obj/{name}.layers.json")));
+
+    [Fact]
+    public async Task Same_inputs_give_the_same_manifest_digest()
+    {
+        var a = await Build(Spec(), "a");
+        var b = await Build(Spec(), "b");
+        Assert.Equal(a.Descriptor.Digest, b.Descriptor.Digest);
+        Assert.Equal(File.ReadAllBytes(a.ArchivePath!), File.ReadAllBytes(b.ArchivePath!));
+        var c = await Build(Spec() with { Labels = new Dictionary<string, string> { ["owner"] = "team-b" } }, "c");
+        Assert.NotEqual(a.Descriptor.Digest, c.Descriptor.Digest);
+    }
+
+    [Fact]
+    public async Task Layers_follow_the_format_one_per_blob_then_registry()
+    {
+        var r = await Build(Spec(), "fmt");
+        var reader = ClusterImageReader.OpenLayout(r.LayoutPath);
+        var p = Assert.Single(reader.Platforms);
+        Assert.Equal("linux/amd64", p.Platform.ToString());
+        var layers = p.Manifest.Layers;
+        Assert.Equal(MediaTypes.OciLayerGzip, layers[0].MediaType);
+        Assert.Equal(ClusterImageBuilder.LayerKindRootfs, layers[0].GetAnnotation(ClusterImageBuilder.LayerKindAnnotation));
+        Assert.Equal(ClusterImageBuilder.LayerKindRegistry, layers[^1].GetAnnotation(ClusterImageBuilder.LayerKindAnnotation));
+        var blobLayers = layers.Skip(1).SkipLast(1).ToList();
+        // nginx amd64: 2 layers, app: shared + 1 → 3 distinct blobs.
+        Assert.Equal(3, blobLayers.Count);
+        Assert.All(blobLayers, l => Assert.Equal(MediaTypes.OciLayer, l.MediaType));
+        Assert.Equal(p.Config.RootFs.DiffIds.Count, layers.Count);
+        Assert.Equal("team-a", p.Labels["owner"]);
+        Assert.Contains("REGION=eu", p.Env);
+        Assert.Null(p.Config.Created);
+        var ext = p.Extension!;
+        Assert.Equal(SealerImageExtension.AppInstaller, ext.Type);
+        Assert.Equal(["web"], ext.Launch.AppNames!);
+        Assert.Equal("helm", Assert.Single(ext.Apps()).Type);
+        Assert.Equal(["docker.io/library/nginx:1.27", "quay.io/demo/app:2"], reader.ImageReferences());
+        // Each blob layer holds exactly registry/blobs/sha256/<hex> of the blob it names.
+        var layout = OciLayout.Open(r.LayoutPath);
+        foreach (var l in blobLayers)
+        {
+            using var tar = new System.Formats.Tar.TarReader(layout.OpenBlob(l.ParsedDigest));
+            var e = tar.GetNextEntry()!;
+            var blob = Digest.Parse(l.GetAnnotation(ClusterImageBuilder.LayerBlobAnnotation)!);
+            Assert.Equal($"registry/blobs/sha256/{blob.Encoded}", e.Name);
+            Assert.Equal(0, e.Uid);
+            Assert.Equal(DateTimeOffset.UnixEpoch, e.ModificationTime);
+            Assert.Null(tar.GetNextEntry());
+        }
+        // The archive reads the same.
+        var fromArchive = ClusterImageReader.OpenArchive(r.ArchivePath!);
+        Assert.Equal(r.Descriptor.Digest, fromArchive.Descriptor.Digest);
+        Assert.Equal(reader.ImageReferences(), fromArchive.ImageReferences());
+        Assert.Equal("demo:1.0.0", fromArchive.RefName);
+    }
+
+    [Fact]
+    public async Task Skopeo_and_umoci_accept_the_output_and_the_unpacked_registry_serves_every_ref()
+    {
+        var r = await Build(Spec(), "tools");
+        var (code, output) = Tool.Run("skopeo", $"inspect --raw oci:{r.LayoutPath}:demo:1.0.0");
+        Assert.True(code == 0, output);
+        (code, output) = Tool.Run("skopeo", $"inspect oci-archive:{r.ArchivePath}");
+        Assert.True(code == 0, output);
+        Assert.Contains("\"Architecture\": \"amd64\"", output);
+        string bundle = _tmp.Sub("bundle");
+        (code, output) = Tool.Run("umoci", $"unpack --rootless --image {r.LayoutPath}:demo:1.0.0 {bundle}");
+        Assert.True(code == 0, output);
+        string rootfs = Path.Combine(bundle, "rootfs");
+        Assert.True(File.Exists(Path.Combine(rootfs, "charts/web/Chart.yaml")));
+        Assert.True(File.Exists(Path.Combine(rootfs, "images.lock.json")));
+        Assert.NotEqual(0, (int)(File.GetUnixFileMode(Path.Combine(rootfs, "scripts/install.sh")) & UnixFileMode.UserExecute));
+        foreach (var refName in new[] { "docker.io/library/nginx:1.27", "quay.io/demo/app:2" })
+        {
+            (code, output) = Tool.Run("skopeo", $"inspect --override-arch amd64 --override-os linux oci:{rootfs}/registry:{refName}");
+            Assert.True(code == 0, $"{refName}: {output}");
+            string copy = _tmp.Sub("copy-" + refName.Replace('/', '_').Replace(':', '_'));
+            (code, output) = Tool.Run("skopeo", $"copy --override-arch amd64 oci:{rootfs}/registry:{refName} oci:{copy}:x");
+            Assert.True(code == 0, $"copy {refName}: {output}");
+        }
+    }
+
+    [Fact]
+    public async Task Several_platforms_give_an_index_and_each_carries_its_own_blobs()
+    {
+        var r = await Build(Spec("linux/amd64", "linux/arm64"), "multi");
+        Assert.Equal(MediaTypes.OciIndex, r.Descriptor.MediaType);
+        var reader = ClusterImageReader.Open(r.ArchivePath!);
+        Assert.Equal(["linux/amd64", "linux/arm64"], reader.Platforms.Select(p => p.Platform.ToString()));
+        var amdBlobs = reader.Platforms[0].Manifest.Layers.Select(l => l.GetAnnotation(ClusterImageBuilder.LayerBlobAnnotation)).OfType<string>().ToList();
+        var armBlobs = reader.Platforms[1].Manifest.Layers.Select(l => l.GetAnnotation(ClusterImageBuilder.LayerBlobAnnotation)).OfType<string>().ToList();
+        Assert.Equal(2, amdBlobs.Count);
+        Assert.Equal(2, armBlobs.Count);
+        Assert.Empty(amdBlobs.Intersect(armBlobs));
+        Assert.Equal(reader.Platforms[0].Manifest.Layers[0].Digest, reader.Platforms[1].Manifest.Layers[0].Digest); // rootfs shared
+        var (code, output) = Tool.Run("skopeo", $"inspect --raw oci:{r.LayoutPath}");
+        Assert.True(code == 0, output);
+    }
+
+    [Fact]
+    public async Task A_single_platform_image_for_another_platform_fails_with_a_code()
+    {
+        var ex = await Assert.ThrowsAsync<SealerException>(() => Build(Spec() with { Images = _images, Platforms = [Platform.Parse("linux/arm64")] }, "arm"));
+        Assert.Equal(ErrorCodes.ImagePlatformMissing, ex.Code);
+        Assert.Contains("quay.io/demo/app:2", ex.Message);
+    }
+
+    [Fact]
+    public async Task Rebuild_reuses_the_previous_output_and_a_failed_build_leaves_it_intact()
+    {
+        var first = await Build(Spec(), "inc");
+        var second = await Build(Spec() with { Labels = new Dictionary<string, string> { ["owner"] = "x" } }, "inc");
+        Assert.Equal(3, second.BlobsReused); // the three image-blob layers came from the previous output
+        Assert.Equal(2, second.BlobsWritten); // rootfs and registry layers are written again (identical content)
+        var before = File.ReadAllBytes(Path.Combine(second.LayoutPath, "index.json"));
+        var archiveBefore = File.ReadAllBytes(second.ArchivePath!);
+
+        var broken = Spec() with { RootfsFiles = [.. Spec().RootfsFiles, new RootfsEntry("etc/missing.conf", _tmp.Sub("proj/missing.conf")) { OriginFile = "app.kubeproj", OriginLine = 12 }] };
+        var ex = await Assert.ThrowsAsync<SealerException>(() => Build(broken, "inc"));
+        Assert.Equal(ErrorCodes.InputFileMissing, ex.Code);
+        Assert.Equal("app.kubeproj", ex.File);
+        Assert.Equal(12, ex.Line);
+        Assert.Equal(before, File.ReadAllBytes(Path.Combine(second.LayoutPath, "index.json")));
+        Assert.Equal(archiveBefore, File.ReadAllBytes(second.ArchivePath!));
+        Assert.Empty(Directory.GetFileSystemEntries(_tmp.Sub("out"), ".*")); // no temp dirs or files left
+        var (code, output) = Tool.Run("skopeo", $"inspect --raw oci:{second.LayoutPath}");
+        Assert.True(code == 0, output);
+    }
+
+    [Fact]
+    public async Task Bad_rootfs_paths_and_launch_conflicts_are_coded_input_errors()
+    {
+        var ex = await Assert.ThrowsAsync<SealerException>(() => Build(Spec() with { RootfsFiles = [new RootfsEntry("../etc/passwd", Content: [1])] }, "bad"));
+        Assert.Equal(ErrorCodes.InvalidRootfsPath, ex.Code);
+        ex = await Assert.ThrowsAsync<SealerException>(() => Build(Spec() with { Cmds = ["kubectl get nodes"] }, "bad"));
+        Assert.Equal(ErrorCodes.LaunchAndCmdsBothSet, ex.Code);
+        ex = await Assert.ThrowsAsync<SealerException>(() => Build(Spec() with { Launch = ["nope"] }, "bad"));
+        Assert.Equal(ErrorCodes.UnknownApp, ex.Code);
+        Assert.False(Directory.Exists(_tmp.Sub("out/bad")));
+    }
+
+    [Fact]
+    public async Task A_child_of_a_base_image_keeps_its_layers_and_merges_its_images()
+    {
+        var parent = await Build(Spec() with { Images = [_images[1]] }, "parent", archive: false);
+        var parentLayout = OciLayout.Open(parent.LayoutPath);
+        var parentManifest = ClusterImageReader.OpenLayout(parent.LayoutPath).Platforms[0].Manifest;
+        var child = await Build(Spec() with
+        {
+            BaseImage = new BaseImage("registry.example/parent:1", parentLayout, parent.Descriptor),
+            Images = [_images[0]],
+            RootfsFiles = [new RootfsEntry("etc/child.conf", Content: "x=1\n"u8.ToArray())],
+            Apps = [],
+            Launch = ["web"], // defined by the parent
+        }, "child");
+        var reader = ClusterImageReader.OpenLayout(child.LayoutPath);
+        var p = reader.Platforms[0];
+        Assert.Equal(parentManifest.Layers.Select(l => l.Digest), p.Manifest.Layers.Take(parentManifest.Layers.Count).Select(l => l.Digest));
+        Assert.Equal(["docker.io/library/nginx:1.27", "quay.io/demo/app:2"], reader.ImageReferences());
+        // The shared base layer blob is in the parent already: the child does not add it again.
+        Assert.Equal(p.Manifest.Layers.Count, p.Manifest.Layers.Select(l => l.Digest).Distinct().Count());
+        Assert.Equal("registry.example/parent:1", p.Manifest.Annotations![Sealer.Core.Oci.Annotations.BaseName]);
+        Assert.Equal("web", Assert.Single(p.Apps).Name);
+        string bundle = _tmp.Sub("child-bundle");
+        var (code, output) = Tool.Run("umoci", $"unpack --rootless --image {child.LayoutPath}:demo:1.0.0 {bundle}");
+        Assert.True(code == 0, output);
+        (code, output) = Tool.Run("skopeo", $"inspect --override-arch amd64 oci:{bundle}/rootfs/registry:quay.io/demo/app:2");
+        Assert.True(code == 0, output);
+    }
+}
+
+internal static class ExtensionTestHelpers
+{
+    public static IReadOnlyList<SealerApplication> Apps(this SealerImageExtension e) => e.Applications ?? [];
+}
