@@ -13,6 +13,14 @@ internal static class Program
     [
         // Add one line per command here, e.g.:
         // new("registry serve", "Serve OCI layouts over the distribution API", RegistryServeCommand.RunAsync),
+        new("images", "List cluster images in the local store", Sealer.Cli.Commands.ImageCommands.ImagesAsync),
+        new("inspect", "Show a cluster image: platforms, labels, apps, images inside (-o json)", Sealer.Cli.Commands.ImageCommands.InspectAsync),
+        new("tag", "Give a cluster image another name", Sealer.Cli.Commands.ImageCommands.TagAsync),
+        new("rmi", "Remove cluster image names from the local store", Sealer.Cli.Commands.ImageCommands.RmiAsync),
+        new("prune", "Free blobs no image references (store and image cache)", Sealer.Cli.Commands.ImageCommands.PruneAsync),
+        new("save", "Write cluster images to one OCI archive (optionally zstd)", Sealer.Cli.Commands.ImageCommands.SaveAsync),
+        new("load", "Load cluster images from an OCI archive or layout, verifying every blob", Sealer.Cli.Commands.ImageCommands.LoadAsync),
+        new("push", "Push a cluster image (all platforms) to a registry", Sealer.Cli.Commands.ImageCommands.PushAsync),
     ];
 
     private static async Task<int> Main(string[] args)

@@ -104,4 +104,8 @@ public sealed record StoredImageJson
 [JsonSerializable(typeof(PushResult))]
 [JsonSerializable(typeof(GcReport))]
 [JsonSerializable(typeof(List<GcReport>))]
-public sealed partial class ArtifactsJsonContext : JsonSerializerContext;
+public sealed partial class ArtifactsJsonContext : JsonSerializerContext
+{
+    /// <summary>For output people read: <c>+</c>, <c>&lt;</c> and non-ASCII stay as they are instead of <c>\u002B</c>.</summary>
+    public static ArtifactsJsonContext Readable { get; } = new(new System.Text.Json.JsonSerializerOptions { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
+}

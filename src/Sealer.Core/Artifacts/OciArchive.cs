@@ -287,7 +287,7 @@ public static class OciArchive
             if (refName is null && root.GetAnnotation("io.containerd.image.name") is { } ctr) refName = ctr;
             string? name = null;
             if (nameOverride is not null && roots.Count == 1) name = nameOverride;
-            else if (refName is not null && (refName.Contains('/') || refName.Contains('.'))) name = refName;
+            else if (refName is not null && refName.IndexOfAny(['/', ':', '@']) >= 0) name = refName; // a reference, not a bare tag like "v1" or "1.27"
             else if (refName is null) continue; // unnamed roots (referrers) come along with their subjects' blobs
             if (name is null)
             {
