@@ -50,6 +50,8 @@ public sealed record SealerLaunch
 [JsonSourceGenerationOptions(WriteIndented = false)]
 [JsonSerializable(typeof(SealerImageExtension))]
 [JsonSerializable(typeof(LayerMapFile))]
+[JsonSerializable(typeof(ResolvedImagesFile))]
+[JsonSerializable(typeof(PulledImagesFile))]
 public sealed partial class ClusterImageJsonContext : JsonSerializerContext;
 
 /// <summary>Which output layer holds which cache blob (so a rebuild re-uses layers without re-reading blobs).</summary>

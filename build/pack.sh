@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Packs the Sealer.Sdk MSBuild SDK (Sdk/ files + tasks and their dependencies under tools/net10.0/) into
+# artifacts/packages/Sealer.Sdk.<version>.nupkg. Usage: build/pack.sh [version]   (default: SealerVersion, 0.1.0)
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+root="$(cd "$here/.." && pwd)"
+ver="${1:-${SEALER_VERSION:-0.1.0}}"
+out="$root/artifacts/packages"
+mkdir -p "$out"
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+dotnet pack "$root/src/Sealer.Sdk/Sealer.Sdk.csproj" -c Release -o "$out" -nologo -v:q -p:SealerVersion="$ver" >&2
+pkg="$out/Sealer.Sdk.$ver.nupkg"
+[ -f "$pkg" ] || { echo "pack: $pkg was not produced" >&2; exit 1; }
+# A packed SDK must carry its tasks, their dependencies, and no MSBuild assemblies (the host provides those).
+listing="$(python3 -c 'import sys,zipfile; print("\n".join(zipfile.ZipFile(sys.argv[1]).namelist()))' "$pkg")"
+for f in Sdk/Sdk.props Sdk/Sdk.targets tools/net10.0/Sealer.Tasks.dll tools/net10.0/Sealer.Core.dll tools/net10.0/YamlDotNet.dll; do
+  grep -qx "$f" <<<"$listing" || { echo "pack: $pkg lacks $f" >&2; exit 1; }
+done
+if grep -q '^tools/net10.0/Microsoft.Build' <<<"$listing"; then echo "pack: $pkg must not ship Microsoft.Build assemblies" >&2; exit 1; fi
+echo "$pkg"

@@ -1,0 +1,69 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Sealer.Core.Diagnostics;
+using Sealer.Core.Layout;
+
+namespace Sealer.Core.ClusterImage;
+
+/// <summary>
+/// The files the SDK's build steps hand to each other under obj/ (so a skipped step's result is still there):
+/// <c>images.json</c> (what resolution found) and <c>pulled.json</c> (what the lock pinned, per image).
+/// </summary>
+public sealed record ResolvedImagesFile
+{
+    [JsonPropertyName("images")] public List<ResolvedImageEntry> Images { get; init; } = [];
+
+    public static ResolvedImagesFile Read(string path) => BuildStateFile.Read(path, ClusterImageJsonContext.Default.ResolvedImagesFile);
+
+    public void Write(string path) => BuildStateFile.Write(path, this, ClusterImageJsonContext.Default.ResolvedImagesFile);
+}
+
+public sealed record ResolvedImageEntry
+{
+    /// <summary>Full normalized reference.</summary>
+    [JsonPropertyName("reference")] public required string Reference { get; init; }
+    [JsonPropertyName("sources")] public List<ImageSourceEntry> Sources { get; init; } = [];
+}
+
+/// <summary>Where an image was found: file, line and what (e.g. <c>Deployment/web container nginx</c>).</summary>
+public sealed record ImageSourceEntry
+{
+    [JsonPropertyName("file")] public required string File { get; init; }
+    [JsonPropertyName("line")] public int Line { get; init; }
+    [JsonPropertyName("detail"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public string? Detail { get; init; }
+}
+
+public sealed record PulledImagesFile
+{
+    [JsonPropertyName("images")] public List<PulledImageEntry> Images { get; init; } = [];
+    [JsonPropertyName("baseImage"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public PulledImageEntry? BaseImage { get; init; }
+
+    public static PulledImagesFile Read(string path) => BuildStateFile.Read(path, ClusterImageJsonContext.Default.PulledImagesFile);
+
+    public void Write(string path) => BuildStateFile.Write(path, this, ClusterImageJsonContext.Default.PulledImagesFile);
+}
+
+public sealed record PulledImageEntry
+{
+    [JsonPropertyName("reference")] public required string Reference { get; init; }
+    [JsonPropertyName("digest")] public required string Digest { get; init; }
+    [JsonPropertyName("mediaType")] public required string MediaType { get; init; }
+}
+
+internal static class BuildStateFile
+{
+    public static T Read<T>(string path, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> info)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize(File.ReadAllBytes(path), info) ?? throw new JsonException("null");
+        }
+        catch (Exception ex) when (ex is JsonException or IOException)
+        {
+            throw new SealerException(ErrorCodes.InvalidProjectValue, $"The build state file '{path}' is missing or damaged ({ex.Message}). Rebuild (dotnet build --no-incremental) to write it again.", inner: ex);
+        }
+    }
+
+    public static void Write<T>(string path, T value, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> info)
+        => AtomicFile.WriteAllBytes(path, JsonSerializer.SerializeToUtf8Bytes(value, info));
+}

@@ -1,0 +1,664 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Security;
+using System.Security.Authentication;
+using Microsoft.Extensions.Logging;
+using Sealer.Core.Diagnostics;
+using Sealer.Core.Distribution.Auth;
+using Sealer.Core.Layout;
+using Sealer.Core.Oci;
+using Sealer.Core.References;
+
+namespace Sealer.Core.Distribution;
+
+/// <summary>A manifest or index as served, with its verified digest and the endpoint that served it (null when read from a local cache).</summary>
+public sealed record ManifestResponse(byte[] Content, string MediaType, Digest Digest, RegistryEndpoint? Endpoint)
+{
+    public Descriptor Descriptor => new() { MediaType = MediaType, Digest = Digest.ToString(), Size = Content.Length };
+
+    public bool IsIndex => MediaTypes.IsIndex(MediaType);
+}
+
+/// <summary>
+/// A client for the OCI distribution API (pull, and the push primitives): anonymous, Basic and Bearer-token auth from the
+/// registry's challenge, mirrors with fallback, retries with exponential backoff (honouring Retry-After) on 429/5xx and
+/// connection failures, resumable verified blob downloads into an <see cref="OciLayout"/>, a stall timeout on reads,
+/// redirects followed without sending credentials to another host. Thread-safe; share one per build.
+/// </summary>
+public sealed class RegistryClient : IDisposable
+{
+    private readonly HttpClient _http;
+    private readonly Lazy<HttpClient> _insecureHttp;
+    private readonly bool _ownsHandler;
+    private readonly ILogger? _logger;
+    private readonly RegistryAuthenticator _auth;
+    private readonly ConcurrentDictionary<string, string> _preferred = new(StringComparer.Ordinal);
+    private long _requests;
+    private long _bytes;
+
+    /// <param name="options">Mirrors, insecure registries, credentials, timeouts; default: credentials from the environment and Docker config.</param>
+    /// <param name="logger">Debug logging of retries and endpoint choices (never secrets).</param>
+    /// <param name="handler">For tests that need faults a real registry cannot produce; normally null.</param>
+    public RegistryClient(RegistryOptions? options = null, ILogger? logger = null, HttpMessageHandler? handler = null)
+    {
+        Options = options ?? new RegistryOptions();
+        _logger = logger;
+        _ownsHandler = handler is null;
+        _http = new HttpClient(handler ?? CreateHandler(verifyTls: true), disposeHandler: handler is null) { Timeout = Timeout.InfiniteTimeSpan };
+        _insecureHttp = new Lazy<HttpClient>(() => handler is null
+            ? new HttpClient(CreateHandler(verifyTls: false)) { Timeout = Timeout.InfiniteTimeSpan }
+            : _http);
+        _auth = new RegistryAuthenticator(this, Options.Credentials, logger);
+    }
+
+    public RegistryOptions Options { get; }
+
+    /// <summary>HTTP requests sent so far (including token requests and redirects).</summary>
+    public long RequestCount => Interlocked.Read(ref _requests);
+
+    /// <summary>Blob bytes received so far.</summary>
+    public long BytesReceived => Interlocked.Read(ref _bytes);
+
+    private static SocketsHttpHandler CreateHandler(bool verifyTls)
+    {
+        var h = new SocketsHttpHandler
+        {
+            AllowAutoRedirect = false,
+            AutomaticDecompression = DecompressionMethods.None,
+            ConnectTimeout = TimeSpan.FromSeconds(30),
+            PooledConnectionLifetime = TimeSpan.FromMinutes(5),
+            PooledConnectionIdleTimeout = TimeSpan.FromSeconds(60),
+            MaxConnectionsPerServer = 64,
+            UseCookies = false,
+        };
+        if (!verifyTls) h.SslOptions = new SslClientAuthenticationOptions { RemoteCertificateValidationCallback = static (_, _, _, _) => true };
+        return h;
+    }
+
+    private static string Scope(ImageReference image, bool push = false) => $"repository:{image.Repository}:{(push ? "pull,push" : "pull")}";
+
+    // ---------------------------------------------------------------- manifests
+
+    /// <summary>
+    /// GETs a manifest or index (Accept: every manifest type) by tag or digest (default: the reference's digest, else tag),
+    /// trying mirrors first. The content is verified against the digest asked for, or the one the registry announces.
+    /// </summary>
+    public Task<ManifestResponse> GetManifestAsync(ImageReference image, string? reference = null, CancellationToken cancellationToken = default)
+    {
+        string target = reference ?? image.ManifestReference;
+        return OnEndpointsAsync(image, (ep, attempts) => GetManifestFromAsync(ep, image, target, attempts, cancellationToken), cancellationToken);
+    }
+
+    /// <summary>HEADs a manifest: its descriptor (media type, digest, size) without the body. Falls back to GET when the registry omits the digest.</summary>
+    public Task<Descriptor> HeadManifestAsync(ImageReference image, string? reference = null, CancellationToken cancellationToken = default)
+    {
+        string target = reference ?? image.ManifestReference;
+        return OnEndpointsAsync(image, async (ep, attempts) =>
+        {
+            using var resp = await SendAsync(() => ManifestRequest(HttpMethod.Head, ep, image, target), ep, Scope(image), image.ToString(), attempts, cancellationToken).ConfigureAwait(false);
+            if (!resp.IsSuccessStatusCode) throw await ErrorAsync(resp, image, ep, isBlob: false, cancellationToken).ConfigureAwait(false);
+            string? mt = resp.Content.Headers.ContentType?.MediaType;
+            if (resp.Headers.TryGetValues("Docker-Content-Digest", out var values) && Digest.TryParse(values.FirstOrDefault(), out var d)
+                && resp.Content.Headers.ContentLength is long len && MediaTypes.AllManifests.Contains(mt))
+            {
+                return new Descriptor { MediaType = mt!, Digest = d.ToString(), Size = len };
+            }
+            var full = await GetManifestFromAsync(ep, image, target, attempts, cancellationToken).ConfigureAwait(false);
+            return full.Descriptor;
+        }, cancellationToken);
+    }
+
+    private static HttpRequestMessage ManifestRequest(HttpMethod method, RegistryEndpoint ep, ImageReference image, string reference)
+    {
+        var req = new HttpRequestMessage(method, ep.Url(image.Repository, "manifests", reference));
+        foreach (var mt in MediaTypes.AllManifests) req.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue(mt));
+        return req;
+    }
+
+    private async Task<ManifestResponse> GetManifestFromAsync(RegistryEndpoint ep, ImageReference image, string reference, int attempts, CancellationToken cancellationToken)
+    {
+        for (int attempt = 1; ; attempt++)
+        {
+            using var resp = await SendAsync(() => ManifestRequest(HttpMethod.Get, ep, image, reference), ep, Scope(image), image.ToString(), attempts, cancellationToken).ConfigureAwait(false);
+            if (!resp.IsSuccessStatusCode) throw await ErrorAsync(resp, image, ep, isBlob: false, cancellationToken).ConfigureAwait(false);
+            byte[] body;
+            try
+            {
+                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                timeout.CancelAfter(Options.RequestTimeout);
+                body = await ReadLimitedAsync(resp, OciLimits.MaxManifestBytes, timeout.Token).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (IsTransient(ex, cancellationToken) && attempt < attempts)
+            {
+                await DelayAsync(attempt, null, cancellationToken).ConfigureAwait(false);
+                continue;
+            }
+            catch (Exception ex) when (IsTransient(ex, cancellationToken))
+            {
+                throw new SealerException(ErrorCodes.RegistryUnreachable, $"{image}: reading the manifest from {ep} failed {attempts} times ({ex.Message}). Check the network and run again.", inner: ex);
+            }
+            string mediaType = NormalizeMediaType(resp.Content.Headers.ContentType?.MediaType, body, image, ep);
+            Digest digest;
+            if (Digest.TryParse(reference, out var asked))
+            {
+                digest = asked;
+                VerifyManifest(body, asked, image, ep, "asked for");
+            }
+            else
+            {
+                digest = Digest.Sha256(body);
+                if (resp.Headers.TryGetValues("Docker-Content-Digest", out var values) && Digest.TryParse(values.FirstOrDefault(), out var announced))
+                {
+                    if (announced.Algorithm == "sha256" && announced != digest || announced.Algorithm != "sha256" && !Matches(body, announced))
+                    {
+                        throw new SealerException(ErrorCodes.ManifestDigestMismatch, $"{image}: {ep} announced manifest digest {announced} but sent content with digest {digest}. The registry or a proxy alters content; refusing it.");
+                    }
+                }
+            }
+            return new ManifestResponse(body, mediaType, digest, ep);
+        }
+    }
+
+    private static bool Matches(byte[] body, Digest d)
+    {
+        using var h = d.CreateHash();
+        h.AppendData(body);
+        return Digest.FromHash(d.Algorithm, h.GetHashAndReset()) == d;
+    }
+
+    private static void VerifyManifest(byte[] body, Digest expected, ImageReference image, RegistryEndpoint ep, string what)
+    {
+        if (!Matches(body, expected))
+        {
+            throw new SealerException(ErrorCodes.ManifestDigestMismatch, $"{image}: {ep} sent a manifest whose content does not match the digest {expected} {what}. Refusing it.");
+        }
+    }
+
+    private static string NormalizeMediaType(string? header, byte[] body, ImageReference image, RegistryEndpoint ep)
+    {
+        if (MediaTypes.AllManifests.Contains(header)) return header!;
+        ManifestProbe probe;
+        try { probe = System.Text.Json.JsonSerializer.Deserialize(body, OciJsonContext.Default.ManifestProbe) ?? new ManifestProbe(); }
+        catch (System.Text.Json.JsonException ex) { throw new SealerException(ErrorCodes.UnsupportedManifest, $"{image}: {ep} served a manifest that is not JSON ({ex.Message}).", inner: ex); }
+        if (probe.SchemaVersion == 1 || (header?.Contains("v1+", StringComparison.Ordinal) ?? false))
+        {
+            throw new SealerException(ErrorCodes.UnsupportedManifest, $"{image}: {ep} serves a Docker schema 1 manifest, which is deprecated and unsupported. Rebuild or re-push the image with a current tool.");
+        }
+        if (MediaTypes.AllManifests.Contains(probe.MediaType)) return probe.MediaType!;
+        if (probe.Manifests is not null) return MediaTypes.OciIndex;
+        if (probe.Config is not null) return MediaTypes.OciManifest;
+        throw new SealerException(ErrorCodes.UnsupportedManifest, $"{image}: {ep} served content of type '{header}' that is neither an image manifest nor an index.");
+    }
+
+    // ---------------------------------------------------------------- blobs
+
+    /// <summary>
+    /// Downloads a blob into <paramref name="layout"/> unless it is there: resumes an earlier partial download with an HTTP
+    /// Range, verifies size and digest while streaming, tries mirrors first. Returns false when it was already present.
+    /// <paramref name="progress"/> gets the blob's bytes so far (including bytes an earlier attempt left).
+    /// </summary>
+    public Task<bool> FetchBlobAsync(ImageReference image, Descriptor blob, OciLayout layout, IProgress<long>? progress = null, CancellationToken cancellationToken = default)
+    {
+        if (layout.HasBlob(blob)) return Task.FromResult(false);
+        return OnEndpointsAsync(image, async (ep, attempts) =>
+        {
+            await FetchBlobFromAsync(ep, image, blob, layout, progress, attempts, cancellationToken).ConfigureAwait(false);
+            return true;
+        }, cancellationToken);
+    }
+
+    private async Task FetchBlobFromAsync(RegistryEndpoint ep, ImageReference image, Descriptor blob, OciLayout layout, IProgress<long>? progress, int attempts, CancellationToken cancellationToken)
+    {
+        var digest = blob.ParsedDigest;
+        await using var ingest = layout.BeginIngest(digest, blob.Size);
+        if (layout.HasBlob(blob)) return; // another writer finished it meanwhile
+        int failures = 0;
+        bool refetchedCorrupt = false;
+        while (true)
+        {
+            if (ingest.Offset == blob.Size)
+            {
+                try
+                {
+                    await ingest.CommitAsync(cancellationToken).ConfigureAwait(false);
+                    return;
+                }
+                catch (SealerException ex) when (ex.Code is ErrorCodes.DigestMismatch or ErrorCodes.SizeMismatch && !refetchedCorrupt)
+                {
+                    // Corrupt in transit, or a bad partial from an earlier run: the ingest was emptied; fetch it whole once more.
+                    refetchedCorrupt = true;
+                    _logger?.LogWarning("Blob {Digest} of {Image} arrived corrupt; fetching it again", digest, image);
+                    continue;
+                }
+            }
+            long offset = ingest.Offset;
+            var resp = await SendAsync(() =>
+            {
+                var req = new HttpRequestMessage(HttpMethod.Get, ep.Url(image.Repository, "blobs", digest.ToString()));
+                if (offset > 0) req.Headers.Range = new RangeHeaderValue(offset, null);
+                return req;
+            }, ep, Scope(image), image.ToString(), attempts, cancellationToken, streaming: true).ConfigureAwait(false);
+            using (resp)
+            {
+                if (resp.StatusCode == HttpStatusCode.RequestedRangeNotSatisfiable)
+                {
+                    await ingest.ResetAsync(cancellationToken).ConfigureAwait(false);
+                    if (++failures >= attempts) throw new SealerException(ErrorCodes.RegistryError, $"{image}: {ep} refused to resume blob {digest} (416) {failures} times.");
+                    continue;
+                }
+                if (!resp.IsSuccessStatusCode) throw await ErrorAsync(resp, image, ep, isBlob: true, cancellationToken, digest).ConfigureAwait(false);
+                if (resp.StatusCode == HttpStatusCode.PartialContent)
+                {
+                    var range = resp.Content.Headers.ContentRange;
+                    if (offset == 0 || range?.From != offset)
+                    {
+                        await ingest.ResetAsync(cancellationToken).ConfigureAwait(false);
+                        if (++failures >= attempts) throw new SealerException(ErrorCodes.RegistryError, $"{image}: {ep} answered a range other than the one asked for blob {digest}.");
+                        continue;
+                    }
+                }
+                else if (offset > 0)
+                {
+                    _logger?.LogDebug("{Endpoint} ignored the Range request for {Digest}; downloading it whole", ep, digest);
+                    await ingest.ResetAsync(cancellationToken).ConfigureAwait(false);
+                }
+                else if (resp.Content.Headers.ContentLength is long cl && cl != blob.Size)
+                {
+                    throw new SealerException(ErrorCodes.SizeMismatch, $"{image}: {ep} serves blob {digest} with {cl} bytes, but the manifest says {blob.Size}. Refusing it.");
+                }
+                try
+                {
+                    var body = await resp.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+                    await using var stalling = new StallTimeoutStream(body, Options.StallTimeout, n => Interlocked.Add(ref _bytes, n));
+                    await ingest.AppendAsync(stalling, progress, cancellationToken).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (IsTransient(ex, cancellationToken))
+                {
+                    if (++failures >= attempts)
+                    {
+                        throw new SealerException(ex is TimeoutException ? ErrorCodes.RegistryTimeout : ErrorCodes.RegistryUnreachable,
+                            $"{image}: the download of blob {digest} from {ep} was interrupted {failures} times ({ex.Message}); {ingest.Offset} of {blob.Size} bytes are kept. Run again to resume.", inner: ex);
+                    }
+                    _logger?.LogDebug("Download of {Digest} interrupted at {Offset}/{Size} ({Error}); resuming", digest, ingest.Offset, blob.Size, ex.Message);
+                    await DelayAsync(failures, null, cancellationToken).ConfigureAwait(false);
+                    continue;
+                }
+            }
+            if (ingest.Offset < blob.Size)
+            {
+                if (++failures >= attempts)
+                {
+                    throw new SealerException(ErrorCodes.RegistryUnreachable, $"{image}: {ep} ended blob {digest} early {failures} times ({ingest.Offset} of {blob.Size} bytes). Run again to resume.");
+                }
+                await DelayAsync(failures, null, cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary>True when the registry has the blob (HEAD).</summary>
+    public async Task<bool> BlobExistsAsync(ImageReference image, Digest digest, CancellationToken cancellationToken = default)
+    {
+        var ep = Options.EndpointsFor(image.Domain).Last();
+        using var resp = await SendAsync(() => new HttpRequestMessage(HttpMethod.Head, ep.Url(image.Repository, "blobs", digest.ToString())), ep, Scope(image, push: true), image.ToString(), Options.MaxAttempts, cancellationToken).ConfigureAwait(false);
+        if (resp.StatusCode == HttpStatusCode.NotFound) return false;
+        if (!resp.IsSuccessStatusCode) throw await ErrorAsync(resp, image, ep, isBlob: true, cancellationToken, digest).ConfigureAwait(false);
+        return true;
+    }
+
+    /// <summary>
+    /// Uploads a blob to the image's own registry (never a mirror) unless it exists there: POST an upload, then one PUT
+    /// with the content (<paramref name="openContent"/> is called again on each retry). Returns false when it already existed.
+    /// </summary>
+    public async Task<bool> PushBlobAsync(ImageReference image, Descriptor blob, Func<Stream> openContent, CancellationToken cancellationToken = default)
+    {
+        var digest = blob.ParsedDigest;
+        if (await BlobExistsAsync(image, digest, cancellationToken).ConfigureAwait(false)) return false;
+        var ep = Options.EndpointsFor(image.Domain).Last();
+        string scope = Scope(image, push: true);
+        using var start = await SendAsync(() => new HttpRequestMessage(HttpMethod.Post, new Uri(ep.BaseUri, $"/v2/{image.Repository}/blobs/uploads/")) { Content = new ByteArrayContent([]) },
+            ep, scope, image.ToString(), Options.MaxAttempts, cancellationToken).ConfigureAwait(false);
+        if (start.StatusCode != HttpStatusCode.Accepted || start.Headers.Location is null)
+        {
+            throw new SealerException(ErrorCodes.PushFailed, $"{image}: {ep} did not start an upload for blob {digest} ({(int)start.StatusCode} {await ErrorTextAsync(start, cancellationToken).ConfigureAwait(false)}).");
+        }
+        var location = new Uri(start.RequestMessage!.RequestUri!, start.Headers.Location);
+        var ub = new UriBuilder(location);
+        ub.Query = (string.IsNullOrEmpty(ub.Query) ? "" : ub.Query.TrimStart('?') + "&") + "digest=" + Uri.EscapeDataString(digest.ToString());
+        using var put = await SendAsync(() =>
+        {
+            var content = new StreamContent(openContent(), 1 << 17);
+            content.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
+            content.Headers.ContentLength = blob.Size;
+            return new HttpRequestMessage(HttpMethod.Put, ub.Uri) { Content = content };
+        }, ep, scope, image.ToString(), Options.MaxAttempts, cancellationToken).ConfigureAwait(false);
+        if (put.StatusCode != HttpStatusCode.Created)
+        {
+            throw new SealerException(ErrorCodes.PushFailed, $"{image}: {ep} refused blob {digest} ({(int)put.StatusCode} {await ErrorTextAsync(put, cancellationToken).ConfigureAwait(false)}).");
+        }
+        return true;
+    }
+
+    /// <summary>PUTs a manifest or index under a tag or digest on the image's own registry. Returns the digest the registry reports.</summary>
+    public async Task<Digest> PushManifestAsync(ImageReference image, string reference, ReadOnlyMemory<byte> content, string mediaType, CancellationToken cancellationToken = default)
+    {
+        var ep = Options.EndpointsFor(image.Domain).Last();
+        using var resp = await SendAsync(() =>
+        {
+            var c = new ReadOnlyMemoryContent(content);
+            c.Headers.ContentType = new MediaTypeHeaderValue(mediaType);
+            return new HttpRequestMessage(HttpMethod.Put, ep.Url(image.Repository, "manifests", reference)) { Content = c };
+        }, ep, Scope(image, push: true), image.ToString(), Options.MaxAttempts, cancellationToken).ConfigureAwait(false);
+        if (resp.StatusCode != HttpStatusCode.Created)
+        {
+            if (resp.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden) throw await ErrorAsync(resp, image, ep, isBlob: false, cancellationToken).ConfigureAwait(false);
+            throw new SealerException(ErrorCodes.PushFailed, $"{image}: {ep} refused the manifest ({(int)resp.StatusCode} {await ErrorTextAsync(resp, cancellationToken).ConfigureAwait(false)}).");
+        }
+        var local = Digest.Sha256(content.Span);
+        return resp.Headers.TryGetValues("Docker-Content-Digest", out var v) && Digest.TryParse(v.FirstOrDefault(), out var d) ? d : local;
+    }
+
+    // ---------------------------------------------------------------- endpoints, retries, auth
+
+    /// <summary>Runs <paramref name="op"/> on each endpoint of the image's domain (the one that worked last for this repository first) until one succeeds.</summary>
+    private async Task<T> OnEndpointsAsync<T>(ImageReference image, Func<RegistryEndpoint, int, Task<T>> op, CancellationToken cancellationToken)
+    {
+        var endpoints = Options.EndpointsFor(image.Domain);
+        string key = image.Name;
+        if (_preferred.TryGetValue(key, out var pref))
+        {
+            endpoints = endpoints.OrderBy(e => e.BaseUri.ToString() == pref ? 0 : 1).ToList();
+        }
+        SealerException? first = null;
+        for (int i = 0; i < endpoints.Count; i++)
+        {
+            var ep = endpoints[i];
+            bool last = i == endpoints.Count - 1;
+            // A mirror gets fewer attempts when something else can still be tried.
+            int attempts = last ? Options.MaxAttempts : Math.Min(Options.MaxAttempts, 2);
+            try
+            {
+                var result = await op(ep, attempts).ConfigureAwait(false);
+                if (endpoints.Count > 1) _preferred[key] = ep.BaseUri.ToString();
+                return result;
+            }
+            catch (SealerException ex) when (!last && ex.Code is not (ErrorCodes.DiskWriteFailed or ErrorCodes.InsecureRegistryNotAllowed))
+            {
+                _logger?.LogDebug("{Endpoint} failed for {Image} ({Code}: {Message}); trying the next endpoint", ep, image, ex.Code, ex.Message);
+                first ??= ex;
+            }
+            catch (SealerException ex) when (first is not null && endpoints.All(e => e.IsMirror))
+            {
+                throw new SealerException(ex.Code, $"{ex.Message} (all mirrors of {image.Domain} failed; fallback to the source is off)", inner: ex);
+            }
+        }
+        throw (Exception?)first ?? new InvalidOperationException("no endpoints");
+    }
+
+    /// <summary>
+    /// Sends a request to a registry endpoint with auth, redirects and retries: connection failures, timeouts, 429 and
+    /// 5xx are retried up to <paramref name="attempts"/> times with exponential backoff (Retry-After honoured). A 401 is
+    /// answered from the challenge once. The response is returned for the caller to interpret (it may be 4xx or, after the
+    /// last attempt, 429/5xx). With <paramref name="streaming"/>, only the headers are under the request timeout.
+    /// </summary>
+    internal async Task<HttpResponseMessage> SendAsync(Func<HttpRequestMessage> make, RegistryEndpoint endpoint, string scope, string image, int attempts, CancellationToken cancellationToken, bool streaming = false)
+    {
+        int authRounds = 0;
+        for (int attempt = 1; ; attempt++)
+        {
+            HttpResponseMessage resp;
+            AuthenticationHeaderValue? sent;
+            try
+            {
+                var req = make();
+                sent = await _auth.GetAuthorizationAsync(endpoint, scope, cancellationToken).ConfigureAwait(false);
+                req.Headers.Authorization = sent;
+                resp = await SendFollowingRedirectsAsync(req, endpoint.SkipTlsVerify, image, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (IsTransient(ex, cancellationToken))
+            {
+                if (attempt >= attempts) throw NetworkError(ex, image, endpoint.ToString(), attempt);
+                _logger?.LogDebug("{Endpoint}: {Error}; retry {Attempt}/{Attempts}", endpoint, ex.Message, attempt, attempts);
+                await DelayAsync(attempt, null, cancellationToken).ConfigureAwait(false);
+                continue;
+            }
+            catch (HttpRequestException ex) when (IsTls(ex))
+            {
+                throw TlsError(ex, image, endpoint);
+            }
+            if (resp.StatusCode == HttpStatusCode.Unauthorized && authRounds < 2)
+            {
+                authRounds++;
+                bool again = await _auth.HandleChallengeAsync(endpoint, scope, resp, sent, image, cancellationToken).ConfigureAwait(false);
+                if (again)
+                {
+                    resp.Dispose();
+                    attempt--;
+                    continue;
+                }
+            }
+            if ((resp.StatusCode == HttpStatusCode.TooManyRequests || (int)resp.StatusCode is 500 or 502 or 503 or 504) && attempt < attempts)
+            {
+                var retryAfter = RetryAfter(resp);
+                _logger?.LogDebug("{Endpoint} answered {Status}; retry {Attempt}/{Attempts}", endpoint, (int)resp.StatusCode, attempt, attempts);
+                resp.Dispose();
+                await DelayAsync(attempt, retryAfter, cancellationToken).ConfigureAwait(false);
+                continue;
+            }
+            _ = streaming;
+            return resp;
+        }
+    }
+
+    /// <summary>Sends a request that is not to a registry endpoint (token service): retries transient failures, follows redirects.</summary>
+    internal async Task<HttpResponseMessage> SendRawAsync(Func<HttpRequestMessage> make, string what, CancellationToken cancellationToken)
+    {
+        for (int attempt = 1; ; attempt++)
+        {
+            HttpResponseMessage resp;
+            try
+            {
+                resp = await SendFollowingRedirectsAsync(make(), skipTlsVerify: false, what, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (IsTransient(ex, cancellationToken))
+            {
+                if (attempt >= Options.MaxAttempts) throw NetworkError(ex, what, "the token service", attempt);
+                await DelayAsync(attempt, null, cancellationToken).ConfigureAwait(false);
+                continue;
+            }
+            catch (HttpRequestException ex) when (IsTls(ex))
+            {
+                throw new SealerException(ErrorCodes.TlsFailure, $"{what}: TLS failed ({ex.InnerException?.Message ?? ex.Message}).", inner: ex);
+            }
+            if ((resp.StatusCode == HttpStatusCode.TooManyRequests || (int)resp.StatusCode >= 500) && attempt < Options.MaxAttempts)
+            {
+                var ra = RetryAfter(resp);
+                resp.Dispose();
+                await DelayAsync(attempt, ra, cancellationToken).ConfigureAwait(false);
+                continue;
+            }
+            return resp;
+        }
+    }
+
+    private async Task<HttpResponseMessage> SendFollowingRedirectsAsync(HttpRequestMessage request, bool skipTlsVerify, string what, CancellationToken cancellationToken)
+    {
+        var req = request;
+        for (int hop = 0; ; hop++)
+        {
+            req.Headers.UserAgent.ParseAdd(Options.UserAgent);
+            Interlocked.Increment(ref _requests);
+            var client = skipTlsVerify ? _insecureHttp.Value : _http;
+            HttpResponseMessage resp;
+            using (var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+            {
+                timeout.CancelAfter(Options.RequestTimeout);
+                try
+                {
+                    resp = await client.SendAsync(req, HttpCompletionOption.ResponseHeadersRead, timeout.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
+                {
+                    throw new TimeoutException($"no response within {Options.RequestTimeout.TotalSeconds:0.#} s", ex);
+                }
+            }
+            int status = (int)resp.StatusCode;
+            if (status is not (301 or 302 or 303 or 307 or 308) || resp.Headers.Location is null) return resp;
+            var next = new Uri(req.RequestUri!, resp.Headers.Location);
+            resp.Dispose();
+            if (hop >= 10) throw new SealerException(ErrorCodes.TooManyRedirects, $"{what}: more than 10 redirects (last to {next.GetLeftPart(UriPartial.Path)}).");
+            if (next.Scheme != Uri.UriSchemeHttps && next.Scheme != Uri.UriSchemeHttp)
+            {
+                throw new SealerException(ErrorCodes.TooManyRedirects, $"{what}: redirected to an unsupported scheme '{next.Scheme}'.");
+            }
+            if (req.RequestUri!.Scheme == Uri.UriSchemeHttps && next.Scheme == Uri.UriSchemeHttp && !RegistryEndpoint.IsLoopback(next.Host) && !Options.IsInsecure(next.Authority))
+            {
+                throw new SealerException(ErrorCodes.InsecureRegistryNotAllowed, $"{what}: the registry redirected from https to plain http ({next.GetLeftPart(UriPartial.Authority)}); refusing.");
+            }
+            var method = status == 303 && req.Method != HttpMethod.Head ? HttpMethod.Get : req.Method;
+            var nreq = new HttpRequestMessage(method, next);
+            foreach (var h in req.Headers)
+            {
+                if (h.Key is "Authorization" or "User-Agent" or "Host") continue;
+                nreq.Headers.TryAddWithoutValidation(h.Key, h.Value);
+            }
+            // Credentials only go back to the very same origin; blob storage (S3, CDN) gets signed URLs instead.
+            if (req.Headers.Authorization is not null && SameOrigin(req.RequestUri!, next)) nreq.Headers.Authorization = req.Headers.Authorization;
+            if (method == req.Method && req.Content is not null && status is 307 or 308) nreq.Content = req.Content;
+            skipTlsVerify = skipTlsVerify && SameOrigin(req.RequestUri!, next) || Options.IsInsecure(next.Authority) || Options.IsInsecure(next.Host);
+            req = nreq;
+        }
+    }
+
+    private static bool SameOrigin(Uri a, Uri b) => a.Scheme == b.Scheme && string.Equals(a.Host, b.Host, StringComparison.OrdinalIgnoreCase) && a.Port == b.Port;
+
+    private static bool IsTls(HttpRequestException ex)
+        => ex.HttpRequestError == HttpRequestError.SecureConnectionError || ex.InnerException is AuthenticationException;
+
+    private static bool IsTransient(Exception ex, CancellationToken cancellationToken)
+    {
+        if (cancellationToken.IsCancellationRequested) return false;
+        return ex switch
+        {
+            HttpRequestException h => !IsTls(h),
+            TimeoutException => true,
+            IOException io => !(io.InnerException is AuthenticationException) && !AtomicFile.IsDiskFull(io),
+            OperationCanceledException => true, // a timeout of HttpClient internals, not ours (ours is checked above)
+            _ => false,
+        };
+    }
+
+    private SealerException NetworkError(Exception ex, string image, string where, int attempts)
+    {
+        if (ex is TimeoutException) return new SealerException(ErrorCodes.RegistryTimeout, $"{image}: {where} did not answer in time after {attempts} attempts ({ex.Message}). Check the network or the registry, then run again.", inner: ex);
+        string detail = ex is HttpRequestException h && h.HttpRequestError != HttpRequestError.Unknown ? $"{h.HttpRequestError}: {ex.Message}" : ex.Message;
+        return new SealerException(ErrorCodes.RegistryUnreachable, $"{image}: cannot reach {where} after {attempts} attempts ({detail}). Check the network, DNS and proxy settings, or configure a reachable mirror.", inner: ex);
+    }
+
+    private static SealerException TlsError(HttpRequestException ex, string image, RegistryEndpoint ep)
+        => new(ErrorCodes.TlsFailure, $"{image}: the TLS connection to {ep} failed ({ex.InnerException?.Message ?? ex.Message}). Install the registry's CA certificate in the system trust store, or, for a test registry only, list {ep.Authority} in SEALER_INSECURE_REGISTRIES / SealerInsecureRegistries.", inner: ex);
+
+    private TimeSpan? RetryAfter(HttpResponseMessage resp)
+    {
+        var ra = resp.Headers.RetryAfter;
+        if (ra is null) return null;
+        TimeSpan? d = ra.Delta ?? (ra.Date is { } date ? date - DateTimeOffset.UtcNow : null);
+        if (d is null) return null;
+        if (d < TimeSpan.Zero) d = TimeSpan.Zero;
+        return d > Options.MaxRetryDelay ? Options.MaxRetryDelay : d;
+    }
+
+    private Task DelayAsync(int attempt, TimeSpan? retryAfter, CancellationToken cancellationToken)
+    {
+        var delay = retryAfter ?? TimeSpan.FromMilliseconds(Math.Min(Options.MaxRetryDelay.TotalMilliseconds,
+            Options.RetryBaseDelay.TotalMilliseconds * Math.Pow(2, attempt - 1) * (0.8 + Random.Shared.NextDouble() * 0.4)));
+        return delay <= TimeSpan.Zero ? Task.CompletedTask : Task.Delay(delay, cancellationToken);
+    }
+
+    // ---------------------------------------------------------------- errors
+
+    private async Task<SealerException> ErrorAsync(HttpResponseMessage resp, ImageReference image, RegistryEndpoint ep, bool isBlob, CancellationToken cancellationToken, Digest? blob = null)
+    {
+        string detail = await ErrorTextAsync(resp, cancellationToken).ConfigureAwait(false);
+        int status = (int)resp.StatusCode;
+        switch (resp.StatusCode)
+        {
+            case HttpStatusCode.NotFound:
+                return isBlob
+                    ? new SealerException(ErrorCodes.BlobNotFoundInRegistry, $"{image}: {ep} has no blob {blob} although the image's manifest names it ({detail}).")
+                    : new SealerException(ErrorCodes.ImageNotFound, $"{image}: not found on {ep} ({detail}). Check the repository name and tag.");
+            case HttpStatusCode.Unauthorized:
+            case HttpStatusCode.Forbidden:
+                {
+                    var cred = await _auth.CredentialsFor(ep.CredentialHost, cancellationToken).ConfigureAwait(false);
+                    return AuthRefused(image.ToString(), ep, cred, $"{status} {detail}");
+                }
+            case HttpStatusCode.TooManyRequests:
+                return new SealerException(ErrorCodes.RateLimited, $"{image}: {ep} keeps rate-limiting us (HTTP 429, {detail}). Wait and run again, log in (authenticated pulls get higher limits) or configure a mirror.");
+            default:
+                return new SealerException(ErrorCodes.RegistryError, $"{image}: {ep} answered {status} {resp.ReasonPhrase} ({detail}).");
+        }
+    }
+
+    internal static SealerException AuthRefused(string image, RegistryEndpoint ep, RegistryCredential? cred, string detail)
+    {
+        string host = ep.CredentialHost;
+        string prefix = EnvironmentCredentialProvider.VariablePrefix(host);
+        string how = cred is null
+            ? $"No credentials were found for {host}. Log in with `docker login {host}` (Sealer reads ~/.docker/config.json, credsStore and credHelpers), or set {prefix}_USER and {prefix}_PASSWORD (or SEALER_REGISTRY_USER and SEALER_REGISTRY_PASSWORD)."
+            : $"The credentials for {host} (from {cred.Origin}) were refused or lack pull access. Check them, or log in again with `docker login {host}`.";
+        return new SealerException(ErrorCodes.AuthenticationRefused, $"{image}: {ep} refused access ({detail}). {how}");
+    }
+
+    private static async Task<string> ErrorTextAsync(HttpResponseMessage resp, CancellationToken cancellationToken)
+    {
+        try
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            timeout.CancelAfter(TimeSpan.FromSeconds(10));
+            byte[] body = await ReadLimitedAsync(resp, 64 * 1024, timeout.Token).ConfigureAwait(false);
+            if (body.Length == 0) return $"HTTP {(int)resp.StatusCode}";
+            var parsed = System.Text.Json.JsonSerializer.Deserialize(body, DistributionJsonContext.Default.RegistryErrorBody);
+            if (parsed?.Errors is { Count: > 0 } errs)
+            {
+                return string.Join("; ", errs.Select(e =>
+                {
+                    string d = e.Detail is { ValueKind: not System.Text.Json.JsonValueKind.Null and not System.Text.Json.JsonValueKind.Undefined } de ? " " + Shorten(de.ToString()) : "";
+                    return $"{e.Code}: {e.Message}{d}";
+                }));
+            }
+            return $"HTTP {(int)resp.StatusCode}";
+        }
+        catch (Exception ex) when (ex is System.Text.Json.JsonException or IOException or HttpRequestException or OperationCanceledException or SealerException)
+        {
+            return $"HTTP {(int)resp.StatusCode}";
+        }
+    }
+
+    private static string Shorten(string s) => s.Length > 200 ? s[..200] + "…" : s;
+
+    /// <summary>Reads a whole small body, refusing more than <paramref name="max"/> bytes.</summary>
+    internal static async Task<byte[]> ReadLimitedAsync(HttpResponseMessage resp, long max, CancellationToken cancellationToken)
+    {
+        if (resp.Content.Headers.ContentLength is long len && len > max)
+        {
+            throw new SealerException(ErrorCodes.UnsupportedManifest, $"{resp.RequestMessage?.RequestUri?.GetLeftPart(UriPartial.Path)} is {len} bytes, more than the {max} allowed.");
+        }
+        await using var s = await resp.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+        using var ms = new MemoryStream();
+        byte[] buffer = new byte[16 * 1024];
+        int n;
+        while ((n = await s.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
+        {
+            if (ms.Length + n > max) throw new SealerException(ErrorCodes.UnsupportedManifest, $"{resp.RequestMessage?.RequestUri?.GetLeftPart(UriPartial.Path)} is larger than the {max} bytes allowed.");
+            ms.Write(buffer, 0, n);
+        }
+        return ms.ToArray();
+    }
+
+    public void Dispose()
+    {
+        _http.Dispose();
+        if (_insecureHttp.IsValueCreated && _ownsHandler) _insecureHttp.Value.Dispose();
+    }
+}

@@ -1,0 +1,113 @@
+using Sealer.Core.Distribution.Auth;
+
+namespace Sealer.Core.Distribution;
+
+/// <summary>
+/// How the registry client reaches registries: mirrors per source domain (tried first, in order; then the source unless
+/// <see cref="FallbackToSource"/> is off), insecure registries (plain HTTP or unverified TLS allowed), credentials,
+/// timeouts and retries. Loopback registries may always use plain HTTP.
+/// </summary>
+public sealed class RegistryOptions
+{
+    private int _maxAttempts = 5;
+    private TimeSpan _requestTimeout = TimeSpan.FromSeconds(60);
+    private TimeSpan _stallTimeout = TimeSpan.FromSeconds(30);
+    private TimeSpan _retryBaseDelay = TimeSpan.FromMilliseconds(500);
+    private TimeSpan _maxRetryDelay = TimeSpan.FromSeconds(30);
+    private readonly Dictionary<string, List<string>> _mirrors = new(StringComparer.OrdinalIgnoreCase);
+    private readonly HashSet<string> _insecure = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>Mirrors per source domain (<c>docker.io</c> → <c>["https://mirror.local:5000", "http://127.0.0.1:5100"]</c>).</summary>
+    public IReadOnlyDictionary<string, List<string>> Mirrors => _mirrors;
+
+    /// <summary>Hosts (<c>host</c> or <c>host:port</c>) that may be reached over plain HTTP, or over https without certificate checks.</summary>
+    public IReadOnlyCollection<string> InsecureRegistries => _insecure;
+
+    /// <summary>When all mirrors fail (or lack the image), ask the source registry. Default true. Turn off for offline builds.</summary>
+    public bool FallbackToSource { get; set; } = true;
+
+    /// <summary>Where credentials come from. Default: environment variables, then the Docker config and its helpers.</summary>
+    public ICredentialProvider Credentials { get; set; } = ChainedCredentialProvider.Default();
+
+    /// <summary>Attempts per request (1 = no retries). Default 5.</summary>
+    public int MaxAttempts
+    {
+        get => _maxAttempts;
+        set => _maxAttempts = value is >= 1 and <= 100 ? value : throw new ArgumentOutOfRangeException(nameof(value), value, "1..100");
+    }
+
+    /// <summary>Time allowed for a response's headers (and for a whole small body such as a manifest). Default 60 s.</summary>
+    public TimeSpan RequestTimeout
+    {
+        get => _requestTimeout;
+        set => _requestTimeout = value > TimeSpan.Zero ? value : throw new ArgumentOutOfRangeException(nameof(value), value, "must be positive");
+    }
+
+    /// <summary>A blob download that receives no byte for this long is aborted and resumed. Default 30 s.</summary>
+    public TimeSpan StallTimeout
+    {
+        get => _stallTimeout;
+        set => _stallTimeout = value > TimeSpan.Zero ? value : throw new ArgumentOutOfRangeException(nameof(value), value, "must be positive");
+    }
+
+    /// <summary>First retry delay; doubled each attempt (with jitter), capped by <see cref="MaxRetryDelay"/>. Default 0.5 s.</summary>
+    public TimeSpan RetryBaseDelay
+    {
+        get => _retryBaseDelay;
+        set => _retryBaseDelay = value >= TimeSpan.Zero ? value : throw new ArgumentOutOfRangeException(nameof(value), value, "must not be negative");
+    }
+
+    /// <summary>Largest delay between attempts, also the cap for a registry's Retry-After. Default 30 s.</summary>
+    public TimeSpan MaxRetryDelay
+    {
+        get => _maxRetryDelay;
+        set => _maxRetryDelay = value >= TimeSpan.Zero ? value : throw new ArgumentOutOfRangeException(nameof(value), value, "must not be negative");
+    }
+
+    public string UserAgent { get; set; } = "sealer/" + (typeof(RegistryOptions).Assembly.GetName().Version?.ToString(3) ?? "0");
+
+    /// <summary>Adds a mirror for a source domain (<c>docker.io</c>, <c>quay.io</c>, or <c>*</c> for every domain).</summary>
+    public RegistryOptions AddMirror(string sourceDomain, string endpoint)
+    {
+        if (!_mirrors.TryGetValue(sourceDomain, out var list)) _mirrors[sourceDomain] = list = [];
+        if (!list.Contains(endpoint, StringComparer.OrdinalIgnoreCase)) list.Add(endpoint);
+        return this;
+    }
+
+    public RegistryOptions AddInsecureRegistry(string host)
+    {
+        _insecure.Add(host.Trim());
+        return this;
+    }
+
+    public bool IsInsecure(string hostOrAuthority) => _insecure.Contains(hostOrAuthority);
+
+    /// <summary>
+    /// Reads <c>SEALER_REGISTRY_MIRRORS</c> (<c>docker.io=http://127.0.0.1:5100,https://m2;quay.io=...</c>) and
+    /// <c>SEALER_INSECURE_REGISTRIES</c> (<c>host[:port],...</c>) into these options.
+    /// </summary>
+    public RegistryOptions AddFromEnvironment(Func<string, string?>? getVariable = null)
+    {
+        var get = getVariable ?? Environment.GetEnvironmentVariable;
+        foreach (var part in (get("SEALER_REGISTRY_MIRRORS") ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            int eq = part.IndexOf('=');
+            if (eq <= 0) throw new Diagnostics.SealerException(Diagnostics.ErrorCodes.RegistryConfigInvalid, $"SEALER_REGISTRY_MIRRORS: '{part}' is not domain=endpoint[,endpoint...].");
+            foreach (var ep in part[(eq + 1)..].Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)) AddMirror(part[..eq].Trim(), ep);
+        }
+        foreach (var h in (get("SEALER_INSECURE_REGISTRIES") ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)) AddInsecureRegistry(h);
+        return this;
+    }
+
+    /// <summary>The endpoints to try for a source domain, mirrors first.</summary>
+    public IReadOnlyList<RegistryEndpoint> EndpointsFor(string domain)
+    {
+        var list = new List<RegistryEndpoint>();
+        if (_mirrors.TryGetValue(domain, out var ms) || _mirrors.TryGetValue("*", out ms))
+        {
+            foreach (var m in ms) list.Add(RegistryEndpoint.Parse(m, domain, isMirror: true, this));
+        }
+        if (FallbackToSource || list.Count == 0) list.Add(RegistryEndpoint.Parse(RegistryEndpoint.ApiHost(domain), domain, isMirror: false, this));
+        return list;
+    }
+}

@@ -1,0 +1,299 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Logging;
+using Sealer.Core.Diagnostics;
+using Sealer.Core.Distribution;
+using Sealer.Core.Layout;
+using Sealer.Core.Oci;
+using Sealer.Core.References;
+
+namespace Sealer.Core.Images;
+
+/// <summary>
+/// Pulls images into the cache (an <see cref="OciLayout"/>): resolves each reference (or takes it from the lock), selects
+/// the wanted platforms from an index, downloads configs and layers with bounded concurrency across all images (a blob
+/// shared by several images is fetched once), then writes manifests and the index.json entry under the full reference.
+/// When the lock has an image and the cache has all its content, nothing goes over the network.
+/// </summary>
+public sealed class ImagePuller
+{
+    private readonly OciLayout _cache;
+    private readonly RegistryClient? _client;
+    private readonly ILogger? _logger;
+
+    /// <param name="cache">The cache layout (see <see cref="ImageCache.Open"/>).</param>
+    /// <param name="client">Shared client; when null, each pull makes one from <see cref="PullOptions.Registry"/>.</param>
+    public ImagePuller(OciLayout cache, RegistryClient? client = null, ILogger? logger = null)
+    {
+        _cache = cache;
+        _client = client;
+        _logger = logger;
+    }
+
+    public async Task<PullResult> PullAsync(IReadOnlyList<ImageRequest> images, PullOptions options, IProgress<PullProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        if (options.Platforms.Count == 0) throw new ArgumentException("at least one platform is needed", nameof(options));
+        var client = _client ?? new RegistryClient(options.Registry, _logger);
+        try
+        {
+            long requests0 = client.RequestCount, bytes0 = client.BytesReceived;
+            var run = new Run(this, client, options, progress, cancellationToken);
+            var groups = images
+                .GroupBy(i => i.Reference.ToString(), StringComparer.Ordinal)
+                .Select(g => (Reference: g.First().Reference, Sources: (IReadOnlyList<ImageSource>)g.SelectMany(x => x.Sources).Distinct().ToList()))
+                .ToList();
+            run.ImagesTotal = groups.Count;
+            var tasks = groups.Select(g => run.PullOneAsync(g.Reference, g.Sources)).ToList();
+            try
+            {
+                await Task.WhenAll(tasks).ConfigureAwait(false);
+            }
+            catch (Exception) when (!cancellationToken.IsCancellationRequested)
+            {
+                // reported below, image by image
+            }
+            cancellationToken.ThrowIfCancellationRequested();
+            var errors = new List<SealerException>();
+            foreach (var t in tasks.Where(t => t.IsFaulted))
+            {
+                var ex = t.Exception!.InnerException!;
+                if (ex is SealerException se) errors.Add(se);
+                else if (ex is OperationCanceledException) throw ex;
+                else errors.Add(new SealerException(ErrorCodes.Internal, $"Pulling images failed unexpectedly: {ex.GetType().Name}: {ex.Message}", inner: ex));
+            }
+            if (errors.Count > 0) throw new ImagePullException(errors);
+            run.Report(force: true);
+            var locked = tasks.Select(t => t.Result).ToList();
+            return new PullResult
+            {
+                Lock = new ImagesLock(locked.Select(l => l.Locked)),
+                Images = locked.ToDictionary(l => l.Locked.Reference, l => l.Descriptor, StringComparer.Ordinal),
+                NetworkRequests = client.RequestCount - requests0,
+                BytesDownloaded = client.BytesReceived - bytes0,
+                BlobsDownloaded = run.BlobsDownloaded,
+                BlobsCached = run.BlobsCached,
+            };
+        }
+        finally
+        {
+            if (_client is null) client.Dispose();
+        }
+    }
+
+    /// <summary>State of one <see cref="PullAsync"/> call.</summary>
+    private sealed class Run(ImagePuller owner, RegistryClient client, PullOptions options, IProgress<PullProgress>? progress, CancellationToken cancellationToken)
+    {
+        private readonly OciLayout _cache = owner._cache;
+        private readonly SemaphoreSlim _blobGate = new(options.MaxConcurrentBlobs);
+        private readonly SemaphoreSlim _imageGate = new(options.MaxConcurrentImages);
+        private readonly ConcurrentDictionary<string, Lazy<Task>> _blobs = new(StringComparer.Ordinal);
+        private readonly ConcurrentDictionary<string, long> _blobBytes = new(StringComparer.Ordinal);
+        private long _bytesTotal, _bytesDone, _lastReport;
+        private int _imagesDone, _blobsTotal, _blobsDone, _blobsDownloaded, _blobsCached;
+
+        public int ImagesTotal;
+
+        public int BlobsDownloaded => _blobsDownloaded;
+
+        public int BlobsCached => _blobsCached;
+
+        public async Task<(LockedImage Locked, Descriptor Descriptor)> PullOneAsync(ImageReference reference, IReadOnlyList<ImageSource> sources)
+        {
+            string name = reference.ToString();
+            try
+            {
+                await Task.Yield();
+                var resolved = await ResolveAsync(reference, name, sources).ConfigureAwait(false);
+                await Task.WhenAll(resolved.Blobs.Select(b => BlobAsync(reference, b))).ConfigureAwait(false);
+                // Manifests only after their content: a manifest in the cache always has its blobs.
+                foreach (var (bytes, mediaType) in resolved.Manifests) _cache.WriteBlob(bytes, mediaType);
+                _cache.WriteBlob(resolved.Root.Content, resolved.Root.MediaType);
+                var descriptor = resolved.Root.Descriptor;
+                var existing = _cache.FindRef(name);
+                if (existing is null || existing.Digest != descriptor.Digest || existing.MediaType != descriptor.MediaType) _cache.SetRef(name, descriptor);
+                Interlocked.Increment(ref _imagesDone);
+                Report(force: true, name);
+                return (new LockedImage(name, descriptor.Digest, descriptor.MediaType, resolved.Platforms, sources), descriptor);
+            }
+            catch (SealerException ex)
+            {
+                throw WithSource(ex, name, sources);
+            }
+        }
+
+        private sealed record Resolved(ManifestResponse Root, List<(byte[] Bytes, string MediaType)> Manifests, Dictionary<string, string> Platforms, List<Descriptor> Blobs);
+
+        private async Task<Resolved> ResolveAsync(ImageReference reference, string name, IReadOnlyList<ImageSource> sources)
+        {
+            await _imageGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                var locked = options.Lock?.Find(name);
+                string? digest = reference.Digest ?? (options.Refresh ? null : locked?.Digest);
+                var root = await ManifestAsync(reference, digest, locked?.Digest == digest ? locked?.MediaType : null).ConfigureAwait(false);
+                var platforms = new Dictionary<string, string>(StringComparer.Ordinal);
+                var manifests = new List<(byte[], string)>();
+                var blobs = new List<Descriptor>();
+                if (root.IsIndex)
+                {
+                    var index = OciJsonContext.FromBytes(root.Content, OciJsonContext.Default.ImageIndex, $"{name}: the index");
+                    foreach (var wanted in options.Platforms)
+                    {
+                        var child = Select(index, wanted);
+                        if (child is null)
+                        {
+                            string offered = string.Join(", ", index.Manifests.Where(m => m.Platform is not null && m.Platform.Os != "unknown").Select(m => m.Platform!.ToString()).Distinct());
+                            throw new SealerException(ErrorCodes.PlatformNotAvailable,
+                                $"{name} is not available for {wanted} (its index offers {(offered.Length == 0 ? "no platforms" : offered)}). Use an image built for {wanted}, or remove {wanted} from the build's platforms (SealerPlatforms).");
+                        }
+                        var m = await ManifestAsync(reference, child.Digest, child.MediaType).ConfigureAwait(false);
+                        if (m.IsIndex) throw new SealerException(ErrorCodes.UnsupportedManifest, $"{name}: the index entry for {wanted} is itself an index; nested indexes are not supported.");
+                        var manifest = OciJsonContext.FromBytes(m.Content, OciJsonContext.Default.ImageManifest, $"{name}: the {wanted} manifest");
+                        platforms[wanted.ToString()] = m.Digest.ToString();
+                        if (!manifests.Any(x => ReferenceEquals(x.Item1, m.Content))) manifests.Add((m.Content, m.MediaType));
+                        blobs.AddRange(Content(manifest));
+                    }
+                }
+                else
+                {
+                    var manifest = OciJsonContext.FromBytes(root.Content, OciJsonContext.Default.ImageManifest, $"{name}: the manifest");
+                    // A single-platform image: its config says which platform it is.
+                    await BlobAsync(reference, manifest.Config).ConfigureAwait(false);
+                    if (manifest.Config.MediaType is MediaTypes.OciConfig or MediaTypes.DockerConfig)
+                    {
+                        var config = OciJsonContext.FromBytes(_cache.ReadBlobBytes(manifest.Config.ParsedDigest, OciLimits.MaxConfigBytes), OciJsonContext.Default.ImageConfig, $"{name}: the config");
+                        var actual = new Platform { Os = config.Os, Architecture = config.Architecture, Variant = config.Variant };
+                        foreach (var wanted in options.Platforms)
+                        {
+                            if (!wanted.Matches(actual))
+                            {
+                                throw new SealerException(ErrorCodes.PlatformNotAvailable,
+                                    $"{name} is a single-platform image for {actual}, not {wanted}. Use a multi-platform image or one built for {wanted}, or remove {wanted} from the build's platforms (SealerPlatforms).");
+                            }
+                        }
+                    }
+                    foreach (var wanted in options.Platforms) platforms[wanted.ToString()] = root.Digest.ToString();
+                    blobs.AddRange(Content(manifest));
+                }
+                var distinct = blobs.DistinctBy(b => b.Digest).ToList();
+                foreach (var b in distinct)
+                {
+                    if (_blobBytes.TryAdd(b.Digest, b.Size))
+                    {
+                        Interlocked.Add(ref _bytesTotal, b.Size);
+                        Interlocked.Increment(ref _blobsTotal);
+                    }
+                }
+                Report(force: false, name);
+                return new Resolved(root, manifests, platforms, distinct);
+            }
+            finally
+            {
+                _imageGate.Release();
+            }
+        }
+
+        private static IEnumerable<Descriptor> Content(ImageManifest manifest)
+        {
+            yield return manifest.Config;
+            foreach (var l in manifest.Layers)
+            {
+                // Foreign / non-distributable layers (Windows base layers) are never pushed to registries; skip them.
+                if (l.MediaType.Contains("foreign", StringComparison.Ordinal) || l.MediaType.Contains("nondistributable", StringComparison.Ordinal)) continue;
+                yield return l;
+            }
+        }
+
+        private static Descriptor? Select(ImageIndex index, Platform wanted)
+        {
+            var candidates = index.Manifests.Where(m => wanted.Matches(m.Platform) && MediaTypes.IsManifest(m.MediaType) || wanted.Matches(m.Platform) && MediaTypes.IsIndex(m.MediaType)).ToList();
+            // Prefer an exact variant match (linux/arm/v7 over linux/arm), then the first, as containerd does.
+            return candidates.FirstOrDefault(m => m.Platform!.Variant == wanted.Variant) ?? candidates.FirstOrDefault();
+        }
+
+        /// <summary>A manifest by digest from the cache (re-verified), or from the registry; by tag from the registry.</summary>
+        private async Task<ManifestResponse> ManifestAsync(ImageReference reference, string? digest, string? knownMediaType)
+        {
+            if (digest is not null && Digest.TryParse(digest, out var d) && _cache.HasBlob(d))
+            {
+                byte[] bytes = _cache.ReadBlobBytes(d);
+                string mediaType = knownMediaType is not null && MediaTypes.AllManifests.Contains(knownMediaType) ? knownMediaType : Probe(bytes);
+                return new ManifestResponse(bytes, mediaType, d, null);
+            }
+            return await client.GetManifestAsync(reference, digest, cancellationToken).ConfigureAwait(false);
+        }
+
+        private static string Probe(byte[] bytes)
+        {
+            var p = OciJsonContext.FromBytes(bytes, OciJsonContext.Default.ManifestProbe, "a cached manifest");
+            if (MediaTypes.AllManifests.Contains(p.MediaType)) return p.MediaType!;
+            return p.Manifests is not null ? MediaTypes.OciIndex : MediaTypes.OciManifest;
+        }
+
+        private Task BlobAsync(ImageReference reference, Descriptor blob)
+            => _blobs.GetOrAdd(blob.Digest, _ => new Lazy<Task>(() => FetchBlobAsync(reference, blob))).Value;
+
+        private async Task FetchBlobAsync(ImageReference reference, Descriptor blob)
+        {
+            if (_cache.HasBlob(blob))
+            {
+                Interlocked.Increment(ref _blobsCached);
+                Done(blob.Size);
+                return;
+            }
+            await _blobGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                long seen = 0;
+                var p = new SyncProgress(total =>
+                {
+                    long delta = total - Interlocked.Exchange(ref seen, total);
+                    Interlocked.Add(ref _bytesDone, delta);
+                    Report(force: false, reference.ToString());
+                });
+                bool fetched = await client.FetchBlobAsync(reference, blob, _cache, p, cancellationToken).ConfigureAwait(false);
+                Interlocked.Add(ref _bytesDone, blob.Size - Interlocked.Exchange(ref seen, blob.Size));
+                if (fetched) Interlocked.Increment(ref _blobsDownloaded); else Interlocked.Increment(ref _blobsCached);
+                Interlocked.Increment(ref _blobsDone);
+                Report(force: false, reference.ToString());
+            }
+            finally
+            {
+                _blobGate.Release();
+            }
+        }
+
+        private void Done(long size)
+        {
+            Interlocked.Add(ref _bytesDone, size);
+            Interlocked.Increment(ref _blobsDone);
+        }
+
+        public void Report(bool force, string? image = null)
+        {
+            if (progress is null) return;
+            long now = Environment.TickCount64;
+            long last = Interlocked.Read(ref _lastReport);
+            if (!force && now - last < 100) return;
+            if (!force && Interlocked.CompareExchange(ref _lastReport, now, last) != last) return;
+            if (force) Interlocked.Exchange(ref _lastReport, now);
+            progress.Report(new PullProgress(ImagesTotal, Volatile.Read(ref _imagesDone), Volatile.Read(ref _blobsTotal), Volatile.Read(ref _blobsDone),
+                Interlocked.Read(ref _bytesTotal), Interlocked.Read(ref _bytesDone), image));
+        }
+
+        private static SealerException WithSource(SealerException ex, string name, IReadOnlyList<ImageSource> sources)
+        {
+            if (ex.File is not null || sources.Count == 0 && ex.Message.StartsWith(name, StringComparison.Ordinal)) return ex;
+            string message = ex.Message.StartsWith(name, StringComparison.Ordinal) ? ex.Message : $"{name}: {ex.Message}";
+            var first = sources.FirstOrDefault();
+            if (sources.Count > 1) message += $" (also used at {string.Join(", ", sources.Skip(1).Take(5))}{(sources.Count > 6 ? ", ..." : "")})";
+            if (first?.Detail is not null) message += $" [{first.Detail}]";
+            return new SealerException(ex.Code, message, first?.File, first?.Line ?? 0, inner: ex);
+        }
+    }
+
+    /// <summary>An <see cref="IProgress{T}"/> that calls back synchronously (no SynchronizationContext hop per chunk).</summary>
+    private sealed class SyncProgress(Action<long> report) : IProgress<long>
+    {
+        public void Report(long value) => report(value);
+    }
+}

@@ -1,0 +1,52 @@
+using System.Collections.Concurrent;
+using Microsoft.Build.Framework;
+
+namespace Sealer.Tasks;
+
+/// <summary>
+/// MSBuild tells a task which project defined an item (<c>DefiningProjectFullPath</c>) but not the line. We find the
+/// line by looking for the item's Include text in that file (the first line naming it), so errors point at the item.
+/// </summary>
+internal static class ItemLocation
+{
+    private static readonly ConcurrentDictionary<string, string[]> Files = new(StringComparer.Ordinal);
+
+    public static (string? File, int Line) Of(ITaskItem item, params string[] candidates)
+    {
+        string file = item.GetMetadata("DefiningProjectFullPath");
+        if (string.IsNullOrEmpty(file) || !File.Exists(file)) return (null, 0);
+        string[] lines = Files.GetOrAdd(file, f =>
+        {
+            try { return File.ReadAllLines(f); }
+            catch (IOException) { return []; }
+        });
+        var names = candidates.Concat([item.GetMetadata("SealerInclude"), item.ItemSpec]).Where(s => !string.IsNullOrEmpty(s)).ToList();
+        foreach (var name in names)
+        {
+            for (int i = 0; i < lines.Length; i++)
+            {
+                if (lines[i].Contains($"\"{name}\"", StringComparison.Ordinal)) return (file, i + 1);
+            }
+        }
+        foreach (var name in names)
+        {
+            for (int i = 0; i < lines.Length; i++)
+            {
+                if (lines[i].Contains(name, StringComparison.Ordinal)) return (file, i + 1);
+            }
+        }
+        return (file, 0);
+    }
+
+    /// <summary>Splits a <c>;</c>-list metadata value, dropping empties.</summary>
+    public static string[] List(ITaskItem item, string metadata)
+        => item.GetMetadata(metadata).Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+
+    /// <summary>Parses <c>k=v;k2=v2</c> (a value may hold '=').</summary>
+    public static List<KeyValuePair<string, string>> Pairs(ITaskItem item, string metadata)
+        => List(item, metadata).Select(p =>
+        {
+            int eq = p.IndexOf('=');
+            return eq < 0 ? new KeyValuePair<string, string>(p, "") : new(p[..eq], p[(eq + 1)..]);
+        }).ToList();
+}

@@ -1,0 +1,38 @@
+using Microsoft.Build.Framework;
+
+namespace Sealer.Tasks;
+
+/// <summary>Pulls every resolved image (and the base image) into the image cache for the wanted platforms, pinned by
+/// images.lock.json: locked images are not re-resolved (no network when the cache has them) unless Refresh is set.</summary>
+public sealed partial class PullClusterImages
+{
+    /// <summary>images.json written by ResolveClusterImages.</summary>
+    [Required] public string ImagesFile { get; set; } = "";
+
+    /// <summary>images.lock.json (read if present, written when it changes).</summary>
+    [Required] public string LockFile { get; set; } = "";
+
+    [Required] public string CacheDirectory { get; set; } = "";
+
+    /// <summary><c>linux/amd64;linux/arm64</c>.</summary>
+    public string[] Platforms { get; set; } = [];
+
+    /// <summary>SealerBaseImage; <c>scratch</c> or empty for none.</summary>
+    public string? BaseImage { get; set; }
+
+    /// <summary>Re-resolve tags even when locked (-p:SealerRefresh=true).</summary>
+    public bool Refresh { get; set; }
+
+    /// <summary>SealerRegistryMirror items: ItemSpec = source domain (<c>docker.io</c>, or <c>*</c>), metadata <c>Mirrors</c> (;-list of
+    /// endpoints, e.g. <c>http://127.0.0.1:5000</c>), optional <c>Insecure</c>=true and <c>FallbackToSource</c>=false.</summary>
+    public ITaskItem[] Mirrors { get; set; } = [];
+
+    public int MaxConcurrentBlobs { get; set; } = 6;
+
+    /// <summary>pulled.json for AssembleClusterImage.</summary>
+    [Required] public string OutputFile { get; set; } = "";
+
+    [Output] public int NetworkRequests { get; set; }
+
+    [Output] public long BytesDownloaded { get; set; }
+}

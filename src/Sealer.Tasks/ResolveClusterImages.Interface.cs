@@ -1,0 +1,33 @@
+using Microsoft.Build.Framework;
+
+namespace Sealer.Tasks;
+
+/// <summary>Finds every image the cluster image must carry, without a cluster and without network: rendered charts,
+/// manifests, image lists and ContainerImage items, minus ExcludeImage. Writes the list (with where each came from).</summary>
+public sealed partial class ResolveClusterImages
+{
+    /// <summary>HelmChart items: ItemSpec = chart dir or .tgz; metadata ValuesFiles, SetValues, SetStringValues (;-lists), ReleaseName, Namespace.</summary>
+    public ITaskItem[] Charts { get; set; } = [];
+
+    /// <summary>KubeManifest items (YAML files).</summary>
+    public ITaskItem[] Manifests { get; set; } = [];
+
+    /// <summary>ImageList items: files with one reference a line, '#' comments.</summary>
+    public ITaskItem[] ImageLists { get; set; } = [];
+
+    /// <summary>ContainerImage items: ItemSpec = reference.</summary>
+    public ITaskItem[] Images { get; set; } = [];
+
+    /// <summary>ExcludeImage items: a reference, or a pattern with '*' (e.g. <c>docker.io/library/busybox:*</c>).</summary>
+    public ITaskItem[] Excludes { get; set; } = [];
+
+    public string? KubeVersion { get; set; }
+
+    public string? ProjectDirectory { get; set; }
+
+    /// <summary>Where to write the list (images.json under obj/).</summary>
+    [Required] public string OutputFile { get; set; } = "";
+
+    /// <summary>The resolved references (full, normalized), sorted.</summary>
+    [Output] public ITaskItem[] ResolvedImages { get; set; } = [];
+}
