@@ -182,7 +182,7 @@ internal static class ImageCommands
         if ((a.Get("-u") ?? a.Get("--username")) is { } user)
         {
             if (!a.Has("--password-stdin")) throw Usage("-u needs --password-stdin (passwords are never taken on the command line)");
-            options.Credential = new RegistryCredential(user, (Console.In.ReadLine() ?? "").TrimEnd('\r', '\n'));
+            options.Credentials = RegistryTransport.StaticCredentials(destination.Domain, user, (Console.In.ReadLine() ?? "").TrimEnd('\r', '\n'));
         }
         var sw = System.Diagnostics.Stopwatch.StartNew();
         var result = await new RegistryPusher(options).PushAsync(store.Layout, image.Descriptor, destination, cancellationToken).ConfigureAwait(false);

@@ -23,9 +23,6 @@ public static partial class ErrorCodes
     /// <summary>The push destination is not a valid reference (e.g. it carries a digest instead of a tag).</summary>
     public const string InvalidPushDestination = "SEA1305";
 
-    /// <summary>The registry could not be reached during push or pull of a cluster image.</summary>
-    public const string RegistryUnreachable = "SEA1306";
-
     // ---- local store and archives (SEA1700–1799) ----
 
     /// <summary>No cluster image with that name (or digest) is in the local store.</summary>

@@ -59,16 +59,27 @@ public sealed class BlobUploader
         string? location = null;
         foreach (var from in mountFrom.Where(f => f != _repository).Distinct(StringComparer.Ordinal))
         {
-            using var response = await SendAsync(() => new HttpRequestMessage(HttpMethod.Post,
+            HttpResponseMessage response;
+            try
+            {
+                response = await SendAsync(() => new HttpRequestMessage(HttpMethod.Post,
                     _transport.Resolve($"v2/{_repository}/blobs/uploads/?mount={Uri.EscapeDataString(blob.Digest)}&from={Uri.EscapeDataString(from)}")) { Content = Empty() },
                 $"{_scope} repository:{from}:pull", TimeSpan.FromSeconds(60), cancellationToken).ConfigureAwait(false);
-            if (response.StatusCode == HttpStatusCode.Created) return BlobOutcome.Mounted;
-            if (response.StatusCode == HttpStatusCode.Accepted)
-            {
-                location = LocationOf(response, blob);
-                break; // the registry opened an ordinary upload instead; use it
             }
-            // Anything else (e.g. 401 for the source, 404): fall back to an upload.
+            catch (SealerException)
+            {
+                continue; // no access to the source repository (or a refused mount): upload instead
+            }
+            using (response)
+            {
+                if (response.StatusCode == HttpStatusCode.Created) return BlobOutcome.Mounted;
+                if (response.StatusCode == HttpStatusCode.Accepted && response.Headers.Location is not null)
+                {
+                    location = response.Headers.Location.OriginalString;
+                    break; // the registry opened an ordinary upload instead; use it
+                }
+            }
+            // Anything else (e.g. 404 for the source): fall back to an upload.
         }
 
         var session = new UploadSession { Location = location };
@@ -129,7 +140,8 @@ public sealed class BlobUploader
     }
 
     private static bool IsTransient(Exception ex, CancellationToken cancellationToken)
-        => !cancellationToken.IsCancellationRequested && ex is HttpRequestException or IOException or TransientStatusException or TaskCanceledException;
+        => !cancellationToken.IsCancellationRequested && (ex is HttpRequestException or IOException or TransientStatusException or OperationCanceledException
+            || ex is SealerException { Code: ErrorCodes.RegistryUnreachable or ErrorCodes.RegistryTimeout });
 
     private async Task<string> StartAsync(Descriptor blob, CancellationToken cancellationToken)
     {
@@ -145,7 +157,7 @@ public sealed class BlobUploader
         using var response = await SendAsync(() => new HttpRequestMessage(HttpMethod.Put, WithDigest(location, blob))
         {
             Content = new FileSliceContent(layout.BlobPath(blob.ParsedDigest), 0, blob.Size, n => { reported += n; sent?.Invoke(n); }),
-        }, _scope, OperationTimeout(blob.Size), cancellationToken).ConfigureAwait(false);
+        }, _scope, OperationTimeout(blob.Size), cancellationToken, onFailure: () => { sent?.Invoke(-reported); reported = 0; }).ConfigureAwait(false);
         if (response.StatusCode != HttpStatusCode.Created)
         {
             sent?.Invoke(-reported);
@@ -226,7 +238,7 @@ public sealed class BlobUploader
 
     private static TimeSpan OperationTimeout(long bytes) => TimeSpan.FromSeconds(120 + bytes / (1024 * 1024)); // at least 1 MiB/s
 
-    internal async Task<HttpResponseMessage> SendAsync(Func<HttpRequestMessage> create, string scope, TimeSpan timeout, CancellationToken cancellationToken, Action? onFailure = null)
+    internal async Task<HttpResponseMessage> SendAsync(Func<HttpRequestMessage> create, string scope, TimeSpan timeout, CancellationToken cancellationToken, Action? onFailure = null, bool retry = true)
     {
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         cts.CancelAfter(timeout);
@@ -238,7 +250,7 @@ public sealed class BlobUploader
                 var r = create();
                 RequestCounts.AddOrUpdate(r.Method.Method, 1, (_, n) => n + 1);
                 return r;
-            }, scope, HttpCompletionOption.ResponseHeadersRead, cts.Token).ConfigureAwait(false);
+            }, scope, retry && onFailure is null, cts.Token).ConfigureAwait(false);
         }
         catch (Exception) when (onFailure is not null)
         {
@@ -257,6 +269,7 @@ public sealed class BlobUploader
         {
             int status = (int)response.StatusCode;
             response.Dispose();
+            onFailure?.Invoke();
             throw new SealerException(ErrorCodes.PushUnauthorized,
                 $"Registry {_transport.Registry} refused to let us push to '{_repository}' (HTTP {status}). Log in with an account that may push there (docker login {_transport.Registry}, or SEALER_REGISTRY_USER/SEALER_REGISTRY_PASSWORD).");
         }

@@ -49,14 +49,15 @@ public sealed class PushOptions
     /// <summary>Also push referrers (signatures, SBOMs) stored next to the image. Default true.</summary>
     public bool PushReferrers { get; set; } = true;
 
-    /// <summary>Use http:// instead of https:// (default: only for loopback registries).</summary>
-    public bool? PlainHttp { get; set; }
+    /// <summary>Treat the destination as an insecure registry (plain http; default: only loopback registries use http).</summary>
+    public bool PlainHttp { get; set; }
 
-    /// <summary>Credentials to use instead of the environment and Docker config.</summary>
-    public RegistryCredential? Credential { get; set; }
+    /// <summary>Credentials to use instead of the environment and Docker config (see <see cref="RegistryTransport.StaticCredentials"/>).</summary>
+    public Auth.ICredentialProvider? Credentials { get; set; }
+
+    /// <summary>The registry client to push with (share the build's: same options and token cache); else one is made.</summary>
+    public RegistryClient? Client { get; set; }
 
     public IProgress<PushProgress>? Progress { get; set; }
 
-    /// <summary>A transport to use (tests, or the registry client's own); else one is made for the destination registry.</summary>
-    public RegistryTransport? Transport { get; set; }
 }

@@ -41,7 +41,7 @@ public sealed class RegistryPusher
                 $"Push destination '{destination}' names digest {destination.Digest} but the image is {root.Digest}. Push to a tag instead.");
         }
         var graph = ImageGraph.Load(layout, root);
-        var transport = _options.Transport ?? RegistryTransport.ForRegistry(destination.Domain, _options.Credential, _options.PlainHttp);
+        var transport = _options.Client is { } client ? new RegistryTransport(client, destination.Domain) : new RegistryTransport(destination.Domain, _options.Credentials, _options.PlainHttp);
         try
         {
             var uploader = new BlobUploader(transport, destination.Repository, _options);
@@ -109,7 +109,7 @@ public sealed class RegistryPusher
         }
         finally
         {
-            if (_options.Transport is null) transport.Dispose();
+            transport.Dispose();
         }
     }
 
