@@ -21,6 +21,7 @@ internal static class Program
         new("save", "Write cluster images to one OCI archive (optionally zstd)", Sealer.Cli.Commands.ImageCommands.SaveAsync),
         new("load", "Load cluster images from an OCI archive or layout, verifying every blob", Sealer.Cli.Commands.ImageCommands.LoadAsync),
         new("push", "Push a cluster image (all platforms) to a registry", Sealer.Cli.Commands.ImageCommands.PushAsync),
+        new("pull", "Pull a cluster image (all platforms) into the local store", Sealer.Cli.Commands.ImageCommands.PullAsync),
     ];
 
     private static async Task<int> Main(string[] args)

@@ -198,6 +198,20 @@ internal static class ImageCommands
         return 0;
     }
 
+    public static async Task<int> PullAsync(string[] args, CancellationToken cancellationToken)
+    {
+        var a = Args.Parse(args, "pull", "Pull a cluster image (every platform, or one with --platform) into the local store. Mirrors/insecure registries: SEALER_REGISTRY_MIRRORS, SEALER_INSECURE_REGISTRIES.",
+            "REFERENCE [--platform linux/arm64] [--concurrency 4] [--store DIR]", ["--platform", "--concurrency", "--store"], []);
+        if (a is null) return 0;
+        var options = new ClusterImagePullOptions { Progress = ProgressPrinter("pulled") };
+        if (a.Get("--platform") is { } p) options.Platform = Sealer.Core.Oci.Platform.Parse(p);
+        if (a.Get("--concurrency") is { } c) options.Concurrency = int.Parse(c, Inv);
+        var image = await ClusterImagePuller.PullAsync(OpenStore(a), a.Single("image reference"), options, cancellationToken).ConfigureAwait(false);
+        ClearProgress();
+        Console.Out.WriteLine($"Pulled {image.Name} ({image.Digest}, {string.Join(",", image.Platforms)}, {Size(image.Size)})");
+        return 0;
+    }
+
     // ---- helpers ----
 
     private static ClusterImageStore OpenStore(Args a) => ClusterImageStore.Open(a.Get("--store"));
