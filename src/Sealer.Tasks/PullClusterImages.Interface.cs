@@ -29,6 +29,9 @@ public sealed partial class PullClusterImages
 
     public int MaxConcurrentBlobs { get; set; } = 6;
 
+    /// <summary>False: never ask a source registry when its mirrors fail or lack an image (SealerRegistryFallbackToSource).</summary>
+    public bool FallbackToSource { get; set; } = true;
+
     /// <summary>pulled.json for AssembleClusterImage.</summary>
     [Required] public string OutputFile { get; set; } = "";
 

@@ -25,7 +25,4 @@ public static partial class ErrorCodes
 
     /// <summary>Two items put different files at the same rootfs path.</summary>
     public const string RootfsPathConflict = "SEA2007";
-
-    /// <summary>An image list line is not an image reference.</summary>
-    public const string InvalidImageListLine = "SEA2008";
 }

@@ -90,7 +90,7 @@ internal sealed class TempDir : IDisposable
 /// <summary>Runs an external tool (skopeo, umoci, dotnet) and captures its output.</summary>
 internal static class Tool
 {
-    public static (int ExitCode, string Output) Run(string file, string args, string? workDir = null, IDictionary<string, string>? env = null, int timeoutMs = 300_000)
+    public static (int ExitCode, string Output) Run(string file, string args, string? workDir = null, IDictionary<string, string?>? env = null, int timeoutMs = 300_000)
     {
         var psi = new System.Diagnostics.ProcessStartInfo(file, args)
         {
@@ -99,7 +99,14 @@ internal static class Tool
             UseShellExecute = false,
             WorkingDirectory = workDir ?? Environment.CurrentDirectory,
         };
-        if (env is not null) foreach (var kv in env) psi.Environment[kv.Key] = kv.Value;
+        if (env is not null)
+        {
+            foreach (var kv in env)
+            {
+                if (kv.Value is null) psi.Environment.Remove(kv.Key);
+                else psi.Environment[kv.Key] = kv.Value;
+            }
+        }
         using var p = System.Diagnostics.Process.Start(psi)!;
         var stdout = p.StandardOutput.ReadToEndAsync();
         var stderr = p.StandardError.ReadToEndAsync();

@@ -1,0 +1,186 @@
+using System.Text;
+using Sealer.Core.Charts;
+using Sealer.Core.Diagnostics;
+using Sealer.Core.References;
+
+namespace Sealer.Core.Discovery;
+
+/// <summary>
+/// Finds every image a project needs without a cluster: renders charts offline with the deploy's values (like
+/// <c>helm template</c>), walks the rendered objects and plain manifests as YAML trees, reads image lists, applies
+/// additions and exclusions, normalizes references and records where each one came from.
+/// </summary>
+public static class ImageDiscovery
+{
+    public static DiscoveryResult Discover(DiscoveryInput input, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        var collector = new Collector();
+        var inputFiles = new SortedSet<string>(StringComparer.Ordinal);
+
+        foreach (var chart in input.Charts)
+        {
+            ct.ThrowIfCancellationRequested();
+            var rendered = ChartRenderer.Render(chart, input, ct);
+            foreach (var f in rendered.InputFiles) inputFiles.Add(f);
+            foreach (var t in rendered.Templates)
+            {
+                ct.ThrowIfCancellationRequested();
+                foreach (var doc in ManifestDocuments.SplitLikeHelm(t.Text))
+                {
+                    var root = ManifestDocuments.ParseDocument(doc, t.SourceFile);
+                    foreach (var img in ImageWalker.Walk(root))
+                    {
+                        collector.Add(img, t.SourceFile, $"chart {t.ChartName}, template {t.Key}: {img.Where}");
+                    }
+                }
+            }
+        }
+
+        foreach (var file in input.ManifestFiles)
+        {
+            ct.ThrowIfCancellationRequested();
+            string full = RequireFile(file, "manifest");
+            inputFiles.Add(full);
+            foreach (var root in ManifestDocuments.ParseFile(ReadText(full), file))
+            {
+                foreach (var img in ImageWalker.Walk(root)) collector.Add(img, file, img.Where);
+            }
+        }
+
+        foreach (var file in input.ImageListFiles)
+        {
+            ct.ThrowIfCancellationRequested();
+            string full = RequireFile(file, "image list");
+            inputFiles.Add(full);
+            foreach (var (value, line) in ImageList.Parse(ReadText(full), file))
+            {
+                collector.Add(new FoundImage(value, line, "image list", Strict: true), file, null);
+            }
+        }
+
+        foreach (var extra in input.ExtraImages)
+        {
+            collector.Add(new FoundImage(extra.Trim(), 0, "added explicitly", Strict: true), "(ExtraImages)", "added explicitly");
+        }
+
+        var excludes = input.ExcludeImages.Select(ImageExclusion.Parse).ToList();
+        var images = collector.Images
+            .Where(kv => !excludes.Any(e => e.Matches(kv.Key)))
+            .OrderBy(kv => kv.Key, StringComparer.Ordinal)
+            .Select(kv => new DiscoveredImage(kv.Key, kv.Value))
+            .ToList();
+        return new DiscoveryResult { Images = images, InputFiles = inputFiles.ToList() };
+    }
+
+    /// <summary>Finds images in YAML text holding Kubernetes objects (helm-style split); lines are relative to <paramref name="text"/>.</summary>
+    internal static List<FoundImage> FindInRenderedText(string text, string file)
+    {
+        var result = new List<FoundImage>();
+        foreach (var doc in ManifestDocuments.SplitLikeHelm(text))
+        {
+            result.AddRange(ImageWalker.Walk(ManifestDocuments.ParseDocument(doc, file)));
+        }
+        return result;
+    }
+
+    private static string RequireFile(string file, string what)
+    {
+        string full = Path.GetFullPath(file);
+        if (!File.Exists(full))
+        {
+            throw new SealerException(ErrorCodes.DiscoveryInputNotFound, $"{what} file '{file}' does not exist. Fix the path or remove the item.", file);
+        }
+        return full;
+    }
+
+    private static string ReadText(string path)
+    {
+        var s = File.ReadAllText(path, Encoding.UTF8);
+        return s.Length > 0 && s[0] == '\uFEFF' ? s[1..] : s;
+    }
+
+    private sealed class Collector
+    {
+        public Dictionary<string, List<ImageOrigin>> Images { get; } = new(StringComparer.Ordinal);
+
+        public void Add(FoundImage img, string file, string? detail)
+        {
+            if (!ImageReference.TryParse(img.Value, out var reference, out var error))
+            {
+                if (!img.Strict) return;
+                throw new SealerException(ErrorCodes.InvalidImageReference,
+                    $"'{img.Value}' is not a valid image reference ({error}){(detail is null ? "" : " at " + detail)}. Fix the value (or the chart values that produce it).",
+                    file, img.Line);
+            }
+            string key = reference.ToString();
+            if (!Images.TryGetValue(key, out var list)) Images[key] = list = [];
+            var origin = new ImageOrigin(file, img.Line, detail);
+            if (!list.Contains(origin)) list.Add(origin);
+        }
+    }
+}
+
+/// <summary>Image list files: one reference a line; <c>#</c> starts a comment (whole line or after white space); blank lines skipped.</summary>
+public static class ImageList
+{
+    public static List<(string Reference, int Line)> Parse(string text, string file)
+    {
+        var result = new List<(string, int)>();
+        int lineNo = 0;
+        foreach (var raw in text.Split('\n'))
+        {
+            lineNo++;
+            string line = raw.TrimEnd('\r');
+            int hash = line.IndexOf('#');
+            while (hash > 0 && !char.IsWhiteSpace(line[hash - 1])) hash = line.IndexOf('#', hash + 1);
+            if (hash >= 0) line = line[..hash];
+            line = line.Trim();
+            if (line.Length == 0) continue;
+            if (!ImageReference.TryParse(line, out _, out var error))
+            {
+                throw new SealerException(ErrorCodes.InvalidImageListEntry,
+                    $"'{line}' is not an image reference ({error}). Image lists hold one reference a line (e.g. registry.k8s.io/pause:3.10); '#' starts a comment.",
+                    file, lineNo, raw.IndexOf(line, StringComparison.Ordinal) + 1);
+            }
+            result.Add((line, lineNo));
+        }
+        return result;
+    }
+}
+
+/// <summary>An exclusion: exact reference, repository (any tag) or a <c>*</c> pattern on the normalized reference.</summary>
+internal sealed class ImageExclusion
+{
+    private readonly Func<string, bool> _match;
+
+    private ImageExclusion(Func<string, bool> match) => _match = match;
+
+    public bool Matches(string normalized) => _match(normalized);
+
+    public static ImageExclusion Parse(string spec)
+    {
+        spec = spec.Trim();
+        if (spec.Contains('*'))
+        {
+            var rx = new System.Text.RegularExpressions.Regex("^" + System.Text.RegularExpressions.Regex.Escape(spec).Replace("\\*", ".*", StringComparison.Ordinal) + "$");
+            return new ImageExclusion(n => rx.IsMatch(n) || rx.IsMatch(Shorten(n)));
+        }
+        var r = ImageReference.Parse(spec);
+        int slash = spec.LastIndexOf('/');
+        bool explicitTag = spec.Contains('@') || spec[(slash + 1)..].Contains(':');
+        string exact = r.ToString();
+        string repo = r.Name;
+        return explicitTag
+            ? new ImageExclusion(n => n == exact)
+            : new ImageExclusion(n => n == repo || n.StartsWith(repo + ":", StringComparison.Ordinal) || n.StartsWith(repo + "@", StringComparison.Ordinal));
+    }
+
+    /// <summary><c>docker.io/library/nginx:1</c> as users write it (<c>nginx:1</c>), so patterns match either form.</summary>
+    private static string Shorten(string n)
+    {
+        if (n.StartsWith("docker.io/library/", StringComparison.Ordinal)) return n["docker.io/library/".Length..];
+        if (n.StartsWith("docker.io/", StringComparison.Ordinal)) return n["docker.io/".Length..];
+        return n;
+    }
+}

@@ -1,0 +1,117 @@
+using System.Diagnostics;
+using System.Security.Cryptography;
+using System.Text;
+
+namespace Sealer.Charts.Tests.Support;
+
+/// <summary>
+/// Runs the real helm (artifacts/tools/helm3, helm4 from build/install-test-deps.sh) as the oracle. Output is cached under
+/// artifacts/helm-oracle/ keyed by a hash of the chart's files, the values files, the arguments and the helm binary, so
+/// re-runs do not start helm again.
+/// </summary>
+public static class HelmOracle
+{
+    public static string RepoRoot { get; } = FindRepoRoot();
+
+    public static string CorpusDir => Path.Combine(RepoRoot, "tests", "Sealer.Charts.Tests", "corpus");
+
+    public static string CacheDir => Path.Combine(RepoRoot, "artifacts", "helm-oracle");
+
+    public static string HelmPath(string name)
+    {
+        string p = Path.Combine(RepoRoot, "artifacts", "tools", name);
+        if (!File.Exists(p))
+        {
+            throw new InvalidOperationException($"{p} is missing: run build/install-test-deps.sh (it installs helm 3 and helm 4, the oracles for these tests).");
+        }
+        return p;
+    }
+
+    private static string FindRepoRoot()
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Sealer.Sdk.sln"))) dir = dir.Parent;
+        return dir?.FullName ?? throw new InvalidOperationException("cannot find the repository root (Sealer.Sdk.sln) above " + AppContext.BaseDirectory);
+    }
+
+    public sealed record HelmResult(int ExitCode, string StdOut, string StdErr);
+
+    /// <summary><c>helm template release-name CHART -n default [--kube-version v] [-f values...] [extra]</c>, cached.</summary>
+    public static HelmResult Template(string helm, string chartPath, IReadOnlyList<string>? valuesFiles = null, IReadOnlyList<string>? extraArgs = null, string? kubeVersion = null)
+    {
+        var args = new List<string> { "template", "release-name", chartPath, "--namespace", "default" };
+        if (kubeVersion is not null) { args.Add("--kube-version"); args.Add(kubeVersion); }
+        foreach (var f in valuesFiles ?? []) { args.Add("-f"); args.Add(f); }
+        args.AddRange(extraArgs ?? []);
+        string key = CacheKey(helm, chartPath, valuesFiles ?? [], args);
+        string cacheFile = Path.Combine(CacheDir, key + ".txt");
+        if (File.Exists(cacheFile))
+        {
+            var cached = File.ReadAllText(cacheFile);
+            int nl = cached.IndexOf('\n');
+            int errLen = int.Parse(cached[..nl].Split(' ')[1]);
+            int code = int.Parse(cached[..nl].Split(' ')[0]);
+            string rest = cached[(nl + 1)..];
+            return new HelmResult(code, rest[errLen..], rest[..errLen]);
+        }
+        var result = Run(HelmPath(helm), args);
+        Directory.CreateDirectory(CacheDir);
+        string tmp = cacheFile + "." + Environment.ProcessId + ".tmp";
+        File.WriteAllText(tmp, $"{result.ExitCode} {result.StdErr.Length}\n{result.StdErr}{result.StdOut}");
+        File.Move(tmp, cacheFile, overwrite: true);
+        return result;
+    }
+
+    public static HelmResult Run(string exe, IEnumerable<string> args)
+    {
+        var psi = new ProcessStartInfo(exe) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        string home = Path.Combine(RepoRoot, "artifacts", "helm-home");
+        psi.Environment["HELM_CACHE_HOME"] = Path.Combine(home, "cache");
+        psi.Environment["HELM_CONFIG_HOME"] = Path.Combine(home, "config");
+        psi.Environment["HELM_DATA_HOME"] = Path.Combine(home, "data");
+        psi.Environment["KUBECONFIG"] = Path.Combine(home, "no-kubeconfig");
+        using var p = Process.Start(psi)!;
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEndAsync();
+        p.WaitForExit();
+        return new HelmResult(p.ExitCode, stdout.Result, stderr.Result);
+    }
+
+    private static string CacheKey(string helm, string chartPath, IReadOnlyList<string> valuesFiles, List<string> args)
+    {
+        using var h = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        void Add(string s) { h.AppendData(Encoding.UTF8.GetBytes(s)); h.AppendData([0]); }
+        var helmFile = new FileInfo(HelmPath(helm));
+        Add(helm); Add(helmFile.Length.ToString()); Add(helmFile.LastWriteTimeUtc.Ticks.ToString());
+        foreach (var a in args) Add(a);
+        foreach (var f in EnumerateFiles(chartPath)) { Add(Path.GetRelativePath(chartPath, f)); h.AppendData(File.ReadAllBytes(f)); }
+        foreach (var v in valuesFiles) h.AppendData(File.ReadAllBytes(v));
+        return Convert.ToHexString(h.GetHashAndReset()).ToLowerInvariant()[..32];
+    }
+
+    private static IEnumerable<string> EnumerateFiles(string path)
+        => File.Exists(path) ? [path] : Directory.EnumerateFiles(path, "*", SearchOption.AllDirectories).OrderBy(f => f, StringComparer.Ordinal);
+
+    /// <summary>Splits <c>helm template</c> output into (source, document) pairs ("---\n# Source: x\n...").</summary>
+    public static List<(string Source, string Text)> SplitOutput(string stdout)
+    {
+        var result = new List<(string, string)>();
+        string? source = null;
+        var sb = new StringBuilder();
+        foreach (var line in stdout.Split('\n'))
+        {
+            if (line == "---") { Flush(); source = null; continue; }
+            if (source is null && sb.Length == 0 && line.StartsWith("# Source: ", StringComparison.Ordinal)) { source = line["# Source: ".Length..]; continue; }
+            sb.Append(line).Append('\n');
+        }
+        Flush();
+        return result;
+
+        void Flush()
+        {
+            if (source is not null) result.Add((source, sb.ToString()));
+            sb.Clear();
+        }
+    }
+}

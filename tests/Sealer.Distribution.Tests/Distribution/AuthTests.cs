@@ -1,0 +1,159 @@
+using Sealer.Core.Diagnostics;
+using Sealer.Core.Distribution;
+using Sealer.Core.Distribution.Auth;
+using Sealer.Core.Images;
+using Sealer.Core.Oci;
+using Sealer.Core.References;
+using Sealer.Distribution.Tests.TestEnv;
+
+namespace Sealer.Distribution.Tests.Distribution;
+
+[Collection(RegistryCollection.Name)]
+public class AuthTests(RegistryFixture fixture)
+{
+    private TestEnvironment Env => fixture.Env;
+
+    private async Task<PullResult> Pull(string reference, ICredentialProvider credentials)
+    {
+        using var cache = TestRegistries.NewCache();
+        var puller = new ImagePuller(cache.Layout);
+        var result = await puller.PullAsync(TestRegistries.Requests(reference), new PullOptions { Platforms = [Platform.Parse("linux/amd64")], Registry = TestRegistries.Options(Env, credentials) });
+        Assert.NotNull(cache.Layout.FindRef(ImageReference.Parse(reference).ToString()));
+        return result;
+    }
+
+    private StaticCredentialProvider Creds(string key, string? password = null)
+        => new(new Dictionary<string, RegistryCredential> { [Env.Registry(key).Address] = new(Env.Registry(key).Username, password ?? Env.Registry(key).Password) { Origin = "the test" } });
+
+    [RegistryFact]
+    public async Task Basic_auth_sends_credentials_after_the_challenge()
+    {
+        var img = Env.Image("private-app");
+        long mark = Env.LogMark("private");
+        var result = await Pull(img.Reference, Creds("private"));
+        Assert.Equal(img.Digest, result.Lock.Images[0].Digest);
+        var lines = Env.RequestsSince("private", mark);
+        Assert.Contains(lines, l => l.Contains("\" 401 ", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.Contains("sealer", StringComparison.Ordinal) && l.Contains("\" 200 ", StringComparison.Ordinal));
+    }
+
+    [RegistryFact]
+    public async Task Basic_auth_refused_or_missing_says_how_to_log_in_and_never_shows_the_password()
+    {
+        var img = Env.Image("private-app");
+        var wrong = await Assert.ThrowsAsync<ImagePullException>(() => Pull(img.Reference, Creds("private", "not-the-password-xyz")));
+        Assert.Equal(ErrorCodes.AuthenticationRefused, wrong.Code);
+        Assert.Contains("were refused", wrong.Message);
+        Assert.Contains("docker login " + Env.Registry("private").Address, wrong.Message);
+        Assert.DoesNotContain("not-the-password-xyz", wrong.ToString());
+
+        var none = await Assert.ThrowsAsync<ImagePullException>(() => Pull(img.Reference, AnonymousCredentialProvider.Instance));
+        Assert.Equal(ErrorCodes.AuthenticationRefused, none.Code);
+        Assert.Contains(EnvironmentCredentialProvider.VariablePrefix(Env.Registry("private").Address) + "_USER", none.Message);
+        Assert.Equal("app.kubeproj", none.File);
+    }
+
+    [RegistryFact]
+    public async Task Token_auth_gets_one_token_per_repository_scope_and_reuses_it()
+    {
+        var img = Env.Image("token-secure");
+        long before = await Tokens();
+        var result = await Pull(img.Reference, Creds("token"));
+        Assert.Equal(img.Digest, result.Lock.Images[0].Digest);
+        Assert.Equal(1, await Tokens() - before);
+    }
+
+    [RegistryFact]
+    public async Task Token_auth_works_anonymously_where_the_token_service_allows_it()
+    {
+        var img = Env.Image("token-public");
+        var result = await Pull(img.Reference, AnonymousCredentialProvider.Instance);
+        Assert.Equal(img.Digest, result.Lock.Images[0].Digest);
+    }
+
+    [RegistryFact]
+    public async Task Token_auth_refused_is_a_coded_error()
+    {
+        var img = Env.Image("token-secure");
+        var anonymous = await Assert.ThrowsAsync<ImagePullException>(() => Pull(img.Reference, AnonymousCredentialProvider.Instance));
+        Assert.Equal(ErrorCodes.AuthenticationRefused, anonymous.Code);
+        Assert.Contains("No credentials were found", anonymous.Message);
+        var wrong = await Assert.ThrowsAsync<ImagePullException>(() => Pull(img.Reference, Creds("token", "bad-secret-123")));
+        Assert.Equal(ErrorCodes.AuthenticationRefused, wrong.Code);
+        Assert.Contains("token service", wrong.Message);
+        Assert.DoesNotContain("bad-secret-123", wrong.ToString());
+    }
+
+    [RegistryFact]
+    public async Task Credentials_come_from_docker_config_auths_and_credential_helpers()
+    {
+        string dir = Path.Combine(Path.GetTempPath(), "sealer-dockercfg-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(dir);
+        try
+        {
+            var priv = Env.Registry("private");
+            var token = Env.Registry("token");
+            string auth = Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes($"{priv.Username}:{priv.Password}"));
+            string helper = Path.Combine(dir, "docker-credential-sealertest");
+            File.WriteAllText(helper, $"#!/bin/sh\nread host\nif [ \"$host\" = \"{token.Address}\" ]; then echo '{{\"ServerURL\":\"'$host'\",\"Username\":\"{token.Username}\",\"Secret\":\"{token.Password}\"}}'; else echo 'credentials not found in native keychain'; exit 1; fi\n");
+            if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(helper, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            string config = Path.Combine(dir, "config.json");
+            File.WriteAllText(config, $$"""
+                { "auths": { "http://{{priv.Address}}": { "auth": "{{auth}}" }, "https://index.docker.io/v1/": { "auth": "{{Convert.ToBase64String("hub:secret"u8)}}" } },
+                  "credHelpers": { "{{token.Address}}": "sealertest" } }
+                """);
+            var provider = new DockerConfigCredentialProvider(config, name => Path.Combine(dir, "docker-credential-" + name));
+            Assert.Equal(priv.Username, (await provider.GetAsync(priv.Address))!.Username);
+            Assert.Equal("hub", (await provider.GetAsync("docker.io"))!.Username);
+            Assert.Null(await provider.GetAsync("quay.io"));
+            await Pull(Env.Image("private-app").Reference, provider);
+            await Pull(Env.Image("token-secure").Reference, provider);
+
+            // credsStore answering "not found" is not an error; a broken config is a coded one.
+            File.WriteAllText(config, """{ "credsStore": "sealertest" }""");
+            Assert.Null(await new DockerConfigCredentialProvider(config, name => Path.Combine(dir, "docker-credential-" + name)).GetAsync("quay.io"));
+            File.WriteAllText(config, "{ \"auths\": ");
+            var ex = await Assert.ThrowsAsync<SealerException>(async () => await new DockerConfigCredentialProvider(config).GetAsync("quay.io"));
+            Assert.Equal(ErrorCodes.DockerConfigInvalid, ex.Code);
+        }
+        finally
+        {
+            Directory.Delete(dir, true);
+        }
+    }
+
+    [Fact]
+    public async Task Environment_credentials_per_registry_win_over_the_global_ones()
+    {
+        var vars = new Dictionary<string, string>
+        {
+            ["SEALER_REGISTRY_QUAY_IO_USER"] = "q", ["SEALER_REGISTRY_QUAY_IO_PASSWORD"] = "qp",
+            ["SEALER_REGISTRY_USER"] = "g", ["SEALER_REGISTRY_PASSWORD"] = "gp",
+        };
+        var p = new EnvironmentCredentialProvider(k => vars.TryGetValue(k, out var v) ? v : null);
+        Assert.Equal("q", (await p.GetAsync("quay.io"))!.Username);
+        Assert.Equal("g", (await p.GetAsync("127.0.0.1:5000"))!.Username);
+        Assert.Equal("SEALER_REGISTRY_127_0_0_1_5000", EnvironmentCredentialProvider.VariablePrefix("127.0.0.1:5000"));
+        vars["SEALER_REGISTRY"] = "ghcr.io";
+        Assert.Null(await p.GetAsync("127.0.0.1:5000"));
+        Assert.Equal("g", (await p.GetAsync("ghcr.io"))!.Username);
+        Assert.DoesNotContain("gp", (await p.GetAsync("ghcr.io"))!.ToString());
+    }
+
+    [Fact]
+    public void Challenges_are_parsed_with_quoted_commas()
+    {
+        var c = AuthChallenge.Parse("Bearer realm=\"https://auth.docker.io/token\",service=\"registry.docker.io\",scope=\"repository:library/nginx:pull,push\"")!;
+        Assert.True(c.IsBearer);
+        Assert.Equal("https://auth.docker.io/token", c.Realm);
+        Assert.Equal("registry.docker.io", c.Service);
+        Assert.Equal("repository:library/nginx:pull,push", c.Scope);
+        Assert.True(AuthChallenge.Parse("Basic realm=\"x\"")!.IsBasic);
+    }
+
+    private async Task<long> Tokens()
+    {
+        using var http = new HttpClient();
+        return System.Text.Json.JsonDocument.Parse(await http.GetStringAsync(Env.Registry("token").TokenStats)).RootElement.GetProperty("tokens").GetInt64();
+    }
+}

@@ -1,0 +1,189 @@
+using System.Net;
+using System.Net.Http.Headers;
+using Sealer.Core.Diagnostics;
+using Sealer.Core.Distribution;
+using Sealer.Core.Distribution.Auth;
+using Sealer.Core.Oci;
+using Sealer.Core.References;
+using Sealer.Distribution.Tests.TestEnv;
+
+namespace Sealer.Distribution.Tests.Distribution;
+
+/// <summary>Faults a real registry cannot produce on demand (rate limits, 5xx, lying digests, stalls, redirects to storage), through a faked handler.</summary>
+public class FakeHandlerFaultTests
+{
+    private static readonly ImageReference Image = ImageReference.Parse("registry.test/app/x:1");
+    private static readonly byte[] Manifest = """{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a","size":2},"layers":[]}"""u8.ToArray();
+
+    private sealed class Fake(Func<HttpRequestMessage, int, HttpResponseMessage> respond) : HttpMessageHandler
+    {
+        public List<(HttpMethod Method, Uri Uri, string? Auth, string? Range)> Seen { get; } = [];
+
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            int n;
+            lock (Seen)
+            {
+                Seen.Add((request.Method, request.RequestUri!, request.Headers.Authorization?.ToString(), request.Headers.Range?.ToString()));
+                n = Seen.Count;
+            }
+            var resp = respond(request, n);
+            resp.RequestMessage = request;
+            return Task.FromResult(resp);
+        }
+    }
+
+    private static RegistryOptions Options(ICredentialProvider? creds = null) => new()
+    {
+        MaxAttempts = 3,
+        RetryBaseDelay = TimeSpan.FromMilliseconds(1),
+        StallTimeout = TimeSpan.FromMilliseconds(300),
+        Credentials = creds ?? AnonymousCredentialProvider.Instance,
+    };
+
+    private static HttpResponseMessage ManifestResponse(string? announced = null)
+    {
+        var r = new HttpResponseMessage(HttpStatusCode.OK) { Content = new ByteArrayContent(Manifest) };
+        r.Content.Headers.ContentType = new MediaTypeHeaderValue(MediaTypes.OciManifest);
+        r.Headers.Add("Docker-Content-Digest", announced ?? Digest.Sha256(Manifest).ToString());
+        return r;
+    }
+
+    [Fact]
+    public async Task Rate_limits_and_server_errors_are_retried_honouring_Retry_After()
+    {
+        var fake = new Fake((req, n) =>
+        {
+            if (n == 1) return new HttpResponseMessage(HttpStatusCode.TooManyRequests) { Headers = { RetryAfter = new RetryConditionHeaderValue(TimeSpan.Zero) } };
+            if (n == 2) return new HttpResponseMessage(HttpStatusCode.ServiceUnavailable);
+            return ManifestResponse();
+        });
+        using var client = new RegistryClient(Options(), handler: fake);
+        var m = await client.GetManifestAsync(Image);
+        Assert.Equal(Digest.Sha256(Manifest), m.Digest);
+        Assert.Equal(3, fake.Seen.Count);
+        Assert.Equal("https://registry.test/v2/app/x/manifests/1", fake.Seen[0].Uri.ToString());
+    }
+
+    [Fact]
+    public async Task Persistent_rate_limiting_and_server_errors_become_coded_errors()
+    {
+        using var limited = new RegistryClient(Options(), handler: new Fake((_, _) => new HttpResponseMessage(HttpStatusCode.TooManyRequests)));
+        Assert.Equal(ErrorCodes.RateLimited, (await Assert.ThrowsAsync<SealerException>(() => limited.GetManifestAsync(Image))).Code);
+        var broken = new Fake((_, _) => new HttpResponseMessage(HttpStatusCode.BadGateway));
+        using var failing = new RegistryClient(Options(), handler: broken);
+        var ex = await Assert.ThrowsAsync<SealerException>(() => failing.GetManifestAsync(Image));
+        Assert.Equal(ErrorCodes.RegistryError, ex.Code);
+        Assert.Contains("502", ex.Message);
+        Assert.Equal(3, broken.Seen.Count);
+        var flaky = new Fake((_, n) => n < 3 ? throw new HttpRequestException(HttpRequestError.ConnectionError, "connection refused") : ManifestResponse());
+        using var recovering = new RegistryClient(Options(), handler: flaky);
+        Assert.Equal(Digest.Sha256(Manifest), (await recovering.GetManifestAsync(Image)).Digest);
+    }
+
+    [Fact]
+    public async Task A_manifest_that_does_not_match_its_digest_is_refused()
+    {
+        using var lying = new RegistryClient(Options(), handler: new Fake((_, _) => ManifestResponse("sha256:" + new string('0', 64))));
+        Assert.Equal(ErrorCodes.ManifestDigestMismatch, (await Assert.ThrowsAsync<SealerException>(() => lying.GetManifestAsync(Image))).Code);
+        using var wrongBody = new RegistryClient(Options(), handler: new Fake((_, _) => ManifestResponse()));
+        var ex = await Assert.ThrowsAsync<SealerException>(() => wrongBody.GetManifestAsync(Image, "sha256:" + new string('1', 64)));
+        Assert.Equal(ErrorCodes.ManifestDigestMismatch, ex.Code);
+    }
+
+    [Fact]
+    public async Task A_redirect_to_blob_storage_gets_no_credentials_and_tokens_are_cached()
+    {
+        byte[] blob = new byte[100_000];
+        Random.Shared.NextBytes(blob);
+        var d = Digest.Sha256(blob);
+        var fake = new Fake((req, n) =>
+        {
+            var u = req.RequestUri!;
+            if (u.Host == "auth.test") return new HttpResponseMessage(HttpStatusCode.OK) { Content = new StringContent("""{"token":"tok-1","expires_in":300}""") };
+            if (u.Host == "storage.test") return new HttpResponseMessage(HttpStatusCode.OK) { Content = new ByteArrayContent(blob) };
+            if (req.Headers.Authorization?.ToString() != "Bearer tok-1")
+            {
+                var r = new HttpResponseMessage(HttpStatusCode.Unauthorized);
+                r.Headers.WwwAuthenticate.ParseAdd("Bearer realm=\"https://auth.test/token\",service=\"registry.test\",scope=\"repository:app/x:pull\"");
+                return r;
+            }
+            var redirect = new HttpResponseMessage(HttpStatusCode.TemporaryRedirect);
+            redirect.Headers.Location = new Uri("https://storage.test/b/" + d.Encoded + "?sig=abc");
+            return redirect;
+        });
+        var creds = new StaticCredentialProvider(new Dictionary<string, RegistryCredential> { ["registry.test"] = new("u", "p") });
+        using var client = new RegistryClient(Options(creds), handler: fake);
+        using var cache = TestRegistries.NewCache();
+        Assert.True(await client.FetchBlobAsync(Image, new Descriptor { MediaType = MediaTypes.OciLayerGzip, Digest = d.ToString(), Size = blob.Length }, cache.Layout));
+        Assert.True(cache.Layout.HasBlob(d, blob.Length));
+        var storage = fake.Seen.Where(s => s.Uri.Host == "storage.test").ToList();
+        Assert.Single(storage);
+        Assert.Null(storage[0].Auth);
+        Assert.StartsWith("Basic ", fake.Seen.Single(s => s.Uri.Host == "auth.test").Auth);
+        Assert.Contains(fake.Seen, s => s.Uri.Host == "registry.test" && s.Auth == "Bearer tok-1");
+
+        // A second blob reuses the cached token: no new token request.
+        byte[] other = new byte[10];
+        blob = other;
+        var d2 = Digest.Sha256(other);
+        d = d2;
+        Assert.True(await client.FetchBlobAsync(Image, new Descriptor { MediaType = MediaTypes.OciLayerGzip, Digest = d2.ToString(), Size = other.Length }, cache.Layout));
+        Assert.Single(fake.Seen, s => s.Uri.Host == "auth.test");
+    }
+
+    [Fact]
+    public async Task A_stalled_download_is_resumed_from_where_it_stopped()
+    {
+        byte[] blob = new byte[200_000];
+        Random.Shared.NextBytes(blob);
+        var d = Digest.Sha256(blob);
+        var fake = new Fake((req, n) =>
+        {
+            if (req.Headers.Range is { } range)
+            {
+                long from = range.Ranges.First().From!.Value;
+                var r = new HttpResponseMessage(HttpStatusCode.PartialContent) { Content = new ByteArrayContent(blob[(int)from..]) };
+                r.Content.Headers.ContentRange = new ContentRangeHeaderValue(from, blob.Length - 1, blob.Length);
+                return r;
+            }
+            return new HttpResponseMessage(HttpStatusCode.OK) { Content = new StreamContent(new StallingStream(blob[..80_000])) };
+        });
+        using var client = new RegistryClient(Options(), handler: fake);
+        using var cache = TestRegistries.NewCache();
+        await client.FetchBlobAsync(Image, new Descriptor { MediaType = MediaTypes.OciLayerGzip, Digest = d.ToString(), Size = blob.Length }, cache.Layout);
+        Assert.True(cache.Layout.HasBlob(d, blob.Length));
+        Assert.Equal(2, fake.Seen.Count);
+        Assert.Equal("bytes=80000-", fake.Seen[1].Range);
+    }
+
+    /// <summary>Gives its bytes, then never answers again (until cancelled).</summary>
+    private sealed class StallingStream(byte[] data) : Stream
+    {
+        private int _pos;
+
+        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            if (_pos < data.Length)
+            {
+                int n = Math.Min(buffer.Length, data.Length - _pos);
+                data.AsMemory(_pos, n).CopyTo(buffer);
+                _pos += n;
+                return n;
+            }
+            await Task.Delay(Timeout.Infinite, cancellationToken);
+            return 0;
+        }
+
+        public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
+        public override bool CanRead => true;
+        public override bool CanSeek => false;
+        public override bool CanWrite => false;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+        public override void Flush() { }
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    }
+}

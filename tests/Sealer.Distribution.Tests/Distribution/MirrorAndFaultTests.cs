@@ -1,0 +1,124 @@
+using Sealer.Core.Diagnostics;
+using Sealer.Core.Distribution;
+using Sealer.Core.Images;
+using Sealer.Core.Oci;
+using Sealer.Core.References;
+using Sealer.Distribution.Tests.TestEnv;
+
+namespace Sealer.Distribution.Tests.Distribution;
+
+[Collection(RegistryCollection.Name)]
+public class MirrorAndFaultTests(RegistryFixture fixture)
+{
+    private TestEnvironment Env => fixture.Env;
+
+    private static readonly Platform Amd64 = Platform.Parse("linux/amd64");
+
+    private RegistryOptions DockerIoVia(params string[] endpoints)
+    {
+        var o = TestRegistries.Options(Env);
+        var fresh = new RegistryOptions { FallbackToSource = false, MaxAttempts = o.MaxAttempts, RetryBaseDelay = o.RetryBaseDelay, RequestTimeout = o.RequestTimeout, StallTimeout = o.StallTimeout, Credentials = o.Credentials };
+        foreach (var e in endpoints) fresh.AddMirror("docker.io", e);
+        return fresh;
+    }
+
+    private static Task<PullResult> Pull(TempCache cache, RegistryOptions options, params string[] refs)
+        => new ImagePuller(cache.Layout).PullAsync(TestRegistries.Requests(refs), new PullOptions { Platforms = [Amd64], Registry = options });
+
+    [RegistryFact]
+    public async Task Mirrors_are_tried_first_and_the_next_endpoint_serves_what_a_mirror_lacks()
+    {
+        using var cache = TestRegistries.NewCache();
+        var options = DockerIoVia(Env.Registry("mirror").Url, Env.Registry("docker.io").Url);
+        long m0 = Env.LogMark("mirror"), d0 = Env.LogMark("docker.io");
+        await Pull(cache, options, "nginx:1.27");
+        var mirrorLines = Env.RequestsSince("mirror", m0);
+        Assert.Contains(mirrorLines, l => l.Contains("/v2/library/nginx/manifests/1.27?ns=docker.io", StringComparison.Ordinal) && l.Contains("\" 200 ", StringComparison.Ordinal));
+        Assert.Empty(Env.RequestsSince("docker.io", d0));
+
+        m0 = Env.LogMark("mirror");
+        d0 = Env.LogMark("docker.io");
+        await Pull(cache, options, "busybox:1.36");
+        Assert.Contains(Env.RequestsSince("mirror", m0), l => l.Contains("/v2/library/busybox/manifests/1.36", StringComparison.Ordinal) && l.Contains("\" 404 ", StringComparison.Ordinal));
+        Assert.Contains(Env.RequestsSince("docker.io", d0), l => l.Contains("/v2/library/busybox/manifests/1.36", StringComparison.Ordinal) && l.Contains("\" 200 ", StringComparison.Ordinal));
+        Assert.NotNull(cache.Layout.FindRef("docker.io/library/busybox:1.36"));
+    }
+
+    [RegistryFact]
+    public async Task An_unreachable_mirror_falls_back_and_an_unreachable_registry_is_a_coded_error()
+    {
+        using var cache = TestRegistries.NewCache();
+        await Pull(cache, DockerIoVia("http://127.0.0.1:9", Env.Registry("docker.io").Url), "busybox:1.36");
+        Assert.NotNull(cache.Layout.FindRef("docker.io/library/busybox:1.36"));
+
+        var ex = await Assert.ThrowsAsync<ImagePullException>(() => Pull(cache, DockerIoVia("http://127.0.0.1:9"), "pause:1"));
+        Assert.Equal(ErrorCodes.RegistryUnreachable, ex.Code);
+        Assert.Contains("docker.io/library/pause:1", ex.Message);
+        Assert.Equal("app.kubeproj", ex.File);
+        Assert.Equal(10, ex.Line);
+    }
+
+    [RegistryFact]
+    public async Task A_TLS_failure_is_a_coded_error()
+    {
+        using var cache = TestRegistries.NewCache();
+        var ex = await Assert.ThrowsAsync<ImagePullException>(() => Pull(cache, DockerIoVia("https://" + Env.Registry("docker.io").Address), "busybox:1.36"));
+        Assert.Equal(ErrorCodes.TlsFailure, ex.Code);
+        Assert.Contains("CA certificate", ex.Message);
+    }
+
+    [Fact]
+    public void Plain_http_is_refused_for_registries_that_are_not_loopback_or_marked_insecure()
+    {
+        var o = new RegistryOptions();
+        var ex = Assert.Throws<SealerException>(() => RegistryEndpoint.Parse("http://registry.example.com:5000", "docker.io", true, o));
+        Assert.Equal(ErrorCodes.InsecureRegistryNotAllowed, ex.Code);
+        Assert.Equal("https://registry.example.com:5000/", RegistryEndpoint.Parse("registry.example.com:5000", "docker.io", true, o).BaseUri.ToString());
+        o.AddInsecureRegistry("registry.example.com:5000");
+        Assert.Equal("http://registry.example.com:5000/", RegistryEndpoint.Parse("registry.example.com:5000", "docker.io", true, o).BaseUri.ToString());
+        Assert.Equal("http://127.0.0.1:5000/", RegistryEndpoint.Parse("127.0.0.1:5000", "x", false, new RegistryOptions()).BaseUri.ToString());
+        Assert.Equal("https://registry-1.docker.io/", new RegistryOptions().EndpointsFor("docker.io").Single().BaseUri.ToString());
+        var env = new RegistryOptions().AddFromEnvironment(k => k == "SEALER_REGISTRY_MIRRORS" ? "docker.io=http://127.0.0.1:5100,https://m.example;quay.io=127.0.0.1:5101" : null);
+        Assert.Equal(["http://127.0.0.1:5100", "https://m.example"], env.Mirrors["docker.io"]);
+        Assert.Equal(3, env.EndpointsFor("docker.io").Count);
+    }
+
+    [RegistryFact]
+    public async Task An_interrupted_blob_download_resumes_with_a_range_request()
+    {
+        var nginx = Env.Image("nginx");
+        var big = nginx.Blobs.OrderByDescending(b => b.Size).First();
+        using var proxy = new CuttingProxy(Env.Registry("docker.io").Address) { CutBlob = big.Digest, CutAfterBytes = 1_000_000, Cuts = 1 };
+        using var cache = TestRegistries.NewCache();
+        var result = await Pull(cache, DockerIoVia(proxy.Url), "nginx:1.27");
+        Assert.True(cache.Layout.HasBlob(Digest.Parse(big.Digest), big.Size));
+        var blobRequests = proxy.Requests.Where(r => r.Contains("/blobs/" + big.Digest, StringComparison.Ordinal)).ToList();
+        Assert.Equal(2, blobRequests.Count);
+        Assert.DoesNotContain("Range:", blobRequests[0], StringComparison.OrdinalIgnoreCase);
+        Assert.Matches("(?i)range: bytes=[1-9][0-9]*-", blobRequests[1]);
+        Assert.True(result.BytesDownloaded < big.Size + 300_000, $"downloaded {result.BytesDownloaded}: the blob was fetched again from the start");
+    }
+
+    [RegistryFact]
+    public async Task A_download_cut_in_one_run_resumes_in_the_next()
+    {
+        var nginx = Env.Image("nginx");
+        var big = nginx.Blobs.OrderByDescending(b => b.Size).First();
+        using var proxy = new CuttingProxy(Env.Registry("docker.io").Address) { CutBlob = big.Digest, CutAfterBytes = 1_500_000, Cuts = 1 };
+        using var cache = TestRegistries.NewCache();
+        var once = DockerIoVia(proxy.Url);
+        once.MaxAttempts = 1;
+        var ex = await Assert.ThrowsAsync<ImagePullException>(() => Pull(cache, once, "nginx:1.27"));
+        Assert.Equal(ErrorCodes.RegistryUnreachable, ex.Code);
+        Assert.Contains("Run again to resume", ex.Message);
+        Assert.False(cache.Layout.HasBlob(Digest.Parse(big.Digest)));
+        Assert.Null(cache.Layout.FindRef("docker.io/library/nginx:1.27"));
+        long partial = Directory.GetFiles(Path.Combine(cache.Root, "ingest")).Sum(f => new FileInfo(f).Length);
+        Assert.InRange(partial, 100_000, big.Size - 1);
+
+        var result = await Pull(cache, DockerIoVia(proxy.Url), "nginx:1.27");
+        Assert.True(cache.Layout.HasBlob(Digest.Parse(big.Digest), big.Size));
+        Assert.Matches("(?i)range: bytes=[1-9][0-9]*-", proxy.Requests.Last(r => r.Contains("/blobs/" + big.Digest, StringComparison.Ordinal)));
+        Assert.True(result.BytesDownloaded <= big.Size - partial + 300_000);
+    }
+}

@@ -1,0 +1,291 @@
+using Sealer.Core.ClusterImage;
+using Sealer.Core.Diagnostics;
+using Sealer.Sdk.Tests.ClusterImage;
+
+namespace Sealer.Sdk.Tests.Sdk;
+
+/// <summary>Builds real .kubeproj projects with `dotnet build` against the freshly packed SDK and the loopback registries.</summary>
+[Collection(SdkCollection.Name)]
+public sealed class SdkBuildTests(SdkFeed feed)
+{
+    private static readonly string[] Registries = ["docker.io", "quay.io", "registry.k8s.io"];
+
+    /// <summary>A realistic project: an image, an image list, a COPY'd file, a kube app with its YAML, labels, env, launch.</summary>
+    private (string Dir, string Project) WriteApp(string name = "shop", Action<KubeProject>? customize = null)
+    {
+        string dir = feed.NewProjectDir(name);
+        Directory.CreateDirectory(Path.Combine(dir, "files"));
+        Directory.CreateDirectory(Path.Combine(dir, "apps", "web"));
+        File.WriteAllText(Path.Combine(dir, "files", "registry.conf"), "mirror=on\n");
+        File.WriteAllText(Path.Combine(dir, "apps", "web", "deploy.yaml"), "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n");
+        File.WriteAllText(Path.Combine(dir, "images.txt"), "# platform images\nquay.io/coreos/etcd:v3.5.15\nregistry.k8s.io/pause:3.9   # sandbox\n");
+        Directory.CreateDirectory(Path.Combine(dir, "manifests", "monitoring"));
+        File.WriteAllText(Path.Combine(dir, "manifests", "monitoring", "node-exporter.yaml"), """
+            apiVersion: apps/v1
+            kind: DaemonSet
+            metadata:
+              name: node-exporter
+            spec:
+              template:
+                spec:
+                  containers:
+                    - name: node-exporter
+                      image: quay.io/prometheus/node-exporter:v1.8.2
+            ---
+            apiVersion: v1
+            kind: Pod
+            metadata:
+              name: cache
+            spec:
+              containers:
+                - name: redis
+                  image: docker.io/library/redis:7.4
+            """);
+        var p = new KubeProject()
+            .Property("KubernetesVersion", "v1.30.0")
+            .Property("ClusterImageTag", "1.2.3")
+            .Property("SealerLaunch", "web")
+            .Item("ContainerImage", "nginx:1.27")
+            .Item("ImageList", "images.txt")
+            .Item("KubeManifest", "manifests/**/*.yaml")
+            .Item("SealerFile", "files/registry.conf", ("Destination", "etc/"))
+            .Item("SealerApp", "web", ("Source", "apps/web"), ("Type", "kube"))
+            .Item("SealerLabel", "owner", ("Value", "team-a"))
+            .Item("SealerEnv", "REGION", ("Value", "eu"))
+            .Mirrors(feed.Env);
+        customize?.Invoke(p);
+        return (dir, p.Write(dir, name + ".kubeproj"));
+    }
+
+    private string NewCache() => feed.NewProjectDir("cache");
+
+    private (int ExitCode, string Output, TimeSpan Elapsed) Build(string dir, string cache, string extra = "")
+        => feed.Dotnet(dir, $"build -c Release {extra}", cache);
+
+    private Dictionary<string, long> Marks() => Registries.ToDictionary(r => r, feed.Env.LogMark);
+
+    private int RequestsSince(Dictionary<string, long> marks) => marks.Sum(m => feed.Env.RequestsSince(m.Key, m.Value).Count);
+
+    [Fact]
+    public void Build_writes_a_cluster_image_that_skopeo_and_umoci_accept_with_every_image_by_full_ref()
+    {
+        var (dir, _) = WriteApp();
+        string cache = NewCache();
+        var r = Build(dir, cache);
+        Assert.True(r.ExitCode == 0, r.Output);
+        string layout = Path.Combine(dir, "bin", "Release", "shop");
+        string archive = layout + ".tar";
+        Assert.True(File.Exists(Path.Combine(layout, "index.json")), r.Output);
+        Assert.True(File.Exists(archive));
+        Assert.True(File.Exists(Path.Combine(dir, "images.lock.json")));
+
+        var (code, output) = Tool.Run("skopeo", $"inspect oci:{layout}:shop:1.2.3");
+        Assert.True(code == 0, output);
+        Assert.Contains("\"sealer.io.kubeversion\": \"v1.30.0\"", output);
+        (code, output) = Tool.Run("skopeo", $"inspect oci-archive:{archive}");
+        Assert.True(code == 0, output);
+
+        var reader = ClusterImageReader.Open(archive);
+        var p = Assert.Single(reader.Platforms);
+        Assert.Equal(["web"], p.Extension!.Launch.AppNames!);
+        Assert.Equal("kube", Assert.Single(p.Apps).Type);
+        Assert.Contains("REGION=eu", p.Env);
+        string[] refs = ["docker.io/library/nginx:1.27", "docker.io/library/redis:7.4", "quay.io/coreos/etcd:v3.5.15", "quay.io/prometheus/node-exporter:v1.8.2", "registry.k8s.io/pause:3.9"];
+        Assert.Equal(refs, reader.ImageReferences());
+
+        string bundle = Path.Combine(dir, "unpacked");
+        (code, output) = Tool.Run("umoci", $"unpack --rootless --image {layout}:shop:1.2.3 {bundle}");
+        Assert.True(code == 0, output);
+        string rootfs = Path.Combine(bundle, "rootfs");
+        Assert.Equal("mirror=on\n", File.ReadAllText(Path.Combine(rootfs, "etc", "registry.conf")));
+        Assert.True(File.Exists(Path.Combine(rootfs, "application", "apps", "web", "web", "deploy.yaml")));
+        Assert.True(File.Exists(Path.Combine(rootfs, "images.lock.json")));
+        Assert.True(File.Exists(Path.Combine(rootfs, "manifests", "monitoring", "node-exporter.yaml")));
+        string lockText = File.ReadAllText(Path.Combine(rootfs, "images.lock.json"));
+        Assert.Contains("\"file\": \"manifests/monitoring/node-exporter.yaml\"", lockText);
+        Assert.DoesNotContain(dir, lockText); // sources are project-relative
+        AssertCompleteRegistry(Path.Combine(rootfs, "registry"), refs);
+        // skopeo reads OCI-typed images of the layout (it skips Docker media types in index.json, which we keep as served).
+        (code, output) = Tool.Run("skopeo", $"inspect --override-os linux --override-arch amd64 oci:{rootfs}/registry:docker.io/library/nginx:1.27");
+        Assert.True(code == 0, output);
+    }
+
+    /// <summary>registry/ is an OCI layout whose index.json names every ref, and holds the amd64 closure of each (digests checked).</summary>
+    internal static void AssertCompleteRegistry(string registry, string[] refs)
+    {
+        var layout = Sealer.Core.Layout.OciLayout.Open(registry);
+        var index = layout.ReadIndex();
+        Assert.Equal(refs, index.Manifests.Select(m => m.GetAnnotation(Sealer.Core.Oci.Annotations.RefName)).Order(StringComparer.Ordinal));
+        var amd64 = Sealer.Core.Oci.Platform.Parse("linux/amd64");
+        foreach (var top in index.Manifests)
+        {
+            var manifestDigest = top.ParsedDigest;
+            if (Sealer.Core.Oci.MediaTypes.IsIndex(top.MediaType))
+            {
+                var idx = Sealer.Core.Oci.OciJsonContext.FromBytes(layout.ReadBlobBytes(top.ParsedDigest), Sealer.Core.Oci.OciJsonContext.Default.ImageIndex, "index");
+                manifestDigest = idx.Manifests.First(m => amd64.Matches(m.Platform)).ParsedDigest;
+            }
+            var manifest = Sealer.Core.Oci.OciJsonContext.FromBytes(layout.ReadBlobBytes(manifestDigest), Sealer.Core.Oci.OciJsonContext.Default.ImageManifest, "manifest");
+            layout.ReadBlobBytes(manifest.Config.ParsedDigest);
+            foreach (var l in manifest.Layers)
+            {
+                Assert.True(layout.VerifyBlobAsync(l.ParsedDigest, l.Size).GetAwaiter().GetResult(), $"{top.GetAnnotation(Sealer.Core.Oci.Annotations.RefName)}: layer {l.Digest} missing or corrupt");
+            }
+        }
+    }
+
+    [Fact]
+    public void Same_project_in_two_places_gives_the_same_digest_and_a_no_op_rebuild_skips_everything_without_network()
+    {
+        string cache = NewCache();
+        var (dirA, _) = WriteApp("same");
+        var (dirB, _) = WriteApp("same");
+        var a = Build(dirA, cache);
+        Assert.True(a.ExitCode == 0, a.Output);
+        var b = Build(dirB, cache);
+        Assert.True(b.ExitCode == 0, b.Output);
+        string Digest(string dir) => ClusterImageReader.OpenLayout(Path.Combine(dir, "bin", "Release", "same")).Descriptor.Digest;
+        Assert.Equal(Digest(dirA), Digest(dirB));
+
+        var marks = Marks();
+        var again = Build(dirA, cache, "-v:d");
+        Assert.True(again.ExitCode == 0, again.Output);
+        foreach (var target in new[] { "ResolveClusterImages", "PullClusterImages", "AssembleClusterImage" })
+        {
+            Assert.Contains($"Skipping target \"{target}\" because all output files are up-to-date", again.Output);
+        }
+        Assert.Equal(0, RequestsSince(marks));
+        Assert.Equal(Digest(dirB), Digest(dirA));
+    }
+
+    [Fact]
+    public void A_changed_input_rebuilds_only_what_depends_on_it_and_refresh_re_resolves_tags()
+    {
+        string cache = NewCache();
+        var (dir, _) = WriteApp("change");
+        Assert.Equal(0, Build(dir, cache).ExitCode);
+        File.WriteAllText(Path.Combine(dir, "files", "registry.conf"), "mirror=off\n");
+        var marks = Marks();
+        var r = Build(dir, cache, "-v:n");
+        Assert.True(r.ExitCode == 0, r.Output);
+        Assert.Contains("reused", r.Output); // image layers came from the previous output
+        Assert.Equal(0, RequestsSince(marks));
+
+        var labelOnly = Build(dir, cache, "-v:d -p:SealerSourceDateEpoch=1700000000");
+        Assert.True(labelOnly.ExitCode == 0, labelOnly.Output);
+        Assert.Contains("Skipping target \"PullClusterImages\"", labelOnly.Output);
+        Assert.DoesNotContain("Skipping target \"AssembleClusterImage\"", labelOnly.Output);
+
+        marks = Marks();
+        var refresh = Build(dir, cache, "-p:SealerRefresh=true");
+        Assert.True(refresh.ExitCode == 0, refresh.Output);
+        Assert.True(RequestsSince(marks) > 0, "SealerRefresh=true must ask the registries again");
+    }
+
+    [Fact]
+    public void The_cluster_image_pushes_to_a_registry_with_skopeo()
+    {
+        var (dir, _) = WriteApp("pushme");
+        var r = Build(dir, NewCache());
+        Assert.True(r.ExitCode == 0, r.Output);
+        string target = $"{feed.Env.Registry("docker.io").Address}/sdk-tests/pushme:{Guid.NewGuid():N}";
+        var (code, output) = Tool.Run("skopeo", $"copy --dest-tls-verify=false oci:{Path.Combine(dir, "bin", "Release", "pushme")}:pushme:1.2.3 docker://{target}");
+        Assert.True(code == 0, output);
+        (code, output) = Tool.Run("skopeo", $"inspect --tls-verify=false docker://{target}");
+        Assert.True(code == 0, output);
+        Assert.Contains("sealer.io.kubeversion", output);
+    }
+
+    [Fact]
+    public void Clean_removes_the_output_and_rebuild_writes_it_again()
+    {
+        var (dir, _) = WriteApp("cleanme");
+        string cache = NewCache();
+        Assert.Equal(0, Build(dir, cache).ExitCode);
+        string layout = Path.Combine(dir, "bin", "Release", "cleanme");
+        var clean = feed.Dotnet(dir, "clean -c Release", cache);
+        Assert.True(clean.ExitCode == 0, clean.Output);
+        Assert.False(Directory.Exists(layout));
+        Assert.False(File.Exists(layout + ".tar"));
+        var rebuild = feed.Dotnet(dir, "build -c Release -t:Rebuild", cache);
+        Assert.True(rebuild.ExitCode == 0, rebuild.Output);
+        Assert.True(File.Exists(Path.Combine(layout, "index.json")));
+        Assert.True(File.Exists(layout + ".tar"));
+    }
+
+    [Fact]
+    public void A_design_time_build_is_fast_and_offline()
+    {
+        // Mirrors to a closed port and an empty cache: any network attempt would fail or hang.
+        string dir = feed.NewProjectDir("ide");
+        new KubeProject().Item("ContainerImage", "nginx:1.27").Item("SealerRegistryMirror", "docker.io", ("Mirrors", "http://127.0.0.1:9"), ("FallbackToSource", "false")).Write(dir);
+        var restore = feed.Dotnet(dir, "restore", NewCache());
+        Assert.True(restore.ExitCode == 0, restore.Output);
+        var r = feed.Dotnet(dir, "build --no-restore -p:DesignTimeBuild=true", NewCache());
+        Assert.True(r.ExitCode == 0, r.Output);
+        Assert.False(Directory.Exists(Path.Combine(dir, "bin")) && Directory.EnumerateFileSystemEntries(Path.Combine(dir, "bin"), "*", SearchOption.AllDirectories).Any(f => f.EndsWith("index.json", StringComparison.Ordinal)));
+        Assert.True(r.Elapsed < TimeSpan.FromSeconds(20), $"design-time build took {r.Elapsed}");
+        var ide = feed.Dotnet(dir, "build --no-restore -p:BuildingProject=false", NewCache());
+        Assert.True(ide.ExitCode == 0, ide.Output);
+        Assert.DoesNotContain("images found", ide.Output);
+    }
+
+    [Fact]
+    public void Errors_are_coded_and_point_at_the_project_or_list_line()
+    {
+        string cache = NewCache();
+        // An image that no registry has.
+        var (dir, project) = WriteApp("missing", p => p.Item("ContainerImage", "docker.io/library/does-not-exist:9.9"));
+        var r = Build(dir, cache);
+        Assert.NotEqual(0, r.ExitCode);
+        Assert.Matches(@"error SEA1\d{3}: .*does-not-exist", r.Output);
+
+        // A bad reference in an image list: the list's file and line.
+        var (dir2, _) = WriteApp("badlist");
+        File.AppendAllText(Path.Combine(dir2, "images.txt"), "Not A Reference!!\n");
+        r = Build(dir2, cache);
+        Assert.NotEqual(0, r.ExitCode);
+        Assert.Matches($@"images\.txt\(4(,\d+)?\): error {ErrorCodes.InvalidImageListEntry}", r.Output);
+
+        // A bad reference in a manifest: the manifest's file and line.
+        var (dir5, _) = WriteApp("badmanifest");
+        File.WriteAllText(Path.Combine(dir5, "manifests", "bad.yaml"), "apiVersion: v1\nkind: Pod\nmetadata:\n  name: bad\nspec:\n  containers:\n    - name: x\n      image: docker.io/library/Bad_Image:1\n");
+        r = Build(dir5, cache);
+        Assert.NotEqual(0, r.ExitCode);
+        Assert.Matches($@"manifests/bad\.yaml\(8(,\d+)?\): error {ErrorCodes.InvalidImageReference}", r.Output);
+
+        // A bad ContainerImage item: the .kubeproj line of the item.
+        string dir3 = feed.NewProjectDir("baditem");
+        string path = new KubeProject().Item("ContainerImage", "docker.io/library/NGINX:1.0").Write(dir3);
+        int line = File.ReadAllLines(path).ToList().FindIndex(l => l.Contains("NGINX")) + 1;
+        r = Build(dir3, cache);
+        Assert.NotEqual(0, r.ExitCode);
+        Assert.Contains($"app.kubeproj({line}): error {ErrorCodes.InvalidImageReference}", r.Output);
+
+        // LAUNCH and CMDS together.
+        var (dir4, _) = WriteApp("both", p => p.Property("SealerCmds", "kubectl get nodes"));
+        r = Build(dir4, cache);
+        Assert.NotEqual(0, r.ExitCode);
+        Assert.Contains($"error {ErrorCodes.LaunchAndCmdsBothSet}", r.Output);
+        _ = project;
+    }
+
+    [Fact]
+    public void Dotnet_sln_add_and_global_json_sdk_pins_work()
+    {
+        string dir = feed.NewProjectDir("slnapp");
+        new KubeProject { Sdk = "Sealer.Sdk" }.Item("ContainerImage", "busybox:1.36").Mirrors(feed.Env).Write(dir);
+        File.WriteAllText(Path.Combine(dir, "global.json"), """{ "msbuild-sdks": { "Sealer.Sdk": "0.1.0" } }""");
+        string cache = NewCache();
+        var r = feed.Dotnet(dir, "new sln -n cluster", cache);
+        Assert.True(r.ExitCode == 0, r.Output);
+        string sln = Directory.GetFiles(dir, "cluster.sln*").Single();
+        r = feed.Dotnet(dir, $"sln {Path.GetFileName(sln)} add app.kubeproj", cache);
+        Assert.True(r.ExitCode == 0, r.Output);
+        Assert.Contains("app.kubeproj", File.ReadAllText(sln));
+        r = feed.Dotnet(dir, $"build {Path.GetFileName(sln)} -c Release", cache);
+        Assert.True(r.ExitCode == 0, r.Output);
+        Assert.True(File.Exists(Path.Combine(dir, "bin", "Release", "app", "index.json")), r.Output);
+        Assert.Equal(["docker.io/library/busybox:1.36"], ClusterImageReader.Open(Path.Combine(dir, "bin", "Release", "app.tar")).ImageReferences());
+    }
+}
