@@ -23,6 +23,9 @@ public sealed class ClusterImagePullOptions
     /// <summary>The registry client (share the build's); else one with options from the environment.</summary>
     public RegistryClient? Client { get; set; }
 
+    /// <summary>Also fetch the image's referrers (signatures, SBOMs). Default true.</summary>
+    public bool Referrers { get; set; } = true;
+
     /// <summary>Bytes downloaded so far (all blobs).</summary>
     public IProgress<long>? Progress { get; set; }
 }
@@ -90,11 +93,62 @@ public static class ClusterImagePuller
             foreach (var m in manifests) store.Layout.WriteBlob(m.Bytes, m.Descriptor.MediaType);
             foreach (var i in indexes) store.Layout.WriteBlob(i.Bytes, i.Descriptor.MediaType);
             string name = image.Digest is not null && image.Tag is null ? image.ToString() : $"{image.Name}:{image.Tag ?? "latest"}";
-            return store.Add(name, new Descriptor { MediaType = root.MediaType, Digest = root.Digest, Size = root.Size });
+            var stored = store.Add(name, new Descriptor { MediaType = root.MediaType, Digest = root.Digest, Size = root.Size });
+            if (options.Referrers) await PullReferrersAsync(store, client, image, root, cancellationToken).ConfigureAwait(false);
+            return stored;
         }
         finally
         {
             if (options.Client is null) client.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// Fetches the referrers (signatures, SBOMs) of <paramref name="subject"/>: the referrers API
+    /// (<c>GET /v2/&lt;name&gt;/referrers/&lt;digest&gt;</c>), else the referrers tag schema (<c>sha256-&lt;hex&gt;</c>), and keeps them
+    /// in the store as unnamed index.json entries next to the image.
+    /// </summary>
+    private static async Task PullReferrersAsync(ClusterImageStore store, RegistryClient client, ImageReference image, Descriptor subject, CancellationToken cancellationToken)
+    {
+        IReadOnlyList<Descriptor> found = [];
+        using (var transport = new Distribution.Upload.RegistryTransport(client, image.Domain))
+        {
+            using var response = await transport.SendAsync(() =>
+            {
+                var r = new HttpRequestMessage(HttpMethod.Get, transport.Resolve($"v2/{image.Repository}/referrers/{subject.Digest}"));
+                r.Headers.Accept.Add(new System.Net.Http.Headers.MediaTypeWithQualityHeaderValue(MediaTypes.OciIndex));
+                return r;
+            }, $"repository:{image.Repository}:pull", retry: true, cancellationToken).ConfigureAwait(false);
+            if (response.IsSuccessStatusCode && response.Content.Headers.ContentType?.MediaType == MediaTypes.OciIndex)
+            {
+                var bytes = await response.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
+                if (bytes.Length <= Layout.OciLimits.MaxManifestBytes) found = OciJsonContext.FromBytes(bytes, OciJsonContext.Default.ImageIndex, $"referrers of {image}").Manifests;
+            }
+        }
+        if (found.Count == 0)
+        {
+            var d = subject.ParsedDigest;
+            try
+            {
+                var tagged = await client.GetManifestAsync(image, $"{d.Algorithm}-{d.Encoded}", cancellationToken).ConfigureAwait(false);
+                if (tagged.IsIndex) found = OciJsonContext.FromBytes(tagged.Content, OciJsonContext.Default.ImageIndex, $"referrers tag of {image}").Manifests;
+            }
+            catch (SealerException ex) when (ex.Code is ErrorCodes.ImageNotFound)
+            {
+                return; // no referrers
+            }
+        }
+        foreach (var referrer in found.Where(r => MediaTypes.IsManifest(r.MediaType)))
+        {
+            var m = await client.GetManifestAsync(image, referrer.Digest, cancellationToken).ConfigureAwait(false);
+            var manifest = OciJsonContext.FromBytes(m.Content, OciJsonContext.Default.ImageManifest, $"referrer {referrer.Digest}");
+            if (manifest.Subject?.Digest != subject.Digest) continue; // not what it claims to refer to
+            foreach (var blob in manifest.Layers.Prepend(manifest.Config))
+            {
+                await client.FetchBlobAsync(image, blob, store.Layout, null, cancellationToken).ConfigureAwait(false);
+            }
+            var descriptor = store.Layout.WriteBlob(m.Content, MediaTypes.OciManifest) with { ArtifactType = manifest.ArtifactType ?? referrer.ArtifactType };
+            store.Layout.UpdateIndex(list => list.Any(x => x.Digest == descriptor.Digest) ? list : list.Append(descriptor).ToList());
         }
     }
 

@@ -55,6 +55,11 @@ public static class OciArchive
         if (names.Count == 0) throw new SealerException(ErrorCodes.InvalidStoreName, "Name at least one cluster image to save.");
         var images = names.Select(store.Resolve).DistinctBy(i => i.Name).ToList();
         var graphs = images.Select(i => ImageGraph.Load(store.Layout, i.Descriptor)).ToList();
+        // Referrers (signatures, SBOMs) of the saved images travel with them, as unnamed index.json entries.
+        var subjects = graphs.SelectMany(g => g.Manifests.Select(m => m.Descriptor.Digest)).ToHashSet(StringComparer.Ordinal);
+        var referrers = ClusterImageInspector.FindReferrers(store.Layout, subjects)
+            .Select(r => store.Layout.ReadIndex().Manifests.First(d => d.Digest == r.Digest && d.GetAnnotation(Annotations.RefName) is null)).ToList();
+        graphs.AddRange(referrers.Select(r => ImageGraph.Load(store.Layout, r)));
 
         var index = new ImageIndex
         {
@@ -64,7 +69,7 @@ public static class OciArchive
             {
                 MediaType = i.Descriptor.MediaType, Digest = i.Descriptor.Digest, Size = i.Descriptor.Size, Platform = i.Descriptor.Platform,
                 Annotations = new SortedDictionary<string, string>(StringComparer.Ordinal) { [Annotations.RefName] = i.Name },
-            }).ToList(),
+            }).Concat(referrers).ToList(),
         };
 
         outputPath = Path.GetFullPath(outputPath);
@@ -275,7 +280,30 @@ public static class OciArchive
                 throw new SealerException(ErrorCodes.ArchiveIncomplete, $"'{path}' is incomplete: {ex.Message.Replace("Pull or load the image again.", "")}Copy the archive again. Nothing was loaded.", path, inner: ex);
             }
         }
-        return toName.Select(n => store.Add(n.Name, n.Root)).ToList();
+        var result = toName.Select(n => store.Add(n.Name, n.Root)).ToList();
+        AddReferrers(store, index.Manifests, toName.Select(n => n.Root));
+        return result;
+    }
+
+    /// <summary>Keeps the archive's unnamed referrer entries whose subject is one of the loaded images (and whose graph is whole).</summary>
+    private static void AddReferrers(ClusterImageStore store, IReadOnlyList<Descriptor> entries, IEnumerable<Descriptor> roots)
+    {
+        var subjects = roots.SelectMany(r => ImageGraph.Load(store.Layout, r).Manifests.Select(m => m.Descriptor.Digest)).ToHashSet(StringComparer.Ordinal);
+        foreach (var entry in entries.Where(e => e.GetAnnotation(Annotations.RefName) is null && MediaTypes.IsManifest(e.MediaType)))
+        {
+            try
+            {
+                var graph = ImageGraph.Load(store.Layout, entry);
+                if (graph.Manifests[^1].Manifest?.Subject is { } subject && subjects.Contains(subject.Digest))
+                {
+                    store.Layout.UpdateIndex(list => list.Any(d => d.Digest == entry.Digest) ? list : list.Append(entry).ToList());
+                }
+            }
+            catch (SealerException)
+            {
+                // An incomplete referrer is dropped; the images themselves are whole.
+            }
+        }
     }
 
     private static List<(string Name, Descriptor Root)> NameRoots(IReadOnlyList<Descriptor> roots, string? nameOverride, string path)
@@ -286,7 +314,7 @@ public static class OciArchive
             string? refName = root.GetAnnotation(Annotations.RefName);
             if (refName is null && root.GetAnnotation("io.containerd.image.name") is { } ctr) refName = ctr;
             string? name = null;
-            if (nameOverride is not null && roots.Count == 1) name = nameOverride;
+            if (nameOverride is not null && roots.Count(r => r.ArtifactType is null) == 1 && root.ArtifactType is null) name = nameOverride;
             else if (refName is not null && refName.IndexOfAny(['/', ':', '@']) >= 0) name = refName; // a reference, not a bare tag like "v1" or "1.27"
             else if (refName is null) continue; // unnamed roots (referrers) come along with their subjects' blobs
             if (name is null)

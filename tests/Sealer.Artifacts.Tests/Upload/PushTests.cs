@@ -180,5 +180,17 @@ public class PushTests(RegistryFixture fixture)
         Assert.True(rc == 0, raw);
         var index = OciJsonContext.FromBytes(System.Text.Encoding.UTF8.GetBytes(raw), OciJsonContext.Default.ImageIndex, "referrers");
         Assert.Equal(sig.Digest, Assert.Single(index.Manifests).Digest);
+
+        // Pull brings the signature back; save/load carries it too.
+        var other = ClusterImageStore.Open(tmp["other"]);
+        await ClusterImagePuller.PullAsync(other, dest.ToString());
+        Assert.Equal(sig.Digest, Assert.Single(ClusterImageInspector.Inspect(other, dest.ToString()).Referrers!).Digest);
+        await OciArchive.SaveAsync(other, [dest.ToString()], tmp["signed.tar"]);
+        var third = ClusterImageStore.Open(tmp["third"]);
+        await OciArchive.LoadAsync(third, tmp["signed.tar"]);
+        Assert.Equal(sig.Digest, Assert.Single(ClusterImageInspector.Inspect(third, dest.ToString()).Referrers!).Digest);
+        // Prune keeps it while the image is named.
+        GarbageCollector.Collect(third.Layout, TimeSpan.Zero);
+        Assert.True(third.Layout.HasBlob(Digest.Parse(sig.Digest)));
     }
 }
