@@ -22,6 +22,7 @@ internal static class Program
         new("load", "Load cluster images from an OCI archive or layout, verifying every blob", Sealer.Cli.Commands.ImageCommands.LoadAsync),
         new("push", "Push a cluster image (all platforms) to a registry", Sealer.Cli.Commands.ImageCommands.PushAsync),
         new("pull", "Pull a cluster image (all platforms) into the local store", Sealer.Cli.Commands.ImageCommands.PullAsync),
+        new("attach", "Attach a signature/SBOM to a cluster image as an OCI referrer", Sealer.Cli.Commands.ImageCommands.AttachAsync),
         new("find-images", "Find the images charts, manifests and image lists need (offline, with provenance)", Sealer.Cli.Commands.FindImagesCommand.RunAsync),
     ];
 

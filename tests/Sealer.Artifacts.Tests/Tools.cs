@@ -6,9 +6,12 @@ public static class Tools
 {
     public static bool Exists(string tool) => Environment.GetEnvironmentVariable("PATH")!.Split(':').Any(d => File.Exists(Path.Combine(d, tool)));
 
-    public static (int ExitCode, string Output) Run(string file, params string[] args)
+    public static (int ExitCode, string Output) Run(string file, params string[] args) => RunWithEnv(file, null, args);
+
+    public static (int ExitCode, string Output) RunWithEnv(string file, IDictionary<string, string>? env, params string[] args)
     {
-        var psi = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true };
+        var psi = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true };
+        if (env is not null) foreach (var kv in env) psi.Environment[kv.Key] = kv.Value;
         foreach (var a in args) psi.ArgumentList.Add(a);
         using var p = Process.Start(psi)!;
         var stderr = p.StandardError.ReadToEndAsync();

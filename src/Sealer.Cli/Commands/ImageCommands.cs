@@ -38,9 +38,17 @@ internal static class ImageCommands
 
     public static Task<int> InspectAsync(string[] args, CancellationToken cancellationToken)
     {
-        var a = Args.Parse(args, "inspect", "Show a cluster image: platforms, labels, apps, the images inside, referrers.", "NAME [-o text|json] [--store DIR]", ["-o", "--output", "--store"], []);
+        var a = Args.Parse(args, "inspect", "Show a cluster image: platforms, labels, apps, the images inside, referrers. --images prints only the list of app images with their digests (JSON).",
+            "NAME [-o text|json] [--images] [--store DIR]", ["-o", "--output", "--store"], ["--images"]);
         if (a is null) return Task.FromResult(0);
         var info = ClusterImageInspector.Inspect(OpenStore(a), a.Single("image name"));
+        if (a.Has("--images"))
+        {
+            var all = info.Platforms.SelectMany(p => p.Images).GroupBy(i => i.Reference, StringComparer.Ordinal)
+                .Select(g => g.First() with { Platforms = g.SelectMany(i => i.Platforms).DistinctBy(p => p.Digest).ToList() }).ToList();
+            Console.Out.WriteLine(JsonSerializer.Serialize(new ContainedImageList { Images = all }, ArtifactsJsonContext.Readable.ContainedImageList));
+            return Task.FromResult(0);
+        }
         if ((a.Get("-o") ?? a.Get("--output")) == "json")
         {
             Console.Out.WriteLine(JsonSerializer.Serialize(info, ArtifactsJsonContext.Readable.ClusterImageInfo));
@@ -210,6 +218,20 @@ internal static class ImageCommands
         ClearProgress();
         Console.Out.WriteLine($"Pulled {image.Name} ({image.Digest}, {string.Join(",", image.Platforms)}, {Size(image.Size)})");
         return 0;
+    }
+
+    public static Task<int> AttachAsync(string[] args, CancellationToken cancellationToken)
+    {
+        var a = Args.Parse(args, "attach", "Attach a file (signature, SBOM, attestation) to a cluster image as an OCI referrer; it travels with push, pull, save and load.",
+            "NAME --artifact-type TYPE --file FILE [--store DIR]", ["--artifact-type", "--file", "--store"], []);
+        if (a is null) return Task.FromResult(0);
+        string type = a.Get("--artifact-type") ?? throw Usage("attach needs --artifact-type (e.g. application/vnd.dev.cosign.simplesigning.v1+json)");
+        string file = a.Get("--file") ?? throw Usage("attach needs --file");
+        if (!File.Exists(file)) throw new SealerException(ErrorCodes.BadCommandLine, $"'{file}' does not exist.", file);
+        var descriptor = ReferrerStore.Attach(OpenStore(a), a.Single("image name"), type, File.ReadAllBytes(file),
+            new Dictionary<string, string> { [Sealer.Core.Oci.Annotations.Title] = Path.GetFileName(file) });
+        Console.Out.WriteLine($"Attached {descriptor.Digest} ({type})");
+        return Task.FromResult(0);
     }
 
     // ---- helpers ----

@@ -1,12 +1,21 @@
+using System.Text.Json.Serialization;
 using Sealer.Core.Layout;
 using Sealer.Core.Oci;
 
 namespace Sealer.Core.Artifacts;
 
 /// <summary>What a prune found and freed in one layout.</summary>
-public sealed record GcReport(string Root, int BlobsKept, long BytesKept, int BlobsRemoved, long BytesFreed, int PartialsRemoved, long PartialBytesFreed, bool DryRun)
+public sealed record GcReport(
+    [property: JsonPropertyName("root")] string Root,
+    [property: JsonPropertyName("blobsKept")] int BlobsKept,
+    [property: JsonPropertyName("bytesKept")] long BytesKept,
+    [property: JsonPropertyName("blobsRemoved")] int BlobsRemoved,
+    [property: JsonPropertyName("bytesFreed")] long BytesFreed,
+    [property: JsonPropertyName("partialsRemoved")] int PartialsRemoved,
+    [property: JsonPropertyName("partialBytesFreed")] long PartialBytesFreed,
+    [property: JsonPropertyName("dryRun")] bool DryRun)
 {
-    public long TotalFreed => BytesFreed + PartialBytesFreed;
+    [JsonPropertyName("totalFreed")] public long TotalFreed => BytesFreed + PartialBytesFreed;
 }
 
 /// <summary>
