@@ -81,8 +81,11 @@ public class EndToEndTests(RegistryFixture fixture)
         Assert.True(shared > 0, "the child keeps the base's layers");
 
         string childRemote = $"{registry}/artifacts/e2e-child-{Guid.NewGuid().ToString("N")[..6]}:1.0";
-        var childPush = await new RegistryPusher().PushAsync(childLayout, child.Descriptor, ImageReference.Parse(childRemote));
+        var childPush = await new RegistryPusher().PushAsync(tmp["out/child"], childRemote); // the PushClusterImage entry point
+        Assert.Equal(child.Descriptor.Digest, childPush.Digest);
         Assert.True(childPush.BlobsMounted >= shared, $"mounted {childPush.BlobsMounted} of {shared} shared blobs");
+        Assert.Equal(["linux/amd64", "linux/arm64"], childPush.Platforms.Keys.Order());
+        Assert.Equal(["1.0"], childPush.Tags);
         var (rc, output) = Tools.Run("skopeo", "copy", "--all", "--quiet", "--preserve-digests", "--src-tls-verify=false", $"docker://{childRemote}", $"oci:{tmp["verify"]}:x");
         Assert.True(rc == 0, output);
     }

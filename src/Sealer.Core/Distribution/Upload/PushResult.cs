@@ -15,4 +15,8 @@ public sealed record PushResult
     [JsonPropertyName("blobsUploaded")] public required int BlobsUploaded { get; init; }
     [JsonPropertyName("bytesUploaded")] public required long BytesUploaded { get; init; }
     [JsonPropertyName("referrers")] public int Referrers { get; init; }
+    /// <summary>Each platform's manifest digest (<c>linux/amd64</c> → <c>sha256:…</c>); for a single-platform image, its one manifest.</summary>
+    [JsonPropertyName("platforms")] public IReadOnlyDictionary<string, string> Platforms { get; init; } = new Dictionary<string, string>();
+    /// <summary>Every tag the push set (the destination's and <see cref="PushOptions.AdditionalTags"/>).</summary>
+    [JsonPropertyName("tags")] public IReadOnlyList<string> Tags { get; init; } = [];
 }

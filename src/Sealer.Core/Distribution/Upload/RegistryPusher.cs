@@ -29,6 +29,39 @@ public sealed class RegistryPusher
 
     public int Restarts { get; private set; }
 
+    /// <summary>
+    /// Pushes the cluster image of a layout directory (a build's <c>bin/&lt;Configuration&gt;/&lt;name&gt;/</c>) or an OCI archive
+    /// file: the entry named <paramref name="refName"/>, or the only image in it. This is what <c>PushClusterImage</c> calls.
+    /// </summary>
+    public async Task<PushResult> PushAsync(string layoutOrArchive, string destination, string? refName = null, CancellationToken cancellationToken = default)
+    {
+        var dest = ImageReference.Parse(destination);
+        if (Directory.Exists(layoutOrArchive))
+        {
+            var layout = OciLayout.Open(layoutOrArchive);
+            var roots = layout.ReadIndex().Manifests.Where(d => d.ArtifactType is null).ToList();
+            var root = refName is null
+                ? (roots.Count == 1 ? roots[0] : throw new SealerException(ErrorCodes.InvalidPushDestination, $"'{layoutOrArchive}' holds {roots.Count} images; say which one to push."))
+                : roots.FirstOrDefault(d => d.GetAnnotation(Annotations.RefName) is { } n && (n == refName || ClusterImageStore.NormalizeName(n) == ClusterImageStore.NormalizeName(refName)))
+                  ?? throw new SealerException(ErrorCodes.ImageNotInStore, $"'{layoutOrArchive}' has no image named '{refName}'.");
+            return await PushAsync(layout, root with { Annotations = null }, dest, cancellationToken).ConfigureAwait(false);
+        }
+        // An archive: load it into a private store next to it (verified), then push from there.
+        string temp = Path.Combine(Path.GetTempPath(), "sealer-push-" + Guid.NewGuid().ToString("N")[..12]);
+        try
+        {
+            var store = ClusterImageStore.Open(temp);
+            var loaded = await OciArchive.LoadAsync(store, layoutOrArchive, new OciArchive.LoadOptions { Name = refName is null ? destination : null }, cancellationToken).ConfigureAwait(false);
+            var image = refName is null ? (loaded.Count == 1 ? loaded[0] : throw new SealerException(ErrorCodes.InvalidPushDestination, $"'{layoutOrArchive}' holds {loaded.Count} images; say which one to push."))
+                : store.Resolve(refName);
+            return await PushAsync(store.Layout, image.Descriptor, dest, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            try { Directory.Delete(temp, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+        }
+    }
+
     public async Task<PushResult> PushAsync(OciLayout layout, Descriptor root, ImageReference destination, CancellationToken cancellationToken = default)
     {
         if (destination.Tag is null && destination.Digest is null)
@@ -105,6 +138,9 @@ public sealed class RegistryPusher
                 BlobsUploaded = uploaded,
                 BytesUploaded = uploadedBytes,
                 Referrers = referrers,
+                Platforms = graph.PlatformManifests().GroupBy(p => p.Platform?.ToString() ?? "unknown")
+                    .ToDictionary(g => g.Key, g => g.First().Manifest.Descriptor.Digest, StringComparer.Ordinal),
+                Tags = destination.Tag is null ? [.. _options.AdditionalTags] : [destination.Tag, .. _options.AdditionalTags],
             };
         }
         finally
