@@ -116,6 +116,12 @@ public class PushTests(RegistryFixture fixture)
         var (rc, raw) = Skopeo("inspect", "--tls-verify=false", "--raw", "--creds", $"{reg.Username}:{reg.Password}", $"docker://{dest}");
         Assert.True(rc == 0, raw);
         Assert.Equal(img.Descriptor.ParsedDigest, Digest.Sha256(System.Text.Encoding.UTF8.GetBytes(raw.TrimEnd('\n'))));
+
+        // Cross-repository mount with a token covering both repositories.
+        var mountOptions = new PushOptions { Credentials = RegistryTransport.StaticCredentials(reg.Address, reg.Username!, reg.Password!) };
+        mountOptions.MountFrom.Add(dest.Repository);
+        var mounted = await new RegistryPusher(mountOptions).PushAsync(store.Layout, img.Descriptor, ImageReference.Parse($"{reg.Address}/{Unique("artifacts/token-copy")}:v1"));
+        Assert.Equal(mounted.BlobsTotal, mounted.BlobsMounted);
     }
 
     [RegistryFact]
