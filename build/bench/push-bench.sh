@@ -3,6 +3,7 @@
 # `skopeo copy oci:... docker://...` to fresh loopback docker-registry instances, in the same run, and prints the ratio.
 #
 #   build/bench/push-bench.sh [SIZE_MB (default 1024)] [RUNS (default 2)]
+#   SEALER_BIN=/path/to/sealer build/bench/push-bench.sh     (a published binary instead of a Release build run by dotnet)
 #
 # The image is generated (random, incompressible content, so nobody wins by compressing): a cluster image shaped like
 # ours — a few big layers (app image blobs), many small ones, a config and a manifest — in an OCI layout. Each push goes
@@ -62,9 +63,13 @@ fi
 bytes=$(du -sb "$layout/blobs" | cut -f1)
 
 # 2. the sealer CLI (Release) and a store holding the image (load is not timed)
-echo "push-bench: building sealer (Release)" >&2
-dotnet build "$root/src/Sealer.Cli/Sealer.Cli.csproj" -c Release -nologo -v:q -o "$work/cli" >/dev/null
-sealer() { dotnet "$work/cli/sealer.dll" "$@"; }
+if [ -n "${SEALER_BIN:-}" ]; then
+  sealer() { "$SEALER_BIN" "$@"; }     # e.g. the NativeAOT binary from dotnet publish src/Sealer.Cli -r linux-x64
+else
+  echo "push-bench: building sealer (Release)" >&2
+  dotnet build "$root/src/Sealer.Cli/Sealer.Cli.csproj" -c Release -nologo -v:q -o "$work/cli" >/dev/null
+  sealer() { dotnet "$work/cli/sealer.dll" "$@"; }
+fi
 export SEALER_IMAGES_DIR="$work/store"
 rm -rf "$SEALER_IMAGES_DIR"
 sealer load -i "$layout" >/dev/null

@@ -168,6 +168,38 @@ public class PushTests(RegistryFixture fixture)
         Assert.Equal(img.Digest, result.Digest);
     }
 
+    /// <summary>Forwards to the real registry but refuses PATCH, as some registries and proxies do (docker-registry cannot).</summary>
+    private sealed class NoPatchHandler() : DelegatingHandler(new SocketsHttpHandler { AllowAutoRedirect = false })
+    {
+        public int Refused;
+
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            if (request.Method == HttpMethod.Patch)
+            {
+                Interlocked.Increment(ref Refused);
+                return Task.FromResult(new HttpResponseMessage(System.Net.HttpStatusCode.MethodNotAllowed) { Content = new StringContent("{\"errors\":[{\"code\":\"UNSUPPORTED\"}]}") });
+            }
+            return base.SendAsync(request, cancellationToken);
+        }
+    }
+
+    [RegistryFact]
+    public async Task Registry_refusing_chunked_uploads_gets_whole_blobs()
+    {
+        using var tmp = new TempDir();
+        var store = ClusterImageStore.Open(tmp["store"]);
+        var img = TestImages.AddToStore(store, "local/cluster:v1", seed: 9, blobBytes: 3 * 1024 * 1024);
+        var handler = new NoPatchHandler();
+        using var client = new Sealer.Core.Distribution.RegistryClient(new Sealer.Core.Distribution.RegistryOptions(), null, handler);
+        var dest = ImageReference.Parse($"{Env.Registry("docker.io").Address}/{Unique("artifacts/nopatch")}:v1");
+        var result = await new RegistryPusher(new PushOptions { Client = client, MonolithicThreshold = 1024 * 1024, ChunkSize = 1024 * 1024, Concurrency = 1 }).PushAsync(store.Layout, img.Descriptor, dest);
+        Assert.Equal(1, handler.Refused);
+        Assert.Equal(result.BlobsTotal, result.BlobsUploaded);
+        var (rc, output) = Skopeo("copy", "--quiet", "--preserve-digests", "--src-tls-verify=false", $"docker://{dest}", $"oci:{tmp["pulled"]}:x");
+        Assert.True(rc == 0, output);
+    }
+
     [RegistryFact]
     public async Task Referrers_fall_back_to_the_tag_schema_on_registries_without_the_api()
     {

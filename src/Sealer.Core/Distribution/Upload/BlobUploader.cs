@@ -88,7 +88,7 @@ public sealed class BlobUploader
             try
             {
                 session.Location ??= await StartAsync(blob, cancellationToken).ConfigureAwait(false);
-                if (blob.Size <= _options.MonolithicThreshold && attempt == 0)
+                if ((blob.Size <= _options.MonolithicThreshold || _chunkedRefused) && attempt == 0)
                 {
                     await PutMonolithicAsync(layout, blob, session.Location, sent, cancellationToken).ConfigureAwait(false);
                 }
@@ -107,7 +107,18 @@ public sealed class BlobUploader
                     {
                         Interlocked.Increment(ref _resumes);
                     }
-                    await PatchFromAsync(layout, blob, session, offset, sent, cancellationToken).ConfigureAwait(false);
+                    try
+                    {
+                        await PatchFromAsync(layout, blob, session, offset, sent, cancellationToken).ConfigureAwait(false);
+                    }
+                    catch (SealerException ex) when (ex.Code == ErrorCodes.BlobUploadFailed && offset == 0 && !_chunkedRefused)
+                    {
+                        // Some registries (older Artifactory, some proxies) refuse PATCH with Content-Range: send it whole instead.
+                        _chunkedRefused = true;
+                        session.Location = await StartAsync(blob, cancellationToken).ConfigureAwait(false);
+                        await PutMonolithicAsync(layout, blob, session.Location, sent, cancellationToken).ConfigureAwait(false);
+                        return BlobOutcome.Uploaded;
+                    }
                     await FinishAsync(blob, session.Location, cancellationToken).ConfigureAwait(false);
                 }
                 return BlobOutcome.Uploaded;
@@ -127,6 +138,7 @@ public sealed class BlobUploader
     }
 
     private int _resumes, _restarts;
+    private volatile bool _chunkedRefused;
 
     /// <summary>Uploads continued from the registry's Range after an interruption.</summary>
     public int Resumes => Volatile.Read(ref _resumes);
