@@ -68,10 +68,19 @@ for i in lock["images"]:
 PY
 echo "layout:  $out/shop/"
 echo "archive: $out/shop.tar ($(du -h "$out/shop.tar" | cut -f1))"
-echo "index:   $(skopeo inspect --raw oci:"$out/shop":shop:1.4.0 | python3 -c 'import json,sys; m=json.load(sys.stdin); print(m["mediaType"], [d["platform"]["os"]+"/"+d["platform"]["architecture"] for d in m.get("manifests", [])])')"
+echo "index:   $(skopeo inspect --raw oci:"$out/shop":shop:1.4.0 | python3 -c 'import json,sys; m=json.load(sys.stdin); print(m["mediaType"]); [print("  ", d["platform"]["os"]+"/"+d["platform"]["architecture"], d["digest"], d["size"], "bytes") for d in m.get("manifests", [])]')"
 for arch in amd64 arm64; do
   echo "skopeo inspect oci:$out/shop:shop:1.4.0 ($arch):"
   skopeo inspect --override-os linux --override-arch "$arch" oci:"$out/shop":shop:1.4.0 \
-    | python3 -c 'import json,sys; m=json.load(sys.stdin); print("  digest", m["Digest"]); print("  labels", json.dumps(m["Labels"])); print("  layers", len(m["Layers"]))'
+    | python3 -c 'import json,sys; m=json.load(sys.stdin); print("  labels", json.dumps(m["Labels"])); print("  env   ", m.get("Env")); print("  layers", len(m["Layers"]), "(rootfs, one per image blob, registry index)")'
 done
+python3 - "$out/shop" <<'PY'
+import json, os, sys
+lay = sys.argv[1]
+blob = lambda d: json.load(open(os.path.join(lay, "blobs", *d.split(":"))))
+top = json.load(open(os.path.join(lay, "index.json")))["manifests"][0]
+m = blob(top["digest"])
+if "manifests" in m: m = blob(m["manifests"][0]["digest"])
+print("sealer.image.extension (amd64):", m["annotations"]["sealer.image.extension"])
+PY
 python3 -c 'import sys; a,b,c=map(float,sys.argv[1:]); print(f"first build {b-a:.1f} s, no-op rebuild {c-b:.1f} s")' "$t0" "$t1" "$t2"

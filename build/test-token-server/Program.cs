@@ -23,6 +23,7 @@ var cert = X509Certificate2.CreateFromPemFile(Opt("cert"), Opt("key"));
 using var rsa = cert.GetRSAPrivateKey() ?? throw new InvalidOperationException("the key is not RSA");
 string x5c = Convert.ToBase64String(cert.RawData);
 int issued = 0, refused = 0;
+var byAgent = new System.Collections.Concurrent.ConcurrentDictionary<string, int>(StringComparer.Ordinal);
 
 using var listener = new HttpListener();
 listener.Prefixes.Add($"http://127.0.0.1:{port}/");
@@ -42,7 +43,10 @@ void Handle(HttpListenerContext ctx)
         string path = req.Url!.AbsolutePath;
         if (path == "/stats")
         {
-            Reply(ctx, 200, new JsonObject { ["tokens"] = issued, ["refused"] = refused });
+            // ?agent=X: tokens issued to requests whose User-Agent is X (lets tests ignore other clients).
+            string? agent = req.QueryString["agent"];
+            Reply(ctx, 200, agent is null ? new JsonObject { ["tokens"] = issued, ["refused"] = refused }
+                : new JsonObject { ["tokens"] = byAgent.TryGetValue(agent, out var n) ? n : 0 });
             return;
         }
         if (path != "/token")
@@ -90,6 +94,7 @@ void Handle(HttpListenerContext ctx)
         string signingInput = B64(Encoding.UTF8.GetBytes(header.ToJsonString())) + "." + B64(Encoding.UTF8.GetBytes(claims.ToJsonString()));
         string jwt = signingInput + "." + B64(rsa.SignData(Encoding.ASCII.GetBytes(signingInput), HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1));
         Interlocked.Increment(ref issued);
+        byAgent.AddOrUpdate(req.UserAgent ?? "", 1, (_, n) => n + 1);
         Reply(ctx, 200, new JsonObject { ["token"] = jwt, ["access_token"] = jwt, ["expires_in"] = 300, ["issued_at"] = DateTimeOffset.FromUnixTimeSeconds(now).ToString("yyyy-MM-ddTHH:mm:ssZ") });
     }
     catch (Exception ex)

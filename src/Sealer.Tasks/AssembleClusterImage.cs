@@ -91,7 +91,7 @@ public sealed partial class AssembleClusterImage : SealerTask
 
         var progress = CreateProgress<AssemblyProgress>(p => p.Stage switch
         {
-            "images" => $"Sealer: image layers {p.Bytes}/…",
+            "images" => $"Sealer: image layers {p.Item}",
             "archive" => $"Sealer: writing {p.Item}",
             _ => null,
         });

@@ -22,7 +22,9 @@ public sealed partial class PullClusterImages : SealerTask
         if (!string.IsNullOrWhiteSpace(BaseImage) && !string.Equals(BaseImage, "scratch", StringComparison.OrdinalIgnoreCase))
         {
             baseRef = ImageReference.Parse(BaseImage);
-            requests.Add(new ImageRequest(baseRef, [new ImageSource(LockFile, 0, "SealerBaseImage")]));
+            string project = BuildEngine?.ProjectFileOfTaskNode ?? LockFile;
+            int line = File.Exists(project) ? Array.FindIndex(File.ReadAllLines(project), l => l.Contains("SealerBaseImage", StringComparison.Ordinal)) + 1 : 0;
+            requests.Add(new ImageRequest(baseRef, [new ImageSource(Path.GetFileName(project), line, "SealerBaseImage")]));
         }
 
         var registry = new RegistryOptions();

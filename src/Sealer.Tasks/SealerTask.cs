@@ -48,7 +48,8 @@ public abstract class SealerTask : Microsoft.Build.Utilities.Task, ICancelableTa
     /// <summary>An <see cref="ILogger"/> for Core that writes MSBuild messages (warnings as warnings).</summary>
     protected ILogger CreateLogger() => new MSBuildLogger(Log);
 
-    /// <summary>Progress as MSBuild messages, throttled so a big pull prints a few lines, not thousands.</summary>
+    /// <summary>Progress as MSBuild messages (high importance, so the default console shows them), throttled so a big
+    /// pull prints a line every few seconds, not thousands.</summary>
     protected IProgress<T> CreateProgress<T>(Func<T, string?> format, TimeSpan? every = null)
         => new ThrottledProgress<T>(Log, format, every ?? TimeSpan.FromSeconds(2));
 
@@ -66,7 +67,7 @@ public abstract class SealerTask : Microsoft.Build.Utilities.Task, ICancelableTa
                 _last = now;
             }
             string? text = format(value);
-            if (text is not null) log.LogMessage(MessageImportance.Normal, text);
+            if (text is not null) log.LogMessage(MessageImportance.High, text);
         }
     }
 

@@ -1,5 +1,7 @@
 using Sealer.Core.Diagnostics;
 using Sealer.Core.Discovery;
+using Sealer.Core.Templating;
+using Sealer.Core.Templating.Helm;
 
 namespace Sealer.Core.Charts;
 
@@ -14,9 +16,123 @@ public sealed class RenderedChart
     public required Dictionary<string, object?> Values { get; init; }
 }
 
-/// <summary>Renders charts with the Helm template engine (TEMPORARY: the engine lands from the templating branch).</summary>
+/// <summary>
+/// <c>helm template</c> without helm: loads the chart, merges user values (-f, --set, --set-string, --set-file), processes
+/// dependencies (condition, tags, alias, import-values), coalesces values, builds the template data
+/// {Values, Release, Capabilities} and renders with <see cref="HelmEngine"/>. NOTES.txt and partials are not returned.
+/// </summary>
 public static class ChartRenderer
 {
+    public const string DefaultReleaseName = "release-name";
+    public const string DefaultNamespace = "default";
+
     public static RenderedChart Render(ChartInput input, DiscoveryInput? discovery = null, CancellationToken ct = default)
-        => throw new SealerException(ErrorCodes.ChartRenderFailed, $"cannot render chart '{input.Path}': the Helm template engine is not in this build yet.");
+    {
+        var chart = ChartLoader.Load(input.Path, ct);
+        var inputFiles = new List<string>(ChartLoader.EnumerateInputFiles(input.Path));
+        var options = new ValuesOptions
+        {
+            ValuesFiles = input.ValuesFiles, SetValues = input.SetValues, SetStringValues = input.SetStringValues, SetFileValues = input.SetFileValues,
+        };
+        var userValues = options.Merge();
+        inputFiles.AddRange(options.FilesRead);
+        return Render(chart, userValues, input.ReleaseName, input.Namespace, discovery?.KubeVersion, discovery?.ApiVersions, inputFiles, ct);
+    }
+
+    public static RenderedChart Render(Chart chart, Dictionary<string, object?> userValues, string? releaseName, string? ns,
+        string? kubeVersion, IReadOnlyList<string>? apiVersions, List<string> inputFiles, CancellationToken ct)
+    {
+        CheckDependencies(chart);
+        ChartValues.ProcessDependencies(chart, userValues);
+        if (chart.Metadata.IsLibrary)
+        {
+            throw new SealerException(ErrorCodes.LibraryChartNotInstallable,
+                $"chart '{chart.Name}' is a library chart (type: library) and renders nothing on its own. Use an application chart that depends on it.", ChartYamlPath(chart));
+        }
+        var values = ChartValues.CoalesceValues(chart, userValues);
+        var top = new Dictionary<string, object?>(StringComparer.Ordinal)
+        {
+            ["Values"] = values,
+            ["Release"] = new Dictionary<string, object?>(StringComparer.Ordinal)
+            {
+                ["Name"] = string.IsNullOrEmpty(releaseName) ? DefaultReleaseName : releaseName,
+                ["Namespace"] = string.IsNullOrEmpty(ns) ? DefaultNamespace : ns,
+                ["Revision"] = 1L,
+                ["IsUpgrade"] = false,
+                ["IsInstall"] = true,
+                ["Service"] = "Helm",
+            },
+            ["Capabilities"] = Capabilities(kubeVersion, apiVersions),
+        };
+        var sources = new Dictionary<string, (string File, string Chart, string Template)>(StringComparer.Ordinal);
+        var node = BuildNode(chart, chart.Name, sources);
+        IReadOnlyDictionary<string, string> output;
+        try
+        {
+            output = HelmEngine.Render(node, top, null, ct);
+        }
+        catch (TemplateException ex) when (ex.IsUserError)
+        {
+            var src = sources.GetValueOrDefault(ex.TemplateName);
+            throw new SealerException(ErrorCodes.ChartRequiresValue,
+                $"chart '{src.Chart ?? chart.Name}', template '{ex.TemplateName}' line {ex.Line}: {ex.Message}. Set the value it names with a values file (-f) or --set.",
+                src.File ?? ex.File, ex.Line, ex.Column, ex);
+        }
+        var templates = new List<RenderedTemplate>();
+        foreach (var (key, text) in output.OrderBy(kv => kv.Key, StringComparer.Ordinal))
+        {
+            if (key.EndsWith("NOTES.txt", StringComparison.Ordinal)) continue;
+            if (Path.GetFileName(key).StartsWith('_')) continue;
+            var src = sources.TryGetValue(key, out var s) ? s : (File: key, Chart: chart.Name, Template: key);
+            templates.Add(new RenderedTemplate(key, text, src.File, src.Chart, src.Template));
+        }
+        return new RenderedChart { Chart = chart, Templates = templates, InputFiles = inputFiles, Values = values };
+    }
+
+    private static HelmCapabilities Capabilities(string? kubeVersion, IReadOnlyList<string>? apiVersions)
+        => string.IsNullOrEmpty(kubeVersion) && (apiVersions is null || apiVersions.Count == 0)
+            ? HelmCapabilities.Default
+            : HelmCapabilities.With(string.IsNullOrEmpty(kubeVersion) ? HelmCapabilities.Default.KubeVersion.Version : kubeVersion, apiVersions);
+
+    private static string ChartYamlPath(Chart c) => c.Directory is not null ? Path.Combine(c.Directory, "Chart.yaml") : c.SourcePath + "!Chart.yaml";
+
+    /// <summary>helm's action.CheckDependencies: every declared dependency must be vendored under charts/.</summary>
+    internal static void CheckDependencies(Chart chart)
+    {
+        var missing = chart.Metadata.Dependencies.Where(r => !chart.Dependencies.Any(d => d.Name == r.Name)).Select(r => r.Name).ToList();
+        if (missing.Count > 0)
+        {
+            throw new SealerException(ErrorCodes.MissingChartDependency,
+                $"chart '{chart.Name}' depends on {string.Join(", ", missing.Select(m => "'" + m + "'"))} but charts/ does not hold {(missing.Count == 1 ? "it" : "them")}. " +
+                "Run 'helm dependency build' in the chart directory (then the charts are vendored and the build stays offline).", ChartYamlPath(chart));
+        }
+    }
+
+    private static HelmChartNode BuildNode(Chart c, string fullPath, Dictionary<string, (string File, string Chart, string Template)> sources)
+    {
+        var templates = new List<HelmTemplateFile>();
+        foreach (var t in c.Templates)
+        {
+            string file = c.Directory is not null ? Path.Combine(c.Directory, t.Name.Replace('/', Path.DirectorySeparatorChar)) : c.SourcePath + "!" + t.Name;
+            templates.Add(new HelmTemplateFile(t.Name, DecodeTemplate(t.Data), file));
+            sources[fullPath + "/" + t.Name] = (file, c.Name, t.Name);
+        }
+        var files = new Dictionary<string, byte[]>(StringComparer.Ordinal);
+        foreach (var f in c.Files) files[f.Name] = f.Data;
+        var deps = c.Dependencies.Select(d => BuildNode(d, fullPath + "/charts/" + d.Name, sources)).ToList();
+        return new HelmChartNode
+        {
+            Name = c.Name,
+            Metadata = c.Metadata.ToTemplateValue(),
+            Templates = templates,
+            Files = files,
+            Dependencies = deps,
+        };
+    }
+
+    private static string DecodeTemplate(byte[] data)
+    {
+        var s = System.Text.Encoding.UTF8.GetString(data);
+        return s;
+    }
 }

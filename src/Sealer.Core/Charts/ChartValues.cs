@@ -5,7 +5,8 @@ using Microsoft.Extensions.Logging.Abstractions;
 namespace Sealer.Core.Charts;
 
 /// <summary>
-/// Values coalescing exactly as helm's pkg/chart/common/util/coalesce.go and pkg/chart/v2/util/dependencies.go:
+/// Values coalescing exactly as helm 3.17 / 4.1 (pkg/chartutil/coalesce.go, dependencies.go; the differential tests'
+/// oracles — helm's main branch has since stopped copying chart-default nulls):
 /// chart defaults &lt; parent chart values &lt; user values; maps merge, scalars and lists replace; a null from a
 /// higher level deletes the key; <c>global</c> flows down to every subchart; dependency <c>condition</c>/<c>tags</c>
 /// enable or disable subcharts, <c>alias</c> renames a copy, <c>import-values</c> copies child values up.
@@ -121,18 +122,13 @@ public static class ChartValues
                     else
                     {
                         bool childMerge = merge || c.Dependencies.Any(d => d.Name == key);
-                        if (!childMerge) CleanNilValues(src);
                         CoalesceTablesFullKey(log, dest, src, ConcatPrefix(subPrefix, key), childMerge);
                     }
                 }
             }
             else
             {
-                if (!merge)
-                {
-                    if (val is null) continue;
-                    if (val is Dictionary<string, object?> sub) CleanNilValues(sub);
-                }
+                // helm 3.17 / 4.1: chart-default nulls are copied too (templates see `key: null`).
                 v[key] = val;
             }
         }
@@ -142,14 +138,11 @@ public static class ChartValues
     {
         if (src is null) return dst;
         if (dst is null) return src;
-        var srcOriginalNonNil = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var (key, val) in src) if (val is not null) srcOriginalNonNil.Add(key);
-        foreach (var (key, val) in dst) if (val is null) src[key] = null;
-        foreach (var (key, val) in src.ToList())
+        foreach (var (key, val) in src)
         {
             string fullkey = ConcatPrefix(prefix, key);
             bool ok = dst.TryGetValue(key, out var dv);
-            if (ok && !merge && dv is null && srcOriginalNonNil.Contains(key))
+            if (ok && !merge && dv is null)
             {
                 dst.Remove(key);
             }
@@ -168,15 +161,6 @@ public static class ChartValues
             }
         }
         return dst;
-    }
-
-    private static void CleanNilValues(Dictionary<string, object?> m)
-    {
-        foreach (var (key, val) in m.ToList())
-        {
-            if (val is null) m.Remove(key);
-            else if (val is Dictionary<string, object?> sub) CleanNilValues(sub);
-        }
     }
 
     private static Dictionary<string, object?> TrimNilValues(Dictionary<string, object?> vals)

@@ -57,13 +57,30 @@ internal sealed record YDocument(YNode? Root, int StartLine);
 /// <c>0777</c>, merge keys <c>&lt;&lt;</c>, duplicate keys last-wins, timestamps kept as strings), then through JSON,
 /// so every number becomes a <see cref="double"/>. Built on YamlDotNet's event parser (no reflection).
 /// </summary>
-internal static class HelmYaml
+internal static partial class HelmYaml
 {
     private const string TagPrefix = "tag:yaml.org,2002:";
     private static readonly Regex YamlStyleFloat = new(@"^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$", RegexOptions.CultureInvariant);
 
     /// <summary>Parses every document of <paramref name="text"/>. Throws <see cref="YamlException"/> on syntax errors.</summary>
     public static List<YDocument> ParseStream(string text, int lineOffset = 0)
+    {
+        try
+        {
+            return ParseStreamCore(text, lineOffset);
+        }
+        catch (YamlException ex) when (ex.Message.Contains("found extra spaces in first line", StringComparison.Ordinal))
+        {
+            // libyaml (go-yaml) takes the indentation of a block scalar from its most indented leading blank line;
+            // YamlDotNet rejects such blank lines. Blank them (line numbers stay) and parse again.
+            return ParseStreamCore(WhitespaceOnlyLine().Replace(text, ""), lineOffset);
+        }
+    }
+
+    [GeneratedRegex(@"^[ \t]+(?=\r?$)", RegexOptions.Multiline | RegexOptions.CultureInvariant)]
+    private static partial Regex WhitespaceOnlyLine();
+
+    private static List<YDocument> ParseStreamCore(string text, int lineOffset)
     {
         var parser = new Parser(new StringReader(text));
         var docs = new List<YDocument>();

@@ -433,7 +433,7 @@ public sealed class ClusterImageBuilder
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 var layer = await ImageBlobLayerAsync(Digest.Parse(digest), size, cancellationToken).ConfigureAwait(false);
-                progress?.Report(new AssemblyProgress("images", digest, ++n));
+                progress?.Report(new AssemblyProgress("images", $"{++n}/{blobs.Count} ({platform})", size));
                 if (baseLayerDigests.Contains(layer.Layer.Digest)) continue; // FROM already carries it
                 layers.Add(layer.Layer);
                 diffIds.Add(layer.DiffId.ToString());

@@ -56,4 +56,7 @@ public static partial class ErrorCodes
 
     /// <summary>Pushing a blob or manifest was refused or failed.</summary>
     public const string PushFailed = "SEA1017";
+
+    /// <summary>An offline pull (design-time build, --offline) needs content the cache does not have.</summary>
+    public const string OfflineContentMissing = "SEA1018";
 }

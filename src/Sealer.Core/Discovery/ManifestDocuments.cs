@@ -50,7 +50,8 @@ internal static partial class ManifestDocuments
     /// <summary>Parses one split document; line numbers in the result are relative to the enclosing text.</summary>
     public static YNode? ParseDocument(TextDocument doc, string file)
     {
-        var docs = HelmYaml.ParseStream(doc.Text, file, ErrorCodes.InvalidManifest, doc.StartLine - 1);
+        // helm prints each (trimmed) manifest followed by a newline; a block scalar ending the document keeps its final line break.
+        var docs = HelmYaml.ParseStream(doc.Text + "\n", file, ErrorCodes.InvalidManifest, doc.StartLine - 1);
         return docs.FirstOrDefault()?.Root;
     }
 

@@ -84,7 +84,8 @@ public sealed class RegistryOptions
 
     /// <summary>
     /// Reads <c>SEALER_REGISTRY_MIRRORS</c> (<c>docker.io=http://127.0.0.1:5100,https://m2;quay.io=...</c>) and
-    /// <c>SEALER_INSECURE_REGISTRIES</c> (<c>host[:port],...</c>) into these options.
+    /// <c>SEALER_INSECURE_REGISTRIES</c> (<c>host[:port],...</c>) into these options; <c>SEALER_REGISTRY_NO_FALLBACK=1</c>
+    /// turns <see cref="FallbackToSource"/> off.
     /// </summary>
     public RegistryOptions AddFromEnvironment(Func<string, string?>? getVariable = null)
     {
@@ -95,6 +96,7 @@ public sealed class RegistryOptions
             if (eq <= 0) throw new Diagnostics.SealerException(Diagnostics.ErrorCodes.RegistryConfigInvalid, $"SEALER_REGISTRY_MIRRORS: '{part}' is not domain=endpoint[,endpoint...].");
             foreach (var ep in part[(eq + 1)..].Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)) AddMirror(part[..eq].Trim(), ep);
         }
+        if (get("SEALER_REGISTRY_NO_FALLBACK") is "1" or "true") FallbackToSource = false;
         foreach (var h in (get("SEALER_INSECURE_REGISTRIES") ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)) AddInsecureRegistry(h);
         return this;
     }

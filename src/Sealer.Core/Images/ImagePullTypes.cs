@@ -29,6 +29,9 @@ public sealed class PullOptions
     /// <summary>Resolve tags again even when the lock has them. References pinned by digest are never resolved again.</summary>
     public bool Refresh { get; set; }
 
+    /// <summary>Never touch the network (design-time builds): content the lock and cache do not have is a coded error.</summary>
+    public bool Offline { get; set; }
+
     /// <summary>Blobs downloaded at once, across all images (default 8).</summary>
     public int MaxConcurrentBlobs
     {

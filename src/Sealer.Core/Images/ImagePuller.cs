@@ -111,6 +111,7 @@ public sealed class ImagePuller
                 var existing = _cache.FindRef(name);
                 if (existing is null || existing.Digest != descriptor.Digest || existing.MediaType != descriptor.MediaType) _cache.SetRef(name, descriptor);
                 Interlocked.Increment(ref _imagesDone);
+                owner._logger?.LogInformation("Cached {Reference} ({Digest}, {Platforms})", name, descriptor.Digest, string.Join(", ", resolved.Platforms.Keys));
                 Report(force: true, name);
                 return (new LockedImage(name, descriptor.Digest, descriptor.MediaType, resolved.Platforms, sources), descriptor);
             }
@@ -129,7 +130,25 @@ public sealed class ImagePuller
             {
                 var locked = options.Lock?.Find(name);
                 string? digest = reference.Digest ?? (options.Refresh ? null : locked?.Digest);
-                var root = await ManifestAsync(reference, digest, locked?.Digest == digest ? locked?.MediaType : null).ConfigureAwait(false);
+                if (options.Offline && digest is null)
+                {
+                    throw new SealerException(ErrorCodes.OfflineContentMissing, $"{name} is not in images.lock.json, and resolving its tag needs the network, which this offline build may not use. Run a normal build first.");
+                }
+                if (digest is null && locked is not null)
+                {
+                    // Refreshing a locked tag: a HEAD tells whether it moved (and does not count against Docker Hub's pull limit).
+                    var head = await client.HeadManifestAsync(reference, null, cancellationToken).ConfigureAwait(false);
+                    if (_cache.HasBlob(head.ParsedDigest, head.Size)) digest = head.Digest;
+                }
+                ManifestResponse root;
+                try
+                {
+                    root = await ManifestAsync(reference, digest, locked?.Digest == digest ? locked?.MediaType : null).ConfigureAwait(false);
+                }
+                catch (SealerException ex) when (ex.Code == ErrorCodes.ImageNotFound && reference.Digest is null && digest is not null)
+                {
+                    throw new SealerException(ex.Code, $"{ex.Message} images.lock.json pins {name} to {digest}, which the registry no longer serves; refresh the lock (or delete that entry) to resolve the tag again.", inner: ex);
+                }
                 var platforms = new Dictionary<string, string>(StringComparer.Ordinal);
                 var manifests = new List<(byte[], string)>();
                 var blobs = new List<Descriptor>();
@@ -219,7 +238,16 @@ public sealed class ImagePuller
                 string mediaType = knownMediaType is not null && MediaTypes.AllManifests.Contains(knownMediaType) ? knownMediaType : Probe(bytes);
                 return new ManifestResponse(bytes, mediaType, d, null);
             }
+            Online(reference, $"manifest {digest}");
             return await client.GetManifestAsync(reference, digest, cancellationToken).ConfigureAwait(false);
+        }
+
+        private void Online(ImageReference reference, string what)
+        {
+            if (options.Offline)
+            {
+                throw new SealerException(ErrorCodes.OfflineContentMissing, $"{reference}: {what} is not in the image cache ({_cache.Root}), and this offline build may not use the network. Run a normal build first.");
+            }
         }
 
         private static string Probe(byte[] bytes)
@@ -240,6 +268,7 @@ public sealed class ImagePuller
                 Done(blob.Size);
                 return;
             }
+            Online(reference, $"blob {blob.Digest}");
             await _blobGate.WaitAsync(cancellationToken).ConfigureAwait(false);
             try
             {

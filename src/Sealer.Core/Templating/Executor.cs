@@ -167,7 +167,18 @@ internal sealed class Executor
                         if (OneIteration(r, k, map[k] ?? GoValues.NilInterface, mark) == Control.Break) break;
                     }
                     return Control.None;
-                case long n:
+                case IGoRangeable rg:
+                    {
+                        bool any = false;
+                        foreach (var (k, v) in rg.Entries())
+                        {
+                            any = true;
+                            if (OneIteration(r, k, v ?? GoValues.NilInterface, mark) == Control.Break) break;
+                        }
+                        if (any) return Control.None;
+                        break;
+                    }
+                case long n when Options.RangeOverInt:
                     if (decl.Count > 1) throw Errorf($"can't use {n} to iterate over more than one variable");
                     for (long i = 0; i < n; i++)
                     {

@@ -465,7 +465,7 @@ public static class GoFmt
         bool neg = num.StartsWith('-');
         string unsigned = neg ? num[1..] : num;
         if (unsigned.StartsWith('+')) unsigned = unsigned[1..];
-        string sign = neg ? "-" : (p.Plus || p.PlusV || double.IsPositiveInfinity(v) && p.Plus) ? "+" : p.Space ? " " : "";
+        string sign = neg ? "-" : p.Plus ? "+" : p.Space ? " " : "";
         if (double.IsInfinity(v) || double.IsNaN(v))
         {
             if (double.IsNaN(v)) sign = p.Plus ? "+" : p.Space ? " " : "";

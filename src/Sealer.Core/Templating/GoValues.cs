@@ -16,6 +16,12 @@ public interface IGoObject
     bool TryGetField(string name, out object? value);
 }
 
+/// <summary>An engine object Go can range over (a map type such as Helm's <c>.Files</c>), in Go's key order.</summary>
+public interface IGoRangeable
+{
+    IEnumerable<KeyValuePair<string, object?>> Entries();
+}
+
 /// <summary>Go's <c>time.Time</c> (from <c>now</c>, <c>toDate</c>, ...).</summary>
 public sealed class GoTime(DateTimeOffset value, string? zoneName = null) : IGoObject
 {

@@ -23,6 +23,9 @@ public sealed class ExecuteOptions
 
     public CancellationToken CancellationToken { get; init; }
 
+    /// <summary>Go 1.24+ ranges over integers; helm 3.17 (Go 1.23) does not, so the default is false.</summary>
+    public bool RangeOverInt { get; init; }
+
     /// <summary>Go's maxExecDepth.</summary>
     public int MaxDepth { get; init; } = 100000;
 }

@@ -37,13 +37,14 @@ public static class HelmOracle
     public sealed record HelmResult(int ExitCode, string StdOut, string StdErr);
 
     /// <summary><c>helm template release-name CHART -n default [--kube-version v] [-f values...] [extra]</c>, cached.</summary>
-    public static HelmResult Template(string helm, string chartPath, IReadOnlyList<string>? valuesFiles = null, IReadOnlyList<string>? extraArgs = null, string? kubeVersion = null)
+    /// <param name="run">Distinguishes repeated runs in the cache (charts generating random passwords/certificates differ per run).</param>
+    public static HelmResult Template(string helm, string chartPath, IReadOnlyList<string>? valuesFiles = null, IReadOnlyList<string>? extraArgs = null, string? kubeVersion = null, int run = 1)
     {
         var args = new List<string> { "template", "release-name", chartPath, "--namespace", "default" };
         if (kubeVersion is not null) { args.Add("--kube-version"); args.Add(kubeVersion); }
         foreach (var f in valuesFiles ?? []) { args.Add("-f"); args.Add(f); }
         args.AddRange(extraArgs ?? []);
-        string key = CacheKey(helm, chartPath, valuesFiles ?? [], args);
+        string key = CacheKey(helm, chartPath, valuesFiles ?? [], run == 1 ? args : [.. args, "#run" + run]);
         string cacheFile = Path.Combine(CacheDir, key + ".txt");
         if (File.Exists(cacheFile))
         {

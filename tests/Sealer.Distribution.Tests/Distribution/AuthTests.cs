@@ -13,11 +13,13 @@ public class AuthTests(RegistryFixture fixture)
 {
     private TestEnvironment Env => fixture.Env;
 
+    private readonly string _agent = TestRegistries.NewAgent();
+
     private async Task<PullResult> Pull(string reference, ICredentialProvider credentials)
     {
         using var cache = TestRegistries.NewCache();
         var puller = new ImagePuller(cache.Layout);
-        var result = await puller.PullAsync(TestRegistries.Requests(reference), new PullOptions { Platforms = [Platform.Parse("linux/amd64")], Registry = TestRegistries.Options(Env, credentials) });
+        var result = await puller.PullAsync(TestRegistries.Requests(reference), new PullOptions { Platforms = [Platform.Parse("linux/amd64")], Registry = TestRegistries.Options(Env, credentials, userAgent: _agent) });
         Assert.NotNull(cache.Layout.FindRef(ImageReference.Parse(reference).ToString()));
         return result;
     }
@@ -32,7 +34,7 @@ public class AuthTests(RegistryFixture fixture)
         long mark = Env.LogMark("private");
         var result = await Pull(img.Reference, Creds("private"));
         Assert.Equal(img.Digest, result.Lock.Images[0].Digest);
-        var lines = Env.RequestsSince("private", mark);
+        var lines = Env.RequestsSince("private", mark, _agent);
         Assert.Contains(lines, l => l.Contains("\" 401 ", StringComparison.Ordinal));
         Assert.Contains(lines, l => l.Contains("sealer", StringComparison.Ordinal) && l.Contains("\" 200 ", StringComparison.Ordinal));
     }
@@ -51,6 +53,35 @@ public class AuthTests(RegistryFixture fixture)
         Assert.Equal(ErrorCodes.AuthenticationRefused, none.Code);
         Assert.Contains(EnvironmentCredentialProvider.VariablePrefix(Env.Registry("private").Address) + "_USER", none.Message);
         Assert.Equal("app.kubeproj", none.File);
+    }
+
+    [RegistryFact]
+    public async Task Logs_at_debug_level_never_contain_secrets()
+    {
+        var logger = new ListLogger();
+        using var cache = TestRegistries.NewCache();
+        var options = new PullOptions { Platforms = [Platform.Parse("linux/amd64")], Registry = TestRegistries.Options(Env) };
+        await new ImagePuller(cache.Layout, logger: logger).PullAsync(TestRegistries.Requests(Env.Image("private-app").Reference, Env.Image("token-secure").Reference), options);
+        await Assert.ThrowsAsync<ImagePullException>(() => new ImagePuller(cache.Layout, logger: logger).PullAsync(TestRegistries.Requests(Env.Image("token-secure").Reference.Replace(":1.0", ":nope")), options));
+        Assert.NotEmpty(logger.Lines);
+        foreach (var secret in new[] { Env.Registry("private").Password!, Env.Registry("token").Password!, "Bearer ", "Basic " })
+        {
+            Assert.DoesNotContain(logger.Lines, l => l.Contains(secret, StringComparison.Ordinal));
+        }
+    }
+
+    private sealed class ListLogger : Microsoft.Extensions.Logging.ILogger
+    {
+        public List<string> Lines { get; } = [];
+
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+        public bool IsEnabled(Microsoft.Extensions.Logging.LogLevel logLevel) => true;
+
+        public void Log<TState>(Microsoft.Extensions.Logging.LogLevel logLevel, Microsoft.Extensions.Logging.EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            lock (Lines) Lines.Add(formatter(state, exception) + exception);
+        }
     }
 
     [RegistryFact]
@@ -154,6 +185,6 @@ public class AuthTests(RegistryFixture fixture)
     private async Task<long> Tokens()
     {
         using var http = new HttpClient();
-        return System.Text.Json.JsonDocument.Parse(await http.GetStringAsync(Env.Registry("token").TokenStats)).RootElement.GetProperty("tokens").GetInt64();
+        return System.Text.Json.JsonDocument.Parse(await http.GetStringAsync(Env.Registry("token").TokenStats + "?agent=" + Uri.EscapeDataString(_agent))).RootElement.GetProperty("tokens").GetInt64();
     }
 }

@@ -12,12 +12,14 @@ public class MirrorAndFaultTests(RegistryFixture fixture)
 {
     private TestEnvironment Env => fixture.Env;
 
+    private readonly string _agent = TestRegistries.NewAgent();
+
     private static readonly Platform Amd64 = Platform.Parse("linux/amd64");
 
     private RegistryOptions DockerIoVia(params string[] endpoints)
     {
-        var o = TestRegistries.Options(Env);
-        var fresh = new RegistryOptions { FallbackToSource = false, MaxAttempts = o.MaxAttempts, RetryBaseDelay = o.RetryBaseDelay, RequestTimeout = o.RequestTimeout, StallTimeout = o.StallTimeout, Credentials = o.Credentials };
+        var o = TestRegistries.Options(Env, userAgent: _agent);
+        var fresh = new RegistryOptions { UserAgent = o.UserAgent, FallbackToSource = false, MaxAttempts = o.MaxAttempts, RetryBaseDelay = o.RetryBaseDelay, RequestTimeout = o.RequestTimeout, StallTimeout = o.StallTimeout, Credentials = o.Credentials };
         foreach (var e in endpoints) fresh.AddMirror("docker.io", e);
         return fresh;
     }
@@ -32,15 +34,15 @@ public class MirrorAndFaultTests(RegistryFixture fixture)
         var options = DockerIoVia(Env.Registry("mirror").Url, Env.Registry("docker.io").Url);
         long m0 = Env.LogMark("mirror"), d0 = Env.LogMark("docker.io");
         await Pull(cache, options, "nginx:1.27");
-        var mirrorLines = Env.RequestsSince("mirror", m0);
+        var mirrorLines = Env.RequestsSince("mirror", m0, _agent);
         Assert.Contains(mirrorLines, l => l.Contains("/v2/library/nginx/manifests/1.27?ns=docker.io", StringComparison.Ordinal) && l.Contains("\" 200 ", StringComparison.Ordinal));
-        Assert.Empty(Env.RequestsSince("docker.io", d0));
+        Assert.Empty(Env.RequestsSince("docker.io", d0, _agent));
 
         m0 = Env.LogMark("mirror");
         d0 = Env.LogMark("docker.io");
         await Pull(cache, options, "busybox:1.36");
-        Assert.Contains(Env.RequestsSince("mirror", m0), l => l.Contains("/v2/library/busybox/manifests/1.36", StringComparison.Ordinal) && l.Contains("\" 404 ", StringComparison.Ordinal));
-        Assert.Contains(Env.RequestsSince("docker.io", d0), l => l.Contains("/v2/library/busybox/manifests/1.36", StringComparison.Ordinal) && l.Contains("\" 200 ", StringComparison.Ordinal));
+        Assert.Contains(Env.RequestsSince("mirror", m0, _agent), l => l.Contains("/v2/library/busybox/manifests/1.36", StringComparison.Ordinal) && l.Contains("\" 404 ", StringComparison.Ordinal));
+        Assert.Contains(Env.RequestsSince("docker.io", d0, _agent), l => l.Contains("/v2/library/busybox/manifests/1.36", StringComparison.Ordinal) && l.Contains("\" 200 ", StringComparison.Ordinal));
         Assert.NotNull(cache.Layout.FindRef("docker.io/library/busybox:1.36"));
     }
 
@@ -81,6 +83,8 @@ public class MirrorAndFaultTests(RegistryFixture fixture)
         var env = new RegistryOptions().AddFromEnvironment(k => k == "SEALER_REGISTRY_MIRRORS" ? "docker.io=http://127.0.0.1:5100,https://m.example;quay.io=127.0.0.1:5101" : null);
         Assert.Equal(["http://127.0.0.1:5100", "https://m.example"], env.Mirrors["docker.io"]);
         Assert.Equal(3, env.EndpointsFor("docker.io").Count);
+        var offline = new RegistryOptions().AddFromEnvironment(k => k switch { "SEALER_REGISTRY_MIRRORS" => "*=127.0.0.1:5100", "SEALER_REGISTRY_NO_FALLBACK" => "1", _ => null });
+        Assert.Equal("http://127.0.0.1:5100/", offline.EndpointsFor("ghcr.io").Single().BaseUri.ToString());
     }
 
     [RegistryFact]

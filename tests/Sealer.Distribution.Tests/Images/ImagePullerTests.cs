@@ -13,12 +13,16 @@ public class ImagePullerTests(RegistryFixture fixture)
 {
     private TestEnvironment Env => fixture.Env;
 
+    private readonly string _agent = TestRegistries.NewAgent();
+
+    private IReadOnlyList<string> Requests(string registry, long mark) => Env.RequestsSince(registry, mark, _agent);
+
     private static readonly Platform Amd64 = Platform.Parse("linux/amd64");
     private static readonly Platform Arm64 = Platform.Parse("linux/arm64");
 
     private async Task<PullResult> Pull(OciLayout cache, IReadOnlyList<ImageRequest> requests, Action<PullOptions>? configure = null, RegistryClient? client = null)
     {
-        var options = new PullOptions { Platforms = [Amd64], Registry = TestRegistries.Options(Env) };
+        var options = new PullOptions { Platforms = [Amd64], Registry = TestRegistries.Options(Env, userAgent: _agent) };
         configure?.Invoke(options);
         var puller = new ImagePuller(cache, client);
         return await puller.PullAsync(requests, options);
@@ -119,7 +123,7 @@ public class ImagePullerTests(RegistryFixture fixture)
         Assert.NotEmpty(shared);
         var marks = new[] { "quay.io", "registry.k8s.io", "docker.io" }.ToDictionary(k => k, Env.LogMark);
         await Pull(cache.Layout, TestRegistries.Requests(a.Reference, b.Reference, c.Reference), o => o.Platforms = [Amd64, Arm64]);
-        var blobGets = marks.SelectMany(m => Env.RequestsSince(m.Key, m.Value)).Where(l => l.Contains("\"GET /v2/", StringComparison.Ordinal) && l.Contains("/blobs/", StringComparison.Ordinal)).ToList();
+        var blobGets = marks.SelectMany(m => Requests(m.Key, m.Value)).Where(l => l.Contains("\"GET /v2/", StringComparison.Ordinal) && l.Contains("/blobs/", StringComparison.Ordinal)).ToList();
         foreach (var d in shared) Assert.Single(blobGets, l => l.Contains(d, StringComparison.Ordinal));
         Assert.Equal(blobGets.Count, blobGets.Distinct().Count());
     }
@@ -180,7 +184,7 @@ public class ImagePullerTests(RegistryFixture fixture)
             var again = await Pull(cache.Layout, TestRegistries.Requests(refs), o => { o.Platforms = [Amd64, Arm64]; o.Lock = ImagesLock.Read(lockPath); });
             Assert.Equal(0, again.NetworkRequests);
             Assert.Equal(0, again.BytesDownloaded);
-            foreach (var m in marks) Assert.Empty(Env.RequestsSince(m.Key, m.Value));
+            foreach (var m in marks) Assert.Empty(Requests(m.Key, m.Value));
             Assert.Equal(tokens0, await TokenCount());
             Assert.Equal(first.Lock.ToJson(), again.Lock.ToJson());
             Assert.Equal(File.ReadAllText(lockPath), again.Lock.ToJson());
@@ -206,7 +210,7 @@ public class ImagePullerTests(RegistryFixture fixture)
         string dockerio = "docker.io";
         long mark = Env.LogMark(dockerio);
         var result = await Pull(cache.Layout, TestRegistries.Requests(pinned));
-        var lines = Env.RequestsSince(dockerio, mark);
+        var lines = Requests(dockerio, mark);
         Assert.DoesNotContain(lines, l => l.Contains($"/manifests/{busybox.Tag} ", StringComparison.Ordinal));
         Assert.Contains(lines, l => l.Contains($"/manifests/{busybox.Digest}", StringComparison.Ordinal));
         Assert.Equal(busybox.Digest, result.Lock.Images[0].Digest);
@@ -217,7 +221,7 @@ public class ImagePullerTests(RegistryFixture fixture)
         var locked = new ImagesLock([new LockedImage(busybox.Reference, busybox.Digest, busybox.MediaType, new Dictionary<string, string> { ["linux/amd64"] = busybox.Digest }, [])]);
         mark = Env.LogMark(dockerio);
         await Pull(cache2.Layout, TestRegistries.Requests(busybox.Reference), o => o.Lock = locked);
-        lines = Env.RequestsSince(dockerio, mark);
+        lines = Requests(dockerio, mark);
         Assert.DoesNotContain(lines, l => l.Contains($"/manifests/{busybox.Tag} ", StringComparison.Ordinal));
         Assert.Contains(lines, l => l.Contains($"/manifests/{busybox.Digest}", StringComparison.Ordinal));
     }
@@ -265,7 +269,7 @@ public class ImagePullerTests(RegistryFixture fixture)
         var reports = new List<PullProgress>();
         var progress = new SyncProgress<PullProgress>(p => { lock (reports) reports.Add(p); });
         var puller = new ImagePuller(cache.Layout);
-        await puller.PullAsync(TestRegistries.Requests(nginx.Reference), new PullOptions { Platforms = [Amd64], Registry = TestRegistries.Options(Env) }, progress);
+        await puller.PullAsync(TestRegistries.Requests(nginx.Reference), new PullOptions { Platforms = [Amd64], Registry = TestRegistries.Options(Env, userAgent: _agent) }, progress);
         var last = reports[^1];
         Assert.Equal(1, last.ImagesTotal);
         Assert.Equal(1, last.ImagesDone);
@@ -277,12 +281,55 @@ public class ImagePullerTests(RegistryFixture fixture)
         using var cts = new CancellationTokenSource();
         var cancelling = new SyncProgress<PullProgress>(p => cts.Cancel());
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => new ImagePuller(cache2.Layout).PullAsync(TestRegistries.Requests(nginx.Reference),
-            new PullOptions { Platforms = [Amd64], Registry = TestRegistries.Options(Env) }, cancelling, cts.Token));
+            new PullOptions { Platforms = [Amd64], Registry = TestRegistries.Options(Env, userAgent: _agent) }, cancelling, cts.Token));
         foreach (var f in Directory.GetFiles(Path.Combine(cache2.Root, "blobs", "sha256")))
         {
             Assert.True(await cache2.Layout.VerifyBlobAsync(Digest.Parse("sha256:" + Path.GetFileName(f))), f);
         }
         Assert.Null(cache2.Layout.FindRef(nginx.Reference));
+    }
+
+    [RegistryFact]
+    public async Task An_offline_pull_uses_only_the_lock_and_cache_and_names_what_is_missing()
+    {
+        using var cache = TestRegistries.NewCache();
+        var pause = Env.Image("pause");
+        var first = await Pull(cache.Layout, TestRegistries.Requests(pause.Reference));
+        var offline = await Pull(cache.Layout, TestRegistries.Requests(pause.Reference), o => { o.Lock = first.Lock; o.Offline = true; });
+        Assert.Equal(0, offline.NetworkRequests);
+        var noLock = await Assert.ThrowsAsync<ImagePullException>(() => Pull(cache.Layout, TestRegistries.Requests(pause.Reference), o => o.Offline = true));
+        Assert.Equal(ErrorCodes.OfflineContentMissing, noLock.Code);
+        var newPlatform = await Assert.ThrowsAsync<ImagePullException>(() => Pull(cache.Layout, TestRegistries.Requests(pause.Reference), o => { o.Lock = first.Lock; o.Offline = true; o.Platforms = [Amd64, Arm64]; }));
+        Assert.Equal(ErrorCodes.OfflineContentMissing, newPlatform.Code);
+        Assert.Contains(pause.Platforms["linux/arm64"], newPlatform.Message);
+    }
+
+    [TmpfsFact]
+    public async Task A_full_disk_is_a_coded_error_and_leaves_no_blob_half_written()
+    {
+        string mount = Path.Combine(Path.GetTempPath(), "sealer-full-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(mount);
+        Assert.Equal(0, TestRegistries.Run("mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", mount).Code);
+        try
+        {
+            var cache = OciLayout.OpenOrCreate(Path.Combine(mount, "cache"));
+            var nginx = Env.Image("nginx");
+            var ex = await Assert.ThrowsAsync<ImagePullException>(() => Pull(cache, TestRegistries.Requests(nginx.Reference)));
+            Assert.Equal(ErrorCodes.DiskWriteFailed, ex.Code);
+            Assert.Contains(nginx.Reference, ex.Message);
+            Assert.Contains("Free some space", ex.Message);
+            Assert.Equal("app.kubeproj", ex.File);
+            Assert.Null(cache.FindRef(nginx.Reference));
+            foreach (var f in Directory.GetFiles(Path.Combine(cache.Root, "blobs", "sha256")))
+            {
+                Assert.True(await cache.VerifyBlobAsync(Digest.Parse("sha256:" + Path.GetFileName(f))), f);
+            }
+        }
+        finally
+        {
+            TestRegistries.Run("umount", mount);
+            Directory.Delete(mount, true);
+        }
     }
 
     [Fact]
@@ -318,7 +365,7 @@ public class ImagePullerTests(RegistryFixture fixture)
     private async Task<long> TokenCount()
     {
         using var http = new HttpClient();
-        var json = await http.GetStringAsync(Env.Registry("token").TokenStats);
+        var json = await http.GetStringAsync(Env.Registry("token").TokenStats + "?agent=" + Uri.EscapeDataString(_agent));
         return System.Text.Json.JsonDocument.Parse(json).RootElement.GetProperty("tokens").GetInt64();
     }
 }

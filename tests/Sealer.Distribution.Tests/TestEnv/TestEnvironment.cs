@@ -51,8 +51,11 @@ public sealed class TestEnvironment
         return info.Exists ? info.Length : 0;
     }
 
-    /// <summary>The access-log lines (one per HTTP request) a registry wrote after <paramref name="mark"/>.</summary>
-    public IReadOnlyList<string> RequestsSince(string registryKey, long mark)
+    /// <summary>
+    /// The access-log lines (one per HTTP request) a registry wrote after <paramref name="mark"/>, only those whose
+    /// User-Agent contains <paramref name="userAgent"/> when given (other test processes share the registries).
+    /// </summary>
+    public IReadOnlyList<string> RequestsSince(string registryKey, long mark, string? userAgent = null)
     {
         using var fs = new FileStream(Registry(registryKey).Log, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
         fs.Seek(mark, SeekOrigin.Begin);
@@ -62,7 +65,8 @@ public sealed class TestEnvironment
         while ((line = reader.ReadLine()) is not null)
         {
             // access log lines: 127.0.0.1 - - [date] "GET /v2/... HTTP/1.1" 200 ...
-            if (line.Contains("\" ", StringComparison.Ordinal) && line.Contains(" /v2/", StringComparison.Ordinal) && !line.StartsWith("time=", StringComparison.Ordinal)) lines.Add(line);
+            if (line.Contains("\" ", StringComparison.Ordinal) && line.Contains(" /v2/", StringComparison.Ordinal) && !line.StartsWith("time=", StringComparison.Ordinal)
+                && (userAgent is null || line.Contains(userAgent, StringComparison.Ordinal))) lines.Add(line);
         }
         return lines;
     }
@@ -202,4 +206,30 @@ public sealed class RegistryCollection : ICollectionFixture<RegistryFixture>
 public sealed class RegistryFixture
 {
     public TestEnvironment Env => TestEnvironment.Current;
+}
+
+/// <summary>A registry fact that also needs to mount a tmpfs (root on Linux); skipped with the reason otherwise.</summary>
+public sealed class TmpfsFactAttribute : FactAttribute
+{
+    private static readonly Lazy<string?> Why = new(() =>
+    {
+        if (!OperatingSystem.IsLinux()) return "needs Linux";
+        string dir = Path.Combine(Path.GetTempPath(), "sealer-tmpfs-probe-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(dir);
+        try
+        {
+            var (code, output) = TestRegistries.Run("mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", dir);
+            if (code != 0) return "cannot mount a tmpfs (needs root): " + output.Trim();
+            TestRegistries.Run("umount", dir);
+            return null;
+        }
+        catch (Exception ex) { return "cannot run mount: " + ex.Message; }
+        finally { try { Directory.Delete(dir); } catch (IOException) { } }
+    });
+
+    public TmpfsFactAttribute()
+    {
+        if (TestEnvironment.UnavailableReason is { } env) Skip = "test environment unavailable: " + env;
+        else if (Why.Value is { } why) Skip = why;
+    }
 }

@@ -13,10 +13,13 @@ public static class TestRegistries
     /// docker.io, quay.io and registry.k8s.io go to their loopback stand-ins with fallback to the real source OFF (tests
     /// never leave loopback); credentials for the private and token registries unless <paramref name="credentials"/> is given.
     /// </summary>
-    public static RegistryOptions Options(TestEnvironment env, ICredentialProvider? credentials = null, bool withCredentials = true)
+    /// <param name="userAgent">Marks this test's requests in the registries' access logs and the token server's stats
+    /// (other test projects use the same registries at the same time); see <see cref="NewAgent"/>.</param>
+    public static RegistryOptions Options(TestEnvironment env, ICredentialProvider? credentials = null, bool withCredentials = true, string? userAgent = null)
     {
         var o = new RegistryOptions
         {
+            UserAgent = userAgent ?? NewAgent(),
             FallbackToSource = false,
             MaxAttempts = 3,
             RetryBaseDelay = TimeSpan.FromMilliseconds(20),
@@ -27,6 +30,9 @@ public static class TestRegistries
         o.Credentials = credentials ?? (withCredentials ? Credentials(env) : AnonymousCredentialProvider.Instance);
         return o;
     }
+
+    /// <summary>A User-Agent unique to one test: filter access-log lines with it.</summary>
+    public static string NewAgent() => "sealer-test/" + Guid.NewGuid().ToString("N")[..12];
 
     public static StaticCredentialProvider Credentials(TestEnvironment env) => new(new Dictionary<string, RegistryCredential>
     {

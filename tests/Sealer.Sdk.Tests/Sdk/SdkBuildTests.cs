@@ -183,17 +183,40 @@ public sealed class SdkBuildTests(SdkFeed feed)
     }
 
     [Fact]
-    public void The_cluster_image_pushes_to_a_registry_with_skopeo()
+    public void The_cluster_image_pushes_to_a_registry_and_serves_as_the_base_of_another()
     {
         var (dir, _) = WriteApp("pushme");
-        var r = Build(dir, NewCache());
+        string cache = NewCache();
+        var r = Build(dir, cache);
         Assert.True(r.ExitCode == 0, r.Output);
-        string target = $"{feed.Env.Registry("docker.io").Address}/sdk-tests/pushme:{Guid.NewGuid():N}";
-        var (code, output) = Tool.Run("skopeo", $"copy --dest-tls-verify=false oci:{Path.Combine(dir, "bin", "Release", "pushme")}:pushme:1.2.3 docker://{target}");
+        string repo = $"sdk-tests/pushme-{Guid.NewGuid():N}";
+        string target = $"{feed.Env.Registry("docker.io").Address}/{repo}:1.2.3";
+        var (code, output) = Tool.Run("skopeo", $"copy --preserve-digests --dest-tls-verify=false oci:{Path.Combine(dir, "bin", "Release", "pushme")}:pushme:1.2.3 docker://{target}");
         Assert.True(code == 0, output);
         (code, output) = Tool.Run("skopeo", $"inspect --tls-verify=false docker://{target}");
         Assert.True(code == 0, output);
         Assert.Contains("sealer.io.kubeversion", output);
+
+        // FROM the pushed image (through the docker.io mirror): its layers are kept as they are, its images stay listed.
+        string child = feed.NewProjectDir("child");
+        File.WriteAllText(Path.Combine(child, "extra.conf"), "x=1\n");
+        new KubeProject()
+            .Property("SealerBaseImage", $"docker.io/{repo}:1.2.3")
+            .Property("SealerLaunch", "web") // an app only the base defines
+            .Item("ContainerImage", "busybox:1.36")
+            .Item("SealerFile", "extra.conf", ("Destination", "etc/"))
+            .Mirrors(feed.Env)
+            .Write(child);
+        r = Build(child, cache);
+        Assert.True(r.ExitCode == 0, r.Output);
+        var parent = ClusterImageReader.OpenLayout(Path.Combine(dir, "bin", "Release", "pushme")).Platforms[0];
+        var reader = ClusterImageReader.OpenLayout(Path.Combine(child, "bin", "Release", "app"));
+        var p = reader.Platforms[0];
+        Assert.Equal(parent.Manifest.Layers.Select(l => l.Digest), p.Manifest.Layers.Take(parent.Manifest.Layers.Count).Select(l => l.Digest));
+        Assert.Contains("docker.io/library/busybox:1.36", reader.ImageReferences());
+        Assert.Contains("quay.io/coreos/etcd:v3.5.15", reader.ImageReferences());
+        Assert.Equal("web", Assert.Single(p.Apps).Name);
+        Assert.Equal("team-a", p.Labels["owner"]);
     }
 
     [Fact]

@@ -48,7 +48,7 @@ public sealed class SdkFeed : IDisposable
     }
 
     /// <summary>Runs <c>dotnet</c> in <paramref name="dir"/> with the private feed/packages and the given image cache; no node reuse.</summary>
-    public (int ExitCode, string Output, TimeSpan Elapsed) Dotnet(string dir, string args, string cacheDir)
+    public (int ExitCode, string Output, TimeSpan Elapsed) Dotnet(string dir, string args, string cacheDir, IReadOnlyDictionary<string, string>? extraEnv = null)
     {
         bool msbuild = args.StartsWith("build", StringComparison.Ordinal) || args.StartsWith("clean", StringComparison.Ordinal) || args.StartsWith("restore", StringComparison.Ordinal);
         var env = new Dictionary<string, string?>
@@ -64,6 +64,7 @@ public sealed class SdkFeed : IDisposable
             ["MSBUILD_EXE_PATH"] = null,
             ["MSBuildSDKsPath"] = null,
         };
+        if (extraEnv is not null) foreach (var kv in extraEnv) env[kv.Key] = kv.Value;
         var sw = System.Diagnostics.Stopwatch.StartNew();
         var (code, output) = Tool.Run("dotnet", msbuild ? args + " -nodeReuse:false" : args, dir, env);
         return (code, output, sw.Elapsed);

@@ -35,7 +35,7 @@ internal sealed class RegistryAuthenticator
 
     /// <summary>Credentials for a host, asked once per client (helpers are slow).</summary>
     public Task<RegistryCredential?> CredentialsFor(string credentialHost, CancellationToken cancellationToken)
-        => _creds.GetOrAdd(credentialHost, h => new Lazy<Task<RegistryCredential?>>(() => _credentials.GetAsync(h, cancellationToken).AsTask())).Value;
+        => _creds.GetOrAdd(credentialHost, h => new Lazy<Task<RegistryCredential?>>(() => _credentials.GetAsync(h, CancellationToken.None).AsTask())).Value.WaitAsync(cancellationToken);
 
     /// <summary>The Authorization to send proactively (only once the host has challenged us before).</summary>
     public async ValueTask<AuthenticationHeaderValue?> GetAuthorizationAsync(RegistryEndpoint endpoint, string scope, CancellationToken cancellationToken)

@@ -328,7 +328,7 @@ public static partial class GoYaml
                         break;
                 }
             }
-            if (!(c == '\n' || c == '\t' || (c >= 0x20 && c <= 0x7e) || c == 0x85 || (c >= 0xa0 && c <= 0xd7ff) || (c >= 0xe000 && c <= 0xfffd && c != 0xfeff) || char.IsSurrogate(c)))
+            if (!(c == '\n' || (c >= 0x20 && c <= 0x7e) || c == 0x85 || (c >= 0xa0 && c <= 0xd7ff) || (c >= 0xe000 && c <= 0xfffd && c != 0xfeff) || char.IsSurrogate(c)))
             {
                 special = true;
             }
@@ -513,7 +513,7 @@ public static partial class GoYaml
     {
         var v = sc.Value ?? "";
         if (sc.Style != ScalarStyle.Plain) return v;
-        if (sc.Tag.Value is "tag:yaml.org,2002:str" or "!!str") return v;
+        if (!sc.Tag.IsEmpty && !sc.Tag.IsNonSpecific && sc.Tag.Value is "tag:yaml.org,2002:str" or "!!str") return v;
         switch (v)
         {
             case "" or "~" or "null" or "Null" or "NULL": return null;

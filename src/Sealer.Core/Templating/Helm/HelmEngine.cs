@@ -188,7 +188,7 @@ public static class HelmEngine
             }
             catch (TemplateException e)
             {
-                throw Relocate(e, null, e.Message);
+                throw Relocate(e, r.SourcePath, ReformatExecError(name, e, out var code), code);
             }
             var text = sb.ToString();
             rendered[name] = options.Strict ? text : text.Replace("<no value>", "", StringComparison.Ordinal);
@@ -196,10 +196,26 @@ public static class HelmEngine
         return rendered;
     }
 
-    private static TemplateException Relocate(TemplateException e, string? sourcePath, string message)
+    private static TemplateException Relocate(TemplateException e, string? sourcePath, string message, string? code = null)
     {
         // Map "mychart/templates/x.yaml" errors to the file on disk when the caller gave one.
-        return new TemplateException(e.Code, message, e.TemplateName, e.Line, e.Column, sourcePath ?? e.File, e.InnerException ?? e);
+        return new TemplateException(code ?? e.Code, message, e.TemplateName, e.Line, e.Column, sourcePath ?? e.File, e);
+    }
+
+    /// <summary>Helm's reformatExecErrorMsg: fail/required anywhere in the include chain become "execution error at (loc): msg".</summary>
+    private static string ReformatExecError(string filename, TemplateException e, out string code)
+    {
+        code = e.Code;
+        HelmUserError? user = null;
+        for (Exception? x = e; x is not null; x = x.InnerException)
+        {
+            if (x is HelmUserError h) user = h;
+        }
+        if (user is null) return e.Message;
+        code = user.Code;
+        var tokens = e.Message.Split(": ", 3);
+        if (tokens.Length != 3) return $"execution error in ({filename}): {user.Message}";
+        return $"execution error at ({tokens[1]}): {user.Message}";
     }
 
     private static string CleanupParseError(string filename, string message)

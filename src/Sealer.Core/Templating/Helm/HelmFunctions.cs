@@ -98,25 +98,34 @@ public static class HelmFunctions
     private static string ToToml(object? v)
     {
         var sb = new StringBuilder();
-        if (v is IDictionary<string, object?> m) WriteTomlTable(sb, m, "");
+        if (v is IDictionary<string, object?> m) WriteTomlTable(sb, m, "", "");
         return sb.ToString();
     }
 
-    private static void WriteTomlTable(StringBuilder sb, IDictionary<string, object?> m, string prefix)
+    // BurntSushi/toml encoder: plain keys first, then sub-tables, each nesting level indented by two spaces.
+    private static void WriteTomlTable(StringBuilder sb, IDictionary<string, object?> m, string prefix, string indent)
     {
         var keys = GoValues.SortedKeys(m);
         foreach (var k in keys)
         {
-            if (m[k] is IDictionary<string, object?>) continue;
-            sb.Append(TomlKey(k)).Append(" = ").Append(TomlValue(m[k])).Append('\n');
+            if (m[k] is IDictionary<string, object?> || m[k] is null) continue;
+            sb.Append(indent).Append(TomlKey(k)).Append(" = ").Append(TomlValue(m[k])).Append('\n');
         }
         foreach (var k in keys)
         {
             if (m[k] is not IDictionary<string, object?> sub) continue;
             var name = prefix.Length == 0 ? TomlKey(k) : prefix + "." + TomlKey(k);
-            sb.Append('\n').Append('[').Append(name).Append("]\n");
-            WriteTomlTable(sb, sub, name);
+            sb.Append('\n').Append(indent).Append('[').Append(name).Append("]\n");
+            WriteTomlTable(sb, sub, name, indent + "  ");
         }
+    }
+
+    private static string TomlFloat(double d)
+    {
+        if (double.IsNaN(d)) return "nan";
+        if (double.IsInfinity(d)) return d > 0 ? "inf" : "-inf";
+        var s = GoNumbers.FormatFloat(d, 'f', -1);
+        return s.Contains('.') ? s : s + ".0";
     }
 
     private static string TomlKey(string k) => k.Length > 0 && k.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '-') ? k : GoQuote.Quote(k);
@@ -126,7 +135,7 @@ public static class HelmFunctions
         string s => GoQuote.Quote(s),
         bool b => b ? "true" : "false",
         long l => l.ToString(System.Globalization.CultureInfo.InvariantCulture),
-        double d => d == Math.Floor(d) && Math.Abs(d) < 1e15 ? ((long)d).ToString(System.Globalization.CultureInfo.InvariantCulture) : GoNumbers.FormatFloat(d, 'g', -1),
+        double d => TomlFloat(d),
         List<object?> l => "[" + string.Join(", ", l.Select(TomlValue)) + "]",
         null => "\"\"",
         _ => GoQuote.Quote(GoValues.FormatValue(v)),

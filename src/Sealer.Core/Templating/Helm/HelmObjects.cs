@@ -10,8 +10,11 @@ public interface IGoPlainValue
 }
 
 /// <summary>Helm's <c>.Files</c>: the chart's non-template files.</summary>
-public sealed class HelmFiles(IReadOnlyDictionary<string, byte[]> files) : IGoObject
+public sealed class HelmFiles(IReadOnlyDictionary<string, byte[]> files) : IGoObject, IGoRangeable
 {
+    public IEnumerable<KeyValuePair<string, object?>> Entries() =>
+        files.Keys.Order(StringComparer.Ordinal).Select(k => new KeyValuePair<string, object?>(k, files[k]));
+
     public string GoTypeName => "engine.files";
 
     public GoFunc? GetMethod(string name) => name switch

@@ -44,6 +44,7 @@ internal static class SprigCrypto
             if (user.Contains(':')) return "invalid username: " + user;
             return user + ":" + BCrypt.Net.BCrypt.HashPassword((string)a[1]!, BCrypt.Net.BCrypt.GenerateSalt(10, 'a'));
         }));
+        Add(GoFunc.Create("bcrypt", [GoType.String], a => BCrypt.Net.BCrypt.HashPassword((string)a[0]!, BCrypt.Net.BCrypt.GenerateSalt(10, 'a'))));
         Add(GoFunc.Create("encryptAES", [GoType.String, GoType.String], a => EncryptAes((string)a[0]!, (string)a[1]!, rng, gate)));
         Add(GoFunc.Create("decryptAES", [GoType.String, GoType.String], a => DecryptAes((string)a[0]!, (string)a[1]!)));
         Add(GoFunc.Create("derivePassword", [GoType.Int, GoType.String, GoType.String, GoType.String, GoType.String],

@@ -19,6 +19,7 @@ internal static class SprigDates
         m["dateModify"] = GoFunc.Create("dateModify", [GoType.String, GoType.Any], a => a[1] is GoTime t && ParseDuration((string)a[0]!) is { } d ? new GoTime(t.Value + d) : a[1]);
         m["date_modify"] = m["dateModify"];
         m["mustDateModify"] = GoFunc.Create("mustDateModify", [GoType.String, GoType.Any], a => a[1] is GoTime t ? new GoTime(t.Value + (ParseDuration((string)a[0]!) ?? throw new GoFuncException("time: invalid duration " + GoQuote.Quote((string)a[0]!)))) : a[1]);
+        m["must_date_modify"] = m["mustDateModify"];
         m["toDate"] = GoFunc.Create("toDate", [GoType.String, GoType.String], a => TryParse((string)a[0]!, (string)a[1]!) ?? new GoTime(DateTimeOffset.MinValue));
         m["mustToDate"] = GoFunc.Create("mustToDate", [GoType.String, GoType.String], a => TryParse((string)a[0]!, (string)a[1]!) ?? throw new GoFuncException($"parsing time {GoQuote.Quote((string)a[1]!)} as {GoQuote.Quote((string)a[0]!)}: cannot parse"));
         m["ago"] = GoFunc.Create("ago", [GoType.Any], a => DurationString(TimeSpan.FromSeconds(Math.Round((Now().Value - ToTime(a[0], Now).Value).TotalSeconds))));

@@ -41,6 +41,16 @@ public static partial class SprigFunctions
         Add(GoFunc.Create("substr", [GoType.Int, GoType.Int, GoType.String], a => Substr((long)a[0]!, (long)a[1]!, (string)a[2]!)));
         Add(GoFunc.Create("repeat", [GoType.Int, GoType.String], a => (long)a[0]! < 0 ? throw new GoFuncException("strings: negative Repeat count") : string.Concat(Enumerable.Repeat((string)a[1]!, (int)(long)a[0]!))));
         S("trim", s => s.Trim(GoWhitespace));
+        Add(GoFunc.Create("trunc", [GoType.Int, GoType.String], a =>
+        {
+            long c = (long)a[0]!;
+            var s = (string)a[1]!;
+            var b = Encoding.UTF8.GetBytes(s);
+            if (c < 0 && b.Length + c > 0) return Encoding.UTF8.GetString(b, (int)(b.Length + c), (int)-c);
+            if (c >= 0 && b.Length > c) return Encoding.UTF8.GetString(b, 0, (int)c);
+            return s;
+        }));
+        SS("trimall", (a, b) => b.Trim(a.ToCharArray()));
         SS("trimAll", (a, b) => b.Trim(a.ToCharArray()));
         SS("trimSuffix", (a, b) => b.EndsWith(a, StringComparison.Ordinal) && a.Length > 0 ? b[..^a.Length] : b);
         SS("trimPrefix", (a, b) => b.StartsWith(a, StringComparison.Ordinal) ? b[a.Length..] : b);
@@ -227,7 +237,7 @@ public static partial class SprigFunctions
             Add(GoFunc.Create(P("has"), [GoType.Any, GoType.Any], a => a[1] is null ? false : ListOrEmpty(a[1], "find has").Exists(x => GoValues.DeepEqual(x, a[0]))));
             Add(GoFunc.CreateVariadic(P("slice"), [GoType.Any], GoType.Any, a =>
             {
-                var l = Cast.MustList(a[0], "slice");
+                var l = a[0] as List<object?> ?? throw new GoFuncException($"list should be type of slice or array but {GoValues.KindName(a[0])}");
                 int start = a.Length > 1 ? (int)Cast.ToInt64(a[1]) : 0;
                 int end = a.Length > 2 ? (int)Cast.ToInt64(a[2]) : l.Count;
                 return l.GetRange(start, end - start);

@@ -1,0 +1,92 @@
+using Sealer.Charts.Tests.Support;
+using Sealer.Core.Charts;
+using Xunit.Abstractions;
+
+namespace Sealer.Charts.Tests.Differential;
+
+/// <summary>
+/// Sealer vs the real helm on the vendored corpus (default values, and values moving every image to another registry/tag).
+/// Disagreements must be listed in corpus/known-differences.txt with a reason; the list is a ratchet: a new
+/// disagreement fails, and so does a listed chart that now agrees (remove it from the list).
+/// </summary>
+public class CorpusDifferentialTests(ITestOutputHelper output)
+{
+    private static HashSet<string> Known(string kind)
+        => CorpusDifferential.KnownDifferences().Where(p => p.Length >= 3 && p[0] == kind).Select(p => p[1] + " " + p[2]).ToHashSet(StringComparer.Ordinal);
+
+    [Fact]
+    public void Charts_listed_as_crashing_still_crash()
+    {
+        foreach (var chart in CorpusDifferential.CrashingCharts())
+        {
+            var r = SealerCli.Run("find-images", Path.Combine(HelmOracle.CorpusDir, chart));
+            output.WriteLine($"{chart}: exit {r.ExitCode} {r.StdErr.Trim().Split('\n')[0]}");
+            Assert.True(r.ExitCode is not (0 or 1), $"{chart} no longer crashes (exit {r.ExitCode}): remove its 'crash' line from corpus/known-differences.txt");
+        }
+    }
+
+    [Fact]
+    public void Corpus_holds_at_least_40_real_charts_each_with_its_license()
+    {
+        var charts = CorpusDifferential.Charts();
+        Assert.True(charts.Count >= 40, $"only {charts.Count} charts in the corpus");
+        foreach (var c in charts)
+        {
+            string dir = Path.Combine(HelmOracle.CorpusDir, c);
+            Assert.True(File.Exists(Path.Combine(dir, "LICENSE")) || File.Exists(Path.Combine(dir, "LICENSE.md")), $"{c} has no LICENSE");
+            var chart = ChartLoader.Load(dir);
+            ChartRenderer.CheckDependencies(chart); // every declared dependency is vendored: rendering is offline
+        }
+    }
+
+    [Fact]
+    public void Sealer_renders_the_corpus_like_helm3()
+    {
+        var results = CorpusDifferential.CompareAll("helm3");
+        output.WriteLine(CorpusDifferential.Report(results, "helm3"));
+        var disagree = results.Where(r => !r.Agree).Select(r => r.Chart + " " + r.Scenario).ToHashSet(StringComparer.Ordinal);
+        var known = Known("helm3");
+        var unexpected = disagree.Except(known).Order(StringComparer.Ordinal).ToList();
+        var stale = known.Except(disagree).Order(StringComparer.Ordinal).ToList();
+        Assert.True(unexpected.Count == 0, "new disagreements with helm 3 (see artifacts/differential/report-helm3.md):\n" +
+            string.Join("\n", results.Where(r => unexpected.Contains(r.Chart + " " + r.Scenario)).Select(r => $"{r.Chart} {r.Scenario}: {r.Detail}")));
+        Assert.True(stale.Count == 0, "these now agree with helm 3; remove them from corpus/known-differences.txt:\n" + string.Join("\n", stale));
+    }
+
+    [Fact]
+    public void Helm4_agrees_with_helm3_on_the_corpus()
+    {
+        var charts = CorpusDifferential.Charts();
+        var lines = new List<string>();
+        var disagree = new HashSet<string>(StringComparer.Ordinal);
+        Parallel.ForEach(charts, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(2, Environment.ProcessorCount) }, c =>
+        {
+            string dir = Path.Combine(HelmOracle.CorpusDir, c);
+            var h3 = HelmOracle.Template("helm3", dir, null, CorpusDifferential.HelmArgs);
+            var h3b = HelmOracle.Template("helm3", dir, null, CorpusDifferential.HelmArgs, run: 2);
+            var h4 = HelmOracle.Template("helm4", dir, null, CorpusDifferential.HelmArgs);
+            string? problem = null;
+            if ((h3.ExitCode == 0) != (h4.ExitCode == 0)) problem = $"helm3 exit {h3.ExitCode}, helm4 exit {h4.ExitCode}: {h4.StdErr.Trim().Split('\n')[0]}";
+            else if (h3.ExitCode == 0)
+            {
+                var (o3, i3) = MaskedCompare.FromHelmOutput(h3.StdOut);
+                var (o3b, _) = MaskedCompare.FromHelmOutput(h3b.StdOut);
+                var (o4, i4) = MaskedCompare.FromHelmOutput(h4.StdOut);
+                var diff = MaskedCompare.Compare(o4, o3, o3b, out _);
+                if (!i3.SetEquals(i4)) problem = $"images differ: only helm3 [{string.Join(", ", i3.Except(i4))}] only helm4 [{string.Join(", ", i4.Except(i3))}]";
+                else if (diff is not null) problem = $"objects differ (images equal): {diff}";
+            }
+            if (problem is not null)
+            {
+                lock (lines) { lines.Add($"{c}: {problem}"); disagree.Add(c + " default"); }
+            }
+        });
+        string report = $"helm4 vs helm3 (default values): {charts.Count - disagree.Count}/{charts.Count} charts agree\n" + string.Join("\n", lines.Order(StringComparer.Ordinal));
+        Directory.CreateDirectory(Path.Combine(HelmOracle.RepoRoot, "artifacts", "differential"));
+        File.WriteAllText(Path.Combine(HelmOracle.RepoRoot, "artifacts", "differential", "report-helm4-vs-helm3.txt"), report);
+        output.WriteLine(report);
+        var known = Known("helm4");
+        var unexpected = disagree.Except(known).Order(StringComparer.Ordinal).ToList();
+        Assert.True(unexpected.Count == 0, "helm 4 disagrees with helm 3 on charts not listed in corpus/known-differences.txt:\n" + report);
+    }
+}
