@@ -45,6 +45,26 @@ public class PullTests(RegistryFixture fixture)
     }
 
     [RegistryFact]
+    public async Task Prune_of_the_image_cache_keeps_platform_filtered_images_and_frees_strays()
+    {
+        using var tmp = new TempDir();
+        var cache = Sealer.Core.Layout.OciLayout.OpenOrCreate(tmp["cache"]);
+        var nginx = Env.Image("nginx");
+        var pulled = await new Sealer.Core.Images.ImagePuller(cache).PullAsync([new Sealer.Core.Images.ImageRequest(nginx.LocalReference)],
+            new Sealer.Core.Images.PullOptions { Platforms = [Platform.Parse("linux/amd64")] });
+        var entry = Assert.Single(pulled.Images).Value;
+        var stray = cache.WriteBlob("stray content no image references"u8, "application/octet-stream");
+
+        var report = GarbageCollector.Collect(cache, TimeSpan.Zero);
+        Assert.Equal(1, report.BlobsRemoved);
+        Assert.False(cache.HasBlob(stray.ParsedDigest));
+        // The amd64 image (its index names an arm64 manifest the cache never fetched) is untouched and whole.
+        var graph = ImageGraph.Load(cache, entry, requireBlobs: false);
+        Assert.NotEmpty(graph.Blobs);
+        foreach (var d in graph.AllDigests) Assert.True(await cache.VerifyBlobAsync(d), d.ToString());
+    }
+
+    [RegistryFact]
     public async Task Base_image_resolves_from_store_layout_archive_and_registry()
     {
         using var tmp = new TempDir();
