@@ -133,7 +133,9 @@ public static class ClusterImageInspector
     /// </summary>
     public static IReadOnlyList<ContainedImage> ReadContainedImages(OciLayout layout, ImageManifest manifest)
     {
-        foreach (var layer in manifest.Layers.Reverse())
+        // Assembly marks its registry layer (io.sealer.sdk.layer=registry): read just that one. Otherwise look from the end.
+        var marked = manifest.Layers.Where(l => l.GetAnnotation(ClusterImage.ClusterImageBuilder.LayerKindAnnotation) == ClusterImage.ClusterImageBuilder.LayerKindRegistry).ToList();
+        foreach (var layer in marked.Count > 0 ? marked : manifest.Layers.Reverse())
         {
             if (layer.MediaType is not (MediaTypes.OciLayer or "application/vnd.docker.image.rootfs.diff.tar") || layer.Size > MaxMetadataLayerBytes) continue;
             if (!layout.HasBlob(layer.ParsedDigest)) continue;

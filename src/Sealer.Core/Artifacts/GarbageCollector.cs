@@ -57,8 +57,7 @@ public static class GarbageCollector
                 {
                     var info = new FileInfo(file);
                     string name = $"{alg}:{info.Name}";
-                    bool isDigest = Digest.TryParse(name, out var _digest);
-                    if (live.Contains(name) || (isDigest && info.LastWriteTimeUtc > cutoff) || (!isDigest && info.LastWriteTimeUtc > cutoff))
+                    if (live.Contains(name) || info.LastWriteTimeUtc > cutoff)
                     {
                         kept++;
                         keptBytes += info.Length;

@@ -128,7 +128,7 @@ public sealed class RegistryPusher
             Restarts = uploader.Restarts;
             return new PushResult
             {
-                Reference = $"{destination.Name}:{tag}",
+                Reference = destination.Tag is null ? $"{destination.Name}@{root.Digest}" : $"{destination.Name}:{destination.Tag}",
                 Digest = root.Digest,
                 MediaType = root.MediaType,
                 Manifests = graph.Manifests.Count,
