@@ -40,6 +40,37 @@ public class ArchiveTests
     }
 
     [Fact]
+    public async Task Cancelled_save_leaves_no_file()
+    {
+        using var tmp = new TempDir();
+        var store = ClusterImageStore.Open(tmp["a"]);
+        var img = TestImages.AddToStore(store, "x/cluster:v1", blobBytes: 4 * 1024 * 1024);
+        using var cts = new CancellationTokenSource();
+        var options = new ArchiveSaveOptions { Progress = new Sync(_ => cts.Cancel()) };
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => OciArchive.SaveAsync(store, [img.Name], tmp["out/c.tar"], options, cts.Token));
+        Assert.Empty(Directory.GetFiles(tmp["out"]));
+    }
+
+    private sealed class Sync(Action<long> a) : IProgress<long>
+    {
+        public void Report(long value) => a(value);
+    }
+
+    [SkippableFactIfNoSkopeo]
+    public async Task Zstd_archive_is_plain_zstd_of_an_oci_archive()
+    {
+        using var tmp = new TempDir();
+        var store = ClusterImageStore.Open(tmp["a"]);
+        var img = TestImages.AddToStore(store, "x/cluster:v1", multiArch: true);
+        await OciArchive.SaveAsync(store, [img.Name], tmp["c.tar.zst"], new ArchiveSaveOptions { Compression = ArchiveCompression.Zstd, ZstdLevel = 9 });
+        var (rc, output) = Tools.Run("zstd", "-q", "-d", tmp["c.tar.zst"], "-o", tmp["c.tar"]);
+        Assert.True(rc == 0, output);
+        (rc, output) = Tools.Run("skopeo", "inspect", "--raw", $"oci-archive:{tmp["c.tar"]}");
+        Assert.True(rc == 0, output);
+        Assert.Equal(img.Descriptor.ParsedDigest, Digest.Sha256(System.Text.Encoding.UTF8.GetBytes(output.TrimEnd('\n'))));
+    }
+
+    [Fact]
     public async Task Saved_archive_is_deterministic()
     {
         using var tmp = new TempDir();
