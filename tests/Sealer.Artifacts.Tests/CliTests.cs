@@ -54,6 +54,12 @@ public class CliTests(RegistryFixture fixture)
         (code, output) = Sealer(b, "inspect", "example.com/c/cluster:prod");
         Assert.Contains("Referrer ", output);
 
+        // A pipe: save to stdout, load from stdin (as in sealer save -o - x | ssh host sealer load -i -).
+        (code, output) = Tools.Run("bash", "-c",
+            $"SEALER_IMAGES_DIR='{a}' dotnet '{Path.Combine(AppContext.BaseDirectory, "sealer.dll")}' save -o - --zstd example.com/c/cluster:v1 | SEALER_IMAGES_DIR='{tmp["piped"]}' dotnet '{Path.Combine(AppContext.BaseDirectory, "sealer.dll")}' load -i -");
+        Assert.True(code == 0, output);
+        Assert.Contains(img.Digest, output);
+
         (code, output) = Sealer(a, "rmi", "example.com/c/cluster:v1", "example.com/c/cluster:prod");
         Assert.True(code == 0, output);
         (code, output) = Sealer(a, "prune", "--grace", "0", "--format", "json");

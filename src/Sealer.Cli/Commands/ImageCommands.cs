@@ -139,7 +139,7 @@ internal static class ImageCommands
 
     public static async Task<int> SaveAsync(string[] args, CancellationToken cancellationToken)
     {
-        var a = Args.Parse(args, "save", "Write cluster images to one OCI archive file (skopeo: oci-archive:FILE).", "-o FILE NAME... [--zstd] [--zstd-level N] [--store DIR]",
+        var a = Args.Parse(args, "save", "Write cluster images to one OCI archive file (skopeo: oci-archive:FILE).", "-o FILE|- NAME... [--zstd] [--zstd-level N] [--store DIR]   (-o - streams to stdout: sealer save -o - x | ssh host sealer load -i -)",
             ["-o", "--output", "--zstd-level", "--store"], ["--zstd"]);
         if (a is null) return 0;
         string output = a.Get("-o") ?? a.Get("--output") ?? throw Usage("save needs -o FILE");
@@ -151,6 +151,13 @@ internal static class ImageCommands
             ZstdLevel = a.Get("--zstd-level") is { } l ? int.Parse(l, Inv) : 3,
             Progress = ProgressPrinter("saved"),
         };
+        if (output == "-")
+        {
+            if (!Console.IsOutputRedirected) throw Usage("refusing to write an archive to a terminal; redirect stdout or give -o FILE");
+            await using var stdout = Console.OpenStandardOutput();
+            await OciArchive.SaveToStreamAsync(OpenStore(a), a.Positional, stdout, options with { Progress = null }, cancellationToken).ConfigureAwait(false);
+            return 0;
+        }
         var sw = System.Diagnostics.Stopwatch.StartNew();
         var images = await OciArchive.SaveAsync(OpenStore(a), a.Positional, output, options, cancellationToken).ConfigureAwait(false);
         ClearProgress();
@@ -162,10 +169,20 @@ internal static class ImageCommands
     public static async Task<int> LoadAsync(string[] args, CancellationToken cancellationToken)
     {
         var a = Args.Parse(args, "load", "Load cluster images from an OCI archive (plain/zstd/gzip) or OCI layout directory; every blob is verified.",
-            "-i FILE [--name REF] [--store DIR]", ["-i", "--input", "--name", "--store"], []);
+            "-i FILE|DIR|- [--name REF] [--store DIR]", ["-i", "--input", "--name", "--store"], []);
         if (a is null) return 0;
         string input = a.Get("-i") ?? a.Get("--input") ?? (a.Positional.Count == 1 ? a.Positional[0] : throw Usage("load needs -i FILE"));
-        var loaded = await OciArchive.LoadAsync(OpenStore(a), input, new OciArchive.LoadOptions { Name = a.Get("--name"), Progress = ProgressPrinter("loaded") }, cancellationToken).ConfigureAwait(false);
+        var loadOptions = new OciArchive.LoadOptions { Name = a.Get("--name"), Progress = ProgressPrinter("loaded") };
+        IReadOnlyList<StoredImage> loaded;
+        if (input == "-")
+        {
+            await using var stdin = Console.OpenStandardInput();
+            loaded = await OciArchive.LoadFromStreamAsync(OpenStore(a), stdin, "stdin", loadOptions, cancellationToken).ConfigureAwait(false);
+        }
+        else
+        {
+            loaded = await OciArchive.LoadAsync(OpenStore(a), input, loadOptions, cancellationToken).ConfigureAwait(false);
+        }
         ClearProgress();
         foreach (var i in loaded) Console.Out.WriteLine($"Loaded {i.Name} ({i.Digest}, {string.Join(",", i.Platforms)}, {Size(i.Size)})");
         return 0;

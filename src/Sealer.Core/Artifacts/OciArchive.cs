@@ -52,6 +52,48 @@ public static class OciArchive
         ArchiveSaveOptions? options = null, CancellationToken cancellationToken = default)
     {
         options ??= new ArchiveSaveOptions();
+        var (images, graphs, index) = Plan(store, names);
+
+        outputPath = Path.GetFullPath(outputPath);
+        string dir = Path.GetDirectoryName(outputPath)!;
+        Directory.CreateDirectory(dir);
+        string temp = Path.Combine(dir, $".{Path.GetFileName(outputPath)}.{Guid.NewGuid():N}.tmp");
+        try
+        {
+            await using (var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 20, FileOptions.Asynchronous))
+            {
+                await WriteArchiveAsync(store, graphs, index, file, options, cancellationToken).ConfigureAwait(false);
+                await file.FlushAsync(cancellationToken).ConfigureAwait(false);
+                file.Flush(flushToDisk: true);
+            }
+            File.Move(temp, outputPath, overwrite: true);
+            return images;
+        }
+        catch (IOException ex) when (AtomicFile.IsDiskFull(ex))
+        {
+            OciLayout.TryDelete(temp);
+            throw new SealerException(ErrorCodes.DiskWriteFailed, $"The disk is full while writing '{outputPath}'. Free some space and save again; nothing was written.", inner: ex);
+        }
+        catch
+        {
+            OciLayout.TryDelete(temp);
+            throw;
+        }
+    }
+
+    /// <summary>Streams the archive of the named images to <paramref name="output"/> (e.g. stdout, to pipe into <c>ssh host sealer load -i -</c>).</summary>
+    public static async Task<IReadOnlyList<StoredImage>> SaveToStreamAsync(ClusterImageStore store, IReadOnlyList<string> names, Stream output,
+        ArchiveSaveOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        options ??= new ArchiveSaveOptions();
+        var (images, graphs, index) = Plan(store, names);
+        await WriteArchiveAsync(store, graphs, index, output, options, cancellationToken).ConfigureAwait(false);
+        await output.FlushAsync(cancellationToken).ConfigureAwait(false);
+        return images;
+    }
+
+    private static (List<StoredImage> Images, List<ImageGraph> Graphs, ImageIndex Index) Plan(ClusterImageStore store, IReadOnlyList<string> names)
+    {
         if (names.Count == 0) throw new SealerException(ErrorCodes.InvalidStoreName, "Name at least one cluster image to save.");
         var images = names.Select(store.Resolve).DistinctBy(i => i.Name).ToList();
         var graphs = images.Select(i => ImageGraph.Load(store.Layout, i.Descriptor)).ToList();
@@ -72,72 +114,53 @@ public static class OciArchive
             }).Concat(referrers).ToList(),
         };
 
-        outputPath = Path.GetFullPath(outputPath);
-        string dir = Path.GetDirectoryName(outputPath)!;
-        Directory.CreateDirectory(dir);
-        string temp = Path.Combine(dir, $".{Path.GetFileName(outputPath)}.{Guid.NewGuid():N}.tmp");
+        return (images, graphs, index);
+    }
+
+    private static async Task WriteArchiveAsync(ClusterImageStore store, List<ImageGraph> graphs, ImageIndex index, Stream output, ArchiveSaveOptions options, CancellationToken cancellationToken)
+    {
+        Stream sink = output;
+        CompressionStream? zstd = null;
+        if (options.Compression == ArchiveCompression.Zstd)
+        {
+            zstd = new CompressionStream(output, options.ZstdLevel, leaveOpen: true);
+            zstd.SetParameter(ZstdSharp.Unsafe.ZSTD_cParameter.ZSTD_c_nbWorkers, Math.Max(1, Environment.ProcessorCount - 1));
+            sink = zstd;
+        }
         try
         {
-            await using (var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 20, FileOptions.Asynchronous))
+            await using (var tar = new TarWriter(sink, TarEntryFormat.Ustar, leaveOpen: true))
             {
-                Stream sink = file;
-                CompressionStream? zstd = null;
-                if (options.Compression == ArchiveCompression.Zstd)
+                await WriteBytesEntryAsync(tar, "oci-layout", OciJsonContext.ToBytes(new OciLayoutFile(), OciJsonContext.Default.OciLayoutFile), cancellationToken).ConfigureAwait(false);
+                await WriteBytesEntryAsync(tar, "index.json", OciJsonContext.ToBytes(index, OciJsonContext.Default.ImageIndex), cancellationToken).ConfigureAwait(false);
+                var written = new HashSet<string>(StringComparer.Ordinal);
+                long total = 0;
+                foreach (var graph in graphs)
                 {
-                    zstd = new CompressionStream(file, options.ZstdLevel, leaveOpen: true);
-                    zstd.SetParameter(ZstdSharp.Unsafe.ZSTD_cParameter.ZSTD_c_nbWorkers, Math.Max(1, Environment.ProcessorCount - 1));
-                    sink = zstd;
-                }
-                try
-                {
-                    await using (var tar = new TarWriter(sink, TarEntryFormat.Ustar, leaveOpen: true))
+                    foreach (var m in graph.Manifests)
                     {
-                        await WriteBytesEntryAsync(tar, "oci-layout", OciJsonContext.ToBytes(new OciLayoutFile(), OciJsonContext.Default.OciLayoutFile), cancellationToken).ConfigureAwait(false);
-                        await WriteBytesEntryAsync(tar, "index.json", OciJsonContext.ToBytes(index, OciJsonContext.Default.ImageIndex), cancellationToken).ConfigureAwait(false);
-                        var written = new HashSet<string>(StringComparer.Ordinal);
-                        long total = 0;
-                        foreach (var graph in graphs)
-                        {
-                            foreach (var m in graph.Manifests)
-                            {
-                                if (!written.Add(m.Descriptor.Digest)) continue;
-                                await WriteBytesEntryAsync(tar, BlobEntryName(m.Descriptor.ParsedDigest), m.Bytes, cancellationToken).ConfigureAwait(false);
-                                total += m.Bytes.Length;
-                            }
-                            foreach (var blob in graph.Blobs)
-                            {
-                                if (!written.Add(blob.Digest)) continue;
-                                await using var data = store.Layout.OpenBlob(blob.ParsedDigest);
-                                var entry = NewEntry(BlobEntryName(blob.ParsedDigest), data.Length);
-                                entry.DataStream = data;
-                                await tar.WriteEntryAsync(entry, cancellationToken).ConfigureAwait(false);
-                                total += data.Length;
-                                options.Progress?.Report(total);
-                            }
-                        }
+                        if (!written.Add(m.Descriptor.Digest)) continue;
+                        await WriteBytesEntryAsync(tar, BlobEntryName(m.Descriptor.ParsedDigest), m.Bytes, cancellationToken).ConfigureAwait(false);
+                        total += m.Bytes.Length;
                     }
-                    if (zstd is not null) await zstd.DisposeAsync().ConfigureAwait(false);
-                    zstd = null;
+                    foreach (var blob in graph.Blobs)
+                    {
+                        if (!written.Add(blob.Digest)) continue;
+                        await using var data = store.Layout.OpenBlob(blob.ParsedDigest);
+                        var entry = NewEntry(BlobEntryName(blob.ParsedDigest), data.Length);
+                        entry.DataStream = data;
+                        await tar.WriteEntryAsync(entry, cancellationToken).ConfigureAwait(false);
+                        total += data.Length;
+                        options.Progress?.Report(total);
+                    }
                 }
-                finally
-                {
-                    zstd?.Dispose();
-                }
-                await file.FlushAsync(cancellationToken).ConfigureAwait(false);
-                file.Flush(flushToDisk: true);
             }
-            File.Move(temp, outputPath, overwrite: true);
-            return images;
+            if (zstd is not null) await zstd.DisposeAsync().ConfigureAwait(false);
+            zstd = null;
         }
-        catch (IOException ex) when (AtomicFile.IsDiskFull(ex))
+        finally
         {
-            OciLayout.TryDelete(temp);
-            throw new SealerException(ErrorCodes.DiskWriteFailed, $"The disk is full while writing '{outputPath}'. Free some space and save again; nothing was written.", inner: ex);
-        }
-        catch
-        {
-            OciLayout.TryDelete(temp);
-            throw;
+            zstd?.Dispose();
         }
     }
 
@@ -196,11 +219,18 @@ public static class OciArchive
         }
         if (!File.Exists(path)) throw new SealerException(ErrorCodes.NotAnOciArchive, $"'{path}' does not exist. Give the file written by 'sealer save' (or an OCI archive from skopeo).", path);
 
+        await using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20, FileOptions.Asynchronous | FileOptions.SequentialScan);
+        return await LoadFromStreamAsync(store, file, path, options, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Loads an OCI archive read from a stream (e.g. stdin); <paramref name="path"/> names it in messages.</summary>
+    public static async Task<IReadOnlyList<StoredImage>> LoadFromStreamAsync(ClusterImageStore store, Stream input, string path, LoadOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        options ??= new LoadOptions();
         ImageIndex? index = null;
         bool sawLayout = false;
         long total = 0;
-        await using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20, FileOptions.Asynchronous | FileOptions.SequentialScan);
-        await using var content = await OpenDecompressedAsync(file, path, cancellationToken).ConfigureAwait(false);
+        await using var content = await OpenDecompressedAsync(input, path, cancellationToken).ConfigureAwait(false);
         try
         {
             await using var tar = new TarReader(content, leaveOpen: true);
@@ -340,29 +370,45 @@ public static class OciArchive
     }
 
     /// <summary>Sniffs zstd (28 B5 2F FD) and gzip (1F 8B) magic; anything else is read as a plain tar.</summary>
-    private static async Task<Stream> OpenDecompressedAsync(FileStream file, string path, CancellationToken cancellationToken)
+    private static async Task<Stream> OpenDecompressedAsync(Stream input, string path, CancellationToken cancellationToken)
     {
         byte[] magic = new byte[4];
-        int n = await file.ReadAtLeastAsync(magic, 4, throwOnEndOfStream: false, cancellationToken).ConfigureAwait(false);
-        file.Position = 0;
+        int n = await input.ReadAtLeastAsync(magic, 4, throwOnEndOfStream: false, cancellationToken).ConfigureAwait(false);
         if (n < 4) throw new SealerException(ErrorCodes.NotAnOciArchive, $"'{path}' is empty or too short to be an OCI archive.", path);
-        if (magic[0] == 0x28 && magic[1] == 0xB5 && magic[2] == 0x2F && magic[3] == 0xFD) return new DecompressionStream(file, leaveOpen: true);
-        if (magic[0] == 0x1F && magic[1] == 0x8B) return new GZipStream(file, CompressionMode.Decompress, leaveOpen: true);
-        return new NonDisposingStream(file);
+        Stream whole = new PrefixedStream(magic, input); // works for pipes too: the sniffed bytes are read again
+        if (magic[0] == 0x28 && magic[1] == 0xB5 && magic[2] == 0x2F && magic[3] == 0xFD) return new DecompressionStream(whole, leaveOpen: true);
+        if (magic[0] == 0x1F && magic[1] == 0x8B) return new GZipStream(whole, CompressionMode.Decompress, leaveOpen: true);
+        return whole;
     }
 
-    /// <summary>Lets the caller own the file while the archive code disposes "its" stream.</summary>
-    private sealed class NonDisposingStream(Stream inner) : Stream
+    /// <summary>The sniffed bytes, then the rest of the input; never disposes the input (the caller owns it).</summary>
+    private sealed class PrefixedStream(byte[] prefix, Stream inner) : Stream
     {
+        private int _pos;
         public override bool CanRead => true;
         public override bool CanSeek => false;
         public override bool CanWrite => false;
         public override long Length => throw new NotSupportedException();
-        public override long Position { get => inner.Position; set => throw new NotSupportedException(); }
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
         public override void Flush() { }
-        public override int Read(byte[] buffer, int offset, int count) => inner.Read(buffer, offset, count);
-        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) => inner.ReadAsync(buffer, cancellationToken);
-        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) => inner.ReadAsync(buffer, offset, count, cancellationToken);
+        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+        public override int Read(Span<byte> buffer)
+        {
+            if (_pos < prefix.Length)
+            {
+                int n = Math.Min(buffer.Length, prefix.Length - _pos);
+                prefix.AsSpan(_pos, n).CopyTo(buffer);
+                _pos += n;
+                return n;
+            }
+            return inner.Read(buffer);
+        }
+        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            if (_pos < prefix.Length) return ValueTask.FromResult(Read(buffer.Span));
+            return inner.ReadAsync(buffer, cancellationToken);
+        }
+        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) => ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
         public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
         public override void SetLength(long value) => throw new NotSupportedException();
         public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
