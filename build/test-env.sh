@@ -10,6 +10,7 @@
 #   +3 private registry with htpasswd basic auth (bcrypt)
 #   +4 registry with token auth (distribution `auth: token`)   +5 its token server (build/test-token-server)
 #   +6 a mirror of the docker.io stand-in (holds only library/nginx:1.27)
+#   +7 a registry over https with a self-signed certificate for 127.0.0.1 (holds library/busybox:1.36)
 # Everything lives under artifacts/test-env/ (override with SEALER_TEST_ENV_DIR): per registry config.yml, storage,
 # and registry.log (the access log: one line per request). Nothing here reaches beyond 127.0.0.1.
 set -euo pipefail
@@ -18,7 +19,8 @@ root="$(cd "$here/.." && pwd)"
 base="${SEALER_TEST_PORT_BASE:-5100}"
 dir="${SEALER_TEST_ENV_DIR:-$root/artifacts/test-env}"
 pids="$dir/pids"
-names=(dockerio quay k8s private token mirror)
+names=(dockerio quay k8s private token mirror tls)
+declare -A offset=([dockerio]=0 [quay]=1 [k8s]=2 [private]=3 [token]=4 [tokenserver]=5 [mirror]=6 [tls]=7)
 
 say() { echo "test-env: $*" >&2; }
 alive() { [ -n "${1:-}" ] && kill -0 "$1" 2>/dev/null; }
@@ -34,7 +36,7 @@ is_up() {
   [ "$(cat "$dir/stamp")" = "$(stamp)" ] || return 1
   local n=0 pid
   while read -r _ pid; do alive "$pid" || return 1; n=$((n + 1)); done < "$pids"
-  [ "$n" -eq 7 ] || return 1
+  [ "$n" -eq 8 ] || return 1
   curl -fsS -o /dev/null --max-time 2 "http://127.0.0.1:$base/v2/" 2>/dev/null
 }
 
@@ -67,7 +69,7 @@ wait_port() { # $1 port $2 name
   return 1
 }
 
-write_config() { # $1 name $2 port $3 auth-yaml
+write_config() { # $1 name $2 port $3 auth-yaml $4 extra http yaml
   local d="$dir/$1"
   mkdir -p "$d/storage"
   cat > "$d/config.yml" <<EOF
@@ -92,6 +94,7 @@ http:
   secret: sealer-test-env-secret
   headers:
     X-Content-Type-Options: [nosniff]
+${4:-}
 health:
   storagedriver:
     enabled: false
@@ -108,7 +111,7 @@ start() { # $1 name, rest: command
 up() {
   if is_up; then say "already up (ports from $base)"; return 0; fi
   down
-  for p in $(seq "$base" $((base + 6))); do
+  for p in $(seq "$base" $((base + 7))); do
     port_free "$p" || { say "port 127.0.0.1:$p is in use by another process; set SEALER_TEST_PORT_BASE to a free range"; exit 1; }
   done
   for t in docker-registry skopeo htpasswd openssl python3 curl; do
@@ -158,14 +161,20 @@ up() {
     issuer: sealer-test-token-server
     rootcertbundle: $dir/tokenserver/cert.pem"
   write_config mirror $((base + 6)) ""
+  if [ ! -f "$dir/tls-cert/cert.pem" ]; then
+    mkdir -p "$dir/tls-cert"
+    openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=127.0.0.1" -addext "subjectAltName=IP:127.0.0.1,DNS:localhost" \
+      -keyout "$dir/tls-cert/key.pem" -out "$dir/tls-cert/cert.pem" 2>/dev/null
+  fi
+  write_config tls $((base + 7)) "" "  tls:
+    certificate: $dir/tls-cert/cert.pem
+    key: $dir/tls-cert/key.pem"
 
   : > "$pids"
   for n in "${names[@]}"; do start "$n" docker-registry serve "$dir/$n/config.yml"; done
   start tokenserver dotnet "$tsbin" --port $((base + 5)) --cert "$dir/tokenserver/cert.pem" --key "$dir/tokenserver/key.pem" \
     --issuer sealer-test-token-server --user "$tuser" --password "$tpass"
-  local i=0
-  for n in "${names[@]}"; do wait_port $((base + i)) "$n"; i=$((i + 1)); done
-  wait_port $((base + 5)) tokenserver
+  for n in "${names[@]}" tokenserver; do wait_port $((base + ${offset[$n]})) "$n"; done
 
   # seed
   cat > "$dir/registries.json" <<EOF
@@ -175,7 +184,8 @@ up() {
  "registry.k8s.io": {"address": "127.0.0.1:$((base + 2))", "storage": "$dir/k8s/storage"},
  "private": {"address": "127.0.0.1:$((base + 3))", "username": "$puser", "password": "$ppass", "storage": "$dir/private/storage"},
  "token": {"address": "127.0.0.1:$((base + 4))", "username": "$tuser", "password": "$tpass", "storage": "$dir/token/storage"},
- "mirror": {"address": "127.0.0.1:$((base + 6))", "storage": "$dir/mirror/storage"}
+ "mirror": {"address": "127.0.0.1:$((base + 6))", "storage": "$dir/mirror/storage"},
+ "tls": {"address": "127.0.0.1:$((base + 7))", "storage": "$dir/tls/storage"}
 }
 EOF
   python3 "$here/fixtures/push-fixtures.py" "$fx" "$dir/registries.json" "$dir/served.json" --jobs 6
@@ -197,6 +207,7 @@ regs = {
  "token": reg("token", base + 4, None, "token", username=tuser, password=tpass, tokenRealm=f"http://127.0.0.1:{base + 5}/token",
               tokenService="sealer-test-registry", tokenStats=f"http://127.0.0.1:{base + 5}/stats", anonymousPullPrefix="public/"),
  "mirror": reg("mirror", base + 6, None, mirrorOf="docker.io"),
+ "tls": dict(reg("tls", base + 7, None), url=f"https://127.0.0.1:{base + 7}", caCertificate=os.path.join(d, "tls-cert", "cert.pem")),
 }
 served = json.load(open(os.path.join(d, "served.json")))["images"]
 images = []
@@ -217,7 +228,7 @@ with open(os.path.join(d, "env.json.tmp"), "w") as f:
     json.dump(env, f, indent=1)
 os.replace(os.path.join(d, "env.json.tmp"), os.path.join(d, "env.json"))
 lines = [f"export SEALER_TEST_ENV={os.path.join(d, 'env.json')}", f"export SEALER_TEST_PORT_BASE={base}"]
-for key, var in [("docker.io", "DOCKERIO"), ("quay.io", "QUAY"), ("registry.k8s.io", "K8S"), ("private", "PRIVATE"), ("token", "TOKEN"), ("mirror", "MIRROR")]:
+for key, var in [("docker.io", "DOCKERIO"), ("quay.io", "QUAY"), ("registry.k8s.io", "K8S"), ("private", "PRIVATE"), ("token", "TOKEN"), ("mirror", "MIRROR"), ("tls", "TLS")]:
     lines.append(f"export SEALER_TEST_{var}={regs[key]['address']}")
 lines += [f"export SEALER_TEST_PRIVATE_USER={puser}", f"export SEALER_TEST_PRIVATE_PASSWORD={ppass}",
           f"export SEALER_TEST_TOKEN_USER={tuser}", f"export SEALER_TEST_TOKEN_PASSWORD={tpass}",
@@ -226,7 +237,7 @@ with open(os.path.join(d, "env.sh"), "w") as f:
     f.write("# generated by build/test-env.sh up\n" + "\n".join(lines) + "\n")
 EOF
   stamp > "$dir/stamp"
-  say "up: registries on 127.0.0.1:$base-$((base + 6)); $(python3 -c 'import json,sys;print(len(json.load(open(sys.argv[1]))["images"]))' "$dir/env.json") fixture images; $dir/env.json"
+  say "up: registries on 127.0.0.1:$base-$((base + 7)); $(python3 -c 'import json,sys;print(len(json.load(open(sys.argv[1]))["images"]))' "$dir/env.json") fixture images; $dir/env.json"
 }
 
 status() {

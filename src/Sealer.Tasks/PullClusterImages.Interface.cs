@@ -29,6 +29,9 @@ public sealed partial class PullClusterImages
 
     public int MaxConcurrentBlobs { get; set; } = 6;
 
+    /// <summary>The User-Agent sent to registries (SealerUserAgent); empty for the client's default.</summary>
+    public string? UserAgent { get; set; }
+
     /// <summary>False: never ask a source registry when its mirrors fail or lack an image (SealerRegistryFallbackToSource).</summary>
     public bool FallbackToSource { get; set; } = true;
 

@@ -55,6 +55,7 @@ public sealed partial class PullClusterImages : SealerTask
             if (string.Equals(m.GetMetadata("FallbackToSource"), "false", StringComparison.OrdinalIgnoreCase)) registry.FallbackToSource = false;
         }
         if (!FallbackToSource) registry.FallbackToSource = false;
+        if (!string.IsNullOrWhiteSpace(UserAgent)) registry.UserAgent = UserAgent.Trim();
 
         var platforms = Platforms.Where(p => !string.IsNullOrWhiteSpace(p)).Select(Platform.Parse).ToList();
         if (platforms.Count == 0) platforms.Add(Platform.Parse("linux/amd64"));

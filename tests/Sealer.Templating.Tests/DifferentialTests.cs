@@ -102,8 +102,33 @@ public sealed class DifferentialTests(HelmOracleFixture fixture) : IClassFixture
     }
 }
 
+/// <summary>Runs every error case through helm 3 once, in parallel (one small chart per case).</summary>
+public sealed class HelmErrorFixture : IDisposable
+{
+    public string Root { get; } = Path.Combine(Path.GetTempPath(), "sealer-tpl-err-" + Environment.ProcessId);
+    public HelmOracle.Result?[] Results { get; } = new HelmOracle.Result?[DiffCases.Errors.Length];
+
+    public HelmErrorFixture()
+    {
+        var bin = Path.Combine(HelmOracle.RepoRoot, "artifacts", "tools", "helm3");
+        if (!File.Exists(bin)) return;
+        Parallel.For(0, DiffCases.Errors.Length, new ParallelOptions { MaxDegreeOfParallelism = 4 }, i =>
+        {
+            var c = DiffCases.Errors[i];
+            var dir = Path.Combine(Root, i.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            HelmOracle.WriteChart(dir, "errchart", c.Values, [("templates/x.yaml", c.Template)]);
+            Results[i] = HelmOracle.Run(bin, "template", dir);
+        });
+    }
+
+    public void Dispose()
+    {
+        try { Directory.Delete(Root, recursive: true); } catch (IOException) { }
+    }
+}
+
 /// <summary>Templates that must fail in helm and in our engine; our error must name the template and a line.</summary>
-public sealed class DifferentialErrorTests
+public sealed class DifferentialErrorTests(HelmErrorFixture fixture) : IClassFixture<HelmErrorFixture>
 {
     public static IEnumerable<object[]> Cases() => DiffCases.Errors.Select((c, i) => new object[] { i, c.Name });
 
@@ -112,33 +137,24 @@ public sealed class DifferentialErrorTests
     public void BothFail(int index, string name)
     {
         var c = DiffCases.Errors[index];
-        var helm = HelmOracle.Binary("helm3");
-        var dir = Path.Combine(Path.GetTempPath(), $"sealer-tpl-err-{Environment.ProcessId}-{index}");
-        try
+        HelmOracle.Binary("helm3");
+        var r = fixture.Results[index]!;
+        Assert.True(r.ExitCode != 0, $"case {name}: helm accepted it:\n{r.Stdout}");
+        var root = new HelmChartNode
         {
-            HelmOracle.WriteChart(dir, "errchart", c.Values, [("templates/x.yaml", c.Template)]);
-            var r = HelmOracle.Run(helm, "template", dir);
-            Assert.True(r.ExitCode != 0, $"case {name}: helm accepted it:\n{r.Stdout}");
-            var root = new HelmChartNode
-            {
-                Name = "errchart",
-                Metadata = HelmOracle.ChartMetadata("errchart"),
-                Templates = [new HelmTemplateFile("templates/x.yaml", c.Template)],
-                Files = new Dictionary<string, byte[]>(),
-            };
-            var ex = Assert.Throws<TemplateException>(() => HelmEngine.Render(root, HelmOracle.TopValues(HelmOracle.LoadValues(c.Values), HelmCapabilities.Default)));
-            Assert.Contains("errchart/templates/x.yaml", ex.Message);
-            Assert.True(ex.Line > 0, $"case {name}: no line in {ex.Message}");
-            Assert.StartsWith("SEA3", ex.Code);
-            if (c.ExpectInMessage is not null)
-            {
-                Assert.Contains(c.ExpectInMessage, ex.Message);
-                Assert.Contains(c.ExpectInMessage, r.Stderr);
-            }
-        }
-        finally
+            Name = "errchart",
+            Metadata = HelmOracle.ChartMetadata("errchart"),
+            Templates = [new HelmTemplateFile("templates/x.yaml", c.Template)],
+            Files = new Dictionary<string, byte[]>(),
+        };
+        var ex = Assert.Throws<TemplateException>(() => HelmEngine.Render(root, HelmOracle.TopValues(HelmOracle.LoadValues(c.Values), HelmCapabilities.Default)));
+        Assert.Contains("errchart/templates/x.yaml", ex.Message);
+        Assert.True(ex.Line > 0, $"case {name}: no line in {ex.Message}");
+        Assert.StartsWith("SEA3", ex.Code);
+        if (c.ExpectInMessage is not null)
         {
-            try { Directory.Delete(dir, recursive: true); } catch (IOException) { }
+            Assert.Contains(c.ExpectInMessage, ex.Message);
+            Assert.Contains(c.ExpectInMessage, r.Stderr);
         }
     }
 }

@@ -375,3 +375,45 @@ public class CryptoTests
         Assert.Equal("ZedaFaxcZaso9*", Run("{{ derivePassword 1 \"long\" \"password\" \"user\" \"example.com\" }}"));
     }
 }
+
+public class ReproducibilityTests
+{
+    [Fact]
+    public void RandomFunctionsRestartPerRender()
+    {
+        var root = new HelmChartNode
+        {
+            Name = "r",
+            Metadata = HelmOracle.ChartMetadata("r"),
+            Templates = [new HelmTemplateFile("templates/a.yaml", "{{ randAlphaNum 10 }} {{ uuidv4 }} {{ now | date \"2006-01-02\" }}")],
+            Files = new Dictionary<string, byte[]>(),
+        };
+        var a = HelmEngine.Render(root, HelmOracle.TopValues(null, HelmCapabilities.Default))["r/templates/a.yaml"];
+        var b = HelmEngine.Render(root, HelmOracle.TopValues(null, HelmCapabilities.Default))["r/templates/a.yaml"];
+        Assert.Equal(a, b);
+        Assert.EndsWith(" 2026-01-01", a);
+    }
+}
+
+public class ConcurrencyTests
+{
+    [Fact]
+    public void ParallelRendersAreIndependentAndIdentical()
+    {
+        var root = new HelmChartNode
+        {
+            Name = "p",
+            Metadata = HelmOracle.ChartMetadata("p"),
+            Templates =
+            [
+                new HelmTemplateFile("templates/_h.tpl", "{{ define \"p.n\" }}{{ .Release.Name }}-{{ .Values.x }}{{ end }}"),
+                new HelmTemplateFile("templates/a.yaml", "{{ include \"p.n\" . }} {{ randAlphaNum 8 }} {{ toYaml .Values }}"),
+            ],
+            Files = new Dictionary<string, byte[]>(),
+        };
+        var expected = HelmEngine.Render(root, HelmOracle.TopValues(HelmOracle.LoadValues("x: 1\ny: [a]"), HelmCapabilities.Default));
+        var results = new IReadOnlyDictionary<string, string>[16];
+        Parallel.For(0, results.Length, i => results[i] = HelmEngine.Render(root, HelmOracle.TopValues(HelmOracle.LoadValues("x: 1\ny: [a]"), HelmCapabilities.Default)));
+        Assert.All(results, r => Assert.Equal(expected["p/templates/a.yaml"], r["p/templates/a.yaml"]));
+    }
+}

@@ -6,7 +6,7 @@ using Sealer.Core.Templating.Helm;
 namespace Sealer.Templating.Tests;
 
 /// <summary>Finds the repo root and the helm binaries installed by build/install-test-deps.sh, and renders charts with them.</summary>
-internal static class HelmOracle
+public static class HelmOracle
 {
     public static string RepoRoot { get; } = FindRepoRoot();
 

@@ -240,7 +240,6 @@ public sealed class ClusterImageBuilder
     public const string LayerKindRootfs = "rootfs";
     public const string LayerKindImageBlob = "image-blob";
     public const string LayerKindRegistry = "registry";
-    public const string LayerKindBase = "base";
 
     /// <summary>On an image-blob layer: the digest of the blob it holds.</summary>
     public const string LayerBlobAnnotation = "io.sealer.sdk.blob";

@@ -34,6 +34,7 @@ public sealed class RegistryClient : IDisposable
     private readonly ILogger? _logger;
     private readonly RegistryAuthenticator _auth;
     private readonly ConcurrentDictionary<string, string> _preferred = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, RegistryEndpoint> _schemes = new(StringComparer.OrdinalIgnoreCase);
     private long _requests;
     private long _bytes;
 
@@ -297,13 +298,20 @@ public sealed class RegistryClient : IDisposable
     }
 
     /// <summary>True when the registry has the blob (HEAD).</summary>
-    public async Task<bool> BlobExistsAsync(ImageReference image, Digest digest, CancellationToken cancellationToken = default)
+    public Task<bool> BlobExistsAsync(ImageReference image, Digest digest, CancellationToken cancellationToken = default)
+        => WithSchemeAsync(Options.EndpointsFor(image.Domain).Last(), Options.MaxAttempts, async (ep, attempts) =>
+        {
+            using var resp = await SendAsync(() => new HttpRequestMessage(HttpMethod.Head, ep.Url(image.Repository, "blobs", digest.ToString())), ep, Scope(image, push: true), image.ToString(), attempts, cancellationToken).ConfigureAwait(false);
+            if (resp.StatusCode == HttpStatusCode.NotFound) return false;
+            if (!resp.IsSuccessStatusCode) throw await ErrorAsync(resp, image, ep, isBlob: true, cancellationToken, digest).ConfigureAwait(false);
+            return true;
+        });
+
+    /// <summary>The image's own registry (never a mirror), over the scheme that worked for it.</summary>
+    private RegistryEndpoint Source(ImageReference image)
     {
         var ep = Options.EndpointsFor(image.Domain).Last();
-        using var resp = await SendAsync(() => new HttpRequestMessage(HttpMethod.Head, ep.Url(image.Repository, "blobs", digest.ToString())), ep, Scope(image, push: true), image.ToString(), Options.MaxAttempts, cancellationToken).ConfigureAwait(false);
-        if (resp.StatusCode == HttpStatusCode.NotFound) return false;
-        if (!resp.IsSuccessStatusCode) throw await ErrorAsync(resp, image, ep, isBlob: true, cancellationToken, digest).ConfigureAwait(false);
-        return true;
+        return ep.SchemeGuessed && _schemes.TryGetValue(ep.Authority, out var known) ? ep with { BaseUri = known.BaseUri, SkipTlsVerify = known.SkipTlsVerify } : ep;
     }
 
     /// <summary>
@@ -314,7 +322,7 @@ public sealed class RegistryClient : IDisposable
     {
         var digest = blob.ParsedDigest;
         if (await BlobExistsAsync(image, digest, cancellationToken).ConfigureAwait(false)) return false;
-        var ep = Options.EndpointsFor(image.Domain).Last();
+        var ep = Source(image);
         string scope = Scope(image, push: true);
         using var start = await SendAsync(() => new HttpRequestMessage(HttpMethod.Post, new Uri(ep.BaseUri, $"/v2/{image.Repository}/blobs/uploads/")) { Content = new ByteArrayContent([]) },
             ep, scope, image.ToString(), Options.MaxAttempts, cancellationToken).ConfigureAwait(false);
@@ -340,9 +348,11 @@ public sealed class RegistryClient : IDisposable
     }
 
     /// <summary>PUTs a manifest or index under a tag or digest on the image's own registry. Returns the digest the registry reports.</summary>
-    public async Task<Digest> PushManifestAsync(ImageReference image, string reference, ReadOnlyMemory<byte> content, string mediaType, CancellationToken cancellationToken = default)
+    public Task<Digest> PushManifestAsync(ImageReference image, string reference, ReadOnlyMemory<byte> content, string mediaType, CancellationToken cancellationToken = default)
+        => WithSchemeAsync(Options.EndpointsFor(image.Domain).Last(), Options.MaxAttempts, (ep, _) => PushManifestToAsync(ep, image, reference, content, mediaType, cancellationToken));
+
+    private async Task<Digest> PushManifestToAsync(RegistryEndpoint ep, ImageReference image, string reference, ReadOnlyMemory<byte> content, string mediaType, CancellationToken cancellationToken)
     {
-        var ep = Options.EndpointsFor(image.Domain).Last();
         using var resp = await SendAsync(() =>
         {
             var c = new ReadOnlyMemoryContent(content);
@@ -378,7 +388,7 @@ public sealed class RegistryClient : IDisposable
             int attempts = last ? Options.MaxAttempts : Math.Min(Options.MaxAttempts, 2);
             try
             {
-                var result = await op(ep, attempts).ConfigureAwait(false);
+                var result = await WithSchemeAsync(ep, attempts, op).ConfigureAwait(false);
                 if (endpoints.Count > 1) _preferred[key] = ep.BaseUri.ToString();
                 return result;
             }
@@ -394,6 +404,34 @@ public sealed class RegistryClient : IDisposable
         }
         throw (Exception?)first ?? new InvalidOperationException("no endpoints");
     }
+
+    /// <summary>
+    /// Runs <paramref name="op"/> on the endpoint, over the scheme that worked before for its host; when the scheme was
+    /// guessed and meets the other protocol (TLS against plain HTTP, or plain HTTP against TLS), tries the other scheme once
+    /// and remembers the one that works.
+    /// </summary>
+    private async Task<T> WithSchemeAsync<T>(RegistryEndpoint ep, int attempts, Func<RegistryEndpoint, int, Task<T>> op)
+    {
+        if (!ep.SchemeGuessed) return await op(ep, attempts).ConfigureAwait(false);
+        if (_schemes.TryGetValue(ep.Authority, out var known)) return await op(ep with { BaseUri = known.BaseUri, SkipTlsVerify = known.SkipTlsVerify }, attempts).ConfigureAwait(false);
+        try
+        {
+            var result = await op(ep, attempts).ConfigureAwait(false);
+            _schemes.TryAdd(ep.Authority, ep);
+            return result;
+        }
+        catch (SealerException ex) when (ex.Code == ErrorCodes.TlsFailure && !ep.IsPlainHttp || ex is WrongProtocolException)
+        {
+            var other = ep.WithOtherScheme();
+            _logger?.LogDebug("{Endpoint} does not speak {Scheme}; trying {Other}", ep, ep.BaseUri.Scheme, other.BaseUri.Scheme);
+            var result = await op(other, attempts).ConfigureAwait(false);
+            _schemes[ep.Authority] = other;
+            return result;
+        }
+    }
+
+    /// <summary>Plain HTTP sent to a TLS port (Go servers answer 400 "Client sent an HTTP request to an HTTPS server").</summary>
+    private sealed class WrongProtocolException(string message) : SealerException(ErrorCodes.RegistryError, message);
 
     /// <summary>
     /// Sends a request to a registry endpoint with auth, redirects and retries: connection failures, timeouts, 429 and
@@ -425,6 +463,15 @@ public sealed class RegistryClient : IDisposable
             catch (HttpRequestException ex) when (IsTls(ex))
             {
                 throw TlsError(ex, image, endpoint);
+            }
+            if (resp.StatusCode == HttpStatusCode.BadRequest && endpoint.IsPlainHttp && endpoint.SchemeGuessed)
+            {
+                string text = await ErrorTextAsync(resp, cancellationToken, raw: true).ConfigureAwait(false);
+                if (text.Contains("HTTPS server", StringComparison.OrdinalIgnoreCase))
+                {
+                    resp.Dispose();
+                    throw new WrongProtocolException($"{image}: {endpoint} speaks TLS, not plain HTTP.");
+                }
             }
             if (resp.StatusCode == HttpStatusCode.Unauthorized && authRounds < 2)
             {
@@ -610,13 +657,14 @@ public sealed class RegistryClient : IDisposable
         return new SealerException(ErrorCodes.AuthenticationRefused, $"{image}: {ep} refused access ({detail}). {how}");
     }
 
-    private static async Task<string> ErrorTextAsync(HttpResponseMessage resp, CancellationToken cancellationToken)
+    private static async Task<string> ErrorTextAsync(HttpResponseMessage resp, CancellationToken cancellationToken, bool raw = false)
     {
         try
         {
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             timeout.CancelAfter(TimeSpan.FromSeconds(10));
             byte[] body = await ReadLimitedAsync(resp, 64 * 1024, timeout.Token).ConfigureAwait(false);
+            if (raw) return System.Text.Encoding.UTF8.GetString(body);
             if (body.Length == 0) return $"HTTP {(int)resp.StatusCode}";
             var parsed = System.Text.Json.JsonSerializer.Deserialize(body, DistributionJsonContext.Default.RegistryErrorBody);
             if (parsed?.Errors is { Count: > 0 } errs)

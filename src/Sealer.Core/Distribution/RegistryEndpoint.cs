@@ -19,6 +19,19 @@ public sealed record RegistryEndpoint
     /// <summary>True when certificate checks are skipped for it (an insecure registry over https).</summary>
     public bool SkipTlsVerify { get; init; }
 
+    /// <summary>
+    /// True when no scheme was given for a loopback or insecure host: the client then tries the other scheme when the
+    /// first one meets the wrong protocol (http first for loopback, https first for other insecure hosts, as Docker does).
+    /// </summary>
+    public bool SchemeGuessed { get; init; }
+
+    /// <summary>This endpoint over the other scheme (https without certificate checks, or http).</summary>
+    public RegistryEndpoint WithOtherScheme()
+    {
+        bool toHttps = IsPlainHttp;
+        return this with { BaseUri = new Uri($"{(toHttps ? "https" : "http")}://{BaseUri.Authority}/"), SkipTlsVerify = toHttps };
+    }
+
     /// <summary><c>host:port</c> as used for auth state.</summary>
     public string Authority => BaseUri.Authority;
 
@@ -67,13 +80,14 @@ public sealed record RegistryEndpoint
         string host = v.StartsWith('[') ? v[..(v.IndexOf(']') + 1)] : v.Contains(':') ? v[..v.LastIndexOf(':')] : v;
         bool insecure = options.IsInsecure(v) || options.IsInsecure(host);
         bool loopback = IsLoopback(host);
-        scheme ??= loopback || insecure ? "http" : "https";
+        bool guessed = scheme is null && (loopback || insecure);
+        scheme ??= loopback ? "http" : "https";
         if (scheme is not ("http" or "https")) throw new SealerException(ErrorCodes.RegistryConfigInvalid, $"'{value}': only http and https registries are supported.");
         if (scheme == "http" && !loopback && !insecure)
         {
             throw new SealerException(ErrorCodes.InsecureRegistryNotAllowed,
                 $"'{value}' is plain HTTP to a host that is not loopback. List '{v}' in the insecure registries (SealerInsecureRegistries / SEALER_INSECURE_REGISTRIES) if that is really wanted.");
         }
-        return new RegistryEndpoint { BaseUri = new Uri($"{scheme}://{v}/"), SourceDomain = sourceDomain, IsMirror = isMirror, SkipTlsVerify = scheme == "https" && insecure };
+        return new RegistryEndpoint { BaseUri = new Uri($"{scheme}://{v}/"), SourceDomain = sourceDomain, IsMirror = isMirror, SkipTlsVerify = scheme == "https" && insecure, SchemeGuessed = guessed };
     }
 }

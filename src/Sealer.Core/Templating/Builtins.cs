@@ -14,23 +14,23 @@ public static class Builtins
         void Add(GoFunc f) => m[f.Name] = f;
         Add(GoFunc.AndOr("and"));
         Add(GoFunc.AndOr("or"));
-        Add(GoFunc.Create("not", [GoType.Any], a => !GoValues.IsTrue(a[0])));
-        Add(GoFunc.Create("len", [GoType.Any], a => Len(a[0])));
-        Add(GoFunc.CreateVariadic("index", [GoType.Any], GoType.Any, a => Index(a[0], a.AsSpan(1))));
-        Add(GoFunc.CreateVariadic("slice", [GoType.Any], GoType.Any, a => Slice(a[0], a.AsSpan(1))));
+        Add(GoFunc.Create("not", [GoType.Value], a => !GoValues.IsTrue(a[0])));
+        Add(GoFunc.Create("len", [GoType.Value], a => Len(a[0])));
+        Add(GoFunc.CreateVariadic("index", [GoType.Value], GoType.Value, a => Index(a[0], a.AsSpan(1))));
+        Add(GoFunc.CreateVariadic("slice", [GoType.Value], GoType.Value, a => Slice(a[0], a.AsSpan(1))));
         Add(GoFunc.CreateVariadic("print", [], GoType.Any, a => GoFmt.Sprint(a)));
         Add(GoFunc.CreateVariadic("println", [], GoType.Any, a => GoFmt.Sprintln(a)));
         Add(GoFunc.CreateVariadic("printf", [GoType.String], GoType.Any, a => GoFmt.Sprintf((string)a[0]!, a.AsSpan(1).ToArray())));
         Add(GoFunc.CreateVariadic("html", [], GoType.Any, a => HtmlEscape(EvalArgs(a))));
         Add(GoFunc.CreateVariadic("js", [], GoType.Any, a => JsEscape(EvalArgs(a))));
         Add(GoFunc.CreateVariadic("urlquery", [], GoType.Any, a => WebUtility.UrlEncode(EvalArgs(a))));
-        Add(GoFunc.CreateVariadic("eq", [GoType.Any], GoType.Any, a => GoValues.Eq(a[0], a.AsSpan(1).ToArray())));
-        Add(GoFunc.Create("ne", [GoType.Any, GoType.Any], a => !GoValues.Eq(a[0], [a[1]])));
-        Add(GoFunc.Create("lt", [GoType.Any, GoType.Any], a => GoValues.Lt(a[0], a[1])));
-        Add(GoFunc.Create("le", [GoType.Any, GoType.Any], a => GoValues.Lt(a[0], a[1]) || GoValues.Eq(a[0], [a[1]])));
-        Add(GoFunc.Create("gt", [GoType.Any, GoType.Any], a => !GoValues.Lt(a[0], a[1]) && !GoValues.Eq(a[0], [a[1]])));
-        Add(GoFunc.Create("ge", [GoType.Any, GoType.Any], a => !GoValues.Lt(a[0], a[1])));
-        Add(GoFunc.CreateVariadic("call", [GoType.Any], GoType.Any, a => a[0] is null
+        Add(GoFunc.CreateVariadic("eq", [GoType.Value], GoType.Value, a => GoValues.Eq(a[0], a.AsSpan(1).ToArray())));
+        Add(GoFunc.Create("ne", [GoType.Value, GoType.Value], a => !GoValues.Eq(a[0], [a[1]])));
+        Add(GoFunc.Create("lt", [GoType.Value, GoType.Value], a => GoValues.Lt(a[0], a[1])));
+        Add(GoFunc.Create("le", [GoType.Value, GoType.Value], a => GoValues.Lt(a[0], a[1]) || GoValues.Eq(a[0], [a[1]])));
+        Add(GoFunc.Create("gt", [GoType.Value, GoType.Value], a => !GoValues.Lt(a[0], a[1]) && !GoValues.Eq(a[0], [a[1]])));
+        Add(GoFunc.Create("ge", [GoType.Value, GoType.Value], a => !GoValues.Lt(a[0], a[1])));
+        Add(GoFunc.CreateVariadic("call", [GoType.Value], GoType.Value, a => a[0] is null
             ? throw new GoFuncException("call of nil")
             : throw new GoFuncException($"non-function {GoValues.FormatValue(a[0])} of type {GoValues.TypeName(a[0])}")));
         return m;
@@ -45,6 +45,7 @@ public static class Builtins
         IDictionary<string, object?> m => m.Count,
         List<object?> l => l.Count,
         byte[] b => b.Length,
+        IGoRangeable r => r.Entries().LongCount(),
         _ => throw new GoFuncException($"len of type {GoValues.TypeName(item)}"),
     };
 
@@ -163,7 +164,7 @@ public static class Builtins
                 case '\r': sb.Append(@"\u000D"); break;
                 case '\t': sb.Append(@"\u0009"); break;
                 default:
-                    if (c < ' ') sb.Append(@"\u").Append(((int)c).ToString("X4", System.Globalization.CultureInfo.InvariantCulture));
+                    if (c < ' ' || (c >= 0x7f && !char.IsSurrogate(c) && !GoQuote.IsPrint(c))) sb.Append(@"\u").Append(((int)c).ToString("X4", System.Globalization.CultureInfo.InvariantCulture));
                     else sb.Append(c);
                     break;
             }

@@ -11,6 +11,9 @@ internal sealed class Executor
 
     private static readonly object Missing = new();
 
+    // A one-element argument list: "no arguments besides the operand itself" (only its Count is read).
+    private static readonly List<Node> NoArgs = [new DotNode(0)];
+
     private readonly TemplateSet _set;
     private readonly TextWriter _wr;
     private readonly List<KeyValuePair<string, object?>> _vars = new(16);
@@ -323,7 +326,7 @@ internal sealed class Executor
             case BoolNode b: return b.True;
             case DotNode: return dot;
             case NilNode: throw Errorf("nil is not a command");
-            case NumberNode n: return n.Ideal;
+            case NumberNode n: return n.IdealError is null ? n.Ideal : throw Errorf(n.IdealError);
             case StringNode s: return s.Text;
         }
         throw Errorf($"can't evaluate command {GoQuote.Quote(first.ToString())}");
@@ -444,7 +447,7 @@ internal sealed class Executor
             object? v = null;
             for (int k = 0; k < argCount; k++)
             {
-                v = EvalArg(dot, GoType.Any, args![k + 1]);
+                v = EvalArg(dot, GoType.Value, args![k + 1]);
                 if (GoValues.IsTrue(v) == isOr) return v;
             }
             if (hasFinal) v = GoValues.Norm(final);
@@ -494,6 +497,7 @@ internal sealed class Executor
         GoType.Bool => "bool",
         GoType.Map => "map[string]interface {}",
         GoType.List => "[]interface {}",
+        GoType.Value => "reflect.Value",
         _ => "interface {}",
     };
 
@@ -501,13 +505,13 @@ internal sealed class Executor
     {
         if (ReferenceEquals(value, GoValues.NoValue) || ReferenceEquals(value, Missing))
         {
-            if (typ is GoType.Any or GoType.Map or GoType.List) return null;
+            if (typ is GoType.Any or GoType.Map or GoType.List or GoType.Value) return null;
             throw Errorf($"invalid value; expected {TypeString(typ)}");
         }
         if (ReferenceEquals(value, GoValues.NilInterface)) value = null;
         switch (typ)
         {
-            case GoType.Any:
+            case GoType.Any or GoType.Value:
                 return value;
             case GoType.String when value is string:
             case GoType.Int when value is long:
@@ -530,12 +534,12 @@ internal sealed class Executor
             case DotNode:
                 return ValidateType(dot, typ);
             case NilNode:
-                if (typ is GoType.Any or GoType.Map or GoType.List) return null;
+                if (typ is GoType.Any or GoType.Map or GoType.List or GoType.Value) return null;
                 throw Errorf($"cannot assign nil to {TypeString(typ)}");
             case FieldNode f:
-                return ValidateType(EvalFieldNode(dot, f, [n], Missing), typ);
+                return ValidateType(EvalFieldNode(dot, f, NoArgs, Missing), typ);
             case VariableNode v:
-                return ValidateType(EvalVariableNode(dot, v, [n], Missing), typ);
+                return ValidateType(EvalVariableNode(dot, v, NoArgs, Missing), typ);
             case PipeNode p:
                 return ValidateType(EvalPipeline(dot, p), typ);
             case IdentifierNode id:
@@ -544,7 +548,7 @@ internal sealed class Executor
                     return ValidateType(EvalCall(dot, fn, id, id.Ident, null, Missing), typ);
                 }
             case ChainNode c:
-                return ValidateType(EvalChainNode(dot, c, [n], Missing), typ);
+                return ValidateType(EvalChainNode(dot, c, NoArgs, Missing), typ);
         }
         switch (typ)
         {
@@ -560,11 +564,11 @@ internal sealed class Executor
             case GoType.Float64:
                 if (n is NumberNode { IsFloat: true } nf) return nf.Float64;
                 throw Errorf($"expected float; found {n}");
-            case GoType.Any:
+            case GoType.Any or GoType.Value:
                 switch (n)
                 {
                     case BoolNode b2: return b2.True;
-                    case NumberNode num: return num.Ideal;
+                    case NumberNode num: return num.IdealError is null ? num.Ideal : throw Errorf(num.IdealError);
                     case StringNode s2: return s2.Text;
                 }
                 break;

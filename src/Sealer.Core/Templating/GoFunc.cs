@@ -14,6 +14,8 @@ public enum GoType
     Map,
     /// <summary>[]interface{}</summary>
     List,
+    /// <summary>reflect.Value (Go's builtins eq, lt, len, index, and, or, not ...): like interface{}, but a literal nil is rejected.</summary>
+    Value,
 }
 
 /// <summary>An error a template function returns (Go: the function's error result or a panic).</summary>
@@ -67,5 +69,5 @@ public sealed class GoFunc
     public static GoFunc CreateWithContext(string name, GoType[] parameters, GoType? variadic, Func<FuncContext, object?[], object?> body) =>
         new(name, parameters, variadic, body);
 
-    internal static GoFunc AndOr(string name) => new(name, [GoType.Any], GoType.Any, (_, _) => null) { IsAndOr = true };
+    internal static GoFunc AndOr(string name) => new(name, [GoType.Value], GoType.Value, (_, _) => null) { IsAndOr = true };
 }

@@ -133,6 +133,42 @@ public class FakeHandlerFaultTests
     }
 
     [Fact]
+    public async Task Identity_tokens_use_the_OAuth2_refresh_grant_and_plain_http_realms_are_refused()
+    {
+        string? form = null;
+        var fake = new Fake((req, n) =>
+        {
+            if (req.RequestUri!.Host == "auth.test")
+            {
+                form = req.Content!.ReadAsStringAsync().Result;
+                return new HttpResponseMessage(HttpStatusCode.OK) { Content = new StringContent("""{"access_token":"tok-2"}""") };
+            }
+            if (req.Headers.Authorization?.ToString() == "Bearer tok-2") return ManifestResponse();
+            var r = new HttpResponseMessage(HttpStatusCode.Unauthorized);
+            r.Headers.WwwAuthenticate.ParseAdd("Bearer realm=\"https://auth.test/token\",service=\"registry.test\"");
+            return r;
+        });
+        var creds = new StaticCredentialProvider(new Dictionary<string, RegistryCredential> { ["registry.test"] = new(null, null, "refresh-xyz") });
+        using var client = new RegistryClient(Options(creds), handler: fake);
+        await client.GetManifestAsync(Image);
+        Assert.Equal(HttpMethod.Post, fake.Seen.Single(s => s.Uri.Host == "auth.test").Method);
+        Assert.Contains("grant_type=refresh_token", form);
+        Assert.Contains("refresh_token=refresh-xyz", form);
+        Assert.Contains("scope=repository%3Aapp%2Fx%3Apull", form);
+
+        var plain = new Fake((req, n) =>
+        {
+            var r = new HttpResponseMessage(HttpStatusCode.Unauthorized);
+            r.Headers.WwwAuthenticate.ParseAdd("Bearer realm=\"http://auth.test/token\",service=\"registry.test\"");
+            return r;
+        });
+        using var refusing = new RegistryClient(Options(creds), handler: plain);
+        var ex = await Assert.ThrowsAsync<SealerException>(() => refusing.GetManifestAsync(Image));
+        Assert.Equal(ErrorCodes.InsecureRegistryNotAllowed, ex.Code);
+        Assert.DoesNotContain(plain.Seen, s => s.Uri.Host == "auth.test");
+    }
+
+    [Fact]
     public async Task A_stalled_download_is_resumed_from_where_it_stopped()
     {
         byte[] blob = new byte[200_000];

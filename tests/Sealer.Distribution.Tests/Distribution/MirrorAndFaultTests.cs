@@ -69,6 +69,29 @@ public class MirrorAndFaultTests(RegistryFixture fixture)
         Assert.Contains("CA certificate", ex.Message);
     }
 
+    [RegistryFact]
+    public async Task A_loopback_registry_over_https_is_found_and_an_untrusted_certificate_is_refused_where_it_must_be_verified()
+    {
+        var img = Env.Image("tls-busybox");
+        var tls = Env.Registry("tls");
+        Assert.StartsWith("https://", tls.Url);
+        using var cache = TestRegistries.NewCache();
+        // No scheme given for a loopback host: plain HTTP meets TLS, so https (unverified, as Docker does for loopback) is used.
+        var result = await Pull(cache, TestRegistries.Options(Env, userAgent: _agent), img.Reference);
+        Assert.Equal(img.Digest, result.Lock.Images[0].Digest);
+        Assert.Contains(Env.RequestsSince("tls", 0, _agent), l => l.Contains($"/manifests/{img.Tag}", StringComparison.Ordinal) && l.Contains("\" 200 ", StringComparison.Ordinal));
+
+        // An explicit https endpoint is verified: the self-signed certificate is refused.
+        using var cache2 = TestRegistries.NewCache();
+        var ex = await Assert.ThrowsAsync<ImagePullException>(() => Pull(cache2, DockerIoVia(tls.Url), "busybox:1.36"));
+        Assert.Equal(ErrorCodes.TlsFailure, ex.Code);
+        Assert.Contains("SEALER_INSECURE_REGISTRIES", ex.Message);
+        var insecure = DockerIoVia(tls.Url);
+        insecure.AddInsecureRegistry(tls.Address);
+        await Pull(cache2, insecure, "busybox:1.36");
+        Assert.NotNull(cache2.Layout.FindRef("docker.io/library/busybox:1.36"));
+    }
+
     [Fact]
     public void Plain_http_is_refused_for_registries_that_are_not_loopback_or_marked_insecure()
     {
@@ -77,7 +100,12 @@ public class MirrorAndFaultTests(RegistryFixture fixture)
         Assert.Equal(ErrorCodes.InsecureRegistryNotAllowed, ex.Code);
         Assert.Equal("https://registry.example.com:5000/", RegistryEndpoint.Parse("registry.example.com:5000", "docker.io", true, o).BaseUri.ToString());
         o.AddInsecureRegistry("registry.example.com:5000");
-        Assert.Equal("http://registry.example.com:5000/", RegistryEndpoint.Parse("registry.example.com:5000", "docker.io", true, o).BaseUri.ToString());
+        // Insecure: https without certificate checks first, plain http when that meets the other protocol (as Docker does).
+        var insecure = RegistryEndpoint.Parse("registry.example.com:5000", "docker.io", true, o);
+        Assert.Equal("https://registry.example.com:5000/", insecure.BaseUri.ToString());
+        Assert.True(insecure.SkipTlsVerify && insecure.SchemeGuessed);
+        Assert.Equal("http://registry.example.com:5000/", insecure.WithOtherScheme().BaseUri.ToString());
+        Assert.Equal("http://registry.example.com:5000/", RegistryEndpoint.Parse("http://registry.example.com:5000", "docker.io", true, o).BaseUri.ToString());
         Assert.Equal("http://127.0.0.1:5000/", RegistryEndpoint.Parse("127.0.0.1:5000", "x", false, new RegistryOptions()).BaseUri.ToString());
         Assert.Equal("https://registry-1.docker.io/", new RegistryOptions().EndpointsFor("docker.io").Single().BaseUri.ToString());
         var env = new RegistryOptions().AddFromEnvironment(k => k == "SEALER_REGISTRY_MIRRORS" ? "docker.io=http://127.0.0.1:5100,https://m.example;quay.io=127.0.0.1:5101" : null);

@@ -59,12 +59,15 @@ public sealed class SdkBuildTests(SdkFeed feed)
 
     private string NewCache() => feed.NewProjectDir("cache");
 
-    private (int ExitCode, string Output, TimeSpan Elapsed) Build(string dir, string cache, string extra = "")
-        => feed.Dotnet(dir, $"build -c Release {extra}", cache);
+    /// <summary>Builds with a User-Agent of its own, so requests are counted per build (other test projects share the registries).</summary>
+    private (int ExitCode, string Output, TimeSpan Elapsed) Build(string dir, string cache, string extra = "", string? agent = null)
+        => feed.Dotnet(dir, $"build -c Release {extra}", cache, new Dictionary<string, string> { ["SealerUserAgent"] = agent ?? NewAgent() });
+
+    private static string NewAgent() => $"sealer-sdk-tests/{Guid.NewGuid():N}";
 
     private Dictionary<string, long> Marks() => Registries.ToDictionary(r => r, feed.Env.LogMark);
 
-    private int RequestsSince(Dictionary<string, long> marks) => marks.Sum(m => feed.Env.RequestsSince(m.Key, m.Value).Count);
+    private int RequestsSince(Dictionary<string, long> marks, string agent) => marks.Sum(m => feed.Env.RequestsSince(m.Key, m.Value, agent).Count);
 
     [Fact]
     public void Build_writes_a_cluster_image_that_skopeo_and_umoci_accept_with_every_image_by_full_ref()
@@ -148,13 +151,14 @@ public sealed class SdkBuildTests(SdkFeed feed)
         Assert.Equal(Digest(dirA), Digest(dirB));
 
         var marks = Marks();
-        var again = Build(dirA, cache, "-v:d");
+        string agent = NewAgent();
+        var again = Build(dirA, cache, "-v:d", agent);
         Assert.True(again.ExitCode == 0, again.Output);
         foreach (var target in new[] { "ResolveClusterImages", "PullClusterImages", "AssembleClusterImage" })
         {
             Assert.Contains($"Skipping target \"{target}\" because all output files are up-to-date", again.Output);
         }
-        Assert.Equal(0, RequestsSince(marks));
+        Assert.Equal(0, RequestsSince(marks, agent));
         Assert.Equal(Digest(dirB), Digest(dirA));
     }
 
@@ -166,10 +170,11 @@ public sealed class SdkBuildTests(SdkFeed feed)
         Assert.Equal(0, Build(dir, cache).ExitCode);
         File.WriteAllText(Path.Combine(dir, "files", "registry.conf"), "mirror=off\n");
         var marks = Marks();
-        var r = Build(dir, cache, "-v:n");
+        string agent = NewAgent();
+        var r = Build(dir, cache, "-v:n", agent);
         Assert.True(r.ExitCode == 0, r.Output);
         Assert.Contains("reused", r.Output); // image layers came from the previous output
-        Assert.Equal(0, RequestsSince(marks));
+        Assert.Equal(0, RequestsSince(marks, agent));
 
         var labelOnly = Build(dir, cache, "-v:d -p:SealerSourceDateEpoch=1700000000");
         Assert.True(labelOnly.ExitCode == 0, labelOnly.Output);
@@ -177,9 +182,10 @@ public sealed class SdkBuildTests(SdkFeed feed)
         Assert.DoesNotContain("Skipping target \"AssembleClusterImage\"", labelOnly.Output);
 
         marks = Marks();
-        var refresh = Build(dir, cache, "-p:SealerRefresh=true");
+        agent = NewAgent();
+        var refresh = Build(dir, cache, "-p:SealerRefresh=true", agent);
         Assert.True(refresh.ExitCode == 0, refresh.Output);
-        Assert.True(RequestsSince(marks) > 0, "SealerRefresh=true must ask the registries again");
+        Assert.True(RequestsSince(marks, agent) > 0, "SealerRefresh=true must ask the registries again, with SealerUserAgent");
     }
 
     [Fact]

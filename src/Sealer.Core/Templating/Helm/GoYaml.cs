@@ -122,15 +122,80 @@ public static partial class GoYaml
                     WritePlain(s, indent);
                     return;
                 case Style.Single:
-                    Write("'" + s.Replace("'", "''", StringComparison.Ordinal) + "'");
+                    WriteSingleQuoted(s, indent);
                     return;
                 case Style.Literal:
                     WriteLiteral(s, indent);
                     return;
                 default:
-                    Write(DoubleQuote(s));
+                    WriteDoubleQuoted(s, indent);
                     return;
             }
+        }
+
+        // yaml_emitter_write_single_quoted: folds at a single space once past the best width.
+        private void WriteSingleQuoted(string s, int indent)
+        {
+            var line = new StringBuilder("'");
+            bool spaces = false;
+            for (int i = 0; i < s.Length; i++)
+            {
+                char c = s[i];
+                if (c == ' ')
+                {
+                    if (!spaces && _column + line.Length > BestWidth && i > 0 && i < s.Length - 1 && s[i + 1] != ' ')
+                    {
+                        Write(line.ToString());
+                        line.Clear();
+                        Newline(indent);
+                    }
+                    else line.Append(c);
+                    spaces = true;
+                }
+                else
+                {
+                    if (c == '\'') line.Append('\'');
+                    line.Append(c);
+                    spaces = false;
+                }
+            }
+            line.Append('\'');
+            Write(line.ToString());
+        }
+
+        // yaml_emitter_write_double_quoted: escapes, and folds at spaces (a following space is escaped with '\\').
+        private void WriteDoubleQuoted(string s, int indent)
+        {
+            var line = new StringBuilder("\"");
+            bool spaces = false;
+            for (int i = 0; i < s.Length; i++)
+            {
+                char c = s[i];
+                if (c == ' ')
+                {
+                    if (!spaces && _column + line.Length > BestWidth && i != 0 && i != s.Length - 1)
+                    {
+                        Write(line.ToString());
+                        line.Clear();
+                        Newline(indent);
+                        if (i + 1 < s.Length && s[i + 1] == ' ') line.Append('\\');
+                    }
+                    else line.Append(c);
+                    spaces = true;
+                }
+                else
+                {
+                    if (char.IsHighSurrogate(c) && i + 1 < s.Length && char.IsLowSurrogate(s[i + 1]))
+                    {
+                        line.Append("\\U").Append(char.ConvertToUtf32(c, s[i + 1]).ToString("X8", CultureInfo.InvariantCulture));
+                        i++;
+                    }
+                    else line.Append(DoubleQuote(c.ToString())[1..^1]);
+                    spaces = false;
+                }
+            }
+            line.Append('"');
+            Write(line.ToString());
         }
 
         private void WritePlain(string s, int indent)
@@ -328,7 +393,7 @@ public static partial class GoYaml
                         break;
                 }
             }
-            if (!(c == '\n' || (c >= 0x20 && c <= 0x7e) || c == 0x85 || (c >= 0xa0 && c <= 0xd7ff) || (c >= 0xe000 && c <= 0xfffd && c != 0xfeff) || char.IsSurrogate(c)))
+            if (!(c == '\n' || (c >= 0x20 && c <= 0x7e) || c == 0x85 || (c >= 0xa0 && c <= 0xd7ff) || (c >= 0xe000 && c <= 0xfffd && c != 0xfeff)))
             {
                 special = true;
             }
@@ -386,7 +451,7 @@ public static partial class GoYaml
     {
         "y", "Y", "yes", "Yes", "YES", "n", "N", "no", "No", "NO", "true", "True", "TRUE", "false", "False", "FALSE",
         "on", "On", "ON", "off", "Off", "OFF", "", "~", "null", "Null", "NULL",
-        ".inf", ".Inf", ".INF", "+.inf", "+.Inf", "+.INF", "-.inf", "-.Inf", "-.INF", ".nan", ".NaN", ".NAN", "<<",
+        ".inf", ".Inf", ".INF", "+.inf", "+.Inf", "+.INF", "-.inf", "-.Inf", "-.INF", ".nan", ".NaN", ".NAN",
     };
 
     [GeneratedRegex(@"^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$")]

@@ -33,7 +33,10 @@ public sealed class HelmRenderOptions
     public bool Strict { get; init; }
 
     /// <summary>Fixes <c>now</c> and seeds the rand* functions so a lite build is reproducible.</summary>
-    public SprigEnvironment Sprig { get; init; } = new() { Now = DateTimeOffset.UnixEpoch.AddYears(56), RandomSeed = 1 };
+    public SprigEnvironment Sprig { get; init; } = ReproducibleSprig;
+
+    /// <summary>The default: <c>now</c> fixed at 2026-01-01T00:00:00Z and the rand* functions seeded, so builds are reproducible.</summary>
+    public static SprigEnvironment ReproducibleSprig { get; } = new() { Now = new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero), RandomSeed = 1 };
 }
 
 /// <summary>Helm's pkg/engine: parses every template of a chart tree into one set, renders the non-partials.</summary>
@@ -151,6 +154,19 @@ public static class HelmEngine
 
     private static IReadOnlyDictionary<string, string> RenderCore(HelmChartNode root, IDictionary<string, object?> values, HelmRenderOptions options, CancellationToken ct)
     {
+        SprigFunctions.RenderRandom = options.Sprig.CreateRandom();
+        try
+        {
+            return RenderTree(root, values, options, ct);
+        }
+        finally
+        {
+            SprigFunctions.RenderRandom = null;
+        }
+    }
+
+    private static IReadOnlyDictionary<string, string> RenderTree(HelmChartNode root, IDictionary<string, object?> values, HelmRenderOptions options, CancellationToken ct)
+    {
         var templates = new Dictionary<string, Renderable>(StringComparer.Ordinal);
         RecAllTpls(root, templates, values, null, isRoot: true);
         var keys = SortTemplates(templates.Keys);
@@ -229,6 +245,11 @@ public static class HelmEngine
     {
         var subCharts = new Dictionary<string, object?>(StringComparer.Ordinal);
         var chartMeta = new Dictionary<string, object?>(c.Metadata, StringComparer.Ordinal) { ["IsRoot"] = isRoot };
+        // *chart.Metadata always has every field; absent ones are Go zero values.
+        foreach (var f in MetadataStringFields) chartMeta.TryAdd(f, "");
+        foreach (var f in MetadataListFields) chartMeta.TryAdd(f, new List<object?>());
+        chartMeta.TryAdd("Annotations", new Dictionary<string, object?>(StringComparer.Ordinal));
+        chartMeta.TryAdd("Deprecated", false);
         var next = new Dictionary<string, object?>(StringComparer.Ordinal)
         {
             ["Chart"] = chartMeta,
@@ -262,6 +283,9 @@ public static class HelmEngine
         }
         return next;
     }
+
+    private static readonly string[] MetadataStringFields = ["Name", "Home", "Version", "Description", "Icon", "APIVersion", "Condition", "Tags", "AppVersion", "KubeVersion", "Type"];
+    private static readonly string[] MetadataListFields = ["Sources", "Keywords", "Maintainers", "Dependencies"];
 
     private static string FullPath(HelmChartNode c, string? parentId) => parentId is null ? c.Name : parentId + "/charts/" + c.Name;
 

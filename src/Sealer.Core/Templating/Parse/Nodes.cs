@@ -152,6 +152,9 @@ internal sealed class NumberNode(int pos, string text) : Node(pos)
     public string Text { get; } = text;
     /// <summary>The constant as a template value (Go's idealConstant), computed once at parse time.</summary>
     public object? Ideal { get; set; }
+
+    /// <summary>Set when the constant cannot be an int (a uint64 beyond int64): an error when evaluated.</summary>
+    public string? IdealError { get; set; }
     public override NodeType Type => NodeType.Number;
     public override void WriteTo(StringBuilder sb) => sb.Append(Text);
 }

@@ -504,6 +504,7 @@ internal sealed class Parser
         }
         if (token.Type == ItemType.Complex || token.Val.EndsWith('i')) throw Errorf($"complex numbers are not supported: {token.Val}");
         string text = token.Val.Replace("_", "", StringComparison.Ordinal);
+        bool floaty = !text.StartsWith("0x", StringComparison.OrdinalIgnoreCase) && text.AsSpan().IndexOfAny(".eEpP") >= 0;
         if (GoNumbers.TryParseInt(text, out long i))
         {
             n.IsInt = true;
@@ -512,29 +513,31 @@ internal sealed class Parser
             n.Float64 = i;
             if (i >= 0) n.IsUint = true;
         }
+        else if (!text.StartsWith('-') && ulong.TryParse(text.TrimStart('+'), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var u))
+        {
+            n.IsUint = true;
+            n.IsFloat = true;
+            n.Float64 = u;
+        }
         else if (GoNumbers.TryParseFloat(text, out double f))
         {
+            if (!floaty) throw Errorf($"integer overflow: {GoQuote.Quote(token.Val)}");
             n.IsFloat = true;
             n.Float64 = f;
-            if (!text.StartsWith("0x", StringComparison.OrdinalIgnoreCase) && f == Math.Floor(f) && Math.Abs(f) < 9.2e18 && !text.Contains('p') && !text.Contains('P'))
+            if (f == Math.Floor(f) && Math.Abs(f) < 9.2e18)
             {
-                // Go: a float that is an exact integer also counts as an int (e.g. 1e3).
                 n.IsInt = true;
                 n.Int64 = (long)f;
             }
-        }
-        else if (text.Length > 0 && (char.IsDigit(text[^1]) || text.StartsWith("0x", StringComparison.OrdinalIgnoreCase)) && GoNumbers.IsIntegerSyntax(text))
-        {
-            throw Errorf($"{token.Val} overflows int");
         }
         else
         {
             throw Errorf($"illegal number syntax: {GoQuote.Quote(token.Val)}");
         }
-        // idealConstant
-        if (n.IsFloat && !text.StartsWith("0x", StringComparison.OrdinalIgnoreCase) && text.AsSpan().IndexOfAny(".eEpP") >= 0) n.Ideal = n.Float64;
+        // Go's idealConstant, decided once here.
+        if (n.IsFloat && floaty) n.Ideal = n.Float64;
         else if (n.IsInt) n.Ideal = n.Int64;
-        else n.Ideal = n.Float64;
+        else n.IdealError = $"{token.Val} overflows int";
         return n;
     }
 }

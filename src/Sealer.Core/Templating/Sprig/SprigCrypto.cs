@@ -258,13 +258,14 @@ internal static class Rfc7914
 
     private static void BlockMix(uint[] b, uint[] y, int r)
     {
-        var x = new uint[16];
-        Array.Copy(b, (2 * r - 1) * 16, x, 0, 16);
+        Span<uint> x = stackalloc uint[16];
+        Span<uint> tmp = stackalloc uint[16];
+        b.AsSpan((2 * r - 1) * 16, 16).CopyTo(x);
         for (int i = 0; i < 2 * r; i++)
         {
             for (int k = 0; k < 16; k++) x[k] ^= b[i * 16 + k];
-            Salsa8(x);
-            Array.Copy(x, 0, y, i * 16, 16);
+            Salsa8(x, tmp);
+            x.CopyTo(y.AsSpan(i * 16, 16));
         }
         for (int i = 0; i < r; i++) Array.Copy(y, (2 * i) * 16, b, i * 16, 16);
         for (int i = 0; i < r; i++) Array.Copy(y, (2 * i + 1) * 16, b, (i + r) * 16, 16);
@@ -272,9 +273,9 @@ internal static class Rfc7914
 
     private static uint R(uint a, int b) => (a << b) | (a >> (32 - b));
 
-    private static void Salsa8(uint[] b)
+    private static void Salsa8(Span<uint> b, Span<uint> x)
     {
-        var x = (uint[])b.Clone();
+        b.CopyTo(x);
         for (int i = 0; i < 8; i += 2)
         {
             x[4] ^= R(x[0] + x[12], 7); x[8] ^= R(x[4] + x[0], 9); x[12] ^= R(x[8] + x[4], 13); x[0] ^= R(x[12] + x[8], 18);

@@ -23,7 +23,8 @@ internal static class SprigDates
         m["toDate"] = GoFunc.Create("toDate", [GoType.String, GoType.String], a => TryParse((string)a[0]!, (string)a[1]!) ?? new GoTime(DateTimeOffset.MinValue));
         m["mustToDate"] = GoFunc.Create("mustToDate", [GoType.String, GoType.String], a => TryParse((string)a[0]!, (string)a[1]!) ?? throw new GoFuncException($"parsing time {GoQuote.Quote((string)a[1]!)} as {GoQuote.Quote((string)a[0]!)}: cannot parse"));
         m["ago"] = GoFunc.Create("ago", [GoType.Any], a => DurationString(TimeSpan.FromSeconds(Math.Round((Now().Value - ToTime(a[0], Now).Value).TotalSeconds))));
-        m["duration"] = GoFunc.Create("duration", [GoType.Any], a => DurationString(TimeSpan.FromSeconds(Cast.ToInt64(a[0] is string s ? (long.TryParse(s, out var l) ? l : 0) : a[0]))));
+        // sprig's duration only reads int64 and string: Go ints (constants, len, ...) and float64 values give 0s.
+        m["duration"] = GoFunc.Create("duration", [GoType.Any], a => DurationString(TimeSpan.FromSeconds(a[0] is string s && long.TryParse(s, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var l) ? l : 0)));
         m["durationRound"] = GoFunc.Create("durationRound", [GoType.Any], a => DurationRound(a[0], Now));
     }
 

@@ -129,7 +129,7 @@ public static partial class SprigFunctions
             }
             return new List<object?> { Cast.StrVal(v) };
         });
-        Add(GoFunc.Create("abbrev", [GoType.Int, GoType.String], a => Abbrev((string)a[1]!, 0, (int)(long)a[0]!)));
+        Add(GoFunc.Create("abbrev", [GoType.Int, GoType.String], a => (long)a[0]! < 4 ? a[1] : Abbrev((string)a[1]!, 0, (int)(long)a[0]!)));
         Add(GoFunc.Create("abbrevboth", [GoType.Int, GoType.Int, GoType.String], a => Abbrev((string)a[2]!, (int)(long)a[0]!, (int)(long)a[1]!)));
         Add(GoFunc.Create("hello", [], _ => "Hello!"));
 
@@ -140,8 +140,8 @@ public static partial class SprigFunctions
         Add(GoFunc.Create("mustRegexFindAll", [GoType.String, GoType.String, GoType.Int], a => FindAll(MustRegex((string)a[0]!), (string)a[1]!, (long)a[2]!)));
         SS("regexFind", (r, s) => TryRegex(r) is { } re ? (re.Match(s) is { Success: true } mt ? mt.Value : "") : "");
         SS("mustRegexFind", (r, s) => MustRegex(r).Match(s) is { Success: true } mt ? mt.Value : "");
-        Add(GoFunc.Create("regexReplaceAll", [GoType.String, GoType.String, GoType.String], a => TryRegex((string)a[0]!) is { } re ? re.Replace((string)a[1]!, GoReplacement((string)a[2]!)) : ""));
-        Add(GoFunc.Create("mustRegexReplaceAll", [GoType.String, GoType.String, GoType.String], a => MustRegex((string)a[0]!).Replace((string)a[1]!, GoReplacement((string)a[2]!))));
+        Add(GoFunc.Create("regexReplaceAll", [GoType.String, GoType.String, GoType.String], a => TryRegex((string)a[0]!) is { } re ? re.Replace((string)a[1]!, GoReplacement(re, (string)a[2]!)) : ""));
+        Add(GoFunc.Create("mustRegexReplaceAll", [GoType.String, GoType.String, GoType.String], a => MustRegex((string)a[0]!) is var mre ? mre.Replace((string)a[1]!, GoReplacement(mre, (string)a[2]!)) : ""));
         Add(GoFunc.Create("regexReplaceAllLiteral", [GoType.String, GoType.String, GoType.String], a => TryRegex((string)a[0]!) is { } re ? re.Replace((string)a[1]!, ((string)a[2]!).Replace("$", "$$", StringComparison.Ordinal)) : ""));
         Add(GoFunc.Create("mustRegexReplaceAllLiteral", [GoType.String, GoType.String, GoType.String], a => MustRegex((string)a[0]!).Replace((string)a[1]!, ((string)a[2]!).Replace("$", "$$", StringComparison.Ordinal))));
         Add(GoFunc.Create("regexSplit", [GoType.String, GoType.String, GoType.Int], a => RegexSplit(TryRegex((string)a[0]!), (string)a[1]!, (long)a[2]!)));
@@ -162,7 +162,7 @@ public static partial class SprigFunctions
         V("addf", a => DecimalFold(a, 0, (x, y) => x + y, seedFromFirst: false));
         Add(GoFunc.CreateVariadic("subf", [GoType.Any], GoType.Any, a => DecimalFold(a, 0, (x, y) => x - y, seedFromFirst: true)));
         Add(GoFunc.CreateVariadic("mulf", [GoType.Any], GoType.Any, a => DecimalFold(a, 1, (x, y) => x * y, seedFromFirst: true)));
-        Add(GoFunc.CreateVariadic("divf", [GoType.Any], GoType.Any, a => DecimalFold(a, 1, (x, y) => y == 0 ? throw new GoFuncException("decimal division by 0") : x / y, seedFromFirst: true)));
+        Add(GoFunc.CreateVariadic("divf", [GoType.Any], GoType.Any, a => DecimalFold(a, 1, (x, y) => y == 0 ? throw new GoFuncException("decimal division by 0") : decimal.Round(x / y, 16, MidpointRounding.AwayFromZero), seedFromFirst: true)));
         Add(GoFunc.CreateVariadic("maxf", [GoType.Any], GoType.Any, a => a.Skip(1).Aggregate(Cast.ToFloat64(a[0]), (s, x) => Math.Max(s, Cast.ToFloat64(x)))));
         Add(GoFunc.CreateVariadic("minf", [GoType.Any], GoType.Any, a => a.Skip(1).Aggregate(Cast.ToFloat64(a[0]), (s, x) => Math.Min(s, Cast.ToFloat64(x)))));
         A("floor", v => Math.Floor(Cast.ToFloat64(v)));
@@ -204,7 +204,11 @@ public static partial class SprigFunctions
         S("b64dec", s =>
         {
             try { return Encoding.UTF8.GetString(Convert.FromBase64String(s)); }
-            catch (FormatException) { return "illegal base64 data at input byte 0"; }
+            catch (FormatException)
+            {
+                int bad = s.AsSpan().IndexOfAnyExcept("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=");
+                return "illegal base64 data at input byte " + (bad < 0 ? Math.Max(s.Length - s.Length % 4, 0) : bad).ToString(CultureInfo.InvariantCulture);
+            }
         });
         S("b32enc", s => Base32Encode(Encoding.UTF8.GetBytes(s)));
         S("b32dec", s => Encoding.UTF8.GetString(Base32Decode(s)));
@@ -414,7 +418,7 @@ public static partial class SprigFunctions
                     MergeInto(dm, sm, overwrite);
                     continue;
                 }
-                if (overwrite ? !Empty(sv) : Empty(dv) && dv is null) dst[k] = sv;
+                if (overwrite ? sv is not null : Empty(dv) && dv is null) dst[k] = sv;
                 else if (!overwrite && Empty(dv) && dv is not IDictionary<string, object?> && dv is not List<object?>) dst[k] = sv;
             }
             else
@@ -657,15 +661,17 @@ public static partial class SprigFunctions
         return sb.ToString();
     }
 
+    private static string GoPattern(string r) => r.Contains("(?P<", StringComparison.Ordinal) ? r.Replace("(?P<", "(?<", StringComparison.Ordinal) : r;
+
     private static Regex? TryRegex(string r)
     {
-        try { return new Regex(r, RegexOptions.CultureInvariant); }
+        try { return new Regex(GoPattern(r), RegexOptions.CultureInvariant); }
         catch (ArgumentException) { return null; }
     }
 
     private static Regex MustRegex(string r)
     {
-        try { return new Regex(r, RegexOptions.CultureInvariant); }
+        try { return new Regex(GoPattern(r), RegexOptions.CultureInvariant); }
         catch (ArgumentException e) { throw new GoFuncException($"error parsing regexp: {e.Message}"); }
     }
 
@@ -697,8 +703,9 @@ public static partial class SprigFunctions
         return parts;
     }
 
-    private static string GoReplacement(string repl)
+    private static string GoReplacement(Regex re, string repl)
     {
+        var names = new HashSet<string>(re.GetGroupNames(), StringComparer.Ordinal);
         // Go: $name / ${name} where name is [A-Za-z0-9_]+ ; .NET: same, but a bare $1x means group "1x" in Go.
         var sb = new StringBuilder();
         for (int i = 0; i < repl.Length; i++)
@@ -709,14 +716,21 @@ public static partial class SprigFunctions
             if (i + 1 < repl.Length && repl[i + 1] == '{')
             {
                 int close = repl.IndexOf('}', i);
-                if (close > 0) { sb.Append("${").Append(repl, i + 2, close - i - 2).Append('}'); i = close; continue; }
+                if (close > 0)
+                {
+                    var n = repl[(i + 2)..close];
+                    if (names.Contains(n)) sb.Append("${").Append(n).Append('}');
+                    i = close;
+                    continue;
+                }
                 sb.Append("$$");
                 continue;
             }
             int j = i + 1;
             while (j < repl.Length && (char.IsAsciiLetterOrDigit(repl[j]) || repl[j] == '_')) j++;
             if (j == i + 1) { sb.Append("$$"); continue; }
-            sb.Append("${").Append(repl, i + 1, j - i - 1).Append('}');
+            var name = repl[(i + 1)..j];
+            if (names.Contains(name)) sb.Append("${").Append(name).Append('}');
             i = j - 1;
         }
         return sb.ToString();
@@ -818,8 +832,13 @@ public static partial class SprigFunctions
     private const string Alnum = Alpha + "0123456789";
     private static readonly string Ascii = new(Enumerable.Range(32, 95).Select(i => (char)i).ToArray());
 
+    /// <summary>The random source of the render running on this thread (HelmEngine seeds one per render, so output does not depend on render order).</summary>
+    [ThreadStatic]
+    internal static Random? RenderRandom;
+
     internal static double RandDouble(Random? rng, object gate)
     {
+        if (RenderRandom is { } rr) return rr.NextDouble();
         if (rng is null) return RandomNumberGenerator.GetInt32(int.MaxValue) / (double)int.MaxValue;
         lock (gate) return rng.NextDouble();
     }
@@ -827,7 +846,8 @@ public static partial class SprigFunctions
     internal static byte[] RandBytes(Random? rng, object gate, int n)
     {
         var b = new byte[Math.Max(n, 0)];
-        if (rng is null) RandomNumberGenerator.Fill(b);
+        if (RenderRandom is { } rr) rr.NextBytes(b);
+        else if (rng is null) RandomNumberGenerator.Fill(b);
         else lock (gate) rng.NextBytes(b);
         return b;
     }
@@ -838,7 +858,7 @@ public static partial class SprigFunctions
         var sb = new StringBuilder(count);
         for (int i = 0; i < count; i++)
         {
-            int idx = rng is null ? RandomNumberGenerator.GetInt32(chars.Length) : (int)(RandDouble(rng, gate) * chars.Length) % chars.Length;
+            int idx = rng is null && RenderRandom is null ? RandomNumberGenerator.GetInt32(chars.Length) : (int)(RandDouble(rng, gate) * chars.Length) % chars.Length;
             sb.Append(chars[idx]);
         }
         return sb.ToString();
