@@ -93,6 +93,14 @@ public class CliTests(RegistryFixture fixture)
         Assert.True(code == 0, output);
         Assert.Contains(img.Digest, output);
 
+        // Straight from a build output (an OCI layout directory) or an archive, without the store.
+        var layout = global::Sealer.Core.Layout.OciLayout.OpenOrCreate(tmp["bin"]);
+        var root = TestImages.BuildMultiArch(layout, seed: 22);
+        layout.SetRef("example.com/built:v1", root);
+        (code, output) = Sealer(tmp["none"], "push", tmp["bin"], dest.Replace(":v1", ":built"));
+        Assert.True(code == 0, output);
+        Assert.Contains(root.Digest, output);
+
         var reg = fixture.Env.Registry("private");
         (code, output) = Sealer(tmp["a"], "push", "example.com/c/cluster:v1", $"{reg.Address}/artifacts/cli:v1");
         Assert.Equal(1, code);

@@ -191,13 +191,16 @@ internal static class ImageCommands
     public static async Task<int> PushAsync(string[] args, CancellationToken cancellationToken)
     {
         var a = Args.Parse(args, "push", "Push a cluster image (every platform) to a registry. Credentials: SEALER_REGISTRY_USER/PASSWORD, ~/.docker/config.json, or -u with --password-stdin.",
-            "NAME [DESTINATION] [--concurrency 4] [--chunk-size-mb 64] [--mount-from REPO]... [--tag T]... [--plain-http] [-u USER --password-stdin] [--format json] [--store DIR]",
+            "NAME|LAYOUT_DIR|ARCHIVE [DESTINATION] [--concurrency 4] [--chunk-size-mb 64] [--mount-from REPO]... [--tag T]... [--plain-http] [-u USER --password-stdin] [--format json] [--store DIR]",
             ["--concurrency", "--chunk-size-mb", "--mount-from", "--tag", "-u", "--username", "--store", "--format"], ["--plain-http", "--password-stdin"]);
         if (a is null) return 0;
         if (a.Positional.Count is < 1 or > 2) throw Usage("push needs NAME and optionally DESTINATION");
-        var store = OpenStore(a);
-        var image = store.Resolve(a.Positional[0]);
-        var destination = ImageReference.Parse(a.Positional.Count == 2 ? a.Positional[1] : image.Name);
+        string source = a.Positional[0];
+        bool fromPath = Directory.Exists(source) || (File.Exists(source) && (source.Contains('/') || source.Contains('.')));
+        if (fromPath && a.Positional.Count != 2) throw Usage("pushing a layout directory or archive needs a DESTINATION");
+        var store = fromPath ? null : OpenStore(a);
+        var image = store?.Resolve(source);
+        var destination = ImageReference.Parse(a.Positional.Count == 2 ? a.Positional[1] : image!.Name);
         var options = new PushOptions { Progress = PushProgressPrinter() };
         if (a.Get("--concurrency") is { } c) options.Concurrency = int.Parse(c, Inv);
         if (a.Get("--chunk-size-mb") is { } cs) options.ChunkSize = long.Parse(cs, Inv) * 1024 * 1024;
@@ -210,7 +213,9 @@ internal static class ImageCommands
             options.Credentials = RegistryTransport.StaticCredentials(destination.Domain, user, (Console.In.ReadLine() ?? "").TrimEnd('\r', '\n'));
         }
         var sw = System.Diagnostics.Stopwatch.StartNew();
-        var result = await new RegistryPusher(options).PushAsync(store.Layout, image.Descriptor, destination, cancellationToken).ConfigureAwait(false);
+        var result = store is null
+            ? await new RegistryPusher(options).PushAsync(source, destination.ToString(), null, cancellationToken).ConfigureAwait(false)
+            : await new RegistryPusher(options).PushAsync(store.Layout, image!.Descriptor, destination, cancellationToken).ConfigureAwait(false);
         ClearProgress();
         if (a.Get("--format") == "json")
         {
