@@ -79,6 +79,13 @@ public class ExecTests
         Assert.Equal(ErrorCodes.TemplateExecError, ex.Code);
     }
 
+    [Fact]
+    public void ColumnsAreUtf8BytesLikeGo()
+    {
+        var ex = Assert.Throws<TemplateException>(() => Run("é {{ .a.b.c }}", Map()));
+        Assert.StartsWith("template: t:1:8: executing", ex.Message);
+    }
+
     [Theory]
     [InlineData(MissingKeyMode.Default, "<no value>")]
     [InlineData(MissingKeyMode.Zero, "<no value>")]
@@ -415,5 +422,23 @@ public class ConcurrencyTests
         var results = new IReadOnlyDictionary<string, string>[16];
         Parallel.For(0, results.Length, i => results[i] = HelmEngine.Render(root, HelmOracle.TopValues(HelmOracle.LoadValues("x: 1\ny: [a]"), HelmCapabilities.Default)));
         Assert.All(results, r => Assert.Equal(expected["p/templates/a.yaml"], r["p/templates/a.yaml"]));
+    }
+}
+
+public class DepthTests
+{
+    [Fact]
+    public void SelfRecursiveTemplateFailsCleanly()
+    {
+        var root = new HelmChartNode
+        {
+            Name = "d",
+            Metadata = HelmOracle.ChartMetadata("d"),
+            Templates = [new HelmTemplateFile("templates/a.yaml", "{{ define \"r\" }}{{ template \"r\" . }}{{ end }}{{ template \"r\" . }}")],
+            Files = new Dictionary<string, byte[]>(),
+        };
+        var ex = Assert.Throws<TemplateException>(() => HelmEngine.Render(root, HelmEngine.TopLevelValues(new Dictionary<string, object?>())));
+        Assert.Contains("exceeded maximum template depth", ex.Message);
+        Assert.Equal(Sealer.Core.Diagnostics.ErrorCodes.TemplateRecursionLimit, ex.Code);
     }
 }

@@ -49,6 +49,13 @@ public static class ChartRenderer
             throw new SealerException(ErrorCodes.LibraryChartNotInstallable,
                 $"chart '{chart.Name}' is a library chart (type: library) and renders nothing on its own. Use an application chart that depends on it.", ChartYamlPath(chart));
         }
+        var caps = Capabilities(kubeVersion, apiVersions);
+        if (chart.Metadata.KubeVersion.Length > 0 && !SemverRange.IsCompatibleRange(chart.Metadata.KubeVersion, caps.KubeVersion.Version))
+        {
+            throw new SealerException(ErrorCodes.ChartKubeVersionIncompatible,
+                $"chart '{chart.Name}' requires kubeVersion: {chart.Metadata.KubeVersion} which is incompatible with Kubernetes {caps.KubeVersion.Version}. " +
+                "Set the cluster's Kubernetes version (KubeVersion / --kube-version) or use a chart version that supports it.", ChartYamlPath(chart));
+        }
         var values = ChartValues.CoalesceValues(chart, userValues);
         var top = new Dictionary<string, object?>(StringComparer.Ordinal)
         {
@@ -62,7 +69,7 @@ public static class ChartRenderer
                 ["IsInstall"] = true,
                 ["Service"] = "Helm",
             },
-            ["Capabilities"] = Capabilities(kubeVersion, apiVersions),
+            ["Capabilities"] = caps,
         };
         var sources = new Dictionary<string, (string File, string Chart, string Template)>(StringComparer.Ordinal);
         var node = BuildNode(chart, chart.Name, sources);

@@ -71,14 +71,31 @@ internal static partial class HelmYaml
         }
         catch (YamlException ex) when (ex.Message.Contains("found extra spaces in first line", StringComparison.Ordinal))
         {
-            // libyaml (go-yaml) takes the indentation of a block scalar from its most indented leading blank line;
-            // YamlDotNet rejects such blank lines. Blank them (line numbers stay) and parse again.
-            return ParseStreamCore(WhitespaceOnlyLine().Replace(text, ""), lineOffset);
+            // YamlDotNet rejects a block scalar whose leading blank lines carry spaces, even as many as the content's
+            // indentation, which libyaml (go-yaml, helm) accepts. Blank such lines when they are no deeper than the next
+            // content line (same meaning; line numbers stay) and parse again. Deeper ones stay: libyaml rejects those too.
+            return ParseStreamCore(BlankShallowWhitespaceLines(text), lineOffset);
         }
     }
 
-    [GeneratedRegex(@"^[ \t]+(?=\r?$)", RegexOptions.Multiline | RegexOptions.CultureInvariant)]
-    private static partial Regex WhitespaceOnlyLine();
+    private static string BlankShallowWhitespaceLines(string text)
+    {
+        var lines = text.Split('\n');
+        int nextIndent = 0;
+        for (int i = lines.Length - 1; i >= 0; i--)
+        {
+            string l = lines[i].TrimEnd('\r');
+            if (l.Trim().Length == 0)
+            {
+                if (l.Length > 0 && l.Length <= nextIndent && !l.Contains('\t')) lines[i] = lines[i].EndsWith('\r') ? "\r" : "";
+            }
+            else
+            {
+                nextIndent = l.Length - l.TrimStart(' ').Length;
+            }
+        }
+        return string.Join('\n', lines);
+    }
 
     private static List<YDocument> ParseStreamCore(string text, int lineOffset)
     {

@@ -543,7 +543,7 @@ public sealed class ClusterImageBuilder
             var cache = spec.ImageCache!;
             if (!cache.HasBlob(image.Digest))
             {
-                throw new SealerException(ErrorCodes.ImageNotInCache, $"Image {image.Reference} ({image.Digest}) is not in the image cache '{cache.Root}'. Build again so it is pulled (or pass -p:SealerRefresh=true).");
+                throw new SealerException(ErrorCodes.ImageNotInCache, $"Image {image.Reference} ({image.Digest}) is not in the image cache '{cache.Root}'. Rebuild (dotnet build --no-incremental) so it is pulled again.");
             }
             byte[] topBytes = cache.ReadBlobBytes(image.Digest);
             metadata[image.Digest.ToString()] = topBytes;
@@ -558,7 +558,7 @@ public sealed class ClusterImageBuilder
                     string have = string.Join(", ", children.Where(c => c.Platform is not null).Select(c => c.Platform!.ToString()).Distinct());
                     throw new SealerException(ErrorCodes.ImagePlatformMissing,
                         children.Any(c => platform.Matches(c.Platform))
-                            ? $"Image {image.Reference} has a {platform} manifest but it is not in the image cache. Build again so it is pulled for {platform}."
+                            ? $"Image {image.Reference} has a {platform} manifest but it is not in the image cache. Rebuild (dotnet build --no-incremental) so it is pulled for {platform}."
                             : $"Image {image.Reference} has no {platform} manifest (it has: {have}). Remove {platform} from SealerPlatforms or use another image.");
                 }
                 // The best match only (one manifest per platform, as a runtime would pull).
@@ -581,7 +581,7 @@ public sealed class ClusterImageBuilder
             var configDigest = manifest.Config.ParsedDigest;
             if (!cache.HasBlob(configDigest, manifest.Config.Size))
             {
-                throw new SealerException(ErrorCodes.ImageNotInCache, $"The config of image {reference} ({configDigest}) is missing from the image cache. Build again so it is pulled.");
+                throw new SealerException(ErrorCodes.ImageNotInCache, $"The config of image {reference} ({configDigest}) is missing from the image cache. Rebuild (dotnet build --no-incremental) so it is pulled again.");
             }
             byte[] configBytes = cache.ReadBlobBytes(configDigest, OciLimits.MaxConfigBytes);
             metadata[configDigest.ToString()] = configBytes;
@@ -600,7 +600,7 @@ public sealed class ClusterImageBuilder
                 if (!cache.HasBlob(d, layer.Size))
                 {
                     if (layer.Urls is { Count: > 0 }) continue; // a foreign (non-distributable) layer: the runtime fetches it from its URL
-                    throw new SealerException(ErrorCodes.ImageNotInCache, $"Layer {d} of image {reference} is missing from the image cache. Build again so it is pulled.");
+                    throw new SealerException(ErrorCodes.ImageNotInCache, $"Layer {d} of image {reference} is missing from the image cache. Rebuild (dotnet build --no-incremental) so it is pulled again.");
                 }
                 blobs[d.ToString()] = layer.Size;
             }

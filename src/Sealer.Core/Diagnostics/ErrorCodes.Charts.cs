@@ -44,4 +44,7 @@ public static partial class ErrorCodes
 
     /// <summary>Values have incompatible types (e.g. a subchart's key is not a table).</summary>
     public const string ValuesTypeMismatch = "SEA3513";
+
+    /// <summary>The chart's Chart.yaml kubeVersion does not accept the Kubernetes version discovery renders for.</summary>
+    public const string ChartKubeVersionIncompatible = "SEA3514";
 }

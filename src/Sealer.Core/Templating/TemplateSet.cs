@@ -71,6 +71,17 @@ public sealed class TemplateSet
     /// <exception cref="TemplateException">SEA3000 with Go's message, the template name and line.</exception>
     public void Parse(string name, string text) => Parser.Parse(name, text, _funcs.ContainsKey, _trees);
 
+    /// <summary>
+    /// Parses <paramref name="text"/> as <paramref name="name"/> and executes exactly that text (Go's <c>t.New(name).Parse(text)</c>
+    /// then <c>t.Execute</c>): an empty text runs as empty even if a template of that name exists. Helm's tpl.
+    /// </summary>
+    public void ParseAndExecute(string name, string text, object? data, TextWriter output, ExecuteOptions? options = null)
+    {
+        var tree = Parser.Parse(name, text, _funcs.ContainsKey, _trees);
+        if (tree.Root is null) return;
+        new Executor(this, output, options ?? DefaultOptions, tree).Run(data);
+    }
+
     public bool Has(string name) => _trees.TryGetValue(name, out var t) && t.Root is not null;
 
     internal Tree? Lookup(string name) => _trees.TryGetValue(name, out var t) ? t : null;

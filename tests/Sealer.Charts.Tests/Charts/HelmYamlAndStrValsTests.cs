@@ -27,6 +27,18 @@ public class HelmYamlAndStrValsTests
         => Assert.Equal(expected, Canon.Of(HelmYaml.ParseValues(yaml, "v.yaml")));
 
     [Fact]
+    public void Block_scalar_with_indented_blank_first_lines_is_accepted_as_libyaml_does()
+    {
+        // Seen in real helm output (ingress-nginx-like "runtime.yaml: |" then a line of 4 spaces, then "    {}"):
+        // libyaml accepts it, YamlDotNet alone does not.
+        var v = HelmYaml.ParseValues("a: |\n    \n    {}\nb: 1\n", "v.yaml");
+        Assert.Equal("{\"a\":\"\\n{}\\n\",\"b\":1}", Canon.Of(v));
+        // A blank line deeper than the content is an error in libyaml (helm: "did not find expected key") and here.
+        var ex = Assert.Throws<SealerException>(() => HelmYaml.ParseValues("a: |\n      \n    text\nb: 1\n", "v.yaml"));
+        Assert.Equal(ErrorCodes.InvalidValuesFile, ex.Code);
+    }
+
+    [Fact]
     public void Values_file_must_be_a_mapping()
     {
         var ex = Assert.Throws<SealerException>(() => HelmYaml.ParseValues("- a\n- b\n", "v.yaml"));

@@ -102,6 +102,19 @@ public class ChartDiscoveryTests
     }
 
     [Fact]
+    public void Chart_kubeVersion_constraint_is_checked_like_helm()
+    {
+        string chart = Path.Combine(HelmOracle.CorpusDir, "cert-manager"); // kubeVersion: ">= 1.22.0-0"
+        var helm = HelmOracle.Template("helm3", chart, null, ["--kube-version", "1.21.0"]);
+        Assert.NotEqual(0, helm.ExitCode);
+        Assert.Contains("incompatible with Kubernetes v1.21.0", helm.StdErr);
+        var ex = Assert.Throws<SealerException>(() => ImageDiscovery.Discover(new DiscoveryInput { Charts = [new ChartInput { Path = chart }], KubeVersion = "1.21.0" }));
+        Assert.Equal(ErrorCodes.ChartKubeVersionIncompatible, ex.Code);
+        Assert.Contains("incompatible with Kubernetes v1.21.0", ex.Message);
+        Assert.NotEmpty(ImageDiscovery.Discover(new DiscoveryInput { Charts = [new ChartInput { Path = chart }], KubeVersion = "v1.30.4" }).Images);
+    }
+
+    [Fact]
     public void Corpus_chart_images_with_provenance_lines_pointing_at_the_rendered_image()
     {
         string chart = Path.Combine(HelmOracle.CorpusDir, "metrics-server");

@@ -186,6 +186,15 @@ public sealed class SdkBuildTests(SdkFeed feed)
         var refresh = Build(dir, cache, "-p:SealerRefresh=true", agent);
         Assert.True(refresh.ExitCode == 0, refresh.Output);
         Assert.True(RequestsSince(marks, agent) > 0, "SealerRefresh=true must ask the registries again, with SealerUserAgent");
+
+        // A wiped image cache is pulled again at the locked digests, and the image comes out the same.
+        string before = ClusterImageReader.OpenLayout(Path.Combine(dir, "bin", "Release", "change")).Descriptor.Digest;
+        Directory.Delete(cache, recursive: true);
+        var wiped = Build(dir, cache, "-v:n");
+        Assert.True(wiped.ExitCode == 0, wiped.Output);
+        Assert.Contains("blobs / ", wiped.Output); // PullClusterImages ran and downloaded
+        Assert.True(File.Exists(Path.Combine(cache, "index.json")));
+        Assert.Equal(before, ClusterImageReader.OpenLayout(Path.Combine(dir, "bin", "Release", "change")).Descriptor.Digest);
     }
 
     [Fact]

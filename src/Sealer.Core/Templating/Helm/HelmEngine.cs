@@ -106,21 +106,21 @@ public static class HelmEngine
     {
         var state = ctx.State as RenderState ?? throw new GoFuncException("tpl is only available while rendering a chart");
         var text = (string)a[0]!;
+        if (!System.Runtime.CompilerServices.RuntimeHelpers.TryEnsureSufficientExecutionStack())
+        {
+            throw new GoFuncException("tpl nested too deeply");
+        }
         var set = state.Set.Clone();
-        try
-        {
-            set.Parse("gotpl", text);
-        }
-        catch (TemplateException e)
-        {
-            throw new GoFuncException($"cannot parse template {GoQuote.Quote(text)}: {e.Message}", e);
-        }
         var sw = new StringWriter(new StringBuilder(256));
         var inner = new RenderState { Set = set, Strict = state.Strict };
         foreach (var (k, v) in state.IncludedNames) inner.IncludedNames[k] = v;
         try
         {
-            set.Execute("gotpl", a[1], sw, new ExecuteOptions { State = inner, CancellationToken = ctx.CancellationToken });
+            set.ParseAndExecute("gotpl", text, a[1], sw, new ExecuteOptions { State = inner, CancellationToken = ctx.CancellationToken });
+        }
+        catch (TemplateException e) when (e.Code == ErrorCodes.TemplateParseError)
+        {
+            throw new GoFuncException($"cannot parse template {GoQuote.Quote(text)}: {e.Message}", e);
         }
         catch (TemplateException e)
         {
@@ -151,6 +151,26 @@ public static class HelmEngine
         if (failure is not null) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(failure).Throw();
         return result!;
     }
+
+    /// <summary>
+    /// Builds the top-level render object as <c>helm template</c> does: { Values, Release {Name, Namespace, IsUpgrade=false,
+    /// IsInstall=true, Revision=1, Service="Helm"}, Capabilities }.
+    /// </summary>
+    public static Dictionary<string, object?> TopLevelValues(IDictionary<string, object?> coalescedValues, string releaseName = "release-name",
+        string releaseNamespace = "default", HelmCapabilities? capabilities = null, bool isUpgrade = false, long revision = 1) => new(StringComparer.Ordinal)
+    {
+        ["Values"] = coalescedValues,
+        ["Release"] = new Dictionary<string, object?>(StringComparer.Ordinal)
+        {
+            ["Name"] = releaseName,
+            ["Namespace"] = releaseNamespace,
+            ["IsUpgrade"] = isUpgrade,
+            ["IsInstall"] = !isUpgrade,
+            ["Revision"] = revision,
+            ["Service"] = "Helm",
+        },
+        ["Capabilities"] = capabilities ?? HelmCapabilities.Default,
+    };
 
     private static IReadOnlyDictionary<string, string> RenderCore(HelmChartNode root, IDictionary<string, object?> values, HelmRenderOptions options, CancellationToken ct)
     {

@@ -93,7 +93,8 @@ public sealed class HelmFiles(IReadOnlyDictionary<string, byte[]> files) : IGoOb
         return s.Split('\n').Select(x => (object?)x).ToList();
     }
 
-    public override string ToString() => "map[" + string.Join(" ", files.Keys.Order(StringComparer.Ordinal).Select(k => k + ":[...]")) + "]";
+    public override string ToString() =>
+        "map[" + string.Join(" ", files.Keys.Order(StringComparer.Ordinal).Select(k => k + ":" + GoValues.FormatValue(files[k]))) + "]";
 }
 
 /// <summary>Kubernetes version as Helm's chartutil.KubeVersion (prints as its Version).</summary>

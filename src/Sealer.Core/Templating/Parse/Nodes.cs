@@ -249,7 +249,9 @@ internal sealed class Tree(string name, string parseName, string text)
         int pos = Math.Min(n.Pos, Text.Length);
         int lastNl = Text.LastIndexOf('\n', Math.Max(pos - 1, 0));
         if (pos == 0) lastNl = -1;
-        int byteNum = lastNl < 0 ? pos : pos - (lastNl + 1);
+        // Go counts the column in bytes of UTF-8.
+        int lineStart = lastNl < 0 ? 0 : lastNl + 1;
+        int byteNum = System.Text.Encoding.UTF8.GetByteCount(Text.AsSpan(lineStart, pos - lineStart));
         int line = 1;
         for (int i = 0; i < pos; i++) if (Text[i] == '\n') line++;
         return ($"{ParseName}:{line}:{byteNum}", line, byteNum, n.ToString());

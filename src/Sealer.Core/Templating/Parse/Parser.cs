@@ -28,7 +28,7 @@ internal sealed class Parser
     }
 
     /// <summary>Parses <paramref name="text"/> as template <paramref name="name"/>; adds it and every {{define}} to <paramref name="treeSet"/>.</summary>
-    public static void Parse(string name, string text, Func<string, bool> hasFunction, Dictionary<string, Tree> treeSet)
+    public static Tree Parse(string name, string text, Func<string, bool> hasFunction, Dictionary<string, Tree> treeSet)
     {
         var local = new Dictionary<string, Tree>(StringComparer.Ordinal);
         var p = new Parser(name, text, hasFunction, local);
@@ -39,6 +39,8 @@ internal sealed class Parser
             if (treeSet.TryGetValue(n, out var old) && Tree.IsEmptyTree(tree.Root) && old.Root is not null) continue;
             treeSet[n] = tree;
         }
+        // The template just parsed, even when an empty body did not replace an existing one in the set (Go's t.Tree).
+        return local[name];
     }
 
     private Item Next()

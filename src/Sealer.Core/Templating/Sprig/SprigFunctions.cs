@@ -88,8 +88,7 @@ public static partial class SprigFunctions
         Add(GoFunc.Create("nindent", [GoType.Int, GoType.String], a => "\n" + Indent((int)(long)a[0]!, (string)a[1]!)));
         Add(GoFunc.Create("replace", [GoType.String, GoType.String, GoType.String], a => Replace((string)a[2]!, (string)a[0]!, (string)a[1]!)));
         Add(GoFunc.Create("plural", [GoType.String, GoType.String, GoType.Int], a => (long)a[2]! == 1 ? a[0] : a[1]));
-        A("sha1sum", v => Hex(SHA1.HashData(Encoding.UTF8.GetBytes((string)v!))));
-        m["sha1sum"] = GoFunc.Create("sha1sum", [GoType.String], a => Hex(SHA1.HashData(Encoding.UTF8.GetBytes((string)a[0]!))));
+        S("sha1sum", s => Hex(SHA1.HashData(Encoding.UTF8.GetBytes(s))));
         S("sha256sum", s => Hex(SHA256.HashData(Encoding.UTF8.GetBytes(s))));
         S("sha512sum", s => Hex(SHA512.HashData(Encoding.UTF8.GetBytes(s))));
         S("adler32sum", s => Adler32(Encoding.UTF8.GetBytes(s)).ToString(CultureInfo.InvariantCulture));
@@ -184,7 +183,6 @@ public static partial class SprigFunctions
         V("coalesce", a => a.FirstOrDefault(x => !Empty(x)));
         V("all", a => a.All(x => !Empty(x)));
         V("any", a => a.Any(x => !Empty(x)));
-        V("compact", a => a.Length == 1 && a[0] is List<object?> l ? l.Where(x => !Empty(x)).ToList() : throw new GoFuncException("Cannot compact"));
         m["compact"] = GoFunc.Create("compact", [GoType.Any], a => Cast.MustList(a[0], "compact").Where(x => !Empty(x)).ToList());
         m["mustCompact"] = GoFunc.Create("mustCompact", [GoType.Any], a => Cast.MustList(a[0], "compact").Where(x => !Empty(x)).ToList());
         Add(GoFunc.Create("ternary", [GoType.Any, GoType.Any, GoType.Bool], a => (bool)a[2]! ? a[0] : a[1]));
@@ -196,7 +194,6 @@ public static partial class SprigFunctions
         A("mustToPrettyJson", v => GoJson.Serialize(v, escapeHtml: true, indent: true));
         A("mustToRawJson", v => GoJson.Serialize(v, escapeHtml: false));
         S("mustFromJson", s => GoJson.TryParse(s, out var r) ? r : throw new GoFuncException("invalid character in JSON"));
-        V("fail", a => throw new HelmUserError(Diagnostics.ErrorCodes.TemplateFail, Cast.StrVal(a.Length > 0 ? a[0] : "")));
         m["fail"] = GoFunc.Create("fail", [GoType.String], a => throw new HelmUserError(Diagnostics.ErrorCodes.TemplateFail, (string)a[0]!));
 
         // ---- encoding ----
