@@ -16,6 +16,16 @@ internal static class Program
         new("registry gen-certs", "Generate a CA and a server certificate with SANs for the registry", RegistryCommands.GenCertsAsync),
         new("registry config", "Generate containerd hosts.toml / Docker daemon.json to pull through the registry", RegistryCommands.ConfigAsync),
         new("registry unit", "Generate a systemd unit running 'sealer registry serve'", RegistryCommands.UnitAsync),
+        new("images", "List cluster images in the local store", Sealer.Cli.Commands.ImageCommands.ImagesAsync),
+        new("inspect", "Show a cluster image: platforms, labels, apps, images inside (-o json)", Sealer.Cli.Commands.ImageCommands.InspectAsync),
+        new("tag", "Give a cluster image another name", Sealer.Cli.Commands.ImageCommands.TagAsync),
+        new("rmi", "Remove cluster image names from the local store", Sealer.Cli.Commands.ImageCommands.RmiAsync),
+        new("prune", "Free blobs no image references (store and image cache)", Sealer.Cli.Commands.ImageCommands.PruneAsync),
+        new("save", "Write cluster images to one OCI archive (optionally zstd)", Sealer.Cli.Commands.ImageCommands.SaveAsync),
+        new("load", "Load cluster images from an OCI archive or layout, verifying every blob", Sealer.Cli.Commands.ImageCommands.LoadAsync),
+        new("push", "Push a cluster image (all platforms) to a registry", Sealer.Cli.Commands.ImageCommands.PushAsync),
+        new("pull", "Pull a cluster image (all platforms) into the local store", Sealer.Cli.Commands.ImageCommands.PullAsync),
+        new("attach", "Attach a signature/SBOM to a cluster image as an OCI referrer", Sealer.Cli.Commands.ImageCommands.AttachAsync),
         new("find-images", "Find the images charts, manifests and image lists need (offline, with provenance)", Sealer.Cli.Commands.FindImagesCommand.RunAsync),
     ];
 

@@ -1,0 +1,416 @@
+using System.Buffers;
+using System.Formats.Tar;
+using System.IO.Compression;
+using Sealer.Core.Diagnostics;
+using Sealer.Core.Layout;
+using Sealer.Core.Oci;
+using ZstdSharp;
+
+namespace Sealer.Core.Artifacts;
+
+/// <summary>How <see cref="OciArchive.SaveAsync"/> compresses the tar.</summary>
+public enum ArchiveCompression
+{
+    /// <summary>A plain tar: <c>skopeo inspect oci-archive:file.tar</c> reads it directly.</summary>
+    None,
+
+    /// <summary>The tar compressed with zstd (<c>.tar.zst</c>); <c>zstd -d</c> gives back the plain tar.</summary>
+    Zstd,
+}
+
+/// <summary>Options for <see cref="OciArchive.SaveAsync"/>.</summary>
+public sealed record ArchiveSaveOptions
+{
+    public ArchiveCompression Compression { get; init; }
+
+    /// <summary>zstd level (1–19); 3 is zstd's default and fast. Layers are mostly gzip already, so higher rarely pays.</summary>
+    public int ZstdLevel
+    {
+        get => _zstdLevel;
+        init => _zstdLevel = value is >= 1 and <= 19 ? value : throw new ArgumentOutOfRangeException(nameof(ZstdLevel), value, "zstd level must be 1..19");
+    }
+
+    private readonly int _zstdLevel = 3;
+
+    /// <summary>Reports bytes of content written so far.</summary>
+    public IProgress<long>? Progress { get; init; }
+}
+
+/// <summary>
+/// Cluster images as one file, for sneakernet: an <b>OCI archive</b> (a tar of an OCI image layout: <c>oci-layout</c>,
+/// <c>index.json</c> with full references, <c>blobs/sha256/…</c>), readable by <c>skopeo … oci-archive:file.tar</c>,
+/// optionally zstd-compressed. Both directions stream (nothing is held whole in memory), loading verifies every blob
+/// against its digest, and both are atomic: a failed save leaves no output file, a failed load names no image.
+/// </summary>
+public static class OciArchive
+{
+    private static readonly DateTimeOffset FixedTime = DateTimeOffset.UnixEpoch;
+    private const long UstarMaxSize = (1L << 33) - 1;
+
+    /// <summary>Writes the named images (their whole graphs, every platform) from the store to <paramref name="outputPath"/>.</summary>
+    public static async Task<IReadOnlyList<StoredImage>> SaveAsync(ClusterImageStore store, IReadOnlyList<string> names, string outputPath,
+        ArchiveSaveOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        options ??= new ArchiveSaveOptions();
+        var (images, graphs, index) = Plan(store, names);
+
+        outputPath = Path.GetFullPath(outputPath);
+        string dir = Path.GetDirectoryName(outputPath)!;
+        Directory.CreateDirectory(dir);
+        string temp = Path.Combine(dir, $".{Path.GetFileName(outputPath)}.{Guid.NewGuid():N}.tmp");
+        try
+        {
+            await using (var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 20, FileOptions.Asynchronous))
+            {
+                await WriteArchiveAsync(store, graphs, index, file, options, cancellationToken).ConfigureAwait(false);
+                await file.FlushAsync(cancellationToken).ConfigureAwait(false);
+                file.Flush(flushToDisk: true);
+            }
+            File.Move(temp, outputPath, overwrite: true);
+            return images;
+        }
+        catch (IOException ex) when (AtomicFile.IsDiskFull(ex))
+        {
+            OciLayout.TryDelete(temp);
+            throw new SealerException(ErrorCodes.DiskWriteFailed, $"The disk is full while writing '{outputPath}'. Free some space and save again; nothing was written.", inner: ex);
+        }
+        catch
+        {
+            OciLayout.TryDelete(temp);
+            throw;
+        }
+    }
+
+    /// <summary>Streams the archive of the named images to <paramref name="output"/> (e.g. stdout, to pipe into <c>ssh host sealer load -i -</c>).</summary>
+    public static async Task<IReadOnlyList<StoredImage>> SaveToStreamAsync(ClusterImageStore store, IReadOnlyList<string> names, Stream output,
+        ArchiveSaveOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        options ??= new ArchiveSaveOptions();
+        var (images, graphs, index) = Plan(store, names);
+        await WriteArchiveAsync(store, graphs, index, output, options, cancellationToken).ConfigureAwait(false);
+        await output.FlushAsync(cancellationToken).ConfigureAwait(false);
+        return images;
+    }
+
+    private static (List<StoredImage> Images, List<ImageGraph> Graphs, ImageIndex Index) Plan(ClusterImageStore store, IReadOnlyList<string> names)
+    {
+        if (names.Count == 0) throw new SealerException(ErrorCodes.InvalidStoreName, "Name at least one cluster image to save.");
+        var images = names.Select(store.Resolve).DistinctBy(i => i.Name).ToList();
+        var graphs = images.Select(i => ImageGraph.Load(store.Layout, i.Descriptor)).ToList();
+        // Referrers (signatures, SBOMs) of the saved images travel with them, as unnamed index.json entries.
+        var subjects = graphs.SelectMany(g => g.Manifests.Select(m => m.Descriptor.Digest)).ToHashSet(StringComparer.Ordinal);
+        var referrers = ClusterImageInspector.FindReferrers(store.Layout, subjects)
+            .Select(r => store.Layout.ReadIndex().Manifests.First(d => d.Digest == r.Digest && d.GetAnnotation(Annotations.RefName) is null)).ToList();
+        graphs.AddRange(referrers.Select(r => ImageGraph.Load(store.Layout, r)));
+
+        var index = new ImageIndex
+        {
+            SchemaVersion = 2,
+            MediaType = MediaTypes.OciIndex,
+            Manifests = images.Select(i => new Descriptor
+            {
+                MediaType = i.Descriptor.MediaType, Digest = i.Descriptor.Digest, Size = i.Descriptor.Size, Platform = i.Descriptor.Platform,
+                Annotations = new SortedDictionary<string, string>(StringComparer.Ordinal) { [Annotations.RefName] = i.Name },
+            }).Concat(referrers).ToList(),
+        };
+
+        return (images, graphs, index);
+    }
+
+    private static async Task WriteArchiveAsync(ClusterImageStore store, List<ImageGraph> graphs, ImageIndex index, Stream output, ArchiveSaveOptions options, CancellationToken cancellationToken)
+    {
+        Stream sink = output;
+        CompressionStream? zstd = null;
+        if (options.Compression == ArchiveCompression.Zstd)
+        {
+            zstd = new CompressionStream(output, options.ZstdLevel, leaveOpen: true);
+            zstd.SetParameter(ZstdSharp.Unsafe.ZSTD_cParameter.ZSTD_c_nbWorkers, Math.Max(1, Environment.ProcessorCount - 1));
+            sink = zstd;
+        }
+        try
+        {
+            await using (var tar = new TarWriter(sink, TarEntryFormat.Ustar, leaveOpen: true))
+            {
+                await WriteBytesEntryAsync(tar, "oci-layout", OciJsonContext.ToBytes(new OciLayoutFile(), OciJsonContext.Default.OciLayoutFile), cancellationToken).ConfigureAwait(false);
+                await WriteBytesEntryAsync(tar, "index.json", OciJsonContext.ToBytes(index, OciJsonContext.Default.ImageIndex), cancellationToken).ConfigureAwait(false);
+                var written = new HashSet<string>(StringComparer.Ordinal);
+                long total = 0;
+                foreach (var graph in graphs)
+                {
+                    foreach (var m in graph.Manifests)
+                    {
+                        if (!written.Add(m.Descriptor.Digest)) continue;
+                        await WriteBytesEntryAsync(tar, BlobEntryName(m.Descriptor.ParsedDigest), m.Bytes, cancellationToken).ConfigureAwait(false);
+                        total += m.Bytes.Length;
+                    }
+                    foreach (var blob in graph.Blobs)
+                    {
+                        if (!written.Add(blob.Digest)) continue;
+                        await using var data = store.Layout.OpenBlob(blob.ParsedDigest);
+                        var entry = NewEntry(BlobEntryName(blob.ParsedDigest), data.Length);
+                        entry.DataStream = data;
+                        await tar.WriteEntryAsync(entry, cancellationToken).ConfigureAwait(false);
+                        total += data.Length;
+                        options.Progress?.Report(total);
+                    }
+                }
+            }
+            if (zstd is not null) await zstd.DisposeAsync().ConfigureAwait(false);
+            zstd = null;
+        }
+        finally
+        {
+            zstd?.Dispose();
+        }
+    }
+
+    private static TarEntry NewEntry(string name, long size)
+    {
+        TarEntry entry = size > UstarMaxSize ? new PaxTarEntry(TarEntryType.RegularFile, name) : new UstarTarEntry(TarEntryType.RegularFile, name);
+        entry.Mode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead;
+        entry.ModificationTime = FixedTime;
+        if (entry is PosixTarEntry posix)
+        {
+            posix.UserName = "";
+            posix.GroupName = "";
+        }
+        return entry;
+    }
+
+    private static async Task WriteBytesEntryAsync(TarWriter tar, string name, byte[] bytes, CancellationToken cancellationToken)
+    {
+        var entry = NewEntry(name, bytes.Length);
+        entry.DataStream = new MemoryStream(bytes, writable: false);
+        await tar.WriteEntryAsync(entry, cancellationToken).ConfigureAwait(false);
+    }
+
+    private static string BlobEntryName(Digest digest) => $"blobs/{digest.Algorithm}/{digest.Encoded}";
+
+    /// <summary>Options for <see cref="OciArchive.LoadAsync"/>.</summary>
+    public sealed record LoadOptions
+    {
+        /// <summary>The name for the (single) image of an archive whose index.json names it by tag only (as skopeo writes).</summary>
+        public string? Name { get; init; }
+
+        /// <summary>Reports bytes of content read so far.</summary>
+        public IProgress<long>? Progress { get; init; }
+    }
+
+    /// <summary>
+    /// Loads an OCI archive (plain, zstd or gzip; detected from the first bytes) or an OCI layout directory into the store.
+    /// Every blob is verified against the digest its path names; images are named only once their whole graph is in
+    /// the store, so an interrupted or corrupt load names nothing (the verified blobs it left are reused next time).
+    /// </summary>
+    public static async Task<IReadOnlyList<StoredImage>> LoadAsync(ClusterImageStore store, string path, LoadOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        options ??= new LoadOptions();
+        path = Path.GetFullPath(path);
+        if (Directory.Exists(path))
+        {
+            var source = OciLayout.Open(path);
+            var roots = source.ReadIndex().Manifests;
+            var named = NameRoots(roots, options.Name, path);
+            var loaded = new List<StoredImage>();
+            foreach (var (name, root) in named)
+            {
+                loaded.Add(await store.ImportAsync(source, root, name, cancellationToken).ConfigureAwait(false));
+            }
+            return loaded;
+        }
+        if (!File.Exists(path)) throw new SealerException(ErrorCodes.NotAnOciArchive, $"'{path}' does not exist. Give the file written by 'sealer save' (or an OCI archive from skopeo).", path);
+
+        await using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20, FileOptions.Asynchronous | FileOptions.SequentialScan);
+        return await LoadFromStreamAsync(store, file, path, options, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Loads an OCI archive read from a stream (e.g. stdin); <paramref name="path"/> names it in messages.</summary>
+    public static async Task<IReadOnlyList<StoredImage>> LoadFromStreamAsync(ClusterImageStore store, Stream input, string path, LoadOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        options ??= new LoadOptions();
+        ImageIndex? index = null;
+        bool sawLayout = false;
+        long total = 0;
+        await using var content = await OpenDecompressedAsync(input, path, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await using var tar = new TarReader(content, leaveOpen: true);
+            while (await tar.GetNextEntryAsync(copyData: false, cancellationToken).ConfigureAwait(false) is { } entry)
+            {
+                string name = entry.Name.Replace('\\', '/');
+                while (name.StartsWith("./", StringComparison.Ordinal)) name = name[2..];
+                if (name.Length == 0 || entry.EntryType is TarEntryType.Directory) continue;
+                if (entry.EntryType is TarEntryType.GlobalExtendedAttributes) continue;
+                if (name.StartsWith('/') || name.Split('/').Contains("..") ||
+                    entry.EntryType is not (TarEntryType.RegularFile or TarEntryType.V7RegularFile or TarEntryType.ContiguousFile))
+                {
+                    throw new SealerException(ErrorCodes.ArchiveUnsafeEntry,
+                        $"'{path}' has an unsafe or unexpected entry '{entry.Name}' ({entry.EntryType}); an OCI archive holds only regular files. Refusing the archive.", path);
+                }
+                if (name == "oci-layout")
+                {
+                    var bytes = await ReadSmallAsync(entry, 4096, path, cancellationToken).ConfigureAwait(false);
+                    var layoutFile = OciJsonContext.FromBytes(bytes, OciJsonContext.Default.OciLayoutFile, $"{path}: oci-layout");
+                    if (!layoutFile.ImageLayoutVersion.StartsWith("1.", StringComparison.Ordinal))
+                    {
+                        throw new SealerException(ErrorCodes.NotAnOciArchive, $"'{path}' has imageLayoutVersion {layoutFile.ImageLayoutVersion}; only 1.x is supported.", path);
+                    }
+                    sawLayout = true;
+                }
+                else if (name == "index.json")
+                {
+                    var bytes = await ReadSmallAsync(entry, OciLimits.MaxManifestBytes, path, cancellationToken).ConfigureAwait(false);
+                    index = OciJsonContext.FromBytes(bytes, OciJsonContext.Default.ImageIndex, $"{path}: index.json");
+                }
+                else if (name.StartsWith("blobs/", StringComparison.Ordinal))
+                {
+                    var parts = name.Split('/');
+                    if (parts.Length != 3 || !Digest.TryParse($"{parts[1]}:{parts[2]}", out var digest))
+                    {
+                        throw new SealerException(ErrorCodes.ArchiveUnsafeEntry, $"'{path}' has a blob entry '{entry.Name}' whose name is not a digest. Refusing the archive.", path);
+                    }
+                    if (store.Layout.HasBlob(digest, entry.Length)) continue; // already here and verified when written
+                    await using var ingest = store.Layout.BeginIngest(digest, entry.Length);
+                    await ingest.ResetAsync(cancellationToken).ConfigureAwait(false);
+                    try
+                    {
+                        if (entry.DataStream is not null) await ingest.AppendAsync(entry.DataStream, null, cancellationToken).ConfigureAwait(false);
+                        await ingest.CommitAsync(cancellationToken).ConfigureAwait(false);
+                    }
+                    catch (SealerException ex) when (ex.Code is ErrorCodes.DigestMismatch or ErrorCodes.SizeMismatch)
+                    {
+                        throw new SealerException(ErrorCodes.ArchiveBlobCorrupt,
+                            $"'{path}': blob {digest} is corrupt (its content does not hash to its name). The archive was damaged in transit; copy it again. Nothing was loaded.", path, inner: ex);
+                    }
+                    total += entry.Length;
+                    options.Progress?.Report(total);
+                }
+                // Other files (e.g. a tool's own metadata) are ignored: only the layout's own files matter.
+            }
+        }
+        catch (Exception ex) when (ex is InvalidDataException or EndOfStreamException or FormatException || (ex is IOException && ex is not FileNotFoundException && !AtomicFile.IsDiskFull((IOException)ex)))
+        {
+            throw new SealerException(ErrorCodes.NotAnOciArchive, $"'{path}' is not a readable OCI archive ({ex.Message}). It may be truncated or not a tar; copy it again.", path, inner: ex);
+        }
+
+        if (!sawLayout || index is null)
+        {
+            throw new SealerException(ErrorCodes.NotAnOciArchive,
+                $"'{path}' is not an OCI archive: it has no {(sawLayout ? "index.json" : "oci-layout")} at its top. Write archives with 'sealer save' or 'skopeo copy … oci-archive:FILE'.", path);
+        }
+
+        var toName = NameRoots(index.Manifests, options.Name, path);
+        foreach (var (_, root) in toName)
+        {
+            try
+            {
+                ImageGraph.Load(store.Layout, root);
+            }
+            catch (SealerException ex) when (ex.Code is ErrorCodes.StoreImageIncomplete)
+            {
+                throw new SealerException(ErrorCodes.ArchiveIncomplete, $"'{path}' is incomplete: {ex.Message.Replace("Pull or load the image again.", "")}Copy the archive again. Nothing was loaded.", path, inner: ex);
+            }
+        }
+        var result = toName.Select(n => store.Add(n.Name, n.Root)).ToList();
+        AddReferrers(store, index.Manifests, toName.Select(n => n.Root));
+        return result;
+    }
+
+    /// <summary>Keeps the archive's unnamed referrer entries whose subject is one of the loaded images (and whose graph is whole).</summary>
+    private static void AddReferrers(ClusterImageStore store, IReadOnlyList<Descriptor> entries, IEnumerable<Descriptor> roots)
+    {
+        var subjects = roots.SelectMany(r => ImageGraph.Load(store.Layout, r).Manifests.Select(m => m.Descriptor.Digest)).ToHashSet(StringComparer.Ordinal);
+        foreach (var entry in entries.Where(e => e.GetAnnotation(Annotations.RefName) is null && MediaTypes.IsManifest(e.MediaType)))
+        {
+            try
+            {
+                var graph = ImageGraph.Load(store.Layout, entry);
+                if (graph.Manifests[^1].Manifest?.Subject is { } subject && subjects.Contains(subject.Digest))
+                {
+                    store.Layout.UpdateIndex(list => list.Any(d => d.Digest == entry.Digest) ? list : list.Append(entry).ToList());
+                }
+            }
+            catch (SealerException)
+            {
+                // An incomplete referrer is dropped; the images themselves are whole.
+            }
+        }
+    }
+
+    private static List<(string Name, Descriptor Root)> NameRoots(IReadOnlyList<Descriptor> roots, string? nameOverride, string path)
+    {
+        var result = new List<(string, Descriptor)>();
+        foreach (var root in roots)
+        {
+            string? refName = root.GetAnnotation(Annotations.RefName);
+            if (refName is null && root.GetAnnotation("io.containerd.image.name") is { } ctr) refName = ctr;
+            string? name = null;
+            if (nameOverride is not null && roots.Count(r => r.ArtifactType is null) == 1 && root.ArtifactType is null) name = nameOverride;
+            else if (refName is not null && refName.IndexOfAny(['/', ':', '@']) >= 0) name = refName; // a reference, not a bare tag like "v1" or "1.27"
+            else if (refName is null) continue; // unnamed roots (referrers) come along with their subjects' blobs
+            if (name is null)
+            {
+                throw new SealerException(ErrorCodes.ArchiveImageUnnamed,
+                    $"'{path}' names its image only '{refName}', not a full reference. Load it with a name: sealer load -i {Path.GetFileName(path)} --name registry.example.com/cluster:v1.", path);
+            }
+            result.Add((ClusterImageStore.NormalizeName(name), root));
+        }
+        if (result.Count == 0)
+        {
+            throw new SealerException(ErrorCodes.ArchiveImageUnnamed, $"'{path}' has no named image in its index.json. Load it with --name.", path);
+        }
+        return result;
+    }
+
+    private static async Task<byte[]> ReadSmallAsync(TarEntry entry, long max, string path, CancellationToken cancellationToken)
+    {
+        if (entry.Length > max) throw new SealerException(ErrorCodes.NotAnOciArchive, $"'{path}': {entry.Name} is {entry.Length} bytes, more than the {max} allowed.", path);
+        var buffer = new byte[entry.Length];
+        if (entry.DataStream is not null) await entry.DataStream.ReadExactlyAsync(buffer, cancellationToken).ConfigureAwait(false);
+        return buffer;
+    }
+
+    /// <summary>Sniffs zstd (28 B5 2F FD) and gzip (1F 8B) magic; anything else is read as a plain tar.</summary>
+    private static async Task<Stream> OpenDecompressedAsync(Stream input, string path, CancellationToken cancellationToken)
+    {
+        byte[] magic = new byte[4];
+        int n = await input.ReadAtLeastAsync(magic, 4, throwOnEndOfStream: false, cancellationToken).ConfigureAwait(false);
+        if (n < 4) throw new SealerException(ErrorCodes.NotAnOciArchive, $"'{path}' is empty or too short to be an OCI archive.", path);
+        Stream whole = new PrefixedStream(magic, input); // works for pipes too: the sniffed bytes are read again
+        if (magic[0] == 0x28 && magic[1] == 0xB5 && magic[2] == 0x2F && magic[3] == 0xFD) return new DecompressionStream(whole, leaveOpen: true);
+        if (magic[0] == 0x1F && magic[1] == 0x8B) return new GZipStream(whole, CompressionMode.Decompress, leaveOpen: true);
+        return whole;
+    }
+
+    /// <summary>The sniffed bytes, then the rest of the input; never disposes the input (the caller owns it).</summary>
+    private sealed class PrefixedStream(byte[] prefix, Stream inner) : Stream
+    {
+        private int _pos;
+        public override bool CanRead => true;
+        public override bool CanSeek => false;
+        public override bool CanWrite => false;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+        public override void Flush() { }
+        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+        public override int Read(Span<byte> buffer)
+        {
+            if (_pos < prefix.Length)
+            {
+                int n = Math.Min(buffer.Length, prefix.Length - _pos);
+                prefix.AsSpan(_pos, n).CopyTo(buffer);
+                _pos += n;
+                return n;
+            }
+            return inner.Read(buffer);
+        }
+        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            if (_pos < prefix.Length) return ValueTask.FromResult(Read(buffer.Span));
+            return inner.ReadAsync(buffer, cancellationToken);
+        }
+        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) => ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    }
+}

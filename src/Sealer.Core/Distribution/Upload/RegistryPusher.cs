@@ -1,0 +1,229 @@
+using System.Net;
+using System.Net.Http.Headers;
+using Sealer.Core.Artifacts;
+using Sealer.Core.Diagnostics;
+using Sealer.Core.Layout;
+using Sealer.Core.Oci;
+using Sealer.Core.References;
+
+namespace Sealer.Core.Distribution.Upload;
+
+/// <summary>
+/// Pushes an image graph (a cluster image manifest, or an index over platforms) from an <see cref="OciLayout"/> to any
+/// distribution-spec registry (Docker distribution, Harbor, Artifactory, zot…): blobs first with bounded concurrency
+/// (largest first), each skipped when present, mounted when possible, else uploaded; then manifests children-first, and
+/// the root last, by tag, so a tag never points at something incomplete. Referrers (signatures, SBOMs whose
+/// <c>subject</c> is in the graph) follow, with the referrers tag schema as the fallback on registries without the API.
+/// </summary>
+public sealed class RegistryPusher
+{
+    private readonly PushOptions _options;
+
+    public RegistryPusher(PushOptions? options = null) => _options = options ?? new PushOptions();
+
+    /// <summary>Requests by method of the last push (HEAD/POST/PATCH/PUT/GET), for diagnostics.</summary>
+    public IReadOnlyDictionary<string, int> RequestCounts { get; private set; } = new Dictionary<string, int>();
+
+    /// <summary>Blob uploads of the last push continued after an interruption, and those started over.</summary>
+    public int Resumes { get; private set; }
+
+    public int Restarts { get; private set; }
+
+    /// <summary>
+    /// Pushes the cluster image of a layout directory (a build's <c>bin/&lt;Configuration&gt;/&lt;name&gt;/</c>) or an OCI archive
+    /// file: the entry named <paramref name="refName"/>, or the only image in it. This is what <c>PushClusterImage</c> calls.
+    /// </summary>
+    public async Task<PushResult> PushAsync(string layoutOrArchive, string destination, string? refName = null, CancellationToken cancellationToken = default)
+    {
+        var dest = ImageReference.Parse(destination);
+        if (Directory.Exists(layoutOrArchive))
+        {
+            var layout = OciLayout.Open(layoutOrArchive);
+            var roots = layout.ReadIndex().Manifests.Where(d => d.ArtifactType is null).ToList();
+            var root = refName is null
+                ? (roots.Count == 1 ? roots[0] : throw new SealerException(ErrorCodes.InvalidPushDestination, $"'{layoutOrArchive}' holds {roots.Count} images; say which one to push."))
+                : roots.FirstOrDefault(d => d.GetAnnotation(Annotations.RefName) is { } n && (n == refName || ClusterImageStore.NormalizeName(n) == ClusterImageStore.NormalizeName(refName)))
+                  ?? throw new SealerException(ErrorCodes.ImageNotInStore, $"'{layoutOrArchive}' has no image named '{refName}'.");
+            return await PushAsync(layout, root with { Annotations = null }, dest, cancellationToken).ConfigureAwait(false);
+        }
+        // An archive: load it into a private store next to it (verified), then push from there.
+        string temp = Path.Combine(Path.GetTempPath(), "sealer-push-" + Guid.NewGuid().ToString("N")[..12]);
+        try
+        {
+            var store = ClusterImageStore.Open(temp);
+            var loaded = await OciArchive.LoadAsync(store, layoutOrArchive, new OciArchive.LoadOptions { Name = refName is null ? destination : null }, cancellationToken).ConfigureAwait(false);
+            var image = refName is null ? (loaded.Count == 1 ? loaded[0] : throw new SealerException(ErrorCodes.InvalidPushDestination, $"'{layoutOrArchive}' holds {loaded.Count} images; say which one to push."))
+                : store.Resolve(refName);
+            return await PushAsync(store.Layout, image.Descriptor, dest, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            try { Directory.Delete(temp, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+        }
+    }
+
+    public async Task<PushResult> PushAsync(OciLayout layout, Descriptor root, ImageReference destination, CancellationToken cancellationToken = default)
+    {
+        if (destination.Tag is null && destination.Digest is null)
+        {
+            throw new SealerException(ErrorCodes.InvalidPushDestination, $"Push destination '{destination}' needs a tag.");
+        }
+        if (destination.Digest is not null && destination.Digest != root.Digest)
+        {
+            throw new SealerException(ErrorCodes.InvalidPushDestination,
+                $"Push destination '{destination}' names digest {destination.Digest} but the image is {root.Digest}. Push to a tag instead.");
+        }
+        var graph = ImageGraph.Load(layout, root);
+        var transport = _options.Client is { } client ? new RegistryTransport(client, destination.Domain) : new RegistryTransport(destination.Domain, _options.Credentials, _options.PlainHttp);
+        try
+        {
+            var uploader = new BlobUploader(transport, destination.Repository, _options);
+            var mountFrom = _options.MountFrom.Concat(BaseRepositories(graph, destination)).Distinct(StringComparer.Ordinal).ToList();
+
+            long bytesTotal = graph.Blobs.Sum(b => b.Size), bytesSent = 0;
+            int done = 0, skipped = 0, mounted = 0, uploaded = 0;
+            long uploadedBytes = 0;
+            void Report() => _options.Progress?.Report(new PushProgress(Interlocked.Read(ref bytesSent), bytesTotal, Volatile.Read(ref done), graph.Blobs.Count));
+
+            await Parallel.ForEachAsync(graph.Blobs.OrderByDescending(b => b.Size),
+                new ParallelOptions { MaxDegreeOfParallelism = _options.Concurrency, CancellationToken = cancellationToken },
+                async (blob, ct) =>
+                {
+                    var outcome = await uploader.PushAsync(layout, blob, mountFrom, n => { Interlocked.Add(ref bytesSent, n); Report(); }, ct).ConfigureAwait(false);
+                    switch (outcome)
+                    {
+                        case BlobOutcome.Existed: Interlocked.Increment(ref skipped); Interlocked.Add(ref bytesSent, blob.Size); break;
+                        case BlobOutcome.Mounted: Interlocked.Increment(ref mounted); Interlocked.Add(ref bytesSent, blob.Size); break;
+                        default: Interlocked.Increment(ref uploaded); Interlocked.Add(ref uploadedBytes, blob.Size); break;
+                    }
+                    Interlocked.Increment(ref done);
+                    Report();
+                }).ConfigureAwait(false);
+
+            var manifests = new ManifestPusher(uploader, transport, destination.Repository);
+            foreach (var m in graph.Manifests.Take(graph.Manifests.Count - 1))
+            {
+                await manifests.PutAsync(m.Descriptor.MediaType, m.Bytes, m.Descriptor.Digest, cancellationToken).ConfigureAwait(false);
+            }
+            var rootManifest = graph.Manifests[^1];
+            string tag = destination.Tag ?? root.Digest;
+            await manifests.PutAsync(rootManifest.Descriptor.MediaType, rootManifest.Bytes, tag, cancellationToken).ConfigureAwait(false);
+            foreach (var extra in _options.AdditionalTags)
+            {
+                await manifests.PutAsync(rootManifest.Descriptor.MediaType, rootManifest.Bytes, extra, cancellationToken).ConfigureAwait(false);
+            }
+
+            int referrers = 0;
+            if (_options.PushReferrers)
+            {
+                var subjects = graph.Manifests.Select(m => m.Descriptor.Digest).ToHashSet(StringComparer.Ordinal);
+                foreach (var r in ClusterImageInspector.FindReferrers(layout, subjects))
+                {
+                    await PushReferrerAsync(layout, uploader, manifests, r, cancellationToken).ConfigureAwait(false);
+                    referrers++;
+                }
+            }
+            RequestCounts = uploader.RequestCounts.ToDictionary();
+            Resumes = uploader.Resumes;
+            Restarts = uploader.Restarts;
+            return new PushResult
+            {
+                Reference = destination.Tag is null ? $"{destination.Name}@{root.Digest}" : $"{destination.Name}:{destination.Tag}",
+                Digest = root.Digest,
+                MediaType = root.MediaType,
+                Manifests = graph.Manifests.Count,
+                BlobsTotal = graph.Blobs.Count,
+                BlobsSkipped = skipped,
+                BlobsMounted = mounted,
+                BlobsUploaded = uploaded,
+                BytesUploaded = uploadedBytes,
+                Referrers = referrers,
+                Platforms = graph.PlatformManifests().GroupBy(p => p.Platform?.ToString() ?? "unknown")
+                    .ToDictionary(g => g.Key, g => g.First().Manifest.Descriptor.Digest, StringComparer.Ordinal),
+                Tags = destination.Tag is null ? [.. _options.AdditionalTags] : [destination.Tag, .. _options.AdditionalTags],
+            };
+        }
+        finally
+        {
+            transport.Dispose();
+        }
+    }
+
+    /// <summary>Repositories of FROM images on the same registry (<c>org.opencontainers.image.base.name</c>): mount sources.</summary>
+    private static IEnumerable<string> BaseRepositories(ImageGraph graph, ImageReference destination)
+    {
+        foreach (var m in graph.Manifests)
+        {
+            string? baseName = m.Manifest?.Annotations?.GetValueOrDefault(Annotations.BaseName) ?? m.Index?.Annotations?.GetValueOrDefault(Annotations.BaseName);
+            if (baseName is not null && ImageReference.TryParse(baseName, out var b, out _) && b.Domain == destination.Domain) yield return b.Repository;
+        }
+    }
+
+    private static async Task PushReferrerAsync(OciLayout layout, BlobUploader uploader, ManifestPusher manifests, ReferrerInfo referrer, CancellationToken cancellationToken)
+    {
+        var descriptor = new Descriptor { MediaType = MediaTypes.OciManifest, Digest = referrer.Digest, Size = 0 };
+        var graph = ImageGraph.Load(layout, descriptor with { Size = new FileInfo(layout.BlobPath(descriptor.ParsedDigest)).Length });
+        foreach (var blob in graph.Blobs) await uploader.PushAsync(layout, blob, [], null, cancellationToken).ConfigureAwait(false);
+        var m = graph.Manifests[^1];
+        bool referrersApi = await manifests.PutAsync(MediaTypes.OciManifest, m.Bytes, referrer.Digest, cancellationToken).ConfigureAwait(false);
+        if (!referrersApi)
+        {
+            await manifests.AddToReferrersTagAsync(referrer.Subject, m.Descriptor with { ArtifactType = referrer.ArtifactType, Annotations = m.Manifest?.Annotations }, cancellationToken).ConfigureAwait(false);
+        }
+    }
+}
+
+/// <summary>Manifest PUT/GET on one repository, and the referrers tag schema (<c>sha256-&lt;hex&gt;</c> index) fallback.</summary>
+internal sealed class ManifestPusher(BlobUploader uploader, RegistryTransport transport, string repository)
+{
+    private readonly string _scope = $"repository:{repository}:pull,push";
+
+    /// <summary>PUTs a manifest; true when the registry answered <c>OCI-Subject</c> (it indexes referrers itself).</summary>
+    public async Task<bool> PutAsync(string mediaType, byte[] bytes, string reference, CancellationToken cancellationToken)
+    {
+        using var response = await uploader.SendAsync(() =>
+        {
+            var content = new ByteArrayContent(bytes);
+            content.Headers.ContentType = new MediaTypeHeaderValue(mediaType);
+            return new HttpRequestMessage(HttpMethod.Put, transport.Resolve($"v2/{repository}/manifests/{reference}")) { Content = content };
+        }, _scope, TimeSpan.FromSeconds(120), cancellationToken).ConfigureAwait(false);
+        if (response.StatusCode != HttpStatusCode.Created)
+        {
+            string body = await BlobUploader.SafeBodyAsync(response).ConfigureAwait(false);
+            throw new SealerException(ErrorCodes.ManifestPushFailed,
+                $"Registry {transport.Registry} refused manifest {reference} ({mediaType}) of '{repository}': HTTP {(int)response.StatusCode} {body.Trim()}. " +
+                "If it names an unsupported media type, the registry needs OCI image support (Harbor ≥ 2.0, distribution ≥ 2.7).");
+        }
+        string expected = Digest.Sha256(bytes).ToString();
+        if (response.Headers.TryGetValues("Docker-Content-Digest", out var digests) && digests.FirstOrDefault() is { } got && got != expected)
+        {
+            throw new SealerException(ErrorCodes.PushDigestMismatch, $"Registry {transport.Registry} stored manifest {reference} of '{repository}' as {got}, not {expected}; it rewrote the manifest. Use a registry that keeps manifests as sent.");
+        }
+        return response.Headers.Contains("OCI-Subject");
+    }
+
+    /// <summary>Adds <paramref name="referrer"/> to the index tagged <c>sha256-&lt;subject hex&gt;</c> (OCI distribution spec, referrers tag schema).</summary>
+    public async Task AddToReferrersTagAsync(string subject, Descriptor referrer, CancellationToken cancellationToken)
+    {
+        var subjectDigest = Digest.Parse(subject);
+        string tag = $"{subjectDigest.Algorithm}-{subjectDigest.Encoded}";
+        List<Descriptor> existing = [];
+        using (var response = await uploader.SendAsync(() =>
+        {
+            var r = new HttpRequestMessage(HttpMethod.Get, transport.Resolve($"v2/{repository}/manifests/{tag}"));
+            r.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue(MediaTypes.OciIndex));
+            return r;
+        }, _scope, TimeSpan.FromSeconds(60), cancellationToken).ConfigureAwait(false))
+        {
+            if (response.StatusCode == HttpStatusCode.OK)
+            {
+                var bytes = await response.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
+                existing = OciJsonContext.FromBytes(bytes, OciJsonContext.Default.ImageIndex, $"referrers index {tag}").Manifests.ToList();
+            }
+        }
+        if (existing.Any(d => d.Digest == referrer.Digest)) return;
+        existing.Add(referrer);
+        var index = new ImageIndex { SchemaVersion = 2, MediaType = MediaTypes.OciIndex, Manifests = existing };
+        await PutAsync(MediaTypes.OciIndex, OciJsonContext.ToBytes(index, OciJsonContext.Default.ImageIndex), tag, cancellationToken).ConfigureAwait(false);
+    }
+}

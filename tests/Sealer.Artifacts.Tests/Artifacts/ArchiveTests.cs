@@ -1,0 +1,233 @@
+using System.Diagnostics;
+using System.Formats.Tar;
+using Sealer.Core.Artifacts;
+using Sealer.Core.Diagnostics;
+using Sealer.Core.Oci;
+
+namespace Sealer.Artifacts.Tests.Artifacts;
+
+public class ArchiveTests
+{
+    [Theory]
+    [InlineData(ArchiveCompression.None)]
+    [InlineData(ArchiveCompression.Zstd)]
+    public async Task Save_then_load_round_trips_with_equal_digests(ArchiveCompression compression)
+    {
+        using var tmp = new TempDir();
+        var source = ClusterImageStore.Open(tmp["a"]);
+        var multi = TestImages.AddToStore(source, "registry.example.com/c/cluster:v1", multiArch: true);
+        var single = TestImages.AddToStore(source, "registry.example.com/c/app:v1", seed: 5);
+        string file = tmp["out.tar"];
+        await OciArchive.SaveAsync(source, [multi.Name, single.Name], file, new ArchiveSaveOptions { Compression = compression });
+
+        byte[] head = new byte[4];
+        using (var fs = File.OpenRead(file)) fs.ReadExactly(head);
+        Assert.Equal(compression == ArchiveCompression.Zstd, head.SequenceEqual(new byte[] { 0x28, 0xB5, 0x2F, 0xFD }));
+        Assert.Empty(Directory.GetFiles(tmp.Path, ".*.tmp"));
+
+        var target = ClusterImageStore.Open(tmp["b"]);
+        var loaded = await OciArchive.LoadAsync(target, file);
+        Assert.Equal(2, loaded.Count);
+        Assert.Equal(multi.Digest, target.Resolve(multi.Name).Digest);
+        Assert.Equal(single.Digest, target.Resolve(single.Name).Digest);
+        Assert.Equal(["linux/amd64", "linux/arm64"], target.Resolve(multi.Name).Platforms);
+        Assert.Equal(multi.Size, target.Resolve(multi.Name).Size);
+        // Every blob arrived and re-hashes correctly.
+        foreach (var d in ImageGraph.Load(target.Layout, target.Resolve(multi.Name).Descriptor).AllDigests)
+        {
+            Assert.True(await target.Layout.VerifyBlobAsync(d), $"{d} verifies");
+        }
+    }
+
+    [Fact]
+    public async Task Cancelled_save_leaves_no_file()
+    {
+        using var tmp = new TempDir();
+        var store = ClusterImageStore.Open(tmp["a"]);
+        var img = TestImages.AddToStore(store, "x/cluster:v1", blobBytes: 4 * 1024 * 1024);
+        using var cts = new CancellationTokenSource();
+        var options = new ArchiveSaveOptions { Progress = new Sync(_ => cts.Cancel()) };
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => OciArchive.SaveAsync(store, [img.Name], tmp["out/c.tar"], options, cts.Token));
+        Assert.Empty(Directory.GetFiles(tmp["out"]));
+    }
+
+    private sealed class Sync(Action<long> a) : IProgress<long>
+    {
+        public void Report(long value) => a(value);
+    }
+
+    [SkippableFactIfNoSkopeo]
+    public async Task Zstd_archive_is_plain_zstd_of_an_oci_archive()
+    {
+        using var tmp = new TempDir();
+        var store = ClusterImageStore.Open(tmp["a"]);
+        var img = TestImages.AddToStore(store, "x/cluster:v1", multiArch: true);
+        await OciArchive.SaveAsync(store, [img.Name], tmp["c.tar.zst"], new ArchiveSaveOptions { Compression = ArchiveCompression.Zstd, ZstdLevel = 9 });
+        var (rc, output) = Tools.Run("zstd", "-q", "-d", tmp["c.tar.zst"], "-o", tmp["c.tar"]);
+        Assert.True(rc == 0, output);
+        (rc, output) = Tools.Run("skopeo", "inspect", "--raw", $"oci-archive:{tmp["c.tar"]}");
+        Assert.True(rc == 0, output);
+        Assert.Equal(img.Descriptor.ParsedDigest, Digest.Sha256(System.Text.Encoding.UTF8.GetBytes(output.TrimEnd('\n'))));
+    }
+
+    [Fact]
+    public async Task Saved_archive_is_deterministic()
+    {
+        using var tmp = new TempDir();
+        var store = ClusterImageStore.Open(tmp["a"]);
+        var img = TestImages.AddToStore(store, "x/cluster:v1", multiArch: true);
+        await OciArchive.SaveAsync(store, [img.Name], tmp["1.tar"]);
+        await OciArchive.SaveAsync(store, [img.Name], tmp["2.tar"]);
+        Assert.Equal(TestImages.Hex(File.ReadAllBytes(tmp["1.tar"])), TestImages.Hex(File.ReadAllBytes(tmp["2.tar"])));
+    }
+
+    [SkippableFactIfNoSkopeo]
+    public async Task Skopeo_reads_the_saved_archive_and_its_own_archive_loads()
+    {
+        using var tmp = new TempDir();
+        var store = ClusterImageStore.Open(tmp["a"]);
+        var img = TestImages.AddToStore(store, "x/cluster:v1", multiArch: true);
+        await OciArchive.SaveAsync(store, [img.Name], tmp["c.tar"]);
+
+        var (rc, output) = Tools.Run("skopeo", "inspect", "--raw", $"oci-archive:{tmp["c.tar"]}");
+        Assert.True(rc == 0, output);
+        Assert.Equal(TestImages.Hex(store.Layout.ReadBlobBytes(img.Descriptor.ParsedDigest)), TestImages.Hex(System.Text.Encoding.UTF8.GetBytes(output.TrimEnd('\n'))));
+
+        // skopeo writes its own archive naming the image by tag only: load needs --name, and keeps the digest.
+        (rc, output) = Tools.Run("skopeo", "copy", "--all", "--preserve-digests", "--quiet", $"oci-archive:{tmp["c.tar"]}", $"oci-archive:{tmp["s.tar"]}:v9");
+        Assert.True(rc == 0, output);
+        var target = ClusterImageStore.Open(tmp["b"]);
+        var ex = await Assert.ThrowsAsync<SealerException>(() => OciArchive.LoadAsync(target, tmp["s.tar"]));
+        Assert.Equal(ErrorCodes.ArchiveImageUnnamed, ex.Code);
+        var loaded = await OciArchive.LoadAsync(target, tmp["s.tar"], new OciArchive.LoadOptions { Name = "y/cluster:v9" });
+        Assert.Equal(img.Digest, Assert.Single(loaded).Digest);
+    }
+
+    [Fact]
+    public async Task Corrupt_blob_is_rejected_and_nothing_is_named()
+    {
+        using var tmp = new TempDir();
+        var store = ClusterImageStore.Open(tmp["a"]);
+        var img = TestImages.AddToStore(store, "x/cluster:v1", blobBytes: 200_000);
+        await OciArchive.SaveAsync(store, [img.Name], tmp["c.tar"]);
+        // Flip a byte in the middle of the largest blob's data.
+        byte[] bytes = File.ReadAllBytes(tmp["c.tar"]);
+        bytes[bytes.Length / 2] ^= 0xFF;
+        File.WriteAllBytes(tmp["bad.tar"], bytes);
+        var target = ClusterImageStore.Open(tmp["b"]);
+        var ex = await Assert.ThrowsAsync<SealerException>(() => OciArchive.LoadAsync(target, tmp["bad.tar"]));
+        Assert.Equal(ErrorCodes.ArchiveBlobCorrupt, ex.Code);
+        Assert.Empty(target.List());
+    }
+
+    [Fact]
+    public async Task Truncated_archive_and_non_archives_are_rejected_with_codes()
+    {
+        using var tmp = new TempDir();
+        var store = ClusterImageStore.Open(tmp["a"]);
+        var img = TestImages.AddToStore(store, "x/cluster:v1", blobBytes: 200_000);
+        await OciArchive.SaveAsync(store, [img.Name], tmp["c.tar"]);
+        byte[] bytes = File.ReadAllBytes(tmp["c.tar"]);
+        File.WriteAllBytes(tmp["cut.tar"], bytes[..(bytes.Length * 2 / 3)]);
+        var target = ClusterImageStore.Open(tmp["b"]);
+        var ex = await Assert.ThrowsAsync<SealerException>(() => OciArchive.LoadAsync(target, tmp["cut.tar"]));
+        Assert.True(ex.Code is ErrorCodes.NotAnOciArchive or ErrorCodes.ArchiveBlobCorrupt, ex.ToDiagnosticString());
+        Assert.Empty(target.List());
+
+        File.WriteAllText(tmp["text.tar"], "this is not a tar at all, just some text that is long enough to fill a header block?");
+        Assert.Equal(ErrorCodes.NotAnOciArchive, (await Assert.ThrowsAsync<SealerException>(() => OciArchive.LoadAsync(target, tmp["text.tar"]))).Code);
+        Assert.Equal(ErrorCodes.NotAnOciArchive, (await Assert.ThrowsAsync<SealerException>(() => OciArchive.LoadAsync(target, tmp["missing.tar"]))).Code);
+        File.WriteAllBytes(tmp["empty-layout.tar"], TestImages.Tar(("index.json", """{"schemaVersion":2,"manifests":[]}"""u8.ToArray())));
+        Assert.Equal(ErrorCodes.NotAnOciArchive, (await Assert.ThrowsAsync<SealerException>(() => OciArchive.LoadAsync(target, tmp["empty-layout.tar"]))).Code);
+    }
+
+    [Fact]
+    public async Task Archive_missing_a_blob_is_incomplete()
+    {
+        using var tmp = new TempDir();
+        var store = ClusterImageStore.Open(tmp["a"]);
+        var img = TestImages.AddToStore(store, "x/cluster:v1");
+        await OciArchive.SaveAsync(store, [img.Name], tmp["c.tar"]);
+        // Rewrite the tar without one layer blob.
+        var manifest = OciJsonContext.FromBytes(store.Layout.ReadBlobBytes(img.Descriptor.ParsedDigest), OciJsonContext.Default.ImageManifest, "m");
+        string drop = "blobs/sha256/" + manifest.Layers[0].ParsedDigest.Encoded;
+        var files = new List<(string, byte[])>();
+        using (var r = new TarReader(File.OpenRead(tmp["c.tar"])))
+        {
+            while (r.GetNextEntry() is { } e)
+            {
+                if (e.Name == drop) continue;
+                var ms = new MemoryStream();
+                e.DataStream?.CopyTo(ms);
+                files.Add((e.Name, ms.ToArray()));
+            }
+        }
+        File.WriteAllBytes(tmp["partial.tar"], TestImages.Tar(files.ToArray()));
+        var target = ClusterImageStore.Open(tmp["b"]);
+        var ex = await Assert.ThrowsAsync<SealerException>(() => OciArchive.LoadAsync(target, tmp["partial.tar"]));
+        Assert.Equal(ErrorCodes.ArchiveIncomplete, ex.Code);
+        Assert.Empty(target.List());
+    }
+
+    [Fact]
+    public async Task Unsafe_entries_are_refused()
+    {
+        using var tmp = new TempDir();
+        File.WriteAllBytes(tmp["evil.tar"], TestImages.Tar(("oci-layout", """{"imageLayoutVersion":"1.0.0"}"""u8.ToArray()), ("../../etc/passwd", "x"u8.ToArray())));
+        var target = ClusterImageStore.Open(tmp["b"]);
+        Assert.Equal(ErrorCodes.ArchiveUnsafeEntry, (await Assert.ThrowsAsync<SealerException>(() => OciArchive.LoadAsync(target, tmp["evil.tar"]))).Code);
+        File.WriteAllBytes(tmp["evil2.tar"], TestImages.Tar(("blobs/sha256/notadigest", "x"u8.ToArray())));
+        Assert.Equal(ErrorCodes.ArchiveUnsafeEntry, (await Assert.ThrowsAsync<SealerException>(() => OciArchive.LoadAsync(target, tmp["evil2.tar"]))).Code);
+    }
+
+    [Fact]
+    public async Task Load_from_a_layout_directory_imports_it()
+    {
+        using var tmp = new TempDir();
+        var build = Sealer.Core.Layout.OciLayout.OpenOrCreate(tmp["bin"]);
+        var root = TestImages.BuildMultiArch(build);
+        build.SetRef("example.com/built/cluster:v1", root);
+        var store = ClusterImageStore.Open(tmp["store"]);
+        var loaded = Assert.Single(await OciArchive.LoadAsync(store, tmp["bin"]));
+        Assert.Equal(root.Digest, loaded.Digest);
+        Assert.Equal("example.com/built/cluster:v1", loaded.Name);
+    }
+}
+
+public class GcTests
+{
+    [Fact]
+    public async Task Prune_keeps_referenced_blobs_and_frees_the_rest()
+    {
+        using var tmp = new TempDir();
+        var store = ClusterImageStore.Open(tmp["store"]);
+        var keep = TestImages.AddToStore(store, "x/keep:v1", multiArch: true, seed: 1);
+        var drop = TestImages.AddToStore(store, "x/drop:v1", seed: 2, blobBytes: 300_000);
+        var keepDigests = ImageGraph.Load(store.Layout, keep.Descriptor).AllDigests.ToList();
+        var dropOnly = ImageGraph.Load(store.Layout, drop.Descriptor).AllDigests.Except(keepDigests).ToList();
+        // A stale partial download too.
+        File.WriteAllBytes(Path.Combine(store.Root, "ingest", new string('a', 64) + ".partial"), new byte[1000]);
+
+        var none = GarbageCollector.Collect(store.Layout, TimeSpan.Zero);
+        Assert.Equal(0, none.BlobsRemoved);
+        Assert.Equal(1, none.PartialsRemoved);
+
+        store.Remove(drop.Name);
+        var recent = GarbageCollector.Collect(store.Layout); // default grace: just-written blobs survive
+        Assert.Equal(0, recent.BlobsRemoved);
+
+        var dry = GarbageCollector.Collect(store.Layout, TimeSpan.Zero, dryRun: true);
+        Assert.Equal(dropOnly.Count, dry.BlobsRemoved);
+        Assert.All(dropOnly, d => Assert.True(store.Layout.HasBlob(d)));
+
+        var report = GarbageCollector.Collect(store.Layout, TimeSpan.Zero);
+        Assert.Equal(dropOnly.Count, report.BlobsRemoved);
+        Assert.True(report.BytesFreed > 300_000, $"freed {report.BytesFreed}");
+        Assert.All(dropOnly, d => Assert.False(store.Layout.HasBlob(d)));
+        Assert.All(keepDigests, d => Assert.True(store.Layout.HasBlob(d)));
+        Assert.Equal(keepDigests.Count, report.BlobsKept);
+        // The kept image is still whole.
+        var saved = tmp["k.tar"];
+        await OciArchive.SaveAsync(store, [keep.Name], saved);
+    }
+}
