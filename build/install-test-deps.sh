@@ -4,7 +4,7 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/.." && pwd)"
 
-apt_pkgs=(docker-registry skopeo umoci containerd openssh-server apache2-utils iproute2 rsync)
+apt_pkgs=(docker-registry skopeo umoci containerd openssh-server apache2-utils iproute2 rsync clang zlib1g-dev)
 missing=()
 for p in "${apt_pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
