@@ -1,3 +1,4 @@
+using Sealer.Cli.Commands;
 using Sealer.Core.Diagnostics;
 
 namespace Sealer.Cli;
@@ -11,8 +12,11 @@ internal static class Program
     /// <summary>name (may be two words, e.g. "registry serve"), one-line help, handler.</summary>
     internal static readonly List<CliCommand> Commands =
     [
-        // Add one line per command here, e.g.:
-        // new("registry serve", "Serve OCI layouts over the distribution API", RegistryServeCommand.RunAsync),
+        // Add one line per command here.
+        new("registry serve", "Serve OCI image layouts read-only over the distribution API (by original names)", RegistryCommands.ServeAsync),
+        new("registry gen-certs", "Generate a CA and a server certificate with SANs for the registry", RegistryCommands.GenCertsAsync),
+        new("registry config", "Generate containerd hosts.toml / Docker daemon.json to pull through the registry", RegistryCommands.ConfigAsync),
+        new("registry unit", "Generate a systemd unit running 'sealer registry serve'", RegistryCommands.UnitAsync),
     ];
 
     private static async Task<int> Main(string[] args)

@@ -1,0 +1,182 @@
+using System.Text;
+using System.Text.Json;
+using Sealer.Core.Diagnostics;
+using Sealer.Core.Layout;
+using Sealer.Core.Oci;
+using Sealer.Core.References;
+
+namespace Sealer.Core.RegistryServer;
+
+/// <summary>One address of the built-in registry as nodes reach it, e.g. <c>10.0.0.5:5000</c> with TLS.</summary>
+public sealed record RegistryEndpoint(string Host, bool Tls = true)
+{
+    public string Url => (Tls ? "https://" : "http://") + Host;
+
+    /// <summary>Parses <c>host:port</c>, <c>https://host:port</c> or <c>http://host:port</c> (http means no TLS).</summary>
+    public static RegistryEndpoint Parse(string value)
+    {
+        string v = value.Trim().TrimEnd('/');
+        bool tls = true;
+        if (v.StartsWith("https://", StringComparison.OrdinalIgnoreCase)) v = v[8..];
+        else if (v.StartsWith("http://", StringComparison.OrdinalIgnoreCase)) { v = v[7..]; tls = false; }
+        if (v.Contains('/') || !ImageReference.IsValidDomain(v))
+        {
+            throw new SealerException(ErrorCodes.RegistryMirrorInvalid, $"'{value}' is not a registry address: write host:port, https://host:port or http://host:port.");
+        }
+        return new RegistryEndpoint(v, tls);
+    }
+}
+
+/// <summary>How nodes should trust the registry and where the files go.</summary>
+public sealed record RuntimeConfigOptions
+{
+    /// <summary>containerd's registry config_path (set <c>config_path</c> in containerd's config.toml to it).</summary>
+    public string ContainerdCertsDir { get; init; } = "/etc/containerd/certs.d";
+
+    /// <summary>The CA certificate (PEM) that signed the registry's certificate; written to <see cref="CaFile"/> and referenced as <c>ca</c>.</summary>
+    public string? CaPem { get; init; }
+
+    /// <summary>Where the CA certificate is on each node.</summary>
+    public string CaFile { get; init; } = "/etc/sealer/registry/ca.crt";
+
+    /// <summary>Skip TLS verification instead of trusting a CA (not recommended).</summary>
+    public bool SkipVerify { get; init; }
+
+    /// <summary>Also write Docker's <c>/etc/docker/daemon.json</c> fragment and <c>/etc/docker/certs.d</c>.</summary>
+    public bool Docker { get; init; } = true;
+}
+
+/// <summary>A file to put on each node: absolute path, content, mode.</summary>
+public sealed record RuntimeConfigFile(string Path, string Content, UnixFileMode Mode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
+
+/// <summary>The generated files and notes for the operator.</summary>
+public sealed record RuntimeConfig(IReadOnlyList<RuntimeConfigFile> Files, IReadOnlyList<string> Notes, IReadOnlyList<string> Domains);
+
+/// <summary>
+/// Makes container runtimes pull every image through the built-in registry WITHOUT rewriting any reference:
+/// <list type="bullet">
+/// <item>containerd: <c>certs.d/&lt;domain&gt;/hosts.toml</c> for every source domain found in the layouts, with
+/// <c>server</c> = the real upstream and our registry hosts (in order: containerd fails over) as mirrors with
+/// <c>capabilities = ["pull", "resolve"]</c>. containerd adds <c>?ns=&lt;domain&gt;</c> to requests it sends to a mirror,
+/// and the registry uses it to pick the domain, so <c>docker.io/x</c> and <c>quay.io/x</c> stay apart. A
+/// <c>_default/hosts.toml</c> covers domains added later.</item>
+/// <item>Docker: <c>registry-mirrors</c> works for docker.io only; other domains are listed in <see cref="RuntimeConfig.Notes"/>.</item>
+/// </list>
+/// The delivery step writes <see cref="RuntimeConfig.Files"/> to each node (no containerd restart needed for certs.d;
+/// Docker needs a reload) and sets containerd's <c>config_path</c>.
+/// </summary>
+public static class RegistryRuntimeConfig
+{
+    public static RuntimeConfig Generate(IEnumerable<string> domains, IReadOnlyList<RegistryEndpoint> endpoints, RuntimeConfigOptions? options = null)
+    {
+        options ??= new RuntimeConfigOptions();
+        if (endpoints.Count == 0) throw new SealerException(ErrorCodes.RegistryMirrorInvalid, "Give at least one registry address (host:port) the nodes reach the registry by.");
+        var sorted = new SortedSet<string>(StringComparer.Ordinal);
+        foreach (var d in domains)
+        {
+            string domain = d == "index.docker.io" ? "docker.io" : d;
+            if (!ImageReference.IsValidDomain(domain)) throw new SealerException(ErrorCodes.RegistryMirrorInvalid, $"'{d}' is not a registry domain.");
+            sorted.Add(domain);
+        }
+        bool anyTls = endpoints.Any(e => e.Tls);
+        string? ca = anyTls && options.CaPem is not null && !options.SkipVerify ? options.CaFile : null;
+        var files = new List<RuntimeConfigFile>();
+        if (ca is not null) files.Add(new RuntimeConfigFile(options.CaFile, options.CaPem!.TrimEnd() + "\n"));
+        foreach (var domain in sorted)
+        {
+            files.Add(new RuntimeConfigFile($"{options.ContainerdCertsDir.TrimEnd('/')}/{domain}/hosts.toml", ContainerdHostsToml(domain, endpoints, ca, options.SkipVerify)));
+        }
+        files.Add(new RuntimeConfigFile($"{options.ContainerdCertsDir.TrimEnd('/')}/_default/hosts.toml", ContainerdHostsToml(null, endpoints, ca, options.SkipVerify)));
+
+        var notes = new List<string>
+        {
+            $"containerd: set config_path = \"{options.ContainerdCertsDir}\" under [plugins.\"io.containerd.grpc.v1.cri\".registry] (no restart needed after changing hosts.toml files).",
+        };
+        if (options.Docker)
+        {
+            files.Add(new RuntimeConfigFile("/etc/docker/daemon.json", DockerDaemonJson(endpoints)));
+            if (ca is not null)
+            {
+                foreach (var e in endpoints.Where(e => e.Tls)) files.Add(new RuntimeConfigFile($"/etc/docker/certs.d/{e.Host}/ca.crt", options.CaPem!.TrimEnd() + "\n"));
+            }
+            notes.Add("docker: merge registry-mirrors (and insecure-registries) into an existing /etc/docker/daemon.json, then 'systemctl reload docker'.");
+            foreach (var domain in sorted.Where(d => d != "docker.io"))
+            {
+                notes.Add($"docker: Docker mirrors docker.io only; it cannot mirror {domain}. Pull those images as {endpoints[0].Host}/{domain}/<repository>:<tag> (the registry maps the path), or run them with containerd.");
+            }
+        }
+        return new RuntimeConfig(files, notes, sorted.ToList());
+    }
+
+    /// <summary>The hosts.toml for one domain (null: <c>_default</c>, which has no server line: containerd uses the host itself).</summary>
+    public static string ContainerdHostsToml(string? domain, IReadOnlyList<RegistryEndpoint> endpoints, string? caFile, bool skipVerify)
+    {
+        var sb = new StringBuilder();
+        sb.Append("# Generated by sealer: pull ").Append(domain ?? "every other registry's").Append(" images through the cluster registry, by their original names.\n");
+        sb.Append("# containerd sends ?ns=<domain> to these hosts; the upstream below is only tried when they all fail.\n");
+        if (domain is not null) sb.Append("server = \"").Append(UpstreamUrl(domain)).Append("\"\n");
+        foreach (var e in endpoints)
+        {
+            sb.Append('\n').Append("[host.\"").Append(e.Url).Append("\"]\n");
+            sb.Append("  capabilities = [\"pull\", \"resolve\"]\n");
+            if (e.Tls && skipVerify) sb.Append("  skip_verify = true\n");
+            else if (e.Tls && caFile is not null) sb.Append("  ca = \"").Append(caFile).Append("\"\n");
+        }
+        return sb.ToString();
+    }
+
+    /// <summary>The real registry URL of a domain, as containerd's default resolver uses it.</summary>
+    public static string UpstreamUrl(string domain) => domain == "docker.io" ? "https://registry-1.docker.io" : "https://" + domain;
+
+    /// <summary>Docker's daemon.json fragment: registry-mirrors (docker.io only) and insecure-registries for plain-HTTP endpoints.</summary>
+    public static string DockerDaemonJson(IReadOnlyList<RegistryEndpoint> endpoints)
+    {
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>();
+        using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
+        {
+            w.WriteStartObject();
+            w.WriteStartArray("registry-mirrors");
+            foreach (var e in endpoints) w.WriteStringValue(e.Url);
+            w.WriteEndArray();
+            var insecure = endpoints.Where(e => !e.Tls).ToList();
+            if (insecure.Count > 0)
+            {
+                w.WriteStartArray("insecure-registries");
+                foreach (var e in insecure) w.WriteStringValue(e.Host);
+                w.WriteEndArray();
+            }
+            w.WriteEndObject();
+        }
+        return Encoding.UTF8.GetString(buffer.WrittenSpan) + "\n";
+    }
+
+    /// <summary>The source domains of every full reference in the layouts' index.json (bare tags are ignored).</summary>
+    public static IReadOnlyList<string> DomainsOf(IEnumerable<OciLayout> layouts)
+    {
+        var set = new SortedSet<string>(StringComparer.Ordinal);
+        foreach (var layout in layouts)
+        {
+            foreach (var entry in layout.ReadIndex().Manifests)
+            {
+                string? name = entry.GetAnnotation(Annotations.RefName);
+                if (name is null || name.IndexOfAny(['/', ':', '@']) < 0) continue;
+                if (ImageReference.TryParse(name, out var r, out _)) set.Add(r.Domain);
+            }
+        }
+        return set.ToList();
+    }
+
+    /// <summary>Writes the files under <paramref name="root"/> (e.g. a staging directory or "/"). Returns the paths written.</summary>
+    public static IReadOnlyList<string> WriteTo(RuntimeConfig config, string root)
+    {
+        var written = new List<string>();
+        foreach (var f in config.Files)
+        {
+            string path = Path.Combine(root, f.Path.TrimStart('/'));
+            AtomicFile.WriteAllText(path, f.Content);
+            if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(path, f.Mode);
+            written.Add(path);
+        }
+        return written;
+    }
+}

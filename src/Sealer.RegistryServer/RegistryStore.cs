@@ -1,0 +1,288 @@
+using System.Collections.Concurrent;
+using System.Collections.Frozen;
+using Microsoft.Extensions.Logging;
+using Sealer.Core.Diagnostics;
+using Sealer.Core.Layout;
+using Sealer.Core.Oci;
+using Sealer.Core.References;
+
+namespace Sealer.RegistryServer;
+
+/// <summary>
+/// The read-only view over the served layouts. Repositories come from each layout's index.json, whose
+/// <c>org.opencontainers.image.ref.name</c> holds the full reference (<c>docker.io/library/nginx:1.27</c>); the domain is
+/// part of the repository key, so <c>docker.io/x</c> and <c>quay.io/x</c> never collide. A repository may serve only the
+/// content reachable from its own index entries (as distribution links blobs to repositories).
+/// Blob paths always come from a parsed <see cref="Digest"/> (lowercase hex), never from the request path.
+/// The snapshot is rebuilt when an index.json changes (checked at most once a second) or after a push.
+/// </summary>
+public sealed class RegistryStore
+{
+    private readonly OciLayout[] _layouts;
+    private readonly ILogger _logger;
+    private readonly ConcurrentDictionary<string, CachedManifest> _manifests = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Lazy<Task<bool>>> _verified = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, ConcurrentDictionary<string, byte>> _pushedBlobs = new(StringComparer.Ordinal);
+    private readonly object _reloadLock = new();
+    private volatile Snapshot _snapshot;
+    private long _nextCheck;
+
+    public RegistryStore(IReadOnlyList<OciLayout> layouts, OciLayout? writable, ILogger logger)
+    {
+        _layouts = writable is null ? [.. layouts] : [.. layouts, writable];
+        Writable = writable;
+        _logger = logger;
+        _snapshot = Build();
+    }
+
+    /// <summary>The layout pushes go to, or null when the registry is read-only.</summary>
+    public OciLayout? Writable { get; }
+
+    public IReadOnlyList<OciLayout> Layouts => _layouts;
+
+    /// <summary>Whether blobs are re-hashed before they are first served.</summary>
+    public bool VerifyBlobs { get; init; } = true;
+
+    /// <summary>Full repository names (<c>docker.io/library/nginx</c>), sorted.</summary>
+    public IReadOnlyList<string> RepositoryNames => Current.Names;
+
+    /// <summary>Domains found in the layouts, sorted (for runtime config generation).</summary>
+    public IReadOnlyList<string> Domains => Current.Names.Select(n => n[..n.IndexOf('/')]).Distinct(StringComparer.Ordinal).ToList();
+
+    public bool HasRepository(string fullName) => Current.Repos.ContainsKey(fullName);
+
+    private Snapshot Current
+    {
+        get
+        {
+            long now = Environment.TickCount64;
+            if (now >= Interlocked.Read(ref _nextCheck))
+            {
+                Interlocked.Exchange(ref _nextCheck, now + 1000);
+                if (_snapshot.Stamps.Where((s, i) => s != IndexStamp(_layouts[i])).Any()) Reload();
+            }
+            return _snapshot;
+        }
+    }
+
+    /// <summary>Rebuilds the view from the layouts' index.json files now.</summary>
+    public void Reload()
+    {
+        lock (_reloadLock) _snapshot = Build();
+    }
+
+    public IReadOnlyList<string> Tags(string fullName)
+        => Current.Repos.TryGetValue(fullName, out var r) ? r.SortedTags : [];
+
+    /// <summary>Resolves a tag to its manifest descriptor in a repository.</summary>
+    public Descriptor? ResolveTag(string fullName, string tag)
+        => Current.Repos.TryGetValue(fullName, out var r) && r.Tags.TryGetValue(tag, out var d) ? d : null;
+
+    /// <summary>True when <paramref name="digest"/> belongs to the repository (reachable from its images, or pushed to it).</summary>
+    public bool Contains(string fullName, Digest digest)
+    {
+        string d = digest.ToString();
+        if (Current.Repos.TryGetValue(fullName, out var r) && r.Content.Contains(d)) return true;
+        return _pushedBlobs.TryGetValue(fullName, out var set) && set.ContainsKey(d);
+    }
+
+    /// <summary>The manifest or index with this digest (bytes verified), or null when it is not a manifest we hold.</summary>
+    public CachedManifest? GetManifest(Digest digest, string? mediaTypeHint = null)
+    {
+        string key = digest.ToString();
+        if (_manifests.TryGetValue(key, out var cached)) return cached;
+        var layout = FindBlob(digest);
+        if (layout is null) return null;
+        var info = new FileInfo(layout.BlobPath(digest));
+        if (info.Length > OciLimits.MaxManifestBytes) return null;
+        byte[] bytes;
+        try
+        {
+            bytes = layout.ReadBlobBytes(digest);
+        }
+        catch (SealerException ex)
+        {
+            _logger.LogError("{Code}: {Message}", ex.Code, ex.Message);
+            return null;
+        }
+        string? mediaType = DetectManifestMediaType(bytes, mediaTypeHint);
+        if (mediaType is null) return null;
+        var m = new CachedManifest(key, bytes, mediaType);
+        _manifests[key] = m;
+        return m;
+    }
+
+    /// <summary>The layout holding a blob, or null.</summary>
+    public OciLayout? FindBlob(Digest digest)
+    {
+        foreach (var layout in _layouts) if (layout.HasBlob(digest)) return layout;
+        return null;
+    }
+
+    /// <summary>
+    /// True when the blob on disk still has its digest. Hashed once per process and remembered (concurrent first requests share
+    /// one hash); a corrupt blob is logged and never served.
+    /// </summary>
+    public Task<bool> VerifyBlobAsync(OciLayout layout, Digest digest)
+    {
+        if (!VerifyBlobs) return Task.FromResult(true);
+        string key = layout.Root + "\n" + digest;
+        var lazy = _verified.GetOrAdd(key, _ => new Lazy<Task<bool>>(() => HashAsync(layout, digest)));
+        return lazy.Value;
+    }
+
+    private async Task<bool> HashAsync(OciLayout layout, Digest digest)
+    {
+        using var hash = digest.CreateHash();
+        await using var fs = new FileStream(layout.BlobPath(digest), FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.Asynchronous | FileOptions.SequentialScan);
+        byte[] buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(1 << 18);
+        try
+        {
+            int n;
+            while ((n = await fs.ReadAsync(buffer).ConfigureAwait(false)) > 0) hash.AppendData(buffer, 0, n);
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+        }
+        bool ok = Digest.FromHash(digest.Algorithm, hash.GetHashAndReset()) == digest;
+        if (!ok) _logger.LogError("{Code}: blob {Digest} in '{Layout}' does not match its digest; it is not served. Restore the layout from the cluster image.", ErrorCodes.DigestMismatch, digest, layout.Root);
+        return ok;
+    }
+
+    /// <summary>Records that a blob was pushed or mounted into a repository (so HEAD/GET work before its manifest arrives).</summary>
+    public void AddPushedBlob(string fullName, Digest digest)
+        => _pushedBlobs.GetOrAdd(fullName, _ => new ConcurrentDictionary<string, byte>(StringComparer.Ordinal))[digest.ToString()] = 0;
+
+    private static DateTime IndexStamp(OciLayout layout)
+    {
+        try { return File.GetLastWriteTimeUtc(layout.IndexPath); } catch (IOException) { return default; }
+    }
+
+    private Snapshot Build()
+    {
+        var repos = new Dictionary<string, RepoBuilder>(StringComparer.Ordinal);
+        var stamps = new DateTime[_layouts.Length];
+        for (int i = 0; i < _layouts.Length; i++)
+        {
+            var layout = _layouts[i];
+            stamps[i] = IndexStamp(layout);
+            ImageIndex index;
+            try
+            {
+                index = layout.ReadIndex();
+            }
+            catch (Exception ex) when (ex is SealerException or IOException)
+            {
+                _logger.LogError("{Code}: cannot read '{Index}': {Message}", ErrorCodes.RegistryLayoutInvalid, layout.IndexPath, ex.Message);
+                continue;
+            }
+            foreach (var entry in index.Manifests)
+            {
+                string? refName = entry.GetAnnotation(Annotations.RefName);
+                if (refName is null) continue;
+                if (!IsFullReference(refName) || !ImageReference.TryParse(refName, out var reference, out var error))
+                {
+                    _logger.LogWarning("{Code}: '{Index}' has an entry named '{Ref}' that is not a full image reference (domain/repository:tag); it is not served.",
+                        ErrorCodes.RegistryRefNameInvalid, layout.IndexPath, refName);
+                    continue;
+                }
+                if (!Digest.TryParse(entry.Digest, out var digest))
+                {
+                    _logger.LogWarning("{Code}: '{Index}': entry '{Ref}' has a malformed digest; it is not served.", ErrorCodes.RegistryRefNameInvalid, layout.IndexPath, refName);
+                    continue;
+                }
+                if (!repos.TryGetValue(reference.Name, out var repo)) repos[reference.Name] = repo = new RepoBuilder();
+                if (reference.Tag is not null)
+                {
+                    if (repo.Tags.TryGetValue(reference.Tag, out var existing))
+                    {
+                        if (existing.Digest != entry.Digest)
+                        {
+                            _logger.LogWarning("{Code}: {Ref} is {Digest} in an earlier layout and {Other} in '{Layout}'; serving the first.",
+                                ErrorCodes.RegistryRefConflict, refName, existing.Digest, entry.Digest, layout.Root);
+                        }
+                        continue;
+                    }
+                }
+                if (!Walk(repo.Content, digest, entry.MediaType, 0))
+                {
+                    _logger.LogWarning("{Code}: the manifest of {Ref} ({Digest}) is missing or corrupt in '{Layout}'; it is not served.",
+                        ErrorCodes.RegistryManifestUnreadable, refName, entry.Digest, layout.Root);
+                    continue;
+                }
+                if (reference.Tag is not null) repo.Tags[reference.Tag] = entry;
+            }
+        }
+        var frozen = repos.Where(kv => kv.Value.Content.Count > 0).ToDictionary(
+            kv => kv.Key,
+            kv => new Repo(kv.Value.Tags.ToFrozenDictionary(StringComparer.Ordinal), kv.Value.Content.ToFrozenSet(StringComparer.Ordinal),
+                kv.Value.Tags.Keys.Order(StringComparer.Ordinal).ToArray()),
+            StringComparer.Ordinal);
+        return new Snapshot(frozen.ToFrozenDictionary(StringComparer.Ordinal), frozen.Keys.Order(StringComparer.Ordinal).ToArray(), stamps);
+    }
+
+    /// <summary>Adds a manifest/index and everything it references (that is present) to <paramref name="content"/>.</summary>
+    private bool Walk(HashSet<string> content, Digest digest, string? mediaType, int depth)
+    {
+        if (depth > 8) return false;
+        var m = GetManifest(digest, mediaType);
+        if (m is null) return false;
+        content.Add(m.Digest);
+        if (MediaTypes.IsIndex(m.MediaType))
+        {
+            var index = OciJsonContext.FromBytes(m.Bytes, OciJsonContext.Default.ImageIndex, m.Digest);
+            foreach (var child in index.Manifests)
+            {
+                // Only the wanted platforms' manifests are in a cache; absent children are fine.
+                if (Digest.TryParse(child.Digest, out var cd) && FindBlob(cd) is not null) Walk(content, cd, child.MediaType, depth + 1);
+            }
+        }
+        else
+        {
+            var manifest = OciJsonContext.FromBytes(m.Bytes, OciJsonContext.Default.ImageManifest, m.Digest);
+            content.Add(manifest.Config.Digest);
+            foreach (var layer in manifest.Layers) content.Add(layer.Digest);
+        }
+        return true;
+    }
+
+    /// <summary>
+    /// A ref name is served only when it is a full reference: it has a '/' or ':' or '@'. A bare tag (<c>latest</c>, as
+    /// <c>skopeo copy ... oci:dir:latest</c> writes) names no repository.
+    /// </summary>
+    private static bool IsFullReference(string refName) => refName.IndexOfAny(['/', ':', '@']) >= 0;
+
+    /// <summary>The manifest media type: its own mediaType field, else the index.json hint, else by shape.</summary>
+    internal static string? DetectManifestMediaType(byte[] bytes, string? hint)
+    {
+        ManifestProbe probe;
+        try
+        {
+            probe = OciJsonContext.FromBytes(bytes, OciJsonContext.Default.ManifestProbe, "manifest");
+        }
+        catch (SealerException)
+        {
+            return null;
+        }
+        if (probe.SchemaVersion != 2) return null;
+        if (probe.MediaType is { Length: > 0 } mt) return MediaTypes.IsIndex(mt) || MediaTypes.IsManifest(mt) ? mt : null;
+        if (hint is not null && (MediaTypes.IsIndex(hint) || MediaTypes.IsManifest(hint))) return hint;
+        if (probe.Manifests is not null) return MediaTypes.OciIndex;
+        if (probe.Config is not null) return MediaTypes.OciManifest;
+        return null;
+    }
+
+    private sealed class RepoBuilder
+    {
+        public Dictionary<string, Descriptor> Tags { get; } = new(StringComparer.Ordinal);
+        public HashSet<string> Content { get; } = new(StringComparer.Ordinal);
+    }
+
+    private sealed record Repo(FrozenDictionary<string, Descriptor> Tags, FrozenSet<string> Content, string[] SortedTags);
+
+    private sealed record Snapshot(FrozenDictionary<string, Repo> Repos, string[] Names, DateTime[] Stamps);
+}
+
+/// <summary>A manifest or index held in memory: exact bytes (as hashed), and its media type.</summary>
+public sealed record CachedManifest(string Digest, byte[] Bytes, string MediaType);
