@@ -92,7 +92,7 @@ PasswordAuthentication yes
 KbdInteractiveAuthentication no
 UsePAM no
 StrictModes no
-AuthorizedKeysFile $state/authorized_keys
+AuthorizedKeysFile $state/authorized_keys .ssh/authorized_keys
 MaxSessions 64
 MaxStartups 64:30:128
 AllowTcpForwarding yes

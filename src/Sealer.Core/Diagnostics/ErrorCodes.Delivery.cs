@@ -52,4 +52,10 @@ public static partial class ErrorCodes
 
     /// <summary>join/delete named a host that is not (or already) part of the cluster.</summary>
     public const string HostNotInCluster = "SEA4016";
+
+    /// <summary>A template (*.tmpl) in the rootfs uses an action the delivery renderer does not support.</summary>
+    public const string TemplateUnsupported = "SEA4017";
+
+    /// <summary>A host's OS or architecture has no matching platform in the cluster image.</summary>
+    public const string PlatformMismatch = "SEA4018";
 }

@@ -65,9 +65,10 @@ public sealed class SshHost : IAsyncDisposable, IDisposable
     private readonly SshOptions _options;
     private readonly string? _sudoPassword;
 
-    private SshHost(string address, SshSpec spec, SshClient client, SshClient? jump, ForwardedPortLocal? forward, SshOptions options)
+    private SshHost(string address, SshSpec spec, SshClient client, SshClient? jump, ForwardedPortLocal? forward, SshOptions options, byte[] hostKey)
     {
         Address = address;
+        HostKey = hostKey;
         Spec = spec;
         _client = client;
         _jump = jump;
@@ -81,6 +82,12 @@ public sealed class SshHost : IAsyncDisposable, IDisposable
     public SshSpec Spec { get; }
 
     public bool IsRoot => Spec.User == "root";
+
+    /// <summary>The host's public key blob, as verified at connect (used to pin it for host-to-host relays).</summary>
+    public byte[] HostKey { get; }
+
+    /// <summary>A known_hosts line for this host, with the key verified at connect.</summary>
+    public string KnownHostsLine => $"{KnownHosts.HostName(Address, Spec.Port)} {KnownHosts.KeyType(HostKey)} {Convert.ToBase64String(HostKey)}";
 
     /// <summary>Connects, verifies the host key and authenticates; every failure is a coded <see cref="SealerException"/>.</summary>
     public static async Task<SshHost> ConnectAsync(string address, SshSpec spec, SshOptions options, KnownHosts knownHosts, CancellationToken cancellationToken = default)
@@ -96,7 +103,7 @@ public sealed class SshHost : IAsyncDisposable, IDisposable
             {
                 var (ju, jh, jp) = ParseJump(jumpSpec, spec);
                 jump = new SshClient(NewInfo(jh, jp, ju, AuthMethods(jh, spec), options));
-                await ConnectVerifiedAsync(jump, jh, jp, options, knownHosts, cancellationToken).ConfigureAwait(false);
+                _ = await ConnectVerifiedAsync(jump, jh, jp, options, knownHosts, cancellationToken).ConfigureAwait(false);
                 forward = new ForwardedPortLocal("127.0.0.1", 0, address, (uint)spec.Port);
                 jump.AddForwardedPort(forward);
                 forward.Start();
@@ -104,10 +111,11 @@ public sealed class SshHost : IAsyncDisposable, IDisposable
                 connectPort = (int)forward.BoundPort;
             }
             var client = new SshClient(NewInfo(connectHost, connectPort, spec.User, auth, options));
+            byte[] hostKey;
             try
             {
                 // the key is checked under the target's real name, also through a jump host
-                await ConnectVerifiedAsync(client, address, spec.Port, options, knownHosts, cancellationToken).ConfigureAwait(false);
+                hostKey = await ConnectVerifiedAsync(client, address, spec.Port, options, knownHosts, cancellationToken).ConfigureAwait(false);
             }
             catch
             {
@@ -115,7 +123,7 @@ public sealed class SshHost : IAsyncDisposable, IDisposable
                 throw;
             }
             client.KeepAliveInterval = TimeSpan.FromSeconds(15);
-            return new SshHost(address, spec, client, jump, forward, options);
+            return new SshHost(address, spec, client, jump, forward, options, hostKey);
         }
         catch
         {
@@ -197,7 +205,7 @@ public sealed class SshHost : IAsyncDisposable, IDisposable
         return methods.ToArray();
     }
 
-    private static async Task ConnectVerifiedAsync(SshClient client, string host, int port, SshOptions options, KnownHosts knownHosts, CancellationToken cancellationToken)
+    private static async Task<byte[]> ConnectVerifiedAsync(SshClient client, string host, int port, SshOptions options, KnownHosts knownHosts, CancellationToken cancellationToken)
     {
         // Offer the key types known_hosts holds for this host first, as OpenSSH does, so a known host is checked against its known key.
         var known = knownHosts.KnownKeyTypes(host, port);
@@ -214,9 +222,11 @@ public sealed class SshHost : IAsyncDisposable, IDisposable
         }
         HostKeyStatus? rejected = null;
         string? fingerprint = null;
+        byte[] seen = [];
         client.HostKeyReceived += (_, e) =>
         {
             var blob = e.HostKey;
+            seen = blob;
             fingerprint = KnownHosts.Fingerprint(blob);
             var status = knownHosts.Check(host, port, blob);
             if (status == HostKeyStatus.Trusted)
@@ -241,6 +251,7 @@ public sealed class SshHost : IAsyncDisposable, IDisposable
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             timeout.CancelAfter(options.ConnectTimeout + TimeSpan.FromSeconds(5));
             await client.ConnectAsync(timeout.Token).ConfigureAwait(false);
+            return seen;
         }
         catch (Exception ex) when (rejected is not null && ex is SshException or SshConnectionException or InvalidOperationException)
         {
