@@ -73,7 +73,7 @@ host_up() { # n
 
   for d in "${private_dirs[@]}"; do mkdir -p "$d" "$h/fs$d"; done
   chmod 1777 "$h/fs/tmp"; chmod 700 "$h/fs/root"
-  { echo "127.0.0.1 localhost"; echo "$ip sealer-h$n"; } > "$h/hosts"
+  mkdir -p "$h/fs/etc"; { echo "127.0.0.1 localhost"; echo "$ip sealer-h$n"; } > "$h/fs/etc/hosts"
   # root's password for password-auth tests, only inside this host's mount namespace
   local hash; hash="$(openssl passwd -6 -salt "sealerh$n" "$password")"
   sed -E "s|^root:[^:]*:|root:$hash:|" /etc/shadow > "$h/shadow"
@@ -104,7 +104,7 @@ EOF
   mkdir -p /run/sshd
   local mounts="" d
   for d in "${private_dirs[@]}"; do mounts+="mount --bind '$h/fs$d' '$d'; "; done
-  mounts+="mount --bind '$h/hosts' /etc/hosts; mount --bind '$h/shadow' /etc/shadow; "
+  mounts+="mount --bind '$h/fs/etc/hosts' /etc/hosts; mount --bind '$h/shadow' /etc/shadow; "
   # ip netns exec -> unshare (no fork) -> sh -> exec sshd: the recorded pid is sshd's.
   setsid ip netns exec "$ns" unshare --mount --uts --propagation private \
     sh -c "hostname 'sealer-h$n'; $mounts exec /usr/sbin/sshd -D -e -f '$h/sshd_config'" \

@@ -54,9 +54,13 @@ public sealed class TestHosts : IDisposable
 
     public SshSpec KeySsh => new() { PrivateKeyPath = PrivateKey };
 
-    /// <summary>Clears the private directories of every host (between tests that install things).</summary>
+    /// <summary>Stops what earlier tests started on the hosts (all but sshd) and clears their private directories.</summary>
     public void Wipe(params string[] dirs)
     {
+        for (int i = 1; i <= Hosts.Count; i++)
+        {
+            Run("-c", $"s=$(cat '{StateDir}/h{i}/sshd.pid'); for p in $(ip netns pids sealer-h{i}); do [ \"$p\" = \"$s\" ] || kill -9 $p 2>/dev/null; done; true");
+        }
         foreach (var h in Hosts)
         {
             foreach (var d in dirs)
@@ -82,7 +86,10 @@ public sealed class TestHosts : IDisposable
 
     public static string Run(string file, string args)
     {
-        var psi = new ProcessStartInfo("bash", $"{file} {args}") { RedirectStandardOutput = true, RedirectStandardError = true };
+        var psi = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true };
+        psi.ArgumentList.Add(file);
+        if (file == "-c") psi.ArgumentList.Add(args);
+        else foreach (var a in args.Split(' ')) psi.ArgumentList.Add(a);
         using var p = Process.Start(psi)!;
         var stdout = p.StandardOutput.ReadToEndAsync();
         var stderr = p.StandardError.ReadToEndAsync();

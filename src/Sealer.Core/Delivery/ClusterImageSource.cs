@@ -209,28 +209,25 @@ public sealed class ClusterImageSource
 
     /// <summary>
     /// The files of the unpacked rootfs whose path matches <paramref name="predicate"/> (last layer wins), read from the
-    /// local layers: <c>*.tmpl</c> files to render, <c>registry/index.json</c> for the image domains. Per-blob layers are skipped.
+    /// local layers: <c>*.tmpl</c> files to render, <c>registry/index.json</c> for the image domains. Per-blob layers cost a seek each.
     /// </summary>
     public Dictionary<string, byte[]> ReadFiles(ClusterImagePlatform platform, Func<string, bool> predicate)
     {
         var files = new Dictionary<string, byte[]>(StringComparer.Ordinal);
         foreach (var layer in platform.Layers)
         {
-            if (layer.Size > 512 * 1024 * 1024 && layer.MediaType == MediaTypes.OciLayer) continue;
             using var stream = OpenLayerTar(layer);
             using var reader = new TarReader(stream);
-            int count = 0;
+            // uncompressed layers (the per-blob ones) are on a seekable stream: skipping their data is a seek, not a read
             while (reader.GetNextEntry() is { } entry)
             {
                 string name = entry.Name.TrimStart('.', '/');
-                count++;
                 if (entry.EntryType is TarEntryType.RegularFile or TarEntryType.V7RegularFile && predicate(name) && entry.DataStream is { } data)
                 {
                     using var ms = new MemoryStream();
                     data.CopyTo(ms);
                     files[name] = ms.ToArray();
                 }
-                if (count == 1 && name.StartsWith("registry/blobs/", StringComparison.Ordinal)) break; // a per-image-blob layer: nothing else inside
             }
         }
         return files;

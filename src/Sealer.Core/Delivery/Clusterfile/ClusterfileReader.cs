@@ -453,6 +453,7 @@ public static class ClusterfileReader
                 throw Error(ErrorCodes.ClusterfileBadValue, enc, $"{path}.encrypted: true (Sealer-encrypted passwords) is not supported: give the password in clear in a file only you can read, or better, use a key (pk).");
             }
             string? pk = OptStr(m, "pk", path);
+            if (pk is { Length: 0 }) pk = null; // pk: "" clears the cluster's key for this host
             if (pk is not null && pk.StartsWith("~/", StringComparison.Ordinal))
             {
                 pk = Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), pk[2..]);

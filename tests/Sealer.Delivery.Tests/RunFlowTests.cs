@@ -1,0 +1,287 @@
+using System.Net.Http.Headers;
+using Sealer.Core.Delivery;
+using Sealer.Core.Delivery.Clusterfile;
+using Sealer.Core.Delivery.Ssh;
+using Sealer.Core.Diagnostics;
+
+namespace Sealer.Delivery.Tests;
+
+/// <summary>End to end on real sshd hosts: run (with an injected failure and a resuming re-run), check, delete; bad input.</summary>
+[Collection(HostsCollection.Name)]
+public class RunFlowTests(TestHosts hosts) : IDisposable
+{
+    private readonly string _work = Directory.CreateTempSubdirectory("sealer-run-").FullName;
+
+    public void Dispose() => Directory.Delete(_work, true);
+
+    private string SealerWrapper()
+    {
+        // the real `sealer` CLI (regserver's `registry serve`), run by the dotnet host the test hosts share with this machine
+        var config = new DirectoryInfo(AppContext.BaseDirectory).Parent!.Name; // bin/<Configuration>/net10.0
+        var dll = Path.Combine(hosts.RepoRoot, "src", "Sealer.Cli", "bin", config, "net10.0", "sealer.dll");
+        Assert.True(File.Exists(dll), $"{dll} is missing: build the solution first");
+        var wrapper = Path.Combine(_work, "sealer");
+        File.WriteAllText(wrapper, $"#!/bin/sh\nexport DOTNET_NOLOGO=1 DOTNET_CLI_TELEMETRY_OPTOUT=1\nexec dotnet '{dll}' \"$@\"\n");
+        if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(wrapper, (UnixFileMode)0b111_101_101);
+        return wrapper;
+    }
+
+    private string Clusterfile(string hostsYaml, string extra = "") => $"""
+        apiVersion: sealer.io/v2
+        kind: Cluster
+        metadata:
+          name: fixture
+        spec:
+          image: example.com/fixture/kubernetes:v1
+          env:
+            - MyVar=fromcluster
+          ssh:
+            pk: {hosts.PrivateKey}
+            port: "22"
+        {hostsYaml}
+        {extra}
+        """;
+
+    private RunOptions Options(string image, List<TransferProgress>? progress = null, List<string>? output = null) => new()
+    {
+        Image = image,
+        StateRoot = Path.Combine(_work, "state"),
+        Ssh = new SshOptions { KnownHostsPath = hosts.KnownHostsFile, ConnectTimeout = TimeSpan.FromSeconds(3) },
+        Parallelism = 1,
+        SealerBinary = SealerWrapper(),
+        TransferProgress = progress is null ? null : new SyncProgress<TransferProgress>(p => { lock (progress) progress.Add(p); }),
+        Output = output is null ? null : l => { lock (output) output.Add(l); },
+        StepTimeout = TimeSpan.FromMinutes(2),
+    };
+
+    private sealed class SyncProgress<T>(Action<T> report) : IProgress<T>
+    {
+        public void Report(T value) => report(value);
+    }
+
+    private string Evidence(int i) => File.Exists(hosts.Hosts[i].OnHost(FixtureImage.Evidence)) ? File.ReadAllText(hosts.Hosts[i].OnHost(FixtureImage.Evidence)) : "";
+
+    [Fact]
+    public async Task RunInjectedFailureResumeCheckAndDelete()
+    {
+        hosts.Wipe("/var/lib/sealer", "/etc/containerd", "/tmp");
+        var image = FixtureImage.Build(Path.Combine(_work, "image"));
+        var file = Path.Combine(_work, "Clusterfile");
+        File.WriteAllText(file, Clusterfile("""
+              hosts:
+                - ips: [10.200.0.11]
+                  roles: [master]
+                  labels: {zone: a}
+                - ips: [10.200.0.12-10.200.0.13]
+                  roles: [node]
+                  env: [MyVar=fromhost]
+            """, """
+            ---
+            kind: Plugin
+            metadata: {name: pre}
+            spec:
+              type: SHELL
+              action: PreInitHost
+              scope: master
+              data: echo "plugin pre-init-host $(hostname) in $(pwd)" >> /var/lib/sealer/evidence.log
+            ---
+            kind: Plugin
+            metadata: {name: post}
+            spec:
+              action: post-install
+              data: echo "plugin post-install $(hostname)" >> /var/lib/sealer/evidence.log
+            ---
+            kind: Config
+            metadata: {name: values}
+            spec:
+              path: etc/values.yaml
+              data: |
+                replicas: 3
+                image:
+                  tag: v2
+            """));
+        var doc = ClusterfileReader.Load(file);
+
+        // 1. a failure injected on the third host in the runtime step
+        File.WriteAllText(hosts.Hosts[2].OnHost("/tmp/fail-runtime"), "");
+        var progress = new List<TransferProgress>();
+        var output = new List<string>();
+        var ex = await Assert.ThrowsAsync<SealerException>(() => new ClusterInstaller(doc, Options(image.Dir, progress, output)).RunAsync());
+        Assert.Equal(ErrorCodes.RunStepFailed, ex.Code);
+        Assert.Contains("10.200.0.13", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("'runtime'", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("scripts/containerd.sh", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("injected failure in containerd.sh", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("runtime sealer-h1 HostIP=10.200.0.11 CRI=containerd MyVar=fromcluster", Evidence(0), StringComparison.Ordinal);
+        Assert.Contains("runtime sealer-h2 HostIP=10.200.0.12 CRI=containerd MyVar=fromhost", Evidence(1), StringComparison.Ordinal); // host env over cluster env
+        Assert.DoesNotContain("runtime", Evidence(2), StringComparison.Ordinal);
+        Assert.DoesNotContain("kubeadm", Evidence(0), StringComparison.Ordinal); // stopped before the kube phase
+        Assert.Contains(output, l => l.StartsWith("[10.200.0.13] runtime: injected failure", StringComparison.Ordinal));
+
+        // distribution: bytes and hosts reported, and at least one host was served by another host (relay)
+        var last = progress[^1];
+        Assert.Equal(3, last.HostsDone);
+        Assert.Equal(image.TotalBytes * 3, last.BytesTotal);
+        Assert.Equal(last.BytesTotal, last.BytesDone);
+        Assert.Contains(progress, p => p.Source is not null && p.Source.StartsWith("10.200.0.", StringComparison.Ordinal));
+        foreach (var h in hosts.Hosts.Take(3))
+        {
+            Assert.False(File.Exists(h.OnHost("/root/.ssh/authorized_keys")) && File.ReadAllText(h.OnHost("/root/.ssh/authorized_keys")).Contains("sealer-relay", StringComparison.Ordinal));
+            Assert.Empty(Directory.Exists(h.OnHost("/var/lib/sealer/data/.store/relay")) ? Directory.GetFiles(h.OnHost("/var/lib/sealer/data/.store/relay")) : []);
+        }
+
+        // 2. re-run: resumes, skips what is done, completes
+        var result = await new ClusterInstaller(doc, Options(image.Dir)).RunAsync();
+        Assert.Contains("10.200.0.11:distribute", result.StepsSkipped);
+        Assert.Contains("10.200.0.11:runtime", result.StepsSkipped);
+        Assert.Contains("10.200.0.12:runtime", result.StepsSkipped);
+        Assert.Contains("10.200.0.13:runtime", result.StepsRun);
+        Assert.Contains("kubeadm-init", result.StepsRun);
+        Assert.Equal(1, CountLines(Evidence(0), "runtime sealer-h1"));
+
+        // lifecycle evidence, in Sealer's order
+        var e0 = Evidence(0);
+        AssertOrder(e0, "plugin pre-init-host sealer-h1 in /var/lib/sealer/data/fixture/rootfs", "runtime sealer-h1", "init-kube sealer-h1 registry=sea.hub:5000",
+            "kubeadm init --config etc/kubeadm.yml --upload-certs on sealer-h1", "plugin post-install sealer-h1", "kubectl label node sealer-h1 zone=a --overwrite",
+            "app demo launched on sealer-h1 from /var/lib/sealer/data/fixture/rootfs");
+        Assert.DoesNotContain("plugin pre-init-host", Evidence(1), StringComparison.Ordinal); // scope: master
+        foreach (var i in new[] { 1, 2 })
+        {
+            AssertOrder(Evidence(i), "init-kube sealer-h", "kubeadm join 10.200.0.11:6443 --token abcdef.0123456789abcdef", "plugin post-install");
+            Assert.DoesNotContain("--control-plane", Evidence(i), StringComparison.Ordinal);
+        }
+        // templates rendered per host, Config merged into the image's file
+        Assert.Equal("url=sea.hub:5000 host=10.200.0.12 my=fromhost other=dflt\n", File.ReadAllText(hosts.Hosts[1].OnHost("/var/lib/sealer/data/fixture/rootfs/etc/registry.conf")));
+        var values = File.ReadAllText(hosts.Hosts[0].OnHost("/var/lib/sealer/data/fixture/rootfs/etc/values.yaml"));
+        Assert.Contains("replicas: 3", values, StringComparison.Ordinal);
+        Assert.Contains("tag: v2", values, StringComparison.Ordinal);
+        Assert.Contains("pull: Always", values, StringComparison.Ordinal);
+        // /etc/hosts, containerd hosts.toml pointing at the registry host
+        Assert.Contains("10.200.0.11 sea.hub", File.ReadAllText(hosts.Hosts[2].OnHost("/etc/hosts")), StringComparison.Ordinal);
+        var toml = File.ReadAllText(hosts.Hosts[2].OnHost("/etc/containerd/certs.d/docker.io/hosts.toml"));
+        Assert.Contains("[host.\"http://10.200.0.11:5000\"]", toml, StringComparison.Ordinal);
+        Assert.True(File.Exists(hosts.Hosts[1].OnHost("/etc/containerd/certs.d/_default/hosts.toml")));
+
+        // the registry on master0 serves the app image by its original name
+        using (var http = new HttpClient())
+        {
+            var req = new HttpRequestMessage(HttpMethod.Get, "http://10.200.0.11:5000/v2/library/demo/manifests/1.0?ns=docker.io");
+            req.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/vnd.oci.image.manifest.v1+json"));
+            using var resp = await http.SendAsync(req);
+            Assert.True(resp.IsSuccessStatusCode, $"registry answered {(int)resp.StatusCode}");
+            Assert.Equal(image.AppManifestDigest, resp.Headers.GetValues("Docker-Content-Digest").Single());
+        }
+
+        // state on master0 and locally
+        Assert.Contains("\"kubeadm-init\"", File.ReadAllText(hosts.Hosts[0].OnHost("/var/lib/sealer/data/fixture/state.json")), StringComparison.Ordinal);
+        Assert.True(File.Exists(Path.Combine(_work, "state", "fixture", "state.json")));
+
+        // 3. a third run changes nothing
+        var again = await new ClusterInstaller(doc, Options(image.Dir)).RunAsync();
+        Assert.DoesNotContain(again.StepsRun, s => s.Contains(':', StringComparison.Ordinal) || s == "kubeadm-init" || s == "apps");
+
+        // 4. check
+        var check = await new ClusterInstaller(doc, Options(image.Dir)).CheckAsync();
+        Assert.Empty(check.Problems);
+        Assert.Contains("10.200.0.11: registry on port 5000", check.Ok);
+
+        // 5. delete everything
+        var removed = await new ClusterInstaller(doc, Options(image.Dir)).DeleteAsync();
+        Assert.Equal(3, removed.Count);
+        foreach (var h in hosts.Hosts.Take(3))
+        {
+            Assert.False(Directory.Exists(h.OnHost("/var/lib/sealer/data/fixture")));
+            Assert.False(Directory.Exists(h.OnHost("/etc/containerd/certs.d/docker.io")));
+            Assert.DoesNotContain("sea.hub", File.ReadAllText(h.OnHost("/etc/hosts")), StringComparison.Ordinal);
+        }
+        Assert.Contains("kubeadm reset -f on sealer-h2", Evidence(1), StringComparison.Ordinal);
+        await Assert.ThrowsAnyAsync<HttpRequestException>(async () =>
+        {
+            using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(3) };
+            await http.GetAsync("http://10.200.0.11:5000/v2/");
+        });
+        Assert.False(File.Exists(Path.Combine(_work, "state", "fixture", "state.json")));
+    }
+
+    [Fact]
+    public async Task BadHostsAreAllReportedBeforeAnythingChanges()
+    {
+        hosts.Wipe("/var/lib/sealer", "/etc/containerd", "/tmp");
+        var image = FixtureImage.Build(Path.Combine(_work, "image"), appLayerBytes: 1024);
+        var kh = Path.Combine(_work, "known_hosts");
+        // h3's entry replaced by h2's key: a changed host key
+        var lines = File.ReadAllLines(hosts.KnownHostsFile).Where(l => !l.StartsWith("10.200.0.13 ", StringComparison.Ordinal)).ToList();
+        lines.AddRange(lines.Where(l => l.StartsWith("10.200.0.12 ", StringComparison.Ordinal)).Select(l => "10.200.0.13" + l["10.200.0.12".Length..]).ToList());
+        File.WriteAllLines(kh, lines);
+        var doc = ClusterfileReader.Parse(Clusterfile("""
+              hosts:
+                - ips: [10.200.0.11]
+                  roles: [master]
+                - ips: [10.200.0.12]
+                  roles: [node]
+                  ssh: {passwd: wrong-password-123, pk: ""}
+                - ips: [10.200.0.13, 10.200.0.99]
+                  roles: [node]
+            """));
+        var ex = await Assert.ThrowsAsync<SealerException>(() => new ClusterInstaller(doc, Options(image.Dir) with
+        {
+            Ssh = new SshOptions { KnownHostsPath = kh, ConnectTimeout = TimeSpan.FromSeconds(2) },
+        }).RunAsync());
+        Assert.Equal(ErrorCodes.PreflightFailed, ex.Code);
+        Assert.Contains("nothing was changed", ex.Message, StringComparison.Ordinal);
+        Assert.True(ex.Message.Contains($"10.200.0.12: [ssh] {ErrorCodes.SshAuthFailed}", StringComparison.Ordinal), ex.Message);
+        Assert.Contains($"10.200.0.12: [ssh] {ErrorCodes.SshAuthFailed}", ex.Message, StringComparison.Ordinal);
+        Assert.Contains($"10.200.0.13: [ssh] {ErrorCodes.SshHostKeyChanged}", ex.Message, StringComparison.Ordinal);
+        Assert.Contains($"10.200.0.99: [ssh] {ErrorCodes.SshUnreachable}", ex.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("wrong-password-123", ex.Message, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(hosts.Hosts[0].OnHost("/var/lib/sealer/data")));
+        Assert.DoesNotContain("BEGIN sealer", File.ReadAllText(hosts.Hosts[0].OnHost("/etc/hosts")), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task PreflightReportsBusyPortsAndDuplicateHostnamesTogether()
+    {
+        hosts.Wipe("/var/lib/sealer", "/etc/containerd", "/tmp");
+        var image = FixtureImage.Build(Path.Combine(_work, "image"), appLayerBytes: 1024);
+        var doc = ClusterfileReader.Parse(Clusterfile("""
+              hosts:
+                - ips: [10.200.0.13]
+                  roles: [master]
+                - ips: [10.200.0.14]
+                  roles: [node]
+            """));
+        var knownHosts = KnownHosts.Load(hosts.KnownHostsFile);
+        var opts = new SshOptions { KnownHostsPath = hosts.KnownHostsFile };
+        await using var h3 = await SshHost.ConnectAsync("10.200.0.13", hosts.KeySsh, opts, knownHosts);
+        await using var h4 = await SshHost.ConnectAsync("10.200.0.14", hosts.KeySsh, opts, knownHosts);
+        // something already listens on the registry port of the master, and h4 claims h3's hostname
+        await h3.RunAsync("nohup setsid python3 -c 'import socket,time; s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind((\"0.0.0.0\",5000)); s.listen(); time.sleep(60)' >/dev/null 2>&1 & sleep 0.5");
+        await h4.RunAsync("hostname sealer-h3");
+        try
+        {
+            var ex = await Assert.ThrowsAsync<SealerException>(() => new ClusterInstaller(doc, Options(image.Dir)).RunAsync());
+            Assert.Equal(ErrorCodes.PreflightFailed, ex.Code);
+            Assert.Contains("10.200.0.13: [port] port 5000 is already in use", ex.Message, StringComparison.Ordinal);
+            Assert.Contains("10.200.0.14: [hostname] hostname 'sealer-h3' is also used by 10.200.0.13", ex.Message, StringComparison.Ordinal);
+            Assert.False(Directory.Exists(hosts.Hosts[2].OnHost("/var/lib/sealer/data")));
+        }
+        finally
+        {
+            await h4.RunAsync("hostname sealer-h4");
+            await h3.RunAsync("pkill -f 'bind((\"0.0.0.0\",5000))' || true", new CommandOptions { Check = false });
+        }
+    }
+
+    private static int CountLines(string text, string needle) => text.Split('\n').Count(l => l.Contains(needle, StringComparison.Ordinal));
+
+    private static void AssertOrder(string text, params string[] needles)
+    {
+        int pos = 0;
+        foreach (var n in needles)
+        {
+            int i = text.IndexOf(n, pos, StringComparison.Ordinal);
+            Assert.True(i >= 0, $"'{n}' not found after position {pos} in:\n{text}");
+            pos = i + n.Length;
+        }
+    }
+}
