@@ -17,6 +17,10 @@ internal static class Program
         new("registry gen-certs", "Generate a CA and a server certificate with SANs for the registry", RegistryCommands.GenCertsAsync),
         new("registry config", "Generate containerd hosts.toml / Docker daemon.json to pull through the registry", RegistryCommands.ConfigAsync),
         new("registry unit", "Generate a systemd unit running 'sealer registry serve'", RegistryCommands.UnitAsync),
+        new("run", "Install (or resume, or extend) the cluster a Clusterfile describes, over SSH", DeliveryCommands.RunAsync),
+        new("join", "Add masters or nodes to a cluster and update the Clusterfile", DeliveryCommands.JoinAsync),
+        new("delete", "Remove a cluster, or some hosts from it", DeliveryCommands.DeleteAsync),
+        new("check", "Check a cluster's hosts, rootfs, registry and runtime configuration", DeliveryCommands.CheckAsync),
     ];
 
     private static async Task<int> Main(string[] args)

@@ -185,7 +185,28 @@ public class RunFlowTests(TestHosts hosts) : IDisposable
         Assert.Empty(check.Problems);
         Assert.Contains("10.200.0.11: registry on port 5000", check.Ok);
 
-        // 5. delete everything
+        // 5. the CLI: join a fourth host, check, remove it again
+        string cli = $"--image {image.Dir} --known-hosts {hosts.KnownHostsFile} --sealer-binary {SealerWrapper()} --state-dir {Path.Combine(_work, "state")} --parallel 1";
+        var (code, stdout) = Cli($"join -f {file} --nodes 10.200.0.14 {cli}");
+        Assert.True(code == 0, stdout);
+        Assert.Contains("updated " + file, stdout, StringComparison.Ordinal);
+        Assert.Contains("10.200.0.14", File.ReadAllText(file), StringComparison.Ordinal);
+        Assert.Contains("kubeadm join 10.200.0.11:6443", Evidence(3), StringComparison.Ordinal);
+        Assert.Equal(1, CountLines(Evidence(0), "kubeadm init ")); // master0 was not initialized twice
+        Assert.Equal(1, CountLines(Evidence(1), "kubeadm join"));
+        (code, stdout) = Cli($"check -f {file} {cli}");
+        Assert.True(code == 0, stdout);
+        Assert.Contains("cluster 'fixture' is healthy", stdout, StringComparison.Ordinal);
+        (code, stdout) = Cli($"delete -f {file} --hosts 10.200.0.14 -y {cli}");
+        Assert.True(code == 0, stdout);
+        Assert.Contains("kubectl drain sealer-h4", Evidence(0), StringComparison.Ordinal);
+        Assert.False(Directory.Exists(hosts.Hosts[3].OnHost("/var/lib/sealer/data/fixture")));
+        Assert.DoesNotContain("10.200.0.14", File.ReadAllText(file), StringComparison.Ordinal);
+        doc = ClusterfileReader.Load(file);
+        Assert.Equal(3, doc.Cluster.Hosts.Count);
+        Assert.Equal(3, doc.Plugins.Count + doc.Configs.Count); // the other documents survive the edits
+
+        // 6. delete everything
         var removed = await new ClusterInstaller(doc, Options(image.Dir)).DeleteAsync();
         Assert.Equal(3, removed.Count);
         foreach (var h in hosts.Hosts.Take(3))
@@ -270,6 +291,20 @@ public class RunFlowTests(TestHosts hosts) : IDisposable
             await h4.RunAsync("hostname sealer-h4");
             await h3.RunAsync("pkill -f 'bind((\"0.0.0.0\",5000))' || true", new CommandOptions { Check = false });
         }
+    }
+
+    private (int Code, string Output) Cli(string args)
+    {
+        var config = new DirectoryInfo(AppContext.BaseDirectory).Parent!.Name;
+        var dll = Path.Combine(hosts.RepoRoot, "src", "Sealer.Cli", "bin", config, "net10.0", "sealer.dll");
+        var psi = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true };
+        psi.ArgumentList.Add(dll);
+        foreach (var a in args.Split(' ', StringSplitOptions.RemoveEmptyEntries)) psi.ArgumentList.Add(a);
+        using var p = System.Diagnostics.Process.Start(psi)!;
+        var err = p.StandardError.ReadToEndAsync();
+        string output = p.StandardOutput.ReadToEnd();
+        Assert.True(p.WaitForExit(120_000), "sealer " + args + " timed out");
+        return (p.ExitCode, output + err.Result);
     }
 
     private static int CountLines(string text, string needle) => text.Split('\n').Count(l => l.Contains(needle, StringComparison.Ordinal));

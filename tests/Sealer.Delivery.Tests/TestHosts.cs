@@ -60,6 +60,8 @@ public sealed class TestHosts : IDisposable
         for (int i = 1; i <= Hosts.Count; i++)
         {
             Run("-c", $"s=$(cat '{StateDir}/h{i}/sshd.pid'); for p in $(ip netns pids sealer-h{i}); do [ \"$p\" = \"$s\" ] || kill -9 $p 2>/dev/null; done; true");
+            // in place: the host's /etc/hosts is a bind mount of this file
+            File.WriteAllText(Hosts[i - 1].OnHost("/etc/hosts"), $"127.0.0.1 localhost\n{Hosts[i - 1].Ip} {Hosts[i - 1].Name}\n");
         }
         foreach (var h in Hosts)
         {

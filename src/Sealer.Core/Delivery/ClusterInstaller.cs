@@ -71,12 +71,13 @@ public sealed class ClusterInstaller
     private ClusterState _state = new();
     private string? _clusterfileText;
 
-    public ClusterInstaller(ClusterfileDocument doc, RunOptions? options = null)
+    /// <param name="clusterfileText">the Clusterfile to save on master0 (default: the file the document was read from)</param>
+    public ClusterInstaller(ClusterfileDocument doc, RunOptions? options = null, string? clusterfileText = null)
     {
         _doc = doc;
         _cluster = doc.Cluster;
         _options = options ?? new RunOptions();
-        if (doc.File is not null && File.Exists(doc.File)) _clusterfileText = File.ReadAllText(doc.File);
+        _clusterfileText = clusterfileText ?? (doc.File is not null && File.Exists(doc.File) ? File.ReadAllText(doc.File) : null);
     }
 
     private string ClusterDir => $"{_cluster.DataRoot}/{_cluster.Name}";
@@ -742,7 +743,7 @@ public sealed class ClusterInstaller
             {
                 // drain from the cluster first when kubectl exists on master0
                 var names = await Task.WhenAll(doomed.Select(async n => (await n.Ssh.RunAsync("hostname", new CommandOptions { Description = "hostname" }, cancellationToken).ConfigureAwait(false)).Stdout.Trim().ToLowerInvariant())).ConfigureAwait(false);
-                await master0.Ssh.RunAsync($"{KubePath} 2>/dev/null || true\nif command -v kubectl >/dev/null && [ -f \"$HOME/.kube/config\" ]; then for n in {string.Join(' ', names.Select(Q))}; do kubectl drain \"$n\" --ignore-daemonsets --delete-emptydir-data --force --timeout=120s || true; kubectl delete node \"$n\" --ignore-not-found; done; fi",
+                await master0.Ssh.RunAsync($"{KubePath} 2>/dev/null || true\n[ -f \"$HOME/.kube/config\" ] || export KUBECONFIG=/etc/kubernetes/admin.conf\nif command -v kubectl >/dev/null; then for n in {string.Join(' ', names.Select(Q))}; do kubectl drain \"$n\" --ignore-daemonsets --delete-emptydir-data --force --timeout=120s || true; kubectl delete node \"$n\" --ignore-not-found || true; done; fi",
                     Cmd(master0, "delete", "remove nodes from the cluster"), cancellationToken).ConfigureAwait(false);
             }
             var failures = new List<string>();
