@@ -8,8 +8,10 @@
 # Each host is a network namespace with a veth pair on the bridge sealer-br0 (10.200.0.1 on the machine's side,
 # 10.200.0.11, .12, ... for the hosts) and its own sshd (ports 22 and 2222) with its own host key, root login by key
 # or password. Each sshd runs in its own mount and UTS namespace (`unshare --mount --uts`): hostname sealer-hN, and
-# private bind mounts over /var/lib/sealer, /etc/containerd, /etc/sealer, /opt, /tmp, /root, /usr/local/bin,
-# /etc/hosts and /etc/shadow, so hosts never see each other's files nor change the machine's.
+# private bind mounts over /var/lib/sealer, /etc/containerd, /etc/sealer, /opt, /tmp, /root, /home, /usr/local/bin,
+# /etc/systemd/system, /etc/sudoers.d, /etc/hosts, /etc/passwd, /etc/group and /etc/shadow, so hosts never see each
+# other's files nor change the machine's. Users: root (key or password), 'sealer' (key or password, passwordless sudo)
+# and 'sealerpw' (password; sudo asks for it).
 # Only 10.200.0.0/24 and loopback are used: the hosts have no default route.
 #
 # State (keys, known_hosts, hosts.json) goes to $SEALER_TEST_HOSTS_DIR (default artifacts/test-hosts).
@@ -21,7 +23,7 @@ bridge=sealer-br0
 prefix=10.200.0
 password='Sealer-Test-Pw1'
 passphrase='sealer-pk-pass'
-private_dirs=(/var/lib/sealer /etc/containerd /etc/sealer /opt /tmp /root /usr/local/bin)
+private_dirs=(/var/lib/sealer /etc/containerd /etc/sealer /opt /tmp /root /usr/local/bin /home /etc/sudoers.d /etc/systemd/system)
 
 [ "$(id -u)" = 0 ] || { echo "test-hosts: must run as root (network namespaces)" >&2; exit 1; }
 
@@ -47,7 +49,7 @@ client_keys() {
   [ -f "$state/id_pass" ] || ssh-keygen -q -t ed25519 -N "$passphrase" -C sealer-test-pass -f "$state/id_pass"
   [ -f "$state/id_rsa" ] || ssh-keygen -q -t rsa -b 3072 -m PEM -N '' -C sealer-test-rsa -f "$state/id_rsa"
   cat "$state/id_ed25519.pub" "$state/id_pass.pub" "$state/id_rsa.pub" > "$state/authorized_keys"
-  chmod 600 "$state/authorized_keys"
+  chmod 644 "$state/authorized_keys"   # sshd reads it as the logging-in user (non-root users too)
 }
 
 bridge_up() {
@@ -77,6 +79,18 @@ host_up() { # n
   # root's password for password-auth tests, only inside this host's mount namespace
   local hash; hash="$(openssl passwd -6 -salt "sealerh$n" "$password")"
   sed -E "s|^root:[^:]*:|root:$hash:|" /etc/shadow > "$h/shadow"
+  # two non-root users, only inside this host: 'sealer' (passwordless sudo) and 'sealerpw' (sudo asks for the password)
+  grep -vE '^(sealer|sealerpw):' /etc/passwd > "$h/passwd"; grep -vE '^(sealer|sealerpw):' /etc/group > "$h/group"
+  grep -vE '^(sealer|sealerpw):' "$h/shadow" > "$h/shadow.tmp" && mv "$h/shadow.tmp" "$h/shadow"
+  for u in sealer:1500 sealerpw:1501; do
+    echo "${u%%:*}:x:${u#*:}:${u#*:}::/home/${u%%:*}:/bin/bash" >> "$h/passwd"
+    echo "${u%%:*}:x:${u#*:}:" >> "$h/group"
+    echo "${u%%:*}:$hash:19000:0:99999:7:::" >> "$h/shadow"
+    mkdir -p "$h/fs/home/${u%%:*}"; chown "${u#*:}:${u#*:}" "$h/fs/home/${u%%:*}"
+  done
+  echo "sealer ALL=(ALL) NOPASSWD:ALL" > "$h/fs/etc/sudoers.d/sealer"
+  echo "sealerpw ALL=(ALL) ALL" > "$h/fs/etc/sudoers.d/sealerpw"
+  chmod 440 "$h/fs/etc/sudoers.d/"*
   chmod 640 "$h/shadow"
   [ -f "$h/ssh_host_ed25519_key" ] || ssh-keygen -q -t ed25519 -N '' -C "sealer-h$n" -f "$h/ssh_host_ed25519_key"
   [ -f "$h/ssh_host_rsa_key" ] || ssh-keygen -q -t rsa -b 3072 -N '' -C "sealer-h$n" -f "$h/ssh_host_rsa_key"
@@ -105,6 +119,7 @@ EOF
   local mounts="" d
   for d in "${private_dirs[@]}"; do mounts+="mount --bind '$h/fs$d' '$d'; "; done
   mounts+="mount --bind '$h/fs/etc/hosts' /etc/hosts; mount --bind '$h/shadow' /etc/shadow; "
+  mounts+="mount --bind '$h/passwd' /etc/passwd; mount --bind '$h/group' /etc/group; "
   # ip netns exec -> unshare (no fork) -> sh -> exec sshd: the recorded pid is sshd's.
   setsid ip netns exec "$ns" unshare --mount --uts --propagation private \
     sh -c "hostname 'sealer-h$n'; $mounts exec /usr/sbin/sshd -D -e -f '$h/sshd_config'" \

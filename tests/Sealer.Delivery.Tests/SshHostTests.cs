@@ -154,4 +154,32 @@ public class SshHostTests(TestHosts hosts)
             async (s, ct) => await s.WriteAsync(data, ct));
         Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(data)) + "\n", r.Stdout);
     }
+
+    [Fact]
+    public async Task NonRootUsersRunThroughSudo()
+    {
+        // passwordless sudo, key login
+        await using (var h = await ConnectAsync(0, hosts.KeySsh with { User = "sealer" }))
+        {
+            Assert.False(h.IsRoot);
+            Assert.Equal("0 sealer\n", (await h.RunAsync("echo \"$(id -u) $SUDO_USER\"")).Stdout);
+            var r = await h.RunWithInputAsync("cat > /root/from-sudo && stat -c %U /root/from-sudo", (s, ct) => s.WriteAsync("x"u8.ToArray(), ct).AsTask());
+            Assert.Equal("root\n", r.Stdout);
+        }
+        // sudo that asks for the password: it gets the login password on stdin, never on a command line
+        await using (var h = await ConnectAsync(1, new SshSpec { User = "sealerpw", Password = hosts.Password }))
+        {
+            var r = await h.RunAsync("id -u; echo \"$A\"", new CommandOptions { Env = [new("A", "after-the-password")] });
+            Assert.Equal("0\nafter-the-password\n", r.Stdout);
+            var r2 = await h.RunWithInputAsync("cat | wc -c", (s, ct) => s.WriteAsync("12345"u8.ToArray(), ct).AsTask());
+            Assert.Equal("5\n", r2.Stdout);
+        }
+        // sudo needs a password that was not given: a coded error saying what to do
+        await using (var h = await ConnectAsync(1, hosts.KeySsh with { User = "sealerpw" }))
+        {
+            var ex = await Assert.ThrowsAsync<SealerException>(() => h.RunAsync("id -u"));
+            Assert.Equal(ErrorCodes.SudoFailed, ex.Code);
+            Assert.Contains("passwordless sudo", ex.Message, StringComparison.Ordinal);
+        }
+    }
 }
