@@ -19,7 +19,7 @@ public sealed class FixtureImage
 
     public const string Evidence = "/var/lib/sealer/evidence.log";
 
-    public static FixtureImage Build(string dir, int appLayerBytes = 3 * 1024 * 1024)
+    public static FixtureImage Build(string dir, int appLayerBytes = 3 * 1024 * 1024, string architecture = "amd64")
     {
         Directory.CreateDirectory(Path.Combine(dir, "blobs", "sha256"));
         string Blob(byte[] data)
@@ -70,7 +70,7 @@ public sealed class FixtureImage
         });
         var layers = new[] { (rootfsLayer, "application/vnd.oci.image.layer.v1.tar+gzip"), (blobLayer, "application/vnd.oci.image.layer.v1.tar"), (registryLayer, "application/vnd.oci.image.layer.v1.tar") };
         var layerJson = string.Join(",", layers.Select(l => $$"""{"mediaType":"{{l.Item2}}","digest":"{{Blob(l.Item1)}}","size":{{l.Item1.Length}}}"""));
-        var config = Encoding.UTF8.GetBytes("""{"architecture":"amd64","os":"linux","config":{"Env":["MyVar=fromimage","ImageOnly=yes"],"Labels":{"cluster.alpha.sealer.io/cluster-runtime-type":"kubernetes","cluster.alpha.sealer.io/container-runtime-type":"containerd"}},"rootfs":{"type":"layers","diff_ids":[]}}""");
+        var config = Encoding.UTF8.GetBytes("""{"architecture":"ARCH","os":"linux","config":{"Env":["MyVar=fromimage","ImageOnly=yes"],"Labels":{"cluster.alpha.sealer.io/cluster-runtime-type":"kubernetes","cluster.alpha.sealer.io/container-runtime-type":"containerd"}},"rootfs":{"type":"layers","diff_ids":[]}}""".Replace("ARCH", architecture, StringComparison.Ordinal));
         string configDigest = Blob(config);
         string ext = """{\"type\":\"kube-installer\",\"launch\":{\"app_names\":[\"demo\"]}}""";
         var manifest = Encoding.UTF8.GetBytes($$$"""{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"{{{configDigest}}}","size":{{{config.Length}}}},"layers":[{{{layerJson}}}],"annotations":{"sealer.image.extension":"{{{ext}}}"}}""");

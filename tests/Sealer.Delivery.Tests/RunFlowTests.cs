@@ -172,6 +172,29 @@ public class RunFlowTests(TestHosts hosts) : IDisposable
             Assert.Equal(image.AppManifestDigest, resp.Headers.GetValues("Docker-Content-Digest").Single());
         }
 
+        // a real containerd on a node pulls the app image by its original name through the delivered hosts.toml
+        await using (var node = await SshHost.ConnectAsync("10.200.0.13", hosts.KeySsh, new SshOptions { KnownHostsPath = hosts.KnownHostsFile }, KnownHosts.Load(hosts.KnownHostsFile)))
+        {
+            const string ctrd = "/var/lib/sealer/ctrd";
+            await node.RunAsync($$"""
+                mkdir -p {{ctrd}}
+                cat > {{ctrd}}/config.toml <<'EOF'
+                version = 2
+                root = "{{ctrd}}/root"
+                state = "{{ctrd}}/state"
+                disabled_plugins = ["io.containerd.grpc.v1.cri"]
+                [grpc]
+                  address = "{{ctrd}}/containerd.sock"
+                EOF
+                nohup setsid containerd --config {{ctrd}}/config.toml > {{ctrd}}/log 2>&1 < /dev/null &
+                for i in $(seq 1 100); do [ -S {{ctrd}}/containerd.sock ] && break; sleep 0.1; done
+                """);
+            var fetch = await node.RunAsync($"ctr --address {ctrd}/containerd.sock -n test content fetch --hosts-dir /etc/containerd/certs.d docker.io/library/demo:1.0 >/dev/null && ctr --address {ctrd}/containerd.sock -n test content ls -q",
+                new CommandOptions { Timeout = TimeSpan.FromSeconds(60) });
+            Assert.Contains(image.AppManifestDigest, fetch.Stdout, StringComparison.Ordinal);
+            Assert.Equal(3, fetch.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length); // manifest, config, layer
+        }
+
         // state on master0 and locally
         Assert.Contains("\"kubeadm-init\"", File.ReadAllText(hosts.Hosts[0].OnHost("/var/lib/sealer/data/fixture/state.json")), StringComparison.Ordinal);
         Assert.True(File.Exists(Path.Combine(_work, "state", "fixture", "state.json")));
@@ -291,6 +314,22 @@ public class RunFlowTests(TestHosts hosts) : IDisposable
             await h4.RunAsync("hostname sealer-h4");
             await h3.RunAsync("pkill -f 'bind((\"0.0.0.0\",5000))' || true", new CommandOptions { Check = false });
         }
+    }
+
+    [Fact]
+    public async Task HostsOfAnotherArchitectureFailPreflight()
+    {
+        hosts.Wipe("/var/lib/sealer", "/etc/containerd", "/tmp");
+        var image = FixtureImage.Build(Path.Combine(_work, "image"), appLayerBytes: 1024, architecture: "arm64");
+        var doc = ClusterfileReader.Parse(Clusterfile("""
+              hosts:
+                - ips: [10.200.0.11]
+                  roles: [master]
+            """));
+        var ex = await Assert.ThrowsAsync<SealerException>(() => new ClusterInstaller(doc, Options(image.Dir)).RunAsync());
+        Assert.Equal(ErrorCodes.PreflightFailed, ex.Code);
+        Assert.Contains("10.200.0.11: [platform] the host is linux/amd64 but the cluster image has only linux/arm64", ex.Message, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(hosts.Hosts[0].OnHost("/var/lib/sealer/data")));
     }
 
     private (int Code, string Output) Cli(string args)
