@@ -159,13 +159,15 @@ public class RunFlowTests(TestHosts hosts) : IDisposable
         // /etc/hosts, containerd hosts.toml pointing at the registry host
         Assert.Contains("10.200.0.11 sea.hub", File.ReadAllText(hosts.Hosts[2].OnHost("/etc/hosts")), StringComparison.Ordinal);
         var toml = File.ReadAllText(hosts.Hosts[2].OnHost("/etc/containerd/certs.d/docker.io/hosts.toml"));
-        Assert.Contains("[host.\"http://10.200.0.11:5000\"]", toml, StringComparison.Ordinal);
+        Assert.Contains("[host.\"https://10.200.0.11:5000\"]", toml, StringComparison.Ordinal);
+        Assert.Contains("ca = \"/etc/sealer/registry/ca.crt\"", toml, StringComparison.Ordinal);
+        Assert.StartsWith("-----BEGIN CERTIFICATE-----", File.ReadAllText(hosts.Hosts[2].OnHost("/etc/sealer/registry/ca.crt")), StringComparison.Ordinal);
         Assert.True(File.Exists(hosts.Hosts[1].OnHost("/etc/containerd/certs.d/_default/hosts.toml")));
 
-        // the registry on master0 serves the app image by its original name
-        using (var http = new HttpClient())
+        // the registry on master0 serves the app image by its original name, over TLS with the cluster's private CA
+        using (var http = new HttpClient(TrustingOnly(Path.Combine(_work, "state", "fixture", "certs", "ca.crt"))))
         {
-            var req = new HttpRequestMessage(HttpMethod.Get, "http://10.200.0.11:5000/v2/library/demo/manifests/1.0?ns=docker.io");
+            var req = new HttpRequestMessage(HttpMethod.Get, "https://10.200.0.11:5000/v2/library/demo/manifests/1.0?ns=docker.io");
             req.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/vnd.oci.image.manifest.v1+json"));
             using var resp = await http.SendAsync(req);
             Assert.True(resp.IsSuccessStatusCode, $"registry answered {(int)resp.StatusCode}");
@@ -242,7 +244,7 @@ public class RunFlowTests(TestHosts hosts) : IDisposable
         await Assert.ThrowsAnyAsync<HttpRequestException>(async () =>
         {
             using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(3) };
-            await http.GetAsync("http://10.200.0.11:5000/v2/");
+            await http.GetAsync("https://10.200.0.11:5000/v2/");
         });
         Assert.False(File.Exists(Path.Combine(_work, "state", "fixture", "state.json")));
     }
@@ -330,6 +332,22 @@ public class RunFlowTests(TestHosts hosts) : IDisposable
         Assert.Equal(ErrorCodes.PreflightFailed, ex.Code);
         Assert.Contains("10.200.0.11: [platform] the host is linux/amd64 but the cluster image has only linux/arm64", ex.Message, StringComparison.Ordinal);
         Assert.False(Directory.Exists(hosts.Hosts[0].OnHost("/var/lib/sealer/data")));
+    }
+
+    private static HttpClientHandler TrustingOnly(string caFile)
+    {
+        var ca = System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPem(File.ReadAllText(caFile));
+        return new HttpClientHandler
+        {
+            ServerCertificateCustomValidationCallback = (_, cert, chain, _) =>
+            {
+                if (cert is null || chain is null) return false;
+                chain.ChainPolicy.TrustMode = System.Security.Cryptography.X509Certificates.X509ChainTrustMode.CustomRootTrust;
+                chain.ChainPolicy.CustomTrustStore.Add(ca);
+                chain.ChainPolicy.RevocationMode = System.Security.Cryptography.X509Certificates.X509RevocationMode.NoCheck;
+                return chain.Build(cert);
+            },
+        };
     }
 
     private (int Code, string Output) Cli(string args)

@@ -5,6 +5,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Sealer.Core.Delivery.Clusterfile;
 using Sealer.Core.Delivery.Ssh;
 using Sealer.Core.Diagnostics;
+using Sealer.Core.Layout;
 using Sealer.Core.RegistryServer;
 using YamlDotNet.RepresentationModel;
 
@@ -194,6 +195,7 @@ public sealed class ClusterInstaller
         await EachHostAsync(nodes, StepPreInstall, n => PluginsAsync(n, PluginPhase.PreInstall, ct), ct).ConfigureAwait(false);
         await EachHostAsync(nodes, StepPreInitHost, n => PluginsAsync(n, PluginPhase.PreInitHost, ct), ct).ConfigureAwait(false);
         await EachHostAsync(nodes, StepRuntime, n => ScriptIfPresentAsync(n, StepRuntime, $"{CriOf(n)}.sh", "", ct), ct).ConfigureAwait(false);
+        if (Tls && registryNodes.Count > 0) await EnsureCertificatesAsync(master0, registryNodes, ct).ConfigureAwait(false);
         await EachHostAsync(registryNodes, StepRegistry, n => StartRegistryAsync(n, ct), ct).ConfigureAwait(false);
         var domains = image.RegistryDomains(master0.Platform).Append(_cluster.Registry.Local.Domain).Distinct(StringComparer.Ordinal).ToList();
         await EachHostAsync(nodes, StepRegistryConfig, n => ConfigureRuntimeAsync(n, registryNodes, domains, ct), ct).ConfigureAwait(false);
@@ -484,6 +486,91 @@ public sealed class ClusterInstaller
         n.Ssh.RunAsync($"cd {Q(Rootfs + "/scripts")} 2>/dev/null || exit 0\nif [ -f {Q(script)} ]; then export PATH={Q(Rootfs + "/bin")}:$PATH; bash {Q(script)} {args}; fi",
             Cmd(n, step, $"scripts/{script}"), ct);
 
+    /// <summary>The built-in registry serves HTTPS with a private CA unless the Clusterfile says <c>insecure: true</c>.</summary>
+    private bool Tls => !_cluster.Registry.Local.Insecure;
+
+    private string LocalCertDir => Path.Combine(Path.GetDirectoryName(LocalStatePath)!, "certs");
+
+    private string RemoteCertDir => $"{ClusterDir}/certs";
+
+    private string? _caPem;
+
+    /// <summary>
+    /// A private CA (kept locally and on master0, so another machine continues with the same CA) and a server certificate
+    /// naming the registry domain, every registry host's address and the Clusterfile's subjectAltName entries. Registry hosts
+    /// whose certificate changed (e.g. a master was added) get their registry restarted.
+    /// </summary>
+    private async Task EnsureCertificatesAsync(Node master0, IReadOnlyList<Node> registryNodes, CancellationToken ct)
+    {
+        var local = _cluster.Registry.Local;
+        Directory.CreateDirectory(LocalCertDir);
+        string caCrt = Path.Combine(LocalCertDir, CertificateGenerator.CaCertificateFile), caKey = Path.Combine(LocalCertDir, CertificateGenerator.CaKeyFile);
+        if (!File.Exists(caCrt) || !File.Exists(caKey))
+        {
+            var r = await master0.Ssh.RunAsync($"d={Q(RemoteCertDir)}; if [ -f \"$d/ca.crt\" ] && [ -f \"$d/ca.key\" ]; then cat \"$d/ca.crt\"; echo '--- sealer ---'; cat \"$d/ca.key\"; fi",
+                new CommandOptions { Description = $"{StepRegistry}: read the registry CA" }, ct).ConfigureAwait(false);
+            var parts = r.Stdout.Split("--- sealer ---\n");
+            if (parts.Length == 2)
+            {
+                AtomicFile.WriteAllText(caCrt, parts[0]);
+                AtomicFile.WriteAllText(caKey, parts[1]);
+                if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(caKey, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            }
+        }
+        var sans = new List<string> { local.Domain, "localhost", "127.0.0.1" };
+        sans.AddRange(registryNodes.Select(r => r.Ip));
+        sans.AddRange(local.SubjectAltNameDns);
+        sans.AddRange(local.SubjectAltNameIps);
+        sans = sans.Distinct(StringComparer.Ordinal).ToList();
+        string sansFile = Path.Combine(LocalCertDir, "sans.txt");
+        bool changed = !File.Exists(sansFile) || File.ReadAllText(sansFile) != string.Join('\n', sans)
+            || !File.Exists(Path.Combine(LocalCertDir, CertificateGenerator.ServerCertificateFile));
+        if (changed)
+        {
+            CertificateGenerator.Generate(LocalCertDir, sans);
+            AtomicFile.WriteAllText(sansFile, string.Join('\n', sans));
+        }
+        _caPem = File.ReadAllText(caCrt);
+        var files = new Dictionary<string, byte[]>(StringComparer.Ordinal)
+        {
+            ["ca.crt"] = File.ReadAllBytes(caCrt),
+            ["server.crt"] = File.ReadAllBytes(Path.Combine(LocalCertDir, CertificateGenerator.ServerCertificateFile)),
+            ["server.key"] = File.ReadAllBytes(Path.Combine(LocalCertDir, CertificateGenerator.ServerKeyFile)),
+        };
+        string serverHex = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(files["server.crt"]));
+        await Task.WhenAll(registryNodes.Select(async n =>
+        {
+            var have = await n.Ssh.RunAsync($"sha256sum {Q(RemoteCertDir + "/server.crt")} 2>/dev/null | cut -c1-64; true", new CommandOptions { Description = $"{StepRegistry}: check the certificate" }, ct).ConfigureAwait(false);
+            bool isMaster0 = n == master0;
+            if (have.Stdout.Trim() == serverHex && !isMaster0) return;
+            var upload = new Dictionary<string, byte[]>(files, StringComparer.Ordinal);
+            if (isMaster0) upload["ca.key"] = File.ReadAllBytes(caKey); // the CA stays with the cluster
+            var tar = TarOf(upload.ToDictionary(f => $"certs/{f.Key}", f => f.Value), 0b110_000_000);
+            await n.Ssh.RunWithInputAsync($"umask 077; mkdir -p {Q(ClusterDir)} && tar -x -C {Q(ClusterDir)} --no-same-owner", (st, c) => st.WriteAsync(tar, c).AsTask(),
+                new CommandOptions { Description = $"{StepRegistry}: install the registry certificate" }, ct).ConfigureAwait(false);
+            if (have.Stdout.Trim().Length > 0 && have.Stdout.Trim() != serverHex)
+            {
+                // a new certificate: restart that registry
+                await n.Ssh.RunAsync($"f={Q(ClusterDir + "/registry.pid")}; [ -f \"$f\" ] && kill \"$(cat \"$f\")\" 2>/dev/null; rm -f \"$f\"; systemctl restart sealer-registry 2>/dev/null; true",
+                    new CommandOptions { Description = $"{StepRegistry}: restart for the new certificate" }, ct).ConfigureAwait(false);
+                lock (_state) _state.Hosts.GetValueOrDefault(n.Ip)?.Steps.Remove(StepRegistry);
+            }
+        })).ConfigureAwait(false);
+    }
+
+    private static byte[] TarOf(IReadOnlyDictionary<string, byte[]> files, int mode)
+    {
+        using var ms = new MemoryStream();
+        using (var tar = new TarWriter(ms, TarEntryFormat.Pax, leaveOpen: true))
+        {
+            foreach (var (path, bytes) in files.OrderBy(f => f.Key, StringComparer.Ordinal))
+            {
+                tar.WriteEntry(new PaxTarEntry(TarEntryType.RegularFile, path) { DataStream = new MemoryStream(bytes), Mode = (UnixFileMode)mode });
+            }
+        }
+        return ms.ToArray();
+    }
+
     private async Task StartRegistryAsync(Node n, CancellationToken ct)
     {
         var local = _cluster.Registry.Local;
@@ -505,7 +592,8 @@ public sealed class ClusterInstaller
                 (s, c) => s.WriteAsync(Encoding.UTF8.GetBytes(line), c).AsTask(), new CommandOptions { Description = $"{StepRegistry}: write htpasswd" }, ct).ConfigureAwait(false);
             htpasswdArg = $" --htpasswd {Q(ClusterDir + "/registry.htpasswd")}";
         }
-        string serve = $"sealer registry serve --layout {Q(Rootfs + "/registry")} --port {local.Port}{htpasswdArg}";
+        string tlsArg = Tls ? $" --tls-cert {Q(RemoteCertDir + "/server.crt")} --tls-key {Q(RemoteCertDir + "/server.key")}" : "";
+        string serve = $"sealer registry serve --layout {Q(Rootfs + "/registry")} --port {local.Port}{htpasswdArg}{tlsArg}";
         string script = $$"""
             export PATH={{Q(Rootfs + "/bin")}}:/usr/local/bin:$PATH
             cd {{Q(Rootfs)}}
@@ -521,7 +609,7 @@ public sealed class ClusterInstaller
             Description=sealer cluster image registry ({{_cluster.Name}})
             After=network-online.target
             [Service]
-            ExecStart=$(command -v sealer) registry serve --layout {{Rootfs}}/registry --port {{local.Port}}{{htpasswdArg.Replace("'", "", StringComparison.Ordinal)}}
+            ExecStart=$(command -v sealer) registry serve --layout {{Rootfs}}/registry --port {{local.Port}}{{(htpasswdArg + tlsArg).Replace("'", "", StringComparison.Ordinal)}}
             Restart=always
             [Install]
             WantedBy=multi-user.target
@@ -538,7 +626,12 @@ public sealed class ClusterInstaller
               fi
             fi
             for i in $(seq 1 150); do
-              if exec 3<>/dev/tcp/127.0.0.1/{{local.Port}} 2>/dev/null; then
+              if [ {{(Tls ? 1 : 0)}} = 1 ]; then
+                if command -v curl >/dev/null; then
+                  status=$(curl -s -o /dev/null -w '%{http_code}' --cacert {{Q(RemoteCertDir + "/ca.crt")}} https://127.0.0.1:{{local.Port}}/v2/ || true)
+                  case "$status" in 200|401) echo "registry answers over TLS: $status"; exit 0;; esac
+                elif (exec 3<>/dev/tcp/127.0.0.1/{{local.Port}}) 2>/dev/null; then echo "registry listens (TLS)"; exit 0; fi
+              elif exec 3<>/dev/tcp/127.0.0.1/{{local.Port}} 2>/dev/null; then
                 printf 'GET /v2/ HTTP/1.0\r\nHost: localhost\r\n\r\n' >&3
                 status=$(head -n1 <&3); exec 3>&-
                 case "$status" in *" 200"*|*" 401"*) echo "registry answers: $status"; exit 0;; esac
@@ -557,8 +650,13 @@ public sealed class ClusterInstaller
         if (registryNodes.Count == 0) return;
         var local = _cluster.Registry.Local;
         // this host's own registry first, then the others: containerd tries them in order
-        var endpoints = registryNodes.OrderBy(r => r.Ip == n.Ip ? 0 : 1).Select(r => new RegistryEndpoint($"{r.Ip}:{local.Port}", Tls: false)).ToList();
-        var config = RegistryRuntimeConfig.Generate(domains, endpoints, new RuntimeConfigOptions { Docker = CriOf(n) == "docker" });
+        var endpoints = registryNodes.OrderBy(r => r.Ip == n.Ip ? 0 : 1).Select(r => new RegistryEndpoint($"{r.Ip}:{local.Port}", Tls: Tls)).ToList();
+        if (Tls && _caPem is null)
+        {
+            string caFile = Path.Combine(LocalCertDir, CertificateGenerator.CaCertificateFile);
+            _caPem = File.Exists(caFile) ? File.ReadAllText(caFile) : null;
+        }
+        var config = RegistryRuntimeConfig.Generate(domains, endpoints, new RuntimeConfigOptions { Docker = CriOf(n) == "docker", CaPem = _caPem });
         using var ms = new MemoryStream();
         using (var tar = new TarWriter(ms, TarEntryFormat.Pax, leaveOpen: true))
         {
@@ -761,6 +859,7 @@ public sealed class ClusterInstaller
                         pidf={{Q(ClusterDir + "/registry.pid")}}
                         if [ -f "$pidf" ]; then kill "$(cat "$pidf")" 2>/dev/null; fi
                         for d in /etc/containerd/certs.d/*/; do grep -q 'Generated by sealer' "$d/hosts.toml" 2>/dev/null && rm -rf "$d"; done
+                        rm -f /etc/sealer/registry/ca.crt; rmdir /etc/sealer/registry 2>/dev/null
                         t=$(mktemp); sed {{Q($"/^{begin}$/,/^{end}$/d")}} /etc/hosts > "$t" && cat "$t" > /etc/hosts; rm -f "$t"
                         rm -rf {{Q(ClusterDir)}}
                         rmdir {{Q(_cluster.DataRoot)}} 2>/dev/null
@@ -781,6 +880,7 @@ public sealed class ClusterInstaller
             if (all && failures.Count == 0)
             {
                 if (File.Exists(LocalStatePath)) File.Delete(LocalStatePath);
+                if (Directory.Exists(LocalCertDir)) Directory.Delete(LocalCertDir, true);
             }
             else
             {
