@@ -231,10 +231,26 @@ public class RunFlowTests(TestHosts hosts) : IDisposable
         Assert.Equal(3, doc.Cluster.Hosts.Count);
         Assert.Equal(3, doc.Plugins.Count + doc.Configs.Count); // the other documents survive the edits
 
-        // 6. delete everything
-        var removed = await new ClusterInstaller(doc, Options(image.Dir)).DeleteAsync();
-        Assert.Equal(3, removed.Count);
-        foreach (var h in hosts.Hosts.Take(3))
+        // 6. an installed node that is down does not block adding another one
+        var withH4 = ClusterfileReader.Parse(ClusterfileEditor.AddHosts(File.ReadAllText(file), [], ["10.200.0.14"], file), file);
+        var unreachable = new ClusterfileDocument
+        {
+            Cluster = new ClusterSpec
+            {
+                Name = withH4.Cluster.Name, Image = withH4.Cluster.Image, Env = withH4.Cluster.Env, Ssh = withH4.Cluster.Ssh, Registry = withH4.Cluster.Registry,
+                Hosts = withH4.Cluster.Hosts.Select(h => h.Ip != "10.200.0.12" ? h : new HostSpec { Ip = h.Ip, Roles = h.Roles, Env = h.Env, Ssh = h.Ssh with { Port = 2999 } }).ToList(),
+            },
+            Plugins = withH4.Plugins, Configs = withH4.Configs, File = file,
+        };
+        var partial = await new ClusterInstaller(unreachable, Options(image.Dir)).RunAsync();
+        Assert.Contains("10.200.0.12:unreachable", partial.StepsSkipped);
+        Assert.Contains("10.200.0.14:join", partial.StepsRun);
+        Assert.Equal(2, CountLines(Evidence(3), "kubeadm join 10.200.0.11:6443")); // joined, removed, joined again
+
+        // 7. delete everything
+        var removed = await new ClusterInstaller(withH4, Options(image.Dir)).DeleteAsync();
+        Assert.Equal(4, removed.Count);
+        foreach (var h in hosts.Hosts)
         {
             Assert.False(Directory.Exists(h.OnHost("/var/lib/sealer/data/fixture")));
             Assert.False(Directory.Exists(h.OnHost("/etc/containerd/certs.d/docker.io")));

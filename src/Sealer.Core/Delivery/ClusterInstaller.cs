@@ -110,6 +110,19 @@ public sealed class ClusterInstaller
             _master0ForState = master0;
             _state = await LoadStateAsync(master0, cancellationToken).ConfigureAwait(false);
 
+            // An installed host that cannot be reached does not block work on the others (adding nodes, resuming):
+            // it is left out with a warning when it finished every step. master0 and unfinished hosts are always needed.
+            if (master0 is not null)
+            {
+                problems.RemoveAll(p =>
+                {
+                    if (p.Host == master0.Ip || !_state.HostDone(p.Host, StepPostInstall)) return false;
+                    _options.Logger.LogWarning("{Host} is installed but cannot be reached ({Problem}); continuing without it", p.Host, p.Message);
+                    lock (_skipped) _skipped.Add($"{p.Host}:unreachable");
+                    return true;
+                });
+            }
+
             // preflight: everything checked, nothing changed
             var platforms = image.Platforms.Select(p => (p.Platform.Os, p.Platform.Architecture)).ToList();
             var registryHosts = RegistryHosts();
@@ -163,7 +176,7 @@ public sealed class ClusterInstaller
         var ext = image.Extension(master0.Platform);
         bool kube = ext.Type == "kube-installer" && master0.Platform.ClusterRuntime == "kubernetes";
 
-        await EachHostAsync(nodes, StepAliases, n => WriteEtcHostsAsync(n, registryNodes, ct), ct).ConfigureAwait(false);
+        await EachHostAsync(nodes, StepAliases, n => WriteEtcHostsAsync(n, registryIps, ct), ct).ConfigureAwait(false);
 
         // distribute: one pass over every host that still needs it
         var needBlobs = nodes.Where(n => !_state.HostDone(n.Ip, StepDistribute)).ToList();
@@ -198,7 +211,7 @@ public sealed class ClusterInstaller
         if (Tls && registryNodes.Count > 0) await EnsureCertificatesAsync(master0, registryNodes, ct).ConfigureAwait(false);
         await EachHostAsync(registryNodes, StepRegistry, n => StartRegistryAsync(n, ct), ct).ConfigureAwait(false);
         var domains = image.RegistryDomains(master0.Platform).Append(_cluster.Registry.Local.Domain).Distinct(StringComparer.Ordinal).ToList();
-        await EachHostAsync(nodes, StepRegistryConfig, n => ConfigureRuntimeAsync(n, registryNodes, domains, ct), ct).ConfigureAwait(false);
+        await EachHostAsync(nodes, StepRegistryConfig, n => ConfigureRuntimeAsync(n, registryIps, domains, ct), ct).ConfigureAwait(false);
         await EachHostAsync(nodes, StepInitKube, n => ScriptIfPresentAsync(n, StepInitKube, "init-kube.sh", "", ct), ct).ConfigureAwait(false);
 
         if (kube)
@@ -355,15 +368,15 @@ public sealed class ClusterInstaller
 
     // ---------------------------------------------------------------- steps
 
-    private Task WriteEtcHostsAsync(Node n, IReadOnlyList<Node> registryNodes, CancellationToken ct)
+    private Task WriteEtcHostsAsync(Node n, IReadOnlyList<string> registryIps, CancellationToken ct)
     {
         var block = new StringBuilder();
         foreach (var a in _cluster.HostAliases) block.Append(a.Ip).Append(' ').Append(string.Join(' ', a.Hostnames)).Append('\n');
-        if (registryNodes.Count > 0 && _cluster.Registry.External is null)
+        if (registryIps.Count > 0 && _cluster.Registry.External is null)
         {
             // like Sealer: the local registry domain resolves to a registry host (the host itself when it is one)
-            var target = registryNodes.FirstOrDefault(r => r.Ip == n.Ip) ?? registryNodes[0];
-            block.Append(target.Ip).Append(' ').Append(_cluster.Registry.Local.Domain).Append('\n');
+            string target = registryIps.Contains(n.Ip) ? n.Ip : registryIps[0];
+            block.Append(target).Append(' ').Append(_cluster.Registry.Local.Domain).Append('\n');
         }
         string begin = $"# BEGIN sealer {_cluster.Name}", end = $"# END sealer {_cluster.Name}";
         // rewritten in place (cat >), not renamed: /etc/hosts is often a bind mount
@@ -645,12 +658,12 @@ public sealed class ClusterInstaller
         await n.Ssh.RunAsync(script, Cmd(n, StepRegistry, "start the registry"), ct).ConfigureAwait(false);
     }
 
-    private async Task ConfigureRuntimeAsync(Node n, IReadOnlyList<Node> registryNodes, IReadOnlyList<string> domains, CancellationToken ct)
+    private async Task ConfigureRuntimeAsync(Node n, IReadOnlyList<string> registryIps, IReadOnlyList<string> domains, CancellationToken ct)
     {
-        if (registryNodes.Count == 0) return;
+        if (registryIps.Count == 0) return;
         var local = _cluster.Registry.Local;
         // this host's own registry first, then the others: containerd tries them in order
-        var endpoints = registryNodes.OrderBy(r => r.Ip == n.Ip ? 0 : 1).Select(r => new RegistryEndpoint($"{r.Ip}:{local.Port}", Tls: Tls)).ToList();
+        var endpoints = registryIps.OrderBy(ip => ip == n.Ip ? 0 : 1).Select(ip => new RegistryEndpoint($"{ip}:{local.Port}", Tls: Tls)).ToList();
         if (Tls && _caPem is null)
         {
             string caFile = Path.Combine(LocalCertDir, CertificateGenerator.CaCertificateFile);

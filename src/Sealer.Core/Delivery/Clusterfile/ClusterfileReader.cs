@@ -52,7 +52,7 @@ public static class ClusterfileReader
         }
         catch (YamlException ex)
         {
-            throw new SealerException(ErrorCodes.ClusterfileInvalidYaml, $"The Clusterfile is not valid YAML: {ex.InnerException?.Message ?? ex.Message}. Fix the syntax at this line (indentation, a missing ':' or an unclosed quote).",
+            throw new SealerException(ErrorCodes.ClusterfileInvalidYaml, $"The Clusterfile is not valid YAML: {(ex.InnerException?.Message ?? ex.Message).TrimEnd('.')}. Fix the syntax at this line (indentation, a missing ':' or an unclosed quote).",
                 file, (int)ex.Start.Line, (int)ex.Start.Column, ex);
         }
 
