@@ -6,7 +6,7 @@ using Sealer.Core.Diagnostics;
 namespace Sealer.Delivery.Tests;
 
 [Collection(HostsCollection.Name)]
-public class DistributionTests(TestHosts hosts) : IDisposable
+public class DistributionTests(TestHosts hosts, Xunit.Abstractions.ITestOutputHelper log) : IDisposable
 {
     private readonly string _work = Directory.CreateTempSubdirectory("sealer-dist-").FullName;
 
@@ -79,6 +79,8 @@ public class DistributionTests(TestHosts hosts) : IDisposable
             Assert.True(relayed >= platform.TotalLayerBytes, $"relayed {relayed}, from here {fromHere}");
             Assert.True(fromHere <= 3 * platform.TotalLayerBytes, $"from here {fromHere}");
             Assert.Contains(results, r => r.RelayedFrom is not null);
+            log.WriteLine($"4 hosts x {platform.TotalLayerBytes} bytes: {fromHere} bytes from this machine, {relayed} relayed host-to-host");
+            foreach (var r in results) log.WriteLine($"  {r.Host}: {r.BytesFromController} from here, {r.BytesRelayed} relayed from {r.RelayedFrom ?? "-"}");
             Assert.Equal(4, progress[^1].HostsDone);
             for (int i = 0; i < 4; i++)
             {
@@ -96,6 +98,24 @@ public class DistributionTests(TestHosts hosts) : IDisposable
         {
             foreach (var h in all) h.Dispose();
         }
+    }
+
+    [Fact]
+    public async Task CancelledMidTransferResumesWithoutResendingFinishedBlobs()
+    {
+        hosts.Wipe("/var/lib/sealer");
+        var image = FixtureImage.Build(Path.Combine(_work, "image"), appLayerBytes: 2 * 1024 * 1024);
+        var source = ClusterImageSource.Open(image.Dir);
+        var platform = source.Platforms.Single();
+        await using var host = await ConnectAsync(2);
+        using var cts = new CancellationTokenSource();
+        var first = platform.Layers[0];
+        var options = new DistributionOptions { AfterBlob = (_, blob) => { if (blob == first) cts.Cancel(); } };
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => new BlobDistributor(source, Store, options).DistributeAsync([host], platform.Layers, cts.Token));
+        Assert.True(File.Exists(hosts.Hosts[2].OnHost($"{Store}/blobs/sha256/{first.ParsedDigest.Encoded}")));
+        var resumed = (await new BlobDistributor(source, Store).DistributeAsync([host], platform.Layers)).Single();
+        Assert.Equal(platform.TotalLayerBytes - first.Size, resumed.BytesFromController);
+        Assert.Equal(1, resumed.BlobsSkipped);
     }
 
     private sealed class Recorder(List<TransferProgress> into) : IProgress<TransferProgress>

@@ -312,6 +312,7 @@ public sealed class SshHost : IAsyncDisposable, IDisposable
 
     private async Task<CommandResult> ExecuteAsync(string commandLine, Func<Stream, CancellationToken, Task>? writeInput, CommandOptions options, CancellationToken cancellationToken)
     {
+        cancellationToken.ThrowIfCancellationRequested();
         var timeout = options.Timeout ?? _options.CommandTimeout;
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         cts.CancelAfter(timeout);
@@ -343,6 +344,12 @@ public sealed class SshHost : IAsyncDisposable, IDisposable
             }
             await exec.ConfigureAwait(false);
         }
+        catch (InvalidOperationException) when (cts.IsCancellationRequested)
+        {
+            // cancelled before the channel was open: the input stream is refused
+            if (cancellationToken.IsCancellationRequested) throw new OperationCanceledException(cancellationToken);
+            throw new SealerException(ErrorCodes.RemoteCommandTimeout, $"{Address}: '{options.Description}' did not start within {timeout.TotalSeconds:0} s.");
+        }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested && cts.IsCancellationRequested)
         {
             throw new SealerException(ErrorCodes.RemoteCommandTimeout,
@@ -355,7 +362,14 @@ public sealed class SshHost : IAsyncDisposable, IDisposable
         }
         finally
         {
-            await Task.WhenAll(readOut, readErr).WaitAsync(TimeSpan.FromSeconds(5), CancellationToken.None).ConfigureAwait(false);
+            // the output streams end when the channel closes; after a cancellation they may never: do not wait long for them
+            try
+            {
+                await Task.WhenAll(readOut, readErr).WaitAsync(cts.IsCancellationRequested ? TimeSpan.FromMilliseconds(500) : TimeSpan.FromSeconds(5), CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+            }
         }
         int exit = cmd.ExitStatus ?? -1;
         var result = new CommandResult(exit, stdout.ToString(), stderr.ToString(), tail.Lines, sw.Elapsed);
