@@ -40,7 +40,7 @@ wait_port() { # ip port seconds
 
 host_running() { # n
   local pidf="$state/h$1/sshd.pid"
-  [ -f "$pidf" ] && kill -0 "$(cat "$pidf")" 2>/dev/null && ip netns list | grep -qw "sealer-h$1"
+  [ -f "$pidf" ] && kill -0 "$(cat "$pidf")" 2>/dev/null && ip netns list 2>/dev/null | grep -qw "sealer-h$1"
 }
 
 client_keys() {
@@ -93,12 +93,13 @@ host_up() { # n
   chmod 440 "$h/fs/etc/sudoers.d/"*
   chmod 640 "$h/shadow"
   [ -f "$h/ssh_host_ed25519_key" ] || ssh-keygen -q -t ed25519 -N '' -C "sealer-h$n" -f "$h/ssh_host_ed25519_key"
-  [ -f "$h/ssh_host_rsa_key" ] || ssh-keygen -q -t rsa -b 3072 -N '' -C "sealer-h$n" -f "$h/ssh_host_rsa_key"
+  # an RSA host key on the first host only (RSA keys are slow to make); the others have ed25519
+  if [ "$n" = 1 ]; then [ -f "$h/ssh_host_rsa_key" ] || ssh-keygen -q -t rsa -b 3072 -N '' -C "sealer-h$n" -f "$h/ssh_host_rsa_key"; fi
   cat > "$h/sshd_config" <<EOF
 ListenAddress $ip:22
 ListenAddress $ip:2222
 HostKey $h/ssh_host_ed25519_key
-HostKey $h/ssh_host_rsa_key
+$([ "$n" = 1 ] && echo "HostKey $h/ssh_host_rsa_key")
 PidFile $h/sshd.pid
 PermitRootLogin yes
 PubkeyAuthentication yes
@@ -142,7 +143,7 @@ host_down() { # n
     rm -f "$h/sshd.pid"
   fi
   # any process left in the namespace (scripts the tests started there) goes with it
-  if ip netns list | grep -qw "sealer-h$n"; then
+  if ip netns list 2>/dev/null | grep -qw "sealer-h$n"; then
     local p
     for p in $(ip netns pids "sealer-h$n" 2>/dev/null); do kill -9 "$p" 2>/dev/null || true; done
     ip netns del "sealer-h$n" 2>/dev/null || true
@@ -167,6 +168,7 @@ write_state() { # N
     for ((i = 1; i <= n; i++)); do
       ip="$(host_ip "$i")"
       for kt in ed25519 rsa; do
+        [ -f "$state/h$i/ssh_host_${kt}_key.pub" ] || continue
         echo "$ip $(cut -d' ' -f1,2 "$state/h$i/ssh_host_${kt}_key.pub")" >> "$state/known_hosts"
         echo "[$ip]:2222 $(cut -d' ' -f1,2 "$state/h$i/ssh_host_${kt}_key.pub")" >> "$state/known_hosts"
       done
@@ -189,21 +191,26 @@ case "$cmd" in
     command -v sshd >/dev/null || { echo "test-hosts: sshd missing; run build/install-test-deps.sh" >&2; exit 1; }
     client_keys
     bridge_up
-    for ((i = 1; i <= n; i++)); do host_up "$i"; done
+    pids=()
+    for ((i = 1; i <= n; i++)); do host_up "$i" & pids+=($!); done
+    rc=0; for p in "${pids[@]}"; do wait "$p" || rc=1; done
+    [ "$rc" = 0 ] || { echo "test-hosts: some hosts did not come up" >&2; exit 1; }
     write_state "$n"
     echo "test-hosts: $n hosts up ($(host_ip 1)..$(host_ip "$n")), state in $state"
     ;;
   down)
-    for ns in $(ip netns list | awk '{print $1}' | grep -E '^sealer-h[0-9]+$' || true); do host_down "${ns#sealer-h}"; done
+    pids=()
+    for ns in $(ip netns list 2>/dev/null | awk '{print $1}' | grep -E '^sealer-h[0-9]+$' || true); do host_down "${ns#sealer-h}" & pids+=($!); done
     if [ -d "$state" ]; then
-      for h in "$state"/h*; do [ -d "$h" ] && host_down "${h##*/h}"; done
+      for h in "$state"/h*; do [ -d "$h" ] && { host_down "${h##*/h}" & pids+=($!); }; done
     fi
+    for p in "${pids[@]}"; do wait "$p" || true; done
     ip link del "$bridge" 2>/dev/null || true
     rm -rf "$state"
     echo "test-hosts: down"
     ;;
   status)
-    for ns in $(ip netns list | awk '{print $1}' | grep -E '^sealer-h[0-9]+$' || true); do
+    for ns in $(ip netns list 2>/dev/null | awk '{print $1}' | grep -E '^sealer-h[0-9]+$' || true); do
       i="${ns#sealer-h}"
       if host_running "$i" && wait_port "$(host_ip "$i")" 22 1; then echo "$ns $(host_ip "$i") up"; else echo "$ns $(host_ip "$i") DOWN"; fi
     done

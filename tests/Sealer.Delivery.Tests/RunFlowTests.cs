@@ -348,6 +348,17 @@ public class RunFlowTests(TestHosts hosts) : IDisposable
         Assert.Equal(ErrorCodes.PreflightFailed, ex.Code);
         Assert.Contains("10.200.0.11: [platform] the host is linux/amd64 but the cluster image has only linux/arm64", ex.Message, StringComparison.Ordinal);
         Assert.False(Directory.Exists(hosts.Hosts[0].OnHost("/var/lib/sealer/data")));
+
+        // the same through Sealer's short form: the Clusterfile is written from the flags, the error is printed with its code
+        var state = Path.Combine(_work, "cli-state");
+        var (code, output) = Cli($"run {image.Dir} -m 10.200.0.11 --pk {hosts.PrivateKey} --known-hosts {hosts.KnownHostsFile} --state-dir {state} -e A=1");
+        Assert.Equal(1, code);
+        Assert.Contains($"error {ErrorCodes.PreflightFailed}: Preflight found 1 problem(s)", output, StringComparison.Ordinal);
+        var written = Path.Combine(state, "my-cluster", "Clusterfile");
+        if (!OperatingSystem.IsWindows()) Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(written));
+        var parsed = ClusterfileReader.Load(written).Cluster;
+        Assert.Equal(["10.200.0.11"], parsed.Hosts.Select(h => h.Ip));
+        Assert.Equal(hosts.PrivateKey, parsed.Ssh.PrivateKeyPath);
     }
 
     private static HttpClientHandler TrustingOnly(string caFile)

@@ -35,12 +35,19 @@ internal static class DeliveryCommands
         "-v" => "--verbose",
         "-a" => "--all",
         "-y" => "--yes",
+        "-p" => "--passwd",
+        "-u" => "--user",
+        "-e" => "--env",
         _ => a,
     }).ToArray();
 
+    private static string DefaultClusterfile(CliArgs a, string cluster = "my-cluster") =>
+        Path.Combine(a.Value("state-dir") ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".sealer"), cluster, "Clusterfile");
+
     private static (ClusterfileDocument Doc, string Text, string Path) LoadClusterfile(CliArgs a)
     {
-        string path = a.Value("file") ?? "Clusterfile";
+        // ./Clusterfile, else the one 'sealer run IMAGE -m ...' wrote for my-cluster (as Sealer does)
+        string path = a.Value("file") ?? (File.Exists("Clusterfile") || !File.Exists(DefaultClusterfile(a)) ? "Clusterfile" : DefaultClusterfile(a));
         if (!File.Exists(path))
         {
             throw new SealerException(ErrorCodes.ClusterfileNotFound, $"No Clusterfile at '{path}'. Pass one with -f FILE (see docs for the format: kind: Cluster, spec.image, spec.hosts).");
@@ -75,7 +82,7 @@ internal static class DeliveryCommands
 
     public static async Task<int> RunAsync(string[] args, CancellationToken cancellationToken)
     {
-        var a = CliArgs.Parse(Expand(args), CommonOptions, CommonFlags, "run");
+        var a = CliArgs.Parse(Expand(args), [.. CommonOptions, "masters", "nodes", "passwd", "user", "pk", "pk-passwd", "port", "env", "cluster-name"], CommonFlags, "run");
         if (a.Help)
         {
             Console.Out.WriteLine($"""
@@ -85,16 +92,66 @@ internal static class DeliveryCommands
                 (reachable, host key, login, platform, disk, ports, clock, hostnames) and nothing changes unless all pass.
                 A failed run can simply be run again: finished steps are skipped. Hosts added to the Clusterfile are joined.
 
+                Sealer's short form writes the Clusterfile for you (to ~/.sealer/<cluster-name>/Clusterfile, mode 0600):
+                  sealer run IMAGE -m|--masters IPS [-n|--nodes IPS] [-u|--user U] [-p|--passwd P | --pk FILE [--pk-passwd P]]
+                             [--port N] [-e|--env K=V ...] [--cluster-name NAME (default my-cluster)]
+
                 {CommonUsage}
                 """);
             return 0;
         }
-        if (a.Positionals.Count > 0) throw new SealerException(ErrorCodes.BadCommandLine, $"'run': unexpected argument '{a.Positionals[0]}'. Name the image in the Clusterfile (spec.image) or with --image.");
-        var (doc, text, _) = LoadClusterfile(a);
+        ClusterfileDocument doc;
+        string text;
+        if (a.Positionals.Count > 0)
+        {
+            (doc, text) = FromFlags(a);
+        }
+        else
+        {
+            (doc, text, _) = LoadClusterfile(a);
+        }
         var sw = Stopwatch.StartNew();
         var result = await new ClusterInstaller(doc, Options(a, "run"), text).RunAsync(cancellationToken).ConfigureAwait(false);
         Summarize(result, doc, sw.Elapsed);
         return 0;
+    }
+
+    /// <summary>Sealer's <c>sealer run IMAGE -m ... -n ... -p ...</c>: a Clusterfile is written from the flags and used.</summary>
+    private static (ClusterfileDocument, string) FromFlags(CliArgs a)
+    {
+        if (a.Positionals.Count != 1) throw new SealerException(ErrorCodes.BadCommandLine, $"'run': give one image, not '{string.Join(' ', a.Positionals)}'.");
+        var masters = a.Values("masters");
+        if (masters.Count == 0) throw new SealerException(ErrorCodes.BadCommandLine, "'run IMAGE' needs -m|--masters IPS (or use -f Clusterfile).");
+        if (a.Value("passwd") is not null)
+        {
+            Console.Error.WriteLine("warning: a password given with --passwd is visible to other users of this machine (ps); prefer --pk, or a Clusterfile only you can read.");
+        }
+        static string Y(string v) => "'" + v.Replace("'", "''", StringComparison.Ordinal) + "'";
+        string name = a.Value("cluster-name") ?? "my-cluster";
+        var sb = new StringBuilder();
+        sb.Append("apiVersion: sealer.io/v2\nkind: Cluster\nmetadata:\n  name: ").Append(Y(name)).Append("\nspec:\n  image: ").Append(Y(a.Positionals[0])).Append('\n');
+        var env = a.Values("env");
+        if (env.Count > 0)
+        {
+            sb.Append("  env:\n");
+            foreach (var e in env) sb.Append("    - ").Append(Y(e)).Append('\n');
+        }
+        sb.Append("  ssh:\n    user: ").Append(Y(a.Value("user") ?? "root")).Append('\n');
+        if (a.Value("passwd") is { } pw) sb.Append("    passwd: ").Append(Y(pw)).Append('\n');
+        if (a.Value("pk") is { } pk) sb.Append("    pk: ").Append(Y(Path.GetFullPath(pk))).Append('\n');
+        if (a.Value("pk-passwd") is { } pkp) sb.Append("    pkPasswd: ").Append(Y(pkp)).Append('\n');
+        if (a.Value("port") is { } port) sb.Append("    port: ").Append(Y(port)).Append('\n');
+        sb.Append("  hosts:\n    - ips: [").Append(string.Join(", ", masters.Select(Y))).Append("]\n      roles: [master]\n");
+        var nodes = a.Values("nodes");
+        if (nodes.Count > 0) sb.Append("    - ips: [").Append(string.Join(", ", nodes.Select(Y))).Append("]\n      roles: [node]\n");
+        string text = sb.ToString();
+        string path = DefaultClusterfile(a, name);
+        var doc = ClusterfileReader.Parse(text, path);
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        AtomicFile.WriteAllText(path, text);
+        if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        Console.Out.WriteLine($"wrote {path} (use it with -f for join, check and delete)");
+        return (doc, text);
     }
 
     public static async Task<int> JoinAsync(string[] args, CancellationToken cancellationToken)
