@@ -8,7 +8,7 @@ namespace Sealer.Delivery.Tests;
 
 /// <summary>End to end on real sshd hosts: run (with an injected failure and a resuming re-run), check, delete; bad input.</summary>
 [Collection(HostsCollection.Name)]
-public class RunFlowTests(TestHosts hosts) : IDisposable
+public class RunFlowTests(TestHosts hosts, Xunit.Abstractions.ITestOutputHelper log) : IDisposable
 {
     private readonly string _work = Directory.CreateTempSubdirectory("sealer-run-").FullName;
 
@@ -213,7 +213,10 @@ public class RunFlowTests(TestHosts hosts) : IDisposable
         // 5. the CLI: join a fourth host, check, remove it again
         string cli = $"--image {image.Dir} --known-hosts {hosts.KnownHostsFile} --sealer-binary {SealerWrapper()} --state-dir {Path.Combine(_work, "state")} --parallel 1";
         var (code, stdout) = Cli($"join -f {file} --nodes 10.200.0.14 {cli}");
+        log.WriteLine("$ sealer join -f Clusterfile --nodes 10.200.0.14 ...\n" + stdout);
         Assert.True(code == 0, stdout);
+        Assert.Contains("kubeadm-init     done before", stdout, StringComparison.Ordinal);
+        Assert.Contains("join             1 host(s): 10.200.0.14 (2 done before)", stdout, StringComparison.Ordinal);
         Assert.Contains("updated " + file, stdout, StringComparison.Ordinal);
         Assert.Contains("10.200.0.14", File.ReadAllText(file), StringComparison.Ordinal);
         Assert.Contains("kubeadm join 10.200.0.11:6443", Evidence(3), StringComparison.Ordinal);

@@ -77,6 +77,7 @@ internal static class DeliveryCommands
             Logger = new StderrLogger(),
             TransferProgress = new ConsoleProgress(),
             Output = verbose ? line => Console.Out.WriteLine(line) : null,
+            Status = line => Console.Out.WriteLine(line),
         };
     }
 
@@ -252,11 +253,12 @@ internal static class DeliveryCommands
     /// <summary>One progress line a second: bytes, percent, hosts, throughput.</summary>
     private sealed class ConsoleProgress : IProgress<TransferProgress>
     {
-        private readonly Stopwatch _clock = Stopwatch.StartNew();
+        private Stopwatch? _clock;
         private long _lastTick = -1000;
 
         public void Report(TransferProgress p)
         {
+            _clock ??= Stopwatch.StartNew(); // the rate counts from the first byte's report, not from the start of the run
             long now = _clock.ElapsedMilliseconds;
             bool final = p.HostsDone == p.HostsTotal && p.HostsTotal > 0;
             if (!final && now - Interlocked.Read(ref _lastTick) < 1000) return;

@@ -35,6 +35,9 @@ public sealed record RunOptions
     /// <summary>Every remote output line, prefixed with host and step.</summary>
     public Action<string>? Output { get; init; }
 
+    /// <summary>One line per step as it starts and ends (hosts, duration, skipped hosts).</summary>
+    public Action<string>? Status { get; init; }
+
     public ILogger Logger { get; init; } = NullLogger.Instance;
 
     public TimeSpan StepTimeout { get; init; } = TimeSpan.FromMinutes(30);
@@ -124,6 +127,7 @@ public sealed class ClusterInstaller
             }
 
             // preflight: everything checked, nothing changed
+            _options.Status?.Invoke($"{"preflight",-16} {nodes.Count} host(s) connected{(problems.Count > 0 ? $", {problems.Count} could not be" : "")}");
             var platforms = image.Platforms.Select(p => (p.Platform.Os, p.Platform.Architecture)).ToList();
             var registryHosts = RegistryHosts();
             var checks = nodes.Select(n =>
@@ -181,6 +185,8 @@ public sealed class ClusterInstaller
         // distribute: one pass over every host that still needs it
         var needBlobs = nodes.Where(n => !_state.HostDone(n.Ip, StepDistribute)).ToList();
         foreach (var n in nodes.Except(needBlobs)) _skipped.Add($"{n.Ip}:{StepDistribute}");
+        _options.Status?.Invoke(needBlobs.Count == 0 ? $"{StepDistribute,-16} done before on {nodes.Count} host(s)"
+            : $"{StepDistribute,-16} {needBlobs.Count} host(s), {Preflight.FormatBytes(needBlobs.Sum(n => n.Platform.TotalLayerBytes))} at most (hosts keep what they have)");
         foreach (var group in needBlobs.GroupBy(n => n.Platform))
         {
             var distributor = new BlobDistributor(image, Store, new DistributionOptions
@@ -311,7 +317,13 @@ public sealed class ClusterInstaller
     {
         var todo = nodes.Where(n => !_state.HostDone(n.Ip, step)).ToList();
         foreach (var n in nodes.Except(todo)) lock (_skipped) _skipped.Add($"{n.Ip}:{step}");
-        if (todo.Count == 0) return;
+        if (todo.Count == 0)
+        {
+            if (nodes.Count > 0) _options.Status?.Invoke($"{step,-16} done before on {nodes.Count} host(s)");
+            return;
+        }
+        var sw = System.Diagnostics.Stopwatch.StartNew();
+        _options.Status?.Invoke($"{step,-16} {todo.Count} host(s): {string.Join(", ", todo.Select(n => n.Ip))}{(todo.Count < nodes.Count ? $" ({nodes.Count - todo.Count} done before)" : "")}");
         var master0 = _master0ForState;
         var failures = new List<SealerException>();
         await Parallel.ForEachAsync(todo, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(4, _options.Parallelism * 2), CancellationToken = ct }, async (n, c) =>
@@ -328,6 +340,7 @@ public sealed class ClusterInstaller
                 lock (failures) failures.Add(ex.Code == ErrorCodes.RunStepFailed ? ex : StepFailure(step, ex, n.Ip));
             }
         }).ConfigureAwait(false);
+        _options.Status?.Invoke($"{step,-16} {(failures.Count == 0 ? "ok" : $"FAILED on {failures.Count} host(s)")} in {sw.Elapsed.TotalSeconds:0.0} s");
         if (failures.Count == 1) throw failures[0];
         if (failures.Count > 1)
         {
@@ -340,16 +353,21 @@ public sealed class ClusterInstaller
         if (!always && _state.ClusterDone(step))
         {
             _skipped.Add(step);
+            _options.Status?.Invoke($"{step,-16} done before");
             return;
         }
+        var sw = System.Diagnostics.Stopwatch.StartNew();
+        _options.Status?.Invoke($"{step,-16} on {master0.Ip}");
         try
         {
             await action().ConfigureAwait(false);
         }
         catch (SealerException ex) when (ex.Code != ErrorCodes.RunStepFailed)
         {
+            _options.Status?.Invoke($"{step,-16} FAILED in {sw.Elapsed.TotalSeconds:0.0} s");
             throw StepFailure(step, ex, master0.Ip);
         }
+        _options.Status?.Invoke($"{step,-16} ok in {sw.Elapsed.TotalSeconds:0.0} s");
         _state.MarkCluster(step);
         _run.Add(step);
         await SaveStateAsync(master0, ct).ConfigureAwait(false);
