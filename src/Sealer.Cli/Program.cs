@@ -58,6 +58,15 @@ internal static class Program
                 }
             }
         }
+        // A command group alone ("sealer registry"): list its commands.
+        var group = Commands.Where(c => c.Words.Length > 1 && c.Words[0] == args[0]).OrderBy(c => c.Name, StringComparer.Ordinal).ToList();
+        if (group.Count > 0 && (args.Length == 1 || args[1] is "-h" or "--help" or "help"))
+        {
+            Console.Out.WriteLine($"Usage: sealer {args[0]} <command> [options]   (sealer {args[0]} <command> --help for details)");
+            Console.Out.WriteLine();
+            foreach (var c in group) Console.Out.WriteLine($"  {c.Name,-22} {c.Help}");
+            return args.Length == 1 ? 2 : 0;
+        }
         Console.Error.WriteLine($"error {ErrorCodes.UnknownCommand}: unknown command '{string.Join(' ', args.Take(2))}'. Run 'sealer help' for the list.");
         return 2;
     }

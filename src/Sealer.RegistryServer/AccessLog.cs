@@ -33,7 +33,7 @@ public sealed class AccessLog : IAsyncDisposable
     {
         var req = ctx.Request;
         string line = string.Create(CultureInfo.InvariantCulture,
-            $"{ctx.Connection.RemoteIpAddress} - {user ?? "-"} [{DateTimeOffset.UtcNow:dd/MMM/yyyy:HH:mm:ss zzz}] \"{req.Method} {req.Path}{req.QueryString} {req.Protocol}\" {ctx.Response.StatusCode} {ctx.Response.ContentLength ?? 0} {elapsed.TotalSeconds:0.000}");
+            $"{ctx.Connection.RemoteIpAddress} - {user ?? "-"} [{DateTimeOffset.UtcNow:dd/MMM/yyyy:HH:mm:ss} +0000] \"{req.Method} {req.Path}{req.QueryString} {req.Protocol}\" {ctx.Response.StatusCode} {ctx.Response.ContentLength ?? 0} {elapsed.TotalSeconds:0.000}");
         _lines.Writer.TryWrite(line);
     }
 

@@ -12,7 +12,10 @@ public sealed record ErrorDescriptor(string Value, string Message, string Descri
     public RegistryError With(string? detail = null, string? message = null) => new(this, message ?? Message, detail);
 }
 
-/// <summary>The table. Values and statuses follow the distribution spec and distribution's registry/api/v2/errors.go.</summary>
+/// <summary>
+/// The table. Values and statuses follow the distribution spec (every 4xx code is one of its 14) and distribution's
+/// registry/api/v2/errors.go; UNKNOWN and UNAVAILABLE are for 5xx only.
+/// </summary>
 public static class ErrorDescriptors
 {
     public static readonly ErrorDescriptor BlobUnknown = new("BLOB_UNKNOWN", "blob unknown to registry",
@@ -43,8 +46,9 @@ public static class ErrorDescriptors
         "The method is not supported on this route.", 405);
     public static readonly ErrorDescriptor TooManyRequests = new("TOOMANYREQUESTS", "too many requests",
         "The client sent too many requests.", 429);
-    public static readonly ErrorDescriptor RangeInvalid = new("RANGE_INVALID", "invalid content range",
-        "The Range header is malformed or outside the blob.", 416);
+    /// <summary>Chunked uploads out of order (distribution's 416 for PATCH), with the spec's code.</summary>
+    public static readonly ErrorDescriptor RangeInvalid = new("BLOB_UPLOAD_INVALID", "invalid content range",
+        "The chunk does not start where the upload ends.", 416);
     public static readonly ErrorDescriptor Unknown = new("UNKNOWN", "unknown error",
         "An unexpected error; the server log has the details.", 500);
     public static readonly ErrorDescriptor Unavailable = new("UNAVAILABLE", "service unavailable",

@@ -28,9 +28,11 @@ public sealed partial class RegistryHandler
     private readonly AccessLog? _accessLog;
     private readonly ILogger _logger;
     private readonly bool _allowPush;
+    private readonly PullThrough? _pull;
 
-    public RegistryHandler(RegistryStore store, NameResolver names, HtpasswdAuthenticator? auth, AccessLog? accessLog, bool allowPush, ILogger logger)
+    public RegistryHandler(RegistryStore store, NameResolver names, HtpasswdAuthenticator? auth, AccessLog? accessLog, bool allowPush, ILogger logger, PullThrough? pullThrough = null)
     {
+        _pull = pullThrough;
         _store = store;
         _names = names;
         _auth = auth;
@@ -78,6 +80,8 @@ public sealed partial class RegistryHandler
             {
                 string? ns = ctx.Request.Query["ns"].FirstOrDefault();
                 fullName = _names.Resolve(r.Repository, ns);
+                // Proxying (spec "Registry Proxying"): a registry scoping by ns SHOULD echo it.
+                if (!string.IsNullOrEmpty(ns)) ctx.Response.Headers["OCI-Namespace"] = ns;
                 if (fullName is null)
                 {
                     await WriteErrorAsync(ctx, ErrorDescriptors.NameInvalid.With(r.Repository)).ConfigureAwait(false);
@@ -97,6 +101,7 @@ public sealed partial class RegistryHandler
                 (RouteName.Manifest, true) => GetManifestAsync(ctx, fullName!, r.Reference),
                 (RouteName.Manifest, false) when HttpMethods.IsPut(method) => PutManifestAsync(ctx, fullName!, r.Reference),
                 (RouteName.Blob, true) => GetBlobAsync(ctx, fullName!, r.Reference),
+                (RouteName.Referrers, true) => ReferrersAsync(ctx, fullName!, r.Reference),
                 (RouteName.BlobUpload, false) when HttpMethods.IsPost(method) => StartUploadAsync(ctx, r.Repository, fullName!),
                 (RouteName.BlobUploadChunk, true) => UploadStatusAsync(ctx, r.Repository, r.Reference),
                 (RouteName.BlobUploadChunk, false) when HttpMethods.IsPatch(method) => PatchUploadAsync(ctx, r.Repository, r.Reference),
@@ -192,8 +197,12 @@ public sealed partial class RegistryHandler
         return true;
     }
 
-    internal static readonly ErrorDescriptor PaginationNumberInvalid = new("PAGINATION_NUMBER_INVALID", "invalid number of results requested",
-        "The n parameter must be a non-negative integer.", 400);
+    /// <summary>distribution answers PAGINATION_NUMBER_INVALID, which is not one of the spec's codes; this keeps its 400 with a spec code.</summary>
+    internal static readonly ErrorDescriptor PaginationNumberInvalid = ErrorDescriptors.Unsupported with
+    {
+        Message = "invalid number of results requested: n must be a non-negative integer",
+        HttpStatusCode = 400,
+    };
 
     private static async Task WriteListAsync(HttpContext ctx, string property, string? name, IReadOnlyList<string> items, string? nextLast, string path)
     {
@@ -214,6 +223,26 @@ public sealed partial class RegistryHandler
             w.WriteEndObject();
         }
         await WriteJsonBytesAsync(ctx, 200, buffer.WrittenSpan.ToArray()).ConfigureAwait(false);
+    }
+
+    // ---- referrers (distribution-spec 1.1) ----------------------------------------------------------------------
+
+    private async Task ReferrersAsync(HttpContext ctx, string fullName, string reference)
+    {
+        if (!Digest.TryParse(reference, out var digest))
+        {
+            await WriteErrorAsync(ctx, ErrorDescriptors.DigestInvalid.With(reference, "invalid digest")).ConfigureAwait(false);
+            return;
+        }
+        string? artifactType = ctx.Request.Query["artifactType"].FirstOrDefault();
+        if (!string.IsNullOrEmpty(artifactType)) ctx.Response.Headers["OCI-Filters-Applied"] = "artifactType";
+        var list = _store.Referrers(fullName, digest, string.IsNullOrEmpty(artifactType) ? null : artifactType);
+        var index = new ImageIndex { SchemaVersion = 2, MediaType = MediaTypes.OciIndex, Manifests = list };
+        byte[] body = OciJsonContext.ToBytes(index, OciJsonContext.Default.ImageIndex);
+        ctx.Response.StatusCode = 200;
+        ctx.Response.ContentType = MediaTypes.OciIndex;
+        ctx.Response.ContentLength = body.Length;
+        if (!HttpMethods.IsHead(ctx.Request.Method)) await ctx.Response.Body.WriteAsync(body, ctx.RequestAborted).ConfigureAwait(false);
     }
 
     // ---- manifests -----------------------------------------------------------------------------------------------
@@ -242,6 +271,18 @@ public sealed partial class RegistryHandler
             byTag = true;
             var desc = _store.ResolveTag(fullName, reference);
             manifest = desc is not null && Digest.TryParse(desc.Digest, out var d) ? _store.GetManifest(d, desc.MediaType) : null;
+        }
+        if (manifest is null && _pull?.For(fullName) is not null && await _pull.FetchManifestAsync(fullName, reference, ctx.RequestAborted).ConfigureAwait(false))
+        {
+            if (byTag)
+            {
+                var desc = _store.ResolveTag(fullName, reference);
+                manifest = desc is not null && Digest.TryParse(desc.Digest, out var d) ? _store.GetManifest(d, desc.MediaType) : null;
+            }
+            else
+            {
+                manifest = _store.GetManifest(Digest.Parse(reference));
+            }
         }
         if (manifest is null)
         {
@@ -313,14 +354,19 @@ public sealed partial class RegistryHandler
             await WriteErrorAsync(ctx, ErrorDescriptors.DigestInvalid.With(reference, "invalid digest")).ConfigureAwait(false);
             return;
         }
-        var layout = _store.Contains(fullName, digest) ? _store.FindBlob(digest) : null;
-        if (layout is null)
+        string? path = _store.Contains(fullName, digest) ? _store.FindBlobPath(digest) : null;
+        if (path is null && _pull?.For(fullName) is not null && await _pull.FetchBlobAsync(fullName, digest, ctx.RequestAborted).ConfigureAwait(false))
+        {
+            // The upstream served it for this repository and it was verified on the way in.
+            _store.AddPushedBlob(fullName, digest);
+            path = _store.FindBlobPath(digest);
+        }
+        if (path is null)
         {
             var error = _store.HasRepository(fullName) || _store.Writable is not null ? ErrorDescriptors.BlobUnknown.With(digest.ToString()) : ErrorDescriptors.NameUnknown.With(fullName);
             await WriteErrorAsync(ctx, error).ConfigureAwait(false);
             return;
         }
-        string path = layout.BlobPath(digest);
         long size;
         try
         {
@@ -331,7 +377,7 @@ public sealed partial class RegistryHandler
             await WriteErrorAsync(ctx, ErrorDescriptors.BlobUnknown.With(digest.ToString())).ConfigureAwait(false);
             return;
         }
-        if (!await _store.VerifyBlobAsync(layout, digest).ConfigureAwait(false))
+        if (!await _store.VerifyBlobAsync(path, digest).ConfigureAwait(false))
         {
             await WriteErrorAsync(ctx, ErrorDescriptors.Unknown.With(digest.ToString(), "the blob is corrupt on the server; it is not served")).ConfigureAwait(false);
             return;
@@ -349,8 +395,13 @@ public sealed partial class RegistryHandler
             var parsed = ParseRange(range, size);
             if (parsed is null)
             {
+                // The spec's JSON error codes have none for ranges; answer 416 as RFC 9110 (and Go's ServeContent) do.
                 h.ContentRange = $"bytes */{size}";
-                await WriteErrorAsync(ctx, ErrorDescriptors.RangeInvalid.With(range.Length > 100 ? range[..100] : range)).ConfigureAwait(false);
+                byte[] text = "invalid range: the Range header is malformed or outside the blob\n"u8.ToArray();
+                ctx.Response.StatusCode = 416;
+                ctx.Response.ContentType = "text/plain; charset=utf-8";
+                ctx.Response.ContentLength = text.Length;
+                if (!HttpMethods.IsHead(ctx.Request.Method)) await ctx.Response.Body.WriteAsync(text, ctx.RequestAborted).ConfigureAwait(false);
                 return;
             }
             if (parsed.Value.Count >= 0)

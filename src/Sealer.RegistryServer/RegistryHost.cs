@@ -29,6 +29,7 @@ public sealed class RegistryHost : IAsyncDisposable
     private readonly AccessLog? _accessLog;
     private readonly TimeSpan _shutdownTimeout;
     private int _stopped;
+    private PullThrough? _pull;
 
     private RegistryHost(WebApplication app, RegistryStore store, AccessLog? accessLog, int port, bool tls, TimeSpan shutdownTimeout)
     {
@@ -53,18 +54,30 @@ public sealed class RegistryHost : IAsyncDisposable
         {
             throw new SealerException(ErrorCodes.RegistryLayoutInvalid, "Nothing to serve: give at least one --layout (an OCI image layout, or a cluster image rootfs holding registry/).");
         }
-        var layouts = options.Layouts.Select(OpenLayout).ToList();
+        var layouts = new List<OciLayout>();
+        var storages = new List<DistributionStorage>();
+        foreach (var path in options.Layouts)
+        {
+            var (layout, storage) = OpenSources(path);
+            if (layout is not null) layouts.Add(layout);
+            if (storage is not null) storages.Add(storage);
+        }
         OciLayout? writable = null;
         if (options.WritableLayout is not null) writable = OciLayout.OpenOrCreate(options.WritableLayout);
         if (options.AllowPush && writable is null)
         {
             throw new SealerException(ErrorCodes.RegistryLayoutInvalid, "--allow-push needs --writable-layout DIR: pushes are written to that layout, never to the served ones.");
         }
-        var store = new RegistryStore(layouts, writable, options.Logger) { VerifyBlobs = options.VerifyBlobs };
+        if (options.Upstreams.Count > 0 && writable is null)
+        {
+            throw new SealerException(ErrorCodes.RegistryLayoutInvalid, "--upstream needs --writable-layout DIR: what is pulled through is cached there, never in the served layouts.");
+        }
+        var store = new RegistryStore(layouts, writable, options.Logger, storages) { VerifyBlobs = options.VerifyBlobs };
+        var pull = options.Upstreams.Count > 0 ? new PullThrough(options.Upstreams, writable!, store, options.Logger) : null;
         var auth = options.HtpasswdFile is null ? null : HtpasswdAuthenticator.Load(options.HtpasswdFile);
         X509Certificate2? certificate = LoadCertificate(options);
         AccessLog? accessLog = options.AccessLog is null ? null : AccessLog.Open(options.AccessLog);
-        var handler = new RegistryHandler(store, new NameResolver(options.DefaultDomain), auth, accessLog, options.AllowPush, options.Logger);
+        var handler = new RegistryHandler(store, new NameResolver(options.DefaultDomain), auth, accessLog, options.AllowPush, options.Logger, pull);
 
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
         builder.Services.AddSingleton<ILoggerFactory>(new ForwardingLoggerFactory(options.Logger));
@@ -96,7 +109,7 @@ public sealed class RegistryHost : IAsyncDisposable
         {
             await app.StartAsync(cancellationToken).ConfigureAwait(false);
         }
-        catch (IOException ex) when (ex.InnerException is SocketException or null)
+        catch (IOException ex)
         {
             await app.DisposeAsync().ConfigureAwait(false);
             throw new SealerException(ErrorCodes.RegistryListenFailed,
@@ -104,7 +117,27 @@ public sealed class RegistryHost : IAsyncDisposable
         }
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         int port = new Uri(address.Replace("0.0.0.0", "127.0.0.1", StringComparison.Ordinal).Replace("[::]", "[::1]", StringComparison.Ordinal)).Port;
-        return new RegistryHost(app, store, accessLog, port, certificate is not null, options.ShutdownTimeout);
+        return new RegistryHost(app, store, accessLog, port, certificate is not null, options.ShutdownTimeout) { _pull = pull };
+    }
+
+    /// <summary>
+    /// What a --layout path holds: an OCI image layout and/or a docker/distribution storage tree (Sealer's own images carry
+    /// one under <c>registry/docker/registry/v2</c>; a FROM of such an image gives both in one directory). The path may be the
+    /// layout itself or a rootfs holding <c>registry/</c>.
+    /// </summary>
+    public static (OciLayout? Layout, DistributionStorage? Storage) OpenSources(string path)
+    {
+        string full = Path.GetFullPath(path);
+        if (!Directory.Exists(full))
+        {
+            throw new SealerException(ErrorCodes.RegistryLayoutInvalid, $"The layout '{path}' does not exist. Give an OCI image layout directory or an unpacked cluster image rootfs.");
+        }
+        string dir = File.Exists(Path.Combine(full, "oci-layout")) || DistributionStorage.TryOpen(full) is not null || !Directory.Exists(Path.Combine(full, "registry"))
+            ? full : Path.Combine(full, "registry");
+        var storage = DistributionStorage.TryOpen(dir);
+        bool hasOci = File.Exists(Path.Combine(dir, "oci-layout"));
+        if (!hasOci && storage is not null) return (null, storage);
+        return (OpenLayout(dir), storage);
     }
 
     /// <summary>A layout directory, or a rootfs holding <c>registry/</c>.</summary>
@@ -167,6 +200,7 @@ public sealed class RegistryHost : IAsyncDisposable
         using var cts = new CancellationTokenSource(_shutdownTimeout);
         await _app.StopAsync(cts.Token).ConfigureAwait(false);
         if (_accessLog is not null) await _accessLog.DisposeAsync().ConfigureAwait(false);
+        _pull?.Dispose();
     }
 
     public async ValueTask DisposeAsync()

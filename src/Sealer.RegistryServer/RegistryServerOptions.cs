@@ -4,7 +4,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Sealer.RegistryServer;
 
-/// <summary>What `sealer registry serve` runs with. Everything has a safe default: read-only, loopback-free, no auth.</summary>
+/// <summary>What `sealer registry serve` runs with. Everything has a safe default: read-only, offline, no auth, blobs verified.</summary>
 public sealed class RegistryServerOptions
 {
     /// <summary>OCI image layouts to serve read-only, in priority order (the first one holding a reference wins).
@@ -37,6 +37,9 @@ public sealed class RegistryServerOptions
 
     /// <summary>Layout that pushes (and pull-through fetches) are written to; it is served too, after <see cref="Layouts"/>.</summary>
     public string? WritableLayout { get; set; }
+
+    /// <summary>Pull-through upstreams (need <see cref="WritableLayout"/> as the cache). Empty: fully offline.</summary>
+    public List<UpstreamRegistry> Upstreams { get; } = [];
 
     /// <summary>Re-hash each blob the first time it is served (then remember it); a corrupt blob is never sent. On by default.</summary>
     public bool VerifyBlobs { get; set; } = true;

@@ -19,6 +19,7 @@ namespace Sealer.RegistryServer;
 public sealed class RegistryStore
 {
     private readonly OciLayout[] _layouts;
+    private readonly DistributionStorage[] _storages;
     private readonly ILogger _logger;
     private readonly ConcurrentDictionary<string, CachedManifest> _manifests = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Lazy<Task<bool>>> _verified = new(StringComparer.Ordinal);
@@ -27,8 +28,9 @@ public sealed class RegistryStore
     private volatile Snapshot _snapshot;
     private long _nextCheck;
 
-    public RegistryStore(IReadOnlyList<OciLayout> layouts, OciLayout? writable, ILogger logger)
+    public RegistryStore(IReadOnlyList<OciLayout> layouts, OciLayout? writable, ILogger logger, IReadOnlyList<DistributionStorage>? storages = null)
     {
+        _storages = storages is null ? [] : [.. storages];
         _layouts = writable is null ? [.. layouts] : [.. layouts, writable];
         Writable = writable;
         _logger = logger;
@@ -40,16 +42,28 @@ public sealed class RegistryStore
 
     public IReadOnlyList<OciLayout> Layouts => _layouts;
 
+    /// <summary>docker/distribution storage trees served (Sealer's own cluster images).</summary>
+    public IReadOnlyList<DistributionStorage> Storages => _storages;
+
     /// <summary>Whether blobs are re-hashed before they are first served.</summary>
     public bool VerifyBlobs { get; init; } = true;
 
     /// <summary>Full repository names (<c>docker.io/library/nginx</c>), sorted.</summary>
-    public IReadOnlyList<string> RepositoryNames => Current.Names;
+    /// <summary>Full repository names (<c>docker.io/library/nginx</c>) and domainless ones from distribution storage (<c>library/nginx</c>), sorted.</summary>
+    public IReadOnlyList<string> RepositoryNames => Current.AllNames;
 
     /// <summary>Domains found in the layouts, sorted (for runtime config generation).</summary>
-    public IReadOnlyList<string> Domains => Current.Names.Select(n => n[..n.IndexOf('/')]).Distinct(StringComparer.Ordinal).ToList();
+    public IReadOnlyList<string> Domains => Current.Names.Select(n => n[..n.IndexOf('/')]).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
 
-    public bool HasRepository(string fullName) => Current.Repos.ContainsKey(fullName);
+    public bool HasRepository(string fullName) => TryRepo(Current, fullName, out _);
+
+    /// <summary>A full name's repository: from the OCI layouts, else a domainless one of the same path (distribution storage).</summary>
+    private static bool TryRepo(Snapshot snap, string fullName, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out Repo? repo)
+    {
+        if (snap.Repos.TryGetValue(fullName, out repo)) return true;
+        int slash = fullName.IndexOf('/');
+        return snap.Domainless.TryGetValue(slash >= 0 ? fullName[(slash + 1)..] : fullName, out repo);
+    }
 
     private Snapshot Current
     {
@@ -72,17 +86,17 @@ public sealed class RegistryStore
     }
 
     public IReadOnlyList<string> Tags(string fullName)
-        => Current.Repos.TryGetValue(fullName, out var r) ? r.SortedTags : [];
+        => TryRepo(Current, fullName, out var r) ? r.SortedTags : [];
 
     /// <summary>Resolves a tag to its manifest descriptor in a repository.</summary>
     public Descriptor? ResolveTag(string fullName, string tag)
-        => Current.Repos.TryGetValue(fullName, out var r) && r.Tags.TryGetValue(tag, out var d) ? d : null;
+        => TryRepo(Current, fullName, out var r) && r.Tags.TryGetValue(tag, out var d) ? d : null;
 
     /// <summary>True when <paramref name="digest"/> belongs to the repository (reachable from its images, or pushed to it).</summary>
     public bool Contains(string fullName, Digest digest)
     {
         string d = digest.ToString();
-        if (Current.Repos.TryGetValue(fullName, out var r) && r.Content.Contains(d)) return true;
+        if (TryRepo(Current, fullName, out var r) && r.Content.Contains(d)) return true;
         return _pushedBlobs.TryGetValue(fullName, out var set) && set.ContainsKey(d);
     }
 
@@ -91,18 +105,22 @@ public sealed class RegistryStore
     {
         string key = digest.ToString();
         if (_manifests.TryGetValue(key, out var cached)) return cached;
-        var layout = FindBlob(digest);
-        if (layout is null) return null;
-        var info = new FileInfo(layout.BlobPath(digest));
-        if (info.Length > OciLimits.MaxManifestBytes) return null;
+        string? path = FindBlobPath(digest);
+        if (path is null) return null;
         byte[] bytes;
         try
         {
-            bytes = layout.ReadBlobBytes(digest);
+            if (new FileInfo(path).Length > OciLimits.MaxManifestBytes) return null;
+            bytes = File.ReadAllBytes(path);
+            OciLayout.VerifyBytes(bytes, digest, path);
         }
         catch (SealerException ex)
         {
             _logger.LogError("{Code}: {Message}", ex.Code, ex.Message);
+            return null;
+        }
+        catch (IOException)
+        {
             return null;
         }
         string? mediaType = DetectManifestMediaType(bytes, mediaTypeHint);
@@ -112,10 +130,22 @@ public sealed class RegistryStore
         return m;
     }
 
-    /// <summary>The layout holding a blob, or null.</summary>
-    public OciLayout? FindBlob(Digest digest)
+    /// <summary>
+    /// The file holding a blob (in an OCI layout's <c>blobs/</c> or a distribution storage's <c>blobs/.../data</c>), or null.
+    /// The path is built from the parsed digest only.
+    /// </summary>
+    public string? FindBlobPath(Digest digest)
     {
-        foreach (var layout in _layouts) if (layout.HasBlob(digest)) return layout;
+        foreach (var layout in _layouts)
+        {
+            string p = layout.BlobPath(digest);
+            if (File.Exists(p)) return p;
+        }
+        foreach (var storage in _storages)
+        {
+            string p = storage.BlobPath(digest);
+            if (File.Exists(p)) return p;
+        }
         return null;
     }
 
@@ -123,18 +153,17 @@ public sealed class RegistryStore
     /// True when the blob on disk still has its digest. Hashed once per process and remembered (concurrent first requests share
     /// one hash); a corrupt blob is logged and never served.
     /// </summary>
-    public Task<bool> VerifyBlobAsync(OciLayout layout, Digest digest)
+    public Task<bool> VerifyBlobAsync(string path, Digest digest)
     {
         if (!VerifyBlobs) return Task.FromResult(true);
-        string key = layout.Root + "\n" + digest;
-        var lazy = _verified.GetOrAdd(key, _ => new Lazy<Task<bool>>(() => HashAsync(layout, digest)));
+        var lazy = _verified.GetOrAdd(path, _ => new Lazy<Task<bool>>(() => HashAsync(path, digest)));
         return lazy.Value;
     }
 
-    private async Task<bool> HashAsync(OciLayout layout, Digest digest)
+    private async Task<bool> HashAsync(string path, Digest digest)
     {
         using var hash = digest.CreateHash();
-        await using var fs = new FileStream(layout.BlobPath(digest), FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.Asynchronous | FileOptions.SequentialScan);
+        await using var fs = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.Asynchronous | FileOptions.SequentialScan);
         byte[] buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(1 << 18);
         try
         {
@@ -146,7 +175,7 @@ public sealed class RegistryStore
             System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
         }
         bool ok = Digest.FromHash(digest.Algorithm, hash.GetHashAndReset()) == digest;
-        if (!ok) _logger.LogError("{Code}: blob {Digest} in '{Layout}' does not match its digest; it is not served. Restore the layout from the cluster image.", ErrorCodes.DigestMismatch, digest, layout.Root);
+        if (!ok) _logger.LogError("{Code}: blob {Digest} ('{Path}') does not match its digest; it is not served. Restore the layout from the cluster image.", ErrorCodes.DigestMismatch, digest, path);
         return ok;
     }
 
@@ -163,6 +192,8 @@ public sealed class RegistryStore
     {
         var repos = new Dictionary<string, RepoBuilder>(StringComparer.Ordinal);
         var stamps = new DateTime[_layouts.Length];
+        var referrers = new Dictionary<string, List<Descriptor>>(StringComparer.Ordinal);
+        var unnamed = new List<Descriptor>();
         for (int i = 0; i < _layouts.Length; i++)
         {
             var layout = _layouts[i];
@@ -180,7 +211,11 @@ public sealed class RegistryStore
             foreach (var entry in index.Manifests)
             {
                 string? refName = entry.GetAnnotation(Annotations.RefName);
-                if (refName is null) continue;
+                if (refName is null)
+                {
+                    unnamed.Add(entry);
+                    continue;
+                }
                 if (!IsFullReference(refName) || !ImageReference.TryParse(refName, out var reference, out var error))
                 {
                     _logger.LogWarning("{Code}: '{Index}' has an entry named '{Ref}' that is not a full image reference (domain/repository:tag); it is not served.",
@@ -205,7 +240,7 @@ public sealed class RegistryStore
                         continue;
                     }
                 }
-                if (!Walk(repo.Content, digest, entry.MediaType, 0))
+                if (!Walk(repo.Content, referrers, digest, entry.MediaType, 0))
                 {
                     _logger.LogWarning("{Code}: the manifest of {Ref} ({Digest}) is missing or corrupt in '{Layout}'; it is not served.",
                         ErrorCodes.RegistryManifestUnreadable, refName, entry.Digest, layout.Root);
@@ -214,37 +249,108 @@ public sealed class RegistryStore
                 if (reference.Tag is not null) repo.Tags[reference.Tag] = entry;
             }
         }
+        // Entries without a name that refer to (have as subject) content of a repository are that repository's referrers
+        // (signatures, SBOMs copied along with an image).
+        foreach (var entry in unnamed)
+        {
+            if (!Digest.TryParse(entry.Digest, out var digest) || GetManifest(digest, entry.MediaType) is not { } m) continue;
+            string? subject = SubjectOf(m);
+            if (subject is null) continue;
+            foreach (var repo in repos.Values.Where(r => r.Content.Contains(subject))) Walk(repo.Content, referrers, digest, entry.MediaType, 0);
+        }
         var frozen = repos.Where(kv => kv.Value.Content.Count > 0).ToDictionary(
             kv => kv.Key,
             kv => new Repo(kv.Value.Tags.ToFrozenDictionary(StringComparer.Ordinal), kv.Value.Content.ToFrozenSet(StringComparer.Ordinal),
                 kv.Value.Tags.Keys.Order(StringComparer.Ordinal).ToArray()),
             StringComparer.Ordinal);
-        return new Snapshot(frozen.ToFrozenDictionary(StringComparer.Ordinal), frozen.Keys.Order(StringComparer.Ordinal).ToArray(), stamps);
+        var domainless = new Dictionary<string, Repo>(StringComparer.Ordinal);
+        foreach (var storage in _storages)
+        {
+            try
+            {
+                foreach (var stored in storage.Repositories())
+                {
+                    if (domainless.ContainsKey(stored.Path)) continue;
+                    var tags = stored.Tags.ToFrozenDictionary(kv => kv.Key, kv => new Descriptor { MediaType = "", Digest = kv.Value, Size = 0 }, StringComparer.Ordinal);
+                    var content = new HashSet<string>(stored.Content, StringComparer.Ordinal);
+                    // Walk the tagged manifests too (configs and layers, index children), so content is complete even if links are.
+                    foreach (var d in stored.Tags.Values.Distinct()) if (Digest.TryParse(d, out var dd)) Walk(content, referrers, dd, null, 0);
+                    domainless[stored.Path] = new Repo(tags, content.ToFrozenSet(StringComparer.Ordinal), stored.Tags.Keys.Order(StringComparer.Ordinal).ToArray());
+                }
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                _logger.LogError("{Code}: cannot read the registry storage '{Root}': {Message}", ErrorCodes.RegistryLayoutInvalid, storage.Root, ex.Message);
+            }
+        }
+        string[] names = frozen.Keys.Order(StringComparer.Ordinal).ToArray();
+        return new Snapshot(frozen.ToFrozenDictionary(StringComparer.Ordinal), names, stamps,
+            referrers.ToFrozenDictionary(kv => kv.Key, kv => (IReadOnlyList<Descriptor>)kv.Value.DistinctBy(d => d.Digest).ToArray(), StringComparer.Ordinal),
+            domainless.ToFrozenDictionary(StringComparer.Ordinal), names.Concat(domainless.Keys).Order(StringComparer.Ordinal).ToArray());
     }
 
     /// <summary>Adds a manifest/index and everything it references (that is present) to <paramref name="content"/>.</summary>
-    private bool Walk(HashSet<string> content, Digest digest, string? mediaType, int depth)
+    private bool Walk(HashSet<string> content, Dictionary<string, List<Descriptor>> referrers, Digest digest, string? mediaType, int depth)
     {
         if (depth > 8) return false;
         var m = GetManifest(digest, mediaType);
         if (m is null) return false;
         content.Add(m.Digest);
-        if (MediaTypes.IsIndex(m.MediaType))
+        try
         {
-            var index = OciJsonContext.FromBytes(m.Bytes, OciJsonContext.Default.ImageIndex, m.Digest);
-            foreach (var child in index.Manifests)
+            if (MediaTypes.IsIndex(m.MediaType))
             {
-                // Only the wanted platforms' manifests are in a cache; absent children are fine.
-                if (Digest.TryParse(child.Digest, out var cd) && FindBlob(cd) is not null) Walk(content, cd, child.MediaType, depth + 1);
+                var index = OciJsonContext.FromBytes(m.Bytes, OciJsonContext.Default.ImageIndex, m.Digest);
+                AddReferrer(referrers, m, index.Subject, index.ArtifactType, index.Annotations);
+                foreach (var child in index.Manifests)
+                {
+                    // Only the wanted platforms' manifests are in a cache; absent children are fine.
+                    if (Digest.TryParse(child.Digest, out var cd) && FindBlobPath(cd) is not null) Walk(content, referrers, cd, child.MediaType, depth + 1);
+                }
+            }
+            else
+            {
+                var manifest = OciJsonContext.FromBytes(m.Bytes, OciJsonContext.Default.ImageManifest, m.Digest);
+                AddReferrer(referrers, m, manifest.Subject, manifest.ArtifactType ?? manifest.Config.MediaType, manifest.Annotations);
+                content.Add(manifest.Config.Digest);
+                foreach (var layer in manifest.Layers) content.Add(layer.Digest);
             }
         }
-        else
+        catch (SealerException ex)
         {
-            var manifest = OciJsonContext.FromBytes(m.Bytes, OciJsonContext.Default.ImageManifest, m.Digest);
-            content.Add(manifest.Config.Digest);
-            foreach (var layer in manifest.Layers) content.Add(layer.Digest);
+            _logger.LogWarning("{Code}: {Message}", ex.Code, ex.Message);
+            return false;
         }
         return true;
+    }
+
+    private static void AddReferrer(Dictionary<string, List<Descriptor>> referrers, CachedManifest m, Descriptor? subject, string? artifactType, IReadOnlyDictionary<string, string>? annotations)
+    {
+        if (subject is null) return;
+        if (!referrers.TryGetValue(subject.Digest, out var list)) referrers[subject.Digest] = list = [];
+        list.Add(new Descriptor { MediaType = m.MediaType, Digest = m.Digest, Size = m.Bytes.Length, ArtifactType = string.IsNullOrEmpty(artifactType) ? null : artifactType, Annotations = annotations });
+    }
+
+    private static string? SubjectOf(CachedManifest m)
+    {
+        try
+        {
+            return MediaTypes.IsIndex(m.MediaType)
+                ? OciJsonContext.FromBytes(m.Bytes, OciJsonContext.Default.ImageIndex, m.Digest).Subject?.Digest
+                : OciJsonContext.FromBytes(m.Bytes, OciJsonContext.Default.ImageManifest, m.Digest).Subject?.Digest;
+        }
+        catch (SealerException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>The manifests of a repository whose subject is <paramref name="digest"/> (the referrers API), optionally by artifactType.</summary>
+    public IReadOnlyList<Descriptor> Referrers(string fullName, Digest digest, string? artifactType)
+    {
+        var snap = Current;
+        if (!TryRepo(snap, fullName, out var repo) || !snap.Referrers.TryGetValue(digest.ToString(), out var list)) return [];
+        return list.Where(d => repo.Content.Contains(d.Digest) && (artifactType is null || d.ArtifactType == artifactType)).ToList();
     }
 
     /// <summary>
@@ -281,7 +387,8 @@ public sealed class RegistryStore
 
     private sealed record Repo(FrozenDictionary<string, Descriptor> Tags, FrozenSet<string> Content, string[] SortedTags);
 
-    private sealed record Snapshot(FrozenDictionary<string, Repo> Repos, string[] Names, DateTime[] Stamps);
+    private sealed record Snapshot(FrozenDictionary<string, Repo> Repos, string[] Names, DateTime[] Stamps, FrozenDictionary<string, IReadOnlyList<Descriptor>> Referrers,
+        FrozenDictionary<string, Repo> Domainless, string[] AllNames);
 }
 
 /// <summary>A manifest or index held in memory: exact bytes (as hashed), and its media type.</summary>

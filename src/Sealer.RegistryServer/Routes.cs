@@ -11,6 +11,7 @@ public enum RouteName
     BlobUpload,
     BlobUploadChunk,
     Health,
+    Referrers,
 }
 
 /// <summary>
@@ -40,7 +41,9 @@ public readonly record struct V2Route(RouteName Name, string Repository, string 
         {
             return Named(RouteName.Tags, rest[..^"/tags/list".Length], "", out error);
         }
-        int i = rest.LastIndexOf("/manifests/", StringComparison.Ordinal);
+        int i = rest.LastIndexOf("/referrers/", StringComparison.Ordinal);
+        if (i > 0) return Named(RouteName.Referrers, rest[..i], rest[(i + "/referrers/".Length)..], out error);
+        i = rest.LastIndexOf("/manifests/", StringComparison.Ordinal);
         if (i > 0) return Named(RouteName.Manifest, rest[..i], rest[(i + "/manifests/".Length)..], out error);
         if (rest.EndsWith("/blobs/uploads/", StringComparison.Ordinal) || rest.EndsWith("/blobs/uploads", StringComparison.Ordinal))
         {
