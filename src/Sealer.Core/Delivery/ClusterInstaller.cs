@@ -687,7 +687,17 @@ public sealed class ClusterInstaller
             string caFile = Path.Combine(LocalCertDir, CertificateGenerator.CaCertificateFile);
             _caPem = File.Exists(caFile) ? File.ReadAllText(caFile) : null;
         }
-        var config = RegistryRuntimeConfig.Generate(domains, endpoints, new RuntimeConfigOptions { Docker = CriOf(n) == "docker", CaPem = _caPem });
+        bool docker = CriOf(n) == "docker";
+        var config = RegistryRuntimeConfig.Generate(domains, endpoints, new RuntimeConfigOptions { Docker = docker, CaPem = _caPem });
+        if (docker)
+        {
+            // never overwrite the host's daemon.json: merge our mirrors into what is there
+            var existing = await n.Ssh.RunAsync("cat /etc/docker/daemon.json 2>/dev/null || true", new CommandOptions { Description = $"{StepRegistryConfig}: read daemon.json" }, ct).ConfigureAwait(false);
+            config = config with
+            {
+                Files = config.Files.Select(f => f.Path == "/etc/docker/daemon.json" ? f with { Content = MergeDaemonJson(existing.Stdout, f.Content, n.Ip) } : f).ToList(),
+            };
+        }
         using var ms = new MemoryStream();
         using (var tar = new TarWriter(ms, TarEntryFormat.Pax, leaveOpen: true))
         {
@@ -699,6 +709,11 @@ public sealed class ClusterInstaller
         var data = ms.ToArray();
         await n.Ssh.RunWithInputAsync("tar -x -C / --no-same-owner", (s, c) => s.WriteAsync(data, c).AsTask(),
             new CommandOptions { Description = $"{StepRegistryConfig}: write containerd hosts.toml for {domains.Count} domains" }, ct).ConfigureAwait(false);
+        if (docker)
+        {
+            await n.Ssh.RunAsync("if command -v systemctl >/dev/null && systemctl is-active -q docker 2>/dev/null; then systemctl reload docker || systemctl restart docker; fi",
+                Cmd(n, StepRegistryConfig, "reload docker"), ct).ConfigureAwait(false);
+        }
         // containerd reads certs.d only when config_path points there
         const string fix = """
             c=/etc/containerd/config.toml
@@ -710,6 +725,36 @@ public sealed class ClusterInstaller
             true
             """;
         await n.Ssh.RunAsync(fix, Cmd(n, StepRegistryConfig, "point containerd at certs.d"), ct).ConfigureAwait(false);
+    }
+
+    /// <summary>Adds our registry-mirrors / insecure-registries to an existing daemon.json, keeping every other setting.</summary>
+    internal static string MergeDaemonJson(string existing, string ours, string host)
+    {
+        if (string.IsNullOrWhiteSpace(existing)) return ours;
+        System.Text.Json.Nodes.JsonObject current;
+        try
+        {
+            current = System.Text.Json.Nodes.JsonNode.Parse(existing) as System.Text.Json.Nodes.JsonObject
+                ?? throw new System.Text.Json.JsonException("not an object");
+        }
+        catch (System.Text.Json.JsonException ex)
+        {
+            throw new SealerException(ErrorCodes.RunStepFailed, $"{host}: /etc/docker/daemon.json is not a JSON object ({ex.Message}); fix it, then run again.", inner: ex);
+        }
+        var add = (System.Text.Json.Nodes.JsonObject)System.Text.Json.Nodes.JsonNode.Parse(ours)!;
+        foreach (var key in new[] { "registry-mirrors", "insecure-registries" })
+        {
+            if (add[key] is not System.Text.Json.Nodes.JsonArray wanted) continue;
+            var list = current[key] as System.Text.Json.Nodes.JsonArray ?? [];
+            var have = list.Select(x => x?.GetValue<string>()).ToHashSet(StringComparer.Ordinal);
+            var merged = new System.Text.Json.Nodes.JsonArray();
+            foreach (var v in wanted.Select(x => x!.GetValue<string>())) merged.Add((System.Text.Json.Nodes.JsonNode?)System.Text.Json.Nodes.JsonValue.Create(v)); // ours first: tried first
+            foreach (var v in have.Where(v => v is not null && !wanted.Any(w => w!.GetValue<string>() == v))) merged.Add((System.Text.Json.Nodes.JsonNode?)System.Text.Json.Nodes.JsonValue.Create(v));
+            current[key] = merged;
+        }
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>();
+        using (var w = new System.Text.Json.Utf8JsonWriter(buffer, new System.Text.Json.JsonWriterOptions { Indented = true })) current.WriteTo(w);
+        return Encoding.UTF8.GetString(buffer.WrittenSpan) + "\n";
     }
 
     private string KubePath => $"export PATH={Q(Rootfs + "/bin")}:$PATH; cd {Q(Rootfs)}";
@@ -812,7 +857,8 @@ public sealed class ClusterInstaller
                 var lines = r.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).ToHashSet(StringComparer.Ordinal);
                 lock (ok)
                 {
-                    if (!_state.Hosts.ContainsKey(n.Ip)) problems.Add(new PreflightProblem(n.Ip, "state", "the host is in the Clusterfile but was never installed: run 'sealer run' (or 'sealer join')."));
+                    if (!_state.Hosts.TryGetValue(n.Ip, out var hs)) problems.Add(new PreflightProblem(n.Ip, "state", "the host is in the Clusterfile but was never installed: run 'sealer run' (or 'sealer join')."));
+                    else if (!hs.Steps.Contains(StepPostInstall)) problems.Add(new PreflightProblem(n.Ip, "state", $"the install stopped after '{hs.Steps.LastOrDefault() ?? "nothing"}': run 'sealer run' again to finish it."));
                     var image = lines.FirstOrDefault(l => l.StartsWith("image=", StringComparison.Ordinal))?[6..];
                     if (image is null) problems.Add(new PreflightProblem(n.Ip, "rootfs", $"no rootfs under {Rootfs}: run 'sealer run' again."));
                     else if (!_state.ManifestDigests.ContainsValue(image)) problems.Add(new PreflightProblem(n.Ip, "rootfs", $"the rootfs is from {image}, not the recorded image."));
