@@ -75,6 +75,9 @@ public class RunFlowTests(TestHosts hosts, Xunit.Abstractions.ITestOutputHelper 
                 - ips: [10.200.0.12-10.200.0.13]
                   roles: [node]
                   env: [MyVar=fromhost]
+              hostAliases:
+                - ip: 10.200.0.250
+                  hostnames: [mirror.example, mirror]
             """, """
             ---
             kind: Plugin
@@ -158,6 +161,7 @@ public class RunFlowTests(TestHosts hosts, Xunit.Abstractions.ITestOutputHelper 
         Assert.Contains("pull: Always", values, StringComparison.Ordinal);
         // /etc/hosts, containerd hosts.toml pointing at the registry host
         Assert.Contains("10.200.0.11 sea.hub", File.ReadAllText(hosts.Hosts[2].OnHost("/etc/hosts")), StringComparison.Ordinal);
+        Assert.Contains("10.200.0.250 mirror.example mirror", File.ReadAllText(hosts.Hosts[1].OnHost("/etc/hosts")), StringComparison.Ordinal);
         var toml = File.ReadAllText(hosts.Hosts[2].OnHost("/etc/containerd/certs.d/docker.io/hosts.toml"));
         Assert.Contains("[host.\"https://10.200.0.11:5000\"]", toml, StringComparison.Ordinal);
         Assert.Contains("ca = \"/etc/sealer/registry/ca.crt\"", toml, StringComparison.Ordinal);
