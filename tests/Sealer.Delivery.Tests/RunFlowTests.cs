@@ -342,6 +342,28 @@ public class RunFlowTests(TestHosts hosts, Xunit.Abstractions.ITestOutputHelper 
     }
 
     [Fact]
+    public async Task ExternalRegistryMeansNoLocalRegistryAndMirrorsToIt()
+    {
+        hosts.Wipe("/var/lib/sealer", "/etc/containerd", "/tmp");
+        var image = FixtureImage.Build(Path.Combine(_work, "image"), appLayerBytes: 1024);
+        var doc = ClusterfileReader.Parse(Clusterfile("""
+              hosts:
+                - ips: [10.200.0.14]
+                  roles: [master]
+              registry:
+                externalRegistry: {domain: registry.example, port: 5443}
+            """));
+        var result = await new ClusterInstaller(doc, Options(image.Dir)).RunAsync();
+        Assert.DoesNotContain("10.200.0.14:registry", result.StepsRun);
+        var toml = File.ReadAllText(hosts.Hosts[3].OnHost("/etc/containerd/certs.d/docker.io/hosts.toml"));
+        Assert.Contains("[host.\"https://registry.example:5443\"]", toml, StringComparison.Ordinal);
+        Assert.Contains("registry=registry.example:5443", Evidence(3), StringComparison.Ordinal); // RegistryURL names the external registry
+        Assert.DoesNotContain("sea.hub", File.ReadAllText(hosts.Hosts[3].OnHost("/etc/hosts")), StringComparison.Ordinal);
+        await new ClusterInstaller(doc, Options(image.Dir)).DeleteAsync();
+        Assert.False(Directory.Exists(hosts.Hosts[3].OnHost("/etc/containerd/certs.d/docker.io")));
+    }
+
+    [Fact]
     public async Task HostsOfAnotherArchitectureFailPreflight()
     {
         hosts.Wipe("/var/lib/sealer", "/etc/containerd", "/tmp");

@@ -250,8 +250,10 @@ public sealed class ClusterInstaller
     private string CriOf(Node n) => _cluster.ContainerRuntime ?? n.Platform?.ContainerRuntime ?? "containerd";
 
     /// <summary>The hosts that run the registry: every master when ha (Sealer's default), else master0.</summary>
+    /// <summary>With an externalRegistry the cluster pulls from it and no local registry runs (as in Sealer).</summary>
     private List<string> RegistryHosts() =>
-        _cluster.Registry.Local.Ha ? _cluster.Masters.Select(m => m.Ip).ToList() : [_cluster.Masters.First().Ip];
+        _cluster.Registry.External is not null ? []
+        : _cluster.Registry.Local.Ha ? _cluster.Masters.Select(m => m.Ip).ToList() : [_cluster.Masters.First().Ip];
 
     private async Task<(List<Node>, List<PreflightProblem>)> ConnectAllAsync(IReadOnlyList<HostSpec> hosts, KnownHosts knownHosts, CancellationToken ct)
     {
@@ -678,8 +680,18 @@ public sealed class ClusterInstaller
 
     private async Task ConfigureRuntimeAsync(Node n, IReadOnlyList<string> registryIps, IReadOnlyList<string> domains, CancellationToken ct)
     {
-        if (registryIps.Count == 0) return;
         var local = _cluster.Registry.Local;
+        if (_cluster.Registry.External is { } external)
+        {
+            // every domain is mirrored from the external registry (it holds the images under their original names)
+            var ext = RegistryRuntimeConfig.Generate(domains.Where(d => d != local.Domain), [new RegistryEndpoint(external.Url, Tls: true)],
+                new RuntimeConfigOptions { Docker = CriOf(n) == "docker" });
+            var extTar = TarOf(ext.Files.Where(f => f.Path != "/etc/docker/daemon.json").ToDictionary(f => f.Path.TrimStart('/'), f => Encoding.UTF8.GetBytes(f.Content)), 0b110_100_100);
+            await n.Ssh.RunWithInputAsync("tar -x -C / --no-same-owner", (st, c) => st.WriteAsync(extTar, c).AsTask(),
+                new CommandOptions { Description = $"{StepRegistryConfig}: write containerd hosts.toml for {external.Url}" }, ct).ConfigureAwait(false);
+            return;
+        }
+        if (registryIps.Count == 0) return;
         // this host's own registry first, then the others: containerd tries them in order
         var endpoints = registryIps.OrderBy(ip => ip == n.Ip ? 0 : 1).Select(ip => new RegistryEndpoint($"{ip}:{local.Port}", Tls: Tls)).ToList();
         if (Tls && _caPem is null)
