@@ -5,6 +5,8 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/.." && pwd)"
 
 apt_pkgs=(docker-registry skopeo umoci containerd openssh-server apache2-utils iproute2 rsync clang zlib1g-dev)
+apt_pkgs=(docker-registry skopeo umoci containerd openssh-server apache2-utils iproute2 rsync)
+apt_pkgs+=(sudo)   # delivery tests: non-root SSH users on the test hosts (build/test-hosts.sh)
 missing=()
 for p in "${apt_pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

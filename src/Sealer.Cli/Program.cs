@@ -27,6 +27,10 @@ internal static class Program
         new("pull", "Pull a cluster image (all platforms) into the local store", Sealer.Cli.Commands.ImageCommands.PullAsync),
         new("attach", "Attach a signature/SBOM to a cluster image as an OCI referrer", Sealer.Cli.Commands.ImageCommands.AttachAsync),
         new("find-images", "Find the images charts, manifests and image lists need (offline, with provenance)", Sealer.Cli.Commands.FindImagesCommand.RunAsync),
+        new("run", "Install (or resume, or extend) the cluster a Clusterfile describes, over SSH", DeliveryCommands.RunAsync),
+        new("join", "Add masters or nodes to a cluster and update the Clusterfile", DeliveryCommands.JoinAsync),
+        new("delete", "Remove a cluster, or some hosts from it", DeliveryCommands.DeleteAsync),
+        new("check", "Check a cluster's hosts, rootfs, registry and runtime configuration", DeliveryCommands.CheckAsync),
     ];
 
     private static async Task<int> Main(string[] args)

@@ -1,0 +1,330 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Sealer.Core.Delivery.Ssh;
+using Sealer.Core.Diagnostics;
+using Sealer.Core.Oci;
+
+namespace Sealer.Core.Delivery;
+
+/// <summary>Progress of a distribution: bytes over all hosts, hosts finished.</summary>
+public sealed record TransferProgress(long BytesDone, long BytesTotal, int HostsDone, int HostsTotal, string? Host, string? Source);
+
+/// <summary>What one host got: bytes from this machine, bytes relayed from another host, blobs it already had.</summary>
+public sealed record HostTransfer(string Host, long BytesFromController, long BytesRelayed, int BlobsSkipped, int BlobsSent, string? RelayedFrom);
+
+public sealed record DistributionOptions
+{
+    /// <summary>How many hosts this machine streams to at once (each relaying host serves one more).</summary>
+    public int Parallelism { get; init; } = 3;
+
+    /// <summary>Let hosts that already have the blobs copy them to the others over the site network (saves this machine's uplink).</summary>
+    public bool Relay { get; init; } = true;
+
+    public IProgress<TransferProgress>? Progress { get; init; }
+
+    public ILogger Logger { get; init; } = NullLogger.Instance;
+
+    /// <summary>Test hook: called after each blob a host received from this machine (e.g. to inject a failure).</summary>
+    internal Action<string, Descriptor>? AfterBlob { get; init; }
+}
+
+/// <summary>
+/// Puts the cluster image's layer blobs into each host's content store (<c>&lt;store&gt;/blobs/sha256/&lt;hex&gt;</c>):
+/// <list type="bullet">
+/// <item>only what a host lacks, by digest (one inventory command per host);</item>
+/// <item>each blob streams over one SSH exec channel into <c>cat &gt;&gt; ingest/&lt;hex&gt;</c> (no SFTP, no per-file round trips),
+/// resuming a partial file from its length; the host checks size and sha256 before moving it into place, so the store
+/// never holds a wrong blob;</item>
+/// <item>bounded parallelism, progress in bytes and hosts;</item>
+/// <item>relay: a host that has everything serves the next host directly (ssh between hosts with a one-time key that is
+/// authorized only from the serving host and removed afterwards; the target's host key is pinned to the one this machine
+/// verified), so N hosts do not cost N times this machine's uplink. A relay that fails falls back to this machine.</item>
+/// </list>
+/// </summary>
+public sealed class BlobDistributor(ClusterImageSource image, string store, DistributionOptions? options = null)
+{
+    private readonly DistributionOptions _options = options ?? new DistributionOptions();
+    private long _bytesDone;
+    private long _bytesTotal;
+    private int _hostsDone;
+    private int _hostsTotal;
+
+    public string Store { get; } = store.TrimEnd('/');
+
+    public async Task<IReadOnlyList<HostTransfer>> DistributeAsync(IReadOnlyList<SshHost> hosts, IReadOnlyList<Descriptor> blobs, CancellationToken cancellationToken = default)
+    {
+        // 1. inventory, in parallel
+        var inventories = await Task.WhenAll(hosts.Select(h => InventoryAsync(h, blobs, cancellationToken))).ConfigureAwait(false);
+        var pending = new List<(SshHost Host, Dictionary<string, long> Missing)>();
+        var results = new List<HostTransfer>();
+        for (int i = 0; i < hosts.Count; i++)
+        {
+            var missing = inventories[i];
+            if (missing.Count == 0) results.Add(new HostTransfer(hosts[i].Address, 0, 0, blobs.Count, 0, null));
+            else pending.Add((hosts[i], missing));
+        }
+        _hostsTotal = hosts.Count;
+        _hostsDone = results.Count;
+        _bytesTotal = pending.Sum(p => blobs.Where(b => p.Missing.ContainsKey(b.ParsedDigest.Encoded)).Sum(b => b.Size - p.Missing[b.ParsedDigest.Encoded]));
+        Report(null, null);
+        if (pending.Count == 0) return results;
+
+        // 2. schedule: this machine serves up to Parallelism hosts at once; every host that finished serves one more.
+        var complete = new List<SshHost>(hosts.Where((h, i) => inventories[i].Count == 0));
+        var queue = new Queue<(SshHost Host, Dictionary<string, long> Missing)>(pending);
+        var running = new List<Task<(HostTransfer Result, SshHost? Source)>>();
+        var freeRelays = new Queue<SshHost>(_options.Relay ? complete.Where(CanRelay) : []);
+        int controllerSlots = Math.Max(1, _options.Parallelism);
+        string? relayId = _options.Relay && pending.Count > 1 ? "sealer-relay-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6)) : null;
+        RelayKey? key = relayId is null ? null : RelayKey.Create(relayId);
+        var touched = new HashSet<SshHost>();
+        try
+        {
+            while (queue.Count > 0 || running.Count > 0)
+            {
+                while (queue.Count > 0 && (freeRelays.Count > 0 || controllerSlots > 0))
+                {
+                    var (target, missing) = queue.Dequeue();
+                    if (key is not null && freeRelays.Count > 0 && CanRelay(target))
+                    {
+                        var source = freeRelays.Dequeue();
+                        touched.Add(source);
+                        touched.Add(target);
+                        running.Add(RelayOrFallbackAsync(source, target, blobs, missing, key, cancellationToken));
+                    }
+                    else if (controllerSlots > 0)
+                    {
+                        controllerSlots--;
+                        running.Add(FromControllerAsync(target, blobs, missing, cancellationToken));
+                    }
+                    else
+                    {
+                        // no relay possible for this target right now: wait for a controller slot
+                        queue = new Queue<(SshHost, Dictionary<string, long>)>(queue.Prepend((target, missing)));
+                        break;
+                    }
+                }
+                if (running.Count == 0) break;
+                var done = await Task.WhenAny(running).ConfigureAwait(false);
+                running.Remove(done);
+                var (result, src) = await done.ConfigureAwait(false); // throws the host's coded error
+                results.Add(result);
+                Interlocked.Increment(ref _hostsDone);
+                Report(result.Host, null);
+                if (src is null) controllerSlots++;
+                else freeRelays.Enqueue(src);
+                var finished = hosts.First(h => h.Address == result.Host);
+                if (key is not null && CanRelay(finished)) freeRelays.Enqueue(finished);
+            }
+        }
+        finally
+        {
+            if (key is not null && touched.Count > 0)
+            {
+                await Task.WhenAll(touched.Select(h => CleanupRelayAsync(h, key))).ConfigureAwait(false);
+            }
+        }
+        return results;
+    }
+
+    private static bool CanRelay(SshHost h) => h.IsRoot || h.Spec.Password is null;
+
+    private void Report(string? host, string? source) =>
+        _options.Progress?.Report(new TransferProgress(Interlocked.Read(ref _bytesDone), _bytesTotal, _hostsDone, _hostsTotal, host, source));
+
+    private string BlobPath(string hex) => $"{Store}/blobs/sha256/{hex}";
+
+    /// <summary>hex → bytes already in ingest/ (0 for none), for the blobs the host lacks.</summary>
+    private async Task<Dictionary<string, long>> InventoryAsync(SshHost host, IReadOnlyList<Descriptor> blobs, CancellationToken cancellationToken)
+    {
+        var sb = new StringBuilder();
+        sb.Append("s=").Append(SshHost.ShellQuote(Store)).Append('\n');
+        sb.Append("mkdir -p \"$s/blobs/sha256\" \"$s/ingest\"\nfor h in");
+        foreach (var b in blobs) sb.Append(' ').Append(b.ParsedDigest.Encoded);
+        sb.Append("; do\n  if [ -f \"$s/blobs/sha256/$h\" ]; then echo \"$h done $(stat -c %s \"$s/blobs/sha256/$h\")\";\n");
+        sb.Append("  elif [ -f \"$s/ingest/$h\" ]; then echo \"$h partial $(stat -c %s \"$s/ingest/$h\")\";\n  else echo \"$h none 0\"; fi\ndone\n");
+        var r = await host.RunAsync(sb.ToString(), new CommandOptions { Description = "inventory of the content store", Timeout = TimeSpan.FromMinutes(2) }, cancellationToken).ConfigureAwait(false);
+        var missing = new Dictionary<string, long>(StringComparer.Ordinal);
+        var sizes = blobs.ToDictionary(b => b.ParsedDigest.Encoded, b => b.Size, StringComparer.Ordinal);
+        foreach (var line in r.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var parts = line.Split(' ');
+            if (parts.Length != 3 || !sizes.TryGetValue(parts[0], out long size)) continue;
+            long have = long.Parse(parts[2], CultureInfo.InvariantCulture);
+            if (parts[1] == "done" && have == size) continue;
+            missing[parts[0]] = parts[1] == "partial" && have < size ? have : 0;
+        }
+        return missing;
+    }
+
+    /// <summary>The script a receiving host runs: append stdin to ingest/hex, check size and digest, move into place.</summary>
+    internal string ReceiveScript(string hex, long size, long offset) =>
+        $"s={SshHost.ShellQuote(Store)}; h={hex}; f=\"$s/ingest/$h\"; mkdir -p \"$s/ingest\" \"$s/blobs/sha256\"; " +
+        (offset == 0 ? ": > \"$f\"; " : $"[ \"$(stat -c %s \"$f\" 2>/dev/null || echo 0)\" = {offset} ] || {{ echo \"partial blob changed size; restarting it\" >&2; rm -f \"$f\"; exit 75; }}; ") +
+        "cat >> \"$f\"; n=$(stat -c %s \"$f\"); " +
+        $"if [ \"$n\" != {size} ]; then echo \"blob $h: got $n of {size} bytes\" >&2; exit 74; fi; " +
+        "d=$(sha256sum \"$f\" | cut -c1-64); if [ \"$d\" != \"$h\" ]; then rm -f \"$f\"; echo \"blob $h arrived with digest sha256:$d\" >&2; exit 73; fi; " +
+        "mv -f \"$f\" \"$s/blobs/sha256/$h\"";
+
+    private async Task<(HostTransfer, SshHost?)> FromControllerAsync(SshHost host, IReadOnlyList<Descriptor> blobs, Dictionary<string, long> missing, CancellationToken cancellationToken)
+    {
+        long sent = 0;
+        int count = 0;
+        foreach (var blob in blobs)
+        {
+            string hex = blob.ParsedDigest.Encoded;
+            if (!missing.TryGetValue(hex, out long offset)) continue;
+            sent += await SendBlobAsync(host, blob, offset, cancellationToken).ConfigureAwait(false);
+            count++;
+            _options.AfterBlob?.Invoke(host.Address, blob);
+        }
+        _options.Logger.LogInformation("{Host}: received {Count} blobs ({Bytes} bytes) from this machine", host.Address, count, sent);
+        return (new HostTransfer(host.Address, sent, 0, blobs.Count - missing.Count, count, null), null);
+    }
+
+    private async Task<long> SendBlobAsync(SshHost host, Descriptor blob, long offset, CancellationToken cancellationToken)
+    {
+        string hex = blob.ParsedDigest.Encoded;
+        string path = image.LayerPath(blob);
+        long sent = 0;
+        var r = await host.RunWithInputAsync(ReceiveScript(hex, blob.Size, offset), async (input, ct) =>
+        {
+            await using var fs = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.Asynchronous | FileOptions.SequentialScan);
+            fs.Seek(offset, SeekOrigin.Begin);
+            var buffer = new byte[1 << 17];
+            int n;
+            while ((n = await fs.ReadAsync(buffer, ct).ConfigureAwait(false)) > 0)
+            {
+                await input.WriteAsync(buffer.AsMemory(0, n), ct).ConfigureAwait(false);
+                sent += n;
+                Interlocked.Add(ref _bytesDone, n);
+                Report(host.Address, "controller");
+            }
+        }, new CommandOptions { Description = $"receive blob sha256:{hex[..12]}", Check = false, Timeout = TimeSpan.FromHours(6) }, cancellationToken).ConfigureAwait(false);
+        if (r.ExitCode == 75)
+        {
+            // the partial file changed under us: start this blob over from zero
+            return sent + await SendBlobAsync(host, blob, 0, cancellationToken).ConfigureAwait(false);
+        }
+        if (r.ExitCode == 73)
+        {
+            throw new SealerException(ErrorCodes.TransferDigestMismatch, $"{host.Address}: blob sha256:{hex} arrived corrupt ({string.Join(" ", r.LastLines)}); it was discarded. Check the local image (it is re-hashed on open) and the network, then run again.");
+        }
+        if (r.ExitCode != 0)
+        {
+            throw new SealerException(ErrorCodes.RemoteCommandFailed, $"{host.Address}: receiving blob sha256:{hex[..12]} failed (exit {r.ExitCode}): {string.Join(" | ", r.LastLines)}. Run again to resume.");
+        }
+        return sent;
+    }
+
+    private async Task<(HostTransfer, SshHost?)> RelayOrFallbackAsync(SshHost source, SshHost target, IReadOnlyList<Descriptor> blobs, Dictionary<string, long> missing, RelayKey key, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await AuthorizeAsync(target, source, key, cancellationToken).ConfigureAwait(false);
+            await InstallKeyAsync(source, target, key, cancellationToken).ConfigureAwait(false);
+            long relayed = 0;
+            int count = 0;
+            foreach (var blob in blobs)
+            {
+                string hex = blob.ParsedDigest.Encoded;
+                if (!missing.TryGetValue(hex, out long offset)) continue;
+                string remote = (target.IsRoot ? "" : "sudo -n ") + "sh -c " + SshHost.ShellQuote(ReceiveScript(hex, blob.Size, offset));
+                string script =
+                    $"tail -c +{offset + 1} {SshHost.ShellQuote(BlobPath(hex))} | ssh -i {SshHost.ShellQuote(key.RemoteKeyPath(Store))} -o BatchMode=yes -o StrictHostKeyChecking=yes " +
+                    $"-o UserKnownHostsFile={SshHost.ShellQuote(key.RemoteKnownHostsPath(Store))} -o ConnectTimeout=10 -p {target.Spec.Port} " +
+                    $"{SshHost.ShellQuote(target.Spec.User + "@" + target.Address)} {SshHost.ShellQuote(remote)}";
+                await source.RunAsync(script, new CommandOptions { Description = $"relay blob sha256:{hex[..12]} to {target.Address}", Timeout = TimeSpan.FromHours(6) }, cancellationToken).ConfigureAwait(false);
+                long bytes = blob.Size - offset;
+                relayed += bytes;
+                count++;
+                Interlocked.Add(ref _bytesDone, bytes);
+                Report(target.Address, source.Address);
+            }
+            _options.Logger.LogInformation("{Host}: received {Count} blobs ({Bytes} bytes) relayed from {Source}", target.Address, count, relayed, source.Address);
+            return (new HostTransfer(target.Address, 0, relayed, blobs.Count - missing.Count, count, source.Address), source);
+        }
+        catch (SealerException ex) when (!cancellationToken.IsCancellationRequested && ex.Code is ErrorCodes.RemoteCommandFailed or ErrorCodes.RemoteCommandTimeout)
+        {
+            _options.Logger.LogWarning("Relay {Source} -> {Target} failed ({Message}); sending from this machine instead", source.Address, target.Address, ex.Message);
+            var left = await InventoryAsync(target, blobs, cancellationToken).ConfigureAwait(false);
+            var (result, _) = await FromControllerAsync(target, blobs, left, cancellationToken).ConfigureAwait(false);
+            return (result, source);
+        }
+    }
+
+    private static Task AuthorizeAsync(SshHost target, SshHost source, RelayKey key, CancellationToken cancellationToken) =>
+        target.RunAsync(
+            "d=\"$(getent passwd " + SshHost.ShellQuote(target.Spec.User) + " | cut -d: -f6)/.ssh\"; mkdir -p \"$d\"; chmod 700 \"$d\"; touch \"$d/authorized_keys\"; chmod 600 \"$d/authorized_keys\"; " +
+            "grep -q " + SshHost.ShellQuote(key.Id) + " \"$d/authorized_keys\" || echo " + SshHost.ShellQuote($"restrict,from=\"{source.Address}\" {key.PublicLine}") + " >> \"$d/authorized_keys\"; " +
+            "[ \"$(id -u " + SshHost.ShellQuote(target.Spec.User) + ")\" = 0 ] || chown -R " + SshHost.ShellQuote(target.Spec.User) + " \"$d\"",
+            new CommandOptions { Description = "authorize the one-time relay key" }, cancellationToken);
+
+    private Task InstallKeyAsync(SshHost source, SshHost target, RelayKey key, CancellationToken cancellationToken) =>
+        source.RunAsync(
+            $"umask 077; mkdir -p {SshHost.ShellQuote(Store + "/relay")}; cat > {SshHost.ShellQuote(key.RemoteKeyPath(Store))} <<'SEALER_KEY'\n{key.PrivatePem}\nSEALER_KEY\n" +
+            $"echo {SshHost.ShellQuote(target.KnownHostsLine)} >> {SshHost.ShellQuote(key.RemoteKnownHostsPath(Store))}",
+            new CommandOptions { Description = "install the one-time relay key" }, cancellationToken);
+
+    private async Task CleanupRelayAsync(SshHost host, RelayKey key)
+    {
+        try
+        {
+            await host.RunAsync(
+                "d=\"$(getent passwd " + SshHost.ShellQuote(host.Spec.User) + " | cut -d: -f6)/.ssh\"; [ -f \"$d/authorized_keys\" ] && sed -i " + SshHost.ShellQuote($"/{key.Id}/d") + " \"$d/authorized_keys\"; " +
+                $"rm -f {SshHost.ShellQuote(key.RemoteKeyPath(Store))} {SshHost.ShellQuote(key.RemoteKnownHostsPath(Store))}; true",
+                new CommandOptions { Description = "remove the one-time relay key", Timeout = TimeSpan.FromSeconds(30) }).ConfigureAwait(false);
+        }
+        catch (SealerException ex)
+        {
+            _options.Logger.LogWarning("{Host}: could not remove the relay key {Id}: {Message}", host.Address, key.Id, ex.Message);
+        }
+    }
+
+    /// <summary>A one-time RSA key for host-to-host relays (OpenSSH reads the PKCS#1 PEM).</summary>
+    internal sealed record RelayKey(string Id, string PrivatePem, string PublicLine)
+    {
+        public string RemoteKeyPath(string store) => $"{store}/relay/{Id}.key";
+
+        public string RemoteKnownHostsPath(string store) => $"{store}/relay/{Id}.known_hosts";
+
+        public static RelayKey Create(string id)
+        {
+            using var rsa = RSA.Create(3072);
+            var p = rsa.ExportParameters(false);
+            using var ms = new MemoryStream();
+            WriteString(ms, "ssh-rsa"u8);
+            WriteMpint(ms, p.Exponent!);
+            WriteMpint(ms, p.Modulus!);
+            return new RelayKey(id, rsa.ExportRSAPrivateKeyPem(), $"ssh-rsa {Convert.ToBase64String(ms.ToArray())} {id}");
+        }
+
+        private static void WriteString(Stream s, ReadOnlySpan<byte> data)
+        {
+            Span<byte> len = stackalloc byte[4];
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(len, (uint)data.Length);
+            s.Write(len);
+            s.Write(data);
+        }
+
+        private static void WriteMpint(Stream s, byte[] value)
+        {
+            int i = 0;
+            while (i < value.Length - 1 && value[i] == 0) i++;
+            var v = value.AsSpan(i);
+            if (v[0] >= 0x80)
+            {
+                var padded = new byte[v.Length + 1];
+                v.CopyTo(padded.AsSpan(1));
+                WriteString(s, padded);
+            }
+            else
+            {
+                WriteString(s, v);
+            }
+        }
+    }
+}

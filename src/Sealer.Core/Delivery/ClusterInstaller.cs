@@ -1,0 +1,990 @@
+using System.Formats.Tar;
+using System.Text;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Sealer.Core.Delivery.Clusterfile;
+using Sealer.Core.Delivery.Ssh;
+using Sealer.Core.Diagnostics;
+using Sealer.Core.Layout;
+using Sealer.Core.RegistryServer;
+using YamlDotNet.RepresentationModel;
+
+namespace Sealer.Core.Delivery;
+
+public sealed record RunOptions
+{
+    public SshOptions Ssh { get; init; } = new();
+
+    /// <summary>The cluster image (layout dir, archive or cached name); null: the Clusterfile's spec.image.</summary>
+    public string? Image { get; init; }
+
+    public string? CacheDir { get; init; }
+
+    /// <summary>Where local state lives (default ~/.sealer).</summary>
+    public string? StateRoot { get; init; }
+
+    public int Parallelism { get; init; } = 3;
+
+    public bool Relay { get; init; } = true;
+
+    /// <summary>The <c>sealer</c> executable to install on registry hosts (default: this process when it is the native sealer).</summary>
+    public string? SealerBinary { get; init; }
+
+    public IProgress<TransferProgress>? TransferProgress { get; init; }
+
+    /// <summary>Every remote output line, prefixed with host and step.</summary>
+    public Action<string>? Output { get; init; }
+
+    /// <summary>One line per step as it starts and ends (hosts, duration, skipped hosts).</summary>
+    public Action<string>? Status { get; init; }
+
+    public ILogger Logger { get; init; } = NullLogger.Instance;
+
+    public TimeSpan StepTimeout { get; init; } = TimeSpan.FromMinutes(30);
+
+    /// <summary>Test hook for distribution.</summary>
+    internal Action<string, Oci.Descriptor>? AfterBlob { get; init; }
+}
+
+public sealed record RunResult(IReadOnlyList<string> StepsRun, IReadOnlyList<string> StepsSkipped, IReadOnlyList<HostTransfer> Transfers, IReadOnlyList<HostFacts> Facts);
+
+public sealed record CheckResult(IReadOnlyList<string> Ok, IReadOnlyList<PreflightProblem> Problems);
+
+/// <summary>
+/// Installs, extends, checks and removes a cluster described by a Clusterfile, in Sealer's order (docs in
+/// /work/shared/sealer-compat.md): host aliases → distribute and unpack the rootfs, render *.tmpl and Config documents →
+/// pre-install → pre-init-host → scripts/${CRI}.sh → registry on the registry hosts → containerd hosts.toml on every host →
+/// scripts/init-kube.sh → kubeadm init on master0 → masters join one by one, nodes in parallel → post-init-host →
+/// post-install → labels and taints → launch apps → Clusterfile saved on master0.
+/// Nothing changes before every host passed preflight. State is written after each step (locally and on master0), so a
+/// re-run resumes; a failure names the host, the step, the command and its last output lines.
+/// </summary>
+public sealed class ClusterInstaller
+{
+    public const string StepAliases = "aliases", StepDistribute = "distribute", StepUnpack = "unpack", StepRender = "render",
+        StepPreInstall = "pre-install", StepPreInitHost = "pre-init-host", StepRuntime = "runtime", StepRegistry = "registry",
+        StepRegistryConfig = "registry-config", StepInitKube = "init-kube", StepKubeadmInit = "kubeadm-init", StepJoin = "join",
+        StepPostInitHost = "post-init-host", StepPostInstall = "post-install", StepLabels = "labels", StepApps = "apps", StepClusterfile = "clusterfile";
+
+    private readonly ClusterfileDocument _doc;
+    private readonly RunOptions _options;
+    private readonly ClusterSpec _cluster;
+    private readonly SemaphoreSlim _stateLock = new(1, 1);
+    private readonly List<string> _run = [];
+    private readonly List<string> _skipped = [];
+    private ClusterState _state = new();
+    private string? _clusterfileText;
+
+    /// <param name="clusterfileText">the Clusterfile to save on master0 (default: the file the document was read from)</param>
+    public ClusterInstaller(ClusterfileDocument doc, RunOptions? options = null, string? clusterfileText = null)
+    {
+        _doc = doc;
+        _cluster = doc.Cluster;
+        _options = options ?? new RunOptions();
+        _clusterfileText = clusterfileText ?? (doc.File is not null && File.Exists(doc.File) ? File.ReadAllText(doc.File) : null);
+    }
+
+    private string ClusterDir => $"{_cluster.DataRoot}/{_cluster.Name}";
+    private string Rootfs => $"{ClusterDir}/rootfs";
+    private string Store => $"{_cluster.DataRoot}/.store";
+    private string LocalStatePath => ClusterState.LocalPath(_cluster.Name, _options.StateRoot);
+
+    private sealed class Node(HostSpec spec, SshHost ssh)
+    {
+        public HostSpec Spec { get; } = spec;
+        public SshHost Ssh { get; } = ssh;
+        public string Ip => Spec.Ip;
+        public ClusterImagePlatform Platform { get; set; } = null!;
+        public string Hostname { get; set; } = "";
+        public IReadOnlyList<KeyValuePair<string, string>> Env { get; set; } = [];
+    }
+
+    // ---------------------------------------------------------------- run
+
+    /// <summary><c>sealer run</c>: install, or reconcile (resume a partial run, join hosts added to the Clusterfile).</summary>
+    public async Task<RunResult> RunAsync(CancellationToken cancellationToken = default)
+    {
+        var image = ClusterImageSource.Open(_options.Image ?? _cluster.Image, _options.CacheDir);
+        var knownHosts = KnownHosts.Load(_options.Ssh.KnownHostsPath);
+        var (nodes, problems) = await ConnectAllAsync(_cluster.Hosts, knownHosts, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var master0 = nodes.FirstOrDefault(n => n.Ip == _cluster.Masters.First().Ip);
+            _master0ForState = master0;
+            _state = await LoadStateAsync(master0, cancellationToken).ConfigureAwait(false);
+
+            // An installed host that cannot be reached does not block work on the others (adding nodes, resuming):
+            // it is left out with a warning when it finished every step. master0 and unfinished hosts are always needed.
+            if (master0 is not null)
+            {
+                problems.RemoveAll(p =>
+                {
+                    if (p.Host == master0.Ip || !_state.HostDone(p.Host, StepPostInstall)) return false;
+                    _options.Logger.LogWarning("{Host} is installed but cannot be reached ({Problem}); continuing without it", p.Host, p.Message);
+                    lock (_skipped) _skipped.Add($"{p.Host}:unreachable");
+                    return true;
+                });
+            }
+
+            // preflight: everything checked, nothing changed
+            _options.Status?.Invoke($"{"preflight",-16} {nodes.Count} host(s) connected{(problems.Count > 0 ? $", {problems.Count} could not be" : "")}");
+            var platforms = image.Platforms.Select(p => (p.Platform.Os, p.Platform.Architecture)).ToList();
+            var registryHosts = RegistryHosts();
+            var checks = nodes.Select(n =>
+            {
+                bool fresh = !_state.Hosts.ContainsKey(n.Ip);
+                var ports = new List<int>();
+                if (fresh && registryHosts.Contains(n.Ip)) ports.Add(_cluster.Registry.Local.Port);
+                if (fresh && n.Spec.IsMaster && image.Platforms[0].ClusterRuntime == "kubernetes" && image.Extension(image.Platforms[0]).Type == "kube-installer") ports.Add(6443);
+                long disk = _state.HostDone(n.Ip, StepUnpack) ? 0 : image.Platforms.Max(p => p.TotalLayerBytes) * 2 + (64L << 20);
+                return (n.Spec, n.Ssh, new HostRequirements(ports, disk));
+            }).ToList();
+            var (facts, preflightProblems) = await Preflight.CheckAsync(checks, platforms, _cluster.DataRoot, cancellationToken).ConfigureAwait(false);
+            problems.AddRange(preflightProblems);
+            if (problems.Count > 0) throw Preflight.Failure(problems);
+            foreach (var n in nodes)
+            {
+                var f = facts.First(x => x.Host == n.Ip);
+                n.Hostname = f.Hostname.ToLowerInvariant();
+                n.Platform = image.ForPlatform(f.Os, f.Architecture)!;
+                n.Env = DeliveryEnv.For(_cluster, n.Spec, n.Platform.Env, CriOf(n), registryHosts);
+            }
+            foreach (var n in nodes)
+            {
+                if (_state.ManifestDigests.TryGetValue(n.Platform.Platform.ToString(), out var had) && had != n.Platform.ManifestDescriptor.Digest && _state.Hosts.ContainsKey(n.Ip))
+                {
+                    throw new SealerException(ErrorCodes.BadClusterState,
+                        $"The cluster '{_cluster.Name}' was installed from {had}, not {n.Platform.ManifestDescriptor.Digest} ({image.Reference}); upgrading in place is not supported. Run 'sealer delete' first, or use the image it was installed from.");
+                }
+            }
+            _state.Cluster = _cluster.Name;
+            _state.Image = image.Reference;
+            foreach (var p in nodes.Select(n => n.Platform).Distinct()) _state.ManifestDigests[p.Platform.ToString()] = p.ManifestDescriptor.Digest;
+
+            await InstallAsync(image, nodes, cancellationToken).ConfigureAwait(false);
+            return new RunResult(_run, _skipped, _transfers, facts);
+        }
+        finally
+        {
+            foreach (var n in nodes) n.Ssh.Dispose();
+        }
+    }
+
+    private List<HostTransfer> _transfers = [];
+
+    private async Task InstallAsync(ClusterImageSource image, List<Node> nodes, CancellationToken ct)
+    {
+        var master0 = nodes.First(n => n.Ip == _cluster.Masters.First().Ip);
+        var registryIps = RegistryHosts();
+        var registryNodes = nodes.Where(n => registryIps.Contains(n.Ip)).ToList();
+        var ext = image.Extension(master0.Platform);
+        bool kube = ext.Type == "kube-installer" && master0.Platform.ClusterRuntime == "kubernetes";
+
+        await EachHostAsync(nodes, StepAliases, n => WriteEtcHostsAsync(n, registryIps, ct), ct).ConfigureAwait(false);
+
+        // distribute: one pass over every host that still needs it
+        var needBlobs = nodes.Where(n => !_state.HostDone(n.Ip, StepDistribute)).ToList();
+        foreach (var n in nodes.Except(needBlobs)) _skipped.Add($"{n.Ip}:{StepDistribute}");
+        _options.Status?.Invoke(needBlobs.Count == 0 ? $"{StepDistribute,-16} done before on {nodes.Count} host(s)"
+            : $"{StepDistribute,-16} {needBlobs.Count} host(s), {Preflight.FormatBytes(needBlobs.Sum(n => n.Platform.TotalLayerBytes))} at most (hosts keep what they have)");
+        foreach (var group in needBlobs.GroupBy(n => n.Platform))
+        {
+            var distributor = new BlobDistributor(image, Store, new DistributionOptions
+            {
+                Parallelism = _options.Parallelism, Relay = _options.Relay, Progress = _options.TransferProgress, Logger = _options.Logger, AfterBlob = _options.AfterBlob,
+            });
+            try
+            {
+                _transfers.AddRange(await distributor.DistributeAsync(group.Select(n => n.Ssh).ToList(), group.Key.Layers, ct).ConfigureAwait(false));
+            }
+            catch (SealerException ex) when (ex.Code != ErrorCodes.RunStepFailed)
+            {
+                throw StepFailure(StepDistribute, ex);
+            }
+            foreach (var n in group)
+            {
+                _state.MarkHost(n.Ip, n.Spec.Roles, StepDistribute);
+                _run.Add($"{n.Ip}:{StepDistribute}");
+            }
+            await SaveStateAsync(master0, ct).ConfigureAwait(false);
+        }
+
+        await EachHostAsync(nodes, StepUnpack, n => UnpackAsync(n, ct), ct).ConfigureAwait(false);
+        await EachHostAsync(nodes, StepRender, n => RenderAsync(image, n, ct), ct).ConfigureAwait(false);
+        await EachHostAsync(nodes, StepPreInstall, n => PluginsAsync(n, PluginPhase.PreInstall, ct), ct).ConfigureAwait(false);
+        await EachHostAsync(nodes, StepPreInitHost, n => PluginsAsync(n, PluginPhase.PreInitHost, ct), ct).ConfigureAwait(false);
+        await EachHostAsync(nodes, StepRuntime, n => ScriptIfPresentAsync(n, StepRuntime, $"{CriOf(n)}.sh", "", ct), ct).ConfigureAwait(false);
+        if (Tls && registryNodes.Count > 0) await EnsureCertificatesAsync(master0, registryNodes, ct).ConfigureAwait(false);
+        await EachHostAsync(registryNodes, StepRegistry, n => StartRegistryAsync(n, ct), ct).ConfigureAwait(false);
+        var domains = image.RegistryDomains(master0.Platform).Append(_cluster.Registry.Local.Domain).Distinct(StringComparer.Ordinal).ToList();
+        await EachHostAsync(nodes, StepRegistryConfig, n => ConfigureRuntimeAsync(n, registryIps, domains, ct), ct).ConfigureAwait(false);
+        await EachHostAsync(nodes, StepInitKube, n => ScriptIfPresentAsync(n, StepInitKube, "init-kube.sh", "", ct), ct).ConfigureAwait(false);
+
+        if (kube)
+        {
+            await ClusterStepAsync(master0, StepKubeadmInit, () => KubeadmInitAsync(master0, ct), ct).ConfigureAwait(false);
+            var joiners = nodes.Where(n => n != master0).ToList();
+            foreach (var m in joiners.Where(n => n.Spec.IsMaster)) // one at a time, as etcd wants
+            {
+                await EachHostAsync([m], StepJoin, n => JoinAsync(master0, n, ct), ct).ConfigureAwait(false);
+            }
+            await EachHostAsync(joiners.Where(n => !n.Spec.IsMaster).ToList(), StepJoin, n => JoinAsync(master0, n, ct), ct).ConfigureAwait(false);
+        }
+        await EachHostAsync(nodes, StepPostInitHost, n => PluginsAsync(n, PluginPhase.PostInitHost, ct), ct).ConfigureAwait(false);
+        await EachHostAsync(nodes, StepPostInstall, n => PluginsAsync(n, PluginPhase.PostInstall, ct), ct).ConfigureAwait(false);
+        if (kube && nodes.Any(n => n.Spec.Labels.Count > 0 || n.Spec.Taints.Count > 0))
+        {
+            await ClusterStepAsync(master0, StepLabels, () => LabelsAsync(master0, nodes, ct), ct).ConfigureAwait(false);
+        }
+        await ClusterStepAsync(master0, StepApps, () => LaunchAppsAsync(master0, ext, ct), ct).ConfigureAwait(false);
+        if (_clusterfileText is not null)
+        {
+            await ClusterStepAsync(master0, StepClusterfile, () => master0.Ssh.RunWithInputAsync(
+                $"umask 077; mkdir -p {Q(ClusterDir)}; cat > {Q(ClusterDir + "/Clusterfile.tmp")} && mv -f {Q(ClusterDir + "/Clusterfile.tmp")} {Q(ClusterDir + "/Clusterfile")}",
+                (s, c) => s.WriteAsync(Encoding.UTF8.GetBytes(_clusterfileText), c).AsTask(), new CommandOptions { Description = "save the Clusterfile" }, ct), ct, always: true).ConfigureAwait(false);
+        }
+    }
+
+    private static string Q(string s) => SshHost.ShellQuote(s);
+
+    private string CriOf(Node n) => _cluster.ContainerRuntime ?? n.Platform?.ContainerRuntime ?? "containerd";
+
+    /// <summary>The hosts that run the registry: every master when ha (Sealer's default), else master0.</summary>
+    /// <summary>With an externalRegistry the cluster pulls from it and no local registry runs (as in Sealer).</summary>
+    private List<string> RegistryHosts() =>
+        _cluster.Registry.External is not null ? []
+        : _cluster.Registry.Local.Ha ? _cluster.Masters.Select(m => m.Ip).ToList() : [_cluster.Masters.First().Ip];
+
+    private async Task<(List<Node>, List<PreflightProblem>)> ConnectAllAsync(IReadOnlyList<HostSpec> hosts, KnownHosts knownHosts, CancellationToken ct)
+    {
+        var tasks = hosts.Select(h => SshHost.ConnectAsync(h.Ip, h.Ssh, _options.Ssh, knownHosts, ct)).ToList();
+        var nodes = new List<Node>();
+        var problems = new List<PreflightProblem>();
+        for (int i = 0; i < tasks.Count; i++)
+        {
+            try
+            {
+                nodes.Add(new Node(hosts[i], await tasks[i].ConfigureAwait(false)));
+            }
+            catch (SealerException ex)
+            {
+                problems.Add(new PreflightProblem(hosts[i].Ip, "ssh", $"{ex.Code}: {ex.Message}"));
+            }
+        }
+        ct.ThrowIfCancellationRequested();
+        return (nodes, problems);
+    }
+
+    // ---------------------------------------------------------------- state
+
+    private async Task<ClusterState> LoadStateAsync(Node? master0, CancellationToken ct)
+    {
+        ClusterState? remote = null;
+        if (master0 is not null)
+        {
+            var r = await master0.Ssh.RunAsync($"cat {Q(ClusterDir + "/state.json")} 2>/dev/null || true", new CommandOptions { Description = "read the cluster state" }, ct).ConfigureAwait(false);
+            remote = ClusterState.FromJson(Encoding.UTF8.GetBytes(r.Stdout), $"on {master0.Ip}");
+        }
+        var state = remote ?? ClusterState.LoadLocal(LocalStatePath) ?? new ClusterState { Cluster = _cluster.Name };
+        if (state.Cluster.Length > 0 && state.Cluster != _cluster.Name)
+        {
+            throw new SealerException(ErrorCodes.BadClusterState, $"The state found belongs to cluster '{state.Cluster}', not '{_cluster.Name}'.");
+        }
+        return state;
+    }
+
+    private async Task SaveStateAsync(Node? master0, CancellationToken ct)
+    {
+        await _stateLock.WaitAsync(ct).ConfigureAwait(false);
+        try
+        {
+            _state.SaveLocal(LocalStatePath);
+            if (master0 is not null)
+            {
+                var json = _state.ToJson();
+                await master0.Ssh.RunWithInputAsync($"mkdir -p {Q(ClusterDir)} && cat > {Q(ClusterDir + "/state.json.tmp")} && mv -f {Q(ClusterDir + "/state.json.tmp")} {Q(ClusterDir + "/state.json")}",
+                    (s, c) => s.WriteAsync(json, c).AsTask(), new CommandOptions { Description = "save the cluster state" }, CancellationToken.None).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            _stateLock.Release();
+        }
+    }
+
+    private Node? _master0ForState;
+
+    /// <summary>Runs a per-host step on every host that has not done it, in parallel; one host's failure does not stop the others' step.</summary>
+    private async Task EachHostAsync(IReadOnlyList<Node> nodes, string step, Func<Node, Task> action, CancellationToken ct)
+    {
+        var todo = nodes.Where(n => !_state.HostDone(n.Ip, step)).ToList();
+        foreach (var n in nodes.Except(todo)) lock (_skipped) _skipped.Add($"{n.Ip}:{step}");
+        if (todo.Count == 0)
+        {
+            if (nodes.Count > 0) _options.Status?.Invoke($"{step,-16} done before on {nodes.Count} host(s)");
+            return;
+        }
+        var sw = System.Diagnostics.Stopwatch.StartNew();
+        _options.Status?.Invoke($"{step,-16} {todo.Count} host(s): {string.Join(", ", todo.Select(n => n.Ip))}{(todo.Count < nodes.Count ? $" ({nodes.Count - todo.Count} done before)" : "")}");
+        var master0 = _master0ForState;
+        var failures = new List<SealerException>();
+        await Parallel.ForEachAsync(todo, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(4, _options.Parallelism * 2), CancellationToken = ct }, async (n, c) =>
+        {
+            try
+            {
+                await action(n).ConfigureAwait(false);
+                _state.MarkHost(n.Ip, n.Spec.Roles, step);
+                lock (_run) _run.Add($"{n.Ip}:{step}");
+                await SaveStateAsync(master0, ct).ConfigureAwait(false);
+            }
+            catch (SealerException ex)
+            {
+                lock (failures) failures.Add(ex.Code == ErrorCodes.RunStepFailed ? ex : StepFailure(step, ex, n.Ip));
+            }
+        }).ConfigureAwait(false);
+        _options.Status?.Invoke($"{step,-16} {(failures.Count == 0 ? "ok" : $"FAILED on {failures.Count} host(s)")} in {sw.Elapsed.TotalSeconds:0.0} s");
+        if (failures.Count == 1) throw failures[0];
+        if (failures.Count > 1)
+        {
+            throw new SealerException(ErrorCodes.RunStepFailed, $"Step '{step}' failed on {failures.Count} hosts:\n" + string.Join("\n", failures.Select(f => f.Message)) + "\nFix the cause and run again: finished steps are skipped.");
+        }
+    }
+
+    private async Task ClusterStepAsync(Node master0, string step, Func<Task> action, CancellationToken ct, bool always = false)
+    {
+        if (!always && _state.ClusterDone(step))
+        {
+            _skipped.Add(step);
+            _options.Status?.Invoke($"{step,-16} done before");
+            return;
+        }
+        var sw = System.Diagnostics.Stopwatch.StartNew();
+        _options.Status?.Invoke($"{step,-16} on {master0.Ip}");
+        try
+        {
+            await action().ConfigureAwait(false);
+        }
+        catch (SealerException ex) when (ex.Code != ErrorCodes.RunStepFailed)
+        {
+            _options.Status?.Invoke($"{step,-16} FAILED in {sw.Elapsed.TotalSeconds:0.0} s");
+            throw StepFailure(step, ex, master0.Ip);
+        }
+        _options.Status?.Invoke($"{step,-16} ok in {sw.Elapsed.TotalSeconds:0.0} s");
+        _state.MarkCluster(step);
+        _run.Add(step);
+        await SaveStateAsync(master0, ct).ConfigureAwait(false);
+    }
+
+    private static SealerException StepFailure(string step, SealerException ex, string? host = null) =>
+        new(ErrorCodes.RunStepFailed, $"Step '{step}'{(host is null ? "" : $" on {host}")} failed ({ex.Code}): {ex.Message}\nFix the cause and run again: finished steps are skipped.", inner: ex);
+
+    private CommandOptions Cmd(Node n, string step, string description, TimeSpan? timeout = null) => new()
+    {
+        Env = n.Env,
+        Description = $"{step}: {description}",
+        Timeout = timeout ?? _options.StepTimeout,
+        OnOutputLine = _options.Output is { } o ? line => o($"[{n.Ip}] {step}: {line}") : null,
+    };
+
+    // ---------------------------------------------------------------- steps
+
+    private Task WriteEtcHostsAsync(Node n, IReadOnlyList<string> registryIps, CancellationToken ct)
+    {
+        var block = new StringBuilder();
+        foreach (var a in _cluster.HostAliases) block.Append(a.Ip).Append(' ').Append(string.Join(' ', a.Hostnames)).Append('\n');
+        if (registryIps.Count > 0 && _cluster.Registry.External is null)
+        {
+            // like Sealer: the local registry domain resolves to a registry host (the host itself when it is one)
+            string target = registryIps.Contains(n.Ip) ? n.Ip : registryIps[0];
+            block.Append(target).Append(' ').Append(_cluster.Registry.Local.Domain).Append('\n');
+        }
+        string begin = $"# BEGIN sealer {_cluster.Name}", end = $"# END sealer {_cluster.Name}";
+        // rewritten in place (cat >), not renamed: /etc/hosts is often a bind mount
+        string script = $"t=$(mktemp); sed {Q($"/^{begin}$/,/^{end}$/d")} /etc/hosts > \"$t\"\n" +
+                        $"cat >> \"$t\" <<'SEALER_HOSTS'\n{begin}\n{block}{end}\nSEALER_HOSTS\ncat \"$t\" > /etc/hosts; rm -f \"$t\"";
+        return n.Ssh.RunAsync(script, Cmd(n, StepAliases, "update /etc/hosts"), ct);
+    }
+
+    private Task UnpackAsync(Node n, CancellationToken ct)
+    {
+        var sb = new StringBuilder();
+        sb.Append(System.Globalization.CultureInfo.InvariantCulture, $"r={Q(Rootfs)}; s={Q(Store)}; t=\"$r.new\"; rm -rf \"$t\"; mkdir -p \"$t\"\n");
+        foreach (var layer in n.Platform.Layers)
+        {
+            string z = layer.MediaType.Contains("gzip", StringComparison.Ordinal) ? "z" : "";
+            sb.Append(System.Globalization.CultureInfo.InvariantCulture, $"tar -x{z}f \"$s/blobs/sha256/{layer.ParsedDigest.Encoded}\" -C \"$t\" --no-same-owner\n");
+            // OCI whiteouts: .wh.NAME deletes NAME from lower layers, .wh..wh..opq empties the directory
+            sb.Append("find \"$t\" -name '.wh.*' 2>/dev/null | while read -r w; do b=$(basename \"$w\"); d=$(dirname \"$w\"); " +
+                      "if [ \"$b\" = .wh..wh..opq ]; then :; else rm -rf \"$d/${b#.wh.}\"; fi; rm -f \"$w\"; done\n");
+        }
+        sb.Append(System.Globalization.CultureInfo.InvariantCulture, $"echo {Q(n.Platform.ManifestDescriptor.Digest)} > \"$t/.sealer-image\"\n");
+        sb.Append("rm -rf \"$r.old\"; [ -d \"$r\" ] && mv \"$r\" \"$r.old\"; mv \"$t\" \"$r\"; rm -rf \"$r.old\"\n");
+        return n.Ssh.RunAsync(sb.ToString(), Cmd(n, StepUnpack, "unpack the rootfs"), ct);
+    }
+
+    private async Task RenderAsync(ClusterImageSource image, Node n, CancellationToken ct)
+    {
+        var files = new Dictionary<string, byte[]>(StringComparer.Ordinal);
+        var configPaths = _doc.Configs.Select(c => c.Path).ToHashSet(StringComparer.Ordinal);
+        var found = image.ReadFiles(n.Platform, p => p.EndsWith(".tmpl", StringComparison.Ordinal) || configPaths.Contains(p) || p == "etc/kubeadm.yml");
+        foreach (var (path, bytes) in found.Where(f => f.Key.EndsWith(".tmpl", StringComparison.Ordinal)))
+        {
+            files[path[..^5]] = Encoding.UTF8.GetBytes(DeliveryEnv.Render(Encoding.UTF8.GetString(bytes), n.Env, path));
+        }
+        foreach (var config in _doc.Configs)
+        {
+            string? existing = files.TryGetValue(config.Path, out var rendered) ? Encoding.UTF8.GetString(rendered)
+                : found.TryGetValue(config.Path, out var raw) ? Encoding.UTF8.GetString(raw) : null;
+            files[config.Path] = Encoding.UTF8.GetBytes(ApplyConfig(config, existing));
+        }
+        if (_doc.KubeadmDocuments.Count > 0)
+        {
+            string baseYaml = files.TryGetValue("etc/kubeadm.yml", out var k) ? Encoding.UTF8.GetString(k) : found.TryGetValue("etc/kubeadm.yml", out var kr) ? Encoding.UTF8.GetString(kr) : "";
+            var sb = new StringBuilder(baseYaml.TrimEnd());
+            foreach (var d in _doc.KubeadmDocuments) sb.Append("\n---\n").Append(d.Yaml.TrimEnd());
+            files["etc/kubeadm.yml"] = Encoding.UTF8.GetBytes(sb.Append('\n').ToString());
+        }
+        if (files.Count == 0) return;
+        using var ms = new MemoryStream();
+        using (var tar = new TarWriter(ms, TarEntryFormat.Pax, leaveOpen: true))
+        {
+            foreach (var (path, bytes) in files.OrderBy(f => f.Key, StringComparer.Ordinal))
+            {
+                var entry = new PaxTarEntry(TarEntryType.RegularFile, path) { DataStream = new MemoryStream(bytes), Mode = (UnixFileMode)Convert.ToInt32("644", 8) };
+                if (path.EndsWith(".sh", StringComparison.Ordinal)) entry.Mode = (UnixFileMode)Convert.ToInt32("755", 8);
+                tar.WriteEntry(entry);
+            }
+        }
+        var data = ms.ToArray();
+        await n.Ssh.RunWithInputAsync($"tar -x -C {Q(Rootfs)} --no-same-owner", (s, c) => s.WriteAsync(data, c).AsTask(),
+            new CommandOptions { Description = $"{StepRender}: write {files.Count} rendered files", Timeout = _options.StepTimeout }, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>A Config document over the image's file: override, insert (append), or merge (YAML mappings deep-merged).</summary>
+    internal static string ApplyConfig(ConfigSpec config, string? existing)
+    {
+        if (existing is null || config.Strategy == "override") return config.Data;
+        if (config.Strategy == "insert") return existing.TrimEnd('\n') + "\n" + config.Data;
+        try
+        {
+            var baseStream = new YamlStream();
+            baseStream.Load(new StringReader(existing));
+            var overStream = new YamlStream();
+            overStream.Load(new StringReader(config.Data));
+            if (baseStream.Documents.Count == 1 && overStream.Documents.Count == 1
+                && baseStream.Documents[0].RootNode is YamlMappingNode b && overStream.Documents[0].RootNode is YamlMappingNode o)
+            {
+                Merge(b, o);
+                var w = new StringWriter();
+                baseStream.Save(w, assignAnchors: false);
+                string text = w.ToString();
+                return text.EndsWith("...\n", StringComparison.Ordinal) ? text[..^4] : text;
+            }
+        }
+        catch (YamlDotNet.Core.YamlException ex)
+        {
+            throw new SealerException(ErrorCodes.ClusterfileBadConfig, $"Config '{config.Name}' cannot be merged into {config.Path}: {ex.Message}. Use strategy: override.", config.Location.File, config.Location.Line, inner: ex);
+        }
+        return config.Data;
+
+        static void Merge(YamlMappingNode into, YamlMappingNode from)
+        {
+            foreach (var (k, v) in from.Children)
+            {
+                if (into.Children.TryGetValue(k, out var existingNode) && existingNode is YamlMappingNode em && v is YamlMappingNode vm) Merge(em, vm);
+                else into.Children[k] = v;
+            }
+        }
+    }
+
+    private async Task PluginsAsync(Node n, PluginPhase phase, CancellationToken ct)
+    {
+        foreach (var plugin in _doc.Plugins.Where(p => p.Phases.Contains(phase) && (p.Roles.Count == 0 || p.Roles.Any(r => n.Spec.Roles.Contains(r) || r == n.Ip))))
+        {
+            string step = PhaseName(phase);
+            await n.Ssh.RunAsync($"cd {Q(Rootfs)}\n{plugin.Data}", Cmd(n, step, $"plugin '{plugin.Name}'"), ct).ConfigureAwait(false);
+        }
+    }
+
+    private static string PhaseName(PluginPhase phase) => phase switch
+    {
+        PluginPhase.PreInstall => StepPreInstall,
+        PluginPhase.PreInitHost => StepPreInitHost,
+        PluginPhase.PostInitHost => StepPostInitHost,
+        PluginPhase.PostInstall => StepPostInstall,
+        _ => phase.ToString(),
+    };
+
+    private Task ScriptIfPresentAsync(Node n, string step, string script, string args, CancellationToken ct) =>
+        n.Ssh.RunAsync($"cd {Q(Rootfs + "/scripts")} 2>/dev/null || exit 0\nif [ -f {Q(script)} ]; then export PATH={Q(Rootfs + "/bin")}:$PATH; bash {Q(script)} {args}; fi",
+            Cmd(n, step, $"scripts/{script}"), ct);
+
+    /// <summary>The built-in registry serves HTTPS with a private CA unless the Clusterfile says <c>insecure: true</c>.</summary>
+    private bool Tls => !_cluster.Registry.Local.Insecure;
+
+    private string LocalCertDir => Path.Combine(Path.GetDirectoryName(LocalStatePath)!, "certs");
+
+    private string RemoteCertDir => $"{ClusterDir}/certs";
+
+    private string? _caPem;
+
+    /// <summary>
+    /// A private CA (kept locally and on master0, so another machine continues with the same CA) and a server certificate
+    /// naming the registry domain, every registry host's address and the Clusterfile's subjectAltName entries. Registry hosts
+    /// whose certificate changed (e.g. a master was added) get their registry restarted.
+    /// </summary>
+    private async Task EnsureCertificatesAsync(Node master0, IReadOnlyList<Node> registryNodes, CancellationToken ct)
+    {
+        var local = _cluster.Registry.Local;
+        Directory.CreateDirectory(LocalCertDir);
+        string caCrt = Path.Combine(LocalCertDir, CertificateGenerator.CaCertificateFile), caKey = Path.Combine(LocalCertDir, CertificateGenerator.CaKeyFile);
+        if (!File.Exists(caCrt) || !File.Exists(caKey))
+        {
+            var r = await master0.Ssh.RunAsync($"d={Q(RemoteCertDir)}; if [ -f \"$d/ca.crt\" ] && [ -f \"$d/ca.key\" ]; then cat \"$d/ca.crt\"; echo '--- sealer ---'; cat \"$d/ca.key\"; fi",
+                new CommandOptions { Description = $"{StepRegistry}: read the registry CA" }, ct).ConfigureAwait(false);
+            var parts = r.Stdout.Split("--- sealer ---\n");
+            if (parts.Length == 2)
+            {
+                AtomicFile.WriteAllText(caCrt, parts[0]);
+                AtomicFile.WriteAllText(caKey, parts[1]);
+                if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(caKey, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            }
+        }
+        var sans = new List<string> { local.Domain, "localhost", "127.0.0.1" };
+        sans.AddRange(registryNodes.Select(r => r.Ip));
+        sans.AddRange(local.SubjectAltNameDns);
+        sans.AddRange(local.SubjectAltNameIps);
+        sans = sans.Distinct(StringComparer.Ordinal).ToList();
+        string sansFile = Path.Combine(LocalCertDir, "sans.txt");
+        bool changed = !File.Exists(sansFile) || File.ReadAllText(sansFile) != string.Join('\n', sans)
+            || !File.Exists(Path.Combine(LocalCertDir, CertificateGenerator.ServerCertificateFile));
+        if (changed)
+        {
+            CertificateGenerator.Generate(LocalCertDir, sans);
+            AtomicFile.WriteAllText(sansFile, string.Join('\n', sans));
+        }
+        _caPem = File.ReadAllText(caCrt);
+        var files = new Dictionary<string, byte[]>(StringComparer.Ordinal)
+        {
+            ["ca.crt"] = File.ReadAllBytes(caCrt),
+            ["server.crt"] = File.ReadAllBytes(Path.Combine(LocalCertDir, CertificateGenerator.ServerCertificateFile)),
+            ["server.key"] = File.ReadAllBytes(Path.Combine(LocalCertDir, CertificateGenerator.ServerKeyFile)),
+        };
+        string serverHex = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(files["server.crt"]));
+        await Task.WhenAll(registryNodes.Select(async n =>
+        {
+            var have = await n.Ssh.RunAsync($"sha256sum {Q(RemoteCertDir + "/server.crt")} 2>/dev/null | cut -c1-64; true", new CommandOptions { Description = $"{StepRegistry}: check the certificate" }, ct).ConfigureAwait(false);
+            bool isMaster0 = n == master0;
+            if (have.Stdout.Trim() == serverHex && !isMaster0) return;
+            var upload = new Dictionary<string, byte[]>(files, StringComparer.Ordinal);
+            if (isMaster0) upload["ca.key"] = File.ReadAllBytes(caKey); // the CA stays with the cluster
+            var tar = TarOf(upload.ToDictionary(f => $"certs/{f.Key}", f => f.Value), 0b110_000_000);
+            await n.Ssh.RunWithInputAsync($"umask 077; mkdir -p {Q(ClusterDir)} && tar -x -C {Q(ClusterDir)} --no-same-owner", (st, c) => st.WriteAsync(tar, c).AsTask(),
+                new CommandOptions { Description = $"{StepRegistry}: install the registry certificate" }, ct).ConfigureAwait(false);
+            if (have.Stdout.Trim().Length > 0 && have.Stdout.Trim() != serverHex)
+            {
+                // a new certificate: restart that registry
+                await n.Ssh.RunAsync($"f={Q(ClusterDir + "/registry.pid")}; [ -f \"$f\" ] && kill \"$(cat \"$f\")\" 2>/dev/null; rm -f \"$f\"; systemctl restart sealer-registry 2>/dev/null; true",
+                    new CommandOptions { Description = $"{StepRegistry}: restart for the new certificate" }, ct).ConfigureAwait(false);
+                lock (_state) _state.Hosts.GetValueOrDefault(n.Ip)?.Steps.Remove(StepRegistry);
+            }
+        })).ConfigureAwait(false);
+    }
+
+    private static byte[] TarOf(IReadOnlyDictionary<string, byte[]> files, int mode)
+    {
+        using var ms = new MemoryStream();
+        using (var tar = new TarWriter(ms, TarEntryFormat.Pax, leaveOpen: true))
+        {
+            foreach (var (path, bytes) in files.OrderBy(f => f.Key, StringComparer.Ordinal))
+            {
+                tar.WriteEntry(new PaxTarEntry(TarEntryType.RegularFile, path) { DataStream = new MemoryStream(bytes), Mode = (UnixFileMode)mode });
+            }
+        }
+        return ms.ToArray();
+    }
+
+    private async Task StartRegistryAsync(Node n, CancellationToken ct)
+    {
+        var local = _cluster.Registry.Local;
+        string? binary = _options.SealerBinary ?? (Environment.ProcessPath is { } p && Path.GetFileName(p) == "sealer" ? p : null);
+        string remoteBin = "/usr/local/bin/sealer";
+        if (binary is not null)
+        {
+            var bytes = await File.ReadAllBytesAsync(binary, ct).ConfigureAwait(false);
+            string hex = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(bytes));
+            await n.Ssh.RunWithInputAsync(
+                $"b={remoteBin}; if [ -f \"$b\" ] && [ \"$(sha256sum \"$b\" | cut -c1-64)\" = {hex} ]; then cat > /dev/null; else mkdir -p /usr/local/bin; cat > \"$b.tmp\" && chmod 755 \"$b.tmp\" && mv -f \"$b.tmp\" \"$b\"; fi",
+                (s, c) => s.WriteAsync(bytes, c).AsTask(), new CommandOptions { Description = $"{StepRegistry}: install sealer" }, ct).ConfigureAwait(false);
+        }
+        string htpasswdArg = "";
+        if (local.Username is not null && local.Password is not null)
+        {
+            string line = $"{local.Username}:{BCrypt.Net.BCrypt.HashPassword(local.Password, 10)}\n";
+            await n.Ssh.RunWithInputAsync($"umask 077; mkdir -p {Q(ClusterDir)}; cat > {Q(ClusterDir + "/registry.htpasswd")}",
+                (s, c) => s.WriteAsync(Encoding.UTF8.GetBytes(line), c).AsTask(), new CommandOptions { Description = $"{StepRegistry}: write htpasswd" }, ct).ConfigureAwait(false);
+            htpasswdArg = $" --htpasswd {Q(ClusterDir + "/registry.htpasswd")}";
+        }
+        string tlsArg = Tls ? $" --tls-cert {Q(RemoteCertDir + "/server.crt")} --tls-key {Q(RemoteCertDir + "/server.key")}" : "";
+        string serve = $"sealer registry serve --layout {Q(Rootfs + "/registry")} --port {local.Port}{htpasswdArg}{tlsArg}";
+        string script = $$"""
+            export PATH={{Q(Rootfs + "/bin")}}:/usr/local/bin:$PATH
+            cd {{Q(Rootfs)}}
+            if ! command -v sealer >/dev/null; then
+              if [ -f scripts/init-registry.sh ]; then bash scripts/init-registry.sh {{local.Port}} {{Q(Rootfs + "/registry")}} {{Q(local.Domain)}}; exit 0; fi
+              echo "no 'sealer' binary on this host and no scripts/init-registry.sh in the image: pass --sealer-binary or ship bin/sealer in the image" >&2; exit 2
+            fi
+            [ -d registry ] || mkdir -p registry
+            [ -f registry/oci-layout ] || { echo '{"imageLayoutVersion":"1.0.0"}' > registry/oci-layout; echo '{"schemaVersion":2,"manifests":[]}' > registry/index.json; }
+            if [ -d /run/systemd/system ] && command -v systemctl >/dev/null; then
+              cat > /etc/systemd/system/sealer-registry.service.new <<EOF
+            [Unit]
+            Description=sealer cluster image registry ({{_cluster.Name}})
+            After=network-online.target
+            [Service]
+            ExecStart=$(command -v sealer) registry serve --layout {{Rootfs}}/registry --port {{local.Port}}{{(htpasswdArg + tlsArg).Replace("'", "", StringComparison.Ordinal)}}
+            Restart=always
+            [Install]
+            WantedBy=multi-user.target
+            EOF
+              if ! cmp -s /etc/systemd/system/sealer-registry.service.new /etc/systemd/system/sealer-registry.service; then
+                mv -f /etc/systemd/system/sealer-registry.service.new /etc/systemd/system/sealer-registry.service
+                systemctl daemon-reload; systemctl enable sealer-registry >/dev/null 2>&1; systemctl restart sealer-registry
+              else rm -f /etc/systemd/system/sealer-registry.service.new; systemctl start sealer-registry; fi
+            else
+              pidf={{Q(ClusterDir + "/registry.pid")}}
+              if ! { [ -f "$pidf" ] && kill -0 "$(cat "$pidf")" 2>/dev/null; }; then
+                nohup setsid {{serve}} >> {{Q(ClusterDir + "/registry.log")}} 2>&1 < /dev/null &
+                echo $! > "$pidf"
+              fi
+            fi
+            for i in $(seq 1 150); do
+              if [ {{(Tls ? 1 : 0)}} = 1 ]; then
+                if command -v curl >/dev/null; then
+                  status=$(curl -s -o /dev/null -w '%{http_code}' --cacert {{Q(RemoteCertDir + "/ca.crt")}} https://127.0.0.1:{{local.Port}}/v2/ || true)
+                  case "$status" in 200|401) echo "registry answers over TLS: $status"; exit 0;; esac
+                elif (exec 3<>/dev/tcp/127.0.0.1/{{local.Port}}) 2>/dev/null; then echo "registry listens (TLS)"; exit 0; fi
+              elif exec 3<>/dev/tcp/127.0.0.1/{{local.Port}} 2>/dev/null; then
+                printf 'GET /v2/ HTTP/1.0\r\nHost: localhost\r\n\r\n' >&3
+                status=$(head -n1 <&3); exec 3>&-
+                case "$status" in *" 200"*|*" 401"*) echo "registry answers: $status"; exit 0;; esac
+              fi
+              sleep 0.2
+            done
+            echo "the registry did not answer on port {{local.Port}} within 30 s; its log:" >&2
+            tail -n 20 {{Q(ClusterDir + "/registry.log")}} >&2 2>/dev/null || journalctl -u sealer-registry -n 20 >&2
+            exit 1
+            """;
+        await n.Ssh.RunAsync(script, Cmd(n, StepRegistry, "start the registry"), ct).ConfigureAwait(false);
+    }
+
+    private async Task ConfigureRuntimeAsync(Node n, IReadOnlyList<string> registryIps, IReadOnlyList<string> domains, CancellationToken ct)
+    {
+        var local = _cluster.Registry.Local;
+        if (_cluster.Registry.External is { } external)
+        {
+            // every domain is mirrored from the external registry (it holds the images under their original names)
+            var ext = RegistryRuntimeConfig.Generate(domains.Where(d => d != local.Domain), [new RegistryEndpoint(external.Url, Tls: true)],
+                new RuntimeConfigOptions { Docker = CriOf(n) == "docker" });
+            var extTar = TarOf(ext.Files.Where(f => f.Path != "/etc/docker/daemon.json").ToDictionary(f => f.Path.TrimStart('/'), f => Encoding.UTF8.GetBytes(f.Content)), 0b110_100_100);
+            await n.Ssh.RunWithInputAsync("tar -x -C / --no-same-owner", (st, c) => st.WriteAsync(extTar, c).AsTask(),
+                new CommandOptions { Description = $"{StepRegistryConfig}: write containerd hosts.toml for {external.Url}" }, ct).ConfigureAwait(false);
+            return;
+        }
+        if (registryIps.Count == 0) return;
+        // this host's own registry first, then the others: containerd tries them in order
+        var endpoints = registryIps.OrderBy(ip => ip == n.Ip ? 0 : 1).Select(ip => new RegistryEndpoint($"{ip}:{local.Port}", Tls: Tls)).ToList();
+        if (Tls && _caPem is null)
+        {
+            string caFile = Path.Combine(LocalCertDir, CertificateGenerator.CaCertificateFile);
+            _caPem = File.Exists(caFile) ? File.ReadAllText(caFile) : null;
+        }
+        bool docker = CriOf(n) == "docker";
+        var config = RegistryRuntimeConfig.Generate(domains, endpoints, new RuntimeConfigOptions { Docker = docker, CaPem = _caPem });
+        if (docker)
+        {
+            // never overwrite the host's daemon.json: merge our mirrors into what is there
+            var existing = await n.Ssh.RunAsync("cat /etc/docker/daemon.json 2>/dev/null || true", new CommandOptions { Description = $"{StepRegistryConfig}: read daemon.json" }, ct).ConfigureAwait(false);
+            config = config with
+            {
+                Files = config.Files.Select(f => f.Path == "/etc/docker/daemon.json" ? f with { Content = MergeDaemonJson(existing.Stdout, f.Content, n.Ip) } : f).ToList(),
+            };
+        }
+        using var ms = new MemoryStream();
+        using (var tar = new TarWriter(ms, TarEntryFormat.Pax, leaveOpen: true))
+        {
+            foreach (var f in config.Files)
+            {
+                tar.WriteEntry(new PaxTarEntry(TarEntryType.RegularFile, f.Path.TrimStart('/')) { DataStream = new MemoryStream(Encoding.UTF8.GetBytes(f.Content)), Mode = f.Mode });
+            }
+        }
+        var data = ms.ToArray();
+        await n.Ssh.RunWithInputAsync("tar -x -C / --no-same-owner", (s, c) => s.WriteAsync(data, c).AsTask(),
+            new CommandOptions { Description = $"{StepRegistryConfig}: write containerd hosts.toml for {domains.Count} domains" }, ct).ConfigureAwait(false);
+        if (docker)
+        {
+            await n.Ssh.RunAsync("if command -v systemctl >/dev/null && systemctl is-active -q docker 2>/dev/null; then systemctl reload docker || systemctl restart docker; fi",
+                Cmd(n, StepRegistryConfig, "reload docker"), ct).ConfigureAwait(false);
+        }
+        // containerd reads certs.d only when config_path points there
+        const string fix = """
+            c=/etc/containerd/config.toml
+            if [ -f "$c" ]; then
+              if grep -q 'config_path *= *""' "$c"; then sed -i 's|config_path *= *""|config_path = "/etc/containerd/certs.d"|' "$c"; changed=1
+              elif ! grep -q 'config_path' "$c"; then printf '\n[plugins."io.containerd.grpc.v1.cri".registry]\n  config_path = "/etc/containerd/certs.d"\n' >> "$c"; changed=1; fi
+              if [ -n "$changed" ] && command -v systemctl >/dev/null && systemctl is-active -q containerd 2>/dev/null; then systemctl restart containerd; fi
+            fi
+            true
+            """;
+        await n.Ssh.RunAsync(fix, Cmd(n, StepRegistryConfig, "point containerd at certs.d"), ct).ConfigureAwait(false);
+    }
+
+    /// <summary>Adds our registry-mirrors / insecure-registries to an existing daemon.json, keeping every other setting.</summary>
+    internal static string MergeDaemonJson(string existing, string ours, string host)
+    {
+        if (string.IsNullOrWhiteSpace(existing)) return ours;
+        System.Text.Json.Nodes.JsonObject current;
+        try
+        {
+            current = System.Text.Json.Nodes.JsonNode.Parse(existing) as System.Text.Json.Nodes.JsonObject
+                ?? throw new System.Text.Json.JsonException("not an object");
+        }
+        catch (System.Text.Json.JsonException ex)
+        {
+            throw new SealerException(ErrorCodes.RunStepFailed, $"{host}: /etc/docker/daemon.json is not a JSON object ({ex.Message}); fix it, then run again.", inner: ex);
+        }
+        var add = (System.Text.Json.Nodes.JsonObject)System.Text.Json.Nodes.JsonNode.Parse(ours)!;
+        foreach (var key in new[] { "registry-mirrors", "insecure-registries" })
+        {
+            if (add[key] is not System.Text.Json.Nodes.JsonArray wanted) continue;
+            var list = current[key] as System.Text.Json.Nodes.JsonArray ?? [];
+            var have = list.Select(x => x?.GetValue<string>()).ToHashSet(StringComparer.Ordinal);
+            var merged = new System.Text.Json.Nodes.JsonArray();
+            foreach (var v in wanted.Select(x => x!.GetValue<string>())) merged.Add((System.Text.Json.Nodes.JsonNode?)System.Text.Json.Nodes.JsonValue.Create(v)); // ours first: tried first
+            foreach (var v in have.Where(v => v is not null && !wanted.Any(w => w!.GetValue<string>() == v))) merged.Add((System.Text.Json.Nodes.JsonNode?)System.Text.Json.Nodes.JsonValue.Create(v));
+            current[key] = merged;
+        }
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>();
+        using (var w = new System.Text.Json.Utf8JsonWriter(buffer, new System.Text.Json.JsonWriterOptions { Indented = true })) current.WriteTo(w);
+        return Encoding.UTF8.GetString(buffer.WrittenSpan) + "\n";
+    }
+
+    private string KubePath => $"export PATH={Q(Rootfs + "/bin")}:$PATH; cd {Q(Rootfs)}";
+
+    private async Task KubeadmInitAsync(Node master0, CancellationToken ct)
+    {
+        string script = $"{KubePath}\ncommand -v kubeadm >/dev/null || {{ echo 'the cluster image has no kubeadm (bin/kubeadm)' >&2; exit 2; }}\n" +
+                        "if [ -f etc/kubeadm.yml ]; then kubeadm init --config etc/kubeadm.yml --upload-certs; else kubeadm init --upload-certs; fi\n" +
+                        "if [ -f /etc/kubernetes/admin.conf ]; then mkdir -p \"$HOME/.kube\"; cp -f /etc/kubernetes/admin.conf \"$HOME/.kube/config\"; fi";
+        await master0.Ssh.RunAsync(script, Cmd(master0, StepKubeadmInit, "kubeadm init"), ct).ConfigureAwait(false);
+    }
+
+    private async Task JoinAsync(Node master0, Node n, CancellationToken ct)
+    {
+        var join = await master0.Ssh.RunAsync($"{KubePath}\nkubeadm token create --print-join-command", Cmd(master0, StepJoin, "kubeadm token create"), ct).ConfigureAwait(false);
+        string command = join.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).LastOrDefault(l => l.TrimStart().StartsWith("kubeadm join", StringComparison.Ordinal))?.Trim()
+            ?? throw new SealerException(ErrorCodes.RemoteCommandFailed, $"{master0.Ip}: 'kubeadm token create --print-join-command' printed no join command.");
+        if (n.Spec.IsMaster)
+        {
+            var certs = await master0.Ssh.RunAsync($"{KubePath}\nkubeadm init phase upload-certs --upload-certs", Cmd(master0, StepJoin, "kubeadm upload-certs"), ct).ConfigureAwait(false);
+            string key = certs.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Last().Trim();
+            command += $" --control-plane --certificate-key {key}";
+        }
+        await n.Ssh.RunAsync($"{KubePath}\n{command}", Cmd(n, StepJoin, n.Spec.IsMaster ? "kubeadm join --control-plane" : "kubeadm join") with { Description = $"{StepJoin}: kubeadm join{(n.Spec.IsMaster ? " --control-plane" : "")}" }, ct).ConfigureAwait(false);
+    }
+
+    private Task LabelsAsync(Node master0, IReadOnlyList<Node> nodes, CancellationToken ct)
+    {
+        var sb = new StringBuilder(KubePath).Append('\n');
+        foreach (var n in nodes)
+        {
+            foreach (var (k, v) in n.Spec.Labels) sb.Append("kubectl label node ").Append(Q(n.Hostname)).Append(' ').Append(Q($"{k}={v}")).Append(" --overwrite\n");
+            foreach (var t in n.Spec.Taints) sb.Append("kubectl taint node ").Append(Q(n.Hostname)).Append(' ').Append(Q(t)).Append(" --overwrite\n");
+        }
+        return master0.Ssh.RunAsync(sb.ToString(), Cmd(master0, StepLabels, "label and taint nodes"), ct);
+    }
+
+    private async Task LaunchAppsAsync(Node master0, ImageExtension ext, CancellationToken ct)
+    {
+        var appDoc = _doc.Applications.LastOrDefault();
+        var overrides = appDoc?.Configs.ToDictionary(c => c.Name, StringComparer.Ordinal) ?? [];
+        // what to launch: spec.cmd, else Application.launchApps, else spec.appNames, else the image's LAUNCH / CMDS
+        if (_cluster.Cmd.Count > 0 || (appDoc is null && _cluster.AppNames.Count == 0 && ext.LaunchApps.Count == 0 && ext.LaunchCmds.Count > 0))
+        {
+            var cmds = _cluster.Cmd.Count > 0 ? _cluster.Cmd : ext.LaunchCmds;
+            foreach (var c in cmds) await master0.Ssh.RunAsync($"{KubePath}\n{c}", Cmd(master0, StepApps, c), ct).ConfigureAwait(false);
+            return;
+        }
+        var apps = appDoc is { LaunchApps.Count: > 0 } ? appDoc.LaunchApps : _cluster.AppNames.Count > 0 ? _cluster.AppNames : ext.LaunchApps;
+        foreach (var app in apps)
+        {
+            string dir = $"application/apps/{app}";
+            var opts = Cmd(master0, StepApps, $"launch app '{app}'");
+            if (overrides.TryGetValue(app, out var o))
+            {
+                opts = opts with { Env = opts.Env.Concat(o.Env).ToList() };
+                if (o.Cmds.Count > 0)
+                {
+                    foreach (var c in o.Cmds) await master0.Ssh.RunAsync($"{KubePath}\ncd {Q(dir)}\n{c}", opts, ct).ConfigureAwait(false);
+                    continue;
+                }
+            }
+            string script = $$"""
+                {{KubePath}}
+                d={{Q(dir)}}
+                [ -d "$d" ] || { echo "app '{{app}}' is not in the cluster image (no $d)" >&2; exit 2; }
+                if [ -f "$d/Chart.yaml" ]; then helm upgrade --install {{Q(app)}} "$d" --namespace {{Q(app)}} --create-namespace --wait
+                elif ls "$d"/*.sh >/dev/null 2>&1; then for s in "$d"/*.sh; do bash "$s"; done
+                elif ls "$d"/*.yaml "$d"/*.yml >/dev/null 2>&1; then kubectl apply -f "$d"
+                else for c in "$d"/*/; do [ -f "$c/Chart.yaml" ] && helm upgrade --install {{Q(app)}} "$c" --namespace {{Q(app)}} --create-namespace --wait; done; fi
+                """;
+            await master0.Ssh.RunAsync(script, opts, ct).ConfigureAwait(false);
+        }
+    }
+
+    // ---------------------------------------------------------------- check
+
+    /// <summary><c>sealer check</c>: every host reachable, rootfs of the recorded image, registry answering, hosts.toml in place, no unfinished step.</summary>
+    public async Task<CheckResult> CheckAsync(CancellationToken cancellationToken = default)
+    {
+        var knownHosts = KnownHosts.Load(_options.Ssh.KnownHostsPath);
+        var (nodes, problems) = await ConnectAllAsync(_cluster.Hosts, knownHosts, cancellationToken).ConfigureAwait(false);
+        var ok = new List<string>();
+        try
+        {
+            var master0 = nodes.FirstOrDefault(n => n.Ip == _cluster.Masters.First().Ip);
+            _state = await LoadStateAsync(master0, cancellationToken).ConfigureAwait(false);
+            var registryIps = RegistryHosts();
+            var port = _cluster.Registry.Local.Port;
+            await Task.WhenAll(nodes.Select(async n =>
+            {
+                string script = $$"""
+                    set +e
+                    [ -f {{Q(Rootfs + "/.sealer-image")}} ] && echo "image=$(cat {{Q(Rootfs + "/.sealer-image")}})"
+                    [ -f /etc/containerd/certs.d/_default/hosts.toml ] && echo certs=ok
+                    if (exec 3<>/dev/tcp/127.0.0.1/{{port}}) 2>/dev/null; then echo registry=up; fi
+                    true
+                    """;
+                var r = await n.Ssh.RunAsync(script, new CommandOptions { Description = "check" }, cancellationToken).ConfigureAwait(false);
+                var lines = r.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).ToHashSet(StringComparer.Ordinal);
+                lock (ok)
+                {
+                    if (!_state.Hosts.TryGetValue(n.Ip, out var hs)) problems.Add(new PreflightProblem(n.Ip, "state", "the host is in the Clusterfile but was never installed: run 'sealer run' (or 'sealer join')."));
+                    else if (!hs.Steps.Contains(StepPostInstall)) problems.Add(new PreflightProblem(n.Ip, "state", $"the install stopped after '{hs.Steps.LastOrDefault() ?? "nothing"}': run 'sealer run' again to finish it."));
+                    var image = lines.FirstOrDefault(l => l.StartsWith("image=", StringComparison.Ordinal))?[6..];
+                    if (image is null) problems.Add(new PreflightProblem(n.Ip, "rootfs", $"no rootfs under {Rootfs}: run 'sealer run' again."));
+                    else if (!_state.ManifestDigests.ContainsValue(image)) problems.Add(new PreflightProblem(n.Ip, "rootfs", $"the rootfs is from {image}, not the recorded image."));
+                    else ok.Add($"{n.Ip}: rootfs {image[..19]}");
+                    if (lines.Contains("certs=ok")) ok.Add($"{n.Ip}: containerd hosts.toml");
+                    else problems.Add(new PreflightProblem(n.Ip, "registry-config", "no /etc/containerd/certs.d/_default/hosts.toml: run 'sealer run' again."));
+                    if (registryIps.Contains(n.Ip))
+                    {
+                        if (lines.Contains("registry=up")) ok.Add($"{n.Ip}: registry on port {port}");
+                        else problems.Add(new PreflightProblem(n.Ip, "registry", $"nothing listens on port {port}: run 'sealer run' again to restart the registry."));
+                    }
+                }
+            })).ConfigureAwait(false);
+            foreach (var ip in _state.Hosts.Keys.Where(ip => _cluster.Hosts.All(h => h.Ip != ip)))
+            {
+                problems.Add(new PreflightProblem(ip, "state", "the host is installed but no longer in the Clusterfile: 'sealer delete --hosts " + ip + "' removes it."));
+            }
+            return new CheckResult(ok, problems);
+        }
+        finally
+        {
+            foreach (var n in nodes) n.Ssh.Dispose();
+        }
+    }
+
+    // ---------------------------------------------------------------- delete
+
+    /// <summary>
+    /// <c>sealer delete</c>: on the given hosts (all when null): pre-clean-host plugins, kubeadm reset, registry stopped,
+    /// hosts.toml and /etc/hosts entries removed, rootfs and content store removed, post-clean-host plugins; state updated.
+    /// </summary>
+    public async Task<IReadOnlyList<string>> DeleteAsync(IReadOnlyList<string>? hostIps = null, CancellationToken cancellationToken = default)
+    {
+        var targets = hostIps is null ? _cluster.Hosts.ToList() : _cluster.Hosts.Where(h => hostIps.Contains(h.Ip)).ToList();
+        foreach (var ip in hostIps ?? [])
+        {
+            if (_cluster.Hosts.All(h => h.Ip != ip)) throw new SealerException(ErrorCodes.HostNotInCluster, $"{ip} is not a host of cluster '{_cluster.Name}' (see the Clusterfile).");
+        }
+        var knownHosts = KnownHosts.Load(_options.Ssh.KnownHostsPath);
+        var master0Spec = _cluster.Masters.First();
+        var connectTo = targets.Any(t => t.Ip == master0Spec.Ip) ? targets : targets.Append(master0Spec).ToList();
+        var (nodes, problems) = await ConnectAllAsync(connectTo, knownHosts, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (problems.Count > 0) throw Preflight.Failure(problems);
+            var master0 = nodes.First(n => n.Ip == master0Spec.Ip);
+            _state = await LoadStateAsync(master0, cancellationToken).ConfigureAwait(false);
+            var registryHosts = RegistryHosts();
+            foreach (var n in nodes)
+            {
+                n.Env = DeliveryEnv.For(_cluster, n.Spec, [], _cluster.ContainerRuntime ?? "containerd", registryHosts);
+            }
+            bool all = targets.Count == _cluster.Hosts.Count;
+            var removed = new List<string>();
+            var doomed = nodes.Where(n => targets.Any(t => t.Ip == n.Ip)).ToList();
+            if (!all)
+            {
+                // drain from the cluster first when kubectl exists on master0
+                var names = await Task.WhenAll(doomed.Select(async n => (await n.Ssh.RunAsync("hostname", new CommandOptions { Description = "hostname" }, cancellationToken).ConfigureAwait(false)).Stdout.Trim().ToLowerInvariant())).ConfigureAwait(false);
+                await master0.Ssh.RunAsync($"{KubePath} 2>/dev/null || true\n[ -f \"$HOME/.kube/config\" ] || export KUBECONFIG=/etc/kubernetes/admin.conf\nif command -v kubectl >/dev/null; then for n in {string.Join(' ', names.Select(Q))}; do kubectl drain \"$n\" --ignore-daemonsets --delete-emptydir-data --force --timeout=120s || true; kubectl delete node \"$n\" --ignore-not-found || true; done; fi",
+                    Cmd(master0, "delete", "remove nodes from the cluster"), cancellationToken).ConfigureAwait(false);
+            }
+            var failures = new List<string>();
+            await Task.WhenAll(doomed.Select(async n =>
+            {
+                try
+                {
+                    await PluginsAsync(n, PluginPhase.PreCleanHost, cancellationToken).ConfigureAwait(false);
+                    string begin = $"# BEGIN sealer {_cluster.Name}", end = $"# END sealer {_cluster.Name}";
+                    string script = $$"""
+                        set +e
+                        export PATH={{Q(Rootfs + "/bin")}}:$PATH
+                        if command -v kubeadm >/dev/null; then kubeadm reset -f; fi
+                        if [ -f /etc/systemd/system/sealer-registry.service ]; then systemctl disable --now sealer-registry; rm -f /etc/systemd/system/sealer-registry.service; systemctl daemon-reload; fi
+                        pidf={{Q(ClusterDir + "/registry.pid")}}
+                        if [ -f "$pidf" ]; then kill "$(cat "$pidf")" 2>/dev/null; fi
+                        for d in /etc/containerd/certs.d/*/; do grep -q 'Generated by sealer' "$d/hosts.toml" 2>/dev/null && rm -rf "$d"; done
+                        rm -f /etc/sealer/registry/ca.crt; rmdir /etc/sealer/registry 2>/dev/null
+                        t=$(mktemp); sed {{Q($"/^{begin}$/,/^{end}$/d")}} /etc/hosts > "$t" && cat "$t" > /etc/hosts; rm -f "$t"
+                        rm -rf {{Q(ClusterDir)}}
+                        rmdir {{Q(_cluster.DataRoot)}} 2>/dev/null
+                        true
+                        """;
+                    await n.Ssh.RunAsync(script, Cmd(n, "delete", "clean the host"), cancellationToken).ConfigureAwait(false);
+                    await n.Ssh.RunAsync($"ls -A {Q(_cluster.DataRoot)} 2>/dev/null | grep -qv '^.store$' || rm -rf {Q(Store)}; rmdir {Q(_cluster.DataRoot)} 2>/dev/null; true",
+                        Cmd(n, "delete", "remove the content store when no cluster uses it"), cancellationToken).ConfigureAwait(false);
+                    await PluginsAsync(n, PluginPhase.PostCleanHost, cancellationToken).ConfigureAwait(false);
+                    lock (removed) removed.Add(n.Ip);
+                    _state.ForgetHost(n.Ip);
+                }
+                catch (SealerException ex)
+                {
+                    lock (failures) failures.Add($"{n.Ip}: {ex.Message}");
+                }
+            })).ConfigureAwait(false);
+            if (all && failures.Count == 0)
+            {
+                if (File.Exists(LocalStatePath)) File.Delete(LocalStatePath);
+                if (Directory.Exists(LocalCertDir)) Directory.Delete(LocalCertDir, true);
+            }
+            else
+            {
+                if (all) _state.ClusterSteps.Clear();
+                await SaveStateAsync(all ? null : master0, cancellationToken).ConfigureAwait(false);
+            }
+            if (failures.Count > 0)
+            {
+                throw new SealerException(ErrorCodes.RunStepFailed, $"Cleaning failed on {failures.Count} host(s):\n{string.Join("\n", failures)}\nRun 'sealer delete' again.");
+            }
+            return removed;
+        }
+        finally
+        {
+            foreach (var n in nodes) n.Ssh.Dispose();
+        }
+    }
+}

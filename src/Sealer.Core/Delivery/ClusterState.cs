@@ -1,0 +1,96 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Sealer.Core.Diagnostics;
+using Sealer.Core.Layout;
+
+namespace Sealer.Core.Delivery;
+
+/// <summary>
+/// What has been done to a cluster, kept locally (<c>~/.sealer/&lt;cluster&gt;/state.json</c>) and on master0
+/// (<c>&lt;dataRoot&gt;/&lt;cluster&gt;/state.json</c>). A re-run skips finished steps; the copy on master0 wins, so a run from
+/// another machine sees the truth of the cluster.
+/// </summary>
+public sealed class ClusterState
+{
+    [JsonPropertyName("cluster")] public string Cluster { get; set; } = "";
+    [JsonPropertyName("image")] public string Image { get; set; } = "";
+    [JsonPropertyName("manifestDigests")] public Dictionary<string, string> ManifestDigests { get; set; } = new(StringComparer.Ordinal);
+    [JsonPropertyName("hosts")] public Dictionary<string, HostState> Hosts { get; set; } = new(StringComparer.Ordinal);
+    [JsonPropertyName("clusterSteps")] public List<string> ClusterSteps { get; set; } = [];
+    [JsonPropertyName("updated")] public string Updated { get; set; } = "";
+
+    private readonly object _gate = new();
+
+    public bool HostDone(string ip, string step)
+    {
+        lock (_gate) return Hosts.TryGetValue(ip, out var h) && h.Steps.Contains(step);
+    }
+
+    public void MarkHost(string ip, IReadOnlyList<string> roles, string step)
+    {
+        lock (_gate)
+        {
+            if (!Hosts.TryGetValue(ip, out var h)) Hosts[ip] = h = new HostState();
+            h.Roles = roles.ToList();
+            if (!h.Steps.Contains(step)) h.Steps.Add(step);
+        }
+    }
+
+    public bool ClusterDone(string step)
+    {
+        lock (_gate) return ClusterSteps.Contains(step);
+    }
+
+    public void MarkCluster(string step)
+    {
+        lock (_gate) if (!ClusterSteps.Contains(step)) ClusterSteps.Add(step);
+    }
+
+    public void ForgetHost(string ip)
+    {
+        lock (_gate) Hosts.Remove(ip);
+    }
+
+    public byte[] ToJson()
+    {
+        lock (_gate)
+        {
+            Updated = DateTimeOffset.UtcNow.ToString("O");
+            return JsonSerializer.SerializeToUtf8Bytes(this, DeliveryJsonContext.Default.ClusterState);
+        }
+    }
+
+    public static ClusterState? FromJson(ReadOnlySpan<byte> json, string what)
+    {
+        if (json.Trim((byte)'\n').IsEmpty) return null;
+        try
+        {
+            return JsonSerializer.Deserialize(json, DeliveryJsonContext.Default.ClusterState);
+        }
+        catch (JsonException ex)
+        {
+            throw new SealerException(ErrorCodes.BadClusterState, $"The cluster state {what} is not valid: {ex.Message}. Move it aside to start over (the hosts keep what they have; finished work is detected again).", inner: ex);
+        }
+    }
+
+    public static string LocalPath(string cluster, string? stateRoot = null) =>
+        Path.Combine(stateRoot ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".sealer"), cluster, "state.json");
+
+    public static ClusterState? LoadLocal(string path) => File.Exists(path) ? FromJson(File.ReadAllBytes(path), $"'{path}'") : null;
+
+    public void SaveLocal(string path)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        AtomicFile.WriteAllBytes(path, ToJson());
+    }
+}
+
+public sealed class HostState
+{
+    [JsonPropertyName("roles")] public List<string> Roles { get; set; } = [];
+    [JsonPropertyName("steps")] public List<string> Steps { get; set; } = [];
+}
+
+[JsonSourceGenerationOptions(WriteIndented = true)]
+[JsonSerializable(typeof(ClusterState))]
+internal sealed partial class DeliveryJsonContext : JsonSerializerContext;

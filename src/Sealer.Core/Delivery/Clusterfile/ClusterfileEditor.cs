@@ -1,0 +1,67 @@
+using Sealer.Core.Diagnostics;
+using YamlDotNet.RepresentationModel;
+
+namespace Sealer.Core.Delivery.Clusterfile;
+
+/// <summary>
+/// Changes the host list of a Clusterfile for <c>sealer join</c> and <c>sealer delete --hosts</c>, keeping the other
+/// documents. (The YAML is re-emitted, so comments are not kept; the file is validated again by the reader.)
+/// </summary>
+public static class ClusterfileEditor
+{
+    /// <summary>Appends a host group per role for the given addresses (ranges allowed).</summary>
+    public static string AddHosts(string text, IReadOnlyList<string> masters, IReadOnlyList<string> nodes, string? file = null)
+    {
+        var (stream, hosts) = Load(text, file);
+        foreach (var (ips, role) in new[] { (masters, "master"), (nodes, "node") })
+        {
+            if (ips.Count == 0) continue;
+            var group = new YamlMappingNode
+            {
+                { "ips", new YamlSequenceNode(ips.Select(i => new YamlScalarNode(i)).Cast<YamlNode>()) { Style = YamlDotNet.Core.Events.SequenceStyle.Flow } },
+                { "roles", new YamlSequenceNode(new YamlScalarNode(role)) { Style = YamlDotNet.Core.Events.SequenceStyle.Flow } },
+            };
+            hosts.Add(group);
+        }
+        string result = Save(stream);
+        ClusterfileReader.Parse(result, file); // duplicates and bad addresses are reported as for a hand-written file
+        return result;
+    }
+
+    /// <summary>Removes addresses from the host groups (ranges are expanded as needed; empty groups are dropped).</summary>
+    public static string RemoveHosts(string text, IReadOnlyList<string> ips, string? file = null)
+    {
+        var (stream, hosts) = Load(text, file);
+        var remove = ips.SelectMany(ClusterfileReader.ExpandIpRange).ToHashSet(StringComparer.Ordinal);
+        foreach (var group in hosts.Children.OfType<YamlMappingNode>().ToList())
+        {
+            if (!group.Children.TryGetValue(new YamlScalarNode("ips"), out var node) || node is not YamlSequenceNode seq) continue;
+            var kept = seq.Children.OfType<YamlScalarNode>().SelectMany(s => ClusterfileReader.ExpandIpRange(s.Value ?? "")).Where(ip => !remove.Contains(ip)).ToList();
+            if (kept.Count == 0) hosts.Children.Remove(group);
+            else group.Children[new YamlScalarNode("ips")] = new YamlSequenceNode(kept.Select(i => new YamlScalarNode(i)).Cast<YamlNode>()) { Style = YamlDotNet.Core.Events.SequenceStyle.Flow };
+        }
+        string result = Save(stream);
+        ClusterfileReader.Parse(result, file);
+        return result;
+    }
+
+    private static (YamlStream, YamlSequenceNode) Load(string text, string? file)
+    {
+        ClusterfileReader.Parse(text, file); // the same errors as any run
+        var stream = new YamlStream();
+        stream.Load(new StringReader(text));
+        var cluster = stream.Documents.Select(d => d.RootNode).OfType<YamlMappingNode>()
+            .Last(m => m.Children.TryGetValue(new YamlScalarNode("kind"), out var k) && k is YamlScalarNode { Value: "Cluster" });
+        var spec = (YamlMappingNode)cluster.Children[new YamlScalarNode("spec")];
+        return spec.Children[new YamlScalarNode("hosts")] is YamlSequenceNode hosts
+            ? (stream, hosts)
+            : throw new SealerException(ErrorCodes.ClusterfileWrongShape, "spec.hosts must be a list.", file);
+    }
+
+    private static string Save(YamlStream stream)
+    {
+        var w = new StringWriter();
+        stream.Save(w, assignAnchors: false);
+        return w.ToString().Replace("\n...\n", "\n---\n", StringComparison.Ordinal).TrimEnd('\n', '.', '-') + "\n";
+    }
+}

@@ -1,0 +1,150 @@
+namespace Sealer.Core.Delivery.Clusterfile;
+
+/// <summary>A position in the Clusterfile, kept on every value that can be wrong later (preflight, run).</summary>
+public readonly record struct SourceLocation(string? File, int Line, int Column)
+{
+    public override string ToString() => File is null ? $"({Line},{Column})" : $"{File}({Line},{Column})";
+}
+
+/// <summary>Everything one Clusterfile holds: the last <c>kind: Cluster</c> document plus Config, Plugin and Application documents.</summary>
+public sealed class ClusterfileDocument
+{
+    public required ClusterSpec Cluster { get; init; }
+    public IReadOnlyList<ConfigSpec> Configs { get; init; } = [];
+    public IReadOnlyList<PluginSpec> Plugins { get; init; } = [];
+    public IReadOnlyList<ApplicationSpec> Applications { get; init; } = [];
+
+    /// <summary>kubeadm documents (InitConfiguration, ClusterConfiguration, ...) kept verbatim, for the kubeadm step.</summary>
+    public IReadOnlyList<RawDocument> KubeadmDocuments { get; init; } = [];
+
+    /// <summary>The file the document was read from (null for text).</summary>
+    public string? File { get; init; }
+}
+
+public sealed record RawDocument(string Kind, string Yaml, SourceLocation Location);
+
+public sealed class ClusterSpec
+{
+    public required string Name { get; init; }
+    public required string Image { get; init; }
+    /// <summary>Cluster env in file order; values may hold ';', ',' and quotes (kept verbatim).</summary>
+    public IReadOnlyList<KeyValuePair<string, string>> Env { get; init; } = [];
+    public IReadOnlyList<string> CmdArgs { get; init; } = [];
+    public IReadOnlyList<string> Cmd { get; init; } = [];
+    public IReadOnlyList<string> AppNames { get; init; } = [];
+    public required SshSpec Ssh { get; init; }
+    public required IReadOnlyList<HostSpec> Hosts { get; init; }
+    public required RegistrySpec Registry { get; init; }
+    public string? ContainerRuntime { get; init; }
+    public IReadOnlyList<HostAlias> HostAliases { get; init; } = [];
+    /// <summary>Sealer's default is <c>/var/lib/sealer/data</c>.</summary>
+    public string DataRoot { get; init; } = "/var/lib/sealer/data";
+    public SourceLocation Location { get; init; }
+
+    public IEnumerable<HostSpec> Masters => Hosts.Where(h => h.IsMaster);
+    public IEnumerable<HostSpec> Nodes => Hosts.Where(h => !h.IsMaster);
+}
+
+/// <summary>SSH settings; a host's ssh block overrides the cluster's field by field.</summary>
+public sealed record SshSpec
+{
+    public string User { get; init; } = "root";
+    /// <summary>The password. Never print it; <see cref="ToString"/> masks it.</summary>
+    public string? Password { get; init; }
+    public string? PrivateKeyPath { get; init; }
+    public string? PrivateKeyPassphrase { get; init; }
+    public int Port { get; init; } = 22;
+    /// <summary>Optional jump host <c>user@host:port</c> (our extension; Sealer has none).</summary>
+    public string? JumpHost { get; init; }
+
+    public SshSpec Merge(SshSpec? over, SshOverrides? set) => over is null || set is null ? this : this with
+    {
+        User = set.User ? over.User : User,
+        Password = set.Password ? over.Password : Password,
+        PrivateKeyPath = set.PrivateKeyPath ? over.PrivateKeyPath : PrivateKeyPath,
+        PrivateKeyPassphrase = set.PrivateKeyPassphrase ? over.PrivateKeyPassphrase : PrivateKeyPassphrase,
+        Port = set.Port ? over.Port : Port,
+        JumpHost = set.JumpHost ? over.JumpHost : JumpHost,
+    };
+
+    public override string ToString() =>
+        $"user={User} port={Port} password={(Password is null ? "none" : "***")} pk={PrivateKeyPath ?? "none"}{(JumpHost is null ? "" : " jump=" + JumpHost)}";
+}
+
+/// <summary>Which fields a host-level ssh block set explicitly.</summary>
+public sealed record SshOverrides(bool User, bool Password, bool PrivateKeyPath, bool PrivateKeyPassphrase, bool Port, bool JumpHost);
+
+public sealed class HostSpec
+{
+    public required string Ip { get; init; }
+    public required IReadOnlyList<string> Roles { get; init; }
+    public required SshSpec Ssh { get; init; }
+    public IReadOnlyList<KeyValuePair<string, string>> Env { get; init; } = [];
+    public IReadOnlyDictionary<string, string> Labels { get; init; } = new Dictionary<string, string>();
+    public IReadOnlyList<string> Taints { get; init; } = [];
+    public SourceLocation Location { get; init; }
+
+    public bool IsMaster => Roles.Contains("master", StringComparer.Ordinal);
+
+    public override string ToString() => Ip;
+}
+
+public sealed record HostAlias(string Ip, IReadOnlyList<string> Hostnames);
+
+public sealed class RegistrySpec
+{
+    public LocalRegistrySpec Local { get; init; } = new();
+    public ExternalRegistrySpec? External { get; init; }
+}
+
+public sealed record LocalRegistrySpec
+{
+    public string Domain { get; init; } = "sea.hub";
+    public int Port { get; init; } = 5000;
+    public string? Username { get; init; }
+    public string? Password { get; init; }
+    /// <summary>Sealer's default: the registry runs on every master.</summary>
+    public bool Ha { get; init; } = true;
+    public bool Insecure { get; init; }
+    public IReadOnlyList<string> SubjectAltNameDns { get; init; } = [];
+    public IReadOnlyList<string> SubjectAltNameIps { get; init; } = [];
+
+    public string Url => $"{Domain}:{Port}";
+}
+
+public sealed record ExternalRegistrySpec(string Domain, int? Port, string? Username, string? Password)
+{
+    public string Url => Port is null ? Domain : $"{Domain}:{Port}";
+}
+
+/// <summary>A <c>kind: Config</c> document: a file to write (or merge) under the rootfs before the run.</summary>
+public sealed record ConfigSpec(string Name, string Path, string Data, string Strategy, string? Process, SourceLocation Location);
+
+/// <summary>When a plugin hook runs.</summary>
+public enum PluginPhase
+{
+    PreInstall,
+    PreInitHost,
+    PostInitHost,
+    PostInstall,
+    PreJoin,
+    PostJoin,
+    PreCleanHost,
+    PostCleanHost,
+    PreUninstall,
+    PostUninstall,
+    UpgradeHost,
+    Upgrade,
+}
+
+/// <summary>A shell hook (<c>kind: Plugin</c>, <c>spec.type: SHELL</c>).</summary>
+public sealed record PluginSpec(string Name, IReadOnlyList<PluginPhase> Phases, IReadOnlyList<string> Roles, string Data, SourceLocation Location)
+{
+    /// <summary>Roles empty means every host.</summary>
+    public bool AppliesTo(HostSpec host) => Roles.Count == 0 || Roles.Any(r => host.Roles.Contains(r, StringComparer.Ordinal));
+}
+
+/// <summary>A <c>kind: Application</c> document: which apps to launch and per-app launch overrides.</summary>
+public sealed record ApplicationSpec(string Name, IReadOnlyList<string> LaunchApps, IReadOnlyList<AppConfig> Configs, SourceLocation Location);
+
+public sealed record AppConfig(string Name, IReadOnlyList<string> Cmds, IReadOnlyList<KeyValuePair<string, string>> Env);

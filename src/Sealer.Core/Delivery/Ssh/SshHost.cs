@@ -1,0 +1,460 @@
+using System.Diagnostics;
+using System.Net.Sockets;
+using System.Text;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Renci.SshNet;
+using Renci.SshNet.Common;
+using Sealer.Core.Delivery.Clusterfile;
+using Sealer.Core.Diagnostics;
+
+namespace Sealer.Core.Delivery.Ssh;
+
+/// <summary>How hosts are reached: known_hosts, trust on first use, timeouts.</summary>
+public sealed record SshOptions
+{
+    /// <summary>known_hosts to verify host keys against (default <c>~/.ssh/known_hosts</c>).</summary>
+    public string KnownHostsPath { get; init; } = KnownHosts.DefaultPath;
+
+    /// <summary>Explicit opt-in: accept and record the key of a host that known_hosts does not list. A changed key is never accepted.</summary>
+    public bool TrustOnFirstUse { get; init; }
+
+    public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Default per-command timeout.</summary>
+    public TimeSpan CommandTimeout { get; init; } = TimeSpan.FromMinutes(30);
+
+    public ILogger Logger { get; init; } = NullLogger.Instance;
+}
+
+/// <summary>How to run one remote command.</summary>
+public sealed record CommandOptions
+{
+    /// <summary>Exported before the script runs (values never logged; keys that are not shell names are skipped).</summary>
+    public IReadOnlyList<KeyValuePair<string, string>> Env { get; init; } = [];
+
+    /// <summary>Null: <see cref="SshOptions.CommandTimeout"/>.</summary>
+    public TimeSpan? Timeout { get; init; }
+
+    /// <summary>Each output line (stdout and stderr) as it arrives.</summary>
+    public Action<string>? OnOutputLine { get; init; }
+
+    /// <summary>Throw <see cref="ErrorCodes.RemoteCommandFailed"/> on a non-zero exit (default), or return the result.</summary>
+    public bool Check { get; init; } = true;
+
+    /// <summary>What the command does, for messages (e.g. "phase init-registry: scripts/init-registry.sh"). Default: its first line.</summary>
+    public string? Description { get; init; }
+}
+
+public sealed record CommandResult(int ExitCode, string Stdout, string Stderr, IReadOnlyList<string> LastLines, TimeSpan Duration)
+{
+    public bool Succeeded => ExitCode == 0;
+}
+
+/// <summary>
+/// One SSH connection to a host (SSH.NET): key (with passphrase) or password auth, custom port, optional jump host,
+/// sudo for non-root users, host keys verified against known_hosts before authentication. Commands run through
+/// <c>bash -s</c> with the script on stdin, so env values (which may be secrets) never appear on a command line.
+/// Thread-safe: commands may run concurrently (each is its own channel).
+/// </summary>
+public sealed class SshHost : IAsyncDisposable, IDisposable
+{
+    private readonly SshClient _client;
+    private readonly SshClient? _jump;
+    private readonly ForwardedPortLocal? _forward;
+    private readonly SshOptions _options;
+    private readonly string? _sudoPassword;
+
+    private SshHost(string address, SshSpec spec, SshClient client, SshClient? jump, ForwardedPortLocal? forward, SshOptions options, byte[] hostKey)
+    {
+        Address = address;
+        HostKey = hostKey;
+        Spec = spec;
+        _client = client;
+        _jump = jump;
+        _forward = forward;
+        _options = options;
+        _sudoPassword = spec.User == "root" ? null : spec.Password;
+    }
+
+    public string Address { get; }
+
+    public SshSpec Spec { get; }
+
+    public bool IsRoot => Spec.User == "root";
+
+    /// <summary>The host's public key blob, as verified at connect (used to pin it for host-to-host relays).</summary>
+    public byte[] HostKey { get; }
+
+    /// <summary>A known_hosts line for this host, with the key verified at connect.</summary>
+    public string KnownHostsLine => $"{KnownHosts.HostName(Address, Spec.Port)} {KnownHosts.KeyType(HostKey)} {Convert.ToBase64String(HostKey)}";
+
+    /// <summary>Connects, verifies the host key and authenticates; every failure is a coded <see cref="SealerException"/>.</summary>
+    public static async Task<SshHost> ConnectAsync(string address, SshSpec spec, SshOptions options, KnownHosts knownHosts, CancellationToken cancellationToken = default)
+    {
+        var auth = AuthMethods(address, spec);
+        SshClient? jump = null;
+        ForwardedPortLocal? forward = null;
+        try
+        {
+            string connectHost = address;
+            int connectPort = spec.Port;
+            if (spec.JumpHost is { } jumpSpec)
+            {
+                var (ju, jh, jp) = ParseJump(jumpSpec, spec);
+                jump = new SshClient(NewInfo(jh, jp, ju, AuthMethods(jh, spec), options));
+                _ = await ConnectVerifiedAsync(jump, jh, jp, options, knownHosts, cancellationToken).ConfigureAwait(false);
+                forward = new ForwardedPortLocal("127.0.0.1", 0, address, (uint)spec.Port);
+                jump.AddForwardedPort(forward);
+                forward.Start();
+                connectHost = "127.0.0.1";
+                connectPort = (int)forward.BoundPort;
+            }
+            var client = new SshClient(NewInfo(connectHost, connectPort, spec.User, auth, options));
+            byte[] hostKey;
+            try
+            {
+                // the key is checked under the target's real name, also through a jump host
+                hostKey = await ConnectVerifiedAsync(client, address, spec.Port, options, knownHosts, cancellationToken).ConfigureAwait(false);
+            }
+            catch
+            {
+                client.Dispose();
+                throw;
+            }
+            client.KeepAliveInterval = TimeSpan.FromSeconds(15);
+            return new SshHost(address, spec, client, jump, forward, options, hostKey);
+        }
+        catch
+        {
+            forward?.Dispose();
+            jump?.Dispose();
+            throw;
+        }
+    }
+
+    private static (string User, string Host, int Port) ParseJump(string value, SshSpec spec)
+    {
+        string user = spec.User;
+        int at = value.LastIndexOf('@');
+        if (at >= 0)
+        {
+            user = value[..at];
+            value = value[(at + 1)..];
+        }
+        int port = 22;
+        int colon = value.LastIndexOf(':');
+        if (colon > 0 && int.TryParse(value[(colon + 1)..], out int p))
+        {
+            port = p;
+            value = value[..colon];
+        }
+        return (user, value.Trim('[', ']'), port);
+    }
+
+    private static ConnectionInfo NewInfo(string host, int port, string user, AuthenticationMethod[] auth, SshOptions options) =>
+        new(host, port, user, auth) { Timeout = options.ConnectTimeout, RetryAttempts = 1 };
+
+    private static AuthenticationMethod[] AuthMethods(string address, SshSpec spec)
+    {
+        var methods = new List<AuthenticationMethod>();
+        var keyPaths = new List<string>();
+        if (spec.PrivateKeyPath is { } pk) keyPaths.Add(pk);
+        else if (spec.Password is null)
+        {
+            // Sealer's default: ~/.ssh/id_rsa when neither pk nor passwd is given (we also try ed25519 and ecdsa).
+            string home = Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
+            keyPaths.AddRange(new[] { "id_rsa", "id_ed25519", "id_ecdsa" }.Select(n => Path.Combine(home, ".ssh", n)).Where(File.Exists));
+        }
+        var keys = new List<IPrivateKeySource>();
+        foreach (var path in keyPaths)
+        {
+            try
+            {
+                keys.Add(spec.PrivateKeyPassphrase is { Length: > 0 } pass ? new PrivateKeyFile(path, pass) : new PrivateKeyFile(path));
+            }
+            catch (SshPassPhraseNullOrEmptyException ex)
+            {
+                throw new SealerException(ErrorCodes.SshBadPrivateKey, $"The private key '{path}' (for {address}) is encrypted: set ssh.pkPasswd in the Clusterfile.", inner: ex);
+            }
+            catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException or UnauthorizedAccessException)
+            {
+                throw new SealerException(ErrorCodes.SshBadPrivateKey, $"Cannot read the private key '{path}' (for {address}): {ex.Message}. Check ssh.pk.", inner: ex);
+            }
+            catch (Exception ex) when (ex is SshException or InvalidOperationException or ArgumentException or FormatException or System.Security.Cryptography.CryptographicException)
+            {
+                throw new SealerException(ErrorCodes.SshBadPrivateKey,
+                    $"Cannot load the private key '{path}' (for {address}): {(spec.PrivateKeyPassphrase is null ? "" : "the passphrase (ssh.pkPasswd) may be wrong, or ")}the key format is not supported ({ex.GetType().Name}).", inner: ex);
+            }
+        }
+        if (keys.Count > 0) methods.Add(new PrivateKeyAuthenticationMethod(spec.User, keys.ToArray()));
+        if (spec.Password is { } pw)
+        {
+            methods.Add(new PasswordAuthenticationMethod(spec.User, pw));
+            var kbd = new KeyboardInteractiveAuthenticationMethod(spec.User);
+            kbd.AuthenticationPrompt += (_, e) =>
+            {
+                foreach (var prompt in e.Prompts) prompt.Response = pw;
+            };
+            methods.Add(kbd);
+        }
+        if (methods.Count == 0)
+        {
+            throw new SealerException(ErrorCodes.SshBadPrivateKey, $"No way to log in to {address}: set ssh.passwd or ssh.pk in the Clusterfile (no ~/.ssh/id_rsa either).");
+        }
+        return methods.ToArray();
+    }
+
+    private static async Task<byte[]> ConnectVerifiedAsync(SshClient client, string host, int port, SshOptions options, KnownHosts knownHosts, CancellationToken cancellationToken)
+    {
+        // Offer the key types known_hosts holds for this host first, as OpenSSH does, so a known host is checked against its known key.
+        var known = knownHosts.KnownKeyTypes(host, port);
+        if (known.Count > 0)
+        {
+            var algos = client.ConnectionInfo.HostKeyAlgorithms;
+            var preferred = algos.Where(a => known.Contains(AlgorithmKeyType(a.Key), StringComparer.Ordinal)).ToList();
+            if (preferred.Count > 0)
+            {
+                var rest = algos.Where(a => !preferred.Contains(a)).ToList();
+                algos.Clear();
+                foreach (var a in preferred.Concat(rest)) algos.Add(a.Key, a.Value);
+            }
+        }
+        HostKeyStatus? rejected = null;
+        string? fingerprint = null;
+        byte[] seen = [];
+        client.HostKeyReceived += (_, e) =>
+        {
+            var blob = e.HostKey;
+            seen = blob;
+            fingerprint = KnownHosts.Fingerprint(blob);
+            var status = knownHosts.Check(host, port, blob);
+            if (status == HostKeyStatus.Trusted)
+            {
+                e.CanTrust = true;
+            }
+            else if (status == HostKeyStatus.Unknown && options.TrustOnFirstUse)
+            {
+                knownHosts.Add(host, port, blob);
+                options.Logger.LogWarning("Trusting {Host} on first use: recorded {KeyType} key {Fingerprint} in {Path}", KnownHosts.HostName(host, port), KnownHosts.KeyType(blob), fingerprint, knownHosts.Path);
+                e.CanTrust = true;
+            }
+            else
+            {
+                rejected = status;
+                e.CanTrust = false;
+            }
+        };
+        string name = KnownHosts.HostName(host, port);
+        try
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            timeout.CancelAfter(options.ConnectTimeout + TimeSpan.FromSeconds(5));
+            await client.ConnectAsync(timeout.Token).ConfigureAwait(false);
+            return seen;
+        }
+        catch (Exception ex) when (rejected is not null && ex is SshException or SshConnectionException or InvalidOperationException)
+        {
+            throw rejected == HostKeyStatus.Changed
+                ? new SealerException(ErrorCodes.SshHostKeyChanged,
+                    $"The host key of {name} has CHANGED (now {fingerprint}); it may be a man-in-the-middle attack, or the host was reinstalled. Nothing was changed on it. If the change is expected, remove the old key with: ssh-keygen -R '{name}' -f '{knownHosts.Path}'.", inner: ex)
+                : new SealerException(ErrorCodes.SshHostKeyUnknown,
+                    $"The host key of {name} ({fingerprint}) is not in '{knownHosts.Path}'. Add it (ssh-keyscan {(port == 22 ? "" : $"-p {port} ")}{host} >> known_hosts, after checking the fingerprint) or pass --trust-on-first-use to record it.", inner: ex);
+        }
+        catch (SshAuthenticationException ex)
+        {
+            throw new SealerException(ErrorCodes.SshAuthFailed, $"SSH login to {name} as '{client.ConnectionInfo.Username}' failed: {ex.Message} Check ssh.user, ssh.passwd / ssh.pk for this host.", inner: ex);
+        }
+        catch (SocketException ex)
+        {
+            throw new SealerException(ErrorCodes.SshUnreachable, $"Cannot reach {name}: {ex.Message}. Check the address, the port (ssh.port) and that sshd runs.", inner: ex);
+        }
+        catch (Exception ex) when (ex is SshOperationTimeoutException || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
+        {
+            throw new SealerException(ErrorCodes.SshUnreachable, $"Cannot reach {name}: no answer within {options.ConnectTimeout.TotalSeconds:0} s. Check the address, firewalls and that sshd runs.", inner: ex);
+        }
+        catch (SshConnectionException ex)
+        {
+            throw new SealerException(ErrorCodes.SshConnectionLost, $"The SSH connection to {name} failed: {ex.Message}", inner: ex);
+        }
+    }
+
+    private static string AlgorithmKeyType(string algorithm) => algorithm switch
+    {
+        "rsa-sha2-512" or "rsa-sha2-256" or "ssh-rsa" => "ssh-rsa",
+        _ => algorithm,
+    };
+
+    /// <summary>Runs a bash script (sent on stdin) with the env exported; output streams to <see cref="CommandOptions.OnOutputLine"/>.</summary>
+    public Task<CommandResult> RunAsync(string script, CommandOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        options ??= new CommandOptions();
+        var text = new StringBuilder();
+        text.Append("set -e\n");
+        foreach (var (k, v) in options.Env)
+        {
+            if (IsShellName(k)) text.Append("export ").Append(k).Append('=').Append(ShellQuote(v)).Append('\n');
+        }
+        text.Append(script).Append('\n');
+        byte[] stdin = Encoding.UTF8.GetBytes(text.ToString());
+        return ExecuteAsync(Elevate("bash -s"), async (input, ct) => await input.WriteAsync(stdin, ct).ConfigureAwait(false),
+            options with { Description = options.Description ?? FirstLine(script) }, cancellationToken);
+    }
+
+    /// <summary>
+    /// Runs <paramref name="command"/> (our own fixed command line: no secrets in it) and streams <paramref name="writeInput"/> to its stdin,
+    /// e.g. a blob into <c>cat &gt;&gt; file</c> or a tar stream into <c>tar -x</c>.
+    /// </summary>
+    public Task<CommandResult> RunWithInputAsync(string command, Func<Stream, CancellationToken, Task> writeInput, CommandOptions? options = null, CancellationToken cancellationToken = default) =>
+        ExecuteAsync(Elevate("sh -c " + ShellQuote(command)), writeInput, (options ?? new CommandOptions()) with { Description = options?.Description ?? FirstLine(command) }, cancellationToken);
+
+    private string Elevate(string command) => IsRoot ? command : _sudoPassword is null ? "sudo -n " + command : "sudo -S -p '' " + command;
+
+    private async Task<CommandResult> ExecuteAsync(string commandLine, Func<Stream, CancellationToken, Task>? writeInput, CommandOptions options, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        var timeout = options.Timeout ?? _options.CommandTimeout;
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        cts.CancelAfter(timeout);
+        var sw = Stopwatch.StartNew();
+        using var cmd = _client.CreateCommand(commandLine);
+        var tail = new Tail(30);
+        var stdout = new StringBuilder();
+        var stderr = new StringBuilder();
+        Task exec;
+        try
+        {
+            exec = cmd.ExecuteAsync(cts.Token);
+        }
+        catch (Exception ex) when (ex is SshConnectionException or ObjectDisposedException or InvalidOperationException)
+        {
+            throw new SealerException(ErrorCodes.SshConnectionLost, $"{Address}: the SSH connection is gone ({ex.Message}); run again to resume.", inner: ex);
+        }
+        var readOut = PumpAsync(cmd.OutputStream, stdout, tail, options.OnOutputLine);
+        var readErr = PumpAsync(cmd.ExtendedOutputStream, stderr, tail, options.OnOutputLine);
+        try
+        {
+            using (var input = cmd.CreateInputStream())
+            {
+                if (_sudoPassword is not null && !IsRoot)
+                {
+                    await input.WriteAsync(Encoding.UTF8.GetBytes(_sudoPassword + "\n"), cts.Token).ConfigureAwait(false);
+                }
+                if (writeInput is not null) await writeInput(input, cts.Token).ConfigureAwait(false);
+            }
+            await exec.ConfigureAwait(false);
+        }
+        catch (InvalidOperationException) when (cts.IsCancellationRequested)
+        {
+            // cancelled before the channel was open: the input stream is refused
+            if (cancellationToken.IsCancellationRequested) throw new OperationCanceledException(cancellationToken);
+            throw new SealerException(ErrorCodes.RemoteCommandTimeout, $"{Address}: '{options.Description}' did not start within {timeout.TotalSeconds:0} s.");
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested && cts.IsCancellationRequested)
+        {
+            throw new SealerException(ErrorCodes.RemoteCommandTimeout,
+                $"{Address}: '{options.Description}' did not finish within {timeout.TotalSeconds:0} s. Last output:\n{tail}");
+        }
+        catch (Exception ex) when (ex is SshConnectionException or SshException or IOException or ObjectDisposedException && ex is not SealerException)
+        {
+            if (cancellationToken.IsCancellationRequested) throw new OperationCanceledException(cancellationToken);
+            throw new SealerException(ErrorCodes.SshConnectionLost, $"{Address}: the SSH connection broke during '{options.Description}' ({ex.Message}); run again to resume.", inner: ex);
+        }
+        finally
+        {
+            // the output streams end when the channel closes; after a cancellation they may never: do not wait long for them
+            try
+            {
+                await Task.WhenAll(readOut, readErr).WaitAsync(cts.IsCancellationRequested ? TimeSpan.FromMilliseconds(500) : TimeSpan.FromSeconds(5), CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+            }
+        }
+        int exit = cmd.ExitStatus ?? -1;
+        var result = new CommandResult(exit, stdout.ToString(), stderr.ToString(), tail.Lines, sw.Elapsed);
+        if (exit != 0 && options.Check)
+        {
+            if (!IsRoot && (result.Stderr.Contains("sudo: a password is required", StringComparison.Ordinal) || result.Stderr.Contains("sudo: command not found", StringComparison.Ordinal)
+                || result.Stderr.Contains("incorrect password", StringComparison.Ordinal)))
+            {
+                throw new SealerException(ErrorCodes.SudoFailed, $"{Address}: user '{Spec.User}' is not root and sudo failed: {tail}. Allow passwordless sudo, give ssh.passwd, or log in as root.");
+            }
+            throw new SealerException(ErrorCodes.RemoteCommandFailed, $"{Address}: '{options.Description}' failed with exit code {exit}. Last output:\n{tail}");
+        }
+        return result;
+    }
+
+    private static async Task PumpAsync(Stream stream, StringBuilder all, Tail tail, Action<string>? onLine)
+    {
+        try
+        {
+            using var reader = new StreamReader(stream, Encoding.UTF8, false, 16 * 1024, leaveOpen: true);
+            while (await reader.ReadLineAsync().ConfigureAwait(false) is { } line)
+            {
+                if (all.Length < 4 * 1024 * 1024) all.Append(line).Append('\n');
+                tail.Add(line);
+                onLine?.Invoke(line);
+            }
+        }
+        catch (Exception ex) when (ex is ObjectDisposedException or IOException)
+        {
+            // the channel closed under us; what was read is kept
+        }
+    }
+
+    private static string FirstLine(string script)
+    {
+        var line = script.Trim().Split('\n')[0].Trim();
+        return line.Length > 120 ? line[..117] + "..." : line;
+    }
+
+    public static bool IsShellName(string name) =>
+        name.Length > 0 && (char.IsAsciiLetter(name[0]) || name[0] == '_') && name.All(c => char.IsAsciiLetterOrDigit(c) || c == '_');
+
+    /// <summary>Single-quotes a value for sh.</summary>
+    public static string ShellQuote(string value) => "'" + value.Replace("'", "'\\''", StringComparison.Ordinal) + "'";
+
+    public void Dispose()
+    {
+        try { _client.Disconnect(); } catch (Exception ex) when (ex is SshException or ObjectDisposedException or InvalidOperationException or SocketException) { }
+        _client.Dispose();
+        if (_forward is not null)
+        {
+            try { _forward.Stop(); } catch (Exception ex) when (ex is SshException or ObjectDisposedException or InvalidOperationException) { }
+            _forward.Dispose();
+        }
+        _jump?.Dispose();
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        Dispose();
+        return ValueTask.CompletedTask;
+    }
+
+    private sealed class Tail(int max)
+    {
+        private readonly Queue<string> _lines = new();
+
+        public IReadOnlyList<string> Lines
+        {
+            get { lock (_lines) return _lines.ToList(); }
+        }
+
+        public void Add(string line)
+        {
+            lock (_lines)
+            {
+                _lines.Enqueue(line);
+                while (_lines.Count > max) _lines.Dequeue();
+            }
+        }
+
+        public override string ToString()
+        {
+            var lines = Lines;
+            return lines.Count == 0 ? "  (no output)" : string.Join('\n', lines.TakeLast(15).Select(l => "  | " + l));
+        }
+    }
+}

@@ -1,0 +1,61 @@
+namespace Sealer.Core.Diagnostics;
+
+public static partial class ErrorCodes
+{
+    /// <summary>A host cannot be reached over TCP (no route, refused, timed out).</summary>
+    public const string SshUnreachable = "SEA4000";
+
+    /// <summary>SSH authentication failed (wrong password, key not authorized, wrong user).</summary>
+    public const string SshAuthFailed = "SEA4001";
+
+    /// <summary>The host presented a key different from the one in known_hosts (possible man-in-the-middle).</summary>
+    public const string SshHostKeyChanged = "SEA4002";
+
+    /// <summary>The host's key is not in known_hosts and trust-on-first-use was not enabled.</summary>
+    public const string SshHostKeyUnknown = "SEA4003";
+
+    /// <summary>A private key file is missing, unreadable, or needs a passphrase that is wrong or missing.</summary>
+    public const string SshBadPrivateKey = "SEA4004";
+
+    /// <summary>A remote command exited with a non-zero status.</summary>
+    public const string RemoteCommandFailed = "SEA4005";
+
+    /// <summary>A remote command did not finish within its timeout.</summary>
+    public const string RemoteCommandTimeout = "SEA4006";
+
+    /// <summary>The SSH connection broke during an operation.</summary>
+    public const string SshConnectionLost = "SEA4007";
+
+    /// <summary>sudo is needed (non-root user) but is missing or asks for a password.</summary>
+    public const string SudoFailed = "SEA4008";
+
+    /// <summary>Preflight found problems on one or more hosts; nothing was changed.</summary>
+    public const string PreflightFailed = "SEA4009";
+
+    /// <summary>A blob arrived on a host with the wrong digest.</summary>
+    public const string TransferDigestMismatch = "SEA4010";
+
+    /// <summary>The cluster image cannot be used for delivery (not an OCI layout, no manifest for the hosts' platform).</summary>
+    public const string BadClusterImage = "SEA4011";
+
+    /// <summary>A step of the run flow failed on a host (the message names host, phase, command and last output).</summary>
+    public const string RunStepFailed = "SEA4012";
+
+    /// <summary>The local or remote state file is unreadable or belongs to another cluster.</summary>
+    public const string BadClusterState = "SEA4013";
+
+    /// <summary>A known_hosts file could not be read or written.</summary>
+    public const string KnownHostsUnusable = "SEA4014";
+
+    /// <summary>A template (*.tmpl) in the rootfs references an env value that is not set.</summary>
+    public const string TemplateEnvMissing = "SEA4015";
+
+    /// <summary>join/delete named a host that is not (or already) part of the cluster.</summary>
+    public const string HostNotInCluster = "SEA4016";
+
+    /// <summary>A template (*.tmpl) in the rootfs uses an action the delivery renderer does not support.</summary>
+    public const string TemplateUnsupported = "SEA4017";
+
+    /// <summary>A host's OS or architecture has no matching platform in the cluster image.</summary>
+    public const string PlatformMismatch = "SEA4018";
+}

@@ -1,0 +1,244 @@
+using Sealer.Core.Delivery.Clusterfile;
+using Sealer.Core.Diagnostics;
+
+namespace Sealer.Delivery.Tests;
+
+public class ClusterfileReaderTests
+{
+    private const string Full = """
+        apiVersion: sealer.io/v2
+        kind: Cluster
+        metadata:
+          name: prod
+        spec:
+          image: docker.io/sealerio/kubernetes:v1.22.15
+          env:
+            - key1=value1
+            - IPS=10.0.0.1;10.0.0.2,"quoted"
+          cmd_args: [--foo]
+          appNames: [calico, app1]
+          ssh:
+            user: root
+            passwd: "s3cret!"
+            pk: /root/.ssh/id_rsa
+            pkPasswd: pkpass
+            port: "2222"
+          hosts:
+            - ips: [192.168.0.2-192.168.0.4]
+              roles: [master]
+              ssh:
+                port: 22
+              env:
+                - etcd-dir=/data/etcd
+              labels:
+                zone: a
+              taints: ["k=v:NoSchedule"]
+            - ips: [192.168.0.5]
+              roles: [node]
+          registry:
+            localRegistry:
+              domain: hub.local
+              port: 5001
+              ha: false
+              insecure: true
+              cert:
+                subjectAltName:
+                  dnsNames: [hub.example]
+                  ips: [10.1.1.1]
+            externalRegistry:
+              domain: registry.example
+              username: u
+              password: p
+          containerRuntime:
+            type: containerd
+          hostAliases:
+            - ip: 10.9.9.9
+              hostnames: [a.example, b.example]
+          dataRoot: /data/sealer
+        ---
+        apiVersion: sealer.io/v2
+        kind: Plugin
+        metadata:
+          name: old
+        spec:
+          type: SHELL
+          action: PostInstall|PostJoin
+          scope: master | node
+          data: |
+            echo hi
+        ---
+        apiVersion: sealer.io/v1
+        kind: Plugin
+        metadata:
+          name: new
+        spec:
+          type: SHELL
+          action: pre-init-host
+          on: role=master
+          data: echo pre
+        ---
+        kind: Config
+        metadata:
+          name: values
+        spec:
+          path: application/apps/app1/values.yaml
+          data: |
+            replicas: 3
+        ---
+        apiVersion: app.sealer.io/v1
+        kind: Application
+        metadata:
+          name: apps
+        spec:
+          launchApps: [app1]
+          configs:
+            - name: app1
+              launch:
+                cmds: ["kubectl apply -f app1.yaml"]
+              env: [A=1]
+        ---
+        apiVersion: kubeadm.k8s.io/v1beta3
+        kind: ClusterConfiguration
+        networking:
+          podSubnet: 100.64.0.0/10
+        """;
+
+    [Fact]
+    public void ReadsEveryFieldOfAFullClusterfile()
+    {
+        var doc = ClusterfileReader.Parse(Full, "Clusterfile");
+        var c = doc.Cluster;
+        Assert.Equal("prod", c.Name);
+        Assert.Equal("docker.io/sealerio/kubernetes:v1.22.15", c.Image);
+        Assert.Equal("10.0.0.1;10.0.0.2,\"quoted\"", c.Env.Single(e => e.Key == "IPS").Value);
+        Assert.Equal(["--foo"], c.CmdArgs);
+        Assert.Equal(["calico", "app1"], c.AppNames);
+        Assert.Equal(2222, c.Ssh.Port);
+        Assert.Equal("s3cret!", c.Ssh.Password);
+        Assert.DoesNotContain("s3cret", c.Ssh.ToString(), StringComparison.Ordinal);
+        Assert.Equal(["192.168.0.2", "192.168.0.3", "192.168.0.4", "192.168.0.5"], c.Hosts.Select(h => h.Ip));
+        var m0 = c.Hosts[0];
+        Assert.True(m0.IsMaster);
+        Assert.Equal(22, m0.Ssh.Port);              // host ssh overrides the port...
+        Assert.Equal("s3cret!", m0.Ssh.Password);   // ...and keeps the rest of the cluster's ssh
+        Assert.Equal("a", m0.Labels["zone"]);
+        Assert.Equal(["k=v:NoSchedule"], m0.Taints);
+        Assert.Equal("/data/etcd", m0.Env.Single().Value);
+        Assert.Equal(2222, c.Hosts[3].Ssh.Port);
+        Assert.False(c.Hosts[3].IsMaster);
+        Assert.Equal("hub.local:5001", c.Registry.Local.Url);
+        Assert.False(c.Registry.Local.Ha);
+        Assert.True(c.Registry.Local.Insecure);
+        Assert.Equal(["hub.example"], c.Registry.Local.SubjectAltNameDns);
+        Assert.Equal("registry.example", c.Registry.External!.Url);
+        Assert.Equal("containerd", c.ContainerRuntime);
+        Assert.Equal(["a.example", "b.example"], c.HostAliases.Single().Hostnames);
+        Assert.Equal("/data/sealer", c.DataRoot);
+
+        Assert.Equal(2, doc.Plugins.Count);
+        Assert.Equal([PluginPhase.PostInstall, PluginPhase.PostJoin], doc.Plugins[0].Phases);
+        Assert.Equal(["master", "node"], doc.Plugins[0].Roles);
+        Assert.Equal([PluginPhase.PreInitHost], doc.Plugins[1].Phases);
+        Assert.Equal(["master"], doc.Plugins[1].Roles);
+        Assert.Equal("application/apps/app1/values.yaml", doc.Configs.Single().Path);
+        Assert.Equal("merge", doc.Configs.Single().Strategy);
+        Assert.Equal(["kubectl apply -f app1.yaml"], doc.Applications.Single().Configs.Single().Cmds);
+        Assert.Equal("ClusterConfiguration", doc.KubeadmDocuments.Single().Kind);
+        Assert.Contains("podSubnet", doc.KubeadmDocuments.Single().Yaml, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void DefaultsFollowSealer()
+    {
+        var c = ClusterfileReader.Parse("""
+            kind: Cluster
+            spec:
+              image: k8s:v1
+              ssh: {port: 22}
+              hosts:
+                - ips: [10.0.0.1]
+                  roles: [master]
+            """).Cluster;
+        Assert.Equal("my-cluster", c.Name);
+        Assert.Equal("sea.hub:5000", c.Registry.Local.Url);
+        Assert.True(c.Registry.Local.Ha);
+        Assert.Equal("/var/lib/sealer/data", c.DataRoot);
+        Assert.Equal("root", c.Ssh.User);
+    }
+
+    [Fact]
+    public void LastClusterDocumentWins()
+    {
+        var c = ClusterfileReader.Parse("""
+            apiVersion: sealer.cloud/v2
+            kind: Cluster
+            spec: {image: a, hosts: [{ips: [10.0.0.1], roles: [master]}]}
+            ---
+            kind: Cluster
+            spec: {image: b, hosts: [{ips: [10.0.0.1], roles: [master]}]}
+            """).Cluster;
+        Assert.Equal("b", c.Image);
+    }
+
+    public static TheoryData<string, string, int, string> BrokenFiles => new()
+    {
+        // hosts as a mapping instead of a list
+        { "kind: Cluster\nspec:\n  image: a\n  hosts:\n    ips: [10.0.0.1]\n    roles: [master]\n", ErrorCodes.ClusterfileWrongShape, 5, "start each group with '- '" },
+        // env as a map
+        { "kind: Cluster\nspec:\n  image: a\n  env:\n    A: b\n  hosts: [{ips: [10.0.0.1], roles: [master]}]\n", ErrorCodes.ClusterfileWrongShape, 5, "- KEY=value" },
+        // passwd: ***** read as an alias
+        { "kind: Cluster\nspec:\n  image: a\n  ssh:\n    passwd: *****\n  hosts: [{ips: [10.0.0.1], roles: [master]}]\n", ErrorCodes.ClusterfileUnquotedAlias, 5, "Quote it: passwd: '...'" },
+        // typo
+        { "kind: Cluster\nspec:\n  imgae: a\n  hosts: [{ips: [10.0.0.1], roles: [master]}]\n", ErrorCodes.ClusterfileUnknownField, 3, "did you mean 'image'" },
+        // v1 field
+        { "kind: Cluster\nspec:\n  image: a\n  masters:\n    ipList: [10.0.0.1]\n", ErrorCodes.ClusterfileUnknownField, 4, "Clusterfile v1 field" },
+        { "kind: Cluster\nspec:\n  image: a\n  hosts: [{ips: [10.0.0.300], roles: [master]}]\n", ErrorCodes.ClusterfileBadAddress, 4, "Bad address" },
+        { "kind: Cluster\nspec:\n  image: a\n  hosts: [{ips: [10.0.0.5-10.0.0.2], roles: [master]}]\n", ErrorCodes.ClusterfileBadAddress, 4, "ends before it starts" },
+        { "kind: Cluster\nspec:\n  image: a\n  ssh: {port: 99999}\n  hosts: [{ips: [10.0.0.1], roles: [master]}]\n", ErrorCodes.ClusterfileBadPort, 4, "1 to 65535" },
+        { "kind: Cluster\nspec:\n  image: a\n  hosts: [{ips: [10.0.0.1], roles: [boss]}]\n", ErrorCodes.ClusterfileBadRole, 4, "'master' or a 'node'" },
+        { "kind: Cluster\nspec:\n  image: a\n  hosts:\n    - ips: [10.0.0.1]\n      roles: [master]\n    - ips: [10.0.0.1]\n      roles: [node]\n", ErrorCodes.ClusterfileDuplicateHost, 7, "listed twice" },
+        { "kind: Cluster\nspec:\n  image: a\n  hosts: [{ips: [10.0.0.1], roles: [node]}]\n", ErrorCodes.ClusterfileNoMaster, 4, "master role" },
+        { "kind: Cluster\nspec:\n  hosts: [{ips: [10.0.0.1], roles: [master]}]\n", ErrorCodes.ClusterfileMissingField, 3, "spec.image is missing" },
+        { "kind: Cluster\nspec:\n  image: a\n  env: [NOEQUALS]\n  hosts: [{ips: [10.0.0.1], roles: [master]}]\n", ErrorCodes.ClusterfileBadEnv, 4, "KEY=value" },
+        { "kind: Clutser\nspec: {}\n", ErrorCodes.ClusterfileUnknownKind, 1, "Unknown kind 'Clutser'" },
+        { "kind: Plugin\nspec: {action: PostInstall, data: x}\n", ErrorCodes.ClusterfileNoCluster, 1, "no 'kind: Cluster'" },
+        { "kind: Cluster\nspec:\n  image: a\n  hosts: [{ips: [10.0.0.1], roles: [master]}\n", ErrorCodes.ClusterfileInvalidYaml, 0, "not valid YAML" },
+        { "kind: Cluster\nspec: {image: a, hosts: [{ips: [10.0.0.1], roles: [master]}]}\n---\nkind: Plugin\nspec:\n  action: PostInstal\n  data: x\n", ErrorCodes.ClusterfileBadPlugin, 6, "unknown action 'PostInstal'" },
+        { "kind: Cluster\nspec: {image: a, hosts: [{ips: [10.0.0.1], roles: [master]}]}\n---\nkind: Plugin\nspec:\n  type: LABEL\n  action: PostInstall\n  data: x\n", ErrorCodes.ClusterfileBadPlugin, 6, "only SHELL" },
+        { "kind: Cluster\nspec: {image: a, hosts: [{ips: [10.0.0.1], roles: [master]}]}\n---\nkind: Config\nspec:\n  path: ../etc/passwd\n", ErrorCodes.ClusterfileBadConfig, 6, "stay inside" },
+        { "kind: Cluster\nspec:\n  image: a\n  hosts: [{ips: [10.0.0.1], roles: [master], taints: [nodedefect]}]\n", ErrorCodes.ClusterfileBadValue, 4, "needs an effect" },
+    };
+
+    [Theory]
+    [MemberData(nameof(BrokenFiles))]
+    public void BrokenFilesGetCodedErrorsWithLineAndFix(string yaml, string code, int line, string fix)
+    {
+        var ex = Assert.Throws<SealerException>(() => ClusterfileReader.Parse(yaml, "Clusterfile"));
+        Assert.Equal(code, ex.Code);
+        Assert.Equal("Clusterfile", ex.File);
+        if (line > 0) Assert.Equal(line, ex.Line);
+        Assert.True(ex.Line > 0);
+        Assert.Contains(fix, ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void PasswordsNeverAppearInErrors()
+    {
+        var ex = Assert.Throws<SealerException>(() => ClusterfileReader.Parse(
+            "kind: Cluster\nspec:\n  image: a\n  ssh:\n    passwd: *hunter2secret\n  hosts: [{ips: [10.0.0.1], roles: [master]}]\n", "Clusterfile"));
+        Assert.DoesNotContain("hunter2secret", ex.ToDiagnosticString(), StringComparison.Ordinal);
+        var ex2 = Assert.Throws<SealerException>(() => ClusterfileReader.Parse(
+            "kind: Cluster\nspec:\n  image: a\n  ssh:\n    passwd: [topsecretvalue]\n  hosts: [{ips: [10.0.0.1], roles: [master]}]\n", "Clusterfile"));
+        Assert.DoesNotContain("topsecretvalue", ex2.ToDiagnosticString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void PortMayBeAStringOrAnInt()
+    {
+        foreach (var p in new[] { "2222", "\"2222\"", "'2222'" })
+        {
+            var c = ClusterfileReader.Parse($"kind: Cluster\nspec:\n  image: a\n  ssh: {{port: {p}}}\n  hosts: [{{ips: [10.0.0.1], roles: [master]}}]\n").Cluster;
+            Assert.Equal(2222, c.Hosts[0].Ssh.Port);
+        }
+    }
+}

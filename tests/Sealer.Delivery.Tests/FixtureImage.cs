@@ -1,0 +1,108 @@
+using System.Formats.Tar;
+using System.IO.Compression;
+using System.Security.Cryptography;
+using System.Text;
+
+namespace Sealer.Delivery.Tests;
+
+/// <summary>
+/// A small but real cluster image (OCI layout, as docs/architecture.md fixes it) built by the test: a gzip rootfs layer with
+/// lifecycle scripts that leave evidence on the hosts (and a fake kubeadm/kubectl, since there is no kubelet here), one
+/// per-blob layer holding an app image layer, and the registry/ layer with index.json naming docker.io/library/demo:1.0.
+/// </summary>
+public sealed class FixtureImage
+{
+    public required string Dir { get; init; }
+    public required string ManifestDigest { get; init; }
+    public required string AppManifestDigest { get; init; }
+    public required long TotalBytes { get; init; }
+
+    public const string Evidence = "/var/lib/sealer/evidence.log";
+
+    public static FixtureImage Build(string dir, int appLayerBytes = 3 * 1024 * 1024, string architecture = "amd64")
+    {
+        Directory.CreateDirectory(Path.Combine(dir, "blobs", "sha256"));
+        string Blob(byte[] data)
+        {
+            string hex = Convert.ToHexStringLower(SHA256.HashData(data));
+            File.WriteAllBytes(Path.Combine(dir, "blobs", "sha256", hex), data);
+            return "sha256:" + hex;
+        }
+
+        // the app image inside registry/
+        var appLayer = Gzip(Tar(new() { ["hello.txt"] = Encoding.UTF8.GetBytes("hello\n"), ["noise.bin"] = RandomNumberGenerator.GetBytes(appLayerBytes) }));
+        string appLayerHex = Convert.ToHexStringLower(SHA256.HashData(appLayer));
+        var appConfig = Encoding.UTF8.GetBytes("""{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}""");
+        string appConfigHex = Convert.ToHexStringLower(SHA256.HashData(appConfig));
+        var appManifest = Encoding.UTF8.GetBytes($$$"""{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:{{{appConfigHex}}}","size":{{{appConfig.Length}}}},"layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar+gzip","digest":"sha256:{{{appLayerHex}}}","size":{{{appLayer.Length}}}}]}""");
+        string appManifestHex = Convert.ToHexStringLower(SHA256.HashData(appManifest));
+        var registryIndex = Encoding.UTF8.GetBytes($$$"""{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:{{{appManifestHex}}}","size":{{{appManifest.Length}}},"annotations":{"org.opencontainers.image.ref.name":"docker.io/library/demo:1.0"}}]}""");
+
+        string Script(string body) => "#!/bin/bash\nset -e\n" + body + "\n";
+        var rootfs = new Dictionary<string, byte[]>
+        {
+            ["scripts/containerd.sh"] = Encoding.UTF8.GetBytes(Script("""
+                if [ -f /tmp/fail-runtime ]; then rm -f /tmp/fail-runtime; echo "injected failure in containerd.sh" >&2; exit 3; fi
+                echo "runtime $(hostname) HostIP=$HostIP CRI=$ContainerRuntime MyVar=$MyVar" >> /var/lib/sealer/evidence.log
+                """)),
+            ["scripts/init-kube.sh"] = Encoding.UTF8.GetBytes(Script("echo \"init-kube $(hostname) registry=$RegistryURL\" >> /var/lib/sealer/evidence.log")),
+            ["bin/kubeadm"] = Encoding.UTF8.GetBytes(Script("""
+                echo "kubeadm $* on $(hostname)" >> /var/lib/sealer/evidence.log
+                case "$*" in
+                  "token create --print-join-command") echo "kubeadm join 10.200.0.11:6443 --token abcdef.0123456789abcdef --discovery-token-ca-cert-hash sha256:00";;
+                  "init phase upload-certs --upload-certs") echo "[upload-certs] Using certificate key:"; echo "0123456789abcdef";;
+                esac
+                """)),
+            ["bin/kubectl"] = Encoding.UTF8.GetBytes(Script("echo \"kubectl $* on $(hostname)\" >> /var/lib/sealer/evidence.log")),
+            ["etc/registry.conf.tmpl"] = Encoding.UTF8.GetBytes("url={{ .RegistryURL }} host={{ .HostIP }} my={{ .MyVar }} other={{ .Unset | default \"dflt\" }}\n"),
+            ["etc/kubeadm.yml"] = Encoding.UTF8.GetBytes("apiVersion: kubeadm.k8s.io/v1beta3\nkind: InitConfiguration\n"),
+            ["etc/values.yaml"] = Encoding.UTF8.GetBytes("replicas: 1\nimage:\n  tag: v1\n  pull: Always\n"),
+            ["application/apps/demo/install.sh"] = Encoding.UTF8.GetBytes(Script("echo \"app demo launched on $(hostname) from $(pwd)\" >> /var/lib/sealer/evidence.log")),
+        };
+        var rootfsLayer = Gzip(Tar(rootfs, executable: p => p.StartsWith("bin/", StringComparison.Ordinal) || p.EndsWith(".sh", StringComparison.Ordinal)));
+        var blobLayer = Tar(new() { [$"registry/blobs/sha256/{appLayerHex}"] = appLayer });
+        var registryLayer = Tar(new()
+        {
+            ["registry/oci-layout"] = """{"imageLayoutVersion":"1.0.0"}"""u8.ToArray(),
+            ["registry/index.json"] = registryIndex,
+            [$"registry/blobs/sha256/{appManifestHex}"] = appManifest,
+            [$"registry/blobs/sha256/{appConfigHex}"] = appConfig,
+        });
+        var layers = new[] { (rootfsLayer, "application/vnd.oci.image.layer.v1.tar+gzip"), (blobLayer, "application/vnd.oci.image.layer.v1.tar"), (registryLayer, "application/vnd.oci.image.layer.v1.tar") };
+        var layerJson = string.Join(",", layers.Select(l => $$"""{"mediaType":"{{l.Item2}}","digest":"{{Blob(l.Item1)}}","size":{{l.Item1.Length}}}"""));
+        var config = Encoding.UTF8.GetBytes("""{"architecture":"ARCH","os":"linux","config":{"Env":["MyVar=fromimage","ImageOnly=yes"],"Labels":{"cluster.alpha.sealer.io/cluster-runtime-type":"kubernetes","cluster.alpha.sealer.io/container-runtime-type":"containerd"}},"rootfs":{"type":"layers","diff_ids":[]}}""".Replace("ARCH", architecture, StringComparison.Ordinal));
+        string configDigest = Blob(config);
+        string ext = """{\"type\":\"kube-installer\",\"launch\":{\"app_names\":[\"demo\"]}}""";
+        var manifest = Encoding.UTF8.GetBytes($$$"""{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"{{{configDigest}}}","size":{{{config.Length}}}},"layers":[{{{layerJson}}}],"annotations":{"sealer.image.extension":"{{{ext}}}"}}""");
+        string manifestDigest = Blob(manifest);
+        File.WriteAllText(Path.Combine(dir, "oci-layout"), """{"imageLayoutVersion":"1.0.0"}""");
+        File.WriteAllText(Path.Combine(dir, "index.json"), $$$"""{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"{{{manifestDigest}}}","size":{{{manifest.Length}}},"annotations":{"org.opencontainers.image.ref.name":"example.com/fixture/kubernetes:v1"}}]}""");
+        return new FixtureImage { Dir = dir, ManifestDigest = manifestDigest, AppManifestDigest = "sha256:" + appManifestHex, TotalBytes = layers.Sum(l => (long)l.Item1.Length) };
+    }
+
+    private static byte[] Tar(Dictionary<string, byte[]> files, Func<string, bool>? executable = null)
+    {
+        using var ms = new MemoryStream();
+        using (var w = new TarWriter(ms, TarEntryFormat.Pax, leaveOpen: true))
+        {
+            foreach (var (path, data) in files.OrderBy(f => f.Key, StringComparer.Ordinal))
+            {
+                var e = new PaxTarEntry(TarEntryType.RegularFile, path)
+                {
+                    DataStream = new MemoryStream(data),
+                    Mode = executable?.Invoke(path) == true ? (UnixFileMode)0b111_101_101 : (UnixFileMode)0b110_100_100,
+                    ModificationTime = DateTimeOffset.UnixEpoch,
+                };
+                w.WriteEntry(e);
+            }
+        }
+        return ms.ToArray();
+    }
+
+    private static byte[] Gzip(byte[] data)
+    {
+        using var ms = new MemoryStream();
+        using (var gz = new GZipStream(ms, CompressionLevel.Fastest, leaveOpen: true)) gz.Write(data);
+        return ms.ToArray();
+    }
+}

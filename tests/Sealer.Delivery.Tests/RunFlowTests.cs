@@ -1,0 +1,435 @@
+using System.Net.Http.Headers;
+using Sealer.Core.Delivery;
+using Sealer.Core.Delivery.Clusterfile;
+using Sealer.Core.Delivery.Ssh;
+using Sealer.Core.Diagnostics;
+
+namespace Sealer.Delivery.Tests;
+
+/// <summary>End to end on real sshd hosts: run (with an injected failure and a resuming re-run), check, delete; bad input.</summary>
+[Collection(HostsCollection.Name)]
+public class RunFlowTests(TestHosts hosts, Xunit.Abstractions.ITestOutputHelper log) : IDisposable
+{
+    private readonly string _work = Directory.CreateTempSubdirectory("sealer-run-").FullName;
+
+    public void Dispose() => Directory.Delete(_work, true);
+
+    private string SealerWrapper()
+    {
+        // the real `sealer` CLI (regserver's `registry serve`), run by the dotnet host the test hosts share with this machine
+        var config = new DirectoryInfo(AppContext.BaseDirectory).Parent!.Name; // bin/<Configuration>/net10.0
+        var dll = Path.Combine(hosts.RepoRoot, "src", "Sealer.Cli", "bin", config, "net10.0", "sealer.dll");
+        Assert.True(File.Exists(dll), $"{dll} is missing: build the solution first");
+        var wrapper = Path.Combine(_work, "sealer");
+        File.WriteAllText(wrapper, $"#!/bin/sh\nexport DOTNET_NOLOGO=1 DOTNET_CLI_TELEMETRY_OPTOUT=1\nexec dotnet '{dll}' \"$@\"\n");
+        if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(wrapper, (UnixFileMode)0b111_101_101);
+        return wrapper;
+    }
+
+    private string Clusterfile(string hostsYaml, string extra = "") => $"""
+        apiVersion: sealer.io/v2
+        kind: Cluster
+        metadata:
+          name: fixture
+        spec:
+          image: example.com/fixture/kubernetes:v1
+          env:
+            - MyVar=fromcluster
+          ssh:
+            pk: {hosts.PrivateKey}
+            port: "22"
+        {hostsYaml}
+        {extra}
+        """;
+
+    private RunOptions Options(string image, List<TransferProgress>? progress = null, List<string>? output = null) => new()
+    {
+        Image = image,
+        StateRoot = Path.Combine(_work, "state"),
+        Ssh = new SshOptions { KnownHostsPath = hosts.KnownHostsFile, ConnectTimeout = TimeSpan.FromSeconds(3) },
+        Parallelism = 1,
+        SealerBinary = SealerWrapper(),
+        TransferProgress = progress is null ? null : new SyncProgress<TransferProgress>(p => { lock (progress) progress.Add(p); }),
+        Output = output is null ? null : l => { lock (output) output.Add(l); },
+        StepTimeout = TimeSpan.FromMinutes(2),
+    };
+
+    private sealed class SyncProgress<T>(Action<T> report) : IProgress<T>
+    {
+        public void Report(T value) => report(value);
+    }
+
+    private string Evidence(int i) => File.Exists(hosts.Hosts[i].OnHost(FixtureImage.Evidence)) ? File.ReadAllText(hosts.Hosts[i].OnHost(FixtureImage.Evidence)) : "";
+
+    [Fact]
+    public async Task RunInjectedFailureResumeCheckAndDelete()
+    {
+        hosts.Wipe("/var/lib/sealer", "/etc/containerd", "/tmp");
+        var image = FixtureImage.Build(Path.Combine(_work, "image"));
+        var file = Path.Combine(_work, "Clusterfile");
+        File.WriteAllText(file, Clusterfile("""
+              hosts:
+                - ips: [10.200.0.11]
+                  roles: [master]
+                  labels: {zone: a}
+                - ips: [10.200.0.12-10.200.0.13]
+                  roles: [node]
+                  env: [MyVar=fromhost]
+              hostAliases:
+                - ip: 10.200.0.250
+                  hostnames: [mirror.example, mirror]
+            """, """
+            ---
+            kind: Plugin
+            metadata: {name: pre}
+            spec:
+              type: SHELL
+              action: PreInitHost
+              scope: master
+              data: echo "plugin pre-init-host $(hostname) in $(pwd)" >> /var/lib/sealer/evidence.log
+            ---
+            kind: Plugin
+            metadata: {name: post}
+            spec:
+              action: post-install
+              data: echo "plugin post-install $(hostname)" >> /var/lib/sealer/evidence.log
+            ---
+            kind: Config
+            metadata: {name: values}
+            spec:
+              path: etc/values.yaml
+              data: |
+                replicas: 3
+                image:
+                  tag: v2
+            """));
+        var doc = ClusterfileReader.Load(file);
+
+        // 1. a failure injected on the third host in the runtime step
+        File.WriteAllText(hosts.Hosts[2].OnHost("/tmp/fail-runtime"), "");
+        var progress = new List<TransferProgress>();
+        var output = new List<string>();
+        var ex = await Assert.ThrowsAsync<SealerException>(() => new ClusterInstaller(doc, Options(image.Dir, progress, output)).RunAsync());
+        Assert.Equal(ErrorCodes.RunStepFailed, ex.Code);
+        Assert.Contains("10.200.0.13", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("'runtime'", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("scripts/containerd.sh", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("injected failure in containerd.sh", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("runtime sealer-h1 HostIP=10.200.0.11 CRI=containerd MyVar=fromcluster", Evidence(0), StringComparison.Ordinal);
+        Assert.Contains("runtime sealer-h2 HostIP=10.200.0.12 CRI=containerd MyVar=fromhost", Evidence(1), StringComparison.Ordinal); // host env over cluster env
+        Assert.DoesNotContain("runtime", Evidence(2), StringComparison.Ordinal);
+        Assert.DoesNotContain("kubeadm", Evidence(0), StringComparison.Ordinal); // stopped before the kube phase
+        Assert.Contains(output, l => l.StartsWith("[10.200.0.13] runtime: injected failure", StringComparison.Ordinal));
+
+        // distribution: bytes and hosts reported, and at least one host was served by another host (relay)
+        var last = progress[^1];
+        Assert.Equal(3, last.HostsDone);
+        Assert.Equal(image.TotalBytes * 3, last.BytesTotal);
+        Assert.Equal(last.BytesTotal, last.BytesDone);
+        Assert.Contains(progress, p => p.Source is not null && p.Source.StartsWith("10.200.0.", StringComparison.Ordinal));
+        foreach (var h in hosts.Hosts.Take(3))
+        {
+            Assert.False(File.Exists(h.OnHost("/root/.ssh/authorized_keys")) && File.ReadAllText(h.OnHost("/root/.ssh/authorized_keys")).Contains("sealer-relay", StringComparison.Ordinal));
+            Assert.Empty(Directory.Exists(h.OnHost("/var/lib/sealer/data/.store/relay")) ? Directory.GetFiles(h.OnHost("/var/lib/sealer/data/.store/relay")) : []);
+        }
+
+        // 2. re-run: resumes, skips what is done, completes
+        var result = await new ClusterInstaller(doc, Options(image.Dir)).RunAsync();
+        Assert.Contains("10.200.0.11:distribute", result.StepsSkipped);
+        Assert.Contains("10.200.0.11:runtime", result.StepsSkipped);
+        Assert.Contains("10.200.0.12:runtime", result.StepsSkipped);
+        Assert.Contains("10.200.0.13:runtime", result.StepsRun);
+        Assert.Contains("kubeadm-init", result.StepsRun);
+        Assert.Equal(1, CountLines(Evidence(0), "runtime sealer-h1"));
+
+        // lifecycle evidence, in Sealer's order
+        var e0 = Evidence(0);
+        AssertOrder(e0, "plugin pre-init-host sealer-h1 in /var/lib/sealer/data/fixture/rootfs", "runtime sealer-h1", "init-kube sealer-h1 registry=sea.hub:5000",
+            "kubeadm init --config etc/kubeadm.yml --upload-certs on sealer-h1", "plugin post-install sealer-h1", "kubectl label node sealer-h1 zone=a --overwrite",
+            "app demo launched on sealer-h1 from /var/lib/sealer/data/fixture/rootfs");
+        Assert.DoesNotContain("plugin pre-init-host", Evidence(1), StringComparison.Ordinal); // scope: master
+        foreach (var i in new[] { 1, 2 })
+        {
+            AssertOrder(Evidence(i), "init-kube sealer-h", "kubeadm join 10.200.0.11:6443 --token abcdef.0123456789abcdef", "plugin post-install");
+            Assert.DoesNotContain("--control-plane", Evidence(i), StringComparison.Ordinal);
+        }
+        // templates rendered per host, Config merged into the image's file
+        Assert.Equal("url=sea.hub:5000 host=10.200.0.12 my=fromhost other=dflt\n", File.ReadAllText(hosts.Hosts[1].OnHost("/var/lib/sealer/data/fixture/rootfs/etc/registry.conf")));
+        var values = File.ReadAllText(hosts.Hosts[0].OnHost("/var/lib/sealer/data/fixture/rootfs/etc/values.yaml"));
+        Assert.Contains("replicas: 3", values, StringComparison.Ordinal);
+        Assert.Contains("tag: v2", values, StringComparison.Ordinal);
+        Assert.Contains("pull: Always", values, StringComparison.Ordinal);
+        // /etc/hosts, containerd hosts.toml pointing at the registry host
+        Assert.Contains("10.200.0.11 sea.hub", File.ReadAllText(hosts.Hosts[2].OnHost("/etc/hosts")), StringComparison.Ordinal);
+        Assert.Contains("10.200.0.250 mirror.example mirror", File.ReadAllText(hosts.Hosts[1].OnHost("/etc/hosts")), StringComparison.Ordinal);
+        var toml = File.ReadAllText(hosts.Hosts[2].OnHost("/etc/containerd/certs.d/docker.io/hosts.toml"));
+        Assert.Contains("[host.\"https://10.200.0.11:5000\"]", toml, StringComparison.Ordinal);
+        Assert.Contains("ca = \"/etc/sealer/registry/ca.crt\"", toml, StringComparison.Ordinal);
+        Assert.StartsWith("-----BEGIN CERTIFICATE-----", File.ReadAllText(hosts.Hosts[2].OnHost("/etc/sealer/registry/ca.crt")), StringComparison.Ordinal);
+        Assert.True(File.Exists(hosts.Hosts[1].OnHost("/etc/containerd/certs.d/_default/hosts.toml")));
+
+        // the registry on master0 serves the app image by its original name, over TLS with the cluster's private CA
+        using (var http = new HttpClient(TrustingOnly(Path.Combine(_work, "state", "fixture", "certs", "ca.crt"))))
+        {
+            var req = new HttpRequestMessage(HttpMethod.Get, "https://10.200.0.11:5000/v2/library/demo/manifests/1.0?ns=docker.io");
+            req.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/vnd.oci.image.manifest.v1+json"));
+            using var resp = await http.SendAsync(req);
+            Assert.True(resp.IsSuccessStatusCode, $"registry answered {(int)resp.StatusCode}");
+            Assert.Equal(image.AppManifestDigest, resp.Headers.GetValues("Docker-Content-Digest").Single());
+        }
+
+        // a real containerd on a node pulls the app image by its original name through the delivered hosts.toml
+        await using (var node = await SshHost.ConnectAsync("10.200.0.13", hosts.KeySsh, new SshOptions { KnownHostsPath = hosts.KnownHostsFile }, KnownHosts.Load(hosts.KnownHostsFile)))
+        {
+            const string ctrd = "/var/lib/sealer/ctrd";
+            await node.RunAsync($$"""
+                mkdir -p {{ctrd}}
+                cat > {{ctrd}}/config.toml <<'EOF'
+                version = 2
+                root = "{{ctrd}}/root"
+                state = "{{ctrd}}/state"
+                disabled_plugins = ["io.containerd.grpc.v1.cri"]
+                [grpc]
+                  address = "{{ctrd}}/containerd.sock"
+                EOF
+                nohup setsid containerd --config {{ctrd}}/config.toml > {{ctrd}}/log 2>&1 < /dev/null &
+                for i in $(seq 1 100); do [ -S {{ctrd}}/containerd.sock ] && break; sleep 0.1; done
+                """);
+            var fetch = await node.RunAsync($"ctr --address {ctrd}/containerd.sock -n test content fetch --hosts-dir /etc/containerd/certs.d docker.io/library/demo:1.0 >/dev/null && ctr --address {ctrd}/containerd.sock -n test content ls -q",
+                new CommandOptions { Timeout = TimeSpan.FromSeconds(60) });
+            Assert.Contains(image.AppManifestDigest, fetch.Stdout, StringComparison.Ordinal);
+            Assert.Equal(3, fetch.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length); // manifest, config, layer
+        }
+
+        // state on master0 and locally
+        Assert.Contains("\"kubeadm-init\"", File.ReadAllText(hosts.Hosts[0].OnHost("/var/lib/sealer/data/fixture/state.json")), StringComparison.Ordinal);
+        Assert.True(File.Exists(Path.Combine(_work, "state", "fixture", "state.json")));
+
+        // 3. a third run changes nothing
+        var again = await new ClusterInstaller(doc, Options(image.Dir)).RunAsync();
+        Assert.DoesNotContain(again.StepsRun, s => s.Contains(':', StringComparison.Ordinal) || s == "kubeadm-init" || s == "apps");
+
+        // 4. check
+        var check = await new ClusterInstaller(doc, Options(image.Dir)).CheckAsync();
+        Assert.Empty(check.Problems);
+        Assert.Contains("10.200.0.11: registry on port 5000", check.Ok);
+
+        // 5. the CLI: join a fourth host, check, remove it again
+        string cli = $"--image {image.Dir} --known-hosts {hosts.KnownHostsFile} --sealer-binary {SealerWrapper()} --state-dir {Path.Combine(_work, "state")} --parallel 1";
+        var (code, stdout) = Cli($"join -f {file} --nodes 10.200.0.14 {cli}");
+        log.WriteLine("$ sealer join -f Clusterfile --nodes 10.200.0.14 ...\n" + stdout);
+        Assert.True(code == 0, stdout);
+        Assert.Contains("kubeadm-init     done before", stdout, StringComparison.Ordinal);
+        Assert.Contains("join             1 host(s): 10.200.0.14 (2 done before)", stdout, StringComparison.Ordinal);
+        Assert.Contains("updated " + file, stdout, StringComparison.Ordinal);
+        Assert.Contains("10.200.0.14", File.ReadAllText(file), StringComparison.Ordinal);
+        Assert.Contains("kubeadm join 10.200.0.11:6443", Evidence(3), StringComparison.Ordinal);
+        Assert.Equal(1, CountLines(Evidence(0), "kubeadm init ")); // master0 was not initialized twice
+        Assert.Equal(1, CountLines(Evidence(1), "kubeadm join"));
+        (code, stdout) = Cli($"check -f {file} {cli}");
+        Assert.True(code == 0, stdout);
+        Assert.Contains("cluster 'fixture' is healthy", stdout, StringComparison.Ordinal);
+        (code, stdout) = Cli($"delete -f {file} --hosts 10.200.0.14 -y {cli}");
+        Assert.True(code == 0, stdout);
+        Assert.Contains("kubectl drain sealer-h4", Evidence(0), StringComparison.Ordinal);
+        Assert.False(Directory.Exists(hosts.Hosts[3].OnHost("/var/lib/sealer/data/fixture")));
+        Assert.DoesNotContain("10.200.0.14", File.ReadAllText(file), StringComparison.Ordinal);
+        doc = ClusterfileReader.Load(file);
+        Assert.Equal(3, doc.Cluster.Hosts.Count);
+        Assert.Equal(3, doc.Plugins.Count + doc.Configs.Count); // the other documents survive the edits
+
+        // 6. an installed node that is down does not block adding another one
+        var withH4 = ClusterfileReader.Parse(ClusterfileEditor.AddHosts(File.ReadAllText(file), [], ["10.200.0.14"], file), file);
+        var unreachable = new ClusterfileDocument
+        {
+            Cluster = new ClusterSpec
+            {
+                Name = withH4.Cluster.Name, Image = withH4.Cluster.Image, Env = withH4.Cluster.Env, Ssh = withH4.Cluster.Ssh, Registry = withH4.Cluster.Registry,
+                Hosts = withH4.Cluster.Hosts.Select(h => h.Ip != "10.200.0.12" ? h : new HostSpec { Ip = h.Ip, Roles = h.Roles, Env = h.Env, Ssh = h.Ssh with { Port = 2999 } }).ToList(),
+            },
+            Plugins = withH4.Plugins, Configs = withH4.Configs, File = file,
+        };
+        var partial = await new ClusterInstaller(unreachable, Options(image.Dir)).RunAsync();
+        Assert.Contains("10.200.0.12:unreachable", partial.StepsSkipped);
+        Assert.Contains("10.200.0.14:join", partial.StepsRun);
+        Assert.Equal(2, CountLines(Evidence(3), "kubeadm join 10.200.0.11:6443")); // joined, removed, joined again
+
+        // 7. delete everything
+        var removed = await new ClusterInstaller(withH4, Options(image.Dir)).DeleteAsync();
+        Assert.Equal(4, removed.Count);
+        foreach (var h in hosts.Hosts)
+        {
+            Assert.False(Directory.Exists(h.OnHost("/var/lib/sealer/data/fixture")));
+            Assert.False(Directory.Exists(h.OnHost("/etc/containerd/certs.d/docker.io")));
+            Assert.DoesNotContain("sea.hub", File.ReadAllText(h.OnHost("/etc/hosts")), StringComparison.Ordinal);
+        }
+        Assert.Contains("kubeadm reset -f on sealer-h2", Evidence(1), StringComparison.Ordinal);
+        await Assert.ThrowsAnyAsync<HttpRequestException>(async () =>
+        {
+            using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(3) };
+            await http.GetAsync("https://10.200.0.11:5000/v2/");
+        });
+        Assert.False(File.Exists(Path.Combine(_work, "state", "fixture", "state.json")));
+    }
+
+    [Fact]
+    public async Task BadHostsAreAllReportedBeforeAnythingChanges()
+    {
+        hosts.Wipe("/var/lib/sealer", "/etc/containerd", "/tmp");
+        var image = FixtureImage.Build(Path.Combine(_work, "image"), appLayerBytes: 1024);
+        var kh = Path.Combine(_work, "known_hosts");
+        // h3's entry replaced by h2's key: a changed host key
+        var lines = File.ReadAllLines(hosts.KnownHostsFile).Where(l => !l.StartsWith("10.200.0.13 ", StringComparison.Ordinal)).ToList();
+        lines.AddRange(lines.Where(l => l.StartsWith("10.200.0.12 ", StringComparison.Ordinal)).Select(l => "10.200.0.13" + l["10.200.0.12".Length..]).ToList());
+        File.WriteAllLines(kh, lines);
+        var doc = ClusterfileReader.Parse(Clusterfile("""
+              hosts:
+                - ips: [10.200.0.11]
+                  roles: [master]
+                - ips: [10.200.0.12]
+                  roles: [node]
+                  ssh: {passwd: wrong-password-123, pk: ""}
+                - ips: [10.200.0.13, 10.200.0.99]
+                  roles: [node]
+            """));
+        var ex = await Assert.ThrowsAsync<SealerException>(() => new ClusterInstaller(doc, Options(image.Dir) with
+        {
+            Ssh = new SshOptions { KnownHostsPath = kh, ConnectTimeout = TimeSpan.FromSeconds(2) },
+        }).RunAsync());
+        Assert.Equal(ErrorCodes.PreflightFailed, ex.Code);
+        Assert.Contains("nothing was changed", ex.Message, StringComparison.Ordinal);
+        Assert.True(ex.Message.Contains($"10.200.0.12: [ssh] {ErrorCodes.SshAuthFailed}", StringComparison.Ordinal), ex.Message);
+        Assert.Contains($"10.200.0.12: [ssh] {ErrorCodes.SshAuthFailed}", ex.Message, StringComparison.Ordinal);
+        Assert.Contains($"10.200.0.13: [ssh] {ErrorCodes.SshHostKeyChanged}", ex.Message, StringComparison.Ordinal);
+        Assert.Contains($"10.200.0.99: [ssh] {ErrorCodes.SshUnreachable}", ex.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("wrong-password-123", ex.Message, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(hosts.Hosts[0].OnHost("/var/lib/sealer/data")));
+        Assert.DoesNotContain("BEGIN sealer", File.ReadAllText(hosts.Hosts[0].OnHost("/etc/hosts")), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task PreflightReportsBusyPortsAndDuplicateHostnamesTogether()
+    {
+        hosts.Wipe("/var/lib/sealer", "/etc/containerd", "/tmp");
+        var image = FixtureImage.Build(Path.Combine(_work, "image"), appLayerBytes: 1024);
+        var doc = ClusterfileReader.Parse(Clusterfile("""
+              hosts:
+                - ips: [10.200.0.13]
+                  roles: [master]
+                - ips: [10.200.0.14]
+                  roles: [node]
+            """));
+        var knownHosts = KnownHosts.Load(hosts.KnownHostsFile);
+        var opts = new SshOptions { KnownHostsPath = hosts.KnownHostsFile };
+        await using var h3 = await SshHost.ConnectAsync("10.200.0.13", hosts.KeySsh, opts, knownHosts);
+        await using var h4 = await SshHost.ConnectAsync("10.200.0.14", hosts.KeySsh, opts, knownHosts);
+        // something already listens on the registry port of the master, and h4 claims h3's hostname
+        await h3.RunAsync("nohup setsid python3 -c 'import socket,time; s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind((\"0.0.0.0\",5000)); s.listen(); time.sleep(60)' >/dev/null 2>&1 & sleep 0.5");
+        await h4.RunAsync("hostname sealer-h3");
+        try
+        {
+            var ex = await Assert.ThrowsAsync<SealerException>(() => new ClusterInstaller(doc, Options(image.Dir)).RunAsync());
+            Assert.Equal(ErrorCodes.PreflightFailed, ex.Code);
+            Assert.Contains("10.200.0.13: [port] port 5000 is already in use", ex.Message, StringComparison.Ordinal);
+            Assert.Contains("10.200.0.14: [hostname] hostname 'sealer-h3' is also used by 10.200.0.13", ex.Message, StringComparison.Ordinal);
+            Assert.False(Directory.Exists(hosts.Hosts[2].OnHost("/var/lib/sealer/data")));
+        }
+        finally
+        {
+            await h4.RunAsync("hostname sealer-h4");
+            await h3.RunAsync("pkill -f 'bind((\"0.0.0.0\",5000))' || true", new CommandOptions { Check = false });
+        }
+    }
+
+    [Fact]
+    public async Task ExternalRegistryMeansNoLocalRegistryAndMirrorsToIt()
+    {
+        hosts.Wipe("/var/lib/sealer", "/etc/containerd", "/tmp");
+        var image = FixtureImage.Build(Path.Combine(_work, "image"), appLayerBytes: 1024);
+        var doc = ClusterfileReader.Parse(Clusterfile("""
+              hosts:
+                - ips: [10.200.0.14]
+                  roles: [master]
+              registry:
+                externalRegistry: {domain: registry.example, port: 5443}
+            """));
+        var result = await new ClusterInstaller(doc, Options(image.Dir)).RunAsync();
+        Assert.DoesNotContain("10.200.0.14:registry", result.StepsRun);
+        var toml = File.ReadAllText(hosts.Hosts[3].OnHost("/etc/containerd/certs.d/docker.io/hosts.toml"));
+        Assert.Contains("[host.\"https://registry.example:5443\"]", toml, StringComparison.Ordinal);
+        Assert.Contains("registry=registry.example:5443", Evidence(3), StringComparison.Ordinal); // RegistryURL names the external registry
+        Assert.DoesNotContain("sea.hub", File.ReadAllText(hosts.Hosts[3].OnHost("/etc/hosts")), StringComparison.Ordinal);
+        await new ClusterInstaller(doc, Options(image.Dir)).DeleteAsync();
+        Assert.False(Directory.Exists(hosts.Hosts[3].OnHost("/etc/containerd/certs.d/docker.io")));
+    }
+
+    [Fact]
+    public async Task HostsOfAnotherArchitectureFailPreflight()
+    {
+        hosts.Wipe("/var/lib/sealer", "/etc/containerd", "/tmp");
+        var image = FixtureImage.Build(Path.Combine(_work, "image"), appLayerBytes: 1024, architecture: "arm64");
+        var doc = ClusterfileReader.Parse(Clusterfile("""
+              hosts:
+                - ips: [10.200.0.11]
+                  roles: [master]
+            """));
+        var ex = await Assert.ThrowsAsync<SealerException>(() => new ClusterInstaller(doc, Options(image.Dir)).RunAsync());
+        Assert.Equal(ErrorCodes.PreflightFailed, ex.Code);
+        Assert.Contains("10.200.0.11: [platform] the host is linux/amd64 but the cluster image has only linux/arm64", ex.Message, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(hosts.Hosts[0].OnHost("/var/lib/sealer/data")));
+
+        // the same through Sealer's short form: the Clusterfile is written from the flags, the error is printed with its code
+        var state = Path.Combine(_work, "cli-state");
+        var (code, output) = Cli($"run {image.Dir} -m 10.200.0.11 --pk {hosts.PrivateKey} --known-hosts {hosts.KnownHostsFile} --state-dir {state} -e A=1");
+        Assert.Equal(1, code);
+        Assert.Contains($"error {ErrorCodes.PreflightFailed}: Preflight found 1 problem(s)", output, StringComparison.Ordinal);
+        var written = Path.Combine(state, "my-cluster", "Clusterfile");
+        if (!OperatingSystem.IsWindows()) Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(written));
+        var parsed = ClusterfileReader.Load(written).Cluster;
+        Assert.Equal(["10.200.0.11"], parsed.Hosts.Select(h => h.Ip));
+        Assert.Equal(hosts.PrivateKey, parsed.Ssh.PrivateKeyPath);
+    }
+
+    private static HttpClientHandler TrustingOnly(string caFile)
+    {
+        var ca = System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPem(File.ReadAllText(caFile));
+        return new HttpClientHandler
+        {
+            ServerCertificateCustomValidationCallback = (_, cert, chain, _) =>
+            {
+                if (cert is null || chain is null) return false;
+                chain.ChainPolicy.TrustMode = System.Security.Cryptography.X509Certificates.X509ChainTrustMode.CustomRootTrust;
+                chain.ChainPolicy.CustomTrustStore.Add(ca);
+                chain.ChainPolicy.RevocationMode = System.Security.Cryptography.X509Certificates.X509RevocationMode.NoCheck;
+                return chain.Build(cert);
+            },
+        };
+    }
+
+    private (int Code, string Output) Cli(string args)
+    {
+        var config = new DirectoryInfo(AppContext.BaseDirectory).Parent!.Name;
+        var dll = Path.Combine(hosts.RepoRoot, "src", "Sealer.Cli", "bin", config, "net10.0", "sealer.dll");
+        var psi = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true };
+        psi.ArgumentList.Add(dll);
+        foreach (var a in args.Split(' ', StringSplitOptions.RemoveEmptyEntries)) psi.ArgumentList.Add(a);
+        using var p = System.Diagnostics.Process.Start(psi)!;
+        var err = p.StandardError.ReadToEndAsync();
+        string output = p.StandardOutput.ReadToEnd();
+        Assert.True(p.WaitForExit(120_000), "sealer " + args + " timed out");
+        return (p.ExitCode, output + err.Result);
+    }
+
+    private static int CountLines(string text, string needle) => text.Split('\n').Count(l => l.Contains(needle, StringComparison.Ordinal));
+
+    private static void AssertOrder(string text, params string[] needles)
+    {
+        int pos = 0;
+        foreach (var n in needles)
+        {
+            int i = text.IndexOf(n, pos, StringComparison.Ordinal);
+            Assert.True(i >= 0, $"'{n}' not found after position {pos} in:\n{text}");
+            pos = i + n.Length;
+        }
+    }
+}

@@ -1,0 +1,79 @@
+using Sealer.Core.Delivery;
+using Sealer.Core.Delivery.Clusterfile;
+
+namespace Sealer.Delivery.Tests;
+
+public class RuntimeConfigMergeTests
+{
+    [Fact]
+    public void DaemonJsonKeepsTheHostsSettingsAndPutsOurMirrorsFirst()
+    {
+        const string existing = """{"log-driver":"json-file","registry-mirrors":["https://old.example"],"data-root":"/data/docker"}""";
+        const string ours = """{"registry-mirrors":["https://10.0.0.1:5000"],"insecure-registries":["10.0.0.1:5000"]}""";
+        var merged = System.Text.Json.JsonDocument.Parse(ClusterInstaller.MergeDaemonJson(existing, ours, "h")).RootElement;
+        Assert.Equal("json-file", merged.GetProperty("log-driver").GetString());
+        Assert.Equal("/data/docker", merged.GetProperty("data-root").GetString());
+        Assert.Equal(["https://10.0.0.1:5000", "https://old.example"], merged.GetProperty("registry-mirrors").EnumerateArray().Select(e => e.GetString()));
+        Assert.Equal(["10.0.0.1:5000"], merged.GetProperty("insecure-registries").EnumerateArray().Select(e => e.GetString()));
+        // idempotent
+        var again = ClusterInstaller.MergeDaemonJson(ClusterInstaller.MergeDaemonJson(existing, ours, "h"), ours, "h");
+        Assert.Equal(2, System.Text.Json.JsonDocument.Parse(again).RootElement.GetProperty("registry-mirrors").GetArrayLength());
+        Assert.Equal(ours, ClusterInstaller.MergeDaemonJson("", ours, "h"));
+    }
+
+    [Fact]
+    public void ConfigStrategies()
+    {
+        var loc = new SourceLocation("Clusterfile", 1, 1);
+        Assert.Equal("b: 2\n", ClusterInstaller.ApplyConfig(new ConfigSpec("c", "x.yaml", "b: 2\n", "override", null, loc), "a: 1\n"));
+        Assert.Equal("a: 1\nb: 2\n", ClusterInstaller.ApplyConfig(new ConfigSpec("c", "x.yaml", "b: 2\n", "insert", null, loc), "a: 1\n"));
+        var merged = ClusterInstaller.ApplyConfig(new ConfigSpec("c", "x.yaml", "a: {y: 3}\nb: 2\n", "merge", null, loc), "a:\n  x: 1\n  y: 2\n");
+        Assert.Contains("x: 1", merged, StringComparison.Ordinal);
+        Assert.Contains("y: 3", merged, StringComparison.Ordinal);
+        Assert.Contains("b: 2", merged, StringComparison.Ordinal);
+        Assert.Equal("new\n", ClusterInstaller.ApplyConfig(new ConfigSpec("c", "x.yaml", "new\n", "merge", null, loc), null));
+    }
+
+    [Fact]
+    public void EnvPrecedenceAndDerivedValues()
+    {
+        var doc = ClusterfileReader.Parse("""
+            kind: Cluster
+            spec:
+              image: i
+              env: [A=cluster, B=cluster, RegistryURL=user-set, ContainerRuntime=user]
+              registry:
+                localRegistry: {domain: hub.local, port: 5001, username: u, password: p}
+              hosts:
+                - ips: [10.0.0.1]
+                  roles: [master]
+                  env: [B=host]
+            """);
+        var env = DeliveryEnv.For(doc.Cluster, doc.Cluster.Hosts[0], [new("A", "image"), new("I", "image")], "containerd", ["10.0.0.1"])
+            .ToDictionary(kv => kv.Key, kv => kv.Value);
+        Assert.Equal("image", env["I"]);
+        Assert.Equal("cluster", env["A"]);
+        Assert.Equal("host", env["B"]);
+        Assert.Equal("hub.local:5001", env["RegistryURL"]);      // user-set Registry* values are re-derived, as in Sealer
+        Assert.Equal("containerd", env["ContainerRuntime"]);
+        Assert.Equal("10.0.0.1", env["HostIP"]);
+        Assert.Equal("4", env["HostIPFamily"]);
+        Assert.Equal("p", env["LocalRegistryPassword"]);
+    }
+
+    [Fact]
+    public void TemplatesRenderAndMissingValuesAreCodedErrors()
+    {
+        var env = new List<KeyValuePair<string, string>> { new("A", "1"), new("B", "two") };
+        Assert.Equal("x=1 y=two z=d", DeliveryEnv.Render("x={{ .A }} y={{.B}} z={{ .C | default \"d\" }}", env, "t.tmpl"));
+        Assert.Equal("a1", DeliveryEnv.Render("a\n  {{- .A }}", env, "t.tmpl"));
+        Assert.Equal("two", DeliveryEnv.Render("{{ .Env.B }}", env, "t.tmpl"));
+        var unsupported = Assert.Throws<Sealer.Core.Diagnostics.SealerException>(() => DeliveryEnv.Render("{{ range .A }}x{{ end }}", env, "t.tmpl"));
+        Assert.Equal(Sealer.Core.Diagnostics.ErrorCodes.TemplateUnsupported, unsupported.Code);
+        var ex = Assert.Throws<Sealer.Core.Diagnostics.SealerException>(() => DeliveryEnv.Render("a\nb {{ .Missing }}", env, "etc/x.tmpl"));
+        Assert.Equal(Sealer.Core.Diagnostics.ErrorCodes.TemplateEnvMissing, ex.Code);
+        Assert.Equal(2, ex.Line);
+        Assert.Equal("etc/x.tmpl", ex.File);
+        Assert.Equal("a=1", DeliveryEnv.Render("a={{- .A -}}", env, "t"));
+    }
+}

@@ -1,0 +1,185 @@
+using System.Security.Cryptography;
+using Sealer.Core.Delivery.Clusterfile;
+using Sealer.Core.Delivery.Ssh;
+using Sealer.Core.Diagnostics;
+
+namespace Sealer.Delivery.Tests;
+
+[Collection(HostsCollection.Name)]
+public class SshHostTests(TestHosts hosts)
+{
+    private SshOptions Options(string knownHosts, bool tofu = false) =>
+        new() { KnownHostsPath = knownHosts, TrustOnFirstUse = tofu, ConnectTimeout = TimeSpan.FromSeconds(3) };
+
+    private async Task<SshHost> ConnectAsync(int i, SshSpec spec, string? knownHosts = null, bool tofu = false)
+    {
+        var kh = knownHosts ?? hosts.KnownHostsFile;
+        return await SshHost.ConnectAsync(hosts.Hosts[i].Ip, spec, Options(kh, tofu), KnownHosts.Load(kh));
+    }
+
+    [Fact]
+    public async Task KeyAuthRunsCommandsWithEnvStreamedOutputAndExitCodes()
+    {
+        await using var h = await ConnectAsync(0, hosts.KeySsh);
+        var lines = new List<string>();
+        var r = await h.RunAsync("echo \"$A|$B\"; hostname; echo err >&2", new CommandOptions
+        {
+            Env = [new("A", "it's \"quoted\"; a,b"), new("B", "$HOME `x`"), new("bad-name", "skipped")],
+            OnOutputLine = l => { lock (lines) lines.Add(l); },
+        });
+        Assert.Equal(0, r.ExitCode);
+        Assert.Equal("it's \"quoted\"; a,b|$HOME `x`\nsealer-h1\n", r.Stdout);
+        Assert.Equal("err\n", r.Stderr);
+        Assert.Contains("sealer-h1", lines);
+        Assert.Contains("err", lines);
+
+        var failed = await h.RunAsync("echo before; exit 7", new CommandOptions { Check = false });
+        Assert.Equal(7, failed.ExitCode);
+        var ex = await Assert.ThrowsAsync<SealerException>(() => h.RunAsync("echo last-words; false", new CommandOptions { Description = "phase test" }));
+        Assert.Equal(ErrorCodes.RemoteCommandFailed, ex.Code);
+        Assert.Contains("10.200.0.11", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("phase test", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("last-words", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task PassphraseKeyRsaKeyPasswordAndCustomPortWork()
+    {
+        await using (var h = await ConnectAsync(1, new SshSpec { PrivateKeyPath = hosts.PassphraseKey, PrivateKeyPassphrase = hosts.Passphrase }))
+            Assert.Equal("sealer-h2\n", (await h.RunAsync("hostname")).Stdout);
+        await using (var h = await ConnectAsync(1, new SshSpec { PrivateKeyPath = hosts.RsaKey }))
+            Assert.Equal("sealer-h2\n", (await h.RunAsync("hostname")).Stdout);
+        await using (var h = await ConnectAsync(2, new SshSpec { Password = hosts.Password, Port = 2222 }))
+            Assert.Equal("sealer-h3\n", (await h.RunAsync("hostname")).Stdout);
+    }
+
+    [Fact]
+    public async Task MissingOrWrongPassphraseIsACodedError()
+    {
+        var ex = await Assert.ThrowsAsync<SealerException>(() => ConnectAsync(1, new SshSpec { PrivateKeyPath = hosts.PassphraseKey }));
+        Assert.Equal(ErrorCodes.SshBadPrivateKey, ex.Code);
+        Assert.Contains("pkPasswd", ex.Message, StringComparison.Ordinal);
+        var ex2 = await Assert.ThrowsAsync<SealerException>(() => ConnectAsync(1, new SshSpec { PrivateKeyPath = hosts.PassphraseKey, PrivateKeyPassphrase = "wrong-pass" }));
+        Assert.Equal(ErrorCodes.SshBadPrivateKey, ex2.Code);
+        Assert.DoesNotContain("wrong-pass", ex2.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task WrongPasswordIsAuthFailedWithoutThePassword()
+    {
+        var ex = await Assert.ThrowsAsync<SealerException>(() => ConnectAsync(0, new SshSpec { Password = "not-the-password-42" }));
+        Assert.Equal(ErrorCodes.SshAuthFailed, ex.Code);
+        Assert.DoesNotContain("not-the-password-42", ex.ToDiagnosticString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ChangedHostKeyIsRefusedBeforeAuthentication()
+    {
+        var kh = Path.GetTempFileName();
+        try
+        {
+            // a different ed25519 key for h1
+            var other = File.ReadAllLines(hosts.KnownHostsFile).First(l => l.StartsWith("10.200.0.12 ssh-ed25519", StringComparison.Ordinal));
+            File.WriteAllText(kh, "10.200.0.11" + other["10.200.0.12".Length..] + "\n");
+            var ex = await Assert.ThrowsAsync<SealerException>(() => ConnectAsync(0, hosts.KeySsh, kh, tofu: true));
+            Assert.Equal(ErrorCodes.SshHostKeyChanged, ex.Code);
+            Assert.Contains("ssh-keygen -R", ex.Message, StringComparison.Ordinal);
+            Assert.Single(File.ReadAllLines(kh)); // trust-on-first-use never replaces a changed key
+        }
+        finally { File.Delete(kh); }
+    }
+
+    [Fact]
+    public async Task UnknownHostNeedsOptInAndTrustOnFirstUseRecordsAHashedKey()
+    {
+        var kh = Path.Combine(Path.GetTempPath(), "sealer-kh-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            var ex = await Assert.ThrowsAsync<SealerException>(() => ConnectAsync(3, hosts.KeySsh, kh));
+            Assert.Equal(ErrorCodes.SshHostKeyUnknown, ex.Code);
+            Assert.False(File.Exists(kh));
+            await using (var h = await ConnectAsync(3, hosts.KeySsh, kh, tofu: true)) await h.RunAsync("true");
+            var line = Assert.Single(File.ReadAllLines(kh));
+            Assert.StartsWith("|1|", line, StringComparison.Ordinal);
+            Assert.DoesNotContain("10.200.0.14", line, StringComparison.Ordinal);
+            await using (var h = await ConnectAsync(3, hosts.KeySsh, kh)) await h.RunAsync("true"); // now known, no opt-in needed
+        }
+        finally { File.Delete(kh); }
+    }
+
+    [Fact]
+    public async Task HashedKnownHostsEntriesVerify()
+    {
+        await using var h = await ConnectAsync(2, hosts.KeySsh, hosts.HashedKnownHostsFile);
+        Assert.Equal("sealer-h3\n", (await h.RunAsync("hostname")).Stdout);
+    }
+
+    [Fact]
+    public async Task UnreachableHostIsACodedErrorQuickly()
+    {
+        var sw = System.Diagnostics.Stopwatch.StartNew();
+        var ex = await Assert.ThrowsAsync<SealerException>(() => SshHost.ConnectAsync("10.200.0.99", hosts.KeySsh,
+            Options(hosts.KnownHostsFile), KnownHosts.Load(hosts.KnownHostsFile)));
+        Assert.Equal(ErrorCodes.SshUnreachable, ex.Code);
+        Assert.True(sw.Elapsed < TimeSpan.FromSeconds(15), sw.Elapsed.ToString());
+        var refused = await Assert.ThrowsAsync<SealerException>(() => ConnectAsync(0, hosts.KeySsh with { Port = 2999 }));
+        Assert.Equal(ErrorCodes.SshUnreachable, refused.Code);
+    }
+
+    [Fact]
+    public async Task TimeoutAndCancellationStopTheRemoteCommand()
+    {
+        await using var h = await ConnectAsync(1, hosts.KeySsh);
+        var ex = await Assert.ThrowsAsync<SealerException>(() => h.RunAsync("echo started; sleep 30", new CommandOptions { Timeout = TimeSpan.FromSeconds(1) }));
+        Assert.Equal(ErrorCodes.RemoteCommandTimeout, ex.Code);
+        Assert.Contains("started", ex.Message, StringComparison.Ordinal);
+        using var cts = new CancellationTokenSource(TimeSpan.FromMilliseconds(500));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => h.RunAsync("sleep 30", cancellationToken: cts.Token));
+        Assert.Equal("ok\n", (await h.RunAsync("echo ok")).Stdout); // the connection is still usable
+    }
+
+    [Fact]
+    public async Task JumpHostReachesTheTargetAndChecksItsKey()
+    {
+        await using var h = await ConnectAsync(2, hosts.KeySsh with { JumpHost = "root@10.200.0.11:22" });
+        Assert.Equal("sealer-h3\n", (await h.RunAsync("hostname")).Stdout);
+    }
+
+    [Fact]
+    public async Task StdinStreamsLargeData()
+    {
+        await using var h = await ConnectAsync(0, hosts.KeySsh);
+        var data = RandomNumberGenerator.GetBytes(8 * 1024 * 1024 + 17);
+        var r = await h.RunWithInputAsync("cat > /tmp/blob && sha256sum /tmp/blob | cut -d' ' -f1 && rm /tmp/blob",
+            async (s, ct) => await s.WriteAsync(data, ct));
+        Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(data)) + "\n", r.Stdout);
+    }
+
+    [Fact]
+    public async Task NonRootUsersRunThroughSudo()
+    {
+        // passwordless sudo, key login
+        await using (var h = await ConnectAsync(0, hosts.KeySsh with { User = "sealer" }))
+        {
+            Assert.False(h.IsRoot);
+            Assert.Equal("0 sealer\n", (await h.RunAsync("echo \"$(id -u) $SUDO_USER\"")).Stdout);
+            var r = await h.RunWithInputAsync("cat > /root/from-sudo && stat -c %U /root/from-sudo", (s, ct) => s.WriteAsync("x"u8.ToArray(), ct).AsTask());
+            Assert.Equal("root\n", r.Stdout);
+        }
+        // sudo that asks for the password: it gets the login password on stdin, never on a command line
+        await using (var h = await ConnectAsync(1, new SshSpec { User = "sealerpw", Password = hosts.Password }))
+        {
+            var r = await h.RunAsync("id -u; echo \"$A\"", new CommandOptions { Env = [new("A", "after-the-password")] });
+            Assert.Equal("0\nafter-the-password\n", r.Stdout);
+            var r2 = await h.RunWithInputAsync("cat | wc -c", (s, ct) => s.WriteAsync("12345"u8.ToArray(), ct).AsTask());
+            Assert.Equal("5\n", r2.Stdout);
+        }
+        // sudo needs a password that was not given: a coded error saying what to do
+        await using (var h = await ConnectAsync(1, hosts.KeySsh with { User = "sealerpw" }))
+        {
+            var ex = await Assert.ThrowsAsync<SealerException>(() => h.RunAsync("id -u"));
+            Assert.Equal(ErrorCodes.SudoFailed, ex.Code);
+            Assert.Contains("passwordless sudo", ex.Message, StringComparison.Ordinal);
+        }
+    }
+}

@@ -1,0 +1,117 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Sealer.Core.Delivery.Clusterfile;
+
+namespace Sealer.Delivery.Tests;
+
+/// <summary>
+/// Real sshd hosts in network namespaces, created by build/test-hosts.sh for this test run and removed after it.
+/// Needs root (CI runs as root) and openssh-server (build/install-test-deps.sh).
+/// </summary>
+public sealed class TestHosts : IDisposable
+{
+    public const int Count = 4;
+
+    public TestHosts()
+    {
+        RepoRoot = FindRepoRoot();
+        StateDir = Path.Combine(RepoRoot, "artifacts", "test-hosts");
+        Script = Path.Combine(RepoRoot, "build", "test-hosts.sh");
+        if (Environment.UserName != "root" && !string.Equals(Environment.GetEnvironmentVariable("USER"), "root", StringComparison.Ordinal))
+        {
+            throw new InvalidOperationException("The delivery tests create network namespaces and need root (CI runs as root).");
+        }
+        Run(Script, $"up {Count}");
+        using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(StateDir, "hosts.json")));
+        var r = json.RootElement;
+        PrivateKey = r.GetProperty("privateKey").GetString()!;
+        RsaKey = r.GetProperty("rsaKey").GetString()!;
+        PassphraseKey = r.GetProperty("passphraseKey").GetString()!;
+        Passphrase = r.GetProperty("passphrase").GetString()!;
+        Password = r.GetProperty("password").GetString()!;
+        KnownHostsFile = r.GetProperty("knownHosts").GetString()!;
+        HashedKnownHostsFile = r.GetProperty("hashedKnownHosts").GetString()!;
+        Hosts = r.GetProperty("hosts").EnumerateArray().Select(h => new Host(h.GetProperty("name").GetString()!, h.GetProperty("ip").GetString()!, h.GetProperty("root").GetString()!)).ToList();
+    }
+
+    public sealed record Host(string Name, string Ip, string Root)
+    {
+        /// <summary>A path on the host, seen from this machine (the host's private bind-mount source).</summary>
+        public string OnHost(string absolute) => Root + absolute;
+    }
+
+    public string RepoRoot { get; }
+    public string StateDir { get; }
+    public string Script { get; }
+    public string PrivateKey { get; }
+    public string RsaKey { get; }
+    public string PassphraseKey { get; }
+    public string Passphrase { get; }
+    public string Password { get; }
+    public string KnownHostsFile { get; }
+    public string HashedKnownHostsFile { get; }
+    public IReadOnlyList<Host> Hosts { get; }
+
+    public SshSpec KeySsh => new() { PrivateKeyPath = PrivateKey };
+
+    /// <summary>Stops what earlier tests started on the hosts (all but sshd) and clears their private directories.</summary>
+    public void Wipe(params string[] dirs)
+    {
+        for (int i = 1; i <= Hosts.Count; i++)
+        {
+            Run("-c", $"s=$(cat '{StateDir}/h{i}/sshd.pid'); for p in $(ip netns pids sealer-h{i}); do [ \"$p\" = \"$s\" ] || kill -9 $p 2>/dev/null; done; true");
+            // in place: the host's /etc/hosts is a bind mount of this file
+            File.WriteAllText(Hosts[i - 1].OnHost("/etc/hosts"), $"127.0.0.1 localhost\n{Hosts[i - 1].Ip} {Hosts[i - 1].Name}\n");
+        }
+        foreach (var h in Hosts)
+        {
+            foreach (var d in dirs)
+            {
+                var p = h.OnHost(d);
+                if (!Directory.Exists(p)) continue;
+                foreach (var e in Directory.EnumerateFileSystemEntries(p))
+                {
+                    if (Directory.Exists(e) && !File.GetAttributes(e).HasFlag(FileAttributes.ReparsePoint)) Directory.Delete(e, true); else File.Delete(e);
+                }
+            }
+        }
+    }
+
+    public string CopyKnownHosts(bool hashed = false)
+    {
+        var path = Path.Combine(Path.GetTempPath(), "sealer-kh-" + Guid.NewGuid().ToString("N"));
+        File.Copy(hashed ? HashedKnownHostsFile : KnownHostsFile, path);
+        return path;
+    }
+
+    public void Dispose() => Run(Script, "down");
+
+    public static string Run(string file, string args)
+    {
+        var psi = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true };
+        psi.ArgumentList.Add(file);
+        if (file == "-c") psi.ArgumentList.Add(args);
+        else foreach (var a in args.Split(' ')) psi.ArgumentList.Add(a);
+        using var p = Process.Start(psi)!;
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEndAsync();
+        if (!p.WaitForExit(120_000)) { p.Kill(true); throw new TimeoutException($"{file} {args} timed out"); }
+        if (p.ExitCode != 0) throw new InvalidOperationException($"{file} {args} failed ({p.ExitCode}):\n{stdout.Result}\n{stderr.Result}");
+        return stdout.Result;
+    }
+
+    private static string FindRepoRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "Sealer.Sdk.sln"))) return dir.FullName;
+        }
+        throw new InvalidOperationException("Cannot find the repository root (Sealer.Sdk.sln) above " + AppContext.BaseDirectory);
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class HostsCollection : ICollectionFixture<TestHosts>
+{
+    public const string Name = "ssh hosts";
+}
