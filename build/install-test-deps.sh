@@ -4,8 +4,8 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/.." && pwd)"
 
-apt_pkgs=(docker-registry skopeo umoci containerd openssh-server apache2-utils iproute2 rsync clang zlib1g-dev)
 apt_pkgs=(docker-registry skopeo umoci containerd openssh-server apache2-utils iproute2 rsync)
+apt_pkgs+=(clang zlib1g-dev)   # the NativeAOT publish of sealer (build/publish-cli.sh)
 apt_pkgs+=(sudo)   # delivery tests: non-root SSH users on the test hosts (build/test-hosts.sh)
 missing=()
 for p in "${apt_pkgs[@]}"; do
