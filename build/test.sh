@@ -19,12 +19,21 @@ dotnet build Sealer.Sdk.sln -c Release -nologo -v:q 2>&1 | tail -n 30
 dotnet test Sealer.Sdk.sln -c Release --no-build -nologo "$@" 2>&1 | tee "$log"
 rc=${PIPESTATUS[0]}
 
+# The `sealer` binary must publish as NativeAOT with no AOT/trim warnings, and start.
+aot_failed=0
+if bash build/publish-cli.sh linux-x64 > artifacts/test-results/publish-cli.log 2>&1 && artifacts/cli/linux-x64/sealer --version >/dev/null; then
+  echo "NativeAOT publish: ok ($(stat -c %s artifacts/cli/linux-x64/sealer) bytes)"
+else
+  echo "NativeAOT publish: FAILED (artifacts/test-results/publish-cli.log)"; tail -n 20 artifacts/test-results/publish-cli.log; aot_failed=1
+fi
+
 # Sum the per-project summaries: "Passed!  - Failed:     0, Passed:    12, Skipped:     0, Total: ..."
 read -r passed failed skipped < <(grep -E '^(Passed|Failed)! +- Failed:' "$log" | sed -E 's/.*Failed: *([0-9]+), Passed: *([0-9]+), Skipped: *([0-9]+).*/\2 \1 \3/' \
   | awk '{p+=$1; f+=$2; s+=$3} END {printf "%d %d %d\n", p, f, s}')
 projects=$(find tests -name '*.Tests.csproj' | wc -l)
 reported=$(grep -cE '^(Passed|Failed)! +- Failed:' "$log" || true)
 if [ "$rc" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi   # a build or host crash counts as a failure
+passed=$((passed + 1 - aot_failed)); failed=$((failed + aot_failed))   # the NativeAOT publish counts as one check
 echo "test projects: $projects, reported: $reported"
 echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ] && [ "$rc" -eq 0 ]
