@@ -315,6 +315,15 @@ release: {{ .Release.Name }}
         new("labels-set", "{{ $l := dict \"a\" \"1\" }}{{ $_ := set $l \"b\" \"2\" }}{{ range $k, $v := $l }}{{ $k }}={{ $v }},{{ end }}"),
         new("port-quote", "{{ .Values.port | quote }} {{ .Values.port | toString }} {{ .Values.big | quote }} {{ .Values.frac | quote }}", "port: 8080\nbig: 10000000\nfrac: 0.25"),
         new("checksum-include", "{{ include (print $.Template.BasePath \"/c000.yaml\") . | sha256sum }}"),
+        new("must-variants", "{{ mustFirst (list 1 2) }} {{ mustLast (list 1 2) }} {{ mustRest (list 1 2) }} {{ mustInitial (list 1 2) }} {{ mustAppend (list 1) 2 }} {{ mustPrepend (list 1) 0 }} {{ mustReverse (list 1 2) }} {{ mustUniq (list 1 1) }} {{ mustWithout (list 1 2) 1 }} {{ mustHas 1 (list 1) }} {{ mustSlice (list 1 2 3) 1 }} {{ mustChunk 1 (list 1 2) }} {{ mustCompact (list 0 1) }}"),
+        new("misc-sprig", "{{ trimall \"x\" \"xax\" }} {{ osBase \"/a/b\" }} {{ toDecimal \"0777\" }} {{ hello }} {{ mustToJson (list 1) }} {{ toPrettyJson (list (list 1) (dict)) }} {{ mustToPrettyJson (dict \"a\" (list)) }} {{ mustToRawJson \"<\" }}"),
+        new("fromJson-array-in-map", "{{ $x := fromJson \"[1,2]\" }}{{ kindOf $x }} {{ $y := fromJsonArray \"{}\" }}{{ kindOf $y }}"),
+        new("deep-values-access", "{{ .Values.a.b.c.d }} {{ index .Values.a \"b\" \"c\" \"d\" }} {{ (index .Values.a \"b\").c.d }} {{ .Values.a.b.missing }}", "a: {b: {c: {d: deep}}}"),
+        new("value-mutation", "{{ $_ := set .Values \"added\" 1 }}{{ .Values.added }} {{ $_ := unset .Values \"x\" }}{{ hasKey .Values \"x\" }}", "x: 1"),
+        new("printf-vals", "{{ printf \"%d-%s-%v-%t\" (len .Values.l) (first .Values.l) (last .Values.l) (empty .Values.l) }}", "l: [a, b]"),
+        new("nested-quotes-yaml", "{{ toYaml .Values }}", "a: \"say \\\"hi\\\"\"\nb: \"it's\"\nc: \"back\\\\slash\"\nd: \"{{ .Values.x }}\""),
+        new("toYaml-multiline-nested", "{{ toYaml .Values }}", "l:\n- \"a\\nb\"\n- {k: \"x\\ny\\n\", j: [\"p\\nq\"]}\nm: {n: {o: \" lead\\nx\"}}\ns: \"\\nstarts with newline\""),
+        new("toYaml-long-keys-and-words", "{{ toYaml .Values }}", "averyveryveryveryveryveryveryveryveryveryveryveryveryveryveryveryverylongkeyname: v\nw: \"supercalifragilisticexpialidocious-supercalifragilisticexpialidocious-supercalifragilisticexpialidocious word\""),
         new("lookup-empty-range", "{{ range $k, $v := (lookup \"v1\" \"ConfigMap\" \"ns\" \"\").items }}x{{ else }}none{{ end }}"),
         new("realistic-deployment", """
 apiVersion: apps/v1

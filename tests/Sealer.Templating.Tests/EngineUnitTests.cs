@@ -442,3 +442,16 @@ public class DepthTests
         Assert.Equal(Sealer.Core.Diagnostics.ErrorCodes.TemplateRecursionLimit, ex.Code);
     }
 }
+
+public class JsonYamlErrorTests
+{
+    [Fact]
+    public void NonFiniteFloatsMakeToYamlAndToJsonEmptyLikeHelm()
+    {
+        var set = new TemplateSet(HelmEngine.CreateFunctions(HelmRenderOptions.ReproducibleSprig));
+        set.Parse("t", "[{{ toYaml .x }}][{{ toJson .x }}]");
+        Assert.Equal("[][]", set.Execute("t", new Dictionary<string, object?> { ["x"] = new Dictionary<string, object?> { ["n"] = double.NaN } }));
+        set.Parse("u", "{{ mustToJson .x }}");
+        Assert.Throws<TemplateException>(() => set.Execute("u", new Dictionary<string, object?> { ["x"] = double.PositiveInfinity }));
+    }
+}

@@ -258,9 +258,7 @@ public static partial class GoYaml
     /// <summary>A JSON number as go-yaml re-reads and writes it: integers in int64 range as integers, others in 'g' form.</summary>
     private static string FormatNumber(double d)
     {
-        if (double.IsNaN(d)) return ".nan";
-        if (double.IsPositiveInfinity(d)) return "+.inf";
-        if (double.IsNegativeInfinity(d)) return "-.inf";
+        // sigs.k8s.io/yaml marshals through encoding/json, which rejects NaN and infinities (GoJson throws).
         var json = GoJson.FormatFloat(d);
         if (GoNumbers.TryParseInt(json, out var l)) return l.ToString(CultureInfo.InvariantCulture);
         var g = GoNumbers.FormatFloat(d, 'g', -1);
