@@ -324,6 +324,9 @@ release: {{ .Release.Name }}
         new("nested-quotes-yaml", "{{ toYaml .Values }}", "a: \"say \\\"hi\\\"\"\nb: \"it's\"\nc: \"back\\\\slash\"\nd: \"{{ .Values.x }}\""),
         new("toYaml-multiline-nested", "{{ toYaml .Values }}", "l:\n- \"a\\nb\"\n- {k: \"x\\ny\\n\", j: [\"p\\nq\"]}\nm: {n: {o: \" lead\\nx\"}}\ns: \"\\nstarts with newline\""),
         new("toYaml-long-keys-and-words", "{{ toYaml .Values }}", "averyveryveryveryveryveryveryveryveryveryveryveryveryveryveryveryverylongkeyname: v\nw: \"supercalifragilisticexpialidocious-supercalifragilisticexpialidocious-supercalifragilisticexpialidocious word\""),
+        new("fromToml", "{{ $t := fromToml \"a = 1\\nb = \\\"x\\\"\\nf = 1.5\\nl = [1, 2]\\n[c]\\nd = true\\n[c.e]\\ng = 'lit'\" }}{{ $t }} {{ $t.c.e.g }} {{ (fromToml \"bad = \").Error | empty }}"),
+        new("toYamlPretty", "{{ toYamlPretty .Values }}", "a: [1, 2]\nb: {c: [x, {d: [y]}]}\ne: s"),
+        new("toYamlPretty-scalars", "{{ toYamlPretty .Values }}", "a: 1000000\nb: \"yes\"\nc: 1.5\nd: \"this is a long string with many words that goes on and on and on beyond eighty characters for sure yes\"\ne: \"1.0\"\nf: 8080\ng: \"on\"\nh: \"\"\ni: \"x\\ny\""),
         new("lookup-empty-range", "{{ range $k, $v := (lookup \"v1\" \"ConfigMap\" \"ns\" \"\").items }}x{{ else }}none{{ end }}"),
         new("realistic-deployment", """
 apiVersion: apps/v1
@@ -408,6 +411,7 @@ spec:
         new("and-no-args", "{{ and }}", "", "wrong number of args for and: want at least 1 got 0"),
         new("uint-overflows-int", "{{ 12345678901234567890 }}", "", "12345678901234567890 overflows int"),
         new("integer-overflow", "{{ 123456789012345678901234 }}", ""),
+        new("lookup-arity", "{{ lookup \"v1\" \"Pod\" \"ns\" }}", "", "wrong number of args for lookup: want 4 got 3"),
         new("no-args-to-field", "{{ .Values.s 1 }}", "s: x"),
     ];
 }

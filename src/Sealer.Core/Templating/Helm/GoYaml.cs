@@ -16,10 +16,13 @@ public static partial class GoYaml
     private const int BestWidth = 80;
 
     /// <summary>sigs.k8s.io/yaml.Marshal (ends with a newline; Helm's toYaml trims it).</summary>
-    public static string Marshal(object? v)
+    public static string Marshal(object? v) => Marshal(v, indentSequences: false);
+
+    /// <summary>Marshal; <paramref name="indentSequences"/> indents block sequences under their key (Helm's toYamlPretty, go-yaml v3 SetIndent(2)).</summary>
+    public static string Marshal(object? v, bool indentSequences)
     {
         var sb = new StringBuilder();
-        var w = new Writer(sb);
+        var w = new Writer(sb) { IndentSequences = indentSequences };
         // JSON round trip semantics: top-level scalars are emitted as a document.
         w.WriteNode(v, 0, Context.Top);
         if (sb.Length == 0 || sb[^1] != '\n') sb.Append('\n');
@@ -31,6 +34,11 @@ public static partial class GoYaml
     private sealed class Writer(StringBuilder sb)
     {
         private int _column;
+
+        /// <summary>go-yaml v3 encoding of the raw value (toYamlPretty): indented sequences, floats in 'g' form, no folding.</summary>
+        public bool IndentSequences { get; init; }
+
+        private int Width => IndentSequences ? int.MaxValue : BestWidth;
 
         private void Write(string s)
         {
@@ -63,7 +71,7 @@ public static partial class GoYaml
                             Write(":");
                             var child = Normalize(m[k]);
                             if (child is IDictionary<string, object?> cm && cm.Count > 0) WriteNode(child, indent + 2, Context.MapValue);
-                            else if (child is List<object?> cl && cl.Count > 0) WriteSeq(cl, indent, Context.MapValue);
+                            else if (child is List<object?> cl && cl.Count > 0) WriteSeq(cl, IndentSequences ? indent + 2 : indent, Context.MapValue);
                             else
                             {
                                 Write(" ");
@@ -107,7 +115,7 @@ public static partial class GoYaml
                 case null: Write("null"); return;
                 case bool b: Write(b ? "true" : "false"); return;
                 case long l: Write(l.ToString(CultureInfo.InvariantCulture)); return;
-                case double d: Write(FormatNumber(d)); return;
+                case double d: Write(IndentSequences ? FormatFloatV3(d) : FormatNumber(d)); return;
                 case string s: WriteString(s, indent, isKey); return;
                 default: WriteString(GoValues.FormatValue(v), indent, isKey); return;
             }
@@ -143,7 +151,7 @@ public static partial class GoYaml
                 char c = s[i];
                 if (c == ' ')
                 {
-                    if (!spaces && _column + line.Length > BestWidth && i > 0 && i < s.Length - 1 && s[i + 1] != ' ')
+                    if (!spaces && _column + line.Length > Width && i > 0 && i < s.Length - 1 && s[i + 1] != ' ')
                     {
                         Write(line.ToString());
                         line.Clear();
@@ -173,7 +181,7 @@ public static partial class GoYaml
                 char c = s[i];
                 if (c == ' ')
                 {
-                    if (!spaces && _column + line.Length > BestWidth && i != 0 && i != s.Length - 1)
+                    if (!spaces && _column + line.Length > Width && i != 0 && i != s.Length - 1)
                     {
                         Write(line.ToString());
                         line.Clear();
@@ -207,7 +215,7 @@ public static partial class GoYaml
                 char c = s[i];
                 if (c == ' ')
                 {
-                    if (!spaces && _column + line.Length > BestWidth && i + 1 < s.Length && s[i + 1] != ' ')
+                    if (!spaces && _column + line.Length > Width && i + 1 < s.Length && s[i + 1] != ' ')
                     {
                         Write(line.ToString());
                         line.Clear();
@@ -264,6 +272,14 @@ public static partial class GoYaml
         var g = GoNumbers.FormatFloat(d, 'g', -1);
         // go-yaml v2 writes floats with strconv 'g'; a float without '.', 'e', "inf" or "nan" gets nothing extra in v2.
         return g;
+    }
+
+    private static string FormatFloatV3(double d)
+    {
+        if (double.IsNaN(d)) return ".nan";
+        if (double.IsPositiveInfinity(d)) return ".inf";
+        if (double.IsNegativeInfinity(d)) return "-.inf";
+        return GoNumbers.FormatFloat(d, 'g', -1);
     }
 
     // go-yaml v2 sorts keys "naturally": runs of digits compare numerically, letters before non-letters.

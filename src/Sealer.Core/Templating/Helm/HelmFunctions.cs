@@ -13,7 +13,16 @@ public static class HelmFunctions
         void Add(GoFunc f) => m[f.Name] = f;
         Add(GoFunc.Create("toYaml", [GoType.Any], a => ToYaml(a[0])));
         Add(GoFunc.Create("mustToYaml", [GoType.Any], a => GoYaml.Marshal(a[0]).TrimEnd('\n')));
-        Add(GoFunc.Create("toYamlPretty", [GoType.Any], a => ToYaml(a[0])));
+        Add(GoFunc.Create("toYamlPretty", [GoType.Any], a =>
+        {
+            try { return GoYaml.Marshal(a[0], indentSequences: true).TrimEnd('\n'); }
+            catch (GoFuncException) { return ""; }
+        }));
+        Add(GoFunc.Create("fromToml", [GoType.String], a =>
+        {
+            try { return Toml.Parse((string)a[0]!); }
+            catch (GoFuncException e) { return new Dictionary<string, object?>(StringComparer.Ordinal) { ["Error"] = e.Message }; }
+        }));
         Add(GoFunc.Create("fromYaml", [GoType.String], a => FromYaml((string)a[0]!)));
         Add(GoFunc.Create("fromYamlArray", [GoType.String], a => FromYamlArray((string)a[0]!)));
         Add(GoFunc.Create("toJson", [GoType.Any], a =>
@@ -51,7 +60,7 @@ public static class HelmFunctions
             return a[1];
         }));
         Add(GoFunc.Create("fail", [GoType.String], a => throw new HelmUserError(ErrorCodes.TemplateFail, (string)a[0]!)));
-        Add(GoFunc.CreateVariadic("lookup", [GoType.String, GoType.String, GoType.String, GoType.String], GoType.Any,
+        Add(GoFunc.Create("lookup", [GoType.String, GoType.String, GoType.String, GoType.String],
             _ => new Dictionary<string, object?>(StringComparer.Ordinal)));
     }
 
