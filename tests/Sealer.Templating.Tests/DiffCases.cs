@@ -55,6 +55,12 @@ release: {{ .Release.Name }}
         new("nested-list-map", "{{ .Values.l }}", "l:\n- a: 1\n- [x, y]"),
         new("empty-map-list", "{{ .Values.m }} {{ .Values.l }}", "m: {}\nl: []"),
         new("const-numbers", "{{ 3 }} {{ 3.0 }} {{ 1e6 }} {{ 0x1F }} {{ -7 }} {{ 1.5e-7 }}"),
+        new("toYaml-multiline-keep", "k: {{ .Values.s | toYaml }}", "s: |\n  line1\n  line2\n"),
+        new("toYaml-multiline-lead-space", "k: {{ .Values.s | toYaml }}", "s: \"  indented\\nnext\\n\""),
+        new("toYaml-multiline-trailing-space", "k: {{ .Values.s | toYaml }}", "s: \"a  \\nb\\n\""),
+        new("toYaml-multiline-tabs", "k: {{ .Values.s | toYaml }}", "s: \"a\\tb\\nc\\n\""),
+        new("toYaml-multiline-nested", "{{ toYaml .Values }}", "m:\n  s: |\n    url: https://x\n    dex.config: |\n      connectors: []\n  t: \"x\\n\\n\\ny\""),
+        new("toYaml-multiline-blank-lines", "k: {{ .Values.s | toYaml }}", "s: \"a\\n\\nb\\n\\n\""),
         new("const-hex-float", "{{ 0x1p60 }} {{ 0x1p-2 }} {{ 0x1.8p1 }} {{ mulf 2 0x1p50 }} {{ 0x1_0 }} {{ printf \"%T %T\" 0x1p4 0x10 }}"),
         new("int-float-consts", "{{ 100000 }} {{ 1000000.0 }} {{ 0.1 }} {{ 2.50 }}"),
         // ---- variables ----

@@ -26,6 +26,8 @@ public static partial class GoYaml
         // JSON round trip semantics: top-level scalars are emitted as a document.
         w.WriteNode(v, 0, Context.Top);
         if (sb.Length == 0 || sb[^1] != '\n') sb.Append('\n');
+        // A "keep" literal (|+) that ends the document keeps its final line break after the one that ends its last line.
+        else if (sb.Length == w.KeepLiteralEnd) sb.Append('\n');
         return sb.ToString();
     }
 
@@ -34,6 +36,9 @@ public static partial class GoYaml
     private sealed class Writer(StringBuilder sb)
     {
         private int _column;
+
+        /// <summary>The output length right after the last "|+" literal scalar was written (-1: none).</summary>
+        public int KeepLiteralEnd { get; private set; } = -1;
 
         /// <summary>go-yaml v3 encoding of the raw value (toYamlPretty): indented sequences, floats in 'g' form, no folding.</summary>
         public bool IndentSequences { get; init; }
@@ -133,7 +138,9 @@ public static partial class GoYaml
                     WriteSingleQuoted(s, indent);
                     return;
                 case Style.Literal:
-                    WriteLiteral(s, indent);
+                    // libyaml indents block scalar content one step past the current indent, so a root-level literal
+                    // (indent 0 only happens at the root) has its lines at 2, as `toYaml "a\nb"` shows in helm.
+                    WriteLiteral(s, Math.Max(indent, 2));
                     return;
                 default:
                     WriteDoubleQuoted(s, indent);
@@ -248,6 +255,7 @@ public static partial class GoYaml
                 if (ln.Length > 0) sb.Append(' ', indent).Append(ln);
                 _column = ln.Length > 0 ? indent + ln.Length : 0;
             }
+            if (head[^1] == '+') KeepLiteralEnd = sb.Length;
         }
     }
 

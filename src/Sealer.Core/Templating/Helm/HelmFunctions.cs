@@ -12,10 +12,10 @@ public static class HelmFunctions
         m.Remove("expandenv");
         void Add(GoFunc f) => m[f.Name] = f;
         Add(GoFunc.Create("toYaml", [GoType.Any], a => ToYaml(a[0])));
-        Add(GoFunc.Create("mustToYaml", [GoType.Any], a => GoYaml.Marshal(a[0]).TrimEnd('\n')));
+        Add(GoFunc.Create("mustToYaml", [GoType.Any], a => TrimOneNewline(GoYaml.Marshal(a[0]))));
         Add(GoFunc.Create("toYamlPretty", [GoType.Any], a =>
         {
-            try { return GoYaml.Marshal(a[0], indentSequences: true).TrimEnd('\n'); }
+            try { return TrimOneNewline(GoYaml.Marshal(a[0], indentSequences: true)); }
             catch (GoFuncException) { return ""; }
         }));
         Add(GoFunc.Create("fromToml", [GoType.String], a =>
@@ -66,7 +66,7 @@ public static class HelmFunctions
 
     private static string ToYaml(object? v)
     {
-        try { return GoYaml.Marshal(v).TrimEnd('\n'); }
+        try { return TrimOneNewline(GoYaml.Marshal(v)); }
         catch (GoFuncException) { return ""; }
     }
 
@@ -149,4 +149,7 @@ public static class HelmFunctions
         null => "\"\"",
         _ => GoQuote.Quote(GoValues.FormatValue(v)),
     };
+
+    /// <summary>Helm's strings.TrimSuffix(s, "\n"): exactly one line break, so a "|+" literal keeps its trailing blank lines.</summary>
+    private static string TrimOneNewline(string s) => s.EndsWith('\n') ? s[..^1] : s;
 }
