@@ -1,5 +1,5 @@
 using System.Text.Json;
-using Sealer.Artifacts.Tests.TestEnv;
+using Sealer.Distribution.Tests.TestEnv;
 using Sealer.Core.Artifacts;
 
 namespace Sealer.Artifacts.Tests;

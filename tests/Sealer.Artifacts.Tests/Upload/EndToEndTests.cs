@@ -1,5 +1,5 @@
 using System.Text;
-using Sealer.Artifacts.Tests.TestEnv;
+using Sealer.Distribution.Tests.TestEnv;
 using Sealer.Core.Artifacts;
 using Sealer.Core.ClusterImage;
 using Sealer.Core.Distribution.Upload;

@@ -1,4 +1,4 @@
-using Sealer.Artifacts.Tests.TestEnv;
+using Sealer.Distribution.Tests.TestEnv;
 using Sealer.Core.Artifacts;
 using Sealer.Core.Diagnostics;
 using Sealer.Core.Distribution.Upload;

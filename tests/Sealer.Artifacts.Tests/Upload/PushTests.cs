@@ -1,5 +1,5 @@
 using System.Text.Json;
-using Sealer.Artifacts.Tests.TestEnv;
+using Sealer.Distribution.Tests.TestEnv;
 using Sealer.Core.Artifacts;
 using Sealer.Core.Diagnostics;
 using Sealer.Core.Distribution.Auth;

@@ -9,7 +9,7 @@ namespace Sealer.Distribution.Tests.TestEnv;
 /// The loopback registries of <c>build/test-env.sh</c>, read from env.json (<c>SEALER_TEST_ENV</c>, else
 /// <c>&lt;repo&gt;/artifacts/test-env/env.json</c>). When env.json is absent or its registries do not answer, the first use
 /// runs <c>bash build/test-env.sh up</c> once per test process, so <c>dotnet test</c> alone works.
-/// Copy this file (and <see cref="RegistryFactAttribute"/>) into another test project to use the same environment.
+/// Other test projects compile this folder by link (see Sealer.Sdk.Tests.csproj) to use the same environment.
 /// </summary>
 public sealed class TestEnvironment
 {
