@@ -117,7 +117,7 @@ internal static class FindImagesCommand
                 return Task.FromResult(1);
             }
             Console.Out.WriteLine(hit.Reference);
-            foreach (var s in hit.Sources) Console.Out.WriteLine("  " + s);
+            foreach (var s in hit.Sources) Console.Out.WriteLine("  " + (s.Line > 0 ? $"{s.File}({s.Line})" : s.File) + (s.Detail is null ? "" : ": " + s.Detail));
             return Task.FromResult(0);
         }
 

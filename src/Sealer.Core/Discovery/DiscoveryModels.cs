@@ -47,17 +47,12 @@ public sealed class ChartInput
     public string? Namespace { get; init; }
 }
 
-/// <summary>Where an image was found. <see cref="File"/> is the manifest or image list (line = line in that file), or for a
-/// chart the template's file (line = line of the image in the rendered output of that template); <see cref="Detail"/>
-/// says more (chart, template, object and field).</summary>
-/// <remarks>Same shape as <c>Sealer.Core.Images.ImageSource</c> (being added by the distribution work); this type stands in until it lands.</remarks>
-public sealed record ImageOrigin(string File, int Line, string? Detail = null)
-{
-    public override string ToString() => Line > 0 ? $"{File}({Line})" + (Detail is null ? "" : ": " + Detail) : File + (Detail is null ? "" : ": " + Detail);
-}
+// Where an image was found is a Sealer.Core.Images.ImageSource (the same record images.lock.json stores): File is the
+// manifest or image list (line = line in that file), or for a chart the template's file (line = line of the image in the
+// rendered output of that template); Detail says more (chart, template, object and field).
 
 /// <summary>A discovered image: the normalized reference and every place it came from.</summary>
-public sealed record DiscoveredImage(string Reference, IReadOnlyList<ImageOrigin> Sources);
+public sealed record DiscoveredImage(string Reference, IReadOnlyList<Sealer.Core.Images.ImageSource> Sources);
 
 public sealed class DiscoveryResult
 {

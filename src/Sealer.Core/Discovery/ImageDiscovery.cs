@@ -102,7 +102,7 @@ public static class ImageDiscovery
 
     private sealed class Collector
     {
-        public Dictionary<string, List<ImageOrigin>> Images { get; } = new(StringComparer.Ordinal);
+        public Dictionary<string, List<Sealer.Core.Images.ImageSource>> Images { get; } = new(StringComparer.Ordinal);
 
         public void Add(FoundImage img, string file, string? detail)
         {
@@ -115,7 +115,7 @@ public static class ImageDiscovery
             }
             string key = reference.ToString();
             if (!Images.TryGetValue(key, out var list)) Images[key] = list = [];
-            var origin = new ImageOrigin(file, img.Line, detail);
+            var origin = new Sealer.Core.Images.ImageSource(file, img.Line, detail);
             if (!list.Contains(origin)) list.Add(origin);
         }
     }
