@@ -13,7 +13,8 @@ namespace Sealer.Core.Diagnostics;
 /// <item>SEA4000–4999 SSH and delivery (<c>ErrorCodes.Delivery.cs</c>)</item>
 /// <item>SEA5000–5499 CLI usage (<c>ErrorCodes.Cli.cs</c>)</item>
 /// </list>
-/// Codes are constants named for what went wrong; they are never renumbered or reused. docs/errors.md lists them.
+/// Codes are constants named for what went wrong; they are never renumbered or reused. docs/errors.md lists them
+/// (regenerate with build/gen-errors-doc.py; ErrorCodeTableTests checks it).
 /// </summary>
 public static partial class ErrorCodes
 {
