@@ -298,6 +298,47 @@ public sealed class SdkBuildTests(SdkFeed feed)
     }
 
     [Fact]
+    public void FROM_an_oci_layout_or_oci_archive_goes_through_BaseImageResolver_without_pulling_the_base()
+    {
+        var (dir, _) = WriteApp("base");
+        string cache = NewCache();
+        var r = Build(dir, cache);
+        Assert.True(r.ExitCode == 0, r.Output);
+        var parent = ClusterImageReader.OpenLayout(Path.Combine(dir, "bin", "Release", "base")).Platforms[0];
+        string store = feed.NewProjectDir("store");
+
+        foreach (string from in new[] { $"oci:{Path.Combine(dir, "bin", "Release", "base")}:base:1.2.3", $"oci-archive:{Path.Combine(dir, "bin", "Release", "base.tar")}" })
+        {
+            string child = feed.NewProjectDir("child");
+            File.WriteAllText(Path.Combine(child, "extra.conf"), "x=1\n");
+            new KubeProject()
+                .Property("SealerBaseImage", from)
+                .Property("SealerLaunch", "web")
+                .Item("SealerFile", "extra.conf", ("Destination", "etc/"))
+                .Mirrors(feed.Env)
+                .Write(child);
+            string agent = NewAgent();
+            var marks = Marks();
+            r = feed.Dotnet(child, "build -c Release", cache, new Dictionary<string, string> { ["SealerUserAgent"] = agent, ["SEALER_IMAGES_DIR"] = store });
+            Assert.True(r.ExitCode == 0, r.Output);
+            Assert.Equal(0, RequestsSince(marks, agent)); // the base is local: nothing asked of any registry
+            var reader = ClusterImageReader.OpenLayout(Path.Combine(child, "bin", "Release", "app"));
+            var p = reader.Platforms[0];
+            Assert.Equal(parent.Manifest.Layers.Select(l => l.Digest), p.Manifest.Layers.Take(parent.Manifest.Layers.Count).Select(l => l.Digest));
+            Assert.Equal(parent.Manifest.Layers.Count + 2, p.Manifest.Layers.Count); // + rootfs + registry metadata
+            Assert.Contains("quay.io/coreos/etcd:v3.5.15", reader.ImageReferences());
+            Assert.Equal("web", Assert.Single(p.Apps).Name);
+        }
+
+        // A missing layout: the resolver's coded error, at the project's SealerBaseImage line.
+        string bad = feed.NewProjectDir("bad");
+        new KubeProject().Property("SealerBaseImage", "oci:/nonexistent/layout").Write(bad);
+        r = feed.Dotnet(bad, "build -c Release", cache);
+        Assert.NotEqual(0, r.ExitCode);
+        Assert.True(r.Output.Contains(ErrorCodes.BaseImageNotFound, StringComparison.Ordinal) && r.Output.Contains("app.kubeproj(", StringComparison.Ordinal), r.Output);
+    }
+
+    [Fact]
     public void Clean_removes_the_output_and_rebuild_writes_it_again()
     {
         var (dir, _) = WriteApp("cleanme");
