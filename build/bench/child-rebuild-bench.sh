@@ -12,9 +12,10 @@ root="$(cd "$here/../.." && pwd)"
 cd "$root"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1 MSBUILDDISABLENODEREUSE=1
 
+# Stop the registries afterwards only if this script started them ("already up" means someone else did).
 started=0
-bash build/test-env.sh status 2>/dev/null | head -n1 | grep -qx up || started=1
-bash build/test-env.sh up >&2
+up="$(bash build/test-env.sh up 2>&1)"; echo "$up" >&2
+grep -q "already up" <<<"$up" || started=1
 [ "$started" = 1 ] && trap 'bash build/test-env.sh down >/dev/null 2>&1 || true' EXIT
 envjson="$root/artifacts/test-env/env.json"
 
@@ -96,12 +97,12 @@ python3 - "$ct1" "$cw1" "$cp1" "$ft1" "$fw1" "$fp1" "$ct2" "$cw2" "$cp2" "$ft2" 
 import sys
 v = sys.argv[1:13]; load = sys.argv[13]
 ct1, cw1, cp1, ft1, fw1, fp1, ct2, cw2, cp2, ft2, fw2, fp2 = [float(x) for x in v]
-mb = lambda b: f"{b / 1048576:.2f} MiB"
+mb = lambda b: f"{b / 1048576:.2f} MiB" if b >= 1048576 else f"{int(b)} B"
 r = lambda a, b: f"{a / b:.3f}" if b else "n/a"
 print(f"{'':28}{'child (FROM)':>16}{'full':>16}{'child/full':>12}")
 print(f"{'first build time':28}{ct1:>15.2f}s{ft1:>15.2f}s{r(ct1, ft1):>12}")
 print(f"{'first build bytes written':28}{mb(cw1):>16}{mb(fw1):>16}{r(cw1, fw1):>12}")
-print(f"{'first push bytes':28}{mb(cp1):>16}{mb(fp1):>16}{r(cp1, fp1):>12}   (child: base blobs already in the registry)")
+print(f"{'first push bytes':28}{mb(cp1):>16}{mb(fp1):>16}{r(cp1, fp1):>12}   (each to its own repository: blobs of another repository are uploaded again)")
 print(f"{'one-chart rebuild time':28}{ct2:>15.2f}s{ft2:>15.2f}s{r(ct2, ft2):>12}")
 print(f"{'rebuild bytes written':28}{mb(cw2):>16}{mb(fw2):>16}{r(cw2, fw2):>12}")
 print(f"{'re-push bytes':28}{mb(cp2):>16}{mb(fp2):>16}{r(cp2, fp2):>12}")
