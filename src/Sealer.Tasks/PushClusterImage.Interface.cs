@@ -19,6 +19,10 @@ public sealed partial class PushClusterImage
     /// <summary>Extra tags of the same image (SealerPushAdditionalTags).</summary>
     public string[] AdditionalTags { get; set; } = [];
 
+    /// <summary>Repositories on the destination registry to mount blobs from (<c>team/base</c>; SealerPushMountFrom), besides the
+    /// FROM image's own repository, which is tried without asking.</summary>
+    public string[] MountFrom { get; set; } = [];
+
     /// <summary>Force plain HTTP for the destination registry (loopback registries get it without asking).</summary>
     public bool PlainHttp { get; set; }
 

@@ -27,6 +27,7 @@ public sealed partial class PushClusterImage : SealerTask
             Progress = CreateProgress<PushProgress>(p => p.BlobsTotal == 0 ? null
                 : $"Sealer: pushing {destination}: blobs {p.BlobsDone}/{p.BlobsTotal}, {p.BytesUploaded / 1048576.0:F1}/{p.BytesTotal / 1048576.0:F1} MiB"),
         };
+        foreach (var repo in MountFrom.Where(r => !string.IsNullOrWhiteSpace(r))) options.MountFrom.Add(repo.Trim());
         foreach (var tag in AdditionalTags.Where(t => !string.IsNullOrWhiteSpace(t))) options.AdditionalTags.Add(tag.Trim());
         Log.LogMessage(MessageImportance.High, $"Sealer: pushing {Source} to {destination}");
         var pusher = new RegistryPusher(options);
