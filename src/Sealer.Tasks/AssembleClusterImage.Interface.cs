@@ -62,6 +62,12 @@ public sealed partial class AssembleClusterImage
     /// <summary>FROM image (SealerBaseImage); <c>scratch</c> or empty for none. Its digest comes from <see cref="PulledFile"/>.</summary>
     public string? BaseImage { get; set; }
 
+    /// <summary>The project file (errors about SealerBaseImage point at its line).</summary>
+    public string? ProjectFile { get; set; }
+
+    /// <summary>The local cluster image store (SealerImagesDir); empty for the default.</summary>
+    public string? StoreDirectory { get; set; }
+
     /// <summary>mtime of every tar entry (SOURCE_DATE_EPOCH).</summary>
     public string? SourceDateEpoch { get; set; }
 

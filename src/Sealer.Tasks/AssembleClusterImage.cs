@@ -20,7 +20,21 @@ public sealed partial class AssembleClusterImage : SealerTask
         var images = pulled.Images.Select(i => new ClusterImageContent(i.Reference, Digest.Parse(i.Digest), i.MediaType)).ToList();
         var cache = OciLayout.OpenOrCreate(CacheDirectory);
         BaseImage? baseImage = null;
-        if (!string.IsNullOrWhiteSpace(BaseImage) && !string.Equals(BaseImage, "scratch", StringComparison.OrdinalIgnoreCase))
+        if (!FromSource.IsScratch(BaseImage) && FromSource.IsLocal(BaseImage!, StoreDirectory))
+        {
+            string dir = string.IsNullOrEmpty(ProjectDirectory) ? Directory.GetCurrentDirectory() : Path.GetFullPath(ProjectDirectory);
+            try
+            {
+                baseImage = await Sealer.Core.Artifacts.BaseImageResolver.ResolveAsync(BaseImage!, FromSource.Options(StoreDirectory, dir), cancellationToken).ConfigureAwait(false);
+            }
+            catch (SealerException ex) when (ex.File is null)
+            {
+                string project = !string.IsNullOrEmpty(ProjectFile) ? ProjectFile : BuildEngine?.ProjectFileOfTaskNode ?? "";
+                int line = File.Exists(project) ? Array.FindIndex(File.ReadAllLines(project), l => l.Contains("SealerBaseImage", StringComparison.Ordinal)) + 1 : 0;
+                throw new SealerException(ex.Code, ex.Message + " (SealerBaseImage)", project, line);
+            }
+        }
+        else if (!FromSource.IsScratch(BaseImage))
         {
             var b = pulled.BaseImage
                 ?? throw new SealerException(ErrorCodes.ImageNotInCache, $"The base image {BaseImage} (SealerBaseImage) was not pulled. Rebuild (dotnet build --no-incremental).");

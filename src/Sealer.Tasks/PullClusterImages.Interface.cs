@@ -20,6 +20,9 @@ public sealed partial class PullClusterImages
     /// <summary>SealerBaseImage; <c>scratch</c> or empty for none.</summary>
     public string? BaseImage { get; set; }
 
+    /// <summary>The local cluster image store (SealerImagesDir); empty for the default. A FROM it names is not pulled.</summary>
+    public string? StoreDirectory { get; set; }
+
     /// <summary>Re-resolve tags even when locked (-p:SealerRefresh=true).</summary>
     public bool Refresh { get; set; }
 

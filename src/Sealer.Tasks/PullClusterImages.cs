@@ -19,9 +19,9 @@ public sealed partial class PullClusterImages : SealerTask
             .Select(i => new ImageRequest(ImageReference.Parse(i.Reference), i.Sources.Select(s => new ImageSource(s.File, s.Line, s.Detail)).ToList()))
             .ToList();
         ImageReference? baseRef = null;
-        if (!string.IsNullOrWhiteSpace(BaseImage) && !string.Equals(BaseImage, "scratch", StringComparison.OrdinalIgnoreCase))
+        if (!FromSource.IsScratch(BaseImage) && !FromSource.IsLocal(BaseImage!, StoreDirectory))
         {
-            baseRef = ImageReference.Parse(BaseImage);
+            baseRef = ImageReference.Parse(BaseImage!);
             string project = BuildEngine?.ProjectFileOfTaskNode ?? LockFile;
             int line = File.Exists(project) ? Array.FindIndex(File.ReadAllLines(project), l => l.Contains("SealerBaseImage", StringComparison.Ordinal)) + 1 : 0;
             requests.Add(new ImageRequest(baseRef, [new ImageSource(Path.GetFileName(project), line, "SealerBaseImage")]));

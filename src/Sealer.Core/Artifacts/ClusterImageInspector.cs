@@ -179,7 +179,7 @@ public static class ClusterImageInspector
         return hasIndex ? files : null;
     }
 
-    private static List<ContainedImage> ContainedImagesFromLayout(Dictionary<string, byte[]> files)
+    private static List<ContainedImage> ContainedImagesFromLayout(IReadOnlyDictionary<string, byte[]> files)
     {
         var index = OciJsonContext.FromBytes(files["registry/index.json"], OciJsonContext.Default.ImageIndex, "registry/index.json");
         var result = new List<ContainedImage>();
@@ -226,6 +226,13 @@ public static class ClusterImageInspector
             var graph = ImageGraph.Load(registry, entry, requireBlobs: false);
             foreach (var m in graph.Manifests) files[$"registry/blobs/{m.Descriptor.ParsedDigest.Algorithm}/{m.Descriptor.ParsedDigest.Encoded}"] = m.Bytes;
         }
+        return CreateImageList(files);
+    }
+
+    /// <summary>Builds <c>registry/images.json</c> from the files of a registry metadata layer: <c>registry/index.json</c>
+    /// and <c>registry/blobs/&lt;alg&gt;/&lt;hex&gt;</c> (manifests, indexes, configs), as the assembly has them in memory.</summary>
+    public static byte[] CreateImageList(IReadOnlyDictionary<string, byte[]> files)
+    {
         var list = new ContainedImageList { Images = ContainedImagesFromLayout(files) };
         return JsonSerializer.SerializeToUtf8Bytes(list, ArtifactsJsonContext.Default.ContainedImageList);
     }

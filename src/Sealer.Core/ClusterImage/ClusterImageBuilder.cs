@@ -632,10 +632,19 @@ public sealed class ClusterImageBuilder
             byte[] ociLayout = OciJsonContext.ToBytes(new OciLayoutFile(), OciJsonContext.Default.OciLayoutFile);
             var indexJson = new ImageIndex { SchemaVersion = 2, MediaType = MediaTypes.OciIndex, Manifests = index.Values.ToList() };
             byte[] indexBytes = OciJsonContext.ToBytes(indexJson, OciJsonContext.Default.ImageIndex);
+            // The supply-chain list (every image with its digests per platform) that `sealer inspect --images` prefers.
+            var files = new Dictionary<string, byte[]>(StringComparer.Ordinal) { ["registry/index.json"] = indexBytes };
+            foreach (var (digest, bytes) in metadata)
+            {
+                var d = Digest.Parse(digest);
+                files[$"registry/blobs/{d.Algorithm}/{d.Encoded}"] = bytes;
+            }
+            byte[] imageList = Artifacts.ClusterImageInspector.CreateImageList(files);
             var (layer, diffId) = await WriteLayerAsync(MediaTypes.OciLayer, gzip: false, stream =>
             {
                 using var tar = new DeterministicTar(stream, 0);
                 tar.AddDirectory("registry");
+                tar.AddFile("registry/images.json", new MemoryStream(imageList), false);
                 tar.AddFile("registry/index.json", new MemoryStream(indexBytes), false);
                 tar.AddFile("registry/oci-layout", new MemoryStream(ociLayout), false);
                 tar.AddDirectory("registry/blobs");

@@ -108,9 +108,32 @@ public sealed class SdkBuildTests(SdkFeed feed)
         Assert.Contains("\"file\": \"manifests/monitoring/node-exporter.yaml\"", lockText);
         Assert.DoesNotContain(dir, lockText); // sources are project-relative
         AssertCompleteRegistry(Path.Combine(rootfs, "registry"), refs);
+        AssertImageList(Path.Combine(rootfs, "registry"), refs);
         // skopeo reads OCI-typed images of the layout (it skips Docker media types in index.json, which we keep as served).
         (code, output) = Tool.Run("skopeo", $"inspect --override-os linux --override-arch amd64 oci:{rootfs}/registry:docker.io/library/nginx:1.27");
         Assert.True(code == 0, output);
+    }
+
+    /// <summary>registry/images.json (supply chain) lists every image with the digest registry/index.json has, and per
+    /// platform the manifest, config and layer digests of the manifests stored beside it.</summary>
+    internal static void AssertImageList(string registry, string[] refs)
+    {
+        var layout = Sealer.Core.Layout.OciLayout.Open(registry);
+        byte[] bytes = File.ReadAllBytes(Path.Combine(registry, "images.json"));
+        var list = System.Text.Json.JsonSerializer.Deserialize(bytes, Sealer.Core.Artifacts.ArtifactsJsonContext.Default.ContainedImageList)!;
+        Assert.Equal(Sealer.Core.Artifacts.ContainedImageList.MediaType, list.DocumentMediaType);
+        Assert.Equal(refs, list.Images.Select(i => i.Reference).Order(StringComparer.Ordinal));
+        var byRef = layout.ReadIndex().Manifests.ToDictionary(m => m.GetAnnotation(Sealer.Core.Oci.Annotations.RefName)!);
+        foreach (var image in list.Images)
+        {
+            Assert.Equal(byRef[image.Reference].Digest, image.Digest);
+            var amd64 = Assert.Single(image.Platforms, p => p.Platform is null or "linux/amd64" && layout.HasBlob(Sealer.Core.Oci.Digest.Parse(p.Digest)));
+            var manifest = Sealer.Core.Oci.OciJsonContext.FromBytes(layout.ReadBlobBytes(Sealer.Core.Oci.Digest.Parse(amd64.Digest)), Sealer.Core.Oci.OciJsonContext.Default.ImageManifest, "manifest");
+            Assert.Equal(manifest.Config.Digest, amd64.Config);
+            Assert.Equal(manifest.Layers.Select(l => l.Digest), amd64.Layers!);
+        }
+        // The same document that ClusterImageInspector builds from the layout (what `sealer inspect --images` shows).
+        Assert.Equal(System.Text.Encoding.UTF8.GetString(Sealer.Core.Artifacts.ClusterImageInspector.CreateImageList(layout)), System.Text.Encoding.UTF8.GetString(bytes));
     }
 
     /// <summary>registry/ is an OCI layout whose index.json names every ref, and holds the amd64 closure of each (digests checked).</summary>
@@ -232,6 +255,87 @@ public sealed class SdkBuildTests(SdkFeed feed)
         Assert.Contains("quay.io/coreos/etcd:v3.5.15", reader.ImageReferences());
         Assert.Equal("web", Assert.Single(p.Apps).Name);
         Assert.Equal("team-a", p.Labels["owner"]);
+    }
+
+    [Fact]
+    public void Publish_PushClusterImage_builds_then_pushes_the_same_digest_and_a_second_push_uploads_no_blob()
+    {
+        var (dir, _) = WriteApp("pushed");
+        string cache = NewCache();
+        var registry = feed.Env.Registry("docker.io");
+        string prefix = $"sdk-tests/{Guid.NewGuid():N}";
+        string target = $"{registry.Address}/{prefix}/pushed:1.2.3";
+
+        // Nothing built yet: the target builds first (DependsOnTargets Build), then pushes every platform.
+        long mark = feed.Env.LogMark("docker.io");
+        var r = feed.Dotnet(dir, $"publish -c Release -t:PushClusterImage -p:ClusterImageRegistry={registry.Address}/{prefix}", cache);
+        Assert.True(r.ExitCode == 0, r.Output);
+        string local = ClusterImageReader.OpenLayout(Path.Combine(dir, "bin", "Release", "pushed")).Descriptor.Digest;
+        Assert.Contains($"Sealer: pushed {target}@{local}", r.Output);
+        var first = feed.Env.RequestsSince("docker.io", mark).Where(l => l.Contains($"/v2/{prefix}/", StringComparison.Ordinal)).ToList();
+        Assert.Contains(first, l => l.Contains("\"PUT ", StringComparison.Ordinal) && l.Contains("/blobs/uploads/", StringComparison.Ordinal));
+
+        var (code, raw) = Tool.Run("skopeo", $"inspect --raw --tls-verify=false docker://{target}");
+        Assert.True(code == 0, raw);
+        Assert.Equal(local, "sha256:" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(raw.TrimEnd('\n')))));
+        (code, string inspect) = Tool.Run("skopeo", $"inspect --tls-verify=false docker://{target}");
+        Assert.True(code == 0, inspect);
+        Assert.Contains(local, inspect);
+
+        // After a build (a no-op here), the push again: every blob is already there, only the manifest is PUT again.
+        mark = feed.Env.LogMark("docker.io");
+        r = feed.Dotnet(dir, $"build -c Release -t:Build;PushClusterImage -p:SealerPushDestination={target}", cache);
+        Assert.True(r.ExitCode == 0, r.Output);
+        Assert.Contains("blobs: 0 uploaded / 0 bytes", r.Output);
+        var second = feed.Env.RequestsSince("docker.io", mark).Where(l => l.Contains($"/v2/{prefix}/", StringComparison.Ordinal)).ToList();
+        Assert.DoesNotContain(second, l => l.Contains("/blobs/uploads", StringComparison.Ordinal) || l.Contains("\"PATCH ", StringComparison.Ordinal));
+        Assert.Contains(second, l => l.Contains("\"PUT ", StringComparison.Ordinal) && l.Contains("/manifests/1.2.3", StringComparison.Ordinal));
+
+        // No destination: a coded error that says what to set.
+        r = feed.Dotnet(dir, "build -c Release -t:PushClusterImage", cache);
+        Assert.NotEqual(0, r.ExitCode);
+        Assert.Contains("SEA1305", r.Output);
+    }
+
+    [Fact]
+    public void FROM_an_oci_layout_or_oci_archive_goes_through_BaseImageResolver_without_pulling_the_base()
+    {
+        var (dir, _) = WriteApp("base");
+        string cache = NewCache();
+        var r = Build(dir, cache);
+        Assert.True(r.ExitCode == 0, r.Output);
+        var parent = ClusterImageReader.OpenLayout(Path.Combine(dir, "bin", "Release", "base")).Platforms[0];
+        string store = feed.NewProjectDir("store");
+
+        foreach (string from in new[] { $"oci:{Path.Combine(dir, "bin", "Release", "base")}:base:1.2.3", $"oci-archive:{Path.Combine(dir, "bin", "Release", "base.tar")}" })
+        {
+            string child = feed.NewProjectDir("child");
+            File.WriteAllText(Path.Combine(child, "extra.conf"), "x=1\n");
+            new KubeProject()
+                .Property("SealerBaseImage", from)
+                .Property("SealerLaunch", "web")
+                .Item("SealerFile", "extra.conf", ("Destination", "etc/"))
+                .Mirrors(feed.Env)
+                .Write(child);
+            string agent = NewAgent();
+            var marks = Marks();
+            r = feed.Dotnet(child, "build -c Release", cache, new Dictionary<string, string> { ["SealerUserAgent"] = agent, ["SEALER_IMAGES_DIR"] = store });
+            Assert.True(r.ExitCode == 0, r.Output);
+            Assert.Equal(0, RequestsSince(marks, agent)); // the base is local: nothing asked of any registry
+            var reader = ClusterImageReader.OpenLayout(Path.Combine(child, "bin", "Release", "app"));
+            var p = reader.Platforms[0];
+            Assert.Equal(parent.Manifest.Layers.Select(l => l.Digest), p.Manifest.Layers.Take(parent.Manifest.Layers.Count).Select(l => l.Digest));
+            Assert.Equal(parent.Manifest.Layers.Count + 2, p.Manifest.Layers.Count); // + rootfs + registry metadata
+            Assert.Contains("quay.io/coreos/etcd:v3.5.15", reader.ImageReferences());
+            Assert.Equal("web", Assert.Single(p.Apps).Name);
+        }
+
+        // A missing layout: the resolver's coded error, at the project's SealerBaseImage line.
+        string bad = feed.NewProjectDir("bad");
+        new KubeProject().Property("SealerBaseImage", "oci:/nonexistent/layout").Write(bad);
+        r = feed.Dotnet(bad, "build -c Release", cache);
+        Assert.NotEqual(0, r.ExitCode);
+        Assert.True(r.Output.Contains(ErrorCodes.BaseImageNotFound, StringComparison.Ordinal) && r.Output.Contains("app.kubeproj(", StringComparison.Ordinal), r.Output);
     }
 
     [Fact]

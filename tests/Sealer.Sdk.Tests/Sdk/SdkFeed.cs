@@ -50,7 +50,7 @@ public sealed class SdkFeed : IDisposable
     /// <summary>Runs <c>dotnet</c> in <paramref name="dir"/> with the private feed/packages and the given image cache; no node reuse.</summary>
     public (int ExitCode, string Output, TimeSpan Elapsed) Dotnet(string dir, string args, string cacheDir, IReadOnlyDictionary<string, string>? extraEnv = null)
     {
-        bool msbuild = args.StartsWith("build", StringComparison.Ordinal) || args.StartsWith("clean", StringComparison.Ordinal) || args.StartsWith("restore", StringComparison.Ordinal);
+        bool msbuild = args.StartsWith("build", StringComparison.Ordinal) || args.StartsWith("publish", StringComparison.Ordinal) || args.StartsWith("clean", StringComparison.Ordinal) || args.StartsWith("restore", StringComparison.Ordinal);
         var env = new Dictionary<string, string?>
         {
             ["NUGET_PACKAGES"] = PackagesDir,

@@ -1,0 +1,31 @@
+using Sealer.Core.Artifacts;
+using Sealer.Core.References;
+
+namespace Sealer.Tasks;
+
+/// <summary>
+/// Where SealerBaseImage (FROM) comes from. A registry reference goes through the image cache like every app image
+/// (mirrors, images.lock.json pin, no network when cached); everything else — <c>oci:DIR[:REF]</c>,
+/// <c>oci-archive:FILE[:REF]</c>, a path, or a name the local cluster image store has — is resolved by
+/// <see cref="BaseImageResolver"/> (the same code as <c>sealer build</c>/CLI FROM), without the network.
+/// </summary>
+internal static class FromSource
+{
+    public static bool IsScratch(string? from) => string.IsNullOrWhiteSpace(from) || from.Trim().Equals("scratch", StringComparison.OrdinalIgnoreCase);
+
+    public static bool IsLocal(string from, string? storeDirectory)
+    {
+        string v = from.Trim();
+        if (v.StartsWith("oci:", StringComparison.Ordinal) || v.StartsWith("oci-archive:", StringComparison.Ordinal)) return true;
+        if (v.StartsWith('/') || v.StartsWith('.') || !ImageReference.TryParse(v, out var reference, out _)) return true; // a path (or the resolver's clear error)
+        string store = string.IsNullOrWhiteSpace(storeDirectory) ? ClusterImageStore.DefaultDirectory : storeDirectory;
+        return File.Exists(Path.Combine(store, "index.json")) && ClusterImageStore.Open(store).TryResolve(reference.ToString()) is not null;
+    }
+
+    public static BaseImageResolveOptions Options(string? storeDirectory, string projectDirectory) => new()
+    {
+        Store = ClusterImageStore.Open(string.IsNullOrWhiteSpace(storeDirectory) ? null : storeDirectory),
+        BaseDirectory = projectDirectory,
+        Offline = true,
+    };
+}
