@@ -836,7 +836,16 @@ public sealed class ClusterInstaller
                 if [ -f "$d/Chart.yaml" ]; then helm upgrade --install {{Q(app)}} "$d" --namespace {{Q(app)}} --create-namespace --wait
                 elif ls "$d"/*.sh >/dev/null 2>&1; then for s in "$d"/*.sh; do bash "$s"; done
                 elif ls "$d"/*.yaml "$d"/*.yml >/dev/null 2>&1; then kubectl apply -f "$d"
-                else for c in "$d"/*/; do [ -f "$c/Chart.yaml" ] && helm upgrade --install {{Q(app)}} "$c" --namespace {{Q(app)}} --create-namespace --wait; done; fi
+                else
+                  # the SDK (like Sealer's APP name local://dir) keeps each source under application/apps/<name>/<leaf>/
+                  for c in "$d"/*/; do
+                    c="${c%/}"
+                    if [ -f "$c/Chart.yaml" ]; then helm upgrade --install {{Q(app)}} "$c" --namespace {{Q(app)}} --create-namespace --wait
+                    elif ls "$c"/*.sh >/dev/null 2>&1; then for s in "$c"/*.sh; do bash "$s"; done
+                    elif ls "$c"/*.yaml "$c"/*.yml >/dev/null 2>&1; then kubectl apply -f "$c"
+                    fi
+                  done
+                fi
                 """;
             await master0.Ssh.RunAsync(script, opts, ct).ConfigureAwait(false);
         }
