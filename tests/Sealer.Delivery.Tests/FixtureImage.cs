@@ -53,7 +53,14 @@ public sealed class FixtureImage
                   "init phase upload-certs --upload-certs") echo "[upload-certs] Using certificate key:"; echo "0123456789abcdef";;
                 esac
                 """)),
-            ["bin/kubectl"] = Encoding.UTF8.GetBytes(Script("echo \"kubectl $* on $(hostname)\" >> /var/lib/sealer/evidence.log")),
+            // `kubectl get ... -o json` answers from files a test puts on the host (an empty list when there are none)
+            ["bin/kubectl"] = Encoding.UTF8.GetBytes(Script("""
+                echo "kubectl $* on $(hostname)" >> /var/lib/sealer/evidence.log
+                case "$*" in
+                  "get deployments,statefulsets,daemonsets -A -o json") cat /var/lib/sealer/fake-kube/workloads.json 2>/dev/null || echo '{"items":[]}';;
+                  "get pods -A -o json") cat /var/lib/sealer/fake-kube/pods.json 2>/dev/null || echo '{"items":[]}';;
+                esac
+                """)),
             ["etc/registry.conf.tmpl"] = Encoding.UTF8.GetBytes("url={{ .RegistryURL }} host={{ .HostIP }} my={{ .MyVar }} other={{ .Unset | default \"dflt\" }}\n"),
             ["etc/kubeadm.yml"] = Encoding.UTF8.GetBytes("apiVersion: kubeadm.k8s.io/v1beta3\nkind: InitConfiguration\n"),
             ["etc/values.yaml"] = Encoding.UTF8.GetBytes("replicas: 1\nimage:\n  tag: v1\n  pull: Always\n"),

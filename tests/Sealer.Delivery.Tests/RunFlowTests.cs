@@ -213,6 +213,40 @@ public class RunFlowTests(TestHosts hosts, Xunit.Abstractions.ITestOutputHelper 
         var check = await new ClusterInstaller(doc, Options(image.Dir)).CheckAsync();
         Assert.Empty(check.Problems);
         Assert.Contains("10.200.0.11: registry on port 5000", check.Ok);
+        Assert.Contains("10.200.0.11: kubernetes answers (no workloads)", check.Ok);
+
+        // 4b. the apps' workloads through kubectl on master0 (the fixture's kubectl answers from these files)
+        string fake = hosts.Hosts[0].OnHost("/var/lib/sealer/fake-kube");
+        Directory.CreateDirectory(fake);
+        File.WriteAllText(Path.Combine(fake, "workloads.json"), """
+            {"items":[
+              {"kind":"Deployment","metadata":{"name":"web","namespace":"shop","annotations":{"meta.helm.sh/release-name":"shop"}},"spec":{"replicas":3},"status":{"readyReplicas":1}},
+              {"kind":"StatefulSet","metadata":{"name":"db","namespace":"shop","labels":{"app.kubernetes.io/instance":"shop"}},"spec":{"replicas":1},"status":{"readyReplicas":1}},
+              {"kind":"DaemonSet","metadata":{"name":"node-exporter","namespace":"monitoring"},"spec":{},"status":{"desiredNumberScheduled":3,"numberReady":3}}
+            ]}
+            """);
+        File.WriteAllText(Path.Combine(fake, "pods.json"), """
+            {"items":[
+              {"metadata":{"name":"web-1","namespace":"shop","labels":{"app.kubernetes.io/instance":"shop"}},"status":{"containerStatuses":[
+                {"name":"nginx","image":"docker.io/library/nginx:1.27","restartCount":0,"state":{"waiting":{"reason":"ImagePullBackOff","message":"Back-off pulling image"}}}]}},
+              {"metadata":{"name":"web-2","namespace":"shop","labels":{"app.kubernetes.io/instance":"shop"}},"status":{"containerStatuses":[
+                {"name":"nginx","image":"docker.io/library/nginx:1.27","restartCount":7,"state":{"waiting":{"reason":"CrashLoopBackOff"}},"lastState":{"terminated":{"exitCode":137,"reason":"OOMKilled"}}}]}},
+              {"metadata":{"name":"web-0","namespace":"shop"},"status":{"containerStatuses":[{"name":"nginx","image":"docker.io/library/nginx:1.27","restartCount":0,"state":{"running":{}}}]}}
+            ]}
+            """);
+        check = await new ClusterInstaller(doc, Options(image.Dir)).CheckAsync();
+        Assert.Contains("10.200.0.11: app shop: statefulset shop/db 1/1 ready", check.Ok);
+        Assert.Contains("10.200.0.11: app monitoring: daemonset monitoring/node-exporter 3/3 ready", check.Ok);
+        Assert.Equal(3, check.Problems.Count);
+        Assert.All(check.Problems, p => Assert.Equal("app shop", p.Check));
+        Assert.Contains(check.Problems, p => p.Message.StartsWith("deployment shop/web has 1/3 ready", StringComparison.Ordinal));
+        Assert.Contains(check.Problems, p => p.Message.Contains("pod shop/web-1 container nginx cannot pull docker.io/library/nginx:1.27 (ImagePullBackOff: Back-off pulling image)", StringComparison.Ordinal));
+        Assert.Contains(check.Problems, p => p.Message.Contains("pod shop/web-2 container nginx is crash looping (7 restarts, last exit 137 OOMKilled)", StringComparison.Ordinal));
+        var (unhealthyCode, unhealthy) = Cli($"check -f {file} --image {image.Dir} --known-hosts {hosts.KnownHostsFile} --state-dir {Path.Combine(_work, "state")}");
+        Assert.True(unhealthyCode == 1, unhealthy);
+        Assert.Contains("FAIL  10.200.0.11: [app shop] deployment shop/web has 1/3 ready", unhealthy, StringComparison.Ordinal);
+        Assert.Contains("3 problem(s)", unhealthy, StringComparison.Ordinal);
+        Directory.Delete(fake, true);
 
         // 5. the CLI: join a fourth host, check, remove it again
         string cli = $"--image {image.Dir} --known-hosts {hosts.KnownHostsFile} --sealer-binary {SealerWrapper()} --state-dir {Path.Combine(_work, "state")} --parallel 1";

@@ -228,7 +228,9 @@ internal static class DeliveryCommands
                 Usage: sealer check [-f Clusterfile] [options]
 
                 Checks the cluster against the Clusterfile and the recorded state: hosts reachable, rootfs of the
-                installed image, registry answering, containerd configured. Exit code 1 when something is wrong.
+                installed image, registry answering, containerd configured; and, through kubectl on master0, every
+                app's workloads (deployments, statefulsets, daemonsets: ready vs desired), pods that cannot pull their
+                image and crash-looping containers. Exit code 1 when something is wrong.
 
                 {CommonUsage}
                 """);

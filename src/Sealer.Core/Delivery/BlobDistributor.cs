@@ -164,9 +164,10 @@ public sealed class BlobDistributor(ClusterImageSource image, string store, Dist
     internal string ReceiveScript(string hex, long size, long offset) =>
         $"s={SshHost.ShellQuote(Store)}; h={hex}; f=\"$s/ingest/$h\"; mkdir -p \"$s/ingest\" \"$s/blobs/sha256\"; " +
         (offset == 0 ? ": > \"$f\"; " : $"[ \"$(stat -c %s \"$f\" 2>/dev/null || echo 0)\" = {offset} ] || {{ echo \"partial blob changed size; restarting it\" >&2; rm -f \"$f\"; exit 75; }}; ") +
-        "cat >> \"$f\"; n=$(stat -c %s \"$f\"); " +
+        // a fresh blob is hashed while it arrives (tee | sha256sum, a second core), a resumed one after the fact
+        (offset == 0 ? "d=$(tee -a \"$f\" | sha256sum | cut -c1-64); n=$(stat -c %s \"$f\"); " : "cat >> \"$f\"; n=$(stat -c %s \"$f\"); ") +
         $"if [ \"$n\" != {size} ]; then echo \"blob $h: got $n of {size} bytes\" >&2; exit 74; fi; " +
-        "d=$(sha256sum \"$f\" | cut -c1-64); if [ \"$d\" != \"$h\" ]; then rm -f \"$f\"; echo \"blob $h arrived with digest sha256:$d\" >&2; exit 73; fi; " +
+        (offset == 0 ? "" : "d=$(sha256sum \"$f\" | cut -c1-64); ") + "if [ \"$d\" != \"$h\" ]; then rm -f \"$f\"; echo \"blob $h arrived with digest sha256:$d\" >&2; exit 73; fi; " +
         "mv -f \"$f\" \"$s/blobs/sha256/$h\"";
 
     private async Task<(HostTransfer, SshHost?)> FromControllerAsync(SshHost host, IReadOnlyList<Descriptor> blobs, Dictionary<string, long> missing, CancellationToken cancellationToken)

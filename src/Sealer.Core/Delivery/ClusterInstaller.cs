@@ -836,7 +836,16 @@ public sealed class ClusterInstaller
                 if [ -f "$d/Chart.yaml" ]; then helm upgrade --install {{Q(app)}} "$d" --namespace {{Q(app)}} --create-namespace --wait
                 elif ls "$d"/*.sh >/dev/null 2>&1; then for s in "$d"/*.sh; do bash "$s"; done
                 elif ls "$d"/*.yaml "$d"/*.yml >/dev/null 2>&1; then kubectl apply -f "$d"
-                else for c in "$d"/*/; do [ -f "$c/Chart.yaml" ] && helm upgrade --install {{Q(app)}} "$c" --namespace {{Q(app)}} --create-namespace --wait; done; fi
+                else
+                  # the SDK (like Sealer's APP name local://dir) keeps each source under application/apps/<name>/<leaf>/
+                  for c in "$d"/*/; do
+                    c="${c%/}"
+                    if [ -f "$c/Chart.yaml" ]; then helm upgrade --install {{Q(app)}} "$c" --namespace {{Q(app)}} --create-namespace --wait
+                    elif ls "$c"/*.sh >/dev/null 2>&1; then for s in "$c"/*.sh; do bash "$s"; done
+                    elif ls "$c"/*.yaml "$c"/*.yml >/dev/null 2>&1; then kubectl apply -f "$c"
+                    fi
+                  done
+                fi
                 """;
             await master0.Ssh.RunAsync(script, opts, ct).ConfigureAwait(false);
         }
@@ -884,6 +893,10 @@ public sealed class ClusterInstaller
                     }
                 }
             })).ConfigureAwait(false);
+            if (master0 is not null && _state.ClusterDone(StepKubeadmInit))
+            {
+                await CheckWorkloadsAsync(master0, ok, problems, cancellationToken).ConfigureAwait(false);
+            }
             foreach (var ip in _state.Hosts.Keys.Where(ip => _cluster.Hosts.All(h => h.Ip != ip)))
             {
                 problems.Add(new PreflightProblem(ip, "state", "the host is installed but no longer in the Clusterfile: 'sealer delete --hosts " + ip + "' removes it."));
@@ -893,6 +906,37 @@ public sealed class ClusterInstaller
         finally
         {
             foreach (var n in nodes) n.Ssh.Dispose();
+        }
+    }
+
+    /// <summary>The apps' workloads through kubectl on master0: desired vs ready, image pull errors, crash loops.</summary>
+    private async Task CheckWorkloadsAsync(Node master0, List<string> ok, List<PreflightProblem> problems, CancellationToken ct)
+    {
+        var opts = new CommandOptions { Description = "check: kubectl", Check = false, Timeout = TimeSpan.FromMinutes(1) };
+        var workloads = await master0.Ssh.RunAsync($"{KubePath}\nkubectl get deployments,statefulsets,daemonsets -A -o json", opts, ct).ConfigureAwait(false);
+        var pods = workloads.Succeeded ? await master0.Ssh.RunAsync($"{KubePath}\nkubectl get pods -A -o json", opts, ct).ConfigureAwait(false) : workloads;
+        if (!workloads.Succeeded || !pods.Succeeded)
+        {
+            var failed = workloads.Succeeded ? pods : workloads;
+            problems.Add(new PreflightProblem(master0.Ip, "kubernetes", $"'kubectl get' failed with exit code {failed.ExitCode}: {string.Join(" | ", failed.LastLines.TakeLast(3))}; is the API server up (KUBECONFIG, /etc/kubernetes/admin.conf)?"));
+            return;
+        }
+        List<string> good;
+        List<PreflightProblem> bad;
+        try
+        {
+            (good, bad) = WorkloadHealth.Evaluate(master0.Ip, workloads.Stdout, pods.Stdout);
+        }
+        catch (System.Text.Json.JsonException ex)
+        {
+            problems.Add(new PreflightProblem(master0.Ip, "kubernetes", $"'kubectl get -o json' printed something that is not JSON ({ex.Message})."));
+            return;
+        }
+        lock (ok)
+        {
+            ok.AddRange(good);
+            problems.AddRange(bad);
+            if (good.Count == 0 && bad.Count == 0) ok.Add($"{master0.Ip}: kubernetes answers (no workloads)");
         }
     }
 

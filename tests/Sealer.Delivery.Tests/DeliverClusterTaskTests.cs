@@ -1,0 +1,172 @@
+using System.Diagnostics;
+
+namespace Sealer.Delivery.Tests;
+
+/// <summary>
+/// <c>dotnet publish app.kubeproj -t:DeliverCluster</c> against the freshly packed SDK (build/pack.sh into a private feed):
+/// a scratch-based project carrying the fixture's lifecycle scripts as files is built and delivered to the netns hosts.
+/// </summary>
+[Collection(HostsCollection.Name)]
+public class DeliverClusterTaskTests(TestHosts hosts, Xunit.Abstractions.ITestOutputHelper log) : IDisposable
+{
+    private readonly string _work = Directory.CreateTempSubdirectory("sealer-deliver-").FullName;
+
+    public void Dispose() => Directory.Delete(_work, true);
+
+    private static string Script(string body) => "#!/bin/bash\nset -e\n" + body + "\n";
+
+    private void WriteFile(string dir, string relative, string text, bool executable = false)
+    {
+        string path = Path.Combine(dir, relative);
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        File.WriteAllText(path, text);
+        if (executable && !OperatingSystem.IsWindows()) File.SetUnixFileMode(path, (UnixFileMode)0b111_101_101);
+    }
+
+    private (int Code, string Output) Dotnet(string dir, string args, IReadOnlyDictionary<string, string?> env)
+    {
+        var psi = new ProcessStartInfo("dotnet") { WorkingDirectory = dir, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in args.Split(' ', StringSplitOptions.RemoveEmptyEntries)) psi.ArgumentList.Add(a);
+        foreach (var kv in env)
+        {
+            if (kv.Value is null) psi.Environment.Remove(kv.Key);
+            else psi.Environment[kv.Key] = kv.Value;
+        }
+        using var p = Process.Start(psi)!;
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEndAsync();
+        if (!p.WaitForExit(600_000)) { p.Kill(true); throw new TimeoutException($"dotnet {args} timed out"); }
+        return (p.ExitCode, stdout.Result + stderr.Result);
+    }
+
+    [Fact]
+    public void PublishDeliverClusterBuildsThenInstallsOnTheHosts()
+    {
+        hosts.Wipe("/var/lib/sealer", "/etc/containerd", "/tmp");
+
+        // the SDK as users get it: packed, restored from a private feed into a private packages folder
+        string pkg = TestHosts.Run(Path.Combine(hosts.RepoRoot, "build", "pack.sh"), "").Trim().Split('\n')[^1].Trim();
+        string feed = Directory.CreateDirectory(Path.Combine(_work, "feed")).FullName;
+        File.Copy(pkg, Path.Combine(feed, Path.GetFileName(pkg)));
+        File.WriteAllText(Path.Combine(_work, "NuGet.config"), $"""
+            <?xml version="1.0" encoding="utf-8"?>
+            <configuration>
+              <packageSources>
+                <clear />
+                <add key="sealer-test-feed" value="{feed}" />
+              </packageSources>
+            </configuration>
+            """);
+
+        string dir = Directory.CreateDirectory(Path.Combine(_work, "app")).FullName;
+        WriteFile(dir, "rootfs/scripts/containerd.sh", Script("echo \"runtime $(hostname) HostIP=$HostIP CRI=$ContainerRuntime MyVar=$MyVar\" >> /var/lib/sealer/evidence.log"), true);
+        WriteFile(dir, "rootfs/scripts/init-kube.sh", Script("echo \"init-kube $(hostname)\" >> /var/lib/sealer/evidence.log"), true);
+        WriteFile(dir, "rootfs/bin/kubeadm", Script("""
+            echo "kubeadm $* on $(hostname)" >> /var/lib/sealer/evidence.log
+            case "$*" in
+              "token create --print-join-command") echo "kubeadm join 10.200.0.11:6443 --token abcdef.0123456789abcdef --discovery-token-ca-cert-hash sha256:00";;
+            esac
+            """), true);
+        WriteFile(dir, "rootfs/bin/kubectl", Script("echo \"kubectl $* on $(hostname)\" >> /var/lib/sealer/evidence.log"), true);
+        WriteFile(dir, "rootfs/etc/kubeadm.yml", "apiVersion: kubeadm.k8s.io/v1beta3\nkind: InitConfiguration\n");
+        WriteFile(dir, "apps/demo/install.sh", Script("echo \"app demo launched on $(hostname)\" >> /var/lib/sealer/evidence.log"), true);
+        File.WriteAllText(Path.Combine(dir, "app.kubeproj"), """
+            <Project Sdk="Sealer.Sdk/0.1.0">
+              <PropertyGroup>
+                <ClusterImageTag>1.0.0</ClusterImageTag>
+                <SealerLaunch>demo</SealerLaunch>
+                <SealerKnownHosts>$(TestKnownHosts)</SealerKnownHosts>
+              </PropertyGroup>
+              <ItemGroup>
+                <SealerFile Include="rootfs/scripts/*.sh" Destination="scripts/" />
+                <SealerFile Include="rootfs/bin/*" Destination="bin/" />
+                <SealerFile Include="rootfs/etc/kubeadm.yml" Destination="etc/" />
+                <SealerApp Include="demo" Source="apps/demo" Type="shell" />
+                <SealerLabel Include="cluster.alpha.sealer.io/container-runtime-type" Value="containerd" />
+                <SealerLabel Include="cluster.alpha.sealer.io/cluster-runtime-type" Value="kubernetes" />
+              </ItemGroup>
+            </Project>
+            """);
+        // no key and no password in the Clusterfile or the project: the key comes from a property on the command line
+        File.WriteAllText(Path.Combine(dir, "Clusterfile"), """
+            apiVersion: sealer.io/v2
+            kind: Cluster
+            metadata:
+              name: kubeproj
+            spec:
+              image: this-is-replaced-by-the-build-output:v0
+              env:
+                - MyVar=fromclusterfile
+              ssh:
+                port: "22"
+              hosts:
+                - ips: [10.200.0.11]
+                  roles: [master]
+                - ips: [10.200.0.12]
+                  roles: [node]
+            """);
+
+        var config = new DirectoryInfo(AppContext.BaseDirectory).Parent!.Name;
+        var dll = Path.Combine(hosts.RepoRoot, "src", "Sealer.Cli", "bin", config, "net10.0", "sealer.dll");
+        Assert.True(File.Exists(dll), $"{dll} is missing: build the solution first");
+        var wrapper = Path.Combine(_work, "sealer");
+        File.WriteAllText(wrapper, $"#!/bin/sh\nexport DOTNET_NOLOGO=1 DOTNET_CLI_TELEMETRY_OPTOUT=1\nexec dotnet '{dll}' \"$@\"\n");
+        if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(wrapper, (UnixFileMode)0b111_101_101);
+
+        var env = new Dictionary<string, string?>
+        {
+            ["NUGET_PACKAGES"] = Path.Combine(_work, "packages"),
+            ["SEALER_CACHE_DIR"] = Path.Combine(_work, "cache"),
+            ["MSBUILDDISABLENODEREUSE"] = "1",
+            ["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1",
+            ["DOTNET_NOLOGO"] = "1",
+            ["MSBuildExtensionsPath"] = null,
+            ["MSBUILD_EXE_PATH"] = null,
+            ["MSBuildSDKsPath"] = null,
+        };
+        string args = $"publish app.kubeproj -t:DeliverCluster -nodeReuse:false -p:TestKnownHosts={hosts.KnownHostsFile} -p:SealerSshPrivateKey={hosts.PrivateKey} " +
+                      $"-p:SealerBinary={wrapper} -p:SealerStateDir={Path.Combine(_work, "state")} -p:SealerDeliverParallelism=1";
+        var (code, output) = Dotnet(dir, args, env);
+        log.WriteLine(output);
+        Assert.True(code == 0, output);
+
+        // built first, then delivered: the image on the hosts is the build output, not spec.image
+        string layout = Path.Combine(dir, "bin", "Release", "app");
+        if (!Directory.Exists(layout)) layout = Path.Combine(dir, "bin", "Debug", "app");
+        Assert.True(File.Exists(Path.Combine(layout, "index.json")), output);
+        Assert.Contains("Sealer: delivering ", output, StringComparison.Ordinal);
+        Assert.Contains("Sealer: 10.200.0.11: ", output, StringComparison.Ordinal);
+        Assert.Contains("delivered in", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("this-is-replaced-by-the-build-output", output, StringComparison.Ordinal);
+
+        string Evidence(int i) => File.Exists(hosts.Hosts[i].OnHost("/var/lib/sealer/evidence.log")) ? File.ReadAllText(hosts.Hosts[i].OnHost("/var/lib/sealer/evidence.log")) : "";
+        Assert.Contains("runtime sealer-h1 HostIP=10.200.0.11 CRI=containerd MyVar=fromclusterfile", Evidence(0), StringComparison.Ordinal);
+        Assert.Contains("runtime sealer-h2 HostIP=10.200.0.12 CRI=containerd MyVar=fromclusterfile", Evidence(1), StringComparison.Ordinal);
+        Assert.Contains("init-kube sealer-h1", Evidence(0), StringComparison.Ordinal);
+        Assert.Contains("kubeadm init", Evidence(0), StringComparison.Ordinal);
+        Assert.Contains("kubeadm join", Evidence(1), StringComparison.Ordinal);
+        Assert.Contains("app demo launched on sealer-h1", Evidence(0), StringComparison.Ordinal);
+        Assert.Equal("", Evidence(2)); // not in the Clusterfile
+
+        // the rootfs on the hosts is exactly the built image (manifest digest recorded by unpack)
+        string index = File.ReadAllText(Path.Combine(layout, "index.json"));
+        string sealerImage = File.ReadAllText(hosts.Hosts[1].OnHost("/var/lib/sealer/data/kubeproj/rootfs/.sealer-image")).Trim();
+        Assert.StartsWith("sha256:", sealerImage, StringComparison.Ordinal);
+        Assert.Contains(sealerImage, index, StringComparison.Ordinal);
+
+        // a second publish is incremental: nothing rebuilt, every step skipped
+        var (code2, output2) = Dotnet(dir, args, env);
+        log.WriteLine("---- second publish ----\n" + output2);
+        Assert.True(code2 == 0, output2);
+        Assert.True(output2.Contains(" 1 step(s) run", StringComparison.Ordinal), output2); // only the Clusterfile is saved again
+        Assert.Contains("kubeadm-init     done before", output2, StringComparison.Ordinal);
+        Assert.DoesNotContain("blobs written", output2, StringComparison.Ordinal); // the image was not rebuilt
+        Assert.Single(Evidence(0).Split('\n'), l => l.StartsWith("kubeadm init", StringComparison.Ordinal));
+
+        // a missing Clusterfile is a coded error pointing at the project
+        var (code3, output3) = Dotnet(dir, args + " -p:SealerClusterfile=nope.yaml", env);
+        Assert.NotEqual(0, code3);
+        Assert.Contains("error SEA2500", output3, StringComparison.Ordinal);
+        Assert.Contains("nope.yaml", output3, StringComparison.Ordinal);
+    }
+}
