@@ -61,6 +61,13 @@ release: {{ .Release.Name }}
         new("toYaml-multiline-tabs", "k: {{ .Values.s | toYaml }}", "s: \"a\\tb\\nc\\n\""),
         new("toYaml-multiline-nested", "{{ toYaml .Values }}", "m:\n  s: |\n    url: https://x\n    dex.config: |\n      connectors: []\n  t: \"x\\n\\n\\ny\""),
         new("toYaml-multiline-blank-lines", "k: {{ .Values.s | toYaml }}", "s: \"a\\n\\nb\\n\\n\""),
+        new("sprig-add1f", "{{ add1f 1.5 }} {{ add1f 2 }}"),
+        new("sprig-mustRegex", "{{ mustRegexFindAll \"[a-c]\" \"abcabd\" 3 }} {{ mustRegexReplaceAll \"a(x*)b\" \"-ab-axxb-\" \"${1}W\" }} {{ mustRegexReplaceAllLiteral \"a(x*)b\" \"-ab-axxb-\" \"${1}\" }} {{ mustRegexSplit \"z+\" \"pizza\" -1 }}"),
+        new("sprig-typeIsLike", "{{ typeIsLike \"string\" \"x\" }} {{ typeIsLike \"float64\" 1.5 }} {{ typeIsLike \"int\" 3 }}"),
+        new("sprig-date-must", "{{ mustToDate \"2006-01-02\" \"2024-03-05\" | date \"2006-01-02\" }} {{ htmlDateInZone (toDate \"2006-01-02\" \"2024-03-05\") \"UTC\" }} {{ (mustDateModify \"1.5h\" (toDate \"2006-01-02\" \"2024-03-05\")) | date \"2006-01-02 15:04\" }}"),
+        new("sprig-rand-shapes", "{{ len (randAlpha 10) }} {{ len (randNumeric 7) }} {{ len (randAscii 5) }} {{ regexMatch \"^[0-9]+$\" (randNumeric 12) }} {{ regexMatch \"^[A-Za-z]+$\" (randAlpha 12) }} {{ lt (randInt 3 9) 9 }} {{ ge (randInt 3 9) 3 }} {{ len (randBytes 9) }}"),
+        new("sprig-bcrypt-shape", "{{ hasPrefix \"$2a$10$\" (bcrypt \"secret\") }} {{ len (bcrypt \"secret\") }}"),
+        new("sprig-cert-with-key", "{{ $k := genPrivateKey \"rsa\" }}{{ $ca := genCAWithKey \"ca\" 365 $k }}{{ hasPrefix \"-----BEGIN CERTIFICATE-----\" $ca.Cert }} {{ eq $ca.Key $k }}{{ $c := genSignedCertWithKey \"x\" (list \"10.0.0.1\") (list \"a.example\") 30 $ca $k }} {{ hasPrefix \"-----BEGIN CERTIFICATE-----\" $c.Cert }}{{ $s := genSelfSignedCertWithKey \"s\" nil nil 30 $k }} {{ hasPrefix \"-----BEGIN CERTIFICATE-----\" $s.Cert }}{{ $b := buildCustomCert (b64enc $ca.Cert) (b64enc $ca.Key) }} {{ eq $b.Cert $ca.Cert }}"),
         new("const-hex-float", "{{ 0x1p60 }} {{ 0x1p-2 }} {{ 0x1.8p1 }} {{ mulf 2 0x1p50 }} {{ 0x1_0 }} {{ printf \"%T %T\" 0x1p4 0x10 }}"),
         new("int-float-consts", "{{ 100000 }} {{ 1000000.0 }} {{ 0.1 }} {{ 2.50 }}"),
         // ---- variables ----
