@@ -29,6 +29,20 @@ private_dirs=(/var/lib/sealer /etc/containerd /etc/sealer /opt /tmp /root /usr/l
 
 host_ip() { echo "$prefix.$((10 + $1))"; }
 
+# The state directory may itself sit under a directory the hosts get a private copy of (a clone in /tmp or /root):
+# inside a host's mount namespace it would vanish behind those bind mounts. So the hosts see it through a bind mount
+# of its own at $alias, a path no host hides.
+alias=/run/sealer-test-hosts
+alias_up() {
+  mkdir -p "$alias"
+  if mountpoint -q "$alias"; then
+    [ "$(stat -c %d:%i "$alias")" = "$(stat -c %d:%i "$state")" ] && return 0
+    umount -l "$alias"
+  fi
+  mount --bind "$state" "$alias"
+}
+alias_down() { if mountpoint -q "$alias" 2>/dev/null; then umount -l "$alias" || true; fi; }
+
 wait_port() { # ip port seconds
   local i
   for ((i = 0; i < $3 * 10; i++)); do
@@ -62,7 +76,7 @@ bridge_up() {
 
 host_up() { # n
   local n=$1 ns="sealer-h$1" ip; ip="$(host_ip "$1")"
-  local h="$state/h$n"
+  local h="$state/h$n" ha="$alias/h$n"
   if host_running "$n"; then return 0; fi
   host_down "$n"
   mkdir -p "$h"
@@ -98,16 +112,16 @@ host_up() { # n
   cat > "$h/sshd_config" <<EOF
 ListenAddress $ip:22
 ListenAddress $ip:2222
-HostKey $h/ssh_host_ed25519_key
-$([ "$n" = 1 ] && echo "HostKey $h/ssh_host_rsa_key")
-PidFile $h/sshd.pid
+HostKey $ha/ssh_host_ed25519_key
+$([ "$n" = 1 ] && echo "HostKey $ha/ssh_host_rsa_key")
+PidFile $ha/sshd.pid
 PermitRootLogin yes
 PubkeyAuthentication yes
 PasswordAuthentication yes
 KbdInteractiveAuthentication no
 UsePAM no
 StrictModes no
-AuthorizedKeysFile $state/authorized_keys .ssh/authorized_keys
+AuthorizedKeysFile $alias/authorized_keys .ssh/authorized_keys
 MaxSessions 64
 MaxStartups 64:30:128
 AllowTcpForwarding yes
@@ -118,12 +132,12 @@ LogLevel ERROR
 EOF
   mkdir -p /run/sshd
   local mounts="" d
-  for d in "${private_dirs[@]}"; do mounts+="mount --bind '$h/fs$d' '$d'; "; done
-  mounts+="mount --bind '$h/fs/etc/hosts' /etc/hosts; mount --bind '$h/shadow' /etc/shadow; "
-  mounts+="mount --bind '$h/passwd' /etc/passwd; mount --bind '$h/group' /etc/group; "
+  for d in "${private_dirs[@]}"; do mounts+="mount --bind '$ha/fs$d' '$d'; "; done
+  mounts+="mount --bind '$ha/fs/etc/hosts' /etc/hosts; mount --bind '$ha/shadow' /etc/shadow; "
+  mounts+="mount --bind '$ha/passwd' /etc/passwd; mount --bind '$ha/group' /etc/group; "
   # ip netns exec -> unshare (no fork) -> sh -> exec sshd: the recorded pid is sshd's.
   setsid ip netns exec "$ns" unshare --mount --uts --propagation private \
-    sh -c "hostname 'sealer-h$n'; $mounts exec /usr/sbin/sshd -D -e -f '$h/sshd_config'" \
+    sh -c "hostname 'sealer-h$n'; $mounts exec /usr/sbin/sshd -D -e -f '$ha/sshd_config'" \
     </dev/null >>"$h/sshd.log" 2>&1 &
   echo $! > "$h/sshd.pid"
   if ! wait_port "$ip" 22 10; then
@@ -190,6 +204,7 @@ case "$cmd" in
     [[ "$n" =~ ^[0-9]+$ ]] && [ "$n" -ge 1 ] && [ "$n" -le 50 ] || { echo "usage: $0 up N (1..50)" >&2; exit 2; }
     command -v sshd >/dev/null || { echo "test-hosts: sshd missing; run build/install-test-deps.sh" >&2; exit 1; }
     client_keys
+    alias_up
     bridge_up
     pids=()
     for ((i = 1; i <= n; i++)); do host_up "$i" & pids+=($!); done
@@ -206,6 +221,7 @@ case "$cmd" in
     fi
     for p in "${pids[@]}"; do wait "$p" || true; done
     ip link del "$bridge" 2>/dev/null || true
+    alias_down
     rm -rf "$state"
     echo "test-hosts: down"
     ;;
