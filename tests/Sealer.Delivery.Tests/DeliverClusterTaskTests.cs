@@ -106,12 +106,7 @@ public class DeliverClusterTaskTests(TestHosts hosts, Xunit.Abstractions.ITestOu
                   roles: [node]
             """);
 
-        var config = new DirectoryInfo(AppContext.BaseDirectory).Parent!.Name;
-        var dll = Path.Combine(hosts.RepoRoot, "src", "Sealer.Cli", "bin", config, "net10.0", "sealer.dll");
-        Assert.True(File.Exists(dll), $"{dll} is missing: build the solution first");
-        var wrapper = Path.Combine(_work, "sealer");
-        File.WriteAllText(wrapper, $"#!/bin/sh\nexport DOTNET_NOLOGO=1 DOTNET_CLI_TELEMETRY_OPTOUT=1\nexec dotnet '{dll}' \"$@\"\n");
-        if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(wrapper, (UnixFileMode)0b111_101_101);
+        var wrapper = hosts.SealerWrapper(_work);
 
         var env = new Dictionary<string, string?>
         {

@@ -14,17 +14,7 @@ public class RunFlowTests(TestHosts hosts, Xunit.Abstractions.ITestOutputHelper 
 
     public void Dispose() => Directory.Delete(_work, true);
 
-    private string SealerWrapper()
-    {
-        // the real `sealer` CLI (regserver's `registry serve`), run by the dotnet host the test hosts share with this machine
-        var config = new DirectoryInfo(AppContext.BaseDirectory).Parent!.Name; // bin/<Configuration>/net10.0
-        var dll = Path.Combine(hosts.RepoRoot, "src", "Sealer.Cli", "bin", config, "net10.0", "sealer.dll");
-        Assert.True(File.Exists(dll), $"{dll} is missing: build the solution first");
-        var wrapper = Path.Combine(_work, "sealer");
-        File.WriteAllText(wrapper, $"#!/bin/sh\nexport DOTNET_NOLOGO=1 DOTNET_CLI_TELEMETRY_OPTOUT=1\nexec dotnet '{dll}' \"$@\"\n");
-        if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(wrapper, (UnixFileMode)0b111_101_101);
-        return wrapper;
-    }
+    private string SealerWrapper() => hosts.SealerWrapper(_work);
 
     private string Clusterfile(string hostsYaml, string extra = "") => $"""
         apiVersion: sealer.io/v2

@@ -54,6 +54,39 @@ public sealed class TestHosts : IDisposable
 
     public SshSpec KeySsh => new() { PrivateKeyPath = PrivateKey };
 
+    private static readonly object CliCopyLock = new();
+    private static bool s_cliCopied;
+
+    /// <summary>
+    /// Writes into <paramref name="dir"/> a `sealer` wrapper that runs the real CLI (built with the tests) through the dotnet
+    /// host the test hosts share with this machine. The CLI is copied under the state directory and addressed through
+    /// /run/sealer-test-hosts (build/test-hosts.sh), because a clone under /tmp or /root is hidden inside the hosts.
+    /// </summary>
+    public string SealerWrapper(string dir)
+    {
+        var config = new DirectoryInfo(AppContext.BaseDirectory).Parent!.Name; // bin/<Configuration>/net10.0
+        var bin = Path.Combine(RepoRoot, "src", "Sealer.Cli", "bin", config, "net10.0");
+        Assert.True(File.Exists(Path.Combine(bin, "sealer.dll")), $"{bin}/sealer.dll is missing: build the solution first");
+        var copy = Path.Combine(StateDir, "cli");
+        lock (CliCopyLock)
+        {
+            if (!s_cliCopied) // once per test run, so a stale copy from an earlier build is never used
+            {
+                s_cliCopied = true;
+                foreach (var file in Directory.EnumerateFiles(bin, "*", SearchOption.AllDirectories))
+                {
+                    var target = Path.Combine(copy, Path.GetRelativePath(bin, file));
+                    Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+                    File.Copy(file, target, overwrite: true);
+                }
+            }
+        }
+        var wrapper = Path.Combine(dir, "sealer");
+        File.WriteAllText(wrapper, "#!/bin/sh\nexport DOTNET_NOLOGO=1 DOTNET_CLI_TELEMETRY_OPTOUT=1\nexec dotnet '/run/sealer-test-hosts/cli/sealer.dll' \"$@\"\n");
+        if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(wrapper, (UnixFileMode)0b111_101_101);
+        return wrapper;
+    }
+
     /// <summary>Stops what earlier tests started on the hosts (all but sshd) and clears their private directories.</summary>
     public void Wipe(params string[] dirs)
     {
