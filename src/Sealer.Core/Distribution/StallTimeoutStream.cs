@@ -4,7 +4,7 @@ namespace Sealer.Core.Distribution;
 /// Read-only wrapper that fails a read with <see cref="TimeoutException"/> when no byte arrives for <c>stall</c>
 /// (a per-read timeout, not a whole-transfer one), and counts bytes read.
 /// </summary>
-internal sealed class StallTimeoutStream : Stream
+internal sealed class StallTimeoutStream : Sealer.Core.IO.ReadOnlyStream
 {
     private readonly Stream _inner;
     private readonly TimeSpan _stall;
@@ -39,15 +39,6 @@ internal sealed class StallTimeoutStream : Stream
 
     public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer, offset, count, CancellationToken.None).GetAwaiter().GetResult();
 
-    public override bool CanRead => true;
-    public override bool CanSeek => false;
-    public override bool CanWrite => false;
-    public override long Length => throw new NotSupportedException();
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-    public override void Flush() { }
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
     protected override void Dispose(bool disposing)
     {

@@ -194,7 +194,7 @@ public class FakeHandlerFaultTests
     }
 
     /// <summary>Gives its bytes, then never answers again (until cancelled).</summary>
-    private sealed class StallingStream(byte[] data) : Stream
+    private sealed class StallingStream(byte[] data) : Sealer.Core.IO.ReadOnlyStream
     {
         private int _pos;
 
@@ -212,14 +212,5 @@ public class FakeHandlerFaultTests
         }
 
         public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
-        public override bool CanRead => true;
-        public override bool CanSeek => false;
-        public override bool CanWrite => false;
-        public override long Length => throw new NotSupportedException();
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-        public override void Flush() { }
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 }
