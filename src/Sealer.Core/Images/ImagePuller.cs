@@ -53,11 +53,19 @@ public sealed class ImagePuller
             }
             cancellationToken.ThrowIfCancellationRequested();
             var errors = new List<SealerException>();
-            foreach (var t in tasks.Where(t => t.IsFaulted))
+            for (int i = 0; i < tasks.Count; i++)
             {
-                var ex = t.Exception!.InnerException!;
+                if (!tasks[i].IsFaulted) continue;
+                var ex = tasks[i].Exception!.InnerException!;
                 if (ex is SealerException se) errors.Add(se);
                 else if (ex is OperationCanceledException) throw ex;
+                // A full disk can surface anywhere a write is flushed (FileStream flush or dispose, rename), not only
+                // where BlobIngest writes: map it here, once, for every path.
+                else if (ex is IOException io && AtomicFile.IsDiskFull(io))
+                {
+                    errors.Add(new SealerException(ErrorCodes.DiskWriteFailed,
+                        $"The disk is full while pulling {groups[i].Reference} into '{_cache.Root}'. Free some space and run again; downloads resume.", inner: io));
+                }
                 else errors.Add(new SealerException(ErrorCodes.Internal, $"Pulling images failed unexpectedly: {ex.GetType().Name}: {ex.Message}", inner: ex));
             }
             if (errors.Count > 0) throw new ImagePullException(errors);
