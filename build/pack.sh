@@ -7,6 +7,9 @@ root="$(cd "$here/.." && pwd)"
 ver="${1:-${SEALER_VERSION:-0.1.0}}"
 out="$root/artifacts/packages"
 mkdir -p "$out"
+# Test projects run in parallel and several pack the SDK: one pack at a time (the same nupkg and obj/ are written).
+exec 9>"$out/.pack.lock"
+flock 9
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 dotnet pack "$root/src/Sealer.Sdk/Sealer.Sdk.csproj" -c Release -o "$out" -nologo -v:q -p:SealerVersion="$ver" >&2
 pkg="$out/Sealer.Sdk.$ver.nupkg"
