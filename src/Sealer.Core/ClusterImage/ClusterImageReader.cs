@@ -16,10 +16,12 @@ namespace Sealer.Core.ClusterImage;
 public sealed class ClusterImageReader
 {
     private readonly Func<Digest, long, byte[]> _read;
+    private readonly Func<Digest, bool>? _has;
 
-    private ClusterImageReader(Func<Digest, long, byte[]> read, Descriptor descriptor, string? refName)
+    private ClusterImageReader(Func<Digest, long, byte[]> read, Descriptor descriptor, string? refName, Func<Digest, bool>? has = null)
     {
         _read = read;
+        _has = has;
         Descriptor = descriptor;
         RefName = refName;
         Platforms = LoadPlatforms();
@@ -86,9 +88,13 @@ public sealed class ClusterImageReader
         return new ClusterImageReader(Read, top, top.GetAnnotation(Annotations.RefName));
     }
 
-    /// <summary>Opens an image stored in a layout (e.g. a FROM image in the cache) by its top descriptor.</summary>
+    /// <summary>
+    /// Opens an image stored in a layout (e.g. a FROM image in the cache) by its top descriptor. The image cache holds only
+    /// the platforms that were pulled, so an index's manifests that are not in the layout are left out of
+    /// <see cref="Platforms"/> (<see cref="ManifestFor"/> then answers null for them).
+    /// </summary>
     public static ClusterImageReader Open(OciLayout layout, Descriptor top, string? refName = null)
-        => new((d, max) => layout.ReadBlobBytes(d, max), top, refName);
+        => new((d, max) => layout.ReadBlobBytes(d, max), top, refName, d => layout.HasBlob(d));
 
     private static Descriptor Pick(ImageIndex index, string? refName, string where)
     {
@@ -111,7 +117,11 @@ public sealed class ClusterImageReader
         if (MediaTypes.IsIndex(Descriptor.MediaType))
         {
             var index = OciJsonContext.FromBytes(_read(Descriptor.ParsedDigest, OciLimits.MaxManifestBytes), OciJsonContext.Default.ImageIndex, $"index {Descriptor.Digest}");
-            foreach (var m in index.Manifests.Where(m => MediaTypes.IsManifest(m.MediaType))) list.Add(LoadManifest(m));
+            foreach (var m in index.Manifests.Where(m => MediaTypes.IsManifest(m.MediaType)))
+            {
+                if (_has is not null && !_has(m.ParsedDigest)) continue; // a platform that was not pulled
+                list.Add(LoadManifest(m));
+            }
         }
         else if (MediaTypes.IsManifest(Descriptor.MediaType))
         {
