@@ -516,10 +516,12 @@ public sealed class ClusterImageBuilder
             var launch = spec.Launch.Count > 0 ? new SealerLaunch { AppNames = spec.Launch }
                 : spec.Cmds.Count > 0 ? new SealerLaunch { Cmds = spec.Cmds }
                 : baseExtension?.Launch ?? new SealerLaunch();
+            // FROM keeps the base's type: an image built on a kube-installer base still installs the cluster (Sealer's
+            // `sealer build` defaults to kube-installer too); app-installer only when asked for or when the base is one.
             string type = spec.ImageType
-                ?? (spec.BaseImage is null
+                ?? (string.IsNullOrEmpty(baseExtension?.Type)
                     ? (labels.ContainsKey(ClusterImageLabels.ClusterRuntimeType) ? SealerImageExtension.KubeInstaller : SealerImageExtension.AppInstaller)
-                    : SealerImageExtension.AppInstaller);
+                    : baseExtension.Type);
             return new SealerImageExtension
             {
                 BuildClient = new BuildClientInfo { SealerVersion = "v" + spec.BuilderVersion, BuildahVersion = "", Builder = "Sealer.Sdk/" + spec.BuilderVersion },

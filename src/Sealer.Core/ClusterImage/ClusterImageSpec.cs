@@ -39,7 +39,7 @@ public sealed record ClusterImageSpec
     /// <summary>CMDS: shell commands run at launch. Exclusive with <see cref="Launch"/>.</summary>
     public IReadOnlyList<string> Cmds { get; init; } = [];
 
-    /// <summary><c>kube-installer</c> or <c>app-installer</c>; null derives it (kube-installer when FROM scratch and a cluster runtime label is set).</summary>
+    /// <summary><c>kube-installer</c> or <c>app-installer</c>; null derives it: the base image's type with FROM, else kube-installer when a cluster runtime label is set.</summary>
     public string? ImageType { get; init; }
 
     /// <summary>FROM: the base cluster image, already in a layout. Null for <c>scratch</c>. Its layers are kept as they are.</summary>

@@ -213,6 +213,36 @@ public sealed class ClusterImageBuilderTests : IDisposable
         (code, output) = Tool.Run("skopeo", $"inspect --override-arch amd64 oci:{bundle}/rootfs/registry:quay.io/demo/app:2");
         Assert.True(code == 0, output);
     }
+
+    [Fact]
+    public async Task A_child_keeps_the_base_type_and_builds_from_the_platforms_of_a_multi_platform_base_that_were_pulled()
+    {
+        var labels = new Dictionary<string, string> { [ClusterImageLabels.ClusterRuntimeType] = "kubernetes" };
+        var parent = await Build(Spec("linux/amd64", "linux/arm64") with { Labels = labels }, "kparent", archive: false);
+        var parentReader = ClusterImageReader.OpenLayout(parent.LayoutPath);
+        Assert.Equal(SealerImageExtension.KubeInstaller, parentReader.Platforms[0].Extension!.Type);
+        // the image cache holds only the platforms a build pulled: drop the arm64 manifest, as a pull for linux/amd64 leaves it
+        var parentLayout = OciLayout.Open(parent.LayoutPath);
+        File.Delete(parentLayout.BlobPath(parentReader.Platforms[1].Descriptor.ParsedDigest));
+
+        var childSpec = Spec() with
+        {
+            BaseImage = new BaseImage("registry.example/kparent:1", parentLayout, parent.Descriptor),
+            Images = [],
+            Labels = new Dictionary<string, string>(),
+            Apps = [],
+            Launch = [],
+        };
+        var child = await Build(childSpec, "kchild");
+        var p = Assert.Single(ClusterImageReader.OpenLayout(child.LayoutPath).Platforms);
+        Assert.Equal(SealerImageExtension.KubeInstaller, p.Extension!.Type); // the base's lifecycle (kubeadm) is kept
+        Assert.Equal(["web"], p.Extension.Launch.AppNames!);
+        var app = await Build(childSpec with { ImageType = SealerImageExtension.AppInstaller }, "kchild-app");
+        Assert.Equal(SealerImageExtension.AppInstaller, ClusterImageReader.OpenLayout(app.LayoutPath).Platforms[0].Extension!.Type);
+
+        var ex = await Assert.ThrowsAsync<SealerException>(() => Build(childSpec with { Platforms = [Platform.Parse("linux/arm64")] }, "kchild-arm"));
+        Assert.Equal(ErrorCodes.BaseImagePlatformMissing, ex.Code);
+    }
 }
 
 internal static class ExtensionTestHelpers
