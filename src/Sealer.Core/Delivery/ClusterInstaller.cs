@@ -835,14 +835,14 @@ public sealed class ClusterInstaller
                 [ -d "$d" ] || { echo "app '{{app}}' is not in the cluster image (no $d)" >&2; exit 2; }
                 if [ -f "$d/Chart.yaml" ]; then helm upgrade --install {{Q(app)}} "$d" --namespace {{Q(app)}} --create-namespace --wait
                 elif ls "$d"/*.sh >/dev/null 2>&1; then for s in "$d"/*.sh; do bash "$s"; done
-                elif ls "$d"/*.yaml "$d"/*.yml >/dev/null 2>&1; then kubectl apply -f "$d"
+                elif compgen -G "$d/*.yaml" >/dev/null || compgen -G "$d/*.yml" >/dev/null; then kubectl apply -f "$d"
                 else
                   # the SDK (like Sealer's APP name local://dir) keeps each source under application/apps/<name>/<leaf>/
                   for c in "$d"/*/; do
                     c="${c%/}"
                     if [ -f "$c/Chart.yaml" ]; then helm upgrade --install {{Q(app)}} "$c" --namespace {{Q(app)}} --create-namespace --wait
                     elif ls "$c"/*.sh >/dev/null 2>&1; then for s in "$c"/*.sh; do bash "$s"; done
-                    elif ls "$c"/*.yaml "$c"/*.yml >/dev/null 2>&1; then kubectl apply -f "$c"
+                    elif compgen -G "$c/*.yaml" >/dev/null || compgen -G "$c/*.yml" >/dev/null; then kubectl apply -f "$c"
                     fi
                   done
                 fi
