@@ -1,5 +1,3 @@
-using System.Diagnostics;
-
 namespace Sealer.Delivery.Tests;
 
 /// <summary>
@@ -23,42 +21,13 @@ public class DeliverClusterTaskTests(TestHosts hosts, Xunit.Abstractions.ITestOu
         if (executable && !OperatingSystem.IsWindows()) File.SetUnixFileMode(path, (UnixFileMode)0b111_101_101);
     }
 
-    private (int Code, string Output) Dotnet(string dir, string args, IReadOnlyDictionary<string, string?> env)
-    {
-        var psi = new ProcessStartInfo("dotnet") { WorkingDirectory = dir, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in args.Split(' ', StringSplitOptions.RemoveEmptyEntries)) psi.ArgumentList.Add(a);
-        foreach (var kv in env)
-        {
-            if (kv.Value is null) psi.Environment.Remove(kv.Key);
-            else psi.Environment[kv.Key] = kv.Value;
-        }
-        using var p = Process.Start(psi)!;
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEndAsync();
-        if (!p.WaitForExit(600_000)) { p.Kill(true); throw new TimeoutException($"dotnet {args} timed out"); }
-        return (p.ExitCode, stdout.Result + stderr.Result);
-    }
-
     [Fact]
     public void PublishDeliverClusterBuildsThenInstallsOnTheHosts()
     {
         hosts.Wipe("/var/lib/sealer", "/etc/containerd", "/tmp");
 
         // the SDK as users get it: packed, restored from a private feed into a private packages folder
-        string pkg = TestHosts.Run(Path.Combine(hosts.RepoRoot, "build", "pack.sh"), "").Trim().Split('\n')[^1].Trim();
-        string feed = Directory.CreateDirectory(Path.Combine(_work, "feed")).FullName;
-        File.Copy(pkg, Path.Combine(feed, Path.GetFileName(pkg)));
-        File.WriteAllText(Path.Combine(_work, "NuGet.config"), $"""
-            <?xml version="1.0" encoding="utf-8"?>
-            <configuration>
-              <packageSources>
-                <clear />
-                <add key="sealer-test-feed" value="{feed}" />
-              </packageSources>
-            </configuration>
-            """);
-
-        string dir = Directory.CreateDirectory(Path.Combine(_work, "app")).FullName;
+        string dir = PackedSdk.NewProjectDir("app");
         WriteFile(dir, "rootfs/scripts/containerd.sh", Script("echo \"runtime $(hostname) HostIP=$HostIP CRI=$ContainerRuntime MyVar=$MyVar\" >> /var/lib/sealer/evidence.log"), true);
         WriteFile(dir, "rootfs/scripts/init-kube.sh", Script("echo \"init-kube $(hostname)\" >> /var/lib/sealer/evidence.log"), true);
         WriteFile(dir, "rootfs/bin/kubeadm", Script("""
@@ -108,20 +77,10 @@ public class DeliverClusterTaskTests(TestHosts hosts, Xunit.Abstractions.ITestOu
 
         var wrapper = hosts.SealerWrapper(_work);
 
-        var env = new Dictionary<string, string?>
-        {
-            ["NUGET_PACKAGES"] = Path.Combine(_work, "packages"),
-            ["SEALER_CACHE_DIR"] = Path.Combine(_work, "cache"),
-            ["MSBUILDDISABLENODEREUSE"] = "1",
-            ["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1",
-            ["DOTNET_NOLOGO"] = "1",
-            ["MSBuildExtensionsPath"] = null,
-            ["MSBUILD_EXE_PATH"] = null,
-            ["MSBuildSDKsPath"] = null,
-        };
-        string args = $"publish app.kubeproj -t:DeliverCluster -nodeReuse:false -p:TestKnownHosts={hosts.KnownHostsFile} -p:SealerSshPrivateKey={hosts.PrivateKey} " +
+        var env = new Dictionary<string, string?> { ["SEALER_CACHE_DIR"] = Path.Combine(_work, "cache") };
+        string args = $"publish app.kubeproj -t:DeliverCluster -p:TestKnownHosts={hosts.KnownHostsFile} -p:SealerSshPrivateKey={hosts.PrivateKey} " +
                       $"-p:SealerBinary={wrapper} -p:SealerStateDir={Path.Combine(_work, "state")} -p:SealerDeliverParallelism=1";
-        var (code, output) = Dotnet(dir, args, env);
+        var (code, output) = PackedSdk.Dotnet(dir, args, env);
         log.WriteLine(output);
         Assert.True(code == 0, output);
 
@@ -150,7 +109,7 @@ public class DeliverClusterTaskTests(TestHosts hosts, Xunit.Abstractions.ITestOu
         Assert.Contains(sealerImage, index, StringComparison.Ordinal);
 
         // a second publish is incremental: nothing rebuilt, every step skipped
-        var (code2, output2) = Dotnet(dir, args, env);
+        var (code2, output2) = PackedSdk.Dotnet(dir, args, env);
         log.WriteLine("---- second publish ----\n" + output2);
         Assert.True(code2 == 0, output2);
         Assert.True(output2.Contains(" 1 step(s) run", StringComparison.Ordinal), output2); // only the Clusterfile is saved again
@@ -159,7 +118,7 @@ public class DeliverClusterTaskTests(TestHosts hosts, Xunit.Abstractions.ITestOu
         Assert.Single(Evidence(0).Split('\n'), l => l.StartsWith("kubeadm init", StringComparison.Ordinal));
 
         // a missing Clusterfile is a coded error pointing at the project
-        var (code3, output3) = Dotnet(dir, args + " -p:SealerClusterfile=nope.yaml", env);
+        var (code3, output3) = PackedSdk.Dotnet(dir, args + " -p:SealerClusterfile=nope.yaml", env);
         Assert.NotEqual(0, code3);
         Assert.Contains("error SEA2500", output3, StringComparison.Ordinal);
         Assert.Contains("nope.yaml", output3, StringComparison.Ordinal);
