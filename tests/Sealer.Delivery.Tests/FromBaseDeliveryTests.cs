@@ -256,6 +256,105 @@ public class FromBaseDeliveryTests(TestHosts hosts, Xunit.Abstractions.ITestOutp
         Assert.Contains("10.200.0.14", check, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task AMultiPlatformImageGivesEachHostItsOwnPlatform()
+    {
+        hosts.Wipe("/var/lib/sealer", "/etc/containerd", "/tmp");
+        var env = TestEnvironment.Current;
+        var b = Base.Value; // one .kubeproj, SealerPlatforms linux/amd64;linux/arm64: an index over two cluster images
+        using var top = JsonDocument.Parse(File.ReadAllText(Path.Combine(b.Layout, "index.json")));
+        Assert.Equal("application/vnd.oci.image.index.v1+json", top.RootElement.GetProperty("manifests")[0].GetProperty("mediaType").GetString());
+        var byArch = new Dictionary<string, string>();
+        using (var index = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(b.Layout, "blobs", "sha256", b.Digest["sha256:".Length..]))))
+        {
+            foreach (var m in index.RootElement.GetProperty("manifests").EnumerateArray())
+            {
+                byArch[m.GetProperty("platform").GetProperty("architecture").GetString()!] = m.GetProperty("digest").GetString()!;
+            }
+        }
+        Assert.Equal(["amd64", "arm64"], byArch.Keys.Order());
+
+        // the netns hosts are all x86_64: h2 reports aarch64 to `uname -m` (a wrapper first on its PATH, only in this test)
+        string uname = hosts.Hosts[1].OnHost("/usr/local/bin/uname");
+        WriteFile(Path.GetDirectoryName(uname)!, "uname", "#!/bin/sh\nif [ \"$1\" = -m ]; then echo aarch64; else exec /usr/bin/uname \"$@\"; fi\n", executable: true);
+        try
+        {
+            string Clusterfile(string nodes) => $"""
+                apiVersion: sealer.io/v2
+                kind: Cluster
+                metadata:
+                  name: multiarch
+                spec:
+                  image: {b.Reference}
+                  env: [ChildVar=none, ClusterVar=multiarch]
+                  ssh:
+                    pk: {hosts.PrivateKey}
+                  hosts:
+                    - ips: [10.200.0.11]
+                      roles: [master]
+                {nodes}
+                """;
+            var options = new RunOptions
+            {
+                Image = b.Layout,
+                StateRoot = Path.Combine(_work, "state"),
+                Ssh = new SshOptions { KnownHostsPath = hosts.KnownHostsFile },
+                SealerBinary = hosts.SealerWrapper(_work),
+                StepTimeout = TimeSpan.FromMinutes(2),
+            };
+            // an amd64 cluster first; then an arm64 node joins it (its images must reach the registry that already runs)
+            var first = await new ClusterInstaller(ClusterfileReader.Parse(Clusterfile("")), options).RunAsync();
+            Assert.DoesNotContain(first.StepsRun, s => s.Contains("registry+", StringComparison.Ordinal));
+            var doc = ClusterfileReader.Parse(Clusterfile("""
+                    - ips: [10.200.0.12]
+                      roles: [node]
+                """));
+            var result = await new ClusterInstaller(doc, options).RunAsync();
+            Assert.Contains("10.200.0.12:join", result.StepsRun);
+            Assert.Equal("amd64", result.Facts.Single(f => f.Host == "10.200.0.11").Architecture);
+            Assert.Equal("arm64", result.Facts.Single(f => f.Host == "10.200.0.12").Architecture);
+
+            // each host unpacked its own platform's cluster image, with its platform's app image blobs in registry/
+            string Rootfs(int i, string path) => hosts.Hosts[i].OnHost("/var/lib/sealer/data/multiarch/rootfs/" + path);
+            Assert.Equal(byArch["amd64"], File.ReadAllText(Rootfs(0, ".sealer-image")).Trim());
+            Assert.Equal(byArch["arm64"], File.ReadAllText(Rootfs(1, ".sealer-image")).Trim());
+            var redis = env.Image("redis");
+            string Blob(string digest) => "registry/blobs/sha256/" + digest["sha256:".Length..];
+            Assert.True(File.Exists(Rootfs(1, Blob(redis.Platforms["linux/arm64"]))));
+            Assert.False(File.Exists(Rootfs(1, Blob(redis.Platforms["linux/amd64"]))));
+            Assert.True(File.Exists(Rootfs(0, Blob(redis.Platforms["linux/amd64"]))));
+            // only that platform's layers were sent to the node
+            string Store(int i) => hosts.Hosts[i].OnHost("/var/lib/sealer/data/.store/blobs/sha256");
+            var store1 = Directory.GetFiles(Store(1)).Select(f => "sha256:" + Path.GetFileName(f)).ToHashSet();
+            var amdOnly = Layers(b.Layout, byArch["amd64"]).Except(Layers(b.Layout, byArch["arm64"])).ToList();
+            var armOnly = Layers(b.Layout, byArch["arm64"]).Except(Layers(b.Layout, byArch["amd64"])).ToList();
+            Assert.NotEmpty(amdOnly);
+            Assert.Empty(store1.Intersect(amdOnly));
+            // the registry host (master0, amd64) serves every node: it also got the arm64 app image blobs, not the arm64 rootfs
+            Assert.True(File.Exists(Rootfs(0, Blob(redis.Platforms["linux/arm64"]))));
+            Assert.Contains("10.200.0.11:registry+linux/arm64", result.StepsRun);
+            Assert.NotEmpty(armOnly); // its image-blob and registry layers (the rootfs layer is the same for both platforms)
+            Assert.Subset(Directory.GetFiles(Store(0)).Select(f => "sha256:" + Path.GetFileName(f)).ToHashSet(), armOnly.ToHashSet());
+            Assert.Contains("kubeadm join 10.200.0.11:6443", Ev(1), StringComparison.Ordinal);
+
+            // the arm64 node's runtime gets arm64 images, by their original names, from the cluster's registry
+            await using var node = await Connect("10.200.0.12");
+            string fetched = await CtrFetchAsync(node, "linux/arm64", [BaseImage]);
+            Assert.Contains(redis.Platforms["linux/arm64"], fetched, StringComparison.Ordinal);
+            Assert.Empty((await new ClusterInstaller(doc, options).CheckAsync()).Problems);
+        }
+        finally
+        {
+            File.Delete(uname);
+        }
+    }
+
+    private static IEnumerable<string> Layers(string layout, string manifestDigest)
+    {
+        using var m = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(layout, "blobs", "sha256", manifestDigest["sha256:".Length..])));
+        return m.RootElement.GetProperty("layers").EnumerateArray().Select(l => l.GetProperty("digest").GetString()!).ToList();
+    }
+
     private Task<SshHost> Connect(string ip) =>
         SshHost.ConnectAsync(ip, hosts.KeySsh, new SshOptions { KnownHostsPath = hosts.KnownHostsFile }, KnownHosts.Load(hosts.KnownHostsFile));
 

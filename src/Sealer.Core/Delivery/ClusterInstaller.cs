@@ -210,6 +210,7 @@ public sealed class ClusterInstaller
         }
 
         await EachHostAsync(nodes, StepUnpack, n => UnpackAsync(n, ct), ct).ConfigureAwait(false);
+        await RegistryPlatformsAsync(image, nodes, registryNodes, ct).ConfigureAwait(false);
         await EachHostAsync(nodes, StepRender, n => RenderAsync(image, n, ct), ct).ConfigureAwait(false);
         await EachHostAsync(nodes, StepPreInstall, n => PluginsAsync(n, PluginPhase.PreInstall, ct), ct).ConfigureAwait(false);
         await EachHostAsync(nodes, StepPreInitHost, n => PluginsAsync(n, PluginPhase.PreInitHost, ct), ct).ConfigureAwait(false);
@@ -420,6 +421,49 @@ public sealed class ClusterInstaller
         sb.Append(System.Globalization.CultureInfo.InvariantCulture, $"echo {Q(n.Platform.ManifestDescriptor.Digest)} > \"$t/.sealer-image\"\n");
         sb.Append("rm -rf \"$r.old\"; [ -d \"$r\" ] && mv \"$r\" \"$r.old\"; mv \"$t\" \"$r\"; rm -rf \"$r.old\"\n");
         return n.Ssh.RunAsync(sb.ToString(), Cmd(n, StepUnpack, "unpack the rootfs"), ct);
+    }
+
+    /// <summary>
+    /// A registry host serves every node, so when the nodes run several platforms it also holds the app image blobs of the
+    /// platforms it does not run itself: their image-blob and registry layers are sent to it and their <c>registry/blobs/</c>
+    /// unpacked into its rootfs. The SDK writes the same <c>registry/index.json</c> for every platform (a multi-arch image is
+    /// named by its index), so the merged layout serves each node its own platform's images.
+    /// </summary>
+    private async Task RegistryPlatformsAsync(ClusterImageSource image, List<Node> nodes, List<Node> registryNodes, CancellationToken ct)
+    {
+        foreach (var p in nodes.Select(n => n.Platform).Distinct())
+        {
+            var need = registryNodes.Where(n => n.Platform != p).ToList();
+            var layers = p.Layers.Where(l => l.GetAnnotation(ClusterImage.ClusterImageBuilder.LayerKindAnnotation)
+                is ClusterImage.ClusterImageBuilder.LayerKindImageBlob or ClusterImage.ClusterImageBuilder.LayerKindRegistry).ToList();
+            if (need.Count == 0 || layers.Count == 0) continue;
+            string step = $"{StepRegistry}+{p.Platform}";
+            var todo = need.Where(n => !_state.HostDone(n.Ip, step)).ToList();
+            if (todo.Count > 0)
+            {
+                var distributor = new BlobDistributor(image, Store, new DistributionOptions
+                {
+                    Parallelism = _options.Parallelism, Relay = _options.Relay, Progress = _options.TransferProgress, Logger = _options.Logger, AfterBlob = _options.AfterBlob,
+                });
+                try
+                {
+                    _transfers.AddRange(await distributor.DistributeAsync(todo.Select(n => n.Ssh).ToList(), layers, ct).ConfigureAwait(false));
+                }
+                catch (SealerException ex) when (ex.Code != ErrorCodes.RunStepFailed)
+                {
+                    throw StepFailure(step, ex);
+                }
+            }
+            var sb = new StringBuilder();
+            sb.Append(System.Globalization.CultureInfo.InvariantCulture, $"r={Q(Rootfs)}; s={Q(Store)}\n");
+            foreach (var layer in layers)
+            {
+                string z = layer.MediaType.Contains("gzip", StringComparison.Ordinal) ? "z" : "";
+                sb.Append(System.Globalization.CultureInfo.InvariantCulture, $"tar -x{z}f \"$s/blobs/sha256/{layer.ParsedDigest.Encoded}\" -C \"$r\" --no-same-owner registry/blobs\n");
+            }
+            sb.Append("touch \"$r/registry/index.json\"\n"); // a running registry reloads its view
+            await EachHostAsync(need, step, n => n.Ssh.RunAsync(sb.ToString(), Cmd(n, step, $"add the {p.Platform} app image blobs to the registry"), ct), ct).ConfigureAwait(false);
+        }
     }
 
     private async Task RenderAsync(ClusterImageSource image, Node n, CancellationToken ct)
