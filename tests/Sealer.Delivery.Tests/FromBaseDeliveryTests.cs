@@ -224,6 +224,8 @@ public class FromBaseDeliveryTests(TestHosts hosts, Xunit.Abstractions.ITestOutp
         // the rootfs on the hosts is the child image, whose first layers are the pushed base's
         string sealerImage = File.ReadAllText(hosts.Hosts[1].OnHost("/var/lib/sealer/data/fromchild/rootfs/.sealer-image")).Trim();
         Assert.Contains(sealerImage, File.ReadAllText(Path.Combine(layout, "index.json")), StringComparison.Ordinal);
+        var baseLayers = Layers(b.Layout, BaseManifest(b, "amd64"));
+        Assert.Equal(baseLayers, Layers(layout, sealerImage).Take(baseLayers.Count));
 
         // a real containerd on a worker pulls both apps' images by their original names through the delivered registry
         await using (var node = await Connect("10.200.0.13"))
@@ -349,7 +351,14 @@ public class FromBaseDeliveryTests(TestHosts hosts, Xunit.Abstractions.ITestOutp
         }
     }
 
-    private static IEnumerable<string> Layers(string layout, string manifestDigest)
+    private static string BaseManifest(PushedBase b, string arch)
+    {
+        using var index = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(b.Layout, "blobs", "sha256", b.Digest["sha256:".Length..])));
+        return index.RootElement.GetProperty("manifests").EnumerateArray()
+            .Single(m => m.GetProperty("platform").GetProperty("architecture").GetString() == arch).GetProperty("digest").GetString()!;
+    }
+
+    private static List<string> Layers(string layout, string manifestDigest)
     {
         using var m = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(layout, "blobs", "sha256", manifestDigest["sha256:".Length..])));
         return m.RootElement.GetProperty("layers").EnumerateArray().Select(l => l.GetProperty("digest").GetString()!).ToList();
