@@ -5,7 +5,7 @@ namespace Sealer.Delivery.Tests;
 /// a scratch-based project carrying the fixture's lifecycle scripts as files is built and delivered to the netns hosts.
 /// </summary>
 [Collection(HostsCollection.Name)]
-public class DeliverClusterTaskTests(TestHosts hosts, Xunit.Abstractions.ITestOutputHelper log) : IDisposable
+public class DeliverClusterTaskTests(TestHosts hosts, PackedSdk sdk, Xunit.Abstractions.ITestOutputHelper log) : IDisposable
 {
     private readonly string _work = Directory.CreateTempSubdirectory("sealer-deliver-").FullName;
 
@@ -27,7 +27,7 @@ public class DeliverClusterTaskTests(TestHosts hosts, Xunit.Abstractions.ITestOu
         hosts.Wipe("/var/lib/sealer", "/etc/containerd", "/tmp");
 
         // the SDK as users get it: packed, restored from a private feed into a private packages folder
-        string dir = PackedSdk.NewProjectDir("app");
+        string dir = sdk.NewProjectDir("app");
         WriteFile(dir, "rootfs/scripts/containerd.sh", Script("echo \"runtime $(hostname) HostIP=$HostIP CRI=$ContainerRuntime MyVar=$MyVar\" >> /var/lib/sealer/evidence.log"), true);
         WriteFile(dir, "rootfs/scripts/init-kube.sh", Script("echo \"init-kube $(hostname)\" >> /var/lib/sealer/evidence.log"), true);
         WriteFile(dir, "rootfs/bin/kubeadm", Script("""
@@ -80,7 +80,7 @@ public class DeliverClusterTaskTests(TestHosts hosts, Xunit.Abstractions.ITestOu
         var env = new Dictionary<string, string?> { ["SEALER_CACHE_DIR"] = Path.Combine(_work, "cache") };
         string args = $"publish app.kubeproj -t:DeliverCluster -p:TestKnownHosts={hosts.KnownHostsFile} -p:SealerSshPrivateKey={hosts.PrivateKey} " +
                       $"-p:SealerBinary={wrapper} -p:SealerStateDir={Path.Combine(_work, "state")} -p:SealerDeliverParallelism=1";
-        var (code, output) = PackedSdk.Dotnet(dir, args, env);
+        var (code, output) = sdk.Dotnet(dir, args, env);
         log.WriteLine(output);
         Assert.True(code == 0, output);
 
@@ -109,7 +109,7 @@ public class DeliverClusterTaskTests(TestHosts hosts, Xunit.Abstractions.ITestOu
         Assert.Contains(sealerImage, index, StringComparison.Ordinal);
 
         // a second publish is incremental: nothing rebuilt, every step skipped
-        var (code2, output2) = PackedSdk.Dotnet(dir, args, env);
+        var (code2, output2) = sdk.Dotnet(dir, args, env);
         log.WriteLine("---- second publish ----\n" + output2);
         Assert.True(code2 == 0, output2);
         Assert.True(output2.Contains(" 1 step(s) run", StringComparison.Ordinal), output2); // only the Clusterfile is saved again
@@ -118,7 +118,7 @@ public class DeliverClusterTaskTests(TestHosts hosts, Xunit.Abstractions.ITestOu
         Assert.Single(Evidence(0).Split('\n'), l => l.StartsWith("kubeadm init", StringComparison.Ordinal));
 
         // a missing Clusterfile is a coded error pointing at the project
-        var (code3, output3) = PackedSdk.Dotnet(dir, args + " -p:SealerClusterfile=nope.yaml", env);
+        var (code3, output3) = sdk.Dotnet(dir, args + " -p:SealerClusterfile=nope.yaml", env);
         Assert.NotEqual(0, code3);
         Assert.Contains("error SEA2500", output3, StringComparison.Ordinal);
         Assert.Contains("nope.yaml", output3, StringComparison.Ordinal);

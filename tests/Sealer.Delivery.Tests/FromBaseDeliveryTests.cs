@@ -14,7 +14,7 @@ namespace Sealer.Delivery.Tests;
 /// chart whose image comes from the quay.io stand-in, and env; <c>-t:DeliverCluster</c> installs it on the netns hosts.
 /// </summary>
 [Collection(HostsCollection.Name)]
-public class FromBaseDeliveryTests(TestHosts hosts, Xunit.Abstractions.ITestOutputHelper log) : IDisposable
+public class FromBaseDeliveryTests(TestHosts hosts, PackedSdk sdk, Xunit.Abstractions.ITestOutputHelper log) : IDisposable
 {
     private const string Evidence = "/var/lib/sealer/evidence.log";
     private const string BaseImage = "docker.io/library/redis:7.4";
@@ -27,7 +27,7 @@ public class FromBaseDeliveryTests(TestHosts hosts, Xunit.Abstractions.ITestOutp
     /// <summary>The base, built (both platforms) and pushed once per test run; both tests start from it.</summary>
     private sealed record PushedBase(string Dir, string Layout, string Reference, string Digest, string DockerConfig, string Cache, string Store);
 
-    private static readonly Lazy<PushedBase> Base = new(BuildAndPushBase, LazyThreadSafetyMode.ExecutionAndPublication);
+    private PushedBase Base => sdk.Shared("from-base", () => BuildAndPushBase(sdk));
 
     private static string Script(string body) => "#!/bin/bash\nset -e\n" + body + "\n";
 
@@ -47,10 +47,10 @@ public class FromBaseDeliveryTests(TestHosts hosts, Xunit.Abstractions.ITestOutp
         ["SEALER_REGISTRY_MIRRORS"] = null,
     };
 
-    private static PushedBase BuildAndPushBase()
+    private static PushedBase BuildAndPushBase(PackedSdk sdk)
     {
         var env = TestEnvironment.Current;
-        string dir = PackedSdk.NewProjectDir("base");
+        string dir = sdk.NewProjectDir("base");
         string shared = Path.GetDirectoryName(dir)!;
         // the lifecycle of a kube-installer base: evidence of what ran where, with which env
         WriteFile(dir, "rootfs/scripts/containerd.sh", Script($"echo \"runtime $(hostname) BaseVar=$BaseVar ChildVar=${{ChildVar:-unset}} Shared=$Shared ClusterVar=$ClusterVar\" >> {Evidence}"), true);
@@ -118,7 +118,7 @@ public class FromBaseDeliveryTests(TestHosts hosts, Xunit.Abstractions.ITestOutp
         var b = new PushedBase(dir, Path.Combine(dir, "bin", "Release", "base"), $"{token.Address}/fromdeliver/{Guid.NewGuid().ToString("N")[..8]}/base:1.0", "",
             dockerConfig, Path.Combine(shared, "cache"), Path.Combine(shared, "store"));
 
-        var (code, output) = PackedSdk.Dotnet(dir, $"publish base.kubeproj -c Release -t:PushClusterImage -p:SealerPushDestination={b.Reference}", BuildEnv(b));
+        var (code, output) = sdk.Dotnet(dir, $"publish base.kubeproj -c Release -t:PushClusterImage -p:SealerPushDestination={b.Reference}", BuildEnv(b));
         Assert.True(code == 0, output);
         using var index = JsonDocument.Parse(File.ReadAllText(Path.Combine(b.Layout, "index.json")));
         string digest = index.RootElement.GetProperty("manifests")[0].GetProperty("digest").GetString()!;
@@ -133,14 +133,14 @@ public class FromBaseDeliveryTests(TestHosts hosts, Xunit.Abstractions.ITestOutp
     {
         hosts.Wipe("/var/lib/sealer", "/etc/containerd", "/tmp");
         var env = TestEnvironment.Current;
-        var b = Base.Value;
+        var b = Base;
 
         // the pushed image round-trips: skopeo reads it back from the token registry with the same DOCKER_CONFIG, same digest
         var (sc, raw) = Tool("skopeo", $"inspect --raw --tls-verify=false --authfile {b.DockerConfig} docker://{b.Reference}");
         Assert.True(sc == 0, raw);
         Assert.Equal(b.Digest, "sha256:" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(raw.TrimEnd('\n')))));
 
-        string dir = PackedSdk.NewProjectDir("child");
+        string dir = sdk.NewProjectDir("child");
         WriteFile(dir, "charts/cache/Chart.yaml", "apiVersion: v2\nname: cache\nversion: 0.1.0\n");
         WriteFile(dir, "charts/cache/values.yaml", "image:\n  repository: quay.io/coreos/etcd\n  tag: v3.5.15\n");
         WriteFile(dir, "charts/cache/templates/deploy.yaml", """
@@ -199,7 +199,7 @@ public class FromBaseDeliveryTests(TestHosts hosts, Xunit.Abstractions.ITestOutp
 
         string wrapper = hosts.SealerWrapper(_work);
         string state = Path.Combine(_work, "state");
-        var (code, output) = PackedSdk.Dotnet(dir, $"publish child.kubeproj -c Release -t:DeliverCluster -p:TestKnownHosts={hosts.KnownHostsFile} " +
+        var (code, output) = sdk.Dotnet(dir, $"publish child.kubeproj -c Release -t:DeliverCluster -p:TestKnownHosts={hosts.KnownHostsFile} " +
             $"-p:SealerBinary={wrapper} -p:SealerStateDir={state} -p:SealerDeliverParallelism=2", BuildEnv(b));
         log.WriteLine(output);
         Assert.True(code == 0, output);
@@ -263,7 +263,7 @@ public class FromBaseDeliveryTests(TestHosts hosts, Xunit.Abstractions.ITestOutp
     {
         hosts.Wipe("/var/lib/sealer", "/etc/containerd", "/tmp");
         var env = TestEnvironment.Current;
-        var b = Base.Value; // one .kubeproj, SealerPlatforms linux/amd64;linux/arm64: an index over two cluster images
+        var b = Base; // one .kubeproj, SealerPlatforms linux/amd64;linux/arm64: an index over two cluster images
         using var top = JsonDocument.Parse(File.ReadAllText(Path.Combine(b.Layout, "index.json")));
         Assert.Equal("application/vnd.oci.image.index.v1+json", top.RootElement.GetProperty("manifests")[0].GetProperty("mediaType").GetString());
         var byArch = new Dictionary<string, string>();

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 
 namespace Sealer.Delivery.Tests;
@@ -6,18 +7,19 @@ namespace Sealer.Delivery.Tests;
 /// The SDK as users get it, shared by every test that runs <c>dotnet build|publish</c> on a .kubeproj: build/pack.sh once
 /// per test run into a private feed, one NuGet.config listing only that feed, and one private packages folder (so the SDK
 /// is restored once, not per test). Projects go under <see cref="NewProjectDir"/>, where that NuGet.config applies.
+/// A collection fixture of the hosts collection: nothing is packed until a test asks, and everything goes with the collection
+/// (SEALER_TEST_KEEP=1 keeps the projects, caches and outputs for a look after a failure).
 /// </summary>
-public static class PackedSdk
+public sealed class PackedSdk : IDisposable
 {
-    private static readonly Lazy<string> Root = new(Create, LazyThreadSafetyMode.ExecutionAndPublication);
+    private readonly Lazy<string> _root = new(Create, LazyThreadSafetyMode.ExecutionAndPublication);
+    private readonly ConcurrentDictionary<string, Lazy<object>> _shared = new(StringComparer.Ordinal);
 
     private static string Create()
     {
         string repo = FindRepoRoot();
         string pkg = TestHosts.Run(Path.Combine(repo, "build", "pack.sh"), "").Trim().Split('\n')[^1].Trim();
         string root = Directory.CreateTempSubdirectory("sealer-kubeproj-").FullName;
-        // SEALER_TEST_KEEP=1 keeps the projects, caches and outputs for a look after a failure
-        if (Environment.GetEnvironmentVariable("SEALER_TEST_KEEP") != "1") AppDomain.CurrentDomain.ProcessExit += (_, _) => { try { Directory.Delete(root, true); } catch (IOException) { } catch (UnauthorizedAccessException) { } };
         string feed = Directory.CreateDirectory(Path.Combine(root, "feed")).FullName;
         File.Copy(pkg, Path.Combine(feed, Path.GetFileName(pkg)));
         File.WriteAllText(Path.Combine(root, "NuGet.config"), $"""
@@ -33,19 +35,19 @@ public static class PackedSdk
     }
 
     /// <summary>A new empty directory under the feed's root.</summary>
-    public static string NewProjectDir(string name) =>
-        Directory.CreateDirectory(Path.Combine(Root.Value, "p", Guid.NewGuid().ToString("N")[..8], name)).FullName;
+    public string NewProjectDir(string name) =>
+        Directory.CreateDirectory(Path.Combine(_root.Value, "p", Guid.NewGuid().ToString("N")[..8], name)).FullName;
 
     /// <summary>Runs <c>dotnet</c> in <paramref name="dir"/> with the private packages folder, no node reuse, and <paramref name="env"/>
     /// (a null value removes the variable).</summary>
-    public static (int Code, string Output) Dotnet(string dir, string args, IReadOnlyDictionary<string, string?>? env = null)
+    public (int Code, string Output) Dotnet(string dir, string args, IReadOnlyDictionary<string, string?>? env = null)
     {
         var psi = new ProcessStartInfo("dotnet") { WorkingDirectory = dir, RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var a in args.Split(' ', StringSplitOptions.RemoveEmptyEntries)) psi.ArgumentList.Add(a);
         psi.ArgumentList.Add("-nodeReuse:false");
         var all = new Dictionary<string, string?>
         {
-            ["NUGET_PACKAGES"] = Path.Combine(Root.Value, "packages"),
+            ["NUGET_PACKAGES"] = Path.Combine(_root.Value, "packages"),
             ["MSBUILDDISABLENODEREUSE"] = "1",
             ["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1",
             ["DOTNET_NOLOGO"] = "1",
@@ -66,6 +68,18 @@ public static class PackedSdk
         var stderr = p.StandardError.ReadToEndAsync();
         if (!p.WaitForExit(600_000)) { p.Kill(true); throw new TimeoutException($"dotnet {args} timed out"); }
         return (p.ExitCode, stdout.Result + stderr.Result);
+    }
+
+    /// <summary>Something built once per collection and shared by tests (e.g. a pushed base image), made on first use.</summary>
+    public T Shared<T>(string key, Func<T> create) where T : class =>
+        (T)_shared.GetOrAdd(key, _ => new Lazy<object>(() => create(), LazyThreadSafetyMode.ExecutionAndPublication)).Value;
+
+    public void Dispose()
+    {
+        if (!_root.IsValueCreated || Environment.GetEnvironmentVariable("SEALER_TEST_KEEP") == "1") return;
+        try { Directory.Delete(_root.Value, true); }
+        catch (IOException) { }
+        catch (UnauthorizedAccessException) { }
     }
 
     private static string FindRepoRoot()

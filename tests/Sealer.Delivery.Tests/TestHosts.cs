@@ -144,7 +144,7 @@ public sealed class TestHosts : IDisposable
 }
 
 [CollectionDefinition(Name)]
-public sealed class HostsCollection : ICollectionFixture<TestHosts>
+public sealed class HostsCollection : ICollectionFixture<TestHosts>, ICollectionFixture<PackedSdk>
 {
     public const string Name = "ssh hosts";
 }
