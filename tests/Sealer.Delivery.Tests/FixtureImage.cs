@@ -43,6 +43,7 @@ public sealed class FixtureImage
         {
             ["scripts/containerd.sh"] = Encoding.UTF8.GetBytes(Script("""
                 if [ -f /tmp/fail-runtime ]; then rm -f /tmp/fail-runtime; echo "injected failure in containerd.sh" >&2; exit 3; fi
+                if [ -f /tmp/down-runtime ]; then rm -f /tmp/down-runtime; echo "taking the network down"; ip link set eth0 down; sleep 30; exit 0; fi
                 echo "runtime $(hostname) HostIP=$HostIP CRI=$ContainerRuntime MyVar=$MyVar" >> /var/lib/sealer/evidence.log
                 """)),
             ["scripts/init-kube.sh"] = Encoding.UTF8.GetBytes(Script("echo \"init-kube $(hostname) registry=$RegistryURL\" >> /var/lib/sealer/evidence.log")),

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Net.Sockets;
+using System.Runtime.CompilerServices;
 using System.Text;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -23,6 +24,16 @@ public sealed record SshOptions
 
     /// <summary>Default per-command timeout.</summary>
     public TimeSpan CommandTimeout { get; init; } = TimeSpan.FromMinutes(30);
+
+    /// <summary>
+    /// While a command runs, how often the host is asked whether it still answers (a no-op channel that needs a reply),
+    /// like OpenSSH's ServerAliveInterval: a host that dies or drops off the network is noticed in
+    /// <see cref="AliveInterval"/> × <see cref="AliveCountMax"/>, not after TCP gives up (minutes) or the step timeout.
+    /// </summary>
+    public TimeSpan AliveInterval { get; init; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>Unanswered checks in a row after which the host counts as gone (OpenSSH's ServerAliveCountMax).</summary>
+    public int AliveCountMax { get; init; } = 3;
 
     public ILogger Logger { get; init; } = NullLogger.Instance;
 }
@@ -332,6 +343,9 @@ public sealed class SshHost : IAsyncDisposable, IDisposable
         }
         var readOut = PumpAsync(cmd.OutputStream, stdout, tail, options.OnOutputLine);
         var readErr = PumpAsync(cmd.ExtendedOutputStream, stderr, tail, options.OnOutputLine);
+        using var watchStop = new CancellationTokenSource();
+        var lost = new StrongBox<bool>();
+        var watch = WatchAliveAsync(cts, lost, watchStop.Token);
         try
         {
             using (var input = cmd.CreateInputStream())
@@ -350,6 +364,13 @@ public sealed class SshHost : IAsyncDisposable, IDisposable
             if (cancellationToken.IsCancellationRequested) throw new OperationCanceledException(cancellationToken);
             throw new SealerException(ErrorCodes.RemoteCommandTimeout, $"{Address}: '{options.Description}' did not start within {timeout.TotalSeconds:0} s.");
         }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested && cts.IsCancellationRequested && Volatile.Read(ref lost.Value))
+        {
+            var silent = _options.AliveInterval * _options.AliveCountMax;
+            throw new SealerException(ErrorCodes.SshConnectionLost,
+                $"{Address}: the host stopped answering during '{options.Description}' (no reply to {_options.AliveCountMax} checks in {silent.TotalSeconds:0} s): " +
+                $"check that it is up and reachable, then run again to resume. Last output:\n{tail}");
+        }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested && cts.IsCancellationRequested)
         {
             throw new SealerException(ErrorCodes.RemoteCommandTimeout,
@@ -362,6 +383,15 @@ public sealed class SshHost : IAsyncDisposable, IDisposable
         }
         finally
         {
+            await watchStop.CancelAsync().ConfigureAwait(false);
+            try
+            {
+                await watch.WaitAsync(TimeSpan.FromSeconds(2), CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+                // a probe stuck on a dead connection: it holds nothing of this command's
+            }
             // the output streams end when the channel closes; after a cancellation they may never: do not wait long for them
             try
             {
@@ -383,6 +413,42 @@ public sealed class SshHost : IAsyncDisposable, IDisposable
             throw new SealerException(ErrorCodes.RemoteCommandFailed, $"{Address}: '{options.Description}' failed with exit code {exit}. Last output:\n{tail}");
         }
         return result;
+    }
+
+    /// <summary>
+    /// Until <paramref name="stop"/>, opens a no-op channel every <see cref="SshOptions.AliveInterval"/>; after
+    /// <see cref="SshOptions.AliveCountMax"/> unanswered ones in a row it sets <paramref name="lost"/>, then cancels <paramref name="command"/>.
+    /// </summary>
+    private async Task WatchAliveAsync(CancellationTokenSource command, StrongBox<bool> lost, CancellationToken stop)
+    {
+        if (_options.AliveInterval <= TimeSpan.Zero || _options.AliveCountMax <= 0) return;
+        int misses = 0;
+        try
+        {
+            while (true)
+            {
+                await Task.Delay(_options.AliveInterval, stop).ConfigureAwait(false);
+                using var probeCts = CancellationTokenSource.CreateLinkedTokenSource(stop);
+                probeCts.CancelAfter(_options.AliveInterval);
+                try
+                {
+                    using var probe = _client.CreateCommand("true");
+                    await probe.ExecuteAsync(probeCts.Token).ConfigureAwait(false);
+                    misses = 0;
+                }
+                catch (Exception ex) when (!stop.IsCancellationRequested && ex is OperationCanceledException or SshException or IOException or ObjectDisposedException or InvalidOperationException)
+                {
+                    if (++misses < _options.AliveCountMax) continue;
+                    _options.Logger.LogWarning("{Host}: no answer to {Count} liveness checks; giving up on the running command", Address, misses);
+                    Volatile.Write(ref lost.Value, true);
+                    await command.CancelAsync().ConfigureAwait(false);
+                    return;
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+        }
     }
 
     private static async Task PumpAsync(Stream stream, StringBuilder all, Tail tail, Action<string>? onLine)

@@ -1,0 +1,114 @@
+using Sealer.Core.Delivery;
+using Sealer.Core.Delivery.Clusterfile;
+using Sealer.Core.Delivery.Ssh;
+using Sealer.Core.Diagnostics;
+
+namespace Sealer.Delivery.Tests;
+
+/// <summary>
+/// Failures injected in the middle of a real run on the sshd hosts — a disk that fills up while blobs arrive, a host that
+/// drops off the network while its lifecycle script runs — each a coded error naming the host and the phase, quickly;
+/// then a re-run that completes without redoing what finished.
+/// </summary>
+[Collection(HostsCollection.Name)]
+public sealed class FailureInjectionTests(TestHosts hosts, Xunit.Abstractions.ITestOutputHelper log) : IDisposable
+{
+    private readonly string _work = Directory.CreateTempSubdirectory("sealer-fail-").FullName;
+
+    public void Dispose() => Directory.Delete(_work, true);
+
+    private RunOptions Options(string image) => new()
+    {
+        Image = image,
+        StateRoot = Path.Combine(_work, "state"),
+        // a host that stops answering is given up after 3 unanswered checks a second apart
+        Ssh = new SshOptions { KnownHostsPath = hosts.KnownHostsFile, ConnectTimeout = TimeSpan.FromSeconds(3), AliveInterval = TimeSpan.FromSeconds(1), AliveCountMax = 3 },
+        Parallelism = 3,
+        SealerBinary = hosts.SealerWrapper(_work),
+        StepTimeout = TimeSpan.FromMinutes(2),
+    };
+
+    private async Task<string> AsRootAsync(int host, string script)
+    {
+        await using var ssh = await SshHost.ConnectAsync(hosts.Hosts[host].Ip, hosts.KeySsh, new SshOptions { KnownHostsPath = hosts.KnownHostsFile }, KnownHosts.Load(hosts.KnownHostsFile));
+        return (await ssh.RunAsync(script)).Stdout;
+    }
+
+    private string Evidence(int i) => File.Exists(hosts.Hosts[i].OnHost(FixtureImage.Evidence)) ? File.ReadAllText(hosts.Hosts[i].OnHost(FixtureImage.Evidence)) : "";
+
+    [Fact]
+    public async Task DiskFullThenHostDownThenARerunCompletes()
+    {
+        hosts.Wipe("/var/lib/sealer", "/etc/containerd", "/tmp");
+        var image = FixtureImage.Build(Path.Combine(_work, "image"));
+        var file = Path.Combine(_work, "Clusterfile");
+        File.WriteAllText(file, $"""
+            apiVersion: sealer.io/v2
+            kind: Cluster
+            metadata:
+              name: fixture
+            spec:
+              image: example.com/fixture/kubernetes:v1
+              ssh:
+                pk: {hosts.PrivateKey}
+              hosts:
+                - ips: [10.200.0.11]
+                  roles: [master]
+                - ips: [10.200.0.12-10.200.0.13]
+                  roles: [node]
+            """);
+        var doc = ClusterfileReader.Load(file);
+        try
+        {
+            // 1. master0's blob store is a 256 KiB disk: the 3 MiB app layer does not fit. Preflight looks at the data root
+            //    (plenty of room), so this fails mid-distribution, as a disk filled by something else would.
+            await AsRootAsync(0, "mkdir -p /var/lib/sealer/data/.store && mount -t tmpfs -o size=256k sealer-full /var/lib/sealer/data/.store");
+            var full = await Assert.ThrowsAsync<SealerException>(() => new ClusterInstaller(doc, Options(image.Dir)).RunAsync());
+            log.WriteLine(full.Message);
+            Assert.Equal(ErrorCodes.RunStepFailed, full.Code);
+            Assert.Contains("10.200.0.11", full.Message, StringComparison.Ordinal);
+            Assert.Contains("'distribute'", full.Message, StringComparison.Ordinal);
+            Assert.Contains("No space left on device", full.Message, StringComparison.Ordinal);
+            Assert.DoesNotContain("runtime", Evidence(0), StringComparison.Ordinal); // nothing ran past the distribution
+            // the full disk holds no blob under its final name: only verified blobs are ever renamed into place
+            foreach (var blob in Directory.EnumerateFiles(hosts.Hosts[0].OnHost("/var/lib/sealer/data/.store"), "*", SearchOption.AllDirectories))
+            {
+                Assert.DoesNotMatch("/blobs/sha256/[0-9a-f]{64}$", blob);
+            }
+            await AsRootAsync(0, "umount /var/lib/sealer/data/.store");
+
+            // 2. the third host drops off the network while its runtime script runs: noticed in seconds, not at the step timeout
+            File.WriteAllText(hosts.Hosts[2].OnHost("/tmp/down-runtime"), "");
+            var sw = System.Diagnostics.Stopwatch.StartNew();
+            var down = await Assert.ThrowsAsync<SealerException>(() => new ClusterInstaller(doc, Options(image.Dir)).RunAsync());
+            sw.Stop();
+            log.WriteLine($"{sw.Elapsed}: {down.Message}");
+            Assert.Equal(ErrorCodes.RunStepFailed, down.Code);
+            Assert.Contains("10.200.0.13", down.Message, StringComparison.Ordinal);
+            Assert.Contains("'runtime'", down.Message, StringComparison.Ordinal);
+            Assert.Contains("stopped answering", down.Message, StringComparison.Ordinal);
+            Assert.True(sw.Elapsed < TimeSpan.FromSeconds(60), $"a dead host took {sw.Elapsed} to notice");
+            Assert.Contains("runtime sealer-h2", Evidence(1), StringComparison.Ordinal); // the others finished the step
+            Assert.DoesNotContain("kubeadm", Evidence(0), StringComparison.Ordinal);      // and nothing went past it
+            TestHosts.Run("-c", "ip -n sealer-h3 link set eth0 up");
+
+            // 3. the re-run completes and redoes only what did not finish
+            var result = await new ClusterInstaller(doc, Options(image.Dir)).RunAsync();
+            Assert.Contains("10.200.0.11:distribute", result.StepsSkipped);
+            Assert.Contains("10.200.0.12:runtime", result.StepsSkipped);
+            Assert.Contains("10.200.0.13:runtime", result.StepsRun);
+            Assert.Contains("kubeadm-init", result.StepsRun);
+            Assert.Single(Evidence(1).Split('\n'), l => l.StartsWith("runtime sealer-h2", StringComparison.Ordinal));
+            Assert.Contains("runtime sealer-h3", Evidence(2), StringComparison.Ordinal);
+            Assert.Contains("app demo launched on sealer-h1", Evidence(0), StringComparison.Ordinal);
+
+            var removed = await new ClusterInstaller(doc, Options(image.Dir)).DeleteAsync();
+            Assert.Equal(3, removed.Count);
+        }
+        finally
+        {
+            TestHosts.Run("-c", "ip -n sealer-h3 link set eth0 up; true");
+            TestHosts.Run("-c", $"nsenter -t $(cat '{hosts.StateDir}/h1/sshd.pid') -m umount /var/lib/sealer/data/.store 2>/dev/null; true");
+        }
+    }
+}
