@@ -382,6 +382,7 @@ public sealed class ClusterImageBuilder
             var env = new List<KeyValuePair<string, string>>();
             var registryIndex = new SortedDictionary<string, Descriptor>(StringComparer.Ordinal);
             var baseLayerDigests = new HashSet<string>(StringComparer.Ordinal);
+            IReadOnlySet<string> baseBlobs = new HashSet<string>(StringComparer.Ordinal);
             SealerImageExtension? baseExtension = null;
             Descriptor? baseManifestDescriptor = null;
 
@@ -412,6 +413,7 @@ public sealed class ClusterImageBuilder
                 foreach (var e in baseConfig.Config?.Env ?? []) env.Add(SplitEnv(e));
                 foreach (var img in reader.RegistryIndex(baseManifest)) registryIndex[img.GetAnnotation(Annotations.RefName)!] = img;
                 baseExtension = baseManifest.Extension;
+                baseBlobs = BaseImageContent.CarriedBlobs(baseManifest.Manifest);
             }
 
             // 2. The project's rootfs.
@@ -424,6 +426,16 @@ public sealed class ClusterImageBuilder
             var blobs = new SortedDictionary<string, long>(StringComparer.Ordinal);
             foreach (var image in spec.Images.OrderBy(i => i.Reference, StringComparer.Ordinal))
             {
+                if (image.FromBase)
+                {
+                    // The base carries it: its blobs, manifests and registry entry are in the base's layers already.
+                    if (!registryIndex.TryGetValue(image.Reference, out var carried) || carried.Digest != image.Digest.ToString())
+                    {
+                        throw new SealerException(ErrorCodes.ImageNotInCache,
+                            $"Image {image.Reference} ({image.Digest}) was taken from the base image {spec.BaseImage?.Reference ?? "(none)"}, which does not carry it (any more). Rebuild (dotnet build --no-incremental) so it is pulled.");
+                    }
+                    continue;
+                }
                 var top = CollectImage(image, platform, metadata, blobs);
                 registryIndex[image.Reference] = top;
             }
@@ -431,6 +443,7 @@ public sealed class ClusterImageBuilder
             foreach (var (digest, size) in blobs)
             {
                 cancellationToken.ThrowIfCancellationRequested();
+                if (baseBlobs.Contains(digest)) continue; // a base image-blob layer holds it: neither written nor added again
                 var layer = await ImageBlobLayerAsync(Digest.Parse(digest), size, cancellationToken).ConfigureAwait(false);
                 progress?.Report(new AssemblyProgress("images", $"{++n}/{blobs.Count} ({platform})", size));
                 if (baseLayerDigests.Contains(layer.Layer.Digest)) continue; // FROM already carries it

@@ -61,8 +61,10 @@ public sealed record RootfsEntry(string Destination, string? SourcePath = null, 
     public int OriginLine { get; init; }
 }
 
-/// <summary>An app image in the cache: full reference (as in the lock) and the digest/media type of what the registry served.</summary>
-public sealed record ClusterImageContent(string Reference, Digest Digest, string MediaType);
+/// <summary>An app image in the cache: full reference (as in the lock) and the digest/media type of what the registry served.
+/// <paramref name="FromBase"/>: the FROM base already carries it (same ref and digest); assembly keeps the base's layers and
+/// registry entry and reads nothing from the cache for it.</summary>
+public sealed record ClusterImageContent(string Reference, Digest Digest, string MediaType, bool FromBase = false);
 
 /// <summary>A Sealer app (APP name local://path; APPCMDS; APPENV).</summary>
 public sealed record ClusterApp
