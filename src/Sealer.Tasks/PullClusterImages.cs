@@ -67,7 +67,7 @@ public sealed partial class PullClusterImages : SealerTask
         using var client = new RegistryClient(registry, CreateLogger());
         var puller = new ImagePuller(cache, client, CreateLogger());
         var locked = new List<LockedImage>();
-        long networkRequests = 0, bytesDownloaded = 0, blobsDownloaded = 0, blobsCached = 0;
+        long networkRequests = 0, bytesDownloaded = 0, blobsDownloaded = 0, blobsCached = 0, blobsLocal = 0;
         async Task<PullResult?> Pull(IReadOnlyList<ImageRequest> what)
         {
             if (what.Count == 0) return null;
@@ -79,6 +79,7 @@ public sealed partial class PullClusterImages : SealerTask
                 bytesDownloaded += r.BytesDownloaded;
                 blobsDownloaded += r.BlobsDownloaded;
                 blobsCached += r.BlobsCached;
+                blobsLocal += r.BlobsLocal;
                 return r;
             }
             catch (ImagePullException ex)
@@ -128,7 +129,8 @@ public sealed partial class PullClusterImages : SealerTask
             }
         }
 
-        // 3. The rest from the registries.
+        // 3. The rest from the registries; blobs they share with images the base carries are read out of the base's layers.
+        if (baseImage is not null) options.LocalBlobs = BaseImageContent.BlobSource(baseImage, platforms);
         if (await Pull(toPull).ConfigureAwait(false) is null && toPull.Count > 0) return;
 
         var lockFile = new ImagesLock(locked.Concat(fromBase).GroupBy(l => l.Reference, StringComparer.Ordinal).Select(g => g.First()));
@@ -152,6 +154,6 @@ public sealed partial class PullClusterImages : SealerTask
             BaseImage = baseEntry,
         }.Write(OutputFile);
         string fromBaseNote = fromBase.Count == 0 ? "" : $", {fromBase.Count} carried by the base image";
-        Log.LogMessage(MessageImportance.High, $"Sealer: {requests.Count} images ({requests.Count - fromBase.Count} in the cache{fromBaseNote}; {networkRequests} registry requests, {blobsDownloaded} blobs / {bytesDownloaded} bytes downloaded, {blobsCached} blobs cached)");
+        Log.LogMessage(MessageImportance.High, $"Sealer: {requests.Count} images ({requests.Count - fromBase.Count} in the cache{fromBaseNote}; {networkRequests} registry requests, {blobsDownloaded} blobs / {bytesDownloaded} bytes downloaded, {blobsCached} blobs cached{(blobsLocal > 0 ? $", {blobsLocal} blobs from the base image" : "")})");
     }
 }

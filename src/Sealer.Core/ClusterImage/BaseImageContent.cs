@@ -65,6 +65,65 @@ public static class BaseImageContent
             .OfType<string>()
             .ToHashSet(StringComparer.Ordinal);
 
+    /// <summary>
+    /// A <see cref="Images.PullOptions.LocalBlobs"/> source over the base's image-blob layers (for every platform of
+    /// <paramref name="platforms"/>): an app image blob the base carries is read out of its one-file tar layer instead of
+    /// downloaded (the puller verifies it).
+    /// </summary>
+    public static Func<Descriptor, Stream?> BlobSource(BaseImage baseImage, IReadOnlyList<Platform> platforms)
+    {
+        var reader = ClusterImageReader.Open(baseImage.Layout, baseImage.Descriptor, baseImage.Reference);
+        var layers = new Dictionary<string, Descriptor>(StringComparer.Ordinal);
+        foreach (var platform in platforms)
+        {
+            foreach (var l in reader.ManifestFor(platform)?.Manifest.Layers ?? [])
+            {
+                if (l.GetAnnotation(ClusterImageBuilder.LayerKindAnnotation) == ClusterImageBuilder.LayerKindImageBlob && l.MediaType == MediaTypes.OciLayer
+                    && l.GetAnnotation(ClusterImageBuilder.LayerBlobAnnotation) is { } blob) layers.TryAdd(blob, l);
+            }
+        }
+        return blob =>
+        {
+            if (!layers.TryGetValue(blob.Digest, out var layer) || !baseImage.Layout.HasBlob(layer.ParsedDigest, layer.Size)) return null;
+            var file = new FileStream(baseImage.Layout.BlobPath(layer.ParsedDigest), FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
+            try
+            {
+                var tar = new System.Formats.Tar.TarReader(file, leaveOpen: true);
+                var entry = tar.GetNextEntry(copyData: false);
+                if (entry?.DataStream is null || entry.Length != blob.Size)
+                {
+                    file.Dispose();
+                    return null;
+                }
+                return new OwningStream(entry.DataStream, file);
+            }
+            catch (InvalidDataException)
+            {
+                file.Dispose();
+                return null;
+            }
+        };
+    }
+
+    /// <summary>A read stream that also disposes the file under it.</summary>
+    private sealed class OwningStream(Stream inner, IDisposable owner) : Sealer.Core.IO.ReadOnlyStream
+    {
+        public override int Read(byte[] buffer, int offset, int count) => inner.Read(buffer, offset, count);
+        public override int Read(Span<byte> buffer) => inner.Read(buffer);
+        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) => inner.ReadAsync(buffer, cancellationToken);
+        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) => inner.ReadAsync(buffer, offset, count, cancellationToken);
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing)
+            {
+                inner.Dispose();
+                owner.Dispose();
+            }
+            base.Dispose(disposing);
+        }
+    }
+
     private static string? PlatformManifest(Descriptor top, Digest digest, Platform platform, IReadOnlyDictionary<string, byte[]> files)
     {
         if (!files.TryGetValue($"registry/blobs/{digest.Algorithm}/{digest.Encoded}", out var bytes)) return null;

@@ -79,6 +79,7 @@ public sealed class ImagePuller
                 BytesDownloaded = client.BytesReceived - bytes0,
                 BlobsDownloaded = run.BlobsDownloaded,
                 BlobsCached = run.BlobsCached,
+                BlobsLocal = run.BlobsLocal,
             };
         }
         finally
@@ -96,13 +97,15 @@ public sealed class ImagePuller
         private readonly ConcurrentDictionary<string, Lazy<Task>> _blobs = new(StringComparer.Ordinal);
         private readonly ConcurrentDictionary<string, long> _blobBytes = new(StringComparer.Ordinal);
         private long _bytesTotal, _bytesDone, _lastReport;
-        private int _imagesDone, _blobsTotal, _blobsDone, _blobsDownloaded, _blobsCached;
+        private int _imagesDone, _blobsTotal, _blobsDone, _blobsDownloaded, _blobsCached, _blobsLocal;
 
         public int ImagesTotal;
 
         public int BlobsDownloaded => _blobsDownloaded;
 
         public int BlobsCached => _blobsCached;
+
+        public int BlobsLocal => _blobsLocal;
 
         public async Task<(LockedImage Locked, Descriptor Descriptor)> PullOneAsync(ImageReference reference, IReadOnlyList<ImageSource> sources)
         {
@@ -275,6 +278,23 @@ public sealed class ImagePuller
                 Interlocked.Increment(ref _blobsCached);
                 Done(blob.Size);
                 return;
+            }
+            if (options.LocalBlobs?.Invoke(blob) is { } local)
+            {
+                try
+                {
+                    await using (local)
+                    {
+                        await _cache.WriteBlobAsync(local, blob.ParsedDigest, blob.Size, null, cancellationToken).ConfigureAwait(false);
+                    }
+                    Interlocked.Increment(ref _blobsLocal);
+                    Done(blob.Size);
+                    return;
+                }
+                catch (SealerException ex) when (ex.Code is ErrorCodes.DigestMismatch or ErrorCodes.SizeMismatch)
+                {
+                    owner._logger?.LogWarning("The local copy of {Digest} does not match its digest; downloading it instead", blob.Digest);
+                }
             }
             Online(reference, $"blob {blob.Digest}");
             await _blobGate.WaitAsync(cancellationToken).ConfigureAwait(false);

@@ -82,6 +82,10 @@ public sealed class FromBaseTests(SdkFeed feed)
             $"oci-archive:{archive}",
             "base:1.0",
         };
+        // Blobs redis (C) shares with what the base carries for linux/amd64 (nginx's layers).
+        var carriedBlobs = BaseImageContent.CarriedBlobs(ClusterImageReader.OpenLayout(layout).Platforms[0].Manifest);
+        var sharedBlobs = feed.Env.Image("redis").Blobs.Select(b => b.Digest).Where(carriedBlobs.Contains).ToList();
+        Assert.NotEmpty(sharedBlobs);
         foreach (var from in forms)
         {
             var (dir, agent, marks, r) = BuildChild(from, store, [A, B, C]);
@@ -91,7 +95,11 @@ public sealed class FromBaseTests(SdkFeed feed)
                 var seen = Requests(marks, agent, registry, path);
                 Assert.True(seen.Count == 0, $"FROM {from}: the base carries {path}, yet the child asked {registry}:\n{string.Join('\n', seen)}");
             }
-            Assert.NotEmpty(Requests(marks, agent, "docker.io", "/v2/library/redis/blobs/"));
+            // C is pulled, except the blobs it shares with A: those are read out of the base's layers.
+            var redisBlobs = Requests(marks, agent, "docker.io", "/v2/library/redis/blobs/");
+            Assert.NotEmpty(redisBlobs);
+            foreach (var shared in sharedBlobs) Assert.DoesNotContain(redisBlobs, l => l.Contains(shared, StringComparison.Ordinal));
+            Assert.Contains($"{sharedBlobs.Count} blobs from the base image", r.Output);
             Assert.Contains("2 carried by the base image", r.Output);
 
             // Provenance: the lock and pulled.json say where A and B come from.
