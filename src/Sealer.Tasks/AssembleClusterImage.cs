@@ -114,6 +114,10 @@ public sealed partial class AssembleClusterImage : SealerTask
         ManifestDigest = result.Descriptor.Digest;
         MediaType = result.Descriptor.MediaType;
         Log.LogMessage(MessageImportance.High, $"{RefName} -> {result.LayoutPath} ({result.Descriptor.Digest}, {string.Join(", ", result.Manifests.Keys)}, {images.Count} images, {result.BlobsWritten} blobs written, {result.BlobsReused} reused)");
-        if (result.ArchivePath is not null) Log.LogMessage(MessageImportance.High, $"{RefName} -> {result.ArchivePath}");
+        if (result.ArchivePath is not null && result.Archive is { } arc)
+        {
+            string how = arc.BytesWritten == 0 ? "up to date" : $"{arc.BytesWritten} bytes written, {arc.BytesKept} kept{(arc.Recovered ? ", an interrupted update completed" : "")}";
+            Log.LogMessage(MessageImportance.High, $"{RefName} -> {result.ArchivePath} ({arc.Length} bytes: {how})");
+        }
     }
 }

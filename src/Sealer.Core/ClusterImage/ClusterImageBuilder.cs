@@ -38,7 +38,6 @@ public sealed class ClusterImageBuilder
         string parent = Path.GetDirectoryName(finalDir)!;
         Directory.CreateDirectory(parent);
         string tempDir = Path.Combine(parent, $".{Path.GetFileName(finalDir)}.{Guid.NewGuid():N}.tmp");
-        string? tempArchive = output.ArchivePath is null ? null : Path.GetFullPath(output.ArchivePath) + $".{Guid.NewGuid():N}.tmp";
         OciLayout? previous = TryOpenPrevious(finalDir);
         var layerMap = ReadLayerMap(output.LayerMapPath);
         var session = new Session(spec, OciLayout.OpenOrCreate(tempDir), previous, layerMap, progress);
@@ -46,29 +45,36 @@ public sealed class ClusterImageBuilder
         {
             var result = await session.RunAsync(rootfs, cancellationToken).ConfigureAwait(false);
             Directory.Delete(Path.Combine(tempDir, "ingest"), recursive: true);
-            if (tempArchive is not null)
-            {
-                progress?.Report(new AssemblyProgress("archive", output.ArchivePath, 0));
-                await WriteArchiveAsync(tempDir, tempArchive, spec.SourceDateEpoch, cancellationToken).ConfigureAwait(false);
-            }
             cancellationToken.ThrowIfCancellationRequested();
             ReplaceDirectory(tempDir, finalDir);
-            if (tempArchive is not null) File.Move(tempArchive, Path.GetFullPath(output.ArchivePath!), overwrite: true);
             if (output.LayerMapPath is not null)
             {
                 AtomicFile.WriteAllBytes(output.LayerMapPath, JsonSerializer.SerializeToUtf8Bytes(layerMap, ClusterImageJsonContext.Default.LayerMapFile));
             }
+            ArchiveWriteResult? archive = null;
+            if (output.ArchivePath is not null)
+            {
+                // From the final layout: only the tail that differs from the previous archive is written (ClusterImageArchive).
+                progress?.Report(new AssemblyProgress("archive", output.ArchivePath, 0));
+                archive = await ClusterImageArchive.WriteAsync(finalDir, output.ArchivePath, spec.SourceDateEpoch, null, cancellationToken).ConfigureAwait(false);
+            }
             _logger.LogInformation("Cluster image {Ref} {Digest}: {Written} blobs written, {Reused} reused", spec.RefName, result.Descriptor.Digest, session.Written, session.Reused);
-            return result with { LayoutPath = finalDir, ArchivePath = output.ArchivePath is null ? null : Path.GetFullPath(output.ArchivePath), BlobsWritten = session.Written, BlobsReused = session.Reused };
+            return result with
+            {
+                LayoutPath = finalDir,
+                ArchivePath = output.ArchivePath is null ? null : Path.GetFullPath(output.ArchivePath),
+                BlobsWritten = session.Written,
+                BlobsReused = session.Reused,
+                Archive = archive,
+            };
         }
         catch (IOException ex) when (AtomicFile.IsDiskFull(ex))
         {
-            throw new SealerException(ErrorCodes.DiskWriteFailed, $"The disk is full while writing the cluster image under '{parent}'. Free some space and build again; the previous output is unchanged.", inner: ex);
+            throw new SealerException(ErrorCodes.DiskWriteFailed, $"The disk is full while writing the cluster image under '{parent}'. Free some space and build again; the previous layout is unchanged, and an interrupted archive update is completed by the next build.", inner: ex);
         }
         finally
         {
             TryDeleteDirectory(tempDir);
-            if (tempArchive is not null && File.Exists(tempArchive)) File.Delete(tempArchive);
         }
     }
 
@@ -205,34 +211,6 @@ public sealed class ClusterImageBuilder
         }
         catch (IOException) { }
         catch (UnauthorizedAccessException) { }
-    }
-
-    /// <summary>Tars the layout (oci-layout, index.json, blobs/...) deterministically into <paramref name="archivePath"/>.</summary>
-    private static async Task WriteArchiveAsync(string layoutDir, string archivePath, long epoch, CancellationToken cancellationToken)
-    {
-        await using var fs = new FileStream(archivePath, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous);
-        using (var tar = new DeterministicTar(fs, epoch))
-        {
-            foreach (var name in new[] { "oci-layout", "index.json" })
-            {
-                await using var f = File.OpenRead(Path.Combine(layoutDir, name));
-                tar.AddFile(name, f, executable: false);
-            }
-            tar.AddDirectory("blobs");
-            foreach (var algDir in Directory.GetDirectories(Path.Combine(layoutDir, "blobs")).Order(StringComparer.Ordinal))
-            {
-                string alg = Path.GetFileName(algDir);
-                tar.AddDirectory("blobs/" + alg);
-                foreach (var blob in Directory.GetFiles(algDir).Order(StringComparer.Ordinal))
-                {
-                    cancellationToken.ThrowIfCancellationRequested();
-                    await using var f = new FileStream(blob, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
-                    tar.AddFile($"blobs/{alg}/{Path.GetFileName(blob)}", f, executable: false);
-                }
-            }
-        }
-        await fs.FlushAsync(cancellationToken).ConfigureAwait(false);
-        fs.Flush(flushToDisk: true);
     }
 
     /// <summary>Layer kinds, recorded as the <see cref="LayerKindAnnotation"/> on each layer descriptor so readers need not unpack.</summary>

@@ -108,6 +108,9 @@ public sealed record ClusterImageResult
     public int BlobsReused { get; init; }
 
     public long TotalBytes { get; init; }
+
+    /// <summary>What writing the archive did (bytes written vs kept from the previous archive); null without an archive.</summary>
+    public ArchiveWriteResult? Archive { get; init; }
 }
 
 /// <summary>Progress of an assembly: what is being done and how many bytes so far.</summary>
