@@ -63,8 +63,10 @@ public sealed class ImagePuller
                 // where BlobIngest writes: map it here, once, for every path.
                 else if (ex is IOException io && AtomicFile.IsDiskFull(io))
                 {
+                    // Located like every other per-image error (where the project uses the image), however it surfaced.
+                    var at = groups[i].Sources.FirstOrDefault();
                     errors.Add(new SealerException(ErrorCodes.DiskWriteFailed,
-                        $"The disk is full while pulling {groups[i].Reference} into '{_cache.Root}'. Free some space and run again; downloads resume.", inner: io));
+                        $"The disk is full while pulling {groups[i].Reference} into '{_cache.Root}'. Free some space and run again; downloads resume.", at?.File, at?.Line ?? 0, inner: io));
                 }
                 else errors.Add(new SealerException(ErrorCodes.Internal, $"Pulling images failed unexpectedly: {ex.GetType().Name}: {ex.Message}", inner: ex));
             }
