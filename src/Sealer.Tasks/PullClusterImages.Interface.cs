@@ -43,6 +43,9 @@ public sealed partial class PullClusterImages
     /// <summary>Relative <c>oci:</c>/<c>oci-archive:</c> FROM paths are relative to this (the project directory).</summary>
     public string? ProjectDirectory { get; set; }
 
+    /// <summary>The project file (errors about SealerBaseImage point at its line there).</summary>
+    public string? ProjectFile { get; set; }
+
     /// <summary>pulled.json for AssembleClusterImage.</summary>
     [Required] public string OutputFile { get; set; } = "";
 

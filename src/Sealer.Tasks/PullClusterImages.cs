@@ -62,7 +62,7 @@ public sealed partial class PullClusterImages : SealerTask
         var cache = OciLayout.OpenOrCreate(CacheDirectory);
         var progress = CreateProgress<PullProgress>(p => p.BlobsTotal == 0 ? null
             : $"Sealer: pulling images {p.ImagesDone}/{p.ImagesTotal}, blobs {p.BlobsDone}/{p.BlobsTotal}, {p.BytesDone / 1048576.0:F1}/{p.BytesTotal / 1048576.0:F1} MiB{(p.CurrentImage is null ? "" : " (" + p.CurrentImage + ")")}");
-        string projectFile = BuildEngine?.ProjectFileOfTaskNode ?? LockFile;
+        string projectFile = !string.IsNullOrEmpty(ProjectFile) ? ProjectFile : BuildEngine?.ProjectFileOfTaskNode ?? LockFile;
         string projectDir = !string.IsNullOrEmpty(ProjectDirectory) ? Path.GetFullPath(ProjectDirectory) : Path.GetDirectoryName(Path.GetFullPath(projectFile)) ?? Directory.GetCurrentDirectory();
         using var client = new RegistryClient(registry, CreateLogger());
         var puller = new ImagePuller(cache, client, CreateLogger());
