@@ -111,14 +111,16 @@ public sealed partial class PullClusterImages : SealerTask
             }
         }
 
-        // 2. App images the base carries (same full ref; the lock's digest when it pins one and no refresh is asked) come from it.
+        // 2. App images the base carries come from it: same full ref, and the digest the lock pins unless refreshing. A lock
+        //    entry that itself came from a base ("from") is the base's pin, not the project's: it follows the base.
         var carried = baseImage is null ? new Dictionary<string, CarriedImage>() : BaseImageContent.CarriedImages(baseImage, platforms);
         var fromBase = new List<LockedImage>();
         var toPull = new List<ImageRequest>();
         foreach (var request in requests)
         {
             string name = request.Reference.ToString();
-            string? pinned = request.Reference.Digest ?? (Refresh ? null : existing.Find(name)?.Digest);
+            var previous = existing.Find(name);
+            string? pinned = request.Reference.Digest ?? (Refresh || previous?.From is not null ? null : previous?.Digest);
             if (carried.TryGetValue(name, out var c) && (pinned is null || pinned == c.Top.Digest))
             {
                 fromBase.Add(new LockedImage(name, c.Top.Digest, c.Top.MediaType, c.Platforms, request.Sources, From: baseImage!.Reference));

@@ -20,12 +20,13 @@ public sealed class FromBaseTests(SdkFeed feed)
     private static readonly (string Registry, string Path)[] PathsOfAB = [("docker.io", "/v2/library/nginx/"), ("quay.io", "/v2/coreos/etcd/")];
 
     /// <summary>The base: images A and B, a kube app launched, an env, a label; built once, archived, pushed, loaded into a store.</summary>
-    private (string Layout, string Archive, string Repo, string Store) BuildBase()
+    private (string Layout, string Archive, string Repo, string Store) BuildBase() => BuildBase(feed.NewProjectDir("base"));
+
+    private (string Layout, string Archive, string Repo, string Store) BuildBase(string dir, params string[] extraImages)
     {
-        string dir = feed.NewProjectDir("base");
         Directory.CreateDirectory(Path.Combine(dir, "apps", "web"));
         File.WriteAllText(Path.Combine(dir, "apps", "web", "deploy.yaml"), $"apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  template:\n    spec:\n      containers:\n        - name: web\n          image: {A}\n");
-        new KubeProject()
+        var p = new KubeProject()
             .Property("ClusterImageTag", "1.0")
             .Property("SealerLaunch", "web")
             .Item("ContainerImage", B)
@@ -33,12 +34,13 @@ public sealed class FromBaseTests(SdkFeed feed)
             .Item("SealerApp", "web", ("Source", "apps/web"), ("Type", "kube"))
             .Item("SealerEnv", "REGION", ("Value", "eu"))
             .Item("SealerLabel", "owner", ("Value", "team-a"))
-            .Mirrors(feed.Env)
-            .Write(dir, "base.kubeproj");
+            .Mirrors(feed.Env);
+        foreach (var i in extraImages) p.Item("ContainerImage", i);
+        p.Write(dir, "base.kubeproj");
         var r = feed.Dotnet(dir, "build -c Release", feed.NewProjectDir("cache"));
         Assert.True(r.ExitCode == 0, r.Output);
         string layout = Path.Combine(dir, "bin", "Release", "base");
-        Assert.Equal([A, B], ClusterImageReader.OpenLayout(layout).ImageReferences());
+        Assert.Equal([A, .. extraImages, B], ClusterImageReader.OpenLayout(layout).ImageReferences());
 
         string repo = $"sdk-tests/from-base-{Guid.NewGuid():N}";
         var (code, output) = Tool.Run("skopeo", $"copy --preserve-digests --dest-tls-verify=false oci:{layout}:base:1.0 docker://{feed.Env.Registry("docker.io").Address}/{repo}:1.0");
@@ -48,9 +50,10 @@ public sealed class FromBaseTests(SdkFeed feed)
         return (layout, layout + ".tar", repo, store);
     }
 
-    private (string Dir, string Agent, Dictionary<string, long> Marks, (int ExitCode, string Output, TimeSpan Elapsed) Result) BuildChild(string from, string store, string[] images, Action<string>? before = null)
+    private (string Dir, string Agent, Dictionary<string, long> Marks, (int ExitCode, string Output, TimeSpan Elapsed) Result) BuildChild(string from, string store, string[] images, Action<string>? before = null, string? dir = null, string? cache = null)
     {
-        string dir = feed.NewProjectDir("child");
+        if (dir is not null) return Rebuild(dir, store, cache!);
+        dir = feed.NewProjectDir("child");
         Directory.CreateDirectory(Path.Combine(dir, "apps", "extra"));
         File.WriteAllText(Path.Combine(dir, "apps", "extra", "cm.yaml"), "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: extra\n");
         var p = new KubeProject()
@@ -61,10 +64,15 @@ public sealed class FromBaseTests(SdkFeed feed)
         foreach (var i in images) p.Item("ContainerImage", i);
         p.Write(dir);
         before?.Invoke(dir);
+        // A fresh image cache: nothing of A or B is cached, so only the base can provide them.
+        return Rebuild(dir, store, cache ?? feed.NewProjectDir("cache"));
+    }
+
+    private (string Dir, string Agent, Dictionary<string, long> Marks, (int ExitCode, string Output, TimeSpan Elapsed) Result) Rebuild(string dir, string store, string cache)
+    {
         string agent = $"sealer-sdk-tests/{Guid.NewGuid():N}";
         var marks = new[] { "docker.io", "quay.io", "registry.k8s.io" }.ToDictionary(r => r, feed.Env.LogMark);
-        // A fresh image cache: nothing of A or B is cached, so only the base can provide them.
-        var r = feed.Dotnet(dir, "build -c Release", feed.NewProjectDir("cache"), new Dictionary<string, string> { ["SealerUserAgent"] = agent, ["SEALER_IMAGES_DIR"] = store });
+        var r = feed.Dotnet(dir, "build -c Release", cache, new Dictionary<string, string> { ["SealerUserAgent"] = agent, ["SEALER_IMAGES_DIR"] = store });
         return (dir, agent, marks, r);
     }
 
@@ -177,5 +185,35 @@ public sealed class FromBaseTests(SdkFeed feed)
         Assert.Contains("1 carried by the base image", r.Output);
         Assert.NotEmpty(Requests(marks, agent, "docker.io", "/v2/library/nginx/"));
         Assert.Contains(pinnedRef, ClusterImageReader.OpenLayout(Path.Combine(dir, "bin", "Release", "app")).ImageReferences());
+    }
+
+    [Fact]
+    public void A_rebuilt_base_is_an_input_of_the_child_and_what_it_now_carries_is_no_longer_pulled()
+    {
+        string baseDir = feed.NewProjectDir("base");
+        var (layout, _, _, store) = BuildBase(baseDir);
+        string cache = feed.NewProjectDir("cache");
+        var (dir, _, _, r) = BuildChild($"oci:{layout}:base:1.0", store, [A, C], cache: cache);
+        Assert.True(r.ExitCode == 0, r.Output);
+        Assert.Contains("1 carried by the base image", r.Output);
+        string digest = ClusterImageReader.OpenLayout(Path.Combine(dir, "bin", "Release", "app")).Descriptor.Digest;
+
+        // A no-op rebuild: nothing asked of any registry, the same image.
+        var (_, agent, marks, again) = Rebuild(dir, store, cache);
+        Assert.True(again.ExitCode == 0, again.Output);
+        Assert.Empty(marks.Keys.SelectMany(k => feed.Env.RequestsSince(k, marks[k], agent)));
+        Assert.Equal(digest, ClusterImageReader.OpenLayout(Path.Combine(dir, "bin", "Release", "app")).Descriptor.Digest);
+
+        // The base now carries C too: the child's next build notices (the base's index.json is an input) and takes C from it.
+        BuildBase(baseDir, C);
+        (_, agent, marks, again) = Rebuild(dir, store, cache);
+        Assert.True(again.ExitCode == 0, again.Output);
+        Assert.Contains("2 carried by the base image", again.Output);
+        Assert.Empty(marks.Keys.SelectMany(k => feed.Env.RequestsSince(k, marks[k], agent)));
+        var pulled = PulledImagesFile.Read(Path.Combine(dir, "obj", "Release", "sealer", "pulled.json"));
+        Assert.Equal([A, C], pulled.Images.Where(i => i.From is not null).Select(i => i.Reference).Order(StringComparer.Ordinal));
+        var reader = ClusterImageReader.OpenLayout(Path.Combine(dir, "bin", "Release", "app"));
+        Assert.NotEqual(digest, reader.Descriptor.Digest);
+        Assert.Equal([A, C, B], reader.ImageReferences());
     }
 }
