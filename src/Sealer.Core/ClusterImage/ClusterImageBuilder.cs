@@ -20,8 +20,11 @@ public sealed record ClusterImageOutput(string LayoutPath, string? ArchivePath =
 /// <item>Deterministic: the same inputs give the same manifest digest (sorted entries, fixed mtime, stable gzip, no <c>created</c>).</item>
 /// <item>Incremental: blobs already in the previous output are hard-linked, and a layer map remembers which layer holds
 /// which cache blob, so unchanged image layers are neither re-read nor re-written.</item>
-/// <item>Atomic: everything is written into a temp directory next to the output, which then replaces it; a failed or
-/// cancelled build leaves the previous output as it was.</item>
+/// <item>Atomic: the layout is written into a temp directory next to the output, which then replaces it; a failed or
+/// cancelled build leaves the previous layout as it was. The archive is then brought up to date from the new layout by
+/// <see cref="ClusterImageArchive"/> (only the changed tail is written; its path never holds a partial archive).</item>
+/// <item>FROM: the base's layers are kept as they are; images the base carries (<see cref="ClusterImageContent.FromBase"/>)
+/// are not collected, and no layer is added for a blob a base image-blob layer holds.</item>
 /// </list>
 /// </summary>
 public sealed class ClusterImageBuilder
