@@ -215,5 +215,11 @@ public sealed class FromBaseTests(SdkFeed feed)
         var reader = ClusterImageReader.OpenLayout(Path.Combine(dir, "bin", "Release", "app"));
         Assert.NotEqual(digest, reader.Descriptor.Digest);
         Assert.Equal([A, C, B], reader.ImageReferences());
+        // The archive was brought up to date in place (its stable head kept), and reads as the new image.
+        Assert.Matches(@"app\.tar \(\d+ bytes: \d+ bytes written, [1-9]\d* kept\)", again.Output);
+        string archive = Path.Combine(dir, "bin", "Release", "app.tar");
+        var (code, output) = Tool.Run("skopeo", $"inspect --raw oci-archive:{archive}");
+        Assert.True(code == 0, output);
+        Assert.Equal(reader.Descriptor.Digest, ClusterImageReader.OpenArchive(archive).Descriptor.Digest);
     }
 }
