@@ -17,22 +17,22 @@ public sealed partial class AssembleClusterImage : SealerTask
         if (platforms.Count == 0) platforms.Add(Platform.Parse("linux/amd64"));
 
         var pulled = string.IsNullOrEmpty(PulledFile) ? new PulledImagesFile() : PulledImagesFile.Read(PulledFile);
-        var images = pulled.Images.Select(i => new ClusterImageContent(i.Reference, Digest.Parse(i.Digest), i.MediaType)).ToList();
+        var images = pulled.Images.Select(i => new ClusterImageContent(i.Reference, Digest.Parse(i.Digest), i.MediaType, FromBase: i.From is not null)).ToList();
         var cache = OciLayout.OpenOrCreate(CacheDirectory);
         BaseImage? baseImage = null;
-        if (!FromSource.IsScratch(BaseImage) && FromSource.IsLocal(BaseImage!, StoreDirectory))
+        if (!FromSource.IsScratch(BaseImage) && pulled.BaseImage is { Layout: { } layoutDir } local)
+        {
+            // PullClusterImages resolved a local FROM already (an oci-archive: is loaded once, not on every assembly).
+            var layout = OciLayout.Open(layoutDir);
+            var digest = Digest.Parse(local.Digest);
+            if (!layout.HasBlob(digest)) throw new SealerException(ErrorCodes.BaseImageNotFound, $"The base image {local.Reference} ({local.Digest}) is no longer in '{layoutDir}'. Rebuild (dotnet build --no-incremental).");
+            baseImage = new BaseImage(local.Reference, layout, new Descriptor { MediaType = local.MediaType, Digest = local.Digest, Size = new FileInfo(layout.BlobPath(digest)).Length });
+        }
+        else if (!FromSource.IsScratch(BaseImage) && FromSource.IsLocal(BaseImage!, StoreDirectory))
         {
             string dir = string.IsNullOrEmpty(ProjectDirectory) ? Directory.GetCurrentDirectory() : Path.GetFullPath(ProjectDirectory);
-            try
-            {
-                baseImage = await Sealer.Core.Artifacts.BaseImageResolver.ResolveAsync(BaseImage!, FromSource.Options(StoreDirectory, dir), cancellationToken).ConfigureAwait(false);
-            }
-            catch (SealerException ex) when (ex.File is null)
-            {
-                string project = !string.IsNullOrEmpty(ProjectFile) ? ProjectFile : BuildEngine?.ProjectFileOfTaskNode ?? "";
-                int line = File.Exists(project) ? Array.FindIndex(File.ReadAllLines(project), l => l.Contains("SealerBaseImage", StringComparison.Ordinal)) + 1 : 0;
-                throw new SealerException(ex.Code, ex.Message + " (SealerBaseImage)", project, line);
-            }
+            string project = !string.IsNullOrEmpty(ProjectFile) ? ProjectFile : BuildEngine?.ProjectFileOfTaskNode ?? "";
+            baseImage = await FromSource.ResolveLocalAsync(BaseImage!, StoreDirectory, dir, project, cancellationToken).ConfigureAwait(false);
         }
         else if (!FromSource.IsScratch(BaseImage))
         {
@@ -114,6 +114,10 @@ public sealed partial class AssembleClusterImage : SealerTask
         ManifestDigest = result.Descriptor.Digest;
         MediaType = result.Descriptor.MediaType;
         Log.LogMessage(MessageImportance.High, $"{RefName} -> {result.LayoutPath} ({result.Descriptor.Digest}, {string.Join(", ", result.Manifests.Keys)}, {images.Count} images, {result.BlobsWritten} blobs written, {result.BlobsReused} reused)");
-        if (result.ArchivePath is not null) Log.LogMessage(MessageImportance.High, $"{RefName} -> {result.ArchivePath}");
+        if (result.ArchivePath is not null && result.Archive is { } arc)
+        {
+            string how = arc.BytesWritten == 0 ? "up to date" : $"{arc.BytesWritten} bytes written, {arc.BytesKept} kept{(arc.Recovered ? ", an interrupted update completed" : "")}";
+            Log.LogMessage(MessageImportance.High, $"{RefName} -> {result.ArchivePath} ({arc.Length} bytes: {how})");
+        }
     }
 }

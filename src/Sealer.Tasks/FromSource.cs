@@ -1,4 +1,6 @@
 using Sealer.Core.Artifacts;
+using Sealer.Core.ClusterImage;
+using Sealer.Core.Diagnostics;
 using Sealer.Core.References;
 
 namespace Sealer.Tasks;
@@ -21,6 +23,24 @@ internal static class FromSource
         string store = string.IsNullOrWhiteSpace(storeDirectory) ? ClusterImageStore.DefaultDirectory : storeDirectory;
         return File.Exists(Path.Combine(store, "index.json")) && ClusterImageStore.Open(store).TryResolve(reference.ToString()) is not null;
     }
+
+    /// <summary>Resolves a local FROM (offline); the resolver's errors point at the project's SealerBaseImage line.</summary>
+    public static async Task<BaseImage?> ResolveLocalAsync(string from, string? storeDirectory, string projectDirectory, string projectFile, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await BaseImageResolver.ResolveAsync(from, Options(storeDirectory, projectDirectory), cancellationToken).ConfigureAwait(false);
+        }
+        catch (SealerException ex) when (ex.File is null)
+        {
+            var (file, line) = Line(projectFile);
+            throw new SealerException(ex.Code, ex.Message + " (SealerBaseImage)", file, line);
+        }
+    }
+
+    /// <summary>The project file and the line that sets SealerBaseImage (0 when not found).</summary>
+    public static (string File, int Line) Line(string projectFile)
+        => (projectFile, File.Exists(projectFile) ? Array.FindIndex(File.ReadAllLines(projectFile), l => l.Contains("SealerBaseImage", StringComparison.Ordinal)) + 1 : 0);
 
     public static BaseImageResolveOptions Options(string? storeDirectory, string projectDirectory) => new()
     {

@@ -2,8 +2,10 @@ using Microsoft.Build.Framework;
 
 namespace Sealer.Tasks;
 
-/// <summary>Pulls every resolved image (and the base image) into the image cache for the wanted platforms, pinned by
-/// images.lock.json: locked images are not re-resolved (no network when the cache has them) unless Refresh is set.</summary>
+/// <summary>Obtains the base image (FROM) first, then pulls every resolved image the base does not already carry into the
+/// image cache for the wanted platforms, pinned by images.lock.json: locked images are not re-resolved (no network when the
+/// cache has them) unless Refresh is set. Images the base carries (same full ref, and the digest the lock pins) are taken
+/// from the base: no registry request, <c>"from": "&lt;base&gt;"</c> in the lock and in pulled.json.</summary>
 public sealed partial class PullClusterImages
 {
     /// <summary>images.json written by ResolveClusterImages.</summary>
@@ -37,6 +39,12 @@ public sealed partial class PullClusterImages
 
     /// <summary>False: never ask a source registry when its mirrors fail or lack an image (SealerRegistryFallbackToSource).</summary>
     public bool FallbackToSource { get; set; } = true;
+
+    /// <summary>Relative <c>oci:</c>/<c>oci-archive:</c> FROM paths are relative to this (the project directory).</summary>
+    public string? ProjectDirectory { get; set; }
+
+    /// <summary>The project file (errors about SealerBaseImage point at its line there).</summary>
+    public string? ProjectFile { get; set; }
 
     /// <summary>pulled.json for AssembleClusterImage.</summary>
     [Required] public string OutputFile { get; set; } = "";

@@ -48,6 +48,12 @@ public sealed record PulledImageEntry
     [JsonPropertyName("reference")] public required string Reference { get; init; }
     [JsonPropertyName("digest")] public required string Digest { get; init; }
     [JsonPropertyName("mediaType")] public required string MediaType { get; init; }
+
+    /// <summary>On an app image: the FROM base reference it comes from (the base carries it; it was not pulled into the cache).</summary>
+    [JsonPropertyName("from"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public string? From { get; init; }
+
+    /// <summary>On the base image: the OCI layout holding it (the image cache for a registry ref, else the store or an <c>oci:</c> directory).</summary>
+    [JsonPropertyName("layout"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public string? Layout { get; init; }
 }
 
 internal static class BuildStateFile

@@ -20,8 +20,11 @@ public sealed record ClusterImageOutput(string LayoutPath, string? ArchivePath =
 /// <item>Deterministic: the same inputs give the same manifest digest (sorted entries, fixed mtime, stable gzip, no <c>created</c>).</item>
 /// <item>Incremental: blobs already in the previous output are hard-linked, and a layer map remembers which layer holds
 /// which cache blob, so unchanged image layers are neither re-read nor re-written.</item>
-/// <item>Atomic: everything is written into a temp directory next to the output, which then replaces it; a failed or
-/// cancelled build leaves the previous output as it was.</item>
+/// <item>Atomic: the layout is written into a temp directory next to the output, which then replaces it; a failed or
+/// cancelled build leaves the previous layout as it was. The archive is then brought up to date from the new layout by
+/// <see cref="ClusterImageArchive"/> (only the changed tail is written; its path never holds a partial archive).</item>
+/// <item>FROM: the base's layers are kept as they are; images the base carries (<see cref="ClusterImageContent.FromBase"/>)
+/// are not collected, and no layer is added for a blob a base image-blob layer holds.</item>
 /// </list>
 /// </summary>
 public sealed class ClusterImageBuilder
@@ -38,7 +41,6 @@ public sealed class ClusterImageBuilder
         string parent = Path.GetDirectoryName(finalDir)!;
         Directory.CreateDirectory(parent);
         string tempDir = Path.Combine(parent, $".{Path.GetFileName(finalDir)}.{Guid.NewGuid():N}.tmp");
-        string? tempArchive = output.ArchivePath is null ? null : Path.GetFullPath(output.ArchivePath) + $".{Guid.NewGuid():N}.tmp";
         OciLayout? previous = TryOpenPrevious(finalDir);
         var layerMap = ReadLayerMap(output.LayerMapPath);
         var session = new Session(spec, OciLayout.OpenOrCreate(tempDir), previous, layerMap, progress);
@@ -46,29 +48,36 @@ public sealed class ClusterImageBuilder
         {
             var result = await session.RunAsync(rootfs, cancellationToken).ConfigureAwait(false);
             Directory.Delete(Path.Combine(tempDir, "ingest"), recursive: true);
-            if (tempArchive is not null)
-            {
-                progress?.Report(new AssemblyProgress("archive", output.ArchivePath, 0));
-                await WriteArchiveAsync(tempDir, tempArchive, spec.SourceDateEpoch, cancellationToken).ConfigureAwait(false);
-            }
             cancellationToken.ThrowIfCancellationRequested();
             ReplaceDirectory(tempDir, finalDir);
-            if (tempArchive is not null) File.Move(tempArchive, Path.GetFullPath(output.ArchivePath!), overwrite: true);
             if (output.LayerMapPath is not null)
             {
                 AtomicFile.WriteAllBytes(output.LayerMapPath, JsonSerializer.SerializeToUtf8Bytes(layerMap, ClusterImageJsonContext.Default.LayerMapFile));
             }
+            ArchiveWriteResult? archive = null;
+            if (output.ArchivePath is not null)
+            {
+                // From the final layout: only the tail that differs from the previous archive is written (ClusterImageArchive).
+                progress?.Report(new AssemblyProgress("archive", output.ArchivePath, 0));
+                archive = await ClusterImageArchive.WriteAsync(finalDir, output.ArchivePath, spec.SourceDateEpoch, null, cancellationToken).ConfigureAwait(false);
+            }
             _logger.LogInformation("Cluster image {Ref} {Digest}: {Written} blobs written, {Reused} reused", spec.RefName, result.Descriptor.Digest, session.Written, session.Reused);
-            return result with { LayoutPath = finalDir, ArchivePath = output.ArchivePath is null ? null : Path.GetFullPath(output.ArchivePath), BlobsWritten = session.Written, BlobsReused = session.Reused };
+            return result with
+            {
+                LayoutPath = finalDir,
+                ArchivePath = output.ArchivePath is null ? null : Path.GetFullPath(output.ArchivePath),
+                BlobsWritten = session.Written,
+                BlobsReused = session.Reused,
+                Archive = archive,
+            };
         }
         catch (IOException ex) when (AtomicFile.IsDiskFull(ex))
         {
-            throw new SealerException(ErrorCodes.DiskWriteFailed, $"The disk is full while writing the cluster image under '{parent}'. Free some space and build again; the previous output is unchanged.", inner: ex);
+            throw new SealerException(ErrorCodes.DiskWriteFailed, $"The disk is full while writing the cluster image under '{parent}'. Free some space and build again; the previous layout is unchanged, and an interrupted archive update is completed by the next build.", inner: ex);
         }
         finally
         {
             TryDeleteDirectory(tempDir);
-            if (tempArchive is not null && File.Exists(tempArchive)) File.Delete(tempArchive);
         }
     }
 
@@ -205,34 +214,6 @@ public sealed class ClusterImageBuilder
         }
         catch (IOException) { }
         catch (UnauthorizedAccessException) { }
-    }
-
-    /// <summary>Tars the layout (oci-layout, index.json, blobs/...) deterministically into <paramref name="archivePath"/>.</summary>
-    private static async Task WriteArchiveAsync(string layoutDir, string archivePath, long epoch, CancellationToken cancellationToken)
-    {
-        await using var fs = new FileStream(archivePath, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous);
-        using (var tar = new DeterministicTar(fs, epoch))
-        {
-            foreach (var name in new[] { "oci-layout", "index.json" })
-            {
-                await using var f = File.OpenRead(Path.Combine(layoutDir, name));
-                tar.AddFile(name, f, executable: false);
-            }
-            tar.AddDirectory("blobs");
-            foreach (var algDir in Directory.GetDirectories(Path.Combine(layoutDir, "blobs")).Order(StringComparer.Ordinal))
-            {
-                string alg = Path.GetFileName(algDir);
-                tar.AddDirectory("blobs/" + alg);
-                foreach (var blob in Directory.GetFiles(algDir).Order(StringComparer.Ordinal))
-                {
-                    cancellationToken.ThrowIfCancellationRequested();
-                    await using var f = new FileStream(blob, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
-                    tar.AddFile($"blobs/{alg}/{Path.GetFileName(blob)}", f, executable: false);
-                }
-            }
-        }
-        await fs.FlushAsync(cancellationToken).ConfigureAwait(false);
-        fs.Flush(flushToDisk: true);
     }
 
     /// <summary>Layer kinds, recorded as the <see cref="LayerKindAnnotation"/> on each layer descriptor so readers need not unpack.</summary>
@@ -382,6 +363,7 @@ public sealed class ClusterImageBuilder
             var env = new List<KeyValuePair<string, string>>();
             var registryIndex = new SortedDictionary<string, Descriptor>(StringComparer.Ordinal);
             var baseLayerDigests = new HashSet<string>(StringComparer.Ordinal);
+            IReadOnlySet<string> baseBlobs = new HashSet<string>(StringComparer.Ordinal);
             SealerImageExtension? baseExtension = null;
             Descriptor? baseManifestDescriptor = null;
 
@@ -412,6 +394,7 @@ public sealed class ClusterImageBuilder
                 foreach (var e in baseConfig.Config?.Env ?? []) env.Add(SplitEnv(e));
                 foreach (var img in reader.RegistryIndex(baseManifest)) registryIndex[img.GetAnnotation(Annotations.RefName)!] = img;
                 baseExtension = baseManifest.Extension;
+                baseBlobs = BaseImageContent.CarriedBlobs(baseManifest.Manifest);
             }
 
             // 2. The project's rootfs.
@@ -424,6 +407,16 @@ public sealed class ClusterImageBuilder
             var blobs = new SortedDictionary<string, long>(StringComparer.Ordinal);
             foreach (var image in spec.Images.OrderBy(i => i.Reference, StringComparer.Ordinal))
             {
+                if (image.FromBase)
+                {
+                    // The base carries it: its blobs, manifests and registry entry are in the base's layers already.
+                    if (!registryIndex.TryGetValue(image.Reference, out var carried) || carried.Digest != image.Digest.ToString())
+                    {
+                        throw new SealerException(ErrorCodes.ImageNotInCache,
+                            $"Image {image.Reference} ({image.Digest}) was taken from the base image {spec.BaseImage?.Reference ?? "(none)"}, which does not carry it (any more). Rebuild (dotnet build --no-incremental) so it is pulled.");
+                    }
+                    continue;
+                }
                 var top = CollectImage(image, platform, metadata, blobs);
                 registryIndex[image.Reference] = top;
             }
@@ -431,6 +424,7 @@ public sealed class ClusterImageBuilder
             foreach (var (digest, size) in blobs)
             {
                 cancellationToken.ThrowIfCancellationRequested();
+                if (baseBlobs.Contains(digest)) continue; // a base image-blob layer holds it: neither written nor added again
                 var layer = await ImageBlobLayerAsync(Digest.Parse(digest), size, cancellationToken).ConfigureAwait(false);
                 progress?.Report(new AssemblyProgress("images", $"{++n}/{blobs.Count} ({platform})", size));
                 if (baseLayerDigests.Contains(layer.Layer.Digest)) continue; // FROM already carries it

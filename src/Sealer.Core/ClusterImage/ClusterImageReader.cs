@@ -178,6 +178,32 @@ public sealed class ClusterImageReader
         return [];
     }
 
+    /// <summary>
+    /// The files of every registry layer of one platform, later layers winning (<c>registry/index.json</c>,
+    /// <c>registry/blobs/sha256/…</c> manifests, indexes and configs). A FROM chain has one registry layer per level,
+    /// so an image carried since a grandparent has its manifests in the grandparent's layer.
+    /// </summary>
+    public IReadOnlyDictionary<string, byte[]> RegistryFiles(ClusterImagePlatform platform)
+    {
+        var files = new Dictionary<string, byte[]>(StringComparer.Ordinal);
+        foreach (var layer in platform.Manifest.Layers.Where(l => l.GetAnnotation(ClusterImageBuilder.LayerKindAnnotation) == ClusterImageBuilder.LayerKindRegistry))
+        {
+            byte[] bytes = _read(layer.ParsedDigest, OciLimits.MaxConfigBytes);
+            Stream s = new MemoryStream(bytes);
+            if (layer.MediaType is MediaTypes.OciLayerGzip or MediaTypes.DockerLayerGzip) s = new GZipStream(s, CompressionMode.Decompress);
+            using var tar = new TarReader(s);
+            TarEntry? e;
+            while ((e = tar.GetNextEntry()) is not null)
+            {
+                if (e.DataStream is null || e.EntryType is not (TarEntryType.RegularFile or TarEntryType.V7RegularFile)) continue;
+                using var ms = new MemoryStream();
+                e.DataStream.CopyTo(ms);
+                files[e.Name.TrimStart('.', '/')] = ms.ToArray();
+            }
+        }
+        return files;
+    }
+
     /// <summary>Every app image reference carried, over all platforms, sorted.</summary>
     public IReadOnlyList<string> ImageReferences()
         => Platforms.SelectMany(RegistryIndex).Select(d => d.GetAnnotation(Annotations.RefName)).OfType<string>().Distinct().Order(StringComparer.Ordinal).ToList();

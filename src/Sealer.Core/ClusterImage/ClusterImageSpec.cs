@@ -61,8 +61,10 @@ public sealed record RootfsEntry(string Destination, string? SourcePath = null, 
     public int OriginLine { get; init; }
 }
 
-/// <summary>An app image in the cache: full reference (as in the lock) and the digest/media type of what the registry served.</summary>
-public sealed record ClusterImageContent(string Reference, Digest Digest, string MediaType);
+/// <summary>An app image in the cache: full reference (as in the lock) and the digest/media type of what the registry served.
+/// <paramref name="FromBase"/>: the FROM base already carries it (same ref and digest); assembly keeps the base's layers and
+/// registry entry and reads nothing from the cache for it.</summary>
+public sealed record ClusterImageContent(string Reference, Digest Digest, string MediaType, bool FromBase = false);
 
 /// <summary>A Sealer app (APP name local://path; APPCMDS; APPENV).</summary>
 public sealed record ClusterApp
@@ -106,6 +108,9 @@ public sealed record ClusterImageResult
     public int BlobsReused { get; init; }
 
     public long TotalBytes { get; init; }
+
+    /// <summary>What writing the archive did (bytes written vs kept from the previous archive); null without an archive.</summary>
+    public ArchiveWriteResult? Archive { get; init; }
 }
 
 /// <summary>Progress of an assembly: what is being done and how many bytes so far.</summary>

@@ -46,6 +46,13 @@ public sealed class PullOptions
         set => _maxConcurrentImages = value is >= 1 and <= 256 ? value : throw new ArgumentOutOfRangeException(nameof(value), value, "1..256");
     }
 
+    /// <summary>
+    /// Local content to take a blob from before asking a registry (e.g. the image-blob layers of a FROM base cluster image):
+    /// returns a readable stream of exactly the blob, or null. What it gives is verified against the digest like a download;
+    /// a mismatch falls back to the registry.
+    /// </summary>
+    public Func<Descriptor, Stream?>? LocalBlobs { get; set; }
+
     /// <summary>Mirrors, insecure registries, credentials; used when the <see cref="ImagePuller"/> was made without a client.</summary>
     public RegistryOptions Registry { get; set; } = new();
 }
@@ -71,6 +78,9 @@ public sealed class PullResult
     public int BlobsDownloaded { get; init; }
 
     public int BlobsCached { get; init; }
+
+    /// <summary>Blobs copied from <see cref="PullOptions.LocalBlobs"/> instead of downloaded.</summary>
+    public int BlobsLocal { get; init; }
 }
 
 /// <summary>Several images failed: <see cref="Errors"/> holds each (with its code, file and line); this one carries the first's.</summary>

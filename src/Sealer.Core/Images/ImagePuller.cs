@@ -63,8 +63,10 @@ public sealed class ImagePuller
                 // where BlobIngest writes: map it here, once, for every path.
                 else if (ex is IOException io && AtomicFile.IsDiskFull(io))
                 {
+                    // Located like every other per-image error (where the project uses the image), however it surfaced.
+                    var at = groups[i].Sources.FirstOrDefault();
                     errors.Add(new SealerException(ErrorCodes.DiskWriteFailed,
-                        $"The disk is full while pulling {groups[i].Reference} into '{_cache.Root}'. Free some space and run again; downloads resume.", inner: io));
+                        $"The disk is full while pulling {groups[i].Reference} into '{_cache.Root}'. Free some space and run again; downloads resume.", at?.File, at?.Line ?? 0, inner: io));
                 }
                 else errors.Add(new SealerException(ErrorCodes.Internal, $"Pulling images failed unexpectedly: {ex.GetType().Name}: {ex.Message}", inner: ex));
             }
@@ -79,6 +81,7 @@ public sealed class ImagePuller
                 BytesDownloaded = client.BytesReceived - bytes0,
                 BlobsDownloaded = run.BlobsDownloaded,
                 BlobsCached = run.BlobsCached,
+                BlobsLocal = run.BlobsLocal,
             };
         }
         finally
@@ -96,13 +99,15 @@ public sealed class ImagePuller
         private readonly ConcurrentDictionary<string, Lazy<Task>> _blobs = new(StringComparer.Ordinal);
         private readonly ConcurrentDictionary<string, long> _blobBytes = new(StringComparer.Ordinal);
         private long _bytesTotal, _bytesDone, _lastReport;
-        private int _imagesDone, _blobsTotal, _blobsDone, _blobsDownloaded, _blobsCached;
+        private int _imagesDone, _blobsTotal, _blobsDone, _blobsDownloaded, _blobsCached, _blobsLocal;
 
         public int ImagesTotal;
 
         public int BlobsDownloaded => _blobsDownloaded;
 
         public int BlobsCached => _blobsCached;
+
+        public int BlobsLocal => _blobsLocal;
 
         public async Task<(LockedImage Locked, Descriptor Descriptor)> PullOneAsync(ImageReference reference, IReadOnlyList<ImageSource> sources)
         {
@@ -275,6 +280,23 @@ public sealed class ImagePuller
                 Interlocked.Increment(ref _blobsCached);
                 Done(blob.Size);
                 return;
+            }
+            if (options.LocalBlobs?.Invoke(blob) is { } local)
+            {
+                try
+                {
+                    await using (local)
+                    {
+                        await _cache.WriteBlobAsync(local, blob.ParsedDigest, blob.Size, null, cancellationToken).ConfigureAwait(false);
+                    }
+                    Interlocked.Increment(ref _blobsLocal);
+                    Done(blob.Size);
+                    return;
+                }
+                catch (SealerException ex) when (ex.Code is ErrorCodes.DigestMismatch or ErrorCodes.SizeMismatch)
+                {
+                    owner._logger?.LogWarning("The local copy of {Digest} does not match its digest; downloading it instead", blob.Digest);
+                }
             }
             Online(reference, $"blob {blob.Digest}");
             await _blobGate.WaitAsync(cancellationToken).ConfigureAwait(false);

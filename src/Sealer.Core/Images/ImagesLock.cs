@@ -14,13 +14,15 @@ public sealed record ImageSource(
     public override string ToString() => Line > 0 ? $"{File}({Line})" + (Detail is null ? "" : $" [{Detail}]") : File + (Detail is null ? "" : $" [{Detail}]");
 }
 
-/// <summary>One image in images.lock.json: what a reference resolved to, per platform, and where the project uses it.</summary>
+/// <summary>One image in images.lock.json: what a reference resolved to, per platform, and where the project uses it.
+/// <see cref="From"/> names the FROM base image the content came from when the base already carried it (nothing pulled).</summary>
 public sealed record LockedImage(
     [property: JsonPropertyName("reference")] string Reference,
     [property: JsonPropertyName("digest")] string Digest,
     [property: JsonPropertyName("mediaType")] string MediaType,
     [property: JsonPropertyName("platforms")] IReadOnlyDictionary<string, string> Platforms,
-    [property: JsonPropertyName("sources")] IReadOnlyList<ImageSource> Sources);
+    [property: JsonPropertyName("sources")] IReadOnlyList<ImageSource> Sources,
+    [property: JsonPropertyName("from"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? From = null);
 
 /// <summary>
 /// <c>images.lock.json</c>: for each image reference (full normalized form) the digest it resolved to (index or manifest),

@@ -1,0 +1,172 @@
+using System.Formats.Tar;
+using System.Security.Cryptography;
+using Sealer.Core.Artifacts;
+using Sealer.Core.ClusterImage;
+using Sealer.Core.Layout;
+using Sealer.Core.Oci;
+
+namespace Sealer.Sdk.Tests.ClusterImage;
+
+/// <summary>
+/// The build's OCI archive is brought up to date in place: a FROM child whose one chart changed rewrites only the tail of
+/// its archive, the result is byte-identical to writing it from scratch, skopeo and `sealer load` read it, and an update
+/// that was interrupted is found and completed by the next build.
+/// </summary>
+public sealed class ClusterImageArchiveTests : IDisposable
+{
+    private const int BigBytes = 4 << 20;
+    private readonly TempDir _tmp = new();
+    private readonly OciLayout _cache;
+    private readonly List<ClusterImageContent> _images;
+
+    public ClusterImageArchiveTests()
+    {
+        (_cache, _images) = CacheFixture.Create(_tmp.Sub("cache"));
+        Directory.CreateDirectory(_tmp.Sub("proj/charts/web/templates"));
+        File.WriteAllText(_tmp.Sub("proj/charts/web/Chart.yaml"), "apiVersion: v2\nname: web\nversion: 0.1.0\n");
+        File.WriteAllText(_tmp.Sub("proj/charts/web/templates/deploy.yaml"), "kind: Deployment\n");
+        // The base's rootfs carries 4 MiB that do not compress: the bulk a child's rebuild must not write again.
+        File.WriteAllBytes(_tmp.Sub("proj/big.bin"), RandomNumberGenerator.GetBytes(BigBytes));
+    }
+
+    public void Dispose() => _tmp.Dispose();
+
+    private static string Sha256(string path)
+    {
+        using var f = File.OpenRead(path);
+        return Convert.ToHexStringLower(SHA256.HashData(f));
+    }
+
+    private async Task<BaseImage> BuildBaseAsync()
+    {
+        var spec = new ClusterImageSpec
+        {
+            RefName = "base:1.0",
+            ImageCache = _cache,
+            Images = [_images[1]],
+            RootfsFiles = [new("files/big.bin", _tmp.Sub("proj/big.bin"))],
+        };
+        var r = await new ClusterImageBuilder().BuildAsync(spec, new ClusterImageOutput(_tmp.Sub("out/base")));
+        return new BaseImage("registry.example/base:1.0", OciLayout.Open(r.LayoutPath), r.Descriptor);
+    }
+
+    private ClusterImageSpec Child(BaseImage baseImage) => new()
+    {
+        RefName = "child:1.0",
+        ImageCache = _cache,
+        BaseImage = baseImage,
+        Images = [_images[0]],
+        RootfsFiles =
+        [
+            new("charts/web/Chart.yaml", _tmp.Sub("proj/charts/web/Chart.yaml")),
+            new("charts/web/templates/deploy.yaml", _tmp.Sub("proj/charts/web/templates/deploy.yaml")),
+        ],
+    };
+
+    private Task<ClusterImageResult> Build(ClusterImageSpec spec, string name)
+        => new ClusterImageBuilder().BuildAsync(spec, new ClusterImageOutput(_tmp.Sub($"out/{name}"), _tmp.Sub($"out/{name}.tar"), _tmp.Sub($"obj/{name}.layers.json")));
+
+    [Fact]
+    public async Task A_child_rebuild_after_one_chart_changed_writes_only_the_tail_and_equals_a_full_write()
+    {
+        var baseImage = await BuildBaseAsync();
+        var first = await Build(Child(baseImage), "child");
+        Assert.Equal(0, first.Archive!.BytesKept);
+        Assert.Equal(first.Archive.Length, first.Archive.BytesWritten);
+        Assert.True(first.Archive.Length > BigBytes);
+
+        File.AppendAllText(_tmp.Sub("proj/charts/web/templates/deploy.yaml"), "# changed\n");
+        var second = await Build(Child(baseImage), "child");
+        Assert.NotEqual(first.Descriptor.Digest, second.Descriptor.Digest);
+        var a = second.Archive!;
+        Assert.True(a.BytesWritten < 64 * 1024, $"{a.BytesWritten} bytes written of {a.Length}");
+        Assert.True(a.BytesKept > BigBytes, $"{a.BytesKept} bytes kept");
+        Assert.False(File.Exists(ClusterImageArchive.UpdatingPath(second.ArchivePath!)));
+
+        // The same inputs written from scratch: the very same bytes.
+        var fresh = await Build(Child(baseImage), "fresh");
+        Assert.Equal(0, fresh.Archive!.BytesKept);
+        Assert.Equal(second.Descriptor.Digest, fresh.Descriptor.Digest);
+        Assert.Equal(Sha256(fresh.ArchivePath!), Sha256(second.ArchivePath!));
+
+        // A no-op rebuild writes nothing (and leaves the archive newer than the inputs).
+        var before = File.GetLastWriteTimeUtc(second.ArchivePath!);
+        var third = await Build(Child(baseImage), "child");
+        Assert.Equal(0, third.Archive!.BytesWritten);
+        Assert.True(File.GetLastWriteTimeUtc(second.ArchivePath!) >= before);
+        Assert.Equal(Sha256(fresh.ArchivePath!), Sha256(third.ArchivePath!));
+
+        // Entry order: oci-layout first, index.json last, the base's big layer before the child's own rootfs layer.
+        var names = new List<string>();
+        await using (var f = File.OpenRead(second.ArchivePath!))
+        {
+            using var tar = new TarReader(f);
+            while (tar.GetNextEntry() is { } e) names.Add(e.Name);
+        }
+        Assert.Equal("oci-layout", names[0]);
+        Assert.Equal("index.json", names[^1]);
+        var manifest = ClusterImageReader.OpenLayout(second.LayoutPath).Platforms[0].Manifest;
+        var rootfsLayers = manifest.Layers.Where(l => l.GetAnnotation(ClusterImageBuilder.LayerKindAnnotation) == ClusterImageBuilder.LayerKindRootfs).ToList();
+        Assert.Equal(2, rootfsLayers.Count); // base's, child's
+        int Position(Descriptor d) => names.IndexOf($"blobs/sha256/{d.ParsedDigest.Encoded}");
+        Assert.True(Position(rootfsLayers[0]) < Position(rootfsLayers[1]));
+        Assert.Equal(names.Count, names.Distinct().Count());
+
+        // Readers: skopeo copies it (verifying every blob), `sealer load` loads it, our reader opens it.
+        var (code, output) = Tool.Run("skopeo", $"copy oci-archive:{second.ArchivePath} oci:{_tmp.Sub("skopeo-copy")}:child:1.0");
+        Assert.True(code == 0, output);
+        var loaded = await OciArchive.LoadAsync(ClusterImageStore.Open(_tmp.Sub("store")), second.ArchivePath!);
+        Assert.Equal(second.Descriptor.Digest, Assert.Single(loaded).Descriptor.Digest);
+        Assert.Equal(second.Descriptor.Digest, ClusterImageReader.OpenArchive(second.ArchivePath!).Descriptor.Digest);
+    }
+
+    [Fact]
+    public async Task An_interrupted_update_is_found_and_completed_by_the_next_build()
+    {
+        var baseImage = await BuildBaseAsync();
+        var first = await Build(Child(baseImage), "child");
+        File.AppendAllText(_tmp.Sub("proj/charts/web/templates/deploy.yaml"), "# changed\n");
+        var expected = await Build(Child(baseImage), "expected");
+        byte[] full = File.ReadAllBytes(expected.ArchivePath!);
+
+        // The crash: the archive was moved aside and the append stopped half way, with one kept blob damaged
+        // (its header intact): the next build must re-hash what it keeps from there.
+        string archive = first.ArchivePath!;
+        string updating = ClusterImageArchive.UpdatingPath(archive);
+        File.Delete(archive);
+        byte[] partial = full.AsSpan(0, full.Length * 3 / 4).ToArray();
+        partial[BigBytes / 2] ^= 0xFF; // inside the base's big rootfs layer, the first large blob
+        File.WriteAllBytes(updating, partial);
+
+        var repaired = await Build(Child(baseImage), "child");
+        Assert.True(repaired.Archive!.Recovered);
+        Assert.True(repaired.Archive.BytesKept < BigBytes / 2, $"{repaired.Archive.BytesKept} kept: the damaged blob must not be");
+        Assert.False(File.Exists(updating));
+        Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(full)), Sha256(archive));
+
+        // Undamaged, the interrupted file's whole blobs are kept and only the rest is appended.
+        File.Move(archive, updating);
+        using (var fs = new FileStream(updating, FileMode.Open)) fs.SetLength(full.Length - 3000);
+        var resumed = await Build(Child(baseImage), "child");
+        Assert.True(resumed.Archive!.Recovered);
+        Assert.True(resumed.Archive.BytesKept > BigBytes);
+        Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(full)), Sha256(archive));
+    }
+
+    [Fact]
+    public void Long_blob_names_get_a_GNU_long_name_entry_that_tar_readers_follow()
+    {
+        string name = "blobs/sha512/" + new string('a', 128);
+        byte[] header = ClusterImageArchive.Header(name, '0', 3, (UnixFileMode)0b110_100_100, 0);
+        using var ms = new MemoryStream();
+        ms.Write(header);
+        ms.Write("abc"u8);
+        ms.Write(new byte[509 + 1024]);
+        ms.Position = 0;
+        using var tar = new TarReader(ms);
+        var e = tar.GetNextEntry()!;
+        Assert.Equal(name, e.Name);
+        Assert.Equal(3, e.Length);
+        Assert.Null(tar.GetNextEntry());
+    }
+}
