@@ -157,6 +157,7 @@ public sealed class ClusterInstaller
                         $"The cluster '{_cluster.Name}' was installed from {had}, not {n.Platform.ManifestDescriptor.Digest} ({image.Reference}); upgrading in place is not supported. Run 'sealer delete' first, or use the image it was installed from.");
                 }
             }
+            ValidateLaunch(image, nodes.First(n => n.Ip == _cluster.Masters.First().Ip).Platform);
             _state.Cluster = _cluster.Name;
             _state.Image = image.Reference;
             foreach (var p in nodes.Select(n => n.Platform).Distinct()) _state.ManifestDigests[p.Platform.ToString()] = p.ManifestDescriptor.Digest;
@@ -422,37 +423,51 @@ public sealed class ClusterInstaller
         return n.Ssh.RunAsync(sb.ToString(), Cmd(n, StepUnpack, "unpack the rootfs"), ct);
     }
 
+    /// <summary>
+    /// Renders every <c>*.tmpl</c> of the rootfs with the host's env (cluster env &lt; host env, derived values; files under
+    /// <c>application/apps/NAME/</c> also get the app's env: APPENV of the image, then the Application config's env) into the
+    /// file without <c>.tmpl</c>, mode kept; then Config documents, kubeadm documents and Application config files.
+    /// </summary>
     private async Task RenderAsync(ClusterImageSource image, Node n, CancellationToken ct)
     {
-        var files = new Dictionary<string, byte[]>(StringComparer.Ordinal);
+        var files = new Dictionary<string, (byte[] Data, UnixFileMode Mode)>(StringComparer.Ordinal);
         var configPaths = _doc.Configs.Select(c => c.Path).ToHashSet(StringComparer.Ordinal);
-        var found = image.ReadFiles(n.Platform, p => p.EndsWith(".tmpl", StringComparison.Ordinal) || configPaths.Contains(p) || p == "etc/kubeadm.yml");
-        foreach (var (path, bytes) in found.Where(f => f.Key.EndsWith(".tmpl", StringComparison.Ordinal)))
+        var appFiles = AppFileOverrides();
+        var found = image.ReadFileEntries(n.Platform, p => p.EndsWith(".tmpl", StringComparison.Ordinal) || configPaths.Contains(p) || p == "etc/kubeadm.yml" || appFiles.Any(a => a.Matches(p)));
+        var ext = image.Extension(n.Platform);
+        foreach (var (path, (bytes, mode)) in found.Where(f => f.Key.EndsWith(".tmpl", StringComparison.Ordinal)).OrderBy(f => f.Key, StringComparer.Ordinal))
         {
-            files[path[..^5]] = Encoding.UTF8.GetBytes(DeliveryEnv.Render(Encoding.UTF8.GetString(bytes), n.Env, path));
+            var env = AppOf(path) is { } app ? AppEnv(n.Env, ext, app) : n.Env;
+            files[path[..^5]] = (Encoding.UTF8.GetBytes(DeliveryEnv.Render(Encoding.UTF8.GetString(bytes), env, path, n.Ip, ct)), mode);
         }
+        string? Current(string path) => files.TryGetValue(path, out var r) ? Encoding.UTF8.GetString(r.Data)
+            : found.TryGetValue(path, out var raw) ? Encoding.UTF8.GetString(raw.Data) : null;
+        UnixFileMode ModeOf(string path) => files.TryGetValue(path, out var r) ? r.Mode : found.TryGetValue(path, out var raw) ? raw.Mode
+            : path.EndsWith(".sh", StringComparison.Ordinal) ? (UnixFileMode)0b111_101_101 : (UnixFileMode)0b110_100_100;
         foreach (var config in _doc.Configs)
         {
-            string? existing = files.TryGetValue(config.Path, out var rendered) ? Encoding.UTF8.GetString(rendered)
-                : found.TryGetValue(config.Path, out var raw) ? Encoding.UTF8.GetString(raw) : null;
-            files[config.Path] = Encoding.UTF8.GetBytes(ApplyConfig(config, existing));
+            files[config.Path] = (Encoding.UTF8.GetBytes(ApplyConfig(config, Current(config.Path))), ModeOf(config.Path));
         }
         if (_doc.KubeadmDocuments.Count > 0)
         {
-            string baseYaml = files.TryGetValue("etc/kubeadm.yml", out var k) ? Encoding.UTF8.GetString(k) : found.TryGetValue("etc/kubeadm.yml", out var kr) ? Encoding.UTF8.GetString(kr) : "";
-            var sb = new StringBuilder(baseYaml.TrimEnd());
+            var sb = new StringBuilder((Current("etc/kubeadm.yml") ?? "").TrimEnd());
             foreach (var d in _doc.KubeadmDocuments) sb.Append("\n---\n").Append(d.Yaml.TrimEnd());
-            files["etc/kubeadm.yml"] = Encoding.UTF8.GetBytes(sb.Append('\n').ToString());
+            files["etc/kubeadm.yml"] = (Encoding.UTF8.GetBytes(sb.Append('\n').ToString()), ModeOf("etc/kubeadm.yml"));
+        }
+        foreach (var a in appFiles)
+        {
+            foreach (var path in a.Targets(found.Keys.Concat(files.Keys).Distinct().ToList()))
+            {
+                files[path] = (Encoding.UTF8.GetBytes(ApplyAppFile(a, Current(path), path)), ModeOf(path));
+            }
         }
         if (files.Count == 0) return;
         using var ms = new MemoryStream();
         using (var tar = new TarWriter(ms, TarEntryFormat.Pax, leaveOpen: true))
         {
-            foreach (var (path, bytes) in files.OrderBy(f => f.Key, StringComparer.Ordinal))
+            foreach (var (path, (bytes, mode)) in files.OrderBy(f => f.Key, StringComparer.Ordinal))
             {
-                var entry = new PaxTarEntry(TarEntryType.RegularFile, path) { DataStream = new MemoryStream(bytes), Mode = (UnixFileMode)Convert.ToInt32("644", 8) };
-                if (path.EndsWith(".sh", StringComparison.Ordinal)) entry.Mode = (UnixFileMode)Convert.ToInt32("755", 8);
-                tar.WriteEntry(entry);
+                tar.WriteEntry(new PaxTarEntry(TarEntryType.RegularFile, path) { DataStream = new MemoryStream(bytes), Mode = mode });
             }
         }
         var data = ms.ToArray();
@@ -804,43 +819,209 @@ public sealed class ClusterInstaller
         return master0.Ssh.RunAsync(sb.ToString(), Cmd(master0, StepLabels, "label and taint nodes"), ct);
     }
 
-    private async Task LaunchAppsAsync(Node master0, ImageExtension ext, CancellationToken ct)
+    /// <summary>What the apps step launches: raw commands, or apps in order.</summary>
+    internal sealed record LaunchPlan(IReadOnlyList<string>? Cmds, IReadOnlyList<string> Apps, string Source);
+
+    private LaunchPlan? _launchPlan;
+
+    /// <summary>
+    /// Sealer's precedence (cmd/sealer/cmd/utils ConstructApplication + pkg/application NewAppDriver): Cluster spec.cmd, else
+    /// Application spec.cmds, else the apps of Cluster spec.appNames, else Application spec.launchApps (<c>[""]</c>: none),
+    /// else the image's CMDS, else its LAUNCH app names.
+    /// </summary>
+    private LaunchPlan PlanLaunch(ImageExtension ext)
     {
         var appDoc = _doc.Applications.LastOrDefault();
-        var overrides = appDoc?.Configs.ToDictionary(c => c.Name, StringComparer.Ordinal) ?? [];
-        // what to launch: spec.cmd, else Application.launchApps, else spec.appNames, else the image's LAUNCH / CMDS
-        if (_cluster.Cmd.Count > 0 || (appDoc is null && _cluster.AppNames.Count == 0 && ext.LaunchApps.Count == 0 && ext.LaunchCmds.Count > 0))
+        if (_cluster.Cmd.Count > 0) return new(_cluster.Cmd, [], "spec.cmd");
+        if (appDoc is { Cmds.Count: > 0 }) return new(appDoc.Cmds, [], "Application spec.cmds");
+        if (_cluster.AppNames.Count > 0) return new(null, _cluster.AppNames.Where(a => a.Length > 0).ToList(), "spec.appNames");
+        if (appDoc?.LaunchApps is { } la) return new(null, la.Where(a => a.Length > 0).Distinct(StringComparer.Ordinal).ToList(), "Application spec.launchApps");
+        if (ext.LaunchCmds.Count > 0) return new(ext.LaunchCmds, [], "the image's CMDS");
+        return new(null, ext.LaunchApps, "the image's LAUNCH");
+    }
+
+    /// <summary>Before anything changes: every app to launch exists in the image; configs of apps not launched are reported.</summary>
+    private void ValidateLaunch(ClusterImageSource image, ClusterImagePlatform platform)
+    {
+        var ext = image.Extension(platform);
+        var plan = _launchPlan = PlanLaunch(ext);
+        var known = ext.Applications.Select(a => a.Name).Concat(ext.LaunchApps).ToHashSet(StringComparer.Ordinal);
+        var unknown = plan.Apps.Where(a => !known.Contains(a)).ToList();
+        if (unknown.Count > 0)
         {
-            var cmds = _cluster.Cmd.Count > 0 ? _cluster.Cmd : ext.LaunchCmds;
-            foreach (var c in cmds) await master0.Ssh.RunAsync($"{KubePath}\n{c}", Cmd(master0, StepApps, c), ct).ConfigureAwait(false);
+            // images without an applications list: look for the app's directory in the rootfs
+            var dirs = image.ReadFileEntries(platform, p => unknown.Any(a => p.StartsWith($"application/apps/{a}/", StringComparison.Ordinal)))
+                .Keys.Select(AppOf).OfType<string>().ToHashSet(StringComparer.Ordinal);
+            unknown.RemoveAll(dirs.Contains);
+        }
+        if (unknown.Count > 0)
+        {
+            var appDoc = _doc.Applications.LastOrDefault();
+            var loc = plan.Source == "spec.appNames" || appDoc is null ? _cluster.Location : appDoc.LaunchAppsLocation;
+            known.UnionWith(image.ReadFileEntries(platform, p => p.StartsWith("application/apps/", StringComparison.Ordinal)).Keys.Select(AppOf).OfType<string>());
+            throw new SealerException(ErrorCodes.AppNotInImage,
+                $"{plan.Source} names {string.Join(", ", unknown.Select(u => $"'{u}'"))}, which the cluster image {image.Reference} does not have (its apps: {(known.Count == 0 ? "none" : string.Join(", ", known.Order(StringComparer.Ordinal)))}). Fix the name, or build the image with that app.",
+                loc.File, loc.Line, loc.Column);
+        }
+        foreach (var c in _doc.Applications.LastOrDefault()?.Configs ?? [])
+        {
+            if (!plan.Apps.Contains(c.Name))
+            {
+                _options.Logger.LogWarning("{Location}: app '{App}' is configured but not launched ({Source} launches {Apps}); its config is ignored, as in Sealer", c.Location, c.Name, plan.Source, plan.Cmds is null ? string.Join(", ", plan.Apps) : "commands");
+            }
+        }
+    }
+
+    /// <summary>The app a rootfs path belongs to (<c>application/apps/NAME/...</c>).</summary>
+    private static string? AppOf(string path)
+    {
+        const string prefix = "application/apps/";
+        if (!path.StartsWith(prefix, StringComparison.Ordinal)) return null;
+        int slash = path.IndexOf('/', prefix.Length);
+        return slash > prefix.Length ? path[prefix.Length..slash] : null;
+    }
+
+    private AppConfig? ConfigOf(string app) => _launchPlan is { } plan && plan.Apps.Contains(app)
+        ? _doc.Applications.LastOrDefault()?.Configs.FirstOrDefault(c => c.Name == app) : null;
+
+    /// <summary>The host's env, then the image's APPENV for the app, then the Application config's env.</summary>
+    private IReadOnlyList<KeyValuePair<string, string>> AppEnv(IReadOnlyList<KeyValuePair<string, string>> hostEnv, ImageExtension ext, string app) =>
+        DeliveryEnv.WithAppEnv(hostEnv, (ext.Applications.FirstOrDefault(a => a.Name == app)?.Env ?? new Dictionary<string, string>())
+            .Concat(ConfigOf(app)?.Env ?? []));
+
+    /// <summary>An Application config file, to write into (or merge with) a file under the app's directory.</summary>
+    internal sealed record AppFileOverride(string App, AppFileSpec File)
+    {
+        private string Direct => $"application/apps/{App}/{File.Path}";
+
+        public bool Matches(string p) => p == Direct || Nested(p);
+
+        // the SDK (like Sealer's APP name local://dir) may keep each source under application/apps/NAME/LEAF/
+        private bool Nested(string p) => p.StartsWith($"application/apps/{App}/", StringComparison.Ordinal) && p.EndsWith("/" + File.Path, StringComparison.Ordinal)
+            && p.Length - $"application/apps/{App}/".Length - File.Path.Length - 1 is > 0 and var leafLength && !p.AsSpan($"application/apps/{App}/".Length, leafLength).Contains('/');
+
+        public IReadOnlyList<string> Targets(IReadOnlyList<string> existing)
+        {
+            if (existing.Contains(Direct)) return [Direct];
+            var nested = existing.Where(Nested).Order(StringComparer.Ordinal).ToList();
+            if (nested.Count > 0) return nested;
+            if (File.Strategy == "merge")
+            {
+                throw new SealerException(ErrorCodes.ClusterfileBadConfig,
+                    $"App '{App}': '{File.Path}' (strategy: merge) is not in the cluster image (no {Direct}). Fix the path (relative to the app's directory) or use strategy: overwrite.",
+                    File.Location.File, File.Location.Line, File.Location.Column);
+            }
+            return [Direct];
+        }
+    }
+
+    private List<AppFileOverride> AppFileOverrides() =>
+        (_doc.Applications.LastOrDefault()?.Configs ?? []).Where(c => ConfigOf(c.Name) is not null).SelectMany(c => c.Files.Select(f => new AppFileOverride(c.Name, f))).ToList();
+
+    /// <summary>Sealer's app file strategies: overwrite, or merge (every YAML document of the file deep-merged with the data, data wins).</summary>
+    internal static string ApplyAppFile(AppFileOverride a, string? existing, string path)
+    {
+        if (a.File.Strategy == "overwrite" || existing is null) return a.File.Data;
+        try
+        {
+            var over = new YamlStream();
+            over.Load(new StringReader(a.File.Data));
+            if (over.Documents.Count != 1 || over.Documents[0].RootNode is not YamlMappingNode o)
+            {
+                throw new SealerException(ErrorCodes.ClusterfileBadConfig, $"App '{a.App}': the data to merge into {a.File.Path} is not one YAML mapping. Use strategy: overwrite for other content.",
+                    a.File.Location.File, a.File.Location.Line, a.File.Location.Column);
+            }
+            var target = new YamlStream();
+            target.Load(new StringReader(existing));
+            var parts = new List<string>();
+            foreach (var d in target.Documents)
+            {
+                if (d.RootNode is not YamlMappingNode m)
+                {
+                    throw new SealerException(ErrorCodes.ClusterfileBadConfig, $"App '{a.App}': {path} in the image holds a YAML document that is not a mapping; it cannot be merged. Use strategy: overwrite.",
+                        a.File.Location.File, a.File.Location.Line, a.File.Location.Column);
+                }
+                MergeMappings(m, o);
+                var w = new StringWriter();
+                new YamlStream(d).Save(w, assignAnchors: false);
+                string text = w.ToString();
+                parts.Add(text.EndsWith("...\n", StringComparison.Ordinal) ? text[..^4] : text);
+            }
+            if (parts.Count == 0) return a.File.Data;
+            return string.Join("---\n", parts);
+        }
+        catch (YamlDotNet.Core.YamlException ex)
+        {
+            throw new SealerException(ErrorCodes.ClusterfileBadConfig, $"App '{a.App}': cannot merge into {path}: {ex.Message}. Use strategy: overwrite.", a.File.Location.File, a.File.Location.Line, inner: ex);
+        }
+    }
+
+    private static void MergeMappings(YamlMappingNode into, YamlMappingNode from)
+    {
+        foreach (var (k, v) in from.Children)
+        {
+            if (into.Children.TryGetValue(k, out var existingNode) && existingNode is YamlMappingNode em && v is YamlMappingNode vm) MergeMappings(em, vm);
+            else into.Children[k] = v;
+        }
+    }
+
+    private async Task LaunchAppsAsync(Node master0, ImageExtension ext, CancellationToken ct)
+    {
+        var plan = _launchPlan ?? PlanLaunch(ext);
+        if (plan.Cmds is not null)
+        {
+            // raw commands run from the rootfs, as Sealer's CdAndExecCmd does
+            foreach (var c in plan.Cmds) await master0.Ssh.RunAsync($"{KubePath}\n{c}", Cmd(master0, StepApps, c), ct).ConfigureAwait(false);
             return;
         }
-        var apps = appDoc is { LaunchApps.Count: > 0 } ? appDoc.LaunchApps : _cluster.AppNames.Count > 0 ? _cluster.AppNames : ext.LaunchApps;
-        foreach (var app in apps)
+        foreach (var app in plan.Apps)
         {
             string dir = $"application/apps/{app}";
-            var opts = Cmd(master0, StepApps, $"launch app '{app}'");
-            if (overrides.TryGetValue(app, out var o))
+            var config = ConfigOf(app);
+            var opts = Cmd(master0, StepApps, $"launch app '{app}'") with { Env = AppEnv(master0.Env, ext, app) };
+            if (config is { Cmds.Count: > 0 })
             {
-                opts = opts with { Env = opts.Env.Concat(o.Env).ToList() };
-                if (o.Cmds.Count > 0)
-                {
-                    foreach (var c in o.Cmds) await master0.Ssh.RunAsync($"{KubePath}\ncd {Q(dir)}\n{c}", opts, ct).ConfigureAwait(false);
-                    continue;
-                }
+                // Application launch cmds replace the app's launch; they run from the rootfs (Sealer's CdAndExecCmd)
+                foreach (var c in config.Cmds) await master0.Ssh.RunAsync($"{KubePath}\n{c}", opts with { Description = $"{StepApps}: app '{app}': {c}" }, ct).ConfigureAwait(false);
+                continue;
             }
+            if (config?.Helm is null && ext.Applications.FirstOrDefault(a => a.Name == app) is { Cmds.Count: > 0 } registered)
+            {
+                // APPCMDS: cd to the app's directory, then the commands (Sealer's GetAppLaunchCmd)
+                await master0.Ssh.RunAsync($"{KubePath}\ncd {Q(dir)}\n{string.Join(" ", registered.Cmds)}", opts, ct).ConfigureAwait(false);
+                continue;
+            }
+            var helm = config?.Helm ?? new HelmLaunch();
+            var flags = new StringBuilder();
+            flags.Append(" --namespace ").Append(Q(helm.Namespace ?? app));
+            if (helm.CreateNamespace) flags.Append(" --create-namespace");
+            if (helm.Wait ?? true) flags.Append(" --wait");
+            if (helm.Timeout is not null) flags.Append(" --timeout ").Append(Q(helm.Timeout));
+            if (helm.SkipCrds) flags.Append(" --skip-crds");
+            if (helm.DisableHooks) flags.Append(" --no-hooks");
+            var valueFiles = string.Join(" ", helm.ValueFiles.Select(Q));
+            var sets = string.Join(" ", helm.Values.Select(v => "--set " + Q(v)));
             string script = $$"""
                 {{KubePath}}
                 d={{Q(dir)}}
                 [ -d "$d" ] || { echo "app '{{app}}' is not in the cluster image (no $d)" >&2; exit 2; }
-                if [ -f "$d/Chart.yaml" ]; then helm upgrade --install {{Q(app)}} "$d" --namespace {{Q(app)}} --create-namespace --wait
+                helm_install() {
+                  local chart="$1" f args=()
+                  for f in {{valueFiles}}; do
+                    case "$f" in /*) ;; *) if [ -f "$chart/$f" ]; then f="$chart/$f"; elif [ -f "$d/$f" ]; then f="$d/$f"; fi;; esac
+                    [ -f "$f" ] || { echo "app '{{app}}': values file $f is not in the cluster image" >&2; exit 2; }
+                    args+=(-f "$f")
+                  done
+                  helm upgrade --install {{Q(helm.Name ?? app)}} "$chart"{{flags}} "${args[@]}" {{sets}}
+                }
+                if [ -f "$d/Chart.yaml" ]; then helm_install "$d"
                 elif ls "$d"/*.sh >/dev/null 2>&1; then for s in "$d"/*.sh; do bash "$s"; done
                 elif ls "$d"/*.yaml "$d"/*.yml >/dev/null 2>&1; then kubectl apply -f "$d"
                 else
                   # the SDK (like Sealer's APP name local://dir) keeps each source under application/apps/<name>/<leaf>/
                   for c in "$d"/*/; do
                     c="${c%/}"
-                    if [ -f "$c/Chart.yaml" ]; then helm upgrade --install {{Q(app)}} "$c" --namespace {{Q(app)}} --create-namespace --wait
+                    if [ -f "$c/Chart.yaml" ]; then helm_install "$c"
                     elif ls "$c"/*.sh >/dev/null 2>&1; then for s in "$c"/*.sh; do bash "$s"; done
                     elif ls "$c"/*.yaml "$c"/*.yml >/dev/null 2>&1; then kubectl apply -f "$c"
                     fi
