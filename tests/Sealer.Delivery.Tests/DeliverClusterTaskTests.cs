@@ -42,7 +42,7 @@ public class DeliverClusterTaskTests(TestHosts hosts, Xunit.Abstractions.ITestOu
     [Fact]
     public void PublishDeliverClusterBuildsThenInstallsOnTheHosts()
     {
-        hosts.Wipe("/var/lib/sealer", "/etc/containerd", "/tmp");
+        hosts.Wipe("/var/lib/sealer", "/etc/containerd", "/etc/kubernetes", "/tmp");
 
         // the SDK as users get it: packed, restored from a private feed into a private packages folder
         string pkg = TestHosts.Run(Path.Combine(hosts.RepoRoot, "build", "pack.sh"), "").Trim().Split('\n')[^1].Trim();

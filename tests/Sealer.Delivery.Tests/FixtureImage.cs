@@ -56,8 +56,9 @@ public sealed class FixtureImage
                 """)),
             // `kubectl get ... -o json` answers from files a test puts on the host (an empty list when there are none)
             ["bin/kubectl"] = Encoding.UTF8.GetBytes(Script("""
-                echo "kubectl $* on $(hostname)" >> /var/lib/sealer/evidence.log
+                echo "kubectl $* on $(hostname) KUBECONFIG=${KUBECONFIG:-}" >> /var/lib/sealer/evidence.log
                 case "$*" in
+                  apply*"-f -") mkdir -p /var/lib/sealer/fake-kube/applied; n=$(ls /var/lib/sealer/fake-kube/applied | wc -l); cat > "/var/lib/sealer/fake-kube/applied/$(printf %03d "$n").json";;
                   "get deployments,statefulsets,daemonsets -A -o json") cat /var/lib/sealer/fake-kube/workloads.json 2>/dev/null || echo '{"items":[]}';;
                   "get pods -A -o json") cat /var/lib/sealer/fake-kube/pods.json 2>/dev/null || echo '{"items":[]}';;
                 esac
@@ -79,6 +80,8 @@ public sealed class FixtureImage
                   done
                 fi
                 """)),
+            // Sealer base images ship seautil (ipvs --run-once sets the VIP before kubelet runs lvscare)
+            ["bin/seautil"] = Encoding.UTF8.GetBytes(Script("echo \"seautil $* on $(hostname)\" >> /var/lib/sealer/evidence.log")),
             // a chart app as the SDK lays it out (application/apps/<name>/<leaf>/), a kube app
             ["application/apps/web/web/Chart.yaml"] = Encoding.UTF8.GetBytes("apiVersion: v2\nname: web\nversion: 0.1.0\n"),
             ["application/apps/web/web/values.yaml"] = Encoding.UTF8.GetBytes("replicaCount: 1\nimage:\n  repository: docker.io/library/demo\n  tag: \"1.0\"\n"),

@@ -74,7 +74,7 @@ public class TemplatesAndAppsTests(TestHosts hosts) : IDisposable
     [Fact]
     public async Task TemplatesRenderPerHostAndApplicationsDriveTheLaunch()
     {
-        hosts.Wipe("/var/lib/sealer", "/etc/containerd", "/tmp");
+        hosts.Wipe("/var/lib/sealer", "/etc/containerd", "/etc/kubernetes", "/tmp");
         var image = FixtureImage.Build(Path.Combine(_work, "image"), appLayerBytes: 1024, extraRootfs: new Dictionary<string, string>
         {
             ["etc/host-info.conf.tmpl"] = HostInfoTemplate,
@@ -152,7 +152,7 @@ public class TemplatesAndAppsTests(TestHosts hosts) : IDisposable
     [Fact]
     public async Task BadTemplatesAndUnknownAppsAreCodedErrorsNamingHostFileAndLine()
     {
-        hosts.Wipe("/var/lib/sealer", "/etc/containerd", "/tmp");
+        hosts.Wipe("/var/lib/sealer", "/etc/containerd", "/etc/kubernetes", "/tmp");
         var image = FixtureImage.Build(Path.Combine(_work, "image"), appLayerBytes: 1024, extraRootfs: new Dictionary<string, string>
         {
             // Extra is set on h1 only: h2 fails on line 3
@@ -170,7 +170,7 @@ public class TemplatesAndAppsTests(TestHosts hosts) : IDisposable
         Assert.False(File.Exists(hosts.Hosts[1].OnHost(Rootfs + "/etc/needs-extra.conf")));
 
         // an app the image does not have: refused before anything changes, pointing at launchApps
-        hosts.Wipe("/var/lib/sealer", "/etc/containerd", "/tmp");
+        hosts.Wipe("/var/lib/sealer", "/etc/containerd", "/etc/kubernetes", "/tmp");
         var doc = ClusterfileReader.Parse(Clusterfile("""
             ---
             kind: Application

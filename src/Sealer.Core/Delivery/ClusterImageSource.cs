@@ -280,19 +280,16 @@ public sealed class ClusterImageSource
     }
 
     /// <summary>The registry domains of the app images in <c>registry/index.json</c> (for containerd's hosts.toml).</summary>
-    public IReadOnlyList<string> RegistryDomains(ClusterImagePlatform platform)
+    public IReadOnlyList<string> RegistryDomains(ClusterImagePlatform platform) =>
+        RegistryImages(platform).Select(r => References.ImageReference.TryParse(r, out var p, out _) ? p.Domain : null).OfType<string>()
+            .Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
+
+    /// <summary>The full names of the images in <c>registry/index.json</c>.</summary>
+    public IReadOnlyList<string> RegistryImages(ClusterImagePlatform platform)
     {
         var files = ReadFiles(platform, n => n == "registry/index.json");
         if (!files.TryGetValue("registry/index.json", out var bytes)) return [];
         var index = OciJsonContext.FromBytes(bytes, OciJsonContext.Default.ImageIndex, "registry/index.json");
-        var domains = new SortedSet<string>(StringComparer.Ordinal);
-        foreach (var m in index.Manifests)
-        {
-            if (m.GetAnnotation("org.opencontainers.image.ref.name") is { } name && References.ImageReference.TryParse(name, out var r, out _))
-            {
-                domains.Add(r.Domain);
-            }
-        }
-        return domains.ToList();
+        return index.Manifests.Select(m => m.GetAnnotation("org.opencontainers.image.ref.name")).OfType<string>().Distinct(StringComparer.Ordinal).ToList();
     }
 }

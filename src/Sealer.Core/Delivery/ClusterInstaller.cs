@@ -59,7 +59,7 @@ public sealed record CheckResult(IReadOnlyList<string> Ok, IReadOnlyList<Preflig
 /// Nothing changes before every host passed preflight. State is written after each step (locally and on master0), so a
 /// re-run resumes; a failure names the host, the step, the command and its last output lines.
 /// </summary>
-public sealed class ClusterInstaller
+public sealed partial class ClusterInstaller
 {
     public const string StepAliases = "aliases", StepDistribute = "distribute", StepUnpack = "unpack", StepRender = "render",
         StepPreInstall = "pre-install", StepPreInitHost = "pre-init-host", StepRuntime = "runtime", StepRegistry = "registry",
@@ -181,6 +181,7 @@ public sealed class ClusterInstaller
         var ext = image.Extension(master0.Platform);
         bool kube = ext.Type == "kube-installer" && master0.Platform.ClusterRuntime == "kubernetes";
 
+        _kube = kube;
         await EachHostAsync(nodes, StepAliases, n => WriteEtcHostsAsync(n, registryIps, ct), ct).ConfigureAwait(false);
 
         // distribute: one pass over every host that still needs it
@@ -229,6 +230,9 @@ public sealed class ClusterInstaller
             {
                 await EachHostAsync([m], StepJoin, n => JoinAsync(master0, n, ct), ct).ConfigureAwait(false);
             }
+            // every worker (new or joined before) balances over the current masters: written before workers join, and
+            // again whenever the masters change (join --masters, delete of a master)
+            await ConfigureLvscareAsync(nodes.Where(n => !n.Spec.IsMaster).ToList(), image, master0, ct).ConfigureAwait(false);
             await EachHostAsync(joiners.Where(n => !n.Spec.IsMaster).ToList(), StepJoin, n => JoinAsync(master0, n, ct), ct).ConfigureAwait(false);
         }
         await EachHostAsync(nodes, StepPostInitHost, n => PluginsAsync(n, PluginPhase.PostInitHost, ct), ct).ConfigureAwait(false);
@@ -240,10 +244,47 @@ public sealed class ClusterInstaller
         await ClusterStepAsync(master0, StepApps, () => LaunchAppsAsync(master0, ext, ct), ct).ConfigureAwait(false);
         if (_clusterfileText is not null)
         {
-            await ClusterStepAsync(master0, StepClusterfile, () => master0.Ssh.RunWithInputAsync(
-                $"umask 077; mkdir -p {Q(ClusterDir)}; cat > {Q(ClusterDir + "/Clusterfile.tmp")} && mv -f {Q(ClusterDir + "/Clusterfile.tmp")} {Q(ClusterDir + "/Clusterfile")}",
-                (s, c) => s.WriteAsync(Encoding.UTF8.GetBytes(_clusterfileText), c).AsTask(), new CommandOptions { Description = "save the Clusterfile" }, ct), ct, always: true).ConfigureAwait(false);
+            string text = _clusterfileText;
+            await ClusterStepAsync(master0, StepClusterfile, () => SaveClusterfileAsync(master0, text, kube, ct), ct, always: true).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>
+    /// The Clusterfile as the cluster now is: the full file (secrets included) as <c>&lt;dataRoot&gt;/&lt;cluster&gt;/Clusterfile</c>
+    /// on master0, mode 0600, root only; and, on a Kubernetes cluster, Sealer's ConfigMap kube-system/sealer-clusterfile
+    /// (key <c>Clusterfile</c>, as pkg/clusterfile saveToCluster writes it) with every secret masked — Sealer stores it
+    /// verbatim, passwords included, where anyone who may read ConfigMaps in kube-system reads them. Created or updated with
+    /// a server-side apply (no last-applied annotation, so a large file fits); the data goes on stdin, never on a command line.
+    /// </summary>
+    private async Task SaveClusterfileAsync(Node master0, string text, bool kube, CancellationToken ct)
+    {
+        await master0.Ssh.RunWithInputAsync(
+            $"umask 077; mkdir -p {Q(ClusterDir)}; cat > {Q(ClusterDir + "/Clusterfile.tmp")} && chmod 600 {Q(ClusterDir + "/Clusterfile.tmp")} && mv -f {Q(ClusterDir + "/Clusterfile.tmp")} {Q(ClusterDir + "/Clusterfile")}",
+            (s, c) => s.WriteAsync(Encoding.UTF8.GetBytes(text), c).AsTask(), new CommandOptions { Description = $"{StepClusterfile}: save the Clusterfile (0600)" }, ct).ConfigureAwait(false);
+        if (!kube) return;
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>();
+        using (var w = new System.Text.Json.Utf8JsonWriter(buffer))
+        {
+            w.WriteStartObject();
+            w.WriteString("apiVersion", "v1");
+            w.WriteString("kind", "ConfigMap");
+            w.WriteStartObject("metadata");
+            w.WriteString("name", ClusterfileEditor.ConfigMapName);
+            w.WriteString("namespace", ClusterfileEditor.ConfigMapNamespace);
+            w.WriteStartObject("labels");
+            w.WriteString("app.kubernetes.io/managed-by", "sealer");
+            w.WriteEndObject();
+            w.WriteEndObject();
+            w.WriteStartObject("data");
+            w.WriteString(ClusterfileEditor.ConfigMapKey, ClusterfileEditor.MaskSecrets(text));
+            w.WriteEndObject();
+            w.WriteEndObject();
+        }
+        var json = buffer.WrittenMemory;
+        await master0.Ssh.RunWithInputAsync(
+            $"{KubePath}; [ -f \"$HOME/.kube/config\" ] || export KUBECONFIG=/etc/kubernetes/admin.conf; kubectl apply --server-side --force-conflicts --field-manager=sealer -f -",
+            (s, c) => s.WriteAsync(json, c).AsTask(),
+            new CommandOptions { Description = $"{StepClusterfile}: kubectl apply ConfigMap {ClusterfileEditor.ConfigMapNamespace}/{ClusterfileEditor.ConfigMapName}", Timeout = TimeSpan.FromMinutes(2) }, ct).ConfigureAwait(false);
     }
 
     private static string Q(string s) => SshHost.ShellQuote(s);
@@ -389,10 +430,20 @@ public sealed class ClusterInstaller
 
     // ---------------------------------------------------------------- steps
 
-    private Task WriteEtcHostsAsync(Node n, IReadOnlyList<string> registryIps, CancellationToken ct)
+    private bool _kube;
+
+    private Task WriteEtcHostsAsync(Node n, IReadOnlyList<string> registryIps, CancellationToken ct, bool joinedMaster = false)
     {
         var block = new StringBuilder();
         foreach (var a in _cluster.HostAliases) block.Append(a.Ip).Append(' ').Append(string.Join(' ', a.Hostnames)).Append('\n');
+        if (_kube)
+        {
+            // Sealer: the API server domain is master0 on master0, master0 on a master until it joined, then the master
+            // itself; on workers the local VIP that lvscare balances over every master
+            string master0 = _cluster.Masters.First().Ip;
+            string target = !n.Spec.IsMaster ? Vip : n.Ip == master0 || joinedMaster || _state.HostDone(n.Ip, StepJoin) ? n.Ip : master0;
+            block.Append(target).Append(' ').Append(ApiServerDomain).Append('\n');
+        }
         if (registryIps.Count > 0 && _cluster.Registry.External is null)
         {
             // like Sealer: the local registry domain resolves to a registry host (the host itself when it is one)
@@ -454,6 +505,10 @@ public sealed class ClusterInstaller
             foreach (var d in _doc.KubeadmDocuments) sb.Append("\n---\n").Append(d.Yaml.TrimEnd());
             files["etc/kubeadm.yml"] = (Encoding.UTF8.GetBytes(sb.Append('\n').ToString()), ModeOf("etc/kubeadm.yml"));
         }
+        if (_kube && Current("etc/kubeadm.yml") is { } kubeadmYaml)
+        {
+            files["etc/kubeadm.yml"] = (Encoding.UTF8.GetBytes(KubeadmWithApiServerEndpoint(kubeadmYaml, _cluster.Masters.Select(m => m.Ip).ToList(), Vip)), ModeOf("etc/kubeadm.yml"));
+        }
         foreach (var a in appFiles)
         {
             foreach (var path in a.Targets(found.Keys.Concat(files.Keys).Distinct().ToList()))
@@ -473,6 +528,52 @@ public sealed class ClusterInstaller
         var data = ms.ToArray();
         await n.Ssh.RunWithInputAsync($"tar -x -C {Q(Rootfs)} --no-same-owner", (s, c) => s.WriteAsync(data, c).AsTask(),
             new CommandOptions { Description = $"{StepRender}: write {files.Count} rendered files", Timeout = _options.StepTimeout }, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// As Sealer's kubeadm config (pkg/runtime/kubernetes/kubeadm): the ClusterConfiguration's <c>controlPlaneEndpoint</c> is
+    /// <c>apiserver.cluster.local:6443</c> unless set, and <c>apiServer.certSANs</c> holds the domain, the VIP, 127.0.0.1 and
+    /// every master, so workers reach the API servers through the VIP and masters through the domain with valid TLS.
+    /// </summary>
+    internal static string KubeadmWithApiServerEndpoint(string yaml, IReadOnlyList<string> masters, string vip)
+    {
+        var stream = new YamlStream();
+        try
+        {
+            stream.Load(new StringReader(yaml));
+        }
+        catch (YamlDotNet.Core.YamlException ex)
+        {
+            throw new SealerException(ErrorCodes.BadClusterImage, $"etc/kubeadm.yml is not valid YAML ({ex.Message}): fix it in the cluster image or in the Clusterfile's kubeadm documents.", "etc/kubeadm.yml", (int)ex.Start.Line, inner: ex);
+        }
+        static string? Scalar(YamlMappingNode m, string key) => m.Children.TryGetValue(new YamlScalarNode(key), out var v) && v is YamlScalarNode s ? s.Value : null;
+        var docs = stream.Documents.Select(d => d.RootNode).OfType<YamlMappingNode>().ToList();
+        var cc = docs.LastOrDefault(d => Scalar(d, "kind") == "ClusterConfiguration");
+        if (cc is null)
+        {
+            string api = docs.Select(d => Scalar(d, "apiVersion")).FirstOrDefault(v => v?.StartsWith("kubeadm.k8s.io/", StringComparison.Ordinal) == true) ?? "kubeadm.k8s.io/v1beta3";
+            cc = new YamlMappingNode { { "apiVersion", api }, { "kind", "ClusterConfiguration" } };
+            stream.Documents.Add(new YamlDocument(cc));
+        }
+        if (Scalar(cc, "controlPlaneEndpoint") is not { Length: > 0 }) cc.Children[new YamlScalarNode("controlPlaneEndpoint")] = new YamlScalarNode($"{ApiServerDomain}:6443");
+        if (!cc.Children.TryGetValue(new YamlScalarNode("apiServer"), out var apiNode) || apiNode is not YamlMappingNode apiServer)
+        {
+            apiServer = [];
+            cc.Children[new YamlScalarNode("apiServer")] = apiServer;
+        }
+        if (!apiServer.Children.TryGetValue(new YamlScalarNode("certSANs"), out var sansNode) || sansNode is not YamlSequenceNode sans)
+        {
+            sans = [];
+            apiServer.Children[new YamlScalarNode("certSANs")] = sans;
+        }
+        var have = sans.Children.OfType<YamlScalarNode>().Select(x => x.Value).ToHashSet(StringComparer.Ordinal);
+        foreach (var san in new[] { "127.0.0.1", ApiServerDomain, vip }.Concat(masters))
+        {
+            if (have.Add(san)) sans.Add(new YamlScalarNode(san));
+        }
+        var w = new StringWriter();
+        stream.Save(w, assignAnchors: false);
+        return w.ToString().Replace("\n...\n", "\n---\n", StringComparison.Ordinal).TrimEnd('\n', '.', '-') + "\n";
     }
 
     /// <summary>A Config document over the image's file: override, insert (append), or merge (YAML mappings deep-merged).</summary>
@@ -599,7 +700,8 @@ public sealed class ClusterInstaller
             if (have.Stdout.Trim().Length > 0 && have.Stdout.Trim() != serverHex)
             {
                 // a new certificate: restart that registry
-                await n.Ssh.RunAsync($"f={Q(ClusterDir + "/registry.pid")}; [ -f \"$f\" ] && kill \"$(cat \"$f\")\" 2>/dev/null; rm -f \"$f\"; systemctl restart sealer-registry 2>/dev/null; true",
+                await n.Ssh.RunAsync($"f={Q(ClusterDir + "/registry.pid")}; if [ -f \"$f\" ]; then p=$(cat \"$f\"); kill \"$p\" 2>/dev/null || echo 'the registry had stopped'; " +
+                    "for i in $(seq 1 100); do kill -0 \"$p\" 2>/dev/null || break; sleep 0.1; done; fi; rm -f \"$f\"; systemctl restart sealer-registry 2>/dev/null || true",
                     new CommandOptions { Description = $"{StepRegistry}: restart for the new certificate" }, ct).ConfigureAwait(false);
                 lock (_state) _state.Hosts.GetValueOrDefault(n.Ip)?.Steps.Remove(StepRegistry);
             }
@@ -789,7 +891,8 @@ public sealed class ClusterInstaller
     private async Task KubeadmInitAsync(Node master0, CancellationToken ct)
     {
         string script = $"{KubePath}\ncommand -v kubeadm >/dev/null || {{ echo 'the cluster image has no kubeadm (bin/kubeadm)' >&2; exit 2; }}\n" +
-                        "if [ -f etc/kubeadm.yml ]; then kubeadm init --config etc/kubeadm.yml --upload-certs; else kubeadm init --upload-certs; fi\n" +
+                        "if [ -f etc/kubeadm.yml ]; then kubeadm init --config etc/kubeadm.yml --upload-certs; " +
+                        $"else kubeadm init --upload-certs --control-plane-endpoint {ApiServerDomain}:6443 --apiserver-cert-extra-sans {Q(string.Join(',', new[] { "127.0.0.1", ApiServerDomain, Vip }.Concat(_cluster.Masters.Select(m => m.Ip))))}; fi\n" +
                         "if [ -f /etc/kubernetes/admin.conf ]; then mkdir -p \"$HOME/.kube\"; cp -f /etc/kubernetes/admin.conf \"$HOME/.kube/config\"; fi";
         await master0.Ssh.RunAsync(script, Cmd(master0, StepKubeadmInit, "kubeadm init"), ct).ConfigureAwait(false);
     }
@@ -805,7 +908,124 @@ public sealed class ClusterInstaller
             string key = certs.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Last().Trim();
             command += $" --control-plane --certificate-key {key}";
         }
+        else
+        {
+            // workers join through the local VIP (Sealer: Discovery.BootstrapToken.APIServerEndpoint = VIP:6443)
+            command = JoinEndpointRegex().Replace(command, "kubeadm join " + VipEndpoint, 1);
+        }
         await n.Ssh.RunAsync($"{KubePath}\n{command}", Cmd(n, StepJoin, n.Spec.IsMaster ? "kubeadm join --control-plane" : "kubeadm join") with { Description = $"{StepJoin}: kubeadm join{(n.Spec.IsMaster ? " --control-plane" : "")}" }, ct).ConfigureAwait(false);
+        if (n.Spec.IsMaster) await WriteEtcHostsAsync(n, RegistryHosts(), ct, joinedMaster: true).ConfigureAwait(false);
+    }
+
+    /// <summary>Sealer's API server domain (common.DefaultAPIserverDomain; not configurable in Sealer either).</summary>
+    public const string ApiServerDomain = "apiserver.cluster.local";
+
+    /// <summary>Sealer's local VIP for the API servers (common.DefaultVIP / DefaultVIPForIPv6), overridden by env IPvsVIPv4 / IPvsVIPv6.</summary>
+    public const string DefaultVip = "10.103.97.2", DefaultVipV6 = "1248:4003:10bb:6a01:83b9:6360:c66d:0002";
+
+    /// <summary>The static pod on every worker (Sealer: /etc/kubernetes/manifests/kube-lvscare.yaml, pod kube-lvscare).</summary>
+    public const string LvscareManifest = "/etc/kubernetes/manifests/kube-lvscare.yaml";
+
+    /// <summary>Sealer's common.LvsCareRepoAndTag, under the cluster's registry.</summary>
+    public const string LvscareRepoAndTag = "sealerio/lvscare:v1.1.3-beta.8";
+
+    private string Vip => VipOf(_cluster);
+
+    /// <summary>Sealer's VIP: env IPvsVIPv4 (IPvsVIPv6 for IPv6 hosts) from spec.env, else 10.103.97.2 (its IPv6 default).</summary>
+    internal static string VipOf(ClusterSpec cluster)
+    {
+        string? v4 = cluster.Env.LastOrDefault(e => e.Key == "IPvsVIPv4").Value, v6 = cluster.Env.LastOrDefault(e => e.Key == "IPvsVIPv6").Value;
+        bool ipv6 = System.Net.IPAddress.TryParse(cluster.Hosts[0].Ip, out var first) && first.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6;
+        return (ipv6 ? v6 ?? v4 : v4 ?? v6) ?? (ipv6 ? DefaultVipV6 : DefaultVip);
+    }
+
+    private string VipEndpoint => HostPort(Vip, 6443);
+
+    private static string HostPort(string ip, int port) => ip.Contains(':', StringComparison.Ordinal) ? $"[{ip}]:{port}" : $"{ip}:{port}";
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"kubeadm join \S+")]
+    private static partial System.Text.RegularExpressions.Regex JoinEndpointRegex();
+
+    /// <summary>
+    /// The lvscare image: env <c>LvscareImage</c>; else an lvscare image the cluster image carries (by its full name: we
+    /// never rewrite references); else Sealer's name, <c>&lt;RegistryURL&gt;/sealerio/lvscare:v1.1.3-beta.8</c> (served from
+    /// a Sealer base image's registry content, which has no domain).
+    /// </summary>
+    private string LvscareImage(ClusterImageSource image, Node master0)
+    {
+        if (_cluster.Env.LastOrDefault(e => e.Key == "LvscareImage").Value is { Length: > 0 } set) return set;
+        var carried = image.RegistryImages(master0.Platform).Where(r => r.Split('@')[0].Split(':')[0].EndsWith("/lvscare", StringComparison.Ordinal) || r.Contains("/lvscare:", StringComparison.Ordinal))
+            .OrderByDescending(r => r.Contains(LvscareRepoAndTag, StringComparison.Ordinal)).FirstOrDefault();
+        if (carried is not null) return carried;
+        string registry = master0.Env.LastOrDefault(e => e.Key == "RegistryURL").Value ?? _cluster.Registry.Local.Url;
+        return $"{registry}/{LvscareRepoAndTag}";
+    }
+
+    /// <summary>Sealer's kube-lvscare static pod (pkg/ipvs LvsStaticPodYaml): VIP:6443 over every master's :6443, sorted.</summary>
+    internal static string LvscarePod(string clusterName, string vipEndpoint, IEnumerable<string> masterIps, string image)
+    {
+        var sb = new StringBuilder();
+        sb.Append("# Generated by sealer for cluster ").Append(clusterName).Append(": the local VIP ").Append(vipEndpoint).Append(" over the API servers\n");
+        sb.Append("apiVersion: v1\nkind: Pod\nmetadata:\n  creationTimestamp: null\n  name: kube-lvscare\n  namespace: kube-system\nspec:\n  containers:\n  - args:\n");
+        sb.Append("    - care\n    - --vs\n    - ").Append(vipEndpoint).Append("\n    - --health-path\n    - /healthz\n    - --health-schem\n    - https\n");
+        foreach (var m in masterIps.Order(StringComparer.Ordinal)) sb.Append("    - --rs\n    - ").Append(HostPort(m, 6443)).Append('\n');
+        sb.Append("    command:\n    - /usr/bin/lvscare\n    image: ").Append(image).Append('\n');
+        sb.Append("    imagePullPolicy: IfNotPresent\n    name: main\n    resources: {}\n    securityContext:\n      privileged: true\n");
+        sb.Append("    volumeMounts:\n    - mountPath: /lib/modules\n      name: lib-modules\n      readOnly: true\n");
+        sb.Append("  hostNetwork: true\n  volumes:\n  - hostPath:\n      path: /lib/modules\n    name: lib-modules\nstatus: {}\n");
+        return sb.ToString();
+    }
+
+    /// <summary>
+    /// Every worker gets the kube-lvscare static pod over the masters of the Clusterfile (rewritten only when it changes, so
+    /// kubelet does not restart lvscare for nothing), and the IPVS rules at once, so kubeadm join reaches the VIP before
+    /// kubelet runs lvscare: Sealer's <c>seautil ipvs --run-once</c> when the image ships seautil, else ipvsadm.
+    /// </summary>
+    private async Task ConfigureLvscareAsync(IReadOnlyList<Node> workers, ClusterImageSource? image, Node? master0, CancellationToken ct,
+        IReadOnlyList<string>? masters = null, string? imageName = null)
+    {
+        if (workers.Count == 0) return;
+        masters ??= _cluster.Masters.Select(m => m.Ip).ToList();
+        string lvsImage = imageName ?? LvscareImage(image!, master0!);
+        string pod = LvscarePod(_cluster.Name, VipEndpoint, masters, lvsImage);
+        string rs = string.Join(" ", masters.Order(StringComparer.Ordinal).Select(m => "--rs " + HostPort(m, 6443)));
+        string script = $$"""
+            {{KubePath}}
+            f={{LvscareManifest}}; t=/etc/kubernetes/.kube-lvscare.yaml.new
+            mkdir -p /etc/kubernetes/manifests
+            cat > "$t" <<'SEALER_LVSCARE'
+            {{pod}}SEALER_LVSCARE
+            if cmp -s "$t" "$f"; then rm -f "$t"; echo "lvscare: unchanged"; else mv -f "$t" "$f"; echo "lvscare: updated"; fi
+            if command -v seautil >/dev/null 2>&1; then
+              seautil ipvs --vs {{VipEndpoint}} {{rs}} --health-path /healthz --health-schem https --run-once
+            elif command -v ipvsadm >/dev/null 2>&1; then
+              ipvsadm -D -t {{VipEndpoint}} >/dev/null 2>&1 || true
+              if ipvsadm -A -t {{VipEndpoint}} -s rr; then for r in {{string.Join(" ", masters.Order(StringComparer.Ordinal).Select(m => HostPort(m, 6443)))}}; do ipvsadm -a -t {{VipEndpoint}} -r "$r" -m || true; done
+              else echo "warning: ipvsadm could not add {{VipEndpoint}}; kube-lvscare adds it once kubelet runs" >&2; fi
+            else
+              echo "note: neither seautil nor ipvsadm here: the VIP {{VipEndpoint}} works once kubelet runs kube-lvscare" >&2
+            fi
+            """;
+        var changed = new List<string>();
+        var failures = new List<string>();
+        await Task.WhenAll(workers.Select(async w =>
+        {
+            try
+            {
+                var r = await w.Ssh.RunAsync(script, Cmd(w, "lvscare", $"write {LvscareManifest} ({masters.Count} master(s))"), ct).ConfigureAwait(false);
+                if (r.Stdout.Contains("lvscare: updated", StringComparison.Ordinal)) lock (changed) changed.Add(w.Ip);
+            }
+            catch (SealerException ex)
+            {
+                lock (failures) failures.Add($"{w.Ip}: {ex.Message}");
+            }
+        })).ConfigureAwait(false);
+        foreach (var ip in changed.Order(StringComparer.Ordinal)) lock (_run) _run.Add($"{ip}:lvscare");
+        _options.Status?.Invoke($"{"lvscare",-16} {workers.Count} worker(s), VIP {VipEndpoint} over {masters.Count} master(s){(changed.Count > 0 ? $", updated on {changed.Count}" : ", unchanged")}");
+        if (failures.Count > 0)
+        {
+            throw new SealerException(ErrorCodes.RunStepFailed, $"Step 'lvscare' failed on {failures.Count} host(s):\n{string.Join("\n", failures)}\nFix the cause and run again.");
+        }
     }
 
     private Task LabelsAsync(Node master0, IReadOnlyList<Node> nodes, CancellationToken ct)
@@ -1173,6 +1393,7 @@ public sealed class ClusterInstaller
                         pidf={{Q(ClusterDir + "/registry.pid")}}
                         if [ -f "$pidf" ]; then kill "$(cat "$pidf")" 2>/dev/null; fi
                         for d in /etc/containerd/certs.d/*/; do grep -q 'Generated by sealer' "$d/hosts.toml" 2>/dev/null && rm -rf "$d"; done
+                        grep -qF {{Q("# Generated by sealer for cluster " + _cluster.Name + ":")}} {{LvscareManifest}} 2>/dev/null && rm -f {{LvscareManifest}}
                         rm -f /etc/sealer/registry/ca.crt; rmdir /etc/sealer/registry 2>/dev/null
                         t=$(mktemp); sed {{Q($"/^{begin}$/,/^{end}$/d")}} /etc/hosts > "$t" && cat "$t" > /etc/hosts; rm -f "$t"
                         rm -rf {{Q(ClusterDir)}}
@@ -1191,6 +1412,47 @@ public sealed class ClusterInstaller
                     lock (failures) failures.Add($"{n.Ip}: {ex.Message}");
                 }
             })).ConfigureAwait(false);
+            if (!all && removed.Any(ip => _cluster.Masters.Any(m => m.Ip == ip)) && _state.ClusterDone(StepKubeadmInit))
+            {
+                // the workers that stay balance over the masters that stay
+                var stayingMasters = _cluster.Masters.Select(m => m.Ip).Where(ip => !removed.Contains(ip)).ToList();
+                var (workers, unreachable) = await ConnectAllAsync(_cluster.Nodes.Where(w => !removed.Contains(w.Ip)).ToList(), knownHosts, cancellationToken).ConfigureAwait(false);
+                try
+                {
+                    foreach (var p in unreachable) failures.Add($"{p.Host}: cannot update {LvscareManifest} ({p.Message}); run 'sealer run' once it is back");
+                    foreach (var w in workers) w.Env = DeliveryEnv.For(_cluster, w.Spec, [], _cluster.ContainerRuntime ?? "containerd", registryHosts);
+                    string? lvsImage = null;
+                    foreach (var w in workers)
+                    {
+                        var r = await w.Ssh.RunAsync($"sed -n 's/^    image: //p' {LvscareManifest} 2>/dev/null || true", new CommandOptions { Description = "read the lvscare image" }, cancellationToken).ConfigureAwait(false);
+                        if (r.Stdout.Trim() is { Length: > 0 } found) { lvsImage = found; break; }
+                    }
+                    lvsImage ??= _cluster.Env.LastOrDefault(e => e.Key == "LvscareImage").Value is { Length: > 0 } set ? set : $"{_cluster.Registry.External?.Url ?? _cluster.Registry.Local.Url}/{LvscareRepoAndTag}";
+                    _kube = true;
+                    await ConfigureLvscareAsync(workers, null, null, cancellationToken, stayingMasters, lvsImage).ConfigureAwait(false);
+                }
+                catch (SealerException ex)
+                {
+                    failures.Add(ex.Message);
+                }
+                finally
+                {
+                    foreach (var w in workers) w.Ssh.Dispose();
+                }
+            }
+            if (!all && removed.Count > 0 && _clusterfileText is not null && !removed.Contains(master0.Ip))
+            {
+                // the Clusterfile without the removed hosts, on master0 and in the ConfigMap (as Sealer's delete saves it)
+                try
+                {
+                    string updated = ClusterfileEditor.RemoveHosts(_clusterfileText, removed, _doc.File);
+                    await SaveClusterfileAsync(master0, updated, _state.ClusterDone(StepKubeadmInit), cancellationToken).ConfigureAwait(false);
+                }
+                catch (SealerException ex)
+                {
+                    lock (failures) failures.Add($"{master0.Ip}: saving the Clusterfile: {ex.Message}");
+                }
+            }
             if (all && failures.Count == 0)
             {
                 if (File.Exists(LocalStatePath)) File.Delete(LocalStatePath);

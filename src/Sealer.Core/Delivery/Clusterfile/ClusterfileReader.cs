@@ -209,6 +209,18 @@ public static partial class ClusterfileReader
             return Str(n, $"{path}.{key}");
         }
 
+        /// <summary>A secret; the mask the saved copies carry (<see cref="ClusterfileEditor.Masked"/>) is refused.</summary>
+        public string? Secret(YamlMappingNode map, string key, string path)
+        {
+            string? v = OptStr(map, key, path);
+            if (v == ClusterfileEditor.Masked)
+            {
+                throw Error(ErrorCodes.ClusterfileBadValue, Get(map, key)!,
+                    $"'{path}.{key}' is masked: this Clusterfile is a copy from the cluster (ConfigMap kube-system/{ClusterfileEditor.ConfigMapName}), which never holds secrets. Put the real value back (the full file is the Clusterfile under the data root on master0, mode 0600).");
+            }
+            return v;
+        }
+
         public int Port(YamlNode node, string path)
         {
             string v = Str(node, path).Trim();
@@ -464,9 +476,9 @@ public static partial class ClusterfileReader
             var spec = defaults with
             {
                 User = OptStr(m, "user", path) ?? defaults.User,
-                Password = OptStr(m, "passwd", path) ?? defaults.Password,
+                Password = Secret(m, "passwd", path) ?? defaults.Password,
                 PrivateKeyPath = pk ?? defaults.PrivateKeyPath,
-                PrivateKeyPassphrase = OptStr(m, "pkPasswd", path) ?? defaults.PrivateKeyPassphrase,
+                PrivateKeyPassphrase = Secret(m, "pkPasswd", path) ?? defaults.PrivateKeyPassphrase,
                 Port = Get(m, "port") is { } p && !(p is YamlScalarNode { Value: "" }) ? Port(p, $"{path}.port") : defaults.Port,
                 JumpHost = OptStr(m, "jumpHost", path) ?? defaults.JumpHost,
             };
@@ -509,7 +521,7 @@ public static partial class ClusterfileReader
                     Domain = OptStr(l, "domain", p) ?? "sea.hub",
                     Port = Get(l, "port") is { } pn ? Port(pn, $"{p}.port") : 5000,
                     Username = OptStr(l, "username", p),
-                    Password = OptStr(l, "password", p),
+                    Password = Secret(l, "password", p),
                     Ha = Get(l, "ha") is not { } ha || Bool(ha, $"{p}.ha"),
                     Insecure = Get(l, "insecure") is { } ins && Bool(ins, $"{p}.insecure"),
                     SubjectAltNameDns = dns,
@@ -525,7 +537,7 @@ public static partial class ClusterfileReader
                 external = new ExternalRegistrySpec(
                     OptStr(e, "domain", p) ?? throw Error(ErrorCodes.ClusterfileMissingField, e, "externalRegistry needs a domain."),
                     Get(e, "port") is { } pn ? Port(pn, $"{p}.port") : null,
-                    OptStr(e, "username", p), OptStr(e, "password", p));
+                    OptStr(e, "username", p), Secret(e, "password", p));
             }
             return new RegistrySpec { Local = local, External = external };
         }
