@@ -1049,12 +1049,15 @@ public sealed partial class ClusterInstaller
     /// Application spec.cmds, else the apps of Cluster spec.appNames, else Application spec.launchApps (<c>[""]</c>: none),
     /// else the image's CMDS, else its LAUNCH app names.
     /// </summary>
-    private LaunchPlan PlanLaunch(ImageExtension ext)
+    private LaunchPlan PlanLaunch(ImageExtension ext) => PlanLaunch(_doc, ext);
+
+    internal static LaunchPlan PlanLaunch(ClusterfileDocument doc, ImageExtension ext)
     {
-        var appDoc = _doc.Applications.LastOrDefault();
-        if (_cluster.Cmd.Count > 0) return new(_cluster.Cmd, [], "spec.cmd");
+        var appDoc = doc.Applications.LastOrDefault();
+        var cluster = doc.Cluster;
+        if (cluster.Cmd.Count > 0) return new(cluster.Cmd, [], "spec.cmd");
         if (appDoc is { Cmds.Count: > 0 }) return new(appDoc.Cmds, [], "Application spec.cmds");
-        if (_cluster.AppNames.Count > 0) return new(null, _cluster.AppNames.Where(a => a.Length > 0).ToList(), "spec.appNames");
+        if (cluster.AppNames.Count > 0) return new(null, cluster.AppNames.Where(a => a.Length > 0).ToList(), "spec.appNames");
         if (appDoc?.LaunchApps is { } la) return new(null, la.Where(a => a.Length > 0).Distinct(StringComparer.Ordinal).ToList(), "Application spec.launchApps");
         if (ext.LaunchCmds.Count > 0) return new(ext.LaunchCmds, [], "the image's CMDS");
         return new(null, ext.LaunchApps, "the image's LAUNCH");
