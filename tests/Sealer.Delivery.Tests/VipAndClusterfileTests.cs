@@ -180,6 +180,19 @@ public class VipAndClusterfileTests(TestHosts hosts, Xunit.Abstractions.ITestOut
         var again = await new ClusterInstaller(ClusterfileReader.Parse(withH4, "Clusterfile"), Options(image.Dir), withH4).RunAsync();
         Assert.DoesNotContain("10.200.0.13:lvscare", again.StepsRun);
 
+        // check sees the VIP; a worker whose lvscare lost a master is reported, and a run repairs it
+        var check = await new ClusterInstaller(ClusterfileReader.Parse(withH4, "Clusterfile"), Options(image.Dir), withH4).CheckAsync();
+        Assert.Contains("10.200.0.13: lvscare 10.103.97.2:6443 over 3 master(s)", check.Ok);
+        Assert.DoesNotContain(check.Problems, p => p.Check == "vip");
+        File.WriteAllText(hosts.Hosts[2].OnHost(Manifest), ExpectedPod("10.200.0.11"));
+        check = await new ClusterInstaller(ClusterfileReader.Parse(withH4, "Clusterfile"), Options(image.Dir), withH4).CheckAsync();
+        var vip = Assert.Single(check.Problems, p => p.Check == "vip");
+        Assert.Equal("10.200.0.13", vip.Host);
+        Assert.Contains("balances over 10.200.0.11:6443, but the masters are 10.200.0.11:6443, 10.200.0.12:6443, 10.200.0.14:6443", vip.Message, StringComparison.Ordinal);
+        var repaired = await new ClusterInstaller(ClusterfileReader.Parse(withH4, "Clusterfile"), Options(image.Dir), withH4).RunAsync();
+        Assert.Contains("10.200.0.13:lvscare", repaired.StepsRun);
+        Assert.Equal(ExpectedPod("10.200.0.11", "10.200.0.12", "10.200.0.14"), OnHost(2, Manifest));
+
         // 3. delete that master: the workers balance over the two that stay
         var removed = await new ClusterInstaller(ClusterfileReader.Parse(withH4, "Clusterfile"), Options(image.Dir), withH4).DeleteAsync(["10.200.0.14"]);
         Assert.Equal(["10.200.0.14"], removed);

@@ -1276,6 +1276,8 @@ public sealed partial class ClusterInstaller
                     [ -f {{Q(Rootfs + "/.sealer-image")}} ] && echo "image=$(cat {{Q(Rootfs + "/.sealer-image")}})"
                     [ -f /etc/containerd/certs.d/_default/hosts.toml ] && echo certs=ok
                     if (exec 3<>/dev/tcp/127.0.0.1/{{port}}) 2>/dev/null; then echo registry=up; fi
+                    [ -f {{LvscareManifest}} ] && awk '/- --rs$/ { getline; sub(/^ *- /, ""); print "lvs-rs=" $0 }' {{LvscareManifest}}
+                    awk '$2 == "{{ApiServerDomain}}" { print "apiserver=" $1 }' /etc/hosts
                     true
                     """;
                 var r = await n.Ssh.RunAsync(script, new CommandOptions { Description = "check" }, cancellationToken).ConfigureAwait(false);
@@ -1295,6 +1297,10 @@ public sealed partial class ClusterInstaller
                         if (lines.Contains("registry=up")) ok.Add($"{n.Ip}: registry on port {port}");
                         else problems.Add(new PreflightProblem(n.Ip, "registry", $"nothing listens on port {port}: run 'sealer run' again to restart the registry."));
                     }
+                    if (_state.ClusterDone(StepKubeadmInit) && hs is not null && (hs.Steps.Contains(StepJoin) || n.Ip == _cluster.Masters.First().Ip))
+                    {
+                        CheckVip(n, lines, ok, problems);
+                    }
                 }
             })).ConfigureAwait(false);
             if (master0 is not null && _state.ClusterDone(StepKubeadmInit))
@@ -1311,6 +1317,23 @@ public sealed partial class ClusterInstaller
         {
             foreach (var n in nodes) n.Ssh.Dispose();
         }
+    }
+
+    /// <summary>The API server domain in /etc/hosts and, on workers, kube-lvscare over exactly the masters of the Clusterfile.</summary>
+    private void CheckVip(Node n, HashSet<string> lines, List<string> ok, List<PreflightProblem> problems)
+    {
+        string? alias = lines.FirstOrDefault(l => l.StartsWith("apiserver=", StringComparison.Ordinal))?["apiserver=".Length..];
+        string want = n.Spec.IsMaster ? n.Ip : Vip;
+        if (alias != want)
+        {
+            problems.Add(new PreflightProblem(n.Ip, "vip", $"{ApiServerDomain} resolves to {alias ?? "nothing"} in /etc/hosts, not {want}: run 'sealer run' again."));
+        }
+        if (n.Spec.IsMaster) return;
+        var have = lines.Where(l => l.StartsWith("lvs-rs=", StringComparison.Ordinal)).Select(l => l["lvs-rs=".Length..]).Order(StringComparer.Ordinal).ToList();
+        var masters = _cluster.Masters.Select(m => HostPort(m.Ip, 6443)).Order(StringComparer.Ordinal).ToList();
+        if (have.Count == 0) problems.Add(new PreflightProblem(n.Ip, "vip", $"no {LvscareManifest}: the worker cannot reach the API servers through {VipEndpoint}; run 'sealer run' again."));
+        else if (!have.SequenceEqual(masters)) problems.Add(new PreflightProblem(n.Ip, "vip", $"kube-lvscare balances over {string.Join(", ", have)}, but the masters are {string.Join(", ", masters)}: run 'sealer run' again to update it."));
+        else ok.Add($"{n.Ip}: lvscare {VipEndpoint} over {masters.Count} master(s)");
     }
 
     /// <summary>The apps' workloads through kubectl on master0: desired vs ready, image pull errors, crash loops.</summary>
