@@ -78,7 +78,9 @@ public class TemplatesAndAppsTests(TestHosts hosts) : IDisposable
         var image = FixtureImage.Build(Path.Combine(_work, "image"), appLayerBytes: 1024, extraRootfs: new Dictionary<string, string>
         {
             ["etc/host-info.conf.tmpl"] = HostInfoTemplate,
-            ["scripts/hello.sh.tmpl"] = "#!/bin/bash\necho \"hello from {{ .HostIP }}\"\n",
+            ["etc/hello.sh.tmpl"] = "#!/bin/bash\necho \"hello from {{ .HostIP }}\"\n",
+            // outside etc/, charts/, manifests/ and the apps Sealer leaves .tmpl files alone: so do we
+            ["scripts/raw.sh.tmpl"] = "{{ .NotSetAnywhere }}\n",
         });
         var doc = ClusterfileReader.Parse(Clusterfile("""
             ---
@@ -118,12 +120,13 @@ public class TemplatesAndAppsTests(TestHosts hosts) : IDisposable
         Assert.Equal("# rendered for 10.200.0.12\nrole=other\ntier=bronze\nzone0=A\nzone1=B\nzone2=C\nmy=ZnJvbWNsdXN0ZXI= registry=sea.hub:5000\n",
             OnHost(1, Rootfs + "/etc/host-info.conf"));
         Assert.True(File.Exists(hosts.Hosts[0].OnHost(Rootfs + "/etc/host-info.conf.tmpl")));
-        var mode = File.GetUnixFileMode(hosts.Hosts[1].OnHost(Rootfs + "/scripts/hello.sh"));
+        Assert.False(File.Exists(hosts.Hosts[0].OnHost(Rootfs + "/scripts/raw.sh")));
+        var mode = File.GetUnixFileMode(hosts.Hosts[1].OnHost(Rootfs + "/etc/hello.sh"));
         Assert.Equal((UnixFileMode)0b111_101_101, mode);
         Assert.Equal((UnixFileMode)0b110_100_100, File.GetUnixFileMode(hosts.Hosts[1].OnHost(Rootfs + "/etc/host-info.conf")));
         await using (var h2 = await SshHost.ConnectAsync("10.200.0.12", hosts.KeySsh, new SshOptions { KnownHostsPath = hosts.KnownHostsFile }, KnownHosts.Load(hosts.KnownHostsFile)))
         {
-            Assert.Equal("hello from 10.200.0.12\n", (await h2.RunAsync(Rootfs + "/scripts/hello.sh")).Stdout);
+            Assert.Equal("hello from 10.200.0.12\n", (await h2.RunAsync(Rootfs + "/etc/hello.sh")).Stdout);
         }
         // an app's template gets the app's env: Application config env over the image's APPENV
         Assert.Equal("hi-from-clusterfile from 10.200.0.11\n", OnHost(0, Rootfs + "/application/apps/web/web/greeting.txt"));

@@ -475,7 +475,16 @@ public sealed partial class ClusterInstaller
     }
 
     /// <summary>
-    /// Renders every <c>*.tmpl</c> of the rootfs with the host's env (cluster env &lt; host env, derived values; files under
+    /// The templates Sealer renders: <c>*.tmpl</c> under <c>etc/</c>, <c>charts/</c>, <c>manifests/</c> (imagedistributor
+    /// renderRootfs) and the apps' directories (pkg/application envRender). Elsewhere a <c>.tmpl</c> is left alone, as in
+    /// Sealer, so an image that ships raw templates (for its own scripts) installs as it does there.
+    /// </summary>
+    internal static bool IsTemplate(string path) => path.EndsWith(".tmpl", StringComparison.Ordinal)
+        && (path.StartsWith("etc/", StringComparison.Ordinal) || path.StartsWith("charts/", StringComparison.Ordinal)
+            || path.StartsWith("manifests/", StringComparison.Ordinal) || path.StartsWith("application/apps/", StringComparison.Ordinal));
+
+    /// <summary>
+    /// Renders every <c>*.tmpl</c> Sealer renders (<see cref="IsTemplate"/>) with the host's env (cluster env &lt; host env, derived values; files under
     /// <c>application/apps/NAME/</c> also get the app's env: APPENV of the image, then the Application config's env) into the
     /// file without <c>.tmpl</c>, mode kept; then Config documents, kubeadm documents and Application config files.
     /// </summary>
@@ -484,9 +493,9 @@ public sealed partial class ClusterInstaller
         var files = new Dictionary<string, (byte[] Data, UnixFileMode Mode)>(StringComparer.Ordinal);
         var configPaths = _doc.Configs.Select(c => c.Path).ToHashSet(StringComparer.Ordinal);
         var appFiles = AppFileOverrides();
-        var found = image.ReadFileEntries(n.Platform, p => p.EndsWith(".tmpl", StringComparison.Ordinal) || configPaths.Contains(p) || p == "etc/kubeadm.yml" || appFiles.Any(a => a.Matches(p)));
+        var found = image.ReadFileEntries(n.Platform, p => IsTemplate(p) || configPaths.Contains(p) || p == "etc/kubeadm.yml" || appFiles.Any(a => a.Matches(p)));
         var ext = image.Extension(n.Platform);
-        foreach (var (path, (bytes, mode)) in found.Where(f => f.Key.EndsWith(".tmpl", StringComparison.Ordinal)).OrderBy(f => f.Key, StringComparer.Ordinal))
+        foreach (var (path, (bytes, mode)) in found.Where(f => IsTemplate(f.Key)).OrderBy(f => f.Key, StringComparer.Ordinal))
         {
             var env = AppOf(path) is { } app ? AppEnv(n.Env, ext, app) : n.Env;
             files[path[..^5]] = (Encoding.UTF8.GetBytes(DeliveryEnv.Render(Encoding.UTF8.GetString(bytes), env, path, n.Ip, ct)), mode);
