@@ -250,6 +250,10 @@ public class RunFlowTests(TestHosts hosts, Xunit.Abstractions.ITestOutputHelper 
         Assert.Contains("kubeadm join 10.103.97.2:6443", Evidence(3), StringComparison.Ordinal);
         Assert.Equal(1, CountLines(Evidence(0), "kubeadm init ")); // master0 was not initialized twice
         Assert.Equal(1, CountLines(Evidence(1), "kubeadm join"));
+        // the CLI's join saved the Clusterfile with the new host on master0 and in the ConfigMap; the new worker has lvscare
+        Assert.Contains("10.200.0.14", File.ReadAllText(hosts.Hosts[0].OnHost("/var/lib/sealer/data/fixture/Clusterfile")), StringComparison.Ordinal);
+        Assert.Contains("10.200.0.14", LastConfigMap(), StringComparison.Ordinal);
+        Assert.Contains("- 10.200.0.11:6443", File.ReadAllText(hosts.Hosts[3].OnHost("/etc/kubernetes/manifests/kube-lvscare.yaml")), StringComparison.Ordinal);
         (code, stdout) = Cli($"check -f {file} {cli}");
         Assert.True(code == 0, stdout);
         Assert.Contains("cluster 'fixture' is healthy", stdout, StringComparison.Ordinal);
@@ -258,6 +262,8 @@ public class RunFlowTests(TestHosts hosts, Xunit.Abstractions.ITestOutputHelper 
         Assert.Contains("kubectl drain sealer-h4", Evidence(0), StringComparison.Ordinal);
         Assert.False(Directory.Exists(hosts.Hosts[3].OnHost("/var/lib/sealer/data/fixture")));
         Assert.DoesNotContain("10.200.0.14", File.ReadAllText(file), StringComparison.Ordinal);
+        Assert.DoesNotContain("10.200.0.14", LastConfigMap(), StringComparison.Ordinal); // the CLI's delete updated it
+        Assert.False(File.Exists(hosts.Hosts[3].OnHost("/etc/kubernetes/manifests/kube-lvscare.yaml")));
         doc = ClusterfileReader.Load(file);
         Assert.Equal(3, doc.Cluster.Hosts.Count);
         Assert.Equal(3, doc.Plugins.Count + doc.Configs.Count); // the other documents survive the edits
@@ -442,6 +448,14 @@ public class RunFlowTests(TestHosts hosts, Xunit.Abstractions.ITestOutputHelper 
         string output = p.StandardOutput.ReadToEnd();
         Assert.True(p.WaitForExit(120_000), "sealer " + args + " timed out");
         return (p.ExitCode, output + err.Result);
+    }
+
+    /// <summary>The Clusterfile of the last ConfigMap the fixture kubectl on master0 was given (kube-system/sealer-clusterfile).</summary>
+    private string LastConfigMap()
+    {
+        var last = Directory.GetFiles(hosts.Hosts[0].OnHost("/var/lib/sealer/fake-kube/applied")).Order(StringComparer.Ordinal).Last();
+        using var json = System.Text.Json.JsonDocument.Parse(File.ReadAllText(last));
+        return json.RootElement.GetProperty("data").GetProperty("Clusterfile").GetString()!;
     }
 
     private static int CountLines(string text, string needle) => text.Split('\n').Count(l => l.Contains(needle, StringComparison.Ordinal));
