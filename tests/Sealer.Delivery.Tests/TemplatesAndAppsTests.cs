@@ -82,7 +82,7 @@ public class TemplatesAndAppsTests(TestHosts hosts) : IDisposable
             // outside etc/, charts/, manifests/ and the apps Sealer leaves .tmpl files alone: so do we
             ["scripts/raw.sh.tmpl"] = "{{ .NotSetAnywhere }}\n",
         });
-        var doc = ClusterfileReader.Parse(Clusterfile("""
+        string text = Clusterfile("""
             ---
             apiVersion: sealer.io/v2
             kind: Application
@@ -111,7 +111,8 @@ public class TemplatesAndAppsTests(TestHosts hosts) : IDisposable
                     cmds: ["bash application/apps/demo/install.sh overridden"]
                 - name: extra
                   files: [{path: cm.yaml, data: "not launched, so never written"}]
-            """), "Clusterfile");
+            """);
+        var doc = ClusterfileReader.Parse(text, "Clusterfile");
         await new ClusterInstaller(doc, Options(image.Dir)).RunAsync();
 
         // 1. the same template, rendered per host (cluster env merged with host env), mode kept, .tmpl left in place
@@ -150,6 +151,14 @@ public class TemplatesAndAppsTests(TestHosts hosts) : IDisposable
         Assert.Contains("--- -f application/apps/web/web/values-prod.yaml\nresources:\n  limits:\n    cpu: 500m\n", values, StringComparison.Ordinal);
         // the merge happened on every host's rootfs (Sealer processes app files before distribution)
         Assert.Contains("replicaCount: 3", OnHost(1, Rootfs + "/application/apps/web/web/values.yaml"), StringComparison.Ordinal);
+
+        // 3. a changed Clusterfile renders again where it matters: h1's env changed, h2's did not
+        var changed = ClusterfileReader.Parse(text.Replace("env: [Tier=gold, Extra=only on h1]", "env: [Tier=platinum]", StringComparison.Ordinal), "Clusterfile");
+        var rerun = await new ClusterInstaller(changed, Options(image.Dir)).RunAsync();
+        Assert.Contains("10.200.0.11:render", rerun.StepsRun);
+        Assert.Contains("10.200.0.12:render", rerun.StepsSkipped);
+        Assert.Contains("role=first\ntier=platinum\n", OnHost(0, Rootfs + "/etc/host-info.conf"), StringComparison.Ordinal);
+        Assert.DoesNotContain("extra=", OnHost(0, Rootfs + "/etc/host-info.conf"), StringComparison.Ordinal);
     }
 
     [Fact]

@@ -212,7 +212,16 @@ public sealed partial class ClusterInstaller
         }
 
         await EachHostAsync(nodes, StepUnpack, n => UnpackAsync(n, ct), ct).ConfigureAwait(false);
-        await EachHostAsync(nodes, StepRender, n => RenderAsync(image, n, ct), ct).ConfigureAwait(false);
+        // a changed Clusterfile (env, Config, kubeadm or Application documents, masters) renders again where it matters
+        foreach (var n in nodes.Where(n => _state.HostDone(n.Ip, StepRender) && _state.RenderedFrom(n.Ip) != RenderFingerprint(n)))
+        {
+            _state.UnmarkHost(n.Ip, StepRender);
+        }
+        await EachHostAsync(nodes, StepRender, async n =>
+        {
+            await RenderAsync(image, n, ct).ConfigureAwait(false);
+            _state.SetRenderedFrom(n.Ip, RenderFingerprint(n));
+        }, ct).ConfigureAwait(false);
         await EachHostAsync(nodes, StepPreInstall, n => PluginsAsync(n, PluginPhase.PreInstall, ct), ct).ConfigureAwait(false);
         await EachHostAsync(nodes, StepPreInitHost, n => PluginsAsync(n, PluginPhase.PreInitHost, ct), ct).ConfigureAwait(false);
         await EachHostAsync(nodes, StepRuntime, n => ScriptIfPresentAsync(n, StepRuntime, $"{CriOf(n)}.sh", "", ct), ct).ConfigureAwait(false);
@@ -472,6 +481,25 @@ public sealed partial class ClusterInstaller
         sb.Append(System.Globalization.CultureInfo.InvariantCulture, $"echo {Q(n.Platform.ManifestDescriptor.Digest)} > \"$t/.sealer-image\"\n");
         sb.Append("rm -rf \"$r.old\"; [ -d \"$r\" ] && mv \"$r\" \"$r.old\"; mv \"$t\" \"$r\"; rm -rf \"$r.old\"\n");
         return n.Ssh.RunAsync(sb.ToString(), Cmd(n, StepUnpack, "unpack the rootfs"), ct);
+    }
+
+    /// <summary>What a host's rendered files depend on besides the image: its env, the documents that write files, masters and VIP.</summary>
+    private string RenderFingerprint(Node n)
+    {
+        var sb = new StringBuilder();
+        sb.Append(n.Platform.ManifestDescriptor.Digest).Append('\0').Append(_kube).Append('\0').Append(Vip).Append('\0');
+        foreach (var m in _cluster.Masters) sb.Append(m.Ip).Append(',');
+        foreach (var (k, v) in n.Env) sb.Append('\0').Append(k).Append('=').Append(v);
+        foreach (var c in _doc.Configs) sb.Append("\0config\0").Append(c.Path).Append('\0').Append(c.Strategy).Append('\0').Append(c.Data);
+        foreach (var d in _doc.KubeadmDocuments) sb.Append("\0kubeadm\0").Append(d.Yaml);
+        foreach (var app in _launchPlan?.Apps ?? [])
+        {
+            if (ConfigOf(app) is not { } c) continue;
+            sb.Append("\0app\0").Append(app);
+            foreach (var (k, v) in c.Env) sb.Append('\0').Append(k).Append('=').Append(v);
+            foreach (var f in c.Files) sb.Append('\0').Append(f.Path).Append('\0').Append(f.Strategy).Append('\0').Append(f.Data);
+        }
+        return Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(sb.ToString())));
     }
 
     /// <summary>
