@@ -49,4 +49,45 @@ public class ClusterfileEditorTests
         Assert.Equal(["10.0.0.1"], doc.Cluster.Hosts.Select(h => h.Ip));
         Assert.Single(doc.Plugins);
     }
+
+    [Fact]
+    public void MaskSecretsRemovesEverySecretAndKeepsTheRest()
+    {
+        const string text = """
+            apiVersion: sealer.io/v2
+            kind: Cluster
+            metadata: {name: c}
+            spec:
+              image: img
+              env: [A=1, DB_PASSWORD=pw-env-1, apiToken=pw-env-2, CLIENT-SECRET=pw-env-3, ZONE=visible]
+              ssh: {user: root, passwd: pw-ssh-1, pkPasswd: pw-ssh-2, pk: /root/.ssh/id_rsa}
+              hosts:
+                - ips: [10.0.0.1]
+                  roles: [master]
+                  ssh: {passwd: 'pw-ssh-3'}
+                  env: [PRIVATE_KEY=pw-env-4]
+              registry:
+                localRegistry: {domain: hub, username: admin, password: pw-reg-1}
+                externalRegistry: {domain: ext.example, password: "pw-reg-2"}
+            ---
+            kind: Application
+            spec:
+              configs:
+                - name: web
+                  env: [ADMIN_PASSWD=pw-app-1, Greeting=hi]
+            """;
+        var masked = ClusterfileEditor.MaskSecrets(text);
+        Assert.DoesNotContain("pw-", masked, StringComparison.Ordinal);
+        foreach (var kept in new[] { "A=1", "ZONE=visible", "Greeting=hi", "/root/.ssh/id_rsa", "username: admin", "10.0.0.1", "kind: Application" })
+        {
+            Assert.Contains(kept, masked, StringComparison.Ordinal);
+        }
+        Assert.Contains("\"DB_PASSWORD=<masked>\"", masked, StringComparison.Ordinal);
+        Assert.Contains("\"ADMIN_PASSWD=<masked>\"", masked, StringComparison.Ordinal);
+        // the masked copy is still a Clusterfile, but its secrets cannot be used by mistake
+        var ex = Assert.Throws<SealerException>(() => ClusterfileReader.Parse(masked, "masked"));
+        Assert.Equal(ErrorCodes.ClusterfileBadValue, ex.Code);
+        Assert.Contains("is masked", ex.Message, StringComparison.Ordinal);
+        Assert.True(ex.Line > 0);
+    }
 }

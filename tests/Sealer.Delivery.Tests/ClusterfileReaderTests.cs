@@ -180,6 +180,80 @@ public class ClusterfileReaderTests
         Assert.Equal("b", c.Image);
     }
 
+    private const string App = "kind: Cluster\nspec: {image: a, hosts: [{ips: [10.0.0.1], roles: [master]}]}\n---\nkind: Application\n";
+
+    [Fact]
+    public void ApplicationDocumentsReadSealersV2Spec()
+    {
+        var doc = ClusterfileReader.Parse(App + """
+            metadata: {name: apps}
+            spec:
+              cmds: []
+              launchApps: [web, "", demo]
+              configs:
+                - name: web
+                  env: [Greeting=hi]
+                  files:
+                    - path: values.yaml
+                      strategy: merge
+                      data: |
+                        replicaCount: 3
+                    - path: extra.txt
+                      data: x
+                  launch:
+                    helm:
+                      Name: shop
+                      Namespace: shop-ns
+                      createNamespace: false
+                      wait: false
+                      timeout: 5m30s
+                      skipCRDs: true
+                      values: [image.tag=v2, ingress.enabled=true]
+                      valueFiles: [values-prod.yaml]
+                - name: demo
+                  launch: {cmds: ["bash install.sh"]}
+            """, "Clusterfile");
+        var app = doc.Applications.Single();
+        Assert.Equal(["web", "", "demo"], app.LaunchApps);
+        Assert.Equal(8, app.LaunchAppsLocation.Line);
+        var web = app.Configs[0];
+        Assert.Equal([new KeyValuePair<string, string>("Greeting", "hi")], web.Env);
+        Assert.Equal(["merge", "overwrite"], web.Files.Select(f => f.Strategy));
+        Assert.Equal("replicaCount: 3\n", web.Files[0].Data);
+        Assert.Equal(13, web.Files[0].Location.Line);
+        Assert.Equal("shop", web.Helm!.Name);
+        Assert.Equal("shop-ns", web.Helm.Namespace);
+        Assert.False(web.Helm.CreateNamespace);
+        Assert.False(web.Helm.Wait);
+        Assert.Equal("5m30s", web.Helm.Timeout);
+        Assert.True(web.Helm.SkipCrds);
+        Assert.Equal(["image.tag=v2", "ingress.enabled=true"], web.Helm.Values);
+        Assert.Equal(["values-prod.yaml"], web.Helm.ValueFiles);
+        Assert.Equal(["bash install.sh"], app.Configs[1].Cmds);
+        Assert.Null(ClusterfileReader.Parse(App + "spec:\n  configs: []\n").Applications.Single().LaunchApps); // absent: the image decides
+    }
+
+    [Theory]
+    [InlineData("", "", "", "image:demo", "the image's LAUNCH")]
+    [InlineData("", "", "  launchApps: [web, demo]\n", "apps:web,demo", "Application spec.launchApps")]
+    [InlineData("", "", "  launchApps: [\"\"]\n", "apps:", "Application spec.launchApps")]
+    [InlineData("", "appNames: [extra]", "  launchApps: [web]\n", "apps:extra", "spec.appNames")]
+    [InlineData("", "", "  cmds: [echo app]\n  launchApps: [web]\n", "cmds:echo app", "Application spec.cmds")]
+    [InlineData("cmd: [echo cluster]", "appNames: [extra]", "  cmds: [echo app]\n", "cmds:echo cluster", "spec.cmd")]
+    public void LaunchFollowsSealersPrecedence(string cmd, string appNames, string application, string expected, string source)
+    {
+        var doc = ClusterfileReader.Parse($"kind: Cluster\nspec:\n  image: a\n  hosts: [{{ips: [10.0.0.1], roles: [master]}}]\n  {cmd}\n  {appNames}\n"
+            + (application.Length > 0 ? "---\nkind: Application\nspec:\n" + application : ""));
+        var ext = Sealer.Core.Delivery.ImageExtension.Parse("""{"type":"kube-installer","launch":{"app_names":["demo"]}}""");
+        var plan = Sealer.Core.Delivery.ClusterInstaller.PlanLaunch(doc, ext);
+        Assert.Equal(expected, plan.Cmds is { } c ? "cmds:" + string.Join(";", c) : (source == "the image's LAUNCH" ? "image:" : "apps:") + string.Join(",", plan.Apps));
+        Assert.Equal(source, plan.Source);
+        // an image with CMDS and nothing chosen in the Clusterfile runs them
+        var cmds = Sealer.Core.Delivery.ClusterInstaller.PlanLaunch(ClusterfileReader.Parse("kind: Cluster\nspec: {image: a, hosts: [{ips: [10.0.0.1], roles: [master]}]}\n"),
+            Sealer.Core.Delivery.ImageExtension.Parse("""{"launch":{"cmds":["kubectl apply -f x.yaml"]}}"""));
+        Assert.Equal(["kubectl apply -f x.yaml"], cmds.Cmds);
+    }
+
     public static TheoryData<string, string, int, string> BrokenFiles => new()
     {
         // hosts as a mapping instead of a list
@@ -207,6 +281,18 @@ public class ClusterfileReaderTests
         { "kind: Cluster\nspec: {image: a, hosts: [{ips: [10.0.0.1], roles: [master]}]}\n---\nkind: Plugin\nspec:\n  type: LABEL\n  action: PostInstall\n  data: x\n", ErrorCodes.ClusterfileBadPlugin, 6, "only SHELL" },
         { "kind: Cluster\nspec: {image: a, hosts: [{ips: [10.0.0.1], roles: [master]}]}\n---\nkind: Config\nspec:\n  path: ../etc/passwd\n", ErrorCodes.ClusterfileBadConfig, 6, "stay inside" },
         { "kind: Cluster\nspec:\n  image: a\n  hosts: [{ips: [10.0.0.1], roles: [master], taints: [nodedefect]}]\n", ErrorCodes.ClusterfileBadValue, 4, "needs an effect" },
+        // Application documents: unknown fields at any depth, bad strategies, helm values, both cmds and helm
+        { App + "spec:\n  launchApp: [a]\n", ErrorCodes.ClusterfileUnknownField, 6, "did you mean 'launchApps'" },
+        { App + "spec:\n  configs:\n    - name: a\n      lanch: {cmds: [x]}\n", ErrorCodes.ClusterfileUnknownField, 8, "did you mean 'launch'" },
+        { App + "spec:\n  configs:\n    - name: a\n      files:\n        - path: values.yaml\n          strategy: replace\n", ErrorCodes.ClusterfileBadConfig, 10, "not overwrite or merge" },
+        { App + "spec:\n  configs:\n    - name: a\n      files:\n        - path: values.yaml\n          stratgy: merge\n", ErrorCodes.ClusterfileUnknownField, 10, "did you mean 'strategy'" },
+        { App + "spec:\n  configs:\n    - name: a\n      files: [{path: ../../etc/shadow, data: x}]\n", ErrorCodes.ClusterfileBadConfig, 8, "stay inside" },
+        { App + "spec:\n  configs:\n    - name: a\n      launch:\n        helm:\n          valus: [a=b]\n", ErrorCodes.ClusterfileUnknownField, 10, "did you mean 'values'" },
+        { App + "spec:\n  configs:\n    - name: a\n      launch:\n        helm:\n          values: [a=b, justakey]\n", ErrorCodes.ClusterfileBadValue, 10, "not key=value" },
+        { App + "spec:\n  configs:\n    - name: a\n      launch:\n        helm:\n          timeout: 5 minutes\n", ErrorCodes.ClusterfileBadValue, 10, "Go duration" },
+        { App + "spec:\n  configs:\n    - name: a\n      launch:\n        cmds: [x]\n        helm: {namespace: n}\n", ErrorCodes.ClusterfileBadValue, 9, "both cmds and helm" },
+        { App + "spec:\n  configs:\n    - name: a\n    - name: a\n", ErrorCodes.ClusterfileBadValue, 8, "configured twice" },
+        { App + "spec:\n  configs:\n    - env: [A=1]\n", ErrorCodes.ClusterfileMissingField, 7, "no 'name'" },
     };
 
     [Theory]

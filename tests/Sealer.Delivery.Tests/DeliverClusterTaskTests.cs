@@ -24,7 +24,7 @@ public class DeliverClusterTaskTests(TestHosts hosts, PackedSdk sdk, Xunit.Abstr
     [Fact]
     public void PublishDeliverClusterBuildsThenInstallsOnTheHosts()
     {
-        hosts.Wipe("/var/lib/sealer", "/etc/containerd", "/tmp");
+        hosts.Wipe("/var/lib/sealer", "/etc/containerd", "/etc/kubernetes", "/tmp");
 
         // the SDK as users get it: packed, restored from a private feed into a private packages folder
         string dir = sdk.NewProjectDir("app");

@@ -19,7 +19,8 @@ public sealed class FixtureImage
 
     public const string Evidence = "/var/lib/sealer/evidence.log";
 
-    public static FixtureImage Build(string dir, int appLayerBytes = 3 * 1024 * 1024, string architecture = "amd64")
+    /// <param name="extraRootfs">more rootfs files (path → content; paths ending in .sh or .sh.tmpl, or under bin/, are executable)</param>
+    public static FixtureImage Build(string dir, int appLayerBytes = 3 * 1024 * 1024, string architecture = "amd64", IReadOnlyDictionary<string, string>? extraRootfs = null)
     {
         Directory.CreateDirectory(Path.Combine(dir, "blobs", "sha256"));
         string Blob(byte[] data)
@@ -56,8 +57,9 @@ public sealed class FixtureImage
                 """)),
             // `kubectl get ... -o json` answers from files a test puts on the host (an empty list when there are none)
             ["bin/kubectl"] = Encoding.UTF8.GetBytes(Script("""
-                echo "kubectl $* on $(hostname)" >> /var/lib/sealer/evidence.log
+                echo "kubectl $* on $(hostname) KUBECONFIG=${KUBECONFIG:-}" >> /var/lib/sealer/evidence.log
                 case "$*" in
+                  apply*"-f -") mkdir -p /var/lib/sealer/fake-kube/applied; n=$(ls /var/lib/sealer/fake-kube/applied | wc -l); cat > "/var/lib/sealer/fake-kube/applied/$(printf %03d "$n").json";;
                   "get deployments,statefulsets,daemonsets -A -o json") cat /var/lib/sealer/fake-kube/workloads.json 2>/dev/null || echo '{"items":[]}';;
                   "get pods -A -o json") cat /var/lib/sealer/fake-kube/pods.json 2>/dev/null || echo '{"items":[]}';;
                 esac
@@ -65,9 +67,32 @@ public sealed class FixtureImage
             ["etc/registry.conf.tmpl"] = Encoding.UTF8.GetBytes("url={{ .RegistryURL }} host={{ .HostIP }} my={{ .MyVar }} other={{ .Unset | default \"dflt\" }}\n"),
             ["etc/kubeadm.yml"] = Encoding.UTF8.GetBytes("apiVersion: kubeadm.k8s.io/v1beta3\nkind: InitConfiguration\n"),
             ["etc/values.yaml"] = Encoding.UTF8.GetBytes("replicas: 1\nimage:\n  tag: v1\n  pull: Always\n"),
-            ["application/apps/demo/install.sh"] = Encoding.UTF8.GetBytes(Script("echo \"app demo launched on $(hostname) from $(pwd)\" >> /var/lib/sealer/evidence.log")),
+            ["application/apps/demo/install.sh"] = Encoding.UTF8.GetBytes(Script("echo \"app demo launched on $(hostname) from $(pwd) args=$* DemoEnv=${DemoEnv:-}\" >> /var/lib/sealer/evidence.log")),
+            // the fake helm records its arguments and the values it would install with (the chart's values.yaml, every -f file)
+            ["bin/helm"] = Encoding.UTF8.GetBytes(Script("""
+                echo "helm $* on $(hostname) WebGreeting=${WebGreeting:-}" >> /var/lib/sealer/evidence.log
+                if [ "$1 $2" = "upgrade --install" ]; then
+                  chart="$4"
+                  { echo "--- chart $chart values.yaml"; cat "$chart/values.yaml"; } >> /var/lib/sealer/helm-values.log
+                  prev=""
+                  for a in "$@"; do
+                    if [ "$prev" = "-f" ]; then { echo "--- -f $a"; cat "$a"; } >> /var/lib/sealer/helm-values.log; fi
+                    prev="$a"
+                  done
+                fi
+                """)),
+            // Sealer base images ship seautil (ipvs --run-once sets the VIP before kubelet runs lvscare)
+            ["bin/seautil"] = Encoding.UTF8.GetBytes(Script("echo \"seautil $* on $(hostname)\" >> /var/lib/sealer/evidence.log")),
+            // a chart app as the SDK lays it out (application/apps/<name>/<leaf>/), a kube app
+            ["application/apps/web/web/Chart.yaml"] = Encoding.UTF8.GetBytes("apiVersion: v2\nname: web\nversion: 0.1.0\n"),
+            ["application/apps/web/web/values.yaml"] = Encoding.UTF8.GetBytes("replicaCount: 1\nimage:\n  repository: docker.io/library/demo\n  tag: \"1.0\"\n"),
+            ["application/apps/web/web/values-prod.yaml"] = Encoding.UTF8.GetBytes("resources:\n  limits:\n    cpu: 500m\n"),
+            ["application/apps/web/web/templates/cm.yaml"] = Encoding.UTF8.GetBytes("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: web\n"),
+            ["application/apps/web/web/greeting.txt.tmpl"] = Encoding.UTF8.GetBytes("{{ .WebGreeting }} from {{ .HostIP }}\n"),
+            ["application/apps/extra/cm.yaml"] = Encoding.UTF8.GetBytes("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: extra\n"),
         };
-        var rootfsLayer = Gzip(Tar(rootfs, executable: p => p.StartsWith("bin/", StringComparison.Ordinal) || p.EndsWith(".sh", StringComparison.Ordinal)));
+        foreach (var (k, v) in extraRootfs ?? new Dictionary<string, string>()) rootfs[k] = Encoding.UTF8.GetBytes(v);
+        var rootfsLayer = Gzip(Tar(rootfs, executable: p => p.StartsWith("bin/", StringComparison.Ordinal) || p.EndsWith(".sh", StringComparison.Ordinal) || p.EndsWith(".sh.tmpl", StringComparison.Ordinal)));
         var blobLayer = Tar(new() { [$"registry/blobs/sha256/{appLayerHex}"] = appLayer });
         var registryLayer = Tar(new()
         {
@@ -80,7 +105,7 @@ public sealed class FixtureImage
         var layerJson = string.Join(",", layers.Select(l => $$"""{"mediaType":"{{l.Item2}}","digest":"{{Blob(l.Item1)}}","size":{{l.Item1.Length}}}"""));
         var config = Encoding.UTF8.GetBytes("""{"architecture":"ARCH","os":"linux","config":{"Env":["MyVar=fromimage","ImageOnly=yes"],"Labels":{"cluster.alpha.sealer.io/cluster-runtime-type":"kubernetes","cluster.alpha.sealer.io/container-runtime-type":"containerd"}},"rootfs":{"type":"layers","diff_ids":[]}}""".Replace("ARCH", architecture, StringComparison.Ordinal));
         string configDigest = Blob(config);
-        string ext = """{\"type\":\"kube-installer\",\"launch\":{\"app_names\":[\"demo\"]}}""";
+        string ext = """{\"type\":\"kube-installer\",\"applications\":[{\"name\":\"demo\",\"type\":\"shell\",\"files\":[\"install.sh\"]},{\"name\":\"web\",\"type\":\"helm\",\"env\":{\"WebGreeting\":\"hi-from-image\"}},{\"name\":\"extra\",\"type\":\"kube\",\"files\":[\"cm.yaml\"]}],\"launch\":{\"app_names\":[\"demo\"]}}""";
         var manifest = Encoding.UTF8.GetBytes($$$"""{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"{{{configDigest}}}","size":{{{config.Length}}}},"layers":[{{{layerJson}}}],"annotations":{"sealer.image.extension":"{{{ext}}}"}}""");
         string manifestDigest = Blob(manifest);
         File.WriteAllText(Path.Combine(dir, "oci-layout"), """{"imageLayoutVersion":"1.0.0"}""");

@@ -54,7 +54,7 @@ public class RunFlowTests(TestHosts hosts, Xunit.Abstractions.ITestOutputHelper 
     [Fact]
     public async Task RunInjectedFailureResumeCheckAndDelete()
     {
-        hosts.Wipe("/var/lib/sealer", "/etc/containerd", "/tmp");
+        hosts.Wipe("/var/lib/sealer", "/etc/containerd", "/etc/kubernetes", "/tmp");
         var image = FixtureImage.Build(Path.Combine(_work, "image"));
         var file = Path.Combine(_work, "Clusterfile");
         File.WriteAllText(file, Clusterfile("""
@@ -140,7 +140,7 @@ public class RunFlowTests(TestHosts hosts, Xunit.Abstractions.ITestOutputHelper 
         Assert.DoesNotContain("plugin pre-init-host", Evidence(1), StringComparison.Ordinal); // scope: master
         foreach (var i in new[] { 1, 2 })
         {
-            AssertOrder(Evidence(i), "init-kube sealer-h", "kubeadm join 10.200.0.11:6443 --token abcdef.0123456789abcdef", "plugin post-install");
+            AssertOrder(Evidence(i), "init-kube sealer-h", "kubeadm join 10.103.97.2:6443 --token abcdef.0123456789abcdef", "plugin post-install");
             Assert.DoesNotContain("--control-plane", Evidence(i), StringComparison.Ordinal);
         }
         // templates rendered per host, Config merged into the image's file
@@ -247,9 +247,13 @@ public class RunFlowTests(TestHosts hosts, Xunit.Abstractions.ITestOutputHelper 
         Assert.Contains("join             1 host(s): 10.200.0.14 (2 done before)", stdout, StringComparison.Ordinal);
         Assert.Contains("updated " + file, stdout, StringComparison.Ordinal);
         Assert.Contains("10.200.0.14", File.ReadAllText(file), StringComparison.Ordinal);
-        Assert.Contains("kubeadm join 10.200.0.11:6443", Evidence(3), StringComparison.Ordinal);
+        Assert.Contains("kubeadm join 10.103.97.2:6443", Evidence(3), StringComparison.Ordinal);
         Assert.Equal(1, CountLines(Evidence(0), "kubeadm init ")); // master0 was not initialized twice
         Assert.Equal(1, CountLines(Evidence(1), "kubeadm join"));
+        // the CLI's join saved the Clusterfile with the new host on master0 and in the ConfigMap; the new worker has lvscare
+        Assert.Contains("10.200.0.14", File.ReadAllText(hosts.Hosts[0].OnHost("/var/lib/sealer/data/fixture/Clusterfile")), StringComparison.Ordinal);
+        Assert.Contains("10.200.0.14", LastConfigMap(), StringComparison.Ordinal);
+        Assert.Contains("- 10.200.0.11:6443", File.ReadAllText(hosts.Hosts[3].OnHost("/etc/kubernetes/manifests/kube-lvscare.yaml")), StringComparison.Ordinal);
         (code, stdout) = Cli($"check -f {file} {cli}");
         Assert.True(code == 0, stdout);
         Assert.Contains("cluster 'fixture' is healthy", stdout, StringComparison.Ordinal);
@@ -258,6 +262,8 @@ public class RunFlowTests(TestHosts hosts, Xunit.Abstractions.ITestOutputHelper 
         Assert.Contains("kubectl drain sealer-h4", Evidence(0), StringComparison.Ordinal);
         Assert.False(Directory.Exists(hosts.Hosts[3].OnHost("/var/lib/sealer/data/fixture")));
         Assert.DoesNotContain("10.200.0.14", File.ReadAllText(file), StringComparison.Ordinal);
+        Assert.DoesNotContain("10.200.0.14", LastConfigMap(), StringComparison.Ordinal); // the CLI's delete updated it
+        Assert.False(File.Exists(hosts.Hosts[3].OnHost("/etc/kubernetes/manifests/kube-lvscare.yaml")));
         doc = ClusterfileReader.Load(file);
         Assert.Equal(3, doc.Cluster.Hosts.Count);
         Assert.Equal(3, doc.Plugins.Count + doc.Configs.Count); // the other documents survive the edits
@@ -276,7 +282,7 @@ public class RunFlowTests(TestHosts hosts, Xunit.Abstractions.ITestOutputHelper 
         var partial = await new ClusterInstaller(unreachable, Options(image.Dir)).RunAsync();
         Assert.Contains("10.200.0.12:unreachable", partial.StepsSkipped);
         Assert.Contains("10.200.0.14:join", partial.StepsRun);
-        Assert.Equal(2, CountLines(Evidence(3), "kubeadm join 10.200.0.11:6443")); // joined, removed, joined again
+        Assert.Equal(2, CountLines(Evidence(3), "kubeadm join 10.103.97.2:6443")); // joined, removed, joined again
 
         // 7. delete everything
         var removed = await new ClusterInstaller(withH4, Options(image.Dir)).DeleteAsync();
@@ -299,7 +305,7 @@ public class RunFlowTests(TestHosts hosts, Xunit.Abstractions.ITestOutputHelper 
     [Fact]
     public async Task BadHostsAreAllReportedBeforeAnythingChanges()
     {
-        hosts.Wipe("/var/lib/sealer", "/etc/containerd", "/tmp");
+        hosts.Wipe("/var/lib/sealer", "/etc/containerd", "/etc/kubernetes", "/tmp");
         var image = FixtureImage.Build(Path.Combine(_work, "image"), appLayerBytes: 1024);
         var kh = Path.Combine(_work, "known_hosts");
         // h3's entry replaced by h2's key: a changed host key
@@ -334,7 +340,7 @@ public class RunFlowTests(TestHosts hosts, Xunit.Abstractions.ITestOutputHelper 
     [Fact]
     public async Task PreflightReportsBusyPortsAndDuplicateHostnamesTogether()
     {
-        hosts.Wipe("/var/lib/sealer", "/etc/containerd", "/tmp");
+        hosts.Wipe("/var/lib/sealer", "/etc/containerd", "/etc/kubernetes", "/tmp");
         var image = FixtureImage.Build(Path.Combine(_work, "image"), appLayerBytes: 1024);
         var doc = ClusterfileReader.Parse(Clusterfile("""
               hosts:
@@ -368,7 +374,7 @@ public class RunFlowTests(TestHosts hosts, Xunit.Abstractions.ITestOutputHelper 
     [Fact]
     public async Task ExternalRegistryMeansNoLocalRegistryAndMirrorsToIt()
     {
-        hosts.Wipe("/var/lib/sealer", "/etc/containerd", "/tmp");
+        hosts.Wipe("/var/lib/sealer", "/etc/containerd", "/etc/kubernetes", "/tmp");
         var image = FixtureImage.Build(Path.Combine(_work, "image"), appLayerBytes: 1024);
         var doc = ClusterfileReader.Parse(Clusterfile("""
               hosts:
@@ -390,7 +396,7 @@ public class RunFlowTests(TestHosts hosts, Xunit.Abstractions.ITestOutputHelper 
     [Fact]
     public async Task HostsOfAnotherArchitectureFailPreflight()
     {
-        hosts.Wipe("/var/lib/sealer", "/etc/containerd", "/tmp");
+        hosts.Wipe("/var/lib/sealer", "/etc/containerd", "/etc/kubernetes", "/tmp");
         var image = FixtureImage.Build(Path.Combine(_work, "image"), appLayerBytes: 1024, architecture: "arm64");
         var doc = ClusterfileReader.Parse(Clusterfile("""
               hosts:
@@ -442,6 +448,14 @@ public class RunFlowTests(TestHosts hosts, Xunit.Abstractions.ITestOutputHelper 
         string output = p.StandardOutput.ReadToEnd();
         Assert.True(p.WaitForExit(120_000), "sealer " + args + " timed out");
         return (p.ExitCode, output + err.Result);
+    }
+
+    /// <summary>The Clusterfile of the last ConfigMap the fixture kubectl on master0 was given (kube-system/sealer-clusterfile).</summary>
+    private string LastConfigMap()
+    {
+        var last = Directory.GetFiles(hosts.Hosts[0].OnHost("/var/lib/sealer/fake-kube/applied")).Order(StringComparer.Ordinal).Last();
+        using var json = System.Text.Json.JsonDocument.Parse(File.ReadAllText(last));
+        return json.RootElement.GetProperty("data").GetProperty("Clusterfile").GetString()!;
     }
 
     private static int CountLines(string text, string needle) => text.Split('\n').Count(l => l.Contains(needle, StringComparison.Ordinal));

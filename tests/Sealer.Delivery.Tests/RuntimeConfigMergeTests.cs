@@ -1,3 +1,4 @@
+using Sealer.Core.Diagnostics;
 using Sealer.Core.Delivery;
 using Sealer.Core.Delivery.Clusterfile;
 
@@ -62,18 +63,35 @@ public class RuntimeConfigMergeTests
     }
 
     [Fact]
-    public void TemplatesRenderAndMissingValuesAreCodedErrors()
+    public void TemplatesRenderWithGoTemplateAndSprigAndErrorsAreCoded()
     {
-        var env = new List<KeyValuePair<string, string>> { new("A", "1"), new("B", "two") };
+        var env = new List<KeyValuePair<string, string>> { new("A", "1"), new("B", "two"), new("Hosts", "10.0.0.1,10.0.0.2") };
         Assert.Equal("x=1 y=two z=d", DeliveryEnv.Render("x={{ .A }} y={{.B}} z={{ .C | default \"d\" }}", env, "t.tmpl"));
         Assert.Equal("a1", DeliveryEnv.Render("a\n  {{- .A }}", env, "t.tmpl"));
-        Assert.Equal("two", DeliveryEnv.Render("{{ .Env.B }}", env, "t.tmpl"));
-        var unsupported = Assert.Throws<Sealer.Core.Diagnostics.SealerException>(() => DeliveryEnv.Render("{{ range .A }}x{{ end }}", env, "t.tmpl"));
-        Assert.Equal(Sealer.Core.Diagnostics.ErrorCodes.TemplateUnsupported, unsupported.Code);
-        var ex = Assert.Throws<Sealer.Core.Diagnostics.SealerException>(() => DeliveryEnv.Render("a\nb {{ .Missing }}", env, "etc/x.tmpl"));
-        Assert.Equal(Sealer.Core.Diagnostics.ErrorCodes.TemplateEnvMissing, ex.Code);
-        Assert.Equal(2, ex.Line);
-        Assert.Equal("etc/x.tmpl", ex.File);
         Assert.Equal("a=1", DeliveryEnv.Render("a={{- .A -}}", env, "t"));
+        // range, if/else, variables, sprig; Sealer's b64enc/b64dec
+        Assert.Equal("[0:10.0.0.1][1:10.0.0.2]", DeliveryEnv.Render("{{ range $i, $h := splitList \",\" .Hosts }}[{{ $i }}:{{ $h }}]{{ end }}", env, "t"));
+        Assert.Equal("no-c TWO", DeliveryEnv.Render("{{ if .C }}c{{ else }}no-c{{ end }} {{ .B | upper }}", env, "t"));
+        Assert.Equal("dHdv two", DeliveryEnv.Render("{{ b64enc .B }} {{ .B | b64enc | b64dec }}", env, "t"));
+        Assert.Equal("A=1,B=two", DeliveryEnv.Render("{{ $p := list }}{{ range $k, $v := . }}{{ if ne $k \"Hosts\" }}{{ $p = append $p (printf \"%s=%s\" $k $v) }}{{ end }}{{ end }}{{ join \",\" $p }}", env, "t"));
+
+        var parse = Assert.Throws<SealerException>(() => DeliveryEnv.Render("ok\n{{ if .A }}unclosed", env, "etc/p.tmpl", "10.0.0.9"));
+        Assert.Equal(ErrorCodes.TemplateUnsupported, parse.Code);
+        Assert.Equal("etc/p.tmpl", parse.File);
+        Assert.StartsWith("10.0.0.9: etc/p.tmpl line ", parse.Message, StringComparison.Ordinal);
+        var fn = Assert.Throws<SealerException>(() => DeliveryEnv.Render("{{ nosuchfunc .A }}", env, "etc/f.tmpl"));
+        Assert.Equal(ErrorCodes.TemplateUnsupported, fn.Code);
+        Assert.Contains("nosuchfunc", fn.Message, StringComparison.Ordinal);
+
+        var missing = Assert.Throws<SealerException>(() => DeliveryEnv.Render("a\nb {{ .Missing }}", env, "etc/x.tmpl", "10.0.0.9"));
+        Assert.Equal(ErrorCodes.TemplateEnvMissing, missing.Code);
+        Assert.Equal(2, missing.Line);
+        Assert.Equal("etc/x.tmpl", missing.File);
+        Assert.Contains("10.0.0.9: etc/x.tmpl line 2", missing.Message, StringComparison.Ordinal);
+        Assert.Contains(".Missing", missing.Message, StringComparison.Ordinal);
+
+        var exec = Assert.Throws<SealerException>(() => DeliveryEnv.Render("a\nb\n{{ .B | atoi | div 10 }}", env, "etc/e.tmpl", "10.0.0.9"));
+        Assert.Equal(ErrorCodes.TemplateRenderFailed, exec.Code);
+        Assert.Equal(3, exec.Line);
     }
 }

@@ -25,8 +25,14 @@ public sealed record ClusterImagePlatform(Platform Platform, Descriptor Manifest
 }
 
 /// <summary>What <c>sealer.image.extension</c> says: type, apps and what to launch.</summary>
+/// <summary>An app the image registers (Kubefile APP, with APPCMDS/APPENV): name, type (helm|kube|shell), files, cmds, env.</summary>
+public sealed record ImageApp(string Name, string? Type, IReadOnlyList<string> Files, IReadOnlyList<string> Cmds, IReadOnlyDictionary<string, string> Env);
+
 public sealed record ImageExtension(string Type, IReadOnlyList<string> LaunchApps, IReadOnlyList<string> LaunchCmds, IReadOnlyDictionary<string, string> Env)
 {
+    /// <summary>The registered apps (<c>applications</c>), in image order.</summary>
+    public IReadOnlyList<ImageApp> Applications { get; init; } = [];
+
     public static readonly ImageExtension Empty = new("kube-installer", [], [], new Dictionary<string, string>());
 
     public static ImageExtension Parse(string? json)
@@ -52,7 +58,24 @@ public sealed record ImageExtension(string Type, IReadOnlyList<string> LaunchApp
             {
                 foreach (var p in e.EnumerateObject()) env[p.Name] = p.Value.ValueKind == JsonValueKind.String ? p.Value.GetString()! : p.Value.GetRawText();
             }
-            return new ImageExtension(type, apps.Where(a => a.Length > 0).ToList(), cmds.Where(c => c.Length > 0).ToList(), env);
+            var registered = new List<ImageApp>();
+            if (root.TryGetProperty("applications", out var al) && al.ValueKind == JsonValueKind.Array)
+            {
+                foreach (var a in al.EnumerateArray().Where(a => a.ValueKind == JsonValueKind.Object))
+                {
+                    if (!a.TryGetProperty("name", out var an) || an.ValueKind != JsonValueKind.String) continue;
+                    List<string> Strings(params string[] keys) => keys.Where(k => a.TryGetProperty(k, out var v) && v.ValueKind == JsonValueKind.Array)
+                        .SelectMany(k => a.GetProperty(k).EnumerateArray()).Where(x => x.ValueKind == JsonValueKind.String).Select(x => x.GetString()!).ToList();
+                    var appEnv = new Dictionary<string, string>(StringComparer.Ordinal);
+                    if (a.TryGetProperty("env", out var ae) && ae.ValueKind == JsonValueKind.Object)
+                    {
+                        foreach (var p in ae.EnumerateObject()) appEnv[p.Name] = p.Value.ValueKind == JsonValueKind.String ? p.Value.GetString()! : p.Value.GetRawText();
+                    }
+                    registered.Add(new ImageApp(an.GetString()!, a.TryGetProperty("type", out var at) && at.ValueKind == JsonValueKind.String ? at.GetString() : null,
+                        Strings("files", "launchfiles", "launchFiles").Distinct(StringComparer.Ordinal).ToList(), Strings("cmds"), appEnv));
+                }
+            }
+            return new ImageExtension(type, apps.Where(a => a.Length > 0).ToList(), cmds.Where(c => c.Length > 0).ToList(), env) { Applications = registered };
         }
         catch (JsonException ex)
         {
@@ -211,42 +234,62 @@ public sealed class ClusterImageSource
     /// The files of the unpacked rootfs whose path matches <paramref name="predicate"/> (last layer wins), read from the
     /// local layers: <c>*.tmpl</c> files to render, <c>registry/index.json</c> for the image domains. Per-blob layers cost a seek each.
     /// </summary>
-    public Dictionary<string, byte[]> ReadFiles(ClusterImagePlatform platform, Func<string, bool> predicate)
+    public Dictionary<string, byte[]> ReadFiles(ClusterImagePlatform platform, Func<string, bool> predicate) =>
+        ReadFileEntries(platform, predicate).ToDictionary(f => f.Key, f => f.Value.Data, StringComparer.Ordinal);
+
+    /// <summary>
+    /// The regular files of the merged rootfs that match <paramref name="predicate"/>, with their modes: layers applied in
+    /// order, OCI whiteouts (<c>.wh.NAME</c>, <c>.wh..wh..opq</c>) honoured, so a file deleted by an upper layer is not returned.
+    /// </summary>
+    public Dictionary<string, (byte[] Data, UnixFileMode Mode)> ReadFileEntries(ClusterImagePlatform platform, Func<string, bool> predicate)
     {
-        var files = new Dictionary<string, byte[]>(StringComparer.Ordinal);
+        var files = new Dictionary<string, (byte[] Data, UnixFileMode Mode)>(StringComparer.Ordinal);
         foreach (var layer in platform.Layers)
         {
             using var stream = OpenLayerTar(layer);
             using var reader = new TarReader(stream);
+            var added = new HashSet<string>(StringComparer.Ordinal);
             // uncompressed layers (the per-blob ones) are on a seekable stream: skipping their data is a seek, not a read
             while (reader.GetNextEntry() is { } entry)
             {
                 string name = entry.Name.TrimStart('.', '/');
+                int slash = name.LastIndexOf('/');
+                string dir = slash < 0 ? "" : name[..(slash + 1)], leaf = name[(slash + 1)..];
+                if (leaf == ".wh..wh..opq")
+                {
+                    foreach (var k in files.Keys.Where(k => k.StartsWith(dir, StringComparison.Ordinal) && !added.Contains(k)).ToList()) files.Remove(k);
+                    continue;
+                }
+                if (leaf.StartsWith(".wh.", StringComparison.Ordinal))
+                {
+                    string gone = dir + leaf[4..];
+                    foreach (var k in files.Keys.Where(k => k == gone || k.StartsWith(gone + "/", StringComparison.Ordinal)).ToList()) files.Remove(k);
+                    continue;
+                }
                 if (entry.EntryType is TarEntryType.RegularFile or TarEntryType.V7RegularFile && predicate(name) && entry.DataStream is { } data)
                 {
                     using var ms = new MemoryStream();
                     data.CopyTo(ms);
-                    files[name] = ms.ToArray();
+                    files[name] = (ms.ToArray(), entry.Mode);
+                    added.Add(name);
                 }
+                else files.Remove(name); // replaced by a directory, link or a file we do not want
             }
         }
         return files;
     }
 
     /// <summary>The registry domains of the app images in <c>registry/index.json</c> (for containerd's hosts.toml).</summary>
-    public IReadOnlyList<string> RegistryDomains(ClusterImagePlatform platform)
+    public IReadOnlyList<string> RegistryDomains(ClusterImagePlatform platform) =>
+        RegistryImages(platform).Select(r => References.ImageReference.TryParse(r, out var p, out _) ? p.Domain : null).OfType<string>()
+            .Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
+
+    /// <summary>The full names of the images in <c>registry/index.json</c>.</summary>
+    public IReadOnlyList<string> RegistryImages(ClusterImagePlatform platform)
     {
         var files = ReadFiles(platform, n => n == "registry/index.json");
         if (!files.TryGetValue("registry/index.json", out var bytes)) return [];
         var index = OciJsonContext.FromBytes(bytes, OciJsonContext.Default.ImageIndex, "registry/index.json");
-        var domains = new SortedSet<string>(StringComparer.Ordinal);
-        foreach (var m in index.Manifests)
-        {
-            if (m.GetAnnotation("org.opencontainers.image.ref.name") is { } name && References.ImageReference.TryParse(name, out var r, out _))
-            {
-                domains.Add(r.Domain);
-            }
-        }
-        return domains.ToList();
+        return index.Manifests.Select(m => m.GetAnnotation("org.opencontainers.image.ref.name")).OfType<string>().Distinct(StringComparer.Ordinal).ToList();
     }
 }

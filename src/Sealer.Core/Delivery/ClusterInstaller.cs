@@ -59,7 +59,7 @@ public sealed record CheckResult(IReadOnlyList<string> Ok, IReadOnlyList<Preflig
 /// Nothing changes before every host passed preflight. State is written after each step (locally and on master0), so a
 /// re-run resumes; a failure names the host, the step, the command and its last output lines.
 /// </summary>
-public sealed class ClusterInstaller
+public sealed partial class ClusterInstaller
 {
     public const string StepAliases = "aliases", StepDistribute = "distribute", StepUnpack = "unpack", StepRender = "render",
         StepPreInstall = "pre-install", StepPreInitHost = "pre-init-host", StepRuntime = "runtime", StepRegistry = "registry",
@@ -157,6 +157,7 @@ public sealed class ClusterInstaller
                         $"The cluster '{_cluster.Name}' was installed from {had}, not {n.Platform.ManifestDescriptor.Digest} ({image.Reference}); upgrading in place is not supported. Run 'sealer delete' first, or use the image it was installed from.");
                 }
             }
+            ValidateLaunch(image, nodes.First(n => n.Ip == _cluster.Masters.First().Ip).Platform);
             _state.Cluster = _cluster.Name;
             _state.Image = image.Reference;
             foreach (var p in nodes.Select(n => n.Platform).Distinct()) _state.ManifestDigests[p.Platform.ToString()] = p.ManifestDescriptor.Digest;
@@ -180,6 +181,7 @@ public sealed class ClusterInstaller
         var ext = image.Extension(master0.Platform);
         bool kube = ext.Type == "kube-installer" && master0.Platform.ClusterRuntime == "kubernetes";
 
+        _kube = kube;
         await EachHostAsync(nodes, StepAliases, n => WriteEtcHostsAsync(n, registryIps, ct), ct).ConfigureAwait(false);
 
         // distribute: one pass over every host that still needs it
@@ -211,7 +213,16 @@ public sealed class ClusterInstaller
 
         await EachHostAsync(nodes, StepUnpack, n => UnpackAsync(n, ct), ct).ConfigureAwait(false);
         await RegistryPlatformsAsync(image, nodes, registryNodes, ct).ConfigureAwait(false);
-        await EachHostAsync(nodes, StepRender, n => RenderAsync(image, n, ct), ct).ConfigureAwait(false);
+        // a changed Clusterfile (env, Config, kubeadm or Application documents, masters) renders again where it matters
+        foreach (var n in nodes.Where(n => _state.HostDone(n.Ip, StepRender) && _state.RenderedFrom(n.Ip) != RenderFingerprint(n)))
+        {
+            _state.UnmarkHost(n.Ip, StepRender);
+        }
+        await EachHostAsync(nodes, StepRender, async n =>
+        {
+            await RenderAsync(image, n, ct).ConfigureAwait(false);
+            _state.SetRenderedFrom(n.Ip, RenderFingerprint(n));
+        }, ct).ConfigureAwait(false);
         await EachHostAsync(nodes, StepPreInstall, n => PluginsAsync(n, PluginPhase.PreInstall, ct), ct).ConfigureAwait(false);
         await EachHostAsync(nodes, StepPreInitHost, n => PluginsAsync(n, PluginPhase.PreInitHost, ct), ct).ConfigureAwait(false);
         await EachHostAsync(nodes, StepRuntime, n => ScriptIfPresentAsync(n, StepRuntime, $"{CriOf(n)}.sh", "", ct), ct).ConfigureAwait(false);
@@ -229,6 +240,9 @@ public sealed class ClusterInstaller
             {
                 await EachHostAsync([m], StepJoin, n => JoinAsync(master0, n, ct), ct).ConfigureAwait(false);
             }
+            // every worker (new or joined before) balances over the current masters: written before workers join, and
+            // again whenever the masters change (join --masters, delete of a master)
+            await ConfigureLvscareAsync(nodes.Where(n => !n.Spec.IsMaster).ToList(), image, master0, ct).ConfigureAwait(false);
             await EachHostAsync(joiners.Where(n => !n.Spec.IsMaster).ToList(), StepJoin, n => JoinAsync(master0, n, ct), ct).ConfigureAwait(false);
         }
         await EachHostAsync(nodes, StepPostInitHost, n => PluginsAsync(n, PluginPhase.PostInitHost, ct), ct).ConfigureAwait(false);
@@ -240,10 +254,47 @@ public sealed class ClusterInstaller
         await ClusterStepAsync(master0, StepApps, () => LaunchAppsAsync(master0, ext, ct), ct).ConfigureAwait(false);
         if (_clusterfileText is not null)
         {
-            await ClusterStepAsync(master0, StepClusterfile, () => master0.Ssh.RunWithInputAsync(
-                $"umask 077; mkdir -p {Q(ClusterDir)}; cat > {Q(ClusterDir + "/Clusterfile.tmp")} && mv -f {Q(ClusterDir + "/Clusterfile.tmp")} {Q(ClusterDir + "/Clusterfile")}",
-                (s, c) => s.WriteAsync(Encoding.UTF8.GetBytes(_clusterfileText), c).AsTask(), new CommandOptions { Description = "save the Clusterfile" }, ct), ct, always: true).ConfigureAwait(false);
+            string text = _clusterfileText;
+            await ClusterStepAsync(master0, StepClusterfile, () => SaveClusterfileAsync(master0, text, kube, ct), ct, always: true).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>
+    /// The Clusterfile as the cluster now is: the full file (secrets included) as <c>&lt;dataRoot&gt;/&lt;cluster&gt;/Clusterfile</c>
+    /// on master0, mode 0600, root only; and, on a Kubernetes cluster, Sealer's ConfigMap kube-system/sealer-clusterfile
+    /// (key <c>Clusterfile</c>, as pkg/clusterfile saveToCluster writes it) with every secret masked — Sealer stores it
+    /// verbatim, passwords included, where anyone who may read ConfigMaps in kube-system reads them. Created or updated with
+    /// a server-side apply (no last-applied annotation, so a large file fits); the data goes on stdin, never on a command line.
+    /// </summary>
+    private async Task SaveClusterfileAsync(Node master0, string text, bool kube, CancellationToken ct)
+    {
+        await master0.Ssh.RunWithInputAsync(
+            $"umask 077; mkdir -p {Q(ClusterDir)}; cat > {Q(ClusterDir + "/Clusterfile.tmp")} && chmod 600 {Q(ClusterDir + "/Clusterfile.tmp")} && mv -f {Q(ClusterDir + "/Clusterfile.tmp")} {Q(ClusterDir + "/Clusterfile")}",
+            (s, c) => s.WriteAsync(Encoding.UTF8.GetBytes(text), c).AsTask(), new CommandOptions { Description = $"{StepClusterfile}: save the Clusterfile (0600)" }, ct).ConfigureAwait(false);
+        if (!kube) return;
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>();
+        using (var w = new System.Text.Json.Utf8JsonWriter(buffer))
+        {
+            w.WriteStartObject();
+            w.WriteString("apiVersion", "v1");
+            w.WriteString("kind", "ConfigMap");
+            w.WriteStartObject("metadata");
+            w.WriteString("name", ClusterfileEditor.ConfigMapName);
+            w.WriteString("namespace", ClusterfileEditor.ConfigMapNamespace);
+            w.WriteStartObject("labels");
+            w.WriteString("app.kubernetes.io/managed-by", "sealer");
+            w.WriteEndObject();
+            w.WriteEndObject();
+            w.WriteStartObject("data");
+            w.WriteString(ClusterfileEditor.ConfigMapKey, ClusterfileEditor.MaskSecrets(text));
+            w.WriteEndObject();
+            w.WriteEndObject();
+        }
+        var json = buffer.WrittenMemory;
+        await master0.Ssh.RunWithInputAsync(
+            $"{KubePath}; [ -f \"$HOME/.kube/config\" ] || export KUBECONFIG=/etc/kubernetes/admin.conf; kubectl apply --server-side --force-conflicts --field-manager=sealer -f -",
+            (s, c) => s.WriteAsync(json, c).AsTask(),
+            new CommandOptions { Description = $"{StepClusterfile}: kubectl apply ConfigMap {ClusterfileEditor.ConfigMapNamespace}/{ClusterfileEditor.ConfigMapName}", Timeout = TimeSpan.FromMinutes(2) }, ct).ConfigureAwait(false);
     }
 
     private static string Q(string s) => SshHost.ShellQuote(s);
@@ -389,10 +440,20 @@ public sealed class ClusterInstaller
 
     // ---------------------------------------------------------------- steps
 
-    private Task WriteEtcHostsAsync(Node n, IReadOnlyList<string> registryIps, CancellationToken ct)
+    private bool _kube;
+
+    private Task WriteEtcHostsAsync(Node n, IReadOnlyList<string> registryIps, CancellationToken ct, bool joinedMaster = false)
     {
         var block = new StringBuilder();
         foreach (var a in _cluster.HostAliases) block.Append(a.Ip).Append(' ').Append(string.Join(' ', a.Hostnames)).Append('\n');
+        if (_kube)
+        {
+            // Sealer: the API server domain is master0 on master0, master0 on a master until it joined, then the master
+            // itself; on workers the local VIP that lvscare balances over every master
+            string master0 = _cluster.Masters.First().Ip;
+            string target = !n.Spec.IsMaster ? Vip : n.Ip == master0 || joinedMaster || _state.HostDone(n.Ip, StepJoin) ? n.Ip : master0;
+            block.Append(target).Append(' ').Append(ApiServerDomain).Append('\n');
+        }
         if (registryIps.Count > 0 && _cluster.Registry.External is null)
         {
             // like Sealer: the local registry domain resolves to a registry host (the host itself when it is one)
@@ -466,42 +527,134 @@ public sealed class ClusterInstaller
         }
     }
 
+    /// <summary>What a host's rendered files depend on besides the image: its env, the documents that write files, masters and VIP.</summary>
+    private string RenderFingerprint(Node n)
+    {
+        var sb = new StringBuilder();
+        sb.Append(n.Platform.ManifestDescriptor.Digest).Append('\0').Append(_kube).Append('\0').Append(Vip).Append('\0');
+        foreach (var m in _cluster.Masters) sb.Append(m.Ip).Append(',');
+        foreach (var (k, v) in n.Env) sb.Append('\0').Append(k).Append('=').Append(v);
+        foreach (var c in _doc.Configs) sb.Append("\0config\0").Append(c.Path).Append('\0').Append(c.Strategy).Append('\0').Append(c.Data);
+        foreach (var d in _doc.KubeadmDocuments) sb.Append("\0kubeadm\0").Append(d.Yaml);
+        foreach (var app in _launchPlan?.Apps ?? [])
+        {
+            if (ConfigOf(app) is not { } c) continue;
+            sb.Append("\0app\0").Append(app);
+            foreach (var (k, v) in c.Env) sb.Append('\0').Append(k).Append('=').Append(v);
+            foreach (var f in c.Files) sb.Append('\0').Append(f.Path).Append('\0').Append(f.Strategy).Append('\0').Append(f.Data);
+        }
+        return Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(sb.ToString())));
+    }
+
+    /// <summary>
+    /// The templates Sealer renders: <c>*.tmpl</c> under <c>etc/</c>, <c>charts/</c>, <c>manifests/</c> (imagedistributor
+    /// renderRootfs) and the apps' directories (pkg/application envRender). Elsewhere a <c>.tmpl</c> is left alone, as in
+    /// Sealer, so an image that ships raw templates (for its own scripts) installs as it does there.
+    /// </summary>
+    internal static bool IsTemplate(string path) => path.EndsWith(".tmpl", StringComparison.Ordinal)
+        && (path.StartsWith("etc/", StringComparison.Ordinal) || path.StartsWith("charts/", StringComparison.Ordinal)
+            || path.StartsWith("manifests/", StringComparison.Ordinal) || path.StartsWith("application/apps/", StringComparison.Ordinal));
+
+    /// <summary>
+    /// Renders every <c>*.tmpl</c> Sealer renders (<see cref="IsTemplate"/>) with the host's env (cluster env &lt; host env, derived values; files under
+    /// <c>application/apps/NAME/</c> also get the app's env: APPENV of the image, then the Application config's env) into the
+    /// file without <c>.tmpl</c>, mode kept; then Config documents, kubeadm documents and Application config files.
+    /// </summary>
     private async Task RenderAsync(ClusterImageSource image, Node n, CancellationToken ct)
     {
-        var files = new Dictionary<string, byte[]>(StringComparer.Ordinal);
+        var files = new Dictionary<string, (byte[] Data, UnixFileMode Mode)>(StringComparer.Ordinal);
         var configPaths = _doc.Configs.Select(c => c.Path).ToHashSet(StringComparer.Ordinal);
-        var found = image.ReadFiles(n.Platform, p => p.EndsWith(".tmpl", StringComparison.Ordinal) || configPaths.Contains(p) || p == "etc/kubeadm.yml");
-        foreach (var (path, bytes) in found.Where(f => f.Key.EndsWith(".tmpl", StringComparison.Ordinal)))
+        var appFiles = AppFileOverrides();
+        var found = image.ReadFileEntries(n.Platform, p => IsTemplate(p) || configPaths.Contains(p) || p == "etc/kubeadm.yml" || appFiles.Any(a => a.Matches(p)));
+        var ext = image.Extension(n.Platform);
+        foreach (var (path, (bytes, mode)) in found.Where(f => IsTemplate(f.Key)).OrderBy(f => f.Key, StringComparer.Ordinal))
         {
-            files[path[..^5]] = Encoding.UTF8.GetBytes(DeliveryEnv.Render(Encoding.UTF8.GetString(bytes), n.Env, path));
+            var env = AppOf(path) is { } app ? AppEnv(n.Env, ext, app) : n.Env;
+            files[path[..^5]] = (Encoding.UTF8.GetBytes(DeliveryEnv.Render(Encoding.UTF8.GetString(bytes), env, path, n.Ip, ct)), mode);
         }
+        string? Current(string path) => files.TryGetValue(path, out var r) ? Encoding.UTF8.GetString(r.Data)
+            : found.TryGetValue(path, out var raw) ? Encoding.UTF8.GetString(raw.Data) : null;
+        UnixFileMode ModeOf(string path) => files.TryGetValue(path, out var r) ? r.Mode : found.TryGetValue(path, out var raw) ? raw.Mode
+            : path.EndsWith(".sh", StringComparison.Ordinal) ? (UnixFileMode)0b111_101_101 : (UnixFileMode)0b110_100_100;
         foreach (var config in _doc.Configs)
         {
-            string? existing = files.TryGetValue(config.Path, out var rendered) ? Encoding.UTF8.GetString(rendered)
-                : found.TryGetValue(config.Path, out var raw) ? Encoding.UTF8.GetString(raw) : null;
-            files[config.Path] = Encoding.UTF8.GetBytes(ApplyConfig(config, existing));
+            files[config.Path] = (Encoding.UTF8.GetBytes(ApplyConfig(config, Current(config.Path))), ModeOf(config.Path));
         }
         if (_doc.KubeadmDocuments.Count > 0)
         {
-            string baseYaml = files.TryGetValue("etc/kubeadm.yml", out var k) ? Encoding.UTF8.GetString(k) : found.TryGetValue("etc/kubeadm.yml", out var kr) ? Encoding.UTF8.GetString(kr) : "";
-            var sb = new StringBuilder(baseYaml.TrimEnd());
+            var sb = new StringBuilder((Current("etc/kubeadm.yml") ?? "").TrimEnd());
             foreach (var d in _doc.KubeadmDocuments) sb.Append("\n---\n").Append(d.Yaml.TrimEnd());
-            files["etc/kubeadm.yml"] = Encoding.UTF8.GetBytes(sb.Append('\n').ToString());
+            files["etc/kubeadm.yml"] = (Encoding.UTF8.GetBytes(sb.Append('\n').ToString()), ModeOf("etc/kubeadm.yml"));
+        }
+        if (_kube && Current("etc/kubeadm.yml") is { } kubeadmYaml)
+        {
+            files["etc/kubeadm.yml"] = (Encoding.UTF8.GetBytes(KubeadmWithApiServerEndpoint(kubeadmYaml, _cluster.Masters.Select(m => m.Ip).ToList(), Vip)), ModeOf("etc/kubeadm.yml"));
+        }
+        foreach (var a in appFiles)
+        {
+            foreach (var path in a.Targets(found.Keys.Concat(files.Keys).Distinct().ToList()))
+            {
+                files[path] = (Encoding.UTF8.GetBytes(ApplyAppFile(a, Current(path), path)), ModeOf(path));
+            }
         }
         if (files.Count == 0) return;
         using var ms = new MemoryStream();
         using (var tar = new TarWriter(ms, TarEntryFormat.Pax, leaveOpen: true))
         {
-            foreach (var (path, bytes) in files.OrderBy(f => f.Key, StringComparer.Ordinal))
+            foreach (var (path, (bytes, mode)) in files.OrderBy(f => f.Key, StringComparer.Ordinal))
             {
-                var entry = new PaxTarEntry(TarEntryType.RegularFile, path) { DataStream = new MemoryStream(bytes), Mode = (UnixFileMode)Convert.ToInt32("644", 8) };
-                if (path.EndsWith(".sh", StringComparison.Ordinal)) entry.Mode = (UnixFileMode)Convert.ToInt32("755", 8);
-                tar.WriteEntry(entry);
+                tar.WriteEntry(new PaxTarEntry(TarEntryType.RegularFile, path) { DataStream = new MemoryStream(bytes), Mode = mode });
             }
         }
         var data = ms.ToArray();
         await n.Ssh.RunWithInputAsync($"tar -x -C {Q(Rootfs)} --no-same-owner", (s, c) => s.WriteAsync(data, c).AsTask(),
             new CommandOptions { Description = $"{StepRender}: write {files.Count} rendered files", Timeout = _options.StepTimeout }, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// As Sealer's kubeadm config (pkg/runtime/kubernetes/kubeadm): the ClusterConfiguration's <c>controlPlaneEndpoint</c> is
+    /// <c>apiserver.cluster.local:6443</c> unless set, and <c>apiServer.certSANs</c> holds the domain, the VIP, 127.0.0.1 and
+    /// every master, so workers reach the API servers through the VIP and masters through the domain with valid TLS.
+    /// </summary>
+    internal static string KubeadmWithApiServerEndpoint(string yaml, IReadOnlyList<string> masters, string vip)
+    {
+        var stream = new YamlStream();
+        try
+        {
+            stream.Load(new StringReader(yaml));
+        }
+        catch (YamlDotNet.Core.YamlException ex)
+        {
+            throw new SealerException(ErrorCodes.BadClusterImage, $"etc/kubeadm.yml is not valid YAML ({ex.Message}): fix it in the cluster image or in the Clusterfile's kubeadm documents.", "etc/kubeadm.yml", (int)ex.Start.Line, inner: ex);
+        }
+        static string? Scalar(YamlMappingNode m, string key) => m.Children.TryGetValue(new YamlScalarNode(key), out var v) && v is YamlScalarNode s ? s.Value : null;
+        var docs = stream.Documents.Select(d => d.RootNode).OfType<YamlMappingNode>().ToList();
+        var cc = docs.LastOrDefault(d => Scalar(d, "kind") == "ClusterConfiguration");
+        if (cc is null)
+        {
+            string api = docs.Select(d => Scalar(d, "apiVersion")).FirstOrDefault(v => v?.StartsWith("kubeadm.k8s.io/", StringComparison.Ordinal) == true) ?? "kubeadm.k8s.io/v1beta3";
+            cc = new YamlMappingNode { { "apiVersion", api }, { "kind", "ClusterConfiguration" } };
+            stream.Documents.Add(new YamlDocument(cc));
+        }
+        if (Scalar(cc, "controlPlaneEndpoint") is not { Length: > 0 }) cc.Children[new YamlScalarNode("controlPlaneEndpoint")] = new YamlScalarNode($"{ApiServerDomain}:6443");
+        if (!cc.Children.TryGetValue(new YamlScalarNode("apiServer"), out var apiNode) || apiNode is not YamlMappingNode apiServer)
+        {
+            apiServer = [];
+            cc.Children[new YamlScalarNode("apiServer")] = apiServer;
+        }
+        if (!apiServer.Children.TryGetValue(new YamlScalarNode("certSANs"), out var sansNode) || sansNode is not YamlSequenceNode sans)
+        {
+            sans = [];
+            apiServer.Children[new YamlScalarNode("certSANs")] = sans;
+        }
+        var have = sans.Children.OfType<YamlScalarNode>().Select(x => x.Value).ToHashSet(StringComparer.Ordinal);
+        foreach (var san in new[] { "127.0.0.1", ApiServerDomain, vip }.Concat(masters))
+        {
+            if (have.Add(san)) sans.Add(new YamlScalarNode(san));
+        }
+        var w = new StringWriter();
+        stream.Save(w, assignAnchors: false);
+        return w.ToString().Replace("\n...\n", "\n---\n", StringComparison.Ordinal).TrimEnd('\n', '.', '-') + "\n";
     }
 
     /// <summary>A Config document over the image's file: override, insert (append), or merge (YAML mappings deep-merged).</summary>
@@ -628,7 +781,8 @@ public sealed class ClusterInstaller
             if (have.Stdout.Trim().Length > 0 && have.Stdout.Trim() != serverHex)
             {
                 // a new certificate: restart that registry
-                await n.Ssh.RunAsync($"f={Q(ClusterDir + "/registry.pid")}; [ -f \"$f\" ] && kill \"$(cat \"$f\")\" 2>/dev/null; rm -f \"$f\"; systemctl restart sealer-registry 2>/dev/null; true",
+                await n.Ssh.RunAsync($"f={Q(ClusterDir + "/registry.pid")}; if [ -f \"$f\" ]; then p=$(cat \"$f\"); kill \"$p\" 2>/dev/null || echo 'the registry had stopped'; " +
+                    "for i in $(seq 1 100); do kill -0 \"$p\" 2>/dev/null || break; sleep 0.1; done; fi; rm -f \"$f\"; systemctl restart sealer-registry 2>/dev/null || true",
                     new CommandOptions { Description = $"{StepRegistry}: restart for the new certificate" }, ct).ConfigureAwait(false);
                 lock (_state) _state.Hosts.GetValueOrDefault(n.Ip)?.Steps.Remove(StepRegistry);
             }
@@ -818,7 +972,8 @@ public sealed class ClusterInstaller
     private async Task KubeadmInitAsync(Node master0, CancellationToken ct)
     {
         string script = $"{KubePath}\ncommand -v kubeadm >/dev/null || {{ echo 'the cluster image has no kubeadm (bin/kubeadm)' >&2; exit 2; }}\n" +
-                        "if [ -f etc/kubeadm.yml ]; then kubeadm init --config etc/kubeadm.yml --upload-certs; else kubeadm init --upload-certs; fi\n" +
+                        "if [ -f etc/kubeadm.yml ]; then kubeadm init --config etc/kubeadm.yml --upload-certs; " +
+                        $"else kubeadm init --upload-certs --control-plane-endpoint {ApiServerDomain}:6443 --apiserver-cert-extra-sans {Q(string.Join(',', new[] { "127.0.0.1", ApiServerDomain, Vip }.Concat(_cluster.Masters.Select(m => m.Ip))))}; fi\n" +
                         "if [ -f /etc/kubernetes/admin.conf ]; then mkdir -p \"$HOME/.kube\"; cp -f /etc/kubernetes/admin.conf \"$HOME/.kube/config\"; fi";
         await master0.Ssh.RunAsync(script, Cmd(master0, StepKubeadmInit, "kubeadm init"), ct).ConfigureAwait(false);
     }
@@ -834,7 +989,124 @@ public sealed class ClusterInstaller
             string key = certs.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Last().Trim();
             command += $" --control-plane --certificate-key {key}";
         }
+        else
+        {
+            // workers join through the local VIP (Sealer: Discovery.BootstrapToken.APIServerEndpoint = VIP:6443)
+            command = JoinEndpointRegex().Replace(command, "kubeadm join " + VipEndpoint, 1);
+        }
         await n.Ssh.RunAsync($"{KubePath}\n{command}", Cmd(n, StepJoin, n.Spec.IsMaster ? "kubeadm join --control-plane" : "kubeadm join") with { Description = $"{StepJoin}: kubeadm join{(n.Spec.IsMaster ? " --control-plane" : "")}" }, ct).ConfigureAwait(false);
+        if (n.Spec.IsMaster) await WriteEtcHostsAsync(n, RegistryHosts(), ct, joinedMaster: true).ConfigureAwait(false);
+    }
+
+    /// <summary>Sealer's API server domain (common.DefaultAPIserverDomain; not configurable in Sealer either).</summary>
+    public const string ApiServerDomain = "apiserver.cluster.local";
+
+    /// <summary>Sealer's local VIP for the API servers (common.DefaultVIP / DefaultVIPForIPv6), overridden by env IPvsVIPv4 / IPvsVIPv6.</summary>
+    public const string DefaultVip = "10.103.97.2", DefaultVipV6 = "1248:4003:10bb:6a01:83b9:6360:c66d:0002";
+
+    /// <summary>The static pod on every worker (Sealer: /etc/kubernetes/manifests/kube-lvscare.yaml, pod kube-lvscare).</summary>
+    public const string LvscareManifest = "/etc/kubernetes/manifests/kube-lvscare.yaml";
+
+    /// <summary>Sealer's common.LvsCareRepoAndTag, under the cluster's registry.</summary>
+    public const string LvscareRepoAndTag = "sealerio/lvscare:v1.1.3-beta.8";
+
+    private string Vip => VipOf(_cluster);
+
+    /// <summary>Sealer's VIP: env IPvsVIPv4 (IPvsVIPv6 for IPv6 hosts) from spec.env, else 10.103.97.2 (its IPv6 default).</summary>
+    internal static string VipOf(ClusterSpec cluster)
+    {
+        string? v4 = cluster.Env.LastOrDefault(e => e.Key == "IPvsVIPv4").Value, v6 = cluster.Env.LastOrDefault(e => e.Key == "IPvsVIPv6").Value;
+        bool ipv6 = System.Net.IPAddress.TryParse(cluster.Hosts[0].Ip, out var first) && first.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6;
+        return (ipv6 ? v6 ?? v4 : v4 ?? v6) ?? (ipv6 ? DefaultVipV6 : DefaultVip);
+    }
+
+    private string VipEndpoint => HostPort(Vip, 6443);
+
+    private static string HostPort(string ip, int port) => ip.Contains(':', StringComparison.Ordinal) ? $"[{ip}]:{port}" : $"{ip}:{port}";
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"kubeadm join \S+")]
+    private static partial System.Text.RegularExpressions.Regex JoinEndpointRegex();
+
+    /// <summary>
+    /// The lvscare image: env <c>LvscareImage</c>; else an lvscare image the cluster image carries (by its full name: we
+    /// never rewrite references); else Sealer's name, <c>&lt;RegistryURL&gt;/sealerio/lvscare:v1.1.3-beta.8</c> (served from
+    /// a Sealer base image's registry content, which has no domain).
+    /// </summary>
+    private string LvscareImage(ClusterImageSource image, Node master0)
+    {
+        if (_cluster.Env.LastOrDefault(e => e.Key == "LvscareImage").Value is { Length: > 0 } set) return set;
+        var carried = image.RegistryImages(master0.Platform).Where(r => r.Split('@')[0].Split(':')[0].EndsWith("/lvscare", StringComparison.Ordinal) || r.Contains("/lvscare:", StringComparison.Ordinal))
+            .OrderByDescending(r => r.Contains(LvscareRepoAndTag, StringComparison.Ordinal)).FirstOrDefault();
+        if (carried is not null) return carried;
+        string registry = master0.Env.LastOrDefault(e => e.Key == "RegistryURL").Value ?? _cluster.Registry.Local.Url;
+        return $"{registry}/{LvscareRepoAndTag}";
+    }
+
+    /// <summary>Sealer's kube-lvscare static pod (pkg/ipvs LvsStaticPodYaml): VIP:6443 over every master's :6443, sorted.</summary>
+    internal static string LvscarePod(string clusterName, string vipEndpoint, IEnumerable<string> masterIps, string image)
+    {
+        var sb = new StringBuilder();
+        sb.Append("# Generated by sealer for cluster ").Append(clusterName).Append(": the local VIP ").Append(vipEndpoint).Append(" over the API servers\n");
+        sb.Append("apiVersion: v1\nkind: Pod\nmetadata:\n  creationTimestamp: null\n  name: kube-lvscare\n  namespace: kube-system\nspec:\n  containers:\n  - args:\n");
+        sb.Append("    - care\n    - --vs\n    - ").Append(vipEndpoint).Append("\n    - --health-path\n    - /healthz\n    - --health-schem\n    - https\n");
+        foreach (var m in masterIps.Order(StringComparer.Ordinal)) sb.Append("    - --rs\n    - ").Append(HostPort(m, 6443)).Append('\n');
+        sb.Append("    command:\n    - /usr/bin/lvscare\n    image: ").Append(image).Append('\n');
+        sb.Append("    imagePullPolicy: IfNotPresent\n    name: main\n    resources: {}\n    securityContext:\n      privileged: true\n");
+        sb.Append("    volumeMounts:\n    - mountPath: /lib/modules\n      name: lib-modules\n      readOnly: true\n");
+        sb.Append("  hostNetwork: true\n  volumes:\n  - hostPath:\n      path: /lib/modules\n    name: lib-modules\nstatus: {}\n");
+        return sb.ToString();
+    }
+
+    /// <summary>
+    /// Every worker gets the kube-lvscare static pod over the masters of the Clusterfile (rewritten only when it changes, so
+    /// kubelet does not restart lvscare for nothing), and the IPVS rules at once, so kubeadm join reaches the VIP before
+    /// kubelet runs lvscare: Sealer's <c>seautil ipvs --run-once</c> when the image ships seautil, else ipvsadm.
+    /// </summary>
+    private async Task ConfigureLvscareAsync(IReadOnlyList<Node> workers, ClusterImageSource? image, Node? master0, CancellationToken ct,
+        IReadOnlyList<string>? masters = null, string? imageName = null)
+    {
+        if (workers.Count == 0) return;
+        masters ??= _cluster.Masters.Select(m => m.Ip).ToList();
+        string lvsImage = imageName ?? LvscareImage(image!, master0!);
+        string pod = LvscarePod(_cluster.Name, VipEndpoint, masters, lvsImage);
+        string rs = string.Join(" ", masters.Order(StringComparer.Ordinal).Select(m => "--rs " + HostPort(m, 6443)));
+        string script = $$"""
+            {{KubePath}}
+            f={{LvscareManifest}}; t=/etc/kubernetes/.kube-lvscare.yaml.new
+            mkdir -p /etc/kubernetes/manifests
+            cat > "$t" <<'SEALER_LVSCARE'
+            {{pod}}SEALER_LVSCARE
+            if cmp -s "$t" "$f"; then rm -f "$t"; echo "lvscare: unchanged"; else mv -f "$t" "$f"; echo "lvscare: updated"; fi
+            if command -v seautil >/dev/null 2>&1; then
+              seautil ipvs --vs {{VipEndpoint}} {{rs}} --health-path /healthz --health-schem https --run-once
+            elif command -v ipvsadm >/dev/null 2>&1; then
+              ipvsadm -D -t {{VipEndpoint}} >/dev/null 2>&1 || true
+              if ipvsadm -A -t {{VipEndpoint}} -s rr; then for r in {{string.Join(" ", masters.Order(StringComparer.Ordinal).Select(m => HostPort(m, 6443)))}}; do ipvsadm -a -t {{VipEndpoint}} -r "$r" -m || true; done
+              else echo "warning: ipvsadm could not add {{VipEndpoint}}; kube-lvscare adds it once kubelet runs" >&2; fi
+            else
+              echo "note: neither seautil nor ipvsadm here: the VIP {{VipEndpoint}} works once kubelet runs kube-lvscare" >&2
+            fi
+            """;
+        var changed = new List<string>();
+        var failures = new List<string>();
+        await Task.WhenAll(workers.Select(async w =>
+        {
+            try
+            {
+                var r = await w.Ssh.RunAsync(script, Cmd(w, "lvscare", $"write {LvscareManifest} ({masters.Count} master(s))"), ct).ConfigureAwait(false);
+                if (r.Stdout.Contains("lvscare: updated", StringComparison.Ordinal)) lock (changed) changed.Add(w.Ip);
+            }
+            catch (SealerException ex)
+            {
+                lock (failures) failures.Add($"{w.Ip}: {ex.Message}");
+            }
+        })).ConfigureAwait(false);
+        foreach (var ip in changed.Order(StringComparer.Ordinal)) lock (_run) _run.Add($"{ip}:lvscare");
+        _options.Status?.Invoke($"{"lvscare",-16} {workers.Count} worker(s), VIP {VipEndpoint} over {masters.Count} master(s){(changed.Count > 0 ? $", updated on {changed.Count}" : ", unchanged")}");
+        if (failures.Count > 0)
+        {
+            throw new SealerException(ErrorCodes.RunStepFailed, $"Step 'lvscare' failed on {failures.Count} host(s):\n{string.Join("\n", failures)}\nFix the cause and run again.");
+        }
     }
 
     private Task LabelsAsync(Node master0, IReadOnlyList<Node> nodes, CancellationToken ct)
@@ -848,43 +1120,212 @@ public sealed class ClusterInstaller
         return master0.Ssh.RunAsync(sb.ToString(), Cmd(master0, StepLabels, "label and taint nodes"), ct);
     }
 
+    /// <summary>What the apps step launches: raw commands, or apps in order.</summary>
+    internal sealed record LaunchPlan(IReadOnlyList<string>? Cmds, IReadOnlyList<string> Apps, string Source);
+
+    private LaunchPlan? _launchPlan;
+
+    /// <summary>
+    /// Sealer's precedence (cmd/sealer/cmd/utils ConstructApplication + pkg/application NewAppDriver): Cluster spec.cmd, else
+    /// Application spec.cmds, else the apps of Cluster spec.appNames, else Application spec.launchApps (<c>[""]</c>: none),
+    /// else the image's CMDS, else its LAUNCH app names.
+    /// </summary>
+    private LaunchPlan PlanLaunch(ImageExtension ext) => PlanLaunch(_doc, ext);
+
+    internal static LaunchPlan PlanLaunch(ClusterfileDocument doc, ImageExtension ext)
+    {
+        var appDoc = doc.Applications.LastOrDefault();
+        var cluster = doc.Cluster;
+        if (cluster.Cmd.Count > 0) return new(cluster.Cmd, [], "spec.cmd");
+        if (appDoc is { Cmds.Count: > 0 }) return new(appDoc.Cmds, [], "Application spec.cmds");
+        if (cluster.AppNames.Count > 0) return new(null, cluster.AppNames.Where(a => a.Length > 0).ToList(), "spec.appNames");
+        if (appDoc?.LaunchApps is { } la) return new(null, la.Where(a => a.Length > 0).Distinct(StringComparer.Ordinal).ToList(), "Application spec.launchApps");
+        if (ext.LaunchCmds.Count > 0) return new(ext.LaunchCmds, [], "the image's CMDS");
+        return new(null, ext.LaunchApps, "the image's LAUNCH");
+    }
+
+    /// <summary>Before anything changes: every app to launch exists in the image; configs of apps not launched are reported.</summary>
+    private void ValidateLaunch(ClusterImageSource image, ClusterImagePlatform platform)
+    {
+        var ext = image.Extension(platform);
+        var plan = _launchPlan = PlanLaunch(ext);
+        var known = ext.Applications.Select(a => a.Name).Concat(ext.LaunchApps).ToHashSet(StringComparer.Ordinal);
+        var unknown = plan.Apps.Where(a => !known.Contains(a)).ToList();
+        if (unknown.Count > 0)
+        {
+            // images without an applications list: look for the app's directory in the rootfs
+            var dirs = image.ReadFileEntries(platform, p => unknown.Any(a => p.StartsWith($"application/apps/{a}/", StringComparison.Ordinal)))
+                .Keys.Select(AppOf).OfType<string>().ToHashSet(StringComparer.Ordinal);
+            unknown.RemoveAll(dirs.Contains);
+        }
+        if (unknown.Count > 0)
+        {
+            var appDoc = _doc.Applications.LastOrDefault();
+            var loc = plan.Source == "spec.appNames" || appDoc is null ? _cluster.Location : appDoc.LaunchAppsLocation;
+            known.UnionWith(image.ReadFileEntries(platform, p => p.StartsWith("application/apps/", StringComparison.Ordinal)).Keys.Select(AppOf).OfType<string>());
+            throw new SealerException(ErrorCodes.AppNotInImage,
+                $"{plan.Source} names {string.Join(", ", unknown.Select(u => $"'{u}'"))}, which the cluster image {image.Reference} does not have (its apps: {(known.Count == 0 ? "none" : string.Join(", ", known.Order(StringComparer.Ordinal)))}). Fix the name, or build the image with that app.",
+                loc.File, loc.Line, loc.Column);
+        }
+        foreach (var c in _doc.Applications.LastOrDefault()?.Configs ?? [])
+        {
+            if (!plan.Apps.Contains(c.Name))
+            {
+                _options.Logger.LogWarning("{Location}: app '{App}' is configured but not launched ({Source} launches {Apps}); its config is ignored, as in Sealer", c.Location, c.Name, plan.Source, plan.Cmds is null ? string.Join(", ", plan.Apps) : "commands");
+            }
+        }
+    }
+
+    /// <summary>The app a rootfs path belongs to (<c>application/apps/NAME/...</c>).</summary>
+    private static string? AppOf(string path)
+    {
+        const string prefix = "application/apps/";
+        if (!path.StartsWith(prefix, StringComparison.Ordinal)) return null;
+        int slash = path.IndexOf('/', prefix.Length);
+        return slash > prefix.Length ? path[prefix.Length..slash] : null;
+    }
+
+    private AppConfig? ConfigOf(string app) => _launchPlan is { } plan && plan.Apps.Contains(app)
+        ? _doc.Applications.LastOrDefault()?.Configs.FirstOrDefault(c => c.Name == app) : null;
+
+    /// <summary>The host's env, then the image's APPENV for the app, then the Application config's env.</summary>
+    private IReadOnlyList<KeyValuePair<string, string>> AppEnv(IReadOnlyList<KeyValuePair<string, string>> hostEnv, ImageExtension ext, string app) =>
+        DeliveryEnv.WithAppEnv(hostEnv, (ext.Applications.FirstOrDefault(a => a.Name == app)?.Env ?? new Dictionary<string, string>())
+            .Concat(ConfigOf(app)?.Env ?? []));
+
+    /// <summary>An Application config file, to write into (or merge with) a file under the app's directory.</summary>
+    internal sealed record AppFileOverride(string App, AppFileSpec File)
+    {
+        private string Direct => $"application/apps/{App}/{File.Path}";
+
+        public bool Matches(string p) => p == Direct || Nested(p);
+
+        // the SDK (like Sealer's APP name local://dir) may keep each source under application/apps/NAME/LEAF/
+        private bool Nested(string p) => p.StartsWith($"application/apps/{App}/", StringComparison.Ordinal) && p.EndsWith("/" + File.Path, StringComparison.Ordinal)
+            && p.Length - $"application/apps/{App}/".Length - File.Path.Length - 1 is > 0 and var leafLength && !p.AsSpan($"application/apps/{App}/".Length, leafLength).Contains('/');
+
+        public IReadOnlyList<string> Targets(IReadOnlyList<string> existing)
+        {
+            if (existing.Contains(Direct)) return [Direct];
+            var nested = existing.Where(Nested).Order(StringComparer.Ordinal).ToList();
+            if (nested.Count > 0) return nested;
+            if (File.Strategy == "merge")
+            {
+                throw new SealerException(ErrorCodes.ClusterfileBadConfig,
+                    $"App '{App}': '{File.Path}' (strategy: merge) is not in the cluster image (no {Direct}). Fix the path (relative to the app's directory) or use strategy: overwrite.",
+                    File.Location.File, File.Location.Line, File.Location.Column);
+            }
+            return [Direct];
+        }
+    }
+
+    private List<AppFileOverride> AppFileOverrides() =>
+        (_doc.Applications.LastOrDefault()?.Configs ?? []).Where(c => ConfigOf(c.Name) is not null).SelectMany(c => c.Files.Select(f => new AppFileOverride(c.Name, f))).ToList();
+
+    /// <summary>Sealer's app file strategies: overwrite, or merge (every YAML document of the file deep-merged with the data, data wins).</summary>
+    internal static string ApplyAppFile(AppFileOverride a, string? existing, string path)
+    {
+        if (a.File.Strategy == "overwrite" || existing is null) return a.File.Data;
+        try
+        {
+            var over = new YamlStream();
+            over.Load(new StringReader(a.File.Data));
+            if (over.Documents.Count != 1 || over.Documents[0].RootNode is not YamlMappingNode o)
+            {
+                throw new SealerException(ErrorCodes.ClusterfileBadConfig, $"App '{a.App}': the data to merge into {a.File.Path} is not one YAML mapping. Use strategy: overwrite for other content.",
+                    a.File.Location.File, a.File.Location.Line, a.File.Location.Column);
+            }
+            var target = new YamlStream();
+            target.Load(new StringReader(existing));
+            var parts = new List<string>();
+            foreach (var d in target.Documents)
+            {
+                if (d.RootNode is not YamlMappingNode m)
+                {
+                    throw new SealerException(ErrorCodes.ClusterfileBadConfig, $"App '{a.App}': {path} in the image holds a YAML document that is not a mapping; it cannot be merged. Use strategy: overwrite.",
+                        a.File.Location.File, a.File.Location.Line, a.File.Location.Column);
+                }
+                MergeMappings(m, o);
+                var w = new StringWriter();
+                new YamlStream(d).Save(w, assignAnchors: false);
+                string text = w.ToString();
+                parts.Add(text.EndsWith("...\n", StringComparison.Ordinal) ? text[..^4] : text);
+            }
+            if (parts.Count == 0) return a.File.Data;
+            return string.Join("---\n", parts);
+        }
+        catch (YamlDotNet.Core.YamlException ex)
+        {
+            throw new SealerException(ErrorCodes.ClusterfileBadConfig, $"App '{a.App}': cannot merge into {path}: {ex.Message}. Use strategy: overwrite.", a.File.Location.File, a.File.Location.Line, inner: ex);
+        }
+    }
+
+    private static void MergeMappings(YamlMappingNode into, YamlMappingNode from)
+    {
+        foreach (var (k, v) in from.Children)
+        {
+            if (into.Children.TryGetValue(k, out var existingNode) && existingNode is YamlMappingNode em && v is YamlMappingNode vm) MergeMappings(em, vm);
+            else into.Children[k] = v;
+        }
+    }
+
     private async Task LaunchAppsAsync(Node master0, ImageExtension ext, CancellationToken ct)
     {
-        var appDoc = _doc.Applications.LastOrDefault();
-        var overrides = appDoc?.Configs.ToDictionary(c => c.Name, StringComparer.Ordinal) ?? [];
-        // what to launch: spec.cmd, else Application.launchApps, else spec.appNames, else the image's LAUNCH / CMDS
-        if (_cluster.Cmd.Count > 0 || (appDoc is null && _cluster.AppNames.Count == 0 && ext.LaunchApps.Count == 0 && ext.LaunchCmds.Count > 0))
+        var plan = _launchPlan ?? PlanLaunch(ext);
+        if (plan.Cmds is not null)
         {
-            var cmds = _cluster.Cmd.Count > 0 ? _cluster.Cmd : ext.LaunchCmds;
-            foreach (var c in cmds) await master0.Ssh.RunAsync($"{KubePath}\n{c}", Cmd(master0, StepApps, c), ct).ConfigureAwait(false);
+            // raw commands run from the rootfs, as Sealer's CdAndExecCmd does
+            foreach (var c in plan.Cmds) await master0.Ssh.RunAsync($"{KubePath}\n{c}", Cmd(master0, StepApps, c), ct).ConfigureAwait(false);
             return;
         }
-        var apps = appDoc is { LaunchApps.Count: > 0 } ? appDoc.LaunchApps : _cluster.AppNames.Count > 0 ? _cluster.AppNames : ext.LaunchApps;
-        foreach (var app in apps)
+        foreach (var app in plan.Apps)
         {
             string dir = $"application/apps/{app}";
-            var opts = Cmd(master0, StepApps, $"launch app '{app}'");
-            if (overrides.TryGetValue(app, out var o))
+            var config = ConfigOf(app);
+            var opts = Cmd(master0, StepApps, $"launch app '{app}'") with { Env = AppEnv(master0.Env, ext, app) };
+            if (config is { Cmds.Count: > 0 })
             {
-                opts = opts with { Env = opts.Env.Concat(o.Env).ToList() };
-                if (o.Cmds.Count > 0)
-                {
-                    foreach (var c in o.Cmds) await master0.Ssh.RunAsync($"{KubePath}\ncd {Q(dir)}\n{c}", opts, ct).ConfigureAwait(false);
-                    continue;
-                }
+                // Application launch cmds replace the app's launch; they run from the rootfs (Sealer's CdAndExecCmd)
+                foreach (var c in config.Cmds) await master0.Ssh.RunAsync($"{KubePath}\n{c}", opts with { Description = $"{StepApps}: app '{app}': {c}" }, ct).ConfigureAwait(false);
+                continue;
             }
+            if (config?.Helm is null && ext.Applications.FirstOrDefault(a => a.Name == app) is { Cmds.Count: > 0 } registered)
+            {
+                // APPCMDS: cd to the app's directory, then the commands (Sealer's GetAppLaunchCmd)
+                await master0.Ssh.RunAsync($"{KubePath}\ncd {Q(dir)}\n{string.Join(" ", registered.Cmds)}", opts, ct).ConfigureAwait(false);
+                continue;
+            }
+            var helm = config?.Helm ?? new HelmLaunch();
+            var flags = new StringBuilder();
+            flags.Append(" --namespace ").Append(Q(helm.Namespace ?? app));
+            if (helm.CreateNamespace) flags.Append(" --create-namespace");
+            if (helm.Wait ?? true) flags.Append(" --wait");
+            if (helm.Timeout is not null) flags.Append(" --timeout ").Append(Q(helm.Timeout));
+            if (helm.SkipCrds) flags.Append(" --skip-crds");
+            if (helm.DisableHooks) flags.Append(" --no-hooks");
+            var valueFiles = string.Join(" ", helm.ValueFiles.Select(Q));
+            var sets = string.Join(" ", helm.Values.Select(v => "--set " + Q(v)));
             string script = $$"""
                 {{KubePath}}
                 d={{Q(dir)}}
                 [ -d "$d" ] || { echo "app '{{app}}' is not in the cluster image (no $d)" >&2; exit 2; }
-                if [ -f "$d/Chart.yaml" ]; then helm upgrade --install {{Q(app)}} "$d" --namespace {{Q(app)}} --create-namespace --wait
+                helm_install() {
+                  local chart="$1" f args=()
+                  for f in {{valueFiles}}; do
+                    case "$f" in /*) ;; *) if [ -f "$chart/$f" ]; then f="$chart/$f"; elif [ -f "$d/$f" ]; then f="$d/$f"; fi;; esac
+                    [ -f "$f" ] || { echo "app '{{app}}': values file $f is not in the cluster image" >&2; exit 2; }
+                    args+=(-f "$f")
+                  done
+                  helm upgrade --install {{Q(helm.Name ?? app)}} "$chart"{{flags}} "${args[@]}" {{sets}}
+                }
+                if [ -f "$d/Chart.yaml" ]; then helm_install "$d"
                 elif ls "$d"/*.sh >/dev/null 2>&1; then for s in "$d"/*.sh; do bash "$s"; done
                 elif compgen -G "$d/*.yaml" >/dev/null || compgen -G "$d/*.yml" >/dev/null; then kubectl apply -f "$d"
                 else
                   # the SDK (like Sealer's APP name local://dir) keeps each source under application/apps/<name>/<leaf>/
                   for c in "$d"/*/; do
                     c="${c%/}"
-                    if [ -f "$c/Chart.yaml" ]; then helm upgrade --install {{Q(app)}} "$c" --namespace {{Q(app)}} --create-namespace --wait
+                    if [ -f "$c/Chart.yaml" ]; then helm_install "$c"
                     elif ls "$c"/*.sh >/dev/null 2>&1; then for s in "$c"/*.sh; do bash "$s"; done
                     elif compgen -G "$c/*.yaml" >/dev/null || compgen -G "$c/*.yml" >/dev/null; then kubectl apply -f "$c"
                     fi
@@ -916,6 +1357,8 @@ public sealed class ClusterInstaller
                     [ -f {{Q(Rootfs + "/.sealer-image")}} ] && echo "image=$(cat {{Q(Rootfs + "/.sealer-image")}})"
                     [ -f /etc/containerd/certs.d/_default/hosts.toml ] && echo certs=ok
                     if (exec 3<>/dev/tcp/127.0.0.1/{{port}}) 2>/dev/null; then echo registry=up; fi
+                    [ -f {{LvscareManifest}} ] && awk '/- --rs$/ { getline; sub(/^ *- /, ""); print "lvs-rs=" $0 }' {{LvscareManifest}}
+                    awk '$2 == "{{ApiServerDomain}}" { print "apiserver=" $1 }' /etc/hosts
                     true
                     """;
                 var r = await n.Ssh.RunAsync(script, new CommandOptions { Description = "check" }, cancellationToken).ConfigureAwait(false);
@@ -935,6 +1378,10 @@ public sealed class ClusterInstaller
                         if (lines.Contains("registry=up")) ok.Add($"{n.Ip}: registry on port {port}");
                         else problems.Add(new PreflightProblem(n.Ip, "registry", $"nothing listens on port {port}: run 'sealer run' again to restart the registry."));
                     }
+                    if (_state.ClusterDone(StepKubeadmInit) && hs is not null && (hs.Steps.Contains(StepJoin) || n.Ip == _cluster.Masters.First().Ip))
+                    {
+                        CheckVip(n, lines, ok, problems);
+                    }
                 }
             })).ConfigureAwait(false);
             if (master0 is not null && _state.ClusterDone(StepKubeadmInit))
@@ -951,6 +1398,23 @@ public sealed class ClusterInstaller
         {
             foreach (var n in nodes) n.Ssh.Dispose();
         }
+    }
+
+    /// <summary>The API server domain in /etc/hosts and, on workers, kube-lvscare over exactly the masters of the Clusterfile.</summary>
+    private void CheckVip(Node n, HashSet<string> lines, List<string> ok, List<PreflightProblem> problems)
+    {
+        string? alias = lines.FirstOrDefault(l => l.StartsWith("apiserver=", StringComparison.Ordinal))?["apiserver=".Length..];
+        string want = n.Spec.IsMaster ? n.Ip : Vip;
+        if (alias != want)
+        {
+            problems.Add(new PreflightProblem(n.Ip, "vip", $"{ApiServerDomain} resolves to {alias ?? "nothing"} in /etc/hosts, not {want}: run 'sealer run' again."));
+        }
+        if (n.Spec.IsMaster) return;
+        var have = lines.Where(l => l.StartsWith("lvs-rs=", StringComparison.Ordinal)).Select(l => l["lvs-rs=".Length..]).Order(StringComparer.Ordinal).ToList();
+        var masters = _cluster.Masters.Select(m => HostPort(m.Ip, 6443)).Order(StringComparer.Ordinal).ToList();
+        if (have.Count == 0) problems.Add(new PreflightProblem(n.Ip, "vip", $"no {LvscareManifest}: the worker cannot reach the API servers through {VipEndpoint}; run 'sealer run' again."));
+        else if (!have.SequenceEqual(masters)) problems.Add(new PreflightProblem(n.Ip, "vip", $"kube-lvscare balances over {string.Join(", ", have)}, but the masters are {string.Join(", ", masters)}: run 'sealer run' again to update it."));
+        else ok.Add($"{n.Ip}: lvscare {VipEndpoint} over {masters.Count} master(s)");
     }
 
     /// <summary>The apps' workloads through kubectl on master0: desired vs ready, image pull errors, crash loops.</summary>
@@ -1036,6 +1500,7 @@ public sealed class ClusterInstaller
                         pidf={{Q(ClusterDir + "/registry.pid")}}
                         if [ -f "$pidf" ]; then kill "$(cat "$pidf")" 2>/dev/null; fi
                         for d in /etc/containerd/certs.d/*/; do grep -q 'Generated by sealer' "$d/hosts.toml" 2>/dev/null && rm -rf "$d"; done
+                        grep -qF {{Q("# Generated by sealer for cluster " + _cluster.Name + ":")}} {{LvscareManifest}} 2>/dev/null && rm -f {{LvscareManifest}}
                         rm -f /etc/sealer/registry/ca.crt; rmdir /etc/sealer/registry 2>/dev/null
                         t=$(mktemp); sed {{Q($"/^{begin}$/,/^{end}$/d")}} /etc/hosts > "$t" && cat "$t" > /etc/hosts; rm -f "$t"
                         rm -rf {{Q(ClusterDir)}}
@@ -1054,6 +1519,47 @@ public sealed class ClusterInstaller
                     lock (failures) failures.Add($"{n.Ip}: {ex.Message}");
                 }
             })).ConfigureAwait(false);
+            if (!all && removed.Any(ip => _cluster.Masters.Any(m => m.Ip == ip)) && _state.ClusterDone(StepKubeadmInit))
+            {
+                // the workers that stay balance over the masters that stay
+                var stayingMasters = _cluster.Masters.Select(m => m.Ip).Where(ip => !removed.Contains(ip)).ToList();
+                var (workers, unreachable) = await ConnectAllAsync(_cluster.Nodes.Where(w => !removed.Contains(w.Ip)).ToList(), knownHosts, cancellationToken).ConfigureAwait(false);
+                try
+                {
+                    foreach (var p in unreachable) failures.Add($"{p.Host}: cannot update {LvscareManifest} ({p.Message}); run 'sealer run' once it is back");
+                    foreach (var w in workers) w.Env = DeliveryEnv.For(_cluster, w.Spec, [], _cluster.ContainerRuntime ?? "containerd", registryHosts);
+                    string? lvsImage = null;
+                    foreach (var w in workers)
+                    {
+                        var r = await w.Ssh.RunAsync($"sed -n 's/^    image: //p' {LvscareManifest} 2>/dev/null || true", new CommandOptions { Description = "read the lvscare image" }, cancellationToken).ConfigureAwait(false);
+                        if (r.Stdout.Trim() is { Length: > 0 } found) { lvsImage = found; break; }
+                    }
+                    lvsImage ??= _cluster.Env.LastOrDefault(e => e.Key == "LvscareImage").Value is { Length: > 0 } set ? set : $"{_cluster.Registry.External?.Url ?? _cluster.Registry.Local.Url}/{LvscareRepoAndTag}";
+                    _kube = true;
+                    await ConfigureLvscareAsync(workers, null, null, cancellationToken, stayingMasters, lvsImage).ConfigureAwait(false);
+                }
+                catch (SealerException ex)
+                {
+                    failures.Add(ex.Message);
+                }
+                finally
+                {
+                    foreach (var w in workers) w.Ssh.Dispose();
+                }
+            }
+            if (!all && removed.Count > 0 && _clusterfileText is not null && !removed.Contains(master0.Ip))
+            {
+                // the Clusterfile without the removed hosts, on master0 and in the ConfigMap (as Sealer's delete saves it)
+                try
+                {
+                    string updated = ClusterfileEditor.RemoveHosts(_clusterfileText, removed, _doc.File);
+                    await SaveClusterfileAsync(master0, updated, _state.ClusterDone(StepKubeadmInit), cancellationToken).ConfigureAwait(false);
+                }
+                catch (SealerException ex)
+                {
+                    lock (failures) failures.Add($"{master0.Ip}: saving the Clusterfile: {ex.Message}");
+                }
+            }
             if (all && failures.Count == 0)
             {
                 if (File.Exists(LocalStatePath)) File.Delete(LocalStatePath);

@@ -46,6 +46,23 @@ public sealed class ClusterState
         lock (_gate) if (!ClusterSteps.Contains(step)) ClusterSteps.Add(step);
     }
 
+    /// <summary>Drops a finished step of a host, so the next run does it again.</summary>
+    public void UnmarkHost(string ip, string step)
+    {
+        lock (_gate) if (Hosts.TryGetValue(ip, out var h)) h.Steps.Remove(step);
+    }
+
+    /// <summary>The fingerprint of what the host's rendered files were made from (null: unknown).</summary>
+    public string? RenderedFrom(string ip)
+    {
+        lock (_gate) return Hosts.TryGetValue(ip, out var h) ? h.Rendered : null;
+    }
+
+    public void SetRenderedFrom(string ip, string fingerprint)
+    {
+        lock (_gate) if (Hosts.TryGetValue(ip, out var h)) h.Rendered = fingerprint;
+    }
+
     public void ForgetHost(string ip)
     {
         lock (_gate) Hosts.Remove(ip);
@@ -89,6 +106,8 @@ public sealed class HostState
 {
     [JsonPropertyName("roles")] public List<string> Roles { get; set; } = [];
     [JsonPropertyName("steps")] public List<string> Steps { get; set; } = [];
+    /// <summary>sha256 of the render step's inputs (env, Config/kubeadm/Application documents, masters, VIP).</summary>
+    [JsonPropertyName("rendered"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public string? Rendered { get; set; }
 }
 
 [JsonSourceGenerationOptions(WriteIndented = true)]

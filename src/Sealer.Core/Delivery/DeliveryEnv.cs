@@ -1,9 +1,9 @@
 using System.Net;
 using System.Net.Sockets;
-using System.Text;
-using System.Text.RegularExpressions;
 using Sealer.Core.Delivery.Clusterfile;
 using Sealer.Core.Diagnostics;
+using Sealer.Core.Templating;
+using Sealer.Core.Templating.Sprig;
 
 namespace Sealer.Core.Delivery;
 
@@ -12,7 +12,7 @@ namespace Sealer.Core.Delivery;
 /// host's env, then the derived values (HostIP, HostIPFamily, Registry*, LocalRegistry*, ExternalRegistry*, ContainerRuntime)
 /// which users cannot override (Sealer drops and re-derives them).
 /// </summary>
-public static partial class DeliveryEnv
+public static class DeliveryEnv
 {
     private static readonly string[] DerivedPrefixes = ["Registry", "LocalRegistry", "ExternalRegistry"];
 
@@ -60,51 +60,62 @@ public static partial class DeliveryEnv
     }
 
     /// <summary>
-    /// Renders a Sealer <c>*.tmpl</c> file: <c>{{ .Name }}</c>, <c>{{- .Name -}}</c>, <c>{{ .Name | default "x" }}</c>,
-    /// <c>{{ .Env.Name }}</c>. A missing value without a default is an error naming the file and line.
+    /// An app's env (APPENV of the image, then the Application config's env) over a host's env. Derived values (HostIP,
+    /// HostIPFamily, Registry*, LocalRegistry*, ExternalRegistry*, ContainerRuntime) stay as derived.
     /// </summary>
-    public static string Render(string template, IReadOnlyList<KeyValuePair<string, string>> env, string file)
+    public static IReadOnlyList<KeyValuePair<string, string>> WithAppEnv(IReadOnlyList<KeyValuePair<string, string>> hostEnv, IEnumerable<KeyValuePair<string, string>> appEnv)
     {
-        var values = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var (k, v) in env) values[k] = v;
-        var sb = new StringBuilder();
-        int pos = 0;
-        foreach (Match m in ActionRegex().Matches(template))
+        var result = hostEnv.ToList();
+        foreach (var (k, v) in appEnv)
         {
-            string before = template[pos..m.Index];
-            if (m.Groups["ltrim"].Success) before = before.TrimEnd();
-            sb.Append(before);
-            pos = m.Index + m.Length;
-            int line = template.AsSpan(0, m.Index).Count('\n') + 1;
-            string body = m.Groups["body"].Value.Trim();
-            var am = FieldRegex().Match(body);
-            if (!am.Success)
-            {
-                throw new SealerException(ErrorCodes.TemplateUnsupported,
-                    $"The template action '{{{{ {body} }}}}' is not supported when delivering: use {{{{ .Name }}}} or {{{{ .Name | default \"value\" }}}}.", file, line);
-            }
-            string name = am.Groups["name"].Value;
-            if (values.TryGetValue(name, out var value)) sb.Append(value);
-            else if (am.Groups["def"].Success) sb.Append(am.Groups["def"].Value);
-            else
-            {
-                throw new SealerException(ErrorCodes.TemplateEnvMissing,
-                    $"The template uses .{name}, which is not set: add '- {name}=value' to spec.env in the Clusterfile (or a default: {{{{ .{name} | default \"...\" }}}}).", file, line);
-            }
-            if (m.Groups["rtrim"].Success)
-            {
-                int skip = pos;
-                while (skip < template.Length && char.IsWhiteSpace(template[skip])) skip++;
-                pos = skip;
-            }
+            if (k is "ContainerRuntime" or "HostIP" or "HostIPFamily" || DerivedPrefixes.Any(p => k.StartsWith(p, StringComparison.Ordinal))) continue;
+            int i = result.FindIndex(e => e.Key == k);
+            if (i >= 0) result[i] = new(k, v); else result.Add(new(k, v));
         }
-        sb.Append(template[pos..]);
-        return sb.ToString();
+        return result;
     }
 
-    [GeneratedRegex(@"\{\{(?<ltrim>-\s)?(?<body>.*?)(?<rtrim>\s-)?\}\}", RegexOptions.Singleline)]
-    private static partial Regex ActionRegex();
+    private static readonly Lazy<IReadOnlyDictionary<string, GoFunc>> Functions = new(() => SprigFunctions.Create());
 
-    [GeneratedRegex(@"^\.(?:Env\.)?(?<name>[A-Za-z_][A-Za-z0-9_\-]*)(?:\s*\|\s*default\s+""(?<def>[^""]*)"")?$")]
-    private static partial Regex FieldRegex();
+    /// <summary>
+    /// Renders a Sealer <c>*.tmpl</c> file as Sealer does (pkg/env RenderTemplate: Go text/template, <c>missingkey=default</c>,
+    /// the data a map of env strings), with the Sprig functions on top (Sealer's <c>b64enc</c>/<c>b64dec</c> are among them).
+    /// Every Go construct works: <c>if</c>/<c>range</c>/<c>with</c>/variables/<c>define</c>, <c>default</c>, <c>splitList</c>, ...
+    /// One difference, on purpose: where Go would print <c>&lt;no value&gt;</c> (an env value that is not set) rendering fails
+    /// (SEA4015), since a config file with <c>&lt;no value&gt;</c> in it is always a bug. Errors name the host (when given),
+    /// the file, the line and the column: SEA4017 the template does not parse, SEA4019 it failed while executing.
+    /// </summary>
+    public static string Render(string template, IReadOnlyList<KeyValuePair<string, string>> env, string file, string? host = null, CancellationToken cancellationToken = default)
+    {
+        var values = new Dictionary<string, object?>(StringComparer.Ordinal);
+        foreach (var (k, v) in env) values[k] = v;
+        string where = host is null ? file : $"{host}: {file}";
+        var set = new TemplateSet(Functions.Value) { MissingKey = MissingKeyMode.Default };
+        try
+        {
+            set.Parse(file, template);
+        }
+        catch (TemplateException ex)
+        {
+            throw new SealerException(ErrorCodes.TemplateUnsupported,
+                $"{where} line {ex.Line}: the template does not parse: {ex.Message}. Fix the file in the cluster image (Go text/template syntax, Sprig functions).",
+                file, ex.Line, ex.Column, ex);
+        }
+        try
+        {
+            return set.Execute(file, values, new ExecuteOptions { NoValueErrorCode = ErrorCodes.TemplateEnvMissing, CancellationToken = cancellationToken });
+        }
+        catch (TemplateException ex) when (ex.Code == ErrorCodes.TemplateEnvMissing)
+        {
+            throw new SealerException(ErrorCodes.TemplateEnvMissing,
+                $"{where} line {ex.Line}: a value the template prints is not set ({ex.Message}). Add it to spec.env in the Clusterfile (or the host's env), or give it a default: {{{{ .Name | default \"value\" }}}}.",
+                file, ex.Line, ex.Column, ex);
+        }
+        catch (TemplateException ex)
+        {
+            throw new SealerException(ErrorCodes.TemplateRenderFailed,
+                $"{where} line {ex.Line}: rendering failed: {ex.Message}. Check the env values it uses (spec.env, the host's env) and the template.",
+                file, ex.Line, ex.Column, ex);
+        }
+    }
 }

@@ -47,15 +47,21 @@ public static partial class ErrorCodes
     /// <summary>A known_hosts file could not be read or written.</summary>
     public const string KnownHostsUnusable = "SEA4014";
 
-    /// <summary>A template (*.tmpl) in the rootfs references an env value that is not set.</summary>
+    /// <summary>A template (*.tmpl) in the rootfs prints an env value that is not set (Go would print &lt;no value&gt;).</summary>
     public const string TemplateEnvMissing = "SEA4015";
 
     /// <summary>join/delete named a host that is not (or already) part of the cluster.</summary>
     public const string HostNotInCluster = "SEA4016";
 
-    /// <summary>A template (*.tmpl) in the rootfs uses an action the delivery renderer does not support.</summary>
+    /// <summary>A template (*.tmpl) in the rootfs does not parse (Go text/template syntax error, unknown function).</summary>
     public const string TemplateUnsupported = "SEA4017";
 
     /// <summary>A host's OS or architecture has no matching platform in the cluster image.</summary>
     public const string PlatformMismatch = "SEA4018";
+
+    /// <summary>A template (*.tmpl) in the rootfs failed while rendering on a host (a function error, a wrong type).</summary>
+    public const string TemplateRenderFailed = "SEA4019";
+
+    /// <summary>The Clusterfile launches an app (appNames, Application launchApps) that the cluster image does not have.</summary>
+    public const string AppNotInImage = "SEA4020";
 }

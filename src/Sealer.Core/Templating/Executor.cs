@@ -576,6 +576,12 @@ internal sealed class Executor
         throw Errorf($"can't handle {n} for arg of type {TypeString(typ)}");
     }
 
+    private void NoValue()
+    {
+        if (Options.NoValueErrorCode is { } code) throw Errorf("no value to print (a missing key or nil)", code);
+        _wr.Write("<no value>");
+    }
+
     private void PrintValue(Node n, object? v)
     {
         At(n);
@@ -585,12 +591,12 @@ internal sealed class Executor
                 _wr.Write(s);
                 return;
             case null:
-                _wr.Write("<no value>");
+                NoValue();
                 return;
         }
         if (ReferenceEquals(v, GoValues.NoValue) || ReferenceEquals(v, GoValues.NilInterface))
         {
-            _wr.Write("<no value>");
+            NoValue();
             return;
         }
         _wr.Write(GoValues.FormatValue(v));

@@ -28,6 +28,13 @@ public sealed class ExecuteOptions
 
     /// <summary>Go's maxExecDepth.</summary>
     public int MaxDepth { get; init; } = 100000;
+
+    /// <summary>
+    /// When set, printing "no value" (a missing map key or nil, which Go prints as <c>&lt;no value&gt;</c>) fails with this
+    /// error code instead. Conditions, <c>default</c> and other functions still see the missing value as Go does; only
+    /// writing it into the output is refused (delivery renders config files, where a silent <c>&lt;no value&gt;</c> is a bug).
+    /// </summary>
+    public string? NoValueErrorCode { get; init; }
 }
 
 /// <summary>

@@ -45,6 +45,62 @@ public static class ClusterfileEditor
         return result;
     }
 
+    /// <summary>What secrets are replaced with in <see cref="MaskSecrets"/>; the reader refuses it as a value.</summary>
+    public const string Masked = "<masked>";
+
+    /// <summary>Sealer's ConfigMap for the Clusterfile: kube-system/sealer-clusterfile, key Clusterfile (pkg/clusterfile).</summary>
+    public const string ConfigMapName = "sealer-clusterfile", ConfigMapNamespace = "kube-system", ConfigMapKey = "Clusterfile";
+
+    /// <summary>
+    /// The Clusterfile without secrets, for copies others can read (the ConfigMap): every <c>passwd</c>, <c>pkPasswd</c> and
+    /// <c>password</c> value, and env entries (<c>spec.env</c>, hosts' <c>env</c>, Application configs' <c>env</c>) whose
+    /// name says secret (password, passwd, secret, token, credential, apikey, private key), become <see cref="Masked"/>.
+    /// </summary>
+    public static string MaskSecrets(string text)
+    {
+        var stream = new YamlStream();
+        stream.Load(new StringReader(text));
+        foreach (var d in stream.Documents) Walk(d.RootNode, null);
+        return Save(stream);
+
+        static void Walk(YamlNode node, string? key)
+        {
+            switch (node)
+            {
+                case YamlMappingNode m:
+                    foreach (var (k, v) in m.Children.ToList())
+                    {
+                        string name = k is YamlScalarNode ks ? ks.Value ?? "" : "";
+                        if (name is "passwd" or "pkPasswd" or "password" && v is YamlScalarNode { Value.Length: > 0 })
+                        {
+                            m.Children[k] = new YamlScalarNode(Masked) { Style = YamlDotNet.Core.ScalarStyle.DoubleQuoted };
+                        }
+                        else Walk(v, name);
+                    }
+                    break;
+                case YamlSequenceNode seq when key == "env":
+                    for (int i = 0; i < seq.Children.Count; i++)
+                    {
+                        if (seq.Children[i] is YamlScalarNode { Value: { } e } && e.IndexOf('=', StringComparison.Ordinal) is > 0 and var eq && SecretName(e[..eq]))
+                        {
+                            seq.Children[i] = new YamlScalarNode($"{e[..eq]}={Masked}") { Style = YamlDotNet.Core.ScalarStyle.DoubleQuoted };
+                        }
+                    }
+                    break;
+                case YamlSequenceNode seq:
+                    foreach (var c in seq.Children) Walk(c, null);
+                    break;
+            }
+        }
+    }
+
+    private static bool SecretName(string name)
+    {
+        string n = name.ToLowerInvariant().Replace("_", "", StringComparison.Ordinal).Replace("-", "", StringComparison.Ordinal);
+        return n.Contains("passw", StringComparison.Ordinal) || n.Contains("secret", StringComparison.Ordinal) || n.Contains("token", StringComparison.Ordinal)
+            || n.Contains("credential", StringComparison.Ordinal) || n.Contains("apikey", StringComparison.Ordinal) || n.Contains("privatekey", StringComparison.Ordinal);
+    }
+
     private static (YamlStream, YamlSequenceNode) Load(string text, string? file)
     {
         ClusterfileReader.Parse(text, file); // the same errors as any run

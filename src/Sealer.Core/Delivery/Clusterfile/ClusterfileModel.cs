@@ -144,7 +144,42 @@ public sealed record PluginSpec(string Name, IReadOnlyList<PluginPhase> Phases, 
     public bool AppliesTo(HostSpec host) => Roles.Count == 0 || Roles.Any(r => host.Roles.Contains(r, StringComparer.Ordinal));
 }
 
-/// <summary>A <c>kind: Application</c> document: which apps to launch and per-app launch overrides.</summary>
-public sealed record ApplicationSpec(string Name, IReadOnlyList<string> LaunchApps, IReadOnlyList<AppConfig> Configs, SourceLocation Location);
+/// <summary>
+/// A <c>kind: Application</c> document (Sealer v2 ApplicationSpec): <c>cmds</c> (raw launch commands, highest priority),
+/// <c>launchApps</c> (which apps, in order; <c>[""]</c> launches none), per-app <c>configs</c>.
+/// </summary>
+public sealed record ApplicationSpec(string Name, IReadOnlyList<string>? LaunchApps, IReadOnlyList<AppConfig> Configs, SourceLocation Location)
+{
+    public IReadOnlyList<string> Cmds { get; init; } = [];
 
-public sealed record AppConfig(string Name, IReadOnlyList<string> Cmds, IReadOnlyList<KeyValuePair<string, string>> Env);
+    /// <summary>Where <c>launchApps</c> is (for errors naming an app the image does not have).</summary>
+    public SourceLocation LaunchAppsLocation { get; init; }
+}
+
+/// <summary>Per-app overrides: env (renders the app's files, exported to its launch), files to write or merge, launch cmds or helm settings.</summary>
+public sealed record AppConfig(string Name, IReadOnlyList<string> Cmds, IReadOnlyList<KeyValuePair<string, string>> Env)
+{
+    public IReadOnlyList<AppFileSpec> Files { get; init; } = [];
+    public HelmLaunch? Helm { get; init; }
+    public SourceLocation Location { get; init; }
+}
+
+/// <summary>A file under the app's directory (<c>application/apps/NAME/</c>): <c>overwrite</c> (Sealer's default) or <c>merge</c> (YAML deep merge).</summary>
+public sealed record AppFileSpec(string Path, string Strategy, string Data, SourceLocation Location);
+
+/// <summary>
+/// Helm settings of an app's launch (the fields of Sealer v2's <c>Helm</c> type): release name, namespace, <c>values</c>
+/// (<c>--set</c> key=value), <c>valueFiles</c> (<c>-f</c>, relative to the app's directory), wait/timeout, skipCRDs, disableHooks.
+/// </summary>
+public sealed record HelmLaunch
+{
+    public string? Name { get; init; }
+    public string? Namespace { get; init; }
+    public bool CreateNamespace { get; init; } = true;
+    public bool? Wait { get; init; }
+    public string? Timeout { get; init; }
+    public bool SkipCrds { get; init; }
+    public bool DisableHooks { get; init; }
+    public IReadOnlyList<string> Values { get; init; } = [];
+    public IReadOnlyList<string> ValueFiles { get; init; } = [];
+}

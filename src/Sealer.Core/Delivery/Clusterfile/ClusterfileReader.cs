@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
+using System.Text.RegularExpressions;
 using Sealer.Core.Diagnostics;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
@@ -13,7 +14,7 @@ namespace Sealer.Core.Delivery.Clusterfile;
 /// wrong shape or bad value is a <see cref="SealerException"/> with the file, line and column, and a message that says
 /// how to fix it. Passwords never appear in messages.
 /// </summary>
-public static class ClusterfileReader
+public static partial class ClusterfileReader
 {
     private static readonly string[] KubeadmKinds =
         ["InitConfiguration", "ClusterConfiguration", "JoinConfiguration", "KubeletConfiguration", "KubeProxyConfiguration", "KubeadmConfig"];
@@ -206,6 +207,18 @@ public static class ClusterfileReader
             if (n is null) return null;
             if (n is YamlScalarNode { Style: ScalarStyle.Plain, Value: "" or "~" or "null" }) return null;
             return Str(n, $"{path}.{key}");
+        }
+
+        /// <summary>A secret; the mask the saved copies carry (<see cref="ClusterfileEditor.Masked"/>) is refused.</summary>
+        public string? Secret(YamlMappingNode map, string key, string path)
+        {
+            string? v = OptStr(map, key, path);
+            if (v == ClusterfileEditor.Masked)
+            {
+                throw Error(ErrorCodes.ClusterfileBadValue, Get(map, key)!,
+                    $"'{path}.{key}' is masked: this Clusterfile is a copy from the cluster (ConfigMap kube-system/{ClusterfileEditor.ConfigMapName}), which never holds secrets. Put the real value back (the full file is the Clusterfile under the data root on master0, mode 0600).");
+            }
+            return v;
         }
 
         public int Port(YamlNode node, string path)
@@ -463,9 +476,9 @@ public static class ClusterfileReader
             var spec = defaults with
             {
                 User = OptStr(m, "user", path) ?? defaults.User,
-                Password = OptStr(m, "passwd", path) ?? defaults.Password,
+                Password = Secret(m, "passwd", path) ?? defaults.Password,
                 PrivateKeyPath = pk ?? defaults.PrivateKeyPath,
-                PrivateKeyPassphrase = OptStr(m, "pkPasswd", path) ?? defaults.PrivateKeyPassphrase,
+                PrivateKeyPassphrase = Secret(m, "pkPasswd", path) ?? defaults.PrivateKeyPassphrase,
                 Port = Get(m, "port") is { } p && !(p is YamlScalarNode { Value: "" }) ? Port(p, $"{path}.port") : defaults.Port,
                 JumpHost = OptStr(m, "jumpHost", path) ?? defaults.JumpHost,
             };
@@ -508,7 +521,7 @@ public static class ClusterfileReader
                     Domain = OptStr(l, "domain", p) ?? "sea.hub",
                     Port = Get(l, "port") is { } pn ? Port(pn, $"{p}.port") : 5000,
                     Username = OptStr(l, "username", p),
-                    Password = OptStr(l, "password", p),
+                    Password = Secret(l, "password", p),
                     Ha = Get(l, "ha") is not { } ha || Bool(ha, $"{p}.ha"),
                     Insecure = Get(l, "insecure") is { } ins && Bool(ins, $"{p}.insecure"),
                     SubjectAltNameDns = dns,
@@ -524,7 +537,7 @@ public static class ClusterfileReader
                 external = new ExternalRegistrySpec(
                     OptStr(e, "domain", p) ?? throw Error(ErrorCodes.ClusterfileMissingField, e, "externalRegistry needs a domain."),
                     Get(e, "port") is { } pn ? Port(pn, $"{p}.port") : null,
-                    OptStr(e, "username", p), OptStr(e, "password", p));
+                    OptStr(e, "username", p), Secret(e, "password", p));
             }
             return new RegistrySpec { Local = local, External = external };
         }
@@ -602,8 +615,10 @@ public static class ClusterfileReader
         public ApplicationSpec ReadApplication(YamlMappingNode root)
         {
             var (name, spec) = Header(root, "Application", "application");
-            CheckKeys(spec, "spec", "launchApps", "configs");
-            var launch = Get(spec, "launchApps") is { } la ? StrList(la, "spec.launchApps", "[app1, app2]") : [];
+            CheckKeys(spec, "spec", "cmds", "launchApps", "configs");
+            var cmds = Get(spec, "cmds") is { } cm ? StrList(cm, "spec.cmds", "[\"kubectl apply -f x.yaml\"]") : [];
+            var laNode = Get(spec, "launchApps");
+            List<string>? launch = laNode is null || laNode is YamlScalarNode { Style: ScalarStyle.Plain, Value: "" or "~" or "null" } ? null : StrList(laNode, "spec.launchApps", "[app1, app2]");
             var configs = new List<AppConfig>();
             if (Get(spec, "configs") is { } cn)
             {
@@ -611,19 +626,102 @@ public static class ClusterfileReader
                 {
                     var m = Map(item, "spec.configs[]", "each entry has name, launch, env, files");
                     CheckKeys(m, "spec.configs[]", "name", "launch", "env", "files");
-                    string app = OptStr(m, "name", "spec.configs[]") ?? throw Error(ErrorCodes.ClusterfileMissingField, m, "This app config has no 'name'.");
-                    var cmds = new List<string>();
+                    string app = OptStr(m, "name", "spec.configs[]") ?? throw Error(ErrorCodes.ClusterfileMissingField, m, "This app config has no 'name': name the app it configures (name: my-app).");
+                    if (configs.Any(c => c.Name == app)) throw Error(ErrorCodes.ClusterfileBadValue, Get(m, "name")!, $"App '{app}' is configured twice in spec.configs: merge the two entries.");
+                    var appCmds = new List<string>();
+                    HelmLaunch? helm = null;
                     if (Get(m, "launch") is { } ln)
                     {
-                        var l = Map(ln, "launch", "launch takes cmds or helm");
+                        var l = Map(ln, "spec.configs[].launch", "launch takes cmds or helm");
                         CheckKeys(l, "spec.configs[].launch", "cmds", "helm");
-                        if (Get(l, "cmds") is { } c) cmds = StrList(c, "launch.cmds", "[\"kubectl apply -f x.yaml\"]");
+                        if (Get(l, "cmds") is { } c) appCmds = StrList(c, "spec.configs[].launch.cmds", "[\"kubectl apply -f x.yaml\"]");
+                        if (Get(l, "helm") is { } h) helm = ReadHelm(Map(h, "spec.configs[].launch.helm", "e.g. helm: {namespace: web, values: [replicaCount=3]}"));
+                        if (appCmds.Count > 0 && helm is not null)
+                        {
+                            throw Error(ErrorCodes.ClusterfileBadValue, l, $"App '{app}': launch has both cmds and helm. Use cmds (a full command line) or helm (settings for the chart's install), not both.");
+                        }
                     }
                     var env = Get(m, "env") is { } e ? Env(e, "spec.configs[].env") : [];
-                    configs.Add(new AppConfig(app, cmds, env));
+                    var files = new List<AppFileSpec>();
+                    if (Get(m, "files") is { } fn)
+                    {
+                        foreach (var f in Seq(fn, "spec.configs[].files", "each entry is - path: values.yaml"))
+                        {
+                            var fm = Map(f, "spec.configs[].files[]", "each entry has path, strategy, data");
+                            CheckKeys(fm, "spec.configs[].files[]", "path", "strategy", "data");
+                            string path = OptStr(fm, "path", "spec.configs[].files[]") ?? throw Error(ErrorCodes.ClusterfileMissingField, fm, $"A file of app '{app}' has no 'path': name it relative to the app's directory (path: values.yaml).");
+                            if (path.StartsWith('/') || path.Split('/').Contains(".."))
+                            {
+                                throw Error(ErrorCodes.ClusterfileBadConfig, Get(fm, "path")!, $"App '{app}': file path '{path}' must be relative to the app's directory and stay inside it (no leading '/', no '..').");
+                            }
+                            string strategy = OptStr(fm, "strategy", "spec.configs[].files[]") ?? "overwrite";
+                            if (strategy is not ("overwrite" or "merge"))
+                            {
+                                throw Error(ErrorCodes.ClusterfileBadConfig, Get(fm, "strategy")!, $"App '{app}': file strategy '{strategy}' is not overwrite or merge (Sealer's strategies).");
+                            }
+                            files.Add(new AppFileSpec(path, strategy, OptStr(fm, "data", "spec.configs[].files[]") ?? "", Loc(fm)));
+                        }
+                    }
+                    configs.Add(new AppConfig(app, appCmds, env) { Files = files, Helm = helm, Location = Loc(m) });
                 }
             }
-            return new ApplicationSpec(name, launch, configs, Loc(root));
+            return new ApplicationSpec(name, launch, configs, Loc(root)) { Cmds = cmds, LaunchAppsLocation = laNode is null ? Loc(root) : Loc(laNode) };
+        }
+
+        private HelmLaunch ReadHelm(YamlMappingNode h)
+        {
+            const string path = "spec.configs[].launch.helm";
+            // Sealer's Helm type: Name (json "Name"), Namespace (no json tag), the rest camelCase; Go's JSON decoding ignores case
+            var keys = new Dictionary<string, YamlNode>(StringComparer.Ordinal);
+            string[] allowed = ["name", "namespace", "createNamespace", "wait", "timeout", "skipCRDs", "disableHooks", "values", "valueFiles", "chart"];
+            foreach (var (k, v) in h.Children)
+            {
+                string key = k is YamlScalarNode s ? s.Value ?? "" : "?";
+                string? canonical = allowed.FirstOrDefault(a => string.Equals(a, key, StringComparison.OrdinalIgnoreCase));
+                if (canonical is null) CheckKeys(new YamlMappingNode(k, v), path, allowed);
+                if (canonical == "chart")
+                {
+                    throw Error(ErrorCodes.ClusterfileUnknownField, k, "App launch.helm.chart is not supported: the chart is the app's own directory in the cluster image (air-gapped installs fetch nothing).");
+                }
+                keys[canonical!] = v;
+            }
+            string? S(string key) => keys.TryGetValue(key, out var n) && n is not YamlScalarNode { Style: ScalarStyle.Plain, Value: "" or "~" or "null" } ? Str(n, $"{path}.{key}") : null;
+            var values = keys.TryGetValue("values", out var vn) ? StrList(vn, $"{path}.values", "[replicaCount=3, image.tag=v2]") : [];
+            foreach (var (v, i) in values.Select((v, i) => (v, i)))
+            {
+                if (v.IndexOf('=', StringComparison.Ordinal) <= 0)
+                {
+                    throw Error(ErrorCodes.ClusterfileBadValue, ((YamlSequenceNode)vn!).Children[i], $"The helm value '{v}' is not key=value (helm --set syntax, e.g. image.tag=v2).");
+                }
+            }
+            var valueFiles = keys.TryGetValue("valueFiles", out var fn) ? StrList(fn, $"{path}.valueFiles", "[values-prod.yaml]") : [];
+            foreach (var (f, i) in valueFiles.Select((f, i) => (f, i)))
+            {
+                if (f.Contains("://", StringComparison.Ordinal) || f.Split('/').Contains(".."))
+                {
+                    throw Error(ErrorCodes.ClusterfileBadValue, ((YamlSequenceNode)fn!).Children[i], $"The helm values file '{f}' must be a file in the cluster image (relative to the app's directory or absolute), not a URL.");
+                }
+            }
+            string? timeout = S("timeout");
+            if (timeout is not null && !TimeoutRegex().IsMatch(timeout))
+            {
+                throw Error(ErrorCodes.ClusterfileBadValue, keys["timeout"], $"The helm timeout '{timeout}' is not a Go duration (e.g. 5m, 90s, 1h30m).");
+            }
+            return new HelmLaunch
+            {
+                Name = S("name"),
+                Namespace = S("namespace"),
+                CreateNamespace = !keys.TryGetValue("createNamespace", out var cn) || Bool(cn, $"{path}.createNamespace"),
+                Wait = keys.TryGetValue("wait", out var w) ? Bool(w, $"{path}.wait") : null,
+                Timeout = timeout,
+                SkipCrds = keys.TryGetValue("skipCRDs", out var sc) && Bool(sc, $"{path}.skipCRDs"),
+                DisableHooks = keys.TryGetValue("disableHooks", out var dh) && Bool(dh, $"{path}.disableHooks"),
+                Values = values,
+                ValueFiles = valueFiles,
+            };
         }
     }
+
+    [GeneratedRegex(@"^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$")]
+    private static partial Regex TimeoutRegex();
 }
