@@ -212,8 +212,8 @@ public class FromBaseDeliveryTests(TestHosts hosts, PackedSdk sdk, Xunit.Abstrac
         Assert.Contains("runtime sealer-h3 BaseVar=base ChildVar=child Shared=fromhost ClusterVar=fromcluster", Ev(2), StringComparison.Ordinal);
         Assert.Contains("init-kube sealer-h2 ChildVar=child registry=sea.hub:5000", Ev(1), StringComparison.Ordinal);
         Assert.Contains("kubeadm init --config etc/kubeadm.yml --upload-certs on sealer-h1", Ev(0), StringComparison.Ordinal);
-        Assert.Contains("kubeadm join 10.200.0.11:6443", Ev(1), StringComparison.Ordinal);
-        Assert.Contains("kubeadm join 10.200.0.11:6443", Ev(2), StringComparison.Ordinal);
+        Assert.Contains("kubeadm join 10.103.97.2:6443", Ev(1), StringComparison.Ordinal); // workers join through the local VIP (lvscare)
+        Assert.Contains("kubeadm join 10.103.97.2:6443", Ev(2), StringComparison.Ordinal); // workers join through the local VIP (lvscare)
         Assert.Equal("base=base child=child shared=fromhost cluster=fromcluster\n",
             File.ReadAllText(hosts.Hosts[2].OnHost("/var/lib/sealer/data/fromchild/rootfs/etc/merged.conf")));
         // both apps, on master0, in LAUNCH order (the base's kube app, then the child's chart), after the cluster is up
@@ -249,7 +249,7 @@ public class FromBaseDeliveryTests(TestHosts hosts, PackedSdk sdk, Xunit.Abstrac
         log.WriteLine("$ sealer join --nodes 10.200.0.14\n" + join);
         Assert.True(jc == 0, join);
         Assert.Contains("runtime sealer-h4 BaseVar=base ChildVar=child Shared=fromchild ClusterVar=fromcluster", Ev(3), StringComparison.Ordinal);
-        Assert.Contains("kubeadm join 10.200.0.11:6443", Ev(3), StringComparison.Ordinal);
+        Assert.Contains("kubeadm join 10.103.97.2:6443", Ev(3), StringComparison.Ordinal); // workers join through the local VIP (lvscare)
         Assert.Equal(sealerImage, File.ReadAllText(hosts.Hosts[3].OnHost("/var/lib/sealer/data/fromchild/rootfs/.sealer-image")).Trim());
         Assert.Equal(1, Ev(0).Split('\n').Count(l => l.StartsWith("kubeadm init ", StringComparison.Ordinal)));
         Assert.Equal(1, Ev(0).Split('\n').Count(l => l.StartsWith("helm upgrade", StringComparison.Ordinal))); // apps not launched again
@@ -337,7 +337,7 @@ public class FromBaseDeliveryTests(TestHosts hosts, PackedSdk sdk, Xunit.Abstrac
             Assert.Contains("10.200.0.11:registry+linux/arm64", result.StepsRun);
             Assert.NotEmpty(armOnly); // its image-blob and registry layers (the rootfs layer is the same for both platforms)
             Assert.Subset(Directory.GetFiles(Store(0)).Select(f => "sha256:" + Path.GetFileName(f)).ToHashSet(), armOnly.ToHashSet());
-            Assert.Contains("kubeadm join 10.200.0.11:6443", Ev(1), StringComparison.Ordinal);
+            Assert.Contains("kubeadm join 10.103.97.2:6443", Ev(1), StringComparison.Ordinal); // workers join through the local VIP (lvscare)
 
             // the arm64 node's runtime gets arm64 images, by their original names, from the cluster's registry
             await using var node = await Connect("10.200.0.12");
