@@ -25,6 +25,17 @@ public sealed partial class DeliverCluster
     /// <summary>SSH user for every host, overriding the Clusterfile (SealerSshUser).</summary>
     public string? User { get; set; }
 
+    /// <summary>Masters replacing the Clusterfile's hosts (SealerMasters; comma list, ranges like 10.0.0.2-10.0.0.4), as
+    /// <c>sealer run -m</c>. With only <see cref="Nodes"/>, the Clusterfile's masters stay.</summary>
+    public string? Masters { get; set; }
+
+    /// <summary>Nodes replacing the Clusterfile's (SealerNodes), as <c>sealer run -n</c>.</summary>
+    public string? Nodes { get; set; }
+
+    /// <summary>Cluster env set over the Clusterfile's <c>spec.env</c> (@(SealerClusterEnv): Include = name, Value), as
+    /// <c>sealer run -e</c>; host env still wins. Never put secrets here: use the environment.</summary>
+    public ITaskItem[] ClusterEnv { get; set; } = [];
+
     /// <summary>Name of the environment variable holding the SSH password used where the Clusterfile sets none and no key
     /// is given (SealerSshPasswordVariable, default SEALER_SSH_PASSWORD).</summary>
     public string? PasswordVariable { get; set; }

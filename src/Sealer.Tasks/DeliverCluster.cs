@@ -24,9 +24,8 @@ public sealed partial class DeliverCluster : SealerTask
         {
             throw new SealerException(ErrorCodes.BadClusterImage, $"The cluster image '{Image}' does not exist: build the project first (DeliverCluster depends on Build).");
         }
-        string text = File.ReadAllText(path);
-        var doc = ClusterfileReader.Parse(text, path);
-        doc = Override(doc);
+        string text = ProjectOverrides(File.ReadAllText(path), path);
+        var doc = Override(ClusterfileReader.Parse(text, path));
 
         var options = new RunOptions
         {
@@ -64,6 +63,27 @@ public sealed partial class DeliverCluster : SealerTask
         Log.LogMessage(MessageImportance.High, $"Sealer: cluster '{doc.Cluster.Name}' delivered in {sw.Elapsed.TotalSeconds:F1}s: {result.StepsRun.Count} step(s) run, {result.StepsSkipped.Count} already done.");
     }
 
+    /// <summary>
+    /// Hosts and env from the project (SealerMasters, SealerNodes, @(SealerClusterEnv)) written into the Clusterfile text, so
+    /// the Clusterfile saved on the cluster is the one that was delivered.
+    /// </summary>
+    private string ProjectOverrides(string text, string path)
+    {
+        static List<string> Ips(string? value) => [.. (value ?? "").Split([',', ';', ' '], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)];
+        var masters = Ips(Masters);
+        var nodes = Ips(Nodes);
+        if (masters.Count > 0 || nodes.Count > 0)
+        {
+            if (masters.Count == 0) masters = [.. ClusterfileReader.Parse(text, path).Cluster.Masters.Select(m => m.Ip)];
+            text = ClusterfileEditor.ReplaceHosts(text, masters, nodes, path);
+            Log.LogMessage(MessageImportance.High, $"Sealer: hosts from the project: masters {string.Join(",", masters)}{(nodes.Count == 0 ? "" : "; nodes " + string.Join(",", nodes))}");
+        }
+        var env = ClusterEnv.Where(i => !string.IsNullOrWhiteSpace(i.ItemSpec))
+            .Select(i => new KeyValuePair<string, string>(i.ItemSpec.Trim(), i.GetMetadata("Value"))).ToList();
+        if (env.Count > 0) text = ClusterfileEditor.SetEnv(text, env, path);
+        return text;
+    }
+
     /// <summary>Project-level SSH overrides (user, key) and the password from the environment, for the cluster and every host.</summary>
     private ClusterfileDocument Override(ClusterfileDocument doc)
     {
@@ -80,31 +100,7 @@ public sealed partial class DeliverCluster : SealerTask
             Password = s.Password ?? (key is null && s.PrivateKeyPath is null ? NullIfEmpty(envPassword) : null),
         };
         var c = doc.Cluster;
-        var cluster = new ClusterSpec
-        {
-            Name = c.Name,
-            Image = c.Image,
-            Env = c.Env,
-            CmdArgs = c.CmdArgs,
-            Cmd = c.Cmd,
-            AppNames = c.AppNames,
-            Ssh = Apply(c.Ssh),
-            Hosts = [.. c.Hosts.Select(h => new HostSpec { Ip = h.Ip, Roles = h.Roles, Ssh = Apply(h.Ssh), Env = h.Env, Labels = h.Labels, Taints = h.Taints, Location = h.Location })],
-            Registry = c.Registry,
-            ContainerRuntime = c.ContainerRuntime,
-            HostAliases = c.HostAliases,
-            DataRoot = c.DataRoot,
-            Location = c.Location,
-        };
-        return new ClusterfileDocument
-        {
-            Cluster = cluster,
-            Configs = doc.Configs,
-            Plugins = doc.Plugins,
-            Applications = doc.Applications,
-            KubeadmDocuments = doc.KubeadmDocuments,
-            File = doc.File,
-        };
+        return doc with { Cluster = c with { Ssh = Apply(c.Ssh), Hosts = [.. c.Hosts.Select(h => h with { Ssh = Apply(h.Ssh) })] } };
     }
 
     private static string? NullIfEmpty(string? s) => string.IsNullOrEmpty(s) ? null : s;

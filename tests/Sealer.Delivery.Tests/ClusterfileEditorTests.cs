@@ -51,6 +51,22 @@ public class ClusterfileEditorTests
     }
 
     [Fact]
+    public void ReplaceHostsAndSetEnvAreSealerRunsMastersNodesAndEnvFlags()
+    {
+        var text = ClusterfileEditor.ReplaceHosts(File1, ["10.0.0.5"], ["10.0.0.6-10.0.0.7"]);
+        var doc = ClusterfileReader.Parse(text);
+        Assert.Equal(["10.0.0.5", "10.0.0.6", "10.0.0.7"], doc.Cluster.Hosts.Select(h => h.Ip));
+        Assert.Equal(["10.0.0.5"], doc.Cluster.Masters.Select(h => h.Ip));
+        Assert.Single(doc.Plugins);
+        Assert.Equal(ErrorCodes.ClusterfileWrongShape, Assert.Throws<SealerException>(() => ClusterfileEditor.ReplaceHosts(File1, [], ["10.0.0.6"])).Code);
+
+        var withEnv = ClusterfileEditor.SetEnv(File1.Replace("  image: img\n", "  image: img\n  env: [A=1, B=2]\n", StringComparison.Ordinal),
+            [new("B", "x;y=z"), new("C", "new value")]);
+        Assert.Equal([new("A", "1"), new("B", "x;y=z"), new("C", "new value")], ClusterfileReader.Parse(withEnv).Cluster.Env);
+        Assert.Equal([new("D", "4")], ClusterfileReader.Parse(ClusterfileEditor.SetEnv(File1, [new("D", "4")])).Cluster.Env);
+    }
+
+    [Fact]
     public void MaskSecretsRemovesEverySecretAndKeepsTheRest()
     {
         const string text = """

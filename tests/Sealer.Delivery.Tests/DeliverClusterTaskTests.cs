@@ -53,6 +53,8 @@ public class DeliverClusterTaskTests(TestHosts hosts, PackedSdk sdk, Xunit.Abstr
                 <SealerApp Include="demo" Source="apps/demo" Type="shell" />
                 <SealerLabel Include="cluster.alpha.sealer.io/container-runtime-type" Value="containerd" />
                 <SealerLabel Include="cluster.alpha.sealer.io/cluster-runtime-type" Value="kubernetes" />
+                <!-- set over the Clusterfile's spec.env, as `sealer run -e` -->
+                <SealerClusterEnv Include="MyVar" Value="fromproject" />
               </ItemGroup>
             </Project>
             """);
@@ -94,8 +96,8 @@ public class DeliverClusterTaskTests(TestHosts hosts, PackedSdk sdk, Xunit.Abstr
         Assert.DoesNotContain("this-is-replaced-by-the-build-output", output, StringComparison.Ordinal);
 
         string Evidence(int i) => File.Exists(hosts.Hosts[i].OnHost("/var/lib/sealer/evidence.log")) ? File.ReadAllText(hosts.Hosts[i].OnHost("/var/lib/sealer/evidence.log")) : "";
-        Assert.Contains("runtime sealer-h1 HostIP=10.200.0.11 CRI=containerd MyVar=fromclusterfile", Evidence(0), StringComparison.Ordinal);
-        Assert.Contains("runtime sealer-h2 HostIP=10.200.0.12 CRI=containerd MyVar=fromclusterfile", Evidence(1), StringComparison.Ordinal);
+        Assert.Contains("runtime sealer-h1 HostIP=10.200.0.11 CRI=containerd MyVar=fromproject", Evidence(0), StringComparison.Ordinal);
+        Assert.Contains("runtime sealer-h2 HostIP=10.200.0.12 CRI=containerd MyVar=fromproject", Evidence(1), StringComparison.Ordinal);
         Assert.Contains("init-kube sealer-h1", Evidence(0), StringComparison.Ordinal);
         Assert.Contains("kubeadm init", Evidence(0), StringComparison.Ordinal);
         Assert.Contains("kubeadm join", Evidence(1), StringComparison.Ordinal);
@@ -116,6 +118,21 @@ public class DeliverClusterTaskTests(TestHosts hosts, PackedSdk sdk, Xunit.Abstr
         Assert.Contains("kubeadm-init     done before", output2, StringComparison.Ordinal);
         Assert.DoesNotContain("blobs written", output2, StringComparison.Ordinal); // the image was not rebuilt
         Assert.Single(Evidence(0).Split('\n'), l => l.StartsWith("kubeadm init", StringComparison.Ordinal));
+
+        // hosts from the project, as `sealer run -n`: the third host joins, nothing else is redone
+        var (code4, output4) = sdk.Dotnet(dir, args + " -p:SealerNodes=10.200.0.12-10.200.0.13", env);
+        log.WriteLine("---- publish with SealerNodes ----\n" + output4);
+        Assert.True(code4 == 0, output4);
+        Assert.Contains("hosts from the project: masters 10.200.0.11; nodes 10.200.0.12-10.200.0.13", output4, StringComparison.Ordinal);
+        Assert.Contains("runtime sealer-h3 HostIP=10.200.0.13 CRI=containerd MyVar=fromproject", Evidence(2), StringComparison.Ordinal);
+        Assert.Contains("kubeadm join", Evidence(2), StringComparison.Ordinal);
+        Assert.Single(Evidence(0).Split('\n'), l => l.StartsWith("kubeadm init", StringComparison.Ordinal));
+        Assert.Single(Evidence(1).Split('\n'), l => l.StartsWith("kubeadm join", StringComparison.Ordinal));
+        // the Clusterfile saved on master0 is the one delivered: project hosts and env in it
+        string saved = File.ReadAllText(hosts.Hosts[0].OnHost("/var/lib/sealer/data/kubeproj/Clusterfile"));
+        Assert.Contains("10.200.0.13", saved, StringComparison.Ordinal);
+        Assert.Contains("MyVar=fromproject", saved, StringComparison.Ordinal);
+        Assert.DoesNotContain("MyVar=fromclusterfile", saved, StringComparison.Ordinal);
 
         // a missing Clusterfile is a coded error pointing at the project
         var (code3, output3) = sdk.Dotnet(dir, args + " -p:SealerClusterfile=nope.yaml", env);

@@ -13,6 +13,11 @@ public static class ClusterfileEditor
     public static string AddHosts(string text, IReadOnlyList<string> masters, IReadOnlyList<string> nodes, string? file = null)
     {
         var (stream, hosts) = Load(text, file);
+        return AppendGroups(stream, hosts, masters, nodes, file);
+    }
+
+    private static string AppendGroups(YamlStream stream, YamlSequenceNode hosts, IReadOnlyList<string> masters, IReadOnlyList<string> nodes, string? file)
+    {
         foreach (var (ips, role) in new[] { (masters, "master"), (nodes, "node") })
         {
             if (ips.Count == 0) continue;
@@ -25,6 +30,48 @@ public static class ClusterfileEditor
         }
         string result = Save(stream);
         ClusterfileReader.Parse(result, file); // duplicates and bad addresses are reported as for a hand-written file
+        return result;
+    }
+
+    /// <summary>
+    /// Replaces every host group with one group of masters and one of nodes (Sealer's <c>sealer run -m IPS -n IPS</c>, or a
+    /// project's <c>SealerMasters</c>/<c>SealerNodes</c>): per-group ssh, env, labels and taints of the old groups go with them.
+    /// </summary>
+    public static string ReplaceHosts(string text, IReadOnlyList<string> masters, IReadOnlyList<string> nodes, string? file = null)
+    {
+        if (masters.Count == 0)
+        {
+            throw new SealerException(ErrorCodes.ClusterfileWrongShape, "Replacing the Clusterfile's hosts needs at least one master (SealerMasters, or -m).", file);
+        }
+        var (stream, hosts) = Load(text, file);
+        hosts.Children.Clear();
+        return AppendGroups(stream, hosts, masters, nodes, file);
+    }
+
+    /// <summary>
+    /// Sets <c>spec.env</c> entries of the Cluster document (Sealer's <c>sealer run -e K=V</c>): an existing entry for the
+    /// key is replaced in place, a new key is appended. Host env still wins over cluster env, as in Sealer.
+    /// </summary>
+    public static string SetEnv(string text, IReadOnlyList<KeyValuePair<string, string>> env, string? file = null)
+    {
+        if (env.Count == 0) return text;
+        var (stream, hosts) = Load(text, file);
+        _ = hosts;
+        var spec = ClusterSpecNode(stream);
+        var key = new YamlScalarNode("env");
+        if (!spec.Children.TryGetValue(key, out var node) || node is not YamlSequenceNode list)
+        {
+            list = new YamlSequenceNode();
+            spec.Children[key] = list;
+        }
+        foreach (var (k, v) in env)
+        {
+            var entry = new YamlScalarNode($"{k}={v}") { Style = YamlDotNet.Core.ScalarStyle.DoubleQuoted };
+            int at = list.Children.ToList().FindIndex(e => e is YamlScalarNode { Value: { } ev } && (ev == k || ev.StartsWith(k + "=", StringComparison.Ordinal)));
+            if (at >= 0) list.Children[at] = entry; else list.Add(entry);
+        }
+        string result = Save(stream);
+        ClusterfileReader.Parse(result, file);
         return result;
     }
 
@@ -106,12 +153,17 @@ public static class ClusterfileEditor
         ClusterfileReader.Parse(text, file); // the same errors as any run
         var stream = new YamlStream();
         stream.Load(new StringReader(text));
-        var cluster = stream.Documents.Select(d => d.RootNode).OfType<YamlMappingNode>()
-            .Last(m => m.Children.TryGetValue(new YamlScalarNode("kind"), out var k) && k is YamlScalarNode { Value: "Cluster" });
-        var spec = (YamlMappingNode)cluster.Children[new YamlScalarNode("spec")];
+        var spec = ClusterSpecNode(stream);
         return spec.Children[new YamlScalarNode("hosts")] is YamlSequenceNode hosts
             ? (stream, hosts)
             : throw new SealerException(ErrorCodes.ClusterfileWrongShape, "spec.hosts must be a list.", file);
+    }
+
+    private static YamlMappingNode ClusterSpecNode(YamlStream stream)
+    {
+        var cluster = stream.Documents.Select(d => d.RootNode).OfType<YamlMappingNode>()
+            .Last(m => m.Children.TryGetValue(new YamlScalarNode("kind"), out var k) && k is YamlScalarNode { Value: "Cluster" });
+        return (YamlMappingNode)cluster.Children[new YamlScalarNode("spec")];
     }
 
     private static string Save(YamlStream stream)

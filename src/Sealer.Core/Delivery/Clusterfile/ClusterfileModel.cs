@@ -7,7 +7,7 @@ public readonly record struct SourceLocation(string? File, int Line, int Column)
 }
 
 /// <summary>Everything one Clusterfile holds: the last <c>kind: Cluster</c> document plus Config, Plugin and Application documents.</summary>
-public sealed class ClusterfileDocument
+public sealed record ClusterfileDocument
 {
     public required ClusterSpec Cluster { get; init; }
     public IReadOnlyList<ConfigSpec> Configs { get; init; } = [];
@@ -19,11 +19,14 @@ public sealed class ClusterfileDocument
 
     /// <summary>The file the document was read from (null for text).</summary>
     public string? File { get; init; }
+
+    /// <summary>Never the members (they hold passwords).</summary>
+    public override string ToString() => $"Clusterfile {File ?? "(text)"}: cluster {Cluster.Name}";
 }
 
 public sealed record RawDocument(string Kind, string Yaml, SourceLocation Location);
 
-public sealed class ClusterSpec
+public sealed record ClusterSpec
 {
     public required string Name { get; init; }
     public required string Image { get; init; }
@@ -43,6 +46,9 @@ public sealed class ClusterSpec
 
     public IEnumerable<HostSpec> Masters => Hosts.Where(h => h.IsMaster);
     public IEnumerable<HostSpec> Nodes => Hosts.Where(h => !h.IsMaster);
+
+    /// <summary>Never the members (ssh and registry settings hold passwords).</summary>
+    public override string ToString() => $"cluster {Name} ({Hosts.Count} hosts)";
 }
 
 /// <summary>SSH settings; a host's ssh block overrides the cluster's field by field.</summary>
@@ -74,7 +80,7 @@ public sealed record SshSpec
 /// <summary>Which fields a host-level ssh block set explicitly.</summary>
 public sealed record SshOverrides(bool User, bool Password, bool PrivateKeyPath, bool PrivateKeyPassphrase, bool Port, bool JumpHost);
 
-public sealed class HostSpec
+public sealed record HostSpec
 {
     public required string Ip { get; init; }
     public required IReadOnlyList<string> Roles { get; init; }
