@@ -584,7 +584,7 @@ public sealed class ClusterInstaller
             if (have.Stdout.Trim().Length > 0 && have.Stdout.Trim() != serverHex)
             {
                 // a new certificate: restart that registry
-                await n.Ssh.RunAsync($"f={Q(ClusterDir + "/registry.pid")}; [ -f \"$f\" ] && kill \"$(cat \"$f\")\" 2>/dev/null; rm -f \"$f\"; systemctl restart sealer-registry 2>/dev/null; true",
+                await n.Ssh.RunAsync($"f={Q(ClusterDir + "/registry.pid")}; if [ -f \"$f\" ]; then kill \"$(cat \"$f\")\" 2>/dev/null || true; fi; rm -f \"$f\"; systemctl restart sealer-registry 2>/dev/null || true",
                     new CommandOptions { Description = $"{StepRegistry}: restart for the new certificate" }, ct).ConfigureAwait(false);
                 lock (_state) _state.Hosts.GetValueOrDefault(n.Ip)?.Steps.Remove(StepRegistry);
             }
