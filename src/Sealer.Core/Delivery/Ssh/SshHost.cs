@@ -57,16 +57,18 @@ public sealed record CommandResult(int ExitCode, string Stdout, string Stderr, I
 /// <c>bash -s</c> with the script on stdin, so env values (which may be secrets) never appear on a command line.
 /// Thread-safe: commands may run concurrently (each is its own channel).
 /// </summary>
-public sealed class SshHost : IAsyncDisposable, IDisposable
+public sealed partial class SshHost : IAsyncDisposable, IDisposable
 {
     private readonly SshClient _client;
     private readonly SshClient? _jump;
     private readonly ForwardedPortLocal? _forward;
     private readonly SshOptions _options;
     private readonly string? _sudoPassword;
+    private readonly IReadOnlyList<string> _keyFiles;
 
-    private SshHost(string address, SshSpec spec, SshClient client, SshClient? jump, ForwardedPortLocal? forward, SshOptions options, byte[] hostKey)
+    private SshHost(string address, SshSpec spec, SshClient client, SshClient? jump, ForwardedPortLocal? forward, SshOptions options, byte[] hostKey, IReadOnlyList<string> keyFiles)
     {
+        _keyFiles = keyFiles;
         Address = address;
         HostKey = hostKey;
         Spec = spec;
@@ -123,7 +125,7 @@ public sealed class SshHost : IAsyncDisposable, IDisposable
                 throw;
             }
             client.KeepAliveInterval = TimeSpan.FromSeconds(15);
-            return new SshHost(address, spec, client, jump, forward, options, hostKey);
+            return new SshHost(address, spec, client, jump, forward, options, hostKey, KeyPaths(spec));
         }
         catch
         {
@@ -155,17 +157,23 @@ public sealed class SshHost : IAsyncDisposable, IDisposable
     private static ConnectionInfo NewInfo(string host, int port, string user, AuthenticationMethod[] auth, SshOptions options) =>
         new(host, port, user, auth) { Timeout = options.ConnectTimeout, RetryAttempts = 1 };
 
-    private static AuthenticationMethod[] AuthMethods(string address, SshSpec spec)
+    /// <summary>The private key files used to log in: ssh.pk, else (no password either) Sealer's default ~/.ssh/id_rsa, plus ed25519 and ecdsa.</summary>
+    private static List<string> KeyPaths(SshSpec spec)
     {
-        var methods = new List<AuthenticationMethod>();
         var keyPaths = new List<string>();
         if (spec.PrivateKeyPath is { } pk) keyPaths.Add(pk);
         else if (spec.Password is null)
         {
-            // Sealer's default: ~/.ssh/id_rsa when neither pk nor passwd is given (we also try ed25519 and ecdsa).
             string home = Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
             keyPaths.AddRange(new[] { "id_rsa", "id_ed25519", "id_ecdsa" }.Select(n => Path.Combine(home, ".ssh", n)).Where(File.Exists));
         }
+        return keyPaths;
+    }
+
+    private static AuthenticationMethod[] AuthMethods(string address, SshSpec spec)
+    {
+        var methods = new List<AuthenticationMethod>();
+        var keyPaths = KeyPaths(spec);
         var keys = new List<IPrivateKeySource>();
         foreach (var path in keyPaths)
         {
