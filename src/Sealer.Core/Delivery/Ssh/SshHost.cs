@@ -340,17 +340,42 @@ public sealed partial class SshHost : IAsyncDisposable, IDisposable
         }
         var readOut = PumpAsync(cmd.OutputStream, stdout, tail, options.OnOutputLine);
         var readErr = PumpAsync(cmd.ExtendedOutputStream, stderr, tail, options.OnOutputLine);
+        Exception? inputBroke = null;
         try
         {
-            using (var input = cmd.CreateInputStream())
+            async Task WriteAllAsync()
             {
+                using var input = cmd.CreateInputStream();
                 if (_sudoPassword is not null && !IsRoot)
                 {
                     await input.WriteAsync(Encoding.UTF8.GetBytes(_sudoPassword + "\n"), cts.Token).ConfigureAwait(false);
                 }
                 if (writeInput is not null) await writeInput(input, cts.Token).ConfigureAwait(false);
             }
+            var writing = WriteAllAsync();
+            if (await Task.WhenAny(writing, exec).ConfigureAwait(false) == exec && !writing.IsCompleted)
+            {
+                // The command finished before it read all its input; SSH.NET would wait for channel window space that never
+                // comes (until its timeout). Leave the write behind (it fails once the command is disposed).
+                _ = writing.ContinueWith(static t => t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+            }
+            else
+            {
+                try
+                {
+                    await writing.ConfigureAwait(false);
+                }
+                catch (Exception ex) when (ex is SshException or IOException or ObjectDisposedException && ex is not SshConnectionException && !cts.IsCancellationRequested)
+                {
+                    // The command may finish before it read all its input: bash -s runs each line as it reads it, so `false`
+                    // under set -e exits, and the server closes the channel, while the script's last bytes or the EOF are still
+                    // being sent. Writing (or closing) the input then fails, though the command ran and has an exit status.
+                    // Its exit status decides; only when there is none did the connection break.
+                    inputBroke = ex;
+                }
+            }
             await exec.ConfigureAwait(false);
+            if (inputBroke is not null && cmd.ExitStatus is null) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(inputBroke);
         }
         catch (InvalidOperationException) when (cts.IsCancellationRequested)
         {
