@@ -168,8 +168,11 @@ public class DistributionTests(TestHosts hosts, Xunit.Abstractions.ITestOutputHe
         Assert.Equal("it logs in with a password", byPassword.SystemSshUnusableReason);
         Assert.Equal("its private key has a passphrase", byPassphraseKey.SystemSshUnusableReason);
 
+        var before = Directory.GetDirectories(Path.GetTempPath(), "sealer-ssh-*").ToHashSet();
         var results = await new BlobDistributor(source, Store, new DistributionOptions { Relay = false, SystemSshMinBytes = 1024 * 1024 })
             .DistributeAsync([byKey, byRsaKeyAsSudoer, byPassword, byPassphraseKey], platform.Layers);
+        // the master connections (ssh -M) are closed and their directories (pinned known_hosts, control socket) removed
+        Assert.DoesNotContain(Directory.GetDirectories(Path.GetTempPath(), "sealer-ssh-*"), d => !before.Contains(d));
         // the big blob (the app image layer) through ssh where the login allows it, the small ones over the open SSH.NET connection
         Assert.Equal("openssh+ssh.net", results.Single(r => r.Host == hosts.Hosts[0].Ip).Transport);
         Assert.Equal("openssh+ssh.net", results.Single(r => r.Host == hosts.Hosts[1].Ip).Transport);

@@ -45,105 +45,205 @@ public sealed partial class SshHost
         : Spec.JumpHost is not null ? "it is reached through a jump host"
         : null;
 
+    private readonly SemaphoreSlim _masterLock = new(1, 1);
+    private Process? _master;
+    private DirectoryInfo? _masterDir;
+
     /// <summary>
     /// Like <see cref="RunWithInputAsync"/>, through the system ssh client: runs <paramref name="command"/> (as root: sudo -n for
-    /// other users) and streams <paramref name="writeInput"/> to its stdin. Throws <see cref="SystemSshUnavailableException"/> when
-    /// ssh cannot be used (the caller falls back to <see cref="RunWithInputAsync"/>), <see cref="ErrorCodes.SshHostKeyChanged"/>
-    /// when the host does not present the key verified at connect.
+    /// other users) and streams <paramref name="writeInput"/> to its stdin. The first call opens one master connection to the
+    /// host (<c>ssh -M -N</c>, host key checked there); every call is a session multiplexed over it, so a blob costs no new
+    /// handshake. Throws <see cref="SystemSshUnavailableException"/> when ssh cannot be used (the caller falls back to
+    /// <see cref="RunWithInputAsync"/>), <see cref="ErrorCodes.SshHostKeyChanged"/> when the host does not present the key
+    /// verified at connect.
     /// </summary>
     public async Task<CommandResult> RunWithSystemSshAsync(string command, Func<Stream, CancellationToken, Task> writeInput, CommandOptions? options = null, CancellationToken cancellationToken = default)
     {
         options ??= new CommandOptions();
         if (SystemSshUnusableReason is { } reason) throw new SystemSshUnavailableException(reason);
         cancellationToken.ThrowIfCancellationRequested();
+        string control = await EnsureMasterAsync(cancellationToken).ConfigureAwait(false);
         string description = options.Description ?? FirstLine(command);
         var timeout = options.Timeout ?? _options.CommandTimeout;
-        var dir = Directory.CreateTempSubdirectory("sealer-ssh-"); // 0700
+        var psi = NewSshStartInfo();
+        foreach (var arg in SystemSshArguments(_masterDir!.FullName, control, master: false)) psi.ArgumentList.Add(arg);
+        psi.ArgumentList.Add(Elevate("sh -c " + ShellQuote(command)));
+        Process process;
         try
         {
-            string knownHosts = Path.Combine(dir.FullName, "known_hosts");
-            await File.WriteAllTextAsync(knownHosts, (PinnedKnownHostsLine ?? KnownHostsLine) + "\n", cancellationToken).ConfigureAwait(false);
-            var psi = new ProcessStartInfo(SystemSshPath!)
-            {
-                RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
-            };
-            foreach (var arg in SystemSshArguments(knownHosts)) psi.ArgumentList.Add(arg);
-            psi.ArgumentList.Add(Elevate("sh -c " + ShellQuote(command)));
-            psi.Environment["LC_ALL"] = "C";
-            psi.Environment.Remove("SSH_AUTH_SOCK");
-            psi.Environment.Remove("SSH_ASKPASS");
-            psi.Environment.Remove("DISPLAY");
-            Process process;
+            process = Process.Start(psi) ?? throw new SystemSshUnavailableException($"{SystemSshPath} did not start");
+        }
+        catch (Exception ex) when (ex is Win32Exception or InvalidOperationException or IOException)
+        {
+            throw new SystemSshUnavailableException($"cannot start {SystemSshPath}: {ex.Message}");
+        }
+        using (process)
+        {
+            var sw = Stopwatch.StartNew();
+            var tail = new Tail(30);
+            var stdout = new StringBuilder();
+            var stderr = new StringBuilder();
+            var readOut = PumpAsync(process.StandardOutput.BaseStream, stdout, tail, options.OnOutputLine);
+            var readErr = PumpAsync(process.StandardError.BaseStream, stderr, tail, options.OnOutputLine);
+            using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            cts.CancelAfter(timeout);
             try
             {
-                process = Process.Start(psi) ?? throw new SystemSshUnavailableException($"{SystemSshPath} did not start");
+                try
+                {
+                    await writeInput(process.StandardInput.BaseStream, cts.Token).ConfigureAwait(false);
+                }
+                catch (IOException)
+                {
+                    // ssh or the remote command stopped reading (exited early): the exit code and stderr say why
+                }
+                finally
+                {
+                    try { process.StandardInput.Close(); } catch (IOException) { }
+                }
+                await process.WaitForExitAsync(cts.Token).ConfigureAwait(false);
+                await Task.WhenAll(readOut, readErr).WaitAsync(TimeSpan.FromSeconds(5), CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (cts.IsCancellationRequested)
+            {
+                try { process.Kill(entireProcessTree: true); } catch (InvalidOperationException) { }
+                if (cancellationToken.IsCancellationRequested) throw new OperationCanceledException(cancellationToken);
+                throw new SealerException(ErrorCodes.RemoteCommandTimeout, $"{Address}: '{description}' did not finish within {timeout.TotalSeconds:0} s. Last output:\n{tail}");
+            }
+            catch (TimeoutException)
+            {
+                // the output pipes stayed open (a child kept them): what was read is kept
+            }
+            int exit = process.ExitCode;
+            if (exit == 255)
+            {
+                // ssh itself failed (our receive commands never exit 255): the master connection broke, a session was refused
+                throw new SystemSshUnavailableException($"ssh exited 255: {string.Join(" | ", tail.Lines.TakeLast(3))}");
+            }
+            var result = new CommandResult(exit, stdout.ToString(), stderr.ToString(), tail.Lines, sw.Elapsed);
+            if (exit != 0 && options.Check)
+            {
+                throw new SealerException(ErrorCodes.RemoteCommandFailed, $"{Address}: '{description}' failed with exit code {exit}. Last output:\n{tail}");
+            }
+            return result;
+        }
+    }
+
+    /// <summary>Starts (once) the master connection: <c>ssh -M -N</c> with the pinned known_hosts; returns its control socket.</summary>
+    private async Task<string> EnsureMasterAsync(CancellationToken cancellationToken)
+    {
+        await _masterLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (_master is { HasExited: false } && _masterDir is not null) return Path.Combine(_masterDir.FullName, "cm");
+            StopSystemSshLocked();
+            _masterDir = Directory.CreateTempSubdirectory("sealer-ssh-"); // 0700; the control socket path stays short
+            string control = Path.Combine(_masterDir.FullName, "cm");
+            await File.WriteAllTextAsync(Path.Combine(_masterDir.FullName, "known_hosts"), (PinnedKnownHostsLine ?? KnownHostsLine) + "\n", cancellationToken).ConfigureAwait(false);
+            var psi = NewSshStartInfo();
+            foreach (var arg in SystemSshArguments(_masterDir.FullName, control, master: true)) psi.ArgumentList.Add(arg);
+            try
+            {
+                _master = Process.Start(psi) ?? throw new SystemSshUnavailableException($"{SystemSshPath} did not start");
             }
             catch (Exception ex) when (ex is Win32Exception or InvalidOperationException or IOException)
             {
                 throw new SystemSshUnavailableException($"cannot start {SystemSshPath}: {ex.Message}");
             }
-            using (process)
+            _master.StandardInput.Close();
+            var stderr = new StringBuilder();
+            var stderrPump = PumpAsync(_master.StandardError.BaseStream, stderr, new Tail(30), null);
+            _ = PumpAsync(_master.StandardOutput.BaseStream, new StringBuilder(), new Tail(1), null);
+            var deadline = Stopwatch.StartNew();
+            var limit = _options.ConnectTimeout + TimeSpan.FromSeconds(5);
+            while (!File.Exists(control))
             {
-                var sw = Stopwatch.StartNew();
-                var tail = new Tail(30);
-                var stdout = new StringBuilder();
-                var stderr = new StringBuilder();
-                var readOut = PumpAsync(process.StandardOutput.BaseStream, stdout, tail, options.OnOutputLine);
-                var readErr = PumpAsync(process.StandardError.BaseStream, stderr, tail, options.OnOutputLine);
-                using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-                cts.CancelAfter(timeout);
-                try
+                if (_master.HasExited)
                 {
+                    await _master.WaitForExitAsync(cancellationToken).ConfigureAwait(false);
                     try
                     {
-                        await writeInput(process.StandardInput.BaseStream, cts.Token).ConfigureAwait(false);
+                        await stderrPump.WaitAsync(TimeSpan.FromSeconds(2), cancellationToken).ConfigureAwait(false);
                     }
-                    catch (IOException)
+                    catch (TimeoutException)
                     {
-                        // ssh or the remote command stopped reading (exited early): the exit code and stderr say why
                     }
-                    finally
+                    string err = stderr.ToString();
+                    int code = _master.ExitCode;
+                    StopSystemSshLocked();
+                    if (IsHostKeyFailure(err))
                     {
-                        try { process.StandardInput.Close(); } catch (IOException) { }
+                        string name = KnownHosts.HostName(Address, Spec.Port);
+                        throw new SealerException(ErrorCodes.SshHostKeyChanged,
+                            $"The host key {name} presented to the system ssh client is not the key verified at connect ({KnownHosts.Fingerprint(HostKey)}); it may be a man-in-the-middle attack, or the host was reinstalled in between. Nothing was sent. Check the host, then run again.");
                     }
-                    await process.WaitForExitAsync(cts.Token).ConfigureAwait(false);
-                    await Task.WhenAll(readOut, readErr).WaitAsync(TimeSpan.FromSeconds(5), CancellationToken.None).ConfigureAwait(false);
+                    throw new SystemSshUnavailableException($"ssh exited {code}: {err.Trim().Replace('\n', ' ')}");
                 }
-                catch (OperationCanceledException) when (cts.IsCancellationRequested)
+                if (deadline.Elapsed > limit)
                 {
-                    try { process.Kill(entireProcessTree: true); } catch (InvalidOperationException) { }
-                    if (cancellationToken.IsCancellationRequested) throw new OperationCanceledException(cancellationToken);
-                    throw new SealerException(ErrorCodes.RemoteCommandTimeout, $"{Address}: '{description}' did not finish within {timeout.TotalSeconds:0} s. Last output:\n{tail}");
+                    StopSystemSshLocked();
+                    throw new SystemSshUnavailableException($"no master connection within {limit.TotalSeconds:0} s");
                 }
-                catch (TimeoutException)
-                {
-                    // the output pipes stayed open (a child kept them): what was read is kept
-                }
-                int exit = process.ExitCode;
-                string err = stderr.ToString();
-                if (exit == 255 && IsHostKeyFailure(err))
-                {
-                    string name = KnownHosts.HostName(Address, Spec.Port);
-                    throw new SealerException(ErrorCodes.SshHostKeyChanged,
-                        $"The host key {name} presented to the system ssh client is not the key verified at connect ({KnownHosts.Fingerprint(HostKey)}); it may be a man-in-the-middle attack, or the host was reinstalled in between. Nothing was sent. Check the host, then run again.");
-                }
-                if (exit == 255)
-                {
-                    // ssh itself failed (our receive commands never exit 255): login refused, connection broken, option unknown
-                    throw new SystemSshUnavailableException($"ssh exited 255: {string.Join(" | ", tail.Lines.TakeLast(3))}");
-                }
-                var result = new CommandResult(exit, stdout.ToString(), err, tail.Lines, sw.Elapsed);
-                if (exit != 0 && options.Check)
-                {
-                    throw new SealerException(ErrorCodes.RemoteCommandFailed, $"{Address}: '{description}' failed with exit code {exit}. Last output:\n{tail}");
-                }
-                return result;
+                await Task.Delay(10, cancellationToken).ConfigureAwait(false);
             }
+            return control;
         }
         finally
         {
-            try { dir.Delete(true); } catch (IOException) { }
+            _masterLock.Release();
         }
+    }
+
+    /// <summary>Closes the master connection of the system ssh client, if one is open (also on Dispose).</summary>
+    public void StopSystemSsh()
+    {
+        _masterLock.Wait();
+        try
+        {
+            StopSystemSshLocked();
+        }
+        finally
+        {
+            _masterLock.Release();
+        }
+    }
+
+    private void StopSystemSshLocked()
+    {
+        if (_master is not null)
+        {
+            try
+            {
+                if (!_master.HasExited)
+                {
+                    _master.Kill();
+                    _master.WaitForExit(5000);
+                }
+            }
+            catch (InvalidOperationException)
+            {
+            }
+            _master.Dispose();
+            _master = null;
+        }
+        if (_masterDir is not null)
+        {
+            try { _masterDir.Delete(true); } catch (IOException) { }
+            _masterDir = null;
+        }
+    }
+
+    private static ProcessStartInfo NewSshStartInfo()
+    {
+        var psi = new ProcessStartInfo(SystemSshPath!)
+        {
+            RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
+        };
+        psi.Environment["LC_ALL"] = "C";
+        psi.Environment.Remove("SSH_AUTH_SOCK");
+        psi.Environment.Remove("SSH_ASKPASS");
+        psi.Environment.Remove("DISPLAY");
+        return psi;
     }
 
     /// <summary>Test hook: a known_hosts line to pin instead of the key verified at connect (a host whose key changed).</summary>
@@ -154,17 +254,19 @@ public sealed partial class SshHost
         || stderr.Contains("REMOTE HOST IDENTIFICATION HAS CHANGED", StringComparison.Ordinal)
         || stderr.Contains("host key is known", StringComparison.OrdinalIgnoreCase);
 
-    private List<string> SystemSshArguments(string knownHosts)
+    private List<string> SystemSshArguments(string dir, string control, bool master)
     {
         string keyType = KnownHosts.KeyType(HostKey);
         string hostKeyAlgorithms = keyType == "ssh-rsa" ? "rsa-sha2-512,rsa-sha2-256,ssh-rsa" : keyType;
         var args = new List<string> { "-F", "/dev/null", "-T", "-x", "-a" };
+        if (master) args.AddRange(["-M", "-N"]);
         foreach (var option in new[]
         {
-            "BatchMode=yes", "StrictHostKeyChecking=yes", "UserKnownHostsFile=" + knownHosts, "GlobalKnownHostsFile=/dev/null",
+            "BatchMode=yes", "StrictHostKeyChecking=yes", "UserKnownHostsFile=" + Path.Combine(dir, "known_hosts"), "GlobalKnownHostsFile=/dev/null",
             "HostKeyAlgorithms=" + hostKeyAlgorithms, "CheckHostIP=no", "UpdateHostKeys=no", "VerifyHostKeyDNS=no",
             "IdentitiesOnly=yes", "IdentityAgent=none", "PubkeyAuthentication=yes", "PasswordAuthentication=no", "KbdInteractiveAuthentication=no",
-            "ControlMaster=no", "ControlPath=none", "ClearAllForwardings=yes", "ForwardAgent=no", "PermitLocalCommand=no", "LogLevel=ERROR",
+            master ? "ControlMaster=yes" : "ControlMaster=no", "ControlPath=" + control, "ControlPersist=no",
+            "ClearAllForwardings=yes", "ForwardAgent=no", "PermitLocalCommand=no", "LogLevel=ERROR",
             $"ConnectTimeout={Math.Max(1, (int)_options.ConnectTimeout.TotalSeconds)}", "ServerAliveInterval=15", "ServerAliveCountMax=4",
             // AES-GCM first: with AES-NI it costs a fraction of chacha20-poly1305 (OpenSSH's default first choice)
             "Ciphers=aes128-gcm@openssh.com,aes256-gcm@openssh.com,chacha20-poly1305@openssh.com,aes128-ctr,aes256-ctr",

@@ -450,6 +450,7 @@ public sealed partial class SshHost : IAsyncDisposable, IDisposable
 
     public void Dispose()
     {
+        StopSystemSsh();
         try { _client.Disconnect(); } catch (Exception ex) when (ex is SshException or ObjectDisposedException or InvalidOperationException or SocketException) { }
         _client.Dispose();
         if (_forward is not null)
