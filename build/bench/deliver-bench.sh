@@ -16,7 +16,8 @@
 #
 # 'distribute' is the distribute step as sealer reports it; 'run' the whole `sealer run` (unpack included). scp copies
 # to each host in turn the blobs that host needs (all for the master, the rootfs layers for the nodes): the same bytes
-# sealer sends, but with no digest check on arrival. Everything it creates is removed at the end. Needs root.
+# sealer sends, but with no digest check on arrival. Everything it creates is removed at the end (SEALER_BENCH_KEEP=1 keeps
+# the images and the time-stamped `sealer run` logs in the work directory). Needs root.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
@@ -29,7 +30,7 @@ work="${SEALER_BENCH_DIR:-$root/artifacts/bench/deliver}"
 for t in python3 scp ssh; do command -v "$t" >/dev/null || { echo "deliver-bench: $t is missing (build/install-test-deps.sh)" >&2; exit 1; }; done
 max=0; for n in $counts; do [ "$n" -gt "$max" ] && max=$n; done
 
-cleanup() { bash "$root/build/test-hosts.sh" down >/dev/null 2>&1 || true; rm -rf "$work"; }
+cleanup() { bash "$root/build/test-hosts.sh" down >/dev/null 2>&1 || true; [ -n "${SEALER_BENCH_KEEP:-}" ] || rm -rf "$work"; }
 trap cleanup EXIT
 rm -rf "$work"; mkdir -p "$work"
 
