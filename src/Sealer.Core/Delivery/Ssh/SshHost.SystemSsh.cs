@@ -52,7 +52,7 @@ public sealed partial class SshHost
     /// <summary>
     /// Like <see cref="RunWithInputAsync"/>, through the system ssh client: runs <paramref name="command"/> (as root: sudo -n for
     /// other users) and streams <paramref name="writeInput"/> to its stdin. The first call opens one master connection to the
-    /// host (<c>ssh -M -N</c>, host key checked there); every call is a session multiplexed over it, so a blob costs no new
+    /// host (<c>ssh -M</c>, host key checked there); every call is a session multiplexed over it, so a blob costs no new
     /// handshake. Throws <see cref="SystemSshUnavailableException"/> when ssh cannot be used (the caller falls back to
     /// <see cref="RunWithInputAsync"/>), <see cref="ErrorCodes.SshHostKeyChanged"/> when the host does not present the key
     /// verified at connect.
@@ -129,7 +129,7 @@ public sealed partial class SshHost
         }
     }
 
-    /// <summary>Starts (once) the master connection: <c>ssh -M -N</c> with the pinned known_hosts; returns its control socket.</summary>
+    /// <summary>Starts (once) the master connection: <c>ssh -M</c> with the pinned known_hosts; returns its control socket.</summary>
     private async Task<string> EnsureMasterAsync(CancellationToken cancellationToken)
     {
         await _masterLock.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -142,6 +142,9 @@ public sealed partial class SshHost
             await File.WriteAllTextAsync(Path.Combine(_masterDir.FullName, "known_hosts"), (PinnedKnownHostsLine ?? KnownHostsLine) + "\n", cancellationToken).ConfigureAwait(false);
             var psi = NewSshStartInfo();
             foreach (var arg in SystemSshArguments(_masterDir.FullName, control, master: true)) psi.ArgumentList.Add(arg);
+            // the master's own session reads our pipe: if this process dies, the pipe closes, the session ends and the master
+            // exits (with -N an orphaned master would stay connected)
+            psi.ArgumentList.Add("exec cat >/dev/null");
             try
             {
                 _master = Process.Start(psi) ?? throw new SystemSshUnavailableException($"{SystemSshPath} did not start");
@@ -150,7 +153,6 @@ public sealed partial class SshHost
             {
                 throw new SystemSshUnavailableException($"cannot start {SystemSshPath}: {ex.Message}");
             }
-            _master.StandardInput.Close();
             var stderr = new StringBuilder();
             var stderrPump = PumpAsync(_master.StandardError.BaseStream, stderr, new Tail(30), null);
             _ = PumpAsync(_master.StandardOutput.BaseStream, new StringBuilder(), new Tail(1), null);
@@ -216,6 +218,7 @@ public sealed partial class SshHost
             {
                 if (!_master.HasExited)
                 {
+                    try { _master.StandardInput.Close(); } catch (IOException) { }
                     _master.Kill();
                     _master.WaitForExit(5000);
                 }
@@ -259,7 +262,7 @@ public sealed partial class SshHost
         string keyType = KnownHosts.KeyType(HostKey);
         string hostKeyAlgorithms = keyType == "ssh-rsa" ? "rsa-sha2-512,rsa-sha2-256,ssh-rsa" : keyType;
         var args = new List<string> { "-F", "/dev/null", "-T", "-x", "-a" };
-        if (master) args.AddRange(["-M", "-N"]);
+        if (master) args.Add("-M");
         foreach (var option in new[]
         {
             "BatchMode=yes", "StrictHostKeyChecking=yes", "UserKnownHostsFile=" + Path.Combine(dir, "known_hosts"), "GlobalKnownHostsFile=/dev/null",
@@ -268,7 +271,7 @@ public sealed partial class SshHost
             master ? "ControlMaster=yes" : "ControlMaster=no", "ControlPath=" + control, "ControlPersist=no",
             "ClearAllForwardings=yes", "ForwardAgent=no", "PermitLocalCommand=no", "LogLevel=ERROR",
             $"ConnectTimeout={Math.Max(1, (int)_options.ConnectTimeout.TotalSeconds)}", "ServerAliveInterval=15", "ServerAliveCountMax=4",
-            // AES-GCM first: with AES-NI it costs a fraction of chacha20-poly1305 (OpenSSH's default first choice)
+            // AES-GCM first (AES-NI; OpenSSH prefers chacha20-poly1305, which is not faster on such CPUs)
             "Ciphers=aes128-gcm@openssh.com,aes256-gcm@openssh.com,chacha20-poly1305@openssh.com,aes128-ctr,aes256-ctr",
         })
         {
