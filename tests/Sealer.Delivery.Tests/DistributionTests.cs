@@ -163,6 +163,13 @@ public class DistributionTests(TestHosts hosts, Xunit.Abstractions.ITestOutputHe
         await using var byRsaKeyAsSudoer = await SshHost.ConnectAsync(hosts.Hosts[1].Ip, new Sealer.Core.Delivery.Clusterfile.SshSpec { User = "sealer", PrivateKeyPath = hosts.RsaKey, Port = 2222 }, options, kh);
         await using var byPassword = await SshHost.ConnectAsync(hosts.Hosts[2].Ip, new Sealer.Core.Delivery.Clusterfile.SshSpec { Password = hosts.Password }, options, kh);
         await using var byPassphraseKey = await SshHost.ConnectAsync(hosts.Hosts[3].Ip, new Sealer.Core.Delivery.Clusterfile.SshSpec { PrivateKeyPath = hosts.PassphraseKey, PrivateKeyPassphrase = hosts.Passphrase }, options, kh);
+        // through a jump host (both keys pinned: the jump host's and the target's, as SSH.NET verified them)
+        await using var viaJump = await SshHost.ConnectAsync(hosts.Hosts[2].Ip, hosts.KeySsh with { JumpHost = "root@10.200.0.11:22" }, options, kh);
+        Assert.Null(viaJump.SystemSshUnusableReason);
+        var jumped = (await new BlobDistributor(source, Store, new DistributionOptions { SystemSshMinBytes = 0 }).DistributeAsync([viaJump], platform.Layers)).Single();
+        Assert.Equal("openssh", jumped.Transport);
+        Assert.Equal(platform.TotalLayerBytes, jumped.BytesFromController);
+        Directory.Delete(hosts.Hosts[2].OnHost(Store), true);
         Assert.Null(byKey.SystemSshUnusableReason);
         Assert.Null(byRsaKeyAsSudoer.SystemSshUnusableReason);
         Assert.Equal("it logs in with a password", byPassword.SystemSshUnusableReason);

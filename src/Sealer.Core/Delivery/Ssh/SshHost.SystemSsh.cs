@@ -42,7 +42,7 @@ public sealed partial class SshHost
         : _keyFiles.Count == 0 ? "it logs in with a password"
         : Spec.PrivateKeyPassphrase is { Length: > 0 } ? "its private key has a passphrase"
         : _sudoPassword is not null ? "sudo needs the login password"
-        : Spec.JumpHost is not null ? "it is reached through a jump host"
+        : Spec.JumpHost is not null && _jumpPin is null ? "its jump host's key was not verified"
         : null;
 
     private readonly SemaphoreSlim _masterLock = new(1, 1);
@@ -139,7 +139,10 @@ public sealed partial class SshHost
             StopSystemSshLocked();
             _masterDir = Directory.CreateTempSubdirectory("sealer-ssh-"); // 0700; the control socket path stays short
             string control = Path.Combine(_masterDir.FullName, "cm");
-            await File.WriteAllTextAsync(Path.Combine(_masterDir.FullName, "known_hosts"), (PinnedKnownHostsLine ?? KnownHostsLine) + "\n", cancellationToken).ConfigureAwait(false);
+            await File.WriteAllTextAsync(Path.Combine(_masterDir.FullName, "known_hosts"),
+                (PinnedKnownHostsLine ?? KnownHostsLine) + "\n" + (_jumpPin is { } j ? $"{KnownHosts.HostName(j.Host, j.Port)} {KnownHosts.KeyType(j.Key)} {Convert.ToBase64String(j.Key)}\n" : ""),
+                cancellationToken).ConfigureAwait(false);
+            await File.WriteAllTextAsync(Path.Combine(_masterDir.FullName, "config"), SystemSshConfig(_masterDir.FullName), cancellationToken).ConfigureAwait(false);
             var psi = NewSshStartInfo();
             foreach (var arg in SystemSshArguments(_masterDir.FullName, control, master: true)) psi.ArgumentList.Add(arg);
             // the master's own session reads our pipe: if this process dies, the pipe closes, the session ends and the master
@@ -177,7 +180,7 @@ public sealed partial class SshHost
                     {
                         string name = KnownHosts.HostName(Address, Spec.Port);
                         throw new SealerException(ErrorCodes.SshHostKeyChanged,
-                            $"The host key {name} presented to the system ssh client is not the key verified at connect ({KnownHosts.Fingerprint(HostKey)}); it may be a man-in-the-middle attack, or the host was reinstalled in between. Nothing was sent. Check the host, then run again.");
+                            $"The host key {name}{(_jumpPin is { } jp ? $" (or its jump host {KnownHosts.HostName(jp.Host, jp.Port)})" : "")} presented to the system ssh client is not the key verified at connect ({KnownHosts.Fingerprint(HostKey)}); it may be a man-in-the-middle attack, or the host was reinstalled in between. Nothing was sent. Check the host, then run again.");
                     }
                     throw new SystemSshUnavailableException($"ssh exited {code}: {err.Trim().Replace('\n', ' ')}");
                 }
@@ -257,32 +260,53 @@ public sealed partial class SshHost
         || stderr.Contains("REMOTE HOST IDENTIFICATION HAS CHANGED", StringComparison.Ordinal)
         || stderr.Contains("host key is known", StringComparison.OrdinalIgnoreCase);
 
-    private List<string> SystemSshArguments(string dir, string control, bool master)
+    /// <summary>A jump host as SSH.NET reached it: user, address, port and the host key it verified.</summary>
+    private sealed record JumpPin(string User, string Host, int Port, byte[] Key);
+
+    private static string HostKeyAlgorithmsFor(byte[] key) => KnownHosts.KeyType(key) is var t && t == "ssh-rsa" ? "rsa-sha2-512,rsa-sha2-256,ssh-rsa" : KnownHosts.KeyType(key);
+
+    private static string ConfigValue(string value) => "\"" + value.Replace("\"", "", StringComparison.Ordinal) + "\"";
+
+    /// <summary>
+    /// The ssh_config every ssh process of ours reads (<c>-F</c>), the jump host's too (ProxyJump passes <c>-F</c> on, not
+    /// <c>-o</c>): only the pinned known_hosts, batch mode, our key files, no agent, no user or system config.
+    /// </summary>
+    private string SystemSshConfig(string dir)
     {
-        string keyType = KnownHosts.KeyType(HostKey);
-        string hostKeyAlgorithms = keyType == "ssh-rsa" ? "rsa-sha2-512,rsa-sha2-256,ssh-rsa" : keyType;
-        var args = new List<string> { "-F", "/dev/null", "-T", "-x", "-a" };
-        if (master) args.Add("-M");
+        var sb = new StringBuilder();
+        // first obtained value wins: host-specific blocks first
+        sb.Append("Host ").Append(Address).Append("\n  HostKeyAlgorithms ").Append(HostKeyAlgorithmsFor(HostKey)).Append('\n');
+        if (_jumpPin is { } j && j.Host != Address) sb.Append("Host ").Append(j.Host).Append("\n  HostKeyAlgorithms ").Append(HostKeyAlgorithmsFor(j.Key)).Append('\n');
+        sb.Append("Host *\n");
         foreach (var option in new[]
         {
-            "BatchMode=yes", "StrictHostKeyChecking=yes", "UserKnownHostsFile=" + Path.Combine(dir, "known_hosts"), "GlobalKnownHostsFile=/dev/null",
-            "HostKeyAlgorithms=" + hostKeyAlgorithms, "CheckHostIP=no", "UpdateHostKeys=no", "VerifyHostKeyDNS=no",
-            "IdentitiesOnly=yes", "IdentityAgent=none", "PubkeyAuthentication=yes", "PasswordAuthentication=no", "KbdInteractiveAuthentication=no",
-            master ? "ControlMaster=yes" : "ControlMaster=no", "ControlPath=" + control, "ControlPersist=no",
-            "ClearAllForwardings=yes", "ForwardAgent=no", "PermitLocalCommand=no", "LogLevel=ERROR",
-            $"ConnectTimeout={Math.Max(1, (int)_options.ConnectTimeout.TotalSeconds)}", "ServerAliveInterval=15", "ServerAliveCountMax=4",
+            "BatchMode yes", "StrictHostKeyChecking yes", "UserKnownHostsFile " + ConfigValue(Path.Combine(dir, "known_hosts")), "GlobalKnownHostsFile /dev/null",
+            "CheckHostIP no", "UpdateHostKeys no", "VerifyHostKeyDNS no",
+            "IdentitiesOnly yes", "IdentityAgent none", "PubkeyAuthentication yes", "PasswordAuthentication no", "KbdInteractiveAuthentication no",
+            "HostbasedAuthentication no", "GSSAPIAuthentication no", "ControlMaster no", "ControlPath none", "ForwardAgent no", "ForwardX11 no",
+            "PermitLocalCommand no", "LogLevel ERROR",
+            $"ConnectTimeout {Math.Max(1, (int)_options.ConnectTimeout.TotalSeconds)}", "ServerAliveInterval 15", "ServerAliveCountMax 4",
             // AES-GCM first (AES-NI; OpenSSH prefers chacha20-poly1305, which is not faster on such CPUs)
-            "Ciphers=aes128-gcm@openssh.com,aes256-gcm@openssh.com,chacha20-poly1305@openssh.com,aes128-ctr,aes256-ctr",
+            "Ciphers aes128-gcm@openssh.com,aes256-gcm@openssh.com,chacha20-poly1305@openssh.com,aes128-ctr,aes256-ctr",
         })
+        {
+            sb.Append("  ").Append(option).Append('\n');
+        }
+        foreach (var key in _keyFiles) sb.Append("  IdentityFile ").Append(ConfigValue(key)).Append('\n');
+        return sb.ToString();
+    }
+
+    private List<string> SystemSshArguments(string dir, string control, bool master)
+    {
+        var args = new List<string> { "-F", Path.Combine(dir, "config"), "-T", "-x", "-a" };
+        if (master) args.Add("-M");
+        // on the command line: for this process only (they win over the config), not for a jump host's
+        foreach (var option in new[] { master ? "ControlMaster=yes" : "ControlMaster=no", "ControlPath=" + control, "ControlPersist=no", "ClearAllForwardings=yes" })
         {
             args.Add("-o");
             args.Add(option);
         }
-        foreach (var key in _keyFiles)
-        {
-            args.Add("-i");
-            args.Add(key);
-        }
+        if (_jumpPin is { } j) args.AddRange(["-J", $"{j.User}@{(j.Host.Contains(':', StringComparison.Ordinal) ? "[" + j.Host + "]" : j.Host)}:{j.Port.ToString(System.Globalization.CultureInfo.InvariantCulture)}"]);
         args.AddRange(["-p", Spec.Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "-l", Spec.User, "--", Address]);
         return args;
     }

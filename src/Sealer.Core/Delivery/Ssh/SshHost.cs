@@ -65,10 +65,13 @@ public sealed partial class SshHost : IAsyncDisposable, IDisposable
     private readonly SshOptions _options;
     private readonly string? _sudoPassword;
     private readonly IReadOnlyList<string> _keyFiles;
+    private readonly JumpPin? _jumpPin;
 
-    private SshHost(string address, SshSpec spec, SshClient client, SshClient? jump, ForwardedPortLocal? forward, SshOptions options, byte[] hostKey, IReadOnlyList<string> keyFiles)
+    private SshHost(string address, SshSpec spec, SshClient client, SshClient? jump, ForwardedPortLocal? forward, SshOptions options, byte[] hostKey, IReadOnlyList<string> keyFiles,
+        JumpPin? jumpPin)
     {
         _keyFiles = keyFiles;
+        _jumpPin = jumpPin;
         Address = address;
         HostKey = hostKey;
         Spec = spec;
@@ -97,6 +100,7 @@ public sealed partial class SshHost : IAsyncDisposable, IDisposable
         var auth = AuthMethods(address, spec);
         SshClient? jump = null;
         ForwardedPortLocal? forward = null;
+        JumpPin? jumpPin = null;
         try
         {
             string connectHost = address;
@@ -105,7 +109,7 @@ public sealed partial class SshHost : IAsyncDisposable, IDisposable
             {
                 var (ju, jh, jp) = ParseJump(jumpSpec, spec);
                 jump = new SshClient(NewInfo(jh, jp, ju, AuthMethods(jh, spec), options));
-                _ = await ConnectVerifiedAsync(jump, jh, jp, options, knownHosts, cancellationToken).ConfigureAwait(false);
+                jumpPin = new JumpPin(ju, jh, jp, await ConnectVerifiedAsync(jump, jh, jp, options, knownHosts, cancellationToken).ConfigureAwait(false));
                 forward = new ForwardedPortLocal("127.0.0.1", 0, address, (uint)spec.Port);
                 jump.AddForwardedPort(forward);
                 forward.Start();
@@ -125,7 +129,7 @@ public sealed partial class SshHost : IAsyncDisposable, IDisposable
                 throw;
             }
             client.KeepAliveInterval = TimeSpan.FromSeconds(15);
-            return new SshHost(address, spec, client, jump, forward, options, hostKey, KeyPaths(spec));
+            return new SshHost(address, spec, client, jump, forward, options, hostKey, KeyPaths(spec), jumpPin);
         }
         catch
         {
