@@ -58,7 +58,7 @@ public sealed partial class DeliverCluster : SealerTask
         BytesRelayed = result.Transfers.Sum(t => t.BytesRelayed);
         foreach (var t in result.Transfers)
         {
-            Log.LogMessage(MessageImportance.High, $"Sealer: {t.Host}: {t.BlobsSent} blob(s) sent ({t.BytesFromController / 1048576.0:F1} MiB from here, {t.BytesRelayed / 1048576.0:F1} MiB relayed{(t.RelayedFrom is null ? "" : " from " + t.RelayedFrom)}), {t.BlobsSkipped} already there");
+            Log.LogMessage(MessageImportance.High, $"Sealer: {t.Host}: {t.BlobsSent} blob(s) sent ({t.BytesFromController / 1048576.0:F1} MiB from here{(t.Transport == "none" ? "" : " via " + t.Transport)}, {t.BytesRelayed / 1048576.0:F1} MiB relayed{(t.RelayedFrom is null ? "" : " from " + t.RelayedFrom)}), {t.BlobsSkipped} already there");
         }
         Log.LogMessage(MessageImportance.High, $"Sealer: cluster '{doc.Cluster.Name}' delivered in {sw.Elapsed.TotalSeconds:F1}s: {result.StepsRun.Count} step(s) run, {result.StepsSkipped.Count} already done.");
     }

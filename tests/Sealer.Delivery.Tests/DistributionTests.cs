@@ -17,9 +17,13 @@ public class DistributionTests(TestHosts hosts, Xunit.Abstractions.ITestOutputHe
     private async Task<SshHost> ConnectAsync(int i) =>
         await SshHost.ConnectAsync(hosts.Hosts[i].Ip, hosts.KeySsh, new SshOptions { KnownHostsPath = hosts.KnownHostsFile }, KnownHosts.Load(hosts.KnownHostsFile));
 
-    [Fact]
-    public async Task ResumesPartialBlobsSkipsPresentOnesAndDiscardsCorruptOnes()
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task ResumesPartialBlobsSkipsPresentOnesAndDiscardsCorruptOnes(bool systemSsh)
     {
+        // every blob through the system ssh client, or every blob through SSH.NET
+        var options = new DistributionOptions { SystemSsh = systemSsh, SystemSshMinBytes = 0 };
         hosts.Wipe("/var/lib/sealer");
         var image = FixtureImage.Build(Path.Combine(_work, "image"), appLayerBytes: 2 * 1024 * 1024);
         var source = ClusterImageSource.Open(image.Dir);
@@ -33,8 +37,9 @@ public class DistributionTests(TestHosts hosts, Xunit.Abstractions.ITestOutputHe
         Directory.CreateDirectory(h.OnHost(Store + "/ingest"));
         long half = bigBytes.Length / 2;
         File.WriteAllBytes(h.OnHost($"{Store}/ingest/{big.ParsedDigest.Encoded}"), bigBytes[..(int)half]);
-        var result = (await new BlobDistributor(source, Store).DistributeAsync([host], platform.Layers)).Single();
+        var result = (await new BlobDistributor(source, Store, options).DistributeAsync([host], platform.Layers)).Single();
         Assert.Equal(platform.TotalLayerBytes - half, result.BytesFromController);
+        Assert.Equal(systemSsh ? "openssh" : "ssh.net", result.Transport);
         foreach (var layer in platform.Layers)
         {
             var onHost = File.ReadAllBytes(h.OnHost($"{Store}/blobs/sha256/{layer.ParsedDigest.Encoded}"));
@@ -43,7 +48,7 @@ public class DistributionTests(TestHosts hosts, Xunit.Abstractions.ITestOutputHe
         Assert.Empty(Directory.GetFiles(h.OnHost(Store + "/ingest")));
 
         // everything present: nothing is sent
-        var again = (await new BlobDistributor(source, Store).DistributeAsync([host], platform.Layers)).Single();
+        var again = (await new BlobDistributor(source, Store, options).DistributeAsync([host], platform.Layers)).Single();
         Assert.Equal(0, again.BytesFromController);
         Assert.Equal(platform.Layers.Count, again.BlobsSkipped);
 
@@ -51,11 +56,11 @@ public class DistributionTests(TestHosts hosts, Xunit.Abstractions.ITestOutputHe
         File.Delete(h.OnHost($"{Store}/blobs/sha256/{big.ParsedDigest.Encoded}"));
         var garbage = RandomNumberGenerator.GetBytes((int)half);
         File.WriteAllBytes(h.OnHost($"{Store}/ingest/{big.ParsedDigest.Encoded}"), garbage);
-        var ex = await Assert.ThrowsAsync<SealerException>(() => new BlobDistributor(source, Store).DistributeAsync([host], platform.Layers));
+        var ex = await Assert.ThrowsAsync<SealerException>(() => new BlobDistributor(source, Store, options).DistributeAsync([host], platform.Layers));
         Assert.Equal(ErrorCodes.TransferDigestMismatch, ex.Code);
         Assert.False(File.Exists(h.OnHost($"{Store}/blobs/sha256/{big.ParsedDigest.Encoded}")));
         Assert.False(File.Exists(h.OnHost($"{Store}/ingest/{big.ParsedDigest.Encoded}")));
-        var healed = (await new BlobDistributor(source, Store).DistributeAsync([host], platform.Layers)).Single();
+        var healed = (await new BlobDistributor(source, Store, options).DistributeAsync([host], platform.Layers)).Single();
         Assert.Equal(big.Size, healed.BytesFromController);
     }
 
@@ -98,6 +103,117 @@ public class DistributionTests(TestHosts hosts, Xunit.Abstractions.ITestOutputHe
         {
             foreach (var h in all) h.Dispose();
         }
+    }
+
+    [Fact]
+    public async Task EachHostGetsItsOwnLayersAndRelaysServeOnlyWhatTheyHold()
+    {
+        hosts.Wipe("/var/lib/sealer", "/root");
+        var image = FixtureImage.Build(Path.Combine(_work, "image"), appLayerBytes: 4 * 1024 * 1024);
+        var source = ClusterImageSource.Open(image.Dir);
+        var platform = source.Platforms.Single();
+        var rootfs = platform.LayersFor(registryHost: false);
+        Assert.Equal([image.RootfsDigest], rootfs.Select(l => l.Digest));
+        Assert.Equal(platform.Layers, platform.LayersFor(registryHost: true));
+        var all = new List<SshHost>();
+        try
+        {
+            for (int i = 0; i < 4; i++) all.Add(await ConnectAsync(i));
+            // host 1 runs the registry; hosts 2-4 are workers. One stream from this machine at a time: relays must serve the rest
+            var targets = all.Select((h, i) => new HostBlobs(h, i == 0 ? platform.Layers : rootfs)).ToList();
+            var results = await new BlobDistributor(source, Store, new DistributionOptions { Parallelism = 1 }).DistributeAsync(targets);
+            foreach (var r in results) log.WriteLine($"  {r.Host}: {r.BytesFromController} from here via {r.Transport}, {r.BytesRelayed} relayed from {r.RelayedFrom ?? "-"}");
+            Assert.Equal(platform.TotalLayerBytes + 3 * image.RootfsBytes, results.Sum(r => r.BytesFromController + r.BytesRelayed));
+            Assert.Contains(results, r => r.RelayedFrom is not null);
+            for (int i = 0; i < 4; i++)
+            {
+                var want = i == 0 ? platform.Layers.Select(l => l.Digest).ToList() : [image.RootfsDigest];
+                var got = Directory.GetFiles(hosts.Hosts[i].OnHost(Store + "/blobs/sha256")).Select(f => "sha256:" + Path.GetFileName(f)).Order().ToList();
+                Assert.Equal(want.Order(), got);
+                foreach (var f in Directory.GetFiles(hosts.Hosts[i].OnHost(Store + "/blobs/sha256")))
+                {
+                    Assert.Equal(Path.GetFileName(f), Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(f))));
+                }
+            }
+
+            // the registry host needs more than a worker holds: only this machine (or another registry host) can serve it
+            File.Delete(hosts.Hosts[0].OnHost($"{Store}/blobs/sha256/{image.RegistryContentDigests[0]["sha256:".Length..]}"));
+            var again = await new BlobDistributor(source, Store, new DistributionOptions { Parallelism = 1 }).DistributeAsync(targets);
+            var h1 = again.Single(r => r.Host == hosts.Hosts[0].Ip);
+            Assert.Null(h1.RelayedFrom);
+            Assert.Equal(1, h1.BlobsSent);
+            Assert.All(again.Where(r => r != h1), r => Assert.Equal(0, r.BlobsSent));
+        }
+        finally
+        {
+            foreach (var h in all) h.Dispose();
+        }
+    }
+
+    [Fact]
+    public async Task SystemSshForKeyLoginsSshNetForPasswordLoginsBothVerified()
+    {
+        hosts.Wipe("/var/lib/sealer");
+        var image = FixtureImage.Build(Path.Combine(_work, "image"), appLayerBytes: 6 * 1024 * 1024);
+        var source = ClusterImageSource.Open(image.Dir);
+        var platform = source.Platforms.Single();
+        var kh = KnownHosts.Load(hosts.KnownHostsFile);
+        var options = new SshOptions { KnownHostsPath = hosts.KnownHostsFile };
+        await using var byKey = await SshHost.ConnectAsync(hosts.Hosts[0].Ip, hosts.KeySsh, options, kh);
+        await using var byRsaKeyAsSudoer = await SshHost.ConnectAsync(hosts.Hosts[1].Ip, new Sealer.Core.Delivery.Clusterfile.SshSpec { User = "sealer", PrivateKeyPath = hosts.RsaKey, Port = 2222 }, options, kh);
+        await using var byPassword = await SshHost.ConnectAsync(hosts.Hosts[2].Ip, new Sealer.Core.Delivery.Clusterfile.SshSpec { Password = hosts.Password }, options, kh);
+        await using var byPassphraseKey = await SshHost.ConnectAsync(hosts.Hosts[3].Ip, new Sealer.Core.Delivery.Clusterfile.SshSpec { PrivateKeyPath = hosts.PassphraseKey, PrivateKeyPassphrase = hosts.Passphrase }, options, kh);
+        // through a jump host (both keys pinned: the jump host's and the target's, as SSH.NET verified them)
+        await using var viaJump = await SshHost.ConnectAsync(hosts.Hosts[2].Ip, hosts.KeySsh with { JumpHost = "root@10.200.0.11:22" }, options, kh);
+        Assert.Null(viaJump.SystemSshUnusableReason);
+        var jumped = (await new BlobDistributor(source, Store, new DistributionOptions { SystemSshMinBytes = 0 }).DistributeAsync([viaJump], platform.Layers)).Single();
+        Assert.Equal("openssh", jumped.Transport);
+        Assert.Equal(platform.TotalLayerBytes, jumped.BytesFromController);
+        Directory.Delete(hosts.Hosts[2].OnHost(Store), true);
+        Assert.Null(byKey.SystemSshUnusableReason);
+        Assert.Null(byRsaKeyAsSudoer.SystemSshUnusableReason);
+        Assert.Equal("it logs in with a password", byPassword.SystemSshUnusableReason);
+        Assert.Equal("its private key has a passphrase", byPassphraseKey.SystemSshUnusableReason);
+
+        var before = Directory.GetDirectories(Path.GetTempPath(), "sealer-ssh-*").ToHashSet();
+        var results = await new BlobDistributor(source, Store, new DistributionOptions { Relay = false, SystemSshMinBytes = 1024 * 1024 })
+            .DistributeAsync([byKey, byRsaKeyAsSudoer, byPassword, byPassphraseKey], platform.Layers);
+        // the master connections (ssh -M) are closed and their directories (pinned known_hosts, control socket) removed
+        Assert.DoesNotContain(Directory.GetDirectories(Path.GetTempPath(), "sealer-ssh-*"), d => !before.Contains(d));
+        // the big blob (the app image layer) through ssh where the login allows it, the small ones over the open SSH.NET connection
+        Assert.Equal("openssh+ssh.net", results.Single(r => r.Host == hosts.Hosts[0].Ip).Transport);
+        Assert.Equal("openssh+ssh.net", results.Single(r => r.Host == hosts.Hosts[1].Ip).Transport);
+        Assert.Equal("ssh.net", results.Single(r => r.Host == hosts.Hosts[2].Ip).Transport);
+        Assert.Equal("ssh.net", results.Single(r => r.Host == hosts.Hosts[3].Ip).Transport);
+        for (int i = 0; i < 4; i++)
+        {
+            Assert.Equal(platform.TotalLayerBytes, results[i].BytesFromController);
+            foreach (var layer in platform.Layers)
+            {
+                var onHost = File.ReadAllBytes(hosts.Hosts[i].OnHost($"{Store}/blobs/sha256/{layer.ParsedDigest.Encoded}"));
+                Assert.Equal(layer.ParsedDigest.Encoded, Convert.ToHexStringLower(SHA256.HashData(onHost)));
+            }
+        }
+    }
+
+    [Fact]
+    public async Task SystemSshRefusesAHostKeyOtherThanTheVerifiedOne()
+    {
+        hosts.Wipe("/var/lib/sealer");
+        var image = FixtureImage.Build(Path.Combine(_work, "image"), appLayerBytes: 1024 * 1024);
+        var source = ClusterImageSource.Open(image.Dir);
+        var platform = source.Platforms.Single();
+        await using var host = await ConnectAsync(2);
+        await using var other = await ConnectAsync(3);
+        // the host now presents a key other than the one SSH.NET verified at connect (another host's key stands for the new one)
+        host.PinnedKnownHostsLine = $"{hosts.Hosts[2].Ip} {other.KnownHostsLine.Split(' ', 2)[1]}";
+        var ex = await Assert.ThrowsAsync<SealerException>(() =>
+            new BlobDistributor(source, Store, new DistributionOptions { SystemSshMinBytes = 0 }).DistributeAsync([host], platform.Layers));
+        Assert.Equal(ErrorCodes.SshHostKeyChanged, ex.Code);
+        Assert.Contains(hosts.Hosts[2].Ip, ex.Message, StringComparison.Ordinal);
+        // refused before anything was sent, and not retried over SSH.NET
+        Assert.Empty(Directory.Exists(hosts.Hosts[2].OnHost(Store + "/blobs/sha256")) ? Directory.GetFiles(hosts.Hosts[2].OnHost(Store + "/blobs/sha256")) : []);
+        Assert.Empty(Directory.Exists(hosts.Hosts[2].OnHost(Store + "/ingest")) ? Directory.GetFiles(hosts.Hosts[2].OnHost(Store + "/ingest")) : []);
     }
 
     [Fact]

@@ -17,6 +17,13 @@ public sealed class FixtureImage
     public required string AppManifestDigest { get; init; }
     public required long TotalBytes { get; init; }
 
+    /// <summary>The rootfs layer: all a host that runs no registry gets.</summary>
+    public required long RootfsBytes { get; init; }
+    public required string RootfsDigest { get; init; }
+
+    /// <summary>The image-blob and registry layers: only the registry hosts get them.</summary>
+    public required IReadOnlyList<string> RegistryContentDigests { get; init; }
+
     public const string Evidence = "/var/lib/sealer/evidence.log";
 
     /// <param name="extraRootfs">more rootfs files (path → content; paths ending in .sh or .sh.tmpl, or under bin/, are executable)</param>
@@ -101,8 +108,14 @@ public sealed class FixtureImage
             [$"registry/blobs/sha256/{appManifestHex}"] = appManifest,
             [$"registry/blobs/sha256/{appConfigHex}"] = appConfig,
         });
-        var layers = new[] { (rootfsLayer, "application/vnd.oci.image.layer.v1.tar+gzip"), (blobLayer, "application/vnd.oci.image.layer.v1.tar"), (registryLayer, "application/vnd.oci.image.layer.v1.tar") };
-        var layerJson = string.Join(",", layers.Select(l => $$"""{"mediaType":"{{l.Item2}}","digest":"{{Blob(l.Item1)}}","size":{{l.Item1.Length}}}"""));
+        // annotated as the SDK's assembly does (io.sealer.sdk.layer): registry hosts get all three, the other hosts the rootfs only
+        var layers = new[]
+        {
+            (rootfsLayer, "application/vnd.oci.image.layer.v1.tar+gzip", "rootfs"),
+            (blobLayer, "application/vnd.oci.image.layer.v1.tar", $"image-blob\",\"io.sealer.sdk.blob\":\"sha256:{appLayerHex}"),
+            (registryLayer, "application/vnd.oci.image.layer.v1.tar", "registry"),
+        };
+        var layerJson = string.Join(",", layers.Select(l => $$$"""{"mediaType":"{{{l.Item2}}}","digest":"{{{Blob(l.Item1)}}}","size":{{{l.Item1.Length}}},"annotations":{"io.sealer.sdk.layer":"{{{l.Item3}}}"}}"""));
         var config = Encoding.UTF8.GetBytes("""{"architecture":"ARCH","os":"linux","config":{"Env":["MyVar=fromimage","ImageOnly=yes"],"Labels":{"cluster.alpha.sealer.io/cluster-runtime-type":"kubernetes","cluster.alpha.sealer.io/container-runtime-type":"containerd"}},"rootfs":{"type":"layers","diff_ids":[]}}""".Replace("ARCH", architecture, StringComparison.Ordinal));
         string configDigest = Blob(config);
         string ext = """{\"type\":\"kube-installer\",\"applications\":[{\"name\":\"demo\",\"type\":\"shell\",\"files\":[\"install.sh\"]},{\"name\":\"web\",\"type\":\"helm\",\"env\":{\"WebGreeting\":\"hi-from-image\"}},{\"name\":\"extra\",\"type\":\"kube\",\"files\":[\"cm.yaml\"]}],\"launch\":{\"app_names\":[\"demo\"]}}""";
@@ -110,7 +123,12 @@ public sealed class FixtureImage
         string manifestDigest = Blob(manifest);
         File.WriteAllText(Path.Combine(dir, "oci-layout"), """{"imageLayoutVersion":"1.0.0"}""");
         File.WriteAllText(Path.Combine(dir, "index.json"), $$$"""{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"{{{manifestDigest}}}","size":{{{manifest.Length}}},"annotations":{"org.opencontainers.image.ref.name":"example.com/fixture/kubernetes:v1"}}]}""");
-        return new FixtureImage { Dir = dir, ManifestDigest = manifestDigest, AppManifestDigest = "sha256:" + appManifestHex, TotalBytes = layers.Sum(l => (long)l.Item1.Length) };
+        return new FixtureImage
+        {
+            Dir = dir, ManifestDigest = manifestDigest, AppManifestDigest = "sha256:" + appManifestHex, TotalBytes = layers.Sum(l => (long)l.Item1.Length),
+            RootfsBytes = rootfsLayer.Length, RootfsDigest = "sha256:" + Convert.ToHexStringLower(SHA256.HashData(rootfsLayer)),
+            RegistryContentDigests = [.. layers.Skip(1).Select(l => "sha256:" + Convert.ToHexStringLower(SHA256.HashData(l.Item1)))],
+        };
     }
 
     private static byte[] Tar(Dictionary<string, byte[]> files, Func<string, bool>? executable = null)

@@ -49,6 +49,21 @@ public class RunFlowTests(TestHosts hosts, Xunit.Abstractions.ITestOutputHelper 
         public void Report(T value) => report(value);
     }
 
+    /// <summary>Host i's content store holds <paramref name="present"/> (verified) and none of <paramref name="absent"/>.</summary>
+    private void AssertStore(int i, IEnumerable<string> present, IEnumerable<string> absent)
+    {
+        foreach (var d in present)
+        {
+            var path = hosts.Hosts[i].OnHost("/var/lib/sealer/data/.store/blobs/sha256/" + d["sha256:".Length..]);
+            Assert.True(File.Exists(path), $"{hosts.Hosts[i].Ip} lacks {d}");
+            Assert.Equal(d, "sha256:" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(path))));
+        }
+        foreach (var d in absent)
+        {
+            Assert.False(File.Exists(hosts.Hosts[i].OnHost("/var/lib/sealer/data/.store/blobs/sha256/" + d["sha256:".Length..])), $"{hosts.Hosts[i].Ip} got {d}, which only registry hosts need");
+        }
+    }
+
     private string Evidence(int i) => File.Exists(hosts.Hosts[i].OnHost(FixtureImage.Evidence)) ? File.ReadAllText(hosts.Hosts[i].OnHost(FixtureImage.Evidence)) : "";
 
     [Fact]
@@ -114,7 +129,11 @@ public class RunFlowTests(TestHosts hosts, Xunit.Abstractions.ITestOutputHelper 
         // distribution: bytes and hosts reported, and at least one host was served by another host (relay)
         var last = progress[^1];
         Assert.Equal(3, last.HostsDone);
-        Assert.Equal(image.TotalBytes * 3, last.BytesTotal);
+        // master0 runs the registry and gets the app image content; the two nodes get the rootfs only
+        Assert.Equal(image.TotalBytes + 2 * image.RootfsBytes, last.BytesTotal);
+        AssertStore(0, image.RegistryContentDigests.Append(image.RootfsDigest), []);
+        AssertStore(1, [image.RootfsDigest], image.RegistryContentDigests);
+        AssertStore(2, [image.RootfsDigest], image.RegistryContentDigests);
         Assert.Equal(last.BytesTotal, last.BytesDone);
         Assert.Contains(progress, p => p.Source is not null && p.Source.StartsWith("10.200.0.", StringComparison.Ordinal));
         foreach (var h in hosts.Hosts.Take(3))
@@ -143,6 +162,10 @@ public class RunFlowTests(TestHosts hosts, Xunit.Abstractions.ITestOutputHelper 
             AssertOrder(Evidence(i), "init-kube sealer-h", "kubeadm join 10.103.97.2:6443 --token abcdef.0123456789abcdef", "plugin post-install");
             Assert.DoesNotContain("--control-plane", Evidence(i), StringComparison.Ordinal);
         }
+        // each host unpacked what it got: registry/ (the app images) only on the registry host
+        Assert.True(File.Exists(hosts.Hosts[0].OnHost("/var/lib/sealer/data/fixture/rootfs/registry/index.json")));
+        Assert.False(Directory.Exists(hosts.Hosts[1].OnHost("/var/lib/sealer/data/fixture/rootfs/registry")));
+        Assert.True(File.Exists(hosts.Hosts[1].OnHost("/var/lib/sealer/data/fixture/rootfs/bin/kubeadm")));
         // templates rendered per host, Config merged into the image's file
         Assert.Equal("url=sea.hub:5000 host=10.200.0.12 my=fromhost other=dflt\n", File.ReadAllText(hosts.Hosts[1].OnHost("/var/lib/sealer/data/fixture/rootfs/etc/registry.conf")));
         var values = File.ReadAllText(hosts.Hosts[0].OnHost("/var/lib/sealer/data/fixture/rootfs/etc/values.yaml"));
@@ -248,6 +271,7 @@ public class RunFlowTests(TestHosts hosts, Xunit.Abstractions.ITestOutputHelper 
         Assert.Contains("updated " + file, stdout, StringComparison.Ordinal);
         Assert.Contains("10.200.0.14", File.ReadAllText(file), StringComparison.Ordinal);
         Assert.Contains("kubeadm join 10.103.97.2:6443", Evidence(3), StringComparison.Ordinal);
+        AssertStore(3, [image.RootfsDigest], image.RegistryContentDigests); // a joined node gets the rootfs only
         Assert.Equal(1, CountLines(Evidence(0), "kubeadm init ")); // master0 was not initialized twice
         Assert.Equal(1, CountLines(Evidence(1), "kubeadm join"));
         // the CLI's join saved the Clusterfile with the new host on master0 and in the ConfigMap; the new worker has lvscare
@@ -385,12 +409,45 @@ public class RunFlowTests(TestHosts hosts, Xunit.Abstractions.ITestOutputHelper 
             """));
         var result = await new ClusterInstaller(doc, Options(image.Dir)).RunAsync();
         Assert.DoesNotContain("10.200.0.14:registry", result.StepsRun);
+        AssertStore(3, [image.RootfsDigest], image.RegistryContentDigests); // no local registry: no host needs the app images
         var toml = File.ReadAllText(hosts.Hosts[3].OnHost("/etc/containerd/certs.d/docker.io/hosts.toml"));
         Assert.Contains("[host.\"https://registry.example:5443\"]", toml, StringComparison.Ordinal);
         Assert.Contains("registry=registry.example:5443", Evidence(3), StringComparison.Ordinal); // RegistryURL names the external registry
         Assert.DoesNotContain("sea.hub", File.ReadAllText(hosts.Hosts[3].OnHost("/etc/hosts")), StringComparison.Ordinal);
         await new ClusterInstaller(doc, Options(image.Dir)).DeleteAsync();
         Assert.False(Directory.Exists(hosts.Hosts[3].OnHost("/etc/containerd/certs.d/docker.io")));
+    }
+
+    [Fact]
+    public async Task JoinedMasterOfAnHaRegistryGetsTheAppImagesAJoinedNodeDoesNot()
+    {
+        hosts.Wipe("/var/lib/sealer", "/etc/containerd", "/tmp");
+        var image = FixtureImage.Build(Path.Combine(_work, "image"), appLayerBytes: 64 * 1024);
+        var file = Path.Combine(_work, "Clusterfile");
+        File.WriteAllText(file, Clusterfile("""
+              hosts:
+                - ips: [10.200.0.11]
+                  roles: [master]
+                - ips: [10.200.0.12]
+                  roles: [node]
+            """));
+        await new ClusterInstaller(ClusterfileReader.Load(file), Options(image.Dir)).RunAsync();
+        AssertStore(0, image.RegistryContentDigests.Append(image.RootfsDigest), []);
+        AssertStore(1, [image.RootfsDigest], image.RegistryContentDigests);
+
+        // join a master (the registry is ha by default: every master runs one) and a node
+        File.WriteAllText(file, ClusterfileEditor.AddHosts(File.ReadAllText(file), ["10.200.0.13"], ["10.200.0.14"], file));
+        var progress = new List<TransferProgress>();
+        var joined = await new ClusterInstaller(ClusterfileReader.Load(file), Options(image.Dir, progress)).RunAsync();
+        Assert.Contains("10.200.0.13:registry", joined.StepsRun);
+        Assert.Contains("10.200.0.13:distribute", joined.StepsRun);
+        Assert.Contains("10.200.0.11:distribute", joined.StepsSkipped);
+        AssertStore(2, image.RegistryContentDigests.Append(image.RootfsDigest), []);
+        AssertStore(3, [image.RootfsDigest], image.RegistryContentDigests);
+        Assert.Equal(image.TotalBytes + image.RootfsBytes, progress[^1].BytesTotal);
+        Assert.True(File.Exists(hosts.Hosts[2].OnHost("/var/lib/sealer/data/fixture/rootfs/registry/index.json")));
+        Assert.False(Directory.Exists(hosts.Hosts[3].OnHost("/var/lib/sealer/data/fixture/rootfs/registry")));
+        await new ClusterInstaller(ClusterfileReader.Load(file), Options(image.Dir)).DeleteAsync();
     }
 
     [Fact]

@@ -40,6 +40,17 @@ public class SshHostTests(TestHosts hosts)
         Assert.Contains("10.200.0.11", ex.Message, StringComparison.Ordinal);
         Assert.Contains("phase test", ex.Message, StringComparison.Ordinal);
         Assert.Contains("last-words", ex.Message, StringComparison.Ordinal);
+
+        // the command exits while its input is still being sent (bash -s runs `false` before the rest of the script arrived):
+        // its exit status counts (SEA4005), not the broken input stream (this raced into SEA4007 on short scripts)
+        var padding = string.Concat(Enumerable.Repeat("# " + new string('x', 1000) + "\n", 4096));
+        for (int i = 0; i < 3; i++)
+        {
+            ex = await Assert.ThrowsAsync<SealerException>(() => h.RunAsync("false\n" + padding));
+            Assert.Equal(ErrorCodes.RemoteCommandFailed, ex.Code);
+            var early = await h.RunWithInputAsync("exit 3", (input, ct) => input.WriteAsync(new byte[8 << 20], ct).AsTask(), new CommandOptions { Check = false });
+            Assert.Equal(3, early.ExitCode);
+        }
     }
 
     [Fact]

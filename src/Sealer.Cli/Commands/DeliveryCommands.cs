@@ -248,8 +248,9 @@ internal static class DeliveryCommands
     {
         long fromHere = result.Transfers.Sum(t => t.BytesFromController);
         long relayed = result.Transfers.Sum(t => t.BytesRelayed);
+        var via = result.Transfers.SelectMany(t => t.Transport.Split('+')).Where(t => t != "none").Distinct().Order(StringComparer.Ordinal).ToList();
         Console.Out.WriteLine($"cluster '{doc.Cluster.Name}' is up: {result.StepsRun.Count} steps run, {result.StepsSkipped.Count} already done; " +
-            $"sent {Preflight.FormatBytes(fromHere)} from here, {Preflight.FormatBytes(relayed)} host-to-host; {elapsed.TotalSeconds:0.0} s");
+            $"sent {Preflight.FormatBytes(fromHere)} from here{(via.Count > 0 ? $" ({string.Join(", ", via)})" : "")}, {Preflight.FormatBytes(relayed)} host-to-host; {elapsed.TotalSeconds:0.0} s");
     }
 
     /// <summary>One progress line a second: bytes, percent, hosts, throughput.</summary>

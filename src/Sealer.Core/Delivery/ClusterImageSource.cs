@@ -22,6 +22,18 @@ public sealed record ClusterImagePlatform(Platform Platform, Descriptor Manifest
         (Config.Config?.Env ?? []).Select(e => e.Split('=', 2)).Where(p => p.Length == 2).Select(p => new KeyValuePair<string, string>(p[0], p[1])).ToList();
 
     public long TotalLayerBytes => Layers.Sum(l => l.Size);
+
+    /// <summary>
+    /// The layers a host needs, in order: a registry host (<c>ClusterInstaller</c>'s registry hosts) gets every layer; any
+    /// other host only what is not app image content, i.e. all but the per-blob (<c>image-blob</c>) and <c>registry</c>
+    /// metadata layers, which only the built-in registry serves (Sealer too sends registry data only to its deploy hosts).
+    /// Layers without our <see cref="ClusterImage.ClusterImageBuilder.LayerKindAnnotation"/> (FROM bases, Sealer images) go everywhere.
+    /// </summary>
+    public IReadOnlyList<Descriptor> LayersFor(bool registryHost) => registryHost ? Layers : Layers.Where(l => !IsRegistryContent(l)).ToList();
+
+    /// <summary>An <c>image-blob</c> or <c>registry</c> layer: content only the built-in registry reads.</summary>
+    public static bool IsRegistryContent(Descriptor layer) =>
+        layer.GetAnnotation(ClusterImage.ClusterImageBuilder.LayerKindAnnotation) is ClusterImage.ClusterImageBuilder.LayerKindImageBlob or ClusterImage.ClusterImageBuilder.LayerKindRegistry;
 }
 
 /// <summary>What <c>sealer.image.extension</c> says: type, apps and what to launch.</summary>

@@ -188,22 +188,23 @@ public sealed partial class ClusterInstaller
         var needBlobs = nodes.Where(n => !_state.HostDone(n.Ip, StepDistribute)).ToList();
         foreach (var n in nodes.Except(needBlobs)) _skipped.Add($"{n.Ip}:{StepDistribute}");
         _options.Status?.Invoke(needBlobs.Count == 0 ? $"{StepDistribute,-16} done before on {nodes.Count} host(s)"
-            : $"{StepDistribute,-16} {needBlobs.Count} host(s), {Preflight.FormatBytes(needBlobs.Sum(n => n.Platform.TotalLayerBytes))} at most (hosts keep what they have)");
-        foreach (var group in needBlobs.GroupBy(n => n.Platform))
+            : $"{StepDistribute,-16} {needBlobs.Count} host(s), {Preflight.FormatBytes(needBlobs.Sum(n => LayersOf(n, registryIps).Sum(l => l.Size)))} at most (hosts keep what they have)");
+        if (needBlobs.Count > 0)
         {
+            // one pass over every host: registry hosts get the app image content, the others only the rootfs (relays by digest)
             var distributor = new BlobDistributor(image, Store, new DistributionOptions
             {
                 Parallelism = _options.Parallelism, Relay = _options.Relay, Progress = _options.TransferProgress, Logger = _options.Logger, AfterBlob = _options.AfterBlob,
             });
             try
             {
-                _transfers.AddRange(await distributor.DistributeAsync(group.Select(n => n.Ssh).ToList(), group.Key.Layers, ct).ConfigureAwait(false));
+                _transfers.AddRange(await distributor.DistributeAsync(needBlobs.Select(n => new HostBlobs(n.Ssh, LayersOf(n, registryIps))).ToList(), ct).ConfigureAwait(false));
             }
             catch (SealerException ex) when (ex.Code != ErrorCodes.RunStepFailed)
             {
                 throw StepFailure(StepDistribute, ex);
             }
-            foreach (var n in group)
+            foreach (var n in needBlobs)
             {
                 _state.MarkHost(n.Ip, n.Spec.Roles, StepDistribute);
                 _run.Add($"{n.Ip}:{StepDistribute}");
@@ -467,11 +468,14 @@ public sealed partial class ClusterInstaller
         return n.Ssh.RunAsync(script, Cmd(n, StepAliases, "update /etc/hosts"), ct);
     }
 
+    /// <summary>What a host gets and unpacks: every layer on a registry host, elsewhere all but the app image content.</summary>
+    private static IReadOnlyList<Oci.Descriptor> LayersOf(Node n, List<string> registryIps) => n.Platform.LayersFor(registryIps.Contains(n.Ip));
+
     private Task UnpackAsync(Node n, CancellationToken ct)
     {
         var sb = new StringBuilder();
         sb.Append(System.Globalization.CultureInfo.InvariantCulture, $"r={Q(Rootfs)}; s={Q(Store)}; t=\"$r.new\"; rm -rf \"$t\"; mkdir -p \"$t\"\n");
-        foreach (var layer in n.Platform.Layers)
+        foreach (var layer in LayersOf(n, RegistryHosts()))
         {
             string z = layer.MediaType.Contains("gzip", StringComparison.Ordinal) ? "z" : "";
             sb.Append(System.Globalization.CultureInfo.InvariantCulture, $"tar -x{z}f \"$s/blobs/sha256/{layer.ParsedDigest.Encoded}\" -C \"$t\" --no-same-owner\n");

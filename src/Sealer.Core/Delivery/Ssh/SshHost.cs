@@ -68,16 +68,21 @@ public sealed record CommandResult(int ExitCode, string Stdout, string Stderr, I
 /// <c>bash -s</c> with the script on stdin, so env values (which may be secrets) never appear on a command line.
 /// Thread-safe: commands may run concurrently (each is its own channel).
 /// </summary>
-public sealed class SshHost : IAsyncDisposable, IDisposable
+public sealed partial class SshHost : IAsyncDisposable, IDisposable
 {
     private readonly SshClient _client;
     private readonly SshClient? _jump;
     private readonly ForwardedPortLocal? _forward;
     private readonly SshOptions _options;
     private readonly string? _sudoPassword;
+    private readonly IReadOnlyList<string> _keyFiles;
+    private readonly JumpPin? _jumpPin;
 
-    private SshHost(string address, SshSpec spec, SshClient client, SshClient? jump, ForwardedPortLocal? forward, SshOptions options, byte[] hostKey)
+    private SshHost(string address, SshSpec spec, SshClient client, SshClient? jump, ForwardedPortLocal? forward, SshOptions options, byte[] hostKey, IReadOnlyList<string> keyFiles,
+        JumpPin? jumpPin)
     {
+        _keyFiles = keyFiles;
+        _jumpPin = jumpPin;
         Address = address;
         HostKey = hostKey;
         Spec = spec;
@@ -106,6 +111,7 @@ public sealed class SshHost : IAsyncDisposable, IDisposable
         var auth = AuthMethods(address, spec);
         SshClient? jump = null;
         ForwardedPortLocal? forward = null;
+        JumpPin? jumpPin = null;
         try
         {
             string connectHost = address;
@@ -114,7 +120,7 @@ public sealed class SshHost : IAsyncDisposable, IDisposable
             {
                 var (ju, jh, jp) = ParseJump(jumpSpec, spec);
                 jump = new SshClient(NewInfo(jh, jp, ju, AuthMethods(jh, spec), options));
-                _ = await ConnectVerifiedAsync(jump, jh, jp, options, knownHosts, cancellationToken).ConfigureAwait(false);
+                jumpPin = new JumpPin(ju, jh, jp, await ConnectVerifiedAsync(jump, jh, jp, options, knownHosts, cancellationToken).ConfigureAwait(false));
                 forward = new ForwardedPortLocal("127.0.0.1", 0, address, (uint)spec.Port);
                 jump.AddForwardedPort(forward);
                 forward.Start();
@@ -134,7 +140,7 @@ public sealed class SshHost : IAsyncDisposable, IDisposable
                 throw;
             }
             client.KeepAliveInterval = TimeSpan.FromSeconds(15);
-            return new SshHost(address, spec, client, jump, forward, options, hostKey);
+            return new SshHost(address, spec, client, jump, forward, options, hostKey, KeyPaths(spec), jumpPin);
         }
         catch
         {
@@ -166,17 +172,23 @@ public sealed class SshHost : IAsyncDisposable, IDisposable
     private static ConnectionInfo NewInfo(string host, int port, string user, AuthenticationMethod[] auth, SshOptions options) =>
         new(host, port, user, auth) { Timeout = options.ConnectTimeout, RetryAttempts = 1 };
 
-    private static AuthenticationMethod[] AuthMethods(string address, SshSpec spec)
+    /// <summary>The private key files used to log in: ssh.pk, else (no password either) Sealer's default ~/.ssh/id_rsa, plus ed25519 and ecdsa.</summary>
+    private static List<string> KeyPaths(SshSpec spec)
     {
-        var methods = new List<AuthenticationMethod>();
         var keyPaths = new List<string>();
         if (spec.PrivateKeyPath is { } pk) keyPaths.Add(pk);
         else if (spec.Password is null)
         {
-            // Sealer's default: ~/.ssh/id_rsa when neither pk nor passwd is given (we also try ed25519 and ecdsa).
             string home = Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
             keyPaths.AddRange(new[] { "id_rsa", "id_ed25519", "id_ecdsa" }.Select(n => Path.Combine(home, ".ssh", n)).Where(File.Exists));
         }
+        return keyPaths;
+    }
+
+    private static AuthenticationMethod[] AuthMethods(string address, SshSpec spec)
+    {
+        var methods = new List<AuthenticationMethod>();
+        var keyPaths = KeyPaths(spec);
         var keys = new List<IPrivateKeySource>();
         foreach (var path in keyPaths)
         {
@@ -346,17 +358,42 @@ public sealed class SshHost : IAsyncDisposable, IDisposable
         using var watchStop = new CancellationTokenSource();
         var lost = new StrongBox<bool>();
         var watch = WatchAliveAsync(cts, lost, watchStop.Token);
+        Exception? inputBroke = null;
         try
         {
-            using (var input = cmd.CreateInputStream())
+            async Task WriteAllAsync()
             {
+                using var input = cmd.CreateInputStream();
                 if (_sudoPassword is not null && !IsRoot)
                 {
                     await input.WriteAsync(Encoding.UTF8.GetBytes(_sudoPassword + "\n"), cts.Token).ConfigureAwait(false);
                 }
                 if (writeInput is not null) await writeInput(input, cts.Token).ConfigureAwait(false);
             }
+            var writing = WriteAllAsync();
+            if (await Task.WhenAny(writing, exec).ConfigureAwait(false) == exec && !writing.IsCompleted)
+            {
+                // The command finished before it read all its input; SSH.NET would wait for channel window space that never
+                // comes (until its timeout). Leave the write behind (it fails once the command is disposed).
+                _ = writing.ContinueWith(static t => t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+            }
+            else
+            {
+                try
+                {
+                    await writing.ConfigureAwait(false);
+                }
+                catch (Exception ex) when (ex is SshException or IOException or ObjectDisposedException && ex is not SshConnectionException && !cts.IsCancellationRequested)
+                {
+                    // The command may finish before it read all its input: bash -s runs each line as it reads it, so `false`
+                    // under set -e exits, and the server closes the channel, while the script's last bytes or the EOF are still
+                    // being sent. Writing (or closing) the input then fails, though the command ran and has an exit status.
+                    // Its exit status decides; only when there is none did the connection break.
+                    inputBroke = ex;
+                }
+            }
             await exec.ConfigureAwait(false);
+            if (inputBroke is not null && cmd.ExitStatus is null) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(inputBroke);
         }
         catch (InvalidOperationException) when (cts.IsCancellationRequested)
         {
@@ -483,6 +520,7 @@ public sealed class SshHost : IAsyncDisposable, IDisposable
 
     public void Dispose()
     {
+        StopSystemSsh();
         try { _client.Disconnect(); } catch (Exception ex) when (ex is SshException or ObjectDisposedException or InvalidOperationException or SocketException) { }
         _client.Dispose();
         if (_forward is not null)
