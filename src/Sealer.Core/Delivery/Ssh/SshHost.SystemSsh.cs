@@ -285,7 +285,9 @@ public sealed partial class SshHost
             "IdentitiesOnly yes", "IdentityAgent none", "PubkeyAuthentication yes", "PasswordAuthentication no", "KbdInteractiveAuthentication no",
             "HostbasedAuthentication no", "GSSAPIAuthentication no", "ControlMaster no", "ControlPath none", "ForwardAgent no", "ForwardX11 no",
             "PermitLocalCommand no", "LogLevel ERROR",
-            $"ConnectTimeout {Math.Max(1, (int)_options.ConnectTimeout.TotalSeconds)}", "ServerAliveInterval 15", "ServerAliveCountMax 4",
+            $"ConnectTimeout {Math.Max(1, (int)_options.ConnectTimeout.TotalSeconds)}", 
+            // the same liveness rule as commands over SSH.NET (SshOptions.AliveInterval x AliveCountMax)
+            $"ServerAliveInterval {Math.Max(1, (int)Math.Ceiling(_options.AliveInterval.TotalSeconds))}", $"ServerAliveCountMax {Math.Max(1, _options.AliveCountMax)}",
             // AES-GCM first (AES-NI; OpenSSH prefers chacha20-poly1305, which is not faster on such CPUs)
             "Ciphers aes128-gcm@openssh.com,aes256-gcm@openssh.com,chacha20-poly1305@openssh.com,aes128-ctr,aes256-ctr",
         })
