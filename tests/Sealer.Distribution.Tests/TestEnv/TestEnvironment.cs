@@ -111,20 +111,35 @@ public sealed class TestEnvironment
         catch (JsonException) { return null; }
     }
 
+    /// <summary>
+    /// Every registry accepts a connection. Synchronous connects on loopback (answered or refused at once by the kernel):
+    /// an async connect waited on with a timeout needs a free thread-pool thread to complete, and test fixtures that block
+    /// pool threads at start-up (packing, building) made it time out although the registries were up. A few tries, since a
+    /// registry may be starting.
+    /// </summary>
     private static bool Answers(TestEnvironment env)
     {
-        foreach (var r in env.File.Registries.Values)
+        for (int attempt = 0; ; attempt++)
         {
-            var parts = r.Address.Split(':');
-            try
+            bool all = true;
+            foreach (var r in env.File.Registries.Values)
             {
-                using var c = new TcpClient();
-                if (!c.ConnectAsync(parts[0], int.Parse(parts[1], System.Globalization.CultureInfo.InvariantCulture)).Wait(1000)) return false;
+                var parts = r.Address.Split(':');
+                try
+                {
+                    using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { SendTimeout = 2000, ReceiveTimeout = 2000 };
+                    socket.Connect(System.Net.IPAddress.Parse(parts[0]), int.Parse(parts[1], System.Globalization.CultureInfo.InvariantCulture));
+                }
+                catch (Exception ex) when (ex is SocketException or FormatException)
+                {
+                    all = false;
+                    break;
+                }
             }
-            catch (AggregateException) { return false; }
-            catch (SocketException) { return false; }
+            if (all) return true;
+            if (attempt >= 4) return false;
+            Thread.Sleep(500);
         }
-        return true;
     }
 }
 
