@@ -11,37 +11,27 @@ namespace Sealer.Delivery.Tests;
 /// then a re-run that completes without redoing what finished.
 /// </summary>
 [Collection(HostsCollection.Name)]
-public sealed class FailureInjectionTests(TestHosts hosts, Xunit.Abstractions.ITestOutputHelper log) : IDisposable
+public sealed class FailureInjectionTests(TestHosts hosts, Xunit.Abstractions.ITestOutputHelper log) : HostsTest(hosts, "sealer-fail-")
 {
-    private readonly string _work = Directory.CreateTempSubdirectory("sealer-fail-").FullName;
 
-    public void Dispose() => Directory.Delete(_work, true);
-
-    private RunOptions Options(string image) => new()
+    private RunOptions Options(string image) => RunOptionsFor(image, 3) with
     {
-        Image = image,
-        StateRoot = Path.Combine(_work, "state"),
         // a host that stops answering is given up after 3 unanswered checks a second apart
-        Ssh = new SshOptions { KnownHostsPath = hosts.KnownHostsFile, ConnectTimeout = TimeSpan.FromSeconds(3), AliveInterval = TimeSpan.FromSeconds(1), AliveCountMax = 3 },
-        Parallelism = 3,
-        SealerBinary = hosts.SealerWrapper(_work),
-        StepTimeout = TimeSpan.FromMinutes(2),
+        Ssh = new SshOptions { KnownHostsPath = Lab.KnownHostsFile, ConnectTimeout = TimeSpan.FromSeconds(3), AliveInterval = TimeSpan.FromSeconds(1), AliveCountMax = 3 },
     };
 
     private async Task<string> AsRootAsync(int host, string script)
     {
-        await using var ssh = await SshHost.ConnectAsync(hosts.Hosts[host].Ip, hosts.KeySsh, new SshOptions { KnownHostsPath = hosts.KnownHostsFile }, KnownHosts.Load(hosts.KnownHostsFile));
+        await using var ssh = await SshHost.ConnectAsync(Lab.Hosts[host].Ip, Lab.KeySsh, new SshOptions { KnownHostsPath = Lab.KnownHostsFile }, KnownHosts.Load(Lab.KnownHostsFile));
         return (await ssh.RunAsync(script)).Stdout;
     }
-
-    private string Evidence(int i) => File.Exists(hosts.Hosts[i].OnHost(FixtureImage.Evidence)) ? File.ReadAllText(hosts.Hosts[i].OnHost(FixtureImage.Evidence)) : "";
 
     [Fact]
     public async Task DiskFullThenHostDownThenARerunCompletes()
     {
-        hosts.Wipe("/var/lib/sealer", "/etc/containerd", "/tmp");
-        var image = FixtureImage.Build(Path.Combine(_work, "image"));
-        var file = Path.Combine(_work, "Clusterfile");
+        Lab.Wipe("/var/lib/sealer", "/etc/containerd", "/tmp");
+        var image = FixtureImage.Build(Path.Combine(Work, "image"));
+        var file = Path.Combine(Work, "Clusterfile");
         File.WriteAllText(file, $"""
             apiVersion: sealer.io/v2
             kind: Cluster
@@ -50,7 +40,7 @@ public sealed class FailureInjectionTests(TestHosts hosts, Xunit.Abstractions.IT
             spec:
               image: example.com/fixture/kubernetes:v1
               ssh:
-                pk: {hosts.PrivateKey}
+                pk: {Lab.PrivateKey}
               hosts:
                 - ips: [10.200.0.11]
                   roles: [master]
@@ -71,14 +61,14 @@ public sealed class FailureInjectionTests(TestHosts hosts, Xunit.Abstractions.IT
             Assert.Contains("No space left on device", full.Message, StringComparison.Ordinal);
             Assert.DoesNotContain("runtime", Evidence(0), StringComparison.Ordinal); // nothing ran past the distribution
             // the full disk holds no blob under its final name: only verified blobs are ever renamed into place
-            foreach (var blob in Directory.EnumerateFiles(hosts.Hosts[0].OnHost("/var/lib/sealer/data/.store"), "*", SearchOption.AllDirectories))
+            foreach (var blob in Directory.EnumerateFiles(Lab.Hosts[0].OnHost("/var/lib/sealer/data/.store"), "*", SearchOption.AllDirectories))
             {
                 Assert.DoesNotMatch("/blobs/sha256/[0-9a-f]{64}$", blob);
             }
             await AsRootAsync(0, "umount /var/lib/sealer/data/.store");
 
             // 2. the third host drops off the network while its runtime script runs: noticed in seconds, not at the step timeout
-            File.WriteAllText(hosts.Hosts[2].OnHost("/tmp/down-runtime"), "");
+            File.WriteAllText(Lab.Hosts[2].OnHost("/tmp/down-runtime"), "");
             var sw = System.Diagnostics.Stopwatch.StartNew();
             var down = await Assert.ThrowsAsync<SealerException>(() => new ClusterInstaller(doc, Options(image.Dir)).RunAsync());
             sw.Stop();
@@ -108,7 +98,7 @@ public sealed class FailureInjectionTests(TestHosts hosts, Xunit.Abstractions.IT
         finally
         {
             TestHosts.Run("-c", "ip -n sealer-h3 link set eth0 up; true");
-            TestHosts.Run("-c", $"nsenter -t $(cat '{hosts.StateDir}/h1/sshd.pid') -m umount /var/lib/sealer/data/.store 2>/dev/null; true");
+            TestHosts.Run("-c", $"nsenter -t $(cat '{Lab.StateDir}/h1/sshd.pid') -m umount /var/lib/sealer/data/.store 2>/dev/null; true");
         }
     }
 }

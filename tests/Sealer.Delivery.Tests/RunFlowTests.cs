@@ -8,13 +8,10 @@ namespace Sealer.Delivery.Tests;
 
 /// <summary>End to end on real sshd hosts: run (with an injected failure and a resuming re-run), check, delete; bad input.</summary>
 [Collection(HostsCollection.Name)]
-public class RunFlowTests(TestHosts hosts, Xunit.Abstractions.ITestOutputHelper log) : IDisposable
+public class RunFlowTests(TestHosts hosts, Xunit.Abstractions.ITestOutputHelper log) : HostsTest(hosts, "sealer-run-")
 {
-    private readonly string _work = Directory.CreateTempSubdirectory("sealer-run-").FullName;
 
-    public void Dispose() => Directory.Delete(_work, true);
-
-    private string SealerWrapper() => hosts.SealerWrapper(_work);
+    private string SealerWrapper() => Lab.SealerWrapper(Work);
 
     private string Clusterfile(string hostsYaml, string extra = "") => $"""
         apiVersion: sealer.io/v2
@@ -26,22 +23,16 @@ public class RunFlowTests(TestHosts hosts, Xunit.Abstractions.ITestOutputHelper 
           env:
             - MyVar=fromcluster
           ssh:
-            pk: {hosts.PrivateKey}
+            pk: {Lab.PrivateKey}
             port: "22"
         {hostsYaml}
         {extra}
         """;
 
-    private RunOptions Options(string image, List<TransferProgress>? progress = null, List<string>? output = null) => new()
+    private RunOptions Options(string image, List<TransferProgress>? progress = null, List<string>? output = null) => RunOptionsFor(image) with
     {
-        Image = image,
-        StateRoot = Path.Combine(_work, "state"),
-        Ssh = new SshOptions { KnownHostsPath = hosts.KnownHostsFile, ConnectTimeout = TimeSpan.FromSeconds(3) },
-        Parallelism = 1,
-        SealerBinary = SealerWrapper(),
         TransferProgress = progress is null ? null : new SyncProgress<TransferProgress>(p => { lock (progress) progress.Add(p); }),
         Output = output is null ? null : l => { lock (output) output.Add(l); },
-        StepTimeout = TimeSpan.FromMinutes(2),
     };
 
     private sealed class SyncProgress<T>(Action<T> report) : IProgress<T>
@@ -54,24 +45,22 @@ public class RunFlowTests(TestHosts hosts, Xunit.Abstractions.ITestOutputHelper 
     {
         foreach (var d in present)
         {
-            var path = hosts.Hosts[i].OnHost("/var/lib/sealer/data/.store/blobs/sha256/" + d["sha256:".Length..]);
-            Assert.True(File.Exists(path), $"{hosts.Hosts[i].Ip} lacks {d}");
+            var path = Lab.Hosts[i].OnHost("/var/lib/sealer/data/.store/blobs/sha256/" + d["sha256:".Length..]);
+            Assert.True(File.Exists(path), $"{Lab.Hosts[i].Ip} lacks {d}");
             Assert.Equal(d, "sha256:" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(path))));
         }
         foreach (var d in absent)
         {
-            Assert.False(File.Exists(hosts.Hosts[i].OnHost("/var/lib/sealer/data/.store/blobs/sha256/" + d["sha256:".Length..])), $"{hosts.Hosts[i].Ip} got {d}, which only registry hosts need");
+            Assert.False(File.Exists(Lab.Hosts[i].OnHost("/var/lib/sealer/data/.store/blobs/sha256/" + d["sha256:".Length..])), $"{Lab.Hosts[i].Ip} got {d}, which only registry hosts need");
         }
     }
-
-    private string Evidence(int i) => File.Exists(hosts.Hosts[i].OnHost(FixtureImage.Evidence)) ? File.ReadAllText(hosts.Hosts[i].OnHost(FixtureImage.Evidence)) : "";
 
     [Fact]
     public async Task RunInjectedFailureResumeCheckAndDelete()
     {
-        hosts.Wipe("/var/lib/sealer", "/etc/containerd", "/etc/kubernetes", "/tmp");
-        var image = FixtureImage.Build(Path.Combine(_work, "image"));
-        var file = Path.Combine(_work, "Clusterfile");
+        Lab.Wipe("/var/lib/sealer", "/etc/containerd", "/etc/kubernetes", "/tmp");
+        var image = FixtureImage.Build(Path.Combine(Work, "image"));
+        var file = Path.Combine(Work, "Clusterfile");
         File.WriteAllText(file, Clusterfile("""
               hosts:
                 - ips: [10.200.0.11]
@@ -111,7 +100,7 @@ public class RunFlowTests(TestHosts hosts, Xunit.Abstractions.ITestOutputHelper 
         var doc = ClusterfileReader.Load(file);
 
         // 1. a failure injected on the third host in the runtime step
-        File.WriteAllText(hosts.Hosts[2].OnHost("/tmp/fail-runtime"), "");
+        File.WriteAllText(Lab.Hosts[2].OnHost("/tmp/fail-runtime"), "");
         var progress = new List<TransferProgress>();
         var output = new List<string>();
         var ex = await Assert.ThrowsAsync<SealerException>(() => new ClusterInstaller(doc, Options(image.Dir, progress, output)).RunAsync());
@@ -136,7 +125,7 @@ public class RunFlowTests(TestHosts hosts, Xunit.Abstractions.ITestOutputHelper 
         AssertStore(2, [image.RootfsDigest], image.RegistryContentDigests);
         Assert.Equal(last.BytesTotal, last.BytesDone);
         Assert.Contains(progress, p => p.Source is not null && p.Source.StartsWith("10.200.0.", StringComparison.Ordinal));
-        foreach (var h in hosts.Hosts.Take(3))
+        foreach (var h in Lab.Hosts.Take(3))
         {
             Assert.False(File.Exists(h.OnHost("/root/.ssh/authorized_keys")) && File.ReadAllText(h.OnHost("/root/.ssh/authorized_keys")).Contains("sealer-relay", StringComparison.Ordinal));
             Assert.Empty(Directory.Exists(h.OnHost("/var/lib/sealer/data/.store/relay")) ? Directory.GetFiles(h.OnHost("/var/lib/sealer/data/.store/relay")) : []);
@@ -163,26 +152,26 @@ public class RunFlowTests(TestHosts hosts, Xunit.Abstractions.ITestOutputHelper 
             Assert.DoesNotContain("--control-plane", Evidence(i), StringComparison.Ordinal);
         }
         // each host unpacked what it got: registry/ (the app images) only on the registry host
-        Assert.True(File.Exists(hosts.Hosts[0].OnHost("/var/lib/sealer/data/fixture/rootfs/registry/index.json")));
-        Assert.False(Directory.Exists(hosts.Hosts[1].OnHost("/var/lib/sealer/data/fixture/rootfs/registry")));
-        Assert.True(File.Exists(hosts.Hosts[1].OnHost("/var/lib/sealer/data/fixture/rootfs/bin/kubeadm")));
+        Assert.True(File.Exists(Lab.Hosts[0].OnHost("/var/lib/sealer/data/fixture/rootfs/registry/index.json")));
+        Assert.False(Directory.Exists(Lab.Hosts[1].OnHost("/var/lib/sealer/data/fixture/rootfs/registry")));
+        Assert.True(File.Exists(Lab.Hosts[1].OnHost("/var/lib/sealer/data/fixture/rootfs/bin/kubeadm")));
         // templates rendered per host, Config merged into the image's file
-        Assert.Equal("url=sea.hub:5000 host=10.200.0.12 my=fromhost other=dflt\n", File.ReadAllText(hosts.Hosts[1].OnHost("/var/lib/sealer/data/fixture/rootfs/etc/registry.conf")));
-        var values = File.ReadAllText(hosts.Hosts[0].OnHost("/var/lib/sealer/data/fixture/rootfs/etc/values.yaml"));
+        Assert.Equal("url=sea.hub:5000 host=10.200.0.12 my=fromhost other=dflt\n", File.ReadAllText(Lab.Hosts[1].OnHost("/var/lib/sealer/data/fixture/rootfs/etc/registry.conf")));
+        var values = File.ReadAllText(Lab.Hosts[0].OnHost("/var/lib/sealer/data/fixture/rootfs/etc/values.yaml"));
         Assert.Contains("replicas: 3", values, StringComparison.Ordinal);
         Assert.Contains("tag: v2", values, StringComparison.Ordinal);
         Assert.Contains("pull: Always", values, StringComparison.Ordinal);
-        // /etc/hosts, containerd hosts.toml pointing at the registry host
-        Assert.Contains("10.200.0.11 sea.hub", File.ReadAllText(hosts.Hosts[2].OnHost("/etc/hosts")), StringComparison.Ordinal);
-        Assert.Contains("10.200.0.250 mirror.example mirror", File.ReadAllText(hosts.Hosts[1].OnHost("/etc/hosts")), StringComparison.Ordinal);
-        var toml = File.ReadAllText(hosts.Hosts[2].OnHost("/etc/containerd/certs.d/docker.io/hosts.toml"));
+        // /etc/hosts, containerd Lab.toml pointing at the registry host
+        Assert.Contains("10.200.0.11 sea.hub", File.ReadAllText(Lab.Hosts[2].OnHost("/etc/hosts")), StringComparison.Ordinal);
+        Assert.Contains("10.200.0.250 mirror.example mirror", File.ReadAllText(Lab.Hosts[1].OnHost("/etc/hosts")), StringComparison.Ordinal);
+        var toml = File.ReadAllText(Lab.Hosts[2].OnHost("/etc/containerd/certs.d/docker.io/hosts.toml"));
         Assert.Contains("[host.\"https://10.200.0.11:5000\"]", toml, StringComparison.Ordinal);
         Assert.Contains("ca = \"/etc/sealer/registry/ca.crt\"", toml, StringComparison.Ordinal);
-        Assert.StartsWith("-----BEGIN CERTIFICATE-----", File.ReadAllText(hosts.Hosts[2].OnHost("/etc/sealer/registry/ca.crt")), StringComparison.Ordinal);
-        Assert.True(File.Exists(hosts.Hosts[1].OnHost("/etc/containerd/certs.d/_default/hosts.toml")));
+        Assert.StartsWith("-----BEGIN CERTIFICATE-----", File.ReadAllText(Lab.Hosts[2].OnHost("/etc/sealer/registry/ca.crt")), StringComparison.Ordinal);
+        Assert.True(File.Exists(Lab.Hosts[1].OnHost("/etc/containerd/certs.d/_default/hosts.toml")));
 
         // the registry on master0 serves the app image by its original name, over TLS with the cluster's private CA
-        using (var http = new HttpClient(TrustingOnly(Path.Combine(_work, "state", "fixture", "certs", "ca.crt"))))
+        using (var http = new HttpClient(TrustingOnly(Path.Combine(Work, "state", "fixture", "certs", "ca.crt"))))
         {
             var req = new HttpRequestMessage(HttpMethod.Get, "https://10.200.0.11:5000/v2/library/demo/manifests/1.0?ns=docker.io");
             req.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/vnd.oci.image.manifest.v1+json"));
@@ -191,8 +180,8 @@ public class RunFlowTests(TestHosts hosts, Xunit.Abstractions.ITestOutputHelper 
             Assert.Equal(image.AppManifestDigest, resp.Headers.GetValues("Docker-Content-Digest").Single());
         }
 
-        // a real containerd on a node pulls the app image by its original name through the delivered hosts.toml
-        await using (var node = await SshHost.ConnectAsync("10.200.0.13", hosts.KeySsh, new SshOptions { KnownHostsPath = hosts.KnownHostsFile }, KnownHosts.Load(hosts.KnownHostsFile)))
+        // a real containerd on a node pulls the app image by its original name through the delivered Lab.toml
+        await using (var node = await SshHost.ConnectAsync("10.200.0.13", Lab.KeySsh, new SshOptions { KnownHostsPath = Lab.KnownHostsFile }, KnownHosts.Load(Lab.KnownHostsFile)))
         {
             const string ctrd = "/var/lib/sealer/ctrd";
             await node.RunAsync($$"""
@@ -215,8 +204,8 @@ public class RunFlowTests(TestHosts hosts, Xunit.Abstractions.ITestOutputHelper 
         }
 
         // state on master0 and locally
-        Assert.Contains("\"kubeadm-init\"", File.ReadAllText(hosts.Hosts[0].OnHost("/var/lib/sealer/data/fixture/state.json")), StringComparison.Ordinal);
-        Assert.True(File.Exists(Path.Combine(_work, "state", "fixture", "state.json")));
+        Assert.Contains("\"kubeadm-init\"", File.ReadAllText(Lab.Hosts[0].OnHost("/var/lib/sealer/data/fixture/state.json")), StringComparison.Ordinal);
+        Assert.True(File.Exists(Path.Combine(Work, "state", "fixture", "state.json")));
 
         // 3. a third run changes nothing
         var again = await new ClusterInstaller(doc, Options(image.Dir)).RunAsync();
@@ -229,7 +218,7 @@ public class RunFlowTests(TestHosts hosts, Xunit.Abstractions.ITestOutputHelper 
         Assert.Contains("10.200.0.11: kubernetes answers (no workloads)", check.Ok);
 
         // 4b. the apps' workloads through kubectl on master0 (the fixture's kubectl answers from these files)
-        string fake = hosts.Hosts[0].OnHost("/var/lib/sealer/fake-kube");
+        string fake = Lab.Hosts[0].OnHost("/var/lib/sealer/fake-kube");
         Directory.CreateDirectory(fake);
         File.WriteAllText(Path.Combine(fake, "workloads.json"), """
             {"items":[
@@ -255,14 +244,14 @@ public class RunFlowTests(TestHosts hosts, Xunit.Abstractions.ITestOutputHelper 
         Assert.Contains(check.Problems, p => p.Message.StartsWith("deployment shop/web has 1/3 ready", StringComparison.Ordinal));
         Assert.Contains(check.Problems, p => p.Message.Contains("pod shop/web-1 container nginx cannot pull docker.io/library/nginx:1.27 (ImagePullBackOff: Back-off pulling image)", StringComparison.Ordinal));
         Assert.Contains(check.Problems, p => p.Message.Contains("pod shop/web-2 container nginx is crash looping (7 restarts, last exit 137 OOMKilled)", StringComparison.Ordinal));
-        var (unhealthyCode, unhealthy) = Cli($"check -f {file} --image {image.Dir} --known-hosts {hosts.KnownHostsFile} --state-dir {Path.Combine(_work, "state")}");
+        var (unhealthyCode, unhealthy) = Cli($"check -f {file} --image {image.Dir} --known-hosts {Lab.KnownHostsFile} --state-dir {Path.Combine(Work, "state")}");
         Assert.True(unhealthyCode == 1, unhealthy);
         Assert.Contains("FAIL  10.200.0.11: [app shop] deployment shop/web has 1/3 ready", unhealthy, StringComparison.Ordinal);
         Assert.Contains("3 problem(s)", unhealthy, StringComparison.Ordinal);
         Directory.Delete(fake, true);
 
         // 5. the CLI: join a fourth host, check, remove it again
-        string cli = $"--image {image.Dir} --known-hosts {hosts.KnownHostsFile} --sealer-binary {SealerWrapper()} --state-dir {Path.Combine(_work, "state")} --parallel 1";
+        string cli = $"--image {image.Dir} --known-hosts {Lab.KnownHostsFile} --sealer-binary {SealerWrapper()} --state-dir {Path.Combine(Work, "state")} --parallel 1";
         var (code, stdout) = Cli($"join -f {file} --nodes 10.200.0.14 {cli}");
         log.WriteLine("$ sealer join -f Clusterfile --nodes 10.200.0.14 ...\n" + stdout);
         Assert.True(code == 0, stdout);
@@ -275,19 +264,19 @@ public class RunFlowTests(TestHosts hosts, Xunit.Abstractions.ITestOutputHelper 
         Assert.Equal(1, CountLines(Evidence(0), "kubeadm init ")); // master0 was not initialized twice
         Assert.Equal(1, CountLines(Evidence(1), "kubeadm join"));
         // the CLI's join saved the Clusterfile with the new host on master0 and in the ConfigMap; the new worker has lvscare
-        Assert.Contains("10.200.0.14", File.ReadAllText(hosts.Hosts[0].OnHost("/var/lib/sealer/data/fixture/Clusterfile")), StringComparison.Ordinal);
+        Assert.Contains("10.200.0.14", File.ReadAllText(Lab.Hosts[0].OnHost("/var/lib/sealer/data/fixture/Clusterfile")), StringComparison.Ordinal);
         Assert.Contains("10.200.0.14", LastConfigMap(), StringComparison.Ordinal);
-        Assert.Contains("- 10.200.0.11:6443", File.ReadAllText(hosts.Hosts[3].OnHost("/etc/kubernetes/manifests/kube-lvscare.yaml")), StringComparison.Ordinal);
+        Assert.Contains("- 10.200.0.11:6443", File.ReadAllText(Lab.Hosts[3].OnHost("/etc/kubernetes/manifests/kube-lvscare.yaml")), StringComparison.Ordinal);
         (code, stdout) = Cli($"check -f {file} {cli}");
         Assert.True(code == 0, stdout);
         Assert.Contains("cluster 'fixture' is healthy", stdout, StringComparison.Ordinal);
         (code, stdout) = Cli($"delete -f {file} --hosts 10.200.0.14 -y {cli}");
         Assert.True(code == 0, stdout);
         Assert.Contains("kubectl drain sealer-h4", Evidence(0), StringComparison.Ordinal);
-        Assert.False(Directory.Exists(hosts.Hosts[3].OnHost("/var/lib/sealer/data/fixture")));
+        Assert.False(Directory.Exists(Lab.Hosts[3].OnHost("/var/lib/sealer/data/fixture")));
         Assert.DoesNotContain("10.200.0.14", File.ReadAllText(file), StringComparison.Ordinal);
         Assert.DoesNotContain("10.200.0.14", LastConfigMap(), StringComparison.Ordinal); // the CLI's delete updated it
-        Assert.False(File.Exists(hosts.Hosts[3].OnHost("/etc/kubernetes/manifests/kube-lvscare.yaml")));
+        Assert.False(File.Exists(Lab.Hosts[3].OnHost("/etc/kubernetes/manifests/kube-lvscare.yaml")));
         doc = ClusterfileReader.Load(file);
         Assert.Equal(3, doc.Cluster.Hosts.Count);
         Assert.Equal(3, doc.Plugins.Count + doc.Configs.Count); // the other documents survive the edits
@@ -311,7 +300,7 @@ public class RunFlowTests(TestHosts hosts, Xunit.Abstractions.ITestOutputHelper 
         // 7. delete everything
         var removed = await new ClusterInstaller(withH4, Options(image.Dir)).DeleteAsync();
         Assert.Equal(4, removed.Count);
-        foreach (var h in hosts.Hosts)
+        foreach (var h in Lab.Hosts)
         {
             Assert.False(Directory.Exists(h.OnHost("/var/lib/sealer/data/fixture")));
             Assert.False(Directory.Exists(h.OnHost("/etc/containerd/certs.d/docker.io")));
@@ -323,17 +312,17 @@ public class RunFlowTests(TestHosts hosts, Xunit.Abstractions.ITestOutputHelper 
             using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(3) };
             await http.GetAsync("https://10.200.0.11:5000/v2/");
         });
-        Assert.False(File.Exists(Path.Combine(_work, "state", "fixture", "state.json")));
+        Assert.False(File.Exists(Path.Combine(Work, "state", "fixture", "state.json")));
     }
 
     [Fact]
     public async Task BadHostsAreAllReportedBeforeAnythingChanges()
     {
-        hosts.Wipe("/var/lib/sealer", "/etc/containerd", "/etc/kubernetes", "/tmp");
-        var image = FixtureImage.Build(Path.Combine(_work, "image"), appLayerBytes: 1024);
-        var kh = Path.Combine(_work, "known_hosts");
+        Lab.Wipe("/var/lib/sealer", "/etc/containerd", "/etc/kubernetes", "/tmp");
+        var image = FixtureImage.Build(Path.Combine(Work, "image"), appLayerBytes: 1024);
+        var kh = Path.Combine(Work, "known_hosts");
         // h3's entry replaced by h2's key: a changed host key
-        var lines = File.ReadAllLines(hosts.KnownHostsFile).Where(l => !l.StartsWith("10.200.0.13 ", StringComparison.Ordinal)).ToList();
+        var lines = File.ReadAllLines(Lab.KnownHostsFile).Where(l => !l.StartsWith("10.200.0.13 ", StringComparison.Ordinal)).ToList();
         lines.AddRange(lines.Where(l => l.StartsWith("10.200.0.12 ", StringComparison.Ordinal)).Select(l => "10.200.0.13" + l["10.200.0.12".Length..]).ToList());
         File.WriteAllLines(kh, lines);
         var doc = ClusterfileReader.Parse(Clusterfile("""
@@ -357,15 +346,15 @@ public class RunFlowTests(TestHosts hosts, Xunit.Abstractions.ITestOutputHelper 
         Assert.Contains($"10.200.0.13: [ssh] {ErrorCodes.SshHostKeyChanged}", ex.Message, StringComparison.Ordinal);
         Assert.Contains($"10.200.0.99: [ssh] {ErrorCodes.SshUnreachable}", ex.Message, StringComparison.Ordinal);
         Assert.DoesNotContain("wrong-password-123", ex.Message, StringComparison.Ordinal);
-        Assert.False(Directory.Exists(hosts.Hosts[0].OnHost("/var/lib/sealer/data")));
-        Assert.DoesNotContain("BEGIN sealer", File.ReadAllText(hosts.Hosts[0].OnHost("/etc/hosts")), StringComparison.Ordinal);
+        Assert.False(Directory.Exists(Lab.Hosts[0].OnHost("/var/lib/sealer/data")));
+        Assert.DoesNotContain("BEGIN sealer", File.ReadAllText(Lab.Hosts[0].OnHost("/etc/hosts")), StringComparison.Ordinal);
     }
 
     [Fact]
     public async Task PreflightReportsBusyPortsAndDuplicateHostnamesTogether()
     {
-        hosts.Wipe("/var/lib/sealer", "/etc/containerd", "/etc/kubernetes", "/tmp");
-        var image = FixtureImage.Build(Path.Combine(_work, "image"), appLayerBytes: 1024);
+        Lab.Wipe("/var/lib/sealer", "/etc/containerd", "/etc/kubernetes", "/tmp");
+        var image = FixtureImage.Build(Path.Combine(Work, "image"), appLayerBytes: 1024);
         var doc = ClusterfileReader.Parse(Clusterfile("""
               hosts:
                 - ips: [10.200.0.13]
@@ -373,10 +362,10 @@ public class RunFlowTests(TestHosts hosts, Xunit.Abstractions.ITestOutputHelper 
                 - ips: [10.200.0.14]
                   roles: [node]
             """));
-        var knownHosts = KnownHosts.Load(hosts.KnownHostsFile);
-        var opts = new SshOptions { KnownHostsPath = hosts.KnownHostsFile };
-        await using var h3 = await SshHost.ConnectAsync("10.200.0.13", hosts.KeySsh, opts, knownHosts);
-        await using var h4 = await SshHost.ConnectAsync("10.200.0.14", hosts.KeySsh, opts, knownHosts);
+        var knownHosts = KnownHosts.Load(Lab.KnownHostsFile);
+        var opts = new SshOptions { KnownHostsPath = Lab.KnownHostsFile };
+        await using var h3 = await SshHost.ConnectAsync("10.200.0.13", Lab.KeySsh, opts, knownHosts);
+        await using var h4 = await SshHost.ConnectAsync("10.200.0.14", Lab.KeySsh, opts, knownHosts);
         // something already listens on the registry port of the master, and h4 claims h3's hostname
         await h3.RunAsync("nohup setsid python3 -c 'import socket,time; s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind((\"0.0.0.0\",5000)); s.listen(); time.sleep(60)' >/dev/null 2>&1 & sleep 0.5");
         await h4.RunAsync("hostname sealer-h3");
@@ -386,7 +375,7 @@ public class RunFlowTests(TestHosts hosts, Xunit.Abstractions.ITestOutputHelper 
             Assert.Equal(ErrorCodes.PreflightFailed, ex.Code);
             Assert.Contains("10.200.0.13: [port] port 5000 is already in use", ex.Message, StringComparison.Ordinal);
             Assert.Contains("10.200.0.14: [hostname] hostname 'sealer-h3' is also used by 10.200.0.13", ex.Message, StringComparison.Ordinal);
-            Assert.False(Directory.Exists(hosts.Hosts[2].OnHost("/var/lib/sealer/data")));
+            Assert.False(Directory.Exists(Lab.Hosts[2].OnHost("/var/lib/sealer/data")));
         }
         finally
         {
@@ -398,8 +387,8 @@ public class RunFlowTests(TestHosts hosts, Xunit.Abstractions.ITestOutputHelper 
     [Fact]
     public async Task ExternalRegistryMeansNoLocalRegistryAndMirrorsToIt()
     {
-        hosts.Wipe("/var/lib/sealer", "/etc/containerd", "/etc/kubernetes", "/tmp");
-        var image = FixtureImage.Build(Path.Combine(_work, "image"), appLayerBytes: 1024);
+        Lab.Wipe("/var/lib/sealer", "/etc/containerd", "/etc/kubernetes", "/tmp");
+        var image = FixtureImage.Build(Path.Combine(Work, "image"), appLayerBytes: 1024);
         var doc = ClusterfileReader.Parse(Clusterfile("""
               hosts:
                 - ips: [10.200.0.14]
@@ -410,20 +399,20 @@ public class RunFlowTests(TestHosts hosts, Xunit.Abstractions.ITestOutputHelper 
         var result = await new ClusterInstaller(doc, Options(image.Dir)).RunAsync();
         Assert.DoesNotContain("10.200.0.14:registry", result.StepsRun);
         AssertStore(3, [image.RootfsDigest], image.RegistryContentDigests); // no local registry: no host needs the app images
-        var toml = File.ReadAllText(hosts.Hosts[3].OnHost("/etc/containerd/certs.d/docker.io/hosts.toml"));
+        var toml = File.ReadAllText(Lab.Hosts[3].OnHost("/etc/containerd/certs.d/docker.io/hosts.toml"));
         Assert.Contains("[host.\"https://registry.example:5443\"]", toml, StringComparison.Ordinal);
         Assert.Contains("registry=registry.example:5443", Evidence(3), StringComparison.Ordinal); // RegistryURL names the external registry
-        Assert.DoesNotContain("sea.hub", File.ReadAllText(hosts.Hosts[3].OnHost("/etc/hosts")), StringComparison.Ordinal);
+        Assert.DoesNotContain("sea.hub", File.ReadAllText(Lab.Hosts[3].OnHost("/etc/hosts")), StringComparison.Ordinal);
         await new ClusterInstaller(doc, Options(image.Dir)).DeleteAsync();
-        Assert.False(Directory.Exists(hosts.Hosts[3].OnHost("/etc/containerd/certs.d/docker.io")));
+        Assert.False(Directory.Exists(Lab.Hosts[3].OnHost("/etc/containerd/certs.d/docker.io")));
     }
 
     [Fact]
     public async Task JoinedMasterOfAnHaRegistryGetsTheAppImagesAJoinedNodeDoesNot()
     {
-        hosts.Wipe("/var/lib/sealer", "/etc/containerd", "/tmp");
-        var image = FixtureImage.Build(Path.Combine(_work, "image"), appLayerBytes: 64 * 1024);
-        var file = Path.Combine(_work, "Clusterfile");
+        Lab.Wipe("/var/lib/sealer", "/etc/containerd", "/tmp");
+        var image = FixtureImage.Build(Path.Combine(Work, "image"), appLayerBytes: 64 * 1024);
+        var file = Path.Combine(Work, "Clusterfile");
         File.WriteAllText(file, Clusterfile("""
               hosts:
                 - ips: [10.200.0.11]
@@ -445,16 +434,16 @@ public class RunFlowTests(TestHosts hosts, Xunit.Abstractions.ITestOutputHelper 
         AssertStore(2, image.RegistryContentDigests.Append(image.RootfsDigest), []);
         AssertStore(3, [image.RootfsDigest], image.RegistryContentDigests);
         Assert.Equal(image.TotalBytes + image.RootfsBytes, progress[^1].BytesTotal);
-        Assert.True(File.Exists(hosts.Hosts[2].OnHost("/var/lib/sealer/data/fixture/rootfs/registry/index.json")));
-        Assert.False(Directory.Exists(hosts.Hosts[3].OnHost("/var/lib/sealer/data/fixture/rootfs/registry")));
+        Assert.True(File.Exists(Lab.Hosts[2].OnHost("/var/lib/sealer/data/fixture/rootfs/registry/index.json")));
+        Assert.False(Directory.Exists(Lab.Hosts[3].OnHost("/var/lib/sealer/data/fixture/rootfs/registry")));
         await new ClusterInstaller(ClusterfileReader.Load(file), Options(image.Dir)).DeleteAsync();
     }
 
     [Fact]
     public async Task HostsOfAnotherArchitectureFailPreflight()
     {
-        hosts.Wipe("/var/lib/sealer", "/etc/containerd", "/etc/kubernetes", "/tmp");
-        var image = FixtureImage.Build(Path.Combine(_work, "image"), appLayerBytes: 1024, architecture: "arm64");
+        Lab.Wipe("/var/lib/sealer", "/etc/containerd", "/etc/kubernetes", "/tmp");
+        var image = FixtureImage.Build(Path.Combine(Work, "image"), appLayerBytes: 1024, architecture: "arm64");
         var doc = ClusterfileReader.Parse(Clusterfile("""
               hosts:
                 - ips: [10.200.0.11]
@@ -463,18 +452,18 @@ public class RunFlowTests(TestHosts hosts, Xunit.Abstractions.ITestOutputHelper 
         var ex = await Assert.ThrowsAsync<SealerException>(() => new ClusterInstaller(doc, Options(image.Dir)).RunAsync());
         Assert.Equal(ErrorCodes.PreflightFailed, ex.Code);
         Assert.Contains("10.200.0.11: [platform] the host is linux/amd64 but the cluster image has only linux/arm64", ex.Message, StringComparison.Ordinal);
-        Assert.False(Directory.Exists(hosts.Hosts[0].OnHost("/var/lib/sealer/data")));
+        Assert.False(Directory.Exists(Lab.Hosts[0].OnHost("/var/lib/sealer/data")));
 
         // the same through Sealer's short form: the Clusterfile is written from the flags, the error is printed with its code
-        var state = Path.Combine(_work, "cli-state");
-        var (code, output) = Cli($"run {image.Dir} -m 10.200.0.11 --pk {hosts.PrivateKey} --known-hosts {hosts.KnownHostsFile} --state-dir {state} -e A=1");
+        var state = Path.Combine(Work, "cli-state");
+        var (code, output) = Cli($"run {image.Dir} -m 10.200.0.11 --pk {Lab.PrivateKey} --known-hosts {Lab.KnownHostsFile} --state-dir {state} -e A=1");
         Assert.Equal(1, code);
         Assert.Contains($"error {ErrorCodes.PreflightFailed}: Preflight found 1 problem(s)", output, StringComparison.Ordinal);
         var written = Path.Combine(state, "my-cluster", "Clusterfile");
         if (!OperatingSystem.IsWindows()) Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(written));
         var parsed = ClusterfileReader.Load(written).Cluster;
         Assert.Equal(["10.200.0.11"], parsed.Hosts.Select(h => h.Ip));
-        Assert.Equal(hosts.PrivateKey, parsed.Ssh.PrivateKeyPath);
+        Assert.Equal(Lab.PrivateKey, parsed.Ssh.PrivateKeyPath);
     }
 
     private static HttpClientHandler TrustingOnly(string caFile)
@@ -496,7 +485,7 @@ public class RunFlowTests(TestHosts hosts, Xunit.Abstractions.ITestOutputHelper 
     private (int Code, string Output) Cli(string args)
     {
         var config = new DirectoryInfo(AppContext.BaseDirectory).Parent!.Name;
-        var dll = Path.Combine(hosts.RepoRoot, "src", "Sealer.Cli", "bin", config, "net10.0", "sealer.dll");
+        var dll = Path.Combine(Lab.RepoRoot, "src", "Sealer.Cli", "bin", config, "net10.0", "sealer.dll");
         var psi = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true };
         psi.ArgumentList.Add(dll);
         foreach (var a in args.Split(' ', StringSplitOptions.RemoveEmptyEntries)) psi.ArgumentList.Add(a);
@@ -510,7 +499,7 @@ public class RunFlowTests(TestHosts hosts, Xunit.Abstractions.ITestOutputHelper 
     /// <summary>The Clusterfile of the last ConfigMap the fixture kubectl on master0 was given (kube-system/sealer-clusterfile).</summary>
     private string LastConfigMap()
     {
-        var last = Directory.GetFiles(hosts.Hosts[0].OnHost("/var/lib/sealer/fake-kube/applied")).Order(StringComparer.Ordinal).Last();
+        var last = Directory.GetFiles(Lab.Hosts[0].OnHost("/var/lib/sealer/fake-kube/applied")).Order(StringComparer.Ordinal).Last();
         using var json = System.Text.Json.JsonDocument.Parse(File.ReadAllText(last));
         return json.RootElement.GetProperty("data").GetProperty("Clusterfile").GetString()!;
     }

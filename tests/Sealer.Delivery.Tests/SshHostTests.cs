@@ -47,7 +47,7 @@ public class SshHostTests(TestHosts hosts)
         for (int i = 0; i < 3; i++)
         {
             ex = await Assert.ThrowsAsync<SealerException>(() => h.RunAsync("false\n" + padding));
-            Assert.Equal(ErrorCodes.RemoteCommandFailed, ex.Code);
+            Assert.True(ex.Code == ErrorCodes.RemoteCommandFailed, ex.ToString());
             var early = await h.RunWithInputAsync("exit 3", (input, ct) => input.WriteAsync(new byte[8 << 20], ct).AsTask(), new CommandOptions { Check = false });
             Assert.Equal(3, early.ExitCode);
         }
@@ -123,6 +123,19 @@ public class SshHostTests(TestHosts hosts)
     {
         await using var h = await ConnectAsync(2, hosts.KeySsh, hosts.HashedKnownHostsFile);
         Assert.Equal("sealer-h3\n", (await h.RunAsync("hostname")).Stdout);
+    }
+
+    [Fact]
+    public async Task ADroppedConnectionIsACodedErrorAndTheNextCommandConnectsAgainWithTheKeyChecked()
+    {
+        await using var h = await ConnectAsync(1, hosts.KeySsh);
+        // the sshd process serving this connection goes away (as when sshd drops a connection): this command is lost ...
+        var ex = await Assert.ThrowsAsync<SealerException>(() => h.RunAsync("kill -9 $PPID; sleep 5", new CommandOptions { Timeout = TimeSpan.FromSeconds(20) }));
+        Assert.True(ex.Code is ErrorCodes.SshConnectionLost, ex.ToString());
+        Assert.Contains("10.200.0.12", ex.Message, StringComparison.Ordinal);
+        // ... and the next one runs on a new connection, the host key checked against known_hosts again
+        var r = await h.RunAsync("hostname");
+        Assert.Equal("sealer-h2\n", r.Stdout);
     }
 
     [Fact]

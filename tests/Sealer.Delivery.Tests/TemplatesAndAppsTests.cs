@@ -11,11 +11,8 @@ namespace Sealer.Delivery.Tests;
 /// </summary>
 [Collection(HostsCollection.Name)]
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
-public class TemplatesAndAppsTests(TestHosts hosts) : IDisposable
+public class TemplatesAndAppsTests(TestHosts hosts) : HostsTest(hosts, "sealer-tmpl-")
 {
-    private readonly string _work = Directory.CreateTempSubdirectory("sealer-tmpl-").FullName;
-
-    public void Dispose() => Directory.Delete(_work, true);
 
     private const string Rootfs = "/var/lib/sealer/data/fixture/rootfs";
 
@@ -38,15 +35,7 @@ public class TemplatesAndAppsTests(TestHosts hosts) : IDisposable
 
         """;
 
-    private RunOptions Options(string image) => new()
-    {
-        Image = image,
-        StateRoot = Path.Combine(_work, "state"),
-        Ssh = new SshOptions { KnownHostsPath = hosts.KnownHostsFile, ConnectTimeout = TimeSpan.FromSeconds(3) },
-        Parallelism = 2,
-        SealerBinary = hosts.SealerWrapper(_work),
-        StepTimeout = TimeSpan.FromMinutes(2),
-    };
+    private RunOptions Options(string image) => RunOptionsFor(image, 2);
 
     private string Clusterfile(string extra) => $"""
         apiVersion: sealer.io/v2
@@ -59,7 +48,7 @@ public class TemplatesAndAppsTests(TestHosts hosts) : IDisposable
             - MyVar=fromcluster
             - Zones=a, b,c
           ssh:
-            pk: {hosts.PrivateKey}
+            pk: {Lab.PrivateKey}
           hosts:
             - ips: [10.200.0.11]
               roles: [master]
@@ -69,13 +58,13 @@ public class TemplatesAndAppsTests(TestHosts hosts) : IDisposable
         {extra}
         """;
 
-    private string OnHost(int i, string path) => File.ReadAllText(hosts.Hosts[i].OnHost(path));
+    private string OnHost(int i, string path) => File.ReadAllText(Lab.Hosts[i].OnHost(path));
 
     [Fact]
     public async Task TemplatesRenderPerHostAndApplicationsDriveTheLaunch()
     {
-        hosts.Wipe("/var/lib/sealer", "/etc/containerd", "/etc/kubernetes", "/tmp");
-        var image = FixtureImage.Build(Path.Combine(_work, "image"), appLayerBytes: 1024, extraRootfs: new Dictionary<string, string>
+        Lab.Wipe("/var/lib/sealer", "/etc/containerd", "/etc/kubernetes", "/tmp");
+        var image = FixtureImage.Build(Path.Combine(Work, "image"), appLayerBytes: 1024, extraRootfs: new Dictionary<string, string>
         {
             ["etc/host-info.conf.tmpl"] = HostInfoTemplate,
             ["etc/hello.sh.tmpl"] = "#!/bin/bash\necho \"hello from {{ .HostIP }}\"\n",
@@ -120,12 +109,12 @@ public class TemplatesAndAppsTests(TestHosts hosts) : IDisposable
             OnHost(0, Rootfs + "/etc/host-info.conf"));
         Assert.Equal("# rendered for 10.200.0.12\nrole=other\ntier=bronze\nzone0=A\nzone1=B\nzone2=C\nmy=ZnJvbWNsdXN0ZXI= registry=sea.hub:5000\n",
             OnHost(1, Rootfs + "/etc/host-info.conf"));
-        Assert.True(File.Exists(hosts.Hosts[0].OnHost(Rootfs + "/etc/host-info.conf.tmpl")));
-        Assert.False(File.Exists(hosts.Hosts[0].OnHost(Rootfs + "/scripts/raw.sh")));
-        var mode = File.GetUnixFileMode(hosts.Hosts[1].OnHost(Rootfs + "/etc/hello.sh"));
+        Assert.True(File.Exists(Lab.Hosts[0].OnHost(Rootfs + "/etc/host-info.conf.tmpl")));
+        Assert.False(File.Exists(Lab.Hosts[0].OnHost(Rootfs + "/scripts/raw.sh")));
+        var mode = File.GetUnixFileMode(Lab.Hosts[1].OnHost(Rootfs + "/etc/hello.sh"));
         Assert.Equal((UnixFileMode)0b111_101_101, mode);
-        Assert.Equal((UnixFileMode)0b110_100_100, File.GetUnixFileMode(hosts.Hosts[1].OnHost(Rootfs + "/etc/host-info.conf")));
-        await using (var h2 = await SshHost.ConnectAsync("10.200.0.12", hosts.KeySsh, new SshOptions { KnownHostsPath = hosts.KnownHostsFile }, KnownHosts.Load(hosts.KnownHostsFile)))
+        Assert.Equal((UnixFileMode)0b110_100_100, File.GetUnixFileMode(Lab.Hosts[1].OnHost(Rootfs + "/etc/host-info.conf")));
+        await using (var h2 = await SshHost.ConnectAsync("10.200.0.12", Lab.KeySsh, new SshOptions { KnownHostsPath = Lab.KnownHostsFile }, KnownHosts.Load(Lab.KnownHostsFile)))
         {
             Assert.Equal("hello from 10.200.0.12\n", (await h2.RunAsync(Rootfs + "/etc/hello.sh")).Stdout);
         }
@@ -140,7 +129,7 @@ public class TemplatesAndAppsTests(TestHosts hosts) : IDisposable
         Assert.Contains($"app demo launched on sealer-h1 from {Rootfs} args=overridden DemoEnv=from-app-config", evidence, StringComparison.Ordinal);
         Assert.Equal(1, evidence.Split('\n').Count(l => l.StartsWith("app demo launched", StringComparison.Ordinal)));
         Assert.DoesNotContain("extra", evidence, StringComparison.Ordinal); // configured but not launched
-        Assert.False(File.Exists(hosts.Hosts[0].OnHost(Rootfs + "/application/apps/extra/cm.yaml")) && OnHost(0, Rootfs + "/application/apps/extra/cm.yaml").Contains("never written", StringComparison.Ordinal));
+        Assert.False(File.Exists(Lab.Hosts[0].OnHost(Rootfs + "/application/apps/extra/cm.yaml")) && OnHost(0, Rootfs + "/application/apps/extra/cm.yaml").Contains("never written", StringComparison.Ordinal));
 
         // helm got the release, namespace, timeout, --set and the values file, with the app's env
         Assert.Contains($"helm upgrade --install web application/apps/web/web --namespace shop --create-namespace --wait --timeout 5m -f application/apps/web/web/values-prod.yaml --set ingress.enabled=true on sealer-h1 WebGreeting=hi-from-clusterfile",
@@ -164,8 +153,8 @@ public class TemplatesAndAppsTests(TestHosts hosts) : IDisposable
     [Fact]
     public async Task BadTemplatesAndUnknownAppsAreCodedErrorsNamingHostFileAndLine()
     {
-        hosts.Wipe("/var/lib/sealer", "/etc/containerd", "/etc/kubernetes", "/tmp");
-        var image = FixtureImage.Build(Path.Combine(_work, "image"), appLayerBytes: 1024, extraRootfs: new Dictionary<string, string>
+        Lab.Wipe("/var/lib/sealer", "/etc/containerd", "/etc/kubernetes", "/tmp");
+        var image = FixtureImage.Build(Path.Combine(Work, "image"), appLayerBytes: 1024, extraRootfs: new Dictionary<string, string>
         {
             // Extra is set on h1 only: h2 fails on line 3
             ["etc/needs-extra.conf.tmpl"] = "a={{ .MyVar }}\nb=2\nc={{ .Extra }}\n",
@@ -179,10 +168,10 @@ public class TemplatesAndAppsTests(TestHosts hosts) : IDisposable
         Assert.Equal(3, inner.Line);
         Assert.StartsWith("10.200.0.12: etc/needs-extra.conf.tmpl line 3:", inner.Message, StringComparison.Ordinal);
         Assert.Equal("a=fromcluster\nb=2\nc=only on h1\n", OnHost(0, Rootfs + "/etc/needs-extra.conf")); // h1 rendered
-        Assert.False(File.Exists(hosts.Hosts[1].OnHost(Rootfs + "/etc/needs-extra.conf")));
+        Assert.False(File.Exists(Lab.Hosts[1].OnHost(Rootfs + "/etc/needs-extra.conf")));
 
         // an app the image does not have: refused before anything changes, pointing at launchApps
-        hosts.Wipe("/var/lib/sealer", "/etc/containerd", "/etc/kubernetes", "/tmp");
+        Lab.Wipe("/var/lib/sealer", "/etc/containerd", "/etc/kubernetes", "/tmp");
         var doc = ClusterfileReader.Parse(Clusterfile("""
             ---
             kind: Application
@@ -194,6 +183,6 @@ public class TemplatesAndAppsTests(TestHosts hosts) : IDisposable
         Assert.Equal(21, unknown.Line);
         Assert.Contains("'nosuchapp'", unknown.Message, StringComparison.Ordinal);
         Assert.Contains("its apps: demo, extra, web", unknown.Message, StringComparison.Ordinal);
-        Assert.False(Directory.Exists(hosts.Hosts[0].OnHost("/var/lib/sealer/data")));
+        Assert.False(Directory.Exists(Lab.Hosts[0].OnHost("/var/lib/sealer/data")));
     }
 }

@@ -13,11 +13,8 @@ namespace Sealer.Delivery.Tests;
 /// </summary>
 [Collection(HostsCollection.Name)]
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
-public class VipAndClusterfileTests(TestHosts hosts, Xunit.Abstractions.ITestOutputHelper log) : IDisposable
+public class VipAndClusterfileTests(TestHosts hosts, Xunit.Abstractions.ITestOutputHelper log) : HostsTest(hosts, "sealer-vip-")
 {
-    private readonly string _work = Directory.CreateTempSubdirectory("sealer-vip-").FullName;
-
-    public void Dispose() => Directory.Delete(_work, true);
 
     private const string Manifest = "/etc/kubernetes/manifests/kube-lvscare.yaml";
     private const string SshSecret = "ssh-Secret-pw-4711", DbSecret = "hunter2-db-secret";
@@ -33,33 +30,27 @@ public class VipAndClusterfileTests(TestHosts hosts, Xunit.Abstractions.ITestOut
             - MyVar=fromcluster
             - DB_PASSWORD={DbSecret}
           ssh:
-            pk: {hosts.PrivateKey}
+            pk: {Lab.PrivateKey}
             passwd: "{SshSecret}"
         {hostsYaml}
         """;
 
     private readonly List<string> _lines = [];
 
-    private RunOptions Options(string image) => new()
+    private RunOptions Options(string image) => RunOptionsFor(image, 2) with
     {
-        Image = image,
-        StateRoot = Path.Combine(_work, "state"),
-        Ssh = new SshOptions { KnownHostsPath = hosts.KnownHostsFile, ConnectTimeout = TimeSpan.FromSeconds(3) },
-        Parallelism = 2,
-        SealerBinary = hosts.SealerWrapper(_work),
-        StepTimeout = TimeSpan.FromMinutes(2),
         Output = l => { lock (_lines) _lines.Add(l); },
         Status = l => { lock (_lines) _lines.Add(l); },
     };
 
-    private string OnHost(int i, string path) => File.ReadAllText(hosts.Hosts[i].OnHost(path));
+    private string OnHost(int i, string path) => File.ReadAllText(Lab.Hosts[i].OnHost(path));
 
     private string EtcHostsApiServer(int i) => OnHost(i, "/etc/hosts").Split('\n').Single(l => l.EndsWith(" apiserver.cluster.local", StringComparison.Ordinal));
 
     /// <summary>The last ConfigMap the fixture kubectl was given on master0, and its Clusterfile.</summary>
     private string LastConfigMapClusterfile()
     {
-        var dir = hosts.Hosts[0].OnHost("/var/lib/sealer/fake-kube/applied");
+        var dir = Lab.Hosts[0].OnHost("/var/lib/sealer/fake-kube/applied");
         var last = Directory.GetFiles(dir).Order(StringComparer.Ordinal).Last();
         using var doc = JsonDocument.Parse(File.ReadAllText(last));
         var root = doc.RootElement;
@@ -111,8 +102,8 @@ public class VipAndClusterfileTests(TestHosts hosts, Xunit.Abstractions.ITestOut
     [Fact]
     public async Task WorkersUseTheLocalVipAndTheClusterfileIsSavedWithoutSecrets()
     {
-        hosts.Wipe("/var/lib/sealer", "/etc/containerd", "/etc/kubernetes", "/tmp");
-        var image = FixtureImage.Build(Path.Combine(_work, "image"), appLayerBytes: 1024);
+        Lab.Wipe("/var/lib/sealer", "/etc/containerd", "/etc/kubernetes", "/tmp");
+        var image = FixtureImage.Build(Path.Combine(Work, "image"), appLayerBytes: 1024);
         string text = Text("""
               hosts:
                 - ips: [10.200.0.11, 10.200.0.12]
@@ -128,8 +119,8 @@ public class VipAndClusterfileTests(TestHosts hosts, Xunit.Abstractions.ITestOut
         Assert.Equal("10.200.0.12 apiserver.cluster.local", EtcHostsApiServer(1)); // a joined master: itself
         Assert.Equal("10.103.97.2 apiserver.cluster.local", EtcHostsApiServer(2)); // a worker: the VIP
         Assert.Equal(ExpectedPod("10.200.0.11", "10.200.0.12"), OnHost(2, Manifest));
-        Assert.False(File.Exists(hosts.Hosts[0].OnHost(Manifest)));
-        Assert.False(File.Exists(hosts.Hosts[1].OnHost(Manifest)));
+        Assert.False(File.Exists(Lab.Hosts[0].OnHost(Manifest)));
+        Assert.False(File.Exists(Lab.Hosts[1].OnHost(Manifest)));
         var worker = OnHost(2, FixtureImage.Evidence);
         int ipvs = worker.IndexOf("seautil ipvs --vs 10.103.97.2:6443 --rs 10.200.0.11:6443 --rs 10.200.0.12:6443 --health-path /healthz --health-schem https --run-once on sealer-h3", StringComparison.Ordinal);
         int join = worker.IndexOf("kubeadm join 10.103.97.2:6443 --token abcdef.0123456789abcdef", StringComparison.Ordinal);
@@ -144,7 +135,7 @@ public class VipAndClusterfileTests(TestHosts hosts, Xunit.Abstractions.ITestOut
         // the Clusterfile: the full file, 0600, on master0; the ConfigMap through kubectl on master0, secrets masked
         const string saved = "/var/lib/sealer/data/fixture/Clusterfile";
         Assert.Equal(text, OnHost(0, saved));
-        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(hosts.Hosts[0].OnHost(saved)));
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(Lab.Hosts[0].OnHost(saved)));
         Assert.Contains("kubectl apply --server-side --force-conflicts --field-manager=sealer -f - on sealer-h1", OnHost(0, FixtureImage.Evidence), StringComparison.Ordinal);
         var cm = LastConfigMapClusterfile();
         Assert.Contains("10.200.0.13", cm, StringComparison.Ordinal);
@@ -164,14 +155,14 @@ public class VipAndClusterfileTests(TestHosts hosts, Xunit.Abstractions.ITestOut
         Assert.Contains("10.200.0.14:join", joined.StepsRun);
         Assert.Equal(ExpectedPod("10.200.0.11", "10.200.0.12", "10.200.0.14"), OnHost(2, Manifest));
         Assert.Equal("10.200.0.14 apiserver.cluster.local", EtcHostsApiServer(3));
-        Assert.False(File.Exists(hosts.Hosts[3].OnHost(Manifest)));
+        Assert.False(File.Exists(Lab.Hosts[3].OnHost(Manifest)));
         Assert.Equal(1, OnHost(2, FixtureImage.Evidence).Split('\n').Count(l => l.StartsWith("kubeadm join", StringComparison.Ordinal))); // the worker was not joined again
         Assert.Contains("10.200.0.14", LastConfigMapClusterfile(), StringComparison.Ordinal);
         Assert.Contains("10.200.0.14", OnHost(0, saved), StringComparison.Ordinal);
         // the registries restarted for the certificate that names the new master, and run
         foreach (var ip in new[] { "10.200.0.11", "10.200.0.12", "10.200.0.14" })
         {
-            await using var h = await SshHost.ConnectAsync(ip, hosts.KeySsh, new SshOptions { KnownHostsPath = hosts.KnownHostsFile }, KnownHosts.Load(hosts.KnownHostsFile));
+            await using var h = await SshHost.ConnectAsync(ip, Lab.KeySsh, new SshOptions { KnownHostsPath = Lab.KnownHostsFile }, KnownHosts.Load(Lab.KnownHostsFile));
             var alive = await h.RunAsync("kill -0 \"$(cat /var/lib/sealer/data/fixture/registry.pid)\" && echo alive", new CommandOptions { Check = false });
             Assert.True(alive.Stdout.Contains("alive", StringComparison.Ordinal), $"the registry on {ip} is not running");
         }
@@ -184,7 +175,7 @@ public class VipAndClusterfileTests(TestHosts hosts, Xunit.Abstractions.ITestOut
         var check = await new ClusterInstaller(ClusterfileReader.Parse(withH4, "Clusterfile"), Options(image.Dir), withH4).CheckAsync();
         Assert.Contains("10.200.0.13: lvscare 10.103.97.2:6443 over 3 master(s)", check.Ok);
         Assert.DoesNotContain(check.Problems, p => p.Check == "vip");
-        File.WriteAllText(hosts.Hosts[2].OnHost(Manifest), ExpectedPod("10.200.0.11"));
+        File.WriteAllText(Lab.Hosts[2].OnHost(Manifest), ExpectedPod("10.200.0.11"));
         check = await new ClusterInstaller(ClusterfileReader.Parse(withH4, "Clusterfile"), Options(image.Dir), withH4).CheckAsync();
         var vip = Assert.Single(check.Problems, p => p.Check == "vip");
         Assert.Equal("10.200.0.13", vip.Host);
@@ -203,7 +194,7 @@ public class VipAndClusterfileTests(TestHosts hosts, Xunit.Abstractions.ITestOut
 
         // 4. delete the worker: its lvscare pod and VIP entry go
         await new ClusterInstaller(doc, Options(image.Dir), text).DeleteAsync(["10.200.0.13"]);
-        Assert.False(File.Exists(hosts.Hosts[2].OnHost(Manifest)));
+        Assert.False(File.Exists(Lab.Hosts[2].OnHost(Manifest)));
         Assert.DoesNotContain("apiserver.cluster.local", OnHost(2, "/etc/hosts"), StringComparison.Ordinal);
         Assert.DoesNotContain("10.200.0.13", LastConfigMapClusterfile(), StringComparison.Ordinal);
 

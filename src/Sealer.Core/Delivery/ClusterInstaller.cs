@@ -526,7 +526,9 @@ public sealed partial class ClusterInstaller
                 string z = layer.MediaType.Contains("gzip", StringComparison.Ordinal) ? "z" : "";
                 sb.Append(System.Globalization.CultureInfo.InvariantCulture, $"tar -x{z}f \"$s/blobs/sha256/{layer.ParsedDigest.Encoded}\" -C \"$r\" --no-same-owner registry/blobs\n");
             }
-            sb.Append("touch \"$r/registry/index.json\"\n"); // a running registry reloads its view
+            // a running registry reloads its view when index.json changes, checked at most once a second: wait that out, so
+            // a node pulling right after the run gets these images
+            sb.Append("touch \"$r/registry/index.json\"; sleep 1.2\n");
             await EachHostAsync(need, step, n => n.Ssh.RunAsync(sb.ToString(), Cmd(n, step, $"add the {p.Platform} app image blobs to the registry"), ct), ct).ConfigureAwait(false);
         }
     }

@@ -65,7 +65,7 @@ public sealed record CommandResult(int ExitCode, string Stdout, string Stderr, I
 /// <summary>
 /// One SSH connection to a host (SSH.NET): key (with passphrase) or password auth, custom port, optional jump host,
 /// sudo for non-root users, host keys verified against known_hosts before authentication. Commands run through
-/// <c>bash -s</c> with the script on stdin, so env values (which may be secrets) never appear on a command line.
+/// bash with the script on stdin (read whole before it runs, see <see cref="ScriptRunner"/>), so env values (which may be secrets) never appear on a command line.
 /// Thread-safe: commands may run concurrently (each is its own channel).
 /// </summary>
 public sealed partial class SshHost : IAsyncDisposable, IDisposable
@@ -308,6 +308,15 @@ public sealed partial class SshHost : IAsyncDisposable, IDisposable
         _ => algorithm,
     };
 
+    /// <summary>
+    /// How a script sent on stdin runs: bash reads it whole (trailing newlines kept), then evaluates it. With <c>bash -s</c>
+    /// each line runs as it arrives, so a script that exits early (a failing command under set -e) closed the channel while
+    /// its last bytes were still being sent; data that reaches OpenSSH after the channel is gone makes sshd drop the whole
+    /// connection ("packet referred to nonexistent channel"), and every later command on it failed as SEA4007. Reading
+    /// first means nothing runs before the input ended, and the script's commands see an empty stdin.
+    /// </summary>
+    internal const string ScriptRunner = "bash -c 's=$(cat; echo .); eval \"${s%.}\"'";
+
     /// <summary>Runs a bash script (sent on stdin) with the env exported; output streams to <see cref="CommandOptions.OnOutputLine"/>.</summary>
     public Task<CommandResult> RunAsync(string script, CommandOptions? options = null, CancellationToken cancellationToken = default)
     {
@@ -320,7 +329,7 @@ public sealed partial class SshHost : IAsyncDisposable, IDisposable
         }
         text.Append(script).Append('\n');
         byte[] stdin = Encoding.UTF8.GetBytes(text.ToString());
-        return ExecuteAsync(Elevate("bash -s"), async (input, ct) => await input.WriteAsync(stdin, ct).ConfigureAwait(false),
+        return ExecuteAsync(Elevate(ScriptRunner), async (input, ct) => await input.WriteAsync(stdin, ct).ConfigureAwait(false),
             options with { Description = options.Description ?? FirstLine(script) }, cancellationToken);
     }
 
@@ -340,6 +349,7 @@ public sealed partial class SshHost : IAsyncDisposable, IDisposable
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         cts.CancelAfter(timeout);
         var sw = Stopwatch.StartNew();
+        await EnsureConnectedAsync(cts.Token).ConfigureAwait(false);
         using var cmd = _client.CreateCommand(commandLine);
         var tail = new Tail(30);
         var stdout = new StringBuilder();
@@ -363,7 +373,7 @@ public sealed partial class SshHost : IAsyncDisposable, IDisposable
         {
             async Task WriteAllAsync()
             {
-                using var input = cmd.CreateInputStream();
+                using var input = new CommandInputStream(cmd.CreateInputStream(), exec);
                 if (_sudoPassword is not null && !IsRoot)
                 {
                     await input.WriteAsync(Encoding.UTF8.GetBytes(_sudoPassword + "\n"), cts.Token).ConfigureAwait(false);
@@ -373,8 +383,9 @@ public sealed partial class SshHost : IAsyncDisposable, IDisposable
             var writing = WriteAllAsync();
             if (await Task.WhenAny(writing, exec).ConfigureAwait(false) == exec && !writing.IsCompleted)
             {
-                // The command finished before it read all its input; SSH.NET would wait for channel window space that never
-                // comes (until its timeout). Leave the write behind (it fails once the command is disposed).
+                // The command finished before it read all its input (e.g. `cat > file` on a full disk). The input stream
+                // refuses further writes now (CommandInputStream), so no data follows the channel's close; a write blocked on
+                // channel window space that never comes is left behind (it fails once the command is disposed).
                 _ = writing.ContinueWith(static t => t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
             }
             else
@@ -383,16 +394,22 @@ public sealed partial class SshHost : IAsyncDisposable, IDisposable
                 {
                     await writing.ConfigureAwait(false);
                 }
-                catch (Exception ex) when (ex is SshException or IOException or ObjectDisposedException && ex is not SshConnectionException && !cts.IsCancellationRequested)
+                catch (Exception ex) when (ex is SshException or IOException or ObjectDisposedException or InvalidOperationException && ex is not SshConnectionException && !cts.IsCancellationRequested)
                 {
-                    // The command may finish before it read all its input: bash -s runs each line as it reads it, so `false`
-                    // under set -e exits, and the server closes the channel, while the script's last bytes or the EOF are still
-                    // being sent. Writing (or closing) the input then fails, though the command ran and has an exit status.
+                    // (InvalidOperationException: "The input stream can be used only during execution" — the command had
+                    // already finished when its input was opened.)
+                    // The command may finish before it read all its input (a failing `cat > file`): the server closes the
+                    // channel while data or the EOF are still being sent. Writing (or closing) the input then fails, though the
+                    // command ran and has an exit status.
                     // Its exit status decides; only when there is none did the connection break.
                     inputBroke = ex;
                 }
             }
             await exec.ConfigureAwait(false);
+            if (inputBroke is InvalidOperationException && cmd.ExitStatus is null)
+            {
+                throw new SealerException(ErrorCodes.SshConnectionLost, $"{Address}: the SSH channel for '{options.Description}' closed before it ran ({inputBroke.Message}); run again to resume.", inner: inputBroke);
+            }
             if (inputBroke is not null && cmd.ExitStatus is null) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(inputBroke);
         }
         catch (InvalidOperationException) when (cts.IsCancellationRequested)
@@ -452,6 +469,35 @@ public sealed partial class SshHost : IAsyncDisposable, IDisposable
         return result;
     }
 
+    private readonly SemaphoreSlim _reconnect = new(1, 1);
+
+    /// <summary>
+    /// Connects again when the connection was dropped between commands (sshd drops a whole connection when data for a
+    /// channel it already freed arrives, which a command that exits before reading all its input can cause), with the same
+    /// host-key check against known_hosts as the first connect. A host that is really gone still fails here, as SEA4007.
+    /// </summary>
+    private async Task EnsureConnectedAsync(CancellationToken cancellationToken)
+    {
+        if (_client.IsConnected) return;
+        await _reconnect.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (_client.IsConnected) return;
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            timeout.CancelAfter(_options.ConnectTimeout + TimeSpan.FromSeconds(5));
+            await _client.ConnectAsync(timeout.Token).ConfigureAwait(false);
+            _options.Logger.LogWarning("{Host}: the SSH connection had closed; connected again", Address);
+        }
+        catch (Exception ex) when (ex is SshException or SocketException or OperationCanceledException or InvalidOperationException && !cancellationToken.IsCancellationRequested)
+        {
+            throw new SealerException(ErrorCodes.SshConnectionLost, $"{Address}: the SSH connection is gone and connecting again failed ({ex.Message}); check the host, then run again to resume.", inner: ex);
+        }
+        finally
+        {
+            _reconnect.Release();
+        }
+    }
+
     /// <summary>
     /// Until <paramref name="stop"/>, opens a no-op channel every <see cref="SshOptions.AliveInterval"/>; after
     /// <see cref="SshOptions.AliveCountMax"/> unanswered ones in a row it sets <paramref name="lost"/>, then cancels <paramref name="command"/>.
@@ -485,6 +531,71 @@ public sealed partial class SshHost : IAsyncDisposable, IDisposable
         }
         catch (OperationCanceledException) when (stop.IsCancellationRequested)
         {
+        }
+    }
+
+    /// <summary>
+    /// A command's stdin that writes in pieces of at most 32 KiB (one SSH data message each) and refuses to write once the
+    /// command has finished: SSH.NET checks that the channel is open only when a write starts, so one large write kept
+    /// sending after the server closed the channel, and OpenSSH drops the whole connection on data for a channel it freed.
+    /// </summary>
+    private sealed class CommandInputStream(Stream inner, Task command) : Stream
+    {
+        private const int Piece = 32 * 1024;
+
+        public override bool CanRead => false;
+        public override bool CanSeek => false;
+        public override bool CanWrite => true;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+        public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
+
+        public override void Write(ReadOnlySpan<byte> buffer)
+        {
+            while (buffer.Length > 0)
+            {
+                Ensure();
+                int n = Math.Min(Piece, buffer.Length);
+                inner.Write(buffer[..n]);
+                buffer = buffer[n..];
+            }
+        }
+
+        public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+            WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+        public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            while (buffer.Length > 0)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                Ensure();
+                int n = Math.Min(Piece, buffer.Length);
+                await inner.WriteAsync(buffer[..n], cancellationToken).ConfigureAwait(false);
+                buffer = buffer[n..];
+            }
+        }
+
+        private void Ensure()
+        {
+            if (command.IsCompleted) throw new IOException("the remote command has finished and reads no more input");
+        }
+
+        public override void Flush()
+        {
+            if (!command.IsCompleted) inner.Flush();
+        }
+
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        protected override void Dispose(bool disposing)
+        {
+            // closing sends EOF; after the command finished the channel is gone and an EOF would be data for a freed channel
+            if (disposing && !command.IsCompleted) inner.Dispose();
+            base.Dispose(disposing);
         }
     }
 
@@ -529,6 +640,7 @@ public sealed partial class SshHost : IAsyncDisposable, IDisposable
             _forward.Dispose();
         }
         _jump?.Dispose();
+        _reconnect.Dispose();
     }
 
     public ValueTask DisposeAsync()
