@@ -106,4 +106,57 @@ public class ClusterfileEditorTests
         Assert.Contains("is masked", ex.Message, StringComparison.Ordinal);
         Assert.True(ex.Line > 0);
     }
+
+    [Fact]
+    public void MaskSecretsAlsoMasksSecretLinesInsideDocumentsData()
+    {
+        const string text = """
+            apiVersion: sealer.io/v2
+            kind: Cluster
+            metadata: {name: c}
+            spec:
+              image: img
+              hosts:
+                - ips: [10.0.0.1]
+                  roles: [master]
+            ---
+            kind: Config
+            metadata: {name: values}
+            spec:
+              path: application/apps/db/values.yaml
+              data: |
+                replicas: 3
+                auth:
+                  rootPassword: "pw-root-1"   # from the vault
+                  username: app
+                  apiToken: pw-token-2
+                image: {tag: v2}
+            ---
+            kind: Plugin
+            metadata: {name: env}
+            spec:
+              action: PreInstall
+              data: |
+                export DB_PASSWORD=pw-db-3
+                export REGION=eu
+                echo "$REGION"
+            """;
+        var masked = ClusterfileEditor.MaskSecrets(text);
+        Assert.DoesNotContain("pw-", masked, StringComparison.Ordinal);
+        foreach (var kept in new[] { "replicas: 3", "username: app", "image: {tag: v2}", "export REGION=eu", "echo \"$REGION\"" })
+        {
+            Assert.Contains(kept, masked, StringComparison.Ordinal);
+        }
+        Assert.Contains("rootPassword: \"<masked>\"", masked, StringComparison.Ordinal);
+        Assert.Contains("export DB_PASSWORD=<masked>", masked, StringComparison.Ordinal);
+        // the values file is still YAML with the same shape
+        var doc = new YamlDotNet.RepresentationModel.YamlStream();
+        doc.Load(new StringReader(ClusterfileEditor.MaskData("auth:\n  rootPassword: x\n  user: y\n")));
+        Assert.Equal(2, ((YamlDotNet.RepresentationModel.YamlMappingNode)((YamlDotNet.RepresentationModel.YamlMappingNode)doc.Documents[0].RootNode).Children["auth"]).Children.Count);
+        // and a copy with masked data is refused, pointing at the document
+        var ex = Assert.Throws<SealerException>(() => ClusterfileReader.Parse(masked, "masked"));
+        Assert.Equal(ErrorCodes.ClusterfileBadValue, ex.Code);
+        Assert.Contains("masked secrets", ex.Message, StringComparison.Ordinal);
+        Assert.True(ex.Line > 9, ex.Message);
+    }
 }

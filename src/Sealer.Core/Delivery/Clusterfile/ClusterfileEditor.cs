@@ -7,7 +7,7 @@ namespace Sealer.Core.Delivery.Clusterfile;
 /// Changes the host list of a Clusterfile for <c>sealer join</c> and <c>sealer delete --hosts</c>, keeping the other
 /// documents. (The YAML is re-emitted, so comments are not kept; the file is validated again by the reader.)
 /// </summary>
-public static class ClusterfileEditor
+public static partial class ClusterfileEditor
 {
     /// <summary>Appends a host group per role for the given addresses (ranges allowed).</summary>
     public static string AddHosts(string text, IReadOnlyList<string> masters, IReadOnlyList<string> nodes, string? file = null)
@@ -101,7 +101,8 @@ public static class ClusterfileEditor
     /// <summary>
     /// The Clusterfile without secrets, for copies others can read (the ConfigMap): every <c>passwd</c>, <c>pkPasswd</c> and
     /// <c>password</c> value, and env entries (<c>spec.env</c>, hosts' <c>env</c>, Application configs' <c>env</c>) whose
-    /// name says secret (password, passwd, secret, token, credential, apikey, private key), become <see cref="Masked"/>.
+    /// name says secret (password, passwd, secret, token, credential, apikey, private key), become <see cref="Masked"/>; so do
+    /// such lines inside documents' <c>data</c> (<see cref="MaskData"/>).
     /// </summary>
     public static string MaskSecrets(string text)
     {
@@ -122,6 +123,10 @@ public static class ClusterfileEditor
                         {
                             m.Children[k] = new YamlScalarNode(Masked) { Style = YamlDotNet.Core.ScalarStyle.DoubleQuoted };
                         }
+                        else if (name == "data" && v is YamlScalarNode { Value: { Length: > 0 } data } && MaskData(data) is var masked && masked != data)
+                        {
+                            m.Children[k] = new YamlScalarNode(masked) { Style = YamlDotNet.Core.ScalarStyle.Literal };
+                        }
                         else Walk(v, name);
                     }
                     break;
@@ -140,6 +145,28 @@ public static class ClusterfileEditor
             }
         }
     }
+
+    /// <summary>
+    /// The <c>data</c> of Config, Plugin and Application file documents, line by line: the value of every
+    /// <c>name: value</c>, <c>name=value</c> or <c>export name=value</c> line whose name says secret becomes <see cref="Masked"/>
+    /// (YAML values files, env files and scripts keep their shape; a secret in a multi-line block is not recognized).
+    /// </summary>
+    internal static string MaskData(string data)
+    {
+        var lines = data.Split('\n');
+        for (int i = 0; i < lines.Length; i++)
+        {
+            var m = SecretLine().Match(lines[i]);
+            if (!m.Success || !SecretName(m.Groups["name"].Value)) continue;
+            string value = m.Groups["value"].Value.Trim();
+            if (value.Length == 0 || value is "|" or ">" or "|-" or ">-" or Masked or "\"" + Masked + "\"") continue;
+            lines[i] = m.Groups["head"].Value + (m.Groups["sep"].Value == ":" ? "\"" + Masked + "\"" : Masked);
+        }
+        return string.Join('\n', lines);
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"^(?<head>\s*(?:-\s+)?(?:export\s+)?[""']?(?<name>[A-Za-z_][A-Za-z0-9_.-]*)[""']?\s*(?<sep>[:=])\s*)(?<value>[^#\r]*?)(?:\s+#.*)?\r?$")]
+    private static partial System.Text.RegularExpressions.Regex SecretLine();
 
     private static bool SecretName(string name)
     {

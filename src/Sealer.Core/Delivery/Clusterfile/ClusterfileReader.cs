@@ -221,6 +221,18 @@ public static partial class ClusterfileReader
             return v;
         }
 
+        /// <summary>A document's <c>data</c>: a copy from the cluster's ConfigMap has its secret lines masked, which is refused.</summary>
+        public string? Data(YamlMappingNode map, string key, string path)
+        {
+            string? v = OptStr(map, key, path);
+            if (v is not null && v.Contains(ClusterfileEditor.Masked, StringComparison.Ordinal))
+            {
+                throw Error(ErrorCodes.ClusterfileBadValue, Get(map, key)!,
+                    $"'{path}.{key}' holds masked secrets: this Clusterfile is a copy from the cluster (ConfigMap kube-system/{ClusterfileEditor.ConfigMapName}). Put the real values back (the full file is the Clusterfile under the data root on master0, mode 0600).");
+            }
+            return v;
+        }
+
         public int Port(YamlNode node, string path)
         {
             string v = Str(node, path).Trim();
@@ -574,7 +586,7 @@ public static partial class ClusterfileReader
                     throw Error(ErrorCodes.ClusterfileBadPlugin, Get(spec, key)!, $"Plugin '{name}': scope '{part}' is not master, node or an IP address. Write scope: master|node.");
                 }
             }
-            string data = OptStr(spec, "data", "spec") ?? throw Error(ErrorCodes.ClusterfileMissingField, spec, $"Plugin '{name}' has no 'data': put the shell script under data: |");
+            string data = Data(spec, "data", "spec") ?? throw Error(ErrorCodes.ClusterfileMissingField, spec, $"Plugin '{name}' has no 'data': put the shell script under data: |");
             return new PluginSpec(name, phases, roles, data, Loc(root));
         }
 
@@ -609,7 +621,7 @@ public static partial class ClusterfileReader
             {
                 throw Error(ErrorCodes.ClusterfileBadConfig, Get(spec, "strategy")!, $"Config '{name}': strategy '{strategy}' is not merge, override or insert.");
             }
-            return new ConfigSpec(name, path, OptStr(spec, "data", "spec") ?? "", strategy, OptStr(spec, "process", "spec"), Loc(root));
+            return new ConfigSpec(name, path, Data(spec, "data", "spec") ?? "", strategy, OptStr(spec, "process", "spec"), Loc(root));
         }
 
         public ApplicationSpec ReadApplication(YamlMappingNode root)
@@ -659,7 +671,7 @@ public static partial class ClusterfileReader
                             {
                                 throw Error(ErrorCodes.ClusterfileBadConfig, Get(fm, "strategy")!, $"App '{app}': file strategy '{strategy}' is not overwrite or merge (Sealer's strategies).");
                             }
-                            files.Add(new AppFileSpec(path, strategy, OptStr(fm, "data", "spec.configs[].files[]") ?? "", Loc(fm)));
+                            files.Add(new AppFileSpec(path, strategy, Data(fm, "data", "spec.configs[].files[]") ?? "", Loc(fm)));
                         }
                     }
                     configs.Add(new AppConfig(app, appCmds, env) { Files = files, Helm = helm, Location = Loc(m) });
