@@ -101,4 +101,46 @@ public sealed class FailureInjectionTests(TestHosts hosts, Xunit.Abstractions.IT
             TestHosts.Run("-c", $"nsenter -t $(cat '{Lab.StateDir}/h1/sshd.pid') -m umount /var/lib/sealer/data/.store 2>/dev/null; true");
         }
     }
+
+    [Fact]
+    public async Task PreflightAsksARegistryHostForRoomForTheAppImagesAndANodeOnlyForTheRootfs()
+    {
+        Lab.Wipe("/var/lib/sealer", "/etc/containerd", "/tmp");
+        var image = FixtureImage.Build(Path.Combine(Work, "image"), appLayerBytes: 4 << 20);
+        var file = Path.Combine(Work, "Clusterfile");
+        File.WriteAllText(file, $"""
+            apiVersion: sealer.io/v2
+            kind: Cluster
+            metadata:
+              name: fixture
+            spec:
+              image: example.com/fixture/kubernetes:v1
+              ssh:
+                pk: {Lab.PrivateKey}
+              hosts:
+                - ips: [10.200.0.11]
+                  roles: [master]
+                - ips: [10.200.0.12]
+                  roles: [node]
+            """);
+        // both data roots are 68 MiB disks: room for the rootfs (with the 64 MiB margin), not for the 4 MiB app image twice
+        string mount = "mkdir -p /var/lib/sealer/data && mount -t tmpfs -o size=68m sealer-small /var/lib/sealer/data";
+        try
+        {
+            await AsRootAsync(0, mount);
+            await AsRootAsync(1, mount);
+            var ex = await Assert.ThrowsAsync<SealerException>(() => new ClusterInstaller(ClusterfileReader.Load(file), Options(image.Dir)).RunAsync());
+            Assert.Equal(ErrorCodes.PreflightFailed, ex.Code);
+            Assert.Contains("10.200.0.11", ex.Message, StringComparison.Ordinal); // the registry host needs the app images
+            Assert.Contains("free under /var/lib/sealer/data", ex.Message, StringComparison.Ordinal);
+            Assert.DoesNotContain("10.200.0.12", ex.Message, StringComparison.Ordinal); // the node gets the rootfs only
+        }
+        finally
+        {
+            foreach (int h in new[] { 1, 2 })
+            {
+                TestHosts.Run("-c", $"nsenter -t $(cat '{Lab.StateDir}/h{h}/sshd.pid') -m umount /var/lib/sealer/data 2>/dev/null; true");
+            }
+        }
+    }
 }

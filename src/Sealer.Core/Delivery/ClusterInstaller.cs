@@ -136,7 +136,12 @@ public sealed partial class ClusterInstaller
                 var ports = new List<int>();
                 if (fresh && registryHosts.Contains(n.Ip)) ports.Add(_cluster.Registry.Local.Port);
                 if (fresh && n.Spec.IsMaster && image.Platforms[0].ClusterRuntime == "kubernetes" && image.Extension(image.Platforms[0]).Type == "kube-installer") ports.Add(6443);
-                long disk = _state.HostDone(n.Ip, StepUnpack) ? 0 : image.Platforms.Max(p => p.TotalLayerBytes) * 2 + (64L << 20);
+                // what the host will hold, twice (blob store + unpacked rootfs): a registry host the app image content of
+                // every platform (it serves nodes of each) and the largest rest; any other host only the largest rest
+                bool registryHost = registryHosts.Contains(n.Ip);
+                long rest = image.Platforms.Max(p => p.LayersFor(registryHost: false).Sum(l => l.Size));
+                long content = registryHost ? image.Platforms.Sum(p => p.Layers.Where(ClusterImagePlatform.IsRegistryContent).Sum(l => l.Size)) : 0;
+                long disk = _state.HostDone(n.Ip, StepUnpack) ? 0 : (rest + content) * 2 + (64L << 20);
                 return (n.Spec, n.Ssh, new HostRequirements(ports, disk));
             }).ToList();
             var (facts, preflightProblems) = await Preflight.CheckAsync(checks, platforms, _cluster.DataRoot, cancellationToken).ConfigureAwait(false);
