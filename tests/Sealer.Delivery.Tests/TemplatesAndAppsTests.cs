@@ -148,6 +148,24 @@ public class TemplatesAndAppsTests(TestHosts hosts) : HostsTest(hosts, "sealer-t
         Assert.Contains("10.200.0.12:render", rerun.StepsSkipped);
         Assert.Contains("role=first\ntier=platinum\n", OnHost(0, Rootfs + "/etc/host-info.conf"), StringComparison.Ordinal);
         Assert.DoesNotContain("extra=", OnHost(0, Rootfs + "/etc/host-info.conf"), StringComparison.Ordinal);
+        // master0's env is the apps' env: they were launched again
+        Assert.Contains("apps", rerun.StepsRun);
+        int Launches() => OnHost(0, FixtureImage.Evidence).Split('\n').Count(l => l.StartsWith("helm upgrade --install web", StringComparison.Ordinal));
+        Assert.Equal(2, Launches());
+
+        // 4. nothing changed: the apps are not launched again
+        var same = await new ClusterInstaller(changed, Options(image.Dir)).RunAsync();
+        Assert.Contains("apps", same.StepsSkipped);
+        Assert.Equal(2, Launches());
+
+        // 5. only an app's helm settings changed: no host renders again, the apps are launched with the new settings
+        var newValues = ClusterfileReader.Parse(text.Replace("env: [Tier=gold, Extra=only on h1]", "env: [Tier=platinum]", StringComparison.Ordinal)
+            .Replace("values: [ingress.enabled=true]", "values: [ingress.enabled=false]", StringComparison.Ordinal), "Clusterfile");
+        var relaunch = await new ClusterInstaller(newValues, Options(image.Dir)).RunAsync();
+        Assert.Contains("apps", relaunch.StepsRun);
+        Assert.Contains("10.200.0.11:render", relaunch.StepsSkipped);
+        Assert.Equal(3, Launches());
+        Assert.Contains("--set ingress.enabled=false on sealer-h1", OnHost(0, FixtureImage.Evidence), StringComparison.Ordinal);
     }
 
     [Fact]

@@ -257,7 +257,20 @@ public sealed partial class ClusterInstaller
         {
             await ClusterStepAsync(master0, StepLabels, () => LabelsAsync(master0, nodes, ct), ct).ConfigureAwait(false);
         }
-        await ClusterStepAsync(master0, StepApps, () => LaunchAppsAsync(master0, ext, ct), ct).ConfigureAwait(false);
+        // a changed launch (Clusterfile cmds/appNames, Application documents, env or files the apps read) launches again:
+        // helm upgrade --install and kubectl apply bring the apps to the new settings (shell apps run again)
+        string launched = LaunchFingerprint(master0);
+        if (_state.ClusterDone(StepApps) && _state.Launched is { } before && before != launched)
+        {
+            _options.Status?.Invoke($"{StepApps,-16} the apps' launch or config changed since they were launched: launching again");
+            _state.UnmarkCluster(StepApps);
+        }
+        await ClusterStepAsync(master0, StepApps, async () =>
+        {
+            await LaunchAppsAsync(master0, ext, ct).ConfigureAwait(false);
+            _state.Launched = launched;
+        }, ct).ConfigureAwait(false);
+        _state.Launched ??= launched; // a state from before launches were fingerprinted: what is there now counts as launched
         if (_clusterfileText is not null)
         {
             string text = _clusterfileText;
@@ -536,6 +549,31 @@ public sealed partial class ClusterInstaller
             sb.Append("touch \"$r/registry/index.json\"; sleep 1.2\n");
             await EachHostAsync(need, step, n => n.Ssh.RunAsync(sb.ToString(), Cmd(n, step, $"add the {p.Platform} app image blobs to the registry"), ct), ct).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>What the apps step depends on: master0's rendered files and env (<see cref="RenderFingerprint"/>), the launch plan, each app's launch cmds and helm settings.</summary>
+    private string LaunchFingerprint(Node master0)
+    {
+        var sb = new StringBuilder(RenderFingerprint(master0));
+        if (_launchPlan is { } plan)
+        {
+            sb.Append("\0plan\0").Append(plan.Source);
+            foreach (var c in plan.Cmds ?? []) sb.Append("\0cmd\0").Append(c);
+            foreach (var app in plan.Apps)
+            {
+                sb.Append("\0app\0").Append(app);
+                if (ConfigOf(app) is not { } config) continue;
+                foreach (var c in config.Cmds) sb.Append("\0cmd\0").Append(c);
+                if (config.Helm is { } h)
+                {
+                    sb.Append("\0helm\0").Append(h.Name).Append('\0').Append(h.Namespace).Append('\0').Append(h.CreateNamespace).Append('\0').Append(h.Wait)
+                        .Append('\0').Append(h.Timeout).Append('\0').Append(h.SkipCrds).Append('\0').Append(h.DisableHooks);
+                    foreach (var v in h.Values) sb.Append("\0set\0").Append(v);
+                    foreach (var f in h.ValueFiles) sb.Append("\0f\0").Append(f);
+                }
+            }
+        }
+        return Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(sb.ToString())));
     }
 
     /// <summary>What a host's rendered files depend on besides the image: its env, the documents that write files, masters and VIP.</summary>

@@ -18,6 +18,8 @@ public sealed class ClusterState
     [JsonPropertyName("hosts")] public Dictionary<string, HostState> Hosts { get; set; } = new(StringComparer.Ordinal);
     [JsonPropertyName("clusterSteps")] public List<string> ClusterSteps { get; set; } = [];
     [JsonPropertyName("updated")] public string Updated { get; set; } = "";
+    /// <summary>The fingerprint of what the apps step launched (ClusterInstaller): a different one launches again.</summary>
+    [JsonPropertyName("launched")] public string? Launched { get; set; }
 
     private readonly object _gate = new();
 
@@ -44,6 +46,12 @@ public sealed class ClusterState
     public void MarkCluster(string step)
     {
         lock (_gate) if (!ClusterSteps.Contains(step)) ClusterSteps.Add(step);
+    }
+
+    /// <summary>Drops a finished cluster step, so this run does it again.</summary>
+    public void UnmarkCluster(string step)
+    {
+        lock (_gate) ClusterSteps.Remove(step);
     }
 
     /// <summary>Drops a finished step of a host, so the next run does it again.</summary>
