@@ -161,7 +161,7 @@ public class RunFlowTests(TestHosts hosts, Xunit.Abstractions.ITestOutputHelper 
         Assert.Contains("replicas: 3", values, StringComparison.Ordinal);
         Assert.Contains("tag: v2", values, StringComparison.Ordinal);
         Assert.Contains("pull: Always", values, StringComparison.Ordinal);
-        // /etc/hosts, containerd Lab.toml pointing at the registry host
+        // /etc/hosts, containerd hosts.toml pointing at the registry host
         Assert.Contains("10.200.0.11 sea.hub", File.ReadAllText(Lab.Hosts[2].OnHost("/etc/hosts")), StringComparison.Ordinal);
         Assert.Contains("10.200.0.250 mirror.example mirror", File.ReadAllText(Lab.Hosts[1].OnHost("/etc/hosts")), StringComparison.Ordinal);
         var toml = File.ReadAllText(Lab.Hosts[2].OnHost("/etc/containerd/certs.d/docker.io/hosts.toml"));
@@ -180,7 +180,7 @@ public class RunFlowTests(TestHosts hosts, Xunit.Abstractions.ITestOutputHelper 
             Assert.Equal(image.AppManifestDigest, resp.Headers.GetValues("Docker-Content-Digest").Single());
         }
 
-        // a real containerd on a node pulls the app image by its original name through the delivered Lab.toml
+        // a real containerd on a node pulls the app image by its original name through the delivered hosts.toml
         await using (var node = await SshHost.ConnectAsync("10.200.0.13", Lab.KeySsh, new SshOptions { KnownHostsPath = Lab.KnownHostsFile }, KnownHosts.Load(Lab.KnownHostsFile)))
         {
             const string ctrd = "/var/lib/sealer/ctrd";
