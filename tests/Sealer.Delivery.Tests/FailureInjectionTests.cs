@@ -26,27 +26,30 @@ public sealed class FailureInjectionTests(TestHosts hosts, Xunit.Abstractions.IT
         return (await ssh.RunAsync(script)).Stdout;
     }
 
+    /// <summary>Cluster 'fixture': master0 10.200.0.11 and the given nodes, by key.</summary>
+    private string ClusterfileText(string nodes) => $"""
+        apiVersion: sealer.io/v2
+        kind: Cluster
+        metadata:
+          name: fixture
+        spec:
+          image: example.com/fixture/kubernetes:v1
+          ssh:
+            pk: {Lab.PrivateKey}
+          hosts:
+            - ips: [10.200.0.11]
+              roles: [master]
+            - ips: [{nodes}]
+              roles: [node]
+        """;
+
     [Fact]
     public async Task DiskFullThenHostDownThenARerunCompletes()
     {
         Lab.Wipe("/var/lib/sealer", "/etc/containerd", "/tmp");
         var image = FixtureImage.Build(Path.Combine(Work, "image"));
         var file = Path.Combine(Work, "Clusterfile");
-        File.WriteAllText(file, $"""
-            apiVersion: sealer.io/v2
-            kind: Cluster
-            metadata:
-              name: fixture
-            spec:
-              image: example.com/fixture/kubernetes:v1
-              ssh:
-                pk: {Lab.PrivateKey}
-              hosts:
-                - ips: [10.200.0.11]
-                  roles: [master]
-                - ips: [10.200.0.12-10.200.0.13]
-                  roles: [node]
-            """);
+        File.WriteAllText(file, ClusterfileText("10.200.0.12-10.200.0.13"));
         var doc = ClusterfileReader.Load(file);
         try
         {
@@ -108,21 +111,7 @@ public sealed class FailureInjectionTests(TestHosts hosts, Xunit.Abstractions.IT
         Lab.Wipe("/var/lib/sealer", "/etc/containerd", "/tmp");
         var image = FixtureImage.Build(Path.Combine(Work, "image"), appLayerBytes: 4 << 20);
         var file = Path.Combine(Work, "Clusterfile");
-        File.WriteAllText(file, $"""
-            apiVersion: sealer.io/v2
-            kind: Cluster
-            metadata:
-              name: fixture
-            spec:
-              image: example.com/fixture/kubernetes:v1
-              ssh:
-                pk: {Lab.PrivateKey}
-              hosts:
-                - ips: [10.200.0.11]
-                  roles: [master]
-                - ips: [10.200.0.12]
-                  roles: [node]
-            """);
+        File.WriteAllText(file, ClusterfileText("10.200.0.12"));
         // both data roots are 68 MiB disks: room for the rootfs (with the 64 MiB margin), not for the 4 MiB app image twice
         string mount = "mkdir -p /var/lib/sealer/data && mount -t tmpfs -o size=68m sealer-small /var/lib/sealer/data";
         try

@@ -230,7 +230,7 @@ public class FromBaseDeliveryTests(TestHosts hosts, PackedSdk sdk, Xunit.Abstrac
         // a real containerd on a worker pulls both apps' images by their original names through the delivered registry
         await using (var node = await Connect("10.200.0.13"))
         {
-            string fetched = await CtrFetchAsync(node, null, [BaseImage, ChildImage]);
+            string fetched = await RealContainerd.FetchAsync(node, null, [BaseImage, ChildImage]);
             foreach (var image in new[] { env.Image("redis"), env.Image("etcd") })
             {
                 Assert.Contains(image.Digest, fetched, StringComparison.Ordinal); // the index the source registry served
@@ -340,7 +340,7 @@ public class FromBaseDeliveryTests(TestHosts hosts, PackedSdk sdk, Xunit.Abstrac
 
             // the arm64 node's runtime gets arm64 images, by their original names, from the cluster's registry
             await using var node = await Connect("10.200.0.12");
-            string fetched = await CtrFetchAsync(node, "linux/arm64", [BaseImage]);
+            string fetched = await RealContainerd.FetchAsync(node, "linux/arm64", [BaseImage]);
             Assert.Contains(redis.Platforms["linux/arm64"], fetched, StringComparison.Ordinal);
             Assert.Empty((await new ClusterInstaller(doc, options).CheckAsync()).Problems);
         }
@@ -365,34 +365,6 @@ public class FromBaseDeliveryTests(TestHosts hosts, PackedSdk sdk, Xunit.Abstrac
 
     private Task<SshHost> Connect(string ip) =>
         SshHost.ConnectAsync(ip, hosts.KeySsh, new SshOptions { KnownHostsPath = hosts.KnownHostsFile }, KnownHosts.Load(hosts.KnownHostsFile));
-
-    /// <summary>Starts a private containerd on the host and fetches <paramref name="references"/> (for <paramref name="platform"/>, default the host's) through /etc/containerd/certs.d;
-    /// returns the digests in its content store (`ctr content ls -q`).</summary>
-    private static async Task<string> CtrFetchAsync(SshHost node, string? platform, IReadOnlyList<string> references)
-    {
-        const string ctrd = "/var/lib/sealer/ctrd";
-        await node.RunAsync($$"""
-            mkdir -p {{ctrd}}
-            cat > {{ctrd}}/config.toml <<'EOF'
-            version = 2
-            root = "{{ctrd}}/root"
-            state = "{{ctrd}}/state"
-            disabled_plugins = ["io.containerd.grpc.v1.cri"]
-            [grpc]
-              address = "{{ctrd}}/containerd.sock"
-            EOF
-            nohup setsid containerd --config {{ctrd}}/config.toml > {{ctrd}}/log 2>&1 < /dev/null &
-            for i in $(seq 1 100); do [ -S {{ctrd}}/containerd.sock ] && break; sleep 0.1; done
-            """);
-        var sb = new StringBuilder();
-        foreach (var r in references)
-        {
-            sb.Append($"ctr --address {ctrd}/containerd.sock -n test content fetch --hosts-dir /etc/containerd/certs.d {(platform is null ? "" : "--platform " + platform)} {r} >/dev/null\n");
-        }
-        sb.Append($"ctr --address {ctrd}/containerd.sock -n test content ls -q\n");
-        var result = await node.RunAsync(sb.ToString(), new CommandOptions { Timeout = TimeSpan.FromSeconds(60) });
-        return result.Stdout;
-    }
 
     private (int Code, string Output) Cli(string args)
     {

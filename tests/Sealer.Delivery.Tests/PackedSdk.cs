@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using Sealer.Distribution.Tests.TestEnv;
 
 namespace Sealer.Delivery.Tests;
 
@@ -22,15 +23,7 @@ public sealed class PackedSdk : IDisposable
         string root = Directory.CreateTempSubdirectory("sealer-kubeproj-").FullName;
         string feed = Directory.CreateDirectory(Path.Combine(root, "feed")).FullName;
         File.Copy(pkg, Path.Combine(feed, Path.GetFileName(pkg)));
-        File.WriteAllText(Path.Combine(root, "NuGet.config"), $"""
-            <?xml version="1.0" encoding="utf-8"?>
-            <configuration>
-              <packageSources>
-                <clear />
-                <add key="sealer-test-feed" value="{feed}" />
-              </packageSources>
-            </configuration>
-            """);
+        ChildDotnet.WriteNuGetConfig(root, feed);
         return root;
     }
 
@@ -45,18 +38,7 @@ public sealed class PackedSdk : IDisposable
         var psi = new ProcessStartInfo("dotnet") { WorkingDirectory = dir, RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var a in args.Split(' ', StringSplitOptions.RemoveEmptyEntries)) psi.ArgumentList.Add(a);
         psi.ArgumentList.Add("-nodeReuse:false");
-        var all = new Dictionary<string, string?>
-        {
-            ["NUGET_PACKAGES"] = Path.Combine(_root.Value, "packages"),
-            ["MSBUILDDISABLENODEREUSE"] = "1",
-            ["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1",
-            ["DOTNET_NOLOGO"] = "1",
-            ["DOTNET_SKIP_FIRST_TIME_EXPERIENCE"] = "1",
-            // dotnet test sets these for its own MSBuild; a child build must find its own
-            ["MSBuildExtensionsPath"] = null,
-            ["MSBUILD_EXE_PATH"] = null,
-            ["MSBuildSDKsPath"] = null,
-        };
+        var all = ChildDotnet.Environment(Path.Combine(_root.Value, "packages"));
         if (env is not null) foreach (var kv in env) all[kv.Key] = kv.Value;
         foreach (var kv in all)
         {

@@ -183,24 +183,9 @@ public class RunFlowTests(TestHosts hosts, Xunit.Abstractions.ITestOutputHelper 
         // a real containerd on a node pulls the app image by its original name through the delivered hosts.toml
         await using (var node = await SshHost.ConnectAsync("10.200.0.13", Lab.KeySsh, new SshOptions { KnownHostsPath = Lab.KnownHostsFile }, KnownHosts.Load(Lab.KnownHostsFile)))
         {
-            const string ctrd = "/var/lib/sealer/ctrd";
-            await node.RunAsync($$"""
-                mkdir -p {{ctrd}}
-                cat > {{ctrd}}/config.toml <<'EOF'
-                version = 2
-                root = "{{ctrd}}/root"
-                state = "{{ctrd}}/state"
-                disabled_plugins = ["io.containerd.grpc.v1.cri"]
-                [grpc]
-                  address = "{{ctrd}}/containerd.sock"
-                EOF
-                nohup setsid containerd --config {{ctrd}}/config.toml > {{ctrd}}/log 2>&1 < /dev/null &
-                for i in $(seq 1 100); do [ -S {{ctrd}}/containerd.sock ] && break; sleep 0.1; done
-                """);
-            var fetch = await node.RunAsync($"ctr --address {ctrd}/containerd.sock -n test content fetch --hosts-dir /etc/containerd/certs.d docker.io/library/demo:1.0 >/dev/null && ctr --address {ctrd}/containerd.sock -n test content ls -q",
-                new CommandOptions { Timeout = TimeSpan.FromSeconds(60) });
-            Assert.Contains(image.AppManifestDigest, fetch.Stdout, StringComparison.Ordinal);
-            Assert.Equal(3, fetch.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length); // manifest, config, layer
+            var fetched = await RealContainerd.FetchAsync(node, null, ["docker.io/library/demo:1.0"]);
+            Assert.Contains(image.AppManifestDigest, fetched, StringComparison.Ordinal);
+            Assert.Equal(3, fetched.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length); // manifest, config, layer
         }
 
         // state on master0 and locally

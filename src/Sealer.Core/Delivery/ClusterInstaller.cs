@@ -130,18 +130,17 @@ public sealed partial class ClusterInstaller
             _options.Status?.Invoke($"{"preflight",-16} {nodes.Count} host(s) connected{(problems.Count > 0 ? $", {problems.Count} could not be" : "")}");
             var platforms = image.Platforms.Select(p => (p.Platform.Os, p.Platform.Architecture)).ToList();
             var registryHosts = RegistryHosts();
+            // what a host will hold, twice (blob store + unpacked rootfs): a registry host the app image content of every
+            // platform (it serves nodes of each) and the largest rest; any other host only the largest rest
+            long rest = image.Platforms.Max(p => p.LayersFor(registryHost: false).Sum(l => l.Size));
+            long content = image.Platforms.Sum(p => p.Layers.Where(ClusterImagePlatform.IsRegistryContent).Sum(l => l.Size));
             var checks = nodes.Select(n =>
             {
                 bool fresh = !_state.Hosts.ContainsKey(n.Ip);
                 var ports = new List<int>();
                 if (fresh && registryHosts.Contains(n.Ip)) ports.Add(_cluster.Registry.Local.Port);
                 if (fresh && n.Spec.IsMaster && image.Platforms[0].ClusterRuntime == "kubernetes" && image.Extension(image.Platforms[0]).Type == "kube-installer") ports.Add(6443);
-                // what the host will hold, twice (blob store + unpacked rootfs): a registry host the app image content of
-                // every platform (it serves nodes of each) and the largest rest; any other host only the largest rest
-                bool registryHost = registryHosts.Contains(n.Ip);
-                long rest = image.Platforms.Max(p => p.LayersFor(registryHost: false).Sum(l => l.Size));
-                long content = registryHost ? image.Platforms.Sum(p => p.Layers.Where(ClusterImagePlatform.IsRegistryContent).Sum(l => l.Size)) : 0;
-                long disk = _state.HostDone(n.Ip, StepUnpack) ? 0 : (rest + content) * 2 + (64L << 20);
+                long disk = _state.HostDone(n.Ip, StepUnpack) ? 0 : (rest + (registryHosts.Contains(n.Ip) ? content : 0)) * 2 + (64L << 20);
                 return (n.Spec, n.Ssh, new HostRequirements(ports, disk));
             }).ToList();
             var (facts, preflightProblems) = await Preflight.CheckAsync(checks, platforms, _cluster.DataRoot, cancellationToken).ConfigureAwait(false);

@@ -22,15 +22,7 @@ public sealed class SdkFeed : IDisposable
         Directory.CreateDirectory(FeedDir);
         File.Copy(nupkg, Path.Combine(FeedDir, Path.GetFileName(nupkg)));
         Directory.CreateDirectory(PackagesDir);
-        File.WriteAllText(Path.Combine(_root.Path, "NuGet.config"), $"""
-            <?xml version="1.0" encoding="utf-8"?>
-            <configuration>
-              <packageSources>
-                <clear />
-                <add key="sealer-test-feed" value="{FeedDir}" />
-              </packageSources>
-            </configuration>
-            """);
+        ChildDotnet.WriteNuGetConfig(_root.Path, FeedDir);
     }
 
     public TestEnvironment Env { get; }
@@ -51,19 +43,8 @@ public sealed class SdkFeed : IDisposable
     public (int ExitCode, string Output, TimeSpan Elapsed) Dotnet(string dir, string args, string cacheDir, IReadOnlyDictionary<string, string>? extraEnv = null)
     {
         bool msbuild = args.StartsWith("build", StringComparison.Ordinal) || args.StartsWith("publish", StringComparison.Ordinal) || args.StartsWith("clean", StringComparison.Ordinal) || args.StartsWith("restore", StringComparison.Ordinal);
-        var env = new Dictionary<string, string?>
-        {
-            ["NUGET_PACKAGES"] = PackagesDir,
-            ["SEALER_CACHE_DIR"] = cacheDir,
-            ["MSBUILDDISABLENODEREUSE"] = "1",
-            ["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1",
-            ["DOTNET_NOLOGO"] = "1",
-            ["DOTNET_SKIP_FIRST_TIME_EXPERIENCE"] = "1",
-            // dotnet test sets these for its own MSBuild; a child build must find its own.
-            ["MSBuildExtensionsPath"] = null,
-            ["MSBUILD_EXE_PATH"] = null,
-            ["MSBuildSDKsPath"] = null,
-        };
+        var env = ChildDotnet.Environment(PackagesDir);
+        env["SEALER_CACHE_DIR"] = cacheDir;
         if (extraEnv is not null) foreach (var kv in extraEnv) env[kv.Key] = kv.Value;
         var sw = System.Diagnostics.Stopwatch.StartNew();
         var (code, output) = Tool.Run("dotnet", msbuild ? args + " -nodeReuse:false" : args, dir, env);

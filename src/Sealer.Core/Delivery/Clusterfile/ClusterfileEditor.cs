@@ -55,8 +55,7 @@ public static partial class ClusterfileEditor
     public static string SetEnv(string text, IReadOnlyList<KeyValuePair<string, string>> env, string? file = null)
     {
         if (env.Count == 0) return text;
-        var (stream, hosts) = Load(text, file);
-        _ = hosts;
+        var (stream, _) = Load(text, file);
         var spec = ClusterSpecNode(stream);
         var key = new YamlScalarNode("env");
         if (!spec.Children.TryGetValue(key, out var node) || node is not YamlSequenceNode list)
