@@ -192,6 +192,7 @@ release: {{ .Release.Name }}
         new("semverCompare-kube", "{{ semverCompare \">=1.19-0\" .Capabilities.KubeVersion.GitVersion }} {{ semverCompare \"<1.16\" .Capabilities.KubeVersion.Version }}"),
         new("semver-object", "{{ $v := semver \"1.2.3-beta.1+b5\" }}{{ $v.Major }} {{ $v.Minor }} {{ $v.Patch }} {{ $v.Prerelease }} {{ $v.Metadata }}"),
         new("semver-hyphen-wild", "{{ semverCompare \"1.2 - 1.4\" \"1.3.9\" }} {{ semverCompare \"1.x\" \"1.9.0\" }} {{ semverCompare \"!=1.2.3\" \"1.2.3\" }} {{ semverCompare \"^0.2.3\" \"0.2.9\" }} {{ semverCompare \"^0.2.3\" \"0.3.0\" }}"),
+        new("semver-prerelease-terms", "{{ semverCompare \"~1.2.0-0\" \"1.2.5-rc.1\" }} {{ semverCompare \"1.2.x\" \"1.2.5-rc.1\" }} {{ semverCompare \">=1.x, <=2.0.0-0\" \"2.0.0-alpha\" }} {{ semverCompare \"1.2.3 - 1.4.5\" \"1.4.5\" }}"),
         // ---- json / yaml ----
         new("toJson", "{{ toJson .Values }}", "a: 1\nb: [x, {c: \"<&>\"}]\nd: 1.5\ne: 1000000\nf: 1e21\ng: 0.0000001"),
         new("toPrettyJson", "{{ toPrettyJson .Values }}", "a: 1\nb: [x]\nc: {}"),
@@ -211,6 +212,8 @@ release: {{ .Release.Name }}
         new("fromYaml", "{{ $y := fromYaml \"a: 1\\nb: [x, yes]\\nc: {d: 1.5}\" }}{{ $y.a }} {{ $y.b }} {{ $y.c.d }} {{ toJson $y }}"),
         new("fromYaml-error", "{{ $y := fromYaml \"a: [\" }}{{ hasKey $y \"Error\" }}"),
         new("fromYamlArray", "{{ fromYamlArray \"- 1\\n- a\" }}"),
+        new("fromYaml-scalar-forms", "{{ toJson (fromYaml \"a: .5_0\\nb: 0xFFFFFFFFFFFFFFFF\\nc: !!int \\\"3\\\"\\nd: 2001-12-14\\ne: 1_000\\nf: 0o17\\ng: -0b101\\nh: 08\\ni: +12\\nj: !!str 12\\nk: 2001-12-14T21:59:43\\nl: ._5\") }}"),
+        new("toYaml-timestamp-forms", "{{ toYaml .Values }}", "a: \"2001-12-14T21:59:43\"\nb: \"2001-12-14T21:59:43Z\"\nc: \"2001-12-14 21:59:43\"\nd: \"2001-12-14 21:59:43 +05:00\"\ne: \"2001-02-30\"\nf: \"2001-1-2\"\ng: \"2001-12-14t21:59:43.5-05:00\"\nh: \"2001-12-14T25:59:43Z\"\ni: \"1:20\"\nj: \"+.5\"\nk: \"0b102\""),
         new("toToml", "{{ toToml .Values }}", "a: x\nb: 1\nc: {d: true}"),
         // ---- helm ----
         new("include", "{{ include \"diff.labels\" . }}"),

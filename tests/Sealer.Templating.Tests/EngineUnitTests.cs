@@ -1,5 +1,6 @@
 using System.Security.Cryptography.X509Certificates;
 using Sealer.Core.Diagnostics;
+using Sealer.Core.Semver;
 using Sealer.Core.Templating;
 using Sealer.Core.Templating.Helm;
 using Sealer.Core.Templating.Sprig;

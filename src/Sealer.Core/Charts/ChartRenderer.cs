@@ -1,4 +1,5 @@
 using Sealer.Core.Diagnostics;
+using Sealer.Core.Semver;
 using Sealer.Core.Templating;
 using Sealer.Core.Templating.Helm;
 
@@ -49,7 +50,7 @@ public static class ChartRenderer
                 $"chart '{chart.Name}' is a library chart (type: library) and renders nothing on its own. Use an application chart that depends on it.", ChartYamlPath(chart));
         }
         var caps = Capabilities(kubeVersion, apiVersions);
-        if (chart.Metadata.KubeVersion.Length > 0 && !SemverRange.IsCompatibleRange(chart.Metadata.KubeVersion, caps.KubeVersion.Version))
+        if (chart.Metadata.KubeVersion.Length > 0 && !SemverConstraint.IsSatisfied(chart.Metadata.KubeVersion, caps.KubeVersion.Version))
         {
             throw new SealerException(ErrorCodes.ChartKubeVersionIncompatible,
                 $"chart '{chart.Name}' requires kubeVersion: {chart.Metadata.KubeVersion} which is incompatible with Kubernetes {caps.KubeVersion.Version}. " +

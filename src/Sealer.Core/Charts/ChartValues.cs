@@ -1,6 +1,7 @@
 using System.Globalization;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Sealer.Core.Semver;
 
 namespace Sealer.Core.Charts;
 
@@ -284,7 +285,7 @@ public static class ChartValues
         foreach (var c in charts)
         {
             if (c.Name != dep.Name) continue;
-            if (!SemverRange.IsCompatibleRange(dep.Version, c.Metadata.Version)) continue;
+            if (!SemverConstraint.IsSatisfied(dep.Version, c.Metadata.Version)) continue;
             var copy = c.ShallowCopy();
             if (dep.Alias.Length > 0) copy.Metadata.Name = dep.Alias;
             return copy;
@@ -299,7 +300,7 @@ public static class ChartValues
         var chartDependencies = new List<Chart>();
         foreach (var existing in c.Dependencies)
         {
-            bool declared = c.Metadata.Dependencies.Any(req => existing.Name == req.Name && SemverRange.IsCompatibleRange(req.Version, existing.Metadata.Version));
+            bool declared = c.Metadata.Dependencies.Any(req => existing.Name == req.Name && SemverConstraint.IsSatisfied(req.Version, existing.Metadata.Version));
             if (!declared) chartDependencies.Add(existing);
         }
         foreach (var req in c.Metadata.Dependencies)

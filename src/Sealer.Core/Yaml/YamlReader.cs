@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text.RegularExpressions;
 using Sealer.Core.Diagnostics;
 using YamlDotNet.Core;
 using YamlDotNet.Core.Events;
@@ -11,10 +10,8 @@ namespace Sealer.Core.Yaml;
 /// <c>0777</c>, merge keys <c>&lt;&lt;</c>, duplicate keys last-wins, timestamps kept as strings), then through JSON,
 /// so every number becomes a <see cref="double"/>. Built on YamlDotNet's event parser (no reflection).
 /// </summary>
-internal static partial class YamlReader
+internal static class YamlReader
 {
-    private const string TagPrefix = "tag:yaml.org,2002:";
-    private static readonly Regex YamlStyleFloat = new(@"^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$", RegexOptions.CultureInvariant);
 
     /// <summary>Parses every document of <paramref name="text"/>. Throws <see cref="YamlException"/> on syntax errors.</summary>
     public static List<YDocument> ParseStream(string text, int lineOffset = 0)
@@ -128,7 +125,7 @@ internal static partial class YamlReader
         }
     }
 
-    public static bool IsNull(YScalar s) => s.IsPlain ? s.Value is "" or "~" or "null" or "Null" or "NULL" : s.Tag is TagPrefix + "null";
+    public static bool IsNull(YScalar s) => s.IsPlain ? YamlScalars.IsNullText(s.Value) : s.Tag is YamlScalars.TagPrefix + "null";
 
     /// <summary>Converts a node to Helm's value model (null, bool, string, double, Dictionary, List).</summary>
     public static object? ToValue(YNode? node) => ToValue(node, 0);
@@ -196,93 +193,6 @@ internal static partial class YamlReader
             ? ((long)d).ToString(CultureInfo.InvariantCulture)
             : d.ToString("R", CultureInfo.InvariantCulture);
 
-    /// <summary>Resolves a scalar like go-yaml v2, numbers as double (they pass through JSON in Helm).</summary>
-    public static object? Resolve(YScalar s)
-    {
-        string v = s.Value;
-        if (!s.IsPlain)
-        {
-            return s.Tag switch
-            {
-                TagPrefix + "null" => null,
-                TagPrefix + "bool" => ResolvePlain(v) is bool b ? b : v,
-                TagPrefix + "int" or TagPrefix + "float" => ResolvePlain(v) is double d ? d : v,
-                _ => v,
-            };
-        }
-        return ResolvePlain(v);
-    }
-
-    private static object? ResolvePlain(string v)
-    {
-        switch (v)
-        {
-            case "" or "~" or "null" or "Null" or "NULL":
-                return null;
-            case "y" or "Y" or "yes" or "Yes" or "YES" or "on" or "On" or "ON" or "true" or "True" or "TRUE":
-                return true;
-            case "n" or "N" or "no" or "No" or "NO" or "off" or "Off" or "OFF" or "false" or "False" or "FALSE":
-                return false;
-            case ".nan" or ".NaN" or ".NAN":
-                return double.NaN;
-            case ".inf" or ".Inf" or ".INF" or "+.inf" or "+.Inf" or "+.INF":
-                return double.PositiveInfinity;
-            case "-.inf" or "-.Inf" or "-.INF":
-                return double.NegativeInfinity;
-        }
-        char c = v[0];
-        if (c == '.')
-        {
-            return TryParseGoFloat(v, out var f) ? f : v;
-        }
-        if (c is '+' or '-' or (>= '0' and <= '9'))
-        {
-            if (LooksLikeTimestamp(v)) return v;
-            string plain = v.Replace("_", "", StringComparison.Ordinal);
-            if (TryParseGoInt(plain, out var i)) return i;
-            if (YamlStyleFloat.IsMatch(plain) && TryParseGoFloat(plain, out var f)) return f;
-        }
-        return v;
-    }
-
-    private static bool LooksLikeTimestamp(string v)
-        => v.Length >= 8 && v.Length <= 40 && char.IsAsciiDigit(v[0]) && Regex.IsMatch(v,
-            @"^\d{4}-\d{1,2}-\d{1,2}(([Tt]|[ \t]+)\d{1,2}:\d{2}:\d{2}(\.\d*)?([ \t]*(Z|[-+]\d{1,2}(:\d{2})?))?)?$", RegexOptions.CultureInvariant);
-
-    /// <summary>strconv.ParseInt(s, 0, 64) then ParseUint; returns the value as double (it goes through JSON).</summary>
-    private static bool TryParseGoInt(string s, out double value)
-    {
-        value = 0;
-        if (s.Length == 0) return false;
-        bool neg = false;
-        string body = s;
-        if (body[0] is '+' or '-') { neg = body[0] == '-'; body = body[1..]; }
-        if (body.Length == 0) return false;
-        int radix = 10;
-        if (body.Length > 1 && body[0] == '0')
-        {
-            switch (body[1])
-            {
-                case 'x' or 'X': radix = 16; body = body[2..]; break;
-                case 'o' or 'O': radix = 8; body = body[2..]; break;
-                case 'b' or 'B': radix = 2; body = body[2..]; break;
-                default: radix = 8; body = body[1..]; break;
-            }
-            if (body.Length == 0) return false;
-        }
-        System.Numerics.BigInteger acc = 0;
-        foreach (char ch in body)
-        {
-            int d = ch switch { >= '0' and <= '9' => ch - '0', >= 'a' and <= 'f' => ch - 'a' + 10, >= 'A' and <= 'F' => ch - 'A' + 10, _ => 99 };
-            if (d >= radix) return false;
-            acc = acc * radix + d;
-        }
-        if (neg) acc = -acc;
-        if (acc > ulong.MaxValue || acc < long.MinValue) return false;
-        value = (double)acc;
-        return true;
-    }
-
-    private static bool TryParseGoFloat(string s, out double value)
-        => double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out value);
+    /// <summary>Resolves a scalar like go-yaml v2 (<see cref="YamlScalars"/>), numbers as double (they pass through JSON in Helm).</summary>
+    public static object? Resolve(YScalar s) => YamlScalars.Resolve(s.Value, s.IsPlain, s.Tag);
 }

@@ -1,6 +1,7 @@
 using Sealer.Charts.Tests.Support;
 using Sealer.Core.Charts;
 using Sealer.Core.Diagnostics;
+using Sealer.Core.Semver;
 
 namespace Sealer.Charts.Tests.Charts;
 
@@ -95,7 +96,9 @@ public class HelmYamlAndStrValsTests
     [InlineData("*", "1.0.0", true)]
     [InlineData(">=1.0.0", "1.1.0-rc.1", false)]
     [InlineData(">=1.0.0-0", "1.1.0-rc.1", true)]
+    [InlineData(">=1.0.0-0 <2.0.0", "1.5.0-beta", false)] // helm 3 (Masterminds 3.2): each comparison must name a pre-release
+    [InlineData("1.0.0-alpha - 1.4.0-0", "1.2.0-rc.1", true)]
     [InlineData("", "1.0.0", false)]
     public void Semver_ranges(string constraint, string version, bool ok)
-        => Assert.Equal(ok, SemverRange.IsCompatibleRange(constraint, version));
+        => Assert.Equal(ok, SemverConstraint.IsSatisfied(constraint, version));
 }

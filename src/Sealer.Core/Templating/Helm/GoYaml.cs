@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
-using System.Text.RegularExpressions;
 using Sealer.Core.Text;
+using Sealer.Core.Yaml;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 
@@ -12,7 +12,7 @@ namespace Sealer.Core.Templating.Helm;
 /// their key, YAML 1.1 quoting of strings like "yes"/"on"/"1.0", literal blocks for multi-line strings, plain
 /// scalars folded at 80 columns).
 /// </summary>
-public static partial class GoYaml
+public static class GoYaml
 {
     private const int BestWidth = 80;
 
@@ -339,7 +339,7 @@ public static partial class GoYaml
     private static Style ChooseStyle(string s, bool isKey)
     {
         // stringv: quote anything that would resolve to a non-string, or a base-60 float.
-        bool canUsePlain = ResolvesToString(s) && !IsBase60Float(s);
+        bool canUsePlain = YamlScalars.CanBePlain(s);
         if (!isKey && s.Contains('\n'))
         {
             return Analyze(s).BlockAllowed ? Style.Literal : Style.Double;
@@ -468,52 +468,6 @@ public static partial class GoYaml
         return new(blockPlain, single, block, lineBreaks, special);
     }
 
-    private static readonly HashSet<string> YamlBoolsAndNulls = new(StringComparer.Ordinal)
-    {
-        "y", "Y", "yes", "Yes", "YES", "n", "N", "no", "No", "NO", "true", "True", "TRUE", "false", "False", "FALSE",
-        "on", "On", "ON", "off", "Off", "OFF", "", "~", "null", "Null", "NULL",
-        ".inf", ".Inf", ".INF", "+.inf", "+.Inf", "+.INF", "-.inf", "-.Inf", "-.INF", ".nan", ".NaN", ".NAN",
-    };
-
-    [GeneratedRegex(@"^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$")]
-    private static partial Regex YamlFloat();
-
-    [GeneratedRegex(@"^[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?$")]
-    private static partial Regex Base60Float();
-
-    [GeneratedRegex(@"^[0-9][0-9][0-9][0-9]-[0-9][0-9]?-[0-9][0-9]?(([Tt]|[ \t]+)[0-9][0-9]?:[0-9][0-9]:[0-9][0-9](\.[0-9]*)?(([ \t]*)(Z|[-+][0-9][0-9]?(:[0-9][0-9])?))?)?$")]
-    private static partial Regex Timestamp();
-
-    private static bool IsBase60Float(string s) => s.Length > 0 && (char.IsAsciiDigit(s[0]) || s[0] is '+' or '-' or '.') && Base60Float().IsMatch(s);
-
-    /// <summary>go-yaml v2 resolve: would this plain scalar read back as a string?</summary>
-    internal static bool ResolvesToString(string s)
-    {
-        if (YamlBoolsAndNulls.Contains(s)) return false;
-        if (s.Length == 0) return false;
-        char c = s[0];
-        if (!(char.IsAsciiDigit(c) || c is '+' or '-' or '.')) return true;
-        var plain = s.Replace("_", "", StringComparison.Ordinal);
-        if (GoNumbers.TryParseInt(plain, out _)) return false;
-        if (plain.StartsWith("0b", StringComparison.Ordinal) || plain.StartsWith("-0b", StringComparison.Ordinal) || plain.StartsWith("+0b", StringComparison.Ordinal))
-        {
-            var digits = plain.TrimStart('+', '-')[2..];
-            if (digits.Length > 0 && digits.All(ch => ch is '0' or '1')) return false;
-        }
-        if (ulong.TryParse(plain.TrimStart('+'), NumberStyles.None, CultureInfo.InvariantCulture, out _)) return false;
-        if (YamlFloat().IsMatch(plain)) return false;
-        if (Timestamp().IsMatch(s) && IsValidTimestamp(s)) return false;
-        return true;
-    }
-
-    private static bool IsValidTimestamp(string s)
-    {
-        var datePart = s.Split('T', 't', ' ')[0];
-        var p = datePart.Split('-');
-        return p.Length == 3 && int.TryParse(p[1], CultureInfo.InvariantCulture, out var mo) && mo is >= 1 and <= 12
-            && int.TryParse(p[2], CultureInfo.InvariantCulture, out var d) && d >= 1 && d <= DateTime.DaysInMonth(int.Parse(p[0], CultureInfo.InvariantCulture), mo);
-    }
-
     private static string DoubleQuote(string s)
     {
         var sb = new StringBuilder("\"");
@@ -595,30 +549,11 @@ public static partial class GoYaml
         return null;
     }
 
+    // The tag as the reader sees it: none, or "?" / "!" left by the parser for a plain scalar without one.
     private static object? ResolveScalar(YamlScalarNode sc)
     {
-        var v = sc.Value ?? "";
-        if (sc.Style != ScalarStyle.Plain) return v;
-        if (!sc.Tag.IsEmpty && !sc.Tag.IsNonSpecific && sc.Tag.Value is "tag:yaml.org,2002:str" or "!!str") return v;
-        switch (v)
-        {
-            case "" or "~" or "null" or "Null" or "NULL": return null;
-            case "y" or "Y" or "yes" or "Yes" or "YES" or "true" or "True" or "TRUE" or "on" or "On" or "ON": return true;
-            case "n" or "N" or "no" or "No" or "NO" or "false" or "False" or "FALSE" or "off" or "Off" or "OFF": return false;
-            case ".inf" or ".Inf" or ".INF" or "+.inf" or "+.Inf" or "+.INF": return double.PositiveInfinity;
-            case "-.inf" or "-.Inf" or "-.INF": return double.NegativeInfinity;
-            case ".nan" or ".NaN" or ".NAN": return double.NaN;
-        }
-        if (ResolvesToString(v)) return v;
-        var plain = v.Replace("_", "", StringComparison.Ordinal);
-        if (GoNumbers.TryParseInt(plain, out var l)) return (double)l;
-        if (plain.TrimStart('+', '-').StartsWith("0b", StringComparison.Ordinal))
-        {
-            var neg = plain.StartsWith('-');
-            var n = System.Convert.ToInt64(plain.TrimStart('+', '-')[2..], 2);
-            return (double)(neg ? -n : n);
-        }
-        if (double.TryParse(plain, NumberStyles.Float, CultureInfo.InvariantCulture, out var d)) return d;
-        return v;
+        string? tag = sc.Tag.IsEmpty ? null : sc.Tag.Value;
+        bool plain = sc.Style is ScalarStyle.Plain or ScalarStyle.Any && (tag is null or "?");
+        return YamlScalars.Resolve(sc.Value ?? "", plain, tag);
     }
 }
