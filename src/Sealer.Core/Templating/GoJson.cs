@@ -23,7 +23,7 @@ public static class GoJson
                 sb.Append("null");
                 return;
             case string s:
-                WriteString(sb, s, escapeHtml);
+                StringEscapes.AppendJson(sb, s, escapeHtml);
                 return;
             case bool b:
                 sb.Append(b ? "true" : "false");
@@ -51,7 +51,7 @@ public static class GoJson
                         if (!first) sb.Append(',');
                         first = false;
                         if (inner is not null) sb.Append('\n').Append(inner);
-                        WriteString(sb, k, escapeHtml);
+                        StringEscapes.AppendJson(sb, k, escapeHtml);
                         sb.Append(inner is null ? ":" : ": ");
                         Write(sb, m[k], escapeHtml, inner);
                     }
@@ -75,10 +75,10 @@ public static class GoJson
                     return;
                 }
             case byte[] bytes:
-                WriteString(sb, Convert.ToBase64String(bytes), escapeHtml);
+                StringEscapes.AppendJson(sb, Convert.ToBase64String(bytes), escapeHtml);
                 return;
             case GoTime t:
-                WriteString(sb, t.Format("2006-01-02T15:04:05.999999999Z07:00"), escapeHtml);
+                StringEscapes.AppendJson(sb, t.Format("2006-01-02T15:04:05.999999999Z07:00"), escapeHtml);
                 return;
             case IGoPlainValue pv:
                 Write(sb, pv.ToPlainValue(), escapeHtml, indent);
@@ -104,34 +104,6 @@ public static class GoJson
             if (n >= 4 && s[n - 4] == 'e' && s[n - 3] == '-' && s[n - 2] == '0') s = s[..(n - 2)] + s[(n - 1)..];
         }
         return s;
-    }
-
-    private static void WriteString(StringBuilder sb, string s, bool escapeHtml)
-    {
-        sb.Append('"');
-        foreach (char c in s)
-        {
-            switch (c)
-            {
-                case '"': sb.Append("\\\""); break;
-                case '\\': sb.Append("\\\\"); break;
-                case '\n': sb.Append("\\n"); break;
-                case '\r': sb.Append("\\r"); break;
-                case '\t': sb.Append("\\t"); break;
-                case '\b': sb.Append("\\b"); break;
-                case '\f': sb.Append("\\f"); break;
-                case '<' or '>' or '&' when escapeHtml:
-                    sb.Append("\\u00").Append(((int)c).ToString("x2", CultureInfo.InvariantCulture));
-                    break;
-                case '\u2028': sb.Append("\\u2028"); break;
-                case '\u2029': sb.Append("\\u2029"); break;
-                default:
-                    if (c < 0x20) sb.Append("\\u00").Append(((int)c).ToString("x2", CultureInfo.InvariantCulture));
-                    else sb.Append(c);
-                    break;
-            }
-        }
-        sb.Append('"');
     }
 
     /// <summary>Parses JSON into the value model (numbers are float64, as Go decodes into interface{}).</summary>

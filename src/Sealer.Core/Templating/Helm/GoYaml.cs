@@ -206,7 +206,7 @@ public static class GoYaml
                         line.Append("\\U").Append(char.ConvertToUtf32(c, s[i + 1]).ToString("X8", CultureInfo.InvariantCulture));
                         i++;
                     }
-                    else line.Append(DoubleQuote(c.ToString())[1..^1]);
+                    else StringEscapes.AppendYamlEscaped(line, c);
                     spaces = false;
                 }
             }
@@ -466,41 +466,6 @@ public static class GoYaml
         _ = flowIndicators;
         if (blockIndicators) blockPlain = false;
         return new(blockPlain, single, block, lineBreaks, special);
-    }
-
-    private static string DoubleQuote(string s)
-    {
-        var sb = new StringBuilder("\"");
-        foreach (char c in s)
-        {
-            switch (c)
-            {
-                case '\0': sb.Append("\\0"); break;
-                case '\a': sb.Append("\\a"); break;
-                case '\b': sb.Append("\\b"); break;
-                case '\t': sb.Append("\\t"); break;
-                case '\n': sb.Append("\\n"); break;
-                case '\v': sb.Append("\\v"); break;
-                case '\f': sb.Append("\\f"); break;
-                case '\r': sb.Append("\\r"); break;
-                case '\x1b': sb.Append("\\e"); break;
-                case '"': sb.Append("\\\""); break;
-                case '\\': sb.Append("\\\\"); break;
-                case '\u0085': sb.Append("\\N"); break;
-                case '\u00a0': sb.Append("\\_"); break;
-                case '\u2028': sb.Append("\\L"); break;
-                case '\u2029': sb.Append("\\P"); break;
-                default:
-                    if (c < 0x20 || c == 0x7f || (c >= 0x80 && c < 0xa0) || c == 0xfeff)
-                    {
-                        sb.Append(c <= 0xff ? "\\x" + ((int)c).ToString("X2", CultureInfo.InvariantCulture) : "\\u" + ((int)c).ToString("X4", CultureInfo.InvariantCulture));
-                    }
-                    else sb.Append(c);
-                    break;
-            }
-        }
-        sb.Append('"');
-        return sb.ToString();
     }
 
     // ---- reading ----
