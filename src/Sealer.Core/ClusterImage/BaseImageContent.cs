@@ -60,8 +60,8 @@ public static class BaseImageContent
     /// <summary>The image blobs (app image layers) the base's image-blob layers hold, for one platform's manifest.</summary>
     public static IReadOnlySet<string> CarriedBlobs(ImageManifest baseManifest)
         => baseManifest.Layers
-            .Where(l => l.GetAnnotation(ClusterImageBuilder.LayerKindAnnotation) == ClusterImageBuilder.LayerKindImageBlob)
-            .Select(l => l.GetAnnotation(ClusterImageBuilder.LayerBlobAnnotation))
+            .Where(l => l.GetAnnotation(ClusterImageFormat.LayerKindAnnotation) == ClusterImageFormat.LayerKindImageBlob)
+            .Select(l => l.GetAnnotation(ClusterImageFormat.LayerBlobAnnotation))
             .OfType<string>()
             .ToHashSet(StringComparer.Ordinal);
 
@@ -78,8 +78,8 @@ public static class BaseImageContent
         {
             foreach (var l in reader.ManifestFor(platform)?.Manifest.Layers ?? [])
             {
-                if (l.GetAnnotation(ClusterImageBuilder.LayerKindAnnotation) == ClusterImageBuilder.LayerKindImageBlob && l.MediaType == MediaTypes.OciLayer
-                    && l.GetAnnotation(ClusterImageBuilder.LayerBlobAnnotation) is { } blob) layers.TryAdd(blob, l);
+                if (l.GetAnnotation(ClusterImageFormat.LayerKindAnnotation) == ClusterImageFormat.LayerKindImageBlob && l.MediaType == MediaTypes.OciLayer
+                    && l.GetAnnotation(ClusterImageFormat.LayerBlobAnnotation) is { } blob) layers.TryAdd(blob, l);
             }
         }
         return blob =>
