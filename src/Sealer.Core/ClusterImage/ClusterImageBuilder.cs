@@ -607,7 +607,7 @@ public sealed class ClusterImageBuilder
             {
                 using var tar = new DeterministicTar(stream, 0);
                 using var f = cache.OpenBlob(blob);
-                tar.AddFile($"registry/blobs/{blob.Algorithm}/{blob.Encoded}", f, executable: false);
+                tar.AddFile(ClusterImageFormat.RegistryBlobPath(blob), f, executable: false);
                 return Task.CompletedTask;
             }, cancellationToken).ConfigureAwait(false);
             layerMap.Layers[key] = new LayerMapEntry { Digest = layer.Digest, Size = layer.Size };
@@ -620,26 +620,26 @@ public sealed class ClusterImageBuilder
             var indexJson = new ImageIndex { SchemaVersion = 2, MediaType = MediaTypes.OciIndex, Manifests = index.Values.ToList() };
             byte[] indexBytes = OciJsonContext.ToBytes(indexJson, OciJsonContext.Default.ImageIndex);
             // The supply-chain list (every image with its digests per platform) that `sealer inspect --images` prefers.
-            var files = new Dictionary<string, byte[]>(StringComparer.Ordinal) { ["registry/index.json"] = indexBytes };
+            var files = new Dictionary<string, byte[]>(StringComparer.Ordinal) { [ClusterImageFormat.RegistryIndexPath] = indexBytes };
             foreach (var (digest, bytes) in metadata)
             {
                 var d = Digest.Parse(digest);
-                files[$"registry/blobs/{d.Algorithm}/{d.Encoded}"] = bytes;
+                files[ClusterImageFormat.RegistryBlobPath(d)] = bytes;
             }
             byte[] imageList = ClusterImageFormat.CreateImageList(files);
             var (layer, diffId) = await WriteLayerAsync(MediaTypes.OciLayer, gzip: false, stream =>
             {
                 using var tar = new DeterministicTar(stream, 0);
                 tar.AddDirectory("registry");
-                tar.AddFile("registry/images.json", new MemoryStream(imageList), false);
-                tar.AddFile("registry/index.json", new MemoryStream(indexBytes), false);
-                tar.AddFile("registry/oci-layout", new MemoryStream(ociLayout), false);
+                tar.AddFile(ClusterImageFormat.ImageListPath, new MemoryStream(imageList), false);
+                tar.AddFile(ClusterImageFormat.RegistryIndexPath, new MemoryStream(indexBytes), false);
+                tar.AddFile(ClusterImageFormat.RegistryOciLayoutPath, new MemoryStream(ociLayout), false);
                 tar.AddDirectory("registry/blobs");
                 tar.AddDirectory("registry/blobs/sha256");
                 foreach (var (digest, bytes) in metadata)
                 {
                     var d = Digest.Parse(digest);
-                    tar.AddFile($"registry/blobs/{d.Algorithm}/{d.Encoded}", new MemoryStream(bytes), false);
+                    tar.AddFile(ClusterImageFormat.RegistryBlobPath(d), new MemoryStream(bytes), false);
                 }
                 return Task.CompletedTask;
             }, cancellationToken).ConfigureAwait(false);

@@ -146,7 +146,7 @@ public sealed class ClusterImageSource
 
     /// <summary>
     /// The files of the unpacked rootfs whose path matches <paramref name="predicate"/> (last layer wins), read from the
-    /// local layers: <c>*.tmpl</c> files to render, <c>registry/index.json</c> for the image domains. Per-blob layers cost a seek each.
+    /// local layers: <c>*.tmpl</c> files to render, configs and app files to merge. Per-blob layers cost a seek each.
     /// </summary>
     public Dictionary<string, byte[]> ReadFiles(ClusterImagePlatform platform, Func<string, bool> predicate) =>
         ReadFileEntries(platform, predicate).ToDictionary(f => f.Key, f => f.Value.Data, StringComparer.Ordinal);
