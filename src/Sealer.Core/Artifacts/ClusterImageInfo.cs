@@ -1,6 +1,5 @@
 using System.Text.Json.Serialization;
 using Sealer.Core.ClusterImage;
-using Sealer.Core.Distribution.Upload;
 
 namespace Sealer.Core.Artifacts;
 

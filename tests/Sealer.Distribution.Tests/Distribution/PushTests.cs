@@ -1,3 +1,4 @@
+using Sealer.Core.Artifacts;
 using Sealer.Core.Distribution;
 using Sealer.Core.Distribution.Upload;
 using Sealer.Core.Images;
@@ -8,7 +9,7 @@ using Sealer.Distribution.Tests.TestEnv;
 namespace Sealer.Distribution.Tests.Distribution;
 
 /// <summary>
-/// The push path (<see cref="RegistryPusher"/> over <see cref="BlobUploader"/>) on a pulling <see cref="RegistryClient"/>'s
+/// The push path (Artifacts' <see cref="RegistryPusher"/> over <see cref="BlobUploader"/>) on a pulling <see cref="RegistryClient"/>'s
 /// auth: a pulled image goes to the Basic-auth registry, chunked; a second push skips every blob; a push to another
 /// repository mounts them. The monolithic PUT, resumes and token auth are in Sealer.Artifacts.Tests' PushTests.
 /// </summary>
