@@ -1,10 +1,11 @@
 using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Http.Headers;
-using System.Text;
-using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Sealer.Core.Diagnostics;
+using Sealer.Core.Distribution;
+using Sealer.Core.Distribution.Auth;
+using Sealer.Core.Distribution.Upload;
 using Sealer.Core.Layout;
 using Sealer.Core.Oci;
 
@@ -37,8 +38,9 @@ public sealed record UpstreamRegistry(string Domain, Uri BaseUrl, string? Userna
 /// <summary>
 /// Pull-through for sites with a proxy or an inner mirror: what the served layouts lack is fetched from the upstream of its
 /// domain, verified (digest and size), stored in the writable layout (so the next pull is local) and then served. Tags found
-/// in the read-only layouts never go upstream. Concurrent misses for one blob share one download. Handles anonymous,
-/// basic and bearer-token (distribution token auth) upstreams; credentials are never logged.
+/// in the read-only layouts never go upstream. Concurrent misses for one blob share one download. Requests go through
+/// Core's registry client (<see cref="RegistryTransport"/>: anonymous, Basic and bearer-token auth from the challenge,
+/// tokens cached per scope, redirects); credentials are never logged. An upstream that fails or refuses is a miss.
 /// </summary>
 public sealed class PullThrough : IDisposable
 {
@@ -48,8 +50,8 @@ public sealed class PullThrough : IDisposable
     private readonly OciLayout _cache;
     private readonly RegistryStore _store;
     private readonly ILogger _logger;
-    private readonly HttpClient _http;
-    private readonly ConcurrentDictionary<string, string> _tokens = new(StringComparer.Ordinal);
+    private readonly RegistryClient _client;
+    private readonly Dictionary<UpstreamRegistry, RegistryTransport> _transports = new();
     private readonly ConcurrentDictionary<string, Lazy<Task<bool>>> _inflight = new(StringComparer.Ordinal);
 
     public PullThrough(IReadOnlyList<UpstreamRegistry> upstreams, OciLayout cache, RegistryStore store, ILogger logger, HttpMessageHandler? handler = null)
@@ -58,11 +60,16 @@ public sealed class PullThrough : IDisposable
         _cache = cache;
         _store = store;
         _logger = logger;
-        _http = new HttpClient(handler ?? new SocketsHttpHandler { AutomaticDecompression = DecompressionMethods.None, PooledConnectionLifetime = TimeSpan.FromMinutes(5) })
+        var credentials = new Dictionary<string, RegistryCredential>(StringComparer.OrdinalIgnoreCase);
+        var options = new RegistryOptions { UserAgent = "sealer-registry/1.0" };
+        foreach (var u in upstreams)
         {
-            Timeout = Timeout.InfiniteTimeSpan,
-        };
-        _http.DefaultRequestHeaders.UserAgent.ParseAdd("sealer-registry/1.0");
+            if (u.Username is not null) credentials.TryAdd(u.BaseUrl.Authority, new RegistryCredential(u.Username, u.Password) { Origin = "--upstream-user" });
+            if (u.BaseUrl.Scheme == Uri.UriSchemeHttp) options.AddInsecureRegistry(u.BaseUrl.Authority);
+        }
+        options.Credentials = new StaticCredentialProvider(credentials);
+        _client = new RegistryClient(options, logger, handler);
+        foreach (var u in upstreams) _transports[u] = new RegistryTransport(_client, u.BaseUrl);
     }
 
     public UpstreamRegistry? For(string fullName)
@@ -100,7 +107,7 @@ public sealed class PullThrough : IDisposable
         var upstream = For(fullName);
         if (upstream is null) return false;
         using var cts = new CancellationTokenSource(ManifestTimeout);
-        using var response = await SendAsync(upstream, fullName, $"manifests/{reference}", HttpMethod.Get, MediaTypes.AllManifests, cts.Token).ConfigureAwait(false);
+        using var response = await SendAsync(upstream, fullName, $"manifests/{reference}", MediaTypes.AllManifests, cts.Token).ConfigureAwait(false);
         if (response is null) return false;
         if (response.Content.Headers.ContentLength > OciLimits.MaxManifestBytes) return false;
         byte[] bytes = await response.Content.ReadAsByteArrayAsync(cts.Token).ConfigureAwait(false);
@@ -125,7 +132,7 @@ public sealed class PullThrough : IDisposable
         var upstream = For(fullName);
         if (upstream is null) return false;
         using var cts = new CancellationTokenSource(ManifestTimeout);
-        using var response = await SendAsync(upstream, fullName, $"blobs/{digest}", HttpMethod.Get, null, cts.Token).ConfigureAwait(false);
+        using var response = await SendAsync(upstream, fullName, $"blobs/{digest}", null, cts.Token).ConfigureAwait(false);
         if (response is null) return false;
         long? size = response.Content.Headers.ContentLength;
         if (size is null)
@@ -139,110 +146,45 @@ public sealed class PullThrough : IDisposable
         return true;
     }
 
-    /// <summary>GET with auth handling; null on 404 or an unreachable upstream (logged).</summary>
-    private async Task<HttpResponseMessage?> SendAsync(UpstreamRegistry upstream, string fullName, string tail, HttpMethod method, string[]? accept, CancellationToken cancellationToken)
+    /// <summary>A GET through the upstream's transport (auth answered there); null on 404, a refusal, or an unreachable upstream (logged).</summary>
+    private async Task<HttpResponseMessage?> SendAsync(UpstreamRegistry upstream, string fullName, string tail, string[]? accept, CancellationToken cancellationToken)
     {
         int slash = fullName.IndexOf('/');
         string domain = fullName[..slash], path = fullName[(slash + 1)..];
-        string url = $"{upstream.BaseUrl.GetLeftPart(UriPartial.Authority)}/v2/{path}/{tail}" + (upstream.Domain == "*" ? "?ns=" + Uri.EscapeDataString(domain) : "");
-        string scope = $"repository:{path}:pull";
-        for (int attempt = 0; attempt < 2; attempt++)
+        var transport = _transports[upstream];
+        var url = transport.Resolve($"/v2/{path}/{tail}" + (upstream.Domain == "*" ? "?ns=" + Uri.EscapeDataString(domain) : ""));
+        HttpResponseMessage response;
+        try
         {
-            using var request = new HttpRequestMessage(method, url);
-            if (accept is not null) foreach (var a in accept) request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue(a));
-            if (_tokens.TryGetValue(upstream.BaseUrl + "\n" + scope, out var token)) request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
-            else if (upstream.Username is not null) request.Headers.Authorization = BasicAuth(upstream);
-            HttpResponseMessage response;
-            try
+            response = await transport.SendAsync(() =>
             {
-                response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
-            }
-            catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
-            {
-                _logger.LogWarning("{Code}: upstream {Upstream} unreachable for {Name}: {Message}", ErrorCodes.RegistryUpstreamInvalid, upstream.BaseUrl, fullName, ex.Message);
-                return null;
-            }
-            if (response.StatusCode == HttpStatusCode.Unauthorized && attempt == 0)
-            {
-                var challenge = response.Headers.WwwAuthenticate.FirstOrDefault();
-                response.Dispose();
-                if (challenge?.Scheme.Equals("Bearer", StringComparison.OrdinalIgnoreCase) == true)
-                {
-                    var t = await FetchTokenAsync(upstream, challenge.Parameter ?? "", scope, cancellationToken).ConfigureAwait(false);
-                    if (t is null) return null;
-                    _tokens[upstream.BaseUrl + "\n" + scope] = t;
-                    continue;
-                }
-                return null;
-            }
-            if (response.IsSuccessStatusCode) return response;
-            if (response.StatusCode != HttpStatusCode.NotFound)
-            {
-                _logger.LogWarning("{Code}: upstream {Upstream} answered {Status} for {Name} {Tail}.", ErrorCodes.RegistryUpstreamInvalid, upstream.BaseUrl, (int)response.StatusCode, fullName, tail);
-            }
-            response.Dispose();
+                var request = new HttpRequestMessage(HttpMethod.Get, url);
+                if (accept is not null) foreach (var a in accept) request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue(a));
+                return request;
+            }, $"repository:{path}:pull", retry: false, cancellationToken).ConfigureAwait(false);
+        }
+        catch (SealerException ex)
+        {
+            _logger.LogWarning("{Code}: upstream {Upstream} failed for {Name}: {Message}", ex.Code, upstream.BaseUrl, fullName, ex.Message);
             return null;
         }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            _logger.LogWarning("{Code}: upstream {Upstream} did not answer for {Name} in time.", ErrorCodes.RegistryUpstreamInvalid, upstream.BaseUrl, fullName);
+            return null;
+        }
+        if (response.IsSuccessStatusCode) return response;
+        if (response.StatusCode != HttpStatusCode.NotFound)
+        {
+            _logger.LogWarning("{Code}: upstream {Upstream} answered {Status} for {Name} {Tail}.", ErrorCodes.RegistryUpstreamInvalid, upstream.BaseUrl, (int)response.StatusCode, fullName, tail);
+        }
+        response.Dispose();
         return null;
     }
 
-    private async Task<string?> FetchTokenAsync(UpstreamRegistry upstream, string parameter, string scope, CancellationToken cancellationToken)
+    public void Dispose()
     {
-        var p = ParseChallenge(parameter);
-        if (!p.TryGetValue("realm", out var realm) || !Uri.TryCreate(realm, UriKind.Absolute, out var realmUri)) return null;
-        var query = new StringBuilder("?");
-        if (p.TryGetValue("service", out var service)) query.Append("service=").Append(Uri.EscapeDataString(service)).Append('&');
-        query.Append("scope=").Append(Uri.EscapeDataString(p.TryGetValue("scope", out var s) ? s : scope));
-        using var request = new HttpRequestMessage(HttpMethod.Get, realmUri.GetLeftPart(UriPartial.Path) + query);
-        if (upstream.Username is not null) request.Headers.Authorization = BasicAuth(upstream);
-        try
-        {
-            using var response = await _http.SendAsync(request, cancellationToken).ConfigureAwait(false);
-            if (!response.IsSuccessStatusCode) return null;
-            using var doc = JsonDocument.Parse(await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false));
-            return doc.RootElement.TryGetProperty("token", out var t) ? t.GetString() : doc.RootElement.TryGetProperty("access_token", out var a) ? a.GetString() : null;
-        }
-        catch (Exception ex) when (ex is HttpRequestException or JsonException or TaskCanceledException)
-        {
-            _logger.LogWarning("{Code}: token request to {Realm} failed: {Message}", ErrorCodes.RegistryUpstreamInvalid, realmUri.GetLeftPart(UriPartial.Path), ex.Message);
-            return null;
-        }
+        foreach (var t in _transports.Values) t.Dispose();
+        _client.Dispose();
     }
-
-    /// <summary>realm="...",service="...",scope="..." (values may contain commas inside quotes).</summary>
-    internal static Dictionary<string, string> ParseChallenge(string parameter)
-    {
-        var result = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
-        int i = 0;
-        while (i < parameter.Length)
-        {
-            while (i < parameter.Length && (parameter[i] == ',' || char.IsWhiteSpace(parameter[i]))) i++;
-            int eq = parameter.IndexOf('=', i);
-            if (eq < 0) break;
-            string key = parameter[i..eq].Trim();
-            i = eq + 1;
-            string value;
-            if (i < parameter.Length && parameter[i] == '"')
-            {
-                int end = parameter.IndexOf('"', i + 1);
-                if (end < 0) end = parameter.Length;
-                value = parameter[(i + 1)..end];
-                i = end + 1;
-            }
-            else
-            {
-                int end = parameter.IndexOf(',', i);
-                if (end < 0) end = parameter.Length;
-                value = parameter[i..end].Trim();
-                i = end;
-            }
-            result[key] = value;
-        }
-        return result;
-    }
-
-    private static AuthenticationHeaderValue BasicAuth(UpstreamRegistry u)
-        => new("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"{u.Username}:{u.Password}")));
-
-    public void Dispose() => _http.Dispose();
 }

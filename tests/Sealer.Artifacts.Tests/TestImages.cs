@@ -3,6 +3,7 @@ using System.IO.Compression;
 using System.Security.Cryptography;
 using System.Text;
 using Sealer.Core.Artifacts;
+using Sealer.Core.ClusterImage;
 using Sealer.Core.Layout;
 using Sealer.Core.Oci;
 
@@ -77,7 +78,7 @@ public static class TestImages
         var manifest = new ImageManifest
         {
             MediaType = MediaTypes.OciManifest, Config = configDesc, Layers = layerDescs,
-            Annotations = new Dictionary<string, string> { [Annotations.SealerImageExtension] = Extension },
+            Annotations = new Dictionary<string, string> { [ClusterImageFormat.ExtensionAnnotation] = Extension },
         };
         return layout.WriteBlob(OciJsonContext.ToBytes(manifest, OciJsonContext.Default.ImageManifest), MediaTypes.OciManifest);
     }

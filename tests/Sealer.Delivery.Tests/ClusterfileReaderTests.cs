@@ -244,13 +244,13 @@ public class ClusterfileReaderTests
     {
         var doc = ClusterfileReader.Parse($"kind: Cluster\nspec:\n  image: a\n  hosts: [{{ips: [10.0.0.1], roles: [master]}}]\n  {cmd}\n  {appNames}\n"
             + (application.Length > 0 ? "---\nkind: Application\nspec:\n" + application : ""));
-        var ext = Sealer.Core.Delivery.ImageExtension.Parse("""{"type":"kube-installer","launch":{"app_names":["demo"]}}""");
+        var ext = Sealer.Core.ClusterImage.ClusterImageFormat.ParseExtension("""{"type":"kube-installer","launch":{"app_names":["demo"]}}""", "test");
         var plan = Sealer.Core.Delivery.ClusterInstaller.PlanLaunch(doc, ext);
         Assert.Equal(expected, plan.Cmds is { } c ? "cmds:" + string.Join(";", c) : (source == "the image's LAUNCH" ? "image:" : "apps:") + string.Join(",", plan.Apps));
         Assert.Equal(source, plan.Source);
         // an image with CMDS and nothing chosen in the Clusterfile runs them
         var cmds = Sealer.Core.Delivery.ClusterInstaller.PlanLaunch(ClusterfileReader.Parse("kind: Cluster\nspec: {image: a, hosts: [{ips: [10.0.0.1], roles: [master]}]}\n"),
-            Sealer.Core.Delivery.ImageExtension.Parse("""{"launch":{"cmds":["kubectl apply -f x.yaml"]}}"""));
+            Sealer.Core.ClusterImage.ClusterImageFormat.ParseExtension("""{"launch":{"cmds":["kubectl apply -f x.yaml"]}}""", "test"));
         Assert.Equal(["kubectl apply -f x.yaml"], cmds.Cmds);
     }
 

@@ -2,12 +2,14 @@ using System.Net;
 using System.Net.Http.Headers;
 using Sealer.Core.Layout;
 using Sealer.Core.Oci;
+using Sealer.Distribution.Tests.TestEnv;
 
 namespace Sealer.RegistryServer.Tests;
 
 /// <summary>
 /// Pull-through: a site registry with an empty layout fetches from an upstream (here: the fixture's plain registry as a
-/// ?ns= proxy, and a basic-auth registry standing for quay.io), verifies, caches in its writable layout, and serves.
+/// ?ns= proxy, a basic-auth registry standing for quay.io, and the test environment's token-auth registry), verifies,
+/// caches in its writable layout, and serves.
 /// </summary>
 [Collection("registry")]
 public sealed class PullThroughTests(RegistryFixture f, ContainerdFixture ctd)
@@ -76,8 +78,44 @@ public sealed class PullThroughTests(RegistryFixture f, ContainerdFixture ctd)
         Assert.Equal(HttpStatusCode.NotFound, (await badClient.GetAsync("/v2/quay.io/coreos/etcd/manifests/v3.5")).StatusCode);
     }
 
+    [RegistryFact]
+    public async Task Domain_upstream_with_bearer_token_auth()
+    {
+        // The upstream is the test environment's token registry (distribution `auth: token`): its 401 names the token
+        // server, which issues a token for the repository scope to the upstream's credentials (Core's registry auth).
+        var env = TestEnvironment.Current;
+        var token = env.Registry("token");
+        var secure = env.Image("token-secure");
+        using var stats = new HttpClient();
+        async Task<long> Tokens() => System.Text.Json.JsonDocument.Parse(await stats.GetStringAsync(token.TokenStats + "?agent=sealer-registry%2F1.0")).RootElement.GetProperty("tokens").GetInt64();
+        long before = await Tokens();
+
+        string cache = Path.Combine(f.Root, "pt-cache-token-" + Guid.NewGuid().ToString("N")[..6]);
+        var options = new RegistryServerOptions { ListenAddress = IPAddress.Loopback, Port = 0, WritableLayout = cache };
+        options.Upstreams.Add(UpstreamRegistry.Parse($"registry.example=http://{token.Address}", token.Username, token.Password));
+        await using var host = await RegistryHost.StartAsync(options);
+        using var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{host.Port}") };
+        var req = new HttpRequestMessage(HttpMethod.Get, $"/v2/registry.example/{secure.Repository}/manifests/{secure.Tag}");
+        foreach (var a in MediaTypes.AllManifests) req.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue(a));
+        var r = await client.SendAsync(req);
+        Assert.Equal(HttpStatusCode.OK, r.StatusCode);
+        Assert.Equal(secure.Digest, r.Headers.GetValues("Docker-Content-Digest").Single());
+        var blob = secure.Blobs.OrderBy(b => b.Size).First();
+        var bytes = await client.GetByteArrayAsync($"/v2/registry.example/{secure.Repository}/blobs/{blob.Digest}");
+        Assert.Equal(blob.Digest, Digest.Sha256(bytes).ToString());
+        Assert.Equal(secure.Digest, OciLayout.Open(cache).FindRef($"registry.example/{secure.Repository}:{secure.Tag}")!.Digest);
+        Assert.True(await Tokens() > before, "the token server issued no token to the pull-through");
+
+        // Wrong password: the token server refuses it, and the pull-through answers a plain miss.
+        var bad = new RegistryServerOptions { ListenAddress = IPAddress.Loopback, Port = 0, WritableLayout = cache + "-bad" };
+        bad.Upstreams.Add(UpstreamRegistry.Parse($"registry.example=http://{token.Address}", token.Username, "wrong"));
+        await using var badHost = await RegistryHost.StartAsync(bad);
+        using var badClient = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{badHost.Port}") };
+        Assert.Equal(HttpStatusCode.NotFound, (await badClient.GetAsync($"/v2/registry.example/{secure.Repository}/manifests/{secure.Tag}")).StatusCode);
+    }
+
     [Fact]
-    public void Upstream_parsing_and_challenges()
+    public void Upstream_parsing()
     {
         var all = UpstreamRegistry.Parse("https://proxy.example:5000");
         Assert.Equal("*", all.Domain);
@@ -85,9 +123,5 @@ public sealed class PullThroughTests(RegistryFixture f, ContainerdFixture ctd)
         Assert.Equal("docker.io", one.Domain);
         Assert.Equal("SEA1808", Assert.Throws<Sealer.Core.Diagnostics.SealerException>(() => UpstreamRegistry.Parse("ftp://x")).Code);
         Assert.Equal("SEA1808", Assert.Throws<Sealer.Core.Diagnostics.SealerException>(() => UpstreamRegistry.Parse("https://x/v2/sub")).Code);
-        var c = PullThrough.ParseChallenge("realm=\"https://auth.example/token\",service=\"registry.example\",scope=\"repository:a/b:pull,push\"");
-        Assert.Equal("https://auth.example/token", c["realm"]);
-        Assert.Equal("registry.example", c["service"]);
-        Assert.Equal("repository:a/b:pull,push", c["scope"]);
     }
 }

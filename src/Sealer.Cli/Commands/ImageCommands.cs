@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using Sealer.Core.Artifacts;
+using Sealer.Core.ClusterImage;
 using Sealer.Core.Diagnostics;
 using Sealer.Core.Distribution.Upload;
 using Sealer.Core.References;

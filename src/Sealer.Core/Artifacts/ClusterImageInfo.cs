@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using Sealer.Core.ClusterImage;
 
 namespace Sealer.Core.Artifacts;
 
@@ -31,9 +32,30 @@ public sealed record PlatformImageInfo
     [JsonPropertyName("images")] public required IReadOnlyList<ContainedImage> Images { get; init; }
 }
 
-/// <summary>The decoded <c>sealer.image.extension</c> manifest annotation.</summary>
+/// <summary>How inspect shows the <c>sealer.image.extension</c> annotation (decoded by <see cref="ClusterImageFormat.ParseExtension"/>).</summary>
 public sealed record ImageExtensionInfo
 {
+    public static ImageExtensionInfo From(SealerImageExtension extension)
+    {
+        var buildClient = new SortedDictionary<string, string>(StringComparer.Ordinal);
+        void Add(string key, string? value)
+        {
+            if (!string.IsNullOrEmpty(value)) buildClient[key] = value;
+        }
+        Add("sealerVersion", extension.BuildClient.SealerVersion);
+        Add("buildahVersion", extension.BuildClient.BuildahVersion);
+        Add("builder", extension.BuildClient.Builder);
+        return new ImageExtensionInfo
+        {
+            Type = extension.Type,
+            Applications = extension.Apps.Select(a => new ApplicationInfo { Name = a.Name, Type = a.Type, Version = a.Version, Files = a.AllFiles }).ToList(),
+            LaunchApps = extension.Launch.AppNames is null && extension.Launch.Apps is null ? null : extension.LaunchApps,
+            LaunchCmds = extension.Launch.Cmds,
+            Env = extension.Env is null ? null : new SortedDictionary<string, string>(extension.Env.ToDictionary(), StringComparer.Ordinal),
+            BuildClient = buildClient.Count == 0 ? null : buildClient,
+        };
+    }
+
     [JsonPropertyName("type"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public string? Type { get; init; }
     [JsonPropertyName("applications")] public IReadOnlyList<ApplicationInfo> Applications { get; init; } = [];
     [JsonPropertyName("launchApps"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public IReadOnlyList<string>? LaunchApps { get; init; }
@@ -50,40 +72,12 @@ public sealed record ApplicationInfo
     [JsonPropertyName("files")] public IReadOnlyList<string> Files { get; init; } = [];
 }
 
-/// <summary>An app image inside the cluster image's <c>registry/</c> layout: one entry of its software list.</summary>
-public sealed record ContainedImage
-{
-    [JsonPropertyName("ref")] public required string Reference { get; init; }
-    [JsonPropertyName("digest")] public required string Digest { get; init; }
-    [JsonPropertyName("mediaType")] public required string MediaType { get; init; }
-    [JsonPropertyName("platforms")] public required IReadOnlyList<ContainedPlatform> Platforms { get; init; }
-}
-
-/// <summary>One platform manifest of a contained image, with its config and layer digests.</summary>
-public sealed record ContainedPlatform
-{
-    [JsonPropertyName("platform"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public string? Platform { get; init; }
-    [JsonPropertyName("digest")] public required string Digest { get; init; }
-    [JsonPropertyName("config"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public string? Config { get; init; }
-    [JsonPropertyName("layers")] public IReadOnlyList<string> Layers { get; init; } = [];
-    [JsonPropertyName("size")] public long Size { get; init; }
-}
-
 /// <summary>An artifact whose <c>subject</c> is the cluster image (or one of its platform manifests).</summary>
 public sealed record ReferrerInfo
 {
     [JsonPropertyName("digest")] public required string Digest { get; init; }
     [JsonPropertyName("artifactType"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public string? ArtifactType { get; init; }
     [JsonPropertyName("subject")] public required string Subject { get; init; }
-}
-
-/// <summary>The images list document (<c>registry/images.json</c>, media type <see cref="MediaType"/>): the cluster
-/// image's software list with every digest, written by assembly and read by inspect and verification.</summary>
-public sealed record ContainedImageList
-{
-    public const string MediaType = "application/vnd.sealer.image-list.v1+json";
-    [JsonPropertyName("mediaType")] public string DocumentMediaType { get; init; } = MediaType;
-    [JsonPropertyName("images")] public required IReadOnlyList<ContainedImage> Images { get; init; }
 }
 
 /// <summary>The images of <c>sealer images</c> as JSON.</summary>

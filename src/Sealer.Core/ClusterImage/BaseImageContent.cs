@@ -27,7 +27,7 @@ public static class BaseImageContent
                 ?? throw new SealerException(ErrorCodes.BaseImagePlatformMissing, $"The base image {baseImage.Reference} has no {platform} manifest. Build for the platforms it has, or pull it for {platform}.");
             var files = reader.RegistryFiles(pm);
             var here = new Dictionary<string, CarriedImage>(StringComparer.Ordinal);
-            if (files.TryGetValue("registry/index.json", out var indexBytes))
+            if (files.TryGetValue(ClusterImageFormat.RegistryIndexPath, out var indexBytes))
             {
                 var index = OciJsonContext.FromBytes(indexBytes, OciJsonContext.Default.ImageIndex, $"registry/index.json of {baseImage.Reference}");
                 foreach (var top in index.Manifests)
@@ -60,8 +60,8 @@ public static class BaseImageContent
     /// <summary>The image blobs (app image layers) the base's image-blob layers hold, for one platform's manifest.</summary>
     public static IReadOnlySet<string> CarriedBlobs(ImageManifest baseManifest)
         => baseManifest.Layers
-            .Where(l => l.GetAnnotation(ClusterImageBuilder.LayerKindAnnotation) == ClusterImageBuilder.LayerKindImageBlob)
-            .Select(l => l.GetAnnotation(ClusterImageBuilder.LayerBlobAnnotation))
+            .Where(l => l.GetAnnotation(ClusterImageFormat.LayerKindAnnotation) == ClusterImageFormat.LayerKindImageBlob)
+            .Select(l => l.GetAnnotation(ClusterImageFormat.LayerBlobAnnotation))
             .OfType<string>()
             .ToHashSet(StringComparer.Ordinal);
 
@@ -78,8 +78,8 @@ public static class BaseImageContent
         {
             foreach (var l in reader.ManifestFor(platform)?.Manifest.Layers ?? [])
             {
-                if (l.GetAnnotation(ClusterImageBuilder.LayerKindAnnotation) == ClusterImageBuilder.LayerKindImageBlob && l.MediaType == MediaTypes.OciLayer
-                    && l.GetAnnotation(ClusterImageBuilder.LayerBlobAnnotation) is { } blob) layers.TryAdd(blob, l);
+                if (l.GetAnnotation(ClusterImageFormat.LayerKindAnnotation) == ClusterImageFormat.LayerKindImageBlob && l.MediaType == MediaTypes.OciLayer
+                    && l.GetAnnotation(ClusterImageFormat.LayerBlobAnnotation) is { } blob) layers.TryAdd(blob, l);
             }
         }
         return blob =>
@@ -126,13 +126,13 @@ public static class BaseImageContent
 
     private static string? PlatformManifest(Descriptor top, Digest digest, Platform platform, IReadOnlyDictionary<string, byte[]> files)
     {
-        if (!files.TryGetValue($"registry/blobs/{digest.Algorithm}/{digest.Encoded}", out var bytes)) return null;
+        if (!files.TryGetValue(ClusterImageFormat.RegistryBlobPath(digest), out var bytes)) return null;
         var probe = OciJsonContext.FromBytes(bytes, OciJsonContext.Default.ManifestProbe, $"manifest {digest}");
         if (!(MediaTypes.IsIndex(top.MediaType) || (probe.Manifests is not null && probe.Config is null))) return top.Digest;
         // An index: the child the base's build stored for this platform (assembly keeps exactly one per platform).
         foreach (var child in probe.Manifests ?? [])
         {
-            if (platform.Matches(child.Platform) && Digest.TryParse(child.Digest, out var cd) && files.ContainsKey($"registry/blobs/{cd.Algorithm}/{cd.Encoded}")) return child.Digest;
+            if (platform.Matches(child.Platform) && Digest.TryParse(child.Digest, out var cd) && files.ContainsKey(ClusterImageFormat.RegistryBlobPath(cd))) return child.Digest;
         }
         return null;
     }

@@ -73,3 +73,22 @@ internal static class BuildStateFile
     public static void Write<T>(string path, T value, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> info)
         => AtomicFile.WriteAllBytes(path, JsonSerializer.SerializeToUtf8Bytes(value, info));
 }
+
+/// <summary>Source-generated JSON for the build's own state files (obj/): layer map, resolved and pulled images (AOT-safe).</summary>
+[JsonSourceGenerationOptions(WriteIndented = false)]
+[JsonSerializable(typeof(LayerMapFile))]
+[JsonSerializable(typeof(ResolvedImagesFile))]
+[JsonSerializable(typeof(PulledImagesFile))]
+public sealed partial class ClusterImageJsonContext : JsonSerializerContext;
+
+/// <summary>Which output layer holds which cache blob (so a rebuild re-uses layers without re-reading blobs).</summary>
+public sealed record LayerMapFile
+{
+    [JsonPropertyName("layers")] public Dictionary<string, LayerMapEntry> Layers { get; init; } = new(StringComparer.Ordinal);
+}
+
+public sealed record LayerMapEntry
+{
+    [JsonPropertyName("digest")] public required string Digest { get; init; }
+    [JsonPropertyName("size")] public required long Size { get; init; }
+}

@@ -121,8 +121,8 @@ public static class ClusterImageArchive
         foreach (var top in index.Manifests) Walk(layout, top, stable, own, configs, manifests, indexes);
 
         var seen = new HashSet<string>(StringComparer.Ordinal);
-        var blobs = stable.Concat(own.Where(d => d.GetAnnotation(ClusterImageBuilder.LayerKindAnnotation) == ClusterImageBuilder.LayerKindRegistry))
-            .Concat(own.Where(d => d.GetAnnotation(ClusterImageBuilder.LayerKindAnnotation) != ClusterImageBuilder.LayerKindRegistry))
+        var blobs = stable.Concat(own.Where(d => d.GetAnnotation(ClusterImageFormat.LayerKindAnnotation) == ClusterImageFormat.LayerKindRegistry))
+            .Concat(own.Where(d => d.GetAnnotation(ClusterImageFormat.LayerKindAnnotation) != ClusterImageFormat.LayerKindRegistry))
             .Concat(configs).Concat(manifests).Concat(indexes)
             .Where(d => seen.Add(d.Digest))
             .ToList();
@@ -157,9 +157,9 @@ public static class ClusterImageArchive
         }
         var manifest = OciJsonContext.FromBytes(bytes, OciJsonContext.Default.ImageManifest, $"manifest {top.Digest}");
         // This build's own layers are the last rootfs and the last registry layer (FROM layers keep their annotations too).
-        var kinds = manifest.Layers.Select(l => l.GetAnnotation(ClusterImageBuilder.LayerKindAnnotation)).ToList();
-        int lastRootfs = kinds.LastIndexOf(ClusterImageBuilder.LayerKindRootfs);
-        int lastRegistry = kinds.LastIndexOf(ClusterImageBuilder.LayerKindRegistry);
+        var kinds = manifest.Layers.Select(l => l.GetAnnotation(ClusterImageFormat.LayerKindAnnotation)).ToList();
+        int lastRootfs = kinds.LastIndexOf(ClusterImageFormat.LayerKindRootfs);
+        int lastRegistry = kinds.LastIndexOf(ClusterImageFormat.LayerKindRegistry);
         for (int i = 0; i < manifest.Layers.Count; i++)
         {
             if (manifest.Layers[i].Urls is { Count: > 0 } && !layout.HasBlob(manifest.Layers[i].ParsedDigest)) continue; // foreign layer

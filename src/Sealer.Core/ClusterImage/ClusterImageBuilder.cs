@@ -216,15 +216,6 @@ public sealed class ClusterImageBuilder
         catch (UnauthorizedAccessException) { }
     }
 
-    /// <summary>Layer kinds, recorded as the <see cref="LayerKindAnnotation"/> on each layer descriptor so readers need not unpack.</summary>
-    public const string LayerKindAnnotation = "io.sealer.sdk.layer";
-    public const string LayerKindRootfs = "rootfs";
-    public const string LayerKindImageBlob = "image-blob";
-    public const string LayerKindRegistry = "registry";
-
-    /// <summary>On an image-blob layer: the digest of the blob it holds.</summary>
-    public const string LayerBlobAnnotation = "io.sealer.sdk.blob";
-
     /// <summary>One build: the temp layout being filled and what it reused.</summary>
     private sealed class Session(ClusterImageSpec spec, OciLayout temp, OciLayout? previous, LayerMapFile layerMap, IProgress<AssemblyProgress>? progress)
     {
@@ -351,7 +342,7 @@ public sealed class ClusterImageBuilder
                     }
                 }
             }, cancellationToken).ConfigureAwait(false);
-            return (layer with { Annotations = new Dictionary<string, string> { [LayerKindAnnotation] = LayerKindRootfs } }, diffId);
+            return (layer with { Annotations = new Dictionary<string, string> { [ClusterImageFormat.LayerKindAnnotation] = ClusterImageFormat.LayerKindRootfs } }, diffId);
         }
 
         private async Task<Descriptor> BuildPlatformAsync(Platform platform, (Descriptor Layer, Digest DiffId) rootfsLayer, CancellationToken cancellationToken)
@@ -373,7 +364,7 @@ public sealed class ClusterImageBuilder
                 var reader = ClusterImageReader.Open(baseImage.Layout, baseImage.Descriptor, baseImage.Reference);
                 var baseManifest = reader.ManifestFor(platform)
                     ?? throw new SealerException(ErrorCodes.BaseImagePlatformMissing, $"The base image {baseImage.Reference} has no {platform} manifest. Build for the platforms it has, or pull it for {platform}.");
-                baseManifestDescriptor = baseManifest.Descriptor;
+                baseManifestDescriptor = baseManifest.ManifestDescriptor;
                 var baseConfig = baseManifest.Config;
                 for (int i = 0; i < baseManifest.Manifest.Layers.Count; i++)
                 {
@@ -461,7 +452,7 @@ public sealed class ClusterImageBuilder
 
             var annotations = new SortedDictionary<string, string>(StringComparer.Ordinal)
             {
-                [Annotations.SealerImageExtension] = JsonSerializer.Serialize(BuildExtension(labels, env, baseExtension), ClusterImageJsonContext.Default.SealerImageExtension),
+                [ClusterImageFormat.ExtensionAnnotation] = ClusterImageFormat.WriteExtension(BuildExtension(labels, env, baseExtension)),
             };
             if (spec.BaseImage is not null && baseManifestDescriptor is not null)
             {
@@ -605,7 +596,7 @@ public sealed class ClusterImageBuilder
         /// <summary>The uncompressed tar holding exactly <c>registry/blobs/sha256/&lt;hex&gt;</c>. Re-used when the layer map and the previous output have it.</summary>
         private async Task<(Descriptor Layer, Digest DiffId)> ImageBlobLayerAsync(Digest blob, long size, CancellationToken cancellationToken)
         {
-            var annotations = new Dictionary<string, string> { [LayerKindAnnotation] = LayerKindImageBlob, [LayerBlobAnnotation] = blob.ToString() };
+            var annotations = new Dictionary<string, string> { [ClusterImageFormat.LayerKindAnnotation] = ClusterImageFormat.LayerKindImageBlob, [ClusterImageFormat.LayerBlobAnnotation] = blob.ToString() };
             string key = blob.ToString();
             if (layerMap.Layers.TryGetValue(key, out var known) && Digest.TryParse(known.Digest, out var knownDigest) && TryReuse(knownDigest, known.Size))
             {
@@ -616,7 +607,7 @@ public sealed class ClusterImageBuilder
             {
                 using var tar = new DeterministicTar(stream, 0);
                 using var f = cache.OpenBlob(blob);
-                tar.AddFile($"registry/blobs/{blob.Algorithm}/{blob.Encoded}", f, executable: false);
+                tar.AddFile(ClusterImageFormat.RegistryBlobPath(blob), f, executable: false);
                 return Task.CompletedTask;
             }, cancellationToken).ConfigureAwait(false);
             layerMap.Layers[key] = new LayerMapEntry { Digest = layer.Digest, Size = layer.Size };
@@ -629,40 +620,30 @@ public sealed class ClusterImageBuilder
             var indexJson = new ImageIndex { SchemaVersion = 2, MediaType = MediaTypes.OciIndex, Manifests = index.Values.ToList() };
             byte[] indexBytes = OciJsonContext.ToBytes(indexJson, OciJsonContext.Default.ImageIndex);
             // The supply-chain list (every image with its digests per platform) that `sealer inspect --images` prefers.
-            var files = new Dictionary<string, byte[]>(StringComparer.Ordinal) { ["registry/index.json"] = indexBytes };
+            var files = new Dictionary<string, byte[]>(StringComparer.Ordinal) { [ClusterImageFormat.RegistryIndexPath] = indexBytes };
             foreach (var (digest, bytes) in metadata)
             {
                 var d = Digest.Parse(digest);
-                files[$"registry/blobs/{d.Algorithm}/{d.Encoded}"] = bytes;
+                files[ClusterImageFormat.RegistryBlobPath(d)] = bytes;
             }
-            byte[] imageList = Artifacts.ClusterImageInspector.CreateImageList(files);
+            byte[] imageList = ClusterImageFormat.CreateImageList(files);
             var (layer, diffId) = await WriteLayerAsync(MediaTypes.OciLayer, gzip: false, stream =>
             {
                 using var tar = new DeterministicTar(stream, 0);
                 tar.AddDirectory("registry");
-                tar.AddFile("registry/images.json", new MemoryStream(imageList), false);
-                tar.AddFile("registry/index.json", new MemoryStream(indexBytes), false);
-                tar.AddFile("registry/oci-layout", new MemoryStream(ociLayout), false);
+                tar.AddFile(ClusterImageFormat.ImageListPath, new MemoryStream(imageList), false);
+                tar.AddFile(ClusterImageFormat.RegistryIndexPath, new MemoryStream(indexBytes), false);
+                tar.AddFile(ClusterImageFormat.RegistryOciLayoutPath, new MemoryStream(ociLayout), false);
                 tar.AddDirectory("registry/blobs");
                 tar.AddDirectory("registry/blobs/sha256");
                 foreach (var (digest, bytes) in metadata)
                 {
                     var d = Digest.Parse(digest);
-                    tar.AddFile($"registry/blobs/{d.Algorithm}/{d.Encoded}", new MemoryStream(bytes), false);
+                    tar.AddFile(ClusterImageFormat.RegistryBlobPath(d), new MemoryStream(bytes), false);
                 }
                 return Task.CompletedTask;
             }, cancellationToken).ConfigureAwait(false);
-            return (layer with { Annotations = new Dictionary<string, string> { [LayerKindAnnotation] = LayerKindRegistry } }, diffId);
+            return (layer with { Annotations = new Dictionary<string, string> { [ClusterImageFormat.LayerKindAnnotation] = ClusterImageFormat.LayerKindRegistry } }, diffId);
         }
     }
-}
-
-/// <summary>Sealer's config label keys.</summary>
-public static class ClusterImageLabels
-{
-    public const string ClusterRuntimeType = "cluster.alpha.sealer.io/cluster-runtime-type";
-    public const string ClusterRuntimeVersion = "cluster.alpha.sealer.io/cluster-runtime-version";
-    public const string ContainerRuntimeType = "cluster.alpha.sealer.io/container-runtime-type";
-    public const string ContainerRuntimeVersion = "cluster.alpha.sealer.io/container-runtime-version";
-    public const string KubeVersion = "sealer.io.kubeversion";
 }

@@ -1,6 +1,5 @@
 using System.Formats.Tar;
 using System.IO.Compression;
-using System.Text.Json;
 using Sealer.Core.Diagnostics;
 using Sealer.Core.Layout;
 using Sealer.Core.Oci;
@@ -8,23 +7,29 @@ using Sealer.Core.Oci;
 namespace Sealer.Core.ClusterImage;
 
 /// <summary>
-/// Reads a cluster image from an OCI layout directory or an OCI archive (.tar) without unpacking it: platforms,
-/// labels, env, apps and launch (from <c>sealer.image.extension</c>), and the app images it carries (from the
-/// registry layer's <c>registry/index.json</c>). Also reads Sealer-built images (extension, labels; their
-/// docker-distribution registry is not listed).
+/// The one reader of cluster images (the format is <see cref="ClusterImageFormat"/>): from an OCI layout directory, an OCI
+/// archive (.tar) without unpacking it, or an image stored in a layout (the store, the image cache, Delivery's copy).
+/// Per platform: manifest, config, labels, env, the decoded <c>sealer.image.extension</c>; and what the registry layer
+/// carries (<c>registry/index.json</c>, <c>registry/images.json</c>, the app images' manifests). Also reads Sealer-built
+/// images (extension, labels; their docker-distribution registry is not listed). Build (FROM), Artifacts (inspect) and
+/// Delivery all read images through it.
 /// </summary>
 public sealed class ClusterImageReader
 {
-    private readonly Func<Digest, long, byte[]> _read;
-    private readonly Func<Digest, bool>? _has;
+    /// <summary>A layer bigger than this is never taken for an unmarked registry layer (it holds app image blobs).</summary>
+    private const long MaxRegistryLayerBytes = 256L * 1024 * 1024;
 
-    private ClusterImageReader(Func<Digest, long, byte[]> read, Descriptor descriptor, string? refName, Func<Digest, bool>? has = null)
+    private readonly Func<Digest, long, byte[]> _read;
+    private readonly Func<Digest, bool> _has;
+    private readonly Dictionary<string, Dictionary<string, byte[]>?> _registryLayers = new(StringComparer.Ordinal);
+
+    private ClusterImageReader(Func<Digest, long, byte[]> read, Func<Digest, bool> has, Descriptor descriptor, string? refName, bool skipMissingPlatforms)
     {
         _read = read;
         _has = has;
         Descriptor = descriptor;
         RefName = refName;
-        Platforms = LoadPlatforms();
+        Platforms = LoadPlatforms(skipMissingPlatforms);
     }
 
     /// <summary>The top descriptor (manifest, or index over platforms).</summary>
@@ -43,7 +48,7 @@ public sealed class ClusterImageReader
     {
         var layout = OciLayout.Open(path);
         var top = Pick(layout.ReadIndex(), refName, path);
-        return new ClusterImageReader((d, max) => layout.ReadBlobBytes(d, max), top, top.GetAnnotation(Annotations.RefName));
+        return new ClusterImageReader((d, max) => layout.ReadBlobBytes(d, max), d => layout.HasBlob(d), top, top.GetAnnotation(Annotations.RefName), skipMissingPlatforms: false);
     }
 
     /// <summary>Opens an OCI archive: one pass keeps the small entries (index.json, manifests, configs, the registry layer).</summary>
@@ -80,21 +85,21 @@ public sealed class ClusterImageReader
         {
             if (!small.TryGetValue($"blobs/{d.Algorithm}/{d.Encoded}", out var bytes))
             {
-                throw new SealerException(ErrorCodes.BlobNotFound, $"Blob {d} is missing from the archive '{path}' (or larger than {max} bytes).");
+                throw new SealerException(ErrorCodes.BlobNotFound, $"Blob {d} is missing from the archive '{path}' (or larger than {OciLimits.MaxConfigBytes} bytes).");
             }
             OciLayout.VerifyBytes(bytes, d, $"{path}!{d}");
             return bytes;
         }
-        return new ClusterImageReader(Read, top, top.GetAnnotation(Annotations.RefName));
+        return new ClusterImageReader(Read, d => small.ContainsKey($"blobs/{d.Algorithm}/{d.Encoded}"), top, top.GetAnnotation(Annotations.RefName), skipMissingPlatforms: false);
     }
 
     /// <summary>
-    /// Opens an image stored in a layout (e.g. a FROM image in the cache) by its top descriptor. The image cache holds only
-    /// the platforms that were pulled, so an index's manifests that are not in the layout are left out of
-    /// <see cref="Platforms"/> (<see cref="ManifestFor"/> then answers null for them).
+    /// Opens an image stored in a layout by its top descriptor. With <paramref name="skipMissingPlatforms"/> (the image
+    /// cache holds only the platforms that were pulled) an index's manifests that are not in the layout are left out of
+    /// <see cref="Platforms"/> (<see cref="ManifestFor"/> then answers null for them); without it a missing one is an error.
     /// </summary>
-    public static ClusterImageReader Open(OciLayout layout, Descriptor top, string? refName = null)
-        => new((d, max) => layout.ReadBlobBytes(d, max), top, refName, d => layout.HasBlob(d));
+    public static ClusterImageReader Open(OciLayout layout, Descriptor top, string? refName = null, bool skipMissingPlatforms = true)
+        => new((d, max) => layout.ReadBlobBytes(d, max), d => layout.HasBlob(d), top, refName, skipMissingPlatforms);
 
     private static Descriptor Pick(ImageIndex index, string? refName, string where)
     {
@@ -111,7 +116,7 @@ public sealed class ClusterImageReader
         };
     }
 
-    private List<ClusterImagePlatform> LoadPlatforms()
+    private List<ClusterImagePlatform> LoadPlatforms(bool skipMissing)
     {
         var list = new List<ClusterImagePlatform>();
         if (MediaTypes.IsIndex(Descriptor.MediaType))
@@ -119,7 +124,7 @@ public sealed class ClusterImageReader
             var index = OciJsonContext.FromBytes(_read(Descriptor.ParsedDigest, OciLimits.MaxManifestBytes), OciJsonContext.Default.ImageIndex, $"index {Descriptor.Digest}");
             foreach (var m in index.Manifests.Where(m => MediaTypes.IsManifest(m.MediaType)))
             {
-                if (_has is not null && !_has(m.ParsedDigest)) continue; // a platform that was not pulled
+                if (skipMissing && !_has(m.ParsedDigest)) continue; // a platform that was not pulled
                 list.Add(LoadManifest(m));
             }
         }
@@ -138,44 +143,70 @@ public sealed class ClusterImageReader
     {
         var manifest = OciJsonContext.FromBytes(_read(d.ParsedDigest, OciLimits.MaxManifestBytes), OciJsonContext.Default.ImageManifest, $"manifest {d.Digest}");
         var config = OciJsonContext.FromBytes(_read(manifest.Config.ParsedDigest, OciLimits.MaxConfigBytes), OciJsonContext.Default.ImageConfig, $"config {manifest.Config.Digest}");
-        SealerImageExtension? extension = null;
-        if (manifest.Annotations is not null && manifest.Annotations.TryGetValue(Annotations.SealerImageExtension, out var json))
-        {
-            try
-            {
-                extension = JsonSerializer.Deserialize(json, ClusterImageJsonContext.Default.SealerImageExtension);
-            }
-            catch (JsonException ex)
-            {
-                throw new SealerException(ErrorCodes.NotAClusterImage, $"Manifest {d.Digest} has a {Annotations.SealerImageExtension} annotation that is not valid JSON: {ex.Message}", inner: ex);
-            }
-        }
+        var extension = ClusterImageFormat.ReadExtension(manifest, $"manifest {d.Digest}" + (RefName is null ? "" : $" ({RefName})"));
         var platform = new Platform { Os = config.Os, Architecture = config.Architecture, Variant = config.Variant };
         return new ClusterImagePlatform(platform, d, manifest, config, extension);
     }
 
     public ClusterImagePlatform? ManifestFor(Platform platform) => Platforms.FirstOrDefault(p => platform.Matches(p.Platform));
 
-    /// <summary>The app images of one platform's cluster image: the registry layer's index.json entries (full refs).</summary>
-    public IReadOnlyList<Descriptor> RegistryIndex(ClusterImagePlatform platform)
+    /// <summary>
+    /// The registry layers of one platform, in order: those assembly marked (<see cref="ClusterImageFormat.LayerKindRegistry"/>;
+    /// a FROM chain has one per level); for an image without marks, the last small uncompressed tar layer holding
+    /// <c>registry/index.json</c>, if any.
+    /// </summary>
+    public IReadOnlyList<Descriptor> RegistryLayers(ClusterImagePlatform platform)
     {
-        var layer = platform.Manifest.Layers.LastOrDefault(l => l.GetAnnotation(ClusterImageBuilder.LayerKindAnnotation) == ClusterImageBuilder.LayerKindRegistry);
-        if (layer is null) return [];
-        byte[] bytes = _read(layer.ParsedDigest, OciLimits.MaxConfigBytes);
-        Stream s = new MemoryStream(bytes);
-        if (layer.MediaType is MediaTypes.OciLayerGzip or MediaTypes.DockerLayerGzip) s = new GZipStream(s, CompressionMode.Decompress);
-        using var tar = new TarReader(s);
-        TarEntry? e;
-        while ((e = tar.GetNextEntry()) is not null)
+        var marked = platform.Layers.Where(l => ClusterImageFormat.LayerKind(l) == ClusterImageFormat.LayerKindRegistry).ToList();
+        if (marked.Count > 0) return marked;
+        foreach (var layer in platform.Layers.Reverse())
         {
-            if (e.Name.TrimStart('.', '/') == "registry/index.json" && e.DataStream is not null)
-            {
-                using var ms = new MemoryStream();
-                e.DataStream.CopyTo(ms);
-                return OciJsonContext.FromBytes(ms.ToArray(), OciJsonContext.Default.ImageIndex, "registry/index.json").Manifests;
-            }
+            if (layer.MediaType is not (MediaTypes.OciLayer or "application/vnd.docker.image.rootfs.diff.tar") || layer.Size > MaxRegistryLayerBytes || !_has(layer.ParsedDigest)) continue;
+            if (ReadRegistryLayer(layer, marked: false) is { } files && files.ContainsKey(ClusterImageFormat.RegistryIndexPath)) return [layer];
         }
         return [];
+    }
+
+    /// <summary>The <c>registry/</c> files of one layer (manifests, indexes, configs, index.json, images.json; no big blobs).</summary>
+    private Dictionary<string, byte[]>? ReadRegistryLayer(Descriptor layer, bool marked = true)
+    {
+        if (_registryLayers.TryGetValue(layer.Digest, out var cached)) return cached;
+        var files = new Dictionary<string, byte[]>(StringComparer.Ordinal);
+        byte[] bytes = _read(layer.ParsedDigest, MaxRegistryLayerBytes);
+        Stream s = new MemoryStream(bytes);
+        if (layer.MediaType is MediaTypes.OciLayerGzip or MediaTypes.DockerLayerGzip) s = new GZipStream(s, CompressionMode.Decompress);
+        try
+        {
+            using var tar = new TarReader(s);
+            while (tar.GetNextEntry() is { } e)
+            {
+                string name = e.Name.TrimStart('.', '/');
+                if (e.DataStream is null || e.EntryType is not (TarEntryType.RegularFile or TarEntryType.V7RegularFile)) continue;
+                if (!name.StartsWith("registry/", StringComparison.Ordinal) || e.Length > OciLimits.MaxConfigBytes) continue;
+                var data = new byte[e.Length];
+                e.DataStream.ReadExactly(data);
+                files[name] = data;
+            }
+        }
+        catch (InvalidDataException ex)
+        {
+            if (marked) throw new SealerException(ErrorCodes.NotAClusterImage, $"The registry layer {layer.Digest} is not a readable tar: {ex.Message}. Rebuild the cluster image.", inner: ex);
+            files = null;
+        }
+        finally
+        {
+            s.Dispose();
+        }
+        _registryLayers[layer.Digest] = files;
+        return files;
+    }
+
+    /// <summary>The app images of one platform's cluster image: the last registry layer's index.json entries (full refs).</summary>
+    public IReadOnlyList<Descriptor> RegistryIndex(ClusterImagePlatform platform)
+    {
+        var layers = RegistryLayers(platform);
+        if (layers.Count == 0 || ReadRegistryLayer(layers[^1]) is not { } files || !files.TryGetValue(ClusterImageFormat.RegistryIndexPath, out var bytes)) return [];
+        return OciJsonContext.FromBytes(bytes, OciJsonContext.Default.ImageIndex, ClusterImageFormat.RegistryIndexPath).Manifests;
     }
 
     /// <summary>
@@ -186,36 +217,71 @@ public sealed class ClusterImageReader
     public IReadOnlyDictionary<string, byte[]> RegistryFiles(ClusterImagePlatform platform)
     {
         var files = new Dictionary<string, byte[]>(StringComparer.Ordinal);
-        foreach (var layer in platform.Manifest.Layers.Where(l => l.GetAnnotation(ClusterImageBuilder.LayerKindAnnotation) == ClusterImageBuilder.LayerKindRegistry))
+        foreach (var layer in RegistryLayers(platform))
         {
-            byte[] bytes = _read(layer.ParsedDigest, OciLimits.MaxConfigBytes);
-            Stream s = new MemoryStream(bytes);
-            if (layer.MediaType is MediaTypes.OciLayerGzip or MediaTypes.DockerLayerGzip) s = new GZipStream(s, CompressionMode.Decompress);
-            using var tar = new TarReader(s);
-            TarEntry? e;
-            while ((e = tar.GetNextEntry()) is not null)
-            {
-                if (e.DataStream is null || e.EntryType is not (TarEntryType.RegularFile or TarEntryType.V7RegularFile)) continue;
-                using var ms = new MemoryStream();
-                e.DataStream.CopyTo(ms);
-                files[e.Name.TrimStart('.', '/')] = ms.ToArray();
-            }
+            foreach (var (name, bytes) in ReadRegistryLayer(layer) ?? []) files[name] = bytes;
         }
         return files;
     }
 
+    /// <summary>
+    /// The image's software list for one platform: <c>registry/images.json</c> of the last registry layer, else (images
+    /// assembled before it existed, other tools) built from <c>registry/index.json</c> and the manifests beside it.
+    /// </summary>
+    public IReadOnlyList<ContainedImage> ContainedImages(ClusterImagePlatform platform)
+    {
+        var layers = RegistryLayers(platform);
+        if (layers.Count == 0) return [];
+        if (ReadRegistryLayer(layers[^1]) is { } last && last.TryGetValue(ClusterImageFormat.ImageListPath, out var list))
+        {
+            return ClusterImageFormat.ReadImageList(list, $"{ClusterImageFormat.ImageListPath} of layer {layers[^1].Digest}").Images;
+        }
+        return ClusterImageFormat.ContainedImages(RegistryFiles(platform));
+    }
+
+    /// <summary>The full names of the app images one platform carries (<c>registry/index.json</c>), in index order.</summary>
+    public IReadOnlyList<string> RegistryImages(ClusterImagePlatform platform)
+        => RegistryIndex(platform).Select(d => d.GetAnnotation(Annotations.RefName)).OfType<string>().Distinct(StringComparer.Ordinal).ToList();
+
+    /// <summary>The registry domains of those images, sorted (for containerd's hosts.toml).</summary>
+    public IReadOnlyList<string> RegistryDomains(ClusterImagePlatform platform)
+        => RegistryImages(platform).Select(r => References.ImageReference.TryParse(r, out var p, out _) ? p.Domain : null).OfType<string>()
+            .Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
+
     /// <summary>Every app image reference carried, over all platforms, sorted.</summary>
     public IReadOnlyList<string> ImageReferences()
-        => Platforms.SelectMany(RegistryIndex).Select(d => d.GetAnnotation(Annotations.RefName)).OfType<string>().Distinct().Order(StringComparer.Ordinal).ToList();
+        => Platforms.SelectMany(RegistryImages).Distinct().Order(StringComparer.Ordinal).ToList();
 }
 
-/// <summary>One platform's cluster image.</summary>
-public sealed record ClusterImagePlatform(Platform Platform, Descriptor Descriptor, ImageManifest Manifest, ImageConfig Config, SealerImageExtension? Extension)
+/// <summary>One platform's cluster image: its manifest (and descriptor), config, decoded extension and layers.</summary>
+public sealed record ClusterImagePlatform(Platform Platform, Descriptor ManifestDescriptor, ImageManifest Manifest, ImageConfig Config, SealerImageExtension? Extension)
 {
     public IReadOnlyDictionary<string, string> Labels => Config.Config?.Labels ?? new Dictionary<string, string>();
 
-    public IReadOnlyList<string> Env => Config.Config?.Env ?? [];
+    /// <summary>The config's ENV as name/value pairs, in order.</summary>
+    public IReadOnlyList<KeyValuePair<string, string>> Env =>
+        (Config.Config?.Env ?? []).Select(e => e.Split('=', 2)).Where(p => p.Length == 2).Select(p => new KeyValuePair<string, string>(p[0], p[1])).ToList();
 
     /// <summary>Apps with their files (<c>launchfiles</c> from v0.9.0 images, <c>files</c> from v0.9.1 on).</summary>
-    public IReadOnlyList<SealerApplication> Apps => Extension?.Applications ?? [];
+    public IReadOnlyList<SealerApplication> Apps => Extension?.Apps ?? [];
+
+    public IReadOnlyList<Descriptor> Layers => Manifest.Layers;
+
+    /// <summary><see cref="ClusterImageLabels.ContainerRuntimeType"/>, default containerd.</summary>
+    public string ContainerRuntime => Labels.TryGetValue(ClusterImageLabels.ContainerRuntimeType, out var v) && v.Length > 0 ? v : ClusterImageFormat.DefaultContainerRuntime;
+
+    /// <summary><see cref="ClusterImageLabels.ClusterRuntimeType"/> (kubernetes, k0s, k3s), default kubernetes.</summary>
+    public string ClusterRuntime => Labels.TryGetValue(ClusterImageLabels.ClusterRuntimeType, out var v) && v.Length > 0 ? v : ClusterImageFormat.DefaultClusterRuntime;
+
+    public long TotalLayerBytes => Layers.Sum(l => l.Size);
+
+    /// <summary>
+    /// The layers a host needs, in order: a registry host gets every layer; any other host only what is not app image
+    /// content, i.e. all but the <c>image-blob</c> and <c>registry</c> layers, which only the built-in registry serves
+    /// (Sealer too sends registry data only to its deploy hosts). Unmarked layers (FROM bases, Sealer images) go everywhere.
+    /// </summary>
+    public IReadOnlyList<Descriptor> LayersFor(bool registryHost) => registryHost ? Layers : Layers.Where(l => !IsRegistryContent(l)).ToList();
+
+    /// <summary><see cref="ClusterImageFormat.IsRegistryContent"/>.</summary>
+    public static bool IsRegistryContent(Descriptor layer) => ClusterImageFormat.IsRegistryContent(layer);
 }

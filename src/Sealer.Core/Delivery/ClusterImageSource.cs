@@ -1,112 +1,27 @@
 using System.Formats.Tar;
 using System.IO.Compression;
-using System.Text.Json;
+using Sealer.Core.ClusterImage;
 using Sealer.Core.Diagnostics;
 using Sealer.Core.Layout;
 using Sealer.Core.Oci;
 
 namespace Sealer.Core.Delivery;
 
-/// <summary>One platform's image of a cluster image: its manifest, config and layers (files in the local layout).</summary>
-public sealed record ClusterImagePlatform(Platform Platform, Descriptor ManifestDescriptor, ImageManifest Manifest, ImageConfig Config, IReadOnlyList<Descriptor> Layers)
-{
-    public IReadOnlyDictionary<string, string> Labels => Config.Config?.Labels ?? new Dictionary<string, string>();
-
-    /// <summary><c>cluster.alpha.sealer.io/container-runtime-type</c>, default containerd.</summary>
-    public string ContainerRuntime => Labels.TryGetValue("cluster.alpha.sealer.io/container-runtime-type", out var v) && v.Length > 0 ? v : "containerd";
-
-    /// <summary><c>cluster.alpha.sealer.io/cluster-runtime-type</c> (kubernetes, k0s, k3s), default kubernetes.</summary>
-    public string ClusterRuntime => Labels.TryGetValue("cluster.alpha.sealer.io/cluster-runtime-type", out var v) && v.Length > 0 ? v : "kubernetes";
-
-    public IReadOnlyList<KeyValuePair<string, string>> Env =>
-        (Config.Config?.Env ?? []).Select(e => e.Split('=', 2)).Where(p => p.Length == 2).Select(p => new KeyValuePair<string, string>(p[0], p[1])).ToList();
-
-    public long TotalLayerBytes => Layers.Sum(l => l.Size);
-
-    /// <summary>
-    /// The layers a host needs, in order: a registry host (<c>ClusterInstaller</c>'s registry hosts) gets every layer; any
-    /// other host only what is not app image content, i.e. all but the per-blob (<c>image-blob</c>) and <c>registry</c>
-    /// metadata layers, which only the built-in registry serves (Sealer too sends registry data only to its deploy hosts).
-    /// Layers without our <see cref="ClusterImage.ClusterImageBuilder.LayerKindAnnotation"/> (FROM bases, Sealer images) go everywhere.
-    /// </summary>
-    public IReadOnlyList<Descriptor> LayersFor(bool registryHost) => registryHost ? Layers : Layers.Where(l => !IsRegistryContent(l)).ToList();
-
-    /// <summary>An <c>image-blob</c> or <c>registry</c> layer: content only the built-in registry reads.</summary>
-    public static bool IsRegistryContent(Descriptor layer) =>
-        layer.GetAnnotation(ClusterImage.ClusterImageBuilder.LayerKindAnnotation) is ClusterImage.ClusterImageBuilder.LayerKindImageBlob or ClusterImage.ClusterImageBuilder.LayerKindRegistry;
-}
-
-/// <summary>What <c>sealer.image.extension</c> says: type, apps and what to launch.</summary>
-/// <summary>An app the image registers (Kubefile APP, with APPCMDS/APPENV): name, type (helm|kube|shell), files, cmds, env.</summary>
-public sealed record ImageApp(string Name, string? Type, IReadOnlyList<string> Files, IReadOnlyList<string> Cmds, IReadOnlyDictionary<string, string> Env);
-
-public sealed record ImageExtension(string Type, IReadOnlyList<string> LaunchApps, IReadOnlyList<string> LaunchCmds, IReadOnlyDictionary<string, string> Env)
-{
-    /// <summary>The registered apps (<c>applications</c>), in image order.</summary>
-    public IReadOnlyList<ImageApp> Applications { get; init; } = [];
-
-    public static readonly ImageExtension Empty = new("kube-installer", [], [], new Dictionary<string, string>());
-
-    public static ImageExtension Parse(string? json)
-    {
-        if (string.IsNullOrWhiteSpace(json)) return Empty;
-        try
-        {
-            using var doc = JsonDocument.Parse(json);
-            var root = doc.RootElement;
-            string type = root.TryGetProperty("type", out var t) && t.ValueKind == JsonValueKind.String ? t.GetString()! : "kube-installer";
-            var apps = new List<string>();
-            var cmds = new List<string>();
-            if (root.TryGetProperty("launch", out var launch) && launch.ValueKind == JsonValueKind.Object)
-            {
-                foreach (var key in new[] { "app_names", "apps" })
-                {
-                    if (launch.TryGetProperty(key, out var a) && a.ValueKind == JsonValueKind.Array) apps.AddRange(a.EnumerateArray().Select(x => x.GetString() ?? ""));
-                }
-                if (launch.TryGetProperty("cmds", out var c) && c.ValueKind == JsonValueKind.Array) cmds.AddRange(c.EnumerateArray().Select(x => x.GetString() ?? ""));
-            }
-            var env = new Dictionary<string, string>(StringComparer.Ordinal);
-            if (root.TryGetProperty("env", out var e) && e.ValueKind == JsonValueKind.Object)
-            {
-                foreach (var p in e.EnumerateObject()) env[p.Name] = p.Value.ValueKind == JsonValueKind.String ? p.Value.GetString()! : p.Value.GetRawText();
-            }
-            var registered = new List<ImageApp>();
-            if (root.TryGetProperty("applications", out var al) && al.ValueKind == JsonValueKind.Array)
-            {
-                foreach (var a in al.EnumerateArray().Where(a => a.ValueKind == JsonValueKind.Object))
-                {
-                    if (!a.TryGetProperty("name", out var an) || an.ValueKind != JsonValueKind.String) continue;
-                    List<string> Strings(params string[] keys) => keys.Where(k => a.TryGetProperty(k, out var v) && v.ValueKind == JsonValueKind.Array)
-                        .SelectMany(k => a.GetProperty(k).EnumerateArray()).Where(x => x.ValueKind == JsonValueKind.String).Select(x => x.GetString()!).ToList();
-                    var appEnv = new Dictionary<string, string>(StringComparer.Ordinal);
-                    if (a.TryGetProperty("env", out var ae) && ae.ValueKind == JsonValueKind.Object)
-                    {
-                        foreach (var p in ae.EnumerateObject()) appEnv[p.Name] = p.Value.ValueKind == JsonValueKind.String ? p.Value.GetString()! : p.Value.GetRawText();
-                    }
-                    registered.Add(new ImageApp(an.GetString()!, a.TryGetProperty("type", out var at) && at.ValueKind == JsonValueKind.String ? at.GetString() : null,
-                        Strings("files", "launchfiles", "launchFiles").Distinct(StringComparer.Ordinal).ToList(), Strings("cmds"), appEnv));
-                }
-            }
-            return new ImageExtension(type, apps.Where(a => a.Length > 0).ToList(), cmds.Where(c => c.Length > 0).ToList(), env) { Applications = registered };
-        }
-        catch (JsonException ex)
-        {
-            throw new SealerException(ErrorCodes.BadClusterImage, $"The manifest annotation sealer.image.extension is not valid JSON: {ex.Message}. Rebuild the cluster image.", inner: ex);
-        }
-    }
-}
-
 /// <summary>
 /// A cluster image on this machine, as the SDK writes it (docs/architecture.md): an OCI layout directory, an OCI archive
-/// (<c>.tar</c>, unpacked once into a cache directory), or a reference found in the image cache's index.json.
+/// (<c>.tar</c>, unpacked once into a cache directory), or a reference found in the image cache's index.json. Platforms,
+/// extension and the registry layer's images come from <see cref="ClusterImageReader"/>; this adds what delivery needs on
+/// top: every layer present as a file (to send), and the merged rootfs files (to render).
 /// </summary>
 public sealed class ClusterImageSource
 {
-    private ClusterImageSource(OciLayout layout, string reference, IReadOnlyList<ClusterImagePlatform> platforms)
+    private readonly ClusterImageReader _reader;
+
+    private ClusterImageSource(OciLayout layout, string reference, ClusterImageReader reader)
     {
         Layout = layout;
         Reference = reference;
-        Platforms = platforms;
+        _reader = reader;
     }
 
     public OciLayout Layout { get; }
@@ -114,14 +29,15 @@ public sealed class ClusterImageSource
     /// <summary>The name the Clusterfile used (spec.image) or the path.</summary>
     public string Reference { get; }
 
-    public IReadOnlyList<ClusterImagePlatform> Platforms { get; }
+    public IReadOnlyList<ClusterImagePlatform> Platforms => _reader.Platforms;
 
     public string LayerPath(Descriptor layer) => Layout.BlobPath(layer.ParsedDigest);
 
     public ClusterImagePlatform? ForPlatform(string os, string arch) =>
         Platforms.FirstOrDefault(p => p.Platform.Os == os && p.Platform.Architecture == arch);
 
-    public ImageExtension Extension(ClusterImagePlatform p) => ImageExtension.Parse(p.Manifest.Annotations is { } a && a.TryGetValue("sealer.image.extension", out var v) ? v : null);
+    /// <summary>The platform's <c>sealer.image.extension</c> (decoded once, by <see cref="ClusterImageReader"/>), or the empty one.</summary>
+    public SealerImageExtension Extension(ClusterImagePlatform p) => p.Extension ?? SealerImageExtension.Empty;
 
     /// <summary>Opens <paramref name="image"/>: a layout dir, an archive, or a name in <paramref name="cacheDir"/> (default ~/.sealer/cache).</summary>
     public static ClusterImageSource Open(string image, string? cacheDir = null)
@@ -180,50 +96,36 @@ public sealed class ClusterImageSource
 
     private static ClusterImageSource FromLayout(OciLayout layout, string reference, string? refName)
     {
-        var index = OciJsonContext.FromBytes(File.ReadAllBytes(layout.IndexPath), OciJsonContext.Default.ImageIndex, layout.IndexPath);
-        var entries = index.Manifests.ToList();
+        // artifacts stored beside the image (signatures, SBOMs: an artifactType) are not cluster images
+        var entries = layout.ReadIndex().Manifests.Where(m => m.ArtifactType is null && (MediaTypes.IsIndex(m.MediaType) || MediaTypes.IsManifest(m.MediaType))).ToList();
         if (refName is not null)
         {
-            entries = entries.Where(m => m.GetAnnotation("org.opencontainers.image.ref.name") is { } n && (n == refName || n.EndsWith("/" + refName, StringComparison.Ordinal))).ToList();
+            entries = entries.Where(m => m.GetAnnotation(Annotations.RefName) is { } n && (n == refName || n.EndsWith("/" + refName, StringComparison.Ordinal))).ToList();
             if (entries.Count == 0)
             {
                 throw new SealerException(ErrorCodes.BadClusterImage, $"The cluster image '{refName}' is not in the image cache '{layout.Root}'. Build or pull it first, or pass the path of its OCI layout / archive.");
             }
-            entries = [entries[0]];
         }
-        var platforms = new List<ClusterImagePlatform>();
-        foreach (var entry in entries) Collect(layout, entry, platforms);
-        if (platforms.Count == 0)
+        if (entries.Count == 0) throw new SealerException(ErrorCodes.BadClusterImage, $"The OCI layout '{layout.Root}' holds no image manifest.");
+        if (entries.Count > 1 && refName is null)
         {
-            throw new SealerException(ErrorCodes.BadClusterImage, $"The OCI layout '{layout.Root}' holds no image manifest.");
+            throw new SealerException(ErrorCodes.BadClusterImage,
+                $"The OCI layout '{layout.Root}' holds {entries.Count} images ({string.Join(", ", entries.Select(m => m.GetAnnotation(Annotations.RefName) ?? m.Digest))}); pass one layout per cluster image.");
         }
-        return new ClusterImageSource(layout, reference, platforms);
-    }
-
-    private static void Collect(OciLayout layout, Descriptor d, List<ClusterImagePlatform> into)
-    {
-        string path = layout.BlobPath(d.ParsedDigest);
-        if (!File.Exists(path)) throw new SealerException(ErrorCodes.BadClusterImage, $"The layout '{layout.Root}' lacks blob {d.Digest}; the image is incomplete. Rebuild it.");
-        var bytes = File.ReadAllBytes(path);
-        if (Digest.Sha256(bytes).ToString() != d.Digest) throw new SealerException(ErrorCodes.DigestMismatch, $"Blob {d.Digest} in '{layout.Root}' is corrupt (digest mismatch). Rebuild the image.");
-        if (d.MediaType is MediaTypes.OciIndex or "application/vnd.docker.distribution.manifest.list.v2+json")
+        var top = entries[0];
+        if (!layout.HasBlob(top.ParsedDigest)) throw new SealerException(ErrorCodes.BadClusterImage, $"The layout '{layout.Root}' lacks blob {top.Digest}; the image is incomplete. Rebuild it.");
+        var reader = ClusterImageReader.Open(layout, top, top.GetAnnotation(Annotations.RefName), skipMissingPlatforms: false);
+        foreach (var p in reader.Platforms)
         {
-            var idx = OciJsonContext.FromBytes(bytes, OciJsonContext.Default.ImageIndex, d.Digest);
-            foreach (var m in idx.Manifests) Collect(layout, m, into);
-            return;
-        }
-        var manifest = OciJsonContext.FromBytes(bytes, OciJsonContext.Default.ImageManifest, d.Digest);
-        var configBytes = File.ReadAllBytes(layout.BlobPath(manifest.Config.ParsedDigest));
-        var config = OciJsonContext.FromBytes(configBytes, OciJsonContext.Default.ImageConfig, manifest.Config.Digest);
-        var platform = new Platform { Os = config.Os, Architecture = config.Architecture, Variant = config.Variant };
-        foreach (var layer in manifest.Layers)
-        {
-            if (!layout.HasBlob(layer.ParsedDigest, layer.Size))
+            foreach (var layer in p.Layers)
             {
-                throw new SealerException(ErrorCodes.BadClusterImage, $"The layout '{layout.Root}' lacks layer {layer.Digest} of {platform}; the image is incomplete. Rebuild it.");
+                if (!layout.HasBlob(layer.ParsedDigest, layer.Size))
+                {
+                    throw new SealerException(ErrorCodes.BadClusterImage, $"The layout '{layout.Root}' lacks layer {layer.Digest} of {p.Platform}; the image is incomplete. Rebuild it.");
+                }
             }
         }
-        into.Add(new ClusterImagePlatform(platform, d, manifest, config, manifest.Layers));
+        return new ClusterImageSource(layout, reference, reader);
     }
 
     /// <summary>Opens a layer's tar stream (gunzipped when needed).</summary>
@@ -244,7 +146,7 @@ public sealed class ClusterImageSource
 
     /// <summary>
     /// The files of the unpacked rootfs whose path matches <paramref name="predicate"/> (last layer wins), read from the
-    /// local layers: <c>*.tmpl</c> files to render, <c>registry/index.json</c> for the image domains. Per-blob layers cost a seek each.
+    /// local layers: <c>*.tmpl</c> files to render, configs and app files to merge. Per-blob layers cost a seek each.
     /// </summary>
     public Dictionary<string, byte[]> ReadFiles(ClusterImagePlatform platform, Func<string, bool> predicate) =>
         ReadFileEntries(platform, predicate).ToDictionary(f => f.Key, f => f.Value.Data, StringComparer.Ordinal);
@@ -292,16 +194,8 @@ public sealed class ClusterImageSource
     }
 
     /// <summary>The registry domains of the app images in <c>registry/index.json</c> (for containerd's hosts.toml).</summary>
-    public IReadOnlyList<string> RegistryDomains(ClusterImagePlatform platform) =>
-        RegistryImages(platform).Select(r => References.ImageReference.TryParse(r, out var p, out _) ? p.Domain : null).OfType<string>()
-            .Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
+    public IReadOnlyList<string> RegistryDomains(ClusterImagePlatform platform) => _reader.RegistryDomains(platform);
 
     /// <summary>The full names of the images in <c>registry/index.json</c>.</summary>
-    public IReadOnlyList<string> RegistryImages(ClusterImagePlatform platform)
-    {
-        var files = ReadFiles(platform, n => n == "registry/index.json");
-        if (!files.TryGetValue("registry/index.json", out var bytes)) return [];
-        var index = OciJsonContext.FromBytes(bytes, OciJsonContext.Default.ImageIndex, "registry/index.json");
-        return index.Manifests.Select(m => m.GetAnnotation("org.opencontainers.image.ref.name")).OfType<string>().Distinct(StringComparer.Ordinal).ToList();
-    }
+    public IReadOnlyList<string> RegistryImages(ClusterImagePlatform platform) => _reader.RegistryImages(platform);
 }

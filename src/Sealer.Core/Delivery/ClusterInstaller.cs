@@ -2,6 +2,7 @@ using System.Formats.Tar;
 using System.Text;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Sealer.Core.ClusterImage;
 using Sealer.Core.Delivery.Clusterfile;
 using Sealer.Core.Delivery.Ssh;
 using Sealer.Core.Diagnostics;
@@ -139,7 +140,7 @@ public sealed partial class ClusterInstaller
                 bool fresh = !_state.Hosts.ContainsKey(n.Ip);
                 var ports = new List<int>();
                 if (fresh && registryHosts.Contains(n.Ip)) ports.Add(_cluster.Registry.Local.Port);
-                if (fresh && n.Spec.IsMaster && image.Platforms[0].ClusterRuntime == "kubernetes" && image.Extension(image.Platforms[0]).Type == "kube-installer") ports.Add(6443);
+                if (fresh && n.Spec.IsMaster && image.Platforms[0].ClusterRuntime == "kubernetes" && image.Extension(image.Platforms[0]).ImageType == "kube-installer") ports.Add(6443);
                 long disk = _state.HostDone(n.Ip, StepUnpack) ? 0 : (rest + (registryHosts.Contains(n.Ip) ? content : 0)) * 2 + (64L << 20);
                 return (n.Spec, n.Ssh, new HostRequirements(ports, disk));
             }).ToList();
@@ -183,7 +184,7 @@ public sealed partial class ClusterInstaller
         var registryIps = RegistryHosts();
         var registryNodes = nodes.Where(n => registryIps.Contains(n.Ip)).ToList();
         var ext = image.Extension(master0.Platform);
-        bool kube = ext.Type == "kube-installer" && master0.Platform.ClusterRuntime == "kubernetes";
+        bool kube = ext.ImageType == "kube-installer" && master0.Platform.ClusterRuntime == "kubernetes";
 
         _kube = kube;
         await EachHostAsync(nodes, StepAliases, n => WriteEtcHostsAsync(n, registryIps, ct), ct).ConfigureAwait(false);
@@ -516,8 +517,7 @@ public sealed partial class ClusterInstaller
         foreach (var p in nodes.Select(n => n.Platform).Distinct())
         {
             var need = registryNodes.Where(n => n.Platform != p).ToList();
-            var layers = p.Layers.Where(l => l.GetAnnotation(ClusterImage.ClusterImageBuilder.LayerKindAnnotation)
-                is ClusterImage.ClusterImageBuilder.LayerKindImageBlob or ClusterImage.ClusterImageBuilder.LayerKindRegistry).ToList();
+            var layers = p.Layers.Where(ClusterImageFormat.IsRegistryContent).ToList();
             if (need.Count == 0 || layers.Count == 0) continue;
             string step = $"{StepRegistry}+{p.Platform}";
             var todo = need.Where(n => !_state.HostDone(n.Ip, step)).ToList();
@@ -1178,9 +1178,9 @@ public sealed partial class ClusterInstaller
     /// Application spec.cmds, else the apps of Cluster spec.appNames, else Application spec.launchApps (<c>[""]</c>: none),
     /// else the image's CMDS, else its LAUNCH app names.
     /// </summary>
-    private LaunchPlan PlanLaunch(ImageExtension ext) => PlanLaunch(_doc, ext);
+    private LaunchPlan PlanLaunch(SealerImageExtension ext) => PlanLaunch(_doc, ext);
 
-    internal static LaunchPlan PlanLaunch(ClusterfileDocument doc, ImageExtension ext)
+    internal static LaunchPlan PlanLaunch(ClusterfileDocument doc, SealerImageExtension ext)
     {
         var appDoc = doc.Applications.LastOrDefault();
         var cluster = doc.Cluster;
@@ -1197,7 +1197,7 @@ public sealed partial class ClusterInstaller
     {
         var ext = image.Extension(platform);
         var plan = _launchPlan = PlanLaunch(ext);
-        var known = ext.Applications.Select(a => a.Name).Concat(ext.LaunchApps).ToHashSet(StringComparer.Ordinal);
+        var known = ext.Apps.Select(a => a.Name).Concat(ext.LaunchApps).ToHashSet(StringComparer.Ordinal);
         var unknown = plan.Apps.Where(a => !known.Contains(a)).ToList();
         if (unknown.Count > 0)
         {
@@ -1237,8 +1237,8 @@ public sealed partial class ClusterInstaller
         ? _doc.Applications.LastOrDefault()?.Configs.FirstOrDefault(c => c.Name == app) : null;
 
     /// <summary>The host's env, then the image's APPENV for the app, then the Application config's env.</summary>
-    private IReadOnlyList<KeyValuePair<string, string>> AppEnv(IReadOnlyList<KeyValuePair<string, string>> hostEnv, ImageExtension ext, string app) =>
-        DeliveryEnv.WithAppEnv(hostEnv, (ext.Applications.FirstOrDefault(a => a.Name == app)?.Env ?? new Dictionary<string, string>())
+    private IReadOnlyList<KeyValuePair<string, string>> AppEnv(IReadOnlyList<KeyValuePair<string, string>> hostEnv, SealerImageExtension ext, string app) =>
+        DeliveryEnv.WithAppEnv(hostEnv, (ext.Apps.FirstOrDefault(a => a.Name == app)?.Env ?? new Dictionary<string, string>())
             .Concat(ConfigOf(app)?.Env ?? []));
 
     /// <summary>An Application config file, to write into (or merge with) a file under the app's directory.</summary>
@@ -1317,7 +1317,7 @@ public sealed partial class ClusterInstaller
         }
     }
 
-    private async Task LaunchAppsAsync(Node master0, ImageExtension ext, CancellationToken ct)
+    private async Task LaunchAppsAsync(Node master0, SealerImageExtension ext, CancellationToken ct)
     {
         var plan = _launchPlan ?? PlanLaunch(ext);
         if (plan.Cmds is not null)
@@ -1337,7 +1337,7 @@ public sealed partial class ClusterInstaller
                 foreach (var c in config.Cmds) await master0.Ssh.RunAsync($"{KubePath}\n{c}", opts with { Description = $"{StepApps}: app '{app}': {c}" }, ct).ConfigureAwait(false);
                 continue;
             }
-            if (config?.Helm is null && ext.Applications.FirstOrDefault(a => a.Name == app) is { Cmds.Count: > 0 } registered)
+            if (config?.Helm is null && ext.Apps.FirstOrDefault(a => a.Name == app) is { Cmds.Count: > 0 } registered)
             {
                 // APPCMDS: cd to the app's directory, then the commands (Sealer's GetAppLaunchCmd)
                 await master0.Ssh.RunAsync($"{KubePath}\ncd {Q(dir)}\n{string.Join(" ", registered.Cmds)}", opts, ct).ConfigureAwait(false);

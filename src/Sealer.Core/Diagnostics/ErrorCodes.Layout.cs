@@ -42,4 +42,8 @@ public static partial class ErrorCodes
 
     /// <summary>The output could not be replaced (another process holds it, or permissions).</summary>
     public const string OutputReplaceFailed = "SEA1604";
+
+    /// <summary>A manifest's <c>sealer.image.extension</c> annotation is not Sealer's image extension (not JSON, or members of the wrong shape).
+    /// The one code for a bad extension: reading for build (FROM), inspect and delivery all report it.</summary>
+    public const string BadImageExtension = "SEA1605";
 }

@@ -21,7 +21,7 @@ public sealed record ManifestResponse(byte[] Content, string MediaType, Digest D
 }
 
 /// <summary>
-/// A client for the OCI distribution API (pull, and the push primitives): anonymous, Basic and Bearer-token auth from the
+/// A client for the OCI distribution API (pulls; pushes are <c>Upload/RegistryPusher</c> over <c>Upload/RegistryTransport</c>, on this client's auth): anonymous, Basic and Bearer-token auth from the
 /// registry's challenge, mirrors with fallback, retries with exponential backoff (honouring Retry-After) on 429/5xx and
 /// connection failures, resumable verified blob downloads into an <see cref="OciLayout"/>, a stall timeout on reads,
 /// redirects followed without sending credentials to another host. Thread-safe; share one per build.
@@ -77,7 +77,7 @@ public sealed class RegistryClient : IDisposable
         return h;
     }
 
-    private static string Scope(ImageReference image, bool push = false) => $"repository:{image.Repository}:{(push ? "pull,push" : "pull")}";
+    private static string Scope(ImageReference image) => $"repository:{image.Repository}:pull";
 
     // ---------------------------------------------------------------- manifests
 
@@ -295,77 +295,6 @@ public sealed class RegistryClient : IDisposable
                 await DelayAsync(failures, null, cancellationToken).ConfigureAwait(false);
             }
         }
-    }
-
-    /// <summary>True when the registry has the blob (HEAD).</summary>
-    public Task<bool> BlobExistsAsync(ImageReference image, Digest digest, CancellationToken cancellationToken = default)
-        => WithSchemeAsync(Options.EndpointsFor(image.Domain).Last(), Options.MaxAttempts, async (ep, attempts) =>
-        {
-            using var resp = await SendAsync(() => new HttpRequestMessage(HttpMethod.Head, ep.Url(image.Repository, "blobs", digest.ToString())), ep, Scope(image, push: true), image.ToString(), attempts, cancellationToken).ConfigureAwait(false);
-            if (resp.StatusCode == HttpStatusCode.NotFound) return false;
-            if (!resp.IsSuccessStatusCode) throw await ErrorAsync(resp, image, ep, isBlob: true, cancellationToken, digest).ConfigureAwait(false);
-            return true;
-        });
-
-    /// <summary>The image's own registry (never a mirror), over the scheme that worked for it.</summary>
-    private RegistryEndpoint Source(ImageReference image)
-    {
-        var ep = Options.EndpointsFor(image.Domain).Last();
-        return ep.SchemeGuessed && _schemes.TryGetValue(ep.Authority, out var known) ? ep with { BaseUri = known.BaseUri, SkipTlsVerify = known.SkipTlsVerify } : ep;
-    }
-
-    /// <summary>
-    /// Uploads a blob to the image's own registry (never a mirror) unless it exists there: POST an upload, then one PUT
-    /// with the content (<paramref name="openContent"/> is called again on each retry). Returns false when it already existed.
-    /// </summary>
-    public async Task<bool> PushBlobAsync(ImageReference image, Descriptor blob, Func<Stream> openContent, CancellationToken cancellationToken = default)
-    {
-        var digest = blob.ParsedDigest;
-        if (await BlobExistsAsync(image, digest, cancellationToken).ConfigureAwait(false)) return false;
-        var ep = Source(image);
-        string scope = Scope(image, push: true);
-        using var start = await SendAsync(() => new HttpRequestMessage(HttpMethod.Post, new Uri(ep.BaseUri, $"/v2/{image.Repository}/blobs/uploads/")) { Content = new ByteArrayContent([]) },
-            ep, scope, image.ToString(), Options.MaxAttempts, cancellationToken).ConfigureAwait(false);
-        if (start.StatusCode != HttpStatusCode.Accepted || start.Headers.Location is null)
-        {
-            throw new SealerException(ErrorCodes.PushFailed, $"{image}: {ep} did not start an upload for blob {digest} ({(int)start.StatusCode} {await ErrorTextAsync(start, cancellationToken).ConfigureAwait(false)}).");
-        }
-        var location = new Uri(start.RequestMessage!.RequestUri!, start.Headers.Location);
-        var ub = new UriBuilder(location);
-        ub.Query = (string.IsNullOrEmpty(ub.Query) ? "" : ub.Query.TrimStart('?') + "&") + "digest=" + Uri.EscapeDataString(digest.ToString());
-        using var put = await SendAsync(() =>
-        {
-            var content = new StreamContent(openContent(), 1 << 17);
-            content.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
-            content.Headers.ContentLength = blob.Size;
-            return new HttpRequestMessage(HttpMethod.Put, ub.Uri) { Content = content };
-        }, ep, scope, image.ToString(), Options.MaxAttempts, cancellationToken).ConfigureAwait(false);
-        if (put.StatusCode != HttpStatusCode.Created)
-        {
-            throw new SealerException(ErrorCodes.PushFailed, $"{image}: {ep} refused blob {digest} ({(int)put.StatusCode} {await ErrorTextAsync(put, cancellationToken).ConfigureAwait(false)}).");
-        }
-        return true;
-    }
-
-    /// <summary>PUTs a manifest or index under a tag or digest on the image's own registry. Returns the digest the registry reports.</summary>
-    public Task<Digest> PushManifestAsync(ImageReference image, string reference, ReadOnlyMemory<byte> content, string mediaType, CancellationToken cancellationToken = default)
-        => WithSchemeAsync(Options.EndpointsFor(image.Domain).Last(), Options.MaxAttempts, (ep, _) => PushManifestToAsync(ep, image, reference, content, mediaType, cancellationToken));
-
-    private async Task<Digest> PushManifestToAsync(RegistryEndpoint ep, ImageReference image, string reference, ReadOnlyMemory<byte> content, string mediaType, CancellationToken cancellationToken)
-    {
-        using var resp = await SendAsync(() =>
-        {
-            var c = new ReadOnlyMemoryContent(content);
-            c.Headers.ContentType = new MediaTypeHeaderValue(mediaType);
-            return new HttpRequestMessage(HttpMethod.Put, ep.Url(image.Repository, "manifests", reference)) { Content = c };
-        }, ep, Scope(image, push: true), image.ToString(), Options.MaxAttempts, cancellationToken).ConfigureAwait(false);
-        if (resp.StatusCode != HttpStatusCode.Created)
-        {
-            if (resp.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden) throw await ErrorAsync(resp, image, ep, isBlob: false, cancellationToken).ConfigureAwait(false);
-            throw new SealerException(ErrorCodes.PushFailed, $"{image}: {ep} refused the manifest ({(int)resp.StatusCode} {await ErrorTextAsync(resp, cancellationToken).ConfigureAwait(false)}).");
-        }
-        var local = Digest.Sha256(content.Span);
-        return resp.Headers.TryGetValues("Docker-Content-Digest", out var v) && Digest.TryParse(v.FirstOrDefault(), out var d) ? d : local;
     }
 
     // ---------------------------------------------------------------- endpoints, retries, auth

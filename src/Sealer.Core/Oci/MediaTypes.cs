@@ -27,7 +27,7 @@ public static class MediaTypes
     public static readonly string[] AllManifests = [OciIndex, OciManifest, DockerManifestList, DockerManifest];
 }
 
-/// <summary>Annotation keys (image-spec annotations.md) and Sealer's own.</summary>
+/// <summary>Annotation keys (image-spec annotations.md); the cluster image's own are in <c>ClusterImage/ClusterImageFormat</c>.</summary>
 public static class Annotations
 {
     /// <summary>The full reference of an image in a layout's index.json, e.g. <c>docker.io/library/nginx:1.27</c>.
@@ -37,7 +37,4 @@ public static class Annotations
     public const string Title = "org.opencontainers.image.title";
     public const string BaseName = "org.opencontainers.image.base.name";
     public const string BaseDigest = "org.opencontainers.image.base.digest";
-
-    /// <summary>Sealer's manifest annotation: JSON {type, applications, launch, env} (see sealer-compat).</summary>
-    public const string SealerImageExtension = "sealer.image.extension";
 }

@@ -1,4 +1,5 @@
 using Sealer.Core.Artifacts;
+using Sealer.Core.ClusterImage;
 using Sealer.Core.Diagnostics;
 using Sealer.Core.Layout;
 using Sealer.Core.Oci;
@@ -110,12 +111,17 @@ public class StoreTests
     [Fact]
     public void Extension_decoding_reads_launchfiles_and_files_and_cmds()
     {
-        var ext = ClusterImageInspector.DecodeExtension("""{"type":"kube-installer","applications":[{"name":"calico","type":"shell","files":["a.sh"]}],"launch":{"cmds":["kubectl apply -f x"]},"env":{"k":"v"}}""", "m");
+        var ext = ImageExtensionInfo.From(ClusterImageFormat.ParseExtension("""{"type":"kube-installer","applications":[{"name":"calico","type":"shell","files":["a.sh"]},{"name":"old","launchFiles":["b.yaml"]}],"launch":{"cmds":["kubectl apply -f x"]},"env":{"k":"v"}}""", "m"));
         Assert.Equal("kube-installer", ext.Type);
         Assert.Equal(["a.sh"], ext.Applications[0].Files);
+        Assert.Equal(["b.yaml"], ext.Applications[1].Files); // Sealer v0.9.0's launchfiles, any case (Go matches names case-insensitively)
         Assert.Equal(["kubectl apply -f x"], ext.LaunchCmds);
         Assert.Equal("v", ext.Env!["k"]);
-        Assert.Equal(ErrorCodes.InvalidOciJson, Assert.Throws<SealerException>(() => ClusterImageInspector.DecodeExtension("{nope", "m")).Code);
+        // One code for a bad extension, whatever reads it: not JSON, a member of the wrong shape, an app without a name.
+        foreach (var bad in new[] { "{nope", """{"launch":{"cmds":"echo"}}""", """{"applications":[{"type":"helm"}]}""", "null" })
+        {
+            Assert.Equal(ErrorCodes.BadImageExtension, Assert.Throws<SealerException>(() => ClusterImageFormat.ParseExtension(bad, "m")).Code);
+        }
     }
 
     [Fact]
@@ -128,7 +134,7 @@ public class StoreTests
         var config = registry.WriteBlob("""{"architecture":"arm64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}"""u8, MediaTypes.OciConfig);
         var m = registry.WriteBlob(OciJsonContext.ToBytes(new ImageManifest { MediaType = MediaTypes.OciManifest, Config = config, Layers = [layer] }, OciJsonContext.Default.ImageManifest), MediaTypes.OciManifest);
         registry.SetRef("quay.io/x/y:1", m with { Platform = new Platform { Os = "linux", Architecture = "arm64" } });
-        var doc = OciJsonContext.FromBytes(ClusterImageInspector.CreateImageList(registry), ArtifactsJsonContext.Default.ContainedImageList, "images.json");
+        var doc = OciJsonContext.FromBytes(ClusterImageFormat.CreateImageList(registry), ArtifactsJsonContext.Default.ContainedImageList, "images.json");
         var img = Assert.Single(doc.Images);
         Assert.Equal("quay.io/x/y:1", img.Reference);
         Assert.Equal(m.Digest, img.Digest);

@@ -106,7 +106,7 @@ public sealed class ClusterImageArchiveTests : IDisposable
         Assert.Equal("oci-layout", names[0]);
         Assert.Equal("index.json", names[^1]);
         var manifest = ClusterImageReader.OpenLayout(second.LayoutPath).Platforms[0].Manifest;
-        var rootfsLayers = manifest.Layers.Where(l => l.GetAnnotation(ClusterImageBuilder.LayerKindAnnotation) == ClusterImageBuilder.LayerKindRootfs).ToList();
+        var rootfsLayers = manifest.Layers.Where(l => l.GetAnnotation(ClusterImageFormat.LayerKindAnnotation) == ClusterImageFormat.LayerKindRootfs).ToList();
         Assert.Equal(2, rootfsLayers.Count); // base's, child's
         int Position(Descriptor d) => names.IndexOf($"blobs/sha256/{d.ParsedDigest.Encoded}");
         Assert.True(Position(rootfsLayers[0]) < Position(rootfsLayers[1]));

@@ -66,20 +66,20 @@ public sealed class ClusterImageBuilderTests : IDisposable
         Assert.Equal("linux/amd64", p.Platform.ToString());
         var layers = p.Manifest.Layers;
         Assert.Equal(MediaTypes.OciLayerGzip, layers[0].MediaType);
-        Assert.Equal(ClusterImageBuilder.LayerKindRootfs, layers[0].GetAnnotation(ClusterImageBuilder.LayerKindAnnotation));
-        Assert.Equal(ClusterImageBuilder.LayerKindRegistry, layers[^1].GetAnnotation(ClusterImageBuilder.LayerKindAnnotation));
+        Assert.Equal(ClusterImageFormat.LayerKindRootfs, layers[0].GetAnnotation(ClusterImageFormat.LayerKindAnnotation));
+        Assert.Equal(ClusterImageFormat.LayerKindRegistry, layers[^1].GetAnnotation(ClusterImageFormat.LayerKindAnnotation));
         var blobLayers = layers.Skip(1).SkipLast(1).ToList();
         // nginx amd64: 2 layers, app: shared + 1 → 3 distinct blobs.
         Assert.Equal(3, blobLayers.Count);
         Assert.All(blobLayers, l => Assert.Equal(MediaTypes.OciLayer, l.MediaType));
         Assert.Equal(p.Config.RootFs.DiffIds.Count, layers.Count);
         Assert.Equal("team-a", p.Labels["owner"]);
-        Assert.Contains("REGION=eu", p.Env);
+        Assert.Contains(new KeyValuePair<string, string>("REGION", "eu"), p.Env);
         Assert.Null(p.Config.Created);
         var ext = p.Extension!;
         Assert.Equal(SealerImageExtension.AppInstaller, ext.Type);
         Assert.Equal(["web"], ext.Launch.AppNames!);
-        Assert.Equal("helm", Assert.Single(ext.Apps()).Type);
+        Assert.Equal("helm", Assert.Single(ext.Apps).Type);
         Assert.Equal(["docker.io/library/nginx:1.27", "quay.io/demo/app:2"], reader.ImageReferences());
         // Each blob layer holds exactly registry/blobs/sha256/<hex> of the blob it names.
         var layout = OciLayout.Open(r.LayoutPath);
@@ -87,7 +87,7 @@ public sealed class ClusterImageBuilderTests : IDisposable
         {
             using var tar = new System.Formats.Tar.TarReader(layout.OpenBlob(l.ParsedDigest));
             var e = tar.GetNextEntry()!;
-            var blob = Digest.Parse(l.GetAnnotation(ClusterImageBuilder.LayerBlobAnnotation)!);
+            var blob = Digest.Parse(l.GetAnnotation(ClusterImageFormat.LayerBlobAnnotation)!);
             Assert.Equal($"registry/blobs/sha256/{blob.Encoded}", e.Name);
             Assert.Equal(0, e.Uid);
             Assert.Equal(DateTimeOffset.UnixEpoch, e.ModificationTime);
@@ -133,8 +133,8 @@ public sealed class ClusterImageBuilderTests : IDisposable
         Assert.Equal(MediaTypes.OciIndex, r.Descriptor.MediaType);
         var reader = ClusterImageReader.Open(r.ArchivePath!);
         Assert.Equal(["linux/amd64", "linux/arm64"], reader.Platforms.Select(p => p.Platform.ToString()));
-        var amdBlobs = reader.Platforms[0].Manifest.Layers.Select(l => l.GetAnnotation(ClusterImageBuilder.LayerBlobAnnotation)).OfType<string>().ToList();
-        var armBlobs = reader.Platforms[1].Manifest.Layers.Select(l => l.GetAnnotation(ClusterImageBuilder.LayerBlobAnnotation)).OfType<string>().ToList();
+        var amdBlobs = reader.Platforms[0].Manifest.Layers.Select(l => l.GetAnnotation(ClusterImageFormat.LayerBlobAnnotation)).OfType<string>().ToList();
+        var armBlobs = reader.Platforms[1].Manifest.Layers.Select(l => l.GetAnnotation(ClusterImageFormat.LayerBlobAnnotation)).OfType<string>().ToList();
         Assert.Equal(2, amdBlobs.Count);
         Assert.Equal(2, armBlobs.Count);
         Assert.Empty(amdBlobs.Intersect(armBlobs));
@@ -223,7 +223,7 @@ public sealed class ClusterImageBuilderTests : IDisposable
         Assert.Equal(SealerImageExtension.KubeInstaller, parentReader.Platforms[0].Extension!.Type);
         // the image cache holds only the platforms a build pulled: drop the arm64 manifest, as a pull for linux/amd64 leaves it
         var parentLayout = OciLayout.Open(parent.LayoutPath);
-        File.Delete(parentLayout.BlobPath(parentReader.Platforms[1].Descriptor.ParsedDigest));
+        File.Delete(parentLayout.BlobPath(parentReader.Platforms[1].ManifestDescriptor.ParsedDigest));
 
         var childSpec = Spec() with
         {
@@ -243,9 +243,4 @@ public sealed class ClusterImageBuilderTests : IDisposable
         var ex = await Assert.ThrowsAsync<SealerException>(() => Build(childSpec with { Platforms = [Platform.Parse("linux/arm64")] }, "kchild-arm"));
         Assert.Equal(ErrorCodes.BaseImagePlatformMissing, ex.Code);
     }
-}
-
-internal static class ExtensionTestHelpers
-{
-    public static IReadOnlyList<SealerApplication> Apps(this SealerImageExtension e) => e.Applications ?? [];
 }

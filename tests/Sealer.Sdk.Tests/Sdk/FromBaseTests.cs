@@ -131,12 +131,12 @@ public sealed class FromBaseTests(SdkFeed feed)
             Assert.Equal([A, C, B], reader.ImageReferences());
             Assert.Equal(["extra", "web"], p.Apps.Select(a => a.Name).Order(StringComparer.Ordinal));
             Assert.Equal(["web"], p.Extension!.Launch.AppNames!);
-            Assert.Contains("REGION=eu", p.Env);
-            Assert.Contains("ZONE=a", p.Env);
+            Assert.Contains(new KeyValuePair<string, string>("REGION", "eu"), p.Env);
+            Assert.Contains(new KeyValuePair<string, string>("ZONE", "a"), p.Env);
             Assert.Equal("team-a", p.Labels["owner"]);
             // No layer of the child repeats an app image blob the base carries.
             var baseBlobs = BaseImageContent.CarriedBlobs(parent.Manifest);
-            Assert.DoesNotContain(p.Manifest.Layers.Skip(parent.Manifest.Layers.Count), l => l.GetAnnotation(ClusterImageBuilder.LayerBlobAnnotation) is { } b && baseBlobs.Contains(b));
+            Assert.DoesNotContain(p.Manifest.Layers.Skip(parent.Manifest.Layers.Count), l => l.GetAnnotation(ClusterImageFormat.LayerBlobAnnotation) is { } b && baseBlobs.Contains(b));
 
             string bundle = Path.Combine(dir, "unpacked");
             var (code, output) = Tool.Run("umoci", $"unpack --rootless --image {childLayout}:app:1.0.0 {bundle}");

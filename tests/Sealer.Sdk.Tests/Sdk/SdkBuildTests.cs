@@ -92,7 +92,7 @@ public sealed class SdkBuildTests(SdkFeed feed)
         var p = Assert.Single(reader.Platforms);
         Assert.Equal(["web"], p.Extension!.Launch.AppNames!);
         Assert.Equal("kube", Assert.Single(p.Apps).Type);
-        Assert.Contains("REGION=eu", p.Env);
+        Assert.Contains(new KeyValuePair<string, string>("REGION", "eu"), p.Env);
         string[] refs = ["docker.io/library/nginx:1.27", "docker.io/library/redis:7.4", "quay.io/coreos/etcd:v3.5.15", "quay.io/prometheus/node-exporter:v1.8.2", "registry.k8s.io/pause:3.9"];
         Assert.Equal(refs, reader.ImageReferences());
 
@@ -120,8 +120,8 @@ public sealed class SdkBuildTests(SdkFeed feed)
     {
         var layout = Sealer.Core.Layout.OciLayout.Open(registry);
         byte[] bytes = File.ReadAllBytes(Path.Combine(registry, "images.json"));
-        var list = System.Text.Json.JsonSerializer.Deserialize(bytes, Sealer.Core.Artifacts.ArtifactsJsonContext.Default.ContainedImageList)!;
-        Assert.Equal(Sealer.Core.Artifacts.ContainedImageList.MediaType, list.DocumentMediaType);
+        var list = ClusterImageFormat.ReadImageList(bytes, "images.json");
+        Assert.Equal(ContainedImageList.MediaType, list.DocumentMediaType);
         Assert.Equal(refs, list.Images.Select(i => i.Reference).Order(StringComparer.Ordinal));
         var byRef = layout.ReadIndex().Manifests.ToDictionary(m => m.GetAnnotation(Sealer.Core.Oci.Annotations.RefName)!);
         foreach (var image in list.Images)
@@ -132,8 +132,8 @@ public sealed class SdkBuildTests(SdkFeed feed)
             Assert.Equal(manifest.Config.Digest, amd64.Config);
             Assert.Equal(manifest.Layers.Select(l => l.Digest), amd64.Layers!);
         }
-        // The same document that ClusterImageInspector builds from the layout (what `sealer inspect --images` shows).
-        Assert.Equal(System.Text.Encoding.UTF8.GetString(Sealer.Core.Artifacts.ClusterImageInspector.CreateImageList(layout)), System.Text.Encoding.UTF8.GetString(bytes));
+        // The same document that ClusterImageFormat builds from the layout (what `sealer inspect --images` shows).
+        Assert.Equal(System.Text.Encoding.UTF8.GetString(ClusterImageFormat.CreateImageList(layout)), System.Text.Encoding.UTF8.GetString(bytes));
     }
 
     /// <summary>registry/ is an OCI layout whose index.json names every ref, and holds the amd64 closure of each (digests checked).</summary>

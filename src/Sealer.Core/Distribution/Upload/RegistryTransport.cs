@@ -23,6 +23,19 @@ public sealed class RegistryTransport : IDisposable
         Endpoint = RegistryEndpoint.Parse(RegistryEndpoint.ApiHost(registry), registry, isMirror: false, options);
     }
 
+    /// <summary>
+    /// Uses <paramref name="client"/> for the registry at <paramref name="baseUrl"/> (<c>https://host[:port]</c>, or
+    /// <c>http://host[:port]</c> for loopback and the client's insecure registries): a registry addressed by URL rather
+    /// than by an image's domain, such as the built-in registry's pull-through upstreams. Credentials are looked up for
+    /// the URL's authority (<c>host[:port]</c>).
+    /// </summary>
+    public RegistryTransport(RegistryClient client, Uri baseUrl)
+    {
+        _client = client;
+        Registry = baseUrl.Authority;
+        Endpoint = RegistryEndpoint.Parse(baseUrl.GetLeftPart(UriPartial.Authority), Registry, isMirror: false, client.Options);
+    }
+
     /// <summary>A transport with its own client: credentials from <paramref name="credentials"/>, else the environment and Docker config.</summary>
     public RegistryTransport(string registry, ICredentialProvider? credentials = null, bool plainHttp = false)
         : this(CreateClient(registry, credentials, plainHttp), registry) => _ownsClient = true;
