@@ -6,18 +6,17 @@ namespace Sealer.Core.Delivery.Install.Steps;
 /// The image's blobs into each host's content store, in one pass over every host that still needs them (hosts keep what
 /// they have; hosts that finished relay to the next ones): registry hosts get the app image content, the others only the rootfs.
 /// </summary>
-internal sealed class DistributeStep : HostStep
+internal sealed class DistributeStep : InstallStep
 {
     public const string StepName = "distribute";
+
+    public override StepScope Scope => StepScope.Host;
 
     public override string Name => StepName;
 
     public override string Does => "the image's blobs into <dataRoot>/.store on each host in one pass (registry hosts get the app image content, the others only the rootfs; hosts relay to each other)";
 
     public override string Reads => "the cluster image (each host's platform), the registry hosts, --parallel, --no-relay";
-
-    public override Task RunOnAsync(InstallContext ctx, InstallHost host, CancellationToken cancellationToken) =>
-        throw new NotSupportedException("distribute runs over every host at once");
 
     public override async Task RunAsync(InstallContext ctx, StepRunner runner, CancellationToken cancellationToken)
     {

@@ -28,8 +28,8 @@ public sealed record StepInfo(string Name, StepScope Scope, StepRerun Rerun, str
 /// <summary>
 /// One named step of a flow (<see cref="InstallPipeline"/>). Steps hold no state: they read and write the
 /// <see cref="InstallContext"/>; the <see cref="StepRunner"/> decides which hosts still need them, records them and
-/// reports failures. Derive from <see cref="HostStep"/> or <see cref="ClusterStep"/>; override <see cref="RunAsync"/>
-/// only for steps that batch hosts (distribute) or that are not recorded.
+/// reports failures. Derive from <see cref="HostStep"/> or <see cref="ClusterStep"/>; derive from this class directly only
+/// for steps that batch hosts (distribute), run per platform (registry+os/arch) or are not recorded (certificates, lvscare).
 /// </summary>
 internal abstract class InstallStep
 {

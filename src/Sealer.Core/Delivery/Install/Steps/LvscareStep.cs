@@ -9,9 +9,11 @@ namespace Sealer.Core.Delivery.Install.Steps;
 /// kubelet runs lvscare: Sealer's <c>seautil ipvs --run-once</c> when the image ships seautil, else ipvsadm. Runs on every
 /// run (before workers join, and again whenever the masters change); not recorded.
 /// </summary>
-internal sealed class LvscareStep : HostStep
+internal sealed class LvscareStep : InstallStep
 {
     public const string StepName = "lvscare";
+
+    public override StepScope Scope => StepScope.Host;
 
     public override string Name => StepName;
 
@@ -25,10 +27,7 @@ internal sealed class LvscareStep : HostStep
 
     public override bool AppliesTo(InstallContext ctx) => ctx.Kube;
 
-    public override IReadOnlyList<InstallHost> HostsOf(InstallContext ctx) => ctx.Hosts.Where(n => !n.Spec.IsMaster).ToList();
-
-    public override Task RunOnAsync(InstallContext ctx, InstallHost host, CancellationToken cancellationToken) =>
-        throw new NotSupportedException("lvscare runs over every worker at once");
+    private static IReadOnlyList<InstallHost> HostsOf(InstallContext ctx) => ctx.Hosts.Where(n => !n.Spec.IsMaster).ToList();
 
     public override Task RunAsync(InstallContext ctx, StepRunner runner, CancellationToken cancellationToken)
     {

@@ -11,8 +11,10 @@ namespace Sealer.Core.Delivery.Install.Steps;
 /// named by its index), so the merged layout serves each node its own platform's images. One recorded step per platform:
 /// <c>registry+os/arch</c>.
 /// </summary>
-internal sealed class RegistryPlatformsStep : HostStep
+internal sealed class RegistryPlatformsStep : InstallStep
 {
+    public override StepScope Scope => StepScope.Host;
+
     public override string Name => $"{RegistryStep.StepName}+<os>/<arch>";
 
     public override string Does => "on registry hosts, the app image content of every other platform the nodes run (its image-blob and registry layers sent, registry/blobs merged into the rootfs)";
@@ -20,9 +22,6 @@ internal sealed class RegistryPlatformsStep : HostStep
     public override string Reads => "each host's platform, the registry hosts, the cluster image";
 
     public override string When => "the nodes run a platform a registry host does not";
-
-    public override Task RunOnAsync(InstallContext ctx, InstallHost host, CancellationToken cancellationToken) =>
-        throw new NotSupportedException("registry platforms run per platform");
 
     public override async Task RunAsync(InstallContext ctx, StepRunner runner, CancellationToken cancellationToken)
     {
