@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Microsoft.Build.Framework;
 using Sealer.Core.Delivery;
 using Sealer.Core.Delivery.Clusterfile;
+using Sealer.Core.Delivery.Install;
 using Sealer.Core.Delivery.Ssh;
 using Sealer.Core.Diagnostics;
 using Task = System.Threading.Tasks.Task;

@@ -233,27 +233,6 @@ public class ClusterfileReaderTests
         Assert.Null(ClusterfileReader.Parse(App + "spec:\n  configs: []\n").Applications.Single().LaunchApps); // absent: the image decides
     }
 
-    [Theory]
-    [InlineData("", "", "", "image:demo", "the image's LAUNCH")]
-    [InlineData("", "", "  launchApps: [web, demo]\n", "apps:web,demo", "Application spec.launchApps")]
-    [InlineData("", "", "  launchApps: [\"\"]\n", "apps:", "Application spec.launchApps")]
-    [InlineData("", "appNames: [extra]", "  launchApps: [web]\n", "apps:extra", "spec.appNames")]
-    [InlineData("", "", "  cmds: [echo app]\n  launchApps: [web]\n", "cmds:echo app", "Application spec.cmds")]
-    [InlineData("cmd: [echo cluster]", "appNames: [extra]", "  cmds: [echo app]\n", "cmds:echo cluster", "spec.cmd")]
-    public void LaunchFollowsSealersPrecedence(string cmd, string appNames, string application, string expected, string source)
-    {
-        var doc = ClusterfileReader.Parse($"kind: Cluster\nspec:\n  image: a\n  hosts: [{{ips: [10.0.0.1], roles: [master]}}]\n  {cmd}\n  {appNames}\n"
-            + (application.Length > 0 ? "---\nkind: Application\nspec:\n" + application : ""));
-        var ext = Sealer.Core.ClusterImage.ClusterImageFormat.ParseExtension("""{"type":"kube-installer","launch":{"app_names":["demo"]}}""", "test");
-        var plan = Sealer.Core.Delivery.ClusterInstaller.PlanLaunch(doc, ext);
-        Assert.Equal(expected, plan.Cmds is { } c ? "cmds:" + string.Join(";", c) : (source == "the image's LAUNCH" ? "image:" : "apps:") + string.Join(",", plan.Apps));
-        Assert.Equal(source, plan.Source);
-        // an image with CMDS and nothing chosen in the Clusterfile runs them
-        var cmds = Sealer.Core.Delivery.ClusterInstaller.PlanLaunch(ClusterfileReader.Parse("kind: Cluster\nspec: {image: a, hosts: [{ips: [10.0.0.1], roles: [master]}]}\n"),
-            Sealer.Core.ClusterImage.ClusterImageFormat.ParseExtension("""{"launch":{"cmds":["kubectl apply -f x.yaml"]}}""", "test"));
-        Assert.Equal(["kubectl apply -f x.yaml"], cmds.Cmds);
-    }
-
     public static TheoryData<string, string, int, string> BrokenFiles => new()
     {
         // hosts as a mapping instead of a list

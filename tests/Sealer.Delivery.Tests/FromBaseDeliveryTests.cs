@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using Sealer.Core.Delivery;
+using Sealer.Core.Delivery.Install;
 using Sealer.Core.Delivery.Clusterfile;
 using Sealer.Core.Delivery.Ssh;
 using TestEnvironment = Sealer.Distribution.Tests.TestEnv.TestEnvironment;

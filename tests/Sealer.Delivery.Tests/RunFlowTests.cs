@@ -1,5 +1,6 @@
 using System.Net.Http.Headers;
 using Sealer.Core.Delivery;
+using Sealer.Core.Delivery.Install;
 using Sealer.Core.Delivery.Clusterfile;
 using Sealer.Core.Delivery.Ssh;
 using Sealer.Core.Diagnostics;

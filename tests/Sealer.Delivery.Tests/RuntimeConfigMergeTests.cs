@@ -7,35 +7,6 @@ namespace Sealer.Delivery.Tests;
 public class RuntimeConfigMergeTests
 {
     [Fact]
-    public void DaemonJsonKeepsTheHostsSettingsAndPutsOurMirrorsFirst()
-    {
-        const string existing = """{"log-driver":"json-file","registry-mirrors":["https://old.example"],"data-root":"/data/docker"}""";
-        const string ours = """{"registry-mirrors":["https://10.0.0.1:5000"],"insecure-registries":["10.0.0.1:5000"]}""";
-        var merged = System.Text.Json.JsonDocument.Parse(ClusterInstaller.MergeDaemonJson(existing, ours, "h")).RootElement;
-        Assert.Equal("json-file", merged.GetProperty("log-driver").GetString());
-        Assert.Equal("/data/docker", merged.GetProperty("data-root").GetString());
-        Assert.Equal(["https://10.0.0.1:5000", "https://old.example"], merged.GetProperty("registry-mirrors").EnumerateArray().Select(e => e.GetString()));
-        Assert.Equal(["10.0.0.1:5000"], merged.GetProperty("insecure-registries").EnumerateArray().Select(e => e.GetString()));
-        // idempotent
-        var again = ClusterInstaller.MergeDaemonJson(ClusterInstaller.MergeDaemonJson(existing, ours, "h"), ours, "h");
-        Assert.Equal(2, System.Text.Json.JsonDocument.Parse(again).RootElement.GetProperty("registry-mirrors").GetArrayLength());
-        Assert.Equal(ours, ClusterInstaller.MergeDaemonJson("", ours, "h"));
-    }
-
-    [Fact]
-    public void ConfigStrategies()
-    {
-        var loc = new SourceLocation("Clusterfile", 1, 1);
-        Assert.Equal("b: 2\n", ClusterInstaller.ApplyConfig(new ConfigSpec("c", "x.yaml", "b: 2\n", "override", null, loc), "a: 1\n"));
-        Assert.Equal("a: 1\nb: 2\n", ClusterInstaller.ApplyConfig(new ConfigSpec("c", "x.yaml", "b: 2\n", "insert", null, loc), "a: 1\n"));
-        var merged = ClusterInstaller.ApplyConfig(new ConfigSpec("c", "x.yaml", "a: {y: 3}\nb: 2\n", "merge", null, loc), "a:\n  x: 1\n  y: 2\n");
-        Assert.Contains("x: 1", merged, StringComparison.Ordinal);
-        Assert.Contains("y: 3", merged, StringComparison.Ordinal);
-        Assert.Contains("b: 2", merged, StringComparison.Ordinal);
-        Assert.Equal("new\n", ClusterInstaller.ApplyConfig(new ConfigSpec("c", "x.yaml", "new\n", "merge", null, loc), null));
-    }
-
-    [Fact]
     public void EnvPrecedenceAndDerivedValues()
     {
         var doc = ClusterfileReader.Parse("""

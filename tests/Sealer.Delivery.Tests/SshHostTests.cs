@@ -180,6 +180,26 @@ public class SshHostTests(TestHosts hosts)
     }
 
     [Fact]
+    public async Task WriteFilesWritesEveryFileWithItsModeAndPrivateDirectoriesAreRootOnly()
+    {
+        await using var h = await ConnectAsync(0, hosts.KeySsh with { User = "sealer" }); // through sudo
+        string dir = $"/tmp/sealer-write-files-{Guid.NewGuid():N}";
+        try
+        {
+            await h.WriteFilesAsync(dir, [new RemoteFile("b/run.sh", "echo hi\n"u8.ToArray(), (UnixFileMode)0b111_101_101), new RemoteFile("a.txt", "x"u8.ToArray(), (UnixFileMode)0b110_100_100)]);
+            var r = await h.RunAsync($"cd {dir} && stat -c '%n %a %U' a.txt b b/run.sh && cat a.txt && bash b/run.sh");
+            Assert.Equal("a.txt 644 root\nb 755 root\nb/run.sh 755 root\nxhi\n", r.Stdout);
+            await h.WriteFilesAsync(dir + "/private", [new RemoteFile("certs/server.key", "k"u8.ToArray(), (UnixFileMode)0b110_000_000)], privateDirectories: true);
+            r = await h.RunAsync($"stat -c '%a' {dir}/private {dir}/private/certs {dir}/private/certs/server.key");
+            Assert.Equal("700\n700\n600\n", r.Stdout);
+        }
+        finally
+        {
+            await h.RunAsync($"rm -rf {dir}");
+        }
+    }
+
+    [Fact]
     public async Task NonRootUsersRunThroughSudo()
     {
         // passwordless sudo, key login

@@ -1,4 +1,5 @@
 using Sealer.Core.Delivery;
+using Sealer.Core.Delivery.Install;
 using Sealer.Core.Delivery.Clusterfile;
 using Sealer.Core.Delivery.Ssh;
 using Sealer.Core.Diagnostics;

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Sealer.Core.Delivery;
 using Sealer.Core.Delivery.Clusterfile;
+using Sealer.Core.Delivery.Install;
 using Sealer.Core.Delivery.Ssh;
 using Sealer.Core.Diagnostics;
 
@@ -204,29 +205,5 @@ public class VipAndClusterfileTests(TestHosts hosts, Xunit.Abstractions.ITestOut
             foreach (var l in _lines) log.WriteLine(l);
             Assert.DoesNotContain(_lines, l => l.Contains(SshSecret, StringComparison.Ordinal) || l.Contains(DbSecret, StringComparison.Ordinal));
         }
-    }
-
-    [Fact]
-    public void VipAndLvscareImageFollowSealersOverrides()
-    {
-        var pod = ClusterInstaller.LvscarePod("c", "[fd00::2]:6443", ["fd00::12", "fd00::11"], "registry.local/lvscare:v1");
-        Assert.Contains("    - --vs\n    - [fd00::2]:6443\n", pod, StringComparison.Ordinal);
-        Assert.Contains("    - --rs\n    - [fd00::11]:6443\n    - --rs\n    - [fd00::12]:6443\n", pod, StringComparison.Ordinal); // sorted, as Sealer
-        Assert.Contains("    image: registry.local/lvscare:v1\n", pod, StringComparison.Ordinal);
-        var kubeadm = ClusterInstaller.KubeadmWithApiServerEndpoint("""
-            apiVersion: kubeadm.k8s.io/v1beta3
-            kind: ClusterConfiguration
-            controlPlaneEndpoint: my.lb:6443
-            apiServer:
-              certSANs: [10.0.0.1, apiserver.cluster.local]
-            """, ["10.0.0.1", "10.0.0.2"], "10.9.9.9");
-        Assert.Contains("controlPlaneEndpoint: my.lb:6443", kubeadm, StringComparison.Ordinal); // set by the user: kept
-        Assert.Contains("certSANs: [10.0.0.1, apiserver.cluster.local, 127.0.0.1, 10.9.9.9, 10.0.0.2]", kubeadm, StringComparison.Ordinal);
-
-        static ClusterSpec Spec(string ip, params string[] env) => ClusterfileReader.Parse($"kind: Cluster\nspec:\n  image: a\n  env: [{string.Join(", ", env)}]\n  hosts: [{{ips: ['{ip}'], roles: [master]}}]\n").Cluster;
-        Assert.Equal("10.103.97.2", ClusterInstaller.VipOf(Spec("10.0.0.1")));
-        Assert.Equal("10.55.0.9", ClusterInstaller.VipOf(Spec("10.0.0.1", "IPvsVIPv4=10.55.0.9")));
-        Assert.Equal("1248:4003:10bb:6a01:83b9:6360:c66d:0002", ClusterInstaller.VipOf(Spec("fd00::1")));
-        Assert.Equal("fd00::99", ClusterInstaller.VipOf(Spec("fd00::1", "IPvsVIPv6=fd00::99")));
     }
 }

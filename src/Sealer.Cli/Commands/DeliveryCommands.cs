@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text;
 using Sealer.Core.Delivery;
 using Sealer.Core.Delivery.Clusterfile;
+using Sealer.Core.Delivery.Install;
 using Sealer.Core.Delivery.Ssh;
 using Sealer.Core.Diagnostics;
 using Sealer.Core.Layout;
@@ -83,7 +84,12 @@ internal static class DeliveryCommands
 
     public static async Task<int> RunAsync(string[] args, CancellationToken cancellationToken)
     {
-        var a = CliArgs.Parse(Expand(args), [.. CommonOptions, "masters", "nodes", "passwd", "user", "pk", "pk-passwd", "port", "env", "cluster-name"], CommonFlags, "run");
+        var a = CliArgs.Parse(Expand(args), [.. CommonOptions, "masters", "nodes", "passwd", "user", "pk", "pk-passwd", "port", "env", "cluster-name"], [.. CommonFlags, "plan"], "run");
+        if (a.Flag("plan"))
+        {
+            Console.Out.Write(InstallPipeline.Describe());
+            return 0;
+        }
         if (a.Help)
         {
             Console.Out.WriteLine($"""
@@ -98,6 +104,9 @@ internal static class DeliveryCommands
                              [--port N] [-e|--env K=V ...] [--cluster-name NAME (default my-cluster)]
 
                 {CommonUsage}
+                  --plan                   print the steps below and exit (reads no Clusterfile, contacts no host)
+
+                {InstallPipeline.Describe()}
                 """);
             return 0;
         }

@@ -18,8 +18,10 @@ public sealed class ClusterState
     [JsonPropertyName("hosts")] public Dictionary<string, HostState> Hosts { get; set; } = new(StringComparer.Ordinal);
     [JsonPropertyName("clusterSteps")] public List<string> ClusterSteps { get; set; } = [];
     [JsonPropertyName("updated")] public string Updated { get; set; } = "";
-    /// <summary>The fingerprint of what the apps step launched (ClusterInstaller): a different one launches again.</summary>
+    /// <summary>The fingerprint of what the apps step launched: a different one launches again.</summary>
     [JsonPropertyName("launched")] public string? Launched { get; set; }
+    /// <summary>Fingerprints of other cluster steps (see <see cref="ClusterFingerprint"/>).</summary>
+    [JsonPropertyName("fingerprints"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public Dictionary<string, string>? Fingerprints { get; set; }
 
     private readonly object _gate = new();
 
@@ -60,15 +62,39 @@ public sealed class ClusterState
         lock (_gate) if (Hosts.TryGetValue(ip, out var h)) h.Steps.Remove(step);
     }
 
-    /// <summary>The fingerprint of what the host's rendered files were made from (null: unknown).</summary>
-    public string? RenderedFrom(string ip)
+    /// <summary>
+    /// The fingerprint of what a host step was last done from (null: unknown). The render step's is kept in <c>rendered</c>
+    /// (its field since before fingerprints were generic), any other step's in <c>fingerprints</c>.
+    /// </summary>
+    public string? HostFingerprint(string ip, string step)
     {
-        lock (_gate) return Hosts.TryGetValue(ip, out var h) ? h.Rendered : null;
+        lock (_gate) return Hosts.TryGetValue(ip, out var h) ? (step == "render" ? h.Rendered : h.Fingerprints?.GetValueOrDefault(step)) : null;
     }
 
-    public void SetRenderedFrom(string ip, string fingerprint)
+    /// <summary>Records a host step's fingerprint (on a host the state knows).</summary>
+    public void SetHostFingerprint(string ip, string step, string fingerprint)
     {
-        lock (_gate) if (Hosts.TryGetValue(ip, out var h)) h.Rendered = fingerprint;
+        lock (_gate)
+        {
+            if (!Hosts.TryGetValue(ip, out var h)) return;
+            if (step == "render") h.Rendered = fingerprint;
+            else (h.Fingerprints ??= new(StringComparer.Ordinal))[step] = fingerprint;
+        }
+    }
+
+    /// <summary>The fingerprint of what a cluster step was last done from (null: unknown); the apps step's is kept in <c>launched</c>.</summary>
+    public string? ClusterFingerprint(string step)
+    {
+        lock (_gate) return step == "apps" ? Launched : Fingerprints?.GetValueOrDefault(step);
+    }
+
+    public void SetClusterFingerprint(string step, string fingerprint)
+    {
+        lock (_gate)
+        {
+            if (step == "apps") Launched = fingerprint;
+            else (Fingerprints ??= new(StringComparer.Ordinal))[step] = fingerprint;
+        }
     }
 
     public void ForgetHost(string ip)
@@ -116,6 +142,8 @@ public sealed class HostState
     [JsonPropertyName("steps")] public List<string> Steps { get; set; } = [];
     /// <summary>sha256 of the render step's inputs (env, Config/kubeadm/Application documents, masters, VIP).</summary>
     [JsonPropertyName("rendered"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public string? Rendered { get; set; }
+    /// <summary>Fingerprints of other host steps (see <see cref="ClusterState.HostFingerprint"/>).</summary>
+    [JsonPropertyName("fingerprints"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public Dictionary<string, string>? Fingerprints { get; set; }
 }
 
 [JsonSourceGenerationOptions(WriteIndented = true)]

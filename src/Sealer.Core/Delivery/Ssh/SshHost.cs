@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Formats.Tar;
 using System.Net.Sockets;
 using System.Runtime.CompilerServices;
 using System.Text;
@@ -56,6 +57,9 @@ public sealed record CommandOptions
     /// <summary>What the command does, for messages (e.g. "phase init-registry: scripts/init-registry.sh"). Default: its first line.</summary>
     public string? Description { get; init; }
 }
+
+/// <summary>A file for <see cref="SshHost.WriteFilesAsync"/>: its path under the target directory, its bytes and its mode.</summary>
+public sealed record RemoteFile(string Path, byte[] Content, UnixFileMode Mode);
 
 public sealed record CommandResult(int ExitCode, string Stdout, string Stderr, IReadOnlyList<string> LastLines, TimeSpan Duration)
 {
@@ -339,6 +343,27 @@ public sealed partial class SshHost : IAsyncDisposable, IDisposable
     /// </summary>
     public Task<CommandResult> RunWithInputAsync(string command, Func<Stream, CancellationToken, Task> writeInput, CommandOptions? options = null, CancellationToken cancellationToken = default) =>
         ExecuteAsync(Elevate("sh -c " + ShellQuote(command)), writeInput, (options ?? new CommandOptions()) with { Description = options?.Description ?? FirstLine(command) }, cancellationToken);
+
+    /// <summary>
+    /// Writes <paramref name="files"/> under <paramref name="directory"/> in one command: an in-memory PAX tar of them (sorted
+    /// by path, each with its mode) extracted by <c>tar -x --no-same-owner</c>; the directory is created when missing. With
+    /// <paramref name="privateDirectories"/> it runs under <c>umask 077</c>, so the directories it creates are root-only.
+    /// </summary>
+    public Task<CommandResult> WriteFilesAsync(string directory, IEnumerable<RemoteFile> files, CommandOptions? options = null, bool privateDirectories = false, CancellationToken cancellationToken = default)
+    {
+        using var ms = new MemoryStream();
+        using (var tar = new TarWriter(ms, TarEntryFormat.Pax, leaveOpen: true))
+        {
+            foreach (var f in files.OrderBy(f => f.Path, StringComparer.Ordinal))
+            {
+                tar.WriteEntry(new PaxTarEntry(TarEntryType.RegularFile, f.Path.TrimStart('/')) { DataStream = new MemoryStream(f.Content), Mode = f.Mode });
+            }
+        }
+        var data = ms.ToArray();
+        string dir = ShellQuote(directory);
+        return RunWithInputAsync($"{(privateDirectories ? "umask 077; " : "")}mkdir -p {dir} && tar -x -C {dir} --no-same-owner",
+            (s, c) => s.WriteAsync(data, c).AsTask(), options, cancellationToken);
+    }
 
     private string Elevate(string command) => IsRoot ? command : _sudoPassword is null ? "sudo -n " + command : "sudo -S -p '' " + command;
 

@@ -1,0 +1,125 @@
+using Sealer.Core.Delivery.Install.Policies;
+using Sealer.Core.Delivery.Install.Steps;
+using Sealer.Core.Delivery.Ssh;
+
+namespace Sealer.Core.Delivery.Install;
+
+/// <summary>
+/// <c>sealer check</c>: every host reachable and installed to the end, its rootfs from the recorded image, containerd's
+/// hosts.toml in place, the registry answering on registry hosts, the API server domain and kube-lvscare as the Clusterfile
+/// says, the apps' workloads healthy, no installed host missing from the Clusterfile. Changes nothing.
+/// </summary>
+internal sealed class ClusterChecker(InstallContext ctx)
+{
+    private static string Q(string s) => SshHost.ShellQuote(s);
+
+    /// <summary><c>sealer check</c>: every host reachable, rootfs of the recorded image, registry answering, hosts.toml in place, no unfinished step.</summary>
+    public async Task<CheckResult> CheckAsync(CancellationToken cancellationToken = default)
+    {
+        var knownHosts = KnownHosts.Load(ctx.Options.Ssh.KnownHostsPath);
+        var (nodes, problems) = await InstallHost.ConnectAllAsync(ctx.Cluster.Hosts, knownHosts, ctx.Options.Ssh, cancellationToken).ConfigureAwait(false);
+        var ok = new List<string>();
+        try
+        {
+            var master0 = nodes.FirstOrDefault(n => n.Ip == ctx.Cluster.Masters.First().Ip);
+            ctx.State = await new StepRunner(ctx).LoadStateAsync(master0, cancellationToken).ConfigureAwait(false);
+            var registryIps = ctx.RegistryIps;
+            var port = ctx.Cluster.Registry.Local.Port;
+            await Task.WhenAll(nodes.Select(async n =>
+            {
+                string script = $$"""
+                    set +e
+                    [ -f {{Q(ctx.Rootfs + "/.sealer-image")}} ] && echo "image=$(cat {{Q(ctx.Rootfs + "/.sealer-image")}})"
+                    [ -f /etc/containerd/certs.d/_default/hosts.toml ] && echo certs=ok
+                    if (exec 3<>/dev/tcp/127.0.0.1/{{port}}) 2>/dev/null; then echo registry=up; fi
+                    [ -f {{ApiServerVip.LvscareManifest}} ] && awk '/- --rs$/ { getline; sub(/^ *- /, ""); print "lvs-rs=" $0 }' {{ApiServerVip.LvscareManifest}}
+                    awk '$2 == "{{ApiServerVip.Domain}}" { print "apiserver=" $1 }' /etc/hosts
+                    true
+                    """;
+                var r = await n.Ssh.RunAsync(script, new CommandOptions { Description = "check" }, cancellationToken).ConfigureAwait(false);
+                var lines = r.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).ToHashSet(StringComparer.Ordinal);
+                lock (ok)
+                {
+                    if (!ctx.State.Hosts.TryGetValue(n.Ip, out var hs)) problems.Add(new PreflightProblem(n.Ip, "state", "the host is in the Clusterfile but was never installed: run 'sealer run' (or 'sealer join')."));
+                    else if (!hs.Steps.Contains(PluginsStep.PostInstall)) problems.Add(new PreflightProblem(n.Ip, "state", $"the install stopped after '{hs.Steps.LastOrDefault() ?? "nothing"}': run 'sealer run' again to finish it."));
+                    var image = lines.FirstOrDefault(l => l.StartsWith("image=", StringComparison.Ordinal))?[6..];
+                    if (image is null) problems.Add(new PreflightProblem(n.Ip, "rootfs", $"no rootfs under {ctx.Rootfs}: run 'sealer run' again."));
+                    else if (!ctx.State.ManifestDigests.ContainsValue(image)) problems.Add(new PreflightProblem(n.Ip, "rootfs", $"the rootfs is from {image}, not the recorded image."));
+                    else ok.Add($"{n.Ip}: rootfs {image[..19]}");
+                    if (lines.Contains("certs=ok")) ok.Add($"{n.Ip}: containerd hosts.toml");
+                    else problems.Add(new PreflightProblem(n.Ip, "registry-config", "no /etc/containerd/certs.d/_default/hosts.toml: run 'sealer run' again."));
+                    if (registryIps.Contains(n.Ip))
+                    {
+                        if (lines.Contains("registry=up")) ok.Add($"{n.Ip}: registry on port {port}");
+                        else problems.Add(new PreflightProblem(n.Ip, "registry", $"nothing listens on port {port}: run 'sealer run' again to restart the registry."));
+                    }
+                    if (ctx.State.ClusterDone(KubeadmInitStep.StepName) && hs is not null && (hs.Steps.Contains(JoinStep.StepName) || n.Ip == ctx.Cluster.Masters.First().Ip))
+                    {
+                        CheckVip(n, lines, ok, problems);
+                    }
+                }
+            })).ConfigureAwait(false);
+            if (master0 is not null && ctx.State.ClusterDone(KubeadmInitStep.StepName))
+            {
+                await CheckWorkloadsAsync(master0, ok, problems, cancellationToken).ConfigureAwait(false);
+            }
+            foreach (var ip in ctx.State.Hosts.Keys.Where(ip => ctx.Cluster.Hosts.All(h => h.Ip != ip)))
+            {
+                problems.Add(new PreflightProblem(ip, "state", "the host is installed but no longer in the Clusterfile: 'sealer delete --hosts " + ip + "' removes it."));
+            }
+            return new CheckResult(ok, problems);
+        }
+        finally
+        {
+            foreach (var n in nodes) n.Ssh.Dispose();
+        }
+    }
+
+    /// <summary>The API server domain in /etc/hosts and, on workers, kube-lvscare over exactly the masters of the Clusterfile.</summary>
+    private void CheckVip(InstallHost n, HashSet<string> lines, List<string> ok, List<PreflightProblem> problems)
+    {
+        string? alias = lines.FirstOrDefault(l => l.StartsWith("apiserver=", StringComparison.Ordinal))?["apiserver=".Length..];
+        string want = n.Spec.IsMaster ? n.Ip : ctx.Vip;
+        if (alias != want)
+        {
+            problems.Add(new PreflightProblem(n.Ip, "vip", $"{ApiServerVip.Domain} resolves to {alias ?? "nothing"} in /etc/hosts, not {want}: run 'sealer run' again."));
+        }
+        if (n.Spec.IsMaster) return;
+        var have = lines.Where(l => l.StartsWith("lvs-rs=", StringComparison.Ordinal)).Select(l => l["lvs-rs=".Length..]).Order(StringComparer.Ordinal).ToList();
+        var masters = ctx.Cluster.Masters.Select(m => ApiServerVip.HostPort(m.Ip, 6443)).Order(StringComparer.Ordinal).ToList();
+        if (have.Count == 0) problems.Add(new PreflightProblem(n.Ip, "vip", $"no {ApiServerVip.LvscareManifest}: the worker cannot reach the API servers through {ctx.VipEndpoint}; run 'sealer run' again."));
+        else if (!have.SequenceEqual(masters)) problems.Add(new PreflightProblem(n.Ip, "vip", $"kube-lvscare balances over {string.Join(", ", have)}, but the masters are {string.Join(", ", masters)}: run 'sealer run' again to update it."));
+        else ok.Add($"{n.Ip}: lvscare {ctx.VipEndpoint} over {masters.Count} master(s)");
+    }
+
+    /// <summary>The apps' workloads through kubectl on master0: desired vs ready, image pull errors, crash loops.</summary>
+    private async Task CheckWorkloadsAsync(InstallHost master0, List<string> ok, List<PreflightProblem> problems, CancellationToken ct)
+    {
+        var opts = new CommandOptions { Description = "check: kubectl", Check = false, Timeout = TimeSpan.FromMinutes(1) };
+        var workloads = await master0.Ssh.RunAsync($"{ctx.KubePath}\nkubectl get deployments,statefulsets,daemonsets -A -o json", opts, ct).ConfigureAwait(false);
+        var pods = workloads.Succeeded ? await master0.Ssh.RunAsync($"{ctx.KubePath}\nkubectl get pods -A -o json", opts, ct).ConfigureAwait(false) : workloads;
+        if (!workloads.Succeeded || !pods.Succeeded)
+        {
+            var failed = workloads.Succeeded ? pods : workloads;
+            problems.Add(new PreflightProblem(master0.Ip, "kubernetes", $"'kubectl get' failed with exit code {failed.ExitCode}: {string.Join(" | ", failed.LastLines.TakeLast(3))}; is the API server up (KUBECONFIG, /etc/kubernetes/admin.conf)?"));
+            return;
+        }
+        List<string> good;
+        List<PreflightProblem> bad;
+        try
+        {
+            (good, bad) = WorkloadHealth.Evaluate(master0.Ip, workloads.Stdout, pods.Stdout);
+        }
+        catch (System.Text.Json.JsonException ex)
+        {
+            problems.Add(new PreflightProblem(master0.Ip, "kubernetes", $"'kubectl get -o json' printed something that is not JSON ({ex.Message})."));
+            return;
+        }
+        lock (ok)
+        {
+            ok.AddRange(good);
+            problems.AddRange(bad);
+            if (good.Count == 0 && bad.Count == 0) ok.Add($"{master0.Ip}: kubernetes answers (no workloads)");
+        }
+    }
+}

@@ -1,0 +1,69 @@
+using System.Text;
+using Sealer.Core.Delivery.Clusterfile;
+using Sealer.Core.Diagnostics;
+using YamlDotNet.RepresentationModel;
+
+namespace Sealer.Core.Delivery.Install.Policies;
+
+/// <summary>What Sealer changes in the image's <c>etc/kubeadm.yml</c>. Pure.</summary>
+internal static class KubeadmConfigPatch
+{
+    public const string Path = "etc/kubeadm.yml";
+
+    /// <summary>The Clusterfile's kubeadm documents appended to the image's file, each after a <c>---</c>.</summary>
+    public static string AppendDocuments(string? existing, IEnumerable<RawDocument> documents)
+    {
+        var sb = new StringBuilder((existing ?? "").TrimEnd());
+        foreach (var d in documents) sb.Append("\n---\n").Append(d.Yaml.TrimEnd());
+        return sb.Append('\n').ToString();
+    }
+
+    /// <summary>The API server certificate's extra SANs: 127.0.0.1, the API server domain, the VIP and every master.</summary>
+    public static IEnumerable<string> CertSans(IEnumerable<string> masters, string vip) => new[] { "127.0.0.1", ApiServerVip.Domain, vip }.Concat(masters);
+
+    /// <summary>
+    /// As Sealer's kubeadm config (pkg/runtime/kubernetes/kubeadm): the ClusterConfiguration's <c>controlPlaneEndpoint</c> is
+    /// <c>apiserver.cluster.local:6443</c> unless set, and <c>apiServer.certSANs</c> holds the domain, the VIP, 127.0.0.1 and
+    /// every master, so workers reach the API servers through the VIP and masters through the domain with valid TLS.
+    /// </summary>
+    public static string WithApiServerEndpoint(string yaml, IReadOnlyList<string> masters, string vip)
+    {
+        var stream = new YamlStream();
+        try
+        {
+            stream.Load(new StringReader(yaml));
+        }
+        catch (YamlDotNet.Core.YamlException ex)
+        {
+            throw new SealerException(ErrorCodes.BadClusterImage, $"etc/kubeadm.yml is not valid YAML ({ex.Message}): fix it in the cluster image or in the Clusterfile's kubeadm documents.", Path, (int)ex.Start.Line, inner: ex);
+        }
+        static string? Scalar(YamlMappingNode m, string key) => m.Children.TryGetValue(new YamlScalarNode(key), out var v) && v is YamlScalarNode s ? s.Value : null;
+        var docs = stream.Documents.Select(d => d.RootNode).OfType<YamlMappingNode>().ToList();
+        var cc = docs.LastOrDefault(d => Scalar(d, "kind") == "ClusterConfiguration");
+        if (cc is null)
+        {
+            string api = docs.Select(d => Scalar(d, "apiVersion")).FirstOrDefault(v => v?.StartsWith("kubeadm.k8s.io/", StringComparison.Ordinal) == true) ?? "kubeadm.k8s.io/v1beta3";
+            cc = new YamlMappingNode { { "apiVersion", api }, { "kind", "ClusterConfiguration" } };
+            stream.Documents.Add(new YamlDocument(cc));
+        }
+        if (Scalar(cc, "controlPlaneEndpoint") is not { Length: > 0 }) cc.Children[new YamlScalarNode("controlPlaneEndpoint")] = new YamlScalarNode($"{ApiServerVip.Domain}:6443");
+        if (!cc.Children.TryGetValue(new YamlScalarNode("apiServer"), out var apiNode) || apiNode is not YamlMappingNode apiServer)
+        {
+            apiServer = [];
+            cc.Children[new YamlScalarNode("apiServer")] = apiServer;
+        }
+        if (!apiServer.Children.TryGetValue(new YamlScalarNode("certSANs"), out var sansNode) || sansNode is not YamlSequenceNode sans)
+        {
+            sans = [];
+            apiServer.Children[new YamlScalarNode("certSANs")] = sans;
+        }
+        var have = sans.Children.OfType<YamlScalarNode>().Select(x => x.Value).ToHashSet(StringComparer.Ordinal);
+        foreach (var san in CertSans(masters, vip))
+        {
+            if (have.Add(san)) sans.Add(new YamlScalarNode(san));
+        }
+        var w = new StringWriter();
+        stream.Save(w, assignAnchors: false);
+        return w.ToString().Replace("\n...\n", "\n---\n", StringComparison.Ordinal).TrimEnd('\n', '.', '-') + "\n";
+    }
+}

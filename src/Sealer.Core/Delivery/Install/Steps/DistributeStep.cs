@@ -1,0 +1,53 @@
+using Sealer.Core.Diagnostics;
+
+namespace Sealer.Core.Delivery.Install.Steps;
+
+/// <summary>
+/// The image's blobs into each host's content store, in one pass over every host that still needs them (hosts keep what
+/// they have; hosts that finished relay to the next ones): registry hosts get the app image content, the others only the rootfs.
+/// </summary>
+internal sealed class DistributeStep : InstallStep
+{
+    public const string StepName = "distribute";
+
+    public override StepScope Scope => StepScope.Host;
+
+    public override string Name => StepName;
+
+    public override string Does => "the image's blobs into <dataRoot>/.store on each host in one pass (registry hosts get the app image content, the others only the rootfs; hosts relay to each other)";
+
+    public override string Reads => "the cluster image (each host's platform), the registry hosts, --parallel, --no-relay";
+
+    public override async Task RunAsync(InstallContext ctx, StepRunner runner, CancellationToken cancellationToken)
+    {
+        var hosts = ctx.Hosts;
+        var need = hosts.Where(n => !ctx.State.HostDone(n.Ip, StepName)).ToList();
+        foreach (var n in hosts.Except(need)) ctx.Skipped($"{n.Ip}:{StepName}");
+        ctx.Status(need.Count == 0 ? $"{StepName,-16} done before on {hosts.Count} host(s)"
+            : $"{StepName,-16} {need.Count} host(s), {Preflight.FormatBytes(need.Sum(n => LayersOf(ctx, n).Sum(l => l.Size)))} at most (hosts keep what they have)");
+        if (need.Count == 0) return;
+        var distributor = NewDistributor(ctx);
+        try
+        {
+            ctx.AddTransfers(await distributor.DistributeAsync(need.Select(n => new HostBlobs(n.Ssh, LayersOf(ctx, n))).ToList(), cancellationToken).ConfigureAwait(false));
+        }
+        catch (SealerException ex) when (ex.Code != ErrorCodes.RunStepFailed)
+        {
+            throw StepRunner.StepFailure(StepName, ex);
+        }
+        foreach (var n in need)
+        {
+            ctx.State.MarkHost(n.Ip, n.Spec.Roles, StepName);
+            ctx.Ran($"{n.Ip}:{StepName}");
+        }
+        await runner.SaveStateAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>What a host gets and unpacks: every layer on a registry host, elsewhere all but the app image content.</summary>
+    public static IReadOnlyList<Oci.Descriptor> LayersOf(InstallContext ctx, InstallHost n) => n.Platform.LayersFor(ctx.RegistryIps.Contains(n.Ip));
+
+    public static BlobDistributor NewDistributor(InstallContext ctx) => new(ctx.Image, ctx.Store, new DistributionOptions
+    {
+        Parallelism = ctx.Options.Parallelism, Relay = ctx.Options.Relay, Progress = ctx.Options.TransferProgress, Logger = ctx.Options.Logger, AfterBlob = ctx.Options.AfterBlob,
+    });
+}

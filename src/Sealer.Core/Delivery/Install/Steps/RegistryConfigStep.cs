@@ -1,0 +1,88 @@
+using System.Text;
+using Sealer.Core.Delivery.Install.Policies;
+using Sealer.Core.Delivery.Ssh;
+using Sealer.Core.RegistryServer;
+
+namespace Sealer.Core.Delivery.Install.Steps;
+
+/// <summary>
+/// Every host pulls through the registry hosts: containerd's <c>certs.d/&lt;domain&gt;/hosts.toml</c> for every image domain
+/// and <c>_default</c> (this host's own registry first), the CA, <c>config_path</c> in config.toml; for Docker the mirrors
+/// merged into the host's daemon.json. With an externalRegistry every domain is mirrored to it.
+/// </summary>
+internal sealed class RegistryConfigStep : HostStep
+{
+    public const string StepName = "registry-config";
+
+    public override string Name => StepName;
+
+    public override string Does => "containerd certs.d/<domain>/hosts.toml for every image domain and _default, the CA in /etc/sealer/registry, config_path in config.toml; Docker: mirrors merged into daemon.json";
+
+    public override string Reads => "the image domains of registry/index.json, the registry hosts (or externalRegistry), the CA, the container runtime, the host's daemon.json";
+
+    public override Task RunOnAsync(InstallContext ctx, InstallHost host, CancellationToken cancellationToken) =>
+        ConfigureAsync(ctx, host, Domains(ctx), cancellationToken);
+
+    public override Task RunAsync(InstallContext ctx, StepRunner runner, CancellationToken cancellationToken)
+    {
+        // read from the image once, and only when a host needs them
+        var domains = new Lazy<IReadOnlyList<string>>(() => Domains(ctx));
+        return runner.EachHostAsync(StepName, ctx.Hosts, h => ConfigureAsync(ctx, h, domains.Value, cancellationToken), cancellationToken);
+    }
+
+    /// <summary>The domains to mirror: every app image's, and the local registry's.</summary>
+    private static List<string> Domains(InstallContext ctx) =>
+        ctx.Image.RegistryDomains(ctx.Master0!.Platform).Append(ctx.Cluster.Registry.Local.Domain).Distinct(StringComparer.Ordinal).ToList();
+
+    private static async Task ConfigureAsync(InstallContext ctx, InstallHost n, IReadOnlyList<string> domains, CancellationToken cancellationToken)
+    {
+        var local = ctx.Cluster.Registry.Local;
+        var registryIps = ctx.RegistryIps;
+        if (ctx.Cluster.Registry.External is { } external)
+        {
+            // every domain is mirrored from the external registry (it holds the images under their original names)
+            var ext = RegistryRuntimeConfig.Generate(domains.Where(d => d != local.Domain), [new RegistryEndpoint(external.Url, Tls: true)],
+                new RuntimeConfigOptions { Docker = ctx.CriOf(n) == "docker" });
+            await n.Ssh.WriteFilesAsync("/", ext.Files.Where(f => f.Path != "/etc/docker/daemon.json").Select(f => new RemoteFile(f.Path, Encoding.UTF8.GetBytes(f.Content), (UnixFileMode)0b110_100_100)),
+                new CommandOptions { Description = $"{StepName}: write containerd hosts.toml for {external.Url}" }, cancellationToken: cancellationToken).ConfigureAwait(false);
+            return;
+        }
+        if (registryIps.Count == 0) return;
+        // this host's own registry first, then the others: containerd tries them in order
+        var endpoints = registryIps.OrderBy(ip => ip == n.Ip ? 0 : 1).Select(ip => new RegistryEndpoint($"{ip}:{local.Port}", Tls: ctx.Tls)).ToList();
+        if (ctx.Tls && ctx.CaPem is null)
+        {
+            string caFile = Path.Combine(ctx.LocalCertDir, CertificateGenerator.CaCertificateFile);
+            ctx.CaPem = File.Exists(caFile) ? File.ReadAllText(caFile) : null;
+        }
+        bool docker = ctx.CriOf(n) == "docker";
+        var config = RegistryRuntimeConfig.Generate(domains, endpoints, new RuntimeConfigOptions { Docker = docker, CaPem = ctx.CaPem });
+        if (docker)
+        {
+            // never overwrite the host's daemon.json: merge our mirrors into what is there
+            var existing = await n.Ssh.RunAsync("cat /etc/docker/daemon.json 2>/dev/null || true", new CommandOptions { Description = $"{StepName}: read daemon.json" }, cancellationToken).ConfigureAwait(false);
+            config = config with
+            {
+                Files = config.Files.Select(f => f.Path == "/etc/docker/daemon.json" ? f with { Content = DaemonJsonMerge.Merge(existing.Stdout, f.Content, n.Ip) } : f).ToList(),
+            };
+        }
+        await n.Ssh.WriteFilesAsync("/", config.Files.Select(f => new RemoteFile(f.Path, Encoding.UTF8.GetBytes(f.Content), f.Mode)),
+            new CommandOptions { Description = $"{StepName}: write containerd hosts.toml for {domains.Count} domains" }, cancellationToken: cancellationToken).ConfigureAwait(false);
+        if (docker)
+        {
+            await n.Ssh.RunAsync("if command -v systemctl >/dev/null && systemctl is-active -q docker 2>/dev/null; then systemctl reload docker || systemctl restart docker; fi",
+                ctx.Cmd(n, StepName, "reload docker"), cancellationToken).ConfigureAwait(false);
+        }
+        // containerd reads certs.d only when config_path points there
+        const string fix = """
+            c=/etc/containerd/config.toml
+            if [ -f "$c" ]; then
+              if grep -q 'config_path *= *""' "$c"; then sed -i 's|config_path *= *""|config_path = "/etc/containerd/certs.d"|' "$c"; changed=1
+              elif ! grep -q 'config_path' "$c"; then printf '\n[plugins."io.containerd.grpc.v1.cri".registry]\n  config_path = "/etc/containerd/certs.d"\n' >> "$c"; changed=1; fi
+              if [ -n "$changed" ] && command -v systemctl >/dev/null && systemctl is-active -q containerd 2>/dev/null; then systemctl restart containerd; fi
+            fi
+            true
+            """;
+        await n.Ssh.RunAsync(fix, ctx.Cmd(n, StepName, "point containerd at certs.d"), cancellationToken).ConfigureAwait(false);
+    }
+}

@@ -1,0 +1,45 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Sealer.Core.Delivery.Ssh;
+
+namespace Sealer.Core.Delivery;
+
+/// <summary>How <c>sealer run</c>/<c>join</c>/<c>check</c>/<c>delete</c> reach and change the hosts (<c>Install.ClusterInstaller</c>).</summary>
+public sealed record RunOptions
+{
+    public SshOptions Ssh { get; init; } = new();
+
+    /// <summary>The cluster image (layout dir, archive or cached name); null: the Clusterfile's spec.image.</summary>
+    public string? Image { get; init; }
+
+    public string? CacheDir { get; init; }
+
+    /// <summary>Where local state lives (default ~/.sealer).</summary>
+    public string? StateRoot { get; init; }
+
+    public int Parallelism { get; init; } = 3;
+
+    public bool Relay { get; init; } = true;
+
+    /// <summary>The <c>sealer</c> executable to install on registry hosts (default: this process when it is the native sealer).</summary>
+    public string? SealerBinary { get; init; }
+
+    public IProgress<TransferProgress>? TransferProgress { get; init; }
+
+    /// <summary>Every remote output line, prefixed with host and step.</summary>
+    public Action<string>? Output { get; init; }
+
+    /// <summary>One line per step as it starts and ends (hosts, duration, skipped hosts).</summary>
+    public Action<string>? Status { get; init; }
+
+    public ILogger Logger { get; init; } = NullLogger.Instance;
+
+    public TimeSpan StepTimeout { get; init; } = TimeSpan.FromMinutes(30);
+
+    /// <summary>Test hook for distribution.</summary>
+    internal Action<string, Oci.Descriptor>? AfterBlob { get; init; }
+}
+
+public sealed record RunResult(IReadOnlyList<string> StepsRun, IReadOnlyList<string> StepsSkipped, IReadOnlyList<HostTransfer> Transfers, IReadOnlyList<HostFacts> Facts);
+
+public sealed record CheckResult(IReadOnlyList<string> Ok, IReadOnlyList<PreflightProblem> Problems);

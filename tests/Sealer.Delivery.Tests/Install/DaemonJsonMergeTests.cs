@@ -1,0 +1,40 @@
+using Sealer.Core.Delivery.Install.Policies;
+using Sealer.Core.Diagnostics;
+
+namespace Sealer.Delivery.Tests.Install;
+
+/// <summary><see cref="DaemonJsonMerge"/>: our mirrors in Docker's daemon.json, the host's settings kept.</summary>
+public class DaemonJsonMergeTests
+{
+    private const string Ours = """{"registry-mirrors":["https://10.0.0.1:5000"],"insecure-registries":["10.0.0.1:5000"]}""";
+
+    [Fact]
+    public void DaemonJsonKeepsTheHostsSettingsAndPutsOurMirrorsFirst()
+    {
+        const string existing = """{"log-driver":"json-file","registry-mirrors":["https://old.example"],"data-root":"/data/docker"}""";
+        var merged = System.Text.Json.JsonDocument.Parse(DaemonJsonMerge.Merge(existing, Ours, "h")).RootElement;
+        Assert.Equal("json-file", merged.GetProperty("log-driver").GetString());
+        Assert.Equal("/data/docker", merged.GetProperty("data-root").GetString());
+        Assert.Equal(["https://10.0.0.1:5000", "https://old.example"], merged.GetProperty("registry-mirrors").EnumerateArray().Select(e => e.GetString()));
+        Assert.Equal(["10.0.0.1:5000"], merged.GetProperty("insecure-registries").EnumerateArray().Select(e => e.GetString()));
+        // idempotent
+        var again = DaemonJsonMerge.Merge(DaemonJsonMerge.Merge(existing, Ours, "h"), Ours, "h");
+        Assert.Equal(2, System.Text.Json.JsonDocument.Parse(again).RootElement.GetProperty("registry-mirrors").GetArrayLength());
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("  \n")]
+    public void NoDaemonJsonIsOurs(string existing) => Assert.Equal(Ours, DaemonJsonMerge.Merge(existing, Ours, "h"));
+
+    [Theory]
+    [InlineData("[]")]
+    [InlineData("{\"a\":")]
+    [InlineData("not json")]
+    public void ADaemonJsonThatIsNotAnObjectIsAnErrorNamingTheHost(string existing)
+    {
+        var ex = Assert.Throws<SealerException>(() => DaemonJsonMerge.Merge(existing, Ours, "10.0.0.7"));
+        Assert.Equal(ErrorCodes.RunStepFailed, ex.Code);
+        Assert.StartsWith("10.0.0.7: /etc/docker/daemon.json is not a JSON object", ex.Message, StringComparison.Ordinal);
+    }
+}

@@ -1,0 +1,60 @@
+using Sealer.Core.Delivery.Clusterfile;
+using Sealer.Core.Delivery.Install.Policies;
+using Sealer.Core.Diagnostics;
+
+namespace Sealer.Delivery.Tests.Install;
+
+/// <summary><see cref="KubeadmConfigPatch"/>: Sealer's API server endpoint and SANs in etc/kubeadm.yml.</summary>
+public class KubeadmConfigPatchTests
+{
+    [Fact]
+    public void AUserSetEndpointIsKeptAndTheSansAreAddedOnce()
+    {
+        var kubeadm = KubeadmConfigPatch.WithApiServerEndpoint("""
+            apiVersion: kubeadm.k8s.io/v1beta3
+            kind: ClusterConfiguration
+            controlPlaneEndpoint: my.lb:6443
+            apiServer:
+              certSANs: [10.0.0.1, apiserver.cluster.local]
+            """, ["10.0.0.1", "10.0.0.2"], "10.9.9.9");
+        Assert.Contains("controlPlaneEndpoint: my.lb:6443", kubeadm, StringComparison.Ordinal);
+        Assert.Contains("certSANs: [10.0.0.1, apiserver.cluster.local, 127.0.0.1, 10.9.9.9, 10.0.0.2]", kubeadm, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    // no ClusterConfiguration: one is added with the apiVersion of the file's kubeadm documents
+    [InlineData("apiVersion: kubeadm.k8s.io/v1beta4\nkind: InitConfiguration\n", "apiVersion: kubeadm.k8s.io/v1beta4\nkind: ClusterConfiguration\ncontrolPlaneEndpoint: apiserver.cluster.local:6443")]
+    // nothing kubeadm at all: v1beta3
+    [InlineData("apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\n", "apiVersion: kubeadm.k8s.io/v1beta3\nkind: ClusterConfiguration")]
+    // an empty endpoint is Sealer's
+    [InlineData("apiVersion: kubeadm.k8s.io/v1beta3\nkind: ClusterConfiguration\ncontrolPlaneEndpoint: ''\n", "controlPlaneEndpoint: apiserver.cluster.local:6443")]
+    public void TheClusterConfigurationGetsSealersEndpoint(string yaml, string expected)
+    {
+        var patched = KubeadmConfigPatch.WithApiServerEndpoint(yaml, ["10.0.0.1"], "10.103.97.2");
+        Assert.Contains(expected, patched, StringComparison.Ordinal);
+        Assert.Contains("- 127.0.0.1\n", patched, StringComparison.Ordinal);
+        Assert.Contains("- apiserver.cluster.local\n", patched, StringComparison.Ordinal);
+        Assert.Contains("- 10.103.97.2\n", patched, StringComparison.Ordinal);
+        Assert.Contains("- 10.0.0.1\n", patched, StringComparison.Ordinal);
+        Assert.Equal(yaml.Split("kind:").Length - 1 + (yaml.Contains("ClusterConfiguration", StringComparison.Ordinal) ? 0 : 1), patched.Split("kind:").Length - 1);
+        Assert.DoesNotContain("...", patched, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void InvalidYamlIsAnImageErrorNamingTheFileAndLine()
+    {
+        var ex = Assert.Throws<SealerException>(() => KubeadmConfigPatch.WithApiServerEndpoint("kind: ClusterConfiguration\napiServer: [1\n", ["10.0.0.1"], "10.103.97.2"));
+        Assert.Equal(ErrorCodes.BadClusterImage, ex.Code);
+        Assert.Equal("etc/kubeadm.yml", ex.File);
+        Assert.True(ex.Line >= 2);
+    }
+
+    [Fact]
+    public void KubeadmDocumentsAreAppendedAfterTheImagesFile()
+    {
+        var loc = new SourceLocation("Clusterfile", 1, 1);
+        Assert.Equal("a: 1\n---\nkind: KubeletConfiguration\n---\nkind: KubeProxyConfiguration\n",
+            KubeadmConfigPatch.AppendDocuments("a: 1\n\n", [new RawDocument("KubeletConfiguration", "kind: KubeletConfiguration\n", loc), new RawDocument("KubeProxyConfiguration", "kind: KubeProxyConfiguration", loc)]));
+        Assert.Equal("\n---\nkind: KubeletConfiguration\n", KubeadmConfigPatch.AppendDocuments(null, [new RawDocument("KubeletConfiguration", "kind: KubeletConfiguration", loc)]));
+    }
+}
