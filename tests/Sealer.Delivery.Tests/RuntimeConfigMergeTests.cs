@@ -7,7 +7,7 @@ namespace Sealer.Delivery.Tests;
 public class RuntimeConfigMergeTests
 {
     [Fact]
-    public void DaemonJsonKeepsTheHostsSettingsAndPutsOurMirrorsFirst()
+    public void Daemon_json_keeps_the_hosts_settings_and_puts_our_mirrors_first()
     {
         const string existing = """{"log-driver":"json-file","registry-mirrors":["https://old.example"],"data-root":"/data/docker"}""";
         const string ours = """{"registry-mirrors":["https://10.0.0.1:5000"],"insecure-registries":["10.0.0.1:5000"]}""";
@@ -23,7 +23,7 @@ public class RuntimeConfigMergeTests
     }
 
     [Fact]
-    public void ConfigStrategies()
+    public void Config_strategies()
     {
         var loc = new SourceLocation("Clusterfile", 1, 1);
         Assert.Equal("b: 2\n", ClusterInstaller.ApplyConfig(new ConfigSpec("c", "x.yaml", "b: 2\n", "override", null, loc), "a: 1\n"));
@@ -36,7 +36,7 @@ public class RuntimeConfigMergeTests
     }
 
     [Fact]
-    public void EnvPrecedenceAndDerivedValues()
+    public void Env_precedence_and_derived_values()
     {
         var doc = ClusterfileReader.Parse("""
             kind: Cluster
@@ -63,7 +63,7 @@ public class RuntimeConfigMergeTests
     }
 
     [Fact]
-    public void TemplatesRenderWithGoTemplateAndSprigAndErrorsAreCoded()
+    public void Templates_render_with_Go_template_and_Sprig_and_errors_are_coded()
     {
         var env = new List<KeyValuePair<string, string>> { new("A", "1"), new("B", "two"), new("Hosts", "10.0.0.1,10.0.0.2") };
         Assert.Equal("x=1 y=two z=d", DeliveryEnv.Render("x={{ .A }} y={{.B}} z={{ .C | default \"d\" }}", env, "t.tmpl"));

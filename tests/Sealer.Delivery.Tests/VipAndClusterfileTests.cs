@@ -100,7 +100,7 @@ public class VipAndClusterfileTests(TestHosts hosts, Xunit.Abstractions.ITestOut
         """;
 
     [Fact]
-    public async Task WorkersUseTheLocalVipAndTheClusterfileIsSavedWithoutSecrets()
+    public async Task Workers_use_the_local_VIP_and_the_Clusterfile_is_saved_without_secrets()
     {
         Lab.Wipe("/var/lib/sealer", "/etc/containerd", "/etc/kubernetes", "/tmp");
         var image = FixtureImage.Build(Path.Combine(Work, "image"), appLayerBytes: 1024);
@@ -207,7 +207,7 @@ public class VipAndClusterfileTests(TestHosts hosts, Xunit.Abstractions.ITestOut
     }
 
     [Fact]
-    public void VipAndLvscareImageFollowSealersOverrides()
+    public void VIP_and_lvscare_image_follow_Sealers_overrides()
     {
         var pod = ClusterInstaller.LvscarePod("c", "[fd00::2]:6443", ["fd00::12", "fd00::11"], "registry.local/lvscare:v1");
         Assert.Contains("    - --vs\n    - [fd00::2]:6443\n", pod, StringComparison.Ordinal);

@@ -5,19 +5,20 @@ using System.Text;
 using Sealer.Core.Layout;
 using Sealer.Core.Oci;
 
-namespace Sealer.RegistryServer.Tests;
+namespace Sealer.TestSupport;
 
 /// <summary>A fixture image written into a layout: its manifest (or index) digest and the blobs it holds.</summary>
-public sealed record FixtureImage(string RefName, Descriptor Top, IReadOnlyList<Descriptor> Manifests, IReadOnlyList<Descriptor> Layers, IReadOnlyList<Descriptor> Configs);
+public sealed record BuiltImage(string RefName, Descriptor Top, IReadOnlyList<Descriptor> Manifests, IReadOnlyList<Descriptor> Layers, IReadOnlyList<Descriptor> Configs);
 
 /// <summary>
 /// Builds real, runnable-shaped images into an <see cref="OciLayout"/> with Sealer.Core: tar+gzip layers holding a file
 /// (so containerd can unpack them), an image config with the right diff_ids, manifests, and optionally a multi-arch index.
-/// Content is derived from a seed, so different seeds give different digests.
+/// Content is derived from a seed, so different seeds give different digests. The tar/gzip/descriptor helpers below are
+/// the one copy every test project builds its images (app images, cluster images, image caches) with.
 /// </summary>
-public static class FixtureImages
+public static class OciImages
 {
-    public static FixtureImage Add(OciLayout layout, string refName, string seed, bool multiArch = false, int layerBytes = 2048, int layers = 2, bool docker = false, bool addToIndex = true)
+    public static BuiltImage Add(OciLayout layout, string refName, string seed, bool multiArch = false, int layerBytes = 2048, int layers = 2, bool docker = false, bool addToIndex = true)
     {
         var manifests = new List<Descriptor>();
         var allLayers = new List<Descriptor>();
@@ -61,28 +62,14 @@ public static class FixtureImages
             top = layout.WriteBlob(OciJsonContext.ToBytes(index, OciJsonContext.Default.ImageIndex), index.MediaType!);
         }
         if (addToIndex) layout.SetRef(refName, top);
-        return new FixtureImage(refName, top, manifests, allLayers, configs);
+        return new BuiltImage(refName, top, manifests, allLayers, configs);
     }
 
     /// <summary>A gzip'd tar with one file of pseudo-random content; returns the blob and its diff_id.</summary>
     public static (byte[] Gzip, string DiffId) Layer(string seed, int bytes)
     {
-        var content = Pseudo(seed, bytes);
-        var tar = new MemoryStream();
-        using (var w = new TarWriter(tar, TarEntryFormat.Pax, leaveOpen: true))
-        {
-            var e = new PaxTarEntry(TarEntryType.RegularFile, "data/" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(seed)))[..12])
-            {
-                DataStream = new MemoryStream(content),
-                Mode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead,
-                ModificationTime = DateTimeOffset.UnixEpoch,
-            };
-            w.WriteEntry(e);
-        }
-        byte[] tarBytes = tar.ToArray();
-        var gz = new MemoryStream();
-        using (var g = new GZipStream(gz, CompressionLevel.Fastest, leaveOpen: true)) g.Write(tarBytes);
-        return (gz.ToArray(), Digest.Sha256(tarBytes).ToString());
+        byte[] tarBytes = Tar(("data/" + Sha256Hex(Encoding.UTF8.GetBytes(seed))[..12], Pseudo(seed, bytes)));
+        return (Gzip(tarBytes), Digest.Sha256(tarBytes).ToString());
     }
 
     /// <summary>Deterministic incompressible bytes.</summary>
@@ -96,5 +83,72 @@ public static class FixtureImages
             block.AsSpan(0, Math.Min(32, bytes - off)).CopyTo(result.AsSpan(off));
         }
         return result;
+    }
+
+    /// <summary>A reproducible tar (PAX, sorted names, epoch times, mode 0644).</summary>
+    public static byte[] Tar(params (string Name, byte[] Data)[] files) => Tar(files, executable: null);
+
+    /// <summary>A reproducible tar (PAX, sorted names, epoch times); mode 0755 where <paramref name="executable"/> says so, else 0644.</summary>
+    public static byte[] Tar(IEnumerable<(string Name, byte[] Data)> files, Func<string, bool>? executable)
+    {
+        using var ms = new MemoryStream();
+        using (var w = new TarWriter(ms, TarEntryFormat.Pax, leaveOpen: true))
+        {
+            foreach (var (name, data) in files.OrderBy(f => f.Name, StringComparer.Ordinal))
+            {
+                w.WriteEntry(new PaxTarEntry(TarEntryType.RegularFile, name)
+                {
+                    DataStream = new MemoryStream(data),
+                    Mode = executable?.Invoke(name) == true ? (UnixFileMode)0b111_101_101 : (UnixFileMode)0b110_100_100,
+                    ModificationTime = DateTimeOffset.UnixEpoch,
+                });
+            }
+        }
+        return ms.ToArray();
+    }
+
+    /// <summary>A gzip'd <see cref="Tar(ValueTuple{string, byte[]}[])"/> of text files.</summary>
+    public static byte[] TarGz(params (string Name, string Content)[] files) => Gzip(Tar(files.Select(f => (f.Name, Encoding.UTF8.GetBytes(f.Content))).ToArray()));
+
+    public static byte[] Gzip(byte[] data)
+    {
+        using var ms = new MemoryStream();
+        using (var gz = new GZipStream(ms, CompressionLevel.Fastest, leaveOpen: true)) gz.Write(data);
+        return ms.ToArray();
+    }
+
+    public static byte[] Gunzip(byte[] data)
+    {
+        using var gz = new GZipStream(new MemoryStream(data), CompressionMode.Decompress);
+        using var ms = new MemoryStream();
+        gz.CopyTo(ms);
+        return ms.ToArray();
+    }
+
+    public static string Sha256Hex(byte[] bytes) => Convert.ToHexStringLower(SHA256.HashData(bytes));
+
+    /// <summary>The descriptor of <paramref name="bytes"/> (not written anywhere).</summary>
+    public static Descriptor Desc(string mediaType, byte[] bytes) => new() { MediaType = mediaType, Digest = "sha256:" + Sha256Hex(bytes), Size = bytes.Length };
+
+    /// <summary>Writes a single-platform image of the given gzip'd layers; returns its manifest descriptor (with platform).</summary>
+    public static Descriptor AddManifest(OciLayout layout, string os, string arch, params byte[][] gzipLayers)
+    {
+        var layerDescriptors = gzipLayers.Select(l => layout.WriteBlob(l, MediaTypes.OciLayerGzip)).ToList();
+        var config = new ImageConfig
+        {
+            Os = os,
+            Architecture = arch,
+            RootFs = new RootFs { DiffIds = gzipLayers.Select(l => Digest.Sha256(Gunzip(l)).ToString()).ToList() },
+        };
+        var configDescriptor = layout.WriteBlob(OciJsonContext.ToBytes(config, OciJsonContext.Default.ImageConfig), MediaTypes.OciConfig);
+        var manifest = new ImageManifest { MediaType = MediaTypes.OciManifest, Config = configDescriptor, Layers = layerDescriptors };
+        var d = layout.WriteBlob(OciJsonContext.ToBytes(manifest, OciJsonContext.Default.ImageManifest), MediaTypes.OciManifest);
+        return d with { Platform = new Platform { Os = os, Architecture = arch } };
+    }
+
+    public static Descriptor AddIndex(OciLayout layout, params Descriptor[] manifests)
+    {
+        var index = new ImageIndex { MediaType = MediaTypes.OciIndex, Manifests = manifests };
+        return layout.WriteBlob(OciJsonContext.ToBytes(index, OciJsonContext.Default.ImageIndex), MediaTypes.OciIndex);
     }
 }

@@ -1,17 +1,19 @@
 using System.Formats.Tar;
-using System.Globalization;
 using System.IO.Compression;
-using System.Text;
 
-namespace Sealer.Charts.Tests.Support;
+namespace Sealer.TestSupport;
 
-/// <summary>Writes small charts into a temporary directory for tests.</summary>
+/// <summary>A fresh directory under the system temp dir, removed at dispose; tests write their inputs (charts, projects, stores) into it.</summary>
 public sealed class TempDir : IDisposable
 {
-    public string Path { get; } = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "sealer-charts-" + Guid.NewGuid().ToString("N")[..12]);
+    public string Path { get; } = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "sealer-tests", Guid.NewGuid().ToString("N")[..12]);
 
     public TempDir() => Directory.CreateDirectory(Path);
 
+    /// <summary>A path inside the directory (not created).</summary>
+    public string Sub(string name) => System.IO.Path.Combine(Path, name);
+
+    /// <summary>Writes <paramref name="content"/> to <paramref name="relative"/>, creating its directories; returns the full path.</summary>
     public string Write(string relative, string content)
     {
         string full = System.IO.Path.Combine(Path, relative);
@@ -36,53 +38,6 @@ public sealed class TempDir : IDisposable
         {
             string rel = System.IO.Path.GetRelativePath(chartDir, f).Replace('\\', '/');
             tar.WriteEntry(f, topName + "/" + rel);
-        }
-    }
-}
-
-/// <summary>Canonical text of template values / parsed YAML, for structural comparison (numbers compared as double).</summary>
-public static class Canon
-{
-    public static string Of(object? v)
-    {
-        var sb = new StringBuilder();
-        Write(sb, v);
-        return sb.ToString();
-    }
-
-    private static void Write(StringBuilder sb, object? v)
-    {
-        switch (v)
-        {
-            case null: sb.Append("null"); break;
-            case bool b: sb.Append(b ? "true" : "false"); break;
-            case string s: sb.Append('"').Append(s.Replace("\\", "\\\\").Replace("\"", "\\\"").Replace("\n", "\\n")).Append('"'); break;
-            case long l: sb.Append(((double)l).ToString("R", CultureInfo.InvariantCulture)); break;
-            case int i: sb.Append(((double)i).ToString("R", CultureInfo.InvariantCulture)); break;
-            case double d: sb.Append(d.ToString("R", CultureInfo.InvariantCulture)); break;
-            case Dictionary<string, object?> m:
-                sb.Append('{');
-                bool first = true;
-                foreach (var (k, val) in m.OrderBy(kv => kv.Key, StringComparer.Ordinal))
-                {
-                    if (!first) sb.Append(',');
-                    first = false;
-                    Write(sb, k);
-                    sb.Append(':');
-                    Write(sb, val);
-                }
-                sb.Append('}');
-                break;
-            case List<object?> l:
-                sb.Append('[');
-                for (int i = 0; i < l.Count; i++)
-                {
-                    if (i > 0) sb.Append(',');
-                    Write(sb, l[i]);
-                }
-                sb.Append(']');
-                break;
-            default: sb.Append('?').Append(v); break;
         }
     }
 }
