@@ -1,4 +1,5 @@
 using Sealer.Core.Diagnostics;
+using Sealer.Core.Charts;
 using Sealer.Core.Discovery;
 
 namespace Sealer.Discovery.Tests;

@@ -1,7 +1,6 @@
 using System.Text;
 using Sealer.Core.Artifacts;
 using Sealer.Core.ClusterImage;
-using Sealer.Core.Distribution.Upload;
 using Sealer.Core.Images;
 using Sealer.Core.Layout;
 using Sealer.Core.Oci;

@@ -1,6 +1,5 @@
 using Sealer.Core.Artifacts;
 using Sealer.Core.Diagnostics;
-using Sealer.Core.Distribution.Upload;
 using Sealer.Core.Oci;
 using Sealer.Core.References;
 

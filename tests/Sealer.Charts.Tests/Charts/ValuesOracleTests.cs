@@ -1,4 +1,5 @@
 using Sealer.Core.Charts;
+using Sealer.Core.Yaml;
 
 namespace Sealer.Charts.Tests.Charts;
 
@@ -28,8 +29,8 @@ public class ValuesOracleTests
         foreach (var (source, text) in HelmOracle.SplitOutput(r.StdOut))
         {
             Assert.EndsWith("/templates/values.yaml", source);
-            var docs = HelmYaml.ParseStream(text);
-            result[source[..^"/templates/values.yaml".Length]] = Canon.Of(HelmYaml.ToValue(docs[0].Root));
+            var docs = YamlReader.ParseStream(text);
+            result[source[..^"/templates/values.yaml".Length]] = Canon.Of(YamlReader.ToValue(docs[0].Root));
         }
         return result;
     }
