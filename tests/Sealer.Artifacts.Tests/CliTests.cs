@@ -1,108 +1,203 @@
 using System.Text.Json;
-using Sealer.Distribution.Tests.TestEnv;
 using Sealer.Core.Artifacts;
 
 namespace Sealer.Artifacts.Tests;
 
-/// <summary>The `sealer` image commands, run as the real process against a store in SEALER_IMAGES_DIR.</summary>
-[Collection(RegistryCollection.Name)]
-public class CliTests(RegistryFixture fixture)
+/// <summary>One store holding a multi-arch cluster image, built once for the read-only command tests.</summary>
+public sealed class CliStoreFixture : IDisposable
 {
+    public const string Name = "example.com/c/cluster:v1";
+
+    public CliStoreFixture()
+    {
+        Store = Tmp.Sub("store");
+        Image = TestImages.AddToStore(ClusterImageStore.Open(Store), Name, multiArch: true);
+    }
+
+    public TempDir Tmp { get; } = new();
+
+    public string Store { get; }
+
+    public StoredImage Image { get; }
+
+    public void Dispose() => Tmp.Dispose();
+}
+
+/// <summary>The `sealer` image commands, run as the real process against a store in SEALER_IMAGES_DIR: one behaviour each.</summary>
+[Collection(RegistryCollection.Name)]
+public class CliTests(RegistryFixture fixture, CliStoreFixture shared) : IClassFixture<CliStoreFixture>
+{
+    private const string Name = CliStoreFixture.Name;
+
+    private static string SealerDll => Path.Combine(AppContext.BaseDirectory, "sealer.dll");
+
     private static (int Code, string Output) Sealer(string store, params string[] args)
         => Tools.RunWithEnv("dotnet", new Dictionary<string, string> { ["SEALER_IMAGES_DIR"] = store, ["SEALER_CACHE_DIR"] = store + "-cache" },
-            [Path.Combine(AppContext.BaseDirectory, "sealer.dll"), .. args]);
+            [SealerDll, .. args]);
+
+    /// <summary>A store of its own, for the commands that change it.</summary>
+    private static (string Store, StoredImage Image) OwnStore(TempDir tmp)
+    {
+        string store = tmp.Sub("a");
+        return (store, TestImages.AddToStore(ClusterImageStore.Open(store), Name, multiArch: true));
+    }
 
     [Fact]
-    public void Images_inspect_tag_save_load_rmi_prune_attach_from_the_command_line()
+    public void Images_lists_name_digest_and_platforms_as_json_and_as_a_table()
     {
-        using var tmp = new TempDir();
-        string a = tmp["a"], b = tmp["b"];
-        var img = TestImages.AddToStore(ClusterImageStore.Open(a), "example.com/c/cluster:v1", multiArch: true);
-
-        var (code, output) = Sealer(a, "images", "--format", "json");
+        var (code, output) = Sealer(shared.Store, "images", "--format", "json");
         Assert.True(code == 0, output);
         using (var doc = JsonDocument.Parse(output))
         {
             var first = doc.RootElement[0];
-            Assert.Equal("example.com/c/cluster:v1", first.GetProperty("name").GetString());
-            Assert.Equal(img.Digest, first.GetProperty("digest").GetString());
+            Assert.Equal(Name, first.GetProperty("name").GetString());
+            Assert.Equal(shared.Image.Digest, first.GetProperty("digest").GetString());
             Assert.Equal(2, first.GetProperty("platforms").GetArrayLength());
         }
-        (code, output) = Sealer(a, "images");
+        (code, output) = Sealer(shared.Store, "images");
+        Assert.True(code == 0, output);
         Assert.Contains("linux/amd64,linux/arm64", output);
+    }
 
-        (code, output) = Sealer(a, "inspect", "example.com/c/cluster:v1", "-o", "json");
+    [Fact]
+    public void Inspect_as_json_is_readable()
+    {
+        var (code, output) = Sealer(shared.Store, "inspect", Name, "-o", "json");
         Assert.True(code == 0, output);
         Assert.Contains("\"application/vnd.oci.image.index.v1+json\"", output); // readable JSON, no \u002B
-        (code, output) = Sealer(a, "inspect", "example.com/c/cluster:v1", "--images");
+    }
+
+    [Fact]
+    public void Inspect_images_lists_the_app_images_inside()
+    {
+        var (code, output) = Sealer(shared.Store, "inspect", Name, "--images");
         Assert.True(code == 0, output);
         Assert.Contains("docker.io/library/nginx:1.27-s1", output);
-        (code, output) = Sealer(a, "inspect", "example.com/c/cluster:v1");
+    }
+
+    [Fact]
+    public void Inspect_shows_each_platform_and_the_apps()
+    {
+        var (code, output) = Sealer(shared.Store, "inspect", Name);
+        Assert.True(code == 0, output);
         Assert.Contains("Platform linux/arm64", output);
         Assert.Contains("App nginx (helm 1.0)", output);
+    }
 
-        File.WriteAllText(tmp["sig.json"], "{\"signature\":\"x\"}");
-        (code, output) = Sealer(a, "attach", "example.com/c/cluster:v1", "--artifact-type", "application/vnd.example.sig+json", "--file", tmp["sig.json"]);
+    [Fact]
+    public void Tag_gives_the_same_image_a_second_name()
+    {
+        using var tmp = new TempDir();
+        var (store, img) = OwnStore(tmp);
+
+        Assert.Equal(0, Sealer(store, "tag", Name, "example.com/c/cluster:prod").Code);
+
+        var (code, output) = Sealer(store, "images", "--format", "json");
+        Assert.True(code == 0, output);
+        using var doc = JsonDocument.Parse(output);
+        var names = doc.RootElement.EnumerateArray().ToDictionary(e => e.GetProperty("name").GetString()!, e => e.GetProperty("digest").GetString());
+        Assert.Equal(img.Digest, names["example.com/c/cluster:prod"]);
+        Assert.Equal(img.Digest, names[Name]);
+    }
+
+    [Fact]
+    public void Save_and_load_carry_an_image_and_its_attached_artifact_to_another_store()
+    {
+        using var tmp = new TempDir();
+        var (store, img) = OwnStore(tmp);
+        File.WriteAllText(tmp.Sub("sig.json"), "{\"signature\":\"x\"}");
+        var (code, output) = Sealer(store, "attach", Name, "--artifact-type", "application/vnd.example.sig+json", "--file", tmp.Sub("sig.json"));
         Assert.True(code == 0, output);
 
-        Assert.Equal(0, Sealer(a, "tag", "example.com/c/cluster:v1", "example.com/c/cluster:prod").Code);
-        (code, output) = Sealer(a, "save", "-o", tmp["out.tar.zst"], "example.com/c/cluster:prod");
+        (code, output) = Sealer(store, "save", "-o", tmp.Sub("out.tar.zst"), Name);
         Assert.True(code == 0, output);
-        (code, output) = Sealer(b, "load", "-i", tmp["out.tar.zst"]);
+        (code, output) = Sealer(tmp.Sub("b"), "load", "-i", tmp.Sub("out.tar.zst"));
         Assert.True(code == 0, output);
         Assert.Contains(img.Digest, output);
-        (code, output) = Sealer(b, "inspect", "example.com/c/cluster:prod");
+        (code, output) = Sealer(tmp.Sub("b"), "inspect", Name);
+        Assert.True(code == 0, output);
         Assert.Contains("Referrer ", output);
+    }
 
-        // A pipe: save to stdout, load from stdin (as in sealer save -o - x | ssh host sealer load -i -).
-        (code, output) = Tools.Run("bash", "-c",
-            $"SEALER_IMAGES_DIR='{a}' dotnet '{Path.Combine(AppContext.BaseDirectory, "sealer.dll")}' save -o - --zstd example.com/c/cluster:v1 | SEALER_IMAGES_DIR='{tmp["piped"]}' dotnet '{Path.Combine(AppContext.BaseDirectory, "sealer.dll")}' load -i -");
+    [Fact]
+    public void Save_to_stdout_piped_into_load_from_stdin_copies_the_image()
+    {
+        using var tmp = new TempDir();
+        // as in: sealer save -o - x | ssh host sealer load -i -
+        var (code, output) = Tools.Run("bash", "-c",
+            $"SEALER_IMAGES_DIR='{shared.Store}' dotnet '{SealerDll}' save -o - --zstd {Name} | SEALER_IMAGES_DIR='{tmp.Sub("piped")}' dotnet '{SealerDll}' load -i -");
         Assert.True(code == 0, output);
-        Assert.Contains(img.Digest, output);
+        Assert.Contains(shared.Image.Digest, output);
+    }
 
-        (code, output) = Sealer(a, "rmi", "example.com/c/cluster:v1", "example.com/c/cluster:prod");
+    [Fact]
+    public void Rmi_then_prune_frees_the_blobs_and_the_name_is_gone()
+    {
+        using var tmp = new TempDir();
+        var (store, _) = OwnStore(tmp);
+
+        var (code, output) = Sealer(store, "rmi", Name);
         Assert.True(code == 0, output);
-        (code, output) = Sealer(a, "prune", "--grace", "0", "--format", "json");
+        (code, output) = Sealer(store, "prune", "--grace", "0", "--format", "json");
         Assert.True(code == 0, output);
         using (var doc = JsonDocument.Parse(output))
         {
             Assert.True(doc.RootElement[0].GetProperty("bytesFreed").GetInt64() > 0, output);
         }
-
-        (code, output) = Sealer(a, "inspect", "example.com/c/cluster:v1");
+        (code, output) = Sealer(store, "inspect", Name);
         Assert.Equal(1, code);
         Assert.Contains("error SEA1700", output);
-        (code, output) = Sealer(a, "load", "-i", tmp["missing.tar"]);
+    }
+
+    [Fact]
+    public void Load_of_a_missing_archive_is_SEA1702()
+    {
+        var (code, output) = Sealer(shared.Store, "load", "-i", shared.Tmp.Sub("missing.tar"));
         Assert.Equal(1, code);
         Assert.Contains("error SEA1702", output);
-        (code, output) = Sealer(a, "save", "example.com/c/cluster:v1");
+    }
+
+    [Fact]
+    public void Save_without_an_output_is_SEA5001()
+    {
+        var (code, output) = Sealer(shared.Store, "save", Name);
         Assert.Equal(1, code);
         Assert.Contains("error SEA5001", output);
     }
 
+    private string NewDestination() => $"{fixture.Env.Registry("docker.io").Address}/artifacts/cli-{Guid.NewGuid().ToString("N")[..6]}:v1";
+
     [RegistryFact]
-    public void Push_and_pull_from_the_command_line()
+    public void Push_then_pull_into_another_store_gives_the_same_digest()
     {
         using var tmp = new TempDir();
-        var img = TestImages.AddToStore(ClusterImageStore.Open(tmp["a"]), "example.com/c/cluster:v1", seed: 21);
-        string dest = $"{fixture.Env.Registry("docker.io").Address}/artifacts/cli-{Guid.NewGuid().ToString("N")[..6]}:v1";
-        var (code, output) = Sealer(tmp["a"], "push", "example.com/c/cluster:v1", dest, "--format", "json");
+        string dest = NewDestination();
+        var (code, output) = Sealer(shared.Store, "push", Name, dest, "--format", "json");
         Assert.True(code == 0, output);
-        Assert.Contains(img.Digest, output);
-        (code, output) = Sealer(tmp["b"], "pull", dest);
+        Assert.Contains(shared.Image.Digest, output);
+        (code, output) = Sealer(tmp.Sub("b"), "pull", dest);
         Assert.True(code == 0, output);
-        Assert.Contains(img.Digest, output);
+        Assert.Contains(shared.Image.Digest, output);
+    }
 
-        // Straight from a build output (an OCI layout directory) or an archive, without the store.
-        var layout = global::Sealer.Core.Layout.OciLayout.OpenOrCreate(tmp["bin"]);
+    [RegistryFact]
+    public void Push_takes_a_build_output_layout_directly_without_the_store()
+    {
+        using var tmp = new TempDir();
+        var layout = global::Sealer.Core.Layout.OciLayout.OpenOrCreate(tmp.Sub("bin"));
         var root = TestImages.BuildMultiArch(layout, seed: 22);
         layout.SetRef("example.com/built:v1", root);
-        (code, output) = Sealer(tmp["none"], "push", tmp["bin"], dest.Replace(":v1", ":built"));
+
+        var (code, output) = Sealer(tmp.Sub("none"), "push", tmp.Sub("bin"), NewDestination());
         Assert.True(code == 0, output);
         Assert.Contains(root.Digest, output);
+    }
 
+    [RegistryFact]
+    public void Push_to_a_registry_that_wants_credentials_we_do_not_have_is_a_coded_error()
+    {
         var reg = fixture.Env.Registry("private");
-        (code, output) = Sealer(tmp["a"], "push", "example.com/c/cluster:v1", $"{reg.Address}/artifacts/cli:v1");
+        var (code, output) = Sealer(shared.Store, "push", Name, $"{reg.Address}/artifacts/cli:v1");
         Assert.Equal(1, code);
         Assert.Matches("error SEA(1001|1302)", output);
     }

@@ -23,7 +23,7 @@ public class ClusterfileEditorTests
         """;
 
     [Fact]
-    public void AddHostsAppendsGroupsAndKeepsOtherDocuments()
+    public void Add_hosts_appends_groups_and_keeps_other_documents()
     {
         var text = ClusterfileEditor.AddHosts(File1, ["10.0.0.8"], ["10.0.0.9-10.0.0.10"]);
         var doc = ClusterfileReader.Parse(text);
@@ -33,14 +33,14 @@ public class ClusterfileEditorTests
     }
 
     [Fact]
-    public void AddingAKnownHostIsTheDuplicateError()
+    public void Adding_a_known_host_is_the_duplicate_error()
     {
         var ex = Assert.Throws<SealerException>(() => ClusterfileEditor.AddHosts(File1, [], ["10.0.0.3"]));
         Assert.Equal(ErrorCodes.ClusterfileDuplicateHost, ex.Code);
     }
 
     [Fact]
-    public void RemoveHostsSplitsRangesAndDropsEmptyGroups()
+    public void Remove_hosts_splits_ranges_and_drops_empty_groups()
     {
         var text = ClusterfileEditor.RemoveHosts(File1, ["10.0.0.3"]);
         Assert.Equal(["10.0.0.1", "10.0.0.2", "10.0.0.4"], ClusterfileReader.Parse(text).Cluster.Hosts.Select(h => h.Ip));
@@ -51,7 +51,7 @@ public class ClusterfileEditorTests
     }
 
     [Fact]
-    public void ReplaceHostsAndSetEnvAreSealerRunsMastersNodesAndEnvFlags()
+    public void Replace_hosts_and_set_env_are_sealer_runs_masters_nodes_and_env_flags()
     {
         var text = ClusterfileEditor.ReplaceHosts(File1, ["10.0.0.5"], ["10.0.0.6-10.0.0.7"]);
         var doc = ClusterfileReader.Parse(text);
@@ -67,7 +67,7 @@ public class ClusterfileEditorTests
     }
 
     [Fact]
-    public void MaskSecretsRemovesEverySecretAndKeepsTheRest()
+    public void Mask_secrets_removes_every_secret_and_keeps_the_rest()
     {
         const string text = """
             apiVersion: sealer.io/v2
@@ -108,7 +108,7 @@ public class ClusterfileEditorTests
     }
 
     [Fact]
-    public void MaskSecretsAlsoMasksSecretLinesInsideDocumentsData()
+    public void Mask_secrets_also_masks_secret_lines_inside_documents_data()
     {
         const string text = """
             apiVersion: sealer.io/v2

@@ -104,7 +104,7 @@ public class ClusterfileReaderTests
         """;
 
     [Fact]
-    public void ReadsEveryFieldOfAFullClusterfile()
+    public void Reads_every_field_of_a_full_Clusterfile()
     {
         var doc = ClusterfileReader.Parse(Full, "Clusterfile");
         var c = doc.Cluster;
@@ -148,7 +148,7 @@ public class ClusterfileReaderTests
     }
 
     [Fact]
-    public void DefaultsFollowSealer()
+    public void Defaults_follow_Sealer()
     {
         var c = ClusterfileReader.Parse("""
             kind: Cluster
@@ -167,7 +167,7 @@ public class ClusterfileReaderTests
     }
 
     [Fact]
-    public void LastClusterDocumentWins()
+    public void Last_cluster_document_wins()
     {
         var c = ClusterfileReader.Parse("""
             apiVersion: sealer.cloud/v2
@@ -183,7 +183,7 @@ public class ClusterfileReaderTests
     private const string App = "kind: Cluster\nspec: {image: a, hosts: [{ips: [10.0.0.1], roles: [master]}]}\n---\nkind: Application\n";
 
     [Fact]
-    public void ApplicationDocumentsReadSealersV2Spec()
+    public void Application_documents_read_Sealers_v2_spec()
     {
         var doc = ClusterfileReader.Parse(App + """
             metadata: {name: apps}
@@ -276,7 +276,7 @@ public class ClusterfileReaderTests
 
     [Theory]
     [MemberData(nameof(BrokenFiles))]
-    public void BrokenFilesGetCodedErrorsWithLineAndFix(string yaml, string code, int line, string fix)
+    public void Broken_files_get_coded_errors_with_line_and_fix(string yaml, string code, int line, string fix)
     {
         var ex = Assert.Throws<SealerException>(() => ClusterfileReader.Parse(yaml, "Clusterfile"));
         Assert.Equal(code, ex.Code);
@@ -287,7 +287,7 @@ public class ClusterfileReaderTests
     }
 
     [Fact]
-    public void PasswordsNeverAppearInErrors()
+    public void Passwords_never_appear_in_errors()
     {
         var ex = Assert.Throws<SealerException>(() => ClusterfileReader.Parse(
             "kind: Cluster\nspec:\n  image: a\n  ssh:\n    passwd: *hunter2secret\n  hosts: [{ips: [10.0.0.1], roles: [master]}]\n", "Clusterfile"));
@@ -298,7 +298,7 @@ public class ClusterfileReaderTests
     }
 
     [Fact]
-    public void PortMayBeAStringOrAnInt()
+    public void Port_may_be_a_string_or_an_int()
     {
         foreach (var p in new[] { "2222", "\"2222\"", "'2222'" })
         {

@@ -22,7 +22,7 @@ public class DeliverClusterTaskTests(TestHosts hosts, PackedSdk sdk, Xunit.Abstr
     }
 
     [Fact]
-    public void PublishDeliverClusterBuildsThenInstallsOnTheHosts()
+    public void Publish_DeliverCluster_builds_then_installs_on_the_hosts()
     {
         hosts.Wipe("/var/lib/sealer", "/etc/containerd", "/etc/kubernetes", "/tmp");
 

@@ -20,7 +20,7 @@ public class DistributionTests(TestHosts hosts, Xunit.Abstractions.ITestOutputHe
     [Theory]
     [InlineData(true)]
     [InlineData(false)]
-    public async Task ResumesPartialBlobsSkipsPresentOnesAndDiscardsCorruptOnes(bool systemSsh)
+    public async Task Resumes_partial_blobs_skips_present_ones_and_discards_corrupt_ones(bool systemSsh)
     {
         // every blob through the system ssh client, or every blob through SSH.NET
         var options = new DistributionOptions { SystemSsh = systemSsh, SystemSshMinBytes = 0 };
@@ -65,7 +65,7 @@ public class DistributionTests(TestHosts hosts, Xunit.Abstractions.ITestOutputHe
     }
 
     [Fact]
-    public async Task RelayServesHostsFromHostsAndCleansUp()
+    public async Task Relay_serves_hosts_from_hosts_and_cleans_up()
     {
         hosts.Wipe("/var/lib/sealer", "/root");
         var image = FixtureImage.Build(Path.Combine(_work, "image"), appLayerBytes: 4 * 1024 * 1024);
@@ -106,7 +106,7 @@ public class DistributionTests(TestHosts hosts, Xunit.Abstractions.ITestOutputHe
     }
 
     [Fact]
-    public async Task EachHostGetsItsOwnLayersAndRelaysServeOnlyWhatTheyHold()
+    public async Task Each_host_gets_its_own_layers_and_relays_serve_only_what_they_hold()
     {
         hosts.Wipe("/var/lib/sealer", "/root");
         var image = FixtureImage.Build(Path.Combine(_work, "image"), appLayerBytes: 4 * 1024 * 1024);
@@ -151,7 +151,7 @@ public class DistributionTests(TestHosts hosts, Xunit.Abstractions.ITestOutputHe
     }
 
     [Fact]
-    public async Task SystemSshForKeyLoginsSshNetForPasswordLoginsBothVerified()
+    public async Task System_ssh_for_key_logins_SSH_NET_for_password_logins_both_verified()
     {
         hosts.Wipe("/var/lib/sealer");
         var image = FixtureImage.Build(Path.Combine(_work, "image"), appLayerBytes: 6 * 1024 * 1024);
@@ -197,7 +197,7 @@ public class DistributionTests(TestHosts hosts, Xunit.Abstractions.ITestOutputHe
     }
 
     [Fact]
-    public async Task SystemSshRefusesAHostKeyOtherThanTheVerifiedOne()
+    public async Task System_ssh_refuses_a_host_key_other_than_the_verified_one()
     {
         hosts.Wipe("/var/lib/sealer");
         var image = FixtureImage.Build(Path.Combine(_work, "image"), appLayerBytes: 1024 * 1024);
@@ -217,7 +217,7 @@ public class DistributionTests(TestHosts hosts, Xunit.Abstractions.ITestOutputHe
     }
 
     [Fact]
-    public async Task CancelledMidTransferResumesWithoutResendingFinishedBlobs()
+    public async Task Cancelled_mid_transfer_resumes_without_resending_finished_blobs()
     {
         hosts.Wipe("/var/lib/sealer");
         var image = FixtureImage.Build(Path.Combine(_work, "image"), appLayerBytes: 2 * 1024 * 1024);

@@ -45,7 +45,7 @@ public sealed class FailureInjectionTests(TestHosts hosts, Xunit.Abstractions.IT
         """;
 
     [Fact]
-    public async Task DiskFullThenHostDownThenARerunCompletes()
+    public async Task Disk_full_then_host_down_then_a_rerun_completes()
     {
         Lab.Wipe("/var/lib/sealer", "/etc/containerd", "/tmp");
         var image = FixtureImage.Build(Path.Combine(Work, "image"));
@@ -107,7 +107,7 @@ public sealed class FailureInjectionTests(TestHosts hosts, Xunit.Abstractions.IT
     }
 
     [Fact]
-    public async Task PreflightAsksARegistryHostForRoomForTheAppImagesAndANodeOnlyForTheRootfs()
+    public async Task Preflight_asks_a_registry_host_for_room_for_the_app_images_and_a_node_only_for_the_rootfs()
     {
         Lab.Wipe("/var/lib/sealer", "/etc/containerd", "/tmp");
         var image = FixtureImage.Build(Path.Combine(Work, "image"), appLayerBytes: 4 << 20);

@@ -1,5 +1,3 @@
-using System.Formats.Tar;
-using System.IO.Compression;
 using System.Security.Cryptography;
 using System.Text;
 
@@ -38,7 +36,7 @@ public sealed class FixtureImage
         }
 
         // the app image inside registry/
-        var appLayer = Gzip(Tar(new() { ["hello.txt"] = Encoding.UTF8.GetBytes("hello\n"), ["noise.bin"] = RandomNumberGenerator.GetBytes(appLayerBytes) }));
+        var appLayer = OciImages.Gzip(Tar(new() { ["hello.txt"] = Encoding.UTF8.GetBytes("hello\n"), ["noise.bin"] = RandomNumberGenerator.GetBytes(appLayerBytes) }));
         string appLayerHex = Convert.ToHexStringLower(SHA256.HashData(appLayer));
         var appConfig = Encoding.UTF8.GetBytes("""{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}""");
         string appConfigHex = Convert.ToHexStringLower(SHA256.HashData(appConfig));
@@ -99,7 +97,7 @@ public sealed class FixtureImage
             ["application/apps/extra/cm.yaml"] = Encoding.UTF8.GetBytes("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: extra\n"),
         };
         foreach (var (k, v) in extraRootfs ?? new Dictionary<string, string>()) rootfs[k] = Encoding.UTF8.GetBytes(v);
-        var rootfsLayer = Gzip(Tar(rootfs, executable: p => p.StartsWith("bin/", StringComparison.Ordinal) || p.EndsWith(".sh", StringComparison.Ordinal) || p.EndsWith(".sh.tmpl", StringComparison.Ordinal)));
+        var rootfsLayer = OciImages.Gzip(Tar(rootfs, executable: p => p.StartsWith("bin/", StringComparison.Ordinal) || p.EndsWith(".sh", StringComparison.Ordinal) || p.EndsWith(".sh.tmpl", StringComparison.Ordinal)));
         var blobLayer = Tar(new() { [$"registry/blobs/sha256/{appLayerHex}"] = appLayer });
         var registryLayer = Tar(new()
         {
@@ -131,29 +129,5 @@ public sealed class FixtureImage
         };
     }
 
-    private static byte[] Tar(Dictionary<string, byte[]> files, Func<string, bool>? executable = null)
-    {
-        using var ms = new MemoryStream();
-        using (var w = new TarWriter(ms, TarEntryFormat.Pax, leaveOpen: true))
-        {
-            foreach (var (path, data) in files.OrderBy(f => f.Key, StringComparer.Ordinal))
-            {
-                var e = new PaxTarEntry(TarEntryType.RegularFile, path)
-                {
-                    DataStream = new MemoryStream(data),
-                    Mode = executable?.Invoke(path) == true ? (UnixFileMode)0b111_101_101 : (UnixFileMode)0b110_100_100,
-                    ModificationTime = DateTimeOffset.UnixEpoch,
-                };
-                w.WriteEntry(e);
-            }
-        }
-        return ms.ToArray();
-    }
-
-    private static byte[] Gzip(byte[] data)
-    {
-        using var ms = new MemoryStream();
-        using (var gz = new GZipStream(ms, CompressionLevel.Fastest, leaveOpen: true)) gz.Write(data);
-        return ms.ToArray();
-    }
+    private static byte[] Tar(Dictionary<string, byte[]> files, Func<string, bool>? executable = null) => OciImages.Tar(files.Select(f => (f.Key, f.Value)), executable);
 }

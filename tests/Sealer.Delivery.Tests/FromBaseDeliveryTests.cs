@@ -4,7 +4,7 @@ using Sealer.Core.Delivery;
 using Sealer.Core.Delivery.Install;
 using Sealer.Core.Delivery.Clusterfile;
 using Sealer.Core.Delivery.Ssh;
-using TestEnvironment = Sealer.Distribution.Tests.TestEnv.TestEnvironment;
+using TestEnvironment = Sealer.TestSupport.TestEnvironment;
 
 namespace Sealer.Delivery.Tests;
 
@@ -130,7 +130,7 @@ public class FromBaseDeliveryTests(TestHosts hosts, PackedSdk sdk, Xunit.Abstrac
     private string Ev(int i) => File.Exists(hosts.Hosts[i].OnHost(Evidence)) ? File.ReadAllText(hosts.Hosts[i].OnHost(Evidence)) : "";
 
     [Fact]
-    public async Task AKubeprojFromThePushedBaseBuildsAndDelivers()
+    public async Task A_kubeproj_from_the_pushed_base_builds_and_delivers()
     {
         hosts.Wipe("/var/lib/sealer", "/etc/containerd", "/tmp");
         var env = TestEnvironment.Current;
@@ -218,7 +218,7 @@ public class FromBaseDeliveryTests(TestHosts hosts, PackedSdk sdk, Xunit.Abstrac
         Assert.Equal("base=base child=child shared=fromhost cluster=fromcluster\n",
             File.ReadAllText(hosts.Hosts[2].OnHost("/var/lib/sealer/data/fromchild/rootfs/etc/merged.conf")));
         // both apps, on master0, in LAUNCH order (the base's kube app, then the child's chart), after the cluster is up
-        AssertOrder(Ev(0), "kubeadm init", $"kubectl applied image:{BaseImage}", "helm upgrade --install cache application/apps/cache/cache --namespace cache",
+        TextAssert.InOrder(Ev(0), "kubeadm init", $"kubectl applied image:{BaseImage}", "helm upgrade --install cache application/apps/cache/cache --namespace cache",
             "helm installed cache with repository:quay.io/coreos/etcd tag:v3.5.15");
         Assert.DoesNotContain("helm", Ev(1), StringComparison.Ordinal);
 
@@ -260,7 +260,7 @@ public class FromBaseDeliveryTests(TestHosts hosts, PackedSdk sdk, Xunit.Abstrac
     }
 
     [Fact]
-    public async Task AMultiPlatformImageGivesEachHostItsOwnPlatform()
+    public async Task A_multi_platform_image_gives_each_host_its_own_platform()
     {
         hosts.Wipe("/var/lib/sealer", "/etc/containerd", "/tmp");
         var env = TestEnvironment.Current;
@@ -367,11 +367,10 @@ public class FromBaseDeliveryTests(TestHosts hosts, PackedSdk sdk, Xunit.Abstrac
     private Task<SshHost> Connect(string ip) =>
         SshHost.ConnectAsync(ip, hosts.KeySsh, new SshOptions { KnownHostsPath = hosts.KnownHostsFile }, KnownHosts.Load(hosts.KnownHostsFile));
 
-    private (int Code, string Output) Cli(string args)
+    private static (int Code, string Output) Cli(string args)
     {
-        var config = new DirectoryInfo(AppContext.BaseDirectory).Parent!.Name;
-        var dll = Path.Combine(hosts.RepoRoot, "src", "Sealer.Cli", "bin", config, "net10.0", "sealer.dll");
-        return Tool("dotnet", dll + " " + args);
+        var r = SealerCli.Run(args.Split(' ', StringSplitOptions.RemoveEmptyEntries));
+        return (r.ExitCode, r.Output);
     }
 
     private static (int Code, string Output) Tool(string file, string args)
@@ -383,16 +382,5 @@ public class FromBaseDeliveryTests(TestHosts hosts, PackedSdk sdk, Xunit.Abstrac
         string output = p.StandardOutput.ReadToEnd();
         Assert.True(p.WaitForExit(120_000), file + " " + args + " timed out");
         return (p.ExitCode, output + err.Result);
-    }
-
-    private static void AssertOrder(string text, params string[] needles)
-    {
-        int pos = 0;
-        foreach (var n in needles)
-        {
-            int i = text.IndexOf(n, pos, StringComparison.Ordinal);
-            Assert.True(i >= 0, $"'{n}' not found after position {pos} in:\n{text}");
-            pos = i + n.Length;
-        }
     }
 }

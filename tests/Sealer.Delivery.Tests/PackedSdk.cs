@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using Sealer.Distribution.Tests.TestEnv;
 
 namespace Sealer.Delivery.Tests;
 
@@ -18,7 +17,7 @@ public sealed class PackedSdk : IDisposable
 
     private static string Create()
     {
-        string repo = FindRepoRoot();
+        string repo = Repo.Root;
         string pkg = TestHosts.Run(Path.Combine(repo, "build", "pack.sh"), "").Trim().Split('\n')[^1].Trim();
         string root = Directory.CreateTempSubdirectory("sealer-kubeproj-").FullName;
         string feed = Directory.CreateDirectory(Path.Combine(root, "feed")).FullName;
@@ -62,14 +61,5 @@ public sealed class PackedSdk : IDisposable
         try { Directory.Delete(_root.Value, true); }
         catch (IOException) { }
         catch (UnauthorizedAccessException) { }
-    }
-
-    private static string FindRepoRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "Sealer.Sdk.sln"))) return dir.FullName;
-        }
-        throw new InvalidOperationException("Cannot find the repository root (Sealer.Sdk.sln) above " + AppContext.BaseDirectory);
     }
 }

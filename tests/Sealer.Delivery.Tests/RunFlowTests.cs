@@ -57,7 +57,7 @@ public class RunFlowTests(TestHosts hosts, Xunit.Abstractions.ITestOutputHelper 
     }
 
     [Fact]
-    public async Task RunInjectedFailureResumeCheckAndDelete()
+    public async Task Run_injected_failure_resume_check_and_delete()
     {
         Lab.Wipe("/var/lib/sealer", "/etc/containerd", "/etc/kubernetes", "/tmp");
         var image = FixtureImage.Build(Path.Combine(Work, "image"));
@@ -143,13 +143,13 @@ public class RunFlowTests(TestHosts hosts, Xunit.Abstractions.ITestOutputHelper 
 
         // lifecycle evidence, in Sealer's order
         var e0 = Evidence(0);
-        AssertOrder(e0, "plugin pre-init-host sealer-h1 in /var/lib/sealer/data/fixture/rootfs", "runtime sealer-h1", "init-kube sealer-h1 registry=sea.hub:5000",
+        TextAssert.InOrder(e0, "plugin pre-init-host sealer-h1 in /var/lib/sealer/data/fixture/rootfs", "runtime sealer-h1", "init-kube sealer-h1 registry=sea.hub:5000",
             "kubeadm init --config etc/kubeadm.yml --upload-certs on sealer-h1", "plugin post-install sealer-h1", "kubectl label node sealer-h1 zone=a --overwrite",
             "app demo launched on sealer-h1 from /var/lib/sealer/data/fixture/rootfs");
         Assert.DoesNotContain("plugin pre-init-host", Evidence(1), StringComparison.Ordinal); // scope: master
         foreach (var i in new[] { 1, 2 })
         {
-            AssertOrder(Evidence(i), "init-kube sealer-h", "kubeadm join 10.103.97.2:6443 --token abcdef.0123456789abcdef", "plugin post-install");
+            TextAssert.InOrder(Evidence(i), "init-kube sealer-h", "kubeadm join 10.103.97.2:6443 --token abcdef.0123456789abcdef", "plugin post-install");
             Assert.DoesNotContain("--control-plane", Evidence(i), StringComparison.Ordinal);
         }
         // each host unpacked what it got: registry/ (the app images) only on the registry host
@@ -302,7 +302,7 @@ public class RunFlowTests(TestHosts hosts, Xunit.Abstractions.ITestOutputHelper 
     }
 
     [Fact]
-    public async Task BadHostsAreAllReportedBeforeAnythingChanges()
+    public async Task Bad_hosts_are_all_reported_before_anything_changes()
     {
         Lab.Wipe("/var/lib/sealer", "/etc/containerd", "/etc/kubernetes", "/tmp");
         var image = FixtureImage.Build(Path.Combine(Work, "image"), appLayerBytes: 1024);
@@ -337,7 +337,7 @@ public class RunFlowTests(TestHosts hosts, Xunit.Abstractions.ITestOutputHelper 
     }
 
     [Fact]
-    public async Task PreflightReportsBusyPortsAndDuplicateHostnamesTogether()
+    public async Task Preflight_reports_busy_ports_and_duplicate_hostnames_together()
     {
         Lab.Wipe("/var/lib/sealer", "/etc/containerd", "/etc/kubernetes", "/tmp");
         var image = FixtureImage.Build(Path.Combine(Work, "image"), appLayerBytes: 1024);
@@ -371,7 +371,7 @@ public class RunFlowTests(TestHosts hosts, Xunit.Abstractions.ITestOutputHelper 
     }
 
     [Fact]
-    public async Task ExternalRegistryMeansNoLocalRegistryAndMirrorsToIt()
+    public async Task External_registry_means_no_local_registry_and_mirrors_to_it()
     {
         Lab.Wipe("/var/lib/sealer", "/etc/containerd", "/etc/kubernetes", "/tmp");
         var image = FixtureImage.Build(Path.Combine(Work, "image"), appLayerBytes: 1024);
@@ -394,7 +394,7 @@ public class RunFlowTests(TestHosts hosts, Xunit.Abstractions.ITestOutputHelper 
     }
 
     [Fact]
-    public async Task JoinedMasterOfAnHaRegistryGetsTheAppImagesAJoinedNodeDoesNot()
+    public async Task Joined_master_of_an_HA_registry_gets_the_app_images_a_joined_node_does_not()
     {
         Lab.Wipe("/var/lib/sealer", "/etc/containerd", "/tmp");
         var image = FixtureImage.Build(Path.Combine(Work, "image"), appLayerBytes: 64 * 1024);
@@ -426,7 +426,7 @@ public class RunFlowTests(TestHosts hosts, Xunit.Abstractions.ITestOutputHelper 
     }
 
     [Fact]
-    public async Task HostsOfAnotherArchitectureFailPreflight()
+    public async Task Hosts_of_another_architecture_fail_preflight()
     {
         Lab.Wipe("/var/lib/sealer", "/etc/containerd", "/etc/kubernetes", "/tmp");
         var image = FixtureImage.Build(Path.Combine(Work, "image"), appLayerBytes: 1024, architecture: "arm64");
@@ -468,18 +468,10 @@ public class RunFlowTests(TestHosts hosts, Xunit.Abstractions.ITestOutputHelper 
         };
     }
 
-    private (int Code, string Output) Cli(string args)
+    private static (int Code, string Output) Cli(string args)
     {
-        var config = new DirectoryInfo(AppContext.BaseDirectory).Parent!.Name;
-        var dll = Path.Combine(Lab.RepoRoot, "src", "Sealer.Cli", "bin", config, "net10.0", "sealer.dll");
-        var psi = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true };
-        psi.ArgumentList.Add(dll);
-        foreach (var a in args.Split(' ', StringSplitOptions.RemoveEmptyEntries)) psi.ArgumentList.Add(a);
-        using var p = System.Diagnostics.Process.Start(psi)!;
-        var err = p.StandardError.ReadToEndAsync();
-        string output = p.StandardOutput.ReadToEnd();
-        Assert.True(p.WaitForExit(120_000), "sealer " + args + " timed out");
-        return (p.ExitCode, output + err.Result);
+        var r = SealerCli.Run(args.Split(' ', StringSplitOptions.RemoveEmptyEntries));
+        return (r.ExitCode, r.Output);
     }
 
     /// <summary>The Clusterfile of the last ConfigMap the fixture kubectl on master0 was given (kube-system/sealer-clusterfile).</summary>
@@ -491,15 +483,4 @@ public class RunFlowTests(TestHosts hosts, Xunit.Abstractions.ITestOutputHelper 
     }
 
     private static int CountLines(string text, string needle) => text.Split('\n').Count(l => l.Contains(needle, StringComparison.Ordinal));
-
-    private static void AssertOrder(string text, params string[] needles)
-    {
-        int pos = 0;
-        foreach (var n in needles)
-        {
-            int i = text.IndexOf(n, pos, StringComparison.Ordinal);
-            Assert.True(i >= 0, $"'{n}' not found after position {pos} in:\n{text}");
-            pos = i + n.Length;
-        }
-    }
 }

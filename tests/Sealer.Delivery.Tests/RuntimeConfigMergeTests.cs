@@ -7,7 +7,7 @@ namespace Sealer.Delivery.Tests;
 public class RuntimeConfigMergeTests
 {
     [Fact]
-    public void EnvPrecedenceAndDerivedValues()
+    public void Env_precedence_and_derived_values()
     {
         var doc = ClusterfileReader.Parse("""
             kind: Cluster
@@ -34,7 +34,7 @@ public class RuntimeConfigMergeTests
     }
 
     [Fact]
-    public void TemplatesRenderWithGoTemplateAndSprigAndErrorsAreCoded()
+    public void Templates_render_with_Go_template_and_Sprig_and_errors_are_coded()
     {
         var env = new List<KeyValuePair<string, string>> { new("A", "1"), new("B", "two"), new("Hosts", "10.0.0.1,10.0.0.2") };
         Assert.Equal("x=1 y=two z=d", DeliveryEnv.Render("x={{ .A }} y={{.B}} z={{ .C | default \"d\" }}", env, "t.tmpl"));

@@ -18,7 +18,7 @@ public class SshHostTests(TestHosts hosts)
     }
 
     [Fact]
-    public async Task KeyAuthRunsCommandsWithEnvStreamedOutputAndExitCodes()
+    public async Task Key_auth_runs_commands_with_env_streamed_output_and_exit_codes()
     {
         await using var h = await ConnectAsync(0, hosts.KeySsh);
         var lines = new List<string>();
@@ -54,7 +54,7 @@ public class SshHostTests(TestHosts hosts)
     }
 
     [Fact]
-    public async Task PassphraseKeyRsaKeyPasswordAndCustomPortWork()
+    public async Task Passphrase_key_RSA_key_password_and_custom_port_work()
     {
         await using (var h = await ConnectAsync(1, new SshSpec { PrivateKeyPath = hosts.PassphraseKey, PrivateKeyPassphrase = hosts.Passphrase }))
             Assert.Equal("sealer-h2\n", (await h.RunAsync("hostname")).Stdout);
@@ -65,7 +65,7 @@ public class SshHostTests(TestHosts hosts)
     }
 
     [Fact]
-    public async Task MissingOrWrongPassphraseIsACodedError()
+    public async Task Missing_or_wrong_passphrase_is_a_coded_error()
     {
         var ex = await Assert.ThrowsAsync<SealerException>(() => ConnectAsync(1, new SshSpec { PrivateKeyPath = hosts.PassphraseKey }));
         Assert.Equal(ErrorCodes.SshBadPrivateKey, ex.Code);
@@ -76,7 +76,7 @@ public class SshHostTests(TestHosts hosts)
     }
 
     [Fact]
-    public async Task WrongPasswordIsAuthFailedWithoutThePassword()
+    public async Task Wrong_password_is_auth_failed_without_the_password()
     {
         var ex = await Assert.ThrowsAsync<SealerException>(() => ConnectAsync(0, new SshSpec { Password = "not-the-password-42" }));
         Assert.Equal(ErrorCodes.SshAuthFailed, ex.Code);
@@ -84,7 +84,7 @@ public class SshHostTests(TestHosts hosts)
     }
 
     [Fact]
-    public async Task ChangedHostKeyIsRefusedBeforeAuthentication()
+    public async Task Changed_host_key_is_refused_before_authentication()
     {
         var kh = Path.GetTempFileName();
         try
@@ -101,7 +101,7 @@ public class SshHostTests(TestHosts hosts)
     }
 
     [Fact]
-    public async Task UnknownHostNeedsOptInAndTrustOnFirstUseRecordsAHashedKey()
+    public async Task Unknown_host_needs_opt_in_and_trust_on_first_use_records_a_hashed_key()
     {
         var kh = Path.Combine(Path.GetTempPath(), "sealer-kh-" + Guid.NewGuid().ToString("N"));
         try
@@ -119,14 +119,14 @@ public class SshHostTests(TestHosts hosts)
     }
 
     [Fact]
-    public async Task HashedKnownHostsEntriesVerify()
+    public async Task Hashed_known_hosts_entries_verify()
     {
         await using var h = await ConnectAsync(2, hosts.KeySsh, hosts.HashedKnownHostsFile);
         Assert.Equal("sealer-h3\n", (await h.RunAsync("hostname")).Stdout);
     }
 
     [Fact]
-    public async Task ADroppedConnectionIsACodedErrorAndTheNextCommandConnectsAgainWithTheKeyChecked()
+    public async Task A_dropped_connection_is_a_coded_error_and_the_next_command_connects_again_with_the_key_checked()
     {
         await using var h = await ConnectAsync(1, hosts.KeySsh);
         // the sshd process serving this connection goes away (as when sshd drops a connection): this command is lost ...
@@ -139,7 +139,7 @@ public class SshHostTests(TestHosts hosts)
     }
 
     [Fact]
-    public async Task UnreachableHostIsACodedErrorQuickly()
+    public async Task Unreachable_host_is_a_coded_error_quickly()
     {
         var sw = System.Diagnostics.Stopwatch.StartNew();
         var ex = await Assert.ThrowsAsync<SealerException>(() => SshHost.ConnectAsync("10.200.0.99", hosts.KeySsh,
@@ -151,7 +151,7 @@ public class SshHostTests(TestHosts hosts)
     }
 
     [Fact]
-    public async Task TimeoutAndCancellationStopTheRemoteCommand()
+    public async Task Timeout_and_cancellation_stop_the_remote_command()
     {
         await using var h = await ConnectAsync(1, hosts.KeySsh);
         var ex = await Assert.ThrowsAsync<SealerException>(() => h.RunAsync("echo started; sleep 30", new CommandOptions { Timeout = TimeSpan.FromSeconds(1) }));
@@ -163,14 +163,14 @@ public class SshHostTests(TestHosts hosts)
     }
 
     [Fact]
-    public async Task JumpHostReachesTheTargetAndChecksItsKey()
+    public async Task Jump_host_reaches_the_target_and_checks_its_key()
     {
         await using var h = await ConnectAsync(2, hosts.KeySsh with { JumpHost = "root@10.200.0.11:22" });
         Assert.Equal("sealer-h3\n", (await h.RunAsync("hostname")).Stdout);
     }
 
     [Fact]
-    public async Task StdinStreamsLargeData()
+    public async Task Stdin_streams_large_data()
     {
         await using var h = await ConnectAsync(0, hosts.KeySsh);
         var data = RandomNumberGenerator.GetBytes(8 * 1024 * 1024 + 17);
@@ -180,7 +180,7 @@ public class SshHostTests(TestHosts hosts)
     }
 
     [Fact]
-    public async Task WriteFilesWritesEveryFileWithItsModeAndPrivateDirectoriesAreRootOnly()
+    public async Task Write_files_writes_every_file_with_its_mode_and_private_directories_are_root_only()
     {
         await using var h = await ConnectAsync(0, hosts.KeySsh with { User = "sealer" }); // through sudo
         string dir = $"/tmp/sealer-write-files-{Guid.NewGuid():N}";
@@ -200,7 +200,7 @@ public class SshHostTests(TestHosts hosts)
     }
 
     [Fact]
-    public async Task NonRootUsersRunThroughSudo()
+    public async Task Non_root_users_run_through_sudo()
     {
         // passwordless sudo, key login
         await using (var h = await ConnectAsync(0, hosts.KeySsh with { User = "sealer" }))

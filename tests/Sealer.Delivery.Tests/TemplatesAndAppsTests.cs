@@ -62,7 +62,7 @@ public class TemplatesAndAppsTests(TestHosts hosts) : HostsTest(hosts, "sealer-t
     private string OnHost(int i, string path) => File.ReadAllText(Lab.Hosts[i].OnHost(path));
 
     [Fact]
-    public async Task TemplatesRenderPerHostAndApplicationsDriveTheLaunch()
+    public async Task Templates_render_per_host_and_applications_drive_the_launch()
     {
         Lab.Wipe("/var/lib/sealer", "/etc/containerd", "/etc/kubernetes", "/tmp");
         var image = FixtureImage.Build(Path.Combine(Work, "image"), appLayerBytes: 1024, extraRootfs: new Dictionary<string, string>
@@ -170,7 +170,7 @@ public class TemplatesAndAppsTests(TestHosts hosts) : HostsTest(hosts, "sealer-t
     }
 
     [Fact]
-    public async Task BadTemplatesAndUnknownAppsAreCodedErrorsNamingHostFileAndLine()
+    public async Task Bad_templates_and_unknown_apps_are_coded_errors_naming_host_file_and_line()
     {
         Lab.Wipe("/var/lib/sealer", "/etc/containerd", "/etc/kubernetes", "/tmp");
         var image = FixtureImage.Build(Path.Combine(Work, "image"), appLayerBytes: 1024, extraRootfs: new Dictionary<string, string>

@@ -14,9 +14,8 @@ public sealed class TestHosts : IDisposable
 
     public TestHosts()
     {
-        RepoRoot = FindRepoRoot();
-        StateDir = Path.Combine(RepoRoot, "artifacts", "test-hosts");
-        Script = Path.Combine(RepoRoot, "build", "test-hosts.sh");
+        StateDir = Repo.Path("artifacts", "test-hosts");
+        Script = Repo.Path("build", "test-hosts.sh");
         if (Environment.UserName != "root" && !string.Equals(Environment.GetEnvironmentVariable("USER"), "root", StringComparison.Ordinal))
         {
             throw new InvalidOperationException("The delivery tests create network namespaces and need root (CI runs as root).");
@@ -40,7 +39,6 @@ public sealed class TestHosts : IDisposable
         public string OnHost(string absolute) => Root + absolute;
     }
 
-    public string RepoRoot { get; }
     public string StateDir { get; }
     public string Script { get; }
     public string PrivateKey { get; }
@@ -64,8 +62,7 @@ public sealed class TestHosts : IDisposable
     /// </summary>
     public string SealerWrapper(string dir)
     {
-        var config = new DirectoryInfo(AppContext.BaseDirectory).Parent!.Name; // bin/<Configuration>/net10.0
-        var bin = Path.Combine(RepoRoot, "src", "Sealer.Cli", "bin", config, "net10.0");
+        var bin = Path.GetDirectoryName(SealerCli.Dll)!;
         Assert.True(File.Exists(Path.Combine(bin, "sealer.dll")), $"{bin}/sealer.dll is missing: build the solution first");
         var copy = Path.Combine(StateDir, "cli");
         lock (CliCopyLock)
@@ -131,15 +128,6 @@ public sealed class TestHosts : IDisposable
         if (!p.WaitForExit(120_000)) { p.Kill(true); throw new TimeoutException($"{file} {args} timed out"); }
         if (p.ExitCode != 0) throw new InvalidOperationException($"{file} {args} failed ({p.ExitCode}):\n{stdout.Result}\n{stderr.Result}");
         return stdout.Result;
-    }
-
-    private static string FindRepoRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "Sealer.Sdk.sln"))) return dir.FullName;
-        }
-        throw new InvalidOperationException("Cannot find the repository root (Sealer.Sdk.sln) above " + AppContext.BaseDirectory);
     }
 }
 

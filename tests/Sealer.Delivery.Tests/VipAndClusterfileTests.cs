@@ -101,7 +101,7 @@ public class VipAndClusterfileTests(TestHosts hosts, Xunit.Abstractions.ITestOut
         """;
 
     [Fact]
-    public async Task WorkersUseTheLocalVipAndTheClusterfileIsSavedWithoutSecrets()
+    public async Task Workers_use_the_local_VIP_and_the_Clusterfile_is_saved_without_secrets()
     {
         Lab.Wipe("/var/lib/sealer", "/etc/containerd", "/etc/kubernetes", "/tmp");
         var image = FixtureImage.Build(Path.Combine(Work, "image"), appLayerBytes: 1024);

@@ -25,9 +25,7 @@ public class ErrorCodeTableTests
     [Fact]
     public void Docs_list_every_code()
     {
-        string dir = AppContext.BaseDirectory;
-        while (!File.Exists(Path.Combine(dir, "Sealer.Sdk.sln"))) dir = Path.GetDirectoryName(dir) ?? throw new InvalidOperationException("repo root not found");
-        string doc = File.ReadAllText(Path.Combine(dir, "docs", "errors.md"));
+        string doc = File.ReadAllText(Repo.Path("docs", "errors.md"));
         var missing = Codes.Where(c => !doc.Contains($"| {c.Code} | `{c.Name}` |", StringComparison.Ordinal)).Select(c => $"{c.Code} {c.Name}").ToList();
         Assert.True(missing.Count == 0, "docs/errors.md is stale (run python3 build/gen-errors-doc.py); missing: " + string.Join(", ", missing));
     }

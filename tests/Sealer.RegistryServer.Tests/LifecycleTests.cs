@@ -35,13 +35,13 @@ public sealed class LifecycleTests(RegistryFixture f)
     public async Task A_new_image_in_a_layout_is_served_without_restart()
     {
         var layout = OciLayout.OpenOrCreate(Path.Combine(f.Root, "live"));
-        FixtureImages.Add(layout, "docker.io/library/first:1", "live-first", layers: 1);
+        OciImages.Add(layout, "docker.io/library/first:1", "live-first", layers: 1);
         var options = new RegistryServerOptions { ListenAddress = IPAddress.Loopback, Port = 0 };
         options.Layouts.Add(layout.Root);
         await using var host = await RegistryHost.StartAsync(options);
         using var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{host.Port}") };
         Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync("/v2/library/second/manifests/1")).StatusCode);
-        var second = FixtureImages.Add(layout, "docker.io/library/second:1", "live-second", layers: 1);
+        var second = OciImages.Add(layout, "docker.io/library/second:1", "live-second", layers: 1);
         // index.json changes are picked up within about a second.
         File.SetLastWriteTimeUtc(layout.IndexPath, DateTime.UtcNow.AddSeconds(2));
         var deadline = DateTime.UtcNow.AddSeconds(20);

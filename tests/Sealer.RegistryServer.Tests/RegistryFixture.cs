@@ -20,13 +20,13 @@ public sealed class RegistryFixture : IAsyncLifetime
     public string Root { get; } = Path.Combine(Path.GetTempPath(), "sealer-regtest-" + Guid.NewGuid().ToString("N")[..8]);
     public OciLayout LayoutA { get; private set; } = null!;
     public OciLayout LayoutB { get; private set; } = null!;
-    public FixtureImage DockerNginx { get; private set; } = null!;
-    public FixtureImage QuayNginx { get; private set; } = null!;
-    public FixtureImage Pause { get; private set; } = null!;
-    public FixtureImage Alpine { get; private set; } = null!;
-    public FixtureImage Busybox { get; private set; } = null!;
-    public FixtureImage Big { get; private set; } = null!;
-    public FixtureImage Etcd { get; private set; } = null!;
+    public BuiltImage DockerNginx { get; private set; } = null!;
+    public BuiltImage QuayNginx { get; private set; } = null!;
+    public BuiltImage Pause { get; private set; } = null!;
+    public BuiltImage Alpine { get; private set; } = null!;
+    public BuiltImage Busybox { get; private set; } = null!;
+    public BuiltImage Big { get; private set; } = null!;
+    public BuiltImage Etcd { get; private set; } = null!;
     public Descriptor Sbom { get; private set; } = null!;
     public RegistryHost Plain { get; private set; } = null!;
     public RegistryHost Secure { get; private set; } = null!;
@@ -41,16 +41,16 @@ public sealed class RegistryFixture : IAsyncLifetime
         LayoutA = OciLayout.OpenOrCreate(Path.Combine(Root, "a"));
         // A cluster image rootfs holds the layout under registry/: serve it by the rootfs path.
         LayoutB = OciLayout.OpenOrCreate(Path.Combine(Root, "rootfs", "registry"));
-        DockerNginx = FixtureImages.Add(LayoutA, "docker.io/library/nginx:1.27", "dockerhub-nginx", multiArch: true);
-        QuayNginx = FixtureImages.Add(LayoutA, "quay.io/library/nginx:1.27", "quay-nginx");
-        Pause = FixtureImages.Add(LayoutA, "registry.k8s.io/pause:3.9", "k8s-pause", docker: true, layers: 1);
-        var alpine = FixtureImages.Add(LayoutA, "unused", "alpine-pinned", addToIndex: false);
+        DockerNginx = OciImages.Add(LayoutA, "docker.io/library/nginx:1.27", "dockerhub-nginx", multiArch: true);
+        QuayNginx = OciImages.Add(LayoutA, "quay.io/library/nginx:1.27", "quay-nginx");
+        Pause = OciImages.Add(LayoutA, "registry.k8s.io/pause:3.9", "k8s-pause", docker: true, layers: 1);
+        var alpine = OciImages.Add(LayoutA, "unused", "alpine-pinned", addToIndex: false);
         Alpine = alpine with { RefName = $"docker.io/library/alpine@{alpine.Top.Digest}" };
         LayoutA.SetRef(Alpine.RefName, Alpine.Top);
-        Busybox = FixtureImages.Add(LayoutA, "docker.io/library/busybox:" + BusyboxTagList[0], "busybox", layers: 1);
+        Busybox = OciImages.Add(LayoutA, "docker.io/library/busybox:" + BusyboxTagList[0], "busybox", layers: 1);
         foreach (var t in BusyboxTagList.Skip(1)) LayoutA.SetRef("docker.io/library/busybox:" + t, Busybox.Top);
-        Big = FixtureImages.Add(LayoutA, "docker.io/library/big:1", "big", layers: 1, layerBytes: 3 * 1024 * 1024);
-        Etcd = FixtureImages.Add(LayoutB, "quay.io/coreos/etcd:v3.5", "etcd");
+        Big = OciImages.Add(LayoutA, "docker.io/library/big:1", "big", layers: 1, layerBytes: 3 * 1024 * 1024);
+        Etcd = OciImages.Add(LayoutB, "quay.io/coreos/etcd:v3.5", "etcd");
         // An SBOM artifact referring to quay's nginx, in index.json without a name (as copied along with its subject).
         var emptyConfig = LayoutA.WriteBlob("{}"u8, MediaTypes.OciEmpty);
         var sbomLayer = LayoutA.WriteBlob("{\"spdxVersion\":\"SPDX-2.3\"}"u8, "application/spdx+json");

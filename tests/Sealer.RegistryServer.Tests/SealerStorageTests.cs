@@ -66,7 +66,7 @@ public sealed class SealerStorageTests(RegistryFixture f, ContainerdFixture ctd)
         string registryDir = Path.Combine(rootfs, "registry");
         await WriteStorageAsync(registryDir, ("docker.io/library/busybox:1.0", "library/busybox:1.0"), ("quay.io/library/nginx:1.27", "coreos/nginx:1.27"));
         var oci = OciLayout.OpenOrCreate(registryDir);
-        var ociNginx = FixtureImages.Add(oci, "quay.io/coreos/nginx:1.27", "oci-coreos-nginx", layers: 1);
+        var ociNginx = OciImages.Add(oci, "quay.io/coreos/nginx:1.27", "oci-coreos-nginx", layers: 1);
         Assert.True(Directory.Exists(Path.Combine(registryDir, "docker", "registry", "v2", "repositories", "coreos", "nginx")));
 
         var options = new RegistryServerOptions { ListenAddress = IPAddress.Loopback, Port = 0 };

@@ -166,7 +166,7 @@ public sealed class SecurityTests(RegistryFixture f)
     {
         // A layout of our own, so the shared one stays intact.
         var layout = OciLayout.OpenOrCreate(Path.Combine(f.Root, "corrupt"));
-        var img = FixtureImages.Add(layout, "docker.io/library/corrupt:1", "corrupt", layers: 1);
+        var img = OciImages.Add(layout, "docker.io/library/corrupt:1", "corrupt", layers: 1);
         string layerPath = layout.BlobPath(img.Layers[0].ParsedDigest);
         var bytes = File.ReadAllBytes(layerPath);
         bytes[^1] ^= 0xff;

@@ -40,14 +40,14 @@ public sealed class HelmOracleFixture : IDisposable
 
     public HelmOracleFixture()
     {
-        HelmOracle.WriteChart(Dir, ChartName, ValuesYaml(), Files());
+        DiffChart.WriteChart(Dir, ChartName, ValuesYaml(), Files());
         foreach (var helm in new[] { "helm3", "helm4" })
         {
-            var bin = Path.Combine(HelmOracle.RepoRoot, "artifacts", "tools", helm);
-            if (!File.Exists(bin)) continue; // the tests fail with a clear message through HelmOracle.Binary
+            var bin = Repo.Path("artifacts", "tools", helm);
+            if (!File.Exists(bin)) continue; // the tests fail with a clear message through HelmOracle.HelmPath
             var r = HelmOracle.Run(bin, "template", Dir, "--debug");
-            var sources = HelmOracle.SplitSources(r.Stdout.Replace("\r\n", "\n", StringComparison.Ordinal));
-            if (sources.Count == 0) Failures[helm] = r.Stderr;
+            var sources = HelmOracle.SplitSources(r.StdOut.Replace("\r\n", "\n", StringComparison.Ordinal));
+            if (sources.Count == 0) Failures[helm] = r.StdErr;
             Outputs[helm] = sources;
         }
     }
@@ -61,7 +61,7 @@ public sealed class HelmOracleFixture : IDisposable
 public sealed class DifferentialTests(HelmOracleFixture fixture) : IClassFixture<HelmOracleFixture>
 {
     private static readonly Lazy<IReadOnlyDictionary<string, string>> Ours3 = new(() => RenderOurs(HelmCapabilities.Default));
-    private static readonly Lazy<IReadOnlyDictionary<string, string>> Ours4 = new(() => RenderOurs(HelmOracle.Helm4Capabilities));
+    private static readonly Lazy<IReadOnlyDictionary<string, string>> Ours4 = new(() => RenderOurs(DiffChart.Helm4Capabilities));
 
     private static IReadOnlyDictionary<string, string> RenderOurs(HelmCapabilities caps)
     {
@@ -69,34 +69,34 @@ public sealed class DifferentialTests(HelmOracleFixture fixture) : IClassFixture
         var root = new HelmChartNode
         {
             Name = HelmOracleFixture.ChartName,
-            Metadata = HelmOracle.ChartMetadata(HelmOracleFixture.ChartName),
+            Metadata = DiffChart.ChartMetadata(HelmOracleFixture.ChartName),
             Templates = files.Where(f => f.Path.StartsWith("templates/", StringComparison.Ordinal)).Select(f => new HelmTemplateFile(f.Path, f.Text)).ToList(),
             Files = files.Where(f => !f.Path.StartsWith("templates/", StringComparison.Ordinal)).ToDictionary(f => f.Path, f => Encoding.UTF8.GetBytes(f.Text)),
         };
-        var values = HelmOracle.LoadValues(HelmOracleFixture.ValuesYaml());
-        return HelmEngine.Render(root, HelmOracle.TopValues(values, caps));
+        var values = DiffChart.LoadValues(HelmOracleFixture.ValuesYaml());
+        return HelmEngine.Render(root, DiffChart.TopValues(values, caps));
     }
 
     public static IEnumerable<object[]> Cases() => DiffCases.All.Select((c, i) => new object[] { i, c.Name });
 
     [Theory]
     [MemberData(nameof(Cases))]
-    public void Helm3(int index, string name) => Compare("helm3", Ours3, index, name);
+    public void Each_case_renders_like_helm3(int index, string name) => Compare("helm3", Ours3, index, name);
 
     [Theory]
     [MemberData(nameof(Cases))]
-    public void Helm4(int index, string name) => Compare("helm4", Ours4, index, name);
+    public void Each_case_renders_like_helm4(int index, string name) => Compare("helm4", Ours4, index, name);
 
     private void Compare(string helm, Lazy<IReadOnlyDictionary<string, string>> ours, int index, string name)
     {
-        HelmOracle.Binary(helm);
+        HelmOracle.HelmPath(helm);
         Assert.False(fixture.Failures.ContainsKey(helm), $"{helm} template failed: {fixture.Failures.GetValueOrDefault(helm)}");
         var file = $"{HelmOracleFixture.ChartName}/templates/c{index:D3}.yaml";
         Assert.True(fixture.Outputs[helm].TryGetValue(file, out var theirsRaw), $"{helm} printed no {file}");
-        var theirs = HelmOracle.Between(theirsRaw!);
+        var theirs = DiffChart.Between(theirsRaw!);
         Assert.NotNull(theirs);
         Assert.True(ours.Value.TryGetValue(file, out var oursRaw), $"we rendered no {file}");
-        var mine = HelmOracle.Between(oursRaw!);
+        var mine = DiffChart.Between(oursRaw!);
         var c = DiffCases.All[index];
         Assert.True(theirs == mine, $"case {name}: {c.Template}\n--- {helm} ---\n{theirs}\n--- ours ---\n{mine}");
     }
@@ -106,17 +106,17 @@ public sealed class DifferentialTests(HelmOracleFixture fixture) : IClassFixture
 public sealed class HelmErrorFixture : IDisposable
 {
     public string Root { get; } = Path.Combine(Path.GetTempPath(), "sealer-tpl-err-" + Environment.ProcessId);
-    public HelmOracle.Result?[] Results { get; } = new HelmOracle.Result?[DiffCases.Errors.Length];
+    public ProcessResult?[] Results { get; } = new ProcessResult?[DiffCases.Errors.Length];
 
     public HelmErrorFixture()
     {
-        var bin = Path.Combine(HelmOracle.RepoRoot, "artifacts", "tools", "helm3");
+        var bin = Repo.Path("artifacts", "tools", "helm3");
         if (!File.Exists(bin)) return;
         Parallel.For(0, DiffCases.Errors.Length, new ParallelOptions { MaxDegreeOfParallelism = 4 }, i =>
         {
             var c = DiffCases.Errors[i];
             var dir = Path.Combine(Root, i.ToString(System.Globalization.CultureInfo.InvariantCulture));
-            HelmOracle.WriteChart(dir, "errchart", c.Values, [("templates/x.yaml", c.Template)]);
+            DiffChart.WriteChart(dir, "errchart", c.Values, [("templates/x.yaml", c.Template)]);
             Results[i] = HelmOracle.Run(bin, "template", dir);
         });
     }
@@ -134,27 +134,27 @@ public sealed class DifferentialErrorTests(HelmErrorFixture fixture) : IClassFix
 
     [Theory]
     [MemberData(nameof(Cases))]
-    public void BothFail(int index, string name)
+    public void Each_error_case_fails_in_helm3_and_in_Sealer(int index, string name)
     {
         var c = DiffCases.Errors[index];
-        HelmOracle.Binary("helm3");
+        HelmOracle.HelmPath("helm3");
         var r = fixture.Results[index]!;
-        Assert.True(r.ExitCode != 0, $"case {name}: helm accepted it:\n{r.Stdout}");
+        Assert.True(r.ExitCode != 0, $"case {name}: helm accepted it:\n{r.StdOut}");
         var root = new HelmChartNode
         {
             Name = "errchart",
-            Metadata = HelmOracle.ChartMetadata("errchart"),
+            Metadata = DiffChart.ChartMetadata("errchart"),
             Templates = [new HelmTemplateFile("templates/x.yaml", c.Template)],
             Files = new Dictionary<string, byte[]>(),
         };
-        var ex = Assert.Throws<TemplateException>(() => HelmEngine.Render(root, HelmOracle.TopValues(HelmOracle.LoadValues(c.Values), HelmCapabilities.Default)));
+        var ex = Assert.Throws<TemplateException>(() => HelmEngine.Render(root, DiffChart.TopValues(DiffChart.LoadValues(c.Values), HelmCapabilities.Default)));
         Assert.Contains("errchart/templates/x.yaml", ex.Message);
         Assert.True(ex.Line > 0, $"case {name}: no line in {ex.Message}");
         Assert.StartsWith("SEA3", ex.Code);
         if (c.ExpectInMessage is not null)
         {
             Assert.Contains(c.ExpectInMessage, ex.Message);
-            Assert.Contains(c.ExpectInMessage, r.Stderr);
+            Assert.Contains(c.ExpectInMessage, r.StdErr);
         }
     }
 }

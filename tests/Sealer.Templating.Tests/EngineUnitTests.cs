@@ -35,7 +35,7 @@ public class ParseErrorTests
 
     [Theory]
     [MemberData(nameof(Cases))]
-    public void ParseErrorsMatchGo(string text, string expected)
+    public void Parse_errors_match_Go(string text, string expected)
     {
         var set = new TemplateSet(HelmEngine.CreateFunctions(new SprigEnvironment()));
         var ex = Assert.Throws<TemplateException>(() => set.Parse("t", text));
@@ -46,7 +46,7 @@ public class ParseErrorTests
     }
 
     [Fact]
-    public void ParsesWithoutErrors()
+    public void Parses_without_errors()
     {
         var set = new TemplateSet();
         set.Parse("t", "{{- /* c */ -}} {{ range $i, $e := . }}{{ if eq $i 0 }}{{ continue }}{{ end }}{{ $e }}{{ else }}x{{ end }}");
@@ -71,7 +71,7 @@ public class ExecTests
     }
 
     [Fact]
-    public void NilPointerErrorHasGoMessageAndLocation()
+    public void Nil_pointer_error_has_Go_message_and_location()
     {
         var ex = Assert.Throws<TemplateException>(() => Run("a\n  {{ .Values.foo.bar }}", Map(("Values", Map()))));
         Assert.Equal("template: t:2:12: executing \"t\" at <.Values.foo.bar>: nil pointer evaluating interface {}.bar", ex.Message);
@@ -81,7 +81,7 @@ public class ExecTests
     }
 
     [Fact]
-    public void ColumnsAreUtf8BytesLikeGo()
+    public void Columns_are_UTF8_bytes_like_Go()
     {
         var ex = Assert.Throws<TemplateException>(() => Run("é {{ .a.b.c }}", Map()));
         Assert.StartsWith("template: t:1:8: executing", ex.Message);
@@ -90,32 +90,32 @@ public class ExecTests
     [Theory]
     [InlineData(MissingKeyMode.Default, "<no value>")]
     [InlineData(MissingKeyMode.Zero, "<no value>")]
-    public void MissingKeyPrintsNoValue(MissingKeyMode mode, string expected) => Assert.Equal(expected, Run("{{ .x }}", Map(), mode));
+    public void Missing_key_prints_no_value(MissingKeyMode mode, string expected) => Assert.Equal(expected, Run("{{ .x }}", Map(), mode));
 
     [Fact]
-    public void MissingKeyErrorMode()
+    public void Missing_key_error_mode()
     {
         var ex = Assert.Throws<TemplateException>(() => Run("{{ .x }}", Map(), MissingKeyMode.Error));
         Assert.Contains("map has no entry for key \"x\"", ex.Message);
     }
 
     [Fact]
-    public void MissingKeyDefaultDoesNotFailOnChains() => Assert.Equal("<no value>", Run("{{ .a.b.c }}", Map(), MissingKeyMode.Default));
+    public void Missing_key_default_does_not_fail_on_chains() => Assert.Equal("<no value>", Run("{{ .a.b.c }}", Map(), MissingKeyMode.Default));
 
     [Fact]
-    public void VariablesScopeAndAssign() =>
+    public void Variables_scope_and_assign() =>
         Assert.Equal("1 2 3", Run("{{ $x := 1 }}{{ $x }} {{ range .l }}{{ $x = . }}{{ end }}{{ $x }} {{ with 3 }}{{ . }}{{ end }}", Map(("l", new List<object?> { 1L, 2L }))));
 
     [Fact]
-    public void RangeMapSortedKeys() =>
+    public void Range_map_sorted_keys() =>
         Assert.Equal("a=1;b=2;c=3;", Run("{{ range $k, $v := . }}{{ $k }}={{ $v }};{{ end }}", Map(("c", 3L), ("a", 1L), ("b", 2L))));
 
     [Fact]
-    public void DefineTemplateAndBlock() =>
+    public void Define_template_and_block() =>
         Assert.Equal("[x][b]", Run("{{ define \"d\" }}[{{ . }}]{{ end }}{{ template \"d\" \"x\" }}{{ block \"bl\" . }}[b]{{ end }}", null));
 
     [Fact]
-    public void LaterDefinitionWins()
+    public void Later_definition_wins()
     {
         var set = new TemplateSet();
         set.Parse("a", "{{ define \"x\" }}first{{ end }}");
@@ -125,13 +125,13 @@ public class ExecTests
     }
 
     [Fact]
-    public void ValuesDoublePrintLikeGo()
+    public void Values_double_print_like_Go()
     {
         Assert.Equal("8080 1e+06 3.5 100000 1.5e-07", Run("{{ .a }} {{ .b }} {{ .c }} {{ .d }} {{ .e }}", Map(("a", 8080.0), ("b", 1000000.0), ("c", 3.5), ("d", 100000.0), ("e", 1.5e-7))));
     }
 
     [Fact]
-    public void EqIncompatibleTypes()
+    public void Eq_incompatible_types()
     {
         var ex = Assert.Throws<TemplateException>(() => Run("{{ eq .a 1 }}", Map(("a", 1.0))));
         Assert.Contains("error calling eq: incompatible types for comparison", ex.Message);
@@ -139,26 +139,26 @@ public class ExecTests
     }
 
     [Fact]
-    public void IncludeRecursionLimit()
+    public void Include_recursion_limit()
     {
         var root = new HelmChartNode
         {
             Name = "r",
-            Metadata = HelmOracle.ChartMetadata("r"),
+            Metadata = DiffChart.ChartMetadata("r"),
             Templates = [new HelmTemplateFile("templates/a.yaml", "{{ define \"loop\" }}{{ include \"loop\" . }}{{ end }}{{ include \"loop\" . }}")],
             Files = new Dictionary<string, byte[]>(),
         };
-        var ex = Assert.Throws<TemplateException>(() => HelmEngine.Render(root, HelmOracle.TopValues(null, HelmCapabilities.Default)));
+        var ex = Assert.Throws<TemplateException>(() => HelmEngine.Render(root, DiffChart.TopValues(null, HelmCapabilities.Default)));
         Assert.Contains("rendering template has a nested reference name: loop", ex.Message);
     }
 
     [Fact]
-    public void FailBecomesHelmExecutionError()
+    public void Fail_becomes_helm_execution_error()
     {
         var root = new HelmChartNode
         {
             Name = "r",
-            Metadata = HelmOracle.ChartMetadata("r"),
+            Metadata = DiffChart.ChartMetadata("r"),
             Templates =
             [
                 new HelmTemplateFile("templates/a.yaml", "a\n{{ include \"x\" . }}", "/src/r/templates/a.yaml"),
@@ -166,7 +166,7 @@ public class ExecTests
             ],
             Files = new Dictionary<string, byte[]>(),
         };
-        var ex = Assert.Throws<TemplateException>(() => HelmEngine.Render(root, HelmOracle.TopValues(null, HelmCapabilities.Default)));
+        var ex = Assert.Throws<TemplateException>(() => HelmEngine.Render(root, DiffChart.TopValues(null, HelmCapabilities.Default)));
         Assert.Equal("execution error at (r/templates/a.yaml:2:3): need it", ex.Message);
         Assert.Equal(ErrorCodes.TemplateRequiredValue, ex.Code);
         Assert.Equal("/src/r/templates/a.yaml", ex.File);
@@ -174,22 +174,22 @@ public class ExecTests
     }
 
     [Fact]
-    public void Cancellation()
+    public void A_cancelled_render_throws_OperationCanceledException()
     {
         var root = new HelmChartNode
         {
             Name = "r",
-            Metadata = HelmOracle.ChartMetadata("r"),
+            Metadata = DiffChart.ChartMetadata("r"),
             Templates = [new HelmTemplateFile("templates/a.yaml", "x")],
             Files = new Dictionary<string, byte[]>(),
         };
         using var cts = new CancellationTokenSource();
         cts.Cancel();
-        Assert.ThrowsAny<OperationCanceledException>(() => HelmEngine.Render(root, HelmOracle.TopValues(null, HelmCapabilities.Default), null, cts.Token));
+        Assert.ThrowsAny<OperationCanceledException>(() => HelmEngine.Render(root, DiffChart.TopValues(null, HelmCapabilities.Default), null, cts.Token));
     }
 
     [Fact]
-    public void RandIsReproducibleWithSeed()
+    public void Rand_is_reproducible_with_seed()
     {
         var a = Run("{{ randAlphaNum 16 }} {{ uuidv4 }}", null);
         var b = Run("{{ randAlphaNum 16 }} {{ uuidv4 }}", null);
@@ -230,10 +230,10 @@ public class PrintfTests
 
     [Theory]
     [MemberData(nameof(Cases))]
-    public void MatchesGoFmt(string format, object?[] args, string expected) => Assert.Equal(expected, GoFmt.Sprintf(format, args));
+    public void Matches_Go_fmt(string format, object?[] args, string expected) => Assert.Equal(expected, GoFmt.Sprintf(format, args));
 
     [Fact]
-    public void MapsAndListsPrintLikeGo()
+    public void Maps_and_lists_print_like_Go()
     {
         var m = new Dictionary<string, object?>(StringComparer.Ordinal) { ["b"] = 2.0, ["a"] = new List<object?> { "x", null } };
         Assert.Equal("map[a:[x <nil>] b:2]", GoFmt.Sprintf("%v", [m]));
@@ -269,10 +269,10 @@ public class ToYamlTests
 
     [Theory]
     [MemberData(nameof(Cases))]
-    public void MarshalsLikeSigsK8sYaml(object? value, string expected) => Assert.Equal(expected, GoYaml.Marshal(value));
+    public void Marshals_like_sigs_k8s_yaml(object? value, string expected) => Assert.Equal(expected, GoYaml.Marshal(value));
 
     [Fact]
-    public void LongPlainStringsFoldAt80Columns()
+    public void Long_plain_strings_fold_at_80_columns()
     {
         var s = string.Join(' ', Enumerable.Repeat("word", 30));
         var y = GoYaml.Marshal(M(("k", s)));
@@ -282,7 +282,7 @@ public class ToYamlTests
     }
 
     [Fact]
-    public void UnmarshalUsesYaml11AndFloat64()
+    public void Unmarshal_uses_YAML_1_1_and_float64()
     {
         var v = (Dictionary<string, object?>)GoYaml.Unmarshal("a: 1\nb: yes\nc: \"yes\"\nd: 1.5\ne: ~\nf: [on, off]\ng: 0x10\n")!;
         Assert.Equal(1.0, v["a"]);
@@ -316,7 +316,7 @@ public class SemverTests
     [InlineData(">=1.20", "1.21.0-rc.1", false)]
     [InlineData("*", "3.0.0", true)]
     [InlineData("<2", "1.99.0", true)]
-    public void Check(string constraint, string version, bool expected) => Assert.Equal(expected, SemverConstraint.Check(constraint, version));
+    public void Constraint_check_matches_Masterminds_semver(string constraint, string version, bool expected) => Assert.Equal(expected, SemverConstraint.Check(constraint, version));
 }
 
 public class CryptoTests
@@ -329,7 +329,7 @@ public class CryptoTests
     }
 
     [Fact]
-    public void GenCaProducesARealCaCertificate()
+    public void GenCA_produces_a_real_CA_certificate()
     {
         var pem = Run("{{ $ca := genCA \"my-ca\" 365 }}{{ $ca.Cert }}");
         using var cert = X509Certificate2.CreateFromPem(pem);
@@ -340,7 +340,7 @@ public class CryptoTests
     }
 
     [Fact]
-    public void GenSignedCertChainsToTheCa()
+    public void GenSignedCert_chains_to_the_CA()
     {
         var text = Run("{{ $ca := genCA \"ca\" 30 }}{{ $c := genSignedCert \"svc.local\" (list \"10.0.0.1\") (list \"svc.local\" \"svc\") 10 $ca }}{{ $ca.Cert }}@@{{ $c.Cert }}@@{{ $c.Key }}");
         var parts = text.Split("@@");
@@ -359,7 +359,7 @@ public class CryptoTests
     }
 
     [Fact]
-    public void SelfSignedAndPrivateKeys()
+    public void Self_signed_and_private_keys()
     {
         var pem = Run("{{ (genSelfSignedCert \"me\" nil nil 5).Cert }}");
         using var cert = X509Certificate2.CreateFromPem(pem);
@@ -368,7 +368,7 @@ public class CryptoTests
     }
 
     [Fact]
-    public void AesRoundTripsAndHtpasswdVerifies()
+    public void Aes_round_trips_and_htpasswd_verifies()
     {
         Assert.Equal("secret text", Run("{{ encryptAES \"pw\" \"secret text\" | decryptAES \"pw\" }}"));
         var h = Run("{{ htpasswd \"user\" \"pass\" }}");
@@ -377,7 +377,7 @@ public class CryptoTests
     }
 
     [Fact]
-    public void DerivePasswordMatchesMasterPasswordAlgorithm()
+    public void DerivePassword_matches_the_Master_Password_algorithm()
     {
         // Known vector from sprig's tests: derivePassword 1 "long" "password" "user" "example.com"
         Assert.Equal("ZedaFaxcZaso9*", Run("{{ derivePassword 1 \"long\" \"password\" \"user\" \"example.com\" }}"));
@@ -387,17 +387,17 @@ public class CryptoTests
 public class ReproducibilityTests
 {
     [Fact]
-    public void RandomFunctionsRestartPerRender()
+    public void Random_functions_restart_per_render()
     {
         var root = new HelmChartNode
         {
             Name = "r",
-            Metadata = HelmOracle.ChartMetadata("r"),
+            Metadata = DiffChart.ChartMetadata("r"),
             Templates = [new HelmTemplateFile("templates/a.yaml", "{{ randAlphaNum 10 }} {{ uuidv4 }} {{ now | date \"2006-01-02\" }}")],
             Files = new Dictionary<string, byte[]>(),
         };
-        var a = HelmEngine.Render(root, HelmOracle.TopValues(null, HelmCapabilities.Default))["r/templates/a.yaml"];
-        var b = HelmEngine.Render(root, HelmOracle.TopValues(null, HelmCapabilities.Default))["r/templates/a.yaml"];
+        var a = HelmEngine.Render(root, DiffChart.TopValues(null, HelmCapabilities.Default))["r/templates/a.yaml"];
+        var b = HelmEngine.Render(root, DiffChart.TopValues(null, HelmCapabilities.Default))["r/templates/a.yaml"];
         Assert.Equal(a, b);
         Assert.EndsWith(" 2026-01-01", a);
     }
@@ -406,12 +406,12 @@ public class ReproducibilityTests
 public class ConcurrencyTests
 {
     [Fact]
-    public void ParallelRendersAreIndependentAndIdentical()
+    public void Parallel_renders_are_independent_and_identical()
     {
         var root = new HelmChartNode
         {
             Name = "p",
-            Metadata = HelmOracle.ChartMetadata("p"),
+            Metadata = DiffChart.ChartMetadata("p"),
             Templates =
             [
                 new HelmTemplateFile("templates/_h.tpl", "{{ define \"p.n\" }}{{ .Release.Name }}-{{ .Values.x }}{{ end }}"),
@@ -419,9 +419,9 @@ public class ConcurrencyTests
             ],
             Files = new Dictionary<string, byte[]>(),
         };
-        var expected = HelmEngine.Render(root, HelmOracle.TopValues(HelmOracle.LoadValues("x: 1\ny: [a]"), HelmCapabilities.Default));
+        var expected = HelmEngine.Render(root, DiffChart.TopValues(DiffChart.LoadValues("x: 1\ny: [a]"), HelmCapabilities.Default));
         var results = new IReadOnlyDictionary<string, string>[16];
-        Parallel.For(0, results.Length, i => results[i] = HelmEngine.Render(root, HelmOracle.TopValues(HelmOracle.LoadValues("x: 1\ny: [a]"), HelmCapabilities.Default)));
+        Parallel.For(0, results.Length, i => results[i] = HelmEngine.Render(root, DiffChart.TopValues(DiffChart.LoadValues("x: 1\ny: [a]"), HelmCapabilities.Default)));
         Assert.All(results, r => Assert.Equal(expected["p/templates/a.yaml"], r["p/templates/a.yaml"]));
     }
 }
@@ -429,12 +429,12 @@ public class ConcurrencyTests
 public class DepthTests
 {
     [Fact]
-    public void SelfRecursiveTemplateFailsCleanly()
+    public void Self_recursive_template_fails_cleanly()
     {
         var root = new HelmChartNode
         {
             Name = "d",
-            Metadata = HelmOracle.ChartMetadata("d"),
+            Metadata = DiffChart.ChartMetadata("d"),
             Templates = [new HelmTemplateFile("templates/a.yaml", "{{ define \"r\" }}{{ template \"r\" . }}{{ end }}{{ template \"r\" . }}")],
             Files = new Dictionary<string, byte[]>(),
         };
@@ -447,7 +447,7 @@ public class DepthTests
 public class JsonYamlErrorTests
 {
     [Fact]
-    public void NonFiniteFloatsMakeToYamlAndToJsonEmptyLikeHelm()
+    public void Non_finite_floats_make_toYaml_and_toJson_empty_like_helm()
     {
         var set = new TemplateSet(HelmEngine.CreateFunctions(HelmRenderOptions.ReproducibleSprig));
         set.Parse("t", "[{{ toYaml .x }}][{{ toJson .x }}]");

@@ -29,7 +29,7 @@ public sealed class SubchartDifferentialTests
     private static Dictionary<string, object?> Values()
     {
         // What Helm's coalescing yields (the charts engineer's job); written out for this test.
-        return (Dictionary<string, object?>)HelmOracle.LoadValues("""
+        return (Dictionary<string, object?>)DiffChart.LoadValues("""
 global:
   region: eu
 sub:
@@ -60,33 +60,33 @@ lib:
     [Theory]
     [InlineData("helm3")]
     [InlineData("helm4")]
-    public void ChartTreeRendersLikeHelm(string helmName)
+    public void Chart_tree_renders_like_helm(string helmName)
     {
-        var helm = HelmOracle.Binary(helmName);
+        var helm = HelmOracle.HelmPath(helmName);
         var dir = Path.Combine(Path.GetTempPath(), $"sealer-tpl-sub-{Environment.ProcessId}-{helmName}");
         try
         {
-            HelmOracle.WriteChart(dir, "parent", ParentValues, ParentFiles);
+            DiffChart.WriteChart(dir, "parent", ParentValues, ParentFiles);
             var r = HelmOracle.Run(helm, "template", dir, "--debug");
-            var theirs = HelmOracle.SplitSources(r.Stdout);
-            Assert.True(theirs.Count > 0, r.Stderr);
+            var theirs = HelmOracle.SplitSources(r.StdOut);
+            Assert.True(theirs.Count > 0, r.StdErr);
 
             var sub = Node("sub", "charts/sub/", new Dictionary<string, object?> { ["Name"] = "sub", ["Version"] = "2.0.0", ["AppVersion"] = "9", ["APIVersion"] = "v2" }, []);
             var lib = Node("lib", "charts/lib/", new Dictionary<string, object?> { ["Name"] = "lib", ["Version"] = "1.0.0", ["APIVersion"] = "v2", ["Type"] = "library" }, []);
-            var root = Node("parent", "", HelmOracle.ChartMetadata("parent"), [lib, sub]);
-            var caps = helmName == "helm3" ? HelmCapabilities.Default : HelmOracle.Helm4Capabilities;
-            var ours = HelmEngine.Render(root, HelmOracle.TopValues(Values(), caps));
+            var root = Node("parent", "", DiffChart.ChartMetadata("parent"), [lib, sub]);
+            var caps = helmName == "helm3" ? HelmCapabilities.Default : DiffChart.Helm4Capabilities;
+            var ours = HelmEngine.Render(root, DiffChart.TopValues(Values(), caps));
 
             Assert.DoesNotContain(ours.Keys, k => k.Contains("/_", StringComparison.Ordinal));
             Assert.DoesNotContain("parent/charts/lib/templates/ignored.yaml", ours.Keys);
             foreach (var (name, text) in theirs)
             {
                 Assert.True(ours.TryGetValue(name, out var mine), $"we did not render {name}; we have {string.Join(", ", ours.Keys)}");
-                Assert.Equal(HelmOracle.Between(text), HelmOracle.Between(mine!));
+                Assert.Equal(DiffChart.Between(text), DiffChart.Between(mine!));
             }
             // helm template hides NOTES.txt; the engine returns it like helm's engine does.
-            Assert.Equal("notes release-name", HelmOracle.Between(ours["parent/templates/NOTES.txt"]));
-            Assert.Equal("parent-a", HelmOracle.Between(ours["parent/templates/dup.yaml"]));
+            Assert.Equal("notes release-name", DiffChart.Between(ours["parent/templates/NOTES.txt"]));
+            Assert.Equal("parent-a", DiffChart.Between(ours["parent/templates/dup.yaml"]));
         }
         finally
         {

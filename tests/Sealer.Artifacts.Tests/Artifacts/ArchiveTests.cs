@@ -14,10 +14,10 @@ public class ArchiveTests
     public async Task Save_then_load_round_trips_with_equal_digests(ArchiveCompression compression)
     {
         using var tmp = new TempDir();
-        var source = ClusterImageStore.Open(tmp["a"]);
+        var source = ClusterImageStore.Open(tmp.Sub("a"));
         var multi = TestImages.AddToStore(source, "registry.example.com/c/cluster:v1", multiArch: true);
         var single = TestImages.AddToStore(source, "registry.example.com/c/app:v1", seed: 5);
-        string file = tmp["out.tar"];
+        string file = tmp.Sub("out.tar");
         await OciArchive.SaveAsync(source, [multi.Name, single.Name], file, new ArchiveSaveOptions { Compression = compression });
 
         byte[] head = new byte[4];
@@ -25,7 +25,7 @@ public class ArchiveTests
         Assert.Equal(compression == ArchiveCompression.Zstd, head.SequenceEqual(new byte[] { 0x28, 0xB5, 0x2F, 0xFD }));
         Assert.Empty(Directory.GetFiles(tmp.Path, ".*.tmp"));
 
-        var target = ClusterImageStore.Open(tmp["b"]);
+        var target = ClusterImageStore.Open(tmp.Sub("b"));
         var loaded = await OciArchive.LoadAsync(target, file);
         Assert.Equal(2, loaded.Count);
         Assert.Equal(multi.Digest, target.Resolve(multi.Name).Digest);
@@ -43,12 +43,12 @@ public class ArchiveTests
     public async Task Cancelled_save_leaves_no_file()
     {
         using var tmp = new TempDir();
-        var store = ClusterImageStore.Open(tmp["a"]);
+        var store = ClusterImageStore.Open(tmp.Sub("a"));
         var img = TestImages.AddToStore(store, "x/cluster:v1", blobBytes: 4 * 1024 * 1024);
         using var cts = new CancellationTokenSource();
         var options = new ArchiveSaveOptions { Progress = new Sync(_ => cts.Cancel()) };
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => OciArchive.SaveAsync(store, [img.Name], tmp["out/c.tar"], options, cts.Token));
-        Assert.Empty(Directory.GetFiles(tmp["out"]));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => OciArchive.SaveAsync(store, [img.Name], tmp.Sub("out/c.tar"), options, cts.Token));
+        Assert.Empty(Directory.GetFiles(tmp.Sub("out")));
     }
 
     private sealed class Sync(Action<long> a) : IProgress<long>
@@ -60,12 +60,12 @@ public class ArchiveTests
     public async Task Zstd_archive_is_plain_zstd_of_an_oci_archive()
     {
         using var tmp = new TempDir();
-        var store = ClusterImageStore.Open(tmp["a"]);
+        var store = ClusterImageStore.Open(tmp.Sub("a"));
         var img = TestImages.AddToStore(store, "x/cluster:v1", multiArch: true);
-        await OciArchive.SaveAsync(store, [img.Name], tmp["c.tar.zst"], new ArchiveSaveOptions { Compression = ArchiveCompression.Zstd, ZstdLevel = 9 });
-        var (rc, output) = Tools.Run("zstd", "-q", "-d", tmp["c.tar.zst"], "-o", tmp["c.tar"]);
+        await OciArchive.SaveAsync(store, [img.Name], tmp.Sub("c.tar.zst"), new ArchiveSaveOptions { Compression = ArchiveCompression.Zstd, ZstdLevel = 9 });
+        var (rc, output) = Tools.Run("zstd", "-q", "-d", tmp.Sub("c.tar.zst"), "-o", tmp.Sub("c.tar"));
         Assert.True(rc == 0, output);
-        (rc, output) = Tools.Run("skopeo", "inspect", "--raw", $"oci-archive:{tmp["c.tar"]}");
+        (rc, output) = Tools.Run("skopeo", "inspect", "--raw", $"oci-archive:{tmp.Sub("c.tar")}");
         Assert.True(rc == 0, output);
         Assert.Equal(img.Descriptor.ParsedDigest, Digest.Sha256(System.Text.Encoding.UTF8.GetBytes(output.TrimEnd('\n'))));
     }
@@ -74,32 +74,32 @@ public class ArchiveTests
     public async Task Saved_archive_is_deterministic()
     {
         using var tmp = new TempDir();
-        var store = ClusterImageStore.Open(tmp["a"]);
+        var store = ClusterImageStore.Open(tmp.Sub("a"));
         var img = TestImages.AddToStore(store, "x/cluster:v1", multiArch: true);
-        await OciArchive.SaveAsync(store, [img.Name], tmp["1.tar"]);
-        await OciArchive.SaveAsync(store, [img.Name], tmp["2.tar"]);
-        Assert.Equal(TestImages.Hex(File.ReadAllBytes(tmp["1.tar"])), TestImages.Hex(File.ReadAllBytes(tmp["2.tar"])));
+        await OciArchive.SaveAsync(store, [img.Name], tmp.Sub("1.tar"));
+        await OciArchive.SaveAsync(store, [img.Name], tmp.Sub("2.tar"));
+        Assert.Equal(OciImages.Sha256Hex(File.ReadAllBytes(tmp.Sub("1.tar"))), OciImages.Sha256Hex(File.ReadAllBytes(tmp.Sub("2.tar"))));
     }
 
     [SkippableFactIfNoSkopeo]
     public async Task Skopeo_reads_the_saved_archive_and_its_own_archive_loads()
     {
         using var tmp = new TempDir();
-        var store = ClusterImageStore.Open(tmp["a"]);
+        var store = ClusterImageStore.Open(tmp.Sub("a"));
         var img = TestImages.AddToStore(store, "x/cluster:v1", multiArch: true);
-        await OciArchive.SaveAsync(store, [img.Name], tmp["c.tar"]);
+        await OciArchive.SaveAsync(store, [img.Name], tmp.Sub("c.tar"));
 
-        var (rc, output) = Tools.Run("skopeo", "inspect", "--raw", $"oci-archive:{tmp["c.tar"]}");
+        var (rc, output) = Tools.Run("skopeo", "inspect", "--raw", $"oci-archive:{tmp.Sub("c.tar")}");
         Assert.True(rc == 0, output);
-        Assert.Equal(TestImages.Hex(store.Layout.ReadBlobBytes(img.Descriptor.ParsedDigest)), TestImages.Hex(System.Text.Encoding.UTF8.GetBytes(output.TrimEnd('\n'))));
+        Assert.Equal(OciImages.Sha256Hex(store.Layout.ReadBlobBytes(img.Descriptor.ParsedDigest)), OciImages.Sha256Hex(System.Text.Encoding.UTF8.GetBytes(output.TrimEnd('\n'))));
 
         // skopeo writes its own archive naming the image by tag only: load needs --name, and keeps the digest.
-        (rc, output) = Tools.Run("skopeo", "copy", "--all", "--preserve-digests", "--quiet", $"oci-archive:{tmp["c.tar"]}", $"oci-archive:{tmp["s.tar"]}:v9");
+        (rc, output) = Tools.Run("skopeo", "copy", "--all", "--preserve-digests", "--quiet", $"oci-archive:{tmp.Sub("c.tar")}", $"oci-archive:{tmp.Sub("s.tar")}:v9");
         Assert.True(rc == 0, output);
-        var target = ClusterImageStore.Open(tmp["b"]);
-        var ex = await Assert.ThrowsAsync<SealerException>(() => OciArchive.LoadAsync(target, tmp["s.tar"]));
+        var target = ClusterImageStore.Open(tmp.Sub("b"));
+        var ex = await Assert.ThrowsAsync<SealerException>(() => OciArchive.LoadAsync(target, tmp.Sub("s.tar")));
         Assert.Equal(ErrorCodes.ArchiveImageUnnamed, ex.Code);
-        var loaded = await OciArchive.LoadAsync(target, tmp["s.tar"], new OciArchive.LoadOptions { Name = "y/cluster:v9" });
+        var loaded = await OciArchive.LoadAsync(target, tmp.Sub("s.tar"), new OciArchive.LoadOptions { Name = "y/cluster:v9" });
         Assert.Equal(img.Digest, Assert.Single(loaded).Digest);
     }
 
@@ -107,15 +107,15 @@ public class ArchiveTests
     public async Task Corrupt_blob_is_rejected_and_nothing_is_named()
     {
         using var tmp = new TempDir();
-        var store = ClusterImageStore.Open(tmp["a"]);
+        var store = ClusterImageStore.Open(tmp.Sub("a"));
         var img = TestImages.AddToStore(store, "x/cluster:v1", blobBytes: 200_000);
-        await OciArchive.SaveAsync(store, [img.Name], tmp["c.tar"]);
+        await OciArchive.SaveAsync(store, [img.Name], tmp.Sub("c.tar"));
         // Flip a byte in the middle of the largest blob's data.
-        byte[] bytes = File.ReadAllBytes(tmp["c.tar"]);
+        byte[] bytes = File.ReadAllBytes(tmp.Sub("c.tar"));
         bytes[bytes.Length / 2] ^= 0xFF;
-        File.WriteAllBytes(tmp["bad.tar"], bytes);
-        var target = ClusterImageStore.Open(tmp["b"]);
-        var ex = await Assert.ThrowsAsync<SealerException>(() => OciArchive.LoadAsync(target, tmp["bad.tar"]));
+        File.WriteAllBytes(tmp.Sub("bad.tar"), bytes);
+        var target = ClusterImageStore.Open(tmp.Sub("b"));
+        var ex = await Assert.ThrowsAsync<SealerException>(() => OciArchive.LoadAsync(target, tmp.Sub("bad.tar")));
         Assert.Equal(ErrorCodes.ArchiveBlobCorrupt, ex.Code);
         Assert.Empty(target.List());
     }
@@ -124,35 +124,35 @@ public class ArchiveTests
     public async Task Truncated_archive_and_non_archives_are_rejected_with_codes()
     {
         using var tmp = new TempDir();
-        var store = ClusterImageStore.Open(tmp["a"]);
+        var store = ClusterImageStore.Open(tmp.Sub("a"));
         var img = TestImages.AddToStore(store, "x/cluster:v1", blobBytes: 200_000);
-        await OciArchive.SaveAsync(store, [img.Name], tmp["c.tar"]);
-        byte[] bytes = File.ReadAllBytes(tmp["c.tar"]);
-        File.WriteAllBytes(tmp["cut.tar"], bytes[..(bytes.Length * 2 / 3)]);
-        var target = ClusterImageStore.Open(tmp["b"]);
-        var ex = await Assert.ThrowsAsync<SealerException>(() => OciArchive.LoadAsync(target, tmp["cut.tar"]));
+        await OciArchive.SaveAsync(store, [img.Name], tmp.Sub("c.tar"));
+        byte[] bytes = File.ReadAllBytes(tmp.Sub("c.tar"));
+        File.WriteAllBytes(tmp.Sub("cut.tar"), bytes[..(bytes.Length * 2 / 3)]);
+        var target = ClusterImageStore.Open(tmp.Sub("b"));
+        var ex = await Assert.ThrowsAsync<SealerException>(() => OciArchive.LoadAsync(target, tmp.Sub("cut.tar")));
         Assert.True(ex.Code is ErrorCodes.NotAnOciArchive or ErrorCodes.ArchiveBlobCorrupt, ex.ToDiagnosticString());
         Assert.Empty(target.List());
 
-        File.WriteAllText(tmp["text.tar"], "this is not a tar at all, just some text that is long enough to fill a header block?");
-        Assert.Equal(ErrorCodes.NotAnOciArchive, (await Assert.ThrowsAsync<SealerException>(() => OciArchive.LoadAsync(target, tmp["text.tar"]))).Code);
-        Assert.Equal(ErrorCodes.NotAnOciArchive, (await Assert.ThrowsAsync<SealerException>(() => OciArchive.LoadAsync(target, tmp["missing.tar"]))).Code);
-        File.WriteAllBytes(tmp["empty-layout.tar"], TestImages.Tar(("index.json", """{"schemaVersion":2,"manifests":[]}"""u8.ToArray())));
-        Assert.Equal(ErrorCodes.NotAnOciArchive, (await Assert.ThrowsAsync<SealerException>(() => OciArchive.LoadAsync(target, tmp["empty-layout.tar"]))).Code);
+        File.WriteAllText(tmp.Sub("text.tar"), "this is not a tar at all, just some text that is long enough to fill a header block?");
+        Assert.Equal(ErrorCodes.NotAnOciArchive, (await Assert.ThrowsAsync<SealerException>(() => OciArchive.LoadAsync(target, tmp.Sub("text.tar")))).Code);
+        Assert.Equal(ErrorCodes.NotAnOciArchive, (await Assert.ThrowsAsync<SealerException>(() => OciArchive.LoadAsync(target, tmp.Sub("missing.tar")))).Code);
+        File.WriteAllBytes(tmp.Sub("empty-layout.tar"), OciImages.Tar(("index.json", """{"schemaVersion":2,"manifests":[]}"""u8.ToArray())));
+        Assert.Equal(ErrorCodes.NotAnOciArchive, (await Assert.ThrowsAsync<SealerException>(() => OciArchive.LoadAsync(target, tmp.Sub("empty-layout.tar")))).Code);
     }
 
     [Fact]
     public async Task Archive_missing_a_blob_is_incomplete()
     {
         using var tmp = new TempDir();
-        var store = ClusterImageStore.Open(tmp["a"]);
+        var store = ClusterImageStore.Open(tmp.Sub("a"));
         var img = TestImages.AddToStore(store, "x/cluster:v1");
-        await OciArchive.SaveAsync(store, [img.Name], tmp["c.tar"]);
+        await OciArchive.SaveAsync(store, [img.Name], tmp.Sub("c.tar"));
         // Rewrite the tar without one layer blob.
         var manifest = OciJsonContext.FromBytes(store.Layout.ReadBlobBytes(img.Descriptor.ParsedDigest), OciJsonContext.Default.ImageManifest, "m");
         string drop = "blobs/sha256/" + manifest.Layers[0].ParsedDigest.Encoded;
         var files = new List<(string, byte[])>();
-        using (var r = new TarReader(File.OpenRead(tmp["c.tar"])))
+        using (var r = new TarReader(File.OpenRead(tmp.Sub("c.tar"))))
         {
             while (r.GetNextEntry() is { } e)
             {
@@ -162,9 +162,9 @@ public class ArchiveTests
                 files.Add((e.Name, ms.ToArray()));
             }
         }
-        File.WriteAllBytes(tmp["partial.tar"], TestImages.Tar(files.ToArray()));
-        var target = ClusterImageStore.Open(tmp["b"]);
-        var ex = await Assert.ThrowsAsync<SealerException>(() => OciArchive.LoadAsync(target, tmp["partial.tar"]));
+        File.WriteAllBytes(tmp.Sub("partial.tar"), OciImages.Tar(files.ToArray()));
+        var target = ClusterImageStore.Open(tmp.Sub("b"));
+        var ex = await Assert.ThrowsAsync<SealerException>(() => OciArchive.LoadAsync(target, tmp.Sub("partial.tar")));
         Assert.Equal(ErrorCodes.ArchiveIncomplete, ex.Code);
         Assert.Empty(target.List());
     }
@@ -173,22 +173,22 @@ public class ArchiveTests
     public async Task Unsafe_entries_are_refused()
     {
         using var tmp = new TempDir();
-        File.WriteAllBytes(tmp["evil.tar"], TestImages.Tar(("oci-layout", """{"imageLayoutVersion":"1.0.0"}"""u8.ToArray()), ("../../etc/passwd", "x"u8.ToArray())));
-        var target = ClusterImageStore.Open(tmp["b"]);
-        Assert.Equal(ErrorCodes.ArchiveUnsafeEntry, (await Assert.ThrowsAsync<SealerException>(() => OciArchive.LoadAsync(target, tmp["evil.tar"]))).Code);
-        File.WriteAllBytes(tmp["evil2.tar"], TestImages.Tar(("blobs/sha256/notadigest", "x"u8.ToArray())));
-        Assert.Equal(ErrorCodes.ArchiveUnsafeEntry, (await Assert.ThrowsAsync<SealerException>(() => OciArchive.LoadAsync(target, tmp["evil2.tar"]))).Code);
+        File.WriteAllBytes(tmp.Sub("evil.tar"), OciImages.Tar(("oci-layout", """{"imageLayoutVersion":"1.0.0"}"""u8.ToArray()), ("../../etc/passwd", "x"u8.ToArray())));
+        var target = ClusterImageStore.Open(tmp.Sub("b"));
+        Assert.Equal(ErrorCodes.ArchiveUnsafeEntry, (await Assert.ThrowsAsync<SealerException>(() => OciArchive.LoadAsync(target, tmp.Sub("evil.tar")))).Code);
+        File.WriteAllBytes(tmp.Sub("evil2.tar"), OciImages.Tar(("blobs/sha256/notadigest", "x"u8.ToArray())));
+        Assert.Equal(ErrorCodes.ArchiveUnsafeEntry, (await Assert.ThrowsAsync<SealerException>(() => OciArchive.LoadAsync(target, tmp.Sub("evil2.tar")))).Code);
     }
 
     [Fact]
     public async Task Load_from_a_layout_directory_imports_it()
     {
         using var tmp = new TempDir();
-        var build = Sealer.Core.Layout.OciLayout.OpenOrCreate(tmp["bin"]);
+        var build = Sealer.Core.Layout.OciLayout.OpenOrCreate(tmp.Sub("bin"));
         var root = TestImages.BuildMultiArch(build);
         build.SetRef("example.com/built/cluster:v1", root);
-        var store = ClusterImageStore.Open(tmp["store"]);
-        var loaded = Assert.Single(await OciArchive.LoadAsync(store, tmp["bin"]));
+        var store = ClusterImageStore.Open(tmp.Sub("store"));
+        var loaded = Assert.Single(await OciArchive.LoadAsync(store, tmp.Sub("bin")));
         Assert.Equal(root.Digest, loaded.Digest);
         Assert.Equal("example.com/built/cluster:v1", loaded.Name);
     }
@@ -200,7 +200,7 @@ public class GcTests
     public async Task Prune_keeps_referenced_blobs_and_frees_the_rest()
     {
         using var tmp = new TempDir();
-        var store = ClusterImageStore.Open(tmp["store"]);
+        var store = ClusterImageStore.Open(tmp.Sub("store"));
         var keep = TestImages.AddToStore(store, "x/keep:v1", multiArch: true, seed: 1);
         var drop = TestImages.AddToStore(store, "x/drop:v1", seed: 2, blobBytes: 300_000);
         var keepDigests = ImageGraph.Load(store.Layout, keep.Descriptor).AllDigests.ToList();
@@ -227,7 +227,7 @@ public class GcTests
         Assert.All(keepDigests, d => Assert.True(store.Layout.HasBlob(d)));
         Assert.Equal(keepDigests.Count, report.BlobsKept);
         // The kept image is still whole.
-        var saved = tmp["k.tar"];
+        var saved = tmp.Sub("k.tar");
         await OciArchive.SaveAsync(store, [keep.Name], saved);
     }
 }

@@ -12,7 +12,7 @@ public class StoreTests
     public void Images_lists_full_names_digests_platforms_and_sizes()
     {
         using var tmp = new TempDir();
-        var store = ClusterImageStore.Open(tmp["store"]);
+        var store = ClusterImageStore.Open(tmp.Sub("store"));
         var single = TestImages.AddToStore(store, "my/cluster:v1");
         var multi = TestImages.AddToStore(store, "registry.example.com/team/cluster:v2", multiArch: true, seed: 2);
 
@@ -31,7 +31,7 @@ public class StoreTests
     public void Resolve_by_short_name_digest_and_prefix_tag_and_rmi()
     {
         using var tmp = new TempDir();
-        var store = ClusterImageStore.Open(tmp["store"]);
+        var store = ClusterImageStore.Open(tmp.Sub("store"));
         var img = TestImages.AddToStore(store, "cluster:v1");
         Assert.Equal("docker.io/library/cluster:v1", store.Resolve("cluster:v1").Name);
         Assert.Equal(img.Name, store.Resolve(img.Digest).Name);
@@ -53,7 +53,7 @@ public class StoreTests
     public void Add_refuses_an_incomplete_image()
     {
         using var tmp = new TempDir();
-        var store = ClusterImageStore.Open(tmp["store"]);
+        var store = ClusterImageStore.Open(tmp.Sub("store"));
         var root = TestImages.BuildPlatform(store.Layout, "amd64");
         var manifest = OciJsonContext.FromBytes(store.Layout.ReadBlobBytes(root.ParsedDigest), OciJsonContext.Default.ImageManifest, "m");
         File.Delete(store.Layout.BlobPath(manifest.Layers[1].ParsedDigest));
@@ -83,7 +83,7 @@ public class StoreTests
     public void Inspect_shows_platforms_labels_extension_and_contained_images()
     {
         using var tmp = new TempDir();
-        var store = ClusterImageStore.Open(tmp["store"]);
+        var store = ClusterImageStore.Open(tmp.Sub("store"));
         TestImages.AddToStore(store, "cluster:v1", multiArch: true);
         var info = ClusterImageInspector.Inspect(store, "cluster:v1");
 
@@ -128,8 +128,8 @@ public class StoreTests
     public void Image_list_document_matches_registry_layout()
     {
         using var tmp = new TempDir();
-        var registry = OciLayout.OpenOrCreate(tmp["registry"]);
-        var layer = TestImages.Desc(MediaTypes.OciLayerGzip, [1, 2, 3]);
+        var registry = OciLayout.OpenOrCreate(tmp.Sub("registry"));
+        var layer = OciImages.Desc(MediaTypes.OciLayerGzip, [1, 2, 3]);
         registry.WriteBlob(new byte[] { 1, 2, 3 }, layer.MediaType);
         var config = registry.WriteBlob("""{"architecture":"arm64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}"""u8, MediaTypes.OciConfig);
         var m = registry.WriteBlob(OciJsonContext.ToBytes(new ImageManifest { MediaType = MediaTypes.OciManifest, Config = config, Layers = [layer] }, OciJsonContext.Default.ImageManifest), MediaTypes.OciManifest);

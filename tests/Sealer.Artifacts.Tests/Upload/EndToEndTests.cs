@@ -1,5 +1,4 @@
 using System.Text;
-using Sealer.Distribution.Tests.TestEnv;
 using Sealer.Core.Artifacts;
 using Sealer.Core.ClusterImage;
 using Sealer.Core.Images;
@@ -21,7 +20,7 @@ public class EndToEndTests(RegistryFixture fixture)
     public async Task Assembled_multi_arch_image_inspects_pushes_and_child_push_mounts_base_blobs()
     {
         using var tmp = new TempDir();
-        var cache = OciLayout.OpenOrCreate(tmp["cache"]);
+        var cache = OciLayout.OpenOrCreate(tmp.Sub("cache"));
         var nginx = Env.Image("nginx");
         var pulled = await new ImagePuller(cache).PullAsync([new ImageRequest(nginx.LocalReference)], new PullOptions { Platforms = Both });
         string nginxRef = ImageReference.Parse(nginx.LocalReference).ToString();
@@ -38,10 +37,10 @@ public class EndToEndTests(RegistryFixture fixture)
             Launch = ["calico"],
             RootfsFiles = [new RootfsEntry("application/apps/calico/calico.yaml", Content: Encoding.UTF8.GetBytes($"image: {nginxRef}\n"))],
         };
-        var built = await new ClusterImageBuilder().BuildAsync(baseSpec, new ClusterImageOutput(tmp["out/base"], tmp["out/base.tar"]));
+        var built = await new ClusterImageBuilder().BuildAsync(baseSpec, new ClusterImageOutput(tmp.Sub("out/base"), tmp.Sub("out/base.tar")));
 
-        var store = ClusterImageStore.Open(tmp["store"]);
-        var loaded = Assert.Single(await OciArchive.LoadAsync(store, tmp["out/base.tar"]));
+        var store = ClusterImageStore.Open(tmp.Sub("store"));
+        var loaded = Assert.Single(await OciArchive.LoadAsync(store, tmp.Sub("out/base.tar")));
         Assert.Equal(built.Descriptor.Digest, loaded.Digest);
         var info = ClusterImageInspector.Inspect(store, loaded.Name);
         Assert.Equal(["linux/amd64", "linux/arm64"], info.Platforms.Select(p => p.Platform));
@@ -61,7 +60,7 @@ public class EndToEndTests(RegistryFixture fixture)
 
         // A child FROM the pushed base (resolved from the registry into a fresh store), pushed to another repository:
         // the base's layers are mounted from the base repository (org.opencontainers.image.base.name), not uploaded.
-        var childStore = ClusterImageStore.Open(tmp["child-store"]);
+        var childStore = ClusterImageStore.Open(tmp.Sub("child-store"));
         var baseImage = await BaseImageResolver.ResolveAsync(baseRemote, new BaseImageResolveOptions { Store = childStore });
         var childSpec = new ClusterImageSpec
         {
@@ -72,20 +71,20 @@ public class EndToEndTests(RegistryFixture fixture)
             Launch = ["web"],
             RootfsFiles = [new RootfsEntry("application/apps/web/web.yaml", Content: "kind: ConfigMap\n"u8.ToArray())],
         };
-        var child = await new ClusterImageBuilder().BuildAsync(childSpec, new ClusterImageOutput(tmp["out/child"]));
-        var childLayout = OciLayout.Open(tmp["out/child"]);
+        var child = await new ClusterImageBuilder().BuildAsync(childSpec, new ClusterImageOutput(tmp.Sub("out/child")));
+        var childLayout = OciLayout.Open(tmp.Sub("out/child"));
         var baseBlobs = ImageGraph.Load(store.Layout, loaded.Descriptor).Blobs.Where(b => b.MediaType != MediaTypes.OciConfig).Select(b => b.Digest).ToHashSet();
         var childBlobs = ImageGraph.Load(childLayout, child.Descriptor).Blobs.Select(b => b.Digest).ToHashSet();
         int shared = childBlobs.Count(baseBlobs.Contains);
         Assert.True(shared > 0, "the child keeps the base's layers");
 
         string childRemote = $"{registry}/artifacts/e2e-child-{Guid.NewGuid().ToString("N")[..6]}:1.0";
-        var childPush = await new RegistryPusher().PushAsync(tmp["out/child"], childRemote); // the PushClusterImage entry point
+        var childPush = await new RegistryPusher().PushAsync(tmp.Sub("out/child"), childRemote); // the PushClusterImage entry point
         Assert.Equal(child.Descriptor.Digest, childPush.Digest);
         Assert.True(childPush.BlobsMounted >= shared, $"mounted {childPush.BlobsMounted} of {shared} shared blobs");
         Assert.Equal(["linux/amd64", "linux/arm64"], childPush.Platforms.Keys.Order());
         Assert.Equal(["1.0"], childPush.Tags);
-        var (rc, output) = Tools.Run("skopeo", "copy", "--all", "--quiet", "--preserve-digests", "--src-tls-verify=false", $"docker://{childRemote}", $"oci:{tmp["verify"]}:x");
+        var (rc, output) = Tools.Run("skopeo", "copy", "--all", "--quiet", "--preserve-digests", "--src-tls-verify=false", $"docker://{childRemote}", $"oci:{tmp.Sub("verify")}:x");
         Assert.True(rc == 0, output);
     }
 }

@@ -1,4 +1,3 @@
-using Sealer.Distribution.Tests.TestEnv;
 using Sealer.Core.Artifacts;
 using Sealer.Core.Diagnostics;
 using Sealer.Core.Oci;
@@ -17,12 +16,12 @@ public class PullTests(RegistryFixture fixture)
     public async Task Multi_arch_cluster_image_push_pull_save_load_round_trip_as_a_whole()
     {
         using var tmp = new TempDir();
-        var a = ClusterImageStore.Open(tmp["a"]);
+        var a = ClusterImageStore.Open(tmp.Sub("a"));
         var img = TestImages.AddToStore(a, "local/cluster:v1", multiArch: true, seed: 11);
         string dest = $"{Env.Registry("docker.io").Address}/{Unique("artifacts/multi")}:v1";
         await new RegistryPusher().PushAsync(a.Layout, img.Descriptor, ImageReference.Parse(dest));
 
-        var b = ClusterImageStore.Open(tmp["b"]);
+        var b = ClusterImageStore.Open(tmp.Sub("b"));
         var pulled = await ClusterImagePuller.PullAsync(b, dest);
         Assert.Equal(img.Digest, pulled.Digest);
         Assert.Equal(dest, pulled.Name);
@@ -31,12 +30,12 @@ public class PullTests(RegistryFixture fixture)
         Assert.Equal(2, info.Platforms.Count);
         Assert.All(info.Platforms, p => Assert.Single(p.Images));
 
-        await OciArchive.SaveAsync(b, [dest], tmp["all.tar.zst"], new ArchiveSaveOptions { Compression = ArchiveCompression.Zstd });
-        var c = ClusterImageStore.Open(tmp["c"]);
-        Assert.Equal(img.Digest, Assert.Single(await OciArchive.LoadAsync(c, tmp["all.tar.zst"])).Digest);
+        await OciArchive.SaveAsync(b, [dest], tmp.Sub("all.tar.zst"), new ArchiveSaveOptions { Compression = ArchiveCompression.Zstd });
+        var c = ClusterImageStore.Open(tmp.Sub("c"));
+        Assert.Equal(img.Digest, Assert.Single(await OciArchive.LoadAsync(c, tmp.Sub("all.tar.zst"))).Digest);
 
         // One platform only: the store names that platform's manifest.
-        var d = ClusterImageStore.Open(tmp["d"]);
+        var d = ClusterImageStore.Open(tmp.Sub("d"));
         var arm = await ClusterImagePuller.PullAsync(d, dest, new ClusterImagePullOptions { Platform = Platform.Parse("linux/arm64") });
         Assert.Equal(info.Platforms[1].ManifestDigest, arm.Digest);
         var ex = await Assert.ThrowsAsync<SealerException>(() => ClusterImagePuller.PullAsync(d, dest, new ClusterImagePullOptions { Platform = Platform.Parse("linux/s390x") }));
@@ -47,7 +46,7 @@ public class PullTests(RegistryFixture fixture)
     public async Task Prune_of_the_image_cache_keeps_platform_filtered_images_and_frees_strays()
     {
         using var tmp = new TempDir();
-        var cache = Sealer.Core.Layout.OciLayout.OpenOrCreate(tmp["cache"]);
+        var cache = Sealer.Core.Layout.OciLayout.OpenOrCreate(tmp.Sub("cache"));
         var nginx = Env.Image("nginx");
         var pulled = await new Sealer.Core.Images.ImagePuller(cache).PullAsync([new Sealer.Core.Images.ImageRequest(nginx.LocalReference)],
             new Sealer.Core.Images.PullOptions { Platforms = [Platform.Parse("linux/amd64")] });
@@ -67,7 +66,7 @@ public class PullTests(RegistryFixture fixture)
     public async Task Base_image_resolves_from_store_layout_archive_and_registry()
     {
         using var tmp = new TempDir();
-        var store = ClusterImageStore.Open(tmp["store"]);
+        var store = ClusterImageStore.Open(tmp.Sub("store"));
         var img = TestImages.AddToStore(store, "example.com/base/k8s:v1.30", multiArch: true, seed: 12);
         var options = new BaseImageResolveOptions { Store = store, Offline = true, BaseDirectory = tmp.Path };
 
@@ -75,12 +74,12 @@ public class PullTests(RegistryFixture fixture)
         var fromStore = await BaseImageResolver.ResolveAsync("example.com/base/k8s:v1.30", options);
         Assert.Equal(img.Digest, fromStore!.Descriptor.Digest);
 
-        await OciArchive.SaveAsync(store, [img.Name], tmp["base.tar"]);
-        var fromArchive = await BaseImageResolver.ResolveAsync("base.tar", new BaseImageResolveOptions { Store = ClusterImageStore.Open(tmp["s2"]), BaseDirectory = tmp.Path, Offline = true });
+        await OciArchive.SaveAsync(store, [img.Name], tmp.Sub("base.tar"));
+        var fromArchive = await BaseImageResolver.ResolveAsync("base.tar", new BaseImageResolveOptions { Store = ClusterImageStore.Open(tmp.Sub("s2")), BaseDirectory = tmp.Path, Offline = true });
         Assert.Equal(img.Digest, fromArchive!.Descriptor.Digest);
         Assert.Equal(img.Name, fromArchive.Reference);
 
-        var layout = Sealer.Core.Layout.OciLayout.OpenOrCreate(tmp["layout"]);
+        var layout = Sealer.Core.Layout.OciLayout.OpenOrCreate(tmp.Sub("layout"));
         await store.ImportAsync(store.Layout, img.Descriptor, img.Name); // no-op copy, still whole
         foreach (var dg in ImageGraph.Load(store.Layout, img.Descriptor).AllDigests)
         {
@@ -88,16 +87,16 @@ public class PullTests(RegistryFixture fixture)
             await layout.WriteBlobAsync(s, dg, s.Length);
         }
         layout.SetRef(img.Name, img.Descriptor);
-        var fromLayout = await BaseImageResolver.ResolveAsync($"oci:{tmp["layout"]}", options);
+        var fromLayout = await BaseImageResolver.ResolveAsync($"oci:{tmp.Sub("layout")}", options);
         Assert.Equal(img.Digest, fromLayout!.Descriptor.Digest);
-        Assert.Equal(tmp["layout"], fromLayout.Layout.Root);
+        Assert.Equal(tmp.Sub("layout"), fromLayout.Layout.Root);
 
         var offline = await Assert.ThrowsAsync<SealerException>(() => BaseImageResolver.ResolveAsync("example.com/base/other:v1", options));
         Assert.Equal(ErrorCodes.BaseImageNotFound, offline.Code);
 
         string remote = $"{Env.Registry("docker.io").Address}/{Unique("artifacts/base")}:v1";
         await new RegistryPusher().PushAsync(store.Layout, img.Descriptor, ImageReference.Parse(remote));
-        var fresh = ClusterImageStore.Open(tmp["fresh"]);
+        var fresh = ClusterImageStore.Open(tmp.Sub("fresh"));
         var fromRegistry = await BaseImageResolver.ResolveAsync(remote, new BaseImageResolveOptions { Store = fresh });
         Assert.Equal(img.Digest, fromRegistry!.Descriptor.Digest);
         Assert.Equal(img.Digest, fresh.Resolve(remote).Digest);

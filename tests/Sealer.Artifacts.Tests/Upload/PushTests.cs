@@ -1,5 +1,4 @@
 using System.Text.Json;
-using Sealer.Distribution.Tests.TestEnv;
 using Sealer.Core.Artifacts;
 using Sealer.Core.Diagnostics;
 using Sealer.Core.Distribution.Auth;
@@ -25,7 +24,7 @@ public class PushTests(RegistryFixture fixture)
     public async Task Push_round_trips_through_docker_registry_verified_by_skopeo()
     {
         using var tmp = new TempDir();
-        var store = ClusterImageStore.Open(tmp["store"]);
+        var store = ClusterImageStore.Open(tmp.Sub("store"));
         var img = TestImages.AddToStore(store, "local/cluster:v1", multiArch: true, blobBytes: 100_000);
         string registry = Env.Registry("docker.io").Address;
         var dest = ImageReference.Parse($"{registry}/{Unique("artifacts/cluster")}:v1");
@@ -40,10 +39,10 @@ public class PushTests(RegistryFixture fixture)
         Assert.Equal(img.Descriptor.ParsedDigest, Digest.Sha256(System.Text.Encoding.UTF8.GetBytes(raw.TrimEnd('\n'))));
 
         // Pull it back as a whole with skopeo, load it, and get the same digests.
-        (rc, var output) = Skopeo("copy", "--all", "--preserve-digests", "--quiet", "--src-tls-verify=false", $"docker://{dest}", $"oci:{tmp["pulled"]}:{dest}");
+        (rc, var output) = Skopeo("copy", "--all", "--preserve-digests", "--quiet", "--src-tls-verify=false", $"docker://{dest}", $"oci:{tmp.Sub("pulled")}:{dest}");
         Assert.True(rc == 0, output);
-        var other = ClusterImageStore.Open(tmp["other"]);
-        var loaded = Assert.Single(await OciArchive.LoadAsync(other, tmp["pulled"]));
+        var other = ClusterImageStore.Open(tmp.Sub("other"));
+        var loaded = Assert.Single(await OciArchive.LoadAsync(other, tmp.Sub("pulled")));
         Assert.Equal(img.Digest, loaded.Digest);
         Assert.Equal(["linux/amd64", "linux/arm64"], loaded.Platforms);
     }
@@ -52,7 +51,7 @@ public class PushTests(RegistryFixture fixture)
     public async Task Second_push_skips_existing_blobs_and_other_repo_mounts_them()
     {
         using var tmp = new TempDir();
-        var store = ClusterImageStore.Open(tmp["store"]);
+        var store = ClusterImageStore.Open(tmp.Sub("store"));
         var img = TestImages.AddToStore(store, "local/cluster:v1", blobBytes: 50_000, seed: 3);
         string registry = Env.Registry("docker.io").Address;
         string repoA = Unique("artifacts/a"), repoB = Unique("artifacts/b");
@@ -82,7 +81,7 @@ public class PushTests(RegistryFixture fixture)
     public async Task Basic_auth_registry_refuses_bad_credentials_and_accepts_good_ones()
     {
         using var tmp = new TempDir();
-        var store = ClusterImageStore.Open(tmp["store"]);
+        var store = ClusterImageStore.Open(tmp.Sub("store"));
         var img = TestImages.AddToStore(store, "local/cluster:v1", seed: 4);
         var reg = Env.Registry("private");
         var dest = ImageReference.Parse($"{reg.Address}/{Unique("artifacts/private")}:v1");
@@ -103,7 +102,7 @@ public class PushTests(RegistryFixture fixture)
     public async Task Token_auth_registry_push_with_credentials()
     {
         using var tmp = new TempDir();
-        var store = ClusterImageStore.Open(tmp["store"]);
+        var store = ClusterImageStore.Open(tmp.Sub("store"));
         var img = TestImages.AddToStore(store, "local/cluster:v1", multiArch: true, seed: 5);
         var reg = Env.Registry("token");
         var dest = ImageReference.Parse($"{reg.Address}/{Unique("artifacts/token")}:v1");
@@ -128,15 +127,15 @@ public class PushTests(RegistryFixture fixture)
     public async Task Upload_cut_between_chunks_resumes_from_the_registry_range()
     {
         using var tmp = new TempDir();
-        var store = ClusterImageStore.Open(tmp["store"]);
+        var store = ClusterImageStore.Open(tmp.Sub("store"));
         var img = TestImages.AddToStore(store, "local/cluster:v1", seed: 6, blobBytes: 6 * 1024 * 1024);
-        await using var proxy = new CuttingProxy(Env.Registry("docker.io").Address, cutAfterBytes: 3 * 1024 * 1024, atRequestBoundary: true);
+        await using var proxy = new CuttingProxy(Env.Registry("docker.io").Address) { CutUploadAfterBytes = 3 * 1024 * 1024, CutAtRequestBoundary = true };
         var dest = ImageReference.Parse($"{proxy.Address}/{Unique("artifacts/resume")}:v1");
         var options = new PushOptions { ChunkSize = 1024 * 1024, MonolithicThreshold = 0, Concurrency = 1 };
         var pusher = new RegistryPusher(options);
 
         var result = await pusher.PushAsync(store.Layout, img.Descriptor, dest);
-        Assert.Equal(1, proxy.Cuts);
+        Assert.Equal(1, proxy.CutsMade);
         Assert.Equal(img.Digest, result.Digest);
         Assert.Equal(1, pusher.Resumes);
         Assert.Equal(0, pusher.Restarts);
@@ -146,7 +145,7 @@ public class PushTests(RegistryFixture fixture)
         int chunks = blobs.Sum(b => (int)Math.Ceiling(b.Size / (double)options.ChunkSize));
         Assert.Equal(blobs.Count, pusher.RequestCounts["POST"]);
         Assert.Equal(chunks + 1, pusher.RequestCounts["PATCH"]);
-        var (rc, output) = Skopeo("copy", "--quiet", "--preserve-digests", "--src-tls-verify=false", $"docker://{Env.Registry("docker.io").Address}/{dest.Repository}:v1", $"oci:{tmp["pulled"]}:x");
+        var (rc, output) = Skopeo("copy", "--quiet", "--preserve-digests", "--src-tls-verify=false", $"docker://{Env.Registry("docker.io").Address}/{dest.Repository}:v1", $"oci:{tmp.Sub("pulled")}:x");
         Assert.True(rc == 0, output); // skopeo verifies every blob digest while copying
     }
 
@@ -154,16 +153,16 @@ public class PushTests(RegistryFixture fixture)
     public async Task Upload_cut_mid_chunk_still_completes_with_correct_digests()
     {
         using var tmp = new TempDir();
-        var store = ClusterImageStore.Open(tmp["store"]);
+        var store = ClusterImageStore.Open(tmp.Sub("store"));
         var img = TestImages.AddToStore(store, "local/cluster:v1", seed: 8, blobBytes: 6 * 1024 * 1024);
-        await using var proxy = new CuttingProxy(Env.Registry("docker.io").Address, cutAfterBytes: 3 * 1024 * 1024 + 12345);
+        await using var proxy = new CuttingProxy(Env.Registry("docker.io").Address) { CutUploadAfterBytes = 3 * 1024 * 1024 + 12345 };
         var dest = ImageReference.Parse($"{proxy.Address}/{Unique("artifacts/cut")}:v1");
         var pusher = new RegistryPusher(new PushOptions { ChunkSize = 1024 * 1024, MonolithicThreshold = 0, Concurrency = 2 });
 
         var result = await pusher.PushAsync(store.Layout, img.Descriptor, dest);
-        Assert.Equal(1, proxy.Cuts);
+        Assert.Equal(1, proxy.CutsMade);
         Assert.Equal(1, pusher.Resumes + pusher.Restarts);
-        var (rc, output) = Skopeo("copy", "--quiet", "--preserve-digests", "--src-tls-verify=false", $"docker://{Env.Registry("docker.io").Address}/{dest.Repository}:v1", $"oci:{tmp["pulled"]}:x");
+        var (rc, output) = Skopeo("copy", "--quiet", "--preserve-digests", "--src-tls-verify=false", $"docker://{Env.Registry("docker.io").Address}/{dest.Repository}:v1", $"oci:{tmp.Sub("pulled")}:x");
         Assert.True(rc == 0, output);
         Assert.Equal(img.Digest, result.Digest);
     }
@@ -188,7 +187,7 @@ public class PushTests(RegistryFixture fixture)
     public async Task Registry_refusing_chunked_uploads_gets_whole_blobs()
     {
         using var tmp = new TempDir();
-        var store = ClusterImageStore.Open(tmp["store"]);
+        var store = ClusterImageStore.Open(tmp.Sub("store"));
         var img = TestImages.AddToStore(store, "local/cluster:v1", seed: 9, blobBytes: 3 * 1024 * 1024);
         var handler = new NoPatchHandler();
         using var client = new Sealer.Core.Distribution.RegistryClient(new Sealer.Core.Distribution.RegistryOptions(), null, handler);
@@ -196,7 +195,7 @@ public class PushTests(RegistryFixture fixture)
         var result = await new RegistryPusher(new PushOptions { Client = client, MonolithicThreshold = 1024 * 1024, ChunkSize = 1024 * 1024, Concurrency = 1 }).PushAsync(store.Layout, img.Descriptor, dest);
         Assert.Equal(1, handler.Refused);
         Assert.Equal(result.BlobsTotal, result.BlobsUploaded);
-        var (rc, output) = Skopeo("copy", "--quiet", "--preserve-digests", "--src-tls-verify=false", $"docker://{dest}", $"oci:{tmp["pulled"]}:x");
+        var (rc, output) = Skopeo("copy", "--quiet", "--preserve-digests", "--src-tls-verify=false", $"docker://{dest}", $"oci:{tmp.Sub("pulled")}:x");
         Assert.True(rc == 0, output);
     }
 
@@ -204,7 +203,7 @@ public class PushTests(RegistryFixture fixture)
     public async Task Referrers_fall_back_to_the_tag_schema_on_registries_without_the_api()
     {
         using var tmp = new TempDir();
-        var store = ClusterImageStore.Open(tmp["store"]);
+        var store = ClusterImageStore.Open(tmp.Sub("store"));
         var img = TestImages.AddToStore(store, "local/cluster:v1", seed: 7);
         var sig = ReferrerStore.Attach(store, img.Name, "application/vnd.example.signature.v1+json", "{\"sig\":\"abc\"}"u8.ToArray());
         Assert.Single(ClusterImageInspector.Inspect(store, img.Name).Referrers!);
@@ -220,12 +219,12 @@ public class PushTests(RegistryFixture fixture)
         Assert.Equal(sig.Digest, Assert.Single(index.Manifests).Digest);
 
         // Pull brings the signature back; save/load carries it too.
-        var other = ClusterImageStore.Open(tmp["other"]);
+        var other = ClusterImageStore.Open(tmp.Sub("other"));
         await ClusterImagePuller.PullAsync(other, dest.ToString());
         Assert.Equal(sig.Digest, Assert.Single(ClusterImageInspector.Inspect(other, dest.ToString()).Referrers!).Digest);
-        await OciArchive.SaveAsync(other, [dest.ToString()], tmp["signed.tar"]);
-        var third = ClusterImageStore.Open(tmp["third"]);
-        await OciArchive.LoadAsync(third, tmp["signed.tar"]);
+        await OciArchive.SaveAsync(other, [dest.ToString()], tmp.Sub("signed.tar"));
+        var third = ClusterImageStore.Open(tmp.Sub("third"));
+        await OciArchive.LoadAsync(third, tmp.Sub("signed.tar"));
         Assert.Equal(sig.Digest, Assert.Single(ClusterImageInspector.Inspect(third, dest.ToString()).Referrers!).Digest);
         // Prune keeps it while the image is named.
         GarbageCollector.Collect(third.Layout, TimeSpan.Zero);

@@ -1,4 +1,3 @@
-using Sealer.Charts.Tests.Support;
 using Sealer.Core.Charts;
 using Sealer.Core.Diagnostics;
 using Sealer.Core.Semver;

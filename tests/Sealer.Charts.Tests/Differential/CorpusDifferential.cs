@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Text;
-using Sealer.Charts.Tests.Support;
 using Sealer.Core.Charts;
 using Sealer.Core.Discovery;
 using Sealer.Core.References;
@@ -180,7 +179,7 @@ public static class CorpusDifferential
     /// </summary>
     public static string OverrideValuesFile(string chart)
     {
-        string dir = Path.Combine(HelmOracle.RepoRoot, "artifacts", "differential", "values");
+        string dir = Repo.Path("artifacts", "differential", "values");
         Directory.CreateDirectory(dir);
         string file = Path.Combine(dir, chart + ".yaml");
         var values = HelmYaml.ParseValues(File.ReadAllText(Path.Combine(HelmOracle.CorpusDir, chart, "values.yaml")), "values.yaml");
@@ -259,7 +258,7 @@ public static class CorpusDifferential
             sb.AppendLine($"| {r.Chart} | {r.Scenario} | {(r.HelmOk ? r.HelmObjects + " objs" : "fail")} | {(r.OursOk ? r.OurObjects + " objs" : "fail")} | " +
                 $"{(r.HelmOk && r.OursOk ? (r.ObjectsEqual ? "equal" : "DIFF") : "-")} | {(r.HelmOk && r.OursOk ? (r.ImagesEqual ? $"equal ({r.HelmImages.Count})" : "DIFF") : "-")} | {r.Detail.Replace("|", "\\|").Replace("\n", " ")} |");
         }
-        string dir = Path.Combine(HelmOracle.RepoRoot, "artifacts", "differential");
+        string dir = Repo.Path("artifacts", "differential");
         Directory.CreateDirectory(dir);
         File.WriteAllText(Path.Combine(dir, $"report-{helm}.md"), sb.ToString());
         return sb.ToString();

@@ -23,7 +23,7 @@ public class AppFileMergerTests
     [InlineData("conf/app.yaml", "merge", "application/apps/web/leaf/conf/app.yaml", "application/apps/web/leaf/conf/app.yaml")]
     // overwrite of a file the image does not have: created in the app's directory
     [InlineData("new.txt", "overwrite", "application/apps/web/values.yaml", "application/apps/web/new.txt")]
-    public void TargetsAreTheAppsFileElseEachLeafsFile(string path, string strategy, string existing, string expected)
+    public void Targets_are_the_apps_file_else_each_leafs_file(string path, string strategy, string existing, string expected)
     {
         var o = Override(path, strategy, "x: 1\n");
         Assert.Equal(expected.Split('|'), o.Targets(existing.Split('|')));
@@ -31,7 +31,7 @@ public class AppFileMergerTests
     }
 
     [Fact]
-    public void MergeIntoAFileTheImageDoesNotHaveNamesTheClusterfileLine()
+    public void Merge_into_a_file_the_image_does_not_have_names_the_clusterfile_line()
     {
         var ex = Assert.Throws<SealerException>(() => Override("missing.yaml", "merge", "a: 1\n").Targets(["application/apps/web/values.yaml"]));
         Assert.Equal(ErrorCodes.ClusterfileBadConfig, ex.Code);
@@ -44,14 +44,14 @@ public class AppFileMergerTests
     [InlineData("merge", null, "b: 2\n", "b: 2\n")] // nothing to merge into
     [InlineData("merge", "a: 1\nn:\n  x: 1\n  y: 2\n", "n:\n  y: 3\nb: 2\n", "a: 1\nn:\n  x: 1\n  y: 3\nb: 2\n")]
     [InlineData("merge", "a: 1\n---\nc: 3\n", "b: 2\n", "a: 1\nb: 2\n---\nc: 3\nb: 2\n")] // every document
-    public void ApplyOverwritesOrDeepMergesEveryDocument(string strategy, string? existing, string data, string expected) =>
+    public void Apply_overwrites_or_deep_merges_every_document(string strategy, string? existing, string data, string expected) =>
         Assert.Equal(expected, AppFileMerger.Apply(Override("values.yaml", strategy, data), existing, "application/apps/web/values.yaml"));
 
     [Theory]
     [InlineData("a: 1\n", "- a\n- b\n", "not one YAML mapping")] // data not a mapping
     [InlineData("- x\n", "b: 2\n", "not a mapping")] // a document of the image's file not a mapping
     [InlineData("a: [1\n", "b: 2\n", "cannot merge")] // the image's file is not YAML
-    public void MergeOfWhatIsNotAMappingIsAClusterfileError(string existing, string data, string message)
+    public void Merge_of_what_is_not_a_mapping_is_a_clusterfile_error(string existing, string data, string message)
     {
         var ex = Assert.Throws<SealerException>(() => AppFileMerger.Apply(Override("values.yaml", "merge", data), existing, "application/apps/web/values.yaml"));
         Assert.Equal(ErrorCodes.ClusterfileBadConfig, ex.Code);
@@ -60,7 +60,7 @@ public class AppFileMergerTests
     }
 
     [Fact]
-    public void OnlyLaunchedAppsFilesAreApplied()
+    public void Only_launched_apps_files_are_applied()
     {
         var doc = ClusterfileReader.Parse("""
             kind: Cluster

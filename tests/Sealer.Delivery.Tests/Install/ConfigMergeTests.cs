@@ -17,11 +17,11 @@ public class ConfigMergeTests
     [InlineData("merge", null, "new\n", "new\n")] // nothing in the image: the data
     [InlineData("merge", "- a\n", "b: 2\n", "b: 2\n")] // not two mappings: the data replaces the file
     [InlineData("merge", "a: 1\n---\nb: 2\n", "c: 3\n", "c: 3\n")] // several documents: the data replaces the file
-    public void StrategiesOverrideInsertOrMerge(string strategy, string? existing, string data, string expected) =>
+    public void Strategies_override_insert_or_merge(string strategy, string? existing, string data, string expected) =>
         Assert.Equal(expected, ConfigMerge.Apply(Config(strategy, data), existing));
 
     [Fact]
-    public void MergeIntoInvalidYamlIsAClusterfileErrorWithTheLine()
+    public void Merge_into_invalid_yaml_is_a_clusterfile_error_with_the_line()
     {
         var ex = Assert.Throws<SealerException>(() => ConfigMerge.Apply(Config("merge", "b: 2\n"), "a: [1\n"));
         Assert.Equal(ErrorCodes.ClusterfileBadConfig, ex.Code);

@@ -9,7 +9,7 @@ public class DaemonJsonMergeTests
     private const string Ours = """{"registry-mirrors":["https://10.0.0.1:5000"],"insecure-registries":["10.0.0.1:5000"]}""";
 
     [Fact]
-    public void DaemonJsonKeepsTheHostsSettingsAndPutsOurMirrorsFirst()
+    public void Daemon_json_keeps_the_hosts_settings_and_puts_our_mirrors_first()
     {
         const string existing = """{"log-driver":"json-file","registry-mirrors":["https://old.example"],"data-root":"/data/docker"}""";
         var merged = System.Text.Json.JsonDocument.Parse(DaemonJsonMerge.Merge(existing, Ours, "h")).RootElement;
@@ -25,13 +25,13 @@ public class DaemonJsonMergeTests
     [Theory]
     [InlineData("")]
     [InlineData("  \n")]
-    public void NoDaemonJsonIsOurs(string existing) => Assert.Equal(Ours, DaemonJsonMerge.Merge(existing, Ours, "h"));
+    public void No_daemon_json_is_ours(string existing) => Assert.Equal(Ours, DaemonJsonMerge.Merge(existing, Ours, "h"));
 
     [Theory]
     [InlineData("[]")]
     [InlineData("{\"a\":")]
     [InlineData("not json")]
-    public void ADaemonJsonThatIsNotAnObjectIsAnErrorNamingTheHost(string existing)
+    public void A_daemon_json_that_is_not_an_object_is_an_error_naming_the_host(string existing)
     {
         var ex = Assert.Throws<SealerException>(() => DaemonJsonMerge.Merge(existing, Ours, "10.0.0.7"));
         Assert.Equal(ErrorCodes.RunStepFailed, ex.Code);

@@ -7,7 +7,7 @@ namespace Sealer.Delivery.Tests.Install;
 public class InstallPipelineTests
 {
     [Fact]
-    public void StepsAreInSealersOrder()
+    public void Steps_are_in_sealers_order()
     {
         Assert.Equal(
         [
@@ -18,7 +18,7 @@ public class InstallPipelineTests
     }
 
     [Fact]
-    public void EveryStepSaysWhatItDoesAndReadsAndFingerprintedStepsWhatTheFingerprintCovers()
+    public void Every_step_says_what_it_does_and_reads_and_fingerprinted_steps_what_the_fingerprint_covers()
     {
         Assert.All(InstallPipeline.Steps, s =>
         {
@@ -32,7 +32,7 @@ public class InstallPipelineTests
     }
 
     [Fact]
-    public void DescribeListsEveryStepNumberedWithScopeAndFingerprint()
+    public void Describe_lists_every_step_numbered_with_scope_and_fingerprint()
     {
         var text = InstallPipeline.Describe();
         Assert.Contains("  0. preflight", text, StringComparison.Ordinal);
@@ -51,7 +51,7 @@ public class InstallPipelineTests
     }
 
     [Fact]
-    public void TheStateKeepsTheFingerprintsOfRenderAndAppsWhereEarlierStatesHadThem()
+    public void The_state_keeps_the_fingerprints_of_render_and_apps_where_earlier_states_had_them()
     {
         var state = new Sealer.Core.Delivery.ClusterState();
         state.MarkHost("10.0.0.1", ["master"], AliasesStep.StepName);

@@ -8,7 +8,7 @@ namespace Sealer.Delivery.Tests.Install;
 public class KubeadmConfigPatchTests
 {
     [Fact]
-    public void AUserSetEndpointIsKeptAndTheSansAreAddedOnce()
+    public void A_user_set_endpoint_is_kept_and_the_sans_are_added_once()
     {
         var kubeadm = KubeadmConfigPatch.WithApiServerEndpoint("""
             apiVersion: kubeadm.k8s.io/v1beta3
@@ -28,7 +28,7 @@ public class KubeadmConfigPatchTests
     [InlineData("apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\n", "apiVersion: kubeadm.k8s.io/v1beta3\nkind: ClusterConfiguration")]
     // an empty endpoint is Sealer's
     [InlineData("apiVersion: kubeadm.k8s.io/v1beta3\nkind: ClusterConfiguration\ncontrolPlaneEndpoint: ''\n", "controlPlaneEndpoint: apiserver.cluster.local:6443")]
-    public void TheClusterConfigurationGetsSealersEndpoint(string yaml, string expected)
+    public void The_cluster_configuration_gets_sealers_endpoint(string yaml, string expected)
     {
         var patched = KubeadmConfigPatch.WithApiServerEndpoint(yaml, ["10.0.0.1"], "10.103.97.2");
         Assert.Contains(expected, patched, StringComparison.Ordinal);
@@ -41,7 +41,7 @@ public class KubeadmConfigPatchTests
     }
 
     [Fact]
-    public void InvalidYamlIsAnImageErrorNamingTheFileAndLine()
+    public void Invalid_yaml_is_an_image_error_naming_the_file_and_line()
     {
         var ex = Assert.Throws<SealerException>(() => KubeadmConfigPatch.WithApiServerEndpoint("kind: ClusterConfiguration\napiServer: [1\n", ["10.0.0.1"], "10.103.97.2"));
         Assert.Equal(ErrorCodes.BadClusterImage, ex.Code);
@@ -50,7 +50,7 @@ public class KubeadmConfigPatchTests
     }
 
     [Fact]
-    public void KubeadmDocumentsAreAppendedAfterTheImagesFile()
+    public void Kubeadm_documents_are_appended_after_the_images_file()
     {
         var loc = new SourceLocation("Clusterfile", 1, 1);
         Assert.Equal("a: 1\n---\nkind: KubeletConfiguration\n---\nkind: KubeProxyConfiguration\n",

@@ -28,7 +28,7 @@ public class LaunchPlannerTests
     [InlineData("  appNames: [extra, \"\"]\n", "", CmdsOnly, "apps:extra", "spec.appNames")]
     [InlineData("  appNames: [extra]\n", "  cmds: [echo app]\n  launchApps: [web]\n", LaunchOnly, "cmds:echo app", "Application spec.cmds")]
     [InlineData("  cmd: [echo cluster]\n  appNames: [extra]\n", "  cmds: [echo app]\n", LaunchOnly, "cmds:echo cluster", "spec.cmd")]
-    public void LaunchFollowsSealersPrecedence(string clusterSpec, string application, string extension, string expected, string source)
+    public void Launch_follows_sealers_precedence(string clusterSpec, string application, string extension, string expected, string source)
     {
         var plan = LaunchPlanner.Plan(Doc(clusterSpec, application), ClusterImageFormat.ParseExtension(extension, "test"));
         Assert.Equal(expected, Show(plan));
@@ -36,7 +36,7 @@ public class LaunchPlannerTests
     }
 
     [Fact]
-    public void OnlyLaunchedAppsHaveTheirConfig()
+    public void Only_launched_apps_have_their_config()
     {
         var doc = Doc("", "  launchApps: [web]\n  configs:\n    - name: web\n      env: [A=1]\n    - name: other\n      env: [B=2]\n");
         var plan = LaunchPlanner.Plan(doc, ClusterImageFormat.ParseExtension(LaunchOnly, "test"));
@@ -51,10 +51,10 @@ public class LaunchPlannerTests
     [InlineData("application/apps/web", null)]
     [InlineData("application/apps//x", null)]
     [InlineData("etc/kubeadm.yml.tmpl", null)]
-    public void AppOfAPathIsTheDirectoryUnderApplicationApps(string path, string? app) => Assert.Equal(app, LaunchPlanner.AppOf(path));
+    public void App_of_a_path_is_the_directory_under_application_apps(string path, string? app) => Assert.Equal(app, LaunchPlanner.AppOf(path));
 
     [Fact]
-    public void AppEnvIsHostEnvThenImageAppEnvThenTheConfigsEnv()
+    public void App_env_is_host_env_then_image_app_env_then_the_configs_env()
     {
         var doc = Doc("", "  launchApps: [web]\n  configs:\n    - name: web\n      env: [B=config]\n");
         var ext = ClusterImageFormat.ParseExtension("""{"type":"kube-installer","launch":{"app_names":["web"]},"applications":[{"name":"web","type":"helm","env":{"A":"image","B":"image"}}]}""", "test");
@@ -66,7 +66,7 @@ public class LaunchPlannerTests
     }
 
     [Fact]
-    public void NotInExtensionNamesAppsTheImageDoesNotRegister()
+    public void Not_in_extension_names_apps_the_image_does_not_register()
     {
         var ext = ClusterImageFormat.ParseExtension("""{"type":"kube-installer","launch":{"app_names":["demo"]},"applications":[{"name":"web","type":"helm"}]}""", "test");
         var plan = LaunchPlanner.Plan(Doc("  appNames: [demo, web, ghost]\n", ""), ext);
@@ -78,7 +78,7 @@ public class LaunchPlannerTests
     [InlineData("      launch: {cmds: [echo hi]}\n", true)]
     [InlineData("      files: [{path: a.txt, data: x}]\n", false)] // files and env are in the render fingerprint, not here
     [InlineData("", false)]
-    public void LaunchFingerprintChangesWithTheLaunchSettings(string change, bool differs)
+    public void Launch_fingerprint_changes_with_the_launch_settings(string change, bool differs)
     {
         var ext = ClusterImageFormat.ParseExtension(LaunchOnly, "test");
         string Fp(string render, string config)

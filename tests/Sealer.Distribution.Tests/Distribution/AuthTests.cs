@@ -4,7 +4,6 @@ using Sealer.Core.Distribution.Auth;
 using Sealer.Core.Images;
 using Sealer.Core.Oci;
 using Sealer.Core.References;
-using Sealer.Distribution.Tests.TestEnv;
 
 namespace Sealer.Distribution.Tests.Distribution;
 

@@ -5,7 +5,6 @@ using Sealer.Core.Distribution;
 using Sealer.Core.Distribution.Auth;
 using Sealer.Core.Oci;
 using Sealer.Core.References;
-using Sealer.Distribution.Tests.TestEnv;
 
 namespace Sealer.Distribution.Tests.Distribution;
 

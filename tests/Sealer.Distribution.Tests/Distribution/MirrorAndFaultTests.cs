@@ -3,7 +3,6 @@ using Sealer.Core.Distribution;
 using Sealer.Core.Images;
 using Sealer.Core.Oci;
 using Sealer.Core.References;
-using Sealer.Distribution.Tests.TestEnv;
 
 namespace Sealer.Distribution.Tests.Distribution;
 
@@ -120,7 +119,7 @@ public class MirrorAndFaultTests(RegistryFixture fixture)
     {
         var nginx = Env.Image("nginx");
         var big = nginx.Blobs.OrderByDescending(b => b.Size).First();
-        using var proxy = new CuttingProxy(Env.Registry("docker.io").Address) { CutBlob = big.Digest, CutAfterBytes = 1_000_000, Cuts = 1 };
+        using var proxy = new CuttingProxy(Env.Registry("docker.io").Address) { CutBlob = big.Digest, CutAfterBytes = 1_000_000, CutsLeft = 1 };
         using var cache = TestRegistries.NewCache();
         var result = await Pull(cache, DockerIoVia(proxy.Url), "nginx:1.27");
         Assert.True(cache.Layout.HasBlob(Digest.Parse(big.Digest), big.Size));
@@ -136,7 +135,7 @@ public class MirrorAndFaultTests(RegistryFixture fixture)
     {
         var nginx = Env.Image("nginx");
         var big = nginx.Blobs.OrderByDescending(b => b.Size).First();
-        using var proxy = new CuttingProxy(Env.Registry("docker.io").Address) { CutBlob = big.Digest, CutAfterBytes = 1_500_000, Cuts = 1 };
+        using var proxy = new CuttingProxy(Env.Registry("docker.io").Address) { CutBlob = big.Digest, CutAfterBytes = 1_500_000, CutsLeft = 1 };
         using var cache = TestRegistries.NewCache();
         var once = DockerIoVia(proxy.Url);
         once.MaxAttempts = 1;

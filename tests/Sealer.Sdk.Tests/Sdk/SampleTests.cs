@@ -1,5 +1,4 @@
 using Sealer.Core.ClusterImage;
-using Sealer.Distribution.Tests.TestEnv;
 using Sealer.Sdk.Tests.ClusterImage;
 
 namespace Sealer.Sdk.Tests.Sdk;
@@ -12,7 +11,7 @@ public sealed class SampleTests(SdkFeed feed)
     public void The_shop_sample_builds_for_two_platforms_with_the_chart_rendered_with_production_values()
     {
         string dir = feed.NewProjectDir("shop");
-        CopyTree(Path.Combine(TestEnvironment.RepoRoot, "samples", "shop"), dir);
+        CopyTree(Path.Combine(Repo.Root, "samples", "shop"), dir);
         string mirrors = string.Join(";", new[] { "docker.io", "quay.io", "registry.k8s.io" }.Select(d => $"{d}={feed.Env.Registry(d).Url}"));
         var env = new Dictionary<string, string> { ["SealerRegistryMirrors"] = mirrors, ["SealerRegistryFallbackToSource"] = "false" };
         var r = feed.Dotnet(dir, "build -c Release", feed.NewProjectDir("cache"), env);

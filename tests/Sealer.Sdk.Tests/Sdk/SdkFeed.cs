@@ -1,5 +1,4 @@
 using System.Text;
-using Sealer.Distribution.Tests.TestEnv;
 using Sealer.Sdk.Tests.ClusterImage;
 
 namespace Sealer.Sdk.Tests.Sdk;
@@ -15,7 +14,7 @@ public sealed class SdkFeed : IDisposable
     public SdkFeed()
     {
         Env = TestEnvironment.Current;
-        string repo = TestEnvironment.RepoRoot;
+        string repo = Repo.Root;
         var (code, output) = Tool.Run("bash", $"{repo}/build/pack.sh", repo, timeoutMs: 600_000);
         if (code != 0) throw new InvalidOperationException("build/pack.sh failed:\n" + output);
         string nupkg = output.Trim().Split('\n')[^1].Trim();

@@ -1,7 +1,7 @@
 using Sealer.Core.Diagnostics;
 using Sealer.Core.References;
 
-namespace Sealer.Distribution.Tests.References;
+namespace Sealer.References.Tests;
 
 public class ImageReferenceTests
 {

@@ -1,9 +1,8 @@
-using Sealer.Charts.Tests.Support;
 using Sealer.Core.Diagnostics;
 using Sealer.Core.Charts;
 using Sealer.Core.Discovery;
 
-namespace Sealer.Charts.Tests.Discovery;
+namespace Sealer.Discovery.Tests;
 
 /// <summary>Discovery through charts: values, kube version, subcharts with conditions/aliases, archives, provenance.</summary>
 public class ChartDiscoveryTests

@@ -4,9 +4,8 @@ using Sealer.Core.Images;
 using Sealer.Core.Layout;
 using Sealer.Core.Oci;
 using Sealer.Core.References;
-using Sealer.Distribution.Tests.TestEnv;
 
-namespace Sealer.Distribution.Tests.Images;
+namespace Sealer.Images.Tests;
 
 [Collection(RegistryCollection.Name)]
 public class ImagePullerTests(RegistryFixture fixture)

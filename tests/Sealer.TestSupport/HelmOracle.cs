@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text;
 
-namespace Sealer.Charts.Tests.Support;
+namespace Sealer.TestSupport;
 
 /// <summary>
 /// Runs the real helm (artifacts/tools/helm3, helm4 from build/install-test-deps.sh) as the oracle. Output is cached under
@@ -11,15 +11,15 @@ namespace Sealer.Charts.Tests.Support;
 /// </summary>
 public static class HelmOracle
 {
-    public static string RepoRoot { get; } = FindRepoRoot();
+    /// <summary>The real-world charts (tests/Sealer.Charts.Tests/corpus, with SOURCES.md) the differential and discovery tests use.</summary>
+    public static string CorpusDir => Repo.Path("tests", "Sealer.Charts.Tests", "corpus");
 
-    public static string CorpusDir => Path.Combine(RepoRoot, "tests", "Sealer.Charts.Tests", "corpus");
+    public static string CacheDir => Repo.Path("artifacts", "helm-oracle");
 
-    public static string CacheDir => Path.Combine(RepoRoot, "artifacts", "helm-oracle");
-
+    /// <summary>The path of artifacts/tools/helm3 or helm4; fails (never skips) with what to run when it is missing.</summary>
     public static string HelmPath(string name)
     {
-        string p = Path.Combine(RepoRoot, "artifacts", "tools", name);
+        string p = Repo.Path("artifacts", "tools", name);
         if (!File.Exists(p))
         {
             throw new InvalidOperationException($"{p} is missing: run build/install-test-deps.sh (it installs helm 3 and helm 4, the oracles for these tests).");
@@ -27,18 +27,9 @@ public static class HelmOracle
         return p;
     }
 
-    private static string FindRepoRoot()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Sealer.Sdk.sln"))) dir = dir.Parent;
-        return dir?.FullName ?? throw new InvalidOperationException("cannot find the repository root (Sealer.Sdk.sln) above " + AppContext.BaseDirectory);
-    }
-
-    public sealed record HelmResult(int ExitCode, string StdOut, string StdErr);
-
     /// <summary><c>helm template release-name CHART -n default [--kube-version v] [-f values...] [extra]</c>, cached.</summary>
     /// <param name="run">Distinguishes repeated runs in the cache (charts generating random passwords/certificates differ per run).</param>
-    public static HelmResult Template(string helm, string chartPath, IReadOnlyList<string>? valuesFiles = null, IReadOnlyList<string>? extraArgs = null, string? kubeVersion = null, int run = 1)
+    public static ProcessResult Template(string helm, string chartPath, IReadOnlyList<string>? valuesFiles = null, IReadOnlyList<string>? extraArgs = null, string? kubeVersion = null, int run = 1)
     {
         var args = new List<string> { "template", "release-name", chartPath, "--namespace", "default" };
         if (kubeVersion is not null) { args.Add("--kube-version"); args.Add(kubeVersion); }
@@ -53,7 +44,7 @@ public static class HelmOracle
             int errLen = int.Parse(cached[..nl].Split(' ')[1]);
             int code = int.Parse(cached[..nl].Split(' ')[0]);
             string rest = cached[(nl + 1)..];
-            return new HelmResult(code, rest[errLen..], rest[..errLen]);
+            return new ProcessResult(code, rest[errLen..], rest[..errLen]);
         }
         var result = Run(HelmPath(helm), args);
         Directory.CreateDirectory(CacheDir);
@@ -63,11 +54,11 @@ public static class HelmOracle
         return result;
     }
 
-    public static HelmResult Run(string exe, IEnumerable<string> args)
+    public static ProcessResult Run(string exe, params IEnumerable<string> args)
     {
         var psi = new ProcessStartInfo(exe) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var a in args) psi.ArgumentList.Add(a);
-        string home = Path.Combine(RepoRoot, "artifacts", "helm-home");
+        string home = Repo.Path("artifacts", "helm-home");
         psi.Environment["HELM_CACHE_HOME"] = Path.Combine(home, "cache");
         psi.Environment["HELM_CONFIG_HOME"] = Path.Combine(home, "config");
         psi.Environment["HELM_DATA_HOME"] = Path.Combine(home, "data");
@@ -76,7 +67,7 @@ public static class HelmOracle
         var stdout = p.StandardOutput.ReadToEndAsync();
         var stderr = p.StandardError.ReadToEndAsync();
         p.WaitForExit();
-        return new HelmResult(p.ExitCode, stdout.Result, stderr.Result);
+        return new ProcessResult(p.ExitCode, stdout.Result, stderr.Result);
     }
 
     private static string CacheKey(string helm, string chartPath, IReadOnlyList<string> valuesFiles, List<string> args)
@@ -114,5 +105,24 @@ public static class HelmOracle
             if (source is not null) result.Add((source, sb.ToString()));
             sb.Clear();
         }
+    }
+
+    /// <summary>Splits `helm template --debug` output into files by their "# Source:" headers.</summary>
+    public static Dictionary<string, string> SplitSources(string stdout)
+    {
+        var result = new Dictionary<string, string>(StringComparer.Ordinal);
+        const string header = "---\n# Source: ";
+        int i = stdout.IndexOf(header, StringComparison.Ordinal);
+        while (i >= 0)
+        {
+            int nameStart = i + header.Length;
+            int nl = stdout.IndexOf('\n', nameStart);
+            var name = stdout[nameStart..nl];
+            int next = stdout.IndexOf(header, nl, StringComparison.Ordinal);
+            var body = next < 0 ? stdout[(nl + 1)..] : stdout[(nl + 1)..next];
+            result[name] = result.TryGetValue(name, out var prev) ? prev + "\n---\n" + body : body;
+            i = next;
+        }
+        return result;
     }
 }

@@ -1,8 +1,8 @@
-namespace Sealer.Distribution.Tests.TestEnv;
+namespace Sealer.TestSupport;
 
 /// <summary>
-/// What a test needs to run <c>dotnet</c> on a .kubeproj against the SDK it packed (shared by the Sdk and Delivery tests,
-/// which compile this folder by link): a NuGet.config listing only the private feed, and the child process's environment.
+/// What a test needs to run <c>dotnet</c> on a .kubeproj against the SDK it packed (used by the Sdk and Delivery tests):
+/// a NuGet.config listing only the private feed, and the child process's environment.
 /// </summary>
 public static class ChildDotnet
 {

@@ -1,7 +1,6 @@
 using System.Net.Http.Headers;
-using Sealer.Distribution.Tests.TestEnv;
 
-namespace Sealer.Distribution.Tests.TestEnvTests;
+namespace Sealer.Distribution.Tests;
 
 /// <summary>The harness itself: every fixture image is served with the digest env.json promises.</summary>
 [Collection(RegistryCollection.Name)]

@@ -1,44 +1,7 @@
-using System.Formats.Tar;
 using System.Globalization;
-using System.IO.Compression;
 using System.Text;
 
-namespace Sealer.Charts.Tests.Support;
-
-/// <summary>Writes small charts into a temporary directory for tests.</summary>
-public sealed class TempDir : IDisposable
-{
-    public string Path { get; } = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "sealer-charts-" + Guid.NewGuid().ToString("N")[..12]);
-
-    public TempDir() => Directory.CreateDirectory(Path);
-
-    public string Write(string relative, string content)
-    {
-        string full = System.IO.Path.Combine(Path, relative);
-        Directory.CreateDirectory(System.IO.Path.GetDirectoryName(full)!);
-        File.WriteAllText(full, content);
-        return full;
-    }
-
-    public void Dispose()
-    {
-        try { Directory.Delete(Path, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
-    }
-
-    /// <summary>Packs directory <paramref name="chartDir"/> as a helm package (tgz with the chart's directory as first path component).</summary>
-    public static void PackTgz(string chartDir, string tgzPath, string? topName = null)
-    {
-        topName ??= System.IO.Path.GetFileName(chartDir.TrimEnd('/'));
-        using var fs = File.Create(tgzPath);
-        using var gz = new GZipStream(fs, CompressionLevel.Fastest);
-        using var tar = new TarWriter(gz, TarEntryFormat.Pax);
-        foreach (var f in Directory.EnumerateFiles(chartDir, "*", SearchOption.AllDirectories).OrderBy(f => f, StringComparer.Ordinal))
-        {
-            string rel = System.IO.Path.GetRelativePath(chartDir, f).Replace('\\', '/');
-            tar.WriteEntry(f, topName + "/" + rel);
-        }
-    }
-}
+namespace Sealer.TestSupport;
 
 /// <summary>Canonical text of template values / parsed YAML, for structural comparison (numbers compared as double).</summary>
 public static class Canon

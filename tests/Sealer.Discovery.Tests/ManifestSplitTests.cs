@@ -1,6 +1,6 @@
 using Sealer.Core.Discovery;
 
-namespace Sealer.Charts.Tests.Discovery;
+namespace Sealer.Discovery.Tests;
 
 public class ManifestSplitTests
 {

@@ -4,7 +4,7 @@ using Sealer.Core.Distribution.Auth;
 using Sealer.Core.Images;
 using Sealer.Core.Layout;
 
-namespace Sealer.Distribution.Tests.TestEnv;
+namespace Sealer.TestSupport;
 
 /// <summary>Client options and scratch caches for tests against the loopback registries.</summary>
 public static class TestRegistries

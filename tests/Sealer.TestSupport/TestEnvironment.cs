@@ -3,13 +3,13 @@ using System.Net.Sockets;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
-namespace Sealer.Distribution.Tests.TestEnv;
+namespace Sealer.TestSupport;
 
 /// <summary>
 /// The loopback registries of <c>build/test-env.sh</c>, read from env.json (<c>SEALER_TEST_ENV</c>, else
 /// <c>&lt;repo&gt;/artifacts/test-env/env.json</c>). When env.json is absent or its registries do not answer, the first use
 /// runs <c>bash build/test-env.sh up</c> once per test process, so <c>dotnet test</c> alone works.
-/// Other test projects compile this folder by link (see Sealer.Sdk.Tests.csproj) to use the same environment.
+/// Every test project gets it through Sealer.TestSupport.
 /// </summary>
 public sealed class TestEnvironment
 {
@@ -26,16 +26,6 @@ public sealed class TestEnvironment
     public required EnvFile File { get; init; }
 
     public required string EnvPath { get; init; }
-
-    public static string RepoRoot
-    {
-        get
-        {
-            var dir = new DirectoryInfo(AppContext.BaseDirectory);
-            while (dir is not null && !System.IO.File.Exists(Path.Combine(dir.FullName, "Sealer.Sdk.sln"))) dir = dir.Parent;
-            return dir?.FullName ?? throw new InvalidOperationException("cannot find the repository root (Sealer.Sdk.sln) above " + AppContext.BaseDirectory);
-        }
-    }
 
     public RegistryInfo Registry(string key) => File.Registries.TryGetValue(key, out var r) ? r
         : throw new KeyNotFoundException($"env.json has no registry '{key}' (has: {string.Join(", ", File.Registries.Keys)})");
@@ -75,7 +65,7 @@ public sealed class TestEnvironment
     {
         string? explicitPath = Environment.GetEnvironmentVariable("SEALER_TEST_ENV");
         string root;
-        try { root = RepoRoot; }
+        try { root = Repo.Root; }
         catch (InvalidOperationException ex) { return (null, ex.Message); }
         string path = string.IsNullOrEmpty(explicitPath) ? Path.Combine(root, "artifacts", "test-env", "env.json") : explicitPath;
         var env = TryRead(path);
@@ -209,13 +199,6 @@ public sealed class RegistryFactAttribute : FactAttribute
     {
         if (TestEnvironment.UnavailableReason is { } why) Skip = "test environment unavailable: " + why;
     }
-}
-
-/// <summary>Shares one <see cref="TestEnvironment"/> across test classes: <c>[Collection(RegistryCollection.Name)]</c>.</summary>
-[CollectionDefinition(Name)]
-public sealed class RegistryCollection : ICollectionFixture<RegistryFixture>
-{
-    public const string Name = "registries";
 }
 
 public sealed class RegistryFixture

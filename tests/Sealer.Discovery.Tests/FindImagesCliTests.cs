@@ -1,7 +1,6 @@
 using System.Text.Json;
-using Sealer.Charts.Tests.Support;
 
-namespace Sealer.Charts.Tests.Discovery;
+namespace Sealer.Discovery.Tests;
 
 /// <summary><c>sealer find-images</c> end to end, as a user runs it.</summary>
 public class FindImagesCliTests

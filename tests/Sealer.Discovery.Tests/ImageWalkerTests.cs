@@ -1,8 +1,7 @@
-using Sealer.Charts.Tests.Support;
 using Sealer.Core.Diagnostics;
 using Sealer.Core.Discovery;
 
-namespace Sealer.Charts.Tests.Discovery;
+namespace Sealer.Discovery.Tests;
 
 public class ImageWalkerTests
 {
