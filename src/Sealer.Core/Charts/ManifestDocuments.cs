@@ -1,8 +1,7 @@
 using System.Text.RegularExpressions;
-using Sealer.Core.Charts;
 using Sealer.Core.Diagnostics;
 
-namespace Sealer.Core.Discovery;
+namespace Sealer.Core.Charts;
 
 /// <summary>A YAML document cut out of a larger text, with the 1-based line where it starts in that text.</summary>
 internal sealed record TextDocument(string Text, int StartLine);
