@@ -167,12 +167,13 @@ public class KustomizeTransformerTests
             patches:
             - target: {kind: Deployment, labelSelector: "app=web"}
               patch: |-
-                - op: add
-                  path: /spec/template/spec/initContainers/1/image
+                - op: replace
+                  path: /spec/template/spec/initContainers/0/image
                   value: busybox:1.37
             """);
         var r = BuildAndCompare(tmp.Path);
-        Assert.Equal(["alpine:3.20", "busybox:1.36", "busybox:1.37", "nginx:1.27"], Images(r).Order(StringComparer.Ordinal));
+        // patches: runs before patchesJson6902 (kustomize's order): the copy takes the already replaced init container.
+        Assert.Equal(["alpine:3.20", "busybox:1.37", "nginx:1.27"], Images(r).Order(StringComparer.Ordinal));
     }
 
     [Fact]
@@ -323,7 +324,7 @@ public class KustomizeTransformerTests
     [InlineData("resources: [missing.yaml]\n", ErrorCodes.KustomizeFileNotFound, 1)]
     [InlineData("resources: [deploy.yaml]\nimagez: []\n", ErrorCodes.InvalidKustomization, 2)]
     [InlineData("resources: [deploy.yaml, deploy.yaml]\n", ErrorCodes.KustomizeDuplicateResource, 1)]
-    [InlineData("resources: [deploy.yaml]\npatches:\n- patch: |-\n    apiVersion: apps/v1\n    kind: Deployment\n    metadata: {name: nope}\n", ErrorCodes.KustomizePatchFailed, 5)]
+    [InlineData("resources: [deploy.yaml]\npatches:\n- patch: |-\n    apiVersion: apps/v1\n    kind: Deployment\n    metadata: {name: nope}\n", ErrorCodes.KustomizePatchFailed, 4)]
     [InlineData("resources: [deploy.yaml]\npatches:\n- target: {kind: Deployment}\n  patch: |-\n    - op: test\n      path: /metadata/name\n      value: other\n", ErrorCodes.KustomizePatchFailed, 5)]
     [InlineData("resources: [deploy.yaml]\ntransformers: [prefix.yaml]\n", ErrorCodes.KustomizeUnsupported, 2)]
     public void Bad_kustomizations_are_coded_errors_with_file_and_line(string kustomization, string code, int line)
