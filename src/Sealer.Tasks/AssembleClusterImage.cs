@@ -67,6 +67,13 @@ public sealed partial class AssembleClusterImage : SealerTask
             }
             rootfs.AddFile(full, dest, file, line);
         }
+        foreach (var k in Kustomizations)
+        {
+            var (file, line) = ItemLocation.Of(k);
+            string full = k.GetMetadata("FullPath").TrimEnd('/', Path.DirectorySeparatorChar);
+            var rendered = KustomizationItems.Render(full, KubeVersion, file, line, cancellationToken);
+            rootfs.AddContent(KustomizationItems.Destination(k, projectDir), System.Text.Encoding.UTF8.GetBytes(rendered.ToYaml()));
+        }
         foreach (var f in Files)
         {
             var (file, line) = ItemLocation.Of(f);

@@ -12,6 +12,12 @@ public sealed partial class ResolveClusterImages
     /// <summary>KubeManifest items (YAML files).</summary>
     public ITaskItem[] Manifests { get; set; } = [];
 
+    /// <summary>Kustomization items: directories holding kustomization.yaml, built offline (like kubectl kustomize).</summary>
+    public ITaskItem[] Kustomizations { get; set; } = [];
+
+    /// <summary>Where to write every file the kustomizations read (one path a line): the inputs of the next incremental build.</summary>
+    public string? KustomizeInputsFile { get; set; }
+
     /// <summary>ImageList items: files with one reference a line, '#' comments.</summary>
     public ITaskItem[] ImageLists { get; set; } = [];
 

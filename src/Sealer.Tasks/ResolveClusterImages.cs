@@ -38,6 +38,7 @@ public sealed partial class ResolveClusterImages : SealerTask
                 Namespace = c.GetMetadata("Namespace") is { Length: > 0 } ns ? ns : null,
             }).ToList(),
             ManifestFiles = Manifests.Select(m => m.GetMetadata("FullPath")).ToList(),
+            Kustomizations = Kustomizations.Select(k => k.GetMetadata("FullPath").TrimEnd('/', Path.DirectorySeparatorChar)).ToList(),
             ImageListFiles = ImageLists.Select(l => l.GetMetadata("FullPath")).ToList(),
             ExtraImages = explicitImages.Keys.ToList(),
             ExcludeImages = Excludes.Select(e => e.ItemSpec).ToList(),
@@ -54,7 +55,19 @@ public sealed partial class ResolveClusterImages : SealerTask
             throw new SealerException(ErrorCodes.InputFileMissing, $"'{list.ItemSpec}' does not exist. Fix the item's Include, or remove it.", file, line);
         }
 
+        foreach (var k in Kustomizations)
+        {
+            var (file, line) = ItemLocation.Of(k);
+            KustomizationItems.Check(k, file, line);
+        }
+
         var result = ImageDiscovery.Discover(input, cancellationToken);
+        if (!string.IsNullOrEmpty(KustomizeInputsFile))
+        {
+            // Kustomizations reach outside their directory (../base): the next build's Inputs are the files this one read.
+            var kustomizeInputs = Kustomizations.Length == 0 ? [] : result.InputFiles;
+            Sealer.Core.Layout.AtomicFile.WriteAllText(KustomizeInputsFile, string.Concat(kustomizeInputs.Select(f => f + "\n")));
+        }
         var images = result.Images.Select(i => new ResolvedImageEntry
         {
             Reference = i.Reference,

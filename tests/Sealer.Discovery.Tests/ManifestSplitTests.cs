@@ -1,3 +1,4 @@
+using Sealer.Core.Charts;
 using Sealer.Core.Discovery;
 
 namespace Sealer.Discovery.Tests;

@@ -18,8 +18,10 @@ internal static class FindImagesCommand
         Usage: sealer find-images PATH... [options]
 
         Finds every image that charts, manifests and image lists need, without a cluster.
-        PATH is a chart directory (with Chart.yaml), a packaged chart (.tgz), a manifest (.yaml/.yml/.json/.tmpl),
-        an image list (named imageList or *.txt: one reference a line, '#' comments), or a directory searched for all of these.
+        PATH is a chart directory (with Chart.yaml), a packaged chart (.tgz), a kustomization directory (with
+        kustomization.yaml, built offline like kubectl kustomize), a manifest (.yaml/.yml/.json/.tmpl), an image list
+        (one reference a line, '#' comments: recognised by content, whatever its name), or a directory searched for all
+        of these. A file that is none of them is an error.
 
         Options:
           -f, --values FILE        values file for the charts (repeatable; later files win)
@@ -156,42 +158,43 @@ internal static class FindImagesCommand
         return Task.FromResult(0);
     }
 
-    /// <summary>Sorts a PATH into charts, manifests and image lists (directories are searched, chart directories not entered).</summary>
+    /// <summary>Sorts a PATH into charts, kustomizations, manifests and image lists (directories are searched; chart and
+    /// kustomization directories are not entered). A file named here that is none of them is an error, never skipped.</summary>
     private static void Classify(string path, DiscoveryInput input, List<string> values, List<string> set, List<string> setString,
-        List<string> setFile, string? release, string? ns)
+        List<string> setFile, string? release, string? ns, bool named = true)
     {
         ChartInput Chart(string p) => new()
         {
             Path = p, ValuesFiles = values, SetValues = set, SetStringValues = setString, SetFileValues = setFile, ReleaseName = release, Namespace = ns,
         };
-        if (Directory.Exists(path))
+        if (!Directory.Exists(path) && !File.Exists(path))
         {
-            if (File.Exists(Path.Combine(path, "Chart.yaml")))
-            {
+            throw new SealerException(ErrorCodes.DiscoveryInputNotFound, $"'{path}' does not exist. Give a chart, manifest, image list, kustomization or directory.", path);
+        }
+        var kind = named ? InputClassifier.ClassifyNamedFile(path) : InputClassifier.Classify(path);
+        switch (kind)
+        {
+            case InputKind.ChartDirectory or InputKind.ChartArchive:
                 input.Charts.Add(Chart(path));
-                return;
-            }
-            foreach (var entry in Directory.EnumerateFileSystemEntries(path).OrderBy(e => e, StringComparer.Ordinal))
-            {
-                if (Directory.Exists(entry) || IsChartArchive(entry) || IsManifest(entry) || IsImageList(entry))
+                break;
+            case InputKind.Kustomization:
+                input.Kustomizations.Add(path);
+                break;
+            case InputKind.ImageList:
+                input.ImageListFiles.Add(path);
+                break;
+            case InputKind.Manifest:
+                input.ManifestFiles.Add(path);
+                break;
+            case InputKind.Directory:
+                foreach (var entry in Directory.EnumerateFileSystemEntries(path).OrderBy(e => e, StringComparer.Ordinal))
                 {
-                    Classify(entry, input, values, set, setString, setFile, release, ns);
+                    if (Directory.Exists(entry) || InputClassifier.IsCandidateInDirectory(entry))
+                    {
+                        Classify(entry, input, values, set, setString, setFile, release, ns, named: false);
+                    }
                 }
-            }
-            return;
+                break;
         }
-        if (!File.Exists(path))
-        {
-            throw new SealerException(ErrorCodes.DiscoveryInputNotFound, $"'{path}' does not exist. Give a chart, manifest, image list or directory.", path);
-        }
-        if (IsChartArchive(path)) input.Charts.Add(Chart(path));
-        else if (IsImageList(path)) input.ImageListFiles.Add(path);
-        else input.ManifestFiles.Add(path);
     }
-
-    private static bool IsChartArchive(string p) => p.EndsWith(".tgz", StringComparison.OrdinalIgnoreCase) || p.EndsWith(".tar.gz", StringComparison.OrdinalIgnoreCase);
-
-    private static bool IsImageList(string p) => Path.GetFileName(p) is "imageList" or "imagelist" || p.EndsWith(".txt", StringComparison.OrdinalIgnoreCase);
-
-    private static bool IsManifest(string p) => Path.GetExtension(p).ToLowerInvariant() is ".yaml" or ".yml" or ".json" or ".tmpl";
 }

@@ -80,6 +80,14 @@ public sealed class RootfsCollector
         {
             string full = Path.GetFullPath(s);
             string leaf = Path.GetFileName(full.TrimEnd(Path.DirectorySeparatorChar, '/'));
+            if (Directory.Exists(full) && !File.Exists(Path.Combine(full, "Chart.yaml")) && Kustomize.Kustomizer.FindKustomizationFile(full) is not null)
+            {
+                // A kustomization: carried rendered (what kubectl apply -k applies), launched with kubectl apply -f.
+                AddContent($"application/apps/{name}/{leaf}.yaml", System.Text.Encoding.UTF8.GetBytes(Kustomize.Kustomizer.Build(full).ToYaml()));
+                launchFiles.Add(leaf + ".yaml");
+                detected ??= "kube";
+                continue;
+            }
             AddTree(full, $"application/apps/{name}/{leaf}", originFile, originLine);
             launchFiles.Add(leaf);
             detected ??= Directory.Exists(full)

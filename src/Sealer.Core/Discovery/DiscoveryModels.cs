@@ -12,6 +12,10 @@ public sealed class DiscoveryInput
     /// <summary>Kubernetes manifests: multi-document YAML (.yaml/.yml/.tmpl) or JSON.</summary>
     public List<string> ManifestFiles { get; init; } = [];
 
+    /// <summary>Kustomization directories (holding kustomization.yaml/.yml/Kustomization), built offline like
+    /// <c>kubectl kustomize DIR</c>; the images of the objects it renders.</summary>
+    public List<string> Kustomizations { get; init; } = [];
+
     /// <summary>Image lists: one reference a line, <c>#</c> comments, blank lines ignored (Sealer's imageList format).</summary>
     public List<string> ImageListFiles { get; init; } = [];
 

@@ -1,6 +1,7 @@
 using System.Text;
 using Sealer.Core.Charts;
 using Sealer.Core.Diagnostics;
+using Sealer.Core.Kustomize;
 using Sealer.Core.References;
 
 namespace Sealer.Core.Discovery;
@@ -45,6 +46,24 @@ public static class ImageDiscovery
             foreach (var root in ManifestDocuments.ParseFile(ReadText(full), file))
             {
                 foreach (var img in ImageWalker.Walk(root)) collector.Add(img, file, img.Where);
+            }
+        }
+
+        foreach (var dir in input.Kustomizations)
+        {
+            ct.ThrowIfCancellationRequested();
+            if (!Directory.Exists(dir))
+            {
+                throw new SealerException(ErrorCodes.DiscoveryInputNotFound, $"kustomization directory '{dir}' does not exist. Fix the path or remove the item.", dir);
+            }
+            var built = Kustomizer.Build(dir, new KustomizeOptions { KubeVersion = input.KubeVersion }, ct);
+            foreach (var f in built.InputFiles) inputFiles.Add(f);
+            foreach (var obj in built.Objects)
+            {
+                foreach (var img in ImageWalker.Walk(obj.Node))
+                {
+                    collector.Add(img, obj.SourceFile, $"kustomization {dir}: {img.Where}");
+                }
             }
         }
 
@@ -124,6 +143,25 @@ public static class ImageDiscovery
 /// <summary>Image list files: one reference a line; <c>#</c> starts a comment (whole line or after white space); blank lines skipped.</summary>
 public static class ImageList
 {
+    /// <summary>True when the text is an image list by content: at least one entry, and every line that is not blank or a
+    /// comment is an image reference (whatever the file is called: images.list, airgap-images.list, ...).</summary>
+    public static bool LooksLikeImageList(string text)
+    {
+        int entries = 0;
+        foreach (var raw in text.Split('\n'))
+        {
+            string line = raw.TrimEnd('\r');
+            int hash = line.IndexOf('#');
+            while (hash > 0 && !char.IsWhiteSpace(line[hash - 1])) hash = line.IndexOf('#', hash + 1);
+            if (hash >= 0) line = line[..hash];
+            line = line.Trim();
+            if (line.Length == 0) continue;
+            if (line.Contains(' ', StringComparison.Ordinal) || line.Contains(':', StringComparison.Ordinal) && line.EndsWith(':') || !ImageReference.TryParse(line, out _, out _)) return false;
+            entries++;
+        }
+        return entries > 0;
+    }
+
     public static List<(string Reference, int Line)> Parse(string text, string file)
     {
         var result = new List<(string, int)>();

@@ -14,8 +14,9 @@ internal sealed record FoundImage(string Value, int Line, string Where, bool Str
 /// spec.template.spec of workloads, spec.jobTemplate.spec.template.spec of CronJobs, and any custom kind that embeds
 /// a pod template);</item>
 /// <item>well-known custom resources: Prometheus/Alertmanager/ThanosRuler/PrometheusAgent <c>spec.image</c> (or
-/// <c>baseImage</c>+<c>tag</c>/<c>version</c>/<c>sha</c>) and the Thanos sidecar, CloudNativePG <c>imageName</c> and image
-/// catalogs, Argo Workflows templates (container, script, containerSet, sidecars), Tekton steps/sidecars/stepTemplate;</item>
+/// <c>baseImage</c>+<c>tag</c>/<c>version</c>/<c>sha</c>) and the Thanos sidecar, CloudNativePG, Argo Workflows, Tekton,
+/// OpenTelemetry, Elastic, Strimzi, Rook/Ceph, MinIO, Grafana operator and IstioOperator fields (the list is in
+/// src/Sealer.Core/Discovery/README.md);</item>
 /// <item>images passed to containers as <c>--*image*=REF</c> args or <c>*_IMAGE</c> env values, kept only when the value
 /// parses as a reference and looks like one (has a tag/digest or a registry domain).</item>
 /// </list>
@@ -64,13 +65,48 @@ internal static class ImageWalker
                 if (spec.Get("thanos") is YMap thanos) PrometheusOperatorImage(thanos, "Thanos", label, "spec.thanos", found);
                 break;
             case "postgresql.cnpg.io":
-                AddScalar(spec.Get("imageName"), label, "spec.imageName", found);
-                if (spec.Get("images") is YSeq catalog)
+                // Cluster imageName and extension images; (Cluster)ImageCatalog images, their extensions and extraImages
+                // (pgbouncer and other components); Pooler pgbouncer.image.
+                foreach (var path in (string[])["spec.imageName", "spec.images[].image", "spec.images[].extensions[].image.reference",
+                    "spec.extraImages[].image", "spec.pgbouncer.image", "spec.postgresql.extensions[].image.reference"])
                 {
-                    for (int i = 0; i < catalog.Items.Count; i++)
-                    {
-                        if (catalog.Items[i] is YMap e) AddScalar(e.Get("image"), label, $"spec.images[{i}].image", found);
-                    }
+                    ByPath(obj, path, label, found);
+                }
+                break;
+            case "opentelemetry.io":
+                foreach (var path in (string[])["spec.image", "spec.targetAllocator.image", "spec.java.image", "spec.nodejs.image", "spec.python.image",
+                    "spec.dotnet.image", "spec.go.image", "spec.apacheHttpd.image", "spec.nginx.image"])
+                {
+                    ByPath(obj, path, label, found);
+                }
+                break;
+            case "elasticsearch.k8s.elastic.co" or "kibana.k8s.elastic.co" or "apm.k8s.elastic.co" or "enterprisesearch.k8s.elastic.co"
+                or "beat.k8s.elastic.co" or "agent.k8s.elastic.co" or "maps.k8s.elastic.co" or "logstash.k8s.elastic.co":
+                ByPath(obj, "spec.image", label, found);
+                break;
+            case "kafka.strimzi.io":
+                foreach (var path in (string[])["spec.image", "spec.kafka.image", "spec.zookeeper.image", "spec.entityOperator.topicOperator.image",
+                    "spec.entityOperator.userOperator.image", "spec.entityOperator.tlsSidecar.image", "spec.kafkaExporter.image", "spec.cruiseControl.image"])
+                {
+                    ByPath(obj, path, label, found);
+                }
+                break;
+            case "ceph.rook.io" when kind == "CephCluster":
+                ByPath(obj, "spec.cephVersion.image", label, found);
+                break;
+            case "minio.min.io" when kind == "Tenant":
+                ByPath(obj, "spec.image", label, found);
+                ByPath(obj, "spec.kes.image", label, found);
+                break;
+            case "grafana.integreatly.org" when kind == "Grafana" && spec.GetString("version") is { Length: > 0 } gv:
+                // grafana-operator v5: spec.version is a tag of docker.io/grafana/grafana, or a whole image reference.
+                found.Add(new FoundImage(gv.Contains('/') || gv.Contains('@') ? gv : "docker.io/grafana/grafana:" + gv, spec.Get("version")!.Line, Describe(label, "spec.version"), Strict: true));
+                break;
+            case "install.istio.io" when kind == "IstioOperator" && spec.GetString("hub") is { Length: > 0 } hub && spec.GetString("tag") is { Length: > 0 } tag:
+                // The operator installs istiod and the proxies from hub/tag.
+                foreach (var component in (string[])["pilot", "proxyv2"])
+                {
+                    found.Add(new FoundImage($"{hub}/{component}:{tag}", spec.Get("tag")!.Line, Describe(label, $"spec.hub/tag ({component})"), Strict: true));
                 }
                 break;
             case "argoproj.io" when kind is "Workflow" or "WorkflowTemplate" or "ClusterWorkflowTemplate" or "CronWorkflow":
@@ -100,6 +136,27 @@ internal static class ImageWalker
                 if (kind == "StepAction") AddScalar(spec.Get("image"), label, "spec.image", found);
                 break;
         }
+    }
+
+    /// <summary>The scalar(s) at a dotted path (<c>a.b[].c</c>: <c>[]</c> walks every element of a list).</summary>
+    private static void ByPath(YMap obj, string path, string label, List<FoundImage> found)
+    {
+        var current = new List<(YNode Node, string Where)> { (obj, "") };
+        foreach (var segment in path.Split('.'))
+        {
+            bool each = segment.EndsWith("[]", StringComparison.Ordinal);
+            string key = each ? segment[..^2] : segment;
+            var next = new List<(YNode, string)>();
+            foreach (var (node, where) in current)
+            {
+                if (node is not YMap m || m.Get(key) is not { } child) continue;
+                string w = where.Length == 0 ? key : where + "." + key;
+                if (!each) next.Add((child, w));
+                else if (child is YSeq seq) for (int i = 0; i < seq.Items.Count; i++) next.Add((seq.Items[i], $"{w}[{i}]"));
+            }
+            current = next;
+        }
+        foreach (var (node, where) in current) AddScalar(node, label, where, found);
     }
 
     /// <summary>Finds mappings holding container lists (a pod spec) anywhere under <paramref name="node"/>.</summary>

@@ -16,17 +16,64 @@ internal static class YamlReader
     /// <summary>Parses every document of <paramref name="text"/>. Throws <see cref="YamlException"/> on syntax errors.</summary>
     public static List<YDocument> ParseStream(string text, int lineOffset = 0)
     {
-        try
+        for (int attempt = 0; ; attempt++)
         {
-            return ParseStreamCore(text, lineOffset);
+            try
+            {
+                return ParseStreamCore(text, lineOffset);
+            }
+            catch (YamlException ex) when (ex.Message.Contains("found extra spaces in first line", StringComparison.Ordinal))
+            {
+                // YamlDotNet rejects a block scalar whose leading blank lines carry spaces, even as many as the content's
+                // indentation, which libyaml (go-yaml, helm) accepts. Blank such lines when they are no deeper than the next
+                // content line (same meaning; line numbers stay) and parse again. Deeper ones stay: libyaml rejects those too.
+                return ParseStreamCore(BlankShallowWhitespaceLines(text), lineOffset);
+            }
+            catch (YamlException ex) when (attempt < 1000 && ex.Message.Contains("multi-line", StringComparison.Ordinal)
+                && ex.Message.Contains("quoted scalar, found wrong indentation", StringComparison.Ordinal)
+                && IndentQuotedContinuation(text, (int)ex.Start.Line, (int)ex.Start.Column) is { } fixedText)
+            {
+                // libyaml (go-yaml, helm, kubectl) does not check the indentation of a quoted scalar's continuation lines
+                // inside a flow collection (Argo Workflows' examples: args: ["\n  apk update && ...\n"]). Folding strips a
+                // continuation line's leading white space, so indenting those lines changes nothing but YamlDotNet's verdict.
+                text = fixedText;
+            }
         }
-        catch (YamlException ex) when (ex.Message.Contains("found extra spaces in first line", StringComparison.Ordinal))
+    }
+
+    /// <summary>Indents the continuation lines of the quoted scalar starting at (line, column) to that column; null when nothing changes.</summary>
+    private static string? IndentQuotedContinuation(string text, int line, int column)
+    {
+        var lines = text.Split('\n');
+        if (line < 1 || line > lines.Length || column < 1 || column > lines[line - 1].Length) return null;
+        char quote = lines[line - 1][column - 1];
+        if (quote is not ('"' or '\'')) return null;
+        bool changed = false;
+        int pos = column; // just after the opening quote, 0-based index into the line
+        for (int l = line - 1; l < lines.Length; l++)
         {
-            // YamlDotNet rejects a block scalar whose leading blank lines carry spaces, even as many as the content's
-            // indentation, which libyaml (go-yaml, helm) accepts. Blank such lines when they are no deeper than the next
-            // content line (same meaning; line numbers stay) and parse again. Deeper ones stay: libyaml rejects those too.
-            return ParseStreamCore(BlankShallowWhitespaceLines(text), lineOffset);
+            string cur = lines[l];
+            if (l > line - 1)
+            {
+                int indent = cur.Length - cur.TrimStart(' ', '\t').Length;
+                if (indent < column && cur.Trim().Length > 0)
+                {
+                    cur = new string(' ', column) + cur.TrimStart(' ', '\t');
+                    lines[l] = cur;
+                    changed = true;
+                }
+                pos = 0;
+            }
+            for (int i = pos; i < cur.Length; i++)
+            {
+                char c = cur[i];
+                if (quote == '"' && c == '\\') { i++; continue; }
+                if (c != quote) continue;
+                if (quote == '\'' && i + 1 < cur.Length && cur[i + 1] == '\'') { i++; continue; }
+                return changed ? string.Join('\n', lines) : null;
+            }
         }
+        return null;
     }
 
     private static string BlankShallowWhitespaceLines(string text)

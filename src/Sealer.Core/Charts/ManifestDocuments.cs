@@ -2,7 +2,7 @@ using System.Text.RegularExpressions;
 using Sealer.Core.Diagnostics;
 using Sealer.Core.Yaml;
 
-namespace Sealer.Core.Discovery;
+namespace Sealer.Core.Charts;
 
 /// <summary>A YAML document cut out of a larger text, with the 1-based line where it starts in that text.</summary>
 internal sealed record TextDocument(string Text, int StartLine);
