@@ -65,14 +65,15 @@ internal static class SealerCli
         foreach (var sub in command.Subcommands) ForEachCommand(sub, visit);
     }
 
-    /// <summary>Parses and runs a command line; returns the exit code.</summary>
-    public static async Task<int> InvokeAsync(string[] args, CancellationToken cancellationToken = default)
+    /// <summary>Parses and runs a command line; returns the exit code. Errors go to <paramref name="error"/> (default stderr).</summary>
+    public static async Task<int> InvokeAsync(string[] args, CancellationToken cancellationToken = default, TextWriter? error = null)
     {
+        error ??= Console.Error;
         var parseResult = CreateRootCommand().Parse(Normalize(args), ParserConfig);
-        if (UsageError(parseResult) is { } error)
+        if (UsageError(parseResult) is { } usage)
         {
-            Console.Error.WriteLine($"error {error.Code}: {error.Message}");
-            return error.Code == ErrorCodes.UnknownCommand ? UnknownCommandExitCode : ErrorExitCode;
+            error.WriteLine($"error {usage.Code}: {usage.Message}");
+            return usage.Code == ErrorCodes.UnknownCommand ? UnknownCommandExitCode : ErrorExitCode;
         }
         try
         {
@@ -87,12 +88,12 @@ internal static class SealerCli
         }
         catch (SealerException ex)
         {
-            Console.Error.WriteLine(ex.ToDiagnosticString());
+            error.WriteLine(ex.ToDiagnosticString());
             return ErrorExitCode;
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
-            Console.Error.WriteLine($"error {ErrorCodes.Cancelled}: cancelled.");
+            error.WriteLine($"error {ErrorCodes.Cancelled}: cancelled.");
             return CancelledExitCode;
         }
     }
