@@ -40,7 +40,13 @@ internal static class SealerCli
 
         foreach (var option in root.Options)
         {
-            if (option is HelpOption help) help.Action = new DetailedHelpAction((HelpAction)help.Action!);
+            if (option is HelpOption help)
+            {
+                help.Action = new DetailedHelpAction((HelpAction)help.Action!);
+                // Windows spellings: on Linux '/h' is a path (sealer find-images /h must not print help).
+                help.Aliases.Remove("/h");
+                help.Aliases.Remove("/?");
+            }
             if (option is VersionOption version) version.Action = new VersionAction();
         }
         ForEachCommand(root, command =>

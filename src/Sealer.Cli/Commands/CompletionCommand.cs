@@ -30,7 +30,8 @@ internal static class CompletionCommand
     }
 
     // The line up to the cursor, without the program word, goes to sealer as one argument; the directive's number is the
-    // cursor position in it.
+    // cursor position in it. System.CommandLine offers every item that contains the word; the scripts keep those that start
+    // with it, as shells expect.
     internal const string Bash = """
         # bash completion for sealer: source <(sealer completion bash)
         _sealer_complete()
@@ -39,8 +40,11 @@ internal static class CompletionCommand
             local line="${COMP_LINE:0:COMP_POINT}"
             line="${line#"${COMP_WORDS[0]}"}"
             line="${line#"${line%%[![:space:]]*}"}"
-            local IFS=$'\n'
-            COMPREPLY=($("$exe" "[suggest:${#line}]" "$line" 2>/dev/null))
+            local cur="${line##*[[:space:]]}" c
+            COMPREPLY=()
+            while IFS= read -r c; do
+                if [[ "$c" == "$cur"* ]]; then COMPREPLY+=("$c"); fi
+            done < <("$exe" "[suggest:${#line}]" "$line" 2>/dev/null)
         }
         complete -o default -F _sealer_complete sealer
 
@@ -54,6 +58,7 @@ internal static class CompletionCommand
             local line="${(j: :)words[2,CURRENT]}"
             local -a completions
             completions=(${(f)"$(${~words[1]} "[suggest:${#line}]" "$line" 2>/dev/null)"})
+            completions=(${(M)completions:#${words[CURRENT]}*})
             if (( ${#completions} )); then
                 compadd -a completions
             else
