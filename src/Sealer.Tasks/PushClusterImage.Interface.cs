@@ -1,4 +1,5 @@
 using Microsoft.Build.Framework;
+using Sealer.Core.Artifacts;
 
 namespace Sealer.Tasks;
 

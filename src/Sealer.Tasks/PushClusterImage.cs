@@ -1,4 +1,5 @@
 using Microsoft.Build.Framework;
+using Sealer.Core.Artifacts;
 using Sealer.Core.Diagnostics;
 using Sealer.Core.Distribution.Upload;
 using Sealer.Core.References;

@@ -1,5 +1,6 @@
 using Microsoft.Build.Framework;
 using Microsoft.Build.Utilities;
+using Sealer.Core.Charts;
 using Sealer.Core.ClusterImage;
 using Sealer.Core.Diagnostics;
 using Sealer.Core.Discovery;

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Text;
 using System.Text.Json;
 using Sealer.Core.Diagnostics;
+using Sealer.Core.Charts;
 using Sealer.Core.Discovery;
 using Sealer.Core.References;
 

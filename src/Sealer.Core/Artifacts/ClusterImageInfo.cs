@@ -1,5 +1,4 @@
 using System.Text.Json.Serialization;
-using Sealer.Core.Distribution.Upload;
 
 namespace Sealer.Core.Artifacts;
 

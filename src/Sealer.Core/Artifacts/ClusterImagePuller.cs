@@ -1,5 +1,6 @@
 using Sealer.Core.Diagnostics;
 using Sealer.Core.Distribution;
+using Sealer.Core.Distribution.Upload;
 using Sealer.Core.Oci;
 using Sealer.Core.References;
 
@@ -111,7 +112,7 @@ public static class ClusterImagePuller
     private static async Task PullReferrersAsync(ClusterImageStore store, RegistryClient client, ImageReference image, Descriptor subject, CancellationToken cancellationToken)
     {
         IReadOnlyList<Descriptor> found = [];
-        using (var transport = new Distribution.Upload.RegistryTransport(client, image.Domain))
+        using (var transport = new RegistryTransport(client, image.Domain))
         {
             using var response = await transport.SendAsync(() =>
             {

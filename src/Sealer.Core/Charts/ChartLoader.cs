@@ -3,6 +3,7 @@ using System.Globalization;
 using System.IO.Compression;
 using System.Text;
 using Sealer.Core.Diagnostics;
+using Sealer.Core.Yaml;
 
 namespace Sealer.Core.Charts;
 
@@ -238,7 +239,7 @@ public static class ChartLoader
     /// <summary>Parses Chart.yaml into metadata; strings typed as helm's Go struct (numbers formatted back as Go does).</summary>
     internal static ChartMetadata ParseMetadata(string text, string file)
     {
-        var docs = HelmYaml.ParseStream(text, file, ErrorCodes.InvalidChartMetadata);
+        var docs = YamlReader.ParseStream(text, file, ErrorCodes.InvalidChartMetadata);
         var root = docs.FirstOrDefault()?.Root;
         if (root is not YMap map)
         {
@@ -247,7 +248,7 @@ public static class ChartLoader
         var md = new ChartMetadata();
         foreach (var (k, v) in map.Entries)
         {
-            string key = HelmYaml.KeyString(k);
+            string key = YamlReader.KeyString(k);
             switch (key)
             {
                 case "name": md.Name = Str(v); break;
@@ -258,7 +259,7 @@ public static class ChartLoader
                 case "keywords": md.Keywords = StrList(v); break;
                 case "maintainers":
                     md.Maintainers = v is YSeq seq
-                        ? seq.Items.Select(i => HelmYaml.ToValue(i) as Dictionary<string, object?> ?? new(StringComparer.Ordinal)).ToList()
+                        ? seq.Items.Select(i => YamlReader.ToValue(i) as Dictionary<string, object?> ?? new(StringComparer.Ordinal)).ToList()
                         : [];
                     break;
                 case "icon": md.Icon = Str(v); break;
@@ -266,10 +267,10 @@ public static class ChartLoader
                 case "condition": md.Condition = Str(v); break;
                 case "tags": md.Tags = Str(v); break;
                 case "appVersion": md.AppVersion = Str(v); break;
-                case "deprecated": md.Deprecated = HelmYaml.ToValue(v) is true; break;
+                case "deprecated": md.Deprecated = YamlReader.ToValue(v) is true; break;
                 case "annotations":
                     md.Annotations = new(StringComparer.Ordinal);
-                    if (v is YMap am) foreach (var (ak, av) in am.Entries) md.Annotations[HelmYaml.KeyString(ak)] = Str(av);
+                    if (v is YMap am) foreach (var (ak, av) in am.Entries) md.Annotations[YamlReader.KeyString(ak)] = Str(av);
                     break;
                 case "kubeVersion": md.KubeVersion = Str(v); break;
                 case "dependencies":
@@ -301,7 +302,7 @@ public static class ChartLoader
 
     private static List<ChartDependency>? ParseDependencies(string text, string file)
     {
-        var docs = HelmYaml.ParseStream(text, file, ErrorCodes.InvalidChartMetadata);
+        var docs = YamlReader.ParseStream(text, file, ErrorCodes.InvalidChartMetadata);
         if (docs.FirstOrDefault()?.Root is not YMap map) return null;
         var deps = map.Get("dependencies");
         return deps is YSeq ? ParseDependencyList(deps, file) : null;
@@ -320,15 +321,15 @@ public static class ChartLoader
             var dep = new ChartDependency { Name = "" };
             foreach (var (k, v) in m.Entries)
             {
-                switch (HelmYaml.KeyString(k))
+                switch (YamlReader.KeyString(k))
                 {
                     case "name": dep.Name = Str(v); break;
                     case "version": dep.Version = Str(v); break;
                     case "repository": dep.Repository = Str(v); break;
                     case "condition": dep.Condition = Str(v); break;
                     case "tags": dep.Tags = StrList(v); break;
-                    case "enabled": dep.Enabled = HelmYaml.ToValue(v) is true; break;
-                    case "import-values": dep.ImportValues = HelmYaml.ToValue(v) as List<object?> ?? []; break;
+                    case "enabled": dep.Enabled = YamlReader.ToValue(v) is true; break;
+                    case "import-values": dep.ImportValues = YamlReader.ToValue(v) as List<object?> ?? []; break;
                     case "alias": dep.Alias = Str(v); break;
                 }
             }
@@ -341,7 +342,7 @@ public static class ChartLoader
     private static string Str(YNode node)
     {
         if (node is not YScalar s) return "";
-        return HelmYaml.Resolve(s) switch
+        return YamlReader.Resolve(s) switch
         {
             null => "",
             bool b => b ? "true" : "false",

@@ -1,5 +1,4 @@
 using Sealer.Core.Diagnostics;
-using Sealer.Core.Discovery;
 using Sealer.Core.Templating;
 using Sealer.Core.Templating.Helm;
 
@@ -26,7 +25,7 @@ public static class ChartRenderer
     public const string DefaultReleaseName = "release-name";
     public const string DefaultNamespace = "default";
 
-    public static RenderedChart Render(ChartInput input, DiscoveryInput? discovery = null, CancellationToken ct = default)
+    public static RenderedChart Render(ChartInput input, string? kubeVersion = null, IReadOnlyList<string>? apiVersions = null, CancellationToken ct = default)
     {
         var chart = ChartLoader.Load(input.Path, ct);
         var inputFiles = new List<string>(ChartLoader.EnumerateInputFiles(input.Path));
@@ -36,7 +35,7 @@ public static class ChartRenderer
         };
         var userValues = options.Merge();
         inputFiles.AddRange(options.FilesRead);
-        return Render(chart, userValues, input.ReleaseName, input.Namespace, discovery?.KubeVersion, discovery?.ApiVersions, inputFiles, ct);
+        return Render(chart, userValues, input.ReleaseName, input.Namespace, kubeVersion, apiVersions, inputFiles, ct);
     }
 
     public static RenderedChart Render(Chart chart, Dictionary<string, object?> userValues, string? releaseName, string? ns,

@@ -1,3 +1,6 @@
+using Sealer.Core.Charts;
+using Sealer.Core.References;
+
 namespace Sealer.Core.Discovery;
 
 /// <summary>What to look for images in: charts (rendered offline with the given values), plain manifest files, image
@@ -26,33 +29,12 @@ public sealed class DiscoveryInput
     public List<string> ApiVersions { get; init; } = [];
 }
 
-/// <summary>A chart to render: like <c>helm template RELEASE PATH -n NS -f values.yaml --set k=v</c>.</summary>
-public sealed class ChartInput
-{
-    /// <summary>A chart directory or a packaged chart (.tgz).</summary>
-    public required string Path { get; init; }
-    public List<string> ValuesFiles { get; init; } = [];
-
-    /// <summary><c>--set</c> expressions (<c>a.b=c,d[0]=e</c>).</summary>
-    public List<string> SetValues { get; init; } = [];
-    public List<string> SetStringValues { get; init; } = [];
-
-    /// <summary><c>--set-file</c> expressions (<c>key=path</c>).</summary>
-    public List<string> SetFileValues { get; init; } = [];
-
-    /// <summary>Release name (default <c>release-name</c>, as <c>helm template</c>).</summary>
-    public string? ReleaseName { get; init; }
-
-    /// <summary>Namespace (default <c>default</c>).</summary>
-    public string? Namespace { get; init; }
-}
-
-// Where an image was found is a Sealer.Core.Images.ImageSource (the same record images.lock.json stores): File is the
+// Where an image was found is a References.ImageSource (the same record images.lock.json stores): File is the
 // manifest or image list (line = line in that file), or for a chart the template's file (line = line of the image in the
 // rendered output of that template); Detail says more (chart, template, object and field).
 
 /// <summary>A discovered image: the normalized reference and every place it came from.</summary>
-public sealed record DiscoveredImage(string Reference, IReadOnlyList<Sealer.Core.Images.ImageSource> Sources);
+public sealed record DiscoveredImage(string Reference, IReadOnlyList<ImageSource> Sources);
 
 public sealed class DiscoveryResult
 {

@@ -21,7 +21,7 @@ public static class ImageDiscovery
         foreach (var chart in input.Charts)
         {
             ct.ThrowIfCancellationRequested();
-            var rendered = ChartRenderer.Render(chart, input, ct);
+            var rendered = ChartRenderer.Render(chart, input.KubeVersion, input.ApiVersions, ct);
             foreach (var f in rendered.InputFiles) inputFiles.Add(f);
             foreach (var t in rendered.Templates)
             {
@@ -102,7 +102,7 @@ public static class ImageDiscovery
 
     private sealed class Collector
     {
-        public Dictionary<string, List<Sealer.Core.Images.ImageSource>> Images { get; } = new(StringComparer.Ordinal);
+        public Dictionary<string, List<ImageSource>> Images { get; } = new(StringComparer.Ordinal);
 
         public void Add(FoundImage img, string file, string? detail)
         {
@@ -115,7 +115,7 @@ public static class ImageDiscovery
             }
             string key = reference.ToString();
             if (!Images.TryGetValue(key, out var list)) Images[key] = list = [];
-            var origin = new Sealer.Core.Images.ImageSource(file, img.Line, detail);
+            var origin = new ImageSource(file, img.Line, detail);
             if (!list.Contains(origin)) list.Add(origin);
         }
     }

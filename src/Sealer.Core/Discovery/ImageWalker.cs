@@ -1,6 +1,6 @@
 using System.Text.RegularExpressions;
-using Sealer.Core.Charts;
 using Sealer.Core.References;
+using Sealer.Core.Yaml;
 
 namespace Sealer.Core.Discovery;
 
@@ -155,7 +155,7 @@ internal static class ImageWalker
             if (c.Get(key) is not YSeq args) continue;
             for (int i = 0; i < args.Items.Count; i++)
             {
-                if (args.Items[i] is not YScalar s || HelmYaml.IsNull(s)) continue;
+                if (args.Items[i] is not YScalar s || YamlReader.IsNull(s)) continue;
                 var m = ImageFlag.Match(s.Value.Trim());
                 if (m.Success)
                 {
@@ -174,7 +174,7 @@ internal static class ImageWalker
                 if (env.Items[i] is not YMap e) continue;
                 string? n = e.GetString("name");
                 if (n is null || !n.EndsWith("_IMAGE", StringComparison.OrdinalIgnoreCase)) continue;
-                if (e.Get("value") is YScalar v && !HelmYaml.IsNull(v))
+                if (e.Get("value") is YScalar v && !YamlReader.IsNull(v))
                 {
                     AddLoose(v.Value.Trim(), v.Line, label, $"{path}.env[{n}]", found, requireDomainAndTag: false);
                 }
@@ -184,7 +184,7 @@ internal static class ImageWalker
 
     private static void AddScalar(YNode? node, string label, string path, List<FoundImage> found)
     {
-        if (node is not YScalar s || HelmYaml.IsNull(s)) return;
+        if (node is not YScalar s || YamlReader.IsNull(s)) return;
         string v = s.Value.Trim();
         if (v.Length == 0) return;
         found.Add(new FoundImage(v, s.Line, Describe(label, path), Strict: true));
@@ -215,7 +215,7 @@ internal static class ImageWalker
 
     private static void PrometheusOperatorImage(YMap spec, string kind, string label, string path, List<FoundImage> found)
     {
-        if (spec.Get("image") is YScalar img && !HelmYaml.IsNull(img) && img.Value.Trim().Length > 0)
+        if (spec.Get("image") is YScalar img && !YamlReader.IsNull(img) && img.Value.Trim().Length > 0)
         {
             AddScalar(img, label, path + ".image", found);
             return;

@@ -1,6 +1,6 @@
 using System.Text.RegularExpressions;
-using Sealer.Core.Charts;
 using Sealer.Core.Diagnostics;
+using Sealer.Core.Yaml;
 
 namespace Sealer.Core.Discovery;
 
@@ -51,14 +51,14 @@ internal static partial class ManifestDocuments
     public static YNode? ParseDocument(TextDocument doc, string file)
     {
         // helm prints each (trimmed) manifest followed by a newline; a block scalar ending the document keeps its final line break.
-        var docs = HelmYaml.ParseStream(doc.Text + "\n", file, ErrorCodes.InvalidManifest, doc.StartLine - 1);
+        var docs = YamlReader.ParseStream(doc.Text + "\n", file, ErrorCodes.InvalidManifest, doc.StartLine - 1);
         return docs.FirstOrDefault()?.Root;
     }
 
     /// <summary>Parses a whole manifest file (every YAML document, or JSON) with lines as in the file.</summary>
     public static List<YNode> ParseFile(string text, string file)
     {
-        var docs = HelmYaml.ParseStream(text, file, ErrorCodes.InvalidManifest);
+        var docs = YamlReader.ParseStream(text, file, ErrorCodes.InvalidManifest);
         return docs.Where(d => d.Root is not null).Select(d => d.Root!).ToList();
     }
 }

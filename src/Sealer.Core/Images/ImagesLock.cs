@@ -2,17 +2,9 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Sealer.Core.Diagnostics;
 using Sealer.Core.Layout;
+using Sealer.Core.References;
 
 namespace Sealer.Core.Images;
-
-/// <summary>Where an image reference came from: a project file, chart template, manifest or image list, and its line.</summary>
-public sealed record ImageSource(
-    [property: JsonPropertyName("file")] string File,
-    [property: JsonPropertyName("line")] int Line,
-    [property: JsonPropertyName("detail"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Detail = null)
-{
-    public override string ToString() => Line > 0 ? $"{File}({Line})" + (Detail is null ? "" : $" [{Detail}]") : File + (Detail is null ? "" : $" [{Detail}]");
-}
 
 /// <summary>One image in images.lock.json: what a reference resolved to, per platform, and where the project uses it.
 /// <see cref="From"/> names the FROM base image the content came from when the base already carried it (nothing pulled).</summary>

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text;
+using Sealer.Core.Text;
 
 namespace Sealer.Core.Templating;
 

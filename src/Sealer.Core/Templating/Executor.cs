@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using Sealer.Core.Diagnostics;
 using Sealer.Core.Templating.Parse;
+using Sealer.Core.Text;
 
 namespace Sealer.Core.Templating;
 

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using Sealer.Core.Text;
 
 namespace Sealer.Core.Templating;
 

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using Sealer.Core.Text;
 
 namespace Sealer.Core.Templating;
 
@@ -22,22 +23,10 @@ public interface IGoRangeable
     IEnumerable<KeyValuePair<string, object?>> Entries();
 }
 
-/// <summary>Go's <c>time.Time</c> (from <c>now</c>, <c>toDate</c>, ...).</summary>
-public sealed class GoTime(DateTimeOffset value, string? zoneName = null) : IGoObject
+/// <summary>Values that print and serialise as a plain value in toJson/toYaml (Go types with String methods or JSON forms).</summary>
+public interface IGoPlainValue
 {
-    public DateTimeOffset Value { get; } = value;
-    public string ZoneName { get; } = zoneName ?? (value.Offset == TimeSpan.Zero ? "UTC" : "");
-    public string GoTypeName => "time.Time";
-    public GoFunc? GetMethod(string name) => name switch
-    {
-        "Unix" => GoFunc.Create(name, [], _ => Value.ToUnixTimeSeconds()),
-        "Year" => GoFunc.Create(name, [], _ => (long)Value.Year),
-        "UTC" => GoFunc.Create(name, [], _ => new GoTime(Value.ToUniversalTime())),
-        "Format" => GoFunc.Create(name, [GoType.String], a => Sprig.SprigDates.Format(this, (string)a[0]!)),
-        _ => null,
-    };
-    public bool TryGetField(string name, out object? value) { value = null; return false; }
-    public override string ToString() => Sprig.SprigDates.Format(this, "2006-01-02 15:04:05.999999999 -0700 MST");
+    object? ToPlainValue();
 }
 
 /// <summary>Go's value semantics over the closed template value model.</summary>

@@ -1,6 +1,7 @@
 using System.Text;
 using Sealer.Core.Diagnostics;
 using Sealer.Core.Templating.Parse;
+using Sealer.Core.Text;
 
 namespace Sealer.Core.Templating;
 
@@ -76,7 +77,7 @@ public sealed class TemplateSet
 
     /// <summary>Parses <paramref name="text"/> as template <paramref name="name"/>; its {{define}}s join the set (later definitions win).</summary>
     /// <exception cref="TemplateException">SEA3000 with Go's message, the template name and line.</exception>
-    public void Parse(string name, string text) => Parser.Parse(name, text, _funcs.ContainsKey, _trees);
+    public void Parse(string name, string text) => ParseTree(name, text);
 
     /// <summary>
     /// Parses <paramref name="text"/> as <paramref name="name"/> and executes exactly that text (Go's <c>t.New(name).Parse(text)</c>
@@ -84,9 +85,21 @@ public sealed class TemplateSet
     /// </summary>
     public void ParseAndExecute(string name, string text, object? data, TextWriter output, ExecuteOptions? options = null)
     {
-        var tree = Parser.Parse(name, text, _funcs.ContainsKey, _trees);
+        var tree = ParseTree(name, text);
         if (tree.Root is null) return;
         new Executor(this, output, options ?? DefaultOptions, tree).Run(data);
+    }
+
+    private Tree ParseTree(string name, string text)
+    {
+        try
+        {
+            return Parser.Parse(name, text, _funcs.ContainsKey, _trees);
+        }
+        catch (ParseException e)
+        {
+            throw new TemplateException(ErrorCodes.TemplateParseError, e.Message, e.TemplateName, e.Line, 0);
+        }
     }
 
     public bool Has(string name) => _trees.TryGetValue(name, out var t) && t.Root is not null;

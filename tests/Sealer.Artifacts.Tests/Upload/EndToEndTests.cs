@@ -2,7 +2,6 @@ using System.Text;
 using Sealer.Distribution.Tests.TestEnv;
 using Sealer.Core.Artifacts;
 using Sealer.Core.ClusterImage;
-using Sealer.Core.Distribution.Upload;
 using Sealer.Core.Images;
 using Sealer.Core.Layout;
 using Sealer.Core.Oci;

@@ -1,7 +1,6 @@
 using Sealer.Distribution.Tests.TestEnv;
 using Sealer.Core.Artifacts;
 using Sealer.Core.Diagnostics;
-using Sealer.Core.Distribution.Upload;
 using Sealer.Core.Oci;
 using Sealer.Core.References;
 

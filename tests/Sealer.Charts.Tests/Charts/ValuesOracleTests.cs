@@ -1,5 +1,6 @@
 using Sealer.Charts.Tests.Support;
 using Sealer.Core.Charts;
+using Sealer.Core.Yaml;
 
 namespace Sealer.Charts.Tests.Charts;
 
@@ -29,8 +30,8 @@ public class ValuesOracleTests
         foreach (var (source, text) in HelmOracle.SplitOutput(r.StdOut))
         {
             Assert.EndsWith("/templates/values.yaml", source);
-            var docs = HelmYaml.ParseStream(text);
-            result[source[..^"/templates/values.yaml".Length]] = Canon.Of(HelmYaml.ToValue(docs[0].Root));
+            var docs = YamlReader.ParseStream(text);
+            result[source[..^"/templates/values.yaml".Length]] = Canon.Of(YamlReader.ToValue(docs[0].Root));
         }
         return result;
     }

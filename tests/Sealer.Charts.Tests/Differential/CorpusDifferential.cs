@@ -4,6 +4,7 @@ using Sealer.Charts.Tests.Support;
 using Sealer.Core.Charts;
 using Sealer.Core.Discovery;
 using Sealer.Core.References;
+using Sealer.Core.Yaml;
 
 namespace Sealer.Charts.Tests.Differential;
 
@@ -136,7 +137,7 @@ public static class CorpusDifferential
                 foreach (var doc in ManifestDocuments.SplitLikeHelm(t.Text))
                 {
                     var node = ManifestDocuments.ParseDocument(doc, t.SourceFile);
-                    docs.Add((t.Key, HelmYaml.ToValue(node)));
+                    docs.Add((t.Key, YamlReader.ToValue(node)));
                     foreach (var img in ImageWalker.Walk(node)) ourImages.Add(MaskedCompare.Normalize(img.Value));
                 }
             }

@@ -1,5 +1,6 @@
 using Sealer.Charts.Tests.Support;
 using Sealer.Core.Charts;
+using Sealer.Core.Yaml;
 
 namespace Sealer.Charts.Tests.Differential;
 
@@ -118,8 +119,8 @@ public static class MaskedCompare
         var docs = new List<(string, object?)>();
         foreach (var (source, text) in HelmOracle.SplitOutput(stdout))
         {
-            var node = HelmYaml.ParseStream(text).FirstOrDefault()?.Root;
-            docs.Add((source, HelmYaml.ToValue(node)));
+            var node = YamlReader.ParseStream(text).FirstOrDefault()?.Root;
+            docs.Add((source, YamlReader.ToValue(node)));
             foreach (var img in Sealer.Core.Discovery.ImageWalker.Walk(node)) images.Add(Normalize(img.Value));
         }
         return (Group(docs), images);

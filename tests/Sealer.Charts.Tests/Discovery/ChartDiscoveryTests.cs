@@ -1,5 +1,6 @@
 using Sealer.Charts.Tests.Support;
 using Sealer.Core.Diagnostics;
+using Sealer.Core.Charts;
 using Sealer.Core.Discovery;
 
 namespace Sealer.Charts.Tests.Discovery;

@@ -54,7 +54,7 @@ public static class TestRegistries
     }
 
     public static List<ImageRequest> Requests(params string[] references)
-        => references.Select((r, i) => new ImageRequest(Sealer.Core.References.ImageReference.Parse(r), [new ImageSource("app.kubeproj", 10 + i)])).ToList();
+        => references.Select((r, i) => new ImageRequest(Sealer.Core.References.ImageReference.Parse(r), [new Sealer.Core.References.ImageSource("app.kubeproj", 10 + i)])).ToList();
 }
 
 public sealed class TempCache : IDisposable

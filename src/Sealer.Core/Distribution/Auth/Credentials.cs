@@ -116,7 +116,7 @@ public sealed class DockerConfigCredentialProvider : ICredentialProvider
         DockerConfigFile config;
         try
         {
-            config = System.Text.Json.JsonSerializer.Deserialize(await File.ReadAllBytesAsync(path, cancellationToken).ConfigureAwait(false), DistributionJsonContext.Default.DockerConfigFile) ?? new DockerConfigFile();
+            config = System.Text.Json.JsonSerializer.Deserialize(await File.ReadAllBytesAsync(path, cancellationToken).ConfigureAwait(false), AuthJsonContext.Default.DockerConfigFile) ?? new DockerConfigFile();
         }
         catch (System.Text.Json.JsonException ex)
         {
@@ -208,7 +208,7 @@ public sealed class DockerConfigCredentialProvider : ICredentialProvider
                     if ((output + error).Contains("credentials not found", StringComparison.OrdinalIgnoreCase)) return null;
                     throw new SealerException(ErrorCodes.CredentialHelperFailed, $"The credential helper '{program}' failed with exit code {p.ExitCode}: {Trim(output + error)}", configPath);
                 }
-                var answer = System.Text.Json.JsonSerializer.Deserialize(output, DistributionJsonContext.Default.CredentialHelperAnswer);
+                var answer = System.Text.Json.JsonSerializer.Deserialize(output, AuthJsonContext.Default.CredentialHelperAnswer);
                 if (answer is null || string.IsNullOrEmpty(answer.Secret)) return null;
                 return answer.Username == "<token>"
                     ? new RegistryCredential(null, null, answer.Secret) { Origin = $"credential helper {program}" }

@@ -1,10 +1,11 @@
 using System.Globalization;
 using System.Text;
 using System.Text.RegularExpressions;
+using Sealer.Core.Text;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 
-namespace Sealer.Core.Templating;
+namespace Sealer.Core.Templating.Helm;
 
 /// <summary>
 /// YAML as Helm writes and reads it: sigs.k8s.io/yaml over go-yaml v2 (sorted keys, sequences not indented under
@@ -263,10 +264,8 @@ public static partial class GoYaml
     {
         int i => (long)i,
         byte b => (long)b,
-        Sprig.SprigCertificate c => new Dictionary<string, object?>(StringComparer.Ordinal) { ["Cert"] = c.Cert, ["Key"] = c.Key },
-        GoTime t => Sprig.SprigDates.Format(t, "2006-01-02T15:04:05.999999999Z07:00"),
-        Sprig.SemverVersion s => s.ToString(),
-        Helm.IGoPlainValue pv => Normalize(pv.ToPlainValue()),
+        GoTime t => t.Format("2006-01-02T15:04:05.999999999Z07:00"),
+        IGoPlainValue pv => Normalize(pv.ToPlainValue()),
         _ when ReferenceEquals(v, GoValues.NoValue) || ReferenceEquals(v, GoValues.NilInterface) => null,
         _ => v,
     };

@@ -1,6 +1,7 @@
 using System.Text;
 using Sealer.Core.Diagnostics;
 using Sealer.Core.Templating.Sprig;
+using Sealer.Core.Text;
 
 namespace Sealer.Core.Templating.Helm;
 

@@ -1,5 +1,6 @@
 using System.Text;
 using Sealer.Core.Diagnostics;
+using Sealer.Core.Text;
 
 namespace Sealer.Core.Templating.Helm;
 

@@ -3,12 +3,6 @@ using System.Text.RegularExpressions;
 
 namespace Sealer.Core.Templating.Helm;
 
-/// <summary>Values that print and serialise as a plain value (Go types with String methods or JSON forms).</summary>
-public interface IGoPlainValue
-{
-    object? ToPlainValue();
-}
-
 /// <summary>Helm's <c>.Files</c>: the chart's non-template files.</summary>
 public sealed class HelmFiles(IReadOnlyDictionary<string, byte[]> files) : IGoObject, IGoRangeable
 {

@@ -1,3 +1,5 @@
+using Sealer.Core.Text;
+
 namespace Sealer.Core.Templating.Parse;
 
 internal enum ItemType

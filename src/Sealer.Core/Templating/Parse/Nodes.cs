@@ -1,4 +1,5 @@
 using System.Text;
+using Sealer.Core.Text;
 
 namespace Sealer.Core.Templating.Parse;
 

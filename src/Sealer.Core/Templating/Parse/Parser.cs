@@ -1,4 +1,4 @@
-using Sealer.Core.Diagnostics;
+using Sealer.Core.Text;
 
 namespace Sealer.Core.Templating.Parse;
 
@@ -87,10 +87,10 @@ internal sealed class Parser
         return t;
     }
 
-    private TemplateException Errorf(string message)
+    private ParseException Errorf(string message)
     {
         int line = _token[0].Line;
-        return new TemplateException(ErrorCodes.TemplateParseError, $"template: {_parseName}:{line}: {message}", _parseName, line, 0);
+        return new ParseException($"template: {_parseName}:{line}: {message}", _parseName, line);
     }
 
     private Item Expect(ItemType expected, string context)
@@ -107,7 +107,7 @@ internal sealed class Parser
         return t;
     }
 
-    private TemplateException Unexpected(Item token, string context)
+    private ParseException Unexpected(Item token, string context)
     {
         if (token.Type == ItemType.Error)
         {

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Sealer.Core.Text;
 
 namespace Sealer.Core.Templating.Sprig;
 

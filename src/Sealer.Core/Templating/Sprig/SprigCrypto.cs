@@ -6,7 +6,7 @@ using System.Text;
 namespace Sealer.Core.Templating.Sprig;
 
 /// <summary>sprig's certificate result: <c>.Cert</c> and <c>.Key</c> PEM strings.</summary>
-public sealed class SprigCertificate(string cert, string key) : IGoObject
+public sealed class SprigCertificate(string cert, string key) : IGoObject, IGoPlainValue
 {
     public string Cert { get; } = cert;
     public string Key { get; } = key;
@@ -18,6 +18,9 @@ public sealed class SprigCertificate(string cert, string key) : IGoObject
         return value is not null;
     }
     public override string ToString() => "{" + Cert + " " + Key + "}";
+
+    /// <summary>JSON/YAML form of Go's struct: <c>{"Cert": ..., "Key": ...}</c>.</summary>
+    public object? ToPlainValue() => new Dictionary<string, object?>(StringComparer.Ordinal) { ["Cert"] = Cert, ["Key"] = Key };
 }
 
 internal static class SprigCrypto

@@ -4,7 +4,7 @@ using System.Text.RegularExpressions;
 namespace Sealer.Core.Templating.Sprig;
 
 /// <summary>A Masterminds/semver v3 version (<c>semver "1.2.3"</c>).</summary>
-public sealed partial class SemverVersion : IGoObject, IComparable<SemverVersion>
+public sealed partial class SemverVersion : IGoObject, IGoPlainValue, IComparable<SemverVersion>
 {
     public long Major { get; private init; }
     public long Minor { get; private init; }
@@ -81,6 +81,9 @@ public sealed partial class SemverVersion : IGoObject, IComparable<SemverVersion
     }
 
     public string GoTypeName => "*semver.Version";
+
+    /// <summary>JSON/YAML form: the version string (Masterminds' MarshalJSON).</summary>
+    public object? ToPlainValue() => ToString();
 
     public GoFunc? GetMethod(string name) => name switch
     {

@@ -4,8 +4,9 @@ using System.Net.Http.Headers;
 using System.Text;
 using Microsoft.Extensions.Logging;
 using Sealer.Core.Diagnostics;
+using Sealer.Core.Distribution.Auth;
 
-namespace Sealer.Core.Distribution.Auth;
+namespace Sealer.Core.Distribution;
 
 /// <summary>
 /// Answers registry challenges: Basic (credentials sent only after the registry asks), and Bearer tokens fetched from the
@@ -139,7 +140,7 @@ internal sealed class RegistryAuthenticator
         }
         byte[] body = await RegistryClient.ReadLimitedAsync(response, 1 << 20, cancellationToken).ConfigureAwait(false);
         TokenResponse? tr;
-        try { tr = System.Text.Json.JsonSerializer.Deserialize(body, DistributionJsonContext.Default.TokenResponse); }
+        try { tr = System.Text.Json.JsonSerializer.Deserialize(body, AuthJsonContext.Default.TokenResponse); }
         catch (System.Text.Json.JsonException ex) { throw new SealerException(ErrorCodes.RegistryError, $"{image}: the token service {realm.GetLeftPart(UriPartial.Authority)} did not answer JSON.", inner: ex); }
         string? token = tr?.Token ?? tr?.AccessToken;
         if (string.IsNullOrEmpty(token)) throw new SealerException(ErrorCodes.RegistryError, $"{image}: the token service {realm.GetLeftPart(UriPartial.Authority)} answered without a token.");

@@ -1,6 +1,6 @@
 using System.Text.Json.Serialization;
 
-namespace Sealer.Core.Distribution.Upload;
+namespace Sealer.Core.Artifacts;
 
 /// <summary>What a push did: the tag and digest it published and how much it had to send.</summary>
 public sealed record PushResult

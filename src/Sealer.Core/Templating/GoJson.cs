@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using Sealer.Core.Text;
 
 namespace Sealer.Core.Templating;
 
@@ -76,20 +77,10 @@ public static class GoJson
             case byte[] bytes:
                 WriteString(sb, Convert.ToBase64String(bytes), escapeHtml);
                 return;
-            case Sprig.SprigCertificate c:
-                sb.Append("{\"Cert\":");
-                WriteString(sb, c.Cert, escapeHtml);
-                sb.Append(",\"Key\":");
-                WriteString(sb, c.Key, escapeHtml);
-                sb.Append('}');
-                return;
             case GoTime t:
-                WriteString(sb, Sprig.SprigDates.Format(t, "2006-01-02T15:04:05.999999999Z07:00"), escapeHtml);
+                WriteString(sb, t.Format("2006-01-02T15:04:05.999999999Z07:00"), escapeHtml);
                 return;
-            case Sprig.SemverVersion sv:
-                WriteString(sb, sv.ToString(), escapeHtml);
-                return;
-            case Helm.IGoPlainValue pv:
+            case IGoPlainValue pv:
                 Write(sb, pv.ToPlainValue(), escapeHtml, indent);
                 return;
             default:

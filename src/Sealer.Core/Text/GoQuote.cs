@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 
-namespace Sealer.Core.Templating;
+namespace Sealer.Core.Text;
 
 /// <summary>Go's strconv quoting rules (Quote, Unquote, %#U).</summary>
 internal static class GoQuote

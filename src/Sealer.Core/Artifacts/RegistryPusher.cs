@@ -1,12 +1,13 @@
 using System.Net;
 using System.Net.Http.Headers;
-using Sealer.Core.Artifacts;
 using Sealer.Core.Diagnostics;
+using Sealer.Core.Distribution;
+using Sealer.Core.Distribution.Upload;
 using Sealer.Core.Layout;
 using Sealer.Core.Oci;
 using Sealer.Core.References;
 
-namespace Sealer.Core.Distribution.Upload;
+namespace Sealer.Core.Artifacts;
 
 /// <summary>
 /// Pushes an image graph (a cluster image manifest, or an index over platforms) from an <see cref="OciLayout"/> to any
