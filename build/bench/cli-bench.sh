@@ -18,7 +18,7 @@ mean_ms() { # $1 binary, rest: arguments -> mean milliseconds
   local bin="$1"; shift
   if command -v hyperfine >/dev/null; then
     hyperfine -N --warmup 10 --runs "$runs" --export-json "$tmp/h.json" "$bin $*" >/dev/null 2>&1
-    python3 -c 'import json,sys; r=json.load(open(sys.argv[1]))["results"][0]; print(f"{r["mean"]*1000:.1f} ± {r["stddev"]*1000:.1f}")' "$tmp/h.json"
+    python3 -c 'import json,sys; r=json.load(open(sys.argv[1]))["results"][0]; print("%.1f ± %.1f" % (r["mean"]*1000, r["stddev"]*1000))' "$tmp/h.json"
   else
     local start end
     start=$(date +%s%N)
