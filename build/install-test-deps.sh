@@ -7,6 +7,8 @@ root="$(cd "$here/.." && pwd)"
 apt_pkgs=(docker-registry skopeo umoci containerd openssh-server apache2-utils iproute2 rsync)
 apt_pkgs+=(clang zlib1g-dev)   # the NativeAOT publish of sealer (build/publish-cli.sh)
 apt_pkgs+=(sudo)   # delivery tests: non-root SSH users on the test hosts (build/test-hosts.sh)
+apt_pkgs+=(zsh)   # CLI tests: the zsh completion script is sourced by a real zsh (CompletionTests)
+apt_pkgs+=(hyperfine)   # build/bench/cli-bench.sh: sealer start-up times
 missing=()
 for p in "${apt_pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

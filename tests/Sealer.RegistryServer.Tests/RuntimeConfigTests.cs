@@ -1,5 +1,6 @@
 using System.Security.Cryptography.X509Certificates;
 using System.Text.Json;
+using Sealer.Cli;
 using Sealer.Cli.Commands;
 using Sealer.Core.Diagnostics;
 using Sealer.Core.RegistryServer;
@@ -83,23 +84,23 @@ public sealed class RuntimeConfigTests(RegistryFixture f)
     public async Task Cli_config_writes_files_under_a_root()
     {
         string root = Path.Combine(f.Root, "cli-config");
-        int rc = await RegistryCommands.ConfigAsync(["--layout", f.LayoutA.Root, "--domain", "ghcr.io", "--endpoint", "10.200.0.11:5000", "--ca", f.Certs.CaCertificate, "--output-root", root], default);
+        int rc = await SealerCli.InvokeAsync(["registry", "config", "--layout", f.LayoutA.Root, "--domain", "ghcr.io", "--endpoint", "10.200.0.11:5000", "--ca", f.Certs.CaCertificate, "--output-root", root]);
         Assert.Equal(0, rc);
         foreach (var d in new[] { "docker.io", "quay.io", "registry.k8s.io", "ghcr.io", "_default" })
         {
             Assert.True(File.Exists(Path.Combine(root, "etc/containerd/certs.d", d, "hosts.toml")), d);
         }
         Assert.Equal(File.ReadAllText(f.Certs.CaCertificate).TrimEnd(), File.ReadAllText(Path.Combine(root, "etc/sealer/registry/ca.crt")).TrimEnd());
-        var ex = await Assert.ThrowsAsync<SealerException>(() => RegistryCommands.ConfigAsync(["--layout", f.LayoutA.Root], default));
-        Assert.Equal(ErrorCodes.BadCommandLine, ex.Code);
+        using var error = new StringWriter();
+        Assert.Equal(1, await SealerCli.InvokeAsync(["registry", "config", "--layout", f.LayoutA.Root], default, error));
+        Assert.Contains($"error {ErrorCodes.BadCommandLine}: 'registry config' needs --endpoint", error.ToString());
     }
 
     [Fact]
     public void Cli_serve_options_and_systemd_unit()
     {
         string[] args = ["--layout", "/opt/sealer/rootfs", "--port", "5000", "--tls-cert", "/etc/sealer/registry/server.crt", "--tls-key", "/etc/sealer/registry/server.key", "--htpasswd", "/etc/sealer/registry/htpasswd"];
-        var o = RegistryCommands.ParseServe(args, out bool help);
-        Assert.False(help);
+        var o = RegistryCommands.ParseServe(args);
         Assert.Equal(5000, o.Port);
         Assert.Equal(["/opt/sealer/rootfs"], o.Layouts);
         string unit = RegistryCommands.SystemdUnit("/usr/local/bin/sealer", "sealer-registry", args, o);
@@ -109,11 +110,29 @@ public sealed class RuntimeConfigTests(RegistryFixture f)
         Assert.Contains("Restart=always", unit);
         Assert.Contains("WantedBy=multi-user.target", unit);
 
-        Assert.Equal(ErrorCodes.BadCommandLine, Assert.Throws<SealerException>(() => RegistryCommands.ParseServe(["--layout", "x", "--prot", "1"], out _)).Code);
-        Assert.Equal(ErrorCodes.BadCommandLine, Assert.Throws<SealerException>(() => RegistryCommands.ParseServe(["--layout", "x", "--port", "70000"], out _)).Code);
-        Assert.Equal("SEA1800", Assert.Throws<SealerException>(() => RegistryCommands.ParseServe([], out _)).Code);
-        Assert.Equal("SEA1801", Assert.Throws<SealerException>(() => RegistryCommands.ParseServe(["--layout", "x", "--address", "nohost"], out _)).Code);
-        var spaced = RegistryCommands.SystemdUnit("/opt/my tools/sealer", "r", ["--layout", "/srv/a b", "--default-domain", "docker.io"], RegistryCommands.ParseServe(["--layout", "/srv/a b"], out _));
+        Assert.Equal(ErrorCodes.BadCommandLine, Assert.Throws<SealerException>(() => RegistryCommands.ParseServe(["--layout", "x", "--prot", "1"])).Code);
+        Assert.Equal(ErrorCodes.BadCommandLine, Assert.Throws<SealerException>(() => RegistryCommands.ParseServe(["--layout", "x", "--port", "70000"])).Code);
+        Assert.Equal("SEA1800", Assert.Throws<SealerException>(() => RegistryCommands.ParseServe([])).Code);
+        Assert.Equal("SEA1801", Assert.Throws<SealerException>(() => RegistryCommands.ParseServe(["--layout", "x", "--address", "nohost"])).Code);
+        var spaced = RegistryCommands.SystemdUnit("/opt/my tools/sealer", "r", ["--layout", "/srv/a b", "--default-domain", "docker.io"], RegistryCommands.ParseServe(["--layout", "/srv/a b"]));
         Assert.Contains("ExecStart=\"/opt/my tools/sealer\" registry serve --layout \"/srv/a b\"", spaced);
+    }
+
+    [Fact]
+    public async Task Cli_unit_passes_the_serve_options_to_ExecStart_and_keeps_its_own()
+    {
+        string file = Path.Combine(f.Root, "cli-unit", "sealer-registry.service");
+        Directory.CreateDirectory(Path.GetDirectoryName(file)!);
+        int rc = await SealerCli.InvokeAsync(["registry", "unit", "--binary", "/opt/sealer", "--layout", "/srv/a", "--port=5001", "--name", "reg",
+            "--no-verify", "--layout", "/srv/b", "--output", file]);
+        Assert.Equal(0, rc);
+        string unit = File.ReadAllText(file);
+        Assert.Contains("ExecStart=/opt/sealer registry serve --layout /srv/a --layout /srv/b --port 5001 --no-verify", unit);
+        Assert.DoesNotContain("--name", unit);
+        Assert.DoesNotContain("--output", unit);
+
+        using var error = new StringWriter();
+        Assert.Equal(1, await SealerCli.InvokeAsync(["registry", "unit", "--layout", "/srv/a", "--prot", "1"], default, error));
+        Assert.Contains("error SEA5001: 'registry unit': unknown option '--prot'", error.ToString());
     }
 }

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Diagnostics;
 using System.Text;
 using Sealer.Core.Delivery;
@@ -12,150 +13,161 @@ namespace Sealer.Cli.Commands;
 /// <summary><c>sealer run | join | delete | check</c>: deliver a cluster image over SSH as a Clusterfile describes.</summary>
 internal static class DeliveryCommands
 {
-    private static readonly string[] CommonOptions = ["file", "image", "known-hosts", "parallel", "sealer-binary", "state-dir", "connect-timeout", "cache-dir"];
-    private static readonly string[] CommonFlags = ["trust-on-first-use", "no-relay", "verbose"];
+    public static IEnumerable<Command> Create() => [Run(), Join(), Delete(), Check()];
 
-    private const string CommonUsage = """
-          -f, --file FILE          the Clusterfile (default ./Clusterfile)
-          --image PATH|NAME        cluster image: OCI layout dir, OCI archive, or a name in the image cache (default: spec.image)
-          --known-hosts FILE       host keys to verify against (default ~/.ssh/known_hosts)
-          --trust-on-first-use     accept and record keys of hosts not in known_hosts (a changed key is always refused)
-          --parallel N             hosts this machine sends to at once (default 3); hosts that have the image relay it to others
-          --no-relay               send everything from this machine (no host-to-host copies)
-          --sealer-binary FILE     the sealer executable to install on registry hosts (default: this one)
-          --state-dir DIR          local state (default ~/.sealer)
-          --connect-timeout SEC    SSH connect timeout (default 10)
-          -v, --verbose            print every remote output line
-        """;
-
-    private static string[] Expand(string[] args) => args.Select(a => a switch
+    /// <summary>The options run, join, delete and check share: the Clusterfile, the image, SSH and local state.</summary>
+    private sealed class CommonOptions
     {
-        "-f" => "--file",
-        "-m" => "--masters",
-        "-n" => "--nodes",
-        "-v" => "--verbose",
-        "-a" => "--all",
-        "-y" => "--yes",
-        "-p" => "--passwd",
-        "-u" => "--user",
-        "-e" => "--env",
-        _ => a,
-    }).ToArray();
+        public readonly Option<string?> File = CliOptions.Text("--file", "the Clusterfile (default ./Clusterfile, else the one 'sealer run IMAGE -m ...' wrote)", "FILE", "-f");
+        public readonly Option<string?> Image = CliOptions.Text("--image", "cluster image: OCI layout dir, OCI archive, or a name in the image cache (default: spec.image)", "PATH|NAME");
+        public readonly Option<string?> CacheDir = CliOptions.CacheDir();
+        public readonly Option<string?> KnownHosts = CliOptions.Text("--known-hosts", "host keys to verify against (default ~/.ssh/known_hosts)", "FILE");
+        public readonly Option<bool> TrustOnFirstUse = CliOptions.Flag("--trust-on-first-use", "accept and record keys of hosts not in known_hosts (a changed key is always refused)");
+        public readonly Option<int> Parallel = CliOptions.Int("--parallel", "hosts this machine sends to at once; hosts that have the image relay it to others", 3, 1, 64);
+        public readonly Option<bool> NoRelay = CliOptions.Flag("--no-relay", "send everything from this machine (no host-to-host copies)");
+        public readonly Option<string?> SealerBinary = CliOptions.Text("--sealer-binary", "the sealer executable to install on registry hosts (default: this one)", "FILE");
+        public readonly Option<string?> StateDir = CliOptions.Text("--state-dir", "local state (default ~/.sealer)", "DIR");
+        public readonly Option<int> ConnectTimeout = CliOptions.Int("--connect-timeout", "SSH connect timeout in seconds", 10, 1, 600, "SEC");
+        public readonly Option<bool> Verbose = CliOptions.Flag("--verbose", "print every remote output line", "-v");
 
-    private static string DefaultClusterfile(CliArgs a, string cluster = "my-cluster") =>
-        Path.Combine(a.Value("state-dir") ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".sealer"), cluster, "Clusterfile");
-
-    private static (ClusterfileDocument Doc, string Text, string Path) LoadClusterfile(CliArgs a)
-    {
-        // ./Clusterfile, else the one 'sealer run IMAGE -m ...' wrote for my-cluster (as Sealer does)
-        string path = a.Value("file") ?? (File.Exists("Clusterfile") || !File.Exists(DefaultClusterfile(a)) ? "Clusterfile" : DefaultClusterfile(a));
-        if (!File.Exists(path))
+        public void AddTo(Command command)
         {
-            throw new SealerException(ErrorCodes.ClusterfileNotFound, $"No Clusterfile at '{path}'. Pass one with -f FILE (see docs for the format: kind: Cluster, spec.image, spec.hosts).");
-        }
-        string text = File.ReadAllText(path);
-        return (ClusterfileReader.Parse(text, path), text, path);
-    }
-
-    private static RunOptions Options(CliArgs a, string command)
-    {
-        bool verbose = a.Flag("verbose");
-        return new RunOptions
-        {
-            Image = a.Value("image"),
-            CacheDir = a.Value("cache-dir"),
-            StateRoot = a.Value("state-dir"),
-            Parallelism = a.Int("parallel", 3, 1, 64, command),
-            Relay = !a.Flag("no-relay"),
-            SealerBinary = a.Value("sealer-binary"),
-            Ssh = new SshOptions
+            foreach (var o in new Option[] { File, Image, CacheDir, KnownHosts, TrustOnFirstUse, Parallel, NoRelay, SealerBinary, StateDir, ConnectTimeout, Verbose })
             {
-                KnownHostsPath = a.Value("known-hosts") ?? KnownHosts.DefaultPath,
-                TrustOnFirstUse = a.Flag("trust-on-first-use"),
-                ConnectTimeout = TimeSpan.FromSeconds(a.Int("connect-timeout", 10, 1, 600, command)),
+                command.Options.Add(o);
+            }
+        }
+
+        public string DefaultClusterfile(ParseResult p, string cluster = "my-cluster") =>
+            Path.Combine(p.GetValue(StateDir) ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".sealer"), cluster, "Clusterfile");
+
+        public (ClusterfileDocument Doc, string Text, string Path) LoadClusterfile(ParseResult p)
+        {
+            // ./Clusterfile, else the one 'sealer run IMAGE -m ...' wrote for my-cluster (as Sealer does)
+            string path = p.GetValue(File) ?? (System.IO.File.Exists("Clusterfile") || !System.IO.File.Exists(DefaultClusterfile(p)) ? "Clusterfile" : DefaultClusterfile(p));
+            if (!System.IO.File.Exists(path))
+            {
+                throw new SealerException(ErrorCodes.ClusterfileNotFound, $"No Clusterfile at '{path}'. Pass one with -f FILE (see docs for the format: kind: Cluster, spec.image, spec.hosts).");
+            }
+            string text = System.IO.File.ReadAllText(path);
+            return (ClusterfileReader.Parse(text, path), text, path);
+        }
+
+        public RunOptions RunOptions(ParseResult p)
+        {
+            bool verbose = p.GetValue(Verbose);
+            return new RunOptions
+            {
+                Image = p.GetValue(Image),
+                CacheDir = p.GetValue(CacheDir),
+                StateRoot = p.GetValue(StateDir),
+                Parallelism = p.GetValue(Parallel),
+                Relay = !p.GetValue(NoRelay),
+                SealerBinary = p.GetValue(SealerBinary),
+                Ssh = new SshOptions
+                {
+                    KnownHostsPath = p.GetValue(KnownHosts) ?? Sealer.Core.Delivery.Ssh.KnownHosts.DefaultPath,
+                    TrustOnFirstUse = p.GetValue(TrustOnFirstUse),
+                    ConnectTimeout = TimeSpan.FromSeconds(p.GetValue(ConnectTimeout)),
+                    Logger = new StderrLogger(),
+                },
                 Logger = new StderrLogger(),
-            },
-            Logger = new StderrLogger(),
-            TransferProgress = new ConsoleProgress(),
-            Output = verbose ? line => Console.Out.WriteLine(line) : null,
-            Status = line => Console.Out.WriteLine(line),
-        };
+                TransferProgress = new ConsoleProgress(),
+                Output = verbose ? line => Console.Out.WriteLine(line) : null,
+                Status = line => Console.Out.WriteLine(line),
+            };
+        }
     }
 
-    public static async Task<int> RunAsync(string[] args, CancellationToken cancellationToken)
+    private static Option<List<string>> Masters() => CliOptions.Repeatable("--masters", "master IPs (ranges like 192.168.0.5-192.168.0.7 too)", "IPS", true, "-m");
+
+    private static Option<List<string>> Nodes() => CliOptions.Repeatable("--nodes", "node IPs (ranges like 192.168.0.5-192.168.0.7 too)", "IPS", true, "-n");
+
+    private static Command Run()
     {
-        var a = CliArgs.Parse(Expand(args), [.. CommonOptions, "masters", "nodes", "passwd", "user", "pk", "pk-passwd", "port", "env", "cluster-name"], [.. CommonFlags, "plan"], "run");
-        if (a.Flag("plan"))
+        var common = new CommonOptions();
+        var image = new Argument<string[]>("IMAGE") { Description = "Sealer's short form: the cluster image to install on the hosts given by --masters/--nodes", Arity = ArgumentArity.ZeroOrMore };
+        var masters = Masters();
+        var nodes = Nodes();
+        var passwd = CliOptions.Text("--passwd", "SSH password (visible to other users in ps; prefer --pk)", "P", "-p");
+        var user = CliOptions.Text("--user", "SSH user (default root)", "U", "-u");
+        var pk = CliOptions.Text("--pk", "SSH private key file", "FILE");
+        var pkPasswd = CliOptions.Text("--pk-passwd", "passphrase of the private key", "P");
+        var port = CliOptions.Text("--port", "SSH port (default 22)", "N");
+        var env = CliOptions.Repeatable("--env", "cluster environment variable", "K=V", true, "-e");
+        var clusterName = CliOptions.Text("--cluster-name", "cluster name (default my-cluster)", "NAME");
+        var plan = CliOptions.Flag("--plan", "print the install steps in Sealer's order (scope, what each reads, its fingerprint) and exit; reads no Clusterfile, contacts no host");
+        var command = new SealerCommand("run", "Install (or resume, or extend) the cluster a Clusterfile describes, over SSH", """
+            Installs the cluster the Clusterfile describes, or brings it up to date: every host is checked first
+            (reachable, host key, login, platform, disk, ports, clock, hostnames) and nothing changes unless all pass.
+            A failed run can simply be run again: finished steps are skipped. Hosts added to the Clusterfile are joined.
+
+            Sealer's short form writes the Clusterfile for you (to ~/.sealer/<cluster-name>/Clusterfile, mode 0600):
+              sealer run IMAGE -m|--masters IPS [-n|--nodes IPS] [-u|--user U] [-p|--passwd P | --pk FILE [--pk-passwd P]]
+                         [--port N] [-e|--env K=V ...] [--cluster-name NAME (default my-cluster)]
+
+            The steps, in order (each host or the cluster; a step re-runs only when its inputs changed):
+            """ + InstallPipeline.Describe())
         {
-            Console.Out.Write(InstallPipeline.Describe());
+            image, masters, nodes, passwd, user, pk, pkPasswd, port, env, clusterName, plan,
+        };
+        common.AddTo(command);
+        command.SetAction(async (p, cancellationToken) =>
+        {
+            if (p.GetValue(plan))
+            {
+                Console.Out.Write(InstallPipeline.Describe());
+                return 0;
+            }
+            ClusterfileDocument doc;
+            string text;
+            var images = p.GetValue(image) ?? [];
+            if (images.Length > 0)
+            {
+                if (images.Length != 1) throw new SealerException(ErrorCodes.BadCommandLine, $"'run': give one image, not '{string.Join(' ', images)}'.");
+                var shortForm = new ShortForm(images[0], p.GetValue(masters)!, p.GetValue(nodes)!, p.GetValue(env)!, p.GetValue(user), p.GetValue(passwd),
+                    p.GetValue(pk), p.GetValue(pkPasswd), p.GetValue(port), p.GetValue(clusterName) ?? "my-cluster");
+                (doc, text) = FromFlags(shortForm, common.DefaultClusterfile(p, shortForm.ClusterName));
+            }
+            else
+            {
+                (doc, text, _) = common.LoadClusterfile(p);
+            }
+            var sw = Stopwatch.StartNew();
+            var result = await new ClusterInstaller(doc, common.RunOptions(p), text).RunAsync(cancellationToken).ConfigureAwait(false);
+            Summarize(result, doc, sw.Elapsed);
             return 0;
-        }
-        if (a.Help)
-        {
-            Console.Out.WriteLine($"""
-                Usage: sealer run [-f Clusterfile] [options]
-
-                Installs the cluster the Clusterfile describes, or brings it up to date: every host is checked first
-                (reachable, host key, login, platform, disk, ports, clock, hostnames) and nothing changes unless all pass.
-                A failed run can simply be run again: finished steps are skipped. Hosts added to the Clusterfile are joined.
-
-                Sealer's short form writes the Clusterfile for you (to ~/.sealer/<cluster-name>/Clusterfile, mode 0600):
-                  sealer run IMAGE -m|--masters IPS [-n|--nodes IPS] [-u|--user U] [-p|--passwd P | --pk FILE [--pk-passwd P]]
-                             [--port N] [-e|--env K=V ...] [--cluster-name NAME (default my-cluster)]
-
-                {CommonUsage}
-                  --plan                   print the steps below and exit (reads no Clusterfile, contacts no host)
-
-                {InstallPipeline.Describe()}
-                """);
-            return 0;
-        }
-        ClusterfileDocument doc;
-        string text;
-        if (a.Positionals.Count > 0)
-        {
-            (doc, text) = FromFlags(a);
-        }
-        else
-        {
-            (doc, text, _) = LoadClusterfile(a);
-        }
-        var sw = Stopwatch.StartNew();
-        var result = await new ClusterInstaller(doc, Options(a, "run"), text).RunAsync(cancellationToken).ConfigureAwait(false);
-        Summarize(result, doc, sw.Elapsed);
-        return 0;
+        });
+        return command;
     }
+
+    private sealed record ShortForm(string Image, List<string> Masters, List<string> Nodes, List<string> Env, string? User, string? Passwd,
+        string? Pk, string? PkPasswd, string? Port, string ClusterName);
 
     /// <summary>Sealer's <c>sealer run IMAGE -m ... -n ... -p ...</c>: a Clusterfile is written from the flags and used.</summary>
-    private static (ClusterfileDocument, string) FromFlags(CliArgs a)
+    private static (ClusterfileDocument, string) FromFlags(ShortForm f, string path)
     {
-        if (a.Positionals.Count != 1) throw new SealerException(ErrorCodes.BadCommandLine, $"'run': give one image, not '{string.Join(' ', a.Positionals)}'.");
-        var masters = a.Values("masters");
-        if (masters.Count == 0) throw new SealerException(ErrorCodes.BadCommandLine, "'run IMAGE' needs -m|--masters IPS (or use -f Clusterfile).");
-        if (a.Value("passwd") is not null)
+        if (f.Masters.Count == 0) throw new SealerException(ErrorCodes.BadCommandLine, "'run IMAGE' needs -m|--masters IPS (or use -f Clusterfile).");
+        if (f.Passwd is not null)
         {
             Console.Error.WriteLine("warning: a password given with --passwd is visible to other users of this machine (ps); prefer --pk, or a Clusterfile only you can read.");
         }
         static string Y(string v) => "'" + v.Replace("'", "''", StringComparison.Ordinal) + "'";
-        string name = a.Value("cluster-name") ?? "my-cluster";
         var sb = new StringBuilder();
-        sb.Append("apiVersion: sealer.io/v2\nkind: Cluster\nmetadata:\n  name: ").Append(Y(name)).Append("\nspec:\n  image: ").Append(Y(a.Positionals[0])).Append('\n');
-        var env = a.Values("env");
-        if (env.Count > 0)
+        sb.Append("apiVersion: sealer.io/v2\nkind: Cluster\nmetadata:\n  name: ").Append(Y(f.ClusterName)).Append("\nspec:\n  image: ").Append(Y(f.Image)).Append('\n');
+        if (f.Env.Count > 0)
         {
             sb.Append("  env:\n");
-            foreach (var e in env) sb.Append("    - ").Append(Y(e)).Append('\n');
+            foreach (var e in f.Env) sb.Append("    - ").Append(Y(e)).Append('\n');
         }
-        sb.Append("  ssh:\n    user: ").Append(Y(a.Value("user") ?? "root")).Append('\n');
-        if (a.Value("passwd") is { } pw) sb.Append("    passwd: ").Append(Y(pw)).Append('\n');
-        if (a.Value("pk") is { } pk) sb.Append("    pk: ").Append(Y(Path.GetFullPath(pk))).Append('\n');
-        if (a.Value("pk-passwd") is { } pkp) sb.Append("    pkPasswd: ").Append(Y(pkp)).Append('\n');
-        if (a.Value("port") is { } port) sb.Append("    port: ").Append(Y(port)).Append('\n');
-        sb.Append("  hosts:\n    - ips: [").Append(string.Join(", ", masters.Select(Y))).Append("]\n      roles: [master]\n");
-        var nodes = a.Values("nodes");
-        if (nodes.Count > 0) sb.Append("    - ips: [").Append(string.Join(", ", nodes.Select(Y))).Append("]\n      roles: [node]\n");
+        sb.Append("  ssh:\n    user: ").Append(Y(f.User ?? "root")).Append('\n');
+        if (f.Passwd is { } pw) sb.Append("    passwd: ").Append(Y(pw)).Append('\n');
+        if (f.Pk is { } pk) sb.Append("    pk: ").Append(Y(Path.GetFullPath(pk))).Append('\n');
+        if (f.PkPasswd is { } pkp) sb.Append("    pkPasswd: ").Append(Y(pkp)).Append('\n');
+        if (f.Port is { } port) sb.Append("    port: ").Append(Y(port)).Append('\n');
+        sb.Append("  hosts:\n    - ips: [").Append(string.Join(", ", f.Masters.Select(Y))).Append("]\n      roles: [master]\n");
+        if (f.Nodes.Count > 0) sb.Append("    - ips: [").Append(string.Join(", ", f.Nodes.Select(Y))).Append("]\n      roles: [node]\n");
         string text = sb.ToString();
-        string path = DefaultClusterfile(a, name);
         var doc = ClusterfileReader.Parse(text, path);
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         AtomicFile.WriteAllText(path, text);
@@ -164,93 +176,97 @@ internal static class DeliveryCommands
         return (doc, text);
     }
 
-    public static async Task<int> JoinAsync(string[] args, CancellationToken cancellationToken)
+    private static Command Join()
     {
-        var a = CliArgs.Parse(Expand(args), [.. CommonOptions, "masters", "nodes"], CommonFlags, "join");
-        if (a.Help)
+        var common = new CommonOptions();
+        var masters = Masters();
+        var nodes = Nodes();
+        var command = new SealerCommand("join", "Add masters or nodes to a cluster and update the Clusterfile", """
+            Adds hosts (comma lists and ranges like 192.168.0.5-192.168.0.7) to the cluster: they are checked,
+            get the cluster image, run the lifecycle and join; the Clusterfile is updated when the join succeeds.
+            """)
         {
-            Console.Out.WriteLine($"""
-                Usage: sealer join [-f Clusterfile] (-m|--masters IPS | -n|--nodes IPS) [options]
-
-                Adds hosts (comma lists and ranges like 192.168.0.5-192.168.0.7) to the cluster: they are checked,
-                get the cluster image, run the lifecycle and join; the Clusterfile is updated when the join succeeds.
-
-                {CommonUsage}
-                """);
-            return 0;
-        }
-        var masters = a.Values("masters");
-        var nodes = a.Values("nodes");
-        if (masters.Count == 0 && nodes.Count == 0) throw new SealerException(ErrorCodes.BadCommandLine, "'join' needs --masters IPS or --nodes IPS.");
-        var (_, text, path) = LoadClusterfile(a);
-        string updated = ClusterfileEditor.AddHosts(text, masters, nodes, path);
-        var doc = ClusterfileReader.Parse(updated, path);
-        var sw = Stopwatch.StartNew();
-        var result = await new ClusterInstaller(doc, Options(a, "join"), updated).RunAsync(cancellationToken).ConfigureAwait(false);
-        AtomicFile.WriteAllText(path, updated);
-        Summarize(result, doc, sw.Elapsed);
-        Console.Out.WriteLine($"updated {path}");
-        return 0;
-    }
-
-    public static async Task<int> DeleteAsync(string[] args, CancellationToken cancellationToken)
-    {
-        var a = CliArgs.Parse(Expand(args), [.. CommonOptions, "hosts", "masters", "nodes"], [.. CommonFlags, "all", "yes"], "delete");
-        if (a.Help)
+            masters, nodes,
+        };
+        common.AddTo(command);
+        command.SetAction(async (p, cancellationToken) =>
         {
-            Console.Out.WriteLine($"""
-                Usage: sealer delete [-f Clusterfile] (-a|--all | --hosts IPS) [-y|--yes] [options]
-
-                Removes the cluster from all hosts (--all), or the given hosts from the cluster (they are drained
-                first, then cleaned: kubeadm reset, registry, containerd hosts.toml, /etc/hosts entries, rootfs).
-                Plugins with pre-clean-host / post-clean-host run around it. With --hosts the Clusterfile is updated.
-
-                {CommonUsage}
-                """);
-            return 0;
-        }
-        var ips = a.Values("hosts").Concat(a.Values("masters")).Concat(a.Values("nodes")).SelectMany(ClusterfileReader.ExpandIpRange).ToList();
-        bool all = a.Flag("all");
-        if (all == ips.Count > 0) throw new SealerException(ErrorCodes.BadCommandLine, "'delete' needs either --all or --hosts IPS.");
-        var (doc, text, path) = LoadClusterfile(a);
-        if (!a.Flag("yes") && !Console.IsInputRedirected)
-        {
-            Console.Out.Write(all ? $"Delete cluster '{doc.Cluster.Name}' from {doc.Cluster.Hosts.Count} hosts? [y/N] " : $"Remove {string.Join(", ", ips)} from cluster '{doc.Cluster.Name}'? [y/N] ");
-            if (Console.In.ReadLine()?.Trim().ToLowerInvariant() is not ("y" or "yes")) return 1;
-        }
-        var removed = await new ClusterInstaller(doc, Options(a, "delete"), text).DeleteAsync(all ? null : ips, cancellationToken).ConfigureAwait(false);
-        Console.Out.WriteLine($"cleaned {removed.Count} host(s): {string.Join(", ", removed)}");
-        if (!all)
-        {
-            AtomicFile.WriteAllText(path, ClusterfileEditor.RemoveHosts(text, ips, path));
+            var m = p.GetValue(masters)!;
+            var n = p.GetValue(nodes)!;
+            if (m.Count == 0 && n.Count == 0) throw new SealerException(ErrorCodes.BadCommandLine, "'join' needs --masters IPS or --nodes IPS.");
+            var (_, text, path) = common.LoadClusterfile(p);
+            string updated = ClusterfileEditor.AddHosts(text, m, n, path);
+            var doc = ClusterfileReader.Parse(updated, path);
+            var sw = Stopwatch.StartNew();
+            var result = await new ClusterInstaller(doc, common.RunOptions(p), updated).RunAsync(cancellationToken).ConfigureAwait(false);
+            AtomicFile.WriteAllText(path, updated);
+            Summarize(result, doc, sw.Elapsed);
             Console.Out.WriteLine($"updated {path}");
-        }
-        return 0;
+            return 0;
+        });
+        return command;
     }
 
-    public static async Task<int> CheckAsync(string[] args, CancellationToken cancellationToken)
+    private static Command Delete()
     {
-        var a = CliArgs.Parse(Expand(args), CommonOptions, CommonFlags, "check");
-        if (a.Help)
+        var common = new CommonOptions();
+        var hosts = CliOptions.Repeatable("--hosts", "hosts to remove from the cluster", "IPS", true);
+        var masters = Masters();
+        var nodes = Nodes();
+        var all = CliOptions.Flag("--all", "remove the whole cluster from all hosts", "-a");
+        var yes = CliOptions.Flag("--yes", "do not ask for confirmation", "-y");
+        var command = new SealerCommand("delete", "Remove a cluster, or some hosts from it", """
+            Removes the cluster from all hosts (--all), or the given hosts from the cluster (they are drained
+            first, then cleaned: kubeadm reset, registry, containerd hosts.toml, /etc/hosts entries, rootfs).
+            Plugins with pre-clean-host / post-clean-host run around it. With --hosts the Clusterfile is updated.
+            """)
         {
-            Console.Out.WriteLine($"""
-                Usage: sealer check [-f Clusterfile] [options]
-
-                Checks the cluster against the Clusterfile and the recorded state: hosts reachable, rootfs of the
-                installed image, registry answering, containerd configured; and, through kubectl on master0, every
-                app's workloads (deployments, statefulsets, daemonsets: ready vs desired), pods that cannot pull their
-                image and crash-looping containers. Exit code 1 when something is wrong.
-
-                {CommonUsage}
-                """);
+            hosts, masters, nodes, all, yes,
+        };
+        common.AddTo(command);
+        command.SetAction(async (p, cancellationToken) =>
+        {
+            var ips = p.GetValue(hosts)!.Concat(p.GetValue(masters)!).Concat(p.GetValue(nodes)!).SelectMany(ClusterfileReader.ExpandIpRange).ToList();
+            bool everything = p.GetValue(all);
+            if (everything == ips.Count > 0) throw new SealerException(ErrorCodes.BadCommandLine, "'delete' needs either --all or --hosts IPS.");
+            var (doc, text, path) = common.LoadClusterfile(p);
+            if (!p.GetValue(yes) && !Console.IsInputRedirected)
+            {
+                Console.Out.Write(everything ? $"Delete cluster '{doc.Cluster.Name}' from {doc.Cluster.Hosts.Count} hosts? [y/N] " : $"Remove {string.Join(", ", ips)} from cluster '{doc.Cluster.Name}'? [y/N] ");
+                if (Console.In.ReadLine()?.Trim().ToLowerInvariant() is not ("y" or "yes")) return 1;
+            }
+            var removed = await new ClusterInstaller(doc, common.RunOptions(p), text).DeleteAsync(everything ? null : ips, cancellationToken).ConfigureAwait(false);
+            Console.Out.WriteLine($"cleaned {removed.Count} host(s): {string.Join(", ", removed)}");
+            if (!everything)
+            {
+                AtomicFile.WriteAllText(path, ClusterfileEditor.RemoveHosts(text, ips, path));
+                Console.Out.WriteLine($"updated {path}");
+            }
             return 0;
-        }
-        var (doc, text, _) = LoadClusterfile(a);
-        var result = await new ClusterInstaller(doc, Options(a, "check"), text).CheckAsync(cancellationToken).ConfigureAwait(false);
-        foreach (var ok in result.Ok) Console.Out.WriteLine($"ok    {ok}");
-        foreach (var p in result.Problems) Console.Out.WriteLine($"FAIL  {p}");
-        Console.Out.WriteLine(result.Problems.Count == 0 ? $"cluster '{doc.Cluster.Name}' is healthy" : $"{result.Problems.Count} problem(s)");
-        return result.Problems.Count == 0 ? 0 : 1;
+        });
+        return command;
+    }
+
+    private static Command Check()
+    {
+        var common = new CommonOptions();
+        var command = new SealerCommand("check", "Check a cluster's hosts, rootfs, registry and runtime configuration", """
+            Checks the cluster against the Clusterfile and the recorded state: hosts reachable, rootfs of the
+            installed image, registry answering, containerd configured; and, through kubectl on master0, every
+            app's workloads (deployments, statefulsets, daemonsets: ready vs desired), pods that cannot pull their
+            image and crash-looping containers. Exit code 1 when something is wrong.
+            """);
+        common.AddTo(command);
+        command.SetAction(async (p, cancellationToken) =>
+        {
+            var (doc, text, _) = common.LoadClusterfile(p);
+            var result = await new ClusterInstaller(doc, common.RunOptions(p), text).CheckAsync(cancellationToken).ConfigureAwait(false);
+            foreach (var ok in result.Ok) Console.Out.WriteLine($"ok    {ok}");
+            foreach (var problem in result.Problems) Console.Out.WriteLine($"FAIL  {problem}");
+            Console.Out.WriteLine(result.Problems.Count == 0 ? $"cluster '{doc.Cluster.Name}' is healthy" : $"{result.Problems.Count} problem(s)");
+            return result.Problems.Count == 0 ? 0 : 1;
+        });
+        return command;
     }
 
     private static void Summarize(RunResult result, ClusterfileDocument doc, TimeSpan elapsed)

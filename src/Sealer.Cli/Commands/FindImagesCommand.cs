@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Text;
 using System.Text.Json;
 using Sealer.Core.Diagnostics;
@@ -14,100 +15,72 @@ namespace Sealer.Cli.Commands;
 /// </summary>
 internal static class FindImagesCommand
 {
-    private const string Usage = """
-        Usage: sealer find-images PATH... [options]
-
-        Finds every image that charts, manifests and image lists need, without a cluster.
-        PATH is a chart directory (with Chart.yaml), a packaged chart (.tgz), a kustomization directory (with
-        kustomization.yaml, built offline like kubectl kustomize), a manifest (.yaml/.yml/.json/.tmpl), an image list
-        (one reference a line, '#' comments: recognised by content, whatever its name), or a directory searched for all
-        of these. A file that is none of them is an error.
-
-        Options:
-          -f, --values FILE        values file for the charts (repeatable; later files win)
-          --set K=V                set a chart value (repeatable; helm syntax: a.b=c,list={x,y},l[0]=v)
-          --set-string K=V         set a chart value as a string
-          --set-file K=FILE        set a chart value to the content of FILE
-          --kube-version V         Kubernetes version for .Capabilities (e.g. 1.31.0)
-          --api-versions V         extra API version for .Capabilities.APIVersions (repeatable)
-          --release NAME           release name (default release-name)
-          -n, --namespace NS       namespace (default default)
-          --image-list FILE        an image list file (repeatable)
-          --add IMAGE              add an image (repeatable)
-          --exclude IMAGE          drop an image: full ref, repository (all tags) or pattern with * (repeatable)
-          --json                   print JSON: [{"reference", "sources": [{"file", "line", "detail"}]}]
-          --why IMAGE              print where IMAGE came from (exit 1 when no input uses it)
-        """;
-
-    public static Task<int> RunAsync(string[] args, CancellationToken cancellationToken)
+    public static IEnumerable<Command> Create()
     {
-        var paths = new List<string>();
-        var values = new List<string>();
-        var set = new List<string>();
-        var setString = new List<string>();
-        var setFile = new List<string>();
-        var apiVersions = new List<string>();
-        var imageLists = new List<string>();
-        var add = new List<string>();
-        var exclude = new List<string>();
-        string? kubeVersion = null, release = null, ns = null, why = null;
-        bool json = false;
-
-        for (int i = 0; i < args.Length; i++)
+        var o = new FindImagesOptions();
+        var command = new SealerCommand("find-images", "Find the images charts, kustomizations, manifests and image lists need (offline, with provenance)",
+            "Finds every image that charts, kustomizations, manifests and image lists need, without a cluster. Charts are rendered\n" +
+            "offline with the given values, kustomization directories built offline (like kubectl kustomize); image lists are\n" +
+            "recognised by content, whatever their name, and a file named here that is none of these is an error. The images are\n" +
+            "printed normalized, one a line (or as JSON with the file and line each came from).")
         {
-            string a = args[i];
-            string? inline = null;
-            if (a.StartsWith("--", StringComparison.Ordinal) && a.Contains('='))
-            {
-                inline = a[(a.IndexOf('=') + 1)..];
-                a = a[..a.IndexOf('=')];
-            }
-            string Value()
-            {
-                if (inline is not null) return inline;
-                if (i + 1 >= args.Length) throw new SealerException(ErrorCodes.BadCommandLine, $"option '{a}' needs a value. Run 'sealer find-images --help'.");
-                return args[++i];
-            }
-            switch (a)
-            {
-                case "-h" or "--help": Console.Out.WriteLine(Usage); return Task.FromResult(0);
-                case "-f" or "--values": values.Add(Value()); break;
-                case "--set": set.Add(Value()); break;
-                case "--set-string": setString.Add(Value()); break;
-                case "--set-file": setFile.Add(Value()); break;
-                case "--kube-version": kubeVersion = Value(); break;
-                case "--api-versions" or "-a": apiVersions.Add(Value()); break;
-                case "--release": release = Value(); break;
-                case "-n" or "--namespace": ns = Value(); break;
-                case "--image-list": imageLists.Add(Value()); break;
-                case "--add": add.Add(Value()); break;
-                case "--exclude": exclude.Add(Value()); break;
-                case "--json": json = true; break;
-                case "--why": why = Value(); break;
-                default:
-                    if (a.StartsWith('-') && a.Length > 1)
-                    {
-                        throw new SealerException(ErrorCodes.BadCommandLine, $"unknown option '{a}'. Run 'sealer find-images --help'.");
-                    }
-                    paths.Add(a);
-                    break;
-            }
-        }
-        if (paths.Count == 0 && imageLists.Count == 0 && add.Count == 0)
+            o.Paths, o.Values, o.Set, o.SetString, o.SetFile, o.KubeVersion, o.ApiVersions, o.Release, o.Namespace, o.ImageLists, o.Add,
+            o.Exclude, o.Json, o.Why,
+        };
+        command.SetAction((parseResult, cancellationToken) =>
         {
-            Console.Error.WriteLine(Usage);
-            return Task.FromResult(2);
-        }
+            var paths = parseResult.GetValue(o.Paths) ?? [];
+            if (paths.Length == 0 && parseResult.GetValue(o.ImageLists)!.Count == 0 && parseResult.GetValue(o.Add)!.Count == 0)
+            {
+                SealerCli.WriteHelp(parseResult, Console.Error);
+                return Task.FromResult(SealerCli.UnknownCommandExitCode);
+            }
+            return Task.FromResult(Run(parseResult, o, paths, cancellationToken));
+        });
+        yield return command;
+    }
 
+    /// <summary>The arguments and options of find-images (add one here, to the command above, and read it in Run).</summary>
+    private sealed class FindImagesOptions
+    {
+        public readonly Argument<string[]> Paths = new("PATH")
+        {
+            Description = "a chart directory (with Chart.yaml), a packaged chart (.tgz), a manifest (.yaml/.yml/.json/.tmpl), " +
+                "an image list (named imageList or *.txt: one reference a line, '#' comments), or a directory searched for all of these",
+            Arity = ArgumentArity.ZeroOrMore,
+        };
+        public readonly Option<List<string>> Values = CliOptions.Repeatable("--values", "values file for the charts; later files win", "FILE", false, "-f");
+        public readonly Option<List<string>> Set = CliOptions.Repeatable("--set", "set a chart value (helm syntax: a.b=c,list={x,y},l[0]=v)", "K=V", false);
+        public readonly Option<List<string>> SetString = CliOptions.Repeatable("--set-string", "set a chart value as a string", "K=V", false);
+        public readonly Option<List<string>> SetFile = CliOptions.Repeatable("--set-file", "set a chart value to the content of FILE", "K=FILE", false);
+        public readonly Option<string?> KubeVersion = CliOptions.Text("--kube-version", "Kubernetes version for .Capabilities (e.g. 1.31.0)", "V");
+        public readonly Option<List<string>> ApiVersions = CliOptions.Repeatable("--api-versions", "extra API version for .Capabilities.APIVersions", "V", false, "-a");
+        public readonly Option<string?> Release = CliOptions.Text("--release", "release name (default release-name)", "NAME");
+        public readonly Option<string?> Namespace = CliOptions.Text("--namespace", "namespace (default default)", "NS", "-n");
+        public readonly Option<List<string>> ImageLists = CliOptions.Repeatable("--image-list", "an image list file", "FILE", false);
+        public readonly Option<List<string>> Add = CliOptions.Repeatable("--add", "add an image", "IMAGE", false);
+        public readonly Option<List<string>> Exclude = CliOptions.Repeatable("--exclude", "drop an image: full ref, repository (all tags) or pattern with *", "IMAGE", false);
+        public readonly Option<bool> Json = CliOptions.Json("print JSON: [{\"reference\", \"sources\": [{\"file\", \"line\", \"detail\"}]}]");
+        public readonly Option<string?> Why = CliOptions.Text("--why", "print where IMAGE came from (exit 1 when no input uses it)", "IMAGE");
+    }
+
+    private static int Run(ParseResult p, FindImagesOptions o, string[] paths, CancellationToken cancellationToken)
+    {
         var input = new DiscoveryInput
         {
-            ImageListFiles = imageLists, ExtraImages = add, ExcludeImages = exclude, KubeVersion = kubeVersion, ApiVersions = apiVersions,
+            ImageListFiles = p.GetValue(o.ImageLists)!, ExtraImages = p.GetValue(o.Add)!, ExcludeImages = p.GetValue(o.Exclude)!,
+            KubeVersion = p.GetValue(o.KubeVersion), ApiVersions = p.GetValue(o.ApiVersions)!,
         };
-        foreach (var p in paths) Classify(p, input, values, set, setString, setFile, release, ns);
+        var values = p.GetValue(o.Values)!;
+        var set = p.GetValue(o.Set)!;
+        var setString = p.GetValue(o.SetString)!;
+        var setFile = p.GetValue(o.SetFile)!;
+        string? release = p.GetValue(o.Release), ns = p.GetValue(o.Namespace);
+        foreach (var path in paths) Classify(path, input, values, set, setString, setFile, release, ns);
 
         var result = ImageDiscovery.Discover(input, cancellationToken);
 
-        if (why is not null)
+        if (p.GetValue(o.Why) is { } why)
         {
             if (!ImageReference.TryParse(why, out var wanted, out var error))
             {
@@ -117,14 +90,14 @@ internal static class FindImagesCommand
             if (hit is null)
             {
                 Console.Error.WriteLine($"{wanted} is not used by any input.");
-                return Task.FromResult(1);
+                return 1;
             }
             Console.Out.WriteLine(hit.Reference);
             foreach (var s in hit.Sources) Console.Out.WriteLine("  " + (s.Line > 0 ? $"{s.File}({s.Line})" : s.File) + (s.Detail is null ? "" : ": " + s.Detail));
-            return Task.FromResult(0);
+            return 0;
         }
 
-        if (json)
+        if (p.GetValue(o.Json))
         {
             using var stream = Console.OpenStandardOutput();
             using (var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true }))
@@ -149,13 +122,13 @@ internal static class FindImagesCommand
                 w.WriteEndArray();
             }
             stream.Write("\n"u8);
-            return Task.FromResult(0);
+            return 0;
         }
 
         var sb = new StringBuilder();
         foreach (var img in result.Images) sb.Append(img.Reference).Append('\n');
         Console.Out.Write(sb.ToString());
-        return Task.FromResult(0);
+        return 0;
     }
 
     /// <summary>Sorts a PATH into charts, kustomizations, manifests and image lists (directories are searched; chart and

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using Sealer.Core.Artifacts;
@@ -10,51 +11,74 @@ namespace Sealer.Cli.Commands;
 
 /// <summary>
 /// Cluster images in the local store (<c>~/.sealer/images</c>, or <c>SEALER_IMAGES_DIR</c>, or <c>--store DIR</c>):
-/// images, inspect, tag, rmi, prune, save, load, push, pull.
+/// images, inspect, tag, rmi, prune, save, load, push, pull, attach. One method a command: its arguments and options, then
+/// its action.
 /// </summary>
 internal static class ImageCommands
 {
     private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
 
-    public static Task<int> ImagesAsync(string[] args, CancellationToken cancellationToken)
+    public static IEnumerable<Command> Create() => [Images(), Inspect(), Tag(), Rmi(), Prune(), Save(), Load(), Push(), Pull(), Attach()];
+
+    private static Argument<string> ImageName(string name = "NAME", string description = "cluster image name in the store") =>
+        new(name) { Description = description };
+
+    private static Command Images()
     {
-        var a = Args.Parse(args, "images", "List cluster images in the local store.", "[--format table|json] [--store DIR]", ["--format", "--store"], []);
-        if (a is null) return Task.FromResult(0);
-        var store = OpenStore(a);
-        var images = store.List();
-        if (a.Get("--format") == "json")
+        var store = CliOptions.Store();
+        var format = CliOptions.Format("table");
+        var command = new SealerCommand("images", "List cluster images in the local store") { format, store };
+        command.SetAction(p =>
         {
-            var json = images.Select(i => new StoredImageJson { Name = i.Name, Digest = i.Digest, Platforms = i.Platforms, Size = i.Size }).ToList();
-            Console.Out.WriteLine(JsonSerializer.Serialize(json, ArtifactsJsonContext.Readable.ListStoredImageJson));
-            return Task.FromResult(0);
-        }
-        int width = Math.Max(10, images.Count == 0 ? 0 : images.Max(i => i.Name.Length));
-        Console.Out.WriteLine($"{"NAME".PadRight(width)}  {"DIGEST",-19}  {"PLATFORMS",-24}  SIZE");
-        foreach (var i in images)
-        {
-            Console.Out.WriteLine($"{i.Name.PadRight(width)}  {i.Descriptor.ParsedDigest.Encoded[..12],-19}  {string.Join(",", i.Platforms),-24}  {Size(i.Size)}");
-        }
-        return Task.FromResult(0);
+            var images = ClusterImageStore.Open(p.GetValue(store)).List();
+            if (p.GetValue(format) == "json")
+            {
+                var json = images.Select(i => new StoredImageJson { Name = i.Name, Digest = i.Digest, Platforms = i.Platforms, Size = i.Size }).ToList();
+                Console.Out.WriteLine(JsonSerializer.Serialize(json, ArtifactsJsonContext.Readable.ListStoredImageJson));
+                return 0;
+            }
+            int width = Math.Max(10, images.Count == 0 ? 0 : images.Max(i => i.Name.Length));
+            Console.Out.WriteLine($"{"NAME".PadRight(width)}  {"DIGEST",-19}  {"PLATFORMS",-24}  SIZE");
+            foreach (var i in images)
+            {
+                Console.Out.WriteLine($"{i.Name.PadRight(width)}  {i.Descriptor.ParsedDigest.Encoded[..12],-19}  {string.Join(",", i.Platforms),-24}  {Size(i.Size)}");
+            }
+            return 0;
+        });
+        return command;
     }
 
-    public static Task<int> InspectAsync(string[] args, CancellationToken cancellationToken)
+    private static Command Inspect()
     {
-        var a = Args.Parse(args, "inspect", "Show a cluster image: platforms, labels, apps, the images inside, referrers. --images prints only the list of app images with their digests (JSON).",
-            "NAME [-o text|json] [--images] [--store DIR]", ["-o", "--output", "--store"], ["--images"]);
-        if (a is null) return Task.FromResult(0);
-        var info = ClusterImageInspector.Inspect(OpenStore(a), a.Single("image name"));
-        if (a.Has("--images"))
+        var name = ImageName();
+        var output = CliOptions.OneOf("--output", "output format", ["text", "json"], "-o");
+        var imagesOnly = CliOptions.Flag("--images", "print only the list of app images with their digests (JSON)");
+        var store = CliOptions.Store();
+        var command = new SealerCommand("inspect", "Show a cluster image: platforms, labels, apps, images inside (-o json)",
+            "Shows a cluster image: platforms, labels, apps, the images inside, referrers.") { name, output, imagesOnly, store };
+        command.SetAction(p =>
         {
-            var all = info.Platforms.SelectMany(p => p.Images).GroupBy(i => i.Reference, StringComparer.Ordinal)
-                .Select(g => g.First() with { Platforms = g.SelectMany(i => i.Platforms).DistinctBy(p => p.Digest).ToList() }).ToList();
-            Console.Out.WriteLine(JsonSerializer.Serialize(new ContainedImageList { Images = all }, ArtifactsJsonContext.Readable.ContainedImageList));
-            return Task.FromResult(0);
-        }
-        if ((a.Get("-o") ?? a.Get("--output")) == "json")
-        {
-            Console.Out.WriteLine(JsonSerializer.Serialize(info, ArtifactsJsonContext.Readable.ClusterImageInfo));
-            return Task.FromResult(0);
-        }
+            var info = ClusterImageInspector.Inspect(ClusterImageStore.Open(p.GetValue(store)), p.GetValue(name)!);
+            if (p.GetValue(imagesOnly))
+            {
+                var all = info.Platforms.SelectMany(x => x.Images).GroupBy(i => i.Reference, StringComparer.Ordinal)
+                    .Select(g => g.First() with { Platforms = g.SelectMany(i => i.Platforms).DistinctBy(x => x.Digest).ToList() }).ToList();
+                Console.Out.WriteLine(JsonSerializer.Serialize(new ContainedImageList { Images = all }, ArtifactsJsonContext.Readable.ContainedImageList));
+                return 0;
+            }
+            if (p.GetValue(output) == "json")
+            {
+                Console.Out.WriteLine(JsonSerializer.Serialize(info, ArtifactsJsonContext.Readable.ClusterImageInfo));
+                return 0;
+            }
+            PrintInfo(info);
+            return 0;
+        });
+        return command;
+    }
+
+    private static void PrintInfo(ClusterImageInfo info)
+    {
         var w = Console.Out;
         w.WriteLine($"Name:       {info.Name}");
         w.WriteLine($"Digest:     {info.Digest}");
@@ -85,181 +109,253 @@ internal static class ImageCommands
             w.WriteLine();
             foreach (var r in refs) w.WriteLine($"Referrer {r.Digest} ({r.ArtifactType}) → {r.Subject}");
         }
-        return Task.FromResult(0);
     }
 
-    public static Task<int> TagAsync(string[] args, CancellationToken cancellationToken)
+    private static Command Tag()
     {
-        var a = Args.Parse(args, "tag", "Give a cluster image another name.", "SOURCE TARGET [--store DIR]", ["--store"], []);
-        if (a is null) return Task.FromResult(0);
-        if (a.Positional.Count != 2) throw Usage("tag needs SOURCE and TARGET");
-        var img = OpenStore(a).Tag(a.Positional[0], a.Positional[1]);
-        Console.Out.WriteLine($"{img.Name} -> {img.Digest}");
-        return Task.FromResult(0);
+        var source = ImageName("SOURCE", "the image's current name");
+        var target = new Argument<string>("TARGET") { Description = "the new name" };
+        var store = CliOptions.Store();
+        var command = new SealerCommand("tag", "Give a cluster image another name") { source, target, store };
+        command.SetAction(p =>
+        {
+            var img = ClusterImageStore.Open(p.GetValue(store)).Tag(p.GetValue(source)!, p.GetValue(target)!);
+            Console.Out.WriteLine($"{img.Name} -> {img.Digest}");
+            return 0;
+        });
+        return command;
     }
 
-    public static Task<int> RmiAsync(string[] args, CancellationToken cancellationToken)
+    private static Command Rmi()
     {
-        var a = Args.Parse(args, "rmi", "Remove cluster image names from the store (run 'sealer prune' to free the space).", "NAME... [--prune] [--store DIR]", ["--store"], ["--prune"]);
-        if (a is null) return Task.FromResult(0);
-        if (a.Positional.Count == 0) throw Usage("rmi needs at least one NAME");
-        var store = OpenStore(a);
-        foreach (var name in a.Positional)
+        var names = new Argument<string[]>("NAME") { Description = "cluster image names to remove", Arity = ArgumentArity.OneOrMore };
+        var prune = CliOptions.Flag("--prune", "free the blobs no image references afterwards (as 'sealer prune --grace 0' on the store)");
+        var store = CliOptions.Store();
+        var command = new SealerCommand("rmi", "Remove cluster image names from the local store",
+            "Removes names from the store; run 'sealer prune' (or pass --prune) to free the space.") { names, prune, store };
+        command.SetAction(p =>
         {
-            var removed = store.Remove(name);
-            Console.Out.WriteLine($"Untagged: {removed.Name} ({removed.Digest})");
-        }
-        if (a.Has("--prune")) PrintGc(GarbageCollector.Collect(store.Layout, TimeSpan.Zero));
-        return Task.FromResult(0);
+            var s = ClusterImageStore.Open(p.GetValue(store));
+            foreach (var name in p.GetValue(names)!)
+            {
+                var removed = s.Remove(name);
+                Console.Out.WriteLine($"Untagged: {removed.Name} ({removed.Digest})");
+            }
+            if (p.GetValue(prune)) PrintGc(GarbageCollector.Collect(s.Layout, TimeSpan.Zero));
+            return 0;
+        });
+        return command;
     }
 
-    public static Task<int> PruneAsync(string[] args, CancellationToken cancellationToken)
+    private static Command Prune()
     {
-        var a = Args.Parse(args, "prune", "Delete blobs no image references, in the store and the image cache.", "[--dry-run] [--grace 10m] [--no-cache] [--cache DIR] [--store DIR] [--format json]",
-            ["--grace", "--cache", "--store", "--format"], ["--dry-run", "--no-cache"]);
-        if (a is null) return Task.FromResult(0);
-        var grace = a.Get("--grace") is { } g ? ParseDuration(g) : GarbageCollector.DefaultGracePeriod;
-        var reports = new List<GcReport> { GarbageCollector.Collect(OpenStore(a).Layout, grace, a.Has("--dry-run")) };
-        string cacheDir = a.Get("--cache") ?? ClusterImageStore.DefaultCacheDirectory;
-        if (!a.Has("--no-cache") && File.Exists(Path.Combine(cacheDir, "oci-layout")))
+        var dryRun = CliOptions.Flag("--dry-run", "report what would be freed, delete nothing");
+        var grace = CliOptions.Text("--grace", "keep blobs younger than this (being written): 30s, 10m, 2h, 1d or 0 (default 10m)", "DURATION");
+        var noCache = CliOptions.Flag("--no-cache", "leave the image cache alone");
+        var cache = CliOptions.Text("--cache", "image cache to prune too (default: $SEALER_CACHE_DIR, else ~/.sealer/cache)", "DIR", "--cache-dir");
+        var store = CliOptions.Store();
+        var format = CliOptions.Format();
+        var command = new SealerCommand("prune", "Free blobs no image references (store and image cache)",
+            "Deletes blobs no image references, in the store and the image cache, and partial downloads.") { dryRun, grace, noCache, cache, store, format };
+        command.SetAction(p =>
         {
-            reports.Add(GarbageCollector.Collect(Sealer.Core.Layout.OciLayout.Open(cacheDir), grace, a.Has("--dry-run")));
-        }
-        if (a.Get("--format") == "json")
-        {
-            Console.Out.WriteLine(JsonSerializer.Serialize(reports, ArtifactsJsonContext.Readable.ListGcReport));
-            return Task.FromResult(0);
-        }
-        foreach (var r in reports) PrintGc(r);
-        Console.Out.WriteLine($"Total {(a.Has("--dry-run") ? "would free" : "freed")}: {Size(reports.Sum(r => r.TotalFreed))}");
-        return Task.FromResult(0);
+            bool dry = p.GetValue(dryRun);
+            var g = p.GetValue(grace) is { } text ? ParseDuration(text) : GarbageCollector.DefaultGracePeriod;
+            var reports = new List<GcReport> { GarbageCollector.Collect(ClusterImageStore.Open(p.GetValue(store)).Layout, g, dry) };
+            string cacheDir = p.GetValue(cache) ?? ClusterImageStore.DefaultCacheDirectory;
+            if (!p.GetValue(noCache) && File.Exists(Path.Combine(cacheDir, "oci-layout")))
+            {
+                reports.Add(GarbageCollector.Collect(Sealer.Core.Layout.OciLayout.Open(cacheDir), g, dry));
+            }
+            if (p.GetValue(format) == "json")
+            {
+                Console.Out.WriteLine(JsonSerializer.Serialize(reports, ArtifactsJsonContext.Readable.ListGcReport));
+                return 0;
+            }
+            foreach (var r in reports) PrintGc(r);
+            Console.Out.WriteLine($"Total {(dry ? "would free" : "freed")}: {Size(reports.Sum(r => r.TotalFreed))}");
+            return 0;
+        });
+        return command;
     }
 
     private static void PrintGc(GcReport r)
         => Console.Out.WriteLine($"{r.Root}: {(r.DryRun ? "would remove" : "removed")} {r.BlobsRemoved} blobs ({Size(r.BytesFreed)}) and {r.PartialsRemoved} partial downloads ({Size(r.PartialBytesFreed)}); kept {r.BlobsKept} blobs ({Size(r.BytesKept)})");
 
-    public static async Task<int> SaveAsync(string[] args, CancellationToken cancellationToken)
+    private static Command Save()
     {
-        var a = Args.Parse(args, "save", "Write cluster images to one OCI archive file (skopeo: oci-archive:FILE).", "-o FILE|- NAME... [--zstd] [--zstd-level N] [--store DIR]   (-o - streams to stdout: sealer save -o - x | ssh host sealer load -i -)",
-            ["-o", "--output", "--zstd-level", "--store"], ["--zstd"]);
-        if (a is null) return 0;
-        string output = a.Get("-o") ?? a.Get("--output") ?? throw Usage("save needs -o FILE");
-        if (a.Positional.Count == 0) throw Usage("save needs at least one image NAME");
-        bool zstd = a.Has("--zstd") || output.EndsWith(".zst", StringComparison.OrdinalIgnoreCase) || output.EndsWith(".tzst", StringComparison.OrdinalIgnoreCase);
-        var options = new ArchiveSaveOptions
+        var names = new Argument<string[]>("NAME") { Description = "cluster images to write", Arity = ArgumentArity.OneOrMore };
+        var output = CliOptions.Text("--output", "the archive to write, or - for stdout (sealer save -o - x | ssh host sealer load -i -)", "FILE", "-o");
+        output.Required = true;
+        var zstd = CliOptions.Flag("--zstd", "compress with zstd (also when FILE ends in .zst or .tzst)");
+        var level = CliOptions.Int("--zstd-level", "zstd level", 3, 1, 22);
+        var store = CliOptions.Store();
+        var command = new SealerCommand("save", "Write cluster images to one OCI archive (optionally zstd)",
+            "Writes cluster images to one OCI archive file (skopeo: oci-archive:FILE).") { names, output, zstd, level, store };
+        command.SetAction(async (p, cancellationToken) =>
         {
-            Compression = zstd ? ArchiveCompression.Zstd : ArchiveCompression.None,
-            ZstdLevel = a.Get("--zstd-level") is { } l ? int.Parse(l, Inv) : 3,
-            Progress = ProgressPrinter("saved"),
+            string file = p.GetValue(output)!;
+            var images = p.GetValue(names)!;
+            bool compress = p.GetValue(zstd) || file.EndsWith(".zst", StringComparison.OrdinalIgnoreCase) || file.EndsWith(".tzst", StringComparison.OrdinalIgnoreCase);
+            var options = new ArchiveSaveOptions
+            {
+                Compression = compress ? ArchiveCompression.Zstd : ArchiveCompression.None,
+                ZstdLevel = p.GetValue(level),
+                Progress = ProgressPrinter("saved"),
+            };
+            if (file == "-")
+            {
+                if (!Console.IsOutputRedirected) throw Usage("refusing to write an archive to a terminal; redirect stdout or give -o FILE");
+                await using var stdout = Console.OpenStandardOutput();
+                await OciArchive.SaveToStreamAsync(ClusterImageStore.Open(p.GetValue(store)), images, stdout, options with { Progress = null }, cancellationToken).ConfigureAwait(false);
+                return 0;
+            }
+            var sw = System.Diagnostics.Stopwatch.StartNew();
+            var saved = await OciArchive.SaveAsync(ClusterImageStore.Open(p.GetValue(store)), images, file, options, cancellationToken).ConfigureAwait(false);
+            ClearProgress();
+            foreach (var i in saved) Console.Out.WriteLine($"Saved {i.Name} ({i.Digest}, {string.Join(",", i.Platforms)})");
+            Console.Out.WriteLine($"{file}: {Size(new FileInfo(file).Length)} in {sw.Elapsed.TotalSeconds:F1}s");
+            return 0;
+        });
+        return command;
+    }
+
+    private static Command Load()
+    {
+        var path = new Argument<string?>("FILE") { Description = "the archive or layout (instead of -i)", Arity = ArgumentArity.ZeroOrOne };
+        var input = CliOptions.Text("--input", "OCI archive (plain, zstd or gzip), OCI layout directory, or - for stdin", "FILE|DIR|-", "-i");
+        var name = CliOptions.Text("--name", "name to give the image (when the archive has one image)", "REF");
+        var store = CliOptions.Store();
+        var command = new SealerCommand("load", "Load cluster images from an OCI archive or layout, verifying every blob",
+            "Loads cluster images from an OCI archive (plain/zstd/gzip) or OCI layout directory; every blob is verified.") { path, input, name, store };
+        command.SetAction(async (p, cancellationToken) =>
+        {
+            string from = p.GetValue(input) ?? p.GetValue(path) ?? throw Usage("load needs -i FILE");
+            var loadOptions = new OciArchive.LoadOptions { Name = p.GetValue(name), Progress = ProgressPrinter("loaded") };
+            var s = ClusterImageStore.Open(p.GetValue(store));
+            IReadOnlyList<StoredImage> loaded;
+            if (from == "-")
+            {
+                await using var stdin = Console.OpenStandardInput();
+                loaded = await OciArchive.LoadFromStreamAsync(s, stdin, "stdin", loadOptions, cancellationToken).ConfigureAwait(false);
+            }
+            else
+            {
+                loaded = await OciArchive.LoadAsync(s, from, loadOptions, cancellationToken).ConfigureAwait(false);
+            }
+            ClearProgress();
+            foreach (var i in loaded) Console.Out.WriteLine($"Loaded {i.Name} ({i.Digest}, {string.Join(",", i.Platforms)}, {Size(i.Size)})");
+            return 0;
+        });
+        return command;
+    }
+
+    private static Command Push()
+    {
+        var source = new Argument<string>("SOURCE") { Description = "a name in the store, or an OCI layout directory or archive (then DESTINATION is needed)" };
+        var destination = new Argument<string?>("DESTINATION") { Description = "where to push (default: the name in the store)", Arity = ArgumentArity.ZeroOrOne };
+        var concurrency = CliOptions.Int("--concurrency", "blobs uploaded at once", 4, 1, 32);
+        var chunk = CliOptions.Int("--chunk-size-mb", "upload chunk size in MiB (an interrupted upload resends at most one chunk)", 64, 1, 1024);
+        var mountFrom = CliOptions.Repeatable("--mount-from", "repository on the same registry to mount blobs from", "REPO", false);
+        var tags = CliOptions.Repeatable("--tag", "another tag to push the image under", "T", false);
+        var plainHttp = CliOptions.Flag("--plain-http", "use http:// (a registry without TLS)");
+        var user = CliOptions.Text("--username", "user name; the password is read from stdin (with --password-stdin)", "USER", "-u");
+        var passwordStdin = CliOptions.Flag("--password-stdin", "read the password from the first line of stdin");
+        var format = CliOptions.Format();
+        var store = CliOptions.Store();
+        var command = new SealerCommand("push", "Push a cluster image (all platforms) to a registry",
+            "Pushes a cluster image (every platform) to a registry. Credentials: SEALER_REGISTRY_USER/PASSWORD,\n" +
+            "~/.docker/config.json, or -u with --password-stdin.")
+        {
+            source, destination, concurrency, chunk, mountFrom, tags, plainHttp, user, passwordStdin, format, store,
         };
-        if (output == "-")
+        command.SetAction(async (p, cancellationToken) =>
         {
-            if (!Console.IsOutputRedirected) throw Usage("refusing to write an archive to a terminal; redirect stdout or give -o FILE");
-            await using var stdout = Console.OpenStandardOutput();
-            await OciArchive.SaveToStreamAsync(OpenStore(a), a.Positional, stdout, options with { Progress = null }, cancellationToken).ConfigureAwait(false);
+            string src = p.GetValue(source)!;
+            string? dest = p.GetValue(destination);
+            bool fromPath = Directory.Exists(src) || (File.Exists(src) && (src.Contains('/') || src.Contains('.')));
+            if (fromPath && dest is null) throw Usage("pushing a layout directory or archive needs a DESTINATION");
+            var s = fromPath ? null : ClusterImageStore.Open(p.GetValue(store));
+            var image = s?.Resolve(src);
+            var target = ImageReference.Parse(dest ?? image!.Name);
+            var options = new PushOptions { Progress = PushProgressPrinter() };
+            options.Concurrency = p.GetValue(concurrency);
+            options.ChunkSize = p.GetValue(chunk) * 1024L * 1024;
+            foreach (var m in p.GetValue(mountFrom)!) options.MountFrom.Add(m);
+            foreach (var t in p.GetValue(tags)!) options.AdditionalTags.Add(t);
+            if (p.GetValue(plainHttp)) options.PlainHttp = true;
+            if (p.GetValue(user) is { } u)
+            {
+                if (!p.GetValue(passwordStdin)) throw Usage("-u needs --password-stdin (passwords are never taken on the command line)");
+                options.Credentials = RegistryTransport.StaticCredentials(target.Domain, u, (Console.In.ReadLine() ?? "").TrimEnd('\r', '\n'));
+            }
+            var sw = System.Diagnostics.Stopwatch.StartNew();
+            var result = s is null
+                ? await new RegistryPusher(options).PushAsync(src, target.ToString(), null, cancellationToken).ConfigureAwait(false)
+                : await new RegistryPusher(options).PushAsync(s.Layout, image!.Descriptor, target, cancellationToken).ConfigureAwait(false);
+            ClearProgress();
+            if (p.GetValue(format) == "json")
+            {
+                Console.Out.WriteLine(JsonSerializer.Serialize(result, ArtifactsJsonContext.Readable.PushResult));
+                return 0;
+            }
+            Console.Out.WriteLine($"Pushed {result.Reference}@{result.Digest}");
+            Console.Out.WriteLine($"  {result.BlobsTotal} blobs: {result.BlobsUploaded} uploaded ({Size(result.BytesUploaded)}), {result.BlobsSkipped} already there, {result.BlobsMounted} mounted; {result.Manifests} manifests; {sw.Elapsed.TotalSeconds:F1}s");
+            foreach (var t in options.AdditionalTags) Console.Out.WriteLine($"  also tagged {target.Name}:{t}");
             return 0;
-        }
-        var sw = System.Diagnostics.Stopwatch.StartNew();
-        var images = await OciArchive.SaveAsync(OpenStore(a), a.Positional, output, options, cancellationToken).ConfigureAwait(false);
-        ClearProgress();
-        foreach (var i in images) Console.Out.WriteLine($"Saved {i.Name} ({i.Digest}, {string.Join(",", i.Platforms)})");
-        Console.Out.WriteLine($"{output}: {Size(new FileInfo(output).Length)} in {sw.Elapsed.TotalSeconds:F1}s");
-        return 0;
+        });
+        return command;
     }
 
-    public static async Task<int> LoadAsync(string[] args, CancellationToken cancellationToken)
+    private static Command Pull()
     {
-        var a = Args.Parse(args, "load", "Load cluster images from an OCI archive (plain/zstd/gzip) or OCI layout directory; every blob is verified.",
-            "-i FILE|DIR|- [--name REF] [--store DIR]", ["-i", "--input", "--name", "--store"], []);
-        if (a is null) return 0;
-        string input = a.Get("-i") ?? a.Get("--input") ?? (a.Positional.Count == 1 ? a.Positional[0] : throw Usage("load needs -i FILE"));
-        var loadOptions = new OciArchive.LoadOptions { Name = a.Get("--name"), Progress = ProgressPrinter("loaded") };
-        IReadOnlyList<StoredImage> loaded;
-        if (input == "-")
+        var reference = new Argument<string>("REFERENCE") { Description = "the cluster image to pull" };
+        var platform = CliOptions.Platform("pull only this platform (default: every platform)");
+        var concurrency = CliOptions.Int("--concurrency", "blobs downloaded at once", 4, 1, 32);
+        var store = CliOptions.Store();
+        var command = new SealerCommand("pull", "Pull a cluster image (all platforms) into the local store",
+            "Pulls a cluster image (every platform, or one with --platform) into the local store.\n" +
+            "Mirrors and insecure registries: SEALER_REGISTRY_MIRRORS, SEALER_INSECURE_REGISTRIES.") { reference, platform, concurrency, store };
+        command.SetAction(async (p, cancellationToken) =>
         {
-            await using var stdin = Console.OpenStandardInput();
-            loaded = await OciArchive.LoadFromStreamAsync(OpenStore(a), stdin, "stdin", loadOptions, cancellationToken).ConfigureAwait(false);
-        }
-        else
-        {
-            loaded = await OciArchive.LoadAsync(OpenStore(a), input, loadOptions, cancellationToken).ConfigureAwait(false);
-        }
-        ClearProgress();
-        foreach (var i in loaded) Console.Out.WriteLine($"Loaded {i.Name} ({i.Digest}, {string.Join(",", i.Platforms)}, {Size(i.Size)})");
-        return 0;
-    }
-
-    public static async Task<int> PushAsync(string[] args, CancellationToken cancellationToken)
-    {
-        var a = Args.Parse(args, "push", "Push a cluster image (every platform) to a registry. Credentials: SEALER_REGISTRY_USER/PASSWORD, ~/.docker/config.json, or -u with --password-stdin.",
-            "NAME|LAYOUT_DIR|ARCHIVE [DESTINATION] [--concurrency 4] [--chunk-size-mb 64] [--mount-from REPO]... [--tag T]... [--plain-http] [-u USER --password-stdin] [--format json] [--store DIR]",
-            ["--concurrency", "--chunk-size-mb", "--mount-from", "--tag", "-u", "--username", "--store", "--format"], ["--plain-http", "--password-stdin"]);
-        if (a is null) return 0;
-        if (a.Positional.Count is < 1 or > 2) throw Usage("push needs NAME and optionally DESTINATION");
-        string source = a.Positional[0];
-        bool fromPath = Directory.Exists(source) || (File.Exists(source) && (source.Contains('/') || source.Contains('.')));
-        if (fromPath && a.Positional.Count != 2) throw Usage("pushing a layout directory or archive needs a DESTINATION");
-        var store = fromPath ? null : OpenStore(a);
-        var image = store?.Resolve(source);
-        var destination = ImageReference.Parse(a.Positional.Count == 2 ? a.Positional[1] : image!.Name);
-        var options = new PushOptions { Progress = PushProgressPrinter() };
-        if (a.Get("--concurrency") is { } c) options.Concurrency = int.Parse(c, Inv);
-        if (a.Get("--chunk-size-mb") is { } cs) options.ChunkSize = long.Parse(cs, Inv) * 1024 * 1024;
-        foreach (var m in a.All("--mount-from")) options.MountFrom.Add(m);
-        foreach (var t in a.All("--tag")) options.AdditionalTags.Add(t);
-        if (a.Has("--plain-http")) options.PlainHttp = true;
-        if ((a.Get("-u") ?? a.Get("--username")) is { } user)
-        {
-            if (!a.Has("--password-stdin")) throw Usage("-u needs --password-stdin (passwords are never taken on the command line)");
-            options.Credentials = RegistryTransport.StaticCredentials(destination.Domain, user, (Console.In.ReadLine() ?? "").TrimEnd('\r', '\n'));
-        }
-        var sw = System.Diagnostics.Stopwatch.StartNew();
-        var result = store is null
-            ? await new RegistryPusher(options).PushAsync(source, destination.ToString(), null, cancellationToken).ConfigureAwait(false)
-            : await new RegistryPusher(options).PushAsync(store.Layout, image!.Descriptor, destination, cancellationToken).ConfigureAwait(false);
-        ClearProgress();
-        if (a.Get("--format") == "json")
-        {
-            Console.Out.WriteLine(JsonSerializer.Serialize(result, ArtifactsJsonContext.Readable.PushResult));
+            var options = new ClusterImagePullOptions { Progress = ProgressPrinter("pulled") };
+            if (p.GetValue(platform) is { } pl) options.Platform = Sealer.Core.Oci.Platform.Parse(pl);
+            options.Concurrency = p.GetValue(concurrency);
+            var image = await ClusterImagePuller.PullAsync(ClusterImageStore.Open(p.GetValue(store)), p.GetValue(reference)!, options, cancellationToken).ConfigureAwait(false);
+            ClearProgress();
+            Console.Out.WriteLine($"Pulled {image.Name} ({image.Digest}, {string.Join(",", image.Platforms)}, {Size(image.Size)})");
             return 0;
-        }
-        Console.Out.WriteLine($"Pushed {result.Reference}@{result.Digest}");
-        Console.Out.WriteLine($"  {result.BlobsTotal} blobs: {result.BlobsUploaded} uploaded ({Size(result.BytesUploaded)}), {result.BlobsSkipped} already there, {result.BlobsMounted} mounted; {result.Manifests} manifests; {sw.Elapsed.TotalSeconds:F1}s");
-        foreach (var t in options.AdditionalTags) Console.Out.WriteLine($"  also tagged {destination.Name}:{t}");
-        return 0;
+        });
+        return command;
     }
 
-    public static async Task<int> PullAsync(string[] args, CancellationToken cancellationToken)
+    private static Command Attach()
     {
-        var a = Args.Parse(args, "pull", "Pull a cluster image (every platform, or one with --platform) into the local store. Mirrors/insecure registries: SEALER_REGISTRY_MIRRORS, SEALER_INSECURE_REGISTRIES.",
-            "REFERENCE [--platform linux/arm64] [--concurrency 4] [--store DIR]", ["--platform", "--concurrency", "--store"], []);
-        if (a is null) return 0;
-        var options = new ClusterImagePullOptions { Progress = ProgressPrinter("pulled") };
-        if (a.Get("--platform") is { } p) options.Platform = Sealer.Core.Oci.Platform.Parse(p);
-        if (a.Get("--concurrency") is { } c) options.Concurrency = int.Parse(c, Inv);
-        var image = await ClusterImagePuller.PullAsync(OpenStore(a), a.Single("image reference"), options, cancellationToken).ConfigureAwait(false);
-        ClearProgress();
-        Console.Out.WriteLine($"Pulled {image.Name} ({image.Digest}, {string.Join(",", image.Platforms)}, {Size(image.Size)})");
-        return 0;
-    }
-
-    public static Task<int> AttachAsync(string[] args, CancellationToken cancellationToken)
-    {
-        var a = Args.Parse(args, "attach", "Attach a file (signature, SBOM, attestation) to a cluster image as an OCI referrer; it travels with push, pull, save and load.",
-            "NAME --artifact-type TYPE --file FILE [--store DIR]", ["--artifact-type", "--file", "--store"], []);
-        if (a is null) return Task.FromResult(0);
-        string type = a.Get("--artifact-type") ?? throw Usage("attach needs --artifact-type (e.g. application/vnd.dev.cosign.simplesigning.v1+json)");
-        string file = a.Get("--file") ?? throw Usage("attach needs --file");
-        if (!File.Exists(file)) throw new SealerException(ErrorCodes.BadCommandLine, $"'{file}' does not exist.", file);
-        var descriptor = ReferrerStore.Attach(OpenStore(a), a.Single("image name"), type, File.ReadAllBytes(file),
-            new Dictionary<string, string> { [Sealer.Core.Oci.Annotations.Title] = Path.GetFileName(file) });
-        Console.Out.WriteLine($"Attached {descriptor.Digest} ({type})");
-        return Task.FromResult(0);
+        var name = ImageName();
+        var type = CliOptions.Text("--artifact-type", "the referrer's artifact type (e.g. application/vnd.dev.cosign.simplesigning.v1+json)", "TYPE");
+        type.Required = true;
+        var file = CliOptions.Text("--file", "the file to attach", "FILE");
+        file.Required = true;
+        var store = CliOptions.Store();
+        var command = new SealerCommand("attach", "Attach a signature/SBOM to a cluster image as an OCI referrer",
+            "Attaches a file (signature, SBOM, attestation) to a cluster image as an OCI referrer; it travels with push, pull, save and load.")
+        {
+            name, type, file, store,
+        };
+        command.SetAction(p =>
+        {
+            string path = p.GetValue(file)!;
+            string artifactType = p.GetValue(type)!;
+            if (!File.Exists(path)) throw new SealerException(ErrorCodes.BadCommandLine, $"'{path}' does not exist.", path);
+            var descriptor = ReferrerStore.Attach(ClusterImageStore.Open(p.GetValue(store)), p.GetValue(name)!, artifactType, File.ReadAllBytes(path),
+                new Dictionary<string, string> { [Sealer.Core.Oci.Annotations.Title] = Path.GetFileName(path) });
+            Console.Out.WriteLine($"Attached {descriptor.Digest} ({artifactType})");
+            return 0;
+        });
+        return command;
     }
 
     // ---- helpers ----
-
-    private static ClusterImageStore OpenStore(Args a) => ClusterImageStore.Open(a.Get("--store"));
 
     private static SealerException Usage(string message) => new(ErrorCodes.BadCommandLine, message + ". Run with --help for usage.");
 
@@ -311,72 +407,5 @@ internal static class ImageCommands
     private sealed class SyncProgress<T>(Action<T> report) : IProgress<T>
     {
         public void Report(T value) => report(value);
-    }
-}
-
-/// <summary>A small option parser: <c>--opt value</c>, <c>--opt=value</c>, flags, positionals, <c>--help</c>.</summary>
-internal sealed class Args
-{
-    private readonly Dictionary<string, List<string>> _values = new(StringComparer.Ordinal);
-    private readonly HashSet<string> _flags = new(StringComparer.Ordinal);
-
-    public List<string> Positional { get; } = [];
-
-    public string? Get(string name) => _values.TryGetValue(name, out var v) ? v[^1] : null;
-
-    public IEnumerable<string> All(string name) => _values.TryGetValue(name, out var v) ? v : [];
-
-    public bool Has(string flag) => _flags.Contains(flag);
-
-    public string Single(string what) => Positional.Count == 1 ? Positional[0]
-        : throw new SealerException(ErrorCodes.BadCommandLine, $"Give exactly one {what}. Run with --help for usage.");
-
-    /// <summary>Parses; prints help and returns null for <c>--help</c>.</summary>
-    public static Args? Parse(string[] args, string command, string summary, string usage, string[] options, string[] flags)
-    {
-        var result = new Args();
-        for (int i = 0; i < args.Length; i++)
-        {
-            string arg = args[i];
-            if (arg is "-h" or "--help")
-            {
-                Console.Out.WriteLine($"sealer {command} {usage}");
-                Console.Out.WriteLine();
-                Console.Out.WriteLine(summary);
-                return null;
-            }
-            string name = arg, value = "";
-            bool inline = false;
-            int eq = arg.IndexOf('=');
-            if (arg.StartsWith("--", StringComparison.Ordinal) && eq > 0)
-            {
-                name = arg[..eq];
-                value = arg[(eq + 1)..];
-                inline = true;
-            }
-            if (options.Contains(name))
-            {
-                if (!inline)
-                {
-                    if (i + 1 >= args.Length) throw new SealerException(ErrorCodes.BadCommandLine, $"'{name}' needs a value. Run 'sealer {command} --help'.");
-                    value = args[++i];
-                }
-                if (!result._values.TryGetValue(name, out var list)) result._values[name] = list = [];
-                list.Add(value);
-            }
-            else if (flags.Contains(arg))
-            {
-                result._flags.Add(arg);
-            }
-            else if (arg.StartsWith('-') && arg.Length > 1)
-            {
-                throw new SealerException(ErrorCodes.BadCommandLine, $"Unknown option '{arg}' for 'sealer {command}'. Run 'sealer {command} --help'.");
-            }
-            else
-            {
-                result.Positional.Add(arg);
-            }
-        }
-        return result;
     }
 }

@@ -1,3 +1,5 @@
+using System.CommandLine;
+using System.CommandLine.Parsing;
 using System.Net;
 using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;
@@ -10,213 +12,248 @@ namespace Sealer.Cli.Commands;
 /// <summary><c>sealer registry serve | gen-certs | config | unit</c>.</summary>
 internal static class RegistryCommands
 {
-    private static readonly string[] ServeOptions = ["layout", "address", "port", "tls-cert", "tls-key", "htpasswd", "default-domain", "writable-layout", "access-log", "shutdown-timeout", "upstream"];
-    private static readonly string[] ServeFlags = ["allow-push", "no-verify"];
-
-    private const string ServeUsage = """
-        Usage: sealer registry serve --layout DIR [--layout DIR ...] [options]
-
-        Serves OCI image layouts read-only over the distribution API v2, by their original full names
-        (docker.io/library/nginx:1.27 stays docker.io/library/nginx:1.27). DIR may be a cluster image rootfs holding registry/.
-        containerd mirrors select the source domain with ?ns=<domain>; without it, /v2/<domain>/<repo>/... or the default domain.
-
-          --layout DIR             layout to serve (repeatable; the first holding a reference wins)
-          --address IP             listen address (default 0.0.0.0)
-          --port N                 listen port (default 5000)
-          --tls-cert FILE          PEM certificate (chain) for HTTPS; with --tls-key (see 'sealer registry gen-certs')
-          --tls-key FILE           PEM private key
-          --htpasswd FILE          require basic auth (bcrypt entries: htpasswd -B)
-          --default-domain D       domain of names without ns or domain prefix (default docker.io)
-          --allow-push             accept pushes (CI use); needs --writable-layout
-          --writable-layout DIR    layout pushes are written to (also served)
-          --access-log PATH|-      one line per request to a file or stdout
-          --upstream URL           pull-through: fetch what the layouts lack from D=https://host (domain D) or https://host
-                                   (a proxy honouring ?ns=, every domain); cached in --writable-layout. Credentials come from
-                                   SEALER_UPSTREAM_USERNAME / SEALER_UPSTREAM_PASSWORD, never from the command line.
-          --no-verify              do not re-hash blobs before first serving them
-          --shutdown-timeout SEC   time in-flight requests get on SIGTERM/Ctrl+C (default 10)
-        """;
-
-    internal static RegistryServerOptions ParseServe(string[] args, out bool help)
+    public static Command Create() => new SealerCommand("registry", "The built-in registry: serve, certificates, node configuration, systemd unit")
     {
-        var a = CliArgs.Parse(args, ServeOptions, ServeFlags, "registry serve");
-        help = a.Help;
-        if (a.Positionals.Count > 0) throw new SealerException(ErrorCodes.BadCommandLine, $"'registry serve': unexpected argument '{a.Positionals[0]}'. Layouts are given with --layout.");
-        var o = new RegistryServerOptions
+        Serve(), GenCerts(), Config(), Unit(),
+    };
+
+    /// <summary>The options of 'registry serve', which 'registry unit' takes too (and passes on).</summary>
+    private sealed class ServeOptions
+    {
+        public readonly Option<List<string>> Layout = CliOptions.Repeatable("--layout", "layout to serve, or a cluster image rootfs holding registry/; the first holding a reference wins", "DIR", true);
+        public readonly Option<string?> Address = CliOptions.Text("--address", "listen address (default 0.0.0.0)", "IP");
+        public readonly Option<int> Port = CliOptions.Int("--port", "listen port", 5000, 0, 65535);
+        public readonly Option<string?> TlsCert = CliOptions.Text("--tls-cert", "PEM certificate (chain) for HTTPS; with --tls-key (see 'sealer registry gen-certs')", "FILE");
+        public readonly Option<string?> TlsKey = CliOptions.Text("--tls-key", "PEM private key", "FILE");
+        public readonly Option<string?> Htpasswd = CliOptions.Text("--htpasswd", "require basic auth (bcrypt entries: htpasswd -B)", "FILE");
+        public readonly Option<string?> DefaultDomain = CliOptions.Text("--default-domain", "domain of names without ns or domain prefix (default docker.io)", "D");
+        public readonly Option<bool> AllowPush = CliOptions.Flag("--allow-push", "accept pushes (CI use); needs --writable-layout");
+        public readonly Option<string?> WritableLayout = CliOptions.Text("--writable-layout", "layout pushes and pull-through copies are written to (also served)", "DIR");
+        public readonly Option<string?> AccessLog = CliOptions.Text("--access-log", "one line per request to a file or stdout (-)", "PATH|-");
+        public readonly Option<List<string>> Upstream = CliOptions.Repeatable("--upstream",
+            "pull-through: fetch what the layouts lack from D=https://host (domain D) or https://host (a proxy honouring ?ns=, every domain); " +
+            "cached in --writable-layout. Credentials come from SEALER_UPSTREAM_USERNAME / SEALER_UPSTREAM_PASSWORD, never from the command line", "URL", true);
+        public readonly Option<bool> NoVerify = CliOptions.Flag("--no-verify", "do not re-hash blobs before first serving them");
+        public readonly Option<int> ShutdownTimeout = CliOptions.Int("--shutdown-timeout", "seconds in-flight requests get on SIGTERM/Ctrl+C", 10, 0, 3600, "SEC");
+
+        private Option[] All => [Layout, Address, Port, TlsCert, TlsKey, Htpasswd, DefaultDomain, AllowPush, WritableLayout, AccessLog, Upstream, NoVerify, ShutdownTimeout];
+
+        public void AddTo(Command command)
         {
-            Port = a.Int("port", 5000, 0, 65535, "registry serve"),
-            TlsCertificateFile = a.Value("tls-cert"),
-            TlsKeyFile = a.Value("tls-key"),
-            HtpasswdFile = a.Value("htpasswd"),
-            DefaultDomain = a.Value("default-domain") ?? "docker.io",
-            AllowPush = a.Flag("allow-push"),
-            WritableLayout = a.Value("writable-layout"),
-            AccessLog = a.Value("access-log"),
-            VerifyBlobs = !a.Flag("no-verify"),
-            ShutdownTimeout = TimeSpan.FromSeconds(a.Int("shutdown-timeout", 10, 0, 3600, "registry serve")),
-        };
-        o.Layouts.AddRange(a.Values("layout"));
-        string? upUser = Environment.GetEnvironmentVariable("SEALER_UPSTREAM_USERNAME"), upPassword = Environment.GetEnvironmentVariable("SEALER_UPSTREAM_PASSWORD");
-        foreach (var u in a.Values("upstream")) o.Upstreams.Add(UpstreamRegistry.Parse(u, upUser, upPassword));
-        string? address = a.Value("address");
-        if (address is not null)
+            foreach (var o in All) command.Options.Add(o);
+        }
+
+        public RegistryServerOptions Build(ParseResult p)
         {
-            if (!IPAddress.TryParse(address.Trim('[', ']'), out var ip))
+            var o = new RegistryServerOptions
             {
-                throw new SealerException(ErrorCodes.RegistryListenFailed, $"'{address}' is not an IP address to listen on (e.g. 0.0.0.0, 127.0.0.1, ::).");
+                Port = p.GetValue(Port),
+                TlsCertificateFile = p.GetValue(TlsCert),
+                TlsKeyFile = p.GetValue(TlsKey),
+                HtpasswdFile = p.GetValue(Htpasswd),
+                DefaultDomain = p.GetValue(DefaultDomain) ?? "docker.io",
+                AllowPush = p.GetValue(AllowPush),
+                WritableLayout = p.GetValue(WritableLayout),
+                AccessLog = p.GetValue(AccessLog),
+                VerifyBlobs = !p.GetValue(NoVerify),
+                ShutdownTimeout = TimeSpan.FromSeconds(p.GetValue(ShutdownTimeout)),
+            };
+            o.Layouts.AddRange(p.GetValue(Layout)!);
+            string? upUser = Environment.GetEnvironmentVariable("SEALER_UPSTREAM_USERNAME"), upPassword = Environment.GetEnvironmentVariable("SEALER_UPSTREAM_PASSWORD");
+            foreach (var u in p.GetValue(Upstream)!) o.Upstreams.Add(UpstreamRegistry.Parse(u, upUser, upPassword));
+            if (p.GetValue(Address) is { } address)
+            {
+                if (!IPAddress.TryParse(address.Trim('[', ']'), out var ip))
+                {
+                    throw new SealerException(ErrorCodes.RegistryListenFailed, $"'{address}' is not an IP address to listen on (e.g. 0.0.0.0, 127.0.0.1, ::).");
+                }
+                o.ListenAddress = ip;
             }
-            o.ListenAddress = ip;
+            if (o.Layouts.Count == 0 && o.WritableLayout is null)
+            {
+                throw new SealerException(ErrorCodes.RegistryLayoutInvalid, "'registry serve' needs --layout DIR (an OCI image layout, or a cluster image rootfs holding registry/).");
+            }
+            return o;
         }
-        if (!help && o.Layouts.Count == 0 && o.WritableLayout is null)
+
+        /// <summary>The serve options given on this command line, in their order, as arguments again (for the unit's ExecStart).</summary>
+        public List<string> Arguments(ParseResult p)
         {
-            throw new SealerException(ErrorCodes.RegistryLayoutInvalid, "'registry serve' needs --layout DIR (an OCI image layout, or a cluster image rootfs holding registry/).");
+            var args = new List<string>();
+            foreach (var child in p.CommandResult.Children)
+            {
+                if (child is not OptionResult { Implicit: false } r || !All.Contains(r.Option)) continue;
+                if (r.Option is Option<bool> flag)
+                {
+                    if (p.GetValue(flag)) args.Add(r.Option.Name);
+                    continue;
+                }
+                foreach (var token in r.Tokens) args.AddRange([r.Option.Name, token.Value]);
+            }
+            return args;
         }
-        return o;
     }
 
-    public static async Task<int> ServeAsync(string[] args, CancellationToken cancellationToken)
+    /// <summary>The options 'sealer registry serve ARGS' would run with (usage errors throw, as when serving).</summary>
+    internal static RegistryServerOptions ParseServe(string[] args)
     {
-        var options = ParseServe(args, out bool help);
-        if (help) { Console.Out.WriteLine(ServeUsage); return 0; }
-        options.Logger = new StderrLogger();
-        using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; cts.Cancel(); });
-        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; cts.Cancel(); });
-        await using var host = await RegistryHost.StartAsync(options, cts.Token).ConfigureAwait(false);
-        var store = host.Store;
-        int tags = store.RepositoryNames.Sum(n => store.Tags(n).Count);
-        Console.Out.WriteLine($"sealer registry: serving {store.RepositoryNames.Count} repositories ({tags} tags; domains: {string.Join(", ", store.Domains)}) " +
-            $"from {store.Layouts.Count} layout(s) on {(host.IsTls ? "https" : "http")}://{FormatAddress(options.ListenAddress)}:{host.Port}" +
-            $"{(options.HtpasswdFile is null ? "" : ", basic auth")}{(options.AllowPush ? ", push enabled" : ", read-only")}" +
-            $"{(options.Upstreams.Count == 0 ? "" : ", pull-through from " + string.Join(", ", options.Upstreams.Select(u => $"{u.Domain}={u.BaseUrl.GetLeftPart(UriPartial.Authority)}")))}");
-        await host.WaitForShutdownAsync(cts.Token).ConfigureAwait(false);
-        Console.Out.WriteLine("sealer registry: stopped.");
-        return 0;
+        var parseResult = SealerCli.ParseOrThrow(["registry", "serve", .. args]);
+        return ((ServeCommand)parseResult.CommandResult.Command).Options.Build(parseResult);
+    }
+
+    /// <summary>'registry serve', keeping its options for <see cref="ParseServe"/>.</summary>
+    private sealed class ServeCommand(ServeOptions options, string summary, string details) : SealerCommand("serve", summary, details)
+    {
+        public new ServeOptions Options { get; } = options;
+    }
+
+    private static Command Serve()
+    {
+        var serve = new ServeOptions();
+        var command = new ServeCommand(serve, "Serve OCI image layouts read-only over the distribution API (by original names)", """
+            Serves OCI image layouts read-only over the distribution API v2, by their original full names
+            (docker.io/library/nginx:1.27 stays docker.io/library/nginx:1.27). DIR may be a cluster image rootfs holding registry/.
+            containerd mirrors select the source domain with ?ns=<domain>; without it, /v2/<domain>/<repo>/... or the default domain.
+            """);
+        serve.AddTo(command);
+        command.SetAction(async (p, cancellationToken) =>
+        {
+            var options = serve.Build(p);
+            options.Logger = new StderrLogger();
+            using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; cts.Cancel(); });
+            using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; cts.Cancel(); });
+            await using var host = await RegistryHost.StartAsync(options, cts.Token).ConfigureAwait(false);
+            var store = host.Store;
+            int tags = store.RepositoryNames.Sum(n => store.Tags(n).Count);
+            Console.Out.WriteLine($"sealer registry: serving {store.RepositoryNames.Count} repositories ({tags} tags; domains: {string.Join(", ", store.Domains)}) " +
+                $"from {store.Layouts.Count} layout(s) on {(host.IsTls ? "https" : "http")}://{FormatAddress(options.ListenAddress)}:{host.Port}" +
+                $"{(options.HtpasswdFile is null ? "" : ", basic auth")}{(options.AllowPush ? ", push enabled" : ", read-only")}" +
+                $"{(options.Upstreams.Count == 0 ? "" : ", pull-through from " + string.Join(", ", options.Upstreams.Select(u => $"{u.Domain}={u.BaseUrl.GetLeftPart(UriPartial.Authority)}")))}");
+            await host.WaitForShutdownAsync(cts.Token).ConfigureAwait(false);
+            Console.Out.WriteLine("sealer registry: stopped.");
+            return 0;
+        });
+        return command;
     }
 
     private static string FormatAddress(IPAddress ip) => ip.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? $"[{ip}]" : ip.ToString();
 
-    public static Task<int> GenCertsAsync(string[] args, CancellationToken cancellationToken)
+    private static Command GenCerts()
     {
-        var a = CliArgs.Parse(args, ["host", "out", "days"], [], "registry gen-certs");
-        if (a.Help)
+        var hosts = CliOptions.Repeatable("--host", "a name or address nodes reach the registry by; becomes a subjectAltName", "NAME|IP", true);
+        var output = CliOptions.Text("--out", "where the files go (default ./certs)", "DIR");
+        var days = CliOptions.Int("--days", "validity of the server certificate in days", 3650, 1, 36500);
+        var command = new SealerCommand("gen-certs", "Generate a CA and a server certificate with SANs for the registry", """
+            Writes ca.crt, ca.key, server.crt (server + CA chain) and server.key to DIR (default ./certs).
+            Every --host becomes a subjectAltName. An existing ca.crt/ca.key in DIR is reused, so nodes keep trusting it.
+            """)
         {
-            Console.Out.WriteLine("""
-                Usage: sealer registry gen-certs --host NAME|IP [--host ...] [--out DIR] [--days N]
-
-                Writes ca.crt, ca.key, server.crt (server + CA chain) and server.key to DIR (default ./certs).
-                Every --host becomes a subjectAltName. An existing ca.crt/ca.key in DIR is reused, so nodes keep trusting it.
-                """);
-            return Task.FromResult(0);
-        }
-        var hosts = a.Values("host");
-        if (hosts.Count == 0) throw new SealerException(ErrorCodes.BadCommandLine, "'registry gen-certs' needs --host NAME|IP (repeatable): every name and address nodes reach the registry by.");
-        int days = a.Int("days", 3650, 1, 36500, "registry gen-certs");
-        var files = CertificateGenerator.Generate(a.Value("out") ?? "certs", hosts, TimeSpan.FromDays(days));
-        Console.Out.WriteLine($"wrote {files.CaCertificate}, {files.ServerCertificate}, {files.ServerKey} (SANs: {string.Join(", ", hosts)})");
-        Console.Out.WriteLine($"serve with: sealer registry serve --tls-cert {files.ServerCertificate} --tls-key {files.ServerKey} --layout DIR");
-        return Task.FromResult(0);
-    }
-
-    public static Task<int> ConfigAsync(string[] args, CancellationToken cancellationToken)
-    {
-        var a = CliArgs.Parse(args, ["layout", "endpoint", "domain", "ca", "ca-file", "certs-dir", "output-root"], ["skip-verify", "no-docker"], "registry config");
-        if (a.Help)
-        {
-            Console.Out.WriteLine("""
-                Usage: sealer registry config --endpoint HOST:PORT [--endpoint ...] (--layout DIR | --domain D)... [options]
-
-                Generates containerd certs.d/<domain>/hosts.toml for every source domain in the layouts (plus _default), and
-                Docker's daemon.json registry-mirrors, so nodes pull by original names through the registry.
-                Endpoints are tried in order (list several registry hosts for HA); http://HOST:PORT means plain HTTP.
-
-                  --layout DIR        layout (or rootfs) whose domains get a hosts.toml (repeatable)
-                  --domain D          an extra source domain (repeatable)
-                  --endpoint ADDR     registry address as nodes reach it (repeatable)
-                  --ca FILE           CA certificate nodes should trust (from gen-certs)
-                  --ca-file PATH      where the CA goes on nodes (default /etc/sealer/registry/ca.crt)
-                  --skip-verify       skip TLS verification instead (not recommended)
-                  --certs-dir DIR     containerd config_path (default /etc/containerd/certs.d)
-                  --no-docker         no Docker files
-                  --output-root DIR   write the files under DIR (e.g. / on a node); default: print them
-                """);
-            return Task.FromResult(0);
-        }
-        var endpoints = a.Values("endpoint").Select(RegistryEndpoint.Parse).ToList();
-        if (endpoints.Count == 0) throw new SealerException(ErrorCodes.BadCommandLine, "'registry config' needs --endpoint HOST:PORT (the registry address nodes use).");
-        var domains = new List<string>(a.Values("domain"));
-        var sources = a.Values("layout").Select(RegistryHost.OpenSources).ToList();
-        domains.AddRange(RegistryRuntimeConfig.DomainsOf(sources.Where(s => s.Layout is not null).Select(s => s.Layout!)));
-        if (sources.Any(s => s.Storage is not null))
-        {
-            Console.Error.WriteLine("note: a Sealer-format registry storage (docker/registry/v2) records no source domains; its images are served for every domain through _default/hosts.toml. Add --domain D for domains that need their own hosts.toml.");
-        }
-        string? caPath = a.Value("ca");
-        string? caPem = null;
-        if (caPath is not null)
-        {
-            if (!File.Exists(caPath)) throw new SealerException(ErrorCodes.RegistryTlsInvalid, $"The CA certificate '{caPath}' does not exist. Create one with 'sealer registry gen-certs'.");
-            caPem = File.ReadAllText(caPath);
-        }
-        var options = new RuntimeConfigOptions
-        {
-            CaPem = caPem,
-            SkipVerify = a.Flag("skip-verify"),
-            Docker = !a.Flag("no-docker"),
-            CaFile = a.Value("ca-file") ?? "/etc/sealer/registry/ca.crt",
-            ContainerdCertsDir = a.Value("certs-dir") ?? "/etc/containerd/certs.d",
+            hosts, output, days,
         };
-        var config = RegistryRuntimeConfig.Generate(domains, endpoints, options);
-        string? root = a.Value("output-root");
-        if (root is not null)
+        command.SetAction(p =>
         {
-            foreach (var path in RegistryRuntimeConfig.WriteTo(config, root)) Console.Out.WriteLine("wrote " + path);
-        }
-        else
-        {
-            foreach (var f in config.Files)
-            {
-                Console.Out.WriteLine($"# ==> {f.Path}");
-                Console.Out.WriteLine(f.Content);
-            }
-        }
-        foreach (var note in config.Notes) Console.Error.WriteLine("note: " + note);
-        return Task.FromResult(0);
+            var names = p.GetValue(hosts)!;
+            if (names.Count == 0) throw new SealerException(ErrorCodes.BadCommandLine, "'registry gen-certs' needs --host NAME|IP (repeatable): every name and address nodes reach the registry by.");
+            var files = CertificateGenerator.Generate(p.GetValue(output) ?? "certs", names, TimeSpan.FromDays(p.GetValue(days)));
+            Console.Out.WriteLine($"wrote {files.CaCertificate}, {files.ServerCertificate}, {files.ServerKey} (SANs: {string.Join(", ", names)})");
+            Console.Out.WriteLine($"serve with: sealer registry serve --tls-cert {files.ServerCertificate} --tls-key {files.ServerKey} --layout DIR");
+            return 0;
+        });
+        return command;
     }
 
-    public static Task<int> UnitAsync(string[] args, CancellationToken cancellationToken)
+    private static Command Config()
     {
-        // Options of the unit itself, then everything else is passed to 'registry serve' (validated here first).
-        string binary = "/usr/local/bin/sealer", name = "sealer-registry";
-        string? output = null;
-        var serveArgs = new List<string>();
-        bool help = false;
-        for (int i = 0; i < args.Length; i++)
+        var endpointsOption = CliOptions.Repeatable("--endpoint", "registry address as nodes reach it; tried in order (list several registry hosts for HA); http://HOST:PORT means plain HTTP", "ADDR", true);
+        var layouts = CliOptions.Repeatable("--layout", "layout (or rootfs) whose domains get a hosts.toml", "DIR", true);
+        var domainsOption = CliOptions.Repeatable("--domain", "an extra source domain", "D", true);
+        var ca = CliOptions.Text("--ca", "CA certificate nodes should trust (from gen-certs)", "FILE");
+        var caFile = CliOptions.Text("--ca-file", "where the CA goes on nodes (default /etc/sealer/registry/ca.crt)", "PATH");
+        var skipVerify = CliOptions.Flag("--skip-verify", "skip TLS verification instead (not recommended)");
+        var certsDir = CliOptions.Text("--certs-dir", "containerd config_path (default /etc/containerd/certs.d)", "DIR");
+        var noDocker = CliOptions.Flag("--no-docker", "no Docker files");
+        var outputRoot = CliOptions.Text("--output-root", "write the files under DIR (e.g. / on a node); default: print them", "DIR");
+        var command = new SealerCommand("config", "Generate containerd hosts.toml / Docker daemon.json to pull through the registry", """
+            Generates containerd certs.d/<domain>/hosts.toml for every source domain in the layouts (plus _default), and
+            Docker's daemon.json registry-mirrors, so nodes pull by original names through the registry.
+            """)
         {
-            switch (args[i])
+            endpointsOption, layouts, domainsOption, ca, caFile, skipVerify, certsDir, noDocker, outputRoot,
+        };
+        command.SetAction(p =>
+        {
+            var endpoints = p.GetValue(endpointsOption)!.Select(RegistryEndpoint.Parse).ToList();
+            if (endpoints.Count == 0) throw new SealerException(ErrorCodes.BadCommandLine, "'registry config' needs --endpoint HOST:PORT (the registry address nodes use).");
+            var domains = new List<string>(p.GetValue(domainsOption)!);
+            var sources = p.GetValue(layouts)!.Select(RegistryHost.OpenSources).ToList();
+            domains.AddRange(RegistryRuntimeConfig.DomainsOf(sources.Where(s => s.Layout is not null).Select(s => s.Layout!)));
+            if (sources.Any(s => s.Storage is not null))
             {
-                case "--binary" when i + 1 < args.Length: binary = args[++i]; break;
-                case "--name" when i + 1 < args.Length: name = args[++i]; break;
-                case "--output" when i + 1 < args.Length: output = args[++i]; break;
-                case "-h" or "--help": help = true; break;
-                default: serveArgs.Add(args[i]); break;
+                Console.Error.WriteLine("note: a Sealer-format registry storage (docker/registry/v2) records no source domains; its images are served for every domain through _default/hosts.toml. Add --domain D for domains that need their own hosts.toml.");
             }
-        }
-        if (help)
+            string? caPath = p.GetValue(ca);
+            string? caPem = null;
+            if (caPath is not null)
+            {
+                if (!File.Exists(caPath)) throw new SealerException(ErrorCodes.RegistryTlsInvalid, $"The CA certificate '{caPath}' does not exist. Create one with 'sealer registry gen-certs'.");
+                caPem = File.ReadAllText(caPath);
+            }
+            var options = new RuntimeConfigOptions
+            {
+                CaPem = caPem,
+                SkipVerify = p.GetValue(skipVerify),
+                Docker = !p.GetValue(noDocker),
+                CaFile = p.GetValue(caFile) ?? "/etc/sealer/registry/ca.crt",
+                ContainerdCertsDir = p.GetValue(certsDir) ?? "/etc/containerd/certs.d",
+            };
+            var config = RegistryRuntimeConfig.Generate(domains, endpoints, options);
+            string? root = p.GetValue(outputRoot);
+            if (root is not null)
+            {
+                foreach (var path in RegistryRuntimeConfig.WriteTo(config, root)) Console.Out.WriteLine("wrote " + path);
+            }
+            else
+            {
+                foreach (var f in config.Files)
+                {
+                    Console.Out.WriteLine($"# ==> {f.Path}");
+                    Console.Out.WriteLine(f.Content);
+                }
+            }
+            foreach (var note in config.Notes) Console.Error.WriteLine("note: " + note);
+            return 0;
+        });
+        return command;
+    }
+
+    private static Command Unit()
+    {
+        var serve = new ServeOptions();
+        var binary = CliOptions.Text("--binary", "the sealer executable on the host (default /usr/local/bin/sealer)", "PATH");
+        var name = CliOptions.Text("--name", "unit name (default sealer-registry)", "NAME");
+        var output = CliOptions.Text("--output", "write the unit to FILE (default: print it)", "FILE");
+        var command = new SealerCommand("unit", "Generate a systemd unit running 'sealer registry serve'", """
+            Prints (or writes) a systemd unit running 'sealer registry serve' with the given serve options (those of
+            'sealer registry serve --help'); SIGTERM stops it gracefully.
+            """)
         {
-            Console.Out.WriteLine("Usage: sealer registry unit [--binary PATH] [--name NAME] [--output FILE] <registry serve options>\n\n" +
-                "Prints (or writes) a systemd unit running 'sealer registry serve' with the given options; SIGTERM stops it gracefully.");
-            return Task.FromResult(0);
-        }
-        var options = ParseServe([.. serveArgs], out _);
-        string unit = SystemdUnit(binary, name, serveArgs, options);
-        if (output is null) Console.Out.Write(unit);
-        else
+            binary, name, output,
+        };
+        serve.AddTo(command);
+        command.SetAction(p =>
         {
-            Sealer.Core.Layout.AtomicFile.WriteAllText(output, unit);
-            Console.Out.WriteLine($"wrote {output}; enable it with: systemctl daemon-reload && systemctl enable --now {Path.GetFileNameWithoutExtension(output)}");
-        }
-        return Task.FromResult(0);
+            var options = serve.Build(p);
+            string unit = SystemdUnit(p.GetValue(binary) ?? "/usr/local/bin/sealer", p.GetValue(name) ?? "sealer-registry", serve.Arguments(p), options);
+            if (p.GetValue(output) is not { } file) Console.Out.Write(unit);
+            else
+            {
+                Sealer.Core.Layout.AtomicFile.WriteAllText(file, unit);
+                Console.Out.WriteLine($"wrote {file}; enable it with: systemctl daemon-reload && systemctl enable --now {Path.GetFileNameWithoutExtension(file)}");
+            }
+            return 0;
+        });
+        return command;
     }
 
     internal static string SystemdUnit(string binary, string name, IReadOnlyList<string> serveArgs, RegistryServerOptions options)
