@@ -35,6 +35,8 @@ public sealed partial class ResolveClusterImages : SealerTask
                 SetStringValues = ItemLocation.List(c, "SetStringValues").ToList(),
                 ReleaseName = c.GetMetadata("ReleaseName") is { Length: > 0 } r ? r : null,
                 Namespace = c.GetMetadata("Namespace") is { Length: > 0 } ns ? ns : null,
+                AdditionalDependencies = ResolveHelmCharts.Dependencies(c).Select(d => d.Path).ToList(),
+                DisplayNames = ResolveHelmCharts.DisplayNames(c),
             }).ToList(),
             ManifestFiles = Manifests.Select(m => m.GetMetadata("FullPath")).ToList(),
             ImageListFiles = ImageLists.Select(l => l.GetMetadata("FullPath")).ToList(),
