@@ -18,7 +18,10 @@ internal static class FindImagesCommand
 
         Finds every image that charts, manifests and image lists need, without a cluster.
         PATH is a chart directory (with Chart.yaml), a packaged chart (.tgz), a manifest (.yaml/.yml/.json/.tmpl),
-        an image list (named imageList or *.txt: one reference a line, '#' comments), or a directory searched for all of these.
+        an image list (named imageList or *.txt: one reference a line, '#' comments), or a directory searched for all of these;
+        or a chart in a registry (oci://host/ns/chart --version V), or a chart NAME in an HTTP repository (--repo URL NAME --version V).
+        Charts from repositories and unvendored dependencies of local charts are fetched into the cache ($SEALER_CACHE_DIR,
+        else ~/.sealer/cache) like helm pull / helm dependency build; credentials come from the environment (see README).
 
         Options:
           -f, --values FILE        values file for the charts (repeatable; later files win)
@@ -34,6 +37,10 @@ internal static class FindImagesCommand
           --exclude IMAGE          drop an image: full ref, repository (all tags) or pattern with * (repeatable)
           --json                   print JSON: [{"reference", "sources": [{"file", "line", "detail"}]}]
           --why IMAGE              print where IMAGE came from (exit 1 when no input uses it)
+          --repo URL               the HTTP chart repository of the NAME arguments
+          --version V              chart version or constraint (helm syntax: 1.2.3, 1.2.x, ^1.2, >=1.2 <2) for oci:// and --repo charts
+          --ca-file FILE           CA bundle for the chart repository's TLS
+          --insecure-skip-tls-verify  skip TLS verification of the chart repository (only when asked)
         """;
 
     public static Task<int> RunAsync(string[] args, CancellationToken cancellationToken)
@@ -47,8 +54,8 @@ internal static class FindImagesCommand
         var imageLists = new List<string>();
         var add = new List<string>();
         var exclude = new List<string>();
-        string? kubeVersion = null, release = null, ns = null, why = null;
-        bool json = false;
+        string? kubeVersion = null, release = null, ns = null, why = null, repoUrl = null, chartVersion = null, caFile = null;
+        bool json = false, insecure = false;
 
         for (int i = 0; i < args.Length; i++)
         {
@@ -81,6 +88,10 @@ internal static class FindImagesCommand
                 case "--exclude": exclude.Add(Value()); break;
                 case "--json": json = true; break;
                 case "--why": why = Value(); break;
+                case "--repo": repoUrl = Value(); break;
+                case "--version": chartVersion = Value(); break;
+                case "--ca-file": caFile = Value(); break;
+                case "--insecure-skip-tls-verify": insecure = true; break;
                 default:
                     if (a.StartsWith('-') && a.Length > 1)
                     {
@@ -100,7 +111,13 @@ internal static class FindImagesCommand
         {
             ImageListFiles = imageLists, ExtraImages = add, ExcludeImages = exclude, KubeVersion = kubeVersion, ApiVersions = apiVersions,
         };
-        foreach (var p in paths) Classify(p, input, values, set, setString, setFile, release, ns);
+        var remote = new List<string>();
+        foreach (var p in paths)
+        {
+            if (p.StartsWith("oci://", StringComparison.Ordinal) || (repoUrl is not null && !File.Exists(p) && !Directory.Exists(p))) remote.Add(p);
+            else Classify(p, input, values, set, setString, setFile, release, ns);
+        }
+        RemoteCharts.AddAsync(input, remote, repoUrl, chartVersion, caFile, insecure, values, set, setString, setFile, release, ns, cancellationToken).GetAwaiter().GetResult();
 
         var result = ImageDiscovery.Discover(input, cancellationToken);
 

@@ -48,12 +48,19 @@ public static class ChartVersions
     public static IReadOnlyList<string> Nearest(IEnumerable<string> versions, string? asked, int count = 5)
     {
         var all = SortNewestFirst(versions.Distinct(StringComparer.Ordinal), v => v);
-        if (string.IsNullOrWhiteSpace(asked)) return all.Take(count).ToList();
+        // Pre-releases only when a pre-release was asked for, as helm's constraints do.
+        bool pre = asked?.Contains('-') ?? false;
+        var candidates = all.Where(v => TryParse(v, out var p) && (pre || p.Pre.Length == 0)).ToList();
+        if (candidates.Count == 0) candidates = all;
+        if (string.IsNullOrWhiteSpace(asked)) return candidates.Take(count).ToList();
         string digits = new(asked.TrimStart('v', '=', '^', '~', '>', '<', ' ').TakeWhile(ch => char.IsAsciiDigit(ch) || ch == '.').ToArray());
-        if (!TryParse(digits.TrimEnd('.'), out var target)) return all.Take(count).ToList();
-        return all.Where(v => TryParse(v, out _))
-            .OrderBy(v => { TryParse(v, out var p); return Math.Abs(p.Major - target.Major) * 1_000_000 + Math.Abs(p.Minor - target.Minor) * 1_000 + Math.Min(999, Math.Abs(p.Patch - target.Patch)); })
+        if (!TryParse(digits.TrimEnd('.'), out var target)) return candidates.Take(count).ToList();
+        // Closest major first, newest first within it.
+        return candidates
+            .Select((v, i) => (v, i, major: TryParse(v, out var p) ? Math.Abs(p.Major - target.Major) : long.MaxValue))
+            .OrderBy(x => x.major).ThenBy(x => x.i)
             .Take(count)
+            .Select(x => x.v)
             .ToList();
     }
 
