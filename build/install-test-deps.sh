@@ -7,6 +7,7 @@ root="$(cd "$here/.." && pwd)"
 apt_pkgs=(docker-registry skopeo umoci containerd openssh-server apache2-utils iproute2 rsync)
 apt_pkgs+=(clang zlib1g-dev)   # the NativeAOT publish of sealer (build/publish-cli.sh)
 apt_pkgs+=(sudo)   # delivery tests: non-root SSH users on the test hosts (build/test-hosts.sh)
+apt_pkgs+=(nginx-light)   # remote chart tests: a real HTTP chart repository with basic auth (tests/Sealer.Charts.Tests/Remote)
 missing=()
 for p in "${apt_pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -17,7 +18,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   $SUDO apt-get update -qq >/dev/null
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   # Debian starts these services on install; the tests start their own instances.
-  for s in docker-registry containerd ssh; do $SUDO systemctl disable --now "$s" >/dev/null 2>&1 || true; done
+  for s in docker-registry containerd ssh nginx; do $SUDO systemctl disable --now "$s" >/dev/null 2>&1 || true; done
   pkill -x docker-registry 2>/dev/null || true
 fi
 
