@@ -9,6 +9,7 @@ apt_pkgs+=(clang zlib1g-dev)   # the NativeAOT publish of sealer (build/publish-
 apt_pkgs+=(sudo)   # delivery tests: non-root SSH users on the test hosts (build/test-hosts.sh)
 apt_pkgs+=(zsh)   # CLI tests: the zsh completion script is sourced by a real zsh (CompletionTests)
 apt_pkgs+=(hyperfine)   # build/bench/cli-bench.sh: sealer start-up times
+apt_pkgs+=(nginx-light)   # remote chart tests: a real HTTP chart repository with basic auth (tests/Sealer.Charts.Tests/Remote)
 missing=()
 for p in "${apt_pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -19,7 +20,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   $SUDO apt-get update -qq >/dev/null
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   # Debian starts these services on install; the tests start their own instances.
-  for s in docker-registry containerd ssh; do $SUDO systemctl disable --now "$s" >/dev/null 2>&1 || true; done
+  for s in docker-registry containerd ssh nginx; do $SUDO systemctl disable --now "$s" >/dev/null 2>&1 || true; done
   pkill -x docker-registry 2>/dev/null || true
 fi
 

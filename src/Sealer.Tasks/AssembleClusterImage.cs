@@ -48,7 +48,11 @@ public sealed partial class AssembleClusterImage : SealerTask
         foreach (var c in Charts)
         {
             var (file, line) = ItemLocation.Of(c);
-            rootfs.AddChart(c.GetMetadata("FullPath"), c.GetMetadata("Destination"), file, line);
+            string chartPath = c.GetMetadata("FullPath");
+            rootfs.AddChart(chartPath, c.GetMetadata("Destination"), file, line);
+            // Unvendored dependencies go where helm dependency build puts them: the chart's charts/.
+            string chartDest = c.GetMetadata("Destination") is { Length: > 0 } d ? d.TrimEnd('/') : "charts/" + Path.GetFileName(chartPath.TrimEnd('/', Path.DirectorySeparatorChar));
+            foreach (var (depPath, depName) in ResolveHelmCharts.Dependencies(c)) rootfs.AddTree(depPath, $"{chartDest}/charts/{depName}", file, line);
         }
         foreach (var m in Manifests)
         {

@@ -18,35 +18,7 @@ public sealed partial class PullClusterImages : SealerTask
         var requests = resolved.Images
             .Select(i => new ImageRequest(ImageReference.Parse(i.Reference), i.Sources.Select(s => new ImageSource(s.File, s.Line, s.Detail)).ToList()))
             .ToList();
-        var registry = new RegistryOptions();
-        foreach (var m in Mirrors)
-        {
-            // <SealerRegistryMirror Include="docker.io" Mirrors="http://a;http://b" />, or "docker.io=http://a,http://b" (from the SealerRegistryMirrors property).
-            string domain = m.ItemSpec;
-            var endpoints = ItemLocation.List(m, "Mirrors").ToList();
-            int eq = domain.IndexOf('=');
-            if (eq > 0)
-            {
-                endpoints.AddRange(domain[(eq + 1)..].Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
-                domain = domain[..eq].Trim();
-            }
-            if (endpoints.Count == 0)
-            {
-                var (file, line) = ItemLocation.Of(m);
-                throw new SealerException(ErrorCodes.InvalidProjectValue, $"SealerRegistryMirror '{m.ItemSpec}' names no mirror: add Mirrors=\"http://host:port\" (several separated by ';').", file, line);
-            }
-            foreach (var endpoint in endpoints)
-            {
-                registry.AddMirror(domain, endpoint);
-                if (Uri.TryCreate(endpoint, UriKind.Absolute, out var uri) && (uri.Scheme == "http" || string.Equals(m.GetMetadata("Insecure"), "true", StringComparison.OrdinalIgnoreCase)))
-                {
-                    registry.AddInsecureRegistry(uri.Authority);
-                }
-            }
-            if (string.Equals(m.GetMetadata("FallbackToSource"), "false", StringComparison.OrdinalIgnoreCase)) registry.FallbackToSource = false;
-        }
-        if (!FallbackToSource) registry.FallbackToSource = false;
-        if (!string.IsNullOrWhiteSpace(UserAgent)) registry.UserAgent = UserAgent.Trim();
+        var registry = RegistrySettings.Create(Mirrors, FallbackToSource, UserAgent);
 
         var platforms = Platforms.Where(p => !string.IsNullOrWhiteSpace(p)).Select(Platform.Parse).ToList();
         if (platforms.Count == 0) platforms.Add(Platform.Parse("linux/amd64"));

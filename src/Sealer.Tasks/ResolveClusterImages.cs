@@ -36,6 +36,8 @@ public sealed partial class ResolveClusterImages : SealerTask
                 SetStringValues = ItemLocation.List(c, "SetStringValues").ToList(),
                 ReleaseName = c.GetMetadata("ReleaseName") is { Length: > 0 } r ? r : null,
                 Namespace = c.GetMetadata("Namespace") is { Length: > 0 } ns ? ns : null,
+                AdditionalDependencies = ResolveHelmCharts.Dependencies(c).Select(d => d.Path).ToList(),
+                DisplayNames = ResolveHelmCharts.DisplayNames(c),
             }).ToList(),
             ManifestFiles = Manifests.Select(m => m.GetMetadata("FullPath")).ToList(),
             Kustomizations = Kustomizations.Select(k => k.GetMetadata("FullPath").TrimEnd('/', Path.DirectorySeparatorChar)).ToList(),

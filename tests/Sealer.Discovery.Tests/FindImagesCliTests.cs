@@ -86,7 +86,8 @@ public class FindImagesCliTests
         var missingDep = tmp.Write("dep/Chart.yaml", "apiVersion: v2\nname: dep\nversion: 1.0.0\ndependencies:\n- name: redis\n  version: 1.x\n  repository: https://example.invalid\n");
         var r2 = SealerCli.Run("find-images", Path.GetDirectoryName(missingDep)!);
         Assert.Equal(1, r2.ExitCode);
-        Assert.Contains("error SEA3506: chart 'dep' depends on 'redis'", r2.StdErr);
+        // An unvendored dependency is fetched like helm dependency build; an unreachable repository is named, with the Chart.yaml line.
+        Assert.Contains("Chart.yaml(5): error SEA3602: the chart repository https://example.invalid cannot be reached", r2.StdErr);
         var bad = SealerCli.Run("find-images", "--nope");
         Assert.Contains("error SEA5001", bad.StdErr);
     }

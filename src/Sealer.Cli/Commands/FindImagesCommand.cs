@@ -25,7 +25,7 @@ internal static class FindImagesCommand
             "printed normalized, one a line (or as JSON with the file and line each came from).")
         {
             o.Paths, o.Values, o.Set, o.SetString, o.SetFile, o.KubeVersion, o.ApiVersions, o.Release, o.Namespace, o.ImageLists, o.Add,
-            o.Exclude, o.Json, o.Why,
+            o.Exclude, o.Json, o.Why, o.Repo, o.Version, o.CaFile, o.Insecure,
         };
         command.SetAction((parseResult, cancellationToken) =>
         {
@@ -46,7 +46,8 @@ internal static class FindImagesCommand
         public readonly Argument<string[]> Paths = new("PATH")
         {
             Description = "a chart directory (with Chart.yaml), a packaged chart (.tgz), a manifest (.yaml/.yml/.json/.tmpl), " +
-                "an image list (named imageList or *.txt: one reference a line, '#' comments), or a directory searched for all of these",
+                "a kustomization directory, an image list (one reference a line, '#' comments; recognised by content), a directory searched for all " +
+                "of these, a chart in a registry (oci://host/ns/chart) or a chart NAME of the --repo repository",
             Arity = ArgumentArity.ZeroOrMore,
         };
         public readonly Option<List<string>> Values = CliOptions.Repeatable("--values", "values file for the charts; later files win", "FILE", false, "-f");
@@ -62,6 +63,10 @@ internal static class FindImagesCommand
         public readonly Option<List<string>> Exclude = CliOptions.Repeatable("--exclude", "drop an image: full ref, repository (all tags) or pattern with *", "IMAGE", false);
         public readonly Option<bool> Json = CliOptions.Json("print JSON: [{\"reference\", \"sources\": [{\"file\", \"line\", \"detail\"}]}]");
         public readonly Option<string?> Why = CliOptions.Text("--why", "print where IMAGE came from (exit 1 when no input uses it)", "IMAGE");
+        public readonly Option<string?> Repo = CliOptions.Text("--repo", "the HTTP chart repository of the NAME arguments (like helm pull --repo); credentials from the environment (README)", "URL");
+        public readonly Option<string?> Version = CliOptions.Text("--version", "chart version or constraint (helm syntax: 1.2.3, 1.2.x, ^1.2, >=1.2 <2) for oci:// and --repo charts", "V");
+        public readonly Option<string?> CaFile = CliOptions.Text("--ca-file", "CA bundle for the chart repository's TLS", "FILE");
+        public readonly Option<bool> Insecure = CliOptions.Flag("--insecure-skip-tls-verify", "skip TLS verification of the chart repository (only when asked)");
     }
 
     private static int Run(ParseResult p, FindImagesOptions o, string[] paths, CancellationToken cancellationToken)
@@ -76,7 +81,16 @@ internal static class FindImagesCommand
         var setString = p.GetValue(o.SetString)!;
         var setFile = p.GetValue(o.SetFile)!;
         string? release = p.GetValue(o.Release), ns = p.GetValue(o.Namespace);
-        foreach (var path in paths) Classify(path, input, values, set, setString, setFile, release, ns);
+        string? repoUrl = p.GetValue(o.Repo);
+        var remote = new List<string>();
+        foreach (var path in paths)
+        {
+            // oci://host/ns/chart, or a chart NAME of the --repo repository (not a local path): fetched like helm pull
+            if (path.StartsWith("oci://", StringComparison.Ordinal) || (repoUrl is not null && !File.Exists(path) && !Directory.Exists(path))) remote.Add(path);
+            else Classify(path, input, values, set, setString, setFile, release, ns);
+        }
+        RemoteCharts.AddAsync(input, remote, repoUrl, p.GetValue(o.Version), p.GetValue(o.CaFile), p.GetValue(o.Insecure), values, set, setString, setFile,
+            release, ns, cancellationToken).GetAwaiter().GetResult();
 
         var result = ImageDiscovery.Discover(input, cancellationToken);
 

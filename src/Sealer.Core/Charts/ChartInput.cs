@@ -19,4 +19,12 @@ public sealed class ChartInput
 
     /// <summary>Namespace (default <c>default</c>).</summary>
     public string? Namespace { get; init; }
+
+    /// <summary>Dependencies resolved outside charts/ (packaged charts or chart directories, e.g. from
+    /// <c>Charts.Remote.ChartDependencies</c>), added as if vendored; a chart charts/ already holds by that name wins.</summary>
+    public List<string> AdditionalDependencies { get; init; } = [];
+
+    /// <summary>Names to show in sources instead of file paths (a cached archive's path → <c>oci://host/ns/chart:1.2.3</c>),
+    /// so where an image came from reads the same on every machine.</summary>
+    public Dictionary<string, string> DisplayNames { get; init; } = new(StringComparer.Ordinal);
 }

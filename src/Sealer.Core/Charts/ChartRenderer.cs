@@ -30,6 +30,14 @@ public static class ChartRenderer
     {
         var chart = ChartLoader.Load(input.Path, ct);
         var inputFiles = new List<string>(ChartLoader.EnumerateInputFiles(input.Path));
+        foreach (var extra in input.AdditionalDependencies)
+        {
+            var dep = ChartLoader.Load(extra, ct);
+            inputFiles.AddRange(ChartLoader.EnumerateInputFiles(extra));
+            if (chart.Dependencies.Any(d => d.Name == dep.Name)) continue; // vendored charts/ wins, as in helm
+            dep.Parent = chart;
+            chart.Dependencies.Add(dep);
+        }
         var options = new ValuesOptions
         {
             ValuesFiles = input.ValuesFiles, SetValues = input.SetValues, SetStringValues = input.SetStringValues, SetFileValues = input.SetFileValues,

@@ -13,6 +13,16 @@ namespace Sealer.Core.Discovery;
 /// </summary>
 public static class ImageDiscovery
 {
+    /// <summary>A template's file as sources show it: a cached archive's path replaced by its display name.</summary>
+    private static string DisplayName(ChartInput chart, string file)
+    {
+        foreach (var (path, name) in chart.DisplayNames)
+        {
+            if (file.StartsWith(path, StringComparison.Ordinal) && (file.Length == path.Length || file[path.Length] is '!' or '/' or '\\')) return name + file[path.Length..];
+        }
+        return file;
+    }
+
     public static DiscoveryResult Discover(DiscoveryInput input, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(input);
@@ -27,12 +37,13 @@ public static class ImageDiscovery
             foreach (var t in rendered.Templates)
             {
                 ct.ThrowIfCancellationRequested();
+                string source = DisplayName(chart, t.SourceFile);
                 foreach (var doc in ManifestDocuments.SplitLikeHelm(t.Text))
                 {
-                    var root = ManifestDocuments.ParseDocument(doc, t.SourceFile);
+                    var root = ManifestDocuments.ParseDocument(doc, source);
                     foreach (var img in ImageWalker.Walk(root))
                     {
-                        collector.Add(img, t.SourceFile, $"chart {t.ChartName}, template {t.Key}: {img.Where}");
+                        collector.Add(img, source, $"chart {t.ChartName}, template {t.Key}: {img.Where}");
                     }
                 }
             }

@@ -192,6 +192,42 @@ public sealed class RegistryClient : IDisposable
         throw new SealerException(ErrorCodes.UnsupportedManifest, $"{image}: {ep} served content of type '{header}' that is neither an image manifest nor an index.");
     }
 
+    /// <summary>
+    /// Every tag of the image's repository (tags list API, following <c>Link: rel="next"</c> pages), mirrors first.
+    /// A repository the registry does not know is an empty list.
+    /// </summary>
+    public Task<IReadOnlyList<string>> ListTagsAsync(ImageReference image, CancellationToken cancellationToken = default)
+        => OnEndpointsAsync<IReadOnlyList<string>>(image, async (ep, attempts) =>
+        {
+            var tags = new List<string>();
+            var url = ep.Url(image.Repository, "tags", "list");
+            for (int page = 0; page < 1000; page++)
+            {
+                var current = url;
+                using var resp = await SendAsync(() => new HttpRequestMessage(HttpMethod.Get, current), ep, Scope(image), image.ToString(), attempts, cancellationToken).ConfigureAwait(false);
+                if (resp.StatusCode == HttpStatusCode.NotFound) return tags;
+                if (!resp.IsSuccessStatusCode) throw await ErrorAsync(resp, image, ep, isBlob: false, cancellationToken).ConfigureAwait(false);
+                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                timeout.CancelAfter(Options.RequestTimeout);
+                byte[] body = await ReadLimitedAsync(resp, OciLimits.MaxManifestBytes, timeout.Token).ConfigureAwait(false);
+                TagListResponse? list;
+                try { list = System.Text.Json.JsonSerializer.Deserialize(body, DistributionJsonContext.Default.TagListResponse); }
+                catch (System.Text.Json.JsonException ex) { throw new SealerException(ErrorCodes.RegistryError, $"{image}: {ep} answered the tags list with something that is not JSON ({ex.Message}).", inner: ex); }
+                tags.AddRange(list?.Tags ?? []);
+                string? next = resp.Headers.TryGetValues("Link", out var links) ? links.Select(NextLink).FirstOrDefault(l => l is not null) : null;
+                if (next is null) return tags;
+                url = new Uri(url, next);
+            }
+            return tags;
+        }, cancellationToken);
+
+    private static string? NextLink(string link)
+    {
+        // <url>; rel="next"
+        int lt = link.IndexOf('<'), gt = link.IndexOf('>');
+        return lt >= 0 && gt > lt && link.Contains("rel=\"next\"", StringComparison.Ordinal) ? link[(lt + 1)..gt] : null;
+    }
+
     // ---------------------------------------------------------------- blobs
 
     /// <summary>
