@@ -1,5 +1,6 @@
 using Microsoft.Build.Framework;
 using Microsoft.Build.Utilities;
+using Sealer.Core.References;
 using Sealer.Core.Charts.Remote;
 using Sealer.Core.Diagnostics;
 using Sealer.Core.Distribution;

@@ -1,6 +1,5 @@
 using System.CommandLine;
 using Sealer.Cli;
-using Sealer.Distribution.Tests.TestEnv;
 
 namespace Sealer.Artifacts.Tests;
 
@@ -28,7 +27,7 @@ public class CliHelpTests
     private static List<string> AllPaths()
     {
         var paths = new List<string>();
-        Walk(SealerCli.CreateRootCommand(), "");
+        Walk(global::Sealer.Cli.SealerCli.CreateRootCommand(), "");
         return paths;
 
         void Walk(Command c, string path)
@@ -46,7 +45,7 @@ public class CliHelpTests
 
     private static Command Find(string path)
     {
-        Command c = SealerCli.CreateRootCommand();
+        Command c = global::Sealer.Cli.SealerCli.CreateRootCommand();
         foreach (var word in path.Split(' ', StringSplitOptions.RemoveEmptyEntries)) c = c.Subcommands.Single(s => s.Name == word);
         return c;
     }
@@ -138,8 +137,8 @@ public class CliHelpTests
     public void Response_files_are_not_expanded_an_at_sign_argument_stays_a_path()
     {
         using var tmp = new TempDir();
-        File.WriteAllText(tmp["args.rsp"], "--bogus\n");
-        var (code, stdout, stderr) = Sealer("find-images", "@" + tmp["args.rsp"]);
+        File.WriteAllText(tmp.Sub("args.rsp"), "--bogus\n");
+        var (code, stdout, stderr) = Sealer("find-images", "@" + tmp.Sub("args.rsp"));
         Assert.Equal(1, code);
         Assert.Equal("", stdout);
         Assert.Contains("error SEA3512", stderr, StringComparison.Ordinal); // an input that does not exist, not an unknown option
@@ -150,7 +149,7 @@ public class CliHelpTests
     public void Docs_cli_md_is_the_help_of_every_command()
     {
         var psi = new System.Diagnostics.ProcessStartInfo("python3") { RedirectStandardOutput = true, RedirectStandardError = true };
-        psi.ArgumentList.Add(Path.Combine(TestEnvironment.RepoRoot, "build", "gen-cli-doc.py"));
+        psi.ArgumentList.Add(Path.Combine(Repo.Root, "build", "gen-cli-doc.py"));
         psi.ArgumentList.Add("--check");
         psi.Environment["SEALER_CLI"] = $"dotnet {Dll}";
         using var p = System.Diagnostics.Process.Start(psi)!;
@@ -159,7 +158,7 @@ public class CliHelpTests
         Assert.True(p.WaitForExit(300_000), "gen-cli-doc.py timed out");
         Assert.True(p.ExitCode == 0, stdout + stderr.Result);
 
-        string doc = File.ReadAllText(Path.Combine(TestEnvironment.RepoRoot, "docs", "cli.md"));
+        string doc = File.ReadAllText(Path.Combine(Repo.Root, "docs", "cli.md"));
         foreach (var path in AllPaths())
         {
             Assert.Contains("\n## " + ("sealer " + path).TrimEnd() + "\n", doc, StringComparison.Ordinal);
@@ -169,7 +168,7 @@ public class CliHelpTests
     [Fact]
     public void The_readme_command_table_names_every_command_and_links_the_reference()
     {
-        string readme = File.ReadAllText(Path.Combine(TestEnvironment.RepoRoot, "README.md"));
+        string readme = File.ReadAllText(Path.Combine(Repo.Root, "README.md"));
         string row = readme.Split('\n').Single(l => l.StartsWith("| on a site without .NET", StringComparison.Ordinal));
         Assert.Contains("docs/cli.md", row, StringComparison.Ordinal);
         foreach (var path in LeafPaths())

@@ -13,7 +13,7 @@ public sealed class CompletionTests : IDisposable
     public CompletionTests()
     {
         // `sealer` on PATH, as an installed binary would be (here the framework-dependent build next to the tests).
-        string wrapper = _tmp["bin/sealer"];
+        string wrapper = _tmp.Sub("bin/sealer");
         Directory.CreateDirectory(Path.GetDirectoryName(wrapper)!);
         File.WriteAllText(wrapper, $"#!/bin/sh\nexec dotnet '{Path.Combine(AppContext.BaseDirectory, "sealer.dll")}' \"$@\"\n");
         if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(wrapper, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
@@ -26,7 +26,7 @@ public sealed class CompletionTests : IDisposable
         var psi = new ProcessStartInfo(shell) { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true };
         psi.ArgumentList.Add("-c");
         psi.ArgumentList.Add(script + string.Concat(lines.Select(l => $"\necho '== {l}'; comp '{l}'")));
-        psi.Environment["PATH"] = Path.GetDirectoryName(_tmp["bin/sealer"]) + ":" + Environment.GetEnvironmentVariable("PATH");
+        psi.Environment["PATH"] = Path.GetDirectoryName(_tmp.Sub("bin/sealer")) + ":" + Environment.GetEnvironmentVariable("PATH");
         using var p = Process.Start(psi)!;
         var stderr = p.StandardError.ReadToEndAsync();
         string stdout = p.StandardOutput.ReadToEnd();

@@ -2,7 +2,6 @@ using System.Net;
 using System.Net.Http.Headers;
 using Sealer.Core.Layout;
 using Sealer.Core.Oci;
-using Sealer.Distribution.Tests.TestEnv;
 
 namespace Sealer.RegistryServer.Tests;
 

@@ -84,7 +84,7 @@ public sealed class RuntimeConfigTests(RegistryFixture f)
     public async Task Cli_config_writes_files_under_a_root()
     {
         string root = Path.Combine(f.Root, "cli-config");
-        int rc = await SealerCli.InvokeAsync(["registry", "config", "--layout", f.LayoutA.Root, "--domain", "ghcr.io", "--endpoint", "10.200.0.11:5000", "--ca", f.Certs.CaCertificate, "--output-root", root]);
+        int rc = await Sealer.Cli.SealerCli.InvokeAsync(["registry", "config", "--layout", f.LayoutA.Root, "--domain", "ghcr.io", "--endpoint", "10.200.0.11:5000", "--ca", f.Certs.CaCertificate, "--output-root", root]);
         Assert.Equal(0, rc);
         foreach (var d in new[] { "docker.io", "quay.io", "registry.k8s.io", "ghcr.io", "_default" })
         {
@@ -92,7 +92,7 @@ public sealed class RuntimeConfigTests(RegistryFixture f)
         }
         Assert.Equal(File.ReadAllText(f.Certs.CaCertificate).TrimEnd(), File.ReadAllText(Path.Combine(root, "etc/sealer/registry/ca.crt")).TrimEnd());
         using var error = new StringWriter();
-        Assert.Equal(1, await SealerCli.InvokeAsync(["registry", "config", "--layout", f.LayoutA.Root], default, error));
+        Assert.Equal(1, await Sealer.Cli.SealerCli.InvokeAsync(["registry", "config", "--layout", f.LayoutA.Root], default, error));
         Assert.Contains($"error {ErrorCodes.BadCommandLine}: 'registry config' needs --endpoint", error.ToString());
     }
 
@@ -123,7 +123,7 @@ public sealed class RuntimeConfigTests(RegistryFixture f)
     {
         string file = Path.Combine(f.Root, "cli-unit", "sealer-registry.service");
         Directory.CreateDirectory(Path.GetDirectoryName(file)!);
-        int rc = await SealerCli.InvokeAsync(["registry", "unit", "--binary", "/opt/sealer", "--layout", "/srv/a", "--port=5001", "--name", "reg",
+        int rc = await Sealer.Cli.SealerCli.InvokeAsync(["registry", "unit", "--binary", "/opt/sealer", "--layout", "/srv/a", "--port=5001", "--name", "reg",
             "--no-verify", "--layout", "/srv/b", "--output", file]);
         Assert.Equal(0, rc);
         string unit = File.ReadAllText(file);
@@ -132,7 +132,7 @@ public sealed class RuntimeConfigTests(RegistryFixture f)
         Assert.DoesNotContain("--output", unit);
 
         using var error = new StringWriter();
-        Assert.Equal(1, await SealerCli.InvokeAsync(["registry", "unit", "--layout", "/srv/a", "--prot", "1"], default, error));
+        Assert.Equal(1, await Sealer.Cli.SealerCli.InvokeAsync(["registry", "unit", "--layout", "/srv/a", "--prot", "1"], default, error));
         Assert.Contains("error SEA5001: 'registry unit': unknown option '--prot'", error.ToString());
     }
 }

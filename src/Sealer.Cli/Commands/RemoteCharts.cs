@@ -1,3 +1,5 @@
+using Sealer.Core.Charts;
+using Sealer.Core.References;
 using Sealer.Core.Charts.Remote;
 using Sealer.Core.Discovery;
 using Sealer.Core.Distribution;

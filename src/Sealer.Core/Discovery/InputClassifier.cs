@@ -1,3 +1,4 @@
+using Sealer.Core.Yaml;
 using System.Text;
 using Sealer.Core.Charts;
 using Sealer.Core.Diagnostics;
@@ -85,7 +86,7 @@ public static class InputClassifier
     {
         try
         {
-            return HelmYaml.ParseStream(text).Any(d => d.Root is YMap m && m.GetString("kind") is { Length: > 0 } && m.GetString("apiVersion") is { Length: > 0 });
+            return YamlReader.ParseStream(text).Any(d => d.Root is YMap m && m.GetString("kind") is { Length: > 0 } && m.GetString("apiVersion") is { Length: > 0 });
         }
         catch (YamlException)
         {

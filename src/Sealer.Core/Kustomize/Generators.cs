@@ -1,3 +1,4 @@
+using Sealer.Core.Yaml;
 using System.Text;
 using Sealer.Core.Charts;
 using Sealer.Core.Diagnostics;
@@ -52,7 +53,7 @@ internal static class Generators
         }
         var envFiles = new List<YNode>();
         if (g.Get("envs") is YSeq envs) envFiles.AddRange(envs.Items);
-        if (g.Get("env") is YScalar env && !HelmYaml.IsNull(env)) envFiles.Add(env);
+        if (g.Get("env") is YScalar env && !YamlReader.IsNull(env)) envFiles.Add(env);
         foreach (var item in envFiles)
         {
             string text = ReadGeneratorFile(k, dir, build, KYaml.AsString(item) ?? "", item);
@@ -177,7 +178,7 @@ internal static class Generators
                     values = HelmYaml.MergeMaps(values, HelmYaml.ParseValues(build.ReadFile(full), full));
                 }
             }
-            if (h.Get("valuesInline") is YMap inline && HelmYaml.ToValue(inline) is Dictionary<string, object?> inl)
+            if (h.Get("valuesInline") is YMap inline && YamlReader.ToValue(inline) is Dictionary<string, object?> inl)
             {
                 string merge = KYaml.AsString(h.Get("valuesMerge")) ?? "override";
                 values = merge switch
@@ -199,7 +200,7 @@ internal static class Generators
             {
                 foreach (var (c, crd) in CrdFiles(rendered.Chart))
                 {
-                    foreach (var doc in HelmYaml.ParseStream(Encoding.UTF8.GetString(crd.Data), c.SourcePath + "/" + crd.Name, ErrorCodes.InvalidManifest))
+                    foreach (var doc in YamlReader.ParseStream(Encoding.UTF8.GetString(crd.Data), c.SourcePath + "/" + crd.Name, ErrorCodes.InvalidManifest))
                     {
                         var objs = new List<KResource>();
                         Kustomizer.BuildContext.AddObjects(doc.Root, Path.Combine(c.SourcePath, crd.Name), objs);

@@ -1,3 +1,4 @@
+using Sealer.Core.Yaml;
 using System.Globalization;
 using Sealer.Core.Charts;
 using Sealer.Core.Diagnostics;
@@ -46,7 +47,7 @@ internal static class JsonPatch
                 {
                     var actual = Get(root, path, file, op);
                     var expected = op.Get("value");
-                    if (!Equal(HelmYaml.ToValue(actual), HelmYaml.ToValue(expected)))
+                    if (!Equal(YamlReader.ToValue(actual), YamlReader.ToValue(expected)))
                     {
                         throw Fail(file, op, $"test failed: the value at '{path}' is not the expected one.");
                     }

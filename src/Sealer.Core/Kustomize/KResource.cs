@@ -1,3 +1,4 @@
+using Sealer.Core.Yaml;
 using Sealer.Core.Charts;
 
 namespace Sealer.Core.Kustomize;

@@ -1,3 +1,4 @@
+using Sealer.Core.Yaml;
 using System.Globalization;
 using System.Text;
 using System.Text.RegularExpressions;
@@ -42,11 +43,11 @@ internal static partial class KYaml
 
     private static bool IsSafePlainString(string v)
         => v.Length > 0 && v.Length < 200 && SafePlain().IsMatch(v) && !v.Contains(": ", StringComparison.Ordinal)
-           && HelmYaml.Resolve(new YScalar { Value = v, Style = ScalarStyle.Plain }) is string
+           && YamlReader.Resolve(new YScalar { Value = v, Style = ScalarStyle.Plain }) is string
            && v is not ("y" or "Y" or "n" or "N");
 
     /// <summary>The scalar's string value (null for a null scalar or a non-scalar).</summary>
-    public static string? AsString(YNode? n) => n is YScalar s && !HelmYaml.IsNull(s) ? s.Value : null;
+    public static string? AsString(YNode? n) => n is YScalar s && !YamlReader.IsNull(s) ? s.Value : null;
 
     public static void Set(YMap map, string key, YNode value)
     {
@@ -80,7 +81,7 @@ internal static partial class KYaml
     {
         var v = parent.Get(key);
         if (v is YMap m) return m;
-        if (!create || v is YSeq || v is YScalar s && !HelmYaml.IsNull(s)) return null;
+        if (!create || v is YSeq || v is YScalar s && !YamlReader.IsNull(s)) return null;
         var created = new YMap();
         Set(parent, key, created);
         return created;
@@ -183,7 +184,7 @@ internal static partial class KYaml
             case YScalar s:
                 if (s.IsPlain)
                 {
-                    if (HelmYaml.IsNull(s)) { sb.Append("null"); return; }
+                    if (YamlReader.IsNull(s)) { sb.Append("null"); return; }
                     if (IsPlainSafeText(s.Value) && !s.Value.Contains(": ", StringComparison.Ordinal) && !s.Value.Contains(" #", StringComparison.Ordinal))
                     {
                         sb.Append(s.Value);

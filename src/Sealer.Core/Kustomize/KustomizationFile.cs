@@ -1,3 +1,4 @@
+using Sealer.Core.Yaml;
 using Sealer.Core.Charts;
 using Sealer.Core.Diagnostics;
 
@@ -17,9 +18,9 @@ internal sealed class KustomizationFile
     public KustomizationFile(string file, string text)
     {
         File = file;
-        var docs = HelmYaml.ParseStream(text, file, ErrorCodes.InvalidKustomization);
+        var docs = YamlReader.ParseStream(text, file, ErrorCodes.InvalidKustomization);
         var root = docs.FirstOrDefault(d => d.Root is not null)?.Root;
-        if (root is YScalar s && HelmYaml.IsNull(s) || root is null) root = new YMap { Line = 1, Column = 1 };
+        if (root is YScalar s && YamlReader.IsNull(s) || root is null) root = new YMap { Line = 1, Column = 1 };
         Root = root as YMap ?? throw new SealerException(ErrorCodes.InvalidKustomization, "a kustomization must be a YAML mapping of fields (resources:, images:, ...).", file, root.Line, root.Column);
         foreach (var (k, v) in Root.Entries)
         {
@@ -60,12 +61,12 @@ internal sealed class KustomizationFile
         {
             case null:
                 break;
-            case YScalar s when HelmYaml.IsNull(s):
+            case YScalar s when YamlReader.IsNull(s):
                 break;
             case YSeq seq:
                 foreach (var item in seq.Items)
                 {
-                    if (item is not YScalar v || HelmYaml.IsNull(v)) throw Invalid(item, $"{field}: entries must be strings (paths).");
+                    if (item is not YScalar v || YamlReader.IsNull(v)) throw Invalid(item, $"{field}: entries must be strings (paths).");
                     result.Add((v.Value, v.Line));
                 }
                 break;
@@ -83,7 +84,7 @@ internal sealed class KustomizationFile
         {
             case null:
                 break;
-            case YScalar s when HelmYaml.IsNull(s):
+            case YScalar s when YamlReader.IsNull(s):
                 break;
             case YSeq seq:
                 foreach (var item in seq.Items)
@@ -102,12 +103,12 @@ internal sealed class KustomizationFile
     public List<KeyValuePair<string, string>> StringMap(YNode? node, string field)
     {
         var result = new List<KeyValuePair<string, string>>();
-        if (node is null || node is YScalar s && HelmYaml.IsNull(s)) return result;
+        if (node is null || node is YScalar s && YamlReader.IsNull(s)) return result;
         if (node is not YMap m) throw Invalid(node, $"{field}: must be a mapping of strings.");
         foreach (var (k, v) in m.Entries)
         {
             if (k is not YScalar ks || v is not YScalar vs) throw Invalid(k, $"{field}: keys and values must be strings.");
-            result.Add(new(ks.Value, HelmYaml.IsNull(vs) ? "" : vs.Value));
+            result.Add(new(ks.Value, YamlReader.IsNull(vs) ? "" : vs.Value));
         }
         return result;
     }
@@ -115,7 +116,7 @@ internal sealed class KustomizationFile
     public string? String(string field)
     {
         var n = Root.Get(field);
-        if (n is null || n is YScalar s && HelmYaml.IsNull(s)) return null;
+        if (n is null || n is YScalar s && YamlReader.IsNull(s)) return null;
         return n is YScalar v ? v.Value : throw Invalid(n, $"{field}: must be a string.");
     }
 

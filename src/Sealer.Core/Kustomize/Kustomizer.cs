@@ -1,3 +1,4 @@
+using Sealer.Core.Yaml;
 using System.Text;
 using Sealer.Core.Charts;
 using Sealer.Core.Diagnostics;
@@ -197,7 +198,7 @@ public static class Kustomizer
         {
             InputFiles.Add(file);
             var result = new List<KResource>();
-            foreach (var doc in HelmYaml.ParseStream(ReadText(file), file, ErrorCodes.InvalidManifest))
+            foreach (var doc in YamlReader.ParseStream(ReadText(file), file, ErrorCodes.InvalidManifest))
             {
                 AddObjects(doc.Root, file, result);
             }
@@ -206,7 +207,7 @@ public static class Kustomizer
 
         public static void AddObjects(YNode? root, string file, List<KResource> result)
         {
-            if (root is null || root is YScalar s && HelmYaml.IsNull(s)) return;
+            if (root is null || root is YScalar s && YamlReader.IsNull(s)) return;
             if (root is not YMap m)
             {
                 throw new SealerException(ErrorCodes.InvalidManifest, "a resource document must be a Kubernetes object (a mapping with apiVersion, kind, metadata).", file, root.Line, root.Column);

@@ -1,3 +1,4 @@
+using Sealer.Core.Yaml;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
@@ -230,7 +231,7 @@ internal static class NameReferences
         /// <summary>Points <paramref name="field"/> of <paramref name="holder"/> at the current name of the <paramref name="kind"/> it names; returns that object.</summary>
         public KResource? Ref(YMap holder, string field, string kind, string? ns = null)
         {
-            if (holder.Get(field) is not YScalar s || HelmYaml.IsNull(s)) return null;
+            if (holder.Get(field) is not YScalar s || YamlReader.IsNull(s)) return null;
             string value = s.Value;
             string wantNs = ns ?? referrer.Namespace;
             var candidates = acc.Where(r => r.Kind == kind && r.PreviousNames.Contains(value)).ToList();

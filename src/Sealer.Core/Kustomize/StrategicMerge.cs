@@ -1,3 +1,4 @@
+using Sealer.Core.Yaml;
 using Sealer.Core.Charts;
 using Sealer.Core.Diagnostics;
 
@@ -81,7 +82,7 @@ internal static class StrategicMerge
             var existing = target.Get(key);
             switch (v)
             {
-                case YScalar s when HelmYaml.IsNull(s) && s.IsPlain:
+                case YScalar s when YamlReader.IsNull(s) && s.IsPlain:
                     KYaml.Remove(target, key);
                     break;
                 case YMap pm:
@@ -171,7 +172,7 @@ internal static class StrategicMerge
                 foreach (var (k, v) in m.Entries)
                 {
                     if (IsDirective(k)) continue;
-                    if (v is YScalar s && s.IsPlain && HelmYaml.IsNull(s)) continue;
+                    if (v is YScalar s && s.IsPlain && YamlReader.IsNull(s)) continue;
                     r.Entries.Add(new(k, Strip(v)));
                 }
                 return r;

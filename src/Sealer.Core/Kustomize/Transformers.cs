@@ -1,3 +1,4 @@
+using Sealer.Core.Yaml;
 using System.Text.RegularExpressions;
 using Sealer.Core.Charts;
 using Sealer.Core.Diagnostics;
@@ -105,7 +106,7 @@ internal static class Transformers
         else if (KYaml.AsString(p.Get("patch")) is { } inline)
         {
             var patchNode = p.Get("patch")!;
-            docs = HelmYaml.ParseStream(inline, k.File, ErrorCodes.InvalidKustomization, patchNode.Line).Where(d => d.Root is not null).Select(d => (d.Root!, k.File)).ToList();
+            docs = YamlReader.ParseStream(inline, k.File, ErrorCodes.InvalidKustomization, patchNode.Line).Where(d => d.Root is not null).Select(d => (d.Root!, k.File)).ToList();
         }
         else throw k.Invalid(p, $"{field}: an entry needs path: or patch:.");
         if (docs.Count == 0) return;
@@ -204,7 +205,7 @@ internal static class Transformers
     {
         if (entry.Contains('\n'))
         {
-            return HelmYaml.ParseStream(entry, k.File, ErrorCodes.InvalidKustomization, line).Where(d => d.Root is not null).Select(d => (d.Root!, k.File)).ToList();
+            return YamlReader.ParseStream(entry, k.File, ErrorCodes.InvalidKustomization, line).Where(d => d.Root is not null).Select(d => (d.Root!, k.File)).ToList();
         }
         return LoadPatchFile(k, dir, build, entry, line);
     }
@@ -214,7 +215,7 @@ internal static class Transformers
         if (Kustomizer.IsRemote(path)) throw new SealerException(ErrorCodes.KustomizeRemoteResource, $"patch '{path}' is remote; the build is offline. Vendor it.", k.File, line);
         string full = Path.GetFullPath(Path.Combine(dir, path));
         if (!File.Exists(full)) throw new SealerException(ErrorCodes.KustomizeFileNotFound, $"patch file '{path}' does not exist (looked in '{full}').", k.File, line);
-        return HelmYaml.ParseStream(build.ReadFile(full), full, ErrorCodes.InvalidKustomization).Where(d => d.Root is not null && !(d.Root is YScalar s && HelmYaml.IsNull(s))).Select(d => (d.Root!, full)).ToList();
+        return YamlReader.ParseStream(build.ReadFile(full), full, ErrorCodes.InvalidKustomization).Where(d => d.Root is not null && !(d.Root is YScalar s && YamlReader.IsNull(s))).Select(d => (d.Root!, full)).ToList();
     }
 }
 
@@ -322,7 +323,7 @@ internal static class Images
                     {
                         foreach (var c in seq.Items.OfType<YMap>())
                         {
-                            if (c.Get("image") is YScalar img && !HelmYaml.IsNull(img) && matcher.IsMatch(img.Value))
+                            if (c.Get("image") is YScalar img && !YamlReader.IsNull(img) && matcher.IsMatch(img.Value))
                             {
                                 KYaml.Set(c, "image", KYaml.Str(Rewrite(img.Value, newName, newTag, digest, tagSuffix), img.Line));
                             }

@@ -1,3 +1,4 @@
+using Sealer.Core.Yaml;
 using Sealer.Charts.Tests.Kustomize;
 
 using Sealer.Core.Charts;
@@ -76,7 +77,7 @@ public class FidelityTests
         tmp.Write("kustomization.yaml", "resources: [pod.yaml]\n");
         var oracle = KubectlOracle.Kustomize(tmp.Path);
         Assert.True(oracle.ExitCode == 0, oracle.StdErr);
-        string Args(string text) => (string)((List<object?>)((Dictionary<string, object?>)((List<object?>)((Dictionary<string, object?>)((Dictionary<string, object?>)HelmYaml.ToValue(HelmYaml.ParseStream(text)[0].Root)!)["spec"]!)["containers"]!)[0]!)["args"]!)[0]!;
+        string Args(string text) => (string)((List<object?>)((Dictionary<string, object?>)((List<object?>)((Dictionary<string, object?>)((Dictionary<string, object?>)YamlReader.ToValue(YamlReader.ParseStream(text)[0].Root)!)["spec"]!)["containers"]!)[0]!)["args"]!)[0]!;
         Assert.Equal(Args(oracle.StdOut), Args(yaml));
         Assert.Equal(" apk update && apk add curl ", Args(yaml));
         var found = ImageDiscovery.Discover(new DiscoveryInput { ManifestFiles = [Path.Combine(tmp.Path, "pod.yaml")] });

@@ -1,3 +1,4 @@
+using Sealer.Core.Yaml;
 using Sealer.Core.Charts;
 using Sealer.Core.Diagnostics;
 using Sealer.Core.Discovery;
@@ -44,7 +45,7 @@ public class KustomizeDifferentialTests
         Assert.True(oracle.ExitCode == 0, $"kubectl kustomize failed: {oracle.StdErr}");
 
         var ours = Kustomizer.Build(tree.Directory);
-        var theirs = HelmYaml.ParseStream(oracle.StdOut).Select(d => d.Root).OfType<YMap>().ToList();
+        var theirs = YamlReader.ParseStream(oracle.StdOut).Select(d => d.Root).OfType<YMap>().ToList();
 
         var expectedIds = theirs.Select(Id).Order(StringComparer.Ordinal).ToList();
         var actualIds = ours.Objects.Select(o => Id(o.Node)).Order(StringComparer.Ordinal).ToList();
@@ -62,7 +63,7 @@ public class KustomizeDifferentialTests
         Assert.Equal(fromKubectl, fromOurs);
 
         // What we carry in the cluster image (our YAML output) reads back as the same objects.
-        var reparsed = HelmYaml.ParseStream(ours.ToYaml()).Select(d => d.Root).OfType<YMap>().ToList();
+        var reparsed = YamlReader.ParseStream(ours.ToYaml()).Select(d => d.Root).OfType<YMap>().ToList();
         Assert.Equal(actualIds, reparsed.Select(Id).Order(StringComparer.Ordinal).ToList());
         Assert.Equal(actualContainers, reparsed.SelectMany(Containers).Order(StringComparer.Ordinal).ToList());
     }

@@ -1,3 +1,4 @@
+using Sealer.Core.Yaml;
 using Sealer.Core.Charts;
 using Sealer.Core.Diagnostics;
 using Sealer.Core.Kustomize;
@@ -40,8 +41,8 @@ public class KustomizeTransformerTests
         var oracle = KubectlOracle.Kustomize(dir);
         Assert.True(oracle.ExitCode == 0, "kubectl kustomize failed: " + oracle.StdErr);
         var ours = Kustomizer.Build(dir);
-        var theirs = HelmYaml.ParseStream(oracle.StdOut).Select(d => HelmYaml.ToValue(d.Root)).ToList();
-        var mine = HelmYaml.ParseStream(ours.ToYaml()).Select(d => HelmYaml.ToValue(d.Root)).ToList();
+        var theirs = YamlReader.ParseStream(oracle.StdOut).Select(d => YamlReader.ToValue(d.Root)).ToList();
+        var mine = YamlReader.ParseStream(ours.ToYaml()).Select(d => YamlReader.ToValue(d.Root)).ToList();
         Assert.Equal(Canonical(theirs), Canonical(mine));
         return ours;
     }
@@ -60,7 +61,7 @@ public class KustomizeTransformerTests
     };
 
     private static List<string> Images(KustomizeResult r)
-        => HelmYaml.ParseStream(r.ToYaml()).SelectMany(d => AllImages(d.Root)).ToList();
+        => YamlReader.ParseStream(r.ToYaml()).SelectMany(d => AllImages(d.Root)).ToList();
 
     private static IEnumerable<string> AllImages(YNode? n) => n switch
     {

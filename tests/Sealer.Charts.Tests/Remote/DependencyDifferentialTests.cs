@@ -1,3 +1,4 @@
+using Sealer.Core.Charts;
 using Sealer.Core.Charts.Remote;
 using Sealer.Core.Diagnostics;
 using Sealer.Core.Discovery;

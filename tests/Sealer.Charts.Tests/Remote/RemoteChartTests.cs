@@ -1,3 +1,4 @@
+using Sealer.Core.References;
 using Sealer.Core.Charts.Remote;
 using Sealer.Core.Diagnostics;
 using Sealer.Core.Distribution;

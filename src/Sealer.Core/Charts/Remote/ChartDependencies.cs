@@ -1,3 +1,5 @@
+using Sealer.Core.References;
+using Sealer.Core.Yaml;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
@@ -125,7 +127,7 @@ public static class ChartDependencies
     /// <summary>Reads Chart.lock: its digest (and the line of it) and the locked dependencies.</summary>
     public static (string Digest, int DigestLine, List<ChartDependency> Dependencies) ReadLock(string path)
     {
-        var docs = HelmYaml.ParseStream(File.ReadAllText(path), path, ErrorCodes.ChartDependencyLockOutOfSync);
+        var docs = YamlReader.ParseStream(File.ReadAllText(path), path, ErrorCodes.ChartDependencyLockOutOfSync);
         if (docs.FirstOrDefault()?.Root is not YMap root)
         {
             throw new SealerException(ErrorCodes.ChartDependencyLockOutOfSync, $"{Path.GetFileName(path)} is not a mapping with 'digest' and 'dependencies'. Run 'helm dependency update'.", path, 1);
@@ -136,7 +138,7 @@ public static class ChartDependencies
         {
             foreach (var item in seq.Items.OfType<YMap>())
             {
-                string S(string k) => item.Get(k) is YScalar s && HelmYaml.Resolve(s) is { } v ? Convert.ToString(v, CultureInfo.InvariantCulture) ?? "" : "";
+                string S(string k) => item.Get(k) is YScalar s && YamlReader.Resolve(s) is { } v ? Convert.ToString(v, CultureInfo.InvariantCulture) ?? "" : "";
                 deps.Add(new ChartDependency { Name = S("name"), Version = S("version"), Repository = S("repository") });
             }
         }

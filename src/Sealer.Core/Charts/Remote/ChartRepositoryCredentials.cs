@@ -1,3 +1,4 @@
+using Sealer.Core.Yaml;
 using System.Text;
 using Sealer.Core.Diagnostics;
 
@@ -74,7 +75,7 @@ public sealed class HelmRepositoriesFile
     {
         string file = string.IsNullOrEmpty(path) ? DefaultPath() : path;
         if (!File.Exists(file)) return new HelmRepositoriesFile(file, []);
-        var docs = HelmYaml.ParseStream(File.ReadAllText(file), file, ErrorCodes.ChartReferenceInvalid);
+        var docs = YamlReader.ParseStream(File.ReadAllText(file), file, ErrorCodes.ChartReferenceInvalid);
         var entries = new List<HelmRepositoryEntry>();
         if (docs.FirstOrDefault()?.Root is YMap root && root.Get("repositories") is YSeq seq)
         {

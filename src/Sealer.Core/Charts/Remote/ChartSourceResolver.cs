@@ -1,3 +1,4 @@
+using Sealer.Core.References;
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 using Sealer.Core.Diagnostics;

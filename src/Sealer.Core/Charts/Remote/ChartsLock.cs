@@ -1,3 +1,4 @@
+using Sealer.Core.References;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Sealer.Core.Diagnostics;
