@@ -244,11 +244,11 @@ public class ClusterfileReaderTests
         // typo
         { "kind: Cluster\nspec:\n  imgae: a\n  hosts: [{ips: [10.0.0.1], roles: [master]}]\n", ErrorCodes.ClusterfileUnknownField, 3, "did you mean 'image'" },
         // v1 field
-        { "kind: Cluster\nspec:\n  image: a\n  masters:\n    ipList: [10.0.0.1]\n", ErrorCodes.ClusterfileUnknownField, 4, "Clusterfile v1 field" },
+        { "kind: Cluster\nspec:\n  image: a\n  masters:\n    ipList: [10.0.0.1]\n", ErrorCodes.ClusterfileV1, 5, "sealer convert clusterfile" },
         { "kind: Cluster\nspec:\n  image: a\n  hosts: [{ips: [10.0.0.300], roles: [master]}]\n", ErrorCodes.ClusterfileBadAddress, 4, "Bad address" },
         { "kind: Cluster\nspec:\n  image: a\n  hosts: [{ips: [10.0.0.5-10.0.0.2], roles: [master]}]\n", ErrorCodes.ClusterfileBadAddress, 4, "ends before it starts" },
         { "kind: Cluster\nspec:\n  image: a\n  ssh: {port: 99999}\n  hosts: [{ips: [10.0.0.1], roles: [master]}]\n", ErrorCodes.ClusterfileBadPort, 4, "1 to 65535" },
-        { "kind: Cluster\nspec:\n  image: a\n  hosts: [{ips: [10.0.0.1], roles: [boss]}]\n", ErrorCodes.ClusterfileBadRole, 4, "'master' or a 'node'" },
+        { "kind: Cluster\nspec:\n  image: a\n  hosts: [{ips: [10.0.0.1], roles: [master, \"big boss\"]}]\n", ErrorCodes.ClusterfileBadRole, 4, "not a valid role name" },
         { "kind: Cluster\nspec:\n  image: a\n  hosts:\n    - ips: [10.0.0.1]\n      roles: [master]\n    - ips: [10.0.0.1]\n      roles: [node]\n", ErrorCodes.ClusterfileDuplicateHost, 7, "listed twice" },
         { "kind: Cluster\nspec:\n  image: a\n  hosts: [{ips: [10.0.0.1], roles: [node]}]\n", ErrorCodes.ClusterfileNoMaster, 4, "master role" },
         { "kind: Cluster\nspec:\n  hosts: [{ips: [10.0.0.1], roles: [master]}]\n", ErrorCodes.ClusterfileMissingField, 3, "spec.image is missing" },
@@ -257,7 +257,7 @@ public class ClusterfileReaderTests
         { "kind: Plugin\nspec: {action: PostInstall, data: x}\n", ErrorCodes.ClusterfileNoCluster, 1, "no 'kind: Cluster'" },
         { "kind: Cluster\nspec:\n  image: a\n  hosts: [{ips: [10.0.0.1], roles: [master]}\n", ErrorCodes.ClusterfileInvalidYaml, 0, "not valid YAML" },
         { "kind: Cluster\nspec: {image: a, hosts: [{ips: [10.0.0.1], roles: [master]}]}\n---\nkind: Plugin\nspec:\n  action: PostInstal\n  data: x\n", ErrorCodes.ClusterfileBadPlugin, 6, "unknown action 'PostInstal'" },
-        { "kind: Cluster\nspec: {image: a, hosts: [{ips: [10.0.0.1], roles: [master]}]}\n---\nkind: Plugin\nspec:\n  type: LABEL\n  action: PostInstall\n  data: x\n", ErrorCodes.ClusterfileBadPlugin, 6, "only SHELL" },
+        { "kind: Cluster\nspec: {image: a, hosts: [{ips: [10.0.0.1], roles: [master]}]}\n---\nkind: Plugin\nspec:\n  type: ETCD\n  action: PostInstall\n  data: x\n", ErrorCodes.ClusterfileOldPluginType, 6, "etcdctl" },
         { "kind: Cluster\nspec: {image: a, hosts: [{ips: [10.0.0.1], roles: [master]}]}\n---\nkind: Config\nspec:\n  path: ../etc/passwd\n", ErrorCodes.ClusterfileBadConfig, 6, "stay inside" },
         { "kind: Cluster\nspec:\n  image: a\n  hosts: [{ips: [10.0.0.1], roles: [master], taints: [nodedefect]}]\n", ErrorCodes.ClusterfileBadValue, 4, "needs an effect" },
         // Application documents: unknown fields at any depth, bad strategies, helm values, both cmds and helm

@@ -52,4 +52,10 @@ public static partial class ErrorCodes
 
     /// <summary>A Config document is malformed (missing path, unknown strategy or process).</summary>
     public const string ClusterfileBadConfig = "SEA2516";
+
+    /// <summary>A Clusterfile v1 (<c>spec.masters.ipList</c>, <c>provider</c>): convert it with <c>sealer convert clusterfile OLD &gt; NEW</c>.</summary>
+    public const string ClusterfileV1 = "SEA2540";
+
+    /// <summary>A Plugin of an old Sealer type (ETCD, out-of-tree .so) or an old LABEL/TAINT/HOSTNAME plugin line that cannot be applied; the message names the v2 replacement.</summary>
+    public const string ClusterfileOldPluginType = "SEA2541";
 }

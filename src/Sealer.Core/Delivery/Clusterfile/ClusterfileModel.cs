@@ -146,8 +146,8 @@ public enum PluginPhase
 /// <summary>A shell hook (<c>kind: Plugin</c>, <c>spec.type: SHELL</c>).</summary>
 public sealed record PluginSpec(string Name, IReadOnlyList<PluginPhase> Phases, IReadOnlyList<string> Roles, string Data, SourceLocation Location)
 {
-    /// <summary>Roles empty means every host.</summary>
-    public bool AppliesTo(HostSpec host) => Roles.Count == 0 || Roles.Any(r => host.Roles.Contains(r, StringComparer.Ordinal));
+    /// <summary>Roles empty means every host; an entry is a role (any role a host has, Sealer's scope) or a host IP (v0.8 <c>on</c>).</summary>
+    public bool AppliesTo(HostSpec host) => Roles.Count == 0 || Roles.Any(r => host.Roles.Contains(r, StringComparer.Ordinal) || r == host.Ip);
 }
 
 /// <summary>

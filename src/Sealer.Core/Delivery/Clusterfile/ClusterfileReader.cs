@@ -60,7 +60,7 @@ public static partial class ClusterfileReader
         var r = new Reader(file);
         ClusterSpec? cluster = null;
         var configs = new List<ConfigSpec>();
-        var plugins = new List<PluginSpec>();
+        var plugins = new List<PendingPlugin>();
         var apps = new List<ApplicationSpec>();
         var kubeadm = new List<RawDocument>();
         foreach (var doc in stream.Documents)
@@ -76,6 +76,7 @@ public static partial class ClusterfileReader
             switch (kind)
             {
                 case "Cluster":
+                    r.RefuseV1(root); // a v1 file (masters.ipList) would give 0 hosts in Sealer: say how to convert it
                     cluster = r.ReadCluster(root); // the last Cluster document wins, as in Sealer
                     break;
                 case "Plugin":
@@ -101,7 +102,10 @@ public static partial class ClusterfileReader
         {
             throw new SealerException(ErrorCodes.ClusterfileNoCluster, "The Clusterfile has no 'kind: Cluster' document. Add one with spec.image and spec.hosts.", file, 1, 1);
         }
-        return new ClusterfileDocument { Cluster = cluster, Configs = configs, Plugins = plugins, Applications = apps, KubeadmDocuments = kubeadm, File = file };
+        // Plugins need the hosts: 'on' selects by IP or label, old LABEL/TAINT/HOSTNAME plugins become host settings.
+        var (resolvedPlugins, hostsAfterPlugins) = r.ResolvePlugins(plugins, cluster.Hosts);
+        cluster = cluster with { Hosts = hostsAfterPlugins };
+        return new ClusterfileDocument { Cluster = cluster, Configs = configs, Plugins = resolvedPlugins, Applications = apps, KubeadmDocuments = kubeadm, File = file };
     }
 
     /// <summary>Finds an alias to an anchor that does not exist (<c>passwd: *****</c>) before the loader reports it without a useful position.</summary>
@@ -162,12 +166,12 @@ public static partial class ClusterfileReader
         }
     }
 
-    private sealed class Reader(string? file)
+    private sealed partial class Reader(string? file)
     {
         private static readonly Dictionary<string, string> Hints = new(StringComparer.Ordinal)
         {
-            ["masters"] = "that is a Clusterfile v1 field; list hosts under spec.hosts with roles: [master]",
-            ["nodes"] = "that is a Clusterfile v1 field; list hosts under spec.hosts with roles: [node]",
+            ["masters"] = "that is a Clusterfile v1 field; convert the file with 'sealer convert clusterfile OLD > NEW' (hosts go under spec.hosts with roles: [master])",
+            ["nodes"] = "that is a Clusterfile v1 field; convert the file with 'sealer convert clusterfile OLD > NEW' (hosts go under spec.hosts with roles: [node])",
             ["provider"] = "that is a Clusterfile v1 field; v2 has no provider (hosts are reached over SSH)",
             ["network"] = "that is a Clusterfile v1 field; configure the CNI through a Config or the image's env",
             ["certSANS"] = "that is a Clusterfile v1 field; use a kubeadm ClusterConfiguration document (apiServer.certSANs)",
@@ -254,6 +258,7 @@ public static partial class ClusterfileReader
 
         public List<string> StrList(YamlNode node, string path, string example)
         {
+            if (IsNull(node)) return []; // 'key:' with no value is an empty list (Go's yaml reads null into a nil slice)
             var seq = Seq(node, path, $"write it as {example}");
             var list = new List<string>();
             foreach (var item in seq) list.Add(Str(item, $"{path}[]"));
@@ -333,6 +338,7 @@ public static partial class ClusterfileReader
 
         public List<KeyValuePair<string, string>> Env(YamlNode node, string path)
         {
+            if (IsNull(node)) return []; // 'env:' with no value, as Sealer reads it
             if (node is YamlMappingNode)
             {
                 throw Error(ErrorCodes.ClusterfileWrongShape, node,
@@ -380,11 +386,14 @@ public static partial class ClusterfileReader
                 var ipsNode = Get(group, "ips") ?? throw Error(ErrorCodes.ClusterfileMissingField, group, "This host group has no 'ips': add ips: [192.168.0.2] (ranges like 192.168.0.2-192.168.0.4 work).");
                 var rolesNode = Get(group, "roles") ?? throw Error(ErrorCodes.ClusterfileMissingField, group, "This host group has no 'roles': add roles: [master] or roles: [node].");
                 var roles = StrList(rolesNode, "roles", "[master] or [node]").Select(x => x.Trim().ToLowerInvariant()).ToList();
-                foreach (var role in roles)
+                foreach (var (role, i) in roles.Select((r, i) => (r, i)))
                 {
-                    if (role is not ("master" or "node"))
+                    // Sealer keeps any role (its decoder tests use roles: [node, db]): extra roles label the host
+                    // node-role.kubernetes.io/<role> and select Plugin scopes.
+                    if (!RoleRegex().IsMatch(role))
                     {
-                        throw Error(ErrorCodes.ClusterfileBadRole, rolesNode, $"Unknown role '{role}': a host is a 'master' or a 'node'.");
+                        var at = rolesNode is YamlSequenceNode rs && i < rs.Children.Count ? rs.Children[i] : rolesNode;
+                        throw Error(ErrorCodes.ClusterfileBadRole, at, $"The role '{role}' is not a valid role name: use master, node, or a name of lowercase letters, digits, '-', '_' and '.' (it becomes the label node-role.kubernetes.io/{role}).");
                     }
                 }
                 if (roles.Count == 0) throw Error(ErrorCodes.ClusterfileMissingField, rolesNode, "'roles' is empty: add master or node.");
@@ -396,7 +405,8 @@ public static partial class ClusterfileReader
                 }
                 var hostEnv = Get(group, "env") is { } he ? Env(he, "spec.hosts[].env") : [];
                 var labels = new Dictionary<string, string>(StringComparer.Ordinal);
-                if (Get(group, "labels") is { } ln)
+                foreach (var extra in roles.Where(x => x is not ("master" or "node"))) labels[$"node-role.kubernetes.io/{extra}"] = "";
+                if (Get(group, "labels") is { } ln && !IsNull(ln))
                 {
                     foreach (var (k, v) in Map(ln, "labels", "write labels as key: value lines").Children) labels[Str(k, "labels")] = Str(v, "labels");
                 }
@@ -473,10 +483,7 @@ public static partial class ClusterfileReader
         {
             var m = Map(node, path, "ssh takes user, passwd, pk, pkPasswd, port");
             CheckKeys(m, path, "user", "passwd", "pk", "pkPasswd", "port", "encrypted", "jumpHost");
-            if (Get(m, "encrypted") is { } enc && Bool(enc, $"{path}.encrypted"))
-            {
-                throw Error(ErrorCodes.ClusterfileBadValue, enc, $"{path}.encrypted: true (Sealer-encrypted passwords) is not supported: give the password in clear in a file only you can read, or better, use a key (pk).");
-            }
+            bool encrypted = Get(m, "encrypted") is { } enc && Bool(enc, $"{path}.encrypted");
             string? pk = OptStr(m, "pk", path);
             if (pk is { Length: 0 }) pk = null; // pk: "" clears the cluster's key for this host
             if (pk is not null && pk.StartsWith("~/", StringComparison.Ordinal))
@@ -488,7 +495,7 @@ public static partial class ClusterfileReader
             var spec = defaults with
             {
                 User = OptStr(m, "user", path) ?? defaults.User,
-                Password = Secret(m, "passwd", path) ?? defaults.Password,
+                Password = (encrypted ? DecryptPassword(m, path) : Secret(m, "passwd", path)) ?? defaults.Password,
                 PrivateKeyPath = pk ?? defaults.PrivateKeyPath,
                 PrivateKeyPassphrase = Secret(m, "pkPasswd", path) ?? defaults.PrivateKeyPassphrase,
                 Port = Get(m, "port") is { } p && !(p is YamlScalarNode { Value: "" }) ? Port(p, $"{path}.port") : defaults.Port,
@@ -554,56 +561,24 @@ public static partial class ClusterfileReader
             return new RegistrySpec { Local = local, External = external };
         }
 
-        public PluginSpec ReadPlugin(YamlMappingNode root)
+        /// <summary>
+        /// An action in any spelling Sealer files use: kebab-case (<c>pre-init-host</c>), CamelCase of v0.8
+        /// (<c>PreInit</c>, <c>PostInstall</c>) or v0.9 (<c>PreInitHost</c>), and <c>Originally</c> (before anything else).
+        /// </summary>
+        public static PluginPhase? ParsePhase(string action) => action.Replace("-", "", StringComparison.Ordinal).Replace("_", "", StringComparison.Ordinal).ToLowerInvariant() switch
         {
-            var (name, spec) = Header(root, "Plugin", "plugin");
-            CheckKeys(spec, "spec", "type", "action", "scope", "on", "data");
-            string type = OptStr(spec, "type", "spec") ?? "SHELL";
-            if (!type.Equals("SHELL", StringComparison.OrdinalIgnoreCase))
-            {
-                throw Error(ErrorCodes.ClusterfileBadPlugin, Get(spec, "type")!,
-                    $"Plugin '{name}' has type '{type}'; only SHELL plugins are supported. For LABEL or TAINT use spec.hosts[].labels / taints; for others write a SHELL plugin.");
-            }
-            var actionNode = Get(spec, "action") ?? throw Error(ErrorCodes.ClusterfileMissingField, spec, $"Plugin '{name}' has no 'action': add e.g. action: post-install.");
-            var phases = new List<PluginPhase>();
-            foreach (var part in Str(actionNode, "spec.action").Split('|', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
-            {
-                phases.Add(ParsePhase(part) ?? throw Error(ErrorCodes.ClusterfileBadPlugin, actionNode,
-                    $"Plugin '{name}': unknown action '{part}'. Use one of pre-install, pre-init-host, post-init-host, post-install, pre-join, post-join, pre-clean-host, post-clean-host, pre-uninstall, post-uninstall, upgrade-host, upgrade (or the old PreInit, PostInstall, ...)."));
-            }
-            var roles = new List<string>();
-            foreach (var key in new[] { "scope", "on" })
-            {
-                if (OptStr(spec, key, "spec") is not { } scope) continue;
-                foreach (var part in scope.Split(['|', ','], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
-                {
-                    string r = part.StartsWith("role=", StringComparison.Ordinal) ? part[5..] : part;
-                    if (r is "master" or "node" || IPAddress.TryParse(r, out _))
-                    {
-                        roles.Add(r);
-                        continue;
-                    }
-                    throw Error(ErrorCodes.ClusterfileBadPlugin, Get(spec, key)!, $"Plugin '{name}': scope '{part}' is not master, node or an IP address. Write scope: master|node.");
-                }
-            }
-            string data = Data(spec, "data", "spec") ?? throw Error(ErrorCodes.ClusterfileMissingField, spec, $"Plugin '{name}' has no 'data': put the shell script under data: |");
-            return new PluginSpec(name, phases, roles, data, Loc(root));
-        }
-
-        public static PluginPhase? ParsePhase(string action) => action switch
-        {
-            "pre-install" or "PreInstall" => PluginPhase.PreInstall,
-            "pre-init-host" or "PreInit" or "PreInitHost" => PluginPhase.PreInitHost,
-            "post-init-host" or "PostInit" or "PostInitHost" => PluginPhase.PostInitHost,
-            "post-install" or "PostInstall" => PluginPhase.PostInstall,
-            "pre-join" or "PreJoin" => PluginPhase.PreJoin,
-            "post-join" or "PostJoin" => PluginPhase.PostJoin,
-            "pre-clean-host" or "PreClean" or "PreCleanHost" => PluginPhase.PreCleanHost,
-            "post-clean-host" or "PostClean" or "PostCleanHost" => PluginPhase.PostCleanHost,
-            "pre-uninstall" or "PreUninstall" => PluginPhase.PreUninstall,
-            "post-uninstall" or "PostUninstall" => PluginPhase.PostUninstall,
-            "upgrade-host" or "UpgradeHost" => PluginPhase.UpgradeHost,
-            "upgrade" or "Upgrade" => PluginPhase.Upgrade,
+            "preinstall" or "originally" => PluginPhase.PreInstall,
+            "preinithost" or "preinit" => PluginPhase.PreInitHost,
+            "postinithost" or "postinit" => PluginPhase.PostInitHost,
+            "postinstall" => PluginPhase.PostInstall,
+            "prejoin" => PluginPhase.PreJoin,
+            "postjoin" => PluginPhase.PostJoin,
+            "precleanhost" or "preclean" => PluginPhase.PreCleanHost,
+            "postcleanhost" or "postclean" => PluginPhase.PostCleanHost,
+            "preuninstall" => PluginPhase.PreUninstall,
+            "postuninstall" => PluginPhase.PostUninstall,
+            "upgradehost" => PluginPhase.UpgradeHost,
+            "upgrade" => PluginPhase.Upgrade,
             _ => null,
         };
 
@@ -733,6 +708,9 @@ public static partial class ClusterfileReader
             };
         }
     }
+
+    [GeneratedRegex(@"^[a-z0-9]([-a-z0-9_.]*[a-z0-9])?$")]
+    private static partial Regex RoleRegex();
 
     [GeneratedRegex(@"^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$")]
     private static partial Regex TimeoutRegex();
