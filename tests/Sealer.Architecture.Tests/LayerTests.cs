@@ -10,26 +10,21 @@ public partial class LayerTests
 {
     private const string CoreFolder = "src/Sealer.Core";
 
-    private static readonly Lazy<string> Repo = new(() =>
-    {
-        string dir = AppContext.BaseDirectory;
-        while (!File.Exists(Path.Combine(dir, "Sealer.Sdk.sln"))) dir = Path.GetDirectoryName(dir) ?? throw new InvalidOperationException("repo root not found");
-        return dir;
-    });
+    private static string RepoRoot => Sealer.TestSupport.Repo.Root;
 
-    private static string Doc => File.ReadAllText(Path.Combine(Repo.Value, "docs", "architecture.md"));
+    private static string Doc => File.ReadAllText(Path.Combine(RepoRoot, "docs", "architecture.md"));
 
     private static LayerRules Rules => LayerRules.Parse(Doc);
 
     /// <summary>Every .cs file of Sealer.Core (not obj/ or bin/), repository-relative.</summary>
     private static List<SourceFile> CoreSources()
     {
-        string root = Path.Combine(Repo.Value, CoreFolder);
+        string root = Path.Combine(RepoRoot, CoreFolder);
         return Directory.EnumerateFiles(root, "*.cs", SearchOption.AllDirectories)
-            .Select(f => Path.GetRelativePath(Repo.Value, f).Replace('\\', '/'))
+            .Select(f => Path.GetRelativePath(RepoRoot, f).Replace('\\', '/'))
             .Where(f => !f.Contains("/obj/", StringComparison.Ordinal) && !f.Contains("/bin/", StringComparison.Ordinal))
             .Order(StringComparer.Ordinal)
-            .Select(f => new SourceFile(f, File.ReadAllText(Path.Combine(Repo.Value, f))))
+            .Select(f => new SourceFile(f, File.ReadAllText(Path.Combine(RepoRoot, f))))
             .ToList();
     }
 
@@ -47,10 +42,10 @@ public partial class LayerTests
     [Fact]
     public void Project_references_follow_the_layer_list()
     {
-        var projects = Directory.EnumerateFiles(Path.Combine(Repo.Value, "src"), "*.csproj", SearchOption.AllDirectories)
+        var projects = Directory.EnumerateFiles(Path.Combine(RepoRoot, "src"), "*.csproj", SearchOption.AllDirectories)
             .Select(p => (
                 Project: Path.GetFileNameWithoutExtension(p),
-                Path: Path.GetRelativePath(Repo.Value, p).Replace('\\', '/'),
+                Path: Path.GetRelativePath(RepoRoot, p).Replace('\\', '/'),
                 References: (IReadOnlyList<string>)ProjectReferenceRegex().Matches(File.ReadAllText(p))
                     .Select(m => Path.GetFileNameWithoutExtension(m.Groups[1].Value.Replace('\\', '/'))).ToList()))
             .ToList();
