@@ -1,3 +1,4 @@
+using Sealer.Core.Text;
 using Sealer.Core.Yaml;
 using System.Globalization;
 using System.Security.Cryptography;
@@ -60,23 +61,7 @@ internal static class NameReferences
         switch (value)
         {
             case string s:
-                sb.Append('"');
-                foreach (char c in s)
-                {
-                    switch (c)
-                    {
-                        case '"': sb.Append("\\\""); break;
-                        case '\\': sb.Append("\\\\"); break;
-                        case '\n': sb.Append("\\n"); break;
-                        case '\r': sb.Append("\\r"); break;
-                        case '\t': sb.Append("\\t"); break;
-                        default:
-                            if (c < 0x20 || c is '<' or '>' or '&' or '\u2028' or '\u2029') sb.Append("\\u").Append(((int)c).ToString("x4", CultureInfo.InvariantCulture));
-                            else sb.Append(c);
-                            break;
-                    }
-                }
-                sb.Append('"');
+                StringEscapes.AppendJson(sb, s, escapeHtml: true);
                 break;
             case SortedDictionary<string, object> d:
                 sb.Append('{');

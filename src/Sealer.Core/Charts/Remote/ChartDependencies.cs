@@ -1,3 +1,4 @@
+using Sealer.Core.Text;
 using Sealer.Core.References;
 using Sealer.Core.Yaml;
 using System.Globalization;
@@ -215,28 +216,6 @@ public static class ChartDependencies
         }
     }
 
-    /// <summary>A string as Go's encoding/json writes it (HTML-safe: &lt; &gt; &amp; escaped, U+2028/2029 escaped).</summary>
-    private static void GoString(StringBuilder sb, string s)
-    {
-        sb.Append('"');
-        foreach (char c in s)
-        {
-            switch (c)
-            {
-                case '"': sb.Append("\\\""); break;
-                case '\\': sb.Append("\\\\"); break;
-                case '\n': sb.Append("\\n"); break;
-                case '\r': sb.Append("\\r"); break;
-                case '\t': sb.Append("\\t"); break;
-                case '<' or '>' or '&' or '\u2028' or '\u2029':
-                    sb.Append("\\u").Append(((int)c).ToString("x4", CultureInfo.InvariantCulture));
-                    break;
-                default:
-                    if (c < 0x20) sb.Append("\\u").Append(((int)c).ToString("x4", CultureInfo.InvariantCulture));
-                    else sb.Append(c);
-                    break;
-            }
-        }
-        sb.Append('"');
-    }
+    /// <summary>A string as Go's encoding/json writes it (HTML-safe).</summary>
+    private static void GoString(StringBuilder sb, string s) => StringEscapes.AppendJson(sb, s, escapeHtml: true);
 }
