@@ -4,7 +4,8 @@ namespace Sealer.Cli;
 //
 // Adding a command or an option:
 // - A command group is a static class in Commands/ with `Create()` returning its commands (ImageCommands: images, inspect,
-//   ...; RegistryCommands: the `registry` group and its subcommands). A new group is one line in SealerCli.CreateRootCommand.
+//   ...; RegistryCommands: the `registry` group and its subcommands). A new group is one
+//   line in SealerCli.Groups (its top-level names and its factory; a start builds only the group its first word names).
 // - A command is a `SealerCommand(name, summary, details)`: the summary is its line in `sealer --help`, the details a
 //   paragraph in its own --help. Give it `Argument<T>`s and options, then `SetAction(p => ...)` (or `(p, ct) => ...Async`)
 //   that reads them with `p.GetValue(option)` and returns the exit code.

@@ -28,17 +28,42 @@ internal static class SealerCli
         ResponseFileTokenReplacer = null,
     };
 
+    /// <summary>
+    /// The command groups, in the order <c>sealer --help</c> lists them: the top-level names each group creates, and its
+    /// factory. A new group is one line here (CliHelpTests checks that the names match what the factory creates).
+    /// </summary>
+    internal static readonly (string[] Names, Func<IEnumerable<Command>> Create)[] Groups =
+    [
+        (["find-images"], FindImagesCommand.Create),
+        (["images", "inspect", "tag", "rmi", "prune", "save", "load", "push", "pull", "attach"], ImageCommands.Create),
+        (["run", "join", "delete", "check"], DeliveryCommands.Create),
+        (["bundle"], BundleCommands.Create),
+        (["registry"], () => [RegistryCommands.Create()]),
+        (["convert"], () => [ConvertCommand.Create()]),
+        (["completion"], () => [CompletionCommand.Create()]),
+    ];
+
     /// <summary>The whole command tree; each group file adds its commands.</summary>
-    public static RootCommand CreateRootCommand()
+    public static RootCommand CreateRootCommand() => CreateRootCommand(null);
+
+    /// <summary>
+    /// The command tree a command line needs: only the group its first word names (start-up builds ~150 options
+    /// otherwise), no group for a lone <c>--version</c>, and the whole tree for everything else (<c>--help</c>, completion
+    /// directives, unknown words), so help, completion and errors see every command.
+    /// </summary>
+    private static RootCommand CreateRootCommand(string[]? args)
     {
         var root = new RootCommand("sealer — build, serve and deliver Kubernetes cluster images to air-gapped sites");
-        foreach (var command in FindImagesCommand.Create()) root.Subcommands.Add(command);
-        foreach (var command in ImageCommands.Create()) root.Subcommands.Add(command);
-        foreach (var command in DeliveryCommands.Create()) root.Subcommands.Add(command);
-        foreach (var command in BundleCommands.Create()) root.Subcommands.Add(command);
-        root.Subcommands.Add(RegistryCommands.Create());
-        root.Subcommands.Add(ConvertCommand.Create());
-        root.Subcommands.Add(CompletionCommand.Create());
+        var groups = args switch
+        {
+            ["--version"] => [],
+            [var first, ..] when Array.FindIndex(Groups, g => Array.IndexOf(g.Names, first) >= 0) is var i and >= 0 => Groups.AsSpan(i, 1).ToArray(),
+            _ => Groups,
+        };
+        foreach (var group in groups)
+        {
+            foreach (var command in group.Create()) root.Subcommands.Add(command);
+        }
 
         foreach (var option in root.Options)
         {
@@ -77,7 +102,8 @@ internal static class SealerCli
     public static async Task<int> InvokeAsync(string[] args, CancellationToken cancellationToken = default, TextWriter? error = null)
     {
         error ??= Console.Error;
-        var parseResult = CreateRootCommand().Parse(Normalize(args), ParserConfig);
+        args = Normalize(args);
+        var parseResult = CreateRootCommand(args).Parse(args, ParserConfig);
         if (UsageError(parseResult) is { } usage)
         {
             error.WriteLine($"error {usage.Code}: {usage.Message}");
@@ -112,7 +138,8 @@ internal static class SealerCli
     /// </summary>
     public static ParseResult ParseOrThrow(string[] args)
     {
-        var parseResult = CreateRootCommand().Parse(Normalize(args), ParserConfig);
+        args = Normalize(args);
+        var parseResult = CreateRootCommand(args).Parse(args, ParserConfig);
         if (UsageError(parseResult) is { } error) throw new SealerException(error.Code, error.Message);
         return parseResult;
     }

@@ -31,9 +31,9 @@ public class CliTests(RegistryFixture fixture, CliStoreFixture shared) : IClassF
 
     private static string SealerDll => Path.Combine(AppContext.BaseDirectory, "sealer.dll");
 
-    private static (int Code, string Output) Sealer(string store, params string[] args)
-        => Tools.RunWithEnv("dotnet", new Dictionary<string, string> { ["SEALER_IMAGES_DIR"] = store, ["SEALER_CACHE_DIR"] = store + "-cache" },
-            [SealerDll, .. args]);
+    private static ProcessResult Sealer(string store, params string[] args)
+        => Processes.Run("dotnet", [SealerDll, .. args], workDir: null,
+            env: new Dictionary<string, string?> { ["SEALER_IMAGES_DIR"] = store, ["SEALER_CACHE_DIR"] = store + "-cache" });
 
     /// <summary>A store of its own, for the commands that change it.</summary>
     private static (string Store, StoredImage Image) OwnStore(TempDir tmp)
@@ -90,7 +90,7 @@ public class CliTests(RegistryFixture fixture, CliStoreFixture shared) : IClassF
         using var tmp = new TempDir();
         var (store, img) = OwnStore(tmp);
 
-        Assert.Equal(0, Sealer(store, "tag", Name, "example.com/c/cluster:prod").Code);
+        Assert.Equal(0, Sealer(store, "tag", Name, "example.com/c/cluster:prod").ExitCode);
 
         var (code, output) = Sealer(store, "images", "--format", "json");
         Assert.True(code == 0, output);
@@ -124,7 +124,7 @@ public class CliTests(RegistryFixture fixture, CliStoreFixture shared) : IClassF
     {
         using var tmp = new TempDir();
         // as in: sealer save -o - x | ssh host sealer load -i -
-        var (code, output) = Tools.Run("bash", "-c",
+        var (code, output) = Processes.Run("bash", "-c",
             $"SEALER_IMAGES_DIR='{shared.Store}' dotnet '{SealerDll}' save -o - --zstd {Name} | SEALER_IMAGES_DIR='{tmp.Sub("piped")}' dotnet '{SealerDll}' load -i -");
         Assert.True(code == 0, output);
         Assert.Contains(shared.Image.Digest, output);

@@ -86,7 +86,7 @@ public sealed class CompletionTests : IDisposable
     [Fact]
     public void Zsh_script_completes_commands_subcommands_options_and_values()
     {
-        if (!Tools.Exists("zsh")) Assert.Fail("zsh is not installed; run build/install-test-deps.sh");
+        if (!Processes.OnPath("zsh")) Assert.Fail("zsh is not installed; run build/install-test-deps.sh");
         // compadd/_files/compdef stand in for zsh's completion system builtins, which only exist inside a completion widget.
         var got = RunShell("zsh", """
             compdef() { [[ "$*" == "_sealer sealer" ]] || { print -u2 "compdef $*"; exit 1 } }

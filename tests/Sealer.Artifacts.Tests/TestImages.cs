@@ -1,15 +1,13 @@
 using System.Text;
 using Sealer.Core.Artifacts;
-using Sealer.Core.ClusterImage;
 using Sealer.Core.Layout;
 using Sealer.Core.Oci;
 
 namespace Sealer.Artifacts.Tests;
 
 /// <summary>
-/// Builds small but real cluster images (as docs/architecture.md specifies them) into a layout: a config with Sealer's
-/// labels, the sealer.image.extension annotation, a gzip rootfs layer, one tar layer per app-image blob and the
-/// registry/ metadata layer naming the app images with full references.
+/// Seeded cluster images for the store, archive, push and pull tests: TestSupport's <see cref="ClusterImages"/> with an
+/// app-installer extension, a random app-image blob per seed and architecture, one or two platforms.
 /// </summary>
 public static class TestImages
 {
@@ -19,30 +17,8 @@ public static class TestImages
     public static Descriptor BuildPlatform(OciLayout layout, string arch, int seed = 1, int blobBytes = 64 * 1024, string? extraLabel = null)
     {
         var rnd = new Random(seed * 31 + arch.GetHashCode(StringComparison.Ordinal));
-        // The app image: one random layer, a config, a manifest, in a registry/ layout.
         byte[] appLayer = new byte[blobBytes];
         rnd.NextBytes(appLayer);
-        var appLayerDesc = OciImages.Desc(MediaTypes.OciLayerGzip, appLayer);
-        byte[] appConfig = Encoding.UTF8.GetBytes("{\"architecture\":\"" + arch + "\",\"os\":\"linux\",\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[\"" + appLayerDesc.Digest + "\"]}}");
-        var appConfigDesc = OciImages.Desc(MediaTypes.OciConfig, appConfig);
-        var appManifest = OciJsonContext.ToBytes(new ImageManifest { MediaType = MediaTypes.OciManifest, Config = appConfigDesc, Layers = [appLayerDesc] }, OciJsonContext.Default.ImageManifest);
-        var appManifestDesc = OciImages.Desc(MediaTypes.OciManifest, appManifest) with
-        {
-            Platform = new Platform { Os = "linux", Architecture = arch },
-            Annotations = new Dictionary<string, string> { [Annotations.RefName] = $"docker.io/library/nginx:1.27-s{seed}" },
-        };
-        var registryIndex = OciJsonContext.ToBytes(new ImageIndex { MediaType = MediaTypes.OciIndex, Manifests = [appManifestDesc] }, OciJsonContext.Default.ImageIndex);
-
-        var layers = new List<(byte[] Bytes, string MediaType, byte[] DiffId)>();
-        byte[] rootfsTar = OciImages.Tar(("etc/kubeadm.yml", Encoding.UTF8.GetBytes($"kind: ClusterConfiguration # {arch} {seed}\n")), ("manifests/app.yaml", "image: nginx:1.27\n"u8.ToArray()));
-        layers.Add((OciImages.Gzip(rootfsTar), MediaTypes.OciLayerGzip, rootfsTar));
-        byte[] blobTar = OciImages.Tar(($"registry/blobs/sha256/{OciImages.Sha256Hex(appLayer)}", appLayer));
-        layers.Add((blobTar, MediaTypes.OciLayer, blobTar));
-        byte[] metaTar = OciImages.Tar(("registry/oci-layout", """{"imageLayoutVersion":"1.0.0"}"""u8.ToArray()), ("registry/index.json", registryIndex),
-            ($"registry/blobs/sha256/{OciImages.Sha256Hex(appManifest)}", appManifest), ($"registry/blobs/sha256/{OciImages.Sha256Hex(appConfig)}", appConfig));
-        layers.Add((metaTar, MediaTypes.OciLayer, metaTar));
-
-        var layerDescs = layers.Select(l => layout.WriteBlob(l.Bytes, l.MediaType)).ToList();
         var labels = new Dictionary<string, string>
         {
             ["cluster.alpha.sealer.io/cluster-runtime-type"] = "kubernetes",
@@ -50,19 +26,17 @@ public static class TestImages
             ["sealer.io.kubeversion"] = "v1.30.0",
         };
         if (extraLabel is not null) labels["test.label"] = extraLabel;
-        var config = new ImageConfig
+        return ClusterImages.Build(layout, new ClusterImageContents
         {
-            Architecture = arch, Os = "linux",
-            Config = new ImageRuntimeConfig { Env = ["A=b"], Labels = labels },
-            RootFs = new RootFs { DiffIds = layers.Select(l => "sha256:" + OciImages.Sha256Hex(l.DiffId)).ToList() },
-        };
-        var configDesc = layout.WriteBlob(OciJsonContext.ToBytes(config, OciJsonContext.Default.ImageConfig), MediaTypes.OciConfig);
-        var manifest = new ImageManifest
-        {
-            MediaType = MediaTypes.OciManifest, Config = configDesc, Layers = layerDescs,
-            Annotations = new Dictionary<string, string> { [ClusterImageFormat.ExtensionAnnotation] = Extension },
-        };
-        return layout.WriteBlob(OciJsonContext.ToBytes(manifest, OciJsonContext.Default.ImageManifest), MediaTypes.OciManifest);
+            Architecture = arch,
+            Rootfs = [("etc/kubeadm.yml", Encoding.UTF8.GetBytes($"kind: ClusterConfiguration # {arch} {seed}\n")), ("manifests/app.yaml", "image: nginx:1.27\n"u8.ToArray())],
+            AppLayer = appLayer,
+            AppReference = $"docker.io/library/nginx:1.27-s{seed}",
+            AppPlatformInIndex = true,
+            Extension = Extension,
+            Labels = labels,
+            Env = ["A=b"],
+        }).Manifest;
     }
 
     /// <summary>An index over linux/amd64 and linux/arm64 cluster images.</summary>

@@ -1,12 +1,14 @@
 using System.Security.Cryptography;
 using System.Text;
+using Sealer.Core.Layout;
 
 namespace Sealer.Delivery.Tests;
 
 /// <summary>
-/// A small but real cluster image (OCI layout, as docs/architecture.md fixes it) built by the test: a gzip rootfs layer with
-/// lifecycle scripts that leave evidence on the hosts (and a fake kubeadm/kubectl, since there is no kubelet here), one
-/// per-blob layer holding an app image layer, and the registry/ layer with index.json naming docker.io/library/demo:1.0.
+/// A small but real cluster image in an OCI layout directory (TestSupport's <see cref="ClusterImages"/>, layers annotated
+/// as the SDK does): a rootfs with lifecycle scripts that leave evidence on the hosts (and a fake kubeadm/kubectl/helm,
+/// since there is no kubelet here), one per-blob layer holding an app image layer, and the registry/ layer naming
+/// docker.io/library/demo:1.0; tagged example.com/fixture/kubernetes:v1.
 /// </summary>
 public sealed class FixtureImage
 {
@@ -27,22 +29,7 @@ public sealed class FixtureImage
     /// <param name="extraRootfs">more rootfs files (path → content; paths ending in .sh or .sh.tmpl, or under bin/, are executable)</param>
     public static FixtureImage Build(string dir, int appLayerBytes = 3 * 1024 * 1024, string architecture = "amd64", IReadOnlyDictionary<string, string>? extraRootfs = null)
     {
-        Directory.CreateDirectory(Path.Combine(dir, "blobs", "sha256"));
-        string Blob(byte[] data)
-        {
-            string hex = Convert.ToHexStringLower(SHA256.HashData(data));
-            File.WriteAllBytes(Path.Combine(dir, "blobs", "sha256", hex), data);
-            return "sha256:" + hex;
-        }
-
-        // the app image inside registry/
         var appLayer = OciImages.Gzip(Tar(new() { ["hello.txt"] = Encoding.UTF8.GetBytes("hello\n"), ["noise.bin"] = RandomNumberGenerator.GetBytes(appLayerBytes) }));
-        string appLayerHex = Convert.ToHexStringLower(SHA256.HashData(appLayer));
-        var appConfig = Encoding.UTF8.GetBytes("""{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}""");
-        string appConfigHex = Convert.ToHexStringLower(SHA256.HashData(appConfig));
-        var appManifest = Encoding.UTF8.GetBytes($$$"""{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:{{{appConfigHex}}}","size":{{{appConfig.Length}}}},"layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar+gzip","digest":"sha256:{{{appLayerHex}}}","size":{{{appLayer.Length}}}}]}""");
-        string appManifestHex = Convert.ToHexStringLower(SHA256.HashData(appManifest));
-        var registryIndex = Encoding.UTF8.GetBytes($$$"""{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:{{{appManifestHex}}}","size":{{{appManifest.Length}}},"annotations":{"org.opencontainers.image.ref.name":"docker.io/library/demo:1.0"}}]}""");
 
         string Script(string body) => "#!/bin/bash\nset -e\n" + body + "\n";
         var rootfs = new Dictionary<string, byte[]>
@@ -97,35 +84,30 @@ public sealed class FixtureImage
             ["application/apps/extra/cm.yaml"] = Encoding.UTF8.GetBytes("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: extra\n"),
         };
         foreach (var (k, v) in extraRootfs ?? new Dictionary<string, string>()) rootfs[k] = Encoding.UTF8.GetBytes(v);
-        var rootfsLayer = OciImages.Gzip(Tar(rootfs, executable: p => p.StartsWith("bin/", StringComparison.Ordinal) || p.EndsWith(".sh", StringComparison.Ordinal) || p.EndsWith(".sh.tmpl", StringComparison.Ordinal)));
-        var blobLayer = Tar(new() { [$"registry/blobs/sha256/{appLayerHex}"] = appLayer });
-        var registryLayer = Tar(new()
+        var layout = OciLayout.OpenOrCreate(dir);
+        var image = ClusterImages.Build(layout, new ClusterImageContents
         {
-            ["registry/oci-layout"] = """{"imageLayoutVersion":"1.0.0"}"""u8.ToArray(),
-            ["registry/index.json"] = registryIndex,
-            [$"registry/blobs/sha256/{appManifestHex}"] = appManifest,
-            [$"registry/blobs/sha256/{appConfigHex}"] = appConfig,
+            Architecture = architecture,
+            Rootfs = [.. rootfs.Select(f => (f.Key, f.Value))],
+            Executable = p => p.StartsWith("bin/", StringComparison.Ordinal) || p.EndsWith(".sh", StringComparison.Ordinal) || p.EndsWith(".sh.tmpl", StringComparison.Ordinal),
+            AppLayer = appLayer,
+            AppReference = "docker.io/library/demo:1.0",
+            AppArchitecture = "amd64",
+            Extension = """{"type":"kube-installer","applications":[{"name":"demo","type":"shell","files":["install.sh"]},{"name":"web","type":"helm","env":{"WebGreeting":"hi-from-image"}},{"name":"extra","type":"kube","files":["cm.yaml"]}],"launch":{"app_names":["demo"]}}""",
+            Labels = new Dictionary<string, string>
+            {
+                ["cluster.alpha.sealer.io/cluster-runtime-type"] = "kubernetes",
+                ["cluster.alpha.sealer.io/container-runtime-type"] = "containerd",
+            },
+            Env = ["MyVar=fromimage", "ImageOnly=yes"],
+            SdkLayerAnnotations = true,
         });
-        // annotated as the SDK's assembly does (io.sealer.sdk.layer): registry hosts get all three, the other hosts the rootfs only
-        var layers = new[]
-        {
-            (rootfsLayer, "application/vnd.oci.image.layer.v1.tar+gzip", "rootfs"),
-            (blobLayer, "application/vnd.oci.image.layer.v1.tar", $"image-blob\",\"io.sealer.sdk.blob\":\"sha256:{appLayerHex}"),
-            (registryLayer, "application/vnd.oci.image.layer.v1.tar", "registry"),
-        };
-        var layerJson = string.Join(",", layers.Select(l => $$$"""{"mediaType":"{{{l.Item2}}}","digest":"{{{Blob(l.Item1)}}}","size":{{{l.Item1.Length}}},"annotations":{"io.sealer.sdk.layer":"{{{l.Item3}}}"}}"""));
-        var config = Encoding.UTF8.GetBytes("""{"architecture":"ARCH","os":"linux","config":{"Env":["MyVar=fromimage","ImageOnly=yes"],"Labels":{"cluster.alpha.sealer.io/cluster-runtime-type":"kubernetes","cluster.alpha.sealer.io/container-runtime-type":"containerd"}},"rootfs":{"type":"layers","diff_ids":[]}}""".Replace("ARCH", architecture, StringComparison.Ordinal));
-        string configDigest = Blob(config);
-        string ext = """{\"type\":\"kube-installer\",\"applications\":[{\"name\":\"demo\",\"type\":\"shell\",\"files\":[\"install.sh\"]},{\"name\":\"web\",\"type\":\"helm\",\"env\":{\"WebGreeting\":\"hi-from-image\"}},{\"name\":\"extra\",\"type\":\"kube\",\"files\":[\"cm.yaml\"]}],\"launch\":{\"app_names\":[\"demo\"]}}""";
-        var manifest = Encoding.UTF8.GetBytes($$$"""{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"{{{configDigest}}}","size":{{{config.Length}}}},"layers":[{{{layerJson}}}],"annotations":{"sealer.image.extension":"{{{ext}}}"}}""");
-        string manifestDigest = Blob(manifest);
-        File.WriteAllText(Path.Combine(dir, "oci-layout"), """{"imageLayoutVersion":"1.0.0"}""");
-        File.WriteAllText(Path.Combine(dir, "index.json"), $$$"""{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"{{{manifestDigest}}}","size":{{{manifest.Length}}},"annotations":{"org.opencontainers.image.ref.name":"example.com/fixture/kubernetes:v1"}}]}""");
+        layout.SetRef("example.com/fixture/kubernetes:v1", image.Manifest);
         return new FixtureImage
         {
-            Dir = dir, ManifestDigest = manifestDigest, AppManifestDigest = "sha256:" + appManifestHex, TotalBytes = layers.Sum(l => (long)l.Item1.Length),
-            RootfsBytes = rootfsLayer.Length, RootfsDigest = "sha256:" + Convert.ToHexStringLower(SHA256.HashData(rootfsLayer)),
-            RegistryContentDigests = [.. layers.Skip(1).Select(l => "sha256:" + Convert.ToHexStringLower(SHA256.HashData(l.Item1)))],
+            Dir = dir, ManifestDigest = image.Manifest.Digest, AppManifestDigest = image.AppManifest.Digest, TotalBytes = image.TotalBytes,
+            RootfsBytes = image.Rootfs.Size, RootfsDigest = image.Rootfs.Digest,
+            RegistryContentDigests = [.. image.RegistryContent.Select(l => l.Digest)],
         };
     }
 

@@ -91,15 +91,15 @@ public class ImagePullerTests(RegistryFixture fixture)
         // served (Docker types included, so digests stay the same), so skopeo checks the OCI ones and umoci all of them.
         foreach (var img in imgs.Where(i => i.MediaType.Contains(".oci.", StringComparison.Ordinal)))
         {
-            var (code, output) = TestRegistries.Run("skopeo", "inspect", $"oci:{cache.Root}:{img.Reference}");
+            var (code, output) = Processes.Run("skopeo", "inspect", $"oci:{cache.Root}:{img.Reference}");
             Assert.True(code == 0, $"skopeo inspect {img.Reference}: {output}");
             Assert.Contains("\"Architecture\": \"amd64\"", output);
         }
-        var (ucode, uout) = TestRegistries.Run("umoci", "ls", "--layout", cache.Root);
+        var (ucode, uout) = Processes.Run("umoci", "ls", "--layout", cache.Root);
         Assert.True(ucode == 0, uout);
         foreach (var img in imgs) Assert.Contains(img.Reference, uout);
         string bundle = Path.Combine(cache.Root, "..", Guid.NewGuid().ToString("N"));
-        var (bcode, bout) = TestRegistries.Run("umoci", "unpack", "--rootless", "--image", $"{cache.Root}:docker.io/library/busybox:1.36", bundle);
+        var (bcode, bout) = Processes.Run("umoci", "unpack", "--rootless", "--image", $"{cache.Root}:docker.io/library/busybox:1.36", bundle);
         try
         {
             Assert.True(bcode == 0, bout);
@@ -308,7 +308,7 @@ public class ImagePullerTests(RegistryFixture fixture)
     {
         string mount = Path.Combine(Path.GetTempPath(), "sealer-full-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(mount);
-        Assert.Equal(0, TestRegistries.Run("mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", mount).Code);
+        Assert.Equal(0, Processes.Run("mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", mount).ExitCode);
         try
         {
             var cache = OciLayout.OpenOrCreate(Path.Combine(mount, "cache"));
@@ -326,7 +326,7 @@ public class ImagePullerTests(RegistryFixture fixture)
         }
         finally
         {
-            TestRegistries.Run("umount", mount);
+            Processes.Run("umount", mount);
             Directory.Delete(mount, true);
         }
     }

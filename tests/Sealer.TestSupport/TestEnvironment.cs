@@ -216,9 +216,9 @@ public sealed class TmpfsFactAttribute : FactAttribute
         Directory.CreateDirectory(dir);
         try
         {
-            var (code, output) = TestRegistries.Run("mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", dir);
+            var (code, output) = Processes.Run("mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", dir);
             if (code != 0) return "cannot mount a tmpfs (needs root): " + output.Trim();
-            TestRegistries.Run("umount", dir);
+            Processes.Run("umount", dir);
             return null;
         }
         catch (Exception ex) { return "cannot run mount: " + ex.Message; }

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Sealer.Core.Distribution;
 using Sealer.Core.Distribution.Auth;
 using Sealer.Core.Images;
@@ -42,16 +41,6 @@ public static class TestRegistries
 
     /// <summary>A fresh empty cache directory under the system temp dir (deleted by <see cref="TempCache.Dispose"/>).</summary>
     public static TempCache NewCache() => new();
-
-    public static (int Code, string Output) Run(string program, params string[] args)
-    {
-        var psi = new ProcessStartInfo(program, args) { RedirectStandardOutput = true, RedirectStandardError = true };
-        using var p = Process.Start(psi)!;
-        var err = p.StandardError.ReadToEndAsync();
-        string output = p.StandardOutput.ReadToEnd();
-        p.WaitForExit();
-        return (p.ExitCode, output + err.Result);
-    }
 
     public static List<ImageRequest> Requests(params string[] references)
         => references.Select((r, i) => new ImageRequest(Sealer.Core.References.ImageReference.Parse(r), [new Sealer.Core.References.ImageSource("app.kubeproj", 10 + i)])).ToList();

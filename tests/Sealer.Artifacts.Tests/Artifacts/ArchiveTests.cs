@@ -63,9 +63,9 @@ public class ArchiveTests
         var store = ClusterImageStore.Open(tmp.Sub("a"));
         var img = TestImages.AddToStore(store, "x/cluster:v1", multiArch: true);
         await OciArchive.SaveAsync(store, [img.Name], tmp.Sub("c.tar.zst"), new ArchiveSaveOptions { Compression = ArchiveCompression.Zstd, ZstdLevel = 9 });
-        var (rc, output) = Tools.Run("zstd", "-q", "-d", tmp.Sub("c.tar.zst"), "-o", tmp.Sub("c.tar"));
+        var (rc, output) = Processes.Run("zstd", "-q", "-d", tmp.Sub("c.tar.zst"), "-o", tmp.Sub("c.tar"));
         Assert.True(rc == 0, output);
-        (rc, output) = Tools.Run("skopeo", "inspect", "--raw", $"oci-archive:{tmp.Sub("c.tar")}");
+        (rc, output) = Processes.Run("skopeo", "inspect", "--raw", $"oci-archive:{tmp.Sub("c.tar")}");
         Assert.True(rc == 0, output);
         Assert.Equal(img.Descriptor.ParsedDigest, Digest.Sha256(System.Text.Encoding.UTF8.GetBytes(output.TrimEnd('\n'))));
     }
@@ -89,12 +89,12 @@ public class ArchiveTests
         var img = TestImages.AddToStore(store, "x/cluster:v1", multiArch: true);
         await OciArchive.SaveAsync(store, [img.Name], tmp.Sub("c.tar"));
 
-        var (rc, output) = Tools.Run("skopeo", "inspect", "--raw", $"oci-archive:{tmp.Sub("c.tar")}");
+        var (rc, output) = Processes.Run("skopeo", "inspect", "--raw", $"oci-archive:{tmp.Sub("c.tar")}");
         Assert.True(rc == 0, output);
         Assert.Equal(OciImages.Sha256Hex(store.Layout.ReadBlobBytes(img.Descriptor.ParsedDigest)), OciImages.Sha256Hex(System.Text.Encoding.UTF8.GetBytes(output.TrimEnd('\n'))));
 
         // skopeo writes its own archive naming the image by tag only: load needs --name, and keeps the digest.
-        (rc, output) = Tools.Run("skopeo", "copy", "--all", "--preserve-digests", "--quiet", $"oci-archive:{tmp.Sub("c.tar")}", $"oci-archive:{tmp.Sub("s.tar")}:v9");
+        (rc, output) = Processes.Run("skopeo", "copy", "--all", "--preserve-digests", "--quiet", $"oci-archive:{tmp.Sub("c.tar")}", $"oci-archive:{tmp.Sub("s.tar")}:v9");
         Assert.True(rc == 0, output);
         var target = ClusterImageStore.Open(tmp.Sub("b"));
         var ex = await Assert.ThrowsAsync<SealerException>(() => OciArchive.LoadAsync(target, tmp.Sub("s.tar")));

@@ -84,7 +84,7 @@ public class EndToEndTests(RegistryFixture fixture)
         Assert.True(childPush.BlobsMounted >= shared, $"mounted {childPush.BlobsMounted} of {shared} shared blobs");
         Assert.Equal(["linux/amd64", "linux/arm64"], childPush.Platforms.Keys.Order());
         Assert.Equal(["1.0"], childPush.Tags);
-        var (rc, output) = Tools.Run("skopeo", "copy", "--all", "--quiet", "--preserve-digests", "--src-tls-verify=false", $"docker://{childRemote}", $"oci:{tmp.Sub("verify")}:x");
+        var (rc, output) = Processes.Run("skopeo", "copy", "--all", "--quiet", "--preserve-digests", "--src-tls-verify=false", $"docker://{childRemote}", $"oci:{tmp.Sub("verify")}:x");
         Assert.True(rc == 0, output);
     }
 }

@@ -18,7 +18,7 @@ public class PushTests(RegistryFixture fixture)
     /// <summary>Refused by the registry client's authentication (SEA1001) or, after it, by the push itself (SEA1302).</summary>
     private static readonly string[] AuthCodes = [ErrorCodes.AuthenticationRefused, ErrorCodes.PushUnauthorized];
 
-    private static (int, string) Skopeo(params string[] args) => Tools.Run("skopeo", args);
+    private static ProcessResult Skopeo(params string[] args) => Processes.Run("skopeo", args);
 
     [RegistryFact]
     public async Task Push_round_trips_through_docker_registry_verified_by_skopeo()

@@ -61,7 +61,7 @@ public class PushTests(RegistryFixture fixture)
         var creds = $"{Env.Registry("private").Username}:{Env.Registry("private").Password}";
         foreach (var pushed in new[] { target, other })
         {
-            var (code, output) = TestRegistries.Run("skopeo", "inspect", "--tls-verify=false", "--creds", creds, $"docker://{pushed}");
+            var (code, output) = Processes.Run("skopeo", "inspect", "--tls-verify=false", "--creds", creds, $"docker://{pushed}");
             Assert.True(code == 0, output);
             Assert.Contains(busybox.Digest, output);
         }

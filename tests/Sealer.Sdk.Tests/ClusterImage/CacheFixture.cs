@@ -23,37 +23,3 @@ internal static class CacheFixture
         ]);
     }
 }
-
-/// <summary>Runs an external tool (skopeo, umoci, dotnet) and captures its output.</summary>
-internal static class Tool
-{
-    public static (int ExitCode, string Output) Run(string file, string args, string? workDir = null, IDictionary<string, string?>? env = null, int timeoutMs = 300_000)
-    {
-        var psi = new System.Diagnostics.ProcessStartInfo(file, args)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            WorkingDirectory = workDir ?? Environment.CurrentDirectory,
-        };
-        if (env is not null)
-        {
-            foreach (var kv in env)
-            {
-                if (kv.Value is null) psi.Environment.Remove(kv.Key);
-                else psi.Environment[kv.Key] = kv.Value;
-            }
-        }
-        using var p = System.Diagnostics.Process.Start(psi)!;
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEndAsync();
-        if (!p.WaitForExit(timeoutMs))
-        {
-            p.Kill(entireProcessTree: true);
-            throw new TimeoutException($"{file} {args} did not finish in {timeoutMs} ms");
-        }
-        return (p.ExitCode, stdout.Result + stderr.Result);
-    }
-
-    public static bool Exists(string name) => (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':').Any(d => File.Exists(System.IO.Path.Combine(d, name)));
-}

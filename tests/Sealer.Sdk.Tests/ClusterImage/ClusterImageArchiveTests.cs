@@ -113,7 +113,7 @@ public sealed class ClusterImageArchiveTests : IDisposable
         Assert.Equal(names.Count, names.Distinct().Count());
 
         // Readers: skopeo copies it (verifying every blob), `sealer load` loads it, our reader opens it.
-        var (code, output) = Tool.Run("skopeo", $"copy oci-archive:{second.ArchivePath} oci:{_tmp.Sub("skopeo-copy")}:child:1.0");
+        var (code, output) = Processes.RunCommandLine("skopeo", $"copy oci-archive:{second.ArchivePath} oci:{_tmp.Sub("skopeo-copy")}:child:1.0");
         Assert.True(code == 0, output);
         var loaded = await OciArchive.LoadAsync(ClusterImageStore.Open(_tmp.Sub("store")), second.ArchivePath!);
         Assert.Equal(second.Descriptor.Digest, Assert.Single(loaded).Descriptor.Digest);

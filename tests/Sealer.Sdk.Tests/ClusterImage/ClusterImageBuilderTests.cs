@@ -104,13 +104,13 @@ public sealed class ClusterImageBuilderTests : IDisposable
     public async Task Skopeo_and_umoci_accept_the_output_and_the_unpacked_registry_serves_every_ref()
     {
         var r = await Build(Spec(), "tools");
-        var (code, output) = Tool.Run("skopeo", $"inspect --raw oci:{r.LayoutPath}:demo:1.0.0");
+        var (code, output) = Processes.RunCommandLine("skopeo", $"inspect --raw oci:{r.LayoutPath}:demo:1.0.0");
         Assert.True(code == 0, output);
-        (code, output) = Tool.Run("skopeo", $"inspect oci-archive:{r.ArchivePath}");
+        (code, output) = Processes.RunCommandLine("skopeo", $"inspect oci-archive:{r.ArchivePath}");
         Assert.True(code == 0, output);
         Assert.Contains("\"Architecture\": \"amd64\"", output);
         string bundle = _tmp.Sub("bundle");
-        (code, output) = Tool.Run("umoci", $"unpack --rootless --image {r.LayoutPath}:demo:1.0.0 {bundle}");
+        (code, output) = Processes.RunCommandLine("umoci", $"unpack --rootless --image {r.LayoutPath}:demo:1.0.0 {bundle}");
         Assert.True(code == 0, output);
         string rootfs = Path.Combine(bundle, "rootfs");
         Assert.True(File.Exists(Path.Combine(rootfs, "charts/web/Chart.yaml")));
@@ -118,10 +118,10 @@ public sealed class ClusterImageBuilderTests : IDisposable
         Assert.NotEqual(0, (int)(File.GetUnixFileMode(Path.Combine(rootfs, "scripts/install.sh")) & UnixFileMode.UserExecute));
         foreach (var refName in new[] { "docker.io/library/nginx:1.27", "quay.io/demo/app:2" })
         {
-            (code, output) = Tool.Run("skopeo", $"inspect --override-arch amd64 --override-os linux oci:{rootfs}/registry:{refName}");
+            (code, output) = Processes.RunCommandLine("skopeo", $"inspect --override-arch amd64 --override-os linux oci:{rootfs}/registry:{refName}");
             Assert.True(code == 0, $"{refName}: {output}");
             string copy = _tmp.Sub("copy-" + refName.Replace('/', '_').Replace(':', '_'));
-            (code, output) = Tool.Run("skopeo", $"copy --override-arch amd64 oci:{rootfs}/registry:{refName} oci:{copy}:x");
+            (code, output) = Processes.RunCommandLine("skopeo", $"copy --override-arch amd64 oci:{rootfs}/registry:{refName} oci:{copy}:x");
             Assert.True(code == 0, $"copy {refName}: {output}");
         }
     }
@@ -139,7 +139,7 @@ public sealed class ClusterImageBuilderTests : IDisposable
         Assert.Equal(2, armBlobs.Count);
         Assert.Empty(amdBlobs.Intersect(armBlobs));
         Assert.Equal(reader.Platforms[0].Manifest.Layers[0].Digest, reader.Platforms[1].Manifest.Layers[0].Digest); // rootfs shared
-        var (code, output) = Tool.Run("skopeo", $"inspect --raw oci:{r.LayoutPath}");
+        var (code, output) = Processes.RunCommandLine("skopeo", $"inspect --raw oci:{r.LayoutPath}");
         Assert.True(code == 0, output);
     }
 
@@ -169,7 +169,7 @@ public sealed class ClusterImageBuilderTests : IDisposable
         Assert.Equal(before, File.ReadAllBytes(Path.Combine(second.LayoutPath, "index.json")));
         Assert.Equal(archiveBefore, File.ReadAllBytes(second.ArchivePath!));
         Assert.Empty(Directory.GetFileSystemEntries(_tmp.Sub("out"), ".*")); // no temp dirs or files left
-        var (code, output) = Tool.Run("skopeo", $"inspect --raw oci:{second.LayoutPath}");
+        var (code, output) = Processes.RunCommandLine("skopeo", $"inspect --raw oci:{second.LayoutPath}");
         Assert.True(code == 0, output);
     }
 
@@ -208,9 +208,9 @@ public sealed class ClusterImageBuilderTests : IDisposable
         Assert.Equal("registry.example/parent:1", p.Manifest.Annotations![Sealer.Core.Oci.Annotations.BaseName]);
         Assert.Equal("web", Assert.Single(p.Apps).Name);
         string bundle = _tmp.Sub("child-bundle");
-        var (code, output) = Tool.Run("umoci", $"unpack --rootless --image {child.LayoutPath}:demo:1.0.0 {bundle}");
+        var (code, output) = Processes.RunCommandLine("umoci", $"unpack --rootless --image {child.LayoutPath}:demo:1.0.0 {bundle}");
         Assert.True(code == 0, output);
-        (code, output) = Tool.Run("skopeo", $"inspect --override-arch amd64 oci:{bundle}/rootfs/registry:quay.io/demo/app:2");
+        (code, output) = Processes.RunCommandLine("skopeo", $"inspect --override-arch amd64 oci:{bundle}/rootfs/registry:quay.io/demo/app:2");
         Assert.True(code == 0, output);
     }
 

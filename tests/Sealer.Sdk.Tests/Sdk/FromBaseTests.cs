@@ -43,7 +43,7 @@ public sealed class FromBaseTests(SdkFeed feed)
         Assert.Equal([A, .. extraImages, B], ClusterImageReader.OpenLayout(layout).ImageReferences());
 
         string repo = $"sdk-tests/from-base-{Guid.NewGuid():N}";
-        var (code, output) = Tool.Run("skopeo", $"copy --preserve-digests --dest-tls-verify=false oci:{layout}:base:1.0 docker://{feed.Env.Registry("docker.io").Address}/{repo}:1.0");
+        var (code, output) = Processes.RunCommandLine("skopeo", $"copy --preserve-digests --dest-tls-verify=false oci:{layout}:base:1.0 docker://{feed.Env.Registry("docker.io").Address}/{repo}:1.0");
         Assert.True(code == 0, output);
         string store = feed.NewProjectDir("store");
         OciArchive.LoadAsync(ClusterImageStore.Open(store), layout + ".tar").GetAwaiter().GetResult();
@@ -139,7 +139,7 @@ public sealed class FromBaseTests(SdkFeed feed)
             Assert.DoesNotContain(p.Manifest.Layers.Skip(parent.Manifest.Layers.Count), l => l.GetAnnotation(ClusterImageFormat.LayerBlobAnnotation) is { } b && baseBlobs.Contains(b));
 
             string bundle = Path.Combine(dir, "unpacked");
-            var (code, output) = Tool.Run("umoci", $"unpack --rootless --image {childLayout}:app:1.0.0 {bundle}");
+            var (code, output) = Processes.RunCommandLine("umoci", $"unpack --rootless --image {childLayout}:app:1.0.0 {bundle}");
             Assert.True(code == 0, output);
             SdkBuildTests.AssertCompleteRegistry(Path.Combine(bundle, "rootfs", "registry"), [A, C, B]);
             Assert.True(File.Exists(Path.Combine(bundle, "rootfs", "application", "apps", "web", "web", "deploy.yaml")));
@@ -218,7 +218,7 @@ public sealed class FromBaseTests(SdkFeed feed)
         // The archive was brought up to date in place (its stable head kept), and reads as the new image.
         Assert.Matches(@"app\.tar \(\d+ bytes: \d+ bytes written, [1-9]\d* kept\)", again.Output);
         string archive = Path.Combine(dir, "bin", "Release", "app.tar");
-        var (code, output) = Tool.Run("skopeo", $"inspect --raw oci-archive:{archive}");
+        var (code, output) = Processes.RunCommandLine("skopeo", $"inspect --raw oci-archive:{archive}");
         Assert.True(code == 0, output);
         Assert.Equal(reader.Descriptor.Digest, ClusterImageReader.OpenArchive(archive).Descriptor.Digest);
     }

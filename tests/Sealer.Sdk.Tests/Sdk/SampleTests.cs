@@ -29,7 +29,7 @@ public sealed class SampleTests(SdkFeed feed)
         Assert.Equal(["monitoring", "web"], ext.Applications!.Select(a => a.Name));
         string lockText = File.ReadAllText(Path.Combine(dir, "images.lock.json"));
         Assert.Contains("charts/web/templates/deployment.yaml", lockText);
-        var (code, output) = Tool.Run("skopeo", $"inspect --override-arch arm64 oci:{Path.Combine(dir, "bin", "Release", "shop")}:shop:1.4.0");
+        var (code, output) = Processes.RunCommandLine("skopeo", $"inspect --override-arch arm64 oci:{Path.Combine(dir, "bin", "Release", "shop")}:shop:1.4.0");
         Assert.True(code == 0, output);
         Assert.Contains("\"Architecture\": \"arm64\"", output);
     }

@@ -82,10 +82,10 @@ public sealed class SdkBuildTests(SdkFeed feed)
         Assert.True(File.Exists(archive));
         Assert.True(File.Exists(Path.Combine(dir, "images.lock.json")));
 
-        var (code, output) = Tool.Run("skopeo", $"inspect oci:{layout}:shop:1.2.3");
+        var (code, output) = Processes.RunCommandLine("skopeo", $"inspect oci:{layout}:shop:1.2.3");
         Assert.True(code == 0, output);
         Assert.Contains("\"sealer.io.kubeversion\": \"v1.30.0\"", output);
-        (code, output) = Tool.Run("skopeo", $"inspect oci-archive:{archive}");
+        (code, output) = Processes.RunCommandLine("skopeo", $"inspect oci-archive:{archive}");
         Assert.True(code == 0, output);
 
         var reader = ClusterImageReader.Open(archive);
@@ -97,7 +97,7 @@ public sealed class SdkBuildTests(SdkFeed feed)
         Assert.Equal(refs, reader.ImageReferences());
 
         string bundle = Path.Combine(dir, "unpacked");
-        (code, output) = Tool.Run("umoci", $"unpack --rootless --image {layout}:shop:1.2.3 {bundle}");
+        (code, output) = Processes.RunCommandLine("umoci", $"unpack --rootless --image {layout}:shop:1.2.3 {bundle}");
         Assert.True(code == 0, output);
         string rootfs = Path.Combine(bundle, "rootfs");
         Assert.Equal("mirror=on\n", File.ReadAllText(Path.Combine(rootfs, "etc", "registry.conf")));
@@ -110,7 +110,7 @@ public sealed class SdkBuildTests(SdkFeed feed)
         AssertCompleteRegistry(Path.Combine(rootfs, "registry"), refs);
         AssertImageList(Path.Combine(rootfs, "registry"), refs);
         // skopeo reads OCI-typed images of the layout (it skips Docker media types in index.json, which we keep as served).
-        (code, output) = Tool.Run("skopeo", $"inspect --override-os linux --override-arch amd64 oci:{rootfs}/registry:docker.io/library/nginx:1.27");
+        (code, output) = Processes.RunCommandLine("skopeo", $"inspect --override-os linux --override-arch amd64 oci:{rootfs}/registry:docker.io/library/nginx:1.27");
         Assert.True(code == 0, output);
     }
 
@@ -229,9 +229,9 @@ public sealed class SdkBuildTests(SdkFeed feed)
         Assert.True(r.ExitCode == 0, r.Output);
         string repo = $"sdk-tests/pushme-{Guid.NewGuid():N}";
         string target = $"{feed.Env.Registry("docker.io").Address}/{repo}:1.2.3";
-        var (code, output) = Tool.Run("skopeo", $"copy --preserve-digests --dest-tls-verify=false oci:{Path.Combine(dir, "bin", "Release", "pushme")}:pushme:1.2.3 docker://{target}");
+        var (code, output) = Processes.RunCommandLine("skopeo", $"copy --preserve-digests --dest-tls-verify=false oci:{Path.Combine(dir, "bin", "Release", "pushme")}:pushme:1.2.3 docker://{target}");
         Assert.True(code == 0, output);
-        (code, output) = Tool.Run("skopeo", $"inspect --tls-verify=false docker://{target}");
+        (code, output) = Processes.RunCommandLine("skopeo", $"inspect --tls-verify=false docker://{target}");
         Assert.True(code == 0, output);
         Assert.Contains("sealer.io.kubeversion", output);
 
@@ -275,10 +275,10 @@ public sealed class SdkBuildTests(SdkFeed feed)
         var first = feed.Env.RequestsSince("docker.io", mark).Where(l => l.Contains($"/v2/{prefix}/", StringComparison.Ordinal)).ToList();
         Assert.Contains(first, l => l.Contains("\"PUT ", StringComparison.Ordinal) && l.Contains("/blobs/uploads/", StringComparison.Ordinal));
 
-        var (code, raw) = Tool.Run("skopeo", $"inspect --raw --tls-verify=false docker://{target}");
+        var (code, raw) = Processes.RunCommandLine("skopeo", $"inspect --raw --tls-verify=false docker://{target}");
         Assert.True(code == 0, raw);
         Assert.Equal(local, "sha256:" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(raw.TrimEnd('\n')))));
-        (code, string inspect) = Tool.Run("skopeo", $"inspect --tls-verify=false docker://{target}");
+        (code, string inspect) = Processes.RunCommandLine("skopeo", $"inspect --tls-verify=false docker://{target}");
         Assert.True(code == 0, inspect);
         Assert.Contains(local, inspect);
 

@@ -15,7 +15,7 @@ public sealed class SdkFeed : IDisposable
     {
         Env = TestEnvironment.Current;
         string repo = Repo.Root;
-        var (code, output) = Tool.Run("bash", $"{repo}/build/pack.sh", repo, timeoutMs: 600_000);
+        var (code, output) = Processes.RunCommandLine("bash", $"{repo}/build/pack.sh", repo, timeoutMs: 600_000);
         if (code != 0) throw new InvalidOperationException("build/pack.sh failed:\n" + output);
         string nupkg = output.Trim().Split('\n')[^1].Trim();
         Directory.CreateDirectory(FeedDir);
@@ -46,7 +46,7 @@ public sealed class SdkFeed : IDisposable
         env["SEALER_CACHE_DIR"] = cacheDir;
         if (extraEnv is not null) foreach (var kv in extraEnv) env[kv.Key] = kv.Value;
         var sw = System.Diagnostics.Stopwatch.StartNew();
-        var (code, output) = Tool.Run("dotnet", msbuild ? args + " -nodeReuse:false" : args, dir, env);
+        var (code, output) = Processes.RunCommandLine("dotnet", msbuild ? args + " -nodeReuse:false" : args, dir, env);
         return (code, output, sw.Elapsed);
     }
 

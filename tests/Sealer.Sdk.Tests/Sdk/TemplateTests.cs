@@ -96,7 +96,7 @@ public sealed class TemplateTests(SdkFeed feed)
 
         // a newer SDK in the feed: only global.json changes, the project does not
         const string next = "0.1.1-float";
-        var (code, output) = Tool.Run("bash", $"{Repo.Root}/build/pack.sh {next}", Repo.Root, timeoutMs: 600_000);
+        var (code, output) = Processes.Run("bash", [Repo.Path("build", "pack.sh"), next], Repo.Root, env: null, timeoutMs: 600_000);
         Assert.True(code == 0, output);
         File.Copy(Repo.Path("artifacts", "packages", $"Sealer.Sdk.{next}.nupkg"), Path.Combine(feed.FeedDir, $"Sealer.Sdk.{next}.nupkg"), overwrite: true);
         string global = Path.Combine(dir, "global.json");
