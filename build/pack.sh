@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Packs the Sealer.Sdk MSBuild SDK (Sdk/ files + tasks and their dependencies under tools/net10.0/) into
-# artifacts/packages/Sealer.Sdk.<version>.nupkg. Usage: build/pack.sh [version]   (default: SealerVersion, 0.1.0)
+# artifacts/packages/Sealer.Sdk.<version>.nupkg, and its dotnet new templates (dotnet new kubeproj, dotnet new clusterfile)
+# into artifacts/packages/Sealer.Sdk.Templates.<version>.nupkg. Usage: build/pack.sh [version]   (default: SealerVersion,
+# 0.1.0). Prints the templates package, then the SDK package (last line).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/.." && pwd)"
@@ -20,4 +22,13 @@ for f in Sdk/Sdk.props Sdk/Sdk.targets tools/net10.0/Sealer.Tasks.dll tools/net1
   grep -qx "$f" <<<"$listing" || { echo "pack: $pkg lacks $f" >&2; exit 1; }
 done
 if grep -q '^tools/net10.0/Microsoft.Build' <<<"$listing"; then echo "pack: $pkg must not ship Microsoft.Build assemblies" >&2; exit 1; fi
+tpl="$out/Sealer.Sdk.Templates.$ver.nupkg"
+dotnet pack "$root/src/Sealer.Sdk.Templates/Sealer.Sdk.Templates.csproj" -c Release -o "$out" -nologo -v:q -p:SealerVersion="$ver" >&2
+tlisting="$(python3 -c 'import sys,zipfile; print("\n".join(zipfile.ZipFile(sys.argv[1]).namelist()))' "$tpl")"
+for f in content/kubeproj/.template.config/template.json content/clusterfile/.template.config/template.json content/kubeproj/KubeApp.helm.kubeproj; do
+  grep -qx "$f" <<<"$tlisting" || { echo "pack: $tpl lacks $f" >&2; exit 1; }
+done
+if python3 -c 'import sys,zipfile; z=zipfile.ZipFile(sys.argv[1]); sys.exit(any(b"0.0.0-sealer-sdk-version" in z.read(n) for n in z.namelist()))' "$tpl"; then :; else
+  echo "pack: $tpl still names the version token instead of $ver" >&2; exit 1; fi
+echo "$tpl"
 echo "$pkg"

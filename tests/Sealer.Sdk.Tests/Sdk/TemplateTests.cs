@@ -1,0 +1,115 @@
+using System.Text.Json;
+using Sealer.Core.Delivery.Clusterfile;
+using Sealer.Sdk.Tests.ClusterImage;
+
+namespace Sealer.Sdk.Tests.Sdk;
+
+/// <summary>
+/// The dotnet new templates (Sealer.Sdk.Templates, packed by build/pack.sh beside the SDK): installed from the local feed
+/// into a private template hive, instantiated, and built with the real dotnet against the loopback registries.
+/// </summary>
+[Collection(SdkCollection.Name)]
+public sealed class TemplateTests(SdkFeed feed)
+{
+    /// <summary>The version SdkFeed packed (the feed may also hold the one the float test adds).</summary>
+    private string Version => Path.GetFileNameWithoutExtension(Directory.EnumerateFiles(feed.FeedDir, "Sealer.Sdk.*.nupkg").Order(StringComparer.Ordinal).First())["Sealer.Sdk.".Length..];
+
+    /// <summary>A private hive with the templates installed (nothing lands in the user's dotnet new templates).</summary>
+    private string Hive()
+    {
+        string hive = feed.NewProjectDir("hive");
+        string templates = Repo.Path("artifacts", "packages", $"Sealer.Sdk.Templates.{Version}.nupkg");
+        Assert.True(File.Exists(templates), $"{templates} is missing: build/pack.sh packs it beside the SDK");
+        var r = feed.Dotnet(hive, $"new install {templates} --debug:custom-hive {hive}", hive);
+        Assert.True(r.ExitCode == 0, r.Output);
+        Assert.Contains("kubeproj", r.Output, StringComparison.Ordinal);
+        Assert.Contains("clusterfile", r.Output, StringComparison.Ordinal);
+        return hive;
+    }
+
+    private Dictionary<string, string> Mirrors() => new()
+    {
+        ["SealerRegistryMirrors"] = string.Join(';', new[] { "docker.io", "quay.io", "registry.k8s.io" }.Select(d => $"{d}={feed.Env.Registry(d).Url}")),
+        ["SealerRegistryFallbackToSource"] = "false",
+    };
+
+    [Theory]
+    [InlineData("helm")]
+    [InlineData("kube")]
+    public void Dotnet_new_kubeproj_makes_a_project_that_builds_into_a_cluster_image(string appType)
+    {
+        string hive = Hive();
+        string dir = feed.NewProjectDir("Shop");
+        var made = feed.Dotnet(dir, $"new kubeproj -n Shop -o {dir} --AppType {appType} --KubernetesVersion v1.31.2 --debug:custom-hive {hive}", hive);
+        Assert.True(made.ExitCode == 0, made.Output);
+        Assert.True(File.Exists(Path.Combine(dir, "Shop.kubeproj")));
+        Assert.Equal(appType == "helm", Directory.Exists(Path.Combine(dir, "charts", "shop")));
+        Assert.Equal(appType == "kube", File.Exists(Path.Combine(dir, "manifests", "shop.yaml")));
+        string project = File.ReadAllText(Path.Combine(dir, "Shop.kubeproj"));
+        Assert.Contains("<Project Sdk=\"Sealer.Sdk\">", project, StringComparison.Ordinal); // the version floats in global.json
+        Assert.Contains("<KubernetesVersion>v1.31.2</KubernetesVersion>", project, StringComparison.Ordinal);
+        using (var global = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "global.json"))))
+        {
+            Assert.Equal(Version, global.RootElement.GetProperty("msbuild-sdks").GetProperty("Sealer.Sdk").GetString());
+        }
+        var ignore = File.ReadAllLines(Path.Combine(dir, ".gitignore"));
+        Assert.Contains("bin/", ignore);
+        Assert.Contains("obj/", ignore);
+        Assert.DoesNotContain(ignore, l => l.Trim() == "images.lock.json");
+
+        string cache = feed.NewProjectDir("cache");
+        var build = feed.Dotnet(dir, "build -c Release", cache, Mirrors());
+        Assert.True(build.ExitCode == 0, build.Output);
+        string lockText = File.ReadAllText(Path.Combine(dir, "images.lock.json"));
+        Assert.Contains("docker.io/library/nginx:1.27", lockText, StringComparison.Ordinal); // from the chart or the manifest
+        Assert.Contains("docker.io/library/busybox:1.36", lockText, StringComparison.Ordinal); // from images.txt
+        Assert.True(File.Exists(Path.Combine(dir, "bin", "Release", "shop.tar")));
+        Assert.True(File.Exists(Path.Combine(dir, "bin", "Release", "shop", "index.json")));
+    }
+
+    [Fact]
+    public void Dotnet_new_clusterfile_writes_a_Clusterfile_sealer_reads()
+    {
+        string hive = Hive();
+        string dir = feed.NewProjectDir("site");
+        var made = feed.Dotnet(dir, $"new clusterfile -o {dir} --ClusterName site-a --Image shop:1.4.0 --Masters 10.0.0.1-10.0.0.3 --Nodes 10.0.0.4,10.0.0.5 --User deploy --Port 2222 --debug:custom-hive {hive}", hive);
+        Assert.True(made.ExitCode == 0, made.Output);
+        string path = Path.Combine(dir, "Clusterfile");
+        Assert.StartsWith("# yaml-language-server: $schema=", File.ReadAllText(path), StringComparison.Ordinal);
+        var cluster = ClusterfileReader.Load(path).Cluster;
+        Assert.Equal("site-a", cluster.Name);
+        Assert.Equal("shop:1.4.0", cluster.Image);
+        Assert.Equal(["10.0.0.1", "10.0.0.2", "10.0.0.3", "10.0.0.4", "10.0.0.5"], cluster.Hosts.Select(h => h.Ip));
+        Assert.Equal("deploy", cluster.Ssh.User);
+        Assert.Equal(2222, cluster.Ssh.Port);
+    }
+
+    [Fact]
+    public void Global_json_floats_the_sdk_version_of_every_project_in_the_folder()
+    {
+        string hive = Hive();
+        string dir = feed.NewProjectDir("Float");
+        Assert.Equal(0, feed.Dotnet(dir, $"new kubeproj -n Float -o {dir} --debug:custom-hive {hive}", hive).ExitCode);
+        string cache = feed.NewProjectDir("cache");
+        string first = Version;
+        Assert.Equal(first, SdkVersionOf(dir, cache));
+
+        // a newer SDK in the feed: only global.json changes, the project does not
+        const string next = "0.1.1-float";
+        var (code, output) = Tool.Run("bash", $"{Repo.Root}/build/pack.sh {next}", Repo.Root, timeoutMs: 600_000);
+        Assert.True(code == 0, output);
+        File.Copy(Repo.Path("artifacts", "packages", $"Sealer.Sdk.{next}.nupkg"), Path.Combine(feed.FeedDir, $"Sealer.Sdk.{next}.nupkg"), overwrite: true);
+        string global = Path.Combine(dir, "global.json");
+        File.WriteAllText(global, File.ReadAllText(global).Replace($"\"{first}\"", $"\"{next}\"", StringComparison.Ordinal));
+        Assert.Equal(next, SdkVersionOf(dir, cache));
+    }
+
+    private string SdkVersionOf(string dir, string cache)
+    {
+        var restore = feed.Dotnet(dir, "restore", cache);
+        Assert.True(restore.ExitCode == 0, restore.Output);
+        var r = feed.Dotnet(dir, "msbuild -nologo -getProperty:SealerSdkVersion", cache);
+        Assert.True(r.ExitCode == 0, r.Output);
+        return r.Output.Trim().Split('\n')[^1].Trim();
+    }
+}
