@@ -157,6 +157,70 @@ public class CliTests(RegistryFixture fixture, CliStoreFixture shared) : IClassF
         Assert.Contains("error SEA1702", output);
     }
 
+    /// <summary>A store with shop 1.4.0 and 1.5.0 (two apps changed) for the delta commands.</summary>
+    private static (string Store, StoredImage Base, StoredImage New) DeltaStore(TempDir tmp)
+    {
+        var store = ClusterImageStore.Open(tmp.Sub("build"));
+        var v14 = store.Add("example.com/shop/shop:1.4.0", Artifacts.VersionedImages.Build(store.Layout, "1.4.0", []));
+        var v15 = store.Add("example.com/shop/shop:1.5.0", Artifacts.VersionedImages.Build(store.Layout, "1.5.0", ["api", "db"]));
+        return (tmp.Sub("build"), v14, v15);
+    }
+
+    [Fact]
+    public void Save_since_writes_a_delta_saying_what_it_carries_and_what_it_leaves_to_the_base()
+    {
+        using var tmp = new TempDir();
+        var (store, v14, v15) = DeltaStore(tmp);
+
+        var (code, output) = Sealer(store, "save", "--since", "example.com/shop/shop:1.4.0", "example.com/shop/shop:1.5.0", "-o", tmp.Sub("d.tar.zst"));
+
+        Assert.True(code == 0, output);
+        Assert.Contains($"Saved example.com/shop/shop:1.5.0 ({v15.Digest}) as a delta over example.com/shop/shop:1.4.0 ({v14.Digest})", output);
+        Assert.Contains("left to the base: 4 blobs", output);
+        Assert.Equal(v14.Digest, DeltaArchive.ReadDeltaInfoAsync(tmp.Sub("d.tar.zst")).GetAwaiter().GetResult()!.BaseDigest);
+    }
+
+    [Fact]
+    public void Load_of_a_delta_where_the_base_is_names_the_new_image_and_says_what_came_from_the_base()
+    {
+        using var tmp = new TempDir();
+        var (store, _, v15) = DeltaStore(tmp);
+        Assert.Equal(0, Sealer(store, "save", "-o", tmp.Sub("base.tar"), "example.com/shop/shop:1.4.0").Code);
+        Assert.Equal(0, Sealer(store, "save", "--since", "example.com/shop/shop:1.4.0", "example.com/shop/shop:1.5.0", "-o", tmp.Sub("d.tar")).Code);
+        Assert.Equal(0, Sealer(tmp.Sub("site"), "load", "-i", tmp.Sub("base.tar")).Code);
+
+        var (code, output) = Sealer(tmp.Sub("site"), "load", tmp.Sub("d.tar"));
+
+        Assert.True(code == 0, output);
+        Assert.Contains($"Loaded example.com/shop/shop:1.5.0 ({v15.Digest}, linux/amd64", output);
+        Assert.Contains("from a delta over example.com/shop/shop:1.4.0", output);
+        Assert.Contains("4 blobs (", output);
+        Assert.Contains("taken from the base", output);
+    }
+
+    [Fact]
+    public void Load_of_a_delta_without_its_base_is_SEA1710_and_names_nothing()
+    {
+        using var tmp = new TempDir();
+        var (store, v14, _) = DeltaStore(tmp);
+        Assert.Equal(0, Sealer(store, "save", "--since", "example.com/shop/shop:1.4.0", "example.com/shop/shop:1.5.0", "-o", tmp.Sub("d.tar")).Code);
+
+        var (code, output) = Sealer(tmp.Sub("site"), "load", "-i", tmp.Sub("d.tar"));
+
+        Assert.Equal(1, code);
+        Assert.Contains("error SEA1710", output);
+        Assert.Contains(v14.Digest, output);
+        Assert.Equal("[]", Sealer(tmp.Sub("site"), "images", "--format", "json").Output.Trim());
+    }
+
+    [Fact]
+    public void Save_since_with_two_images_is_SEA5001()
+    {
+        var (code, output) = Sealer(shared.Store, "save", "--since", Name, Name, "example.com/c/other:v1", "-o", shared.Tmp.Sub("x.tar"));
+        Assert.Equal(1, code);
+        Assert.Contains("error SEA5001", output);
+    }
+
     [Fact]
     public void Save_without_an_output_is_SEA5001()
     {

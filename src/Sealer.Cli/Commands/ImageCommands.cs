@@ -194,9 +194,12 @@ internal static class ImageCommands
         output.Required = true;
         var zstd = CliOptions.Flag("--zstd", "compress with zstd (also when FILE ends in .zst or .tzst)");
         var level = CliOptions.Int("--zstd-level", "zstd level", 3, 1, 22);
+        var since = CliOptions.Text("--since", "write a delta: only the blobs NAME has that BASE lacks (plus every manifest and config); load it where BASE is", "BASE");
         var store = CliOptions.Store();
-        var command = new SealerCommand("save", "Write cluster images to one OCI archive (optionally zstd)",
-            "Writes cluster images to one OCI archive file (skopeo: oci-archive:FILE).") { names, output, zstd, level, store };
+        var command = new SealerCommand("save", "Write cluster images to one OCI archive (optionally zstd), or a delta over a base",
+            "Writes cluster images to one OCI archive file (skopeo: oci-archive:FILE).\n" +
+            "With --since BASE: a delta archive of one image, carrying only the layers BASE lacks; 'sealer load' of it\n" +
+            "needs BASE's blobs in the store (under any name) and refuses otherwise.") { names, output, zstd, level, since, store };
         command.SetAction(async (p, cancellationToken) =>
         {
             string file = p.GetValue(output)!;
@@ -208,6 +211,11 @@ internal static class ImageCommands
                 ZstdLevel = p.GetValue(level),
                 Progress = ProgressPrinter("saved"),
             };
+            if (p.GetValue(since) is { } baseName)
+            {
+                if (images.Length != 1) throw Usage("--since writes the delta of exactly one image; name one NAME");
+                return await SaveDeltaAsync(ClusterImageStore.Open(p.GetValue(store)), baseName, images[0], file, options, cancellationToken).ConfigureAwait(false);
+            }
             if (file == "-")
             {
                 if (!Console.IsOutputRedirected) throw Usage("refusing to write an archive to a terminal; redirect stdout or give -o FILE");
@@ -225,6 +233,24 @@ internal static class ImageCommands
         return command;
     }
 
+    private static async Task<int> SaveDeltaAsync(ClusterImageStore store, string baseName, string name, string file, ArchiveSaveOptions options, CancellationToken cancellationToken)
+    {
+        if (file == "-")
+        {
+            if (!Console.IsOutputRedirected) throw Usage("refusing to write an archive to a terminal; redirect stdout or give -o FILE");
+            await using var stdout = Console.OpenStandardOutput();
+            await DeltaArchive.SaveToStreamAsync(store, baseName, name, stdout, options with { Progress = null }, cancellationToken).ConfigureAwait(false);
+            return 0;
+        }
+        var sw = System.Diagnostics.Stopwatch.StartNew();
+        var result = await DeltaArchive.SaveAsync(store, baseName, name, file, options, cancellationToken).ConfigureAwait(false);
+        ClearProgress();
+        Console.Out.WriteLine($"Saved {result.Name} ({result.Root.Digest}) as a delta over {result.Info.BaseName} ({result.Info.BaseDigest})");
+        Console.Out.WriteLine($"  carried: {result.Manifests} manifests, {result.BlobsCarried} blobs ({Size(result.BytesCarried)}); left to the base: {result.Info.BaseBlobs.Count} blobs ({Size(result.Info.BaseBytes)})");
+        Console.Out.WriteLine($"{file}: {Size(new FileInfo(file).Length)} in {sw.Elapsed.TotalSeconds:F1}s");
+        return 0;
+    }
+
     private static Command Load()
     {
         var path = new Argument<string?>("FILE") { Description = "the archive or layout (instead of -i)", Arity = ArgumentArity.ZeroOrOne };
@@ -232,24 +258,30 @@ internal static class ImageCommands
         var name = CliOptions.Text("--name", "name to give the image (when the archive has one image)", "REF");
         var store = CliOptions.Store();
         var command = new SealerCommand("load", "Load cluster images from an OCI archive or layout, verifying every blob",
-            "Loads cluster images from an OCI archive (plain/zstd/gzip) or OCI layout directory; every blob is verified.") { path, input, name, store };
+            "Loads cluster images from an OCI archive (plain/zstd/gzip) or OCI layout directory; every blob is verified.\n" +
+            "A delta archive (sealer save --since BASE) loads only into a store holding BASE's blobs; the image is named\n" +
+            "once its whole graph is there, and without the base nothing is loaded (error SEA1710).") { path, input, name, store };
         command.SetAction(async (p, cancellationToken) =>
         {
             string from = p.GetValue(input) ?? p.GetValue(path) ?? throw Usage("load needs -i FILE");
             var loadOptions = new OciArchive.LoadOptions { Name = p.GetValue(name), Progress = ProgressPrinter("loaded") };
             var s = ClusterImageStore.Open(p.GetValue(store));
-            IReadOnlyList<StoredImage> loaded;
+            ArchiveLoadResult loaded;
             if (from == "-")
             {
                 await using var stdin = Console.OpenStandardInput();
-                loaded = await OciArchive.LoadFromStreamAsync(s, stdin, "stdin", loadOptions, cancellationToken).ConfigureAwait(false);
+                loaded = await s.LoadAsync(stdin, "stdin", loadOptions, cancellationToken).ConfigureAwait(false);
             }
             else
             {
-                loaded = await OciArchive.LoadAsync(s, from, loadOptions, cancellationToken).ConfigureAwait(false);
+                loaded = await s.LoadAsync(from, loadOptions, cancellationToken).ConfigureAwait(false);
             }
             ClearProgress();
-            foreach (var i in loaded) Console.Out.WriteLine($"Loaded {i.Name} ({i.Digest}, {string.Join(",", i.Platforms)}, {Size(i.Size)})");
+            foreach (var i in loaded.Images) Console.Out.WriteLine($"Loaded {i.Name} ({i.Digest}, {string.Join(",", i.Platforms)}, {Size(i.Size)})");
+            if (loaded.Delta is { } delta)
+            {
+                Console.Out.WriteLine($"  from a delta over {delta.BaseName} ({delta.BaseDigest}): {loaded.BlobsLoaded} blobs ({Size(loaded.BytesLoaded)}) new in the store, {delta.BaseBlobs.Count} blobs ({Size(delta.BaseBytes)}) taken from the base");
+            }
             return 0;
         });
         return command;

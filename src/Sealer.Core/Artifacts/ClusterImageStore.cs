@@ -160,6 +160,20 @@ public sealed class ClusterImageStore
     }
 
     /// <summary>
+    /// Loads an archive written by <c>sealer save</c> — full or delta (<see cref="DeltaArchive"/>), plain, zstd or gzip — or
+    /// an OCI layout directory into this store: every blob verified as it streams, a delta's graph completed from the
+    /// base's blobs already here, images named only when whole. A delta whose base is not here is
+    /// <see cref="ErrorCodes.DeltaBaseMissing"/> before anything is written. <see cref="ArchiveLoadResult.Delta"/> says
+    /// which kind it was.
+    /// </summary>
+    public Task<ArchiveLoadResult> LoadAsync(string path, OciArchive.LoadOptions? options = null, CancellationToken cancellationToken = default)
+        => OciArchive.LoadArchiveAsync(this, path, options, cancellationToken);
+
+    /// <summary><see cref="LoadAsync(string, OciArchive.LoadOptions?, CancellationToken)"/> from a stream (stdin, ssh); <paramref name="what"/> names it in messages.</summary>
+    public Task<ArchiveLoadResult> LoadAsync(Stream input, string what, OciArchive.LoadOptions? options = null, CancellationToken cancellationToken = default)
+        => OciArchive.LoadArchiveFromStreamAsync(this, input, what, options, cancellationToken);
+
+    /// <summary>
     /// Copies an image graph from another layout (a build's output, an unpacked archive) into the store, blob by blob
     /// (hard links when on the same file system, else streamed and verified), then names it.
     /// </summary>

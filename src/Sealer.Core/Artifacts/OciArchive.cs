@@ -51,9 +51,37 @@ public static class OciArchive
     public static async Task<IReadOnlyList<StoredImage>> SaveAsync(ClusterImageStore store, IReadOnlyList<string> names, string outputPath,
         ArchiveSaveOptions? options = null, CancellationToken cancellationToken = default)
     {
-        options ??= new ArchiveSaveOptions();
         var (images, graphs, index) = Plan(store, names);
+        await WriteFileAsync(outputPath, new ArchiveContent(store.Layout, graphs, index), options, cancellationToken).ConfigureAwait(false);
+        return images;
+    }
 
+    /// <summary>Streams the archive of the named images to <paramref name="output"/> (e.g. stdout, to pipe into <c>ssh host sealer load -i -</c>).</summary>
+    public static async Task<IReadOnlyList<StoredImage>> SaveToStreamAsync(ClusterImageStore store, IReadOnlyList<string> names, Stream output,
+        ArchiveSaveOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        var (images, graphs, index) = Plan(store, names);
+        await WriteArchiveAsync(new ArchiveContent(store.Layout, graphs, index), output, options ?? new ArchiveSaveOptions(), cancellationToken).ConfigureAwait(false);
+        await output.FlushAsync(cancellationToken).ConfigureAwait(false);
+        return images;
+    }
+
+    /// <summary>
+    /// What one archive holds: the layout the blobs are read from, the graphs (manifests always written), index.json,
+    /// small extra blobs written right after index.json (the delta record), and which leaf blobs are carried (all, for a
+    /// full archive).
+    /// </summary>
+    internal sealed record ArchiveContent(OciLayout Layout, IReadOnlyList<ImageGraph> Graphs, ImageIndex Index)
+    {
+        public IReadOnlyList<byte[]> LeadingBlobs { get; init; } = [];
+
+        public Func<Descriptor, bool> Carry { get; init; } = _ => true;
+    }
+
+    /// <summary>Writes <paramref name="content"/> to <paramref name="outputPath"/> atomically (a temp file renamed into place).</summary>
+    internal static async Task WriteFileAsync(string outputPath, ArchiveContent content, ArchiveSaveOptions? options, CancellationToken cancellationToken)
+    {
+        options ??= new ArchiveSaveOptions();
         outputPath = Path.GetFullPath(outputPath);
         string dir = Path.GetDirectoryName(outputPath)!;
         Directory.CreateDirectory(dir);
@@ -62,12 +90,11 @@ public static class OciArchive
         {
             await using (var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 20, FileOptions.Asynchronous))
             {
-                await WriteArchiveAsync(store, graphs, index, file, options, cancellationToken).ConfigureAwait(false);
+                await WriteArchiveAsync(content, file, options, cancellationToken).ConfigureAwait(false);
                 await file.FlushAsync(cancellationToken).ConfigureAwait(false);
                 file.Flush(flushToDisk: true);
             }
             File.Move(temp, outputPath, overwrite: true);
-            return images;
         }
         catch (IOException ex) when (AtomicFile.IsDiskFull(ex))
         {
@@ -81,43 +108,37 @@ public static class OciArchive
         }
     }
 
-    /// <summary>Streams the archive of the named images to <paramref name="output"/> (e.g. stdout, to pipe into <c>ssh host sealer load -i -</c>).</summary>
-    public static async Task<IReadOnlyList<StoredImage>> SaveToStreamAsync(ClusterImageStore store, IReadOnlyList<string> names, Stream output,
-        ArchiveSaveOptions? options = null, CancellationToken cancellationToken = default)
-    {
-        options ??= new ArchiveSaveOptions();
-        var (images, graphs, index) = Plan(store, names);
-        await WriteArchiveAsync(store, graphs, index, output, options, cancellationToken).ConfigureAwait(false);
-        await output.FlushAsync(cancellationToken).ConfigureAwait(false);
-        return images;
-    }
-
     private static (List<StoredImage> Images, List<ImageGraph> Graphs, ImageIndex Index) Plan(ClusterImageStore store, IReadOnlyList<string> names)
     {
         if (names.Count == 0) throw new SealerException(ErrorCodes.InvalidStoreName, "Name at least one cluster image to save.");
         var images = names.Select(store.Resolve).DistinctBy(i => i.Name).ToList();
-        var graphs = images.Select(i => ImageGraph.Load(store.Layout, i.Descriptor)).ToList();
-        // Referrers (signatures, SBOMs) of the saved images travel with them, as unnamed index.json entries.
+        var (graphs, index) = Plan(store.Layout, images.Select(i => (i.Name, i.Descriptor)).ToList());
+        return (images, graphs, index);
+    }
+
+    /// <summary>The graphs of named roots in a layout plus their referrers (signatures, SBOMs: unnamed index.json entries), and the archive's index.json.</summary>
+    internal static (List<ImageGraph> Graphs, ImageIndex Index) Plan(OciLayout layout, IReadOnlyList<(string Name, Descriptor Root)> roots)
+    {
+        var graphs = roots.Select(i => ImageGraph.Load(layout, i.Root)).ToList();
         var subjects = graphs.SelectMany(g => g.Manifests.Select(m => m.Descriptor.Digest)).ToHashSet(StringComparer.Ordinal);
-        var referrers = ClusterImageInspector.FindReferrers(store.Layout, subjects)
-            .Select(r => store.Layout.ReadIndex().Manifests.First(d => d.Digest == r.Digest && d.GetAnnotation(Annotations.RefName) is null)).ToList();
-        graphs.AddRange(referrers.Select(r => ImageGraph.Load(store.Layout, r)));
+        var referrers = ClusterImageInspector.FindReferrers(layout, subjects)
+            .Select(r => layout.ReadIndex().Manifests.First(d => d.Digest == r.Digest && d.GetAnnotation(Annotations.RefName) is null)).ToList();
+        graphs.AddRange(referrers.Select(r => ImageGraph.Load(layout, r)));
 
         var index = new ImageIndex
         {
             SchemaVersion = 2,
             MediaType = MediaTypes.OciIndex,
-            Manifests = images.Select(i => new Descriptor
+            Manifests = roots.Select(i => new Descriptor
             {
-                MediaType = i.Descriptor.MediaType, Digest = i.Descriptor.Digest, Size = i.Descriptor.Size, Platform = i.Descriptor.Platform,
+                MediaType = i.Root.MediaType, Digest = i.Root.Digest, Size = i.Root.Size, Platform = i.Root.Platform,
                 Annotations = new SortedDictionary<string, string>(StringComparer.Ordinal) { [Annotations.RefName] = i.Name },
             }).Concat(referrers).ToList(),
         };
-
-        return (images, graphs, index);
+        return (graphs, index);
     }
 
-    private static async Task WriteArchiveAsync(ClusterImageStore store, List<ImageGraph> graphs, ImageIndex index, Stream output, ArchiveSaveOptions options, CancellationToken cancellationToken)
+    internal static async Task WriteArchiveAsync(ArchiveContent content, Stream output, ArchiveSaveOptions options, CancellationToken cancellationToken)
     {
         Stream sink = output;
         CompressionStream? zstd = null;
@@ -132,10 +153,16 @@ public static class OciArchive
             await using (var tar = new TarWriter(sink, TarEntryFormat.Ustar, leaveOpen: true))
             {
                 await WriteBytesEntryAsync(tar, "oci-layout", OciJsonContext.ToBytes(new OciLayoutFile(), OciJsonContext.Default.OciLayoutFile), cancellationToken).ConfigureAwait(false);
-                await WriteBytesEntryAsync(tar, "index.json", OciJsonContext.ToBytes(index, OciJsonContext.Default.ImageIndex), cancellationToken).ConfigureAwait(false);
+                await WriteBytesEntryAsync(tar, "index.json", OciJsonContext.ToBytes(content.Index, OciJsonContext.Default.ImageIndex), cancellationToken).ConfigureAwait(false);
                 var written = new HashSet<string>(StringComparer.Ordinal);
+                foreach (var bytes in content.LeadingBlobs)
+                {
+                    var digest = Digest.Sha256(bytes);
+                    if (!written.Add(digest.ToString())) continue;
+                    await WriteBytesEntryAsync(tar, BlobEntryName(digest), bytes, cancellationToken).ConfigureAwait(false);
+                }
                 long total = 0;
-                foreach (var graph in graphs)
+                foreach (var graph in content.Graphs)
                 {
                     foreach (var m in graph.Manifests)
                     {
@@ -145,8 +172,8 @@ public static class OciArchive
                     }
                     foreach (var blob in graph.Blobs)
                     {
-                        if (!written.Add(blob.Digest)) continue;
-                        await using var data = store.Layout.OpenBlob(blob.ParsedDigest);
+                        if (!content.Carry(blob) || !written.Add(blob.Digest)) continue;
+                        await using var data = content.Layout.OpenBlob(blob.ParsedDigest);
                         var entry = NewEntry(BlobEntryName(blob.ParsedDigest), data.Length);
                         entry.DataStream = data;
                         await tar.WriteEntryAsync(entry, cancellationToken).ConfigureAwait(false);
@@ -200,36 +227,64 @@ public static class OciArchive
     /// Loads an OCI archive (plain, zstd or gzip; detected from the first bytes) or an OCI layout directory into the store.
     /// Every blob is verified against the digest its path names; images are named only once their whole graph is in
     /// the store, so an interrupted or corrupt load names nothing (the verified blobs it left are reused next time).
+    /// A delta archive (<see cref="DeltaArchive"/>) loads the same way once its base's blobs are in the store.
     /// </summary>
     public static async Task<IReadOnlyList<StoredImage>> LoadAsync(ClusterImageStore store, string path, LoadOptions? options = null, CancellationToken cancellationToken = default)
-    {
-        options ??= new LoadOptions();
-        path = Path.GetFullPath(path);
-        if (Directory.Exists(path))
-        {
-            var source = OciLayout.Open(path);
-            var roots = source.ReadIndex().Manifests;
-            var named = NameRoots(roots, options.Name, path);
-            var loaded = new List<StoredImage>();
-            foreach (var (name, root) in named)
-            {
-                loaded.Add(await store.ImportAsync(source, root, name, cancellationToken).ConfigureAwait(false));
-            }
-            return loaded;
-        }
-        if (!File.Exists(path)) throw new SealerException(ErrorCodes.NotAnOciArchive, $"'{path}' does not exist. Give the file written by 'sealer save' (or an OCI archive from skopeo).", path);
-
-        await using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20, FileOptions.Asynchronous | FileOptions.SequentialScan);
-        return await LoadFromStreamAsync(store, file, path, options, cancellationToken).ConfigureAwait(false);
-    }
+        => (await LoadArchiveAsync(store, path, options, cancellationToken).ConfigureAwait(false)).Images;
 
     /// <summary>Loads an OCI archive read from a stream (e.g. stdin); <paramref name="path"/> names it in messages.</summary>
     public static async Task<IReadOnlyList<StoredImage>> LoadFromStreamAsync(ClusterImageStore store, Stream input, string path, LoadOptions? options = null, CancellationToken cancellationToken = default)
+        => (await LoadArchiveFromStreamAsync(store, input, path, options, cancellationToken).ConfigureAwait(false)).Images;
+
+    /// <summary><see cref="LoadAsync"/> with what was loaded: the images, and for a delta its base and what it carried.</summary>
+    public static async Task<ArchiveLoadResult> LoadArchiveAsync(ClusterImageStore store, string path, LoadOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        options ??= new LoadOptions();
+        path = Path.GetFullPath(path);
+        if (Directory.Exists(path)) return await LoadLayoutAsync(store, path, options, cancellationToken).ConfigureAwait(false);
+        if (!File.Exists(path)) throw new SealerException(ErrorCodes.NotAnOciArchive, $"'{path}' does not exist. Give the file written by 'sealer save' (or an OCI archive from skopeo).", path);
+
+        await using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20, FileOptions.Asynchronous | FileOptions.SequentialScan);
+        return await LoadArchiveFromStreamAsync(store, file, path, options, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>An OCI layout directory (a build output, an unpacked archive or delta): its named roots imported into the store.</summary>
+    private static async Task<ArchiveLoadResult> LoadLayoutAsync(ClusterImageStore store, string path, LoadOptions options, CancellationToken cancellationToken)
+    {
+        var source = OciLayout.Open(path);
+        var index = source.ReadIndex();
+        var named = NameRoots(index.Manifests, options.Name, path);
+        var delta = DeltaArchive.ReadInfo(index, path, digest => source.HasBlob(digest) ? source.ReadBlobBytes(digest, DeltaArchive.MaxRecordBytes) : null);
+        if (delta is not null) DeltaArchive.RequireBase(store, delta, path);
+        int blobs = 0;
+        long bytes = 0;
+        foreach (var (_, root) in named)
+        {
+            // A delta's layout lacks the base's blobs: take them from the store (checked present above).
+            var graph = ImageGraph.Load(source, root, requireBlobs: delta is null);
+            foreach (var blob in graph.Blobs)
+            {
+                if (delta is not null && !source.HasBlob(blob)) continue;
+                if (!store.Layout.HasBlob(blob)) { blobs++; bytes += blob.Size; }
+                await ClusterImageStore.CopyBlobAsync(source, store.Layout, blob.ParsedDigest, blob.Size, cancellationToken).ConfigureAwait(false);
+            }
+            foreach (var m in graph.Manifests) store.Layout.WriteBlob(m.Bytes, m.Descriptor.MediaType);
+        }
+        RequireWhole(store, named, path);
+        var images = named.Select(n => store.Add(n.Name, n.Root)).ToList();
+        return new ArchiveLoadResult(images, delta, blobs, bytes);
+    }
+
+    /// <summary><see cref="LoadFromStreamAsync"/> with what was loaded: the images, and for a delta its base and what it carried.</summary>
+    public static async Task<ArchiveLoadResult> LoadArchiveFromStreamAsync(ClusterImageStore store, Stream input, string path, LoadOptions? options = null, CancellationToken cancellationToken = default)
     {
         options ??= new LoadOptions();
         ImageIndex? index = null;
+        Digest? recordDigest = null;
+        DeltaInfo? delta = null;
         bool sawLayout = false;
-        long total = 0;
+        long total = 0, loadedBytes = 0;
+        int loadedBlobs = 0;
         await using var content = await OpenDecompressedAsync(input, path, cancellationToken).ConfigureAwait(false);
         try
         {
@@ -260,6 +315,7 @@ public static class OciArchive
                 {
                     var bytes = await ReadSmallAsync(entry, OciLimits.MaxManifestBytes, path, cancellationToken).ConfigureAwait(false);
                     index = OciJsonContext.FromBytes(bytes, OciJsonContext.Default.ImageIndex, $"{path}: index.json");
+                    recordDigest = DeltaArchive.RecordDigest(index, path);
                 }
                 else if (name.StartsWith("blobs/", StringComparison.Ordinal))
                 {
@@ -267,6 +323,14 @@ public static class OciArchive
                     if (parts.Length != 3 || !Digest.TryParse($"{parts[1]}:{parts[2]}", out var digest))
                     {
                         throw new SealerException(ErrorCodes.ArchiveUnsafeEntry, $"'{path}' has a blob entry '{entry.Name}' whose name is not a digest. Refusing the archive.", path);
+                    }
+                    if (recordDigest == digest && delta is null)
+                    {
+                        // The delta's record comes right after index.json: check the base before any blob is written.
+                        var record = await ReadSmallAsync(entry, DeltaArchive.MaxRecordBytes, path, cancellationToken).ConfigureAwait(false);
+                        delta = DeltaArchive.ReadInfo(index!, path, d => d == digest ? record : null);
+                        DeltaArchive.RequireBase(store, delta!, path);
+                        continue;
                     }
                     if (store.Layout.HasBlob(digest, entry.Length)) continue; // already here and verified when written
                     await using var ingest = store.Layout.BeginIngest(digest, entry.Length);
@@ -282,6 +346,8 @@ public static class OciArchive
                             $"'{path}': blob {digest} is corrupt (its content does not hash to its name). The archive was damaged in transit; copy it again. Nothing was loaded.", path, inner: ex);
                     }
                     total += entry.Length;
+                    loadedBlobs++;
+                    loadedBytes += entry.Length;
                     options.Progress?.Report(total);
                 }
                 // Other files (e.g. a tool's own metadata) are ignored: only the layout's own files matter.
@@ -289,7 +355,7 @@ public static class OciArchive
         }
         catch (Exception ex) when (ex is InvalidDataException or EndOfStreamException or FormatException || (ex is IOException && ex is not FileNotFoundException && !AtomicFile.IsDiskFull((IOException)ex)))
         {
-            throw new SealerException(ErrorCodes.NotAnOciArchive, $"'{path}' is not a readable OCI archive ({ex.Message}). It may be truncated or not a tar; copy it again.", path, inner: ex);
+            throw new SealerException(ErrorCodes.NotAnOciArchive, $"'{path}' is not a readable OCI archive ({ex.Message}). It may be truncated or not a tar; copy it again. Nothing was loaded.", path, inner: ex);
         }
 
         if (!sawLayout || index is null)
@@ -297,8 +363,23 @@ public static class OciArchive
             throw new SealerException(ErrorCodes.NotAnOciArchive,
                 $"'{path}' is not an OCI archive: it has no {(sawLayout ? "index.json" : "oci-layout")} at its top. Write archives with 'sealer save' or 'skopeo copy … oci-archive:FILE'.", path);
         }
+        if (recordDigest is { } rd && delta is null)
+        {
+            // A re-tarred delta whose record came before index.json was stored as a (verified) blob; otherwise it is missing.
+            delta = DeltaArchive.ReadInfo(index, path, d => d == rd && store.Layout.HasBlob(d) ? store.Layout.ReadBlobBytes(d, DeltaArchive.MaxRecordBytes) : null);
+            DeltaArchive.RequireBase(store, delta!, path);
+        }
 
         var toName = NameRoots(index.Manifests, options.Name, path);
+        RequireWhole(store, toName, path);
+        var result = toName.Select(n => store.Add(n.Name, n.Root)).ToList();
+        AddReferrers(store, index.Manifests, toName.Select(n => n.Root));
+        return new ArchiveLoadResult(result, delta, loadedBlobs, loadedBytes);
+    }
+
+    /// <summary>Every graph to be named is whole in the store (else nothing is named: <see cref="ErrorCodes.ArchiveIncomplete"/>).</summary>
+    private static void RequireWhole(ClusterImageStore store, IEnumerable<(string Name, Descriptor Root)> toName, string path)
+    {
         foreach (var (_, root) in toName)
         {
             try
@@ -310,9 +391,6 @@ public static class OciArchive
                 throw new SealerException(ErrorCodes.ArchiveIncomplete, $"'{path}' is incomplete: {ex.Message.Replace("Pull or load the image again.", "")}Copy the archive again. Nothing was loaded.", path, inner: ex);
             }
         }
-        var result = toName.Select(n => store.Add(n.Name, n.Root)).ToList();
-        AddReferrers(store, index.Manifests, toName.Select(n => n.Root));
-        return result;
     }
 
     /// <summary>Keeps the archive's unnamed referrer entries whose subject is one of the loaded images (and whose graph is whole).</summary>
@@ -361,7 +439,7 @@ public static class OciArchive
         return result;
     }
 
-    private static async Task<byte[]> ReadSmallAsync(TarEntry entry, long max, string path, CancellationToken cancellationToken)
+    internal static async Task<byte[]> ReadSmallAsync(TarEntry entry, long max, string path, CancellationToken cancellationToken)
     {
         if (entry.Length > max) throw new SealerException(ErrorCodes.NotAnOciArchive, $"'{path}': {entry.Name} is {entry.Length} bytes, more than the {max} allowed.", path);
         var buffer = new byte[entry.Length];
@@ -370,7 +448,7 @@ public static class OciArchive
     }
 
     /// <summary>Sniffs zstd (28 B5 2F FD) and gzip (1F 8B) magic; anything else is read as a plain tar.</summary>
-    private static async Task<Stream> OpenDecompressedAsync(Stream input, string path, CancellationToken cancellationToken)
+    internal static async Task<Stream> OpenDecompressedAsync(Stream input, string path, CancellationToken cancellationToken)
     {
         byte[] magic = new byte[4];
         int n = await input.ReadAtLeastAsync(magic, 4, throwOnEndOfStream: false, cancellationToken).ConfigureAwait(false);

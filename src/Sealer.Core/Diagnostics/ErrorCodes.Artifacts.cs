@@ -54,4 +54,10 @@ public static partial class ErrorCodes
 
     /// <summary>A base (FROM) cluster image could not be resolved from the given source.</summary>
     public const string BaseImageNotFound = "SEA1709";
+
+    /// <summary>A delta archive (<c>sealer save --since</c>) was loaded into a store that lacks blobs of its base image: load or pull the base first. Nothing was loaded.</summary>
+    public const string DeltaBaseMissing = "SEA1710";
+
+    /// <summary>A delta archive's record of its base (the <c>io.sealer.sdk.delta.*</c> annotations of index.json and the blob they name) is missing, corrupt or contradicts itself.</summary>
+    public const string DeltaRecordInvalid = "SEA1711";
 }
