@@ -25,7 +25,12 @@ public sealed class FixtureImage
     public const string Evidence = "/var/lib/sealer/evidence.log";
 
     /// <param name="extraRootfs">more rootfs files (path → content; paths ending in .sh or .sh.tmpl, or under bin/, are executable)</param>
-    public static FixtureImage Build(string dir, int appLayerBytes = 3 * 1024 * 1024, string architecture = "amd64", IReadOnlyDictionary<string, string>? extraRootfs = null)
+    /// <param name="appImage">the app image's name in registry/index.json</param>
+    /// <param name="kubeVersion">the cluster-runtime-version label (null: none)</param>
+    /// <param name="launch">the LAUNCH app names (default demo)</param>
+    /// <param name="drop">rootfs paths (or path prefixes) of the default image to leave out</param>
+    public static FixtureImage Build(string dir, int appLayerBytes = 3 * 1024 * 1024, string architecture = "amd64", IReadOnlyDictionary<string, string>? extraRootfs = null,
+        string appImage = "docker.io/library/demo:1.0", string? kubeVersion = null, IReadOnlyList<string>? launch = null, IReadOnlyList<string>? drop = null)
     {
         Directory.CreateDirectory(Path.Combine(dir, "blobs", "sha256"));
         string Blob(byte[] data)
@@ -42,7 +47,7 @@ public sealed class FixtureImage
         string appConfigHex = Convert.ToHexStringLower(SHA256.HashData(appConfig));
         var appManifest = Encoding.UTF8.GetBytes($$$"""{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:{{{appConfigHex}}}","size":{{{appConfig.Length}}}},"layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar+gzip","digest":"sha256:{{{appLayerHex}}}","size":{{{appLayer.Length}}}}]}""");
         string appManifestHex = Convert.ToHexStringLower(SHA256.HashData(appManifest));
-        var registryIndex = Encoding.UTF8.GetBytes($$$"""{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:{{{appManifestHex}}}","size":{{{appManifest.Length}}},"annotations":{"org.opencontainers.image.ref.name":"docker.io/library/demo:1.0"}}]}""");
+        var registryIndex = Encoding.UTF8.GetBytes($$$"""{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:{{{appManifestHex}}}","size":{{{appManifest.Length}}},"annotations":{"org.opencontainers.image.ref.name":"{{{appImage}}}"}}]}""");
 
         string Script(string body) => "#!/bin/bash\nset -e\n" + body + "\n";
         var rootfs = new Dictionary<string, byte[]>
@@ -76,6 +81,7 @@ public sealed class FixtureImage
             // the fake helm records its arguments and the values it would install with (the chart's values.yaml, every -f file)
             ["bin/helm"] = Encoding.UTF8.GetBytes(Script("""
                 echo "helm $* on $(hostname) WebGreeting=${WebGreeting:-}" >> /var/lib/sealer/evidence.log
+                if [ -f /tmp/fail-helm ]; then rm -f /tmp/fail-helm; echo "injected helm failure" >&2; exit 1; fi
                 if [ "$1 $2" = "upgrade --install" ]; then
                   chart="$4"
                   { echo "--- chart $chart values.yaml"; cat "$chart/values.yaml"; } >> /var/lib/sealer/helm-values.log
@@ -96,6 +102,7 @@ public sealed class FixtureImage
             ["application/apps/web/web/greeting.txt.tmpl"] = Encoding.UTF8.GetBytes("{{ .WebGreeting }} from {{ .HostIP }}\n"),
             ["application/apps/extra/cm.yaml"] = Encoding.UTF8.GetBytes("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: extra\n"),
         };
+        foreach (var d in drop ?? []) foreach (var k in rootfs.Keys.Where(k => k.StartsWith(d, StringComparison.Ordinal)).ToList()) rootfs.Remove(k);
         foreach (var (k, v) in extraRootfs ?? new Dictionary<string, string>()) rootfs[k] = Encoding.UTF8.GetBytes(v);
         var rootfsLayer = OciImages.Gzip(Tar(rootfs, executable: p => p.StartsWith("bin/", StringComparison.Ordinal) || p.EndsWith(".sh", StringComparison.Ordinal) || p.EndsWith(".sh.tmpl", StringComparison.Ordinal)));
         var blobLayer = Tar(new() { [$"registry/blobs/sha256/{appLayerHex}"] = appLayer });
@@ -114,9 +121,10 @@ public sealed class FixtureImage
             (registryLayer, "application/vnd.oci.image.layer.v1.tar", "registry"),
         };
         var layerJson = string.Join(",", layers.Select(l => $$$"""{"mediaType":"{{{l.Item2}}}","digest":"{{{Blob(l.Item1)}}}","size":{{{l.Item1.Length}}},"annotations":{"io.sealer.sdk.layer":"{{{l.Item3}}}"}}"""));
-        var config = Encoding.UTF8.GetBytes("""{"architecture":"ARCH","os":"linux","config":{"Env":["MyVar=fromimage","ImageOnly=yes"],"Labels":{"cluster.alpha.sealer.io/cluster-runtime-type":"kubernetes","cluster.alpha.sealer.io/container-runtime-type":"containerd"}},"rootfs":{"type":"layers","diff_ids":[]}}""".Replace("ARCH", architecture, StringComparison.Ordinal));
+        var config = Encoding.UTF8.GetBytes("""{"architecture":"ARCH","os":"linux","config":{"Env":["MyVar=fromimage","ImageOnly=yes"],"Labels":{"cluster.alpha.sealer.io/cluster-runtime-type":"kubernetes","cluster.alpha.sealer.io/container-runtime-type":"containerd"KUBE}},"rootfs":{"type":"layers","diff_ids":[]}}""".Replace("ARCH", architecture, StringComparison.Ordinal)
+            .Replace("KUBE", kubeVersion is null ? "" : $",\"cluster.alpha.sealer.io/cluster-runtime-version\":\"{kubeVersion}\"", StringComparison.Ordinal));
         string configDigest = Blob(config);
-        string ext = """{\"type\":\"kube-installer\",\"applications\":[{\"name\":\"demo\",\"type\":\"shell\",\"files\":[\"install.sh\"]},{\"name\":\"web\",\"type\":\"helm\",\"env\":{\"WebGreeting\":\"hi-from-image\"}},{\"name\":\"extra\",\"type\":\"kube\",\"files\":[\"cm.yaml\"]}],\"launch\":{\"app_names\":[\"demo\"]}}""";
+        string ext = """{\"type\":\"kube-installer\",\"applications\":[{\"name\":\"demo\",\"type\":\"shell\",\"files\":[\"install.sh\"]},{\"name\":\"web\",\"type\":\"helm\",\"env\":{\"WebGreeting\":\"hi-from-image\"}},{\"name\":\"extra\",\"type\":\"kube\",\"files\":[\"cm.yaml\"]}],\"launch\":{\"app_names\":[LAUNCH]}}""".Replace("LAUNCH", string.Join(",", (launch ?? ["demo"]).Select(a => $"\\\"{a}\\\"")), StringComparison.Ordinal);
         var manifest = Encoding.UTF8.GetBytes($$$"""{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"{{{configDigest}}}","size":{{{config.Length}}}},"layers":[{{{layerJson}}}],"annotations":{"sealer.image.extension":"{{{ext}}}"}}""");
         string manifestDigest = Blob(manifest);
         File.WriteAllText(Path.Combine(dir, "oci-layout"), """{"imageLayoutVersion":"1.0.0"}""");

@@ -233,6 +233,7 @@ public sealed class ClusterInstaller
         var kept = plan.Apps.Where(c => c.Change == "keep" && before.ContainsKey(c.Name)).Select(c => before[c.Name]).ToList();
         to.Kept = kept.Count > 0 ? kept : null;
         to.At = DateTimeOffset.UtcNow.ToString("O");
+        if (plan.Kubernetes.Kind == KubeChangeKind.Kept) to.KubeVersion = up.From.KubeVersion; // the version the cluster runs, not the image's
         state.History ??= [];
         if (state.History.Count == 0 && up.From.ManifestDigests.Count > 0) state.History.Add(up.From);
         state.History.Add(to);

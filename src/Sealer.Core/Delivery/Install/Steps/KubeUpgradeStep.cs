@@ -40,10 +40,14 @@ internal sealed class KubeUpgradeNodeStep(bool masters) : HostStep
 {
     public const string StepName = "kube-upgrade-node";
 
-    /// <summary>kubelet and kubectl from the new rootfs into /usr/bin (when the image has them), kubelet restarted under systemd.</summary>
+    /// <summary>
+    /// kubelet and kubectl from the new rootfs (when the image has them) into <c>$KubeBinDir</c> (cluster env; default
+    /// /usr/bin, where Sealer's init-kube.sh puts them), each replaced atomically; kubelet restarted when systemd runs.
+    /// </summary>
     public const string KubeletScript = """
-        for b in kubelet kubectl; do if [ -f "bin/$b" ]; then install -m 0755 "bin/$b" "/usr/bin/$b.new" && mv -f "/usr/bin/$b.new" "/usr/bin/$b"; fi; done
-        if command -v systemctl >/dev/null 2>&1; then systemctl daemon-reload; systemctl restart kubelet; else echo "no systemctl: kubelet not restarted"; fi
+        kb="${KubeBinDir:-/usr/bin}"; mkdir -p "$kb"
+        for b in kubelet kubectl; do if [ -f "bin/$b" ]; then install -m 0755 "bin/$b" "$kb/$b.new" && mv -f "$kb/$b.new" "$kb/$b"; echo "$b installed in $kb"; fi; done
+        if [ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1; then systemctl daemon-reload; systemctl restart kubelet; echo "kubelet restarted"; else echo "systemd is not running: kubelet not restarted"; fi
         """;
 
     public override string Name => StepName;
