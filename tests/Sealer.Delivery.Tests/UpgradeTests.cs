@@ -109,6 +109,21 @@ public class UpgradeTests(TestHosts hosts) : HostsTest(hosts, "sealer-upgrade-")
             Assert.Equal("Patch", json.RootElement.GetProperty("kubernetes").GetProperty("change").GetString());
         }
 
+        // the same through the CLI: --json on stdout (status on stderr), --plan as text; still nothing changed
+        string common = $"-f {file} --image {v2.Dir} --state-dir {Path.Combine(Work, "state")} --known-hosts {Lab.KnownHostsFile}";
+        var cli = SealerCli.Run([.. $"run {common} --json".Split(' ')]);
+        Assert.True(cli.ExitCode == 0, cli.Output);
+        using (var json = JsonDocument.Parse(cli.StdOut))
+        {
+            Assert.Equal(["unchanged", "upgrade", "add", "keep"], json.RootElement.GetProperty("apps").EnumerateArray().Select(a => a.GetProperty("change").GetString()));
+            Assert.Equal("v1.28.5", json.RootElement.GetProperty("kubernetes").GetProperty("to").GetString());
+        }
+        cli = SealerCli.Run([.. $"run {common} --plan --prune-apps".Split(' ')]);
+        Assert.True(cli.ExitCode == 0, cli.Output);
+        Assert.Contains("    prune     extra (kube): kubectl delete -f of its manifests from the previous image", cli.StdOut, StringComparison.Ordinal);
+        Assert.Contains("nothing was changed (--plan)", cli.StdOut, StringComparison.Ordinal);
+        Assert.Equal(before, Snapshot());
+
         // 3. the upgrade fails at the first helm app (injected): Kubernetes is done, the registry serves both images
         File.WriteAllText(Lab.Hosts[0].OnHost("/tmp/fail-helm"), "");
         status.Clear();
