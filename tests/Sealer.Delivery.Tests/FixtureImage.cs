@@ -60,6 +60,7 @@ public sealed class FixtureImage
             ["scripts/init-kube.sh"] = Encoding.UTF8.GetBytes(Script("echo \"init-kube $(hostname) registry=$RegistryURL\" >> /var/lib/sealer/evidence.log")),
             ["bin/kubeadm"] = Encoding.UTF8.GetBytes(Script("""
                 echo "kubeadm $* on $(hostname)" >> /var/lib/sealer/evidence.log
+                if [ "$*" = "upgrade node" ] && [ -f /tmp/down-upgrade ]; then rm -f /tmp/down-upgrade; ip link set eth0 down; sleep 30; exit 0; fi
                 case "$*" in
                   "token create --print-join-command") echo "kubeadm join 10.200.0.11:6443 --token abcdef.0123456789abcdef --discovery-token-ca-cert-hash sha256:00";;
                   "init phase upload-certs --upload-certs") echo "[upload-certs] Using certificate key:"; echo "0123456789abcdef";;

@@ -205,4 +205,64 @@ public class UpgradeTests(TestHosts hosts) : HostsTest(hosts, "sealer-upgrade-")
         Assert.Contains(check.Ok, l => l == $"10.200.0.11: app web (helm chart 0.1.0) from {v1.Dir}");
         Assert.Contains(check.Ok, l => l.StartsWith($"10.200.0.11: cluster image {v1.Dir}, Kubernetes v1.28.5 (3 image(s)", StringComparison.Ordinal));
     }
+
+    [Fact]
+    public async Task Upgrade_stopped_by_a_full_disk_and_a_host_going_down_resumes_where_it_stopped()
+    {
+        Lab.Wipe("/var/lib/sealer", "/etc/containerd", "/etc/kubernetes", "/tmp", "/usr/local/bin");
+        var v1 = V1();
+        var v2 = V2();
+        var file = Path.Combine(Work, "Clusterfile");
+        File.WriteAllText(file, Clusterfile().Replace("[10.200.0.11, 10.200.0.12]", "[10.200.0.11]", StringComparison.Ordinal).Replace("[10.200.0.13]", "[10.200.0.12]", StringComparison.Ordinal));
+        var doc = ClusterfileReader.Load(file);
+        var status = new List<string>();
+        RunOptions Fast(string image) => Options(image, status) with
+        {
+            Ssh = new SshOptions { KnownHostsPath = Lab.KnownHostsFile, ConnectTimeout = TimeSpan.FromSeconds(3), AliveInterval = TimeSpan.FromSeconds(1), AliveCountMax = 3 },
+        };
+        await new ClusterInstaller(doc, Fast(v1.Dir)).RunAsync();
+        await using var root = await SshHost.ConnectAsync("10.200.0.11", Lab.KeySsh, new SshOptions { KnownHostsPath = Lab.KnownHostsFile }, KnownHosts.Load(Lab.KnownHostsFile));
+        try
+        {
+            // 1. master0's blob store is full: the upgrade stops in distribute, no rootfs is swapped
+            await root.RunAsync("mount -t tmpfs -o size=64k sealer-full /var/lib/sealer/data/.store");
+            var full = await Assert.ThrowsAsync<SealerException>(() => new ClusterInstaller(doc, Fast(v2.Dir)).RunAsync());
+            Assert.Equal(ErrorCodes.RunStepFailed, full.Code);
+            Assert.Contains("'distribute'", full.Message, StringComparison.Ordinal);
+            Assert.Contains("No space left on device", full.Message, StringComparison.Ordinal);
+            await root.RunAsync("umount /var/lib/sealer/data/.store");
+            foreach (var i in new[] { 0, 1 }) Assert.Equal(v1.ManifestDigest, File.ReadAllText(Lab.Hosts[i].OnHost(Rootfs + "/.sealer-image")).Trim());
+
+            // 2. the node drops off the network during its kubeadm upgrade node (after the drain)
+            File.WriteAllText(Lab.Hosts[1].OnHost("/tmp/down-upgrade"), "");
+            var down = await Assert.ThrowsAsync<SealerException>(() => new ClusterInstaller(doc, Fast(v2.Dir)).RunAsync());
+            Assert.Equal(ErrorCodes.RunStepFailed, down.Code);
+            Assert.Contains("10.200.0.12", down.Message, StringComparison.Ordinal);
+            Assert.Contains("'kube-upgrade-node'", down.Message, StringComparison.Ordinal);
+            Assert.Contains("kubectl drain sealer-h2", Evidence(0), StringComparison.Ordinal);
+            Assert.DoesNotContain("kubectl uncordon", Evidence(0), StringComparison.Ordinal);
+            TestHosts.Run("-c", "ip -n sealer-h2 link set eth0 up");
+
+            // 3. the next run resumes at the node: drained again, upgraded, uncordoned; then the apps
+            var resumed = await new ClusterInstaller(doc, Fast(v2.Dir)).RunAsync();
+            Assert.Contains("10.200.0.11:distribute", resumed.StepsSkipped);
+            Assert.Contains("kube-upgrade", resumed.StepsSkipped);
+            Assert.Contains("10.200.0.12:kube-upgrade-node", resumed.StepsRun);
+            Assert.Contains("apps", resumed.StepsRun);
+            var e0 = Evidence(0);
+            Assert.Equal(1, Count(e0, "kubeadm upgrade apply v1.28.5 -y"));
+            Assert.Equal(2, Count(e0, "kubectl drain sealer-h2"));
+            Assert.Equal(1, Count(e0, "kubectl uncordon sealer-h2"));
+            Assert.Equal(2, Count(Evidence(1), "kubeadm upgrade node on sealer-h2"));
+            Assert.Contains("kubectl apply -f application/apps/newapp", e0, StringComparison.Ordinal);
+            using var state = JsonDocument.Parse(File.ReadAllText(Lab.Hosts[0].OnHost("/var/lib/sealer/data/shop/state.json")));
+            Assert.False(state.RootElement.TryGetProperty("upgrade", out _));
+            Assert.Equal(2, state.RootElement.GetProperty("history").GetArrayLength());
+        }
+        finally
+        {
+            TestHosts.Run("-c", "ip -n sealer-h2 link set eth0 up; true");
+            TestHosts.Run("-c", $"nsenter -t $(cat '{Lab.StateDir}/h1/sshd.pid') -m umount /var/lib/sealer/data/.store 2>/dev/null; true");
+        }
+    }
 }
