@@ -9,6 +9,7 @@ apt_pkgs+=(clang zlib1g-dev)   # the NativeAOT publish of sealer (build/publish-
 apt_pkgs+=(sudo)   # delivery tests: non-root SSH users on the test hosts (build/test-hosts.sh)
 apt_pkgs+=(zsh)   # CLI tests: the zsh completion script is sourced by a real zsh (CompletionTests)
 apt_pkgs+=(hyperfine)   # build/bench/cli-bench.sh: sealer start-up times
+apt_pkgs+=(zstd)   # bundle tests: a zstd-compressed archive is refused as a bundle payload (SiteBundleTests)
 apt_pkgs+=(nginx-light)   # remote chart tests: a real HTTP chart repository with basic auth (tests/Sealer.Charts.Tests/Remote)
 missing=()
 for p in "${apt_pkgs[@]}"; do

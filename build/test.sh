@@ -16,16 +16,17 @@ fi
 log="$root/artifacts/test-results/dotnet-test.log"
 mkdir -p "$(dirname "$log")"
 dotnet build Sealer.Sdk.sln -c Release -nologo -v:q 2>&1 | tail -n 30
-dotnet test Sealer.Sdk.sln -c Release --no-build -nologo "$@" 2>&1 | tee "$log"
-rc=${PIPESTATUS[0]}
-
-# The `sealer` binary must publish as NativeAOT with no AOT/trim warnings, and start.
+# The `sealer` binary must publish as NativeAOT with no AOT/trim warnings, and start. Published before the tests:
+# the site-bundle tests embed it (SealerCli.Aot()).
 aot_failed=0
 if bash build/publish-cli.sh linux-x64 > artifacts/test-results/publish-cli.log 2>&1 && artifacts/cli/linux-x64/sealer --version >/dev/null; then
   echo "NativeAOT publish: ok ($(stat -c %s artifacts/cli/linux-x64/sealer) bytes)"
 else
   echo "NativeAOT publish: FAILED (artifacts/test-results/publish-cli.log)"; tail -n 20 artifacts/test-results/publish-cli.log; aot_failed=1
 fi
+
+dotnet test Sealer.Sdk.sln -c Release --no-build -nologo "$@" 2>&1 | tee "$log"
+rc=${PIPESTATUS[0]}
 
 # Sum the per-project summaries: "Passed!  - Failed:     0, Passed:    12, Skipped:     0, Total: ..."
 read -r passed failed skipped < <(grep -E '^(Passed|Failed)! +- Failed:' "$log" | sed -E 's/.*Failed: *([0-9]+), Passed: *([0-9]+), Skipped: *([0-9]+).*/\2 \1 \3/' \

@@ -23,6 +23,8 @@ internal static class Program
     {
         using var cts = new CancellationTokenSource();
         Console.CancelKeyPress += (_, e) => { e.Cancel = true; cts.Cancel(); };
-        return await SealerCli.InvokeAsync(args, cts.Token).ConfigureAwait(false);
+        // a site bundle is this binary with a cluster image appended: it answers its own words first (BundleMode)
+        return await BundleMode.TryRunAsync(args, cts.Token).ConfigureAwait(false)
+            ?? await SealerCli.InvokeAsync(args, cts.Token).ConfigureAwait(false);
     }
 }

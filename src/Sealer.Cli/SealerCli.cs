@@ -35,6 +35,7 @@ internal static class SealerCli
         foreach (var command in FindImagesCommand.Create()) root.Subcommands.Add(command);
         foreach (var command in ImageCommands.Create()) root.Subcommands.Add(command);
         foreach (var command in DeliveryCommands.Create()) root.Subcommands.Add(command);
+        foreach (var command in BundleCommands.Create()) root.Subcommands.Add(command);
         root.Subcommands.Add(RegistryCommands.Create());
         root.Subcommands.Add(ConvertCommand.Create());
         root.Subcommands.Add(CompletionCommand.Create());

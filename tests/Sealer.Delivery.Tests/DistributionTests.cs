@@ -29,7 +29,7 @@ public class DistributionTests(TestHosts hosts, Xunit.Abstractions.ITestOutputHe
         var source = ClusterImageSource.Open(image.Dir);
         var platform = source.Platforms.Single();
         var big = platform.Layers.OrderByDescending(l => l.Size).First();
-        var bigBytes = File.ReadAllBytes(source.LayerPath(big));
+        var bigBytes = File.ReadAllBytes(source.Locate(big).Path);
         var h = hosts.Hosts[3];
         await using var host = await ConnectAsync(3);
 

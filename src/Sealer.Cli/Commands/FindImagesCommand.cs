@@ -76,21 +76,18 @@ internal static class FindImagesCommand
             ImageListFiles = p.GetValue(o.ImageLists)!, ExtraImages = p.GetValue(o.Add)!, ExcludeImages = p.GetValue(o.Exclude)!,
             KubeVersion = p.GetValue(o.KubeVersion), ApiVersions = p.GetValue(o.ApiVersions)!,
         };
-        var values = p.GetValue(o.Values)!;
-        var set = p.GetValue(o.Set)!;
-        var setString = p.GetValue(o.SetString)!;
-        var setFile = p.GetValue(o.SetFile)!;
-        string? release = p.GetValue(o.Release), ns = p.GetValue(o.Namespace);
+        var charts = new ChartInputs(p.GetValue(o.Values)!, p.GetValue(o.Set)!, p.GetValue(o.SetString)!, p.GetValue(o.SetFile)!,
+            p.GetValue(o.Release), p.GetValue(o.Namespace));
         string? repoUrl = p.GetValue(o.Repo);
         var remote = new List<string>();
         foreach (var path in paths)
         {
             // oci://host/ns/chart, or a chart NAME of the --repo repository (not a local path): fetched like helm pull
             if (path.StartsWith("oci://", StringComparison.Ordinal) || (repoUrl is not null && !File.Exists(path) && !Directory.Exists(path))) remote.Add(path);
-            else Classify(path, input, values, set, setString, setFile, release, ns);
+            else Classify(path, input, charts);
         }
-        RemoteCharts.AddAsync(input, remote, repoUrl, p.GetValue(o.Version), p.GetValue(o.CaFile), p.GetValue(o.Insecure), values, set, setString, setFile,
-            release, ns, cancellationToken).GetAwaiter().GetResult();
+        RemoteCharts.AddAsync(input, remote, repoUrl, p.GetValue(o.Version), p.GetValue(o.CaFile), p.GetValue(o.Insecure), charts,
+            cancellationToken).GetAwaiter().GetResult();
 
         var result = ImageDiscovery.Discover(input, cancellationToken);
 
@@ -147,13 +144,8 @@ internal static class FindImagesCommand
 
     /// <summary>Sorts a PATH into charts, kustomizations, manifests and image lists (directories are searched; chart and
     /// kustomization directories are not entered). A file named here that is none of them is an error, never skipped.</summary>
-    private static void Classify(string path, DiscoveryInput input, List<string> values, List<string> set, List<string> setString,
-        List<string> setFile, string? release, string? ns, bool named = true)
+    private static void Classify(string path, DiscoveryInput input, ChartInputs charts, bool named = true)
     {
-        ChartInput Chart(string p) => new()
-        {
-            Path = p, ValuesFiles = values, SetValues = set, SetStringValues = setString, SetFileValues = setFile, ReleaseName = release, Namespace = ns,
-        };
         if (!Directory.Exists(path) && !File.Exists(path))
         {
             throw new SealerException(ErrorCodes.DiscoveryInputNotFound, $"'{path}' does not exist. Give a chart, manifest, image list, kustomization or directory.", path);
@@ -162,7 +154,7 @@ internal static class FindImagesCommand
         switch (kind)
         {
             case InputKind.ChartDirectory or InputKind.ChartArchive:
-                input.Charts.Add(Chart(path));
+                input.Charts.Add(charts.For(path));
                 break;
             case InputKind.Kustomization:
                 input.Kustomizations.Add(path);
@@ -178,7 +170,7 @@ internal static class FindImagesCommand
                 {
                     if (Directory.Exists(entry) || InputClassifier.IsCandidateInDirectory(entry))
                     {
-                        Classify(entry, input, values, set, setString, setFile, release, ns, named: false);
+                        Classify(entry, input, charts, named: false);
                     }
                 }
                 break;

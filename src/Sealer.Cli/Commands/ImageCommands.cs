@@ -2,9 +2,11 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using Sealer.Core.Artifacts;
+using Sealer.Core.Bundle;
 using Sealer.Core.ClusterImage;
 using Sealer.Core.Diagnostics;
 using Sealer.Core.Distribution.Upload;
+using Sealer.Core.Layout;
 using Sealer.Core.References;
 
 namespace Sealer.Cli.Commands;
@@ -50,15 +52,18 @@ internal static class ImageCommands
 
     private static Command Inspect()
     {
-        var name = ImageName();
+        var name = ImageName("NAME", "cluster image name in the store, or an OCI archive (.tar) or site bundle file");
         var output = CliOptions.OneOf("--output", "output format", ["text", "json"], "-o");
         var imagesOnly = CliOptions.Flag("--images", "print only the list of app images with their digests (JSON)");
         var store = CliOptions.Store();
         var command = new SealerCommand("inspect", "Show a cluster image: platforms, labels, apps, images inside (-o json)",
-            "Shows a cluster image: platforms, labels, apps, the images inside, referrers.") { name, output, imagesOnly, store };
+            "Shows a cluster image (from the store, an OCI archive or a site bundle, read in place): platforms, labels, apps, the images inside, referrers.") { name, output, imagesOnly, store };
         command.SetAction(p =>
         {
-            var info = ClusterImageInspector.Inspect(ClusterImageStore.Open(p.GetValue(store)), p.GetValue(name)!);
+            string what = p.GetValue(name)!;
+            var info = File.Exists(what)
+                ? ClusterImageInspector.Inspect(SiteBundle.TryOpen(what)?.OpenArchive() ?? ArchiveLayout.Open(what))
+                : ClusterImageInspector.Inspect(ClusterImageStore.Open(p.GetValue(store)), what);
             if (p.GetValue(imagesOnly))
             {
                 var all = info.Platforms.SelectMany(x => x.Images).GroupBy(i => i.Reference, StringComparer.Ordinal)

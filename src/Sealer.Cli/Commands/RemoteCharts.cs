@@ -11,7 +11,7 @@ namespace Sealer.Cli.Commands;
 internal static class RemoteCharts
 {
     public static async Task AddAsync(DiscoveryInput input, IReadOnlyList<string> remote, string? repoUrl, string? version, string? caFile, bool insecure,
-        List<string> values, List<string> set, List<string> setString, List<string> setFile, string? release, string? ns, CancellationToken cancellationToken)
+        ChartInputs charts, CancellationToken cancellationToken)
     {
         var repositories = HelmRepositoriesFile.Read();
         var requests = new List<ChartRequest>();
@@ -41,11 +41,7 @@ internal static class RemoteCharts
         foreach (var request in requests.Take(remote.Count))
         {
             var r = byRequest[request];
-            input.Charts.Add(new ChartInput
-            {
-                Path = r.ArchivePath, ValuesFiles = values, SetValues = set, SetStringValues = setString, SetFileValues = setFile, ReleaseName = release, Namespace = ns,
-                DisplayNames = new(StringComparer.Ordinal) { [r.ArchivePath] = r.Locked.Url },
-            });
+            input.Charts.Add(charts.For(r.ArchivePath, new(StringComparer.Ordinal) { [r.ArchivePath] = r.Locked.Url }));
         }
         foreach (var (chart, plan) in plans)
         {
@@ -53,11 +49,7 @@ internal static class RemoteCharts
             int i = input.Charts.IndexOf(chart);
             var names = new Dictionary<string, string>(StringComparer.Ordinal);
             foreach (var m in plan.Missing.Where(m => m.Request is not null)) names[(byRequest[m.Request!]).ArchivePath] = (byRequest[m.Request!]).Locked.Url;
-            input.Charts[i] = new ChartInput
-            {
-                Path = chart.Path, ValuesFiles = chart.ValuesFiles, SetValues = chart.SetValues, SetStringValues = chart.SetStringValues, SetFileValues = chart.SetFileValues,
-                ReleaseName = chart.ReleaseName, Namespace = chart.Namespace, AdditionalDependencies = deps, DisplayNames = names,
-            };
+            input.Charts[i] = charts.For(chart.Path, names, deps);
         }
     }
 }

@@ -21,13 +21,34 @@ public static class ClusterImageInspector
     {
         var graph = ImageGraph.Load(layout, root);
         var reader = ClusterImageReader.Open(layout, root, name, skipMissingPlatforms: false);
+        var graphDigests = graph.Manifests.Select(m => m.Descriptor.Digest).ToHashSet(StringComparer.Ordinal);
+        return Describe(reader, name, root, graph.TotalSize, p => graph.PlatformManifests().FirstOrDefault(m => m.Manifest.Descriptor.Digest == p.ManifestDescriptor.Digest).Platform,
+            FindReferrers(layout.ReadIndex(), d => layout.HasBlob(d), d => layout.ReadBlobBytes(d), graphDigests));
+    }
+
+    /// <summary>
+    /// The image of an OCI archive read in place (a <c>.tar</c> from <c>sealer save</c>, the archive inside a site bundle):
+    /// <paramref name="refName"/> picks one when the archive holds several.
+    /// </summary>
+    public static ClusterImageInfo Inspect(ArchiveLayout archive, string? refName = null)
+    {
+        var reader = ClusterImageReader.Open(archive, refName);
+        var root = reader.Descriptor;
+        long size = (MediaTypes.IsIndex(root.MediaType) ? root.Size : 0)
+            + reader.Platforms.Sum(p => p.ManifestDescriptor.Size + p.Manifest.Config.Size + p.TotalLayerBytes);
+        var digests = reader.Platforms.Select(p => p.ManifestDescriptor.Digest).Append(root.Digest).ToHashSet(StringComparer.Ordinal);
+        return Describe(reader, reader.RefName ?? archive.Path, root, size, _ => null,
+            FindReferrers(archive.ReadIndex(), d => archive.HasBlob(d), d => archive.ReadBlobBytes(d), digests));
+    }
+
+    private static ClusterImageInfo Describe(ClusterImageReader reader, string name, Descriptor root, long size, Func<ClusterImagePlatform, Platform?> indexPlatform, List<ReferrerInfo> referrers)
+    {
         var platforms = new List<PlatformImageInfo>();
         foreach (var p in reader.Platforms)
         {
-            var indexPlatform = graph.PlatformManifests().FirstOrDefault(m => m.Manifest.Descriptor.Digest == p.ManifestDescriptor.Digest).Platform;
             platforms.Add(new PlatformImageInfo
             {
-                Platform = (indexPlatform ?? p.Platform).ToString(),
+                Platform = (indexPlatform(p) ?? p.Platform).ToString(),
                 ManifestDigest = p.ManifestDescriptor.Digest,
                 ConfigDigest = p.Manifest.Config.Digest,
                 Size = p.ManifestDescriptor.Size + p.Manifest.Config.Size + p.TotalLayerBytes,
@@ -38,14 +59,12 @@ public static class ClusterImageInspector
                 Images = reader.ContainedImages(p),
             });
         }
-        var graphDigests = graph.Manifests.Select(m => m.Descriptor.Digest).ToHashSet(StringComparer.Ordinal);
-        var referrers = FindReferrers(layout, graphDigests);
         return new ClusterImageInfo
         {
             Name = name,
             Digest = root.Digest,
             MediaType = root.MediaType,
-            Size = graph.TotalSize,
+            Size = size,
             Platforms = platforms,
             Referrers = referrers.Count == 0 ? null : referrers,
         };
@@ -53,12 +72,15 @@ public static class ClusterImageInspector
 
     /// <summary>Unnamed index.json entries whose manifest has a <c>subject</c> in the given set.</summary>
     internal static List<ReferrerInfo> FindReferrers(OciLayout layout, IReadOnlySet<string> subjects)
+        => FindReferrers(layout.ReadIndex(), d => layout.HasBlob(d), d => layout.ReadBlobBytes(d), subjects);
+
+    private static List<ReferrerInfo> FindReferrers(ImageIndex index, Func<Digest, bool> has, Func<Digest, byte[]> read, IReadOnlySet<string> subjects)
     {
         var result = new List<ReferrerInfo>();
-        foreach (var entry in layout.ReadIndex().Manifests)
+        foreach (var entry in index.Manifests)
         {
-            if (entry.GetAnnotation(Annotations.RefName) is not null || !MediaTypes.IsManifest(entry.MediaType) || !layout.HasBlob(entry.ParsedDigest)) continue;
-            var m = OciJsonContext.FromBytes(layout.ReadBlobBytes(entry.ParsedDigest), OciJsonContext.Default.ImageManifest, $"manifest {entry.Digest}");
+            if (entry.GetAnnotation(Annotations.RefName) is not null || !MediaTypes.IsManifest(entry.MediaType) || !has(entry.ParsedDigest)) continue;
+            var m = OciJsonContext.FromBytes(read(entry.ParsedDigest), OciJsonContext.Default.ImageManifest, $"manifest {entry.Digest}");
             if (m.Subject is not null && subjects.Contains(m.Subject.Digest))
             {
                 result.Add(new ReferrerInfo { Digest = entry.Digest, ArtifactType = m.ArtifactType ?? m.Config.MediaType, Subject = m.Subject.Digest });

@@ -51,46 +51,18 @@ public sealed class ClusterImageReader
         return new ClusterImageReader((d, max) => layout.ReadBlobBytes(d, max), d => layout.HasBlob(d), top, top.GetAnnotation(Annotations.RefName), skipMissingPlatforms: false);
     }
 
-    /// <summary>Opens an OCI archive: one pass keeps the small entries (index.json, manifests, configs, the registry layer).</summary>
+    /// <summary>Opens an OCI archive in place (<see cref="ArchiveLayout"/>: the tar headers are walked, no data copied).</summary>
     public static ClusterImageReader OpenArchive(string path, string? refName = null)
     {
         if (!File.Exists(path)) throw new SealerException(ErrorCodes.NotAClusterImage, $"'{path}' does not exist; give a cluster image layout directory or .tar archive.");
-        var small = new Dictionary<string, byte[]>(StringComparer.Ordinal);
-        using (var fs = File.OpenRead(path))
-        {
-            try
-            {
-                using var tar = new TarReader(fs);
-                TarEntry? e;
-                while ((e = tar.GetNextEntry()) is not null)
-                {
-                    if (e.EntryType is not (TarEntryType.RegularFile or TarEntryType.V7RegularFile) || e.DataStream is null || e.Length > OciLimits.MaxConfigBytes) continue;
-                    using var ms = new MemoryStream();
-                    e.DataStream.CopyTo(ms);
-                    small[e.Name.TrimStart('.', '/')] = ms.ToArray();
-                }
-            }
-            catch (InvalidDataException ex)
-            {
-                throw new SealerException(ErrorCodes.NotAClusterImage, $"'{path}' is not a tar archive: {ex.Message}", inner: ex);
-            }
-        }
-        if (!small.TryGetValue("index.json", out var indexBytes) || !small.ContainsKey("oci-layout"))
-        {
-            throw new SealerException(ErrorCodes.NotAClusterImage, $"'{path}' is not an OCI archive (no oci-layout or index.json at its root).");
-        }
-        var index = OciJsonContext.FromBytes(indexBytes, OciJsonContext.Default.ImageIndex, $"{path}!index.json");
-        var top = Pick(index, refName, path);
-        byte[] Read(Digest d, long max)
-        {
-            if (!small.TryGetValue($"blobs/{d.Algorithm}/{d.Encoded}", out var bytes))
-            {
-                throw new SealerException(ErrorCodes.BlobNotFound, $"Blob {d} is missing from the archive '{path}' (or larger than {OciLimits.MaxConfigBytes} bytes).");
-            }
-            OciLayout.VerifyBytes(bytes, d, $"{path}!{d}");
-            return bytes;
-        }
-        return new ClusterImageReader(Read, d => small.ContainsKey($"blobs/{d.Algorithm}/{d.Encoded}"), top, top.GetAnnotation(Annotations.RefName), skipMissingPlatforms: false);
+        return Open(ArchiveLayout.Open(path), refName);
+    }
+
+    /// <summary>Opens the image of an archive read in place (a .tar file or the archive inside a site bundle).</summary>
+    public static ClusterImageReader Open(ArchiveLayout archive, string? refName = null)
+    {
+        var top = Pick(archive.ReadIndex(), refName, archive.Path);
+        return new ClusterImageReader((d, max) => archive.ReadBlobBytes(d, max), d => archive.HasBlob(d), top, top.GetAnnotation(Annotations.RefName), skipMissingPlatforms: false);
     }
 
     /// <summary>

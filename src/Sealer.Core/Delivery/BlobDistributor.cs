@@ -259,11 +259,11 @@ public sealed class BlobDistributor(ClusterImageSource image, string store, Dist
     private async Task<(long Bytes, string Transport)> SendBlobAsync(SshHost host, Descriptor blob, long offset, CancellationToken cancellationToken)
     {
         string hex = blob.ParsedDigest.Encoded;
-        string path = image.LayerPath(blob);
+        var location = image.Locate(blob);
         long sent = 0;
         async Task WriteAsync(Stream input, CancellationToken ct)
         {
-            await using var fs = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.Asynchronous | FileOptions.SequentialScan);
+            await using var fs = location.Open(); // a blob file, or the blob's range of an archive or bundle read in place
             fs.Seek(offset, SeekOrigin.Begin);
             var buffer = new byte[1 << 18];
             int n;

@@ -1,5 +1,6 @@
 using System.Formats.Tar;
 using System.IO.Compression;
+using Sealer.Core.Bundle;
 using Sealer.Core.ClusterImage;
 using Sealer.Core.Diagnostics;
 using Sealer.Core.Layout;
@@ -9,29 +10,30 @@ namespace Sealer.Core.Delivery;
 
 /// <summary>
 /// A cluster image on this machine, as the SDK writes it (docs/architecture.md): an OCI layout directory, an OCI archive
-/// (<c>.tar</c>, unpacked once into a cache directory), or a reference found in the image cache's index.json. Platforms,
-/// extension and the registry layer's images come from <see cref="ClusterImageReader"/>; this adds what delivery needs on
-/// top: every layer present as a file (to send), and the merged rootfs files (to render).
+/// (<c>.tar</c>, read in place; a zstd/gzip one is unpacked once into a cache directory), a site bundle (its archive read
+/// in place), or a reference found in the image cache's index.json. Platforms, extension and the registry layer's images
+/// come from <see cref="ClusterImageReader"/>; this adds what delivery needs on top: where every layer's bytes lie (to
+/// send), and the merged rootfs files (to render).
 /// </summary>
 public sealed class ClusterImageSource
 {
     private readonly ClusterImageReader _reader;
+    private readonly Func<Digest, BlobLocation> _locate;
 
-    private ClusterImageSource(OciLayout layout, string reference, ClusterImageReader reader)
+    private ClusterImageSource(Func<Digest, BlobLocation> locate, string reference, ClusterImageReader reader)
     {
-        Layout = layout;
+        _locate = locate;
         Reference = reference;
         _reader = reader;
     }
-
-    public OciLayout Layout { get; }
 
     /// <summary>The name the Clusterfile used (spec.image) or the path.</summary>
     public string Reference { get; }
 
     public IReadOnlyList<ClusterImagePlatform> Platforms => _reader.Platforms;
 
-    public string LayerPath(Descriptor layer) => Layout.BlobPath(layer.ParsedDigest);
+    /// <summary>Where a layer's bytes lie on this machine: a blob file of a layout, or a range of an archive or bundle.</summary>
+    public BlobLocation Locate(Descriptor layer) => _locate(layer.ParsedDigest);
 
     public ClusterImagePlatform? ForPlatform(string os, string arch) =>
         Platforms.FirstOrDefault(p => p.Platform.Os == os && p.Platform.Architecture == arch);
@@ -39,7 +41,10 @@ public sealed class ClusterImageSource
     /// <summary>The platform's <c>sealer.image.extension</c> (decoded once, by <see cref="ClusterImageReader"/>), or the empty one.</summary>
     public SealerImageExtension Extension(ClusterImagePlatform p) => p.Extension ?? SealerImageExtension.Empty;
 
-    /// <summary>Opens <paramref name="image"/>: a layout dir, an archive, or a name in <paramref name="cacheDir"/> (default ~/.sealer/cache).</summary>
+    /// <summary>
+    /// Opens <paramref name="image"/>: a layout dir, a site bundle or an archive (read in place), or a name in
+    /// <paramref name="cacheDir"/> (default ~/.sealer/cache).
+    /// </summary>
     public static ClusterImageSource Open(string image, string? cacheDir = null)
     {
         if (Directory.Exists(image) && File.Exists(Path.Combine(image, "oci-layout")))
@@ -48,7 +53,9 @@ public sealed class ClusterImageSource
         }
         if (File.Exists(image))
         {
-            return FromLayout(UnpackArchive(image), image, null);
+            if (SiteBundle.TryOpen(image) is { } bundle) return FromArchive(bundle.OpenArchive(), image);
+            if (IsCompressed(image)) return FromLayout(UnpackArchive(image), image, null);
+            return FromArchive(ArchiveLayout.Open(image), image);
         }
         cacheDir ??= Environment.GetEnvironmentVariable("SEALER_CACHE_DIR") ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".sealer", "cache");
         if (File.Exists(Path.Combine(cacheDir, "oci-layout")))
@@ -57,7 +64,31 @@ public sealed class ClusterImageSource
             return FromLayout(layout, image, image);
         }
         throw new SealerException(ErrorCodes.BadClusterImage,
-            $"The cluster image '{image}' is neither an OCI layout directory, an OCI archive, nor in the image cache '{cacheDir}'. Build it (dotnet build) or pass its path.");
+            $"The cluster image '{image}' is neither an OCI layout directory, an OCI archive, a site bundle, nor in the image cache '{cacheDir}'. Build it (dotnet build) or pass its path.");
+    }
+
+    private static bool IsCompressed(string path)
+    {
+        Span<byte> magic = stackalloc byte[4];
+        using var fs = File.OpenRead(path);
+        int n = fs.ReadAtLeast(magic, 4, throwOnEndOfStream: false);
+        return n >= 2 && magic[0] == 0x1f && magic[1] == 0x8b || n == 4 && magic.SequenceEqual((ReadOnlySpan<byte>)[0x28, 0xb5, 0x2f, 0xfd]);
+    }
+
+    private static ClusterImageSource FromArchive(ArchiveLayout archive, string reference)
+    {
+        var reader = ClusterImageReader.Open(archive);
+        foreach (var p in reader.Platforms)
+        {
+            foreach (var layer in p.Layers)
+            {
+                if (!archive.HasBlob(layer.ParsedDigest, layer.Size))
+                {
+                    throw new SealerException(ErrorCodes.BadClusterImage, $"'{archive.Path}' lacks layer {layer.Digest} of {p.Platform}; the image is incomplete. Save or bundle it again.");
+                }
+            }
+        }
+        return new ClusterImageSource(archive.Locate, reference, reader);
     }
 
     private static OciLayout UnpackArchive(string archive)
@@ -72,8 +103,9 @@ public sealed class ClusterImageSource
         {
             Directory.CreateDirectory(tmp);
             using (var fs = File.OpenRead(full))
+            using (var content = Decompress(fs))
             {
-                TarFile.ExtractToDirectory(fs, tmp, overwriteFiles: true);
+                TarFile.ExtractToDirectory(content, tmp, overwriteFiles: true);
             }
             if (!File.Exists(Path.Combine(tmp, "oci-layout")))
             {
@@ -125,13 +157,20 @@ public sealed class ClusterImageSource
                 }
             }
         }
-        return new ClusterImageSource(layout, reference, reader);
+        return new ClusterImageSource(d => new BlobLocation(layout.BlobPath(d), 0, new FileInfo(layout.BlobPath(d)).Length), reference, reader);
+    }
+
+    private static Stream Decompress(FileStream fs)
+    {
+        int b0 = fs.ReadByte();
+        fs.Seek(0, SeekOrigin.Begin);
+        return b0 == 0x1f ? new GZipStream(fs, CompressionMode.Decompress, leaveOpen: true) : new ZstdSharp.DecompressionStream(fs, leaveOpen: true);
     }
 
     /// <summary>Opens a layer's tar stream (gunzipped when needed).</summary>
     public Stream OpenLayerTar(Descriptor layer)
     {
-        var fs = File.OpenRead(LayerPath(layer));
+        var fs = Locate(layer).Open();
         if (layer.MediaType.EndsWith("+gzip", StringComparison.Ordinal) || layer.MediaType.EndsWith(".gzip", StringComparison.Ordinal))
         {
             return new GZipStream(fs, CompressionMode.Decompress);

@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Site bundles at size (issue 14): start-up of a big bundle must not depend on its size (target: a 10 GB bundle < 1 s).
+#   bash build/bench/bundle-bench.sh [GIB]          (default 10; needs ~2×GIB free disk under $TMPDIR; SEALER=path)
+# Makes an OCI archive of GIB (layers of 1 GiB; zero-filled: start-up never reads them, and hashing/copying zeros
+# costs what random bytes cost), bundles it with the NativeAOT sealer, then times in the same run:
+#   - `sealer --version` (plain binary) vs `BUNDLE --version` (trailer + manifest check): the bundle's start-up overhead;
+#   - `BUNDLE inspect` (archive read in place: tar headers walked by seeking) vs the anchor `skopeo inspect
+#     oci-archive:` of the same archive (which unpacks the archive to a temporary directory first);
+#   - `sealer bundle` (write) vs the anchor `cp` of the same archive (the physical floor of writing it once).
+# Prints a markdown table for build/bench/RESULTS.md.
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+root="$(cd "$here/../.." && pwd)"
+gib="${1:-10}"
+sealer="${SEALER:-$root/artifacts/cli/linux-x64/sealer}"
+[ -x "$sealer" ] || { echo "bundle-bench: no $sealer (bash build/publish-cli.sh linux-x64)" >&2; exit 1; }
+for t in hyperfine skopeo python3; do command -v "$t" >/dev/null || { echo "bundle-bench: $t missing (build/install-test-deps.sh)" >&2; exit 1; }; done
+tmp="$(mktemp -d "${TMPDIR:-/tmp}/bundle-bench.XXXXXX")"; trap 'rm -rf "$tmp"' EXIT
+layout="$tmp/layout"; mkdir -p "$layout/blobs/sha256"
+
+# layers: sparse zero files of 1 GiB; their digest is computed once (all equal content -> one blob would dedupe, so
+# each layer gets a distinct 16-byte head)
+layers=""
+for i in $(seq 1 "$gib"); do
+  f="$tmp/layer$i"; printf 'layer-%010d' "$i" > "$f"; truncate -s 1G "$f"
+  d=$(sha256sum "$f" | cut -c1-64); mv "$f" "$layout/blobs/sha256/$d"
+  layers+="{\"mediaType\":\"application/vnd.oci.image.layer.v1.tar\",\"digest\":\"sha256:$d\",\"size\":1073741824},"
+done
+layers="${layers%,}"
+cfg='{"architecture":"amd64","os":"linux","config":{"Labels":{"sealer.io.kubernetes.version":"v1.30.1"}},"rootfs":{"type":"layers","diff_ids":[]}}'
+printf '%s' "$cfg" > "$tmp/cfg"; cd_=$(sha256sum "$tmp/cfg" | cut -c1-64); mv "$tmp/cfg" "$layout/blobs/sha256/$cd_"
+man="{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\",\"config\":{\"mediaType\":\"application/vnd.oci.image.config.v1+json\",\"digest\":\"sha256:$cd_\",\"size\":${#cfg}},\"layers\":[$layers]}"
+printf '%s' "$man" > "$tmp/man"; md=$(sha256sum "$tmp/man" | cut -c1-64); ms=$(stat -c %s "$tmp/man"); mv "$tmp/man" "$layout/blobs/sha256/$md"
+echo '{"imageLayoutVersion":"1.0.0"}' > "$layout/oci-layout"
+echo "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.index.v1+json\",\"manifests\":[{\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\",\"digest\":\"sha256:$md\",\"size\":$ms,\"annotations\":{\"org.opencontainers.image.ref.name\":\"bench/big:1.0\"}}]}" > "$layout/index.json"
+tar -C "$layout" -cf "$tmp/big.tar" oci-layout index.json blobs
+rm -rf "$layout"
+sync
+
+secs() { local s e; s=$(date +%s%N); "$@" >/dev/null 2>&1; e=$(date +%s%N); python3 -c "print(f'{($e-$s)/1e9:.2f}')"; }
+mean_ms() { hyperfine -N --warmup 3 --runs "${RUNS:-30}" --export-json "$tmp/h.json" "$*" >/dev/null 2>&1
+  python3 -c 'import json,sys; r=json.load(open(sys.argv[1]))["results"][0]; print("%.1f" % (r["mean"]*1000))' "$tmp/h.json"; }
+ratio() { python3 -c "import sys; a,b=float(sys.argv[1]),float(sys.argv[2]); print(f'{a/b:.2f}' if b else 'n/a')" "$1" "$2"; }
+
+cp_s=$(secs cp "$tmp/big.tar" "$tmp/copy.tar"); rm -f "$tmp/copy.tar"; sync
+bundle_s=$(secs "$sealer" bundle "$tmp/big.tar" -o "$tmp/big.run")
+size=$(stat -c %s "$tmp/big.run")
+plain_v=$(mean_ms "$sealer" --version)
+bundle_v=$(mean_ms "$tmp/big.run" --version)
+bundle_i=$(mean_ms "$tmp/big.run" inspect)
+archive_i=$(mean_ms "$sealer" inspect "$tmp/big.tar")
+skopeo_i=$(RUNS=3 mean_ms skopeo inspect "oci-archive:$tmp/big.tar")
+
+echo "bundle of ${gib} GiB ($size bytes), $(nproc) cores, $(date -u +%F)"
+echo
+echo "| what | us | anchor | ratio (us/anchor) |"
+echo "|---|---|---|---|"
+echo "| start-up: \`BUNDLE --version\` vs plain \`sealer --version\` (ms) | $bundle_v | $plain_v | $(ratio "$bundle_v" "$plain_v") |"
+echo "| \`BUNDLE inspect\` (in place) vs \`skopeo inspect oci-archive:\` (ms) | $bundle_i | $skopeo_i | $(ratio "$bundle_i" "$skopeo_i") |"
+echo "| \`sealer inspect big.tar\` (in place) vs \`skopeo inspect oci-archive:\` (ms) | $archive_i | $skopeo_i | $(ratio "$archive_i" "$skopeo_i") |"
+echo "| write: \`sealer bundle\` vs \`cp\` of the archive (s) | $bundle_s | $cp_s | $(ratio "$bundle_s" "$cp_s") |"

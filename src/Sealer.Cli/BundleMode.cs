@@ -1,0 +1,190 @@
+using System.Security.Cryptography;
+using Sealer.Core.Bundle;
+using Sealer.Core.Diagnostics;
+using Sealer.Core.IO;
+
+namespace Sealer.Cli;
+
+/// <summary>
+/// What a site bundle does when it is run (<c>./shop-1.4.0.run ...</c>): the file is the sealer binary with a cluster
+/// image appended (<see cref="SiteBundle"/>), so the same program looks at its own file first. Bundle words:
+/// <c>--help</c>, <c>inspect</c>, <c>clusterfile</c>, <c>extract -o DIR</c>, <c>verify</c>; <c>run</c>, <c>join</c>,
+/// <c>check</c> and <c>delete</c> are sealer's commands with <c>--image</c> set to the bundle (its archive is read in
+/// place) and <c>--sealer-binary</c> set to the embedded sealer; any other word is plain sealer.
+/// </summary>
+internal static class BundleMode
+{
+    /// <summary>Null when this executable is a plain sealer; else the exit code of the bundle's command.</summary>
+    public static async Task<int?> TryRunAsync(string[] args, CancellationToken cancellationToken)
+    {
+        string? self = Environment.ProcessPath;
+        if (self is null || Path.GetFileNameWithoutExtension(self) == "dotnet") return null;
+        SiteBundle? bundle;
+        try
+        {
+            bundle = SiteBundle.TryOpen(self);
+        }
+        catch (SealerException ex)
+        {
+            await Console.Error.WriteLineAsync(ex.ToDiagnosticString()).ConfigureAwait(false);
+            return SealerCli.ErrorExitCode;
+        }
+        catch (IOException)
+        {
+            return null; // our own file is unreadable: behave as the plain sealer we are
+        }
+        if (bundle is null) return null;
+        try
+        {
+            return await RunAsync(bundle, args, cancellationToken).ConfigureAwait(false);
+        }
+        catch (SealerException ex)
+        {
+            await Console.Error.WriteLineAsync(ex.ToDiagnosticString()).ConfigureAwait(false);
+            return SealerCli.ErrorExitCode;
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            await Console.Error.WriteLineAsync($"error {ErrorCodes.Cancelled}: cancelled.").ConfigureAwait(false);
+            return SealerCli.CancelledExitCode;
+        }
+    }
+
+    private static async Task<int> RunAsync(SiteBundle bundle, string[] args, CancellationToken cancellationToken)
+    {
+        string self = bundle.Path;
+        switch (args)
+        {
+            case []:
+                Help(bundle, Console.Out);
+                return SealerCli.UnknownCommandExitCode;
+            case ["--help"] or ["-h"] or ["help"]:
+                Help(bundle, Console.Out);
+                return 0;
+            case ["--version"] or ["version"]:
+                Console.Out.WriteLine($"{bundle.Manifest.SealerVersion ?? BundleVersion()} (bundle of {bundle.Manifest.Image})");
+                return 0;
+            case ["clusterfile", .. var rest]:
+                if (rest.Length > 0) throw Usage($"'clusterfile' takes no arguments (got '{rest[0]}')");
+                Console.Out.Write(bundle.ReadClusterfileTemplate()
+                    ?? throw new SealerException(ErrorCodes.NotABundle, $"This bundle carries no Clusterfile template. Write a Clusterfile (kind: Cluster, spec.hosts, spec.ssh; see './{Path.GetFileName(self)} help run') and run './{Path.GetFileName(self)} run -f Clusterfile'."));
+                return 0;
+            case ["verify", .. var rest]:
+                if (rest.Length > 0) throw Usage($"'verify' takes no arguments (got '{rest[0]}')");
+                var sw = System.Diagnostics.Stopwatch.StartNew();
+                long total = bundle.Manifest.Sections().Sum(s => s.Section.Length);
+                await bundle.VerifyAsync(Progress("verified", total), cancellationToken).ConfigureAwait(false);
+                ClearProgress();
+                Console.Out.WriteLine($"{Path.GetFileName(self)}: every part matches its digest ({total} bytes in {sw.Elapsed.TotalSeconds:F1}s)");
+                return 0;
+            case ["extract", .. var rest]:
+                string dir = OutputDir(rest);
+                long bytes = bundle.Manifest.Sections().Sum(s => s.Section.Length);
+                var files = await bundle.ExtractAsync(dir, Progress("extracted", bytes), cancellationToken).ConfigureAwait(false);
+                ClearProgress();
+                foreach (var f in files) Console.Out.WriteLine(f);
+                return 0;
+            case ["inspect", .. var rest]:
+                return await SealerCli.InvokeAsync(["inspect", self, .. rest], cancellationToken).ConfigureAwait(false);
+            case [("run" or "join" or "check" or "delete") and var command, .. var rest]:
+                var extra = new List<string>();
+                if (!HasOption(rest, "--image")) extra.AddRange(["--image", self]);
+                if (command is "run" or "join" && !HasOption(rest, "--sealer-binary")) extra.AddRange(["--sealer-binary", EmbeddedSealer(bundle)]);
+                return await SealerCli.InvokeAsync([command, .. extra, .. rest], cancellationToken).ConfigureAwait(false);
+            default:
+                return await SealerCli.InvokeAsync(args, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private static void Help(SiteBundle bundle, TextWriter w)
+    {
+        var m = bundle.Manifest;
+        string me = "./" + Path.GetFileName(bundle.Path);
+        w.WriteLine($"{m.Image} — a site bundle: the cluster image ({string.Join(", ", m.Platforms)}) and sealer {m.SealerVersion} for {m.SealerPlatform}.");
+        w.WriteLine();
+        w.WriteLine("Usage:");
+        w.WriteLine($"  {me} clusterfile > Clusterfile   write the Clusterfile template{(m.ClusterfileTemplate is null ? " (this bundle has none)" : "")}; fill in hosts and SSH");
+        w.WriteLine($"  {me} run -f Clusterfile          install (or resume) the cluster: the same as 'sealer run'");
+        w.WriteLine($"  {me} join|check|delete ...       the same as sealer's commands, with this bundle's image");
+        w.WriteLine($"  {me} inspect [-o json]           what is inside: apps, images, platforms, Kubernetes version, size");
+        w.WriteLine($"  {me} verify                      re-check every part of this file against its digest");
+        w.WriteLine($"  {me} extract -o DIR              write the sealer binary, the image archive and the template as files");
+        w.WriteLine($"  {me} help COMMAND                help of a sealer command (every sealer command works here)");
+    }
+
+    private static string OutputDir(string[] rest) => rest switch
+    {
+        ["-o" or "--output", var d] => d,
+        [var o] when o.StartsWith("--output=", StringComparison.Ordinal) => o["--output=".Length..],
+        _ => throw Usage("'extract' needs -o DIR"),
+    };
+
+    private static bool HasOption(string[] args, string name)
+        => args.TakeWhile(a => a != "--").Any(a => a == name || a.StartsWith(name + "=", StringComparison.Ordinal));
+
+    /// <summary>
+    /// The embedded sealer as a file of its own (registry hosts get it): ~/.sealer/bin/sealer-SHA12, written once, verified,
+    /// renamed into place.
+    /// </summary>
+    private static string EmbeddedSealer(SiteBundle bundle)
+    {
+        var section = bundle.Manifest.Sealer;
+        string dir = Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".sealer", "bin");
+        string file = Path.Combine(dir, "sealer-" + section.Sha256[..12]);
+        if (File.Exists(file) && new FileInfo(file).Length == section.Length) return file;
+        Directory.CreateDirectory(dir);
+        string tmp = file + ".tmp-" + Environment.ProcessId;
+        try
+        {
+            using (var input = new FileRegionStream(bundle.Path, section.Offset, section.Length))
+            using (var output = File.Create(tmp))
+            using (var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256))
+            {
+                var buffer = new byte[1 << 20];
+                int n;
+                while ((n = input.Read(buffer)) > 0)
+                {
+                    hash.AppendData(buffer, 0, n);
+                    output.Write(buffer, 0, n);
+                }
+                if (Convert.ToHexStringLower(hash.GetHashAndReset()) != section.Sha256)
+                {
+                    throw new SealerException(ErrorCodes.BundleDamaged, $"The site bundle '{bundle.Path}' is damaged: its sealer section does not match its digest. Copy the bundle again from its source.", bundle.Path);
+                }
+            }
+            if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(tmp, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
+            File.Move(tmp, file, overwrite: true);
+        }
+        finally
+        {
+            if (File.Exists(tmp)) File.Delete(tmp);
+        }
+        return file;
+    }
+
+    private static string BundleVersion() => typeof(BundleMode).Assembly.GetName().Version?.ToString(3) ?? "0.0.0";
+
+    private static SealerException Usage(string message) => new(ErrorCodes.BadCommandLine, message + ". Run with --help for usage.");
+
+    private static long _done, _lastTick;
+
+    private static IProgress<long> Progress(string verb, long total) => new Reporter(n =>
+    {
+        long done = Interlocked.Add(ref _done, n);
+        if (Console.IsErrorRedirected) return;
+        long now = Environment.TickCount64;
+        if (now - _lastTick < 200) return;
+        _lastTick = now;
+        Console.Error.Write($"\r{verb} {done * 100 / Math.Max(1, total)}% ({done >> 20} / {total >> 20} MiB)        ");
+    });
+
+    private static void ClearProgress()
+    {
+        if (!Console.IsErrorRedirected) Console.Error.Write("\r" + new string(' ', 70) + "\r");
+    }
+
+    private sealed class Reporter(Action<long> report) : IProgress<long>
+    {
+        public void Report(long value) => report(value);
+    }
+}

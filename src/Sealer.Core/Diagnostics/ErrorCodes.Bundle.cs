@@ -1,0 +1,17 @@
+namespace Sealer.Core.Diagnostics;
+
+// Site bundles: one executable file holding sealer, a cluster image and a Clusterfile template (SEA1900–1949).
+public static partial class ErrorCodes
+{
+    /// <summary>The file is not a site bundle (no bundle trailer at its end).</summary>
+    public const string NotABundle = "SEA1900";
+
+    /// <summary>The site bundle is truncated or altered: a section, its manifest or its archive's index does not match what was written.</summary>
+    public const string BundleDamaged = "SEA1901";
+
+    /// <summary>The site bundle was written in a format this sealer does not read.</summary>
+    public const string BundleUnsupported = "SEA1902";
+
+    /// <summary>What a bundle was to be made of is unusable (a sealer binary that already carries a payload, a compressed archive, a platform the binary does not run on).</summary>
+    public const string BundleBadInput = "SEA1903";
+}
