@@ -46,6 +46,12 @@ public sealed partial class DeliverCluster
     /// <summary>False: no host-to-host copies (SealerDeliverRelay).</summary>
     public bool Relay { get; set; } = true;
 
+    /// <summary>Compute and log the upgrade plan only, changing nothing (SealerDeliverPlanOnly).</summary>
+    public bool PlanOnly { get; set; }
+
+    /// <summary>In an upgrade, remove the apps the new image drops (SealerPruneApps).</summary>
+    public bool PruneApps { get; set; }
+
     /// <summary>The sealer executable installed on registry hosts (SealerBinary).</summary>
     public string? SealerBinary { get; set; }
 

@@ -35,6 +35,8 @@ public sealed partial class DeliverCluster : SealerTask
             StateRoot = string.IsNullOrWhiteSpace(StateDirectory) ? null : StateDirectory,
             Parallelism = Math.Clamp(Parallelism, 1, 64),
             Relay = Relay,
+            PlanOnly = PlanOnly,
+            PruneApps = PruneApps,
             SealerBinary = string.IsNullOrWhiteSpace(SealerBinary) ? null : SealerBinary,
             Ssh = new SshOptions
             {
@@ -53,6 +55,11 @@ public sealed partial class DeliverCluster : SealerTask
         Log.LogMessage(MessageImportance.High, $"Sealer: delivering {Image} to {doc.Cluster.Hosts.Count} host(s) of cluster '{doc.Cluster.Name}' ({path})");
         var sw = Stopwatch.StartNew();
         var result = await new ClusterInstaller(doc, options, text).RunAsync(cancellationToken).ConfigureAwait(false);
+        if (PlanOnly)
+        {
+            Log.LogMessage(MessageImportance.High, result.Plan is null ? $"Sealer: no upgrade: cluster '{doc.Cluster.Name}' is not installed from another image; nothing was changed (SealerDeliverPlanOnly)." : "Sealer: nothing was changed (SealerDeliverPlanOnly).");
+            return;
+        }
         StepsRun = [.. result.StepsRun];
         StepsSkipped = [.. result.StepsSkipped];
         BytesSent = result.Transfers.Sum(t => t.BytesFromController);

@@ -206,6 +206,7 @@ public class ClusterfileReaderTests
                       Namespace: shop-ns
                       createNamespace: false
                       wait: false
+                      atomic: true
                       timeout: 5m30s
                       skipCRDs: true
                       values: [image.tag=v2, ingress.enabled=true]
@@ -225,6 +226,7 @@ public class ClusterfileReaderTests
         Assert.Equal("shop-ns", web.Helm.Namespace);
         Assert.False(web.Helm.CreateNamespace);
         Assert.False(web.Helm.Wait);
+        Assert.True(web.Helm.Atomic); // our extension: helm upgrade --atomic
         Assert.Equal("5m30s", web.Helm.Timeout);
         Assert.True(web.Helm.SkipCrds);
         Assert.Equal(["image.tag=v2", "ingress.enabled=true"], web.Helm.Values);

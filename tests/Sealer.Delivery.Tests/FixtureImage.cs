@@ -27,7 +27,12 @@ public sealed class FixtureImage
     public const string Evidence = "/var/lib/sealer/evidence.log";
 
     /// <param name="extraRootfs">more rootfs files (path → content; paths ending in .sh or .sh.tmpl, or under bin/, are executable)</param>
-    public static FixtureImage Build(string dir, int appLayerBytes = 3 * 1024 * 1024, string architecture = "amd64", IReadOnlyDictionary<string, string>? extraRootfs = null)
+    /// <param name="appImage">the app image's name in registry/index.json</param>
+    /// <param name="kubeVersion">the cluster-runtime-version label (null: none)</param>
+    /// <param name="launch">the LAUNCH app names (default demo)</param>
+    /// <param name="drop">rootfs paths (or path prefixes) of the default image to leave out</param>
+    public static FixtureImage Build(string dir, int appLayerBytes = 3 * 1024 * 1024, string architecture = "amd64", IReadOnlyDictionary<string, string>? extraRootfs = null,
+        string appImage = "docker.io/library/demo:1.0", string? kubeVersion = null, IReadOnlyList<string>? launch = null, IReadOnlyList<string>? drop = null)
     {
         var appLayer = OciImages.Gzip(Tar(new() { ["hello.txt"] = Encoding.UTF8.GetBytes("hello\n"), ["noise.bin"] = RandomNumberGenerator.GetBytes(appLayerBytes) }));
 
@@ -42,6 +47,7 @@ public sealed class FixtureImage
             ["scripts/init-kube.sh"] = Encoding.UTF8.GetBytes(Script("echo \"init-kube $(hostname) registry=$RegistryURL\" >> /var/lib/sealer/evidence.log")),
             ["bin/kubeadm"] = Encoding.UTF8.GetBytes(Script("""
                 echo "kubeadm $* on $(hostname)" >> /var/lib/sealer/evidence.log
+                if [ "$*" = "upgrade node" ] && [ -f /tmp/down-upgrade ]; then rm -f /tmp/down-upgrade; ip link set eth0 down; sleep 30; exit 0; fi
                 case "$*" in
                   "token create --print-join-command") echo "kubeadm join 10.200.0.11:6443 --token abcdef.0123456789abcdef --discovery-token-ca-cert-hash sha256:00";;
                   "init phase upload-certs --upload-certs") echo "[upload-certs] Using certificate key:"; echo "0123456789abcdef";;
@@ -63,6 +69,7 @@ public sealed class FixtureImage
             // the fake helm records its arguments and the values it would install with (the chart's values.yaml, every -f file)
             ["bin/helm"] = Encoding.UTF8.GetBytes(Script("""
                 echo "helm $* on $(hostname) WebGreeting=${WebGreeting:-}" >> /var/lib/sealer/evidence.log
+                if [ -f /tmp/fail-helm ]; then rm -f /tmp/fail-helm; echo "injected helm failure" >&2; exit 1; fi
                 if [ "$1 $2" = "upgrade --install" ]; then
                   chart="$4"
                   { echo "--- chart $chart values.yaml"; cat "$chart/values.yaml"; } >> /var/lib/sealer/helm-values.log
@@ -83,6 +90,7 @@ public sealed class FixtureImage
             ["application/apps/web/web/greeting.txt.tmpl"] = Encoding.UTF8.GetBytes("{{ .WebGreeting }} from {{ .HostIP }}\n"),
             ["application/apps/extra/cm.yaml"] = Encoding.UTF8.GetBytes("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: extra\n"),
         };
+        foreach (var d in drop ?? []) foreach (var k in rootfs.Keys.Where(k => k.StartsWith(d, StringComparison.Ordinal)).ToList()) rootfs.Remove(k);
         foreach (var (k, v) in extraRootfs ?? new Dictionary<string, string>()) rootfs[k] = Encoding.UTF8.GetBytes(v);
         var layout = OciLayout.OpenOrCreate(dir);
         var image = ClusterImages.Build(layout, new ClusterImageContents
@@ -91,14 +99,15 @@ public sealed class FixtureImage
             Rootfs = [.. rootfs.Select(f => (f.Key, f.Value))],
             Executable = p => p.StartsWith("bin/", StringComparison.Ordinal) || p.EndsWith(".sh", StringComparison.Ordinal) || p.EndsWith(".sh.tmpl", StringComparison.Ordinal),
             AppLayer = appLayer,
-            AppReference = "docker.io/library/demo:1.0",
+            AppReference = appImage,
             AppArchitecture = "amd64",
-            Extension = """{"type":"kube-installer","applications":[{"name":"demo","type":"shell","files":["install.sh"]},{"name":"web","type":"helm","env":{"WebGreeting":"hi-from-image"}},{"name":"extra","type":"kube","files":["cm.yaml"]}],"launch":{"app_names":["demo"]}}""",
+            Extension = """{"type":"kube-installer","applications":[{"name":"demo","type":"shell","files":["install.sh"]},{"name":"web","type":"helm","env":{"WebGreeting":"hi-from-image"}},{"name":"extra","type":"kube","files":["cm.yaml"]}],"launch":{"app_names":[LAUNCH]}}"""
+                .Replace("LAUNCH", string.Join(",", (launch ?? ["demo"]).Select(a => $"\"{a}\"")), StringComparison.Ordinal),
             Labels = new Dictionary<string, string>
             {
                 ["cluster.alpha.sealer.io/cluster-runtime-type"] = "kubernetes",
                 ["cluster.alpha.sealer.io/container-runtime-type"] = "containerd",
-            },
+            }.Concat(kubeVersion is null ? [] : [new("cluster.alpha.sealer.io/cluster-runtime-version", kubeVersion)]).ToDictionary(),
             Env = ["MyVar=fromimage", "ImageOnly=yes"],
             SdkLayerAnnotations = true,
         });

@@ -10,10 +10,10 @@ using Sealer.Core.Layout;
 
 namespace Sealer.Cli.Commands;
 
-/// <summary><c>sealer run | join | delete | check</c>: deliver a cluster image over SSH as a Clusterfile describes.</summary>
+/// <summary><c>sealer run | rollback | join | delete | check</c>: deliver a cluster image over SSH as a Clusterfile describes.</summary>
 internal static class DeliveryCommands
 {
-    public static IEnumerable<Command> Create() => [Run(), Join(), Delete(), Check()];
+    public static IEnumerable<Command> Create() => [Run(), Rollback(), Join(), Delete(), Check()];
 
     /// <summary>The options run, join, delete and check share: the Clusterfile, the image, SSH and local state.</summary>
     private sealed class CommonOptions
@@ -53,7 +53,7 @@ internal static class DeliveryCommands
             return (ClusterfileReader.Parse(text, path), text, path);
         }
 
-        public RunOptions RunOptions(ParseResult p)
+        public RunOptions RunOptions(ParseResult p, bool statusToStderr = false)
         {
             bool verbose = p.GetValue(Verbose);
             return new RunOptions
@@ -74,7 +74,7 @@ internal static class DeliveryCommands
                 Logger = new StderrLogger(),
                 TransferProgress = new ConsoleProgress(),
                 Output = verbose ? line => Console.Out.WriteLine(line) : null,
-                Status = line => Console.Out.WriteLine(line),
+                Status = statusToStderr ? line => Console.Error.WriteLine(line) : line => Console.Out.WriteLine(line),
             };
         }
     }
@@ -96,11 +96,20 @@ internal static class DeliveryCommands
         var port = CliOptions.Text("--port", "SSH port (default 22)", "N");
         var env = CliOptions.Repeatable("--env", "cluster environment variable", "K=V", true, "-e");
         var clusterName = CliOptions.Text("--cluster-name", "cluster name (default my-cluster)", "NAME");
-        var plan = CliOptions.Flag("--plan", "print the install steps in Sealer's order (scope, what each reads, its fingerprint) and exit; reads no Clusterfile, contacts no host");
+        var plan = CliOptions.Flag("--plan", "with a Clusterfile (-f, ./Clusterfile, or IMAGE -m ...): what this run would do, changing nothing (on a cluster installed from another image, the upgrade plan: apps, images, bytes per host, Kubernetes); without one: the install and upgrade steps");
+        var json = CliOptions.Json("the plan as JSON on stdout (implies --plan; null when the run is no upgrade)");
+        var prune = PruneApps();
         var command = new SealerCommand("run", "Install (or resume, or extend) the cluster a Clusterfile describes, over SSH", """
             Installs the cluster the Clusterfile describes, or brings it up to date: every host is checked first
             (reachable, host key, login, platform, disk, ports, clock, hostnames) and nothing changes unless all pass.
             A failed run can simply be run again: finished steps are skipped. Hosts added to the Clusterfile are joined.
+
+            On a cluster installed from another image, the run is an upgrade: the plan is printed first (apps
+            added, upgraded, dropped; images; bytes each host lacks; Kubernetes), then the new image is distributed,
+            the rootfs swapped, templates rendered again, Kubernetes upgraded with kubeadm when its version changes
+            (one minor version at a time, never down), and the apps upgraded in launch order (helm upgrade
+            --install, kubectl apply). Apps the new image drops keep running unless --prune-apps. An interrupted
+            upgrade resumes on the next run; 'sealer rollback' goes back to the previous image's apps.
 
             Sealer's short form writes the Clusterfile for you (to ~/.sealer/<cluster-name>/Clusterfile, mode 0600):
               sealer run IMAGE -m|--masters IPS [-n|--nodes IPS] [-u|--user U] [-p|--passwd P | --pk FILE [--pk-passwd P]]
@@ -109,19 +118,22 @@ internal static class DeliveryCommands
             The steps, in order (each host or the cluster; a step re-runs only when its inputs changed):
             """ + InstallPipeline.Describe())
         {
-            image, masters, nodes, passwd, user, pk, pkPasswd, port, env, clusterName, plan,
+            image, masters, nodes, passwd, user, pk, pkPasswd, port, env, clusterName, plan, json, prune,
         };
         common.AddTo(command);
         command.SetAction(async (p, cancellationToken) =>
         {
-            if (p.GetValue(plan))
+            bool asJson = p.GetValue(json), planOnly = p.GetValue(plan) || asJson;
+            var given = p.GetValue(image) ?? [];
+            if (planOnly && given.Length == 0 && p.GetValue(common.File) is null && !System.IO.File.Exists("Clusterfile"))
             {
                 Console.Out.Write(InstallPipeline.Describe());
+                Console.Out.Write("\n" + UpgradePipeline.Describe());
                 return 0;
             }
             ClusterfileDocument doc;
             string text;
-            var images = p.GetValue(image) ?? [];
+            var images = given;
             if (images.Length > 0)
             {
                 if (images.Length != 1) throw new SealerException(ErrorCodes.BadCommandLine, $"'run': give one image, not '{string.Join(' ', images)}'.");
@@ -134,7 +146,63 @@ internal static class DeliveryCommands
                 (doc, text, _) = common.LoadClusterfile(p);
             }
             var sw = Stopwatch.StartNew();
-            var result = await new ClusterInstaller(doc, common.RunOptions(p), text).RunAsync(cancellationToken).ConfigureAwait(false);
+            var options = common.RunOptions(p, statusToStderr: asJson) with { PruneApps = p.GetValue(prune), PlanOnly = planOnly };
+            var result = await new ClusterInstaller(doc, options, text).RunAsync(cancellationToken).ConfigureAwait(false);
+            if (planOnly) return PrintPlan(result, asJson, doc);
+            Summarize(result, doc, sw.Elapsed);
+            return 0;
+        });
+        return command;
+    }
+
+    private static Option<bool> PruneApps() => CliOptions.Flag("--prune-apps", "in an upgrade or rollback, remove the apps the new image drops (helm uninstall, kubectl delete -f of their previous manifests); default: leave them running");
+
+    /// <summary>--plan / --json: the upgrade plan computed without changing anything (or that the run is no upgrade).</summary>
+    private static int PrintPlan(RunResult result, bool asJson, ClusterfileDocument doc)
+    {
+        if (asJson)
+        {
+            Console.Out.WriteLine(result.Plan is null ? "null" : System.Text.Json.JsonSerializer.Serialize(result.Plan, UpgradePlanJsonContext.Default.UpgradePlan));
+            return 0;
+        }
+        if (result.Plan is null)
+        {
+            Console.Out.WriteLine($"no upgrade: cluster '{doc.Cluster.Name}' is not installed from another image ({(string.IsNullOrEmpty(result.Image) ? "not installed yet" : $"it runs {result.Image}")}); 'sealer run' installs or brings it up to date:");
+            Console.Out.Write(InstallPipeline.Describe());
+            return 0;
+        }
+        Console.Out.Write(result.Plan.ToText());
+        Console.Out.WriteLine("nothing was changed (--plan)");
+        return 0;
+    }
+
+    private static Command Rollback()
+    {
+        var common = new CommonOptions();
+        var plan = CliOptions.Flag("--plan", "print the rollback plan (apps, images, bytes per host, what is not undone) and exit, changing nothing");
+        var json = CliOptions.Json("the plan as JSON on stdout (implies --plan)");
+        var prune = PruneApps();
+        var command = new SealerCommand("rollback", "Go back to the image the cluster ran before its last upgrade", """
+            Brings the apps back to the previous image of the cluster's history (kept in its state, on master0
+            and locally): that image (as it was given to 'sealer run', so it must still be there) is distributed
+            again where hosts lack it, the rootfs swapped back, and every app that differs launched again with the
+            previous chart and values (helm upgrade --install, kubectl apply). An upgrade that did not finish is
+            rolled back to the image it started from. Kubernetes is never downgraded, and shell apps are only run
+            again: the plan lists what is not undone. Apps the newer image added keep running unless --prune-apps.
+            """)
+        {
+            plan, json, prune,
+        };
+        common.AddTo(command);
+        command.SetAction(async (p, cancellationToken) =>
+        {
+            if (p.GetValue(common.Image) is not null) throw new SealerException(ErrorCodes.BadCommandLine, "'rollback' goes back to the image recorded before the current one; to run another image, use 'sealer run --image'.");
+            bool asJson = p.GetValue(json), planOnly = p.GetValue(plan) || asJson;
+            var (doc, text, _) = common.LoadClusterfile(p);
+            var sw = Stopwatch.StartNew();
+            var options = common.RunOptions(p, statusToStderr: asJson) with { PruneApps = p.GetValue(prune), PlanOnly = planOnly };
+            var result = await new ClusterInstaller(doc, options, text).RollbackAsync(cancellationToken).ConfigureAwait(false);
+            if (planOnly) return PrintPlan(result, asJson, doc);
             Summarize(result, doc, sw.Elapsed);
             return 0;
         });

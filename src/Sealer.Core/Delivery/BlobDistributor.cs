@@ -176,12 +176,23 @@ public sealed class BlobDistributor(ClusterImageSource image, string store, Dist
 
     private string BlobPath(string hex) => $"{Store}/blobs/sha256/{hex}";
 
+    /// <summary>
+    /// The bytes <paramref name="host"/> lacks of <paramref name="blobs"/> (a partial blob counts what is missing) and how many
+    /// blobs: the same inventory as <see cref="DistributeAsync(IReadOnlyList{HostBlobs}, CancellationToken)"/>, changing nothing on the host.
+    /// </summary>
+    public async Task<(long Bytes, int Blobs)> MissingAsync(SshHost host, IReadOnlyList<Descriptor> blobs, CancellationToken cancellationToken = default)
+    {
+        var missing = await InventoryAsync(host, blobs, cancellationToken, readOnly: true).ConfigureAwait(false);
+        return (blobs.Where(b => missing.ContainsKey(b.ParsedDigest.Encoded)).DistinctBy(b => b.Digest).Sum(b => b.Size - missing[b.ParsedDigest.Encoded]), missing.Count);
+    }
+
     /// <summary>hex → bytes already in ingest/ (0 for none), for the blobs the host lacks.</summary>
-    private async Task<Dictionary<string, long>> InventoryAsync(SshHost host, IReadOnlyList<Descriptor> blobs, CancellationToken cancellationToken)
+    private async Task<Dictionary<string, long>> InventoryAsync(SshHost host, IReadOnlyList<Descriptor> blobs, CancellationToken cancellationToken, bool readOnly = false)
     {
         var sb = new StringBuilder();
         sb.Append("s=").Append(SshHost.ShellQuote(Store)).Append('\n');
-        sb.Append("mkdir -p \"$s/blobs/sha256\" \"$s/ingest\"\nfor h in");
+        if (!readOnly) sb.Append("mkdir -p \"$s/blobs/sha256\" \"$s/ingest\"\n");
+        sb.Append("for h in");
         foreach (var b in blobs) sb.Append(' ').Append(b.ParsedDigest.Encoded);
         sb.Append("; do\n  if [ -f \"$s/blobs/sha256/$h\" ]; then echo \"$h done $(stat -c %s \"$s/blobs/sha256/$h\")\";\n");
         sb.Append("  elif [ -f \"$s/ingest/$h\" ]; then echo \"$h partial $(stat -c %s \"$s/ingest/$h\")\";\n  else echo \"$h none 0\"; fi\ndone\n");

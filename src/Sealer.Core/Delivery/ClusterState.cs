@@ -22,6 +22,13 @@ public sealed class ClusterState
     [JsonPropertyName("launched")] public string? Launched { get; set; }
     /// <summary>Fingerprints of other cluster steps (see <see cref="ClusterFingerprint"/>).</summary>
     [JsonPropertyName("fingerprints"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public Dictionary<string, string>? Fingerprints { get; set; }
+    /// <summary>The images the cluster ran, oldest first; the last is the current one (absent in states written before upgrades).</summary>
+    [JsonPropertyName("history"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public List<ImageRecord>? History { get; set; }
+    /// <summary>An upgrade (or rollback) that started and has not finished: the next run resumes it.</summary>
+    [JsonPropertyName("upgrade"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public UpgradeRecord? Upgrade { get; set; }
+
+    /// <summary>The image the cluster runs now, as recorded (null: installed before image history was kept).</summary>
+    [JsonIgnore] public ImageRecord? Current => History is { Count: > 0 } h ? h[^1] : null;
 
     private readonly object _gate = new();
 
@@ -144,6 +151,61 @@ public sealed class HostState
     [JsonPropertyName("rendered"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public string? Rendered { get; set; }
     /// <summary>Fingerprints of other host steps (see <see cref="ClusterState.HostFingerprint"/>).</summary>
     [JsonPropertyName("fingerprints"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public Dictionary<string, string>? Fingerprints { get; set; }
+}
+
+/// <summary>One image a cluster ran: what it launched, which app images it carried, its Kubernetes version.</summary>
+public sealed class ImageRecord
+{
+    /// <summary>The image as given to run (layout dir, archive or cached name): what <c>sealer rollback</c> opens again.</summary>
+    [JsonPropertyName("image")] public string Image { get; set; } = "";
+    [JsonPropertyName("manifestDigests")] public Dictionary<string, string> ManifestDigests { get; set; } = new(StringComparer.Ordinal);
+    /// <summary>The Kubernetes version the image carries (its cluster-runtime-version label; null: none recorded).</summary>
+    [JsonPropertyName("kubeVersion"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public string? KubeVersion { get; set; }
+    /// <summary>What the apps step launched from this image, in launch order.</summary>
+    [JsonPropertyName("apps")] public List<AppRecord> Apps { get; set; } = [];
+    /// <summary>Raw launch commands (spec.cmd, Application cmds, image CMDS) instead of apps.</summary>
+    [JsonPropertyName("cmds"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public List<string>? Cmds { get; set; }
+    /// <summary>The app images in the image's registry (full names).</summary>
+    [JsonPropertyName("images")] public List<string> Images { get; set; } = [];
+    /// <summary>Apps of earlier images this one dropped and that were left running (no --prune-apps).</summary>
+    [JsonPropertyName("kept"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public List<AppRecord>? Kept { get; set; }
+    [JsonPropertyName("at"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public string? At { get; set; }
+}
+
+/// <summary>One launched app of an image: how it is launched, its chart version, a digest of its files and settings, its images.</summary>
+public sealed class AppRecord
+{
+    [JsonPropertyName("name")] public string Name { get; set; } = "";
+    /// <summary>helm, kube, shell, cmds (Application launch cmds or APPCMDS).</summary>
+    [JsonPropertyName("kind")] public string Kind { get; set; } = "";
+    [JsonPropertyName("chartVersion"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public string? ChartVersion { get; set; }
+    /// <summary>Helm release and namespace (helm apps), for uninstall.</summary>
+    [JsonPropertyName("release"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public string? Release { get; set; }
+    [JsonPropertyName("namespace"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public string? Namespace { get; set; }
+    /// <summary>sha256 of the app's files in the image (chart, values, manifests, scripts).</summary>
+    [JsonPropertyName("files")] public string FilesDigest { get; set; } = "";
+    /// <summary>sha256 of its values files (values*.yaml) alone.</summary>
+    [JsonPropertyName("values"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public string? ValuesDigest { get; set; }
+    /// <summary>sha256 of its Application config (env, files, launch cmds, helm settings).</summary>
+    [JsonPropertyName("config")] public string ConfigDigest { get; set; } = "";
+    /// <summary>App images its files name (registry images whose repository and tag appear in them).</summary>
+    [JsonPropertyName("images")] public List<string> Images { get; set; } = [];
+    /// <summary>The image it was last launched from (set when the image history records it).</summary>
+    [JsonPropertyName("from"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public string? From { get; set; }
+}
+
+/// <summary>An upgrade in progress: the image it goes from and to, the options it started with.</summary>
+public sealed class UpgradeRecord
+{
+    [JsonPropertyName("from")] public ImageRecord From { get; set; } = new();
+    [JsonPropertyName("to")] public ImageRecord To { get; set; } = new();
+    [JsonPropertyName("pruneApps")] public bool PruneApps { get; set; }
+    [JsonPropertyName("rollback")] public bool Rollback { get; set; }
+    /// <summary>The state predates image history and the old image could not be opened: what ran before is not known.</summary>
+    [JsonPropertyName("fromUnknown"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)] public bool FromUnknown { get; set; }
+    /// <summary>The Kubernetes version to upgrade to (null: Kubernetes is left as it is).</summary>
+    [JsonPropertyName("kubeTo"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public string? KubeTo { get; set; }
+    [JsonPropertyName("started")] public string Started { get; set; } = "";
 }
 
 [JsonSourceGenerationOptions(WriteIndented = true)]

@@ -36,10 +36,23 @@ public sealed record RunOptions
 
     public TimeSpan StepTimeout { get; init; } = TimeSpan.FromMinutes(30);
 
+    /// <summary>In an upgrade, remove the apps the new image drops (helm uninstall, kubectl delete); default: leave them running.</summary>
+    public bool PruneApps { get; init; }
+
+    /// <summary>Compute the upgrade plan (reading the hosts, changing nothing) and return it without running a step.</summary>
+    public bool PlanOnly { get; init; }
+
     /// <summary>Test hook for distribution.</summary>
     internal Action<string, Oci.Descriptor>? AfterBlob { get; init; }
 }
 
-public sealed record RunResult(IReadOnlyList<string> StepsRun, IReadOnlyList<string> StepsSkipped, IReadOnlyList<HostTransfer> Transfers, IReadOnlyList<HostFacts> Facts);
+public sealed record RunResult(IReadOnlyList<string> StepsRun, IReadOnlyList<string> StepsSkipped, IReadOnlyList<HostTransfer> Transfers, IReadOnlyList<HostFacts> Facts)
+{
+    /// <summary>The upgrade (or rollback) plan this run carried out, or computed only (<see cref="RunOptions.PlanOnly"/>); null: no upgrade.</summary>
+    public UpgradePlan? Plan { get; init; }
+
+    /// <summary>The image the cluster runs now (from the state), and whether the run only planned.</summary>
+    public string? Image { get; init; }
+}
 
 public sealed record CheckResult(IReadOnlyList<string> Ok, IReadOnlyList<PreflightProblem> Problems);

@@ -64,4 +64,13 @@ public static partial class ErrorCodes
 
     /// <summary>The Clusterfile launches an app (appNames, Application launchApps) that the cluster image does not have.</summary>
     public const string AppNotInImage = "SEA4020";
+
+    /// <summary>The new image's Kubernetes version cannot be reached from the running one (a downgrade, a skipped minor version, another major version): kubeadm's skew rules.</summary>
+    public const string KubernetesSkew = "SEA4021";
+
+    /// <summary>sealer rollback found no earlier image in the cluster's history, or cannot open it.</summary>
+    public const string NothingToRollBack = "SEA4022";
+
+    /// <summary>An upgrade to another image is unfinished: finish it (run with that image) or roll back first.</summary>
+    public const string UpgradeInProgress = "SEA4023";
 }

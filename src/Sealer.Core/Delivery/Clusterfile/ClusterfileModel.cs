@@ -183,6 +183,8 @@ public sealed record HelmLaunch
     public string? Namespace { get; init; }
     public bool CreateNamespace { get; init; } = true;
     public bool? Wait { get; init; }
+    /// <summary>Our extension (not in Sealer's type): <c>helm upgrade --atomic</c>, a failed install or upgrade is rolled back by helm.</summary>
+    public bool Atomic { get; init; }
     public string? Timeout { get; init; }
     public bool SkipCrds { get; init; }
     public bool DisableHooks { get; init; }

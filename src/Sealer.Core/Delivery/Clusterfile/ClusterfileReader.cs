@@ -660,7 +660,7 @@ public static partial class ClusterfileReader
             const string path = "spec.configs[].launch.helm";
             // Sealer's Helm type: Name (json "Name"), Namespace (no json tag), the rest camelCase; Go's JSON decoding ignores case
             var keys = new Dictionary<string, YamlNode>(StringComparer.Ordinal);
-            string[] allowed = ["name", "namespace", "createNamespace", "wait", "timeout", "skipCRDs", "disableHooks", "values", "valueFiles", "chart"];
+            string[] allowed = ["name", "namespace", "createNamespace", "wait", "atomic", "timeout", "skipCRDs", "disableHooks", "values", "valueFiles", "chart"];
             foreach (var (k, v) in h.Children)
             {
                 string key = k is YamlScalarNode s ? s.Value ?? "" : "?";
@@ -700,6 +700,7 @@ public static partial class ClusterfileReader
                 Namespace = S("namespace"),
                 CreateNamespace = !keys.TryGetValue("createNamespace", out var cn) || Bool(cn, $"{path}.createNamespace"),
                 Wait = keys.TryGetValue("wait", out var w) ? Bool(w, $"{path}.wait") : null,
+                Atomic = keys.TryGetValue("atomic", out var at) && Bool(at, $"{path}.atomic"),
                 Timeout = timeout,
                 SkipCrds = keys.TryGetValue("skipCRDs", out var sc) && Bool(sc, $"{path}.skipCRDs"),
                 DisableHooks = keys.TryGetValue("disableHooks", out var dh) && Bool(dh, $"{path}.disableHooks"),

@@ -63,6 +63,7 @@ internal sealed class ClusterChecker(InstallContext ctx)
             {
                 await CheckWorkloadsAsync(master0, ok, problems, cancellationToken).ConfigureAwait(false);
             }
+            AppsFrom(ok, problems);
             foreach (var ip in ctx.State.Hosts.Keys.Where(ip => ctx.Cluster.Hosts.All(h => h.Ip != ip)))
             {
                 problems.Add(new PreflightProblem(ip, "state", "the host is installed but no longer in the Clusterfile: 'sealer delete --hosts " + ip + "' removes it."));
@@ -72,6 +73,26 @@ internal sealed class ClusterChecker(InstallContext ctx)
         finally
         {
             foreach (var n in nodes) n.Ssh.Dispose();
+        }
+    }
+
+    /// <summary>Which image each app runs from (the state's image history), apps a newer image dropped and left running, an unfinished upgrade.</summary>
+    private void AppsFrom(List<string> ok, List<PreflightProblem> problems)
+    {
+        var master0 = ctx.Cluster.Masters.First().Ip;
+        if (ctx.State.Upgrade is { } up)
+        {
+            problems.Add(new PreflightProblem(master0, "upgrade", $"the {(up.Rollback ? "rollback" : "upgrade")} from {up.From.Image} to {up.To.Image} (started {up.Started}) is unfinished: run 'sealer run --image {up.To.Image}' to finish it, or 'sealer rollback'."));
+        }
+        if (ctx.State.Current is not { } current) return;
+        ok.Add($"{master0}: cluster image {current.Image}{(current.KubeVersion is null ? "" : $", Kubernetes {current.KubeVersion}")} ({ctx.State.History!.Count} image(s) in its history)");
+        foreach (var a in current.Apps)
+        {
+            ok.Add($"{master0}: app {a.Name} ({a.Kind}{(a.ChartVersion is null ? "" : $" chart {a.ChartVersion}")}) from {a.From ?? current.Image}");
+        }
+        foreach (var a in current.Kept ?? [])
+        {
+            ok.Add($"{master0}: app {a.Name} ({a.Kind}{(a.ChartVersion is null ? "" : $" chart {a.ChartVersion}")}) from {a.From ?? "an earlier image"}, dropped by {current.Image} and left running");
         }
     }
 

@@ -27,12 +27,25 @@ public sealed class ClusterInstaller
         _ctx = new InstallContext(doc, options ?? new RunOptions(), clusterfileText ?? (doc.File is not null && File.Exists(doc.File) ? File.ReadAllText(doc.File) : null));
     }
 
-    /// <summary><c>sealer run</c>: install, or reconcile (resume a partial run, join hosts added to the Clusterfile).</summary>
-    public async Task<RunResult> RunAsync(CancellationToken cancellationToken = default)
+    /// <summary>
+    /// <c>sealer run</c>: install, or reconcile (resume a partial run, join hosts added to the Clusterfile); on a cluster
+    /// installed from another image, an upgrade (<see cref="UpgradePipeline"/>): the plan first (<see cref="RunResult.Plan"/>;
+    /// with <see cref="RunOptions.PlanOnly"/> nothing else), then its steps.
+    /// </summary>
+    public Task<RunResult> RunAsync(CancellationToken cancellationToken = default) => RunCoreAsync(rollback: false, cancellationToken);
+
+    /// <summary>
+    /// <c>sealer rollback</c>: back to the image the cluster ran before the current one (its history in the state): the apps
+    /// get that image's charts and values again; Kubernetes is never downgraded (the plan says what is not undone).
+    /// </summary>
+    public Task<RunResult> RollbackAsync(CancellationToken cancellationToken = default) => RunCoreAsync(rollback: true, cancellationToken);
+
+    private async Task<RunResult> RunCoreAsync(bool rollback, CancellationToken cancellationToken)
     {
         var ctx = _ctx;
         var cluster = ctx.Cluster;
-        var image = ClusterImageSource.Open(ctx.Options.Image ?? cluster.Image, ctx.Options.CacheDir);
+        string reference = ctx.Options.Image ?? cluster.Image;
+        var image = rollback ? null : ClusterImageSource.Open(reference, ctx.Options.CacheDir);
         var knownHosts = KnownHosts.Load(ctx.Options.Ssh.KnownHostsPath);
         var (hosts, problems) = await InstallHost.ConnectAllAsync(cluster.Hosts, knownHosts, ctx.Options.Ssh, cancellationToken).ConfigureAwait(false);
         var runner = new StepRunner(ctx);
@@ -41,6 +54,7 @@ public sealed class ClusterInstaller
             var master0 = hosts.FirstOrDefault(n => n.Ip == cluster.Masters.First().Ip);
             ctx.Master0 = master0;
             ctx.State = await runner.LoadStateAsync(master0, cancellationToken).ConfigureAwait(false);
+            if (image is null) (image, reference) = OpenPrevious(ctx.State);
 
             // An installed host that cannot be reached does not block work on the others (adding nodes, resuming):
             // it is left out with a warning when it finished every step. master0 and unfinished hosts are always needed.
@@ -62,17 +76,190 @@ public sealed class ClusterInstaller
             ctx.Extension = image.Extension(m0.Platform);
             ctx.Kube = ctx.Extension.ImageType == "kube-installer" && m0.Platform.ClusterRuntime == "kubernetes";
             ValidateLaunch(image, m0.Platform);
-            ctx.State.Cluster = cluster.Name;
-            ctx.State.Image = image.Reference;
-            foreach (var p in hosts.Select(n => n.Platform).Distinct()) ctx.State.ManifestDigests[p.Platform.ToString()] = p.ManifestDescriptor.Digest;
-
-            await runner.RunAsync(InstallPipeline.Run, cancellationToken).ConfigureAwait(false);
+            var record = ImageRecords.Of(image, hosts.Select(n => n.Platform).Distinct(), m0.Platform, ctx.Doc, reference);
+            bool upgrading = await PlanUpgradeAsync(record, rollback, cancellationToken).ConfigureAwait(false);
+            if (ctx.Options.PlanOnly) return ctx.Result(facts);
+            if (upgrading)
+            {
+                await runner.RunAsync(UpgradePipeline.Run, cancellationToken).ConfigureAwait(false);
+                FinishUpgrade(image);
+            }
+            else
+            {
+                ctx.State.Cluster = cluster.Name;
+                ctx.State.Image = image.Reference;
+                foreach (var p in hosts.Select(n => n.Platform).Distinct()) ctx.State.ManifestDigests[p.Platform.ToString()] = p.ManifestDescriptor.Digest;
+                await runner.RunAsync(InstallPipeline.Run, cancellationToken).ConfigureAwait(false);
+                Record(record);
+            }
+            await runner.SaveStateAsync(cancellationToken).ConfigureAwait(false);
             return ctx.Result(facts);
         }
         finally
         {
             foreach (var n in hosts) n.Ssh.Dispose();
         }
+    }
+
+    /// <summary>Whether <paramref name="a"/> and <paramref name="b"/> name another manifest for a platform both have.</summary>
+    private static bool Differs(IReadOnlyDictionary<string, string> a, IReadOnlyDictionary<string, string> b) =>
+        b.Any(kv => a.TryGetValue(kv.Key, out var v) && v != kv.Value);
+
+    /// <summary>rollback: the image before the current one in the state's history, opened again.</summary>
+    private (ClusterImageSource Image, string Reference) OpenPrevious(ClusterState state)
+    {
+        var history = state.History ?? [];
+        if (state.Upgrade is { } unfinished) return (OpenRecorded(unfinished.From), unfinished.From.Image);
+        if (history.Count < 2)
+        {
+            throw new SealerException(ErrorCodes.NothingToRollBack,
+                $"The cluster '{state.Cluster}' has no earlier image to roll back to (its history: {(history.Count == 0 ? "not recorded" : history[0].Image)}). 'sealer rollback' goes back after an upgrade; run 'sealer run --image OLD' to install another image.");
+        }
+        var previous = history[^2];
+        return (OpenRecorded(previous), previous.Image);
+    }
+
+    private ClusterImageSource OpenRecorded(ImageRecord r)
+    {
+        try
+        {
+            var image = ClusterImageSource.Open(r.Image, _ctx.Options.CacheDir);
+            if (image.Platforms.Any(p => r.ManifestDigests.TryGetValue(p.Platform.ToString(), out var d) && d != p.ManifestDescriptor.Digest))
+            {
+                throw new SealerException(ErrorCodes.NothingToRollBack, $"'{r.Image}' is no longer the image the cluster ran ({string.Join(", ", r.ManifestDigests.Values)}): it was rebuilt or replaced. Load that image again, then roll back.");
+            }
+            return image;
+        }
+        catch (SealerException ex) when (ex.Code != ErrorCodes.NothingToRollBack)
+        {
+            throw new SealerException(ErrorCodes.NothingToRollBack, $"The previous image '{r.Image}' cannot be opened ({ex.Code}: {ex.Message}). Put it back where it was (or in the image cache), then roll back.", inner: ex);
+        }
+    }
+
+    /// <summary>
+    /// On an installed cluster whose recorded image differs from this one (or whose upgrade is unfinished): the plan, from
+    /// the recorded image to this one, with the bytes each host lacks (read, nothing changed); Kubernetes' skew checked.
+    /// Unless only planning, the upgrade is recorded as started and the once-steps that read the image unmarked.
+    /// </summary>
+    private async Task<bool> PlanUpgradeAsync(ImageRecord record, bool rollback, CancellationToken cancellationToken)
+    {
+        var ctx = _ctx;
+        var state = ctx.State;
+        UpgradeRecord? start = null;
+        UpgradeRecord? current = null;
+        if (state.Upgrade is { } unfinished)
+        {
+            if (!Differs(unfinished.To.ManifestDigests, record.ManifestDigests)) current = unfinished; // resume
+            else if (!Differs(unfinished.From.ManifestDigests, record.ManifestDigests))
+            {
+                start = new UpgradeRecord { From = unfinished.To, To = record, Rollback = true, PruneApps = ctx.Options.PruneApps }; // back from an unfinished upgrade
+            }
+            else
+            {
+                throw new SealerException(ErrorCodes.UpgradeInProgress,
+                    $"The cluster '{ctx.Cluster.Name}' is being upgraded from {unfinished.From.Image} to {unfinished.To.Image} (started {unfinished.Started}), not to {record.Image}. Finish it (sealer run --image {unfinished.To.Image}) or go back (sealer rollback), then upgrade.");
+            }
+        }
+        else if (state.Hosts.Count > 0 && Differs(state.ManifestDigests, record.ManifestDigests))
+        {
+            var from = state.Current is { } c && !Differs(c.ManifestDigests, state.ManifestDigests) ? c : OldRecord(state);
+            bool back = rollback || (state.History ?? []).SkipLast(1).Any(h => !Differs(h.ManifestDigests, record.ManifestDigests) && h.ManifestDigests.Count > 0);
+            start = new UpgradeRecord { From = from ?? new ImageRecord { Image = state.Image, ManifestDigests = new(state.ManifestDigests, StringComparer.Ordinal), Apps = [] }, To = record, Rollback = back, PruneApps = ctx.Options.PruneApps };
+            start.FromUnknown = from is null;
+        }
+        var up = current ?? start;
+        if (up is null) return false;
+
+        // the bytes each host lacks: the distribute step's inventory, read only
+        var distributor = DistributeStep.NewDistributor(ctx);
+        var bytes = await Task.WhenAll(ctx.Hosts.Select(async n =>
+        {
+            var (b, count) = await distributor.MissingAsync(n.Ssh, DistributeStep.LayersOf(ctx, n), cancellationToken).ConfigureAwait(false);
+            return new HostBytes(n.Ip, b, count);
+        })).ConfigureAwait(false);
+        var plan = UpgradePlanner.Plan(up.FromUnknown ? null : up.From, up.To, up.PruneApps || ctx.Options.PruneApps, up.Rollback, bytes);
+        ctx.Upgrade = plan;
+        ctx.Status(plan.ToText().TrimEnd('\n'));
+        if (ctx.Options.PlanOnly) return true;
+
+        if (start is not null)
+        {
+            start.KubeTo = plan.Kubernetes.Kind is KubeChangeKind.Patch or KubeChangeKind.Minor ? record.KubeVersion : null;
+            start.Started = DateTimeOffset.UtcNow.ToString("O");
+            state.Upgrade = start;
+            foreach (var (ip, h) in state.Hosts)
+            {
+                foreach (var step in h.Steps.Where(s => UpgradePipeline.Redo.Contains(s) || s.StartsWith(RegistryStep.StepName + "+", StringComparison.Ordinal)).ToList()) state.UnmarkHost(ip, step);
+            }
+            foreach (var step in UpgradePipeline.RedoCluster) state.UnmarkCluster(step);
+            await new StepRunner(ctx).SaveStateAsync(cancellationToken).ConfigureAwait(false);
+        }
+        else if (ctx.Options.PruneApps)
+        {
+            up.PruneApps = true;
+        }
+        return true;
+    }
+
+    /// <summary>The record of the installed image when the state predates image history: the image opened again, when it still can be.</summary>
+    private ImageRecord? OldRecord(ClusterState state)
+    {
+        try
+        {
+            var old = ClusterImageSource.Open(state.Image, _ctx.Options.CacheDir);
+            var platforms = old.Platforms.Where(p => state.ManifestDigests.TryGetValue(p.Platform.ToString(), out var d) && d == p.ManifestDescriptor.Digest).ToList();
+            if (platforms.Count == 0) return null;
+            return ImageRecords.Of(old, platforms, platforms[0], _ctx.Doc, state.Image);
+        }
+        catch (SealerException)
+        {
+            return null; // not on this machine: the plan says the previous launch is not recorded
+        }
+    }
+
+    /// <summary>After the upgrade's steps: the new image is the cluster's; the history gets it (apps left running are kept in it).</summary>
+    private void FinishUpgrade(ClusterImageSource image)
+    {
+        var ctx = _ctx;
+        var state = ctx.State;
+        var up = state.Upgrade!;
+        var to = up.To;
+        var plan = ctx.Upgrade!;
+        var before = up.From.Apps.Concat(up.From.Kept ?? []).ToDictionary(a => a.Name, StringComparer.Ordinal);
+        foreach (var a in to.Apps)
+        {
+            if (plan.Apps.Any(c => c.Name == a.Name && c.Change == "unchanged") && before.TryGetValue(a.Name, out var o)) a.From = o.From ?? up.From.Image;
+        }
+        var kept = plan.Apps.Where(c => c.Change == "keep" && before.ContainsKey(c.Name)).Select(c => before[c.Name]).ToList();
+        to.Kept = kept.Count > 0 ? kept : null;
+        to.At = DateTimeOffset.UtcNow.ToString("O");
+        if (plan.Kubernetes.Kind == KubeChangeKind.Kept) to.KubeVersion = up.From.KubeVersion; // the version the cluster runs, not the image's
+        state.History ??= [];
+        if (state.History.Count == 0 && up.From.ManifestDigests.Count > 0) state.History.Add(up.From);
+        state.History.Add(to);
+        state.Image = image.Reference;
+        state.ManifestDigests = new Dictionary<string, string>(to.ManifestDigests, StringComparer.Ordinal);
+        state.Upgrade = null;
+        ctx.Status($"{(up.Rollback ? "rollback" : "upgrade"),-16} done: {up.From.Image} -> {to.Image}");
+    }
+
+    /// <summary>After an install or a re-run: the image is the history's current one (a Clusterfile change re-recorded in place).</summary>
+    private void Record(ImageRecord record)
+    {
+        var state = _ctx.State;
+        state.History ??= [];
+        if (state.Current is { } c && !Differs(c.ManifestDigests, record.ManifestDigests))
+        {
+            foreach (var a in record.Apps)
+            {
+                var o = c.Apps.FirstOrDefault(x => x.Name == a.Name);
+                if (o is not null && UpgradePlanner.Differences(o, a).Count == 0) a.From = o.From;
+            }
+            record.Kept = c.Kept;
+            record.At = c.At;
+            state.History[^1] = record;
+        }
+        else state.History.Add(record);
     }
 
     /// <summary><c>sealer check</c>: see <see cref="ClusterChecker"/>.</summary>
@@ -112,14 +299,6 @@ public sealed class ClusterInstaller
             n.Hostname = f.Hostname.ToLowerInvariant();
             n.Platform = image.ForPlatform(f.Os, f.Architecture)!;
             n.Env = DeliveryEnv.For(cluster, n.Spec, n.Platform.Env, ctx.CriOf(n), registryHosts);
-        }
-        foreach (var n in hosts)
-        {
-            if (ctx.State.ManifestDigests.TryGetValue(n.Platform.Platform.ToString(), out var had) && had != n.Platform.ManifestDescriptor.Digest && ctx.State.Hosts.ContainsKey(n.Ip))
-            {
-                throw new SealerException(ErrorCodes.BadClusterState,
-                    $"The cluster '{cluster.Name}' was installed from {had}, not {n.Platform.ManifestDescriptor.Digest} ({image.Reference}); upgrading in place is not supported. Run 'sealer delete' first, or use the image it was installed from.");
-            }
         }
         return facts;
     }

@@ -70,7 +70,7 @@ internal static class LaunchPlanner
                 foreach (var c in config.Cmds) sb.Append("\0cmd\0").Append(c);
                 if (config.Helm is { } h)
                 {
-                    sb.Append("\0helm\0").Append(h.Name).Append('\0').Append(h.Namespace).Append('\0').Append(h.CreateNamespace).Append('\0').Append(h.Wait)
+                    sb.Append("\0helm\0").Append(h.Name).Append('\0').Append(h.Namespace).Append('\0').Append(h.CreateNamespace).Append('\0').Append(h.Wait).Append(h.Atomic ? "\0atomic" : "")
                         .Append('\0').Append(h.Timeout).Append('\0').Append(h.SkipCrds).Append('\0').Append(h.DisableHooks);
                     foreach (var v in h.Values) sb.Append("\0set\0").Append(v);
                     foreach (var f in h.ValueFiles) sb.Append("\0f\0").Append(f);

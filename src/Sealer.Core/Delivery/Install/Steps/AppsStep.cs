@@ -42,6 +42,11 @@ internal sealed class AppsStep : ClusterStep
         }
         foreach (var app in plan.Apps)
         {
+            if (ctx.Upgrade is { } upgrade && !upgrade.ToLaunch.Contains(app))
+            {
+                ctx.Status($"{StepName,-16} {app}: unchanged since {upgrade.From}, not launched again");
+                continue;
+            }
             string dir = $"application/apps/{app}";
             var config = ctx.ConfigOf(app);
             var opts = ctx.Cmd(master0, StepName, $"launch app '{app}'") with { Env = ctx.AppEnv(master0.Env, ext, app) };
@@ -62,6 +67,7 @@ internal sealed class AppsStep : ClusterStep
             flags.Append(" --namespace ").Append(Q(helm.Namespace ?? app));
             if (helm.CreateNamespace) flags.Append(" --create-namespace");
             if (helm.Wait ?? true) flags.Append(" --wait");
+            if (helm.Atomic) flags.Append(" --atomic");
             if (helm.Timeout is not null) flags.Append(" --timeout ").Append(Q(helm.Timeout));
             if (helm.SkipCrds) flags.Append(" --skip-crds");
             if (helm.DisableHooks) flags.Append(" --no-hooks");

@@ -46,6 +46,9 @@ internal sealed class InstallContext(ClusterfileDocument doc, RunOptions options
     /// <summary>What the apps step launches (<see cref="LaunchPlanner"/>), decided before anything changes.</summary>
     public LaunchPlan? LaunchPlan { get; set; }
 
+    /// <summary>The plan of the upgrade (or rollback) this run carries out (null: an install or a re-run of the same image).</summary>
+    public UpgradePlan? Upgrade { get; set; }
+
     /// <summary>The registry CA certificate (PEM), once the certificates step or a re-run found it.</summary>
     public string? CaPem { get; set; }
 
@@ -114,5 +117,5 @@ internal sealed class InstallContext(ClusterfileDocument doc, RunOptions options
         lock (_transfers) _transfers.AddRange(transfers);
     }
 
-    public RunResult Result(IReadOnlyList<HostFacts> facts) => new(_run, _skipped, _transfers, facts);
+    public RunResult Result(IReadOnlyList<HostFacts> facts) => new(_run, _skipped, _transfers, facts) { Plan = Upgrade, Image = State.Image };
 }
