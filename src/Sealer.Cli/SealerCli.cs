@@ -36,6 +36,7 @@ internal static class SealerCli
         foreach (var command in ImageCommands.Create()) root.Subcommands.Add(command);
         foreach (var command in DeliveryCommands.Create()) root.Subcommands.Add(command);
         root.Subcommands.Add(RegistryCommands.Create());
+        root.Subcommands.Add(BuildCommand.Create());
         root.Subcommands.Add(ConvertCommand.Create());
         root.Subcommands.Add(CompletionCommand.Create());
 
