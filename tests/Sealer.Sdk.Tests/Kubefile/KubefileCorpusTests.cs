@@ -44,13 +44,13 @@ public class KubefileCorpusTests
         ["applications/postgresql"] = (ErrorCodes.KubefileSourceMissing, 2),
         ["applications/prometheus-stack"] = (ErrorCodes.KubefileSourceMissing, 2),
         ["applications/redis"] = (ErrorCodes.KubefileSourceMissing, 2),
-        ["applications/redis-operator"] = (ErrorCodes.KubefileSourceMissing, 2),
+        ["applications/redis-operator"] = null,                             // COPY . manifests: the directory as vendored (Kubefile only)
         ["applications/rocketmq"] = (ErrorCodes.KubefileSourceMissing, 2),
         ["applications/rookceph/rookceph-block"] = (ErrorCodes.KubefileSourceMissing, 2),
         ["applications/rookceph/rookceph-file"] = (ErrorCodes.KubefileSourceMissing, 2),
         ["applications/rookceph/rookceph-object"] = (ErrorCodes.KubefileSourceMissing, 2),
         ["applications/skywalking"] = (ErrorCodes.KubefileSourceMissing, 3),
-        ["applications/strimzi-kafka"] = (ErrorCodes.KubefileSourceMissing, 2), // COPY . manifests/ plans; the CRD is not vendored, so: see below
+        ["applications/strimzi-kafka"] = null,                              // COPY . manifests/: the directory as vendored (Kubefile only)
         ["applications/tidb"] = (ErrorCodes.KubefileSourceMissing, 2),
         ["applications/zookeeper"] = (ErrorCodes.KubefileUnsupported, 2),   // RUN mkdir zookeeper
         ["sealer/build_with_appcmds"] = null,
