@@ -251,6 +251,9 @@ public static class ClusterBuild
         public int MaxConcurrentBlobs { get; init; } = 6;
     }
 
+    /// <summary>The lock's source detail of the base image (FROM / SealerBaseImage).</summary>
+    public const string BaseImageSourceDetail = "base image (FROM)";
+
     /// <summary>What the pull did: the file assembly reads, and counts for the log.</summary>
     public sealed record PullOutcome(PulledImagesFile Pulled, int Requested, int FromBase, long NetworkRequests, long BytesDownloaded, long BlobsDownloaded, long BlobsCached, long BlobsLocal);
 
@@ -337,6 +340,15 @@ public static class ClusterBuild
         if (baseImage is not null) options.LocalBlobs = BaseImageContent.BlobSource(baseImage, platforms);
         if (toPull.Count > 0) await Pull(toPull).ConfigureAwait(false);
 
+        // The base's own entry names no project file: the lock is carried in the rootfs, and a Kubefile (FROM) and the project
+        // converted from it (SealerBaseImage) must write the same lock to build the same image.
+        if (baseEntry is not null && baseImage!.Layout.Root == cache.Root)
+        {
+            for (int i = 0; i < locked.Count; i++)
+            {
+                if (locked[i].Reference == baseEntry.Reference) locked[i] = locked[i] with { Sources = [new ImageSource("", 0, BaseImageSourceDetail)] };
+            }
+        }
         var lockFile = new ImagesLock(locked.Concat(fromBase).GroupBy(l => l.Reference, StringComparer.Ordinal).Select(g => g.First()));
         string? before = File.Exists(settings.LockFile) ? File.ReadAllText(settings.LockFile) : null;
         if (before != lockFile.ToJson()) lockFile.Write(settings.LockFile);

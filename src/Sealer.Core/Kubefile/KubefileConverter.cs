@@ -30,7 +30,7 @@ public static class KubefileConverter
         if (imageTag is not null) Prop(sb, "ClusterImageTag", imageTag, null);
         if (!p.BaseImage.Equals("scratch", StringComparison.OrdinalIgnoreCase)) Prop(sb, "SealerBaseImage", p.BaseImage, $"line {p.FromLine}: FROM");
         bool defaultPlatforms = plan.Platforms.Count == 1 && plan.Platforms[0].ToString() == "linux/amd64";
-        if (!defaultPlatforms) Prop(sb, "SealerPlatforms", string.Join(';', plan.Platforms.Select(x => x.ToString())), p.FromPlatforms.Count > 0 ? $"line {p.FromLine}: FROM --platform" : "--platform");
+        if (!defaultPlatforms) Prop(sb, "SealerPlatforms", string.Join(';', plan.Platforms.Select(x => x.ToString())), p.FromPlatforms.Count > 0 ? $"line {p.FromLine}: FROM's platform flag" : "the platforms sealer convert was given", escaped: true);
         if (plan.KubernetesVersion is not null) Prop(sb, "KubernetesVersion", plan.KubernetesVersion, $"line {p.KubeVersionLine}: KUBEVERSION");
         if (p.Launch.Count > 0) Prop(sb, "SealerLaunch", string.Join(';', p.Launch.Select(Escape)), $"line {p.LaunchLine}: LAUNCH", escaped: true);
         if (p.Cmds.Count > 0) Prop(sb, "SealerCmds", string.Join(';', p.Cmds.Select(Escape)), $"line {p.CmdsLine}: CMD/CMDS", escaped: true);
@@ -97,7 +97,7 @@ public static class KubefileConverter
     private static void Prop(StringBuilder sb, string name, string value, string? why, bool escaped = false)
     {
         sb.Append("    <").Append(name).Append('>').Append(Attr(escaped ? value : Escape(value))).Append("</").Append(name).Append('>');
-        if (why is not null) sb.Append(" <!-- ").Append(why).Append(" -->");
+        if (why is not null) sb.Append(" <!-- ").Append(XmlComment(why)).Append(" -->");
         sb.Append('\n');
     }
 
@@ -128,5 +128,11 @@ public static class KubefileConverter
     private static string Attr(string s) => s.Replace("&", "&amp;", StringComparison.Ordinal).Replace("<", "&lt;", StringComparison.Ordinal)
         .Replace(">", "&gt;", StringComparison.Ordinal).Replace("\"", "&quot;", StringComparison.Ordinal);
 
-    private static string XmlComment(string s) => s.Replace("--", "- -", StringComparison.Ordinal).Replace("\n", " ", StringComparison.Ordinal);
+    /// <summary>Text safe inside an XML comment: no "--" (XML forbids it), no trailing '-', one line.</summary>
+    private static string XmlComment(string s)
+    {
+        s = s.Replace("\n", " ", StringComparison.Ordinal);
+        while (s.Contains("--", StringComparison.Ordinal)) s = s.Replace("--", "- -", StringComparison.Ordinal);
+        return s.EndsWith('-') ? s + " " : s;
+    }
 }
