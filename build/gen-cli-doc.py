@@ -25,7 +25,7 @@ def subcommands(text):
         if line == "Commands:":
             inside = True
         elif inside and line.startswith("  ") and line.strip():
-            names.append(line.split()[0])
+            names.append(line.split()[0].rstrip(","))  # "kubefile, Kubefile <KUBEFILE>": the name before its aliases
         elif inside:
             break
     return names

@@ -39,6 +39,7 @@ internal static class SealerCli
         (["run", "join", "delete", "check"], DeliveryCommands.Create),
         (["bundle"], BundleCommands.Create),
         (["registry"], () => [RegistryCommands.Create()]),
+        (["build"], () => [BuildCommand.Create()]),
         (["convert"], () => [ConvertCommand.Create()]),
         (["completion"], () => [CompletionCommand.Create()]),
     ];

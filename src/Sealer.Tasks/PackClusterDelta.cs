@@ -1,5 +1,6 @@
 using Microsoft.Build.Framework;
 using Sealer.Core.Artifacts;
+using Sealer.Core.Build;
 using Sealer.Core.Diagnostics;
 using Sealer.Core.Layout;
 using Sealer.Core.Oci;

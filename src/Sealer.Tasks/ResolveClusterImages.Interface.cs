@@ -29,6 +29,16 @@ public sealed partial class ResolveClusterImages
 
     public string? KubeVersion { get; set; }
 
+    /// <summary>SealerScanRootfs: also scan the rootfs that <see cref="Files"/> and <see cref="Apps"/> make, as Sealer's lite build
+    /// does (manifests/, manifests/imageList, chart directories, apps).</summary>
+    public bool ScanRootfs { get; set; }
+
+    /// <summary>SealerFile items (read only with <see cref="ScanRootfs"/>).</summary>
+    public ITaskItem[] Files { get; set; } = [];
+
+    /// <summary>SealerApp items (read only with <see cref="ScanRootfs"/>).</summary>
+    public ITaskItem[] Apps { get; set; } = [];
+
     public string? ProjectDirectory { get; set; }
 
     /// <summary>Where to write the list (images.json under obj/).</summary>

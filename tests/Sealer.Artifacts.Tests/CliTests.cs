@@ -185,9 +185,9 @@ public class CliTests(RegistryFixture fixture, CliStoreFixture shared) : IClassF
     {
         using var tmp = new TempDir();
         var (store, _, v15) = DeltaStore(tmp);
-        Assert.Equal(0, Sealer(store, "save", "-o", tmp.Sub("base.tar"), "example.com/shop/shop:1.4.0").Code);
-        Assert.Equal(0, Sealer(store, "save", "--since", "example.com/shop/shop:1.4.0", "example.com/shop/shop:1.5.0", "-o", tmp.Sub("d.tar")).Code);
-        Assert.Equal(0, Sealer(tmp.Sub("site"), "load", "-i", tmp.Sub("base.tar")).Code);
+        Assert.Equal(0, Sealer(store, "save", "-o", tmp.Sub("base.tar"), "example.com/shop/shop:1.4.0").ExitCode);
+        Assert.Equal(0, Sealer(store, "save", "--since", "example.com/shop/shop:1.4.0", "example.com/shop/shop:1.5.0", "-o", tmp.Sub("d.tar")).ExitCode);
+        Assert.Equal(0, Sealer(tmp.Sub("site"), "load", "-i", tmp.Sub("base.tar")).ExitCode);
 
         var (code, output) = Sealer(tmp.Sub("site"), "load", tmp.Sub("d.tar"));
 
@@ -203,7 +203,7 @@ public class CliTests(RegistryFixture fixture, CliStoreFixture shared) : IClassF
     {
         using var tmp = new TempDir();
         var (store, v14, _) = DeltaStore(tmp);
-        Assert.Equal(0, Sealer(store, "save", "--since", "example.com/shop/shop:1.4.0", "example.com/shop/shop:1.5.0", "-o", tmp.Sub("d.tar")).Code);
+        Assert.Equal(0, Sealer(store, "save", "--since", "example.com/shop/shop:1.4.0", "example.com/shop/shop:1.5.0", "-o", tmp.Sub("d.tar")).ExitCode);
 
         var (code, output) = Sealer(tmp.Sub("site"), "load", "-i", tmp.Sub("d.tar"));
 

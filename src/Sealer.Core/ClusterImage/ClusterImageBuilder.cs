@@ -225,11 +225,16 @@ public sealed class ClusterImageBuilder
 
         public async Task<ClusterImageResult> RunAsync(List<RootfsEntry> rootfs, CancellationToken cancellationToken)
         {
-            var rootfsLayer = await WriteRootfsLayerAsync(rootfs, cancellationToken).ConfigureAwait(false);
+            (Descriptor Layer, Digest DiffId)? shared = null;
             var manifests = new SortedDictionary<string, Descriptor>(StringComparer.Ordinal);
             var perPlatform = new List<Descriptor>();
             foreach (var platform in spec.Platforms)
             {
+                // Platform-specific files (a Kubefile's COPY ${ARCH}/..., a SealerFile with Platform) give that platform its own
+                // rootfs layer (the common files plus its own); the other platforms share one.
+                var rootfsLayer = spec.PlatformRootfsFiles.TryGetValue(platform.ToString(), out var extra) && extra.Count > 0
+                    ? await WriteRootfsLayerAsync(NormalizeRootfs([.. rootfs, .. extra]), cancellationToken).ConfigureAwait(false)
+                    : shared ??= await WriteRootfsLayerAsync(rootfs, cancellationToken).ConfigureAwait(false);
                 var manifest = await BuildPlatformAsync(platform, rootfsLayer, cancellationToken).ConfigureAwait(false);
                 manifests[platform.ToString()] = manifest;
                 perPlatform.Add(manifest);

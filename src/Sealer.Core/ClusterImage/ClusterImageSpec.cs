@@ -15,6 +15,10 @@ public sealed record ClusterImageSpec
     /// <summary>Files of the project's rootfs layer (charts/, manifests/, application/apps/&lt;name&gt;/, COPY'd files, images.lock.json).</summary>
     public IReadOnlyList<RootfsEntry> RootfsFiles { get; init; } = [];
 
+    /// <summary>Extra rootfs files per platform (<c>linux/arm64</c> → files): a Kubefile's <c>COPY ${ARCH}/...</c>, a SealerFile with
+    /// <c>Platform</c>. A platform listed here gets its own rootfs layer (the common files plus these).</summary>
+    public IReadOnlyDictionary<string, IReadOnlyList<RootfsEntry>> PlatformRootfsFiles { get; init; } = new Dictionary<string, IReadOnlyList<RootfsEntry>>();
+
     /// <summary>App images to carry, by full reference; their content must be in <see cref="ImageCache"/>.</summary>
     public IReadOnlyList<ClusterImageContent> Images { get; init; } = [];
 

@@ -8,6 +8,7 @@ namespace Sealer.Core.Diagnostics;
 /// <item>SEA1300–1499 push/upload and SEA1700–1799 local store and archives (<c>ErrorCodes.Artifacts.cs</c>)</item>
 /// <item>SEA1800–1999 built-in registry server (<c>ErrorCodes.RegistryServer.cs</c>)</item>
 /// <item>SEA2000–2499 input: .kubeproj items/properties, image references, YAML, image lists (<c>ErrorCodes.Input.cs</c>)</item>
+/// <item>SEA2100–2199 Kubefile input (<c>ErrorCodes.Kubefile.cs</c>)</item>
 /// <item>SEA2500–2999 Clusterfile input (<c>ErrorCodes.Clusterfile.cs</c>)</item>
 /// <item>SEA3000–3999 templates, charts, discovery (<c>ErrorCodes.Templates.cs</c>); SEA3600–3649 chart repositories, OCI charts, unvendored dependencies (<c>ErrorCodes.ChartSources.cs</c>)</item>
 /// <item>SEA4000–4999 SSH and delivery (<c>ErrorCodes.Delivery.cs</c>)</item>

@@ -299,7 +299,7 @@ public class DeltaTests(RegistryFixture fixture)
         var root = VersionedImages.Build(build, "1.5.0", ["queue"]);
         await DeltaArchive.SaveAsync(new LayoutImage(V14, store.Layout, v14.Descriptor), new LayoutImage("example.com/shop/shop:1.5.1", build, root), tmp.Sub("d.tar"));
         Directory.CreateDirectory(tmp.Sub("unpacked"));
-        Assert.Equal(0, Tools.Run("tar", "-xf", tmp.Sub("d.tar"), "-C", tmp.Sub("unpacked")).ExitCode);
+        Assert.Equal(0, Processes.Run("tar", "-xf", tmp.Sub("d.tar"), "-C", tmp.Sub("unpacked")).ExitCode);
         var site = await SiteWithBase(tmp, store);
 
         var result = await site.LoadAsync(tmp.Sub("unpacked"));
@@ -315,14 +315,14 @@ public class DeltaTests(RegistryFixture fixture)
         var (store, _, v15) = BuildSide(tmp);
         await DeltaArchive.SaveAsync(store, V14, V15, tmp.Sub("delta.tar"));
 
-        var (rc, raw) = Tools.Run("skopeo", "inspect", "--raw", $"oci-archive:{tmp.Sub("delta.tar")}");
+        var (rc, raw) = Processes.Run("skopeo", "inspect", "--raw", $"oci-archive:{tmp.Sub("delta.tar")}");
         Assert.True(rc == 0, raw);
         Assert.Equal(v15.Descriptor.ParsedDigest, Digest.Sha256(Encoding.UTF8.GetBytes(raw.TrimEnd('\n'))));
-        (rc, var config) = Tools.Run("skopeo", "inspect", "--config", $"oci-archive:{tmp.Sub("delta.tar")}");
+        (rc, var config) = Processes.Run("skopeo", "inspect", "--config", $"oci-archive:{tmp.Sub("delta.tar")}");
         Assert.True(rc == 0, config);
         Assert.Contains("\"version\": \"1.5.0\"", config);
 
-        (rc, var copy) = Tools.Run("skopeo", "copy", "--preserve-digests", "--quiet", $"oci-archive:{tmp.Sub("delta.tar")}", $"oci:{tmp.Sub("copy")}:x");
+        (rc, var copy) = Processes.Run("skopeo", "copy", "--preserve-digests", "--quiet", $"oci-archive:{tmp.Sub("delta.tar")}", $"oci:{tmp.Sub("copy")}:x");
         Assert.NotEqual(0, rc);
         Assert.Contains("sha256", copy);
     }
@@ -340,9 +340,9 @@ public class DeltaTests(RegistryFixture fixture)
         var pushed = await new RegistryPusher().PushAsync(site.Layout, loaded.Descriptor, dest);
 
         Assert.Equal(v15.Digest, pushed.Digest);
-        var (rc, output) = Tools.Run("skopeo", "copy", "--all", "--preserve-digests", "--quiet", "--src-tls-verify=false", $"docker://{dest}", $"oci:{tmp.Sub("pulled")}:{dest}");
+        var (rc, output) = Processes.Run("skopeo", "copy", "--all", "--preserve-digests", "--quiet", "--src-tls-verify=false", $"docker://{dest}", $"oci:{tmp.Sub("pulled")}:{dest}");
         Assert.True(rc == 0, output); // skopeo verifies every blob digest while copying
-        (rc, output) = Tools.Run("skopeo", "copy", "--all", "--preserve-digests", "--quiet", $"oci:{site.Root}:{V15}", $"oci-archive:{tmp.Sub("from-store.tar")}:{V15}");
+        (rc, output) = Processes.Run("skopeo", "copy", "--all", "--preserve-digests", "--quiet", $"oci:{site.Root}:{V15}", $"oci-archive:{tmp.Sub("from-store.tar")}:{V15}");
         Assert.True(rc == 0, output);
         var other = ClusterImageStore.Open(tmp.Sub("other"));
         Assert.Equal(v15.Digest, Assert.Single(await OciArchive.LoadAsync(other, tmp.Sub("from-store.tar"))).Digest);

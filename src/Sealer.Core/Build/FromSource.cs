@@ -3,7 +3,7 @@ using Sealer.Core.ClusterImage;
 using Sealer.Core.Diagnostics;
 using Sealer.Core.References;
 
-namespace Sealer.Tasks;
+namespace Sealer.Core.Build;
 
 /// <summary>
 /// Where SealerBaseImage (FROM) comes from. A registry reference goes through the image cache like every app image
@@ -11,7 +11,7 @@ namespace Sealer.Tasks;
 /// <c>oci-archive:FILE[:REF]</c>, a path, or a name the local cluster image store has — is resolved by
 /// <see cref="BaseImageResolver"/> (the same code as <c>sealer build</c>/CLI FROM), without the network.
 /// </summary>
-internal static class FromSource
+public static class FromSource
 {
     public static bool IsScratch(string? from) => string.IsNullOrWhiteSpace(from) || from.Trim().Equals("scratch", StringComparison.OrdinalIgnoreCase);
 
@@ -24,8 +24,9 @@ internal static class FromSource
         return File.Exists(Path.Combine(store, "index.json")) && ClusterImageStore.Open(store).TryResolve(reference.ToString()) is not null;
     }
 
-    /// <summary>Resolves a local FROM (offline); the resolver's errors point at the project's SealerBaseImage line.</summary>
-    public static async Task<BaseImage?> ResolveLocalAsync(string from, string? storeDirectory, string projectDirectory, string projectFile, CancellationToken cancellationToken)
+    /// <summary>Resolves a local FROM (offline); the resolver's errors point at <paramref name="origin"/> (the project's
+    /// SealerBaseImage line, or the Kubefile's FROM line).</summary>
+    public static async Task<BaseImage?> ResolveLocalAsync(string from, string? storeDirectory, string projectDirectory, BaseImageOrigin origin, CancellationToken cancellationToken)
     {
         try
         {
@@ -33,14 +34,13 @@ internal static class FromSource
         }
         catch (SealerException ex) when (ex.File is null)
         {
-            var (file, line) = Line(projectFile);
-            throw new SealerException(ex.Code, ex.Message + " (SealerBaseImage)", file, line);
+            throw new SealerException(ex.Code, $"{ex.Message} ({origin.What})", origin.File, origin.Line);
         }
     }
 
     /// <summary>The project file and the line that sets SealerBaseImage (0 when not found).</summary>
-    public static (string File, int Line) Line(string projectFile)
-        => (projectFile, File.Exists(projectFile) ? Array.FindIndex(File.ReadAllLines(projectFile), l => l.Contains("SealerBaseImage", StringComparison.Ordinal)) + 1 : 0);
+    public static BaseImageOrigin Line(string projectFile)
+        => new(projectFile, File.Exists(projectFile) ? Array.FindIndex(File.ReadAllLines(projectFile), l => l.Contains("SealerBaseImage", StringComparison.Ordinal)) + 1 : 0, "SealerBaseImage");
 
     public static BaseImageResolveOptions Options(string? storeDirectory, string projectDirectory) => new()
     {
@@ -49,3 +49,6 @@ internal static class FromSource
         Offline = true,
     };
 }
+
+/// <summary>Where the FROM was written: the file, its line, and what it is called there (<c>SealerBaseImage</c>, <c>FROM</c>).</summary>
+public sealed record BaseImageOrigin(string File, int Line, string What);
