@@ -33,6 +33,18 @@ public class UpgradeTests(TestHosts hosts) : HostsTest(hosts, "sealer-upgrade-")
               roles: [master]
             - ips: [10.200.0.13]
               roles: [node]
+        ---
+        apiVersion: sealer.io/v2
+        kind: Application
+        metadata:
+          name: shop
+        spec:
+          configs:
+            - name: web
+              launch:
+                helm:
+                  atomic: true
+                  timeout: 5m
         """;
 
     private FixtureImage V1() => FixtureImage.Build(Path.Combine(Work, "v1"), appLayerBytes: 256 * 1024, kubeVersion: "v1.28.3", launch: ["demo", "web", "extra"],
@@ -82,7 +94,7 @@ public class UpgradeTests(TestHosts hosts) : HostsTest(hosts, "sealer-upgrade-")
         var status = new List<string>();
         var installed = await new ClusterInstaller(doc, Options(v1.Dir, status)).RunAsync();
         Assert.Null(installed.Plan);
-        Assert.Contains("helm upgrade --install web application/apps/web/web --namespace web", Evidence(0), StringComparison.Ordinal);
+        Assert.Contains("helm upgrade --install web application/apps/web/web --namespace web --create-namespace --wait --atomic --timeout 5m", Evidence(0), StringComparison.Ordinal);
         Assert.Contains(v1.AppManifestDigest, await FetchOnNodeAsync("docker.io/library/demo:1.0"), StringComparison.Ordinal);
 
         // 2. the plan of v2: computed from the hosts, nothing changed on them
