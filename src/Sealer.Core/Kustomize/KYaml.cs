@@ -3,7 +3,6 @@ using System.Globalization;
 using System.Text;
 using System.Text.RegularExpressions;
 using Sealer.Core.Charts;
-using Sealer.Core.Text;
 using YamlDotNet.Core;
 
 namespace Sealer.Core.Kustomize;
@@ -206,11 +205,25 @@ internal static partial class KYaml
         }
     }
 
-    /// <summary>A double-quoted YAML scalar, escaped as go-yaml v3 (kyaml's emitter, a libyaml port) writes it.</summary>
+    /// <summary>A double-quoted YAML scalar (JSON escapes are valid YAML escapes).</summary>
     public static void Quote(StringBuilder sb, string v)
     {
         sb.Append('"');
-        foreach (char c in v) StringEscapes.AppendYamlEscaped(sb, c);
+        foreach (char c in v)
+        {
+            switch (c)
+            {
+                case '"': sb.Append("\\\""); break;
+                case '\\': sb.Append("\\\\"); break;
+                case '\n': sb.Append("\\n"); break;
+                case '\r': sb.Append("\\r"); break;
+                case '\t': sb.Append("\\t"); break;
+                default:
+                    if (c < 0x20 || c is '\u0085' or '\u2028' or '\u2029' or '\ufeff') sb.Append("\\u").Append(((int)c).ToString("x4", CultureInfo.InvariantCulture));
+                    else sb.Append(c);
+                    break;
+            }
+        }
         sb.Append('"');
     }
 }
