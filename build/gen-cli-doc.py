@@ -47,7 +47,16 @@ out = ["# sealer command-line reference", "",
        "sealer; a test (CliHelpTests) fails when this file and the real help differ. Shell completion: `sealer completion bash|zsh`.",
        "Exit codes: 0 success; 1 an error with a code (`error SEAnnnn:` on stderr; SEA5001 for a bad option or argument;",
        "`check` also when the cluster has problems); 2 `sealer` alone, an unknown command (SEA5000), a command group without",
-       "its command, `find-images` without inputs; 130 Ctrl+C (SEA0002).", ""]
+       "its command, `find-images` without inputs; 130 Ctrl+C (SEA0002).", "",
+       "Conventions (as kubectl, helm, docker and zarf users expect, decided in issue 11):", "",
+       "- An option given twice: the last value wins (`--store a --store b` is `b`), as Go's pflag does, so a wrapper can",
+       "  append an override; every occurrence is still checked (`--port x --port 1` is SEA5001). Repeatable options",
+       "  (marked so in their help) collect every value instead. Each occurrence takes one value: `--store a b` leaves `b`.",
+       "- A stray argument (`sealer images extra`) is an error, SEA5001, naming it and the command's `--help`.",
+       "- No response files: an argument starting with `@` is a plain argument (a path), never a file of more arguments,",
+       "  so arguments cannot come from a file a user did not mean to read (credentials, Clusterfiles).",
+       "- Reading images, unknown members of Sealer's `sealer.image.extension` annotation are ignored, as Sealer's own Go",
+       "  decoder does (images from a newer Sealer still deliver); a known member of the wrong shape is SEA1605.", ""]
 out += [f"- [`sealer {' '.join(w)}`](#{'-'.join(['sealer'] + w)})" for w, _ in sections if w]
 for words, text in sections:
     out += ["", f"## {' '.join(['sealer'] + words)}", "", "```text", text.rstrip(), "```"]

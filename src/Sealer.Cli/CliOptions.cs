@@ -14,11 +14,16 @@ internal static class CliOptions
 {
     private static readonly char[] Comma = [','];
 
-    /// <summary>An option taking one value (the last one wins when given twice, as before System.CommandLine).</summary>
+    /// <summary>
+    /// An option taking one value. Given twice, the last one wins (<c>--store a --store b</c> is b), as kubectl, helm,
+    /// docker and zarf (Go's pflag) do, so a wrapper script can append an override; each occurrence takes one value.
+    /// </summary>
     public static Option<string?> Text(string name, string description, string helpName, params string[] aliases) => new(name, aliases)
     {
         Description = description,
         HelpName = helpName,
+        Arity = ArgumentArity.OneOrMore,
+        AllowMultipleArgumentsPerToken = false,
         CustomParser = r => r.Tokens.Count == 0 ? null : r.Tokens[^1].Value,
     };
 
@@ -41,33 +46,41 @@ internal static class CliOptions
     /// <summary>A boolean flag: <c>--x</c>, or <c>--x=false</c>.</summary>
     public static Option<bool> Flag(string name, string description, params string[] aliases) => new(name, aliases) { Description = description };
 
-    /// <summary>A whole number in [min, max]; anything else is a usage error naming the option and the range.</summary>
+    /// <summary>A whole number in [min, max]; anything else is a usage error naming the option and the range. Last one wins (every one is checked).</summary>
     public static Option<int> Int(string name, string description, int fallback, int min, int max, string helpName = "N", params string[] aliases) => new(name, aliases)
     {
         Description = description,
         HelpName = helpName,
+        Arity = ArgumentArity.OneOrMore,
+        AllowMultipleArgumentsPerToken = false,
         DefaultValueFactory = _ => fallback,
         CustomParser = r =>
         {
-            if (r.Tokens.Count == 0) return fallback;
-            string v = r.Tokens[^1].Value;
-            if (!int.TryParse(v, NumberStyles.None, CultureInfo.InvariantCulture, out int n) || n < min || n > max)
+            int n = fallback;
+            foreach (var token in r.Tokens)
             {
-                r.AddError($"{name} must be a number from {min} to {max}, not '{v}'.");
-                return fallback;
+                string v = token.Value;
+                if (!int.TryParse(v, NumberStyles.None, CultureInfo.InvariantCulture, out n) || n < min || n > max)
+                {
+                    r.AddError($"{name} must be a number from {min} to {max}, not '{v}'.");
+                    return fallback;
+                }
             }
             return n;
         },
     };
 
-    /// <summary>An option whose value is one of <paramref name="values"/>; the first is the default.</summary>
+    /// <summary>An option whose value is one of <paramref name="values"/>; the first is the default. Last one wins (every one is checked).</summary>
     public static Option<string> OneOf(string name, string description, string[] values, params string[] aliases)
     {
         var option = new Option<string>(name, aliases)
         {
             Description = description,
             HelpName = string.Join('|', values),
+            Arity = ArgumentArity.OneOrMore,
+            AllowMultipleArgumentsPerToken = false,
             DefaultValueFactory = _ => values[0],
+            CustomParser = r => r.Tokens.Count == 0 ? values[0] : r.Tokens[^1].Value,
         };
         option.AcceptOnlyFromAmong(values);
         return option;

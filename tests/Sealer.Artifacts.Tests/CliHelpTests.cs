@@ -157,6 +157,42 @@ public class CliHelpTests
     }
 
     [Fact]
+    public void An_option_given_twice_takes_the_last_value_as_kubectl_and_helm_do()
+    {
+        string empty = Path.Combine(Path.GetTempPath(), "sealer-empty-" + Guid.NewGuid().ToString("N"));
+        var (code, stdout, stderr) = Sealer("images", "--format", "table", "--store", "/nonexistent/elsewhere", "--format", "json", "--store", empty);
+        Assert.True(code == 0, stderr);
+        Assert.Equal("[]", stdout.Trim());
+        (code, stdout, stderr) = Sealer("images", "--format", "json", "--format", "table", "--store", empty);
+        Assert.True(code == 0, stderr);
+        Assert.StartsWith("NAME ", stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Every_occurrence_of_an_option_given_twice_is_checked_not_only_the_last()
+    {
+        var (code, _, stderr) = Sealer("registry", "serve", "--layout", "x", "--port", "http", "--port", "5000");
+        Assert.Equal(1, code);
+        Assert.Contains("error SEA5001: 'registry serve': --port must be a number from 0 to 65535, not 'http'.", stderr, StringComparison.Ordinal);
+        (code, _, stderr) = Sealer("images", "--format", "yaml", "--format", "json");
+        Assert.Equal(1, code);
+        Assert.Contains("error SEA5001: 'images': Argument 'yaml' not recognized.", stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_stray_argument_is_SEA5001_naming_it_with_a_help_hint()
+    {
+        var (code, stdout, stderr) = Sealer("images", "extra");
+        Assert.Equal(1, code);
+        Assert.Equal("", stdout);
+        Assert.Equal("error SEA5001: 'images': unexpected argument 'extra'. Run 'sealer images --help'.", stderr.TrimEnd());
+        // an option takes one value an occurrence: a second word is stray, not a second value
+        (code, _, stderr) = Sealer("images", "--store", "a", "b");
+        Assert.Equal(1, code);
+        Assert.Equal("error SEA5001: 'images': unexpected argument 'b'. Run 'sealer images --help'.", stderr.TrimEnd());
+    }
+
+    [Fact]
     public void Response_files_are_not_expanded_an_at_sign_argument_stays_a_path()
     {
         using var tmp = new TempDir();

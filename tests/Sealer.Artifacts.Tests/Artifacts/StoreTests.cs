@@ -117,6 +117,10 @@ public class StoreTests
         Assert.Equal(["b.yaml"], ext.Applications[1].Files); // Sealer v0.9.0's launchfiles, any case (Go matches names case-insensitively)
         Assert.Equal(["kubectl apply -f x"], ext.LaunchCmds);
         Assert.Equal("v", ext.Env!["k"]);
+        // Members we do not know are ignored, as Sealer's Go decoder does: images from a newer Sealer still deliver.
+        var newer = ClusterImageFormat.ParseExtension("""{"type":"app-installer","futureMember":{"x":[1]},"applications":[{"name":"a","type":"helm","newAppField":true}]}""", "m");
+        Assert.Equal("app-installer", newer.Type);
+        Assert.Equal("a", Assert.Single(newer.Applications!).Name);
         // One code for a bad extension, whatever reads it: not JSON, a member of the wrong shape, an app without a name.
         foreach (var bad in new[] { "{nope", """{"launch":{"cmds":"echo"}}""", """{"applications":[{"type":"helm"}]}""", "null" })
         {
