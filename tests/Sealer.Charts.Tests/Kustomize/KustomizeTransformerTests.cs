@@ -339,17 +339,17 @@ public class KustomizeTransformerTests
     }
 
     [Theory]
-    [InlineData("images:\n- path: spec/runner/image\n  kind: Runner\n", 1)]
+    [InlineData("images:\n- path: spec/runner/image\n  kind: Runner\n", 2)]
     [InlineData("varReference:\n- path: metadata/annotations\n- path: spec/runner/image\n  kind: Runner\n", 3)]
     public void Configurations_that_could_change_images_are_refused_at_their_line_and_kubectl_does_change_them(string config, int line)
     {
         // A custom resource with an image field; kubectl kustomize applies the configuration (images: newTag, or the var).
         using var tmp = new TempDir();
-        tmp.Write("runner.yaml", "apiVersion: ci.example.com/v1\nkind: Runner\nmetadata:\n  name: r\nspec:\n  runner:\n    image: " + (line == 1 ? "busybox:1.36" : "$(RUNNER_IMAGE)") + "\n");
+        tmp.Write("runner.yaml", "apiVersion: ci.example.com/v1\nkind: Runner\nmetadata:\n  name: r\nspec:\n  runner:\n    image: " + (config.StartsWith("images", StringComparison.Ordinal) ? "busybox:1.36" : "$(RUNNER_IMAGE)") + "\n");
         tmp.Write("cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: images\ndata:\n  runner: busybox:1.37\n");
         tmp.Write("config.yaml", config);
         tmp.Write("kustomization.yaml", "resources: [runner.yaml, cm.yaml]\nconfigurations: [config.yaml]\n" +
-            (line == 1 ? "images:\n- name: busybox\n  newTag: \"1.37\"\n"
+            (config.StartsWith("images", StringComparison.Ordinal) ? "images:\n- name: busybox\n  newTag: \"1.37\"\n"
                        : "vars:\n- name: RUNNER_IMAGE\n  objref: {kind: ConfigMap, name: images, apiVersion: v1}\n  fieldref: {fieldpath: data.runner}\n"));
         var kubectl = KubectlOracle.Kustomize(tmp.Path);
         Assert.True(kubectl.ExitCode == 0, kubectl.StdErr);
