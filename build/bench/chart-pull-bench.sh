@@ -43,25 +43,7 @@ done
 "$helm" repo index "$work/www/repo"
 
 # A Bitnami-sized index (~20 MB: 120 charts x 165 versions with the usual fields), plus our chart c01 in it.
-python3 - "$work/www/big" <<'PY'
-import sys, hashlib, random
-random.seed(7)
-out = [ "apiVersion: v1", "entries:" ]
-for c in range(120):
-    name = f"chart{c:03d}"
-    out.append(f"  {name}:")
-    for v in range(165):
-        ver = f"{v // 40}.{v % 40}.{c % 7}"
-        dig = hashlib.sha256(f"{name}{ver}".encode()).hexdigest()
-        out += [ "  - annotations:", "      category: Database", "      images: |", f"        - name: {name}", f"          image: docker.io/bitnami/{name}:{ver}-debian-12-r{v}",
-                 "      licenses: Apache-2.0", f"    apiVersion: v2", f"    appVersion: {ver}", f"    created: \"2024-0{1 + v % 9}-1{v % 9}T10:00:00.{v:06d}Z\"",
-                 "    dependencies:", "    - name: common", "      repository: oci://registry-1.docker.io/bitnamicharts", "      tags:", "      - bitnami-common", "      version: 2.x.x",
-                 f"    description: {name} is a generated chart used to measure index parsing; it carries the usual description length of a real chart entry.",
-                 f"    digest: {dig}", "    home: https://bitnami.com", "    icon: https://bitnami.com/assets/stacks/x/img/x-stack-220x234.png",
-                 "    keywords:", "    - database", "    - generated", "    maintainers:", "    - name: Broadcom, Inc. All Rights Reserved.", "      url: https://github.com/bitnami/charts",
-                 f"    name: {name}", "    sources:", f"    - https://github.com/bitnami/charts/tree/main/bitnami/{name}", f"    urls:", f"    - https://charts.bitnami.com/bitnami/{name}-{ver}.tgz", f"    version: {ver}" ]
-open(sys.argv[1] + "/index.tail", "w").write("\n".join(out) + "\n")
-PY
+python3 "$root/build/bench/gen-index.py" "$work/www/big/index.tail"
 "$helm" repo index "$work/www/repo" --url "http://127.0.0.1:$port/repo"
 # big index = the generated entries + c01 (absolute URL into /repo)
 { head -n 1 "$work/www/repo/index.yaml"; echo "entries:"; sed -n '/^  c01:/,/^  c02:/p' "$work/www/repo/index.yaml" | sed '$d'; tail -n +3 "$work/www/big/index.tail"; } > "$work/www/big/index.yaml"

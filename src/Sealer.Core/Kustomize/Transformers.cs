@@ -21,6 +21,8 @@ internal static class Transformers
             }
         }
 
+        CheckConfigurations(k, dir, build);
+
         // patchesStrategicMerge: files or inline patches; the target is named by the patch itself.
         foreach (var (entry, line) in k.Paths("patchesStrategicMerge"))
         {
@@ -217,6 +219,46 @@ internal static class Transformers
         if (!File.Exists(full)) throw new SealerException(ErrorCodes.KustomizeFileNotFound, $"patch file '{path}' does not exist (looked in '{full}').", k.File, line);
         return YamlReader.ParseStream(build.ReadFile(full), full, ErrorCodes.InvalidKustomization).Where(d => d.Root is not null && !(d.Root is YScalar s && YamlReader.IsNull(s))).Select(d => (d.Root!, full)).ToList();
     }
+
+    /// <summary>
+    /// <c>configurations:</c> (transformer configs) are read, not applied. What they add that could change images is refused
+    /// rather than silently skipped: <c>images:</c> field specs (image fields in custom resources) and <c>varReference</c>
+    /// paths into an image field. The rest (<c>nameReference</c>, <c>namespace</c>, <c>commonLabels</c>, <c>varReference</c>
+    /// into other fields, ...) names which non-image fields follow renames, labels or vars, so it cannot change images.
+    /// </summary>
+    private static void CheckConfigurations(KustomizationFile k, string dir, Kustomizer.BuildContext build)
+    {
+        foreach (var (path, line) in k.Paths("configurations"))
+        {
+            if (Kustomizer.IsRemote(path)) throw new SealerException(ErrorCodes.KustomizeRemoteResource, $"configurations '{path}' is remote; the build is offline. Vendor it.", k.File, line);
+            string full = Path.GetFullPath(Path.Combine(dir, path));
+            if (!File.Exists(full)) throw new SealerException(ErrorCodes.KustomizeFileNotFound, $"configurations file '{path}' does not exist (looked in '{full}').", k.File, line);
+            foreach (var doc in YamlReader.ParseStream(build.ReadFile(full), full, ErrorCodes.InvalidKustomization))
+            {
+                if (doc.Root is not YMap config) continue;
+                if (config.Get("images") is YSeq { Items.Count: > 0 } images)
+                {
+                    throw new SealerException(ErrorCodes.KustomizeUnsupported,
+                        $"configurations '{path}' adds image fields (images:) that the offline kustomize engine does not apply, so images there would be missed. " +
+                        "List those images with ContainerImage/ImageList items, or render this kustomization with kustomize and add the output as a KubeManifest.",
+                        full, images.Line);
+                }
+                if (config.Get("varReference") is YSeq refs)
+                {
+                    foreach (var r in refs.Items.OfType<YMap>())
+                    {
+                        if (KYaml.AsString(r.Get("path")) is { } p && p.Split('/').Any(seg => seg.Equals("image", StringComparison.OrdinalIgnoreCase) || seg.Equals("images", StringComparison.OrdinalIgnoreCase)))
+                        {
+                            throw new SealerException(ErrorCodes.KustomizeUnsupported,
+                                $"configurations '{path}' substitutes vars into an image field ({p}); the offline kustomize engine does not substitute vars, so the image would be missed. " +
+                                "Use images: (newName/newTag) instead of a var, or render this kustomization with kustomize and add the output as a KubeManifest.",
+                                full, r.Line);
+                        }
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// <summary>commonLabels / labels and commonAnnotations, on the fields kustomize's default field specs name.</summary>
@@ -282,6 +324,7 @@ internal static class Labels
         if (m is null) return;
         foreach (var (k, v) in pairs) KYaml.Set(m, k, KYaml.Str(v));
     }
+
 }
 
 /// <summary>The <c>images:</c> transformer: kustomize's name match (the name is a regular expression over the whole

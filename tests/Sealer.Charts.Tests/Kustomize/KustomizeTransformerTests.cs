@@ -338,6 +338,38 @@ public class KustomizeTransformerTests
         Assert.NotEqual(0, KubectlOracle.Kustomize(tmp.Path).ExitCode);
     }
 
+    [Theory]
+    [InlineData("images:\n- path: spec/runner/image\n  kind: Runner\n", 2)]
+    [InlineData("varReference:\n- path: metadata/annotations\n- path: spec/runner/image\n  kind: Runner\n", 3)]
+    public void Configurations_that_could_change_images_are_refused_at_their_line_and_kubectl_does_change_them(string config, int line)
+    {
+        // A custom resource with an image field; kubectl kustomize applies the configuration (images: newTag, or the var).
+        using var tmp = new TempDir();
+        tmp.Write("runner.yaml", "apiVersion: ci.example.com/v1\nkind: Runner\nmetadata:\n  name: r\nspec:\n  runner:\n    image: " + (config.StartsWith("images", StringComparison.Ordinal) ? "busybox:1.36" : "$(RUNNER_IMAGE)") + "\n");
+        tmp.Write("cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: images\ndata:\n  runner: busybox:1.37\n");
+        tmp.Write("config.yaml", config);
+        tmp.Write("kustomization.yaml", "resources: [runner.yaml, cm.yaml]\nconfigurations: [config.yaml]\n" +
+            (config.StartsWith("images", StringComparison.Ordinal) ? "images:\n- name: busybox\n  newTag: \"1.37\"\n"
+                       : "vars:\n- name: RUNNER_IMAGE\n  objref: {kind: ConfigMap, name: images, apiVersion: v1}\n  fieldref: {fieldpath: data.runner}\n"));
+        var kubectl = KubectlOracle.Kustomize(tmp.Path);
+        Assert.True(kubectl.ExitCode == 0, kubectl.StdErr);
+        Assert.Contains("image: busybox:1.37", kubectl.StdOut); // the real kustomize changes the image
+        var ex = BuildFails(tmp.Path);
+        Assert.Equal(ErrorCodes.KustomizeUnsupported, ex.Code);
+        Assert.Equal((Path.Combine(tmp.Path, "config.yaml"), line), (ex.File, ex.Line));
+    }
+
+    [Fact]
+    public void Configurations_that_only_name_non_image_fields_are_accepted_and_images_match_kubectl()
+    {
+        using var tmp = new TempDir();
+        tmp.Write("deploy.yaml", Deployment);
+        tmp.Write("config.yaml", "nameReference:\n- kind: Service\n  version: v1\n  fieldSpecs:\n  - kind: Runner\n    path: spec/service\nvarReference:\n- path: metadata/annotations\n");
+        tmp.Write("kustomization.yaml", "resources: [deploy.yaml]\nconfigurations: [config.yaml]\nsortOptions:\n  order: legacy\n");
+        var r = BuildAndCompare(tmp.Path);
+        Assert.NotEmpty(Images(r));
+    }
+
     [Fact]
     public void A_directory_without_a_kustomization_is_a_coded_error()
     {

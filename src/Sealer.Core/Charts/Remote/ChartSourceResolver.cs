@@ -142,10 +142,15 @@ public sealed class ChartSourceResolver
         return request.IsOci ? await ResolveOciAsync(request, requested, ct).ConfigureAwait(false) : await ResolveHttpAsync(request, requested, ct).ConfigureAwait(false);
     }
 
-    private SealerException LockMismatch(ChartRequest request, LockedChart locked, string actual)
-        => new(ErrorCodes.ChartLockMismatch,
-            $"{request.Display} {locked.Version} is pinned in charts.lock.json as {locked.Digest}, but the source now serves {actual}: the chart version was re-published with other content. " +
-            "Check the change; then build with -p:SealerRefresh=true (sealer: --refresh) to pin the new content.", request.Origin.File, request.Origin.Line);
+    /// <summary>Points at the lock entry when the lock was read from a file (the line to look at), naming the item that asked for it.</summary>
+    private static SealerException LockMismatch(ChartRequest request, LockedChart locked, string actual)
+    {
+        var at = locked.ReadFrom ?? request.Origin;
+        string asked = locked.ReadFrom is null ? "" : $" (asked for by {request.Origin.File}({request.Origin.Line}))";
+        return new(ErrorCodes.ChartLockMismatch,
+            $"{request.Display} {locked.Version}{asked} is pinned in charts.lock.json as {locked.Digest}, but the source now serves {actual}: the chart version was re-published with other content. " +
+            "Check the change; then build with -p:SealerRefresh=true (sealer: --refresh) to pin the new content.", at.File, at.Line);
+    }
 
     private async Task<string> FetchLockedAsync(ChartRequest request, LockedChart locked, Digest digest, CancellationToken ct)
     {

@@ -24,6 +24,10 @@ public sealed record LockedChart(
 {
     /// <summary>The key a request is looked up by: repository, name and the version asked for.</summary>
     public string Key => ChartsLock.KeyOf(Repository, Name, Requested);
+
+    /// <summary>Where this entry was read from (charts.lock.json and the line its object starts on); null for a new entry.</summary>
+    [JsonIgnore]
+    public ImageSource? ReadFrom { get; init; }
 }
 
 /// <summary>
@@ -65,9 +69,10 @@ public sealed class ChartsLock
     {
         if (!File.Exists(path)) return Empty;
         ChartsLockFile? file;
+        byte[] bytes = File.ReadAllBytes(path);
         try
         {
-            file = JsonSerializer.Deserialize(File.ReadAllBytes(path), ChartsLockJsonContext.Default.ChartsLockFile);
+            file = JsonSerializer.Deserialize(bytes, ChartsLockJsonContext.Default.ChartsLockFile);
         }
         catch (JsonException ex)
         {
@@ -84,7 +89,34 @@ public sealed class ChartsLock
                 throw new SealerException(ErrorCodes.ChartsLockInvalid, $"'{path}': the entry '{c.Name}' lacks a name, repository, version or a valid digest. Delete it to resolve it again.", path, 1);
             }
         }
-        return new ChartsLock(file.Charts.Select(c => c with { Sources = c.Sources ?? [], Requested = c.Requested ?? "", Url = c.Url ?? "" }));
+        var lines = EntryLines(bytes);
+        return new ChartsLock(file.Charts.Select((c, i) => c with
+        {
+            Sources = c.Sources ?? [], Requested = c.Requested ?? "", Url = c.Url ?? "",
+            ReadFrom = new ImageSource(path, i < lines.Count ? lines[i] : 1, "charts.lock.json"),
+        }));
+    }
+
+    /// <summary>The 1-based line each object of the top-level "charts" array starts on.</summary>
+    private static List<int> EntryLines(byte[] bytes)
+    {
+        var lines = new List<int>();
+        var reader = new Utf8JsonReader(bytes, new JsonReaderOptions { AllowTrailingCommas = true, CommentHandling = JsonCommentHandling.Skip });
+        bool inCharts = false;
+        int line = 1;
+        long counted = 0;
+        while (reader.Read())
+        {
+            if (reader.CurrentDepth == 1 && reader.TokenType == JsonTokenType.PropertyName) inCharts = reader.ValueTextEquals("charts"u8);
+            else if (inCharts && reader.CurrentDepth == 2 && reader.TokenType == JsonTokenType.StartObject)
+            {
+                line += bytes.AsSpan((int)counted, (int)(reader.TokenStartIndex - counted)).Count((byte)'\n');
+                counted = reader.TokenStartIndex;
+                lines.Add(line);
+            }
+            if (reader.TokenType is JsonTokenType.StartObject or JsonTokenType.StartArray && reader.CurrentDepth >= 2) reader.Skip();
+        }
+        return lines;
     }
 
     public string ToJson()

@@ -219,8 +219,7 @@ public sealed class HttpChartRepository : IDisposable
             }
             AtomicFile.WriteAllText(metaFile, $"{repo.Display}\n{resp.Headers.ETag?.ToString() ?? ""}\n{resp.Content.Headers.LastModified?.ToString("R") ?? ""}\n");
         }
-        using var reader = new StreamReader(indexFile, Encoding.UTF8, detectEncodingFromByteOrderMarks: true, new FileStreamOptions { BufferSize = 1 << 16 });
-        return RepositoryIndex.Parse(reader, repo.Display + "/index.yaml", keep, cancellationToken);
+        return RepositoryIndex.Read(indexFile, repo.Display + "/index.yaml", keep, cancellationToken);
     }
 
     /// <summary>Where a chart version's archive is: its first URL, relative ones resolved against the repository URL (helm's ResolveReferenceURL).</summary>

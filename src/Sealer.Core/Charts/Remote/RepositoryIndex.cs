@@ -8,9 +8,11 @@ namespace Sealer.Core.Charts.Remote;
 public sealed record IndexChartVersion(string Name, string Version, IReadOnlyList<string> Urls, string? Digest);
 
 /// <summary>
-/// A Helm repository <c>index.yaml</c>, read as a stream of YAML parser events (never a document tree, so a 20 MB index
-/// such as Bitnami's costs little memory): only <c>entries.&lt;name&gt;[].{name, version, urls, digest}</c> are kept,
-/// every other field is skipped unread. Versions are sorted newest first, as helm's <c>LoadIndexFile</c> does.
+/// A Helm repository <c>index.yaml</c>: only <c>entries.&lt;name&gt;[].{name, version, urls, digest}</c> are kept (of the
+/// chart names asked for), every other field is skipped. <see cref="Read"/> tries the hand-written line scanner
+/// (<see cref="IndexScanner"/>, the block style every index writer uses: a 20 MB index such as Bitnami's in well under a
+/// second) and falls back to <see cref="Parse"/> — a stream of YAML parser events, never a document tree — for any other
+/// shape. Versions are sorted newest first, as helm's <c>LoadIndexFile</c> does.
 /// </summary>
 public sealed class RepositoryIndex
 {
@@ -18,7 +20,27 @@ public sealed class RepositoryIndex
 
     public IReadOnlyDictionary<string, List<IndexChartVersion>> Entries { get; }
 
-    /// <summary>Parses an index. <paramref name="keep"/>: chart names to keep (null: all). <paramref name="source"/> names it in errors.</summary>
+    /// <summary>Reads the index file at <paramref name="path"/>: the scanner when the file has the usual shape, else the full
+    /// YAML reader (<see cref="Parse"/>, which also gives the coded error for an index that is not valid).</summary>
+    public static RepositoryIndex Read(string path, string source, Func<string, bool>? keep = null, CancellationToken cancellationToken = default)
+    {
+        using (var reader = Open(path))
+        {
+            if (TryScan(reader, keep, cancellationToken) is { } scanned) return scanned;
+        }
+        using var full = Open(path);
+        return Parse(full, source, keep, cancellationToken);
+    }
+
+    private static StreamReader Open(string path)
+        => new(path, System.Text.Encoding.UTF8, detectEncodingFromByteOrderMarks: true, new FileStreamOptions { BufferSize = 1 << 16 });
+
+    /// <summary>The index read by the line scanner alone, or null when the text is not in the shape it reads (then use
+    /// <see cref="Parse"/>). Same result as <see cref="Parse"/> on every index it accepts.</summary>
+    public static RepositoryIndex? TryScan(TextReader reader, Func<string, bool>? keep = null, CancellationToken cancellationToken = default)
+        => IndexScanner.TryScan(reader, keep, cancellationToken) is { } entries ? Sorted(entries) : null;
+
+    /// <summary>Parses an index with the full YAML reader. <paramref name="keep"/>: chart names to keep (null: all). <paramref name="source"/> names it in errors.</summary>
     public static RepositoryIndex Parse(TextReader reader, string source, Func<string, bool>? keep = null, CancellationToken cancellationToken = default)
     {
         var entries = new Dictionary<string, List<IndexChartVersion>>(StringComparer.Ordinal);
@@ -55,6 +77,11 @@ public sealed class RepositoryIndex
         }
         if (!sawApiVersion) throw Invalid(source, 1, "it has no apiVersion (helm: \"no API version specified\")");
         if (!sawEntries) entries.Clear();
+        return Sorted(entries);
+    }
+
+    private static RepositoryIndex Sorted(Dictionary<string, List<IndexChartVersion>> entries)
+    {
         var sorted = new Dictionary<string, List<IndexChartVersion>>(entries.Count, StringComparer.Ordinal);
         foreach (var (name, list) in entries) sorted[name] = ChartVersions.SortNewestFirst(list, v => v.Version);
         return new RepositoryIndex(sorted);

@@ -2,13 +2,14 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 
-namespace Sealer.Charts.Tests.Remote;
+namespace Sealer.TestSupport;
 
 /// <summary>
 /// Real chart repositories for the remote-chart tests: charts packaged by real <c>helm package</c>, indexed by real
 /// <c>helm repo index</c> and served by nginx (Debian) on a loopback port — <c>/open/</c> without auth and relative chart
 /// URLs, <c>/auth/</c> behind basic auth (htpasswd from apache2-utils) with absolute URLs — plus the same charts pushed with
-/// real <c>helm push</c> (helm 3) into the test environment's registry under a namespace of this run.
+/// real <c>helm push</c> (helm 3) into the test environment's registry under a namespace of this run. Shared by the chart
+/// tests (<c>[Collection(ChartRepoCollection.Name)]</c>) and the SDK tests (a class fixture).
 /// </summary>
 public sealed class ChartRepoServer : IDisposable
 {
@@ -144,7 +145,7 @@ public sealed class ChartRepoServer : IDisposable
 
     private static int FreePort()
     {
-        // 5860-5879: this suite's range (helpers share the machine; 5100-5299 belong to the registries).
+        // 5860-5879: the chart repositories' range (one per test project running) (helpers share the machine; 5100-5299 belong to the registries).
         for (int p = 5860; p < 5880; p++)
         {
             try
@@ -166,10 +167,4 @@ public sealed class ChartRepoServer : IDisposable
         _nginx.Dispose();
         try { Directory.Delete(Root, recursive: true); } catch (IOException) { }
     }
-}
-
-[CollectionDefinition(Name)]
-public sealed class ChartRepoCollection : ICollectionFixture<ChartRepoServer>
-{
-    public const string Name = "chart-repo";
 }
