@@ -70,7 +70,6 @@ internal static class ConvertCommand
         {
             file, output, context, tag, platform, buildArg,
         };
-        command.Aliases.Add("Kubefile");
         command.SetAction(p =>
         {
             string path = p.GetValue(file) ?? "Kubefile";
