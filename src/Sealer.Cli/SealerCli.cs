@@ -36,7 +36,7 @@ internal static class SealerCli
     [
         (["find-images"], FindImagesCommand.Create),
         (["images", "inspect", "tag", "rmi", "prune", "save", "load", "push", "pull", "attach"], ImageCommands.Create),
-        (["run", "join", "delete", "check"], DeliveryCommands.Create),
+        (["run", "rollback", "join", "delete", "check"], DeliveryCommands.Create),
         (["bundle"], BundleCommands.Create),
         (["registry"], () => [RegistryCommands.Create()]),
         (["build"], () => [BuildCommand.Create()]),
