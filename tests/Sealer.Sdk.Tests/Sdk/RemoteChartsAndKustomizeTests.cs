@@ -43,7 +43,7 @@ public sealed class RemoteChartsAndKustomizeTests(SdkFeed feed, ChartRepoServer 
     private static string Unpack(string dir, string name, string tag)
     {
         string bundle = Path.Combine(dir, "unpacked-" + Guid.NewGuid().ToString("N")[..6]);
-        var (code, output) = Tool.Run("umoci", $"unpack --rootless --image {Path.Combine(dir, "bin", "Release", name)}:{name}:{tag} {bundle}");
+        var (code, output) = Processes.Run("umoci", "unpack", "--rootless", "--image", $"{Path.Combine(dir, "bin", "Release", name)}:{name}:{tag}", bundle);
         Assert.True(code == 0, output);
         return Path.Combine(bundle, "rootfs");
     }

@@ -98,10 +98,18 @@ public sealed class TemplateTests(SdkFeed feed)
         const string next = "0.1.1-float";
         var (code, output) = Processes.Run("bash", [Repo.Path("build", "pack.sh"), next], Repo.Root, env: null, timeoutMs: 600_000);
         Assert.True(code == 0, output);
-        File.Copy(Repo.Path("artifacts", "packages", $"Sealer.Sdk.{next}.nupkg"), Path.Combine(feed.FeedDir, $"Sealer.Sdk.{next}.nupkg"), overwrite: true);
-        string global = Path.Combine(dir, "global.json");
-        File.WriteAllText(global, File.ReadAllText(global).Replace($"\"{first}\"", $"\"{next}\"", StringComparison.Ordinal));
-        Assert.Equal(next, SdkVersionOf(dir, cache));
+        string added = Path.Combine(feed.FeedDir, $"Sealer.Sdk.{next}.nupkg");
+        File.Copy(Repo.Path("artifacts", "packages", $"Sealer.Sdk.{next}.nupkg"), added, overwrite: true);
+        try
+        {
+            string global = Path.Combine(dir, "global.json");
+            File.WriteAllText(global, File.ReadAllText(global).Replace($"\"{first}\"", $"\"{next}\"", StringComparison.Ordinal));
+            Assert.Equal(next, SdkVersionOf(dir, cache));
+        }
+        finally
+        {
+            File.Delete(added); // the feed is shared: other tests expect the one SDK it was made with
+        }
     }
 
     private string SdkVersionOf(string dir, string cache)
