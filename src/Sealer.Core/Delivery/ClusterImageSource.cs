@@ -77,6 +77,12 @@ public sealed class ClusterImageSource
 
     private static ClusterImageSource FromArchive(ArchiveLayout archive, string reference)
     {
+        // a delta (Artifacts/DeltaArchive: io.sealer.sdk.delta.base.name on its index) lacks the layers its base has
+        if (archive.ReadIndex().Annotations is { } notes && notes.TryGetValue("io.sealer.sdk.delta.base.name", out var baseName))
+        {
+            throw new SealerException(ErrorCodes.BadClusterImage,
+                $"'{archive.Path}' is a delta of {baseName}: it carries only what that image lacks. Load it where {baseName} is ('sealer load {archive.Path}'), then run with the new image's name (--image NAME).");
+        }
         var reader = ClusterImageReader.Open(archive);
         foreach (var p in reader.Platforms)
         {

@@ -347,4 +347,16 @@ public class DeltaTests(RegistryFixture fixture)
         var other = ClusterImageStore.Open(tmp.Sub("other"));
         Assert.Equal(v15.Digest, Assert.Single(await OciArchive.LoadAsync(other, tmp.Sub("from-store.tar"))).Digest);
     }
+
+    [Fact]
+    public async Task Running_a_delta_directly_says_to_load_it_where_its_base_is()
+    {
+        using var tmp = new TempDir();
+        var (store, _, _) = BuildSide(tmp);
+        await DeltaArchive.SaveAsync(store, V14, V15, tmp.Sub("delta.tar"));
+        var ex = Assert.Throws<Sealer.Core.Diagnostics.SealerException>(() => Sealer.Core.Delivery.ClusterImageSource.Open(tmp.Sub("delta.tar")));
+        Assert.Equal(Sealer.Core.Diagnostics.ErrorCodes.BadClusterImage, ex.Code);
+        Assert.Contains("is a delta of", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("sealer load", ex.Message, StringComparison.Ordinal);
+    }
 }
