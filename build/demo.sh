@@ -25,7 +25,7 @@ say "packing Sealer.Sdk into a local feed"
 demo="$root/artifacts/demo"
 rm -rf "$demo/feed" "$demo/packages" "$demo/work"
 mkdir -p "$demo/feed" "$demo/packages" "$demo/work"
-cp "$(bash build/pack.sh)" "$demo/feed/"
+cp "$(bash build/pack.sh | tail -n 1)" "$demo/feed/"
 cat > "$demo/work/NuGet.config" <<XML
 <?xml version="1.0" encoding="utf-8"?>
 <configuration>

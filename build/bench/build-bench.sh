@@ -19,7 +19,7 @@ envjson="$root/artifacts/test-env/env.json"
 
 work="$root/artifacts/bench/build"
 rm -rf "$work"; mkdir -p "$work/feed" "$work/packages" "$work/proj/manifests"
-cp "$(bash build/pack.sh)" "$work/feed/"
+cp "$(bash build/pack.sh | tail -n 1)" "$work/feed/"
 cat > "$work/NuGet.config" <<XML
 <?xml version="1.0" encoding="utf-8"?>
 <configuration><packageSources><clear /><add key="bench" value="$work/feed" /></packageSources></configuration>

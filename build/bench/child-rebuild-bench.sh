@@ -24,7 +24,7 @@ envjson="$root/artifacts/test-env/env.json"
 
 work="$root/artifacts/bench/child-rebuild"
 rm -rf "$work"; mkdir -p "$work/feed" "$work/packages"
-cp "$(bash build/pack.sh)" "$work/feed/"
+cp "$(bash build/pack.sh | tail -n 1)" "$work/feed/"
 cat > "$work/NuGet.config" <<XML
 <?xml version="1.0" encoding="utf-8"?>
 <configuration><packageSources><clear /><add key="bench" value="$work/feed" /></packageSources></configuration>
