@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Runtime.InteropServices;
 using Sealer.Core.Artifacts;
 using Sealer.Core.Bundle;
 using Sealer.Core.Diagnostics;
@@ -117,6 +116,4 @@ internal static class BundleCommands
     internal static string Version() => typeof(BundleCommands).Assembly.GetName().Version?.ToString(3) ?? "0.0.0";
 
     private static SealerException Usage(string message) => new(ErrorCodes.BadCommandLine, message + ". Run with --help for usage.");
-
-    internal static string HostPlatform() => "linux/" + (RuntimeInformation.OSArchitecture == Architecture.Arm64 ? "arm64" : "amd64");
 }
