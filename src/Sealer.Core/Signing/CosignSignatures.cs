@@ -87,7 +87,18 @@ public static class CosignSignatures
             if (entry.GetAnnotation(Annotations.RefName) is not null || !MediaTypes.IsManifest(entry.MediaType) || !has(entry.ParsedDigest)) continue;
             var m = OciJsonContext.FromBytes(read(entry.ParsedDigest), OciJsonContext.Default.ImageManifest, $"manifest {entry.Digest}");
             if (m.Subject?.Digest != digest) continue;
-            found.AddRange(LayersOf(entry.Digest, m, l => has(l.ParsedDigest) ? read(l.ParsedDigest) : null));
+            found.AddRange(LayersOf(entry.Digest, m, l =>
+            {
+                if (!has(l.ParsedDigest)) return null;
+                try
+                {
+                    return read(l.ParsedDigest);
+                }
+                catch (SealerException ex) when (ex.Code == ErrorCodes.DigestMismatch)
+                {
+                    return []; // altered on disk: Verify reports it as tampered (no content hashes to the digest)
+                }
+            }));
         }
         return found;
     }
