@@ -37,7 +37,8 @@ internal static class GuidedRun
 
     public static async Task<int> RunAsync(GuidedTarget target, CancellationToken cancellationToken)
     {
-        var console = AnsiConsole.Console;
+        // interactive by what CanAsk found (Spectre alone would call a terminal under a CI variable non-interactive)
+        var console = AnsiConsole.Create(new AnsiConsoleSettings { Interactive = InteractionSupport.Yes });
         console.Write(new Rule($"[bold]{Markup.Escape(target.ImageName)}[/] — guided install").LeftJustified());
         string clusterfile = Path.Combine(target.Directory, "Clusterfile");
         string runText;
