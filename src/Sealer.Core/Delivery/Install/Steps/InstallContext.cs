@@ -100,6 +100,9 @@ internal sealed class InstallContext(ClusterfileDocument doc, RunOptions options
 
     public void Status(string line) => Options.Status?.Invoke(line);
 
+    /// <summary>Reports <paramref name="step"/> on <paramref name="host"/> to the live view (<see cref="RunOptions.Steps"/>).</summary>
+    public void Step(string step, string host, StepEventKind kind, string? detail = null) => Options.Steps?.Report(new StepEvent(step, host, kind, detail));
+
     /// <summary>Records a step that ran (<c>host:step</c>, or <c>step</c> for a cluster step).</summary>
     public void Ran(string entry)
     {
