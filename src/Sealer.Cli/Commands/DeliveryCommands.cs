@@ -99,6 +99,7 @@ internal static class DeliveryCommands
         var plan = CliOptions.Flag("--plan", "with a Clusterfile (-f, ./Clusterfile, or IMAGE -m ...): what this run would do, changing nothing (on a cluster installed from another image, the upgrade plan: apps, images, bytes per host, Kubernetes); without one: the install and upgrade steps");
         var json = CliOptions.Json("the plan as JSON on stdout (implies --plan; null when the run is no upgrade)");
         var prune = PruneApps();
+        var verifyKey = CliOptions.Text("--verify-key", "public key (cosign.pub): refuse the image unless it carries a cosign signature by it, before any host is contacted (default: spec.imageVerifyKey)", "FILE");
         var command = new SealerCommand("run", "Install (or resume, or extend) the cluster a Clusterfile describes, over SSH", """
             Installs the cluster the Clusterfile describes, or brings it up to date: every host is checked first
             (reachable, host key, login, platform, disk, ports, clock, hostnames) and nothing changes unless all pass.
@@ -118,7 +119,7 @@ internal static class DeliveryCommands
             The steps, in order (each host or the cluster; a step re-runs only when its inputs changed):
             """ + InstallPipeline.Describe())
         {
-            image, masters, nodes, passwd, user, pk, pkPasswd, port, env, clusterName, plan, json, prune,
+            image, masters, nodes, passwd, user, pk, pkPasswd, port, env, clusterName, plan, json, prune, verifyKey,
         };
         common.AddTo(command);
         command.SetAction(async (p, cancellationToken) =>
@@ -146,7 +147,7 @@ internal static class DeliveryCommands
                 (doc, text, _) = common.LoadClusterfile(p);
             }
             var sw = Stopwatch.StartNew();
-            var options = common.RunOptions(p, statusToStderr: asJson) with { PruneApps = p.GetValue(prune), PlanOnly = planOnly };
+            var options = common.RunOptions(p, statusToStderr: asJson) with { PruneApps = p.GetValue(prune), PlanOnly = planOnly, VerifyKey = p.GetValue(verifyKey) };
             var result = await new ClusterInstaller(doc, options, text).RunAsync(cancellationToken).ConfigureAwait(false);
             if (planOnly) return PrintPlan(result, asJson, doc);
             Summarize(result, doc, sw.Elapsed);
