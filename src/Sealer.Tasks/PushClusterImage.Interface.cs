@@ -29,6 +29,10 @@ public sealed partial class PushClusterImage
 
     public int MaxConcurrentBlobs { get; set; } = 4;
 
+    /// <summary>PEM private key to sign the pushed image with (SealerSigningKey; cosign's encrypted format reads its password
+    /// from COSIGN_PASSWORD). Empty: not signed.</summary>
+    public string? SigningKey { get; set; }
+
     /// <summary>The pushed root digest (index or manifest).</summary>
     [Output] public string Digest { get; set; } = "";
 

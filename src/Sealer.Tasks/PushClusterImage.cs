@@ -3,6 +3,7 @@ using Sealer.Core.Artifacts;
 using Sealer.Core.Diagnostics;
 using Sealer.Core.Distribution.Upload;
 using Sealer.Core.References;
+using Sealer.Core.Signing;
 using Task = System.Threading.Tasks.Task;
 
 namespace Sealer.Tasks;
@@ -30,7 +31,9 @@ public sealed partial class PushClusterImage : SealerTask
         };
         foreach (var repo in MountFrom.Where(r => !string.IsNullOrWhiteSpace(r))) options.MountFrom.Add(repo.Trim());
         foreach (var tag in AdditionalTags.Where(t => !string.IsNullOrWhiteSpace(t))) options.AdditionalTags.Add(tag.Trim());
-        Log.LogMessage(MessageImportance.High, $"Sealer: pushing {Source} to {destination}");
+        using var signingKey = string.IsNullOrWhiteSpace(SigningKey) ? null : SigningKeys.LoadPrivateKey(SigningKey.Trim());
+        options.SigningKey = signingKey;
+        Log.LogMessage(MessageImportance.High, $"Sealer: pushing {Source} to {destination}{(signingKey is null ? "" : " (signed)")}");
         var pusher = new RegistryPusher(options);
         var result = await pusher.PushAsync(Source, destination.ToString(), string.IsNullOrWhiteSpace(RefName) ? null : RefName, cancellationToken).ConfigureAwait(false);
         Digest = result.Digest;

@@ -102,6 +102,7 @@ internal static class DeliveryCommands
         var prune = PruneApps();
         var yes = CliOptions.Flag("--yes", "never ask: without a Clusterfile this is an error (SEA4100) instead of the guided run", "-y");
         var preflightOnly = CliOptions.Flag("--preflight-only", "check every host (SSH, host key, OS/arch, disk, ports, clock, tools) and print the report; change nothing (exit 1 on a problem)");
+        var verifyKey = CliOptions.Text("--verify-key", "public key (cosign.pub): refuse the image unless it carries a cosign signature by it, before any host is contacted (default: spec.imageVerifyKey)", "FILE");
         var command = new SealerCommand("run", "Install (or resume, or extend) the cluster a Clusterfile describes, over SSH", """
             Installs the cluster the Clusterfile describes, or brings it up to date: every host is checked first
             (reachable, host key, login, platform, disk, ports, clock, hostnames) and nothing changes unless all pass.
@@ -126,7 +127,7 @@ internal static class DeliveryCommands
             The steps, in order (each host or the cluster; a step re-runs only when its inputs changed):
             """ + InstallPipeline.Describe())
         {
-            image, masters, nodes, passwd, user, pk, pkPasswd, port, env, clusterName, plan, json, prune, yes, preflightOnly,
+            image, masters, nodes, passwd, user, pk, pkPasswd, port, env, clusterName, plan, json, prune, yes, preflightOnly, verifyKey,
         };
         common.AddTo(command);
         command.SetAction(async (p, cancellationToken) =>
@@ -164,7 +165,7 @@ internal static class DeliveryCommands
                 (doc, text, _) = common.LoadClusterfile(p);
             }
             var sw = Stopwatch.StartNew();
-            var options = common.RunOptions(p, statusToStderr: asJson) with { PruneApps = p.GetValue(prune), PlanOnly = planOnly };
+            var options = common.RunOptions(p, statusToStderr: asJson) with { PruneApps = p.GetValue(prune), PlanOnly = planOnly, VerifyKey = p.GetValue(verifyKey) };
             if (p.GetValue(preflightOnly))
             {
                 var report = await new ClusterInstaller(doc, options, text).PreflightAsync(cancellationToken).ConfigureAwait(false);

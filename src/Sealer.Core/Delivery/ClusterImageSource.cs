@@ -7,6 +7,9 @@ using Sealer.Core.Layout;
 using Sealer.Core.Oci;
 using Sealer.Core.IO;
 
+using System.Security.Cryptography;
+using Sealer.Core.Signing;
+
 namespace Sealer.Core.Delivery;
 
 /// <summary>
@@ -20,13 +23,26 @@ public sealed class ClusterImageSource
 {
     private readonly ClusterImageReader _reader;
     private readonly Func<Digest, BlobLocation> _locate;
+    private readonly Func<string, List<SignatureLayer>> _signatures;
 
-    private ClusterImageSource(Func<Digest, BlobLocation> locate, string reference, ClusterImageReader reader)
+    private ClusterImageSource(Func<Digest, BlobLocation> locate, string reference, ClusterImageReader reader, Func<string, List<SignatureLayer>> signatures)
     {
         _locate = locate;
         Reference = reference;
         _reader = reader;
+        _signatures = signatures;
     }
+
+    /// <summary>The root digest (the index of a multi-platform image, else its manifest): what a signature signs.</summary>
+    public string RootDigest => _reader.Descriptor.Digest;
+
+    /// <summary>
+    /// Checks the image's cosign signature (stored beside it in its layout or archive) against <paramref name="publicKey"/>;
+    /// throws <see cref="ErrorCodes.ImageUnsigned"/>, <see cref="ErrorCodes.SignaturePayloadTampered"/>,
+    /// <see cref="ErrorCodes.SignatureWrongKey"/> or <see cref="ErrorCodes.SignatureDigestMismatch"/>.
+    /// </summary>
+    public VerifiedSignature VerifySignature(ECDsa publicKey, string? keyFile = null)
+        => CosignSignatures.Verify(_signatures(RootDigest), RootDigest, publicKey, $"The cluster image '{Reference}'", keyFile);
 
     /// <summary>The name the Clusterfile used (spec.image) or the path.</summary>
     public string Reference { get; }
@@ -95,7 +111,8 @@ public sealed class ClusterImageSource
                 }
             }
         }
-        return new ClusterImageSource(archive.Locate, reference, reader);
+        return new ClusterImageSource(archive.Locate, reference, reader,
+            digest => CosignSignatures.FindInIndex(archive.ReadIndex(), d => archive.HasBlob(d), d => archive.ReadBlobBytes(d), digest));
     }
 
     private static OciLayout UnpackArchive(string archive)
@@ -164,7 +181,8 @@ public sealed class ClusterImageSource
                 }
             }
         }
-        return new ClusterImageSource(d => new BlobLocation(layout.BlobPath(d), 0, new FileInfo(layout.BlobPath(d)).Length), reference, reader);
+        return new ClusterImageSource(d => new BlobLocation(layout.BlobPath(d), 0, new FileInfo(layout.BlobPath(d)).Length), reference, reader,
+            digest => CosignSignatures.FindInIndex(layout.ReadIndex(), d => layout.HasBlob(d), d => layout.ReadBlobBytes(d), digest));
     }
 
     private static Stream Decompress(FileStream fs)

@@ -45,6 +45,12 @@ public sealed record RunOptions
     /// <summary>Compute the upgrade plan (reading the hosts, changing nothing) and return it without running a step.</summary>
     public bool PlanOnly { get; init; }
 
+    /// <summary>
+    /// A PEM public key (cosign.pub): the cluster image must carry a cosign signature by it, checked before any host is
+    /// contacted (overrides the Clusterfile's <c>spec.imageVerifyKey</c>). Null: the Clusterfile's, else no check.
+    /// </summary>
+    public string? VerifyKey { get; init; }
+
     /// <summary>Test hook for distribution.</summary>
     internal Action<string, Oci.Descriptor>? AfterBlob { get; init; }
 }

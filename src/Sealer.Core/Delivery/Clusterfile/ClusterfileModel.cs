@@ -42,6 +42,8 @@ public sealed record ClusterSpec
     public IReadOnlyList<HostAlias> HostAliases { get; init; } = [];
     /// <summary>Sealer's default is <c>/var/lib/sealer/data</c>.</summary>
     public string DataRoot { get; init; } = "/var/lib/sealer/data";
+    /// <summary><c>spec.imageVerifyKey</c>: a PEM public key (relative to the Clusterfile) the image's signature must verify with.</summary>
+    public string? ImageVerifyKey { get; init; }
     public SourceLocation Location { get; init; }
 
     public IEnumerable<HostSpec> Masters => Hosts.Where(h => h.IsMaster);

@@ -363,7 +363,7 @@ public static partial class ClusterfileReader
         public ClusterSpec ReadCluster(YamlMappingNode root)
         {
             var (name, spec) = Header(root, "Cluster", "my-cluster");
-            CheckKeys(spec, "spec", "image", "env", "cmd_args", "cmd", "appNames", "ssh", "hosts", "registry", "containerRuntime", "hostAliases", "dataRoot");
+            CheckKeys(spec, "spec", "image", "env", "cmd_args", "cmd", "appNames", "ssh", "hosts", "registry", "containerRuntime", "hostAliases", "dataRoot", "imageVerifyKey");
             string image = OptStr(spec, "image", "spec")
                 ?? throw Error(ErrorCodes.ClusterfileMissingField, spec, "spec.image is missing: name the cluster image to install, e.g. image: docker.io/sealerio/kubernetes:v1.22.15.");
             var env = Get(spec, "env") is { } e ? Env(e, "spec.env") : [];
@@ -477,6 +477,7 @@ public static partial class ClusterfileReader
             {
                 Name = name, Image = image, Env = env, CmdArgs = cmdArgs, Cmd = cmd, AppNames = appNames, Ssh = ssh, Hosts = hosts,
                 Registry = registry, ContainerRuntime = runtime, HostAliases = aliases, DataRoot = dataRoot.TrimEnd('/'), Location = Loc(root),
+                ImageVerifyKey = OptStr(spec, "imageVerifyKey", "spec"),
             };
         }
 

@@ -6,6 +6,8 @@ using Sealer.Core.Delivery.Install.Steps;
 using Sealer.Core.Delivery.Ssh;
 using Sealer.Core.Diagnostics;
 
+using Sealer.Core.Signing;
+
 namespace Sealer.Core.Delivery.Install;
 
 /// <summary>
@@ -62,6 +64,7 @@ public sealed class ClusterInstaller
         var cluster = ctx.Cluster;
         string reference = ctx.Options.Image ?? cluster.Image;
         var image = rollback ? null : ClusterImageSource.Open(reference, ctx.Options.CacheDir);
+        if (image is not null) VerifyImage(image);
         var knownHosts = KnownHosts.Load(ctx.Options.Ssh.KnownHostsPath);
         var (hosts, problems) = await InstallHost.ConnectAllAsync(cluster.Hosts, knownHosts, ctx.Options.Ssh, cancellationToken).ConfigureAwait(false);
         var runner = new StepRunner(ctx);
@@ -133,6 +136,20 @@ public sealed class ClusterInstaller
         }
         var previous = history[^2];
         return (OpenRecorded(previous), previous.Image);
+    }
+
+    /// <summary>With a verify key (<see cref="RunOptions.VerifyKey"/>, else <c>spec.imageVerifyKey</c>), the image must carry its signature: checked before any host is contacted.</summary>
+    private void VerifyImage(ClusterImageSource image)
+    {
+        string? keyFile = _ctx.Options.VerifyKey;
+        if (keyFile is null && _ctx.Cluster.ImageVerifyKey is { } fromClusterfile)
+        {
+            keyFile = Path.IsPathRooted(fromClusterfile) || _ctx.Doc.File is null ? fromClusterfile : Path.Combine(Path.GetDirectoryName(Path.GetFullPath(_ctx.Doc.File))!, fromClusterfile);
+        }
+        if (keyFile is null) return;
+        using var key = SigningKeys.LoadPublicKey(keyFile);
+        var verified = image.VerifySignature(key, keyFile);
+        _ctx.Options.Logger.LogInformation("{Image} ({Digest}) is signed by {Key} as {Identity}", image.Reference, verified.ImageDigest, keyFile, verified.DockerReference);
     }
 
     private ClusterImageSource OpenRecorded(ImageRecord r)
