@@ -54,7 +54,14 @@ internal static class BundleMode
         switch (args)
         {
             case []:
+                // on a terminal: the guided run; otherwise never wait for input (help, and the coded error saying what to give)
+                if (Guided.GuidedRun.CanAsk)
+                {
+                    return await Guided.GuidedRun.RunAsync(new Guided.GuidedTarget(self, bundle.Manifest.Image, await EmbeddedSealerAsync(bundle, cancellationToken).ConfigureAwait(false), bundle.ReadClusterfileTemplate(),
+                        Path.GetDirectoryName(Path.GetFullPath(self))!, "./" + Path.GetFileName(self)), cancellationToken).ConfigureAwait(false);
+                }
                 Help(bundle, Console.Out);
+                await Console.Error.WriteLineAsync(Guided.GuidedRun.NoTerminal("./" + Path.GetFileName(self)).ToDiagnosticString()).ConfigureAwait(false);
                 return SealerCli.UnknownCommandExitCode;
             case ["--help"] or ["-h"] or ["help"]:
                 Help(bundle, Console.Out);
@@ -101,6 +108,7 @@ internal static class BundleMode
         w.WriteLine($"{m.Image} — a site bundle: the cluster image ({string.Join(", ", m.Platforms)}) and sealer {m.SealerVersion} for {m.SealerPlatform}.");
         w.WriteLine();
         w.WriteLine("Usage:");
+        w.WriteLine($"  {me}                             on a terminal: the guided install (asks for hosts and SSH, checks every host, installs)");
         w.WriteLine($"  {me} clusterfile > Clusterfile   write the Clusterfile template{(m.ClusterfileTemplate is null ? " (this bundle has none)" : "")}; fill in hosts and SSH");
         w.WriteLine($"  {me} run -f Clusterfile          install (or resume) the cluster: the same as 'sealer run'");
         w.WriteLine($"  {me} join|check|delete ...       the same as sealer's commands, with this bundle's image");

@@ -100,6 +100,8 @@ internal static class DeliveryCommands
         var plan = CliOptions.Flag("--plan", "with a Clusterfile (-f, ./Clusterfile, or IMAGE -m ...): what this run would do, changing nothing (on a cluster installed from another image, the upgrade plan: apps, images, bytes per host, Kubernetes); without one: the install and upgrade steps");
         var json = CliOptions.Json("the plan as JSON on stdout (implies --plan; null when the run is no upgrade)");
         var prune = PruneApps();
+        var yes = CliOptions.Flag("--yes", "never ask: without a Clusterfile this is an error (SEA4100) instead of the guided run", "-y");
+        var preflightOnly = CliOptions.Flag("--preflight-only", "check every host (SSH, host key, OS/arch, disk, ports, clock, tools) and print the report; change nothing (exit 1 on a problem)");
         var command = new SealerCommand("run", "Install (or resume, or extend) the cluster a Clusterfile describes, over SSH", """
             Installs the cluster the Clusterfile describes, or brings it up to date: every host is checked first
             (reachable, host key, login, platform, disk, ports, clock, hostnames) and nothing changes unless all pass.
@@ -112,6 +114,11 @@ internal static class DeliveryCommands
             --install, kubectl apply). Apps the new image drops keep running unless --prune-apps. An interrupted
             upgrade resumes on the next run; 'sealer rollback' goes back to the previous image's apps.
 
+            With --image and no Clusterfile on a terminal, the run is guided: it asks for the hosts (lists and
+            ranges), SSH user, key or password and port, and where the registry runs; writes ./Clusterfile; asks to
+            trust each new host key (its SHA256 fingerprint shown); checks every host; then installs with a live view.
+            Without a terminal, or with --yes, it never asks.
+
             Sealer's short form writes the Clusterfile for you (to ~/.sealer/<cluster-name>/Clusterfile, mode 0600):
               sealer run IMAGE -m|--masters IPS [-n|--nodes IPS] [-u|--user U] [-p|--passwd P | --pk FILE [--pk-passwd P]]
                          [--port N] [-e|--env K=V ...] [--cluster-name NAME (default my-cluster)]
@@ -119,7 +126,7 @@ internal static class DeliveryCommands
             The steps, in order (each host or the cluster; a step re-runs only when its inputs changed):
             """ + InstallPipeline.Describe())
         {
-            image, masters, nodes, passwd, user, pk, pkPasswd, port, env, clusterName, plan, json, prune,
+            image, masters, nodes, passwd, user, pk, pkPasswd, port, env, clusterName, plan, json, prune, yes, preflightOnly,
         };
         common.AddTo(command);
         command.SetAction(async (p, cancellationToken) =>
@@ -131,6 +138,16 @@ internal static class DeliveryCommands
                 Console.Out.Write(InstallPipeline.Describe());
                 Console.Out.Write("\n" + UpgradePipeline.Describe());
                 return 0;
+            }
+            if (given.Length == 0 && !planOnly && !p.GetValue(preflightOnly) && p.GetValue(common.File) is null && !System.IO.File.Exists("Clusterfile")
+                && !System.IO.File.Exists(common.DefaultClusterfile(p)) && p.GetValue(common.Image) is { } guidedImage)
+            {
+                if (p.GetValue(yes) || !Guided.GuidedRun.CanAsk)
+                {
+                    throw new SealerException(ErrorCodes.GuidedAnswerMissing, $"No Clusterfile (-f FILE, ./Clusterfile) and {(p.GetValue(yes) ? "--yes" : "no terminal to ask on")}: give one with -f FILE (kind: Cluster, spec.hosts, spec.ssh), or run on a terminal without --yes to be asked.");
+                }
+                return await Guided.GuidedRun.RunAsync(new Guided.GuidedTarget(guidedImage, guidedImage, p.GetValue(common.SealerBinary), null, Directory.GetCurrentDirectory(),
+                    $"sealer run --image {guidedImage}"), cancellationToken).ConfigureAwait(false);
             }
             ClusterfileDocument doc;
             string text;
@@ -148,6 +165,12 @@ internal static class DeliveryCommands
             }
             var sw = Stopwatch.StartNew();
             var options = common.RunOptions(p, statusToStderr: asJson) with { PruneApps = p.GetValue(prune), PlanOnly = planOnly };
+            if (p.GetValue(preflightOnly))
+            {
+                var report = await new ClusterInstaller(doc, options, text).PreflightAsync(cancellationToken).ConfigureAwait(false);
+                Console.Out.Write(report.ToText());
+                return report.Passed ? 0 : SealerCli.ErrorExitCode;
+            }
             var result = await new ClusterInstaller(doc, options, text).RunAsync(cancellationToken).ConfigureAwait(false);
             if (planOnly) return PrintPlan(result, asJson, doc);
             Summarize(result, doc, sw.Elapsed);

@@ -9,8 +9,11 @@ using Sealer.Core.Oci;
 
 namespace Sealer.Core.Delivery;
 
-/// <summary>Progress of a distribution: bytes over all hosts, hosts finished.</summary>
-public sealed record TransferProgress(long BytesDone, long BytesTotal, int HostsDone, int HostsTotal, string? Host, string? Source);
+/// <summary>
+/// Progress of a distribution: bytes over all hosts, hosts finished; and the bytes <paramref name="Host"/> (the host this
+/// report is about, if any) received of what it lacked.
+/// </summary>
+public sealed record TransferProgress(long BytesDone, long BytesTotal, int HostsDone, int HostsTotal, string? Host, string? Source, long HostBytesDone = 0, long HostBytesTotal = 0);
 
 /// <summary>
 /// What one host got: bytes from this machine, bytes relayed from another host, blobs it already had; <paramref name="Transport"/>
@@ -68,6 +71,8 @@ public sealed class BlobDistributor(ClusterImageSource image, string store, Dist
     private long _bytesTotal;
     private int _hostsDone;
     private int _hostsTotal;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, long> _hostDone = new(StringComparer.Ordinal);
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, long> _hostTotal = new(StringComparer.Ordinal);
 
     public string Store { get; } = store.TrimEnd('/');
 
@@ -94,6 +99,7 @@ public sealed class BlobDistributor(ClusterImageSource image, string store, Dist
             {
                 long bytes = targets[i].Blobs.Where(b => missing.ContainsKey(b.ParsedDigest.Encoded)).Sum(b => b.Size - missing[b.ParsedDigest.Encoded]);
                 pending.Add(new Pending(targets[i], missing, bytes));
+                _hostTotal[targets[i].Host.Address] = bytes;
             }
         }
         _hostsTotal = targets.Count;
@@ -172,7 +178,15 @@ public sealed class BlobDistributor(ClusterImageSource image, string store, Dist
     private static bool CanRelay(SshHost h) => h.IsRoot || h.Spec.Password is null;
 
     private void Report(string? host, string? source) =>
-        _options.Progress?.Report(new TransferProgress(Interlocked.Read(ref _bytesDone), _bytesTotal, _hostsDone, _hostsTotal, host, source));
+        _options.Progress?.Report(new TransferProgress(Interlocked.Read(ref _bytesDone), _bytesTotal, _hostsDone, _hostsTotal, host, source,
+            host is null ? 0 : _hostDone.GetValueOrDefault(host), host is null ? 0 : _hostTotal.GetValueOrDefault(host)));
+
+    /// <summary><paramref name="n"/> more bytes arrived at <paramref name="host"/>.</summary>
+    private void Add(string host, long n)
+    {
+        Interlocked.Add(ref _bytesDone, n);
+        _hostDone.AddOrUpdate(host, n, (_, v) => v + n);
+    }
 
     private string BlobPath(string hex) => $"{Store}/blobs/sha256/{hex}";
 
@@ -271,7 +285,7 @@ public sealed class BlobDistributor(ClusterImageSource image, string store, Dist
             {
                 await input.WriteAsync(buffer.AsMemory(0, n), ct).ConfigureAwait(false);
                 sent += n;
-                Interlocked.Add(ref _bytesDone, n);
+                Add(host.Address, n);
                 Report(host.Address, "controller");
             }
         }
@@ -294,7 +308,7 @@ public sealed class BlobDistributor(ClusterImageSource image, string store, Dist
                 _options.Logger.LogWarning("{Host}: the system ssh client failed ({Message}); streaming over SSH.NET instead", host.Address, ex.Message);
                 var left = await InventoryAsync(host, [blob], cancellationToken).ConfigureAwait(false);
                 long arrived = (left.TryGetValue(hex, out long at) ? at : blob.Size) - offset;
-                Interlocked.Add(ref _bytesDone, arrived - sent);
+                Add(host.Address, arrived - sent);
                 if (!left.ContainsKey(hex)) return (arrived, "openssh");
                 var (more, via) = await SendBlobAsync(host, blob, at, cancellationToken).ConfigureAwait(false);
                 return (arrived + more, via);
@@ -343,7 +357,7 @@ public sealed class BlobDistributor(ClusterImageSource image, string store, Dist
                 long bytes = blob.Size - offset;
                 relayed += bytes;
                 count++;
-                Interlocked.Add(ref _bytesDone, bytes);
+                Add(target.Address, bytes);
                 Report(target.Address, source.Address);
             }
             _options.Logger.LogInformation("{Host}: received {Count} blobs ({Bytes} bytes) relayed from {Source}", target.Address, count, relayed, source.Address);

@@ -18,6 +18,44 @@ public sealed record HostFacts(string Host, string Os, string Architecture, stri
 public sealed record HostRequirements(IReadOnlyList<int> Ports, long DiskBytes);
 
 /// <summary>
+/// What preflight found on every host (<c>sealer run --preflight-only</c>, the guided run): the facts of each host it
+/// could log in to, what each host must offer, and every problem with what to do about it.
+/// </summary>
+public sealed record PreflightReport(IReadOnlyList<string> Hosts, IReadOnlyList<HostFacts> Facts, IReadOnlyDictionary<string, HostRequirements> Needs,
+    IReadOnlyList<PreflightProblem> Problems, IReadOnlyList<string> ImagePlatforms, string DataRoot)
+{
+    public bool Passed => Problems.Count == 0;
+
+    /// <summary>One line per host in plain words, its problems under it, and a last line saying whether the run may go on.</summary>
+    public string ToText()
+    {
+        var sb = new StringBuilder();
+        foreach (var host in Hosts)
+        {
+            var f = Facts.FirstOrDefault(x => x.Host == host);
+            var mine = Problems.Where(p => p.Host == host).ToList();
+            sb.Append(mine.Count == 0 ? "ok    " : "FAIL  ").Append(host);
+            if (f is not null)
+            {
+                Needs.TryGetValue(host, out var needs);
+                sb.Append(CultureInfo.InvariantCulture, $": reachable, host key trusted, logged in; {f.Hostname}, {f.Os}/{f.Architecture}");
+                sb.Append(CultureInfo.InvariantCulture, $"; {Preflight.FormatBytes(f.FreeBytes)} free under {DataRoot}");
+                if (needs is { DiskBytes: > 0 }) sb.Append(CultureInfo.InvariantCulture, $" ({Preflight.FormatBytes(needs.DiskBytes)} needed)");
+                if (needs is { Ports.Count: > 0 }) sb.Append(CultureInfo.InvariantCulture, $"; port{(needs.Ports.Count > 1 ? "s" : "")} {string.Join(", ", needs.Ports)} {(f.BusyPorts.Count == 0 ? "free" : "checked")}");
+                sb.Append(CultureInfo.InvariantCulture, $"; clock {f.ClockSkewSeconds:+#;-#;0} s off this machine");
+                sb.Append(f.MissingTools.Count == 0 ? "; tools present" : $"; missing {string.Join(", ", f.MissingTools)}");
+            }
+            sb.Append('\n');
+            foreach (var p in mine) sb.Append("      ").Append(p.Check).Append(": ").Append(p.Message).Append('\n');
+        }
+        sb.Append(Passed
+            ? $"preflight passed on {Hosts.Count} host(s) (image: {string.Join(", ", ImagePlatforms)}); nothing was changed yet\n"
+            : $"preflight found {Problems.Count} problem(s); nothing was changed on any host: fix them and run again\n");
+        return sb.ToString();
+    }
+}
+
+/// <summary>
 /// Checks every host in parallel before anything is changed: reachable and authenticated (done by connecting),
 /// OS/architecture against the image's platforms, free disk under the data root, required ports free, clock skew
 /// against this machine, duplicate hostnames, and the tools delivery needs. All problems come back in one report.

@@ -32,6 +32,9 @@ public sealed record RunOptions
     /// <summary>One line per step as it starts and ends (hosts, duration, skipped hosts).</summary>
     public Action<string>? Status { get; init; }
 
+    /// <summary>Each step on each host as it starts, ends, is skipped or fails (a cluster step on master0): what a live view shows.</summary>
+    public IProgress<StepEvent>? Steps { get; init; }
+
     public ILogger Logger { get; init; } = NullLogger.Instance;
 
     public TimeSpan StepTimeout { get; init; } = TimeSpan.FromMinutes(30);
@@ -45,6 +48,17 @@ public sealed record RunOptions
     /// <summary>Test hook for distribution.</summary>
     internal Action<string, Oci.Descriptor>? AfterBlob { get; init; }
 }
+
+public enum StepEventKind
+{
+    Started,
+    Done,
+    Skipped,
+    Failed,
+}
+
+/// <summary>A step on a host: started, done, done before (skipped) or failed (<paramref name="Detail"/>: the error).</summary>
+public sealed record StepEvent(string Step, string Host, StepEventKind Kind, string? Detail = null);
 
 public sealed record RunResult(IReadOnlyList<string> StepsRun, IReadOnlyList<string> StepsSkipped, IReadOnlyList<HostTransfer> Transfers, IReadOnlyList<HostFacts> Facts)
 {

@@ -285,8 +285,52 @@ public sealed class ClusterInstaller
     public Task<IReadOnlyList<string>> DeleteAsync(IReadOnlyList<string>? hostIps = null, CancellationToken cancellationToken = default) =>
         new ClusterDeleter(_ctx).DeleteAsync(hostIps, cancellationToken);
 
+    /// <summary>
+    /// The preflight of <see cref="RunAsync"/> alone (<c>sealer run --preflight-only</c>, the guided run): every host
+    /// connected at once and checked, nothing changed; the report says what passed and each problem with what to do.
+    /// </summary>
+    public async Task<PreflightReport> PreflightAsync(CancellationToken cancellationToken = default)
+    {
+        var ctx = _ctx;
+        var cluster = ctx.Cluster;
+        var image = ClusterImageSource.Open(ctx.Options.Image ?? cluster.Image, ctx.Options.CacheDir);
+        var knownHosts = KnownHosts.Load(ctx.Options.Ssh.KnownHostsPath);
+        var (hosts, problems) = await InstallHost.ConnectAllAsync(cluster.Hosts, knownHosts, ctx.Options.Ssh, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var master0 = hosts.FirstOrDefault(n => n.Ip == cluster.Masters.First().Ip);
+            ctx.Master0 = master0;
+            ctx.State = await new StepRunner(ctx).LoadStateAsync(master0, cancellationToken).ConfigureAwait(false);
+            var (facts, needs) = await CheckHostsAsync(image, hosts, problems, cancellationToken).ConfigureAwait(false);
+            return new PreflightReport(cluster.Hosts.Select(h => h.Ip).ToList(), facts, needs, problems,
+                image.Platforms.Select(p => p.Platform.Os + "/" + p.Platform.Architecture).Distinct().ToList(), cluster.DataRoot);
+        }
+        finally
+        {
+            foreach (var n in hosts) n.Ssh.Dispose();
+        }
+    }
+
     /// <summary>Preflight: everything checked, nothing changed; then each host's platform image, hostname and env.</summary>
     private async Task<IReadOnlyList<HostFacts>> PreflightAsync(ClusterImageSource image, List<InstallHost> hosts, List<PreflightProblem> problems, CancellationToken cancellationToken)
+    {
+        var ctx = _ctx;
+        var cluster = ctx.Cluster;
+        var (facts, _) = await CheckHostsAsync(image, hosts, problems, cancellationToken).ConfigureAwait(false);
+        if (problems.Count > 0) throw Preflight.Failure(problems);
+        var registryHosts = ctx.RegistryIps;
+        foreach (var n in hosts)
+        {
+            var f = facts.First(x => x.Host == n.Ip);
+            n.Hostname = f.Hostname.ToLowerInvariant();
+            n.Platform = image.ForPlatform(f.Os, f.Architecture)!;
+            n.Env = DeliveryEnv.For(cluster, n.Spec, n.Platform.Env, ctx.CriOf(n), registryHosts);
+        }
+        return facts;
+    }
+
+    /// <summary>Every check on every connected host; the problems are added to <paramref name="problems"/>.</summary>
+    private async Task<(IReadOnlyList<HostFacts> Facts, IReadOnlyDictionary<string, HostRequirements> Needs)> CheckHostsAsync(ClusterImageSource image, List<InstallHost> hosts, List<PreflightProblem> problems, CancellationToken cancellationToken)
     {
         var ctx = _ctx;
         var cluster = ctx.Cluster;
@@ -308,15 +352,7 @@ public sealed class ClusterInstaller
         }).ToList();
         var (facts, preflightProblems) = await Preflight.CheckAsync(checks, platforms, cluster.DataRoot, cancellationToken).ConfigureAwait(false);
         problems.AddRange(preflightProblems);
-        if (problems.Count > 0) throw Preflight.Failure(problems);
-        foreach (var n in hosts)
-        {
-            var f = facts.First(x => x.Host == n.Ip);
-            n.Hostname = f.Hostname.ToLowerInvariant();
-            n.Platform = image.ForPlatform(f.Os, f.Architecture)!;
-            n.Env = DeliveryEnv.For(cluster, n.Spec, n.Platform.Env, ctx.CriOf(n), registryHosts);
-        }
-        return facts;
+        return (facts, checks.ToDictionary(c => c.Spec.Ip, c => c.Item3, StringComparer.Ordinal));
     }
 
     /// <summary>Before anything changes: every app to launch exists in the image; configs of apps not launched are reported.</summary>

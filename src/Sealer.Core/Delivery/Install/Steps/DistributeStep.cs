@@ -22,23 +22,32 @@ internal sealed class DistributeStep : InstallStep
     {
         var hosts = ctx.Hosts;
         var need = hosts.Where(n => !ctx.State.HostDone(n.Ip, StepName)).ToList();
-        foreach (var n in hosts.Except(need)) ctx.Skipped($"{n.Ip}:{StepName}");
+        foreach (var n in hosts.Except(need))
+        {
+            ctx.Skipped($"{n.Ip}:{StepName}");
+            ctx.Step(StepName, n.Ip, StepEventKind.Skipped);
+        }
         ctx.Status(need.Count == 0 ? $"{StepName,-16} done before on {hosts.Count} host(s)"
             : $"{StepName,-16} {need.Count} host(s), {Preflight.FormatBytes(need.Sum(n => LayersOf(ctx, n).Sum(l => l.Size)))} at most (hosts keep what they have)");
         if (need.Count == 0) return;
         var distributor = NewDistributor(ctx);
+        foreach (var n in need) ctx.Step(StepName, n.Ip, StepEventKind.Started);
         try
         {
             ctx.AddTransfers(await distributor.DistributeAsync(need.Select(n => new HostBlobs(n.Ssh, LayersOf(ctx, n))).ToList(), cancellationToken).ConfigureAwait(false));
         }
-        catch (SealerException ex) when (ex.Code != ErrorCodes.RunStepFailed)
+        catch (SealerException ex)
         {
+            // the message names the host that failed; the others stopped with it
+            foreach (var n in need) ctx.Step(StepName, n.Ip, StepEventKind.Failed, ex.Message.Contains(n.Ip, StringComparison.Ordinal) ? ex.Message : null);
+            if (ex.Code == ErrorCodes.RunStepFailed) throw;
             throw StepRunner.StepFailure(StepName, ex);
         }
         foreach (var n in need)
         {
             ctx.State.MarkHost(n.Ip, n.Spec.Roles, StepName);
             ctx.Ran($"{n.Ip}:{StepName}");
+            ctx.Step(StepName, n.Ip, StepEventKind.Done);
         }
         await runner.SaveStateAsync(cancellationToken).ConfigureAwait(false);
     }

@@ -117,6 +117,9 @@ internal sealed class InstallContext(ClusterfileDocument doc, RunOptions options
         RunRecord.SaveFailure(LocalStatePath, new RunFailure { At = DateTimeOffset.UtcNow.ToString("O"), Step = step, Hosts = hosts.ToList(), Code = ex.Code, Message = ex.Message });
     }
 
+    /// <summary>Reports <paramref name="step"/> on <paramref name="host"/> to the live view (<see cref="RunOptions.Steps"/>).</summary>
+    public void Step(string step, string host, StepEventKind kind, string? detail = null) => Options.Steps?.Report(new StepEvent(step, host, kind, detail));
+
     /// <summary>Records a step that ran (<c>host:step</c>, or <c>step</c> for a cluster step).</summary>
     public void Ran(string entry)
     {

@@ -97,7 +97,11 @@ internal sealed class StepRunner(InstallContext ctx)
     public async Task EachHostAsync(string step, IReadOnlyList<InstallHost> hosts, Func<InstallHost, Task> action, CancellationToken cancellationToken = default)
     {
         var todo = hosts.Where(h => !ctx.State.HostDone(h.Ip, step)).ToList();
-        foreach (var h in hosts.Except(todo)) ctx.Skipped($"{h.Ip}:{step}");
+        foreach (var h in hosts.Except(todo))
+        {
+            ctx.Skipped($"{h.Ip}:{step}");
+            ctx.Step(step, h.Ip, StepEventKind.Skipped);
+        }
         if (todo.Count == 0)
         {
             if (hosts.Count > 0) ctx.Status($"{step,-16} done before on {hosts.Count} host(s)");
@@ -111,13 +115,16 @@ internal sealed class StepRunner(InstallContext ctx)
         {
             try
             {
+                ctx.Step(step, h.Ip, StepEventKind.Started);
                 await action(h).ConfigureAwait(false);
                 ctx.State.MarkHost(h.Ip, h.Spec.Roles, step);
                 ctx.Ran($"{h.Ip}:{step}");
                 await SaveStateAsync(cancellationToken).ConfigureAwait(false);
+                ctx.Step(step, h.Ip, StepEventKind.Done);
             }
             catch (SealerException ex)
             {
+                ctx.Step(step, h.Ip, StepEventKind.Failed, ex.Message);
                 lock (failures)
                 {
                     failures.Add(ex.Code == ErrorCodes.RunStepFailed ? ex : StepFailure(step, ex, h.Ip));
@@ -161,23 +168,28 @@ internal sealed class StepRunner(InstallContext ctx)
         if (!always && ctx.State.ClusterDone(step))
         {
             ctx.Skipped(step);
+            ctx.Step(step, master0.Ip, StepEventKind.Skipped);
             ctx.Status($"{step,-16} done before");
             return;
         }
         var sw = System.Diagnostics.Stopwatch.StartNew();
         ctx.Status($"{step,-16} on {master0.Ip}");
+        ctx.Step(step, master0.Ip, StepEventKind.Started);
         try
         {
             await action().ConfigureAwait(false);
         }
-        catch (SealerException ex) when (ex.Code != ErrorCodes.RunStepFailed)
+        catch (SealerException ex)
         {
+            ctx.Step(step, master0.Ip, StepEventKind.Failed, ex.Message);
+            if (ex.Code == ErrorCodes.RunStepFailed) throw;
             ctx.Status($"{step,-16} FAILED in {sw.Elapsed.TotalSeconds:0.0} s");
             var failure = StepFailure(step, ex, master0.Ip);
             ctx.RecordFailure(step, [master0.Ip], failure);
             throw failure;
         }
         ctx.Status($"{step,-16} ok in {sw.Elapsed.TotalSeconds:0.0} s");
+        ctx.Step(step, master0.Ip, StepEventKind.Done);
         ctx.State.MarkCluster(step);
         ctx.Ran(step);
         await SaveStateAsync(master0, cancellationToken).ConfigureAwait(false);
