@@ -2,7 +2,8 @@
 # Packs the Sealer.Sdk MSBuild SDK (Sdk/ files + tasks and their dependencies under tools/net10.0/) into
 # artifacts/packages/Sealer.Sdk.<version>.nupkg, and its dotnet new templates (dotnet new kubeproj, dotnet new clusterfile)
 # into artifacts/packages/Sealer.Sdk.Templates.<version>.nupkg. Usage: build/pack.sh [version]   (default: SealerVersion,
-# 0.1.0). Prints the templates package, then the SDK package (last line).
+# 0.1.0). Prints the templates package, then the SDK package (last line). The SDK carries the NativeAOT sealer of
+# every artifacts/cli/<rid>/ build/publish-cli.sh wrote (for -t:BundleCluster).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/.." && pwd)"
@@ -22,6 +23,15 @@ for f in Sdk/Sdk.props Sdk/Sdk.targets tools/net10.0/Sealer.Tasks.dll tools/net1
   grep -qx "$f" <<<"$listing" || { echo "pack: $pkg lacks $f" >&2; exit 1; }
 done
 if grep -q '^tools/net10.0/Microsoft.Build' <<<"$listing"; then echo "pack: $pkg must not ship Microsoft.Build assemblies" >&2; exit 1; fi
+# -t:BundleCluster embeds the sealer the package carries (tools/sealer/<rid>/sealer): every artifacts/cli/<rid>/sealer that
+# build/publish-cli.sh wrote goes in (run it first for a release: build/publish-cli.sh linux-x64 && build/pack.sh).
+clis=0
+for cli in "$root"/artifacts/cli/*/sealer; do
+  [ -f "$cli" ] || continue
+  rid="$(basename "$(dirname "$cli")")"; clis=$((clis + 1))
+  grep -qx "tools/sealer/$rid/sealer" <<<"$listing" || { echo "pack: $pkg lacks tools/sealer/$rid/sealer ($cli exists)" >&2; exit 1; }
+done
+[ "$clis" -gt 0 ] || echo "pack: no artifacts/cli/<rid>/sealer (build/publish-cli.sh): this package's BundleCluster needs SealerCliPath" >&2
 tpl="$out/Sealer.Sdk.Templates.$ver.nupkg"
 dotnet pack "$root/src/Sealer.Sdk.Templates/Sealer.Sdk.Templates.csproj" -c Release -o "$out" -nologo -v:q -p:SealerVersion="$ver" >&2
 tlisting="$(python3 -c 'import sys,zipfile; print("\n".join(zipfile.ZipFile(sys.argv[1]).namelist()))' "$tpl")"

@@ -34,18 +34,14 @@ internal static class BundleCommands
             string binary = p.GetValue(sealer) ?? OwnBinary();
             if (!File.Exists(binary)) throw new SealerException(ErrorCodes.BundleBadInput, $"The sealer binary '{binary}' does not exist. Give --sealer FILE (build/publish-cli.sh writes artifacts/cli/RID/sealer).", binary);
             string? template = p.GetValue(clusterfile) is { } t ? ReadTemplate(t) : null;
-            string machine = ElfMachine(binary);
+            string machine = SiteBundle.PlatformOfBinary(binary);
             var sw = System.Diagnostics.Stopwatch.StartNew();
             SiteBundle bundle;
             if (File.Exists(name))
             {
                 var archive = ArchiveLayout.Open(name); // must be a plain OCI archive: the bundle is read in place
                 var info = ClusterImageInspector.Inspect(archive);
-                bundle = await SiteBundle.WriteAsync(file, binary, async (s, ct) =>
-                {
-                    await using var input = new FileStream(name, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20, FileOptions.Asynchronous | FileOptions.SequentialScan);
-                    await input.CopyToAsync(s, 1 << 20, ct).ConfigureAwait(false);
-                }, new BundleWriteOptions
+                bundle = await SiteBundle.WriteFromArchiveAsync(file, binary, name, new BundleWriteOptions
                 {
                     Image = info.Name == name ? Path.GetFileNameWithoutExtension(name) : info.Name,
                     Platforms = info.Platforms.Select(x => x.Platform).ToList(),
@@ -92,25 +88,6 @@ internal static class BundleCommands
             throw new SealerException(ErrorCodes.BundleBadInput, "This sealer runs on the .NET runtime, which a site does not have. Give --sealer FILE: the NativeAOT sealer for the site's machine (build/publish-cli.sh writes artifacts/cli/RID/sealer).");
         }
         return self;
-    }
-
-    /// <summary>linux/amd64 or linux/arm64 from the ELF header of <paramref name="binary"/>.</summary>
-    private static string ElfMachine(string binary)
-    {
-        Span<byte> h = stackalloc byte[20];
-        using (var fs = File.OpenRead(binary))
-        {
-            if (fs.ReadAtLeast(h, 20, throwOnEndOfStream: false) < 20 || h[0] != 0x7f || h[1] != (byte)'E' || h[2] != (byte)'L' || h[3] != (byte)'F')
-            {
-                throw new SealerException(ErrorCodes.BundleBadInput, $"'{binary}' is not a Linux executable; a bundle carries the NativeAOT sealer for Linux (build/publish-cli.sh).", binary);
-            }
-        }
-        return BitConverter.ToUInt16(h[18..]) switch
-        {
-            0x3E => "linux/amd64",
-            0xB7 => "linux/arm64",
-            var m => throw new SealerException(ErrorCodes.BundleBadInput, $"'{binary}' is an executable for ELF machine {m}; sealer runs on linux/amd64 and linux/arm64.", binary),
-        };
     }
 
     private static SealerException Usage(string message) => new(ErrorCodes.BadCommandLine, message + ". Run with --help for usage.");

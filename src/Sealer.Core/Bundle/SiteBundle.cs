@@ -272,6 +272,51 @@ public sealed class SiteBundle
         return Open(full);
     }
 
+    /// <summary>
+    /// Writes a bundle of a plain OCI archive file (<c>sealer bundle FILE.tar</c>, the SDK's BundleCluster target): the
+    /// archive is copied as it is after <paramref name="binaryPath"/>, whose platform (<see cref="PlatformOfBinary"/>)
+    /// the manifest records. <paramref name="options"/>'s <see cref="BundleWriteOptions.SealerPlatform"/> is ignored.
+    /// </summary>
+    public static Task<SiteBundle> WriteFromArchiveAsync(string outputPath, string binaryPath, string archivePath, BundleWriteOptions options, CancellationToken cancellationToken = default)
+    {
+        if (!File.Exists(binaryPath)) throw new SealerException(ErrorCodes.BundleBadInput, $"The sealer binary '{binaryPath}' does not exist. build/publish-cli.sh writes artifacts/cli/RID/sealer.", binaryPath);
+        return WriteAsync(outputPath, binaryPath, async (s, ct) =>
+        {
+            await using var input = new FileStream(archivePath, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20, FileOptions.Asynchronous | FileOptions.SequentialScan);
+            await input.CopyToAsync(s, 1 << 20, ct).ConfigureAwait(false);
+        }, options with { SealerPlatform = PlatformOfBinary(binaryPath) }, cancellationToken);
+    }
+
+    /// <summary><c>linux/amd64</c> or <c>linux/arm64</c> from the ELF header of <paramref name="binary"/>; <see cref="ErrorCodes.BundleBadInput"/> for anything else.</summary>
+    public static string PlatformOfBinary(string binary)
+    {
+        Span<byte> h = stackalloc byte[20];
+        using (var fs = File.OpenRead(binary))
+        {
+            if (fs.ReadAtLeast(h, 20, throwOnEndOfStream: false) < 20 || h[0] != 0x7f || h[1] != (byte)'E' || h[2] != (byte)'L' || h[3] != (byte)'F')
+            {
+                throw new SealerException(ErrorCodes.BundleBadInput, $"'{binary}' is not a Linux executable; a bundle carries the NativeAOT sealer for Linux (build/publish-cli.sh).", binary);
+            }
+        }
+        return BinaryPrimitives.ReadUInt16LittleEndian(h[18..]) switch
+        {
+            0x3E => "linux/amd64",
+            0xB7 => "linux/arm64",
+            var m => throw new SealerException(ErrorCodes.BundleBadInput, $"'{binary}' is an executable for ELF machine {m}; sealer runs on linux/amd64 and linux/arm64.", binary),
+        };
+    }
+
+    /// <summary><c>shop-1.4.0-linux-amd64.run</c>: the image's last path segment and tag, and the platform the bundle runs on.</summary>
+    public static string DefaultFileName(string image, string sealerPlatform)
+    {
+        string last = image[(image.LastIndexOf('/') + 1)..];
+        int at = last.IndexOf('@');
+        if (at >= 0) last = last[..at];
+        int colon = last.LastIndexOf(':');
+        string name = colon < 0 ? last : last[..colon], tag = colon < 0 ? "latest" : last[(colon + 1)..];
+        return $"{name}-{tag}-{sealerPlatform.Replace('/', '-')}.run";
+    }
+
     private static async Task<string> HashAsync(Stream input, Stream output, IProgress<long>? progress, CancellationToken cancellationToken)
     {
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);

@@ -15,6 +15,7 @@ public sealed class SdkFeed : IDisposable
     {
         Env = TestEnvironment.Current;
         string repo = Repo.Root;
+        SealerCli.Aot(); // published (when stale) before packing: the package carries it for -t:BundleCluster
         var (code, output) = Processes.RunCommandLine("bash", $"{repo}/build/pack.sh", repo, timeoutMs: 600_000);
         if (code != 0) throw new InvalidOperationException("build/pack.sh failed:\n" + output);
         string nupkg = output.Trim().Split('\n')[^1].Trim();
