@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Text;
 using Sealer.Core.Delivery;
+using Sealer.Core.Delivery.Checks;
 using Sealer.Core.Delivery.Clusterfile;
 using Sealer.Core.Delivery.Install;
 using Sealer.Core.Delivery.Ssh;
@@ -99,6 +100,7 @@ internal static class DeliveryCommands
         var plan = CliOptions.Flag("--plan", "with a Clusterfile (-f, ./Clusterfile, or IMAGE -m ...): what this run would do, changing nothing (on a cluster installed from another image, the upgrade plan: apps, images, bytes per host, Kubernetes); without one: the install and upgrade steps");
         var json = CliOptions.Json("the plan as JSON on stdout (implies --plan; null when the run is no upgrade)");
         var prune = PruneApps();
+        var allowMissing = CliOptions.Flag("--allow-missing-images", "launch the apps even when, rendered with the Clusterfile's values, they name images the cluster image does not carry (a warning lists them; default: the run stops before the apps step)");
         var command = new SealerCommand("run", "Install (or resume, or extend) the cluster a Clusterfile describes, over SSH", """
             Installs the cluster the Clusterfile describes, or brings it up to date: every host is checked first
             (reachable, host key, login, platform, disk, ports, clock, hostnames) and nothing changes unless all pass.
@@ -118,7 +120,7 @@ internal static class DeliveryCommands
             The steps, in order (each host or the cluster; a step re-runs only when its inputs changed):
             """ + InstallPipeline.Describe())
         {
-            image, masters, nodes, passwd, user, pk, pkPasswd, port, env, clusterName, plan, json, prune,
+            image, masters, nodes, passwd, user, pk, pkPasswd, port, env, clusterName, plan, json, prune, allowMissing,
         };
         common.AddTo(command);
         command.SetAction(async (p, cancellationToken) =>
@@ -146,7 +148,7 @@ internal static class DeliveryCommands
                 (doc, text, _) = common.LoadClusterfile(p);
             }
             var sw = Stopwatch.StartNew();
-            var options = common.RunOptions(p, statusToStderr: asJson) with { PruneApps = p.GetValue(prune), PlanOnly = planOnly };
+            var options = common.RunOptions(p, statusToStderr: asJson) with { PruneApps = p.GetValue(prune), PlanOnly = planOnly, AllowMissingImages = p.GetValue(allowMissing) };
             var result = await new ClusterInstaller(doc, options, text).RunAsync(cancellationToken).ConfigureAwait(false);
             if (planOnly) return PrintPlan(result, asJson, doc);
             Summarize(result, doc, sw.Elapsed);
@@ -318,23 +320,54 @@ internal static class DeliveryCommands
     private static Command Check()
     {
         var common = new CommonOptions();
+        var images = CliOptions.Flag("--images", "only check, on this machine (no host contacted), that the apps rendered with the Clusterfile's values (Application config files, launch.helm values and valueFiles) name only images the cluster image (--image or spec.image) carries");
+        var airgap = CliOptions.Flag("--airgap", "also check for air-gap leaks: on each host containerd's certs.d mirrors every domain the running pods use (and _default) to the cluster's registry, and every pod and node image is one the built-in registry serves");
         var command = new SealerCommand("check", "Check a cluster's hosts, rootfs, registry and runtime configuration", """
             Checks the cluster against the Clusterfile and the recorded state: hosts reachable, rootfs of the
             installed image, registry answering, containerd configured; and, through kubectl on master0, every
             app's workloads (deployments, statefulsets, daemonsets: ready vs desired), pods that cannot pull their
             image and crash-looping containers. Exit code 1 when something is wrong.
-            """);
+
+            --images checks before a run, on this machine only: every app rendered as 'sealer run' will launch it
+            (charts with their final values, manifests after *.tmpl and Application config files) must name only
+            images the cluster image's registry serves; each missing one is listed with its app, file:line and the
+            value that produced it (SEA4100).
+
+            --airgap adds the air-gap leak check: containerd's certs.d on every host has a mirror for each domain
+            the running pods use and for _default, pointing at the cluster's registry hosts (SEA4102); every image
+            of every running pod (kubectl on master0) and every image a node holds (ctr -n k8s.io images ls) is one
+            the built-in registry serves, by digest (SEA4103); and what the registry served (its access log).
+            """)
+        {
+            images, airgap,
+        };
         common.AddTo(command);
         command.SetAction(async (p, cancellationToken) =>
         {
             var (doc, text, _) = common.LoadClusterfile(p);
-            var result = await new ClusterInstaller(doc, common.RunOptions(p), text).CheckAsync(cancellationToken).ConfigureAwait(false);
+            if (p.GetValue(images)) return CheckImages(doc, common.RunOptions(p));
+            var installer = new ClusterInstaller(doc, common.RunOptions(p), text);
+            var result = p.GetValue(airgap) ? await installer.CheckAirgapAsync(cancellationToken).ConfigureAwait(false) : await installer.CheckAsync(cancellationToken).ConfigureAwait(false);
             foreach (var ok in result.Ok) Console.Out.WriteLine($"ok    {ok}");
             foreach (var problem in result.Problems) Console.Out.WriteLine($"FAIL  {problem}");
             Console.Out.WriteLine(result.Problems.Count == 0 ? $"cluster '{doc.Cluster.Name}' is healthy" : $"{result.Problems.Count} problem(s)");
             return result.Problems.Count == 0 ? 0 : 1;
         });
         return command;
+    }
+
+    /// <summary>check --images: the offline completeness check; missing images are SEA4100 (exit code 1).</summary>
+    private static int CheckImages(ClusterfileDocument doc, RunOptions options)
+    {
+        var image = ClusterImageSource.Open(options.Image ?? doc.Cluster.Image, options.CacheDir);
+        var report = ImageCompleteness.CheckOffline(image, doc);
+        foreach (var a in report.Apps)
+        {
+            Console.Out.WriteLine(a.NotChecked is null ? $"ok    app {a.App} ({a.Kind}): {a.Images} image(s)" : $"skip  app {a.App} ({a.Kind}): {a.NotChecked}");
+        }
+        if (!report.Complete) throw report.Failure();
+        Console.Out.WriteLine($"every image the apps launch is in {image.Reference} ({report.Served} served by its registry)");
+        return 0;
     }
 
     private static void Summarize(RunResult result, ClusterfileDocument doc, TimeSpan elapsed)
