@@ -235,4 +235,47 @@ public sealed class ImageCompletenessTests : IDisposable
         ]);
         Assert.Equal(["image.repository=docker.io/library/demo (values.yaml:2)"], origins.Select(o => o.ToString()));
     }
+
+    [Fact]
+    public void Sealer_check_images_offline_names_the_image_app_and_clusterfile_line()
+    {
+        string clusterfile = Path.Combine(_work, "Clusterfile");
+        File.WriteAllText(clusterfile, """
+            apiVersion: sealer.io/v2
+            kind: Cluster
+            metadata:
+              name: fixture
+            spec:
+              image: example.com/fixture/kubernetes:v1
+              hosts:
+                - ips: [192.0.2.10]
+                  roles: [master]
+            ---
+            apiVersion: sealer.io/v2
+            kind: Application
+            spec:
+              launchApps: [web]
+              configs:
+                - name: web
+                  files:
+                    - path: values.yaml
+                      strategy: merge
+                      data: |
+                        image:
+                          repository: registry.example.com/shop/web
+            """);
+        // no host is contacted: 192.0.2.10 (TEST-NET-1) does not exist
+        var r = SealerCli.Run("check", "--images", "-f", clusterfile, "--image", _image.Dir);
+        Assert.Equal(1, r.ExitCode);
+        Assert.Contains("ok    app web (helm): 1 image(s)", r.StdOut, StringComparison.Ordinal);
+        Assert.Contains($"{clusterfile}(22): error {ErrorCodes.ImagesMissingFromClusterImage}:", r.StdErr, StringComparison.Ordinal);
+        Assert.Contains("registry.example.com/shop/web:1.0  app web  application/apps/web/web/templates/deploy.yaml:10", r.StdErr, StringComparison.Ordinal);
+        Assert.Contains($"image.repository=registry.example.com/shop/web ({clusterfile}:22)", r.StdErr, StringComparison.Ordinal);
+
+        // the image's own values: complete
+        File.WriteAllText(clusterfile, File.ReadAllText(clusterfile).Split("---")[0]);
+        var fine = SealerCli.Run("check", "--images", "-f", clusterfile, "--image", _image.Dir);
+        Assert.True(fine.ExitCode == 0, fine.StdErr);
+        Assert.Contains("every image the apps launch is in", fine.StdOut, StringComparison.Ordinal);
+    }
 }
