@@ -72,7 +72,8 @@ public class ImageChecksDeliveryTests(TestHosts hosts) : HostsTest(hosts, "seale
         Assert.Contains("images", run.StepsRun);
         Assert.Contains("helm upgrade --install web application/apps/web/web", Evidence(0), StringComparison.Ordinal);
 
-        // 3. a real containerd on the node (no default route) pulls the app image through the delivered hosts.toml;
+        // 3. a real containerd on the node (no default route) pulls the app image through the delivered hosts.toml (content
+        //    and image record, not unpacked: the fixture's layer is no real filesystem diff);
         //    an image of a domain with no hosts.toml cannot be pulled (the registry is asked through _default, has not got it)
         await using (var node = await SshHost.ConnectAsync("10.200.0.12", Lab.KeySsh, new SshOptions { KnownHostsPath = Lab.KnownHostsFile }, KnownHosts.Load(Lab.KnownHostsFile)))
         {
@@ -81,9 +82,9 @@ public class ImageChecksDeliveryTests(TestHosts hosts) : HostsTest(hosts, "seale
                 printf 'version = 2\nroot = "{{Ctrd}}/root"\nstate = "{{Ctrd}}/state"\ndisabled_plugins = ["io.containerd.grpc.v1.cri"]\n[grpc]\n  address = "{{Ctrd}}/containerd.sock"\n' > {{Ctrd}}/config.toml
                 nohup setsid containerd --config {{Ctrd}}/config.toml > {{Ctrd}}/log 2>&1 < /dev/null &
                 for i in $(seq 1 100); do [ -S {{Ctrd}}/containerd.sock ] && break; sleep 0.1; done
-                ctr --address {{Ctrd}}/containerd.sock -n k8s.io images pull --snapshotter native --hosts-dir /etc/containerd/certs.d docker.io/library/demo:1.0
+                ctr --address {{Ctrd}}/containerd.sock -n k8s.io content fetch --hosts-dir /etc/containerd/certs.d docker.io/library/demo:1.0 > /dev/null
                 """, new CommandOptions { Timeout = TimeSpan.FromSeconds(60) });
-            var leak = await node.RunAsync($"timeout 30 ctr --address {Ctrd}/containerd.sock -n k8s.io images pull --snapshotter native --hosts-dir /etc/containerd/certs.d quay.io/acme/agent:2",
+            var leak = await node.RunAsync($"timeout 30 ctr --address {Ctrd}/containerd.sock -n k8s.io content fetch --hosts-dir /etc/containerd/certs.d quay.io/acme/agent:2",
                 new CommandOptions { Check = false, Timeout = TimeSpan.FromSeconds(40) });
             Assert.NotEqual(0, leak.ExitCode);
         }

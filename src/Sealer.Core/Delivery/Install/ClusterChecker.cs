@@ -120,7 +120,7 @@ internal sealed class ClusterChecker(InstallContext ctx)
             ServedImages? served = null;
             foreach (var (_, sections) in facts)
             {
-                if (sections.FirstOrDefault(s => s.Key == "images").Value is { Length: > 0 } json)
+                if (sections.FirstOrDefault(s => s.Key == "images").Value is { } json && !string.IsNullOrWhiteSpace(json))
                 {
                     served = new ServedImages(ClusterImageFormat.ReadImageList(System.Text.Encoding.UTF8.GetBytes(json), $"{ctx.Rootfs}/{ClusterImageFormat.ImageListPath}").Images);
                     break;
