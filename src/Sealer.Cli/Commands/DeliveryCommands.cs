@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Text;
 using Sealer.Core.Delivery;
+using Sealer.Core.Delivery.Checks;
 using Sealer.Core.Delivery.Clusterfile;
 using Sealer.Core.Delivery.Install;
 using Sealer.Core.Delivery.Ssh;
@@ -103,6 +104,7 @@ internal static class DeliveryCommands
         var yes = CliOptions.Flag("--yes", "never ask: without a Clusterfile this is an error (SEA4100) instead of the guided run", "-y");
         var preflightOnly = CliOptions.Flag("--preflight-only", "check every host (SSH, host key, OS/arch, disk, ports, clock, tools) and print the report; change nothing (exit 1 on a problem)");
         var verifyKey = CliOptions.Text("--verify-key", "public key (cosign.pub): refuse the image unless it carries a cosign signature by it, before any host is contacted (default: spec.imageVerifyKey)", "FILE");
+        var allowMissing = CliOptions.Flag("--allow-missing-images", "launch the apps even when, rendered with the Clusterfile's values, they name images the cluster image does not carry (a warning lists them; default: the run stops before the apps step)");
         var command = new SealerCommand("run", "Install (or resume, or extend) the cluster a Clusterfile describes, over SSH", """
             Installs the cluster the Clusterfile describes, or brings it up to date: every host is checked first
             (reachable, host key, login, platform, disk, ports, clock, hostnames) and nothing changes unless all pass.
@@ -127,7 +129,7 @@ internal static class DeliveryCommands
             The steps, in order (each host or the cluster; a step re-runs only when its inputs changed):
             """ + InstallPipeline.Describe())
         {
-            image, masters, nodes, passwd, user, pk, pkPasswd, port, env, clusterName, plan, json, prune, yes, preflightOnly, verifyKey,
+            image, masters, nodes, passwd, user, pk, pkPasswd, port, env, clusterName, plan, json, prune, yes, preflightOnly, verifyKey, allowMissing,
         };
         common.AddTo(command);
         command.SetAction(async (p, cancellationToken) =>
@@ -165,7 +167,7 @@ internal static class DeliveryCommands
                 (doc, text, _) = common.LoadClusterfile(p);
             }
             var sw = Stopwatch.StartNew();
-            var options = common.RunOptions(p, statusToStderr: asJson) with { PruneApps = p.GetValue(prune), PlanOnly = planOnly, VerifyKey = p.GetValue(verifyKey) };
+            var options = common.RunOptions(p, statusToStderr: asJson) with { PruneApps = p.GetValue(prune), PlanOnly = planOnly, VerifyKey = p.GetValue(verifyKey), AllowMissingImages = p.GetValue(allowMissing) };
             if (p.GetValue(preflightOnly))
             {
                 var report = await new ClusterInstaller(doc, options, text).PreflightAsync(cancellationToken).ConfigureAwait(false);
@@ -343,17 +345,34 @@ internal static class DeliveryCommands
     private static Command Check()
     {
         var common = new CommonOptions();
+        var images = CliOptions.Flag("--images", "only check, on this machine (no host contacted), that the apps rendered with the Clusterfile's values (Application config files, launch.helm values and valueFiles) name only images the cluster image (--image or spec.image) carries");
+        var airgap = CliOptions.Flag("--airgap", "also check for air-gap leaks: on each host containerd's certs.d mirrors every domain the running pods use (and _default) to the cluster's registry, and every pod and node image is one the built-in registry serves");
         var command = new SealerCommand("check", "Check a cluster's hosts, rootfs, registry and runtime configuration", """
             Checks the cluster against the Clusterfile and the recorded state: hosts reachable, rootfs of the
             installed image, registry answering, containerd configured; and, through kubectl on master0, every
             app's workloads (deployments, statefulsets, daemonsets: ready vs desired), pods that cannot pull their
             image and crash-looping containers. Exit code 1 when something is wrong.
-            """);
+
+            --images checks before a run, on this machine only: every app rendered as 'sealer run' will launch it
+            (charts with their final values, manifests after *.tmpl and Application config files) must name only
+            images the cluster image's registry serves; each missing one is listed with its app, file:line and the
+            value that produced it (SEA4150).
+
+            --airgap adds the air-gap leak check: containerd's certs.d on every host has a mirror for each domain
+            the running pods use and for _default, pointing at the cluster's registry hosts (SEA4152); every image
+            of every running pod (kubectl on master0) and every image a node holds (ctr -n k8s.io images ls) is one
+            the built-in registry serves, by digest (SEA4153); and what the registry served (its access log).
+            """)
+        {
+            images, airgap,
+        };
         common.AddTo(command);
         command.SetAction(async (p, cancellationToken) =>
         {
             var (doc, text, _) = common.LoadClusterfile(p);
-            var result = await new ClusterInstaller(doc, common.RunOptions(p), text).CheckAsync(cancellationToken).ConfigureAwait(false);
+            if (p.GetValue(images)) return CheckImages(doc, common.RunOptions(p));
+            var installer = new ClusterInstaller(doc, common.RunOptions(p), text);
+            var result = p.GetValue(airgap) ? await installer.CheckAirgapAsync(cancellationToken).ConfigureAwait(false) : await installer.CheckAsync(cancellationToken).ConfigureAwait(false);
             foreach (var ok in result.Ok) Console.Out.WriteLine($"ok    {ok}");
             foreach (var problem in result.Problems) Console.Out.WriteLine($"FAIL  {problem}");
             Console.Out.WriteLine(result.Problems.Count == 0 ? $"cluster '{doc.Cluster.Name}' is healthy" : $"{result.Problems.Count} problem(s)");
@@ -397,6 +416,20 @@ internal static class DeliveryCommands
             return 0;
         });
         return command;
+    }
+
+    /// <summary>check --images: the offline completeness check; missing images are SEA4150 (exit code 1).</summary>
+    private static int CheckImages(ClusterfileDocument doc, RunOptions options)
+    {
+        var image = ClusterImageSource.Open(options.Image ?? doc.Cluster.Image, options.CacheDir);
+        var report = ImageCompleteness.CheckOffline(image, doc);
+        foreach (var a in report.Apps)
+        {
+            Console.Out.WriteLine(a.NotChecked is null ? $"ok    app {a.App} ({a.Kind}): {a.Images} image(s)" : $"skip  app {a.App} ({a.Kind}): {a.NotChecked}");
+        }
+        if (!report.Complete) throw report.Failure();
+        Console.Out.WriteLine($"every image the apps launch is in {image.Reference} ({report.Served} served by its registry)");
+        return 0;
     }
 
     private static void Summarize(RunResult result, ClusterfileDocument doc, TimeSpan elapsed)

@@ -262,4 +262,7 @@ public sealed class ClusterImageSource
 
     /// <summary>The full names of the images in <c>registry/index.json</c>.</summary>
     public IReadOnlyList<string> RegistryImages(ClusterImagePlatform platform) => _reader.RegistryImages(platform);
+
+    /// <summary>The platform's software list (<c>registry/images.json</c>): each app image with its digests.</summary>
+    public IReadOnlyList<ContainedImage> ContainedImages(ClusterImagePlatform platform) => _reader.ContainedImages(platform);
 }

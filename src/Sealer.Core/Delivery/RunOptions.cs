@@ -42,6 +42,9 @@ public sealed record RunOptions
     /// <summary>In an upgrade, remove the apps the new image drops (helm uninstall, kubectl delete); default: leave them running.</summary>
     public bool PruneApps { get; init; }
 
+    /// <summary>Launch the apps even when they name images the cluster image does not carry (the images step then warns, listing them).</summary>
+    public bool AllowMissingImages { get; init; }
+
     /// <summary>Compute the upgrade plan (reading the hosts, changing nothing) and return it without running a step.</summary>
     public bool PlanOnly { get; init; }
 

@@ -13,7 +13,7 @@ public class InstallPipelineTests
         [
             "aliases", "distribute", "unpack", "registry+<os>/<arch>", "render", "pre-install", "pre-init-host", "runtime",
             "certificates", "registry", "registry-config", "init-kube", "kubeadm-init", "join", "lvscare", "join",
-            "post-init-host", "post-install", "labels", "apps", "clusterfile",
+            "post-init-host", "post-install", "labels", "images", "apps", "clusterfile",
         ], InstallPipeline.Steps.Select(s => s.Name));
     }
 
@@ -26,9 +26,9 @@ public class InstallPipelineTests
             Assert.False(string.IsNullOrWhiteSpace(s.Reads), s.Name);
             Assert.Equal(s.Rerun == StepRerun.WhenChanged, s.Fingerprint is not null);
         });
-        Assert.Equal(["render", "apps"], InstallPipeline.Steps.Where(s => s.Rerun == StepRerun.WhenChanged).Select(s => s.Name));
+        Assert.Equal(["render", "images", "apps"], InstallPipeline.Steps.Where(s => s.Rerun == StepRerun.WhenChanged).Select(s => s.Name));
         Assert.Equal(["certificates", "lvscare", "clusterfile"], InstallPipeline.Steps.Where(s => s.Rerun == StepRerun.EveryRun).Select(s => s.Name));
-        Assert.Equal(["certificates", "kubeadm-init", "labels", "apps", "clusterfile"], InstallPipeline.Steps.Where(s => s.Scope == StepScope.Cluster).Select(s => s.Name));
+        Assert.Equal(["certificates", "kubeadm-init", "labels", "images", "apps", "clusterfile"], InstallPipeline.Steps.Where(s => s.Scope == StepScope.Cluster).Select(s => s.Name));
     }
 
     [Fact]

@@ -173,7 +173,11 @@ public sealed record AppConfig(string Name, IReadOnlyList<string> Cmds, IReadOnl
 }
 
 /// <summary>A file under the app's directory (<c>application/apps/NAME/</c>): <c>overwrite</c> (Sealer's default) or <c>merge</c> (YAML deep merge).</summary>
-public sealed record AppFileSpec(string Path, string Strategy, string Data, SourceLocation Location);
+public sealed record AppFileSpec(string Path, string Strategy, string Data, SourceLocation Location)
+{
+    /// <summary>The Clusterfile line holding the first line of <see cref="Data"/> (0: unknown), so a line of the data maps back to the Clusterfile.</summary>
+    public int DataFirstLine { get; init; }
+}
 
 /// <summary>
 /// Helm settings of an app's launch (the fields of Sealer v2's <c>Helm</c> type): release name, namespace, <c>values</c>
@@ -191,5 +195,8 @@ public sealed record HelmLaunch
     public bool SkipCrds { get; init; }
     public bool DisableHooks { get; init; }
     public IReadOnlyList<string> Values { get; init; } = [];
+
+    /// <summary>Where each of <see cref="Values"/> is in the Clusterfile (same order; empty when not read from one).</summary>
+    public IReadOnlyList<SourceLocation> ValueLocations { get; init; } = [];
     public IReadOnlyList<string> ValueFiles { get; init; } = [];
 }

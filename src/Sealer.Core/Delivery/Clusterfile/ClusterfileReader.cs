@@ -186,6 +186,10 @@ public static partial class ClusterfileReader
 
         public SourceLocation Loc(YamlNode node) => new(file, (int)node.Start.Line, (int)node.Start.Column);
 
+        /// <summary>The line a scalar's first line of text is on: the line after the indicator of a block scalar (<c>|</c>, <c>&gt;</c>).</summary>
+        private static int DataFirstLine(YamlScalarNode node) =>
+            (int)node.Start.Line + (node.Style is ScalarStyle.Literal or ScalarStyle.Folded ? 1 : 0);
+
         public string Slice(YamlNode node)
         {
             var writer = new StringWriter();
@@ -648,7 +652,7 @@ public static partial class ClusterfileReader
                             {
                                 throw Error(ErrorCodes.ClusterfileBadConfig, Get(fm, "strategy")!, $"App '{app}': file strategy '{strategy}' is not overwrite or merge (Sealer's strategies).");
                             }
-                            files.Add(new AppFileSpec(path, strategy, Data(fm, "data", "spec.configs[].files[]") ?? "", Loc(fm)));
+                            files.Add(new AppFileSpec(path, strategy, Data(fm, "data", "spec.configs[].files[]") ?? "", Loc(fm)) { DataFirstLine = Get(fm, "data") is YamlScalarNode dn ? DataFirstLine(dn) : 0 });
                         }
                     }
                     configs.Add(new AppConfig(app, appCmds, env) { Files = files, Helm = helm, Location = Loc(m) });
@@ -707,6 +711,7 @@ public static partial class ClusterfileReader
                 SkipCrds = keys.TryGetValue("skipCRDs", out var sc) && Bool(sc, $"{path}.skipCRDs"),
                 DisableHooks = keys.TryGetValue("disableHooks", out var dh) && Bool(dh, $"{path}.disableHooks"),
                 Values = values,
+                ValueLocations = vn is YamlSequenceNode vs ? vs.Children.Select(Loc).ToList() : [],
                 ValueFiles = valueFiles,
             };
         }

@@ -1,3 +1,5 @@
+using Sealer.Core.ClusterImage;
+using Sealer.Core.Delivery.Checks;
 using Sealer.Core.Delivery.Install.Policies;
 using Sealer.Core.Delivery.Install.Steps;
 using Sealer.Core.Delivery.Ssh;
@@ -74,6 +76,120 @@ internal sealed class ClusterChecker(InstallContext ctx)
         {
             foreach (var n in nodes) n.Ssh.Dispose();
         }
+    }
+
+    /// <summary>
+    /// <c>sealer check --airgap</c>: the checks of <see cref="CheckAsync"/>, then on every host containerd's certs.d,
+    /// <c>ctr -n k8s.io images ls</c> (ctr honours CONTAINERD_ADDRESS from the host's env) and, on registry hosts, the
+    /// registry's access log and <c>registry/images.json</c>; the pods through kubectl on master0;
+    /// judged by <see cref="AirgapCheck"/>.
+    /// </summary>
+    public async Task<CheckResult> CheckAirgapAsync(CancellationToken cancellationToken = default)
+    {
+        var basic = await CheckAsync(cancellationToken).ConfigureAwait(false);
+        var ok = basic.Ok.ToList();
+        var problems = basic.Problems.ToList();
+        var knownHosts = KnownHosts.Load(ctx.Options.Ssh.KnownHostsPath);
+        var (nodes, unreachable) = await InstallHost.ConnectAllAsync(ctx.Cluster.Hosts, knownHosts, ctx.Options.Ssh, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var registryIps = ctx.RegistryIps;
+            var facts = await Task.WhenAll(nodes.Select(async n =>
+            {
+                n.Env = DeliveryEnv.For(ctx.Cluster, n.Spec, [], ctx.Cluster.ContainerRuntime ?? "containerd", registryIps);
+                bool registry = registryIps.Contains(n.Ip);
+                string script = $$"""
+                    set +e
+                    echo "@@hostname $(hostname)"
+                    for f in /etc/containerd/certs.d/*/hosts.toml; do [ -f "$f" ] || continue; echo "@@certs $(basename "$(dirname "$f")")"; cat "$f"; echo; done
+                    if command -v ctr >/dev/null; then out=$(ctr -n k8s.io images ls 2>&1); rc=$?; echo "@@ctr $rc"; echo "$out"; else echo "@@ctr 127"; fi
+                    if [ {{(registry ? 1 : 0)}} = 1 ]; then
+                      echo "@@access"
+                      tail -n 20000 {{Q(ctx.RegistryAccessLog)}} 2>/dev/null
+                      if command -v journalctl >/dev/null; then journalctl -u sealer-registry -o cat --no-pager -n 20000 2>/dev/null | grep ' /v2/'; fi
+                      echo "@@images"
+                      cat {{Q(ctx.Rootfs + "/" + ClusterImageFormat.ImageListPath)}} 2>/dev/null
+                    fi
+                    true
+                    """;
+                var r = await n.Ssh.RunAsync(script, new CommandOptions { Description = "check --airgap", Env = n.Env, Timeout = TimeSpan.FromMinutes(1) }, cancellationToken).ConfigureAwait(false);
+                return (Host: n, Sections: Sections(r.Stdout));
+            })).ConfigureAwait(false);
+
+            // what the registry serves: registry/images.json in the rootfs of a registry host, else the cluster image here
+            ServedImages? served = null;
+            foreach (var (_, sections) in facts)
+            {
+                if (sections.FirstOrDefault(s => s.Key == "images").Value is { } json && !string.IsNullOrWhiteSpace(json))
+                {
+                    served = new ServedImages(ClusterImageFormat.ReadImageList(System.Text.Encoding.UTF8.GetBytes(json), $"{ctx.Rootfs}/{ClusterImageFormat.ImageListPath}").Images);
+                    break;
+                }
+            }
+            if (served is null)
+            {
+                var image = ClusterImageSource.Open(ctx.Options.Image ?? (ctx.State.Image.Length > 0 ? ctx.State.Image : ctx.Cluster.Image), ctx.Options.CacheDir);
+                served = ServedImages.Of(image);
+                ok.Add($"the registry's image list read from {image.Reference} on this machine (no {ClusterImageFormat.ImageListPath} on the registry hosts)");
+            }
+
+            string? pods = null;
+            var master0 = nodes.FirstOrDefault(n => n.Ip == ctx.Cluster.Masters.First().Ip);
+            if (master0 is not null)
+            {
+                var r = await master0.Ssh.RunAsync($"{ctx.KubePath}\nkubectl get pods -A -o json", new CommandOptions { Description = "check --airgap: kubectl", Check = false, Timeout = TimeSpan.FromMinutes(1) }, cancellationToken).ConfigureAwait(false);
+                if (r.Succeeded) pods = r.Stdout;
+                else problems.Add(new PreflightProblem(master0.Ip, "airgap", $"'kubectl get pods' failed with exit code {r.ExitCode}: {string.Join(" | ", r.LastLines.TakeLast(3))}; the pods' images are not checked."));
+            }
+            var hostFacts = facts.Select(f =>
+            {
+                var ctr = f.Sections.FirstOrDefault(s => s.Key.StartsWith("ctr ", StringComparison.Ordinal));
+                bool ctrOk = ctr.Key == "ctr 0";
+                return new AirgapHostFacts(f.Host.Ip, f.Sections.First(s => s.Key.StartsWith("hostname ", StringComparison.Ordinal)).Key["hostname ".Length..].Trim().ToLowerInvariant())
+                {
+                    HostsToml = f.Sections.Where(s => s.Key.StartsWith("certs ", StringComparison.Ordinal)).ToDictionary(s => s.Key["certs ".Length..], s => s.Value, StringComparer.Ordinal),
+                    CtrImages = ctrOk ? ctr.Value : null,
+                    CtrError = ctrOk ? null : ctr.Key == "ctr 127" || ctr.Key is null ? "ctr is not installed" : $"ctr failed: {ctr.Value.Trim().Split('\n').LastOrDefault()}",
+                    AccessLog = f.Sections.FirstOrDefault(s => s.Key == "access").Value ?? "",
+                };
+            }).ToList();
+            var endpoints = ctx.Cluster.Registry.External is { } ext ? [ext.Url] : registryIps.Select(ip => $"{ip}:{ctx.Cluster.Registry.Local.Port}").ToList();
+            try
+            {
+                var airgap = AirgapCheck.Evaluate(served, endpoints, ctx.Cluster.Masters.First().Ip, pods, hostFacts);
+                ok.AddRange(airgap.Ok);
+                problems.AddRange(airgap.Problems);
+            }
+            catch (System.Text.Json.JsonException ex)
+            {
+                problems.Add(new PreflightProblem(ctx.Cluster.Masters.First().Ip, "airgap", $"'kubectl get pods -A -o json' printed something that is not a pod list ({ex.Message})."));
+            }
+            return new CheckResult(ok, problems);
+        }
+        finally
+        {
+            foreach (var n in nodes) n.Ssh.Dispose();
+        }
+    }
+
+    /// <summary>The script's output cut at its <c>@@name</c> lines: (name, text up to the next one), in order.</summary>
+    private static List<KeyValuePair<string, string>> Sections(string stdout)
+    {
+        var result = new List<KeyValuePair<string, string>>();
+        string? key = null;
+        var sb = new System.Text.StringBuilder();
+        foreach (var line in stdout.Split('\n'))
+        {
+            if (line.StartsWith("@@", StringComparison.Ordinal))
+            {
+                if (key is not null) result.Add(new(key, sb.ToString()));
+                key = line[2..].TrimEnd('\r');
+                sb.Clear();
+            }
+            else if (key is not null) sb.Append(line).Append('\n');
+        }
+        if (key is not null) result.Add(new(key, sb.ToString()));
+        return result;
     }
 
     /// <summary>Which image each app runs from (the state's image history), apps a newer image dropped and left running, an unfinished upgrade.</summary>

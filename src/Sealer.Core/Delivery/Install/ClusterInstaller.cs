@@ -298,6 +298,9 @@ public sealed class ClusterInstaller
     /// <summary><c>sealer check</c>: see <see cref="ClusterChecker"/>.</summary>
     public Task<CheckResult> CheckAsync(CancellationToken cancellationToken = default) => new ClusterChecker(_ctx).CheckAsync(cancellationToken);
 
+    /// <summary><c>sealer check --airgap</c>: see <see cref="ClusterChecker.CheckAirgapAsync"/>.</summary>
+    public Task<CheckResult> CheckAirgapAsync(CancellationToken cancellationToken = default) => new ClusterChecker(_ctx).CheckAirgapAsync(cancellationToken);
+
     /// <summary><c>sealer delete</c> of <paramref name="hostIps"/> (all when null): see <see cref="ClusterDeleter"/>.</summary>
     public Task<IReadOnlyList<string>> DeleteAsync(IReadOnlyList<string>? hostIps = null, CancellationToken cancellationToken = default) =>
         new ClusterDeleter(_ctx).DeleteAsync(hostIps, cancellationToken);

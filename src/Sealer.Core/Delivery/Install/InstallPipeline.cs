@@ -33,6 +33,7 @@ public static class InstallPipeline
         new PluginsStep(PluginPhase.PostInitHost),
         new PluginsStep(PluginPhase.PostInstall),
         new LabelsStep(),
+        new ImagesStep(),
         new AppsStep(),
         new SaveClusterfileStep(),
     ];

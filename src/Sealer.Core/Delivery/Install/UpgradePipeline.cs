@@ -23,6 +23,7 @@ public static class UpgradePipeline
         new KubeUpgradeStep(),
         new KubeUpgradeNodeStep(masters: true),
         new KubeUpgradeNodeStep(masters: false),
+        new ImagesStep(),
         new AppsStep(),
         new PruneAppsStep(),
         new RegistrySwitchStep(),
@@ -32,7 +33,7 @@ public static class UpgradePipeline
     /// <summary>The once-steps an upgrade runs again (unmarked when it starts).</summary>
     internal static readonly IReadOnlyList<string> Redo = [DistributeStep.StepName, UnpackStep.StepName, RegistryConfigStep.StepName, KubeUpgradeNodeStep.StepName, RegistrySwitchStep.StepName];
 
-    internal static readonly IReadOnlyList<string> RedoCluster = [KubeUpgradeStep.StepName, AppsStep.StepName, PruneAppsStep.StepName];
+    internal static readonly IReadOnlyList<string> RedoCluster = [KubeUpgradeStep.StepName, ImagesStep.StepName, AppsStep.StepName, PruneAppsStep.StepName];
 
     /// <summary>The upgrade's steps, in order.</summary>
     public static IReadOnlyList<StepInfo> Steps { get; } = Run.Select(s => s.Info).ToList();

@@ -57,6 +57,9 @@ internal sealed class InstallContext(ClusterfileDocument doc, RunOptions options
 
     public string Rootfs => $"{ClusterDir}/rootfs";
 
+    /// <summary>The built-in registry's access log on a registry host (one line per request; <c>sealer check --airgap</c> reads it).</summary>
+    public string RegistryAccessLog => $"{ClusterDir}/registry-access.log";
+
     /// <summary>The content store the blobs are distributed to.</summary>
     public string Store => $"{Cluster.DataRoot}/.store";
 

@@ -44,7 +44,8 @@ internal sealed class RegistryStep : HostStep
             htpasswdArg = $" --htpasswd {Q(ctx.ClusterDir + "/registry.htpasswd")}";
         }
         string tlsArg = ctx.Tls ? $" --tls-cert {Q(ctx.RemoteCertDir + "/server.crt")} --tls-key {Q(ctx.RemoteCertDir + "/server.key")}" : "";
-        string serve = $"sealer registry serve --layout {Q(ctx.Rootfs + "/registry")} --port {local.Port}{htpasswdArg}{tlsArg}";
+        string logArg = $" --access-log {Q(ctx.RegistryAccessLog)}";
+        string serve = $"sealer registry serve --layout {Q(ctx.Rootfs + "/registry")} --port {local.Port}{htpasswdArg}{tlsArg}{logArg}";
         string script = $$"""
             export PATH={{Q(ctx.Rootfs + "/bin")}}:/usr/local/bin:$PATH
             cd {{Q(ctx.Rootfs)}}
@@ -60,7 +61,7 @@ internal sealed class RegistryStep : HostStep
             Description=sealer cluster image registry ({{ctx.Cluster.Name}})
             After=network-online.target
             [Service]
-            ExecStart=$(command -v sealer) registry serve --layout {{ctx.Rootfs}}/registry --port {{local.Port}}{{(htpasswdArg + tlsArg).Replace("'", "", StringComparison.Ordinal)}}
+            ExecStart=$(command -v sealer) registry serve --layout {{ctx.Rootfs}}/registry --port {{local.Port}}{{(htpasswdArg + tlsArg + logArg).Replace("'", "", StringComparison.Ordinal)}}
             Restart=always
             [Install]
             WantedBy=multi-user.target

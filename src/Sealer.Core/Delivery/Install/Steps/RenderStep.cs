@@ -22,14 +22,8 @@ internal sealed class RenderStep : HostStep
 
     public override string Fingerprint => "the host's manifest and env, Config and kubeadm documents, the launched apps' env and files, the masters, the VIP";
 
-    /// <summary>
-    /// The templates Sealer renders: <c>*.tmpl</c> under <c>etc/</c>, <c>charts/</c>, <c>manifests/</c> (imagedistributor
-    /// renderRootfs) and the apps' directories (pkg/application envRender). Elsewhere a <c>.tmpl</c> is left alone, as in
-    /// Sealer, so an image that ships raw templates (for its own scripts) installs as it does there.
-    /// </summary>
-    internal static bool IsTemplate(string path) => path.EndsWith(".tmpl", StringComparison.Ordinal)
-        && (path.StartsWith("etc/", StringComparison.Ordinal) || path.StartsWith("charts/", StringComparison.Ordinal)
-            || path.StartsWith("manifests/", StringComparison.Ordinal) || path.StartsWith("application/apps/", StringComparison.Ordinal));
+    /// <summary>The templates Sealer renders (<see cref="RootfsRender.IsTemplate"/>).</summary>
+    internal static bool IsTemplate(string path) => RootfsRender.IsTemplate(path);
 
     /// <summary>What a host's rendered files depend on besides the image: its env, the documents that write files, masters and VIP.</summary>
     public override string? FingerprintOf(InstallContext ctx, InstallHost n) => InputHash(ctx, n);
@@ -55,40 +49,8 @@ internal sealed class RenderStep : HostStep
 
     public override async Task RunOnAsync(InstallContext ctx, InstallHost n, CancellationToken cancellationToken)
     {
-        var doc = ctx.Doc;
-        var files = new Dictionary<string, (byte[] Data, UnixFileMode Mode)>(StringComparer.Ordinal);
-        var configPaths = doc.Configs.Select(c => c.Path).ToHashSet(StringComparer.Ordinal);
-        var appFiles = AppFileMerger.Overrides(doc, ctx.LaunchPlan);
-        var found = ctx.Image.ReadFileEntries(n.Platform, p => IsTemplate(p) || configPaths.Contains(p) || p == KubeadmConfigPatch.Path || appFiles.Any(a => a.Matches(p)));
-        var ext = ctx.Image.Extension(n.Platform);
-        foreach (var (path, (bytes, mode)) in found.Where(f => IsTemplate(f.Key)).OrderBy(f => f.Key, StringComparer.Ordinal))
-        {
-            var env = LaunchPlanner.AppOf(path) is { } app ? ctx.AppEnv(n.Env, ext, app) : n.Env;
-            files[path[..^5]] = (Encoding.UTF8.GetBytes(DeliveryEnv.Render(Encoding.UTF8.GetString(bytes), env, path, n.Ip, cancellationToken)), mode);
-        }
-        string? Current(string path) => files.TryGetValue(path, out var r) ? Encoding.UTF8.GetString(r.Data)
-            : found.TryGetValue(path, out var raw) ? Encoding.UTF8.GetString(raw.Data) : null;
-        UnixFileMode ModeOf(string path) => files.TryGetValue(path, out var r) ? r.Mode : found.TryGetValue(path, out var raw) ? raw.Mode
-            : path.EndsWith(".sh", StringComparison.Ordinal) ? (UnixFileMode)0b111_101_101 : (UnixFileMode)0b110_100_100;
-        foreach (var config in doc.Configs)
-        {
-            files[config.Path] = (Encoding.UTF8.GetBytes(ConfigMerge.Apply(config, Current(config.Path))), ModeOf(config.Path));
-        }
-        if (doc.KubeadmDocuments.Count > 0)
-        {
-            files[KubeadmConfigPatch.Path] = (Encoding.UTF8.GetBytes(KubeadmConfigPatch.AppendDocuments(Current(KubeadmConfigPatch.Path), doc.KubeadmDocuments)), ModeOf(KubeadmConfigPatch.Path));
-        }
-        if (ctx.Kube && Current(KubeadmConfigPatch.Path) is { } kubeadmYaml)
-        {
-            files[KubeadmConfigPatch.Path] = (Encoding.UTF8.GetBytes(KubeadmConfigPatch.WithApiServerEndpoint(kubeadmYaml, ctx.Cluster.Masters.Select(m => m.Ip).ToList(), ctx.Vip)), ModeOf(KubeadmConfigPatch.Path));
-        }
-        foreach (var a in appFiles)
-        {
-            foreach (var path in a.Targets(found.Keys.Concat(files.Keys).Distinct().ToList()))
-            {
-                files[path] = (Encoding.UTF8.GetBytes(AppFileMerger.Apply(a, Current(path), path)), ModeOf(path));
-            }
-        }
+        var files = RootfsRender.Compute(ctx.Image, n.Platform, ctx.Doc, ctx.LaunchPlan, n.Env, app => ctx.AppEnv(n.Env, ctx.Image.Extension(n.Platform), app),
+            n.Ip, ctx.Kube, ctx.Cluster.Masters.Select(m => m.Ip).ToList(), ctx.Vip, cancellationToken: cancellationToken).Written;
         if (files.Count == 0) return;
         await n.Ssh.WriteFilesAsync(ctx.Rootfs, files.Select(f => new RemoteFile(f.Key, f.Value.Data, f.Value.Mode)),
             new CommandOptions { Description = $"{StepName}: write {files.Count} rendered files", Timeout = ctx.Options.StepTimeout }, cancellationToken: cancellationToken).ConfigureAwait(false);

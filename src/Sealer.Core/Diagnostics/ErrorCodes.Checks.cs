@@ -1,0 +1,17 @@
+namespace Sealer.Core.Diagnostics;
+
+/// <summary>SEA4150–4199: image completeness before launch and the air-gap leak check (<c>Delivery/Checks</c>).</summary>
+public static partial class ErrorCodes
+{
+    /// <summary>The apps, rendered with the site's values, would be launched with images the cluster image's registry does not serve (listed with app, file, line and the value that produced each).</summary>
+    public const string ImagesMissingFromClusterImage = "SEA4150";
+
+    /// <summary>An app's launch.helm.valueFiles names a file that is not in the cluster image (or a host path the check cannot read).</summary>
+    public const string LaunchValuesFileMissing = "SEA4151";
+
+    /// <summary>Air-gap check: a domain a running pod pulls from has no mirror in containerd's certs.d on a host, or the mirror does not point at the cluster's registry.</summary>
+    public const string AirgapMirrorMissing = "SEA4152";
+
+    /// <summary>Air-gap check: a running pod's (or a node's) image is not one the built-in registry serves: it came from somewhere else.</summary>
+    public const string AirgapImageNotServed = "SEA4153";
+}

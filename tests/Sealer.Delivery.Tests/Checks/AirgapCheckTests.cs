@@ -1,0 +1,98 @@
+using Sealer.Core.ClusterImage;
+using Sealer.Core.Delivery.Checks;
+using Sealer.Core.Diagnostics;
+using Sealer.Core.RegistryServer;
+
+namespace Sealer.Delivery.Tests.Checks;
+
+/// <summary>
+/// <see cref="AirgapCheck"/> over what hosts report: hosts.toml as the registry-config step writes them
+/// (<see cref="RegistryRuntimeConfig"/>), kubectl's pod list, ctr's image list and the registry's access log lines.
+/// </summary>
+public class AirgapCheckTests
+{
+    private const string Demo = "sha256:1111111111111111111111111111111111111111111111111111111111111111";
+    private const string DemoAmd64 = "sha256:2222222222222222222222222222222222222222222222222222222222222222";
+    private const string Other = "sha256:3333333333333333333333333333333333333333333333333333333333333333";
+
+    private static readonly ServedImages Served = new([
+        new ContainedImage
+        {
+            Reference = "docker.io/library/demo:1.0", Digest = Demo, MediaType = "application/vnd.oci.image.index.v1+json",
+            Platforms = [new ContainedPlatform { Platform = "linux/amd64", Digest = DemoAmd64 }],
+        },
+    ]);
+
+    private static readonly string[] Endpoints = ["10.200.0.11:5000"];
+
+    private static string Toml(string? domain, string endpoint = "10.200.0.11:5000") =>
+        RegistryRuntimeConfig.ContainerdHostsToml(domain, [new RegistryEndpoint(endpoint, Tls: true)], "/etc/sealer/registry/ca.crt", skipVerify: false);
+
+    private static string Pods(params (string Node, string Image, string? ImageId)[] containers) =>
+        "{\"items\":[" + string.Join(",", containers.Select((c, i) =>
+            "{\"metadata\":{\"namespace\":\"shop\",\"name\":\"p" + i + "\"},\"spec\":{\"nodeName\":\"" + c.Node + "\",\"containers\":[{\"name\":\"c\",\"image\":\"" + c.Image + "\"}]}," +
+            "\"status\":{\"phase\":\"Running\",\"containerStatuses\":[{\"name\":\"c\",\"image\":\"" + c.Image + "\",\"imageID\":\"" + (c.ImageId ?? "") + "\"}]}}")) + "]}";
+
+    private static AirgapHostFacts Host(string ip, string name, params string[] domains) => new(ip, name)
+    {
+        HostsToml = domains.ToDictionary(d => d, d => Toml(d == "_default" ? null : d), StringComparer.Ordinal),
+        CtrImages = "REF TYPE DIGEST SIZE PLATFORMS LABELS\n",
+    };
+
+    [Fact]
+    public void Pods_pulled_through_the_mirror_from_the_registry_pass()
+    {
+        var pods = Pods(("sealer-h1", "docker.io/library/demo:1.0", "docker.io/library/demo@" + Demo));
+        var h1 = Host("10.200.0.11", "sealer-h1", "_default", "docker.io") with
+        {
+            CtrImages = $"REF                         TYPE                                      DIGEST  SIZE     PLATFORMS   LABELS\ndocker.io/library/demo:1.0 application/vnd.oci.image.index.v1+json {Demo} 3.0 KiB linux/amd64 io.cri-containerd.image=managed\n{DemoAmd64} application/vnd.oci.image.manifest.v1+json {DemoAmd64} 3.0 KiB linux/amd64 -\n",
+            AccessLog = "10.200.0.12 - - [02/Dec/2026:07:00:00 +0000] \"GET /v2/library/demo/manifests/1.0?ns=docker.io HTTP/1.1\" 200 1234 0.002\n",
+        };
+        var result = AirgapCheck.Evaluate(Served, Endpoints, "10.200.0.11", pods, [h1]);
+        Assert.Empty(result.Problems);
+        Assert.Contains("10.200.0.11: pod shop/p0 container c docker.io/library/demo:1.0 sha256:111111111111 is served by the built-in registry", result.Ok);
+        Assert.Contains(result.Ok, o => o.StartsWith("10.200.0.11: containerd on 10.200.0.11 holds docker.io/library/demo:1.0", StringComparison.Ordinal));
+        Assert.Contains("10.200.0.11: the registry served 1 manifest request(s) for 1 image(s): docker.io/library/demo:1.0", result.Ok);
+    }
+
+    [Fact]
+    public void A_domain_without_a_mirror_and_an_image_not_from_the_registry_are_reported()
+    {
+        var pods = Pods(("sealer-h2", "quay.io/acme/agent:2", "quay.io/acme/agent@" + Other), ("sealer-h2", "docker.io/library/demo:1.0", "docker.io/library/demo@" + DemoAmd64));
+        var h1 = Host("10.200.0.11", "sealer-h1", "_default", "docker.io") with
+        {
+            AccessLog = "10.200.0.12 - - [02/Dec/2026:07:00:01 +0000] \"HEAD /v2/acme/agent/manifests/2?ns=quay.io HTTP/1.1\" 404 0 0.001\n",
+        };
+        // h2's docker.io mirror points elsewhere, quay.io has none, _default is missing
+        var h2 = new AirgapHostFacts("10.200.0.12", "sealer-h2")
+        {
+            HostsToml = new Dictionary<string, string> { ["docker.io"] = Toml("docker.io", "mirror.example.com:443") },
+            CtrImages = null,
+            CtrError = "ctr failed: connection refused",
+        };
+        var result = AirgapCheck.Evaluate(Served, Endpoints, "10.200.0.11", pods, [h1, h2]);
+        var messages = result.Problems.Select(p => p.ToString()).ToList();
+        Assert.Contains(messages, m => m.StartsWith($"10.200.0.12: [airgap] {ErrorCodes.AirgapMirrorMissing}: no /etc/containerd/certs.d/_default/hosts.toml", StringComparison.Ordinal));
+        Assert.Contains(messages, m => m.StartsWith($"10.200.0.12: [airgap] {ErrorCodes.AirgapMirrorMissing}: /etc/containerd/certs.d/docker.io/hosts.toml does not point at the cluster's registry (10.200.0.11:5000)", StringComparison.Ordinal));
+        Assert.Contains(messages, m => m.StartsWith($"10.200.0.12: [airgap] {ErrorCodes.AirgapMirrorMissing}: no /etc/containerd/certs.d/quay.io/hosts.toml, but quay.io/acme/agent:2 uses quay.io", StringComparison.Ordinal));
+        Assert.Contains(messages, m => m.StartsWith($"10.200.0.12: [airgap] {ErrorCodes.AirgapImageNotServed}: pod shop/p0 container c quay.io/acme/agent:2 ({Other}) is not an image the built-in registry serves", StringComparison.Ordinal));
+        Assert.Contains(messages, m => m.StartsWith($"10.200.0.11: [airgap] {ErrorCodes.AirgapImageNotServed}: the registry was asked for quay.io/acme/agent:2 (1 time(s)) and does not have it", StringComparison.Ordinal));
+        Assert.DoesNotContain(messages, m => m.Contains(ErrorCodes.AirgapImageNotServed, StringComparison.Ordinal) && m.Contains("demo", StringComparison.Ordinal)); // its platform manifest's digest is served
+        Assert.Equal(5, messages.Count);
+        Assert.Contains("10.200.0.12: containerd's images not listed (ctr failed: connection refused)", result.Ok);
+    }
+
+    [Fact]
+    public void Mirror_hosts_are_read_from_hosts_toml_with_their_ports()
+    {
+        Assert.Equal(["10.200.0.11:5000", "10.200.0.12:5000"], AirgapCheck.MirrorHosts(Toml("docker.io") + "\n[host.\"http://10.200.0.12:5000\"]\n  capabilities = [\"pull\"]\n"));
+        Assert.Empty(AirgapCheck.MirrorHosts("server = \"https://registry-1.docker.io\"\n"));
+    }
+
+    [Fact]
+    public void Pods_that_ended_are_not_running_images_and_a_bad_list_is_an_error()
+    {
+        Assert.Empty(AirgapCheck.PodImages("""{"items":[{"metadata":{"namespace":"a","name":"job"},"spec":{"containers":[{"name":"c","image":"x:1"}]},"status":{"phase":"Succeeded"}}]}"""));
+        Assert.ThrowsAny<System.Text.Json.JsonException>(() => AirgapCheck.PodImages("""{"kind":"List"}"""));
+    }
+}
