@@ -80,7 +80,7 @@ internal sealed class StepRunner(InstallContext ctx)
             {
                 if (step.FingerprintOf(ctx, h) is not { } fp) continue;
                 fingerprints[h.Ip] = fp;
-                if (!ctx.State.HostDone(h.Ip, step.Name)) continue;
+                if (!ctx.State.HostDone(h.Ip, step.Name) || !step.RerunOnChange) continue;
                 var before = ctx.State.HostFingerprint(h.Ip, step.Name);
                 if (before is null && !step.RerunWhenFingerprintUnknown) ctx.State.SetHostFingerprint(h.Ip, step.Name, fp);
                 else if (before != fp) ctx.State.UnmarkHost(h.Ip, step.Name);
