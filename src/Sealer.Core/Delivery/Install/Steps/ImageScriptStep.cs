@@ -19,7 +19,8 @@ internal abstract class ImageScriptStep(bool onUpgrade) : HostStep
 
     public override StepRerun Rerun => OnUpgrade ? StepRerun.WhenChanged : StepRerun.Once;
 
-    public override string Fingerprint => "the script's bytes in the image, the image's etc/ files, the host's env (recorded; an upgrade runs the script again when it changed)";
+    /// <summary>Only the upgrade's instance runs again when it changed; an install's records the fingerprint (<see cref="FingerprintOf"/>) and runs once.</summary>
+    public override string? Fingerprint => OnUpgrade ? "the script's bytes in the image, the image's etc/ files, the host's env (recorded when it ran)" : null;
 
     public override bool RerunOnChange => OnUpgrade;
 

@@ -74,7 +74,8 @@ internal sealed class StepRunner(InstallContext ctx)
     public async Task HostStepAsync(HostStep step, IReadOnlyList<InstallHost> hosts, CancellationToken cancellationToken = default)
     {
         var fingerprints = new Dictionary<string, string>(StringComparer.Ordinal);
-        if (step.Fingerprint is not null)
+        // a step without a described fingerprint may still record one (RerunOnChange false: for a later flow to compare)
+        if (step.Fingerprint is not null || !step.RerunOnChange)
         {
             foreach (var h in hosts)
             {
