@@ -154,7 +154,7 @@ public class UpgradeDeltaGcTests(TestHosts hosts) : HostsTest(hosts, "sealer-del
         Assert.Equal(1, Count(Evidence(0), "init-kube sealer-h1"));
 
         // 10. after it the registry keeps v3 and v2 and drops v1's blobs (the rootfs v1 shares with v2 stays)
-        var gc = third.RegistryGc!.Single(h => h.Host == "10.200.0.11");
+        var gc = third.Collected!.Single(h => h.Host == "10.200.0.11");
         Assert.Contains(v1.AppManifestDigest, gc.RegistryBlobs);
         Assert.Contains(v1.RegistryContentDigests[0], gc.StoreBlobs);
         Assert.False(File.Exists(RegistryBlob(v1.AppManifestDigest)));

@@ -61,7 +61,7 @@ public sealed record RunResult(IReadOnlyList<string> StepsRun, IReadOnlyList<str
     public string? Image { get; init; }
 
     /// <summary>What the registry garbage collection after an upgrade or rollback removed, per host (null: none ran).</summary>
-    public IReadOnlyList<RegistryGcHost>? RegistryGc { get; init; }
+    public IReadOnlyList<RegistryGcHost>? Collected { get; init; }
 }
 
 public sealed record CheckResult(IReadOnlyList<string> Ok, IReadOnlyList<PreflightProblem> Problems);

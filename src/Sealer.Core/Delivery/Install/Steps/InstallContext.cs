@@ -130,7 +130,7 @@ internal sealed class InstallContext(ClusterfileDocument doc, RunOptions options
     }
 
     /// <summary>What the garbage collection after an upgrade removed (null: none ran).</summary>
-    public IReadOnlyList<RegistryGcHost>? RegistryGc { get; set; }
+    public IReadOnlyList<RegistryGcHost>? Collected { get; set; }
 
-    public RunResult Result(IReadOnlyList<HostFacts> facts) => new(_run, _skipped, _transfers, facts) { Plan = Upgrade, Image = State.Image, RegistryGc = RegistryGc };
+    public RunResult Result(IReadOnlyList<HostFacts> facts) => new(_run, _skipped, _transfers, facts) { Plan = Upgrade, Image = State.Image, Collected = Collected };
 }
