@@ -18,11 +18,12 @@ internal static class DeliveryCommands
     public static IEnumerable<Command> Create() => [Run(), Rollback(), Join(), Delete(), Check(), SupportBundleCommand()];
 
     /// <summary>The options run, join, delete and check share: the Clusterfile, the image, SSH and local state.</summary>
-    private sealed class CommonOptions
+    internal sealed class CommonOptions
     {
         public readonly Option<string?> File = CliOptions.Text("--file", "the Clusterfile (default ./Clusterfile, else the one 'sealer run IMAGE -m ...' wrote)", "FILE", "-f");
-        public readonly Option<string?> Image = CliOptions.Text("--image", "cluster image: OCI layout dir, OCI archive, or a name in the image cache (default: spec.image)", "PATH|NAME");
+        public readonly Option<string?> Image = CliOptions.Text("--image", "cluster image: OCI layout dir, OCI archive (a delta from 'sealer save --since' too), site bundle, or a name in the image store or cache (default: spec.image)", "PATH|NAME");
         public readonly Option<string?> CacheDir = CliOptions.CacheDir();
+        public readonly Option<string?> Store = CliOptions.Store();
         public readonly Option<string?> KnownHosts = CliOptions.Text("--known-hosts", "host keys to verify against (default ~/.ssh/known_hosts)", "FILE");
         public readonly Option<bool> TrustOnFirstUse = CliOptions.Flag("--trust-on-first-use", "accept and record keys of hosts not in known_hosts (a changed key is always refused)");
         public readonly Option<int> Parallel = CliOptions.Int("--parallel", "hosts this machine sends to at once; hosts that have the image relay it to others", 3, 1, 64);
@@ -34,7 +35,7 @@ internal static class DeliveryCommands
 
         public void AddTo(Command command)
         {
-            foreach (var o in new Option[] { File, Image, CacheDir, KnownHosts, TrustOnFirstUse, Parallel, NoRelay, SealerBinary, StateDir, ConnectTimeout, Verbose })
+            foreach (var o in new Option[] { File, Image, CacheDir, Store, KnownHosts, TrustOnFirstUse, Parallel, NoRelay, SealerBinary, StateDir, ConnectTimeout, Verbose })
             {
                 command.Options.Add(o);
             }
@@ -62,6 +63,7 @@ internal static class DeliveryCommands
             {
                 Image = p.GetValue(Image),
                 CacheDir = p.GetValue(CacheDir),
+                StoreDir = p.GetValue(Store),
                 StateRoot = p.GetValue(StateDir),
                 Parallelism = p.GetValue(Parallel),
                 Relay = !p.GetValue(NoRelay),
@@ -105,6 +107,7 @@ internal static class DeliveryCommands
         var preflightOnly = CliOptions.Flag("--preflight-only", "check every host (SSH, host key, OS/arch, disk, ports, clock, tools) and print the report; change nothing (exit 1 on a problem)");
         var verifyKey = CliOptions.Text("--verify-key", "public key (cosign.pub): refuse the image unless it carries a cosign signature by it, before any host is contacted (default: spec.imageVerifyKey)", "FILE");
         var allowMissing = CliOptions.Flag("--allow-missing-images", "launch the apps even when, rendered with the Clusterfile's values, they name images the cluster image does not carry (a warning lists them; default: the run stops before the apps step)");
+        var keepImages = KeepImages();
         var command = new SealerCommand("run", "Install (or resume, or extend) the cluster a Clusterfile describes, over SSH", """
             Installs the cluster the Clusterfile describes, or brings it up to date: every host is checked first
             (reachable, host key, login, platform, disk, ports, clock, hostnames) and nothing changes unless all pass.
@@ -129,7 +132,7 @@ internal static class DeliveryCommands
             The steps, in order (each host or the cluster; a step re-runs only when its inputs changed):
             """ + InstallPipeline.Describe())
         {
-            image, masters, nodes, passwd, user, pk, pkPasswd, port, env, clusterName, plan, json, prune, yes, preflightOnly, verifyKey, allowMissing,
+            image, masters, nodes, passwd, user, pk, pkPasswd, port, env, clusterName, plan, json, prune, yes, preflightOnly, verifyKey, allowMissing, keepImages,
         };
         common.AddTo(command);
         command.SetAction(async (p, cancellationToken) =>
@@ -167,7 +170,7 @@ internal static class DeliveryCommands
                 (doc, text, _) = common.LoadClusterfile(p);
             }
             var sw = Stopwatch.StartNew();
-            var options = common.RunOptions(p, statusToStderr: asJson) with { PruneApps = p.GetValue(prune), PlanOnly = planOnly, VerifyKey = p.GetValue(verifyKey), AllowMissingImages = p.GetValue(allowMissing) };
+            var options = common.RunOptions(p, statusToStderr: asJson) with { PruneApps = p.GetValue(prune), PlanOnly = planOnly, VerifyKey = p.GetValue(verifyKey), AllowMissingImages = p.GetValue(allowMissing), KeepImages = p.GetValue(keepImages) };
             if (p.GetValue(preflightOnly))
             {
                 var report = await new ClusterInstaller(doc, options, text).PreflightAsync(cancellationToken).ConfigureAwait(false);
@@ -177,6 +180,44 @@ internal static class DeliveryCommands
             var result = await new ClusterInstaller(doc, options, text).RunAsync(cancellationToken).ConfigureAwait(false);
             if (planOnly) return PrintPlan(result, asJson, doc);
             Summarize(result, doc, sw.Elapsed);
+            return 0;
+        });
+        return command;
+    }
+
+    private static Option<int> KeepImages() => CliOptions.Int("--keep-images", "after an upgrade or rollback, the images the registry hosts keep (the current one and the ones before it); blobs only older images use are removed", 2, 1, 100);
+
+    /// <summary><c>sealer registry gc</c>: the registry hosts' garbage collection by hand (in the registry group).</summary>
+    internal static Command RegistryGc()
+    {
+        var common = new CommonOptions();
+        var keep = KeepImages();
+        var dryRun = CliOptions.Flag("--dry-run", "print what would be removed and the bytes it would free; remove nothing");
+        var command = new SealerCommand("gc", "Remove registry and content-store blobs that only older images of the cluster use", """
+            On every host of the cluster the Clusterfile describes: the registry (rootfs/registry) keeps every blob
+            its served index.json or a kept image reaches (the current image and the ones before it, up to
+            --keep-images, default 2), and the content store (<dataRoot>/.store) the layers of the kept images;
+            the rest is removed. Manifests are read from the host and walked; a host whose manifests cannot all
+            be read is left alone. Refused while an upgrade or rollback is unfinished. 'sealer run' does this after
+            every upgrade and rollback.
+            """)
+        {
+            keep, dryRun,
+        };
+        common.AddTo(command);
+        command.SetAction(async (p, cancellationToken) =>
+        {
+            var (doc, text, _) = common.LoadClusterfile(p);
+            bool dry = p.GetValue(dryRun);
+            var result = await new ClusterInstaller(doc, common.RunOptions(p), text).RegistryGcAsync(p.GetValue(keep), dry, cancellationToken).ConfigureAwait(false);
+            foreach (var h in result)
+            {
+                Console.Out.WriteLine($"{h.Host}: {(dry ? "would remove" : "removed")} {h.RegistryBlobs.Count} registry blob(s) ({Preflight.FormatBytes(h.RegistryBytes)}) and {h.StoreBlobs.Count} content-store blob(s) ({Preflight.FormatBytes(h.StoreBytes)}); kept {h.BlobsKept} registry blob(s) of {string.Join(", ", h.ImagesKept)}");
+                foreach (var b in h.RegistryBlobs) Console.Out.WriteLine($"  registry {b}");
+                foreach (var b in h.StoreBlobs) Console.Out.WriteLine($"  store    {b}");
+                if (h.Skipped is not null) Console.Out.WriteLine($"  note: {h.Skipped}");
+            }
+            Console.Out.WriteLine($"{(dry ? "would free" : "freed")} {Preflight.FormatBytes(result.Sum(h => h.BytesFreed))} on {result.Count} host(s){(dry ? " (--dry-run: nothing was removed)" : "")}");
             return 0;
         });
         return command;
@@ -209,6 +250,7 @@ internal static class DeliveryCommands
         var plan = CliOptions.Flag("--plan", "print the rollback plan (apps, images, bytes per host, what is not undone) and exit, changing nothing");
         var json = CliOptions.Json("the plan as JSON on stdout (implies --plan)");
         var prune = PruneApps();
+        var keepImages = KeepImages();
         var command = new SealerCommand("rollback", "Go back to the image the cluster ran before its last upgrade", """
             Brings the apps back to the previous image of the cluster's history (kept in its state, on master0
             and locally): that image (as it was given to 'sealer run', so it must still be there) is distributed
@@ -218,7 +260,7 @@ internal static class DeliveryCommands
             again: the plan lists what is not undone. Apps the newer image added keep running unless --prune-apps.
             """)
         {
-            plan, json, prune,
+            plan, json, prune, keepImages,
         };
         common.AddTo(command);
         command.SetAction(async (p, cancellationToken) =>
@@ -227,7 +269,7 @@ internal static class DeliveryCommands
             bool asJson = p.GetValue(json), planOnly = p.GetValue(plan) || asJson;
             var (doc, text, _) = common.LoadClusterfile(p);
             var sw = Stopwatch.StartNew();
-            var options = common.RunOptions(p, statusToStderr: asJson) with { PruneApps = p.GetValue(prune), PlanOnly = planOnly };
+            var options = common.RunOptions(p, statusToStderr: asJson) with { PruneApps = p.GetValue(prune), PlanOnly = planOnly, KeepImages = p.GetValue(keepImages) };
             var result = await new ClusterInstaller(doc, options, text).RollbackAsync(cancellationToken).ConfigureAwait(false);
             if (planOnly) return PrintPlan(result, asJson, doc);
             Summarize(result, doc, sw.Elapsed);
@@ -421,7 +463,7 @@ internal static class DeliveryCommands
     /// <summary>check --images: the offline completeness check; missing images are SEA4150 (exit code 1).</summary>
     private static int CheckImages(ClusterfileDocument doc, RunOptions options)
     {
-        var image = ClusterImageSource.Open(options.Image ?? doc.Cluster.Image, options.CacheDir);
+        var image = ClusterImageSource.Open(options.Image ?? doc.Cluster.Image, options.CacheDir, options.StoreDir);
         var report = ImageCompleteness.CheckOffline(image, doc);
         foreach (var a in report.Apps)
         {

@@ -9,12 +9,12 @@ using Sealer.RegistryServer;
 
 namespace Sealer.Cli.Commands;
 
-/// <summary><c>sealer registry serve | gen-certs | config | unit</c>.</summary>
+/// <summary><c>sealer registry serve | gen-certs | config | unit | gc</c>.</summary>
 internal static class RegistryCommands
 {
-    public static Command Create() => new SealerCommand("registry", "The built-in registry: serve, certificates, node configuration, systemd unit")
+    public static Command Create() => new SealerCommand("registry", "The built-in registry: serve, certificates, node configuration, systemd unit, garbage collection")
     {
-        Serve(), GenCerts(), Config(), Unit(),
+        Serve(), GenCerts(), Config(), Unit(), DeliveryCommands.RegistryGc(),
     };
 
     /// <summary>The options of 'registry serve', which 'registry unit' takes too (and passes on).</summary>

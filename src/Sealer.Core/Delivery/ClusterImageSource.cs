@@ -49,6 +49,9 @@ public sealed class ClusterImageSource
 
     public IReadOnlyList<ClusterImagePlatform> Platforms => _reader.Platforms;
 
+    /// <summary>The image's root descriptor (its index, or its manifest when it has one platform).</summary>
+    public Descriptor Root => _reader.Descriptor;
+
     /// <summary>Where a layer's bytes lie on this machine: a blob file of a layout, or a range of an archive or bundle.</summary>
     public BlobLocation Locate(Descriptor layer) => _locate(layer.ParsedDigest);
 
@@ -59,10 +62,11 @@ public sealed class ClusterImageSource
     public SealerImageExtension Extension(ClusterImagePlatform p) => p.Extension ?? SealerImageExtension.Empty;
 
     /// <summary>
-    /// Opens <paramref name="image"/>: a layout dir, a site bundle or an archive (read in place), or a name in
-    /// <paramref name="cacheDir"/> (default ~/.sealer/cache).
+    /// Opens <paramref name="image"/>: a layout dir, a site bundle or an archive (read in place), or a name in the local
+    /// image store (<paramref name="storeDir"/>, default <c>SEALER_IMAGES_DIR</c> or ~/.sealer/images: what <c>sealer
+    /// load</c> fills) or else in <paramref name="cacheDir"/> (default ~/.sealer/cache).
     /// </summary>
-    public static ClusterImageSource Open(string image, string? cacheDir = null)
+    public static ClusterImageSource Open(string image, string? cacheDir = null, string? storeDir = null)
     {
         if (Directory.Exists(image) && File.Exists(Path.Combine(image, "oci-layout")))
         {
@@ -74,6 +78,11 @@ public sealed class ClusterImageSource
             if (IsCompressed(image)) return FromLayout(UnpackArchive(image), image, null);
             return FromArchive(ArchiveLayout.Open(image), image);
         }
+        storeDir ??= DefaultStoreDirectory;
+        if (File.Exists(Path.Combine(storeDir, "oci-layout")) && FindNamed(OciLayout.Open(storeDir), image) is { } stored)
+        {
+            return FromLayout(stored, image, image);
+        }
         cacheDir ??= Environment.GetEnvironmentVariable("SEALER_CACHE_DIR") ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".sealer", "cache");
         if (File.Exists(Path.Combine(cacheDir, "oci-layout")))
         {
@@ -83,6 +92,14 @@ public sealed class ClusterImageSource
         throw new SealerException(ErrorCodes.BadClusterImage,
             $"The cluster image '{image}' is neither an OCI layout directory, an OCI archive, a site bundle, nor in the image cache '{cacheDir}'. Build it (dotnet build) or pass its path.");
     }
+
+    /// <summary>The local image store <c>sealer load</c>/<c>pull</c> fill (Artifacts/ClusterImageStore): <c>SEALER_IMAGES_DIR</c>, else ~/.sealer/images.</summary>
+    public static string DefaultStoreDirectory =>
+        Environment.GetEnvironmentVariable("SEALER_IMAGES_DIR") is { Length: > 0 } env && !string.IsNullOrWhiteSpace(env) ? Path.GetFullPath(env)
+            : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".sealer", "images");
+
+    private static OciLayout? FindNamed(OciLayout layout, string name) =>
+        layout.ReadIndex().Manifests.Any(m => m.ArtifactType is null && m.GetAnnotation(Annotations.RefName) is { } n && (n == name || n.EndsWith("/" + name, StringComparison.Ordinal))) ? layout : null;
 
     private static bool IsCompressed(string path)
     {

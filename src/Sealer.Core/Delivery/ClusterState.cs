@@ -159,6 +159,8 @@ public sealed class ImageRecord
     /// <summary>The image as given to run (layout dir, archive or cached name): what <c>sealer rollback</c> opens again.</summary>
     [JsonPropertyName("image")] public string Image { get; set; } = "";
     [JsonPropertyName("manifestDigests")] public Dictionary<string, string> ManifestDigests { get; set; } = new(StringComparer.Ordinal);
+    /// <summary>The image's root digest (its index, or its one manifest): what a delta archive names as its base (null in states written before).</summary>
+    [JsonPropertyName("root"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public string? Root { get; set; }
     /// <summary>The Kubernetes version the image carries (its cluster-runtime-version label; null: none recorded).</summary>
     [JsonPropertyName("kubeVersion"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public string? KubeVersion { get; set; }
     /// <summary>What the apps step launched from this image, in launch order.</summary>

@@ -14,6 +14,9 @@ public sealed record RunOptions
 
     public string? CacheDir { get; init; }
 
+    /// <summary>The local image store a name is looked up in first, and a delta archive (--image DELTA.tar) is loaded into (default: SEALER_IMAGES_DIR, else ~/.sealer/images).</summary>
+    public string? StoreDir { get; init; }
+
     /// <summary>Where local state lives (default ~/.sealer).</summary>
     public string? StateRoot { get; init; }
 
@@ -44,6 +47,9 @@ public sealed record RunOptions
 
     /// <summary>Launch the apps even when they name images the cluster image does not carry (the images step then warns, listing them).</summary>
     public bool AllowMissingImages { get; init; }
+
+    /// <summary>After an upgrade or rollback, how many images the registry hosts keep serving and storing: the current one and the ones before it (default 2: the current and the previous one). Blobs only older images reach are removed.</summary>
+    public int KeepImages { get; init; } = 2;
 
     /// <summary>Compute the upgrade plan (reading the hosts, changing nothing) and return it without running a step.</summary>
     public bool PlanOnly { get; init; }
@@ -76,6 +82,9 @@ public sealed record RunResult(IReadOnlyList<string> StepsRun, IReadOnlyList<str
 
     /// <summary>The image the cluster runs now (from the state), and whether the run only planned.</summary>
     public string? Image { get; init; }
+
+    /// <summary>What the registry garbage collection after an upgrade or rollback removed, per host (null: none ran).</summary>
+    public IReadOnlyList<RegistryGcHost>? Collected { get; init; }
 }
 
 public sealed record CheckResult(IReadOnlyList<string> Ok, IReadOnlyList<PreflightProblem> Problems);

@@ -44,6 +44,12 @@ public sealed record AppChange
 /// <summary>Bytes one host must receive: only the blobs it lacks.</summary>
 public sealed record HostBytes([property: JsonPropertyName("host")] string Host, [property: JsonPropertyName("bytes")] long Bytes, [property: JsonPropertyName("blobs")] int Blobs);
 
+/// <summary>A lifecycle script of the image an upgrade runs again, and where: the hosts where the script or what it runs from (the image's etc/ files, the host's env) changed.</summary>
+public sealed record ScriptRun(
+    [property: JsonPropertyName("step")] string Step,
+    [property: JsonPropertyName("script")] string Script,
+    [property: JsonPropertyName("hosts")] IReadOnlyList<string> Hosts);
+
 /// <summary>An upgrade (or rollback) plan (Install/Policies/UpgradePlanner): computed before anything changes, printed, and all of <c>sealer run --plan</c>.</summary>
 public sealed record UpgradePlan
 {
@@ -55,6 +61,8 @@ public sealed record UpgradePlan
     [JsonPropertyName("imagesRemoved")] public IReadOnlyList<string> ImagesRemoved { get; init; } = [];
     [JsonPropertyName("hosts")] public IReadOnlyList<HostBytes> Hosts { get; init; } = [];
     [JsonPropertyName("kubernetes")] public required KubeChange Kubernetes { get; init; }
+    /// <summary>The lifecycle scripts (runtime, init-kube) that run again, each on the hosts where its inputs changed; a script not listed does not run.</summary>
+    [JsonPropertyName("scripts")] public IReadOnlyList<ScriptRun> Scripts { get; init; } = [];
     /// <summary>What the upgrade (a rollback especially) does not undo.</summary>
     [JsonPropertyName("cannotUndo")] public IReadOnlyList<string> CannotUndo { get; init; } = [];
 
@@ -81,6 +89,10 @@ public sealed record UpgradePlan
         sb.Append("  bytes to send (blobs each host lacks):\n");
         foreach (var h in Hosts) sb.Append(ci, $"    {h.Host,-15} {Preflight.FormatBytes(h.Bytes)} in {h.Blobs} blob(s)\n");
         sb.Append("  kubernetes: ").Append(Kubernetes.Note).Append('\n');
+        sb.Append("  lifecycle scripts:");
+        if (Scripts.Count == 0) sb.Append(" none run again (unchanged)");
+        sb.Append('\n');
+        foreach (var s in Scripts) sb.Append(ci, $"    {s.Step,-9} scripts/{s.Script} on {string.Join(", ", s.Hosts)} (the script, etc/ or the host's env changed)\n");
         foreach (var c in CannotUndo) sb.Append("  not undone: ").Append(c).Append('\n');
         return sb.ToString();
     }

@@ -73,4 +73,10 @@ public static partial class ErrorCodes
 
     /// <summary>An upgrade to another image is unfinished: finish it (run with that image) or roll back first.</summary>
     public const string UpgradeInProgress = "SEA4023";
+
+    /// <summary>Hosts are being joined (sealer join, new hosts in the Clusterfile) while an upgrade is unfinished or starting: finish or roll back the upgrade first, then join.</summary>
+    public const string JoinDuringUpgrade = "SEA4024";
+
+    /// <summary>Registry garbage collection was asked for while an upgrade is unfinished (its blobs may still be served), or with a retention that keeps no image.</summary>
+    public const string RegistryGcRefused = "SEA4025";
 }

@@ -128,7 +128,7 @@ internal sealed class ClusterChecker(InstallContext ctx)
             }
             if (served is null)
             {
-                var image = ClusterImageSource.Open(ctx.Options.Image ?? (ctx.State.Image.Length > 0 ? ctx.State.Image : ctx.Cluster.Image), ctx.Options.CacheDir);
+                var image = ClusterImageSource.Open(ctx.Options.Image ?? (ctx.State.Image.Length > 0 ? ctx.State.Image : ctx.Cluster.Image), ctx.Options.CacheDir, ctx.Options.StoreDir);
                 served = ServedImages.Of(image);
                 ok.Add($"the registry's image list read from {image.Reference} on this machine (no {ClusterImageFormat.ImageListPath} on the registry hosts)");
             }

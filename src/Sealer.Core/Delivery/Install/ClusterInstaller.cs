@@ -63,7 +63,9 @@ public sealed class ClusterInstaller
         var ctx = _ctx;
         var cluster = ctx.Cluster;
         string reference = ctx.Options.Image ?? cluster.Image;
-        var image = rollback ? null : ClusterImageSource.Open(reference, ctx.Options.CacheDir);
+        // a delta archive is loaded into the image store once the state says which image the cluster runs (DeltaRun)
+        var delta = rollback ? null : await DeltaRun.ReadAsync(reference, cancellationToken).ConfigureAwait(false);
+        var image = rollback || delta is not null ? null : ClusterImageSource.Open(reference, ctx.Options.CacheDir, ctx.Options.StoreDir);
         if (image is not null) VerifyImage(image);
         var knownHosts = KnownHosts.Load(ctx.Options.Ssh.KnownHostsPath);
         var (hosts, problems) = await InstallHost.ConnectAllAsync(cluster.Hosts, knownHosts, ctx.Options.Ssh, cancellationToken).ConfigureAwait(false);
@@ -73,6 +75,14 @@ public sealed class ClusterInstaller
             var master0 = hosts.FirstOrDefault(n => n.Ip == cluster.Masters.First().Ip);
             ctx.Master0 = master0;
             ctx.State = await runner.LoadStateAsync(master0, cancellationToken).ConfigureAwait(false);
+            RefuseJoinDuringUpgrade(ctx.State.Upgrade, rollback);
+            if (delta is not null)
+            {
+                var store = Artifacts.ClusterImageStore.Open(ctx.Options.StoreDir ?? ClusterImageSource.DefaultStoreDirectory);
+                reference = await DeltaRun.LoadAsync(reference, delta, store, ctx.State, cluster.Name, hosts.Select(h => h.Ssh).ToList(), ctx.Store, ctx.Status, cancellationToken).ConfigureAwait(false);
+                image = ClusterImageSource.Open(reference, ctx.Options.CacheDir, store.Root);
+                VerifyImage(image); // the image the delta completes: checked before any step changes a host
+            }
             if (image is null) (image, reference) = OpenPrevious(ctx.State);
 
             // An installed host that cannot be reached does not block work on the others (adding nodes, resuming):
@@ -112,7 +122,51 @@ public sealed class ClusterInstaller
                 Record(record);
             }
             await runner.SaveStateAsync(cancellationToken).ConfigureAwait(false);
+            if (upgrading) await CollectAfterUpgradeAsync(cancellationToken).ConfigureAwait(false);
             return ctx.Result(facts);
+        }
+        finally
+        {
+            foreach (var n in hosts) n.Ssh.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// After a finished upgrade or rollback (state saved, no upgrade in progress): blobs only images older than
+    /// --keep-images reached are removed (<see cref="RegistryGc"/>). A failure here leaves the cluster as it is, upgraded:
+    /// a warning says to run 'sealer registry gc'.
+    /// </summary>
+    private async Task CollectAfterUpgradeAsync(CancellationToken cancellationToken)
+    {
+        var ctx = _ctx;
+        try
+        {
+            var removed = await RegistryGc.RunAsync(ctx, ctx.Hosts, Math.Max(1, ctx.Options.KeepImages), dryRun: false, cancellationToken).ConfigureAwait(false);
+            ctx.Collected = removed;
+            ctx.Status($"{"registry-gc",-16} kept {ctx.Options.KeepImages} image(s); removed {removed.Sum(r => r.RegistryBlobs.Count + r.StoreBlobs.Count)} blob(s), {Preflight.FormatBytes(removed.Sum(r => r.BytesFreed))} freed on {removed.Count(r => r.BytesFreed > 0)} host(s)");
+        }
+        catch (SealerException ex)
+        {
+            ctx.Options.Logger.LogWarning("The registry garbage collection after the upgrade failed ({Code}: {Message}); the cluster is upgraded. Run 'sealer registry gc' to collect again", ex.Code, ex.Message);
+        }
+    }
+
+    /// <summary>
+    /// <c>sealer registry gc</c>: the garbage collection of every host's registry and content store by hand
+    /// (<paramref name="dryRun"/>: what would go, nothing removed). Refused while an upgrade is unfinished.
+    /// </summary>
+    public async Task<IReadOnlyList<RegistryGcHost>> RegistryGcAsync(int keepImages, bool dryRun, CancellationToken cancellationToken = default)
+    {
+        var ctx = _ctx;
+        var knownHosts = KnownHosts.Load(ctx.Options.Ssh.KnownHostsPath);
+        var (hosts, problems) = await InstallHost.ConnectAllAsync(ctx.Cluster.Hosts, knownHosts, ctx.Options.Ssh, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (problems.Count > 0) throw Preflight.Failure(problems);
+            ctx.Master0 = hosts.First(n => n.Ip == ctx.Cluster.Masters.First().Ip);
+            ctx.Hosts = hosts;
+            ctx.State = await new StepRunner(ctx).LoadStateAsync(ctx.Master0, cancellationToken).ConfigureAwait(false);
+            return await RegistryGc.RunAsync(ctx, hosts, keepImages, dryRun, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
@@ -156,7 +210,7 @@ public sealed class ClusterInstaller
     {
         try
         {
-            var image = ClusterImageSource.Open(r.Image, _ctx.Options.CacheDir);
+            var image = ClusterImageSource.Open(r.Image, _ctx.Options.CacheDir, _ctx.Options.StoreDir);
             if (image.Platforms.Any(p => r.ManifestDigests.TryGetValue(p.Platform.ToString(), out var d) && d != p.ManifestDescriptor.Digest))
             {
                 throw new SealerException(ErrorCodes.NothingToRollBack, $"'{r.Image}' is no longer the image the cluster ran ({string.Join(", ", r.ManifestDigests.Values)}): it was rebuilt or replaced. Load that image again, then roll back.");
@@ -202,6 +256,7 @@ public sealed class ClusterInstaller
         }
         var up = current ?? start;
         if (up is null) return false;
+        RefuseJoinDuringUpgrade(up, rollback);
 
         // the bytes each host lacks: the distribute step's inventory, read only
         var distributor = DistributeStep.NewDistributor(ctx);
@@ -211,6 +266,10 @@ public sealed class ClusterInstaller
             return new HostBytes(n.Ip, b, count);
         })).ConfigureAwait(false);
         var plan = UpgradePlanner.Plan(up.FromUnknown ? null : up.From, up.To, up.PruneApps || ctx.Options.PruneApps, up.Rollback, bytes);
+        var scripts = UpgradePipeline.Scripts
+            .SelectMany(step => ctx.Hosts.Where(n => step.WillRun(ctx, n)).Select(n => (step.Name, Script: step.ScriptOf(ctx, n), n.Ip)))
+            .GroupBy(x => (x.Name, x.Script)).Select(g => new ScriptRun(g.Key.Name, g.Key.Script, g.Select(x => x.Ip).ToList())).ToList();
+        plan = plan with { Scripts = scripts };
         ctx.Upgrade = plan;
         ctx.Status(plan.ToText().TrimEnd('\n'));
         if (ctx.Options.PlanOnly) return true;
@@ -234,12 +293,33 @@ public sealed class ClusterInstaller
         return true;
     }
 
+    /// <summary>
+    /// SEA4024: hosts the state does not know (sealer join, hosts added to the Clusterfile) while an upgrade is unfinished
+    /// or about to start: the upgrade's steps do not install hosts, and a host joined half-way would get a mix of both
+    /// images. Checked before anything changes.
+    /// </summary>
+    private void RefuseJoinDuringUpgrade(UpgradeRecord? upgrade, bool rollback)
+    {
+        var ctx = _ctx;
+        if (upgrade is null || ctx.State.Hosts.Count == 0) return;
+        var fresh = ctx.Cluster.Hosts.Where(h => !ctx.State.Hosts.ContainsKey(h.Ip)).ToList();
+        if (fresh.Count == 0) return;
+        var loc = fresh[0].Location;
+        string what = upgrade.Started.Length > 0
+            ? $"an {(upgrade.Rollback ? "unfinished rollback" : "unfinished upgrade")} from {upgrade.From.Image} to {upgrade.To.Image} (started {upgrade.Started})"
+            : $"{(rollback || upgrade.Rollback ? "a rollback" : "an upgrade")} from {upgrade.From.Image} to {upgrade.To.Image}";
+        throw new SealerException(ErrorCodes.JoinDuringUpgrade,
+            $"Cannot join {string.Join(", ", fresh)} to cluster '{ctx.Cluster.Name}' during {what}: its hosts would get a mix of both images. " +
+            $"Finish it first (run 'sealer run --image {upgrade.To.Image}' with the Clusterfile without the new hosts) or roll back ('sealer rollback'), then join. Nothing was changed.",
+            loc.File, loc.Line, loc.Column);
+    }
+
     /// <summary>The record of the installed image when the state predates image history: the image opened again, when it still can be.</summary>
     private ImageRecord? OldRecord(ClusterState state)
     {
         try
         {
-            var old = ClusterImageSource.Open(state.Image, _ctx.Options.CacheDir);
+            var old = ClusterImageSource.Open(state.Image, _ctx.Options.CacheDir, _ctx.Options.StoreDir);
             var platforms = old.Platforms.Where(p => state.ManifestDigests.TryGetValue(p.Platform.ToString(), out var d) && d == p.ManifestDescriptor.Digest).ToList();
             if (platforms.Count == 0) return null;
             return ImageRecords.Of(old, platforms, platforms[0], _ctx.Doc, state.Image);
@@ -313,7 +393,7 @@ public sealed class ClusterInstaller
     {
         var ctx = _ctx;
         var cluster = ctx.Cluster;
-        var image = ClusterImageSource.Open(ctx.Options.Image ?? cluster.Image, ctx.Options.CacheDir);
+        var image = ClusterImageSource.Open(ctx.Options.Image ?? cluster.Image, ctx.Options.CacheDir, ctx.Options.StoreDir);
         var knownHosts = KnownHosts.Load(ctx.Options.Ssh.KnownHostsPath);
         var (hosts, problems) = await InstallHost.ConnectAllAsync(cluster.Hosts, knownHosts, ctx.Options.Ssh, cancellationToken).ConfigureAwait(false);
         try

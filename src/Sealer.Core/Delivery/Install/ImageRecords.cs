@@ -23,6 +23,7 @@ internal static partial class ImageRecords
         var record = new ImageRecord
         {
             Image = reference,
+            Root = image.Root.Digest,
             KubeVersion = KubeVersionOf(master0Platform),
             Images = registryImages,
             Cmds = plan.Cmds?.ToList(),

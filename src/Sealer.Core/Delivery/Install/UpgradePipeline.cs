@@ -9,7 +9,8 @@ namespace Sealer.Core.Delivery.Install;
 /// (pkg/cluster-runtime upgrade: distribute, Kubernetes, apps). When the upgrade starts, the steps that read the image
 /// and run once (distribute, unpack, registry+os/arch, registry-config, kube-upgrade*) are unmarked, so each runs again
 /// once on each host and is recorded; render and apps run again through their fingerprints (which hold the manifest
-/// digest). An interrupted upgrade resumes at the step and host it stopped on.
+/// digest), and so do the image's lifecycle scripts (runtime, init-kube: their fingerprint is the script, the image's etc/
+/// files and the host's env; the plan says where they run). An interrupted upgrade resumes at the step and host it stopped on.
 /// </summary>
 public static class UpgradePipeline
 {
@@ -19,7 +20,9 @@ public static class UpgradePipeline
         new UnpackStep(),
         new RegistryPlatformsStep(),
         new RenderStep(),
+        new RuntimeStep(onUpgrade: true),
         new RegistryConfigStep(),
+        new InitKubeStep(onUpgrade: true),
         new KubeUpgradeStep(),
         new KubeUpgradeNodeStep(masters: true),
         new KubeUpgradeNodeStep(masters: false),
@@ -29,6 +32,9 @@ public static class UpgradePipeline
         new RegistrySwitchStep(),
         new SaveClusterfileStep(),
     ];
+
+    /// <summary>The image's lifecycle scripts an upgrade runs again where their fingerprint changed (<see cref="ImageScriptStep.WillRun"/>).</summary>
+    internal static IEnumerable<ImageScriptStep> Scripts => Run.OfType<ImageScriptStep>();
 
     /// <summary>The once-steps an upgrade runs again (unmarked when it starts).</summary>
     internal static readonly IReadOnlyList<string> Redo = [DistributeStep.StepName, UnpackStep.StepName, RegistryConfigStep.StepName, KubeUpgradeNodeStep.StepName, RegistrySwitchStep.StepName];

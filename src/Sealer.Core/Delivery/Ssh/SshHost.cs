@@ -345,6 +345,13 @@ public sealed partial class SshHost : IAsyncDisposable, IDisposable
         ExecuteAsync(Elevate("sh -c " + ShellQuote(command)), writeInput, (options ?? new CommandOptions()) with { Description = options?.Description ?? FirstLine(command) }, cancellationToken);
 
     /// <summary>
+    /// Runs <paramref name="command"/> (our own fixed command line) and hands its stdout, as it arrives, to
+    /// <paramref name="readOutput"/> (e.g. <c>cat FILE</c> into a verifying ingest); waits for both. Stderr is kept as usual.
+    /// </summary>
+    public Task<CommandResult> ReadOutputAsync(string command, Func<Stream, CancellationToken, Task> readOutput, CommandOptions? options = null, CancellationToken cancellationToken = default) =>
+        ExecuteAsync(Elevate("sh -c " + ShellQuote(command)), null, (options ?? new CommandOptions()) with { Description = options?.Description ?? FirstLine(command) }, cancellationToken, readOutput);
+
+    /// <summary>
     /// Writes <paramref name="files"/> under <paramref name="directory"/> in one command: an in-memory PAX tar of them (sorted
     /// by path, each with its mode) extracted by <c>tar -x --no-same-owner</c>; the directory is created when missing. With
     /// <paramref name="privateDirectories"/> it runs under <c>umask 077</c>, so the directories it creates are root-only.
@@ -367,7 +374,8 @@ public sealed partial class SshHost : IAsyncDisposable, IDisposable
 
     private string Elevate(string command) => IsRoot ? command : _sudoPassword is null ? "sudo -n " + command : "sudo -S -p '' " + command;
 
-    private async Task<CommandResult> ExecuteAsync(string commandLine, Func<Stream, CancellationToken, Task>? writeInput, CommandOptions options, CancellationToken cancellationToken)
+    private async Task<CommandResult> ExecuteAsync(string commandLine, Func<Stream, CancellationToken, Task>? writeInput, CommandOptions options, CancellationToken cancellationToken,
+        Func<Stream, CancellationToken, Task>? readOutput = null)
     {
         cancellationToken.ThrowIfCancellationRequested();
         var timeout = options.Timeout ?? _options.CommandTimeout;
@@ -388,7 +396,7 @@ public sealed partial class SshHost : IAsyncDisposable, IDisposable
         {
             throw new SealerException(ErrorCodes.SshConnectionLost, $"{Address}: the SSH connection is gone ({ex.Message}); run again to resume.", inner: ex);
         }
-        var readOut = PumpAsync(cmd.OutputStream, stdout, tail, options.OnOutputLine);
+        var readOut = readOutput is null ? PumpAsync(cmd.OutputStream, stdout, tail, options.OnOutputLine) : readOutput(cmd.OutputStream, cts.Token);
         var readErr = PumpAsync(cmd.ExtendedOutputStream, stderr, tail, options.OnOutputLine);
         using var watchStop = new CancellationTokenSource();
         var lost = new StrongBox<bool>();
@@ -474,13 +482,15 @@ public sealed partial class SshHost : IAsyncDisposable, IDisposable
             // the output streams end when the channel closes; after a cancellation they may never: do not wait long for them
             try
             {
-                await Task.WhenAll(readOut, readErr).WaitAsync(cts.IsCancellationRequested ? TimeSpan.FromMilliseconds(500) : TimeSpan.FromSeconds(5), CancellationToken.None).ConfigureAwait(false);
+                await Task.WhenAll(readErr, readOutput is null ? readOut : Task.CompletedTask).WaitAsync(cts.IsCancellationRequested ? TimeSpan.FromMilliseconds(500) : TimeSpan.FromSeconds(5), CancellationToken.None).ConfigureAwait(false);
             }
             catch (TimeoutException)
             {
             }
         }
         int exit = cmd.ExitStatus ?? -1;
+        // a caller's reader (a download) is waited for to its end, and its failure (a digest mismatch) is the result
+        if (readOutput is not null && exit == 0) await readOut.WaitAsync(timeout, cancellationToken).ConfigureAwait(false);
         var result = new CommandResult(exit, stdout.ToString(), stderr.ToString(), tail.Lines, sw.Elapsed);
         if (exit != 0 && options.Check)
         {

@@ -1,7 +1,7 @@
 namespace Sealer.Core.Delivery.Install.Steps;
 
 /// <summary>The image's <c>scripts/init-kube.sh</c> (kubelet, kubeadm, kubectl in place) on every host.</summary>
-internal sealed class InitKubeStep : ImageScriptStep
+internal sealed class InitKubeStep(bool onUpgrade = false) : ImageScriptStep(onUpgrade)
 {
     public const string StepName = "init-kube";
 
@@ -11,5 +11,5 @@ internal sealed class InitKubeStep : ImageScriptStep
 
     public override string Reads => "the rootfs, the host's env";
 
-    protected override string ScriptOf(InstallContext ctx, InstallHost host) => "init-kube.sh";
+    public override string ScriptOf(InstallContext ctx, InstallHost host) => "init-kube.sh";
 }

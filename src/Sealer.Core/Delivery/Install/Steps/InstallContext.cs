@@ -97,6 +97,18 @@ internal sealed class InstallContext(ClusterfileDocument doc, RunOptions options
         OnOutputLine = Options.Output is { } o ? line => o($"[{h.Ip}] {step}: {line}") : null,
     };
 
+    private readonly Dictionary<(ClusterImagePlatform, string), Dictionary<string, byte[]>> _files = [];
+
+    /// <summary>Files of a platform's merged rootfs read once per run under <paramref name="key"/> (<see cref="ClusterImageSource.ReadFiles"/>).</summary>
+    public Dictionary<string, byte[]> ImageFiles(ClusterImagePlatform platform, string key, Func<string, bool> predicate)
+    {
+        lock (_files)
+        {
+            if (!_files.TryGetValue((platform, key), out var files)) _files[(platform, key)] = files = Image.ReadFiles(platform, predicate);
+            return files;
+        }
+    }
+
     public AppConfig? ConfigOf(string app) => LaunchPlanner.ConfigOf(Doc, LaunchPlan, app);
 
     public IReadOnlyList<KeyValuePair<string, string>> AppEnv(IReadOnlyList<KeyValuePair<string, string>> hostEnv, SealerImageExtension ext, string app) =>
@@ -140,5 +152,8 @@ internal sealed class InstallContext(ClusterfileDocument doc, RunOptions options
         lock (_transfers) _transfers.AddRange(transfers);
     }
 
-    public RunResult Result(IReadOnlyList<HostFacts> facts) => new(_run, _skipped, _transfers, facts) { Plan = Upgrade, Image = State.Image };
+    /// <summary>What the garbage collection after an upgrade removed (null: none ran).</summary>
+    public IReadOnlyList<RegistryGcHost>? Collected { get; set; }
+
+    public RunResult Result(IReadOnlyList<HostFacts> facts) => new(_run, _skipped, _transfers, facts) { Plan = Upgrade, Image = State.Image, Collected = Collected };
 }

@@ -76,6 +76,9 @@ internal abstract class HostStep : InstallStep
     /// <summary>The hosts the step runs on (default: every host).</summary>
     public virtual IReadOnlyList<InstallHost> HostsOf(InstallContext ctx) => ctx.Hosts;
 
+    /// <summary>Whether a finished host whose fingerprint changed does the step again (false: the fingerprint is only recorded, for a later flow to compare).</summary>
+    public virtual bool RerunOnChange => true;
+
     /// <summary>The hash of what the step reads on this host (null when it has no <see cref="InstallStep.Fingerprint"/>).</summary>
     public virtual string? FingerprintOf(InstallContext ctx, InstallHost host) => null;
 

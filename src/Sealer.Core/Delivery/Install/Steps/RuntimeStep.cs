@@ -1,7 +1,7 @@
 namespace Sealer.Core.Delivery.Install.Steps;
 
 /// <summary>The image's container runtime installer, <c>scripts/${CRI}.sh</c> (containerd.sh, docker.sh), as Sealer runs it.</summary>
-internal sealed class RuntimeStep : ImageScriptStep
+internal sealed class RuntimeStep(bool onUpgrade = false) : ImageScriptStep(onUpgrade)
 {
     public const string StepName = "runtime";
 
@@ -11,5 +11,5 @@ internal sealed class RuntimeStep : ImageScriptStep
 
     public override string Reads => "the container runtime (spec.containerRuntime, else the image's cluster.alpha.sealer.io/container-runtime-type label, else containerd)";
 
-    protected override string ScriptOf(InstallContext ctx, InstallHost host) => $"{ctx.CriOf(host)}.sh";
+    public override string ScriptOf(InstallContext ctx, InstallHost host) => $"{ctx.CriOf(host)}.sh";
 }

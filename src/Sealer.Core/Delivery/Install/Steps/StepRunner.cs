@@ -74,13 +74,14 @@ internal sealed class StepRunner(InstallContext ctx)
     public async Task HostStepAsync(HostStep step, IReadOnlyList<InstallHost> hosts, CancellationToken cancellationToken = default)
     {
         var fingerprints = new Dictionary<string, string>(StringComparer.Ordinal);
-        if (step.Fingerprint is not null)
+        // a step without a described fingerprint may still record one (RerunOnChange false: for a later flow to compare)
+        if (step.Fingerprint is not null || !step.RerunOnChange)
         {
             foreach (var h in hosts)
             {
                 if (step.FingerprintOf(ctx, h) is not { } fp) continue;
                 fingerprints[h.Ip] = fp;
-                if (!ctx.State.HostDone(h.Ip, step.Name)) continue;
+                if (!ctx.State.HostDone(h.Ip, step.Name) || !step.RerunOnChange) continue;
                 var before = ctx.State.HostFingerprint(h.Ip, step.Name);
                 if (before is null && !step.RerunWhenFingerprintUnknown) ctx.State.SetHostFingerprint(h.Ip, step.Name, fp);
                 else if (before != fp) ctx.State.UnmarkHost(h.Ip, step.Name);

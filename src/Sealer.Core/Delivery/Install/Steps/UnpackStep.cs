@@ -28,8 +28,32 @@ internal sealed class UnpackStep : HostStep
         }
         sb.Append(CultureInfo.InvariantCulture, $"echo {Q(n.Platform.ManifestDescriptor.Digest)} > \"$t/.sealer-image\"\n");
         if (ctx.State.Upgrade is not null) await UpgradeKeepAsync(ctx, n, sb, cancellationToken).ConfigureAwait(false);
+        SaveImageRecord(ctx, n, sb);
         sb.Append("rm -rf \"$r.old\"; [ -d \"$r\" ] && mv \"$r\" \"$r.old\"; mv \"$t\" \"$r\"; rm -rf \"$r.old\"\n");
         await n.Ssh.RunAsync(sb.ToString(), ctx.Cmd(n, StepName, "unpack the rootfs"), cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// What the registry's retention and garbage collection read (Install/RegistryGc): per image, under
+    /// <c>&lt;cluster&gt;/images/&lt;manifest hex&gt;/</c>, its <c>layers</c> (every layer digest of every platform: what
+    /// the content store must keep for it) and on registry hosts its own <c>index.json</c> (the registry entries it
+    /// serves). In an upgrade the running image's index is saved first when it has no record yet (installed before records).
+    /// </summary>
+    private static void SaveImageRecord(InstallContext ctx, InstallHost n, StringBuilder sb)
+    {
+        string hex = n.Platform.ManifestDescriptor.ParsedDigest.Encoded;
+        sb.Append(CultureInfo.InvariantCulture, $"c={Q(ctx.ClusterDir)}; i=\"$c/images/{hex}\"; mkdir -p \"$i\"\n");
+        if (ctx.State.Upgrade is not null)
+        {
+            sb.Append("if [ -f \"$r/.sealer-image\" ] && [ -f \"$r/registry/index.json\" ]; then o=$(cut -d: -f2 \"$r/.sealer-image\"); ")
+              .Append("[ -n \"$o\" ] && [ ! -f \"$c/images/$o/index.json\" ] && { mkdir -p \"$c/images/$o\"; cp \"$r/registry/index.json\" \"$c/images/$o/index.json.tmp\" && mv -f \"$c/images/$o/index.json.tmp\" \"$c/images/$o/index.json\"; }; fi\n");
+        }
+        var layers = string.Join("\n", ctx.Image.Platforms.SelectMany(p => p.Layers).Select(l => l.Digest).Distinct(StringComparer.Ordinal));
+        sb.Append("printf '%s\\n' ").Append(Q(layers)).Append(" > \"$i/layers.tmp\" && mv -f \"$i/layers.tmp\" \"$i/layers\"\n");
+        if (ctx.RegistryIps.Contains(n.Ip) && ctx.Image.ReadFiles(n.Platform, p => p == "registry/index.json").TryGetValue("registry/index.json", out var index))
+        {
+            sb.Append("echo ").Append(Convert.ToBase64String(index)).Append(" | base64 -d > \"$i/index.json.tmp\" && mv -f \"$i/index.json.tmp\" \"$i/index.json\"\n");
+        }
     }
 
     /// <summary>
