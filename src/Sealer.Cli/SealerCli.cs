@@ -37,6 +37,7 @@ internal static class SealerCli
         (["find-images"], FindImagesCommand.Create),
         (["images", "inspect", "tag", "rmi", "prune", "save", "load", "push", "pull", "attach"], ImageCommands.Create),
         (["run", "rollback", "join", "delete", "check"], DeliveryCommands.Create),
+        (["sign", "verify"], SigningCommands.Create),
         (["bundle"], BundleCommands.Create),
         (["registry"], () => [RegistryCommands.Create()]),
         (["build"], () => [BuildCommand.Create()]),

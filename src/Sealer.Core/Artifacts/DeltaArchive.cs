@@ -5,6 +5,7 @@ using System.Text.Json.Serialization;
 using Sealer.Core.Diagnostics;
 using Sealer.Core.Layout;
 using Sealer.Core.Oci;
+using Sealer.Core.IO;
 
 namespace Sealer.Core.Artifacts;
 
@@ -200,7 +201,7 @@ public static class DeltaArchive
                 }
             }
         }
-        catch (Exception ex) when (ex is InvalidDataException or EndOfStreamException or FormatException)
+        catch (Exception ex) when (CorruptData.Is(ex))
         {
             throw new SealerException(ErrorCodes.NotAnOciArchive, $"'{path}' is not a readable OCI archive ({ex.Message}). It may be truncated or not a tar; copy it again.", path, inner: ex);
         }

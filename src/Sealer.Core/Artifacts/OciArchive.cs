@@ -5,6 +5,7 @@ using Sealer.Core.Diagnostics;
 using Sealer.Core.Layout;
 using Sealer.Core.Oci;
 using ZstdSharp;
+using Sealer.Core.IO;
 
 namespace Sealer.Core.Artifacts;
 
@@ -353,7 +354,7 @@ public static class OciArchive
                 // Other files (e.g. a tool's own metadata) are ignored: only the layout's own files matter.
             }
         }
-        catch (Exception ex) when (ex is InvalidDataException or EndOfStreamException or FormatException || (ex is IOException && ex is not FileNotFoundException && !AtomicFile.IsDiskFull((IOException)ex)))
+        catch (Exception ex) when (CorruptData.Is(ex) || (ex is IOException && ex is not FileNotFoundException && !AtomicFile.IsDiskFull((IOException)ex)))
         {
             throw new SealerException(ErrorCodes.NotAnOciArchive, $"'{path}' is not a readable OCI archive ({ex.Message}). It may be truncated or not a tar; copy it again. Nothing was loaded.", path, inner: ex);
         }

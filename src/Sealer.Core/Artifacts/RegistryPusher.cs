@@ -6,6 +6,7 @@ using Sealer.Core.Distribution.Upload;
 using Sealer.Core.Layout;
 using Sealer.Core.Oci;
 using Sealer.Core.References;
+using Sealer.Core.Signing;
 
 namespace Sealer.Core.Artifacts;
 
@@ -75,6 +76,7 @@ public sealed class RegistryPusher
                 $"Push destination '{destination}' names digest {destination.Digest} but the image is {root.Digest}. Push to a tag instead.");
         }
         var graph = ImageGraph.Load(layout, root);
+        if (_options.SigningKey is { } signingKey) CosignSignatures.SignInLayout(layout, root, destination.Name, signingKey);
         var transport = _options.Client is { } client ? new RegistryTransport(client, destination.Domain) : new RegistryTransport(destination.Domain, _options.Credentials, _options.PlainHttp);
         try
         {
@@ -170,6 +172,11 @@ public sealed class RegistryPusher
         if (!referrersApi)
         {
             await manifests.AddToReferrersTagAsync(referrer.Subject, m.Descriptor with { ArtifactType = referrer.ArtifactType, Annotations = m.Manifest?.Annotations }, cancellationToken).ConfigureAwait(false);
+        }
+        if (referrer.ArtifactType == CosignSignatures.ArtifactType)
+        {
+            // cosign finds signatures by this tag; the same manifest is the referrer
+            await manifests.PutAsync(MediaTypes.OciManifest, m.Bytes, CosignSignatures.SignatureTag(referrer.Subject), cancellationToken).ConfigureAwait(false);
         }
     }
 }

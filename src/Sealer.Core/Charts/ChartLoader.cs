@@ -4,6 +4,7 @@ using System.IO.Compression;
 using System.Text;
 using Sealer.Core.Diagnostics;
 using Sealer.Core.Yaml;
+using Sealer.Core.IO;
 
 namespace Sealer.Core.Charts;
 
@@ -123,7 +124,7 @@ public static class ChartLoader
                 files.Add((rel, ms.ToArray(), null));
             }
         }
-        catch (Exception ex) when (ex is InvalidDataException or FormatException or EndOfStreamException)
+        catch (Exception ex) when (CorruptData.Is(ex))
         {
             throw new SealerException(ErrorCodes.InvalidChartArchive, $"'{sourcePath}' is not a valid chart archive (gzip-compressed tar): {ex.Message}", sourcePath, inner: ex);
         }

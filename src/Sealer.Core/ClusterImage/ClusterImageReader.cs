@@ -3,6 +3,7 @@ using System.IO.Compression;
 using Sealer.Core.Diagnostics;
 using Sealer.Core.Layout;
 using Sealer.Core.Oci;
+using Sealer.Core.IO;
 
 namespace Sealer.Core.ClusterImage;
 
@@ -160,7 +161,7 @@ public sealed class ClusterImageReader
                 files[name] = data;
             }
         }
-        catch (InvalidDataException ex)
+        catch (Exception ex) when (CorruptData.Is(ex))
         {
             if (marked) throw new SealerException(ErrorCodes.NotAClusterImage, $"The registry layer {layer.Digest} is not a readable tar: {ex.Message}. Rebuild the cluster image.", inner: ex);
             files = null;

@@ -5,6 +5,7 @@ using Sealer.Core.ClusterImage;
 using Sealer.Core.Diagnostics;
 using Sealer.Core.Layout;
 using Sealer.Core.Oci;
+using Sealer.Core.IO;
 
 namespace Sealer.Core.Delivery;
 
@@ -121,7 +122,7 @@ public sealed class ClusterImageSource
             if (Directory.Exists(dir)) Directory.Delete(dir, true);
             Directory.Move(tmp, dir);
         }
-        catch (Exception ex) when (ex is InvalidDataException or FormatException)
+        catch (Exception ex) when (CorruptData.Is(ex))
         {
             throw new SealerException(ErrorCodes.BadClusterImage, $"'{archive}' is not a readable OCI archive: {ex.Message}.", inner: ex);
         }

@@ -13,6 +13,7 @@ namespace Sealer.Core.Diagnostics;
 /// <item>SEA3000–3999 templates, charts, discovery (<c>ErrorCodes.Templates.cs</c>); SEA3600–3649 chart repositories, OCI charts, unvendored dependencies (<c>ErrorCodes.ChartSources.cs</c>)</item>
 /// <item>SEA4000–4999 SSH and delivery (<c>ErrorCodes.Delivery.cs</c>); SEA4100–4149 the guided run at a site (<c>ErrorCodes.Guided.cs</c>)</item>
 /// <item>SEA5000–5499 CLI usage (<c>ErrorCodes.Cli.cs</c>)</item>
+/// <item>SEA5600–5649 signing keys, image signatures, SBOMs (<c>ErrorCodes.Signing.cs</c>)</item>
 /// </list>
 /// Codes are constants named for what went wrong; they are never renumbered or reused. docs/errors.md lists them
 /// (regenerate with build/gen-errors-doc.py; ErrorCodeTableTests checks it).

@@ -63,7 +63,7 @@ public sealed class ArchiveLayout
                 entries[name] = (offset + e.DataOffset, e.Length);
             }
         }
-        catch (Exception ex) when (ex is InvalidDataException or EndOfStreamException or FormatException)
+        catch (Exception ex) when (CorruptData.Is(ex))
         {
             throw new SealerException(ErrorCodes.NotAClusterImage, $"'{path}' is not a readable tar archive ({ex.Message}); it may be truncated or compressed. Copy it again, or decompress it first.", inner: ex);
         }

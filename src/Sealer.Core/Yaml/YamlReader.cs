@@ -97,7 +97,7 @@ internal static class YamlReader
 
     private static List<YDocument> ParseStreamCore(string text, int lineOffset)
     {
-        var parser = new Parser(new StringReader(text));
+        var parser = new SafeParser(text);
         var docs = new List<YDocument>();
         parser.Consume<StreamStart>();
         while (!parser.TryConsume<StreamEnd>(out _))

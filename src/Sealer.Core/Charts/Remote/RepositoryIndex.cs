@@ -1,6 +1,7 @@
 using Sealer.Core.Diagnostics;
 using YamlDotNet.Core;
 using YamlDotNet.Core.Events;
+using Sealer.Core.Yaml;
 
 namespace Sealer.Core.Charts.Remote;
 
@@ -44,7 +45,7 @@ public sealed class RepositoryIndex
     public static RepositoryIndex Parse(TextReader reader, string source, Func<string, bool>? keep = null, CancellationToken cancellationToken = default)
     {
         var entries = new Dictionary<string, List<IndexChartVersion>>(StringComparer.Ordinal);
-        var parser = new Parser(new Scanner(reader, skipComments: true));
+        var parser = new SafeParser(new Parser(new Scanner(reader, skipComments: true)));
         bool sawApiVersion = false, sawEntries = false;
         try
         {

@@ -1,6 +1,7 @@
 using Sealer.Core.Diagnostics;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
+using Sealer.Core.Yaml;
 
 namespace Sealer.Core.Delivery.Clusterfile;
 
@@ -21,7 +22,7 @@ public static class ClusterfileConverter
         var stream = new YamlStream();
         try
         {
-            stream.Load(new StringReader(text));
+            stream.Load(new SafeParser(text));
         }
         catch (YamlException ex)
         {

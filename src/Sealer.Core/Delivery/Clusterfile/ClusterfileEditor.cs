@@ -1,5 +1,6 @@
 using Sealer.Core.Diagnostics;
 using YamlDotNet.RepresentationModel;
+using Sealer.Core.Yaml;
 
 namespace Sealer.Core.Delivery.Clusterfile;
 
@@ -105,8 +106,7 @@ public static partial class ClusterfileEditor
     /// </summary>
     public static string MaskSecrets(string text)
     {
-        var stream = new YamlStream();
-        stream.Load(new StringReader(text));
+        var stream = SafeParser.LoadStream(text);
         foreach (var d in stream.Documents) Walk(d.RootNode, null);
         return Save(stream);
 
@@ -177,8 +177,7 @@ public static partial class ClusterfileEditor
     private static (YamlStream, YamlSequenceNode) Load(string text, string? file)
     {
         ClusterfileReader.Parse(text, file); // the same errors as any run
-        var stream = new YamlStream();
-        stream.Load(new StringReader(text));
+        var stream = SafeParser.LoadStream(text);
         var spec = ClusterSpecNode(stream);
         return spec.Children[new YamlScalarNode("hosts")] is YamlSequenceNode hosts
             ? (stream, hosts)

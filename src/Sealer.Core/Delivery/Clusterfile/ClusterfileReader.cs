@@ -5,6 +5,7 @@ using System.Text.RegularExpressions;
 using Sealer.Core.Diagnostics;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
+using Sealer.Core.Yaml;
 
 namespace Sealer.Core.Delivery.Clusterfile;
 
@@ -39,7 +40,7 @@ public static partial class ClusterfileReader
         try
         {
             FindUndefinedAlias(text);
-            stream.Load(new StringReader(text));
+            stream.Load(new SafeParser(text));
         }
         catch (AnchorNotFoundException ex)
         {
@@ -111,7 +112,7 @@ public static partial class ClusterfileReader
     /// <summary>Finds an alias to an anchor that does not exist (<c>passwd: *****</c>) before the loader reports it without a useful position.</summary>
     private static void FindUndefinedAlias(string text)
     {
-        var parser = new Parser(new StringReader(text));
+        var parser = new SafeParser(text);
         var anchors = new HashSet<string>(StringComparer.Ordinal);
         while (parser.MoveNext())
         {

@@ -49,6 +49,12 @@ public sealed class PushOptions
     /// <summary>Also push referrers (signatures, SBOMs) stored next to the image. Default true.</summary>
     public bool PushReferrers { get; set; } = true;
 
+    /// <summary>
+    /// Sign the image before pushing (cosign's format, the destination repository as identity): the signature is written
+    /// beside the image in its layout and pushed as a referrer and as the <c>sha256-&lt;hex&gt;.sig</c> tag. Null: no signing.
+    /// </summary>
+    public System.Security.Cryptography.ECDsa? SigningKey { get; set; }
+
     /// <summary>Treat the destination as an insecure registry (plain http; default: only loopback registries use http).</summary>
     public bool PlainHttp { get; set; }
 

@@ -476,7 +476,7 @@ public static class GoYaml
         var stream = new YamlStream();
         try
         {
-            stream.Load(new StringReader(text));
+            stream.Load(new SafeParser(text));
         }
         catch (YamlException e)
         {

@@ -1,6 +1,7 @@
 using Sealer.Core.Delivery.Clusterfile;
 using Sealer.Core.Diagnostics;
 using YamlDotNet.RepresentationModel;
+using Sealer.Core.Yaml;
 
 namespace Sealer.Core.Delivery.Install.Policies;
 
@@ -46,14 +47,14 @@ internal static class AppFileMerger
         try
         {
             var over = new YamlStream();
-            over.Load(new StringReader(a.File.Data));
+            over.Load(new SafeParser(a.File.Data));
             if (over.Documents.Count != 1 || over.Documents[0].RootNode is not YamlMappingNode o)
             {
                 throw new SealerException(ErrorCodes.ClusterfileBadConfig, $"App '{a.App}': the data to merge into {a.File.Path} is not one YAML mapping. Use strategy: overwrite for other content.",
                     a.File.Location.File, a.File.Location.Line, a.File.Location.Column);
             }
             var target = new YamlStream();
-            target.Load(new StringReader(existing));
+            target.Load(new SafeParser(existing));
             var parts = new List<string>();
             foreach (var d in target.Documents)
             {

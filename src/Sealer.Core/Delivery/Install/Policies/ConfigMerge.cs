@@ -1,6 +1,7 @@
 using Sealer.Core.Delivery.Clusterfile;
 using Sealer.Core.Diagnostics;
 using YamlDotNet.RepresentationModel;
+using Sealer.Core.Yaml;
 
 namespace Sealer.Core.Delivery.Install.Policies;
 
@@ -15,9 +16,9 @@ internal static class ConfigMerge
         try
         {
             var baseStream = new YamlStream();
-            baseStream.Load(new StringReader(existing));
+            baseStream.Load(new SafeParser(existing));
             var overStream = new YamlStream();
-            overStream.Load(new StringReader(config.Data));
+            overStream.Load(new SafeParser(config.Data));
             if (baseStream.Documents.Count == 1 && overStream.Documents.Count == 1
                 && baseStream.Documents[0].RootNode is YamlMappingNode b && overStream.Documents[0].RootNode is YamlMappingNode o)
             {

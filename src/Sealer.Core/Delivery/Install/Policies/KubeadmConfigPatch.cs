@@ -2,6 +2,7 @@ using System.Text;
 using Sealer.Core.Delivery.Clusterfile;
 using Sealer.Core.Diagnostics;
 using YamlDotNet.RepresentationModel;
+using Sealer.Core.Yaml;
 
 namespace Sealer.Core.Delivery.Install.Policies;
 
@@ -31,7 +32,7 @@ internal static class KubeadmConfigPatch
         var stream = new YamlStream();
         try
         {
-            stream.Load(new StringReader(yaml));
+            stream.Load(new SafeParser(yaml));
         }
         catch (YamlDotNet.Core.YamlException ex)
         {
