@@ -1,7 +1,5 @@
-using System.Security.Cryptography;
 using Sealer.Core.Bundle;
 using Sealer.Core.Diagnostics;
-using Sealer.Core.IO;
 
 namespace Sealer.Cli;
 
@@ -59,7 +57,7 @@ internal static class BundleMode
                 // on a terminal: the guided run; otherwise never wait for input (help, and the coded error saying what to give)
                 if (Guided.GuidedRun.CanAsk)
                 {
-                    return await Guided.GuidedRun.RunAsync(new Guided.GuidedTarget(self, bundle.Manifest.Image, EmbeddedSealer(bundle), bundle.ReadClusterfileTemplate(),
+                    return await Guided.GuidedRun.RunAsync(new Guided.GuidedTarget(self, bundle.Manifest.Image, await EmbeddedSealerAsync(bundle, cancellationToken).ConfigureAwait(false), bundle.ReadClusterfileTemplate(),
                         Path.GetDirectoryName(Path.GetFullPath(self))!, "./" + Path.GetFileName(self)), cancellationToken).ConfigureAwait(false);
                 }
                 Help(bundle, Console.Out);
@@ -69,7 +67,7 @@ internal static class BundleMode
                 Help(bundle, Console.Out);
                 return 0;
             case ["--version"] or ["version"]:
-                Console.Out.WriteLine($"{bundle.Manifest.SealerVersion ?? BundleVersion()} (bundle of {bundle.Manifest.Image})");
+                Console.Out.WriteLine($"{bundle.Manifest.SealerVersion ?? SealerCli.Version} (bundle of {bundle.Manifest.Image})");
                 return 0;
             case ["clusterfile", .. var rest]:
                 if (rest.Length > 0) throw Usage($"'clusterfile' takes no arguments (got '{rest[0]}')");
@@ -93,10 +91,10 @@ internal static class BundleMode
                 return 0;
             case ["inspect", .. var rest]:
                 return await SealerCli.InvokeAsync(["inspect", self, .. rest], cancellationToken).ConfigureAwait(false);
-            case [("run" or "join" or "check" or "delete") and var command, .. var rest]:
+            case [("run" or "join" or "check" or "delete" or "support-bundle") and var command, .. var rest]:
                 var extra = new List<string>();
                 if (!HasOption(rest, "--image")) extra.AddRange(["--image", self]);
-                if (command is "run" or "join" && !HasOption(rest, "--sealer-binary")) extra.AddRange(["--sealer-binary", EmbeddedSealer(bundle)]);
+                if (command is "run" or "join" && !HasOption(rest, "--sealer-binary")) extra.AddRange(["--sealer-binary", await EmbeddedSealerAsync(bundle, cancellationToken).ConfigureAwait(false)]);
                 return await SealerCli.InvokeAsync([command, .. extra, .. rest], cancellationToken).ConfigureAwait(false);
             default:
                 return await SealerCli.InvokeAsync(args, cancellationToken).ConfigureAwait(false);
@@ -114,6 +112,7 @@ internal static class BundleMode
         w.WriteLine($"  {me} clusterfile > Clusterfile   write the Clusterfile template{(m.ClusterfileTemplate is null ? " (this bundle has none)" : "")}; fill in hosts and SSH");
         w.WriteLine($"  {me} run -f Clusterfile          install (or resume) the cluster: the same as 'sealer run'");
         w.WriteLine($"  {me} join|check|delete ...       the same as sealer's commands, with this bundle's image");
+        w.WriteLine($"  {me} support-bundle [-f Clusterfile]  collect logs, state and configuration of every host into one .tar.gz for the vendor");
         w.WriteLine($"  {me} inspect [-o json]           what is inside: apps, images, platforms, Kubernetes version, size");
         w.WriteLine($"  {me} verify                      re-check every part of this file against its digest");
         w.WriteLine($"  {me} extract -o DIR              write the sealer binary, the image archive and the template as files");
@@ -132,45 +131,18 @@ internal static class BundleMode
 
     /// <summary>
     /// The embedded sealer as a file of its own (registry hosts get it): ~/.sealer/bin/sealer-SHA12, written once, verified,
-    /// renamed into place.
+    /// renamed into place (<see cref="SiteBundle.ExtractSectionAsync"/>).
     /// </summary>
-    private static string EmbeddedSealer(SiteBundle bundle)
+    private static async Task<string> EmbeddedSealerAsync(SiteBundle bundle, CancellationToken cancellationToken)
     {
         var section = bundle.Manifest.Sealer;
         string dir = Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".sealer", "bin");
         string file = Path.Combine(dir, "sealer-" + section.Sha256[..12]);
         if (File.Exists(file) && new FileInfo(file).Length == section.Length) return file;
         Directory.CreateDirectory(dir);
-        string tmp = file + ".tmp-" + Environment.ProcessId;
-        try
-        {
-            using (var input = new FileRegionStream(bundle.Path, section.Offset, section.Length))
-            using (var output = File.Create(tmp))
-            using (var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256))
-            {
-                var buffer = new byte[1 << 20];
-                int n;
-                while ((n = input.Read(buffer)) > 0)
-                {
-                    hash.AppendData(buffer, 0, n);
-                    output.Write(buffer, 0, n);
-                }
-                if (Convert.ToHexStringLower(hash.GetHashAndReset()) != section.Sha256)
-                {
-                    throw new SealerException(ErrorCodes.BundleDamaged, $"The site bundle '{bundle.Path}' is damaged: its sealer section does not match its digest. Copy the bundle again from its source.", bundle.Path);
-                }
-            }
-            if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(tmp, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
-            File.Move(tmp, file, overwrite: true);
-        }
-        finally
-        {
-            if (File.Exists(tmp)) File.Delete(tmp);
-        }
+        await bundle.ExtractSectionAsync("sealer", section, file, cancellationToken: cancellationToken).ConfigureAwait(false);
         return file;
     }
-
-    private static string BundleVersion() => typeof(BundleMode).Assembly.GetName().Version?.ToString(3) ?? "0.0.0";
 
     private static SealerException Usage(string message) => new(ErrorCodes.BadCommandLine, message + ". Run with --help for usage.");
 

@@ -32,11 +32,14 @@ internal static class SealerCli
     /// The command groups, in the order <c>sealer --help</c> lists them: the top-level names each group creates, and its
     /// factory. A new group is one line here (CliHelpTests checks that the names match what the factory creates).
     /// </summary>
+    /// <summary>This sealer's version (<c>sealer --version</c>, the version a bundle records).</summary>
+    internal static string Version => typeof(SealerCli).Assembly.GetName().Version?.ToString(3) ?? "0.0.0";
+
     internal static readonly (string[] Names, Func<IEnumerable<Command>> Create)[] Groups =
     [
         (["find-images"], FindImagesCommand.Create),
         (["images", "inspect", "tag", "rmi", "prune", "save", "load", "push", "pull", "attach"], ImageCommands.Create),
-        (["run", "rollback", "join", "delete", "check"], DeliveryCommands.Create),
+        (["run", "rollback", "join", "delete", "check", "support-bundle"], DeliveryCommands.Create),
         (["sign", "verify"], SigningCommands.Create),
         (["bundle"], BundleCommands.Create),
         (["registry"], () => [RegistryCommands.Create()]),
@@ -264,7 +267,7 @@ internal static class SealerCli
     {
         public override int Invoke(ParseResult parseResult)
         {
-            parseResult.InvocationConfiguration.Output.WriteLine(typeof(SealerCli).Assembly.GetName().Version?.ToString(3) ?? "0.0.0");
+            parseResult.InvocationConfiguration.Output.WriteLine(Version);
             return 0;
         }
     }

@@ -50,7 +50,7 @@ internal static class BundleCommands
                     Image = info.Name == name ? Path.GetFileNameWithoutExtension(name) : info.Name,
                     Platforms = info.Platforms.Select(x => x.Platform).ToList(),
                     SealerPlatform = machine,
-                    SealerVersion = Version(),
+                    SealerVersion = SealerCli.Version,
                     ClusterfileTemplate = template,
                 }, cancellationToken).ConfigureAwait(false);
             }
@@ -65,7 +65,7 @@ internal static class BundleCommands
                         Image = stored.Name,
                         Platforms = stored.Platforms,
                         SealerPlatform = machine,
-                        SealerVersion = Version(),
+                        SealerVersion = SealerCli.Version,
                         ClusterfileTemplate = template,
                     }, cancellationToken).ConfigureAwait(false);
             }
@@ -112,8 +112,6 @@ internal static class BundleCommands
             var m => throw new SealerException(ErrorCodes.BundleBadInput, $"'{binary}' is an executable for ELF machine {m}; sealer runs on linux/amd64 and linux/arm64.", binary),
         };
     }
-
-    internal static string Version() => typeof(BundleCommands).Assembly.GetName().Version?.ToString(3) ?? "0.0.0";
 
     private static SealerException Usage(string message) => new(ErrorCodes.BadCommandLine, message + ". Run with --help for usage.");
 }

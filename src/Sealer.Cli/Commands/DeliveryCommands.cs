@@ -5,15 +5,16 @@ using Sealer.Core.Delivery;
 using Sealer.Core.Delivery.Clusterfile;
 using Sealer.Core.Delivery.Install;
 using Sealer.Core.Delivery.Ssh;
+using Sealer.Core.Delivery.Support;
 using Sealer.Core.Diagnostics;
 using Sealer.Core.Layout;
 
 namespace Sealer.Cli.Commands;
 
-/// <summary><c>sealer run | rollback | join | delete | check</c>: deliver a cluster image over SSH as a Clusterfile describes.</summary>
+/// <summary><c>sealer run | rollback | join | delete | check | support-bundle</c>: deliver a cluster image over SSH as a Clusterfile describes.</summary>
 internal static class DeliveryCommands
 {
-    public static IEnumerable<Command> Create() => [Run(), Rollback(), Join(), Delete(), Check()];
+    public static IEnumerable<Command> Create() => [Run(), Rollback(), Join(), Delete(), Check(), SupportBundleCommand()];
 
     /// <summary>The options run, join, delete and check share: the Clusterfile, the image, SSH and local state.</summary>
     private sealed class CommonOptions
@@ -356,6 +357,43 @@ internal static class DeliveryCommands
             foreach (var problem in result.Problems) Console.Out.WriteLine($"FAIL  {problem}");
             Console.Out.WriteLine(result.Problems.Count == 0 ? $"cluster '{doc.Cluster.Name}' is healthy" : $"{result.Problems.Count} problem(s)");
             return result.Problems.Count == 0 ? 0 : 1;
+        });
+        return command;
+    }
+
+    private static Command SupportBundleCommand()
+    {
+        var common = new CommonOptions();
+        var output = CliOptions.Text("--output", "the .tar.gz to write (default: ./sealer-support-CLUSTER-TIME.tar.gz)", "FILE", "-o");
+        var list = CliOptions.Flag("--list", "print what is collected, from where, and the limits, then exit");
+        var command = new SealerCommand("support-bundle", "Collect what a vendor needs to diagnose a delivery into one .tar.gz (secrets redacted)", """
+            Collects, from this machine and every host at once (over SSH, as run does; nothing is changed): the run
+            state and log, the last failure, 'sealer check', the registry's access log, containerd/docker configuration
+            and image lists, kubelet and runtime journals, kubectl get of nodes, pods, events and workloads with the
+            logs of failing pods, and disk, memory and time facts. Passwords, keys, tokens and secret-looking env
+            values are redacted. Writes one .tar.gz whose summary.txt says what failed where. A host that cannot be
+            reached is recorded, not fatal; each command, host and file is bounded (see --list).
+            """)
+        {
+            output, list,
+        };
+        common.AddTo(command);
+        command.SetAction(async (p, cancellationToken) =>
+        {
+            var limits = new SupportLimits();
+            if (p.GetValue(list))
+            {
+                Console.Out.Write(SupportItems.Describe(limits));
+                return 0;
+            }
+            var (doc, text, _) = common.LoadClusterfile(p);
+            var bundle = new SupportBundle(doc, text, common.RunOptions(p), limits);
+            string file = p.GetValue(output) ?? bundle.DefaultFileName(DateTimeOffset.UtcNow);
+            Console.Error.WriteLine($"collecting from this machine and {doc.Cluster.Hosts.Count} host(s) (at most {limits.HostTimeout.TotalSeconds:0} s per host)...");
+            var result = await bundle.WriteAsync(file, cancellationToken).ConfigureAwait(false);
+            foreach (var ip in result.Unreachable) Console.Out.WriteLine($"unreachable: {ip} (recorded in the bundle)");
+            Console.Out.WriteLine($"wrote {result.Path} ({Preflight.FormatBytes(result.Bytes)}); its summary.txt says what failed where. Secrets are redacted; look it over before you send it.");
+            return 0;
         });
         return command;
     }

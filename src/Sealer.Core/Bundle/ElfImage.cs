@@ -24,27 +24,43 @@ internal static class ElfImage
         int shnum = BinaryPrimitives.ReadUInt16LittleEndian(h[0x3C..]);
         long length = file.Length;
         long end = Math.Max(64, Math.Max(phoff + (long)phentsize * phnum, shoff + (long)shentsize * shnum));
-        if (end > length || phentsize < 0x38 && phnum > 0 || shentsize < 0x40 && shnum > 0) return null;
+        if (phoff < 0 || shoff < 0 || end > length || phentsize < 0x38 && phnum > 0 || shentsize < 0x40 && shnum > 0) return null;
 
-        Span<byte> entry = stackalloc byte[64];
-        for (int i = 0; i < phnum; i++)
+        // each table in one read (the program headers follow the ELF header; the section headers sit at the image's end)
+        if (phnum > 0)
         {
-            file.Seek(phoff + (long)i * phentsize, SeekOrigin.Begin);
-            if (file.ReadAtLeast(entry[..0x38], 0x38, throwOnEndOfStream: false) < 0x38) return null;
-            long offset = BinaryPrimitives.ReadInt64LittleEndian(entry[0x08..]);
-            long filesz = BinaryPrimitives.ReadInt64LittleEndian(entry[0x20..]);
-            end = Math.Max(end, offset + filesz);
+            var table = ReadTable(file, phoff, phentsize * phnum);
+            if (table is null) return null;
+            for (int i = 0; i < phnum; i++)
+            {
+                var entry = table.AsSpan(i * phentsize, 0x38);
+                long offset = BinaryPrimitives.ReadInt64LittleEndian(entry[0x08..]);
+                long filesz = BinaryPrimitives.ReadInt64LittleEndian(entry[0x20..]);
+                end = Math.Max(end, offset + filesz);
+            }
         }
-        for (int i = 0; i < shnum; i++)
+        if (shnum > 0)
         {
-            file.Seek(shoff + (long)i * shentsize, SeekOrigin.Begin);
-            if (file.ReadAtLeast(entry, 0x40, throwOnEndOfStream: false) < 0x40) return null;
-            uint type = BinaryPrimitives.ReadUInt32LittleEndian(entry[0x04..]);
-            if (type == 8) continue; // SHT_NOBITS (.bss) takes no file space
-            long offset = BinaryPrimitives.ReadInt64LittleEndian(entry[0x18..]);
-            long size = BinaryPrimitives.ReadInt64LittleEndian(entry[0x20..]);
-            end = Math.Max(end, offset + size);
+            var table = ReadTable(file, shoff, shentsize * shnum);
+            if (table is null) return null;
+            for (int i = 0; i < shnum; i++)
+            {
+                var entry = table.AsSpan(i * shentsize, 0x40);
+                uint type = BinaryPrimitives.ReadUInt32LittleEndian(entry[0x04..]);
+                if (type == 8) continue; // SHT_NOBITS (.bss) takes no file space
+                long offset = BinaryPrimitives.ReadInt64LittleEndian(entry[0x18..]);
+                long size = BinaryPrimitives.ReadInt64LittleEndian(entry[0x20..]);
+                end = Math.Max(end, offset + size);
+            }
         }
         return end <= length ? end : null;
+    }
+
+    /// <summary>A header table (at most 65535 entries of at most 65535 bytes each, bounded by the file: checked above).</summary>
+    private static byte[]? ReadTable(Stream file, long offset, int length)
+    {
+        var table = new byte[length];
+        file.Seek(offset, SeekOrigin.Begin);
+        return file.ReadAtLeast(table, length, throwOnEndOfStream: false) == length ? table : null;
     }
 }

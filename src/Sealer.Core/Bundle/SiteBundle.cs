@@ -32,6 +32,10 @@ public sealed class SiteBundle
     private static ReadOnlySpan<byte> StartMagic => "sealer-bundle-st"u8;
     private const int MaxManifestBytes = 1 << 20;
 
+    /// <summary>rwxr-xr-x: a bundle, and the sealer extracted from one.</summary>
+    public const UnixFileMode ExecutableMode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute
+        | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute;
+
     private SiteBundle(string path, BundleManifest manifest)
     {
         Path = path;
@@ -160,28 +164,35 @@ public sealed class SiteBundle
                 "archive" => Manifest.ArchiveFileName(),
                 _ => "Clusterfile.template",
             });
-            string tmp = file + ".tmp-" + Environment.ProcessId;
-            try
-            {
-                await using (var s = new FileRegionStream(Path, section.Offset, section.Length, 1 << 20))
-                await using (var output = new FileStream(tmp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20, FileOptions.Asynchronous))
-                {
-                    string actual = await HashAsync(s, output, progress, cancellationToken).ConfigureAwait(false);
-                    if (actual != section.Sha256) throw Damaged(Path, $"its {name} section has sha256 {actual}, its manifest says {section.Sha256}; nothing of it was kept");
-                }
-                if (name == "sealer" && !OperatingSystem.IsWindows())
-                {
-                    File.SetUnixFileMode(tmp, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
-                }
-                File.Move(tmp, file, overwrite: true);
-            }
-            finally
-            {
-                if (File.Exists(tmp)) File.Delete(tmp);
-            }
+            await ExtractSectionAsync(name, section, file, progress, cancellationToken).ConfigureAwait(false);
             written.Add(file);
         }
         return written;
+    }
+
+    /// <summary>
+    /// Copies one section of the bundle to <paramref name="file"/>: hashed while copied into a temporary file beside it,
+    /// renamed into place only when it matches the manifest (<see cref="ErrorCodes.BundleDamaged"/> otherwise, nothing
+    /// kept); the <c>sealer</c> section is made executable (<see cref="ExecutableMode"/>).
+    /// </summary>
+    public async Task ExtractSectionAsync(string name, BundleSection section, string file, IProgress<long>? progress = null, CancellationToken cancellationToken = default)
+    {
+        string tmp = file + ".tmp-" + Environment.ProcessId;
+        try
+        {
+            await using (var s = new FileRegionStream(Path, section.Offset, section.Length, 1 << 20))
+            await using (var output = new FileStream(tmp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20, FileOptions.Asynchronous))
+            {
+                string actual = await HashAsync(s, output, progress, cancellationToken).ConfigureAwait(false);
+                if (actual != section.Sha256) throw Damaged(Path, $"its {name} section has sha256 {actual}, its manifest says {section.Sha256}; nothing of it was kept");
+            }
+            if (name == "sealer" && !OperatingSystem.IsWindows()) File.SetUnixFileMode(tmp, ExecutableMode);
+            File.Move(tmp, file, overwrite: true);
+        }
+        finally
+        {
+            if (File.Exists(tmp)) File.Delete(tmp);
+        }
     }
 
     /// <summary>
@@ -251,10 +262,7 @@ public sealed class SiteBundle
                 await output.WriteAsync(mark, cancellationToken).ConfigureAwait(false);
                 await output.FlushAsync(cancellationToken).ConfigureAwait(false);
             }
-            if (!OperatingSystem.IsWindows())
-            {
-                File.SetUnixFileMode(tmp, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
-            }
+            if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(tmp, ExecutableMode);
             File.Move(tmp, full, overwrite: true);
         }
         finally

@@ -210,4 +210,5 @@ public sealed class UpgradeRecord
 
 [JsonSourceGenerationOptions(WriteIndented = true)]
 [JsonSerializable(typeof(ClusterState))]
+[JsonSerializable(typeof(RunFailure))]
 internal sealed partial class DeliveryJsonContext : JsonSerializerContext;

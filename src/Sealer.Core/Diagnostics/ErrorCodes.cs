@@ -11,7 +11,7 @@ namespace Sealer.Core.Diagnostics;
 /// <item>SEA2100–2199 Kubefile input (<c>ErrorCodes.Kubefile.cs</c>)</item>
 /// <item>SEA2500–2999 Clusterfile input (<c>ErrorCodes.Clusterfile.cs</c>)</item>
 /// <item>SEA3000–3999 templates, charts, discovery (<c>ErrorCodes.Templates.cs</c>); SEA3600–3649 chart repositories, OCI charts, unvendored dependencies (<c>ErrorCodes.ChartSources.cs</c>)</item>
-/// <item>SEA4000–4999 SSH and delivery (<c>ErrorCodes.Delivery.cs</c>); SEA4100–4149 the guided run at a site (<c>ErrorCodes.Guided.cs</c>)</item>
+/// <item>SEA4000–4999 SSH and delivery (<c>ErrorCodes.Delivery.cs</c>); SEA4100–4149 the guided run at a site (<c>ErrorCodes.Guided.cs</c>); SEA4900–4949 support bundles (<c>ErrorCodes.Support.cs</c>)</item>
 /// <item>SEA5000–5499 CLI usage (<c>ErrorCodes.Cli.cs</c>)</item>
 /// <item>SEA5600–5649 signing keys, image signatures, SBOMs (<c>ErrorCodes.Signing.cs</c>)</item>
 /// </list>

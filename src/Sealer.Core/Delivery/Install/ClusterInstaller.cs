@@ -42,6 +42,22 @@ public sealed class ClusterInstaller
 
     private async Task<RunResult> RunCoreAsync(bool rollback, CancellationToken cancellationToken)
     {
+        try
+        {
+            var result = await RunStepsAsync(rollback, cancellationToken).ConfigureAwait(false);
+            if (!_ctx.Options.PlanOnly) RunRecord.ClearFailure(_ctx.LocalStatePath);
+            return result;
+        }
+        catch (SealerException ex) when (ex.Code != ErrorCodes.Cancelled)
+        {
+            // a failure before any step (connecting, preflight, the plan): what the step runner did not record
+            _ctx.RecordFailure(null, [], ex);
+            throw;
+        }
+    }
+
+    private async Task<RunResult> RunStepsAsync(bool rollback, CancellationToken cancellationToken)
+    {
         var ctx = _ctx;
         var cluster = ctx.Cluster;
         string reference = ctx.Options.Image ?? cluster.Image;

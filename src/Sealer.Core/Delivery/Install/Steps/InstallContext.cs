@@ -2,6 +2,7 @@ using Sealer.Core.ClusterImage;
 using Sealer.Core.Delivery.Clusterfile;
 using Sealer.Core.Delivery.Install.Policies;
 using Sealer.Core.Delivery.Ssh;
+using Sealer.Core.Diagnostics;
 
 namespace Sealer.Core.Delivery.Install.Steps;
 
@@ -98,7 +99,23 @@ internal sealed class InstallContext(ClusterfileDocument doc, RunOptions options
     public IReadOnlyList<KeyValuePair<string, string>> AppEnv(IReadOnlyList<KeyValuePair<string, string>> hostEnv, SealerImageExtension ext, string app) =>
         LaunchPlanner.AppEnv(hostEnv, ext, app, ConfigOf(app));
 
-    public void Status(string line) => Options.Status?.Invoke(line);
+    /// <summary>A status line: to <see cref="RunOptions.Status"/> and, with its time, to the cluster's local run.log (<see cref="RunRecord"/>).</summary>
+    public void Status(string line)
+    {
+        Options.Status?.Invoke(line);
+        RunRecord.Append(LocalStatePath, line);
+    }
+
+    /// <summary>Whether this run recorded its failure already (the step runner did, naming step and hosts).</summary>
+    public bool FailureRecorded { get; private set; }
+
+    /// <summary>Records the run's failure next to the local state (<see cref="RunRecord.SaveFailure"/>), once.</summary>
+    public void RecordFailure(string? step, IEnumerable<string> hosts, SealerException ex)
+    {
+        if (FailureRecorded) return;
+        FailureRecorded = true;
+        RunRecord.SaveFailure(LocalStatePath, new RunFailure { At = DateTimeOffset.UtcNow.ToString("O"), Step = step, Hosts = hosts.ToList(), Code = ex.Code, Message = ex.Message });
+    }
 
     /// <summary>Reports <paramref name="step"/> on <paramref name="host"/> to the live view (<see cref="RunOptions.Steps"/>).</summary>
     public void Step(string step, string host, StepEventKind kind, string? detail = null) => Options.Steps?.Report(new StepEvent(step, host, kind, detail));

@@ -110,6 +110,7 @@ internal sealed class StepRunner(InstallContext ctx)
         var sw = System.Diagnostics.Stopwatch.StartNew();
         ctx.Status($"{step,-16} {todo.Count} host(s): {string.Join(", ", todo.Select(h => h.Ip))}{(todo.Count < hosts.Count ? $" ({hosts.Count - todo.Count} done before)" : "")}");
         var failures = new List<SealerException>();
+        var failed = new List<string>();
         await Parallel.ForEachAsync(todo, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(4, ctx.Options.Parallelism * 2), CancellationToken = cancellationToken }, async (h, c) =>
         {
             try
@@ -124,15 +125,19 @@ internal sealed class StepRunner(InstallContext ctx)
             catch (SealerException ex)
             {
                 ctx.Step(step, h.Ip, StepEventKind.Failed, ex.Message);
-                lock (failures) failures.Add(ex.Code == ErrorCodes.RunStepFailed ? ex : StepFailure(step, ex, h.Ip));
+                lock (failures)
+                {
+                    failures.Add(ex.Code == ErrorCodes.RunStepFailed ? ex : StepFailure(step, ex, h.Ip));
+                    failed.Add(h.Ip);
+                }
             }
         }).ConfigureAwait(false);
         ctx.Status($"{step,-16} {(failures.Count == 0 ? "ok" : $"FAILED on {failures.Count} host(s)")} in {sw.Elapsed.TotalSeconds:0.0} s");
-        if (failures.Count == 1) throw failures[0];
-        if (failures.Count > 1)
-        {
-            throw new SealerException(ErrorCodes.RunStepFailed, $"Step '{step}' failed on {failures.Count} hosts:\n" + string.Join("\n", failures.Select(f => f.Message)) + "\nFix the cause and run again: finished steps are skipped.");
-        }
+        if (failures.Count == 0) return;
+        var failure = failures.Count == 1 ? failures[0]
+            : new SealerException(ErrorCodes.RunStepFailed, $"Step '{step}' failed on {failures.Count} hosts:\n" + string.Join("\n", failures.Select(f => f.Message)) + "\nFix the cause and run again: finished steps are skipped.");
+        ctx.RecordFailure(step, failed.Order(StringComparer.Ordinal), failure);
+        throw failure;
     }
 
     // ---------------------------------------------------------------- cluster steps
@@ -179,7 +184,9 @@ internal sealed class StepRunner(InstallContext ctx)
             ctx.Step(step, master0.Ip, StepEventKind.Failed, ex.Message);
             if (ex.Code == ErrorCodes.RunStepFailed) throw;
             ctx.Status($"{step,-16} FAILED in {sw.Elapsed.TotalSeconds:0.0} s");
-            throw StepFailure(step, ex, master0.Ip);
+            var failure = StepFailure(step, ex, master0.Ip);
+            ctx.RecordFailure(step, [master0.Ip], failure);
+            throw failure;
         }
         ctx.Status($"{step,-16} ok in {sw.Elapsed.TotalSeconds:0.0} s");
         ctx.Step(step, master0.Ip, StepEventKind.Done);
