@@ -11,6 +11,7 @@ apt_pkgs+=(zsh)   # CLI tests: the zsh completion script is sourced by a real zs
 apt_pkgs+=(hyperfine)   # build/bench/cli-bench.sh: sealer start-up times
 apt_pkgs+=(zstd)   # bundle tests: a zstd-compressed archive is refused as a bundle payload (SiteBundleTests)
 apt_pkgs+=(nginx-light)   # remote chart tests: a real HTTP chart repository with basic auth (tests/Sealer.Charts.Tests/Remote)
+apt_pkgs+=(tmux)   # delivery tests: the guided run of a bundle in a real terminal (GuidedRunTests)
 missing=()
 for p in "${apt_pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -160,7 +160,6 @@ public class GuidedRunTests(TestHosts hosts, Xunit.Abstractions.ITestOutputHelpe
         Assert.True(File.Exists(Path.Combine(site, "fixture-run.log")));
 
         // the same bundle again offers that Clusterfile and resumes: nothing is done twice
-        tmux.Keys("C-c");
         tmux.Start(site, $"HOME='{home}' '{run}'; echo \"again-exit=$?\"; sleep 600", window: "again");
         tmux.Answer("Use it?", "", window: "again");
         string again = tmux.WaitFor("again-exit=", TimeSpan.FromMinutes(5), window: "again");

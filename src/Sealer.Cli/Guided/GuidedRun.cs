@@ -42,10 +42,11 @@ internal static class GuidedRun
         console.Write(new Rule($"[bold]{Markup.Escape(target.ImageName)}[/] — guided install").LeftJustified());
         string clusterfile = Path.Combine(target.Directory, "Clusterfile");
         string runText;
-        string? secretFree = null;
+        string? secretFree = null; // what master0 keeps: the Clusterfile as written, never a password given only at a prompt
         if (File.Exists(clusterfile) && Reuse(console, clusterfile) is { } reused)
         {
             runText = reused;
+            secretFree = File.ReadAllText(clusterfile);
         }
         else
         {
