@@ -33,6 +33,9 @@ public sealed partial class PushClusterImage
     /// from COSIGN_PASSWORD). Empty: not signed.</summary>
     public string? SigningKey { get; set; }
 
+    /// <summary>Attach the SPDX 2.3 SBOM (SealerPushSbom, default true) as a referrer of the pushed image.</summary>
+    public bool Sbom { get; set; } = true;
+
     /// <summary>The pushed root digest (index or manifest).</summary>
     [Output] public string Digest { get; set; } = "";
 

@@ -33,6 +33,7 @@ public sealed partial class PushClusterImage : SealerTask
         foreach (var tag in AdditionalTags.Where(t => !string.IsNullOrWhiteSpace(t))) options.AdditionalTags.Add(tag.Trim());
         using var signingKey = string.IsNullOrWhiteSpace(SigningKey) ? null : SigningKeys.LoadPrivateKey(SigningKey.Trim());
         options.SigningKey = signingKey;
+        options.AttachSbom = Sbom;
         Log.LogMessage(MessageImportance.High, $"Sealer: pushing {Source} to {destination}{(signingKey is null ? "" : " (signed)")}");
         var pusher = new RegistryPusher(options);
         var result = await pusher.PushAsync(Source, destination.ToString(), string.IsNullOrWhiteSpace(RefName) ? null : RefName, cancellationToken).ConfigureAwait(false);

@@ -55,12 +55,18 @@ internal static class ImageCommands
         var name = ImageName("NAME", "cluster image name in the store, or an OCI archive (.tar) or site bundle file");
         var output = CliOptions.OneOf("--output", "output format", ["text", "json"], "-o");
         var imagesOnly = CliOptions.Flag("--images", "print only the list of app images with their digests (JSON)");
+        var sbom = CliOptions.Flag("--sbom", "print the image's SPDX 2.3 SBOM (the attached referrer; generated from the image when none is attached)");
         var store = CliOptions.Store();
         var command = new SealerCommand("inspect", "Show a cluster image: platforms, labels, apps, images inside (-o json)",
-            "Shows a cluster image (from the store, an OCI archive or a site bundle, read in place): platforms, labels, apps, the images inside, referrers.") { name, output, imagesOnly, store };
+            "Shows a cluster image (from the store, an OCI archive or a site bundle, read in place): platforms, labels, apps, the images inside, referrers.") { name, output, imagesOnly, sbom, store };
         command.SetAction(p =>
         {
             string what = p.GetValue(name)!;
+            if (p.GetValue(sbom))
+            {
+                Console.Out.WriteLine(System.Text.Encoding.UTF8.GetString(ReadSbom(what, p.GetValue(store))).TrimEnd());
+                return 0;
+            }
             var info = File.Exists(what)
                 ? ClusterImageInspector.Inspect(SiteBundle.TryOpen(what)?.OpenArchive() ?? ArchiveLayout.Open(what))
                 : ClusterImageInspector.Inspect(ClusterImageStore.Open(p.GetValue(store)), what);
@@ -80,6 +86,29 @@ internal static class ImageCommands
             return 0;
         });
         return command;
+    }
+
+    /// <summary>The SBOM referrer of a store image or archive; when none is attached, one generated from the image (said on stderr).</summary>
+    private static byte[] ReadSbom(string what, string? storeDir)
+    {
+        ClusterImageInfo info;
+        byte[]? attached;
+        if (File.Exists(what))
+        {
+            var archive = SiteBundle.TryOpen(what)?.OpenArchive() ?? ArchiveLayout.Open(what);
+            info = ClusterImageInspector.Inspect(archive);
+            attached = ClusterImageSbom.Find(archive.ReadIndex(), d => archive.HasBlob(d), (d, max) => archive.ReadBlobBytes(d, max), info.Digest);
+        }
+        else
+        {
+            var s = ClusterImageStore.Open(storeDir);
+            var image = s.Resolve(what);
+            info = ClusterImageInspector.Inspect(s, what);
+            attached = ClusterImageSbom.Find(s.Layout.ReadIndex(), d => s.Layout.HasBlob(d), (d, max) => s.Layout.ReadBlobBytes(d, max), image.Digest);
+        }
+        if (attached is not null) return attached;
+        Console.Error.WriteLine($"{what} has no SBOM attached; this one is generated from the image now ('sealer push --sbom' attaches it).");
+        return ClusterImageSbom.Create(info, DateTimeOffset.UtcNow);
     }
 
     private static void PrintInfo(ClusterImageInfo info)
@@ -298,13 +327,14 @@ internal static class ImageCommands
         var plainHttp = CliOptions.Flag("--plain-http", "use http:// (a registry without TLS)");
         var user = CliOptions.Text("--username", "user name; the password is read from stdin (with --password-stdin)", "USER", "-u");
         var passwordStdin = CliOptions.Flag("--password-stdin", "read the password from the first line of stdin");
+        var attachSbom = CliOptions.Flag("--sbom", "attach the image's SPDX 2.3 SBOM (app images, apps) as a referrer before pushing");
         var format = CliOptions.Format();
         var store = CliOptions.Store();
         var command = new SealerCommand("push", "Push a cluster image (all platforms) to a registry",
             "Pushes a cluster image (every platform) to a registry. Credentials: SEALER_REGISTRY_USER/PASSWORD,\n" +
             "~/.docker/config.json, or -u with --password-stdin.")
         {
-            source, destination, concurrency, chunk, mountFrom, tags, plainHttp, user, passwordStdin, format, store,
+            source, destination, concurrency, chunk, mountFrom, tags, plainHttp, user, passwordStdin, attachSbom, format, store,
         };
         command.SetAction(async (p, cancellationToken) =>
         {
@@ -321,6 +351,7 @@ internal static class ImageCommands
             foreach (var m in p.GetValue(mountFrom)!) options.MountFrom.Add(m);
             foreach (var t in p.GetValue(tags)!) options.AdditionalTags.Add(t);
             if (p.GetValue(plainHttp)) options.PlainHttp = true;
+            options.AttachSbom = p.GetValue(attachSbom);
             if (p.GetValue(user) is { } u)
             {
                 if (!p.GetValue(passwordStdin)) throw Usage("-u needs --password-stdin (passwords are never taken on the command line)");

@@ -76,6 +76,7 @@ public sealed class RegistryPusher
                 $"Push destination '{destination}' names digest {destination.Digest} but the image is {root.Digest}. Push to a tag instead.");
         }
         var graph = ImageGraph.Load(layout, root);
+        if (_options.AttachSbom) ClusterImageSbom.EnsureAttached(layout, root, $"{destination.Name}:{destination.Tag ?? "latest"}");
         if (_options.SigningKey is { } signingKey) CosignSignatures.SignInLayout(layout, root, destination.Name, signingKey);
         var transport = _options.Client is { } client ? new RegistryTransport(client, destination.Domain) : new RegistryTransport(destination.Domain, _options.Credentials, _options.PlainHttp);
         try

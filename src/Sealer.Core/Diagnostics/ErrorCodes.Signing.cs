@@ -23,7 +23,4 @@ public static partial class ErrorCodes
 
     /// <summary>A signature verifies with the key but its payload names another image digest (a signature copied from another image).</summary>
     public const string SignatureDigestMismatch = "SEA5606";
-
-    /// <summary>The cluster image has no SBOM referrer (SPDX 2.3 JSON); build or push it with this version of Sealer, or attach one.</summary>
-    public const string SbomMissing = "SEA5607";
 }

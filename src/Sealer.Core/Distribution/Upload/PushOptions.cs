@@ -55,6 +55,9 @@ public sealed class PushOptions
     /// </summary>
     public System.Security.Cryptography.ECDsa? SigningKey { get; set; }
 
+    /// <summary>Attach the image's SPDX 2.3 SBOM (its app images and apps) as a referrer before pushing, unless one is attached already.</summary>
+    public bool AttachSbom { get; set; }
+
     /// <summary>Treat the destination as an insecure registry (plain http; default: only loopback registries use http).</summary>
     public bool PlainHttp { get; set; }
 
