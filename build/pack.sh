@@ -19,7 +19,7 @@ pkg="$out/Sealer.Sdk.$ver.nupkg"
 [ -f "$pkg" ] || { echo "pack: $pkg was not produced" >&2; exit 1; }
 # A packed SDK must carry its tasks, their dependencies, and no MSBuild assemblies (the host provides those).
 listing="$(python3 -c 'import sys,zipfile; print("\n".join(zipfile.ZipFile(sys.argv[1]).namelist()))' "$pkg")"
-for f in Sdk/Sdk.props Sdk/Sdk.targets tools/net10.0/Sealer.Tasks.dll tools/net10.0/Sealer.Core.dll tools/net10.0/YamlDotNet.dll; do
+for f in Sdk/Sdk.props Sdk/Sdk.targets Sdk/clusterfile.schema.json tools/net10.0/Sealer.Tasks.dll tools/net10.0/Sealer.Core.dll tools/net10.0/YamlDotNet.dll; do
   grep -qx "$f" <<<"$listing" || { echo "pack: $pkg lacks $f" >&2; exit 1; }
 done
 if grep -q '^tools/net10.0/Microsoft.Build' <<<"$listing"; then echo "pack: $pkg must not ship Microsoft.Build assemblies" >&2; exit 1; fi
@@ -35,7 +35,8 @@ done
 tpl="$out/Sealer.Sdk.Templates.$ver.nupkg"
 dotnet pack "$root/src/Sealer.Sdk.Templates/Sealer.Sdk.Templates.csproj" -c Release -o "$out" -nologo -v:q -p:SealerVersion="$ver" >&2
 tlisting="$(python3 -c 'import sys,zipfile; print("\n".join(zipfile.ZipFile(sys.argv[1]).namelist()))' "$tpl")"
-for f in content/kubeproj/.template.config/template.json content/clusterfile/.template.config/template.json content/kubeproj/KubeApp.helm.kubeproj; do
+for f in content/kubeproj/.template.config/template.json content/clusterfile/.template.config/template.json content/kubeproj/KubeApp.helm.kubeproj \
+         content/clusterfile/clusterfile.schema.json content/kubeproj/clusterfile.schema.json; do
   grep -qx "$f" <<<"$tlisting" || { echo "pack: $tpl lacks $f" >&2; exit 1; }
 done
 if python3 -c 'import sys,zipfile; z=zipfile.ZipFile(sys.argv[1]); sys.exit(any(b"0.0.0-sealer-sdk-version" in z.read(n) for n in z.namelist()))' "$tpl"; then :; else

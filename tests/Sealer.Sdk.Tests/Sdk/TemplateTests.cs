@@ -75,7 +75,9 @@ public sealed class TemplateTests(SdkFeed feed)
         var made = feed.Dotnet(dir, $"new clusterfile -o {dir} --ClusterName site-a --Image shop:1.4.0 --Masters 10.0.0.1-10.0.0.3 --Nodes 10.0.0.4,10.0.0.5 --User deploy --Port 2222 --debug:custom-hive {hive}", hive);
         Assert.True(made.ExitCode == 0, made.Output);
         string path = Path.Combine(dir, "Clusterfile");
-        Assert.StartsWith("# A Clusterfile (Sealer v2)", File.ReadAllText(path), StringComparison.Ordinal);
+        // the editor schema header names the schema the template copied beside the file (works offline, no URL to reach)
+        Assert.StartsWith("# yaml-language-server: $schema=./clusterfile.schema.json\n# A Clusterfile (Sealer v2)", File.ReadAllText(path), StringComparison.Ordinal);
+        Assert.Equal(File.ReadAllText(Repo.Path("docs", "schemas", "clusterfile.schema.json")), File.ReadAllText(Path.Combine(dir, "clusterfile.schema.json")));
         var cluster = ClusterfileReader.Load(path).Cluster;
         Assert.Equal("site-a", cluster.Name);
         Assert.Equal("shop:1.4.0", cluster.Image);
