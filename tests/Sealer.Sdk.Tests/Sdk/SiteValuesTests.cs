@@ -53,12 +53,12 @@ public sealed class SiteValuesTests(SdkFeed feed)
         string cache = feed.NewProjectDir("cache");
         var r = feed.Dotnet(dir, "build -c Release -p:SealerSiteValues=site-values.yaml", cache);
         Assert.True(r.ExitCode != 0, r.Output);
-        Assert.Contains($"site-values.yaml(13): error {ErrorCodes.ImagesMissingFromClusterImage}: app 'web' would be launched with docker.io/library/nginx:1.99", r.Output, StringComparison.Ordinal);
+        Assert.True(r.Output.Contains($"site-values.yaml(13): error {ErrorCodes.ImagesMissingFromClusterImage}: app 'web' would be launched with docker.io/library/nginx:1.99", StringComparison.Ordinal), r.Output);
 
         // allowed knowingly: a warning, the build succeeds; without site values the image's own manifest is complete
         r = feed.Dotnet(dir, "build -c Release -p:SealerSiteValues=site-values.yaml -p:SealerAllowMissingImages=true", cache);
         Assert.True(r.ExitCode == 0, r.Output);
-        Assert.Contains($"site-values.yaml(13): warning {ErrorCodes.ImagesMissingFromClusterImage}", r.Output, StringComparison.Ordinal);
+        Assert.True(r.Output.Contains($"site-values.yaml(13): warning {ErrorCodes.ImagesMissingFromClusterImage}", StringComparison.Ordinal), r.Output);
         File.WriteAllText(Path.Combine(dir, "site-values.yaml"), "apiVersion: sealer.io/v2\nkind: Application\nspec:\n  launchApps: [web]\n");
         r = feed.Dotnet(dir, "build -c Release -p:SealerSiteValues=site-values.yaml", cache);
         Assert.True(r.ExitCode == 0, r.Output);
