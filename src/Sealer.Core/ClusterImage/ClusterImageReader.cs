@@ -81,6 +81,10 @@ public sealed class ClusterImageReader
             return index.Manifests.FirstOrDefault(m => m.GetAnnotation(Annotations.RefName) == refName)
                 ?? throw new SealerException(ErrorCodes.NotAClusterImage, $"'{where}' has no image named '{refName}' (it has: {string.Join(", ", index.Manifests.Select(m => m.GetAnnotation(Annotations.RefName) ?? m.Digest))}).");
         }
+        // Unnamed entries beside one named image are what is attached to it (a cosign signature, an SBOM: referrers kept
+        // in the build output or copied along with it), not images to choose from.
+        var named = index.Manifests.Where(m => m.GetAnnotation(Annotations.RefName) is not null).ToList();
+        if (named.Count == 1) return named[0];
         return index.Manifests.Count switch
         {
             1 => index.Manifests[0],
