@@ -10,60 +10,19 @@ Content is random (incompressible). Layers carry io.sealer.sdk.layer as the SDK'
 master.list / node.list: the layer digests a registry host / another host needs (for the scp baseline).
 """
 import hashlib
-import io
 import json
 import os
 import sys
-import tarfile
+
+import benchimage
+from benchimage import MB, data, rnd, script, tar
 
 out, size_mb, kind = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 os.makedirs(f"{out}/blobs/sha256", exist_ok=True)
-MB = 1024 * 1024
 
 
 def store(path=None, data=None):
-    if data is not None:
-        d = hashlib.sha256(data).hexdigest()
-        with open(f"{out}/blobs/sha256/{d}", "wb") as f:
-            f.write(data)
-        return d, len(data)
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(MB), b""):
-            h.update(chunk)
-    d = h.hexdigest()
-    os.replace(path, f"{out}/blobs/sha256/{d}")
-    return d, os.path.getsize(f"{out}/blobs/sha256/{d}")
-
-
-class Random(io.RawIOBase):
-    def readable(self):
-        return True
-
-    def readinto(self, b):
-        n = len(b)
-        b[:n] = os.urandom(n)
-        return n
-
-
-def tar(files, path):
-    with tarfile.open(path, "w", format=tarfile.PAX_FORMAT) as t:
-        for name, (gen, size, mode) in files.items():
-            ti = tarfile.TarInfo(name)
-            ti.size, ti.mode, ti.mtime = size, mode, 0
-            t.addfile(ti, gen())
-
-
-def data(b, mode=0o644):
-    return (lambda: io.BytesIO(b), len(b), mode)
-
-
-def script(body):
-    return data(("#!/bin/bash\nset -e\n" + body + "\n").encode(), 0o755)
-
-
-def rnd(size, mode=0o755):
-    return (lambda: io.BufferedReader(Random(), MB), size, mode)
+    return benchimage.store(f"{out}/blobs/sha256", path, data)
 
 
 scripts = {

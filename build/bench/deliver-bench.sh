@@ -34,13 +34,8 @@ cleanup() { bash "$root/build/test-hosts.sh" down >/dev/null 2>&1 || true; [ -n 
 trap cleanup EXIT
 rm -rf "$work"; mkdir -p "$work"
 
-if [ -n "${SEALER_BIN:-}" ]; then sealer="$(readlink -f "$SEALER_BIN")"; else
-  dll=""
-  for c in Release Debug; do [ -f "$root/src/Sealer.Cli/bin/$c/net10.0/sealer.dll" ] && { dll="$root/src/Sealer.Cli/bin/$c/net10.0/sealer.dll"; break; }; done
-  [ -n "$dll" ] || { echo "deliver-bench: build the solution first (no sealer.dll)" >&2; exit 1; }
-  sealer="$work/sealer"
-  printf '#!/bin/sh\nexport DOTNET_NOLOGO=1 DOTNET_CLI_TELEMETRY_OPTOUT=1\nexec dotnet %q "$@"\n' "$dll" > "$sealer"; chmod +x "$sealer"
-fi
+source "$here/bench-sealer.sh"
+sealer="$(bench_sealer deliver-bench "$work")"
 
 for img in $images; do
   echo "deliver-bench: generating the ${size_mb} MB '$img' image ..." >&2

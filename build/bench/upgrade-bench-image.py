@@ -10,61 +10,20 @@ manifest, the registry layer and the cluster image's config and manifest differ 
 (incompressible); the shared blobs are hard links. Prints the changed bytes: the blobs v2 has that v1 lacks.
 """
 import hashlib
-import io
 import json
 import os
 import sys
-import tarfile
+
+import benchimage
+from benchimage import MB, data, rnd, script, tar
 
 out, size_mb, changed_mb = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-MB = 1024 * 1024
 pool = f"{out}/pool"
 os.makedirs(pool, exist_ok=True)
 
 
 def store(path=None, data=None):
-    if data is not None:
-        d = hashlib.sha256(data).hexdigest()
-        with open(f"{pool}/{d}", "wb") as f:
-            f.write(data)
-        return d, len(data)
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(MB), b""):
-            h.update(chunk)
-    d = h.hexdigest()
-    os.replace(path, f"{pool}/{d}")
-    return d, os.path.getsize(f"{pool}/{d}")
-
-
-class Random(io.RawIOBase):
-    def readable(self):
-        return True
-
-    def readinto(self, b):
-        n = len(b)
-        b[:n] = os.urandom(n)
-        return n
-
-
-def tar(files, path):
-    with tarfile.open(path, "w", format=tarfile.PAX_FORMAT) as t:
-        for name, (gen, size, mode) in files.items():
-            ti = tarfile.TarInfo(name)
-            ti.size, ti.mode, ti.mtime = size, mode, 0
-            t.addfile(ti, gen())
-
-
-def data(b, mode=0o644):
-    return (lambda: io.BytesIO(b), len(b), mode)
-
-
-def script(body):
-    return data(("#!/bin/bash\nset -e\n" + body + "\n").encode(), 0o755)
-
-
-def rnd(size, mode=0o755):
-    return (lambda: io.BufferedReader(Random(), MB), size, mode)
+    return benchimage.store(pool, path, data)
 
 
 tmp = f"{out}/layer.tmp"

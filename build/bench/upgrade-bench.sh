@@ -24,13 +24,8 @@ cleanup() { bash "$root/build/test-hosts.sh" down >/dev/null 2>&1 || true; [ -n 
 trap cleanup EXIT
 rm -rf "$work"; mkdir -p "$work"
 
-if [ -n "${SEALER_BIN:-}" ]; then sealer="$(readlink -f "$SEALER_BIN")"; else
-  dll=""
-  for c in Release Debug; do [ -f "$root/src/Sealer.Cli/bin/$c/net10.0/sealer.dll" ] && { dll="$root/src/Sealer.Cli/bin/$c/net10.0/sealer.dll"; break; }; done
-  [ -n "$dll" ] || { echo "upgrade-bench: build the solution first (no sealer.dll)" >&2; exit 1; }
-  sealer="$work/sealer"
-  printf '#!/bin/sh\nexport DOTNET_NOLOGO=1 DOTNET_CLI_TELEMETRY_OPTOUT=1\nexec dotnet %q "$@"\n' "$dll" > "$sealer"; chmod +x "$sealer"
-fi
+source "$here/bench-sealer.sh"
+sealer="$(bench_sealer upgrade-bench "$work")"
 
 echo "upgrade-bench: generating v1 and v2 (${size_mb} MiB, ${changed_mb} MiB changed) ..." >&2
 read -r changed image_bytes < <(python3 "$here/upgrade-bench-image.py" "$work/images" "$size_mb" "$changed_mb")
