@@ -108,6 +108,46 @@ public class ClusterfileEditorTests
     }
 
     [Fact]
+    public void Mask_secrets_uses_the_redactors_broad_rule_so_keys_pwds_passphrases_and_private_names_are_masked_too()
+    {
+        // the rule the ConfigMap copy and the support bundle share (SecretNames): these names were kept in clear by the
+        // editor's old narrow rule (passw/secret/token/credential/apikey/privatekey) and are masked now
+        const string text = """
+            apiVersion: sealer.io/v2
+            kind: Cluster
+            metadata: {name: c}
+            spec:
+              image: img
+              env: [LICENSE_KEY=pw-env-1, DB_PWD=pw-env-2, GPG_PASSPHRASE=pw-env-3, PRIVATE_REGISTRY=pw-env-4, SSH_KEY_FILE=pw-env-5, ZONE=visible, OLDPWD=/root]
+              hosts:
+                - ips: [10.0.0.1]
+                  roles: [master]
+            ---
+            kind: Config
+            metadata: {name: values}
+            spec:
+              path: application/apps/db/values.yaml
+              data: |
+                signing:
+                  publicKey: pw-data-1
+                  key: app.kubernetes.io/name
+                replicas: 2
+            """;
+        var masked = ClusterfileEditor.MaskSecrets(text);
+        Assert.DoesNotContain("pw-", masked, StringComparison.Ordinal);
+        foreach (var name in new[] { "LICENSE_KEY", "DB_PWD", "GPG_PASSPHRASE", "PRIVATE_REGISTRY", "SSH_KEY_FILE" })
+        {
+            Assert.Contains($"\"{name}=<masked>\"", masked, StringComparison.Ordinal);
+        }
+        Assert.Contains("publicKey: \"<masked>\"", masked, StringComparison.Ordinal);
+        // a bare key (selectors, tolerations), the shell's OLDPWD and plain names stay
+        foreach (var kept in new[] { "ZONE=visible", "OLDPWD=/root", "key: app.kubernetes.io/name", "replicas: 2" })
+        {
+            Assert.Contains(kept, masked, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
     public void Mask_secrets_also_masks_secret_lines_inside_documents_data()
     {
         const string text = """

@@ -119,7 +119,12 @@ public sealed class RedactorTests : IDisposable
     [InlineData("PWD", false)]
     [InlineData("MODE", false)]
     [InlineData("image", false)]
-    public void Secret_names_are_recognised_by_what_they_contain(string name, bool secret) => Assert.Equal(secret, Redactor.IsSecretName(name));
+    [InlineData("pass_word", true)]
+    [InlineData("api-key", true)]
+    [InlineData("GPG_PASSPHRASE", true)]
+    [InlineData("OLDPWD", false)]
+    [InlineData("keys", false)]
+    public void Secret_names_are_recognised_by_what_they_contain(string name, bool secret) => Assert.Equal(secret, SecretNames.IsSecret(name));
 
     [Fact]
     public void Short_known_values_are_left_to_the_shapes_and_binary_content_is_left_out()

@@ -101,7 +101,7 @@ public static partial class ClusterfileEditor
     /// <summary>
     /// The Clusterfile without secrets, for copies others can read (the ConfigMap): every <c>passwd</c>, <c>pkPasswd</c> and
     /// <c>password</c> value, and env entries (<c>spec.env</c>, hosts' <c>env</c>, Application configs' <c>env</c>) whose
-    /// name says secret (password, passwd, secret, token, credential, apikey, private key), become <see cref="Masked"/>; so do
+    /// name looks secret (<see cref="SecretNames.IsSecret"/>), become <see cref="Masked"/>; so do
     /// such lines inside documents' <c>data</c> (<see cref="MaskData"/>).
     /// </summary>
     public static string MaskSecrets(string text)
@@ -132,7 +132,7 @@ public static partial class ClusterfileEditor
                 case YamlSequenceNode seq when key == "env":
                     for (int i = 0; i < seq.Children.Count; i++)
                     {
-                        if (seq.Children[i] is YamlScalarNode { Value: { } e } && e.IndexOf('=', StringComparison.Ordinal) is > 0 and var eq && SecretName(e[..eq]))
+                        if (seq.Children[i] is YamlScalarNode { Value: { } e } && e.IndexOf('=', StringComparison.Ordinal) is > 0 and var eq && SecretNames.IsSecret(e[..eq]))
                         {
                             seq.Children[i] = new YamlScalarNode($"{e[..eq]}={Masked}") { Style = YamlDotNet.Core.ScalarStyle.DoubleQuoted };
                         }
@@ -156,7 +156,7 @@ public static partial class ClusterfileEditor
         for (int i = 0; i < lines.Length; i++)
         {
             var m = SecretLine().Match(lines[i]);
-            if (!m.Success || !SecretName(m.Groups["name"].Value)) continue;
+            if (!m.Success || !SecretNames.IsSecret(m.Groups["name"].Value)) continue;
             string value = m.Groups["value"].Value.Trim();
             if (value.Length == 0 || value is "|" or ">" or "|-" or ">-" or Masked or "\"" + Masked + "\"") continue;
             lines[i] = m.Groups["head"].Value + (m.Groups["sep"].Value == ":" ? "\"" + Masked + "\"" : Masked);
@@ -166,13 +166,6 @@ public static partial class ClusterfileEditor
 
     [System.Text.RegularExpressions.GeneratedRegex(@"^(?<head>\s*(?:-\s+)?(?:export\s+)?[""']?(?<name>[A-Za-z_][A-Za-z0-9_.-]*)[""']?\s*(?<sep>[:=])\s*)(?<value>[^#\r]*?)(?:\s+#.*)?\r?$")]
     private static partial System.Text.RegularExpressions.Regex SecretLine();
-
-    private static bool SecretName(string name)
-    {
-        string n = name.ToLowerInvariant().Replace("_", "", StringComparison.Ordinal).Replace("-", "", StringComparison.Ordinal);
-        return n.Contains("passw", StringComparison.Ordinal) || n.Contains("secret", StringComparison.Ordinal) || n.Contains("token", StringComparison.Ordinal)
-            || n.Contains("credential", StringComparison.Ordinal) || n.Contains("apikey", StringComparison.Ordinal) || n.Contains("privatekey", StringComparison.Ordinal);
-    }
 
     private static (YamlStream, YamlSequenceNode) Load(string text, string? file)
     {

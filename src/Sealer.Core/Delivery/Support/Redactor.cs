@@ -8,7 +8,7 @@ namespace Sealer.Core.Delivery.Support;
 /// Takes secrets out of text bound for a support bundle, in two ways:
 /// <list type="number">
 /// <item>known values: every secret the Clusterfile holds (SSH passwords and key passphrases, registry passwords, values
-/// of env entries whose names look secret, see <see cref="IsSecretName"/>) and the body lines of the SSH private keys it
+/// of env entries whose names look secret, see <see cref="SecretNames.IsSecret"/>) and the body lines of the SSH private keys it
 /// names, wherever they appear (a script echoing an env value, a config file holding a password);</item>
 /// <item>shapes: PEM private key blocks; <c>NAME=value</c>, <c>NAME: value</c>, <c>"NAME": "value"</c> and
 /// <c>--name=value</c> where NAME looks secret; Kubernetes env entries (<c>name: DB_PASSWORD</c> then <c>value: ...</c>);
@@ -35,19 +35,6 @@ public sealed partial class Redactor
     /// <summary>How many known values this redactor replaces.</summary>
     public int KnownValues => _literals.Length;
 
-    /// <summary>
-    /// Whether an env or setting name looks secret: it contains PASSWORD, PASSWD, PASSPHRASE, PWD, TOKEN, SECRET,
-    /// CREDENTIAL, PRIVATE or KEY (any case; a bare <c>key</c>, as Kubernetes selectors and tolerations use it, does not count).
-    /// </summary>
-    public static bool IsSecretName(string name)
-    {
-        string n = name.Trim().Trim('"', '\'').ToUpperInvariant();
-        if (n is "KEY" or "KEYS" or "PWD" or "OLDPWD" or "") return false; // selectors' key; the shell's working directory
-        return n.Contains("PASSWORD", StringComparison.Ordinal) || n.Contains("PASSWD", StringComparison.Ordinal) || n.Contains("PASSPHRASE", StringComparison.Ordinal)
-            || n.Contains("PWD", StringComparison.Ordinal) || n.Contains("TOKEN", StringComparison.Ordinal) || n.Contains("SECRET", StringComparison.Ordinal)
-            || n.Contains("CREDENTIAL", StringComparison.Ordinal) || n.Contains("PRIVATE", StringComparison.Ordinal) || n.Contains("KEY", StringComparison.Ordinal);
-    }
-
     /// <summary>The secrets of a Clusterfile: passwords, passphrases, secret-looking env values (cluster, hosts, apps) and the private keys' body lines.</summary>
     public static Redactor ForClusterfile(ClusterfileDocument doc)
     {
@@ -61,7 +48,7 @@ public sealed partial class Redactor
         }
         void Env(IEnumerable<KeyValuePair<string, string>> env)
         {
-            foreach (var (k, v) in env) if (IsSecretName(k)) secrets.Add(v);
+            foreach (var (k, v) in env) if (SecretNames.IsSecret(k)) secrets.Add(v);
         }
         var c = doc.Cluster;
         Ssh(c.Ssh);
@@ -102,8 +89,8 @@ public sealed partial class Redactor
             if (text.Contains(s, StringComparison.Ordinal)) text = text.Replace(s, Mask, StringComparison.Ordinal);
         }
         text = PemKey().Replace(text, m => $"{m.Groups["begin"].Value}\n{Mask}\n{m.Groups["end"].Value}");
-        text = KubeEnv().Replace(text, m => IsSecretName(m.Groups["name"].Value) ? m.Groups["head"].Value + Masked(m.Groups["value"].Value) : m.Value);
-        text = Assignment().Replace(text, m => IsSecretName(m.Groups["name"].Value) ? m.Groups["head"].Value + Masked(m.Groups["value"].Value) : m.Value);
+        text = KubeEnv().Replace(text, m => SecretNames.IsSecret(m.Groups["name"].Value) ? m.Groups["head"].Value + Masked(m.Groups["value"].Value) : m.Value);
+        text = Assignment().Replace(text, m => SecretNames.IsSecret(m.Groups["name"].Value) ? m.Groups["head"].Value + Masked(m.Groups["value"].Value) : m.Value);
         text = AuthEntry().Replace(text, m => m.Groups["head"].Value + Masked(m.Groups["value"].Value));
         text = AuthHeader().Replace(text, m => m.Groups["head"].Value + Mask);
         text = UrlPassword().Replace(text, m => m.Groups["head"].Value + Mask + "@");
