@@ -10,4 +10,10 @@ public static partial class ErrorCodes
 
     /// <summary>A host's key was not trusted at the guided run's prompt; nothing was changed on any host.</summary>
     public const string GuidedHostKeyDeclined = "SEA4102";
+
+    /// <summary>
+    /// The private key is encrypted and no passphrase was given: not at the guided run's prompt, not in the environment
+    /// variable SEALER_SSH_KEY_PASSPHRASE, not as ssh.pkPasswd.
+    /// </summary>
+    public const string SshKeyPassphraseMissing = "SEA4110";
 }

@@ -112,6 +112,7 @@ public sealed partial class SshHost : IAsyncDisposable, IDisposable
     /// <summary>Connects, verifies the host key and authenticates; every failure is a coded <see cref="SealerException"/>.</summary>
     public static async Task<SshHost> ConnectAsync(string address, SshSpec spec, SshOptions options, KnownHosts knownHosts, CancellationToken cancellationToken = default)
     {
+        spec = WithKeyPassphrase(address, spec);
         var auth = AuthMethods(address, spec);
         SshClient? jump = null;
         ForwardedPortLocal? forward = null;
@@ -189,6 +190,29 @@ public sealed partial class SshHost : IAsyncDisposable, IDisposable
         return keyPaths;
     }
 
+    /// <summary>
+    /// <paramref name="spec"/> with the passphrase of its encrypted key: ssh.pkPasswd when set, else the environment variable
+    /// <see cref="PrivateKeys.PassphraseVariable"/>; neither is <see cref="ErrorCodes.SshKeyPassphraseMissing"/>. An
+    /// unencrypted key is used without one (the variable does not turn off the system ssh client for it).
+    /// </summary>
+    private static SshSpec WithKeyPassphrase(string address, SshSpec spec)
+    {
+        if (spec.PrivateKeyPassphrase is { Length: > 0 }) return spec;
+        foreach (var path in KeyPaths(spec))
+        {
+            if (!PrivateKeys.IsEncrypted(path)) continue;
+            string? fromEnvironment = Environment.GetEnvironmentVariable(PrivateKeys.PassphraseVariable);
+            if (string.IsNullOrEmpty(fromEnvironment))
+            {
+                throw new SealerException(ErrorCodes.SshKeyPassphraseMissing,
+                    $"The private key '{path}' (for {address}) is encrypted and no passphrase was given. Run on a terminal to be asked for it, or set the environment variable {PrivateKeys.PassphraseVariable} for runs without one " +
+                    "(ssh.pkPasswd in the Clusterfile works too, but keeps the passphrase in clear: not recommended).");
+            }
+            return spec with { PrivateKeyPassphrase = fromEnvironment };
+        }
+        return spec;
+    }
+
     private static AuthenticationMethod[] AuthMethods(string address, SshSpec spec)
     {
         var methods = new List<AuthenticationMethod>();
@@ -211,7 +235,7 @@ public sealed partial class SshHost : IAsyncDisposable, IDisposable
             catch (Exception ex) when (ex is SshException or InvalidOperationException or ArgumentException or FormatException or System.Security.Cryptography.CryptographicException)
             {
                 throw new SealerException(ErrorCodes.SshBadPrivateKey,
-                    $"Cannot load the private key '{path}' (for {address}): {(spec.PrivateKeyPassphrase is null ? "" : "the passphrase (ssh.pkPasswd) may be wrong, or ")}the key format is not supported ({ex.GetType().Name}).", inner: ex);
+                    $"Cannot load the private key '{path}' (for {address}): {(spec.PrivateKeyPassphrase is null ? "" : $"the passphrase (ssh.pkPasswd or {PrivateKeys.PassphraseVariable}) may be wrong, or ")}the key format is not supported ({ex.GetType().Name}).", inner: ex);
             }
         }
         if (keys.Count > 0) methods.Add(new PrivateKeyAuthenticationMethod(spec.User, keys.ToArray()));
