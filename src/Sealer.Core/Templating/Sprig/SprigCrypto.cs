@@ -54,9 +54,8 @@ internal static class SprigCrypto
             a => DerivePassword((uint)(long)a[0]!, (string)a[1]!, (string)a[2]!, (string)a[3]!, (string)a[4]!)));
     }
 
-    // The keys ReuseKeys hands out: made on first use, once per process (PKCS#1 / SEC1 DER).
+    // The keys ReuseKeys hands out: made on first use, once per process (PKCS#1 / SEC1 DER); one RSA key for every size.
     private static readonly Lazy<byte[]> SharedRsa2048 = new(() => { using var k = RSA.Create(2048); return k.ExportRSAPrivateKey(); });
-    private static readonly Lazy<byte[]> SharedRsa4096 = new(() => { using var k = RSA.Create(4096); return k.ExportRSAPrivateKey(); });
     private static readonly Lazy<byte[]> SharedEcdsa = new(() => { using var k = ECDsa.Create(ECCurve.NamedCurves.nistP256); return k.ExportECPrivateKey(); });
 
     private static string GenPrivateKey(string type, bool reuseKeys)
@@ -65,7 +64,7 @@ internal static class SprigCrypto
         {
             case "":
             case "rsa":
-                if (reuseKeys) return Pem("RSA PRIVATE KEY", SharedRsa4096.Value);
+                if (reuseKeys) return Pem("RSA PRIVATE KEY", SharedRsa2048.Value); // 2048 bits, not 4096: nobody uses this key
                 using (var rsa = RSA.Create(4096)) return Pem("RSA PRIVATE KEY", rsa.ExportRSAPrivateKey());
             case "ecdsa":
                 if (reuseKeys) return Pem("EC PRIVATE KEY", SharedEcdsa.Value);

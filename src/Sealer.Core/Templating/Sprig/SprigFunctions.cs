@@ -16,8 +16,9 @@ public sealed class SprigEnvironment
     public int? RandomSeed { get; init; }
 
     /// <summary>
-    /// Make each kind of private key (RSA 2048, RSA 4096, ECDSA P-256) once per process and give that same key to every
-    /// genPrivateKey/genCA/genSelfSignedCert/genSignedCert call (certificates are still made, signed and dated per call).
+    /// Make each kind of private key (RSA, ECDSA P-256) once per process and give that same key to every
+    /// genPrivateKey/genCA/genSelfSignedCert/genSignedCert call (certificates are still made, signed and dated per call; the
+    /// RSA key is 2048 bits also where genPrivateKey would make 4096).
     /// RSA key generation is most of the cost of rendering charts that make TLS material (~0.1–2 s a key). Only for
     /// renders whose output is read and thrown away, as image discovery does: never for output that is deployed, where
     /// every chart would share one key.
