@@ -11,8 +11,12 @@ namespace Sealer.TestSupport;
 /// </summary>
 public static class HelmOracle
 {
-    /// <summary>The real-world charts (tests/Sealer.Charts.Tests/corpus, with SOURCES.md) the differential and discovery tests use.</summary>
-    public static string CorpusDir => Repo.Path("tests", "Sealer.Charts.Tests", "corpus");
+    /// <summary>The real-world charts (tests/Sealer.Charts.Tests/corpus, with sources.txt) the differential and discovery tests use;
+    /// SEALER_CHART_CORPUS names another corpus directory (e.g. tests/Sealer.Charts.Tests/corpus-bitnami, re-created by its
+    /// README.md) for the same tests.</summary>
+    public static string CorpusDir => Environment.GetEnvironmentVariable("SEALER_CHART_CORPUS") is { Length: > 0 } other
+        ? Path.GetFullPath(other, Repo.Root)
+        : Repo.Path("tests", "Sealer.Charts.Tests", "corpus");
 
     public static string CacheDir => Repo.Path("artifacts", "helm-oracle");
 

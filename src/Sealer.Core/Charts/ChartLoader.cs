@@ -58,6 +58,30 @@ public static class ChartLoader
         return LoadFiles(files, directory, directory, cancellationToken);
     }
 
+    /// <summary>
+    /// The names (from Chart.yaml) of the chart directories under <c>charts/</c> that a load of <paramref name="directory"/>
+    /// would vendor, read without loading the chart; null when <c>charts/</c> holds anything else (an archive, a file), where
+    /// only a load tells.
+    /// </summary>
+    internal static HashSet<string>? VendoredChartNames(string directory)
+    {
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        string charts = Path.Combine(directory, "charts");
+        if (!System.IO.Directory.Exists(charts)) return names;
+        var rules = ReadRules(directory);
+        if (rules.Ignore("charts", true)) return names;
+        foreach (var e in new DirectoryInfo(charts).GetFileSystemInfos())
+        {
+            string rel = "charts/" + e.Name;
+            bool isDir = e is DirectoryInfo;
+            if (rules.Ignore(rel, isDir) || e.Name[0] is '_' or '.') continue;
+            string chartYaml = Path.Combine(e.FullName, "Chart.yaml");
+            if (!isDir || e.LinkTarget is not null || !File.Exists(chartYaml) || rules.Ignore(rel + "/Chart.yaml", false)) return null;
+            names.Add(ParseMetadata(File.ReadAllText(chartYaml), chartYaml).Name);
+        }
+        return names;
+    }
+
     private static HelmIgnore ReadRules(string directory)
     {
         string ignoreFile = Path.Combine(directory, ".helmignore");

@@ -26,7 +26,9 @@ public static class ChartRenderer
     public const string DefaultReleaseName = "release-name";
     public const string DefaultNamespace = "default";
 
-    public static RenderedChart Render(ChartInput input, string? kubeVersion = null, IReadOnlyList<string>? apiVersions = null, CancellationToken ct = default)
+    /// <param name="renderOptions">null: <see cref="HelmRenderOptions"/>' defaults; <see cref="HelmRenderOptions.Discovery"/> when the output is only read.</param>
+    public static RenderedChart Render(ChartInput input, string? kubeVersion = null, IReadOnlyList<string>? apiVersions = null, CancellationToken ct = default,
+        HelmRenderOptions? renderOptions = null)
     {
         var chart = ChartLoader.Load(input.Path, ct);
         var inputFiles = new List<string>(ChartLoader.EnumerateInputFiles(input.Path));
@@ -44,11 +46,11 @@ public static class ChartRenderer
         };
         var userValues = options.Merge();
         inputFiles.AddRange(options.FilesRead);
-        return Render(chart, userValues, input.ReleaseName, input.Namespace, kubeVersion, apiVersions, inputFiles, ct);
+        return Render(chart, userValues, input.ReleaseName, input.Namespace, kubeVersion, apiVersions, inputFiles, ct, renderOptions);
     }
 
     public static RenderedChart Render(Chart chart, Dictionary<string, object?> userValues, string? releaseName, string? ns,
-        string? kubeVersion, IReadOnlyList<string>? apiVersions, List<string> inputFiles, CancellationToken ct)
+        string? kubeVersion, IReadOnlyList<string>? apiVersions, List<string> inputFiles, CancellationToken ct, HelmRenderOptions? renderOptions = null)
     {
         CheckDependencies(chart);
         ChartValues.ProcessDependencies(chart, userValues);
@@ -84,7 +86,7 @@ public static class ChartRenderer
         IReadOnlyDictionary<string, string> output;
         try
         {
-            output = HelmEngine.Render(node, top, null, ct);
+            output = HelmEngine.Render(node, top, renderOptions, ct);
         }
         catch (TemplateException ex) when (ex.IsUserError)
         {

@@ -3,6 +3,7 @@ using Sealer.Core.Charts;
 using Sealer.Core.Diagnostics;
 using Sealer.Core.Kustomize;
 using Sealer.Core.References;
+using Sealer.Core.Templating.Helm;
 
 namespace Sealer.Core.Discovery;
 
@@ -32,7 +33,8 @@ public static class ImageDiscovery
         foreach (var chart in input.Charts)
         {
             ct.ThrowIfCancellationRequested();
-            var rendered = ChartRenderer.Render(chart, input.KubeVersion, input.ApiVersions, ct);
+            // Only images are read from the output: TLS keys the chart makes are made once per process (HelmRenderOptions.Discovery).
+            var rendered = ChartRenderer.Render(chart, input.KubeVersion, input.ApiVersions, ct, HelmRenderOptions.Discovery);
             foreach (var f in rendered.InputFiles) inputFiles.Add(f);
             foreach (var t in rendered.Templates)
             {

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Text;
 using Sealer.Core.Diagnostics;
 using Sealer.Core.Templating.Parse;
@@ -46,26 +47,32 @@ public sealed class ExecuteOptions
 public sealed class TemplateSet
 {
     private readonly Dictionary<string, Tree> _trees;
+    private readonly TemplateSet? _parent;
     private readonly IReadOnlyDictionary<string, GoFunc> _funcs;
 
     /// <param name="functions">The function table; Go's builtins are always present and can be overridden.</param>
     public TemplateSet(IReadOnlyDictionary<string, GoFunc>? functions = null)
     {
         _trees = new Dictionary<string, Tree>(StringComparer.Ordinal);
-        if (functions is null) _funcs = Builtins.Functions;
-        else
-        {
-            var merged = new Dictionary<string, GoFunc>(Builtins.Functions, StringComparer.Ordinal);
-            foreach (var (k, v) in functions) merged[k] = v;
-            _funcs = merged;
-        }
+        _funcs = functions is null ? Builtins.Functions : MergedFunctions.GetValue(functions, MergeWithBuiltins);
     }
 
-    private TemplateSet(Dictionary<string, Tree> trees, IReadOnlyDictionary<string, GoFunc> funcs, MissingKeyMode mode)
+    private TemplateSet(TemplateSet parent)
     {
-        _trees = trees;
-        _funcs = funcs;
-        MissingKey = mode;
+        _trees = new Dictionary<string, Tree>(StringComparer.Ordinal);
+        _parent = parent;
+        _funcs = parent._funcs;
+        MissingKey = parent.MissingKey;
+    }
+
+    // One merged table per caller's table, so the parse cache (keyed by the table) is shared by every set built from it.
+    private static readonly ConditionalWeakTable<IReadOnlyDictionary<string, GoFunc>, IReadOnlyDictionary<string, GoFunc>> MergedFunctions = new();
+
+    private static IReadOnlyDictionary<string, GoFunc> MergeWithBuiltins(IReadOnlyDictionary<string, GoFunc> functions)
+    {
+        var merged = new Dictionary<string, GoFunc>(Builtins.Functions, StringComparer.Ordinal);
+        foreach (var (k, v) in functions) merged[k] = v;
+        return merged;
     }
 
     public MissingKeyMode MissingKey { get; set; } = MissingKeyMode.Default;
@@ -73,7 +80,7 @@ public sealed class TemplateSet
     public IReadOnlyDictionary<string, GoFunc> Functions => _funcs;
 
     /// <summary>Names of every template in the set (files and {{define}}s).</summary>
-    public IEnumerable<string> TemplateNames => _trees.Keys;
+    public IEnumerable<string> TemplateNames => _parent is null ? _trees.Keys : _trees.Keys.Union(_parent.TemplateNames, StringComparer.Ordinal);
 
     /// <summary>Parses <paramref name="text"/> as template <paramref name="name"/>; its {{define}}s join the set (later definitions win).</summary>
     /// <exception cref="TemplateException">SEA3000 with Go's message, the template name and line.</exception>
@@ -92,22 +99,41 @@ public sealed class TemplateSet
 
     private Tree ParseTree(string name, string text)
     {
+        Dictionary<string, Tree> local;
         try
         {
-            return Parser.Parse(name, text, _funcs.ContainsKey, _trees);
+            local = ParseCache.Parse(name, text, _funcs);
         }
         catch (ParseException e)
         {
             throw new TemplateException(ErrorCodes.TemplateParseError, e.Message, e.TemplateName, e.Line, 0);
         }
+        foreach (var (n, tree) in local)
+        {
+            // Go's associate: an empty definition never replaces an existing template.
+            if (Tree.IsEmptyTree(tree.Root) && Lookup(n) is { Root: not null }) continue;
+            _trees[n] = tree;
+        }
+        // The template just parsed, even when an empty body did not replace an existing one in the set (Go's t.Tree).
+        return local[name];
     }
 
-    public bool Has(string name) => _trees.TryGetValue(name, out var t) && t.Root is not null;
+    public bool Has(string name) => Lookup(name) is { Root: not null };
 
-    internal Tree? Lookup(string name) => _trees.TryGetValue(name, out var t) ? t : null;
+    internal Tree? Lookup(string name)
+    {
+        for (var s = this; s is not null; s = s._parent)
+        {
+            if (s._trees.TryGetValue(name, out var t)) return t;
+        }
+        return null;
+    }
 
-    /// <summary>A copy sharing the parsed trees and functions, to which more templates can be added (Helm's tpl).</summary>
-    public TemplateSet Clone() => new(new Dictionary<string, Tree>(_trees, StringComparer.Ordinal), _funcs, MissingKey);
+    /// <summary>
+    /// A set that sees every template of this one (and of later additions to it) and to which more templates can be added
+    /// without changing this one (Helm's tpl clones the set; an overlay costs nothing per template).
+    /// </summary>
+    public TemplateSet Clone() => new(this);
 
     /// <summary>Executes template <paramref name="name"/> with <paramref name="data"/> as dot.</summary>
     /// <exception cref="TemplateException">SEA3001 (or SEA3005 for an unknown template) with Go's message and the location.</exception>

@@ -1,11 +1,15 @@
 #!/usr/bin/env python3
 """Re-creates the chart corpus from git snapshots of the upstream repositories (the `fetch` tool's /work/.mirror).
 Each chart's declared dependencies are vendored under its charts/ directory (resolved to the upstream repository
-that publishes them), so rendering needs no network. Run from this directory: python3 vendor.py [MIRROR_ROOT]."""
+that publishes them), so rendering needs no network. Run from this directory: python3 vendor.py [MIRROR_ROOT] [SOURCES_FILE DEST_DIR]
+(the Bitnami corpus: python3 vendor.py /work/.mirror ../corpus-bitnami/sources.txt ../corpus-bitnami slim; "slim" leaves out
+what no template reads: README.md, CHANGELOG.md and img/ of every chart and subchart)."""
 import io, os, shutil, subprocess, sys, tarfile, yaml
 
-here = os.path.dirname(os.path.abspath(__file__))
 mirror = sys.argv[1] if len(sys.argv) > 1 else "/work/.mirror"
+sources = os.path.abspath(sys.argv[2]) if len(sys.argv) > 2 else os.path.join(os.path.dirname(os.path.abspath(__file__)), "sources.txt")
+here = os.path.abspath(sys.argv[3]) if len(sys.argv) > 3 else os.path.dirname(os.path.abspath(__file__))
+slim = len(sys.argv) > 4 and sys.argv[4] == "slim"
 
 # chart repository URL -> (mirror repo, directory holding charts)
 REPOS = {
@@ -88,7 +92,7 @@ def vendor_deps(chart_dir, repo, depth=0):
             print(f"  ! {os.path.relpath(chart_dir, here)}: dependency {name} from {url} not vendored", file=sys.stderr)
 
 def main():
-    for line in open(os.path.join(here, "sources.txt")):
+    for line in open(sources):
         line = line.split("#", 1)[0].strip()
         if not line:
             continue
@@ -101,6 +105,15 @@ def main():
             with open(os.path.join(dest, "LICENSE"), "wb") as f:
                 f.write(license_of(repo))
         vendor_deps(dest, repo)
+        if slim:
+            for root, dirs, files in os.walk(dest):
+                if "Chart.yaml" not in files:
+                    continue
+                for n in ("README.md", "CHANGELOG.md"):
+                    if n in files:
+                        os.remove(os.path.join(root, n))
+                if "img" in dirs:
+                    shutil.rmtree(os.path.join(root, "img"))
         print(f"{name}: {repo} {path}")
 
 main()

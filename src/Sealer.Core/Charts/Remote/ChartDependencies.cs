@@ -32,7 +32,14 @@ public static class ChartDependencies
         // Most charts declare no dependencies: decide that from Chart.yaml alone, without loading the chart.
         string chartYamlFile = Path.Combine(dir, "Chart.yaml");
         var metadata = ChartLoader.ParseMetadata(File.ReadAllText(chartYamlFile), chartYamlFile);
-        if (metadata.Dependencies.Count == 0 && !File.Exists(Path.Combine(dir, "requirements.yaml"))) return new DependencyPlan(dir, metadata.Name, [], null);
+        bool requirementsYaml = File.Exists(Path.Combine(dir, "requirements.yaml"));
+        if (metadata.Dependencies.Count == 0 && !requirementsYaml) return new DependencyPlan(dir, metadata.Name, [], null);
+        // Every declared dependency vendored as a chart directory under charts/ (Bitnami's common and subcharts): nothing to
+        // plan, and no need to load the whole chart (rendering loads it once more).
+        if (!requirementsYaml && ChartLoader.VendoredChartNames(dir) is { } quick && metadata.Dependencies.All(d => quick.Contains(d.Name)))
+        {
+            return new DependencyPlan(dir, metadata.Name, [], null);
+        }
         var chart = ChartLoader.LoadDirectory(dir, cancellationToken);
         string chartYaml = Path.Combine(dir, chart.Metadata.ApiVersion == "v1" && File.Exists(Path.Combine(dir, "requirements.yaml")) ? "requirements.yaml" : "Chart.yaml");
         var vendored = chart.Dependencies.Select(d => d.Name).ToHashSet(StringComparer.Ordinal);

@@ -38,6 +38,13 @@ public sealed class HelmRenderOptions
 
     /// <summary>The default: <c>now</c> fixed at 2026-01-01T00:00:00Z and the rand* functions seeded, so builds are reproducible.</summary>
     public static SprigEnvironment ReproducibleSprig { get; } = new() { Now = new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero), RandomSeed = 1 };
+
+    /// <summary><see cref="ReproducibleSprig"/> with <see cref="SprigEnvironment.ReuseKeys"/>: for renders that are only
+    /// read (image discovery), where a fresh RSA key per genCA/genSignedCert call would cost most of the render.</summary>
+    public static SprigEnvironment DiscoverySprig { get; } = new() { Now = new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero), RandomSeed = 1, ReuseKeys = true };
+
+    /// <summary>The options of a render whose output is only read for images (see <see cref="DiscoverySprig"/>).</summary>
+    public static HelmRenderOptions Discovery { get; } = new() { Sprig = DiscoverySprig };
 }
 
 /// <summary>Helm's pkg/engine: parses every template of a chart tree into one set, renders the non-partials.</summary>
@@ -54,28 +61,18 @@ public static class HelmEngine
         public required bool Strict;
     }
 
-    private static readonly object FuncCacheLock = new();
-    private static Dictionary<string, GoFunc>? _defaultFuncs;
-    private static SprigEnvironment? _defaultEnv;
+    // One table per environment object: the templates parsed with a table are cached per table (see TemplateSet).
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<SprigEnvironment, IReadOnlyDictionary<string, GoFunc>> FuncCache = new();
 
-    /// <summary>The function table Helm installs: sprig minus env/expandenv, then Helm's own.</summary>
-    public static IReadOnlyDictionary<string, GoFunc> CreateFunctions(SprigEnvironment env)
+    /// <summary>The function table Helm installs: sprig minus env/expandenv, then Helm's own (one per environment object).</summary>
+    public static IReadOnlyDictionary<string, GoFunc> CreateFunctions(SprigEnvironment env) => FuncCache.GetValue(env, static e =>
     {
-        lock (FuncCacheLock)
-        {
-            if (_defaultFuncs is not null && ReferenceEquals(env, _defaultEnv)) return _defaultFuncs;
-        }
-        var m = SprigFunctions.Create(env);
+        var m = SprigFunctions.Create(e);
         HelmFunctions.Register(m);
         m["include"] = GoFunc.CreateWithContext("include", [GoType.String, GoType.Any], null, Include);
         m["tpl"] = GoFunc.CreateWithContext("tpl", [GoType.String, GoType.Map], null, Tpl);
-        lock (FuncCacheLock)
-        {
-            _defaultFuncs = m;
-            _defaultEnv = env;
-        }
         return m;
-    }
+    });
 
     private static object? Include(FuncContext ctx, object?[] a)
     {

@@ -27,20 +27,16 @@ internal sealed class Parser
         _tree = new Tree(name, name, text);
     }
 
-    /// <summary>Parses <paramref name="text"/> as template <paramref name="name"/>; adds it and every {{define}} to <paramref name="treeSet"/>.</summary>
-    public static Tree Parse(string name, string text, Func<string, bool> hasFunction, Dictionary<string, Tree> treeSet)
+    /// <summary>
+    /// Parses <paramref name="text"/> as template <paramref name="name"/>: the trees it holds, in the order Go's parser adds
+    /// them (each {{define}}/{{block}}, then the main tree named <paramref name="name"/>). The caller associates them with its set.
+    /// </summary>
+    public static Dictionary<string, Tree> ParseLocal(string name, string text, Func<string, bool> hasFunction)
     {
         var local = new Dictionary<string, Tree>(StringComparer.Ordinal);
         var p = new Parser(name, text, hasFunction, local);
         p.ParseTop();
-        foreach (var (n, tree) in local)
-        {
-            // Go's associate: an empty definition never replaces an existing template.
-            if (treeSet.TryGetValue(n, out var old) && Tree.IsEmptyTree(tree.Root) && old.Root is not null) continue;
-            treeSet[n] = tree;
-        }
-        // The template just parsed, even when an empty body did not replace an existing one in the set (Go's t.Tree).
-        return local[name];
+        return local;
     }
 
     private Item Next()

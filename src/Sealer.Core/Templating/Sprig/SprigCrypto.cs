@@ -25,20 +25,20 @@ public sealed class SprigCertificate(string cert, string key) : IGoObject, IGoPl
 
 internal static class SprigCrypto
 {
-    public static void Register(Dictionary<string, GoFunc> m, Random? rng, object gate)
+    public static void Register(Dictionary<string, GoFunc> m, Random? rng, object gate, bool reuseKeys = false)
     {
         void Add(GoFunc f) => m[f.Name] = f;
-        Add(GoFunc.Create("genPrivateKey", [GoType.String], a => GenPrivateKey((string)a[0]!)));
-        Add(GoFunc.Create("genCA", [GoType.String, GoType.Int], a => GenCA((string)a[0]!, (int)(long)a[1]!, null)));
-        Add(GoFunc.Create("genCAWithKey", [GoType.String, GoType.Int, GoType.String], a => GenCA((string)a[0]!, (int)(long)a[1]!, (string)a[2]!)));
+        Add(GoFunc.Create("genPrivateKey", [GoType.String], a => GenPrivateKey((string)a[0]!, reuseKeys)));
+        Add(GoFunc.Create("genCA", [GoType.String, GoType.Int], a => GenCA((string)a[0]!, (int)(long)a[1]!, null, reuseKeys)));
+        Add(GoFunc.Create("genCAWithKey", [GoType.String, GoType.Int, GoType.String], a => GenCA((string)a[0]!, (int)(long)a[1]!, (string)a[2]!, reuseKeys)));
         Add(GoFunc.Create("genSelfSignedCert", [GoType.String, GoType.List, GoType.List, GoType.Int],
-            a => GenCert((string)a[0]!, (List<object?>?)a[1], (List<object?>?)a[2], (int)(long)a[3]!, null, null)));
+            a => GenCert((string)a[0]!, (List<object?>?)a[1], (List<object?>?)a[2], (int)(long)a[3]!, null, null, reuseKeys)));
         Add(GoFunc.Create("genSelfSignedCertWithKey", [GoType.String, GoType.List, GoType.List, GoType.Int, GoType.String],
-            a => GenCert((string)a[0]!, (List<object?>?)a[1], (List<object?>?)a[2], (int)(long)a[3]!, null, (string)a[4]!)));
+            a => GenCert((string)a[0]!, (List<object?>?)a[1], (List<object?>?)a[2], (int)(long)a[3]!, null, (string)a[4]!, reuseKeys)));
         Add(GoFunc.Create("genSignedCert", [GoType.String, GoType.List, GoType.List, GoType.Int, GoType.Any],
-            a => GenCert((string)a[0]!, (List<object?>?)a[1], (List<object?>?)a[2], (int)(long)a[3]!, a[4] as SprigCertificate ?? throw new GoFuncException("genSignedCert: ca must be a certificate"), null)));
+            a => GenCert((string)a[0]!, (List<object?>?)a[1], (List<object?>?)a[2], (int)(long)a[3]!, a[4] as SprigCertificate ?? throw new GoFuncException("genSignedCert: ca must be a certificate"), null, reuseKeys)));
         Add(GoFunc.Create("genSignedCertWithKey", [GoType.String, GoType.List, GoType.List, GoType.Int, GoType.Any, GoType.String],
-            a => GenCert((string)a[0]!, (List<object?>?)a[1], (List<object?>?)a[2], (int)(long)a[3]!, a[4] as SprigCertificate ?? throw new GoFuncException("genSignedCert: ca must be a certificate"), (string)a[5]!)));
+            a => GenCert((string)a[0]!, (List<object?>?)a[1], (List<object?>?)a[2], (int)(long)a[3]!, a[4] as SprigCertificate ?? throw new GoFuncException("genSignedCert: ca must be a certificate"), (string)a[5]!, reuseKeys)));
         Add(GoFunc.Create("buildCustomCert", [GoType.String, GoType.String], a => new SprigCertificate(
             Encoding.UTF8.GetString(Convert.FromBase64String((string)a[0]!)), Encoding.UTF8.GetString(Convert.FromBase64String((string)a[1]!)))));
         Add(GoFunc.Create("htpasswd", [GoType.String, GoType.String], a =>
@@ -54,14 +54,20 @@ internal static class SprigCrypto
             a => DerivePassword((uint)(long)a[0]!, (string)a[1]!, (string)a[2]!, (string)a[3]!, (string)a[4]!)));
     }
 
-    private static string GenPrivateKey(string type)
+    // The keys ReuseKeys hands out: made on first use, once per process (PKCS#1 / SEC1 DER); one RSA key for every size.
+    private static readonly Lazy<byte[]> SharedRsa2048 = new(() => { using var k = RSA.Create(2048); return k.ExportRSAPrivateKey(); });
+    private static readonly Lazy<byte[]> SharedEcdsa = new(() => { using var k = ECDsa.Create(ECCurve.NamedCurves.nistP256); return k.ExportECPrivateKey(); });
+
+    private static string GenPrivateKey(string type, bool reuseKeys)
     {
         switch (type)
         {
             case "":
             case "rsa":
+                if (reuseKeys) return Pem("RSA PRIVATE KEY", SharedRsa2048.Value); // 2048 bits, not 4096: nobody uses this key
                 using (var rsa = RSA.Create(4096)) return Pem("RSA PRIVATE KEY", rsa.ExportRSAPrivateKey());
             case "ecdsa":
+                if (reuseKeys) return Pem("EC PRIVATE KEY", SharedEcdsa.Value);
                 using (var ec = ECDsa.Create(ECCurve.NamedCurves.nistP256)) return Pem("EC PRIVATE KEY", ec.ExportECPrivateKey());
             case "ed25519":
             case "dsa":
@@ -81,16 +87,22 @@ internal static class SprigCrypto
         return sb.ToString();
     }
 
-    private static RSA LoadOrCreateKey(string? pem)
+    private static RSA LoadOrCreateKey(string? pem, bool reuseKeys)
     {
+        if (pem is null && reuseKeys)
+        {
+            var shared = RSA.Create();
+            shared.ImportRSAPrivateKey(SharedRsa2048.Value, out _);
+            return shared;
+        }
         var rsa = RSA.Create(2048);
         if (pem is not null) rsa.ImportFromPem(pem);
         return rsa;
     }
 
-    private static SprigCertificate GenCA(string cn, int daysValid, string? keyPem)
+    private static SprigCertificate GenCA(string cn, int daysValid, string? keyPem, bool reuseKeys)
     {
-        using var key = LoadOrCreateKey(keyPem);
+        using var key = LoadOrCreateKey(keyPem, reuseKeys);
         var req = new CertificateRequest(new X500Name(cn).Value, key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
         req.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
         req.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyEncipherment | X509KeyUsageFlags.DigitalSignature | X509KeyUsageFlags.KeyCertSign, true));
@@ -100,9 +112,9 @@ internal static class SprigCrypto
         return new SprigCertificate(Pem("CERTIFICATE", cert.RawData), Pem("RSA PRIVATE KEY", key.ExportRSAPrivateKey()));
     }
 
-    private static SprigCertificate GenCert(string cn, List<object?>? ips, List<object?>? alternateNames, int daysValid, SprigCertificate? ca, string? keyPem)
+    private static SprigCertificate GenCert(string cn, List<object?>? ips, List<object?>? alternateNames, int daysValid, SprigCertificate? ca, string? keyPem, bool reuseKeys)
     {
-        using var key = LoadOrCreateKey(keyPem);
+        using var key = LoadOrCreateKey(keyPem, reuseKeys);
         var req = new CertificateRequest(new X500Name(cn).Value, key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
         var san = new SubjectAlternativeNameBuilder();
         bool anySan = false;

@@ -15,6 +15,16 @@ public sealed class SprigEnvironment
     /// <summary>Seed for randAlphaNum/randAlpha/randNumeric/randAscii/uuidv4/shuffle; null = cryptographically random.</summary>
     public int? RandomSeed { get; init; }
 
+    /// <summary>
+    /// Make each kind of private key (RSA, ECDSA P-256) once per process and give that same key to every
+    /// genPrivateKey/genCA/genSelfSignedCert/genSignedCert call (certificates are still made, signed and dated per call; the
+    /// RSA key is 2048 bits also where genPrivateKey would make 4096).
+    /// RSA key generation is most of the cost of rendering charts that make TLS material (~0.1–2 s a key). Only for
+    /// renders whose output is read and thrown away, as image discovery does: never for output that is deployed, where
+    /// every chart would share one key.
+    /// </summary>
+    public bool ReuseKeys { get; init; }
+
     internal Random? CreateRandom() => RandomSeed is { } s ? new Random(s) : null;
 }
 
@@ -358,7 +368,7 @@ public static partial class SprigFunctions
 
         // ---- crypto, uuid, semver, dates ----
         Add(GoFunc.Create("uuidv4", [], _ => Uuid(rng, rngLock)));
-        SprigCrypto.Register(m, rng, rngLock);
+        SprigCrypto.Register(m, rng, rngLock, env.ReuseKeys);
         SprigSemver.Register(m);
         SprigDates.Register(m, env);
         return m;
