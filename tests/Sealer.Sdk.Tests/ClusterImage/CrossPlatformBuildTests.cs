@@ -6,6 +6,7 @@ using Sealer.Core.Build;
 using Sealer.Core.ClusterImage;
 using Sealer.Core.Diagnostics;
 using Sealer.Core.IO;
+using Sealer.Core.Kubefile;
 using Sealer.Core.Oci;
 
 namespace Sealer.Sdk.Tests.ClusterImage;
@@ -164,6 +165,35 @@ public sealed class CrossPlatformBuildTests : IDisposable
         Assert.Equal(1, warning.Line);
         Assert.Contains("scripts/post-install.sh", warning.Text, StringComparison.Ordinal);
         Assert.Contains("eol=lf", warning.Text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_CRLF_Kubefile_plans_the_same_build_and_finds_the_same_images()
+    {
+        const string kubefile = "FROM scratch\nKUBEVERSION v1.30.0\nLABEL owner=\"team-shop\" \\\n  tier=\"prod\"\nENV REGION=eu-west\n"
+            + "COPY etc/registry_config.yml etc/\nCOPY scripts/post-install.sh scripts/\n# apps\nAPP web local://charts/web\n"
+            + "APP monitoring local://manifests/monitoring\nAPPCMDS web [\"helm upgrade -i web web -n shop --create-namespace\"]\nLAUNCH [\"monitoring\", \"web\"]\n";
+        string Describe(string dir, string text)
+        {
+            File.WriteAllText(Path.Combine(dir, "Kubefile"), text);
+            var plan = KubefileBuild.CreatePlan(KubefileProject.Load(Path.Combine(dir, "Kubefile")), dir);
+            var inputs = KubefileBuild.Inputs(plan, "shop:1.4.0");
+            var images = ClusterBuild.Resolve(inputs).Images;
+            return string.Join("\n", [
+                .. inputs.Labels.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => $"label {kv.Key}={kv.Value}"),
+                .. inputs.Env.Select(kv => $"env {kv.Key}={kv.Value}"),
+                .. inputs.Files.Select(f => $"file {Path.GetRelativePath(dir, f.FullPath)} -> {f.Destination}"),
+                .. inputs.Apps.Select(a => $"app {a.Name} {string.Join(",", a.Sources)} {string.Join(",", a.Cmds)}"),
+                $"launch {string.Join(",", inputs.Launch)}",
+                Canon(images)]);
+        }
+        string lf = Describe(CopyShop(_tmp.Sub("kf-lf/shop")), kubefile);
+        string crlf = Describe(CopyShop(_tmp.Sub("kf-crlf/shop")), kubefile.Replace("\n", "\r\n", StringComparison.Ordinal));
+        Assert.Contains("label tier=prod", lf, StringComparison.Ordinal);
+        Assert.Contains("quay.io/prometheus/node-exporter:v1.8.2", lf, StringComparison.Ordinal);
+        Assert.Contains("docker.io/library/nginx:1.27", lf, StringComparison.Ordinal);
+        Assert.DoesNotContain('\r', crlf);
+        Assert.Equal(lf, crlf);
     }
 
     [Fact]
