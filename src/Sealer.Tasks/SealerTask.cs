@@ -73,6 +73,27 @@ public abstract class SealerTask : Microsoft.Build.Utilities.Task, ICancelableTa
 
     private sealed class MSBuildLogger(TaskLoggingHelper log) : ILogger
     {
+        /// <summary>A Core message logged as <c>"{Code}: {File}({Line}): text"</c> (the template's Code, File, Line values):
+        /// MSBuild gets the code and location as such, and the text without them.</summary>
+        internal static (string Code, string? File, int Line, string Message)? Coded<TState>(TState state, string text)
+        {
+            if (state is not IReadOnlyList<KeyValuePair<string, object?>> values) return null;
+            string? code = null, file = null;
+            int line = 0;
+            foreach (var kv in values)
+            {
+                if (kv.Key == "Code") code = kv.Value as string;
+                else if (kv.Key == "File") file = kv.Value as string;
+                else if (kv.Key == "Line" && kv.Value is int l) line = l;
+            }
+            if (code is null) return null;
+            string message = text;
+            string prefix = file is null ? code + ": " : $"{code}: {file}({line}): ";
+            if (message.StartsWith(prefix, StringComparison.Ordinal)) message = message[prefix.Length..];
+            else if (message.StartsWith(code + ": ", StringComparison.Ordinal)) message = message[(code.Length + 2)..];
+            return (code, file, line, message);
+        }
+
         public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
 
         public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Debug;
@@ -85,6 +106,9 @@ public abstract class SealerTask : Microsoft.Build.Utilities.Task, ICancelableTa
                 case LogLevel.Critical:
                 case LogLevel.Error:
                     log.LogError(text);
+                    break;
+                case LogLevel.Warning when Coded(state, text) is { } coded:
+                    log.LogWarning(null, coded.Code, null, coded.File, coded.Line, 0, 0, 0, coded.Message);
                     break;
                 case LogLevel.Warning:
                     log.LogWarning(text);

@@ -36,7 +36,15 @@ internal static class TaskInputs
     public static IReadOnlyList<FileItem> Files(IEnumerable<ITaskItem> items) => items.Select(f =>
     {
         var (file, line) = ItemLocation.Of(f);
-        return new FileItem(f.GetMetadata("FullPath"), f.GetMetadata("Destination"), f.GetMetadata("RecursiveDir"), f.GetMetadata("Platform")) { OriginFile = file, OriginLine = line };
+        bool? executable = f.GetMetadata("Executable").Trim().ToLowerInvariant() switch
+        {
+            "" => null,
+            "true" => true,
+            "false" => false,
+            var other => throw new Sealer.Core.Diagnostics.SealerException(Sealer.Core.Diagnostics.ErrorCodes.InvalidProjectValue,
+                $"SealerFile '{f.ItemSpec}' has Executable=\"{other}\"; use true (mode 0755 in the image) or false (0644), or leave it out to take git's mode for the file.", file, line),
+        };
+        return new FileItem(f.GetMetadata("FullPath"), f.GetMetadata("Destination"), f.GetMetadata("RecursiveDir"), f.GetMetadata("Platform")) { Executable = executable, OriginFile = file, OriginLine = line };
     }).ToList();
 
     public static IReadOnlyList<KustomizationItem> Kustomizations(IEnumerable<ITaskItem> items, string projectDirectory) => items.Select(k =>

@@ -159,7 +159,7 @@ public class SiteBundleTests
         var outDir = tmp.Sub("out");
         await Assert.ThrowsAsync<SealerException>(() => altered.ExtractAsync(outDir));
         Assert.False(File.Exists(Path.Combine(outDir, "shop-1.4.0.tar")));
-        Assert.Empty(Directory.GetFiles(outDir, "*.tmp-*"));
+        Assert.Empty(Directory.GetFiles(outDir, "*.tmp"));
     }
 
     private static long IndexOffset(ArchiveLayout archive)

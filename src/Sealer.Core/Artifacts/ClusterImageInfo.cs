@@ -90,7 +90,7 @@ public sealed record StoredImageJson
 }
 
 /// <summary>Source-generated JSON for the artifact models (AOT-safe).</summary>
-[JsonSourceGenerationOptions(WriteIndented = true)]
+[JsonSourceGenerationOptions(WriteIndented = true, NewLine = "\n")]
 [JsonSerializable(typeof(ClusterImageInfo))]
 [JsonSerializable(typeof(ContainedImageList))]
 [JsonSerializable(typeof(List<StoredImageJson>))]
@@ -100,5 +100,5 @@ public sealed record StoredImageJson
 public sealed partial class ArtifactsJsonContext : JsonSerializerContext
 {
     /// <summary>For output people read: <c>+</c>, <c>&lt;</c> and non-ASCII stay as they are instead of <c>\u002B</c>.</summary>
-    public static ArtifactsJsonContext Readable { get; } = new(new System.Text.Json.JsonSerializerOptions { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
+    public static ArtifactsJsonContext Readable { get; } = new(new System.Text.Json.JsonSerializerOptions { WriteIndented = true, NewLine = "\n", Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
 }

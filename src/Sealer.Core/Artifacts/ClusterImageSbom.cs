@@ -22,7 +22,7 @@ public static class ClusterImageSbom
     public static byte[] Create(ClusterImageInfo info, DateTimeOffset created)
     {
         using var buffer = new MemoryStream();
-        using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
+        using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true, NewLine = "\n" }))
         {
             var root = ImageReference.TryParse(info.Name, out var r, out _) ? r : null;
             string rootHex = Digest.Parse(info.Digest).Encoded;

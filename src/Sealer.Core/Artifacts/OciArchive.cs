@@ -86,7 +86,7 @@ public static class OciArchive
         outputPath = Path.GetFullPath(outputPath);
         string dir = Path.GetDirectoryName(outputPath)!;
         Directory.CreateDirectory(dir);
-        string temp = Path.Combine(dir, $".{Path.GetFileName(outputPath)}.{Guid.NewGuid():N}.tmp");
+        string temp = AtomicFile.TempPathFor(outputPath);
         try
         {
             await using (var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 20, FileOptions.Asynchronous))
@@ -95,7 +95,7 @@ public static class OciArchive
                 await file.FlushAsync(cancellationToken).ConfigureAwait(false);
                 file.Flush(flushToDisk: true);
             }
-            File.Move(temp, outputPath, overwrite: true);
+            AtomicFile.Replace(temp, outputPath);
         }
         catch (IOException ex) when (AtomicFile.IsDiskFull(ex))
         {

@@ -6,6 +6,7 @@ using Sealer.Core.Diagnostics;
 using Sealer.Core.Discovery;
 using Sealer.Core.Distribution;
 using Sealer.Core.Images;
+using Sealer.Core.IO;
 using Sealer.Core.Kustomize;
 using Sealer.Core.Layout;
 using Sealer.Core.Oci;
@@ -80,7 +81,7 @@ public static class ClusterBuild
         ILogger? logger = null, CancellationToken cancellationToken = default)
     {
         string projectDir = Path.GetFullPath(projectDirectory);
-        string Relative(string? file) => string.IsNullOrEmpty(file) ? "" : Path.IsPathRooted(file) ? Path.GetRelativePath(projectDir, file).Replace('\\', '/') : file;
+        string Relative(string? file) => string.IsNullOrEmpty(file) ? "" : PortablePath.ToImage(PortablePath.RelativeTo(projectDir, file));
 
         var repositories = HelmRepositoriesFile.Read(string.IsNullOrWhiteSpace(settings.RepositoryConfig) ? null : settings.RepositoryConfig);
         var requests = new List<ChartRequest>();
@@ -170,7 +171,8 @@ public static class ClusterBuild
     {
         string projectDir = Path.GetFullPath(inputs.ProjectDirectory);
         // Sources are kept relative to the project, so images.lock.json (committed, and carried in the rootfs) is the same on every machine.
-        string Relative(string file) => Path.IsPathRooted(file) ? Path.GetRelativePath(projectDir, file).Replace('\\', '/') : file;
+        // PortablePath: the same text whatever the OS, separators or checkout path.
+        string Relative(string file) => file.Length == 0 ? "" : PortablePath.ToImage(PortablePath.RelativeTo(projectDir, file));
 
         // ContainerImage items: checked here so an error names the item's line in the project.
         var explicitImages = new Dictionary<string, ImageSourceEntry>(StringComparer.Ordinal);
@@ -194,7 +196,7 @@ public static class ClusterBuild
             Charts = inputs.Charts.Select(c => new ChartInput
             {
                 Path = c.FullPath,
-                ValuesFiles = c.ValuesFiles.Select(v => Path.GetFullPath(Path.Combine(projectDir, v))).ToList(),
+                ValuesFiles = c.ValuesFiles.Select(v => Path.GetFullPath(Path.Combine(projectDir, PortablePath.FromProject(v)))).ToList(),
                 SetValues = c.SetValues.ToList(),
                 SetStringValues = c.SetStringValues.ToList(),
                 ReleaseName = c.ReleaseName,
@@ -382,12 +384,12 @@ public static class ClusterBuild
         {
             rootfs.AddChart(c.FullPath, c.Destination, c.OriginFile, c.OriginLine);
             // Unvendored dependencies go where helm dependency build puts them: the chart's charts/.
-            string chartDest = c.Destination is { Length: > 0 } d ? d.TrimEnd('/') : "charts/" + Path.GetFileName(c.FullPath.TrimEnd('/', Path.DirectorySeparatorChar));
+            string chartDest = c.Destination is { Length: > 0 } d ? PortablePath.ToImage(d).TrimEnd('/') : "charts/" + Path.GetFileName(c.FullPath.TrimEnd('/', Path.DirectorySeparatorChar));
             foreach (var (depPath, depName) in c.Dependencies) rootfs.AddTree(depPath, $"{chartDest}/charts/{depName}", c.OriginFile, c.OriginLine);
         }
         foreach (var m in inputs.Manifests)
         {
-            string dest = m.Destination;
+            string dest = PortablePath.ToImage(m.Destination);
             string leaf = Path.GetFileName(m.FullPath);
             if (string.IsNullOrEmpty(dest))
             {
@@ -413,7 +415,7 @@ public static class ClusterBuild
         var perPlatform = new Dictionary<string, RootfsCollector>(StringComparer.Ordinal);
         foreach (var f in inputs.Files)
         {
-            string dest = f.Destination;
+            string dest = PortablePath.ToImage(f.Destination);
             if (string.IsNullOrEmpty(dest) || dest is "." or "./") dest = "./";
             if (dest.EndsWith('/')) dest += (f.RecursiveDir + Path.GetFileName(f.FullPath)).Replace('\\', '/'); // MSBuild's %(Filename)%(Extension): empty for 'dir/'
             var target = rootfs;
@@ -422,11 +424,11 @@ public static class ClusterBuild
                 string key = Platform.Parse(f.Platform.Trim()).ToString();
                 if (!perPlatform.TryGetValue(key, out target!)) perPlatform[key] = target = new RootfsCollector();
             }
-            target.AddTree(f.FullPath, dest, f.OriginFile, f.OriginLine);
+            target.AddTree(f.FullPath, dest, f.OriginFile, f.OriginLine, f.Executable);
         }
         foreach (var a in inputs.Apps)
         {
-            var sources = a.Sources.Select(s => Path.GetFullPath(Path.Combine(projectDir, s.StartsWith("local://", StringComparison.Ordinal) ? s["local://".Length..] : s))).ToList();
+            var sources = a.Sources.Select(s => Path.GetFullPath(Path.Combine(projectDir, PortablePath.FromProject(s.StartsWith("local://", StringComparison.Ordinal) ? s["local://".Length..] : s)))).ToList();
             rootfs.AddApp(a.Name, sources, string.IsNullOrWhiteSpace(a.Type) ? null : a.Type, a.Version, a.Cmds, a.Env, a.OriginFile, a.OriginLine);
         }
         if (!string.IsNullOrEmpty(lockFile) && File.Exists(lockFile)) rootfs.AddFile(lockFile, "images.lock.json");

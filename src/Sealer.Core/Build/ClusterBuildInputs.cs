@@ -89,6 +89,10 @@ public sealed record ClusterBuildInputs
 /// </summary>
 public sealed record FileItem(string FullPath, string Destination = "", string RecursiveDir = "", string Platform = "")
 {
+    /// <summary>SealerFile's <c>Executable</c> metadata: the file's mode in the image (0755 or 0644); null = git's mode for
+    /// the file, else its own (see <c>ClusterImage.RootfsFileModes</c>).</summary>
+    public bool? Executable { get; init; }
+
     public string? OriginFile { get; init; }
 
     public int OriginLine { get; init; }

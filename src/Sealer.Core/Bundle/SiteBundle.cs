@@ -177,7 +177,7 @@ public sealed class SiteBundle
     /// </summary>
     public async Task ExtractSectionAsync(string name, BundleSection section, string file, IProgress<long>? progress = null, CancellationToken cancellationToken = default)
     {
-        string tmp = file + ".tmp-" + Environment.ProcessId;
+        string tmp = AtomicFile.TempPathFor(file);
         try
         {
             await using (var s = new FileRegionStream(Path, section.Offset, section.Length, 1 << 20))
@@ -186,8 +186,8 @@ public sealed class SiteBundle
                 string actual = await HashAsync(s, output, progress, cancellationToken).ConfigureAwait(false);
                 if (actual != section.Sha256) throw Damaged(Path, $"its {name} section has sha256 {actual}, its manifest says {section.Sha256}; nothing of it was kept");
             }
-            if (name == "sealer" && !OperatingSystem.IsWindows()) File.SetUnixFileMode(tmp, ExecutableMode);
-            File.Move(tmp, file, overwrite: true);
+            if (name == "sealer") FilePlatform.Current.SetUnixFileMode(tmp, ExecutableMode);
+            AtomicFile.Replace(tmp, file);
         }
         finally
         {
@@ -203,7 +203,7 @@ public sealed class SiteBundle
     public static async Task<SiteBundle> WriteAsync(string outputPath, string binaryPath, Func<Stream, CancellationToken, Task> writeArchive, BundleWriteOptions options, CancellationToken cancellationToken = default)
     {
         string full = System.IO.Path.GetFullPath(outputPath);
-        string tmp = full + ".tmp-" + Environment.ProcessId;
+        string tmp = AtomicFile.TempPathFor(full);
         try
         {
             var manifest = new BundleManifest
@@ -262,8 +262,8 @@ public sealed class SiteBundle
                 await output.WriteAsync(mark, cancellationToken).ConfigureAwait(false);
                 await output.FlushAsync(cancellationToken).ConfigureAwait(false);
             }
-            if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(tmp, ExecutableMode);
-            File.Move(tmp, full, overwrite: true);
+            FilePlatform.Current.SetUnixFileMode(tmp, ExecutableMode);
+            AtomicFile.Replace(tmp, full);
         }
         finally
         {
@@ -444,6 +444,6 @@ public sealed class BundleSection
     [JsonPropertyName("sha256")] public string Sha256 { get; set; } = "";
 }
 
-[JsonSourceGenerationOptions(WriteIndented = true)]
+[JsonSourceGenerationOptions(WriteIndented = true, NewLine = "\n")]
 [JsonSerializable(typeof(BundleManifest))]
 internal sealed partial class BundleJsonContext : JsonSerializerContext;

@@ -64,7 +64,7 @@ public static class ClusterImageArchive
                 File.SetLastWriteTimeUtc(archivePath, DateTime.UtcNow); // up to date; newer than the inputs for MSBuild
                 return new ArchiveWriteResult(total, 0, total, plan.Count, 0, false);
             }
-            File.Move(archivePath, updating, overwrite: true);
+            AtomicFile.Replace(archivePath, updating);
         }
         else if (File.Exists(updating))
         {
@@ -105,7 +105,14 @@ public static class ClusterImageArchive
             fs.Flush(flushToDisk: true);
             if (fs.Length != total) throw new SealerException(ErrorCodes.Internal, $"The archive '{updating}' has {fs.Length} bytes, not the {total} planned.");
         }
-        File.Move(updating, archivePath, overwrite: true);
+        try
+        {
+            AtomicFile.Replace(updating, archivePath);
+        }
+        catch (SealerException ex) when (ex.Code == ErrorCodes.FileInUse)
+        {
+            throw new SealerException(ErrorCodes.FileInUse, $"The updated archive is complete in '{updating}' but could not be renamed to '{archivePath}': another process holds it. Close it and build again (the next build checks and completes it).", archivePath, 0, inner: ex);
+        }
         return new ArchiveWriteResult(total, written, keep.Offset, keep.Entries, plan.Count - keep.Entries, recovered);
     }
 

@@ -4,6 +4,7 @@ using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Sealer.Core.Diagnostics;
+using Sealer.Core.IO;
 using Sealer.Core.Layout;
 using Sealer.Core.Oci;
 
@@ -43,7 +44,7 @@ public sealed class ClusterImageBuilder
         string tempDir = Path.Combine(parent, $".{Path.GetFileName(finalDir)}.{Guid.NewGuid():N}.tmp");
         OciLayout? previous = TryOpenPrevious(finalDir);
         var layerMap = ReadLayerMap(output.LayerMapPath);
-        var session = new Session(spec, OciLayout.OpenOrCreate(tempDir), previous, layerMap, progress);
+        var session = new Session(spec, OciLayout.OpenOrCreate(tempDir), previous, layerMap, progress, _logger);
         try
         {
             var result = await session.RunAsync(rootfs, cancellationToken).ConfigureAwait(false);
@@ -131,7 +132,18 @@ public sealed class ClusterImageBuilder
             }
             byPath[dest] = entry;
         }
-        return byPath.Values.OrderBy(e => e.Destination, StringComparer.Ordinal).ToList();
+        var ordered = byPath.Values.OrderBy(e => e.Destination, StringComparer.Ordinal).ToList();
+        // Windows and macOS check a project out on case-insensitive file systems: two paths that differ only by case would
+        // be one file there, so the image would depend on the build machine. Refused everywhere, so it never does.
+        if (PortablePath.CaseClashes(ordered.Select(e => e.Destination)) is [var (first, second), ..])
+        {
+            var a = ordered.First(e => e.Destination == first || e.Destination.StartsWith(first + "/", StringComparison.Ordinal));
+            var b = ordered.First(e => e.Destination == second || e.Destination.StartsWith(second + "/", StringComparison.Ordinal));
+            throw new SealerException(ErrorCodes.RootfsPathCaseConflict,
+                $"Rootfs paths '{first}' ({a.SourcePath ?? "generated"}) and '{second}' ({b.SourcePath ?? "generated"}) differ only by case: on Windows and macOS they are one file, so the cluster image would depend on the build machine. Rename one, or give its item another Destination.",
+                b.OriginFile ?? a.OriginFile, b.OriginFile is not null ? b.OriginLine : a.OriginLine);
+        }
+        return ordered;
     }
 
     private static bool SameSource(RootfsEntry a, RootfsEntry b)
@@ -190,13 +202,18 @@ public sealed class ClusterImageBuilder
             if (Directory.Exists(finalDir))
             {
                 aside = finalDir + $".{Guid.NewGuid():N}.old";
-                Directory.Move(finalDir, aside);
+                AtomicFile.MoveDirectory(finalDir, aside);
             }
             else if (File.Exists(finalDir))
             {
                 throw new SealerException(ErrorCodes.OutputReplaceFailed, $"'{finalDir}' is a file; the cluster image output must be a directory. Remove it and build again.");
             }
-            Directory.Move(tempDir, finalDir);
+            AtomicFile.MoveDirectory(tempDir, finalDir);
+        }
+        catch (SealerException ex) when (ex.Code == ErrorCodes.FileInUse)
+        {
+            if (aside is not null && !Directory.Exists(finalDir)) Directory.Move(aside, finalDir);
+            throw new SealerException(ErrorCodes.FileInUse, $"Cannot replace '{finalDir}': a file in it is in use by another process (an antivirus scan, an IDE or file viewer, a running sealer). The previous output is unchanged. Close the program holding it and build again.", finalDir, 0, inner: ex);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
@@ -217,7 +234,7 @@ public sealed class ClusterImageBuilder
     }
 
     /// <summary>One build: the temp layout being filled and what it reused.</summary>
-    private sealed class Session(ClusterImageSpec spec, OciLayout temp, OciLayout? previous, LayerMapFile layerMap, IProgress<AssemblyProgress>? progress)
+    private sealed class Session(ClusterImageSpec spec, OciLayout temp, OciLayout? previous, LayerMapFile layerMap, IProgress<AssemblyProgress>? progress, ILogger logger)
     {
         public int Written;
         public int Reused;
@@ -307,10 +324,20 @@ public sealed class ClusterImageBuilder
             }
             string final = temp.BlobPath(digest);
             if (File.Exists(final)) File.Delete(tmp);
-            else File.Move(tmp, final);
+            else AtomicFile.Replace(tmp, final);
             Written++;
             _bytes += size;
             return (new Descriptor { MediaType = mediaType, Digest = digest.ToString(), Size = size }, diffId);
+        }
+
+        /// <summary>SEA1311 (a warning): a shell script with CRLF line endings does not run on the hosts.</summary>
+        private void WarnIfCrlfScript(RootfsEntry e)
+        {
+            int line = ScriptLineEndings.Check(e);
+            if (line == 0) return;
+            string file = e.SourcePath ?? e.Destination;
+            logger.LogWarning("{Code}: {File}({Line}): the script going to {Destination} in the cluster image has CRLF (Windows) line endings; bash on the hosts cannot run it ($'\\r': command not found). Convert it to LF (with git: '*.sh text eol=lf' in .gitattributes).",
+                ErrorCodes.ScriptHasCrlf, file, line, e.Destination);
         }
 
         private async Task<(Descriptor Layer, Digest DiffId)> WriteRootfsLayerAsync(List<RootfsEntry> rootfs, CancellationToken cancellationToken)
@@ -319,6 +346,7 @@ public sealed class ClusterImageBuilder
             var (layer, diffId) = await WriteLayerAsync(MediaTypes.OciLayerGzip, gzip: true, async stream =>
             {
                 using var tar = new DeterministicTar(stream, spec.SourceDateEpoch);
+                var modes = new RootfsFileModes();
                 foreach (var e in rootfs)
                 {
                     cancellationToken.ThrowIfCancellationRequested();
@@ -326,6 +354,7 @@ public sealed class ClusterImageBuilder
                     if (e.Content is not null)
                     {
                         using var ms = new MemoryStream(e.Content, writable: false);
+                        WarnIfCrlfScript(e);
                         tar.AddFile(e.Destination, ms, e.Executable ?? false);
                     }
                     else
@@ -341,8 +370,8 @@ public sealed class ClusterImageBuilder
                         }
                         await using (f)
                         {
-                            bool exec = e.Executable ?? (!OperatingSystem.IsWindows() && (File.GetUnixFileMode(e.SourcePath!) & UnixFileMode.UserExecute) != 0);
-                            tar.AddFile(e.Destination, f, exec);
+                            WarnIfCrlfScript(e);
+                            tar.AddFile(e.Destination, f, modes.IsExecutable(e));
                         }
                     }
                 }

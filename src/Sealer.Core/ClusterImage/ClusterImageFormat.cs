@@ -275,6 +275,6 @@ public sealed record ContainedPlatform
 public sealed partial class ClusterImageFormatJsonContext : JsonSerializerContext;
 
 /// <summary>Source-generated JSON for <c>registry/images.json</c> (indented, as assembly has always written it).</summary>
-[JsonSourceGenerationOptions(WriteIndented = true)]
+[JsonSourceGenerationOptions(WriteIndented = true, NewLine = "\n")]
 [JsonSerializable(typeof(ContainedImageList))]
 public sealed partial class ImageListJsonContext : JsonSerializerContext;

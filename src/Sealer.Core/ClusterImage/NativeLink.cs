@@ -11,20 +11,31 @@ internal static partial class NativeLink
     {
         if (File.Exists(link)) return;
         Directory.CreateDirectory(Path.GetDirectoryName(link)!);
-        if (!OperatingSystem.IsWindows())
-        {
-            if (Link(existing, link) == 0) return;
-            if (File.Exists(link)) return; // raced with another writer of the same content
-        }
-        string temp = link + $".{Guid.NewGuid():N}.tmp";
+        if (!OperatingSystem.IsWindows() && TryLink(existing, link)) return;
+        string temp = Layout.AtomicFile.TempPathFor(link);
         try
         {
             File.Copy(existing, temp);
-            File.Move(temp, link, overwrite: true);
+            Layout.AtomicFile.Replace(temp, link);
         }
         finally
         {
             if (File.Exists(temp)) File.Delete(temp);
+        }
+    }
+
+    /// <summary>link(2); false where links are not allowed (another file system, a FAT/exFAT or network volume, a
+    /// platform without libc's link) so the caller copies instead.</summary>
+    private static bool TryLink(string existing, string link)
+    {
+        try
+        {
+            if (Link(existing, link) == 0) return true;
+            return File.Exists(link); // raced with another writer of the same content
+        }
+        catch (Exception ex) when (ex is DllNotFoundException or EntryPointNotFoundException)
+        {
+            return false;
         }
     }
 

@@ -16,23 +16,23 @@ public sealed class RootfsCollector
 
     public IReadOnlyList<ClusterApp> Apps => _apps;
 
-    public void AddFile(string source, string destination, string? originFile = null, int originLine = 0)
+    public void AddFile(string source, string destination, string? originFile = null, int originLine = 0, bool? executable = null)
     {
         if (!File.Exists(source))
         {
             throw new SealerException(ErrorCodes.InputFileMissing, $"'{source}' does not exist. Fix the item's Include, or remove it.", originFile, originLine);
         }
-        _entries.Add(new RootfsEntry(ClusterImageBuilder.NormalizeDestination(destination), Path.GetFullPath(source)) { OriginFile = originFile, OriginLine = originLine });
+        _entries.Add(new RootfsEntry(ClusterImageBuilder.NormalizeDestination(destination), Path.GetFullPath(source), Executable: executable) { OriginFile = originFile, OriginLine = originLine });
     }
 
     public void AddContent(string destination, byte[] content) => _entries.Add(new RootfsEntry(ClusterImageBuilder.NormalizeDestination(destination), Content: content));
 
     /// <summary>Adds a file, or every file under a directory (sorted, hidden files and VCS folders skipped), below <paramref name="destination"/>.</summary>
-    public void AddTree(string source, string destination, string? originFile = null, int originLine = 0)
+    public void AddTree(string source, string destination, string? originFile = null, int originLine = 0, bool? executable = null)
     {
         if (File.Exists(source))
         {
-            AddFile(source, destination, originFile, originLine);
+            AddFile(source, destination, originFile, originLine, executable);
             return;
         }
         if (!Directory.Exists(source))
@@ -44,7 +44,7 @@ public sealed class RootfsCollector
         {
             string rel = Path.GetRelativePath(root, file).Replace('\\', '/');
             if (rel.Split('/').Any(p => p is ".git" or ".svn" or ".hg")) continue;
-            AddFile(file, destination.TrimEnd('/') + "/" + rel, originFile, originLine);
+            AddFile(file, destination.TrimEnd('/') + "/" + rel, originFile, originLine, executable);
         }
     }
 

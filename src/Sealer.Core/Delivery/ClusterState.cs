@@ -210,7 +210,7 @@ public sealed class UpgradeRecord
     [JsonPropertyName("started")] public string Started { get; set; } = "";
 }
 
-[JsonSourceGenerationOptions(WriteIndented = true)]
+[JsonSourceGenerationOptions(WriteIndented = true, NewLine = "\n")]
 [JsonSerializable(typeof(ClusterState))]
 [JsonSerializable(typeof(RunFailure))]
 internal sealed partial class DeliveryJsonContext : JsonSerializerContext;

@@ -98,6 +98,6 @@ public sealed record UpgradePlan
     }
 }
 
-[JsonSourceGenerationOptions(WriteIndented = true)]
+[JsonSourceGenerationOptions(WriteIndented = true, NewLine = "\n")]
 [JsonSerializable(typeof(UpgradePlan))]
 public sealed partial class UpgradePlanJsonContext : JsonSerializerContext;

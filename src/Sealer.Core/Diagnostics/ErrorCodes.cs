@@ -5,7 +5,7 @@ namespace Sealer.Core.Diagnostics;
 /// <list type="bullet">
 /// <item>SEA1000–1499 registry client, auth, pulling (<c>ErrorCodes.Registry.cs</c>)</item>
 /// <item>SEA1500–1799 OCI layout store, cluster image assembly, archives (<c>ErrorCodes.Layout.cs</c>)</item>
-/// <item>SEA1300–1499 push/upload and SEA1700–1799 local store and archives (<c>ErrorCodes.Artifacts.cs</c>)</item>
+/// <item>SEA1300–1499 push/upload and SEA1700–1799 local store and archives (<c>ErrorCodes.Artifacts.cs</c>); SEA1310–1319 build machines other than Linux: locked files, names, modes, line endings (<c>ErrorCodes.Platform.cs</c>)</item>
 /// <item>SEA1800–1999 built-in registry server (<c>ErrorCodes.RegistryServer.cs</c>)</item>
 /// <item>SEA2000–2499 input: .kubeproj items/properties, image references, YAML, image lists (<c>ErrorCodes.Input.cs</c>)</item>
 /// <item>SEA2100–2199 Kubefile input (<c>ErrorCodes.Kubefile.cs</c>)</item>

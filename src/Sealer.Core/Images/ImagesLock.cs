@@ -89,7 +89,7 @@ internal sealed record LockFile
     [JsonPropertyName("images")] public List<LockedImage>? Images { get; init; }
 }
 
-[JsonSourceGenerationOptions(WriteIndented = true, AllowTrailingCommas = true, ReadCommentHandling = JsonCommentHandling.Skip)]
+[JsonSourceGenerationOptions(WriteIndented = true, NewLine = "\n", AllowTrailingCommas = true, ReadCommentHandling = JsonCommentHandling.Skip)]
 [JsonSerializable(typeof(LockFile))]
 internal sealed partial class ImagesLockJsonContext : JsonSerializerContext
 {

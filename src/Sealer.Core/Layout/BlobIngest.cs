@@ -96,8 +96,9 @@ public sealed class BlobIngest : IAsyncDisposable
         _stream.Flush(flushToDisk: true);
         string final = _layout.BlobPath(Expected);
         Directory.CreateDirectory(Path.GetDirectoryName(final)!);
-        // Rename while we still hold the handle (Linux allows it), so nobody else can append meanwhile.
-        File.Move(_path, final, overwrite: true);
+        // Rename while we still hold the handle, so nobody else can append meanwhile (Linux allows it; Windows too, as
+        // OciLayout.BeginIngest opens the file with FileShare.Delete).
+        AtomicFile.Replace(_path, final);
         _committed = true;
         return new Descriptor { MediaType = "application/octet-stream", Digest = Expected.ToString(), Size = length };
     }

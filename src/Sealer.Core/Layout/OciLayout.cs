@@ -170,12 +170,12 @@ public sealed class OciLayout
         FileStream? fs = null;
         try
         {
-            fs = new FileStream(partial, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, 1 << 16, FileOptions.Asynchronous);
+            fs = new FileStream(partial, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.Delete, 1 << 16, FileOptions.Asynchronous);
         }
         catch (IOException)
         {
             partial = Path.Combine(dir, $"{expected.Encoded}.{Guid.NewGuid():N}.tmp");
-            fs = new FileStream(partial, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 1 << 16, FileOptions.Asynchronous);
+            fs = new FileStream(partial, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.Delete, 1 << 16, FileOptions.Asynchronous);
         }
         return new BlobIngest(this, expected, expectedSize, partial, fs);
     }

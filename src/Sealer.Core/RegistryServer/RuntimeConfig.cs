@@ -132,7 +132,7 @@ public static class RegistryRuntimeConfig
     public static string DockerDaemonJson(IReadOnlyList<RegistryEndpoint> endpoints)
     {
         var buffer = new System.Buffers.ArrayBufferWriter<byte>();
-        using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
+        using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true, NewLine = "\n" }))
         {
             w.WriteStartObject();
             w.WriteStartArray("registry-mirrors");

@@ -138,7 +138,7 @@ internal sealed record ChartsLockFile
     [JsonPropertyName("charts")] public List<LockedChart>? Charts { get; init; }
 }
 
-[JsonSourceGenerationOptions(WriteIndented = true, AllowTrailingCommas = true, ReadCommentHandling = JsonCommentHandling.Skip)]
+[JsonSourceGenerationOptions(WriteIndented = true, NewLine = "\n", AllowTrailingCommas = true, ReadCommentHandling = JsonCommentHandling.Skip)]
 [JsonSerializable(typeof(ChartsLockFile))]
 internal sealed partial class ChartsLockJsonContext : JsonSerializerContext
 {

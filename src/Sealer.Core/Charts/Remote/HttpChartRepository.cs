@@ -200,7 +200,7 @@ public sealed class HttpChartRepository : IDisposable
         else
         {
             Directory.CreateDirectory(dir);
-            string temp = Path.Combine(dir, $".index.{Guid.NewGuid():N}.tmp");
+            string temp = AtomicFile.TempPathFor(indexFile);
             try
             {
                 using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -210,7 +210,7 @@ public sealed class HttpChartRepository : IDisposable
                     await using var body = await resp.Content.ReadAsStreamAsync(timeout.Token).ConfigureAwait(false);
                     await body.CopyToAsync(fs, 1 << 16, timeout.Token).ConfigureAwait(false);
                 }
-                File.Move(temp, indexFile, overwrite: true);
+                AtomicFile.Replace(temp, indexFile);
             }
             catch (Exception ex) when (ex is HttpRequestException or IOException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
             {
@@ -276,7 +276,7 @@ public sealed class HttpChartRepository : IDisposable
             }
             string final = cache.BlobPath(actual);
             Directory.CreateDirectory(Path.GetDirectoryName(final)!);
-            File.Move(temp, final, overwrite: true);
+            AtomicFile.Replace(temp, final);
         }
         catch (Exception ex) when (ex is HttpRequestException or IOException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
         {

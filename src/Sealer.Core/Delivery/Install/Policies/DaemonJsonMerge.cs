@@ -32,7 +32,7 @@ internal static class DaemonJsonMerge
             current[key] = merged;
         }
         var buffer = new System.Buffers.ArrayBufferWriter<byte>();
-        using (var w = new System.Text.Json.Utf8JsonWriter(buffer, new System.Text.Json.JsonWriterOptions { Indented = true })) current.WriteTo(w);
+        using (var w = new System.Text.Json.Utf8JsonWriter(buffer, new System.Text.Json.JsonWriterOptions { Indented = true, NewLine = "\n" })) current.WriteTo(w);
         return Encoding.UTF8.GetString(buffer.WrittenSpan) + "\n";
     }
 }
