@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Reads artifacts/bench/served.json for pull-bench.sh: refs | big | sizes | count INDEX_JSON."""
+"""Reads artifacts/bench/served.json for pull-bench.sh: refs | big | bigsize | sizes | count INDEX_JSON."""
 import json
 import sys
 
@@ -15,6 +15,9 @@ if what == "refs":
             print(ref(i))
 elif what == "big":
     print(next(ref(i) for i in images if i["registry"] == "bench-big"))
+elif what == "bigsize":
+    big = next(i for i in images if i["registry"] == "bench-big")
+    print("{} {}".format(max(b["size"] for b in big["blobs"]), sum(b["size"] for b in big["blobs"])))
 elif what == "sizes":
     bench = [i for i in images if i["registry"] == "bench"]
     distinct = {b["digest"]: b["size"] for i in bench for b in i["blobs"]}

@@ -1,4 +1,5 @@
-// sealer-pull-bench --cache DIR [--platform linux/amd64] [--blobs 8] [--insecure host:port] REF...
+// sealer-pull-bench --cache DIR [--platform linux/amd64] [--blobs 8] [--ranges 4] [--hash-at-end] REF...
+// --ranges N: parallel range requests per big blob (1 = one stream); --hash-at-end: hash a ranged blob after its last range.
 // Pulls REFs (loopback registries allowed over plain HTTP) into the cache and prints one line of results.
 using System.Diagnostics;
 using Sealer.Core.Diagnostics;
@@ -11,6 +12,8 @@ using Sealer.Core.References;
 string? cacheDir = null;
 var platforms = new List<Platform>();
 int blobs = 8;
+int ranges = new RegistryOptions().ParallelRanges;
+bool hashAtEnd = false;
 var refs = new List<string>();
 for (int i = 0; i < args.Length; i++)
 {
@@ -19,12 +22,14 @@ for (int i = 0; i < args.Length; i++)
         case "--cache": cacheDir = args[++i]; break;
         case "--platform": platforms.Add(Platform.Parse(args[++i])); break;
         case "--blobs": blobs = int.Parse(args[++i], System.Globalization.CultureInfo.InvariantCulture); break;
+        case "--ranges": ranges = int.Parse(args[++i], System.Globalization.CultureInfo.InvariantCulture); break;
+        case "--hash-at-end": hashAtEnd = true; break;
         default: refs.Add(args[i]); break;
     }
 }
 if (cacheDir is null || refs.Count == 0)
 {
-    Console.Error.WriteLine("usage: sealer-pull-bench --cache DIR [--platform os/arch] [--blobs N] REF...");
+    Console.Error.WriteLine("usage: sealer-pull-bench --cache DIR [--platform os/arch] [--blobs N] [--ranges N] [--hash-at-end] REF...");
     return 2;
 }
 var cache = ImageCache.Open(cacheDir);
@@ -32,7 +37,7 @@ var options = new PullOptions
 {
     Platforms = platforms.Count > 0 ? platforms : [Platform.Parse("linux/amd64")],
     MaxConcurrentBlobs = blobs,
-    Registry = new RegistryOptions { Credentials = AnonymousCredentialProvider.Instance },
+    Registry = new RegistryOptions { Credentials = AnonymousCredentialProvider.Instance, ParallelRanges = ranges, HashRangesWhileDownloading = !hashAtEnd },
 };
 var sw = Stopwatch.StartNew();
 try
