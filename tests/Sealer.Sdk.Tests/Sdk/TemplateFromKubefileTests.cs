@@ -61,8 +61,10 @@ public sealed partial class TemplateFromKubefileTests(SdkFeed feed, StandInRegis
         string hive = TemplateTests.InstallTemplates(feed);
         string context = Copy(Path.Combine(KubefileCorpusTests.Root, "applications/minio"), feed.NewProjectDir("minio"));
         var made = feed.Dotnet(context, $"new kubeproj --from-kubefile Kubefile --allow-scripts no --debug:custom-hive {hive}", hive);
-        Assert.True(made.ExitCode == 0, made.Output);
-        Assert.Contains("dotnet msbuild minio.kubeproj -t:ConvertKubefile", made.Output, StringComparison.Ordinal); // the manual instruction, with the project's name
+        // the files are made; the refused post-action is dotnet new's exit code 104 with the manual instruction, naming the project
+        Assert.True(made.ExitCode is 0 or 104, made.Output);
+        Assert.Contains("created successfully", made.Output, StringComparison.Ordinal);
+        Assert.Contains("dotnet msbuild minio.kubeproj -t:ConvertKubefile", made.Output, StringComparison.Ordinal);
         string project = Path.Combine(context, "minio.kubeproj");
         Assert.Contains("<SealerKubefile>Kubefile</SealerKubefile>", File.ReadAllText(project), StringComparison.Ordinal);
 

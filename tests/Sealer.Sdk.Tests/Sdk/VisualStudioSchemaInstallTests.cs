@@ -43,7 +43,7 @@ public sealed class VisualStudioSchemaInstallTests(SdkFeed feed)
         }
         string msbuildXsd = File.ReadAllText(Path.Combine(lcid, "Microsoft.Build.xsd"));
         Assert.Single(System.Text.RegularExpressions.Regex.Matches(msbuildXsd, "Sealer\\.Sdk\\.xsd"));
-        Assert.StartsWith("\uFEFF", File.ReadAllText(Path.Combine(lcid, "Microsoft.Build.xsd"), new System.Text.UTF8Encoding(false)), StringComparison.Ordinal); // the BOM kept
+        Assert.Equal([0xEF, 0xBB, 0xBF], File.ReadAllBytes(Path.Combine(lcid, "Microsoft.Build.xsd"))[..3]); // the BOM kept
         Assert.Equal(File.ReadAllText(Repo.Path("docs", "schemas", "Sealer.Sdk.xsd")), File.ReadAllText(Path.Combine(lcid, "MSBuild", "Sealer.Sdk.xsd")));
 
         var set = EditorSchemaTests.CompiledSchemaSet(Path.Combine(lcid, "Microsoft.Build.xsd"));
