@@ -72,6 +72,29 @@ public sealed class TemplateTests(SdkFeed feed)
     }
 
     [Fact]
+    public void Dotnet_new_kubeproj_options_are_what_the_project_evaluates_to()
+    {
+        string hive = Hive();
+        string dir = feed.NewProjectDir("Multi");
+        var made = feed.Dotnet(dir, $"new kubeproj -n Multi -o {dir} --AppType kube --KubernetesVersion v1.29.4 --Platforms \"linux/amd64;linux/arm64\" --debug:custom-hive {hive}", hive);
+        Assert.True(made.ExitCode == 0, made.Output);
+        string cache = feed.NewProjectDir("cache");
+        var restore = feed.Dotnet(dir, "restore", cache);
+        Assert.True(restore.ExitCode == 0, restore.Output);
+        var r = feed.Dotnet(dir, "msbuild -nologo -getProperty:KubernetesVersion -getProperty:SealerPlatforms -getProperty:ClusterImageName -getItem:SealerApp -getItem:KubeManifest", cache);
+        Assert.True(r.ExitCode == 0, r.Output);
+        using var json = JsonDocument.Parse(r.Output[r.Output.IndexOf('{', StringComparison.Ordinal)..]);
+        var props = json.RootElement.GetProperty("Properties");
+        Assert.Equal("v1.29.4", props.GetProperty("KubernetesVersion").GetString());
+        Assert.Equal("linux/amd64;linux/arm64", props.GetProperty("SealerPlatforms").GetString());
+        Assert.Equal("multi", props.GetProperty("ClusterImageName").GetString());
+        var app = Assert.Single(json.RootElement.GetProperty("Items").GetProperty("SealerApp").EnumerateArray());
+        Assert.Equal("multi", app.GetProperty("Identity").GetString());
+        Assert.Equal("kube", app.GetProperty("Type").GetString());
+        Assert.Equal("manifests/multi.yaml", Assert.Single(json.RootElement.GetProperty("Items").GetProperty("KubeManifest").EnumerateArray()).GetProperty("Identity").GetString());
+    }
+
+    [Fact]
     public void Dotnet_new_clusterfile_writes_a_Clusterfile_sealer_reads()
     {
         string hive = Hive();
