@@ -19,7 +19,7 @@ pkg="$out/Sealer.Sdk.$ver.nupkg"
 [ -f "$pkg" ] || { echo "pack: $pkg was not produced" >&2; exit 1; }
 # A packed SDK must carry its tasks, their dependencies, and no MSBuild assemblies (the host provides those).
 listing="$(python3 -c 'import sys,zipfile; print("\n".join(zipfile.ZipFile(sys.argv[1]).namelist()))' "$pkg")"
-for f in Sdk/Sdk.props Sdk/Sdk.targets Sdk/clusterfile.schema.json tools/net10.0/Sealer.Tasks.dll tools/net10.0/Sealer.Core.dll tools/net10.0/YamlDotNet.dll; do
+for f in Sdk/Sdk.props Sdk/Sdk.targets Sdk/Sealer.Tools.targets Sdk/clusterfile.schema.json Sdk/Sealer.Sdk.xsd Sdk/Sdk.targets.buildschema.json tools/net10.0/Sealer.Tasks.dll tools/net10.0/Sealer.Core.dll tools/net10.0/YamlDotNet.dll; do
   grep -qx "$f" <<<"$listing" || { echo "pack: $pkg lacks $f" >&2; exit 1; }
 done
 if grep -q '^tools/net10.0/Microsoft.Build' <<<"$listing"; then echo "pack: $pkg must not ship Microsoft.Build assemblies" >&2; exit 1; fi

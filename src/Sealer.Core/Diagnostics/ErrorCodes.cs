@@ -6,7 +6,7 @@ namespace Sealer.Core.Diagnostics;
 /// <item>SEA1000–1499 registry client, auth, pulling (<c>ErrorCodes.Registry.cs</c>)</item>
 /// <item>SEA1500–1799 OCI layout store, cluster image assembly, archives (<c>ErrorCodes.Layout.cs</c>)</item>
 /// <item>SEA1300–1499 push/upload and SEA1700–1799 local store and archives (<c>ErrorCodes.Artifacts.cs</c>); SEA1310–1319 build machines other than Linux: locked files, names, modes, line endings (<c>ErrorCodes.Platform.cs</c>)</item>
-/// <item>SEA1800–1999 built-in registry server (<c>ErrorCodes.RegistryServer.cs</c>)</item>
+/// <item>SEA1800–1999 built-in registry server (<c>ErrorCodes.RegistryServer.cs</c>); SEA1830–1839 the SDK's project tools: Kubefile conversion, editor schema install (<c>ErrorCodes.Editor.cs</c>)</item>
 /// <item>SEA2000–2499 input: .kubeproj items/properties, image references, YAML, image lists (<c>ErrorCodes.Input.cs</c>)</item>
 /// <item>SEA2100–2199 Kubefile input (<c>ErrorCodes.Kubefile.cs</c>)</item>
 /// <item>SEA2500–2999 Clusterfile input (<c>ErrorCodes.Clusterfile.cs</c>)</item>

@@ -12,13 +12,17 @@ namespace Sealer.Sdk.Tests.Sdk;
 public sealed class TemplateTests(SdkFeed feed)
 {
     /// <summary>The version SdkFeed packed (the feed may also hold the one the float test adds).</summary>
-    private string Version => Path.GetFileNameWithoutExtension(Directory.EnumerateFiles(feed.FeedDir, "Sealer.Sdk.*.nupkg").Order(StringComparer.Ordinal).First())["Sealer.Sdk.".Length..];
+    private string Version => PackedVersion(feed);
+
+    internal static string PackedVersion(SdkFeed feed) => Path.GetFileNameWithoutExtension(Directory.EnumerateFiles(feed.FeedDir, "Sealer.Sdk.*.nupkg").Order(StringComparer.Ordinal).First())["Sealer.Sdk.".Length..];
 
     /// <summary>A private hive with the templates installed (nothing lands in the user's dotnet new templates).</summary>
-    private string Hive()
+    private string Hive() => InstallTemplates(feed);
+
+    internal static string InstallTemplates(SdkFeed feed)
     {
         string hive = feed.NewProjectDir("hive");
-        string templates = Repo.Path("artifacts", "packages", $"Sealer.Sdk.Templates.{Version}.nupkg");
+        string templates = Repo.Path("artifacts", "packages", $"Sealer.Sdk.Templates.{PackedVersion(feed)}.nupkg");
         Assert.True(File.Exists(templates), $"{templates} is missing: build/pack.sh packs it beside the SDK");
         var r = feed.Dotnet(hive, $"new install {templates} --debug:custom-hive {hive}", hive);
         Assert.True(r.ExitCode == 0, r.Output);
@@ -68,6 +72,29 @@ public sealed class TemplateTests(SdkFeed feed)
     }
 
     [Fact]
+    public void Dotnet_new_kubeproj_options_are_what_the_project_evaluates_to()
+    {
+        string hive = Hive();
+        string dir = feed.NewProjectDir("Multi");
+        var made = feed.Dotnet(dir, $"new kubeproj -n Multi -o {dir} --AppType kube --KubernetesVersion v1.29.4 --Platforms \"linux/amd64;linux/arm64\" --debug:custom-hive {hive}", hive);
+        Assert.True(made.ExitCode == 0, made.Output);
+        string cache = feed.NewProjectDir("cache");
+        var restore = feed.Dotnet(dir, "restore", cache);
+        Assert.True(restore.ExitCode == 0, restore.Output);
+        var r = feed.Dotnet(dir, "msbuild -nologo -getProperty:KubernetesVersion -getProperty:SealerPlatforms -getProperty:ClusterImageName -getItem:SealerApp -getItem:KubeManifest", cache);
+        Assert.True(r.ExitCode == 0, r.Output);
+        using var json = JsonDocument.Parse(r.Output[r.Output.IndexOf('{', StringComparison.Ordinal)..]);
+        var props = json.RootElement.GetProperty("Properties");
+        Assert.Equal("v1.29.4", props.GetProperty("KubernetesVersion").GetString());
+        Assert.Equal("linux/amd64;linux/arm64", props.GetProperty("SealerPlatforms").GetString());
+        Assert.Equal("multi", props.GetProperty("ClusterImageName").GetString());
+        var app = Assert.Single(json.RootElement.GetProperty("Items").GetProperty("SealerApp").EnumerateArray());
+        Assert.Equal("multi", app.GetProperty("Identity").GetString());
+        Assert.Equal("kube", app.GetProperty("Type").GetString());
+        Assert.Equal("manifests/multi.yaml", Assert.Single(json.RootElement.GetProperty("Items").GetProperty("KubeManifest").EnumerateArray()).GetProperty("Identity").GetString());
+    }
+
+    [Fact]
     public void Dotnet_new_clusterfile_writes_a_Clusterfile_sealer_reads()
     {
         string hive = Hive();
@@ -87,7 +114,7 @@ public sealed class TemplateTests(SdkFeed feed)
     }
 
     [Fact]
-    public void Global_json_floats_the_sdk_version_of_every_project_in_the_folder()
+    public void Global_json_floats_the_sdk_version_of_every_project_in_the_folder_that_names_none()
     {
         string hive = Hive();
         string dir = feed.NewProjectDir("Float");
@@ -107,6 +134,12 @@ public sealed class TemplateTests(SdkFeed feed)
             string global = Path.Combine(dir, "global.json");
             File.WriteAllText(global, File.ReadAllText(global).Replace($"\"{first}\"", $"\"{next}\"", StringComparison.Ordinal));
             Assert.Equal(next, SdkVersionOf(dir, cache));
+
+            // MSBuild's NuGet SDK resolver reads global.json only for a project that names no version: a version in the
+            // project's Sdk attribute wins over the pin (so the templates write none, and the README says so).
+            File.WriteAllText(Path.Combine(dir, "Pinned.kubeproj"), $"<Project Sdk=\"Sealer.Sdk/{first}\" />\n");
+            Assert.Equal(first, SdkVersionOf(dir, cache, "Pinned.kubeproj"));
+            Assert.Equal(next, SdkVersionOf(dir, cache, "Float.kubeproj"));
         }
         finally
         {
@@ -114,11 +147,11 @@ public sealed class TemplateTests(SdkFeed feed)
         }
     }
 
-    private string SdkVersionOf(string dir, string cache)
+    private string SdkVersionOf(string dir, string cache, string project = "")
     {
-        var restore = feed.Dotnet(dir, "restore", cache);
+        var restore = feed.Dotnet(dir, $"restore {project}".TrimEnd(), cache);
         Assert.True(restore.ExitCode == 0, restore.Output);
-        var r = feed.Dotnet(dir, "msbuild -nologo -getProperty:SealerSdkVersion", cache);
+        var r = feed.Dotnet(dir, $"msbuild {project} -nologo -getProperty:SealerSdkVersion".Replace("  ", " ", StringComparison.Ordinal), cache);
         Assert.True(r.ExitCode == 0, r.Output);
         return r.Output.Trim().Split('\n')[^1].Trim();
     }
