@@ -35,7 +35,7 @@ public sealed class RangedBlobIngest : IAsyncDisposable
         Size = size;
         TempPath = path;
         _hashWhileWriting = hashWhileWriting;
-        _handle = File.OpenHandle(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, FileOptions.None, preallocationSize: 0);
+        _handle = File.OpenHandle(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.Delete, FileOptions.None, preallocationSize: 0);
         try
         {
             RandomAccess.SetLength(_handle, size);
@@ -132,7 +132,7 @@ public sealed class RangedBlobIngest : IAsyncDisposable
         RandomAccess.FlushToDisk(_handle);
         string final = _layout.BlobPath(Expected);
         Directory.CreateDirectory(Path.GetDirectoryName(final)!);
-        File.Move(TempPath, final, overwrite: true);
+        AtomicFile.Replace(TempPath, final); // the handle is open (FileShare.Delete): a rename Windows allows too
         _committed = true;
         return new Descriptor { MediaType = "application/octet-stream", Digest = Expected.ToString(), Size = Size };
     }
