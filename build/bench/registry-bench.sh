@@ -2,6 +2,8 @@
 # Benchmark: our registry (`sealer registry serve`, the NativeAOT binary) vs Debian's docker-registry (distribution 2.8)
 # serving the SAME image (pushed into docker-registry with skopeo), in the same run.
 #   build/bench/registry-bench.sh [seconds-per-case]      (default 8)
+#   SEALER_BIN=path (default artifacts/cli/linux-x64/sealer); SEALER_BEFORE_BIN=path adds an earlier build's registry,
+#   measured interleaved in the same run (its column "before req/s", and "x before" = ours/before).
 # Measures manifest and blob (1 MiB, 16 MiB) GETs with wrk at 1 and 64 concurrent connections: requests/s, MB/s and p99 latency,
 # and prints ours/theirs ratios; plus idle and after-load memory (RSS) of both servers.
 # Loopback only (ports 16101/16102). Not a test: run it by hand. Needs wrk, skopeo, docker-registry, python3 (apt).
@@ -9,10 +11,11 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 secs="${1:-8}"
-ours_port=16101 theirs_port=16102
+ours_port=16101 theirs_port=16102 before_port=16103
 for tool in wrk skopeo docker-registry python3; do command -v "$tool" >/dev/null || { echo "registry-bench: $tool missing (apt-get install wrk skopeo docker-registry python3)" >&2; exit 1; }; done
-sealer="$root/artifacts/cli/linux-x64/sealer"
+sealer="${SEALER_BIN:-$root/artifacts/cli/linux-x64/sealer}"
 [ -x "$sealer" ] || bash "$root/build/publish-cli.sh" linux-x64 >/dev/null
+before="${SEALER_BEFORE_BIN:-}"
 work="$(mktemp -d /tmp/sealer-bench.XXXXXX)"
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
@@ -49,7 +52,12 @@ YML
 docker-registry serve "$work/dr/config.yml" >"$work/dr/log" 2>&1 & pids+=($!); theirs_pid=$!
 # 3. Ours, serving the layout as-is.
 "$sealer" registry serve --layout "$work/layout" --address 127.0.0.1 --port $ours_port >"$work/ours.log" 2>&1 & pids+=($!); ours_pid=$!
-for port in $ours_port $theirs_port; do
+ports="$ours_port $theirs_port"
+if [ -n "$before" ]; then
+  "$before" registry serve --layout "$work/layout" --address 127.0.0.1 --port $before_port >"$work/before.log" 2>&1 & pids+=($!)
+  ports="$ports $before_port"
+fi
+for port in $ports; do
   for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/v2/" >/dev/null && break; sleep 0.1; done
 done
 skopeo copy -q --dest-tls-verify=false "oci:$work/layout:docker.io/library/bench:1" "docker://127.0.0.1:$theirs_port/library/bench:1" >/dev/null
@@ -79,17 +87,20 @@ if errs: print(f"WARNING: {errs.group(1)} non-2xx responses", file=sys.stderr)
 print(f"{rps:.0f} {mbps:.1f} {p99:.2f}")
 PY
 }
-printf "%-22s %5s | %10s %9s %9s | %10s %9s %9s | %8s %8s\n" case conns "ours req/s" "MB/s" "p99 ms" "dist req/s" "MB/s" "p99 ms" "req/s x" "p99 x"
+printf "%-22s %5s | %10s %9s %9s | %10s %9s %9s | %8s %8s | %12s %9s\n" case conns "ours req/s" "MB/s" "p99 ms" "dist req/s" "MB/s" "p99 ms" "req/s x" "p99 x" "before req/s" "x before"
 for case in "manifest:/v2/library/bench/manifests/1" "blob-1MiB:/v2/library/bench/blobs/$small" "blob-16MiB:/v2/library/bench/blobs/$big"; do
   name="${case%%:*}"; path="${case#*:}"
   for c in 1 64; do
     read -r o_rps o_mb o_p99 < <(run $ours_port "$path" $c)
     read -r t_rps t_mb t_p99 < <(run $theirs_port "$path" $c)
+    b_rps=-; bratio=-
+    if [ -n "$before" ]; then read -r b_rps _ _ < <(run $before_port "$path" $c); bratio=$(python3 -c "print(f'{$o_rps/max($b_rps,1e-9):.2f}')"); fi
     ratio=$(python3 -c "print(f'{$o_rps/max($t_rps,1e-9):.2f}')"); pratio=$(python3 -c "print(f'{$o_p99/max($t_p99,1e-9):.2f}')")
-    printf "%-22s %5s | %10s %9s %9s | %10s %9s %9s | %8s %8s\n" "$name" "$c" "$o_rps" "$o_mb" "$o_p99" "$t_rps" "$t_mb" "$t_p99" "$ratio" "$pratio"
+    printf "%-22s %5s | %10s %9s %9s | %10s %9s %9s | %8s %8s | %12s %9s\n" "$name" "$c" "$o_rps" "$o_mb" "$o_p99" "$t_rps" "$t_mb" "$t_p99" "$ratio" "$pratio" "$b_rps" "$bratio"
   done
 done
 echo
 echo "memory (RSS MiB): ours idle $ours_idle, after load $(rss $ours_pid); docker-registry idle $theirs_idle, after load $(rss $theirs_pid)  (target: ours idle < 50)"
 echo "binary: $(stat -c %s "$sealer") bytes ($sealer)"
+echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg) ($(nproc) cores)"
 echo "req/s x = ours/docker-registry throughput (higher is better); p99 x = ours/docker-registry p99 latency (lower is better)"

@@ -90,6 +90,9 @@ public sealed class RegistryHost : IAsyncDisposable
             k.Limits.MaxRequestLineSize = 16 * 1024;
             k.Limits.KeepAliveTimeout = TimeSpan.FromMinutes(2);
             k.Limits.RequestHeadersTimeout = TimeSpan.FromSeconds(30);
+            // Blob sends write 256 KiB steps (RegistryHandler.SendFileRangeAsync); the default 64 KiB would make every step
+            // wait for the socket to drain before the next file read starts. 1 MiB per connection keeps reads and sends overlapped.
+            k.Limits.MaxResponseBufferSize = 4 * RegistryHandler.SendChunkSize;
             k.Listen(options.ListenAddress, options.Port, listen =>
             {
                 if (certificate is not null)

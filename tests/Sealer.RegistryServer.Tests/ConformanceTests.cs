@@ -140,6 +140,11 @@ public sealed class ConformanceTests(RegistryFixture f)
         Assert.Equal(HttpStatusCode.PartialContent, r.StatusCode);
         Assert.Equal($"bytes 1000-1999/{layer.Size}", r.Content.Headers.ContentRange!.ToString());
         Assert.Equal(whole.AsSpan(1000, 1000).ToArray(), await r.Content.ReadAsByteArrayAsync());
+        // The whole blob and a range across several of the handler's 256 KiB send steps arrive byte-exact.
+        Assert.Equal(layer.Digest, Digest.Sha256(whole).ToString());
+        r = await Range("bytes=262000-1048999");
+        Assert.Equal(HttpStatusCode.PartialContent, r.StatusCode);
+        Assert.Equal(whole.AsSpan(262000, 1048999 - 262000 + 1).ToArray(), await r.Content.ReadAsByteArrayAsync());
 
         r = await Range("bytes=-100");
         Assert.Equal(HttpStatusCode.PartialContent, r.StatusCode);

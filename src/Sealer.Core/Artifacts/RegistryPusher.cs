@@ -176,8 +176,9 @@ public sealed class RegistryPusher
         }
         if (referrer.ArtifactType == CosignSignatures.ArtifactType)
         {
-            // cosign finds signatures by this tag; the same manifest is the referrer
-            await manifests.PutAsync(MediaTypes.OciManifest, m.Bytes, CosignSignatures.SignatureTag(referrer.Subject), cancellationToken).ConfigureAwait(false);
+            // cosign finds signatures by this tag (the same manifest is the referrer); a tag that already holds other
+            // signatures of the same image (another key, an earlier signing) keeps them: cosign appends layers too
+            await manifests.PutSignatureTagAsync(referrer.Subject, m.Bytes, cancellationToken).ConfigureAwait(false);
         }
     }
 }
@@ -209,6 +210,42 @@ internal sealed class ManifestPusher(BlobUploader uploader, RegistryTransport tr
             throw new SealerException(ErrorCodes.PushDigestMismatch, $"Registry {transport.Registry} stored manifest {reference} of '{repository}' as {got}, not {expected}; it rewrote the manifest. Use a registry that keeps manifests as sent.");
         }
         return response.Headers.Contains("OCI-Subject");
+    }
+
+    /// <summary>
+    /// Points cosign's <c>sha256-&lt;hex&gt;.sig</c> tag of <paramref name="subject"/> at a manifest holding the signature
+    /// layers of <paramref name="signature"/> and those the tag already holds (by payload digest and signature), so a
+    /// second signature (another key) does not replace the first. The tag's existing layers are already in the repository.
+    /// </summary>
+    public async Task PutSignatureTagAsync(string subject, byte[] signature, CancellationToken cancellationToken)
+    {
+        string tag = CosignSignatures.SignatureTag(subject);
+        byte[] bytes = signature;
+        ImageManifest? existing = null;
+        using (var response = await uploader.SendAsync(() =>
+        {
+            var r = new HttpRequestMessage(HttpMethod.Get, transport.Resolve($"v2/{repository}/manifests/{tag}"));
+            r.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue(MediaTypes.OciManifest));
+            return r;
+        }, _scope, TimeSpan.FromSeconds(60), cancellationToken).ConfigureAwait(false))
+        {
+            if (response.StatusCode == HttpStatusCode.OK && response.Content.Headers.ContentType?.MediaType == MediaTypes.OciManifest)
+            {
+                var current = await response.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
+                if (current.Length <= OciLimits.MaxManifestBytes) existing = OciJsonContext.FromBytes(current, OciJsonContext.Default.ImageManifest, $"signature tag {tag}");
+            }
+        }
+        if (existing is not null)
+        {
+            var added = OciJsonContext.FromBytes(signature, OciJsonContext.Default.ImageManifest, $"signature of {subject}");
+            static string Key(Descriptor l) => l.Digest + " " + l.GetAnnotation(CosignSignatures.SignatureAnnotation);
+            var kept = existing.Layers.Where(l => l.MediaType == CosignSignatures.PayloadMediaType).ToList();
+            var keys = kept.Select(Key).ToHashSet(StringComparer.Ordinal);
+            var fresh = added.Layers.Where(l => keys.Add(Key(l))).ToList();
+            if (fresh.Count == 0) return; // every signature is already there
+            if (kept.Count > 0) bytes = OciJsonContext.ToBytes(added with { Layers = [.. kept, .. fresh] }, OciJsonContext.Default.ImageManifest);
+        }
+        await PutAsync(MediaTypes.OciManifest, bytes, tag, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Adds <paramref name="referrer"/> to the index tagged <c>sha256-&lt;subject hex&gt;</c> (OCI distribution spec, referrers tag schema).</summary>

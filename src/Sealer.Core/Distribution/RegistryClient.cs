@@ -26,7 +26,7 @@ public sealed record ManifestResponse(byte[] Content, string MediaType, Digest D
 /// connection failures, resumable verified blob downloads into an <see cref="OciLayout"/>, a stall timeout on reads,
 /// redirects followed without sending credentials to another host. Thread-safe; share one per build.
 /// </summary>
-public sealed class RegistryClient : IDisposable
+public sealed partial class RegistryClient : IDisposable
 {
     private readonly HttpClient _http;
     private readonly Lazy<HttpClient> _insecureHttp;
@@ -233,6 +233,7 @@ public sealed class RegistryClient : IDisposable
     /// <summary>
     /// Downloads a blob into <paramref name="layout"/> unless it is there: resumes an earlier partial download with an HTTP
     /// Range, verifies size and digest while streaming, tries mirrors first. Returns false when it was already present.
+    /// Blobs of <see cref="RegistryOptions.ParallelRangeThreshold"/> and more come in parallel ranges (RegistryClient.Ranged.cs).
     /// <paramref name="progress"/> gets the blob's bytes so far (including bytes an earlier attempt left).
     /// </summary>
     public Task<bool> FetchBlobAsync(ImageReference image, Descriptor blob, OciLayout layout, IProgress<long>? progress = null, CancellationToken cancellationToken = default)
@@ -240,6 +241,8 @@ public sealed class RegistryClient : IDisposable
         if (layout.HasBlob(blob)) return Task.FromResult(false);
         return OnEndpointsAsync(image, async (ep, attempts) =>
         {
+            // Big blobs come in parallel ranges when the server honours them; otherwise (and to resume a partial) in one stream.
+            if (UseRanges(blob, layout) && await TryFetchRangedAsync(ep, image, blob, layout, progress, attempts, cancellationToken).ConfigureAwait(false)) return true;
             await FetchBlobFromAsync(ep, image, blob, layout, progress, attempts, cancellationToken).ConfigureAwait(false);
             return true;
         }, cancellationToken);

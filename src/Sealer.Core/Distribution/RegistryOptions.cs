@@ -14,6 +14,9 @@ public sealed class RegistryOptions
     private TimeSpan _stallTimeout = TimeSpan.FromSeconds(30);
     private TimeSpan _retryBaseDelay = TimeSpan.FromMilliseconds(500);
     private TimeSpan _maxRetryDelay = TimeSpan.FromSeconds(30);
+    private int _parallelRanges = 4;
+    private long _parallelRangeThreshold = 64L << 20;
+    private long _rangeChunkSize = 16L << 20;
     private readonly Dictionary<string, List<string>> _mirrors = new(StringComparer.OrdinalIgnoreCase);
     private readonly HashSet<string> _insecure = new(StringComparer.OrdinalIgnoreCase);
 
@@ -63,6 +66,36 @@ public sealed class RegistryOptions
         get => _maxRetryDelay;
         set => _maxRetryDelay = value >= TimeSpan.Zero ? value : throw new ArgumentOutOfRangeException(nameof(value), value, "must not be negative");
     }
+
+    /// <summary>
+    /// Parallel HTTP range requests per big blob (1 = always one stream). Default 4. A server that ignores ranges gets one
+    /// stream; see <see cref="ParallelRangeThreshold"/>.
+    /// </summary>
+    public int ParallelRanges
+    {
+        get => _parallelRanges;
+        set => _parallelRanges = value is >= 1 and <= 64 ? value : throw new ArgumentOutOfRangeException(nameof(value), value, "1..64");
+    }
+
+    /// <summary>Blobs at least this big are fetched in parallel ranges; smaller ones in one GET. Default 64 MiB.</summary>
+    public long ParallelRangeThreshold
+    {
+        get => _parallelRangeThreshold;
+        set => _parallelRangeThreshold = value >= 1 ? value : throw new ArgumentOutOfRangeException(nameof(value), value, "must be positive");
+    }
+
+    /// <summary>Bytes per range request. Default 16 MiB (a small tail left to hash when the last ranges arrive).</summary>
+    public long RangeChunkSize
+    {
+        get => _rangeChunkSize;
+        set => _rangeChunkSize = value >= 64 * 1024 ? value : throw new ArgumentOutOfRangeException(nameof(value), value, "at least 64 KiB");
+    }
+
+    /// <summary>
+    /// Hash a ranged download in order while the ranges arrive (default), reading the written prefix back from the page
+    /// cache; false hashes the whole file once after the last range (slower: measured in build/bench/RESULTS.md).
+    /// </summary>
+    public bool HashRangesWhileDownloading { get; set; } = true;
 
     public string UserAgent { get; set; } = "sealer/" + (typeof(RegistryOptions).Assembly.GetName().Version?.ToString(3) ?? "0");
 

@@ -180,6 +180,25 @@ public sealed class OciLayout
         return new BlobIngest(this, expected, expectedSize, partial, fs);
     }
 
+    /// <summary>True when an earlier, interrupted download left bytes to resume from (<see cref="BeginIngest"/>).</summary>
+    public bool HasPartialIngest(Digest expected)
+    {
+        var partial = new FileInfo(Path.Combine(Root, IngestDir, expected.Encoded + ".partial"));
+        return partial.Exists && partial.Length > 0;
+    }
+
+    /// <summary>
+    /// Starts writing a blob of known digest and size out of order (parallel ranges) into a private temp file; see
+    /// <see cref="RangedBlobIngest"/>. <paramref name="hashWhileWriting"/> hashes the written prefix as it grows; off,
+    /// the commit reads the whole file once.
+    /// </summary>
+    public RangedBlobIngest BeginRangedIngest(Digest expected, long size, bool hashWhileWriting = true)
+    {
+        string dir = Path.Combine(Root, IngestDir);
+        Directory.CreateDirectory(dir);
+        return new RangedBlobIngest(this, expected, size, Path.Combine(dir, $"{expected.Encoded}.{Guid.NewGuid():N}.tmp"), hashWhileWriting);
+    }
+
     /// <summary>Streams a blob of known digest and size into the layout, verifying both. Returns false if it was already present.</summary>
     public async Task<bool> WriteBlobAsync(Stream source, Digest expected, long expectedSize, IProgress<long>? progress = null, CancellationToken cancellationToken = default)
     {

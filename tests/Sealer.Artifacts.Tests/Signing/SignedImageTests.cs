@@ -183,6 +183,42 @@ public class SignedImageTests(RegistryFixture fixture, BuiltInRegistryFixture bu
     }
 
     [RegistryFact]
+    public async Task A_second_signature_joins_the_first_in_the_sig_tag_instead_of_replacing_it()
+    {
+        using var tmp = new TempDir();
+        var (store, image) = NewStore(tmp, seed: 6);
+        using var vendor = NewKey();
+        using var integrator = NewKey();
+        ImageSignatures.Sign(store, Name, vendor);
+        var dest = ImageReference.Parse($"{fixture.Env.Registry("docker.io").Address}/signed/two-{Guid.NewGuid().ToString("N")[..6]}:v1");
+        await new RegistryPusher(new PushOptions { PlainHttp = true }).PushAsync(store.Layout, image.Descriptor, dest);
+
+        // later a second party signs the same image and pushes again
+        ImageSignatures.Sign(store, Name, integrator);
+        await new RegistryPusher(new PushOptions { PlainHttp = true }).PushAsync(store.Layout, image.Descriptor, dest);
+        // and a re-push adds nothing
+        await new RegistryPusher(new PushOptions { PlainHttp = true }).PushAsync(store.Layout, image.Descriptor, dest);
+
+        using var client = new RegistryClient(TestRegistries.Options(fixture.Env));
+        var tag = await client.GetManifestAsync(dest, CosignSignatures.SignatureTag(image.Digest));
+        var m = OciJsonContext.FromBytes(tag.Content, OciJsonContext.Default.ImageManifest, "sig");
+        Assert.Equal(2, m.Layers.Count(l => l.MediaType == CosignSignatures.PayloadMediaType));
+        // cosign reads only the tag: each key finds its signature there
+        var fetched = OciLayout.OpenOrCreate(tmp.Sub("fetched"));
+        var layers = new List<SignatureLayer>();
+        foreach (var layer in m.Layers)
+        {
+            await client.FetchBlobAsync(dest, layer, fetched);
+            layers.Add(new SignatureLayer(tag.Digest.ToString(), layer, fetched.ReadBlobBytes(layer.ParsedDigest), layer.GetAnnotation(CosignSignatures.SignatureAnnotation)));
+        }
+        foreach (var key in new[] { vendor, integrator })
+        {
+            Assert.Equal(image.Digest, CosignSignatures.Verify(layers, image.Digest, key, "two-signed").ImageDigest);
+            Assert.Equal(image.Digest, (await ImageSignatures.VerifyRemoteAsync(dest.ToString(), key, client)).ImageDigest);
+        }
+    }
+
+    [RegistryFact]
     public async Task An_unsigned_image_on_a_registry_is_SEA5603()
     {
         using var tmp = new TempDir();
