@@ -373,9 +373,7 @@ public class GuidedRunTests(TestHosts hosts, Xunit.Abstractions.ITestOutputHelpe
         public void Keys(params string[] keys) => Keys("main", keys);
 
         /// <summary>Types <paramref name="text"/> literally, without Enter.</summary>
-        public void Type(string text, string window = "main") => Keys(window, "-l", text);
-
-        public void Keys(string window, string key) => Keys(window, [key]);
+        public void Type(string text, string window = "main") => Keys(window, ["-l", text]);
 
         private void Keys(string window, string[] keys)
         {
