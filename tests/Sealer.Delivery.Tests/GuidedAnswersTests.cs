@@ -43,6 +43,29 @@ public class GuidedAnswersTests
         Assert.Contains("10.0.0.2 is already a master", HostList.Validate("10.0.0.2-10.0.0.4", allowEmpty: true, ["10.0.0.1", "10.0.0.2"]), StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("10.0.0.1", true, true, "1 host: 10.0.0.1")]
+    [InlineData("10.0.0.1-10.0.0.3, 10.0.0.9", false, true, "4 hosts: 10.0.0.1-10.0.0.3,10.0.0.9")]
+    [InlineData("", true, true, "none")]
+    [InlineData("10.0.0.", false, false, "'10.0.0.' is not an IP address")]
+    [InlineData("10.0.0.1-10.0.0", false, false, "10.0.0")]
+    [InlineData("", false, false, "give at least one address")]
+    public void A_host_list_checked_as_it_is_typed_says_what_is_wrong_or_how_many_hosts_it_names(string answer, bool allowEmpty, bool good, string shown)
+    {
+        var check = HostList.Check(answer, allowEmpty);
+        Assert.Equal(good, check.IsGood);
+        Assert.Contains(shown, check.IsGood ? check.Understood : check.Problem, StringComparison.Ordinal);
+        Assert.True(check.IsGood ? check.Problem is null : check.Understood is null);
+    }
+
+    [Fact]
+    public void A_host_list_checked_as_it_is_typed_refuses_a_master_as_node()
+    {
+        var check = HostList.Check("10.0.0.1,10.0.0.2", allowEmpty: true, ["10.0.0.2"]);
+        Assert.False(check.IsGood);
+        Assert.Contains("10.0.0.2 is already a master", check.Problem, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Host_lists_are_shown_back_with_ranges()
     {

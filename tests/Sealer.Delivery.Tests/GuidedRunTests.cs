@@ -118,14 +118,40 @@ public class GuidedRunTests(TestHosts hosts, Xunit.Abstractions.ITestOutputHelpe
         using var tmux = new Tmux(Path.Combine(Work, "tmux.sock"), log);
         tmux.Start(site, $"HOME='{home}' '{run}'; echo \"guided-exit=$?\"; sleep 600");
 
-        tmux.Answer("Masters", "10.200.0.11");
-        tmux.Answer("Nodes", "10.200.0.12");
-        tmux.Answer("SSH user", "");                 // root
-        tmux.Answer("SSH port", "");                 // 22
+        // every answer is checked as it is typed: the problem shows under the line before Enter, Enter is refused while it lasts
+        tmux.WaitFor("Masters");
+        tmux.Type("10.200.0.");
+        tmux.WaitFor("'10.200.0.' is not an IP address");
+        tmux.Keys("Enter");
+        tmux.WaitFor("fix it, then Enter");
+        tmux.Type("11");
+        tmux.WaitFor("1 host: 10.200.0.11");
+        tmux.Keys("Enter");
+        tmux.WaitFor("Nodes");
+        tmux.Type("10.200.0.11");
+        tmux.WaitFor("10.200.0.11 is already a master");
+        tmux.Keys("BSpace");
+        tmux.Type("2");
+        tmux.WaitFor("1 host: 10.200.0.12");
+        tmux.Keys("Enter");
+        tmux.WaitFor("Enter takes root");
+        tmux.Keys("Enter");                          // root
+        tmux.WaitFor("SSH port");
+        tmux.Type("99999");
+        tmux.WaitFor("'99999' is not a port");
+        tmux.Keys("C-u");                            // the whole line away: the default again
+        tmux.WaitFor("Enter takes 22");
+        tmux.Keys("Enter");
         tmux.Answer("Log in with", "");              // the first choice: a private key file
-        tmux.Answer("Private key file", "not-a-key"); // checked as it is answered
+        tmux.WaitFor("Private key file");
+        tmux.Type("not-a-key");
         tmux.WaitFor("does not exist");
-        tmux.Answer("Private key file", Lab.PrivateKey);
+        tmux.Keys("Enter");
+        tmux.WaitFor("fix it, then Enter");
+        tmux.Keys("C-u");
+        tmux.Type(Lab.PrivateKey);
+        tmux.WaitFor("a private key");
+        tmux.Keys("Enter");
         tmux.Answer("CLUSTER_NAME", "");             // the template's default: fixture
         tmux.Answer("GREETING", "hello");
         for (int i = 0; i < 2; i++)
@@ -168,6 +194,169 @@ public class GuidedRunTests(TestHosts hosts, Xunit.Abstractions.ITestOutputHelpe
         Assert.Equal(1, Evidence(0).Split('\n').Count(l => l.StartsWith("kubeadm init ", StringComparison.Ordinal)));
     }
 
+    [Fact]
+    public void Ctrl_C_at_a_question_ends_the_guided_run_and_writes_nothing()
+    {
+        var (run, _) = MakeBundle();
+        string site = Path.GetDirectoryName(run)!;
+        string home = Directory.CreateDirectory(Path.Combine(Work, "home")).FullName;
+        using var tmux = new Tmux(Path.Combine(Work, "tmux.sock"), log);
+        tmux.Start(site, $"HOME='{home}' '{run}'; echo \"guided-exit=$?\"; sleep 600");
+        tmux.WaitFor("Masters");
+        tmux.Type("10.200.0.1");
+        tmux.WaitFor("1 host: 10.200.0.1");
+        tmux.Keys("C-c");
+        string screen = tmux.WaitFor("guided-exit=", TimeSpan.FromSeconds(20));
+        Assert.Contains("guided-exit=130", screen, StringComparison.Ordinal);
+        Assert.Contains("cancelled", screen, StringComparison.Ordinal);
+        Assert.False(File.Exists(Path.Combine(site, "Clusterfile")));
+    }
+
+    [Fact]
+    public void Guided_run_with_a_password_never_shows_or_writes_it_and_delivers()
+    {
+        Lab.Wipe("/var/lib/sealer", "/etc/containerd", "/etc/kubernetes", "/tmp", "/usr/local/bin");
+        var (run, image) = MakeBundle();
+        string site = Path.GetDirectoryName(run)!;
+        string home = Directory.CreateDirectory(Path.Combine(Work, "home")).FullName;
+        using var tmux = new Tmux(Path.Combine(Work, "tmux.sock"), log);
+        tmux.Start(site, $"HOME='{home}' '{run}'; echo \"guided-exit=$?\"; sleep 600");
+        tmux.Answer("Masters", "10.200.0.11");
+        tmux.Answer("Nodes", "10.200.0.12");
+        tmux.Answer("SSH user", "");                 // root: password login allowed on the test hosts (build/test-hosts.sh)
+        tmux.Answer("SSH port", "");
+        tmux.WaitFor("Log in with");
+        tmux.Keys("Down");                           // the second choice: a password
+        tmux.Keys("Enter");
+        tmux.WaitFor("Password of root");
+        tmux.Type(Lab.Password);
+        tmux.WaitFor("not shown; Enter when done");
+        tmux.Keys("Enter");
+        tmux.Answer("Write the password into the Clusterfile", ""); // no (the default)
+        tmux.Answer("CLUSTER_NAME", "");
+        tmux.Answer("GREETING", "hello");
+        for (int i = 0; i < 2; i++)
+        {
+            tmux.WaitFor("Trust this key", occurrence: i + 1);
+            tmux.Keys("y");
+            tmux.Keys("Enter");
+        }
+        string screen = tmux.WaitFor("guided-exit=", TimeSpan.FromMinutes(8));
+        Assert.Contains("guided-exit=0", screen, StringComparison.Ordinal);
+        Assert.Contains("(without the password)", screen, StringComparison.Ordinal);
+        Assert.Contains("check: cluster 'fixture' is healthy", screen, StringComparison.Ordinal);
+        Assert.DoesNotContain(Lab.Password, screen, StringComparison.Ordinal);
+        Assert.Contains("kubeadm init", Evidence(0), StringComparison.Ordinal);
+        Assert.Contains("kubeadm join", Evidence(1), StringComparison.Ordinal);
+        string written = File.ReadAllText(Path.Combine(site, "Clusterfile"));
+        Assert.DoesNotContain(Lab.Password, written, StringComparison.Ordinal);
+        var doc = ClusterfileReader.Parse(written);
+        Assert.Null(doc.Cluster.Ssh.Password);
+        Assert.Null(doc.Cluster.Ssh.PrivateKeyPath);
+        Assert.Equal(["10.200.0.12"], doc.Cluster.Nodes.Select(h => h.Ip));
+        Assert.DoesNotContain(Lab.Password, File.ReadAllText(Path.Combine(site, "fixture-run.log")), StringComparison.Ordinal);
+        // the copy master0 keeps has no password either
+        Assert.DoesNotContain(Lab.Password, File.ReadAllText(Lab.Hosts[0].OnHost("/var/lib/sealer/data/fixture/Clusterfile")), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Guided_run_with_an_encrypted_key_asks_its_passphrase_never_writes_it_and_runs_without_a_terminal_from_the_environment()
+    {
+        Lab.Wipe("/var/lib/sealer", "/etc/containerd", "/etc/kubernetes", "/tmp", "/usr/local/bin");
+        var (run, _) = MakeBundle();
+        string site = Path.GetDirectoryName(run)!;
+        string home = Directory.CreateDirectory(Path.Combine(Work, "home")).FullName;
+        using var tmux = new Tmux(Path.Combine(Work, "tmux.sock"), log);
+        tmux.Start(site, $"HOME='{home}' '{run}'; echo \"guided-exit=$?\"; sleep 600");
+        tmux.Answer("Masters", "10.200.0.11");
+        tmux.Answer("Nodes", "");
+        tmux.Answer("SSH user", "");
+        tmux.Answer("SSH port", "");
+        tmux.Answer("Log in with", "");
+        tmux.WaitFor("Private key file");
+        tmux.Type(Lab.PassphraseKey);                // made with ssh-keygen -N (build/test-hosts.sh)
+        tmux.WaitFor("encrypted (its passphrase is asked next)");
+        tmux.Keys("Enter");
+        tmux.WaitFor("Passphrase of the key");
+        tmux.Type("wrong-pass");
+        tmux.Keys("Enter");
+        tmux.WaitFor("does not open");               // checked against the key on Enter
+        tmux.Keys("C-u");
+        tmux.Type(Lab.Passphrase);
+        tmux.Keys("Enter");
+        tmux.Answer("CLUSTER_NAME", "");
+        tmux.Answer("GREETING", "hello");
+        tmux.WaitFor("Trust this key");
+        tmux.Keys("y");
+        tmux.Keys("Enter");
+        string screen = tmux.WaitFor("guided-exit=", TimeSpan.FromMinutes(8));
+        Assert.Contains("guided-exit=0", screen, StringComparison.Ordinal);
+        Assert.DoesNotContain(Lab.Passphrase, screen, StringComparison.Ordinal);
+        Assert.DoesNotContain("wrong-pass", screen, StringComparison.Ordinal);
+        Assert.Contains("kubeadm init", Evidence(0), StringComparison.Ordinal);
+        string written = File.ReadAllText(Path.Combine(site, "Clusterfile"));
+        Assert.DoesNotContain(Lab.Passphrase, written, StringComparison.Ordinal);
+        var doc = ClusterfileReader.Parse(written);
+        Assert.Equal(Lab.PassphraseKey, doc.Cluster.Ssh.PrivateKeyPath);
+        Assert.Null(doc.Cluster.Ssh.PrivateKeyPassphrase);
+
+        // again on the terminal: the Clusterfile is offered and the passphrase asked again (it was not saved)
+        tmux.Start(site, $"HOME='{home}' '{run}'; echo \"again-exit=$?\"; sleep 600", window: "again");
+        tmux.Answer("Use it?", "", window: "again");
+        tmux.Answer("Passphrase of the key", Lab.Passphrase, window: "again");
+        Assert.Contains("again-exit=0", tmux.WaitFor("again-exit=", TimeSpan.FromMinutes(5), window: "again"), StringComparison.Ordinal);
+
+        // without a terminal: the passphrase from SEALER_SSH_KEY_PASSPHRASE, or a coded error naming it
+        string self = $"cd '{site}' && HOME='{home}' '{run}' run -f Clusterfile < /dev/null";
+        var missing = Processes.Run("bash", ["-c", $"env -u {PrivateKeys.PassphraseVariable} timeout 60 bash -c \"{self}\""], Work, env: null);
+        log.WriteLine(missing.Output);
+        Assert.Equal(1, missing.ExitCode);
+        Assert.Contains(ErrorCodes.SshKeyPassphraseMissing, missing.Output, StringComparison.Ordinal); // as the preflight's problem on the host
+        Assert.Contains(PrivateKeys.PassphraseVariable, missing.Output, StringComparison.Ordinal);
+        var given = Processes.Run("bash", ["-c", $"timeout 300 bash -c \"{self}\""], Work, [new(PrivateKeys.PassphraseVariable, Lab.Passphrase)]);
+        log.WriteLine(given.Output);
+        Assert.True(given.ExitCode == 0, given.Output);
+        Assert.DoesNotContain(Lab.Passphrase, given.Output, StringComparison.Ordinal);
+        Assert.Equal(1, Evidence(0).Split('\n').Count(l => l.StartsWith("kubeadm init ", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public void Preflight_only_on_the_command_line_reports_a_good_and_an_unreachable_host_in_plain_words_fails_and_changes_nothing()
+    {
+        Lab.Wipe("/var/lib/sealer", "/etc/containerd", "/etc/kubernetes", "/tmp", "/usr/local/bin");
+        var image = FixtureImage.Build(Path.Combine(Work, "image"), appLayerBytes: 1024 * 1024);
+        string knownHosts = Lab.CopyKnownHosts();
+        string before = File.ReadAllText(knownHosts);
+        string clusterfile = Path.Combine(Work, "Clusterfile");
+        // 10.200.0.99: in the hosts' network, but no host answers there
+        File.WriteAllText(clusterfile, $$"""
+            apiVersion: sealer.io/v2
+            kind: Cluster
+            metadata: {name: fixture}
+            spec:
+              image: example.com/fixture/kubernetes:v1
+              hosts:
+                - ips: [10.200.0.11]
+                  roles: [master]
+                - ips: [10.200.0.99]
+                  roles: [node]
+              ssh:
+                pk: {{Lab.PassphraseKey}}
+            """);
+        var r = Processes.Run(SealerCli.Aot(), ["run", "--preflight-only", "-f", clusterfile, "--image", image.Dir, "--known-hosts", knownHosts, "--connect-timeout", "3"], Work,
+            [new("HOME", Work), new(PrivateKeys.PassphraseVariable, Lab.Passphrase)], timeoutMs: 120_000);
+        log.WriteLine(r.Output);
+        Assert.Equal(1, r.ExitCode);
+        Assert.Contains("ok    10.200.0.11: reachable, host key trusted, logged in;", r.StdOut, StringComparison.Ordinal);
+        Assert.Contains("FAIL  10.200.0.99", r.StdOut, StringComparison.Ordinal);
+        Assert.Contains(ErrorCodes.SshUnreachable, r.StdOut, StringComparison.Ordinal);
+        Assert.DoesNotContain(Lab.Passphrase, r.Output, StringComparison.Ordinal);
+        // nothing changed: no data root on the good host, known_hosts as it was, no state written
+        Assert.False(Directory.Exists(Lab.Hosts[0].OnHost("/var/lib/sealer/data")));
+        Assert.False(File.Exists(Lab.Hosts[0].OnHost(FixtureImage.Evidence)));
+        Assert.Equal(before, File.ReadAllText(knownHosts));
+    }
+
     /// <summary>A tmux server of the test's own (its socket under the work directory): real terminals to type into and read.</summary>
     private sealed class Tmux(string socket, Xunit.Abstractions.ITestOutputHelper log) : IDisposable
     {
@@ -183,7 +372,10 @@ public class GuidedRunTests(TestHosts hosts, Xunit.Abstractions.ITestOutputHelpe
 
         public void Keys(params string[] keys) => Keys("main", keys);
 
-        private void Keys(string window, params string[] keys)
+        /// <summary>Types <paramref name="text"/> literally, without Enter.</summary>
+        public void Type(string text, string window = "main") => Keys(window, ["-l", text]);
+
+        private void Keys(string window, string[] keys)
         {
             var r = Run(["send-keys", "-t", "guided:" + window, .. keys]);
             Assert.True(r.ExitCode == 0, r.Output);
@@ -195,8 +387,8 @@ public class GuidedRunTests(TestHosts hosts, Xunit.Abstractions.ITestOutputHelpe
             _seen.TryGetValue(window + prompt, out int n);
             WaitFor(prompt, occurrence: n + 1, window: window);
             _seen[window + prompt] = n + 1;
-            if (answer.Length > 0) Keys(window, "-l", answer);
-            Keys(window, "Enter");
+            if (answer.Length > 0) Keys(window, ["-l", answer]);
+            Keys(window, ["Enter"]);
         }
 
         public string WaitFor(string text, TimeSpan? timeout = null, int occurrence = 1, string window = "main")

@@ -96,7 +96,7 @@ internal static class DeliveryCommands
         var passwd = CliOptions.Text("--passwd", "SSH password (visible to other users in ps; prefer --pk)", "P", "-p");
         var user = CliOptions.Text("--user", "SSH user (default root)", "U", "-u");
         var pk = CliOptions.Text("--pk", "SSH private key file", "FILE");
-        var pkPasswd = CliOptions.Text("--pk-passwd", "passphrase of the private key", "P");
+        var pkPasswd = CliOptions.Text("--pk-passwd", "passphrase of the private key (visible in ps; prefer the SEALER_SSH_KEY_PASSPHRASE environment variable)", "P");
         var port = CliOptions.Text("--port", "SSH port (default 22)", "N");
         var env = CliOptions.Repeatable("--env", "cluster environment variable", "K=V", true, "-e");
         var clusterName = CliOptions.Text("--cluster-name", "cluster name (default my-cluster)", "NAME");
@@ -121,9 +121,13 @@ internal static class DeliveryCommands
             upgrade resumes on the next run; 'sealer rollback' goes back to the previous image's apps.
 
             With --image and no Clusterfile on a terminal, the run is guided: it asks for the hosts (lists and
-            ranges), SSH user, key or password and port, and where the registry runs; writes ./Clusterfile; asks to
-            trust each new host key (its SHA256 fingerprint shown); checks every host; then installs with a live view.
-            Without a terminal, or with --yes, it never asks.
+            ranges), SSH user, key or password and port, and where the registry runs, checking each answer as it is
+            typed; writes ./Clusterfile; asks to trust each new host key (its SHA256 fingerprint shown); checks every
+            host; then installs with a live view. Without a terminal, or with --yes, it never asks.
+
+            An encrypted private key's passphrase: asked by the guided run (never shown, never written); otherwise
+            taken from the environment variable SEALER_SSH_KEY_PASSPHRASE (ssh.pkPasswd and --pk-passwd work too, but
+            keep it in a file or the process list in clear); without one the run stops with SEA4110.
 
             Sealer's short form writes the Clusterfile for you (to ~/.sealer/<cluster-name>/Clusterfile, mode 0600):
               sealer run IMAGE -m|--masters IPS [-n|--nodes IPS] [-u|--user U] [-p|--passwd P | --pk FILE [--pk-passwd P]]

@@ -43,14 +43,14 @@ internal static class GuidedRun
         string clusterfile = Path.Combine(target.Directory, "Clusterfile");
         string runText;
         string? secretFree = null; // what master0 keeps: the Clusterfile as written, never a password given only at a prompt
-        if (File.Exists(clusterfile) && Reuse(console, clusterfile) is { } reused)
+        if (File.Exists(clusterfile) && await ReuseAsync(console, clusterfile, cancellationToken).ConfigureAwait(false) is { } reused)
         {
             runText = reused;
             secretFree = File.ReadAllText(clusterfile);
         }
         else
         {
-            var answers = Ask(console, target);
+            var answers = await AskAsync(console, target, cancellationToken).ConfigureAwait(false);
             var (write, run) = SiteClusterfile.Build(answers, target.Template, clusterfile);
             AtomicFile.WriteAllText(clusterfile, write);
             if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(clusterfile, UnixFileMode.UserRead | UnixFileMode.UserWrite);
@@ -124,8 +124,8 @@ internal static class GuidedRun
         return check.Problems.Count == 0 ? 0 : SealerCli.ErrorExitCode;
     }
 
-    /// <summary>An earlier run's Clusterfile: used again when the user says so (asking for the password it was written without).</summary>
-    private static string? Reuse(IAnsiConsole console, string path)
+    /// <summary>An earlier run's Clusterfile: used again when the user says so (asking for the password or key passphrase it was written without).</summary>
+    private static async Task<string?> ReuseAsync(IAnsiConsole console, string path, CancellationToken cancellationToken)
     {
         string text = File.ReadAllText(path);
         var doc = ClusterfileReader.Parse(text, path);
@@ -136,38 +136,44 @@ internal static class GuidedRun
         if (!yes) return null;
         if (c.Ssh.Password is null && c.Ssh.PrivateKeyPath is null && c.Hosts.All(h => h.Ssh.Password is null && h.Ssh.PrivateKeyPath is null))
         {
-            string pw = console.Prompt(new TextPrompt<string>($"SSH password of [bold]{Markup.Escape(c.Ssh.User)}[/] on the hosts (not shown, not saved):").Secret(null));
+            string pw = await new LivePrompt($"SSH password of {c.Ssh.User} on the hosts (not shown, not saved):", a => AnswerCheck.From(a.Length == 0 ? "give the password" : null)) { Secret = true }
+                .AskAsync(console, cancellationToken).ConfigureAwait(false);
             return SiteClusterfile.WithPassword(text, pw, path);
+        }
+        if (c.Ssh is { PrivateKeyPath: { } key, PrivateKeyPassphrase: null } && await AskPassphraseAsync(console, key, cancellationToken).ConfigureAwait(false) is { } passphrase)
+        {
+            return SiteClusterfile.WithKeyPassphrase(text, passphrase, path);
         }
         return text;
     }
 
-    private static SiteAnswers Ask(IAnsiConsole console, GuidedTarget target)
+    private static async Task<SiteAnswers> AskAsync(IAnsiConsole console, GuidedTarget target, CancellationToken cancellationToken)
     {
-        console.MarkupLine("Answer a few questions ([grey]Enter[/] takes the value in brackets). Addresses: 192.168.0.5, or ranges 192.168.0.5-192.168.0.7, separated by commas.");
-        var masters = HostList.Parse(console.Prompt(new TextPrompt<string>("Masters (control plane; 1 or 3 hosts):")
-            .Validate(a => Check(HostList.Validate(a, allowEmpty: false)))));
-        var nodes = HostList.Parse(console.Prompt(new TextPrompt<string>("Nodes (workers; empty for none):").AllowEmpty()
-            .Validate(a => Check(HostList.Validate(a, allowEmpty: true, masters)))), masters);
-        string user = console.Prompt(new TextPrompt<string>("SSH user:").DefaultValue("root")
-            .Validate(a => Check(a.Trim().Length == 0 || a.Any(char.IsWhiteSpace) ? "give a user name without spaces" : null)));
-        int port = int.Parse(console.Prompt(new TextPrompt<string>("SSH port:").DefaultValue("22").Validate(a => Check(HostList.ValidatePort(a)))), System.Globalization.CultureInfo.InvariantCulture);
+        console.MarkupLine("Answer a few questions ([grey]Enter[/] takes the value in brackets; each answer is checked as you type). Addresses: 192.168.0.5, or ranges 192.168.0.5-192.168.0.7, separated by commas.");
+        var masters = HostList.Parse(await new LivePrompt("Masters (control plane; 1 or 3 hosts):", a => HostList.Check(a, allowEmpty: false)).AskAsync(console, cancellationToken).ConfigureAwait(false));
+        var nodes = HostList.Parse(await new LivePrompt("Nodes (workers; empty for none):", a => HostList.Check(a, allowEmpty: true, masters)) { Hint = "empty for none" }
+            .AskAsync(console, cancellationToken).ConfigureAwait(false), masters);
+        string user = (await new LivePrompt("SSH user:", a => AnswerCheck.From(a.Trim().Length == 0 || a.Trim().Any(char.IsWhiteSpace) ? "give a user name without spaces" : null)) { Default = "root" }
+            .AskAsync(console, cancellationToken).ConfigureAwait(false)).Trim();
+        int port = int.Parse(await new LivePrompt("SSH port:", a => AnswerCheck.From(HostList.ValidatePort(a))) { Default = "22" }.AskAsync(console, cancellationToken).ConfigureAwait(false),
+            System.Globalization.CultureInfo.InvariantCulture);
         const string ByKey = "a private key file (recommended)", ByPassword = "a password";
         string how = console.Prompt(new SelectionPrompt<string>().Title("Log in with:").AddChoices(ByKey, ByPassword));
         console.MarkupLine($"Log in with: {how}");
-        string? key = null, password = null;
+        string? key = null, passphrase = null, password = null;
         bool store = false;
         if (how == ByKey)
         {
             string home = Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
             string? found = new[] { "id_ed25519", "id_ecdsa", "id_rsa" }.Select(n => Path.Combine(home, ".ssh", n)).FirstOrDefault(File.Exists);
-            var prompt = new TextPrompt<string>("Private key file:").Validate(a => Check(KeyFileProblem(a)));
-            if (found is not null) prompt.DefaultValue(found);
-            key = Path.GetFullPath(Expand(console.Prompt(prompt).Trim()));
+            key = Path.GetFullPath(Expand((await new LivePrompt("Private key file:", KeyFileCheck) { Default = found, Hint = "the path of the private key (e.g. ~/.ssh/id_ed25519)" }
+                .AskAsync(console, cancellationToken).ConfigureAwait(false)).Trim()));
+            passphrase = await AskPassphraseAsync(console, key, cancellationToken).ConfigureAwait(false);
         }
         else
         {
-            password = console.Prompt(new TextPrompt<string>($"Password of {Markup.Escape(user)} (not shown):").Secret(null));
+            password = await new LivePrompt($"Password of {user}:", a => AnswerCheck.From(a.Length == 0 ? "give the password" : null)) { Secret = true }
+                .AskAsync(console, cancellationToken).ConfigureAwait(false);
             store = console.Prompt(new ConfirmationPrompt("Write the password into the Clusterfile in clear (anyone who can read the file sees it)? Otherwise the next run asks again") { DefaultValue = false });
         }
         const string AllMasters = "every master (the registry survives losing one; default)", FirstMaster = "the first master only (less disk on the others)";
@@ -181,20 +187,40 @@ internal static class GuidedRun
         var values = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var p in target.Template is null ? [] : ClusterfileTemplate.Placeholders(target.Template))
         {
-            var prompt = new TextPrompt<string>($"{Markup.Escape(p.Name)} (asked by the bundle's Clusterfile, line {p.Line}):")
-                .Validate(a => Check(a.Contains('\n', StringComparison.Ordinal) ? "give one line" : null));
-            if (p.Default is not null) prompt.DefaultValue(p.Default);
-            values[p.Name] = console.Prompt(prompt);
+            values[p.Name] = await new LivePrompt($"{p.Name} (asked by the bundle's Clusterfile, line {p.Line}):", a => AnswerCheck.From(a.Length == 0 ? $"give a value for {p.Name}" : null))
+            {
+                Default = p.Default,
+            }.AskAsync(console, cancellationToken).ConfigureAwait(false);
         }
         return new SiteAnswers
         {
-            Image = target.ImageName, Masters = masters, Nodes = nodes, User = user.Trim(), Port = port,
-            KeyFile = key, Password = password, StoreSecrets = store, Registry = registry, Values = values,
+            Image = target.ImageName, Masters = masters, Nodes = nodes, User = user, Port = port,
+            KeyFile = key, KeyPassphrase = passphrase, Password = password, StoreSecrets = store, Registry = registry, Values = values,
         };
+    }
+
+    /// <summary>
+    /// The passphrase of an encrypted key: asked (never echoed, checked against the key on Enter, never written); null
+    /// for a key without one. <see cref="PrivateKeys.PassphraseVariable"/>, when set, is used without asking.
+    /// </summary>
+    private static async Task<string?> AskPassphraseAsync(IAnsiConsole console, string key, CancellationToken cancellationToken)
+    {
+        if (!PrivateKeys.IsEncrypted(key)) return null;
+        if (Environment.GetEnvironmentVariable(PrivateKeys.PassphraseVariable) is { Length: > 0 } fromEnvironment && PrivateKeys.PassphraseProblem(key, fromEnvironment) is null)
+        {
+            console.MarkupLine($"The key is encrypted: its passphrase is taken from {PrivateKeys.PassphraseVariable}.");
+            return fromEnvironment;
+        }
+        return await new LivePrompt("Passphrase of the key (not shown, not saved):", a => AnswerCheck.From(PrivateKeys.PassphraseProblem(key, a))) { Secret = true }
+            .AskAsync(console, cancellationToken).ConfigureAwait(false);
     }
 
     private static string Expand(string path) =>
         path.StartsWith("~/", StringComparison.Ordinal) ? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), path[2..]) : path;
+
+    private static AnswerCheck KeyFileCheck(string answer) =>
+        KeyFileProblem(answer) is { } problem ? AnswerCheck.Bad(problem)
+        : AnswerCheck.Good(PrivateKeys.IsEncrypted(Expand(answer.Trim())) ? "a private key, encrypted (its passphrase is asked next)" : "a private key");
 
     private static string? KeyFileProblem(string answer)
     {
@@ -212,8 +238,6 @@ internal static class GuidedRun
             return $"cannot read '{path}': {ex.Message}";
         }
     }
-
-    private static ValidationResult Check(string? problem) => problem is null ? ValidationResult.Success() : ValidationResult.Error("[red]" + Markup.Escape(problem) + "[/]");
 
     /// <summary>Every host's key read at once; each new one shown with its fingerprint and trusted only when the user says so.</summary>
     private static async Task TrustHostKeysAsync(IAnsiConsole console, ClusterfileDocument doc, KnownHosts knownHosts, CancellationToken cancellationToken)

@@ -52,6 +52,17 @@ public static class HostList
         }
     }
 
+    /// <summary>
+    /// <see cref="Validate"/> for a prompt that checks as the user types: the problem, or how many hosts the answer names
+    /// and which (<c>3 hosts: 10.0.0.1-10.0.0.3</c>; <c>none</c> for an allowed empty answer).
+    /// </summary>
+    public static AnswerCheck Check(string answer, bool allowEmpty, IReadOnlyCollection<string>? taken = null)
+    {
+        if (Validate(answer, allowEmpty, taken) is { } problem) return AnswerCheck.Bad(problem);
+        var ips = Parse(answer, taken);
+        return AnswerCheck.Good(ips.Count == 0 ? "none" : $"{ips.Count} host{(ips.Count == 1 ? "" : "s")}: {Format(ips)}");
+    }
+
     /// <summary>The shortest text for <paramref name="ips"/>: runs of consecutive IPv4 addresses as ranges (the prompt's default on a re-run).</summary>
     public static string Format(IReadOnlyList<string> ips)
     {

@@ -69,14 +69,22 @@ public static class SiteClusterfile
     /// A Clusterfile written earlier without its secret, made runnable again: <paramref name="password"/> as spec.ssh.passwd
     /// (kept in memory only, for this run).
     /// </summary>
-    public static string WithPassword(string text, string password, string? file = null)
+    public static string WithPassword(string text, string password, string? file = null) => WithSshSecret(text, "passwd", password, file);
+
+    /// <summary>
+    /// A Clusterfile written earlier without its key's passphrase, made runnable again: <paramref name="passphrase"/> as
+    /// spec.ssh.pkPasswd (kept in memory only, for this run).
+    /// </summary>
+    public static string WithKeyPassphrase(string text, string passphrase, string? file = null) => WithSshSecret(text, "pkPasswd", passphrase, file);
+
+    private static string WithSshSecret(string text, string field, string value, string? file)
     {
         var stream = new YamlStream();
         stream.Load(new StringReader(text));
         var cluster = stream.Documents.Select(d => d.RootNode).OfType<YamlMappingNode>()
             .LastOrDefault(m => m.Children.TryGetValue(new YamlScalarNode("kind"), out var k) && k is YamlScalarNode { Value: "Cluster" })
             ?? throw new SealerException(ErrorCodes.GuidedBadAnswer, "The Clusterfile has no 'kind: Cluster' document.", file);
-        Child(Child(cluster, "spec"), "ssh").Children[new YamlScalarNode("passwd")] = new YamlScalarNode(password) { Style = ScalarStyle.SingleQuoted };
+        Child(Child(cluster, "spec"), "ssh").Children[new YamlScalarNode(field)] = new YamlScalarNode(value) { Style = ScalarStyle.SingleQuoted };
         return Save(stream);
     }
 
