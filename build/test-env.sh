@@ -31,6 +31,30 @@ stamp() {
       "$here/test-token-server/Program.cs"; } | sha256sum | cut -c1-16
 }
 
+# The token server is .NET's managed HttpListener, which can crash (ArgumentNullException in
+# HttpEndPointListener.ProcessAccept) when a connection arrives while it is still starting. So: never probe its port
+# before it says it listens, check it answers, and start it again (up to 3 times) if it died.
+start_tokenserver() {
+  local attempt
+  for attempt in 1 2 3; do
+    start tokenserver dotnet "$tsbin" --port $((base + 5)) --cert "$dir/tokenserver/cert.pem" --key "$dir/tokenserver/key.pem" \
+      --issuer sealer-test-token-server --user "$tuser" --password "$tpass"
+    local pid; pid="$(awk '$1 == "tokenserver" {p = $2} END {print p}' "$pids")"
+    for _ in $(seq 200); do
+      grep -q "token server listening" "$dir/tokenserver/registry.log" 2>/dev/null && break
+      kill -0 "$pid" 2>/dev/null || break
+      sleep 0.05
+    done
+    if kill -0 "$pid" 2>/dev/null && curl -fsS -m 5 "http://127.0.0.1:$((base + 5))/stats" >/dev/null 2>&1 && kill -0 "$pid" 2>/dev/null; then
+      return 0
+    fi
+    say "token server did not start (attempt $attempt); see $dir/tokenserver/registry.log"
+    kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null
+    cp "$dir/tokenserver/registry.log" "$dir/tokenserver/registry.attempt$attempt.log" 2>/dev/null
+  done
+  return 1
+}
+
 is_up() {
   [ -f "$pids" ] && [ -f "$dir/env.json" ] && [ -f "$dir/stamp" ] || return 1
   [ "$(cat "$dir/stamp")" = "$(stamp)" ] || return 1
@@ -172,9 +196,8 @@ up() {
 
   : > "$pids"
   for n in "${names[@]}"; do start "$n" docker-registry serve "$dir/$n/config.yml"; done
-  start tokenserver dotnet "$tsbin" --port $((base + 5)) --cert "$dir/tokenserver/cert.pem" --key "$dir/tokenserver/key.pem" \
-    --issuer sealer-test-token-server --user "$tuser" --password "$tpass"
-  for n in "${names[@]}" tokenserver; do wait_port $((base + ${offset[$n]})) "$n"; done
+  start_tokenserver || exit 1
+  for n in "${names[@]}"; do wait_port $((base + ${offset[$n]})) "$n"; done
 
   # seed
   cat > "$dir/registries.json" <<EOF

@@ -9,8 +9,9 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPE
 
 bash build/install-test-deps.sh || { echo "0 passed, 1 failed"; exit 1; }
 if [ -f build/test-env.sh ]; then
-  bash build/test-env.sh up || { echo "test-env: could not start the test registries"; echo "0 passed, 1 failed"; exit 1; }
+  # the trap first: an `up` that fails half-way must not leave its registries running
   trap 'bash build/test-env.sh down >/dev/null 2>&1 || true' EXIT
+  bash build/test-env.sh up || { echo "test-env: could not start the test registries"; echo "0 passed, 1 failed"; exit 1; }
 fi
 
 log="$root/artifacts/test-results/dotnet-test.log"
