@@ -14,7 +14,7 @@ projects = {r["size"]: r for r in rows if r["phase"] == "_project"}
 sizes = list(projects)
 phases = []
 for r in rows:
-    if r["phase"] != "_project" and not r.get("floorOf") and r["phase"] not in phases:
+    if r["phase"] != "_project" and "wall" in r and not r.get("floorOf") and r["phase"] not in phases:
         phases.append(r["phase"])
 get = {(r["size"], r["phase"]): r for r in rows if r["phase"] != "_project"}
 floor = {(r["size"], r["floorOf"]): r for r in rows if r.get("floorOf")}
@@ -65,3 +65,11 @@ if len(sizes) >= 2:
             notes.append("over 1.5× floor")
         print(f"| {ph} | {e('wall')} | {e('peakRss')} | {e('cpu')} | {rb['peakRss'] / MiB:.0f} MiB | "
               f"{(f'{rb['wall'] / f['wall']:.2f}') if f and f['wall'] > 0 else '—'} | {'; '.join(notes)} |")
+
+cancel = [r for r in rows if r["phase"].startswith("cancel-") and "wall" not in r]
+if cancel:
+    print()
+    print("Ctrl+C (SIGINT to the process group) at the largest size, and the rebuild after it:")
+    print()
+    for r in cancel:
+        print("- " + r["phase"] + ": " + ", ".join(f"{k} {v}" for k, v in r.items() if k not in ("size", "phase")))
