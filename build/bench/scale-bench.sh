@@ -19,7 +19,7 @@
 # Phases, each a separate process tree measured by build/bench/scale-measure.py (wall, CPU, peak RSS over the tree,
 # bytes read/written, requests; MSBuild runs with -nodeReuse:false so its nodes are in the tree):
 #   discovery   dotnet build -t:ResolveClusterImages          (charts, manifests, list -> image list; offline)
-#   pull        dotnet build -t:PullClusterImages, cold cache  floor: read + sha256 of the same blobs (cat | openssl)
+#   pull        dotnet build -t:PullClusterImages, cold cache  floor: read + sha256 of the blobs it pulled (cat | openssl)
 #   resolve     the same with SealerRefresh=true, blobs cached (every tag resolved again: manifests only)
 #   assemble    dotnet build -t:AssembleClusterImage -p:SealerArchive=false (the OCI layout)   floor: cp -r of the cache
 #   archive     the same with the archive                                                       floor: cp of the .tar
@@ -63,7 +63,7 @@ YML
   for _ in $(seq 200); do curl -fsS -o /dev/null "http://127.0.0.1:$port/v2/" 2>/dev/null && return 0; sleep 0.05; done
   echo "scale-bench: registry $name did not start; see $work/logs/$name.log" >&2; exit 1
 }
-restart_registry() { local name="$1"; kill "${pids[$name]}" 2>/dev/null || true; wait "${pids[$name]}" 2>/dev/null || true; unset "pids[$name]"; rm -rf "$3"; registry "$@"; }
+restart_registry() { local name="$1"; kill "${pids[$name]:-}" 2>/dev/null || true; wait "${pids[$name]:-}" 2>/dev/null || true; unset "pids[$name]"; rm -rf "$3"; registry "$@"; }
 
 # The SDK package (a local feed) and the sealer CLI.
 echo "scale-bench: packing the SDK" >&2
@@ -72,7 +72,7 @@ cp "$(bash "$root/build/pack.sh" | tail -n 1)" "$work/feed/"
 source "$here/bench-sealer.sh"
 sealer="$(bench_sealer scale-bench "$work")"
 
-measure() { python3 "$here/scale-measure.py" "$results" "$@"; }
+measure() { python3 "$here/scale-measure.py" "$results" "$@" || echo "scale-bench: $2 failed (see its log); going on" >&2; }
 mb() { python3 -c "print(round($1 / 1048576))"; }
 
 for spec in "${sizes[@]}"; do
@@ -97,16 +97,17 @@ for spec in "${sizes[@]}"; do
 <configuration><packageSources><clear /><add key="bench" value="$work/feed" /></packageSources></configuration>
 XML
   export NUGET_PACKAGES="$work/packages" SEALER_CACHE_DIR="$sw/cache" SEALER_IMAGES_DIR="$sw/store"
-  build="dotnet build $proj/scale.kubeproj -c Release -nologo -nodeReuse:false -v:m -clp:Summary"
+  build="dotnet build $proj/scale.kubeproj -c Release -nologo -nodeReuse:false -v:m -clp:Summary;PerformanceSummary"
   dotnet restore "$proj/scale.kubeproj" -nologo -v:q >/dev/null
-  bytes=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['bytes'])" "$sw/gen/project.json")
-  echo "{\"size\": \"$tag\", \"phase\": \"_project\", \"charts\": $n, \"images\": $m, \"bytes\": $bytes}" >> "$results"
 
   L() { echo "--log $sw/$1.log --logs $logs"; }
   # shellcheck disable=SC2046
   measure "$tag" discovery $(L discovery) -- $build --no-restore -t:ResolveClusterImages
   measure "$tag" pull $(L pull) -- $build --no-restore -t:PullClusterImages
-  measure "$tag" pull-floor --floor-of pull --log "$sw/pull-floor.log" -- bash -c "find '$sw/storage' -path '*/blobs/*' -name data -print0 | xargs -0 cat | openssl dgst -sha256"
+  # The project's size is what the build needs: the blobs the pull put into the cache (the registries hold a few more).
+  bytes=$(du -sb "$sw/cache/blobs" | cut -f1)
+  echo "{\"size\": \"$tag\", \"phase\": \"_project\", \"charts\": $n, \"images\": $m, \"bytes\": $bytes}" >> "$results"
+  measure "$tag" pull-floor --floor-of pull --log "$sw/pull-floor.log" -- bash -c "cat '$sw/cache/blobs/sha256/'* | openssl dgst -sha256"
   measure "$tag" resolve $(L resolve) -- $build --no-restore -t:PullClusterImages -p:SealerRefresh=true
   measure "$tag" assemble $(L assemble) -- $build --no-restore -t:AssembleClusterImage -p:SealerArchive=false
   measure "$tag" assemble-floor --floor-of assemble -- cp -r "$sw/cache" "$sw/cache-copy"

@@ -8,7 +8,7 @@ process is sampled every 50 ms from /proc, the last value seen per process count
 the larger of the sampled sum and the waited-for children's rusage), peak RSS (largest sum over the tree at one sample),
 bytes read/written (/proc/PID/io rchar/wchar: what the processes asked for, page cache or not; read_bytes/write_bytes:
 what reached the disk), and registry requests (lines added to the given docker-registry access logs). MSBuild's own
-"Time Elapsed" is taken from the output when there is one. The command's output goes to --log (default /dev/null).
+"Time Elapsed" and the Sealer tasks' own time (-clp:PerformanceSummary) are taken from the output when there. The command's output goes to --log (default /dev/null).
 """
 import json
 import os
@@ -114,20 +114,26 @@ def main():
     cpu_sampled = sum(s[0] for s in last.values())
     io = {k: sum(s[2].get(k, 0) for s in last.values()) for k in ("rchar", "wchar", "read_bytes", "write_bytes")}
     elapsed = None
+    task = None
     if log != "/dev/null":
         with open(log, "rb") as f:
-            m = re.findall(rb"Time Elapsed (\d+):(\d+):(\d+\.\d+)", f.read())
+            text = f.read()
+        m = re.findall(rb"Time Elapsed (\d+):(\d+):(\d+\.\d+)", text)
+        # -clp:PerformanceSummary: the Sealer tasks' own time (the work, without MSBuild's start and evaluation)
+        tasks = re.findall(rb"^\s+(\d+) ms\s+(ResolveHelmCharts|ResolveClusterImages|PullClusterImages|AssembleClusterImage|PushClusterImage)\s+\d+ calls", text, re.M)
+        if tasks:
+            task = sum(int(ms) for ms, _ in tasks) / 1000
         if m:
             h, mi, s = m[-1]
             elapsed = int(h) * 3600 + int(mi) * 60 + float(s)
     rec = {"size": size, "phase": phase, "floorOf": floor_of, "exit": p.returncode, "wall": round(wall, 3),
            "cpu": round(max(cpu_sampled, ru.ru_utime + ru.ru_stime), 3), "peakRss": max(peak, ru.ru_maxrss * 1024),
-           "requests": r1 - r0, "msbuild": elapsed, **io, "load": os.getloadavg()[0]}
+           "requests": r1 - r0, "msbuild": elapsed, "task": task, **io, "load": os.getloadavg()[0]}
     with open(out, "a") as f:
         f.write(json.dumps(rec) + "\n")
     print(f"scale-bench: {size} {phase}: {wall:.1f} s wall, {rec['cpu']:.1f} s CPU, {rec['peakRss'] / 1048576:.0f} MiB peak RSS, "
           f"{io['rchar'] / 1048576:.0f}/{io['wchar'] / 1048576:.0f} MiB read/written, {rec['requests']} requests"
-          + (f", MSBuild {elapsed:.2f} s" if elapsed is not None else "") + (f" (exit {p.returncode})" if p.returncode else ""), file=sys.stderr)
+          + (f", MSBuild {elapsed:.2f} s" if elapsed is not None else "") + (f", Sealer tasks {task:.2f} s" if task is not None else "") + (f" (exit {p.returncode})" if p.returncode else ""), file=sys.stderr)
     sys.exit(p.returncode)
 
 

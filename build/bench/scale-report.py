@@ -24,8 +24,8 @@ def fmt_s(x):
     return "—" if x is None else (f"{x:.2f}" if x < 10 else f"{x:.1f}")
 
 
-print("| size (charts/images/MiB) | phase | wall s | MSBuild s | CPU s | peak RSS MiB | read/written MiB | requests | floor s | ×floor |")
-print("|---|---|---|---|---|---|---|---|---|---|")
+print("| size (charts/images/MiB) | phase | wall s | MSBuild s | Sealer task s | CPU s | peak RSS MiB | read/written MiB | requests | floor s | ×floor (wall) | ×floor (task) |")
+print("|---|---|---|---|---|---|---|---|---|---|---|---|")
 for s in sizes:
     p = projects[s]
     label = f"{p['charts']}/{p['images']}/{p['bytes'] / MiB:.0f}"
@@ -35,9 +35,10 @@ for s in sizes:
             continue
         f = floor.get((s, ph))
         ratio = f"{r['wall'] / f['wall']:.2f}" if f and f["wall"] > 0 else "—"
+        tratio = f"{r['task'] / f['wall']:.2f}" if f and f["wall"] > 0 and r.get("task") is not None else "—"
         bad = "" if r["exit"] == 0 else f" (exit {r['exit']})"
-        print(f"| {label} | {ph}{bad} | {fmt_s(r['wall'])} | {fmt_s(r.get('msbuild'))} | {fmt_s(r['cpu'])} | {r['peakRss'] / MiB:.0f} | "
-              f"{r['rchar'] / MiB:.0f}/{r['wchar'] / MiB:.0f} | {r['requests']} | {fmt_s(f['wall']) if f else '—'} | {ratio} |")
+        print(f"| {label} | {ph}{bad} | {fmt_s(r['wall'])} | {fmt_s(r.get('msbuild'))} | {fmt_s(r.get('task'))} | {fmt_s(r['cpu'])} | {r['peakRss'] / MiB:.0f} | "
+              f"{r['rchar'] / MiB:.0f}/{r['wchar'] / MiB:.0f} | {r['requests']} | {fmt_s(f['wall']) if f else '—'} | {ratio} | {tratio} |")
 
 if len(sizes) >= 2:
     a, b = sizes[0], sizes[-1]
@@ -45,13 +46,15 @@ if len(sizes) >= 2:
     print()
     print(f"Growth exponents from {a} to {b} (against the project's bytes; 1.0 = linear; target <= 1.1), and the largest size's targets:")
     print()
-    print("| phase | time exponent | memory exponent | CPU exponent | peak RSS at largest | ×floor at largest | notes |")
-    print("|---|---|---|---|---|---|---|")
+    print("| phase | time exponent (wall) | (Sealer task) | memory exponent | CPU exponent | peak RSS at largest | ×floor at largest (wall / task) | notes |")
+    print("|---|---|---|---|---|---|---|---|")
     for ph in phases:
         ra, rb = get.get((a, ph)), get.get((b, ph))
         if not ra or not rb:
             continue
         def e(key):
+            if ra.get(key) is None or rb.get(key) is None:
+                return "—"
             return f"{math.log(max(rb[key], 1e-3) / max(ra[key], 1e-3)) / k:.2f}"
         f = floor.get((b, ph))
         notes = []
@@ -63,8 +66,10 @@ if len(sizes) >= 2:
             notes.append("peak RSS over 500 MiB")
         if f and f["wall"] > 0 and rb["wall"] / f["wall"] > 1.5:
             notes.append("over 1.5× floor")
-        print(f"| {ph} | {e('wall')} | {e('peakRss')} | {e('cpu')} | {rb['peakRss'] / MiB:.0f} MiB | "
-              f"{(f'{rb['wall'] / f['wall']:.2f}') if f and f['wall'] > 0 else '—'} | {'; '.join(notes)} |")
+        fl = "—"
+        if f and f["wall"] > 0:
+            fl = f"{rb['wall'] / f['wall']:.2f}" + (f" / {rb['task'] / f['wall']:.2f}" if rb.get("task") is not None else "")
+        print(f"| {ph} | {e('wall')} | {e('task')} | {e('peakRss')} | {e('cpu')} | {rb['peakRss'] / MiB:.0f} MiB | {fl} | {'; '.join(notes)} |")
 
 cancel = [r for r in rows if r["phase"].startswith("cancel-") and "wall" not in r]
 if cancel:
