@@ -228,6 +228,7 @@ def main():
             for n, i in enumerate(rest[half:])] or ["apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: empty\n"]
     with open(os.path.join(proj, "manifests", "agents.yaml"), "w") as f:
         f.write("---\n".join(docs))
+    charts_xml = "".join(f'    <HelmChart Include="charts/{c["name"]}" />\n' for c in charts)
     mirrors = ";".join(f"{d}=__MIRROR_{d.replace('.', '_').upper()}__" for d in DOMAINS)
     with open(os.path.join(proj, "scale.kubeproj"), "w") as f:
         f.write(f"""<Project Sdk="Sealer.Sdk/0.1.0">
@@ -238,8 +239,7 @@ def main():
     <SealerRegistryFallbackToSource>false</SealerRegistryFallbackToSource>
   </PropertyGroup>
   <ItemGroup>
-    <HelmChart Include="charts/*" Exclude="charts/*/*" />
-    <KubeManifest Include="manifests/*.yaml" />
+{charts_xml}    <KubeManifest Include="manifests/*.yaml" />
     <ImageList Include="images.txt" />
   </ItemGroup>
 </Project>

@@ -24,8 +24,8 @@ def fmt_s(x):
     return "—" if x is None else (f"{x:.2f}" if x < 10 else f"{x:.1f}")
 
 
-print("| size (charts/images/MiB) | phase | wall s | MSBuild s | Sealer task s | CPU s | peak RSS MiB | read/written MiB | requests | floor s | ×floor (wall) | ×floor (task) |")
-print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+print("| size (charts/images/MiB) | phase | wall s | MSBuild s | Sealer task s | CPU s | peak RSS MiB | read/written MiB | requests | floor s (CPU s) | ×floor (wall) | ×floor (task) | ×floor (CPU) |")
+print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
 for s in sizes:
     p = projects[s]
     label = f"{p['charts']}/{p['images']}/{p['bytes'] / MiB:.0f}"
@@ -36,9 +36,10 @@ for s in sizes:
         f = floor.get((s, ph))
         ratio = f"{r['wall'] / f['wall']:.2f}" if f and f["wall"] > 0 else "—"
         tratio = f"{r['task'] / f['wall']:.2f}" if f and f["wall"] > 0 and r.get("task") is not None else "—"
+        cratio = f"{r['cpu'] / f['cpu']:.2f}" if f and f["cpu"] > 0 else "—"
         bad = "" if r["exit"] == 0 else f" (exit {r['exit']})"
         print(f"| {label} | {ph}{bad} | {fmt_s(r['wall'])} | {fmt_s(r.get('msbuild'))} | {fmt_s(r.get('task'))} | {fmt_s(r['cpu'])} | {r['peakRss'] / MiB:.0f} | "
-              f"{r['rchar'] / MiB:.0f}/{r['wchar'] / MiB:.0f} | {r['requests']} | {fmt_s(f['wall']) if f else '—'} | {ratio} | {tratio} |")
+              f"{r['rchar'] / MiB:.0f}/{r['wchar'] / MiB:.0f} | {r['requests']} | {(fmt_s(f['wall']) + ' (' + fmt_s(f['cpu']) + ')') if f else '—'} | {ratio} | {tratio} | {cratio} |")
 
 if len(sizes) >= 2:
     a, b = sizes[0], sizes[-1]
