@@ -4,6 +4,7 @@ using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Sealer.Core.Diagnostics;
+using Sealer.Core.IO;
 using Sealer.Core.Layout;
 using Sealer.Core.Oci;
 
@@ -620,7 +621,7 @@ public sealed class ClusterImageBuilder
             var (layer, diffId) = await WriteLayerAsync(MediaTypes.OciLayer, gzip: false, stream =>
             {
                 using var tar = new DeterministicTar(stream, 0);
-                using var f = cache.OpenBlob(blob);
+                using var f = new CancellableReadStream(cache.OpenBlob(blob), cancellationToken); // Ctrl+C within a buffer, not a blob
                 tar.AddFile(ClusterImageFormat.RegistryBlobPath(blob), f, executable: false);
                 return Task.CompletedTask;
             }, cancellationToken).ConfigureAwait(false);
