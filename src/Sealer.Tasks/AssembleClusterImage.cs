@@ -3,6 +3,7 @@ using Microsoft.Build.Framework;
 using Task = System.Threading.Tasks.Task;
 using Sealer.Core.Build;
 using Sealer.Core.ClusterImage;
+using Sealer.Core.IO;
 using Sealer.Core.Oci;
 
 namespace Sealer.Tasks;
@@ -37,12 +38,19 @@ public sealed partial class AssembleClusterImage : SealerTask
             BuilderVersion = string.IsNullOrEmpty(SdkVersion) ? "0.1.0" : SdkVersion,
         };
 
-        var progress = CreateProgress<AssemblyProgress>(p => p.Stage switch
+        string? stage = null;
+        var progress = CreateProgress<AssemblyProgress>((p, meter) =>
         {
-            "images" => $"Sealer: image layers {p.Item}",
-            "archive" => $"Sealer: writing {p.Item}",
-            _ => null,
+            if (p.Stage != stage) meter.Reset(); // the archive's bytes are not the image layers'
+            stage = p.Stage;
+            return Line(p, meter);
         });
+        static string? Line(AssemblyProgress p, TransferMeter meter) => p.Stage switch
+        {
+            "images" => $"Sealer: image layers {p.Item}, {meter.Describe(p.Bytes, p.BytesTotal)}",
+            "archive" => $"Sealer: writing {p.Item}, {meter.Describe(p.Bytes, p.BytesTotal)}",
+            _ => null,
+        };
         var output = new ClusterImageOutput(OutputLayout, string.IsNullOrWhiteSpace(OutputArchive) ? null : OutputArchive, string.IsNullOrWhiteSpace(LayerMapFile) ? null : LayerMapFile);
         var result = await ClusterBuild.AssembleAsync(inputs, pulled, CacheDirectory, string.IsNullOrEmpty(LockFile) ? null : LockFile, output, CreateLogger(), progress, cancellationToken).ConfigureAwait(false);
         ManifestDigest = result.Descriptor.Digest;

@@ -47,8 +47,8 @@ public sealed partial class DeliverCluster : SealerTask
             },
             Logger = CreateLogger(),
             StepTimeout = TimeSpan.FromMinutes(Math.Max(1, StepTimeout)),
-            TransferProgress = CreateProgress<TransferProgress>(p => p.BytesTotal == 0 ? null
-                : $"Sealer: distributing {p.BytesDone / 1048576.0:F1}/{p.BytesTotal / 1048576.0:F1} MiB, hosts {p.HostsDone}/{p.HostsTotal}{(p.Host is null ? "" : " (" + p.Host + (p.Source is null ? "" : " from " + p.Source) + ")")}"),
+            TransferProgress = CreateProgress<TransferProgress>((p, meter) => p.BytesTotal == 0 ? null
+                : $"Sealer: distributing {meter.Describe(p.BytesDone, p.BytesTotal)}, hosts {p.HostsDone}/{p.HostsTotal}{(p.Host is null ? "" : " (" + p.Host + (p.Source is null ? "" : " from " + p.Source) + ")")}"),
             Status = line => Log.LogMessage(MessageImportance.High, "Sealer: " + line),
             Output = line => Log.LogMessage(MessageImportance.Low, line),
         };

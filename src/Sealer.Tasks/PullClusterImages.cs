@@ -28,8 +28,8 @@ public sealed partial class PullClusterImages : SealerTask
             Refresh = Refresh,
             MaxConcurrentBlobs = MaxConcurrentBlobs,
         };
-        var progress = CreateProgress<PullProgress>(p => p.BlobsTotal == 0 ? null
-            : $"Sealer: pulling images {p.ImagesDone}/{p.ImagesTotal}, blobs {p.BlobsDone}/{p.BlobsTotal}, {p.BytesDone / 1048576.0:F1}/{p.BytesTotal / 1048576.0:F1} MiB{(p.CurrentImage is null ? "" : " (" + p.CurrentImage + ")")}");
+        var progress = CreateProgress<PullProgress>((p, meter) => p.BlobsTotal == 0 ? null
+            : $"Sealer: pulling images {p.ImagesDone}/{p.ImagesTotal}, blobs {p.BlobsDone}/{p.BlobsTotal}, {meter.Describe(p.BytesDone, p.BytesTotal)}{(p.CurrentImage is null ? "" : " (" + p.CurrentImage + ")")}");
         ClusterBuild.PullOutcome o;
         try
         {

@@ -26,8 +26,8 @@ public sealed partial class PushClusterImage : SealerTask
         {
             PlainHttp = PlainHttp,
             Concurrency = Math.Clamp(MaxConcurrentBlobs, 1, 32),
-            Progress = CreateProgress<PushProgress>(p => p.BlobsTotal == 0 ? null
-                : $"Sealer: pushing {destination}: blobs {p.BlobsDone}/{p.BlobsTotal}, {p.BytesUploaded / 1048576.0:F1}/{p.BytesTotal / 1048576.0:F1} MiB"),
+            Progress = CreateProgress<PushProgress>((p, meter) => p.BlobsTotal == 0 ? null
+                : $"Sealer: pushing {destination}: blobs {p.BlobsDone}/{p.BlobsTotal}, {meter.Describe(p.BytesUploaded, p.BytesTotal)}"),
         };
         foreach (var repo in MountFrom.Where(r => !string.IsNullOrWhiteSpace(r))) options.MountFrom.Add(repo.Trim());
         foreach (var tag in AdditionalTags.Where(t => !string.IsNullOrWhiteSpace(t))) options.AdditionalTags.Add(tag.Trim());

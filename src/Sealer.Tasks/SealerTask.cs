@@ -4,6 +4,7 @@ using Microsoft.Extensions.Logging;
 using ILogger = Microsoft.Extensions.Logging.ILogger;
 using Task = System.Threading.Tasks.Task;
 using Sealer.Core.Diagnostics;
+using Sealer.Core.IO;
 
 namespace Sealer.Tasks;
 
@@ -15,7 +16,15 @@ namespace Sealer.Tasks;
 public abstract class SealerTask : Microsoft.Build.Utilities.Task, ICancelableTask
 {
     private readonly CancellationTokenSource _cts = new();
+    private readonly List<IDisposable> _progress = [];
 
+    /// <summary>How often long phases print a progress message (bytes, rate, time left); SEALER_PROGRESS_SECONDS overrides.</summary>
+    public static TimeSpan ProgressInterval =>
+        double.TryParse(Environment.GetEnvironmentVariable("SEALER_PROGRESS_SECONDS"), System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var s) && s > 0
+            ? TimeSpan.FromSeconds(s) : TimeSpan.FromSeconds(2);
+
+    /// <summary>MSBuild calls it on Ctrl+C or an IDE's cancel: the work stops at its next cancellation check (blob copies and
+    /// downloads check every buffer) and leaves nothing half-written in the caches.</summary>
     public void Cancel() => _cts.Cancel();
 
     public sealed override bool Execute()
@@ -37,6 +46,11 @@ public abstract class SealerTask : Microsoft.Build.Utilities.Task, ICancelableTa
         {
             foreach (var e in agg.InnerExceptions) LogSealerError((SealerException)e);
         }
+        finally
+        {
+            // No progress message after the task returned (MSBuild refuses logging then).
+            lock (_progress) foreach (var p in _progress) p.Dispose();
+        }
         return !Log.HasLoggedErrors;
     }
 
@@ -48,27 +62,14 @@ public abstract class SealerTask : Microsoft.Build.Utilities.Task, ICancelableTa
     /// <summary>An <see cref="ILogger"/> for Core that writes MSBuild messages (warnings as warnings).</summary>
     protected ILogger CreateLogger() => new MSBuildLogger(Log);
 
-    /// <summary>Progress as MSBuild messages (high importance, so the default console shows them), throttled so a big
-    /// pull prints a line every few seconds, not thousands.</summary>
-    protected IProgress<T> CreateProgress<T>(Func<T, string?> format, TimeSpan? every = null)
-        => new ThrottledProgress<T>(Log, format, every ?? TimeSpan.FromSeconds(2));
-
-    private sealed class ThrottledProgress<T>(TaskLoggingHelper log, Func<T, string?> format, TimeSpan every) : IProgress<T>
+    /// <summary>Progress as MSBuild messages (high importance, so the default console shows them) at a steady pace
+    /// (<see cref="ProgressInterval"/>): the latest report every few seconds however often or rarely reports come, with the
+    /// bytes, rate and time left the format takes from the <see cref="TransferMeter"/>.</summary>
+    protected IProgress<T> CreateProgress<T>(Func<T, TransferMeter, string?> format, TimeSpan? every = null)
     {
-        private readonly object _gate = new();
-        private DateTime _last = DateTime.MinValue;
-
-        public void Report(T value)
-        {
-            lock (_gate)
-            {
-                var now = DateTime.UtcNow;
-                if (now - _last < every) return;
-                _last = now;
-            }
-            string? text = format(value);
-            if (text is not null) log.LogMessage(MessageImportance.High, text);
-        }
+        var p = new PeriodicProgress<T>(format, text => Log.LogMessage(MessageImportance.High, text), every ?? ProgressInterval);
+        lock (_progress) _progress.Add(p);
+        return p;
     }
 
     private sealed class MSBuildLogger(TaskLoggingHelper log) : ILogger

@@ -8,7 +8,8 @@ namespace Sealer.TestSupport;
 /// <summary>
 /// A loopback TCP proxy in front of a real registry that records request heads and cuts connections as a flaky network
 /// would: a download in the middle of a blob's response (<see cref="CutBlob"/>), or an upload after so many bytes went
-/// to the registry (<see cref="CutUploadAfterBytes"/>).
+/// to the registry (<see cref="CutUploadAfterBytes"/>); or slows responses down to a given rate over all connections
+/// (<see cref="ResponseBytesPerSecond"/>), as a slow link would.
 /// </summary>
 public sealed class CuttingProxy : IDisposable, IAsyncDisposable
 {
@@ -20,6 +21,8 @@ public sealed class CuttingProxy : IDisposable, IAsyncDisposable
     private int _cutsMade;
     private long _uploaded;
     private int _uploadCut;
+    private readonly object _paceGate = new();
+    private long _paceUntil;
 
     public CuttingProxy(string targetAddress)
     {
@@ -49,6 +52,11 @@ public sealed class CuttingProxy : IDisposable, IAsyncDisposable
     /// <summary>Uploads: cut when the next PATCH request starts after the threshold, before any of it is forwarded (a link
     /// lost between chunks), rather than in the middle of a body.</summary>
     public bool CutAtRequestBoundary { get; set; }
+
+    /// <summary>Downloads: at most this many response bytes per second over all connections (0: as fast as the registry sends).</summary>
+    public long ResponseBytesPerSecond { get => Volatile.Read(ref _responseRate); set => Volatile.Write(ref _responseRate, value); }
+
+    private long _responseRate;
 
     /// <summary>How many connections were cut (downloads and uploads).</summary>
     public int CutsMade => Volatile.Read(ref _cutsMade);
@@ -113,8 +121,9 @@ public sealed class CuttingProxy : IDisposable, IAsyncDisposable
             {
                 var buf = new byte[65536];
                 int n;
-                while ((n = await us.ReadAsync(buf, _stop.Token)) > 0)
+                while ((n = await us.ReadAsync(buf.AsMemory(0, ResponseBytesPerSecond > 0 ? 8192 : buf.Length), _stop.Token)) > 0)
                 {
+                    await PaceAsync(n);
                     long limit = Interlocked.Read(ref armedLimit);
                     if (limit >= 0)
                     {
@@ -139,6 +148,22 @@ public sealed class CuttingProxy : IDisposable, IAsyncDisposable
         {
             // connection ended
         }
+    }
+
+    /// <summary>Waits until <paramref name="n"/> more response bytes fit the rate (a queue over all connections).</summary>
+    private async Task PaceAsync(int n)
+    {
+        long rate = ResponseBytesPerSecond;
+        if (rate <= 0) return;
+        long now = System.Diagnostics.Stopwatch.GetTimestamp();
+        long end;
+        lock (_paceGate)
+        {
+            end = Math.Max(now, _paceUntil) + n * System.Diagnostics.Stopwatch.Frequency / rate;
+            _paceUntil = end;
+        }
+        var wait = System.Diagnostics.Stopwatch.GetElapsedTime(now, end);
+        if (wait > TimeSpan.Zero) await Task.Delay(wait, _stop.Token);
     }
 
     /// <summary>Null to forward the <paramref name="n"/> bytes read from the client; else cut the link after forwarding that many of them.</summary>

@@ -80,7 +80,9 @@ internal static class BuildCommand
         ClusterBuild.PullOutcome pulled;
         try
         {
-            pulled = await ClusterBuild.PullAsync(inputs, resolved.Images, new ClusterBuild.PullSettings(cache, lockFile) { Registry = registry, Refresh = refresh }, null, null, cancellationToken).ConfigureAwait(false);
+            using var live = new LiveProgress<PullProgress>((q, meter) => q.BlobsTotal == 0 ? null
+                : $"pulling images {q.ImagesDone}/{q.ImagesTotal}, blobs {q.BlobsDone}/{q.BlobsTotal}, {meter.Describe(q.BytesDone, q.BytesTotal)}");
+            pulled = await ClusterBuild.PullAsync(inputs, resolved.Images, new ClusterBuild.PullSettings(cache, lockFile) { Registry = registry, Refresh = refresh }, null, live, cancellationToken).ConfigureAwait(false);
         }
         catch (ImagePullException ex) when (ex.Errors.Count > 1)
         {
@@ -94,7 +96,22 @@ internal static class BuildCommand
         string fileName = name.Replace('/', '_').Replace(':', '_');
         var output = new ClusterImageOutput(Path.Combine(outDir, fileName), p.GetValue(o.NoArchive) ? null : Path.Combine(outDir, fileName + ".tar"),
             Path.Combine(outDir, "." + fileName + ".layers.json"));
-        var result = await ClusterBuild.AssembleAsync(inputs, pulled.Pulled, cache, lockFile, output, null, null, cancellationToken).ConfigureAwait(false);
+        ClusterImageResult result;
+        string? stage = null;
+        using (var live = new LiveProgress<AssemblyProgress>((q, meter) =>
+               {
+                   if (q.Stage != stage) meter.Reset();
+                   stage = q.Stage;
+                   return q.Stage switch
+                   {
+                       "images" => $"image layers {q.Item}, {meter.Describe(q.Bytes, q.BytesTotal)}",
+                       "archive" => $"writing {Path.GetFileName(q.Item)}, {meter.Describe(q.Bytes, q.BytesTotal)}",
+                       _ => null,
+                   };
+               }))
+        {
+            result = await ClusterBuild.AssembleAsync(inputs, pulled.Pulled, cache, lockFile, output, null, live, cancellationToken).ConfigureAwait(false);
+        }
         Console.Out.WriteLine($"{name}:{version} -> {result.LayoutPath} ({result.Descriptor.Digest}, {string.Join(", ", result.Manifests.Keys)}, {images.Count} images)");
         if (result.ArchivePath is not null) Console.Out.WriteLine($"{name}:{version} -> {result.ArchivePath}");
         foreach (var note in project.Notes) Console.Error.WriteLine($"note: {note}");

@@ -446,29 +446,26 @@ internal static class ImageCommands
     }
 
     private static bool Interactive => !Console.IsErrorRedirected;
-    private static long _lastTick;
 
-    private static IProgress<long> ProgressPrinter(string verb) => new SyncProgress<long>(bytes =>
-    {
-        if (!Interactive) return;
-        long now = Environment.TickCount64;
-        if (now - Interlocked.Read(ref _lastTick) < 200) return;
-        Interlocked.Exchange(ref _lastTick, now);
-        Console.Error.Write($"\r{verb} {Size(bytes)}        ");
-    });
+    private static LiveProgress<long>? _live;
 
-    private static IProgress<PushProgress> PushProgressPrinter() => new SyncProgress<PushProgress>(p =>
+    /// <summary>The live line (bytes, rate) of save, load and pull; <see cref="ClearProgress"/> ends it.</summary>
+    private static IProgress<long> ProgressPrinter(string verb)
+        => _live = new LiveProgress<long>((bytes, meter) => $"{verb} {meter.Describe(bytes, 0)}");
+
+    private static IProgress<PushProgress> PushProgressPrinter()
     {
-        if (!Interactive) return;
-        long now = Environment.TickCount64;
-        if (now - Interlocked.Read(ref _lastTick) < 200) return;
-        Interlocked.Exchange(ref _lastTick, now);
-        Console.Error.Write($"\rpushed {Size(p.BytesUploaded)} / {Size(p.BytesTotal)}, {p.BlobsDone}/{p.BlobsTotal} blobs        ");
-    });
+        var live = new LiveProgress<PushProgress>((p, meter) => $"pushed {meter.Describe(p.BytesUploaded, p.BytesTotal)}, {p.BlobsDone}/{p.BlobsTotal} blobs");
+        _livePush = live;
+        return live;
+    }
+
+    private static LiveProgress<PushProgress>? _livePush;
 
     private static void ClearProgress()
     {
-        if (Interactive) Console.Error.Write("\r" + new string(' ', 70) + "\r");
+        Interlocked.Exchange(ref _live, null)?.Dispose();
+        Interlocked.Exchange(ref _livePush, null)?.Dispose();
     }
 
     /// <summary>Reports on the caller's thread (Progress&lt;T&gt; would post to the thread pool out of order).</summary>

@@ -46,7 +46,8 @@ public static class ClusterImageArchive
         => Path.Combine(Path.GetDirectoryName(Path.GetFullPath(archivePath))!, "." + Path.GetFileName(archivePath) + ".updating");
 
     /// <summary>Writes (or brings up to date) the archive of the layout at <paramref name="layoutDir"/>.</summary>
-    public static async Task<ArchiveWriteResult> WriteAsync(string layoutDir, string archivePath, long sourceDateEpoch = 0, IProgress<long>? progress = null, CancellationToken cancellationToken = default)
+    /// <param name="progress">(bytes of the archive in place, its length), after every MiB written.</param>
+    public static async Task<ArchiveWriteResult> WriteAsync(string layoutDir, string archivePath, long sourceDateEpoch = 0, IProgress<(long Done, long Total)>? progress = null, CancellationToken cancellationToken = default)
     {
         archivePath = Path.GetFullPath(archivePath);
         var plan = Plan(OciLayout.Open(layoutDir), sourceDateEpoch);
@@ -79,6 +80,7 @@ public static class ClusterImageArchive
             fs.SetLength(keep.Offset);
             fs.Seek(keep.Offset, SeekOrigin.Begin);
             byte[] zeros = new byte[Block * 2];
+            byte[]? buffer = null;
             for (int i = keep.Entries; i < plan.Count; i++)
             {
                 cancellationToken.ThrowIfCancellationRequested();
@@ -92,12 +94,28 @@ public static class ClusterImageArchive
                 {
                     await using var src = new FileStream(e.BlobPath, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20, FileOptions.SequentialScan | FileOptions.Asynchronous);
                     if (src.Length != e.Size) throw new SealerException(ErrorCodes.BlobNotFound, $"Blob '{e.BlobPath}' has {src.Length} bytes, not the {e.Size} its descriptor says. Rebuild (dotnet build --no-incremental).");
-                    await src.CopyToAsync(fs, 1 << 20, cancellationToken).ConfigureAwait(false);
+                    if (progress is null)
+                    {
+                        await src.CopyToAsync(fs, 1 << 20, cancellationToken).ConfigureAwait(false);
+                    }
+                    else
+                    {
+                        // Bytes as they go: one big blob is minutes of a slow disk, and the reader wants to see them move.
+                        buffer ??= new byte[1 << 20];
+                        long copied = 0;
+                        int n;
+                        while ((n = await src.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
+                        {
+                            await fs.WriteAsync(buffer.AsMemory(0, n), cancellationToken).ConfigureAwait(false);
+                            copied += n;
+                            progress.Report((keep.Offset + written + e.Header.Length + copied, total));
+                        }
+                    }
                 }
                 int pad = (int)(e.Padded - e.Size);
                 if (pad > 0) await fs.WriteAsync(zeros.AsMemory(0, pad), cancellationToken).ConfigureAwait(false);
                 written += e.Span;
-                progress?.Report(written);
+                progress?.Report((keep.Offset + written, total));
             }
             await fs.WriteAsync(zeros, cancellationToken).ConfigureAwait(false);
             written += zeros.Length;

@@ -60,7 +60,8 @@ public sealed class ClusterImageBuilder
             {
                 // From the final layout: only the tail that differs from the previous archive is written (ClusterImageArchive).
                 progress?.Report(new AssemblyProgress("archive", output.ArchivePath, 0));
-                archive = await ClusterImageArchive.WriteAsync(finalDir, output.ArchivePath, spec.SourceDateEpoch, null, cancellationToken).ConfigureAwait(false);
+                var archiveProgress = progress is null ? null : new ArchiveProgress(progress, output.ArchivePath);
+                archive = await ClusterImageArchive.WriteAsync(finalDir, output.ArchivePath, spec.SourceDateEpoch, archiveProgress, cancellationToken).ConfigureAwait(false);
             }
             _logger.LogInformation("Cluster image {Ref} {Digest}: {Written} blobs written, {Reused} reused", spec.RefName, result.Descriptor.Digest, session.Written, session.Reused);
             return result with
@@ -234,6 +235,12 @@ public sealed class ClusterImageBuilder
     }
 
     /// <summary>One build: the temp layout being filled and what it reused.</summary>
+    /// <summary>The archive writer's (bytes in place, archive length) as assembly progress.</summary>
+    private sealed class ArchiveProgress(IProgress<AssemblyProgress> progress, string path) : IProgress<(long Done, long Total)>
+    {
+        public void Report((long Done, long Total) value) => progress.Report(new AssemblyProgress("archive", path, value.Done, value.Total));
+    }
+
     private sealed class Session(ClusterImageSpec spec, OciLayout temp, OciLayout? previous, LayerMapFile layerMap, IProgress<AssemblyProgress>? progress, ILogger logger)
     {
         public int Written;
@@ -446,12 +453,14 @@ public sealed class ClusterImageBuilder
                 registryIndex[image.Reference] = top;
             }
             int n = 0;
+            long bytesTotal = blobs.Sum(b => b.Value), bytesDone = 0;
             foreach (var (digest, size) in blobs)
             {
                 cancellationToken.ThrowIfCancellationRequested();
+                bytesDone += size;
                 if (baseBlobs.Contains(digest)) continue; // a base image-blob layer holds it: neither written nor added again
                 var layer = await ImageBlobLayerAsync(Digest.Parse(digest), size, cancellationToken).ConfigureAwait(false);
-                progress?.Report(new AssemblyProgress("images", $"{++n}/{blobs.Count} ({platform})", size));
+                progress?.Report(new AssemblyProgress("images", $"{++n}/{blobs.Count} ({platform})", bytesDone, bytesTotal));
                 if (baseLayerDigests.Contains(layer.Layer.Digest)) continue; // FROM already carries it
                 layers.Add(layer.Layer);
                 diffIds.Add(layer.DiffId.ToString());
@@ -640,7 +649,7 @@ public sealed class ClusterImageBuilder
             var (layer, diffId) = await WriteLayerAsync(MediaTypes.OciLayer, gzip: false, stream =>
             {
                 using var tar = new DeterministicTar(stream, 0);
-                using var f = cache.OpenBlob(blob);
+                using var f = new CancellableReadStream(cache.OpenBlob(blob), cancellationToken); // Ctrl+C within a buffer, not a blob
                 tar.AddFile(ClusterImageFormat.RegistryBlobPath(blob), f, executable: false);
                 return Task.CompletedTask;
             }, cancellationToken).ConfigureAwait(false);

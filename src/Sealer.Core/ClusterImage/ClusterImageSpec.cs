@@ -117,5 +117,6 @@ public sealed record ClusterImageResult
     public ArchiveWriteResult? Archive { get; init; }
 }
 
-/// <summary>Progress of an assembly: what is being done and how many bytes so far.</summary>
-public readonly record struct AssemblyProgress(string Stage, string? Item, long Bytes);
+/// <summary>Progress of an assembly: what is being done (<c>rootfs</c>, <c>images</c>, <c>archive</c>), how many bytes of
+/// the stage are done so far and how many it has in all (0 when not known).</summary>
+public readonly record struct AssemblyProgress(string Stage, string? Item, long Bytes, long BytesTotal = 0);

@@ -152,4 +152,48 @@ public class MirrorAndFaultTests(RegistryFixture fixture)
         Assert.Matches("(?i)range: bytes=[1-9][0-9]*-", proxy.Requests.Last(r => r.Contains("/blobs/" + big.Digest, StringComparison.Ordinal)));
         Assert.True(result.BytesDownloaded <= big.Size - partial + 300_000);
     }
+
+    /// <summary>Ctrl+C (the MSBuild task's Cancel, the CLI's Ctrl+C: the same token) mid-pull over a slow link: the pull
+    /// stops within a second, the cache holds only whole blobs that hash to their names, and the next pull asks for no blob
+    /// it already has (an interrupted blob resumes with a range request). The progress it reported says bytes and rate.</summary>
+    [RegistryFact]
+    public async Task Cancelling_mid_pull_stops_within_a_second_keeps_only_whole_blobs_and_the_next_pull_fetches_only_what_is_missing()
+    {
+        string[] images = ["nginx:1.27", "library/redis:7.4", "bitnami/redis:7.2", "library/busybox:1.36"];
+        await using var proxy = new CuttingProxy(Env.Registry("docker.io").Address) { ResponseBytesPerSecond = 400_000 };
+        using var cache = TestRegistries.NewCache();
+        using var cts = new CancellationTokenSource();
+        var lines = new List<string>();
+        using var progress = new Sealer.Core.IO.PeriodicProgress<PullProgress>((p, meter) => meter.Describe(p.BytesDone, p.BytesTotal),
+            line => { lock (lines) lines.Add(line); }, TimeSpan.FromMilliseconds(200));
+        var pull = new ImagePuller(cache.Layout).PullAsync(TestRegistries.Requests(images), new PullOptions { Platforms = [Amd64], Registry = DockerIoVia(proxy.Url) }, progress, cts.Token);
+        string blobs = Path.Combine(cache.Root, "blobs", "sha256");
+        for (var until = DateTime.UtcNow.AddSeconds(60); !pull.IsCompleted && DateTime.UtcNow < until; await Task.Delay(20))
+        {
+            int n;
+            lock (lines) n = lines.Count;
+            if (n >= 3 && Directory.Exists(blobs) && Directory.GetFiles(blobs).Length >= 3) break;
+        }
+        Assert.False(pull.IsCompleted, "the pull ended before the cancel");
+        var sw = System.Diagnostics.Stopwatch.StartNew();
+        cts.Cancel();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => pull);
+        Assert.True(sw.Elapsed < TimeSpan.FromSeconds(1), $"stopped {sw.Elapsed.TotalMilliseconds:F0} ms after the cancel");
+        lock (lines) Assert.Matches(@"^\d+\.\d/\d+\.\d MiB, \d+\.\d MiB/s, .+ left$", lines[^1]);
+
+        var cached = Directory.GetFiles(blobs).Select(Path.GetFileName).ToList();
+        foreach (var name in cached)
+        {
+            await using var f = File.OpenRead(Path.Combine(blobs, name!));
+            Assert.Equal(name, Convert.ToHexStringLower(await System.Security.Cryptography.SHA256.HashDataAsync(f)));
+        }
+
+        proxy.ResponseBytesPerSecond = 0;
+        while (proxy.Requests.TryDequeue(out _)) { }
+        await new ImagePuller(cache.Layout).PullAsync(TestRegistries.Requests(images), new PullOptions { Platforms = [Amd64], Registry = DockerIoVia(proxy.Url) });
+        var fetched = proxy.Requests.Select(h => System.Text.RegularExpressions.Regex.Match(h, @"^GET /v2/.+/blobs/sha256:([0-9a-f]{64})[ ?]")).Where(m => m.Success).Select(m => m.Groups[1].Value).ToList();
+        Assert.NotEmpty(fetched); // stopped mid-pull: something was left
+        Assert.Empty(fetched.Intersect(cached));
+        foreach (var image in images) Assert.NotNull(cache.Layout.FindRef("docker.io/" + (image.Contains('/') ? image : "library/" + image)));
+    }
 }

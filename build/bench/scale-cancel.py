@@ -1,0 +1,98 @@
+#!/usr/bin/env python3
+"""Ctrl+C at scale (build/bench/scale-bench.sh with SCALE_CANCEL=1): SIGINT to `dotnet build` mid-pull and mid-archive,
+as a terminal's Ctrl+C sends it (to the whole process group), then the rebuild that completes the work.
+
+Usage: scale-cancel.py RESULTS.jsonl SIZE PROJECT_DIR WORK_DIR LOGS
+
+  cancel-pull      a cold pull into an empty cache, SIGINT once a third of the bytes are in; time to exit; then every
+                   blob in the cache must hash to its name (no half blob), and the rebuild must download only the bytes
+                   the cache lacks (from its own message) - no blob twice
+  cancel-archive   the archive written again from the layout, SIGINT once a third is written; time to exit; the rebuild
+                   keeps what was written and completes it
+Appends one JSON line per step (phase cancel-pull, cancel-pull-rebuild, cancel-archive, cancel-archive-rebuild).
+"""
+import glob
+import hashlib
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+results, size, proj, work, logs = sys.argv[1:6]
+kubeproj = os.path.join(proj, "scale.kubeproj")
+build = ["dotnet", "build", kubeproj, "-c", "Release", "-nologo", "-nodeReuse:false", "-v:m", "--no-restore"]
+total = json.load(open(os.path.join(work, "gen", "project.json")))["bytes"]
+
+
+def record(**kw):
+    with open(results, "a") as f:
+        f.write(json.dumps({"size": size, **kw}) + "\n")
+    print("scale-bench: " + ", ".join(f"{k} {v}" for k, v in kw.items()), file=sys.stderr)
+
+
+def blob_bytes(d):
+    return sum(os.path.getsize(p) for p in glob.glob(os.path.join(d, "blobs", "sha256", "*")))
+
+
+def interrupt(cmd, env, progress, log):
+    """Runs CMD in its own process group; once PROGRESS() >= a third of the total sends SIGINT to the group (a terminal's
+    Ctrl+C); returns (seconds from SIGINT to exit, exit code, whether it was still running at the signal)."""
+    with open(log, "wb") as lf:
+        p = subprocess.Popen(cmd, env=env, stdout=lf, stderr=subprocess.STDOUT, start_new_session=True)
+        while p.poll() is None and progress() < total / 3:
+            time.sleep(0.05)
+        if p.poll() is not None:
+            return None, p.returncode, False
+        t = time.monotonic()
+        os.killpg(p.pid, signal.SIGINT)
+        p.wait()
+        return time.monotonic() - t, p.returncode, True
+
+
+def measure(phase, cmd, env, log):
+    subprocess.run([sys.executable, os.path.join(os.path.dirname(__file__), "scale-measure.py"), results, size, phase,
+                    "--log", log, "--logs", logs, "--", *cmd], env=env, check=False)
+    return open(log, errors="replace").read()
+
+
+# 1. mid-pull
+cache = os.path.join(work, "cache-cancel")
+shutil.rmtree(cache, ignore_errors=True)
+env = dict(os.environ, SEALER_CACHE_DIR=cache)
+for stamp in glob.glob(os.path.join(proj, "obj", "**", "pull.stamp"), recursive=True):
+    os.remove(stamp)
+secs, code, running = interrupt(build + ["-t:PullClusterImages"], env, lambda: blob_bytes(cache), os.path.join(work, "cancel-pull.log"))
+bad, have = [], 0
+for p in glob.glob(os.path.join(cache, "blobs", "sha256", "*")):
+    h = hashlib.sha256()
+    with open(p, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    if h.hexdigest() != os.path.basename(p):
+        bad.append(os.path.basename(p))
+    have += os.path.getsize(p)
+record(phase="cancel-pull", exitSeconds=None if secs is None else round(secs, 2), exit=code, interrupted=running,
+       cachedBytes=have, badBlobs=len(bad))
+out = measure("cancel-pull-rebuild", build + ["-t:PullClusterImages"], env, os.path.join(work, "cancel-pull-rebuild.log"))
+m = re.search(r"(\d+) blobs / (\d+) bytes downloaded, (\d+) blobs cached", out)
+record(phase="cancel-pull-check", downloadedBytes=int(m.group(2)) if m else None, cachedBefore=have,
+       neededBytes=blob_bytes(cache) - have, total=total)
+
+# 2. mid-archive
+archive = next(iter(glob.glob(os.path.join(proj, "bin", "**", "*.tar"), recursive=True)), None)
+if archive:
+    os.remove(archive)
+    updating = os.path.join(os.path.dirname(archive), "." + os.path.basename(archive) + ".updating")
+    size_of = lambda: max((os.path.getsize(f) for f in (archive, updating) if os.path.exists(f)), default=0)
+    secs, code, running = interrupt(build + ["-t:AssembleClusterImage"], env, size_of, os.path.join(work, "cancel-archive.log"))
+    record(phase="cancel-archive", exitSeconds=None if secs is None else round(secs, 2), exit=code, interrupted=running,
+           archiveExists=os.path.exists(archive), updatingBytes=os.path.getsize(updating) if os.path.exists(updating) else 0)
+    out = measure("cancel-archive-rebuild", build + ["-t:AssembleClusterImage"], env, os.path.join(work, "cancel-archive-rebuild.log"))
+    m = re.search(r"\((\d+) bytes: (\d+) bytes written, (\d+) kept(, an interrupted update completed)?\)", out)
+    record(phase="cancel-archive-check", archiveBytes=int(m.group(1)) if m else None, written=int(m.group(2)) if m else None,
+           kept=int(m.group(3)) if m else None, completed=bool(m and m.group(4)))
+shutil.rmtree(cache, ignore_errors=True)

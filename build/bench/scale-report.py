@@ -1,0 +1,81 @@
+#!/usr/bin/env python3
+"""Prints the Markdown table of build/bench/scale-bench.sh's results.jsonl: per phase and size wall, CPU, peak RSS,
+bytes read/written, requests, the floor and the ratio to it; then per phase the growth exponents between the smallest
+and the largest size (time and memory, against the project's bytes) and the targets of issue 17.
+
+Usage: scale-report.py RESULTS.jsonl"""
+import json
+import math
+import sys
+
+MiB = 1048576
+rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+projects = {r["size"]: r for r in rows if r["phase"] == "_project"}
+sizes = list(projects)
+phases = []
+for r in rows:
+    if r["phase"] != "_project" and "wall" in r and not r.get("floorOf") and r["phase"] not in phases:
+        phases.append(r["phase"])
+get = {(r["size"], r["phase"]): r for r in rows if r["phase"] != "_project"}
+floor = {(r["size"], r["floorOf"]): r for r in rows if r.get("floorOf")}
+
+
+def fmt_s(x):
+    return "—" if x is None else (f"{x:.2f}" if x < 10 else f"{x:.1f}")
+
+
+print("| size (charts/images/MiB) | phase | wall s | MSBuild s | Sealer task s | CPU s | peak RSS MiB | read/written MiB | requests | floor s (CPU s) | ×floor (wall) | ×floor (task) | ×floor (CPU) |")
+print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+for s in sizes:
+    p = projects[s]
+    label = f"{p['charts']}/{p['images']}/{p['bytes'] / MiB:.0f}"
+    for ph in phases:
+        r = get.get((s, ph))
+        if not r:
+            continue
+        f = floor.get((s, ph))
+        ratio = f"{r['wall'] / f['wall']:.2f}" if f and f["wall"] > 0 else "—"
+        tratio = f"{r['task'] / f['wall']:.2f}" if f and f["wall"] > 0 and r.get("task") is not None else "—"
+        cratio = f"{r['cpu'] / f['cpu']:.2f}" if f and f["cpu"] > 0 else "—"
+        bad = "" if r["exit"] == 0 else f" (exit {r['exit']})"
+        print(f"| {label} | {ph}{bad} | {fmt_s(r['wall'])} | {fmt_s(r.get('msbuild'))} | {fmt_s(r.get('task'))} | {fmt_s(r['cpu'])} | {r['peakRss'] / MiB:.0f} | "
+              f"{r['rchar'] / MiB:.0f}/{r['wchar'] / MiB:.0f} | {r['requests']} | {(fmt_s(f['wall']) + ' (' + fmt_s(f['cpu']) + ')') if f else '—'} | {ratio} | {tratio} | {cratio} |")
+
+if len(sizes) >= 2:
+    a, b = sizes[0], sizes[-1]
+    k = math.log(projects[b]["bytes"] / projects[a]["bytes"])
+    print()
+    print(f"Growth exponents from {a} to {b} (against the project's bytes; 1.0 = linear; target <= 1.1), and the largest size's targets:")
+    print()
+    print("| phase | time exponent (wall) | (Sealer task) | memory exponent | CPU exponent | peak RSS at largest | ×floor at largest (wall / task) | notes |")
+    print("|---|---|---|---|---|---|---|---|")
+    for ph in phases:
+        ra, rb = get.get((a, ph)), get.get((b, ph))
+        if not ra or not rb:
+            continue
+        def e(key):
+            if ra.get(key) is None or rb.get(key) is None:
+                return "—"
+            return f"{math.log(max(rb[key], 1e-3) / max(ra[key], 1e-3)) / k:.2f}"
+        f = floor.get((b, ph))
+        notes = []
+        if ph == "noop":
+            notes.append(f"MSBuild {fmt_s(rb.get('msbuild'))} s (target < 2), {rb['requests']} requests (target 0)")
+        if ph == "onechart":
+            notes.append("should stay flat (one chart changed)")
+        if rb["peakRss"] >= 500 * MiB:
+            notes.append("peak RSS over 500 MiB")
+        if f and f["wall"] > 0 and rb["wall"] / f["wall"] > 1.5:
+            notes.append("over 1.5× floor")
+        fl = "—"
+        if f and f["wall"] > 0:
+            fl = f"{rb['wall'] / f['wall']:.2f}" + (f" / {rb['task'] / f['wall']:.2f}" if rb.get("task") is not None else "")
+        print(f"| {ph} | {e('wall')} | {e('task')} | {e('peakRss')} | {e('cpu')} | {rb['peakRss'] / MiB:.0f} MiB | {fl} | {'; '.join(notes)} |")
+
+cancel = [r for r in rows if r["phase"].startswith("cancel-") and "wall" not in r]
+if cancel:
+    print()
+    print("Ctrl+C (SIGINT to the process group) at the largest size, and the rebuild after it:")
+    print()
+    for r in cancel:
+        print("- " + r["phase"] + ": " + ", ".join(f"{k} {v}" for k, v in r.items() if k not in ("size", "phase")))
