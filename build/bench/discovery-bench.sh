@@ -10,8 +10,9 @@ rounds="${1:-3}"
 corpus="$(cd "${2:-$root/tests/Sealer.Charts.Tests/corpus}" && pwd)"
 helm="$root/artifacts/tools/helm3"
 [ -x "$helm" ] || bash "$root/build/install-test-deps.sh"
-sealer="$root/artifacts/bench/sealer-aot/sealer"
-if [ ! -x "$sealer" ] || [ -n "$(find "$root/src" -name '*.cs' -newer "$sealer" -print -quit)" ]; then
+# SEALER=/path/to/sealer runs another build (e.g. an older one for a before/after table); default: the NativeAOT publish.
+sealer="${SEALER:-$root/artifacts/bench/sealer-aot/sealer}"
+if [ -z "${SEALER:-}" ] && { [ ! -x "$sealer" ] || [ -n "$(find "$root/src" -name '*.cs' -newer "$sealer" -print -quit)" ]; }; then
   echo "publishing the NativeAOT sealer..." >&2
   dotnet publish "$root/src/Sealer.Cli" -c Release -r linux-x64 -o "$root/artifacts/bench/sealer-aot" >/dev/null
 fi
