@@ -233,6 +233,7 @@ release: {{ .Release.Name }}
         new("capabilities", "{{ .Capabilities.KubeVersion.Major }} {{ .Capabilities.APIVersions.Has \"apps/v1\" }} {{ .Capabilities.APIVersions.Has \"nope/v1\" }}"),
         new("files", "{{ .Files.Get \"files/a.txt\" }}|{{ .Files.Get \"nope\" }}|{{ .Files.Lines \"files/a.txt\" }}"),
         new("files-glob", "{{ range $path, $_ := .Files.Glob \"files/*\" }}{{ $path }};{{ end }}"),
+        new("files-glob-empty-is-false", "{{ if .Files.Glob \"nothing/*\" }}some{{ else }}none{{ end }};{{ if .Files.Glob \"files/*\" }}some{{ else }}none{{ end }};{{ with .Files.Glob \"nothing/*\" }}with{{ end }}"),
         new("files-asconfig", "{{ (.Files.Glob \"files/*\").AsConfig }}"),
         new("files-assecrets", "{{ (.Files.Glob \"config/*\").AsSecrets }}"),
         new("files-getbytes", "{{ .Files.GetBytes \"files/b.conf\" | len }}"),

@@ -23,6 +23,12 @@ public interface IGoRangeable
     IEnumerable<KeyValuePair<string, object?>> Entries();
 }
 
+/// <summary>Objects of a Go map or slice type (Helm's <c>engine.files</c>): truth is a non-zero length, as in Go.</summary>
+public interface IGoSized
+{
+    int Count { get; }
+}
+
 /// <summary>Values that print and serialise as a plain value in toJson/toYaml (Go types with String methods or JSON forms).</summary>
 public interface IGoPlainValue
 {
@@ -90,6 +96,7 @@ public static class GoValues
         IDictionary<string, object?> m => m.Count > 0,
         List<object?> l => l.Count > 0,
         byte[] b => b.Length > 0,
+        IGoSized sized => sized.Count > 0,
         _ => !ReferenceEquals(v, NoValue) && !ReferenceEquals(v, NilInterface),
     };
 

@@ -4,8 +4,11 @@ using System.Text.RegularExpressions;
 namespace Sealer.Core.Templating.Helm;
 
 /// <summary>Helm's <c>.Files</c>: the chart's non-template files.</summary>
-public sealed class HelmFiles(IReadOnlyDictionary<string, byte[]> files) : IGoObject, IGoRangeable
+public sealed class HelmFiles(IReadOnlyDictionary<string, byte[]> files) : IGoObject, IGoRangeable, IGoSized
 {
+    /// <summary>Go's <c>files</c> is a map: an empty one (a <c>Glob</c> that matched nothing) is false in <c>if</c>.</summary>
+    public int Count => files.Count;
+
     public IEnumerable<KeyValuePair<string, object?>> Entries() =>
         files.Keys.Order(StringComparer.Ordinal).Select(k => new KeyValuePair<string, object?>(k, files[k]));
 
