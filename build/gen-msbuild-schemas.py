@@ -157,6 +157,7 @@ ITEMS = [
     I("SealerFile", "Kubefile COPY: files into the image's rootfs.", "files or directories (wildcards allowed)", [
           M("Destination", STR, "The rootfs path; ending in / keeps the file name."),
           M("Platform", STR, "Only for this platform (e.g. linux/arm64); that platform gets its own rootfs layer."),
+          M("Executable", {"true": "mode 0755 in the image", "false": "mode 0644 in the image"}, "The file's executable bit in the image (default: git's mode for the file, else the file system's where it has one)."),
       ]),
     I("SealerApp", "Kubefile APP: an app sealer run launches.", "the app name", [
           M("Source", STR, "The app's sources in the build context, ';'-separated (local://path in a Kubefile)."),
