@@ -97,7 +97,7 @@ public sealed class BlobIngest : IAsyncDisposable
         string final = _layout.BlobPath(Expected);
         Directory.CreateDirectory(Path.GetDirectoryName(final)!);
         // Rename while we still hold the handle, so nobody else can append meanwhile (Linux allows it; Windows too, as
-        // OciLayout.BeginIngest opens the file with FileShare.Delete).
+        // OciLayout.BeginIngest opens the file with FileShare.Delete there).
         AtomicFile.Replace(_path, final);
         _committed = true;
         return new Descriptor { MediaType = "application/octet-stream", Digest = Expected.ToString(), Size = length };

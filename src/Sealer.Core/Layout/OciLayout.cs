@@ -170,15 +170,23 @@ public sealed class OciLayout
         FileStream? fs = null;
         try
         {
-            fs = new FileStream(partial, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.Delete, 1 << 16, FileOptions.Asynchronous);
+            fs = new FileStream(partial, FileMode.OpenOrCreate, FileAccess.ReadWrite, IngestShare, 1 << 16, FileOptions.Asynchronous);
         }
         catch (IOException)
         {
             partial = Path.Combine(dir, $"{expected.Encoded}.{Guid.NewGuid():N}.tmp");
-            fs = new FileStream(partial, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.Delete, 1 << 16, FileOptions.Asynchronous);
+            fs = new FileStream(partial, FileMode.CreateNew, FileAccess.ReadWrite, IngestShare, 1 << 16, FileOptions.Asynchronous);
         }
         return new BlobIngest(this, expected, expectedSize, partial, fs);
     }
+
+    /// <summary>
+    /// How an ingest file is shared: with nobody. On Unix .NET makes <see cref="FileShare.None"/> an exclusive flock and
+    /// anything else a shared one, so only None keeps a second writer of the same blob out (it then takes a private temp
+    /// file). On Windows <see cref="FileShare.Delete"/> keeps readers and writers out too and lets the finished file be
+    /// renamed while still open.
+    /// </summary>
+    private static readonly FileShare IngestShare = OperatingSystem.IsWindows() ? FileShare.Delete : FileShare.None;
 
     /// <summary>True when an earlier, interrupted download left bytes to resume from (<see cref="BeginIngest"/>).</summary>
     public bool HasPartialIngest(Digest expected)

@@ -102,7 +102,7 @@ public sealed class TemplateSet
         Dictionary<string, Tree> local;
         try
         {
-            local = ParseCache.Parse(name, text, _funcs);
+            local = ParseCache.Parse(name, text, _funcs, _funcs.ContainsKey);
         }
         catch (ParseException e)
         {

@@ -29,17 +29,18 @@ internal static class ParseCache
         public long Chars;
     }
 
-    private static readonly ConditionalWeakTable<IReadOnlyDictionary<string, GoFunc>, Cache> Caches = new();
+    private static readonly ConditionalWeakTable<object, Cache> Caches = new();
 
     /// <summary>How many texts were parsed (not found in the cache) in this process; for tests.</summary>
     internal static long Misses;
 
     /// <summary>The trees of <paramref name="text"/> parsed as <paramref name="name"/> (as <see cref="Parser.ParseLocal"/>), fresh
-    /// <see cref="Tree"/> objects sharing cached nodes.</summary>
+    /// <see cref="Tree"/> objects sharing cached nodes. <paramref name="functionTable"/> is the identity of the function
+    /// table (one cache each, as which names are functions changes the parse); <paramref name="isFunction"/> asks it.</summary>
     /// <exception cref="ParseException">The text does not parse (the message names <paramref name="name"/>).</exception>
-    public static Dictionary<string, Tree> Parse(string name, string text, IReadOnlyDictionary<string, GoFunc> funcs)
+    public static Dictionary<string, Tree> Parse(string name, string text, object functionTable, Func<string, bool> isFunction)
     {
-        var cache = Caches.GetValue(funcs, _ => new Cache());
+        var cache = Caches.GetValue(functionTable, _ => new Cache());
         Entry? entry;
         lock (cache)
         {
@@ -51,11 +52,11 @@ internal static class ParseCache
             Dictionary<string, Tree> parsed;
             try
             {
-                parsed = Parser.ParseLocal(Placeholder, text, funcs.ContainsKey);
+                parsed = Parser.ParseLocal(Placeholder, text, isFunction);
             }
             catch (ParseException)
             {
-                return Parser.ParseLocal(name, text, funcs.ContainsKey);
+                return Parser.ParseLocal(name, text, isFunction);
             }
             entry = new Entry([.. parsed]);
             lock (cache)
@@ -74,7 +75,7 @@ internal static class ParseCache
             if (key == name)
             {
                 // A {{define}} named like the file itself: Go's duplicate rules apply under the real name; parse for real.
-                return Parser.ParseLocal(name, text, funcs.ContainsKey);
+                return Parser.ParseLocal(name, text, isFunction);
             }
             bool main = ReferenceEquals(key, Placeholder) || key == Placeholder;
             result[main ? name : key] = new Tree(main ? name : key, name, text) { Root = tree.Root };
