@@ -41,7 +41,11 @@ public sealed partial class ResolveClusterImages
 
     public string? ProjectDirectory { get; set; }
 
-    /// <summary>Where to write the list (images.json under obj/).</summary>
+    /// <summary>Where each chart's findings are kept between builds (obj/sealer/charts): only charts whose files or values
+    /// changed are rendered again. Empty: every chart is rendered.</summary>
+    public string? ChartCacheDirectory { get; set; }
+
+    /// <summary>Where to write the list (images.json under obj/); rewritten only when its content changes.</summary>
     [Required] public string OutputFile { get; set; } = "";
 
     /// <summary>The resolved references (full, normalized), sorted.</summary>

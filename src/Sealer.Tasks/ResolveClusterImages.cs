@@ -24,6 +24,7 @@ public sealed partial class ResolveClusterImages : SealerTask
             Files = ScanRootfs ? TaskInputs.Files(Files) : [],
             Apps = ScanRootfs ? TaskInputs.Apps(Apps) : [],
             KubeVersion = string.IsNullOrWhiteSpace(KubeVersion) ? null : KubeVersion,
+            ChartCacheDirectory = string.IsNullOrWhiteSpace(ChartCacheDirectory) ? null : ChartCacheDirectory,
         };
         var result = ClusterBuild.Resolve(inputs, cancellationToken);
         if (!string.IsNullOrEmpty(KustomizeInputsFile))
@@ -32,9 +33,11 @@ public sealed partial class ResolveClusterImages : SealerTask
             Sealer.Core.Layout.AtomicFile.WriteAllText(KustomizeInputsFile, string.Concat(result.KustomizeInputs.Select(f => f + "\n")));
         }
         var images = result.Images.Images;
-        result.Images.Write(OutputFile);
+        bool changed = result.Images.WriteIfChanged(OutputFile);
         ResolvedImages = images.Select(i => (ITaskItem)new TaskItem(i.Reference)).ToArray();
-        Log.LogMessage(MessageImportance.High, $"Sealer: {images.Count} images found ({string.Join(", ", images.Select(i => i.Reference).Take(8))}{(images.Count > 8 ? ", ..." : "")})");
+        string charts = result.ChartsRendered + result.ChartsFromCache == 0 ? ""
+            : $"; charts: {result.ChartsRendered} rendered, {result.ChartsFromCache} unchanged";
+        Log.LogMessage(MessageImportance.High, $"Sealer: {images.Count} images found ({string.Join(", ", images.Select(i => i.Reference).Take(8))}{(images.Count > 8 ? ", ..." : "")}){charts}{(changed ? "" : "; the image list is unchanged")}");
         foreach (var i in images)
         {
             Log.LogMessage(MessageImportance.Low, $"Sealer: {i.Reference} <- {string.Join("; ", i.Sources.Select(s => s.Line > 0 ? $"{s.File}({s.Line}) {s.Detail}" : $"{s.File} {s.Detail}"))}");

@@ -162,8 +162,9 @@ public static class ClusterBuild
         return new ChartOutcome(output, remoteOf.Count, networkRequests, written);
     }
 
-    /// <summary>What resolution found, and every file the kustomizations read (inputs of the next incremental build).</summary>
-    public sealed record ResolveOutcome(ResolvedImagesFile Images, IReadOnlyList<string> KustomizeInputs);
+    /// <summary>What resolution found, every file the kustomizations read (inputs of the next incremental build), and how
+    /// many charts were rendered or taken unchanged from <see cref="ClusterBuildInputs.ChartCacheDirectory"/>.</summary>
+    public sealed record ResolveOutcome(ResolvedImagesFile Images, IReadOnlyList<string> KustomizeInputs, int ChartsRendered = 0, int ChartsFromCache = 0);
 
     /// <summary>Step 1: every image the inputs need (charts rendered offline, manifests, kustomizations, image lists,
     /// ContainerImage items, and the rootfs when scanned), minus the excludes. No network.</summary>
@@ -210,6 +211,7 @@ public static class ClusterBuild
             ExtraImages = explicitImages.Keys.ToList(),
             ExcludeImages = inputs.Excludes.ToList(),
             KubeVersion = string.IsNullOrWhiteSpace(inputs.KubeVersion) ? null : inputs.KubeVersion,
+            ChartCache = inputs.ChartCacheDirectory is null ? null : new ChartFindingsDirectory(inputs.ChartCacheDirectory),
         };
         if (inputs.ScanRootfs)
         {
@@ -230,7 +232,7 @@ public static class ClusterBuild
                     : new ImageSourceEntry { File = Relative(o.File), Line = o.Line, Detail = o.Detail }).ToList(),
             }).ToList(),
         };
-        return new ResolveOutcome(images, inputs.Kustomizations.Count == 0 ? [] : result.InputFiles);
+        return new ResolveOutcome(images, inputs.Kustomizations.Count == 0 ? [] : result.InputFiles, result.ChartsRendered, result.ChartsFromCache);
     }
 
     private static void CheckKustomization(KustomizationItem k)

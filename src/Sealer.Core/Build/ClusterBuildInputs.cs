@@ -53,6 +53,10 @@ public sealed record ClusterBuildInputs
 
     public string? KubeVersion { get; init; }
 
+    /// <summary>Where each chart's findings are kept between builds (<see cref="ChartFindingsDirectory"/>; the SDK uses
+    /// obj/sealer/charts/): a rebuild renders only the charts whose inputs changed. Null: every chart is rendered.</summary>
+    public string? ChartCacheDirectory { get; init; }
+
     public IReadOnlyList<Platform> Platforms { get; init; } = [Platform.Parse("linux/amd64")];
 
     /// <summary>FROM: <c>scratch</c>, a registry reference, <c>oci:</c>, <c>oci-archive:</c>, a path or a store name.</summary>

@@ -16,6 +16,10 @@ public sealed record ResolvedImagesFile
     public static ResolvedImagesFile Read(string path) => BuildStateFile.Read(path, ClusterImageJsonContext.Default.ResolvedImagesFile);
 
     public void Write(string path) => BuildStateFile.Write(path, this, ClusterImageJsonContext.Default.ResolvedImagesFile);
+
+    /// <summary>Writes the file unless it already holds exactly this content (its time stamp then stays, and so do the
+    /// build steps that take it as input); true when written.</summary>
+    public bool WriteIfChanged(string path) => BuildStateFile.WriteIfChanged(path, this, ClusterImageJsonContext.Default.ResolvedImagesFile);
 }
 
 public sealed record ResolvedImageEntry
@@ -72,6 +76,21 @@ internal static class BuildStateFile
 
     public static void Write<T>(string path, T value, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> info)
         => AtomicFile.WriteAllBytes(path, JsonSerializer.SerializeToUtf8Bytes(value, info));
+
+    public static bool WriteIfChanged<T>(string path, T value, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> info)
+    {
+        byte[] bytes = JsonSerializer.SerializeToUtf8Bytes(value, info);
+        try
+        {
+            if (File.Exists(path) && new FileInfo(path).Length == bytes.Length && File.ReadAllBytes(path).AsSpan().SequenceEqual(bytes)) return false;
+        }
+        catch (IOException)
+        {
+            // unreadable: write it again
+        }
+        AtomicFile.WriteAllBytes(path, bytes);
+        return true;
+    }
 }
 
 /// <summary>Source-generated JSON for the build's own state files (obj/): layer map, resolved and pulled images (AOT-safe).</summary>

@@ -31,6 +31,10 @@ public sealed class DiscoveryInput
 
     /// <summary>Extra API versions for <c>.Capabilities.APIVersions</c> (helm's <c>--api-versions</c>).</summary>
     public List<string> ApiVersions { get; init; } = [];
+
+    /// <summary>Where each chart's findings are kept between runs (null: every chart is rendered): a chart whose inputs
+    /// did not change is not rendered again (<see cref="ChartFindingsKey"/>).</summary>
+    public IChartFindingsCache? ChartCache { get; init; }
 }
 
 // Where an image was found is a References.ImageSource (the same record images.lock.json stores): File is the
@@ -47,4 +51,10 @@ public sealed class DiscoveryResult
 
     /// <summary>Every file read (charts' files, values files, manifests, image lists), for MSBuild Inputs.</summary>
     public required IReadOnlyList<string> InputFiles { get; init; }
+
+    /// <summary>Charts rendered by this run.</summary>
+    public int ChartsRendered { get; init; }
+
+    /// <summary>Charts whose findings came from <see cref="DiscoveryInput.ChartCache"/> (their inputs had not changed).</summary>
+    public int ChartsFromCache { get; init; }
 }

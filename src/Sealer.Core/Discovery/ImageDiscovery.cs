@@ -30,25 +30,27 @@ public static class ImageDiscovery
         var collector = new Collector();
         var inputFiles = new SortedSet<string>(StringComparer.Ordinal);
 
+        var cache = input.ChartCache;
+        var keysUsed = new HashSet<string>(StringComparer.Ordinal);
+        int rendered = 0, fromCache = 0;
         foreach (var chart in input.Charts)
         {
             ct.ThrowIfCancellationRequested();
-            // Only images are read from the output: TLS keys the chart makes are made once per process (HelmRenderOptions.Discovery).
-            var rendered = ChartRenderer.Render(chart, input.KubeVersion, input.ApiVersions, ct, HelmRenderOptions.Discovery);
-            foreach (var f in rendered.InputFiles) inputFiles.Add(f);
-            foreach (var t in rendered.Templates)
+            string? key = cache is null ? null : ChartFindingsKey.Compute(chart, input.KubeVersion, input.ApiVersions);
+            var findings = key is null ? null : cache!.TryGet(key);
+            if (findings is null)
             {
-                ct.ThrowIfCancellationRequested();
-                string source = DisplayName(chart, t.SourceFile);
-                foreach (var doc in ManifestDocuments.SplitLikeHelm(t.Text))
-                {
-                    var root = ManifestDocuments.ParseDocument(doc, source);
-                    foreach (var img in ImageWalker.Walk(root))
-                    {
-                        collector.Add(img, source, $"chart {t.ChartName}, template {t.Key}: {img.Where}");
-                    }
-                }
+                findings = RenderChart(chart, input, ct);
+                rendered++;
+                if (key is not null) cache!.Put(key, findings);
             }
+            else
+            {
+                fromCache++;
+            }
+            if (key is not null) keysUsed.Add(key);
+            foreach (var f in findings.InputFiles) inputFiles.Add(f);
+            foreach (var f in findings.Images) collector.Add(new FoundImage(f.Value, f.Line, "", f.Strict), f.File, f.Detail);
         }
 
         foreach (var file in input.ManifestFiles)
@@ -102,7 +104,30 @@ public static class ImageDiscovery
             .OrderBy(kv => kv.Key, StringComparer.Ordinal)
             .Select(kv => new DiscoveredImage(kv.Key, kv.Value))
             .ToList();
-        return new DiscoveryResult { Images = images, InputFiles = inputFiles.ToList() };
+        cache?.Retain(keysUsed);
+        return new DiscoveryResult { Images = images, InputFiles = inputFiles.ToList(), ChartsRendered = rendered, ChartsFromCache = fromCache };
+    }
+
+    /// <summary>Renders one chart (only images are read from the output: TLS keys the chart makes are made once per process,
+    /// <see cref="HelmRenderOptions.Discovery"/>) and lists every image its templates show, in order.</summary>
+    private static ChartFindings RenderChart(ChartInput chart, DiscoveryInput input, CancellationToken ct)
+    {
+        var rendered = ChartRenderer.Render(chart, input.KubeVersion, input.ApiVersions, ct, HelmRenderOptions.Discovery);
+        var images = new List<ChartFinding>();
+        foreach (var t in rendered.Templates)
+        {
+            ct.ThrowIfCancellationRequested();
+            string source = DisplayName(chart, t.SourceFile);
+            foreach (var doc in ManifestDocuments.SplitLikeHelm(t.Text))
+            {
+                var root = ManifestDocuments.ParseDocument(doc, source);
+                foreach (var img in ImageWalker.Walk(root))
+                {
+                    images.Add(new ChartFinding(img.Value, img.Line, img.Strict, source, $"chart {t.ChartName}, template {t.Key}: {img.Where}"));
+                }
+            }
+        }
+        return new ChartFindings(images, rendered.InputFiles.ToList());
     }
 
     /// <summary>Finds images in YAML text holding Kubernetes objects (helm-style split); lines are relative to <paramref name="text"/>.</summary>

@@ -221,6 +221,59 @@ public sealed class SdkBuildTests(SdkFeed feed)
     }
 
     [Fact]
+    public void After_one_chart_changed_only_that_chart_is_rendered_and_an_unchanged_image_list_pulls_nothing()
+    {
+        string cache = NewCache();
+        string dir = feed.NewProjectDir("charts3");
+        string[] images = ["docker.io/library/redis:7.4", "docker.io/library/nginx:1.27", "registry.k8s.io/pause:3.9"];
+        for (int i = 0; i < images.Length; i++)
+        {
+            string chart = Path.Combine(dir, "charts", $"c{i}");
+            Directory.CreateDirectory(Path.Combine(chart, "templates"));
+            File.WriteAllText(Path.Combine(chart, "Chart.yaml"), $"apiVersion: v2\nname: c{i}\nversion: 1.0.0\n");
+            File.WriteAllText(Path.Combine(chart, "values.yaml"), $"image: {images[i]}\n");
+            File.WriteAllText(Path.Combine(chart, "templates", "pod.yaml"),
+                "apiVersion: v1\nkind: Pod\nmetadata:\n  name: {{ .Chart.Name }}\nspec:\n  containers:\n  - name: main\n    image: {{ .Values.image }}\n");
+        }
+        new KubeProject()
+            .Property("KubernetesVersion", "v1.30.0")
+            .Item("HelmChart", "charts/c0").Item("HelmChart", "charts/c1").Item("HelmChart", "charts/c2")
+            .Mirrors(feed.Env)
+            .Write(dir, "charts3.kubeproj");
+        var first = Build(dir, cache, "-v:n");
+        Assert.True(first.ExitCode == 0, first.Output);
+        Assert.Contains("charts: 3 rendered, 0 unchanged", first.Output);
+        string Digest() => ClusterImageReader.OpenLayout(Path.Combine(dir, "bin", "Release", "charts3")).Descriptor.Digest;
+        string before = Digest();
+
+        // A template edit that keeps the images: one chart rendered, the image list kept, nothing pulled, a new cluster image.
+        File.AppendAllText(Path.Combine(dir, "charts", "c1", "templates", "pod.yaml"), "---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: extra\n");
+        var marks = Marks();
+        string agent = NewAgent();
+        var edited = Build(dir, cache, "-v:d", agent);
+        Assert.True(edited.ExitCode == 0, edited.Output);
+        Assert.Contains("charts: 1 rendered, 2 unchanged; the image list is unchanged", edited.Output);
+        Assert.Contains("Skipping target \"PullClusterImages\" because all output files are up-to-date", edited.Output);
+        Assert.DoesNotContain("Skipping target \"AssembleClusterImage\"", edited.Output);
+        Assert.Equal(0, RequestsSince(marks, agent));
+        Assert.NotEqual(before, Digest());
+
+        // A values edit that changes an image: that chart only, and the pull runs for the new image.
+        File.WriteAllText(Path.Combine(dir, "charts", "c2", "values.yaml"), "image: docker.io/library/busybox:1.36\n");
+        var retagged = Build(dir, cache, "-v:d");
+        Assert.True(retagged.ExitCode == 0, retagged.Output);
+        Assert.Contains("charts: 1 rendered, 2 unchanged", retagged.Output);
+        Assert.DoesNotContain("the image list is unchanged", retagged.Output);
+        Assert.DoesNotContain("Skipping target \"PullClusterImages\"", retagged.Output);
+        Assert.Contains("docker.io/library/busybox:1.36", File.ReadAllText(Path.Combine(dir, "images.lock.json")));
+
+        // Nothing changed: the whole build is skipped.
+        var again = Build(dir, cache, "-v:d");
+        Assert.True(again.ExitCode == 0, again.Output);
+        Assert.Contains("Skipping target \"ResolveClusterImages\" because all output files are up-to-date", again.Output);
+    }
+
+    [Fact]
     public void The_cluster_image_pushes_to_a_registry_and_serves_as_the_base_of_another()
     {
         var (dir, _) = WriteApp("pushme");
