@@ -2,10 +2,10 @@ using System.Buffers;
 using System.Formats.Tar;
 using System.IO.Compression;
 using Sealer.Core.Diagnostics;
+using Sealer.Core.IO;
 using Sealer.Core.Layout;
 using Sealer.Core.Oci;
 using ZstdSharp;
-using Sealer.Core.IO;
 
 namespace Sealer.Core.Artifacts;
 
@@ -89,11 +89,16 @@ public static class OciArchive
         string temp = AtomicFile.TempPathFor(outputPath);
         try
         {
-            await using (var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 20, FileOptions.Asynchronous))
+            using (var handle = File.OpenHandle(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
             {
+                // Positional writes; uncompressed blobs go file to file in the kernel (FileRangeSource → FileAppendStream).
+                await using var file = new FileAppendStream(handle);
                 await WriteArchiveAsync(content, file, options, cancellationToken).ConfigureAwait(false);
                 await file.FlushAsync(cancellationToken).ConfigureAwait(false);
-                file.Flush(flushToDisk: true);
+            }
+            using (var sync = new FileStream(temp, FileMode.Open, FileAccess.ReadWrite, FileShare.None, 1))
+            {
+                sync.Flush(flushToDisk: true); // fsync is per file: what the handle above wrote reaches the disk
             }
             AtomicFile.Replace(temp, outputPath);
         }
@@ -174,7 +179,7 @@ public static class OciArchive
                     foreach (var blob in graph.Blobs)
                     {
                         if (!content.Carry(blob) || !written.Add(blob.Digest)) continue;
-                        await using var data = content.Layout.OpenBlob(blob.ParsedDigest);
+                        await using var data = OpenBlobSource(content.Layout, blob.ParsedDigest);
                         var entry = NewEntry(BlobEntryName(blob.ParsedDigest), data.Length);
                         entry.DataStream = data;
                         await tar.WriteEntryAsync(entry, cancellationToken).ConfigureAwait(false);
@@ -189,6 +194,18 @@ public static class OciArchive
         finally
         {
             zstd?.Dispose();
+        }
+    }
+
+    private static FileRangeSource OpenBlobSource(OciLayout layout, Digest digest)
+    {
+        try
+        {
+            return new FileRangeSource(layout.BlobPath(digest));
+        }
+        catch (FileNotFoundException ex)
+        {
+            throw new SealerException(ErrorCodes.BlobNotFound, $"Blob {digest} is missing from the layout at '{layout.Root}'.", inner: ex);
         }
     }
 

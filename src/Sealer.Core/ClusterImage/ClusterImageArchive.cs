@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using Sealer.Core.Diagnostics;
+using Sealer.Core.IO;
 using Sealer.Core.Layout;
 using Sealer.Core.Oci;
 
@@ -75,53 +76,48 @@ public static class ClusterImageArchive
         }
 
         long written = 0;
-        await using (var fs = new FileStream(updating, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, 1 << 20, FileOptions.Asynchronous))
+        using (var fs = File.OpenHandle(updating, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None))
         {
-            fs.SetLength(keep.Offset);
-            fs.Seek(keep.Offset, SeekOrigin.Begin);
+            // Positional writes on one handle; blob bytes go file to file inside the kernel where it can (FileRangeCopy:
+            // copy_file_range on Linux, as cp does), else through a 1 MiB buffer.
+            RandomAccess.SetLength(fs, keep.Offset);
+            long at = keep.Offset;
             byte[] zeros = new byte[Block * 2];
-            byte[]? buffer = null;
             for (int i = keep.Entries; i < plan.Count; i++)
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 var e = plan[i];
-                await fs.WriteAsync(e.Header, cancellationToken).ConfigureAwait(false);
+                RandomAccess.Write(fs, e.Header, at);
+                at += e.Header.Length;
                 if (e.Bytes is not null)
                 {
-                    await fs.WriteAsync(e.Bytes, cancellationToken).ConfigureAwait(false);
+                    RandomAccess.Write(fs, e.Bytes, at);
                 }
                 else if (e.BlobPath is not null)
                 {
-                    await using var src = new FileStream(e.BlobPath, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20, FileOptions.SequentialScan | FileOptions.Asynchronous);
-                    if (src.Length != e.Size) throw new SealerException(ErrorCodes.BlobNotFound, $"Blob '{e.BlobPath}' has {src.Length} bytes, not the {e.Size} its descriptor says. Rebuild (dotnet build --no-incremental).");
-                    if (progress is null)
-                    {
-                        await src.CopyToAsync(fs, 1 << 20, cancellationToken).ConfigureAwait(false);
-                    }
-                    else
-                    {
-                        // Bytes as they go: one big blob is minutes of a slow disk, and the reader wants to see them move.
-                        buffer ??= new byte[1 << 20];
-                        long copied = 0;
-                        int n;
-                        while ((n = await src.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
-                        {
-                            await fs.WriteAsync(buffer.AsMemory(0, n), cancellationToken).ConfigureAwait(false);
-                            copied += n;
-                            progress.Report((keep.Offset + written + e.Header.Length + copied, total));
-                        }
-                    }
+                    using var src = File.OpenHandle(e.BlobPath, FileMode.Open, FileAccess.Read, FileShare.Read);
+                    long length = RandomAccess.GetLength(src);
+                    if (length != e.Size) throw new SealerException(ErrorCodes.BlobNotFound, $"Blob '{e.BlobPath}' has {length} bytes, not the {e.Size} its descriptor says. Rebuild (dotnet build --no-incremental).");
+                    long entryStart = at;
+                    // Bytes as they go: one big blob is minutes of a slow disk, and the reader wants to see them move.
+                    FileRangeCopy.Copy(src, 0, fs, at, e.Size, progress is null ? null : copied => progress.Report((entryStart + copied, total)), cancellationToken);
                 }
+                at += e.Size;
                 int pad = (int)(e.Padded - e.Size);
-                if (pad > 0) await fs.WriteAsync(zeros.AsMemory(0, pad), cancellationToken).ConfigureAwait(false);
+                if (pad > 0) RandomAccess.Write(fs, zeros.AsSpan(0, pad), at);
+                at += pad;
                 written += e.Span;
                 progress?.Report((keep.Offset + written, total));
             }
-            await fs.WriteAsync(zeros, cancellationToken).ConfigureAwait(false);
+            RandomAccess.Write(fs, zeros, at);
+            at += zeros.Length;
             written += zeros.Length;
-            await fs.FlushAsync(cancellationToken).ConfigureAwait(false);
-            fs.Flush(flushToDisk: true);
-            if (fs.Length != total) throw new SealerException(ErrorCodes.Internal, $"The archive '{updating}' has {fs.Length} bytes, not the {total} planned.");
+            if (RandomAccess.GetLength(fs) != total || at != total) throw new SealerException(ErrorCodes.Internal, $"The archive '{updating}' has {RandomAccess.GetLength(fs)} bytes, not the {total} planned.");
+        }
+        // fsync is per file, not per descriptor: everything written above reaches the disk before the rename.
+        using (var sync = new FileStream(updating, FileMode.Open, FileAccess.ReadWrite, FileShare.None, 1))
+        {
+            sync.Flush(flushToDisk: true);
         }
         try
         {

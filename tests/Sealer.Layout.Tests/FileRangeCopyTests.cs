@@ -1,0 +1,85 @@
+using System.Formats.Tar;
+using System.Security.Cryptography;
+using Sealer.Core.IO;
+
+namespace Sealer.Layout.Tests;
+
+/// <summary>File-to-file copies of blob bytes (copy_file_range on Linux, a buffer elsewhere): the same bytes either way,
+/// at any offsets, with progress, cancellation and a clear failure when the source is short.</summary>
+public sealed class FileRangeCopyTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("sealer-frc-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private string RandomFile(string name, int size)
+    {
+        string path = Path.Combine(_dir, name);
+        File.WriteAllBytes(path, RandomNumberGenerator.GetBytes(size));
+        return path;
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void A_range_lands_at_the_given_offset_byte_for_byte_in_the_kernel_and_through_the_buffer(bool kernel)
+    {
+        string src = RandomFile("src", 3 * 1024 * 1024 + 123);
+        string dst = Path.Combine(_dir, "dst");
+        File.WriteAllBytes(dst, new byte[100]);
+        var reports = new List<long>();
+        long kernelBefore = FileRangeCopy.KernelBytes;
+        using (var s = File.OpenHandle(src))
+        using (var d = File.OpenHandle(dst, FileMode.Open, FileAccess.ReadWrite))
+        {
+            FileRangeCopy.Copy(s, 7, d, 100, 2 * 1024 * 1024 + 5, reports.Add, kernel, CancellationToken.None);
+        }
+        byte[] expected = File.ReadAllBytes(src).AsSpan(7, 2 * 1024 * 1024 + 5).ToArray();
+        byte[] actual = File.ReadAllBytes(dst);
+        Assert.Equal(100 + expected.Length, actual.Length);
+        Assert.True(actual.AsSpan(0, 100).IndexOfAnyExcept((byte)0) < 0);
+        Assert.True(expected.AsSpan().SequenceEqual(actual.AsSpan(100)));
+        Assert.Equal(expected.Length, reports[^1]);
+        if (kernel && OperatingSystem.IsLinux()) Assert.True(FileRangeCopy.KernelBytes - kernelBefore >= expected.Length, "copy_file_range was not used");
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void A_short_source_fails_and_a_cancelled_copy_stops(bool kernel)
+    {
+        string src = RandomFile("short", 4096);
+        string dst = Path.Combine(_dir, "out");
+        using var s = File.OpenHandle(src);
+        using var d = File.OpenHandle(dst, FileMode.Create, FileAccess.ReadWrite);
+        Assert.Throws<EndOfStreamException>(() => FileRangeCopy.Copy(s, 0, d, 0, 8192, null, kernel, CancellationToken.None));
+        Assert.Throws<OperationCanceledException>(() => FileRangeCopy.Copy(s, 0, d, 0, 4096, null, kernel, new CancellationToken(true)));
+    }
+
+    [Fact]
+    public void A_tar_written_through_the_append_stream_holds_the_blob_after_its_header_like_any_tar()
+    {
+        string blob = RandomFile("blob", 1024 * 1024 + 17);
+        string tarPath = Path.Combine(_dir, "a.tar");
+        using (var handle = File.OpenHandle(tarPath, FileMode.CreateNew, FileAccess.Write))
+        using (var output = new FileAppendStream(handle))
+        {
+            using (var tar = new TarWriter(output, TarEntryFormat.Ustar, leaveOpen: true))
+            {
+                tar.WriteEntry(new UstarTarEntry(TarEntryType.RegularFile, "small") { DataStream = new MemoryStream([1, 2, 3]) });
+                using var source = new FileRangeSource(blob);
+                tar.WriteEntry(new UstarTarEntry(TarEntryType.RegularFile, "blobs/sha256/x") { DataStream = source });
+            }
+            output.Flush();
+        }
+        using var reader = new TarReader(File.OpenRead(tarPath));
+        var small = reader.GetNextEntry(copyData: true)!;
+        Assert.Equal("small", small.Name);
+        var big = reader.GetNextEntry(copyData: true)!;
+        Assert.Equal("blobs/sha256/x", big.Name);
+        using var ms = new MemoryStream();
+        big.DataStream!.CopyTo(ms);
+        Assert.True(File.ReadAllBytes(blob).AsSpan().SequenceEqual(ms.ToArray()));
+        Assert.Null(reader.GetNextEntry());
+    }
+}
