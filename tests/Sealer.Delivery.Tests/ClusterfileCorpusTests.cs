@@ -4,27 +4,11 @@ using Sealer.Core.Diagnostics;
 namespace Sealer.Delivery.Tests;
 
 /// <summary>
-/// Every Clusterfile published in Sealer's repositories and docs (corpus/clusterfiles, sources in SOURCES) is read with
-/// Sealer's meaning, or gets a coded error at the line that is wrong. Plugin-only files (docs that show one document)
-/// are read after a Cluster document naming the hosts their data mentions.
+/// Every Clusterfile published in Sealer's repositories and docs (<see cref="ClusterfileCorpus"/>) is read with Sealer's
+/// meaning, or gets a coded error at the line that is wrong.
 /// </summary>
 public class ClusterfileCorpusTests
 {
-    private static readonly string Root = Path.Combine(AppContext.BaseDirectory, "corpus", "clusterfiles");
-
-    private const string HostsForPluginDocs = """
-        kind: Cluster
-        spec:
-          image: kubernetes:v1.19.8
-          hosts:
-            - ips: [192.168.0.2-192.168.0.4, 172.20.126.8]
-              roles: [master]
-            - ips: [192.168.0.5-192.168.0.7]
-              roles: [node]
-        ---
-
-        """;
-
     /// <summary>path → "ok" or "CODE@line".</summary>
     private static readonly Dictionary<string, string> Expected = new(StringComparer.Ordinal)
     {
@@ -50,17 +34,12 @@ public class ClusterfileCorpusTests
         ["sealer/utils/test/file/v1Clusterfile"] = "SEA2501@15",
     };
 
-    public static IEnumerable<object[]> Files() => Directory.EnumerateFiles(Root, "*", SearchOption.AllDirectories)
-        .Where(f => Path.GetFileName(f) != "SOURCES").Select(f => Path.GetRelativePath(Root, f).Replace('\\', '/')).Order(StringComparer.Ordinal).Select(f => new object[] { f });
-
     private static (string Outcome, ClusterfileDocument? Doc) Outcome(string rel)
     {
-        string text = File.ReadAllText(Path.Combine(Root, rel));
-        bool pluginOnly = !System.Text.RegularExpressions.Regex.IsMatch(text, @"^kind:\s*Cluster\s*$", System.Text.RegularExpressions.RegexOptions.Multiline);
-        int offset = pluginOnly ? HostsForPluginDocs.Split('\n').Length - 1 : 0;
+        var (text, offset) = ClusterfileCorpus.ForReader(ClusterfileCorpus.Read(rel));
         try
         {
-            return ("ok", ClusterfileReader.Parse(pluginOnly ? HostsForPluginDocs + text : text, rel));
+            return ("ok", ClusterfileReader.Parse(text, rel));
         }
         catch (SealerException ex)
         {
@@ -73,7 +52,7 @@ public class ClusterfileCorpusTests
     [Fact]
     public void Every_published_Clusterfile_reads_or_gets_a_coded_line_error()
     {
-        var actual = Files().Select(f => (string)f[0]).ToDictionary(f => f, f => Outcome(f).Outcome, StringComparer.Ordinal);
+        var actual = ClusterfileCorpus.Files().ToDictionary(f => f, f => Outcome(f).Outcome, StringComparer.Ordinal);
         string table = string.Join("\n", actual.Select(kv => $"        [\"{kv.Key}\"] = \"{kv.Value}\","));
         Assert.True(actual.Count >= 15, $"only {actual.Count} corpus files");
         Assert.True(Expected.Count == actual.Count && Expected.All(kv => actual.TryGetValue(kv.Key, out var v) && v == kv.Value), "outcomes differ from the table:\n" + table);

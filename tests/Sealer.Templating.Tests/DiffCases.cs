@@ -26,6 +26,7 @@ release: {{ .Release.Name }}
         ("files/a.txt", "alpha\nbeta\n"),
         ("files/b.conf", "key=value"),
         ("config/app.yaml", "x: 1\n"),
+        ("dup/dup.yaml", "x: 1\ny: [a]\nx: 2\n"),
     ];
 
     public static readonly Case[] All =
@@ -212,6 +213,9 @@ release: {{ .Release.Name }}
         new("fromYaml", "{{ $y := fromYaml \"a: 1\\nb: [x, yes]\\nc: {d: 1.5}\" }}{{ $y.a }} {{ $y.b }} {{ $y.c.d }} {{ toJson $y }}"),
         new("fromYaml-error", "{{ $y := fromYaml \"a: [\" }}{{ hasKey $y \"Error\" }}"),
         new("fromYamlArray", "{{ fromYamlArray \"- 1\\n- a\" }}"),
+        // sigs.k8s.io/yaml (go-yaml v2): a repeated mapping key is no error, the last one wins (grafana-mimir in the Bitnami corpus)
+        new("fromYaml-duplicate-keys", "{{ toJson (fromYaml \"a: 1\\nb: 2\\na: 3\") }} {{ toJson (fromYaml \"top:\\n  k: 1\\n  j: [1]\\n  k: {x: 2}\\nf: {k: 1, k: 2}\") }} {{ toJson (fromYamlArray \"- a: 1\\n  a: 2\\n- 3\") }} {{ toJson (.Files.Get \"dup/dup.yaml\" | fromYaml) }}"),
+        new("values-duplicate-keys", "{{ toJson .Values }}", "a: 1\nb: x\na: 2\nm:\n  k: 1\n  k: 2"),
         new("fromYaml-scalar-forms", "{{ toJson (fromYaml \"a: .5_0\\nb: 0xFFFFFFFFFFFFFFFF\\nc: !!int \\\"3\\\"\\nd: 2001-12-14\\ne: 1_000\\nf: 0o17\\ng: -0b101\\nh: 08\\ni: +12\\nj: !!str 12\\nk: 2001-12-14T21:59:43\\nl: ._5\") }}"),
         new("toYaml-timestamp-forms", "{{ toYaml .Values }}", "a: \"2001-12-14T21:59:43\"\nb: \"2001-12-14T21:59:43Z\"\nc: \"2001-12-14 21:59:43\"\nd: \"2001-12-14 21:59:43 +05:00\"\ne: \"2001-02-30\"\nf: \"2001-1-2\"\ng: \"2001-12-14t21:59:43.5-05:00\"\nh: \"2001-12-14T25:59:43Z\"\ni: \"1:20\"\nj: \"+.5\"\nk: \"0b102\""),
         new("toToml", "{{ toToml .Values }}", "a: x\nb: 1\nc: {d: true}"),

@@ -222,18 +222,10 @@ internal sealed class ManifestPusher(BlobUploader uploader, RegistryTransport tr
         string tag = CosignSignatures.SignatureTag(subject);
         byte[] bytes = signature;
         ImageManifest? existing = null;
-        using (var response = await uploader.SendAsync(() =>
+        if (await GetTagAsync(tag, MediaTypes.OciManifest, cancellationToken).ConfigureAwait(false) is { MediaType: MediaTypes.OciManifest } current
+            && current.Bytes.Length <= OciLimits.MaxManifestBytes)
         {
-            var r = new HttpRequestMessage(HttpMethod.Get, transport.Resolve($"v2/{repository}/manifests/{tag}"));
-            r.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue(MediaTypes.OciManifest));
-            return r;
-        }, _scope, TimeSpan.FromSeconds(60), cancellationToken).ConfigureAwait(false))
-        {
-            if (response.StatusCode == HttpStatusCode.OK && response.Content.Headers.ContentType?.MediaType == MediaTypes.OciManifest)
-            {
-                var current = await response.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
-                if (current.Length <= OciLimits.MaxManifestBytes) existing = OciJsonContext.FromBytes(current, OciJsonContext.Default.ImageManifest, $"signature tag {tag}");
-            }
+            existing = OciJsonContext.FromBytes(current.Bytes, OciJsonContext.Default.ImageManifest, $"signature tag {tag}");
         }
         if (existing is not null)
         {
@@ -254,22 +246,29 @@ internal sealed class ManifestPusher(BlobUploader uploader, RegistryTransport tr
         var subjectDigest = Digest.Parse(subject);
         string tag = $"{subjectDigest.Algorithm}-{subjectDigest.Encoded}";
         List<Descriptor> existing = [];
-        using (var response = await uploader.SendAsync(() =>
+        if (await GetTagAsync(tag, MediaTypes.OciIndex, cancellationToken).ConfigureAwait(false) is { } current)
         {
-            var r = new HttpRequestMessage(HttpMethod.Get, transport.Resolve($"v2/{repository}/manifests/{tag}"));
-            r.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue(MediaTypes.OciIndex));
-            return r;
-        }, _scope, TimeSpan.FromSeconds(60), cancellationToken).ConfigureAwait(false))
-        {
-            if (response.StatusCode == HttpStatusCode.OK)
-            {
-                var bytes = await response.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
-                existing = OciJsonContext.FromBytes(bytes, OciJsonContext.Default.ImageIndex, $"referrers index {tag}").Manifests.ToList();
-            }
+            existing = OciJsonContext.FromBytes(current.Bytes, OciJsonContext.Default.ImageIndex, $"referrers index {tag}").Manifests.ToList();
         }
         if (existing.Any(d => d.Digest == referrer.Digest)) return;
         existing.Add(referrer);
         var index = new ImageIndex { SchemaVersion = 2, MediaType = MediaTypes.OciIndex, Manifests = existing };
         await PutAsync(MediaTypes.OciIndex, OciJsonContext.ToBytes(index, OciJsonContext.Default.ImageIndex), tag, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// GETs the manifest tagged <paramref name="tag"/>, asking for <paramref name="accept"/>: its bytes and the media type the
+    /// registry answered with, or null unless it answered 200 (a tag not there yet).
+    /// </summary>
+    private async Task<(byte[] Bytes, string? MediaType)?> GetTagAsync(string tag, string accept, CancellationToken cancellationToken)
+    {
+        using var response = await uploader.SendAsync(() =>
+        {
+            var r = new HttpRequestMessage(HttpMethod.Get, transport.Resolve($"v2/{repository}/manifests/{tag}"));
+            r.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue(accept));
+            return r;
+        }, _scope, TimeSpan.FromSeconds(60), cancellationToken).ConfigureAwait(false);
+        if (response.StatusCode != HttpStatusCode.OK) return null;
+        return (await response.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false), response.Content.Headers.ContentType?.MediaType);
     }
 }

@@ -86,21 +86,17 @@ public sealed class BlobIngest : IAsyncDisposable
         var actual = Digest.FromHash(Expected.Algorithm, _hash!.GetHashAndReset());
         _hash.Dispose();
         _hash = null;
-        if (length != ExpectedSize || actual != Expected)
+        try
         {
-            _stream.SetLength(0);
-            string what = length != ExpectedSize ? $"{length} bytes, expected {ExpectedSize}" : $"digest {actual}";
-            throw new SealerException(length != ExpectedSize ? ErrorCodes.SizeMismatch : ErrorCodes.DigestMismatch,
-                $"Blob {Expected} arrived corrupt ({what}); it was discarded. Run again to fetch it again; if it persists the registry serves bad content.");
+            var descriptor = _layout.PlaceIngested(_path, _stream.SafeFileHandle, Expected, ExpectedSize, actual, length);
+            _committed = true;
+            return descriptor;
         }
-        _stream.Flush(flushToDisk: true);
-        string final = _layout.BlobPath(Expected);
-        Directory.CreateDirectory(Path.GetDirectoryName(final)!);
-        // Rename while we still hold the handle, so nobody else can append meanwhile (Linux allows it; Windows too, as
-        // OciLayout.BeginIngest opens the file with FileShare.Delete there).
-        AtomicFile.Replace(_path, final);
-        _committed = true;
-        return new Descriptor { MediaType = "application/octet-stream", Digest = Expected.ToString(), Size = length };
+        catch (SealerException ex) when (ex.Code is ErrorCodes.SizeMismatch or ErrorCodes.DigestMismatch)
+        {
+            _stream.SetLength(0); // a corrupt .partial must not be resumed from
+            throw;
+        }
     }
 
     private async Task EnsureHashAsync(CancellationToken cancellationToken)

@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using Microsoft.Win32.SafeHandles;
 using Sealer.Core.Diagnostics;
 using Sealer.Core.Oci;
 
@@ -155,6 +156,29 @@ public sealed class OciLayout
         if ((size is null || size == total) && Digest.FromHash(digest.Algorithm, hash.GetHashAndReset()) == digest) return true;
         TryDelete(path);
         return false;
+    }
+
+    /// <summary>
+    /// Places a fully written ingest file as blob <paramref name="expected"/>: checks the <paramref name="length"/> and
+    /// <paramref name="actual"/> digest it was written and hashed to (a mismatch throws <see cref="ErrorCodes.SizeMismatch"/>
+    /// or <see cref="ErrorCodes.DigestMismatch"/> and leaves the file to its ingest to discard), syncs it to disk through
+    /// the writer's open <paramref name="handle"/>, and renames it into <c>blobs/</c> while that handle is still held, so
+    /// nobody else can write to it meanwhile (Linux allows the rename; Windows too, as ingest files are opened with
+    /// <see cref="FileShare.Delete"/> there).
+    /// </summary>
+    internal Descriptor PlaceIngested(string ingestPath, SafeFileHandle handle, Digest expected, long expectedSize, Digest actual, long length)
+    {
+        if (length != expectedSize || actual != expected)
+        {
+            string what = length != expectedSize ? $"{length} bytes, expected {expectedSize}" : $"digest {actual}";
+            throw new SealerException(length != expectedSize ? ErrorCodes.SizeMismatch : ErrorCodes.DigestMismatch,
+                $"Blob {expected} arrived corrupt ({what}); it was discarded. Run again to fetch it again; if it persists the registry serves bad content.");
+        }
+        RandomAccess.FlushToDisk(handle);
+        string final = BlobPath(expected);
+        Directory.CreateDirectory(Path.GetDirectoryName(final)!);
+        AtomicFile.Replace(ingestPath, final);
+        return new Descriptor { MediaType = "application/octet-stream", Digest = expected.ToString(), Size = length };
     }
 
     /// <summary>

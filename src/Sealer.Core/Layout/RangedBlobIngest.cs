@@ -124,17 +124,10 @@ public sealed class RangedBlobIngest : IAsyncDisposable
         {
             actual = await _hasher.ConfigureAwait(false);
         }
-        if (actual != Expected)
-        {
-            throw new SealerException(ErrorCodes.DigestMismatch,
-                $"Blob {Expected} arrived corrupt (digest {actual}); it was discarded. Run again to fetch it again; if it persists the registry serves bad content.");
-        }
-        RandomAccess.FlushToDisk(_handle);
-        string final = _layout.BlobPath(Expected);
-        Directory.CreateDirectory(Path.GetDirectoryName(final)!);
-        AtomicFile.Replace(TempPath, final); // the handle is open (FileShare.Delete): a rename Windows allows too
+        // The handle is open with FileShare.Delete: a rename Windows allows too.
+        var descriptor = _layout.PlaceIngested(TempPath, _handle, Expected, Size, actual, Size);
         _committed = true;
-        return new Descriptor { MediaType = "application/octet-stream", Digest = Expected.ToString(), Size = Size };
+        return descriptor;
     }
 
     /// <summary>Hashes the file in order, reading each part once it is inside the written prefix.</summary>

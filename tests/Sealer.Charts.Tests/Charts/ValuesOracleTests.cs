@@ -190,6 +190,19 @@ public class ValuesOracleTests
     }
 
     [Fact]
+    public void Duplicate_keys_in_values_files_and_Chart_yaml_keep_the_last_like_helm()
+    {
+        // helm reads both through sigs.k8s.io/yaml (go-yaml v2): a repeated mapping key is no error, the last one wins.
+        using var tmp = new TempDir();
+        string root = Path.Combine(tmp.Path, "app");
+        MakeChart(root, "app", "a: 1\nb: x\na: 2\nm:\n  k: 1\n  j: [1]\n  k: 2\n",
+            "dependencies:\n- name: sub\n  version: '>=0.1.0'\n  condition: sub.first\n  condition: sub.enabled\n");
+        MakeChart(Path.Combine(root, "charts", "sub"), "sub", "first: false\nenabled: false\nenabled: true\n", version: "0.2.0");
+        string f = tmp.Write("override.yaml", "b: y\nm: {k: 3, k: 4}\nb: z\n");
+        AssertSame(root, [f]);
+    }
+
+    [Fact]
     public void Set_expressions_match_helm()
     {
         using var tmp = new TempDir();

@@ -49,6 +49,22 @@ public class RangedPullTests(RegistryFixture fixture)
         Assert.Empty(Directory.Exists(ingest) ? Directory.GetFiles(ingest) : []);
     }
 
+    /// <summary>
+    /// Fetches <see cref="Blob"/> from <paramref name="server"/> into a fresh cache with ranges on (<see cref="Ranged"/>,
+    /// changed by <paramref name="configure"/>), checks it is stored whole with nothing left in <c>ingest/</c>, and returns
+    /// what the client counted and the Range header of every request the server saw (null: no Range).
+    /// </summary>
+    private static async Task<(long RangedBlobs, long RangeFallbacks, List<string?> Ranges)> FetchIntactAsync(RangeServer server, Action<RegistryOptions>? configure = null)
+    {
+        using var cache = TestRegistries.NewCache();
+        var options = Ranged();
+        configure?.Invoke(options);
+        using var client = new RegistryClient(options);
+        Assert.True(await client.FetchBlobAsync(At(server), BlobDescriptor, cache.Layout));
+        AssertStoredIntact(cache);
+        return (client.RangedBlobs, client.RangeFallbacks, server.Ranges.ToList());
+    }
+
     [RegistryFact]
     public async Task A_big_layer_from_the_real_registry_comes_in_parallel_ranges_and_is_verified()
     {
@@ -102,13 +118,9 @@ public class RangedPullTests(RegistryFixture fixture)
     public async Task Ranges_are_fetched_in_parallel_and_the_blob_is_stored_whole()
     {
         await using var server = new RangeServer(Blob);
-        using var cache = TestRegistries.NewCache();
-        using var client = new RegistryClient(Ranged());
-        Assert.True(await client.FetchBlobAsync(At(server), BlobDescriptor, cache.Layout));
-        AssertStoredIntact(cache);
-        Assert.Equal(1, client.RangedBlobs);
-        Assert.Equal(0, client.RangeFallbacks);
-        var ranges = server.Ranges.ToList();
+        var (ranged, fallbacks, ranges) = await FetchIntactAsync(server);
+        Assert.Equal(1, ranged);
+        Assert.Equal(0, fallbacks);
         Assert.Equal(13, ranges.Count);
         Assert.Equal("bytes=0-262143", ranges[0]);
         Assert.Contains($"bytes={12 * Chunk}-{BlobSize - 1}", ranges);
@@ -118,52 +130,39 @@ public class RangedPullTests(RegistryFixture fixture)
     public async Task A_server_that_ignores_Range_gets_one_stream()
     {
         await using var server = new RangeServer(Blob) { IgnoreRange = true };
-        using var cache = TestRegistries.NewCache();
-        using var client = new RegistryClient(Ranged());
-        Assert.True(await client.FetchBlobAsync(At(server), BlobDescriptor, cache.Layout));
-        AssertStoredIntact(cache);
-        Assert.Equal(1, client.RangeFallbacks);
-        Assert.Equal(0, client.RangedBlobs);
+        var (ranged, fallbacks, ranges) = await FetchIntactAsync(server);
+        Assert.Equal(1, fallbacks);
+        Assert.Equal(0, ranged);
         // The probe (first range) answered 200, then one plain GET: no parallel requests.
-        Assert.Equal(["bytes=0-262143", null], server.Ranges.ToList());
+        Assert.Equal(["bytes=0-262143", null], ranges);
     }
 
     [Fact]
     public async Task Wrong_bytes_in_one_range_are_caught_by_the_digest_and_the_blob_comes_again_in_one_stream()
     {
         await using var server = new RangeServer(Blob) { CorruptRangeAt = 5 * Chunk };
-        using var cache = TestRegistries.NewCache();
-        using var client = new RegistryClient(Ranged());
-        Assert.True(await client.FetchBlobAsync(At(server), BlobDescriptor, cache.Layout));
-        AssertStoredIntact(cache);
-        Assert.Equal(1, client.RangeFallbacks);
-        Assert.Equal(0, client.RangedBlobs);
-        Assert.Null(server.Ranges.Last()); // the last request was the one-stream GET
+        var (ranged, fallbacks, ranges) = await FetchIntactAsync(server);
+        Assert.Equal(1, fallbacks);
+        Assert.Equal(0, ranged);
+        Assert.Null(ranges.Last()); // the last request was the one-stream GET
     }
 
     [Fact]
     public async Task A_range_answered_as_another_range_falls_back_to_one_stream()
     {
         await using var server = new RangeServer(Blob) { ShiftedRangeAt = 7 * Chunk };
-        using var cache = TestRegistries.NewCache();
-        using var client = new RegistryClient(Ranged());
-        Assert.True(await client.FetchBlobAsync(At(server), BlobDescriptor, cache.Layout));
-        AssertStoredIntact(cache);
-        Assert.Equal(1, client.RangeFallbacks);
-        Assert.Null(server.Ranges.Last());
+        var (_, fallbacks, ranges) = await FetchIntactAsync(server);
+        Assert.Equal(1, fallbacks);
+        Assert.Null(ranges.Last());
     }
 
     [Fact]
     public async Task A_range_whose_connection_drops_resumes_from_its_last_byte()
     {
         await using var server = new RangeServer(Blob) { DropRangeEndingAt = 4 * Chunk - 1, Drops = 1 };
-        using var cache = TestRegistries.NewCache();
-        using var client = new RegistryClient(Ranged());
-        Assert.True(await client.FetchBlobAsync(At(server), BlobDescriptor, cache.Layout));
-        AssertStoredIntact(cache);
-        Assert.Equal(1, client.RangedBlobs);
-        Assert.Equal(0, client.RangeFallbacks);
-        var ranges = server.Ranges.ToList();
+        var (ranged, fallbacks, ranges) = await FetchIntactAsync(server);
+        Assert.Equal(1, ranged);
+        Assert.Equal(0, fallbacks);
         Assert.Equal(14, ranges.Count); // 13 ranges + one resumed
         // The resumed request starts inside range 3 (after the bytes that arrived), and ends where range 3 ends.
         Assert.Contains(ranges, r => r is not null && r.EndsWith($"-{4 * Chunk - 1}", StringComparison.Ordinal) && r != $"bytes={3 * Chunk}-{4 * Chunk - 1}");
@@ -206,13 +205,8 @@ public class RangedPullTests(RegistryFixture fixture)
     public async Task A_blob_under_the_threshold_is_one_GET_without_Range()
     {
         await using var server = new RangeServer(Blob);
-        using var cache = TestRegistries.NewCache();
-        var options = Ranged();
-        options.ParallelRangeThreshold = BlobSize + 1;
-        using var client = new RegistryClient(options);
-        Assert.True(await client.FetchBlobAsync(At(server), BlobDescriptor, cache.Layout));
-        AssertStoredIntact(cache);
-        Assert.Equal([null], server.Ranges.ToList());
+        var (_, _, ranges) = await FetchIntactAsync(server, o => o.ParallelRangeThreshold = BlobSize + 1);
+        Assert.Equal([null], ranges);
     }
 
     private sealed class SyncProgressProbe(Action<long> report) : IProgress<long>

@@ -3,7 +3,6 @@ using System.Text;
 using Sealer.Core.Text;
 using Sealer.Core.Yaml;
 using YamlDotNet.Core;
-using YamlDotNet.RepresentationModel;
 
 namespace Sealer.Core.Templating.Helm;
 
@@ -470,55 +469,53 @@ public static class GoYaml
 
     // ---- reading ----
 
-    /// <summary>sigs.k8s.io/yaml.Unmarshal into interface{}: YAML 1.1 scalars, then JSON semantics (numbers are float64).</summary>
+    /// <summary>
+    /// sigs.k8s.io/yaml.Unmarshal into interface{}: YAML 1.1 scalars, then JSON semantics (numbers are float64). Read with
+    /// the event reader (<see cref="YamlReader"/>), so a repeated mapping key is no error: the last one wins, as in go-yaml v2.
+    /// </summary>
     public static object? Unmarshal(string text)
     {
-        var stream = new YamlStream();
+        List<YDocument> docs;
         try
         {
-            stream.Load(new SafeParser(text));
+            docs = YamlReader.ParseStream(text);
         }
         catch (YamlException e)
         {
             throw new GoFuncException($"error converting YAML to JSON: yaml: line {e.Start.Line}: {e.Message}");
         }
-        if (stream.Documents.Count == 0) return null;
-        return Convert(stream.Documents[0].RootNode);
+        return docs.Count == 0 ? null : Convert(docs[0].Root, 0);
     }
 
-    /// <summary>Every document of a multi-document stream (fromYamlArray reads only one).</summary>
-    internal static object? Convert(YamlNode node)
+    private static object? Convert(YNode? node, int depth)
     {
+        if (depth > 10000) throw new GoFuncException("error converting YAML to JSON: yaml: nesting is too deep (an anchor that contains itself?)");
         switch (node)
         {
-            case YamlMappingNode m:
+            case YMap m:
                 {
                     var d = new Dictionary<string, object?>(StringComparer.Ordinal);
-                    foreach (var (k, v) in m.Children)
+                    foreach (var (k, v) in m.Entries)
                     {
-                        if (k is YamlScalarNode ks && ks.Value == "<<" && ks.Style == ScalarStyle.Plain && Convert(v) is IDictionary<string, object?> merge)
+                        if (k is YScalar { Value: "<<", Style: ScalarStyle.Plain } && Convert(v, depth + 1) is IDictionary<string, object?> merge)
                         {
                             foreach (var (mk, mv) in merge) d.TryAdd(mk, mv);
                             continue;
                         }
-                        var key = Convert(k);
-                        d[key switch { string s => s, null => "null", bool b => b ? "true" : "false", double dd => GoJson.FormatFloat(dd), _ => GoValues.FormatValue(key) }] = Convert(v);
+                        var key = Convert(k, depth + 1);
+                        d[key switch { string s => s, null => "null", bool b => b ? "true" : "false", double dd => GoJson.FormatFloat(dd), _ => GoValues.FormatValue(key) }] = Convert(v, depth + 1);
                     }
                     return d;
                 }
-            case YamlSequenceNode s:
-                return s.Children.Select(Convert).ToList();
-            case YamlScalarNode sc:
-                return ResolveScalar(sc);
+            case YSeq s:
+                {
+                    var list = new List<object?>(s.Items.Count);
+                    foreach (var item in s.Items) list.Add(Convert(item, depth + 1));
+                    return list;
+                }
+            case YScalar sc:
+                return YamlScalars.Resolve(sc.Value, sc.IsPlain, sc.Tag);
         }
         return null;
-    }
-
-    // The tag as the reader sees it: none, or "?" / "!" left by the parser for a plain scalar without one.
-    private static object? ResolveScalar(YamlScalarNode sc)
-    {
-        string? tag = sc.Tag.IsEmpty ? null : sc.Tag.Value;
-        bool plain = sc.Style is ScalarStyle.Plain or ScalarStyle.Any && (tag is null or "?");
-        return YamlScalars.Resolve(sc.Value ?? "", plain, tag);
     }
 }
