@@ -143,6 +143,8 @@ XML
   fi
   stop
   du -sh "$sw" >&2
+  # The phases' build logs (MSBuild performance summaries, Sealer messages) outlive the size's data.
+  mkdir -p "$work/logs/$tag"; cp "$sw"/*.log "$work/logs/$tag/" 2>/dev/null || true
   [ -n "${SCALE_KEEP:-}" ] || rm -rf "$sw"
 done
 echo "scale-bench: machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GB, load $(cut -d' ' -f1-3 /proc/loadavg)" >&2
