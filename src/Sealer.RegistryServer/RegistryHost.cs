@@ -2,14 +2,13 @@ using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
-using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
+using Microsoft.AspNetCore.Server.Kestrel.Https;
+using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using Sealer.Core.Diagnostics;
 using Sealer.Core.Layout;
 
@@ -25,15 +24,15 @@ namespace Sealer.RegistryServer;
 /// </summary>
 public sealed class RegistryHost : IAsyncDisposable
 {
-    private readonly WebApplication _app;
+    private readonly KestrelServer _server;
     private readonly AccessLog? _accessLog;
     private readonly TimeSpan _shutdownTimeout;
     private int _stopped;
     private PullThrough? _pull;
 
-    private RegistryHost(WebApplication app, RegistryStore store, AccessLog? accessLog, int port, bool tls, TimeSpan shutdownTimeout)
+    private RegistryHost(KestrelServer server, RegistryStore store, AccessLog? accessLog, int port, bool tls, TimeSpan shutdownTimeout)
     {
-        _app = app;
+        _server = server;
         Store = store;
         _accessLog = accessLog;
         Port = port;
@@ -79,48 +78,56 @@ public sealed class RegistryHost : IAsyncDisposable
         AccessLog? accessLog = options.AccessLog is null ? null : AccessLog.Open(options.AccessLog);
         var handler = new RegistryHandler(store, new NameResolver(options.DefaultDomain), auth, accessLog, options.AllowPush, options.Logger, pull);
 
-        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
-        builder.Services.AddSingleton<ILoggerFactory>(new ForwardingLoggerFactory(options.Logger));
-        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = options.ShutdownTimeout);
-        builder.WebHost.UseKestrelCore().ConfigureKestrel(k =>
+        // Kestrel driven directly, without WebApplication/generic host: the hosting, configuration, DI container, routing
+        // and diagnostics assemblies stay out of the native binary (issue 17, build/bench/RESULTS.md "Kestrel without hosting").
+        var loggerFactory = new ForwardingLoggerFactory(options.Logger);
+        var kestrel = new KestrelServerOptions
         {
-            k.AddServerHeader = false;
-            k.Limits.MaxRequestBodySize = options.AllowPush ? null : 0;
-            k.Limits.MaxRequestHeadersTotalSize = 64 * 1024;
-            k.Limits.MaxRequestLineSize = 16 * 1024;
-            k.Limits.KeepAliveTimeout = TimeSpan.FromMinutes(2);
-            k.Limits.RequestHeadersTimeout = TimeSpan.FromSeconds(30);
-            // Blob sends write 256 KiB steps (RegistryHandler.SendFileRangeAsync); the default 64 KiB would make every step
-            // wait for the socket to drain before the next file read starts. 1 MiB per connection keeps reads and sends overlapped.
-            k.Limits.MaxResponseBufferSize = 4 * RegistryHandler.SendChunkSize;
-            k.Listen(options.ListenAddress, options.Port, listen =>
+            AddServerHeader = false,
+            ApplicationServices = new KestrelServices(loggerFactory),
+        };
+        kestrel.Limits.MaxRequestBodySize = options.AllowPush ? null : 0;
+        kestrel.Limits.MaxRequestHeadersTotalSize = 64 * 1024;
+        kestrel.Limits.MaxRequestLineSize = 16 * 1024;
+        kestrel.Limits.KeepAliveTimeout = TimeSpan.FromMinutes(2);
+        kestrel.Limits.RequestHeadersTimeout = TimeSpan.FromSeconds(30);
+        // Blob sends write 256 KiB steps (RegistryHandler.SendFileRangeAsync); the default 64 KiB would make every step
+        // wait for the socket to drain before the next file read starts. 1 MiB per connection keeps reads and sends overlapped.
+        kestrel.Limits.MaxResponseBufferSize = 4 * RegistryHandler.SendChunkSize;
+        kestrel.Listen(options.ListenAddress, options.Port, listen =>
+        {
+            if (certificate is not null)
             {
-                if (certificate is not null)
-                {
-                    listen.Protocols = HttpProtocols.Http1AndHttp2;
-                    listen.UseHttps(certificate);
-                }
-                else
-                {
-                    listen.Protocols = HttpProtocols.Http1;
-                }
-            });
+                listen.Protocols = HttpProtocols.Http1AndHttp2;
+                // The options overload: no HTTPS configuration service, no development certificate lookup; the defaults
+                // are those of UseHttps(certificate) (nothing configures ConfigureHttpsDefaults here).
+                listen.UseHttps(new HttpsConnectionAdapterOptions { ServerCertificate = certificate });
+            }
+            else
+            {
+                listen.Protocols = HttpProtocols.Http1;
+            }
         });
-        var app = builder.Build();
-        app.Run(handler.HandleAsync);
+        var transport = new SocketTransportFactory(Options.Create(new SocketTransportOptions()), loggerFactory);
+        var server = new KestrelServer(Options.Create(kestrel), transport, loggerFactory);
         try
         {
-            await app.StartAsync(cancellationToken).ConfigureAwait(false);
+            await server.StartAsync(new RegistryApplication(handler.HandleAsync), cancellationToken).ConfigureAwait(false);
         }
         catch (IOException ex)
         {
-            await app.DisposeAsync().ConfigureAwait(false);
+            server.Dispose();
             throw new SealerException(ErrorCodes.RegistryListenFailed,
                 $"Cannot listen on {options.ListenAddress}:{options.Port}: {ex.Message}. Choose another --port or stop what uses it.", inner: ex);
         }
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        catch
+        {
+            server.Dispose();
+            throw;
+        }
+        var address = server.Features.Get<IServerAddressesFeature>()!.Addresses.First();
         int port = new Uri(address.Replace("0.0.0.0", "127.0.0.1", StringComparison.Ordinal).Replace("[::]", "[::1]", StringComparison.Ordinal)).Port;
-        return new RegistryHost(app, store, accessLog, port, certificate is not null, options.ShutdownTimeout) { _pull = pull };
+        return new RegistryHost(server, store, accessLog, port, certificate is not null, options.ShutdownTimeout) { _pull = pull };
     }
 
     /// <summary>
@@ -201,7 +208,7 @@ public sealed class RegistryHost : IAsyncDisposable
     {
         if (Interlocked.Exchange(ref _stopped, 1) != 0) return;
         using var cts = new CancellationTokenSource(_shutdownTimeout);
-        await _app.StopAsync(cts.Token).ConfigureAwait(false);
+        await _server.StopAsync(cts.Token).ConfigureAwait(false);
         if (_accessLog is not null) await _accessLog.DisposeAsync().ConfigureAwait(false);
         _pull?.Dispose();
     }
@@ -209,7 +216,7 @@ public sealed class RegistryHost : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await StopAsync().ConfigureAwait(false);
-        await _app.DisposeAsync().ConfigureAwait(false);
+        _server.Dispose();
     }
 
     /// <summary>Routes Kestrel's own diagnostics (bad requests, connection errors) to the options' logger, warnings and up.</summary>

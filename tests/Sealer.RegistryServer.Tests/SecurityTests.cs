@@ -128,6 +128,37 @@ public sealed class SecurityTests(RegistryFixture f)
     }
 
     [Fact]
+    public async Task Tls_negotiates_HTTP2_and_serves_manifests_and_blobs_over_it()
+    {
+        using var client = f.Client(f.Secure);
+        client.DefaultRequestVersion = HttpVersion.Version20;
+        client.DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact;
+        client.DefaultRequestHeaders.Authorization = RegistryFixture.Basic(RegistryFixture.User, RegistryFixture.Password);
+        var manifest = await client.GetAsync("/v2/library/nginx/manifests/1.27");
+        Assert.Equal(HttpStatusCode.OK, manifest.StatusCode);
+        Assert.Equal(HttpVersion.Version20, manifest.Version);
+        var layer = f.Big.Layers[0];
+        var blob = await client.GetAsync($"/v2/library/big/blobs/{layer.Digest}");
+        Assert.Equal(HttpVersion.Version20, blob.Version);
+        Assert.Equal(layer.Digest, Digest.Sha256(await blob.Content.ReadAsByteArrayAsync()).ToString());
+        // The same client over HTTP/1.1 on the same port (ALPN offers both).
+        var http1 = await client.SendAsync(new HttpRequestMessage(HttpMethod.Get, "/healthz") { Version = HttpVersion.Version11, VersionPolicy = HttpVersionPolicy.RequestVersionExact });
+        Assert.Equal(HttpVersion.Version11, http1.Version);
+        Assert.Equal(HttpStatusCode.OK, http1.StatusCode);
+    }
+
+    [Fact]
+    public async Task Plain_HTTP_is_HTTP1_only_and_refuses_HTTP2_prior_knowledge()
+    {
+        using var h2c = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{f.Plain.Port}"), DefaultRequestVersion = HttpVersion.Version20, DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact };
+        await Assert.ThrowsAsync<HttpRequestException>(() => h2c.GetAsync("/healthz"));
+        using var http1 = f.Client(f.Plain);
+        var ok = await http1.GetAsync("/healthz");
+        Assert.Equal(HttpVersion.Version11, ok.Version);
+        Assert.Equal(HttpStatusCode.OK, ok.StatusCode);
+    }
+
+    [Fact]
     public async Task A_thousand_concurrent_connections_do_not_crash_it()
     {
         const int connections = 1100;
