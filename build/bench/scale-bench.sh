@@ -177,7 +177,7 @@ SH
   measure "$tag" distribute-floor --floor-of distribute --log "$sw/distribute-floor.log" -- bash "$sw/scp-floor.sh" "$key" "$kh" "$layout/blobs/sha256" "$sw/master.list" "$sw/node.list"
   wipe_hosts
   kill "$dfpid" 2>/dev/null || true; wait "$dfpid" 2>/dev/null || true
-  bash "$th" down >&2 || true
+  bash "$th" down >/dev/null 2>&1 || true   # (its parallel host_down calls race on the pid files: harmless noise)
   hosts_up=""
   unset SEALER_TEST_HOSTS_DIR
   flock -u "$lk"; exec {lk}>&-
