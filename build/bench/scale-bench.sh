@@ -11,10 +11,18 @@
 #   SCALE_CANCEL=1                              at the largest size, also SIGINT mid-pull and mid-archive: time to exit,
 #                                               then the rebuild that completes them (requests, bytes)
 #
+#   SCALE_DELIVER=auto                          the distribute phases (below): auto (default) = when running as root with
+#                                               sshd/ssh/scp/ip; 1 = insist (fail if impossible); 0 = skip
+#   SCALE_HOSTS_LOCK=/run/sealer-netns.lock     taken (flock) around the distribute phases only, while the netns hosts
+#                                               are this bench's; do not also wrap the whole bench in flock of the same file
+#   SCALE_BASE_MB=64                            the base image's "kube binaries" rootfs layer (every host gets it)
 # The project (build/bench/scale-project.py): N charts (Bitnami-style with the shared `common` library and subcharts,
 # plain ones, ones with CRDs), a manifest and an image list, M images over 4 registry domains with shared base layers,
 # many small layers and some of 100-500 MiB, random incompressible content, served by loopback docker-registry
-# instances (one per domain, access logs on: requests are counted there).
+# instances (one per domain, access logs on: requests are counted there). The project is FROM an installable base
+# (build/bench/scale-base-image.py, SealerBaseImage oci:DIR: lifecycle scripts that really run on the hosts, stand-in
+# kubeadm/kubectl, a SCALE_BASE_MB rootfs layer), so its image installs as a user's would: the app images (the many GB)
+# go to the registry host (the master) only, the rootfs to every host.
 #
 # Phases, each a separate process tree measured by build/bench/scale-measure.py (wall, CPU, peak RSS over the tree,
 # bytes read/written, requests; MSBuild runs with -nodeReuse:false so its nodes are in the tree):
@@ -27,7 +35,15 @@
 #   onechart    dotnet build after one chart's template changed (should not grow with the project)
 #   push        dotnet build -t:PushClusterImage to an empty loopback registry   floor: skopeo copy to an empty one
 #   load/save   sealer load of the .tar into an empty store; sealer save of it   floor: cp of the .tar
-# Distribution to the netns hosts is deliver-bench.sh's (it needs an installable image; see RESULTS.md).
+#   distribute  `sealer run` of the .tar to 3 netns hosts (build/test-hosts.sh, 10.200.0.11 master + .12, .13 nodes;
+#               needs root): the whole run (distribute, unpack, the base's lifecycle, the registry on the master),
+#               measured on this machine's side (sealer and its ssh clients); "Sealer task s" is the distribute step
+#               alone (from its start line to unpack's)   floor (distribute-floor): scp of the same layer blobs each host
+#               receives (everything to the master, the rootfs layers to the nodes), host by host in turn.
+#               Before it, the build side the phase no longer needs (source registries, cache, store) is removed, and
+#               after it everything on the hosts (sealer delete, then the hosts go down); the disk's use at the peak of
+#               the two (df, sampled every second) is recorded and printed: the master holds the app bytes twice
+#               (content store + unpacked rootfs), next to the build's layout and archive: ~4x the size at the peak.
 # Results: artifacts/bench/scale/results.jsonl (one line per phase and size) and the table scale-report.py prints.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -46,7 +62,9 @@ results="$work/results.jsonl"
 domains=(docker.io quay.io registry.k8s.io ghcr.io)
 declare -A pids=()
 stop() { local k; for k in "${!pids[@]}"; do kill "${pids[$k]}" 2>/dev/null || true; wait "${pids[$k]}" 2>/dev/null || true; unset "pids[$k]"; done; }
-trap stop EXIT
+hosts_up=""
+on_exit() { stop; [ -z "$hosts_up" ] || SEALER_TEST_HOSTS_DIR="$hosts_up" bash "$root/build/test-hosts.sh" down >&2 || true; }
+trap on_exit EXIT
 
 # registry NAME PORT STORAGE: a docker-registry on 127.0.0.1:PORT with an access log at $work/logs/NAME.log
 registry() {
@@ -71,6 +89,108 @@ mkdir -p "$work/feed"; rm -f "$work/feed/"*.nupkg
 cp "$(bash "$root/build/pack.sh" | tail -n 1)" "$work/feed/"
 source "$here/bench-sealer.sh"
 sealer="$(bench_sealer scale-bench "$work")"
+rm -rf "$work/base"
+python3 "$here/scale-base-image.py" "$work/base" "${SCALE_BASE_MB:-64}"
+
+deliver="${SCALE_DELIVER:-auto}"
+can_deliver() { [ "$(id -u)" = 0 ] && command -v sshd >/dev/null && command -v ssh >/dev/null && command -v scp >/dev/null && command -v ip >/dev/null; }
+case "$deliver" in
+  auto) if can_deliver; then deliver=1; else deliver=0; echo "scale-bench: no distribute phase (needs root, sshd, ssh, scp, ip; SCALE_DELIVER=1 to insist)" >&2; fi ;;
+  1) can_deliver || { echo "scale-bench: SCALE_DELIVER=1 needs root, sshd, ssh, scp and ip (build/install-test-deps.sh)" >&2; exit 1; } ;;
+  0) ;;
+  *) echo "scale-bench: SCALE_DELIVER is auto, 1 or 0, not '$deliver'" >&2; exit 1 ;;
+esac
+
+# distribute TAG SW ARCHIVE LAYOUT: `sealer run` of ARCHIVE to 3 netns hosts, then scp of the same blobs host by host in
+# turn; the hosts are this bench's only while it holds SCALE_HOSTS_LOCK, and go down (with all they hold) afterwards.
+distribute() {
+  local tag="$1" sw="$2" archive="$3" layout="$4" lk dfpid key kh i r
+  exec {lk}>"${SCALE_HOSTS_LOCK:-/run/sealer-netns.lock}"
+  echo "scale-bench: $tag distribute: waiting for ${SCALE_HOSTS_LOCK:-/run/sealer-netns.lock}" >&2
+  flock "$lk"
+  local -a roots=()
+  export SEALER_TEST_HOSTS_DIR="$sw/test-hosts"
+  local th="$root/build/test-hosts.sh"
+  bash "$th" down >/dev/null 2>&1 || true
+  hosts_up="$SEALER_TEST_HOSTS_DIR"
+  bash "$th" up 3 >&2
+  key=$(python3 -c "import json,sys;print(json.load(open(sys.argv[1]))['privateKey'])" "$SEALER_TEST_HOSTS_DIR/hosts.json")
+  kh=$(python3 -c "import json,sys;print(json.load(open(sys.argv[1]))['knownHosts'])" "$SEALER_TEST_HOSTS_DIR/hosts.json")
+  mapfile -t roots < <(python3 -c "import json,sys;[print(h['root']) for h in json.load(open(sys.argv[1]))['hosts']]" "$SEALER_TEST_HOSTS_DIR/hosts.json")
+  printf 'apiVersion: sealer.io/v2\nkind: Cluster\nmetadata:\n  name: scale\nspec:\n  image: scale/cluster:v1\n  ssh:\n    pk: %s\n  hosts:\n    - ips: [10.200.0.11]\n      roles: [master]\n    - ips: [10.200.0.12-10.200.0.13]\n      roles: [node]\n' "$key" > "$sw/Clusterfile"
+  # the disk: used bytes of the file system every second, from before the run to after the floor's clean-up
+  local before; before=$(df -B1 --output=used "$sw" | tail -n 1)
+  ( while :; do df -B1 --output=used,avail "$sw" | tail -n 1; sleep 1; done ) > "$sw/df.log" 2>/dev/null &
+  dfpid=$!
+  measure "$tag" distribute --step distribute:unpack --log "$sw/distribute.log" -- "$sealer" run -f "$sw/Clusterfile" --image "$archive" \
+    --known-hosts "$kh" --sealer-binary "$sealer" --state-dir "$sw/run-state"
+  # the base's lifecycle really ran: every host's runtime script, kubeadm init on the master
+  for i in 1 2 3; do
+    grep -q "containerd.sh sealer-h$i" "${roots[$((i - 1))]}/var/lib/sealer/scale-evidence.log" 2>/dev/null \
+      || echo "scale-bench: $tag distribute: the base's scripts/containerd.sh did not run on sealer-h$i (see $sw/distribute.log)" >&2
+  done
+  grep -q "kubeadm init" "${roots[0]}/var/lib/sealer/scale-evidence.log" 2>/dev/null || echo "scale-bench: $tag distribute: no kubeadm init on the master" >&2
+  python3 - "$results" "$tag" "${roots[@]}" <<'PY'
+import json, os, sys
+out, tag, roots = sys.argv[1], sys.argv[2], sys.argv[3:]
+def du(p):
+    n = 0
+    for d, _, fs in os.walk(p):
+        for f in fs:
+            try: n += os.lstat(os.path.join(d, f)).st_blocks * 512
+            except OSError: pass
+    return n
+held = [du(os.path.join(r, "var/lib/sealer")) for r in roots]
+print(f"scale-bench: {tag} distribute: the hosts hold {', '.join(f'{b / 1048576:.0f}' for b in held)} MiB under /var/lib/sealer", file=sys.stderr)
+with open(out, "a") as f: f.write(json.dumps({"size": tag, "phase": "_hosts", "held": held}) + "\n")
+PY
+  "$sealer" delete -f "$sw/Clusterfile" --all --yes --known-hosts "$kh" --state-dir "$sw/run-state" >> "$sw/delete.log" 2>&1 \
+    || echo "scale-bench: $tag: sealer delete failed (see $sw/delete.log); the hosts go down anyway" >&2
+  wipe_hosts() { for r in "${roots[@]}"; do rm -rf "$r/var/lib/sealer/"* "$r/etc/containerd/"* "$r/tmp/"* 2>/dev/null || true; done; sync; }
+  wipe_hosts
+  # the floor: the layer blobs each host gets (a registry host every layer, the others all but the app image content)
+  python3 - "$layout" "$sw" <<'PY'
+import json, sys
+layout, sw = sys.argv[1], sys.argv[2]
+def blob(d): return json.load(open(f"{layout}/blobs/sha256/{d.split(':', 1)[1]}"))
+top = json.load(open(f"{layout}/index.json"))["manifests"][0]
+m = blob(top["digest"])
+if "manifests" in m:
+    m = blob(next(x for x in m["manifests"] if x.get("platform", {}).get("architecture") == "amd64")["digest"])
+layers = m["layers"]
+app = lambda l: (l.get("annotations") or {}).get("io.sealer.sdk.layer") in ("image-blob", "registry")
+for name, pick in (("master", lambda l: True), ("node", lambda l: not app(l))):
+    with open(f"{sw}/{name}.list", "w") as f:
+        f.write("".join(l["digest"].split(":", 1)[1] + "\n" for l in layers if pick(l)))
+PY
+  cat > "$sw/scp-floor.sh" <<'SH'
+# scp-floor.sh KEY KNOWN_HOSTS BLOBS_DIR MASTER_LIST NODE_LIST: the blobs each host needs, host by host in turn, one scp each
+set -eu
+key="$1" kh="$2"; cd "$3"
+for i in 1 2 3; do
+  list="$5"; [ "$i" = 1 ] && list="$4"
+  ssh -q -i "$key" -o UserKnownHostsFile="$kh" -o StrictHostKeyChecking=yes -o BatchMode=yes "root@10.200.0.1$i" 'mkdir -p /var/lib/sealer/scp'
+  # shellcheck disable=SC2046
+  scp -q -i "$key" -o UserKnownHostsFile="$kh" -o StrictHostKeyChecking=yes -o BatchMode=yes $(cat "$list") "root@10.200.0.1$i:/var/lib/sealer/scp/"
+done
+SH
+  measure "$tag" distribute-floor --floor-of distribute --log "$sw/distribute-floor.log" -- bash "$sw/scp-floor.sh" "$key" "$kh" "$layout/blobs/sha256" "$sw/master.list" "$sw/node.list"
+  wipe_hosts
+  kill "$dfpid" 2>/dev/null || true; wait "$dfpid" 2>/dev/null || true
+  bash "$th" down >/dev/null 2>&1 || true   # (its parallel host_down calls race on the pid files: harmless noise)
+  hosts_up=""
+  unset SEALER_TEST_HOSTS_DIR
+  flock -u "$lk"; exec {lk}>&-
+  python3 - "$results" "$tag" "$before" "$sw/df.log" <<'PY'
+import json, sys
+out, tag, before, log = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
+rows = [tuple(int(x) for x in l.split()) for l in open(log) if len(l.split()) == 2]
+peak, avail = (max(r[0] for r in rows), min(r[1] for r in rows)) if rows else (before, 0)
+print(f"scale-bench: {tag} distribute: disk used {before / 2**30:.1f} GiB before, {peak / 2**30:.1f} GiB at the peak (+{(peak - before) / 2**30:.1f}), "
+      f"{avail / 2**30:.1f} GiB free at the least (the whole file system: other users' writes count too)", file=sys.stderr)
+with open(out, "a") as f: f.write(json.dumps({"size": tag, "phase": "_disk", "before": before, "peak": peak, "availMin": avail}) + "\n")
+PY
+}
 
 measure() { python3 "$here/scale-measure.py" "$results" "$@" || echo "scale-bench: $2 failed (see its log); going on" >&2; }
 mb() { python3 -c "print(round($1 / 1048576))"; }
@@ -92,6 +212,7 @@ for spec in "${sizes[@]}"; do
     sed -i "s|__MIRROR_$(echo "$d" | tr 'a-z.' 'A-Z_')__|http://127.0.0.1:$((pb + i))|" "$proj/scale.kubeproj"
     logs="$logs,$work/logs/$d.log"
   done
+  sed -i "s|__BASE_IMAGE__|oci:$work/base|" "$proj/scale.kubeproj"
   cat > "$proj/NuGet.config" <<XML
 <?xml version="1.0" encoding="utf-8"?>
 <configuration><packageSources><clear /><add key="bench" value="$work/feed" /></packageSources></configuration>
@@ -142,6 +263,11 @@ XML
     python3 "$here/scale-cancel.py" "$results" "$tag" "$proj" "$sw" "$logs" || echo "scale-bench: the cancellation check failed" >&2
   fi
   stop
+  if [ "$deliver" = 1 ]; then
+    # what no later phase reads goes first (the disk holds the layout, the archive and the hosts' copies at the peak)
+    [ -n "${SCALE_KEEP:-}" ] || rm -rf "$sw/storage" "$sw/cache" "$sw/store"
+    distribute "$tag" "$sw" "$archive" "$layout"
+  fi
   du -sh "$sw" >&2
   # The phases' build logs (MSBuild performance summaries, Sealer messages) outlive the size's data.
   mkdir -p "$work/logs/$tag"; cp "$sw"/*.log "$work/logs/$tag/" 2>/dev/null || true

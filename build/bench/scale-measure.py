@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Runs one phase of build/bench/scale-bench.sh and appends what it cost to a JSON-lines file.
 
-Usage: scale-measure.py OUT.jsonl SIZE PHASE [--logs A,B,...] [--floor-of PHASE] [--log FILE] -- COMMAND...
+Usage: scale-measure.py OUT.jsonl SIZE PHASE [--logs A,B,...] [--floor-of PHASE] [--log FILE] [--step A:B] -- COMMAND...
 
 Measured over the whole process tree (MSBuild worker nodes and the dotnet host are children of the command; every
 process is sampled every 50 ms from /proc, the last value seen per process counts): wall time, CPU time (user+system,
@@ -9,7 +9,10 @@ the larger of the sampled sum and the waited-for children's rusage), peak RSS (l
 bytes read/written (/proc/PID/io rchar/wchar: what the processes asked for, page cache or not; read_bytes/write_bytes:
 what reached the disk), and registry requests (lines added to the given docker-registry access logs). MSBuild's own
 "Time Elapsed" and the Sealer tasks' own time (-clp:PerformanceSummary) are taken from the output when there. The command's output goes to --log (default /dev/null).
+--step A:B (for `sealer run`): every output line is time-stamped in the log, and the phase's "task" time is from the first
+line starting with step A's name to the first starting with step B's (sealer prints each step's name when it starts).
 """
+import threading
 import json
 import os
 import re
@@ -79,7 +82,7 @@ def main():
     args = sys.argv[1:]
     out, size, phase = args[0], args[1], args[2]
     rest = args[3:]
-    logs, log, floor_of = [], "/dev/null", None
+    logs, log, floor_of, step = [], "/dev/null", None, None
     while rest and rest[0] != "--":
         if rest[0] == "--logs":
             logs = [x for x in rest[1].split(",") if x]
@@ -87,14 +90,28 @@ def main():
             log = rest[1]
         elif rest[0] == "--floor-of":
             floor_of = rest[1]
+        elif rest[0] == "--step":
+            step = rest[1].split(":")
         rest = rest[2:]
     cmd = rest[1:]
     r0 = count_requests(logs)
     last = {}
     peak = 0
     t0 = time.monotonic()
+    starts = {}
     with open(log, "ab") as lf:
-        p = subprocess.Popen(cmd, stdout=lf, stderr=subprocess.STDOUT)
+        p = subprocess.Popen(cmd, stdout=subprocess.PIPE if step else lf, stderr=subprocess.STDOUT)
+        if step:
+            def stamp():
+                for line in p.stdout:
+                    now = time.monotonic()
+                    for name in step:
+                        if line.startswith(name.encode() + b" ") and name not in starts:
+                            starts[name] = now
+                    lf.write(f"{now - t0:9.3f} ".encode() + line)
+                    lf.flush()
+            reader = threading.Thread(target=stamp, daemon=True)
+            reader.start()
         while True:
             done = p.poll() is not None
             if done:
@@ -108,6 +125,8 @@ def main():
             peak = max(peak, total)
             time.sleep(0.05)
     wall = time.monotonic() - t0
+    if step:
+        reader.join()
     ru = resource.getrusage(resource.RUSAGE_CHILDREN)
     # Access logs are written after the response, by a registry that shares the loaded CPU: count until the count holds
     # still for a second (at most 10 s).
@@ -122,7 +141,9 @@ def main():
     io = {k: sum(s[2].get(k, 0) for s in last.values()) for k in ("rchar", "wchar", "read_bytes", "write_bytes")}
     elapsed = None
     task = None
-    if log != "/dev/null":
+    if step and len(starts) == 2:
+        task = starts[step[1]] - starts[step[0]]
+    elif log != "/dev/null":
         with open(log, "rb") as f:
             text = f.read()
         m = re.findall(rb"Time Elapsed (\d+):(\d+):(\d+\.\d+)", text)

@@ -5,7 +5,8 @@ docker-registry instances (one per domain), so nothing is pushed twice and the d
 
 Usage: scale-project.py OUT STORAGE_ROOT N_CHARTS M_IMAGES TOTAL_MB [SEED]
 
-  OUT/proj/scale.kubeproj        HelmChart items (charts/*), KubeManifest (manifests/*.yaml), ImageList (images.txt)
+  OUT/proj/scale.kubeproj        HelmChart items (charts/*), KubeManifest (manifests/*.yaml), ImageList (images.txt);
+                                 SealerBaseImage __BASE_IMAGE__ and the mirrors __MIRROR_<DOMAIN>__ for the bench to fill in
   OUT/proj/charts/<name>/        chart shapes, round-robin:
                                    bitnami   the shared `common` library chart vendored under charts/common (same content
                                              in every chart), image helpers as Bitnami's common.images.image, a values
@@ -235,6 +236,7 @@ def main():
   <PropertyGroup>
     <ClusterImageName>scale/cluster</ClusterImageName>
     <ClusterImageTag>v1</ClusterImageTag>
+    <SealerBaseImage>__BASE_IMAGE__</SealerBaseImage>
     <SealerRegistryMirrors>{mirrors}</SealerRegistryMirrors>
     <SealerRegistryFallbackToSource>false</SealerRegistryFallbackToSource>
   </PropertyGroup>

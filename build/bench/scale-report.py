@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """Prints the Markdown table of build/bench/scale-bench.sh's results.jsonl: per phase and size wall, CPU, peak RSS,
 bytes read/written, requests, the floor and the ratio to it; then per phase the growth exponents between the smallest
-and the largest size (time and memory, against the project's bytes) and the targets of issue 17.
+and the largest size (time and memory, against the project's bytes) and the targets of issue 17; then what the
+distribute phase left on the hosts and the disk's use at its peak. For distribute, "Sealer task s" is the distribute
+step alone (`sealer run` prints each step's start), the wall time the whole run.
 
 Usage: scale-report.py RESULTS.jsonl"""
 import json
@@ -71,6 +73,22 @@ if len(sizes) >= 2:
         if f and f["wall"] > 0:
             fl = f"{rb['wall'] / f['wall']:.2f}" + (f" / {rb['task'] / f['wall']:.2f}" if rb.get("task") is not None else "")
         print(f"| {ph} | {e('wall')} | {e('task')} | {e('peakRss')} | {e('cpu')} | {rb['peakRss'] / MiB:.0f} MiB | {fl} | {'; '.join(notes)} |")
+
+hosts = {r["size"]: r for r in rows if r["phase"] == "_hosts"}
+disk = {r["size"]: r for r in rows if r["phase"] == "_disk"}
+if hosts or disk:
+    print()
+    print("Distribution to 3 netns hosts (master 10.200.0.11 runs the registry, 2 nodes): what the hosts held after `sealer run`, and the disk:")
+    print()
+    for s in sizes:
+        h, d = hosts.get(s), disk.get(s)
+        parts = []
+        if h:
+            parts.append("hosts held " + " / ".join(f"{b / MiB:.0f}" for b in h["held"]) + " MiB (master / nodes)")
+        if d:
+            parts.append(f"disk used +{(d['peak'] - d['before']) / 2**30:.1f} GiB at the peak ({d['peak'] / 2**30:.1f} GiB in all), {d['availMin'] / 2**30:.1f} GiB free at the least")
+        if parts:
+            print(f"- {s}: " + "; ".join(parts))
 
 cancel = [r for r in rows if r["phase"].startswith("cancel-") and "wall" not in r]
 if cancel:

@@ -41,6 +41,18 @@ public sealed record DistributionOptions
     /// <summary>Blobs smaller than this go over the existing SSH.NET connection (a new ssh process costs a handshake).</summary>
     public long SystemSshMinBytes { get; init; } = 4L << 20;
 
+    /// <summary>
+    /// Blobs smaller than this (sent whole, not resumed, over SSH.NET: see <see cref="SystemSshMinBytes"/>) go to a host many at a time over one SSH channel, hashed in one
+    /// process per batch (<see cref="BlobDistributor.BatchReceiveScript"/>): a project with thousands of small layers would
+    /// otherwise pay a channel, a shell and a hash process per blob. 0: every blob on its own channel.
+    /// </summary>
+    public long BatchBlobMaxBytes { get; init; } = 4L << 20;
+
+    /// <summary>At most this many blobs, and <see cref="BatchMaxBytes"/> bytes, in one batch.</summary>
+    public int BatchMaxBlobs { get; init; } = 256;
+
+    public long BatchMaxBytes { get; init; } = 32L << 20;
+
     public IProgress<TransferProgress>? Progress { get; init; }
 
     public ILogger Logger { get; init; } = NullLogger.Instance;
@@ -241,19 +253,102 @@ public sealed class BlobDistributor(ClusterImageSource image, string store, Dist
         long sent = 0;
         int count = 0;
         var transports = new SortedSet<string>(StringComparer.Ordinal);
-        foreach (var blob in blobs)
+        var batch = new List<Descriptor>();
+        long batchBytes = 0;
+        async Task FlushAsync()
         {
+            if (batch.Count == 0) return;
+            sent += await SendBatchAsync(host, batch, cancellationToken).ConfigureAwait(false);
+            transports.Add("ssh.net");
+            count += batch.Count;
+            foreach (var b in batch) _options.AfterBlob?.Invoke(host.Address, b);
+            batch.Clear();
+            batchBytes = 0;
+        }
+        foreach (var blob in blobs.DistinctBy(b => b.Digest))
+        {
+            cancellationToken.ThrowIfCancellationRequested();
             string hex = blob.ParsedDigest.Encoded;
             if (!missing.TryGetValue(hex, out long offset)) continue;
+            // whole small blobs that would go over SSH.NET anyway travel together; the system ssh client's stay one per session
+            if (offset == 0 && blob.Size < _options.BatchBlobMaxBytes && !UseSystemSsh(host, blob.Size))
+            {
+                if (batch.Count >= _options.BatchMaxBlobs || (batch.Count > 0 && batchBytes + blob.Size > _options.BatchMaxBytes)) await FlushAsync().ConfigureAwait(false);
+                batch.Add(blob);
+                batchBytes += blob.Size;
+                continue;
+            }
             var (bytes, transport) = await SendBlobAsync(host, blob, offset, cancellationToken).ConfigureAwait(false);
             sent += bytes;
             transports.Add(transport);
             count++;
             _options.AfterBlob?.Invoke(host.Address, blob);
         }
+        await FlushAsync().ConfigureAwait(false);
         string via = transports.Count == 0 ? "none" : string.Join('+', transports);
         _options.Logger.LogInformation("{Host}: received {Count} blobs ({Bytes} bytes) from this machine via {Transport}", host.Address, count, sent, via);
         return (new HostTransfer(host.Address, sent, 0, blobs.Count - missing.Count, count, null, via), null);
+    }
+
+    /// <summary>
+    /// The script a receiving host runs for a batch of whole blobs on stdin, each as a line <c>HEX SIZE</c> and then its
+    /// bytes, and a last line <c>end 0</c>: each blob into ingest/ (<c>head -c</c> reads exactly SIZE bytes, so the next
+    /// line is where it should be), then one hash process over them all; those whose digest matches move into place. A
+    /// stream that ended early is exit 74 (what arrived whole and right is kept; the next run sends the rest), a blob that
+    /// arrived with another digest is removed and is exit 73.
+    /// </summary>
+    internal string BatchReceiveScript() =>
+        "s=" + SshHost.ShellQuote(Store) + """
+        ; i="$s/ingest"; mkdir -p "$i" "$s/blobs/sha256" && cd "$i" || exit 1
+        if command -v openssl >/dev/null 2>&1; then H() { openssl dgst -sha256 -r "$@"; }; else H() { sha256sum "$@"; }; fi
+        set --; end=
+        while read -r h n; do if [ "$h" = end ]; then end=1; break; fi; head -c "$n" > "$h" || exit 1; set -- "$@" "$h"; done
+        ok=; bad=
+        if [ $# -gt 0 ]; then
+          H "$@" > ".sums.$$" || exit 1
+          while read -r d f; do f=${f#\*}; if [ "$d" = "$f" ]; then ok="$ok $f"; else rm -f "$f"; bad="$bad $f:$d"; fi; done < ".sums.$$"
+          rm -f ".sums.$$"
+        fi
+        [ -z "$ok" ] || mv -f $ok "$s/blobs/sha256/" || exit 1
+        [ -n "$end" ] || { echo "the stream ended after $# blob(s) of the batch" >&2; exit 74; }
+        [ -z "$bad" ] || { for b in $bad; do echo "blob sha256:${b%%:*} arrived with digest sha256:${b#*:}" >&2; done; exit 73; }
+        """;
+
+    private async Task<long> SendBatchAsync(SshHost host, IReadOnlyList<Descriptor> batch, CancellationToken cancellationToken)
+    {
+        long sent = 0;
+        async Task WriteAsync(Stream input, CancellationToken ct)
+        {
+            var buffer = new byte[1 << 18];
+            foreach (var blob in batch)
+            {
+                await input.WriteAsync(Encoding.ASCII.GetBytes(string.Create(CultureInfo.InvariantCulture, $"{blob.ParsedDigest.Encoded} {blob.Size}\n")), ct).ConfigureAwait(false);
+                await using var fs = image.Locate(blob).Open();
+                long left = blob.Size;
+                int n;
+                while (left > 0 && (n = await fs.ReadAsync(buffer.AsMemory(0, (int)Math.Min(buffer.Length, left)), ct).ConfigureAwait(false)) > 0)
+                {
+                    await input.WriteAsync(buffer.AsMemory(0, n), ct).ConfigureAwait(false);
+                    left -= n;
+                    sent += n;
+                    Add(host.Address, n);
+                }
+                if (left > 0) throw new SealerException(ErrorCodes.TransferDigestMismatch, $"blob {blob.Digest} is shorter in the local image than its descriptor says ({blob.Size} bytes); the image is damaged.");
+                Report(host.Address, "controller");
+            }
+            await input.WriteAsync("end 0\n"u8.ToArray(), ct).ConfigureAwait(false);
+        }
+        var r = await host.RunWithInputAsync(BatchReceiveScript(), WriteAsync,
+            new CommandOptions { Description = $"receive {batch.Count} blobs", Check = false, Timeout = TimeSpan.FromHours(6) }, cancellationToken).ConfigureAwait(false);
+        if (r.ExitCode == 73)
+        {
+            throw new SealerException(ErrorCodes.TransferDigestMismatch, $"{host.Address}: {string.Join(" ", r.LastLines)}: it arrived corrupt and was discarded. Check the local image (it is re-hashed on open) and the network, then run again.");
+        }
+        if (r.ExitCode != 0)
+        {
+            throw new SealerException(ErrorCodes.RemoteCommandFailed, $"{host.Address}: receiving {batch.Count} blobs failed (exit {r.ExitCode}): {string.Join(" | ", r.LastLines)}. Run again to resume.");
+        }
+        return sent;
     }
 
     /// <summary>Hosts the system ssh client failed for (login refused, not startable): SSH.NET from then on.</summary>
