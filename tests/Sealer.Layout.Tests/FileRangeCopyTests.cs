@@ -67,7 +67,7 @@ public sealed class FileRangeCopyTests : IDisposable
             using (var tar = new TarWriter(output, TarEntryFormat.Ustar, leaveOpen: true))
             {
                 tar.WriteEntry(new UstarTarEntry(TarEntryType.RegularFile, "small") { DataStream = new MemoryStream([1, 2, 3]) });
-                using var source = new FileRangeSource(blob);
+                using var source = FileRegionStream.OpenWhole(blob);
                 tar.WriteEntry(new UstarTarEntry(TarEntryType.RegularFile, "blobs/sha256/x") { DataStream = source });
             }
             output.Flush();

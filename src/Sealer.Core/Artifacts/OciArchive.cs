@@ -91,14 +91,11 @@ public static class OciArchive
         {
             using (var handle = File.OpenHandle(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
             {
-                // Positional writes; uncompressed blobs go file to file in the kernel (FileRangeSource → FileAppendStream).
+                // Positional writes; uncompressed blobs go file to file in the kernel (FileRegionStream → FileAppendStream).
                 await using var file = new FileAppendStream(handle);
                 await WriteArchiveAsync(content, file, options, cancellationToken).ConfigureAwait(false);
                 await file.FlushAsync(cancellationToken).ConfigureAwait(false);
-            }
-            using (var sync = new FileStream(temp, FileMode.Open, FileAccess.ReadWrite, FileShare.None, 1))
-            {
-                sync.Flush(flushToDisk: true); // fsync is per file: what the handle above wrote reaches the disk
+                RandomAccess.FlushToDisk(handle);
             }
             AtomicFile.Replace(temp, outputPath);
         }
@@ -197,11 +194,11 @@ public static class OciArchive
         }
     }
 
-    private static FileRangeSource OpenBlobSource(OciLayout layout, Digest digest)
+    private static FileRegionStream OpenBlobSource(OciLayout layout, Digest digest)
     {
         try
         {
-            return new FileRangeSource(layout.BlobPath(digest));
+            return FileRegionStream.OpenWhole(layout.BlobPath(digest), 1 << 20);
         }
         catch (FileNotFoundException ex)
         {

@@ -113,11 +113,7 @@ public static class ClusterImageArchive
             at += zeros.Length;
             written += zeros.Length;
             if (RandomAccess.GetLength(fs) != total || at != total) throw new SealerException(ErrorCodes.Internal, $"The archive '{updating}' has {RandomAccess.GetLength(fs)} bytes, not the {total} planned.");
-        }
-        // fsync is per file, not per descriptor: everything written above reaches the disk before the rename.
-        using (var sync = new FileStream(updating, FileMode.Open, FileAccess.ReadWrite, FileShare.None, 1))
-        {
-            sync.Flush(flushToDisk: true);
+            RandomAccess.FlushToDisk(fs); // on the disk before the rename
         }
         try
         {

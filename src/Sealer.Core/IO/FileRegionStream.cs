@@ -1,8 +1,10 @@
 namespace Sealer.Core.IO;
 
 /// <summary>
-/// A seekable, read-only view of the bytes [<c>offset</c>, <c>offset + length</c>) of a file: how an OCI archive inside a
-/// site bundle (or a blob inside an archive) is read in place, without copying it out first.
+/// A seekable, read-only view of the bytes [<c>offset</c>, <c>offset + length</c>) of a file (or of a whole file): how an
+/// OCI archive inside a site bundle (or a blob inside an archive) is read in place, without copying it out first. Copied
+/// into a <see cref="FileAppendStream"/> (as <c>TarWriter</c> copies an entry's data), the bytes go file to file in the
+/// kernel (<see cref="FileRangeCopy"/>); into any other stream through a buffer of at least 1 MiB.
 /// </summary>
 public sealed class FileRegionStream : Stream
 {
@@ -11,9 +13,9 @@ public sealed class FileRegionStream : Stream
     private readonly long _length;
     private long _position;
 
-    public FileRegionStream(string path, long offset, long length, int bufferSize = 1 << 16)
+    public FileRegionStream(string path, long offset, long length, int bufferSize = 1 << 16, FileShare share = FileShare.Read)
     {
-        _file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize, FileOptions.Asynchronous | FileOptions.SequentialScan);
+        _file = new FileStream(path, FileMode.Open, FileAccess.Read, share, bufferSize, FileOptions.Asynchronous | FileOptions.SequentialScan);
         if (offset < 0 || length < 0 || offset + length > _file.Length)
         {
             long size = _file.Length;
@@ -24,6 +26,10 @@ public sealed class FileRegionStream : Stream
         _length = length;
         _file.Seek(offset, SeekOrigin.Begin);
     }
+
+    /// <summary>The whole file (a blob); <see cref="FileShare.Delete"/> so a store's garbage collection may remove it meanwhile.</summary>
+    public static FileRegionStream OpenWhole(string path, int bufferSize = 1 << 16)
+        => new(path, 0, new FileInfo(path).Length, bufferSize, FileShare.Read | FileShare.Delete);
 
     public override bool CanRead => true;
     public override bool CanSeek => true;
@@ -69,6 +75,27 @@ public sealed class FileRegionStream : Stream
         _position = target;
         _file.Seek(_start + target, SeekOrigin.Begin);
         return target;
+    }
+
+    public override void CopyTo(Stream destination, int bufferSize)
+    {
+        if (destination is FileAppendStream append) AppendTo(append, CancellationToken.None);
+        else base.CopyTo(destination, Math.Max(bufferSize, 1 << 20));
+    }
+
+    public override Task CopyToAsync(Stream destination, int bufferSize, CancellationToken cancellationToken)
+    {
+        if (destination is not FileAppendStream append) return base.CopyToAsync(destination, Math.Max(bufferSize, 1 << 20), cancellationToken);
+        AppendTo(append, cancellationToken);
+        return Task.CompletedTask;
+    }
+
+    private void AppendTo(FileAppendStream append, CancellationToken cancellationToken)
+    {
+        long rest = _length - _position;
+        if (rest <= 0) return;
+        append.AppendFrom(_file.SafeFileHandle, _start + _position, rest, null, cancellationToken);
+        Seek(_length, SeekOrigin.Begin);
     }
 
     public override void Flush() { }

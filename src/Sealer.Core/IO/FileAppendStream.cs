@@ -1,0 +1,88 @@
+using Microsoft.Win32.SafeHandles;
+
+namespace Sealer.Core.IO;
+
+/// <summary>
+/// A write-only stream over a file handle, keeping its own position (positional writes, a 1 MiB buffer), into which a
+/// <see cref="FileRegionStream"/> copies with <see cref="FileRangeCopy"/> when a writer such as <c>TarWriter</c> copies
+/// one into it: the bytes of a multi-GB blob then never pass through user space.
+/// </summary>
+public sealed class FileAppendStream(SafeFileHandle handle, long position = 0) : Stream
+{
+    private readonly byte[] _buffer = new byte[1 << 20];
+    private int _count;
+    private long _position = position;
+
+    public SafeFileHandle Handle => handle;
+
+    public override bool CanRead => false;
+    public override bool CanSeek => false;
+    public override bool CanWrite => true;
+    public override long Length => _position + _count;
+
+    public override long Position
+    {
+        get => _position + _count;
+        set => throw new NotSupportedException();
+    }
+
+    public override void Write(ReadOnlySpan<byte> buffer)
+    {
+        if (_count + buffer.Length > _buffer.Length)
+        {
+            Flush();
+            if (buffer.Length >= _buffer.Length)
+            {
+                RandomAccess.Write(handle, buffer, _position);
+                _position += buffer.Length;
+                return;
+            }
+        }
+        buffer.CopyTo(_buffer.AsSpan(_count));
+        _count += buffer.Length;
+    }
+
+    public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
+
+    public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        Write(buffer.Span);
+        return ValueTask.CompletedTask;
+    }
+
+    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
+        => WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    /// <summary>Appends <paramref name="length"/> bytes of <paramref name="source"/> from <paramref name="sourceOffset"/>.</summary>
+    public void AppendFrom(SafeFileHandle source, long sourceOffset, long length, Action<long>? progress = null, CancellationToken cancellationToken = default)
+    {
+        Flush();
+        FileRangeCopy.Copy(source, sourceOffset, handle, _position, length, progress, cancellationToken);
+        _position += length;
+    }
+
+    public override void Flush()
+    {
+        if (_count == 0) return;
+        RandomAccess.Write(handle, _buffer.AsSpan(0, _count), _position);
+        _position += _count;
+        _count = 0;
+    }
+
+    public override Task FlushAsync(CancellationToken cancellationToken)
+    {
+        Flush();
+        return Task.CompletedTask;
+    }
+
+    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+    public override void SetLength(long value) => throw new NotSupportedException();
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing) Flush();
+        base.Dispose(disposing);
+    }
+}
