@@ -194,17 +194,7 @@ public static class OciArchive
         }
     }
 
-    private static FileRegionStream OpenBlobSource(OciLayout layout, Digest digest)
-    {
-        try
-        {
-            return FileRegionStream.OpenWhole(layout.BlobPath(digest), 1 << 20);
-        }
-        catch (FileNotFoundException ex)
-        {
-            throw new SealerException(ErrorCodes.BlobNotFound, $"Blob {digest} is missing from the layout at '{layout.Root}'.", inner: ex);
-        }
-    }
+    private static FileRegionStream OpenBlobSource(OciLayout layout, Digest digest) => layout.OpenBlobRegion(digest, 1 << 20);
 
     private static TarEntry NewEntry(string name, long size)
     {

@@ -1,4 +1,5 @@
 using System.IO.Compression;
+using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
@@ -302,32 +303,36 @@ public sealed class ClusterImageBuilder
             return true;
         }
 
-        /// <summary>Streams a layer whose digest is only known at the end: into ingest/, hashed, then renamed into blobs/.</summary>
+        /// <summary>Streams a layer whose digest is only known at the end: into ingest/, hashed, then renamed into blobs/.
+        /// Positional writes through one handle, hashed as they go (<see cref="FileAppendStream"/> with a hash); an image
+        /// blob's bytes come straight from its cache file in 1 MiB chunks, each read, hashed and written once
+        /// (<see cref="FileRegionStream"/> → <see cref="FileRangeCopy.CopyHashed"/>): no stream layers, no small writes.</summary>
         private async Task<(Descriptor Layer, Digest DiffId)> WriteLayerAsync(string mediaType, bool gzip, Func<Stream, Task> writeTar, CancellationToken cancellationToken)
         {
             string tmp = Path.Combine(temp.Root, "ingest", $"{Guid.NewGuid():N}.layer");
             Digest digest, diffId;
             long size;
-            await using (var file = new FileStream(tmp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous))
+            using (var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256))
+            using (var handle = File.OpenHandle(tmp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
             {
-                using var outer = new HashingWriteStream(file, leaveOpen: true);
+                using var file = new FileAppendStream(handle, 0, hash);
                 if (gzip)
                 {
-                    using var inner = new HashingWriteStream(new GZipStream(outer, CompressionLevel.Optimal, leaveOpen: true));
+                    using var inner = new HashingWriteStream(new GZipStream(file, CompressionLevel.Optimal, leaveOpen: true));
                     await writeTar(inner).ConfigureAwait(false);
                     inner.Flush();
                     diffId = inner.GetDigest();
                 }
                 else
                 {
-                    await writeTar(outer).ConfigureAwait(false);
-                    diffId = outer.GetDigest();
+                    await writeTar(file).ConfigureAwait(false);
+                    diffId = default;
                 }
-                outer.Flush();
-                digest = outer.GetDigest();
-                size = outer.BytesWritten;
+                cancellationToken.ThrowIfCancellationRequested();
+                file.Flush();
+                digest = Digest.FromHash("sha256", hash.GetCurrentHash());
+                size = file.Length;
                 if (!gzip) diffId = digest;
-                await file.FlushAsync(cancellationToken).ConfigureAwait(false);
             }
             string final = temp.BlobPath(digest);
             if (File.Exists(final)) File.Delete(tmp);
@@ -649,7 +654,7 @@ public sealed class ClusterImageBuilder
             var (layer, diffId) = await WriteLayerAsync(MediaTypes.OciLayer, gzip: false, stream =>
             {
                 using var tar = new DeterministicTar(stream, 0);
-                using var f = new CancellableReadStream(cache.OpenBlob(blob), cancellationToken); // Ctrl+C within a buffer, not a blob
+                using var f = cache.OpenBlobRegion(blob, cancellationToken: cancellationToken); // Ctrl+C within a 1 MiB chunk, not a blob
                 tar.AddFile(ClusterImageFormat.RegistryBlobPath(blob), f, executable: false);
                 return Task.CompletedTask;
             }, cancellationToken).ConfigureAwait(false);

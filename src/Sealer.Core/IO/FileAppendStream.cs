@@ -1,3 +1,4 @@
+using System.Security.Cryptography;
 using Microsoft.Win32.SafeHandles;
 
 namespace Sealer.Core.IO;
@@ -5,9 +6,11 @@ namespace Sealer.Core.IO;
 /// <summary>
 /// A write-only stream over a file handle, keeping its own position (positional writes, a 1 MiB buffer), into which a
 /// <see cref="FileRegionStream"/> copies with <see cref="FileRangeCopy"/> when a writer such as <c>TarWriter</c> copies
-/// one into it: the bytes of a multi-GB blob then never pass through user space.
+/// one into it: the bytes of a multi-GB blob then never pass through user space. With a <c>hash</c>, every byte written
+/// (or appended) is also hashed in order, so a file whose digest is new (a cluster image layer) is hashed as it is written;
+/// appended bytes then pass through a pooled buffer once (<see cref="FileRangeCopy.CopyHashed"/>).
 /// </summary>
-public sealed class FileAppendStream(SafeFileHandle handle, long position = 0) : Stream
+public sealed class FileAppendStream(SafeFileHandle handle, long position = 0, IncrementalHash? hash = null) : Stream
 {
     private readonly byte[] _buffer = new byte[1 << 20];
     private int _count;
@@ -28,6 +31,7 @@ public sealed class FileAppendStream(SafeFileHandle handle, long position = 0) :
 
     public override void Write(ReadOnlySpan<byte> buffer)
     {
+        hash?.AppendData(buffer);
         if (_count + buffer.Length > _buffer.Length)
         {
             Flush();
@@ -58,7 +62,8 @@ public sealed class FileAppendStream(SafeFileHandle handle, long position = 0) :
     public void AppendFrom(SafeFileHandle source, long sourceOffset, long length, Action<long>? progress = null, CancellationToken cancellationToken = default)
     {
         Flush();
-        FileRangeCopy.Copy(source, sourceOffset, handle, _position, length, progress, cancellationToken);
+        if (hash is null) FileRangeCopy.Copy(source, sourceOffset, handle, _position, length, progress, cancellationToken);
+        else FileRangeCopy.CopyHashed(source, sourceOffset, handle, _position, length, hash, progress, cancellationToken);
         _position += length;
     }
 

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using Microsoft.Win32.SafeHandles;
 using Sealer.Core.Diagnostics;
+using Sealer.Core.IO;
 using Sealer.Core.Oci;
 
 namespace Sealer.Core.Layout;
@@ -88,6 +89,21 @@ public sealed class OciLayout
         try
         {
             return new FileStream(BlobPath(digest), FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, 1 << 16, FileOptions.Asynchronous | FileOptions.SequentialScan);
+        }
+        catch (FileNotFoundException ex)
+        {
+            throw new SealerException(ErrorCodes.BlobNotFound, $"Blob {digest} is missing from the layout at '{Root}'.", inner: ex);
+        }
+    }
+
+    /// <summary>Opens a blob as a <see cref="FileRegionStream"/>: copied by a <c>TarWriter</c> into a <see cref="FileAppendStream"/>
+    /// its bytes go file to file (in the kernel, or in 1 MiB chunks when hashed), and <paramref name="cancellationToken"/> is
+    /// seen between chunks. Throws <see cref="ErrorCodes.BlobNotFound"/> if absent.</summary>
+    public FileRegionStream OpenBlobRegion(Digest digest, int bufferSize = 1, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            return FileRegionStream.OpenWhole(BlobPath(digest), bufferSize, cancellationToken);
         }
         catch (FileNotFoundException ex)
         {
