@@ -42,6 +42,11 @@ for s in sizes:
         bad = "" if r["exit"] == 0 else f" (exit {r['exit']})"
         print(f"| {label} | {ph}{bad} | {fmt_s(r['wall'])} | {fmt_s(r.get('msbuild'))} | {fmt_s(r.get('task'))} | {fmt_s(r['cpu'])} | {r['peakRss'] / MiB:.0f} | "
               f"{r['rchar'] / MiB:.0f}/{r['wchar'] / MiB:.0f} | {r['requests']} | {(fmt_s(f['wall']) + ' (' + fmt_s(f['cpu']) + ')') if f else '—'} | {ratio} | {tratio} | {cratio} |")
+        # an extra floor (floor_hash of assemble: the copy plus sha256 of it), as a row of its own
+        fh = floor.get((s, ph + "#hash"))
+        if fh and fh["wall"] > 0 and fh["cpu"] > 0:
+            t = f"{r['task'] / fh['wall']:.2f}" if r.get("task") is not None else "—"
+            print(f"| {label} | {ph} vs floor_hash | | | | | | | | {fmt_s(fh['wall'])} ({fmt_s(fh['cpu'])}) | {r['wall'] / fh['wall']:.2f} | {t} | {r['cpu'] / fh['cpu']:.2f} |")
 
 if len(sizes) >= 2:
     a, b = sizes[0], sizes[-1]
@@ -69,6 +74,9 @@ if len(sizes) >= 2:
             notes.append("peak RSS over 500 MiB")
         if f and f["wall"] > 0 and rb["wall"] / f["wall"] > 1.5:
             notes.append("over 1.5× floor")
+        fh = floor.get((b, ph + "#hash"))
+        if fh and fh["wall"] > 0:
+            notes.append(f"{rb['wall'] / fh['wall']:.2f}× floor_hash (cp + sha256)")
         fl = "—"
         if f and f["wall"] > 0:
             fl = f"{rb['wall'] / f['wall']:.2f}" + (f" / {rb['task'] / f['wall']:.2f}" if rb.get("task") is not None else "")
