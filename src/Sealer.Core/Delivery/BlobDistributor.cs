@@ -386,6 +386,9 @@ public sealed class BlobDistributor(ClusterImageSource image, string store, Dist
         }
         var commandOptions = new CommandOptions { Description = $"receive blob sha256:{hex[..12]}", Check = false, Timeout = TimeSpan.FromHours(6) };
         string receive = ReceiveScript(hex, blob.Size, offset);
+        // SSH.NET sends a channel's EOF only after some data (ChannelInputStream), so a command given no bytes would wait for
+        // its end of input forever: an empty blob (or nothing left of one) reads its nothing from /dev/null instead.
+        if (blob.Size == offset) receive = "{ " + receive + "; } < /dev/null";
         CommandResult r;
         string transport;
         if (UseSystemSsh(host, blob.Size - offset))
