@@ -265,14 +265,17 @@ public class DistributionTests(TestHosts hosts, Xunit.Abstractions.ITestOutputHe
         Assert.Equal(blobs.Count, result.BlobsSent);
         foreach (var b in blobs) Assert.Equal(b.ParsedDigest.Encoded, Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(OnHost(b)))));
         Assert.Empty(Directory.GetFiles(hosts.Hosts[1].OnHost(Store + "/ingest")));
-        // the same one channel per blob, for the record (this machine's load decides the times; nothing is asserted on them;
-        // without the empty blob: on its own channel it never sees its end of input, a separate problem)
+        // the same one channel per blob, for the record (this machine's load decides the times; nothing is asserted on them),
+        // the empty blob included: alone on its channel it gets no bytes and no EOF from SSH.NET, and must land all the same
         await using (var other = await ConnectAsync(2))
         {
             sw.Restart();
-            var each = (await new BlobDistributor(source, Store, new DistributionOptions { BatchBlobMaxBytes = 0 }).DistributeAsync([other], [.. blobs.Where(b => b.Size > 0)])).Single();
+            var each = (await new BlobDistributor(source, Store, new DistributionOptions { BatchBlobMaxBytes = 0 }).DistributeAsync([other], blobs).WaitAsync(TimeSpan.FromMinutes(5))).Single();
             log.WriteLine($"the same, one channel per blob: {sw.Elapsed.TotalSeconds:F2} s");
             Assert.Equal(result.BytesFromController, each.BytesFromController);
+            Assert.Equal(blobs.Count, each.BlobsSent);
+            Assert.True(File.Exists(hosts.Hosts[2].OnHost($"{Store}/blobs/sha256/{small[0].ParsedDigest.Encoded}")), "the empty blob did not land");
+            Assert.Equal(0, new FileInfo(hosts.Hosts[2].OnHost($"{Store}/blobs/sha256/{small[0].ParsedDigest.Encoded}")).Length);
         }
 
         // a blob whose bytes are not what its digest says is refused on arrival; the right ones of its batch are kept

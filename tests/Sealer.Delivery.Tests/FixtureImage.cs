@@ -31,8 +31,10 @@ public sealed class FixtureImage
     /// <param name="kubeVersion">the cluster-runtime-version label (null: none)</param>
     /// <param name="launch">the LAUNCH app names (default demo)</param>
     /// <param name="drop">rootfs paths (or path prefixes) of the default image to leave out</param>
+    /// <param name="upperRootfs">a second rootfs layer over the first (path → content), as a base image's upper layer with whiteouts</param>
     public static FixtureImage Build(string dir, int appLayerBytes = 3 * 1024 * 1024, string architecture = "amd64", IReadOnlyDictionary<string, string>? extraRootfs = null,
-        string appImage = "docker.io/library/demo:1.0", string? kubeVersion = null, IReadOnlyList<string>? launch = null, IReadOnlyList<string>? drop = null)
+        string appImage = "docker.io/library/demo:1.0", string? kubeVersion = null, IReadOnlyList<string>? launch = null, IReadOnlyList<string>? drop = null,
+        IReadOnlyDictionary<string, string>? upperRootfs = null)
     {
         var appLayer = OciImages.Gzip(Tar(new() { ["hello.txt"] = Encoding.UTF8.GetBytes("hello\n"), ["noise.bin"] = RandomNumberGenerator.GetBytes(appLayerBytes) }));
 
@@ -97,6 +99,7 @@ public sealed class FixtureImage
         {
             Architecture = architecture,
             Rootfs = [.. rootfs.Select(f => (f.Key, f.Value))],
+            UpperRootfs = upperRootfs is null ? null : [.. upperRootfs.Select(f => (f.Key, Encoding.UTF8.GetBytes(f.Value)))],
             Executable = p => p.StartsWith("bin/", StringComparison.Ordinal) || p.EndsWith(".sh", StringComparison.Ordinal) || p.EndsWith(".sh.tmpl", StringComparison.Ordinal),
             AppLayer = appLayer,
             AppReference = appImage,
@@ -115,7 +118,7 @@ public sealed class FixtureImage
         return new FixtureImage
         {
             Dir = dir, ManifestDigest = image.Manifest.Digest, AppManifestDigest = image.AppManifest.Digest, TotalBytes = image.TotalBytes,
-            RootfsBytes = image.Rootfs.Size, RootfsDigest = image.Rootfs.Digest,
+            RootfsBytes = image.Layers.Take(image.RootfsLayers).Sum(l => l.Size), RootfsDigest = image.Rootfs.Digest,
             RegistryContentDigests = [.. image.RegistryContent.Select(l => l.Digest)],
         };
     }

@@ -14,6 +14,10 @@ public sealed record ClusterImageContents
     /// <summary>Files of the gzip rootfs layer (path → bytes), in this order.</summary>
     public required IReadOnlyList<(string Path, byte[] Data)> Rootfs { get; init; }
 
+    /// <summary>A second gzip rootfs layer over the first (as a base image of another builder has: no annotation), e.g. with
+    /// OCI whiteouts (<c>.wh.NAME</c>, <c>DIR/.wh..wh..opq</c>); null: none.</summary>
+    public IReadOnlyList<(string Path, byte[] Data)>? UpperRootfs { get; init; }
+
     /// <summary>Which rootfs paths get mode 0755 (default: none).</summary>
     public Func<string, bool>? Executable { get; init; }
 
@@ -39,12 +43,12 @@ public sealed record ClusterImageContents
 }
 
 /// <summary>A cluster image <see cref="ClusterImages.Build"/> wrote: its manifest, config and layers (rootfs, app-image blob, registry).</summary>
-public sealed record BuiltClusterImage(Descriptor Manifest, Descriptor Config, IReadOnlyList<Descriptor> Layers, Descriptor AppManifest)
+public sealed record BuiltClusterImage(Descriptor Manifest, Descriptor Config, IReadOnlyList<Descriptor> Layers, Descriptor AppManifest, int RootfsLayers = 1)
 {
     public Descriptor Rootfs => Layers[0];
 
     /// <summary>The image-blob and registry layers: only registry hosts get them.</summary>
-    public IReadOnlyList<Descriptor> RegistryContent => [.. Layers.Skip(1)];
+    public IReadOnlyList<Descriptor> RegistryContent => [.. Layers.Skip(RootfsLayers)];
 
     public long TotalBytes => Layers.Sum(l => l.Size);
 }
@@ -77,12 +81,17 @@ public static class ClusterImages
         byte[] blobTar = OciImages.Tar(($"registry/blobs/sha256/{OciImages.Sha256Hex(spec.AppLayer)}", spec.AppLayer));
         byte[] registryTar = OciImages.Tar(("registry/oci-layout", """{"imageLayoutVersion":"1.0.0"}"""u8.ToArray()), ("registry/index.json", registryIndex),
             ($"registry/blobs/sha256/{appManifestDesc.ParsedDigest.Encoded}", appManifest), ($"registry/blobs/sha256/{appConfigDesc.ParsedDigest.Encoded}", appConfig));
-        var layers = new (byte[] Bytes, string MediaType, byte[] DiffId, Dictionary<string, string>? Annotations)[]
+        var layers = new List<(byte[] Bytes, string MediaType, byte[] DiffId, Dictionary<string, string>? Annotations)>
         {
             (OciImages.Gzip(rootfsTar), MediaTypes.OciLayerGzip, rootfsTar, SdkLayer("rootfs")),
-            (blobTar, MediaTypes.OciLayer, blobTar, SdkLayer("image-blob", appLayerDesc.Digest)),
-            (registryTar, MediaTypes.OciLayer, registryTar, SdkLayer("registry")),
         };
+        if (spec.UpperRootfs is { } upper)
+        {
+            byte[] upperTar = OciImages.Tar(upper, spec.Executable);
+            layers.Add((OciImages.Gzip(upperTar), MediaTypes.OciLayerGzip, upperTar, null));
+        }
+        layers.Add((blobTar, MediaTypes.OciLayer, blobTar, SdkLayer("image-blob", appLayerDesc.Digest)));
+        layers.Add((registryTar, MediaTypes.OciLayer, registryTar, SdkLayer("registry")));
         var layerDescs = layers.Select(l => layout.WriteBlob(l.Bytes, l.MediaType, l.Annotations)).ToList();
 
         var config = new ImageConfig
@@ -98,7 +107,7 @@ public static class ClusterImages
             Annotations = new Dictionary<string, string> { [ClusterImageFormat.ExtensionAnnotation] = spec.Extension },
         };
         var manifestDesc = layout.WriteBlob(OciJsonContext.ToBytes(manifest, OciJsonContext.Default.ImageManifest), MediaTypes.OciManifest);
-        return new BuiltClusterImage(manifestDesc, configDesc, layerDescs, appManifestDesc);
+        return new BuiltClusterImage(manifestDesc, configDesc, layerDescs, appManifestDesc, spec.UpperRootfs is null ? 1 : 2);
 
         Dictionary<string, string>? SdkLayer(string kind, string? blob = null)
         {

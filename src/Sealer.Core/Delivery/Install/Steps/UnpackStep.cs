@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using Sealer.Core.ClusterImage;
 
 namespace Sealer.Core.Delivery.Install.Steps;
 
@@ -17,21 +18,52 @@ internal sealed class UnpackStep : HostStep
     public override async Task RunOnAsync(InstallContext ctx, InstallHost n, CancellationToken cancellationToken)
     {
         var sb = new StringBuilder();
-        sb.Append(CultureInfo.InvariantCulture, $"r={Q(ctx.Rootfs)}; s={Q(ctx.Store)}; t=\"$r.new\"; rm -rf \"$t\"; mkdir -p \"$t\"\n");
+        sb.Append(CultureInfo.InvariantCulture, $"r={Q(ctx.Rootfs)}; s={Q(ctx.Store)}; t=\"$r.new\"; rm -rf \"$t\" \"$t.members\"; mkdir -p \"$t\"\n");
+        sb.Append(WhiteoutFunction);
         foreach (var layer in DistributeStep.LayersOf(ctx, n))
         {
             string z = layer.MediaType.Contains("gzip", StringComparison.Ordinal) ? "z" : "";
-            sb.Append(CultureInfo.InvariantCulture, $"tar -x{z}f \"$s/blobs/sha256/{layer.ParsedDigest.Encoded}\" -C \"$t\" --no-same-owner\n");
-            // OCI whiteouts: .wh.NAME deletes NAME from lower layers, .wh..wh..opq empties the directory
-            sb.Append("find \"$t\" -name '.wh.*' 2>/dev/null | while read -r w; do b=$(basename \"$w\"); d=$(dirname \"$w\"); " +
-                      "if [ \"$b\" = .wh..wh..opq ]; then :; else rm -rf \"$d/${b#.wh.}\"; fi; rm -f \"$w\"; done\n");
+            string blob = $"\"$s/blobs/sha256/{layer.ParsedDigest.Encoded}\"";
+            // The app image layers (one blob file each, hundreds of them) and the registry index layer are written by the
+            // assembly (ClusterImageBuilder) and never hold a whiteout: extracted as they are.
+            if (ClusterImageFormat.IsRegistryContent(layer))
+            {
+                sb.Append(CultureInfo.InvariantCulture, $"tar -x{z}f {blob} -C \"$t\" --no-same-owner\n");
+                continue;
+            }
+            // Any other layer (the rootfs, a base image's layers): its member list (tar -v) decides its whiteouts, so the
+            // work is proportional to the layer, not to the tree below it.
+            sb.Append(CultureInfo.InvariantCulture, $"tar -x{z}vf {blob} -C \"$t\" --no-same-owner > \"$t.members\"; wh \"$t.members\"\n");
         }
+        sb.Append("rm -f \"$t.members\"\n");
         sb.Append(CultureInfo.InvariantCulture, $"echo {Q(n.Platform.ManifestDescriptor.Digest)} > \"$t/.sealer-image\"\n");
         if (ctx.State.Upgrade is not null) await UpgradeKeepAsync(ctx, n, sb, cancellationToken).ConfigureAwait(false);
         SaveImageRecord(ctx, n, sb);
         sb.Append("rm -rf \"$r.old\"; [ -d \"$r\" ] && mv \"$r\" \"$r.old\"; mv \"$t\" \"$r\"; rm -rf \"$r.old\"\n");
         await n.Ssh.RunAsync(sb.ToString(), ctx.Cmd(n, StepName, "unpack the rootfs"), cancellationToken).ConfigureAwait(false);
     }
+
+    /// <summary>
+    /// <c>wh MEMBERS</c>: applies the OCI whiteouts of the layer just extracted into <c>$t</c>, whose member names (as
+    /// <c>tar -xv</c> printed them) are in MEMBERS. <c>.wh.NAME</c> deletes NAME (from the lower layers); <c>DIR/.wh..wh..opq</c>
+    /// (opaque) deletes everything under DIR that this layer did not write itself; the whiteout files are removed. Nothing to
+    /// do (the common case) costs one grep of the member list.
+    /// </summary>
+    internal const string WhiteoutFunction = """
+        wh() {
+          grep -E '(^|/)\.wh\.[^/]*/?$' "$1" | sed 's#^\./##; s#/$##' | while IFS= read -r w; do
+            b=${w##*/}; case "$w" in */*) d=${w%/*};; *) d=.;; esac
+            if [ "$b" = .wh..wh..opq ]; then
+              find "$t/$d" -mindepth 1 | awk -v t="$t/" 'NR == FNR { sub(/^\.\//, ""); sub(/\/$/, ""); k[$0] = 1; while (match($0, /\/[^\/]*$/) > 0) { $0 = substr($0, 1, RSTART - 1); k[$0] = 1 }; next }
+                { p = substr($0, length(t) + 1); sub(/^\.\//, "", p); if (!(p in k)) print }' "$1" - | while IFS= read -r x; do rm -rf "$x"; done
+            else
+              rm -rf "$t/$d/${b#.wh.}"
+            fi
+            rm -f "$t/$w"
+          done
+        }
+
+        """;
 
     /// <summary>
     /// What the registry's retention and garbage collection read (Install/RegistryGc): per image, under
