@@ -4,7 +4,8 @@ using Microsoft.Build.Framework;
 namespace Sealer.Tasks;
 
 /// <summary>
-/// MSBuild tells a task which project defined an item (<c>DefiningProjectFullPath</c>) but not the line. We find the
+/// MSBuild tells a task which project defined an item (<c>DefiningProjectFullPath</c>, or <c>SealerDefiningProject</c> when
+/// ResolveHelmCharts handed it on) but not the line. We find the
 /// line by looking for the item's Include text in that file (the first line naming it), so errors point at the item.
 /// </summary>
 internal static class ItemLocation
@@ -13,7 +14,8 @@ internal static class ItemLocation
 
     public static (string? File, int Line) Of(ITaskItem item, params string[] candidates)
     {
-        string file = item.GetMetadata("DefiningProjectFullPath");
+        // Items ResolveHelmCharts handed on from its previous run are defined in its file in obj/: the project is in SealerDefiningProject.
+        string file = item.GetMetadata(ResolveHelmCharts.DefiningProjectMetadata) is { Length: > 0 } definer ? definer : item.GetMetadata("DefiningProjectFullPath");
         if (string.IsNullOrEmpty(file) || !File.Exists(file)) return (null, 0);
         string[] lines = Files.GetOrAdd(file, f =>
         {

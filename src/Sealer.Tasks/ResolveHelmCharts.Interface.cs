@@ -43,4 +43,11 @@ public sealed partial class ResolveHelmCharts
 
     /// <summary>Requests sent to repositories and registries.</summary>
     [Output] public int NetworkRequests { get; set; }
+
+    /// <summary>An MSBuild file the task writes (atomically) for the next build, which imports it: <see cref="ResolvedCharts"/> as
+    /// <c>_SealerCachedHelmChart</c> items (every metadata, and <c>SealerDefiningProject</c>: the project that defined the
+    /// HelmChart, for errors at its line), and as <c>_SealerCachedChartsInput</c> the files outside the charts they came
+    /// from (cached chart archives, <c>file://</c> dependencies, helm's repositories file). The SDK's target is skipped while
+    /// its inputs are older than this file, and then hands on these items instead of running the task.</summary>
+    public string? ItemsFile { get; set; }
 }

@@ -76,11 +76,15 @@ public static class ClusterImageArchive
         }
 
         long written = 0;
+        // Nothing to keep: a new file rather than one truncated to zero. ext4 (auto_da_alloc) writes back every dirty page of
+        // a file truncated to zero when it is closed: after Ctrl+C a close, or the process exit, then waits seconds for GBs
+        // of a partial archive nobody needs on the disk yet (the complete one is flushed before its rename anyway).
+        if (keep.Offset == 0) File.Delete(updating);
         using (var fs = File.OpenHandle(updating, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None))
         {
             // Positional writes on one handle; blob bytes go file to file inside the kernel where it can (FileRangeCopy:
             // copy_file_range on Linux, as cp does), else through a 1 MiB buffer.
-            RandomAccess.SetLength(fs, keep.Offset);
+            if (RandomAccess.GetLength(fs) != keep.Offset) RandomAccess.SetLength(fs, keep.Offset);
             long at = keep.Offset;
             byte[] zeros = new byte[Block * 2];
             for (int i = keep.Entries; i < plan.Count; i++)

@@ -274,6 +274,85 @@ public sealed class SdkBuildTests(SdkFeed feed)
     }
 
     [Fact]
+    public void ResolveHelmCharts_is_skipped_on_a_no_op_build_runs_again_when_a_dependency_list_changes_and_later_targets_see_its_items()
+    {
+        string cache = NewCache();
+        string dir = feed.NewProjectDir("chartdeps");
+        void Chart(string name, string body, string? image = null)
+        {
+            string chart = Path.Combine(dir, "charts", name);
+            Directory.CreateDirectory(Path.Combine(chart, "templates"));
+            File.WriteAllText(Path.Combine(chart, "Chart.yaml"), body);
+            if (image is not null)
+            {
+                File.WriteAllText(Path.Combine(chart, "templates", "pod.yaml"),
+                    $"apiVersion: v1\nkind: Pod\nmetadata:\n  name: {name}\nspec:\n  containers:\n  - name: main\n    image: {image}\n");
+            }
+        }
+        // "app" names its subcharts in Chart.yaml without vendoring them (file:// dependencies: planned like helm dependency
+        // build, offline). Their images are found only through the SealerDependencies ResolveHelmCharts hands on.
+        Chart("redis", "apiVersion: v2\nname: redis\nversion: 1.0.0\n", "docker.io/library/redis:7.4");
+        Chart("pause", "apiVersion: v2\nname: pause\nversion: 1.0.0\n", "registry.k8s.io/pause:3.9");
+        Chart("app", "apiVersion: v2\nname: app\nversion: 1.0.0\ndependencies:\n- name: redis\n  version: 1.0.0\n  repository: file://../redis\n", "docker.io/library/nginx:1.27");
+        new KubeProject()
+            .Property("KubernetesVersion", "v1.30.0")
+            .Item("HelmChart", "charts/app", ("ReleaseName", "shop"))
+            .Mirrors(feed.Env)
+            .Write(dir, "chartdeps.kubeproj");
+        string imagesLock = Path.Combine(dir, "images.lock.json");
+        var first = Build(dir, cache, "-v:n");
+        Assert.True(first.ExitCode == 0, first.Output);
+        Assert.Contains("docker.io/library/redis:7.4", File.ReadAllText(imagesLock));
+        Assert.Contains("charts.items.props", string.Join("\n", Directory.GetFiles(Path.Combine(dir, "obj"), "*", SearchOption.AllDirectories)));
+
+        // No-op: the task does not run (no Sealer.Tasks load), yet ResolveClusterImages sees the same items (skipped too:
+        // its state hash over _SealerHelmChart's metadata, SealerDependencies included, is unchanged).
+        var marks = Marks();
+        string agent = NewAgent();
+        var noop = Build(dir, cache, "-v:d", agent);
+        Assert.True(noop.ExitCode == 0, noop.Output);
+        foreach (var target in new[] { "ResolveHelmCharts", "ResolveClusterImages", "PullClusterImages", "AssembleClusterImage" })
+        {
+            Assert.Contains($"Skipping target \"{target}\" because all output files are up-to-date", noop.Output);
+        }
+        Assert.Equal(0, RequestsSince(marks, agent));
+
+        // A template edit of a chart: charts are rendered again, the dependency plan is not made again.
+        File.AppendAllText(Path.Combine(dir, "charts", "app", "templates", "pod.yaml"), "---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: extra\n");
+        var template = Build(dir, cache, "-v:d");
+        Assert.True(template.ExitCode == 0, template.Output);
+        Assert.Contains("Skipping target \"ResolveHelmCharts\" because all output files are up-to-date", template.Output);
+        Assert.DoesNotContain("Skipping target \"ResolveClusterImages\"", template.Output);
+        Assert.Contains("docker.io/library/redis:7.4", File.ReadAllText(imagesLock)); // the dependency still rendered
+
+        // The dependency list changes (a second unvendored subchart): the plan is made again and its image is found.
+        File.AppendAllText(Path.Combine(dir, "charts", "app", "Chart.yaml"), "- name: pause\n  version: 1.0.0\n  repository: file://../pause\n");
+        var changed = Build(dir, cache, "-v:d");
+        Assert.True(changed.ExitCode == 0, changed.Output);
+        Assert.DoesNotContain("Skipping target \"ResolveHelmCharts\"", changed.Output);
+        Assert.Contains("registry.k8s.io/pause:3.9", File.ReadAllText(imagesLock));
+
+        // A subchart vendored under charts/ (a new file, an old timestamp as cp -p or an unpacked archive leave it) wins over
+        // the file:// one, as with helm: the target runs again (the set of chart files changed) and the vendored image is used.
+        string vendored = Path.Combine(dir, "charts", "app", "charts", "pause");
+        Directory.CreateDirectory(Path.Combine(vendored, "templates"));
+        File.WriteAllText(Path.Combine(vendored, "Chart.yaml"), "apiVersion: v2\nname: pause\nversion: 1.0.0\n");
+        File.WriteAllText(Path.Combine(vendored, "templates", "pod.yaml"), "apiVersion: v1\nkind: Pod\nmetadata:\n  name: vendored\nspec:\n  containers:\n  - name: main\n    image: docker.io/library/busybox:1.36\n");
+        foreach (var f in Directory.GetFiles(vendored, "*", SearchOption.AllDirectories)) File.SetLastWriteTimeUtc(f, new DateTime(2020, 1, 1, 0, 0, 0, DateTimeKind.Utc));
+        var vendoredBuild = Build(dir, cache, "-v:d");
+        Assert.True(vendoredBuild.ExitCode == 0, vendoredBuild.Output);
+        Assert.DoesNotContain("Skipping target \"ResolveHelmCharts\"", vendoredBuild.Output);
+        string pinned = File.ReadAllText(imagesLock);
+        Assert.Contains("docker.io/library/busybox:1.36", pinned);
+        Assert.DoesNotContain("registry.k8s.io/pause:3.9", pinned);
+
+        var again = Build(dir, cache, "-v:d");
+        Assert.True(again.ExitCode == 0, again.Output);
+        Assert.Contains("Skipping target \"ResolveHelmCharts\" because all output files are up-to-date", again.Output);
+        Assert.Contains("Skipping target \"ResolveClusterImages\" because all output files are up-to-date", again.Output);
+    }
+
+    [Fact]
     public void The_cluster_image_pushes_to_a_registry_and_serves_as_the_base_of_another()
     {
         var (dir, _) = WriteApp("pushme");
