@@ -28,6 +28,9 @@
 # bytes read/written, requests; MSBuild runs with -nodeReuse:false so its nodes are in the tree):
 #   discovery   dotnet build -t:ResolveClusterImages          (charts, manifests, list -> image list; offline)
 #   pull        dotnet build -t:PullClusterImages, cold cache  floor: read + sha256 of the blobs it pulled (cat | openssl)
+#               second floor (transfer, build/bench/scale-transfer-floor.py): one `curl --parallel` (6 at once, as the
+#               pull) of the same blobs from the same registries into files, then openssl sha256 of each, verified;
+#               for both, the source docker-registry processes' CPU is recorded apart (serverCpu: same 2 cores)
 #   resolve     the same with SealerRefresh=true, blobs cached (every tag resolved again: manifests only)
 #   assemble    dotnet build -t:AssembleClusterImage -p:SealerArchive=false (the OCI layout)   floor: cp -r of the cache;
 #               floor_hash (an extra row): cp -r, then sha256 of the copy (cat | openssl), as every layer's digest is new
@@ -225,11 +228,16 @@ XML
   L() { echo "--log $sw/$1.log --logs $logs"; }
   # shellcheck disable=SC2046
   measure "$tag" discovery $(L discovery) -- $build --no-restore -t:ResolveClusterImages
-  measure "$tag" pull $(L pull) -- $build --no-restore -t:PullClusterImages
+  srv=""; mirrors=()
+  for i in "${!domains[@]}"; do srv="$srv,${pids[${domains[$i]}]}"; mirrors+=("${domains[$i]}=http://127.0.0.1:$((pb + i))"); done
+  measure "$tag" pull $(L pull) --watch "$srv" -- $build --no-restore -t:PullClusterImages
   # The project's size is what the build needs: the blobs the pull put into the cache (the registries hold a few more).
   bytes=$(du -sb "$sw/cache/blobs" | cut -f1)
   echo "{\"size\": \"$tag\", \"phase\": \"_project\", \"charts\": $n, \"images\": $m, \"bytes\": $bytes}" >> "$results"
   measure "$tag" pull-floor --floor-of pull --log "$sw/pull-floor.log" -- bash -c "cat '$sw/cache/blobs/sha256/'* | openssl dgst -sha256"
+  python3 "$here/scale-transfer-floor.py" "$sw/cache" "$sw/transfer" 6 "${mirrors[@]}"
+  measure "$tag" pull-floor-transfer --floor-of pull:transfer --watch "$srv" --log "$sw/pull-floor-transfer.log" -- bash "$sw/transfer/run.sh"
+  rm -rf "$sw/transfer/blobs"
   measure "$tag" resolve $(L resolve) -- $build --no-restore -t:PullClusterImages -p:SealerRefresh=true
   measure "$tag" assemble $(L assemble) -- $build --no-restore -t:AssembleClusterImage -p:SealerArchive=false
   measure "$tag" assemble-floor --floor-of assemble -- cp -r "$sw/cache" "$sw/cache-copy"

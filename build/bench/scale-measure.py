@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Runs one phase of build/bench/scale-bench.sh and appends what it cost to a JSON-lines file.
 
-Usage: scale-measure.py OUT.jsonl SIZE PHASE [--logs A,B,...] [--floor-of PHASE] [--log FILE] [--step A:B] -- COMMAND...
+Usage: scale-measure.py OUT.jsonl SIZE PHASE [--logs A,B,...] [--floor-of PHASE] [--log FILE] [--step A:B] [--watch PID,...] -- COMMAND...
 
 Measured over the whole process tree (MSBuild worker nodes and the dotnet host are children of the command; every
 process is sampled every 50 ms from /proc, the last value seen per process counts): wall time, CPU time (user+system,
@@ -11,6 +11,8 @@ what reached the disk), and registry requests (lines added to the given docker-r
 "Time Elapsed" and the Sealer tasks' own time (-clp:PerformanceSummary) are taken from the output when there. The command's output goes to --log (default /dev/null).
 --step A:B (for `sealer run`): every output line is time-stamped in the log, and the phase's "task" time is from the first
 line starting with step A's name to the first starting with step B's (sealer prints each step's name when it starts).
+--watch PID,...: processes outside the tree that work for the phase (the source docker-registry servers): their CPU
+time during the phase is recorded apart ("serverCpu"), not in "cpu" (they compete for the same cores).
 """
 import threading
 import json
@@ -82,7 +84,7 @@ def main():
     args = sys.argv[1:]
     out, size, phase = args[0], args[1], args[2]
     rest = args[3:]
-    logs, log, floor_of, step = [], "/dev/null", None, None
+    logs, log, floor_of, step, watch = [], "/dev/null", None, None, []
     while rest and rest[0] != "--":
         if rest[0] == "--logs":
             logs = [x for x in rest[1].split(",") if x]
@@ -90,11 +92,14 @@ def main():
             log = rest[1]
         elif rest[0] == "--floor-of":
             floor_of = rest[1]
+        elif rest[0] == "--watch":
+            watch = [int(x) for x in rest[1].split(",") if x]
         elif rest[0] == "--step":
             step = rest[1].split(":")
         rest = rest[2:]
     cmd = rest[1:]
     r0 = count_requests(logs)
+    w0 = [sample(w) for w in watch]
     last = {}
     peak = 0
     t0 = time.monotonic()
@@ -128,6 +133,8 @@ def main():
     if step:
         reader.join()
     ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    w1 = [sample(w) for w in watch]
+    server_cpu = round(sum(b[0] - a[0] for a, b in zip(w0, w1) if a and b), 3) if watch else None
     # Access logs are written after the response, by a registry that shares the loaded CPU: count until the count holds
     # still for a second (at most 10 s).
     r1, until = count_requests(logs), time.monotonic() + 10
@@ -158,12 +165,12 @@ def main():
             elapsed = int(h) * 3600 + int(mi) * 60 + float(s)
     rec = {"size": size, "phase": phase, "floorOf": floor_of, "exit": p.returncode, "wall": round(wall, 3),
            "cpu": round(max(cpu_sampled, ru.ru_utime + ru.ru_stime), 3), "peakRss": max(peak, ru.ru_maxrss * 1024),
-           "requests": r1 - r0, "msbuild": elapsed, "task": task, **io, "load": os.getloadavg()[0]}
+           "requests": r1 - r0, "msbuild": elapsed, "task": task, "serverCpu": server_cpu, **io, "load": os.getloadavg()[0]}
     with open(out, "a") as f:
         f.write(json.dumps(rec) + "\n")
     print(f"scale-bench: {size} {phase}: {wall:.1f} s wall, {rec['cpu']:.1f} s CPU, {rec['peakRss'] / 1048576:.0f} MiB peak RSS, "
           f"{io['rchar'] / 1048576:.0f}/{io['wchar'] / 1048576:.0f} MiB read/written, {rec['requests']} requests"
-          + (f", MSBuild {elapsed:.2f} s" if elapsed is not None else "") + (f", Sealer tasks {task:.2f} s" if task is not None else "") + (f" (exit {p.returncode})" if p.returncode else ""), file=sys.stderr)
+          + (f", MSBuild {elapsed:.2f} s" if elapsed is not None else "") + (f", Sealer tasks {task:.2f} s" if task is not None else "") + (f", servers {server_cpu:.1f} s CPU" if server_cpu is not None else "") + (f" (exit {p.returncode})" if p.returncode else ""), file=sys.stderr)
     sys.exit(p.returncode)
 
 

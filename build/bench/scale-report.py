@@ -3,7 +3,9 @@
 bytes read/written, requests, the floor and the ratio to it; then per phase the growth exponents between the smallest
 and the largest size (time and memory, against the project's bytes) and the targets of issue 17; then what the
 distribute phase left on the hosts and the disk's use at its peak. For distribute, "Sealer task s" is the distribute
-step alone (`sealer run` prints each step's start), the wall time the whole run.
+step alone (`sealer run` prints each step's start), the wall time the whole run. Second floors (measured with
+--floor-of PHASE:NAME, e.g. pull:transfer) and the source registries' CPU during a phase (serverCpu) get a table of
+their own after the main one.
 
 Usage: scale-report.py RESULTS.jsonl"""
 import json
@@ -47,6 +49,23 @@ for s in sizes:
         if fh and fh["wall"] > 0 and fh["cpu"] > 0:
             t = f"{r['task'] / fh['wall']:.2f}" if r.get("task") is not None else "—"
             print(f"| {label} | {ph} vs floor_hash | | | | | | | | {fmt_s(fh['wall'])} ({fmt_s(fh['cpu'])}) | {r['wall'] / fh['wall']:.2f} | {t} | {r['cpu'] / fh['cpu']:.2f} |")
+
+second = [r for r in rows if ":" in (r.get("floorOf") or "")]
+if second:
+    print()
+    print("Second floors (the phase next to another floor of the same run; server CPU = the source docker-registry processes' CPU during it, not in CPU s):")
+    print()
+    print("| size | phase | floor | phase wall s | phase CPU s | phase server CPU s | floor wall s | floor CPU s | floor server CPU s | ×floor (wall) | ×floor (CPU) | ×floor (CPU + server CPU) |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    for f in second:
+        ph, name = f["floorOf"].split(":", 1)
+        r = get.get((f["size"], ph))
+        if not r:
+            continue
+        sc, fsc = r.get("serverCpu"), f.get("serverCpu")
+        both = f"{(r['cpu'] + sc) / (f['cpu'] + fsc):.2f}" if sc is not None and fsc is not None and f["cpu"] + fsc > 0 else "—"
+        print(f"| {f['size']} | {ph} | {name} | {fmt_s(r['wall'])} | {fmt_s(r['cpu'])} | {fmt_s(sc)} | {fmt_s(f['wall'])} | {fmt_s(f['cpu'])} | {fmt_s(fsc)} | "
+              f"{r['wall'] / f['wall']:.2f} | {r['cpu'] / f['cpu']:.2f} | {both} |")
 
 if len(sizes) >= 2:
     a, b = sizes[0], sizes[-1]

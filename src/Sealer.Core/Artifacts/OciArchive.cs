@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Formats.Tar;
 using System.IO.Compression;
+using Microsoft.Win32.SafeHandles;
 using Sealer.Core.Diagnostics;
 using Sealer.Core.IO;
 using Sealer.Core.Layout;
@@ -290,10 +291,22 @@ public static class OciArchive
         bool sawLayout = false;
         long total = 0, loadedBytes = 0;
         int loadedBlobs = 0;
+        // A plain tar in a file is read as the file itself (seekable): each blob's bytes are then copied inside the kernel
+        // (OciLayout.ImportRegion, as `cp` does) instead of through a buffer, and hashed once from the copy.
+        var file = input as FileStream is { CanSeek: true } f ? f : null;
+        long start = file?.Position ?? 0;
         await using var content = await OpenDecompressedAsync(input, path, cancellationToken).ConfigureAwait(false);
+        Stream tarStream = content;
+        SafeFileHandle? region = null;
+        if (file is not null && content is PrefixedStream)
+        {
+            file.Position = start;
+            region = file.SafeFileHandle;
+            tarStream = file;
+        }
         try
         {
-            await using var tar = new TarReader(content, leaveOpen: true);
+            await using var tar = new TarReader(tarStream, leaveOpen: true);
             while (await tar.GetNextEntryAsync(copyData: false, cancellationToken).ConfigureAwait(false) is { } entry)
             {
                 string name = entry.Name.Replace('\\', '/');
@@ -338,6 +351,25 @@ public static class OciArchive
                         continue;
                     }
                     if (store.Layout.HasBlob(digest, entry.Length)) continue; // already here and verified when written
+                    if (region is not null && DataOffset(file!, region, entry) is long at)
+                    {
+                        try
+                        {
+                            long before = total;
+                            store.Layout.ImportRegion(region, at, digest, entry.Length,
+                                options.Progress is null ? null : n => options.Progress.Report(before + n), cancellationToken);
+                        }
+                        catch (SealerException ex) when (ex.Code is ErrorCodes.DigestMismatch or ErrorCodes.SizeMismatch)
+                        {
+                            throw new SealerException(ErrorCodes.ArchiveBlobCorrupt,
+                                $"'{path}': blob {digest} is corrupt (its content does not hash to its name). The archive was damaged in transit; copy it again. Nothing was loaded.", path, inner: ex);
+                        }
+                        total += entry.Length;
+                        loadedBlobs++;
+                        loadedBytes += entry.Length;
+                        options.Progress?.Report(total);
+                        continue;
+                    }
                     await using var ingest = store.Layout.BeginIngest(digest, entry.Length);
                     await ingest.ResetAsync(cancellationToken).ConfigureAwait(false);
                     try
@@ -380,6 +412,28 @@ public static class OciArchive
         var result = toName.Select(n => store.Add(n.Name, n.Root)).ToList();
         AddReferrers(store, index.Manifests, toName.Select(n => n.Root));
         return new ArchiveLoadResult(result, delta, loadedBlobs, loadedBytes);
+    }
+
+    /// <summary>
+    /// Where <paramref name="entry"/>'s data starts in the plain tar <paramref name="file"/>, or null when that cannot be
+    /// told (then the entry is read through its stream). On a seekable archive TarReader steps over the data and its
+    /// padding to the next 512-byte block at once (its DataStream reads by seeking back), so the data is just before the
+    /// position; the first bytes are compared with the DataStream's own to be sure.
+    /// </summary>
+    private static long? DataOffset(FileStream file, SafeFileHandle handle, TarEntry entry)
+    {
+        if (entry.DataStream is not { CanSeek: true } data || entry.Length <= 0) return null;
+        long at = file.Position - entry.Length - (512 - entry.Length % 512) % 512;
+        if (at < 0) return null;
+        int probe = (int)Math.Min(entry.Length, 512);
+        Span<byte> fromStream = stackalloc byte[probe], fromFile = stackalloc byte[probe];
+        long back = file.Position;
+        data.Position = 0;
+        data.ReadExactly(fromStream);
+        data.Position = 0;
+        file.Position = back;
+        int n = RandomAccess.Read(handle, fromFile, at);
+        return n == probe && fromStream.SequenceEqual(fromFile) ? at : null;
     }
 
     /// <summary>Every graph to be named is whole in the store (else nothing is named: <see cref="ErrorCodes.ArchiveIncomplete"/>).</summary>

@@ -247,6 +247,66 @@ public sealed class OciLayout
         return new RangedBlobIngest(this, expected, size, Path.Combine(dir, $"{expected.Encoded}.{Guid.NewGuid():N}.tmp"), hashWhileWriting);
     }
 
+    /// <summary>
+    /// Stores the blob that lies at <paramref name="offset"/> in <paramref name="source"/> (an uncompressed archive's entry):
+    /// its bytes are copied inside the kernel (<see cref="IO.FileRangeCopy"/>, as <c>cp</c> does) into a private temp file
+    /// under <c>ingest/</c>, and hashed once, from the copy, in 16 MiB steps right behind the copy (still in the page
+    /// cache); then size and digest are checked, the file synced and renamed into <c>blobs/</c>. Cancellation is seen
+    /// between steps; a failed or cancelled import leaves no file behind. Returns false when the blob was already present.
+    /// </summary>
+    public bool ImportRegion(SafeFileHandle source, long offset, Digest expected, long size, Action<long>? progress = null, CancellationToken cancellationToken = default)
+    {
+        if (HasBlob(expected, size)) return false;
+        string dir = Path.Combine(Root, IngestDir);
+        Directory.CreateDirectory(dir);
+        string temp = Path.Combine(dir, $"{expected.Encoded}.{Guid.NewGuid():N}.tmp");
+        bool placed = false;
+        byte[] buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(1 << 20);
+        try
+        {
+            using var handle = File.OpenHandle(temp, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.Delete);
+            using var hash = expected.CreateHash();
+            long done = 0;
+            while (done < size)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                long step = Math.Min(RegionStep, size - done);
+                try
+                {
+                    IO.FileRangeCopy.Copy(source, offset + done, handle, done, step, null, cancellationToken);
+                }
+                catch (EndOfStreamException ex)
+                {
+                    throw new SealerException(ErrorCodes.SizeMismatch, $"Blob {expected}: its source ended before its {size} bytes ({ex.Message}); it was not stored.", inner: ex);
+                }
+                catch (IOException ex) when (AtomicFile.IsDiskFull(ex))
+                {
+                    throw new SealerException(ErrorCodes.DiskWriteFailed, $"The disk is full while writing blob {expected} under '{Root}'. Free some space and run again.", inner: ex);
+                }
+                for (long hashed = 0; hashed < step;)
+                {
+                    int n = RandomAccess.Read(handle, buffer.AsSpan(0, (int)Math.Min(buffer.Length, step - hashed)), done + hashed);
+                    if (n <= 0) throw new IOException($"'{temp}' ended at {done + hashed} of {size} bytes while it was being hashed.");
+                    hash.AppendData(buffer, 0, n);
+                    hashed += n;
+                }
+                done += step;
+                progress?.Invoke(done);
+            }
+            PlaceIngested(temp, handle, expected, size, Digest.FromHash(expected.Algorithm, hash.GetHashAndReset()), RandomAccess.GetLength(handle));
+            placed = true;
+            return true;
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+            if (!placed) TryDelete(temp);
+        }
+    }
+
+    /// <summary>How much <see cref="ImportRegion"/> copies before it hashes that part and looks at cancellation.</summary>
+    private const long RegionStep = 16L << 20;
+
     /// <summary>Streams a blob of known digest and size into the layout, verifying both. Returns false if it was already present.</summary>
     public async Task<bool> WriteBlobAsync(Stream source, Digest expected, long expectedSize, IProgress<long>? progress = null, CancellationToken cancellationToken = default)
     {

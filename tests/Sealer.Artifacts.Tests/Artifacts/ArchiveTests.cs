@@ -104,6 +104,55 @@ public class ArchiveTests
     }
 
     [Fact]
+    public async Task Plain_archive_file_loads_by_kernel_copy_and_as_a_stream_the_same()
+    {
+        using var tmp = new TempDir();
+        var source = ClusterImageStore.Open(tmp.Sub("a"));
+        // 40 MiB: more than two of ImportRegion's 16 MiB steps (copy, hash, check cancellation).
+        var img = TestImages.AddToStore(source, "x/cluster:v1", blobBytes: 40 * 1024 * 1024 + 123);
+        string file = tmp.Sub("p.tar");
+        await OciArchive.SaveAsync(source, [img.Name], file);
+
+        var target = ClusterImageStore.Open(tmp.Sub("b"));
+        long kernelBefore = Sealer.Core.IO.FileRangeCopy.KernelBytes;
+        var reports = new List<long>();
+        var loaded = await OciArchive.LoadAsync(target, file, new OciArchive.LoadOptions { Progress = new Sync(reports.Add) });
+        Assert.Equal(img.Digest, Assert.Single(loaded).Digest);
+        if (OperatingSystem.IsLinux()) Assert.True(Sealer.Core.IO.FileRangeCopy.KernelBytes - kernelBefore >= 40L * 1024 * 1024, "copy_file_range was not used");
+        Assert.True(reports.Count >= 3, $"progress within the big blob ({reports.Count} reports)");
+        Assert.Equal(reports.Order().ToList(), reports);
+        var digests = ImageGraph.Load(target.Layout, target.Resolve(img.Name).Descriptor).AllDigests.ToList();
+        foreach (var d in digests) Assert.True(await target.Layout.VerifyBlobAsync(d), $"{d} verifies");
+        Assert.Empty(Directory.GetFiles(Path.Combine(target.Layout.Root, "ingest")));
+
+        // The same archive through a stream that is not a file (stdin, ssh) takes the buffered path to the same blobs.
+        var viaStream = ClusterImageStore.Open(tmp.Sub("c"));
+        await using (var ms = new MemoryStream(File.ReadAllBytes(file), writable: false))
+        {
+            Assert.Equal(img.Digest, Assert.Single(await OciArchive.LoadFromStreamAsync(viaStream, ms, "stdin")).Digest);
+        }
+        foreach (var d in digests) Assert.True(await viaStream.Layout.VerifyBlobAsync(d), $"{d} verifies (stream)");
+    }
+
+    [Fact]
+    public async Task Cancelled_load_of_a_plain_archive_leaves_no_half_blob_and_names_nothing()
+    {
+        using var tmp = new TempDir();
+        var source = ClusterImageStore.Open(tmp.Sub("a"));
+        var img = TestImages.AddToStore(source, "x/cluster:v1", blobBytes: 40 * 1024 * 1024);
+        await OciArchive.SaveAsync(source, [img.Name], tmp.Sub("p.tar"));
+        var target = ClusterImageStore.Open(tmp.Sub("b"));
+        using var cts = new CancellationTokenSource();
+        // Cancelled once the first 16 MiB step of the big blob is in: the import stops before the next one.
+        var options = new OciArchive.LoadOptions { Progress = new Sync(n => { if (n >= 16L * 1024 * 1024) cts.Cancel(); }) };
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => OciArchive.LoadAsync(target, tmp.Sub("p.tar"), options, cts.Token));
+        Assert.Empty(target.List());
+        Assert.Empty(Directory.GetFiles(Path.Combine(target.Layout.Root, "ingest")));
+        var big = ImageGraph.Load(source.Layout, source.Resolve(img.Name).Descriptor).Blobs.MaxBy(b => b.Size)!;
+        Assert.False(target.Layout.HasBlob(big), "the cancelled blob is not in the store");
+    }
+
+    [Fact]
     public async Task Corrupt_blob_is_rejected_and_nothing_is_named()
     {
         using var tmp = new TempDir();
