@@ -27,6 +27,47 @@ public sealed class OciLayoutTests : IDisposable
     private string[] IngestFiles() => Directory.GetFiles(Path.Combine(_layout.Root, "ingest"));
 
     [Fact]
+    public async Task A_region_of_a_file_is_imported_verified_and_only_a_matching_one_is_named()
+    {
+        // A file as an archive holds blobs: some bytes, the blob (over two of ImportRegion's 16 MiB steps), more bytes.
+        var (blob, digest) = RandomBlob(33 * 1024 * 1024 + 17);
+        string source = _tmp.Sub("archive");
+        using (var f = File.Create(source))
+        {
+            f.Write(new byte[1000]);
+            f.Write(blob);
+            f.Write(new byte[512]);
+        }
+        var (_, other) = RandomBlob(10);
+        using var handle = File.OpenHandle(source);
+
+        // Wrong digest, and a region running past the file's end: refused, nothing named, no temp file left.
+        var wrong = Assert.Throws<SealerException>(() => _layout.ImportRegion(handle, 1000, other, blob.Length));
+        Assert.Equal(ErrorCodes.DigestMismatch, wrong.Code);
+        var shortSource = Assert.Throws<SealerException>(() => _layout.ImportRegion(handle, 2000, digest, blob.Length));
+        Assert.Equal(ErrorCodes.SizeMismatch, shortSource.Code);
+        Assert.False(_layout.HasBlob(other));
+        Assert.False(_layout.HasBlob(digest));
+        Assert.Empty(IngestFiles());
+
+        // Cancelled: stops between steps, leaves nothing.
+        using (var cts = new CancellationTokenSource())
+        {
+            Assert.ThrowsAny<OperationCanceledException>(() => _layout.ImportRegion(handle, 1000, digest, blob.Length, _ => cts.Cancel(), cts.Token));
+        }
+        Assert.False(_layout.HasBlob(digest));
+        Assert.Empty(IngestFiles());
+
+        var reports = new List<long>();
+        Assert.True(_layout.ImportRegion(handle, 1000, digest, blob.Length, reports.Add));
+        Assert.Equal(blob.Length, reports[^1]);
+        Assert.True(reports.Count >= 3);
+        Assert.True(await _layout.VerifyBlobAsync(digest, blob.Length));
+        Assert.False(_layout.ImportRegion(handle, 1000, digest, blob.Length), "already present");
+        Assert.Empty(IngestFiles());
+    }
+
+    [Fact]
     public async Task A_blob_whose_bytes_do_not_match_its_digest_is_refused_and_never_named()
     {
         var (bytes, _) = RandomBlob(300_000);
