@@ -351,31 +351,21 @@ public static class OciArchive
                         continue;
                     }
                     if (store.Layout.HasBlob(digest, entry.Length)) continue; // already here and verified when written
-                    if (region is not null && DataOffset(file!, region, entry) is long at)
+                    try
                     {
-                        try
+                        if (region is not null && DataOffset(file!, region, entry) is long at)
                         {
                             long before = total;
                             store.Layout.ImportRegion(region, at, digest, entry.Length,
                                 options.Progress is null ? null : n => options.Progress.Report(before + n), cancellationToken);
                         }
-                        catch (SealerException ex) when (ex.Code is ErrorCodes.DigestMismatch or ErrorCodes.SizeMismatch)
+                        else
                         {
-                            throw new SealerException(ErrorCodes.ArchiveBlobCorrupt,
-                                $"'{path}': blob {digest} is corrupt (its content does not hash to its name). The archive was damaged in transit; copy it again. Nothing was loaded.", path, inner: ex);
+                            await using var ingest = store.Layout.BeginIngest(digest, entry.Length);
+                            await ingest.ResetAsync(cancellationToken).ConfigureAwait(false);
+                            if (entry.DataStream is not null) await ingest.AppendAsync(entry.DataStream, null, cancellationToken).ConfigureAwait(false);
+                            await ingest.CommitAsync(cancellationToken).ConfigureAwait(false);
                         }
-                        total += entry.Length;
-                        loadedBlobs++;
-                        loadedBytes += entry.Length;
-                        options.Progress?.Report(total);
-                        continue;
-                    }
-                    await using var ingest = store.Layout.BeginIngest(digest, entry.Length);
-                    await ingest.ResetAsync(cancellationToken).ConfigureAwait(false);
-                    try
-                    {
-                        if (entry.DataStream is not null) await ingest.AppendAsync(entry.DataStream, null, cancellationToken).ConfigureAwait(false);
-                        await ingest.CommitAsync(cancellationToken).ConfigureAwait(false);
                     }
                     catch (SealerException ex) when (ex.Code is ErrorCodes.DigestMismatch or ErrorCodes.SizeMismatch)
                     {
