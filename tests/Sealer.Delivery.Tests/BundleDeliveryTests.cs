@@ -27,21 +27,7 @@ public class BundleDeliveryTests(TestHosts hosts, Xunit.Abstractions.ITestOutput
         var tar = SealerCli.RunExecutable("tar", ["-C", image.Dir, "-cf", archive, "oci-layout", "index.json", "blobs"]);
         Assert.True(tar.ExitCode == 0, tar.Output);
         string template = Path.Combine(Work, "Clusterfile.template");
-        File.WriteAllText(template, $"""
-            apiVersion: sealer.io/v2
-            kind: Cluster
-            metadata:
-              name: fixture
-            spec:
-              image: example.com/fixture/kubernetes:v1
-              ssh:
-                pk: {Lab.PrivateKey}
-              hosts:
-                - ips: [10.200.0.11]
-                  roles: [master]
-                - ips: [10.200.0.12]
-                  roles: [node]
-            """);
+        File.WriteAllText(template, FixtureClusterfile(MasterAndNode));
 
         // the build machine: the NativeAOT sealer makes the bundle
         string run = Path.Combine(Work, "fixture-linux-amd64.run");

@@ -28,21 +28,13 @@ public sealed class FailureInjectionTests(TestHosts hosts, Xunit.Abstractions.IT
     }
 
     /// <summary>Cluster 'fixture': master0 10.200.0.11 and the given nodes, by key.</summary>
-    private string ClusterfileText(string nodes) => $"""
-        apiVersion: sealer.io/v2
-        kind: Cluster
-        metadata:
-          name: fixture
-        spec:
-          image: example.com/fixture/kubernetes:v1
-          ssh:
-            pk: {Lab.PrivateKey}
+    private string ClusterfileText(string nodes) => FixtureClusterfile($"""
           hosts:
             - ips: [10.200.0.11]
               roles: [master]
             - ips: [{nodes}]
               roles: [node]
-        """;
+        """);
 
     [Fact]
     public async Task Disk_full_then_host_down_then_a_rerun_completes()

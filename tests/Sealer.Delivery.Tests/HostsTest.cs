@@ -1,3 +1,4 @@
+using System.Text;
 using Sealer.Core.Delivery;
 using Sealer.Core.Delivery.Ssh;
 
@@ -28,6 +29,38 @@ public abstract class HostsTest(TestHosts lab, string prefix) : IDisposable
         SealerBinary = Lab.SealerWrapper(Work),
         StepTimeout = TimeSpan.FromMinutes(2),
     };
+
+    /// <summary>The <c>hosts:</c> of a cluster of master0 (10.200.0.11) alone, indented as under <c>spec:</c>.</summary>
+    protected const string OneMaster = """
+          hosts:
+            - ips: [10.200.0.11]
+              roles: [master]
+        """;
+
+    /// <summary>The <c>hosts:</c> of master0 (10.200.0.11) and one node (10.200.0.12), indented as under <c>spec:</c>.</summary>
+    protected const string MasterAndNode = """
+          hosts:
+            - ips: [10.200.0.11]
+              roles: [master]
+            - ips: [10.200.0.12]
+              roles: [node]
+        """;
+
+    /// <summary>
+    /// A Clusterfile (sealer.io/v2) of the fixture image, cluster <c>fixture</c>, logging in with the lab's key: <paramref name="spec"/>
+    /// is the rest of <c>spec</c> (its hosts and anything else, indented as under <c>spec:</c>, e.g. <see cref="OneMaster"/>),
+    /// <paramref name="env"/> the cluster's env, <paramref name="ssh"/> more lines of its <c>ssh:</c> after <c>pk</c>, and
+    /// <paramref name="documents"/> what follows the Cluster (<c>---</c> and an Application, Plugins, Configs).
+    /// </summary>
+    protected string FixtureClusterfile(string spec, string documents = "", string[]? env = null, string[]? ssh = null)
+    {
+        var text = new StringBuilder("apiVersion: sealer.io/v2\nkind: Cluster\nmetadata:\n  name: fixture\nspec:\n  image: example.com/fixture/kubernetes:v1\n");
+        if (env is { Length: > 0 }) text.Append("  env:\n").AppendJoin("", env.Select(e => $"    - {e}\n"));
+        text.Append($"  ssh:\n    pk: {Lab.PrivateKey}\n").AppendJoin("", (ssh ?? []).Select(line => $"    {line}\n"));
+        text.Append(spec.TrimEnd('\n')).Append('\n');
+        if (documents.Length > 0) text.Append(documents.TrimEnd('\n')).Append('\n');
+        return text.ToString();
+    }
 
     /// <summary>What the fixture image's scripts logged on host <paramref name="i"/> (empty when nothing ran there).</summary>
     protected string Evidence(int i) => File.Exists(Lab.Hosts[i].OnHost(FixtureImage.Evidence)) ? File.ReadAllText(Lab.Hosts[i].OnHost(FixtureImage.Evidence)) : "";

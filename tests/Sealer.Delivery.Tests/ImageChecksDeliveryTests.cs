@@ -17,21 +17,14 @@ public class ImageChecksDeliveryTests(TestHosts hosts) : HostsTest(hosts, "seale
 {
     private const string Ctrd = "/var/lib/sealer/ctrd";
 
-    private string Clusterfile() => $"""
-        apiVersion: sealer.io/v2
-        kind: Cluster
-        metadata:
-          name: fixture
-        spec:
-          image: example.com/fixture/kubernetes:v1
-          ssh:
-            pk: {Lab.PrivateKey}
+    private string Clusterfile() => FixtureClusterfile($"""
           hosts:
             - ips: [10.200.0.11]
               roles: [master]
             - ips: [10.200.0.12]
               roles: [node]
               env: [CONTAINERD_ADDRESS={Ctrd}/containerd.sock]
+        """, """
         ---
         apiVersion: sealer.io/v2
         kind: Application
@@ -45,7 +38,7 @@ public class ImageChecksDeliveryTests(TestHosts hosts) : HostsTest(hosts, "seale
                   data: |
                     image:
                       tag: "2.0"
-        """;
+        """);
 
     [Fact]
     public async Task Missing_images_stop_the_run_before_launch_and_the_airgap_check_reports_leaks()

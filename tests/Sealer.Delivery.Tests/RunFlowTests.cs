@@ -14,21 +14,7 @@ public class RunFlowTests(TestHosts hosts, Xunit.Abstractions.ITestOutputHelper 
 
     private string SealerWrapper() => Lab.SealerWrapper(Work);
 
-    private string Clusterfile(string hostsYaml, string extra = "") => $"""
-        apiVersion: sealer.io/v2
-        kind: Cluster
-        metadata:
-          name: fixture
-        spec:
-          image: example.com/fixture/kubernetes:v1
-          env:
-            - MyVar=fromcluster
-          ssh:
-            pk: {Lab.PrivateKey}
-            port: "22"
-        {hostsYaml}
-        {extra}
-        """;
+    private string Clusterfile(string hostsYaml, string extra = "") => FixtureClusterfile(hostsYaml, extra, env: ["MyVar=fromcluster"], ssh: ["port: \"22\""]);
 
     private RunOptions Options(string image, List<TransferProgress>? progress = null, List<string>? output = null) => RunOptionsFor(image) with
     {

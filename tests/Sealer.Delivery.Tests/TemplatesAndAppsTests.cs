@@ -38,26 +38,14 @@ public class TemplatesAndAppsTests(TestHosts hosts) : HostsTest(hosts, "sealer-t
 
     private RunOptions Options(string image) => RunOptionsFor(image, 2);
 
-    private string Clusterfile(string extra) => $"""
-        apiVersion: sealer.io/v2
-        kind: Cluster
-        metadata:
-          name: fixture
-        spec:
-          image: example.com/fixture/kubernetes:v1
-          env:
-            - MyVar=fromcluster
-            - Zones=a, b,c
-          ssh:
-            pk: {Lab.PrivateKey}
+    private string Clusterfile(string extra) => FixtureClusterfile("""
           hosts:
             - ips: [10.200.0.11]
               roles: [master]
               env: [Tier=gold, Extra=only on h1]
             - ips: [10.200.0.12]
               roles: [node]
-        {extra}
-        """;
+        """, extra, env: ["MyVar=fromcluster", "Zones=a, b,c"]);
 
     private string OnHost(int i, string path) => File.ReadAllText(Lab.Hosts[i].OnHost(path));
 

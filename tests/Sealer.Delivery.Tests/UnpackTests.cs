@@ -30,19 +30,7 @@ public class UnpackTests(TestHosts hosts) : HostsTest(hosts, "sealer-unpack-")
                 ["opt/.wh.gone"] = "",
                 ["opt/stay.txt"] = "upper\n",
             });
-        string text = $"""
-            apiVersion: sealer.io/v2
-            kind: Cluster
-            metadata:
-              name: fixture
-            spec:
-              image: example.com/fixture/kubernetes:v1
-              ssh:
-                pk: {Lab.PrivateKey}
-              hosts:
-                - ips: [10.200.0.11]
-                  roles: [master]
-            """;
+        string text = FixtureClusterfile(OneMaster);
         await new ClusterInstaller(ClusterfileReader.Parse(text, "Clusterfile"), RunOptionsFor(image.Dir)).RunAsync();
 
         string Root(string path) => Lab.Hosts[0].OnHost($"{Rootfs}/{path}");

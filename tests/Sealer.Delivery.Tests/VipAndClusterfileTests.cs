@@ -20,21 +20,7 @@ public class VipAndClusterfileTests(TestHosts hosts, Xunit.Abstractions.ITestOut
     private const string Manifest = "/etc/kubernetes/manifests/kube-lvscare.yaml";
     private const string SshSecret = "ssh-Secret-pw-4711", DbSecret = "hunter2-db-secret";
 
-    private string Text(string hostsYaml) => $"""
-        apiVersion: sealer.io/v2
-        kind: Cluster
-        metadata:
-          name: fixture
-        spec:
-          image: example.com/fixture/kubernetes:v1
-          env:
-            - MyVar=fromcluster
-            - DB_PASSWORD={DbSecret}
-          ssh:
-            pk: {Lab.PrivateKey}
-            passwd: "{SshSecret}"
-        {hostsYaml}
-        """;
+    private string Text(string hostsYaml) => FixtureClusterfile(hostsYaml, env: ["MyVar=fromcluster", $"DB_PASSWORD={DbSecret}"], ssh: [$"passwd: \"{SshSecret}\""]);
 
     private readonly List<string> _lines = [];
 
