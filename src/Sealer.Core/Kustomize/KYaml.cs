@@ -1,8 +1,8 @@
 using Sealer.Core.Yaml;
-using System.Globalization;
 using System.Text;
 using System.Text.RegularExpressions;
 using Sealer.Core.Charts;
+using Sealer.Core.Text;
 using YamlDotNet.Core;
 
 namespace Sealer.Core.Kustomize;
@@ -200,30 +200,8 @@ internal static partial class KYaml
                 {
                     sb.Append("!!").Append(tag["tag:yaml.org,2002:".Length..]).Append(' ');
                 }
-                Quote(sb, s.Value);
+                StringEscapes.AppendYamlDoubleQuoted(sb, s.Value);
                 return;
         }
-    }
-
-    /// <summary>A double-quoted YAML scalar (JSON escapes are valid YAML escapes).</summary>
-    public static void Quote(StringBuilder sb, string v)
-    {
-        sb.Append('"');
-        foreach (char c in v)
-        {
-            switch (c)
-            {
-                case '"': sb.Append("\\\""); break;
-                case '\\': sb.Append("\\\\"); break;
-                case '\n': sb.Append("\\n"); break;
-                case '\r': sb.Append("\\r"); break;
-                case '\t': sb.Append("\\t"); break;
-                default:
-                    if (c < 0x20 || c is '\u0085' or '\u2028' or '\u2029' or '\ufeff') sb.Append("\\u").Append(((int)c).ToString("x4", CultureInfo.InvariantCulture));
-                    else sb.Append(c);
-                    break;
-            }
-        }
-        sb.Append('"');
     }
 }

@@ -40,6 +40,15 @@ internal static class StringEscapes
         sb.Append('"');
     }
 
+    /// <summary>A double-quoted YAML scalar on one line, every character as <see cref="AppendYamlEscaped"/> writes it
+    /// (libyaml's escapes, so line breaks such as NEL/LS/PS and a BOM never reach the text raw); no folding.</summary>
+    public static void AppendYamlDoubleQuoted(StringBuilder sb, string s)
+    {
+        sb.Append('"');
+        foreach (char c in s) AppendYamlEscaped(sb, c);
+        sb.Append('"');
+    }
+
     /// <summary>One character as libyaml writes it inside a double-quoted scalar: <c>\0 \a \b \t \n \v \f \r \e \" \\ \N \_ \L \P</c>,
     /// other non-printable characters as <c>\xXX</c>/<c>\uXXXX</c>, everything else as itself.</summary>
     public static void AppendYamlEscaped(StringBuilder sb, char c)
