@@ -41,6 +41,26 @@ public class GuidedRunTests(TestHosts hosts, Xunit.Abstractions.ITestOutputHelpe
         return (run, image);
     }
 
+    /// <summary>A fresh bundle run in a new terminal (tmux) with an empty HOME (no known_hosts, no keys); the shell prints
+    /// <c>guided-exit=N</c> when it ends.</summary>
+    private (string Run, FixtureImage Image, string Site, string Home, Tmux Tmux) StartGuided()
+    {
+        var (run, image) = MakeBundle();
+        string site = Path.GetDirectoryName(run)!;
+        string home = Directory.CreateDirectory(Path.Combine(Work, "home")).FullName;
+        var tmux = new Tmux(Path.Combine(Work, "tmux.sock"), log);
+        try
+        {
+            tmux.Start(site, $"HOME='{home}' '{run}'; echo \"guided-exit=$?\"; sleep 600");
+        }
+        catch
+        {
+            tmux.Dispose();
+            throw;
+        }
+        return (run, image, site, home, tmux);
+    }
+
     [Fact]
     public void A_bundle_without_a_terminal_never_waits_for_input_and_says_what_to_give()
     {
@@ -112,11 +132,8 @@ public class GuidedRunTests(TestHosts hosts, Xunit.Abstractions.ITestOutputHelpe
     public void Guided_run_in_a_terminal_asks_trusts_the_keys_delivers_and_writes_the_clusterfile()
     {
         Lab.Wipe("/var/lib/sealer", "/etc/containerd", "/etc/kubernetes", "/tmp", "/usr/local/bin");
-        var (run, image) = MakeBundle();
-        string site = Path.GetDirectoryName(run)!;
-        string home = Directory.CreateDirectory(Path.Combine(Work, "home")).FullName; // no known_hosts, no keys: everything is asked
-        using var tmux = new Tmux(Path.Combine(Work, "tmux.sock"), log);
-        tmux.Start(site, $"HOME='{home}' '{run}'; echo \"guided-exit=$?\"; sleep 600");
+        var (run, image, site, home, tmux) = StartGuided(); // no known_hosts, no keys: everything is asked
+        using var terminal = tmux;                   // closed (with the session) when the test ends
 
         // every answer is checked as it is typed: the problem shows under the line before Enter, Enter is refused while it lasts
         tmux.WaitFor("Masters");
@@ -197,11 +214,8 @@ public class GuidedRunTests(TestHosts hosts, Xunit.Abstractions.ITestOutputHelpe
     [Fact]
     public void Ctrl_C_at_a_question_ends_the_guided_run_and_writes_nothing()
     {
-        var (run, _) = MakeBundle();
-        string site = Path.GetDirectoryName(run)!;
-        string home = Directory.CreateDirectory(Path.Combine(Work, "home")).FullName;
-        using var tmux = new Tmux(Path.Combine(Work, "tmux.sock"), log);
-        tmux.Start(site, $"HOME='{home}' '{run}'; echo \"guided-exit=$?\"; sleep 600");
+        var (run, _, site, home, tmux) = StartGuided();
+        using var terminal = tmux;                   // closed (with the session) when the test ends
         tmux.WaitFor("Masters");
         tmux.Type("10.200.0.1");
         tmux.WaitFor("1 host: 10.200.0.1");
@@ -216,11 +230,8 @@ public class GuidedRunTests(TestHosts hosts, Xunit.Abstractions.ITestOutputHelpe
     public void Guided_run_with_a_password_never_shows_or_writes_it_and_delivers()
     {
         Lab.Wipe("/var/lib/sealer", "/etc/containerd", "/etc/kubernetes", "/tmp", "/usr/local/bin");
-        var (run, image) = MakeBundle();
-        string site = Path.GetDirectoryName(run)!;
-        string home = Directory.CreateDirectory(Path.Combine(Work, "home")).FullName;
-        using var tmux = new Tmux(Path.Combine(Work, "tmux.sock"), log);
-        tmux.Start(site, $"HOME='{home}' '{run}'; echo \"guided-exit=$?\"; sleep 600");
+        var (run, image, site, home, tmux) = StartGuided();
+        using var terminal = tmux;                   // closed (with the session) when the test ends
         tmux.Answer("Masters", "10.200.0.11");
         tmux.Answer("Nodes", "10.200.0.12");
         tmux.Answer("SSH user", "");                 // root: password login allowed on the test hosts (build/test-hosts.sh)
@@ -263,11 +274,8 @@ public class GuidedRunTests(TestHosts hosts, Xunit.Abstractions.ITestOutputHelpe
     public void Guided_run_with_an_encrypted_key_asks_its_passphrase_never_writes_it_and_runs_without_a_terminal_from_the_environment()
     {
         Lab.Wipe("/var/lib/sealer", "/etc/containerd", "/etc/kubernetes", "/tmp", "/usr/local/bin");
-        var (run, _) = MakeBundle();
-        string site = Path.GetDirectoryName(run)!;
-        string home = Directory.CreateDirectory(Path.Combine(Work, "home")).FullName;
-        using var tmux = new Tmux(Path.Combine(Work, "tmux.sock"), log);
-        tmux.Start(site, $"HOME='{home}' '{run}'; echo \"guided-exit=$?\"; sleep 600");
+        var (run, _, site, home, tmux) = StartGuided();
+        using var terminal = tmux;                   // closed (with the session) when the test ends
         tmux.Answer("Masters", "10.200.0.11");
         tmux.Answer("Nodes", "");
         tmux.Answer("SSH user", "");
