@@ -212,13 +212,26 @@ public class GuidedRunTests(TestHosts hosts, Xunit.Abstractions.ITestOutputHelpe
     }
 
     [Fact]
-    public void Ctrl_C_at_a_question_ends_the_guided_run_and_writes_nothing()
+    public void The_answer_is_edited_where_the_cursor_is_and_Ctrl_C_at_a_question_ends_the_guided_run_and_writes_nothing()
     {
-        var (run, _, site, home, tmux) = StartGuided();
+        var (_, _, site, _, tmux) = StartGuided();
         using var terminal = tmux;                   // closed (with the session) when the test ends
         tmux.WaitFor("Masters");
         tmux.Type("10.200.0.1");
         tmux.WaitFor("1 host: 10.200.0.1");
+        // edited as in a shell: a character typed at the start, removed again, one inserted before the last
+        tmux.Keys("Home");
+        tmux.Type("9");
+        tmux.WaitFor("'910.200.0.1' is not an IP address");
+        tmux.Keys("BSpace");
+        tmux.WaitFor("1 host: 10.200.0.1");
+        tmux.Keys("End", "Left");
+        tmux.Type("2");
+        tmux.WaitFor("1 host: 10.200.0.21");
+        tmux.Keys("C-a", "Delete");                  // the character under the cursor
+        tmux.WaitFor("1 host: 0.200.0.21");
+        tmux.Keys("Right", "Right", "C-k");          // the rest of the line
+        tmux.WaitFor("'0.' is not an IP address");
         tmux.Keys("C-c");
         string screen = tmux.WaitFor("guided-exit=", TimeSpan.FromSeconds(20));
         Assert.Contains("guided-exit=130", screen, StringComparison.Ordinal);
