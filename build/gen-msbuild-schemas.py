@@ -39,6 +39,7 @@ PROPERTIES = [
       "The image type in sealer.image.extension (derived: the FROM image's type, else kube-installer when the cluster.alpha.sealer.io/cluster-runtime-type label is set)."),
     P("SealerScanRootfs", BOOL, "false", "Sealer's lite build: also find images in the rootfs (YAML under manifests/ and application/apps/, manifests/imageList, chart directories). sealer convert kubefile sets it."),
     P("SealerArchive", BOOL, "true", "Also write the OCI archive <name>.tar next to the layout (updated in place on rebuilds)."),
+    P("SealerSbom", BOOL, "true", "Also write the image's SBOM (SPDX 2.3 JSON: the cluster image, every app image with its digests, every app) as <name>.spdx.json next to the archive."),
     P("SealerSourceDateEpoch", INT, "$(SOURCE_DATE_EPOCH), else 0", "The mtime of rootfs tar entries (reproducible builds)."),
     P("SealerSdkVersion", STR, "the restored package's version", "The Sealer.Sdk version (written when the package is packed; read it, do not set it)."),
     P("UsingSealerSdk", BOOL, "true", "true in every project that uses Sealer.Sdk."),
@@ -51,6 +52,7 @@ PROPERTIES = [
     P("ClusterImageOutputDir", STR, "bin/<Configuration>/", "Where the layout and the archive go."),
     P("ClusterImageLayout", STR, "$(ClusterImageOutputDir)<name>", "The OCI layout directory the build writes."),
     P("ClusterImageArchive", STR, "$(ClusterImageOutputDir)<name>.tar", "The OCI archive the build writes (when SealerArchive is true)."),
+    P("ClusterImageSbom", STR, "$(ClusterImageOutputDir)<name>.spdx.json", "The SBOM the build writes (when SealerSbom is true)."),
     P("SealerTasksAssembly", STR, "the package's tools/net10.0/Sealer.Tasks.dll", "The task assembly (for testing a locally built one)."),
     # registries
     P("SealerRegistryMirrors", STR, "", "Registry mirrors: docker.io=http://host:port,...;quay.io=... (also from the environment)."),

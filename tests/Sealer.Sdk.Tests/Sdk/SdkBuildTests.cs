@@ -112,6 +112,22 @@ public sealed class SdkBuildTests(SdkFeed feed)
         // skopeo reads OCI-typed images of the layout (it skips Docker media types in index.json, which we keep as served).
         (code, output) = Processes.RunCommandLine("skopeo", $"inspect --override-os linux --override-arch amd64 oci:{rootfs}/registry:docker.io/library/nginx:1.27");
         Assert.True(code == 0, output);
+
+        // The SBOM beside the archive: the cluster image (by digest) and each app image it carries, with the digest
+        // registry/index.json has, and the app.
+        using var sbom = System.Text.Json.JsonDocument.Parse(File.ReadAllBytes(layout + ".spdx.json"));
+        Assert.Equal("SPDX-2.3", sbom.RootElement.GetProperty("spdxVersion").GetString());
+        var packages = sbom.RootElement.GetProperty("packages").EnumerateArray().ToList();
+        string Checksum(System.Text.Json.JsonElement pkg) => "sha256:" + pkg.GetProperty("checksums")[0].GetProperty("checksumValue").GetString();
+        Assert.Equal(reader.Descriptor.Digest, Checksum(packages.Single(x => x.GetProperty("SPDXID").GetString() == "SPDXRef-ClusterImage")));
+        var byRef = Sealer.Core.Layout.OciLayout.Open(Path.Combine(rootfs, "registry")).ReadIndex().Manifests.ToDictionary(m => m.GetAnnotation(Sealer.Core.Oci.Annotations.RefName)!);
+        var imagePackages = packages.Where(x => x.GetProperty("SPDXID").GetString()!.StartsWith("SPDXRef-Image-", StringComparison.Ordinal)).ToList();
+        Assert.Equal(refs.Length, imagePackages.Count);
+        foreach (var r0 in refs)
+        {
+            Assert.Contains(imagePackages, x => x.GetProperty("comment").GetString()!.StartsWith($"{r0}@{byRef[r0].Digest}", StringComparison.Ordinal) && Checksum(x) == byRef[r0].Digest);
+        }
+        Assert.Contains(packages, x => x.GetProperty("primaryPackagePurpose").GetString() == "APPLICATION" && x.GetProperty("name").GetString() == "web");
     }
 
     /// <summary>registry/images.json (supply chain) lists every image with the digest registry/index.json has, and per
@@ -177,7 +193,7 @@ public sealed class SdkBuildTests(SdkFeed feed)
         string agent = NewAgent();
         var again = Build(dirA, cache, "-v:d", agent);
         Assert.True(again.ExitCode == 0, again.Output);
-        foreach (var target in new[] { "ResolveClusterImages", "PullClusterImages", "AssembleClusterImage" })
+        foreach (var target in new[] { "ResolveClusterImages", "PullClusterImages", "AssembleClusterImage", "WriteClusterImageSbom" })
         {
             Assert.Contains($"Skipping target \"{target}\" because all output files are up-to-date", again.Output);
         }
@@ -481,10 +497,18 @@ public sealed class SdkBuildTests(SdkFeed feed)
         Assert.True(clean.ExitCode == 0, clean.Output);
         Assert.False(Directory.Exists(layout));
         Assert.False(File.Exists(layout + ".tar"));
+        Assert.False(File.Exists(layout + ".spdx.json"));
         var rebuild = feed.Dotnet(dir, "build -c Release -t:Rebuild", cache);
         Assert.True(rebuild.ExitCode == 0, rebuild.Output);
         Assert.True(File.Exists(Path.Combine(layout, "index.json")));
         Assert.True(File.Exists(layout + ".tar"));
+        Assert.True(File.Exists(layout + ".spdx.json"));
+        // SealerSbom=false: none
+        Assert.True(feed.Dotnet(dir, "clean -c Release", cache).ExitCode == 0);
+        var without = feed.Dotnet(dir, "build -c Release -p:SealerSbom=false", cache);
+        Assert.True(without.ExitCode == 0, without.Output);
+        Assert.True(File.Exists(layout + ".tar"));
+        Assert.False(File.Exists(layout + ".spdx.json"));
     }
 
     [Fact]
