@@ -1,10 +1,12 @@
 using System.CommandLine;
 using System.Globalization;
+using Sealer.Core.Artifacts;
 using Sealer.Core.Build;
 using Sealer.Core.ClusterImage;
 using Sealer.Core.Diagnostics;
 using Sealer.Core.Images;
 using Sealer.Core.Kubefile;
+using Sealer.Core.Layout;
 using Sealer.Core.Oci;
 
 namespace Sealer.Cli.Commands;
@@ -28,10 +30,10 @@ internal static class BuildCommand
             CMDS, CMD, CNI, CSI, KUBEVERSION) and builds it through the same steps as `dotnet build` of the project
             `sealer convert kubefile` writes: images found in the charts, manifests and image lists of the rootfs, pulled into
             the image cache and pinned in CONTEXT/images.lock.json, the cluster image written as OUTPUT/NAME/ (OCI layout) and
-            OUTPUT/NAME.tar (OCI archive). RUN is refused (a lite build runs nothing): the error names the line.
+            OUTPUT/NAME.tar (OCI archive), with its SBOM as OUTPUT/NAME.spdx.json (SPDX 2.3). RUN is refused (a lite build runs nothing): the error names the line.
             """)
         {
-            o.Context, o.File, o.Tag, o.Platform, o.BuildArg, o.Output, o.NoArchive, o.Mirror, o.NoFallback, o.Refresh, o.CacheDir, o.Store,
+            o.Context, o.File, o.Tag, o.Platform, o.BuildArg, o.Output, o.NoArchive, o.NoSbom, o.Mirror, o.NoFallback, o.Refresh, o.CacheDir, o.Store,
         };
         command.SetAction((parseResult, cancellationToken) => RunAsync(parseResult, o, cancellationToken));
         return command;
@@ -47,6 +49,7 @@ internal static class BuildCommand
         public readonly Option<List<string>> BuildArg = CliOptions.Repeatable("--build-arg", "an ARG value", "K=V", false);
         public readonly Option<string?> Output = CliOptions.Text("--output", "where the layout and the archive go (default CONTEXT/bin)", "DIR", "-o");
         public readonly Option<bool> NoArchive = CliOptions.Flag("--no-archive", "write only the OCI layout, no archive");
+        public readonly Option<bool> NoSbom = CliOptions.Flag("--no-sbom", "write no SBOM (NAME.spdx.json) beside the image");
         public readonly Option<List<string>> Mirror = CliOptions.Repeatable("--mirror", "pull DOMAIN's images (or every domain's, with *) through mirrors", "DOMAIN=URL[,URL]", false);
         public readonly Option<bool> NoFallback = CliOptions.Flag("--no-fallback", "never ask a source registry when its mirrors fail or lack an image");
         public readonly Option<bool> Refresh = CliOptions.Flag("--refresh", "resolve tags pinned in images.lock.json again");
@@ -114,6 +117,12 @@ internal static class BuildCommand
         }
         Console.Out.WriteLine($"{name}:{version} -> {result.LayoutPath} ({result.Descriptor.Digest}, {string.Join(", ", result.Manifests.Keys)}, {images.Count} images)");
         if (result.ArchivePath is not null) Console.Out.WriteLine($"{name}:{version} -> {result.ArchivePath}");
+        if (!p.GetValue(o.NoSbom))
+        {
+            string sbom = Path.Combine(outDir, fileName + ".spdx.json");
+            ClusterImageSbom.WriteFile(OciLayout.Open(result.LayoutPath), $"{name}:{version}", sbom, ClusterImageSbom.CreatedAt(epoch));
+            Console.Out.WriteLine($"{name}:{version} -> {sbom} (SBOM)");
+        }
         foreach (var note in project.Notes) Console.Error.WriteLine($"note: {note}");
         return 0;
     }

@@ -18,6 +18,22 @@ public static class ClusterImageSbom
 {
     public const string MediaType = "application/spdx+json";
 
+    /// <summary>
+    /// The document of the image named <paramref name="refName"/> in a layout just built, written atomically to
+    /// <paramref name="path"/> (what <c>dotnet build</c> and <c>sealer build</c> put beside the archive); returns what it describes.
+    /// </summary>
+    public static ClusterImageInfo WriteFile(OciLayout layout, string refName, string path, DateTimeOffset created)
+    {
+        var root = layout.FindRef(refName)
+            ?? throw new Diagnostics.SealerException(Diagnostics.ErrorCodes.NotAClusterImage, $"The built layout {layout.Root} has no image named '{refName}', so there is no SBOM to write. Build it again (dotnet build -t:Rebuild).");
+        var info = ClusterImageInspector.Inspect(layout, refName, root);
+        AtomicFile.WriteAllBytes(path, Create(info, created));
+        return info;
+    }
+
+    /// <summary>SOURCE_DATE_EPOCH when above 0 (reproducible output), else now.</summary>
+    public static DateTimeOffset CreatedAt(long sourceDateEpoch) => sourceDateEpoch > 0 ? DateTimeOffset.FromUnixTimeSeconds(sourceDateEpoch) : DateTimeOffset.UtcNow;
+
     /// <summary>Writes the document for <paramref name="info"/> (what <see cref="ClusterImageInspector"/> reads).</summary>
     public static byte[] Create(ClusterImageInfo info, DateTimeOffset created)
     {

@@ -49,6 +49,10 @@ public sealed class KubefileBuildTests(SdkFeed feed, StandInRegistry registry) :
         Assert.Equal(TopDigest(sdkLayout), TopDigest(cliLayout));
         Assert.Contains(TopDigest(cliLayout), build.StdOut, StringComparison.Ordinal);
         Assert.Equal(File.ReadAllText(Path.Combine(projectDir, "images.lock.json")), File.ReadAllText(Path.Combine(kubefileDir, "images.lock.json")));
+        // Both write the same SBOM beside the image (but for its creation time).
+        static string Sbom(string layout) => string.Join('\n', File.ReadAllLines(layout + ".spdx.json").Where(l => !l.TrimStart().StartsWith("\"created\"", StringComparison.Ordinal)));
+        Assert.Equal(Sbom(sdkLayout), Sbom(cliLayout));
+        Assert.Contains(TopDigest(cliLayout)["sha256:".Length..], Sbom(cliLayout), StringComparison.Ordinal);
         // What the image carries is what the rootfs names (found as Sealer's lite build finds it), and the FROM is the stand-in.
         var image = ClusterImageReader.OpenLayout(cliLayout);
         var plan = KubefileCorpusTests.Plan(kubefileDir);
