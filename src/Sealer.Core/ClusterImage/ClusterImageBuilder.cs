@@ -248,6 +248,9 @@ public sealed class ClusterImageBuilder
         public int Reused;
         private long _bytes;
 
+        /// <summary>Image-blob layers written at once: one per core, at most 4 (past that the disk, not the hashing, limits).</summary>
+        private static int BlobParallelism => Math.Clamp(Environment.ProcessorCount, 1, 4);
+
         public async Task<ClusterImageResult> RunAsync(List<RootfsEntry> rootfs, CancellationToken cancellationToken)
         {
             (Descriptor Layer, Digest DiffId)? shared = null;
@@ -298,8 +301,8 @@ public sealed class ClusterImageBuilder
             if (temp.HasBlob(digest, size)) return true;
             if (previous is null || !previous.HasBlob(digest, size)) return false;
             NativeLink.LinkOrCopy(previous.BlobPath(digest), temp.BlobPath(digest));
-            Reused++;
-            _bytes += size;
+            Interlocked.Increment(ref Reused);
+            Interlocked.Add(ref _bytes, size);
             return true;
         }
 
@@ -337,8 +340,8 @@ public sealed class ClusterImageBuilder
             string final = temp.BlobPath(digest);
             if (File.Exists(final)) File.Delete(tmp);
             else AtomicFile.Replace(tmp, final);
-            Written++;
-            _bytes += size;
+            Interlocked.Increment(ref Written);
+            Interlocked.Add(ref _bytes, size);
             return (new Descriptor { MediaType = mediaType, Digest = digest.ToString(), Size = size }, diffId);
         }
 
@@ -457,19 +460,27 @@ public sealed class ClusterImageBuilder
                 var top = CollectImage(image, platform, metadata, blobs);
                 registryIndex[image.Reference] = top;
             }
+            // A base image-blob layer holds some: neither written nor added again. The others are written BlobParallelism
+            // at a time (each is read, hashed and written on its own thread: one core hashes while the other copies) and
+            // added in digest order, so the image is the same whatever finishes first.
+            var todo = blobs.Where(b => !baseBlobs.Contains(b.Key)).ToList();
+            var written = new (Descriptor Layer, Digest DiffId)[todo.Count];
             int n = 0;
-            long bytesTotal = blobs.Sum(b => b.Value), bytesDone = 0;
-            foreach (var (digest, size) in blobs)
+            long bytesTotal = blobs.Sum(b => b.Value), bytesDone = bytesTotal - todo.Sum(b => b.Value);
+            await Parallel.ForEachAsync(Enumerable.Range(0, todo.Count), new ParallelOptions { MaxDegreeOfParallelism = BlobParallelism, CancellationToken = cancellationToken }, async (i, ct) =>
             {
-                cancellationToken.ThrowIfCancellationRequested();
-                bytesDone += size;
-                if (baseBlobs.Contains(digest)) continue; // a base image-blob layer holds it: neither written nor added again
-                var layer = await ImageBlobLayerAsync(Digest.Parse(digest), size, cancellationToken).ConfigureAwait(false);
-                progress?.Report(new AssemblyProgress("images", $"{++n}/{blobs.Count} ({platform})", bytesDone, bytesTotal));
+                var (digest, size) = todo[i];
+                written[i] = await ImageBlobLayerAsync(Digest.Parse(digest), size, ct).ConfigureAwait(false);
+                long done = Interlocked.Add(ref bytesDone, size);
+                progress?.Report(new AssemblyProgress("images", $"{Interlocked.Increment(ref n)}/{blobs.Count} ({platform})", done, bytesTotal));
+            }).ConfigureAwait(false);
+            for (int i = 0; i < todo.Count; i++)
+            {
+                var layer = written[i];
                 if (baseLayerDigests.Contains(layer.Layer.Digest)) continue; // FROM already carries it
                 layers.Add(layer.Layer);
                 diffIds.Add(layer.DiffId.ToString());
-                history.Add(new HistoryEntry { CreatedBy = $"sealer-sdk: image blob {digest}" });
+                history.Add(new HistoryEntry { CreatedBy = $"sealer-sdk: image blob {todo[i].Key}" });
             }
             var registryLayer = await RegistryLayerAsync(registryIndex, metadata, cancellationToken).ConfigureAwait(false);
             layers.Add(registryLayer.Layer);
@@ -646,7 +657,9 @@ public sealed class ClusterImageBuilder
         {
             var annotations = new Dictionary<string, string> { [ClusterImageFormat.LayerKindAnnotation] = ClusterImageFormat.LayerKindImageBlob, [ClusterImageFormat.LayerBlobAnnotation] = blob.ToString() };
             string key = blob.ToString();
-            if (layerMap.Layers.TryGetValue(key, out var known) && Digest.TryParse(known.Digest, out var knownDigest) && TryReuse(knownDigest, known.Size))
+            LayerMapEntry? known;
+            lock (layerMap) layerMap.Layers.TryGetValue(key, out known);
+            if (known is not null && Digest.TryParse(known.Digest, out var knownDigest) && TryReuse(knownDigest, known.Size))
             {
                 return (new Descriptor { MediaType = MediaTypes.OciLayer, Digest = known.Digest, Size = known.Size, Annotations = annotations }, knownDigest);
             }
@@ -658,7 +671,7 @@ public sealed class ClusterImageBuilder
                 tar.AddFile(ClusterImageFormat.RegistryBlobPath(blob), f, executable: false);
                 return Task.CompletedTask;
             }, cancellationToken).ConfigureAwait(false);
-            layerMap.Layers[key] = new LayerMapEntry { Digest = layer.Digest, Size = layer.Size };
+            lock (layerMap) layerMap.Layers[key] = new LayerMapEntry { Digest = layer.Digest, Size = layer.Size };
             return (layer with { Annotations = annotations }, diffId);
         }
 

@@ -72,6 +72,9 @@ public sealed class ClusterImageBuilderTests : IDisposable
         // nginx amd64: 2 layers, app: shared + 1 → 3 distinct blobs.
         Assert.Equal(3, blobLayers.Count);
         Assert.All(blobLayers, l => Assert.Equal(MediaTypes.OciLayer, l.MediaType));
+        // in blob-digest order, whichever of the layers written at once finished first
+        var blobOrder = blobLayers.Select(l => l.GetAnnotation(ClusterImageFormat.LayerBlobAnnotation)!).ToList();
+        Assert.Equal(blobOrder.Order(StringComparer.Ordinal), blobOrder);
         Assert.Equal(p.Config.RootFs.DiffIds.Count, layers.Count);
         Assert.Equal("team-a", p.Labels["owner"]);
         Assert.Contains(new KeyValuePair<string, string>("REGION", "eu"), p.Env);
