@@ -22,8 +22,8 @@ public sealed record ArchiveWriteResult(long Length, long BytesWritten, long Byt
 /// <c>index.json</c> last. GNU tar headers, mode 0644/0755, uid/gid 0, one fixed mtime; two zero blocks at the end.</para>
 /// <para>Rebuild: the existing archive's headers are read (seeking over the data) and compared, byte for byte, with the planned
 /// headers; blob entries are named by their digest, so an equal header means equal content (the small non-blob files are
-/// compared whole). The file is renamed to <c>.&lt;name&gt;.updating</c>, truncated after the common prefix, the rest appended,
-/// flushed to disk, and renamed back: the archive path holds the old complete archive or the new complete one, never a
+/// compared whole). The file is renamed to <c>.&lt;name&gt;.updating</c>, truncated after the common prefix, the rest appended
+/// (its disk write started as it is copied, <see cref="WriteBehind"/>), flushed to disk, and renamed back: the archive path holds the old complete archive or the new complete one, never a
 /// partial one (it is absent while the update runs). An update that was interrupted leaves <c>.&lt;name&gt;.updating</c>; the
 /// next write finds it, re-hashes every blob it keeps from it, and completes it. The result is byte-identical to writing
 /// the archive from scratch.</para>
