@@ -35,10 +35,12 @@
 #   assemble    dotnet build -t:AssembleClusterImage -p:SealerArchive=false (the OCI layout)   floor: cp -r of the cache;
 #               floor_hash (an extra row): cp -r, then sha256 of the copy (cat | openssl), as every layer's digest is new
 #   archive     the same with the archive                                                       floor: cp of the .tar
+#               second floor (sync): cp of the .tar, then `sync FILE` of the copy (the archive is flushed before its rename)
 #   noop        dotnet build (everything up to date)           target: < 2 s MSBuild time, 0 requests
 #   onechart    dotnet build after one chart's template changed (should not grow with the project)
 #   push        dotnet build -t:PushClusterImage to an empty loopback registry   floor: skopeo copy to an empty one
 #   load/save   sealer load of the .tar into an empty store; sealer save of it   floor: cp of the .tar
+#               (load: + openssl sha256 of the copy; second floor (sync): cp, `sync FILE` of the copy, then sha256)
 #   distribute  `sealer run` of the .tar to 3 netns hosts (build/test-hosts.sh, 10.200.0.11 master + .12, .13 nodes;
 #               needs root): the whole run (distribute, unpack, the base's lifecycle, the registry on the master),
 #               measured on this machine's side (sealer and its ssh clients); "Sealer task s" is the distribute step
@@ -251,6 +253,9 @@ XML
   [ -f "$archive" ] && [ -f "$layout/index.json" ] || { echo "scale-bench: no archive/layout under $proj/bin" >&2; exit 1; }
   measure "$tag" archive-floor --floor-of archive -- cp "$archive" "$sw/copy.tar"
   rm -f "$sw/copy.tar"
+  # floor_sync: the archive is on the disk before its rename (durability), so the fair floor is cp, then fsync of the copy
+  measure "$tag" archive-floor-sync --floor-of archive:sync -- bash -c "cp '$archive' '$sw/copy.tar' && sync '$sw/copy.tar'"
+  rm -f "$sw/copy.tar"
   measure "$tag" noop $(L noop) -- $build
   f="$(ls -d "$proj"/charts/bitnami-* | head -n1)/templates/configmap.yaml"
   printf 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Release.Name }}-changed\ndata:\n  at: "%s"\n' "$(date +%s)" > "$f"
@@ -266,6 +271,9 @@ XML
   rm -rf "$sw/store"
   measure "$tag" load --log "$sw/load.log" -- "$sealer" load -i "$archive"
   measure "$tag" load-floor --floor-of load -- bash -c "cp '$archive' '$sw/copy.tar' && openssl dgst -sha256 '$sw/copy.tar' >/dev/null"
+  rm -f "$sw/copy.tar"
+  # and load's: every blob it stores is on the disk before it is named
+  measure "$tag" load-floor-sync --floor-of load:sync -- bash -c "cp '$archive' '$sw/copy.tar' && sync '$sw/copy.tar' && openssl dgst -sha256 '$sw/copy.tar' >/dev/null"
   rm -f "$sw/copy.tar"
   measure "$tag" save --log "$sw/save.log" -- "$sealer" save -o "$sw/saved.tar" scale/cluster:v1
   measure "$tag" save-floor --floor-of save -- cp "$archive" "$sw/copy.tar"

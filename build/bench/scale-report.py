@@ -96,6 +96,9 @@ if len(sizes) >= 2:
         fh = floor.get((b, ph + "#hash"))
         if fh and fh["wall"] > 0:
             notes.append(f"{rb['wall'] / fh['wall']:.2f}× floor_hash (cp + sha256)")
+        fs = floor.get((b, ph + ":sync"))
+        if fs and fs["wall"] > 0:
+            notes.append(f"{rb['wall'] / fs['wall']:.2f}× floor_sync (cp + sync of the copy)")
         fl = "—"
         if f and f["wall"] > 0:
             fl = f"{rb['wall'] / f['wall']:.2f}" + (f" / {rb['task'] / f['wall']:.2f}" if rb.get("task") is not None else "")

@@ -43,6 +43,39 @@ public sealed class FileRangeCopyTests : IDisposable
         if (kernel && OperatingSystem.IsLinux()) Assert.True(FileRangeCopy.KernelBytes - kernelBefore >= expected.Length, "copy_file_range was not used");
     }
 
+    [Fact]
+    public void A_file_written_front_to_back_has_its_write_back_started_as_it_grows_and_its_bytes_unchanged()
+    {
+        // 40 MiB in 1 MiB pieces, as the build archive is written: WriteBehind starts the disk write every Step bytes and
+        // the rest at Finish; the bytes read back are the bytes written (it is only a hint to the kernel).
+        const int Piece = 1 << 20, Pieces = 40;
+        string path = Path.Combine(_dir, "archive");
+        byte[] all = RandomNumberGenerator.GetBytes(Piece * Pieces);
+        long before = WriteBack.StartedBytes;
+        using (var h = File.OpenHandle(path, FileMode.CreateNew, FileAccess.ReadWrite))
+        {
+            var behind = new WriteBehind(h);
+            for (int i = 0; i < Pieces; i++)
+            {
+                RandomAccess.Write(h, all.AsSpan(i * Piece, Piece), (long)i * Piece);
+                behind.Advance((long)(i + 1) * Piece);
+            }
+            behind.Finish(all.Length);
+            RandomAccess.FlushToDisk(h);
+        }
+        Assert.True(all.AsSpan().SequenceEqual(File.ReadAllBytes(path)));
+        if (OperatingSystem.IsLinux())
+        {
+            Assert.True(WriteBack.Available, "sync_file_range is missing on this Linux");
+            Assert.True(WriteBack.StartedBytes - before >= all.Length, $"write-back started for {WriteBack.StartedBytes - before} of {all.Length} bytes");
+        }
+        else
+        {
+            using var h = File.OpenHandle(path);
+            Assert.False(WriteBack.Start(h, 0, 1), "no early write-back off Linux");
+        }
+    }
+
     [Theory]
     [InlineData(true)]
     [InlineData(false)]

@@ -68,6 +68,82 @@ public sealed class OciLayoutTests : IDisposable
     }
 
     [Fact]
+    public async Task Regions_imported_in_a_batch_are_named_only_at_its_commit_and_a_dropped_batch_leaves_nothing()
+    {
+        // An archive-like file: three blobs back to back (one over two of ImportRegion's 16 MiB steps).
+        var blobs = new[] { RandomBlob(17 * 1024 * 1024 + 3), RandomBlob(4096), RandomBlob(70_000) };
+        string source = _tmp.Sub("archive");
+        var offsets = new List<long>();
+        using (var f = File.Create(source))
+        {
+            foreach (var (bytes, _) in blobs)
+            {
+                offsets.Add(f.Position);
+                f.Write(bytes);
+            }
+        }
+        using var handle = File.OpenHandle(source);
+        long startedBefore = Sealer.Core.IO.WriteBack.StartedBytes;
+
+        // A batch that is dropped (a failed or cancelled load): verified blobs never reach their final names, no temp is left.
+        using (var dropped = _layout.BeginImportBatch())
+        {
+            Assert.True(_layout.ImportRegion(handle, offsets[0], blobs[0].Digest, blobs[0].Bytes.Length, batch: dropped));
+            Assert.True(_layout.ImportRegion(handle, offsets[1], blobs[1].Digest, blobs[1].Bytes.Length, batch: dropped));
+            Assert.Equal(2, dropped.Pending);
+            Assert.False(File.Exists(_layout.BlobPath(blobs[0].Digest)));
+            Assert.False(_layout.HasBlob(blobs[1].Digest));
+            Assert.Equal(2, IngestFiles().Length);
+            // A corrupt one is refused at once and is not added.
+            var (_, other) = RandomBlob(10);
+            var wrong = Assert.Throws<SealerException>(() => _layout.ImportRegion(handle, offsets[2], other, blobs[2].Bytes.Length, batch: dropped));
+            Assert.Equal(ErrorCodes.DigestMismatch, wrong.Code);
+            Assert.Equal(2, dropped.Pending);
+            // Cancelled mid-blob: nothing added, its temp gone.
+            using var cts = new CancellationTokenSource();
+            Assert.ThrowsAny<OperationCanceledException>(() => _layout.ImportRegion(handle, offsets[0], blobs[0].Digest, blobs[0].Bytes.Length, _ => cts.Cancel(), cts.Token, dropped));
+            Assert.Equal(2, dropped.Pending);
+        }
+        Assert.Empty(IngestFiles());
+        foreach (var (_, d) in blobs) Assert.False(File.Exists(_layout.BlobPath(d)), $"{d} named without a commit");
+
+        // Committed: every blob under its final name, verified; the early write-back was asked for the copied bytes.
+        using (var batch = _layout.BeginImportBatch())
+        {
+            for (int i = 0; i < blobs.Length; i++) Assert.True(_layout.ImportRegion(handle, offsets[i], blobs[i].Digest, blobs[i].Bytes.Length, batch: batch));
+            Assert.Equal(3, batch.Pending);
+            Assert.All(blobs, b => Assert.False(File.Exists(_layout.BlobPath(b.Digest))));
+            batch.Commit();
+            Assert.Equal(0, batch.Pending);
+            Assert.Equal(3, batch.Committed);
+        }
+        foreach (var (bytes, d) in blobs) Assert.True(await _layout.VerifyBlobAsync(d, bytes.Length));
+        Assert.Empty(IngestFiles());
+        if (OperatingSystem.IsLinux())
+        {
+            // blob 0 was copied twice (the dropped batch and the committed one): its write-back was started both times
+            Assert.True(Sealer.Core.IO.WriteBack.StartedBytes - startedBefore >= blobs[0].Bytes.Length * 2L, "sync_file_range was not used");
+        }
+    }
+
+    [Fact]
+    public void A_batch_commits_by_itself_when_it_holds_its_most_files()
+    {
+        string source = _tmp.Sub("many");
+        var blobs = Enumerable.Range(0, ImportBatch.MaxFiles + 5).Select(_ => RandomBlob(600)).ToList();
+        using (var f = File.Create(source)) foreach (var (bytes, _) in blobs) f.Write(bytes);
+        using var handle = File.OpenHandle(source);
+        using var batch = _layout.BeginImportBatch();
+        for (int i = 0; i < blobs.Count; i++) _layout.ImportRegion(handle, i * 600L, blobs[i].Digest, 600, batch: batch);
+        Assert.Equal(ImportBatch.MaxFiles, batch.Committed);
+        Assert.Equal(5, batch.Pending);
+        Assert.True(_layout.HasBlob(blobs[0].Digest, 600));
+        Assert.False(File.Exists(_layout.BlobPath(blobs[^1].Digest)));
+        batch.Commit();
+        Assert.All(blobs, b => Assert.True(_layout.HasBlob(b.Digest, 600)));
+    }
+
+    [Fact]
     public async Task A_blob_whose_bytes_do_not_match_its_digest_is_refused_and_never_named()
     {
         var (bytes, _) = RandomBlob(300_000);

@@ -304,6 +304,9 @@ public static class OciArchive
             region = file.SafeFileHandle;
             tarStream = file;
         }
+        // Blobs copied from the file share one durability point per ImportBatch.MaxBytes (not an fsync and a rename each);
+        // all of them are under their final names before any image is named, and a failure deletes the uncommitted rest.
+        using var batch = store.Layout.BeginImportBatch();
         try
         {
             await using var tar = new TarReader(tarStream, leaveOpen: true);
@@ -357,7 +360,7 @@ public static class OciArchive
                         {
                             long before = total;
                             store.Layout.ImportRegion(region, at, digest, entry.Length,
-                                options.Progress is null ? null : n => options.Progress.Report(before + n), cancellationToken);
+                                options.Progress is null ? null : n => options.Progress.Report(before + n), cancellationToken, batch);
                         }
                         else
                         {
@@ -383,6 +386,14 @@ public static class OciArchive
         catch (Exception ex) when (CorruptData.Is(ex) || (ex is IOException && ex is not FileNotFoundException && !AtomicFile.IsDiskFull((IOException)ex)))
         {
             throw new SealerException(ErrorCodes.NotAnOciArchive, $"'{path}' is not a readable OCI archive ({ex.Message}). It may be truncated or not a tar; copy it again. Nothing was loaded.", path, inner: ex);
+        }
+        try
+        {
+            batch.Commit();
+        }
+        catch (IOException ex) when (AtomicFile.IsDiskFull(ex))
+        {
+            throw new SealerException(ErrorCodes.DiskWriteFailed, $"The disk is full while storing the blobs of '{path}' under '{store.Layout.Root}'. Free some space and run again.", path, inner: ex);
         }
 
         if (!sawLayout || index is null)

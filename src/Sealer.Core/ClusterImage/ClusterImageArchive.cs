@@ -22,8 +22,8 @@ public sealed record ArchiveWriteResult(long Length, long BytesWritten, long Byt
 /// <c>index.json</c> last. GNU tar headers, mode 0644/0755, uid/gid 0, one fixed mtime; two zero blocks at the end.</para>
 /// <para>Rebuild: the existing archive's headers are read (seeking over the data) and compared, byte for byte, with the planned
 /// headers; blob entries are named by their digest, so an equal header means equal content (the small non-blob files are
-/// compared whole). The file is renamed to <c>.&lt;name&gt;.updating</c>, truncated after the common prefix, the rest appended,
-/// flushed to disk, and renamed back: the archive path holds the old complete archive or the new complete one, never a
+/// compared whole). The file is renamed to <c>.&lt;name&gt;.updating</c>, truncated after the common prefix, the rest appended
+/// (its disk write started as it is copied, <see cref="WriteBehind"/>), flushed to disk, and renamed back: the archive path holds the old complete archive or the new complete one, never a
 /// partial one (it is absent while the update runs). An update that was interrupted leaves <c>.&lt;name&gt;.updating</c>; the
 /// next write finds it, re-hashes every blob it keeps from it, and completes it. The result is byte-identical to writing
 /// the archive from scratch.</para>
@@ -87,6 +87,9 @@ public static class ClusterImageArchive
             if (RandomAccess.GetLength(fs) != keep.Offset) RandomAccess.SetLength(fs, keep.Offset);
             long at = keep.Offset;
             byte[] zeros = new byte[Block * 2];
+            // The disk writes overlap the copy (sync_file_range as it goes, at most WriteBehind.Lag ahead of the disk), so
+            // the flush before the rename finds little left to write: the archive costs max(copy, disk) rather than their sum.
+            var behind = new WriteBehind(fs, keep.Offset);
             for (int i = keep.Entries; i < plan.Count; i++)
             {
                 cancellationToken.ThrowIfCancellationRequested();
@@ -104,19 +107,25 @@ public static class ClusterImageArchive
                     if (length != e.Size) throw new SealerException(ErrorCodes.BlobNotFound, $"Blob '{e.BlobPath}' has {length} bytes, not the {e.Size} its descriptor says. Rebuild (dotnet build --no-incremental).");
                     long entryStart = at;
                     // Bytes as they go: one big blob is minutes of a slow disk, and the reader wants to see them move.
-                    FileRangeCopy.Copy(src, 0, fs, at, e.Size, progress is null ? null : copied => progress.Report((entryStart + copied, total)), cancellationToken);
+                    FileRangeCopy.Copy(src, 0, fs, at, e.Size, copied =>
+                    {
+                        behind.Advance(entryStart + copied);
+                        progress?.Report((entryStart + copied, total));
+                    }, cancellationToken);
                 }
                 at += e.Size;
                 int pad = (int)(e.Padded - e.Size);
                 if (pad > 0) RandomAccess.Write(fs, zeros.AsSpan(0, pad), at);
                 at += pad;
                 written += e.Span;
+                behind.Advance(at);
                 progress?.Report((keep.Offset + written, total));
             }
             RandomAccess.Write(fs, zeros, at);
             at += zeros.Length;
             written += zeros.Length;
             if (RandomAccess.GetLength(fs) != total || at != total) throw new SealerException(ErrorCodes.Internal, $"The archive '{updating}' has {RandomAccess.GetLength(fs)} bytes, not the {total} planned.");
+            behind.Finish(at);
             RandomAccess.FlushToDisk(fs); // on the disk before the rename
         }
         try
