@@ -261,6 +261,8 @@ public class DistributionTests(TestHosts hosts, Xunit.Abstractions.ITestOutputHe
         var result = (await new BlobDistributor(source, Store, options).DistributeAsync([host], blobs)).Single();
         log.WriteLine($"{blobs.Count} blobs ({blobs.Sum(b => b.Size)} bytes) in batches: {sw.Elapsed.TotalSeconds:F2} s");
         Assert.True(lastOfBatchThere, "the small blobs were not sent as one batch");
+        // the first batch (256 blobs, over SystemSshMinBytes) through the system ssh client, the last small one over SSH.NET
+        Assert.Equal("openssh+ssh.net", result.Transport);
         Assert.Equal(blobs.Sum(b => b.Size), result.BytesFromController);
         Assert.Equal(blobs.Count, result.BlobsSent);
         foreach (var b in blobs) Assert.Equal(b.ParsedDigest.Encoded, Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(OnHost(b)))));
@@ -288,6 +290,79 @@ public class DistributionTests(TestHosts hosts, Xunit.Abstractions.ITestOutputHe
         Assert.False(File.Exists(OnHost(wrong)));
         Assert.True(File.Exists(OnHost(small[8])));
         Assert.Empty(Directory.GetFiles(hosts.Hosts[1].OnHost(Store + "/ingest")));
+    }
+
+    [Fact]
+    public async Task A_batch_whose_system_ssh_stream_breaks_sends_what_did_not_arrive_over_SSH_NET()
+    {
+        hosts.Wipe("/var/lib/sealer");
+        var image = FixtureImage.Build(Path.Combine(_work, "image"), appLayerBytes: 64 * 1024);
+        var source = ClusterImageSource.Open(image.Dir);
+        var small = new List<Sealer.Core.Oci.Descriptor>();
+        for (int i = 0; i < 240; i++)
+        {
+            var bytes = RandomNumberGenerator.GetBytes(128 * 1024);
+            string hex = Convert.ToHexStringLower(SHA256.HashData(bytes));
+            File.WriteAllBytes(Path.Combine(image.Dir, "blobs", "sha256", hex), bytes);
+            small.Add(new Sealer.Core.Oci.Descriptor { MediaType = "application/vnd.oci.image.layer.v1.tar", Digest = "sha256:" + hex, Size = bytes.Length });
+        }
+        await using var host = await ConnectAsync(1);
+        // a little way into the batch, the system ssh client's master connection dies (the stream breaks: ssh exits 255)
+        int killed = 0;
+        var progress = new List<TransferProgress>();
+        var recorder = new Recorder(progress);
+        var options = new DistributionOptions
+        {
+            Progress = new Killer(recorder, p =>
+            {
+                if (p.HostBytesDone < 1024 * 1024 || Interlocked.Exchange(ref killed, 1) == 1) return;
+                foreach (var pid in SshMasters(hosts.Hosts[1].Ip)) System.Diagnostics.Process.GetProcessById(pid).Kill();
+            }),
+        };
+        var result = (await new BlobDistributor(source, Store, options).DistributeAsync([host], small)).Single();
+        Assert.Equal(1, killed);
+        Assert.Equal("openssh+ssh.net", result.Transport);
+        long total = small.Sum(b => b.Size);
+        Assert.Equal(total, result.BytesFromController);
+        TransferProgress last;
+        lock (progress) last = progress[^1];
+        Assert.Equal(total, last.BytesDone); // what landed, once each, though some went into the broken stream too
+        foreach (var b in small)
+        {
+            Assert.Equal(b.ParsedDigest.Encoded, Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(hosts.Hosts[1].OnHost($"{Store}/blobs/sha256/{b.ParsedDigest.Encoded}")))));
+        }
+        Assert.Empty(Directory.GetFiles(hosts.Hosts[1].OnHost(Store + "/ingest"), "*", SearchOption.AllDirectories));
+    }
+
+    /// <summary>This process's `ssh -M` master connections to <paramref name="ip"/> (the system ssh client's, started by the distributor).</summary>
+    private static List<int> SshMasters(string ip)
+    {
+        var pids = new List<int>();
+        foreach (var dir in Directory.GetDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(dir), out int pid)) continue;
+            try
+            {
+                var args = File.ReadAllText(Path.Combine(dir, "cmdline")).Split('\0');
+                if (args.Contains("ControlMaster=yes") && args.Contains(ip) && File.ReadAllText(Path.Combine(dir, "stat")).Split(' ')[3] == Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture))
+                {
+                    pids.Add(pid);
+                }
+            }
+            catch (IOException)
+            {
+            }
+        }
+        return pids;
+    }
+
+    private sealed class Killer(IProgress<TransferProgress> inner, Action<TransferProgress> act) : IProgress<TransferProgress>
+    {
+        public void Report(TransferProgress value)
+        {
+            inner.Report(value);
+            act(value);
+        }
     }
 
     private sealed class Recorder(List<TransferProgress> into) : IProgress<TransferProgress>
