@@ -42,7 +42,10 @@ name, mb, s0, s1, out = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), float
 t = re.search(r"TIME ([0-9.]+) ([0-9.]+) ([0-9.]+)", out)
 wall, cpu = float(t.group(1)), float(t.group(2)) + float(t.group(3))
 algo = " ".join(w for w in out.split() if w.startswith(("kex=", "cipher=", "mac=")))
-algo = algo or "; ".join(sorted(set(re.findall(r"kex: (?:client->server|algorithm): [^\n]*", out))))
+if not algo:
+    k = re.search(r"kex: algorithm: (\S+)", out)
+    c = re.search(r"kex: client->server cipher: (\S+) MAC: (\S+)", out)
+    algo = f"kex={k.group(1) if k else '?'} cipher={c.group(1) if c else '?'} mac={c.group(2) if c else '?'}"
 print(f"| {name} | {wall:.2f} | {mb * 1.048576 / wall:.0f} | {cpu:.2f} | {s1 - s0:.2f} | {cpu + s1 - s0:.2f} | {(cpu + s1 - s0) / (mb / 1024):.2f} | {algo} |")
 PY
 }
@@ -60,4 +63,11 @@ for rep in 1 2; do
   run "ssh -c aes128-gcm" bash -c "ssh -v ${o[*]} -c aes128-gcm@openssh.com root@10.200.0.11 'cat > /dev/null' < '$work/data.bin'"
   run "ssh (defaults)" bash -c "ssh -v ${o[*]} root@10.200.0.11 'cat > /dev/null' < '$work/data.bin'"
   run "scp (defaults)" bash -c "scp -v ${o[*]} '$work/data.bin' root@10.200.0.11:/dev/null"
+  # as sealer's system-ssh path: a session multiplexed over a master connection (its CPU added to the client's)
+  ssh "${o[@]}" -c aes128-gcm@openssh.com -M -S "$work/cm" -fN root@10.200.0.11
+  mpid=$(ssh -S "$work/cm" -O check root@10.200.0.11 2>&1 | sed -n 's/.*pid=\([0-9]*\).*/\1/p')
+  m0=$(awk -v t="$tck" '{ sub(/^.*\) /, ""); print ($12 + $13) / t }' "/proc/$mpid/stat")
+  run "ssh -c aes128-gcm via a ControlMaster (client CPU without the master's)" bash -c "ssh -v -S '$work/cm' root@10.200.0.11 'cat > /dev/null' < '$work/data.bin'"
+  echo "  (the master ssh's CPU during it: $(awk -v t="$tck" -v m0="$m0" '{ sub(/^.*\) /, ""); printf "%.2f", ($12 + $13) / t - m0 }' "/proc/$mpid/stat") s)"
+  ssh -S "$work/cm" -O exit root@10.200.0.11 2>/dev/null || true
 done
