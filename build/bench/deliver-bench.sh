@@ -56,7 +56,7 @@ wipe() { for r in "${roots[@]}"; do rm -rf "$r/var/lib/sealer/"* "$r/etc/contain
 now() { date +%s.%N; }
 ratio() { python3 -c "import sys; a, b = (float(x) if x not in ('?', '') else 0 for x in sys.argv[1:]); print(f'{a / b:.2f}' if b else '?')" "$1" "$2"; }
 
-declare -A t_run t_dist t_scp c_run c_scp c_dist
+declare -A t_run t_dist t_scp c_run c_scp
 for img in $images; do
   for n in $counts; do
     { printf 'apiVersion: sealer.io/v2\nkind: Cluster\nmetadata:\n  name: bench\nspec:\n  image: bench/deliver:v1\n  ssh:\n    pk: %s\n  hosts:\n    - ips: [10.200.0.11]\n      roles: [master]\n' "$key"
@@ -68,14 +68,6 @@ for img in $images; do
       run_sealer="$sealer"; [ "$tr" = baseline ] && run_sealer="${SEALER_BASELINE_BIN:?baseline needs SEALER_BASELINE_BIN}"
       [ "$tr" = alt ] && run_sealer="${SEALER_ALT_BIN:?alt needs SEALER_ALT_BIN}"
       s=$(now); h0=$(hosts_cpu)
-      # CPU of the distribute step alone: sealer's own + reaped children's (its ssh clients) and the hosts', sampled 5x a second
-      ( tck=$(getconf CLK_TCK); p=""
-        while :; do
-          [ -n "$p" ] || p=$(pgrep -f -n -- "run -f $work/Clusterfile" | head -n 1) || true
-          c=0; [ -n "$p" ] && c=$(awk -v t="$tck" '{ sub(/^.*\) /, ""); print ($12 + $13 + $14 + $15) / t }' "/proc/$p/stat" 2>/dev/null || echo 0)
-          echo "$(now) $c $(hosts_cpu)"; sleep 0.2
-        done ) > "$work/cpu-samples" 2>/dev/null &
-      sampler=$!
       # every output line time-stamped: the distribute step is from its start line to the unpack step's start line
       SEALER_SYSTEM_SSH=$([ $use_ssh = 1 ] && echo "" || echo 0) /usr/bin/time -o "$work/cpu" -f '%U %S' "$run_sealer" run -f "$work/Clusterfile" --image "$work/image-$img" --known-hosts "$kh" \
           --sealer-binary "$run_sealer" --state-dir "$work/state" 2>&1 \
@@ -83,7 +75,6 @@ for img in $images; do
 for l in sys.stdin: print(f"{time.time():.3f} {l}", end="")' > "$log" \
         || { cat "$log" >&2; echo "deliver-bench: sealer run failed" >&2; exit 1; }
       t_run[$k]=$(python3 -c "print(f'{$(now)-$s:.1f}')")
-      kill "$sampler" 2>/dev/null || true; wait "$sampler" 2>/dev/null || true
       sleep 0.5; c_run[$k]="$(awk '{ printf "%.1f", $1 + $2 }' "$work/cpu") + $(python3 -c "print(f'{$(hosts_cpu)-$h0:.1f}')")"
       # stop what the run started on the hosts (the registry) before the next round
       "$run_sealer" delete -f "$work/Clusterfile" --all --yes --known-hosts "$kh" --state-dir "$work/state" >> "$work/delete.log" 2>&1 \
@@ -95,22 +86,7 @@ for l in open(sys.argv[1], errors="replace"):
     m = re.match(r"([0-9.]+) (distribute|unpack) ", l)
     if m and m.group(2) not in ts: ts[m.group(2)] = float(m.group(1))
 print("%.1f" % (ts["unpack"] - ts["distribute"]) if len(ts) == 2 else "?")' "$log")
-      c_dist[$k]=$(python3 - "$log" "$work/cpu-samples" <<'PY'
-import re, sys
-ts = {}
-for l in open(sys.argv[1], errors="replace"):
-    m = re.match(r"([0-9.]+) (distribute|unpack) ", l)
-    if m and m.group(2) not in ts: ts[m.group(2)] = float(m.group(1))
-rows = [tuple(float(x) for x in l.split()) for l in open(sys.argv[2]) if len(l.split()) == 3]
-def at(t): return min(rows, key=lambda r: abs(r[0] - t))
-if len(ts) == 2 and rows:
-    a, b = at(ts["distribute"]), at(ts["unpack"])
-    print(f"{b[1] - a[1]:.1f} + {b[2] - a[2]:.1f}")
-else:
-    print("?")
-PY
-)
-      echo "deliver-bench: $img, $n host(s), sealer ($tr): distribute ${t_dist[$k]} s (CPU s this machine + hosts ${c_dist[$k]}), run ${t_run[$k]} s (CPU s ${c_run[$k]})" >&2
+      echo "deliver-bench: $img, $n host(s), sealer ($tr): distribute ${t_dist[$k]} s, run ${t_run[$k]} s (CPU s this machine + hosts ${c_run[$k]})" >&2
     done
     wipe
     s=$(now); h0=$(hosts_cpu); c0=$(awk '{ print $14 + $15 + $16 + $17 }' /proc/$$/stat)
