@@ -185,8 +185,9 @@ public sealed partial class SshHost : IAsyncDisposable, IDisposable
     /// The client's cipher preference, fastest first where the server offers it (the first of ours it supports is used):
     /// SSH.NET's own order starts with aes128-ctr + hmac-sha2-256 (a managed counter mode and a MAC per packet), while its
     /// AES-GCM runs on the platform's AesGcm (AES-NI, no MAC). Measured one channel into `cat > /dev/null` on the test hosts
-    /// (build/bench/ssh-throughput-bench.sh, build/bench/RESULTS.md): client CPU per GiB aes256-gcm 1.7, aes128-gcm 1.8-2.2,
-    /// aes128-ctr 2.6-3.1, chacha20-poly1305 5.9-7.0 s. The rest keeps SSH.NET's order: every algorithm it offered stays offered.
+    /// (build/bench/ssh-throughput-bench.sh, build/bench/RESULTS.md, four rounds): client CPU per GiB aes256-gcm 1.7-2.5,
+    /// aes128-gcm 1.8-2.2 (the two within noise), aes128-ctr 2.6-3.7, chacha20-poly1305 5.9-7.3 s (managed). The rest keeps
+    /// SSH.NET's order: every algorithm it offered stays offered.
     /// </summary>
     internal static readonly string[] CipherPreference = ["aes256-gcm@openssh.com", "aes128-gcm@openssh.com", "aes128-ctr", "aes192-ctr", "aes256-ctr"];
 
