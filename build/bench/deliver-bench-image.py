@@ -5,6 +5,9 @@
 
 KIND 'app': a realistic cluster image: ~15% rootfs (a small scripts layer + one "kube binaries" layer) and ~85% app
 image content as per-blob image-blob layers (12 blobs of varied size) + a registry metadata layer naming the app image.
+KIND 'scale': like 'app', with the app blobs sized as build/bench/scale-project.py's layers (per image 2-5 small ones,
+log-normal, median 256 KiB, at most 24 MiB; then 100-500 MiB ones up to the size): thousands of small blobs, as the
+scale bench's distribute step sends them.
 KIND 'rootfs': the worst case: everything is rootfs (the scripts layer + 4 big layers), every host needs all of it.
 Content is random (incompressible). Layers carry io.sealer.sdk.layer as the SDK's assembly writes them. Also writes
 master.list / node.list: the layer digests a registry host / another host needs (for the scp baseline).
@@ -44,7 +47,7 @@ if kind == "rootfs":
     for i in range(4):
         tar({f"data/big{i}.bin": rnd(total // 4, 0o644)}, tmp)
         layers.append((*store(tmp), "rootfs", {}))
-elif kind == "app":
+elif kind in ("app", "scale"):
     tar(scripts, tmp)
     layers.append((*store(tmp), "rootfs", {}))
     rootfs = total * 15 // 100
@@ -54,10 +57,19 @@ elif kind == "app":
     # app image blobs of varied size, like real images: a few big base layers, several small ones
     weights = [24, 18, 14, 10, 8, 7, 6, 5, 4, 2, 1, 1]
     app = total - rootfs
+    if kind == "app":
+        sizes = [app * w // sum(weights) for w in weights]
+    else:
+        import math, random
+        rng = random.Random(17)
+        sizes = []
+        for _ in range(max(1, size_mb * 600 // 8192)):  # as many images per MiB as the scale bench's 300/600/8192
+            sizes += [min(24 * MB, max(4096, int(rng.lognormvariate(math.log(256 * 1024), 1.6)))) for _ in range(rng.randint(2, 5))]
+        while app - sum(sizes) >= 100 * MB:
+            sizes.append(min(app - sum(sizes), rng.randint(100, 500) * MB))
     app_blobs = []
     raw = f"{out}/blob.tmp"
-    for w in weights:
-        size = app * w // sum(weights)
+    for size in sizes:
         h = hashlib.sha256()
         with open(raw, "wb") as f:
             left = size
@@ -83,7 +95,7 @@ elif kind == "app":
          f"registry/blobs/sha256/{cfgd}": data(cfg), f"registry/blobs/sha256/{mand}": data(man)}, tmp)
     layers.append((*store(tmp), "registry", {}))
 else:
-    sys.exit(f"unknown image kind {kind!r} (app or rootfs)")
+    sys.exit(f"unknown image kind {kind!r} (app, scale or rootfs)")
 
 cfg = json.dumps({"architecture": "amd64", "os": "linux", "config": {"Labels": {
     "cluster.alpha.sealer.io/cluster-runtime-type": "kubernetes", "cluster.alpha.sealer.io/container-runtime-type": "containerd"}},

@@ -7,12 +7,14 @@
 #   flock /run/sealer-netns.lock build/bench/deliver-bench.sh [SIZE_MB (default 1024)] [HOST_COUNTS (default "1 3 6")]
 #   SEALER_BIN=artifacts/cli/linux-x64/sealer ...   a NativeAOT build (bash build/publish-cli.sh linux-x64), no JIT noise;
 #                                                   default: the Release/Debug sealer.dll through dotnet
-#   SEALER_BENCH_IMAGES="app rootfs"                which images (default both, build/bench/deliver-bench-image.py):
+#   SEALER_BENCH_IMAGES="app rootfs"                which images (default app and rootfs; also scale: build/bench/deliver-bench-image.py):
 #       app    realistic: ~15% rootfs, ~85% app image content (image-blob layers + registry layer). Host 1 is the master
 #              and runs the registry (needs everything); the others are nodes (need the rootfs only).
 #       rootfs worst case: everything is rootfs, every host needs all of it.
 #   SEALER_BENCH_TRANSPORTS="openssh ssh.net"       sealer variants: the default (system ssh for big blobs) and
-#                                                   SEALER_SYSTEM_SSH=0 (SSH.NET only)
+#                                                   SEALER_SYSTEM_SSH=0 (SSH.NET only); baseline: the default with
+#                                                   SEALER_BASELINE_BIN (another sealer, e.g. main's) for a before/after;
+#                                                   alt: the same with SEALER_ALT_BIN (a variant)
 #
 # 'distribute' is the distribute step as sealer reports it; 'run' the whole `sealer run` (unpack included). scp copies
 # to each host in turn the blobs that host needs (all for the master, the rootfs layers for the nodes): the same bytes
@@ -48,11 +50,13 @@ hj="$root/artifacts/test-hosts/hosts.json"
 key=$(python3 -c "import json,sys;print(json.load(open(sys.argv[1]))['privateKey'])" "$hj")
 kh=$(python3 -c "import json,sys;print(json.load(open(sys.argv[1]))['knownHosts'])" "$hj")
 mapfile -t roots < <(python3 -c "import json,sys;[print(h['root']) for h in json.load(open(sys.argv[1]))['hosts']]" "$hj")
+# CPU s so far of every host's sshd with its reaped children (the sessions' shells, cat, openssl, tar: the hosts' side)
+hosts_cpu() { local t f; t=$(getconf CLK_TCK); for f in "$root"/artifacts/test-hosts/h*/sshd.pid; do awk -v t="$t" '{ sub(/^.*\) /, ""); print ($12 + $13 + $14 + $15) / t }' "/proc/$(cat "$f")/stat"; done | awk '{ s += $1 } END { printf "%.2f", s }'; }
 wipe() { for r in "${roots[@]}"; do rm -rf "$r/var/lib/sealer/"* "$r/etc/containerd/"* "$r/tmp/"* 2>/dev/null || true; done; sync; }
 now() { date +%s.%N; }
 ratio() { python3 -c "import sys; a, b = (float(x) if x not in ('?', '') else 0 for x in sys.argv[1:]); print(f'{a / b:.2f}' if b else '?')" "$1" "$2"; }
 
-declare -A t_run t_dist t_scp
+declare -A t_run t_dist t_scp c_run c_scp
 for img in $images; do
   for n in $counts; do
     { printf 'apiVersion: sealer.io/v2\nkind: Cluster\nmetadata:\n  name: bench\nspec:\n  image: bench/deliver:v1\n  ssh:\n    pk: %s\n  hosts:\n    - ips: [10.200.0.11]\n      roles: [master]\n' "$key"
@@ -61,16 +65,19 @@ for img in $images; do
       wipe
       k="$img/$n/$tr"; log="$work/run-$img-$n-$tr.log"
       use_ssh=1; [ "$tr" = ssh.net ] && use_ssh=0
-      s=$(now)
+      run_sealer="$sealer"; [ "$tr" = baseline ] && run_sealer="${SEALER_BASELINE_BIN:?baseline needs SEALER_BASELINE_BIN}"
+      [ "$tr" = alt ] && run_sealer="${SEALER_ALT_BIN:?alt needs SEALER_ALT_BIN}"
+      s=$(now); h0=$(hosts_cpu)
       # every output line time-stamped: the distribute step is from its start line to the unpack step's start line
-      SEALER_SYSTEM_SSH=$([ $use_ssh = 1 ] && echo "" || echo 0) "$sealer" run -f "$work/Clusterfile" --image "$work/image-$img" --known-hosts "$kh" \
-          --sealer-binary "$sealer" --state-dir "$work/state" 2>&1 \
+      SEALER_SYSTEM_SSH=$([ $use_ssh = 1 ] && echo "" || echo 0) /usr/bin/time -o "$work/cpu" -f '%U %S' "$run_sealer" run -f "$work/Clusterfile" --image "$work/image-$img" --known-hosts "$kh" \
+          --sealer-binary "$run_sealer" --state-dir "$work/state" 2>&1 \
         | python3 -u -c 'import sys,time
 for l in sys.stdin: print(f"{time.time():.3f} {l}", end="")' > "$log" \
         || { cat "$log" >&2; echo "deliver-bench: sealer run failed" >&2; exit 1; }
       t_run[$k]=$(python3 -c "print(f'{$(now)-$s:.1f}')")
+      sleep 0.5; c_run[$k]="$(awk '{ printf "%.1f", $1 + $2 }' "$work/cpu") + $(python3 -c "print(f'{$(hosts_cpu)-$h0:.1f}')")"
       # stop what the run started on the hosts (the registry) before the next round
-      "$sealer" delete -f "$work/Clusterfile" --all --yes --known-hosts "$kh" --state-dir "$work/state" >> "$work/delete.log" 2>&1 \
+      "$run_sealer" delete -f "$work/Clusterfile" --all --yes --known-hosts "$kh" --state-dir "$work/state" >> "$work/delete.log" 2>&1 \
         || { cat "$work/delete.log" >&2; echo "deliver-bench: sealer delete failed" >&2; exit 1; }
       t_dist[$k]=$(python3 -c '
 import re, sys
@@ -79,10 +86,10 @@ for l in open(sys.argv[1], errors="replace"):
     m = re.match(r"([0-9.]+) (distribute|unpack) ", l)
     if m and m.group(2) not in ts: ts[m.group(2)] = float(m.group(1))
 print("%.1f" % (ts["unpack"] - ts["distribute"]) if len(ts) == 2 else "?")' "$log")
-      echo "deliver-bench: $img, $n host(s), sealer ($tr): distribute ${t_dist[$k]} s, run ${t_run[$k]} s" >&2
+      echo "deliver-bench: $img, $n host(s), sealer ($tr): distribute ${t_dist[$k]} s, run ${t_run[$k]} s (CPU s this machine + hosts ${c_run[$k]})" >&2
     done
     wipe
-    s=$(now)
+    s=$(now); h0=$(hosts_cpu); c0=$(awk '{ print $14 + $15 + $16 + $17 }' /proc/$$/stat)
     for i in $(seq 1 "$n"); do
       ip="10.200.0.$((10 + i))"
       list="$work/image-$img/node.list"; [ "$i" = 1 ] && list="$work/image-$img/master.list"
@@ -90,7 +97,8 @@ print("%.1f" % (ts["unpack"] - ts["distribute"]) if len(ts) == 2 else "?")' "$lo
       scp -q -i "$key" -o UserKnownHostsFile="$kh" -o StrictHostKeyChecking=yes -o BatchMode=yes $(sed "s|^|$work/image-$img/blobs/sha256/|" "$list") "root@$ip:/var/lib/sealer/scp/"
     done
     t_scp[$img/$n]=$(python3 -c "print(f'{$(now)-$s:.1f}')")
-    echo "deliver-bench: $img, $n host(s), scp in turn: ${t_scp[$img/$n]} s" >&2
+    sleep 0.5; c_scp[$img/$n]="$(awk -v c0="$c0" -v t="$(getconf CLK_TCK)" '{ printf "%.1f", ($14 + $15 + $16 + $17 - c0) / t }' /proc/$$/stat) + $(python3 -c "print(f'{$(hosts_cpu)-$h0:.1f}')")"
+    echo "deliver-bench: $img, $n host(s), scp in turn: ${t_scp[$img/$n]} s, CPU s (this machine + hosts) ${c_scp[$img/$n]}" >&2
   done
 done
 wipe

@@ -18,6 +18,28 @@ public class SshHostTests(TestHosts hosts)
     }
 
     [Fact]
+    public async Task The_managed_client_negotiates_AES_GCM_with_a_real_sshd_and_still_offers_every_cipher()
+    {
+        // SSH.NET's own order would pick aes128-ctr + hmac-sha2-256 (its first): ~1.5x the CPU per byte of AES-GCM (RESULTS.md)
+        await using var rsaHost = await ConnectAsync(0, hosts.KeySsh);
+        await using var edHost = await ConnectAsync(1, hosts.KeySsh);
+        foreach (var h in new[] { rsaHost, edHost })
+        {
+            var (kex, cipher, mac) = h.Negotiated;
+            Assert.Equal("aes256-gcm@openssh.com", cipher);
+            Assert.Equal("", mac); // AEAD: no separate MAC
+            Assert.NotEqual("", kex);
+            Assert.Equal(0, (await h.RunAsync("true")).ExitCode);
+        }
+        // only the order changes: a server without AES-GCM still finds every cipher SSH.NET supports
+        var stock = new Renci.SshNet.ConnectionInfo("x", "root", new Renci.SshNet.PasswordAuthenticationMethod("root", "x"));
+        var names = stock.Encryptions.Keys.ToList();
+        SshHost.PreferFastCiphers(stock);
+        Assert.Equal(["aes256-gcm@openssh.com", "aes128-gcm@openssh.com", "aes128-ctr"], stock.Encryptions.Keys.Take(3));
+        Assert.Equal(names.Order(StringComparer.Ordinal), stock.Encryptions.Keys.Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
     public async Task Key_auth_runs_commands_with_env_streamed_output_and_exit_codes()
     {
         await using var h = await ConnectAsync(0, hosts.KeySsh);

@@ -294,14 +294,17 @@ public sealed class BlobDistributor(ClusterImageSource image, string store, Dist
 
     /// <summary>
     /// The script a receiving host runs for a batch of whole blobs on stdin, each as a line <c>HEX SIZE</c> and then its
-    /// bytes, and a last line <c>end 0</c>: each blob into ingest/ (<c>head -c</c> reads exactly SIZE bytes, so the next
-    /// line is where it should be), then one hash process over them all; those whose digest matches move into place. A
+    /// bytes, and a last line <c>end 0</c>: each blob into a directory of this run's own under ingest/ (<c>head -c</c> reads
+    /// exactly SIZE bytes, so the next line is where it should be; its own directory, so a batch sent again after a broken
+    /// stream never writes a file an earlier one, still running, is about to move), then one hash process over them all;
+    /// those whose digest matches move into place. A
     /// stream that ended early is exit 74 (what arrived whole and right is kept; the next run sends the rest), a blob that
     /// arrived with another digest is removed and is exit 73.
     /// </summary>
     internal string BatchReceiveScript() =>
         "s=" + SshHost.ShellQuote(Store) + """
-        ; i="$s/ingest"; mkdir -p "$i" "$s/blobs/sha256" && cd "$i" || exit 1
+        ; t="$s/ingest/.batch.$$"; rm -rf "$t"; mkdir -p "$t" "$s/blobs/sha256" && cd "$t" || exit 1
+        trap 'cd /; rm -rf "$t"' EXIT
         if command -v openssl >/dev/null 2>&1; then H() { openssl dgst -sha256 -r "$@"; }; else H() { sha256sum "$@"; }; fi
         set --; end=
         while read -r h n; do if [ "$h" = end ]; then end=1; break; fi; head -c "$n" > "$h" || exit 1; set -- "$@" "$h"; done
