@@ -248,7 +248,7 @@ XML
   measure "$tag" assemble-floor-hash --floor-of 'assemble#hash' -- bash -c "cp -r '$sw/cache' '$sw/cache-copy' && cat '$sw/cache-copy/blobs/sha256/'* | openssl dgst -sha256 >/dev/null"
   rm -rf "$sw/cache-copy"
   measure "$tag" archive $(L archive) -- $build --no-restore -t:AssembleClusterImage
-  archive="$(find "$proj/bin" -maxdepth 3 -name '*.tar' | head -n1)"
+  archive="$(find "$proj/bin" -maxdepth 3 -name '*.tar' -print -quit)"
   layout="${archive%.tar}"
   [ -f "$archive" ] && [ -f "$layout/index.json" ] || { echo "scale-bench: no archive/layout under $proj/bin" >&2; exit 1; }
   measure "$tag" archive-floor --floor-of archive -- cp "$archive" "$sw/copy.tar"
@@ -257,7 +257,8 @@ XML
   measure "$tag" archive-floor-sync --floor-of archive:sync -- bash -c "cp '$archive' '$sw/copy.tar' && sync '$sw/copy.tar'"
   rm -f "$sw/copy.tar"
   measure "$tag" noop $(L noop) -- $build
-  f="$(ls -d "$proj"/charts/bitnami-* | head -n1)/templates/configmap.yaml"
+  charts=("$proj"/charts/bitnami-*)   # a glob, not `ls | head`: under pipefail, ls dies of SIGPIPE when head has its line
+  f="${charts[0]}/templates/configmap.yaml"
   printf 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Release.Name }}-changed\ndata:\n  at: "%s"\n' "$(date +%s)" > "$f"
   measure "$tag" onechart $(L onechart) -- $build
 
