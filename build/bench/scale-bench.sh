@@ -198,7 +198,9 @@ with open(out, "a") as f: f.write(json.dumps({"size": tag, "phase": "_disk", "be
 PY
 }
 
-measure() { python3 "$here/scale-measure.py" "$results" "$@" || echo "scale-bench: $2 failed (see its log); going on" >&2; }
+# Every step starts with no dirty pages (sync first, not measured): otherwise a floor pays the write-back of the phase
+# before it (2026-12-03: `cp` of the 3 GiB archive took 11.7 s right after the archive, `cp` + sync of it 3.7 s next).
+measure() { sync; python3 "$here/scale-measure.py" "$results" "$@" || echo "scale-bench: $2 failed (see its log); going on" >&2; }
 mb() { python3 -c "print(round($1 / 1048576))"; }
 
 for spec in "${sizes[@]}"; do
