@@ -80,7 +80,7 @@ internal sealed class LivePrompt(string question, Func<string, AnswerCheck> chec
     }
 
     /// <summary>A key that changes the line (typing, deleting); false for any other key.</summary>
-    internal static bool Edit(StringBuilder typed, ref int cursor, ConsoleKeyInfo key)
+    private static bool Edit(StringBuilder typed, ref int cursor, ConsoleKeyInfo key)
     {
         bool ctrl = key.Modifiers.HasFlag(ConsoleModifiers.Control);
         switch (key.Key)
@@ -108,16 +108,16 @@ internal sealed class LivePrompt(string question, Func<string, AnswerCheck> chec
                 cursor = start;
                 return true;
         }
-        if (ctrl || char.IsControl(key.KeyChar) || key.KeyChar == '\0') return false;
+        if (ctrl || char.IsControl(key.KeyChar)) return false; // '\0' (arrows, function keys) is a control character too
         typed.Insert(cursor++, key.KeyChar);
         return true;
     }
 
     /// <summary>A key that moves the cursor (the line stays as it is); false for any other key.</summary>
-    internal static bool Moves(StringBuilder typed, ref int cursor, ConsoleKeyInfo key)
+    private static bool Moves(StringBuilder typed, ref int cursor, ConsoleKeyInfo key)
     {
         bool ctrl = key.Modifiers.HasFlag(ConsoleModifiers.Control);
-        int to = key.Key switch
+        int? to = key.Key switch
         {
             ConsoleKey.LeftArrow => cursor - 1,
             ConsoleKey.B when ctrl => cursor - 1,
@@ -127,10 +127,10 @@ internal sealed class LivePrompt(string question, Func<string, AnswerCheck> chec
             ConsoleKey.A when ctrl => 0,
             ConsoleKey.End => typed.Length,
             ConsoleKey.E when ctrl => typed.Length,
-            _ => -2,
+            _ => null,
         };
-        if (to == -2) return false;
-        cursor = Math.Clamp(to, 0, typed.Length);
+        if (to is null) return false;
+        cursor = Math.Clamp(to.Value, 0, typed.Length);
         return true;
     }
 

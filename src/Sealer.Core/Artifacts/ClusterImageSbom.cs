@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using Sealer.Core.Diagnostics;
 using Sealer.Core.Layout;
 using Sealer.Core.Oci;
 using Sealer.Core.References;
@@ -25,7 +26,7 @@ public static class ClusterImageSbom
     public static ClusterImageInfo WriteFile(OciLayout layout, string refName, string path, DateTimeOffset created)
     {
         var root = layout.FindRef(refName)
-            ?? throw new Diagnostics.SealerException(Diagnostics.ErrorCodes.NotAClusterImage, $"The built layout {layout.Root} has no image named '{refName}', so there is no SBOM to write. Build it again (dotnet build -t:Rebuild).");
+            ?? throw new SealerException(ErrorCodes.NotAClusterImage, $"The built layout {layout.Root} has no image named '{refName}', so there is no SBOM to write. Build it again (dotnet build -t:Rebuild).");
         var info = ClusterImageInspector.Inspect(layout, refName, root);
         AtomicFile.WriteAllBytes(path, Create(info, created));
         return info;
