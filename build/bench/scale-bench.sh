@@ -200,7 +200,18 @@ PY
 
 # Every step starts with no dirty pages (sync first, not measured): otherwise a floor pays the write-back of the phase
 # before it (2026-12-03: `cp` of the 3 GiB archive took 11.7 s right after the archive, `cp` + sync of it 3.7 s next).
-measure() { sync; python3 "$here/scale-measure.py" "$results" "$@" || echo "scale-bench: $2 failed (see its log); going on" >&2; }
+# And every step that moves the image bytes starts with them out of the page cache (scale-evict.py), phase and floor
+# alike: otherwise which of the two reads from the disk depends on what the page cache kept (at 8 GiB the data is more
+# than the memory). The metadata phases (discovery, resolve, noop, onechart) keep a warm cache, as a developer's rebuild.
+# SCALE_COLD=0 turns the eviction off (the runs before 2026-12-03's third one had none).
+measure() {
+  sync
+  case "$2" in
+    discovery|resolve|noop|onechart) ;;
+    *) [ "${SCALE_COLD:-1}" = 0 ] || python3 "$here/scale-evict.py" "$sw" "$work/base" ;;
+  esac
+  python3 "$here/scale-measure.py" "$results" "$@" || echo "scale-bench: $2 failed (see its log); going on" >&2
+}
 mb() { python3 -c "print(round($1 / 1048576))"; }
 
 for spec in "${sizes[@]}"; do
