@@ -40,7 +40,8 @@
 #   onechart    dotnet build after one chart's template changed (should not grow with the project)
 #   push        dotnet build -t:PushClusterImage to an empty loopback registry   floor: skopeo copy to an empty one
 #   load/save   sealer load of the .tar into an empty store; sealer save of it   floor: cp of the .tar
-#               (load: + openssl sha256 of the copy; second floor (sync): cp, `sync FILE` of the copy, then sha256)
+#               (load: + openssl sha256 of the copy; second floor (sync): cp, `sync FILE` of the copy, then sha256;
+#               save's second floor (sync): cp, then `sync FILE` of the copy)
 #   distribute  `sealer run` of the .tar to 3 netns hosts (build/test-hosts.sh, 10.200.0.11 master + .12, .13 nodes;
 #               needs root): the whole run (distribute, unpack, the base's lifecycle, the registry on the master),
 #               measured on this machine's side (sealer and its ssh clients); "Sealer task s" is the distribute step
@@ -291,6 +292,9 @@ XML
   rm -f "$sw/copy.tar"
   measure "$tag" save --log "$sw/save.log" -- "$sealer" save -o "$sw/saved.tar" scale/cluster:v1
   measure "$tag" save-floor --floor-of save -- cp "$archive" "$sw/copy.tar"
+  rm -f "$sw/copy.tar"
+  # save's own: the saved archive is on the disk before its rename, as the build's
+  measure "$tag" save-floor-sync --floor-of save:sync -- bash -c "cp '$archive' '$sw/copy.tar' && sync '$sw/copy.tar'"
   rm -f "$sw/copy.tar" "$sw/saved.tar"
 
   if [ -n "${SCALE_CANCEL:-}" ] && [ "$spec" = "${sizes[-1]}" ]; then

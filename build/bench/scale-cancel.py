@@ -42,7 +42,10 @@ def interrupt(cmd, env, progress, log):
     """Runs CMD in its own process group; once PROGRESS() >= a third of the total sends SIGINT to the group (a terminal's
     Ctrl+C); returns (seconds from SIGINT to exit, exit code, whether it was still running at the signal)."""
     with open(log, "wb") as lf:
-        p = subprocess.Popen(cmd, env=env, stdout=lf, stderr=subprocess.STDOUT, start_new_session=True)
+        # A terminal's foreground job gets SIGINT with its default action; a bench started in the background (`cmd &`
+        # without job control) would pass on SIGINT ignored, and .NET keeps an ignored SIGINT ignored: reset it.
+        p = subprocess.Popen(cmd, env=env, stdout=lf, stderr=subprocess.STDOUT, start_new_session=True,
+                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
         while p.poll() is None and progress() < total / 3:
             time.sleep(0.05)
         if p.poll() is not None:

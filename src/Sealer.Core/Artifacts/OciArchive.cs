@@ -92,10 +92,12 @@ public static class OciArchive
         {
             using (var handle = File.OpenHandle(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
             {
-                // Positional writes; uncompressed blobs go file to file in the kernel (FileRegionStream → FileAppendStream).
-                await using var file = new FileAppendStream(handle);
+                // Positional writes; uncompressed blobs go file to file in the kernel (FileRegionStream → FileAppendStream),
+                // their disk writes started as the file grows (WriteBehind), so the flush before the rename finds little left.
+                await using var file = new FileAppendStream(handle) { WriteBehind = new WriteBehind(handle) };
                 await WriteArchiveAsync(content, file, options, cancellationToken).ConfigureAwait(false);
                 await file.FlushAsync(cancellationToken).ConfigureAwait(false);
+                file.WriteBehind.Finish(file.Position);
                 RandomAccess.FlushToDisk(handle);
             }
             AtomicFile.Replace(temp, outputPath);

@@ -51,6 +51,32 @@ public class ArchiveTests
         Assert.Empty(Directory.GetFiles(tmp.Sub("out")));
     }
 
+    [Fact]
+    public async Task Save_starts_the_disk_write_as_the_archive_grows_and_the_archive_loads()
+    {
+        // A big blob goes file to file in the kernel: the early write-back (sync_file_range) must follow it chunk by chunk,
+        // so the fsync before the rename finds little left to write; the bytes are unchanged (it is only a hint).
+        using var tmp = new TempDir();
+        var store = ClusterImageStore.Open(tmp.Sub("a"));
+        var img = TestImages.AddToStore(store, "x/cluster:v1", blobBytes: 24 * 1024 * 1024);
+        long before = Sealer.Core.IO.WriteBack.StartedBytes;
+        string file = tmp.Sub("out.tar");
+        await OciArchive.SaveAsync(store, [img.Name], file);
+        long archive = new FileInfo(file).Length;
+        if (OperatingSystem.IsLinux())
+        {
+            Assert.True(Sealer.Core.IO.WriteBack.Available, "sync_file_range is missing on this Linux");
+            Assert.True(Sealer.Core.IO.WriteBack.StartedBytes - before >= archive, $"write-back started for {Sealer.Core.IO.WriteBack.StartedBytes - before} of {archive} bytes");
+        }
+        var target = ClusterImageStore.Open(tmp.Sub("b"));
+        await OciArchive.LoadAsync(target, file);
+        Assert.Equal(img.Digest, target.Resolve(img.Name).Digest);
+        foreach (var d in ImageGraph.Load(target.Layout, target.Resolve(img.Name).Descriptor).AllDigests)
+        {
+            Assert.True(await target.Layout.VerifyBlobAsync(d), $"{d} verifies");
+        }
+    }
+
     private sealed class Sync(Action<long> a) : IProgress<long>
     {
         public void Report(long value) => a(value);
