@@ -7,7 +7,7 @@
 #   AFTER=DIR  the sealer-archive-bench build to measure (default: built from this checkout into DIR/bin-after)
 #   BEFORE=DIR another build of build/bench/ArchiveBench (e.g. from `git archive main`), measured in the same rounds
 # DIR/layout is generated once (archive-load-gen.py: BLOBS layers, MIB MiB, as scale-project.py sizes them) and kept.
-# Each round, with `sync` before every phase: archive (a first write of the layout's build archive) for each build, the
+# Each round, with `sync` before every phase and the layout and archive out of the page cache (COLD=0: left in): archive (a first write of the layout's build archive) for each build, the
 # floors `cp` of the archive and `cp` + `sync` (floor_sync: the archive is flushed before its rename, cp's copy is not),
 # then load into an empty store for each build, and its floor cp + openssl sha256. Measured by scale-measure.py into
 # DIR/results.jsonl; prints a table (median over rounds).
@@ -22,8 +22,9 @@ if [ -z "${AFTER:-}" ]; then dotnet build "$here/ArchiveBench/ArchiveBench.cspro
 builds=(after); [ -n "${BEFORE:-}" ] && builds=(before after)
 bin() { if [ "$1" = before ]; then echo "$BEFORE/sealer-archive-bench"; else echo "$after/sealer-archive-bench"; fi; }
 res="$dir/results.jsonl"; : > "$res"
-m() { sync; python3 "$here/scale-measure.py" "$res" "$@"; }
 tar="$dir/a.tar"
+# each step from the disk, as scale-bench.sh's (COLD=0: with whatever the page cache holds)
+m() { sync; [ "${COLD:-1}" = 0 ] || python3 "$here/scale-evict.py" "$dir/layout" "$tar" 2>/dev/null; python3 "$here/scale-measure.py" "$res" "$@"; }
 for r in $(seq "$rounds"); do
   for b in "${builds[@]}"; do
     rm -f "$tar" "$dir/.a.tar.updating"

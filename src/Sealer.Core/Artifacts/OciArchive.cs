@@ -92,7 +92,7 @@ public static class OciArchive
         {
             using (var handle = File.OpenHandle(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
             {
-                // Positional writes; uncompressed blobs go file to file in the kernel (FileRegionStream → FileAppendStream),
+                // Positional writes; uncompressed blobs go file to file (FileRegionStream → FileAppendStream.AppendFrom),
                 // their disk writes started as the file grows (WriteBehind), so the flush before the rename finds little left.
                 await using var file = new FileAppendStream(handle) { WriteBehind = new WriteBehind(handle) };
                 await WriteArchiveAsync(content, file, options, cancellationToken).ConfigureAwait(false);

@@ -3,8 +3,8 @@ namespace Sealer.Core.IO;
 /// <summary>
 /// A seekable, read-only view of the bytes [<c>offset</c>, <c>offset + length</c>) of a file (or of a whole file): how an
 /// OCI archive inside a site bundle (or a blob inside an archive) is read in place, without copying it out first. Copied
-/// into a <see cref="FileAppendStream"/> (as <c>TarWriter</c> copies an entry's data), the bytes go file to file in the
-/// kernel (<see cref="FileRangeCopy"/>); into any other stream through a buffer of at least 1 MiB. A <c>cancellationToken</c>
+/// into a <see cref="FileAppendStream"/> (as <c>TarWriter</c> copies an entry's data), the bytes go file to file
+/// (<see cref="FileAppendStream.AppendFrom"/>); into any other stream through a buffer of at least 1 MiB. A <c>cancellationToken</c>
 /// given at opening is honoured by the synchronous consumers that take none (<c>TarWriter.WriteEntry</c> copying a 500 MB
 /// blob): between the copy's chunks and on every read, so Ctrl+C stops within a chunk, not at the end of the blob.
 /// </summary>

@@ -98,39 +98,58 @@ public static partial class WriteBack
 }
 
 /// <summary>
-/// Early write-back of a file written front to back (the build archive): <see cref="Advance"/> after each piece starts the
-/// write of what was added since the last start once <see cref="Step"/> bytes gathered, and waits for the range written
-/// <see cref="Lag"/> bytes before, so the copy runs ahead of the disk by at most that much (dirty memory stays bounded and
-/// the final flush has at most ~Lag bytes to write).
+/// Early write-back of a file as one writer fills it: <see cref="Advance"/> after each piece starts the write of what was
+/// added since the last start once <see cref="Step"/> bytes gathered, and waits for the oldest started ranges once more
+/// than the lag is in flight, so the writer runs ahead of the disk by at most that much (dirty memory stays bounded and the
+/// final flush has at most ~lag bytes to write). A writer that fills the file front to back only advances; one of several
+/// writers filling their own parts of it (the build archive's entries, written at once) calls <see cref="MoveTo"/> before each
+/// part, with a lag of its share.
 /// </summary>
-public sealed class WriteBehind(SafeFileHandle file, long from = 0)
+public sealed class WriteBehind(SafeFileHandle file, long from = 0, long lag = WriteBehind.Lag)
 {
     /// <summary>How much is gathered before a write is started (8 MiB: big enough for the disk, a few hundred calls per 8 GB).</summary>
     public const long Step = 8L << 20;
 
-    /// <summary>How far the copy may run ahead of the disk (256 MiB: well under a second of a disk's writing).</summary>
+    /// <summary>How far one writer may run ahead of the disk (256 MiB: well under a second of a disk's writing).</summary>
     public const long Lag = 256L << 20;
 
-    private long _started = from, _waited = from;
+    private readonly Queue<(long Offset, long Length)> _inFlight = new();
+    private long _inFlightBytes, _started = from, _end = from;
 
-    /// <summary>The file now holds its bytes up to <paramref name="end"/>.</summary>
+    /// <summary>The file now holds its bytes up to <paramref name="end"/> (of the part this writer is at).</summary>
     public void Advance(long end)
     {
-        if (end - _started < Step) return;
-        if (!WriteBack.Start(file, _started, end - _started)) { _started = end; _waited = end; return; }
-        _started = end;
-        if (_started - _waited > Lag + Step)
-        {
-            long upTo = _started - Lag;
-            WriteBack.Wait(file, _waited, upTo - _waited);
-            _waited = upTo;
-        }
+        _end = end;
+        if (end - _started >= Step) StartGathered(wait: true);
+    }
+
+    /// <summary>The writer goes on at <paramref name="offset"/>: what it gathered where it was is started first.</summary>
+    public void MoveTo(long offset)
+    {
+        StartGathered(wait: true);
+        _started = _end = offset;
     }
 
     /// <summary>Starts the write of what is left (before the final flush).</summary>
     public void Finish(long end)
     {
-        if (end > _started) WriteBack.Start(file, _started, end - _started);
-        _started = end;
+        _end = Math.Max(_end, end);
+        StartGathered(wait: false);
+    }
+
+    private void StartGathered(bool wait)
+    {
+        if (_end <= _started) return;
+        long offset = _started, length = _end - _started;
+        _started = _end;
+        if (!WriteBack.Start(file, offset, length)) return; // unavailable: the final flush does it all
+        _inFlight.Enqueue((offset, length));
+        _inFlightBytes += length;
+        while (wait && _inFlightBytes > lag + Step)
+        {
+            var (o, l) = _inFlight.Dequeue();
+            WriteBack.Wait(file, o, l);
+            _inFlightBytes -= l;
+        }
     }
 }

@@ -154,6 +154,36 @@ public sealed class ClusterImageArchiveTests : IDisposable
     }
 
     [Fact]
+    public async Task Entries_written_at_once_and_interrupted_leave_a_hole_the_next_write_does_not_keep()
+    {
+        // Writers fill their entries at once, so an interrupted first write can hold complete entries after one that never
+        // got its data: the planned header is there (written first), the data a hole. The next write keeps only what
+        // comes before the hole and rewrites the rest: byte-identical to one whole write.
+        var baseImage = await BuildBaseAsync();
+        var first = await Build(Child(baseImage), "child");
+        string archive = first.ArchivePath!;
+        byte[] full = File.ReadAllBytes(archive);
+        var plan = ClusterImageArchive.Plan(OciLayout.Open(first.LayoutPath), 0);
+        Assert.True(ClusterImageArchive.WriteParallelism >= 1);
+        // the entry with the most data that is not the last blob: complete entries follow it
+        int big = Enumerable.Range(0, plan.Count - 2).Where(i => plan[i].BlobPath is not null).MaxBy(i => plan[i].Size);
+        long offset = plan.Take(big).Sum(e => e.Span), data = offset + plan[big].Header.Length;
+        byte[] interrupted = (byte[])full.Clone();
+        interrupted.AsSpan((int)data, (int)plan[big].Size).Clear();
+        string updating = ClusterImageArchive.UpdatingPath(archive);
+        File.Delete(archive);
+        File.WriteAllBytes(updating, interrupted);
+
+        var r = await ClusterImageArchive.WriteAsync(first.LayoutPath, archive);
+        Assert.True(r.Recovered);
+        Assert.Equal(offset, r.BytesKept);
+        Assert.Equal(big, r.EntriesKept);
+        Assert.Equal(full.Length - offset, r.BytesWritten);
+        Assert.False(File.Exists(updating));
+        Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(full)), Sha256(archive));
+    }
+
+    [Fact]
     public async Task Ctrl_C_mid_archive_returns_at_once_without_waiting_for_the_partial_file_on_disk_and_the_next_write_completes_it()
     {
         // A layout with one 512 MiB layer of random bytes: enough dirty pages that writing them back takes a measurable
