@@ -94,7 +94,7 @@ public static class OciArchive
             {
                 // Positional writes; uncompressed blobs go file to file (FileRegionStream → FileAppendStream.AppendFrom),
                 // their disk writes started as the file grows (WriteBehind), so the flush before the rename finds little left.
-                await using var file = new FileAppendStream(handle) { WriteBehind = new WriteBehind(handle) };
+                await using var file = new FileAppendStream(handle) { WriteBehind = new WriteBehind(handle, cancellationToken: cancellationToken) };
                 await WriteArchiveAsync(content, file, options, cancellationToken).ConfigureAwait(false);
                 await file.FlushAsync(cancellationToken).ConfigureAwait(false);
                 file.WriteBehind.Finish(file.Position);

@@ -145,7 +145,7 @@ public static class ClusterImageArchive
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         void Writer()
         {
-            var behind = new WriteBehind(fs, keep.Offset, WriteBehind.Lag / writers);
+            var behind = new WriteBehind(fs, keep.Offset, WriteBehind.Lag / writers, stop.Token);
             byte[] zeros = new byte[Block];
             long last = keep.Offset;
             for (int i = Interlocked.Increment(ref next); i < count; i = Interlocked.Increment(ref next))

@@ -103,9 +103,10 @@ public static partial class WriteBack
 /// than the lag is in flight, so the writer runs ahead of the disk by at most that much (dirty memory stays bounded and the
 /// final flush has at most ~lag bytes to write). A writer that fills the file front to back only advances; one of several
 /// writers filling their own parts of it (the build archive's entries, written at once) calls <see cref="MoveTo"/> before each
-/// part, with a lag of its share.
+/// part, with a lag of its share. Once <c>cancellationToken</c> is cancelled it starts writes but no longer waits for any: a
+/// writer stopping on Ctrl+C must not first wait for the disk to catch up (a busy disk can hold a range for a second).
 /// </summary>
-public sealed class WriteBehind(SafeFileHandle file, long from = 0, long lag = WriteBehind.Lag)
+public sealed class WriteBehind(SafeFileHandle file, long from = 0, long lag = WriteBehind.Lag, CancellationToken cancellationToken = default)
 {
     /// <summary>How much is gathered before a write is started (8 MiB: big enough for the disk, a few hundred calls per 8 GB).</summary>
     public const long Step = 8L << 20;
@@ -145,7 +146,7 @@ public sealed class WriteBehind(SafeFileHandle file, long from = 0, long lag = W
         if (!WriteBack.Start(file, offset, length)) return; // unavailable: the final flush does it all
         _inFlight.Enqueue((offset, length));
         _inFlightBytes += length;
-        while (wait && _inFlightBytes > lag + Step)
+        while (wait && _inFlightBytes > lag + Step && !cancellationToken.IsCancellationRequested)
         {
             var (o, l) = _inFlight.Dequeue();
             WriteBack.Wait(file, o, l);
