@@ -1,4 +1,3 @@
-using System.Runtime.ExceptionServices;
 using System.Security.Cryptography;
 using System.Text;
 using Microsoft.Win32.SafeHandles;
@@ -141,16 +140,16 @@ public static class ClusterImageArchive
             }
         }
 
-        int next = -1, writers = Math.Max(1, Math.Min(WriteParallelism, count));
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        void Writer()
+        int writers = Math.Max(1, Math.Min(WriteParallelism, count));
+        // Each writer on a thread of its own (DedicatedWorkers: they block in I/O for the whole archive).
+        await DedicatedWorkers.RunAsync(writers, count, (next, stop) =>
         {
-            var behind = new WriteBehind(fs, keep.Offset, WriteBehind.Lag / writers, stop.Token);
+            var behind = new WriteBehind(fs, keep.Offset, WriteBehind.Lag / writers, stop);
             byte[] zeros = new byte[Block];
             long last = keep.Offset;
-            for (int i = Interlocked.Increment(ref next); i < count; i = Interlocked.Increment(ref next))
+            for (int i = next(); i >= 0; i = next())
             {
-                stop.Token.ThrowIfCancellationRequested();
+                stop.ThrowIfCancellationRequested();
                 var e = plan[keep.Entries + i];
                 long pos = at[i];
                 behind.MoveTo(pos);
@@ -173,7 +172,7 @@ public static class ClusterImageArchive
                         behind.Advance(dataStart + copied);
                         Report(copied - reported);
                         reported = copied;
-                    }, stop.Token);
+                    }, stop);
                 }
                 pos += e.Size;
                 int pad = (int)(e.Padded - e.Size);
@@ -184,32 +183,7 @@ public static class ClusterImageArchive
                 Report(e.Span - reported);
             }
             behind.Finish(last);
-        }
-
-        var tasks = Enumerable.Range(0, writers).Select(_ => Task.Run(() =>
-        {
-            try
-            {
-                Writer();
-            }
-            catch
-            {
-                stop.Cancel(); // the other writers stop at their next chunk
-                throw;
-            }
-        }, CancellationToken.None)).ToArray();
-        try
-        {
-            await Task.WhenAll(tasks).ConfigureAwait(false);
-        }
-        catch
-        {
-            // The writer that failed first, not one its stop cancelled.
-            var cause = tasks.Where(t => t.IsFaulted).SelectMany(t => t.Exception!.InnerExceptions).FirstOrDefault(x => x is not OperationCanceledException);
-            if (cause is not null) ExceptionDispatchInfo.Throw(cause);
-            cancellationToken.ThrowIfCancellationRequested();
-            throw;
-        }
+        }, cancellationToken).ConfigureAwait(false);
         return end - keep.Offset;
     }
 

@@ -467,13 +467,19 @@ public sealed class ClusterImageBuilder
             var written = new (Descriptor Layer, Digest DiffId)[todo.Count];
             int n = 0;
             long bytesTotal = blobs.Sum(b => b.Value), bytesDone = bytesTotal - todo.Sum(b => b.Value);
-            await Parallel.ForEachAsync(Enumerable.Range(0, todo.Count), new ParallelOptions { MaxDegreeOfParallelism = BlobParallelism, CancellationToken = cancellationToken }, async (i, ct) =>
+            // On threads of their own (DedicatedWorkers): each blocks in file I/O while it copies, and pool threads taken that
+            // way kept MSBuild's cancellation waiting for seconds.
+            await DedicatedWorkers.RunAsync(Math.Min(BlobParallelism, todo.Count), todo.Count, (next, ct) =>
             {
-                var (digest, size) = todo[i];
-                written[i] = await ImageBlobLayerAsync(Digest.Parse(digest), size, ct).ConfigureAwait(false);
-                long done = Interlocked.Add(ref bytesDone, size);
-                progress?.Report(new AssemblyProgress("images", $"{Interlocked.Increment(ref n)}/{blobs.Count} ({platform})", done, bytesTotal));
-            }).ConfigureAwait(false);
+                for (int i = next(); i >= 0; i = next())
+                {
+                    ct.ThrowIfCancellationRequested();
+                    var (digest, size) = todo[i];
+                    written[i] = ImageBlobLayerAsync(Digest.Parse(digest), size, ct).GetAwaiter().GetResult();
+                    long done = Interlocked.Add(ref bytesDone, size);
+                    progress?.Report(new AssemblyProgress("images", $"{Interlocked.Increment(ref n)}/{blobs.Count} ({platform})", done, bytesTotal));
+                }
+            }, cancellationToken).ConfigureAwait(false);
             for (int i = 0; i < todo.Count; i++)
             {
                 var layer = written[i];
