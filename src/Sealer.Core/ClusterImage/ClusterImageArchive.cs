@@ -102,12 +102,9 @@ public static class ClusterImageArchive
         return new ArchiveWriteResult(total, written, keep.Offset, keep.Entries, plan.Count - keep.Entries, recovered);
     }
 
-    /// <summary>Entries written at once (one writer per core, at most 4: past that the disk, not the copying, limits).</summary>
-    internal static int WriteParallelism => Math.Clamp(Environment.ProcessorCount, 1, 4);
-
     /// <summary>
     /// Writes the entries after <paramref name="keep"/>: every entry's place is known from the plan, so
-    /// <see cref="WriteParallelism"/> writers each take the next entry and write its header, data and padding there. Blob
+    /// <see cref="DedicatedWorkers.FileCopiers"/> writers each take the next entry and write its header, data and padding there. Blob
     /// bytes go through a 1 MiB buffer (<see cref="FileRangeCopy.CopyBuffered"/>), their disk writes started as they go
     /// (<see cref="WriteBehind"/>, each writer with its share of the lag), so the flush before the rename finds little left.
     /// On ext4 the kernel's copy_file_range is a page-by-page splice: an 8 GiB archive from a cold page cache took 19–37 s
@@ -140,7 +137,7 @@ public static class ClusterImageArchive
             }
         }
 
-        int writers = Math.Max(1, Math.Min(WriteParallelism, count));
+        int writers = Math.Max(1, Math.Min(DedicatedWorkers.FileCopiers, count));
         // Each writer on a thread of its own (DedicatedWorkers: they block in I/O for the whole archive).
         await DedicatedWorkers.RunAsync(writers, count, (next, stop) =>
         {

@@ -248,9 +248,6 @@ public sealed class ClusterImageBuilder
         public int Reused;
         private long _bytes;
 
-        /// <summary>Image-blob layers written at once: one per core, at most 4 (past that the disk, not the hashing, limits).</summary>
-        private static int BlobParallelism => Math.Clamp(Environment.ProcessorCount, 1, 4);
-
         public async Task<ClusterImageResult> RunAsync(List<RootfsEntry> rootfs, CancellationToken cancellationToken)
         {
             (Descriptor Layer, Digest DiffId)? shared = null;
@@ -460,7 +457,7 @@ public sealed class ClusterImageBuilder
                 var top = CollectImage(image, platform, metadata, blobs);
                 registryIndex[image.Reference] = top;
             }
-            // A base image-blob layer holds some: neither written nor added again. The others are written BlobParallelism
+            // A base image-blob layer holds some: neither written nor added again. The others are written DedicatedWorkers.FileCopiers
             // at a time (each is read, hashed and written on its own thread: one core hashes while the other copies) and
             // added in digest order, so the image is the same whatever finishes first.
             var todo = blobs.Where(b => !baseBlobs.Contains(b.Key)).ToList();
@@ -469,7 +466,7 @@ public sealed class ClusterImageBuilder
             long bytesTotal = blobs.Sum(b => b.Value), bytesDone = bytesTotal - todo.Sum(b => b.Value);
             // On threads of their own (DedicatedWorkers): each blocks in file I/O while it copies, and pool threads taken that
             // way kept MSBuild's cancellation waiting for seconds.
-            await DedicatedWorkers.RunAsync(Math.Min(BlobParallelism, todo.Count), todo.Count, (next, ct) =>
+            await DedicatedWorkers.RunAsync(Math.Min(DedicatedWorkers.FileCopiers, todo.Count), todo.Count, (next, ct) =>
             {
                 for (int i = next(); i >= 0; i = next())
                 {

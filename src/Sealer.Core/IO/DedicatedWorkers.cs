@@ -11,6 +11,10 @@ namespace Sealer.Core.IO;
 /// </summary>
 public static class DedicatedWorkers
 {
+    /// <summary>Workers for copying blob files (the assembly's image-blob layers, the build archive's entries): one per core,
+    /// at most 4 — past that the disk, not the copying or hashing, limits.</summary>
+    public static int FileCopiers => Math.Clamp(Environment.ProcessorCount, 1, 4);
+
     /// <summary>
     /// Runs <paramref name="worker"/> on <paramref name="workers"/> threads (at least one); each takes items by calling the
     /// function it is given: the next index below <paramref name="count"/>, or -1 when none is left. The first failure stops

@@ -164,7 +164,7 @@ public sealed class ClusterImageArchiveTests : IDisposable
         string archive = first.ArchivePath!;
         byte[] full = File.ReadAllBytes(archive);
         var plan = ClusterImageArchive.Plan(OciLayout.Open(first.LayoutPath), 0);
-        Assert.True(ClusterImageArchive.WriteParallelism >= 1);
+        Assert.True(Sealer.Core.IO.DedicatedWorkers.FileCopiers >= 1);
         // the entry with the most data that is not the last blob: complete entries follow it
         int big = Enumerable.Range(0, plan.Count - 2).Where(i => plan[i].BlobPath is not null).MaxBy(i => plan[i].Size);
         long offset = plan.Take(big).Sum(e => e.Span), data = offset + plan[big].Header.Length;
