@@ -104,6 +104,27 @@ public sealed partial class ClusterImageJsonContext : JsonSerializerContext;
 public sealed record LayerMapFile
 {
     [JsonPropertyName("layers")] public Dictionary<string, LayerMapEntry> Layers { get; init; } = new(StringComparer.Ordinal);
+
+    /// <summary>Per platform: the app images' part of the last build (which blobs, the registry layer), with the key of
+    /// what it was made from (<see cref="ImagePartEntry.Key"/>). A rebuild whose images, base and platform are the same
+    /// takes it from here instead of walking every image's manifests again: a chart edit costs the chart, not the images.</summary>
+    // set, not init: the source-generated reader sets init-only properties a file lacks to null (a layer map from before).
+    [JsonPropertyName("imageParts")] public Dictionary<string, ImagePartEntry> ImageParts { get; set; } = new(StringComparer.Ordinal);
+}
+
+public sealed record ImagePartEntry
+{
+    /// <summary>SHA-256 of the format's version, the platform, the base's manifest digest and every image (reference, digest, media type, from base).</summary>
+    [JsonPropertyName("key")] public required string Key { get; init; }
+
+    /// <summary>The app image blobs (digest → size) the images' manifests list, base-carried ones included.</summary>
+    [JsonPropertyName("blobs")] public required Dictionary<string, long> Blobs { get; init; }
+
+    /// <summary>The registry metadata layer (uncompressed tar: its digest is its diff ID).</summary>
+    [JsonPropertyName("registry")] public required LayerMapEntry Registry { get; init; }
+
+    /// <summary>How many images the registry index lists (the layer's history line).</summary>
+    [JsonPropertyName("images")] public required int Images { get; init; }
 }
 
 public sealed record LayerMapEntry

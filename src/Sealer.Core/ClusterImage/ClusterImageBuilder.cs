@@ -399,6 +399,8 @@ public sealed class ClusterImageBuilder
             var labels = new SortedDictionary<string, string>(StringComparer.Ordinal);
             var env = new List<KeyValuePair<string, string>>();
             var registryIndex = new SortedDictionary<string, Descriptor>(StringComparer.Ordinal);
+            var metadata = new SortedDictionary<string, byte[]>(StringComparer.Ordinal);
+            Func<IReadOnlyList<Descriptor>>? baseRegistryIndex = null;
             var baseLayerDigests = new HashSet<string>(StringComparer.Ordinal);
             IReadOnlySet<string> baseBlobs = new HashSet<string>(StringComparer.Ordinal);
             SealerImageExtension? baseExtension = null;
@@ -429,7 +431,7 @@ public sealed class ClusterImageBuilder
                 if (baseConfig.History is not null) history.AddRange(baseConfig.History);
                 foreach (var kv in baseConfig.Config?.Labels ?? new Dictionary<string, string>()) labels[kv.Key] = kv.Value;
                 foreach (var e in baseConfig.Config?.Env ?? []) env.Add(SplitEnv(e));
-                foreach (var img in reader.RegistryIndex(baseManifest)) registryIndex[img.GetAnnotation(Annotations.RefName)!] = img;
+                baseRegistryIndex = () => reader.RegistryIndex(baseManifest);
                 baseExtension = baseManifest.Extension;
                 baseBlobs = BaseImageContent.CarriedBlobs(baseManifest.Manifest);
             }
@@ -439,23 +441,41 @@ public sealed class ClusterImageBuilder
             diffIds.Add(rootfsLayer.DiffId.ToString());
             history.Add(new HistoryEntry { CreatedBy = "sealer-sdk: rootfs (charts, manifests, apps, files, images.lock.json)" });
 
-            // 3. One layer per app image blob; 4. the registry metadata layer.
-            var metadata = new SortedDictionary<string, byte[]>(StringComparer.Ordinal);
-            var blobs = new SortedDictionary<string, long>(StringComparer.Ordinal);
-            foreach (var image in spec.Images.OrderBy(i => i.Reference, StringComparer.Ordinal))
+            // 3. One layer per app image blob; 4. the registry metadata layer. The same images on the same base as the last
+            // build (a chart or file edit): which blobs and the registry layer come from the layer map, when the previous
+            // output still holds that layer; no image's manifests are read again.
+            string partKey = ImagePartKey(platform, baseManifestDescriptor);
+            ImagePartEntry? part;
+            lock (layerMap) layerMap.ImageParts.TryGetValue(platform.ToString(), out part);
+            SortedDictionary<string, long> blobs;
+            (Descriptor Layer, Digest DiffId)? registryLayer = null;
+            int registryCount;
+            if (part is not null && part.Key == partKey && Digest.TryParse(part.Registry.Digest, out var partRegistry) && TryReuse(partRegistry, part.Registry.Size))
             {
-                if (image.FromBase)
+                blobs = new SortedDictionary<string, long>(part.Blobs, StringComparer.Ordinal);
+                registryLayer = (RegistryLayerDescriptor(new Descriptor { MediaType = MediaTypes.OciLayer, Digest = part.Registry.Digest, Size = part.Registry.Size }), partRegistry);
+                registryCount = part.Images;
+            }
+            else
+            {
+                blobs = new SortedDictionary<string, long>(StringComparer.Ordinal);
+                foreach (var img in baseRegistryIndex?.Invoke() ?? []) registryIndex[img.GetAnnotation(Annotations.RefName)!] = img;
+                foreach (var image in spec.Images.OrderBy(i => i.Reference, StringComparer.Ordinal))
                 {
-                    // The base carries it: its blobs, manifests and registry entry are in the base's layers already.
-                    if (!registryIndex.TryGetValue(image.Reference, out var carried) || carried.Digest != image.Digest.ToString())
+                    if (image.FromBase)
                     {
-                        throw new SealerException(ErrorCodes.ImageNotInCache,
-                            $"Image {image.Reference} ({image.Digest}) was taken from the base image {spec.BaseImage?.Reference ?? "(none)"}, which does not carry it (any more). Rebuild (dotnet build --no-incremental) so it is pulled.");
+                        // The base carries it: its blobs, manifests and registry entry are in the base's layers already.
+                        if (!registryIndex.TryGetValue(image.Reference, out var carried) || carried.Digest != image.Digest.ToString())
+                        {
+                            throw new SealerException(ErrorCodes.ImageNotInCache,
+                                $"Image {image.Reference} ({image.Digest}) was taken from the base image {spec.BaseImage?.Reference ?? "(none)"}, which does not carry it (any more). Rebuild (dotnet build --no-incremental) so it is pulled.");
+                        }
+                        continue;
                     }
-                    continue;
+                    var top = CollectImage(image, platform, metadata, blobs);
+                    registryIndex[image.Reference] = top;
                 }
-                var top = CollectImage(image, platform, metadata, blobs);
-                registryIndex[image.Reference] = top;
+                registryCount = registryIndex.Count;
             }
             // A base image-blob layer holds some: neither written nor added again. The others are written DedicatedWorkers.FileCopiers
             // at a time (each is read, hashed and written on its own thread: one core hashes while the other copies) and
@@ -485,10 +505,21 @@ public sealed class ClusterImageBuilder
                 diffIds.Add(layer.DiffId.ToString());
                 history.Add(new HistoryEntry { CreatedBy = $"sealer-sdk: image blob {todo[i].Key}" });
             }
-            var registryLayer = await RegistryLayerAsync(registryIndex, metadata, cancellationToken).ConfigureAwait(false);
-            layers.Add(registryLayer.Layer);
-            diffIds.Add(registryLayer.DiffId.ToString());
-            history.Add(new HistoryEntry { CreatedBy = $"sealer-sdk: registry index ({registryIndex.Count} images)" });
+            if (registryLayer is null)
+            {
+                registryLayer = await RegistryLayerAsync(registryIndex, metadata, cancellationToken).ConfigureAwait(false);
+                var entry = new ImagePartEntry
+                {
+                    Key = partKey,
+                    Blobs = new Dictionary<string, long>(blobs, StringComparer.Ordinal),
+                    Registry = new LayerMapEntry { Digest = registryLayer.Value.Layer.Digest, Size = registryLayer.Value.Layer.Size },
+                    Images = registryCount,
+                };
+                lock (layerMap) layerMap.ImageParts[platform.ToString()] = entry;
+            }
+            layers.Add(registryLayer.Value.Layer);
+            diffIds.Add(registryLayer.Value.DiffId.ToString());
+            history.Add(new HistoryEntry { CreatedBy = $"sealer-sdk: registry index ({registryCount} images)" });
 
             // Config.
             foreach (var kv in spec.Labels) labels[kv.Key] = kv.Value;
@@ -707,7 +738,24 @@ public sealed class ClusterImageBuilder
                 }
                 return Task.CompletedTask;
             }, cancellationToken).ConfigureAwait(false);
-            return (layer with { Annotations = new Dictionary<string, string> { [ClusterImageFormat.LayerKindAnnotation] = ClusterImageFormat.LayerKindRegistry } }, diffId);
+            return (RegistryLayerDescriptor(layer), diffId);
+        }
+
+        private static Descriptor RegistryLayerDescriptor(Descriptor layer)
+            => layer with { Annotations = new Dictionary<string, string> { [ClusterImageFormat.LayerKindAnnotation] = ClusterImageFormat.LayerKindRegistry } };
+
+        /// <summary>What the images' part of one platform is made from (<see cref="ImagePartEntry.Key"/>): the cache is
+        /// content-addressed, so the same images by digest on the same base give the same blobs and registry layer. The
+        /// version is bumped whenever what the registry layer holds or how it is written changes.</summary>
+        private string ImagePartKey(Platform platform, Descriptor? baseManifest)
+        {
+            var sb = new StringBuilder("image-part/1\n");
+            sb.Append(platform).Append('\n').Append(baseManifest?.Digest ?? "scratch").Append('\n');
+            foreach (var image in spec.Images.OrderBy(i => i.Reference, StringComparer.Ordinal))
+            {
+                sb.Append(image.Reference).Append('\t').Append(image.Digest).Append('\t').Append(image.MediaType).Append('\t').Append(image.FromBase ? '1' : '0').Append('\n');
+            }
+            return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(sb.ToString())));
         }
     }
 }

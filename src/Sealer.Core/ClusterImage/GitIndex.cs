@@ -44,18 +44,28 @@ public sealed class GitIndex
         => Locate(path) is { } at ? Read(at.IndexFile, at.WorkTree, at.HashLength, platform) : null;
 
     /// <summary>The work tree holding <paramref name="path"/> (the nearest folder up with a <c>.git</c> folder or file), its
-    /// index file and hash length; null when there is none or it has no index yet.</summary>
-    public static (string WorkTree, string IndexFile, int HashLength)? Locate(string path)
+    /// index file and hash length; null when there is none or it has no index yet. <paramref name="byDirectory"/> (folder →
+    /// answer) lets many files share the walk up: every folder passed on the way is remembered, and a remembered one ends it.</summary>
+    public static (string WorkTree, string IndexFile, int HashLength)? Locate(string path, Dictionary<string, (string WorkTree, string IndexFile, int HashLength)?>? byDirectory = null)
     {
+        List<string>? passed = byDirectory is null ? null : [];
+        (string WorkTree, string IndexFile, int HashLength)? found = null;
         for (var dir = new DirectoryInfo(Path.GetDirectoryName(Path.GetFullPath(path))!); dir is not null; dir = dir.Parent)
         {
+            if (byDirectory is not null && byDirectory.TryGetValue(dir.FullName, out found)) break;
+            passed?.Add(dir.FullName);
             string dotGit = Path.Combine(dir.FullName, ".git");
             string? gitDir = Directory.Exists(dotGit) ? dotGit : File.Exists(dotGit) ? GitDirOfFile(dotGit, dir.FullName) : null;
             if (gitDir is null) continue;
             string index = Path.Combine(gitDir, "index");
-            return File.Exists(index) ? (dir.FullName, index, HashLength(gitDir)) : null;
+            found = File.Exists(index) ? (dir.FullName, index, HashLength(gitDir)) : null;
+            break;
         }
-        return null;
+        if (byDirectory is not null)
+        {
+            foreach (string d in passed!) byDirectory[d] = found;
+        }
+        return found;
     }
 
     /// <summary>Reads an index file; <paramref name="hashLength"/> is 20 (SHA-1) or 32 (SHA-256).</summary>

@@ -12,6 +12,7 @@ public sealed class RootfsFileModes(FilePlatform? platform = null)
     private readonly FilePlatform _platform = platform ?? FilePlatform.Current;
     private readonly Dictionary<string, GitIndex?> _indexByDir = new(StringComparer.Ordinal);
     private readonly Dictionary<string, GitIndex> _indexByFile = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, (string WorkTree, string IndexFile, int HashLength)?> _workTreeByDir = new(StringComparer.Ordinal);
 
     public bool IsExecutable(RootfsEntry entry)
     {
@@ -25,7 +26,7 @@ public sealed class RootfsFileModes(FilePlatform? platform = null)
     {
         string dir = Path.GetDirectoryName(Path.GetFullPath(source))!;
         if (_indexByDir.TryGetValue(dir, out var index)) return index;
-        if (GitIndex.Locate(source) is { } at)
+        if (GitIndex.Locate(source, _workTreeByDir) is { } at)
         {
             if (!_indexByFile.TryGetValue(at.IndexFile, out var found)) _indexByFile[at.IndexFile] = found = GitIndex.Read(at.IndexFile, at.WorkTree, at.HashLength, _platform);
             index = found;

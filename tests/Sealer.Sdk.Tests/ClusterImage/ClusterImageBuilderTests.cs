@@ -159,8 +159,8 @@ public sealed class ClusterImageBuilderTests : IDisposable
     {
         var first = await Build(Spec(), "inc");
         var second = await Build(Spec() with { Labels = new Dictionary<string, string> { ["owner"] = "x" } }, "inc");
-        Assert.Equal(3, second.BlobsReused); // the three image-blob layers came from the previous output
-        Assert.Equal(2, second.BlobsWritten); // rootfs and registry layers are written again (identical content)
+        Assert.Equal(4, second.BlobsReused); // the three image-blob layers and the registry layer came from the previous output
+        Assert.Equal(1, second.BlobsWritten); // the rootfs layer is written again (identical content)
         var before = File.ReadAllBytes(Path.Combine(second.LayoutPath, "index.json"));
         var archiveBefore = File.ReadAllBytes(second.ArchivePath!);
 
@@ -174,6 +174,44 @@ public sealed class ClusterImageBuilderTests : IDisposable
         Assert.Empty(Directory.GetFileSystemEntries(_tmp.Sub("out"), ".*")); // no temp dirs or files left
         var (code, output) = Processes.RunCommandLine("skopeo", $"inspect --raw oci:{second.LayoutPath}");
         Assert.True(code == 0, output);
+    }
+
+    [Fact]
+    public async Task A_rebuild_with_the_same_images_reads_none_of_them_and_gives_the_image_a_full_build_gives()
+    {
+        var first = await Build(Spec(), "memo");
+        // A chart edit with the same images: no image manifest is read again (the cache is gone, and the build still works).
+        File.WriteAllText(_tmp.Sub("proj/charts/web/templates/deploy.yaml"), "kind: Deployment\nmetadata: {name: changed}\n");
+        Directory.Move(_tmp.Sub("cache"), _tmp.Sub("cache-away"));
+        var second = await Build(Spec(), "memo");
+        Directory.Move(_tmp.Sub("cache-away"), _tmp.Sub("cache"));
+        Assert.NotEqual(first.Descriptor.Digest, second.Descriptor.Digest);
+        Assert.Equal(1, second.BlobsWritten); // the rootfs layer only
+        var firstLayers = ClusterImageReader.OpenLayout(first.LayoutPath).Platforms[0].Manifest.Layers;
+        var secondLayers = ClusterImageReader.OpenLayout(second.LayoutPath).Platforms[0].Manifest.Layers;
+        Assert.Equal(firstLayers.Count, secondLayers.Count);
+        Assert.Equal(firstLayers.Where(l => l.MediaType == MediaTypes.OciLayer).Select(l => (l.Digest, l.Annotations![ClusterImageFormat.LayerKindAnnotation])),
+            secondLayers.Where(l => l.MediaType == MediaTypes.OciLayer).Select(l => (l.Digest, l.Annotations![ClusterImageFormat.LayerKindAnnotation])));
+        // What it took from the layer map is what a build from nothing makes.
+        var fresh = await Build(Spec(), "memo-fresh");
+        Assert.Equal(fresh.Descriptor.Digest, second.Descriptor.Digest);
+        Assert.Equal(File.ReadAllBytes(fresh.ArchivePath!), File.ReadAllBytes(second.ArchivePath!));
+        // Other images: the images are walked again and the registry layer is new (and the layer map follows).
+        var fewer = await Build(Spec() with { Images = [_images[0]] }, "memo");
+        var fewerLayers = ClusterImageReader.OpenLayout(fewer.LayoutPath).Platforms[0].Manifest.Layers;
+        Assert.NotEqual(secondLayers[^1].Digest, fewerLayers[^1].Digest);
+        Assert.Equal(fresh.Descriptor.Digest, (await Build(Spec(), "memo")).Descriptor.Digest);
+        Assert.Equal((await Build(Spec() with { Images = [_images[0]] }, "memo-fewer")).Descriptor.Digest, fewer.Descriptor.Digest);
+    }
+
+    [Fact]
+    public void A_layer_map_written_before_image_parts_existed_is_read_with_none()
+    {
+        File.WriteAllText(_tmp.Sub("old.layers.json"), "{\"layers\":{\"sha256:aa\":{\"digest\":\"sha256:bb\",\"size\":3}}}");
+        var map = JsonSerializer.Deserialize(File.ReadAllBytes(_tmp.Sub("old.layers.json")), ClusterImageJsonContext.Default.LayerMapFile)!;
+        Assert.Single(map.Layers);
+        Assert.NotNull(map.ImageParts);
+        Assert.Empty(map.ImageParts);
     }
 
     [Fact]

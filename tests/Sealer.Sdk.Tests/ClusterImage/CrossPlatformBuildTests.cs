@@ -272,6 +272,37 @@ public sealed class CrossPlatformBuildTests : IDisposable
     }
 
     [Fact]
+    public void Files_sharing_the_walk_up_to_their_work_tree_each_get_their_own_nested_repositorys_index()
+    {
+        // One RootfsFileModes for a whole rootfs remembers every folder it walked through: a repository nested in another
+        // (a vendored chart with its own .git) answers for its files, the outer one for the rest, none for files in neither.
+        string outer = _tmp.Sub("outer");
+        _tmp.Write("outer/a/b/run.sh", "#!/bin/sh\n");
+        _tmp.Write("outer/a/b/inner/c/tool.sh", "#!/bin/sh\n");
+        _tmp.Write("outer/a/other.sh", "#!/bin/sh\n");
+        _tmp.Write("loose/d/e/free.sh", "#!/bin/sh\n");
+        string inner = Path.Combine(outer, "a", "b", "inner");
+        Assert.Equal(0, Git(inner, "init -q").Code);
+        Assert.Equal(0, Git(inner, "add -A").Code);                                   // tool.sh: 100644 in the inner index
+        Assert.Equal(0, Git(outer, "init -q").Code);
+        Assert.Equal(0, Git(outer, "add a/b/run.sh a/other.sh").Code);
+        Assert.Equal(0, Git(outer, "update-index --chmod=+x a/b/run.sh").Code);          // run.sh: 100755, other.sh: 100644
+        foreach (var f in new[] { "outer/a/b/run.sh", "outer/a/b/inner/c/tool.sh", "outer/a/other.sh", "loose/d/e/free.sh" })
+        {
+            File.SetUnixFileMode(_tmp.Sub(f), (UnixFileMode)0b111_101_101); // all +x on disk: only the indexes say otherwise
+        }
+        foreach (var order in new[] { new[] { 0, 1, 2, 3 }, [1, 0, 3, 2], [3, 2, 1, 0] })
+        {
+            var modes = new RootfsFileModes(FilePlatform.Linux);
+            var answers = new bool[4];
+            string[] files = ["outer/a/b/run.sh", "outer/a/b/inner/c/tool.sh", "outer/a/other.sh", "loose/d/e/free.sh"];
+            foreach (int i in order) answers[i] = modes.IsExecutable(new RootfsEntry(Path.GetFileName(files[i]), _tmp.Sub(files[i])));
+            Assert.Equal([true, false, false, true], answers); // free.sh: in no repository, its own mode
+            Assert.Equal(outer, GitIndex.Locate(_tmp.Sub("outer/a/other.sh"))!.Value.WorkTree);
+        }
+    }
+
+    [Fact]
     public void A_linked_work_tree_reads_its_own_index()
     {
         string repo = _tmp.Sub("main");
