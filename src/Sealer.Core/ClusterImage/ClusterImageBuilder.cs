@@ -343,9 +343,9 @@ public sealed class ClusterImageBuilder
         }
 
         /// <summary>SEA1311 (a warning): a shell script with CRLF line endings does not run on the hosts.</summary>
-        private void WarnIfCrlfScript(RootfsEntry e)
+        private void WarnIfCrlfScript(RootfsEntry e, byte[]? content = null)
         {
-            int line = ScriptLineEndings.Check(e);
+            int line = content is null ? ScriptLineEndings.Check(e) : ScriptLineEndings.IsScript(e.Destination, content) ? ScriptLineEndings.FirstCrlfLine(content) : 0;
             if (line == 0) return;
             string file = e.SourcePath ?? e.Destination;
             logger.LogWarning("{Code}: {File}({Line}): the script going to {Destination} in the cluster image has CRLF (Windows) line endings; bash on the hosts cannot run it ($'\\r': command not found). Convert it to LF (with git: '*.sh text eol=lf' in .gitattributes).",
@@ -380,9 +380,15 @@ public sealed class ClusterImageBuilder
                         {
                             throw new SealerException(ErrorCodes.InputFileMissing, $"'{e.SourcePath}' (for rootfs path {e.Destination}) does not exist. Fix the item's path.", e.OriginFile, e.OriginLine, inner: ex);
                         }
-                        await using (f)
+                        using (f)
                         {
-                            WarnIfCrlfScript(e);
+                            // The CRLF check reads the file's start through the same handle (not a second open per file),
+                            // then the tar reads it from the start as before: the gzip stream sees the same writes, so
+                            // the layer's bytes (and the image digest) stay what they were.
+                            byte[] head = new byte[(int)Math.Min(f.Length, ScriptLineEndings.CheckedBytes)];
+                            f.ReadExactly(head);
+                            WarnIfCrlfScript(e, head);
+                            f.Position = 0;
                             tar.AddFile(e.Destination, f, modes.IsExecutable(e));
                         }
                     }

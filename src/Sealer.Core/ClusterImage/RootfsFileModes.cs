@@ -55,6 +55,9 @@ public static class ScriptLineEndings
         return 0;
     }
 
+    /// <summary>How much of a file <see cref="Check"/> reads (1 MiB).</summary>
+    public const int CheckedBytes = 1 << 20;
+
     /// <summary>The first CRLF line of a script going to <paramref name="destination"/> (the first 1 MiB is read), or 0.</summary>
     public static int Check(RootfsEntry entry)
     {
@@ -66,7 +69,7 @@ public static class ScriptLineEndings
         else if (entry.SourcePath is not null && File.Exists(entry.SourcePath))
         {
             using var fs = new FileStream(entry.SourcePath, FileMode.Open, FileAccess.Read, FileShare.Read);
-            var buffer = new byte[(int)Math.Min(fs.Length, 1 << 20)];
+            var buffer = new byte[(int)Math.Min(fs.Length, CheckedBytes)];
             fs.ReadExactly(buffer);
             bytes = buffer;
         }
