@@ -24,6 +24,12 @@ public sealed class ClusterImageBuilderTests : IDisposable
 
     public void Dispose() => _tmp.Dispose();
 
+    /// <summary>Progress reported on the reporting thread (Progress&lt;T&gt; would post it to the pool, after the fact).</summary>
+    private sealed class OnReport<T>(Action<T> report) : IProgress<T>
+    {
+        public void Report(T value) => report(value);
+    }
+
     private ClusterImageSpec Spec(params string[] platforms) => new()
     {
         RefName = "demo:1.0.0",
@@ -202,6 +208,50 @@ public sealed class ClusterImageBuilderTests : IDisposable
         Assert.NotEqual(secondLayers[^1].Digest, fewerLayers[^1].Digest);
         Assert.Equal(fresh.Descriptor.Digest, (await Build(Spec(), "memo")).Descriptor.Digest);
         Assert.Equal((await Build(Spec() with { Images = [_images[0]] }, "memo-fewer")).Descriptor.Digest, fewer.Descriptor.Digest);
+    }
+
+    [Fact]
+    public async Task A_rebuild_over_the_layout_keeps_it_whole_when_cancelled_and_then_holds_only_what_its_image_names()
+    {
+        var first = await Build(Spec(), "inplace", archive: false);
+        string layout = first.LayoutPath, blobsDir = Path.Combine(layout, "blobs", "sha256");
+        byte[] firstIndex = File.ReadAllBytes(Path.Combine(layout, "index.json"));
+        string[] Blobs() => Directory.GetFiles(blobsDir).Select(f => Path.GetFileName(f)).Order(StringComparer.Ordinal).ToArray();
+        string[] Named()
+        {
+            var p = ClusterImageReader.OpenLayout(layout).Platforms[0];
+            return p.Manifest.Layers.Select(l => l.Digest).Append(p.Manifest.Config.Digest).Append(p.ManifestDescriptor.Digest)
+                .Select(d => d["sha256:".Length..]).Distinct().Order(StringComparer.Ordinal).ToArray();
+        }
+        void Valid()
+        {
+            string copy = _tmp.Sub($"copy-{Guid.NewGuid():N}");
+            var (code, output) = Processes.RunCommandLine("skopeo", $"copy --quiet oci:{layout}:demo:1.0.0 dir:{copy}"); // reads and checks every blob
+            Assert.True(code == 0, output);
+        }
+        Assert.Equal(Named(), Blobs());
+
+        // Cancelled once the new rootfs layer is written: the old index.json and every blob it names are as they were.
+        File.WriteAllText(_tmp.Sub("proj/charts/web/templates/deploy.yaml"), "kind: Deployment\nmetadata: {name: v2}\n");
+        using var cts = new CancellationTokenSource();
+        var cancelAtImages = new OnReport<AssemblyProgress>(p => { if (p.Stage == "images") cts.Cancel(); });
+        var output = new ClusterImageOutput(layout, null, _tmp.Sub("obj/inplace.layers.json"));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => new ClusterImageBuilder().BuildAsync(Spec() with { Images = [_images[0]] }, output, cancelAtImages, cts.Token));
+        Assert.Equal(firstIndex, File.ReadAllBytes(Path.Combine(layout, "index.json")));
+        Assert.True(Blobs().Length > Named().Length, "the cancelled build's new rootfs layer is in the layout, not yet named");
+        Assert.False(Directory.Exists(Path.Combine(layout, "ingest")));
+        Valid();
+
+        // The next build switches to its image and removes what nothing names: the old rootfs and registry layers, the
+        // dropped image's blobs, the cancelled build's leftovers.
+        var next = await new ClusterImageBuilder().BuildAsync(Spec() with { Images = [_images[0]] }, output);
+        Assert.Equal(layout, next.LayoutPath);
+        Assert.NotEqual(firstIndex, File.ReadAllBytes(Path.Combine(layout, "index.json")));
+        Assert.Equal(Named(), Blobs());
+        Assert.True(next.BlobsReused > 0, "image-blob layers the first build wrote are reused where they are");
+        Valid();
+        Assert.Equal((await Build(Spec() with { Images = [_images[0]] }, "inplace-fresh", archive: false)).Descriptor.Digest, next.Descriptor.Digest);
+        Assert.Empty(Directory.GetFileSystemEntries(_tmp.Sub("out"), ".*")); // no temp directories beside it
     }
 
     [Fact]
