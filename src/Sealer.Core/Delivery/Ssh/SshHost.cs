@@ -433,19 +433,11 @@ public sealed partial class SshHost : IAsyncDisposable, IDisposable
         cts.CancelAfter(timeout);
         var sw = Stopwatch.StartNew();
         await EnsureConnectedAsync(cts.Token).ConfigureAwait(false);
-        using var cmd = _client.CreateCommand(commandLine);
+        var (cmd, exec) = await StartCommandAsync(commandLine, cts.Token).ConfigureAwait(false);
+        using var commandScope = cmd;
         var tail = new Tail(30);
         var stdout = new StringBuilder();
         var stderr = new StringBuilder();
-        Task exec;
-        try
-        {
-            exec = cmd.ExecuteAsync(cts.Token);
-        }
-        catch (Exception ex) when (ex is SshConnectionException or ObjectDisposedException or InvalidOperationException)
-        {
-            throw new SealerException(ErrorCodes.SshConnectionLost, $"{Address}: the SSH connection is gone ({ex.Message}); run again to resume.", inner: ex);
-        }
         var readOut = readOutput is null ? PumpAsync(cmd.OutputStream, stdout, tail, options.OnOutputLine) : readOutput(cmd.OutputStream, cts.Token);
         var readErr = PumpAsync(cmd.ExtendedOutputStream, stderr, tail, options.OnOutputLine);
         using var watchStop = new CancellationTokenSource();
@@ -561,6 +553,32 @@ public sealed partial class SshHost : IAsyncDisposable, IDisposable
     /// channel it already freed arrives, which a command that exits before reading all its input can cause), with the same
     /// host-key check against known_hosts as the first connect. A host that is really gone still fails here, as SEA4007.
     /// </summary>
+    /// <summary>Opens the command's channel and starts it. A connection the server dropped can still look connected
+    /// until SSH.NET reads from it: the channel's open then fails on the socket (broken pipe, reset) before anything ran
+    /// on the host, so it is safe to connect again (the host key checked again) and start it once more.</summary>
+    private async Task<(SshCommand Command, Task Exec)> StartCommandAsync(string commandLine, CancellationToken cancellationToken)
+    {
+        for (int attempt = 0; ; attempt++)
+        {
+            var cmd = _client.CreateCommand(commandLine);
+            try
+            {
+                return (cmd, cmd.ExecuteAsync(cancellationToken));
+            }
+            catch (Exception ex) when (ex is SshConnectionException or SocketException or ObjectDisposedException or InvalidOperationException)
+            {
+                cmd.Dispose();
+                if (attempt > 0 || ex is not (SocketException or SshConnectionException))
+                {
+                    throw new SealerException(ErrorCodes.SshConnectionLost, $"{Address}: the SSH connection is gone ({ex.Message}); run again to resume.", inner: ex);
+                }
+                _options.Logger.LogWarning("{Host}: the SSH connection had dropped ({Message}); connecting again", Address, ex.Message);
+                try { _client.Disconnect(); } catch (Exception dex) when (dex is SshException or ObjectDisposedException or InvalidOperationException or SocketException) { }
+                await EnsureConnectedAsync(cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
     private async Task EnsureConnectedAsync(CancellationToken cancellationToken)
     {
         if (_client.IsConnected) return;
