@@ -47,27 +47,18 @@ public static class GarbageCollector
 
         int kept = 0, removed = 0, partials = 0;
         long keptBytes = 0, freed = 0, partialBytes = 0;
-        string blobsDir = Path.Combine(layout.Root, "blobs");
-        if (Directory.Exists(blobsDir))
+        foreach (var (name, file) in layout.BlobFiles())
         {
-            foreach (var algDir in Directory.EnumerateDirectories(blobsDir))
+            var info = new FileInfo(file);
+            if (live.Contains(name) || info.LastWriteTimeUtc > cutoff)
             {
-                string alg = Path.GetFileName(algDir);
-                foreach (var file in Directory.EnumerateFiles(algDir))
-                {
-                    var info = new FileInfo(file);
-                    string name = $"{alg}:{info.Name}";
-                    if (live.Contains(name) || info.LastWriteTimeUtc > cutoff)
-                    {
-                        kept++;
-                        keptBytes += info.Length;
-                        continue;
-                    }
-                    removed++;
-                    freed += info.Length;
-                    if (!dryRun) OciLayout.TryDelete(file);
-                }
+                kept++;
+                keptBytes += info.Length;
+                continue;
             }
+            removed++;
+            freed += info.Length;
+            if (!dryRun) OciLayout.TryDelete(file);
         }
         string ingest = Path.Combine(layout.Root, "ingest");
         if (Directory.Exists(ingest))

@@ -219,6 +219,15 @@ public static class ClusterImageArchive
         return entries;
     }
 
+    /// <summary>Every descriptor <paramref name="top"/>'s graph names in <paramref name="layout"/> (layers it holds, configs,
+    /// manifests, indexes): the same walk as the archive's plan.</summary>
+    internal static IEnumerable<Descriptor> Graph(OciLayout layout, Descriptor top)
+    {
+        List<Descriptor> stable = [], own = [], configs = [], manifests = [], indexes = [];
+        Walk(layout, top, stable, own, configs, manifests, indexes);
+        return stable.Concat(own).Concat(configs).Concat(manifests).Concat(indexes);
+    }
+
     /// <summary>Sorts a top descriptor's graph: layers (this build's own rootfs/registry layers apart), configs, manifests, indexes.</summary>
     private static void Walk(OciLayout layout, Descriptor top, List<Descriptor> stable, List<Descriptor> own, List<Descriptor> configs, List<Descriptor> manifests, List<Descriptor> indexes)
     {

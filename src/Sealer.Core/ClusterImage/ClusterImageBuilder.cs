@@ -112,37 +112,10 @@ public sealed class ClusterImageBuilder
     /// now (in use) is left for the next build.</summary>
     private static void RemoveUnnamedBlobs(OciLayout layout, Descriptor top)
     {
-        var named = new HashSet<string>(StringComparer.Ordinal);
-        void Visit(Descriptor d)
+        var named = ClusterImageArchive.Graph(layout, top).Select(d => d.Digest).ToHashSet(StringComparer.Ordinal);
+        foreach (var (digest, file) in layout.BlobFiles())
         {
-            if (!named.Add(d.Digest)) return;
-            if (MediaTypes.IsIndex(d.MediaType))
-            {
-                foreach (var child in OciJsonContext.FromBytes(layout.ReadBlobBytes(d.ParsedDigest, OciLimits.MaxManifestBytes), OciJsonContext.Default.ImageIndex, $"index {d.Digest}").Manifests) Visit(child);
-            }
-            else if (MediaTypes.IsManifest(d.MediaType))
-            {
-                var m = OciJsonContext.FromBytes(layout.ReadBlobBytes(d.ParsedDigest, OciLimits.MaxManifestBytes), OciJsonContext.Default.ImageManifest, $"manifest {d.Digest}");
-                named.Add(m.Config.Digest);
-                foreach (var l in m.Layers) named.Add(l.Digest);
-            }
-        }
-        Visit(top);
-        string blobs = Path.Combine(layout.Root, "blobs");
-        if (!Directory.Exists(blobs)) return;
-        foreach (string algDir in Directory.EnumerateDirectories(blobs))
-        {
-            string alg = Path.GetFileName(algDir);
-            foreach (string file in Directory.EnumerateFiles(algDir))
-            {
-                if (named.Contains($"{alg}:{Path.GetFileName(file)}")) continue;
-                try
-                {
-                    File.Delete(file);
-                }
-                catch (IOException) { }
-                catch (UnauthorizedAccessException) { }
-            }
+            if (!named.Contains(digest)) OciLayout.TryDelete(file);
         }
     }
 
@@ -434,7 +407,7 @@ public sealed class ClusterImageBuilder
         /// <summary>SEA1311 (a warning): a shell script with CRLF line endings does not run on the hosts.</summary>
         private void WarnIfCrlfScript(RootfsEntry e, byte[]? content = null)
         {
-            int line = content is null ? ScriptLineEndings.Check(e) : ScriptLineEndings.IsScript(e.Destination, content) ? ScriptLineEndings.FirstCrlfLine(content) : 0;
+            int line = content is null ? ScriptLineEndings.Check(e) : ScriptLineEndings.Check(e.Destination, content);
             if (line == 0) return;
             string file = e.SourcePath ?? e.Destination;
             logger.LogWarning("{Code}: {File}({Line}): the script going to {Destination} in the cluster image has CRLF (Windows) line endings; bash on the hosts cannot run it ($'\\r': command not found). Convert it to LF (with git: '*.sh text eol=lf' in .gitattributes).",

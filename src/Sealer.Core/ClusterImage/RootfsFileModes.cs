@@ -77,6 +77,10 @@ public static class ScriptLineEndings
         {
             return 0;
         }
-        return IsScript(entry.Destination, bytes) ? FirstCrlfLine(bytes) : 0;
+        return Check(entry.Destination, bytes);
     }
+
+    /// <summary>The first CRLF line of <paramref name="head"/> (a file's first <see cref="CheckedBytes"/>, or all of it) when
+    /// it is a script going to <paramref name="destination"/>, else 0.</summary>
+    public static int Check(string destination, ReadOnlySpan<byte> head) => IsScript(destination, head) ? FirstCrlfLine(head) : 0;
 }

@@ -74,6 +74,19 @@ public sealed class OciLayout
 
     public string BlobPath(Digest digest) => Path.Combine(Root, "blobs", digest.Algorithm, digest.Encoded);
 
+    /// <summary>Every blob file on disk, named by an image or not, as its digest (<c>alg:hex</c>) and path: what a sweep of
+    /// unnamed blobs walks (<c>Artifacts/GarbageCollector</c>, an in-place cluster image rebuild).</summary>
+    public IEnumerable<(string Digest, string Path)> BlobFiles()
+    {
+        string blobs = Path.Combine(Root, "blobs");
+        if (!Directory.Exists(blobs)) yield break;
+        foreach (string algDir in Directory.EnumerateDirectories(blobs))
+        {
+            string alg = Path.GetFileName(algDir);
+            foreach (string file in Directory.EnumerateFiles(algDir)) yield return ($"{alg}:{Path.GetFileName(file)}", file);
+        }
+    }
+
     /// <summary>True when the blob is present with the expected size (a present blob was verified when written).</summary>
     public bool HasBlob(Digest digest, long? size = null)
     {

@@ -548,11 +548,6 @@ public sealed partial class SshHost : IAsyncDisposable, IDisposable
 
     private readonly SemaphoreSlim _reconnect = new(1, 1);
 
-    /// <summary>
-    /// Connects again when the connection was dropped between commands (sshd drops a whole connection when data for a
-    /// channel it already freed arrives, which a command that exits before reading all its input can cause), with the same
-    /// host-key check against known_hosts as the first connect. A host that is really gone still fails here, as SEA4007.
-    /// </summary>
     /// <summary>Opens the command's channel and starts it. A connection the server dropped can still look connected
     /// until SSH.NET reads from it: the channel's open then fails on the socket (broken pipe, reset) before anything ran
     /// on the host, so it is safe to connect again (the host key checked again) and start it once more.</summary>
@@ -573,12 +568,23 @@ public sealed partial class SshHost : IAsyncDisposable, IDisposable
                     throw new SealerException(ErrorCodes.SshConnectionLost, $"{Address}: the SSH connection is gone ({ex.Message}); run again to resume.", inner: ex);
                 }
                 _options.Logger.LogWarning("{Host}: the SSH connection had dropped ({Message}); connecting again", Address, ex.Message);
-                try { _client.Disconnect(); } catch (Exception dex) when (dex is SshException or ObjectDisposedException or InvalidOperationException or SocketException) { }
+                TryDisconnect();
                 await EnsureConnectedAsync(cancellationToken).ConfigureAwait(false);
             }
         }
     }
 
+    /// <summary>Closes the connection, whatever state its socket is in (already dropped, disposed).</summary>
+    private void TryDisconnect()
+    {
+        try { _client.Disconnect(); } catch (Exception ex) when (ex is SshException or ObjectDisposedException or InvalidOperationException or SocketException) { }
+    }
+
+    /// <summary>
+    /// Connects again when the connection was dropped between commands (sshd drops a whole connection when data for a
+    /// channel it already freed arrives, which a command that exits before reading all its input can cause), with the same
+    /// host-key check against known_hosts as the first connect. A host that is really gone still fails here, as SEA4007.
+    /// </summary>
     private async Task EnsureConnectedAsync(CancellationToken cancellationToken)
     {
         if (_client.IsConnected) return;
@@ -735,7 +741,7 @@ public sealed partial class SshHost : IAsyncDisposable, IDisposable
     public void Dispose()
     {
         StopSystemSsh();
-        try { _client.Disconnect(); } catch (Exception ex) when (ex is SshException or ObjectDisposedException or InvalidOperationException or SocketException) { }
+        TryDisconnect();
         _client.Dispose();
         if (_forward is not null)
         {
