@@ -22,11 +22,6 @@ public class RunFlowTests(TestHosts hosts, Xunit.Abstractions.ITestOutputHelper 
         Output = output is null ? null : l => { lock (output) output.Add(l); },
     };
 
-    private sealed class SyncProgress<T>(Action<T> report) : IProgress<T>
-    {
-        public void Report(T value) => report(value);
-    }
-
     /// <summary>Host i's content store holds <paramref name="present"/> (verified) and none of <paramref name="absent"/>.</summary>
     private void AssertStore(int i, IEnumerable<string> present, IEnumerable<string> absent)
     {

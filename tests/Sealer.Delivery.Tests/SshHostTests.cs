@@ -172,7 +172,7 @@ public class SshHostTests(TestHosts hosts)
         // sshd's process for this connection killed from another connection while none of ours runs: the client may not
         // have seen it yet (the channel's open then fails on the socket, before anything ran on the host) or may have
         // (the connection reads as closed): either way the next command connects again and runs, the key checked again.
-        var log = new Lines();
+        var log = new ListLogger();
         await using var h = await SshHost.ConnectAsync(hosts.Hosts[1].Ip, hosts.KeySsh, Options(hosts.KnownHostsFile) with { Logger = log }, KnownHosts.Load(hosts.KnownHostsFile));
         for (int round = 0; round < 3; round++)
         {
@@ -180,18 +180,7 @@ public class SshHostTests(TestHosts hosts)
             await using (var other = await ConnectAsync(1, hosts.KeySsh)) await other.RunAsync($"kill -9 {pid}");
             Assert.Equal("sealer-h2\n", (await h.RunAsync("hostname")).Stdout);
         }
-        Assert.True(log.Messages.Count(m => m.Contains("connected again", StringComparison.Ordinal)) == 3, string.Join("\n", log.Messages));
-    }
-
-    private sealed class Lines : Microsoft.Extensions.Logging.ILogger
-    {
-        public List<string> Messages { get; } = [];
-        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
-        public bool IsEnabled(Microsoft.Extensions.Logging.LogLevel logLevel) => true;
-        public void Log<TState>(Microsoft.Extensions.Logging.LogLevel logLevel, Microsoft.Extensions.Logging.EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
-        {
-            lock (Messages) Messages.Add(formatter(state, exception));
-        }
+        Assert.True(log.Lines.Count(m => m.Contains("connected again", StringComparison.Ordinal)) == 3, string.Join("\n", log.Lines));
     }
 
     [Fact]

@@ -368,8 +368,3 @@ public class ImagePullerTests(RegistryFixture fixture)
         return System.Text.Json.JsonDocument.Parse(json).RootElement.GetProperty("tokens").GetInt64();
     }
 }
-
-public sealed class SyncProgress<T>(Action<T> report) : IProgress<T>
-{
-    public void Report(T value) => report(value);
-}

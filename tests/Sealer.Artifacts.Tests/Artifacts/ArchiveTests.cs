@@ -46,7 +46,7 @@ public class ArchiveTests
         var store = ClusterImageStore.Open(tmp.Sub("a"));
         var img = TestImages.AddToStore(store, "x/cluster:v1", blobBytes: 4 * 1024 * 1024);
         using var cts = new CancellationTokenSource();
-        var options = new ArchiveSaveOptions { Progress = new Sync(_ => cts.Cancel()) };
+        var options = new ArchiveSaveOptions { Progress = new SyncProgress<long>(_ => cts.Cancel()) };
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => OciArchive.SaveAsync(store, [img.Name], tmp.Sub("out/c.tar"), options, cts.Token));
         Assert.Empty(Directory.GetFiles(tmp.Sub("out")));
     }
@@ -75,11 +75,6 @@ public class ArchiveTests
         {
             Assert.True(await target.Layout.VerifyBlobAsync(d), $"{d} verifies");
         }
-    }
-
-    private sealed class Sync(Action<long> a) : IProgress<long>
-    {
-        public void Report(long value) => a(value);
     }
 
     [SkippableFactIfNoSkopeo]
@@ -142,7 +137,7 @@ public class ArchiveTests
         var target = ClusterImageStore.Open(tmp.Sub("b"));
         long kernelBefore = Sealer.Core.IO.FileRangeCopy.KernelBytes;
         var reports = new List<long>();
-        var loaded = await OciArchive.LoadAsync(target, file, new OciArchive.LoadOptions { Progress = new Sync(reports.Add) });
+        var loaded = await OciArchive.LoadAsync(target, file, new OciArchive.LoadOptions { Progress = new SyncProgress<long>(reports.Add) });
         Assert.Equal(img.Digest, Assert.Single(loaded).Digest);
         if (OperatingSystem.IsLinux()) Assert.True(Sealer.Core.IO.FileRangeCopy.KernelBytes - kernelBefore >= 40L * 1024 * 1024, "copy_file_range was not used");
         Assert.True(reports.Count >= 3, $"progress within the big blob ({reports.Count} reports)");
@@ -170,7 +165,7 @@ public class ArchiveTests
         var target = ClusterImageStore.Open(tmp.Sub("b"));
         using var cts = new CancellationTokenSource();
         // Cancelled once the first 16 MiB step of the big blob is in: the import stops before the next one.
-        var options = new OciArchive.LoadOptions { Progress = new Sync(n => { if (n >= 16L * 1024 * 1024) cts.Cancel(); }) };
+        var options = new OciArchive.LoadOptions { Progress = new SyncProgress<long>(n => { if (n >= 16L * 1024 * 1024) cts.Cancel(); }) };
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => OciArchive.LoadAsync(target, tmp.Sub("p.tar"), options, cts.Token));
         Assert.Empty(target.List());
         Assert.Empty(Directory.GetFiles(Path.Combine(target.Layout.Root, "ingest")));

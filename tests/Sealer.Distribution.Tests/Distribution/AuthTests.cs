@@ -69,20 +69,6 @@ public class AuthTests(RegistryFixture fixture)
         }
     }
 
-    private sealed class ListLogger : Microsoft.Extensions.Logging.ILogger
-    {
-        public List<string> Lines { get; } = [];
-
-        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
-
-        public bool IsEnabled(Microsoft.Extensions.Logging.LogLevel logLevel) => true;
-
-        public void Log<TState>(Microsoft.Extensions.Logging.LogLevel logLevel, Microsoft.Extensions.Logging.EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
-        {
-            lock (Lines) Lines.Add(formatter(state, exception) + exception);
-        }
-    }
-
     [RegistryFact]
     public async Task Token_auth_gets_one_token_per_repository_scope_and_reuses_it()
     {

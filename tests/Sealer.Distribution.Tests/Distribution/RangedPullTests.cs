@@ -189,7 +189,7 @@ public class RangedPullTests(RegistryFixture fixture)
         using var client = new RegistryClient(Ranged());
         using var cts = new CancellationTokenSource();
         long seen = 0;
-        var progress = new SyncProgressProbe(n =>
+        var progress = new SyncProgress<long>(n =>
         {
             Interlocked.Exchange(ref seen, n);
             if (n > 512 * 1024) cts.Cancel();
@@ -207,10 +207,5 @@ public class RangedPullTests(RegistryFixture fixture)
         await using var server = new RangeServer(Blob);
         var (_, _, ranges) = await FetchIntactAsync(server, o => o.ParallelRangeThreshold = BlobSize + 1);
         Assert.Equal([null], ranges);
-    }
-
-    private sealed class SyncProgressProbe(Action<long> report) : IProgress<long>
-    {
-        public void Report(long value) => report(value);
     }
 }

@@ -222,7 +222,7 @@ public sealed class ClusterImageArchiveTests : IDisposable
         // Ctrl+C once three quarters are written: the token is cancelled from the progress callback, between two copies.
         using var cts = new CancellationTokenSource();
         var cancelledAt = System.Diagnostics.Stopwatch.StartNew();
-        var progress = new SyncProgress(p =>
+        var progress = new SyncProgress<(long Done, long Total)>(p =>
         {
             if (!cts.IsCancellationRequested && p.Done >= full.Length * 3 / 4)
             {
@@ -249,12 +249,6 @@ public sealed class ClusterImageArchiveTests : IDisposable
         Assert.True(resumed.BytesKept > 0, $"{resumed.BytesKept} kept");
         Assert.False(File.Exists(updating));
         Assert.Equal(expected, Sha256(archive));
-    }
-
-    /// <summary>Reports on the caller's thread (Progress&lt;T&gt; posts to the thread pool, too late to cancel at a point).</summary>
-    private sealed class SyncProgress(Action<(long Done, long Total)> report) : IProgress<(long Done, long Total)>
-    {
-        public void Report((long Done, long Total) value) => report(value);
     }
 
     [Fact]

@@ -24,12 +24,6 @@ public sealed class ClusterImageBuilderTests : IDisposable
 
     public void Dispose() => _tmp.Dispose();
 
-    /// <summary>Progress reported on the reporting thread (Progress&lt;T&gt; would post it to the pool, after the fact).</summary>
-    private sealed class OnReport<T>(Action<T> report) : IProgress<T>
-    {
-        public void Report(T value) => report(value);
-    }
-
     private ClusterImageSpec Spec(params string[] platforms) => new()
     {
         RefName = "demo:1.0.0",
@@ -234,7 +228,7 @@ public sealed class ClusterImageBuilderTests : IDisposable
         // Cancelled once the new rootfs layer is written: the old index.json and every blob it names are as they were.
         File.WriteAllText(_tmp.Sub("proj/charts/web/templates/deploy.yaml"), "kind: Deployment\nmetadata: {name: v2}\n");
         using var cts = new CancellationTokenSource();
-        var cancelAtImages = new OnReport<AssemblyProgress>(p => { if (p.Stage == "images") cts.Cancel(); });
+        var cancelAtImages = new SyncProgress<AssemblyProgress>(p => { if (p.Stage == "images") cts.Cancel(); });
         var output = new ClusterImageOutput(layout, null, _tmp.Sub("obj/inplace.layers.json"));
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => new ClusterImageBuilder().BuildAsync(Spec() with { Images = [_images[0]] }, output, cancelAtImages, cts.Token));
         Assert.Equal(firstIndex, File.ReadAllBytes(Path.Combine(layout, "index.json")));
