@@ -24,7 +24,7 @@ public sealed partial class RegistryHandler
     {
         var query = ctx.Request.Query;
         string? mount = query["mount"].FirstOrDefault();
-        if (mount is not null && Digest.TryParse(mount, out var mounted) && _store.FindBlobPath(mounted) is not null)
+        if (mount is not null && Digest.TryParse(mount, out var mounted) && _store.FindBlob(mounted) is not null)
         {
             _store.AddPushedBlob(fullName, mounted);
             BlobCreated(ctx, requestedName, mounted);
@@ -212,7 +212,7 @@ public sealed partial class RegistryHandler
         }
         foreach (var d in refs)
         {
-            if (!Digest.TryParse(d.Digest, out var rd) || _store.FindBlobPath(rd) is null)
+            if (!Digest.TryParse(d.Digest, out var rd) || _store.FindBlob(rd) is null)
             {
                 await WriteErrorAsync(ctx, ErrorDescriptors.ManifestBlobUnknown.With(d.Digest)).ConfigureAwait(false);
                 return;

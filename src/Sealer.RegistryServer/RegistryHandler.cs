@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Primitives;
+using Sealer.Core.Layout;
 using Sealer.Core.Oci;
 
 namespace Sealer.RegistryServer;
@@ -354,30 +355,21 @@ public sealed partial class RegistryHandler
             await WriteErrorAsync(ctx, ErrorDescriptors.DigestInvalid.With(reference, "invalid digest")).ConfigureAwait(false);
             return;
         }
-        string? path = _store.Contains(fullName, digest) ? _store.FindBlobPath(digest) : null;
-        if (path is null && _pull?.For(fullName) is not null && await _pull.FetchBlobAsync(fullName, digest, ctx.RequestAborted).ConfigureAwait(false))
+        BlobLocation? found = _store.Contains(fullName, digest) ? _store.FindBlob(digest) : null;
+        if (found is null && _pull?.For(fullName) is not null && await _pull.FetchBlobAsync(fullName, digest, ctx.RequestAborted).ConfigureAwait(false))
         {
             // The upstream served it for this repository and it was verified on the way in.
             _store.AddPushedBlob(fullName, digest);
-            path = _store.FindBlobPath(digest);
+            found = _store.FindBlob(digest);
         }
-        if (path is null)
+        if (found is not { } at)
         {
             var error = _store.HasRepository(fullName) || _store.Writable is not null ? ErrorDescriptors.BlobUnknown.With(digest.ToString()) : ErrorDescriptors.NameUnknown.With(fullName);
             await WriteErrorAsync(ctx, error).ConfigureAwait(false);
             return;
         }
-        long size;
-        try
-        {
-            size = new FileInfo(path).Length;
-        }
-        catch (FileNotFoundException)
-        {
-            await WriteErrorAsync(ctx, ErrorDescriptors.BlobUnknown.With(digest.ToString())).ConfigureAwait(false);
-            return;
-        }
-        if (!await _store.VerifyBlobAsync(path, digest).ConfigureAwait(false))
+        long size = at.Length;
+        if (!await _store.VerifyBlobAsync(at, digest).ConfigureAwait(false))
         {
             await WriteErrorAsync(ctx, ErrorDescriptors.Unknown.With(digest.ToString(), "the blob is corrupt on the server; it is not served")).ConfigureAwait(false);
             return;
@@ -413,14 +405,15 @@ public sealed partial class RegistryHandler
         }
         ctx.Response.ContentLength = count;
         if (HttpMethods.IsHead(ctx.Request.Method) || count == 0) return;
-        await SendFileRangeAsync(ctx, path, offset, count).ConfigureAwait(false);
+        await SendFileRangeAsync(ctx, at.Path, at.Offset + offset, count).ConfigureAwait(false);
     }
 
     /// <summary>Bytes read from the file per step, straight into the response pipe's memory.</summary>
     internal const int SendChunkSize = 1 << 18;
 
     /// <summary>
-    /// Sends <paramref name="count"/> bytes of the file from <paramref name="offset"/>. Kestrel's
+    /// Sends <paramref name="count"/> bytes of the file from <paramref name="offset"/> (a blob's own file, or the store
+    /// layer holding it). Kestrel's
     /// <c>SendFileAsync</c> is no sendfile(2): it copies through a 64 KiB FileStream buffer into the pipe's 4 KiB blocks.
     /// This reads 256 KiB at a time (positional reads, no FileStream buffer, sequential read-ahead) directly into memory
     /// the pipe hands out and then sends it (one copy less, 1/4 of the read calls), and Kestrel's response buffer

@@ -105,14 +105,17 @@ public sealed class RegistryStore
     {
         string key = digest.ToString();
         if (_manifests.TryGetValue(key, out var cached)) return cached;
-        string? path = FindBlobPath(digest);
-        if (path is null) return null;
+        if (FindBlob(digest) is not { } at) return null;
         byte[] bytes;
         try
         {
-            if (new FileInfo(path).Length > OciLimits.MaxManifestBytes) return null;
-            bytes = File.ReadAllBytes(path);
-            OciLayout.VerifyBytes(bytes, digest, path);
+            if (at.Length > OciLimits.MaxManifestBytes) return null;
+            bytes = new byte[at.Length];
+            using (var handle = File.OpenHandle(at.Path, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete))
+            {
+                if (RandomAccess.Read(handle, bytes, at.Offset) != bytes.Length) return null;
+            }
+            OciLayout.VerifyBytes(bytes, digest, at.Path);
         }
         catch (SealerException ex)
         {
@@ -130,11 +133,8 @@ public sealed class RegistryStore
         return m;
     }
 
-    /// <summary>
-    /// The file holding a blob (in an OCI layout's <c>blobs/</c> or a distribution storage's <c>blobs/.../data</c>), or null.
-    /// The path is built from the parsed digest only.
-    /// </summary>
-    public string? FindBlobPath(Digest digest)
+    /// <summary>The file of a blob of its own (an OCI layout's <c>blobs/</c>, a distribution storage's <c>blobs/.../data</c>), or null.</summary>
+    private string? FindBlobPath(Digest digest)
     {
         foreach (var layout in _layouts)
         {
@@ -150,32 +150,71 @@ public sealed class RegistryStore
     }
 
     /// <summary>
+    /// Where a blob's bytes lie: its own file (in an OCI layout's <c>blobs/</c> or a distribution storage's
+    /// <c>blobs/.../data</c>), else the member of the content-store layer a layout links to (<see cref="InStoreBlobs"/>; a
+    /// link to anything but that layer is logged and not followed), else null. Paths are built from the parsed digest only.
+    /// </summary>
+    public BlobLocation? FindBlob(Digest digest)
+    {
+        if (FindBlobPath(digest) is { } path)
+        {
+            try
+            {
+                return new BlobLocation(path, 0, new FileInfo(path).Length);
+            }
+            catch (IOException)
+            {
+                return null;
+            }
+        }
+        foreach (var layout in _layouts)
+        {
+            if (InStoreBlobs.Locate(InStoreBlobs.LinkPath(layout.Root, digest), digest, out var problem) is { } at) return at;
+            if (problem is not null)
+            {
+                _logger.LogError("{Code}: blob {Digest} is not served: {Problem}. Run 'sealer run' again to restore the registry's links.", ErrorCodes.RegistryLayoutInvalid, digest, problem);
+            }
+        }
+        return null;
+    }
+
+    /// <summary>
     /// True when the blob on disk still has its digest. Hashed once per process and remembered (concurrent first requests share
     /// one hash); a corrupt blob is logged and never served.
     /// </summary>
-    public Task<bool> VerifyBlobAsync(string path, Digest digest)
+    public Task<bool> VerifyBlobAsync(BlobLocation at, Digest digest)
     {
         if (!VerifyBlobs) return Task.FromResult(true);
-        var lazy = _verified.GetOrAdd(path, _ => new Lazy<Task<bool>>(() => HashAsync(path, digest)));
+        var lazy = _verified.GetOrAdd($"{at.Path}\0{at.Offset}\0{at.Length}", _ => new Lazy<Task<bool>>(() => HashAsync(at, digest)));
         return lazy.Value;
     }
 
-    private async Task<bool> HashAsync(string path, Digest digest)
+    private async Task<bool> HashAsync(BlobLocation at, Digest digest)
     {
         using var hash = digest.CreateHash();
-        await using var fs = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.Asynchronous | FileOptions.SequentialScan);
+        using var handle = File.OpenHandle(at.Path, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, FileOptions.Asynchronous | FileOptions.SequentialScan);
         byte[] buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(1 << 18);
         try
         {
-            int n;
-            while ((n = await fs.ReadAsync(buffer).ConfigureAwait(false)) > 0) hash.AppendData(buffer, 0, n);
+            long offset = at.Offset, end = at.Offset + at.Length;
+            while (offset < end)
+            {
+                int n = await RandomAccess.ReadAsync(handle, buffer.AsMemory(0, (int)Math.Min(buffer.Length, end - offset)), offset).ConfigureAwait(false);
+                if (n <= 0) break;
+                hash.AppendData(buffer, 0, n);
+                offset += n;
+            }
         }
         finally
         {
             System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
         }
         bool ok = Digest.FromHash(digest.Algorithm, hash.GetHashAndReset()) == digest;
-        if (!ok) _logger.LogError("{Code}: blob {Digest} ('{Path}') does not match its digest; it is not served. Restore the layout from the cluster image.", ErrorCodes.DigestMismatch, digest, path);
+        if (!ok)
+        {
+            string where = at.Offset == 0 ? $"'{at.Path}'" : $"bytes {at.Offset}+{at.Length} of '{at.Path}'";
+            _logger.LogError("{Code}: blob {Digest} ({Where}) does not match its digest; it is not served. Restore the layout from the cluster image.", ErrorCodes.DigestMismatch, digest, where);
+        }
         return ok;
     }
 
@@ -305,7 +344,7 @@ public sealed class RegistryStore
                 foreach (var child in index.Manifests)
                 {
                     // Only the wanted platforms' manifests are in a cache; absent children are fine.
-                    if (Digest.TryParse(child.Digest, out var cd) && FindBlobPath(cd) is not null) Walk(content, referrers, cd, child.MediaType, depth + 1);
+                    if (Digest.TryParse(child.Digest, out var cd) && FindBlob(cd) is not null) Walk(content, referrers, cd, child.MediaType, depth + 1);
                 }
             }
             else

@@ -24,6 +24,9 @@ public sealed class FixtureImage
     /// <summary>The image-blob and registry layers: only the registry hosts get them.</summary>
     public required IReadOnlyList<string> RegistryContentDigests { get; init; }
 
+    /// <summary>The app image's one layer (what the image-blob layer, <see cref="RegistryContentDigests"/>[0], holds).</summary>
+    public required string AppLayerDigest { get; init; }
+
     public const string Evidence = "/var/lib/sealer/evidence.log";
 
     /// <param name="extraRootfs">more rootfs files (path → content; paths ending in .sh or .sh.tmpl, or under bin/, are executable)</param>
@@ -120,6 +123,7 @@ public sealed class FixtureImage
             Dir = dir, ManifestDigest = image.Manifest.Digest, AppManifestDigest = image.AppManifest.Digest, TotalBytes = image.TotalBytes,
             RootfsBytes = image.Layers.Take(image.RootfsLayers).Sum(l => l.Size), RootfsDigest = image.Rootfs.Digest,
             RegistryContentDigests = [.. image.RegistryContent.Select(l => l.Digest)],
+            AppLayerDigest = "sha256:" + OciImages.Sha256Hex(appLayer),
         };
     }
 

@@ -337,6 +337,14 @@ public class FromBaseDeliveryTests(TestHosts hosts, PackedSdk sdk, Xunit.Abstrac
             Assert.Contains("10.200.0.11:registry+linux/arm64", result.StepsRun);
             Assert.NotEmpty(armOnly); // its image-blob and registry layers (the rootfs layer is the same for both platforms)
             Assert.Subset(Directory.GetFiles(Store(0)).Select(f => "sha256:" + Path.GetFileName(f)).ToHashSet(), armOnly.ToHashSet());
+            // ... each arm64 app image blob as a link to the store layer holding it (one copy of the bytes, not two)
+            var armBlobs = ImageBlobLayers(b.Layout, byArch["arm64"]).Where(l => armOnly.Contains(l.Layer)).ToList();
+            Assert.NotEmpty(armBlobs);
+            foreach (var (layer, blob) in armBlobs)
+            {
+                Assert.False(File.Exists(Rootfs(0, Blob(blob))));
+                Assert.Equal("/var/lib/sealer/data/.store/blobs/sha256/" + layer["sha256:".Length..], new FileInfo(Rootfs(0, "registry/in-store/sha256/" + blob["sha256:".Length..])).LinkTarget);
+            }
             Assert.Contains("kubeadm join 10.103.97.2:6443", Ev(1), StringComparison.Ordinal); // workers join through the local VIP (lvscare)
 
             // the arm64 node's runtime gets arm64 images, by their original names, from the cluster's registry
@@ -362,6 +370,15 @@ public class FromBaseDeliveryTests(TestHosts hosts, PackedSdk sdk, Xunit.Abstrac
     {
         using var m = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(layout, "blobs", "sha256", manifestDigest["sha256:".Length..])));
         return m.RootElement.GetProperty("layers").EnumerateArray().Select(l => l.GetProperty("digest").GetString()!).ToList();
+    }
+
+    /// <summary>The image-blob layers of a cluster image manifest: the layer and the app image blob it holds.</summary>
+    private static List<(string Layer, string Blob)> ImageBlobLayers(string layout, string manifestDigest)
+    {
+        using var m = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(layout, "blobs", "sha256", manifestDigest["sha256:".Length..])));
+        return m.RootElement.GetProperty("layers").EnumerateArray()
+            .Where(l => l.TryGetProperty("annotations", out var a) && a.TryGetProperty("io.sealer.sdk.layer", out var k) && k.GetString() == "image-blob")
+            .Select(l => (l.GetProperty("digest").GetString()!, l.GetProperty("annotations").GetProperty("io.sealer.sdk.blob").GetString()!)).ToList();
     }
 
     private Task<SshHost> Connect(string ip) =>

@@ -1,10 +1,12 @@
 using Sealer.Core.Delivery;
 using Sealer.Core.Delivery.Clusterfile;
 using Sealer.Core.Delivery.Install;
+using Sealer.Core.Delivery.Ssh;
 
 namespace Sealer.Delivery.Tests;
 
-/// <summary>On a real sshd host: the unpack step applies a base layer's OCI whiteouts (<c>.wh.NAME</c> and opaque directories).</summary>
+/// <summary>On a real sshd host: the unpack step applies a base layer's OCI whiteouts (<c>.wh.NAME</c> and opaque directories),
+/// and puts the app image blobs where the registry that will serve them reads them.</summary>
 [Collection(HostsCollection.Name)]
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
 public class UnpackTests(TestHosts hosts) : HostsTest(hosts, "sealer-unpack-")
@@ -45,5 +47,33 @@ public class UnpackTests(TestHosts hosts) : HostsTest(hosts, "sealer-unpack-")
         Assert.Empty(Directory.GetFiles(Lab.Hosts[0].OnHost(Rootfs), ".wh.*", SearchOption.AllDirectories));
         Assert.True(File.Exists(Root("etc/kubeadm.yml")));
         Assert.Contains("app demo launched", Evidence(0), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task App_image_blobs_are_links_into_the_store_for_the_built_in_registry_and_files_for_an_init_registry_sh()
+    {
+        var image = FixtureImage.Build(Path.Combine(Work, "image"), appLayerBytes: 64 * 1024,
+            extraRootfs: new Dictionary<string, string> { ["scripts/init-registry.sh"] = "#!/bin/bash\necho \"init-registry $1 $2 $3\" >> /var/lib/sealer/evidence.log\n" });
+        string text = FixtureClusterfile(OneMaster);
+        string Root(string path) => Lab.Hosts[0].OnHost($"{Rootfs}/registry/{path}");
+        string blob = image.AppLayerDigest[7..], layer = image.RegistryContentDigests[0][7..];
+
+        // no sealer to install and none on the host: the image's init-registry.sh serves, from plain files
+        Lab.Wipe("/var/lib/sealer", "/etc/containerd", "/etc/kubernetes", "/tmp", "/usr/local/bin");
+        await new ClusterInstaller(ClusterfileReader.Parse(text, "Clusterfile"), RunOptionsFor(image.Dir) with { SealerBinary = null }).RunAsync();
+        Assert.Contains($"init-registry 5000 {Rootfs}/registry", Evidence(0), StringComparison.Ordinal);
+        Assert.Null(new FileInfo(Root($"blobs/sha256/{blob}")).LinkTarget);
+        Assert.Equal(image.AppLayerDigest, "sha256:" + OciImages.Sha256Hex(File.ReadAllBytes(Root($"blobs/sha256/{blob}"))));
+        Assert.False(Directory.Exists(Root("in-store")));
+
+        // the built-in registry (sealer installed): a link to the store's layer file, no second copy; it serves the blob
+        Lab.Wipe("/var/lib/sealer", "/etc/containerd", "/etc/kubernetes", "/tmp", "/usr/local/bin");
+        await new ClusterInstaller(ClusterfileReader.Parse(text, "Clusterfile"), RunOptionsFor(image.Dir) with { StateRoot = Path.Combine(Work, "state2") }).RunAsync();
+        Assert.DoesNotContain("init-registry", Evidence(0), StringComparison.Ordinal);
+        Assert.False(File.Exists(Root($"blobs/sha256/{blob}")));
+        Assert.Equal($"/var/lib/sealer/data/.store/blobs/sha256/{layer}", new FileInfo(Root($"in-store/sha256/{blob}")).LinkTarget);
+        Assert.Equal([blob], Directory.GetFileSystemEntries(Root("in-store/sha256")).Select(Path.GetFileName));
+        await using var master = await SshHost.ConnectAsync("10.200.0.11", Lab.KeySsh, new SshOptions { KnownHostsPath = Lab.KnownHostsFile }, KnownHosts.Load(Lab.KnownHostsFile));
+        Assert.Contains(image.AppLayerDigest, await RealContainerd.FetchAsync(master, null, ["docker.io/library/demo:1.0"]), StringComparison.Ordinal);
     }
 }

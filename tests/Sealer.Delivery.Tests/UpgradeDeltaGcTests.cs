@@ -69,6 +69,9 @@ public class UpgradeDeltaGcTests(TestHosts hosts) : HostsTest(hosts, "sealer-del
 
     private string RegistryBlob(string digest) => Lab.Hosts[0].OnHost($"{Rootfs}/registry/blobs/sha256/{digest[7..]}");
 
+    /// <summary>Where the registry host links an app image blob to the store layer holding it (not a copy of its bytes).</summary>
+    private string RegistryLink(string digest) => Lab.Hosts[0].OnHost($"{Rootfs}/registry/in-store/sha256/{digest[7..]}");
+
     private string StoreBlob(int host, string digest) => Lab.Hosts[host].OnHost($"/var/lib/sealer/data/.store/blobs/sha256/{digest[7..]}");
 
     [Fact]
@@ -89,6 +92,10 @@ public class UpgradeDeltaGcTests(TestHosts hosts) : HostsTest(hosts, "sealer-del
         await new ClusterInstaller(doc, Options(v1.Dir, status, store)).RunAsync();
         Assert.Equal(1, Count(Evidence(1), "runtime sealer-h2"));
         Assert.Equal(1, Count(Evidence(0), "init-kube sealer-h1"));
+        // the registry host holds the app layer once: in the store, linked from the registry layout
+        Assert.False(File.Exists(RegistryBlob(v1.AppLayerDigest)));
+        Assert.Equal($"/var/lib/sealer/data/.store/blobs/sha256/{v1.RegistryContentDigests[0][7..]}", new FileInfo(RegistryLink(v1.AppLayerDigest)).LinkTarget);
+        Assert.True(File.Exists(StoreBlob(0, v1.RegistryContentDigests[0])));
 
         // 2. the delta v1 -> v2 carries the new app and registry layers, not the rootfs both have
         string delta = Path.Combine(Work, "shop-v1-to-v2.tar");
@@ -112,6 +119,11 @@ public class UpgradeDeltaGcTests(TestHosts hosts) : HostsTest(hosts, "sealer-del
         var pulled = await FetchOnNodeAsync("docker.io/library/demo:2.0", "docker.io/library/demo:1.0");
         Assert.Contains(v2.AppManifestDigest, pulled, StringComparison.Ordinal);
         Assert.Contains(v1.AppManifestDigest, pulled, StringComparison.Ordinal);
+        // the new rootfs carries v1's link along with v2's own: both layers were pulled through them
+        Assert.Contains(v1.AppLayerDigest, pulled, StringComparison.Ordinal);
+        Assert.Contains(v2.AppLayerDigest, pulled, StringComparison.Ordinal);
+        Assert.NotNull(new FileInfo(RegistryLink(v1.AppLayerDigest)).LinkTarget);
+        Assert.NotNull(new FileInfo(RegistryLink(v2.AppLayerDigest)).LinkTarget);
 
         // 5. the same delta with a store that lacks v1, on a cluster that now runs v2: refused, naming the base and its digest
         string empty = Path.Combine(Work, "empty-store");
@@ -156,6 +168,10 @@ public class UpgradeDeltaGcTests(TestHosts hosts) : HostsTest(hosts, "sealer-del
         // 10. after it the registry keeps v3 and v2 and drops v1's blobs (the rootfs v1 shares with v2 stays)
         var gc = third.Collected!.Single(h => h.Host == "10.200.0.11");
         Assert.Contains(v1.AppManifestDigest, gc.RegistryBlobs);
+        Assert.Contains(v1.AppLayerDigest, gc.RegistryBlobs);
+        Assert.Null(new FileInfo(RegistryLink(v1.AppLayerDigest)).LinkTarget); // the link went with the blob
+        Assert.True(File.Exists(RegistryLink(v2.AppLayerDigest)));
+        Assert.True(File.Exists(RegistryLink(v3.AppLayerDigest)));
         Assert.Contains(v1.RegistryContentDigests[0], gc.StoreBlobs);
         Assert.False(File.Exists(RegistryBlob(v1.AppManifestDigest)));
         Assert.True(File.Exists(RegistryBlob(v2.AppManifestDigest)));

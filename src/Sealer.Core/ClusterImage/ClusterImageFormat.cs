@@ -45,7 +45,7 @@ public static class ClusterImageFormat
     public const string DefaultClusterRuntime = "kubernetes";
 
     /// <summary>Where the registry layer keeps a blob: <c>registry/blobs/&lt;alg&gt;/&lt;hex&gt;</c>.</summary>
-    public static string RegistryBlobPath(Digest digest) => $"registry/blobs/{digest.Algorithm}/{digest.Encoded}";
+    public static string RegistryBlobPath(Digest digest) => InStoreBlobs.MemberName(digest);
 
     /// <summary>The layer's <see cref="LayerKindAnnotation"/> (null for FROM layers of other builders and Sealer's own images).</summary>
     public static string? LayerKind(Descriptor layer) => layer.GetAnnotation(LayerKindAnnotation);

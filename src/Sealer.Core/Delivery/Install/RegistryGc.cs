@@ -4,15 +4,16 @@ using Sealer.Core.Delivery.Install.Policies;
 using Sealer.Core.Delivery.Install.Steps;
 using Sealer.Core.Delivery.Ssh;
 using Sealer.Core.Diagnostics;
+using Sealer.Core.Layout;
 
 namespace Sealer.Core.Delivery.Install;
 
 /// <summary>
 /// Garbage collection of the registry hosts after an upgrade (and <c>sealer registry gc</c>): the images kept are the
 /// current one and the ones before it up to --keep-images (<see cref="RegistryRetention"/>); a blob of the served
-/// registry layout (<c>rootfs/registry/blobs</c>) is removed only when neither the served <c>registry/index.json</c> nor
+/// registry layout (<c>rootfs/registry/blobs</c>, or a link to the store layer holding it: <c>registry/in-store</c>) is removed only when neither the served <c>registry/index.json</c> nor
 /// any kept image's saved index reaches it (manifests read from the host and walked here), and a layer of the content
-/// store (<c>&lt;dataRoot&gt;/.store</c>) only when no kept image's saved layer list names it (when one of them has no list,
+/// store (<c>&lt;dataRoot&gt;/.store</c>) only when no kept image's saved layer list names it nor a kept link points at it (when one of them has no list,
 /// the content store is left alone). When a manifest cannot be read the host is skipped: nothing is removed when what it
 /// reaches is unknown. The removal is guarded by index.json's hash (a change since it was read removes nothing). Never
 /// while an upgrade is unfinished (<see cref="ErrorCodes.RegistryGcRefused"/>).
@@ -59,7 +60,7 @@ internal static class RegistryGc
 
     private static async Task<RegistryGcHost> HostAsync(InstallContext ctx, InstallHost n, IReadOnlyList<ImageRecord> retained, IReadOnlyList<string> keys, bool dryRun, CancellationToken cancellationToken)
     {
-        string blobs = ctx.Rootfs + "/registry/blobs/sha256";
+        string blobs = ctx.Rootfs + "/registry/blobs/sha256", links = $"{ctx.Rootfs}/registry/{InStoreBlobs.DirectoryName}/sha256";
         string script = $$"""
             r={{Q(ctx.Rootfs)}}; c={{Q(ctx.ClusterDir)}}; s={{Q(ctx.Store)}}
             if [ -f "$r/registry/index.json" ]; then
@@ -77,6 +78,9 @@ internal static class RegistryGc
                 if [ "$z" -le 4194304 ] && [ "$(head -c1 "$f")" = "{" ]; then printf 'B %s ' "$f"; base64 -w0 "$f"; echo; fi
               done
             fi
+            if [ -f "$r/registry/index.json" ] && cd {{Q(links)}} 2>/dev/null; then
+              find . -maxdepth 1 -type l -printf 'G %f %l\n' 2>/dev/null || for f in *; do [ -L "$f" ] && echo "G $f $(readlink "$f")"; done
+            fi
             if cd "$s/blobs/sha256" 2>/dev/null; then for f in *; do [ -f "$f" ] && echo "S $f $(stat -c %s "$f")"; done; fi
             true
             """;
@@ -89,6 +93,7 @@ internal static class RegistryGc
         var files = new Dictionary<string, long>(StringComparer.Ordinal);
         var small = new Dictionary<string, byte[]>(StringComparer.Ordinal);
         var store = new Dictionary<string, long>(StringComparer.Ordinal);
+        var linked = new Dictionary<string, string>(StringComparer.Ordinal); // blob hex -> the store layer (hex) its link names
         bool noIndex = false;
         await n.Ssh.ReadOutputAsync(script, async (stream, c) =>
         {
@@ -107,6 +112,7 @@ internal static class RegistryGc
                     case "L" when parts.Length == 3 && keys.Contains(parts[1]): layers.Add(RegistryRetention.Hex(parts[2])); break;
                     case "F" when parts.Length == 3: files[parts[1]] = long.Parse(parts[2], CultureInfo.InvariantCulture); break;
                     case "B" when parts.Length == 3: small[parts[1]] = Convert.FromBase64String(parts[2]); break;
+                    case "G" when parts.Length == 3: linked[parts[1]] = Path.GetFileName(parts[2]); break;
                     case "S" when parts.Length == 3: store[parts[1]] = long.Parse(parts[2], CultureInfo.InvariantCulture); break;
                 }
             }
@@ -134,15 +140,20 @@ internal static class RegistryGc
                 $"manifest(s) {string.Join(", ", unread.Take(3).Select(h => "sha256:" + h))} could not be read (larger than 4 MiB or not JSON): what they reach is unknown, so nothing was removed");
         }
         var goRegistry = files.Keys.Where(f => !keep.Contains(f)).Order(StringComparer.Ordinal).ToList();
+        var goLinks = linked.Keys.Where(f => !keep.Contains(f)).Order(StringComparer.Ordinal).ToList();
         // the content store: only when every kept image on this host has its layer list (an image installed before the lists keeps everything)
         var present = keys.Where(dirs.Contains).ToList();
         bool storeKnown = present.Count > 0 && present.All(withLayers.Contains) && retained.All(r => RegistryRetention.Keys(r).Any(present.Contains));
         if (ctx.Image is { } current) foreach (var l in current.Platforms.SelectMany(p => p.Layers)) layers.Add(l.ParsedDigest.Encoded);
+        // a blob the registry still serves through a link keeps the store layer the link names, whichever image brought it
+        foreach (var (blob, layer) in linked) if (keep.Contains(blob)) layers.Add(layer);
         var goStore = storeKnown ? store.Keys.Where(f => !layers.Contains(f)).Order(StringComparer.Ordinal).ToList() : [];
         var staleDirs = dirs.Where(d => !keys.Contains(d)).ToList();
-        var result = new RegistryGcHost(n.Ip, goRegistry.Select(h => "sha256:" + h).ToList(), goRegistry.Sum(h => files[h]), goStore.Select(h => "sha256:" + h).ToList(), goStore.Sum(h => store[h]),
-            files.Count - goRegistry.Count, imagesKept, storeKnown ? null : "the content store was left alone: a kept image has no saved layer list (installed before they were kept)");
-        if (dryRun || goRegistry.Count + goStore.Count + staleDirs.Count == 0 && rewrite is null) return result;
+        // a link removed frees no bytes itself: its store layer does (goStore)
+        var result = new RegistryGcHost(n.Ip, goRegistry.Concat(goLinks).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).Select(h => "sha256:" + h).ToList(), goRegistry.Sum(h => files[h]),
+            goStore.Select(h => "sha256:" + h).ToList(), goStore.Sum(h => store[h]),
+            files.Keys.Union(linked.Keys).Count(keep.Contains), imagesKept, storeKnown ? null : "the content store was left alone: a kept image has no saved layer list (installed before they were kept)");
+        if (dryRun || goRegistry.Count + goLinks.Count + goStore.Count + staleDirs.Count == 0 && rewrite is null) return result;
 
         var rm = new StringBuilder();
         rm.Append(CultureInfo.InvariantCulture, $"r={Q(ctx.Rootfs)}; c={Q(ctx.ClusterDir)}; s={Q(ctx.Store)}\n");
@@ -153,9 +164,10 @@ internal static class RegistryGc
             rm.Append("sleep 1.2\n"); // the registry re-reads index.json at most once a second: nothing it still lists is removed before it has
         }
         foreach (var chunk in goRegistry.Chunk(200)) rm.Append("(cd \"$r/registry/blobs/sha256\" && rm -f -- ").Append(string.Join(' ', chunk)).Append(")\n");
+        foreach (var chunk in goLinks.Chunk(200)) rm.Append(CultureInfo.InvariantCulture, $"(cd \"$r/registry/{InStoreBlobs.DirectoryName}/sha256\" && rm -f -- ").Append(string.Join(' ', chunk)).Append(")\n");
         foreach (var chunk in goStore.Chunk(200)) rm.Append("(cd \"$s/blobs/sha256\" && rm -f -- ").Append(string.Join(' ', chunk)).Append(")\n");
         foreach (var d in staleDirs) rm.Append("rm -rf \"$c/images/").Append(d).Append("\"\n");
-        await n.Ssh.RunAsync(rm.ToString(), new CommandOptions { Description = $"registry gc: remove {goRegistry.Count + goStore.Count} blob(s)", Timeout = ctx.Options.StepTimeout }, cancellationToken).ConfigureAwait(false);
+        await n.Ssh.RunAsync(rm.ToString(), new CommandOptions { Description = $"registry gc: remove {goRegistry.Count + goLinks.Count + goStore.Count} blob(s)", Timeout = ctx.Options.StepTimeout }, cancellationToken).ConfigureAwait(false);
         return result;
     }
 }

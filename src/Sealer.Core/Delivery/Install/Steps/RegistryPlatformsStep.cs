@@ -7,8 +7,8 @@ namespace Sealer.Core.Delivery.Install.Steps;
 
 /// <summary>
 /// A registry host serves every node, so when the nodes run several platforms it also holds the app image blobs of the
-/// platforms it does not run itself: their image-blob and registry layers are sent to it and their <c>registry/blobs/</c>
-/// unpacked into its rootfs. The SDK writes the same <c>registry/index.json</c> for every platform (a multi-arch image is
+/// platforms it does not run itself: their image-blob and registry layers are sent to it, their blobs linked (<see cref="UnpackStep.AppendImageBlobs"/>) and
+/// the registry layers' <c>registry/blobs/</c> unpacked into its rootfs. The SDK writes the same <c>registry/index.json</c> for every platform (a multi-arch image is
 /// named by its index), so the merged layout serves each node its own platform's images. One recorded step per platform:
 /// <c>registry+os/arch</c>.
 /// </summary>
@@ -18,7 +18,7 @@ internal sealed class RegistryPlatformsStep : InstallStep
 
     public override string Name => $"{RegistryStep.StepName}+<os>/<arch>";
 
-    public override string Does => "on registry hosts, the app image content of every other platform the nodes run (its image-blob and registry layers sent, registry/blobs merged into the rootfs)";
+    public override string Does => "on registry hosts, the app image content of every other platform the nodes run (its image-blob and registry layers sent, the blobs linked, registry/blobs merged into the rootfs)";
 
     public override string Reads => "each host's platform, the registry hosts, the cluster image";
 
@@ -47,7 +47,8 @@ internal sealed class RegistryPlatformsStep : InstallStep
             }
             var sb = new StringBuilder();
             sb.Append(CultureInfo.InvariantCulture, $"r={Q(ctx.Rootfs)}; s={Q(ctx.Store)}\n");
-            foreach (var layer in layers)
+            UnpackStep.AppendImageBlobs(ctx, sb, "$r", layers);
+            foreach (var layer in layers.Where(l => UnpackStep.ImageBlobOf(l) is null))
             {
                 string z = layer.MediaType.Contains("gzip", StringComparison.Ordinal) ? "z" : "";
                 sb.Append(CultureInfo.InvariantCulture, $"tar -x{z}f \"$s/blobs/sha256/{layer.ParsedDigest.Encoded}\" -C \"$r\" --no-same-owner registry/blobs\n");

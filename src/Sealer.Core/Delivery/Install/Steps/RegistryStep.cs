@@ -22,10 +22,14 @@ internal sealed class RegistryStep : HostStep
 
     public override IReadOnlyList<InstallHost> HostsOf(InstallContext ctx) => ctx.RegistryHosts;
 
+    /// <summary>The <c>sealer</c> binary installed on registry hosts (--sealer-binary, else this process when it is
+    /// <c>sealer</c>), or null: then the host's own <c>sealer</c>, else the image's <c>scripts/init-registry.sh</c>, serves.</summary>
+    public static string? SealerBinary(InstallContext ctx) => ctx.Options.SealerBinary ?? (Environment.ProcessPath is { } p && Path.GetFileName(p) == "sealer" ? p : null);
+
     public override async Task RunOnAsync(InstallContext ctx, InstallHost n, CancellationToken cancellationToken)
     {
         var local = ctx.Cluster.Registry.Local;
-        string? binary = ctx.Options.SealerBinary ?? (Environment.ProcessPath is { } p && Path.GetFileName(p) == "sealer" ? p : null);
+        string? binary = SealerBinary(ctx);
         string remoteBin = "/usr/local/bin/sealer";
         if (binary is not null)
         {

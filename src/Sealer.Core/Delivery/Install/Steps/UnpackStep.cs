@@ -1,17 +1,20 @@
 using System.Globalization;
 using System.Text;
 using Sealer.Core.ClusterImage;
+using Sealer.Core.Layout;
+using Sealer.Core.Oci;
 
 namespace Sealer.Core.Delivery.Install.Steps;
 
-/// <summary>The host's layers, in order, into a new rootfs (OCI whiteouts applied), swapped in atomically; <c>.sealer-image</c> names the manifest.</summary>
+/// <summary>The host's layers, in order, into a new rootfs (OCI whiteouts applied), swapped in atomically; <c>.sealer-image</c> names the manifest.
+/// App image blobs are not extracted: the registry serves them from the content store (<see cref="AppendImageBlobs"/>).</summary>
 internal sealed class UnpackStep : HostStep
 {
     public const string StepName = "unpack";
 
     public override string Name => StepName;
 
-    public override string Does => "the host's layers in order into <dataRoot>/<cluster>/rootfs (whiteouts applied, swapped in atomically; .sealer-image = manifest digest)";
+    public override string Does => "the host's layers in order into <dataRoot>/<cluster>/rootfs (whiteouts applied, swapped in atomically; .sealer-image = manifest digest); app image blobs are linked to the store layers holding them, not copied";
 
     public override string Reads => "the host's platform image (by uname -m), the registry hosts, the content store";
 
@@ -20,12 +23,14 @@ internal sealed class UnpackStep : HostStep
         var sb = new StringBuilder();
         sb.Append(CultureInfo.InvariantCulture, $"r={Q(ctx.Rootfs)}; s={Q(ctx.Store)}; t=\"$r.new\"; rm -rf \"$t\" \"$t.members\"; mkdir -p \"$t\"\n");
         sb.Append(WhiteoutFunction);
-        foreach (var layer in DistributeStep.LayersOf(ctx, n))
+        var layers = DistributeStep.LayersOf(ctx, n);
+        foreach (var layer in layers)
         {
             string z = layer.MediaType.Contains("gzip", StringComparison.Ordinal) ? "z" : "";
             string blob = $"\"$s/blobs/sha256/{layer.ParsedDigest.Encoded}\"";
-            // The app image layers (one blob file each, hundreds of them) and the registry index layer are written by the
-            // assembly (ClusterImageBuilder) and never hold a whiteout: extracted as they are.
+            if (ImageBlobOf(layer) is not null) continue; // after the others: AppendImageBlobs
+            // The registry index layer (and an app image layer not ours to link) is written by the assembly
+            // (ClusterImageBuilder) and never holds a whiteout: extracted as it is.
             if (ClusterImageFormat.IsRegistryContent(layer))
             {
                 sb.Append(CultureInfo.InvariantCulture, $"tar -x{z}f {blob} -C \"$t\" --no-same-owner\n");
@@ -36,11 +41,43 @@ internal sealed class UnpackStep : HostStep
             sb.Append(CultureInfo.InvariantCulture, $"tar -x{z}vf {blob} -C \"$t\" --no-same-owner > \"$t.members\"; wh \"$t.members\"\n");
         }
         sb.Append("rm -f \"$t.members\"\n");
+        AppendImageBlobs(ctx, sb, "$t", layers);
         sb.Append(CultureInfo.InvariantCulture, $"echo {Q(n.Platform.ManifestDescriptor.Digest)} > \"$t/.sealer-image\"\n");
         if (ctx.State.Upgrade is not null) await UpgradeKeepAsync(ctx, n, sb, cancellationToken).ConfigureAwait(false);
         SaveImageRecord(ctx, n, sb);
         sb.Append("rm -rf \"$r.old\"; [ -d \"$r\" ] && mv \"$r\" \"$r.old\"; mv \"$t\" \"$r\"; rm -rf \"$r.old\"\n");
         await n.Ssh.RunAsync(sb.ToString(), ctx.Cmd(n, StepName, "unpack the rootfs"), cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The blob an <c>image-blob</c> layer of ours holds (an uncompressed one-member tar), or null for any other layer.</summary>
+    internal static Digest? ImageBlobOf(Descriptor layer)
+        => ClusterImageFormat.LayerKind(layer) == ClusterImageFormat.LayerKindImageBlob && layer.MediaType == MediaTypes.OciLayer
+           && layer.GetAnnotation(ClusterImageFormat.LayerBlobAnnotation) is { } blob && Digest.TryParse(blob, out var d) ? d : null;
+
+    /// <summary>
+    /// The app image blobs the <c>image-blob</c> layers among <paramref name="layers"/> hold, into the registry layout of the
+    /// rootfs at <paramref name="root"/> (a shell word: <c>$t</c>, <c>$r</c>; <c>$s</c> is the content store). The built-in
+    /// registry serves them from the store's layer files: a link per blob, <c>registry/in-store/sha256/&lt;blob hex&gt;</c>
+    /// to the layer (<see cref="InStoreBlobs"/>), so a registry host keeps one copy of the bytes, not two, and writes none.
+    /// Only when the image's own registry will serve instead (no <c>sealer</c> is installed and the host has none, and the
+    /// image has <c>scripts/init-registry.sh</c>: <see cref="RegistryStep"/>), which reads plain files, are they extracted.
+    /// One list, read by a loop (no script line per blob).
+    /// </summary>
+    internal static void AppendImageBlobs(InstallContext ctx, StringBuilder sb, string root, IEnumerable<Descriptor> layers)
+    {
+        var pairs = layers.Select(l => (Layer: l, Blob: ImageBlobOf(l))).Where(p => p.Blob is not null)
+            .Select(p => $"{p.Blob!.Value.Encoded} {p.Layer.ParsedDigest.Encoded}").Distinct(StringComparer.Ordinal).ToList();
+        if (pairs.Count == 0) return;
+        string ownRegistry = RegistryStep.SealerBinary(ctx) is not null ? "false"
+            : $$"""! ( PATH="{{root}}/bin:/usr/local/bin:$PATH"; command -v sealer >/dev/null ) && [ -f "{{root}}/scripts/init-registry.sh" ]""";
+        sb.Append(CultureInfo.InvariantCulture, $$"""
+            if {{ownRegistry}}; then x() { tar -xf "$s/blobs/sha256/$2" -C "{{root}}" --no-same-owner; }
+            else k="{{root}}/registry/{{InStoreBlobs.DirectoryName}}/sha256"; mkdir -p "$k"; x() { ln -sfn "$s/blobs/sha256/$2" "$k/$1"; }; fi
+            while read -r b l; do x "$b" "$l"; done <<'SEALER_BLOBS'
+
+            """);
+        foreach (var p in pairs) sb.Append(p).Append('\n');
+        sb.Append("SEALER_BLOBS\n");
     }
 
     /// <summary>
@@ -89,7 +126,7 @@ internal sealed class UnpackStep : HostStep
     }
 
     /// <summary>
-    /// In an upgrade, before the swap: on a registry host the running rootfs's registry blobs are linked into the new one
+    /// In an upgrade, before the swap: on a registry host the running rootfs's registry blobs (and links to store layers) are linked into the new one
     /// and its index lists the images of both (new entries first; an old entry only when the new index lacks its name), so
     /// no running pod loses its image mid-upgrade (<see cref="RegistrySwitchStep"/> drops the old entries at the end); on
     /// master0 the apps the new image no longer has are kept under <c>&lt;cluster&gt;/apps.dropped/</c> for --prune-apps.
@@ -105,6 +142,8 @@ internal sealed class UnpackStep : HostStep
                 var merged = RegistrySwitchStep.MergeIndex(index, old.Stdout);
                 sb.Append("b=\"$t/registry/blobs/sha256\"; mkdir -p \"$b\"\n");
                 sb.Append("for f in \"$r/registry/blobs/sha256/\"*; do [ -f \"$f\" ] || continue; [ -e \"$b/${f##*/}\" ] || ln \"$f\" \"$b/\" 2>/dev/null || cp -p \"$f\" \"$b/\"; done\n");
+                // the old image's links to its store layers (the store keeps them while the image is kept: RegistryGc)
+                sb.Append(CultureInfo.InvariantCulture, $"k=\"$t/registry/{InStoreBlobs.DirectoryName}/sha256\"; for f in \"$r/registry/{InStoreBlobs.DirectoryName}/sha256/\"*; do [ -L \"$f\" ] || continue; h=${{f##*/}}; [ -e \"$b/$h\" ] || [ -L \"$k/$h\" ] || {{ mkdir -p \"$k\"; cp -P \"$f\" \"$k/\"; }}; done\n");
                 sb.Append("echo ").Append(Convert.ToBase64String(merged)).Append(" | base64 -d > \"$t/registry/index.json\"\n");
             }
         }
