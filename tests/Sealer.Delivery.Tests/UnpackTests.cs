@@ -76,4 +76,38 @@ public class UnpackTests(TestHosts hosts) : HostsTest(hosts, "sealer-unpack-")
         await using var master = await SshHost.ConnectAsync("10.200.0.11", Lab.KeySsh, new SshOptions { KnownHostsPath = Lab.KnownHostsFile }, KnownHosts.Load(Lab.KnownHostsFile));
         Assert.Contains(image.AppLayerDigest, await RealContainerd.FetchAsync(master, null, ["docker.io/library/demo:1.0"]), StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task A_registry_host_needs_room_for_the_app_image_bytes_once_and_the_run_fits_a_disk_too_small_for_two_copies()
+    {
+        Lab.Wipe("/var/lib/sealer", "/etc/containerd", "/etc/kubernetes", "/tmp", "/usr/local/bin");
+        var image = FixtureImage.Build(Path.Combine(Work, "image"), appLayerBytes: 24 << 20);
+        long blobLayer = new FileInfo(Path.Combine(image.Dir, "blobs", "sha256", image.RegistryContentDigests[0][7..])).Length;
+        var doc = ClusterfileReader.Parse(FixtureClusterfile(OneMaster), "Clusterfile");
+        var linkedOptions = RunOptionsFor(image.Dir);
+        var copiedOptions = linkedOptions with { SealerBinary = null, StateRoot = Path.Combine(Work, "state-copied") }; // the image's init-registry.sh would serve
+        long linked = (await new ClusterInstaller(doc, linkedOptions).PreflightAsync()).Needs["10.200.0.11"].DiskBytes;
+        long copied = (await new ClusterInstaller(doc, copiedOptions).PreflightAsync()).Needs["10.200.0.11"].DiskBytes;
+        Assert.Equal(copied - blobLayer, linked);
+
+        // the data root on a disk between the two: enough for one copy of the app image bytes, not for two
+        long mib = (linked + copied) / 2 >> 20;
+        await using var master = await SshHost.ConnectAsync("10.200.0.11", Lab.KeySsh, new SshOptions { KnownHostsPath = Lab.KnownHostsFile }, KnownHosts.Load(Lab.KnownHostsFile));
+        await master.RunAsync($"mkdir -p /var/lib/sealer/data && mount -t tmpfs -o size={mib}m sealer-small /var/lib/sealer/data");
+        try
+        {
+            var refused = await new ClusterInstaller(doc, copiedOptions).PreflightAsync();
+            Assert.Contains(refused.Problems, p => p.Host == "10.200.0.11" && p.Check == "disk" && p.Message.Contains("needed", StringComparison.Ordinal));
+            var accepted = await new ClusterInstaller(doc, linkedOptions).PreflightAsync();
+            Assert.DoesNotContain(accepted.Problems, p => p.Check == "disk");
+            await new ClusterInstaller(doc, linkedOptions).RunAsync();
+            Assert.Contains("app demo launched", Evidence(0), StringComparison.Ordinal);
+            var used = long.Parse((await master.RunAsync("df -B1 --output=used /var/lib/sealer/data | tail -n 1")).Stdout.Trim(), System.Globalization.CultureInfo.InvariantCulture);
+            Assert.True(used < 2 * blobLayer, $"{used} bytes used under the data root for a {blobLayer}-byte app image layer");
+        }
+        finally
+        {
+            await master.RunAsync("umount /var/lib/sealer/data || umount -l /var/lib/sealer/data");
+        }
+    }
 }

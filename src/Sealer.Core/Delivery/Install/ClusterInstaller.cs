@@ -438,16 +438,21 @@ public sealed class ClusterInstaller
         var platforms = image.Platforms.Select(p => (p.Platform.Os, p.Platform.Architecture)).ToList();
         var registryHosts = ctx.RegistryIps;
         // what a host will hold, twice (blob store + unpacked rootfs): a registry host the app image content of every
-        // platform (it serves nodes of each) and the largest rest; any other host only the largest rest
+        // platform (it serves nodes of each) and the largest rest; any other host only the largest rest. The app image
+        // blobs the built-in registry serves from the store (links: UnpackStep.AppendImageBlobs) count once.
         long rest = image.Platforms.Max(p => p.LayersFor(registryHost: false).Sum(l => l.Size));
-        long content = image.Platforms.Sum(p => p.Layers.Where(ClusterImagePlatform.IsRegistryContent).Sum(l => l.Size));
+        bool linked = RegistryStep.SealerBinary(ctx) is not null;
+        var content = image.Platforms.SelectMany(p => p.Layers.Where(ClusterImagePlatform.IsRegistryContent)).ToList();
+        long contentOnce = content.Where(l => linked && UnpackStep.ImageBlobOf(l) is not null).Sum(l => l.Size);
+        long contentTwice = content.Sum(l => l.Size) - contentOnce;
         var checks = hosts.Select(n =>
         {
             bool fresh = !ctx.State.Hosts.ContainsKey(n.Ip);
             var ports = new List<int>();
             if (fresh && registryHosts.Contains(n.Ip)) ports.Add(cluster.Registry.Local.Port);
             if (fresh && n.Spec.IsMaster && image.Platforms[0].ClusterRuntime == "kubernetes" && image.Extension(image.Platforms[0]).ImageType == "kube-installer") ports.Add(6443);
-            long disk = ctx.State.HostDone(n.Ip, UnpackStep.StepName) ? 0 : (rest + (registryHosts.Contains(n.Ip) ? content : 0)) * 2 + (64L << 20);
+            bool registry = registryHosts.Contains(n.Ip);
+            long disk = ctx.State.HostDone(n.Ip, UnpackStep.StepName) ? 0 : (rest + (registry ? contentTwice : 0)) * 2 + (registry ? contentOnce : 0) + (64L << 20);
             return (n.Spec, n.Ssh, new HostRequirements(ports, disk));
         }).ToList();
         var (facts, preflightProblems) = await Preflight.CheckAsync(checks, platforms, cluster.DataRoot, cancellationToken).ConfigureAwait(false);
