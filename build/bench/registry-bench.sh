@@ -5,13 +5,14 @@
 #   SEALER_BIN=path (default artifacts/cli/linux-x64/sealer); SEALER_BEFORE_BIN=path adds an earlier build's registry,
 #   measured interleaved in the same run (its column "before req/s", and "x before" = ours/before).
 # Measures manifest and blob (1 MiB, 16 MiB) GETs with wrk at 1 and 64 concurrent connections: requests/s, MB/s and p99 latency,
-# and prints ours/theirs ratios; plus idle and after-load memory (RSS) of both servers.
+# and prints ours/theirs ratios; plus idle and after-load memory (RSS) of both servers. The "-linked" rows serve the same
+# blobs as a registry host does after `sealer run`: links (registry/in-store) to one-member tar layers in a content store.
 # Loopback only (ports 16101/16102). Not a test: run it by hand. Needs wrk, skopeo, docker-registry, python3 (apt).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 secs="${1:-8}"
-ours_port=16101 theirs_port=16102 before_port=16103
+ours_port=16101 theirs_port=16102 before_port=16103 linked_port=16104
 for tool in wrk skopeo docker-registry python3; do command -v "$tool" >/dev/null || { echo "registry-bench: $tool missing (apt-get install wrk skopeo docker-registry python3)" >&2; exit 1; }; done
 sealer="${SEALER_BIN:-$root/artifacts/cli/linux-x64/sealer}"
 [ -x "$sealer" ] || bash "$root/build/publish-cli.sh" linux-x64 >/dev/null
@@ -40,6 +41,26 @@ open(f"{root}/oci-layout", "w").write('{"imageLayoutVersion":"1.0.0"}')
 print(layers[0]["digest"], layers[1]["digest"], file=open(f"{root}/../digests", "w"))
 PY
 read -r small big < "$work/digests"
+# 1b. The same layout as a registry host holds it: each layer blob inside a one-member tar (an image-blob layer, ustar as the
+#     SDK writes it) in a content store, linked from in-store/sha256/<blob hex>; the blob files are not there.
+python3 - "$work/layout" "$work/linked" "$work/store" <<'PY'
+import hashlib, io, os, shutil, sys, tarfile
+src, dst, store = sys.argv[1:]
+shutil.copytree(src, dst)
+os.makedirs(f"{store}/blobs/sha256", exist_ok=True); os.makedirs(f"{dst}/in-store/sha256", exist_ok=True)
+for line in open(f"{src}/../digests"):
+    for d in line.split():
+        hexd = d.split(":")[1]
+        data = open(f"{src}/blobs/sha256/{hexd}", "rb").read()
+        buf = io.BytesIO()
+        with tarfile.open(fileobj=buf, mode="w", format=tarfile.USTAR_FORMAT) as t:
+            info = tarfile.TarInfo(f"registry/blobs/sha256/{hexd}"); info.size = len(data); info.mode = 0o644; info.mtime = 0
+            t.addfile(info, io.BytesIO(data))
+        layer = buf.getvalue(); lhex = hashlib.sha256(layer).hexdigest()
+        open(f"{store}/blobs/sha256/{lhex}", "wb").write(layer)
+        os.remove(f"{dst}/blobs/sha256/{hexd}")
+        os.symlink(f"{store}/blobs/sha256/{lhex}", f"{dst}/in-store/sha256/{hexd}")
+PY
 
 # 2. Debian docker-registry, seeded with skopeo.
 mkdir -p "$work/dr"
@@ -52,7 +73,8 @@ YML
 docker-registry serve "$work/dr/config.yml" >"$work/dr/log" 2>&1 & pids+=($!); theirs_pid=$!
 # 3. Ours, serving the layout as-is.
 "$sealer" registry serve --layout "$work/layout" --address 127.0.0.1 --port $ours_port >"$work/ours.log" 2>&1 & pids+=($!); ours_pid=$!
-ports="$ours_port $theirs_port"
+"$sealer" registry serve --layout "$work/linked" --address 127.0.0.1 --port $linked_port >"$work/linked.log" 2>&1 & pids+=($!)
+ports="$ours_port $theirs_port $linked_port"
 if [ -n "$before" ]; then
   "$before" registry serve --layout "$work/layout" --address 127.0.0.1 --port $before_port >"$work/before.log" 2>&1 & pids+=($!)
   ports="$ports $before_port"
@@ -88,13 +110,15 @@ print(f"{rps:.0f} {mbps:.1f} {p99:.2f}")
 PY
 }
 printf "%-22s %5s | %10s %9s %9s | %10s %9s %9s | %8s %8s | %12s %9s\n" case conns "ours req/s" "MB/s" "p99 ms" "dist req/s" "MB/s" "p99 ms" "req/s x" "p99 x" "before req/s" "x before"
-for case in "manifest:/v2/library/bench/manifests/1" "blob-1MiB:/v2/library/bench/blobs/$small" "blob-16MiB:/v2/library/bench/blobs/$big"; do
+for case in "manifest:/v2/library/bench/manifests/1" "blob-1MiB:/v2/library/bench/blobs/$small" "blob-16MiB:/v2/library/bench/blobs/$big" \
+            "blob-1MiB-linked:/v2/library/bench/blobs/$small" "blob-16MiB-linked:/v2/library/bench/blobs/$big"; do
   name="${case%%:*}"; path="${case#*:}"
+  port=$ours_port; case "$name" in *-linked) port=$linked_port ;; esac
   for c in 1 64; do
-    read -r o_rps o_mb o_p99 < <(run $ours_port "$path" $c)
+    read -r o_rps o_mb o_p99 < <(run $port "$path" $c)
     read -r t_rps t_mb t_p99 < <(run $theirs_port "$path" $c)
     b_rps=-; bratio=-
-    if [ -n "$before" ]; then read -r b_rps _ _ < <(run $before_port "$path" $c); bratio=$(python3 -c "print(f'{$o_rps/max($b_rps,1e-9):.2f}')"); fi
+    if [ -n "$before" ] && [ $port = $ours_port ]; then read -r b_rps _ _ < <(run $before_port "$path" $c); bratio=$(python3 -c "print(f'{$o_rps/max($b_rps,1e-9):.2f}')"); fi
     ratio=$(python3 -c "print(f'{$o_rps/max($t_rps,1e-9):.2f}')"); pratio=$(python3 -c "print(f'{$o_p99/max($t_p99,1e-9):.2f}')")
     printf "%-22s %5s | %10s %9s %9s | %10s %9s %9s | %8s %8s | %12s %9s\n" "$name" "$c" "$o_rps" "$o_mb" "$o_p99" "$t_rps" "$t_mb" "$t_p99" "$ratio" "$pratio" "$b_rps" "$bratio"
   done

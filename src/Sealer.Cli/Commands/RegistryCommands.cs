@@ -113,6 +113,8 @@ internal static class RegistryCommands
         var command = new ServeCommand(serve, "Serve OCI image layouts read-only over the distribution API (by original names)", """
             Serves OCI image layouts read-only over the distribution API v2, by their original full names
             (docker.io/library/nginx:1.27 stays docker.io/library/nginx:1.27). DIR may be a cluster image rootfs holding registry/.
+            A blob missing from DIR/blobs/ is served from DIR/in-store/sha256/<hex> when that links to the image-blob layer holding
+            it (as `sealer run` leaves a registry host: one copy of the bytes, in the content store), re-hashed before first use.
             containerd mirrors select the source domain with ?ns=<domain>; without it, /v2/<domain>/<repo>/... or the default domain.
             """);
         serve.AddTo(command);

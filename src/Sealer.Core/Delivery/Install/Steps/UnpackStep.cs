@@ -140,10 +140,11 @@ internal sealed class UnpackStep : HostStep
             if (now.TryGetValue("registry/index.json", out var index))
             {
                 var merged = RegistrySwitchStep.MergeIndex(index, old.Stdout);
-                sb.Append("b=\"$t/registry/blobs/sha256\"; mkdir -p \"$b\"\n");
-                sb.Append("for f in \"$r/registry/blobs/sha256/\"*; do [ -f \"$f\" ] || continue; [ -e \"$b/${f##*/}\" ] || ln \"$f\" \"$b/\" 2>/dev/null || cp -p \"$f\" \"$b/\"; done\n");
-                // the old image's links to its store layers (the store keeps them while the image is kept: RegistryGc)
-                sb.Append(CultureInfo.InvariantCulture, $"k=\"$t/registry/{InStoreBlobs.DirectoryName}/sha256\"; for f in \"$r/registry/{InStoreBlobs.DirectoryName}/sha256/\"*; do [ -L \"$f\" ] || continue; h=${{f##*/}}; [ -e \"$b/$h\" ] || [ -L \"$k/$h\" ] || {{ mkdir -p \"$k\"; cp -P \"$f\" \"$k/\"; }}; done\n");
+                // the old blob files (hard links, no bytes copied) and links to store layers (the store keeps those while
+                // the old image is kept: RegistryGc), each unless the new rootfs has that blob in either form
+                sb.Append(CultureInfo.InvariantCulture, $"b=\"$t/registry/blobs/sha256\"; k=\"$t/registry/{InStoreBlobs.DirectoryName}/sha256\"; mkdir -p \"$b\"\n");
+                sb.Append("for f in \"$r/registry/blobs/sha256/\"*; do [ -f \"$f\" ] || continue; h=${f##*/}; [ -e \"$b/$h\" ] || [ -L \"$k/$h\" ] || ln \"$f\" \"$b/\" 2>/dev/null || cp -p \"$f\" \"$b/\"; done\n");
+                sb.Append(CultureInfo.InvariantCulture, $"for f in \"$r/registry/{InStoreBlobs.DirectoryName}/sha256/\"*; do [ -L \"$f\" ] || continue; h=${{f##*/}}; [ -e \"$b/$h\" ] || [ -L \"$k/$h\" ] || {{ mkdir -p \"$k\"; cp -P \"$f\" \"$k/\"; }}; done\n");
                 sb.Append("echo ").Append(Convert.ToBase64String(merged)).Append(" | base64 -d > \"$t/registry/index.json\"\n");
             }
         }
