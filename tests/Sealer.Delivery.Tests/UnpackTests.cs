@@ -110,4 +110,42 @@ public class UnpackTests(TestHosts hosts) : HostsTest(hosts, "sealer-unpack-")
             await master.RunAsync("umount /var/lib/sealer/data || umount -l /var/lib/sealer/data");
         }
     }
+
+    [Fact]
+    public async Task A_store_layer_the_registry_links_to_lost_is_named_by_check_and_sent_back_by_the_next_run()
+    {
+        Lab.Wipe("/var/lib/sealer", "/etc/containerd", "/etc/kubernetes", "/tmp", "/usr/local/bin");
+        var image = FixtureImage.Build(Path.Combine(Work, "image"), appLayerBytes: 256 * 1024);
+        var doc = ClusterfileReader.Parse(FixtureClusterfile(OneMaster), "Clusterfile");
+        var status = new List<string>();
+        var options = RunOptionsFor(image.Dir) with { Status = l => { lock (status) status.Add(l); } };
+        await new ClusterInstaller(doc, options).RunAsync();
+        Assert.Contains("10.200.0.11: 1 app image blob(s) served from the content store", (await new ClusterInstaller(doc, options).CheckAsync()).Ok);
+
+        // the layer holding the app image blob goes (someone took .store for a cache)
+        string layer = Lab.Hosts[0].OnHost($"/var/lib/sealer/data/.store/blobs/sha256/{image.RegistryContentDigests[0][7..]}");
+        File.Delete(layer);
+        var check = await new ClusterInstaller(doc, options).CheckAsync();
+        var problem = Assert.Single(check.Problems, p => p.Check == "registry-store");
+        Assert.Equal("10.200.0.11", problem.Host);
+        Assert.Contains(image.AppLayerDigest, problem.Message, StringComparison.Ordinal);
+        Assert.Contains("Run 'sealer run' again", problem.Message, StringComparison.Ordinal);
+
+        // the next run sends it back (the rest stays done) and the registry serves the blob again
+        status.Clear();
+        var rerun = await new ClusterInstaller(doc, options).RunAsync();
+        Assert.Contains(status, l => l.Contains("10.200.0.11: its content store lost layers", StringComparison.Ordinal));
+        Assert.Contains("10.200.0.11:distribute", rerun.StepsRun);
+        Assert.Contains("10.200.0.11:unpack", rerun.StepsSkipped);
+        Assert.True(File.Exists(layer));
+        Assert.DoesNotContain((await new ClusterInstaller(doc, options).CheckAsync()).Problems, p => p.Check == "registry-store");
+        await using var master = await SshHost.ConnectAsync("10.200.0.11", Lab.KeySsh, new SshOptions { KnownHostsPath = Lab.KnownHostsFile }, KnownHosts.Load(Lab.KnownHostsFile));
+        Assert.Contains(image.AppLayerDigest, await RealContainerd.FetchAsync(master, null, ["docker.io/library/demo:1.0"]), StringComparison.Ordinal);
+
+        // a run with nothing lost looks and sends nothing
+        status.Clear();
+        var again = await new ClusterInstaller(doc, options).RunAsync();
+        Assert.Contains("10.200.0.11:distribute", again.StepsSkipped);
+        Assert.DoesNotContain(status, l => l.Contains("lost layers", StringComparison.Ordinal));
+    }
 }

@@ -25,7 +25,9 @@ public sealed class CancellationTests(SdkFeed feed)
     [Fact]
     public async Task Ctrl_C_mid_pull_stops_quickly_keeps_only_whole_blobs_and_the_rebuild_downloads_only_what_was_missing()
     {
-        var proxies = Domains.ToDictionary(d => d, d => new CuttingProxy(feed.Env.Registry(d).Address) { ResponseBytesPerSecond = 250_000 });
+        // Slow enough that the pull is far from done when Ctrl+C comes on a loaded 2-core CI machine (at 250 kB/s a build
+        // once finished first and exited 0).
+        var proxies = Domains.ToDictionary(d => d, d => new CuttingProxy(feed.Env.Registry(d).Address) { ResponseBytesPerSecond = 100_000 });
         try
         {
             string dir = feed.NewProjectDir("slowlink");

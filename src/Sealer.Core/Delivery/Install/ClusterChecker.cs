@@ -1,14 +1,16 @@
+using System.Globalization;
 using Sealer.Core.ClusterImage;
 using Sealer.Core.Delivery.Checks;
 using Sealer.Core.Delivery.Install.Policies;
 using Sealer.Core.Delivery.Install.Steps;
 using Sealer.Core.Delivery.Ssh;
+using Sealer.Core.Layout;
 
 namespace Sealer.Core.Delivery.Install;
 
 /// <summary>
 /// <c>sealer check</c>: every host reachable and installed to the end, its rootfs from the recorded image, containerd's
-/// hosts.toml in place, the registry answering on registry hosts, the API server domain and kube-lvscare as the Clusterfile
+/// hosts.toml in place, the registry answering on registry hosts (and the content-store layers its links serve from there), the API server domain and kube-lvscare as the Clusterfile
 /// says, the apps' workloads healthy, no installed host missing from the Clusterfile. Changes nothing.
 /// </summary>
 internal sealed class ClusterChecker(InstallContext ctx)
@@ -27,6 +29,7 @@ internal sealed class ClusterChecker(InstallContext ctx)
             ctx.State = await new StepRunner(ctx).LoadStateAsync(master0, cancellationToken).ConfigureAwait(false);
             var registryIps = ctx.RegistryIps;
             var port = ctx.Cluster.Registry.Local.Port;
+            string links = $"{ctx.Rootfs}/registry/{InStoreBlobs.DirectoryName}/sha256";
             await Task.WhenAll(nodes.Select(async n =>
             {
                 string script = $$"""
@@ -34,6 +37,7 @@ internal sealed class ClusterChecker(InstallContext ctx)
                     [ -f {{Q(ctx.Rootfs + "/.sealer-image")}} ] && echo "image=$(cat {{Q(ctx.Rootfs + "/.sealer-image")}})"
                     [ -f /etc/containerd/certs.d/_default/hosts.toml ] && echo certs=ok
                     if (exec 3<>/dev/tcp/127.0.0.1/{{port}}) 2>/dev/null; then echo registry=up; fi
+                    if [ -d {{Q(links)}} ]; then n=0; for f in {{Q(links)}}/*; do [ -L "$f" ] || continue; n=$((n+1)); [ -e "$f" ] || echo "lost-link=${f##*/}"; done; echo "links=$n"; fi
                     [ -f {{ApiServerVip.LvscareManifest}} ] && awk '/- --rs$/ { getline; sub(/^ *- /, ""); print "lvs-rs=" $0 }' {{ApiServerVip.LvscareManifest}}
                     awk '$2 == "{{ApiServerVip.Domain}}" { print "apiserver=" $1 }' /etc/hosts
                     true
@@ -54,6 +58,14 @@ internal sealed class ClusterChecker(InstallContext ctx)
                     {
                         if (lines.Contains("registry=up")) ok.Add($"{n.Ip}: registry on port {port}");
                         else problems.Add(new PreflightProblem(n.Ip, "registry", $"nothing listens on port {port}: run 'sealer run' again to restart the registry."));
+                        var lostLinks = lines.Where(l => l.StartsWith("lost-link=", StringComparison.Ordinal)).Select(l => "sha256:" + l[10..]).Order(StringComparer.Ordinal).ToList();
+                        int linked = lines.FirstOrDefault(l => l.StartsWith("links=", StringComparison.Ordinal)) is { } c && int.TryParse(c[6..], CultureInfo.InvariantCulture, out int v) ? v : 0;
+                        if (lostLinks.Count > 0)
+                        {
+                            problems.Add(new PreflightProblem(n.Ip, "registry-store", $"{lostLinks.Count} of the {linked} app image blob(s) the registry serves from the content store have lost their layer " +
+                                $"({string.Join(", ", lostLinks.Take(3))}{(lostLinks.Count > 3 ? ", ..." : "")}): pulls of them fail. Run 'sealer run' again: it sends the missing layers back."));
+                        }
+                        else if (linked > 0) ok.Add($"{n.Ip}: {linked} app image blob(s) served from the content store");
                     }
                     if (ctx.State.ClusterDone(KubeadmInitStep.StepName) && hs is not null && (hs.Steps.Contains(JoinStep.StepName) || n.Ip == ctx.Cluster.Masters.First().Ip))
                     {

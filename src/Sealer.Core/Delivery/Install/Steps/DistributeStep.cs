@@ -1,4 +1,7 @@
+using System.Globalization;
+using System.Text;
 using Sealer.Core.Diagnostics;
+using Sealer.Core.Layout;
 
 namespace Sealer.Core.Delivery.Install.Steps;
 
@@ -22,6 +25,11 @@ internal sealed class DistributeStep : InstallStep
     {
         var hosts = ctx.Hosts;
         var need = hosts.Where(n => !ctx.State.HostDone(n.Ip, StepName)).ToList();
+        foreach (var n in await LostLinkedLayersAsync(ctx, hosts.Except(need).ToList(), n => LayersOf(ctx, n), StepName, cancellationToken).ConfigureAwait(false))
+        {
+            ctx.Status($"{StepName,-16} {n.Ip}: its content store lost layers its registry serves app image blobs from: sending them again");
+            need.Add(n);
+        }
         foreach (var n in hosts.Except(need))
         {
             ctx.Skipped($"{n.Ip}:{StepName}");
@@ -50,6 +58,31 @@ internal sealed class DistributeStep : InstallStep
             ctx.Step(StepName, n.Ip, StepEventKind.Done);
         }
         await runner.SaveStateAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Of <paramref name="hosts"/> (done before), the registry hosts whose content store lacks a layer that a link of their
+    /// registry (<c>registry/in-store</c>, <see cref="UnpackStep.AppendImageBlobs"/>) points at: the registry cannot serve
+    /// those blobs until the layers are back, and a run sends them again (hosts keep what they have). One command per
+    /// registry host, shell built-ins only.
+    /// </summary>
+    internal static async Task<IReadOnlyList<InstallHost>> LostLinkedLayersAsync(InstallContext ctx, IReadOnlyList<InstallHost> hosts, Func<InstallHost, IReadOnlyList<Oci.Descriptor>> layersOf, string step, CancellationToken cancellationToken)
+    {
+        var lost = new List<InstallHost>();
+        await Task.WhenAll(hosts.Where(n => ctx.RegistryIps.Contains(n.Ip)).Select(async n =>
+        {
+            var pairs = layersOf(n).Select(l => (Layer: l.ParsedDigest.Encoded, Blob: UnpackStep.ImageBlobOf(l))).Where(p => p.Blob is not null)
+                .Select(p => $"{p.Blob!.Value.Encoded} {p.Layer}").Distinct(StringComparer.Ordinal).ToList();
+            if (pairs.Count == 0) return;
+            var sb = new StringBuilder();
+            sb.Append(CultureInfo.InvariantCulture, $"k={Q(ctx.Rootfs + "/registry/" + InStoreBlobs.DirectoryName + "/sha256")}; s={Q(ctx.Store + "/blobs/sha256")}\n");
+            sb.Append("while read -r b l; do if [ -L \"$k/$b\" ] && [ ! -f \"$s/$l\" ]; then echo lost; break; fi; done <<'SEALER_BLOBS'\n");
+            foreach (var p in pairs) sb.Append(p).Append('\n');
+            sb.Append("SEALER_BLOBS\n");
+            var r = await n.Ssh.RunAsync(sb.ToString(), ctx.Cmd(n, step, "look for store layers the registry's links lost"), cancellationToken).ConfigureAwait(false);
+            if (r.Stdout.Contains("lost", StringComparison.Ordinal)) lock (lost) lost.Add(n);
+        })).ConfigureAwait(false);
+        return lost;
     }
 
     /// <summary>What a host gets and unpacks: every layer on a registry host, elsewhere all but the app image content.</summary>

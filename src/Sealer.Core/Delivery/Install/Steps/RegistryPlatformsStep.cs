@@ -34,6 +34,7 @@ internal sealed class RegistryPlatformsStep : InstallStep
             if (need.Count == 0 || layers.Count == 0) continue;
             string step = $"{RegistryStep.StepName}+{p.Platform}";
             var todo = need.Where(n => !ctx.State.HostDone(n.Ip, step)).ToList();
+            todo.AddRange(await DistributeStep.LostLinkedLayersAsync(ctx, need.Except(todo).ToList(), _ => layers, step, cancellationToken).ConfigureAwait(false));
             if (todo.Count > 0)
             {
                 try
