@@ -158,7 +158,11 @@ public class UpgradeDeltaGcTests(TestHosts hosts) : HostsTest(hosts, "sealer-del
         Assert.NotEqual(0, gcMidway.ExitCode);
         Assert.Contains(ErrorCodes.RegistryGcRefused, gcMidway.Output, StringComparison.Ordinal);
 
-        // 9. the next run finishes it: the script ran once per host, init-kube not again
+        // 9. the next run finishes it: the script ran once per host, init-kube not again. Meanwhile another cluster on the
+        //    master's data root (they share the content store) links to v1's image-blob layer
+        string otherLinks = Lab.Hosts[0].OnHost("/var/lib/sealer/data/other/rootfs/registry/in-store/sha256");
+        Directory.CreateDirectory(otherLinks);
+        File.CreateSymbolicLink(Path.Combine(otherLinks, v1.AppLayerDigest[7..]), $"/var/lib/sealer/data/.store/blobs/sha256/{v1.RegistryContentDigests[0][7..]}");
         status.Clear();
         var third = await new ClusterInstaller(doc, Options(v3.Dir, status, store)).RunAsync();
         Assert.Equal(1, Count(Evidence(0), "runtime-v3 sealer-h1"));
@@ -172,11 +176,13 @@ public class UpgradeDeltaGcTests(TestHosts hosts) : HostsTest(hosts, "sealer-del
         Assert.Null(new FileInfo(RegistryLink(v1.AppLayerDigest)).LinkTarget); // the link went with the blob
         Assert.True(File.Exists(RegistryLink(v2.AppLayerDigest)));
         Assert.True(File.Exists(RegistryLink(v3.AppLayerDigest)));
-        Assert.Contains(v1.RegistryContentDigests[0], gc.StoreBlobs);
+        Assert.Contains(v1.RegistryContentDigests[1], gc.StoreBlobs); // v1's registry layer goes; its image-blob layer, the other cluster's, stays
+        Assert.DoesNotContain(v1.RegistryContentDigests[0], gc.StoreBlobs);
         Assert.False(File.Exists(RegistryBlob(v1.AppManifestDigest)));
         Assert.True(File.Exists(RegistryBlob(v2.AppManifestDigest)));
         Assert.True(File.Exists(RegistryBlob(v3.AppManifestDigest)));
-        Assert.False(File.Exists(StoreBlob(0, v1.RegistryContentDigests[0])));
+        Assert.False(File.Exists(StoreBlob(0, v1.RegistryContentDigests[1])));
+        Assert.True(File.Exists(StoreBlob(0, v1.RegistryContentDigests[0])));
         Assert.True(File.Exists(StoreBlob(0, v2.RegistryContentDigests[0])));
         Assert.True(File.Exists(StoreBlob(0, v1.RootfsDigest)));
         Assert.True(File.Exists(StoreBlob(1, v1.RootfsDigest)));

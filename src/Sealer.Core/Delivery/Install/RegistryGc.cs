@@ -13,7 +13,8 @@ namespace Sealer.Core.Delivery.Install;
 /// current one and the ones before it up to --keep-images (<see cref="RegistryRetention"/>); a blob of the served
 /// registry layout (<c>rootfs/registry/blobs</c>, or a link to the store layer holding it: <c>registry/in-store</c>) is removed only when neither the served <c>registry/index.json</c> nor
 /// any kept image's saved index reaches it (manifests read from the host and walked here), and a layer of the content
-/// store (<c>&lt;dataRoot&gt;/.store</c>) only when no kept image's saved layer list names it nor a kept link points at it (when one of them has no list,
+/// store (<c>&lt;dataRoot&gt;/.store</c>, shared by the clusters of a data root) only when no kept image's saved layer list
+/// names it, no kept link points at it, and no other cluster on the data root links to it or records it (when one of them has no list,
 /// the content store is left alone). When a manifest cannot be read the host is skipped: nothing is removed when what it
 /// reaches is unknown. The removal is guarded by index.json's hash (a change since it was read removes nothing). Never
 /// while an upgrade is unfinished (<see cref="ErrorCodes.RegistryGcRefused"/>).
@@ -81,6 +82,12 @@ internal static class RegistryGc
             if [ -f "$r/registry/index.json" ] && cd {{Q(links)}} 2>/dev/null; then
               find . -maxdepth 1 -type l -printf 'G %f %l\n' 2>/dev/null || for f in *; do [ -L "$f" ] && echo "G $f $(readlink "$f")"; done
             fi
+            # other clusters under the same data root share the content store: what their links and image records name stays
+            for o in {{Q(ctx.Cluster.DataRoot)}}/*/; do
+              [ "${o%/}" = "$c" ] && continue
+              if [ -d "$o/rootfs/registry/{{InStoreBlobs.DirectoryName}}/sha256" ]; then (cd "$o/rootfs/registry/{{InStoreBlobs.DirectoryName}}/sha256" && { find . -maxdepth 1 -type l -printf 'K %l\n' 2>/dev/null || for f in *; do [ -L "$f" ] && echo "K $(readlink "$f")"; done; }); fi
+              for l in "$o"images/*/layers; do [ -f "$l" ] && while read -r x; do [ -n "$x" ] && echo "K $x"; done < "$l"; done
+            done
             if cd "$s/blobs/sha256" 2>/dev/null; then for f in *; do [ -f "$f" ] && echo "S $f $(stat -c %s "$f")"; done; fi
             true
             """;
@@ -94,6 +101,7 @@ internal static class RegistryGc
         var small = new Dictionary<string, byte[]>(StringComparer.Ordinal);
         var store = new Dictionary<string, long>(StringComparer.Ordinal);
         var linked = new Dictionary<string, string>(StringComparer.Ordinal); // blob hex -> the store layer (hex) its link names
+        var others = new HashSet<string>(StringComparer.Ordinal); // store layers other clusters on this data root link to or record
         bool noIndex = false;
         await n.Ssh.ReadOutputAsync(script, async (stream, c) =>
         {
@@ -113,6 +121,7 @@ internal static class RegistryGc
                     case "F" when parts.Length == 3: files[parts[1]] = long.Parse(parts[2], CultureInfo.InvariantCulture); break;
                     case "B" when parts.Length == 3: small[parts[1]] = Convert.FromBase64String(parts[2]); break;
                     case "G" when parts.Length == 3: linked[parts[1]] = Path.GetFileName(parts[2]); break;
+                    case "K" when parts.Length >= 2: others.Add(RegistryRetention.Hex(Path.GetFileName(parts[1]))); break;
                     case "S" when parts.Length == 3: store[parts[1]] = long.Parse(parts[2], CultureInfo.InvariantCulture); break;
                 }
             }
@@ -147,6 +156,7 @@ internal static class RegistryGc
         if (ctx.Image is { } current) foreach (var l in current.Platforms.SelectMany(p => p.Layers)) layers.Add(l.ParsedDigest.Encoded);
         // a blob the registry still serves through a link keeps the store layer the link names, whichever image brought it
         foreach (var (blob, layer) in linked) if (keep.Contains(blob)) layers.Add(layer);
+        layers.UnionWith(others);
         var goStore = storeKnown ? store.Keys.Where(f => !layers.Contains(f)).Order(StringComparer.Ordinal).ToList() : [];
         var staleDirs = dirs.Where(d => !keys.Contains(d)).ToList();
         // a link removed frees no bytes itself: its store layer does (goStore)
