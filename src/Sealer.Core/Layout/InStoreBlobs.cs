@@ -32,6 +32,9 @@ public static class InStoreBlobs
     {
         problem = null;
         string link = tarPath;
+        // most lookups are for blobs a layout has no link for: no exception for those (File.Exists is true for a link
+        // whose target is gone, which is reported below)
+        if (!File.Exists(link)) return null;
         try
         {
             // the file the link names (a store layer, named by its own digest: what it holds never changes)
