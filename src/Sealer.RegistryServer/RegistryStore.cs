@@ -133,40 +133,17 @@ public sealed class RegistryStore
         return m;
     }
 
-    /// <summary>The file of a blob of its own (an OCI layout's <c>blobs/</c>, a distribution storage's <c>blobs/.../data</c>), or null.</summary>
-    private string? FindBlobPath(Digest digest)
-    {
-        foreach (var layout in _layouts)
-        {
-            string p = layout.BlobPath(digest);
-            if (File.Exists(p)) return p;
-        }
-        foreach (var storage in _storages)
-        {
-            string p = storage.BlobPath(digest);
-            if (File.Exists(p)) return p;
-        }
-        return null;
-    }
-
     /// <summary>
     /// Where a blob's bytes lie: its own file (in an OCI layout's <c>blobs/</c> or a distribution storage's
-    /// <c>blobs/.../data</c>), else the member of the content-store layer a layout links to (<see cref="InStoreBlobs"/>; a
-    /// link to anything but that layer is logged and not followed), else null. Paths are built from the parsed digest only.
+    /// <c>blobs/.../data</c>; one stat each), else the member of the content-store layer a layout links to
+    /// (<see cref="InStoreBlobs"/>; a link to anything but that layer is logged and not followed), else null. Paths are
+    /// built from the parsed digest only.
     /// </summary>
     public BlobLocation? FindBlob(Digest digest)
     {
-        if (FindBlobPath(digest) is { } path)
-        {
-            try
-            {
-                return new BlobLocation(path, 0, new FileInfo(path).Length);
-            }
-            catch (IOException)
-            {
-                return null;
-            }
-        }
+        static BlobLocation? Own(string path) => new FileInfo(path) is { Exists: true } info ? new BlobLocation(path, 0, info.Length) : null;
+        foreach (var layout in _layouts) if (Own(layout.BlobPath(digest)) is { } inLayout) return inLayout;
+        foreach (var storage in _storages) if (Own(storage.BlobPath(digest)) is { } inStorage) return inStorage;
         foreach (var layout in _layouts)
         {
             if (InStoreBlobs.Locate(InStoreBlobs.LinkPath(layout.Root, digest), digest, out var problem) is { } at) return at;

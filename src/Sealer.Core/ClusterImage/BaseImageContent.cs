@@ -1,4 +1,5 @@
 using Sealer.Core.Diagnostics;
+using Sealer.Core.Layout;
 using Sealer.Core.Oci;
 
 namespace Sealer.Core.ClusterImage;
@@ -78,50 +79,13 @@ public static class BaseImageContent
         {
             foreach (var l in reader.ManifestFor(platform)?.Manifest.Layers ?? [])
             {
-                if (l.GetAnnotation(ClusterImageFormat.LayerKindAnnotation) == ClusterImageFormat.LayerKindImageBlob && l.MediaType == MediaTypes.OciLayer
-                    && l.GetAnnotation(ClusterImageFormat.LayerBlobAnnotation) is { } blob) layers.TryAdd(blob, l);
+                if (ClusterImageFormat.ImageBlobOf(l) is { } blob) layers.TryAdd(blob.ToString(), l);
             }
         }
-        return blob =>
-        {
-            if (!layers.TryGetValue(blob.Digest, out var layer) || !baseImage.Layout.HasBlob(layer.ParsedDigest, layer.Size)) return null;
-            var file = new FileStream(baseImage.Layout.BlobPath(layer.ParsedDigest), FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
-            try
-            {
-                var tar = new System.Formats.Tar.TarReader(file, leaveOpen: true);
-                var entry = tar.GetNextEntry(copyData: false);
-                if (entry?.DataStream is null || entry.Length != blob.Size)
-                {
-                    file.Dispose();
-                    return null;
-                }
-                return new OwningStream(entry.DataStream, file);
-            }
-            catch (InvalidDataException)
-            {
-                file.Dispose();
-                return null;
-            }
-        };
-    }
-
-    /// <summary>A read stream that also disposes the file under it.</summary>
-    private sealed class OwningStream(Stream inner, IDisposable owner) : Sealer.Core.IO.ReadOnlyStream
-    {
-        public override int Read(byte[] buffer, int offset, int count) => inner.Read(buffer, offset, count);
-        public override int Read(Span<byte> buffer) => inner.Read(buffer);
-        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) => inner.ReadAsync(buffer, cancellationToken);
-        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) => inner.ReadAsync(buffer, offset, count, cancellationToken);
-
-        protected override void Dispose(bool disposing)
-        {
-            if (disposing)
-            {
-                inner.Dispose();
-                owner.Dispose();
-            }
-            base.Dispose(disposing);
-        }
+        return blob => layers.TryGetValue(blob.Digest, out var layer) && baseImage.Layout.HasBlob(layer.ParsedDigest, layer.Size)
+            && InStoreBlobs.Locate(baseImage.Layout.BlobPath(layer.ParsedDigest), blob.ParsedDigest, out _) is { } at && at.Length == blob.Size
+                ? at.Open()
+                : null;
     }
 
     private static string? PlatformManifest(Descriptor top, Digest digest, Platform platform, IReadOnlyDictionary<string, byte[]> files)

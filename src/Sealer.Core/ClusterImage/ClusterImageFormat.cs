@@ -50,6 +50,12 @@ public static class ClusterImageFormat
     /// <summary>The layer's <see cref="LayerKindAnnotation"/> (null for FROM layers of other builders and Sealer's own images).</summary>
     public static string? LayerKind(Descriptor layer) => layer.GetAnnotation(LayerKindAnnotation);
 
+    /// <summary>The app image blob an <c>image-blob</c> layer as the SDK writes it holds (an uncompressed one-member tar with
+    /// <see cref="LayerBlobAnnotation"/>), or null for any other layer.</summary>
+    public static Digest? ImageBlobOf(Descriptor layer)
+        => LayerKind(layer) == LayerKindImageBlob && layer.MediaType == MediaTypes.OciLayer
+           && layer.GetAnnotation(LayerBlobAnnotation) is { } blob && Digest.TryParse(blob, out var d) ? d : null;
+
     /// <summary>An <c>image-blob</c> or <c>registry</c> layer: content only the built-in registry reads.</summary>
     public static bool IsRegistryContent(Descriptor layer) => LayerKind(layer) is LayerKindImageBlob or LayerKindRegistry;
 

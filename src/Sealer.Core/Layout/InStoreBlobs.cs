@@ -27,6 +27,7 @@ public static class InStoreBlobs
     /// Where the bytes of <paramref name="digest"/> lie in the tar at <paramref name="tarPath"/> (the file the link names,
     /// if it is one): its first member, which must be the regular file <see cref="MemberName"/>. Null when there is no such file;
     /// <paramref name="problem"/> says why when the file is there but is not that (not a tar, another member, truncated).
+    /// Also how a build reads an app image blob out of its FROM base's image-blob layer instead of downloading it.
     /// </summary>
     public static BlobLocation? Locate(string tarPath, Digest digest, out string? problem)
     {

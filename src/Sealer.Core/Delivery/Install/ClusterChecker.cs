@@ -4,7 +4,6 @@ using Sealer.Core.Delivery.Checks;
 using Sealer.Core.Delivery.Install.Policies;
 using Sealer.Core.Delivery.Install.Steps;
 using Sealer.Core.Delivery.Ssh;
-using Sealer.Core.Layout;
 
 namespace Sealer.Core.Delivery.Install;
 
@@ -29,7 +28,7 @@ internal sealed class ClusterChecker(InstallContext ctx)
             ctx.State = await new StepRunner(ctx).LoadStateAsync(master0, cancellationToken).ConfigureAwait(false);
             var registryIps = ctx.RegistryIps;
             var port = ctx.Cluster.Registry.Local.Port;
-            string links = $"{ctx.Rootfs}/registry/{InStoreBlobs.DirectoryName}/sha256";
+            string links = UnpackStep.LinkDirectory(ctx.Rootfs);
             await Task.WhenAll(nodes.Select(async n =>
             {
                 string script = $$"""

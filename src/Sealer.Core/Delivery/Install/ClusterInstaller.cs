@@ -443,7 +443,7 @@ public sealed class ClusterInstaller
         long rest = image.Platforms.Max(p => p.LayersFor(registryHost: false).Sum(l => l.Size));
         bool linked = RegistryStep.SealerBinary(ctx) is not null;
         var content = image.Platforms.SelectMany(p => p.Layers.Where(ClusterImagePlatform.IsRegistryContent)).ToList();
-        long contentOnce = content.Where(l => linked && UnpackStep.ImageBlobOf(l) is not null).Sum(l => l.Size);
+        long contentOnce = content.Where(l => linked && ClusterImageFormat.ImageBlobOf(l) is not null).Sum(l => l.Size);
         long contentTwice = content.Sum(l => l.Size) - contentOnce;
         var checks = hosts.Select(n =>
         {

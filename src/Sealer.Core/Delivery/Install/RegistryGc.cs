@@ -4,7 +4,6 @@ using Sealer.Core.Delivery.Install.Policies;
 using Sealer.Core.Delivery.Install.Steps;
 using Sealer.Core.Delivery.Ssh;
 using Sealer.Core.Diagnostics;
-using Sealer.Core.Layout;
 
 namespace Sealer.Core.Delivery.Install;
 
@@ -61,7 +60,7 @@ internal static class RegistryGc
 
     private static async Task<RegistryGcHost> HostAsync(InstallContext ctx, InstallHost n, IReadOnlyList<ImageRecord> retained, IReadOnlyList<string> keys, bool dryRun, CancellationToken cancellationToken)
     {
-        string blobs = ctx.Rootfs + "/registry/blobs/sha256", links = $"{ctx.Rootfs}/registry/{InStoreBlobs.DirectoryName}/sha256";
+        string blobs = ctx.Rootfs + "/registry/blobs/sha256", links = UnpackStep.LinkDirectory(ctx.Rootfs);
         string script = $$"""
             r={{Q(ctx.Rootfs)}}; c={{Q(ctx.ClusterDir)}}; s={{Q(ctx.Store)}}
             if [ -f "$r/registry/index.json" ]; then
@@ -85,7 +84,7 @@ internal static class RegistryGc
             # other clusters under the same data root share the content store: what their links and image records name stays
             for o in {{Q(ctx.Cluster.DataRoot)}}/*/; do
               [ "${o%/}" = "$c" ] && continue
-              if [ -d "$o/rootfs/registry/{{InStoreBlobs.DirectoryName}}/sha256" ]; then (cd "$o/rootfs/registry/{{InStoreBlobs.DirectoryName}}/sha256" && { find . -maxdepth 1 -type l -printf 'K %l\n' 2>/dev/null || for f in *; do [ -L "$f" ] && echo "K $(readlink "$f")"; done; }); fi
+              if [ -d "{{UnpackStep.LinkDirectory("$o/rootfs")}}" ]; then (cd "{{UnpackStep.LinkDirectory("$o/rootfs")}}" && { find . -maxdepth 1 -type l -printf 'K %l\n' 2>/dev/null || for f in *; do [ -L "$f" ] && echo "K $(readlink "$f")"; done; }); fi
               for l in "$o"images/*/layers; do [ -f "$l" ] && while read -r x; do [ -n "$x" ] && echo "K $x"; done < "$l"; done
             done
             if cd "$s/blobs/sha256" 2>/dev/null; then for f in *; do [ -f "$f" ] && echo "S $f $(stat -c %s "$f")"; done; fi
@@ -174,7 +173,7 @@ internal static class RegistryGc
             rm.Append("sleep 1.2\n"); // the registry re-reads index.json at most once a second: nothing it still lists is removed before it has
         }
         foreach (var chunk in goRegistry.Chunk(200)) rm.Append("(cd \"$r/registry/blobs/sha256\" && rm -f -- ").Append(string.Join(' ', chunk)).Append(")\n");
-        foreach (var chunk in goLinks.Chunk(200)) rm.Append(CultureInfo.InvariantCulture, $"(cd \"$r/registry/{InStoreBlobs.DirectoryName}/sha256\" && rm -f -- ").Append(string.Join(' ', chunk)).Append(")\n");
+        foreach (var chunk in goLinks.Chunk(200)) rm.Append(CultureInfo.InvariantCulture, $"(cd \"{UnpackStep.LinkDirectory("$r")}\" && rm -f -- ").Append(string.Join(' ', chunk)).Append(")\n");
         foreach (var chunk in goStore.Chunk(200)) rm.Append("(cd \"$s/blobs/sha256\" && rm -f -- ").Append(string.Join(' ', chunk)).Append(")\n");
         foreach (var d in staleDirs) rm.Append("rm -rf \"$c/images/").Append(d).Append("\"\n");
         await n.Ssh.RunAsync(rm.ToString(), new CommandOptions { Description = $"registry gc: remove {goRegistry.Count + goLinks.Count + goStore.Count} blob(s)", Timeout = ctx.Options.StepTimeout }, cancellationToken).ConfigureAwait(false);

@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Text;
 using Sealer.Core.Diagnostics;
-using Sealer.Core.Layout;
 
 namespace Sealer.Core.Delivery.Install.Steps;
 
@@ -71,14 +70,9 @@ internal sealed class DistributeStep : InstallStep
         var lost = new List<InstallHost>();
         await Task.WhenAll(hosts.Where(n => ctx.RegistryIps.Contains(n.Ip)).Select(async n =>
         {
-            var pairs = layersOf(n).Select(l => (Layer: l.ParsedDigest.Encoded, Blob: UnpackStep.ImageBlobOf(l))).Where(p => p.Blob is not null)
-                .Select(p => $"{p.Blob!.Value.Encoded} {p.Layer}").Distinct(StringComparer.Ordinal).ToList();
-            if (pairs.Count == 0) return;
             var sb = new StringBuilder();
-            sb.Append(CultureInfo.InvariantCulture, $"k={Q(ctx.Rootfs + "/registry/" + InStoreBlobs.DirectoryName + "/sha256")}; s={Q(ctx.Store + "/blobs/sha256")}\n");
-            sb.Append("while read -r b l; do if [ -L \"$k/$b\" ] && [ ! -f \"$s/$l\" ]; then echo lost; break; fi; done <<'SEALER_BLOBS'\n");
-            foreach (var p in pairs) sb.Append(p).Append('\n');
-            sb.Append("SEALER_BLOBS\n");
+            sb.Append(CultureInfo.InvariantCulture, $"k={Q(UnpackStep.LinkDirectory(ctx.Rootfs))}; s={Q(ctx.Store)}\n");
+            if (!UnpackStep.AppendImageBlobLoop(sb, layersOf(n), "if [ -L \"$k/$b\" ] && [ ! -f \"$s/blobs/sha256/$l\" ]; then echo lost; break; fi")) return;
             var r = await n.Ssh.RunAsync(sb.ToString(), ctx.Cmd(n, step, "look for store layers the registry's links lost"), cancellationToken).ConfigureAwait(false);
             if (r.Stdout.Contains("lost", StringComparison.Ordinal)) lock (lost) lost.Add(n);
         })).ConfigureAwait(false);

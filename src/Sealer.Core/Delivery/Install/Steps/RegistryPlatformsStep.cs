@@ -49,7 +49,7 @@ internal sealed class RegistryPlatformsStep : InstallStep
             var sb = new StringBuilder();
             sb.Append(CultureInfo.InvariantCulture, $"r={Q(ctx.Rootfs)}; s={Q(ctx.Store)}\n");
             UnpackStep.AppendImageBlobs(ctx, sb, "$r", layers);
-            foreach (var layer in layers.Where(l => UnpackStep.ImageBlobOf(l) is null))
+            foreach (var layer in layers.Where(l => ClusterImageFormat.ImageBlobOf(l) is null))
             {
                 string z = layer.MediaType.Contains("gzip", StringComparison.Ordinal) ? "z" : "";
                 sb.Append(CultureInfo.InvariantCulture, $"tar -x{z}f \"$s/blobs/sha256/{layer.ParsedDigest.Encoded}\" -C \"$r\" --no-same-owner registry/blobs\n");

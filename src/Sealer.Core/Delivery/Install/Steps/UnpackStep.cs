@@ -28,7 +28,7 @@ internal sealed class UnpackStep : HostStep
         {
             string z = layer.MediaType.Contains("gzip", StringComparison.Ordinal) ? "z" : "";
             string blob = $"\"$s/blobs/sha256/{layer.ParsedDigest.Encoded}\"";
-            if (ImageBlobOf(layer) is not null) continue; // after the others: AppendImageBlobs
+            if (ClusterImageFormat.ImageBlobOf(layer) is not null) continue; // after the others: AppendImageBlobs
             // The registry index layer (and an app image layer not ours to link) is written by the assembly
             // (ClusterImageBuilder) and never holds a whiteout: extracted as it is.
             if (ClusterImageFormat.IsRegistryContent(layer))
@@ -49,10 +49,25 @@ internal sealed class UnpackStep : HostStep
         await n.Ssh.RunAsync(sb.ToString(), ctx.Cmd(n, StepName, "unpack the rootfs"), cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>The blob an <c>image-blob</c> layer of ours holds (an uncompressed one-member tar), or null for any other layer.</summary>
-    internal static Digest? ImageBlobOf(Descriptor layer)
-        => ClusterImageFormat.LayerKind(layer) == ClusterImageFormat.LayerKindImageBlob && layer.MediaType == MediaTypes.OciLayer
-           && layer.GetAnnotation(ClusterImageFormat.LayerBlobAnnotation) is { } blob && Digest.TryParse(blob, out var d) ? d : null;
+    /// <summary>Where the rootfs at <paramref name="rootfs"/> (a path, or a shell word such as <c>$t</c>) keeps its
+    /// registry's links to store layers (<see cref="InStoreBlobs"/>): <c>registry/in-store/sha256</c>.</summary>
+    internal static string LinkDirectory(string rootfs) => $"{rootfs}/registry/{InStoreBlobs.DirectoryName}/sha256";
+
+    /// <summary>
+    /// <c>while read -r b l; do BODY; done</c> over the <c>image-blob</c> layers among <paramref name="layers"/>: <c>$b</c> the
+    /// hex of the app image blob, <c>$l</c> the hex of the layer holding it, from a here-doc (no script line per blob).
+    /// Appends nothing and returns false when there is no such layer.
+    /// </summary>
+    internal static bool AppendImageBlobLoop(StringBuilder sb, IEnumerable<Descriptor> layers, string body)
+    {
+        var pairs = layers.Select(l => (Layer: l, Blob: ClusterImageFormat.ImageBlobOf(l))).Where(p => p.Blob is not null)
+            .Select(p => $"{p.Blob!.Value.Encoded} {p.Layer.ParsedDigest.Encoded}").Distinct(StringComparer.Ordinal).ToList();
+        if (pairs.Count == 0) return false;
+        sb.Append("while read -r b l; do ").Append(body).Append("; done <<'SEALER_BLOBS'\n");
+        foreach (var p in pairs) sb.Append(p).Append('\n');
+        sb.Append("SEALER_BLOBS\n");
+        return true;
+    }
 
     /// <summary>
     /// The app image blobs the <c>image-blob</c> layers among <paramref name="layers"/> hold, into the registry layout of the
@@ -61,23 +76,18 @@ internal sealed class UnpackStep : HostStep
     /// to the layer (<see cref="InStoreBlobs"/>), so a registry host keeps one copy of the bytes, not two, and writes none.
     /// Only when the image's own registry will serve instead (no <c>sealer</c> is installed and the host has none, and the
     /// image has <c>scripts/init-registry.sh</c>: <see cref="RegistryStep"/>), which reads plain files, are they extracted.
-    /// One list, read by a loop (no script line per blob).
     /// </summary>
     internal static void AppendImageBlobs(InstallContext ctx, StringBuilder sb, string root, IEnumerable<Descriptor> layers)
     {
-        var pairs = layers.Select(l => (Layer: l, Blob: ImageBlobOf(l))).Where(p => p.Blob is not null)
-            .Select(p => $"{p.Blob!.Value.Encoded} {p.Layer.ParsedDigest.Encoded}").Distinct(StringComparer.Ordinal).ToList();
-        if (pairs.Count == 0) return;
+        if (!layers.Any(l => ClusterImageFormat.ImageBlobOf(l) is not null)) return;
         string ownRegistry = RegistryStep.SealerBinary(ctx) is not null ? "false"
             : $$"""! ( PATH="{{root}}/bin:/usr/local/bin:$PATH"; command -v sealer >/dev/null ) && [ -f "{{root}}/scripts/init-registry.sh" ]""";
         sb.Append(CultureInfo.InvariantCulture, $$"""
             if {{ownRegistry}}; then x() { tar -xf "$s/blobs/sha256/$2" -C "{{root}}" --no-same-owner; }
-            else k="{{root}}/registry/{{InStoreBlobs.DirectoryName}}/sha256"; mkdir -p "$k"; x() { ln -sfn "$s/blobs/sha256/$2" "$k/$1"; }; fi
-            while read -r b l; do x "$b" "$l"; done <<'SEALER_BLOBS'
+            else k="{{LinkDirectory(root)}}"; mkdir -p "$k"; x() { ln -sfn "$s/blobs/sha256/$2" "$k/$1"; }; fi
 
             """);
-        foreach (var p in pairs) sb.Append(p).Append('\n');
-        sb.Append("SEALER_BLOBS\n");
+        AppendImageBlobLoop(sb, layers, "x \"$b\" \"$l\"");
     }
 
     /// <summary>
@@ -142,9 +152,9 @@ internal sealed class UnpackStep : HostStep
                 var merged = RegistrySwitchStep.MergeIndex(index, old.Stdout);
                 // the old blob files (hard links, no bytes copied) and links to store layers (the store keeps those while
                 // the old image is kept: RegistryGc), each unless the new rootfs has that blob in either form
-                sb.Append(CultureInfo.InvariantCulture, $"b=\"$t/registry/blobs/sha256\"; k=\"$t/registry/{InStoreBlobs.DirectoryName}/sha256\"; mkdir -p \"$b\"\n");
+                sb.Append(CultureInfo.InvariantCulture, $"b=\"$t/registry/blobs/sha256\"; k=\"{LinkDirectory("$t")}\"; mkdir -p \"$b\"\n");
                 sb.Append("for f in \"$r/registry/blobs/sha256/\"*; do [ -f \"$f\" ] || continue; h=${f##*/}; [ -e \"$b/$h\" ] || [ -L \"$k/$h\" ] || ln \"$f\" \"$b/\" 2>/dev/null || cp -p \"$f\" \"$b/\"; done\n");
-                sb.Append(CultureInfo.InvariantCulture, $"for f in \"$r/registry/{InStoreBlobs.DirectoryName}/sha256/\"*; do [ -L \"$f\" ] || continue; h=${{f##*/}}; [ -e \"$b/$h\" ] || [ -L \"$k/$h\" ] || {{ mkdir -p \"$k\"; cp -P \"$f\" \"$k/\"; }}; done\n");
+                sb.Append(CultureInfo.InvariantCulture, $"for f in \"{LinkDirectory("$r")}/\"*; do [ -L \"$f\" ] || continue; h=${{f##*/}}; [ -e \"$b/$h\" ] || [ -L \"$k/$h\" ] || {{ mkdir -p \"$k\"; cp -P \"$f\" \"$k/\"; }}; done\n");
                 sb.Append("echo ").Append(Convert.ToBase64String(merged)).Append(" | base64 -d > \"$t/registry/index.json\"\n");
             }
         }
