@@ -76,7 +76,7 @@ public class BundleDeliveryTests(TestHosts hosts, Xunit.Abstractions.ITestOutput
         Assert.Equal(File.ReadAllBytes(SealerCli.Aot()), File.ReadAllBytes(Lab.Hosts[0].OnHost("/usr/local/bin/sealer")));
 
         // a real containerd on the node pulls the app image by its original name through the delivered registry
-        await using (var node = await SshHost.ConnectAsync("10.200.0.12", Lab.KeySsh, new SshOptions { KnownHostsPath = Lab.KnownHostsFile }, KnownHosts.Load(Lab.KnownHostsFile)))
+        await using (var node = await Lab.ConnectAsync("10.200.0.12"))
         {
             var fetched = await RealContainerd.FetchAsync(node, null, ["docker.io/library/demo:1.0"]);
             Assert.Contains(image.AppManifestDigest, fetched, StringComparison.Ordinal);

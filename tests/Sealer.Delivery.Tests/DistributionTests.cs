@@ -15,7 +15,7 @@ public class DistributionTests(TestHosts hosts, Xunit.Abstractions.ITestOutputHe
     private const string Store = "/var/lib/sealer/dist-test";
 
     private async Task<SshHost> ConnectAsync(int i) =>
-        await SshHost.ConnectAsync(hosts.Hosts[i].Ip, hosts.KeySsh, new SshOptions { KnownHostsPath = hosts.KnownHostsFile }, KnownHosts.Load(hosts.KnownHostsFile));
+        await hosts.ConnectAsync(hosts.Hosts[i].Ip);
 
     [Theory]
     [InlineData(true)]

@@ -23,7 +23,7 @@ public sealed class FailureInjectionTests(TestHosts hosts, Xunit.Abstractions.IT
 
     private async Task<string> AsRootAsync(int host, string script)
     {
-        await using var ssh = await SshHost.ConnectAsync(Lab.Hosts[host].Ip, Lab.KeySsh, new SshOptions { KnownHostsPath = Lab.KnownHostsFile }, KnownHosts.Load(Lab.KnownHostsFile));
+        await using var ssh = await Lab.ConnectAsync(Lab.Hosts[host].Ip);
         return (await ssh.RunAsync(script)).Stdout;
     }
 

@@ -382,7 +382,7 @@ public class FromBaseDeliveryTests(TestHosts hosts, PackedSdk sdk, Xunit.Abstrac
     }
 
     private Task<SshHost> Connect(string ip) =>
-        SshHost.ConnectAsync(ip, hosts.KeySsh, new SshOptions { KnownHostsPath = hosts.KnownHostsFile }, KnownHosts.Load(hosts.KnownHostsFile));
+        hosts.ConnectAsync(ip);
 
     private static (int Code, string Output) Cli(string args)
     {

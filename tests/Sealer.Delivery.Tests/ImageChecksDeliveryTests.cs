@@ -68,7 +68,7 @@ public class ImageChecksDeliveryTests(TestHosts hosts) : HostsTest(hosts, "seale
         // 3. a real containerd on the node (no default route) pulls the app image through the delivered hosts.toml (content
         //    and image record, not unpacked: the fixture's layer is no real filesystem diff);
         //    an image of a domain with no hosts.toml cannot be pulled (the registry is asked through _default, has not got it)
-        await using (var node = await SshHost.ConnectAsync("10.200.0.12", Lab.KeySsh, new SshOptions { KnownHostsPath = Lab.KnownHostsFile }, KnownHosts.Load(Lab.KnownHostsFile)))
+        await using (var node = await Lab.ConnectAsync("10.200.0.12"))
         {
             await node.RunAsync($$"""
                 mkdir -p {{Ctrd}}

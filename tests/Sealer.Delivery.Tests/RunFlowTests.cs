@@ -163,7 +163,7 @@ public class RunFlowTests(TestHosts hosts, Xunit.Abstractions.ITestOutputHelper 
         }
 
         // a real containerd on a node pulls the app image by its original name through the delivered hosts.toml
-        await using (var node = await SshHost.ConnectAsync("10.200.0.13", Lab.KeySsh, new SshOptions { KnownHostsPath = Lab.KnownHostsFile }, KnownHosts.Load(Lab.KnownHostsFile)))
+        await using (var node = await Lab.ConnectAsync("10.200.0.13"))
         {
             var fetched = await RealContainerd.FetchAsync(node, null, ["docker.io/library/demo:1.0"]);
             Assert.Contains(image.AppManifestDigest, fetched, StringComparison.Ordinal);

@@ -103,7 +103,7 @@ public class TemplatesAndAppsTests(TestHosts hosts) : HostsTest(hosts, "sealer-t
         var mode = File.GetUnixFileMode(Lab.Hosts[1].OnHost(Rootfs + "/etc/hello.sh"));
         Assert.Equal((UnixFileMode)0b111_101_101, mode);
         Assert.Equal((UnixFileMode)0b110_100_100, File.GetUnixFileMode(Lab.Hosts[1].OnHost(Rootfs + "/etc/host-info.conf")));
-        await using (var h2 = await SshHost.ConnectAsync("10.200.0.12", Lab.KeySsh, new SshOptions { KnownHostsPath = Lab.KnownHostsFile }, KnownHosts.Load(Lab.KnownHostsFile)))
+        await using (var h2 = await Lab.ConnectAsync("10.200.0.12"))
         {
             Assert.Equal("hello from 10.200.0.12\n", (await h2.RunAsync(Rootfs + "/etc/hello.sh")).Stdout);
         }

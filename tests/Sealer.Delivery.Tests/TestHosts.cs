@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json;
 using Sealer.Core.Delivery.Clusterfile;
+using Sealer.Core.Delivery.Ssh;
 
 namespace Sealer.Delivery.Tests;
 
@@ -54,6 +55,9 @@ public sealed class TestHosts : IDisposable
 
     private static readonly object CliCopyLock = new();
     private static bool s_cliCopied;
+
+    /// <summary>An SSH connection to a test host as root by key, its host key checked against the hosts' known_hosts.</summary>
+    public Task<SshHost> ConnectAsync(string ip) => SshHost.ConnectAsync(ip, KeySsh, new SshOptions { KnownHostsPath = KnownHostsFile }, KnownHosts.Load(KnownHostsFile));
 
     /// <summary>
     /// Writes into <paramref name="dir"/> a `sealer` wrapper that runs the real CLI (built with the tests) through the dotnet

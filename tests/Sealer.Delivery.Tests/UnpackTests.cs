@@ -73,7 +73,7 @@ public class UnpackTests(TestHosts hosts) : HostsTest(hosts, "sealer-unpack-")
         Assert.False(File.Exists(Root($"blobs/sha256/{blob}")));
         Assert.Equal($"/var/lib/sealer/data/.store/blobs/sha256/{layer}", new FileInfo(Root($"in-store/sha256/{blob}")).LinkTarget);
         Assert.Equal([blob], Directory.GetFileSystemEntries(Root("in-store/sha256")).Select(Path.GetFileName));
-        await using var master = await SshHost.ConnectAsync("10.200.0.11", Lab.KeySsh, new SshOptions { KnownHostsPath = Lab.KnownHostsFile }, KnownHosts.Load(Lab.KnownHostsFile));
+        await using var master = await Lab.ConnectAsync("10.200.0.11");
         Assert.Contains(image.AppLayerDigest, await RealContainerd.FetchAsync(master, null, ["docker.io/library/demo:1.0"]), StringComparison.Ordinal);
     }
 
@@ -92,7 +92,7 @@ public class UnpackTests(TestHosts hosts) : HostsTest(hosts, "sealer-unpack-")
 
         // the data root on a disk between the two: enough for one copy of the app image bytes, not for two
         long mib = (linked + copied) / 2 >> 20;
-        await using var master = await SshHost.ConnectAsync("10.200.0.11", Lab.KeySsh, new SshOptions { KnownHostsPath = Lab.KnownHostsFile }, KnownHosts.Load(Lab.KnownHostsFile));
+        await using var master = await Lab.ConnectAsync("10.200.0.11");
         await master.RunAsync($"mkdir -p /var/lib/sealer/data && mount -t tmpfs -o size={mib}m sealer-small /var/lib/sealer/data");
         try
         {
@@ -139,7 +139,7 @@ public class UnpackTests(TestHosts hosts) : HostsTest(hosts, "sealer-unpack-")
         Assert.Contains("10.200.0.11:unpack", rerun.StepsSkipped);
         Assert.True(File.Exists(layer));
         Assert.DoesNotContain((await new ClusterInstaller(doc, options).CheckAsync()).Problems, p => p.Check == "registry-store");
-        await using var master = await SshHost.ConnectAsync("10.200.0.11", Lab.KeySsh, new SshOptions { KnownHostsPath = Lab.KnownHostsFile }, KnownHosts.Load(Lab.KnownHostsFile));
+        await using var master = await Lab.ConnectAsync("10.200.0.11");
         Assert.Contains(image.AppLayerDigest, await RealContainerd.FetchAsync(master, null, ["docker.io/library/demo:1.0"]), StringComparison.Ordinal);
 
         // a run with nothing lost looks and sends nothing

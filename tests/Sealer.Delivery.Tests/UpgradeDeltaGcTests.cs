@@ -63,7 +63,7 @@ public class UpgradeDeltaGcTests(TestHosts hosts) : HostsTest(hosts, "sealer-del
 
     private async Task<string> FetchOnNodeAsync(params string[] refs)
     {
-        await using var node = await SshHost.ConnectAsync("10.200.0.12", Lab.KeySsh, new SshOptions { KnownHostsPath = Lab.KnownHostsFile }, KnownHosts.Load(Lab.KnownHostsFile));
+        await using var node = await Lab.ConnectAsync("10.200.0.12");
         return await RealContainerd.FetchAsync(node, null, refs);
     }
 

@@ -71,7 +71,7 @@ public class UpgradeTests(TestHosts hosts) : HostsTest(hosts, "sealer-upgrade-")
 
     private async Task<string> FetchOnNodeAsync(params string[] refs)
     {
-        await using var node = await SshHost.ConnectAsync("10.200.0.13", Lab.KeySsh, new SshOptions { KnownHostsPath = Lab.KnownHostsFile }, KnownHosts.Load(Lab.KnownHostsFile));
+        await using var node = await Lab.ConnectAsync("10.200.0.13");
         return await RealContainerd.FetchAsync(node, null, refs);
     }
 
@@ -233,7 +233,7 @@ public class UpgradeTests(TestHosts hosts) : HostsTest(hosts, "sealer-upgrade-")
             Ssh = new SshOptions { KnownHostsPath = Lab.KnownHostsFile, ConnectTimeout = TimeSpan.FromSeconds(3), AliveInterval = TimeSpan.FromSeconds(1), AliveCountMax = 3 },
         };
         await new ClusterInstaller(doc, Fast(v1.Dir)).RunAsync();
-        await using var root = await SshHost.ConnectAsync("10.200.0.11", Lab.KeySsh, new SshOptions { KnownHostsPath = Lab.KnownHostsFile }, KnownHosts.Load(Lab.KnownHostsFile));
+        await using var root = await Lab.ConnectAsync("10.200.0.11");
         try
         {
             // 1. master0's blob store is full: the upgrade stops in distribute, no rootfs is swapped

@@ -149,7 +149,7 @@ public class VipAndClusterfileTests(TestHosts hosts, Xunit.Abstractions.ITestOut
         // the registries restarted for the certificate that names the new master, and run
         foreach (var ip in new[] { "10.200.0.11", "10.200.0.12", "10.200.0.14" })
         {
-            await using var h = await SshHost.ConnectAsync(ip, Lab.KeySsh, new SshOptions { KnownHostsPath = Lab.KnownHostsFile }, KnownHosts.Load(Lab.KnownHostsFile));
+            await using var h = await Lab.ConnectAsync(ip);
             var alive = await h.RunAsync("kill -0 \"$(cat /var/lib/sealer/data/fixture/registry.pid)\" && echo alive", new CommandOptions { Check = false });
             Assert.True(alive.Stdout.Contains("alive", StringComparison.Ordinal), $"the registry on {ip} is not running");
         }

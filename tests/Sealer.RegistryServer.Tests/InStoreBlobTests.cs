@@ -1,8 +1,6 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Headers;
-using Microsoft.Extensions.Logging;
 using Sealer.Core.Layout;
 using Sealer.Core.Oci;
 
@@ -16,14 +14,6 @@ namespace Sealer.RegistryServer.Tests;
 [Collection("registry")]
 public sealed class InStoreBlobTests(RegistryFixture f)
 {
-    private sealed class Captured : ILogger
-    {
-        public ConcurrentQueue<string> Lines { get; } = new();
-        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
-        public bool IsEnabled(LogLevel logLevel) => true;
-        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) => Lines.Enqueue(formatter(state, exception));
-    }
-
     /// <summary>
     /// A layout like a registry host's rootfs/registry: the image's layers moved out into <c>store/blobs/sha256</c> as the
     /// tars a cluster image carries them in (written by .NET's TarWriter, PAX, or by GNU tar: both read), linked from
@@ -65,9 +55,9 @@ public sealed class InStoreBlobTests(RegistryFixture f)
         return (layout, image, files);
     }
 
-    private static async Task<(RegistryHost Host, HttpClient Client, Captured Log)> ServeAsync(OciLayout layout)
+    private static async Task<(RegistryHost Host, HttpClient Client, ListLogger Log)> ServeAsync(OciLayout layout)
     {
-        var log = new Captured();
+        var log = new ListLogger();
         var options = new RegistryServerOptions { ListenAddress = IPAddress.Loopback, Port = 0, Logger = log };
         options.Layouts.Add(layout.Root);
         var host = await RegistryHost.StartAsync(options);
