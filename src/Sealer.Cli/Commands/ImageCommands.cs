@@ -5,6 +5,7 @@ using Sealer.Core.Artifacts;
 using Sealer.Core.Bundle;
 using Sealer.Core.ClusterImage;
 using Sealer.Core.Diagnostics;
+using Sealer.Core.IO;
 using Sealer.Core.Distribution.Upload;
 using Sealer.Core.Layout;
 using Sealer.Core.References;
@@ -466,11 +467,5 @@ internal static class ImageCommands
     {
         Interlocked.Exchange(ref _live, null)?.Dispose();
         Interlocked.Exchange(ref _livePush, null)?.Dispose();
-    }
-
-    /// <summary>Reports on the caller's thread (Progress&lt;T&gt; would post to the thread pool out of order).</summary>
-    private sealed class SyncProgress<T>(Action<T> report) : IProgress<T>
-    {
-        public void Report(T value) => report(value);
     }
 }

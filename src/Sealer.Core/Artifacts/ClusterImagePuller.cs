@@ -1,4 +1,5 @@
 using Sealer.Core.Diagnostics;
+using Sealer.Core.IO;
 using Sealer.Core.Distribution;
 using Sealer.Core.Distribution.Upload;
 using Sealer.Core.Oci;
@@ -87,7 +88,7 @@ public static class ClusterImagePuller
             await Parallel.ForEachAsync(blobs, new ParallelOptions { MaxDegreeOfParallelism = options.Concurrency, CancellationToken = cancellationToken }, async (blob, ct) =>
             {
                 long last = 0;
-                var progress = options.Progress is null ? null : new SyncProgress(n => options.Progress.Report(Interlocked.Add(ref done, n - Interlocked.Exchange(ref last, n))));
+                var progress = options.Progress is null ? null : new SyncProgress<long>(n => options.Progress.Report(Interlocked.Add(ref done, n - Interlocked.Exchange(ref last, n))));
                 await client.FetchBlobAsync(image, blob, store.Layout, progress, ct).ConfigureAwait(false);
             }).ConfigureAwait(false);
 
@@ -151,10 +152,5 @@ public static class ClusterImagePuller
             var descriptor = store.Layout.WriteBlob(m.Content, MediaTypes.OciManifest) with { ArtifactType = manifest.ArtifactType ?? referrer.ArtifactType };
             store.Layout.UpdateIndex(list => list.Any(x => x.Digest == descriptor.Digest) ? list : list.Append(descriptor).ToList());
         }
-    }
-
-    private sealed class SyncProgress(Action<long> report) : IProgress<long>
-    {
-        public void Report(long value) => report(value);
     }
 }

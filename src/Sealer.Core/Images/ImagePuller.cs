@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 using Sealer.Core.Diagnostics;
+using Sealer.Core.IO;
 using Sealer.Core.Distribution;
 using Sealer.Core.Layout;
 using Sealer.Core.Oci;
@@ -303,7 +304,7 @@ public sealed class ImagePuller
             try
             {
                 long seen = 0;
-                var p = new SyncProgress(total =>
+                var p = new SyncProgress<long>(total =>
                 {
                     long delta = total - Interlocked.Exchange(ref seen, total);
                     Interlocked.Add(ref _bytesDone, delta);
@@ -348,11 +349,5 @@ public sealed class ImagePuller
             if (first?.Detail is not null) message += $" [{first.Detail}]";
             return new SealerException(ex.Code, message, first?.File, first?.Line ?? 0, inner: ex);
         }
-    }
-
-    /// <summary>An <see cref="IProgress{T}"/> that calls back synchronously (no SynchronizationContext hop per chunk).</summary>
-    private sealed class SyncProgress(Action<long> report) : IProgress<long>
-    {
-        public void Report(long value) => report(value);
     }
 }

@@ -166,7 +166,7 @@ public sealed class ClusterImageArchiveTests : IDisposable
         var plan = ClusterImageArchive.Plan(OciLayout.Open(first.LayoutPath), 0);
         Assert.True(Sealer.Core.IO.DedicatedWorkers.FileCopiers >= 1);
         // the entry with the most data that is not the last blob: complete entries follow it
-        int big = Enumerable.Range(0, plan.Count - 2).Where(i => plan[i].BlobPath is not null).MaxBy(i => plan[i].Size);
+        int big = Enumerable.Range(0, plan.Count - 2).Where(i => plan[i].SourcePath is not null).MaxBy(i => plan[i].Size);
         long offset = plan.Take(big).Sum(e => e.Span), data = offset + plan[big].Header.Length;
         byte[] interrupted = (byte[])full.Clone();
         interrupted.AsSpan((int)data, (int)plan[big].Size).Clear();
@@ -255,7 +255,7 @@ public sealed class ClusterImageArchiveTests : IDisposable
     public void Long_blob_names_get_a_GNU_long_name_entry_that_tar_readers_follow()
     {
         string name = "blobs/sha512/" + new string('a', 128);
-        byte[] header = ClusterImageArchive.Header(name, '0', 3, (UnixFileMode)0b110_100_100, 0);
+        byte[] header = PlannedTar.Header(name, '0', 3, (UnixFileMode)0b110_100_100, 0);
         using var ms = new MemoryStream();
         ms.Write(header);
         ms.Write("abc"u8);
@@ -266,5 +266,23 @@ public sealed class ClusterImageArchiveTests : IDisposable
         Assert.Equal(name, e.Name);
         Assert.Equal(3, e.Length);
         Assert.Null(tar.GetNextEntry());
+    }
+
+    [Fact]
+    public void Sizes_of_8_GiB_and_more_are_base_256_and_tar_readers_read_them()
+    {
+        // A ustar size field holds 11 octal digits (< 8 GiB); one app image layer, or a whole saved cluster image entry, can
+        // be more. Header only: the readers must take the size from it, not from data that is not there.
+        long size = 9L * 1024 * 1024 * 1024 + 5;
+        byte[] header = PlannedTar.Header("blobs/sha256/" + new string('b', 64), '0', size, (UnixFileMode)0b110_100_100, 0);
+        Assert.Equal(0x80, header[124]);
+        using var tmp = new TempDir();
+        File.WriteAllBytes(tmp.Sub("h.tar"), header);
+        using (var tar = new TarReader(File.OpenRead(tmp.Sub("h.tar")))) // a file: seeking past its end to skip the data is allowed
+        {
+            Assert.Equal(size, tar.GetNextEntry(copyData: false)!.Length);
+        }
+        var (_, listing) = Processes.Run("tar", "-tvf", tmp.Sub("h.tar"));
+        Assert.Contains($" {size} ", listing);
     }
 }
