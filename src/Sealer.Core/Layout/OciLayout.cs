@@ -267,13 +267,13 @@ public sealed class OciLayout
 
     /// <summary>
     /// Stores the blob that lies at <paramref name="offset"/> in <paramref name="source"/> (an uncompressed archive's entry):
-    /// its bytes are copied inside the kernel (<see cref="IO.FileRangeCopy"/>, as <c>cp</c> does) into a private temp file
-    /// under <c>ingest/</c>, and hashed once, from the copy, in 16 MiB steps right behind the copy (still in the page
-    /// cache); then size and digest are checked, the file synced and renamed into <c>blobs/</c>. Each step's disk write is
-    /// started as soon as it is copied (<see cref="WriteBack"/>), before it is hashed, so the sync finds it written.
-    /// With a <paramref name="batch"/> the verified file waits there for the batch's one durability point
-    /// (<see cref="ImportBatch.Commit"/>) instead of being synced and renamed at once. Cancellation is seen between steps;
-    /// a failed or cancelled import leaves no file behind. Returns false when the blob was already present.
+    /// its bytes are read once into a buffer, hashed and written into a private temp file under <c>ingest/</c>
+    /// (<see cref="IO.FileRangeCopy.CopyHashed"/>), in 16 MiB steps whose disk write is started as soon as they are written
+    /// (<see cref="WriteBack"/>), so the sync finds them written; then size and digest are checked, the file synced and
+    /// renamed into <c>blobs/</c>. With a <paramref name="batch"/> the verified file waits there for the batch's one
+    /// durability point (<see cref="ImportBatch.Commit"/>) instead of being synced and renamed at once. Several imports from
+    /// one archive may run at once (a load does). Cancellation is seen between 1 MiB chunks; a failed or cancelled import
+    /// leaves no file behind. Returns false when the blob was already present.
     /// </summary>
     public bool ImportRegion(SafeFileHandle source, long offset, Digest expected, long size, Action<long>? progress = null, CancellationToken cancellationToken = default, ImportBatch? batch = null)
     {
@@ -282,21 +282,18 @@ public sealed class OciLayout
         Directory.CreateDirectory(dir);
         string temp = Path.Combine(dir, $"{expected.Encoded}.{Guid.NewGuid():N}.tmp");
         bool placed = false;
-        byte[] buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(1 << 20);
         SafeFileHandle? handle = null;
-        var hash = expected.CreateHash();
-        Task? hashing = null; // the previous step's hash, on another core while this step is copied
+        using var hash = expected.CreateHash();
         try
         {
             handle = File.OpenHandle(temp, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.Delete);
             long done = 0;
             while (done < size)
             {
-                cancellationToken.ThrowIfCancellationRequested();
-                long step = Math.Min(RegionStep, size - done);
+                long step = Math.Min(RegionStep, size - done), at = done;
                 try
                 {
-                    IO.FileRangeCopy.Copy(source, offset + done, handle, done, step, null, cancellationToken);
+                    IO.FileRangeCopy.CopyHashed(source, offset + done, handle, done, step, hash, progress is null ? null : n => progress(at + n), cancellationToken);
                 }
                 catch (EndOfStreamException ex)
                 {
@@ -307,20 +304,8 @@ public sealed class OciLayout
                     throw new SealerException(ErrorCodes.DiskWriteFailed, $"The disk is full while writing blob {expected} under '{Root}'. Free some space and run again.", inner: ex);
                 }
                 WriteBack.Start(handle, done, step);
-                // The copy runs in the kernel on this thread, the hash in user space: the next step is copied while this
-                // one is hashed (one step in flight, in order), so a blob costs max(copy, hash) rather than their sum.
-                hashing?.GetAwaiter().GetResult();
-                long at = done;
-                var h = handle;
-                hashing = step >= HashAsideBytes
-                    ? Task.Run(() => HashRange(h, temp, at, step, size, buffer, hash), cancellationToken)
-                    : null;
-                if (hashing is null) HashRange(h, temp, at, step, size, buffer, hash);
                 done += step;
-                progress?.Invoke(done);
             }
-            hashing?.GetAwaiter().GetResult();
-            hashing = null;
             var actual = Digest.FromHash(expected.Algorithm, hash.GetHashAndReset());
             if (batch is not null)
             {
@@ -337,33 +322,15 @@ public sealed class OciLayout
         }
         finally
         {
-            // a hash still running (the copy failed or was cancelled) uses the buffer, the handle and the hash: wait for it
-            try { hashing?.Wait(CancellationToken.None); } catch (AggregateException) { } catch (OperationCanceledException) { }
-            hash.Dispose();
-            System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
             handle?.Dispose();
             if (!placed) TryDelete(temp);
-        }
-    }
-
-    /// <summary>Steps at least this big are hashed on another thread while the next is copied (smaller ones: not worth a hop).</summary>
-    private const long HashAsideBytes = 1L << 20;
-
-    private static void HashRange(SafeFileHandle handle, string temp, long at, long length, long size, byte[] buffer, IncrementalHash hash)
-    {
-        for (long hashed = 0; hashed < length;)
-        {
-            int n = RandomAccess.Read(handle, buffer.AsSpan(0, (int)Math.Min(buffer.Length, length - hashed)), at + hashed);
-            if (n <= 0) throw new IOException($"'{temp}' ended at {at + hashed} of {size} bytes while it was being hashed.");
-            hash.AppendData(buffer, 0, n);
-            hashed += n;
         }
     }
 
     /// <summary>A batch of verified blobs for this layout's <see cref="ImportRegion"/> (<see cref="ImportBatch"/>).</summary>
     public ImportBatch BeginImportBatch() => new();
 
-    /// <summary>How much <see cref="ImportRegion"/> copies before it hashes that part and looks at cancellation.</summary>
+    /// <summary>How much <see cref="ImportRegion"/> copies before it starts that part's disk write.</summary>
     private const long RegionStep = 16L << 20;
 
     /// <summary>Streams a blob of known digest and size into the layout, verifying both. Returns false if it was already present.</summary>

@@ -9,7 +9,7 @@ namespace Sealer.Sdk.Tests.ClusterImage;
 
 /// <summary>
 /// An image-blob layer as ClusterImageBuilder writes it (DeterministicTar into a hashing <see cref="FileAppendStream"/>,
-/// the blob from <see cref="OciLayout.OpenBlobRegion"/>, copied in <see cref="FileRangeCopy.HashedChunk"/> chunks) is the
+/// the blob from <see cref="OciLayout.OpenBlobRegion"/>, copied in <see cref="FileRangeCopy.Chunk"/> chunks) is the
 /// same tar, byte for byte and digest for digest, as TarWriter writes through plain streams (how layers were written before,
 /// so existing layer maps and archives stay valid), at every chunk boundary.
 /// </summary>
@@ -19,7 +19,7 @@ public sealed class ImageBlobLayerTests : IDisposable
 
     public void Dispose() => _tmp.Dispose();
 
-    private const int C = FileRangeCopy.HashedChunk;
+    private const int C = FileRangeCopy.Chunk;
 
     [Theory]
     [InlineData(0)]
