@@ -9,7 +9,11 @@ Usage: scale-cancel.py RESULTS.jsonl SIZE PROJECT_DIR WORK_DIR LOGS
                    the cache lacks (from its own message) - no blob twice
   cancel-archive   the archive written again from the layout, SIGINT once a third is written; time to exit; the rebuild
                    keeps what was written and completes it
-Appends one JSON line per step (phase cancel-pull, cancel-pull-rebuild, cancel-archive, cancel-archive-rebuild).
+  cancel-load      `sealer load -i` of the archive into an empty store (its four writers at once), SIGINT once a third
+                   of the bytes are in; time to exit; the store names no image, holds no temp file and every blob in it
+                   hashes to its name; the load run again completes it (the sealer: SCALE_SEALER or SEALER_BIN)
+Appends one JSON line per step (phase cancel-pull, cancel-pull-rebuild, cancel-archive, cancel-archive-rebuild,
+cancel-load, cancel-load-rerun).
 """
 import glob
 import hashlib
@@ -98,4 +102,36 @@ if archive:
     m = re.search(r"\((\d+) bytes: (\d+) bytes written, (\d+) kept(, an interrupted update completed)?\)", out)
     record(phase="cancel-archive-check", archiveBytes=int(m.group(1)) if m else None, written=int(m.group(2)) if m else None,
            kept=int(m.group(3)) if m else None, completed=bool(m and m.group(4)))
+
+# 3. mid-load (sealer load of the archive: several writers at once)
+root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sealer = os.environ.get("SCALE_SEALER") or os.environ.get("SEALER_BIN")
+if sealer and not os.path.isabs(sealer) and not os.path.exists(sealer):
+    sealer = os.path.join(root, sealer)
+archive = archive and os.path.exists(archive) and archive
+if sealer and os.path.exists(sealer) and archive:
+    store = os.path.join(work, "store-cancel")
+    shutil.rmtree(store, ignore_errors=True)
+    lenv = dict(os.environ, SEALER_IMAGES_DIR=store)
+    in_store = lambda: blob_bytes(store) + sum(os.path.getsize(p) for p in glob.glob(os.path.join(store, "ingest", "*")) if os.path.isfile(p))
+    secs, code, running = interrupt([sealer, "load", "-i", archive], lenv, in_store, os.path.join(work, "cancel-load.log"))
+    bad = []
+    for p in glob.glob(os.path.join(store, "blobs", "sha256", "*")):
+        h = hashlib.sha256()
+        with open(p, "rb") as f:
+            for chunk in iter(lambda: f.read(1 << 20), b""):
+                h.update(chunk)
+        if h.hexdigest() != os.path.basename(p):
+            bad.append(os.path.basename(p))
+    index = os.path.join(store, "index.json")
+    named = len(json.load(open(index)).get("manifests") or []) if os.path.exists(index) else 0
+    temps = [p for p in glob.glob(os.path.join(store, "ingest", "*")) if os.path.isfile(p)]
+    kept = blob_bytes(store)
+    record(phase="cancel-load", exitSeconds=None if secs is None else round(secs, 2), exit=code, interrupted=running,
+           storedBytes=kept, badBlobs=len(bad), named=named, tempFiles=len(temps))
+    out = measure("cancel-load-rerun", [sealer, "load", "-i", archive], lenv, os.path.join(work, "cancel-load-rerun.log"))
+    index_after = json.load(open(index)) if os.path.exists(index) else {}
+    record(phase="cancel-load-check", storedBefore=kept, storedAfter=blob_bytes(store),
+           named=len(index_after.get("manifests") or []), archiveBytes=os.path.getsize(archive))
+    shutil.rmtree(store, ignore_errors=True)
 shutil.rmtree(cache, ignore_errors=True)
