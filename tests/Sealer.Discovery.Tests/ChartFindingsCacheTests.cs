@@ -111,6 +111,26 @@ public class ChartFindingsCacheTests
     }
 
     [Fact]
+    public void Keys_computed_at_once_report_a_bad_set_file_of_the_first_chart_as_a_render_does()
+    {
+        // The keys of all charts are computed on all cores; one that fails (a malformed --set-file) is computed again in
+        // chart order, so the error is the first bad chart's, the same as without the cache.
+        using var tmp = new TempDir();
+        var charts = MakeCharts(tmp, 6);
+        charts[2] = new ChartInput { Path = charts[2].Path, SetFileValues = ["first-bad"] };
+        charts[4] = new ChartInput { Path = charts[4].Path, SetFileValues = ["second,bad"] };
+        string cache = Path.Combine(tmp.Path, "obj", "charts");
+        var uncached = Assert.ThrowsAny<Exception>(() => Discover(charts, cacheDir: null));
+        for (int i = 0; i < 5; i++)
+        {
+            var cached = Assert.ThrowsAny<Exception>(() => Discover(charts, cache));
+            Assert.Equal(uncached.GetType(), cached.GetType());
+            Assert.Equal(uncached.Message, cached.Message);
+        }
+        Assert.Contains("first-bad", uncached.Message);
+    }
+
+    [Fact]
     public void A_damaged_entry_is_a_miss_and_entries_of_removed_charts_are_dropped()
     {
         using var tmp = new TempDir();

@@ -110,6 +110,21 @@ public sealed record LayerMapFile
     /// takes it from here instead of walking every image's manifests again: a chart edit costs the chart, not the images.</summary>
     // set, not init: the source-generated reader sets init-only properties a file lacks to null (a layer map from before).
     [JsonPropertyName("imageParts")] public Dictionary<string, ImagePartEntry> ImageParts { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>What compressed <see cref="RootfsMembers"/> (<see cref="GzipMembers.Compressor"/>): another one's are not reused.</summary>
+    [JsonPropertyName("rootfsCompressor")] public string? RootfsCompressor { get; set; }
+
+    /// <summary>Per rootfs layer of the last build (by digest): its gzip members (<see cref="GzipMembers"/>), which the next
+    /// build copies instead of compressing the same bytes again.</summary>
+    [JsonPropertyName("rootfsMembers")] public Dictionary<string, List<GzipMemberEntry>> RootfsMembers { get; set; } = new(StringComparer.Ordinal);
+}
+
+/// <summary>One gzip member of a rootfs layer: the SHA-256 of its uncompressed bytes, where it starts in the layer, its length.</summary>
+public sealed record GzipMemberEntry
+{
+    [JsonPropertyName("tar")] public required string Tar { get; init; }
+    [JsonPropertyName("at")] public required long At { get; init; }
+    [JsonPropertyName("size")] public required long Size { get; init; }
 }
 
 public sealed record ImagePartEntry

@@ -292,6 +292,15 @@ public sealed class ClusterImageBuilder
         /// <summary>In place: the blobs this build found already there (each counted once).</summary>
         private readonly HashSet<string> _found = new(StringComparer.Ordinal);
 
+        /// <summary>The last build's rootfs gzip members, to copy instead of compressing the same bytes again (null: none,
+        /// or made by another compressor).</summary>
+        private readonly PreviousMembers? _previousMembers = layerMap.RootfsCompressor == GzipMembers.Compressor && layerMap.RootfsMembers.Count > 0
+            ? new PreviousMembers(layerMap.RootfsMembers, d => temp.HasBlob(d) ? temp.BlobPath(d) : previous?.HasBlob(d) == true ? previous.BlobPath(d) : null)
+            : null;
+
+        /// <summary>This build's rootfs layers' members, for the layer map (replacing the last build's).</summary>
+        private readonly Dictionary<string, List<GzipMemberEntry>> _rootfsMembers = new(StringComparer.Ordinal);
+
         public async Task<ClusterImageResult> RunAsync(List<RootfsEntry> rootfs, CancellationToken cancellationToken)
         {
             (Descriptor Layer, Digest DiffId)? shared = null;
@@ -325,6 +334,8 @@ public sealed class ClusterImageBuilder
                 top = Put(OciJsonContext.ToBytes(index, OciJsonContext.Default.ImageIndex), MediaTypes.OciIndex);
             }
             var entry = top with { Annotations = new Dictionary<string, string> { [Annotations.RefName] = spec.RefName } };
+            layerMap.RootfsCompressor = GzipMembers.Compressor;
+            layerMap.RootfsMembers = _rootfsMembers;
             if (InPlace)
             {
                 cancellationToken.ThrowIfCancellationRequested();
@@ -369,25 +380,32 @@ public sealed class ClusterImageBuilder
         /// Positional writes through one handle, hashed as they go (<see cref="FileAppendStream"/> with a hash); an image
         /// blob's bytes come straight from its cache file in 1 MiB chunks, each read, hashed and written once
         /// (<see cref="FileRegionStream"/> → <see cref="FileRangeCopy.CopyHashed"/>): no stream layers, no small writes.</summary>
-        private async Task<(Descriptor Layer, Digest DiffId)> WriteLayerAsync(string mediaType, bool gzip, Func<Stream, Task> writeTar, CancellationToken cancellationToken)
+        /// <param name="writeTar">Writes the tar to the stream it is given; with <paramref name="gzip"/>, the action it is given
+        /// ends a gzip member there (<see cref="GzipMembers.Cut"/>; the tar's end is in the last member).</param>
+        private async Task<(Descriptor Layer, Digest DiffId)> WriteLayerAsync(string mediaType, bool gzip, Func<Stream, Action, Task> writeTar, CancellationToken cancellationToken)
         {
             string tmp = Path.Combine(temp.Root, "ingest", $"{Guid.NewGuid():N}.layer");
             Digest digest, diffId;
             long size;
+            GzipMembers? members = null;
             using (var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256))
             using (var handle = File.OpenHandle(tmp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
             {
                 using var file = new FileAppendStream(handle, 0, hash);
                 if (gzip)
                 {
-                    using var inner = new HashingWriteStream(new GZipStream(file, CompressionLevel.Optimal, leaveOpen: true));
-                    await writeTar(inner).ConfigureAwait(false);
-                    inner.Flush();
-                    diffId = inner.GetDigest();
+                    members = new GzipMembers(file, _previousMembers);
+                    using (members)
+                    using (var inner = new HashingWriteStream(members, leaveOpen: true))
+                    {
+                        await writeTar(inner, members.Cut).ConfigureAwait(false);
+                        members.Cut();
+                        diffId = inner.GetDigest();
+                    }
                 }
                 else
                 {
-                    await writeTar(file).ConfigureAwait(false);
+                    await writeTar(file, () => { }).ConfigureAwait(false);
                     diffId = default;
                 }
                 cancellationToken.ThrowIfCancellationRequested();
@@ -399,6 +417,11 @@ public sealed class ClusterImageBuilder
             string final = temp.BlobPath(digest);
             if (File.Exists(final)) File.Delete(tmp);
             else AtomicFile.Replace(tmp, final);
+            if (members is not null)
+            {
+                lock (_rootfsMembers) _rootfsMembers[digest.ToString()] = [.. members.Members];
+                logger.LogDebug("Rootfs layer {Digest}: {Members} gzip members, {Reused} copied from the last build, {Compressed} compressed", digest, members.Reused + members.Compressed, members.Reused, members.Compressed);
+            }
             Interlocked.Increment(ref Written);
             Interlocked.Add(ref _bytes, size);
             return (new Descriptor { MediaType = mediaType, Digest = digest.ToString(), Size = size }, diffId);
@@ -417,13 +440,19 @@ public sealed class ClusterImageBuilder
         private async Task<(Descriptor Layer, Digest DiffId)> WriteRootfsLayerAsync(List<RootfsEntry> rootfs, CancellationToken cancellationToken)
         {
             progress?.Report(new AssemblyProgress("rootfs", null, 0));
-            var (layer, diffId) = await WriteLayerAsync(MediaTypes.OciLayerGzip, gzip: true, async stream =>
+            var (layer, diffId) = await WriteLayerAsync(MediaTypes.OciLayerGzip, gzip: true, async (stream, cut) =>
             {
                 using var tar = new DeterministicTar(stream, spec.SourceDateEpoch);
                 var modes = new RootfsFileModes();
+                string? group = null;
                 foreach (var e in rootfs)
                 {
                     cancellationToken.ThrowIfCancellationRequested();
+                    // One gzip member per group (a chart with its subcharts): an unchanged group's member is copied from
+                    // the last build's layer; its parent directories' entries open it.
+                    string g = GzipMembers.GroupOf(e.Destination);
+                    if (group is not null && g != group) cut();
+                    group = g;
                     tar.AddParents(e.Destination);
                     if (e.Content is not null)
                     {
@@ -766,7 +795,7 @@ public sealed class ClusterImageBuilder
                 return (new Descriptor { MediaType = MediaTypes.OciLayer, Digest = known.Digest, Size = known.Size, Annotations = annotations }, knownDigest);
             }
             var cache = spec.ImageCache!;
-            var (layer, diffId) = await WriteLayerAsync(MediaTypes.OciLayer, gzip: false, stream =>
+            var (layer, diffId) = await WriteLayerAsync(MediaTypes.OciLayer, gzip: false, (stream, _) =>
             {
                 using var tar = new DeterministicTar(stream, 0);
                 using var f = cache.OpenBlobRegion(blob, cancellationToken: cancellationToken); // Ctrl+C within a 1 MiB chunk, not a blob
@@ -790,7 +819,7 @@ public sealed class ClusterImageBuilder
                 files[ClusterImageFormat.RegistryBlobPath(d)] = bytes;
             }
             byte[] imageList = ClusterImageFormat.CreateImageList(files);
-            var (layer, diffId) = await WriteLayerAsync(MediaTypes.OciLayer, gzip: false, stream =>
+            var (layer, diffId) = await WriteLayerAsync(MediaTypes.OciLayer, gzip: false, (stream, _) =>
             {
                 using var tar = new DeterministicTar(stream, 0);
                 tar.AddDirectory("registry");

@@ -205,6 +205,65 @@ public sealed class ClusterImageBuilderTests : IDisposable
     }
 
     [Fact]
+    public async Task A_rebuild_after_one_chart_changed_copies_the_other_charts_gzip_members_and_gives_the_bytes_a_full_build_gives()
+    {
+        // Five charts, a script and a file over the kept-member limit: one gzip member per group (a chart, scripts/, the big
+        // file), back to back in the one rootfs layer.
+        var files = new List<RootfsEntry>();
+        for (int i = 1; i <= 5; i++)
+        {
+            Directory.CreateDirectory(_tmp.Sub($"many/c{i}/templates"));
+            File.WriteAllText(_tmp.Sub($"many/c{i}/Chart.yaml"), $"apiVersion: v2\nname: c{i}\nversion: 0.1.{i}\n");
+            File.WriteAllText(_tmp.Sub($"many/c{i}/templates/cm.yaml"), string.Concat(Enumerable.Repeat($"# chart {i}: padding that compresses\n", 2000)));
+            files.Add(new($"charts/c{i}/Chart.yaml", _tmp.Sub($"many/c{i}/Chart.yaml")));
+            files.Add(new($"charts/c{i}/templates/cm.yaml", _tmp.Sub($"many/c{i}/templates/cm.yaml")));
+        }
+        File.WriteAllBytes(_tmp.Sub("many/big.bin"), System.Security.Cryptography.RandomNumberGenerator.GetBytes(GzipMembers.MaxKeptMember + 4096));
+        files.Add(new("files/big.bin", _tmp.Sub("many/big.bin")));
+        files.Add(new("scripts/install.sh", _tmp.Sub("proj/install.sh")));
+        var spec = Spec() with { RootfsFiles = files };
+        Task<ClusterImageResult> BuildLogged(string name, ListLogger log)
+            => new ClusterImageBuilder(log).BuildAsync(spec, new ClusterImageOutput(_tmp.Sub($"out/{name}"), _tmp.Sub($"out/{name}.tar"), _tmp.Sub($"obj/{name}.layers.json")));
+        static string Members(ListLogger log) => Assert.Single(log.Lines, l => l.StartsWith("Rootfs layer ", StringComparison.Ordinal));
+        string RootfsBlob(ClusterImageResult r)
+        {
+            var layer = ClusterImageReader.OpenLayout(r.LayoutPath).Platforms[0].Manifest.Layers[0];
+            return Path.Combine(r.LayoutPath, "blobs", "sha256", layer.ParsedDigest.Encoded);
+        }
+
+        var log1 = new ListLogger();
+        var first = await BuildLogged("g", log1);
+        // charts/c1..c5, files/big.bin, scripts/install.sh (with the tar's end)
+        Assert.EndsWith(": 7 gzip members, 0 copied from the last build, 7 compressed", Members(log1));
+        // GNU tar (gzip) reads the members as one stream: every file is there.
+        var (code, listing) = Processes.Run("tar", "-tzf", RootfsBlob(first));
+        Assert.True(code == 0, listing);
+        Assert.All(files, f => Assert.Contains(f.Destination, listing));
+
+        // One chart changed: its member is compressed again, the big file's streams again (over the limit), the rest are copied.
+        File.AppendAllText(_tmp.Sub("many/c3/templates/cm.yaml"), "# changed\n");
+        var log2 = new ListLogger();
+        var second = await BuildLogged("g", log2);
+        Assert.EndsWith(": 7 gzip members, 5 copied from the last build, 2 compressed", Members(log2));
+        var fresh = await BuildLogged("g-fresh", new ListLogger());
+        Assert.Equal(fresh.Descriptor.Digest, second.Descriptor.Digest);
+        Assert.Equal(File.ReadAllBytes(fresh.ArchivePath!), File.ReadAllBytes(second.ArchivePath!));
+
+        // A damaged layer in the layout is never copied from: its hash is checked first, so the rebuild compresses everything.
+        byte[] old = File.ReadAllBytes(RootfsBlob(second));
+        old[old.Length / 3] ^= 0x55;
+        File.WriteAllBytes(RootfsBlob(second), old);
+        File.AppendAllText(_tmp.Sub("many/c1/templates/cm.yaml"), "# changed too\n");
+        var log3 = new ListLogger();
+        var third = await BuildLogged("g", log3);
+        Assert.EndsWith(": 7 gzip members, 0 copied from the last build, 7 compressed", Members(log3));
+        Assert.Equal((await BuildLogged("g-fresh2", new ListLogger())).Descriptor.Digest, third.Descriptor.Digest);
+        var (rc, output) = Processes.RunCommandLine("umoci", $"unpack --rootless --image {third.LayoutPath}:demo:1.0.0 {_tmp.Sub("g-bundle")}");
+        Assert.True(rc == 0, output);
+        Assert.EndsWith("# changed too\n", File.ReadAllText(Path.Combine(_tmp.Sub("g-bundle"), "rootfs/charts/c1/templates/cm.yaml")));
+    }
+
+    [Fact]
     public async Task A_rebuild_over_the_layout_keeps_it_whole_when_cancelled_and_then_holds_only_what_its_image_names()
     {
         var first = await Build(Spec(), "inplace", archive: false);
