@@ -42,6 +42,19 @@ def blob_bytes(d):
     return sum(os.path.getsize(p) for p in glob.glob(os.path.join(d, "blobs", "sha256", "*")))
 
 
+def bad_blobs(d):
+    """The blobs under D/blobs/sha256 whose bytes do not hash to their name (a half-written blob)."""
+    bad = []
+    for p in glob.glob(os.path.join(d, "blobs", "sha256", "*")):
+        h = hashlib.sha256()
+        with open(p, "rb") as f:
+            for chunk in iter(lambda: f.read(1 << 20), b""):
+                h.update(chunk)
+        if h.hexdigest() != os.path.basename(p):
+            bad.append(os.path.basename(p))
+    return bad
+
+
 def interrupt(cmd, env, progress, log):
     """Runs CMD in its own process group; once PROGRESS() >= a third of the total sends SIGINT to the group (a terminal's
     Ctrl+C); returns (seconds from SIGINT to exit, exit code, whether it was still running at the signal)."""
@@ -73,15 +86,7 @@ env = dict(os.environ, SEALER_CACHE_DIR=cache)
 for stamp in glob.glob(os.path.join(proj, "obj", "**", "pull.stamp"), recursive=True):
     os.remove(stamp)
 secs, code, running = interrupt(build + ["-t:PullClusterImages"], env, lambda: blob_bytes(cache), os.path.join(work, "cancel-pull.log"))
-bad, have = [], 0
-for p in glob.glob(os.path.join(cache, "blobs", "sha256", "*")):
-    h = hashlib.sha256()
-    with open(p, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    if h.hexdigest() != os.path.basename(p):
-        bad.append(os.path.basename(p))
-    have += os.path.getsize(p)
+bad, have = bad_blobs(cache), blob_bytes(cache)
 record(phase="cancel-pull", exitSeconds=None if secs is None else round(secs, 2), exit=code, interrupted=running,
        cachedBytes=have, badBlobs=len(bad))
 out = measure("cancel-pull-rebuild", build + ["-t:PullClusterImages"], env, os.path.join(work, "cancel-pull-rebuild.log"))
@@ -115,14 +120,7 @@ if sealer and os.path.exists(sealer) and archive:
     lenv = dict(os.environ, SEALER_IMAGES_DIR=store)
     in_store = lambda: blob_bytes(store) + sum(os.path.getsize(p) for p in glob.glob(os.path.join(store, "ingest", "*")) if os.path.isfile(p))
     secs, code, running = interrupt([sealer, "load", "-i", archive], lenv, in_store, os.path.join(work, "cancel-load.log"))
-    bad = []
-    for p in glob.glob(os.path.join(store, "blobs", "sha256", "*")):
-        h = hashlib.sha256()
-        with open(p, "rb") as f:
-            for chunk in iter(lambda: f.read(1 << 20), b""):
-                h.update(chunk)
-        if h.hexdigest() != os.path.basename(p):
-            bad.append(os.path.basename(p))
+    bad = bad_blobs(store)
     index = os.path.join(store, "index.json")
     named = len(json.load(open(index)).get("manifests") or []) if os.path.exists(index) else 0
     temps = [p for p in glob.glob(os.path.join(store, "ingest", "*")) if os.path.isfile(p)]
