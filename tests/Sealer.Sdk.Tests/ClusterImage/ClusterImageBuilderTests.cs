@@ -249,6 +249,20 @@ public sealed class ClusterImageBuilderTests : IDisposable
         Assert.Equal(fresh.Descriptor.Digest, second.Descriptor.Digest);
         Assert.Equal(File.ReadAllBytes(fresh.ArchivePath!), File.ReadAllBytes(second.ArchivePath!));
 
+        // A layer map that names the wrong member for some bytes (two members' hashes swapped): those two are not copied
+        // (each copied member must decompress to the bytes it stands for), the rest are; the bytes are a full build's.
+        string map = _tmp.Sub("obj/g.layers.json");
+        var json = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(map))!;
+        var list = json["rootfsMembers"]!.AsObject().Single().Value!.AsArray();
+        (list[0]!["tar"], list[1]!["tar"]) = (list[1]!["tar"]!.DeepClone(), list[0]!["tar"]!.DeepClone());
+        File.WriteAllText(map, json.ToJsonString());
+        File.AppendAllText(_tmp.Sub("many/c5/templates/cm.yaml"), "# changed as well\n");
+        var logSwap = new ListLogger();
+        var swapped = await BuildLogged("g", logSwap);
+        Assert.EndsWith(": 7 gzip members, 3 copied from the last build, 4 compressed", Members(logSwap)); // c1, c2, c5, big.bin
+        Assert.Equal((await BuildLogged("g-fresh-swap", new ListLogger())).Descriptor.Digest, swapped.Descriptor.Digest);
+        second = swapped;
+
         // A damaged layer in the layout is never copied from: its hash is checked first, so the rebuild compresses everything.
         byte[] old = File.ReadAllBytes(RootfsBlob(second));
         old[old.Length / 3] ^= 0x55;
