@@ -394,7 +394,7 @@ public sealed class ClusterImageBuilder
                 using var file = new FileAppendStream(handle, 0, hash);
                 if (gzip)
                 {
-                    members = new GzipMembers(file, _previousMembers);
+                    members = new GzipMembers(file, _previousMembers, Path.GetDirectoryName(tmp)!, cancellationToken);
                     using (members)
                     using (var inner = new HashingWriteStream(members, leaveOpen: true))
                     {

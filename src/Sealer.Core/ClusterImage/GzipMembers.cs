@@ -15,15 +15,19 @@ namespace Sealer.Core.ClusterImage;
 /// from there, once its gzip trailer (CRC-32, length) is seen to be those bytes' (<see cref="IsMemberOf"/>), instead of
 /// compressed again: a rebuild after one chart changed compresses that chart's group, not the project (60 MiB of rootfs
 /// files: 1088 → 441 ms of assembly, build/bench/RESULTS.md).
-/// <para>The bytes are a function of the tar's bytes and the compressor only, never of what was reused: every member is the
-/// gzip of its bytes in one call (a reused one was made so by the same compressor, <see cref="Compressor"/>, else it is
-/// not reused); a member bigger than <see cref="MaxKeptMember"/> (a big file COPY'd into the rootfs) is compressed as it
-/// streams, every time, and not offered for reuse.</para>
+/// <para>The bytes are a function of the tar's bytes and the compressor only, never of what was reused: a member is the gzip
+/// of its bytes written in one call, or, past <see cref="MaxKeptMember"/> (a big file COPY'd into the rootfs), spooled to a
+/// file while it is hashed and then compressed in writes of exactly <see cref="SpoolChunk"/>; a reused member was made so
+/// by the same compressor (<see cref="Compressor"/>), else it is not reused.</para>
 /// </summary>
 internal sealed class GzipMembers : Stream
 {
-    /// <summary>Uncompressed bytes a member is held in memory for (to be looked up and compressed in one call); past this it streams.</summary>
+    /// <summary>Uncompressed bytes a member is held in memory for (looked up and compressed in one call); past this it is
+    /// spooled to a file.</summary>
     public const int MaxKeptMember = 16 << 20;
+
+    /// <summary>The writes a spooled member is compressed in (fixed, so its bytes depend on its content only).</summary>
+    public const int SpoolChunk = 1 << 20;
 
     /// <summary>What made the members: a member is reused only from a layer made by the same (else the bytes of a rebuild
     /// would depend on what it reused, not only on its input).</summary>
@@ -31,17 +35,23 @@ internal sealed class GzipMembers : Stream
 
     private readonly Stream _output;
     private readonly PreviousMembers? _previous;
+    private readonly string _spoolDirectory;
     private readonly long _base;
     private readonly MemoryStream _pending = new();
-    private GZipStream? _streaming;
+    private Spool? _spool;
     private readonly List<GzipMemberEntry> _members = [];
+    private readonly CancellationToken _cancellationToken;
 
     /// <param name="output">The layer file: its <c>Length</c> is the bytes written so far.</param>
-    public GzipMembers(Stream output, PreviousMembers? previous)
+    /// <param name="spoolDirectory">Where a member over <see cref="MaxKeptMember"/> is spooled (a file removed when it is cut).</param>
+    /// <param name="cancellationToken">Seen between the chunks of a spooled member (a big file is seconds of compression).</param>
+    public GzipMembers(Stream output, PreviousMembers? previous, string spoolDirectory, CancellationToken cancellationToken = default)
     {
         _output = output;
         _previous = previous;
+        _spoolDirectory = spoolDirectory;
         _base = output.Length;
+        _cancellationToken = cancellationToken;
     }
 
     /// <summary>The members written that a later build may reuse (offsets from the start of the layer).</summary>
@@ -70,17 +80,16 @@ internal sealed class GzipMembers : Stream
 
     public override void Write(ReadOnlySpan<byte> buffer)
     {
-        if (_streaming is not null)
+        if (_spool is not null)
         {
-            _streaming.Write(buffer);
+            _spool.Append(buffer);
             return;
         }
         _pending.Write(buffer);
         if (_pending.Length > MaxKeptMember)
         {
-            // Too big to keep: this member is compressed as it streams (and not offered for reuse).
-            _streaming = new GZipStream(_output, CompressionLevel.Optimal, leaveOpen: true);
-            _streaming.Write(_pending.GetBuffer().AsSpan(0, (int)_pending.Length));
+            _spool = new Spool(Path.Combine(_spoolDirectory, $"{Guid.NewGuid():N}.member"));
+            _spool.Append(_pending.GetBuffer().AsSpan(0, (int)_pending.Length));
             _pending.SetLength(0);
         }
     }
@@ -92,11 +101,9 @@ internal sealed class GzipMembers : Stream
     /// <summary>Ends the member being written (nothing when it is empty); the next write starts another.</summary>
     public void Cut()
     {
-        if (_streaming is not null)
+        if (_spool is not null)
         {
-            _streaming.Dispose(); // its trailer
-            _streaming = null;
-            Compressed++;
+            CutSpooled();
             return;
         }
         if (_pending.Length == 0) return;
@@ -104,7 +111,7 @@ internal sealed class GzipMembers : Stream
         string key = Convert.ToHexStringLower(SHA256.HashData(bytes));
         long at = _output.Length - _base;
         byte[]? member = _previous?.TryRead(key);
-        if (member is not null && IsMemberOf(member, bytes))
+        if (member is { Length: >= 18 } && IsMemberOf(member.AsSpan(0, 3), member.AsSpan(member.Length - 8), System.IO.Hashing.Crc32.HashToUInt32(bytes), bytes.Length))
         {
             Reused++;
         }
@@ -120,19 +127,77 @@ internal sealed class GzipMembers : Stream
         _pending.SetLength(0);
     }
 
-    /// <summary>
-    /// Whether <paramref name="member"/> is one gzip member of <paramref name="expected"/>: the gzip magic first, and the
-    /// trailer's CRC-32 and length (RFC 1952) those of the bytes it stands for. A layer map that names the wrong member for
-    /// some bytes is so not trusted (the old layer blob itself was checked against its digest), at the cost of a CRC-32 of
-    /// the bytes (vectorised; inflating each copied member instead cost 165 ms for 60 MiB).
-    /// </summary>
-    private static bool IsMemberOf(byte[] member, ReadOnlySpan<byte> expected)
+    /// <summary>A member past <see cref="MaxKeptMember"/>: copied from the last layer in chunks when it is there (its head and
+    /// trailer checked), else compressed from the spool file in <see cref="SpoolChunk"/> writes.</summary>
+    private void CutSpooled()
     {
-        if (member.Length < 18 || member[0] != 0x1F || member[1] != 0x8B || member[2] != 8) return false;
-        uint crc = System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(member.AsSpan(member.Length - 8));
-        uint length = System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(member.AsSpan(member.Length - 4));
-        return length == (uint)expected.Length && crc == System.IO.Hashing.Crc32.HashToUInt32(expected);
+        var spool = _spool!;
+        _spool = null;
+        using (spool)
+        {
+            string key = spool.Key();
+            long at = _output.Length - _base;
+            byte[] chunk = new byte[SpoolChunk];
+            if (_previous?.TryLocate(key) is { } old && HasMemberEnds(old, spool.Crc, spool.Length))
+            {
+                using var src = File.OpenHandle(old.Path, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete);
+                for (long done = 0; done < old.Size;)
+                {
+                    _cancellationToken.ThrowIfCancellationRequested();
+                    int n = RandomAccess.Read(src, chunk.AsSpan(0, (int)Math.Min(chunk.Length, old.Size - done)), old.At + done);
+                    if (n <= 0) throw new IOException($"'{old.Path}' ended inside the rootfs member it was to give.");
+                    _output.Write(chunk, 0, n);
+                    done += n;
+                }
+                Reused++;
+            }
+            else
+            {
+                using (var gz = new GZipStream(_output, CompressionLevel.Optimal, leaveOpen: true))
+                {
+                    for (long done = 0; done < spool.Length;)
+                    {
+                        _cancellationToken.ThrowIfCancellationRequested();
+                        int want = (int)Math.Min(chunk.Length, spool.Length - done);
+                        spool.ReadExactly(chunk.AsSpan(0, want), done);
+                        gz.Write(chunk, 0, want);
+                        done += want;
+                    }
+                }
+                Compressed++;
+            }
+            _members.Add(new GzipMemberEntry { Tar = key, At = at, Size = _output.Length - _base - at });
+        }
     }
+
+    /// <summary>The start and the trailer of a member in the last layer, read from its file.</summary>
+    private static bool HasMemberEnds((string Path, long At, long Size) member, uint crc, long length)
+    {
+        if (member.Size < 18) return false;
+        try
+        {
+            using var f = File.OpenHandle(member.Path, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete);
+            if (member.At + member.Size > RandomAccess.GetLength(f)) return false;
+            byte[] head = new byte[3], tail = new byte[8];
+            if (RandomAccess.Read(f, head, member.At) != 3 || RandomAccess.Read(f, tail, member.At + member.Size - 8) != 8) return false;
+            return IsMemberOf(head, tail, crc, length);
+        }
+        catch (IOException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// Whether a member (its first bytes and its 8-byte trailer) is one gzip member of the bytes with <paramref name="crc"/>
+    /// and <paramref name="length"/>: the gzip magic first, and the trailer's CRC-32 and length (RFC 1952) theirs. A layer map
+    /// that names the wrong member for some bytes is so not trusted (the old layer blob itself was checked against its
+    /// digest), at the cost of a CRC-32 of the bytes (vectorised; inflating each copied member instead cost 165 ms for 60 MiB).
+    /// </summary>
+    private static bool IsMemberOf(ReadOnlySpan<byte> head, ReadOnlySpan<byte> trailer, uint crc, long length)
+        => head.Length >= 3 && head[0] == 0x1F && head[1] == 0x8B && head[2] == 8 && trailer.Length == 8
+           && System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(trailer) == crc
+           && System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(trailer[4..]) == (uint)length;
 
     public override void Flush() { }
 
@@ -149,10 +214,55 @@ internal sealed class GzipMembers : Stream
     {
         if (disposing)
         {
-            _streaming?.Dispose();
+            _spool?.Dispose();
             _pending.Dispose();
         }
         base.Dispose(disposing);
+    }
+
+    /// <summary>A member's bytes in a private file, hashed (SHA-256 for its key, CRC-32 for its trailer) as they come.</summary>
+    private sealed class Spool : IDisposable
+    {
+        private readonly string _path;
+        private readonly Microsoft.Win32.SafeHandles.SafeFileHandle _handle;
+        private readonly IncrementalHash _sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        private readonly System.IO.Hashing.Crc32 _crc = new();
+
+        public Spool(string path)
+        {
+            _path = path;
+            _handle = File.OpenHandle(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, FileOptions.DeleteOnClose);
+        }
+
+        public long Length { get; private set; }
+
+        public uint Crc => _crc.GetCurrentHashAsUInt32();
+
+        public string Key() => Convert.ToHexStringLower(_sha.GetCurrentHash());
+
+        public void Append(ReadOnlySpan<byte> data)
+        {
+            RandomAccess.Write(_handle, data, Length);
+            _sha.AppendData(data);
+            _crc.Append(data);
+            Length += data.Length;
+        }
+
+        public void ReadExactly(Span<byte> into, long at)
+        {
+            for (int got = 0; got < into.Length;)
+            {
+                int n = RandomAccess.Read(_handle, into[got..], at + got);
+                if (n <= 0) throw new IOException($"The spooled rootfs member '{_path}' ended early.");
+                got += n;
+            }
+        }
+
+        public void Dispose()
+        {
+            _handle.Dispose(); // DeleteOnClose
+            _sha.Dispose();
+        }
     }
 }
 
@@ -163,7 +273,7 @@ internal sealed class GzipMembers : Stream
 /// </summary>
 internal sealed class PreviousMembers
 {
-    private readonly Dictionary<string, (string Layer, long At, int Size)> _byTar = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, (string Layer, long At, long Size)> _byTar = new(StringComparer.Ordinal);
     private readonly Dictionary<string, string?> _verified = new(StringComparer.Ordinal); // layer digest → blob path, or null when unusable
     private readonly Func<Digest, string?> _locate;
 
@@ -175,22 +285,28 @@ internal sealed class PreviousMembers
         {
             foreach (var m in members)
             {
-                if (m.Size is > 0 and <= int.MaxValue && m.At >= 0) _byTar.TryAdd(m.Tar, (layer, m.At, (int)m.Size));
+                if (m.Size > 0 && m.At >= 0) _byTar.TryAdd(m.Tar, (layer, m.At, m.Size));
             }
         }
     }
 
     public int Count => _byTar.Count;
 
-    /// <summary>The compressed bytes of the member whose uncompressed bytes hash to <paramref name="tarSha256"/>, or null.</summary>
-    public byte[]? TryRead(string tarSha256)
+    /// <summary>Where the member whose uncompressed bytes hash to <paramref name="tarSha256"/> is (in a layer blob that
+    /// matches its digest), or null.</summary>
+    public (string Path, long At, long Size)? TryLocate(string tarSha256)
     {
         if (!_byTar.TryGetValue(tarSha256, out var m)) return null;
-        string? path = BlobOf(m.Layer);
-        if (path is null) return null;
+        return BlobOf(m.Layer) is { } path ? (path, m.At, m.Size) : null;
+    }
+
+    /// <summary>The compressed bytes of a small member (<see cref="TryLocate"/>), or null.</summary>
+    public byte[]? TryRead(string tarSha256)
+    {
+        if (TryLocate(tarSha256) is not { } m || m.Size > GzipMembers.MaxKeptMember * 2L) return null;
         try
         {
-            using var f = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete);
+            using var f = File.OpenHandle(m.Path, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete);
             if (m.At + m.Size > RandomAccess.GetLength(f)) return null;
             var bytes = new byte[m.Size];
             return RandomAccess.Read(f, bytes, m.At) == m.Size ? bytes : null;

@@ -5,7 +5,7 @@ using Sealer.Core.ClusterImage;
 namespace Sealer.Sdk.Tests.ClusterImage;
 
 /// <summary>The rootfs layer's gzip as members back to back: what groups a path falls in, and that readers of gzip (.NET,
-/// Python, GNU gzip) read the members as one stream, whatever was kept, streamed or empty.</summary>
+/// Python, GNU gzip) read the members as one stream, whatever was kept in memory, spooled or empty.</summary>
 public sealed class GzipMembersTests
 {
     [Theory]
@@ -27,20 +27,24 @@ public sealed class GzipMembersTests
         byte[] small = "apiVersion: v2\nname: a\n"u8.ToArray();
         byte[] big = RandomNumberGenerator.GetBytes(GzipMembers.MaxKeptMember + 1);
         byte[] tail = new byte[1024];
+        using var tmp = new TempDir();
         using var output = new MemoryStream();
-        using (var members = new GzipMembers(output, previous: null))
+        using (var members = new GzipMembers(output, previous: null, tmp.Path))
         {
             members.Write(small);
             members.Cut();
             members.Cut(); // nothing pending: no empty member
-            members.Write(big); // over the limit: streamed
+            members.Write(big); // over the limit: spooled to a file, compressed from there
             members.Cut();
+            Assert.Empty(Directory.GetFiles(tmp.Path)); // the spool is gone
             members.Write(tail);
             members.Cut();
             Assert.Equal(3, members.Compressed);
-            Assert.Equal(2, members.Members.Count); // the streamed one is not offered for reuse
+            Assert.Equal(3, members.Members.Count);
             Assert.Equal(0, members.Members[0].At);
-            Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(tail)), members.Members[1].Tar);
+            Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(big)), members.Members[1].Tar);
+            Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(tail)), members.Members[2].Tar);
+            Assert.Equal(members.Members[1].At + members.Members[1].Size, members.Members[2].At);
         }
         byte[] expected = [.. small, .. big, .. tail];
         byte[] gz = output.ToArray();
@@ -50,7 +54,6 @@ public sealed class GzipMembersTests
             read.CopyTo(all);
             Assert.Equal(SHA256.HashData(expected), SHA256.HashData(all.ToArray()));
         }
-        using var tmp = new TempDir();
         File.WriteAllBytes(tmp.Sub("l.gz"), gz);
         var (code, output2) = Processes.Run("python3", "-c", "import gzip,hashlib,sys; print(hashlib.sha256(gzip.open(sys.argv[1]).read()).hexdigest())", tmp.Sub("l.gz"));
         Assert.True(code == 0, output2);
