@@ -5,8 +5,8 @@ using Sealer.Core.Artifacts;
 using Sealer.Core.Bundle;
 using Sealer.Core.ClusterImage;
 using Sealer.Core.Diagnostics;
-using Sealer.Core.IO;
 using Sealer.Core.Distribution.Upload;
+using Sealer.Core.IO;
 using Sealer.Core.Layout;
 using Sealer.Core.References;
 

@@ -1,7 +1,7 @@
 using Sealer.Core.Diagnostics;
-using Sealer.Core.IO;
 using Sealer.Core.Distribution;
 using Sealer.Core.Distribution.Upload;
+using Sealer.Core.IO;
 using Sealer.Core.Oci;
 using Sealer.Core.References;
 

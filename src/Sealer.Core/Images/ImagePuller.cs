@@ -1,8 +1,8 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 using Sealer.Core.Diagnostics;
-using Sealer.Core.IO;
 using Sealer.Core.Distribution;
+using Sealer.Core.IO;
 using Sealer.Core.Layout;
 using Sealer.Core.Oci;
 using Sealer.Core.References;
