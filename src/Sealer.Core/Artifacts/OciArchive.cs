@@ -304,8 +304,7 @@ public static class OciArchive
             region = file.SafeFileHandle;
             tarStream = file;
         }
-        var inPlace = new Dictionary<string, (Digest Digest, long Offset, long Length)>(StringComparer.Ordinal);
-        var inPlaceOrder = new List<string>();
+        var inPlace = new List<(Digest Digest, long Offset, long Length)>();
         try
         {
             await using var tar = new TarReader(tarStream, leaveOpen: true);
@@ -356,7 +355,7 @@ public static class OciArchive
                     if (region is not null && DataOffset(file!, region, entry) is long at)
                     {
                         // Its place is known: imported with the others after the walk, several at once.
-                        if (inPlace.TryAdd(digest.ToString(), (digest, at, entry.Length))) inPlaceOrder.Add(digest.ToString());
+                        inPlace.Add((digest, at, entry.Length));
                         continue;
                     }
                     try
@@ -389,11 +388,11 @@ public static class OciArchive
         }
         // Named before any blob is imported: an archive whose index names no image (skopeo's, by tag) writes nothing.
         var toName = NameRoots(index.Manifests, options.Name, path);
-        if (inPlaceOrder.Count > 0)
+        if (inPlace.Count > 0)
         {
             try
             {
-                var (count, bytes) = await ImportInPlaceAsync(store, region!, inPlaceOrder.Select(d => inPlace[d]).ToList(), total, options.Progress, path, cancellationToken).ConfigureAwait(false);
+                var (count, bytes) = await ImportInPlaceAsync(store, region!, inPlace.DistinctBy(b => b.Digest).ToList(), total, options.Progress, path, cancellationToken).ConfigureAwait(false);
                 loadedBlobs += count;
                 loadedBytes += bytes;
             }

@@ -1,6 +1,8 @@
+using System.Buffers.Binary;
 using System.IO.Compression;
 using System.Runtime.InteropServices;
 using System.Security.Cryptography;
+using Microsoft.Win32.SafeHandles;
 using Sealer.Core.Layout;
 using Sealer.Core.Oci;
 
@@ -12,7 +14,7 @@ namespace Sealer.Core.ClusterImage;
 /// of members, and the readers of layers read them as one stream (Go's compress/gzip in containerd, skopeo and umoci; GNU
 /// gzip under <c>tar xzf</c> on the hosts; .NET's GZipStream; Python's gzip), as they read eStargz layers. A member whose
 /// uncompressed bytes are those of a member of the previous build's rootfs layer (<see cref="PreviousMembers"/>) is copied
-/// from there, once its gzip trailer (CRC-32, length) is seen to be those bytes' (<see cref="IsMemberOf"/>), instead of
+/// from there, once its gzip trailer (CRC-32, length) is seen to be those bytes' (<see cref="TryCopyPrevious"/>), instead of
 /// compressed again: a rebuild after one chart changed compresses that chart's group, not the project (60 MiB of rootfs
 /// files: 1088 → 441 ms of assembly, build/bench/RESULTS.md).
 /// <para>The bytes are a function of the tar's bytes and the compressor only, never of what was reused: a member is the gzip
@@ -39,6 +41,7 @@ internal sealed class GzipMembers : Stream
     private readonly long _base;
     private readonly MemoryStream _pending = new();
     private Spool? _spool;
+    private byte[]? _chunk;
     private readonly List<GzipMemberEntry> _members = [];
     private readonly CancellationToken _cancellationToken;
 
@@ -110,25 +113,17 @@ internal sealed class GzipMembers : Stream
         var bytes = _pending.GetBuffer().AsSpan(0, (int)_pending.Length);
         string key = Convert.ToHexStringLower(SHA256.HashData(bytes));
         long at = _output.Length - _base;
-        byte[]? member = _previous?.TryRead(key);
-        if (member is { Length: >= 18 } && IsMemberOf(member.AsSpan(0, 3), member.AsSpan(member.Length - 8), System.IO.Hashing.Crc32.HashToUInt32(bytes), bytes.Length))
+        if (!TryCopyPrevious(key, System.IO.Hashing.Crc32.HashToUInt32(bytes), bytes.Length))
         {
-            Reused++;
-        }
-        else
-        {
-            using var ms = new MemoryStream();
-            using (var gz = new GZipStream(ms, CompressionLevel.Optimal, leaveOpen: true)) gz.Write(bytes);
-            member = ms.ToArray();
+            using (var gz = new GZipStream(_output, CompressionLevel.Optimal, leaveOpen: true)) gz.Write(bytes);
             Compressed++;
         }
-        _output.Write(member);
-        _members.Add(new GzipMemberEntry { Tar = key, At = at, Size = member.Length });
+        _members.Add(new GzipMemberEntry { Tar = key, At = at, Size = _output.Length - _base - at });
         _pending.SetLength(0);
     }
 
-    /// <summary>A member past <see cref="MaxKeptMember"/>: copied from the last layer in chunks when it is there (its head and
-    /// trailer checked), else compressed from the spool file in <see cref="SpoolChunk"/> writes.</summary>
+    /// <summary>A member past <see cref="MaxKeptMember"/>: copied from the last layer when it is there, else compressed
+    /// from the spool file in <see cref="SpoolChunk"/> writes.</summary>
     private void CutSpooled()
     {
         var spool = _spool!;
@@ -137,22 +132,9 @@ internal sealed class GzipMembers : Stream
         {
             string key = spool.Key();
             long at = _output.Length - _base;
-            byte[] chunk = new byte[SpoolChunk];
-            if (_previous?.TryLocate(key) is { } old && HasMemberEnds(old, spool.Crc, spool.Length))
+            if (!TryCopyPrevious(key, spool.Crc, spool.Length))
             {
-                using var src = File.OpenHandle(old.Path, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete);
-                for (long done = 0; done < old.Size;)
-                {
-                    _cancellationToken.ThrowIfCancellationRequested();
-                    int n = RandomAccess.Read(src, chunk.AsSpan(0, (int)Math.Min(chunk.Length, old.Size - done)), old.At + done);
-                    if (n <= 0) throw new IOException($"'{old.Path}' ended inside the rootfs member it was to give.");
-                    _output.Write(chunk, 0, n);
-                    done += n;
-                }
-                Reused++;
-            }
-            else
-            {
+                byte[] chunk = Chunk();
                 using (var gz = new GZipStream(_output, CompressionLevel.Optimal, leaveOpen: true))
                 {
                     for (long done = 0; done < spool.Length;)
@@ -170,34 +152,47 @@ internal sealed class GzipMembers : Stream
         }
     }
 
-    /// <summary>The start and the trailer of a member in the last layer, read from its file.</summary>
-    private static bool HasMemberEnds((string Path, long At, long Size) member, uint crc, long length)
+    private byte[] Chunk() => _chunk ??= new byte[SpoolChunk];
+
+    /// <summary>
+    /// Copies to the output the last layer's member of the bytes whose SHA-256 is <paramref name="key"/>, when the layer map
+    /// names one and it is one gzip member of them: the gzip magic first, and its trailer's CRC-32 and length (RFC 1952)
+    /// <paramref name="crc"/> and <paramref name="length"/>. A layer map that names the wrong member for some bytes is so not
+    /// trusted (the old layer blob itself was checked against its digest), at the cost of a CRC-32 of the bytes
+    /// (vectorised; inflating each copied member instead cost ~165 ms for 60 MiB). False when nothing was copied.
+    /// </summary>
+    private bool TryCopyPrevious(string key, uint crc, long length)
     {
-        if (member.Size < 18) return false;
+        if (_previous?.TryLocate(key) is not { Size: >= 18 } old) return false;
+        byte[] chunk = Chunk();
+        SafeFileHandle src;
         try
         {
-            using var f = File.OpenHandle(member.Path, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete);
-            if (member.At + member.Size > RandomAccess.GetLength(f)) return false;
-            byte[] head = new byte[3], tail = new byte[8];
-            if (RandomAccess.Read(f, head, member.At) != 3 || RandomAccess.Read(f, tail, member.At + member.Size - 8) != 8) return false;
-            return IsMemberOf(head, tail, crc, length);
+            src = File.OpenHandle(old.Path, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete);
         }
         catch (IOException)
         {
             return false;
         }
+        using var _ = src;
+        if (old.At + old.Size > RandomAccess.GetLength(src)
+            || RandomAccess.Read(src, chunk.AsSpan(0, 3), old.At) != 3 || chunk[0] != 0x1F || chunk[1] != 0x8B || chunk[2] != 8
+            || RandomAccess.Read(src, chunk.AsSpan(0, 8), old.At + old.Size - 8) != 8
+            || BinaryPrimitives.ReadUInt32LittleEndian(chunk) != crc || BinaryPrimitives.ReadUInt32LittleEndian(chunk.AsSpan(4)) != (uint)length)
+        {
+            return false;
+        }
+        for (long done = 0; done < old.Size;)
+        {
+            _cancellationToken.ThrowIfCancellationRequested();
+            int n = RandomAccess.Read(src, chunk.AsSpan(0, (int)Math.Min(chunk.Length, old.Size - done)), old.At + done);
+            if (n <= 0) throw new IOException($"'{old.Path}' ended inside the rootfs member it was to give.");
+            _output.Write(chunk, 0, n);
+            done += n;
+        }
+        Reused++;
+        return true;
     }
-
-    /// <summary>
-    /// Whether a member (its first bytes and its 8-byte trailer) is one gzip member of the bytes with <paramref name="crc"/>
-    /// and <paramref name="length"/>: the gzip magic first, and the trailer's CRC-32 and length (RFC 1952) theirs. A layer map
-    /// that names the wrong member for some bytes is so not trusted (the old layer blob itself was checked against its
-    /// digest), at the cost of a CRC-32 of the bytes (vectorised; inflating each copied member instead cost 165 ms for 60 MiB).
-    /// </summary>
-    private static bool IsMemberOf(ReadOnlySpan<byte> head, ReadOnlySpan<byte> trailer, uint crc, long length)
-        => head.Length >= 3 && head[0] == 0x1F && head[1] == 0x8B && head[2] == 8 && trailer.Length == 8
-           && System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(trailer) == crc
-           && System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(trailer[4..]) == (uint)length;
 
     public override void Flush() { }
 
@@ -224,7 +219,7 @@ internal sealed class GzipMembers : Stream
     private sealed class Spool : IDisposable
     {
         private readonly string _path;
-        private readonly Microsoft.Win32.SafeHandles.SafeFileHandle _handle;
+        private readonly SafeFileHandle _handle;
         private readonly IncrementalHash _sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         private readonly System.IO.Hashing.Crc32 _crc = new();
 
@@ -290,31 +285,12 @@ internal sealed class PreviousMembers
         }
     }
 
-    public int Count => _byTar.Count;
-
     /// <summary>Where the member whose uncompressed bytes hash to <paramref name="tarSha256"/> is (in a layer blob that
     /// matches its digest), or null.</summary>
     public (string Path, long At, long Size)? TryLocate(string tarSha256)
     {
         if (!_byTar.TryGetValue(tarSha256, out var m)) return null;
         return BlobOf(m.Layer) is { } path ? (path, m.At, m.Size) : null;
-    }
-
-    /// <summary>The compressed bytes of a small member (<see cref="TryLocate"/>), or null.</summary>
-    public byte[]? TryRead(string tarSha256)
-    {
-        if (TryLocate(tarSha256) is not { } m || m.Size > GzipMembers.MaxKeptMember * 2L) return null;
-        try
-        {
-            using var f = File.OpenHandle(m.Path, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete);
-            if (m.At + m.Size > RandomAccess.GetLength(f)) return null;
-            var bytes = new byte[m.Size];
-            return RandomAccess.Read(f, bytes, m.At) == m.Size ? bytes : null;
-        }
-        catch (IOException)
-        {
-            return null;
-        }
     }
 
     private string? BlobOf(string layer)
