@@ -117,6 +117,20 @@ public sealed record LayerMapFile
     /// <summary>Per rootfs layer of the last build (by digest): its gzip members (<see cref="GzipMembers"/>), which the next
     /// build copies instead of compressing the same bytes again.</summary>
     [JsonPropertyName("rootfsMembers")] public Dictionary<string, List<GzipMemberEntry>> RootfsMembers { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>The last build's rootfs layers of their own (a folder of <see cref="RootfsLayers.OwnLayerBytes"/> or more),
+    /// by the stamp of the files they were made from (<see cref="RootfsLayers.Stamp"/>): a rebuild whose files have the same
+    /// stamp takes the layer as it is, without reading them.</summary>
+    [JsonPropertyName("rootfsLayers")] public Dictionary<string, RootfsLayerEntry> RootfsLayers { get; set; } = new(StringComparer.Ordinal);
+}
+
+/// <summary>A rootfs layer of its own: its blob, and its diff ID (the SHA-256 of its tar), which is not read back from it.</summary>
+public sealed record RootfsLayerEntry
+{
+    [JsonPropertyName("digest")] public required string Digest { get; init; }
+    [JsonPropertyName("size")] public required long Size { get; init; }
+    [JsonPropertyName("diffId")] public required string DiffId { get; init; }
+    [JsonPropertyName("group")] public required string Group { get; init; }
 }
 
 /// <summary>One gzip member of a rootfs layer: the SHA-256 of its uncompressed bytes, where it starts in the layer, its length.</summary>

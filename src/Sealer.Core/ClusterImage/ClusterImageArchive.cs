@@ -147,14 +147,17 @@ public static class ClusterImageArchive
             return;
         }
         var manifest = OciJsonContext.FromBytes(bytes, OciJsonContext.Default.ImageManifest, $"manifest {top.Digest}");
-        // This build's own layers are the last rootfs and the last registry layer (FROM layers keep their annotations too).
+        // This build's own layers are the last run of rootfs layers (its big folders' layers, then the shared one) and the
+        // last registry layer (FROM layers keep their annotations too).
         var kinds = manifest.Layers.Select(l => l.GetAnnotation(ClusterImageFormat.LayerKindAnnotation)).ToList();
         int lastRootfs = kinds.LastIndexOf(ClusterImageFormat.LayerKindRootfs);
+        int firstRootfs = lastRootfs;
+        while (firstRootfs > 0 && kinds[firstRootfs - 1] == ClusterImageFormat.LayerKindRootfs) firstRootfs--;
         int lastRegistry = kinds.LastIndexOf(ClusterImageFormat.LayerKindRegistry);
         for (int i = 0; i < manifest.Layers.Count; i++)
         {
             if (manifest.Layers[i].Urls is { Count: > 0 } && !layout.HasBlob(manifest.Layers[i].ParsedDigest)) continue; // foreign layer
-            (i == lastRootfs || i == lastRegistry ? own : stable).Add(manifest.Layers[i]);
+            (i >= firstRootfs && i <= lastRootfs || i == lastRegistry ? own : stable).Add(manifest.Layers[i]);
         }
         configs.Add(manifest.Config);
         manifests.Add(top);

@@ -277,6 +277,9 @@ public sealed class ClusterImageBuilder
         public void Report((long Done, long Total) value) => progress.Report(new AssemblyProgress("archive", path, value.Done, value.Total));
     }
 
+    /// <summary>One of the project's rootfs layers; <see cref="Group"/> names a layer of its own (<see cref="RootfsLayers"/>).</summary>
+    private readonly record struct RootfsLayer(Descriptor Layer, Digest DiffId, string? Group);
+
     private sealed class Session(ClusterImageSpec spec, OciLayout temp, OciLayout? previous, LayerMapFile layerMap, IProgress<AssemblyProgress>? progress, ILogger logger)
     {
         public int Written;
@@ -301,19 +304,22 @@ public sealed class ClusterImageBuilder
         /// <summary>This build's rootfs layers' members, for the layer map (replacing the last build's).</summary>
         private readonly Dictionary<string, List<GzipMemberEntry>> _rootfsMembers = new(StringComparer.Ordinal);
 
+        /// <summary>This build's rootfs layers of their own, by stamp (<see cref="RootfsLayers"/>), for the layer map.</summary>
+        private readonly Dictionary<string, RootfsLayerEntry> _ownLayers = new(StringComparer.Ordinal);
+
         public async Task<ClusterImageResult> RunAsync(List<RootfsEntry> rootfs, CancellationToken cancellationToken)
         {
-            (Descriptor Layer, Digest DiffId)? shared = null;
+            List<RootfsLayer>? shared = null;
             var manifests = new SortedDictionary<string, Descriptor>(StringComparer.Ordinal);
             var perPlatform = new List<Descriptor>();
             foreach (var platform in spec.Platforms)
             {
                 // Platform-specific files (a Kubefile's COPY ${ARCH}/..., a SealerFile with Platform) give that platform its own
                 // rootfs layer (the common files plus its own); the other platforms share one.
-                var rootfsLayer = spec.PlatformRootfsFiles.TryGetValue(platform.ToString(), out var extra) && extra.Count > 0
-                    ? await WriteRootfsLayerAsync(NormalizeRootfs([.. rootfs, .. extra]), cancellationToken).ConfigureAwait(false)
-                    : shared ??= await WriteRootfsLayerAsync(rootfs, cancellationToken).ConfigureAwait(false);
-                var manifest = await BuildPlatformAsync(platform, rootfsLayer, cancellationToken).ConfigureAwait(false);
+                var rootfsLayers = spec.PlatformRootfsFiles.TryGetValue(platform.ToString(), out var extra) && extra.Count > 0
+                    ? await WriteRootfsLayersAsync(NormalizeRootfs([.. rootfs, .. extra]), cancellationToken).ConfigureAwait(false)
+                    : shared ??= await WriteRootfsLayersAsync(rootfs, cancellationToken).ConfigureAwait(false);
+                var manifest = await BuildPlatformAsync(platform, rootfsLayers, cancellationToken).ConfigureAwait(false);
                 manifests[platform.ToString()] = manifest;
                 perPlatform.Add(manifest);
             }
@@ -336,6 +342,7 @@ public sealed class ClusterImageBuilder
             var entry = top with { Annotations = new Dictionary<string, string> { [Annotations.RefName] = spec.RefName } };
             layerMap.RootfsCompressor = GzipMembers.Compressor;
             layerMap.RootfsMembers = _rootfsMembers;
+            layerMap.RootfsLayers = _ownLayers;
             if (InPlace)
             {
                 cancellationToken.ThrowIfCancellationRequested();
@@ -382,7 +389,7 @@ public sealed class ClusterImageBuilder
         /// (<see cref="FileRegionStream"/> → <see cref="FileRangeCopy.CopyHashed"/>): no stream layers, no small writes.</summary>
         /// <param name="writeTar">Writes the tar to the stream it is given; with <paramref name="gzip"/>, the action it is given
         /// ends a gzip member there (<see cref="GzipMembers.Cut"/>; the tar's end is in the last member).</param>
-        private async Task<(Descriptor Layer, Digest DiffId)> WriteLayerAsync(string mediaType, bool gzip, Func<Stream, Action, Task> writeTar, CancellationToken cancellationToken)
+        private async Task<(Descriptor Layer, Digest DiffId)> WriteLayerAsync(string mediaType, bool gzip, Func<Stream, Action, Task> writeTar, CancellationToken cancellationToken, string? what = null)
         {
             string tmp = Path.Combine(temp.Root, "ingest", $"{Guid.NewGuid():N}.layer");
             Digest digest, diffId;
@@ -420,7 +427,7 @@ public sealed class ClusterImageBuilder
             if (members is not null)
             {
                 lock (_rootfsMembers) _rootfsMembers[digest.ToString()] = [.. members.Members];
-                logger.LogDebug("Rootfs layer {Digest}: {Members} gzip members, {Reused} copied from the last build, {Compressed} compressed", digest, members.Reused + members.Compressed, members.Reused, members.Compressed);
+                logger.LogDebug("Rootfs layer {Digest} ({What}): {Members} gzip members, {Reused} copied from the last build, {Compressed} compressed", digest, what, members.Reused + members.Compressed, members.Reused, members.Compressed);
             }
             Interlocked.Increment(ref Written);
             Interlocked.Add(ref _bytes, size);
@@ -437,20 +444,83 @@ public sealed class ClusterImageBuilder
                 ErrorCodes.ScriptHasCrlf, file, line, e.Destination);
         }
 
-        private async Task<(Descriptor Layer, Digest DiffId)> WriteRootfsLayerAsync(List<RootfsEntry> rootfs, CancellationToken cancellationToken)
+        /// <summary>The project's rootfs layers (<see cref="RootfsLayers"/>): a layer per big group (taken from the last build
+        /// when its stamp is the same, else written), then the shared layer.</summary>
+        private async Task<List<RootfsLayer>> WriteRootfsLayersAsync(List<RootfsEntry> rootfs, CancellationToken cancellationToken)
         {
             progress?.Report(new AssemblyProgress("rootfs", null, 0));
+            var modes = new RootfsFileModes();
+            var layers = new List<RootfsLayer>();
+            foreach (var part in RootfsLayers.Split(rootfs))
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                if (part.Group is not { } group)
+                {
+                    var (shared, sharedDiffId) = await WriteRootfsLayerAsync(part, modes, cancellationToken).ConfigureAwait(false);
+                    layers.Add(new RootfsLayer(shared, sharedDiffId, null));
+                    continue;
+                }
+                string stamp = RootfsLayers.Stamp(part, modes.IsExecutable, spec.SourceDateEpoch);
+                if (TryTakeOwnLayer(stamp, part) is { } taken)
+                {
+                    layers.Add(taken);
+                    continue;
+                }
+                var (layer, diffId) = await WriteRootfsLayerAsync(part, modes, cancellationToken).ConfigureAwait(false);
+                lock (_ownLayers) _ownLayers[stamp] = new RootfsLayerEntry { Digest = layer.Digest, Size = layer.Size, DiffId = diffId.ToString(), Group = group };
+                layers.Add(new RootfsLayer(layer, diffId, group));
+            }
+            return layers;
+        }
+
+        /// <summary>A layer of its own whose stamp this build or the last one made, when its blob is there: taken as it is
+        /// (its gzip members kept in the layer map for the next build). Its scripts are still checked for CRLF by name.</summary>
+        private RootfsLayer? TryTakeOwnLayer(string stamp, RootfsLayers.Part part)
+        {
+            RootfsLayerEntry? entry;
+            lock (_ownLayers)
+            {
+                if (!_ownLayers.TryGetValue(stamp, out entry)) layerMap.RootfsLayers.TryGetValue(stamp, out entry);
+            }
+            if (entry is null || !Digest.TryParse(entry.Digest, out var digest) || !Digest.TryParse(entry.DiffId, out var diffId) || !TryReuse(digest, entry.Size)) return null;
+            lock (_ownLayers) _ownLayers[stamp] = entry;
+            lock (_rootfsMembers)
+            {
+                if (!_rootfsMembers.ContainsKey(entry.Digest) && layerMap.RootfsMembers.TryGetValue(entry.Digest, out var members)) _rootfsMembers[entry.Digest] = members;
+            }
+            foreach (var e in part.Entries)
+            {
+                if (e.Destination.EndsWith(".sh", StringComparison.OrdinalIgnoreCase) || e.Destination.EndsWith(".bash", StringComparison.OrdinalIgnoreCase)) WarnIfCrlfScript(e);
+            }
+            logger.LogDebug("Rootfs layer {Digest} ({Group}/, {Files} files, {Bytes} bytes): its files' sizes and times are the last build's, taken as it is", entry.Digest, entry.Group, part.Entries.Count, part.Bytes);
+            var layer = new Descriptor { MediaType = MediaTypes.OciLayerGzip, Digest = entry.Digest, Size = entry.Size };
+            return new RootfsLayer(RootfsDescriptor(layer, part.Group), diffId, part.Group);
+        }
+
+        private static Descriptor RootfsDescriptor(Descriptor layer, string? group)
+        {
+            var annotations = new Dictionary<string, string> { [ClusterImageFormat.LayerKindAnnotation] = ClusterImageFormat.LayerKindRootfs };
+            if (group is not null) annotations[ClusterImageFormat.RootfsGroupAnnotation] = group;
+            return layer with { Annotations = annotations };
+        }
+
+        /// <summary>One rootfs layer: the shared one cuts a gzip member per group, a layer of its own one per big file
+        /// (<see cref="RootfsLayers.OwnMemberBytes"/>) and one per run of small files between them.</summary>
+        private async Task<(Descriptor Layer, Digest DiffId)> WriteRootfsLayerAsync(RootfsLayers.Part part, RootfsFileModes modes, CancellationToken cancellationToken)
+        {
             var (layer, diffId) = await WriteLayerAsync(MediaTypes.OciLayerGzip, gzip: true, async (stream, cut) =>
             {
                 using var tar = new DeterministicTar(stream, spec.SourceDateEpoch);
-                var modes = new RootfsFileModes();
                 string? group = null;
-                foreach (var e in rootfs)
+                for (int i = 0; i < part.Entries.Count; i++)
                 {
+                    var e = part.Entries[i];
                     cancellationToken.ThrowIfCancellationRequested();
-                    // One gzip member per group (a chart with its subcharts): an unchanged group's member is copied from
-                    // the last build's layer; its parent directories' entries open it.
-                    string g = GzipMembers.GroupOf(e.Destination);
+                    // One gzip member per group (a chart with its subcharts) in the shared layer, per big file in a layer of
+                    // its own: an unchanged member is copied from the last build's layer; its parent directories' entries
+                    // open it.
+                    bool alone = part.Group is not null && part.Stats[i].Size >= RootfsLayers.OwnMemberBytes;
+                    string g = part.Group is null ? GzipMembers.GroupOf(e.Destination) : alone ? e.Destination : "";
                     if (group is not null && g != group) cut();
                     group = g;
                     tar.AddParents(e.Destination);
@@ -483,12 +553,13 @@ public sealed class ClusterImageBuilder
                             tar.AddFile(e.Destination, f, modes.IsExecutable(e));
                         }
                     }
+                    if (alone && i < part.Entries.Count - 1) cut(); // the last one's member ends with the tar's end
                 }
-            }, cancellationToken).ConfigureAwait(false);
-            return (layer with { Annotations = new Dictionary<string, string> { [ClusterImageFormat.LayerKindAnnotation] = ClusterImageFormat.LayerKindRootfs } }, diffId);
+            }, cancellationToken, part.Group is { } own ? $"{own}/" : "the rest").ConfigureAwait(false);
+            return (RootfsDescriptor(layer, part.Group), diffId);
         }
 
-        private async Task<Descriptor> BuildPlatformAsync(Platform platform, (Descriptor Layer, Digest DiffId) rootfsLayer, CancellationToken cancellationToken)
+        private async Task<Descriptor> BuildPlatformAsync(Platform platform, List<RootfsLayer> rootfsLayers, CancellationToken cancellationToken)
         {
             var layers = new List<Descriptor>();
             var diffIds = new List<string>();
@@ -533,10 +604,18 @@ public sealed class ClusterImageBuilder
                 baseBlobs = BaseImageContent.CarriedBlobs(baseManifest.Manifest);
             }
 
-            // 2. The project's rootfs.
-            layers.Add(rootfsLayer.Layer);
-            diffIds.Add(rootfsLayer.DiffId.ToString());
-            history.Add(new HistoryEntry { CreatedBy = "sealer-sdk: rootfs (charts, manifests, apps, files, images.lock.json)" });
+            // 2. The project's rootfs: its big folders' layers, then the rest.
+            foreach (var rootfsLayer in rootfsLayers)
+            {
+                layers.Add(rootfsLayer.Layer);
+                diffIds.Add(rootfsLayer.DiffId.ToString());
+                history.Add(new HistoryEntry
+                {
+                    CreatedBy = rootfsLayer.Group is { } group
+                        ? $"sealer-sdk: rootfs {group}/ (a layer of its own: {RootfsLayers.OwnLayerBytes >> 20} MiB or more)"
+                        : "sealer-sdk: rootfs (charts, manifests, apps, files, images.lock.json)",
+                });
+            }
 
             // 3. One layer per app image blob; 4. the registry metadata layer. The same images on the same base as the last
             // build (a chart or file edit): which blobs and the registry layer come from the layer map, when the previous

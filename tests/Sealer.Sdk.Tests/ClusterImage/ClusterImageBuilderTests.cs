@@ -207,8 +207,8 @@ public sealed class ClusterImageBuilderTests : IDisposable
     [Fact]
     public async Task A_rebuild_after_one_chart_changed_copies_the_other_charts_gzip_members_and_gives_the_bytes_a_full_build_gives()
     {
-        // Five charts, a script and a file over the kept-member limit: one gzip member per group (a chart, scripts/, the big
-        // file), back to back in the one rootfs layer.
+        // Five charts and a script: one gzip member per group (a chart, scripts/), back to back in the shared rootfs layer;
+        // a file over the kept-member limit (so its folder is a layer of its own) beside them.
         var files = new List<RootfsEntry>();
         for (int i = 1; i <= 5; i++)
         {
@@ -224,27 +224,31 @@ public sealed class ClusterImageBuilderTests : IDisposable
         var spec = Spec() with { RootfsFiles = files };
         Task<ClusterImageResult> BuildLogged(string name, ListLogger log)
             => new ClusterImageBuilder(log).BuildAsync(spec, new ClusterImageOutput(_tmp.Sub($"out/{name}"), _tmp.Sub($"out/{name}.tar"), _tmp.Sub($"obj/{name}.layers.json")));
-        static string Members(ListLogger log) => Assert.Single(log.Lines, l => l.StartsWith("Rootfs layer ", StringComparison.Ordinal));
-        string RootfsBlob(ClusterImageResult r)
+        static string Members(ListLogger log, string has = "(the rest): ") => Assert.Single(log.Lines, l => l.StartsWith("Rootfs layer ", StringComparison.Ordinal) && l.Contains(has, StringComparison.Ordinal));
+        string RootfsBlob(ClusterImageResult r, int which = -1)
         {
-            var layer = ClusterImageReader.OpenLayout(r.LayoutPath).Platforms[0].Manifest.Layers[0];
-            return Path.Combine(r.LayoutPath, "blobs", "sha256", layer.ParsedDigest.Encoded);
+            var rootfs = ClusterImageReader.OpenLayout(r.LayoutPath).Platforms[0].Manifest.Layers.Where(l => l.GetAnnotation(ClusterImageFormat.LayerKindAnnotation) == ClusterImageFormat.LayerKindRootfs).ToList();
+            return Path.Combine(r.LayoutPath, "blobs", "sha256", rootfs[which < 0 ? rootfs.Count + which : which].ParsedDigest.Encoded);
         }
 
         var log1 = new ListLogger();
         var first = await BuildLogged("g", log1);
-        // charts/c1..c5, files/big.bin, scripts/install.sh (with the tar's end)
-        Assert.EndsWith(": 7 gzip members, 0 copied from the last build, 7 compressed", Members(log1));
-        // GNU tar (gzip) reads the members as one stream: every file is there.
+        // charts/c1..c5, scripts/install.sh (with the tar's end); files/ is a layer of its own, the big file its one member
+        Assert.EndsWith(" (files/): 1 gzip members, 0 copied from the last build, 1 compressed", Members(log1, "(files/)"));
+        Assert.EndsWith(": 6 gzip members, 0 copied from the last build, 6 compressed", Members(log1));
+        // GNU tar (gzip) reads the members as one stream: every file is in one of the two layers.
         var (code, listing) = Processes.Run("tar", "-tzf", RootfsBlob(first));
         Assert.True(code == 0, listing);
-        Assert.All(files, f => Assert.Contains(f.Destination, listing));
+        var (code0, listing0) = Processes.Run("tar", "-tzf", RootfsBlob(first, 0));
+        Assert.True(code0 == 0, listing0);
+        Assert.All(files, f => Assert.Contains(f.Destination, f.Destination == "files/big.bin" ? listing0 : listing));
 
-        // One chart changed: its member is compressed again, the rest are copied (the big file's too: spooled, found, copied).
+        // One chart changed: its member is compressed again, the rest are copied; the big file's layer is taken as it is.
         File.AppendAllText(_tmp.Sub("many/c3/templates/cm.yaml"), "# changed\n");
         var log2 = new ListLogger();
         var second = await BuildLogged("g", log2);
-        Assert.EndsWith(": 7 gzip members, 6 copied from the last build, 1 compressed", Members(log2));
+        Assert.EndsWith(": 6 gzip members, 5 copied from the last build, 1 compressed", Members(log2));
+        Assert.Contains("(files/, 1 files,", Members(log2, "taken as it is"));
         var fresh = await BuildLogged("g-fresh", new ListLogger());
         Assert.Equal(fresh.Descriptor.Digest, second.Descriptor.Digest);
         Assert.Equal(File.ReadAllBytes(fresh.ArchivePath!), File.ReadAllBytes(second.ArchivePath!));
@@ -253,13 +257,14 @@ public sealed class ClusterImageBuilderTests : IDisposable
         // (each copied member must decompress to the bytes it stands for), the rest are; the bytes are a full build's.
         string map = _tmp.Sub("obj/g.layers.json");
         var json = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(map))!;
-        var list = json["rootfsMembers"]!.AsObject().Single().Value!.AsArray();
+        string sharedDigest = "sha256:" + Path.GetFileName(RootfsBlob(second));
+        var list = json["rootfsMembers"]![sharedDigest]!.AsArray();
         (list[0]!["tar"], list[1]!["tar"]) = (list[1]!["tar"]!.DeepClone(), list[0]!["tar"]!.DeepClone());
         File.WriteAllText(map, json.ToJsonString());
         File.AppendAllText(_tmp.Sub("many/c5/templates/cm.yaml"), "# changed as well\n");
         var logSwap = new ListLogger();
         var swapped = await BuildLogged("g", logSwap);
-        Assert.EndsWith(": 7 gzip members, 4 copied from the last build, 3 compressed", Members(logSwap)); // c1, c2, c5
+        Assert.EndsWith(": 6 gzip members, 3 copied from the last build, 3 compressed", Members(logSwap)); // c1, c2, c5
         Assert.Equal((await BuildLogged("g-fresh-swap", new ListLogger())).Descriptor.Digest, swapped.Descriptor.Digest);
         second = swapped;
 
@@ -270,11 +275,96 @@ public sealed class ClusterImageBuilderTests : IDisposable
         File.AppendAllText(_tmp.Sub("many/c1/templates/cm.yaml"), "# changed too\n");
         var log3 = new ListLogger();
         var third = await BuildLogged("g", log3);
-        Assert.EndsWith(": 7 gzip members, 0 copied from the last build, 7 compressed", Members(log3));
+        Assert.EndsWith(": 6 gzip members, 0 copied from the last build, 6 compressed", Members(log3));
         Assert.Equal((await BuildLogged("g-fresh2", new ListLogger())).Descriptor.Digest, third.Descriptor.Digest);
         var (rc, output) = Processes.RunCommandLine("umoci", $"unpack --rootless --image {third.LayoutPath}:demo:1.0.0 {_tmp.Sub("g-bundle")}");
         Assert.True(rc == 0, output);
         Assert.EndsWith("# changed too\n", File.ReadAllText(Path.Combine(_tmp.Sub("g-bundle"), "rootfs/charts/c1/templates/cm.yaml")));
+        Assert.Equal(File.ReadAllBytes(_tmp.Sub("many/big.bin")), File.ReadAllBytes(Path.Combine(_tmp.Sub("g-bundle"), "rootfs/files/big.bin")));
+    }
+
+    [Fact]
+    public async Task A_folder_of_16_MiB_or_more_is_a_layer_of_its_own_taken_unread_while_its_files_sizes_and_times_stay()
+    {
+        // files/pkgs: two packages (12 and 6 MiB), a script and a note; 18 MiB in all, so a layer of its own.
+        Directory.CreateDirectory(_tmp.Sub("pkgs"));
+        File.WriteAllBytes(_tmp.Sub("pkgs/a.bin"), System.Security.Cryptography.RandomNumberGenerator.GetBytes(12 << 20));
+        File.WriteAllBytes(_tmp.Sub("pkgs/b.bin"), System.Security.Cryptography.RandomNumberGenerator.GetBytes(6 << 20));
+        File.WriteAllText(_tmp.Sub("pkgs/run.sh"), "#!/bin/sh\necho install\n");
+        File.WriteAllText(_tmp.Sub("pkgs/note.txt"), "packages for the site\n");
+        var pkgs = new[] { "a.bin", "b.bin", "note.txt", "run.sh" }.Select(f => new RootfsEntry($"files/pkgs/{f}", _tmp.Sub($"pkgs/{f}"))).ToList();
+        var spec = Spec() with { RootfsFiles = [.. Spec().RootfsFiles, .. pkgs] };
+        Task<ClusterImageResult> BuildLogged(string name, ListLogger log)
+            => new ClusterImageBuilder(log).BuildAsync(spec, new ClusterImageOutput(_tmp.Sub($"out/{name}"), _tmp.Sub($"out/{name}.tar"), _tmp.Sub($"obj/{name}.layers.json")));
+        List<Descriptor> Rootfs(ClusterImageResult r) => ClusterImageReader.OpenLayout(r.LayoutPath).Platforms[0].Manifest.Layers
+            .Where(l => l.GetAnnotation(ClusterImageFormat.LayerKindAnnotation) == ClusterImageFormat.LayerKindRootfs).ToList();
+        static string Line(ListLogger log, string has) => Assert.Single(log.Lines, l => l.StartsWith("Rootfs layer ", StringComparison.Ordinal) && l.Contains(has, StringComparison.Ordinal));
+        void Unpacks(ClusterImageResult r, string bundle)
+        {
+            var (code, output) = Processes.RunCommandLine("umoci", $"unpack --rootless --image {r.LayoutPath}:demo:1.0.0 {_tmp.Sub(bundle)}");
+            Assert.True(code == 0, output);
+            foreach (var e in spec.RootfsFiles.Where(e => e.SourcePath is not null))
+                Assert.Equal(File.ReadAllBytes(e.SourcePath!), File.ReadAllBytes(Path.Combine(_tmp.Sub(bundle), "rootfs", e.Destination)));
+        }
+
+        var log1 = new ListLogger();
+        var first = await BuildLogged("own", log1);
+        var layers = Rootfs(first);
+        Assert.Equal(2, layers.Count); // files/pkgs, then the shared layer
+        Assert.Equal("files/pkgs", layers[0].GetAnnotation(ClusterImageFormat.RootfsGroupAnnotation));
+        Assert.Null(layers[1].GetAnnotation(ClusterImageFormat.RootfsGroupAnnotation));
+        // a.bin, b.bin: a member each; note.txt and run.sh (and the tar's end) one more
+        Assert.EndsWith(" (files/pkgs/): 3 gzip members, 0 copied from the last build, 3 compressed", Line(log1, "(files/pkgs/)"));
+        var config = ClusterImageReader.OpenLayout(first.LayoutPath).Platforms[0].Config;
+        Assert.Contains(config.History!, h => h.CreatedBy == "sealer-sdk: rootfs files/pkgs/ (a layer of its own: 16 MiB or more)");
+        Unpacks(first, "own-1");
+        var (skopeo, skopeoOut) = Processes.RunCommandLine("skopeo", $"copy --quiet oci:{first.LayoutPath}:demo:1.0.0 dir:{_tmp.Sub("own-skopeo")}");
+        Assert.True(skopeo == 0, skopeoOut); // every blob and diff ID checked
+
+        // A chart edit: the packages' layer is taken as it is (not read: see below), the shared one made again; the image is
+        // a full build's, and the archive keeps its place for the packages' layer (only the shared layer and what follows
+        // it are written again).
+        File.WriteAllText(_tmp.Sub("proj/charts/web/templates/deploy.yaml"), "kind: Deployment\nmetadata: {name: v2}\n");
+        var log2 = new ListLogger();
+        var second = await BuildLogged("own", log2);
+        Assert.Contains("(files/pkgs/, 4 files, 18874413 bytes)", Line(log2, "taken as it is"));
+        Assert.Equal(layers[0].Digest, Rootfs(second)[0].Digest);
+        Assert.NotEqual(layers[1].Digest, Rootfs(second)[1].Digest);
+        var fresh = await BuildLogged("own-fresh", new ListLogger());
+        Assert.Equal(fresh.Descriptor.Digest, second.Descriptor.Digest);
+        Assert.Equal(File.ReadAllBytes(fresh.ArchivePath!), File.ReadAllBytes(second.ArchivePath!));
+        Assert.True(second.Archive!.BytesKept > layers[0].Size, $"kept {second.Archive.BytesKept} bytes of the archive");
+
+        // Not read: a package rewritten with the same size and its old time put back is not seen (as MSBuild's own up-to-date
+        // check would not see it); without the layer map (dotnet build --no-incremental cleans it) it is read.
+        var time = File.GetLastWriteTimeUtc(_tmp.Sub("pkgs/b.bin"));
+        byte[] b2 = System.Security.Cryptography.RandomNumberGenerator.GetBytes(6 << 20);
+        File.WriteAllBytes(_tmp.Sub("pkgs/b.bin"), b2);
+        File.SetLastWriteTimeUtc(_tmp.Sub("pkgs/b.bin"), time);
+        var log3 = new ListLogger();
+        Assert.Equal(second.Descriptor.Digest, (await BuildLogged("own", log3)).Descriptor.Digest);
+        Line(log3, "taken as it is");
+        File.Delete(_tmp.Sub("obj/own.layers.json"));
+        var log4 = new ListLogger();
+        var fourth = await BuildLogged("own", log4);
+        Assert.NotEqual(second.Descriptor.Digest, fourth.Descriptor.Digest);
+        Assert.DoesNotContain(log4.Lines, l => l.Contains("taken as it is", StringComparison.Ordinal));
+        Unpacks(fourth, "own-4");
+
+        // Touched, same bytes: read again (its time moved), every member copied, the same layer.
+        File.SetLastWriteTimeUtc(_tmp.Sub("pkgs/a.bin"), DateTime.UtcNow.AddMinutes(1));
+        var log5 = new ListLogger();
+        var fifth = await BuildLogged("own", log5);
+        Assert.EndsWith(": 3 gzip members, 3 copied from the last build, 0 compressed", Line(log5, "(files/pkgs/)"));
+        Assert.Equal(fourth.Descriptor.Digest, fifth.Descriptor.Digest);
+
+        // One package changed: only its member is compressed again; the image is a full build's.
+        File.WriteAllBytes(_tmp.Sub("pkgs/a.bin"), System.Security.Cryptography.RandomNumberGenerator.GetBytes(12 << 20));
+        var log6 = new ListLogger();
+        var sixth = await BuildLogged("own", log6);
+        Assert.EndsWith(": 3 gzip members, 2 copied from the last build, 1 compressed", Line(log6, "(files/pkgs/)"));
+        Assert.Equal((await BuildLogged("own-fresh6", new ListLogger())).Descriptor.Digest, sixth.Descriptor.Digest);
+        Unpacks(sixth, "own-6");
     }
 
     [Fact]
