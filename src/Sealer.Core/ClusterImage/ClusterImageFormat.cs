@@ -20,7 +20,7 @@ public static class ClusterImageFormat
     /// <summary>The project's own files (charts, manifests, apps, etc, COPY), tar+gzip.</summary>
     public const string LayerKindRootfs = "rootfs";
 
-    /// <summary>On a rootfs layer of its own (a folder of 16 MiB or more): the folder, e.g. <c>files/packages</c>.</summary>
+    /// <summary>On a rootfs layer of its own (a folder of 1 MiB or more: <c>RootfsLayers.OwnLayerBytes</c>): the folder, e.g. <c>files/packages</c>.</summary>
     public const string RootfsGroupAnnotation = "io.sealer.sdk.rootfs-group";
 
     /// <summary>One app-image blob as <c>registry/blobs/sha256/&lt;hex&gt;</c> in an uncompressed tar; see <see cref="LayerBlobAnnotation"/>.</summary>

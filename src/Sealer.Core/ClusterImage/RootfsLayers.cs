@@ -15,8 +15,10 @@ namespace Sealer.Core.ClusterImage;
 /// </summary>
 internal static class RootfsLayers
 {
-    /// <summary>A group this big (its files' bytes) gets a rootfs layer of its own.</summary>
-    public const long OwnLayerBytes = 16 << 20;
+    /// <summary>A group this big (its files' bytes) gets a rootfs layer of its own. Small on purpose: the shared layer is
+    /// read whole on any change in it, so it should hold the charts and small files only, and layers cost little here (the
+    /// image already has one per app image blob, thousands at the seed's scale).</summary>
+    public const long OwnLayerBytes = 1 << 20;
 
     /// <summary>In a layer of its own, a file this big is a gzip member by itself (one changed package in a folder of them
     /// is compressed again, not the folder); smaller ones between them share members.</summary>
@@ -33,7 +35,7 @@ internal static class RootfsLayers
     }
 
     /// <summary>Cuts <paramref name="rootfs"/> (sorted) into the groups of their own, by group name, then the shared part
-    /// (always there, perhaps empty, so a build's last rootfs layer is the shared one).</summary>
+    /// (left out when empty and there are others; an empty rootfs is one empty layer, as before there were several).</summary>
     public static List<Part> Split(IReadOnlyList<RootfsEntry> rootfs)
     {
         var groups = new Dictionary<string, Part>(StringComparer.Ordinal);
@@ -56,7 +58,7 @@ internal static class RootfsLayers
             shared.Entries.Add(e);
             shared.Stats.Add(stat);
         }
-        own.Add(shared);
+        if (shared.Entries.Count > 0 || own.Count == 0) own.Add(shared);
         return own;
     }
 

@@ -107,9 +107,11 @@ public sealed class ClusterImageArchiveTests : IDisposable
         Assert.Equal("index.json", names[^1]);
         var manifest = ClusterImageReader.OpenLayout(second.LayoutPath).Platforms[0].Manifest;
         var rootfsLayers = manifest.Layers.Where(l => l.GetAnnotation(ClusterImageFormat.LayerKindAnnotation) == ClusterImageFormat.LayerKindRootfs).ToList();
-        Assert.Equal(2, rootfsLayers.Count); // base's, child's
+        Assert.Equal(3, rootfsLayers.Count); // base's two (files/, 4 MiB: a layer of its own; the rest), child's
+        Assert.Equal("files", rootfsLayers[0].GetAnnotation(ClusterImageFormat.RootfsGroupAnnotation));
         int Position(Descriptor d) => names.IndexOf($"blobs/sha256/{d.ParsedDigest.Encoded}");
         Assert.True(Position(rootfsLayers[0]) < Position(rootfsLayers[1]));
+        Assert.True(Position(rootfsLayers[1]) < Position(rootfsLayers[2]));
         Assert.Equal(names.Count, names.Distinct().Count());
 
         // Readers: skopeo copies it (verifying every blob), `sealer load` loads it, our reader opens it.
