@@ -289,6 +289,36 @@ public class ImagePullerTests(RegistryFixture fixture)
     }
 
     [RegistryFact]
+    public async Task Index_json_is_written_once_for_many_images_and_a_cancelled_pull_names_the_images_it_completed()
+    {
+        var ids = new[] { "bitnami-redis", "busybox", "pause", "node-exporter", "kube-apiserver", "coredns", "etcd" };
+        var refs = ids.Select(i => Env.Image(i).Reference).ToArray();
+        using var cache = TestRegistries.NewCache();
+        int writes = 0;
+        using (var watcher = new FileSystemWatcher(cache.Root, "index.json") { EnableRaisingEvents = true })
+        {
+            // AtomicFile: a temp file under ingest/ renamed over it (inotify's moved-to: Created here)
+            watcher.Created += (_, _) => Interlocked.Increment(ref writes);
+            watcher.Renamed += (_, _) => Interlocked.Increment(ref writes);
+            await Pull(cache.Layout, TestRegistries.Requests(refs));
+            await Task.Delay(300); // the watcher's events arrive on their own thread
+        }
+        foreach (var id in ids) AssertComplete(cache.Layout, Env.Image(id), "linux/amd64");
+        // one update for the 7 images (a second when the pull took over the 2 s between updates), not one per image
+        Assert.InRange(writes, 1, 2);
+
+        // Cancelled once two images are complete: index.json names those (and only complete images), nothing else.
+        using var cache2 = TestRegistries.NewCache();
+        using var cts = new CancellationTokenSource();
+        var cancelling = new SyncProgress<PullProgress>(p => { if (p.ImagesDone >= 2) cts.Cancel(); });
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => new ImagePuller(cache2.Layout).PullAsync(TestRegistries.Requests(refs),
+            new PullOptions { Platforms = [Amd64], Registry = TestRegistries.Options(Env, userAgent: _agent), MaxConcurrentImages = 1 }, cancelling, cts.Token));
+        var named = cache2.Layout.ReadIndex().Manifests.Select(d => d.GetAnnotation(Annotations.RefName)!).ToList();
+        Assert.InRange(named.Count, 2, ids.Length - 1);
+        foreach (var name in named) AssertComplete(cache2.Layout, Env.Image(ids[Array.IndexOf(refs, name)]), "linux/amd64");
+    }
+
+    [RegistryFact]
     public async Task An_offline_pull_uses_only_the_lock_and_cache_and_names_what_is_missing()
     {
         using var cache = TestRegistries.NewCache();

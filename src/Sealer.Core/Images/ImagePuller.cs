@@ -48,10 +48,11 @@ public sealed class ImagePuller
             {
                 await Task.WhenAll(tasks).ConfigureAwait(false);
             }
-            catch (Exception) when (!cancellationToken.IsCancellationRequested)
+            catch (Exception)
             {
-                // reported below, image by image
+                // reported below, image by image (or the cancellation)
             }
+            run.WriteRefs(); // the images that completed, also when others failed or the pull was cancelled
             cancellationToken.ThrowIfCancellationRequested();
             var errors = new List<SealerException>();
             for (int i = 0; i < tasks.Count; i++)
@@ -110,6 +111,62 @@ public sealed class ImagePuller
 
         public int BlobsLocal => _blobsLocal;
 
+        /// <summary>How often completed images' refs are written to index.json during a pull (and once at its end).</summary>
+        private static readonly TimeSpan RefsInterval = TimeSpan.FromSeconds(2);
+
+        /// <summary>index.json's refs when the pull began (read once, not per image).</summary>
+        private readonly Dictionary<string, Descriptor> _indexed = ReadRefs(owner._cache);
+
+        private readonly List<(string RefName, Descriptor Manifest)> _pendingRefs = [];
+        private readonly System.Diagnostics.Stopwatch _sinceRefs = System.Diagnostics.Stopwatch.StartNew();
+
+        private static Dictionary<string, Descriptor> ReadRefs(OciLayout cache)
+        {
+            var refs = new Dictionary<string, Descriptor>(StringComparer.Ordinal);
+            if (!File.Exists(cache.IndexPath)) return refs;
+            foreach (var d in cache.ReadIndex().Manifests)
+            {
+                if (d.GetAnnotation(Annotations.RefName) is { } name) refs[name] = d;
+            }
+            return refs;
+        }
+
+        /// <summary>Names a completed image in index.json: with the others completed in the last <see cref="RefsInterval"/>,
+        /// or at the end (<see cref="WriteRefs"/>). A ref is written after its manifest and blobs, so index.json never names
+        /// an image the cache does not hold; one killed before its ref is written is found by digest (lock) next time.</summary>
+        private void QueueRef(string name, Descriptor descriptor)
+        {
+            if (_indexed.TryGetValue(name, out var existing) && existing.Digest == descriptor.Digest && existing.MediaType == descriptor.MediaType) return;
+            lock (_pendingRefs)
+            {
+                _pendingRefs.Add((name, descriptor));
+                if (_sinceRefs.Elapsed >= RefsInterval) WriteRefsLocked();
+            }
+        }
+
+        /// <summary>Writes the refs of the images completed since the last write (one index.json update).</summary>
+        public void WriteRefs()
+        {
+            lock (_pendingRefs) WriteRefsLocked();
+        }
+
+        private void WriteRefsLocked()
+        {
+            if (_pendingRefs.Count > 0)
+            {
+                try
+                {
+                    _cache.SetRefs(_pendingRefs);
+                }
+                catch (IOException io) when (AtomicFile.IsDiskFull(io))
+                {
+                    throw new SealerException(ErrorCodes.DiskWriteFailed, $"The disk is full while writing '{_cache.IndexPath}'. Free some space and run again; downloads resume.", inner: io);
+                }
+                _pendingRefs.Clear();
+            }
+            _sinceRefs.Restart();
+        }
+
         public async Task<(LockedImage Locked, Descriptor Descriptor)> PullOneAsync(ImageReference reference, IReadOnlyList<ImageSource> sources)
         {
             string name = reference.ToString();
@@ -122,8 +179,7 @@ public sealed class ImagePuller
                 foreach (var (bytes, mediaType) in resolved.Manifests) _cache.WriteBlob(bytes, mediaType);
                 _cache.WriteBlob(resolved.Root.Content, resolved.Root.MediaType);
                 var descriptor = resolved.Root.Descriptor;
-                var existing = _cache.FindRef(name);
-                if (existing is null || existing.Digest != descriptor.Digest || existing.MediaType != descriptor.MediaType) _cache.SetRef(name, descriptor);
+                QueueRef(name, descriptor);
                 Interlocked.Increment(ref _imagesDone);
                 owner._logger?.LogInformation("Cached {Reference} ({Digest}, {Platforms})", name, descriptor.Digest, string.Join(", ", resolved.Platforms.Keys));
                 Report(force: true, name);
