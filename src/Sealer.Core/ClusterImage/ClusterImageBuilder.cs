@@ -490,7 +490,7 @@ public sealed class ClusterImageBuilder
             }
             foreach (var e in part.Entries)
             {
-                if (e.Destination.EndsWith(".sh", StringComparison.OrdinalIgnoreCase) || e.Destination.EndsWith(".bash", StringComparison.OrdinalIgnoreCase)) WarnIfCrlfScript(e);
+                if (ScriptLineEndings.IsScriptName(e.Destination)) WarnIfCrlfScript(e);
             }
             logger.LogDebug("Rootfs layer {Digest} ({Group}/, {Files} files, {Bytes} bytes): its files' sizes and times are the last build's, taken as it is", entry.Digest, entry.Group, part.Entries.Count, part.Bytes);
             var layer = new Descriptor { MediaType = MediaTypes.OciLayerGzip, Digest = entry.Digest, Size = entry.Size };

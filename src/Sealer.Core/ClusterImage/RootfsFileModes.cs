@@ -40,8 +40,11 @@ public static class ScriptLineEndings
 {
     /// <summary>Scripts are files ending in <c>.sh</c>/<c>.bash</c>, or starting with <c>#!</c>.</summary>
     public static bool IsScript(string destination, ReadOnlySpan<byte> head)
-        => destination.EndsWith(".sh", StringComparison.OrdinalIgnoreCase) || destination.EndsWith(".bash", StringComparison.OrdinalIgnoreCase)
-            || (head.Length >= 2 && head[0] == (byte)'#' && head[1] == (byte)'!');
+        => IsScriptName(destination) || (head.Length >= 2 && head[0] == (byte)'#' && head[1] == (byte)'!');
+
+    /// <summary>A script by its name alone (<c>.sh</c>/<c>.bash</c>): what can be told without reading the file.</summary>
+    public static bool IsScriptName(string destination)
+        => destination.EndsWith(".sh", StringComparison.OrdinalIgnoreCase) || destination.EndsWith(".bash", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>The 1-based line of the first CRLF in <paramref name="content"/>, or 0 when it has none.</summary>
     public static int FirstCrlfLine(ReadOnlySpan<byte> content)

@@ -286,13 +286,14 @@ public sealed class ClusterImageBuilderTests : IDisposable
     [Fact]
     public async Task A_folder_of_1_MiB_or_more_is_a_layer_of_its_own_taken_unread_while_its_files_sizes_and_times_stay()
     {
-        // files/pkgs: two packages (12 and 6 MiB), a script and a note; 18 MiB in all, so a layer of its own (the web chart, a few bytes, stays in the shared one).
+        // files/pkgs: two packages (12 and 6 MiB), two scripts and a note; 18 MiB in all, so a layer of its own (the web chart, a few bytes, stays in the shared one).
         Directory.CreateDirectory(_tmp.Sub("pkgs"));
         File.WriteAllBytes(_tmp.Sub("pkgs/a.bin"), System.Security.Cryptography.RandomNumberGenerator.GetBytes(12 << 20));
         File.WriteAllBytes(_tmp.Sub("pkgs/b.bin"), System.Security.Cryptography.RandomNumberGenerator.GetBytes(6 << 20));
         File.WriteAllText(_tmp.Sub("pkgs/run.sh"), "#!/bin/sh\necho install\n");
         File.WriteAllText(_tmp.Sub("pkgs/note.txt"), "packages for the site\n");
-        var pkgs = new[] { "a.bin", "b.bin", "note.txt", "run.sh" }.Select(f => new RootfsEntry($"files/pkgs/{f}", _tmp.Sub($"pkgs/{f}"))).ToList();
+        File.WriteAllText(_tmp.Sub("pkgs/crlf.sh"), "echo a\r\n");
+        var pkgs = new[] { "a.bin", "b.bin", "crlf.sh", "note.txt", "run.sh" }.Select(f => new RootfsEntry($"files/pkgs/{f}", _tmp.Sub($"pkgs/{f}"))).ToList();
         var spec = Spec() with { RootfsFiles = [.. Spec().RootfsFiles, .. pkgs] };
         Task<ClusterImageResult> BuildLogged(string name, ListLogger log)
             => new ClusterImageBuilder(log).BuildAsync(spec, new ClusterImageOutput(_tmp.Sub($"out/{name}"), _tmp.Sub($"out/{name}.tar"), _tmp.Sub($"obj/{name}.layers.json")));
@@ -313,7 +314,7 @@ public sealed class ClusterImageBuilderTests : IDisposable
         Assert.Equal(2, layers.Count); // files/pkgs, then the shared layer
         Assert.Equal("files/pkgs", layers[0].GetAnnotation(ClusterImageFormat.RootfsGroupAnnotation));
         Assert.Null(layers[1].GetAnnotation(ClusterImageFormat.RootfsGroupAnnotation));
-        // a.bin, b.bin: a member each; note.txt and run.sh (and the tar's end) one more
+        // a.bin, b.bin: a member each; crlf.sh, note.txt and run.sh (and the tar's end) one more
         Assert.EndsWith(" (files/pkgs/): 3 gzip members, 0 copied from the last build, 3 compressed", Line(log1, "(files/pkgs/)"));
         var config = ClusterImageReader.OpenLayout(first.LayoutPath).Platforms[0].Config;
         Assert.Contains(config.History!, h => h.CreatedBy == "sealer-sdk: rootfs files/pkgs/ (a layer of its own: 1 MiB or more)");
@@ -327,7 +328,10 @@ public sealed class ClusterImageBuilderTests : IDisposable
         File.WriteAllText(_tmp.Sub("proj/charts/web/templates/deploy.yaml"), "kind: Deployment\nmetadata: {name: v2}\n");
         var log2 = new ListLogger();
         var second = await BuildLogged("own", log2);
-        Assert.Contains("(files/pkgs/, 4 files, 18874413 bytes)", Line(log2, "taken as it is"));
+        Assert.Contains("(files/pkgs/, 5 files, 18874421 bytes)", Line(log2, "taken as it is"));
+        // its scripts are still checked for CRLF line endings (by name: a .sh), as when it was written
+        Assert.Contains(log1.Lines, l => l.Contains(ErrorCodes.ScriptHasCrlf, StringComparison.Ordinal) && l.Contains("files/pkgs/crlf.sh", StringComparison.Ordinal));
+        Assert.Contains(log2.Lines, l => l.Contains(ErrorCodes.ScriptHasCrlf, StringComparison.Ordinal) && l.Contains("files/pkgs/crlf.sh", StringComparison.Ordinal));
         Assert.Equal(layers[0].Digest, Rootfs(second)[0].Digest);
         Assert.NotEqual(layers[1].Digest, Rootfs(second)[1].Digest);
         var fresh = await BuildLogged("own-fresh", new ListLogger());
