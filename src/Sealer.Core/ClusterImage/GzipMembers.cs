@@ -45,6 +45,9 @@ internal sealed class GzipMembers : Stream
     private readonly List<GzipMemberEntry> _members = [];
     private readonly CancellationToken _cancellationToken;
 
+    /// <summary>The last layers' blobs opened to copy members from: once per layer, not per member (300 charts: 300 opens).</summary>
+    private readonly Dictionary<string, SafeFileHandle?> _sources = new(StringComparer.Ordinal);
+
     /// <param name="output">The layer file: its <c>Length</c> is the bytes written so far.</param>
     /// <param name="spoolDirectory">Where a member over <see cref="MaxKeptMember"/> is spooled (a file removed when it is cut).</param>
     /// <param name="cancellationToken">Seen between the chunks of a spooled member (a big file is seconds of compression).</param>
@@ -165,16 +168,19 @@ internal sealed class GzipMembers : Stream
     {
         if (_previous?.TryLocate(key) is not { Size: >= 18 } old) return false;
         byte[] chunk = Chunk();
-        SafeFileHandle src;
-        try
+        if (!_sources.TryGetValue(old.Path, out var src))
         {
-            src = File.OpenHandle(old.Path, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete);
+            try
+            {
+                src = File.OpenHandle(old.Path, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete);
+            }
+            catch (IOException)
+            {
+                src = null;
+            }
+            _sources[old.Path] = src;
         }
-        catch (IOException)
-        {
-            return false;
-        }
-        using var _ = src;
+        if (src is null) return false;
         if (old.At + old.Size > RandomAccess.GetLength(src)
             || RandomAccess.Read(src, chunk.AsSpan(0, 3), old.At) != 3 || chunk[0] != 0x1F || chunk[1] != 0x8B || chunk[2] != 8
             || RandomAccess.Read(src, chunk.AsSpan(0, 8), old.At + old.Size - 8) != 8
@@ -211,6 +217,7 @@ internal sealed class GzipMembers : Stream
         {
             _spool?.Dispose();
             _pending.Dispose();
+            foreach (var src in _sources.Values) src?.Dispose();
         }
         base.Dispose(disposing);
     }
