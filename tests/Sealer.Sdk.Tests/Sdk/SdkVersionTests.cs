@@ -1,4 +1,6 @@
 using System.IO.Compression;
+using System.Reflection.PortableExecutable;
+using System.Runtime.InteropServices;
 
 namespace Sealer.Sdk.Tests.Sdk;
 
@@ -28,5 +30,40 @@ public sealed class SdkVersionTests(SdkFeed feed)
         Assert.True(r.ExitCode == 0, r.Output);
         Assert.Contains($"\"SealerSdkVersion\": \"{version}\"", r.Output, StringComparison.Ordinal);
         Assert.Contains($"\"SealerUserAgent\": \"sealer-sdk/{version}\"", r.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void On_a_linux_x64_SDK_the_tasks_come_ReadyToRun_and_elsewhere_the_IL_ones()
+    {
+        string nupkg = Directory.EnumerateFiles(feed.FeedDir, "Sealer.Sdk.*.nupkg").Single();
+        using (var zip = ZipFile.OpenRead(nupkg))
+        {
+            // ReadyToRun: the CLI header points at a native (ReadyToRun) header; the IL build has none.
+            static bool ReadyToRun(ZipArchiveEntry e)
+            {
+                using var ms = new MemoryStream();
+                using (var s = e.Open()) s.CopyTo(ms);
+                ms.Position = 0;
+                using var pe = new PEReader(ms);
+                return pe.PEHeaders.CorHeader!.ManagedNativeHeaderDirectory.Size > 0;
+            }
+            foreach (string name in new[] { "Sealer.Tasks.dll", "Sealer.Core.dll", "YamlDotNet.dll" })
+            {
+                Assert.True(ReadyToRun(zip.GetEntry($"tools/net10.0/linux-x64/{name}")!), name);
+                Assert.False(ReadyToRun(zip.GetEntry($"tools/net10.0/{name}")!), name);
+            }
+        }
+
+        string dir = feed.NewProjectDir("r2r");
+        new KubeProject().Item("ContainerImage", "nginx:1.27").Write(dir);
+        string cache = feed.NewProjectDir("cache");
+        Assert.Equal(0, feed.Dotnet(dir, "restore", cache).ExitCode);
+        var here = feed.Dotnet(dir, "msbuild -nologo -getProperty:SealerTasksAssembly", cache);
+        Assert.True(here.ExitCode == 0, here.Output);
+        string expected = RuntimeInformation.RuntimeIdentifier == "linux-x64" ? "tools/net10.0/linux-x64/Sealer.Tasks.dll" : "tools/net10.0/Sealer.Tasks.dll";
+        Assert.Contains(expected, here.Output.Replace('\\', '/'), StringComparison.Ordinal);
+        var other = feed.Dotnet(dir, "msbuild -nologo -getProperty:SealerTasksAssembly -p:NETCoreSdkRuntimeIdentifier=win-arm64", cache);
+        Assert.True(other.ExitCode == 0, other.Output);
+        Assert.Contains("tools/net10.0/Sealer.Tasks.dll", other.Output.Replace('\\', '/'), StringComparison.Ordinal);
     }
 }
