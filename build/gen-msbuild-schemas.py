@@ -53,7 +53,7 @@ PROPERTIES = [
     P("ClusterImageLayout", STR, "$(ClusterImageOutputDir)<name>", "The OCI layout directory the build writes."),
     P("ClusterImageArchive", STR, "$(ClusterImageOutputDir)<name>.tar", "The OCI archive the build writes (when SealerArchive is true)."),
     P("ClusterImageSbom", STR, "$(ClusterImageOutputDir)<name>.spdx.json", "The SBOM the build writes (when SealerSbom is true)."),
-    P("SealerTasksAssembly", STR, "the package's tools/net10.0/Sealer.Tasks.dll", "The task assembly (for testing a locally built one)."),
+    P("SealerTasksAssembly", STR, "the package's tools/net10.0/linux-x64/Sealer.Tasks.dll (ReadyToRun) on a linux-x64 SDK, else tools/net10.0/Sealer.Tasks.dll", "The task assembly (for testing a locally built one)."),
     # registries
     P("SealerRegistryMirrors", STR, "", "Registry mirrors: docker.io=http://host:port,...;quay.io=... (also from the environment)."),
     P("SealerRegistryFallbackToSource", BOOL, "true", "false: never reach a source registry when its mirrors fail (offline builds)."),
