@@ -43,8 +43,15 @@ public sealed class ClusterImageBuilderTests : IDisposable
         Launch = ["web"],
     };
 
-    private Task<ClusterImageResult> Build(ClusterImageSpec spec, string name, bool archive = true)
-        => new ClusterImageBuilder().BuildAsync(spec, new ClusterImageOutput(_tmp.Sub($"out/{name}"), archive ? _tmp.Sub($"out/{name}.tar") : null, _tmp.Sub($"obj/{name}.layers.json")));
+    private Task<ClusterImageResult> Build(ClusterImageSpec spec, string name, bool archive = true, ListLogger? log = null)
+        => new ClusterImageBuilder(log).BuildAsync(spec, new ClusterImageOutput(_tmp.Sub($"out/{name}"), archive ? _tmp.Sub($"out/{name}.tar") : null, _tmp.Sub($"obj/{name}.layers.json")));
+
+    /// <summary>The rootfs layers of a one-platform image, in manifest order.</summary>
+    private static List<Descriptor> RootfsLayers(ClusterImageResult r) => ClusterImageReader.OpenLayout(r.LayoutPath).Platforms[0].Manifest.Layers
+        .Where(l => l.GetAnnotation(ClusterImageFormat.LayerKindAnnotation) == ClusterImageFormat.LayerKindRootfs).ToList();
+
+    /// <summary>The one debug line about a rootfs layer that contains <paramref name="has"/>.</summary>
+    private static string RootfsLine(ListLogger log, string has) => Assert.Single(log.Lines, l => l.StartsWith("Rootfs layer ", StringComparison.Ordinal) && l.Contains(has, StringComparison.Ordinal));
 
     [Fact]
     public async Task Same_inputs_give_the_same_manifest_digest()
@@ -222,20 +229,17 @@ public sealed class ClusterImageBuilderTests : IDisposable
         files.Add(new("files/big.bin", _tmp.Sub("many/big.bin")));
         files.Add(new("scripts/install.sh", _tmp.Sub("proj/install.sh")));
         var spec = Spec() with { RootfsFiles = files };
-        Task<ClusterImageResult> BuildLogged(string name, ListLogger log)
-            => new ClusterImageBuilder(log).BuildAsync(spec, new ClusterImageOutput(_tmp.Sub($"out/{name}"), _tmp.Sub($"out/{name}.tar"), _tmp.Sub($"obj/{name}.layers.json")));
-        static string Members(ListLogger log, string has = "(the rest): ") => Assert.Single(log.Lines, l => l.StartsWith("Rootfs layer ", StringComparison.Ordinal) && l.Contains(has, StringComparison.Ordinal));
-        string RootfsBlob(ClusterImageResult r, int which = -1)
+        static string RootfsBlob(ClusterImageResult r, int which = -1)
         {
-            var rootfs = ClusterImageReader.OpenLayout(r.LayoutPath).Platforms[0].Manifest.Layers.Where(l => l.GetAnnotation(ClusterImageFormat.LayerKindAnnotation) == ClusterImageFormat.LayerKindRootfs).ToList();
+            var rootfs = RootfsLayers(r);
             return Path.Combine(r.LayoutPath, "blobs", "sha256", rootfs[which < 0 ? rootfs.Count + which : which].ParsedDigest.Encoded);
         }
 
         var log1 = new ListLogger();
-        var first = await BuildLogged("g", log1);
+        var first = await Build(spec, "g", log: log1);
         // charts/c1..c5, scripts/install.sh (with the tar's end); files/ is a layer of its own, the big file its one member
-        Assert.EndsWith(" (files/): 1 gzip members, 0 copied from the last build, 1 compressed", Members(log1, "(files/)"));
-        Assert.EndsWith(": 6 gzip members, 0 copied from the last build, 6 compressed", Members(log1));
+        Assert.EndsWith(" (files/): 1 gzip members, 0 copied from the last build, 1 compressed", RootfsLine(log1, "(files/)"));
+        Assert.EndsWith(": 6 gzip members, 0 copied from the last build, 6 compressed", RootfsLine(log1, "(the rest): "));
         // GNU tar (gzip) reads the members as one stream: every file is in one of the two layers.
         var (code, listing) = Processes.Run("tar", "-tzf", RootfsBlob(first));
         Assert.True(code == 0, listing);
@@ -246,10 +250,10 @@ public sealed class ClusterImageBuilderTests : IDisposable
         // One chart changed: its member is compressed again, the rest are copied; the big file's layer is taken as it is.
         File.AppendAllText(_tmp.Sub("many/c3/templates/cm.yaml"), "# changed\n");
         var log2 = new ListLogger();
-        var second = await BuildLogged("g", log2);
-        Assert.EndsWith(": 6 gzip members, 5 copied from the last build, 1 compressed", Members(log2));
-        Assert.Contains("(files/, 1 files,", Members(log2, "taken as it is"));
-        var fresh = await BuildLogged("g-fresh", new ListLogger());
+        var second = await Build(spec, "g", log: log2);
+        Assert.EndsWith(": 6 gzip members, 5 copied from the last build, 1 compressed", RootfsLine(log2, "(the rest): "));
+        Assert.Contains("(files/, 1 files,", RootfsLine(log2, "taken as it is"));
+        var fresh = await Build(spec, "g-fresh");
         Assert.Equal(fresh.Descriptor.Digest, second.Descriptor.Digest);
         Assert.Equal(File.ReadAllBytes(fresh.ArchivePath!), File.ReadAllBytes(second.ArchivePath!));
 
@@ -263,9 +267,9 @@ public sealed class ClusterImageBuilderTests : IDisposable
         File.WriteAllText(map, json.ToJsonString());
         File.AppendAllText(_tmp.Sub("many/c5/templates/cm.yaml"), "# changed as well\n");
         var logSwap = new ListLogger();
-        var swapped = await BuildLogged("g", logSwap);
-        Assert.EndsWith(": 6 gzip members, 3 copied from the last build, 3 compressed", Members(logSwap)); // c1, c2, c5
-        Assert.Equal((await BuildLogged("g-fresh-swap", new ListLogger())).Descriptor.Digest, swapped.Descriptor.Digest);
+        var swapped = await Build(spec, "g", log: logSwap);
+        Assert.EndsWith(": 6 gzip members, 3 copied from the last build, 3 compressed", RootfsLine(logSwap, "(the rest): ")); // c1, c2, c5
+        Assert.Equal((await Build(spec, "g-fresh-swap")).Descriptor.Digest, swapped.Descriptor.Digest);
         second = swapped;
 
         // A damaged layer in the layout is never copied from: its hash is checked first, so the rebuild compresses everything.
@@ -274,9 +278,9 @@ public sealed class ClusterImageBuilderTests : IDisposable
         File.WriteAllBytes(RootfsBlob(second), old);
         File.AppendAllText(_tmp.Sub("many/c1/templates/cm.yaml"), "# changed too\n");
         var log3 = new ListLogger();
-        var third = await BuildLogged("g", log3);
-        Assert.EndsWith(": 6 gzip members, 0 copied from the last build, 6 compressed", Members(log3));
-        Assert.Equal((await BuildLogged("g-fresh2", new ListLogger())).Descriptor.Digest, third.Descriptor.Digest);
+        var third = await Build(spec, "g", log: log3);
+        Assert.EndsWith(": 6 gzip members, 0 copied from the last build, 6 compressed", RootfsLine(log3, "(the rest): "));
+        Assert.Equal((await Build(spec, "g-fresh2")).Descriptor.Digest, third.Descriptor.Digest);
         var (rc, output) = Processes.RunCommandLine("umoci", $"unpack --rootless --image {third.LayoutPath}:demo:1.0.0 {_tmp.Sub("g-bundle")}");
         Assert.True(rc == 0, output);
         Assert.EndsWith("# changed too\n", File.ReadAllText(Path.Combine(_tmp.Sub("g-bundle"), "rootfs/charts/c1/templates/cm.yaml")));
@@ -295,11 +299,6 @@ public sealed class ClusterImageBuilderTests : IDisposable
         File.WriteAllText(_tmp.Sub("pkgs/crlf.sh"), "echo a\r\n");
         var pkgs = new[] { "a.bin", "b.bin", "crlf.sh", "note.txt", "run.sh" }.Select(f => new RootfsEntry($"files/pkgs/{f}", _tmp.Sub($"pkgs/{f}"))).ToList();
         var spec = Spec() with { RootfsFiles = [.. Spec().RootfsFiles, .. pkgs] };
-        Task<ClusterImageResult> BuildLogged(string name, ListLogger log)
-            => new ClusterImageBuilder(log).BuildAsync(spec, new ClusterImageOutput(_tmp.Sub($"out/{name}"), _tmp.Sub($"out/{name}.tar"), _tmp.Sub($"obj/{name}.layers.json")));
-        List<Descriptor> Rootfs(ClusterImageResult r) => ClusterImageReader.OpenLayout(r.LayoutPath).Platforms[0].Manifest.Layers
-            .Where(l => l.GetAnnotation(ClusterImageFormat.LayerKindAnnotation) == ClusterImageFormat.LayerKindRootfs).ToList();
-        static string Line(ListLogger log, string has) => Assert.Single(log.Lines, l => l.StartsWith("Rootfs layer ", StringComparison.Ordinal) && l.Contains(has, StringComparison.Ordinal));
         void Unpacks(ClusterImageResult r, string bundle)
         {
             var (code, output) = Processes.RunCommandLine("umoci", $"unpack --rootless --image {r.LayoutPath}:demo:1.0.0 {_tmp.Sub(bundle)}");
@@ -309,13 +308,13 @@ public sealed class ClusterImageBuilderTests : IDisposable
         }
 
         var log1 = new ListLogger();
-        var first = await BuildLogged("own", log1);
-        var layers = Rootfs(first);
+        var first = await Build(spec, "own", log: log1);
+        var layers = RootfsLayers(first);
         Assert.Equal(2, layers.Count); // files/pkgs, then the shared layer
         Assert.Equal("files/pkgs", layers[0].GetAnnotation(ClusterImageFormat.RootfsGroupAnnotation));
         Assert.Null(layers[1].GetAnnotation(ClusterImageFormat.RootfsGroupAnnotation));
         // a.bin, b.bin: a member each; crlf.sh, note.txt and run.sh (and the tar's end) one more
-        Assert.EndsWith(" (files/pkgs/): 3 gzip members, 0 copied from the last build, 3 compressed", Line(log1, "(files/pkgs/)"));
+        Assert.EndsWith(" (files/pkgs/): 3 gzip members, 0 copied from the last build, 3 compressed", RootfsLine(log1, "(files/pkgs/)"));
         var config = ClusterImageReader.OpenLayout(first.LayoutPath).Platforms[0].Config;
         Assert.Contains(config.History!, h => h.CreatedBy == "sealer-sdk: rootfs files/pkgs/ (a layer of its own: 1 MiB or more)");
         Unpacks(first, "own-1");
@@ -327,14 +326,14 @@ public sealed class ClusterImageBuilderTests : IDisposable
         // it are written again).
         File.WriteAllText(_tmp.Sub("proj/charts/web/templates/deploy.yaml"), "kind: Deployment\nmetadata: {name: v2}\n");
         var log2 = new ListLogger();
-        var second = await BuildLogged("own", log2);
-        Assert.Contains("(files/pkgs/, 5 files, 18874421 bytes)", Line(log2, "taken as it is"));
+        var second = await Build(spec, "own", log: log2);
+        Assert.Contains("(files/pkgs/, 5 files, 18874421 bytes)", RootfsLine(log2, "taken as it is"));
         // its scripts are still checked for CRLF line endings (by name: a .sh), as when it was written
         Assert.Contains(log1.Lines, l => l.Contains(ErrorCodes.ScriptHasCrlf, StringComparison.Ordinal) && l.Contains("files/pkgs/crlf.sh", StringComparison.Ordinal));
         Assert.Contains(log2.Lines, l => l.Contains(ErrorCodes.ScriptHasCrlf, StringComparison.Ordinal) && l.Contains("files/pkgs/crlf.sh", StringComparison.Ordinal));
-        Assert.Equal(layers[0].Digest, Rootfs(second)[0].Digest);
-        Assert.NotEqual(layers[1].Digest, Rootfs(second)[1].Digest);
-        var fresh = await BuildLogged("own-fresh", new ListLogger());
+        Assert.Equal(layers[0].Digest, RootfsLayers(second)[0].Digest);
+        Assert.NotEqual(layers[1].Digest, RootfsLayers(second)[1].Digest);
+        var fresh = await Build(spec, "own-fresh");
         Assert.Equal(fresh.Descriptor.Digest, second.Descriptor.Digest);
         Assert.Equal(File.ReadAllBytes(fresh.ArchivePath!), File.ReadAllBytes(second.ArchivePath!));
         Assert.True(second.Archive!.BytesKept > layers[0].Size, $"kept {second.Archive.BytesKept} bytes of the archive");
@@ -346,11 +345,11 @@ public sealed class ClusterImageBuilderTests : IDisposable
         File.WriteAllBytes(_tmp.Sub("pkgs/b.bin"), b2);
         File.SetLastWriteTimeUtc(_tmp.Sub("pkgs/b.bin"), time);
         var log3 = new ListLogger();
-        Assert.Equal(second.Descriptor.Digest, (await BuildLogged("own", log3)).Descriptor.Digest);
-        Line(log3, "taken as it is");
+        Assert.Equal(second.Descriptor.Digest, (await Build(spec, "own", log: log3)).Descriptor.Digest);
+        RootfsLine(log3, "taken as it is");
         File.Delete(_tmp.Sub("obj/own.layers.json"));
         var log4 = new ListLogger();
-        var fourth = await BuildLogged("own", log4);
+        var fourth = await Build(spec, "own", log: log4);
         Assert.NotEqual(second.Descriptor.Digest, fourth.Descriptor.Digest);
         Assert.DoesNotContain(log4.Lines, l => l.Contains("taken as it is", StringComparison.Ordinal));
         Unpacks(fourth, "own-4");
@@ -358,16 +357,16 @@ public sealed class ClusterImageBuilderTests : IDisposable
         // Touched, same bytes: read again (its time moved), every member copied, the same layer.
         File.SetLastWriteTimeUtc(_tmp.Sub("pkgs/a.bin"), DateTime.UtcNow.AddMinutes(1));
         var log5 = new ListLogger();
-        var fifth = await BuildLogged("own", log5);
-        Assert.EndsWith(": 3 gzip members, 3 copied from the last build, 0 compressed", Line(log5, "(files/pkgs/)"));
+        var fifth = await Build(spec, "own", log: log5);
+        Assert.EndsWith(": 3 gzip members, 3 copied from the last build, 0 compressed", RootfsLine(log5, "(files/pkgs/)"));
         Assert.Equal(fourth.Descriptor.Digest, fifth.Descriptor.Digest);
 
         // One package changed: only its member is compressed again; the image is a full build's.
         File.WriteAllBytes(_tmp.Sub("pkgs/a.bin"), System.Security.Cryptography.RandomNumberGenerator.GetBytes(12 << 20));
         var log6 = new ListLogger();
-        var sixth = await BuildLogged("own", log6);
-        Assert.EndsWith(": 3 gzip members, 2 copied from the last build, 1 compressed", Line(log6, "(files/pkgs/)"));
-        Assert.Equal((await BuildLogged("own-fresh6", new ListLogger())).Descriptor.Digest, sixth.Descriptor.Digest);
+        var sixth = await Build(spec, "own", log: log6);
+        Assert.EndsWith(": 3 gzip members, 2 copied from the last build, 1 compressed", RootfsLine(log6, "(files/pkgs/)"));
+        Assert.Equal((await Build(spec, "own-fresh6")).Descriptor.Digest, sixth.Descriptor.Digest);
         Unpacks(sixth, "own-6");
     }
 
