@@ -23,8 +23,11 @@ if [ "${SEALER_R2R:-1}" != 0 ]; then
   dotnet publish "$root/src/Sealer.Tasks/Sealer.Tasks.csproj" -c Release -r linux-x64 --self-contained false -p:PublishReadyToRun=true \
     --artifacts-path "$root/artifacts/r2r-build" -o "$r2r" -nologo -v:q -p:SealerVersion="$ver" >&2
 fi
-dotnet pack "$root/src/Sealer.Sdk/Sealer.Sdk.csproj" -c Release -o "$out" -nologo -v:q -p:SealerVersion="$ver" >&2
 pkg="$out/Sealer.Sdk.$ver.nupkg"
+# Packed anew every time: NuGet's pack skips writing a package whose inputs it sees unchanged, and the ReadyToRun folder
+# (or its absence, SEALER_R2R=0) is not among them, so the last package would stay.
+rm -f "$pkg"
+dotnet pack "$root/src/Sealer.Sdk/Sealer.Sdk.csproj" -c Release -o "$out" -nologo -v:q -p:SealerVersion="$ver" >&2
 [ -f "$pkg" ] || { echo "pack: $pkg was not produced" >&2; exit 1; }
 # A packed SDK must carry its tasks, their dependencies, and no MSBuild assemblies (the host provides those).
 listing="$(python3 -c 'import sys,zipfile; print("\n".join(zipfile.ZipFile(sys.argv[1]).namelist()))' "$pkg")"
