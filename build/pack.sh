@@ -31,14 +31,13 @@ dotnet pack "$root/src/Sealer.Sdk/Sealer.Sdk.csproj" -c Release -o "$out" -nolog
 [ -f "$pkg" ] || { echo "pack: $pkg was not produced" >&2; exit 1; }
 # A packed SDK must carry its tasks, their dependencies, and no MSBuild assemblies (the host provides those).
 listing="$(python3 -c 'import sys,zipfile; print("\n".join(zipfile.ZipFile(sys.argv[1]).namelist()))' "$pkg")"
-for f in Sdk/Sdk.props Sdk/Sdk.targets Sdk/Sealer.Tools.targets Sdk/clusterfile.schema.json Sdk/Sealer.Sdk.xsd Sdk/Sdk.targets.buildschema.json tools/net10.0/Sealer.Tasks.dll tools/net10.0/Sealer.Core.dll tools/net10.0/YamlDotNet.dll; do
+required=(Sdk/Sdk.props Sdk/Sdk.targets Sdk/Sealer.Tools.targets Sdk/clusterfile.schema.json Sdk/Sealer.Sdk.xsd Sdk/Sdk.targets.buildschema.json)
+tasks=(tools/net10.0)
+[ "${SEALER_R2R:-1}" = 0 ] || tasks+=(tools/net10.0/linux-x64)
+for d in "${tasks[@]}"; do required+=("$d/Sealer.Tasks.dll" "$d/Sealer.Core.dll" "$d/YamlDotNet.dll"); done
+for f in "${required[@]}"; do
   grep -qx "$f" <<<"$listing" || { echo "pack: $pkg lacks $f" >&2; exit 1; }
 done
-if [ "${SEALER_R2R:-1}" != 0 ]; then
-  for f in tools/net10.0/linux-x64/Sealer.Tasks.dll tools/net10.0/linux-x64/Sealer.Core.dll tools/net10.0/linux-x64/YamlDotNet.dll; do
-    grep -qx "$f" <<<"$listing" || { echo "pack: $pkg lacks $f" >&2; exit 1; }
-  done
-fi
 if grep -q '^tools/net10.0/\(linux-x64/\)\?Microsoft.Build' <<<"$listing"; then echo "pack: $pkg must not ship Microsoft.Build assemblies" >&2; exit 1; fi
 # -t:BundleCluster embeds the sealer the package carries (tools/sealer/<rid>/sealer): every artifacts/cli/<rid>/sealer that
 # build/publish-cli.sh wrote goes in (run it first for a release: build/publish-cli.sh linux-x64 && build/pack.sh).
