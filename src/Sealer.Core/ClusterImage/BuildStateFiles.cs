@@ -118,13 +118,14 @@ public sealed record LayerMapFile
     /// build copies instead of compressing the same bytes again.</summary>
     [JsonPropertyName("rootfsMembers")] public Dictionary<string, List<GzipMemberEntry>> RootfsMembers { get; set; } = new(StringComparer.Ordinal);
 
-    /// <summary>The last build's rootfs layers of their own (a folder of <see cref="RootfsLayers.OwnLayerBytes"/> or more),
-    /// by the stamp of the files they were made from (<see cref="RootfsLayers.Stamp"/>): a rebuild whose files have the same
-    /// stamp takes the layer as it is, without reading them.</summary>
+    /// <summary>The last build's rootfs layers (of their own: a folder of <see cref="RootfsLayers.OwnLayerBytes"/> or more;
+    /// or shared), by the stamp of the files they were made from (<see cref="RootfsLayers.Stamp"/>): a rebuild whose files
+    /// have the same stamp takes the layer as it is, without reading them.</summary>
     [JsonPropertyName("rootfsLayers")] public Dictionary<string, RootfsLayerEntry> RootfsLayers { get; set; } = new(StringComparer.Ordinal);
 }
 
-/// <summary>A rootfs layer of its own: its blob, and its diff ID (the SHA-256 of its tar), which is not read back from it.</summary>
+/// <summary>A rootfs layer: its blob, its diff ID (the SHA-256 of its tar), which is not read back from it, and its name
+/// (the folder of a layer of its own, or "the rest[, part i of n]").</summary>
 public sealed record RootfsLayerEntry
 {
     [JsonPropertyName("digest")] public required string Digest { get; init; }

@@ -147,7 +147,7 @@ public static class ClusterImageArchive
             return;
         }
         var manifest = OciJsonContext.FromBytes(bytes, OciJsonContext.Default.ImageManifest, $"manifest {top.Digest}");
-        // This build's own layers are the last run of rootfs layers (its big folders' layers, then the shared one) and the
+        // This build's own layers are the last run of rootfs layers (its big folders' layers, then the shared ones) and the
         // last registry layer (FROM layers keep their annotations too).
         var kinds = manifest.Layers.Select(l => l.GetAnnotation(ClusterImageFormat.LayerKindAnnotation)).ToList();
         int lastRootfs = kinds.LastIndexOf(ClusterImageFormat.LayerKindRootfs);

@@ -278,7 +278,7 @@ public sealed class ClusterImageBuilder
     }
 
     /// <summary>One of the project's rootfs layers; <see cref="Group"/> names a layer of its own (<see cref="RootfsLayers"/>).</summary>
-    private readonly record struct RootfsLayer(Descriptor Layer, Digest DiffId, string? Group);
+    private readonly record struct RootfsLayer(Descriptor Layer, Digest DiffId, RootfsLayers.Part Part);
 
     private sealed class Session(ClusterImageSpec spec, OciLayout temp, OciLayout? previous, LayerMapFile layerMap, IProgress<AssemblyProgress>? progress, ILogger logger)
     {
@@ -304,8 +304,8 @@ public sealed class ClusterImageBuilder
         /// <summary>This build's rootfs layers' members, for the layer map (replacing the last build's).</summary>
         private readonly Dictionary<string, List<GzipMemberEntry>> _rootfsMembers = new(StringComparer.Ordinal);
 
-        /// <summary>This build's rootfs layers of their own, by stamp (<see cref="RootfsLayers"/>), for the layer map.</summary>
-        private readonly Dictionary<string, RootfsLayerEntry> _ownLayers = new(StringComparer.Ordinal);
+        /// <summary>This build's rootfs layers, by stamp (<see cref="RootfsLayers"/>), for the layer map.</summary>
+        private readonly Dictionary<string, RootfsLayerEntry> _rootfsLayers = new(StringComparer.Ordinal);
 
         public async Task<ClusterImageResult> RunAsync(List<RootfsEntry> rootfs, CancellationToken cancellationToken)
         {
@@ -342,7 +342,7 @@ public sealed class ClusterImageBuilder
             var entry = top with { Annotations = new Dictionary<string, string> { [Annotations.RefName] = spec.RefName } };
             layerMap.RootfsCompressor = GzipMembers.Compressor;
             layerMap.RootfsMembers = _rootfsMembers;
-            layerMap.RootfsLayers = _ownLayers;
+            layerMap.RootfsLayers = _rootfsLayers;
             if (InPlace)
             {
                 cancellationToken.ThrowIfCancellationRequested();
@@ -444,8 +444,8 @@ public sealed class ClusterImageBuilder
                 ErrorCodes.ScriptHasCrlf, file, line, e.Destination);
         }
 
-        /// <summary>The project's rootfs layers (<see cref="RootfsLayers"/>): a layer per big group (taken from the last build
-        /// when its stamp is the same, else written), then the shared layer.</summary>
+        /// <summary>The project's rootfs layers (<see cref="RootfsLayers"/>): a layer per big group, then the shared ones, each
+        /// taken from the last build when its stamp is the same, else written.</summary>
         private async Task<List<RootfsLayer>> WriteRootfsLayersAsync(List<RootfsEntry> rootfs, CancellationToken cancellationToken)
         {
             progress?.Report(new AssemblyProgress("rootfs", null, 0));
@@ -454,36 +454,30 @@ public sealed class ClusterImageBuilder
             foreach (var part in RootfsLayers.Split(rootfs))
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                if (part.Group is not { } group)
-                {
-                    var (shared, sharedDiffId) = await WriteRootfsLayerAsync(part, modes, cancellationToken).ConfigureAwait(false);
-                    layers.Add(new RootfsLayer(shared, sharedDiffId, null));
-                    continue;
-                }
-                string stamp = RootfsLayers.Stamp(part, modes.IsExecutable, spec.SourceDateEpoch);
-                if (TryTakeOwnLayer(stamp, part) is { } taken)
+                string? stamp = RootfsLayers.Stamp(part, modes.IsExecutable, spec.SourceDateEpoch);
+                if (stamp is not null && TryTakeLayer(stamp, part) is { } taken)
                 {
                     layers.Add(taken);
                     continue;
                 }
                 var (layer, diffId) = await WriteRootfsLayerAsync(part, modes, cancellationToken).ConfigureAwait(false);
-                lock (_ownLayers) _ownLayers[stamp] = new RootfsLayerEntry { Digest = layer.Digest, Size = layer.Size, DiffId = diffId.ToString(), Group = group };
-                layers.Add(new RootfsLayer(layer, diffId, group));
+                if (stamp is not null) lock (_rootfsLayers) _rootfsLayers[stamp] = new RootfsLayerEntry { Digest = layer.Digest, Size = layer.Size, DiffId = diffId.ToString(), Group = part.Name };
+                layers.Add(new RootfsLayer(layer, diffId, part));
             }
             return layers;
         }
 
-        /// <summary>A layer of its own whose stamp this build or the last one made, when its blob is there: taken as it is
-        /// (its gzip members kept in the layer map for the next build). Its scripts are still checked for CRLF by name.</summary>
-        private RootfsLayer? TryTakeOwnLayer(string stamp, RootfsLayers.Part part)
+        /// <summary>A rootfs layer whose stamp this build or the last one made, when its blob is there: taken as it is (its
+        /// gzip members kept in the layer map for the next build). Its scripts are still checked for CRLF by name.</summary>
+        private RootfsLayer? TryTakeLayer(string stamp, RootfsLayers.Part part)
         {
             RootfsLayerEntry? entry;
-            lock (_ownLayers)
+            lock (_rootfsLayers)
             {
-                if (!_ownLayers.TryGetValue(stamp, out entry)) layerMap.RootfsLayers.TryGetValue(stamp, out entry);
+                if (!_rootfsLayers.TryGetValue(stamp, out entry)) layerMap.RootfsLayers.TryGetValue(stamp, out entry);
             }
             if (entry is null || !Digest.TryParse(entry.Digest, out var digest) || !Digest.TryParse(entry.DiffId, out var diffId) || !TryReuse(digest, entry.Size)) return null;
-            lock (_ownLayers) _ownLayers[stamp] = entry;
+            lock (_rootfsLayers) _rootfsLayers[stamp] = entry;
             lock (_rootfsMembers)
             {
                 if (!_rootfsMembers.ContainsKey(entry.Digest) && layerMap.RootfsMembers.TryGetValue(entry.Digest, out var members)) _rootfsMembers[entry.Digest] = members;
@@ -492,19 +486,20 @@ public sealed class ClusterImageBuilder
             {
                 if (ScriptLineEndings.IsScriptName(e.Destination)) WarnIfCrlfScript(e);
             }
-            logger.LogDebug("Rootfs layer {Digest} ({Group}/, {Files} files, {Bytes} bytes): its files' sizes and times are the last build's, taken as it is", entry.Digest, entry.Group, part.Entries.Count, part.Bytes);
+            logger.LogDebug("Rootfs layer {Digest} ({Group}, {Files} files, {Bytes} bytes): its files' sizes and times are the last build's, taken as it is", entry.Digest, part.Name, part.Entries.Count, part.Bytes);
             var layer = new Descriptor { MediaType = MediaTypes.OciLayerGzip, Digest = entry.Digest, Size = entry.Size };
-            return new RootfsLayer(RootfsDescriptor(layer, part.Group), diffId, part.Group);
+            return new RootfsLayer(RootfsDescriptor(layer, part), diffId, part);
         }
 
-        private static Descriptor RootfsDescriptor(Descriptor layer, string? group)
+        private static Descriptor RootfsDescriptor(Descriptor layer, RootfsLayers.Part part)
         {
             var annotations = new Dictionary<string, string> { [ClusterImageFormat.LayerKindAnnotation] = ClusterImageFormat.LayerKindRootfs };
-            if (group is not null) annotations[ClusterImageFormat.RootfsGroupAnnotation] = group;
+            if (part.Group is { } group) annotations[ClusterImageFormat.RootfsGroupAnnotation] = group;
+            else if (part.Slots > 1) annotations[ClusterImageFormat.RootfsPartAnnotation] = $"{part.Slot + 1}/{part.Slots}";
             return layer with { Annotations = annotations };
         }
 
-        /// <summary>One rootfs layer: the shared one cuts a gzip member per group, a layer of its own one per big file
+        /// <summary>One rootfs layer: a shared one cuts a gzip member per group, a layer of its own one per big file
         /// (<see cref="RootfsLayers.OwnMemberBytes"/>) and one per run of small files between them.</summary>
         private async Task<(Descriptor Layer, Digest DiffId)> WriteRootfsLayerAsync(RootfsLayers.Part part, RootfsFileModes modes, CancellationToken cancellationToken)
         {
@@ -516,7 +511,7 @@ public sealed class ClusterImageBuilder
                 {
                     var e = part.Entries[i];
                     cancellationToken.ThrowIfCancellationRequested();
-                    // One gzip member per group (a chart with its subcharts) in the shared layer, per big file in a layer of
+                    // One gzip member per group (a chart with its subcharts) in a shared layer, per big file in a layer of
                     // its own: an unchanged member is copied from the last build's layer; its parent directories' entries
                     // open it.
                     bool alone = part.Group is not null && part.Stats[i].Size >= RootfsLayers.OwnMemberBytes;
@@ -555,8 +550,8 @@ public sealed class ClusterImageBuilder
                     }
                     if (alone && i < part.Entries.Count - 1) cut(); // the last one's member ends with the tar's end
                 }
-            }, cancellationToken, part.Group is { } own ? $"{own}/" : "the rest").ConfigureAwait(false);
-            return (RootfsDescriptor(layer, part.Group), diffId);
+            }, cancellationToken, part.Name).ConfigureAwait(false);
+            return (RootfsDescriptor(layer, part), diffId);
         }
 
         private async Task<Descriptor> BuildPlatformAsync(Platform platform, List<RootfsLayer> rootfsLayers, CancellationToken cancellationToken)
@@ -609,11 +604,14 @@ public sealed class ClusterImageBuilder
             {
                 layers.Add(rootfsLayer.Layer);
                 diffIds.Add(rootfsLayer.DiffId.ToString());
+                var rootfsPart = rootfsLayer.Part;
                 history.Add(new HistoryEntry
                 {
-                    CreatedBy = rootfsLayer.Group is { } group
+                    CreatedBy = rootfsPart.Group is { } group
                         ? $"sealer-sdk: rootfs {group}/ (a layer of its own: {RootfsLayers.OwnLayerBytes >> 20} MiB or more)"
-                        : "sealer-sdk: rootfs (charts, manifests, apps, files, images.lock.json)",
+                        : rootfsPart.Slots == 1
+                            ? "sealer-sdk: rootfs (charts, manifests, apps, files, images.lock.json)"
+                            : $"sealer-sdk: rootfs (charts, manifests, apps, files, images.lock.json: part {rootfsPart.Slot + 1} of {rootfsPart.Slots}, by name)",
                 });
             }
 

@@ -23,6 +23,10 @@ public static class ClusterImageFormat
     /// <summary>On a rootfs layer of its own (a folder of 1 MiB or more: <c>RootfsLayers.OwnLayerBytes</c>): the folder, e.g. <c>files/packages</c>.</summary>
     public const string RootfsGroupAnnotation = "io.sealer.sdk.rootfs-group";
 
+    /// <summary>On a shared rootfs layer when there are several (many small folders: <c>RootfsLayers.SharedSlots</c>): which
+    /// of them, e.g. <c>3/16</c>; each small folder is in the one its name's hash picks.</summary>
+    public const string RootfsPartAnnotation = "io.sealer.sdk.rootfs-part";
+
     /// <summary>One app-image blob as <c>registry/blobs/sha256/&lt;hex&gt;</c> in an uncompressed tar; see <see cref="LayerBlobAnnotation"/>.</summary>
     public const string LayerKindImageBlob = "image-blob";
 

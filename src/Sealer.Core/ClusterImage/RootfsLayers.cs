@@ -5,13 +5,15 @@ namespace Sealer.Core.ClusterImage;
 
 /// <summary>
 /// How the project's rootfs is cut into layers. A group of entries (<see cref="GzipMembers.GroupOf"/>: a chart, a folder
-/// of files, an app) of <see cref="OwnLayerBytes"/> or more gets a layer of its own; the rest share one layer, the last of
-/// them (the one a chart edit changes). A layer of its own is stamped with its files' sizes and modification times (as
+/// of files, an app) of <see cref="OwnLayerBytes"/> or more gets a layer of its own; the rest (the small groups: charts,
+/// manifests, small folders) share the last layers, <see cref="SharedSlots"/> of them, each small group in the one its
+/// name's hash picks (<see cref="SlotOf"/>). Every layer is stamped with its files' sizes and modification times (as
 /// MSBuild and make judge inputs) and the rest of what its bytes depend on (<see cref="Stamp"/>): a rebuild whose stamp is
 /// the last build's takes that layer and its diff ID from the layer map without reading a byte of it, so a one-chart edit
-/// costs that chart, not the 100s of MiB of files beside it. Only a layer of its own can be taken so: the shared layer's diff
-/// ID is the SHA-256 of its whole tar, so any change in it means reading all of it (its unchanged members are still copied,
-/// not compressed again: <see cref="GzipMembers"/>).
+/// costs that chart's shared layer, not the 100s of MiB of files beside it nor the other charts. A layer whose stamp
+/// changed is read whole (its diff ID is the SHA-256 of its whole tar), its unchanged members copied, not compressed again
+/// (<see cref="GzipMembers"/>): that is why the small groups are spread over several layers once there are many of them,
+/// and why a delta after a chart edit carries about 1/<see cref="SharedSlots"/> of the charts, not all of them.
 /// </summary>
 internal static class RootfsLayers
 {
@@ -25,41 +27,76 @@ internal static class RootfsLayers
     public const long OwnMemberBytes = 1 << 20;
 
     /// <summary>The layout of the stamp; a change to it (or to what a layer's bytes depend on) changes every stamp.</summary>
-    private const string StampVersion = "sealer-sdk rootfs layer stamp v1";
+    private const string StampVersion = "sealer-sdk rootfs layer stamp v2";
+
+    /// <summary>Small groups per shared layer, about (<see cref="SharedSlots"/>): below twice this many there is one.</summary>
+    public const int GroupsPerSlot = 16;
+
+    /// <summary>The most shared layers (a chart edit then reads about 1/64 of the small groups).</summary>
+    public const int MaxSlots = 64;
 
     /// <summary>One rootfs layer's entries (in rootfs order), with each file's size and modification time (UTC ticks; a
-    /// missing file has size -1: writing it reports it). <see cref="Group"/> is null for the shared layer.</summary>
-    public sealed record Part(string? Group, List<RootfsEntry> Entries, List<(long Size, long Time)> Stats)
+    /// missing file has size -1: writing it reports it). <see cref="Group"/> is null for a shared layer, which is
+    /// <see cref="Slot"/> of <see cref="Slots"/> (0 of 1 when there is one).</summary>
+    public sealed record Part(string? Group, List<RootfsEntry> Entries, List<(long Size, long Time)> Stats, int Slot = 0, int Slots = 1)
     {
         public long Bytes => Stats.Sum(s => Math.Max(0, s.Size));
+
+        /// <summary>How logs and the layer map name it: the folder, "the rest", or "the rest, part 3 of 16".</summary>
+        public string Name => Group is { } g ? $"{g}/" : Slots == 1 ? "the rest" : $"the rest, part {Slot + 1} of {Slots}";
     }
 
-    /// <summary>Cuts <paramref name="rootfs"/> (sorted) into the groups of their own, by group name, then the shared part
-    /// (left out when empty and there are others; an empty rootfs is one empty layer, as before there were several).</summary>
+    /// <summary>How many shared layers <paramref name="smallGroups"/> small groups are spread over: a power of two, about
+    /// <see cref="GroupsPerSlot"/> groups each, at most <see cref="MaxSlots"/>. A function of the group count only (not of
+    /// bytes, which every edit changes), so it moves when charts or folders are added or removed, never on an edit; and the
+    /// image stays a function of its inputs (no build history in it).</summary>
+    public static int SharedSlots(int smallGroups)
+    {
+        int slots = 1;
+        while (slots < MaxSlots && smallGroups >= slots * 2 * GroupsPerSlot) slots *= 2;
+        return slots;
+    }
+
+    /// <summary>The shared layer a small group goes to: the SHA-256 of its name, mod <paramref name="slots"/> (a power of
+    /// two), so adding or removing a chart moves no other.</summary>
+    public static int SlotOf(string group, int slots)
+    {
+        Span<byte> hash = stackalloc byte[32];
+        SHA256.HashData(Encoding.UTF8.GetBytes(group), hash);
+        return (int)(System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(hash) & (uint)(slots - 1));
+    }
+
+    /// <summary>Cuts <paramref name="rootfs"/> (sorted) into the groups of their own, by group name, then the shared parts
+    /// in slot order (empty ones left out; an empty rootfs is one empty layer, as before there were several).</summary>
     public static List<Part> Split(IReadOnlyList<RootfsEntry> rootfs)
     {
-        var groups = new Dictionary<string, Part>(StringComparer.Ordinal);
+        var groups = new Dictionary<string, (List<RootfsEntry> Entries, List<(long, long)> Stats, long Bytes)>(StringComparer.Ordinal);
         var order = new List<(RootfsEntry Entry, string Group, (long, long) Stat)>(rootfs.Count);
         foreach (var e in rootfs)
         {
             string g = GzipMembers.GroupOf(e.Destination);
             var stat = StatOf(e);
             order.Add((e, g, stat));
-            if (!groups.TryGetValue(g, out var part)) groups[g] = part = new Part(g, [], []);
+            if (!groups.TryGetValue(g, out var part)) part = ([], [], 0);
             part.Entries.Add(e);
             part.Stats.Add(stat);
+            groups[g] = part with { Bytes = part.Bytes + Math.Max(0, stat.Size) };
         }
-        var own = groups.Values.Where(p => p.Bytes >= OwnLayerBytes).OrderBy(p => p.Group, StringComparer.Ordinal).ToList();
-        var ownNames = own.Select(p => p.Group!).ToHashSet(StringComparer.Ordinal);
-        var shared = new Part(null, [], []);
+        var layers = groups.Where(kv => kv.Value.Bytes >= OwnLayerBytes).OrderBy(kv => kv.Key, StringComparer.Ordinal)
+            .Select(kv => new Part(kv.Key, kv.Value.Entries, kv.Value.Stats)).ToList();
+        int slots = SharedSlots(groups.Count - layers.Count);
+        var shared = Enumerable.Range(0, slots).Select(i => new Part(null, [], [], i, slots)).ToArray();
+        var slotOf = new Dictionary<string, int>(StringComparer.Ordinal);
         foreach (var (e, g, stat) in order)
         {
-            if (ownNames.Contains(g)) continue;
-            shared.Entries.Add(e);
-            shared.Stats.Add(stat);
+            if (groups[g].Bytes >= OwnLayerBytes) continue;
+            if (!slotOf.TryGetValue(g, out int slot)) slotOf[g] = slot = slots == 1 ? 0 : SlotOf(g, slots);
+            shared[slot].Entries.Add(e);
+            shared[slot].Stats.Add(stat);
         }
-        if (shared.Entries.Count > 0 || own.Count == 0) own.Add(shared);
-        return own;
+        layers.AddRange(shared.Where(p => p.Entries.Count > 0));
+        if (layers.Count == 0) layers.Add(shared[0]);
+        return layers;
     }
 
     private static (long Size, long Time) StatOf(RootfsEntry e)
@@ -70,16 +107,19 @@ internal static class RootfsLayers
     }
 
     /// <summary>
-    /// What a layer of its own's bytes are made from, without reading its files: the stamp's version, the compressor, the
-    /// tar's time, and per entry its rootfs path, executable bit, and source (full path, size and modification time; or
+    /// What a rootfs layer's bytes are made from, without reading its files: the stamp's version, the compressor, the
+    /// tar's time, whether it is a layer of its own or a shared one (they are cut into gzip members differently), and per entry its rootfs path, executable bit, and source (full path, size and modification time; or
     /// the SHA-256 of content given in memory). A file rewritten with the same size and its old time kept is not seen,
-    /// as by MSBuild's and make's up-to-date checks; <c>dotnet build --no-incremental</c> reads everything.
+    /// as by MSBuild's and make's up-to-date checks; <c>dotnet build --no-incremental</c> reads everything. Null when a
+    /// file is missing (writing the layer reports it, with the item that named it).
     /// </summary>
-    public static string Stamp(Part part, Func<RootfsEntry, bool> executable, long sourceDateEpoch)
+    public static string? Stamp(Part part, Func<RootfsEntry, bool> executable, long sourceDateEpoch)
     {
+        if (part.Stats.Any(s => s.Size < 0)) return null;
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         var line = new StringBuilder();
-        line.Append(StampVersion).Append('\n').Append(GzipMembers.Compressor).Append('\n').Append(sourceDateEpoch).Append('\n');
+        line.Append(StampVersion).Append('\n').Append(GzipMembers.Compressor).Append('\n').Append(sourceDateEpoch).Append('\n')
+            .Append(part.Group is null ? "shared" : "own").Append('\n');
         for (int i = 0; i < part.Entries.Count; i++)
         {
             var e = part.Entries[i];

@@ -166,8 +166,8 @@ public sealed class ClusterImageBuilderTests : IDisposable
     {
         var first = await Build(Spec(), "inc");
         var second = await Build(Spec() with { Labels = new Dictionary<string, string> { ["owner"] = "x" } }, "inc");
-        Assert.Equal(4, second.BlobsReused); // the three image-blob layers and the registry layer came from the previous output
-        Assert.Equal(1, second.BlobsWritten); // the rootfs layer is written again (identical content)
+        Assert.Equal(5, second.BlobsReused); // the three image-blob layers, the registry layer and the rootfs layer (its files' stamp unchanged) came from the previous output
+        Assert.Equal(0, second.BlobsWritten); // (the config and manifest are not counted)
         var before = File.ReadAllBytes(Path.Combine(second.LayoutPath, "index.json"));
         var archiveBefore = File.ReadAllBytes(second.ArchivePath!);
 
@@ -346,7 +346,7 @@ public sealed class ClusterImageBuilderTests : IDisposable
         File.SetLastWriteTimeUtc(_tmp.Sub("pkgs/b.bin"), time);
         var log3 = new ListLogger();
         Assert.Equal(second.Descriptor.Digest, (await Build(spec, "own", log: log3)).Descriptor.Digest);
-        RootfsLine(log3, "taken as it is");
+        RootfsLine(log3, "(files/pkgs/, 5 files, 18874421 bytes): its files' sizes and times are the last build's, taken as it is");
         File.Delete(_tmp.Sub("obj/own.layers.json"));
         var log4 = new ListLogger();
         var fourth = await Build(spec, "own", log: log4);
@@ -368,6 +368,75 @@ public sealed class ClusterImageBuilderTests : IDisposable
         Assert.EndsWith(": 3 gzip members, 2 copied from the last build, 1 compressed", RootfsLine(log6, "(files/pkgs/)"));
         Assert.Equal((await Build(spec, "own-fresh6")).Descriptor.Digest, sixth.Descriptor.Digest);
         Unpacks(sixth, "own-6");
+    }
+
+    [Theory]
+    [InlineData(0, 1)]
+    [InlineData(31, 1)]
+    [InlineData(32, 2)]
+    [InlineData(63, 2)]
+    [InlineData(64, 4)]
+    [InlineData(300, 16)]
+    [InlineData(1023, 32)]
+    [InlineData(5000, 64)]
+    public void Small_folders_are_spread_over_a_power_of_two_of_shared_layers_by_their_count(int smallGroups, int layers)
+        => Assert.Equal(layers, Sealer.Core.ClusterImage.RootfsLayers.SharedSlots(smallGroups));
+
+    [Fact]
+    public async Task Many_small_charts_share_several_layers_and_a_chart_edit_reads_and_changes_only_its_own()
+    {
+        // 40 small charts, the web chart, scripts/ and the top level (images.lock.json): 43 small groups, so two shared layers.
+        var files = new List<RootfsEntry>(Spec().RootfsFiles);
+        for (int i = 1; i <= 40; i++)
+        {
+            Directory.CreateDirectory(_tmp.Sub($"small/c{i}/templates"));
+            File.WriteAllText(_tmp.Sub($"small/c{i}/Chart.yaml"), $"apiVersion: v2\nname: c{i}\nversion: 0.1.{i}\n");
+            File.WriteAllText(_tmp.Sub($"small/c{i}/templates/cm.yaml"), $"kind: ConfigMap\nmetadata: {{name: c{i}}}\n");
+            files.Add(new($"charts/c{i}/Chart.yaml", _tmp.Sub($"small/c{i}/Chart.yaml")));
+            files.Add(new($"charts/c{i}/templates/cm.yaml", _tmp.Sub($"small/c{i}/templates/cm.yaml")));
+        }
+        files.Sort((a, b) => string.CompareOrdinal(a.Destination, b.Destination));
+        var spec = Spec() with { RootfsFiles = files };
+        // Which shared layer each chart is in: the hash of its name picks it, whatever else the project holds.
+        int slot3 = Sealer.Core.ClusterImage.RootfsLayers.SlotOf("charts/c3", 2);
+        var parts = Sealer.Core.ClusterImage.RootfsLayers.Split(files);
+        Assert.Equal([null, null], parts.Select(p => p.Group));
+        Assert.Equal([0, 1], parts.Select(p => p.Slot));
+        Assert.All(parts, p => Assert.NotEmpty(p.Entries));
+        Assert.Contains(parts[slot3].Entries, e => e.Destination == "charts/c3/Chart.yaml");
+        var withMore = Sealer.Core.ClusterImage.RootfsLayers.Split([.. files, new RootfsEntry("charts/zz/Chart.yaml", _tmp.Sub("small/c1/Chart.yaml"))]);
+        for (int s = 0; s < 2; s++) // a chart added moves no other (the count stays under the next power of two)
+            Assert.Equal(parts[s].Entries.Select(e => e.Destination), withMore[s].Entries.Select(e => e.Destination).Where(d => !d.StartsWith("charts/zz/", StringComparison.Ordinal)));
+
+        var log1 = new ListLogger();
+        var first = await Build(spec, "slots", log: log1);
+        var layers = RootfsLayers(first);
+        Assert.Equal(["1/2", "2/2"], layers.Select(l => l.GetAnnotation(ClusterImageFormat.RootfsPartAnnotation)));
+        Assert.All(layers, l => Assert.Null(l.GetAnnotation(ClusterImageFormat.RootfsGroupAnnotation)));
+        var history = ClusterImageReader.OpenLayout(first.LayoutPath).Platforms[0].Config.History!;
+        Assert.Contains(history, h => h.CreatedBy == "sealer-sdk: rootfs (charts, manifests, apps, files, images.lock.json: part 2 of 2, by name)");
+        RootfsLine(log1, "(the rest, part 1 of 2)");
+        RootfsLine(log1, "(the rest, part 2 of 2)");
+        var (skopeo, skopeoOut) = Processes.RunCommandLine("skopeo", $"copy --quiet oci:{first.LayoutPath}:demo:1.0.0 dir:{_tmp.Sub("slots-skopeo")}");
+        Assert.True(skopeo == 0, skopeoOut); // every blob and diff ID checked
+
+        // A chart edit: its layer is written again (one gzip member compressed, the others copied), the other one taken
+        // unread; the image and the archive are a full build's, and umoci unpacks every file.
+        File.AppendAllText(_tmp.Sub("small/c3/templates/cm.yaml"), "data: {edited: \"yes\"}\n");
+        var log2 = new ListLogger();
+        var second = await Build(spec, "slots", log: log2);
+        var after = RootfsLayers(second);
+        Assert.NotEqual(layers[slot3].Digest, after[slot3].Digest);
+        Assert.Equal(layers[1 - slot3].Digest, after[1 - slot3].Digest);
+        Assert.Contains($"(the rest, part {2 - slot3} of 2, ", RootfsLine(log2, "taken as it is"));
+        Assert.Matches(@": (\d+) gzip members, \d+ copied from the last build, 1 compressed$", RootfsLine(log2, $"(the rest, part {slot3 + 1} of 2)"));
+        var fresh = await Build(spec, "slots-fresh");
+        Assert.Equal(fresh.Descriptor.Digest, second.Descriptor.Digest);
+        Assert.Equal(File.ReadAllBytes(fresh.ArchivePath!), File.ReadAllBytes(second.ArchivePath!));
+        var (rc, output) = Processes.RunCommandLine("umoci", $"unpack --rootless --image {second.LayoutPath}:demo:1.0.0 {_tmp.Sub("slots-bundle")}");
+        Assert.True(rc == 0, output);
+        foreach (var e in files.Where(e => e.SourcePath is not null))
+            Assert.Equal(File.ReadAllBytes(e.SourcePath!), File.ReadAllBytes(Path.Combine(_tmp.Sub("slots-bundle"), "rootfs", e.Destination)));
     }
 
     [Fact]
