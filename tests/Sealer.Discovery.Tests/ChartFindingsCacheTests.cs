@@ -74,7 +74,8 @@ public class ChartFindingsCacheTests
         string cache = Path.Combine(tmp.Path, "obj", "charts");
         Discover(charts, cache);
 
-        // A template: the same length, another byte (content is compared, not time stamps or sizes).
+        // A template: the same length, another byte, its time put back (content is compared, not time stamps or sizes,
+        // while a file is as recent as this one: FileHashMemo.RacyWindow).
         string template = Path.Combine(charts[1].Path, "templates", "deploy.yaml");
         var stamp = File.GetLastWriteTimeUtc(template);
         File.WriteAllText(template, File.ReadAllText(template).Replace("name: main", "name: mane", StringComparison.Ordinal));
@@ -128,6 +129,67 @@ public class ChartFindingsCacheTests
             Assert.Equal(uncached.Message, cached.Message);
         }
         Assert.Contains("first-bad", uncached.Message);
+    }
+
+    [Fact]
+    public void Chart_files_hashes_are_remembered_by_size_and_time_so_a_chart_edit_reads_that_chart_only()
+    {
+        using var tmp = new TempDir();
+        var charts = MakeCharts(tmp, 4);
+        var old = DateTime.UtcNow.AddMinutes(-10);
+        foreach (var f in Directory.GetFiles(tmp.Path, "*", SearchOption.AllDirectories)) File.SetLastWriteTimeUtc(f, old);
+        string cache = Path.Combine(tmp.Path, "obj", "charts");
+        (DiscoveryResult Result, int Read) Run(string? kubeVersion = null)
+        {
+            var dir = new ChartFindingsDirectory(cache);
+            var r = ImageDiscovery.Discover(new DiscoveryInput { Charts = charts, ChartCache = dir, KubeVersion = kubeVersion });
+            return (r, dir.FileHashes.FilesRead);
+        }
+
+        Assert.Equal(12, Run().Read); // three files a chart, each read once
+        Assert.True(File.Exists(Path.Combine(cache, ChartFindingsDirectory.FileHashesName)));
+        var (second, read) = Run();
+        Assert.Equal((0, 0, 4), (read, second.ChartsRendered, second.ChartsFromCache)); // no chart file read, none rendered
+        Assert.Equal(Dump(ImageDiscovery.Discover(new DiscoveryInput { Charts = charts })), Dump(second));
+
+        // An edit (a new time): that file is read again, that chart rendered; the rest come from the memo and the cache.
+        string values = Path.Combine(charts[2].Path, "values.yaml");
+        File.WriteAllText(values, "image: {repository: team/app2, tag: \"2.0\"}\n");
+        File.SetLastWriteTimeUtc(values, old.AddMinutes(2)); // (edited a while ago: a file as recent as the run is read every time, see below)
+        var (edited, readEdited) = Run();
+        Assert.Equal((1, 1, 3), (readEdited, edited.ChartsRendered, edited.ChartsFromCache));
+        Assert.Contains("docker.io/team/app2:2.0", edited.Images.Select(i => i.Reference));
+
+        // Touched, same bytes: read again, and the findings still come from the cache (the key is the content's).
+        File.SetLastWriteTimeUtc(Path.Combine(charts[0].Path, "Chart.yaml"), old.AddMinutes(1));
+        var (touched, readTouched) = Run();
+        Assert.Equal((1, 0), (readTouched, touched.ChartsRendered));
+
+        // Rewritten with the same size and its old time put back: not seen (as MSBuild's own up-to-date check would not
+        // see it) ...
+        string template = Path.Combine(charts[1].Path, "templates", "deploy.yaml");
+        File.WriteAllText(template, File.ReadAllText(template).Replace("name: main", "name: mane", StringComparison.Ordinal));
+        File.SetLastWriteTimeUtc(template, old);
+        Assert.Equal((0, 0), (Run().Read, Run().Result.ChartsRendered));
+        // ... until the memo is gone (dotnet build --no-incremental cleans obj/); a damaged memo is an empty one.
+        string memo = Path.Combine(cache, ChartFindingsDirectory.FileHashesName);
+        Assert.Equal(13, File.ReadAllLines(memo).Length); // a header, then a file a line
+        string text = File.ReadAllText(memo);
+        File.WriteAllText(memo, text[..(text.IndexOf('\t', text.IndexOf('\n') + 1) + 2)]); // cut in the first file's line
+        var (afterDamage, readAfterDamage) = Run();
+        Assert.Equal((12, 1), (readAfterDamage, afterDamage.ChartsRendered));
+        Assert.Equal(Dump(ImageDiscovery.Discover(new DiscoveryInput { Charts = charts })), Dump(afterDamage));
+
+        // A file written within the racy window is hashed every time, so a same-size rewrite keeping its time is seen.
+        var recent = DateTime.UtcNow;
+        File.WriteAllText(template, File.ReadAllText(template).Replace("name: mane", "name: main", StringComparison.Ordinal));
+        File.SetLastWriteTimeUtc(template, recent);
+        Assert.Equal(1, Run().Read);
+        File.WriteAllText(template, File.ReadAllText(template).Replace("name: main", "name: mine", StringComparison.Ordinal));
+        File.SetLastWriteTimeUtc(template, recent);
+        var (racy, readRacy) = Run();
+        Assert.Equal((1, 1), (readRacy, racy.ChartsRendered));
+        Assert.Equal(1, Directory.GetFiles(cache, "*.memo").Length + Directory.GetFiles(cache, ".*.tmp").Length); // no temp files left
     }
 
     [Fact]

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Sealer.Core.Discovery;
+using Sealer.Core.IO;
 using Sealer.Core.Layout;
 
 namespace Sealer.Core.Build;
@@ -10,13 +11,21 @@ namespace Sealer.Core.Build;
 /// named by <see cref="ChartFindingsKey"/>. A damaged or foreign entry is a miss (the chart is rendered again and the
 /// entry rewritten), never an error; entries are written to a temp file and renamed, so a reader never sees half of one
 /// (no fsync: a cache entry lost to a power cut is only a render more). After a successful discovery only the entries it
-/// used are kept, so the directory holds one entry per chart of the project.
+/// used are kept, so the directory holds one entry per chart of the project. The keys' file hashes are remembered in
+/// <c>file-hashes.memo</c> (JSON) beside them (<see cref="FileHashMemo"/>), saved with <see cref="Retain"/>.
 /// </summary>
 public sealed class ChartFindingsDirectory(string directory) : IChartFindingsCache
 {
     private const string Extension = ".json";
 
+    /// <summary>The file of <see cref="FileHashes"/> in <see cref="Directory"/> (not an entry's name: never dropped by <see cref="Retain"/>).</summary>
+    public const string FileHashesName = "file-hashes.memo";
+
     public string Directory { get; } = Path.GetFullPath(directory);
+
+    private FileHashMemo? _fileHashes;
+
+    public FileHashMemo FileHashes => LazyInitializer.EnsureInitialized(ref _fileHashes, () => FileHashMemo.Open(Path.Combine(Directory, FileHashesName)));
 
     public ChartFindings? TryGet(string key)
     {
@@ -60,13 +69,15 @@ public sealed class ChartFindingsDirectory(string directory) : IChartFindingsCac
 
     public void Retain(IReadOnlySet<string> keys)
     {
+        _fileHashes?.Save();
         if (!System.IO.Directory.Exists(Directory)) return;
         foreach (var file in System.IO.Directory.EnumerateFiles(Directory))
         {
             // Only what this class writes (an entry, or a temp file of one a killed build left) is ever deleted here.
             string name = Path.GetFileName(file);
             bool entry = name.Length == 64 + Extension.Length && name.EndsWith(Extension, StringComparison.Ordinal) && IsKey(name[..64]);
-            bool temp = name.Length > 66 && name[0] == '.' && IsKey(name[1..65]) && name.EndsWith(".tmp", StringComparison.Ordinal);
+            bool temp = name.Length > 66 && name[0] == '.' && IsKey(name[1..65]) && name.EndsWith(".tmp", StringComparison.Ordinal)
+                || name.StartsWith("." + FileHashesName + ".", StringComparison.Ordinal) && name.EndsWith(".tmp", StringComparison.Ordinal);
             if (entry && !keys.Contains(name[..64]) || temp) OciLayout.TryDelete(file);
         }
     }

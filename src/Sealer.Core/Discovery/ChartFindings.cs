@@ -2,6 +2,7 @@ using System.Reflection;
 using System.Security.Cryptography;
 using System.Text;
 using Sealer.Core.Charts;
+using Sealer.Core.IO;
 
 namespace Sealer.Core.Discovery;
 
@@ -24,8 +25,12 @@ public interface IChartFindingsCache
 
     void Put(string key, ChartFindings findings);
 
-    /// <summary>Called once after a discovery succeeded with every key it used: the others may be dropped.</summary>
+    /// <summary>Called once after a discovery succeeded with every key it used: the others may be dropped (and
+    /// <see cref="FileHashes"/> saved).</summary>
     void Retain(IReadOnlySet<string> keys);
+
+    /// <summary>Where the keys' file hashes are remembered between runs (null: every chart file is read for its key).</summary>
+    FileHashMemo? FileHashes => null;
 }
 
 /// <summary>
@@ -33,7 +38,9 @@ public interface IChartFindingsCache
 /// .helmignore, as the loader sees them), of its added dependencies, values files and <c>--set-file</c> files, the
 /// values given on the command line, release name, namespace, Kubernetes and API versions, the display names sources
 /// show, and the identity of this engine (so a different Sealer never reuses another's results). Content, not time
-/// stamps: a checkout that touches files without changing them still hits; any changed byte misses.
+/// stamps: a checkout that touches files without changing them still hits; any changed byte misses. With a
+/// <see cref="FileHashMemo"/>, a file's hash is taken from it while the file's size and time are those it was hashed at
+/// (the key is the same either way: a chart edit reads that chart's files, not every chart's).
 /// </summary>
 public static class ChartFindingsKey
 {
@@ -55,7 +62,7 @@ public static class ChartFindingsKey
         return version + "|" + module;
     });
 
-    public static string Compute(ChartInput chart, string? kubeVersion, IReadOnlyList<string> apiVersions)
+    public static string Compute(ChartInput chart, string? kubeVersion, IReadOnlyList<string> apiVersions, FileHashMemo? hashes = null)
     {
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         void Text(string s)
@@ -77,6 +84,17 @@ public static class ChartFindingsKey
             foreach (var p in list)
             {
                 Text(p);
+                if (hashes is not null)
+                {
+                    if (hashes.Hash(p) is not var (length, sha))
+                    {
+                        Text("(absent)");
+                        continue;
+                    }
+                    Text(length.ToString(System.Globalization.CultureInfo.InvariantCulture));
+                    hash.AppendData(sha);
+                    continue;
+                }
                 if (!File.Exists(p))
                 {
                     Text("(absent)");

@@ -36,7 +36,7 @@ public static class ImageDiscovery
         {
             try
             {
-                keys[i] = ChartFindingsKey.Compute(input.Charts[i], input.KubeVersion, input.ApiVersions);
+                keys[i] = ChartFindingsKey.Compute(input.Charts[i], input.KubeVersion, input.ApiVersions, input.ChartCache!.FileHashes);
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
@@ -61,7 +61,7 @@ public static class ImageDiscovery
             ct.ThrowIfCancellationRequested();
             var chart = input.Charts[i];
             // A key the parallel pass could not compute is computed here, in chart order, so its error is the first chart's.
-            string? key = keys is null ? null : keys[i] ?? ChartFindingsKey.Compute(chart, input.KubeVersion, input.ApiVersions);
+            string? key = keys is null ? null : keys[i] ?? ChartFindingsKey.Compute(chart, input.KubeVersion, input.ApiVersions, cache!.FileHashes);
             var findings = key is null ? null : cache!.TryGet(key);
             if (findings is null)
             {
