@@ -50,6 +50,22 @@ public sealed class ClusterImageBuilderTests : IDisposable
     private static List<Descriptor> RootfsLayers(ClusterImageResult r) => ClusterImageReader.OpenLayout(r.LayoutPath).Platforms[0].Manifest.Layers
         .Where(l => l.GetAnnotation(ClusterImageFormat.LayerKindAnnotation) == ClusterImageFormat.LayerKindRootfs).ToList();
 
+    /// <summary>umoci unpacks the image, and every file of <paramref name="rootfs"/> is there with its bytes.</summary>
+    private void UnpacksTo(ClusterImageResult r, string bundle, IEnumerable<RootfsEntry> rootfs)
+    {
+        var (code, output) = Processes.RunCommandLine("umoci", $"unpack --rootless --image {r.LayoutPath}:demo:1.0.0 {_tmp.Sub(bundle)}");
+        Assert.True(code == 0, output);
+        foreach (var e in rootfs.Where(e => e.SourcePath is not null))
+            Assert.Equal(File.ReadAllBytes(e.SourcePath!), File.ReadAllBytes(Path.Combine(_tmp.Sub(bundle), "rootfs", e.Destination)));
+    }
+
+    /// <summary>skopeo copies the image out of the layout, which reads every blob and checks every digest and diff ID.</summary>
+    private void SkopeoCopies(ClusterImageResult r, string dir)
+    {
+        var (code, output) = Processes.RunCommandLine("skopeo", $"copy --quiet oci:{r.LayoutPath}:demo:1.0.0 dir:{_tmp.Sub(dir)}");
+        Assert.True(code == 0, output);
+    }
+
     /// <summary>The one debug line about a rootfs layer that contains <paramref name="has"/>.</summary>
     private static string RootfsLine(ListLogger log, string has) => Assert.Single(log.Lines, l => l.StartsWith("Rootfs layer ", StringComparison.Ordinal) && l.Contains(has, StringComparison.Ordinal));
 
@@ -299,13 +315,7 @@ public sealed class ClusterImageBuilderTests : IDisposable
         File.WriteAllText(_tmp.Sub("pkgs/crlf.sh"), "echo a\r\n");
         var pkgs = new[] { "a.bin", "b.bin", "crlf.sh", "note.txt", "run.sh" }.Select(f => new RootfsEntry($"files/pkgs/{f}", _tmp.Sub($"pkgs/{f}"))).ToList();
         var spec = Spec() with { RootfsFiles = [.. Spec().RootfsFiles, .. pkgs] };
-        void Unpacks(ClusterImageResult r, string bundle)
-        {
-            var (code, output) = Processes.RunCommandLine("umoci", $"unpack --rootless --image {r.LayoutPath}:demo:1.0.0 {_tmp.Sub(bundle)}");
-            Assert.True(code == 0, output);
-            foreach (var e in spec.RootfsFiles.Where(e => e.SourcePath is not null))
-                Assert.Equal(File.ReadAllBytes(e.SourcePath!), File.ReadAllBytes(Path.Combine(_tmp.Sub(bundle), "rootfs", e.Destination)));
-        }
+        void Unpacks(ClusterImageResult r, string bundle) => UnpacksTo(r, bundle, spec.RootfsFiles);
 
         var log1 = new ListLogger();
         var first = await Build(spec, "own", log: log1);
@@ -318,8 +328,7 @@ public sealed class ClusterImageBuilderTests : IDisposable
         var config = ClusterImageReader.OpenLayout(first.LayoutPath).Platforms[0].Config;
         Assert.Contains(config.History!, h => h.CreatedBy == "sealer-sdk: rootfs files/pkgs/ (a layer of its own: 1 MiB or more)");
         Unpacks(first, "own-1");
-        var (skopeo, skopeoOut) = Processes.RunCommandLine("skopeo", $"copy --quiet oci:{first.LayoutPath}:demo:1.0.0 dir:{_tmp.Sub("own-skopeo")}");
-        Assert.True(skopeo == 0, skopeoOut); // every blob and diff ID checked
+        SkopeoCopies(first, "own-skopeo");
 
         // A chart edit: the packages' layer is taken as it is (not read: see below), the shared one made again; the image is
         // a full build's, and the archive keeps its place for the packages' layer (only the shared layer and what follows
@@ -417,8 +426,7 @@ public sealed class ClusterImageBuilderTests : IDisposable
         Assert.Contains(history, h => h.CreatedBy == "sealer-sdk: rootfs (charts, manifests, apps, files, images.lock.json: part 2 of 2, by name)");
         RootfsLine(log1, "(the rest, part 1 of 2)");
         RootfsLine(log1, "(the rest, part 2 of 2)");
-        var (skopeo, skopeoOut) = Processes.RunCommandLine("skopeo", $"copy --quiet oci:{first.LayoutPath}:demo:1.0.0 dir:{_tmp.Sub("slots-skopeo")}");
-        Assert.True(skopeo == 0, skopeoOut); // every blob and diff ID checked
+        SkopeoCopies(first, "slots-skopeo");
 
         // A chart edit: its layer is written again (one gzip member compressed, the others copied), the other one taken
         // unread; the image and the archive are a full build's, and umoci unpacks every file.
@@ -433,10 +441,7 @@ public sealed class ClusterImageBuilderTests : IDisposable
         var fresh = await Build(spec, "slots-fresh");
         Assert.Equal(fresh.Descriptor.Digest, second.Descriptor.Digest);
         Assert.Equal(File.ReadAllBytes(fresh.ArchivePath!), File.ReadAllBytes(second.ArchivePath!));
-        var (rc, output) = Processes.RunCommandLine("umoci", $"unpack --rootless --image {second.LayoutPath}:demo:1.0.0 {_tmp.Sub("slots-bundle")}");
-        Assert.True(rc == 0, output);
-        foreach (var e in files.Where(e => e.SourcePath is not null))
-            Assert.Equal(File.ReadAllBytes(e.SourcePath!), File.ReadAllBytes(Path.Combine(_tmp.Sub("slots-bundle"), "rootfs", e.Destination)));
+        UnpacksTo(second, "slots-bundle", files);
     }
 
     [Fact]
