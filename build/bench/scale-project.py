@@ -14,6 +14,7 @@ Usage: scale-project.py OUT STORAGE_ROOT N_CHARTS M_IMAGES TOTAL_MB [SEED]
                                              its own copy of common
                                    plain     a Deployment whose image is "{{ .Values.image.repository }}:{{ tag }}"
                                    crds      plain + a crds/ directory with a CustomResourceDefinition
+                                 each with a README of a real chart's bytes (300-600 KB Bitnami-style, 10-60 KB others)
   STORAGE_ROOT/<domain>/         docker-registry filesystem storage (docker/registry/v2/...) per domain
   OUT/project.json               the images (reference, blobs, bytes) and the chart list, for the bench's floors
 
@@ -22,6 +23,7 @@ Images: one base layer set per domain (shared by every image of that domain, 3 l
 is reached. Every layer is a valid tar of one file of random (incompressible) bytes; sizes are the tar sizes. A tenth of
 the images are served as an OCI index (amd64 + arm64; the arm64 manifest reuses the amd64 layers, so it adds no bytes).
 """
+import base64
 import hashlib
 import json
 import math
@@ -354,7 +356,18 @@ def write_common(chart_dir):
     write(os.path.join(chart_dir, "charts", "common", "values.yaml"), "exampleValue: common-chart\n")
 
 
+def write_readme(d, name, shape):
+    """A README as big as real charts carry (the vendored Bitnami corpus, tests/Sealer.Charts.Tests/corpus: 460 KB to 1.1 MB
+    a chart with README, values and schema): 300-600 KB for a Bitnami-style chart, 10-60 KB for the others. Random text
+    (base64 lines), from a generator seeded by the chart's name so the rest of the project is what it was before."""
+    r = random.Random(name)
+    size = r.randint(300_000, 600_000) if shape == "bitnami" else r.randint(10_000, 60_000)
+    data = base64.b64encode(r.randbytes(size * 3 // 4)).decode()
+    write(os.path.join(d, "README.md"), f"# {name}\n\n" + "\n".join(data[i:i + 76] for i in range(0, len(data), 76)) + "\n")
+
+
 def write_chart(d, name, shape, imgs, sub, rng):
+    write_readme(d, name, shape)
     if shape == "bitnami":
         deps = "dependencies:\n  - name: common\n    version: 2.x.x\n    repository: oci://registry-1.docker.io/bitnamicharts\n    tags: [bitnami-common]\n"
         if sub:
