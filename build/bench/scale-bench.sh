@@ -295,11 +295,12 @@ XML
   measure "$tag" load-floor-sync --floor-of load:sync -- bash -c "cp '$archive' '$sw/copy.tar' && sync '$sw/copy.tar' && openssl dgst -sha256 '$sw/copy.tar' >/dev/null"
   rm -f "$sw/copy.tar"
   measure "$tag" save --log "$sw/save.log" -- "$sealer" save -o "$sw/saved.tar" scale/cluster:v1
+  rm -f "$sw/saved.tar" # the floors' copies need its room (run 8's save floors at 8 GiB stopped at 6 GiB: the disk was full)
   measure "$tag" save-floor --floor-of save -- cp "$archive" "$sw/copy.tar"
   rm -f "$sw/copy.tar"
   # save's own: the saved archive is on the disk before its rename, as the build's
   measure "$tag" save-floor-sync --floor-of save:sync -- bash -c "cp '$archive' '$sw/copy.tar' && sync '$sw/copy.tar'"
-  rm -f "$sw/copy.tar" "$sw/saved.tar"
+  rm -f "$sw/copy.tar"
 
   if [ -n "${SCALE_CANCEL:-}" ] && [ "$spec" = "${sizes[-1]}" ]; then
     python3 "$here/scale-cancel.py" "$results" "$tag" "$proj" "$sw" "$logs" || echo "scale-bench: the cancellation check failed" >&2

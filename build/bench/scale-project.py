@@ -14,7 +14,8 @@ Usage: scale-project.py OUT STORAGE_ROOT N_CHARTS M_IMAGES TOTAL_MB [SEED]
                                              its own copy of common
                                    plain     a Deployment whose image is "{{ .Values.image.repository }}:{{ tag }}"
                                    crds      plain + a crds/ directory with a CustomResourceDefinition
-                                 each with a README of a real chart's bytes (300-600 KB Bitnami-style, 10-60 KB others)
+                                 each with a README of a real chart's size and text (300-600 KB Bitnami-style, 10-60 KB
+                                 others; runs of the vendored Bitnami corpus's READMEs and values files)
   STORAGE_ROOT/<domain>/         docker-registry filesystem storage (docker/registry/v2/...) per domain
   OUT/project.json               the images (reference, blobs, bytes) and the chart list, for the bench's floors
 
@@ -23,7 +24,6 @@ Images: one base layer set per domain (shared by every image of that domain, 3 l
 is reached. Every layer is a valid tar of one file of random (incompressible) bytes; sizes are the tar sizes. A tenth of
 the images are served as an OCI index (amd64 + arm64; the arm64 manifest reuses the amd64 layers, so it adds no bytes).
 """
-import base64
 import hashlib
 import json
 import math
@@ -356,14 +356,35 @@ def write_common(chart_dir):
     write(os.path.join(chart_dir, "charts", "common", "values.yaml"), "exampleValue: common-chart\n")
 
 
+CORPUS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tests", "Sealer.Charts.Tests", "corpus")
+_text_pool = None
+
+
+def text_pool():
+    """The vendored Bitnami corpus's READMEs and values files (real chart text: it compresses ~8x, at zlib's speed for text)."""
+    global _text_pool
+    if _text_pool is None:
+        names = sorted(os.path.join(dp, f) for dp, _, fs in os.walk(CORPUS) for f in fs if f in ("README.md", "values.yaml"))
+        _text_pool = [open(n, encoding="utf-8", errors="replace").read() for n in names]
+        _text_pool = [t for t in _text_pool if len(t) >= 16_384] or ["# chart\n" * 4096]
+    return _text_pool
+
+
 def write_readme(d, name, shape):
     """A README as big as real charts carry (the vendored Bitnami corpus, tests/Sealer.Charts.Tests/corpus: 460 KB to 1.1 MB
-    a chart with README, values and schema): 300-600 KB for a Bitnami-style chart, 10-60 KB for the others. Random text
-    (base64 lines), from a generator seeded by the chart's name so the rest of the project is what it was before."""
+    a chart with README, values and schema): 300-600 KB for a Bitnami-style chart, 10-60 KB for the others. Made of 4-16 KB
+    runs of the corpus's READMEs and values files (so it compresses as chart text does, not as random bytes), picked by a
+    generator seeded by the chart's name so the rest of the project is what it was before."""
     r = random.Random(name)
     size = r.randint(300_000, 600_000) if shape == "bitnami" else r.randint(10_000, 60_000)
-    data = base64.b64encode(r.randbytes(size * 3 // 4)).decode()
-    write(os.path.join(d, "README.md"), f"# {name}\n\n" + "\n".join(data[i:i + 76] for i in range(0, len(data), 76)) + "\n")
+    pool, parts, n = text_pool(), [f"# {name}\n\n"], 0
+    while n < size:
+        t = r.choice(pool)
+        k = min(len(t), r.randint(4096, 16384), size - n)
+        at = r.randint(0, len(t) - k)
+        parts.append(t[at:at + k])
+        n += k
+    write(os.path.join(d, "README.md"), "".join(parts) + "\n")
 
 
 def write_chart(d, name, shape, imgs, sub, rng):
