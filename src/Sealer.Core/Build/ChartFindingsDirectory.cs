@@ -12,7 +12,7 @@ namespace Sealer.Core.Build;
 /// entry rewritten), never an error; entries are written to a temp file and renamed, so a reader never sees half of one
 /// (no fsync: a cache entry lost to a power cut is only a render more). After a successful discovery only the entries it
 /// used are kept, so the directory holds one entry per chart of the project. The keys' file hashes are remembered in
-/// <c>file-hashes.memo</c> (JSON) beside them (<see cref="FileHashMemo"/>), saved with <see cref="Retain"/>.
+/// <c>file-hashes.memo</c> (a text file) beside them (<see cref="FileHashMemo"/>), saved with <see cref="Retain"/>.
 /// </summary>
 public sealed class ChartFindingsDirectory(string directory) : IChartFindingsCache
 {

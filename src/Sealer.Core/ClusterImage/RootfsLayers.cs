@@ -108,8 +108,9 @@ internal static class RootfsLayers
 
     /// <summary>
     /// What a rootfs layer's bytes are made from, without reading its files: the stamp's version, the compressor, the
-    /// tar's time, whether it is a layer of its own or a shared one (they are cut into gzip members differently), and per entry its rootfs path, executable bit, and source (full path, size and modification time; or
-    /// the SHA-256 of content given in memory). A file rewritten with the same size and its old time kept is not seen,
+    /// tar's time, whether it is a layer of its own or a shared one (they are cut into gzip members differently), and per
+    /// entry its rootfs path, executable bit, and source (full path, size and modification time; or the SHA-256 of
+    /// content given in memory). A file rewritten with the same size and its old time kept is not seen,
     /// as by MSBuild's and make's up-to-date checks; <c>dotnet build --no-incremental</c> reads everything. Null when a
     /// file is missing (writing the layer reports it, with the item that named it).
     /// </summary>

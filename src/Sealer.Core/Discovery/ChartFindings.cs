@@ -77,6 +77,13 @@ public static class ChartFindingsKey
             Text(what + "#" + list.Count);
             foreach (var i in list) Text(i);
         }
+        (long Length, byte[] Sha256)? HashOf(string path)
+        {
+            if (hashes is not null) return hashes.Hash(path);
+            if (!File.Exists(path)) return null;
+            byte[] data = File.ReadAllBytes(path);
+            return (data.Length, SHA256.HashData(data));
+        }
         void Files(string what, IEnumerable<string> paths)
         {
             var list = paths.Select(Path.GetFullPath).ToList();
@@ -84,25 +91,13 @@ public static class ChartFindingsKey
             foreach (var p in list)
             {
                 Text(p);
-                if (hashes is not null)
-                {
-                    if (hashes.Hash(p) is not var (length, sha))
-                    {
-                        Text("(absent)");
-                        continue;
-                    }
-                    Text(length.ToString(System.Globalization.CultureInfo.InvariantCulture));
-                    hash.AppendData(sha);
-                    continue;
-                }
-                if (!File.Exists(p))
+                if (HashOf(p) is not var (length, sha))
                 {
                     Text("(absent)");
                     continue;
                 }
-                byte[] data = File.ReadAllBytes(p);
-                Text(data.Length.ToString(System.Globalization.CultureInfo.InvariantCulture));
-                hash.AppendData(SHA256.HashData(data));
+                Text(length.ToString(System.Globalization.CultureInfo.InvariantCulture));
+                hash.AppendData(sha);
             }
         }
 
