@@ -19,15 +19,17 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPE
 # RID-specific restore does not touch the projects' own obj/. SEALER_R2R=0 leaves it out.
 r2r="$root/src/Sealer.Sdk/obj/tasks-r2r/linux-x64"
 rm -rf "$r2r"
+r2r_prop=()
 if [ "${SEALER_R2R:-1}" != 0 ]; then
   dotnet publish "$root/src/Sealer.Tasks/Sealer.Tasks.csproj" -c Release -r linux-x64 --self-contained false -p:PublishReadyToRun=true \
     --artifacts-path "$root/artifacts/r2r-build" -o "$r2r" -nologo -v:q -p:SealerVersion="$ver" >&2
+  r2r_prop=(-p:SealerTasksReadyToRunDir="$r2r") # the package takes only the folder it is told of
 fi
 pkg="$out/Sealer.Sdk.$ver.nupkg"
 # Packed anew every time: NuGet's pack skips writing a package whose inputs it sees unchanged, and the ReadyToRun folder
 # (or its absence, SEALER_R2R=0) is not among them, so the last package would stay.
 rm -f "$pkg"
-dotnet pack "$root/src/Sealer.Sdk/Sealer.Sdk.csproj" -c Release -o "$out" -nologo -v:q -p:SealerVersion="$ver" >&2
+dotnet pack "$root/src/Sealer.Sdk/Sealer.Sdk.csproj" -c Release -o "$out" -nologo -v:q -p:SealerVersion="$ver" "${r2r_prop[@]}" >&2
 [ -f "$pkg" ] || { echo "pack: $pkg was not produced" >&2; exit 1; }
 # A packed SDK must carry its tasks, their dependencies, and no MSBuild assemblies (the host provides those).
 listing="$(python3 -c 'import sys,zipfile; print("\n".join(zipfile.ZipFile(sys.argv[1]).namelist()))' "$pkg")"
