@@ -1,3 +1,4 @@
+using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Sealer.Core.Discovery;
@@ -53,23 +54,28 @@ public sealed class ChartFindingsDirectory(string directory) : IChartFindingsCac
             Images = findings.Images.Select(i => new ChartFindingEntry { Value = i.Value, Line = i.Line, Strict = i.Strict, File = i.File, Detail = i.Detail }).ToList(),
             InputFiles = findings.InputFiles.ToList(),
         };
-        string path = PathOf(key);
+        WriteQuietly(PathOf(key), JsonSerializer.SerializeToUtf8Bytes(entry, ChartFindingsJsonContext.Default.ChartFindingsEntry));
+    }
+
+    /// <summary>A temp file renamed over <paramref name="path"/> (no fsync: a cache file lost to a power cut costs a render
+    /// or a read more); a cache that cannot be written costs the same next time, nothing else.</summary>
+    private static void WriteQuietly(string path, byte[] bytes)
+    {
         string temp = AtomicFile.TempPathFor(path);
         try
         {
-            File.WriteAllBytes(temp, JsonSerializer.SerializeToUtf8Bytes(entry, ChartFindingsJsonContext.Default.ChartFindingsEntry));
+            File.WriteAllBytes(temp, bytes);
             AtomicFile.Replace(temp, path);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            // A cache that cannot be written costs a render next time, nothing else.
             OciLayout.TryDelete(temp);
         }
     }
 
     public void Retain(IReadOnlySet<string> keys)
     {
-        _fileHashes?.Save();
+        if (_fileHashes?.TextIfChanged() is { } memo) WriteQuietly(Path.Combine(Directory, FileHashesName), Encoding.UTF8.GetBytes(memo));
         if (!System.IO.Directory.Exists(Directory)) return;
         foreach (var file in System.IO.Directory.EnumerateFiles(Directory))
         {

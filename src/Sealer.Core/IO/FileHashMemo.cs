@@ -12,8 +12,8 @@ namespace Sealer.Core.IO;
 /// — reads everything). Git's racy-clean rule keeps it honest within the clock's granularity: a file is remembered only
 /// when its time is more than <see cref="RacyWindow"/> older than the run, and only if its size and time did not move
 /// while it was read; any later write gives it a newer time. The memo is a text file (a header line, then per file its
-/// full path, size, time in UTC ticks and SHA-256 in hex, tab-separated); a damaged one is an empty one; <see cref="Save"/>
-/// writes a temp file and renames it, keeping only the files this run asked for. Thread-safe.
+/// full path, size, time in UTC ticks and SHA-256 in hex, tab-separated); a damaged one is an empty one; the next one
+/// (<see cref="TextIfChanged"/>) keeps only the files this run asked for. Thread-safe.
 /// </summary>
 public sealed class FileHashMemo
 {
@@ -22,15 +22,13 @@ public sealed class FileHashMemo
     public static readonly TimeSpan RacyWindow = TimeSpan.FromSeconds(2);
 
     private const string Header = "sealer-file-hashes v1";
-    private readonly string _path;
     private readonly Dictionary<string, FileHashEntry> _known;
     private readonly ConcurrentDictionary<string, FileHashEntry> _used = new(StringComparer.Ordinal);
     private readonly long _trustedBefore;
     private int _read, _added;
 
-    private FileHashMemo(string path, Dictionary<string, FileHashEntry> known)
+    private FileHashMemo(Dictionary<string, FileHashEntry> known)
     {
-        _path = path;
         _known = known;
         _trustedBefore = (DateTime.UtcNow - RacyWindow).Ticks;
     }
@@ -68,7 +66,7 @@ public sealed class FileHashMemo
         {
             known.Clear(); // a memo that cannot be read costs a read of every file, nothing else
         }
-        return new FileHashMemo(Path.GetFullPath(path), known);
+        return new FileHashMemo(known);
     }
 
     /// <summary>The file's length and SHA-256, or null when it does not exist.</summary>
@@ -96,28 +94,18 @@ public sealed class FileHashMemo
         return (data.Length, sha);
     }
 
-    /// <summary>Writes the files this run asked for (and could trust) to the memo, unless that is what it holds already; a
-    /// memo that cannot be written costs reads next time, nothing else.</summary>
-    public void Save()
+    /// <summary>The memo's text for the next run — the files this run asked for and could trust — or null when that is
+    /// what it holds already. The owner writes it (atomically, where it opened it).</summary>
+    public string? TextIfChanged()
     {
-        if (Volatile.Read(ref _added) == 0 && _used.Count == _known.Count) return; // every known file asked for, none new
+        if (Volatile.Read(ref _added) == 0 && _used.Count == _known.Count) return null; // every known file asked for, none new
         var text = new StringBuilder(Header).Append('\n');
         foreach (var (file, e) in _used.OrderBy(kv => kv.Key, StringComparer.Ordinal))
         {
             text.Append(file).Append('\t').Append(e.Size.ToString(CultureInfo.InvariantCulture)).Append('\t')
                 .Append(e.Time.ToString(CultureInfo.InvariantCulture)).Append('\t').Append(e.Sha256).Append('\n');
         }
-        string temp = Path.Combine(Path.GetDirectoryName(_path)!, $".{Path.GetFileName(_path)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
-        try
-        {
-            Directory.CreateDirectory(Path.GetDirectoryName(_path)!);
-            File.WriteAllText(temp, text.ToString(), new UTF8Encoding(false));
-            File.Move(temp, _path, overwrite: true);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            try { File.Delete(temp); } catch (Exception inner) when (inner is IOException or UnauthorizedAccessException) { }
-        }
+        return text.ToString();
     }
 }
 
