@@ -10,24 +10,33 @@ namespace Sealer.Tasks;
 /// </summary>
 internal static class ItemLocation
 {
-    private static readonly ConcurrentDictionary<string, string[]> Files = new(StringComparer.Ordinal);
+    /// <summary>Project files read, with the size and time they were read at: a node MSBuild reuses (an IDE, the MSBuild
+    /// server) keeps this across builds, and an edited project is read again, or its errors would name old lines.</summary>
+    private static readonly ConcurrentDictionary<string, (long Size, long Time, string[] Lines)> Files = new(StringComparer.Ordinal);
 
     public static (string? File, int Line) Of(ITaskItem item, params string[] candidates)
     {
         // Items ResolveHelmCharts handed on from its previous run are defined in its file in obj/: the project is in SealerDefiningProject.
         string file = item.GetMetadata(ResolveHelmCharts.DefiningProjectMetadata) is { Length: > 0 } definer ? definer : item.GetMetadata("DefiningProjectFullPath");
-        if (string.IsNullOrEmpty(file) || !File.Exists(file)) return (null, 0);
-        string[] lines = Files.GetOrAdd(file, f =>
+        if (string.IsNullOrEmpty(file)) return (null, 0);
+        var info = new FileInfo(file);
+        if (!info.Exists) return (null, 0);
+        long size = info.Length, time = info.LastWriteTimeUtc.Ticks;
+        if (!Files.TryGetValue(file, out var read) || read.Size != size || read.Time != time)
         {
-            try { return File.ReadAllLines(f); }
-            catch (IOException) { return []; }
-        });
+            string[] text;
+            try { text = File.ReadAllLines(file); }
+            catch (IOException) { text = []; }
+            Files[file] = read = (size, time, text);
+        }
+        string[] lines = read.Lines;
         var names = candidates.Concat([item.GetMetadata("SealerInclude"), item.ItemSpec]).Where(s => !string.IsNullOrEmpty(s)).ToList();
         foreach (var name in names)
         {
+            string quoted = $"\"{name}\"";
             for (int i = 0; i < lines.Length; i++)
             {
-                if (lines[i].Contains($"\"{name}\"", StringComparison.Ordinal)) return (file, i + 1);
+                if (lines[i].Contains(quoted, StringComparison.Ordinal)) return (file, i + 1);
             }
         }
         foreach (var name in names)

@@ -70,6 +70,41 @@ public sealed class SdkBuildTests(SdkFeed feed)
     private int RequestsSince(Dictionary<string, long> marks, string agent) => marks.Sum(m => feed.Env.RequestsSince(m.Key, m.Value, agent).Count);
 
     [Fact]
+    public void A_reused_MSBuild_node_names_the_line_of_an_edited_project()
+    {
+        // An IDE or the MSBuild server keeps the node that ran the tasks: an edit above an item moves its line, and the
+        // error of the next build names the new one (the tasks once kept each project's lines for the node's life).
+        string dir = feed.NewProjectDir("reused");
+        string path = new KubeProject().Item("ContainerImage", "docker.io/library/NGINX:1.0").Write(dir);
+        var env = ChildDotnet.Environment(feed.PackagesDir);
+        env["MSBUILDDISABLENODEREUSE"] = null;
+        env["MSBUILDNOINPROCNODE"] = "1"; // the tasks run in a worker node, which -nr:true keeps for the next build
+        env["MSBUILDNODEHANDSHAKESALT"] = Guid.NewGuid().ToString("N"); // only this test's builds reuse it
+        env["SEALER_CACHE_DIR"] = NewCache();
+        int LineOf() => File.ReadAllLines(path).ToList().FindIndex(l => l.Contains("NGINX")) + 1;
+        // Output to a file: the node that stays holds what the build's stdout was, and a pipe would not end until it goes.
+        string Dotnet(string args)
+        {
+            Processes.Run("bash", ["-c", $"dotnet {args} > out.log 2>&1 < /dev/null"], dir, env);
+            return File.ReadAllText(Path.Combine(dir, "out.log"));
+        }
+        string Build() => Dotnet("build -c Release -nr:true -m:1");
+        try
+        {
+            int before = LineOf();
+            Assert.Contains($"app.kubeproj({before}): error {ErrorCodes.InvalidImageReference}", Build());
+            File.WriteAllText(path, File.ReadAllText(path).Replace("<ItemGroup>", "<!-- one -->\n<!-- two -->\n<!-- three -->\n<ItemGroup>"));
+            int after = LineOf();
+            Assert.Equal(before + 3, after);
+            Assert.Contains($"app.kubeproj({after}): error {ErrorCodes.InvalidImageReference}", Build());
+        }
+        finally
+        {
+            Dotnet("build-server shutdown --msbuild");
+        }
+    }
+
+    [Fact]
     public void Build_writes_a_cluster_image_that_skopeo_and_umoci_accept_with_every_image_by_full_ref()
     {
         var (dir, _) = WriteApp();
