@@ -1,5 +1,6 @@
 using System.Formats.Tar;
 using System.Globalization;
+using System.IO.Enumeration;
 using System.IO.Compression;
 using System.Text;
 using Sealer.Core.Diagnostics;
@@ -90,6 +91,9 @@ public static class ChartLoader
         return rules;
     }
 
+    /// <summary>Every entry of a directory, hidden ones too, and an unreadable directory an error (as GetFileSystemInfos).</summary>
+    private static readonly EnumerationOptions WholeDirectory = new() { AttributesToSkip = 0, IgnoreInaccessible = false };
+
     private static IEnumerable<(string Relative, string FullPath)> WalkDirectory(string root, HelmIgnore rules, CancellationToken ct)
     {
         var stack = new Stack<(string Dir, string Rel)>();
@@ -99,15 +103,18 @@ public static class ChartLoader
         {
             ct.ThrowIfCancellationRequested();
             var (dir, relDir) = stack.Pop();
-            var entries = new DirectoryInfo(dir).GetFileSystemInfos().OrderBy(e => e.Name, StringComparer.Ordinal).ToList();
+            // Name and kind from the directory entry itself (a symbolic link to a directory is a directory, as helm's
+            // sympath.Walk follows it; a broken one is a file, whose read fails): no stat or readlink per entry.
+            var entries = new FileSystemEnumerable<(string Name, string FullPath, bool IsDir)>(dir,
+                (ref FileSystemEntry e) => (e.FileName.ToString(), e.ToFullPath(), e.IsDirectory), WholeDirectory).ToList();
+            entries.Sort((a, b) => string.CompareOrdinal(a.Name, b.Name));
             var subdirs = new List<(string, string)>();
-            foreach (var e in entries)
+            foreach (var (name, fullPath, isDir) in entries)
             {
-                string rel = relDir.Length == 0 ? e.Name : relDir + "/" + e.Name;
-                bool isDir = e is DirectoryInfo || (e.LinkTarget is not null && System.IO.Directory.Exists(e.FullName));
+                string rel = relDir.Length == 0 ? name : relDir + "/" + name;
                 if (rules.Ignore(rel, isDir)) continue;
-                if (isDir) subdirs.Add((e.FullName, rel));
-                else result.Add((rel, e.FullName));
+                if (isDir) subdirs.Add((fullPath, rel));
+                else result.Add((rel, fullPath));
             }
             for (int i = subdirs.Count - 1; i >= 0; i--) stack.Push(subdirs[i]);
         }

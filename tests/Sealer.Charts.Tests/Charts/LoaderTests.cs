@@ -27,6 +27,36 @@ public class LoaderTests
     }
 
     [Fact]
+    public void Symbolic_links_to_directories_are_followed_as_helm_does()
+    {
+        // helm's loader walks a chart directory with sympath.Walk: a link to a directory is a directory (templates and
+        // vendored subcharts may live elsewhere); hidden entries are walked too, and .helmignore still applies under a link.
+        using var tmp = new TempDir();
+        string root = Path.Combine(tmp.Path, "c");
+        ValuesOracleTests.MakeChart(root, "c", "a: 1\n");
+        string shared = Path.Combine(tmp.Path, "shared");
+        Directory.CreateDirectory(shared);
+        File.WriteAllText(Path.Combine(shared, "cm.yaml"), "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: linked\n");
+        File.WriteAllText(Path.Combine(shared, "skip.bak"), "not yaml: [");
+        File.WriteAllText(Path.Combine(root, ".helmignore"), "*.bak\n");
+        Directory.CreateSymbolicLink(Path.Combine(root, "templates", "more"), shared);
+        ValuesOracleTests.MakeChart(Path.Combine(tmp.Path, "sub-src"), "sub", "b: 2\n");
+        Directory.CreateDirectory(Path.Combine(root, "charts"));
+        Directory.CreateSymbolicLink(Path.Combine(root, "charts", "sub"), Path.Combine(tmp.Path, "sub-src"));
+
+        var chart = ChartLoader.Load(root);
+        Assert.Equal(["templates/more/cm.yaml", "templates/values.yaml"], chart.Templates.Select(t => t.Name).Order(StringComparer.Ordinal));
+        Assert.Equal(["sub"], chart.Dependencies.Select(d => d.Name));
+        Assert.Contains(Path.Combine(root, "templates", "more", "cm.yaml"), ChartLoader.EnumerateInputFiles(root)); // by the path through the link
+        Assert.DoesNotContain(Path.Combine(root, "templates", "more", "skip.bak"), ChartLoader.EnumerateInputFiles(root));
+
+        var helm = HelmOracle.Run(HelmOracle.HelmPath("helm3"), ["template", "release-name", root, "--namespace", "default"]);
+        Assert.True(helm.ExitCode == 0, helm.StdErr);
+        var sources = helm.StdOut.Split('\n').Where(l => l.StartsWith("# Source: ", StringComparison.Ordinal)).Select(l => l["# Source: ".Length..]).Order(StringComparer.Ordinal);
+        Assert.Equal(["c/charts/sub/templates/values.yaml", "c/templates/more/cm.yaml", "c/templates/values.yaml"], sources);
+    }
+
+    [Fact]
     public void Archive_and_directory_give_the_same_chart()
     {
         using var tmp = new TempDir();
