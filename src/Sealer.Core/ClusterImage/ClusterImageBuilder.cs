@@ -454,13 +454,14 @@ public sealed class ClusterImageBuilder
             foreach (var part in RootfsLayers.Split(rootfs))
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                string? stamp = RootfsLayers.Stamp(part, modes.IsExecutable, spec.SourceDateEpoch);
+                bool[] executable = RootfsLayers.Executable(part, modes);
+                string? stamp = RootfsLayers.Stamp(part, executable, spec.SourceDateEpoch);
                 if (stamp is not null && TryTakeLayer(stamp, part) is { } taken)
                 {
                     layers.Add(taken);
                     continue;
                 }
-                var (layer, diffId) = await WriteRootfsLayerAsync(part, modes, cancellationToken).ConfigureAwait(false);
+                var (layer, diffId) = await WriteRootfsLayerAsync(part, executable, cancellationToken).ConfigureAwait(false);
                 if (stamp is not null) lock (_rootfsLayers) _rootfsLayers[stamp] = new RootfsLayerEntry { Digest = layer.Digest, Size = layer.Size, DiffId = diffId.ToString(), Group = part.Name };
                 layers.Add(new RootfsLayer(layer, diffId, part));
             }
@@ -501,7 +502,7 @@ public sealed class ClusterImageBuilder
 
         /// <summary>One rootfs layer: a shared one cuts a gzip member per group, a layer of its own one per big file
         /// (<see cref="RootfsLayers.OwnMemberBytes"/>) and one per run of small files between them.</summary>
-        private async Task<(Descriptor Layer, Digest DiffId)> WriteRootfsLayerAsync(RootfsLayers.Part part, RootfsFileModes modes, CancellationToken cancellationToken)
+        private async Task<(Descriptor Layer, Digest DiffId)> WriteRootfsLayerAsync(RootfsLayers.Part part, bool[] executable, CancellationToken cancellationToken)
         {
             var (layer, diffId) = await WriteLayerAsync(MediaTypes.OciLayerGzip, gzip: true, async (stream, cut) =>
             {
@@ -545,7 +546,7 @@ public sealed class ClusterImageBuilder
                             f.ReadExactly(head);
                             WarnIfCrlfScript(e, head);
                             f.Position = 0;
-                            tar.AddFile(e.Destination, f, modes.IsExecutable(e));
+                            tar.AddFile(e.Destination, f, executable[i]);
                         }
                     }
                     if (alone && i < part.Entries.Count - 1) cut(); // the last one's member ends with the tar's end

@@ -55,7 +55,8 @@ public sealed class GitIndex
             if (byDirectory is not null && byDirectory.TryGetValue(dir.FullName, out found)) break;
             passed?.Add(dir.FullName);
             string dotGit = Path.Combine(dir.FullName, ".git");
-            string? gitDir = Directory.Exists(dotGit) ? dotGit : File.Exists(dotGit) ? GitDirOfFile(dotGit, dir.FullName) : null;
+            // One stat for the usual answer (no .git here), a second only to tell a repository from a worktree's file.
+            string? gitDir = !Path.Exists(dotGit) ? null : Directory.Exists(dotGit) ? dotGit : File.Exists(dotGit) ? GitDirOfFile(dotGit, dir.FullName) : null;
             if (gitDir is null) continue;
             string index = Path.Combine(gitDir, "index");
             found = File.Exists(index) ? (dir.FullName, index, HashLength(gitDir)) : null;

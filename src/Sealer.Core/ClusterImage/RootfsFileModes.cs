@@ -14,12 +14,15 @@ public sealed class RootfsFileModes(FilePlatform? platform = null)
     private readonly Dictionary<string, GitIndex> _indexByFile = new(StringComparer.Ordinal);
     private readonly Dictionary<string, (string WorkTree, string IndexFile, int HashLength)?> _workTreeByDir = new(StringComparer.Ordinal);
 
-    public bool IsExecutable(RootfsEntry entry)
+    /// <param name="statMode">The file's mode when the caller has stat'ed it already (not stat'ed again); ignored where the
+    /// platform has no Unix modes.</param>
+    public bool IsExecutable(RootfsEntry entry, UnixFileMode? statMode = null)
     {
         if (entry.Executable is { } given) return given;
         if (entry.SourcePath is not { } source) return false;
         if (IndexFor(source)?.IsExecutable(source, _platform) is { } tracked) return tracked;
-        return _platform.UnixFileMode(source) is { } mode && (mode & UnixFileMode.UserExecute) != 0;
+        var mode = _platform.HasUnixFileModes ? statMode ?? _platform.UnixFileMode(source) : null;
+        return mode is { } m && (m & UnixFileMode.UserExecute) != 0;
     }
 
     private GitIndex? IndexFor(string source)

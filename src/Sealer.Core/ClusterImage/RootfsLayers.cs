@@ -35,10 +35,11 @@ internal static class RootfsLayers
     /// <summary>The most shared layers (a chart edit then reads about 1/64 of the small groups).</summary>
     public const int MaxSlots = 64;
 
-    /// <summary>One rootfs layer's entries (in rootfs order), with each file's size and modification time (UTC ticks; a
-    /// missing file has size -1: writing it reports it). <see cref="Group"/> is null for a shared layer, which is
-    /// <see cref="Slot"/> of <see cref="Slots"/> (0 of 1 when there is one).</summary>
-    public sealed record Part(string? Group, List<RootfsEntry> Entries, List<(long Size, long Time)> Stats, int Slot = 0, int Slots = 1)
+    /// <summary>One rootfs layer's entries (in rootfs order), with each file's size, modification time (UTC ticks; a
+    /// missing file has size -1: writing it reports it) and Unix mode (null for content, a missing file, or on Windows),
+    /// all from one stat. <see cref="Group"/> is null for a shared layer, which is <see cref="Slot"/> of
+    /// <see cref="Slots"/> (0 of 1 when there is one).</summary>
+    public sealed record Part(string? Group, List<RootfsEntry> Entries, List<FileStat> Stats, int Slot = 0, int Slots = 1)
     {
         public long Bytes => Stats.Sum(s => Math.Max(0, s.Size));
 
@@ -70,8 +71,8 @@ internal static class RootfsLayers
     /// in slot order (empty ones left out; an empty rootfs is one empty layer, as before there were several).</summary>
     public static List<Part> Split(IReadOnlyList<RootfsEntry> rootfs)
     {
-        var groups = new Dictionary<string, (List<RootfsEntry> Entries, List<(long, long)> Stats, long Bytes)>(StringComparer.Ordinal);
-        var order = new List<(RootfsEntry Entry, string Group, (long, long) Stat)>(rootfs.Count);
+        var groups = new Dictionary<string, (List<RootfsEntry> Entries, List<FileStat> Stats, long Bytes)>(StringComparer.Ordinal);
+        var order = new List<(RootfsEntry Entry, string Group, FileStat Stat)>(rootfs.Count);
         foreach (var e in rootfs)
         {
             string g = GzipMembers.GroupOf(e.Destination);
@@ -99,12 +100,21 @@ internal static class RootfsLayers
         return layers;
     }
 
-    private static (long Size, long Time) StatOf(RootfsEntry e)
+    /// <summary>A rootfs file's size, modification time and Unix mode (see <see cref="Part"/>).</summary>
+    public readonly record struct FileStat(long Size, long Time, UnixFileMode? Mode = null);
+
+    private static FileStat StatOf(RootfsEntry e)
     {
-        if (e.Content is not null) return (e.Content.Length, 0);
-        var info = new FileInfo(e.SourcePath!);
-        return info.Exists ? (info.Length, info.LastWriteTimeUtc.Ticks) : (-1, 0);
+        if (e.Content is not null) return new(e.Content.Length, 0);
+        var info = new FileInfo(e.SourcePath!); // one stat: the length, time and mode below come from it
+        if (!info.Exists) return new(-1, 0);
+        return new(info.Length, info.LastWriteTimeUtc.Ticks, OperatingSystem.IsWindows() ? null : info.UnixFileMode);
     }
+
+    /// <summary>Each entry's executable bit (<see cref="RootfsFileModes"/>), asked once per build for the stamp and the
+    /// tar: from the stat <see cref="Split"/> made, not another. A missing file's is false (writing it reports it).</summary>
+    public static bool[] Executable(Part part, RootfsFileModes modes)
+        => [.. part.Entries.Select((e, i) => part.Stats[i].Size >= 0 && modes.IsExecutable(e, part.Stats[i].Mode))];
 
     /// <summary>
     /// What a rootfs layer's bytes are made from, without reading its files: the stamp's version, the compressor, the
@@ -114,7 +124,7 @@ internal static class RootfsLayers
     /// as by MSBuild's and make's up-to-date checks; <c>dotnet build --no-incremental</c> reads everything. Null when a
     /// file is missing (writing the layer reports it, with the item that named it).
     /// </summary>
-    public static string? Stamp(Part part, Func<RootfsEntry, bool> executable, long sourceDateEpoch)
+    public static string? Stamp(Part part, IReadOnlyList<bool> executable, long sourceDateEpoch)
     {
         if (part.Stats.Any(s => s.Size < 0)) return null;
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
@@ -124,8 +134,8 @@ internal static class RootfsLayers
         for (int i = 0; i < part.Entries.Count; i++)
         {
             var e = part.Entries[i];
-            var (size, time) = part.Stats[i];
-            line.Append(e.Destination).Append('\0').Append(executable(e) ? 'x' : '-').Append('\0');
+            var (size, time, _) = part.Stats[i];
+            line.Append(e.Destination).Append('\0').Append(executable[i] ? 'x' : '-').Append('\0');
             if (e.Content is not null) line.Append("content:").Append(Convert.ToHexStringLower(SHA256.HashData(e.Content)));
             else line.Append("file:").Append(Path.GetFullPath(e.SourcePath!)).Append('\0').Append(size).Append('\0').Append(time);
             line.Append('\n');

@@ -377,6 +377,21 @@ public sealed class ClusterImageBuilderTests : IDisposable
         Assert.EndsWith(": 3 gzip members, 2 copied from the last build, 1 compressed", RootfsLine(log6, "(files/pkgs/)"));
         Assert.Equal((await Build(spec, "own-fresh6")).Descriptor.Digest, sixth.Descriptor.Digest);
         Unpacks(sixth, "own-6");
+
+        // Made executable (a file git does not track: its own mode), size and time as they were: the mode is in the stamp
+        // (from the same stat as its size and time), so the layer is written again, with the bit; a full build's image.
+        string note = _tmp.Sub("pkgs/note.txt");
+        var noteTime = File.GetLastWriteTimeUtc(note);
+        File.SetUnixFileMode(note, File.GetUnixFileMode(note) | UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute);
+        Assert.Equal(noteTime, File.GetLastWriteTimeUtc(note));
+        var log7 = new ListLogger();
+        var seventh = await Build(spec, "own", log: log7);
+        Assert.EndsWith(": 3 gzip members, 2 copied from the last build, 1 compressed", RootfsLine(log7, "(files/pkgs/)"));
+        Assert.NotEqual(sixth.Descriptor.Digest, seventh.Descriptor.Digest);
+        Assert.Equal((await Build(spec, "own-fresh7")).Descriptor.Digest, seventh.Descriptor.Digest);
+        Unpacks(seventh, "own-7");
+        Assert.True((File.GetUnixFileMode(Path.Combine(_tmp.Sub("own-7"), "rootfs/files/pkgs/note.txt")) & UnixFileMode.UserExecute) != 0);
+        Assert.True((File.GetUnixFileMode(Path.Combine(_tmp.Sub("own-7"), "rootfs/files/pkgs/run.sh")) & UnixFileMode.UserExecute) == 0); // 0644 here
     }
 
     [Theory]
