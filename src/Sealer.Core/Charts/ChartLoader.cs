@@ -91,6 +91,8 @@ public static class ChartLoader
         return rules;
     }
 
+    private sealed record DirectoryEntry(string Name, string FullPath, bool IsDir);
+
     /// <summary>Every entry of a directory, hidden ones too, and an unreadable directory an error (as GetFileSystemInfos).</summary>
     private static readonly EnumerationOptions WholeDirectory = new() { AttributesToSkip = 0, IgnoreInaccessible = false };
 
@@ -105,8 +107,9 @@ public static class ChartLoader
             var (dir, relDir) = stack.Pop();
             // Name and kind from the directory entry itself (a symbolic link to a directory is a directory, as helm's
             // sympath.Walk follows it; a broken one is a file, whose read fails): no stat or readlink per entry.
-            var entries = new FileSystemEnumerable<(string Name, string FullPath, bool IsDir)>(dir,
-                (ref FileSystemEntry e) => (e.FileName.ToString(), e.ToFullPath(), e.IsDirectory), WholeDirectory).ToList();
+            // A class, not a tuple: generic code over a reference type is precompiled, over a value type JIT-compiled per build.
+            var entries = new FileSystemEnumerable<DirectoryEntry>(dir,
+                (ref FileSystemEntry e) => new DirectoryEntry(e.FileName.ToString(), e.ToFullPath(), e.IsDirectory), WholeDirectory).ToList();
             entries.Sort((a, b) => string.CompareOrdinal(a.Name, b.Name));
             var subdirs = new List<(string, string)>();
             foreach (var (name, fullPath, isDir) in entries)

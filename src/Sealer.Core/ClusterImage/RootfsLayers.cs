@@ -71,37 +71,52 @@ internal static class RootfsLayers
     /// in slot order (empty ones left out; an empty rootfs is one empty layer, as before there were several).</summary>
     public static List<Part> Split(IReadOnlyList<RootfsEntry> rootfs)
     {
-        var groups = new Dictionary<string, (List<RootfsEntry> Entries, List<FileStat> Stats, long Bytes)>(StringComparer.Ordinal);
-        var order = new List<(RootfsEntry Entry, string Group, FileStat Stat)>(rootfs.Count);
-        foreach (var e in rootfs)
+        var groups = new Dictionary<string, Group>(StringComparer.Ordinal);
+        var groupOf = new Group[rootfs.Count];
+        var stats = new FileStat[rootfs.Count];
+        for (int i = 0; i < rootfs.Count; i++)
         {
-            string g = GzipMembers.GroupOf(e.Destination);
-            var stat = StatOf(e);
-            order.Add((e, g, stat));
-            if (!groups.TryGetValue(g, out var part)) part = ([], [], 0);
-            part.Entries.Add(e);
-            part.Stats.Add(stat);
-            groups[g] = part with { Bytes = part.Bytes + Math.Max(0, stat.Size) };
+            string name = GzipMembers.GroupOf(rootfs[i].Destination);
+            if (!groups.TryGetValue(name, out var g)) groups[name] = g = new Group(name);
+            var stat = stats[i] = StatOf(rootfs[i]);
+            g.Entries.Add(rootfs[i]);
+            g.Stats.Add(stat);
+            g.Bytes += Math.Max(0, stat.Size);
+            groupOf[i] = g;
         }
-        var layers = groups.Where(kv => kv.Value.Bytes >= OwnLayerBytes).OrderBy(kv => kv.Key, StringComparer.Ordinal)
-            .Select(kv => new Part(kv.Key, kv.Value.Entries, kv.Value.Stats)).ToList();
-        int slots = SharedSlots(groups.Count - layers.Count);
+        var own = groups.Values.Where(g => g.Own).OrderBy(g => g.Name, StringComparer.Ordinal).ToList();
+        var layers = own.Select(g => new Part(g.Name, g.Entries, g.Stats)).ToList();
+        int slots = SharedSlots(groups.Count - own.Count);
         var shared = Enumerable.Range(0, slots).Select(i => new Part(null, [], [], i, slots)).ToArray();
-        var slotOf = new Dictionary<string, int>(StringComparer.Ordinal);
-        foreach (var (e, g, stat) in order)
+        for (int i = 0; i < rootfs.Count; i++)
         {
-            if (groups[g].Bytes >= OwnLayerBytes) continue;
-            if (!slotOf.TryGetValue(g, out int slot)) slotOf[g] = slot = slots == 1 ? 0 : SlotOf(g, slots);
-            shared[slot].Entries.Add(e);
-            shared[slot].Stats.Add(stat);
+            var g = groupOf[i];
+            if (g.Own) continue;
+            if (g.Slot < 0) g.Slot = slots == 1 ? 0 : SlotOf(g.Name, slots);
+            shared[g.Slot].Entries.Add(rootfs[i]);
+            shared[g.Slot].Stats.Add(stats[i]);
         }
         layers.AddRange(shared.Where(p => p.Entries.Count > 0));
         if (layers.Count == 0) layers.Add(shared[0]);
         return layers;
     }
 
-    /// <summary>A rootfs file's size, modification time and Unix mode (see <see cref="Part"/>).</summary>
-    public readonly record struct FileStat(long Size, long Time, UnixFileMode? Mode = null);
+    /// <summary>A group's entries while <see cref="Split"/> cuts (a class: see <see cref="FileStat"/>).</summary>
+    private sealed class Group(string name)
+    {
+        public string Name { get; } = name;
+        public List<RootfsEntry> Entries { get; } = [];
+        public List<FileStat> Stats { get; } = [];
+        public long Bytes { get; set; }
+        /// <summary>A layer of its own (<see cref="OwnLayerBytes"/> or more), else in a shared one.</summary>
+        public bool Own => Bytes >= OwnLayerBytes;
+        /// <summary>Its shared layer, once asked (-1 before).</summary>
+        public int Slot { get; set; } = -1;
+    }
+
+    /// <summary>A rootfs file's size, modification time and Unix mode (see <see cref="Part"/>). A class: lists of it use
+    /// the runtime's precompiled generic code, where a struct's are JIT-compiled in each build.</summary>
+    public sealed record FileStat(long Size, long Time, UnixFileMode? Mode = null);
 
     private static FileStat StatOf(RootfsEntry e)
     {
