@@ -65,5 +65,24 @@ public sealed class SdkVersionTests(SdkFeed feed)
         var other = feed.Dotnet(dir, "msbuild -nologo -getProperty:SealerTasksAssembly -p:NETCoreSdkRuntimeIdentifier=win-arm64", cache);
         Assert.True(other.ExitCode == 0, other.Output);
         Assert.Contains("tools/net10.0/Sealer.Tasks.dll", other.Output.Replace('\\', '/'), StringComparison.Ordinal);
+
+        // A ReadyToRun header is not enough: the runtime must use the code. It once used none of Sealer.Tasks' (99 methods
+        // JIT-compiled in every build: crossgen2 had compiled them against MSBuild's reference assemblies). A build lists
+        // what the JIT compiled: of ours, only generic instantiations (ReadyToRun cannot carry the runtime's generics
+        // over our types), never a plain method.
+        if (RuntimeInformation.RuntimeIdentifier != "linux-x64") return;
+        string app = feed.NewProjectDir("r2r-used");
+        new KubeProject().Item("ContainerImage", "nginx:1.27").Mirrors(feed.Env).Write(app);
+        Assert.Equal(0, feed.Dotnet(app, "restore", cache).ExitCode);
+        string jitList = Path.Combine(app, "jit.txt");
+        var build = feed.Dotnet(app, "build -c Release --no-restore", cache, new Dictionary<string, string> { ["DOTNET_JitDisasmSummary"] = "1", ["DOTNET_JitStdOutFile"] = jitList });
+        Assert.True(build.ExitCode == 0, build.Output);
+        var compiled = File.ReadAllLines(jitList).Where(l => l.Contains("JIT compiled ", StringComparison.Ordinal)).ToList();
+        Assert.True(compiled.Count > 100, $"the JIT list has {compiled.Count} lines: is DOTNET_JitStdOutFile honoured?");
+        var ours = compiled.Select(l => l[(l.IndexOf("JIT compiled ", StringComparison.Ordinal) + "JIT compiled ".Length)..])
+            .Where(m => m.StartsWith("Sealer.", StringComparison.Ordinal)).ToList();
+        Assert.True(ours.Count > 0, "the JIT list names none of ours (a generic instantiation, such as the assembly's progress, is always there)");
+        var plain = ours.Where(m => !m[..m.IndexOf('(')].Contains('[')).ToList();
+        Assert.True(plain.Count == 0, "JIT-compiled although ReadyToRun:\n" + string.Join("\n", plain));
     }
 }
