@@ -52,7 +52,7 @@ public static class ClusterImageArchive
         (int Entries, long Offset) keep = (0, 0);
         if (File.Exists(archivePath))
         {
-            keep = await CommonPrefixAsync(archivePath, plan, verifyBlobs: false, cancellationToken).ConfigureAwait(false);
+            keep = CommonPrefix(archivePath, plan, verifyBlobs: false, cancellationToken);
             if (keep.Entries == plan.Count && new FileInfo(archivePath).Length == total && await IsTrailerAsync(archivePath, keep.Offset, cancellationToken).ConfigureAwait(false))
             {
                 File.SetLastWriteTimeUtc(archivePath, DateTime.UtcNow); // up to date; newer than the inputs for MSBuild
@@ -64,7 +64,7 @@ public static class ClusterImageArchive
         {
             // A previous update stopped half way: keep only what re-hashes to its name.
             recovered = true;
-            keep = await CommonPrefixAsync(updating, plan, verifyBlobs: true, cancellationToken).ConfigureAwait(false);
+            keep = CommonPrefix(updating, plan, verifyBlobs: true, cancellationToken);
         }
 
         // Nothing to keep: a new file rather than one truncated to zero. ext4 (auto_da_alloc) writes back every dirty page of
@@ -166,27 +166,24 @@ public static class ClusterImageArchive
     /// <summary>
     /// The longest prefix of <paramref name="plan"/> the file at <paramref name="path"/> already holds: headers equal byte for
     /// byte, small files equal whole, the data present (and, with <paramref name="verifyBlobs"/>, hashing to its name).
-    /// Reads headers only (it seeks over blob data) unless verifying.
+    /// Reads headers only (it skips over blob data) unless verifying: one positioned read per entry, on this thread (a
+    /// 2,105-layer image's headers took 12–23 ms through asynchronous reads, each a trip through the thread pool).
     /// </summary>
-    internal static async Task<(int Entries, long Offset)> CommonPrefixAsync(string path, IReadOnlyList<PlannedTar.Entry> plan, bool verifyBlobs, CancellationToken cancellationToken)
+    internal static (int Entries, long Offset) CommonPrefix(string path, IReadOnlyList<PlannedTar.Entry> plan, bool verifyBlobs, CancellationToken cancellationToken)
     {
-        await using var fs = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 4096, FileOptions.RandomAccess | FileOptions.Asynchronous);
-        long length = fs.Length, offset = 0;
+        using var fs = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, FileOptions.RandomAccess);
+        long length = RandomAccess.GetLength(fs), offset = 0;
         int n = 0;
         foreach (var e in plan)
         {
+            cancellationToken.ThrowIfCancellationRequested();
             if (offset + e.Span > length) break;
-            byte[] header = new byte[e.Header.Length];
-            fs.Seek(offset, SeekOrigin.Begin);
-            await fs.ReadExactlyAsync(header, cancellationToken).ConfigureAwait(false);
-            if (!header.AsSpan().SequenceEqual(e.Header)) break;
+            if (!Holds(fs, offset, e.Header)) break;
             if (e.Bytes is not null)
             {
-                byte[] data = new byte[e.Bytes.Length];
-                await fs.ReadExactlyAsync(data, cancellationToken).ConfigureAwait(false);
-                if (!data.AsSpan().SequenceEqual(e.Bytes)) break;
+                if (!Holds(fs, offset + e.Header.Length, e.Bytes)) break;
             }
-            else if (verifyBlobs && e.SourcePath is not null && !await HashesToNameAsync(fs, e, cancellationToken).ConfigureAwait(false))
+            else if (verifyBlobs && e.SourcePath is not null && !HashesToName(fs, offset + e.Header.Length, e, cancellationToken))
             {
                 break;
             }
@@ -196,19 +193,38 @@ public static class ClusterImageArchive
         return (n, offset);
     }
 
-    private static async Task<bool> HashesToNameAsync(FileStream fs, PlannedTar.Entry e, CancellationToken cancellationToken)
+    /// <summary>Whether the file holds <paramref name="expected"/> at <paramref name="at"/>.</summary>
+    private static bool Holds(SafeFileHandle fs, long at, byte[] expected)
+    {
+        byte[] data = new byte[expected.Length];
+        return ReadAt(fs, data, at) && data.AsSpan().SequenceEqual(expected);
+    }
+
+    /// <summary>Fills <paramref name="buffer"/> from <paramref name="at"/>; false when the file ends first.</summary>
+    private static bool ReadAt(SafeFileHandle fs, Span<byte> buffer, long at)
+    {
+        for (int done = 0; done < buffer.Length;)
+        {
+            int r = RandomAccess.Read(fs, buffer[done..], at + done);
+            if (r == 0) return false;
+            done += r;
+        }
+        return true;
+    }
+
+    private static bool HashesToName(SafeFileHandle fs, long at, PlannedTar.Entry e, CancellationToken cancellationToken)
     {
         var digest = Digest.Parse(e.Name["blobs/".Length..].Replace('/', ':'));
         if (digest.Algorithm != "sha256") return false;
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         byte[] buffer = new byte[1 << 20];
-        long left = e.Size;
-        while (left > 0)
+        for (long done = 0; done < e.Size;)
         {
-            int r = await fs.ReadAsync(buffer.AsMemory(0, (int)Math.Min(buffer.Length, left)), cancellationToken).ConfigureAwait(false);
+            cancellationToken.ThrowIfCancellationRequested();
+            int r = RandomAccess.Read(fs, buffer.AsSpan(0, (int)Math.Min(buffer.Length, e.Size - done)), at + done);
             if (r == 0) return false;
             hash.AppendData(buffer, 0, r);
-            left -= r;
+            done += r;
         }
         return Convert.ToHexStringLower(hash.GetCurrentHash()) == digest.Encoded;
     }
