@@ -67,6 +67,22 @@ public class ChartFindingsCacheTests
     }
 
     [Fact]
+    public void The_same_chart_twice_is_rendered_once_and_found_twice_whether_cached_or_not()
+    {
+        // The second of two items with the same key (same chart, values and release) takes the first's render.
+        using var tmp = new TempDir();
+        var one = MakeCharts(tmp, 2);
+        var charts = new List<ChartInput> { one[0], one[1], new ChartInput { Path = one[0].Path } };
+        string cache = Path.Combine(tmp.Path, "obj", "charts");
+        var first = Discover(charts, cache);
+        Assert.Equal((2, 1), (first.ChartsRendered, first.ChartsFromCache));
+        var second = Discover(charts, cache);
+        Assert.Equal((0, 3), (second.ChartsRendered, second.ChartsFromCache));
+        Assert.Equal(Dump(Discover(charts, cacheDir: null)), Dump(first));
+        Assert.Equal(Dump(first), Dump(second));
+    }
+
+    [Fact]
     public void Changing_one_charts_template_values_or_settings_renders_that_chart_only()
     {
         using var tmp = new TempDir();
