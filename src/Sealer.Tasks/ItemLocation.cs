@@ -12,7 +12,10 @@ internal static class ItemLocation
 {
     /// <summary>Project files read, with the size and time they were read at: a node MSBuild reuses (an IDE, the MSBuild
     /// server) keeps this across builds, and an edited project is read again, or its errors would name old lines.</summary>
-    private static readonly ConcurrentDictionary<string, (long Size, long Time, string[] Lines)> Files = new(StringComparer.Ordinal);
+    private static readonly ConcurrentDictionary<string, ProjectText> Files = new(StringComparer.Ordinal);
+
+    /// <summary>A project file's lines and the size and time they were read at (a class: no generic code JIT-compiled for it).</summary>
+    private sealed record ProjectText(long Size, long Time, string[] Lines);
 
     public static (string? File, int Line) Of(ITaskItem item, params string[] candidates)
     {
@@ -27,7 +30,7 @@ internal static class ItemLocation
             string[] text;
             try { text = File.ReadAllLines(file); }
             catch (IOException) { text = []; }
-            Files[file] = read = (size, time, text);
+            Files[file] = read = new ProjectText(size, time, text);
         }
         string[] lines = read.Lines;
         var names = candidates.Concat([item.GetMetadata("SealerInclude"), item.ItemSpec]).Where(s => !string.IsNullOrEmpty(s)).ToList();
