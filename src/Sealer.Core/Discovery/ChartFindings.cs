@@ -77,7 +77,7 @@ public static class ChartFindingsKey
             Text(what + "#" + list.Count);
             foreach (var i in list) Text(i);
         }
-        (long Length, byte[] Sha256)? HashOf(string path)
+        (long Length, byte[] Sha256)? HashOf(string path) // a full path (Files below)
         {
             if (hashes is not null) return hashes.Hash(path);
             if (!File.Exists(path)) return null;
