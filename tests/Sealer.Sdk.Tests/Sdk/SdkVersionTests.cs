@@ -67,7 +67,7 @@ public sealed class SdkVersionTests(SdkFeed feed)
         Assert.Contains("tools/net10.0/Sealer.Tasks.dll", other.Output.Replace('\\', '/'), StringComparison.Ordinal);
 
         // A ReadyToRun header is not enough: the runtime must use the code. It once used none of Sealer.Tasks' (99 methods
-        // JIT-compiled in every build: crossgen2 had compiled them against MSBuild's reference assemblies). A build lists
+        // JIT-compiled in every build: crossgen2 was given no MSBuild assemblies, or their reference ones). A build lists
         // what the JIT compiled: of ours, only generic instantiations (ReadyToRun cannot carry the runtime's generics
         // over our types), never a plain method.
         if (RuntimeInformation.RuntimeIdentifier != "linux-x64") return;
