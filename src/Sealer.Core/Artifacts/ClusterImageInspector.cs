@@ -27,6 +27,32 @@ public static class ClusterImageInspector
     }
 
     /// <summary>
+    /// The same as <see cref="Inspect(OciLayout, string, Descriptor)"/> for an image whose blobs the caller has just written
+    /// or checked (a build's output layout; a push, which walks and checks the graph itself): read through the reader
+    /// alone, with no stat per blob and no second parse of each manifest (the full inspection of a 2,105-layer image took
+    /// 40–57 ms of a one-chart rebuild, most of it those). Platforms from the index's descriptors, sizes counting each
+    /// digest once, as the full one does.
+    /// </summary>
+    public static ClusterImageInfo InspectBuilt(OciLayout layout, string name, Descriptor root)
+    {
+        var reader = ClusterImageReader.Open(layout, root, name, skipMissingPlatforms: false);
+        var seen = new HashSet<string>(StringComparer.Ordinal) { root.Digest };
+        long size = root.Size;
+        foreach (var p in reader.Platforms)
+        {
+            if (seen.Add(p.ManifestDescriptor.Digest)) size += p.ManifestDescriptor.Size;
+            if (seen.Add(p.Manifest.Config.Digest)) size += p.Manifest.Config.Size;
+            foreach (var layer in p.Layers)
+            {
+                if (layer.Urls is { Count: > 0 } && !layout.HasBlob(layer.ParsedDigest)) continue; // foreign layer: not carried
+                if (seen.Add(layer.Digest)) size += layer.Size;
+            }
+        }
+        var digests = reader.Platforms.Select(p => p.ManifestDescriptor.Digest).Append(root.Digest).ToHashSet(StringComparer.Ordinal);
+        return Describe(reader, name, root, size, p => p.ManifestDescriptor.Platform, FindReferrers(layout, digests));
+    }
+
+    /// <summary>
     /// The image of an OCI archive read in place (a <c>.tar</c> from <c>sealer save</c>, the archive inside a site bundle):
     /// <paramref name="refName"/> picks one when the archive holds several.
     /// </summary>

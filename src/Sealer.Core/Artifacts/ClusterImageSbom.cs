@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using Sealer.Core.ClusterImage;
 using Sealer.Core.Diagnostics;
 using Sealer.Core.Layout;
 using Sealer.Core.Oci;
@@ -27,7 +28,7 @@ public static class ClusterImageSbom
     {
         var root = layout.FindRef(refName)
             ?? throw new SealerException(ErrorCodes.NotAClusterImage, $"The built layout {layout.Root} has no image named '{refName}', so there is no SBOM to write. Build it again (dotnet build -t:Rebuild).");
-        var info = ClusterImageInspector.Inspect(layout, refName, root);
+        var info = ClusterImageInspector.InspectBuilt(layout, refName, root);
         AtomicFile.WriteAllBytes(path, Create(info, created));
         return info;
     }
@@ -60,12 +61,10 @@ public static class ClusterImageSbom
             w.WriteStartArray("packages");
             WritePackage(w, "SPDXRef-ClusterImage", root?.Name ?? info.Name, root?.Tag, info.Digest, "CONTAINER",
                 [Purl(root?.Name ?? info.Name, info.Digest, null)], $"cluster image, platforms {string.Join(", ", info.Platforms.Select(p => p.Platform))}");
-            var images = info.Platforms.SelectMany(p => p.Images).GroupBy(i => (i.Reference, i.Digest))
-                .Select(g => (Image: g.First(), Platforms: g.SelectMany(i => i.Platforms).DistinctBy(p => p.Digest).ToList()))
-                .OrderBy(x => x.Image.Reference, StringComparer.Ordinal).ThenBy(x => x.Image.Digest, StringComparer.Ordinal).ToList();
             int n = 0;
-            foreach (var (image, platforms) in images)
+            foreach (var group in ImageGroup.Of(info))
             {
+                var (image, platforms) = (group.Image, group.Platforms);
                 string id = $"SPDXRef-Image-{++n}";
                 contained.Add(id);
                 var reference = ImageReference.TryParse(image.Reference, out var ir, out _) ? ir : null;
@@ -91,6 +90,40 @@ public static class ClusterImageSbom
             w.WriteEndObject();
         }
         return buffer.ToArray();
+    }
+
+    /// <summary>One image package: an image (reference and digest) as every platform of the cluster image lists it, with the
+    /// union of its platform manifests. A class and plain loops, not LINQ over value tuples: that is generic code over value
+    /// types ReadyToRun cannot carry, JIT-compiled in every build.</summary>
+    private sealed class ImageGroup(ContainedImage image)
+    {
+        public ContainedImage Image { get; } = image;
+        public List<ContainedPlatform> Platforms { get; } = [];
+
+        /// <summary>The groups of <paramref name="info"/>, by reference then digest (ordinal).</summary>
+        public static List<ImageGroup> Of(ClusterImageInfo info)
+        {
+            var groups = new Dictionary<string, ImageGroup>(StringComparer.Ordinal);
+            foreach (var platform in info.Platforms)
+            {
+                foreach (var image in platform.Images)
+                {
+                    string key = image.Reference + "\n" + image.Digest;
+                    if (!groups.TryGetValue(key, out var group)) groups.Add(key, group = new ImageGroup(image));
+                    foreach (var p in image.Platforms)
+                    {
+                        if (!group.Platforms.Exists(q => q.Digest == p.Digest)) group.Platforms.Add(p);
+                    }
+                }
+            }
+            var list = new List<ImageGroup>(groups.Values);
+            list.Sort(static (a, b) =>
+            {
+                int c = string.CompareOrdinal(a.Image.Reference, b.Image.Reference);
+                return c != 0 ? c : string.CompareOrdinal(a.Image.Digest, b.Image.Digest);
+            });
+            return list;
+        }
     }
 
     private static void WritePackage(Utf8JsonWriter w, string id, string name, string? version, string? digest, string purpose, IReadOnlyList<string> purls, string comment)
@@ -184,12 +217,13 @@ public static class ClusterImageSbom
         return null;
     }
 
-    /// <summary>Attaches an SBOM to the store or build output image <paramref name="root"/> unless one is there already; returns the document.</summary>
+    /// <summary>Attaches an SBOM to the store or build output image <paramref name="root"/> unless one is there already; returns the
+    /// document. The caller has walked and checked the image's graph (<see cref="RegistryPusher"/>).</summary>
     public static byte[] EnsureAttached(OciLayout layout, Descriptor root, string name)
     {
         var existing = Find(layout.ReadIndex(), d => layout.HasBlob(d), (d, max) => layout.ReadBlobBytes(d, max), root.Digest);
         if (existing is not null) return existing;
-        var sbom = Create(ClusterImageInspector.Inspect(layout, name, root), DateTimeOffset.UtcNow);
+        var sbom = Create(ClusterImageInspector.InspectBuilt(layout, name, root), DateTimeOffset.UtcNow);
         Attach(layout, root, sbom);
         return sbom;
     }

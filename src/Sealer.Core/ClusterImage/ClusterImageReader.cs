@@ -148,6 +148,23 @@ public sealed class ClusterImageReader
     private Dictionary<string, byte[]>? ReadRegistryLayer(Descriptor layer, bool marked = true)
     {
         if (_registryLayers.TryGetValue(layer.Digest, out var cached)) return cached;
+        var files = ScanRegistryLayer(layer, marked, only: null);
+        _registryLayers[layer.Digest] = files;
+        return files;
+    }
+
+    /// <summary>One file of a registry layer (null when absent): the scan stops at it. <c>images.json</c> is the layer's
+    /// second entry, so the software list of 600 images does not parse the 1,200 manifest and config headers after it.</summary>
+    private byte[]? ReadRegistryFile(Descriptor layer, string path)
+    {
+        if (_registryLayers.TryGetValue(layer.Digest, out var cached)) return cached?.GetValueOrDefault(path);
+        return ScanRegistryLayer(layer, marked: true, only: path)?.GetValueOrDefault(path);
+    }
+
+    /// <summary>Reads (digest-verified) and walks one registry layer's tar: every <c>registry/</c> file, or with
+    /// <paramref name="only"/> that one file and nothing after it.</summary>
+    private Dictionary<string, byte[]>? ScanRegistryLayer(Descriptor layer, bool marked, string? only)
+    {
         var files = new Dictionary<string, byte[]>(StringComparer.Ordinal);
         byte[] bytes = _read(layer.ParsedDigest, MaxRegistryLayerBytes);
         Stream s = new MemoryStream(bytes);
@@ -160,9 +177,11 @@ public sealed class ClusterImageReader
                 string name = e.Name.TrimStart('.', '/');
                 if (e.DataStream is null || e.EntryType is not (TarEntryType.RegularFile or TarEntryType.V7RegularFile)) continue;
                 if (!name.StartsWith("registry/", StringComparison.Ordinal) || e.Length > OciLimits.MaxConfigBytes) continue;
+                if (only is not null && name != only) continue;
                 var data = new byte[e.Length];
                 e.DataStream.ReadExactly(data);
                 files[name] = data;
+                if (only is not null) break;
             }
         }
         catch (Exception ex) when (CorruptData.Is(ex))
@@ -174,7 +193,6 @@ public sealed class ClusterImageReader
         {
             s.Dispose();
         }
-        _registryLayers[layer.Digest] = files;
         return files;
     }
 
@@ -209,7 +227,7 @@ public sealed class ClusterImageReader
     {
         var layers = RegistryLayers(platform);
         if (layers.Count == 0) return [];
-        if (ReadRegistryLayer(layers[^1]) is { } last && last.TryGetValue(ClusterImageFormat.ImageListPath, out var list))
+        if (ReadRegistryFile(layers[^1], ClusterImageFormat.ImageListPath) is { } list)
         {
             return ClusterImageFormat.ReadImageList(list, $"{ClusterImageFormat.ImageListPath} of layer {layers[^1].Digest}").Images;
         }

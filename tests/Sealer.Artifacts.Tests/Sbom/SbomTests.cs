@@ -59,6 +59,26 @@ public class SbomTests(RegistryFixture fixture)
         AssertListsTheImages(sbom, info);
     }
 
+    /// <summary>The build's SBOM reads the image through the reader alone (no blob stats, one parse per manifest): it must
+    /// describe exactly what the full inspection does — platforms from the index, sizes, images, apps, referrers.</summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void The_builds_inspection_describes_what_the_full_one_does(bool multiArch)
+    {
+        using var tmp = new TempDir();
+        var store = ClusterImageStore.Open(tmp.Sub("store"));
+        var image = TestImages.AddToStore(store, Name, multiArch, seed: 13);
+        ClusterImageSbom.EnsureAttached(store.Layout, image.Descriptor, Name); // a referrer to find
+        var full = ClusterImageInspector.Inspect(store.Layout, Name, image.Descriptor);
+        var built = ClusterImageInspector.InspectBuilt(store.Layout, Name, image.Descriptor);
+        Assert.Equal(JsonSerializer.Serialize(full, ArtifactsJsonContext.Default.ClusterImageInfo), JsonSerializer.Serialize(built, ArtifactsJsonContext.Default.ClusterImageInfo));
+        Assert.Single(built.Referrers!);
+        Assert.Equal(multiArch ? ["linux/amd64", "linux/arm64"] : ["linux/amd64"], built.Platforms.Select(p => p.Platform));
+        var at = DateTimeOffset.FromUnixTimeSeconds(1_700_000_000);
+        Assert.Equal(ClusterImageSbom.Create(full, at), ClusterImageSbom.Create(built, at));
+    }
+
     [RegistryFact]
     public async Task Push_with_sbom_attaches_it_as_a_referrer_that_pull_and_inspect_sbom_bring_back()
     {
