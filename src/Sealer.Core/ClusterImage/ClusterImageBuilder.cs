@@ -70,7 +70,7 @@ public sealed class ClusterImageBuilder
             Directory.Delete(Path.Combine(workDir, "ingest"), recursive: true);
             if (inPlace)
             {
-                RemoveUnnamedBlobs(previous!, result.Descriptor);
+                RemoveUnnamedBlobs(previous!, result.Descriptor, result.BuiltManifests);
             }
             else
             {
@@ -84,7 +84,7 @@ public sealed class ClusterImageBuilder
                 // From the final layout: only the tail that differs from the previous archive is written (ClusterImageArchive).
                 progress?.Report(new AssemblyProgress("archive", output.ArchivePath, 0));
                 var archiveProgress = progress is null ? null : new ArchiveProgress(progress, output.ArchivePath);
-                archive = await ClusterImageArchive.WriteAsync(finalDir, output.ArchivePath, spec.SourceDateEpoch, archiveProgress, cancellationToken).ConfigureAwait(false);
+                archive = await ClusterImageArchive.WriteAsync(finalDir, output.ArchivePath, spec.SourceDateEpoch, archiveProgress, result.BuiltManifests, cancellationToken).ConfigureAwait(false);
             }
             _logger.LogInformation("Cluster image {Ref} {Digest}: {Written} blobs written, {Reused} reused", spec.RefName, result.Descriptor.Digest, session.Written, session.Reused);
             return result with
@@ -110,9 +110,9 @@ public sealed class ClusterImageBuilder
     /// <summary>After an in-place rebuild's switch: deletes the blobs the layout's image no longer names (the old image's
     /// rootfs, registry and config, images dropped from the project, a failed build's leftovers). One that cannot be deleted
     /// now (in use) is left for the next build.</summary>
-    private static void RemoveUnnamedBlobs(OciLayout layout, Descriptor top)
+    private static void RemoveUnnamedBlobs(OciLayout layout, Descriptor top, IReadOnlyDictionary<string, ImageManifest>? built)
     {
-        var named = ClusterImageArchive.Graph(layout, top).Select(d => d.Digest).ToHashSet(StringComparer.Ordinal);
+        var named = ClusterImageArchive.Graph(layout, top, built).Select(d => d.Digest).ToHashSet(StringComparer.Ordinal);
         foreach (var (digest, file) in layout.BlobFiles())
         {
             if (!named.Contains(digest)) OciLayout.TryDelete(file);
@@ -286,6 +286,10 @@ public sealed class ClusterImageBuilder
         public int Reused;
         private long _bytes;
 
+        /// <summary>The platform manifests written (<see cref="ClusterImageResult.BuiltManifests"/>): each of their blobs was
+        /// written by this build or found with its size (<see cref="TryReuse"/>).</summary>
+        private readonly Dictionary<string, ImageManifest> _built = new(StringComparer.Ordinal);
+
         /// <summary><c>temp</c> is the output layout itself (a rebuild over it): blobs already there count as reused, and
         /// the layer map is saved before the index switch, so a build cancelled after it still finds its layers.</summary>
         public bool InPlace { get; init; }
@@ -349,7 +353,7 @@ public sealed class ClusterImageBuilder
                 SaveLayerMap();
             }
             temp.UpdateIndex(_ => [entry]); // in place: the switch
-            return new ClusterImageResult { Descriptor = top, Manifests = manifests, LayoutPath = temp.Root, TotalBytes = _bytes };
+            return new ClusterImageResult { Descriptor = top, Manifests = manifests, LayoutPath = temp.Root, TotalBytes = _bytes, BuiltManifests = _built };
         }
 
         private Descriptor Put(byte[] data, string mediaType)
@@ -736,6 +740,7 @@ public sealed class ClusterImageBuilder
                 Annotations = new Dictionary<string, string>(annotations, StringComparer.Ordinal),
             };
             var md = Put(OciJsonContext.ToBytes(manifest, OciJsonContext.Default.ImageManifest), MediaTypes.OciManifest);
+            _built[md.Digest] = manifest;
             return md with { Platform = platform };
         }
 

@@ -2,6 +2,7 @@ using System.Formats.Tar;
 using System.Security.Cryptography;
 using Sealer.Core.Artifacts;
 using Sealer.Core.ClusterImage;
+using Sealer.Core.Diagnostics;
 using Sealer.Core.Layout;
 using Sealer.Core.Oci;
 
@@ -121,6 +122,38 @@ public sealed class ClusterImageArchiveTests : IDisposable
         var loaded = await OciArchive.LoadAsync(ClusterImageStore.Open(_tmp.Sub("store")), second.ArchivePath!);
         Assert.Equal(second.Descriptor.Digest, Assert.Single(loaded).Descriptor.Digest);
         Assert.Equal(second.Descriptor.Digest, ClusterImageReader.OpenArchive(second.ArchivePath!).Descriptor.Digest);
+    }
+
+    [Fact]
+    public async Task The_plan_from_the_manifests_the_build_wrote_is_the_plan_read_from_the_layout()
+    {
+        // The builder hands its manifests to the archive's plan (no second parse of a 627 KB manifest, no stat per blob):
+        // the same entries, headers and sources as a plan that reads and checks everything from the layout.
+        var baseImage = await BuildBaseAsync();
+        var built = await Build(Child(baseImage), "child");
+        Assert.Equal(built.Manifests.Values.Select(d => d.Digest), built.BuiltManifests!.Keys);
+        var fromLayout = ClusterImageArchive.Plan(OciLayout.Open(built.LayoutPath), 0);
+        var fromBuild = ClusterImageArchive.Plan(OciLayout.Open(built.LayoutPath), 0, built.BuiltManifests);
+        Assert.Equal(fromLayout.Count, fromBuild.Count);
+        for (int i = 0; i < fromLayout.Count; i++)
+        {
+            Assert.Equal(fromLayout[i].Name, fromBuild[i].Name);
+            Assert.Equal(fromLayout[i].Header, fromBuild[i].Header);
+            Assert.Equal(fromLayout[i].SourcePath, fromBuild[i].SourcePath);
+            Assert.Equal(fromLayout[i].Bytes, fromBuild[i].Bytes);
+        }
+        Assert.Equal(ClusterImageArchive.Graph(OciLayout.Open(built.LayoutPath), built.Descriptor).Select(d => d.Digest),
+            ClusterImageArchive.Graph(OciLayout.Open(built.LayoutPath), built.Descriptor, built.BuiltManifests).Select(d => d.Digest));
+
+        // A layout blob cut short behind the build's back: a plan from the layout says so; one from the build trusts its own
+        // check, and the copy that reads the file says so.
+        var layer = OciLayout.Open(built.LayoutPath).BlobPath(built.BuiltManifests!.Values.Single().Layers[^1].ParsedDigest);
+        using (var f = new FileStream(layer, FileMode.Open)) f.SetLength(f.Length - 1);
+        var ex = Assert.Throws<SealerException>(() => ClusterImageArchive.Plan(OciLayout.Open(built.LayoutPath), 0));
+        Assert.Equal(ErrorCodes.BlobNotFound, ex.Code);
+        File.Delete(built.ArchivePath!);
+        var copy = await Assert.ThrowsAsync<SealerException>(() => ClusterImageArchive.WriteAsync(built.LayoutPath, built.ArchivePath!, built: built.BuiltManifests));
+        Assert.Equal(ErrorCodes.BlobNotFound, copy.Code);
     }
 
     [Fact]
