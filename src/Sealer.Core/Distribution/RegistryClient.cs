@@ -35,6 +35,7 @@ public sealed partial class RegistryClient : IDisposable
     private readonly RegistryAuthenticator _auth;
     private readonly ConcurrentDictionary<string, string> _preferred = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, RegistryEndpoint> _schemes = new(StringComparer.OrdinalIgnoreCase);
+    private readonly ConcurrentDictionary<string, Unreachable> _unreachable = new(StringComparer.OrdinalIgnoreCase);
     private long _requests;
     private long _bytes;
 
@@ -412,6 +413,7 @@ public sealed partial class RegistryClient : IDisposable
         int authRounds = 0;
         for (int attempt = 1; ; attempt++)
         {
+            if (HeldUnreachable(endpoint, image) is { } held) throw held; // also ends the retries of requests already under way
             HttpResponseMessage resp;
             AuthenticationHeaderValue? sent;
             try
@@ -423,7 +425,14 @@ public sealed partial class RegistryClient : IDisposable
             }
             catch (Exception ex) when (IsTransient(ex, cancellationToken))
             {
-                if (attempt >= attempts) throw NetworkError(ex, image, endpoint.ToString(), attempt);
+                if (attempt >= attempts)
+                {
+                    if (IsConnectFailure(ex) && Options.UnreachableHold > TimeSpan.Zero)
+                    {
+                        _unreachable[endpoint.Authority] = new Unreachable(image, attempt, Detail(ex), DateTime.UtcNow, DateTime.UtcNow + Options.UnreachableHold);
+                    }
+                    throw NetworkError(ex, image, endpoint.ToString(), attempt);
+                }
                 _logger?.LogDebug("{Endpoint}: {Error}; retry {Attempt}/{Attempts}", endpoint, ex.Message, attempt, attempts);
                 await DelayAsync(attempt, null, cancellationToken).ConfigureAwait(false);
                 continue;
@@ -566,8 +575,32 @@ public sealed partial class RegistryClient : IDisposable
     private SealerException NetworkError(Exception ex, string image, string where, int attempts)
     {
         if (ex is TimeoutException) return new SealerException(ErrorCodes.RegistryTimeout, $"{image}: {where} did not answer in time after {attempts} attempts ({ex.Message}). Check the network or the registry, then run again.", inner: ex);
-        string detail = ex is HttpRequestException h && h.HttpRequestError != HttpRequestError.Unknown ? $"{h.HttpRequestError}: {ex.Message}" : ex.Message;
-        return new SealerException(ErrorCodes.RegistryUnreachable, $"{image}: cannot reach {where} after {attempts} attempts ({detail}). Check the network, DNS and proxy settings, or configure a reachable mirror.", inner: ex);
+        return new SealerException(ErrorCodes.RegistryUnreachable, $"{image}: cannot reach {where} after {attempts} attempts ({Detail(ex)}). Check the network, DNS and proxy settings, or configure a reachable mirror.", inner: ex);
+    }
+
+    private static string Detail(Exception ex)
+        => ex is HttpRequestException h && h.HttpRequestError != HttpRequestError.Unknown ? $"{h.HttpRequestError}: {ex.Message}" : ex.Message;
+
+    /// <summary>No connection could be made at all (refused, no route, unknown name, connect timeout): the host, not this request.</summary>
+    private static bool IsConnectFailure(Exception ex)
+        => ex is HttpRequestException { HttpRequestError: HttpRequestError.ConnectionError or HttpRequestError.NameResolutionError };
+
+    /// <summary>A host that could not be connected to for <see cref="Image"/> after <see cref="Attempts"/> attempts, until <see cref="Until"/>.</summary>
+    private sealed record Unreachable(string Image, int Attempts, string Detail, DateTime Since, DateTime Until);
+
+    /// <summary>The error for a request to a host held unreachable (<see cref="RegistryOptions.UnreachableHold"/>), or null.</summary>
+    private SealerException? HeldUnreachable(RegistryEndpoint endpoint, string image)
+    {
+        if (_unreachable.IsEmpty || !_unreachable.TryGetValue(endpoint.Authority, out var u)) return null;
+        var now = DateTime.UtcNow;
+        if (now >= u.Until)
+        {
+            _unreachable.TryRemove(new KeyValuePair<string, Unreachable>(endpoint.Authority, u));
+            return null;
+        }
+        _logger?.LogDebug("{Endpoint} is held unreachable until {Until:HH:mm:ss}; not trying it for {Image}", endpoint, u.Until, image);
+        return new SealerException(ErrorCodes.RegistryUnreachable,
+            $"{image}: not tried at {endpoint}: it could not be reached for {u.Image} after {u.Attempts} attempts {(now - u.Since).TotalSeconds:0.#} s ago ({u.Detail}). Check the network, DNS and proxy settings, or configure a reachable mirror, then run again.");
     }
 
     private static SealerException TlsError(HttpRequestException ex, string image, RegistryEndpoint ep)
