@@ -22,6 +22,7 @@ public sealed class FileHashMemo
     public static readonly TimeSpan RacyWindow = TimeSpan.FromSeconds(2);
 
     private const string Header = "sealer-file-hashes v1";
+    private static readonly System.Buffers.SearchValues<char> LowerHex = System.Buffers.SearchValues.Create("0123456789abcdef");
     private readonly Dictionary<string, FileHashEntry> _known;
     private readonly ConcurrentDictionary<string, FileHashEntry> _used = new(StringComparer.Ordinal);
     private readonly long _trustedBefore;
@@ -51,7 +52,7 @@ public sealed class FileHashMemo
                     while (reader.ReadLine() is { } line)
                     {
                         var parts = line.Split('\t');
-                        if (parts.Length != 4 || parts[3].Length != 64 || !parts[3].All(c => char.IsAsciiHexDigitLower(c)) || !long.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out long size)
+                        if (parts.Length != 4 || parts[3].Length != 64 || parts[3].AsSpan().ContainsAnyExcept(LowerHex) || !long.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out long size)
                             || !long.TryParse(parts[2], NumberStyles.None, CultureInfo.InvariantCulture, out long time))
                         {
                             known.Clear();
