@@ -399,6 +399,30 @@ public sealed partial class RegistryClient : IDisposable
         }
     }
 
+    /// <summary>A request not sent because its host is held unreachable (<see cref="RegistryOptions.UnreachableHold"/>): what
+    /// found it down, so that a pull can report the many images it stopped as one error.</summary>
+    public sealed class HostHeldUnreachableException(string endpoint, string foundBy, string detail, string message)
+        : SealerException(ErrorCodes.RegistryUnreachable, message)
+    {
+        /// <summary>The endpoint as the messages name it (<c>http://127.0.0.1:5780 (mirror of docker.io)</c>).</summary>
+        public string Endpoint { get; } = endpoint;
+
+        /// <summary>The image whose request found the host down.</summary>
+        public string FoundBy { get; } = foundBy;
+
+        public string Detail { get; } = detail;
+
+        /// <summary>The held error behind <paramref name="ex"/> (itself or an inner one), if any.</summary>
+        public static HostHeldUnreachableException? In(Exception? ex)
+        {
+            for (; ex is not null; ex = ex.InnerException)
+            {
+                if (ex is HostHeldUnreachableException h) return h;
+            }
+            return null;
+        }
+    }
+
     /// <summary>Plain HTTP sent to a TLS port (Go servers answer 400 "Client sent an HTTP request to an HTTPS server").</summary>
     private sealed class WrongProtocolException(string message) : SealerException(ErrorCodes.RegistryError, message);
 
@@ -599,7 +623,7 @@ public sealed partial class RegistryClient : IDisposable
             return null;
         }
         _logger?.LogDebug("{Endpoint} is held unreachable until {Until:HH:mm:ss}; not trying it for {Image}", endpoint, u.Until, image);
-        return new SealerException(ErrorCodes.RegistryUnreachable,
+        return new HostHeldUnreachableException(endpoint.ToString(), u.Image, u.Detail,
             $"{image}: not tried at {endpoint}: it could not be reached for {u.Image} after {u.Attempts} attempts {(now - u.Since).TotalSeconds:0.#} s ago ({u.Detail}). Check the network, DNS and proxy settings, or configure a reachable mirror, then run again.");
     }
 

@@ -43,7 +43,11 @@ public sealed class ImagePuller
                 .Select(g => (Reference: g.First().Reference, Sources: (IReadOnlyList<ImageSource>)g.SelectMany(x => x.Sources).Distinct().ToList()))
                 .ToList();
             run.ImagesTotal = groups.Count;
-            var tasks = groups.Select(g => run.PullOneAsync(g.Reference, g.Sources)).ToList();
+            // Started registry by registry in turn (results stay in the images' order): the first images in flight reach every
+            // registry at once, spreading the load over them, and a registry that is down is found down (and held so:
+            // RegistryOptions.UnreachableHold) in the first round, not after every image of the registries before it.
+            var tasks = new Task<(LockedImage Locked, Descriptor Descriptor)>[groups.Count];
+            foreach (int i in RegistryByRegistry(groups.Select(g => g.Reference.Domain).ToList())) tasks[i] = run.PullOneAsync(groups[i].Reference, groups[i].Sources);
             try
             {
                 await Task.WhenAll(tasks).ConfigureAwait(false);
@@ -55,7 +59,7 @@ public sealed class ImagePuller
             run.WriteRefs(); // the images that completed, also when others failed or the pull was cancelled
             cancellationToken.ThrowIfCancellationRequested();
             var errors = new List<SealerException>();
-            for (int i = 0; i < tasks.Count; i++)
+            for (int i = 0; i < tasks.Length; i++)
             {
                 if (!tasks[i].IsFaulted) continue;
                 var ex = tasks[i].Exception!.InnerException!;
@@ -72,7 +76,7 @@ public sealed class ImagePuller
                 }
                 else errors.Add(new SealerException(ErrorCodes.Internal, $"Pulling images failed unexpectedly: {ex.GetType().Name}: {ex.Message}", inner: ex));
             }
-            if (errors.Count > 0) throw new ImagePullException(errors);
+            if (errors.Count > 0) throw new ImagePullException(CollapseHeld(errors));
             run.Report(force: true);
             var locked = tasks.Select(t => t.Result).ToList();
             return new PullResult
@@ -93,6 +97,77 @@ public sealed class ImagePuller
     }
 
     /// <summary>State of one <see cref="PullAsync"/> call.</summary>
+    /// <summary>
+    /// The errors of a pull, with those of images not tried because their registry was held unreachable (it refused the
+    /// connections of an earlier image through all its attempts) reported once per endpoint: the errors of the images that
+    /// found it down stay as they are, the rest become one error that lists them. 600 images of a registry that is down
+    /// are a few errors, not 600 (each twice in MSBuild's summary).
+    /// </summary>
+    internal static List<SealerException> CollapseHeld(List<SealerException> errors)
+    {
+        var result = new List<SealerException>();
+        var held = new Dictionary<string, List<SealerException>>(StringComparer.Ordinal);
+        var endpoints = new List<string>();
+        foreach (var e in errors)
+        {
+            var h = RegistryClient.HostHeldUnreachableException.In(e);
+            if (h is null)
+            {
+                result.Add(e);
+                continue;
+            }
+            if (!held.TryGetValue(h.Endpoint, out var list))
+            {
+                held[h.Endpoint] = list = [];
+                endpoints.Add(h.Endpoint);
+            }
+            list.Add(e);
+        }
+        // After the errors of the images that found the hosts down: one per host for the images it stopped.
+        foreach (string endpoint in endpoints)
+        {
+            var list = held[endpoint];
+            var h = RegistryClient.HostHeldUnreachableException.In(list[0])!;
+            if (list.Count == 1)
+            {
+                result.Add(list[0]);
+                continue;
+            }
+            var names = list.Select(e => e.Message.Split(": not tried at ", 2)[0]).ToList();
+            string shown = string.Join(", ", names.Take(10)) + (names.Count > 10 ? $", ... ({names.Count - 10} more)" : "");
+            result.Add(new SealerException(ErrorCodes.RegistryUnreachable,
+                $"{list.Count} images were not tried at {endpoint}: it could not be reached for {h.FoundBy} moments before ({h.Detail}): {shown}. Check the network, DNS and proxy settings, or configure a reachable mirror, then run again.",
+                list[0].File, list[0].Line, list[0].Column, inner: list[0]));
+        }
+        return result;
+    }
+
+    /// <summary>The indexes of <paramref name="domains"/> taking one of each registry in turn (registries in the order they
+    /// first appear, each one's images in their order): a, a, b, c, c → a, b, c, a, c.</summary>
+    internal static List<int> RegistryByRegistry(IReadOnlyList<string> domains)
+    {
+        var queues = new Dictionary<string, Queue<int>>(StringComparer.OrdinalIgnoreCase);
+        var order = new List<Queue<int>>();
+        for (int i = 0; i < domains.Count; i++)
+        {
+            if (!queues.TryGetValue(domains[i], out var q))
+            {
+                queues[domains[i]] = q = new Queue<int>();
+                order.Add(q);
+            }
+            q.Enqueue(i);
+        }
+        var result = new List<int>(domains.Count);
+        while (result.Count < domains.Count)
+        {
+            foreach (var q in order)
+            {
+                if (q.TryDequeue(out int i)) result.Add(i);
+            }
+        }
+        return result;
+    }
+
     private sealed class Run(ImagePuller owner, RegistryClient client, PullOptions options, IProgress<PullProgress>? progress, CancellationToken cancellationToken)
     {
         private readonly OciLayout _cache = owner._cache;
@@ -396,7 +471,7 @@ public sealed class ImagePuller
                 Interlocked.Read(ref _bytesTotal), Interlocked.Read(ref _bytesDone), image));
         }
 
-        private static SealerException WithSource(SealerException ex, string name, IReadOnlyList<ImageSource> sources)
+        internal static SealerException WithSource(SealerException ex, string name, IReadOnlyList<ImageSource> sources)
         {
             if (ex.File is not null || sources.Count == 0 && ex.Message.StartsWith(name, StringComparison.Ordinal)) return ex;
             string message = ex.Message.StartsWith(name, StringComparison.Ordinal) ? ex.Message : $"{name}: {ex.Message}";

@@ -123,7 +123,7 @@ public class MirrorAndFaultTests(RegistryFixture fixture)
             clock.Restart();
             foreach (var r in new[] { "a:1", "b:1", "c:1", "d:1", "e:1" })
             {
-                var ex = await Assert.ThrowsAsync<SealerException>(() => client.GetManifestAsync(ImageReference.Parse(r)));
+                var ex = await Assert.ThrowsAsync<RegistryClient.HostHeldUnreachableException>(() => client.GetManifestAsync(ImageReference.Parse(r)));
                 Assert.Equal(ErrorCodes.RegistryUnreachable, ex.Code);
                 Assert.True(ex.Message.StartsWith($"docker.io/library/{r}: not tried at http://{Dead}", StringComparison.Ordinal), ex.Message);
                 Assert.Contains("could not be reached for docker.io/library/pause:1 after 3 attempts", ex.Message);
@@ -158,6 +158,42 @@ public class MirrorAndFaultTests(RegistryFixture fixture)
             Assert.Equal(2, handler.Sent[Dead]);
             Assert.True(handler.Sent[Env.Registry("docker.io").Address] >= 3);
         }
+    }
+
+    [Fact]
+    public async Task A_pull_reports_the_images_it_did_not_try_at_a_dead_registry_as_one_error()
+    {
+        // Two at a time: the first ones find the host down (each its own error, with its location); the rest are not
+        // tried, and are one error listing them, located at the first of them. Eight errors before.
+        using var cache = TestRegistries.NewCache();
+        var options = DockerIoVia("http://127.0.0.1:9");
+        options.MaxAttempts = 2;
+        options.RetryBaseDelay = TimeSpan.FromMilliseconds(100);
+        string[] refs = ["i0:1", "i1:1", "i2:1", "i3:1", "i4:1", "i5:1", "i6:1", "i7:1"];
+        var ex = await Assert.ThrowsAsync<ImagePullException>(() => new ImagePuller(cache.Layout).PullAsync(TestRegistries.Requests(refs),
+            new PullOptions { Platforms = [Amd64], Registry = options, MaxConcurrentImages = 2 }));
+        Assert.All(ex.Errors, e => Assert.Equal(ErrorCodes.RegistryUnreachable, e.Code));
+        // The second of the first two may reach its last attempt after the first marked the host: then it is not tried.
+        var found = ex.Errors.Where(e => e.Message.Contains("cannot reach http://127.0.0.1:9", StringComparison.Ordinal)).ToList();
+        Assert.InRange(found.Count, 1, 2);
+        Assert.Equal(found.Count + 1, ex.Errors.Count);
+        var summary = Assert.Single(ex.Errors, e => e.Message.StartsWith($"{refs.Length - found.Count} images were not tried at http://127.0.0.1:9", StringComparison.Ordinal));
+        Assert.Contains("ConnectionError", summary.Message);
+        var notTried = refs.Select(r => "docker.io/library/" + r).Where(r => summary.Message.Contains(r + ",", StringComparison.Ordinal) || summary.Message.Contains(r + ".", StringComparison.Ordinal)).ToList();
+        Assert.Equal(refs.Length - found.Count, notTried.Count);
+        Assert.Equal("app.kubeproj", summary.File);
+        Assert.Equal(10 + Array.IndexOf(refs, notTried.Select(r => r["docker.io/library/".Length..]).Min(StringComparer.Ordinal)), summary.Line);
+        Assert.All(found, f => Assert.Equal("app.kubeproj", f.File));
+    }
+
+    [Fact]
+    public void Images_are_started_registry_by_registry_in_turn()
+    {
+        // So the first images in flight reach every registry at once: a dead one is found in the first round.
+        Assert.Equal([0, 2, 3, 1, 4], ImagePuller.RegistryByRegistry(["docker.io", "docker.io", "quay.io", "ghcr.io", "ghcr.io"]));
+        Assert.Equal([0, 1, 2], ImagePuller.RegistryByRegistry(["a", "b", "c"]));
+        Assert.Equal([0, 1, 2], ImagePuller.RegistryByRegistry(["a", "a", "a"]));
+        Assert.Empty(ImagePuller.RegistryByRegistry([]));
     }
 
     [Fact]
