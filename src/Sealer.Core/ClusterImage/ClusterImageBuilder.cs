@@ -278,7 +278,11 @@ public sealed class ClusterImageBuilder
     }
 
     /// <summary>One of the project's rootfs layers; <see cref="Group"/> names a layer of its own (<see cref="RootfsLayers"/>).</summary>
-    private readonly record struct RootfsLayer(Descriptor Layer, Digest DiffId, RootfsLayers.Part Part);
+    private sealed record RootfsLayer(Descriptor Layer, Digest DiffId, RootfsLayers.Part Part);
+
+    /// <summary>A layer written (or taken) and its diff ID. Classes, not structs or value tuples: a task, list or array of a
+    /// struct is generic code ReadyToRun cannot carry, JIT-compiled in every build.</summary>
+    private sealed record WrittenLayer(Descriptor Layer, Digest DiffId);
 
     private sealed class Session(ClusterImageSpec spec, OciLayout temp, OciLayout? previous, LayerMapFile layerMap, IProgress<AssemblyProgress>? progress, ILogger logger)
     {
@@ -393,7 +397,7 @@ public sealed class ClusterImageBuilder
         /// (<see cref="FileRegionStream"/> → <see cref="FileRangeCopy.CopyHashed"/>): no stream layers, no small writes.</summary>
         /// <param name="writeTar">Writes the tar to the stream it is given; with <paramref name="gzip"/>, the action it is given
         /// ends a gzip member there (<see cref="GzipMembers.Cut"/>; the tar's end is in the last member).</param>
-        private async Task<(Descriptor Layer, Digest DiffId)> WriteLayerAsync(string mediaType, bool gzip, Func<Stream, Action, Task> writeTar, CancellationToken cancellationToken, string? what = null)
+        private async Task<WrittenLayer> WriteLayerAsync(string mediaType, bool gzip, Func<Stream, Action, Task> writeTar, CancellationToken cancellationToken, string? what = null)
         {
             string tmp = Path.Combine(temp.Root, "ingest", $"{Guid.NewGuid():N}.layer");
             Digest digest, diffId;
@@ -435,7 +439,7 @@ public sealed class ClusterImageBuilder
             }
             Interlocked.Increment(ref Written);
             Interlocked.Add(ref _bytes, size);
-            return (new Descriptor { MediaType = mediaType, Digest = digest.ToString(), Size = size }, diffId);
+            return new WrittenLayer(new Descriptor { MediaType = mediaType, Digest = digest.ToString(), Size = size }, diffId);
         }
 
         /// <summary>SEA1311 (a warning): a shell script with CRLF line endings does not run on the hosts.</summary>
@@ -506,7 +510,7 @@ public sealed class ClusterImageBuilder
 
         /// <summary>One rootfs layer: a shared one cuts a gzip member per group, a layer of its own one per big file
         /// (<see cref="RootfsLayers.OwnMemberBytes"/>) and one per run of small files between them.</summary>
-        private async Task<(Descriptor Layer, Digest DiffId)> WriteRootfsLayerAsync(RootfsLayers.Part part, bool[] executable, CancellationToken cancellationToken)
+        private async Task<WrittenLayer> WriteRootfsLayerAsync(RootfsLayers.Part part, bool[] executable, CancellationToken cancellationToken)
         {
             var (layer, diffId) = await WriteLayerAsync(MediaTypes.OciLayerGzip, gzip: true, async (stream, cut) =>
             {
@@ -556,7 +560,7 @@ public sealed class ClusterImageBuilder
                     if (alone && i < part.Entries.Count - 1) cut(); // the last one's member ends with the tar's end
                 }
             }, cancellationToken, part.Name).ConfigureAwait(false);
-            return (RootfsDescriptor(layer, part), diffId);
+            return new WrittenLayer(RootfsDescriptor(layer, part), diffId);
         }
 
         private async Task<Descriptor> BuildPlatformAsync(Platform platform, List<RootfsLayer> rootfsLayers, CancellationToken cancellationToken)
@@ -627,12 +631,12 @@ public sealed class ClusterImageBuilder
             ImagePartEntry? part;
             lock (layerMap) layerMap.ImageParts.TryGetValue(platform.ToString(), out part);
             SortedDictionary<string, long> blobs;
-            (Descriptor Layer, Digest DiffId)? registryLayer = null;
+            WrittenLayer? registryLayer = null;
             int registryCount;
             if (part is not null && part.Key == partKey && Digest.TryParse(part.Registry.Digest, out var partRegistry) && TryReuse(partRegistry, part.Registry.Size))
             {
                 blobs = new SortedDictionary<string, long>(part.Blobs, StringComparer.Ordinal);
-                registryLayer = (RegistryLayerDescriptor(new Descriptor { MediaType = MediaTypes.OciLayer, Digest = part.Registry.Digest, Size = part.Registry.Size }), partRegistry);
+                registryLayer = new WrittenLayer(RegistryLayerDescriptor(new Descriptor { MediaType = MediaTypes.OciLayer, Digest = part.Registry.Digest, Size = part.Registry.Size }), partRegistry);
                 registryCount = part.Images;
             }
             else
@@ -660,7 +664,7 @@ public sealed class ClusterImageBuilder
             // at a time (each is read, hashed and written on its own thread: one core hashes while the other copies) and
             // added in digest order, so the image is the same whatever finishes first.
             var todo = blobs.Where(b => !baseBlobs.Contains(b.Key)).ToList();
-            var written = new (Descriptor Layer, Digest DiffId)[todo.Count];
+            var written = new WrittenLayer[todo.Count];
             int n = 0;
             long bytesTotal = blobs.Sum(b => b.Value), bytesDone = bytesTotal - todo.Sum(b => b.Value);
             // On threads of their own (DedicatedWorkers): each blocks in file I/O while it copies, and pool threads taken that
@@ -691,13 +695,13 @@ public sealed class ClusterImageBuilder
                 {
                     Key = partKey,
                     Blobs = new Dictionary<string, long>(blobs, StringComparer.Ordinal),
-                    Registry = new LayerMapEntry { Digest = registryLayer.Value.Layer.Digest, Size = registryLayer.Value.Layer.Size },
+                    Registry = new LayerMapEntry { Digest = registryLayer.Layer.Digest, Size = registryLayer.Layer.Size },
                     Images = registryCount,
                 };
                 lock (layerMap) layerMap.ImageParts[platform.ToString()] = entry;
             }
-            layers.Add(registryLayer.Value.Layer);
-            diffIds.Add(registryLayer.Value.DiffId.ToString());
+            layers.Add(registryLayer.Layer);
+            diffIds.Add(registryLayer.DiffId.ToString());
             history.Add(new HistoryEntry { CreatedBy = $"sealer-sdk: registry index ({registryCount} images)" });
 
             // Config.
@@ -867,7 +871,7 @@ public sealed class ClusterImageBuilder
         }
 
         /// <summary>The uncompressed tar holding exactly <c>registry/blobs/sha256/&lt;hex&gt;</c>. Re-used when the layer map and the previous output have it.</summary>
-        private async Task<(Descriptor Layer, Digest DiffId)> ImageBlobLayerAsync(Digest blob, long size, CancellationToken cancellationToken)
+        private async Task<WrittenLayer> ImageBlobLayerAsync(Digest blob, long size, CancellationToken cancellationToken)
         {
             var annotations = new Dictionary<string, string> { [ClusterImageFormat.LayerKindAnnotation] = ClusterImageFormat.LayerKindImageBlob, [ClusterImageFormat.LayerBlobAnnotation] = blob.ToString() };
             string key = blob.ToString();
@@ -875,7 +879,7 @@ public sealed class ClusterImageBuilder
             lock (layerMap) layerMap.Layers.TryGetValue(key, out known);
             if (known is not null && Digest.TryParse(known.Digest, out var knownDigest) && TryReuse(knownDigest, known.Size))
             {
-                return (new Descriptor { MediaType = MediaTypes.OciLayer, Digest = known.Digest, Size = known.Size, Annotations = annotations }, knownDigest);
+                return new WrittenLayer(new Descriptor { MediaType = MediaTypes.OciLayer, Digest = known.Digest, Size = known.Size, Annotations = annotations }, knownDigest);
             }
             var cache = spec.ImageCache!;
             var (layer, diffId) = await WriteLayerAsync(MediaTypes.OciLayer, gzip: false, (stream, _) =>
@@ -886,10 +890,10 @@ public sealed class ClusterImageBuilder
                 return Task.CompletedTask;
             }, cancellationToken).ConfigureAwait(false);
             lock (layerMap) layerMap.Layers[key] = new LayerMapEntry { Digest = layer.Digest, Size = layer.Size };
-            return (layer with { Annotations = annotations }, diffId);
+            return new WrittenLayer(layer with { Annotations = annotations }, diffId);
         }
 
-        private async Task<(Descriptor Layer, Digest DiffId)> RegistryLayerAsync(SortedDictionary<string, Descriptor> index, SortedDictionary<string, byte[]> metadata, CancellationToken cancellationToken)
+        private async Task<WrittenLayer> RegistryLayerAsync(SortedDictionary<string, Descriptor> index, SortedDictionary<string, byte[]> metadata, CancellationToken cancellationToken)
         {
             byte[] ociLayout = OciJsonContext.ToBytes(new OciLayoutFile(), OciJsonContext.Default.OciLayoutFile);
             var indexJson = new ImageIndex { SchemaVersion = 2, MediaType = MediaTypes.OciIndex, Manifests = index.Values.ToList() };
@@ -918,7 +922,7 @@ public sealed class ClusterImageBuilder
                 }
                 return Task.CompletedTask;
             }, cancellationToken).ConfigureAwait(false);
-            return (RegistryLayerDescriptor(layer), diffId);
+            return new WrittenLayer(RegistryLayerDescriptor(layer), diffId);
         }
 
         private static Descriptor RegistryLayerDescriptor(Descriptor layer)

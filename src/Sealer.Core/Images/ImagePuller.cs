@@ -96,7 +96,6 @@ public sealed class ImagePuller
         }
     }
 
-    /// <summary>State of one <see cref="PullAsync"/> call.</summary>
     /// <summary>
     /// The errors of a pull, with those of images not tried because their registry was held unreachable (it refused the
     /// connections of an earlier image through all its attempts) reported once per endpoint: the errors of the images that
@@ -168,6 +167,7 @@ public sealed class ImagePuller
         return result;
     }
 
+    /// <summary>State of one <see cref="PullAsync"/> call.</summary>
     private sealed class Run(ImagePuller owner, RegistryClient client, PullOptions options, IProgress<PullProgress>? progress, CancellationToken cancellationToken)
     {
         private readonly OciLayout _cache = owner._cache;
