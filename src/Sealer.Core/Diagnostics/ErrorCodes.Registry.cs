@@ -9,7 +9,7 @@ public static partial class ErrorCodes
     /// <summary>The registry refused our credentials or we have none (HTTP 401/403). The message says how to log in.</summary>
     public const string AuthenticationRefused = "SEA1001";
 
-    /// <summary>The registry cannot be reached (DNS failure, connection refused or reset, network down) after retries.</summary>
+    /// <summary>The registry cannot be reached (DNS failure, connection refused or reset, network down) after retries. Once a host refused one request through all its attempts, the other requests to it fail at once for 30 s (one error per host lists the images it stopped).</summary>
     public const string RegistryUnreachable = "SEA1002";
 
     /// <summary>The TLS handshake failed (untrusted or invalid certificate, or the registry speaks plain HTTP).</summary>
