@@ -401,8 +401,8 @@ public sealed partial class RegistryClient : IDisposable
 
     /// <summary>A request not sent because its host is held unreachable (<see cref="RegistryOptions.UnreachableHold"/>): what
     /// found it down, so that a pull can report the many images it stopped as one error.</summary>
-    public sealed class HostHeldUnreachableException(string endpoint, string foundBy, string detail, string message)
-        : SealerException(ErrorCodes.RegistryUnreachable, message)
+    public sealed class HostHeldUnreachableException(string endpoint, string foundBy, string code, string detail, string message)
+        : SealerException(code, message)
     {
         /// <summary>The endpoint as the messages name it (<c>http://127.0.0.1:5780 (mirror of docker.io)</c>).</summary>
         public string Endpoint { get; } = endpoint;
@@ -411,6 +411,11 @@ public sealed partial class RegistryClient : IDisposable
         public string FoundBy { get; } = foundBy;
 
         public string Detail { get; } = detail;
+
+        /// <summary>What the host did to <see cref="FoundBy"/>'s request, for messages: "could not be reached for" or "did not answer in time for".</summary>
+        public string Failed => FailedFor(Code);
+
+        internal static string FailedFor(string code) => code == ErrorCodes.RegistryTimeout ? "did not answer in time for" : "could not be reached for";
 
         /// <summary>The held error behind <paramref name="ex"/> (itself or an inner one), if any.</summary>
         public static HostHeldUnreachableException? In(Exception? ex)
@@ -451,11 +456,12 @@ public sealed partial class RegistryClient : IDisposable
             {
                 if (attempt >= attempts)
                 {
-                    if (IsConnectFailure(ex) && Options.UnreachableHold > TimeSpan.Zero)
+                    var error = NetworkError(ex, image, endpoint.ToString(), attempt);
+                    if (IsHostDown(ex) && Options.UnreachableHold > TimeSpan.Zero)
                     {
-                        _unreachable[endpoint.Authority] = new Unreachable(image, attempt, Detail(ex), DateTime.UtcNow, DateTime.UtcNow + Options.UnreachableHold);
+                        _unreachable[endpoint.Authority] = new Unreachable(image, attempt, error.Code, Detail(ex), DateTime.UtcNow, DateTime.UtcNow + Options.UnreachableHold);
                     }
-                    throw NetworkError(ex, image, endpoint.ToString(), attempt);
+                    throw error;
                 }
                 _logger?.LogDebug("{Endpoint}: {Error}; retry {Attempt}/{Attempts}", endpoint, ex.Message, attempt, attempts);
                 await DelayAsync(attempt, null, cancellationToken).ConfigureAwait(false);
@@ -547,7 +553,7 @@ public sealed partial class RegistryClient : IDisposable
                 }
                 catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
                 {
-                    throw new TimeoutException($"no response within {Options.RequestTimeout.TotalSeconds:0.#} s", ex);
+                    throw new NoResponseException($"no response within {Options.RequestTimeout.TotalSeconds:0.#} s", ex);
                 }
             }
             int status = (int)resp.StatusCode;
@@ -606,11 +612,17 @@ public sealed partial class RegistryClient : IDisposable
         => ex is HttpRequestException h && h.HttpRequestError != HttpRequestError.Unknown ? $"{h.HttpRequestError}: {ex.Message}" : ex.Message;
 
     /// <summary>No connection could be made at all (refused, no route, unknown name, connect timeout): the host, not this request.</summary>
-    private static bool IsConnectFailure(Exception ex)
-        => ex is HttpRequestException { HttpRequestError: HttpRequestError.ConnectionError or HttpRequestError.NameResolutionError };
+    /// <summary>Or a request the host accepted but did not answer (no response headers within <see cref="RegistryOptions.RequestTimeout"/>):
+    /// a hung registry cost every image its own attempts of a minute each (hours at 600 images), not one series.</summary>
+    private static bool IsHostDown(Exception ex)
+        => ex is NoResponseException or HttpRequestException { HttpRequestError: HttpRequestError.ConnectionError or HttpRequestError.NameResolutionError };
 
-    /// <summary>A host that could not be connected to for <see cref="Image"/> after <see cref="Attempts"/> attempts, until <see cref="Until"/>.</summary>
-    private sealed record Unreachable(string Image, int Attempts, string Detail, DateTime Since, DateTime Until);
+    /// <summary>No response headers within the request timeout (not a body that stalls: that resumes).</summary>
+    private sealed class NoResponseException(string message, Exception inner) : TimeoutException(message, inner);
+
+    /// <summary>A host that failed a request for <see cref="Image"/> after <see cref="Attempts"/> attempts (<see cref="Code"/>: unreachable
+    /// or timed out), held so until <see cref="Until"/>.</summary>
+    private sealed record Unreachable(string Image, int Attempts, string Code, string Detail, DateTime Since, DateTime Until);
 
     /// <summary>The error for a request to a host held unreachable (<see cref="RegistryOptions.UnreachableHold"/>), or null.</summary>
     private SealerException? HeldUnreachable(RegistryEndpoint endpoint, string image)
@@ -623,8 +635,8 @@ public sealed partial class RegistryClient : IDisposable
             return null;
         }
         _logger?.LogDebug("{Endpoint} is held unreachable until {Until:HH:mm:ss}; not trying it for {Image}", endpoint, u.Until, image);
-        return new HostHeldUnreachableException(endpoint.ToString(), u.Image, u.Detail,
-            $"{image}: not tried at {endpoint}: it could not be reached for {u.Image} after {u.Attempts} attempts {(now - u.Since).TotalSeconds:0.#} s ago ({u.Detail}). Check the network, DNS and proxy settings, or configure a reachable mirror, then run again.");
+        return new HostHeldUnreachableException(endpoint.ToString(), u.Image, u.Code, u.Detail,
+            $"{image}: not tried at {endpoint}: it {HostHeldUnreachableException.FailedFor(u.Code)} {u.Image} after {u.Attempts} attempts {(now - u.Since).TotalSeconds:0.#} s ago ({u.Detail}). Check the network, DNS and proxy settings, or configure a reachable mirror, then run again.");
     }
 
     private static SealerException TlsError(HttpRequestException ex, string image, RegistryEndpoint ep)

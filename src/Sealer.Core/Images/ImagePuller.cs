@@ -134,8 +134,8 @@ public sealed class ImagePuller
             }
             var names = list.Select(e => e.Message.Split(": not tried at ", 2)[0]).ToList();
             string shown = string.Join(", ", names.Take(10)) + (names.Count > 10 ? $", ... ({names.Count - 10} more)" : "");
-            result.Add(new SealerException(ErrorCodes.RegistryUnreachable,
-                $"{list.Count} images were not tried at {endpoint}: it could not be reached for {h.FoundBy} moments before ({h.Detail}): {shown}. Check the network, DNS and proxy settings, or configure a reachable mirror, then run again.",
+            result.Add(new SealerException(h.Code,
+                $"{list.Count} images were not tried at {endpoint}: it {h.Failed} {h.FoundBy} moments before ({h.Detail}): {shown}. Check the network, DNS and proxy settings, or configure a reachable mirror, then run again.",
                 list[0].File, list[0].Line, list[0].Column, inner: list[0]));
         }
         return result;

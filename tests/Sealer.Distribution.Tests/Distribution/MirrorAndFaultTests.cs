@@ -1,5 +1,6 @@
 using Sealer.Core.Diagnostics;
 using Sealer.Core.Distribution;
+using Sealer.Core.Distribution.Auth;
 using Sealer.Core.Images;
 using Sealer.Core.Oci;
 using Sealer.Core.References;
@@ -166,7 +167,7 @@ public class MirrorAndFaultTests(RegistryFixture fixture)
         // Two at a time: the first ones find the host down (each its own error, with its location); the rest are not
         // tried, and are one error listing them, located at the first of them. Eight errors before.
         using var cache = TestRegistries.NewCache();
-        var options = DockerIoVia("http://127.0.0.1:9");
+        var options = Only("docker.io", "http://127.0.0.1:9");
         options.MaxAttempts = 2;
         options.RetryBaseDelay = TimeSpan.FromMilliseconds(100);
         string[] refs = ["i0:1", "i1:1", "i2:1", "i3:1", "i4:1", "i5:1", "i6:1", "i7:1"];
@@ -184,6 +185,61 @@ public class MirrorAndFaultTests(RegistryFixture fixture)
         Assert.Equal("app.kubeproj", summary.File);
         Assert.Equal(10 + Array.IndexOf(refs, notTried.Select(r => r["docker.io/library/".Length..]).Min(StringComparer.Ordinal)), summary.Line);
         Assert.All(found, f => Assert.Equal("app.kubeproj", f.File));
+    }
+
+    /// <summary>Options that send <paramref name="domain"/> to <paramref name="endpoint"/> only (no loopback test registries needed).</summary>
+    private static RegistryOptions Only(string domain, string endpoint)
+    {
+        var o = new RegistryOptions { UserAgent = TestRegistries.NewAgent(), FallbackToSource = false, Credentials = AnonymousCredentialProvider.Instance };
+        o.AddMirror(domain, endpoint);
+        return o;
+    }
+
+    [Fact]
+    public async Task A_registry_that_accepts_connections_but_never_answers_is_held_after_one_request_timed_out()
+    {
+        // A hung registry (it accepts, it never answers) cost each image its own attempts of RequestTimeout (a minute) each:
+        // hours at 600 images. One request that got no response headers through all its attempts holds the host.
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        var accepted = new System.Collections.Concurrent.ConcurrentBag<System.Net.Sockets.Socket>();
+        _ = Task.Run(async () =>
+        {
+            try
+            {
+                while (true) accepted.Add(await listener.AcceptSocketAsync());
+            }
+            catch (Exception ex) when (ex is System.Net.Sockets.SocketException or ObjectDisposedException)
+            {
+            }
+        });
+        string hung = $"127.0.0.1:{((System.Net.IPEndPoint)listener.LocalEndpoint).Port}";
+        var options = Only("docker.io", "http://" + hung);
+        options.MaxAttempts = 2;
+        options.RetryBaseDelay = TimeSpan.FromMilliseconds(50);
+        options.RequestTimeout = TimeSpan.FromMilliseconds(300);
+        try
+        {
+            using var client = new RegistryClient(options);
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            var first = await Assert.ThrowsAsync<SealerException>(() => client.GetManifestAsync(ImageReference.Parse("pause:1")));
+            Assert.Equal(ErrorCodes.RegistryTimeout, first.Code);
+            Assert.True(clock.Elapsed > TimeSpan.FromMilliseconds(550), $"{clock.Elapsed}: two attempts of 300 ms");
+            Assert.NotEmpty(accepted);
+            clock.Restart();
+            foreach (var r in new[] { "a:1", "b:1", "c:1" })
+            {
+                var ex = await Assert.ThrowsAsync<RegistryClient.HostHeldUnreachableException>(() => client.GetManifestAsync(ImageReference.Parse(r)));
+                Assert.Equal(ErrorCodes.RegistryTimeout, ex.Code);
+                Assert.Contains("did not answer in time for docker.io/library/pause:1 after 2 attempts", ex.Message);
+            }
+            Assert.True(clock.Elapsed < TimeSpan.FromMilliseconds(300), $"{clock.Elapsed} for three images held (one attempt would take 300)");
+        }
+        finally
+        {
+            listener.Stop();
+            foreach (var socket in accepted) socket.Dispose();
+        }
     }
 
     [Fact]
