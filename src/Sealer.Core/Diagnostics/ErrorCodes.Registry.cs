@@ -27,7 +27,7 @@ public static partial class ErrorCodes
     /// <summary>An image is not available for a platform the build targets (missing from its index).</summary>
     public const string PlatformNotAvailable = "SEA1007";
 
-    /// <summary>A request or a download stalled longer than its timeout, after retries.</summary>
+    /// <summary>A request or a download stalled longer than its timeout, after retries. A host that gave one request no response through all its attempts gets no other request for 30 s (one error per host lists the images it stopped).</summary>
     public const string RegistryTimeout = "SEA1008";
 
     /// <summary>A Docker credential helper (docker-credential-*) failed or is missing.</summary>
