@@ -611,9 +611,9 @@ public sealed partial class RegistryClient : IDisposable
     private static string Detail(Exception ex)
         => ex is HttpRequestException h && h.HttpRequestError != HttpRequestError.Unknown ? $"{h.HttpRequestError}: {ex.Message}" : ex.Message;
 
-    /// <summary>No connection could be made at all (refused, no route, unknown name, connect timeout): the host, not this request.</summary>
-    /// <summary>Or a request the host accepted but did not answer (no response headers within <see cref="RegistryOptions.RequestTimeout"/>):
-    /// a hung registry cost every image its own attempts of a minute each (hours at 600 images), not one series.</summary>
+    /// <summary>The host, not this request: no connection could be made at all (refused, no route, unknown name, connect
+    /// timeout), or the host accepted it and did not answer (no response headers within <see cref="RegistryOptions.RequestTimeout"/>:
+    /// a hung registry cost every image its own attempts of a minute each, hours at 600 images, not one series).</summary>
     private static bool IsHostDown(Exception ex)
         => ex is NoResponseException or HttpRequestException { HttpRequestError: HttpRequestError.ConnectionError or HttpRequestError.NameResolutionError };
 
@@ -625,7 +625,7 @@ public sealed partial class RegistryClient : IDisposable
     private sealed record Unreachable(string Image, int Attempts, string Code, string Detail, DateTime Since, DateTime Until);
 
     /// <summary>The error for a request to a host held unreachable (<see cref="RegistryOptions.UnreachableHold"/>), or null.</summary>
-    private SealerException? HeldUnreachable(RegistryEndpoint endpoint, string image)
+    private HostHeldUnreachableException? HeldUnreachable(RegistryEndpoint endpoint, string image)
     {
         if (_unreachable.IsEmpty || !_unreachable.TryGetValue(endpoint.Authority, out var u)) return null;
         var now = DateTime.UtcNow;
