@@ -64,7 +64,8 @@ public static class ClusterImageSbom
             int n = 0;
             foreach (var group in ImageGroup.Of(info))
             {
-                var (image, platforms) = (group.Image, group.Platforms);
+                var image = group.Image;
+                var platforms = group.Platforms;
                 string id = $"SPDXRef-Image-{++n}";
                 contained.Add(id);
                 var reference = ImageReference.TryParse(image.Reference, out var ir, out _) ? ir : null;
