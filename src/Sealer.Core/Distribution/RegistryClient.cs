@@ -401,11 +401,14 @@ public sealed partial class RegistryClient : IDisposable
 
     /// <summary>A request not sent because its host is held unreachable (<see cref="RegistryOptions.UnreachableHold"/>): what
     /// found it down, so that a pull can report the many images it stopped as one error.</summary>
-    public sealed class HostHeldUnreachableException(string endpoint, string foundBy, string code, string detail, string message)
+    public sealed class HostHeldUnreachableException(string endpoint, string image, string foundBy, string code, string detail, string message)
         : SealerException(code, message)
     {
         /// <summary>The endpoint as the messages name it (<c>http://127.0.0.1:5780 (mirror of docker.io)</c>).</summary>
         public string Endpoint { get; } = endpoint;
+
+        /// <summary>The image whose request was not sent.</summary>
+        public string Image { get; } = image;
 
         /// <summary>The image whose request found the host down.</summary>
         public string FoundBy { get; } = foundBy;
@@ -635,7 +638,7 @@ public sealed partial class RegistryClient : IDisposable
             return null;
         }
         _logger?.LogDebug("{Endpoint} is held unreachable until {Until:HH:mm:ss}; not trying it for {Image}", endpoint, u.Until, image);
-        return new HostHeldUnreachableException(endpoint.ToString(), u.Image, u.Code, u.Detail,
+        return new HostHeldUnreachableException(endpoint.ToString(), image, u.Image, u.Code, u.Detail,
             $"{image}: not tried at {endpoint}: it {HostHeldUnreachableException.FailedFor(u.Code)} {u.Image} after {u.Attempts} attempts {(now - u.Since).TotalSeconds:0.#} s ago ({u.Detail}). Check the network, DNS and proxy settings, or configure a reachable mirror, then run again.");
     }
 

@@ -97,8 +97,8 @@ public sealed class ImagePuller
     }
 
     /// <summary>
-    /// The errors of a pull, with those of images not tried because their registry was held unreachable (it refused the
-    /// connections of an earlier image through all its attempts) reported once per endpoint: the errors of the images that
+    /// The errors of a pull, with those of images not tried because their registry was held unreachable (it refused or did
+    /// not answer an earlier image's request through all its attempts) reported once per endpoint: the errors of the images that
     /// found it down stay as they are, the rest become one error that lists them. 600 images of a registry that is down
     /// are a few errors, not 600 (each twice in MSBuild's summary).
     /// </summary>
@@ -132,7 +132,7 @@ public sealed class ImagePuller
                 result.Add(list[0]);
                 continue;
             }
-            var names = list.Select(e => e.Message.Split(": not tried at ", 2)[0]).ToList();
+            var names = list.Select(e => RegistryClient.HostHeldUnreachableException.In(e)!.Image).ToList();
             string shown = string.Join(", ", names.Take(10)) + (names.Count > 10 ? $", ... ({names.Count - 10} more)" : "");
             result.Add(new SealerException(h.Code,
                 $"{list.Count} images were not tried at {endpoint}: it {h.Failed} {h.FoundBy} moments before ({h.Detail}): {shown}. Check the network, DNS and proxy settings, or configure a reachable mirror, then run again.",
@@ -471,7 +471,7 @@ public sealed class ImagePuller
                 Interlocked.Read(ref _bytesTotal), Interlocked.Read(ref _bytesDone), image));
         }
 
-        internal static SealerException WithSource(SealerException ex, string name, IReadOnlyList<ImageSource> sources)
+        private static SealerException WithSource(SealerException ex, string name, IReadOnlyList<ImageSource> sources)
         {
             if (ex.File is not null || sources.Count == 0 && ex.Message.StartsWith(name, StringComparison.Ordinal)) return ex;
             string message = ex.Message.StartsWith(name, StringComparison.Ordinal) ? ex.Message : $"{name}: {ex.Message}";
