@@ -32,6 +32,9 @@ public abstract class SealerTask : Microsoft.Build.Utilities.Task, ICancelableTa
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
         TimeSpan jitTime = System.Runtime.JitInfo.GetCompilationTime();
         long jitMethods = System.Runtime.JitInfo.GetCompiledMethodCount();
+        TimeSpan gcPause = GC.GetTotalPauseDuration();
+        int gcs = GC.CollectionCount(0);
+        long allocated = GC.GetTotalAllocatedBytes();
         try
         {
             ExecuteCoreAsync(_cts.Token).GetAwaiter().GetResult();
@@ -54,10 +57,12 @@ public abstract class SealerTask : Microsoft.Build.Utilities.Task, ICancelableTa
             // No progress message after the task returned (MSBuild refuses logging then).
             lock (_progress) foreach (var p in _progress) p.Dispose();
             // Where a short task's time goes (-v:d): what the runtime spent compiling code that was not precompiled
-            // (generic instantiations over value types, mostly) is process-wide, so other threads' count too.
-            Log.LogMessage(MessageImportance.Low, "{0}: {1:F0} ms, {2:F0} ms of it compiling {3} methods (JIT, whole process)", GetType().Name,
-                System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds, (System.Runtime.JitInfo.GetCompilationTime() - jitTime).TotalMilliseconds,
-                System.Runtime.JitInfo.GetCompiledMethodCount() - jitMethods);
+            // (generic instantiations over value types, mostly) and the garbage collections' pauses (MSBuild's heap is
+            // large, so a pause costs more than our allocations alone would) are process-wide, so other threads' count too.
+            Log.LogMessage(MessageImportance.Low, "{0}: {1:F0} ms, {2:F0} ms of it compiling {3} methods (JIT), {4:F0} ms paused in {5} garbage collections, {6:F1} MiB allocated (whole process)",
+                GetType().Name, System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds, (System.Runtime.JitInfo.GetCompilationTime() - jitTime).TotalMilliseconds,
+                System.Runtime.JitInfo.GetCompiledMethodCount() - jitMethods, (GC.GetTotalPauseDuration() - gcPause).TotalMilliseconds, GC.CollectionCount(0) - gcs,
+                (GC.GetTotalAllocatedBytes() - allocated) / 1048576.0);
         }
         return !Log.HasLoggedErrors;
     }

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.IO.Compression;
 using System.Security.Cryptography;
 using System.Text;
@@ -443,9 +444,12 @@ public sealed class ClusterImageBuilder
         }
 
         /// <summary>SEA1311 (a warning): a shell script with CRLF line endings does not run on the hosts.</summary>
-        private void WarnIfCrlfScript(RootfsEntry e, byte[]? content = null)
+        private void WarnIfCrlfScript(RootfsEntry e) => WarnIfCrlf(e, ScriptLineEndings.Check(e));
+
+        private void WarnIfCrlfScript(RootfsEntry e, ReadOnlySpan<byte> head) => WarnIfCrlf(e, ScriptLineEndings.Check(e.Destination, head));
+
+        private void WarnIfCrlf(RootfsEntry e, int line)
         {
-            int line = content is null ? ScriptLineEndings.Check(e) : ScriptLineEndings.Check(e.Destination, content);
             if (line == 0) return;
             string file = e.SourcePath ?? e.Destination;
             logger.LogWarning("{Code}: {File}({Line}): the script going to {Destination} in the cluster image has CRLF (Windows) line endings; bash on the hosts cannot run it ($'\\r': command not found). Convert it to LF (with git: '*.sh text eol=lf' in .gitattributes).",
@@ -539,7 +543,8 @@ public sealed class ClusterImageBuilder
                         FileStream f;
                         try
                         {
-                            f = new FileStream(e.SourcePath!, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
+                            // Unbuffered: the reads below are whole files or the tar's own big chunks (no 64 KiB buffer per file).
+                            f = new FileStream(e.SourcePath!, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 0, FileOptions.SequentialScan);
                         }
                         catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
                         {
@@ -547,14 +552,32 @@ public sealed class ClusterImageBuilder
                         }
                         using (f)
                         {
-                            // The CRLF check reads the file's start through the same handle (not a second open per file),
-                            // then the tar reads it from the start as before: the gzip stream sees the same writes, so
-                            // the layer's bytes (and the image digest) stay what they were.
-                            byte[] head = new byte[(int)Math.Min(f.Length, ScriptLineEndings.CheckedBytes)];
-                            f.ReadExactly(head);
-                            WarnIfCrlfScript(e, head);
-                            f.Position = 0;
-                            tar.AddFile(e.Destination, f, executable[i]);
+                            // The CRLF check reads the file's start through the same handle (not a second open per file).
+                            // A file no longer than what the check reads (nearly every file of a chart) is read once, into
+                            // a pooled buffer the tar then takes; a longer one is read again from the start by the tar.
+                            // The tar gets the same bytes either way, so the layer (and the image digest) is the same.
+                            long length = f.Length;
+                            int headLength = (int)Math.Min(length, ScriptLineEndings.CheckedBytes);
+                            byte[] head = ArrayPool<byte>.Shared.Rent(headLength);
+                            try
+                            {
+                                f.ReadExactly(head, 0, headLength);
+                                WarnIfCrlfScript(e, head.AsSpan(0, headLength));
+                                if (headLength == length)
+                                {
+                                    using var whole = new MemoryStream(head, 0, headLength, writable: false);
+                                    tar.AddFile(e.Destination, whole, executable[i]);
+                                }
+                                else
+                                {
+                                    f.Position = 0;
+                                    tar.AddFile(e.Destination, f, executable[i]);
+                                }
+                            }
+                            finally
+                            {
+                                ArrayPool<byte>.Shared.Return(head);
+                            }
                         }
                     }
                     if (alone && i < part.Entries.Count - 1) cut(); // the last one's member ends with the tar's end

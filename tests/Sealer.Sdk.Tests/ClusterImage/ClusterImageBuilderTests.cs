@@ -80,6 +80,40 @@ public sealed class ClusterImageBuilderTests : IDisposable
         Assert.NotEqual(a.Descriptor.Digest, c.Descriptor.Digest);
     }
 
+    /// <summary>
+    /// A rootfs file no longer than what the CRLF check reads (<see cref="ScriptLineEndings.CheckedBytes"/>) is read once and
+    /// the tar takes those bytes; a longer one the tar reads again from the start. Either way the layer holds each file whole,
+    /// a second build gives the same digest, and a CRLF script is reported whatever its size.
+    /// </summary>
+    [Fact]
+    public async Task Rootfs_files_around_the_checked_size_come_whole_and_crlf_scripts_of_any_size_are_reported()
+    {
+        const int c = ScriptLineEndings.CheckedBytes;
+        var sizes = new[] { 0, 1, c - 1, c, c + 1, 3 * c + 17 };
+        var rootfs = new List<RootfsEntry>();
+        foreach (int n in sizes)
+        {
+            string path = _tmp.Sub($"proj/sized/f{n}.bin");
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            File.WriteAllBytes(path, System.Security.Cryptography.RandomNumberGenerator.GetBytes(n));
+            rootfs.Add(new($"files/sized/f{n}.bin", path));
+        }
+        // CRLF in the first lines of a small script and of one longer than the check reads
+        File.WriteAllText(_tmp.Sub("proj/sized/small.sh"), "#!/bin/sh\r\necho a\r\n");
+        File.WriteAllText(_tmp.Sub("proj/sized/big.sh"), "#!/bin/sh\necho a\r\n" + new string('#', c + 100) + "\n");
+        rootfs.Add(new("scripts/small.sh", _tmp.Sub("proj/sized/small.sh")));
+        rootfs.Add(new("scripts/big.sh", _tmp.Sub("proj/sized/big.sh")));
+        var spec = Spec() with { RootfsFiles = rootfs };
+
+        var log = new ListLogger();
+        var first = await Build(spec, "sized", log: log);
+        UnpacksTo(first, "sized-unpacked", rootfs);
+        Assert.Contains(log.Lines, l => l.Contains(ErrorCodes.ScriptHasCrlf, StringComparison.Ordinal) && l.Contains("small.sh(1)", StringComparison.Ordinal));
+        Assert.Contains(log.Lines, l => l.Contains(ErrorCodes.ScriptHasCrlf, StringComparison.Ordinal) && l.Contains("big.sh(2)", StringComparison.Ordinal));
+        var again = await Build(spec, "sized-again");
+        Assert.Equal(first.Descriptor.Digest, again.Descriptor.Digest);
+    }
+
     [Fact]
     public async Task Layers_follow_the_format_one_per_blob_then_registry()
     {
