@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Security;
@@ -399,8 +400,9 @@ public sealed partial class RegistryClient : IDisposable
         }
     }
 
-    /// <summary>A request not sent because its host is held unreachable (<see cref="RegistryOptions.UnreachableHold"/>): what
-    /// found it down, so that a pull can report the many images it stopped as one error.</summary>
+    /// <summary>A request not sent because its host is held (<see cref="RegistryOptions.UnreachableHold"/>): unreachable, or
+    /// rate-limited until a reset no retry could wait for. It names what found the host so, so that a pull can report the
+    /// many images it stopped as one error.</summary>
     public sealed class HostHeldUnreachableException(string endpoint, string image, string foundBy, string code, string detail, string message)
         : SealerException(code, message)
     {
@@ -415,10 +417,23 @@ public sealed partial class RegistryClient : IDisposable
 
         public string Detail { get; } = detail;
 
-        /// <summary>What the host did to <see cref="FoundBy"/>'s request, for messages: "could not be reached for" or "did not answer in time for".</summary>
+        /// <summary>What the host did to <see cref="FoundBy"/>'s request, for messages: "could not be reached for", "did not
+        /// answer in time for" or "rate-limited".</summary>
         public string Failed => FailedFor(Code);
 
-        internal static string FailedFor(string code) => code == ErrorCodes.RegistryTimeout ? "did not answer in time for" : "could not be reached for";
+        /// <summary>What the user can do about it, for messages.</summary>
+        public string Hint => HintFor(Code);
+
+        internal static string FailedFor(string code) => code switch
+        {
+            ErrorCodes.RegistryTimeout => "did not answer in time for",
+            ErrorCodes.RateLimited => "rate-limited",
+            _ => "could not be reached for",
+        };
+
+        internal static string HintFor(string code) => code == ErrorCodes.RateLimited
+            ? "Log in to the registry (authenticated pulls get a higher limit), configure a mirror, or run again after the limit resets: what was pulled stays in the cache."
+            : "Check the network, DNS and proxy settings, or configure a reachable mirror, then run again.";
 
         /// <summary>The held error behind <paramref name="ex"/> (itself or an inner one), if any.</summary>
         public static HostHeldUnreachableException? In(Exception? ex)
@@ -493,6 +508,21 @@ public sealed partial class RegistryClient : IDisposable
                     attempt--;
                     continue;
                 }
+            }
+            if (resp.StatusCode == HttpStatusCode.TooManyRequests && LongRateLimit(resp) is { } limit)
+            {
+                // A limit that no retry can wait out (Docker Hub's pull limit: RateLimit-Remaining 0 in a window of hours,
+                // or a Retry-After beyond MaxRetryDelay): not retried, and the host is held until it resets (at least
+                // UnreachableHold), so the other images of a big pull fail at once as one error instead of each waiting
+                // through its own attempts. The caller turns the 429 into SEA1004.
+                if (Options.UnreachableHold > TimeSpan.Zero)
+                {
+                    var now = DateTime.UtcNow;
+                    var hold = limit.ResetIn is { } r && r > Options.UnreachableHold ? r : Options.UnreachableHold;
+                    _unreachable[endpoint.Authority] = new Unreachable(image, attempt, ErrorCodes.RateLimited, "HTTP 429, " + limit.Describe(), now, now + hold);
+                }
+                _ = streaming;
+                return resp;
             }
             if ((resp.StatusCode == HttpStatusCode.TooManyRequests || (int)resp.StatusCode is 500 or 502 or 503 or 504) && attempt < attempts)
             {
@@ -623,8 +653,8 @@ public sealed partial class RegistryClient : IDisposable
     /// <summary>No response headers within the request timeout (not a body that stalls: that resumes).</summary>
     private sealed class NoResponseException(string message, Exception inner) : TimeoutException(message, inner);
 
-    /// <summary>A host that failed a request for <see cref="Image"/> after <see cref="Attempts"/> attempts (<see cref="Code"/>: unreachable
-    /// or timed out), held so until <see cref="Until"/>.</summary>
+    /// <summary>A host that failed a request for <see cref="Image"/> after <see cref="Attempts"/> attempts (<see cref="Code"/>: unreachable,
+    /// timed out, or rate-limited for long), held so until <see cref="Until"/>.</summary>
     private sealed record Unreachable(string Image, int Attempts, string Code, string Detail, DateTime Since, DateTime Until);
 
     /// <summary>The error for a request to a host held unreachable (<see cref="RegistryOptions.UnreachableHold"/>), or null.</summary>
@@ -637,13 +667,73 @@ public sealed partial class RegistryClient : IDisposable
             _unreachable.TryRemove(new KeyValuePair<string, Unreachable>(endpoint.Authority, u));
             return null;
         }
-        _logger?.LogDebug("{Endpoint} is held unreachable until {Until:HH:mm:ss}; not trying it for {Image}", endpoint, u.Until, image);
+        _logger?.LogDebug("{Endpoint} is held ({Code}) until {Until:HH:mm:ss}; not trying it for {Image}", endpoint, u.Code, u.Until, image);
         return new HostHeldUnreachableException(endpoint.ToString(), image, u.Image, u.Code, u.Detail,
-            $"{image}: not tried at {endpoint}: it {HostHeldUnreachableException.FailedFor(u.Code)} {u.Image} after {u.Attempts} attempts {(now - u.Since).TotalSeconds:0.#} s ago ({u.Detail}). Check the network, DNS and proxy settings, or configure a reachable mirror, then run again.");
+            $"{image}: not tried at {endpoint}: it {HostHeldUnreachableException.FailedFor(u.Code)} {u.Image} after {u.Attempts} attempt{(u.Attempts == 1 ? "" : "s")} {(now - u.Since).TotalSeconds:0.#} s ago ({u.Detail}). {HostHeldUnreachableException.HintFor(u.Code)}");
     }
 
     private static SealerException TlsError(HttpRequestException ex, string image, RegistryEndpoint ep)
         => new(ErrorCodes.TlsFailure, $"{image}: the TLS connection to {ep} failed ({ex.InnerException?.Message ?? ex.Message}). Install the registry's CA certificate in the system trust store, or, for a test registry only, list {ep.Authority} in SEALER_INSECURE_REGISTRIES / SealerInsecureRegistries.", inner: ex);
+
+    /// <summary>What a 429 said about its limit: <c>Retry-After</c> (uncapped), and the <c>RateLimit-Limit</c> /
+    /// <c>RateLimit-Remaining</c> headers Docker Hub sends (<c>100;w=21600</c>: 100 pulls a window of 21600 s).</summary>
+    internal sealed record RateLimit(TimeSpan? RetryAfter, string? Limit, string? Remaining)
+    {
+        /// <summary>When the limit resets, as far as the answer tells: Retry-After, else the window of a used-up limit.</summary>
+        public TimeSpan? ResetIn => RetryAfter ?? (IsUsedUp ? Window(Remaining) : null);
+
+        /// <summary>RateLimit-Remaining is 0.</summary>
+        public bool IsUsedUp => Remaining is { } r && Count(r) == 0;
+
+        public string Describe()
+        {
+            var parts = new List<string>();
+            if (Remaining is not null) parts.Add($"{Count(Remaining)?.ToString(CultureInfo.InvariantCulture) ?? Remaining} of {(Limit is null ? "?" : Count(Limit)?.ToString(CultureInfo.InvariantCulture) ?? Limit)} pulls left" + (Window(Remaining ?? Limit) is { } w ? $" in a window of {Span(w)}" : ""));
+            if (ResetIn is { } reset) parts.Add($"resets in {(RetryAfter is null ? "at most " : "")}{Span(reset)}");
+            return parts.Count == 0 ? "no Retry-After" : string.Join(", ", parts);
+        }
+
+        private static int? Count(string header)
+        {
+            string n = header.Split(';')[0].Trim();
+            return int.TryParse(n, NumberStyles.None, CultureInfo.InvariantCulture, out int v) ? v : null;
+        }
+
+        private static TimeSpan? Window(string? header)
+        {
+            if (header is null) return null;
+            foreach (var p in header.Split(';').Skip(1))
+            {
+                var kv = p.Trim();
+                if (kv.StartsWith("w=", StringComparison.Ordinal) && int.TryParse(kv.AsSpan(2), NumberStyles.None, CultureInfo.InvariantCulture, out int s) && s > 0) return TimeSpan.FromSeconds(s);
+            }
+            return null;
+        }
+
+        private static string Span(TimeSpan t) => t.TotalHours >= 1 ? $"{t.TotalHours:0.#} h" : t.TotalMinutes >= 1 ? $"{t.TotalMinutes:0} min" : $"{t.TotalSeconds:0} s";
+    }
+
+    internal static RateLimit ReadRateLimit(HttpResponseMessage resp)
+    {
+        TimeSpan? retryAfter = null;
+        if (resp.Headers.RetryAfter is { } ra)
+        {
+            retryAfter = ra.Delta ?? (ra.Date is { } date ? date - DateTimeOffset.UtcNow : null);
+            if (retryAfter < TimeSpan.Zero) retryAfter = TimeSpan.Zero;
+        }
+        return new RateLimit(retryAfter, Header(resp, "RateLimit-Limit"), Header(resp, "RateLimit-Remaining"));
+
+        static string? Header(HttpResponseMessage r, string name) => r.Headers.TryGetValues(name, out var v) ? v.FirstOrDefault() : null;
+    }
+
+    /// <summary>The limit of a 429 when no retry can wait it out: a Retry-After beyond <see cref="RegistryOptions.MaxRetryDelay"/>,
+    /// or none (or none that says otherwise) with RateLimit-Remaining 0. Null for a 429 worth retrying.</summary>
+    private RateLimit? LongRateLimit(HttpResponseMessage resp)
+    {
+        var limit = ReadRateLimit(resp);
+        if (limit.RetryAfter is { } wait) return wait > Options.MaxRetryDelay ? limit : null;
+        return limit.IsUsedUp ? limit : null;
+    }
 
     private TimeSpan? RetryAfter(HttpResponseMessage resp)
     {
@@ -681,7 +771,17 @@ public sealed partial class RegistryClient : IDisposable
                     return AuthRefused(image.ToString(), ep, cred, $"{status} {detail}");
                 }
             case HttpStatusCode.TooManyRequests:
-                return new SealerException(ErrorCodes.RateLimited, $"{image}: {ep} keeps rate-limiting us (HTTP 429, {detail}). Wait and run again, log in (authenticated pulls get higher limits) or configure a mirror.");
+                {
+                    var limit = ReadRateLimit(resp);
+                    bool longLimit = limit.RetryAfter is { } wait ? wait > Options.MaxRetryDelay : limit.IsUsedUp;
+                    var cred = await _auth.CredentialsFor(ep.CredentialHost, cancellationToken).ConfigureAwait(false);
+                    string how = cred is null
+                        ? $"Log in (`docker login {ep.CredentialHost}`, or set {EnvironmentCredentialProvider.VariablePrefix(ep.CredentialHost)}_USER and {EnvironmentCredentialProvider.VariablePrefix(ep.CredentialHost)}_PASSWORD: authenticated pulls get a higher limit), configure a mirror, or run again later: what was pulled stays in the cache."
+                        : $"The limit is that of the credentials for {ep.CredentialHost} (from {cred.Origin}): configure a mirror, or run again later: what was pulled stays in the cache.";
+                    return new SealerException(ErrorCodes.RateLimited, longLimit
+                        ? $"{image}: {ep} rate-limits us and the limit does not reset soon (HTTP 429, {detail}; {limit.Describe()}). {how}"
+                        : $"{image}: {ep} keeps rate-limiting us (HTTP 429, {detail}; {limit.Describe()}). {how}");
+                }
             default:
                 return new SealerException(ErrorCodes.RegistryError, $"{image}: {ep} answered {status} {resp.ReasonPhrase} ({detail}).");
         }

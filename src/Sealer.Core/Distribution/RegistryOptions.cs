@@ -73,7 +73,9 @@ public sealed class RegistryOptions
     /// connect timeout) or gave it no response within <see cref="RequestTimeout"/> each time, further requests to it fail at
     /// once for this long instead of each going through its own retries:
     /// 600 images of a registry that is down fail in one retry series (~8 s), not 600 of them (9.5 minutes at 8 at a time),
-    /// and a dead mirror is skipped for the next endpoint. A zero hold turns it off. Default 30 s.
+    /// and a dead mirror is skipped for the next endpoint. A host whose rate limit will not reset within the retries' reach
+    /// (HTTP 429 with RateLimit-Remaining 0, as Docker Hub's pull limit, or a Retry-After beyond <see cref="MaxRetryDelay"/>)
+    /// is held until the reset it names, at least this long. A zero hold turns both off. Default 30 s.
     /// </summary>
     public TimeSpan UnreachableHold
     {

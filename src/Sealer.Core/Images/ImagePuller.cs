@@ -97,8 +97,9 @@ public sealed class ImagePuller
     }
 
     /// <summary>
-    /// The errors of a pull, with those of images not tried because their registry was held unreachable (it refused or did
-    /// not answer an earlier image's request through all its attempts) reported once per endpoint: the errors of the images that
+    /// The errors of a pull, with those of images not tried because their registry was held (it refused or did not answer an
+    /// earlier image's request through all its attempts, or rate-limited it until a reset no retry could wait for) reported
+    /// once per endpoint: the errors of the images that
     /// found it down stay as they are, the rest become one error that lists them. 600 images of a registry that is down
     /// are a few errors, not 600 (each twice in MSBuild's summary).
     /// </summary>
@@ -135,7 +136,7 @@ public sealed class ImagePuller
             var names = list.Select(e => RegistryClient.HostHeldUnreachableException.In(e)!.Image).ToList();
             string shown = string.Join(", ", names.Take(10)) + (names.Count > 10 ? $", ... ({names.Count - 10} more)" : "");
             result.Add(new SealerException(h.Code,
-                $"{list.Count} images were not tried at {endpoint}: it {h.Failed} {h.FoundBy} moments before ({h.Detail}): {shown}. Check the network, DNS and proxy settings, or configure a reachable mirror, then run again.",
+                $"{list.Count} images were not tried at {endpoint}: it {h.Failed} {h.FoundBy} moments before ({h.Detail}): {shown}. {h.Hint}",
                 list[0].File, list[0].Line, list[0].Column, inner: list[0]));
         }
         return result;

@@ -3,6 +3,7 @@ using System.Net.Http.Headers;
 using Sealer.Core.Diagnostics;
 using Sealer.Core.Distribution;
 using Sealer.Core.Distribution.Auth;
+using Sealer.Core.Images;
 using Sealer.Core.Oci;
 using Sealer.Core.References;
 
@@ -78,6 +79,108 @@ public class FakeHandlerFaultTests
         var flaky = new Fake((_, n) => n < 3 ? throw new HttpRequestException(HttpRequestError.ConnectionError, "connection refused") : ManifestResponse());
         using var recovering = new RegistryClient(Options(), handler: flaky);
         Assert.Equal(Digest.Sha256(Manifest), (await recovering.GetManifestAsync(Image)).Digest);
+    }
+
+    /// <summary>Docker Hub's answer once its pull limit is used up: no Retry-After, the limit and what is left of it in
+    /// a window of 6 h, the registry's error body.</summary>
+    private static HttpResponseMessage PullLimitUsedUp(TimeSpan? retryAfter = null)
+    {
+        var r = new HttpResponseMessage(HttpStatusCode.TooManyRequests)
+        {
+            Content = new StringContent("""{"errors":[{"code":"TOOMANYREQUESTS","message":"You have reached your unauthenticated pull rate limit. https://www.docker.com/increase-rate-limit"}]}"""),
+        };
+        r.Headers.TryAddWithoutValidation("RateLimit-Limit", "100;w=21600");
+        r.Headers.TryAddWithoutValidation("RateLimit-Remaining", "0;w=21600");
+        if (retryAfter is { } ra) r.Headers.RetryAfter = new RetryConditionHeaderValue(ra);
+        return r;
+    }
+
+    [Fact]
+    public async Task A_used_up_pull_limit_is_not_retried_and_holds_the_host_so_its_other_images_fail_at_once()
+    {
+        var fake = new Fake((req, _) => req.RequestUri!.Host == "other.test" ? ManifestResponse() : PullLimitUsedUp());
+        using var client = new RegistryClient(Options(), handler: fake);
+        var first = await Assert.ThrowsAsync<SealerException>(() => client.GetManifestAsync(Image));
+        Assert.Equal(ErrorCodes.RateLimited, first.Code);
+        Assert.Single(fake.Seen); // no retry: waiting seconds cannot outlast a window of hours
+        Assert.Contains("does not reset soon", first.Message);
+        Assert.Contains("TOOMANYREQUESTS: You have reached your unauthenticated pull rate limit", first.Message);
+        Assert.Contains("0 of 100 pulls left in a window of 6 h, resets in at most 6 h", first.Message);
+        Assert.Contains("docker login registry.test", first.Message); // anonymous: logging in raises the limit
+
+        // Another image of the same host: not sent, one error naming the image that met the limit.
+        var other = ImageReference.Parse("registry.test/app/y:2");
+        var held = await Assert.ThrowsAsync<RegistryClient.HostHeldUnreachableException>(() => client.GetManifestAsync(other));
+        Assert.Equal(ErrorCodes.RateLimited, held.Code);
+        Assert.Single(fake.Seen);
+        Assert.Equal("registry.test/app/x:1", held.FoundBy);
+        Assert.Contains("rate-limited registry.test/app/x:1 after 1 attempt ", held.Message);
+        Assert.Contains("Log in to the registry", held.Message);
+        // Other hosts are not held.
+        Assert.Equal(Digest.Sha256(Manifest), (await client.GetManifestAsync(ImageReference.Parse("other.test/app/x:1"))).Digest);
+    }
+
+    [Fact]
+    public async Task A_Retry_After_beyond_the_retries_reach_holds_the_host_and_a_short_one_or_a_limit_not_used_up_is_retried()
+    {
+        // Retry-After: 1 h (beyond MaxRetryDelay): no retry, held.
+        var hour = new Fake((_, _) => new HttpResponseMessage(HttpStatusCode.TooManyRequests) { Headers = { RetryAfter = new RetryConditionHeaderValue(TimeSpan.FromHours(1)) } });
+        using (var client = new RegistryClient(Options(), handler: hour))
+        {
+            var ex = await Assert.ThrowsAsync<SealerException>(() => client.GetManifestAsync(Image));
+            Assert.Contains("resets in 1 h", ex.Message);
+            Assert.Single(hour.Seen);
+            await Assert.ThrowsAsync<RegistryClient.HostHeldUnreachableException>(() => client.GetManifestAsync(ImageReference.Parse("registry.test/app/y:2")));
+            Assert.Single(hour.Seen);
+        }
+
+        // A used-up limit whose Retry-After is short is waited for and retried.
+        var shortWait = new Fake((_, n) => n == 1 ? PullLimitUsedUp(TimeSpan.Zero) : ManifestResponse());
+        using (var client = new RegistryClient(Options(), handler: shortWait))
+        {
+            Assert.Equal(Digest.Sha256(Manifest), (await client.GetManifestAsync(Image)).Digest);
+            Assert.Equal(2, shortWait.Seen.Count);
+        }
+
+        // A limit with pulls left (a burst limiter) is retried through every attempt, and the host is not held after.
+        var burst = new Fake((_, _) =>
+        {
+            var r = new HttpResponseMessage(HttpStatusCode.TooManyRequests);
+            r.Headers.TryAddWithoutValidation("RateLimit-Remaining", "40;w=60");
+            return r;
+        });
+        using (var client = new RegistryClient(Options(), handler: burst))
+        {
+            var ex = await Assert.ThrowsAsync<SealerException>(() => client.GetManifestAsync(Image));
+            Assert.Equal(ErrorCodes.RateLimited, ex.Code);
+            Assert.Contains("keeps rate-limiting us", ex.Message);
+            Assert.Equal(3, burst.Seen.Count);
+            var again = await Assert.ThrowsAsync<SealerException>(() => client.GetManifestAsync(ImageReference.Parse("registry.test/app/y:2")));
+            Assert.IsNotType<RegistryClient.HostHeldUnreachableException>(again);
+            Assert.Equal(6, burst.Seen.Count);
+        }
+    }
+
+    [Fact]
+    public async Task A_pull_of_many_images_from_a_registry_whose_limit_is_used_up_asks_it_once_per_image_started_and_reports_one_error_for_the_rest()
+    {
+        var fake = new Fake((_, _) => PullLimitUsedUp());
+        var options = Options();
+        using var client = new RegistryClient(options, handler: fake);
+        using var cache = TestRegistries.NewCache();
+        string[] refs = [.. Enumerable.Range(0, 40).Select(i => $"registry.test/app/i{i}:1")];
+        var started = System.Diagnostics.Stopwatch.StartNew();
+        var ex = await Assert.ThrowsAsync<ImagePullException>(() => new ImagePuller(cache.Layout, client).PullAsync(TestRegistries.Requests(refs),
+            new PullOptions { Platforms = [Platform.Parse("linux/amd64")], Registry = options, MaxConcurrentImages = 4 }));
+        Assert.True(started.Elapsed < TimeSpan.FromSeconds(10), $"took {started.Elapsed}");
+        Assert.All(ex.Errors, e => Assert.Equal(ErrorCodes.RateLimited, e.Code));
+        // The images under way when the first 429 came were each asked once (no retries); the rest never.
+        Assert.InRange(fake.Seen.Count, 1, 4);
+        Assert.Equal(fake.Seen.Count + 1, ex.Errors.Count);
+        var summary = Assert.Single(ex.Errors, e => e.Message.StartsWith($"{refs.Length - fake.Seen.Count} images were not tried at https://registry.test", StringComparison.Ordinal));
+        Assert.Contains("rate-limited", summary.Message);
+        Assert.Contains("0 of 100 pulls left", summary.Message);
+        Assert.Contains("Log in to the registry", summary.Message);
     }
 
     [Fact]
