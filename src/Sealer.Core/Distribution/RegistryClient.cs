@@ -521,7 +521,6 @@ public sealed partial class RegistryClient : IDisposable
                     var hold = limit.ResetIn is { } r && r > Options.UnreachableHold ? r : Options.UnreachableHold;
                     _unreachable[endpoint.Authority] = new Unreachable(image, attempt, ErrorCodes.RateLimited, "HTTP 429, " + limit.Describe(), now, now + hold);
                 }
-                _ = streaming;
                 return resp;
             }
             if ((resp.StatusCode == HttpStatusCode.TooManyRequests || (int)resp.StatusCode is 500 or 502 or 503 or 504) && attempt < attempts)
@@ -735,13 +734,10 @@ public sealed partial class RegistryClient : IDisposable
         return limit.IsUsedUp ? limit : null;
     }
 
+    /// <summary>The answer's Retry-After, at most <see cref="RegistryOptions.MaxRetryDelay"/>.</summary>
     private TimeSpan? RetryAfter(HttpResponseMessage resp)
     {
-        var ra = resp.Headers.RetryAfter;
-        if (ra is null) return null;
-        TimeSpan? d = ra.Delta ?? (ra.Date is { } date ? date - DateTimeOffset.UtcNow : null);
-        if (d is null) return null;
-        if (d < TimeSpan.Zero) d = TimeSpan.Zero;
+        var d = ReadRateLimit(resp).RetryAfter;
         return d > Options.MaxRetryDelay ? Options.MaxRetryDelay : d;
     }
 
