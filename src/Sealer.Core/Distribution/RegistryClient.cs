@@ -400,8 +400,8 @@ public sealed partial class RegistryClient : IDisposable
         }
     }
 
-    /// <summary>A request not sent because its host is held (<see cref="RegistryOptions.UnreachableHold"/>): unreachable, or
-    /// rate-limited until a reset no retry could wait for. It names what found the host so, so that a pull can report the
+    /// <summary>A request not sent because its host is held (<see cref="RegistryOptions.UnreachableHold"/>): unreachable,
+    /// unavailable (502/503/504) through every attempt, or rate-limited until a reset no retry could wait for. It names what found the host so, so that a pull can report the
     /// many images it stopped as one error.</summary>
     public sealed class HostHeldUnreachableException(string endpoint, string image, string foundBy, string code, string detail, string message)
         : SealerException(code, message)
@@ -418,7 +418,7 @@ public sealed partial class RegistryClient : IDisposable
         public string Detail { get; } = detail;
 
         /// <summary>What the host did to <see cref="FoundBy"/>'s request, for messages: "could not be reached for", "did not
-        /// answer in time for" or "rate-limited".</summary>
+        /// answer in time for", "answered unavailable to" or "rate-limited".</summary>
         public string Failed => FailedFor(Code);
 
         /// <summary>What the user can do about it, for messages.</summary>
@@ -428,12 +428,16 @@ public sealed partial class RegistryClient : IDisposable
         {
             ErrorCodes.RegistryTimeout => "did not answer in time for",
             ErrorCodes.RateLimited => "rate-limited",
+            ErrorCodes.RegistryError => "answered unavailable to",
             _ => "could not be reached for",
         };
 
-        internal static string HintFor(string code) => code == ErrorCodes.RateLimited
-            ? "Log in to the registry (authenticated pulls get a higher limit), configure a mirror, or run again after the limit resets: what was pulled stays in the cache."
-            : "Check the network, DNS and proxy settings, or configure a reachable mirror, then run again.";
+        internal static string HintFor(string code) => code switch
+        {
+            ErrorCodes.RateLimited => "Log in to the registry (authenticated pulls get a higher limit), configure a mirror, or run again after the limit resets: what was pulled stays in the cache.",
+            ErrorCodes.RegistryError => "The registry, or a proxy in front of it, is unavailable: check it or configure a mirror, then run again.",
+            _ => "Check the network, DNS and proxy settings, or configure a reachable mirror, then run again.",
+        };
 
         /// <summary>The held error behind <paramref name="ex"/> (itself or an inner one), if any.</summary>
         public static HostHeldUnreachableException? In(Exception? ex)
@@ -530,6 +534,14 @@ public sealed partial class RegistryClient : IDisposable
                 resp.Dispose();
                 await DelayAsync(attempt, retryAfter, cancellationToken).ConfigureAwait(false);
                 continue;
+            }
+            if ((int)resp.StatusCode is 502 or 503 or 504 && Options.UnreachableHold > TimeSpan.Zero)
+            {
+                // "Unavailable" through every attempt (a proxy whose registry is down, a registry in maintenance) is a host
+                // that is down as much as one that refuses connections: held, so its other images fail at once. (A 500 can
+                // be one request's fault, and is not.)
+                var now = DateTime.UtcNow;
+                _unreachable[endpoint.Authority] = new Unreachable(image, attempt, ErrorCodes.RegistryError, $"HTTP {(int)resp.StatusCode} {resp.ReasonPhrase}", now, now + Options.UnreachableHold);
             }
             _ = streaming;
             return resp;
@@ -653,7 +665,7 @@ public sealed partial class RegistryClient : IDisposable
     private sealed class NoResponseException(string message, Exception inner) : TimeoutException(message, inner);
 
     /// <summary>A host that failed a request for <see cref="Image"/> after <see cref="Attempts"/> attempts (<see cref="Code"/>: unreachable,
-    /// timed out, or rate-limited for long), held so until <see cref="Until"/>.</summary>
+    /// timed out, unavailable, or rate-limited for long), held so until <see cref="Until"/>.</summary>
     private sealed record Unreachable(string Image, int Attempts, string Code, string Detail, DateTime Since, DateTime Until);
 
     /// <summary>The error for a request to a host held unreachable (<see cref="RegistryOptions.UnreachableHold"/>), or null.</summary>

@@ -70,7 +70,8 @@ public sealed class RegistryOptions
 
     /// <summary>
     /// After a host could not be connected to for one request through all its attempts (refused, no route, name not found,
-    /// connect timeout) or gave it no response within <see cref="RequestTimeout"/> each time, further requests to it fail at
+    /// connect timeout), gave it no response within <see cref="RequestTimeout"/> each time, or answered 502/503/504 to each
+    /// (a proxy whose registry is down, a registry in maintenance), further requests to it fail at
     /// once for this long instead of each going through its own retries:
     /// 600 images of a registry that is down fail in one retry series (~8 s), not 600 of them (9.5 minutes at 8 at a time),
     /// and a dead mirror is skipped for the next endpoint. A host whose rate limit will not reset within the retries' reach

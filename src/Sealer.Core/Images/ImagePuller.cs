@@ -97,8 +97,9 @@ public sealed class ImagePuller
     }
 
     /// <summary>
-    /// The errors of a pull, with those of images not tried because their registry was held (it refused or did not answer an
-    /// earlier image's request through all its attempts, or rate-limited it until a reset no retry could wait for) reported
+    /// The errors of a pull, with those of images not tried because their registry was held (it refused, did not answer or
+    /// answered unavailable to an earlier image's request through all its attempts, or rate-limited it until a reset no retry
+    /// could wait for) reported
     /// once per endpoint: the errors of the images that
     /// found it down stay as they are, the rest become one error that lists them. 600 images of a registry that is down
     /// are a few errors, not 600 (each twice in MSBuild's summary).

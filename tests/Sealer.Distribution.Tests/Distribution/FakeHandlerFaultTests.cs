@@ -184,6 +184,35 @@ public class FakeHandlerFaultTests
     }
 
     [Fact]
+    public async Task A_registry_unavailable_through_every_attempt_is_held_and_one_failing_with_500_is_not()
+    {
+        var unavailable = new Fake((req, _) => req.RequestUri!.Host == "other.test" ? ManifestResponse() : new HttpResponseMessage(HttpStatusCode.ServiceUnavailable));
+        using (var client = new RegistryClient(Options(), handler: unavailable))
+        {
+            var first = await Assert.ThrowsAsync<SealerException>(() => client.GetManifestAsync(Image));
+            Assert.Equal(ErrorCodes.RegistryError, first.Code);
+            Assert.Equal(3, unavailable.Seen.Count); // retried as before
+            var held = await Assert.ThrowsAsync<RegistryClient.HostHeldUnreachableException>(() => client.GetManifestAsync(ImageReference.Parse("registry.test/app/y:2")));
+            Assert.Equal(3, unavailable.Seen.Count); // then not asked again
+            Assert.Equal(ErrorCodes.RegistryError, held.Code);
+            Assert.Contains("answered unavailable to registry.test/app/x:1 after 3 attempts", held.Message);
+            Assert.Contains("HTTP 503 Service Unavailable", held.Message);
+            Assert.Contains("is unavailable: check it or configure a mirror", held.Message);
+            Assert.Equal(Digest.Sha256(Manifest), (await client.GetManifestAsync(ImageReference.Parse("other.test/app/x:1"))).Digest);
+        }
+
+        // A 500 may be one request's fault (one broken manifest): the next image is still asked.
+        var broken = new Fake((_, _) => new HttpResponseMessage(HttpStatusCode.InternalServerError));
+        using (var client = new RegistryClient(Options(), handler: broken))
+        {
+            await Assert.ThrowsAsync<SealerException>(() => client.GetManifestAsync(Image));
+            var next = await Assert.ThrowsAsync<SealerException>(() => client.GetManifestAsync(ImageReference.Parse("registry.test/app/y:2")));
+            Assert.IsNotType<RegistryClient.HostHeldUnreachableException>(next);
+            Assert.Equal(6, broken.Seen.Count);
+        }
+    }
+
+    [Fact]
     public async Task A_manifest_that_does_not_match_its_digest_is_refused()
     {
         using var lying = new RegistryClient(Options(), handler: new Fake((_, _) => ManifestResponse("sha256:" + new string('0', 64))));
