@@ -15,7 +15,7 @@ public static partial class ErrorCodes
     /// <summary>The TLS handshake failed (untrusted or invalid certificate, or the registry speaks plain HTTP).</summary>
     public const string TlsFailure = "SEA1003";
 
-    /// <summary>The registry kept answering HTTP 429 (rate limited) after retries, or its limit is used up until a reset no retry can wait for (RateLimit-Remaining 0, as Docker Hub's pull limit, or a Retry-After beyond 30 s): that is not retried, and the host gets no other request until the reset (one error per host lists the images it stopped).</summary>
+    /// <summary>The registry kept answering HTTP 429 (rate limited) after retries, or its limit is used up until a reset no retry can wait for (RateLimit-Remaining 0, as Docker Hub's pull limit, or a Retry-After beyond what the retries can wait, 2 min by default): that is not retried, and the host gets no other request until the reset (one error per host lists the images it stopped).</summary>
     public const string RateLimited = "SEA1004";
 
     /// <summary>The registry answered with an unexpected status or error (5xx after retries, or another 4xx). A host that answered 502/503/504 (unavailable) through all of one request's attempts gets no other request for 30 s (one error per host lists the images it stopped).</summary>

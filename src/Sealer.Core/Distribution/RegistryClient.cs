@@ -516,7 +516,7 @@ public sealed partial class RegistryClient : IDisposable
             if (resp.StatusCode == HttpStatusCode.TooManyRequests && LongRateLimit(resp) is { } limit)
             {
                 // A limit that no retry can wait out (Docker Hub's pull limit: RateLimit-Remaining 0 in a window of hours,
-                // or a Retry-After beyond MaxRetryDelay): not retried, and the host is held until it resets (at least
+                // or a Retry-After beyond what the attempts can wait): not retried, and the host is held until it resets (at least
                 // UnreachableHold), so the other images of a big pull fail at once as one error instead of each waiting
                 // through its own attempts. The caller turns the 429 into SEA1004.
                 if (Options.UnreachableHold > TimeSpan.Zero)
@@ -691,7 +691,14 @@ public sealed partial class RegistryClient : IDisposable
     internal sealed record RateLimit(TimeSpan? RetryAfter, string? Limit, string? Remaining)
     {
         /// <summary>When the limit resets, as far as the answer tells: Retry-After, else the window of a used-up limit.</summary>
-        public TimeSpan? ResetIn => RetryAfter ?? (IsUsedUp ? Window(Remaining) : null);
+        public TimeSpan? ResetIn => RetryAfter ?? (IsUsedUp ? Window(Remaining ?? Limit) : null);
+
+        /// <summary>
+        /// Whether no retry can wait this limit out: its Retry-After is beyond <paramref name="reach"/> (what one request's
+        /// attempts can wait in all), or none came and the limit is used up with a window beyond that, or with none given.
+        /// A limit with pulls left (a burst limiter) or a short wait is retried as any 429.
+        /// </summary>
+        public bool OutlastsRetries(TimeSpan reach) => RetryAfter is { } wait ? wait > reach : IsUsedUp && (Window(Remaining ?? Limit) is not { } w || w > reach);
 
         /// <summary>RateLimit-Remaining is 0.</summary>
         public bool IsUsedUp => Remaining is { } r && Count(r) == 0;
@@ -737,14 +744,16 @@ public sealed partial class RegistryClient : IDisposable
         static string? Header(HttpResponseMessage r, string name) => r.Headers.TryGetValues(name, out var v) ? v.FirstOrDefault() : null;
     }
 
-    /// <summary>The limit of a 429 when no retry can wait it out: a Retry-After beyond <see cref="RegistryOptions.MaxRetryDelay"/>,
-    /// or none (or none that says otherwise) with RateLimit-Remaining 0. Null for a 429 worth retrying.</summary>
+    /// <summary>The limit of a 429 when no retry can wait it out (<see cref="RateLimit.OutlastsRetries"/>), else null.</summary>
     private RateLimit? LongRateLimit(HttpResponseMessage resp)
     {
         var limit = ReadRateLimit(resp);
-        if (limit.RetryAfter is { } wait) return wait > Options.MaxRetryDelay ? limit : null;
-        return limit.IsUsedUp ? limit : null;
+        return limit.OutlastsRetries(RetryReach) ? limit : null;
     }
+
+    /// <summary>What one request's retries can wait in all: <see cref="RegistryOptions.MaxRetryDelay"/> before each attempt
+    /// after the first (2 min by default). A rate limit that resets later than that is not waited for.</summary>
+    private TimeSpan RetryReach => Options.MaxRetryDelay * (Options.MaxAttempts - 1);
 
     /// <summary>The answer's Retry-After, at most <see cref="RegistryOptions.MaxRetryDelay"/>.</summary>
     private TimeSpan? RetryAfter(HttpResponseMessage resp)
@@ -781,7 +790,7 @@ public sealed partial class RegistryClient : IDisposable
             case HttpStatusCode.TooManyRequests:
                 {
                     var limit = ReadRateLimit(resp);
-                    bool longLimit = limit.RetryAfter is { } wait ? wait > Options.MaxRetryDelay : limit.IsUsedUp;
+                    bool longLimit = limit.OutlastsRetries(RetryReach);
                     var cred = await _auth.CredentialsFor(ep.CredentialHost, cancellationToken).ConfigureAwait(false);
                     string how = cred is null
                         ? $"Log in (`docker login {ep.CredentialHost}`, or set {EnvironmentCredentialProvider.VariablePrefix(ep.CredentialHost)}_USER and {EnvironmentCredentialProvider.VariablePrefix(ep.CredentialHost)}_PASSWORD: authenticated pulls get a higher limit), configure a mirror, or run again later: what was pulled stays in the cache."

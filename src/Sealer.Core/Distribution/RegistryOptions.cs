@@ -75,7 +75,7 @@ public sealed class RegistryOptions
     /// once for this long instead of each going through its own retries:
     /// 600 images of a registry that is down fail in one retry series (~8 s), not 600 of them (9.5 minutes at 8 at a time),
     /// and a dead mirror is skipped for the next endpoint. A host whose rate limit will not reset within the retries' reach
-    /// (HTTP 429 with RateLimit-Remaining 0, as Docker Hub's pull limit, or a Retry-After beyond <see cref="MaxRetryDelay"/>)
+    /// (HTTP 429 with RateLimit-Remaining 0, as Docker Hub's pull limit, or a Retry-After beyond what a request's attempts can wait: <see cref="MaxRetryDelay"/> × (<see cref="MaxAttempts"/> − 1))
     /// is held until the reset it names, at least this long. A zero hold turns both off. Default 30 s.
     /// </summary>
     public TimeSpan UnreachableHold

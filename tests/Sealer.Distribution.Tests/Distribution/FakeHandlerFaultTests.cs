@@ -134,6 +134,25 @@ public class FakeHandlerFaultTests
             Assert.Single(hour.Seen);
         }
 
+        // What one request's retries can wait in all is MaxRetryDelay before each attempt after the first: here 2 x 1 s.
+        // A Retry-After of 45 s is beyond it (not retried, held); one of 1 s is within it, waited for and retried.
+        var patient = Options();
+        patient.MaxRetryDelay = TimeSpan.FromSeconds(1);
+        var beyond = new Fake((_, n) => n == 1 ? new HttpResponseMessage(HttpStatusCode.TooManyRequests) { Headers = { RetryAfter = new RetryConditionHeaderValue(TimeSpan.FromSeconds(45)) } } : ManifestResponse());
+        using (var client = new RegistryClient(patient, handler: beyond))
+        {
+            var ex = await Assert.ThrowsAsync<SealerException>(() => client.GetManifestAsync(Image));
+            Assert.Contains("does not reset soon", ex.Message);
+            Assert.Contains("resets in 45 s", ex.Message);
+            Assert.Single(beyond.Seen);
+        }
+        var within = new Fake((_, n) => n == 1 ? new HttpResponseMessage(HttpStatusCode.TooManyRequests) { Headers = { RetryAfter = new RetryConditionHeaderValue(TimeSpan.FromSeconds(1)) } } : ManifestResponse());
+        using (var client = new RegistryClient(patient, handler: within))
+        {
+            Assert.Equal(Digest.Sha256(Manifest), (await client.GetManifestAsync(Image)).Digest);
+            Assert.Equal(2, within.Seen.Count);
+        }
+
         // A used-up limit whose Retry-After is short is waited for and retried.
         var shortWait = new Fake((_, n) => n == 1 ? PullLimitUsedUp(TimeSpan.Zero) : ManifestResponse());
         using (var client = new RegistryClient(Options(), handler: shortWait))
