@@ -36,7 +36,7 @@ public sealed partial class RegistryClient : IDisposable
     private readonly RegistryAuthenticator _auth;
     private readonly ConcurrentDictionary<string, string> _preferred = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, RegistryEndpoint> _schemes = new(StringComparer.OrdinalIgnoreCase);
-    private readonly ConcurrentDictionary<string, Unreachable> _unreachable = new(StringComparer.OrdinalIgnoreCase);
+    private readonly ConcurrentDictionary<string, HostHold> _held = new(StringComparer.OrdinalIgnoreCase);
     private long _requests;
     private long _bytes;
 
@@ -403,7 +403,7 @@ public sealed partial class RegistryClient : IDisposable
     /// <summary>A request not sent because its host is held (<see cref="RegistryOptions.UnreachableHold"/>): unreachable,
     /// unavailable (502/503/504) through every attempt, or rate-limited until a reset no retry could wait for. It names what found the host so, so that a pull can report the
     /// many images it stopped as one error.</summary>
-    public sealed class HostHeldUnreachableException(string endpoint, string image, string foundBy, string code, string detail, string message)
+    public sealed class HostHeldException(string endpoint, string image, string foundBy, string code, string detail, string message)
         : SealerException(code, message)
     {
         /// <summary>The endpoint as the messages name it (<c>http://127.0.0.1:5780 (mirror of docker.io)</c>).</summary>
@@ -440,11 +440,11 @@ public sealed partial class RegistryClient : IDisposable
         };
 
         /// <summary>The held error behind <paramref name="ex"/> (itself or an inner one), if any.</summary>
-        public static HostHeldUnreachableException? In(Exception? ex)
+        public static HostHeldException? In(Exception? ex)
         {
             for (; ex is not null; ex = ex.InnerException)
             {
-                if (ex is HostHeldUnreachableException h) return h;
+                if (ex is HostHeldException h) return h;
             }
             return null;
         }
@@ -464,7 +464,7 @@ public sealed partial class RegistryClient : IDisposable
         int authRounds = 0;
         for (int attempt = 1; ; attempt++)
         {
-            if (HeldUnreachable(endpoint, image) is { } held) throw held; // also ends the retries of requests already under way
+            if (Held(endpoint, image) is { } held) throw held; // also ends the retries of requests already under way
             HttpResponseMessage resp;
             AuthenticationHeaderValue? sent;
             try
@@ -481,7 +481,7 @@ public sealed partial class RegistryClient : IDisposable
                     var error = NetworkError(ex, image, endpoint.ToString(), attempt);
                     if (IsHostDown(ex) && Options.UnreachableHold > TimeSpan.Zero)
                     {
-                        _unreachable[endpoint.Authority] = new Unreachable(image, attempt, error.Code, Detail(ex), DateTime.UtcNow, DateTime.UtcNow + Options.UnreachableHold);
+                        _held[endpoint.Authority] = new HostHold(image, attempt, error.Code, Detail(ex), DateTime.UtcNow, DateTime.UtcNow + Options.UnreachableHold);
                     }
                     throw error;
                 }
@@ -523,7 +523,7 @@ public sealed partial class RegistryClient : IDisposable
                 {
                     var now = DateTime.UtcNow;
                     var hold = limit.ResetIn is { } r && r > Options.UnreachableHold ? r : Options.UnreachableHold;
-                    _unreachable[endpoint.Authority] = new Unreachable(image, attempt, ErrorCodes.RateLimited, "HTTP 429, " + limit.Describe(), now, now + hold);
+                    _held[endpoint.Authority] = new HostHold(image, attempt, ErrorCodes.RateLimited, "HTTP 429, " + limit.Describe(), now, now + hold);
                 }
                 return resp;
             }
@@ -541,7 +541,7 @@ public sealed partial class RegistryClient : IDisposable
                 // that is down as much as one that refuses connections: held, so its other images fail at once. (A 500 can
                 // be one request's fault, and is not.)
                 var now = DateTime.UtcNow;
-                _unreachable[endpoint.Authority] = new Unreachable(image, attempt, ErrorCodes.RegistryError, $"HTTP {(int)resp.StatusCode} {resp.ReasonPhrase}", now, now + Options.UnreachableHold);
+                _held[endpoint.Authority] = new HostHold(image, attempt, ErrorCodes.RegistryError, $"HTTP {(int)resp.StatusCode} {resp.ReasonPhrase}", now, now + Options.UnreachableHold);
             }
             _ = streaming;
             return resp;
@@ -666,21 +666,21 @@ public sealed partial class RegistryClient : IDisposable
 
     /// <summary>A host that failed a request for <see cref="Image"/> after <see cref="Attempts"/> attempts (<see cref="Code"/>: unreachable,
     /// timed out, unavailable, or rate-limited for long), held so until <see cref="Until"/>.</summary>
-    private sealed record Unreachable(string Image, int Attempts, string Code, string Detail, DateTime Since, DateTime Until);
+    private sealed record HostHold(string Image, int Attempts, string Code, string Detail, DateTime Since, DateTime Until);
 
-    /// <summary>The error for a request to a host held unreachable (<see cref="RegistryOptions.UnreachableHold"/>), or null.</summary>
-    private HostHeldUnreachableException? HeldUnreachable(RegistryEndpoint endpoint, string image)
+    /// <summary>The error for a request to a held host (<see cref="RegistryOptions.UnreachableHold"/>, <see cref="HostHold"/>), or null.</summary>
+    private HostHeldException? Held(RegistryEndpoint endpoint, string image)
     {
-        if (_unreachable.IsEmpty || !_unreachable.TryGetValue(endpoint.Authority, out var u)) return null;
+        if (_held.IsEmpty || !_held.TryGetValue(endpoint.Authority, out var u)) return null;
         var now = DateTime.UtcNow;
         if (now >= u.Until)
         {
-            _unreachable.TryRemove(new KeyValuePair<string, Unreachable>(endpoint.Authority, u));
+            _held.TryRemove(new KeyValuePair<string, HostHold>(endpoint.Authority, u));
             return null;
         }
         _logger?.LogDebug("{Endpoint} is held ({Code}) until {Until:HH:mm:ss}; not trying it for {Image}", endpoint, u.Code, u.Until, image);
-        return new HostHeldUnreachableException(endpoint.ToString(), image, u.Image, u.Code, u.Detail,
-            $"{image}: not tried at {endpoint}: it {HostHeldUnreachableException.FailedFor(u.Code)} {u.Image} after {u.Attempts} attempt{(u.Attempts == 1 ? "" : "s")} {(now - u.Since).TotalSeconds:0.#} s ago ({u.Detail}). {HostHeldUnreachableException.HintFor(u.Code)}");
+        return new HostHeldException(endpoint.ToString(), image, u.Image, u.Code, u.Detail,
+            $"{image}: not tried at {endpoint}: it {HostHeldException.FailedFor(u.Code)} {u.Image} after {u.Attempts} attempt{(u.Attempts == 1 ? "" : "s")} {(now - u.Since).TotalSeconds:0.#} s ago ({u.Detail}). {HostHeldException.HintFor(u.Code)}");
     }
 
     private static SealerException TlsError(HttpRequestException ex, string image, RegistryEndpoint ep)

@@ -111,7 +111,7 @@ public sealed class ImagePuller
         var endpoints = new List<string>();
         foreach (var e in errors)
         {
-            var h = RegistryClient.HostHeldUnreachableException.In(e);
+            var h = RegistryClient.HostHeldException.In(e);
             if (h is null)
             {
                 result.Add(e);
@@ -128,13 +128,13 @@ public sealed class ImagePuller
         foreach (string endpoint in endpoints)
         {
             var list = held[endpoint];
-            var h = RegistryClient.HostHeldUnreachableException.In(list[0])!;
+            var h = RegistryClient.HostHeldException.In(list[0])!;
             if (list.Count == 1)
             {
                 result.Add(list[0]);
                 continue;
             }
-            var names = list.Select(e => RegistryClient.HostHeldUnreachableException.In(e)!.Image).ToList();
+            var names = list.Select(e => RegistryClient.HostHeldException.In(e)!.Image).ToList();
             string shown = string.Join(", ", names.Take(10)) + (names.Count > 10 ? $", ... ({names.Count - 10} more)" : "");
             result.Add(new SealerException(h.Code,
                 $"{list.Count} images were not tried at {endpoint}: it {h.Failed} {h.FoundBy} moments before ({h.Detail}): {shown}. {h.Hint}",

@@ -110,7 +110,7 @@ public class FakeHandlerFaultTests
 
         // Another image of the same host: not sent, one error naming the image that met the limit.
         var other = ImageReference.Parse("registry.test/app/y:2");
-        var held = await Assert.ThrowsAsync<RegistryClient.HostHeldUnreachableException>(() => client.GetManifestAsync(other));
+        var held = await Assert.ThrowsAsync<RegistryClient.HostHeldException>(() => client.GetManifestAsync(other));
         Assert.Equal(ErrorCodes.RateLimited, held.Code);
         Assert.Single(fake.Seen);
         Assert.Equal("registry.test/app/x:1", held.FoundBy);
@@ -130,7 +130,7 @@ public class FakeHandlerFaultTests
             var ex = await Assert.ThrowsAsync<SealerException>(() => client.GetManifestAsync(Image));
             Assert.Contains("resets in 1 h", ex.Message);
             Assert.Single(hour.Seen);
-            await Assert.ThrowsAsync<RegistryClient.HostHeldUnreachableException>(() => client.GetManifestAsync(ImageReference.Parse("registry.test/app/y:2")));
+            await Assert.ThrowsAsync<RegistryClient.HostHeldException>(() => client.GetManifestAsync(ImageReference.Parse("registry.test/app/y:2")));
             Assert.Single(hour.Seen);
         }
 
@@ -175,7 +175,7 @@ public class FakeHandlerFaultTests
             Assert.Contains("keeps rate-limiting us", ex.Message);
             Assert.Equal(3, burst.Seen.Count);
             var again = await Assert.ThrowsAsync<SealerException>(() => client.GetManifestAsync(ImageReference.Parse("registry.test/app/y:2")));
-            Assert.IsNotType<RegistryClient.HostHeldUnreachableException>(again);
+            Assert.IsNotType<RegistryClient.HostHeldException>(again);
             Assert.Equal(6, burst.Seen.Count);
         }
     }
@@ -211,7 +211,7 @@ public class FakeHandlerFaultTests
             var first = await Assert.ThrowsAsync<SealerException>(() => client.GetManifestAsync(Image));
             Assert.Equal(ErrorCodes.RegistryError, first.Code);
             Assert.Equal(3, unavailable.Seen.Count); // retried as before
-            var held = await Assert.ThrowsAsync<RegistryClient.HostHeldUnreachableException>(() => client.GetManifestAsync(ImageReference.Parse("registry.test/app/y:2")));
+            var held = await Assert.ThrowsAsync<RegistryClient.HostHeldException>(() => client.GetManifestAsync(ImageReference.Parse("registry.test/app/y:2")));
             Assert.Equal(3, unavailable.Seen.Count); // then not asked again
             Assert.Equal(ErrorCodes.RegistryError, held.Code);
             Assert.Contains("answered unavailable to registry.test/app/x:1 after 3 attempts", held.Message);
@@ -226,7 +226,7 @@ public class FakeHandlerFaultTests
         {
             await Assert.ThrowsAsync<SealerException>(() => client.GetManifestAsync(Image));
             var next = await Assert.ThrowsAsync<SealerException>(() => client.GetManifestAsync(ImageReference.Parse("registry.test/app/y:2")));
-            Assert.IsNotType<RegistryClient.HostHeldUnreachableException>(next);
+            Assert.IsNotType<RegistryClient.HostHeldException>(next);
             Assert.Equal(6, broken.Seen.Count);
         }
     }
