@@ -6,7 +6,7 @@ public static partial class ErrorCodes
     /// <summary>The registry has no such repository, tag or digest (HTTP 404 MANIFEST_UNKNOWN / NAME_UNKNOWN).</summary>
     public const string ImageNotFound = "SEA1000";
 
-    /// <summary>The registry refused our credentials or we have none (HTTP 401/403). The message says how to log in.</summary>
+    /// <summary>The registry refused our credentials or we have none (HTTP 401/403). The message says how to log in. Refused credentials are not sent to that host again in the same run (each refused login can count towards locking the account): its other images are one error listing them.</summary>
     public const string AuthenticationRefused = "SEA1001";
 
     /// <summary>The registry cannot be reached (DNS failure, connection refused or reset, network down) after retries. Once a host refused one request through all its attempts, the other requests to it fail at once for 30 s (one error per host lists the images it stopped).</summary>

@@ -401,7 +401,8 @@ public sealed partial class RegistryClient : IDisposable
     }
 
     /// <summary>A request not sent because its host is held (<see cref="RegistryOptions.UnreachableHold"/>): unreachable,
-    /// unavailable (502/503/504) through every attempt, or rate-limited until a reset no retry could wait for. It names what found the host so, so that a pull can report the
+    /// unavailable (502/503/504) through every attempt, rate-limited until a reset no retry could wait for, or refusing our
+    /// credentials. It names what found the host so, so that a pull can report the
     /// many images it stopped as one error.</summary>
     public sealed class HostHeldException(string endpoint, string image, string foundBy, string code, string detail, string message)
         : SealerException(code, message)
@@ -418,7 +419,7 @@ public sealed partial class RegistryClient : IDisposable
         public string Detail { get; } = detail;
 
         /// <summary>What the host did to <see cref="FoundBy"/>'s request, for messages: "could not be reached for", "did not
-        /// answer in time for", "answered unavailable to" or "rate-limited".</summary>
+        /// answer in time for", "answered unavailable to", "refused the credentials sent for" or "rate-limited".</summary>
         public string Failed => FailedFor(Code);
 
         /// <summary>What the user can do about it, for messages.</summary>
@@ -429,6 +430,7 @@ public sealed partial class RegistryClient : IDisposable
             ErrorCodes.RegistryTimeout => "did not answer in time for",
             ErrorCodes.RateLimited => "rate-limited",
             ErrorCodes.RegistryError => "answered unavailable to",
+            ErrorCodes.AuthenticationRefused => "refused the credentials sent for",
             _ => "could not be reached for",
         };
 
@@ -436,6 +438,7 @@ public sealed partial class RegistryClient : IDisposable
         {
             ErrorCodes.RateLimited => "Log in to the registry (authenticated pulls get a higher limit), configure a mirror, or run again after the limit resets: what was pulled stays in the cache.",
             ErrorCodes.RegistryError => "The registry, or a proxy in front of it, is unavailable: check it or configure a mirror, then run again.",
+            ErrorCodes.AuthenticationRefused => "Fix the credentials (`docker login`, or the host's SEALER_REGISTRY_<HOST>_USER and _PASSWORD), then run again: they were not sent again for these images, as each refused login can count towards locking the account.",
             _ => "Check the network, DNS and proxy settings, or configure a reachable mirror, then run again.",
         };
 
@@ -505,13 +508,25 @@ public sealed partial class RegistryClient : IDisposable
             if (resp.StatusCode == HttpStatusCode.Unauthorized && authRounds < 2)
             {
                 authRounds++;
-                bool again = await _auth.HandleChallengeAsync(endpoint, scope, resp, sent, image, cancellationToken).ConfigureAwait(false);
+                bool again;
+                try
+                {
+                    again = await _auth.HandleChallengeAsync(endpoint, scope, resp, sent, image, cancellationToken).ConfigureAwait(false);
+                }
+                catch (SealerException ex) when (ex.Code == ErrorCodes.AuthenticationRefused)
+                {
+                    // The token service refused the credentials themselves (not one repository's access).
+                    await HoldRefusedAsync(endpoint, image, attempt, cancellationToken).ConfigureAwait(false);
+                    resp.Dispose();
+                    throw;
+                }
                 if (again)
                 {
                     resp.Dispose();
                     attempt--;
                     continue;
                 }
+                if (sent?.Scheme == "Basic") await HoldRefusedAsync(endpoint, image, attempt, cancellationToken).ConfigureAwait(false);
             }
             if (resp.StatusCode == HttpStatusCode.TooManyRequests && LongRateLimit(resp) is { } limit)
             {
@@ -665,8 +680,22 @@ public sealed partial class RegistryClient : IDisposable
     private sealed class NoResponseException(string message, Exception inner) : TimeoutException(message, inner);
 
     /// <summary>A host that failed a request for <see cref="Image"/> after <see cref="Attempts"/> attempts (<see cref="Code"/>: unreachable,
-    /// timed out, unavailable, or rate-limited for long), held so until <see cref="Until"/>.</summary>
+    /// timed out, unavailable, rate-limited for long, or refusing our credentials), held so until <see cref="Until"/>.</summary>
     private sealed record HostHold(string Image, int Attempts, string Code, string Detail, DateTime Since, DateTime Until);
+
+    /// <summary>
+    /// Holds a host whose credentials were refused (its token service answered 401/403 to them, or it answered 401 to them
+    /// sent as Basic) for the rest of this client's life: every repository of the host would be refused the same way, and
+    /// each refused login can count towards locking the account (LDAP, Harbor), so 600 images must not try 600 times.
+    /// Access refused to one repository with valid credentials (403, insufficient_scope) is not held.
+    /// </summary>
+    private async Task HoldRefusedAsync(RegistryEndpoint endpoint, string image, int attempt, CancellationToken cancellationToken)
+    {
+        if (Options.UnreachableHold <= TimeSpan.Zero) return;
+        var cred = await _auth.CredentialsFor(endpoint.CredentialHost, cancellationToken).ConfigureAwait(false);
+        string origin = cred is null ? "" : $" (from {cred.Origin})";
+        _held[endpoint.Authority] = new HostHold(image, attempt, ErrorCodes.AuthenticationRefused, $"the credentials for {endpoint.CredentialHost}{origin} were refused", DateTime.UtcNow, DateTime.MaxValue);
+    }
 
     /// <summary>The error for a request to a held host (<see cref="RegistryOptions.UnreachableHold"/>, <see cref="HostHold"/>), or null.</summary>
     private HostHeldException? Held(RegistryEndpoint endpoint, string image)

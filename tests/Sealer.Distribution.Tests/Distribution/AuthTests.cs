@@ -100,6 +100,51 @@ public class AuthTests(RegistryFixture fixture)
         Assert.DoesNotContain("bad-secret-123", wrong.ToString());
     }
 
+    /// <summary>
+    /// Wrong credentials are sent once per host, not once per image: every repository of the host would refuse them the same
+    /// way, and each refused login can count towards locking the account. Six images, one at a time: the first is refused
+    /// (its own error), the other five are not tried (one error listing them), against the real Basic-auth registry and the
+    /// real token service.
+    /// </summary>
+    [RegistryFact]
+    public async Task Refused_credentials_are_sent_once_per_host_and_the_other_images_are_one_error()
+    {
+        var priv = ImageReference.Parse(Env.Image("private-app").Reference);
+        var token = ImageReference.Parse(Env.Image("token-secure").Reference);
+        string[] Refs(ImageReference r) => [.. Enumerable.Range(0, 6).Select(i => $"{r.Domain}/{r.Repository}:t{i}")];
+        async Task<ImagePullException> PullAll(string[] refs, ICredentialProvider creds)
+        {
+            using var cache = TestRegistries.NewCache();
+            return await Assert.ThrowsAsync<ImagePullException>(() => new ImagePuller(cache.Layout).PullAsync(TestRegistries.Requests(refs),
+                new PullOptions { Platforms = [Platform.Parse("linux/amd64")], Registry = TestRegistries.Options(Env, creds, userAgent: _agent), MaxConcurrentImages = 1 }));
+        }
+        void OneRefusedOneSummary(ImagePullException ex, string[] refs)
+        {
+            Assert.Equal(2, ex.Errors.Count);
+            Assert.All(ex.Errors, e => Assert.Equal(ErrorCodes.AuthenticationRefused, e.Code));
+            Assert.Contains("were refused", ex.Errors[0].Message);
+            Assert.StartsWith("5 images were not tried at ", ex.Errors[1].Message, StringComparison.Ordinal);
+            Assert.Contains($"refused the credentials sent for {refs[0]}", ex.Errors[1].Message);
+            Assert.Contains("Fix the credentials", ex.Errors[1].Message);
+            foreach (var r in refs.Skip(1)) Assert.Contains(r, ex.Errors[1].Message);
+        }
+
+        var basicRefs = Refs(priv);
+        long mark = Env.LogMark("private");
+        var basic = await PullAll(basicRefs, Creds("private", "not-the-password-xyz"));
+        OneRefusedOneSummary(basic, basicRefs);
+        Assert.DoesNotContain("not-the-password-xyz", basic.ToString());
+        var sent = Env.RequestsSince("private", mark, _agent);
+        Assert.NotEmpty(sent);
+        Assert.All(sent, l => Assert.Contains("/manifests/t0", l)); // nothing for t1..t5
+
+        var tokenRefs = Refs(token);
+        long refusedBefore = await TokenServiceRefusals();
+        var bearer = await PullAll(tokenRefs, Creds("token", "bad-secret-123"));
+        OneRefusedOneSummary(bearer, tokenRefs);
+        Assert.Equal(1, await TokenServiceRefusals() - refusedBefore); // one login refused, not six
+    }
+
     [RegistryFact]
     public async Task Credentials_come_from_docker_config_auths_and_credential_helpers()
     {
@@ -165,6 +210,13 @@ public class AuthTests(RegistryFixture fixture)
         Assert.Equal("registry.docker.io", c.Service);
         Assert.Equal("repository:library/nginx:pull,push", c.Scope);
         Assert.True(AuthChallenge.Parse("Basic realm=\"x\"")!.IsBasic);
+    }
+
+    /// <summary>Logins the token service refused, from every client (no test of this collection runs beside this one).</summary>
+    private async Task<long> TokenServiceRefusals()
+    {
+        using var http = new HttpClient();
+        return System.Text.Json.JsonDocument.Parse(await http.GetStringAsync(Env.Registry("token").TokenStats)).RootElement.GetProperty("refused").GetInt64();
     }
 
     private async Task<long> Tokens()
