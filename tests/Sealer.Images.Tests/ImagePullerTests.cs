@@ -361,6 +361,42 @@ public class ImagePullerTests(RegistryFixture fixture)
         }
     }
 
+    /// <summary>A full disk stops the whole pull: the images after the one that met it are not downloaded (they would only
+    /// meet it too) and are one error listing them. The disk is full from the start and one blob is written at a time, so
+    /// exactly one image meets it.</summary>
+    [TmpfsFact]
+    public async Task A_full_disk_stops_the_pull_and_the_images_not_pulled_are_one_error()
+    {
+        string mount = Path.Combine(Path.GetTempPath(), "sealer-full-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(mount);
+        Assert.Equal(0, Processes.Run("mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", mount).ExitCode);
+        try
+        {
+            var cache = OciLayout.OpenOrCreate(Path.Combine(mount, "cache"));
+            Directory.CreateDirectory(Path.Combine(cache.Root, "ingest"));
+            using (var filler = File.Create(Path.Combine(mount, "filler")))
+            {
+                var chunk = new byte[4096];
+                try { while (true) filler.Write(chunk); } catch (IOException) { }
+            }
+            string[] refs = [.. new[] { "nginx", "pause", "node-exporter", "redis", "busybox" }.Select(n => Env.Image(n).Reference)];
+            var ex = await Assert.ThrowsAsync<ImagePullException>(() => Pull(cache, TestRegistries.Requests(refs), o => { o.MaxConcurrentImages = 1; o.MaxConcurrentBlobs = 1; }));
+            Assert.All(ex.Errors, e => Assert.Equal(ErrorCodes.DiskWriteFailed, e.Code));
+            Assert.True(ex.Errors.Count == 2, string.Join("\n", ex.Errors.Select(e => e.Message)));
+            string met = Assert.Single(refs, r => ex.Errors[0].Message.Contains(r, StringComparison.Ordinal));
+            var summary = ex.Errors[1];
+            Assert.StartsWith("4 images were not pulled: the disk under ", summary.Message, StringComparison.Ordinal);
+            foreach (var r in refs.Where(r => r != met)) Assert.Contains(r, summary.Message);
+            Assert.Equal("app.kubeproj", summary.File);
+            Assert.All(refs, r => Assert.Null(cache.FindRef(r)));
+        }
+        finally
+        {
+            Processes.Run("umount", mount);
+            Directory.Delete(mount, true);
+        }
+    }
+
     [Fact]
     public void The_lock_round_trips_as_stable_sorted_json()
     {

@@ -20,7 +20,7 @@ public static partial class ErrorCodes
     /// <summary>A blob the layout should hold is missing.</summary>
     public const string BlobNotFound = "SEA1505";
 
-    /// <summary>The disk is full or not writable while writing the cache or the output.</summary>
+    /// <summary>The disk is full or not writable while writing the cache or the output. A full disk stops a pull at once: the images it had not downloaded yet are one error listing them, and the next run resumes.</summary>
     public const string DiskWriteFailed = "SEA1506";
 
     /// <summary>A platform string is malformed.</summary>

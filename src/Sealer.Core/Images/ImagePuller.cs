@@ -37,7 +37,9 @@ public sealed class ImagePuller
         try
         {
             long requests0 = client.RequestCount, bytes0 = client.BytesReceived;
-            var run = new Run(this, client, options, progress, cancellationToken);
+            // A full disk stops the whole pull: every other image would download until it met the same full disk.
+            using var diskFull = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            var run = new Run(this, client, options, progress, diskFull.Token) { OnDiskFull = diskFull.Cancel };
             var groups = images
                 .GroupBy(i => i.Reference.ToString(), StringComparer.Ordinal)
                 .Select(g => (Reference: g.First().Reference, Sources: (IReadOnlyList<ImageSource>)g.SelectMany(x => x.Sources).Distinct().ToList()))
@@ -56,14 +58,26 @@ public sealed class ImagePuller
             {
                 // reported below, image by image (or the cancellation)
             }
-            run.WriteRefs(); // the images that completed, also when others failed or the pull was cancelled
+            // The images that completed, also when others failed or the pull was cancelled. On a full disk this write can fail
+            // too: reported with the images' errors (the images it names are in the cache by digest; the lock finds them).
+            SealerException? refsError = null;
+            try
+            {
+                run.WriteRefs();
+            }
+            catch (SealerException e) when (e.Code == ErrorCodes.DiskWriteFailed)
+            {
+                refsError = e;
+            }
             cancellationToken.ThrowIfCancellationRequested();
             var errors = new List<SealerException>();
+            var stopped = new List<int>(); // images a full disk stopped before they completed
             for (int i = 0; i < tasks.Length; i++)
             {
-                if (!tasks[i].IsFaulted) continue;
-                var ex = tasks[i].Exception!.InnerException!;
+                if (!tasks[i].IsFaulted && !tasks[i].IsCanceled) continue;
+                var ex = tasks[i].IsCanceled ? new OperationCanceledException() : tasks[i].Exception!.InnerException!;
                 if (ex is SealerException se) errors.Add(se);
+                else if (ex is OperationCanceledException && diskFull.IsCancellationRequested) stopped.Add(i);
                 else if (ex is OperationCanceledException) throw ex;
                 // A full disk can surface anywhere a write is flushed (FileStream flush or dispose, rename), not only
                 // where BlobIngest writes: map it here, once, for every path.
@@ -76,6 +90,15 @@ public sealed class ImagePuller
                 }
                 else errors.Add(new SealerException(ErrorCodes.Internal, $"Pulling images failed unexpectedly: {ex.GetType().Name}: {ex.Message}", inner: ex));
             }
+            if (stopped.Count > 0)
+            {
+                var names = stopped.Select(i => groups[i].Reference.ToString()).ToList();
+                string shown = string.Join(", ", names.Take(10)) + (names.Count > 10 ? $", ... ({names.Count - 10} more)" : "");
+                var at = groups[stopped[0]].Sources.FirstOrDefault();
+                errors.Add(new SealerException(ErrorCodes.DiskWriteFailed,
+                    $"{names.Count} image{(names.Count == 1 ? " was" : "s were")} not pulled: the disk under '{_cache.Root}' filled up first ({shown}). Free some space and run again; downloads resume.", at?.File, at?.Line ?? 0));
+            }
+            if (refsError is not null) errors.Add(refsError);
             if (errors.Count > 0) throw new ImagePullException(CollapseHeld(errors));
             run.Report(force: true);
             var locked = tasks.Select(t => t.Result).ToList();
@@ -182,6 +205,9 @@ public sealed class ImagePuller
 
         public int ImagesTotal;
 
+        /// <summary>Called when an image meets a full disk: stops the others (their downloads would meet it too).</summary>
+        public Action? OnDiskFull;
+
         public int BlobsDownloaded => _blobsDownloaded;
 
         public int BlobsCached => _blobsCached;
@@ -264,7 +290,13 @@ public sealed class ImagePuller
             }
             catch (SealerException ex)
             {
+                if (ex.Code == ErrorCodes.DiskWriteFailed) OnDiskFull?.Invoke();
                 throw WithSource(ex, name, sources);
+            }
+            catch (IOException ex) when (AtomicFile.IsDiskFull(ex))
+            {
+                OnDiskFull?.Invoke();
+                throw;
             }
         }
 
@@ -448,6 +480,11 @@ public sealed class ImagePuller
                 if (fetched) Interlocked.Increment(ref _blobsDownloaded); else Interlocked.Increment(ref _blobsCached);
                 Interlocked.Increment(ref _blobsDone);
                 Report(force: false, reference.ToString());
+            }
+            catch (Exception ex) when (ex is SealerException { Code: ErrorCodes.DiskWriteFailed } || (ex is IOException io && AtomicFile.IsDiskFull(io)))
+            {
+                OnDiskFull?.Invoke(); // before the gate lets the next blob in
+                throw;
             }
             finally
             {
