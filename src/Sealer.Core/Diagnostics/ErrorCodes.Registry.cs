@@ -12,7 +12,7 @@ public static partial class ErrorCodes
     /// <summary>The registry cannot be reached (DNS failure, connection refused or reset, network down) after retries. Once a host refused one request through all its attempts, the other requests to it fail at once for 30 s (one error per host lists the images it stopped).</summary>
     public const string RegistryUnreachable = "SEA1002";
 
-    /// <summary>The TLS handshake failed (untrusted or invalid certificate, or the registry speaks plain HTTP).</summary>
+    /// <summary>The TLS handshake failed (untrusted or invalid certificate, or the registry speaks plain HTTP). The host gets no other request in the same run: its other images are one error listing them.</summary>
     public const string TlsFailure = "SEA1003";
 
     /// <summary>The registry kept answering HTTP 429 (rate limited) after retries, or its limit is used up until a reset no retry can wait for (RateLimit-Remaining 0, as Docker Hub's pull limit, or a Retry-After beyond what the retries can wait, 2 min by default): that is not retried, and the host gets no other request until the reset (one error per host lists the images it stopped).</summary>

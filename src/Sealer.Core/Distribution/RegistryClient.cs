@@ -401,8 +401,8 @@ public sealed partial class RegistryClient : IDisposable
     }
 
     /// <summary>A request not sent because its host is held (<see cref="RegistryOptions.UnreachableHold"/>): unreachable,
-    /// unavailable (502/503/504) through every attempt, rate-limited until a reset no retry could wait for, or refusing our
-    /// credentials. It names what found the host so, so that a pull can report the
+    /// unavailable (502/503/504) through every attempt, rate-limited until a reset no retry could wait for, refusing our
+    /// credentials, or serving a certificate we do not trust. It names what found the host so, so that a pull can report the
     /// many images it stopped as one error.</summary>
     public sealed class HostHeldException(string endpoint, string image, string foundBy, string code, string detail, string message)
         : SealerException(code, message)
@@ -419,7 +419,8 @@ public sealed partial class RegistryClient : IDisposable
         public string Detail { get; } = detail;
 
         /// <summary>What the host did to <see cref="FoundBy"/>'s request, for messages: "could not be reached for", "did not
-        /// answer in time for", "answered unavailable to", "refused the credentials sent for" or "rate-limited".</summary>
+        /// answer in time for", "answered unavailable to", "refused the credentials sent for", "failed the TLS handshake for" or
+        /// "rate-limited".</summary>
         public string Failed => FailedFor(Code);
 
         /// <summary>What the user can do about it, for messages.</summary>
@@ -431,6 +432,7 @@ public sealed partial class RegistryClient : IDisposable
             ErrorCodes.RateLimited => "rate-limited",
             ErrorCodes.RegistryError => "answered unavailable to",
             ErrorCodes.AuthenticationRefused => "refused the credentials sent for",
+            ErrorCodes.TlsFailure => "failed the TLS handshake for",
             _ => "could not be reached for",
         };
 
@@ -438,6 +440,7 @@ public sealed partial class RegistryClient : IDisposable
         {
             ErrorCodes.RateLimited => "Log in to the registry (authenticated pulls get a higher limit), configure a mirror, or run again after the limit resets: what was pulled stays in the cache.",
             ErrorCodes.RegistryError => "The registry, or a proxy in front of it, is unavailable: check it or configure a mirror, then run again.",
+            ErrorCodes.TlsFailure => "Install the registry's CA certificate in the system trust store, or, for a test registry only, list the host in SEALER_INSECURE_REGISTRIES / SealerInsecureRegistries.",
             ErrorCodes.AuthenticationRefused => "Fix the credentials (`docker login`, or the host's SEALER_REGISTRY_<HOST>_USER and _PASSWORD), then run again: they were not sent again for these images, as each refused login can count towards locking the account.",
             _ => "Check the network, DNS and proxy settings, or configure a reachable mirror, then run again.",
         };
@@ -494,6 +497,12 @@ public sealed partial class RegistryClient : IDisposable
             }
             catch (HttpRequestException ex) when (IsTls(ex))
             {
+                // A certificate we do not trust stays untrusted for the rest of the run: the host is held, so its other
+                // images are one error. (Not while the scheme is still being guessed: WithSchemeAsync tries the other one.)
+                if (!endpoint.SchemeGuessed && Options.UnreachableHold > TimeSpan.Zero)
+                {
+                    _held[endpoint.Authority] = new HostHold(image, attempt, ErrorCodes.TlsFailure, ex.InnerException?.Message ?? ex.Message, DateTime.UtcNow, DateTime.MaxValue);
+                }
                 throw TlsError(ex, image, endpoint);
             }
             if (resp.StatusCode == HttpStatusCode.BadRequest && endpoint.IsPlainHttp && endpoint.SchemeGuessed)
@@ -680,7 +689,7 @@ public sealed partial class RegistryClient : IDisposable
     private sealed class NoResponseException(string message, Exception inner) : TimeoutException(message, inner);
 
     /// <summary>A host that failed a request for <see cref="Image"/> after <see cref="Attempts"/> attempts (<see cref="Code"/>: unreachable,
-    /// timed out, unavailable, rate-limited for long, or refusing our credentials), held so until <see cref="Until"/>.</summary>
+    /// timed out, unavailable, rate-limited for long, refusing our credentials, or untrusted), held so until <see cref="Until"/>.</summary>
     private sealed record HostHold(string Image, int Attempts, string Code, string Detail, DateTime Since, DateTime Until);
 
     /// <summary>

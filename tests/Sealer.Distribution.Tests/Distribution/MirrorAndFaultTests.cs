@@ -92,6 +92,22 @@ public class MirrorAndFaultTests(RegistryFixture fixture)
         Assert.NotNull(cache2.Layout.FindRef("docker.io/library/busybox:1.36"));
     }
 
+    [RegistryFact]
+    public async Task An_untrusted_certificate_is_one_handshake_and_the_hosts_other_images_are_one_error()
+    {
+        var tls = Env.Registry("tls");
+        using var cache = TestRegistries.NewCache();
+        string[] refs = ["busybox:1.36", "nginx:1.27", "redis:7.4", "pause:3.9"];
+        var ex = await Assert.ThrowsAsync<ImagePullException>(() => new ImagePuller(cache.Layout).PullAsync(TestRegistries.Requests(refs),
+            new PullOptions { Platforms = [Amd64], Registry = DockerIoVia(tls.Url), MaxConcurrentImages = 1 }));
+        Assert.All(ex.Errors, e => Assert.Equal(ErrorCodes.TlsFailure, e.Code));
+        Assert.Equal(2, ex.Errors.Count);
+        Assert.Contains("CA certificate", ex.Errors[0].Message);
+        Assert.StartsWith($"3 images were not tried at {tls.Url}", ex.Errors[1].Message, StringComparison.Ordinal);
+        Assert.Contains("failed the TLS handshake for docker.io/library/busybox:1.36", ex.Errors[1].Message);
+        Assert.Contains("SEALER_INSECURE_REGISTRIES", ex.Errors[1].Message);
+    }
+
     /// <summary>Counts the requests each host:port is sent (through a real socket handler).</summary>
     private sealed class CountingHandler() : DelegatingHandler(new SocketsHttpHandler { AllowAutoRedirect = false })
     {
