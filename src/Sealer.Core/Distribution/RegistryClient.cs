@@ -485,10 +485,7 @@ public sealed partial class RegistryClient : IDisposable
                 if (attempt >= attempts)
                 {
                     var error = NetworkError(ex, image, endpoint.ToString(), attempt);
-                    if (IsHostDown(ex) && Options.UnreachableHold > TimeSpan.Zero)
-                    {
-                        _held[endpoint.Authority] = new HostHold(image, attempt, error.Code, Detail(ex), DateTime.UtcNow, DateTime.UtcNow + Options.UnreachableHold);
-                    }
+                    if (IsHostDown(ex)) Hold(endpoint, image, attempt, error.Code, Detail(ex), Options.UnreachableHold);
                     throw error;
                 }
                 _logger?.LogDebug("{Endpoint}: {Error}; retry {Attempt}/{Attempts}", endpoint, ex.Message, attempt, attempts);
@@ -499,10 +496,7 @@ public sealed partial class RegistryClient : IDisposable
             {
                 // A certificate we do not trust stays untrusted for the rest of the run: the host is held, so its other
                 // images are one error. (Not while the scheme is still being guessed: WithSchemeAsync tries the other one.)
-                if (!endpoint.SchemeGuessed && Options.UnreachableHold > TimeSpan.Zero)
-                {
-                    _held[endpoint.Authority] = new HostHold(image, attempt, ErrorCodes.TlsFailure, ex.InnerException?.Message ?? ex.Message, DateTime.UtcNow, DateTime.MaxValue);
-                }
+                if (!endpoint.SchemeGuessed) Hold(endpoint, image, attempt, ErrorCodes.TlsFailure, ex.InnerException?.Message ?? ex.Message, ForTheRun);
                 throw TlsError(ex, image, endpoint);
             }
             if (resp.StatusCode == HttpStatusCode.BadRequest && endpoint.IsPlainHttp && endpoint.SchemeGuessed)
@@ -543,12 +537,7 @@ public sealed partial class RegistryClient : IDisposable
                 // or a Retry-After beyond what the attempts can wait): not retried, and the host is held until it resets (at least
                 // UnreachableHold), so the other images of a big pull fail at once as one error instead of each waiting
                 // through its own attempts. The caller turns the 429 into SEA1004.
-                if (Options.UnreachableHold > TimeSpan.Zero)
-                {
-                    var now = DateTime.UtcNow;
-                    var hold = limit.ResetIn is { } r && r > Options.UnreachableHold ? r : Options.UnreachableHold;
-                    _held[endpoint.Authority] = new HostHold(image, attempt, ErrorCodes.RateLimited, "HTTP 429, " + limit.Describe(), now, now + hold);
-                }
+                Hold(endpoint, image, attempt, ErrorCodes.RateLimited, "HTTP 429, " + limit.Describe(), limit.ResetIn is { } r && r > Options.UnreachableHold ? r : Options.UnreachableHold);
                 return resp;
             }
             if ((resp.StatusCode == HttpStatusCode.TooManyRequests || (int)resp.StatusCode is 500 or 502 or 503 or 504) && attempt < attempts)
@@ -559,13 +548,12 @@ public sealed partial class RegistryClient : IDisposable
                 await DelayAsync(attempt, retryAfter, cancellationToken).ConfigureAwait(false);
                 continue;
             }
-            if ((int)resp.StatusCode is 502 or 503 or 504 && Options.UnreachableHold > TimeSpan.Zero)
+            if ((int)resp.StatusCode is 502 or 503 or 504)
             {
                 // "Unavailable" through every attempt (a proxy whose registry is down, a registry in maintenance) is a host
                 // that is down as much as one that refuses connections: held, so its other images fail at once. (A 500 can
                 // be one request's fault, and is not.)
-                var now = DateTime.UtcNow;
-                _held[endpoint.Authority] = new HostHold(image, attempt, ErrorCodes.RegistryError, $"HTTP {(int)resp.StatusCode} {resp.ReasonPhrase}", now, now + Options.UnreachableHold);
+                Hold(endpoint, image, attempt, ErrorCodes.RegistryError, $"HTTP {(int)resp.StatusCode} {resp.ReasonPhrase}", Options.UnreachableHold);
             }
             _ = streaming;
             return resp;
@@ -700,10 +688,22 @@ public sealed partial class RegistryClient : IDisposable
     /// </summary>
     private async Task HoldRefusedAsync(RegistryEndpoint endpoint, string image, int attempt, CancellationToken cancellationToken)
     {
-        if (Options.UnreachableHold <= TimeSpan.Zero) return;
         var cred = await _auth.CredentialsFor(endpoint.CredentialHost, cancellationToken).ConfigureAwait(false);
         string origin = cred is null ? "" : $" (from {cred.Origin})";
-        _held[endpoint.Authority] = new HostHold(image, attempt, ErrorCodes.AuthenticationRefused, $"the credentials for {endpoint.CredentialHost}{origin} were refused", DateTime.UtcNow, DateTime.MaxValue);
+        Hold(endpoint, image, attempt, ErrorCodes.AuthenticationRefused, $"the credentials for {endpoint.CredentialHost}{origin} were refused", ForTheRun);
+    }
+
+    /// <summary>A hold's length meaning the rest of this client's life (what will not change within a run: trust, credentials).</summary>
+    private static readonly TimeSpan ForTheRun = TimeSpan.MaxValue;
+
+    /// <summary>Holds <paramref name="endpoint"/>'s host for <paramref name="duration"/> (<see cref="ForTheRun"/>: the rest of the
+    /// run) after <paramref name="image"/>'s request met <paramref name="code"/>; nothing when holds are off (a zero
+    /// <see cref="RegistryOptions.UnreachableHold"/>).</summary>
+    private void Hold(RegistryEndpoint endpoint, string image, int attempts, string code, string detail, TimeSpan duration)
+    {
+        if (Options.UnreachableHold <= TimeSpan.Zero) return;
+        var now = DateTime.UtcNow;
+        _held[endpoint.Authority] = new HostHold(image, attempts, code, detail, now, duration >= DateTime.MaxValue - now ? DateTime.MaxValue : now + duration);
     }
 
     /// <summary>The error for a request to a held host (<see cref="RegistryOptions.UnreachableHold"/>, <see cref="HostHold"/>), or null.</summary>
