@@ -333,31 +333,54 @@ public class ImagePullerTests(RegistryFixture fixture)
         Assert.Contains(pause.Platforms["linux/arm64"], newPlatform.Message);
     }
 
+    /// <summary>A tmpfs of a given size, mounted for one test (root only: <see cref="TmpfsFactAttribute"/>), unmounted and
+    /// removed on dispose.</summary>
+    private sealed class Tmpfs : IDisposable
+    {
+        public string Root { get; } = Path.Combine(Path.GetTempPath(), "sealer-full-" + Guid.NewGuid().ToString("N"));
+
+        public Tmpfs(string size)
+        {
+            Directory.CreateDirectory(Root);
+            Assert.Equal(0, Processes.Run("mount", "-t", "tmpfs", "-o", "size=" + size, "tmpfs", Root).ExitCode);
+        }
+
+        /// <summary>Writes a file until the tmpfs is full.</summary>
+        public void Fill()
+        {
+            using var filler = new FileStream(Path.Combine(Root, "filler"), FileMode.Create, FileAccess.Write, FileShare.None, bufferSize: 0);
+            var chunk = new byte[4096];
+            try
+            {
+                while (true) filler.Write(chunk);
+            }
+            catch (IOException)
+            {
+            }
+        }
+
+        public void Dispose()
+        {
+            Processes.Run("umount", Root);
+            Directory.Delete(Root, true);
+        }
+    }
+
     [TmpfsFact]
     public async Task A_full_disk_is_a_coded_error_and_leaves_no_blob_half_written()
     {
-        string mount = Path.Combine(Path.GetTempPath(), "sealer-full-" + Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(mount);
-        Assert.Equal(0, Processes.Run("mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", mount).ExitCode);
-        try
+        using var disk = new Tmpfs("1m");
+        var cache = OciLayout.OpenOrCreate(Path.Combine(disk.Root, "cache"));
+        var nginx = Env.Image("nginx");
+        var ex = await Assert.ThrowsAsync<ImagePullException>(() => Pull(cache, TestRegistries.Requests(nginx.Reference)));
+        Assert.Equal(ErrorCodes.DiskWriteFailed, ex.Code);
+        Assert.Contains(nginx.Reference, ex.Message);
+        Assert.Contains("Free some space", ex.Message);
+        Assert.Equal("app.kubeproj", ex.File);
+        Assert.Null(cache.FindRef(nginx.Reference));
+        foreach (var f in Directory.GetFiles(Path.Combine(cache.Root, "blobs", "sha256")))
         {
-            var cache = OciLayout.OpenOrCreate(Path.Combine(mount, "cache"));
-            var nginx = Env.Image("nginx");
-            var ex = await Assert.ThrowsAsync<ImagePullException>(() => Pull(cache, TestRegistries.Requests(nginx.Reference)));
-            Assert.Equal(ErrorCodes.DiskWriteFailed, ex.Code);
-            Assert.Contains(nginx.Reference, ex.Message);
-            Assert.Contains("Free some space", ex.Message);
-            Assert.Equal("app.kubeproj", ex.File);
-            Assert.Null(cache.FindRef(nginx.Reference));
-            foreach (var f in Directory.GetFiles(Path.Combine(cache.Root, "blobs", "sha256")))
-            {
-                Assert.True(await cache.VerifyBlobAsync(Digest.Parse("sha256:" + Path.GetFileName(f))), f);
-            }
-        }
-        finally
-        {
-            Processes.Run("umount", mount);
-            Directory.Delete(mount, true);
+            Assert.True(await cache.VerifyBlobAsync(Digest.Parse("sha256:" + Path.GetFileName(f))), f);
         }
     }
 
@@ -367,34 +390,20 @@ public class ImagePullerTests(RegistryFixture fixture)
     [TmpfsFact]
     public async Task A_full_disk_stops_the_pull_and_the_images_not_pulled_are_one_error()
     {
-        string mount = Path.Combine(Path.GetTempPath(), "sealer-full-" + Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(mount);
-        Assert.Equal(0, Processes.Run("mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", mount).ExitCode);
-        try
-        {
-            var cache = OciLayout.OpenOrCreate(Path.Combine(mount, "cache"));
-            Directory.CreateDirectory(Path.Combine(cache.Root, "ingest"));
-            using (var filler = File.Create(Path.Combine(mount, "filler")))
-            {
-                var chunk = new byte[4096];
-                try { while (true) filler.Write(chunk); } catch (IOException) { }
-            }
-            string[] refs = [.. new[] { "nginx", "pause", "node-exporter", "redis", "busybox" }.Select(n => Env.Image(n).Reference)];
-            var ex = await Assert.ThrowsAsync<ImagePullException>(() => Pull(cache, TestRegistries.Requests(refs), o => { o.MaxConcurrentImages = 1; o.MaxConcurrentBlobs = 1; }));
-            Assert.All(ex.Errors, e => Assert.Equal(ErrorCodes.DiskWriteFailed, e.Code));
-            Assert.True(ex.Errors.Count == 2, string.Join("\n", ex.Errors.Select(e => e.Message)));
-            string met = Assert.Single(refs, r => ex.Errors[0].Message.Contains(r, StringComparison.Ordinal));
-            var summary = ex.Errors[1];
-            Assert.StartsWith("4 images were not pulled: the disk under ", summary.Message, StringComparison.Ordinal);
-            foreach (var r in refs.Where(r => r != met)) Assert.Contains(r, summary.Message);
-            Assert.Equal("app.kubeproj", summary.File);
-            Assert.All(refs, r => Assert.Null(cache.FindRef(r)));
-        }
-        finally
-        {
-            Processes.Run("umount", mount);
-            Directory.Delete(mount, true);
-        }
+        using var disk = new Tmpfs("1m");
+        var cache = OciLayout.OpenOrCreate(Path.Combine(disk.Root, "cache"));
+        Directory.CreateDirectory(Path.Combine(cache.Root, "ingest"));
+        disk.Fill();
+        string[] refs = [.. new[] { "nginx", "pause", "node-exporter", "redis", "busybox" }.Select(n => Env.Image(n).Reference)];
+        var ex = await Assert.ThrowsAsync<ImagePullException>(() => Pull(cache, TestRegistries.Requests(refs), o => { o.MaxConcurrentImages = 1; o.MaxConcurrentBlobs = 1; }));
+        Assert.All(ex.Errors, e => Assert.Equal(ErrorCodes.DiskWriteFailed, e.Code));
+        Assert.True(ex.Errors.Count == 2, string.Join("\n", ex.Errors.Select(e => e.Message)));
+        string met = Assert.Single(refs, r => ex.Errors[0].Message.Contains(r, StringComparison.Ordinal));
+        var summary = ex.Errors[1];
+        Assert.StartsWith("4 images were not pulled: the disk under ", summary.Message, StringComparison.Ordinal);
+        foreach (var r in refs.Where(r => r != met)) Assert.Contains(r, summary.Message);
+        Assert.Equal("app.kubeproj", summary.File);
+        Assert.All(refs, r => Assert.Null(cache.FindRef(r)));
     }
 
     [Fact]
