@@ -61,7 +61,9 @@ public sealed class PullThrough : IDisposable
         _store = store;
         _logger = logger;
         var credentials = new Dictionary<string, RegistryCredential>(StringComparer.OrdinalIgnoreCase);
-        var options = new RegistryOptions { UserAgent = "sealer-registry/1.0" };
+        // A long-lived client: an upstream that refused the credentials, served an untrusted certificate or was rate-limited
+        // is tried again after 5 minutes, not never (a build's client holds such a host for its whole run).
+        var options = new RegistryOptions { UserAgent = "sealer-registry/1.0", LongestHold = TimeSpan.FromMinutes(5) };
         foreach (var u in upstreams)
         {
             if (u.Username is not null) credentials.TryAdd(u.BaseUrl.Authority, new RegistryCredential(u.Username, u.Password) { Origin = "--upstream-user" });

@@ -693,15 +693,17 @@ public sealed partial class RegistryClient : IDisposable
         Hold(endpoint, image, attempt, ErrorCodes.AuthenticationRefused, $"the credentials for {endpoint.CredentialHost}{origin} were refused", ForTheRun);
     }
 
-    /// <summary>A hold's length meaning the rest of this client's life (what will not change within a run: trust, credentials).</summary>
+    /// <summary>A hold's length meaning as long as holds go (<see cref="RegistryOptions.LongestHold"/>, by default the rest of
+    /// this client's life): what will not change within a run, trust and credentials.</summary>
     private static readonly TimeSpan ForTheRun = TimeSpan.MaxValue;
 
-    /// <summary>Holds <paramref name="endpoint"/>'s host for <paramref name="duration"/> (<see cref="ForTheRun"/>: the rest of the
-    /// run) after <paramref name="image"/>'s request met <paramref name="code"/>; nothing when holds are off (a zero
+    /// <summary>Holds <paramref name="endpoint"/>'s host for <paramref name="duration"/> (at most <see cref="RegistryOptions.LongestHold"/>)
+    /// after <paramref name="image"/>'s request met <paramref name="code"/>; nothing when holds are off (a zero
     /// <see cref="RegistryOptions.UnreachableHold"/>).</summary>
     private void Hold(RegistryEndpoint endpoint, string image, int attempts, string code, string detail, TimeSpan duration)
     {
         if (Options.UnreachableHold <= TimeSpan.Zero) return;
+        if (duration > Options.LongestHold) duration = Options.LongestHold;
         var now = DateTime.UtcNow;
         _held[endpoint.Authority] = new HostHold(image, attempts, code, detail, now, duration >= DateTime.MaxValue - now ? DateTime.MaxValue : now + duration);
     }

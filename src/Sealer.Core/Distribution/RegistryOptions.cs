@@ -15,6 +15,7 @@ public sealed class RegistryOptions
     private TimeSpan _retryBaseDelay = TimeSpan.FromMilliseconds(500);
     private TimeSpan _maxRetryDelay = TimeSpan.FromSeconds(30);
     private TimeSpan _unreachableHold = TimeSpan.FromSeconds(30);
+    private TimeSpan _longestHold = TimeSpan.MaxValue;
     private int _parallelRanges = 4;
     private long _parallelRangeThreshold = 64L << 20;
     private long _rangeChunkSize = 16L << 20;
@@ -76,12 +77,24 @@ public sealed class RegistryOptions
     /// 600 images of a registry that is down fail in one retry series (~8 s), not 600 of them (9.5 minutes at 8 at a time),
     /// and a dead mirror is skipped for the next endpoint. A host whose rate limit will not reset within the retries' reach
     /// (HTTP 429 with RateLimit-Remaining 0, as Docker Hub's pull limit, or a Retry-After beyond what a request's attempts can wait: <see cref="MaxRetryDelay"/> × (<see cref="MaxAttempts"/> − 1))
-    /// is held until the reset it names, at least this long. A zero hold turns both off. Default 30 s.
+    /// is held until the reset it names, at least this long. A host that refuses our credentials or serves a certificate we do
+    /// not trust is held for <see cref="LongestHold"/>. A zero hold turns all of them off. Default 30 s.
     /// </summary>
     public TimeSpan UnreachableHold
     {
         get => _unreachableHold;
         set => _unreachableHold = value >= TimeSpan.Zero ? value : throw new ArgumentOutOfRangeException(nameof(value), value, "must not be negative");
+    }
+
+    /// <summary>
+    /// The longest any host is held (<see cref="UnreachableHold"/>): refused credentials and untrusted certificates, which do
+    /// not change within a build or a pull, are held this long, and a rate limit at most this long. Default: the client's
+    /// life. A long-lived client (the built-in registry's pull-through) sets minutes, so that a fixed upstream is tried again.
+    /// </summary>
+    public TimeSpan LongestHold
+    {
+        get => _longestHold;
+        set => _longestHold = value >= TimeSpan.Zero ? value : throw new ArgumentOutOfRangeException(nameof(value), value, "must not be negative");
     }
 
     /// <summary>

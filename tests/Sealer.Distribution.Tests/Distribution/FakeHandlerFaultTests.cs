@@ -232,6 +232,23 @@ public class FakeHandlerFaultTests
     }
 
     [Fact]
+    public async Task A_long_lived_client_tries_a_held_host_again_after_its_longest_hold()
+    {
+        bool fixedUpstream = false;
+        var fake = new Fake((_, _) => fixedUpstream ? ManifestResponse() : PullLimitUsedUp());
+        var options = Options();
+        options.LongestHold = TimeSpan.FromMilliseconds(300); // the pull-through sets minutes
+        using var client = new RegistryClient(options, handler: fake);
+        await Assert.ThrowsAsync<SealerException>(() => client.GetManifestAsync(Image));
+        await Assert.ThrowsAsync<RegistryClient.HostHeldException>(() => client.GetManifestAsync(Image)); // held (6 h said, 300 ms kept)
+        Assert.Single(fake.Seen);
+        fixedUpstream = true;
+        await Task.Delay(400);
+        Assert.Equal(Digest.Sha256(Manifest), (await client.GetManifestAsync(Image)).Digest);
+        Assert.Equal(2, fake.Seen.Count);
+    }
+
+    [Fact]
     public async Task A_manifest_that_does_not_match_its_digest_is_refused()
     {
         using var lying = new RegistryClient(Options(), handler: new Fake((_, _) => ManifestResponse("sha256:" + new string('0', 64))));
