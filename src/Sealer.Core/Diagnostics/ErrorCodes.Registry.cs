@@ -59,4 +59,7 @@ public static partial class ErrorCodes
 
     /// <summary>An offline pull (design-time build, --offline) needs content the cache does not have.</summary>
     public const string OfflineContentMissing = "SEA1018";
+
+    /// <summary>A warning: a registry's rate limit (RateLimit-Remaining, as Docker Hub sends it) leaves fewer pulls than the images still to pull from it. Log in or configure a mirror before it runs out (SEA1004).</summary>
+    public const string RateLimitLow = "SEA1019";
 }

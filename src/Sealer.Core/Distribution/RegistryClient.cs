@@ -36,6 +36,7 @@ public sealed partial class RegistryClient : IDisposable
     private readonly RegistryAuthenticator _auth;
     private readonly ConcurrentDictionary<string, string> _preferred = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, RegistryEndpoint> _schemes = new(StringComparer.OrdinalIgnoreCase);
+    private readonly ConcurrentDictionary<string, (RateLimit Limit, string Endpoint)> _limits = new(StringComparer.OrdinalIgnoreCase);
     private readonly ConcurrentDictionary<string, HostHold> _held = new(StringComparer.OrdinalIgnoreCase);
     private long _requests;
     private long _bytes;
@@ -499,6 +500,7 @@ public sealed partial class RegistryClient : IDisposable
                 if (!endpoint.SchemeGuessed) Hold(endpoint, image, attempt, ErrorCodes.TlsFailure, ex.InnerException?.Message ?? ex.Message, ForTheRun);
                 throw TlsError(ex, image, endpoint);
             }
+            if (resp.Headers.Contains("RateLimit-Remaining")) _limits[endpoint.SourceDomain] = (ReadRateLimit(resp), endpoint.ToString());
             if (resp.StatusCode == HttpStatusCode.BadRequest && endpoint.IsPlainHttp && endpoint.SchemeGuessed)
             {
                 string text = await ErrorTextAsync(resp, cancellationToken, raw: true).ConfigureAwait(false);
@@ -743,6 +745,9 @@ public sealed partial class RegistryClient : IDisposable
         /// <summary>RateLimit-Remaining is 0.</summary>
         public bool IsUsedUp => Remaining is { } r && Count(r) == 0;
 
+        /// <summary>RateLimit-Remaining's count, if it has one.</summary>
+        public int? RemainingCount => Remaining is null ? null : Count(Remaining);
+
         public string Describe()
         {
             var parts = new List<string>();
@@ -770,6 +775,11 @@ public sealed partial class RegistryClient : IDisposable
 
         private static string Span(TimeSpan t) => t.TotalHours >= 1 ? $"{t.TotalHours:0.#} h" : t.TotalMinutes >= 1 ? $"{t.TotalMinutes:0} min" : $"{t.TotalSeconds:0} s";
     }
+
+    /// <summary>The last rate limit an endpoint of <paramref name="domain"/> stated (RateLimit-Remaining, on any answer), and
+    /// which endpoint; null when none did.</summary>
+    public (int Remaining, string Described, string Endpoint)? LastRateLimit(string domain)
+        => _limits.TryGetValue(domain, out var l) && l.Limit.RemainingCount is { } r ? (r, l.Limit.Describe(), l.Endpoint) : null;
 
     internal static RateLimit ReadRateLimit(HttpResponseMessage resp)
     {

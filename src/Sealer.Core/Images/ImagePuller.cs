@@ -45,6 +45,7 @@ public sealed class ImagePuller
                 .Select(g => (Reference: g.First().Reference, Sources: (IReadOnlyList<ImageSource>)g.SelectMany(x => x.Sources).Distinct().ToList()))
                 .ToList();
             run.ImagesTotal = groups.Count;
+            foreach (var g in groups) run.ToResolve.AddOrUpdate(g.Reference.Domain, 1, (_, n) => n + 1);
             // Started registry by registry in turn (results stay in the images' order): the first images in flight reach every
             // registry at once, spreading the load over them, and a registry that is down is found down (and held so:
             // RegistryOptions.UnreachableHold) in the first round, not after every image of the registries before it.
@@ -208,6 +209,25 @@ public sealed class ImagePuller
         /// <summary>Called when an image meets a full disk: stops the others (their downloads would meet it too).</summary>
         public Action? OnDiskFull;
 
+        /// <summary>Per registry domain: its images whose manifests are not resolved yet (each one pull, as Docker Hub counts).</summary>
+        public readonly ConcurrentDictionary<string, int> ToResolve = new(StringComparer.OrdinalIgnoreCase);
+
+        private readonly ConcurrentDictionary<string, bool> _limitWarned = new(StringComparer.OrdinalIgnoreCase);
+
+        /// <summary>
+        /// SEA1019 once per domain: after a manifest from the network, when the registry's stated rate limit leaves fewer pulls
+        /// than the images of that domain still to resolve, so that the user can log in or add a mirror before the limit
+        /// runs out midway (Docker Hub: 100 pulls per 6 h without a login, which one build of a few hundred images meets).
+        /// </summary>
+        private void WarnIfLimitLow(ImageReference reference, IReadOnlyList<ImageSource> sources)
+        {
+            int left = ToResolve.GetValueOrDefault(reference.Domain);
+            if (client.LastRateLimit(reference.Domain) is not { } limit || limit.Remaining >= left || !_limitWarned.TryAdd(reference.Domain, true)) return;
+            var at = sources.FirstOrDefault();
+            owner._logger?.LogWarning("{Code}: {File}({Line}): {Endpoint} allows {Remaining} more pulls ({Limit}), and {Left} images of {Domain} are still to pull. Log in (`docker login`; authenticated pulls get a higher limit) or configure a mirror before it runs out: images already pulled stay in the cache.",
+                ErrorCodes.RateLimitLow, at?.File ?? "", at?.Line ?? 0, limit.Endpoint, limit.Remaining, limit.Described, left, reference.Domain);
+        }
+
         public int BlobsDownloaded => _blobsDownloaded;
 
         public int BlobsCached => _blobsCached;
@@ -328,6 +348,8 @@ public sealed class ImagePuller
                 {
                     throw new SealerException(ex.Code, $"{ex.Message} images.lock.json pins {name} to {digest}, which the registry no longer serves; refresh the lock (or delete that entry) to resolve the tag again.", inner: ex);
                 }
+                ToResolve.AddOrUpdate(reference.Domain, 0, (_, n) => Math.Max(0, n - 1));
+                WarnIfLimitLow(reference, sources);
                 var platforms = new Dictionary<string, string>(StringComparer.Ordinal);
                 var manifests = new List<(byte[], string)>();
                 var blobs = new List<Descriptor>();

@@ -249,6 +249,42 @@ public class FakeHandlerFaultTests
     }
 
     [Fact]
+    public async Task A_rate_limit_that_leaves_fewer_pulls_than_the_images_left_is_a_warning_before_it_runs_out()
+    {
+        byte[] config = """{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}"""u8.ToArray();
+        byte[] manifest = System.Text.Encoding.UTF8.GetBytes($$"""{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"{{Digest.Sha256(config)}}","size":{{config.Length}}},"layers":[]}""");
+        async Task<List<string>> PullFive(int remaining)
+        {
+            var fake = new Fake((req, _) =>
+            {
+                if (req.RequestUri!.AbsolutePath.Contains("/blobs/", StringComparison.Ordinal)) return new HttpResponseMessage(HttpStatusCode.OK) { Content = new ByteArrayContent(config) };
+                var r = new HttpResponseMessage(HttpStatusCode.OK) { Content = new ByteArrayContent(manifest) };
+                r.Content.Headers.ContentType = new MediaTypeHeaderValue(MediaTypes.OciManifest);
+                r.Headers.Add("Docker-Content-Digest", Digest.Sha256(manifest).ToString());
+                r.Headers.TryAddWithoutValidation("RateLimit-Limit", "100;w=21600");
+                r.Headers.TryAddWithoutValidation("RateLimit-Remaining", $"{remaining};w=21600");
+                return r;
+            });
+            var options = Options();
+            var logger = new ListLogger();
+            using var client = new RegistryClient(options, handler: fake);
+            using var cache = TestRegistries.NewCache();
+            string[] refs = [.. Enumerable.Range(0, 5).Select(i => $"registry.test/app/i{i}:1")];
+            await new ImagePuller(cache.Layout, client, logger).PullAsync(TestRegistries.Requests(refs),
+                new PullOptions { Platforms = [Platform.Parse("linux/amd64")], Registry = options, MaxConcurrentImages = 1 });
+            return logger.Lines.Where(l => l.StartsWith(ErrorCodes.RateLimitLow, StringComparison.Ordinal)).ToList();
+        }
+
+        // 2 pulls left after the first image, 4 images still to pull: one warning (not one per image), located at the image.
+        var warning = Assert.Single(await PullFive(remaining: 2));
+        Assert.Contains("https://registry.test allows 2 more pulls (2 of 100 pulls left in a window of 6 h)", warning);
+        Assert.Contains("4 images of registry.test are still to pull", warning);
+        Assert.Contains("app.kubeproj(10)", warning);
+        // Enough left: nothing.
+        Assert.Empty(await PullFive(remaining: 50));
+    }
+
+    [Fact]
     public async Task A_manifest_that_does_not_match_its_digest_is_refused()
     {
         using var lying = new RegistryClient(Options(), handler: new Fake((_, _) => ManifestResponse("sha256:" + new string('0', 64))));
