@@ -45,7 +45,12 @@ public sealed class ImagePuller
                 .Select(g => (Reference: g.First().Reference, Sources: (IReadOnlyList<ImageSource>)g.SelectMany(x => x.Sources).Distinct().ToList()))
                 .ToList();
             run.ImagesTotal = groups.Count;
-            foreach (var g in groups) run.ToResolve.AddOrUpdate(g.Reference.Domain, 1, (_, n) => n + 1);
+            foreach (var g in groups)
+            {
+                // Only the images whose manifest is not in the cache yet cost a pull (as Docker Hub counts them).
+                string? known = g.Reference.Digest ?? (options.Refresh ? null : options.Lock?.Find(g.Reference.ToString())?.Digest);
+                if (known is null || !Digest.TryParse(known, out var d) || !_cache.HasBlob(d)) run.ToResolve.AddOrUpdate(g.Reference.Domain, 1, (_, n) => n + 1);
+            }
             // Started registry by registry in turn (results stay in the images' order): the first images in flight reach every
             // registry at once, spreading the load over them, and a registry that is down is found down (and held so:
             // RegistryOptions.UnreachableHold) in the first round, not after every image of the registries before it.
@@ -209,7 +214,8 @@ public sealed class ImagePuller
         /// <summary>Called when an image meets a full disk: stops the others (their downloads would meet it too).</summary>
         public Action? OnDiskFull;
 
-        /// <summary>Per registry domain: its images whose manifests are not resolved yet (each one pull, as Docker Hub counts).</summary>
+        /// <summary>Per registry domain: its images whose manifests must still come from the registry (each one pull, as Docker
+        /// Hub counts them; a manifest the cache holds costs none).</summary>
         public readonly ConcurrentDictionary<string, int> ToResolve = new(StringComparer.OrdinalIgnoreCase);
 
         private readonly ConcurrentDictionary<string, bool> _limitWarned = new(StringComparer.OrdinalIgnoreCase);
@@ -348,8 +354,11 @@ public sealed class ImagePuller
                 {
                     throw new SealerException(ex.Code, $"{ex.Message} images.lock.json pins {name} to {digest}, which the registry no longer serves; refresh the lock (or delete that entry) to resolve the tag again.", inner: ex);
                 }
-                ToResolve.AddOrUpdate(reference.Domain, 0, (_, n) => Math.Max(0, n - 1));
-                WarnIfLimitLow(reference, sources);
+                if (root.Endpoint is not null) // from a registry, not the cache
+                {
+                    ToResolve.AddOrUpdate(reference.Domain, 0, (_, n) => Math.Max(0, n - 1));
+                    WarnIfLimitLow(reference, sources);
+                }
                 var platforms = new Dictionary<string, string>(StringComparer.Ordinal);
                 var manifests = new List<(byte[], string)>();
                 var blobs = new List<Descriptor>();

@@ -253,7 +253,7 @@ public class FakeHandlerFaultTests
     {
         byte[] config = """{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}"""u8.ToArray();
         byte[] manifest = System.Text.Encoding.UTF8.GetBytes($$"""{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"{{Digest.Sha256(config)}}","size":{{config.Length}}},"layers":[]}""");
-        async Task<List<string>> PullFive(int remaining)
+        async Task<List<string>> PullFive(int remaining, int cached = 0)
         {
             var fake = new Fake((req, _) =>
             {
@@ -270,8 +270,15 @@ public class FakeHandlerFaultTests
             using var client = new RegistryClient(options, handler: fake);
             using var cache = TestRegistries.NewCache();
             string[] refs = [.. Enumerable.Range(0, 5).Select(i => $"registry.test/app/i{i}:1")];
+            // The first `cached` images pulled before (manifest in the cache, digest in the lock): they cost no pull.
+            ImagesLock? pulledBefore = null;
+            if (cached > 0)
+            {
+                pulledBefore = (await new ImagePuller(cache.Layout, client).PullAsync(TestRegistries.Requests(refs[..cached]),
+                    new PullOptions { Platforms = [Platform.Parse("linux/amd64")], Registry = options })).Lock;
+            }
             await new ImagePuller(cache.Layout, client, logger).PullAsync(TestRegistries.Requests(refs),
-                new PullOptions { Platforms = [Platform.Parse("linux/amd64")], Registry = options, MaxConcurrentImages = 1 });
+                new PullOptions { Platforms = [Platform.Parse("linux/amd64")], Registry = options, MaxConcurrentImages = 1, Lock = pulledBefore });
             return logger.Lines.Where(l => l.StartsWith(ErrorCodes.RateLimitLow, StringComparison.Ordinal)).ToList();
         }
 
@@ -282,6 +289,8 @@ public class FakeHandlerFaultTests
         Assert.Contains("app.kubeproj(10)", warning);
         // Enough left: nothing.
         Assert.Empty(await PullFive(remaining: 50));
+        // Three of the five in the cache already: 2 left covers the 2 that need a pull (after the first, 1 to go).
+        Assert.Empty(await PullFive(remaining: 2, cached: 3));
     }
 
     [Fact]
