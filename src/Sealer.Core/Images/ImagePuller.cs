@@ -48,7 +48,7 @@ public sealed class ImagePuller
             foreach (var g in groups)
             {
                 // Only the images whose manifest is not in the cache yet cost a pull (as Docker Hub counts them).
-                string? known = g.Reference.Digest ?? (options.Refresh ? null : options.Lock?.Find(g.Reference.ToString())?.Digest);
+                string? known = run.KnownDigest(g.Reference, options.Lock?.Find(g.Reference.ToString()));
                 if (known is null || !Digest.TryParse(known, out var d) || !_cache.HasBlob(d)) run.ToResolve.AddOrUpdate(g.Reference.Domain, 1, (_, n) => n + 1);
             }
             // Started registry by registry in turn (results stay in the images' order): the first images in flight reach every
@@ -99,7 +99,7 @@ public sealed class ImagePuller
             if (stopped.Count > 0)
             {
                 var names = stopped.Select(i => groups[i].Reference.ToString()).ToList();
-                string shown = string.Join(", ", names.Take(10)) + (names.Count > 10 ? $", ... ({names.Count - 10} more)" : "");
+                string shown = Listed(names);
                 var at = groups[stopped[0]].Sources.FirstOrDefault();
                 errors.Add(new SealerException(ErrorCodes.DiskWriteFailed,
                     $"{names.Count} image{(names.Count == 1 ? " was" : "s were")} not pulled: the disk under '{_cache.Root}' filled up first ({shown}). Free some space and run again; downloads resume.", at?.File, at?.Line ?? 0));
@@ -164,13 +164,17 @@ public sealed class ImagePuller
                 continue;
             }
             var names = list.Select(e => RegistryClient.HostHeldException.In(e)!.Image).ToList();
-            string shown = string.Join(", ", names.Take(10)) + (names.Count > 10 ? $", ... ({names.Count - 10} more)" : "");
+            string shown = Listed(names);
             result.Add(new SealerException(h.Code,
                 $"{list.Count} images were not tried at {endpoint}: it {h.Failed} {h.FoundBy} moments before ({h.Detail}): {shown}. {h.Hint}",
                 list[0].File, list[0].Line, list[0].Column, inner: list[0]));
         }
         return result;
     }
+
+    /// <summary>Image names for a one-error summary: the first ten, then how many more.</summary>
+    private static string Listed(List<string> names)
+        => string.Join(", ", names.Take(10)) + (names.Count > 10 ? $", ... ({names.Count - 10} more)" : "");
 
     /// <summary>The indexes of <paramref name="domains"/> taking one of each registry in turn (registries in the order they
     /// first appear, each one's images in their order): a, a, b, c, c → a, b, c, a, c.</summary>
@@ -210,6 +214,9 @@ public sealed class ImagePuller
         private int _imagesDone, _blobsTotal, _blobsDone, _blobsDownloaded, _blobsCached, _blobsLocal;
 
         public int ImagesTotal;
+
+        /// <summary>The digest an image is pulled by without asking the registry: its own, else the lock's (unless refreshing).</summary>
+        public string? KnownDigest(ImageReference reference, LockedImage? locked) => reference.Digest ?? (options.Refresh ? null : locked?.Digest);
 
         /// <summary>Called when an image meets a full disk: stops the others (their downloads would meet it too).</summary>
         public Action? OnDiskFull;
@@ -334,7 +341,7 @@ public sealed class ImagePuller
             try
             {
                 var locked = options.Lock?.Find(name);
-                string? digest = reference.Digest ?? (options.Refresh ? null : locked?.Digest);
+                string? digest = KnownDigest(reference, locked);
                 if (options.Offline && digest is null)
                 {
                     throw new SealerException(ErrorCodes.OfflineContentMissing, $"{name} is not in images.lock.json, and resolving its tag needs the network, which this offline build may not use. Run a normal build first.");

@@ -41,8 +41,17 @@ public sealed class ImagesLock
 
     public IReadOnlyList<LockedImage> Images { get; }
 
-    /// <summary>The entry for a full normalized reference (<c>docker.io/library/nginx:1.27</c>), or null.</summary>
-    public LockedImage? Find(string reference) => Images.FirstOrDefault(i => i.Reference == reference);
+    private Dictionary<string, LockedImage>? _byReference;
+
+    /// <summary>The entry for a full normalized reference (<c>docker.io/library/nginx:1.27</c>), or null (the first, if the
+    /// lock lists one twice). A lookup, not a scan: a pull asks once per image, 600 images of a 600-entry lock.</summary>
+    public LockedImage? Find(string reference)
+        => LazyInitializer.EnsureInitialized(ref _byReference, () =>
+        {
+            var map = new Dictionary<string, LockedImage>(StringComparer.Ordinal);
+            foreach (var i in Images) map.TryAdd(i.Reference, i);
+            return map;
+        }).GetValueOrDefault(reference);
 
     /// <summary>Reads a lock file; a missing file is an empty lock.</summary>
     public static ImagesLock Read(string path)
