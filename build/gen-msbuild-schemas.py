@@ -112,6 +112,7 @@ PROPERTIES = [
     P("SealerBundleOutput", STR, "$(ClusterImageOutputDir)<name>-<tag>-<os>-<arch>.run", "BundleCluster: the bundle file."),
     P("SealerBundlePlatform", {"linux/amd64": "x86-64 Linux", "linux/arm64": "ARM64 Linux"}, "the first of SealerPlatforms", "BundleCluster: the machine the site runs the bundle on."),
     P("SealerBundleClusterfileTemplate", STR, "Clusterfile.template next to the project, if any", "BundleCluster: the Clusterfile template the bundle carries."),
+    P("SealerBundleSplitSize", STR, "", "BundleCluster: no bundle file larger than this (bytes, 4G, 4700MB, or fat32): the archive goes into <bundle>.partK-of-N files beside the bundle."),
     P("SealerCliPath", STR, "the sealer the package carries for SealerBundlePlatform", "BundleCluster: the NativeAOT sealer to embed."),
     P("BundleClusterDependsOn", STR, "Build", "Targets BundleCluster runs first."),
     P("ClusterImageBundle", STR, "", "Output of BundleCluster: the bundle written."),

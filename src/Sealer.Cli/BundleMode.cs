@@ -80,7 +80,7 @@ internal static class BundleMode
                 long total = bundle.Manifest.Sections().Sum(s => s.Section.Length);
                 await bundle.VerifyAsync(Progress("verified", total), cancellationToken).ConfigureAwait(false);
                 ClearProgress();
-                Console.Out.WriteLine($"{Path.GetFileName(self)}: every part matches its digest ({total} bytes in {sw.Elapsed.TotalSeconds:F1}s)");
+                Console.Out.WriteLine($"{Path.GetFileName(self)}: every part matches its digest ({total} bytes{(bundle.IsSplit ? $" in {bundle.Manifest.ArchiveParts!.Count} files" : "")} in {sw.Elapsed.TotalSeconds:F1}s)");
                 return 0;
             case ["extract", .. var rest]:
                 string dir = OutputDir(rest);
@@ -106,6 +106,10 @@ internal static class BundleMode
         var m = bundle.Manifest;
         string me = "./" + Path.GetFileName(bundle.Path);
         w.WriteLine($"{m.Image} — a site bundle: the cluster image ({string.Join(", ", m.Platforms)}) and sealer {m.SealerVersion} for {m.SealerPlatform}.");
+        if (m.ArchiveParts is { Count: > 1 } parts)
+        {
+            w.WriteLine($"It is split in {parts.Count} files, kept together in one folder: {Path.GetFileName(bundle.Path)}, {string.Join(", ", parts.Skip(1).Select(p => p.File))}.");
+        }
         w.WriteLine();
         w.WriteLine("Usage:");
         w.WriteLine($"  {me}                             on a terminal: the guided install (asks for hosts and SSH, checks every host, installs)");

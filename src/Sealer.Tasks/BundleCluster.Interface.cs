@@ -31,9 +31,16 @@ public sealed partial class BundleCluster
     /// <summary>A Clusterfile template to carry (SealerBundleClusterfileTemplate), printed by <c>BUNDLE clusterfile</c>.</summary>
     public string? ClusterfileTemplate { get; set; }
 
+    /// <summary>No bundle file larger than this (SealerBundleSplitSize: bytes, 4G, 4700MB, or <c>fat32</c>): the archive goes
+    /// into part files beside the bundle; empty: one file.</summary>
+    public string? SplitSize { get; set; }
+
     /// <summary>The SDK's version, recorded as the embedded sealer's.</summary>
     public string? SealerVersion { get; set; }
 
     /// <summary>The bundle written.</summary>
     [Output] public string Bundle { get; set; } = "";
+
+    /// <summary>The part files beside <see cref="Bundle"/> when it was split (none otherwise).</summary>
+    [Output] public ITaskItem[] BundleParts { get; set; } = [];
 }

@@ -29,6 +29,18 @@ public sealed partial class BundleCluster : SealerTask
             if (!File.Exists(ClusterfileTemplate)) throw new SealerException(ErrorCodes.BundleBadInput, $"The Clusterfile template '{ClusterfileTemplate}' (SealerBundleClusterfileTemplate) does not exist.", ClusterfileTemplate);
             template = await File.ReadAllTextAsync(ClusterfileTemplate, cancellationToken).ConfigureAwait(false);
         }
+        long? split = null;
+        if (!string.IsNullOrWhiteSpace(SplitSize))
+        {
+            try
+            {
+                split = SiteBundle.ParseSplitSize(SplitSize);
+            }
+            catch (SealerException ex)
+            {
+                throw new SealerException(ex.Code, $"SealerBundleSplitSize: {ex.Message}", BuildEngine?.ProjectFileOfTaskNode, 0);
+            }
+        }
         var info = ClusterImageInspector.Inspect(ArchiveLayout.Open(Archive));
         string output = string.IsNullOrWhiteSpace(Output)
             ? Path.Combine(string.IsNullOrWhiteSpace(OutputDirectory) ? Path.GetDirectoryName(Path.GetFullPath(Archive))! : OutputDirectory, SiteBundle.DefaultFileName(info.Name, platform))
@@ -41,9 +53,16 @@ public sealed partial class BundleCluster : SealerTask
             SealerPlatform = platform,
             SealerVersion = string.IsNullOrWhiteSpace(SealerVersion) ? null : SealerVersion,
             ClusterfileTemplate = template,
+            SplitSize = split,
         }, cancellationToken).ConfigureAwait(false);
         Bundle = bundle.Path;
         Log.LogMessage(MessageImportance.High, $"Sealer: site bundle {Bundle} ({new FileInfo(Bundle).Length} bytes). At the site: ./{Path.GetFileName(Bundle)} --help");
+        if (bundle.IsSplit)
+        {
+            var parts = bundle.ArchiveRegions().Skip(1).ToList();
+            BundleParts = [.. parts.Select(r => (ITaskItem)new Microsoft.Build.Utilities.TaskItem(r.Path))];
+            Log.LogMessage(MessageImportance.High, $"Sealer: split in {parts.Count + 1} files of at most {split} bytes; carry them all into one folder at the site: {string.Join(", ", parts.Select(r => Path.GetFileName(r.Path)))}");
+        }
     }
 
     /// <summary>SealerCliPath, else the SDK's <c>tools/sealer/RID/sealer</c>; SEA1920 naming SealerCliPath when neither is there.</summary>

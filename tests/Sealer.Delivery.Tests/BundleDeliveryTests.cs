@@ -92,6 +92,63 @@ public class BundleDeliveryTests(TestHosts hosts, Xunit.Abstractions.ITestOutput
         Assert.Equal(1, Evidence(0).Split('\n').Count(l => l.StartsWith("kubeadm init ", StringComparison.Ordinal)));
     }
 
+    [Fact]
+    public async Task Split_bundle_delivers_from_its_parts_in_one_folder_and_a_missing_part_is_named_before_any_host_changes()
+    {
+        Lab.Wipe("/var/lib/sealer", "/etc/containerd", "/etc/kubernetes", "/tmp", "/usr/local/bin");
+        var image = FixtureImage.Build(Path.Combine(Work, "image"), appLayerBytes: 4 * 1024 * 1024);
+        string archive = Path.Combine(Work, "fixture.tar");
+        var tar = SealerCli.RunExecutable("tar", ["-C", image.Dir, "-cf", archive, "oci-layout", "index.json", "blobs"]);
+        Assert.True(tar.ExitCode == 0, tar.Output);
+        string template = Path.Combine(Work, "Clusterfile.template");
+        File.WriteAllText(template, FixtureClusterfile(OneMaster));
+
+        // the build machine: no file over the split size (the first one holds the ~23 MB sealer, so the size is above it)
+        long split = new FileInfo(SealerCli.Aot()).Length + (1 << 20);
+        string made = Path.Combine(Work, "build", "fixture-linux-amd64.run");
+        Directory.CreateDirectory(Path.GetDirectoryName(made)!);
+        var bundled = SealerCli.RunExecutable(SealerCli.Aot(), ["bundle", archive, "-o", made, "--clusterfile", template, "--split", split.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        Assert.True(bundled.ExitCode == 0, bundled.Output);
+        var files = Directory.GetFiles(Path.GetDirectoryName(made)!).Order(StringComparer.Ordinal).ToList();
+        Assert.Equal(["fixture-linux-amd64.run", "fixture-linux-amd64.run.part2-of-2"], files.Select(Path.GetFileName));
+        Assert.Contains("Split in 2 files; carry them all into one folder at the site:", bundled.StdOut, StringComparison.Ordinal);
+        Assert.All(files, f => Assert.True(new FileInfo(f).Length <= split, $"{f}: {new FileInfo(f).Length} > {split}"));
+
+        // the site: the first file alone says which part is missing; nothing reaches a host
+        string site = Path.Combine(Work, "site");
+        Directory.CreateDirectory(site);
+        string run = Path.Combine(site, "fixture-linux-amd64.run");
+        File.Copy(files[0], run);
+        if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(run, (UnixFileMode)0b111_101_101);
+        var clusterfile = Bundle(run, "clusterfile");
+        Assert.True(clusterfile.ExitCode == 0, clusterfile.Output); // the template is in the first file
+        File.WriteAllText(Path.Combine(Work, "Clusterfile"), clusterfile.StdOut);
+        var help = Bundle(run, "--help");
+        Assert.Contains("It is split in 2 files, kept together in one folder: fixture-linux-amd64.run, fixture-linux-amd64.run.part2-of-2.", help.StdOut, StringComparison.Ordinal);
+        var refused = Bundle(run, "run", "-f", "Clusterfile", "--known-hosts", Lab.KnownHostsFile, "--state-dir", Path.Combine(Work, "state"));
+        Assert.Equal(1, refused.ExitCode);
+        Assert.Contains($"error {ErrorCodes.BundlePartMissing}", refused.StdErr, StringComparison.Ordinal);
+        Assert.Contains("'fixture-linux-amd64.run.part2-of-2' is not beside it", refused.StdErr, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(Lab.Hosts[0].OnHost("/var/lib/sealer/data")));
+
+        // with the part beside it: verify, then one command delivers, the archive read in place across both files
+        File.Copy(files[1], Path.Combine(site, Path.GetFileName(files[1])));
+        var verify = Bundle(run, "verify");
+        Assert.True(verify.ExitCode == 0, verify.Output);
+        Assert.Contains("every part matches its digest", verify.StdOut, StringComparison.Ordinal);
+        Assert.Contains("in 2 files", verify.StdOut, StringComparison.Ordinal);
+        var delivered = Bundle(run, "run", "-f", "Clusterfile", "--known-hosts", Lab.KnownHostsFile, "--state-dir", Path.Combine(Work, "state"), "--parallel", "1");
+        Assert.True(delivered.ExitCode == 0, delivered.Output);
+        Assert.Contains("kubeadm init", Evidence(0), StringComparison.Ordinal);
+        foreach (var d in image.RegistryContentDigests.Append(image.RootfsDigest))
+        {
+            Assert.True(File.Exists(Lab.Hosts[0].OnHost("/var/lib/sealer/data/.store/blobs/sha256/" + d["sha256:".Length..])), $"master0 lacks {d}");
+        }
+        await using var master = await Lab.ConnectAsync("10.200.0.11");
+        var fetched = await RealContainerd.FetchAsync(master, null, ["docker.io/library/demo:1.0"]);
+        Assert.Contains(image.AppManifestDigest, fetched, StringComparison.Ordinal);
+    }
+
     /// <summary>The manifest and trailer at the end of a bundle (the manifest's length is in the trailer's first 8 bytes).</summary>
     private static long ManifestAndTrailer(string file)
     {

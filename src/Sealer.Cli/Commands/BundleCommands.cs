@@ -20,13 +20,16 @@ internal static class BundleCommands
         var output = CliOptions.Text("--output", "the bundle file to write (e.g. shop-1.4.0-linux-amd64.run)", "FILE", "-o");
         var clusterfile = CliOptions.Text("--clusterfile", "a Clusterfile template to carry (printed by BUNDLE clusterfile; placeholders stay as they are)", "FILE");
         var sealer = CliOptions.Text("--sealer", "the NativeAOT sealer binary to embed, for the machine the site runs the bundle on (default: this sealer)", "FILE");
+        var split = CliOptions.Text("--split", "no file larger than SIZE (e.g. 4G, 4700MB, or fat32 for FAT32 media): the archive is cut between entries into FILE.partK-of-N files beside FILE", "SIZE");
         var store = CliOptions.Store();
         var command = new SealerCommand("bundle", "Make one executable file for a site: sealer + a cluster image + a Clusterfile template", """
             Writes a site bundle: the sealer binary, then the cluster image as a plain OCI archive (read in place, never
             unpacked), then an optional Clusterfile template and a trailer with the digests of every part. Run the file
             itself at the site: './FILE run -f Clusterfile', './FILE inspect', './FILE clusterfile', './FILE extract -o DIR',
-            './FILE verify'. A truncated or altered bundle is refused before anything is used.
-            """) { image, output, clusterfile, sealer, store };
+            './FILE verify'. A truncated or altered bundle is refused before anything is used. With --split, the parts
+            after the first go beside it as FILE.partK-of-N; copy them all into one folder at the site and run FILE as
+            before (each part is checked; a missing one is named).
+            """) { image, output, clusterfile, sealer, split, store };
         command.SetAction(async (p, cancellationToken) =>
         {
             string file = p.GetValue(output) ?? throw Usage("bundle needs -o FILE");
@@ -35,6 +38,7 @@ internal static class BundleCommands
             if (!File.Exists(binary)) throw new SealerException(ErrorCodes.BundleBadInput, $"The sealer binary '{binary}' does not exist. Give --sealer FILE (build/publish-cli.sh writes artifacts/cli/RID/sealer).", binary);
             string? template = p.GetValue(clusterfile) is { } t ? ReadTemplate(t) : null;
             string machine = SiteBundle.PlatformOfBinary(binary);
+            long? splitSize = p.GetValue(split) is { } sz ? SiteBundle.ParseSplitSize(sz) : null;
             var sw = System.Diagnostics.Stopwatch.StartNew();
             SiteBundle bundle;
             if (File.Exists(name))
@@ -48,6 +52,7 @@ internal static class BundleCommands
                     SealerPlatform = machine,
                     SealerVersion = SealerCli.Version,
                     ClusterfileTemplate = template,
+                    SplitSize = splitSize,
                 }, cancellationToken).ConfigureAwait(false);
             }
             else
@@ -63,11 +68,17 @@ internal static class BundleCommands
                         SealerPlatform = machine,
                         SealerVersion = SealerCli.Version,
                         ClusterfileTemplate = template,
+                        SplitSize = splitSize,
                     }, cancellationToken).ConfigureAwait(false);
             }
             var m = bundle.Manifest;
             Console.Out.WriteLine($"Bundled {m.Image} ({string.Join(",", m.Platforms)}) with sealer {m.SealerVersion} for {m.SealerPlatform}{(m.ClusterfileTemplate is null ? "" : " and a Clusterfile template")}");
             Console.Out.WriteLine($"{file}: {ImageCommands.Size(new FileInfo(file).Length)} in {sw.Elapsed.TotalSeconds:F1}s. At the site: ./{Path.GetFileName(file)} --help");
+            if (m.ArchiveParts is { Count: > 1 } parts)
+            {
+                Console.Out.WriteLine($"Split in {parts.Count} files; carry them all into one folder at the site:");
+                foreach (var part in parts.Skip(1)) Console.Out.WriteLine($"  {part.File}: {ImageCommands.Size(part.Length)}");
+            }
             return 0;
         });
         return command;

@@ -23,9 +23,21 @@ namespace Sealer.Core.Bundle;
 /// content-addressed and verified when it is read (hosts re-hash each blob they receive). <see cref="VerifyAsync"/>
 /// re-hashes every section whole; <see cref="ExtractAsync"/> does while it copies. A truncated bundle (the start mark
 /// after the ELF image says how long the file must be) or an altered one is refused with <see cref="ErrorCodes.BundleDamaged"/>.
+/// <para>
+/// Split (<see cref="BundleWriteOptions.SplitSize"/>, format 2): for media with a file size limit (FAT32 holds no file of
+/// 4 GiB or more; a 20 GB image does not fit), the archive is cut between tar entries into parts of at most that size.
+/// The first file is still the executable with the first part, the template and the manifest; the other parts are plain
+/// files <c>NAME.partK-of-N</c> beside it (their names, lengths and sha256 are in the manifest, which only the first file
+/// carries). Read in place all the same: a blob lies whole inside one part, so it is still one <see cref="BlobLocation"/>.
+/// The parts put one after the other are the archive, byte for byte (its sha256 is the manifest's archive digest).
+/// Bundles that fit in one file are written in format 1, as before.
+/// </para>
 /// </summary>
-public sealed class SiteBundle
+public sealed partial class SiteBundle
 {
+    /// <summary>The smallest split size taken (1 MiB).</summary>
+    public const long MinSplitSize = 1 << 20;
+
     public const int TrailerSize = 64;
     public const int StartMarkSize = 32;
     private static ReadOnlySpan<byte> TrailerMagic => "sealer-bundle-01"u8;
@@ -90,16 +102,18 @@ public sealed class SiteBundle
         {
             throw Damaged(path, $"its manifest is not readable ({ex.Message})");
         }
-        if (manifest.SchemaVersion != 1)
+        if (manifest.SchemaVersion is not (1 or 2))
         {
-            throw new SealerException(ErrorCodes.BundleUnsupported, $"'{path}' is a site bundle of format {manifest.SchemaVersion}; this sealer reads format 1. Use the sealer that made it (it is inside the bundle: run the bundle itself).", path);
+            throw new SealerException(ErrorCodes.BundleUnsupported, $"'{path}' is a site bundle of format {manifest.SchemaVersion}; this sealer reads formats 1 and 2. Use the sealer that made it (it is inside the bundle: run the bundle itself).", path);
         }
-        // the sections tile the file exactly: binary, start mark, archive, template, manifest, trailer
+        CheckParts(path, manifest);
+        // the sections tile the file exactly: binary, start mark, archive (its first part when split), template, manifest, trailer
         long at = 0;
         foreach (var (name, section) in manifest.Sections())
         {
+            long inFile = name == "archive" && manifest.ArchiveParts is { Count: > 0 } parts ? parts[0].Length : section.Length;
             if (section.Offset != at || section.Length < 0) throw Damaged(path, $"its {name} section does not start where the previous one ends");
-            at = section.Offset + section.Length + (name == "sealer" ? StartMarkSize : 0);
+            at = section.Offset + inFile + (name == "sealer" ? StartMarkSize : 0);
         }
         if (at + manifestLength + TrailerSize != size)
         {
@@ -118,7 +132,7 @@ public sealed class SiteBundle
     /// <summary>The cluster image archive, read in place; its index.json is checked against the manifest first.</summary>
     public ArchiveLayout OpenArchive()
     {
-        var archive = ArchiveLayout.Open(Path, Manifest.Archive.Offset, Manifest.Archive.Length);
+        var archive = ArchiveLayout.Open(ArchiveRegions().Select(r => (r.Path, r.Offset, r.Length)).ToList());
         string index = Convert.ToHexStringLower(SHA256.HashData(archive.ReadEntry("index.json")));
         if (index != Manifest.ArchiveIndexSha256)
         {
@@ -142,10 +156,68 @@ public sealed class SiteBundle
     {
         foreach (var (name, section) in Manifest.Sections())
         {
+            if (name == "archive" && IsSplit)
+            {
+                // part by part (a damaged part is named), and the archive they make whole
+                var regions = ArchiveRegions();
+                using var whole = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+                foreach (var r in regions)
+                {
+                    await using var part = new FileRegionStream(r.Path, r.Offset, r.Length, 1 << 20);
+                    string actualPart = await HashAsync(part, Stream.Null, progress, cancellationToken, whole).ConfigureAwait(false);
+                    if (actualPart != r.Sha256) throw Damaged(Path, $"its archive part {r.Label} has sha256 {actualPart}, its manifest says {r.Sha256}");
+                }
+                string all = Convert.ToHexStringLower(whole.GetHashAndReset());
+                if (all != section.Sha256) throw Damaged(Path, $"its archive's parts together have sha256 {all}, its manifest says {section.Sha256}");
+                continue;
+            }
             await using var s = new FileRegionStream(Path, section.Offset, section.Length, 1 << 20);
             string actual = await HashAsync(s, Stream.Null, progress, cancellationToken).ConfigureAwait(false);
             if (actual != section.Sha256) throw Damaged(Path, $"its {name} section has sha256 {actual}, its manifest says {section.Sha256}");
         }
+    }
+
+    /// <summary>True when the archive is split over several files (format 2).</summary>
+    public bool IsSplit => Manifest.ArchiveParts is { Count: > 1 };
+
+    /// <summary>One region of the archive: this file's first part, or a part file beside it.</summary>
+    public sealed record ArchiveRegion(string Path, long Offset, long Length, string Sha256, string Label);
+
+    /// <summary>
+    /// Where the archive's bytes are, in order: the region of this file, then (split) each part file beside it, each
+    /// checked to be there with its length (<see cref="ErrorCodes.BundlePartMissing"/>, <see cref="ErrorCodes.BundleDamaged"/>).
+    /// </summary>
+    public IReadOnlyList<ArchiveRegion> ArchiveRegions()
+    {
+        if (Manifest.ArchiveParts is not { Count: > 0 } parts)
+        {
+            return [new ArchiveRegion(Path, Manifest.Archive.Offset, Manifest.Archive.Length, Manifest.Archive.Sha256, "1 of 1")];
+        }
+        string dir = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(Path))!;
+        var regions = new List<ArchiveRegion>(parts.Count) { new(Path, Manifest.Archive.Offset, parts[0].Length, parts[0].Sha256, $"1 of {parts.Count} ('{System.IO.Path.GetFileName(Path)}')") };
+        var missing = new List<string>();
+        for (int i = 1; i < parts.Count; i++)
+        {
+            string file = System.IO.Path.Combine(dir, parts[i].File!);
+            var info = new FileInfo(file);
+            if (!info.Exists)
+            {
+                missing.Add(parts[i].File!);
+                continue;
+            }
+            if (info.Length != parts[i].Length)
+            {
+                throw Damaged(Path, $"its part {i + 1} of {parts.Count}, '{file}', is {info.Length} bytes but was written as {parts[i].Length} bytes (an interrupted copy)");
+            }
+            regions.Add(new ArchiveRegion(file, 0, parts[i].Length, parts[i].Sha256, $"{i + 1} of {parts.Count} ('{parts[i].File}')"));
+        }
+        if (missing.Count > 0)
+        {
+            throw new SealerException(ErrorCodes.BundlePartMissing,
+                $"The site bundle '{Path}' is split in {parts.Count} files, and {string.Join(", ", missing.Select(m => $"'{m}'"))} {(missing.Count == 1 ? "is" : "are")} not beside it in '{dir}'. " +
+                $"Copy every part of it ({string.Join(", ", parts.Skip(1).Select(p => p.File))}) into that folder, then run again.", Path);
+        }
+        return regions;
     }
 
     /// <summary>
@@ -180,7 +252,9 @@ public sealed class SiteBundle
         string tmp = AtomicFile.TempPathFor(file);
         try
         {
-            await using (var s = new FileRegionStream(Path, section.Offset, section.Length, 1 << 20))
+            await using (Stream s = name == "archive" && IsSplit
+                ? new ConcatRegionStream(ArchiveRegions().Select(r => (r.Path, r.Offset, r.Length)).ToList(), 1 << 20)
+                : new FileRegionStream(Path, section.Offset, section.Length, 1 << 20))
             await using (var output = new FileStream(tmp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20, FileOptions.Asynchronous))
             {
                 string actual = await HashAsync(s, output, progress, cancellationToken).ConfigureAwait(false);
@@ -200,10 +274,20 @@ public sealed class SiteBundle
     /// <paramref name="binaryPath"/>, then the archive <paramref name="writeArchive"/> writes (a plain OCI archive: it is
     /// read in place, so it must not be compressed), then the optional template. The output is made executable.
     /// </summary>
-    public static async Task<SiteBundle> WriteAsync(string outputPath, string binaryPath, Func<Stream, CancellationToken, Task> writeArchive, BundleWriteOptions options, CancellationToken cancellationToken = default)
+    public static Task<SiteBundle> WriteAsync(string outputPath, string binaryPath, Func<Stream, CancellationToken, Task> writeArchive, BundleWriteOptions options, CancellationToken cancellationToken = default)
+        => WriteAsync(outputPath, binaryPath, writeArchive, null, options, cancellationToken);
+
+    /// <param name="archiveFile">the archive <paramref name="writeArchive"/> copies, when it is a file: a split bundle is then
+    /// planned from its entries first and written in one pass, each part straight into its file</param>
+    private static async Task<SiteBundle> WriteAsync(string outputPath, string binaryPath, Func<Stream, CancellationToken, Task> writeArchive, string? archiveFile, BundleWriteOptions options, CancellationToken cancellationToken)
     {
         string full = System.IO.Path.GetFullPath(outputPath);
         string tmp = AtomicFile.TempPathFor(full);
+        var partTemps = new List<string>();
+        if (options.SplitSize is < MinSplitSize)
+        {
+            throw new SealerException(ErrorCodes.BundleBadInput, $"--split {options.SplitSize} is too small: a part holds at least {MinSplitSize} bytes (the first one also holds sealer).", outputPath);
+        }
         try
         {
             var manifest = new BundleManifest
@@ -229,22 +313,47 @@ public sealed class SiteBundle
                 await output.WriteAsync(new byte[StartMarkSize], cancellationToken).ConfigureAwait(false); // filled in at the end
 
                 long archiveAt = output.Position;
-                var hashing = new HashingWriteStream(output, options.Progress);
-                await writeArchive(hashing, cancellationToken).ConfigureAwait(false);
-                await hashing.FlushAsync(cancellationToken).ConfigureAwait(false);
-                manifest.Archive = new BundleSection { Offset = archiveAt, Length = hashing.Written, Sha256 = hashing.Finish() };
-
-                if (options.ClusterfileTemplate is { } template)
+                byte[]? templateBytes = options.ClusterfileTemplate is { } template ? System.Text.Encoding.UTF8.GetBytes(template) : null;
+                long fixedBytes = archiveAt + (templateBytes?.Length ?? 0) + ManifestReserve + TrailerSize; // the first file without archive bytes
+                if (options.SplitSize is long least && fixedBytes > least)
                 {
-                    var bytes = System.Text.Encoding.UTF8.GetBytes(template);
-                    manifest.ClusterfileTemplate = new BundleSection { Offset = output.Position, Length = bytes.Length, Sha256 = Convert.ToHexStringLower(SHA256.HashData(bytes)) };
-                    await output.WriteAsync(bytes, cancellationToken).ConfigureAwait(false);
+                    throw new SealerException(ErrorCodes.BundleBadInput, $"--split {least} leaves no room in the first file: the sealer binary, the Clusterfile template and the manifest take {fixedBytes} bytes there. Give a larger split size.", outputPath);
                 }
-                await output.FlushAsync(cancellationToken).ConfigureAwait(false);
+                if (options.SplitSize is long split && archiveFile is not null && fixedBytes + new FileInfo(archiveFile).Length > split)
+                {
+                    // one pass: the cuts from the source's entries, each part copied (and hashed) straight into its file
+                    var source = ArchiveLayout.Open(archiveFile);
+                    manifest.ArchiveIndexSha256 = Convert.ToHexStringLower(SHA256.HashData(source.ReadEntry("index.json")));
+                    var cuts = PlanParts(source, split - fixedBytes, split, full, split);
+                    manifest.SchemaVersion = 2;
+                    (manifest.Archive, manifest.ArchiveParts) = await CopyPartsAsync(archiveFile, output, archiveAt, cuts, full, partTemps, options.Progress, cancellationToken).ConfigureAwait(false);
+                }
+                else
+                {
+                    var hashing = new HashingWriteStream(output, options.Progress);
+                    await writeArchive(hashing, cancellationToken).ConfigureAwait(false);
+                    await hashing.FlushAsync(cancellationToken).ConfigureAwait(false);
+                    manifest.Archive = new BundleSection { Offset = archiveAt, Length = hashing.Written, Sha256 = hashing.Finish() };
+                    await output.FlushAsync(cancellationToken).ConfigureAwait(false);
 
-                // the archive must be an OCI archive we can read in place; record its index.json's digest
-                var archive = ArchiveLayout.Open(tmp, manifest.Archive.Offset, manifest.Archive.Length);
-                manifest.ArchiveIndexSha256 = Convert.ToHexStringLower(SHA256.HashData(archive.ReadEntry("index.json")));
+                    // the archive must be an OCI archive we can read in place; record its index.json's digest
+                    var archive = ArchiveLayout.Open(tmp, manifest.Archive.Offset, manifest.Archive.Length);
+                    manifest.ArchiveIndexSha256 = Convert.ToHexStringLower(SHA256.HashData(archive.ReadEntry("index.json")));
+                    if (options.SplitSize is long size && fixedBytes + hashing.Written > size)
+                    {
+                        // written from a stream (the store): the cuts are known only now; the parts are moved out of the file
+                        var cuts = PlanParts(archive, size - fixedBytes, size, full, size);
+                        manifest.SchemaVersion = 2;
+                        manifest.ArchiveParts = await CarvePartsAsync(output, tmp, archiveAt, cuts, full, partTemps, cancellationToken).ConfigureAwait(false);
+                    }
+                }
+
+                output.Seek(0, SeekOrigin.End);
+                if (templateBytes is not null)
+                {
+                    manifest.ClusterfileTemplate = new BundleSection { Offset = output.Position, Length = templateBytes.Length, Sha256 = Convert.ToHexStringLower(SHA256.HashData(templateBytes)) };
+                    await output.WriteAsync(templateBytes, cancellationToken).ConfigureAwait(false);
+                }
 
                 byte[] manifestBytes = JsonSerializer.SerializeToUtf8Bytes(manifest, BundleJsonContext.Default.BundleManifest);
                 output.Seek(0, SeekOrigin.End);
@@ -262,14 +371,211 @@ public sealed class SiteBundle
                 await output.WriteAsync(mark, cancellationToken).ConfigureAwait(false);
                 await output.FlushAsync(cancellationToken).ConfigureAwait(false);
             }
+            if (options.SplitSize is long limit && new FileInfo(tmp).Length > limit)
+            {
+                throw new SealerException(ErrorCodes.BundleBadInput, $"The first file of the bundle would be {new FileInfo(tmp).Length} bytes, more than --split {limit}: the sealer binary and the Clusterfile template alone take {manifest.Archive.Offset + (manifest.ClusterfileTemplate?.Length ?? 0)} bytes. Give a larger split size.", outputPath);
+            }
             FilePlatform.Current.SetUnixFileMode(tmp, ExecutableMode);
+            // the parts first, the first file last: it is what names them
+            for (int i = 0; i < partTemps.Count; i++) AtomicFile.Replace(partTemps[i], System.IO.Path.Combine(System.IO.Path.GetDirectoryName(full)!, manifest.ArchiveParts![i + 1].File!));
+            partTemps.Clear();
             AtomicFile.Replace(tmp, full);
+            DeleteStaleParts(full, manifest);
         }
         finally
         {
             if (File.Exists(tmp)) File.Delete(tmp);
+            foreach (string t in partTemps) if (File.Exists(t)) File.Delete(t);
         }
         return Open(full);
+    }
+
+    /// <summary>FAT32's largest file: 4 GiB − 1 byte (<c>--split fat32</c>).</summary>
+    public const long Fat32MaxFile = (1L << 32) - 1;
+
+    /// <summary>
+    /// A split size as given on the command line or in SealerBundleSplitSize: bytes, or a number with K/M/G/T (powers of
+    /// 1024, also KiB…TiB) or KB/MB/GB/TB (powers of 1000), or <c>fat32</c> (4 GiB − 1, the largest file FAT32 holds).
+    /// <see cref="ErrorCodes.BundleBadInput"/> for anything else.
+    /// </summary>
+    public static long ParseSplitSize(string text)
+    {
+        string t = text.Trim();
+        if (t.Equals("fat32", StringComparison.OrdinalIgnoreCase)) return Fat32MaxFile;
+        int digits = 0;
+        while (digits < t.Length && char.IsAsciiDigit(t[digits])) digits++;
+        long factor = t[digits..].ToUpperInvariant() switch
+        {
+            "" or "B" => 1,
+            "K" or "KIB" => 1L << 10,
+            "M" or "MIB" => 1L << 20,
+            "G" or "GIB" => 1L << 30,
+            "T" or "TIB" => 1L << 40,
+            "KB" => 1_000,
+            "MB" => 1_000_000,
+            "GB" => 1_000_000_000,
+            "TB" => 1_000_000_000_000,
+            _ => 0,
+        };
+        if (digits == 0 || factor == 0 || !long.TryParse(t.AsSpan(0, digits), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out long n) || n > long.MaxValue / factor)
+        {
+            throw new SealerException(ErrorCodes.BundleBadInput, $"'{text}' is not a split size. Give bytes, or a number with K, M, G or T (powers of 1024) or KB, MB, GB, TB (powers of 1000), e.g. 4G, 4700MB, or 'fat32' (4 GiB - 1 byte, the largest file FAT32 media hold).");
+        }
+        return n * factor;
+    }
+
+    /// <summary>Room kept in the first file for the manifest when the bundle is split (its real size is checked after).</summary>
+    private const int ManifestReserve = 64 << 10;
+
+    /// <summary><c>shop-1.4.0-linux-amd64.run.part2-of-5</c>: the file of part <paramref name="index"/> (0-based; 0 is the bundle file itself).</summary>
+    public static string PartFileName(string bundleFileName, int index, int count) => $"{bundleFileName}.part{index + 1}-of-{count}";
+
+    /// <summary>
+    /// Where to cut the archive (its offsets; the last is its length): the first part gets at most
+    /// <paramref name="firstBudget"/> bytes (what the binary, the template and the manifest leave of the split size), the
+    /// others at most <paramref name="budget"/>; a part ends at the last entry end that fits, so no entry is cut.
+    /// </summary>
+    internal static List<long> PlanParts(ArchiveLayout archive, long firstBudget, long budget, string output, long split)
+    {
+        var ends = archive.EntryEnds;
+        var cuts = new List<long>();
+        long start = 0, length = archive.Length;
+        int next = 0; // first entry end after start
+        while (start < length)
+        {
+            long room = cuts.Count == 0 ? Math.Max(0, firstBudget) : budget;
+            if (length - start <= room)
+            {
+                cuts.Add(length);
+                break;
+            }
+            long cut = -1;
+            while (next < ends.Count && ends[next].End <= start + room)
+            {
+                if (ends[next].End > start) cut = ends[next].End;
+                next++;
+            }
+            if (cut < 0)
+            {
+                if (cuts.Count == 0)
+                {
+                    cuts.Add(0); // the first file carries no archive bytes: the binary leaves no room for the first entry
+                    continue;
+                }
+                var (end, name) = next < ends.Count ? ends[next] : (length, "the archive's end");
+                long entryStart = next > 0 ? ends[next - 1].End : 0;
+                throw new SealerException(ErrorCodes.BundleBadInput,
+                    $"'{name}' takes {end - entryStart} bytes of the archive, more than a part of --split {split} bytes can hold, and one entry is never cut (no single file on the media can hold it: FAT32 holds no file of 4 GiB or more). Use a larger split size and media that hold such a file (exFAT, ext4, NTFS).", output);
+            }
+            cuts.Add(cut);
+            start = cut;
+        }
+        if (cuts.Count == 0) cuts.Add(0);
+        return cuts;
+    }
+
+    /// <summary>
+    /// Moves every part after the first out of <paramref name="tmp"/> (last one first, truncating behind it, so the disk
+    /// holds the archive and one part at most) into temporary files beside <paramref name="output"/>, hashing each; then
+    /// hashes the first part where it stays. Returns the parts as the manifest records them.
+    /// </summary>
+    private static async Task<List<BundlePart>> CarvePartsAsync(FileStream file, string tmp, long archiveAt, List<long> cuts, string output, List<string> partTemps, CancellationToken cancellationToken)
+    {
+        int count = cuts.Count;
+        var parts = new BundlePart[count];
+        string name = System.IO.Path.GetFileName(output);
+        for (int i = count - 1; i >= 1; i--)
+        {
+            long from = cuts[i - 1], to = cuts[i];
+            string partFile = PartFileName(name, i, count);
+            string partTmp = AtomicFile.TempPathFor(System.IO.Path.Combine(System.IO.Path.GetDirectoryName(output)!, partFile));
+            partTemps.Insert(0, partTmp);
+            await file.FlushAsync(cancellationToken).ConfigureAwait(false);
+            string sha;
+            await using (var region = new FileRegionStream(tmp, archiveAt + from, to - from, 1 << 20, FileShare.ReadWrite))
+            await using (var partStream = new FileStream(partTmp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20, FileOptions.Asynchronous))
+            {
+                sha = await HashAsync(region, partStream, null, cancellationToken).ConfigureAwait(false);
+            }
+            parts[i] = new BundlePart { File = partFile, Offset = 0, Length = to - from, Sha256 = sha };
+            file.SetLength(archiveAt + from);
+        }
+        await using (var first = new FileRegionStream(tmp, archiveAt, cuts[0], 1 << 20, FileShare.ReadWrite))
+        {
+            parts[0] = new BundlePart { Offset = archiveAt, Length = cuts[0], Sha256 = await HashAsync(first, Stream.Null, null, cancellationToken).ConfigureAwait(false) };
+        }
+        return [.. parts];
+    }
+
+    /// <summary>
+    /// Copies the archive file's parts (between <paramref name="cuts"/>): the first into <paramref name="first"/> at
+    /// <paramref name="archiveAt"/>, each other into a temporary file beside <paramref name="output"/>; one read of the
+    /// archive hashes every part and the whole.
+    /// </summary>
+    private static async Task<(BundleSection Archive, List<BundlePart> Parts)> CopyPartsAsync(string archiveFile, FileStream first, long archiveAt, List<long> cuts, string output, List<string> partTemps, IProgress<long>? progress, CancellationToken cancellationToken)
+    {
+        int count = cuts.Count;
+        var parts = new List<BundlePart>(count);
+        using var whole = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        string name = System.IO.Path.GetFileName(output), dir = System.IO.Path.GetDirectoryName(output)!;
+        for (int i = 0; i < count; i++)
+        {
+            long from = i == 0 ? 0 : cuts[i - 1], to = cuts[i];
+            await using var region = new FileRegionStream(archiveFile, from, to - from, 1 << 20, cancellationToken: cancellationToken);
+            if (i == 0)
+            {
+                parts.Add(new BundlePart { Offset = archiveAt, Length = to - from, Sha256 = await HashAsync(region, first, progress, cancellationToken, whole).ConfigureAwait(false) });
+                await first.FlushAsync(cancellationToken).ConfigureAwait(false);
+                continue;
+            }
+            string partFile = PartFileName(name, i, count);
+            string partTmp = AtomicFile.TempPathFor(System.IO.Path.Combine(dir, partFile));
+            partTemps.Add(partTmp);
+            await using var part = new FileStream(partTmp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20, FileOptions.Asynchronous);
+            parts.Add(new BundlePart { File = partFile, Offset = 0, Length = to - from, Sha256 = await HashAsync(region, part, progress, cancellationToken, whole).ConfigureAwait(false) });
+        }
+        return (new BundleSection { Offset = archiveAt, Length = cuts[^1], Sha256 = Convert.ToHexStringLower(whole.GetHashAndReset()) }, parts);
+    }
+
+    /// <summary>Part files of an earlier bundle of the same name that this one does not have (it was split in more or fewer parts).</summary>
+    private static void DeleteStaleParts(string output, BundleManifest manifest)
+    {
+        string dir = System.IO.Path.GetDirectoryName(output)!, name = System.IO.Path.GetFileName(output);
+        var keep = (manifest.ArchiveParts ?? []).Select(p => p.File).OfType<string>().ToHashSet(StringComparer.Ordinal);
+        foreach (string f in Directory.EnumerateFiles(dir, name + ".part*-of-*"))
+        {
+            string leaf = System.IO.Path.GetFileName(f);
+            if (!keep.Contains(leaf) && PartSuffix().IsMatch(leaf[name.Length..])) File.Delete(f);
+        }
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"^\.part[0-9]+-of-[0-9]+$")]
+    private static partial System.Text.RegularExpressions.Regex PartSuffix();
+
+    /// <summary>A split bundle's parts as the manifest states them, checked before any file is looked for: the first is this
+    /// file's archive region, each other a plain file name (no folder: parts are looked for beside the bundle only).</summary>
+    private static void CheckParts(string path, BundleManifest manifest)
+    {
+        var parts = manifest.ArchiveParts;
+        if (manifest.SchemaVersion == 1)
+        {
+            if (parts is not null) throw Damaged(path, "its format-1 manifest names archive parts");
+            return;
+        }
+        if (parts is not { Count: >= 2 } || parts.Count > 100_000) throw Damaged(path, "its format-2 manifest names no archive parts");
+        if (parts[0].File is not null || parts[0].Offset != manifest.Archive.Offset) throw Damaged(path, "its first archive part is not in the bundle file where its archive starts");
+        long total = 0;
+        for (int i = 0; i < parts.Count; i++)
+        {
+            var p = parts[i];
+            if (p.Length < 0) throw Damaged(path, $"its archive part {i + 1} has a negative length");
+            if (i > 0 && (p.Offset != 0 || p.File is not { Length: > 0 } f || f is "." or ".." || f.IndexOfAny(['/', '\\', '\0']) >= 0))
+            {
+                throw Damaged(path, $"its archive part {i + 1} is not a plain file name beside the bundle");
+            }
+            total += p.Length;
+        }
+        if (total != manifest.Archive.Length) throw Damaged(path, $"its archive parts add up to {total} bytes, its archive is {manifest.Archive.Length}");
     }
 
     /// <summary>
@@ -284,7 +590,7 @@ public sealed class SiteBundle
         {
             await using var input = new FileStream(archivePath, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20, FileOptions.Asynchronous | FileOptions.SequentialScan);
             await input.CopyToAsync(s, 1 << 20, ct).ConfigureAwait(false);
-        }, options with { SealerPlatform = PlatformOfBinary(binaryPath) }, cancellationToken);
+        }, archivePath, options with { SealerPlatform = PlatformOfBinary(binaryPath) }, cancellationToken);
     }
 
     /// <summary><c>linux/amd64</c> or <c>linux/arm64</c> from the ELF header of <paramref name="binary"/>; <see cref="ErrorCodes.BundleBadInput"/> for anything else.</summary>
@@ -317,7 +623,7 @@ public sealed class SiteBundle
         return $"{name}-{tag}-{sealerPlatform.Replace('/', '-')}.run";
     }
 
-    private static async Task<string> HashAsync(Stream input, Stream output, IProgress<long>? progress, CancellationToken cancellationToken)
+    private static async Task<string> HashAsync(Stream input, Stream output, IProgress<long>? progress, CancellationToken cancellationToken, IncrementalHash? also = null)
     {
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         var buffer = new byte[1 << 20];
@@ -325,6 +631,7 @@ public sealed class SiteBundle
         while ((n = await input.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
         {
             hash.AppendData(buffer, 0, n);
+            also?.AppendData(buffer, 0, n);
             if (output != Stream.Null) await output.WriteAsync(buffer.AsMemory(0, n), cancellationToken).ConfigureAwait(false);
             progress?.Report(n);
         }
@@ -406,6 +713,12 @@ public sealed record BundleWriteOptions
 
     /// <summary>Archive bytes written, as they go.</summary>
     public IProgress<long>? Progress { get; init; }
+
+    /// <summary>
+    /// When set, no file of the bundle is larger than this (<c>--split 4G</c>, <c>--split fat32</c>): the archive is cut between
+    /// entries into part files beside the first (format 2). A bundle that fits in one such file is written whole (format 1).
+    /// </summary>
+    public long? SplitSize { get; init; }
 }
 
 /// <summary>The bundle's manifest (JSON, before the trailer).</summary>
@@ -421,6 +734,9 @@ public sealed class BundleManifest
     [JsonPropertyName("archiveIndexSha256")] public string ArchiveIndexSha256 { get; set; } = "";
     [JsonPropertyName("clusterfileTemplate"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public BundleSection? ClusterfileTemplate { get; set; }
 
+    /// <summary>Format 2 (split): the archive's parts in order, the first in this file (no <c>file</c>) at the archive's offset.</summary>
+    [JsonPropertyName("archiveParts"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public List<BundlePart>? ArchiveParts { get; set; }
+
     /// <summary>The sections in file order (the start mark follows the sealer section).</summary>
     public IEnumerable<(string Name, BundleSection Section)> Sections()
     {
@@ -435,6 +751,15 @@ public sealed class BundleManifest
         string name = Image.Length == 0 ? "cluster-image" : Image[(Image.LastIndexOf('/') + 1)..].Replace(':', '-').Replace('@', '-');
         return name + ".tar";
     }
+}
+
+/// <summary>One part of a split archive: a file beside the bundle (<c>file</c>), or the bundle's own region (no <c>file</c>).</summary>
+public sealed class BundlePart
+{
+    [JsonPropertyName("file"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public string? File { get; set; }
+    [JsonPropertyName("offset")] public long Offset { get; set; }
+    [JsonPropertyName("length")] public long Length { get; set; }
+    [JsonPropertyName("sha256")] public string Sha256 { get; set; } = "";
 }
 
 public sealed class BundleSection

@@ -15,6 +15,9 @@ public static partial class ErrorCodes
     /// <summary>What a bundle was to be made of is unusable (a sealer binary that already carries a payload, a compressed archive, a platform the binary does not run on).</summary>
     public const string BundleBadInput = "SEA1903";
 
+    /// <summary>A site bundle split over several files (<c>sealer bundle --split</c>) is missing a part beside its first file: copy every <c>NAME.partK-of-N</c> file into the first file's folder.</summary>
+    public const string BundlePartMissing = "SEA1904";
+
     /// <summary>dotnet publish -t:BundleCluster found no sealer binary for the bundle's platform: the SDK package carries the linux-x64 one (when it was packed after build/publish-cli.sh); set SealerCliPath to the NativeAOT sealer for another platform.</summary>
     public const string BundleNoSealerForPlatform = "SEA1920";
 }

@@ -19,48 +19,79 @@ public readonly record struct BlobLocation(string Path, long Offset, long Length
 /// </summary>
 public sealed class ArchiveLayout
 {
-    private readonly Dictionary<string, (long Offset, long Length)> _entries;
+    private readonly Dictionary<string, BlobLocation> _entries;
 
-    private ArchiveLayout(string path, long offset, long length, Dictionary<string, (long, long)> entries)
+    private ArchiveLayout(string path, long offset, long length, Dictionary<string, BlobLocation> entries, (long End, string Name)[] entryEnds, int parts)
     {
         Path = path;
         Offset = offset;
         Length = length;
         _entries = entries;
+        EntryEnds = entryEnds;
+        Parts = parts;
     }
 
-    /// <summary>The file holding the archive.</summary>
+    /// <summary>The file holding the archive (its first part, when it is split over several files).</summary>
     public string Path { get; }
 
     /// <summary>Where the archive starts in <see cref="Path"/>.</summary>
     public long Offset { get; }
 
-    /// <summary>The archive's length.</summary>
+    /// <summary>The archive's length (all parts).</summary>
     public long Length { get; }
+
+    /// <summary>How many files the archive is read from (1, or the parts of a split site bundle).</summary>
+    public int Parts { get; }
+
+    /// <summary>
+    /// Where each tar entry ends (its padded data, as offsets into the archive, ascending): the places the archive can be
+    /// cut so that every entry's bytes stay in one piece (Bundle/SiteBundle's <c>--split</c>).
+    /// </summary>
+    internal IReadOnlyList<(long End, string Name)> EntryEnds { get; }
 
     /// <summary>The entries' names (<c>oci-layout</c>, <c>index.json</c>, <c>blobs/sha256/…</c>).</summary>
     public IEnumerable<string> EntryNames => _entries.Keys;
 
     /// <summary>Maps the archive at [<paramref name="offset"/>, +<paramref name="length"/>) of <paramref name="path"/> (default: the whole file).</summary>
     public static ArchiveLayout Open(string path, long offset = 0, long? length = null)
+        => Open([(path, offset, length ?? new FileInfo(path).Length - offset)]);
+
+    /// <summary>
+    /// Maps an archive whose bytes are <paramref name="parts"/> one after the other (a site bundle split over several
+    /// files). Every entry's data must lie inside one part (the bundle cuts only between entries), so each blob is still
+    /// one <see cref="BlobLocation"/>.
+    /// </summary>
+    public static ArchiveLayout Open(IReadOnlyList<(string Path, long Offset, long Length)> parts)
     {
-        long size = new FileInfo(path).Length;
-        long len = length ?? size - offset;
-        var entries = new Dictionary<string, (long, long)>(StringComparer.Ordinal);
+        string path = parts[0].Path;
+        long len = parts.Sum(p => p.Length);
+        var starts = new long[parts.Count];
+        for (int i = 1; i < parts.Count; i++) starts[i] = starts[i - 1] + parts[i - 1].Length;
+        var entries = new Dictionary<string, BlobLocation>(StringComparer.Ordinal);
+        var ends = new List<(long, string)>();
         try
         {
-            using var region = new FileRegionStream(path, offset, len, bufferSize: 4096);
+            using Stream region = parts.Count == 1 ? new FileRegionStream(path, parts[0].Offset, parts[0].Length, bufferSize: 4096) : new ConcatRegionStream(parts, bufferSize: 4096);
             using var tar = new TarReader(region);
             TarEntry? e;
             while ((e = tar.GetNextEntry()) is not null)
             {
-                if (e.EntryType is not (TarEntryType.RegularFile or TarEntryType.V7RegularFile or TarEntryType.ContiguousFile)) continue;
                 string name = e.Name.StartsWith("./", StringComparison.Ordinal) ? e.Name[2..] : e.Name.TrimStart('/');
+                if (e.DataOffset >= 0) ends.Add((e.DataOffset + (e.Length + 511) / 512 * 512, name));
+                if (e.EntryType is not (TarEntryType.RegularFile or TarEntryType.V7RegularFile or TarEntryType.ContiguousFile)) continue;
                 if (e.DataOffset < 0 || e.DataOffset + e.Length > len)
                 {
                     throw new SealerException(ErrorCodes.NotAClusterImage, $"'{path}': archive entry '{name}' runs past the end of the archive; the file is truncated. Copy it again.");
                 }
-                entries[name] = (offset + e.DataOffset, e.Length);
+                int part = Array.BinarySearch(starts, e.DataOffset);
+                if (part < 0) part = ~part - 1;
+                while (part + 1 < parts.Count && starts[part + 1] <= e.DataOffset && e.Length > 0) part++;
+                long within = e.DataOffset - starts[part];
+                if (within + e.Length > parts[part].Length)
+                {
+                    throw new SealerException(ErrorCodes.NotAClusterImage, $"'{path}': archive entry '{name}' runs from part {part + 1} into part {part + 2} ('{parts[part + 1].Path}'); the parts were not cut by sealer or are out of order. Make the bundle again.");
+                }
+                entries[name] = new BlobLocation(parts[part].Path, parts[part].Offset + within, e.Length);
             }
         }
         catch (Exception ex) when (CorruptData.Is(ex))
@@ -71,7 +102,7 @@ public sealed class ArchiveLayout
         {
             throw new SealerException(ErrorCodes.NotAClusterImage, $"'{path}' is not an OCI archive (no oci-layout or index.json at its root).");
         }
-        return new ArchiveLayout(path, offset, len, entries);
+        return new ArchiveLayout(path, parts[0].Offset, len, entries, [.. ends], parts.Count);
     }
 
     /// <summary>The bytes of an entry (small ones: index.json, oci-layout).</summary>
@@ -80,7 +111,7 @@ public sealed class ArchiveLayout
         if (!_entries.TryGetValue(name, out var at)) throw new SealerException(ErrorCodes.BlobNotFound, $"'{Path}' has no entry '{name}'.");
         if (at.Length > maxBytes) throw new SealerException(ErrorCodes.SizeMismatch, $"'{Path}': entry '{name}' is {at.Length} bytes, more than the {maxBytes} allowed for it.");
         var data = new byte[at.Length];
-        using var fs = new FileRegionStream(Path, at.Offset, at.Length, bufferSize: 1);
+        using var fs = new FileRegionStream(at.Path, at.Offset, at.Length, bufferSize: 1);
         fs.ReadExactly(data);
         return data;
     }
@@ -96,7 +127,7 @@ public sealed class ArchiveLayout
     /// <summary>Where the blob's bytes lie in <see cref="Path"/>. Throws <see cref="ErrorCodes.BlobNotFound"/> if absent.</summary>
     public BlobLocation Locate(Digest digest)
         => _entries.TryGetValue(BlobName(digest), out var at)
-            ? new BlobLocation(Path, at.Offset, at.Length)
+            ? at
             : throw new SealerException(ErrorCodes.BlobNotFound, $"Blob {digest} is missing from the archive '{Path}'; the image is incomplete. Build or save it again.");
 
     /// <summary>Reads a small blob (manifest, config) whole and checks its digest.</summary>
