@@ -6,7 +6,11 @@
 #   - `sealer --version` (plain binary) vs `BUNDLE --version` (trailer + manifest check): the bundle's start-up overhead;
 #   - `BUNDLE inspect` (archive read in place: tar headers walked by seeking) vs the anchor `skopeo inspect
 #     oci-archive:` of the same archive (which unpacks the archive to a temporary directory first);
-#   - `sealer bundle` (write) vs the anchor `cp` of the same archive (the physical floor of writing it once).
+#   - `sealer bundle` (write) vs the anchor `cp` of the same archive (the physical floor of writing it once);
+#   - `BUNDLE verify` vs `sha256sum` of the archive;
+#   - split for FAT32 media (`sealer bundle --split fat32`, parts of at most 4 GiB - 1) vs the anchors `cp` and
+#     coreutils `split -b 4294967295` of the archive (cuts anywhere, hashes nothing), and the split bundle's
+#     `--version` / `inspect` (the parts are stat'ed, the archive walked across them) vs the one-file bundle's.
 # Prints a markdown table for build/bench/RESULTS.md.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -48,8 +52,22 @@ size=$(stat -c %s "$tmp/big.run")
 plain_v=$(mean_ms "$sealer" --version)
 bundle_v=$(mean_ms "$tmp/big.run" --version)
 bundle_i=$(mean_ms "$tmp/big.run" inspect)
+verify_s=$(secs "$tmp/big.run" verify)
+sha_s=$(secs sha256sum "$tmp/big.tar")
 archive_i=$(mean_ms "$sealer" inspect "$tmp/big.tar")
 skopeo_i=$(RUNS=3 mean_ms skopeo inspect "oci-archive:$tmp/big.tar")
+rm -f "$tmp/big.run"; sync
+
+# split for FAT32 media, in a folder of its own; then the anchor `split -b` (its pieces removed again)
+mkdir -p "$tmp/split" "$tmp/pieces"
+split_s=$(secs "$sealer" bundle "$tmp/big.tar" -o "$tmp/split/big.run" --split fat32)
+nfiles=$(ls "$tmp/split" | wc -l)
+largest=$(stat -c %s "$tmp/split"/* | sort -n | tail -1)
+split_v=$(mean_ms "$tmp/split/big.run" --version)
+split_i=$(mean_ms "$tmp/split/big.run" inspect)
+rm -rf "$tmp/split"; sync
+coreutils_s=$(secs split -b 4294967295 "$tmp/big.tar" "$tmp/pieces/big.tar.")
+rm -rf "$tmp/pieces"
 
 echo "bundle of ${gib} GiB ($size bytes), $(nproc) cores, $(date -u +%F)"
 echo
@@ -59,3 +77,9 @@ echo "| start-up: \`BUNDLE --version\` vs plain \`sealer --version\` (ms) | $bun
 echo "| \`BUNDLE inspect\` (in place) vs \`skopeo inspect oci-archive:\` (ms) | $bundle_i | $skopeo_i | $(ratio "$bundle_i" "$skopeo_i") |"
 echo "| \`sealer inspect big.tar\` (in place) vs \`skopeo inspect oci-archive:\` (ms) | $archive_i | $skopeo_i | $(ratio "$archive_i" "$skopeo_i") |"
 echo "| write: \`sealer bundle\` vs \`cp\` of the archive (s) | $bundle_s | $cp_s | $(ratio "$bundle_s" "$cp_s") |"
+echo "| \`BUNDLE verify\` (every section re-hashed) vs \`sha256sum\` of the archive (s) | $verify_s | $sha_s | $(ratio "$verify_s" "$sha_s") |"
+echo "| write split: \`sealer bundle --split fat32\` ($nfiles files, largest $largest B) vs \`cp\` (s) | $split_s | $cp_s | $(ratio "$split_s" "$cp_s") |"
+echo "| write split: \`sealer bundle --split fat32\` vs coreutils \`split -b 4294967295\` (s) | $split_s | $coreutils_s | $(ratio "$split_s" "$coreutils_s") |"
+echo "| write split vs one file: \`--split fat32\` vs \`sealer bundle\` (s) | $split_s | $bundle_s | $(ratio "$split_s" "$bundle_s") |"
+echo "| start-up: split \`BUNDLE --version\` vs one-file \`BUNDLE --version\` (ms) | $split_v | $bundle_v | $(ratio "$split_v" "$bundle_v") |"
+echo "| split \`BUNDLE inspect\` vs one-file \`BUNDLE inspect\` (ms) | $split_i | $bundle_i | $(ratio "$split_i" "$bundle_i") |"
