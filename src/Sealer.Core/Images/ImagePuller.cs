@@ -321,15 +321,15 @@ public sealed class ImagePuller
                 Report(force: true, name);
                 return (new LockedImage(name, descriptor.Digest, descriptor.MediaType, resolved.Platforms, sources), descriptor);
             }
-            catch (SealerException ex)
-            {
-                if (ex.Code == ErrorCodes.DiskWriteFailed) OnDiskFull?.Invoke();
-                throw WithSource(ex, name, sources);
-            }
-            catch (IOException ex) when (AtomicFile.IsDiskFull(ex))
+            catch (Exception ex) when (IsDiskFull(ex))
             {
                 OnDiskFull?.Invoke();
+                if (ex is SealerException se) throw WithSource(se, name, sources);
                 throw;
+            }
+            catch (SealerException ex)
+            {
+                throw WithSource(ex, name, sources);
             }
         }
 
@@ -519,7 +519,7 @@ public sealed class ImagePuller
                 Interlocked.Increment(ref _blobsDone);
                 Report(force: false, reference.ToString());
             }
-            catch (Exception ex) when (ex is SealerException { Code: ErrorCodes.DiskWriteFailed } || (ex is IOException io && AtomicFile.IsDiskFull(io)))
+            catch (Exception ex) when (IsDiskFull(ex))
             {
                 OnDiskFull?.Invoke(); // before the gate lets the next blob in
                 throw;
@@ -529,6 +529,10 @@ public sealed class ImagePuller
                 _blobGate.Release();
             }
         }
+
+        /// <summary>A full disk, however it surfaced: our SEA1506, or the IOException of a write, flush or rename.</summary>
+        private static bool IsDiskFull(Exception ex)
+            => ex is SealerException { Code: ErrorCodes.DiskWriteFailed } || ex is IOException io && AtomicFile.IsDiskFull(io);
 
         private void Done(long size)
         {
