@@ -46,6 +46,10 @@ internal static class BundleMode
             await Console.Error.WriteLineAsync($"error {ErrorCodes.Cancelled}: cancelled.").ConfigureAwait(false);
             return SealerCli.CancelledExitCode;
         }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            return SealerCli.Unexpected(ex, Console.Error);
+        }
     }
 
     private static async Task<int> RunAsync(SiteBundle bundle, string[] args, CancellationToken cancellationToken)

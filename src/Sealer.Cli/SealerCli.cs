@@ -4,6 +4,7 @@ using System.CommandLine.Invocation;
 using System.CommandLine.Parsing;
 using Sealer.Cli.Commands;
 using Sealer.Core.Diagnostics;
+using Sealer.Core.Layout;
 
 namespace Sealer.Cli;
 
@@ -135,6 +136,28 @@ internal static class SealerCli
             error.WriteLine($"error {ErrorCodes.Cancelled}: cancelled.");
             return CancelledExitCode;
         }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            return Unexpected(ex, error);
+        }
+    }
+
+    /// <summary>
+    /// What no command turned into a coded error still gets a code instead of a crash: a full disk SEA1506 (what to do is
+    /// the same wherever it surfaced), anything else SEA0001 with the exception, to be reported.
+    /// </summary>
+    public static int Unexpected(Exception ex, TextWriter error)
+    {
+        if (ex is IOException io && AtomicFile.IsDiskFull(io))
+        {
+            error.WriteLine($"error {ErrorCodes.DiskWriteFailed}: the disk is full ({io.Message}). Free some space and run again.");
+        }
+        else
+        {
+            error.WriteLine($"error {ErrorCodes.Internal}: sealer failed unexpectedly: {ex.GetType().Name}: {ex.Message}. Please report it with this output.");
+            error.WriteLine(ex.ToString());
+        }
+        return ErrorExitCode;
     }
 
     /// <summary>

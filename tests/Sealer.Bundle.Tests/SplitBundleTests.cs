@@ -292,6 +292,48 @@ public class SplitBundleTests
         Assert.Contains($"archive entry 'blobs/sha256/{image.Layers[3].ParsedDigest.Encoded}' runs from part 1 into part 2", ex.Message, StringComparison.Ordinal);
     }
 
+    [TmpfsFact]
+    public async Task Too_little_room_for_the_bundle_is_said_before_anything_is_written()
+    {
+        using var tmp = new TempDir();
+        var (archive, _) = Archive(tmp, layerBytes: 1_000_000, layers: 5); // ~10 MB
+        using var disk = new Tmpfs("8m");
+        var ex = await Assert.ThrowsAsync<SealerException>(() => Write(archive, Path.Combine(disk.Root, "shop.run"), split: null));
+        Assert.Equal(ErrorCodes.DiskWriteFailed, ex.Code);
+        Assert.Matches($@"The bundle needs [0-9]+\.[0-9] MiB under '{System.Text.RegularExpressions.Regex.Escape(disk.Root)}', which has 8\.0 MiB free\. Free some space or write it elsewhere \(-o\); nothing was written\.", ex.Message);
+        Assert.Empty(Directory.GetFileSystemEntries(disk.Root));
+    }
+
+    [TmpfsFact]
+    public async Task A_disk_that_fills_while_a_bundle_is_streamed_is_SEA1506_and_nothing_of_it_is_kept()
+    {
+        // from the store (a stream: its size is known only at the end), split or not
+        using var tmp = new TempDir();
+        var (archive, _) = Archive(tmp, layerBytes: 1_000_000, layers: 5);
+        using var disk = new Tmpfs("8m");
+        foreach (long? split in new long?[] { null, 4 << 20 })
+        {
+            var ex = await Assert.ThrowsAsync<SealerException>(() => SiteBundle.WriteAsync(Path.Combine(disk.Root, "shop.run"), "/usr/bin/true", async (s, ct) =>
+            {
+                await using var input = File.OpenRead(archive);
+                await input.CopyToAsync(s, ct);
+            }, new BundleWriteOptions { Image = "example.com/shop:1.4.0", SealerPlatform = "linux/amd64", SplitSize = split }));
+            Assert.Equal(ErrorCodes.DiskWriteFailed, ex.Code);
+            Assert.Contains($"The disk under '{disk.Root}' is full: the bundle did not fit", ex.Message, StringComparison.Ordinal);
+            Assert.Empty(Directory.GetFileSystemEntries(disk.Root));
+        }
+    }
+
+    [Theory]
+    [InlineData("vfat", (1L << 32) - 1)]
+    [InlineData("msdos", (1L << 32) - 1)]
+    [InlineData("exfat", null)]
+    [InlineData("ext4", null)]
+    [InlineData("ntfs3", null)]
+    [InlineData("tmpfs", null)]
+    public void The_largest_file_a_file_system_holds(string format, long? largest)
+        => Assert.Equal(largest, SiteBundle.LargestFileOn(format));
+
     [Theory]
     [InlineData("4G", 4L << 30)]
     [InlineData("4GiB", 4L << 30)]

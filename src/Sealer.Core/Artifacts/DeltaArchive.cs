@@ -272,12 +272,5 @@ public static class DeltaArchive
     private static SealerException Invalid(string path, string why)
         => new(ErrorCodes.DeltaRecordInvalid, $"'{path}' is not a usable delta archive: {why}. Save the delta again with 'sealer save --since BASE NEW'. Nothing was loaded.", path);
 
-    internal static string FormatBytes(long bytes)
-    {
-        string[] units = ["B", "KiB", "MiB", "GiB", "TiB"];
-        double v = bytes;
-        int u = 0;
-        while (v >= 1024 && u < units.Length - 1) { v /= 1024; u++; }
-        return u == 0 ? $"{bytes} B" : string.Create(CultureInfo.InvariantCulture, $"{v:F1} {units[u]}");
-    }
+    internal static string FormatBytes(long bytes) => Bytes.Format(bytes);
 }

@@ -319,6 +319,7 @@ public sealed partial class SiteBundle
                 {
                     throw new SealerException(ErrorCodes.BundleBadInput, $"--split {least} leaves no room in the first file: the sealer binary, the Clusterfile template and the manifest take {fixedBytes} bytes there. Give a larger split size.", outputPath);
                 }
+                if (archiveFile is not null) CheckRoom(full, archiveAt + new FileInfo(archiveFile).Length + (templateBytes?.Length ?? 0) + ManifestReserve + TrailerSize, options.SplitSize);
                 if (options.SplitSize is long split && archiveFile is not null && fixedBytes + new FileInfo(archiveFile).Length > split)
                 {
                     // one pass: the cuts from the source's entries, each part copied (and hashed) straight into its file
@@ -391,6 +392,19 @@ public sealed partial class SiteBundle
             AtomicFile.Replace(tmp, full);
             DeleteStaleParts(full, manifest);
         }
+        catch (IOException ex) when (AtomicFile.IsDiskFull(ex))
+        {
+            throw new SealerException(ErrorCodes.DiskWriteFailed, $"The disk under '{System.IO.Path.GetDirectoryName(full)}' is full: the bundle did not fit ({Free(full)} free now that its temporary files are gone). Free some space or write the bundle elsewhere (-o); nothing of it was kept.", outputPath, inner: ex);
+        }
+        catch (ArgumentOutOfRangeException ex) when (ex.ParamName == "value")
+        {
+            // EFBIG: the file system holds no file this large (what FAT32 answers at 4 GiB)
+            throw new SealerException(ErrorCodes.BundleBadInput, $"The file system under '{System.IO.Path.GetDirectoryName(full)}' refused a file this large ({ex.Message}). FAT32 holds no file of 4 GiB or more: write the bundle with --split fat32 (SealerBundleSplitSize=fat32), or to a file system without that limit. Nothing of it was kept.", outputPath, inner: ex);
+        }
+        catch (UnauthorizedAccessException ex)
+        {
+            throw new SealerException(ErrorCodes.DiskWriteFailed, $"Cannot write the bundle into '{System.IO.Path.GetDirectoryName(full)}': {ex.Message}. Write it where you may (-o).", outputPath, inner: ex);
+        }
         finally
         {
             if (File.Exists(tmp)) File.Delete(tmp);
@@ -431,6 +445,58 @@ public sealed partial class SiteBundle
             throw new SealerException(ErrorCodes.BundleBadInput, $"'{text}' is not a split size. Give bytes, or a number with K, M, G or T (powers of 1024) or KB, MB, GB, TB (powers of 1000), e.g. 4G, 4700MB, or 'fat32' (4 GiB - 1 byte, the largest file FAT32 media hold).");
         }
         return n * factor;
+    }
+
+    /// <summary>
+    /// Before anything is written: the output's file system must have room for the whole bundle (its temporary files are
+    /// renamed into place, so an old bundle of the same name still takes its space until then), and must hold files as
+    /// large as the largest one written (<see cref="LargestFileOn"/>: FAT32's 4 GiB − 1, unless split below it).
+    /// </summary>
+    private static void CheckRoom(string output, long needed, long? split)
+    {
+        string dir = System.IO.Path.GetDirectoryName(output)!;
+        Directory.CreateDirectory(dir);
+        DriveInfo drive;
+        try
+        {
+            drive = new DriveInfo(dir);
+            _ = drive.DriveFormat;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException)
+        {
+            return; // not a mount we can inspect (its write errors are still mapped)
+        }
+        if (drive.AvailableFreeSpace < needed)
+        {
+            throw new SealerException(ErrorCodes.DiskWriteFailed,
+                $"The bundle needs {Bytes.Format(needed)} under '{dir}', which has {Bytes.Format(drive.AvailableFreeSpace)} free. Free some space or write it elsewhere (-o); nothing was written.", output);
+        }
+        long largest = Math.Min(needed, split ?? long.MaxValue);
+        if (LargestFileOn(drive.DriveFormat) is long limit && largest > limit)
+        {
+            throw new SealerException(ErrorCodes.BundleBadInput,
+                $"'{dir}' is on a {drive.DriveFormat} file system, whose largest file is {limit} bytes, and the bundle would be one of {largest} bytes. Write it with --split fat32 (SealerBundleSplitSize=fat32): its parts stay below that size. Nothing was written.", output);
+        }
+    }
+
+    /// <summary>The largest file a file system holds, by its Linux type name (<see cref="DriveInfo.DriveFormat"/>): FAT
+    /// (<c>vfat</c>, <c>msdos</c>, <c>fat</c>) 4 GiB − 1; null for those without a limit a bundle meets (exFAT, ext4, NTFS, XFS, …).</summary>
+    public static long? LargestFileOn(string driveFormat) => driveFormat.ToLowerInvariant() switch
+    {
+        "vfat" or "msdos" or "fat" or "fat16" or "fat32" or "umsdos" => Fat32MaxFile,
+        _ => null,
+    };
+
+    private static string Free(string output)
+    {
+        try
+        {
+            return Bytes.Format(new DriveInfo(System.IO.Path.GetDirectoryName(output)!).AvailableFreeSpace);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException)
+        {
+            return "unknown";
+        }
     }
 
     /// <summary>Room kept in the first file for the manifest when the bundle is split (its real size is checked after).</summary>

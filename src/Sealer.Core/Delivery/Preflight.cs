@@ -179,11 +179,5 @@ public static class Preflight
         _ => machine,
     };
 
-    public static string FormatBytes(long bytes) => bytes switch
-    {
-        >= 1L << 30 => $"{bytes / (double)(1L << 30):0.0} GiB",
-        >= 1L << 20 => $"{bytes / (double)(1L << 20):0.0} MiB",
-        >= 1L << 10 => $"{bytes / (double)(1L << 10):0.0} KiB",
-        _ => $"{bytes} B",
-    };
+    public static string FormatBytes(long bytes) => Bytes.Format(bytes);
 }

@@ -1,0 +1,47 @@
+using Sealer.Core.Bundle;
+using Sealer.Core.Diagnostics;
+
+namespace Sealer.Bundle.Tests;
+
+/// <summary>
+/// `sealer bundle` (the NativeAOT binary) against a file system that refuses large files, as FAT32 media refuse any of
+/// 4 GiB or more. The kernel's own EFBIG comes from a file size limit (`ulimit -f`, SIGXFSZ ignored as a FAT write has
+/// none): a coded error that says to split, nothing left behind, and `--split` below the limit writes every file.
+/// </summary>
+public class BundleCliTests
+{
+    private static ProcessResult Limited(long limitBytes, string workDir, params string[] sealerArgs)
+    {
+        string args = string.Join(' ', sealerArgs.Select(a => "'" + a + "'"));
+        return Processes.Run("bash", ["-c", $"trap '' XFSZ; ulimit -f {limitBytes / 1024}; exec '{SealerCli.Aot()}' {args}"], workDir, env: null);
+    }
+
+    [Fact]
+    public void A_file_system_that_refuses_a_file_this_large_is_a_coded_error_and_split_below_it_writes_the_bundle()
+    {
+        using var tmp = new TempDir();
+        var layout = Sealer.Core.Layout.OciLayout.OpenOrCreate(tmp.Sub("layout"));
+        OciImages.Add(layout, "example.com/shop:1.4.0", "big", layerBytes: 2_000_000, layers: 5);
+        string archive = Path.Combine(tmp.Path, "image.tar");
+        Assert.Equal(0, Processes.Run("tar", "-C", tmp.Sub("layout"), "-cf", archive, "oci-layout", "index.json", "blobs").ExitCode);
+        long sealer = new FileInfo(SealerCli.Aot()).Length;
+        long limit = sealer + (4 << 20); // the bundle (sealer + ~10 MB) does not fit in one file of this size
+        string outDir = tmp.Sub("media");
+
+        var refused = Limited(limit, tmp.Path, "bundle", archive, "-o", Path.Combine(outDir, "shop.run"));
+        Assert.True(refused.ExitCode == 1, refused.Output);
+        Assert.Contains($"error {ErrorCodes.BundleBadInput}", refused.StdErr, StringComparison.Ordinal);
+        Assert.Contains("refused a file this large", refused.StdErr, StringComparison.Ordinal);
+        Assert.Contains("--split fat32", refused.StdErr, StringComparison.Ordinal);
+        Assert.DoesNotContain("Unhandled exception", refused.Output, StringComparison.Ordinal);
+        Assert.Empty(Directory.GetFileSystemEntries(outDir));
+
+        var split = Limited(limit, tmp.Path, "bundle", archive, "-o", Path.Combine(outDir, "shop.run"), "--split", (sealer + (2 << 20)).ToString(System.Globalization.CultureInfo.InvariantCulture));
+        Assert.True(split.ExitCode == 0, split.Output);
+        var files = Directory.GetFiles(outDir);
+        Assert.True(files.Length >= 2, string.Join(", ", files));
+        Assert.All(files, f => Assert.True(new FileInfo(f).Length <= limit, f));
+        var verify = SealerCli.RunExecutable(Path.Combine(outDir, "shop.run"), ["verify"]);
+        Assert.True(verify.ExitCode == 0, verify.Output);
+    }
+}
