@@ -14,27 +14,21 @@ public class SiteBundleTests
 {
     private const string Template = "apiVersion: sealer.io/v2\nkind: Cluster\nspec:\n  hosts:\n    - ips: [ ${MASTERS} ]\n      roles: [master]\n";
 
-    private static (string Archive, BuiltImage Image) Archive(TempDir tmp, string tool = "tar")
-    {
-        var layoutDir = tmp.Sub("layout");
-        var layout = OciLayout.OpenOrCreate(layoutDir);
-        var image = OciImages.Add(layout, "example.com/shop:1.4.0", "bundle", multiArch: true, layerBytes: 300_000, layers: 3);
-        string archive = Path.Combine(tmp.Path, "image.tar");
-        var r = tool == "tar"
-            ? Run("tar", "-C", layoutDir, "-cf", archive, "oci-layout", "index.json", "blobs")
-            : Run("skopeo", "copy", "--quiet", "--all", "--preserve-digests", $"oci:{layoutDir}:example.com/shop:1.4.0", $"oci-archive:{archive}:example.com/shop:1.4.0");
-        Assert.True(r.ExitCode == 0, r.Output);
-        return (archive, image);
-    }
+    private static (string Archive, BuiltImage Image) Archive(TempDir tmp, string tool = "tar") => BundleFixtures.Archive(tmp, tool);
 
     private static ProcessResult Run(string file, params string[] args) => SealerCli.RunExecutable(file, args);
 
-    private static async Task<SiteBundle> Write(string archive, string output, string? template = Template, string binary = "/usr/bin/true")
-        => await SiteBundle.WriteAsync(output, binary, async (s, ct) =>
-        {
-            await using var input = File.OpenRead(archive);
-            await input.CopyToAsync(s, ct);
-        }, new BundleWriteOptions { Image = "example.com/shop:1.4.0", Platforms = ["linux/amd64", "linux/arm64"], SealerPlatform = "linux/amd64", ClusterfileTemplate = template });
+    private static Task<SiteBundle> Write(string archive, string output, string? template = Template, string binary = "/usr/bin/true")
+        => binary == "/usr/bin/true"
+            ? BundleFixtures.WriteStreamed(archive, output, Options(template))
+            : SiteBundle.WriteAsync(output, binary, async (s, ct) =>
+            {
+                await using var input = File.OpenRead(archive);
+                await input.CopyToAsync(s, ct);
+            }, Options(template));
+
+    private static BundleWriteOptions Options(string? template)
+        => new() { Image = "example.com/shop:1.4.0", Platforms = ["linux/amd64", "linux/arm64"], SealerPlatform = "linux/amd64", ClusterfileTemplate = template };
 
     [Theory]
     [InlineData("tar")]
@@ -62,16 +56,7 @@ public class SiteBundleTests
         var reader = ClusterImageReader.Open(inPlace);
         Assert.Equal(image.Top.Digest, reader.Descriptor.Digest);
         Assert.Equal(["amd64", "arm64"], reader.Platforms.Select(p => p.Platform.Architecture));
-        var source = OciLayout.Open(tmp.Sub("layout"));
-        foreach (var layer in image.Layers)
-        {
-            var at = inPlace.Locate(layer.ParsedDigest);
-            Assert.Equal(file, at.Path);
-            using var s = at.Open();
-            var bytes = new byte[at.Length];
-            s.ReadExactly(bytes);
-            Assert.Equal(File.ReadAllBytes(source.BlobPath(layer.ParsedDigest)), bytes);
-        }
+        Assert.Equal([file], BundleFixtures.AssertEveryLayerReadsInPlace(inPlace, image, OciLayout.Open(tmp.Sub("layout"))));
         await bundle.VerifyAsync();
 
         // the executable in front still runs with the payload appended

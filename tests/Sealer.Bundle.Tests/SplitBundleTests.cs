@@ -16,17 +16,7 @@ public class SplitBundleTests
     private const long Split = 1 << 20;
 
     private static (string Archive, BuiltImage Image) Archive(TempDir tmp, string tool = "tar", int layerBytes = 300_000, int layers = 6)
-    {
-        var layoutDir = tmp.Sub("layout");
-        var layout = OciLayout.OpenOrCreate(layoutDir);
-        var image = OciImages.Add(layout, "example.com/shop:1.4.0", "split", multiArch: true, layerBytes: layerBytes, layers: layers);
-        string archive = Path.Combine(tmp.Path, "image.tar");
-        var r = tool == "tar"
-            ? SealerCli.RunExecutable("tar", ["-C", layoutDir, "-cf", archive, "oci-layout", "index.json", "blobs"])
-            : SealerCli.RunExecutable("skopeo", ["copy", "--quiet", "--all", "--preserve-digests", $"oci:{layoutDir}:example.com/shop:1.4.0", $"oci-archive:{archive}:example.com/shop:1.4.0"]);
-        Assert.True(r.ExitCode == 0, r.Output);
-        return (archive, image);
-    }
+        => BundleFixtures.Archive(tmp, tool, "split", layerBytes, layers);
 
     private static Task<SiteBundle> Write(string archive, string output, long? split = Split)
         => SiteBundle.WriteFromArchiveAsync(output, "/usr/bin/true", archive, new BundleWriteOptions
@@ -76,17 +66,7 @@ public class SplitBundleTests
         var inPlace = bundle.OpenArchive();
         Assert.Equal(parts.Count, inPlace.Parts);
         Assert.Equal(image.Top.Digest, ClusterImageReader.Open(inPlace).Descriptor.Digest);
-        var source = OciLayout.Open(tmp.Sub("layout"));
-        var where = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var layer in image.Layers)
-        {
-            var at = inPlace.Locate(layer.ParsedDigest);
-            where.Add(at.Path);
-            using var s = at.Open();
-            var bytes = new byte[at.Length];
-            s.ReadExactly(bytes);
-            Assert.Equal(File.ReadAllBytes(source.BlobPath(layer.ParsedDigest)), bytes);
-        }
+        var where = BundleFixtures.AssertEveryLayerReadsInPlace(inPlace, image, OciLayout.Open(tmp.Sub("layout")));
         Assert.True(where.Count >= 3, string.Join(", ", where));
         await bundle.VerifyAsync();
         Assert.Equal("kind: Cluster\n", bundle.ReadClusterfileTemplate());
@@ -107,11 +87,7 @@ public class SplitBundleTests
         using var tmp = new TempDir();
         var (archive, _) = Archive(tmp);
         var fromFile = await Write(archive, Path.Combine(tmp.Sub("file"), "shop.run"));
-        var fromStream = await SiteBundle.WriteAsync(Path.Combine(tmp.Sub("stream"), "shop.run"), "/usr/bin/true", async (s, ct) =>
-        {
-            await using var input = File.OpenRead(archive);
-            await input.CopyToAsync(s, ct);
-        }, new BundleWriteOptions { Image = "example.com/shop:1.4.0", SealerPlatform = "linux/amd64", ClusterfileTemplate = "kind: Cluster\n", SplitSize = Split });
+        var fromStream = await BundleFixtures.WriteStreamed(archive, Path.Combine(tmp.Sub("stream"), "shop.run"), new BundleWriteOptions { Image = "example.com/shop:1.4.0", SealerPlatform = "linux/amd64", ClusterfileTemplate = "kind: Cluster\n", SplitSize = Split });
         var a = Directory.GetFiles(tmp.Sub("file")).Order(StringComparer.Ordinal).ToList();
         var b = Directory.GetFiles(tmp.Sub("stream")).Order(StringComparer.Ordinal).ToList();
         Assert.True(a.Count >= 4, string.Join(", ", a));
@@ -313,11 +289,7 @@ public class SplitBundleTests
         using var disk = new Tmpfs("8m");
         foreach (long? split in new long?[] { null, 4 << 20 })
         {
-            var ex = await Assert.ThrowsAsync<SealerException>(() => SiteBundle.WriteAsync(Path.Combine(disk.Root, "shop.run"), "/usr/bin/true", async (s, ct) =>
-            {
-                await using var input = File.OpenRead(archive);
-                await input.CopyToAsync(s, ct);
-            }, new BundleWriteOptions { Image = "example.com/shop:1.4.0", SealerPlatform = "linux/amd64", SplitSize = split }));
+            var ex = await Assert.ThrowsAsync<SealerException>(() => BundleFixtures.WriteStreamed(archive, Path.Combine(disk.Root, "shop.run"), new BundleWriteOptions { Image = "example.com/shop:1.4.0", SealerPlatform = "linux/amd64", SplitSize = split }));
             Assert.Equal(ErrorCodes.DiskWriteFailed, ex.Code);
             Assert.Contains($"The disk under '{disk.Root}' is full: the bundle did not fit", ex.Message, StringComparison.Ordinal);
             Assert.Empty(Directory.GetFileSystemEntries(disk.Root));

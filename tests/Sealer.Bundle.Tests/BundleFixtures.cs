@@ -1,0 +1,47 @@
+using Sealer.Core.Bundle;
+using Sealer.Core.Layout;
+
+namespace Sealer.Bundle.Tests;
+
+/// <summary>What the bundle tests share: an OCI archive written by a real tool, a bundle written from a stream (as
+/// <c>sealer bundle NAME</c> streams from the store), and the check that every layer reads back in place.</summary>
+internal static class BundleFixtures
+{
+    /// <summary>A multi-arch image in <c>layout/</c> under <paramref name="tmp"/>, archived by GNU tar or skopeo into image.tar.</summary>
+    public static (string Archive, BuiltImage Image) Archive(TempDir tmp, string tool = "tar", string seed = "bundle", int layerBytes = 300_000, int layers = 3)
+    {
+        var layoutDir = tmp.Sub("layout");
+        var layout = OciLayout.OpenOrCreate(layoutDir);
+        var image = OciImages.Add(layout, "example.com/shop:1.4.0", seed, multiArch: true, layerBytes: layerBytes, layers: layers);
+        string archive = Path.Combine(tmp.Path, "image.tar");
+        var r = tool == "tar"
+            ? SealerCli.RunExecutable("tar", ["-C", layoutDir, "-cf", archive, "oci-layout", "index.json", "blobs"])
+            : SealerCli.RunExecutable("skopeo", ["copy", "--quiet", "--all", "--preserve-digests", $"oci:{layoutDir}:example.com/shop:1.4.0", $"oci-archive:{archive}:example.com/shop:1.4.0"]);
+        Assert.True(r.ExitCode == 0, r.Output);
+        return (archive, image);
+    }
+
+    /// <summary>A bundle of coreutils' <c>true</c> and <paramref name="archive"/> copied through the writer's stream.</summary>
+    public static Task<SiteBundle> WriteStreamed(string archive, string output, BundleWriteOptions options)
+        => SiteBundle.WriteAsync(output, "/usr/bin/true", async (s, ct) =>
+        {
+            await using var input = File.OpenRead(archive);
+            await input.CopyToAsync(s, ct);
+        }, options);
+
+    /// <summary>Every layer of <paramref name="image"/> located in <paramref name="inPlace"/> reads back as the source layout's blob; returns the files they were read from.</summary>
+    public static HashSet<string> AssertEveryLayerReadsInPlace(ArchiveLayout inPlace, BuiltImage image, OciLayout source)
+    {
+        var files = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var layer in image.Layers)
+        {
+            var at = inPlace.Locate(layer.ParsedDigest);
+            files.Add(at.Path);
+            using var s = at.Open();
+            var bytes = new byte[at.Length];
+            s.ReadExactly(bytes);
+            Assert.Equal(File.ReadAllBytes(source.BlobPath(layer.ParsedDigest)), bytes);
+        }
+        return files;
+    }
+}
