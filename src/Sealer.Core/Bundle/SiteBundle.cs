@@ -288,6 +288,12 @@ public sealed partial class SiteBundle
         {
             throw new SealerException(ErrorCodes.BundleBadInput, $"--split {options.SplitSize} is too small: a part holds at least {MinSplitSize} bytes (the first one also holds sealer).", outputPath);
         }
+        if (archiveFile is not null && File.Exists(binaryPath))
+        {
+            // before the first byte: the whole bundle's size is known (the binary, the archive, the template, the manifest's room)
+            CheckRoom(full, new FileInfo(binaryPath).Length + StartMarkSize + new FileInfo(archiveFile).Length
+                + (options.ClusterfileTemplate is { } t ? System.Text.Encoding.UTF8.GetByteCount(t) : 0) + ManifestReserve + TrailerSize, options.SplitSize);
+        }
         try
         {
             var manifest = new BundleManifest
@@ -319,7 +325,6 @@ public sealed partial class SiteBundle
                 {
                     throw new SealerException(ErrorCodes.BundleBadInput, $"--split {least} leaves no room in the first file: the sealer binary, the Clusterfile template and the manifest take {fixedBytes} bytes there. Give a larger split size.", outputPath);
                 }
-                if (archiveFile is not null) CheckRoom(full, archiveAt + new FileInfo(archiveFile).Length + (templateBytes?.Length ?? 0) + ManifestReserve + TrailerSize, options.SplitSize);
                 if (options.SplitSize is long split && archiveFile is not null && fixedBytes + new FileInfo(archiveFile).Length > split)
                 {
                     // one pass: the cuts from the source's entries, each part copied (and hashed) straight into its file
