@@ -10,10 +10,12 @@ namespace Sealer.Bundle.Tests;
 /// </summary>
 public class BundleCliTests
 {
-    private static ProcessResult Limited(long limitBytes, string workDir, params string[] sealerArgs)
+    private static ProcessResult Limited(long limitBytes, string workDir, params string[] sealerArgs) => LimitedRun(SealerCli.Aot(), limitBytes, workDir, sealerArgs);
+
+    private static ProcessResult LimitedRun(string executable, long limitBytes, string workDir, params string[] args)
     {
-        string args = string.Join(' ', sealerArgs.Select(a => "'" + a + "'"));
-        return Processes.Run("bash", ["-c", $"trap '' XFSZ; ulimit -f {limitBytes / 1024}; exec '{SealerCli.Aot()}' {args}"], workDir, env: null);
+        string quoted = string.Join(' ', args.Select(a => "'" + a + "'"));
+        return Processes.Run("bash", ["-c", $"trap '' XFSZ; ulimit -f {limitBytes / 1024}; exec '{executable}' {quoted}"], workDir, env: null);
     }
 
     [Fact]
@@ -43,5 +45,14 @@ public class BundleCliTests
         Assert.All(files, f => Assert.True(new FileInfo(f).Length <= limit, f));
         var verify = SealerCli.RunExecutable(Path.Combine(outDir, "shop.run"), ["verify"]);
         Assert.True(verify.ExitCode == 0, verify.Output);
+
+        // the bundle's own `extract` onto such a file system: the ~23 MB sealer does not fit in a 5 MiB file
+        string extracted = tmp.Sub("extracted");
+        var extract = LimitedRun(Path.Combine(outDir, "shop.run"), 5 << 20, tmp.Path, "extract", "-o", extracted);
+        Assert.True(extract.ExitCode == 1, extract.Output);
+        Assert.Contains($"error {ErrorCodes.DiskWriteFailed}", extract.StdErr, StringComparison.Ordinal);
+        Assert.Contains("refused a file of", extract.StdErr, StringComparison.Ordinal);
+        Assert.Contains("run the bundle where it is", extract.StdErr, StringComparison.Ordinal);
+        Assert.Empty(Directory.GetFileSystemEntries(extracted));
     }
 }

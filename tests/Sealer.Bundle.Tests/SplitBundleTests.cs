@@ -296,6 +296,20 @@ public class SplitBundleTests
         }
     }
 
+    [TmpfsFact]
+    public async Task Extracting_onto_too_little_room_is_said_before_the_archive_is_written()
+    {
+        using var tmp = new TempDir();
+        var (archive, _) = Archive(tmp, layerBytes: 1_000_000, layers: 5);
+        var bundle = await Write(archive, Path.Combine(tmp.Path, "shop.run"), split: 4 << 20);
+        Assert.True(bundle.IsSplit);
+        using var disk = new Tmpfs("8m");
+        var ex = await Assert.ThrowsAsync<SealerException>(() => bundle.ExtractAsync(disk.Root));
+        Assert.Equal(ErrorCodes.DiskWriteFailed, ex.Code);
+        Assert.Matches(@"Extracting its archive \('shop-1\.4\.0\.tar'\) needs [0-9.]+ MiB under '.*', which has [0-9.]+ MiB free", ex.Message);
+        Assert.Equal(["sealer"], Directory.GetFileSystemEntries(disk.Root).Select(Path.GetFileName)); // the sections before it, whole
+    }
+
     [Theory]
     [InlineData("vfat", (1L << 32) - 1)]
     [InlineData("msdos", (1L << 32) - 1)]

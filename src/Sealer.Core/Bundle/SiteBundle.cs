@@ -249,6 +249,10 @@ public sealed partial class SiteBundle
     /// </summary>
     public async Task ExtractSectionAsync(string name, BundleSection section, string file, IProgress<long>? progress = null, CancellationToken cancellationToken = default)
     {
+        file = System.IO.Path.GetFullPath(file);
+        string dir = System.IO.Path.GetDirectoryName(file)!;
+        CheckRoom(file, section.Length, null, $"Extracting its {name} ('{System.IO.Path.GetFileName(file)}')", ErrorCodes.DiskWriteFailed,
+            "Extract onto a file system without that limit, or run the bundle where it is: it is read in place, nothing needs extracting to run it.");
         string tmp = AtomicFile.TempPathFor(file);
         try
         {
@@ -262,6 +266,14 @@ public sealed partial class SiteBundle
             }
             if (name == "sealer") FilePlatform.Current.SetUnixFileMode(tmp, ExecutableMode);
             AtomicFile.Replace(tmp, file);
+        }
+        catch (IOException ex) when (AtomicFile.IsDiskFull(ex))
+        {
+            throw new SealerException(ErrorCodes.DiskWriteFailed, $"The disk under '{dir}' is full: extracting the bundle's {name} ({Bytes.Format(section.Length)}) did not fit. Free some space or extract elsewhere (-o); nothing of it was kept.", file, inner: ex);
+        }
+        catch (ArgumentOutOfRangeException ex) when (ex.ParamName == "value")
+        {
+            throw new SealerException(ErrorCodes.DiskWriteFailed, $"The file system under '{dir}' refused a file of {Bytes.Format(section.Length)} ({ex.Message}; FAT32 holds none of 4 GiB or more). Extract onto a file system without that limit, or run the bundle where it is: it is read in place, nothing needs extracting to run it. Nothing of it was kept.", file, inner: ex);
         }
         finally
         {
@@ -458,6 +470,11 @@ public sealed partial class SiteBundle
     /// large as the largest one written (<see cref="LargestFileOn"/>: FAT32's 4 GiB − 1, unless split below it).
     /// </summary>
     private static void CheckRoom(string output, long needed, long? split)
+        => CheckRoom(output, needed, split, "The bundle", ErrorCodes.BundleBadInput, "Write it with --split fat32 (SealerBundleSplitSize=fat32): its parts stay below that size.");
+
+    /// <param name="what">what needs the room, to start the message</param>
+    /// <param name="fatCode">the code, and <paramref name="fatRemedy"/> what to do, when the file system's largest file is too small</param>
+    private static void CheckRoom(string output, long needed, long? split, string what, string fatCode, string fatRemedy)
     {
         string dir = System.IO.Path.GetDirectoryName(output)!;
         Directory.CreateDirectory(dir);
@@ -474,13 +491,13 @@ public sealed partial class SiteBundle
         if (drive.AvailableFreeSpace < needed)
         {
             throw new SealerException(ErrorCodes.DiskWriteFailed,
-                $"The bundle needs {Bytes.Format(needed)} under '{dir}', which has {Bytes.Format(drive.AvailableFreeSpace)} free. Free some space or write it elsewhere (-o); nothing was written.", output);
+                $"{what} needs {Bytes.Format(needed)} under '{dir}', which has {Bytes.Format(drive.AvailableFreeSpace)} free. Free some space or write it elsewhere (-o); nothing was written.", output);
         }
         long largest = Math.Min(needed, split ?? long.MaxValue);
         if (LargestFileOn(drive.DriveFormat) is long limit && largest > limit)
         {
-            throw new SealerException(ErrorCodes.BundleBadInput,
-                $"'{dir}' is on a {drive.DriveFormat} file system, whose largest file is {limit} bytes, and the bundle would be one of {largest} bytes. Write it with --split fat32 (SealerBundleSplitSize=fat32): its parts stay below that size. Nothing was written.", output);
+            throw new SealerException(fatCode,
+                $"'{dir}' is on a {drive.DriveFormat} file system, whose largest file is {limit} bytes; {what.ToLowerInvariant()[0]}{what[1..]} would write one of {largest} bytes. {fatRemedy} Nothing was written.", output);
         }
     }
 
