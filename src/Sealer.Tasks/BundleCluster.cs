@@ -46,8 +46,11 @@ public sealed partial class BundleCluster : SealerTask
             ? Path.Combine(string.IsNullOrWhiteSpace(OutputDirectory) ? Path.GetDirectoryName(Path.GetFullPath(Archive))! : OutputDirectory, SiteBundle.DefaultFileName(info.Name, platform))
             : Path.GetFullPath(Output);
         Log.LogMessage(MessageImportance.High, $"Sealer: bundling {info.Name} with the sealer for {platform} ({binary})");
+        long total = new FileInfo(Archive).Length, done = 0;
+        var report = CreateProgress<long>((bytes, meter) => $"Sealer: bundled {meter.Describe(bytes, total)}");
         var bundle = await SiteBundle.WriteFromArchiveAsync(output, binary, Archive, new BundleWriteOptions
         {
+            Progress = new Sealer.Core.IO.SyncProgress<long>(n => report.Report(Interlocked.Add(ref done, n))),
             Image = info.Name,
             Platforms = info.Platforms.Select(p => p.Platform).ToList(),
             SealerPlatform = platform,

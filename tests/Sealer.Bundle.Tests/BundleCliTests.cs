@@ -8,7 +8,7 @@ namespace Sealer.Bundle.Tests;
 /// 4 GiB or more. The kernel's own EFBIG comes from a file size limit (`ulimit -f`, SIGXFSZ ignored as a FAT write has
 /// none): a coded error that says to split, nothing left behind, and `--split` below the limit writes every file.
 /// </summary>
-public class BundleCliTests
+public class BundleCliTests(Xunit.Abstractions.ITestOutputHelper log)
 {
     private static ProcessResult Limited(long limitBytes, string workDir, params string[] sealerArgs) => LimitedRun(SealerCli.Aot(), limitBytes, workDir, sealerArgs);
 
@@ -16,6 +16,46 @@ public class BundleCliTests
     {
         string quoted = string.Join(' ', args.Select(a => "'" + a + "'"));
         return Processes.Run("bash", ["-c", $"trap '' XFSZ; ulimit -f {limitBytes / 1024}; exec '{executable}' {quoted}"], workDir, env: null);
+    }
+
+    /// <summary>An archive of one sparse layer of <paramref name="bytes"/> zeros (cheap to make, as slow to bundle as any bytes).</summary>
+    private static string ZeroArchive(TempDir tmp, long bytes)
+    {
+        var layout = Sealer.Core.Layout.OciLayout.OpenOrCreate(tmp.Sub("zero-layout"));
+        using var hash = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
+        var zeros = new byte[1 << 20];
+        for (long done = 0; done < bytes; done += zeros.Length) hash.AppendData(zeros, 0, (int)Math.Min(zeros.Length, bytes - done));
+        var digest = Sealer.Core.Oci.Digest.Parse("sha256:" + Convert.ToHexStringLower(hash.GetHashAndReset()));
+        Directory.CreateDirectory(Path.GetDirectoryName(layout.BlobPath(digest))!);
+        using (var blob = new FileStream(layout.BlobPath(digest), FileMode.Create)) blob.SetLength(bytes);
+        var config = layout.WriteBlob("{\"architecture\":\"amd64\",\"os\":\"linux\",\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[]}}"u8, "application/vnd.oci.image.config.v1+json");
+        string manifest = $"{{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\",\"config\":{{\"mediaType\":\"{config.MediaType}\",\"digest\":\"{config.Digest}\",\"size\":{config.Size}}},\"layers\":[{{\"mediaType\":\"application/vnd.oci.image.layer.v1.tar\",\"digest\":\"{digest}\",\"size\":{bytes}}}]}}";
+        var m = layout.WriteBlob(System.Text.Encoding.UTF8.GetBytes(manifest), "application/vnd.oci.image.manifest.v1+json");
+        layout.SetRefs([("example.com/zero:1.0", m)]);
+        string archive = Path.Combine(tmp.Path, "zero.tar");
+        Assert.Equal(0, Processes.Run("tar", "-C", tmp.Sub("zero-layout"), "-cf", archive, "oci-layout", "index.json", "blobs").ExitCode);
+        return archive;
+    }
+
+    [Fact]
+    public void On_a_terminal_a_bundle_shows_its_progress_and_in_a_pipe_only_the_result()
+    {
+        using var tmp = new TempDir();
+        string archive = ZeroArchive(tmp, 1L << 30);
+        using var tmux = new Tmux(Path.Combine(tmp.Path, "tmux.sock"), log);
+        string recorded = Path.Combine(tmp.Path, "terminal.out");
+        tmux.Start(tmp.Path, $"sleep 1; '{SealerCli.Aot()}' bundle '{archive}' -o '{Path.Combine(tmp.Path, "t.run")}'; echo \"bundle-exit=$?\"; sleep 600");
+        tmux.Record(recorded);
+        tmux.WaitFor("bundle-exit=0", TimeSpan.FromSeconds(120));
+        var lines = File.ReadAllText(recorded).Split('\r', '\n');
+        var live = lines.Where(l => l.StartsWith("bundled ", StringComparison.Ordinal)).ToList();
+        Assert.True(live.Count >= 1, File.ReadAllText(recorded));
+        Assert.All(live, l => Assert.Matches(@"^bundled [0-9.]+/1024\.[0-9] MiB", l)); // done/total: the archive and a bit
+
+        var piped = SealerCli.RunExecutable(SealerCli.Aot(), ["bundle", archive, "-o", Path.Combine(tmp.Path, "p.run")]);
+        Assert.True(piped.ExitCode == 0, piped.Output);
+        Assert.DoesNotContain("bundled ", piped.StdErr, StringComparison.Ordinal);
+        Assert.Contains("p.run: ", piped.StdOut, StringComparison.Ordinal);
     }
 
     [Fact]

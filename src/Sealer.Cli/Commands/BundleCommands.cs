@@ -2,6 +2,7 @@ using System.CommandLine;
 using Sealer.Core.Artifacts;
 using Sealer.Core.Bundle;
 using Sealer.Core.Diagnostics;
+using Sealer.Core.IO;
 using Sealer.Core.Layout;
 
 namespace Sealer.Cli.Commands;
@@ -41,6 +42,9 @@ internal static class BundleCommands
             long? splitSize = p.GetValue(split) is { } sz ? SiteBundle.ParseSplitSize(sz) : null;
             var sw = System.Diagnostics.Stopwatch.StartNew();
             SiteBundle bundle;
+            long total = File.Exists(name) ? new FileInfo(name).Length : 0, done = 0;
+            using var live = new LiveProgress<long>((bytes, meter) => $"bundled {meter.Describe(bytes, total)}");
+            var progress = new SyncProgress<long>(n => live.Report(Interlocked.Add(ref done, n)));
             if (File.Exists(name))
             {
                 var archive = ArchiveLayout.Open(name); // must be a plain OCI archive: the bundle is read in place
@@ -53,6 +57,7 @@ internal static class BundleCommands
                     SealerVersion = SealerCli.Version,
                     ClusterfileTemplate = template,
                     SplitSize = splitSize,
+                    Progress = progress,
                 }, cancellationToken).ConfigureAwait(false);
             }
             else
@@ -69,8 +74,10 @@ internal static class BundleCommands
                         SealerVersion = SealerCli.Version,
                         ClusterfileTemplate = template,
                         SplitSize = splitSize,
+                        Progress = progress,
                     }, cancellationToken).ConfigureAwait(false);
             }
+            live.Dispose();
             var m = bundle.Manifest;
             Console.Out.WriteLine($"Bundled {m.Image} ({string.Join(",", m.Platforms)}) with sealer {m.SealerVersion} for {m.SealerPlatform}{(m.ClusterfileTemplate is null ? "" : " and a Clusterfile template")}");
             Console.Out.WriteLine($"{file}: {ImageCommands.Size(new FileInfo(file).Length)} in {sw.Elapsed.TotalSeconds:F1}s. At the site: ./{Path.GetFileName(file)} --help");
