@@ -18,30 +18,11 @@ public class BundleCliTests(Xunit.Abstractions.ITestOutputHelper log)
         return Processes.Run("bash", ["-c", $"trap '' XFSZ; ulimit -f {limitBytes / 1024}; exec '{executable}' {quoted}"], workDir, env: null);
     }
 
-    /// <summary>An archive of one sparse layer of <paramref name="bytes"/> zeros (cheap to make, as slow to bundle as any bytes).</summary>
-    private static string ZeroArchive(TempDir tmp, long bytes)
-    {
-        var layout = Sealer.Core.Layout.OciLayout.OpenOrCreate(tmp.Sub("zero-layout"));
-        using var hash = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
-        var zeros = new byte[1 << 20];
-        for (long done = 0; done < bytes; done += zeros.Length) hash.AppendData(zeros, 0, (int)Math.Min(zeros.Length, bytes - done));
-        var digest = Sealer.Core.Oci.Digest.Parse("sha256:" + Convert.ToHexStringLower(hash.GetHashAndReset()));
-        Directory.CreateDirectory(Path.GetDirectoryName(layout.BlobPath(digest))!);
-        using (var blob = new FileStream(layout.BlobPath(digest), FileMode.Create)) blob.SetLength(bytes);
-        var config = layout.WriteBlob("{\"architecture\":\"amd64\",\"os\":\"linux\",\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[]}}"u8, "application/vnd.oci.image.config.v1+json");
-        string manifest = $"{{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\",\"config\":{{\"mediaType\":\"{config.MediaType}\",\"digest\":\"{config.Digest}\",\"size\":{config.Size}}},\"layers\":[{{\"mediaType\":\"application/vnd.oci.image.layer.v1.tar\",\"digest\":\"{digest}\",\"size\":{bytes}}}]}}";
-        var m = layout.WriteBlob(System.Text.Encoding.UTF8.GetBytes(manifest), "application/vnd.oci.image.manifest.v1+json");
-        layout.SetRefs([("example.com/zero:1.0", m)]);
-        string archive = Path.Combine(tmp.Path, "zero.tar");
-        Assert.Equal(0, Processes.Run("tar", "-C", tmp.Sub("zero-layout"), "-cf", archive, "oci-layout", "index.json", "blobs").ExitCode);
-        return archive;
-    }
-
     [Fact]
     public void On_a_terminal_a_bundle_shows_its_progress_and_in_a_pipe_only_the_result()
     {
         using var tmp = new TempDir();
-        string archive = ZeroArchive(tmp, 1L << 30);
+        string archive = BundleFixtures.ZeroArchive(tmp, 1L << 30);
         using var tmux = new Tmux(Path.Combine(tmp.Path, "tmux.sock"), log);
         string recorded = Path.Combine(tmp.Path, "terminal.out");
         tmux.Start(tmp.Path, $"sleep 1; '{SealerCli.Aot()}' bundle '{archive}' -o '{Path.Combine(tmp.Path, "t.run")}'; echo \"bundle-exit=$?\"; sleep 600");

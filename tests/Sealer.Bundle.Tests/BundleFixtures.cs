@@ -44,4 +44,36 @@ internal static class BundleFixtures
         }
         return files;
     }
+
+    /// <summary>An archive of <paramref name="layers"/> sparse layers of <paramref name="bytes"/> in all (each an 8-byte
+    /// number, then zeros: cheap to make, as slow to bundle as any bytes).</summary>
+    public static string ZeroArchive(TempDir tmp, long bytes, int layers = 1)
+    {
+        var layout = Sealer.Core.Layout.OciLayout.OpenOrCreate(tmp.Sub("zero-layout"));
+        var descriptors = new List<string>();
+        long each = bytes / layers;
+        var zeros = new byte[1 << 20];
+        for (int i = 0; i < layers; i++)
+        {
+            byte[] head = BitConverter.GetBytes((long)i);
+            using var hash = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
+            hash.AppendData(head);
+            for (long done = head.Length; done < each; done += zeros.Length) hash.AppendData(zeros, 0, (int)Math.Min(zeros.Length, each - done));
+            var digest = Sealer.Core.Oci.Digest.Parse("sha256:" + Convert.ToHexStringLower(hash.GetHashAndReset()));
+            Directory.CreateDirectory(Path.GetDirectoryName(layout.BlobPath(digest))!);
+            using (var blob = new FileStream(layout.BlobPath(digest), FileMode.Create))
+            {
+                blob.Write(head);
+                blob.SetLength(each);
+            }
+            descriptors.Add($"{{\"mediaType\":\"application/vnd.oci.image.layer.v1.tar\",\"digest\":\"{digest}\",\"size\":{each}}}");
+        }
+        var config = layout.WriteBlob("{\"architecture\":\"amd64\",\"os\":\"linux\",\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[]}}"u8, "application/vnd.oci.image.config.v1+json");
+        string manifest = $"{{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\",\"config\":{{\"mediaType\":\"{config.MediaType}\",\"digest\":\"{config.Digest}\",\"size\":{config.Size}}},\"layers\":[{string.Join(",", descriptors)}]}}";
+        var m = layout.WriteBlob(System.Text.Encoding.UTF8.GetBytes(manifest), "application/vnd.oci.image.manifest.v1+json");
+        layout.SetRefs([("example.com/zero:1.0", m)]);
+        string archive = Path.Combine(tmp.Path, "zero.tar");
+        Assert.Equal(0, Processes.Run("tar", "-C", tmp.Sub("zero-layout"), "-cf", archive, "oci-layout", "index.json", "blobs").ExitCode);
+        return archive;
+    }
 }

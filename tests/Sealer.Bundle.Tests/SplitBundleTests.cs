@@ -311,6 +311,32 @@ public class SplitBundleTests
     }
 
     [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Cancelled_midway_a_bundle_stops_at_once_and_leaves_no_file(bool split)
+    {
+        using var tmp = new TempDir();
+        string archive = BundleFixtures.ZeroArchive(tmp, 1L << 30, layers: 8);
+        string outDir = tmp.Sub("out");
+        using var cts = new CancellationTokenSource();
+        long written = 0;
+        var cancelledAt = System.Diagnostics.Stopwatch.StartNew();
+        var progress = new Sealer.Core.IO.SyncProgress<long>(n =>
+        {
+            if (Interlocked.Add(ref written, n) > 300L << 20 && !cts.IsCancellationRequested)
+            {
+                cancelledAt.Restart();
+                cts.Cancel();
+            }
+        });
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => SiteBundle.WriteFromArchiveAsync(Path.Combine(outDir, "shop.run"), "/usr/bin/true", archive,
+            new BundleWriteOptions { Image = "example.com/zero:1.0", SealerPlatform = "linux/amd64", SplitSize = split ? 256L << 20 : null, Progress = progress }, cts.Token));
+        Assert.True(cancelledAt.Elapsed < TimeSpan.FromSeconds(1), $"stopped {cancelledAt.Elapsed} after the cancel");
+        Assert.True(Interlocked.Read(ref written) < 1L << 30, $"{written} bytes written");
+        Assert.Empty(Directory.GetFileSystemEntries(outDir)); // no bundle, no part, no temporary file
+    }
+
+    [Theory]
     [InlineData("vfat", (1L << 32) - 1)]
     [InlineData("msdos", (1L << 32) - 1)]
     [InlineData("exfat", null)]
