@@ -281,6 +281,32 @@ public class SplitBundleTests
     }
 
     [TmpfsFact]
+    public async Task A_bundle_from_the_store_checks_the_room_for_its_planned_size_first()
+    {
+        // sealer bundle NAME: the archive is streamed from the store, its size known from the plan before it is written
+        using var tmp = new TempDir();
+        var (archive, _) = Archive(tmp, layerBytes: 1_000_000, layers: 5);
+        var store = Sealer.Core.Artifacts.ClusterImageStore.Open(tmp.Sub("store"));
+        await store.LoadAsync(archive, new Sealer.Core.Artifacts.OciArchive.LoadOptions { Name = "example.com/shop:1.4.0" });
+        long planned = Sealer.Core.Artifacts.OciArchive.PlannedSize(store, ["example.com/shop:1.4.0"]);
+        Assert.InRange(planned, 10_000_000, 11_000_000);
+
+        using var disk = new Tmpfs("8m");
+        var ex = await Assert.ThrowsAsync<SealerException>(() => SiteBundle.WriteAsync(Path.Combine(disk.Root, "shop.run"), "/usr/bin/true",
+            (s, ct) => Sealer.Core.Artifacts.OciArchive.SaveToStreamAsync(store, ["example.com/shop:1.4.0"], s, new Sealer.Core.Artifacts.ArchiveSaveOptions(), ct),
+            new BundleWriteOptions { Image = "example.com/shop:1.4.0", SealerPlatform = "linux/amd64", ArchiveSize = planned }));
+        Assert.Equal(ErrorCodes.DiskWriteFailed, ex.Code);
+        Assert.Contains("nothing was written", ex.Message, StringComparison.Ordinal);
+        Assert.Empty(Directory.GetFileSystemEntries(disk.Root));
+
+        // with room, the planned size is the size written
+        var bundle = await SiteBundle.WriteAsync(Path.Combine(tmp.Path, "shop.run"), "/usr/bin/true",
+            (s, ct) => Sealer.Core.Artifacts.OciArchive.SaveToStreamAsync(store, ["example.com/shop:1.4.0"], s, new Sealer.Core.Artifacts.ArchiveSaveOptions(), ct),
+            new BundleWriteOptions { Image = "example.com/shop:1.4.0", SealerPlatform = "linux/amd64", ArchiveSize = planned });
+        Assert.Equal(planned, bundle.Manifest.Archive.Length);
+    }
+
+    [TmpfsFact]
     public async Task A_disk_that_fills_while_a_bundle_is_streamed_is_SEA1506_and_nothing_of_it_is_kept()
     {
         // from the store (a stream: its size is known only at the end), split or not

@@ -64,6 +64,7 @@ internal static class BundleCommands
             {
                 var images = ClusterImageStore.Open(p.GetValue(store));
                 var stored = images.Resolve(name);
+                total = OciArchive.PlannedSize(images, [stored.Name]);
                 bundle = await SiteBundle.WriteAsync(file, binary,
                     (s, ct) => OciArchive.SaveToStreamAsync(images, [stored.Name], s, new ArchiveSaveOptions(), ct),
                     new BundleWriteOptions
@@ -75,6 +76,7 @@ internal static class BundleCommands
                         ClusterfileTemplate = template,
                         SplitSize = splitSize,
                         Progress = progress,
+                        ArchiveSize = total,
                     }, cancellationToken).ConfigureAwait(false);
             }
             live.Dispose();

@@ -65,6 +65,14 @@ public static class OciArchive
         return images;
     }
 
+    /// <summary>The size of the uncompressed archive <see cref="SaveToStreamAsync"/> writes for <paramref name="names"/> (its
+    /// plan: every entry's place is known before a byte is written), for a room check and a progress total.</summary>
+    public static long PlannedSize(ClusterImageStore store, IReadOnlyList<string> names)
+    {
+        var (_, graphs, index) = Plan(store, names);
+        return PlannedTar.Length(PlanEntries(new ArchiveContent(store.Layout, graphs, index)));
+    }
+
     /// <summary>
     /// What one archive holds: the layout the blobs are read from, the graphs (manifests always written), index.json,
     /// small extra blobs written right after index.json (the delta record), and which leaf blobs are carried (all, for a

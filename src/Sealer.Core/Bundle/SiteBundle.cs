@@ -300,10 +300,10 @@ public sealed partial class SiteBundle
         {
             throw new SealerException(ErrorCodes.BundleBadInput, $"--split {options.SplitSize} is too small: a part holds at least {MinSplitSize} bytes (the first one also holds sealer).", outputPath);
         }
-        if (archiveFile is not null && File.Exists(binaryPath))
+        if ((archiveFile is not null ? new FileInfo(archiveFile).Length : options.ArchiveSize) is long archiveSize && File.Exists(binaryPath))
         {
             // before the first byte: the whole bundle's size is known (the binary, the archive, the template, the manifest's room)
-            CheckRoom(full, new FileInfo(binaryPath).Length + StartMarkSize + new FileInfo(archiveFile).Length
+            CheckRoom(full, new FileInfo(binaryPath).Length + StartMarkSize + archiveSize
                 + (options.ClusterfileTemplate is { } t ? System.Text.Encoding.UTF8.GetByteCount(t) : 0) + ManifestReserve + TrailerSize, options.SplitSize);
         }
         try
@@ -843,6 +843,10 @@ public sealed record BundleWriteOptions
 
     /// <summary>Archive bytes written, as they go.</summary>
     public IProgress<long>? Progress { get; init; }
+
+    /// <summary>The size the streamed archive will have, when known before it is written (<c>OciArchive.PlannedSize</c>):
+    /// the room on the output's file system is then checked first, as for an archive file.</summary>
+    public long? ArchiveSize { get; init; }
 
     /// <summary>
     /// When set, no file of the bundle is larger than this (<c>--split 4G</c>, <c>--split fat32</c>): the archive is cut between
