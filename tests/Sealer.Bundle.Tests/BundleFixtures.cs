@@ -21,9 +21,9 @@ internal static class BundleFixtures
         return (archive, image);
     }
 
-    /// <summary>A bundle of coreutils' <c>true</c> and <paramref name="archive"/> copied through the writer's stream.</summary>
-    public static Task<SiteBundle> WriteStreamed(string archive, string output, BundleWriteOptions options)
-        => SiteBundle.WriteAsync(output, "/usr/bin/true", async (s, ct) =>
+    /// <summary>A bundle of <paramref name="binary"/> (coreutils' <c>true</c>) and <paramref name="archive"/> copied through the writer's stream.</summary>
+    public static Task<SiteBundle> WriteStreamed(string archive, string output, BundleWriteOptions options, string binary = "/usr/bin/true")
+        => SiteBundle.WriteAsync(output, binary, async (s, ct) =>
         {
             await using var input = File.OpenRead(archive);
             await input.CopyToAsync(s, ct);

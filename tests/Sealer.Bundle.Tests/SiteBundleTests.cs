@@ -19,13 +19,7 @@ public class SiteBundleTests
     private static ProcessResult Run(string file, params string[] args) => SealerCli.RunExecutable(file, args);
 
     private static Task<SiteBundle> Write(string archive, string output, string? template = Template, string binary = "/usr/bin/true")
-        => binary == "/usr/bin/true"
-            ? BundleFixtures.WriteStreamed(archive, output, Options(template))
-            : SiteBundle.WriteAsync(output, binary, async (s, ct) =>
-            {
-                await using var input = File.OpenRead(archive);
-                await input.CopyToAsync(s, ct);
-            }, Options(template));
+        => BundleFixtures.WriteStreamed(archive, output, Options(template), binary);
 
     private static BundleWriteOptions Options(string? template)
         => new() { Image = "example.com/shop:1.4.0", Platforms = ["linux/amd64", "linux/arm64"], SealerPlatform = "linux/amd64", ClusterfileTemplate = template };

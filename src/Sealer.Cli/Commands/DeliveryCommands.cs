@@ -216,12 +216,12 @@ internal static class DeliveryCommands
             var result = await new ClusterInstaller(doc, common.RunOptions(p), text).RegistryGcAsync(p.GetValue(keep), dry, cancellationToken).ConfigureAwait(false);
             foreach (var h in result)
             {
-                Console.Out.WriteLine($"{h.Host}: {(dry ? "would remove" : "removed")} {h.RegistryBlobs.Count} registry blob(s) ({Preflight.FormatBytes(h.RegistryBytes)}) and {h.StoreBlobs.Count} content-store blob(s) ({Preflight.FormatBytes(h.StoreBytes)}); kept {h.BlobsKept} registry blob(s) of {string.Join(", ", h.ImagesKept)}");
+                Console.Out.WriteLine($"{h.Host}: {(dry ? "would remove" : "removed")} {h.RegistryBlobs.Count} registry blob(s) ({Bytes.Format(h.RegistryBytes)}) and {h.StoreBlobs.Count} content-store blob(s) ({Bytes.Format(h.StoreBytes)}); kept {h.BlobsKept} registry blob(s) of {string.Join(", ", h.ImagesKept)}");
                 foreach (var b in h.RegistryBlobs) Console.Out.WriteLine($"  registry {b}");
                 foreach (var b in h.StoreBlobs) Console.Out.WriteLine($"  store    {b}");
                 if (h.Skipped is not null) Console.Out.WriteLine($"  note: {h.Skipped}");
             }
-            Console.Out.WriteLine($"{(dry ? "would free" : "freed")} {Preflight.FormatBytes(result.Sum(h => h.BytesFreed))} on {result.Count} host(s){(dry ? " (--dry-run: nothing was removed)" : "")}");
+            Console.Out.WriteLine($"{(dry ? "would free" : "freed")} {Bytes.Format(result.Sum(h => h.BytesFreed))} on {result.Count} host(s){(dry ? " (--dry-run: nothing was removed)" : "")}");
             return 0;
         });
         return command;
@@ -458,7 +458,7 @@ internal static class DeliveryCommands
             Console.Error.WriteLine($"collecting from this machine and {doc.Cluster.Hosts.Count} host(s) (at most {limits.HostTimeout.TotalSeconds:0} s per host)...");
             var result = await bundle.WriteAsync(file, cancellationToken).ConfigureAwait(false);
             foreach (var ip in result.Unreachable) Console.Out.WriteLine($"unreachable: {ip} (recorded in the bundle)");
-            Console.Out.WriteLine($"wrote {result.Path} ({Preflight.FormatBytes(result.Bytes)}); its summary.txt says what failed where. Secrets are redacted; look it over before you send it.");
+            Console.Out.WriteLine($"wrote {result.Path} ({Bytes.Format(result.Bytes)}); its summary.txt says what failed where. Secrets are redacted; look it over before you send it.");
             return 0;
         });
         return command;
@@ -484,7 +484,7 @@ internal static class DeliveryCommands
         long relayed = result.Transfers.Sum(t => t.BytesRelayed);
         var via = result.Transfers.SelectMany(t => t.Transport.Split('+')).Where(t => t != "none").Distinct().Order(StringComparer.Ordinal).ToList();
         Console.Out.WriteLine($"cluster '{doc.Cluster.Name}' is up: {result.StepsRun.Count} steps run, {result.StepsSkipped.Count} already done; " +
-            $"sent {Preflight.FormatBytes(fromHere)} from here{(via.Count > 0 ? $" ({string.Join(", ", via)})" : "")}, {Preflight.FormatBytes(relayed)} host-to-host; {elapsed.TotalSeconds:0.0} s");
+            $"sent {Bytes.Format(fromHere)} from here{(via.Count > 0 ? $" ({string.Join(", ", via)})" : "")}, {Bytes.Format(relayed)} host-to-host; {elapsed.TotalSeconds:0.0} s");
     }
 
     /// <summary>One progress line a second: bytes, percent, hosts, throughput.</summary>
@@ -502,9 +502,9 @@ internal static class DeliveryCommands
             Interlocked.Exchange(ref _lastTick, now);
             double rate = p.BytesDone / Math.Max(0.001, now / 1000.0);
             var sb = new StringBuilder("distribute: ");
-            sb.Append(Preflight.FormatBytes(p.BytesDone)).Append(" / ").Append(Preflight.FormatBytes(p.BytesTotal));
+            sb.Append(Bytes.Format(p.BytesDone)).Append(" / ").Append(Bytes.Format(p.BytesTotal));
             if (p.BytesTotal > 0) sb.Append($" ({100.0 * p.BytesDone / p.BytesTotal:0}%)");
-            sb.Append($", {p.HostsDone}/{p.HostsTotal} hosts, {Preflight.FormatBytes((long)rate)}/s");
+            sb.Append($", {p.HostsDone}/{p.HostsTotal} hosts, {Bytes.Format((long)rate)}/s");
             Console.Error.WriteLine(sb.ToString());
         }
     }

@@ -116,7 +116,7 @@ internal static class GuidedRun
         console.Write(new Rule("summary").LeftJustified());
         long sent = result.Transfers.Sum(t => t.BytesFromController), relayed = result.Transfers.Sum(t => t.BytesRelayed);
         console.MarkupLine($"cluster [bold]{Markup.Escape(doc.Cluster.Name)}[/] is up: {result.StepsRun.Count} steps run, {result.StepsSkipped.Count} already done; " +
-            $"sent {Preflight.FormatBytes(sent)} from here, {Preflight.FormatBytes(relayed)} host-to-host; {sw.Elapsed.TotalSeconds:0.0} s");
+            $"sent {Bytes.Format(sent)} from here, {Bytes.Format(relayed)} host-to-host; {sw.Elapsed.TotalSeconds:0.0} s");
         foreach (var ok in check.Ok) console.MarkupLine($"[green]ok[/]    {Markup.Escape(ok)}");
         foreach (var problem in check.Problems) console.MarkupLine($"[red]FAIL[/]  {Markup.Escape(problem.ToString())}");
         console.MarkupLine(check.Problems.Count == 0 ? $"check: cluster '{Markup.Escape(doc.Cluster.Name)}' is healthy" : $"check: {check.Problems.Count} problem(s)");

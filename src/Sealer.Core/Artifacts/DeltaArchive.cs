@@ -265,12 +265,10 @@ public static class DeltaArchive
         long bytes = missing.Sum(b => b.Size);
         throw new SealerException(ErrorCodes.DeltaBaseMissing,
             $"'{path}' is a delta over {info.BaseName} ({info.BaseDigest}), and the store '{store.Root}' lacks {missing.Count} of the {info.BaseBlobs.Count} blobs it takes from that base " +
-            $"({FormatBytes(bytes)} of {FormatBytes(info.BaseBytes)}). Load or pull {info.BaseName} (any name with that digest serves) into this store first, then load the delta again; " +
+            $"({Bytes.Format(bytes)} of {Bytes.Format(info.BaseBytes)}). Load or pull {info.BaseName} (any name with that digest serves) into this store first, then load the delta again; " +
             "or ship the full archive (sealer save without --since). Nothing was loaded.", path);
     }
 
     private static SealerException Invalid(string path, string why)
         => new(ErrorCodes.DeltaRecordInvalid, $"'{path}' is not a usable delta archive: {why}. Save the delta again with 'sealer save --since BASE NEW'. Nothing was loaded.", path);
-
-    internal static string FormatBytes(long bytes) => Bytes.Format(bytes);
 }

@@ -300,10 +300,11 @@ public sealed partial class SiteBundle
         {
             throw new SealerException(ErrorCodes.BundleBadInput, $"--split {options.SplitSize} is too small: a part holds at least {MinSplitSize} bytes (the first one also holds sealer).", outputPath);
         }
-        if ((archiveFile is not null ? new FileInfo(archiveFile).Length : options.ArchiveSize) is long archiveSize && File.Exists(binaryPath))
+        long? archiveSize = archiveFile is not null ? new FileInfo(archiveFile).Length : options.ArchiveSize;
+        if (archiveSize is long known && File.Exists(binaryPath))
         {
             // before the first byte: the whole bundle's size is known (the binary, the archive, the template, the manifest's room)
-            CheckRoom(full, new FileInfo(binaryPath).Length + StartMarkSize + archiveSize
+            CheckRoom(full, new FileInfo(binaryPath).Length + StartMarkSize + known
                 + (options.ClusterfileTemplate is { } t ? System.Text.Encoding.UTF8.GetByteCount(t) : 0) + ManifestReserve + TrailerSize, options.SplitSize);
         }
         try
@@ -337,12 +338,12 @@ public sealed partial class SiteBundle
                 {
                     throw new SealerException(ErrorCodes.BundleBadInput, $"--split {least} leaves no room in the first file: the sealer binary, the Clusterfile template and the manifest take {fixedBytes} bytes there. Give a larger split size.", outputPath);
                 }
-                if (options.SplitSize is long split && archiveFile is not null && fixedBytes + new FileInfo(archiveFile).Length > split)
+                if (options.SplitSize is long split && archiveFile is not null && fixedBytes + archiveSize!.Value > split)
                 {
                     // one pass: the cuts from the source's entries, each part copied (and hashed) straight into its file
                     var source = ArchiveLayout.Open(archiveFile);
                     manifest.ArchiveIndexSha256 = Convert.ToHexStringLower(SHA256.HashData(source.ReadEntry("index.json")));
-                    var cuts = PlanParts(source, split - fixedBytes, split, full, split);
+                    var cuts = PlanParts(source, split - fixedBytes, split, full);
                     manifest.SchemaVersion = 2;
                     (manifest.Archive, manifest.ArchiveParts) = await CopyPartsAsync(archiveFile, output, archiveAt, cuts, full, partTemps, options.Progress, cancellationToken).ConfigureAwait(false);
                 }
@@ -369,7 +370,7 @@ public sealed partial class SiteBundle
                     if (options.SplitSize is long size && fixedBytes + manifest.Archive.Length > size)
                     {
                         // written from a stream (the store): the cuts are known only now; the parts are moved out of the file
-                        var cuts = PlanParts(archive, size - fixedBytes, size, full, size);
+                        var cuts = PlanParts(archive, size - fixedBytes, size, full);
                         manifest.SchemaVersion = 2;
                         manifest.ArchiveParts = await CarvePartsAsync(output, tmp, archiveAt, cuts, full, partTemps, cancellationToken).ConfigureAwait(false);
                     }
@@ -478,16 +479,7 @@ public sealed partial class SiteBundle
     {
         string dir = System.IO.Path.GetDirectoryName(output)!;
         Directory.CreateDirectory(dir);
-        DriveInfo drive;
-        try
-        {
-            drive = new DriveInfo(dir);
-            _ = drive.DriveFormat;
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException)
-        {
-            return; // not a mount we can inspect (its write errors are still mapped)
-        }
+        if (DriveOf(dir) is not { } drive) return; // not a mount we can inspect (its write errors are still mapped)
         if (drive.AvailableFreeSpace < needed)
         {
             throw new SealerException(ErrorCodes.DiskWriteFailed,
@@ -510,14 +502,20 @@ public sealed partial class SiteBundle
     };
 
     private static string Free(string output)
+        => DriveOf(System.IO.Path.GetDirectoryName(output)!) is { } drive ? Bytes.Format(drive.AvailableFreeSpace) : "unknown";
+
+    /// <summary>The file system holding <paramref name="dir"/>, its type read; null when it cannot be inspected.</summary>
+    private static DriveInfo? DriveOf(string dir)
     {
         try
         {
-            return Bytes.Format(new DriveInfo(System.IO.Path.GetDirectoryName(output)!).AvailableFreeSpace);
+            var drive = new DriveInfo(dir);
+            _ = drive.DriveFormat;
+            return drive;
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException)
         {
-            return "unknown";
+            return null;
         }
     }
 
@@ -532,7 +530,7 @@ public sealed partial class SiteBundle
     /// <paramref name="firstBudget"/> bytes (what the binary, the template and the manifest leave of the split size), the
     /// others at most <paramref name="budget"/>; a part ends at the last entry end that fits, so no entry is cut.
     /// </summary>
-    internal static List<long> PlanParts(ArchiveLayout archive, long firstBudget, long budget, string output, long split)
+    internal static List<long> PlanParts(ArchiveLayout archive, long firstBudget, long budget, string output)
     {
         var ends = archive.EntryEnds;
         var cuts = new List<long>();
@@ -562,7 +560,7 @@ public sealed partial class SiteBundle
                 var (end, name) = next < ends.Count ? ends[next] : (length, "the archive's end");
                 long entryStart = next > 0 ? ends[next - 1].End : 0;
                 throw new SealerException(ErrorCodes.BundleBadInput,
-                    $"'{name}' takes {end - entryStart} bytes of the archive, more than a part of --split {split} bytes can hold, and one entry is never cut (no single file on the media can hold it: FAT32 holds no file of 4 GiB or more). Use a larger split size and media that hold such a file (exFAT, ext4, NTFS).", output);
+                    $"'{name}' takes {end - entryStart} bytes of the archive, more than a part of --split {budget} bytes can hold, and one entry is never cut (no single file on the media can hold it: FAT32 holds no file of 4 GiB or more). Use a larger split size and media that hold such a file (exFAT, ext4, NTFS).", output);
             }
             cuts.Add(cut);
             start = cut;

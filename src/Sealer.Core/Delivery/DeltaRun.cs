@@ -64,10 +64,10 @@ public static class DeltaRun
                     : $"runs {state.Image} ({state.Current?.Root ?? string.Join(", ", state.ManifestDigests.Values)})";
                 throw new SealerException(ErrorCodes.DeltaBaseMissing,
                     $"'{path}' is a delta over {delta.BaseName} ({delta.BaseDigest}). The image store '{store.Root}' lacks {missing.Count} of the {delta.BaseBlobs.Count} blobs it takes from that base " +
-                    $"({DeltaArchive.FormatBytes(missing.Sum(b => b.Size))}), and cluster '{clusterName}' {runs}, so its hosts cannot complete it. " +
+                    $"({Bytes.Format(missing.Sum(b => b.Size))}), and cluster '{clusterName}' {runs}, so its hosts cannot complete it. " +
                     $"Load {delta.BaseName} here first ('sealer load BASE.tar'), or ship the full archive (sealer save without --since). Nothing was loaded.", path);
             }
-            status?.Invoke($"{"delta",-16} {missing.Count} blob(s) of {delta.BaseName} ({DeltaArchive.FormatBytes(missing.Sum(b => b.Size))}) are not in {store.Root}: taking them from the hosts, which run that image");
+            status?.Invoke($"{"delta",-16} {missing.Count} blob(s) of {delta.BaseName} ({Bytes.Format(missing.Sum(b => b.Size))}) are not in {store.Root}: taking them from the hosts, which run that image");
             await FetchFromHostsAsync(path, delta, missing, store, hosts, hostStore, cancellationToken).ConfigureAwait(false);
         }
         var loaded = await OciArchive.LoadArchiveAsync(store, path, null, cancellationToken).ConfigureAwait(false);
@@ -76,7 +76,7 @@ public static class DeltaRun
             throw new SealerException(ErrorCodes.BadClusterImage,
                 $"'{path}' names {loaded.Images.Count} images ({string.Join(", ", loaded.Images.Select(i => i.Name))}); a delta to run carries one. It was loaded: run one of them with --image NAME.", path);
         }
-        status?.Invoke($"{"delta",-16} loaded {loaded.Images[0].Name} ({loaded.Images[0].Digest}): {loaded.BlobsLoaded} blob(s) ({DeltaArchive.FormatBytes(loaded.BytesLoaded)}) from the delta, {delta.BaseBlobs.Count} from its base {delta.BaseName}");
+        status?.Invoke($"{"delta",-16} loaded {loaded.Images[0].Name} ({loaded.Images[0].Digest}): {loaded.BlobsLoaded} blob(s) ({Bytes.Format(loaded.BytesLoaded)}) from the delta, {delta.BaseBlobs.Count} from its base {delta.BaseName}");
         return loaded.Images[0].Name;
     }
 

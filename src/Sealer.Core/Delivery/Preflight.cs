@@ -39,8 +39,8 @@ public sealed record PreflightReport(IReadOnlyList<string> Hosts, IReadOnlyList<
             {
                 Needs.TryGetValue(host, out var needs);
                 sb.Append(CultureInfo.InvariantCulture, $": reachable, host key trusted, logged in; {f.Hostname}, {f.Os}/{f.Architecture}");
-                sb.Append(CultureInfo.InvariantCulture, $"; {Preflight.FormatBytes(f.FreeBytes)} free under {DataRoot}");
-                if (needs is { DiskBytes: > 0 }) sb.Append(CultureInfo.InvariantCulture, $" ({Preflight.FormatBytes(needs.DiskBytes)} needed)");
+                sb.Append(CultureInfo.InvariantCulture, $"; {Bytes.Format(f.FreeBytes)} free under {DataRoot}");
+                if (needs is { DiskBytes: > 0 }) sb.Append(CultureInfo.InvariantCulture, $" ({Bytes.Format(needs.DiskBytes)} needed)");
                 if (needs is { Ports.Count: > 0 }) sb.Append(CultureInfo.InvariantCulture, $"; port{(needs.Ports.Count > 1 ? "s" : "")} {string.Join(", ", needs.Ports)} {(f.BusyPorts.Count == 0 ? "free" : "checked")}");
                 sb.Append(CultureInfo.InvariantCulture, $"; clock {f.ClockSkewSeconds:+#;-#;0} s off this machine");
                 sb.Append(f.MissingTools.Count == 0 ? "; tools present" : $"; missing {string.Join(", ", f.MissingTools)}");
@@ -93,7 +93,7 @@ public static class Preflight
             }
             if (f.FreeBytes < needs.DiskBytes)
             {
-                problems.Add(new PreflightProblem(f.Host, "disk", $"{FormatBytes(f.FreeBytes)} free under {dataRoot}, {FormatBytes(needs.DiskBytes)} needed; free some space or set spec.dataRoot to a larger disk."));
+                problems.Add(new PreflightProblem(f.Host, "disk", $"{Bytes.Format(f.FreeBytes)} free under {dataRoot}, {Bytes.Format(needs.DiskBytes)} needed; free some space or set spec.dataRoot to a larger disk."));
             }
             foreach (var port in f.BusyPorts)
             {
@@ -178,6 +178,4 @@ public static class Preflight
         "loongarch64" => "loong64",
         _ => machine,
     };
-
-    public static string FormatBytes(long bytes) => Bytes.Format(bytes);
 }

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json.Serialization;
+using Sealer.Core.Diagnostics;
 
 namespace Sealer.Core.Delivery;
 
@@ -87,7 +88,7 @@ public sealed record UpgradePlan
         foreach (var i in ImagesAdded) sb.Append("    + ").Append(i).Append('\n');
         foreach (var i in ImagesRemoved) sb.Append("    - ").Append(i).Append('\n');
         sb.Append("  bytes to send (blobs each host lacks):\n");
-        foreach (var h in Hosts) sb.Append(ci, $"    {h.Host,-15} {Preflight.FormatBytes(h.Bytes)} in {h.Blobs} blob(s)\n");
+        foreach (var h in Hosts) sb.Append(ci, $"    {h.Host,-15} {Bytes.Format(h.Bytes)} in {h.Blobs} blob(s)\n");
         sb.Append("  kubernetes: ").Append(Kubernetes.Note).Append('\n');
         sb.Append("  lifecycle scripts:");
         if (Scripts.Count == 0) sb.Append(" none run again (unchanged)");

@@ -143,7 +143,7 @@ public sealed class ClusterInstaller
         {
             var removed = await RegistryGc.RunAsync(ctx, ctx.Hosts, Math.Max(1, ctx.Options.KeepImages), dryRun: false, cancellationToken).ConfigureAwait(false);
             ctx.Collected = removed;
-            ctx.Status($"{"registry-gc",-16} kept {ctx.Options.KeepImages} image(s); removed {removed.Sum(r => r.RegistryBlobs.Count + r.StoreBlobs.Count)} blob(s), {Preflight.FormatBytes(removed.Sum(r => r.BytesFreed))} freed on {removed.Count(r => r.BytesFreed > 0)} host(s)");
+            ctx.Status($"{"registry-gc",-16} kept {ctx.Options.KeepImages} image(s); removed {removed.Sum(r => r.RegistryBlobs.Count + r.StoreBlobs.Count)} blob(s), {Bytes.Format(removed.Sum(r => r.BytesFreed))} freed on {removed.Count(r => r.BytesFreed > 0)} host(s)");
         }
         catch (SealerException ex)
         {

@@ -115,7 +115,7 @@ public sealed class SupportBundle
             try
             {
                 var drive = new DriveInfo(Path.GetPathRoot(Path.GetFullPath(d)) ?? "/");
-                facts.Append($"disk of {d}: {Preflight.FormatBytes(drive.AvailableFreeSpace)} free of {Preflight.FormatBytes(drive.TotalSize)}\n");
+                facts.Append($"disk of {d}: {Bytes.Format(drive.AvailableFreeSpace)} free of {Bytes.Format(drive.TotalSize)}\n");
             }
             catch (Exception ex) when (ex is IOException or ArgumentException or UnauthorizedAccessException)
             {
@@ -276,7 +276,7 @@ public sealed class SupportBundle
                 sb.Append($"{h.Ip}: UNREACHABLE, nothing collected: {h.Unreachable}\n");
                 continue;
             }
-            sb.Append($"{h.Ip}: {h.Items} items, {Preflight.FormatBytes(h.Bytes)} in {h.Elapsed.TotalSeconds:0.0} s");
+            sb.Append($"{h.Ip}: {h.Items} items, {Bytes.Format(h.Bytes)} in {h.Elapsed.TotalSeconds:0.0} s");
             var notes = new List<string>();
             if (h.Failed.Count > 0) notes.Add($"failed (exit code at the end of the file): {string.Join(", ", h.Failed)}");
             if (h.CutOff.Count > 0) notes.Add($"cut off: {string.Join(", ", h.CutOff)}");

@@ -35,7 +35,7 @@ internal sealed class DistributeStep : InstallStep
             ctx.Step(StepName, n.Ip, StepEventKind.Skipped);
         }
         ctx.Status(need.Count == 0 ? $"{StepName,-16} done before on {hosts.Count} host(s)"
-            : $"{StepName,-16} {need.Count} host(s), {Preflight.FormatBytes(need.Sum(n => LayersOf(ctx, n).Sum(l => l.Size)))} at most (hosts keep what they have)");
+            : $"{StepName,-16} {need.Count} host(s), {Bytes.Format(need.Sum(n => LayersOf(ctx, n).Sum(l => l.Size)))} at most (hosts keep what they have)");
         if (need.Count == 0) return;
         var distributor = NewDistributor(ctx);
         foreach (var n in need) ctx.Step(StepName, n.Ip, StepEventKind.Started);
