@@ -509,6 +509,10 @@ public sealed partial class RegistryClient : IDisposable
                     resp.Dispose();
                     throw new WrongProtocolException($"{image}: {endpoint} speaks TLS, not plain HTTP.");
                 }
+                // The body was read to tell; the caller reads it again (a push's DIGEST_INVALID): hand it over buffered.
+                var mediaType = resp.Content.Headers.ContentType;
+                resp.Content = new ByteArrayContent(System.Text.Encoding.UTF8.GetBytes(text));
+                resp.Content.Headers.ContentType = mediaType;
             }
             if (resp.StatusCode == HttpStatusCode.Unauthorized && authRounds < 2)
             {
