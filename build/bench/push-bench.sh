@@ -4,6 +4,9 @@
 #
 #   build/bench/push-bench.sh [SIZE_MB (default 1024)] [RUNS (default 2)]
 #   SEALER_BIN=/path/to/sealer build/bench/push-bench.sh     (a published binary instead of a Release build run by dotnet)
+#   PUSH_SOURCE=archive build/bench/push-bench.sh 4096 1     (push a plain OCI archive file: `sealer push FILE DEST` against
+#        `skopeo copy oci-archive:FILE docker://...`; each tool's temporary disk use is measured too, as both used to
+#        unpack the archive first; SEALER_BEFORE=/path/to/old/sealer adds that binary's push as a third row)
 #
 # The image is generated (random, incompressible content, so nobody wins by compressing): a cluster image shaped like
 # ours — a few big layers (app image blobs), many small ones, a config and a manifest — in an OCI layout. Each push goes
@@ -72,7 +75,31 @@ else
 fi
 export SEALER_IMAGES_DIR="$work/store"
 rm -rf "$SEALER_IMAGES_DIR"
-sealer load -i "$layout" >/dev/null
+source_kind="${PUSH_SOURCE:-store}"
+if [ "$source_kind" = archive ]; then
+  archive="$work/image-$size_mb.tar"
+  [ -f "$archive" ] || tar -C "$layout" -cf "$archive" oci-layout index.json blobs
+else
+  sealer load -i "$layout" >/dev/null
+fi
+
+# The peak of what a command writes under its own TMPDIR (sampled every 0.1 s), and its wall time.
+peak_tmp=0
+timed_with_tmp() { # timed_with_tmp NAME command...
+  local dir="$work/tmp-$1"; shift
+  rm -rf "$dir"; mkdir -p "$dir"
+  local t0 t1 pid peak=0 now_b
+  t0=$(now)
+  TMPDIR="$dir" "$@" >/dev/null & pid=$!
+  while kill -0 "$pid" 2>/dev/null; do
+    now_b=$(du -sb "$dir" 2>/dev/null | cut -f1); [ "${now_b:-0}" -gt "$peak" ] && peak=$now_b
+    sleep 0.1
+  done
+  wait "$pid"
+  t1=$(now)
+  peak_tmp=$peak
+  echo "$t1 - $t0" | bc -l
+}
 
 start_registry() { # fresh, empty storage each time
   cleanup
@@ -91,24 +118,49 @@ YML
 now() { date +%s.%N; }
 sync; echo 3 > /proc/sys/vm/drop_caches 2>/dev/null || true
 
-declare -a ts tk
+declare -a ts tk tb
+declare -a ms mk mb_
 for r in $(seq "$runs"); do
   start_registry
-  t0=$(now); skopeo copy --quiet --preserve-digests --dest-tls-verify=false "oci:$layout:bench.local/cluster:v1" "docker://127.0.0.1:$port/bench/cluster:skopeo" >/dev/null; t1=$(now)
-  tk+=("$(echo "$t1 - $t0" | bc -l)")
-  start_registry
-  t0=$(now); sealer push bench.local/cluster:v1 "127.0.0.1:$port/bench/cluster:sealer" >/dev/null; t1=$(now)
-  ts+=("$(echo "$t1 - $t0" | bc -l)")
+  if [ "$source_kind" = archive ]; then
+    tk+=("$(timed_with_tmp skopeo skopeo copy --quiet --preserve-digests --dest-tls-verify=false "oci-archive:$archive:bench.local/cluster:v1" "docker://127.0.0.1:$port/bench/cluster:skopeo")")
+    mk+=("$peak_tmp")
+    start_registry
+    ts+=("$(timed_with_tmp sealer sealer push "$archive" "127.0.0.1:$port/bench/cluster:sealer")")
+    ms+=("$peak_tmp")
+    if [ -n "${SEALER_BEFORE:-}" ]; then
+      start_registry
+      tb+=("$(timed_with_tmp before "$SEALER_BEFORE" push "$archive" "127.0.0.1:$port/bench/cluster:sealer")")
+      mb_+=("$peak_tmp")
+    fi
+  else
+    t0=$(now); skopeo copy --quiet --preserve-digests --dest-tls-verify=false "oci:$layout:bench.local/cluster:v1" "docker://127.0.0.1:$port/bench/cluster:skopeo" >/dev/null; t1=$(now)
+    tk+=("$(echo "$t1 - $t0" | bc -l)")
+    start_registry
+    t0=$(now); sealer push bench.local/cluster:v1 "127.0.0.1:$port/bench/cluster:sealer" >/dev/null; t1=$(now)
+    ts+=("$(echo "$t1 - $t0" | bc -l)")
+  fi
   # both tools must have produced the same image
   ds=$(skopeo inspect --tls-verify=false --raw "docker://127.0.0.1:$port/bench/cluster:sealer" | sha256sum | cut -c1-16)
   dl=$(sha256sum < "$layout/blobs/sha256/$(python3 -c 'import json,sys;print(json.load(open(sys.argv[1]))["manifests"][0]["digest"][7:])' "$layout/index.json")" | cut -c1-16)
   [ "$ds" = "$dl" ] || { echo "push-bench: sealer pushed manifest $ds, the layout has $dl" >&2; exit 1; }
-  echo "push-bench: run $r: skopeo ${tk[-1]} s, sealer ${ts[-1]} s (manifest sha256:$ds… identical)" >&2
+  echo "push-bench: run $r: skopeo ${tk[-1]} s, sealer ${ts[-1]} s${tb:+, before ${tb[-1]} s} (manifest sha256:$ds… identical)" >&2
 done
 best() { printf '%s\n' "$@" | sort -g | head -n1; }
 bk=$(best "${tk[@]}"); bs=$(best "${ts[@]}")
 mb=$(echo "$bytes / 1048576" | bc -l)
-printf 'image: %.0f MiB in %d blobs; best of %d runs each, loopback docker-registry\n' "$mb" "$(ls "$layout/blobs/sha256" | wc -l)" "$runs"
-printf 'skopeo copy:  %6.2f s  (%6.1f MiB/s)\n' "$bk" "$(echo "$mb / $bk" | bc -l)"
-printf 'sealer push:  %6.2f s  (%6.1f MiB/s)\n' "$bs" "$(echo "$mb / $bs" | bc -l)"
+printf 'image: %.0f MiB in %d blobs, pushed from the %s; best of %d runs each, loopback docker-registry\n' "$mb" "$(ls "$layout/blobs/sha256" | wc -l)" "$source_kind" "$runs"
+mib() { echo "$1 / 1048576" | bc -l; }
+if [ "$source_kind" = archive ]; then
+  printf '| tool | s | MiB/s | temporary disk at its peak (MiB) | ×skopeo (time) |\n|---|---|---|---|---|\n'
+  printf '| skopeo copy oci-archive: | %.2f | %.1f | %.0f | 1.00 |\n' "$bk" "$(echo "$mb / $bk" | bc -l)" "$(mib "$(best "${mk[@]}")")"
+  printf '| sealer push FILE | %.2f | %.1f | %.0f | %.2f |\n' "$bs" "$(echo "$mb / $bs" | bc -l)" "$(mib "$(best "${ms[@]}")")" "$(echo "$bs / $bk" | bc -l)"
+  if [ -n "${SEALER_BEFORE:-}" ]; then
+    bb=$(best "${tb[@]}")
+    printf '| sealer push FILE (before: %s) | %.2f | %.1f | %.0f | %.2f |\n' "$(basename "$SEALER_BEFORE")" "$bb" "$(echo "$mb / $bb" | bc -l)" "$(mib "$(best "${mb_[@]}")")" "$(echo "$bb / $bk" | bc -l)"
+  fi
+else
+  printf 'skopeo copy:  %6.2f s  (%6.1f MiB/s)\n' "$bk" "$(echo "$mb / $bk" | bc -l)"
+  printf 'sealer push:  %6.2f s  (%6.1f MiB/s)\n' "$bs" "$(echo "$mb / $bs" | bc -l)"
+fi
 printf 'ratio skopeo/sealer: %.2f (>= 1.00 means sealer is at least as fast)\n' "$(echo "$bk / $bs" | bc -l)"

@@ -6,7 +6,7 @@ namespace Sealer.Cli;
 /// <summary>
 /// What a site bundle does when it is run (<c>./shop-1.4.0.run ...</c>): the file is the sealer binary with a cluster
 /// image appended (<see cref="SiteBundle"/>), so the same program looks at its own file first. Bundle words:
-/// <c>--help</c>, <c>inspect</c>, <c>clusterfile</c>, <c>extract -o DIR</c>, <c>verify</c>; <c>run</c>, <c>join</c>,
+/// <c>--help</c>, <c>inspect</c>, <c>clusterfile</c>, <c>extract -o DIR</c>, <c>verify</c>, <c>push DEST</c>, <c>load</c>; <c>run</c>, <c>join</c>,
 /// <c>check</c> and <c>delete</c> are sealer's commands with <c>--image</c> set to the bundle (its archive is read in
 /// place) and <c>--sealer-binary</c> set to the embedded sealer; any other word is plain sealer.
 /// </summary>
@@ -95,6 +95,12 @@ internal static class BundleMode
                 return 0;
             case ["inspect", .. var rest]:
                 return await SealerCli.InvokeAsync(["inspect", self, .. rest], cancellationToken).ConfigureAwait(false);
+            case ["push", .. var rest]:
+                // the bundle is the source: './shop.run push harbor.site/shop:1.4' (a site's own registry)
+                return await SealerCli.InvokeAsync(["push", self, .. rest], cancellationToken).ConfigureAwait(false);
+            case ["load", .. var rest]:
+                if (HasOption(rest, "-i") || HasOption(rest, "--input")) throw Usage("'load' loads this bundle; it takes no -i");
+                return await SealerCli.InvokeAsync(["load", "-i", self, .. rest], cancellationToken).ConfigureAwait(false);
             case [("run" or "join" or "check" or "delete" or "support-bundle") and var command, .. var rest]:
                 var extra = new List<string>();
                 if (!HasOption(rest, "--image")) extra.AddRange(["--image", self]);
@@ -123,6 +129,8 @@ internal static class BundleMode
         w.WriteLine($"  {me} support-bundle [-f Clusterfile]  collect logs, state and configuration of every host into one .tar.gz for the vendor");
         w.WriteLine($"  {me} inspect [-o json]           what is inside: apps, images, platforms, Kubernetes version, size");
         w.WriteLine($"  {me} verify                      re-check every part of this file against its digest");
+        w.WriteLine($"  {me} push REGISTRY/NAME:TAG      push the cluster image to a registry (the site's Harbor), read in place");
+        w.WriteLine($"  {me} load [--store DIR]          load the cluster image into a sealer image store, read in place");
         w.WriteLine($"  {me} extract -o DIR              write the sealer binary, the image archive and the template as files");
         w.WriteLine($"  {me} help COMMAND                help of a sealer command (every sealer command works here)");
     }

@@ -283,12 +283,13 @@ internal static class ImageCommands
 
     private static Command Load()
     {
-        var path = new Argument<string?>("FILE") { Description = "the archive or layout (instead of -i)", Arity = ArgumentArity.ZeroOrOne };
-        var input = CliOptions.Text("--input", "OCI archive (plain, zstd or gzip), OCI layout directory, or - for stdin", "FILE|DIR|-", "-i");
+        var path = new Argument<string?>("FILE") { Description = "the archive, layout or site bundle (instead of -i)", Arity = ArgumentArity.ZeroOrOne };
+        var input = CliOptions.Text("--input", "OCI archive (plain, zstd or gzip), OCI layout directory, site bundle (.run, split or not), or - for stdin", "FILE|DIR|-", "-i");
         var name = CliOptions.Text("--name", "name to give the image (when the archive has one image)", "REF");
         var store = CliOptions.Store();
         var command = new SealerCommand("load", "Load cluster images from an OCI archive or layout, verifying every blob",
-            "Loads cluster images from an OCI archive (plain/zstd/gzip) or OCI layout directory; every blob is verified.\n" +
+            "Loads cluster images from an OCI archive (plain/zstd/gzip), an OCI layout directory or a site bundle (its\n" +
+            "archive read in place, across its part files when split); every blob is verified.\n" +
             "A delta archive (sealer save --since BASE) loads only into a store holding BASE's blobs; the image is named\n" +
             "once its whole graph is there, and without the base nothing is loaded (error SEA1710).") { path, input, name, store };
         command.SetAction(async (p, cancellationToken) =>
@@ -319,7 +320,7 @@ internal static class ImageCommands
 
     private static Command Push()
     {
-        var source = new Argument<string>("SOURCE") { Description = "a name in the store, or an OCI layout directory or archive (then DESTINATION is needed)" };
+        var source = new Argument<string>("SOURCE") { Description = "a name in the store, or an OCI layout directory, archive or site bundle (then DESTINATION is needed)" };
         var destination = new Argument<string?>("DESTINATION") { Description = "where to push (default: the name in the store)", Arity = ArgumentArity.ZeroOrOne };
         var concurrency = CliOptions.Int("--concurrency", "blobs uploaded at once", 4, 1, 32);
         var chunk = CliOptions.Int("--chunk-size-mb", "upload chunk size in MiB (an interrupted upload resends at most one chunk)", 64, 1, 1024);
@@ -333,7 +334,8 @@ internal static class ImageCommands
         var store = CliOptions.Store();
         var command = new SealerCommand("push", "Push a cluster image (all platforms) to a registry",
             "Pushes a cluster image (every platform) to a registry. Credentials: SEALER_REGISTRY_USER/PASSWORD,\n" +
-            "~/.docker/config.json, or -u with --password-stdin.")
+            "~/.docker/config.json, or -u with --password-stdin. A plain archive or a site bundle (split or not) is read\n" +
+            "in place: nothing is unpacked, and the registry checks every blob's digest.")
         {
             source, destination, concurrency, chunk, mountFrom, tags, plainHttp, user, passwordStdin, attachSbom, format, store,
         };
@@ -342,7 +344,7 @@ internal static class ImageCommands
             string src = p.GetValue(source)!;
             string? dest = p.GetValue(destination);
             bool fromPath = Directory.Exists(src) || (File.Exists(src) && (src.Contains('/') || src.Contains('.')));
-            if (fromPath && dest is null) throw Usage("pushing a layout directory or archive needs a DESTINATION");
+            if (fromPath && dest is null) throw Usage("pushing a layout directory, archive or site bundle needs a DESTINATION");
             var s = fromPath ? null : ClusterImageStore.Open(p.GetValue(store));
             var image = s?.Resolve(src);
             var target = ImageReference.Parse(dest ?? image!.Name);

@@ -23,7 +23,7 @@ public static class ClusterImageInspector
         var reader = ClusterImageReader.Open(layout, root, name, skipMissingPlatforms: false);
         var graphDigests = graph.Manifests.Select(m => m.Descriptor.Digest).ToHashSet(StringComparer.Ordinal);
         return Describe(reader, name, root, graph.TotalSize, p => graph.PlatformManifests().FirstOrDefault(m => m.Manifest.Descriptor.Digest == p.ManifestDescriptor.Digest).Platform,
-            FindReferrers(layout.ReadIndex(), d => layout.HasBlob(d), d => layout.ReadBlobBytes(d), graphDigests));
+            FindReferrers(layout, graphDigests));
     }
 
     /// <summary>
@@ -64,7 +64,7 @@ public static class ClusterImageInspector
             + reader.Platforms.Sum(p => p.ManifestDescriptor.Size + p.Manifest.Config.Size + p.TotalLayerBytes);
         var digests = reader.Platforms.Select(p => p.ManifestDescriptor.Digest).Append(root.Digest).ToHashSet(StringComparer.Ordinal);
         return Describe(reader, reader.RefName ?? archive.Path, root, size, _ => null,
-            FindReferrers(archive.ReadIndex(), d => archive.HasBlob(d), d => archive.ReadBlobBytes(d), digests));
+            FindReferrers(archive, digests));
     }
 
     private static ClusterImageInfo Describe(ClusterImageReader reader, string name, Descriptor root, long size, Func<ClusterImagePlatform, Platform?> indexPlatform, List<ReferrerInfo> referrers)
@@ -97,16 +97,13 @@ public static class ClusterImageInspector
     }
 
     /// <summary>Unnamed index.json entries whose manifest has a <c>subject</c> in the given set.</summary>
-    internal static List<ReferrerInfo> FindReferrers(OciLayout layout, IReadOnlySet<string> subjects)
-        => FindReferrers(layout.ReadIndex(), d => layout.HasBlob(d), d => layout.ReadBlobBytes(d), subjects);
-
-    private static List<ReferrerInfo> FindReferrers(ImageIndex index, Func<Digest, bool> has, Func<Digest, byte[]> read, IReadOnlySet<string> subjects)
+    internal static List<ReferrerInfo> FindReferrers(IBlobSource source, IReadOnlySet<string> subjects)
     {
         var result = new List<ReferrerInfo>();
-        foreach (var entry in index.Manifests)
+        foreach (var entry in source.ReadIndex().Manifests)
         {
-            if (entry.GetAnnotation(Annotations.RefName) is not null || !MediaTypes.IsManifest(entry.MediaType) || !has(entry.ParsedDigest)) continue;
-            var m = OciJsonContext.FromBytes(read(entry.ParsedDigest), OciJsonContext.Default.ImageManifest, $"manifest {entry.Digest}");
+            if (entry.GetAnnotation(Annotations.RefName) is not null || !MediaTypes.IsManifest(entry.MediaType) || !source.HasBlob(entry.ParsedDigest)) continue;
+            var m = OciJsonContext.FromBytes(source.ReadBlobBytes(entry.ParsedDigest), OciJsonContext.Default.ImageManifest, $"manifest {entry.Digest}");
             if (m.Subject is not null && subjects.Contains(m.Subject.Digest))
             {
                 result.Add(new ReferrerInfo { Digest = entry.Digest, ArtifactType = m.ArtifactType ?? m.Config.MediaType, Subject = m.Subject.Digest });

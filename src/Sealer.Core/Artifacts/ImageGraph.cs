@@ -57,7 +57,7 @@ public sealed class ImageGraph
     /// config and layer must be present (size checked) or <see cref="ErrorCodes.StoreImageIncomplete"/> is thrown.
     /// Index children whose manifests are absent are an error too: a cluster image always travels whole.
     /// </summary>
-    public static ImageGraph Load(OciLayout layout, Descriptor root, bool requireBlobs = true)
+    public static ImageGraph Load(IBlobSource layout, Descriptor root, bool requireBlobs = true)
     {
         var manifests = new List<GraphManifest>();
         var blobs = new List<Descriptor>();
@@ -74,7 +74,7 @@ public sealed class ImageGraph
             {
                 if (!requireBlobs) return; // a platform-filtered cache entry: only the wanted children are present
                 throw new SealerException(ErrorCodes.StoreImageIncomplete,
-                    $"Manifest {d.Digest} of image {root.Digest} is missing from '{layout.Root}'. Pull or load the image again.");
+                    $"Manifest {d.Digest} of image {root.Digest} is missing from '{layout.Name}'. Pull or load the image again.");
             }
             byte[] bytes = layout.ReadBlobBytes(digest);
             var probe = OciJsonContext.FromBytes(bytes, OciJsonContext.Default.ManifestProbe, $"manifest {d.Digest}");
@@ -94,7 +94,7 @@ public sealed class ImageGraph
                 if (requireBlobs && !layout.HasBlob(blob.ParsedDigest, blob.Size))
                 {
                     throw new SealerException(ErrorCodes.StoreImageIncomplete,
-                        $"Blob {blob.Digest} ({blob.MediaType}) of image {root.Digest} is missing from '{layout.Root}' or has the wrong size. Pull or load the image again.");
+                        $"Blob {blob.Digest} ({blob.MediaType}) of image {root.Digest} is missing from '{layout.Name}' or has the wrong size. Pull or load the image again.");
                 }
                 blobs.Add(blob);
             }

@@ -1,6 +1,7 @@
 using System.Formats.Tar;
 using System.IO.Compression;
 using Microsoft.Win32.SafeHandles;
+using Sealer.Core.Bundle;
 using Sealer.Core.ClusterImage;
 using Sealer.Core.Diagnostics;
 using Sealer.Core.IO;
@@ -256,9 +257,62 @@ public static class OciArchive
         path = Path.GetFullPath(path);
         if (Directory.Exists(path)) return await LoadLayoutAsync(store, path, options, cancellationToken).ConfigureAwait(false);
         if (!File.Exists(path)) throw new SealerException(ErrorCodes.NotAnOciArchive, $"'{path}' does not exist. Give the file written by 'sealer save' (or an OCI archive from skopeo).", path);
+        if (SiteBundle.TryOpen(path) is { } bundle) return await LoadBundleAsync(store, bundle, options, cancellationToken).ConfigureAwait(false);
 
         await using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20, FileOptions.Asynchronous | FileOptions.SequentialScan);
         return await LoadArchiveFromStreamAsync(store, file, path, options, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// A site bundle (<c>sealer bundle</c>; split into parts or not): the cluster image archive inside it, read in place
+    /// across its files (<see cref="ArchiveLayout"/>) and imported as a plain tar's blobs are, several at once, each
+    /// verified. Nothing is extracted first, so loading a 20 GB bundle needs room for the store's copy only.
+    /// </summary>
+    private static async Task<ArchiveLoadResult> LoadBundleAsync(ClusterImageStore store, SiteBundle bundle, LoadOptions options, CancellationToken cancellationToken)
+    {
+        string path = bundle.Path;
+        var archive = bundle.OpenArchive();
+        var layoutFile = OciJsonContext.FromBytes(archive.ReadEntry("oci-layout", 4096), OciJsonContext.Default.OciLayoutFile, $"{path}: oci-layout");
+        if (!layoutFile.ImageLayoutVersion.StartsWith("1.", StringComparison.Ordinal))
+        {
+            throw new SealerException(ErrorCodes.NotAnOciArchive, $"'{path}' has imageLayoutVersion {layoutFile.ImageLayoutVersion}; only 1.x is supported.", path);
+        }
+        var index = archive.ReadIndex();
+        var recordDigest = DeltaArchive.RecordDigest(index, path);
+        var delta = DeltaArchive.ReadInfo(index, path, d => archive.HasBlob(d) ? archive.ReadBlobBytes(d, DeltaArchive.MaxRecordBytes) : null);
+        if (delta is not null) DeltaArchive.RequireBase(store, delta, path);
+        var toName = NameRoots(index.Manifests, options.Name, path);
+
+        var handles = new Dictionary<string, SafeFileHandle>(StringComparer.Ordinal);
+        try
+        {
+            var blobs = new List<(Digest, SafeFileHandle, long, long)>();
+            foreach (string name in archive.EntryNames)
+            {
+                if (!name.StartsWith("blobs/", StringComparison.Ordinal)) continue;
+                var parts = name.Split('/');
+                if (parts.Length != 3 || !Digest.TryParse($"{parts[1]}:{parts[2]}", out var digest))
+                {
+                    throw new SealerException(ErrorCodes.ArchiveUnsafeEntry, $"'{path}' has a blob entry '{name}' whose name is not a digest. Refusing the archive.", path);
+                }
+                var at = archive.Locate(digest);
+                if (digest == recordDigest || store.Layout.HasBlob(digest, at.Length)) continue;
+                if (!handles.TryGetValue(at.Path, out var handle))
+                {
+                    handles[at.Path] = handle = File.OpenHandle(at.Path, FileMode.Open, FileAccess.Read, FileShare.Read, FileOptions.RandomAccess);
+                }
+                blobs.Add((digest, handle, at.Offset, at.Length));
+            }
+            var (count, bytes) = await ImportAllInPlaceAsync(store, blobs, options.Progress, path, cancellationToken).ConfigureAwait(false);
+            RequireWhole(store, toName, path);
+            var images = toName.Select(n => store.Add(n.Name, n.Root)).ToList();
+            AddReferrers(store, index.Manifests, toName.Select(n => n.Root));
+            return new ArchiveLoadResult(images, delta, count, bytes);
+        }
+        finally
+        {
+            foreach (var h in handles.Values) h.Dispose();
+        }
     }
 
     /// <summary>An OCI layout directory (a build output, an unpacked archive or delta): its named roots imported into the store.</summary>
@@ -400,13 +454,13 @@ public static class OciArchive
         {
             try
             {
-                var (count, bytes) = await ImportInPlaceAsync(store, region!, inPlace.DistinctBy(b => b.Digest).ToList(), total, options.Progress, path, cancellationToken).ConfigureAwait(false);
+                var (count, bytes) = await ImportInPlaceAsync(store, inPlace.DistinctBy(b => b.Digest).Select(b => (b.Digest, region!, b.Offset, b.Length)).ToList(), total, options.Progress, path, cancellationToken).ConfigureAwait(false);
                 loadedBlobs += count;
                 loadedBytes += bytes;
             }
             catch (IOException ex) when (AtomicFile.IsDiskFull(ex))
             {
-                throw new SealerException(ErrorCodes.DiskWriteFailed, $"The disk is full while storing the blobs of '{path}' under '{store.Layout.Root}'. Free some space and run again.", path, inner: ex);
+                throw DiskFull(store, path, ex);
             }
         }
         if (recordDigest is { } rd && delta is null)
@@ -422,15 +476,33 @@ public static class OciArchive
         return new ArchiveLoadResult(result, delta, loadedBlobs, loadedBytes);
     }
 
+    /// <summary><see cref="ImportInPlaceAsync"/> of every blob of an archive, a full disk said as such.</summary>
+    private static async Task<(int Blobs, long Bytes)> ImportAllInPlaceAsync(ClusterImageStore store,
+        IReadOnlyList<(Digest Digest, SafeFileHandle Archive, long Offset, long Length)> blobs, IProgress<long>? progress, string path, CancellationToken cancellationToken)
+    {
+        if (blobs.Count == 0) return (0, 0);
+        try
+        {
+            return await ImportInPlaceAsync(store, blobs.DistinctBy(b => b.Digest).ToList(), 0, progress, path, cancellationToken).ConfigureAwait(false);
+        }
+        catch (IOException ex) when (AtomicFile.IsDiskFull(ex))
+        {
+            throw DiskFull(store, path, ex);
+        }
+    }
+
+    private static SealerException DiskFull(ClusterImageStore store, string path, IOException ex)
+        => new(ErrorCodes.DiskWriteFailed, $"The disk is full while storing the blobs of '{path}' under '{store.Layout.Root}'. Free some space and run again.", path, inner: ex);
+
     /// <summary>
-    /// Imports the blobs whose place in the plain tar <paramref name="archive"/> the walk found, a few at once
+    /// Imports the blobs whose place in a plain tar (or in a part of a split bundle) the walk found, a few at once
     /// (<see cref="LoadWriters"/>, each on a thread of its own: <see cref="DedicatedWorkers"/>): one reader front to back left
     /// the disk idle while it hashed and between blobs. Each writer's blobs share one durability point per <see cref="ImportBatch.MaxBytes"/> (its own batch:
     /// not an fsync and a rename each); all are under their final names before any image is named, and a failure (a
     /// corrupt blob stops them all) or Ctrl+C deletes the uncommitted rest.
     /// </summary>
-    private static async Task<(int Blobs, long Bytes)> ImportInPlaceAsync(ClusterImageStore store, SafeFileHandle archive,
-        IReadOnlyList<(Digest Digest, long Offset, long Length)> blobs, long before, IProgress<long>? progress, string path,
+    private static async Task<(int Blobs, long Bytes)> ImportInPlaceAsync(ClusterImageStore store,
+        IReadOnlyList<(Digest Digest, SafeFileHandle Archive, long Offset, long Length)> blobs, long before, IProgress<long>? progress, string path,
         CancellationToken cancellationToken)
     {
         var gate = new Lock();
@@ -448,7 +520,7 @@ public static class OciArchive
                 var own = batches[Interlocked.Increment(ref nextBatch)];
                 for (int i = next(); i >= 0; i = next())
                 {
-                    var (digest, offset, length) = blobs[i];
+                    var (digest, archive, offset, length) = blobs[i];
                     long reported = 0;
                     try
                     {
@@ -590,10 +662,22 @@ public static class OciArchive
         int n = await input.ReadAtLeastAsync(magic, 4, throwOnEndOfStream: false, cancellationToken).ConfigureAwait(false);
         if (n < 4) throw new SealerException(ErrorCodes.NotAnOciArchive, $"'{path}' is empty or too short to be an OCI archive.", path);
         Stream whole = new PrefixedStream(magic, input); // works for pipes too: the sniffed bytes are read again
-        if (magic[0] == 0x28 && magic[1] == 0xB5 && magic[2] == 0x2F && magic[3] == 0xFD) return new DecompressionStream(whole, leaveOpen: true);
-        if (magic[0] == 0x1F && magic[1] == 0x8B) return new GZipStream(whole, CompressionMode.Decompress, leaveOpen: true);
+        if (IsZstd(magic)) return new DecompressionStream(whole, leaveOpen: true);
+        if (IsGzip(magic)) return new GZipStream(whole, CompressionMode.Decompress, leaveOpen: true);
         return whole;
     }
+
+    /// <summary>True when the file at <paramref name="path"/> starts with zstd's or gzip's magic (not a plain tar to read in place).</summary>
+    internal static bool IsCompressed(string path)
+    {
+        Span<byte> magic = stackalloc byte[4];
+        using var handle = File.OpenHandle(path);
+        return RandomAccess.Read(handle, magic, 0) == 4 && (IsZstd(magic) || IsGzip(magic));
+    }
+
+    private static bool IsZstd(ReadOnlySpan<byte> magic) => magic[0] == 0x28 && magic[1] == 0xB5 && magic[2] == 0x2F && magic[3] == 0xFD;
+
+    private static bool IsGzip(ReadOnlySpan<byte> magic) => magic[0] == 0x1F && magic[1] == 0x8B;
 
     /// <summary>The sniffed bytes, then the rest of the input; never disposes the input (the caller owns it).</summary>
     private sealed class PrefixedStream(byte[] prefix, Stream inner) : Sealer.Core.IO.ReadOnlyStream

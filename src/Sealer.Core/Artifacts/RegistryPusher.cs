@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Headers;
 using Sealer.Core.Diagnostics;
+using Sealer.Core.Bundle;
 using Sealer.Core.Distribution;
 using Sealer.Core.Distribution.Upload;
 using Sealer.Core.Layout;
@@ -32,8 +33,13 @@ public sealed class RegistryPusher
     public int Restarts { get; private set; }
 
     /// <summary>
-    /// Pushes the cluster image of a layout directory (a build's <c>bin/&lt;Configuration&gt;/&lt;name&gt;/</c>) or an OCI archive
-    /// file: the entry named <paramref name="refName"/>, or the only image in it. This is what <c>PushClusterImage</c> calls.
+    /// Pushes the cluster image of a layout directory (a build's <c>bin/&lt;Configuration&gt;/&lt;name&gt;/</c>), an OCI archive
+    /// file or a site bundle (split or not): the entry named <paramref name="refName"/>, or the only image in it. This is
+    /// what <c>PushClusterImage</c> and <c>sealer push FILE</c> call. A plain archive and a bundle are pushed from where
+    /// their blobs lie (<see cref="ArchiveLayout"/>): nothing is unpacked, so a 20 GB archive needs no 20 GB of room
+    /// elsewhere, and the registry checks each blob's digest as it arrives. A compressed archive (zstd, gzip), or a push
+    /// that adds to the image (<see cref="PushOptions.AttachSbom"/>, <see cref="PushOptions.SigningKey"/>), is loaded into a
+    /// private store first (verified), then pushed from there.
     /// </summary>
     public async Task<PushResult> PushAsync(string layoutOrArchive, string destination, string? refName = null, CancellationToken cancellationToken = default)
     {
@@ -41,14 +47,14 @@ public sealed class RegistryPusher
         if (Directory.Exists(layoutOrArchive))
         {
             var layout = OciLayout.Open(layoutOrArchive);
-            var roots = layout.ReadIndex().Manifests.Where(d => d.ArtifactType is null).ToList();
-            var root = refName is null
-                ? (roots.Count == 1 ? roots[0] : throw new SealerException(ErrorCodes.InvalidPushDestination, $"'{layoutOrArchive}' holds {roots.Count} images; say which one to push."))
-                : roots.FirstOrDefault(d => d.GetAnnotation(Annotations.RefName) is { } n && (n == refName || ClusterImageStore.NormalizeName(n) == ClusterImageStore.NormalizeName(refName)))
-                  ?? throw new SealerException(ErrorCodes.ImageNotInStore, $"'{layoutOrArchive}' has no image named '{refName}'.");
-            return await PushAsync(layout, root with { Annotations = null }, dest, cancellationToken).ConfigureAwait(false);
+            return await PushAsync(layout, PickRoot(layout, layoutOrArchive, refName), dest, cancellationToken).ConfigureAwait(false);
         }
-        // An archive: load it into a private store next to it (verified), then push from there.
+        bool addsToImage = _options.AttachSbom || _options.SigningKey is not null;
+        if (!addsToImage && OpenInPlace(layoutOrArchive) is { } archive)
+        {
+            return await PushAsync(archive, PickRoot(archive, layoutOrArchive, refName), dest, cancellationToken).ConfigureAwait(false);
+        }
+        // Load it into a private store next to it (verified), then push from there.
         string temp = Path.Combine(Path.GetTempPath(), "sealer-push-" + Guid.NewGuid().ToString("N")[..12]);
         try
         {
@@ -64,7 +70,36 @@ public sealed class RegistryPusher
         }
     }
 
-    public async Task<PushResult> PushAsync(OciLayout layout, Descriptor root, ImageReference destination, CancellationToken cancellationToken = default)
+    /// <summary>A site bundle's archive, or a plain (uncompressed) tar, read in place; null for anything else (compressed).</summary>
+    private static ArchiveLayout? OpenInPlace(string path)
+    {
+        if (!File.Exists(path)) throw new SealerException(ErrorCodes.NotAnOciArchive, $"'{path}' does not exist. Give a layout directory, an OCI archive (sealer save, dotnet build) or a site bundle.", path);
+        if (SiteBundle.TryOpen(path) is { } bundle) return bundle.OpenArchive();
+        return OciArchive.IsCompressed(path) ? null : ArchiveLayout.Open(path);
+    }
+
+    /// <summary>
+    /// The image of <paramref name="source"/> named <paramref name="refName"/>, or its only one. Images are the index's named
+    /// entries (<c>org.opencontainers.image.ref.name</c>, or containerd's name); with none named, its entries that are no
+    /// artifact. Unnamed entries beside named ones are referrers (signatures, SBOMs), pushed with their subject.
+    /// </summary>
+    private static Descriptor PickRoot(IBlobSource source, string what, string? refName)
+    {
+        var entries = source.ReadIndex().Manifests;
+        var roots = entries.Where(d => d.GetAnnotation(Annotations.RefName) is not null || d.GetAnnotation("io.containerd.image.name") is not null).ToList();
+        if (roots.Count == 0) roots = entries.Where(d => d.ArtifactType is null).ToList();
+        var root = refName is null
+            ? (roots.Count == 1 ? roots[0] : throw new SealerException(ErrorCodes.InvalidPushDestination, $"'{what}' holds {roots.Count} images; say which one to push."))
+            : roots.FirstOrDefault(d => d.GetAnnotation(Annotations.RefName) is { } n && (n == refName || ClusterImageStore.NormalizeName(n) == ClusterImageStore.NormalizeName(refName)))
+              ?? throw new SealerException(ErrorCodes.ImageNotInStore, $"'{what}' has no image named '{refName}'.");
+        return root with { Annotations = null };
+    }
+
+    /// <summary>
+    /// Pushes the graph of <paramref name="root"/> from <paramref name="layout"/>: a layout, or an archive read in place (a
+    /// blob of it that the registry finds corrupt is <see cref="ErrorCodes.ArchiveBlobCorrupt"/>, and the tag is not pushed).
+    /// </summary>
+    public async Task<PushResult> PushAsync(IBlobSource layout, Descriptor root, ImageReference destination, CancellationToken cancellationToken = default)
     {
         if (destination.Tag is null && destination.Digest is null)
         {
@@ -76,8 +111,14 @@ public sealed class RegistryPusher
                 $"Push destination '{destination}' names digest {destination.Digest} but the image is {root.Digest}. Push to a tag instead.");
         }
         var graph = ImageGraph.Load(layout, root);
-        if (_options.AttachSbom) ClusterImageSbom.EnsureAttached(layout, root, $"{destination.Name}:{destination.Tag ?? "latest"}");
-        if (_options.SigningKey is { } signingKey) CosignSignatures.SignInLayout(layout, root, destination.Name, signingKey);
+        if (_options.AttachSbom || _options.SigningKey is not null)
+        {
+            // Both write into the layout (the SBOM or signature as a referrer); an archive read in place takes no writes.
+            var writable = layout as OciLayout ?? throw new SealerException(ErrorCodes.InvalidPushDestination,
+                $"'{layout.Name}' is read in place; an SBOM or a signature is added to a layout. Push it by path (it is loaded into a private store first) or load it and push by name.");
+            if (_options.AttachSbom) ClusterImageSbom.EnsureAttached(writable, root, $"{destination.Name}:{destination.Tag ?? "latest"}");
+            if (_options.SigningKey is { } signingKey) CosignSignatures.SignInLayout(writable, root, destination.Name, signingKey);
+        }
         var transport = _options.Client is { } client ? new RegistryTransport(client, destination.Domain) : new RegistryTransport(destination.Domain, _options.Credentials, _options.PlainHttp);
         try
         {
@@ -163,10 +204,10 @@ public sealed class RegistryPusher
         }
     }
 
-    private static async Task PushReferrerAsync(OciLayout layout, BlobUploader uploader, ManifestPusher manifests, ReferrerInfo referrer, CancellationToken cancellationToken)
+    private static async Task PushReferrerAsync(IBlobSource layout, BlobUploader uploader, ManifestPusher manifests, ReferrerInfo referrer, CancellationToken cancellationToken)
     {
         var descriptor = new Descriptor { MediaType = MediaTypes.OciManifest, Digest = referrer.Digest, Size = 0 };
-        var graph = ImageGraph.Load(layout, descriptor with { Size = new FileInfo(layout.BlobPath(descriptor.ParsedDigest)).Length });
+        var graph = ImageGraph.Load(layout, descriptor with { Size = layout.Locate(descriptor.ParsedDigest).Length });
         foreach (var blob in graph.Blobs) await uploader.PushAsync(layout, blob, [], null, cancellationToken).ConfigureAwait(false);
         var m = graph.Manifests[^1];
         bool referrersApi = await manifests.PutAsync(MediaTypes.OciManifest, m.Bytes, referrer.Digest, cancellationToken).ConfigureAwait(false);

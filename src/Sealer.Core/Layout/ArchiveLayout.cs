@@ -17,7 +17,7 @@ public readonly record struct BlobLocation(string Path, long Offset, long Length
 /// 20 GB archive opens in milliseconds) maps each entry to its byte range. Small blobs are read and verified on demand;
 /// big ones are handed out as <see cref="BlobLocation"/>s whose readers verify them (the hosts' receive script does).
 /// </summary>
-public sealed class ArchiveLayout
+public sealed class ArchiveLayout : IBlobSource
 {
     private readonly Dictionary<string, BlobLocation> _entries;
 
@@ -33,6 +33,10 @@ public sealed class ArchiveLayout
 
     /// <summary>The file holding the archive (its first part, when it is split over several files).</summary>
     public string Path { get; }
+
+    string IBlobSource.Name => Path;
+
+    bool IBlobSource.BlobsVerified => false;
 
     /// <summary>Where the archive starts in <see cref="Path"/>.</summary>
     public long Offset { get; }

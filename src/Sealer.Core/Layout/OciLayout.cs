@@ -16,7 +16,7 @@ namespace Sealer.Core.Layout;
 /// <item>Safe for two builds at once: partial files are taken with an exclusive handle, index.json is rewritten under a lock.</item>
 /// </list>
 /// </summary>
-public sealed class OciLayout
+public sealed class OciLayout : IBlobSource
 {
     private const string IngestDir = "ingest";
 
@@ -26,6 +26,10 @@ public sealed class OciLayout
     public string Root { get; }
 
     public string IndexPath => Path.Combine(Root, "index.json");
+
+    string IBlobSource.Name => Root;
+
+    bool IBlobSource.BlobsVerified => true;
 
     /// <summary>Opens a layout, creating it (and its parents) if it does not exist.</summary>
     public static OciLayout OpenOrCreate(string root)
@@ -95,6 +99,14 @@ public sealed class OciLayout
     }
 
     public bool HasBlob(Descriptor descriptor) => HasBlob(descriptor.ParsedDigest, descriptor.Size);
+
+    /// <summary>The blob's file, whole. Throws <see cref="ErrorCodes.BlobNotFound"/> if absent.</summary>
+    public BlobLocation Locate(Digest digest)
+    {
+        var info = new FileInfo(BlobPath(digest));
+        return info.Exists ? new BlobLocation(info.FullName, 0, info.Length)
+            : throw new SealerException(ErrorCodes.BlobNotFound, $"Blob {digest} is missing from the layout at '{Root}'.");
+    }
 
     /// <summary>Opens a blob for reading (shared, async). Throws <see cref="ErrorCodes.BlobNotFound"/> if absent.</summary>
     public FileStream OpenBlob(Digest digest)

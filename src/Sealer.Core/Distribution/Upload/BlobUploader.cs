@@ -51,8 +51,25 @@ public sealed class BlobUploader
         throw Failed(blob, "checking whether it exists", response);
     }
 
-    /// <summary>Puts one blob of <paramref name="layout"/> into the repository. <paramref name="sent"/> gets bytes as they go.</summary>
-    public async Task<BlobOutcome> PushAsync(OciLayout layout, Descriptor blob, IReadOnlyList<string> mountFrom, Action<long>? sent = null, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Puts one blob of <paramref name="layout"/> (a layout's file, or a region of an archive read in place) into the
+    /// repository. <paramref name="sent"/> gets bytes as they go.
+    /// </summary>
+    public async Task<BlobOutcome> PushAsync(IBlobSource layout, Descriptor blob, IReadOnlyList<string> mountFrom, Action<long>? sent = null, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            return await PushBlobAsync(layout, blob, mountFrom, sent, cancellationToken).ConfigureAwait(false);
+        }
+        catch (SealerException ex) when (ex.Code == ErrorCodes.PushDigestMismatch && !layout.BlobsVerified)
+        {
+            // An archive's blobs are checked by whoever reads them: here the registry did, and refused it.
+            throw new SealerException(ErrorCodes.ArchiveBlobCorrupt,
+                $"'{layout.Name}': blob {blob.Digest} is corrupt (registry {_transport.Registry} found that its content does not hash to its name). The archive was damaged in transit; copy it again. The image's tag was not pushed.", layout.Name, inner: ex);
+        }
+    }
+
+    private async Task<BlobOutcome> PushBlobAsync(IBlobSource layout, Descriptor blob, IReadOnlyList<string> mountFrom, Action<long>? sent, CancellationToken cancellationToken)
     {
         if (await ExistsAsync(blob, cancellationToken).ConfigureAwait(false)) return BlobOutcome.Existed;
 
@@ -82,6 +99,11 @@ public sealed class BlobUploader
             // Anything else (e.g. 404 for the source): fall back to an upload.
         }
 
+        var at = layout.Locate(blob.ParsedDigest);
+        if (at.Length != blob.Size)
+        {
+            throw new SealerException(ErrorCodes.SizeMismatch, $"Blob {blob.Digest} in '{layout.Name}' is {at.Length} bytes, but the manifest says {blob.Size}. The image is damaged; build, pull or copy it again.");
+        }
         var session = new UploadSession { Location = location };
         for (int attempt = 0; ; attempt++)
         {
@@ -90,7 +112,7 @@ public sealed class BlobUploader
                 session.Location ??= await StartAsync(blob, cancellationToken).ConfigureAwait(false);
                 if ((blob.Size <= _options.MonolithicThreshold || _chunkedRefused) && attempt == 0)
                 {
-                    await PutMonolithicAsync(layout, blob, session.Location, sent, cancellationToken).ConfigureAwait(false);
+                    await PutMonolithicAsync(at, blob, session.Location, sent, cancellationToken).ConfigureAwait(false);
                 }
                 else
                 {
@@ -109,14 +131,14 @@ public sealed class BlobUploader
                     }
                     try
                     {
-                        await PatchFromAsync(layout, blob, session, offset, sent, cancellationToken).ConfigureAwait(false);
+                        await PatchFromAsync(at, blob, session, offset, sent, cancellationToken).ConfigureAwait(false);
                     }
                     catch (SealerException ex) when (ex.Code == ErrorCodes.BlobUploadFailed && offset == 0 && !_chunkedRefused)
                     {
                         // Some registries (older Artifactory, some proxies) refuse PATCH with Content-Range: send it whole instead.
                         _chunkedRefused = true;
                         session.Location = await StartAsync(blob, cancellationToken).ConfigureAwait(false);
-                        await PutMonolithicAsync(layout, blob, session.Location, sent, cancellationToken).ConfigureAwait(false);
+                        await PutMonolithicAsync(at, blob, session.Location, sent, cancellationToken).ConfigureAwait(false);
                         return BlobOutcome.Uploaded;
                     }
                     await FinishAsync(blob, session.Location, cancellationToken).ConfigureAwait(false);
@@ -163,12 +185,12 @@ public sealed class BlobUploader
         return LocationOf(response, blob);
     }
 
-    private async Task PutMonolithicAsync(OciLayout layout, Descriptor blob, string location, Action<long>? sent, CancellationToken cancellationToken)
+    private async Task PutMonolithicAsync(BlobLocation at, Descriptor blob, string location, Action<long>? sent, CancellationToken cancellationToken)
     {
         long reported = 0;
         using var response = await SendAsync(() => new HttpRequestMessage(HttpMethod.Put, WithDigest(location, blob))
         {
-            Content = new FileSliceContent(layout.BlobPath(blob.ParsedDigest), 0, blob.Size, n => { reported += n; sent?.Invoke(n); }),
+            Content = new FileSliceContent(at.Path, at.Offset, blob.Size, n => { reported += n; sent?.Invoke(n); }),
         }, _scope, OperationTimeout(blob.Size), cancellationToken, onFailure: () => { sent?.Invoke(-reported); reported = 0; }).ConfigureAwait(false);
         if (response.StatusCode != HttpStatusCode.Created)
         {
@@ -195,10 +217,9 @@ public sealed class BlobUploader
         return dash > 0 && long.TryParse(v[(dash + 1)..], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var end) ? end : -1;
     }
 
-    private async Task PatchFromAsync(OciLayout layout, Descriptor blob, UploadSession session, long offset, Action<long>? sent, CancellationToken cancellationToken)
+    private async Task PatchFromAsync(BlobLocation at, Descriptor blob, UploadSession session, long offset, Action<long>? sent, CancellationToken cancellationToken)
     {
         string location = session.Location!;
-        string path = layout.BlobPath(blob.ParsedDigest);
         while (offset < blob.Size)
         {
             long length = Math.Min(_options.ChunkSize, blob.Size - offset);
@@ -207,7 +228,7 @@ public sealed class BlobUploader
             string current = location;
             using var response = await SendAsync(() =>
             {
-                var content = new FileSliceContent(path, start, length, n => { reported += n; sent?.Invoke(n); });
+                var content = new FileSliceContent(at.Path, at.Offset + start, length, n => { reported += n; sent?.Invoke(n); });
                 content.Headers.TryAddWithoutValidation("Content-Range", $"{start}-{start + length - 1}");
                 return new HttpRequestMessage(HttpMethod.Patch, _transport.Resolve(current)) { Content = content };
             }, _scope, OperationTimeout(length), cancellationToken, onFailure: () => { sent?.Invoke(-reported); reported = 0; }).ConfigureAwait(false);
@@ -233,13 +254,7 @@ public sealed class BlobUploader
         using var response = await SendAsync(() => new HttpRequestMessage(HttpMethod.Put, WithDigest(location, blob)) { Content = Empty() },
             _scope, TimeSpan.FromSeconds(120), cancellationToken).ConfigureAwait(false);
         if (response.StatusCode == HttpStatusCode.Created) return;
-        string body = await SafeBodyAsync(response).ConfigureAwait(false);
-        if (response.StatusCode == HttpStatusCode.BadRequest && body.Contains("DIGEST_INVALID", StringComparison.Ordinal))
-        {
-            throw new SealerException(ErrorCodes.PushDigestMismatch,
-                $"Registry {_transport.Registry} computed another digest than {blob.Digest} for the uploaded blob. The local blob may be corrupt: run 'sealer prune' and rebuild or re-pull the image.");
-        }
-        throw Failed(blob, "finishing its upload", response, body);
+        throw Failed(blob, "finishing its upload", response);
     }
 
     private Uri WithDigest(string location, Descriptor blob)
@@ -304,6 +319,12 @@ public sealed class BlobUploader
     private SealerException Failed(Descriptor blob, string doing, HttpResponseMessage response, string? body = null)
     {
         body ??= SafeBodyAsync(response).GetAwaiter().GetResult();
+        if (response.StatusCode == HttpStatusCode.BadRequest && body.Contains("DIGEST_INVALID", StringComparison.Ordinal))
+        {
+            // The registry hashed what arrived (a monolithic PUT, or the chunks at the final PUT) and refused it.
+            return new SealerException(ErrorCodes.PushDigestMismatch,
+                $"Registry {_transport.Registry} computed another digest than {blob.Digest} for the uploaded blob. The local blob may be corrupt: run 'sealer prune' and rebuild or re-pull the image.");
+        }
         return new SealerException(ErrorCodes.BlobUploadFailed,
             $"Registry {_transport.Registry} refused blob {blob.Digest} of '{_repository}' while {doing}: HTTP {(int)response.StatusCode} {body.Trim()}. Check that the registry accepts pushes of this size and media type.");
     }
