@@ -83,21 +83,24 @@ else
   sealer load -i "$layout" >/dev/null
 fi
 
-# The peak of what a command writes under its own TMPDIR (sampled every 0.1 s), and its wall time.
-peak_tmp=0
+# The peak of what a command writes under its own TMPDIR and /var/tmp (skopeo unpacks an oci-archive into /var/tmp
+# whatever TMPDIR says), sampled every 0.1 s; left in $work/tmp-NAME.peak (the function runs in a command substitution).
+# Prints the wall time.
 timed_with_tmp() { # timed_with_tmp NAME command...
-  local dir="$work/tmp-$1"; shift
+  local dir="$work/tmp-$1" name="$1"; shift
   rm -rf "$dir"; mkdir -p "$dir"
-  local t0 t1 pid peak=0 now_b
+  local t0 t1 pid peak=0 now_b base
+  base=$(du -sb /var/tmp 2>/dev/null | cut -f1)
   t0=$(now)
   TMPDIR="$dir" "$@" >/dev/null & pid=$!
   while kill -0 "$pid" 2>/dev/null; do
-    now_b=$(du -sb "$dir" 2>/dev/null | cut -f1); [ "${now_b:-0}" -gt "$peak" ] && peak=$now_b
+    now_b=$(( $(du -sb "$dir" 2>/dev/null | cut -f1) + $(du -sb /var/tmp 2>/dev/null | cut -f1) - base ))
+    [ "$now_b" -gt "$peak" ] && peak=$now_b
     sleep 0.1
   done
   wait "$pid"
   t1=$(now)
-  peak_tmp=$peak
+  echo "$peak" > "$work/tmp-$name.peak"
   echo "$t1 - $t0" | bc -l
 }
 
@@ -124,14 +127,14 @@ for r in $(seq "$runs"); do
   start_registry
   if [ "$source_kind" = archive ]; then
     tk+=("$(timed_with_tmp skopeo skopeo copy --quiet --preserve-digests --dest-tls-verify=false "oci-archive:$archive:bench.local/cluster:v1" "docker://127.0.0.1:$port/bench/cluster:skopeo")")
-    mk+=("$peak_tmp")
+    mk+=("$(cat "$work/tmp-skopeo.peak")")
     start_registry
     ts+=("$(timed_with_tmp sealer sealer push "$archive" "127.0.0.1:$port/bench/cluster:sealer")")
-    ms+=("$peak_tmp")
+    ms+=("$(cat "$work/tmp-sealer.peak")")
     if [ -n "${SEALER_BEFORE:-}" ]; then
       start_registry
       tb+=("$(timed_with_tmp before "$SEALER_BEFORE" push "$archive" "127.0.0.1:$port/bench/cluster:sealer")")
-      mb_+=("$peak_tmp")
+      mb_+=("$(cat "$work/tmp-before.peak")")
     fi
   else
     t0=$(now); skopeo copy --quiet --preserve-digests --dest-tls-verify=false "oci:$layout:bench.local/cluster:v1" "docker://127.0.0.1:$port/bench/cluster:skopeo" >/dev/null; t1=$(now)

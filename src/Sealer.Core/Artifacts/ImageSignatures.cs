@@ -33,12 +33,9 @@ public static class ImageSignatures
         return Verify(store.Layout, image.Descriptor, image.Name, key, keyFile);
     }
 
-    public static VerifiedSignature Verify(OciLayout layout, Descriptor root, string what, ECDsa key, string? keyFile = null)
-        => CosignSignatures.Verify(CosignSignatures.FindInIndex(layout.ReadIndex(), d => layout.HasBlob(d), d => layout.ReadBlobBytes(d), root.Digest), root.Digest, key, what, keyFile);
-
-    /// <summary>Verifies the image of an OCI archive read in place (<paramref name="root"/>: its cluster image entry).</summary>
-    public static VerifiedSignature Verify(ArchiveLayout archive, Descriptor root, string what, ECDsa key, string? keyFile = null)
-        => CosignSignatures.Verify(CosignSignatures.FindInIndex(archive.ReadIndex(), d => archive.HasBlob(d), d => archive.ReadBlobBytes(d), root.Digest), root.Digest, key, what, keyFile);
+    /// <summary>Verifies the image <paramref name="root"/> of a layout, or of an archive or bundle read in place.</summary>
+    public static VerifiedSignature Verify(IBlobSource layout, Descriptor root, string what, ECDsa key, string? keyFile = null)
+        => CosignSignatures.Verify(CosignSignatures.FindInIndex(layout, root.Digest), root.Digest, key, what, keyFile);
 
     /// <summary>
     /// Verifies <paramref name="reference"/> on its registry: the digest its tag resolves to, the signatures of cosign's

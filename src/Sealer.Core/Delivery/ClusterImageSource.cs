@@ -129,7 +129,7 @@ public sealed class ClusterImageSource
             }
         }
         return new ClusterImageSource(archive.Locate, reference, reader,
-            digest => CosignSignatures.FindInIndex(archive.ReadIndex(), d => archive.HasBlob(d), d => archive.ReadBlobBytes(d), digest));
+            digest => CosignSignatures.FindInIndex(archive, digest));
     }
 
     private static OciLayout UnpackArchive(string archive)
@@ -199,7 +199,7 @@ public sealed class ClusterImageSource
             }
         }
         return new ClusterImageSource(d => new BlobLocation(layout.BlobPath(d), 0, new FileInfo(layout.BlobPath(d)).Length), reference, reader,
-            digest => CosignSignatures.FindInIndex(layout.ReadIndex(), d => layout.HasBlob(d), d => layout.ReadBlobBytes(d), digest));
+            digest => CosignSignatures.FindInIndex(layout, digest));
     }
 
     private static Stream Decompress(FileStream fs)

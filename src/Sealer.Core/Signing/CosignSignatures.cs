@@ -79,10 +79,12 @@ public static class CosignSignatures
     }
 
     /// <summary>Signature layers stored in a layout's or archive's index.json (unnamed entries whose subject is <paramref name="digest"/>).</summary>
-    public static List<SignatureLayer> FindInIndex(ImageIndex index, Func<Digest, bool> has, Func<Digest, byte[]> read, string digest)
+    public static List<SignatureLayer> FindInIndex(IBlobSource source, string digest)
     {
         var found = new List<SignatureLayer>();
-        foreach (var entry in index.Manifests)
+        Func<Digest, bool> has = d => source.HasBlob(d);
+        Func<Digest, byte[]> read = d => source.ReadBlobBytes(d);
+        foreach (var entry in source.ReadIndex().Manifests)
         {
             if (entry.GetAnnotation(Annotations.RefName) is not null || !MediaTypes.IsManifest(entry.MediaType) || !has(entry.ParsedDigest)) continue;
             var m = OciJsonContext.FromBytes(read(entry.ParsedDigest), OciJsonContext.Default.ImageManifest, $"manifest {entry.Digest}");
