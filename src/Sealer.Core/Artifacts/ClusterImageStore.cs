@@ -161,8 +161,9 @@ public sealed class ClusterImageStore
 
     /// <summary>
     /// Loads an archive written by <c>sealer save</c> — full or delta (<see cref="DeltaArchive"/>), plain, zstd or gzip —, a
-    /// site bundle (its archive read in place, across its parts when split) or an OCI layout directory into this store: every blob verified as it streams, a delta's graph completed from the
-    /// base's blobs already here, images named only when whole. A delta whose base is not here is
+    /// site bundle (its archive read in place, across its parts when split) or an OCI layout directory into this store:
+    /// every blob verified as it is stored, a delta's graph completed from the base's blobs already here, images named only
+    /// when whole. A delta whose base is not here is
     /// <see cref="ErrorCodes.DeltaBaseMissing"/> before anything is written. <see cref="ArchiveLoadResult.Delta"/> says
     /// which kind it was.
     /// </summary>

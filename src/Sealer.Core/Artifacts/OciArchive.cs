@@ -303,7 +303,7 @@ public static class OciArchive
                 }
                 blobs.Add((digest, handle, at.Offset, at.Length));
             }
-            var (count, bytes) = await ImportAllInPlaceAsync(store, blobs, options.Progress, path, cancellationToken).ConfigureAwait(false);
+            var (count, bytes) = await ImportAllInPlaceAsync(store, blobs, 0, options.Progress, path, cancellationToken).ConfigureAwait(false);
             RequireWhole(store, toName, path);
             var images = toName.Select(n => store.Add(n.Name, n.Root)).ToList();
             AddReferrers(store, index.Manifests, toName.Select(n => n.Root));
@@ -450,19 +450,9 @@ public static class OciArchive
         }
         // Named before any blob is imported: an archive whose index names no image (skopeo's, by tag) writes nothing.
         var toName = NameRoots(index.Manifests, options.Name, path);
-        if (inPlace.Count > 0)
-        {
-            try
-            {
-                var (count, bytes) = await ImportInPlaceAsync(store, inPlace.DistinctBy(b => b.Digest).Select(b => (b.Digest, region!, b.Offset, b.Length)).ToList(), total, options.Progress, path, cancellationToken).ConfigureAwait(false);
-                loadedBlobs += count;
-                loadedBytes += bytes;
-            }
-            catch (IOException ex) when (AtomicFile.IsDiskFull(ex))
-            {
-                throw DiskFull(store, path, ex);
-            }
-        }
+        var imported = await ImportAllInPlaceAsync(store, inPlace.Select(b => (b.Digest, region!, b.Offset, b.Length)).ToList(), total, options.Progress, path, cancellationToken).ConfigureAwait(false);
+        loadedBlobs += imported.Blobs;
+        loadedBytes += imported.Bytes;
         if (recordDigest is { } rd && delta is null)
         {
             // A re-tarred delta whose record came before index.json was stored as a (verified) blob; otherwise it is missing.
@@ -476,23 +466,20 @@ public static class OciArchive
         return new ArchiveLoadResult(result, delta, loadedBlobs, loadedBytes);
     }
 
-    /// <summary><see cref="ImportInPlaceAsync"/> of every blob of an archive, a full disk said as such.</summary>
+    /// <summary><see cref="ImportInPlaceAsync"/> of the blobs (each digest once) an archive's walk placed, a full disk said as such.</summary>
     private static async Task<(int Blobs, long Bytes)> ImportAllInPlaceAsync(ClusterImageStore store,
-        IReadOnlyList<(Digest Digest, SafeFileHandle Archive, long Offset, long Length)> blobs, IProgress<long>? progress, string path, CancellationToken cancellationToken)
+        IReadOnlyList<(Digest Digest, SafeFileHandle Archive, long Offset, long Length)> blobs, long before, IProgress<long>? progress, string path, CancellationToken cancellationToken)
     {
         if (blobs.Count == 0) return (0, 0);
         try
         {
-            return await ImportInPlaceAsync(store, blobs.DistinctBy(b => b.Digest).ToList(), 0, progress, path, cancellationToken).ConfigureAwait(false);
+            return await ImportInPlaceAsync(store, blobs.DistinctBy(b => b.Digest).ToList(), before, progress, path, cancellationToken).ConfigureAwait(false);
         }
         catch (IOException ex) when (AtomicFile.IsDiskFull(ex))
         {
-            throw DiskFull(store, path, ex);
+            throw new SealerException(ErrorCodes.DiskWriteFailed, $"The disk is full while storing the blobs of '{path}' under '{store.Layout.Root}'. Free some space and run again.", path, inner: ex);
         }
     }
-
-    private static SealerException DiskFull(ClusterImageStore store, string path, IOException ex)
-        => new(ErrorCodes.DiskWriteFailed, $"The disk is full while storing the blobs of '{path}' under '{store.Layout.Root}'. Free some space and run again.", path, inner: ex);
 
     /// <summary>
     /// Imports the blobs whose place in a plain tar (or in a part of a split bundle) the walk found, a few at once

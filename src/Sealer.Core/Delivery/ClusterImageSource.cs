@@ -198,7 +198,7 @@ public sealed class ClusterImageSource
                 }
             }
         }
-        return new ClusterImageSource(d => new BlobLocation(layout.BlobPath(d), 0, new FileInfo(layout.BlobPath(d)).Length), reference, reader,
+        return new ClusterImageSource(layout.Locate, reference, reader,
             digest => CosignSignatures.FindInIndex(layout, digest));
     }
 

@@ -54,6 +54,17 @@ public class InPlaceSourceTests(RegistryFixture fixture)
         return bundle;
     }
 
+    /// <summary>Changes one byte halfway through <paramref name="file"/>, its length unchanged (a bad copy).</summary>
+    private static void FlipByteInTheMiddle(string file)
+    {
+        using var fs = new FileStream(file, FileMode.Open, FileAccess.ReadWrite);
+        long at = fs.Length / 2;
+        fs.Position = at;
+        int b = fs.ReadByte();
+        fs.Position = at;
+        fs.WriteByte((byte)(b ^ 0xFF));
+    }
+
     [TmpfsFact]
     public async Task Push_of_an_archive_or_a_split_bundle_reads_it_in_place_with_a_small_tmp()
     {
@@ -96,13 +107,7 @@ public class InPlaceSourceTests(RegistryFixture fixture)
         // a byte of the app layer changed after it was written (as a bad copy would): tarred under its old name
         var manifest = OciJsonContext.FromBytes(layout.ReadBlobBytes(root.ParsedDigest), OciJsonContext.Default.ImageManifest, "m");
         var big = manifest.Layers.MaxBy(l => l.Size)!;
-        using (var fs = new FileStream(layout.BlobPath(big.ParsedDigest), FileMode.Open, FileAccess.ReadWrite))
-        {
-            fs.Position = big.Size / 2;
-            int b = fs.ReadByte();
-            fs.Position = big.Size / 2;
-            fs.WriteByte((byte)(b ^ 0xFF));
-        }
+        FlipByteInTheMiddle(layout.BlobPath(big.ParsedDigest));
         string archive = tmp.Sub("bad.tar");
         Assert.Equal(0, Processes.Run("tar", "-C", tmp.Sub("layout"), "-cf", archive, "oci-layout", "index.json", "blobs").ExitCode);
 
@@ -173,13 +178,7 @@ public class InPlaceSourceTests(RegistryFixture fixture)
 
         // the part back, with one byte of a blob in it changed (same length: only its blob's digest can tell)
         File.Move(aside, lastPart);
-        using (var fs = new FileStream(lastPart, FileMode.Open, FileAccess.ReadWrite))
-        {
-            fs.Position = fs.Length / 2;
-            int b = fs.ReadByte();
-            fs.Position = fs.Length / 2;
-            fs.WriteByte((byte)(b ^ 0xFF));
-        }
+        FlipByteInTheMiddle(lastPart);
         var corrupt = await Assert.ThrowsAsync<SealerException>(() => store.LoadAsync(bundle.Path));
         Assert.Equal(ErrorCodes.ArchiveBlobCorrupt, corrupt.Code);
         Assert.Contains("shop.run", corrupt.Message);

@@ -99,11 +99,7 @@ public sealed class BlobUploader
             // Anything else (e.g. 404 for the source): fall back to an upload.
         }
 
-        var at = layout.Locate(blob.ParsedDigest);
-        if (at.Length != blob.Size)
-        {
-            throw new SealerException(ErrorCodes.SizeMismatch, $"Blob {blob.Digest} in '{layout.Name}' is {at.Length} bytes, but the manifest says {blob.Size}. The image is damaged; build, pull or copy it again.");
-        }
+        var at = layout.Locate(blob.ParsedDigest); // its size was checked by the graph walk (ImageGraph.Load)
         var session = new UploadSession { Location = location };
         for (int attempt = 0; ; attempt++)
         {
