@@ -98,6 +98,20 @@ public class InPlaceSourceTests(RegistryFixture fixture)
     }
 
     [RegistryFact]
+    public async Task Push_of_a_bundle_with_an_sbom_goes_through_a_private_store_and_carries_both_referrers()
+    {
+        using var tmp = new TempDir();
+        var (_, image, archive) = SavedWithReferrer(tmp);
+        var bundle = await Bundle(archive, tmp.Sub("media/shop.run"), splitSize: 4 << 20);
+        string dest = NewDestination();
+        // an SBOM is added to a layout: the bundle is loaded into a private store first (verified), then pushed
+        var (code, output) = Sealer(tmp.Sub("none"), null, "push", bundle.Path, dest, "--sbom", "--format", "json");
+        Assert.True(code == 0, output);
+        Assert.Contains(image.Digest, output);
+        Assert.Contains("\"referrers\": 2", output);
+    }
+
+    [RegistryFact]
     public async Task A_corrupt_blob_in_an_archive_is_named_and_the_tag_is_not_pushed()
     {
         using var tmp = new TempDir();
