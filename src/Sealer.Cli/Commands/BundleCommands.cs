@@ -82,11 +82,11 @@ internal static class BundleCommands
             live.Dispose();
             var m = bundle.Manifest;
             Console.Out.WriteLine($"Bundled {m.Image} ({string.Join(",", m.Platforms)}) with sealer {m.SealerVersion} for {m.SealerPlatform}{(m.ClusterfileTemplate is null ? "" : " and a Clusterfile template")}");
-            Console.Out.WriteLine($"{file}: {ImageCommands.Size(new FileInfo(file).Length)} in {sw.Elapsed.TotalSeconds:F1}s. At the site: ./{Path.GetFileName(file)} --help");
+            Console.Out.WriteLine($"{file}: {Bytes.Format(new FileInfo(file).Length)} in {sw.Elapsed.TotalSeconds:F1}s. At the site: ./{Path.GetFileName(file)} --help");
             if (m.ArchiveParts is { Count: > 1 } parts)
             {
                 Console.Out.WriteLine($"Split in {parts.Count} files; carry them all into one folder at the site:");
-                foreach (var part in parts.Skip(1)) Console.Out.WriteLine($"  {part.File}: {ImageCommands.Size(part.Length)}");
+                foreach (var part in parts.Skip(1)) Console.Out.WriteLine($"  {part.File}: {Bytes.Format(part.Length)}");
             }
             return 0;
         });

@@ -44,7 +44,7 @@ internal static class ImageCommands
             Console.Out.WriteLine($"{"NAME".PadRight(width)}  {"DIGEST",-19}  {"PLATFORMS",-24}  SIZE");
             foreach (var i in images)
             {
-                Console.Out.WriteLine($"{i.Name.PadRight(width)}  {i.Descriptor.ParsedDigest.Encoded[..12],-19}  {string.Join(",", i.Platforms),-24}  {Size(i.Size)}");
+                Console.Out.WriteLine($"{i.Name.PadRight(width)}  {i.Descriptor.ParsedDigest.Encoded[..12],-19}  {string.Join(",", i.Platforms),-24}  {Bytes.Format(i.Size)}");
             }
             return 0;
         });
@@ -69,7 +69,7 @@ internal static class ImageCommands
                 return 0;
             }
             var info = File.Exists(what)
-                ? ClusterImageInspector.Inspect(SiteBundle.TryOpen(what)?.OpenArchive() ?? ArchiveLayout.Open(what))
+                ? ClusterImageInspector.Inspect(SiteBundle.OpenArchiveOf(what))
                 : ClusterImageInspector.Inspect(ClusterImageStore.Open(p.GetValue(store)), what);
             if (p.GetValue(imagesOnly))
             {
@@ -96,7 +96,7 @@ internal static class ImageCommands
         byte[]? attached;
         if (File.Exists(what))
         {
-            var archive = SiteBundle.TryOpen(what)?.OpenArchive() ?? ArchiveLayout.Open(what);
+            var archive = SiteBundle.OpenArchiveOf(what);
             info = ClusterImageInspector.Inspect(archive);
             attached = ClusterImageSbom.Find(archive.ReadIndex(), d => archive.HasBlob(d), (d, max) => archive.ReadBlobBytes(d, max), info.Digest);
         }
@@ -118,11 +118,11 @@ internal static class ImageCommands
         w.WriteLine($"Name:       {info.Name}");
         w.WriteLine($"Digest:     {info.Digest}");
         w.WriteLine($"MediaType:  {info.MediaType}");
-        w.WriteLine($"Size:       {Size(info.Size)}");
+        w.WriteLine($"Size:       {Bytes.Format(info.Size)}");
         foreach (var p in info.Platforms)
         {
             w.WriteLine();
-            w.WriteLine($"Platform {p.Platform}: manifest {p.ManifestDigest}, {p.LayerCount} layers, {Size(p.Size)}");
+            w.WriteLine($"Platform {p.Platform}: manifest {p.ManifestDigest}, {p.LayerCount} layers, {Bytes.Format(p.Size)}");
             if (p.Labels.Count > 0)
             {
                 w.WriteLine("  Labels:");
@@ -208,14 +208,14 @@ internal static class ImageCommands
                 return 0;
             }
             foreach (var r in reports) PrintGc(r);
-            Console.Out.WriteLine($"Total {(dry ? "would free" : "freed")}: {Size(reports.Sum(r => r.TotalFreed))}");
+            Console.Out.WriteLine($"Total {(dry ? "would free" : "freed")}: {Bytes.Format(reports.Sum(r => r.TotalFreed))}");
             return 0;
         });
         return command;
     }
 
     private static void PrintGc(GcReport r)
-        => Console.Out.WriteLine($"{r.Root}: {(r.DryRun ? "would remove" : "removed")} {r.BlobsRemoved} blobs ({Size(r.BytesFreed)}) and {r.PartialsRemoved} partial downloads ({Size(r.PartialBytesFreed)}); kept {r.BlobsKept} blobs ({Size(r.BytesKept)})");
+        => Console.Out.WriteLine($"{r.Root}: {(r.DryRun ? "would remove" : "removed")} {r.BlobsRemoved} blobs ({Bytes.Format(r.BytesFreed)}) and {r.PartialsRemoved} partial downloads ({Bytes.Format(r.PartialBytesFreed)}); kept {r.BlobsKept} blobs ({Bytes.Format(r.BytesKept)})");
 
     private static Command Save()
     {
@@ -257,7 +257,7 @@ internal static class ImageCommands
             var saved = await OciArchive.SaveAsync(ClusterImageStore.Open(p.GetValue(store)), images, file, options, cancellationToken).ConfigureAwait(false);
             ClearProgress();
             foreach (var i in saved) Console.Out.WriteLine($"Saved {i.Name} ({i.Digest}, {string.Join(",", i.Platforms)})");
-            Console.Out.WriteLine($"{file}: {Size(new FileInfo(file).Length)} in {sw.Elapsed.TotalSeconds:F1}s");
+            Console.Out.WriteLine($"{file}: {Bytes.Format(new FileInfo(file).Length)} in {sw.Elapsed.TotalSeconds:F1}s");
             return 0;
         });
         return command;
@@ -276,8 +276,8 @@ internal static class ImageCommands
         var result = await DeltaArchive.SaveAsync(store, baseName, name, file, options, cancellationToken).ConfigureAwait(false);
         ClearProgress();
         Console.Out.WriteLine($"Saved {result.Name} ({result.Root.Digest}) as a delta over {result.Info.BaseName} ({result.Info.BaseDigest})");
-        Console.Out.WriteLine($"  carried: {result.Manifests} manifests, {result.BlobsCarried} blobs ({Size(result.BytesCarried)}); left to the base: {result.Info.BaseBlobs.Count} blobs ({Size(result.Info.BaseBytes)})");
-        Console.Out.WriteLine($"{file}: {Size(new FileInfo(file).Length)} in {sw.Elapsed.TotalSeconds:F1}s");
+        Console.Out.WriteLine($"  carried: {result.Manifests} manifests, {result.BlobsCarried} blobs ({Bytes.Format(result.BytesCarried)}); left to the base: {result.Info.BaseBlobs.Count} blobs ({Bytes.Format(result.Info.BaseBytes)})");
+        Console.Out.WriteLine($"{file}: {Bytes.Format(new FileInfo(file).Length)} in {sw.Elapsed.TotalSeconds:F1}s");
         return 0;
     }
 
@@ -308,10 +308,10 @@ internal static class ImageCommands
                 loaded = await s.LoadAsync(from, loadOptions, cancellationToken).ConfigureAwait(false);
             }
             ClearProgress();
-            foreach (var i in loaded.Images) Console.Out.WriteLine($"Loaded {i.Name} ({i.Digest}, {string.Join(",", i.Platforms)}, {Size(i.Size)})");
+            foreach (var i in loaded.Images) Console.Out.WriteLine($"Loaded {i.Name} ({i.Digest}, {string.Join(",", i.Platforms)}, {Bytes.Format(i.Size)})");
             if (loaded.Delta is { } delta)
             {
-                Console.Out.WriteLine($"  from a delta over {delta.BaseName} ({delta.BaseDigest}): {loaded.BlobsLoaded} blobs ({Size(loaded.BytesLoaded)}) new in the store, {delta.BaseBlobs.Count} blobs ({Size(delta.BaseBytes)}) taken from the base");
+                Console.Out.WriteLine($"  from a delta over {delta.BaseName} ({delta.BaseDigest}): {loaded.BlobsLoaded} blobs ({Bytes.Format(loaded.BytesLoaded)}) new in the store, {delta.BaseBlobs.Count} blobs ({Bytes.Format(delta.BaseBytes)}) taken from the base");
             }
             return 0;
         });
@@ -371,7 +371,7 @@ internal static class ImageCommands
                 return 0;
             }
             Console.Out.WriteLine($"Pushed {result.Reference}@{result.Digest}");
-            Console.Out.WriteLine($"  {result.BlobsTotal} blobs: {result.BlobsUploaded} uploaded ({Size(result.BytesUploaded)}), {result.BlobsSkipped} already there, {result.BlobsMounted} mounted; {result.Manifests} manifests; {sw.Elapsed.TotalSeconds:F1}s");
+            Console.Out.WriteLine($"  {result.BlobsTotal} blobs: {result.BlobsUploaded} uploaded ({Bytes.Format(result.BytesUploaded)}), {result.BlobsSkipped} already there, {result.BlobsMounted} mounted; {result.Manifests} manifests; {sw.Elapsed.TotalSeconds:F1}s");
             foreach (var t in options.AdditionalTags) Console.Out.WriteLine($"  also tagged {target.Name}:{t}");
             return 0;
         });
@@ -394,7 +394,7 @@ internal static class ImageCommands
             options.Concurrency = p.GetValue(concurrency);
             var image = await ClusterImagePuller.PullAsync(ClusterImageStore.Open(p.GetValue(store)), p.GetValue(reference)!, options, cancellationToken).ConfigureAwait(false);
             ClearProgress();
-            Console.Out.WriteLine($"Pulled {image.Name} ({image.Digest}, {string.Join(",", image.Platforms)}, {Size(image.Size)})");
+            Console.Out.WriteLine($"Pulled {image.Name} ({image.Digest}, {string.Join(",", image.Platforms)}, {Bytes.Format(image.Size)})");
             return 0;
         });
         return command;
@@ -429,15 +429,6 @@ internal static class ImageCommands
     // ---- helpers ----
 
     private static SealerException Usage(string message) => new(ErrorCodes.BadCommandLine, message + ". Run with --help for usage.");
-
-    internal static string Size(long bytes)
-    {
-        string[] units = ["B", "KiB", "MiB", "GiB", "TiB"];
-        double v = bytes;
-        int u = 0;
-        while (v >= 1024 && u < units.Length - 1) { v /= 1024; u++; }
-        return u == 0 ? $"{bytes} B" : string.Create(Inv, $"{v:F1} {units[u]}");
-    }
 
     private static TimeSpan ParseDuration(string s)
     {

@@ -90,7 +90,7 @@ internal static class SigningCommands
             }
             else if (File.Exists(what))
             {
-                var archive = SiteBundle.TryOpen(what)?.OpenArchive() ?? ArchiveLayout.Open(what);
+                var archive = SiteBundle.OpenArchiveOf(what);
                 var reader = ClusterImageReader.Open(archive);
                 verified = ImageSignatures.Verify(archive, reader.Descriptor, what, publicKey, keyFile);
             }

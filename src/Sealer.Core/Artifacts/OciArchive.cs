@@ -272,11 +272,7 @@ public static class OciArchive
     {
         string path = bundle.Path;
         var archive = bundle.OpenArchive();
-        var layoutFile = OciJsonContext.FromBytes(archive.ReadEntry("oci-layout", 4096), OciJsonContext.Default.OciLayoutFile, $"{path}: oci-layout");
-        if (!layoutFile.ImageLayoutVersion.StartsWith("1.", StringComparison.Ordinal))
-        {
-            throw new SealerException(ErrorCodes.NotAnOciArchive, $"'{path}' has imageLayoutVersion {layoutFile.ImageLayoutVersion}; only 1.x is supported.", path);
-        }
+        CheckLayoutFile(archive.ReadEntry("oci-layout", 4096), path);
         var index = archive.ReadIndex();
         var recordDigest = DeltaArchive.RecordDigest(index, path);
         var delta = DeltaArchive.ReadInfo(index, path, d => archive.HasBlob(d) ? archive.ReadBlobBytes(d, DeltaArchive.MaxRecordBytes) : null);
@@ -290,11 +286,7 @@ public static class OciArchive
             foreach (string name in archive.EntryNames)
             {
                 if (!name.StartsWith("blobs/", StringComparison.Ordinal)) continue;
-                var parts = name.Split('/');
-                if (parts.Length != 3 || !Digest.TryParse($"{parts[1]}:{parts[2]}", out var digest))
-                {
-                    throw new SealerException(ErrorCodes.ArchiveUnsafeEntry, $"'{path}' has a blob entry '{name}' whose name is not a digest. Refusing the archive.", path);
-                }
+                var digest = BlobEntryDigest(name, name, path);
                 var at = archive.Locate(digest);
                 if (digest == recordDigest || store.Layout.HasBlob(digest, at.Length)) continue;
                 if (!handles.TryGetValue(at.Path, out var handle))
@@ -304,10 +296,7 @@ public static class OciArchive
                 blobs.Add((digest, handle, at.Offset, at.Length));
             }
             var (count, bytes) = await ImportAllInPlaceAsync(store, blobs, 0, options.Progress, path, cancellationToken).ConfigureAwait(false);
-            RequireWhole(store, toName, path);
-            var images = toName.Select(n => store.Add(n.Name, n.Root)).ToList();
-            AddReferrers(store, index.Manifests, toName.Select(n => n.Root));
-            return new ArchiveLoadResult(images, delta, count, bytes);
+            return new ArchiveLoadResult(NameLoaded(store, toName, index, path), delta, count, bytes);
         }
         finally
         {
@@ -384,12 +373,7 @@ public static class OciArchive
                 }
                 if (name == "oci-layout")
                 {
-                    var bytes = await ReadSmallAsync(entry, 4096, path, cancellationToken).ConfigureAwait(false);
-                    var layoutFile = OciJsonContext.FromBytes(bytes, OciJsonContext.Default.OciLayoutFile, $"{path}: oci-layout");
-                    if (!layoutFile.ImageLayoutVersion.StartsWith("1.", StringComparison.Ordinal))
-                    {
-                        throw new SealerException(ErrorCodes.NotAnOciArchive, $"'{path}' has imageLayoutVersion {layoutFile.ImageLayoutVersion}; only 1.x is supported.", path);
-                    }
+                    CheckLayoutFile(await ReadSmallAsync(entry, 4096, path, cancellationToken).ConfigureAwait(false), path);
                     sawLayout = true;
                 }
                 else if (name == "index.json")
@@ -400,11 +384,7 @@ public static class OciArchive
                 }
                 else if (name.StartsWith("blobs/", StringComparison.Ordinal))
                 {
-                    var parts = name.Split('/');
-                    if (parts.Length != 3 || !Digest.TryParse($"{parts[1]}:{parts[2]}", out var digest))
-                    {
-                        throw new SealerException(ErrorCodes.ArchiveUnsafeEntry, $"'{path}' has a blob entry '{entry.Name}' whose name is not a digest. Refusing the archive.", path);
-                    }
+                    var digest = BlobEntryDigest(name, entry.Name, path);
                     if (recordDigest == digest && delta is null)
                     {
                         // The delta's record comes right after index.json: check the base before any blob is written.
@@ -460,10 +440,35 @@ public static class OciArchive
             DeltaArchive.RequireBase(store, delta!, path);
         }
 
+        return new ArchiveLoadResult(NameLoaded(store, toName, index, path), delta, loadedBlobs, loadedBytes);
+    }
+
+    /// <summary>An archive's <c>oci-layout</c> file: image layout version 1.x, else <see cref="ErrorCodes.NotAnOciArchive"/>.</summary>
+    private static void CheckLayoutFile(byte[] bytes, string path)
+    {
+        var layoutFile = OciJsonContext.FromBytes(bytes, OciJsonContext.Default.OciLayoutFile, $"{path}: oci-layout");
+        if (!layoutFile.ImageLayoutVersion.StartsWith("1.", StringComparison.Ordinal))
+        {
+            throw new SealerException(ErrorCodes.NotAnOciArchive, $"'{path}' has imageLayoutVersion {layoutFile.ImageLayoutVersion}; only 1.x is supported.", path);
+        }
+    }
+
+    /// <summary>The digest a <c>blobs/ALG/HEX</c> entry (<paramref name="name"/>; <paramref name="shown"/> as the archive spells
+    /// it) is named by; any other shape is <see cref="ErrorCodes.ArchiveUnsafeEntry"/>.</summary>
+    private static Digest BlobEntryDigest(string name, string shown, string path)
+    {
+        var parts = name.Split('/');
+        return parts.Length == 3 && Digest.TryParse($"{parts[1]}:{parts[2]}", out var digest) ? digest
+            : throw new SealerException(ErrorCodes.ArchiveUnsafeEntry, $"'{path}' has a blob entry '{shown}' whose name is not a digest. Refusing the archive.", path);
+    }
+
+    /// <summary>Names the loaded images once every graph is whole in the store (<see cref="RequireWhole"/>), their referrers kept.</summary>
+    private static List<StoredImage> NameLoaded(ClusterImageStore store, List<(string Name, Descriptor Root)> toName, ImageIndex index, string path)
+    {
         RequireWhole(store, toName, path);
-        var result = toName.Select(n => store.Add(n.Name, n.Root)).ToList();
+        var images = toName.Select(n => store.Add(n.Name, n.Root)).ToList();
         AddReferrers(store, index.Manifests, toName.Select(n => n.Root));
-        return new ArchiveLoadResult(result, delta, loadedBlobs, loadedBytes);
+        return images;
     }
 
     /// <summary><see cref="ImportInPlaceAsync"/> of the blobs (each digest once) an archive's walk placed, a full disk said as such.</summary>
@@ -649,22 +654,10 @@ public static class OciArchive
         int n = await input.ReadAtLeastAsync(magic, 4, throwOnEndOfStream: false, cancellationToken).ConfigureAwait(false);
         if (n < 4) throw new SealerException(ErrorCodes.NotAnOciArchive, $"'{path}' is empty or too short to be an OCI archive.", path);
         Stream whole = new PrefixedStream(magic, input); // works for pipes too: the sniffed bytes are read again
-        if (IsZstd(magic)) return new DecompressionStream(whole, leaveOpen: true);
-        if (IsGzip(magic)) return new GZipStream(whole, CompressionMode.Decompress, leaveOpen: true);
+        if (ArchiveLayout.IsZstd(magic)) return new DecompressionStream(whole, leaveOpen: true);
+        if (ArchiveLayout.IsGzip(magic)) return new GZipStream(whole, CompressionMode.Decompress, leaveOpen: true);
         return whole;
     }
-
-    /// <summary>True when the file at <paramref name="path"/> starts with zstd's or gzip's magic (not a plain tar to read in place).</summary>
-    internal static bool IsCompressed(string path)
-    {
-        Span<byte> magic = stackalloc byte[4];
-        using var handle = File.OpenHandle(path);
-        return RandomAccess.Read(handle, magic, 0) == 4 && (IsZstd(magic) || IsGzip(magic));
-    }
-
-    private static bool IsZstd(ReadOnlySpan<byte> magic) => magic[0] == 0x28 && magic[1] == 0xB5 && magic[2] == 0x2F && magic[3] == 0xFD;
-
-    private static bool IsGzip(ReadOnlySpan<byte> magic) => magic[0] == 0x1F && magic[1] == 0x8B;
 
     /// <summary>The sniffed bytes, then the rest of the input; never disposes the input (the caller owns it).</summary>
     private sealed class PrefixedStream(byte[] prefix, Stream inner) : Sealer.Core.IO.ReadOnlyStream

@@ -74,8 +74,7 @@ public sealed class RegistryPusher
     private static ArchiveLayout? OpenInPlace(string path)
     {
         if (!File.Exists(path)) throw new SealerException(ErrorCodes.NotAnOciArchive, $"'{path}' does not exist. Give a layout directory, an OCI archive (sealer save, dotnet build) or a site bundle.", path);
-        if (SiteBundle.TryOpen(path) is { } bundle) return bundle.OpenArchive();
-        return OciArchive.IsCompressed(path) ? null : ArchiveLayout.Open(path);
+        return ArchiveLayout.IsCompressedFile(path) ? null : SiteBundle.OpenArchiveOf(path);
     }
 
     /// <summary>

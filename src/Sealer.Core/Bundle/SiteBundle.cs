@@ -122,6 +122,9 @@ public sealed partial class SiteBundle
         return new SiteBundle(path, manifest);
     }
 
+    /// <summary>The OCI archive a file holds, read in place: a site bundle's (split or not), else the file itself as a plain archive.</summary>
+    public static ArchiveLayout OpenArchiveOf(string path) => TryOpen(path)?.OpenArchive() ?? ArchiveLayout.Open(path);
+
     /// <summary>Opens <paramref name="path"/>, which must be a bundle.</summary>
     public static SiteBundle Open(string path)
     {

@@ -74,9 +74,8 @@ public sealed class ClusterImageSource
         }
         if (File.Exists(image))
         {
-            if (SiteBundle.TryOpen(image) is { } bundle) return FromArchive(bundle.OpenArchive(), image);
-            if (IsCompressed(image)) return FromLayout(UnpackArchive(image), image, null);
-            return FromArchive(ArchiveLayout.Open(image), image);
+            if (ArchiveLayout.IsCompressedFile(image)) return FromLayout(UnpackArchive(image), image, null);
+            return FromArchive(SiteBundle.OpenArchiveOf(image), image);
         }
         storeDir ??= DefaultStoreDirectory;
         if (File.Exists(Path.Combine(storeDir, "oci-layout")) && FindNamed(OciLayout.Open(storeDir), image) is { } stored)
@@ -100,14 +99,6 @@ public sealed class ClusterImageSource
 
     private static OciLayout? FindNamed(OciLayout layout, string name) =>
         layout.ReadIndex().Manifests.Any(m => m.ArtifactType is null && m.GetAnnotation(Annotations.RefName) is { } n && (n == name || n.EndsWith("/" + name, StringComparison.Ordinal))) ? layout : null;
-
-    private static bool IsCompressed(string path)
-    {
-        Span<byte> magic = stackalloc byte[4];
-        using var fs = File.OpenRead(path);
-        int n = fs.ReadAtLeast(magic, 4, throwOnEndOfStream: false);
-        return n >= 2 && magic[0] == 0x1f && magic[1] == 0x8b || n == 4 && magic.SequenceEqual((ReadOnlySpan<byte>)[0x28, 0xb5, 0x2f, 0xfd]);
-    }
 
     private static ClusterImageSource FromArchive(ArchiveLayout archive, string reference)
     {

@@ -60,6 +60,21 @@ public sealed class ArchiveLayout : IBlobSource
     public static ArchiveLayout Open(string path, long offset = 0, long? length = null)
         => Open([(path, offset, length ?? new FileInfo(path).Length - offset)]);
 
+    /// <summary>zstd's magic (28 B5 2F FD) at the start of <paramref name="head"/>.</summary>
+    public static bool IsZstd(ReadOnlySpan<byte> head) => head.Length >= 4 && head[0] == 0x28 && head[1] == 0xB5 && head[2] == 0x2F && head[3] == 0xFD;
+
+    /// <summary>gzip's magic (1F 8B) at the start of <paramref name="head"/>.</summary>
+    public static bool IsGzip(ReadOnlySpan<byte> head) => head.Length >= 2 && head[0] == 0x1F && head[1] == 0x8B;
+
+    /// <summary>True when the file starts with zstd's or gzip's magic: a compressed archive, which cannot be read in place.</summary>
+    public static bool IsCompressedFile(string path)
+    {
+        Span<byte> head = stackalloc byte[4];
+        using var handle = File.OpenHandle(path);
+        int n = RandomAccess.Read(handle, head, 0);
+        return IsZstd(head[..n]) || IsGzip(head[..n]);
+    }
+
     /// <summary>
     /// Maps an archive whose bytes are <paramref name="parts"/> one after the other (a site bundle split over several
     /// files). Every entry's data must lie inside one part (the bundle cuts only between entries), so each blob is still
