@@ -6,7 +6,7 @@ namespace Sealer.Cli;
 /// <summary>
 /// What a site bundle does when it is run (<c>./shop-1.4.0.run ...</c>): the file is the sealer binary with a cluster
 /// image appended (<see cref="SiteBundle"/>), so the same program looks at its own file first. Bundle words:
-/// <c>--help</c>, <c>inspect</c>, <c>clusterfile</c>, <c>extract -o DIR</c>, <c>verify</c>, <c>push DEST</c>, <c>load</c>; <c>run</c>, <c>join</c>,
+/// <c>--help</c>, <c>inspect</c>, <c>clusterfile</c>, <c>extract -o DIR</c>, <c>verify</c>, <c>push DEST</c>, <c>mirror REGISTRY</c>, <c>load</c>; <c>run</c>, <c>join</c>,
 /// <c>check</c> and <c>delete</c> are sealer's commands with <c>--image</c> set to the bundle (its archive is read in
 /// place) and <c>--sealer-binary</c> set to the embedded sealer; any other word is plain sealer.
 /// </summary>
@@ -98,6 +98,9 @@ internal static class BundleMode
             case ["push", .. var rest]:
                 // the bundle is the source: './shop.run push harbor.site/shop:1.4' (a site's own registry)
                 return await SealerCli.InvokeAsync(["push", self, .. rest], cancellationToken).ConfigureAwait(false);
+            case ["mirror", .. var rest]:
+                // the app images into the site's own registry: './shop.run mirror harbor.site'
+                return await SealerCli.InvokeAsync(["mirror", self, .. rest], cancellationToken).ConfigureAwait(false);
             case ["load", .. var rest]:
                 if (HasOption(rest, "-i") || HasOption(rest, "--input")) throw Usage("'load' loads this bundle; it takes no -i");
                 return await SealerCli.InvokeAsync(["load", "-i", self, .. rest], cancellationToken).ConfigureAwait(false);
@@ -130,6 +133,7 @@ internal static class BundleMode
         w.WriteLine($"  {me} inspect [-o json]           what is inside: apps, images, platforms, Kubernetes version, size");
         w.WriteLine($"  {me} verify                      re-check every part of this file against its digest");
         w.WriteLine($"  {me} push REGISTRY/NAME:TAG      push the cluster image to a registry (the site's Harbor), read in place");
+        w.WriteLine($"  {me} mirror REGISTRY             push its app images into a registry under their own paths (run does it for an externalRegistry)");
         w.WriteLine($"  {me} load [--store DIR]          load the cluster image into a sealer image store, read in place");
         w.WriteLine($"  {me} extract -o DIR              write the sealer binary, the image archive and the template as files");
         w.WriteLine($"  {me} help COMMAND                help of a sealer command (every sealer command works here)");

@@ -39,7 +39,7 @@ internal static class SealerCli
     internal static readonly (string[] Names, Func<IEnumerable<Command>> Create)[] Groups =
     [
         (["find-images"], FindImagesCommand.Create),
-        (["images", "inspect", "tag", "rmi", "prune", "save", "load", "push", "pull", "attach"], ImageCommands.Create),
+        (["images", "inspect", "tag", "rmi", "prune", "save", "load", "push", "mirror", "pull", "attach"], ImageCommands.Create),
         (["run", "rollback", "join", "delete", "check", "support-bundle"], DeliveryCommands.Create),
         (["sign", "verify"], SigningCommands.Create),
         (["bundle"], BundleCommands.Create),

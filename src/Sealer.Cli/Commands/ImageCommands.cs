@@ -21,7 +21,7 @@ internal static class ImageCommands
 {
     private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
 
-    public static IEnumerable<Command> Create() => [Images(), Inspect(), Tag(), Rmi(), Prune(), Save(), Load(), Push(), Pull(), Attach()];
+    public static IEnumerable<Command> Create() => [Images(), Inspect(), Tag(), Rmi(), Prune(), Save(), Load(), Push(), Mirror(), Pull(), Attach()];
 
     private static Argument<string> ImageName(string name = "NAME", string description = "cluster image name in the store") =>
         new(name) { Description = description };
@@ -373,6 +373,64 @@ internal static class ImageCommands
             Console.Out.WriteLine($"Pushed {result.Reference}@{result.Digest}");
             Console.Out.WriteLine($"  {result.BlobsTotal} blobs: {result.BlobsUploaded} uploaded ({Bytes.Format(result.BytesUploaded)}), {result.BlobsSkipped} already there, {result.BlobsMounted} mounted; {result.Manifests} manifests; {sw.Elapsed.TotalSeconds:F1}s");
             foreach (var t in options.AdditionalTags) Console.Out.WriteLine($"  also tagged {target.Name}:{t}");
+            return 0;
+        });
+        return command;
+    }
+
+    private static Command Mirror()
+    {
+        var source = new Argument<string>("IMAGE") { Description = "a cluster image: a name in the store, or an OCI layout directory, archive or site bundle" };
+        var registry = new Argument<string>("REGISTRY") { Description = "the registry to fill (host[:port], e.g. harbor.site)" };
+        var concurrency = CliOptions.Int("--concurrency", "blobs uploaded at once", 4, 1, 32);
+        var plainHttp = CliOptions.Flag("--plain-http", "use http:// (a registry without TLS)");
+        var user = CliOptions.Text("--username", "user name; the password is read from stdin (with --password-stdin)", "USER", "-u");
+        var passwordStdin = CliOptions.Flag("--password-stdin", "read the password from the first line of stdin");
+        var format = CliOptions.Format();
+        var store = CliOptions.Store();
+        var command = new SealerCommand("mirror", "Push the app images a cluster image carries into a registry, under their own paths",
+            "Pushes every app image the cluster image carries into REGISTRY under its own path and tag\n" +
+            "(docker.io/library/nginx:1.27 -> REGISTRY/library/nginx:1.27): what hosts that pull every domain through that\n" +
+            "registry (a Clusterfile's externalRegistry; 'sealer run' does this itself) need. Read in place; blobs the registry\n" +
+            "has are skipped and shared layers are sent once. An index the image carries only some platforms of is pushed as it\n" +
+            "is, or, when the registry refuses that, as an index of the carried platforms. Credentials: SEALER_REGISTRY_USER/PASSWORD,\n" +
+            "~/.docker/config.json, or -u with --password-stdin.")
+        {
+            source, registry, concurrency, plainHttp, user, passwordStdin, format, store,
+        };
+        command.SetAction(async (p, cancellationToken) =>
+        {
+            string target = p.GetValue(registry)!.TrimEnd('/');
+            if (target.Contains('/') || target.Contains(':') && !int.TryParse(target[(target.LastIndexOf(':') + 1)..], CultureInfo.InvariantCulture, out _))
+            {
+                throw Usage($"REGISTRY is a host[:port] ('{target}' is not): the images keep their own paths under it");
+            }
+            var options = new PushOptions { Progress = PushProgressPrinter(), Concurrency = p.GetValue(concurrency), PlainHttp = p.GetValue(plainHttp) };
+            if (p.GetValue(user) is { } u)
+            {
+                if (!p.GetValue(passwordStdin)) throw Usage("-u needs --password-stdin (passwords are never taken on the command line)");
+                options.Credentials = RegistryTransport.StaticCredentials(target, u, (Console.In.ReadLine() ?? "").TrimEnd('\r', '\n'));
+            }
+            var image = Sealer.Core.Delivery.ClusterImageSource.Open(p.GetValue(source)!, storeDir: p.GetValue(store));
+            var carried = image.CarriedImages();
+            if (carried.Images.Count == 0)
+            {
+                throw new SealerException(ErrorCodes.NothingToMirror, $"'{p.GetValue(source)}' carries no app images (its registry/index.json lists none): there is nothing to mirror.");
+            }
+            var sw = System.Diagnostics.Stopwatch.StartNew();
+            var result = await ImageMirror.MirrorAsync(carried, target, options, cancellationToken).ConfigureAwait(false);
+            ClearProgress();
+            if (p.GetValue(format) == "json")
+            {
+                Console.Out.WriteLine(JsonSerializer.Serialize(result, ArtifactsJsonContext.Readable.MirrorResult));
+                return 0;
+            }
+            foreach (var i in result.Images)
+            {
+                Console.Out.WriteLine(i.PlatformsLeftOut == 0 ? $"{i.Source} -> {i.Destination}"
+                    : $"{i.Source} -> {i.Destination} ({i.Digest}: an index of the carried platforms; {i.PlatformsLeftOut} left out, as {target} refuses an index without them)");
+            }
+            Console.Out.WriteLine($"Mirrored {result.Images.Count} images into {target}: {result.BlobsUploaded} blobs uploaded ({Bytes.Format(result.BytesUploaded)}), {result.BlobsMounted} mounted, {result.BlobsPresent} already there; {sw.Elapsed.TotalSeconds:F1}s");
             return 0;
         });
         return command;

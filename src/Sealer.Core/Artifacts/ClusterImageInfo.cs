@@ -95,6 +95,7 @@ public sealed record StoredImageJson
 [JsonSerializable(typeof(ContainedImageList))]
 [JsonSerializable(typeof(List<StoredImageJson>))]
 [JsonSerializable(typeof(PushResult))]
+[JsonSerializable(typeof(MirrorResult))]
 [JsonSerializable(typeof(GcReport))]
 [JsonSerializable(typeof(List<GcReport>))]
 public sealed partial class ArtifactsJsonContext : JsonSerializerContext

@@ -17,12 +17,17 @@ public sealed record GraphManifest(Descriptor Descriptor, byte[] Bytes, ImageMan
 /// </summary>
 public sealed class ImageGraph
 {
-    private ImageGraph(Descriptor root, IReadOnlyList<GraphManifest> manifests, IReadOnlyList<Descriptor> blobs)
+    private ImageGraph(Descriptor root, IReadOnlyList<GraphManifest> manifests, IReadOnlyList<Descriptor> blobs, IReadOnlyList<Descriptor> absentChildren)
     {
         Root = root;
         Manifests = manifests;
         Blobs = blobs;
+        AbsentChildren = absentChildren;
     }
+
+    /// <summary>The index children left out because the source does not hold them (only with <c>sparseIndexes</c>):
+    /// the platforms of a multi-platform app image that a build for other platforms did not pull.</summary>
+    public IReadOnlyList<Descriptor> AbsentChildren { get; }
 
     public Descriptor Root { get; }
 
@@ -55,15 +60,18 @@ public sealed class ImageGraph
     /// <summary>
     /// Walks the graph of <paramref name="root"/> in <paramref name="layout"/>. With <paramref name="requireBlobs"/> every
     /// config and layer must be present (size checked) or <see cref="ErrorCodes.StoreImageIncomplete"/> is thrown.
-    /// Index children whose manifests are absent are an error too: a cluster image always travels whole.
+    /// Index children whose manifests are absent are an error too: a cluster image always travels whole. With
+    /// <paramref name="sparseIndexes"/> (an app image a cluster image carries for its own platforms only) an absent child
+    /// of an index is left out and listed in <see cref="AbsentChildren"/>; what the present manifests name is still required.
     /// </summary>
-    public static ImageGraph Load(IBlobSource layout, Descriptor root, bool requireBlobs = true)
+    public static ImageGraph Load(IBlobSource layout, Descriptor root, bool requireBlobs = true, bool sparseIndexes = false)
     {
         var manifests = new List<GraphManifest>();
         var blobs = new List<Descriptor>();
+        var absent = new List<Descriptor>();
         var seen = new HashSet<string>(StringComparer.Ordinal);
         Visit(root, 0);
-        return new ImageGraph(root, manifests, blobs);
+        return new ImageGraph(root, manifests, blobs, absent);
 
         void Visit(Descriptor d, int depth)
         {
@@ -72,6 +80,7 @@ public sealed class ImageGraph
             var digest = d.ParsedDigest;
             if (!layout.HasBlob(digest))
             {
+                if (sparseIndexes && depth > 0) { absent.Add(d); return; }
                 if (!requireBlobs) return; // a platform-filtered cache entry: only the wanted children are present
                 throw new SealerException(ErrorCodes.StoreImageIncomplete,
                     $"Manifest {d.Digest} of image {root.Digest} is missing from '{layout.Name}'. Pull or load the image again.");

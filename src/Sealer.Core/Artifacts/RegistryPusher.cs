@@ -228,6 +228,9 @@ internal sealed class ManifestPusher(BlobUploader uploader, RegistryTransport tr
 {
     private readonly string _scope = $"repository:{repository}:pull,push";
 
+    /// <summary>The registry (host and port), for messages.</summary>
+    public string Registry => transport.Registry;
+
     /// <summary>PUTs a manifest; true when the registry answered <c>OCI-Subject</c> (it indexes referrers itself).</summary>
     public async Task<bool> PutAsync(string mediaType, byte[] bytes, string reference, CancellationToken cancellationToken)
     {

@@ -1,5 +1,6 @@
 using System.Formats.Tar;
 using System.IO.Compression;
+using Sealer.Core.Artifacts;
 using Sealer.Core.Bundle;
 using Sealer.Core.ClusterImage;
 using Sealer.Core.Diagnostics;
@@ -22,12 +23,12 @@ namespace Sealer.Core.Delivery;
 public sealed class ClusterImageSource
 {
     private readonly ClusterImageReader _reader;
-    private readonly Func<Digest, BlobLocation> _locate;
+    private readonly IBlobSource _blobs;
     private readonly Func<string, List<SignatureLayer>> _signatures;
 
-    private ClusterImageSource(Func<Digest, BlobLocation> locate, string reference, ClusterImageReader reader, Func<string, List<SignatureLayer>> signatures)
+    private ClusterImageSource(IBlobSource blobs, string reference, ClusterImageReader reader, Func<string, List<SignatureLayer>> signatures)
     {
-        _locate = locate;
+        _blobs = blobs;
         Reference = reference;
         _reader = reader;
         _signatures = signatures;
@@ -53,7 +54,7 @@ public sealed class ClusterImageSource
     public Descriptor Root => _reader.Descriptor;
 
     /// <summary>Where a layer's bytes lie on this machine: a blob file of a layout, or a range of an archive or bundle.</summary>
-    public BlobLocation Locate(Descriptor layer) => _locate(layer.ParsedDigest);
+    public BlobLocation Locate(Descriptor layer) => _blobs.Locate(layer.ParsedDigest);
 
     public ClusterImagePlatform? ForPlatform(string os, string arch) =>
         Platforms.FirstOrDefault(p => p.Platform.Os == os && p.Platform.Architecture == arch);
@@ -119,7 +120,7 @@ public sealed class ClusterImageSource
                 }
             }
         }
-        return new ClusterImageSource(archive.Locate, reference, reader,
+        return new ClusterImageSource(archive, reference, reader,
             digest => CosignSignatures.FindInIndex(archive, digest));
     }
 
@@ -189,7 +190,7 @@ public sealed class ClusterImageSource
                 }
             }
         }
-        return new ClusterImageSource(layout.Locate, reference, reader,
+        return new ClusterImageSource(layout, reference, reader,
             digest => CosignSignatures.FindInIndex(layout, digest));
     }
 
@@ -273,4 +274,7 @@ public sealed class ClusterImageSource
 
     /// <summary>The platform's software list (<c>registry/images.json</c>): each app image with its digests.</summary>
     public IReadOnlyList<ContainedImage> ContainedImages(ClusterImagePlatform platform) => _reader.ContainedImages(platform);
+
+    /// <summary>The app images of every platform, read where they lie: what <see cref="ImageMirror"/> pushes into an external registry.</summary>
+    public CarriedImages CarriedImages() => Artifacts.CarriedImages.Of(_blobs, _reader);
 }

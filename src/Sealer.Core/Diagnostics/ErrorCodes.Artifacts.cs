@@ -23,6 +23,15 @@ public static partial class ErrorCodes
     /// <summary>The push destination is not a valid reference (e.g. it carries a digest instead of a tag).</summary>
     public const string InvalidPushDestination = "SEA1305";
 
+    /// <summary>Two app images a cluster image carries become the same name in a mirror registry (it keeps the path, not the domain).</summary>
+    public const string MirrorNameClash = "SEA1306";
+
+    /// <summary>The mirror registry refuses an index whose platforms the cluster image does not all carry, and an app pins that index's digest.</summary>
+    public const string MirrorPartialIndexRefused = "SEA1307";
+
+    /// <summary>'sealer mirror' of a cluster image that carries no app images.</summary>
+    public const string NothingToMirror = "SEA1308";
+
     // ---- local store and archives (SEA1700–1799) ----
 
     /// <summary>No cluster image with that name (or digest) is in the local store.</summary>

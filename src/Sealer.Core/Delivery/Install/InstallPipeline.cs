@@ -25,6 +25,7 @@ public static class InstallPipeline
         new CertificatesStep(),
         new RegistryStep(),
         new RegistryConfigStep(),
+        new MirrorImagesStep(),
         new InitKubeStep(),
         new KubeadmInitStep(),
         new JoinStep(masters: true),

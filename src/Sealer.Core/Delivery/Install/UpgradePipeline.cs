@@ -22,6 +22,7 @@ public static class UpgradePipeline
         new RenderStep(),
         new RuntimeStep(onUpgrade: true),
         new RegistryConfigStep(),
+        new MirrorImagesStep(),
         new InitKubeStep(onUpgrade: true),
         new KubeUpgradeStep(),
         new KubeUpgradeNodeStep(masters: true),

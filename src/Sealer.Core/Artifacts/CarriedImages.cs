@@ -1,0 +1,133 @@
+using System.Formats.Tar;
+using Sealer.Core.ClusterImage;
+using Sealer.Core.Diagnostics;
+using Sealer.Core.Layout;
+using Sealer.Core.Oci;
+
+namespace Sealer.Core.Artifacts;
+
+/// <summary>An app image a cluster image carries: its full name (<c>registry/index.json</c>) and its top descriptor.</summary>
+public sealed record CarriedImage(string Reference, Descriptor Descriptor);
+
+/// <summary>
+/// The app images a cluster image carries, as a blob source read where the bytes lie: the manifests, indexes and configs
+/// are members of its <c>registry</c> layers (uncompressed tars), each app image blob the one member of its
+/// <c>image-blob</c> layer. Both are regions of the cluster image's layout blobs, or of its archive or bundle, so pushing
+/// the app images elsewhere (<see cref="ImageMirror"/>) copies nothing first. Every platform's registry layers are
+/// merged: a multi-platform cluster image carries each platform's child of an app image's index in that platform's layer.
+/// </summary>
+public sealed class CarriedImages : IBlobSource
+{
+    private readonly IBlobSource _image;
+    private readonly Dictionary<string, BlobLocation> _at = new(StringComparer.Ordinal);
+
+    private CarriedImages(IBlobSource image, IReadOnlyList<CarriedImage> images)
+    {
+        _image = image;
+        Images = images;
+    }
+
+    /// <summary>The images, each name once, in <c>registry/index.json</c> order (first platform first).</summary>
+    public IReadOnlyList<CarriedImage> Images { get; }
+
+    public string Name => _image.Name;
+
+    public bool BlobsVerified => _image.BlobsVerified;
+
+    /// <summary>
+    /// Maps the app images of every platform of <paramref name="reader"/>'s cluster image, whose layers <paramref name="image"/>
+    /// holds. A registry layer that is compressed, or an image-blob layer that is not the one-member tar assembly writes,
+    /// is <see cref="ErrorCodes.NotAClusterImage"/>.
+    /// </summary>
+    public static CarriedImages Of(IBlobSource image, ClusterImageReader reader)
+    {
+        var images = new List<CarriedImage>();
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        var layers = new Dictionary<string, Descriptor>(StringComparer.Ordinal);
+        foreach (var platform in reader.Platforms)
+        {
+            foreach (var entry in reader.RegistryIndex(platform))
+            {
+                string name = entry.GetAnnotation(Annotations.RefName) ?? entry.Digest;
+                if (names.Add(name + "@" + entry.Digest)) images.Add(new CarriedImage(name, entry with { Annotations = null }));
+            }
+            foreach (var layer in reader.RegistryLayers(platform).Concat(platform.Layers.Where(l => ClusterImageFormat.ImageBlobOf(l) is not null)))
+            {
+                layers.TryAdd(layer.Digest, layer);
+            }
+        }
+        var carried = new CarriedImages(image, images);
+        foreach (var layer in layers.Values) carried.Map(layer);
+        return carried;
+    }
+
+    /// <summary>Records where each <c>registry/blobs/&lt;alg&gt;/&lt;hex&gt;</c> member of <paramref name="layer"/> lies.</summary>
+    private void Map(Descriptor layer)
+    {
+        if (layer.MediaType is not (MediaTypes.OciLayer or "application/vnd.docker.image.rootfs.diff.tar"))
+        {
+            throw new SealerException(ErrorCodes.NotAClusterImage,
+                $"Layer {layer.Digest} of '{_image.Name}' holds app image content but is {layer.MediaType}, not an uncompressed tar; its images cannot be read in place. Rebuild the cluster image with this SDK.");
+        }
+        var at = _image.Locate(layer.ParsedDigest);
+        Digest? expected = ClusterImageFormat.ImageBlobOf(layer);
+        try
+        {
+            using var stream = at.Open();
+            using var tar = new TarReader(stream);
+            while (tar.GetNextEntry() is { } e)
+            {
+                string name = e.Name.StartsWith("./", StringComparison.Ordinal) ? e.Name[2..] : e.Name;
+                if (e.EntryType is TarEntryType.RegularFile or TarEntryType.V7RegularFile && name.StartsWith("registry/blobs/", StringComparison.Ordinal)
+                    && Digest.TryParse(name["registry/blobs/".Length..].Replace('/', ':'), out var d))
+                {
+                    if (e.DataOffset < 0 || e.DataOffset + e.Length > at.Length)
+                    {
+                        throw new SealerException(ErrorCodes.NotAClusterImage, $"Layer {layer.Digest} of '{_image.Name}' is truncated: {name} runs past its end. Copy the cluster image again.");
+                    }
+                    _at.TryAdd(d.ToString(), new BlobLocation(at.Path, at.Offset + e.DataOffset, e.Length));
+                }
+                if (expected is not null) break; // an image-blob layer holds one member
+            }
+        }
+        catch (Exception ex) when (ex is InvalidDataException or FormatException or EndOfStreamException)
+        {
+            throw new SealerException(ErrorCodes.NotAClusterImage, $"Layer {layer.Digest} of '{_image.Name}' is not a readable tar: {ex.Message}. Copy the cluster image again.", inner: ex);
+        }
+        if (expected is { } blob && !_at.ContainsKey(blob.ToString()))
+        {
+            throw new SealerException(ErrorCodes.NotAClusterImage,
+                $"Layer {layer.Digest} of '{_image.Name}' should hold app image blob {blob} as {ClusterImageFormat.RegistryBlobPath(blob)}, but does not. Rebuild the cluster image.");
+        }
+    }
+
+    public bool HasBlob(Digest digest, long? size = null)
+        => _at.TryGetValue(digest.ToString(), out var at) && (size is null || at.Length == size);
+
+    public BlobLocation Locate(Digest digest)
+        => _at.TryGetValue(digest.ToString(), out var at) ? at
+            : throw new SealerException(ErrorCodes.BlobNotFound, $"'{_image.Name}' carries no app image blob {digest}.");
+
+    public byte[] ReadBlobBytes(Digest digest, long maxBytes = OciLimits.MaxManifestBytes)
+    {
+        var at = Locate(digest);
+        if (at.Length > maxBytes)
+        {
+            throw new SealerException(ErrorCodes.InvalidOciJson, $"Blob {digest} of '{_image.Name}' is {at.Length} bytes, more than the {maxBytes} a manifest or config may have.");
+        }
+        var bytes = new byte[at.Length];
+        using (var s = at.Open()) s.ReadExactly(bytes);
+        if (Digest.Sha256(bytes) != digest)
+        {
+            throw new SealerException(ErrorCodes.ArchiveBlobCorrupt, $"'{_image.Name}': app image blob {digest} is corrupt (its content does not hash to its name). Copy the cluster image again.", _image.Name);
+        }
+        return bytes;
+    }
+
+    /// <summary>An index of the carried images (what <see cref="IBlobSource.ReadIndex"/> of a layout would list), named.</summary>
+    public ImageIndex ReadIndex() => new()
+    {
+        SchemaVersion = 2, MediaType = MediaTypes.OciIndex,
+        Manifests = Images.Select(i => i.Descriptor with { Annotations = new Dictionary<string, string> { [Annotations.RefName] = i.Reference } }).ToList(),
+    };
+}

@@ -1,0 +1,68 @@
+using System.Diagnostics;
+using System.Globalization;
+using Microsoft.Extensions.Logging;
+using Sealer.Core.Artifacts;
+using Sealer.Core.Diagnostics;
+using Sealer.Core.Distribution.Upload;
+
+namespace Sealer.Core.Delivery.Install.Steps;
+
+/// <summary>
+/// With an externalRegistry (a site's Harbor) no registry runs on the hosts: they pull every image domain through the
+/// external one (<see cref="RegistryConfigStep"/>), so it must hold the app images under their own paths before
+/// Kubernetes and the apps start. This machine pushes them there (<see cref="ImageMirror"/>), read where they lie in the
+/// cluster image: blobs it has are skipped, shared layers sent once. Credentials: the Clusterfile's username/password,
+/// else the environment and Docker config of this machine.
+/// </summary>
+internal sealed class MirrorImagesStep : ClusterStep
+{
+    public const string StepName = "mirror-images";
+
+    public override string Name => StepName;
+
+    public override string Does => "pushes the app images the cluster image carries into the externalRegistry under their own paths (from this machine; blobs it has are skipped, shared layers sent once), before Kubernetes pulls through it";
+
+    public override string Reads => "the cluster image's registry and image-blob layers, registry.externalRegistry (domain, port, username/password), this machine's Docker config";
+
+    public override string When => "an externalRegistry";
+
+    public override string Fingerprint => "the cluster image's digest and the external registry";
+
+    public override bool AppliesTo(InstallContext ctx) => ctx.Cluster.Registry.External is not null;
+
+    public override string? FingerprintOf(InstallContext ctx) =>
+        ctx.Cluster.Registry.External is { } e ? $"{ctx.Image.RootDigest} {e.Url}" : null;
+
+    public override async Task RunOnceAsync(InstallContext ctx, InstallHost master0, CancellationToken cancellationToken)
+    {
+        var external = ctx.Cluster.Registry.External!;
+        var carried = ctx.Image.CarriedImages();
+        if (carried.Images.Count == 0)
+        {
+            ctx.Status($"{StepName,-16} the cluster image carries no app images (registry/index.json): nothing to push to {external.Url}");
+            return;
+        }
+        var options = new PushOptions
+        {
+            Credentials = external.Username is { } user && external.Password is { } password ? RegistryTransport.StaticCredentials(external.Url, user, password) : null,
+        };
+        var clock = Stopwatch.StartNew();
+        long lastReport = -1;
+        options.Progress = new Progress<PushProgress>(p =>
+        {
+            long second = clock.ElapsedMilliseconds / 5000;
+            if (Interlocked.Exchange(ref lastReport, second) == second) return;
+            ctx.Status(string.Create(CultureInfo.InvariantCulture,
+                $"{StepName,-16} {Bytes.Format(p.BytesUploaded)} of {Bytes.Format(p.BytesTotal)}, {p.BlobsDone}/{p.BlobsTotal} blobs"));
+        });
+        ctx.Status($"{StepName,-16} {carried.Images.Count} app image(s) to {external.Url}");
+        var result = await ImageMirror.MirrorAsync(carried, external.Url, options, cancellationToken).ConfigureAwait(false);
+        foreach (var image in result.Images.Where(i => i.PlatformsLeftOut > 0))
+        {
+            ctx.Options.Logger.LogInformation("{Step}: {Destination} is an index of the carried platforms only ({Digest}; {Left} platform(s) of {Source} left out: {Registry} refuses an index without them)",
+                StepName, image.Destination, image.Digest, image.PlatformsLeftOut, image.SourceDigest, external.Url);
+        }
+        ctx.Status(string.Create(CultureInfo.InvariantCulture,
+            $"{StepName,-16} {result.Images.Count} app image(s) in {external.Url}: {result.BlobsUploaded} blob(s) uploaded ({Bytes.Format(result.BytesUploaded)}), {result.BlobsMounted} mounted, {result.BlobsPresent} already there, in {clock.Elapsed.TotalSeconds:0.0} s"));
+    }
+}
