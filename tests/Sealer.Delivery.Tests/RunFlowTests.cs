@@ -352,24 +352,39 @@ public class RunFlowTests(TestHosts hosts, Xunit.Abstractions.ITestOutputHelper 
     }
 
     [Fact]
-    public async Task External_registry_means_no_local_registry_and_mirrors_to_it()
+    public async Task External_registry_means_no_local_registry_gets_the_app_images_and_mirrors_to_it()
     {
         Lab.Wipe("/var/lib/sealer", "/etc/containerd", "/etc/kubernetes", "/tmp");
         var image = FixtureImage.Build(Path.Combine(Work, "image"), appLayerBytes: 1024);
-        var doc = ClusterfileReader.Parse(Clusterfile("""
+        // the site's Harbor: a fresh distribution with basic auth (this machine pushes to it; the hosts would pull from it)
+        using var site = SiteRegistry.Start(Path.Combine(Work, "site-registry"));
+        string port = site.Address.Split(':')[1];
+        var doc = ClusterfileReader.Parse(Clusterfile($$"""
               hosts:
                 - ips: [10.200.0.14]
                   roles: [master]
               registry:
-                externalRegistry: {domain: registry.example, port: 5443}
+                externalRegistry: {domain: 127.0.0.1, port: {{port}}, username: {{site.User}}, password: {{site.Password}}}
             """));
-        var result = await new ClusterInstaller(doc, Options(image.Dir)).RunAsync();
+        var lines = new List<string>();
+        var result = await new ClusterInstaller(doc, Options(image.Dir) with { Status = l => { lock (lines) lines.Add(l); } }).RunAsync();
         Assert.DoesNotContain("10.200.0.14:registry", result.StepsRun);
+        Assert.Contains("mirror-images", result.StepsRun);
         AssertStore(3, [image.RootfsDigest], image.RegistryContentDigests); // no local registry: no host needs the app images
+        // the app image is in the external registry under its own path, before Kubernetes starts
+        Assert.Equal(image.AppManifestDigest, site.Inspect("library/demo:1.0")?.Digest);
+        Assert.Contains(lines, l => l.StartsWith("mirror-images", StringComparison.Ordinal) && l.Contains($"1 app image(s) in 127.0.0.1:{port}: 2 blob(s) uploaded", StringComparison.Ordinal));
+        int mirrored = lines.FindIndex(l => l.StartsWith("mirror-images", StringComparison.Ordinal)), kube = lines.FindIndex(l => l.StartsWith("init-kube", StringComparison.Ordinal));
+        Assert.True(mirrored >= 0 && kube > mirrored, string.Join('\n', lines));
+        Assert.DoesNotContain(lines, l => l.Contains(site.Password, StringComparison.Ordinal));
         var toml = File.ReadAllText(Lab.Hosts[3].OnHost("/etc/containerd/certs.d/docker.io/hosts.toml"));
-        Assert.Contains("[host.\"https://registry.example:5443\"]", toml, StringComparison.Ordinal);
-        Assert.Contains("registry=registry.example:5443", Evidence(3), StringComparison.Ordinal); // RegistryURL names the external registry
+        Assert.Contains($"[host.\"https://127.0.0.1:{port}\"]", toml, StringComparison.Ordinal);
+        Assert.Contains($"registry=127.0.0.1:{port}", Evidence(3), StringComparison.Ordinal); // RegistryURL names the external registry
         Assert.DoesNotContain("sea.hub", File.ReadAllText(Lab.Hosts[3].OnHost("/etc/hosts")), StringComparison.Ordinal);
+
+        // a re-run with the same image pushes nothing again
+        var again = await new ClusterInstaller(doc, Options(image.Dir)).RunAsync();
+        Assert.Contains("mirror-images", again.StepsSkipped);
         await new ClusterInstaller(doc, Options(image.Dir)).DeleteAsync();
         Assert.False(Directory.Exists(Lab.Hosts[3].OnHost("/etc/containerd/certs.d/docker.io")));
     }

@@ -1,0 +1,180 @@
+using System.Text.Json;
+using Sealer.Core.Artifacts;
+using Sealer.Core.Delivery;
+using Sealer.Core.Diagnostics;
+using Sealer.Core.Distribution.Upload;
+using Sealer.Core.Oci;
+
+namespace Sealer.Artifacts.Tests.Artifacts;
+
+/// <summary>
+/// The app images of a cluster image (built by <c>sealer build</c> for linux/amd64 from the stand-in registries) put into
+/// a site's own registry (a fresh Debian docker-registry with basic auth, as Harbor is distribution underneath) under
+/// their own paths, read in place from the archive: what hosts that mirror every domain to that registry pull.
+/// </summary>
+[Collection(RegistryCollection.Name)]
+public sealed class ImageMirrorTests(RegistryFixture fixture) : IDisposable
+{
+    private readonly TempDir _tmp = new();
+
+    public void Dispose() => _tmp.Dispose();
+
+    /// <summary><c>sealer build</c> of a Kubefile whose image list is <paramref name="images"/>: the archive it writes.</summary>
+    private string Build(string name, string[] images, params string[] mirrors)
+    {
+        string dir = _tmp.Sub("build-" + name);
+        Directory.CreateDirectory(dir);
+        File.WriteAllText(Path.Combine(dir, "Kubefile"), "FROM scratch\nCOPY imageList manifests\n");
+        File.WriteAllText(Path.Combine(dir, "imageList"), string.Join('\n', images) + "\n");
+        string[] sources = mirrors.Length > 0 ? mirrors
+            : [$"docker.io=http://{fixture.Env.Registry("docker.io").Address}", $"quay.io=http://{fixture.Env.Registry("quay.io").Address}"];
+        var build = SealerCli.Run(["build", "-t", name + ":1", "--cache-dir", _tmp.Sub("cache"), "--no-fallback", .. sources.SelectMany(m => new[] { "--mirror", m }), dir]);
+        Assert.True(build.ExitCode == 0, build.Output);
+        string archive = Path.Combine(dir, "bin", name + ".tar");
+        Assert.True(File.Exists(archive), build.Output);
+        return archive;
+    }
+
+    private static PushOptions Options(SiteRegistry site) => new() { Credentials = RegistryTransport.StaticCredentials(site.Address, site.User, site.Password) };
+
+    [RegistryFact]
+    public async Task Carried_images_land_under_their_own_paths_each_blob_sent_once_and_a_rerun_sends_nothing()
+    {
+        string archive = Build("shop", ["docker.io/library/nginx:1.27", "docker.io/library/redis:7.4", "docker.io/bitnami/redis:7.2", "quay.io/prometheus/node-exporter:v1.8.2", "docker.io/library/busybox:1.36"]);
+        using var site = SiteRegistry.Start(_tmp.Sub("site"));
+        var carried = ClusterImageSource.Open(archive).CarriedImages();
+        Assert.Equal(5, carried.Images.Count);
+        var distinct = carried.Images.SelectMany(i => ImageGraph.Load(carried, i.Descriptor, sparseIndexes: true).Blobs).DistinctBy(b => b.Digest).ToList();
+
+        var result = await ImageMirror.MirrorAsync(carried, site.Address, Options(site));
+
+        var byRepo = result.Images.ToDictionary(i => i.Destination[(site.Address.Length + 1)..]);
+        Assert.Equal(["bitnami/redis:7.2", "library/busybox:1.36", "library/nginx:1.27", "library/redis:7.4", "prometheus/node-exporter:v1.8.2"], byRepo.Keys.Order(StringComparer.Ordinal));
+        // Single-platform images keep their digests.
+        foreach (var (repo, id) in new[] { ("library/busybox:1.36", "busybox"), ("bitnami/redis:7.2", "bitnami-redis") })
+        {
+            Assert.Equal(fixture.Env.Image(id).Digest, byRepo[repo].Digest);
+            Assert.Equal(fixture.Env.Image(id).Digest, site.Inspect(repo)!.Value.Digest);
+            Assert.Equal(0, byRepo[repo].PlatformsLeftOut);
+        }
+        // distribution refuses an index without its arm64 child: the tag names an index of the carried platform only.
+        foreach (var (repo, id) in new[] { ("library/nginx:1.27", "nginx"), ("library/redis:7.4", "redis"), ("prometheus/node-exporter:v1.8.2", "node-exporter") })
+        {
+            var served = site.Inspect(repo)!.Value;
+            Assert.Equal(byRepo[repo].Digest, served.Digest);
+            Assert.Equal(fixture.Env.Image(id).Digest, byRepo[repo].SourceDigest);
+            Assert.Equal(1, byRepo[repo].PlatformsLeftOut);
+            var index = JsonSerializer.Deserialize(served.Bytes, OciJsonContext.Default.ImageIndex)!;
+            Assert.Equal([fixture.Env.Image(id).Platforms["linux/amd64"]], index.Manifests.Select(m => m.Digest));
+            Assert.Equal(fixture.Env.Image(id).MediaType, index.MediaType);
+        }
+        // Every image pulls whole: skopeo fetches and checks every blob.
+        foreach (var repo in byRepo.Keys)
+        {
+            var copy = site.Copy(repo, _tmp.Sub("pulled-" + repo.Replace('/', '_').Replace(':', '_')));
+            Assert.True(copy.ExitCode == 0, $"{repo}: {copy.Output}");
+        }
+        // Each distinct blob crossed the wire once; repositories sharing the base layers mounted them.
+        Assert.Equal(distinct.Count, result.BlobsUploaded);
+        Assert.Equal(distinct.Sum(b => b.Size), result.BytesUploaded);
+        Assert.True(result.BlobsMounted > 0, $"no blob was mounted: {result}");
+        Assert.Equal(0, result.BlobsPresent);
+
+        var again = await ImageMirror.MirrorAsync(ClusterImageSource.Open(archive).CarriedImages(), site.Address, Options(site));
+        Assert.Equal((0, 0L, 0), (again.BlobsUploaded, again.BytesUploaded, again.BlobsMounted));
+        Assert.Equal(result.Images.Select(i => i.Digest), again.Images.Select(i => i.Digest));
+        Assert.False(again.Requests.ContainsKey("PATCH"));
+    }
+
+    [RegistryFact]
+    public async Task An_image_pinned_to_an_index_the_registry_refuses_as_partial_is_SEA1307_before_the_rest_is_sent()
+    {
+        var nginx = fixture.Env.Image("nginx");
+        string archive = Build("pinned", ["docker.io/library/busybox:1.36", $"docker.io/library/nginx:1.27@{nginx.Digest}"]);
+        using var site = SiteRegistry.Start(_tmp.Sub("site"));
+
+        var ex = await Assert.ThrowsAsync<SealerException>(() => ImageMirror.MirrorAsync(ClusterImageSource.Open(archive).CarriedImages(), site.Address, Options(site)));
+
+        Assert.Equal(ErrorCodes.MirrorPartialIndexRefused, ex.Code);
+        Assert.Contains($"'docker.io/library/nginx:1.27@{nginx.Digest}' is pinned to index {nginx.Digest}, of which the cluster image carries linux/amd64 only", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("MANIFEST_BLOB_UNKNOWN", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("sealer build --platform", ex.Message, StringComparison.Ordinal);
+        Assert.Null(site.Inspect("library/busybox:1.36")); // it went first: nothing else was sent
+        Assert.Null(site.Inspect("library/nginx:1.27"));
+    }
+
+    [RegistryFact]
+    public async Task Two_domains_with_the_same_path_and_tag_but_other_content_are_SEA1306_before_anything_is_sent()
+    {
+        // another source whose library/busybox:1.36 is something else (bitnami/redis), standing for quay.io
+        using var other = SiteRegistry.Start(_tmp.Sub("other"), auth: false);
+        var copy = Processes.Run("skopeo", "copy", "-q", "--src-tls-verify=false", "--dest-tls-verify=false",
+            $"docker://{fixture.Env.Registry("docker.io").Address}/bitnami/redis:7.2", $"docker://{other.Address}/library/busybox:1.36");
+        Assert.True(copy.ExitCode == 0, copy.Output);
+        string archive = Build("clash", ["docker.io/library/busybox:1.36", "quay.io/library/busybox:1.36"],
+            $"docker.io=http://{fixture.Env.Registry("docker.io").Address}", $"quay.io=http://{other.Address}");
+        using var site = SiteRegistry.Start(_tmp.Sub("site"));
+
+        var ex = await Assert.ThrowsAsync<SealerException>(() => ImageMirror.MirrorAsync(ClusterImageSource.Open(archive).CarriedImages(), site.Address, Options(site)));
+
+        Assert.Equal(ErrorCodes.MirrorNameClash, ex.Code);
+        Assert.Contains("'docker.io/library/busybox:1.36'", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("'quay.io/library/busybox:1.36'", ex.Message, StringComparison.Ordinal);
+        Assert.Contains($"would both be {site.Address}/library/busybox:1.36", ex.Message, StringComparison.Ordinal);
+        Assert.Empty(Directory.Exists(site.Storage) ? Directory.EnumerateFiles(site.Storage, "data", SearchOption.AllDirectories) : []);
+    }
+
+    [RegistryFact]
+    public async Task A_corrupt_blob_in_the_archive_is_SEA1703_and_its_image_is_not_tagged()
+    {
+        string archive = Build("corrupt", ["docker.io/library/busybox:1.36", "docker.io/bitnami/redis:7.2"]);
+        var carried = ClusterImageSource.Open(archive).CarriedImages();
+        var busybox = carried.Images.Single(i => i.Reference.Contains("busybox", StringComparison.Ordinal));
+        var layer = ImageGraph.Load(carried, busybox.Descriptor).Blobs.OrderByDescending(b => b.Size).First();
+        var at = carried.Locate(layer.ParsedDigest);
+        using (var fs = new FileStream(archive, FileMode.Open, FileAccess.ReadWrite))
+        {
+            fs.Position = at.Offset + at.Length / 2;
+            int b = fs.ReadByte();
+            fs.Position--;
+            fs.WriteByte((byte)(b ^ 0xFF));
+        }
+        using var site = SiteRegistry.Start(_tmp.Sub("site"));
+
+        var ex = await Assert.ThrowsAsync<SealerException>(() => ImageMirror.MirrorAsync(ClusterImageSource.Open(archive).CarriedImages(), site.Address, Options(site)));
+
+        Assert.Equal(ErrorCodes.ArchiveBlobCorrupt, ex.Code);
+        Assert.Contains(layer.Digest, ex.Message, StringComparison.Ordinal);
+        Assert.Contains(archive, ex.Message, StringComparison.Ordinal);
+        Assert.Null(site.Inspect("library/busybox:1.36"));
+    }
+
+    [RegistryFact]
+    public void The_CLI_mirrors_with_a_password_from_stdin_and_says_which_indexes_it_cut()
+    {
+        string archive = Build("cli", ["docker.io/library/nginx:1.27", "docker.io/library/busybox:1.36"]);
+        using var site = SiteRegistry.Start(_tmp.Sub("site"));
+        var psi = new System.Diagnostics.ProcessStartInfo("dotnet", [SealerCli.Dll, "mirror", archive, site.Address, "-u", site.User, "--password-stdin"])
+        {
+            RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true,
+        };
+        psi.Environment["DOCKER_CONFIG"] = _tmp.Sub("no-docker-config");
+        using var p = System.Diagnostics.Process.Start(psi)!;
+        p.StandardInput.WriteLine(site.Password);
+        p.StandardInput.Close();
+        string stdout = p.StandardOutput.ReadToEnd(), stderr = p.StandardError.ReadToEnd();
+        p.WaitForExit();
+
+        Assert.True(p.ExitCode == 0, stdout + stderr);
+        Assert.Contains($"docker.io/library/busybox:1.36 -> {site.Address}/library/busybox:1.36\n", stdout, StringComparison.Ordinal);
+        Assert.Contains($"docker.io/library/nginx:1.27 -> {site.Address}/library/nginx:1.27 (sha256:", stdout, StringComparison.Ordinal);
+        Assert.Contains("an index of the carried platforms; 1 left out", stdout, StringComparison.Ordinal);
+        Assert.Contains($"Mirrored 2 images into {site.Address}", stdout, StringComparison.Ordinal);
+        Assert.DoesNotContain(site.Password, stdout + stderr, StringComparison.Ordinal);
+        Assert.Equal(fixture.Env.Image("busybox").Digest, site.Inspect("library/busybox:1.36")!.Value.Digest);
+
+        var usage = SealerCli.Run("mirror", archive, site.Address + "/library");
+        Assert.Equal(1, usage.ExitCode);
+        Assert.Contains($"error {ErrorCodes.BadCommandLine}: REGISTRY is a host[:port] ('{site.Address}/library' is not)", usage.Output, StringComparison.Ordinal);
+    }
+}

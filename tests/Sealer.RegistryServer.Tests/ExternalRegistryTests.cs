@@ -1,0 +1,67 @@
+using Sealer.Core.Artifacts;
+using Sealer.Core.Delivery;
+using Sealer.Core.Distribution.Upload;
+using Sealer.Core.RegistryServer;
+
+namespace Sealer.RegistryServer.Tests;
+
+/// <summary>
+/// A site with its own registry (Clusterfile <c>externalRegistry</c>): the app images of a cluster image built for
+/// linux/amd64 are mirrored into it (a fresh distribution with basic auth, as Harbor is underneath), and the real
+/// containerd pulls the original names (<c>docker.io/library/nginx:1.27</c>, <c>quay.io/…</c>) through it, configured
+/// only by the hosts.toml files <see cref="RegistryRuntimeConfig"/> writes for it: no name is rewritten.
+/// </summary>
+[Collection("registry")]
+public sealed class ExternalRegistryTests(ContainerdFixture ctd) : IDisposable
+{
+    private readonly TempDir _tmp = new();
+
+    public void Dispose() => _tmp.Dispose();
+
+    [RegistryFact]
+    public async Task Containerd_pulls_the_original_names_through_hosts_toml_from_the_mirrored_registry()
+    {
+        Assert.True(ctd.Unavailable is null, ctd.Unavailable);
+        var env = TestEnvironment.Current;
+        string build = _tmp.Sub("build");
+        Directory.CreateDirectory(build);
+        File.WriteAllText(Path.Combine(build, "Kubefile"), "FROM scratch\nCOPY imageList manifests\n");
+        string[] images = ["docker.io/library/nginx:1.27", "docker.io/library/redis:7.4", "docker.io/library/busybox:1.36", "quay.io/prometheus/node-exporter:v1.8.2"];
+        File.WriteAllText(Path.Combine(build, "imageList"), string.Join('\n', images) + "\n");
+        var built = SealerCli.Run("build", "-t", "site:1", "--cache-dir", _tmp.Sub("cache"), "--no-fallback", "--platform", "linux/amd64",
+            "--mirror", $"docker.io=http://{env.Registry("docker.io").Address}", "--mirror", $"quay.io=http://{env.Registry("quay.io").Address}", build);
+        Assert.True(built.ExitCode == 0, built.Output);
+        var image = ClusterImageSource.Open(Path.Combine(build, "bin", "site.tar"));
+
+        using var site = SiteRegistry.Start(_tmp.Sub("site"));
+        var result = await ImageMirror.MirrorAsync(image.CarriedImages(), site.Address,
+            new PushOptions { Credentials = RegistryTransport.StaticCredentials(site.Address, site.User, site.Password) });
+
+        // hosts.toml for every domain the image carries, pointing at the site registry (as RegistryConfigStep writes them)
+        string root = _tmp.Sub("hosts");
+        var config = RegistryRuntimeConfig.Generate(image.RegistryDomains(image.Platforms[0]), [new RegistryEndpoint(site.Address, Tls: false)],
+            new RuntimeConfigOptions { ContainerdCertsDir = "/certs.d", Docker = false });
+        foreach (var file in config.Files)
+        {
+            string path = Path.Combine(root, file.Path.TrimStart('/'));
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            File.WriteAllText(path, file.Content);
+        }
+        foreach (var reference in images)
+        {
+            var (code, output) = await ctd.CtrAsync("-n", "external", "images", "pull", "--platform", "linux/amd64", "--hosts-dir", Path.Combine(root, "certs.d"),
+                "--user", $"{site.User}:{site.Password}", reference);
+            Assert.True(code == 0, $"ctr pull {reference} failed: {output}");
+        }
+        var (lsCode, ls) = await ctd.CtrAsync("-n", "external", "images", "ls");
+        Assert.Equal(0, lsCode);
+        var pulled = ls.Split('\n', StringSplitOptions.RemoveEmptyEntries).Skip(1).Select(l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+            .ToDictionary(p => p[0], p => p[2]);
+        foreach (var mirrored in result.Images)
+        {
+            // the original name, at the digest the site registry serves (an index of the carried platform for nginx, redis, node-exporter)
+            Assert.Equal(mirrored.Digest, pulled[mirrored.Source]);
+        }
+        Assert.Equal(env.Image("busybox").Digest, pulled["docker.io/library/busybox:1.36"]);
+    }
+}
