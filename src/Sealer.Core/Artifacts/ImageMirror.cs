@@ -141,6 +141,11 @@ public static class ImageMirror
             string at = reference.Tag ?? image.Descriptor.Digest;
             if (names.TryGetValue(repository + ":" + at, out var other) && other.Descriptor.Digest != image.Descriptor.Digest)
             {
+                if (other.Reference == image.Reference)
+                {
+                    throw new SealerException(ErrorCodes.MirrorNameClash,
+                        $"'{source.Name}' names '{image.Reference}' twice, as {other.Descriptor.Digest} and {image.Descriptor.Digest} (a platform's manifest each, not one index over them): a tag names one of them. Rebuild the cluster image with this SDK (its registry/index.json is the same for every platform).");
+                }
                 throw new SealerException(ErrorCodes.MirrorNameClash,
                     $"'{other.Reference}' ({other.Descriptor.Digest}) and '{image.Reference}' ({image.Descriptor.Digest}) would both be {registry}/{repository}:{at}: a mirror registry keeps an image's path and drops its domain (containerd asks it for /v2/{repository}/manifests/{at} whichever domain the pod names). Use one of them in the apps, or give one another path.");
             }

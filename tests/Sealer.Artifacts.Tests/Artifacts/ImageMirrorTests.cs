@@ -177,4 +177,29 @@ public sealed class ImageMirrorTests(RegistryFixture fixture) : IDisposable
         Assert.Equal(1, usage.ExitCode);
         Assert.Contains($"error {ErrorCodes.BadCommandLine}: REGISTRY is a host[:port] ('{site.Address}/library' is not)", usage.Output, StringComparison.Ordinal);
     }
+
+    [RegistryFact]
+    public void A_split_bundle_mirrors_its_app_images_at_the_site()
+    {
+        string archive = Build("bundled", ["docker.io/library/nginx:1.27", "docker.io/bitnami/redis:7.2"]);
+        string run = _tmp.Sub("media/shop.run");
+        Directory.CreateDirectory(Path.GetDirectoryName(run)!);
+        long split = new FileInfo(SealerCli.Aot()).Length + (1 << 20);
+        var made = SealerCli.RunExecutable(SealerCli.Aot(), ["bundle", archive, "-o", run, "--split", split.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        Assert.True(made.ExitCode == 0, made.Output);
+        Assert.NotEmpty(Directory.GetFiles(_tmp.Sub("media"), "shop.run.part*"));
+        Assert.Contains("mirror REGISTRY", SealerCli.RunExecutable(run, ["--help"]).StdOut, StringComparison.Ordinal);
+        using var site = SiteRegistry.Start(_tmp.Sub("site"));
+
+        // credentials from the environment (never a project file or the command line)
+        var mirrored = Processes.Run(run, ["mirror", site.Address, "--format", "json"], workDir: null,
+            env: [new("SEALER_REGISTRY_USER", site.User), new("SEALER_REGISTRY_PASSWORD", site.Password), new("DOCKER_CONFIG", _tmp.Sub("no-docker-config"))]);
+
+        Assert.True(mirrored.ExitCode == 0, mirrored.Output);
+        var result = JsonSerializer.Deserialize(mirrored.StdOut, ArtifactsJsonContext.Default.MirrorResult)!;
+        Assert.Equal(["docker.io/bitnami/redis:7.2", "docker.io/library/nginx:1.27"], result.Images.Select(i => i.Source).Order(StringComparer.Ordinal));
+        Assert.Equal(fixture.Env.Image("bitnami-redis").Digest, site.Inspect("bitnami/redis:7.2")!.Value.Digest);
+        Assert.Equal(result.Images.Single(i => i.Source.Contains("nginx", StringComparison.Ordinal)).Digest, site.Inspect("library/nginx:1.27")!.Value.Digest);
+        Assert.DoesNotContain(site.Password, mirrored.Output, StringComparison.Ordinal);
+    }
 }
