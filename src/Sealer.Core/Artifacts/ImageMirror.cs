@@ -65,7 +65,7 @@ public static class ImageMirror
             var partialRefused = new StrongBox<bool>();
             var images = new MirroredImage[plan.Count];
             long bytesTotal = plan.SelectMany(i => i.Graph.Blobs).DistinctBy(b => b.Digest).Sum(b => b.Size), bytesSent = 0, uploadedBytes = 0;
-            int blobsTotal = plan.Sum(i => i.Graph.Blobs.Count), done = 0, present = 0, mounted = 0, uploaded = 0;
+            int blobsTotal = plan.SelectMany(i => i.Graph.Blobs.Select(b => (i.Repository, b.Digest))).Distinct().Count(), done = 0, present = 0, mounted = 0, uploaded = 0;
             void Report() => options.Progress?.Report(new PushProgress(Interlocked.Read(ref bytesSent), bytesTotal, Volatile.Read(ref done), blobsTotal));
             var parallel = new ParallelOptions { MaxDegreeOfParallelism = options.Concurrency, CancellationToken = cancellationToken };
 
