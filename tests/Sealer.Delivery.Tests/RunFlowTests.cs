@@ -379,6 +379,9 @@ public class RunFlowTests(TestHosts hosts, Xunit.Abstractions.ITestOutputHelper 
         Assert.DoesNotContain(lines, l => l.Contains(site.Password, StringComparison.Ordinal));
         var toml = File.ReadAllText(Lab.Hosts[3].OnHost("/etc/containerd/certs.d/docker.io/hosts.toml"));
         Assert.Contains($"[host.\"https://127.0.0.1:{port}\"]", toml, StringComparison.Ordinal);
+        // containerd logs in with the Clusterfile's credentials: an Authorization header, in files only root reads
+        Assert.Contains($"Authorization = [\"Basic {Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes($"{site.User}:{site.Password}"))}\"]", toml, StringComparison.Ordinal);
+        if (!OperatingSystem.IsWindows()) Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(Lab.Hosts[3].OnHost("/etc/containerd/certs.d/docker.io/hosts.toml")));
         Assert.Contains($"registry=127.0.0.1:{port}", Evidence(3), StringComparison.Ordinal); // RegistryURL names the external registry
         Assert.DoesNotContain("sea.hub", File.ReadAllText(Lab.Hosts[3].OnHost("/etc/hosts")), StringComparison.Ordinal);
 

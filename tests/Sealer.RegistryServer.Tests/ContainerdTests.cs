@@ -9,7 +9,7 @@ namespace Sealer.RegistryServer.Tests;
 [Collection("registry")]
 public sealed class ContainerdTests(RegistryFixture f, ContainerdFixture ctd)
 {
-    private string HostsDir(string name, RegistryHost host, string? caPem, IReadOnlyList<string>? onlyDomains = null)
+    private string HostsDir(string name, RegistryHost host, string? caPem, IReadOnlyList<string>? onlyDomains = null, (string, string)? basicAuth = null)
     {
         string root = Path.Combine(f.Root, "hosts-" + name);
         var domains = onlyDomains ?? RegistryRuntimeConfig.DomainsOf(host.Store.Layouts);
@@ -20,6 +20,7 @@ public sealed class ContainerdTests(RegistryFixture f, ContainerdFixture ctd)
             CaPem = caPem,
             CaFile = Path.Combine(root, "ca.crt"),
             Docker = false,
+            BasicAuth = basicAuth,
         });
         // CaFile is absolute on the "node"; here the node is this machine, so write it there as given.
         foreach (var file in config.Files)
@@ -105,5 +106,12 @@ public sealed class ContainerdTests(RegistryFixture f, ContainerdFixture ctd)
         var (code, output) = await ctd.CtrAsync("-n", "tls-noauth", "images", "pull", "--hosts-dir", hosts, "registry.k8s.io/pause:3.9");
         Assert.NotEqual(0, code);
         Assert.DoesNotContain(RegistryFixture.Password, output);
+
+        // A local registry with username/password (what delivery writes): the credentials are the hosts' Authorization
+        // header, so containerd (and the kubelet through it) logs in with no --user
+        string withAuth = HostsDir("tls-header", f.Secure, File.ReadAllText(f.Certs.CaCertificate), basicAuth: (RegistryFixture.User, RegistryFixture.Password));
+        Assert.Contains("Authorization = [\"Basic ", File.ReadAllText(Path.Combine(withAuth, "registry.k8s.io", "hosts.toml")), StringComparison.Ordinal);
+        await PullAsync("tls-header", withAuth, "registry.k8s.io/pause:3.9");
+        Assert.Equal(f.Pause.Top.Digest, (await ImagesAsync("tls-header"))["registry.k8s.io/pause:3.9"]);
     }
 }

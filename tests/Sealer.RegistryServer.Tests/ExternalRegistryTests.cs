@@ -9,7 +9,8 @@ namespace Sealer.RegistryServer.Tests;
 /// A site with its own registry (Clusterfile <c>externalRegistry</c>): the app images of a cluster image built for
 /// linux/amd64 are mirrored into it (a fresh distribution with basic auth, as Harbor is underneath), and the real
 /// containerd pulls the original names (<c>docker.io/library/nginx:1.27</c>, <c>quay.io/…</c>) through it, configured
-/// only by the hosts.toml files <see cref="RegistryRuntimeConfig"/> writes for it: no name is rewritten.
+/// only by the hosts.toml files <see cref="RegistryRuntimeConfig"/> writes for it (its credentials as the hosts'
+/// Authorization header): no name is rewritten.
 /// </summary>
 [Collection("registry")]
 public sealed class ExternalRegistryTests(ContainerdFixture ctd) : IDisposable
@@ -37,20 +38,29 @@ public sealed class ExternalRegistryTests(ContainerdFixture ctd) : IDisposable
         var result = await ImageMirror.MirrorAsync(image.CarriedImages(), site.Address,
             new PushOptions { Credentials = RegistryTransport.StaticCredentials(site.Address, site.User, site.Password) });
 
-        // hosts.toml for every domain the image carries, pointing at the site registry (as RegistryConfigStep writes them)
-        string root = _tmp.Sub("hosts");
-        var config = RegistryRuntimeConfig.Generate(image.RegistryDomains(image.Platforms[0]), [new RegistryEndpoint(site.Address, Tls: false)],
-            new RuntimeConfigOptions { ContainerdCertsDir = "/certs.d", Docker = false });
-        foreach (var file in config.Files)
+        // hosts.toml for every domain the image carries, pointing at the site registry (as RegistryConfigStep writes them):
+        // without its credentials containerd is refused; with them as the hosts' Authorization header it logs in
+        string Hosts(string name, (string, string)? auth)
         {
-            string path = Path.Combine(root, file.Path.TrimStart('/'));
-            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-            File.WriteAllText(path, file.Content);
+            string root = _tmp.Sub(name);
+            var config = RegistryRuntimeConfig.Generate(image.RegistryDomains(image.Platforms[0]), [new RegistryEndpoint(site.Address, Tls: false)],
+                new RuntimeConfigOptions { ContainerdCertsDir = "/certs.d", Docker = false, BasicAuth = auth });
+            foreach (var file in config.Files)
+            {
+                string path = Path.Combine(root, file.Path.TrimStart('/'));
+                Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+                File.WriteAllText(path, file.Content);
+                Assert.Equal(auth is null ? RuntimeConfigFile.Readable : RuntimeConfigFile.Private, file.Mode);
+            }
+            return Path.Combine(root, "certs.d");
         }
+        var (refused, why) = await ctd.CtrAsync("-n", "external", "images", "pull", "--platform", "linux/amd64", "--hosts-dir", Hosts("hosts-anonymous", null), images[0]);
+        Assert.True(refused != 0, why);
+        Assert.Contains("401", why, StringComparison.Ordinal);
+        string hosts = Hosts("hosts", (site.User, site.Password));
         foreach (var reference in images)
         {
-            var (code, output) = await ctd.CtrAsync("-n", "external", "images", "pull", "--platform", "linux/amd64", "--hosts-dir", Path.Combine(root, "certs.d"),
-                "--user", $"{site.User}:{site.Password}", reference);
+            var (code, output) = await ctd.CtrAsync("-n", "external", "images", "pull", "--platform", "linux/amd64", "--hosts-dir", hosts, reference);
             Assert.True(code == 0, $"ctr pull {reference} failed: {output}");
         }
         var (lsCode, ls) = await ctd.CtrAsync("-n", "external", "images", "ls");

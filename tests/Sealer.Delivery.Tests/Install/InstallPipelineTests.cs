@@ -12,7 +12,7 @@ public class InstallPipelineTests
         Assert.Equal(
         [
             "aliases", "distribute", "unpack", "registry+<os>/<arch>", "render", "pre-install", "pre-init-host", "runtime",
-            "certificates", "registry", "registry-config", "init-kube", "kubeadm-init", "join", "lvscare", "join",
+            "certificates", "registry", "registry-config", "mirror-images", "init-kube", "kubeadm-init", "join", "lvscare", "join",
             "post-init-host", "post-install", "labels", "images", "apps", "clusterfile",
         ], InstallPipeline.Steps.Select(s => s.Name));
     }
@@ -26,9 +26,9 @@ public class InstallPipelineTests
             Assert.False(string.IsNullOrWhiteSpace(s.Reads), s.Name);
             Assert.Equal(s.Rerun == StepRerun.WhenChanged, s.Fingerprint is not null);
         });
-        Assert.Equal(["render", "images", "apps"], InstallPipeline.Steps.Where(s => s.Rerun == StepRerun.WhenChanged).Select(s => s.Name));
+        Assert.Equal(["render", "mirror-images", "images", "apps"], InstallPipeline.Steps.Where(s => s.Rerun == StepRerun.WhenChanged).Select(s => s.Name));
         Assert.Equal(["certificates", "lvscare", "clusterfile"], InstallPipeline.Steps.Where(s => s.Rerun == StepRerun.EveryRun).Select(s => s.Name));
-        Assert.Equal(["certificates", "kubeadm-init", "labels", "images", "apps", "clusterfile"], InstallPipeline.Steps.Where(s => s.Scope == StepScope.Cluster).Select(s => s.Name));
+        Assert.Equal(["certificates", "mirror-images", "kubeadm-init", "labels", "images", "apps", "clusterfile"], InstallPipeline.Steps.Where(s => s.Scope == StepScope.Cluster).Select(s => s.Name));
     }
 
     [Fact]
@@ -46,7 +46,9 @@ public class InstallPipelineTests
         }
         Assert.Contains("  5. render (host, again when changed)\n", text, StringComparison.Ordinal);
         Assert.Contains("     fingerprint: the host's manifest and env", text, StringComparison.Ordinal);
-        Assert.Contains(" 13. kubeadm-init (cluster, once)\n", text, StringComparison.Ordinal);
+        Assert.Contains(" 12. mirror-images (cluster, again when changed)\n", text, StringComparison.Ordinal);
+        Assert.Contains("     only when: an externalRegistry\n", text, StringComparison.Ordinal);
+        Assert.Contains(" 14. kubeadm-init (cluster, once)\n", text, StringComparison.Ordinal);
         Assert.Contains("     only when: a Kubernetes cluster", text, StringComparison.Ordinal);
     }
 

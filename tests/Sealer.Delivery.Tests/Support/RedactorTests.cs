@@ -82,6 +82,8 @@ public sealed class RedactorTests : IDisposable
             {"password": "p@ss", "user": "bob", "auths": {"sea.hub:5000": {"auth": "YWRtaW46cGFzcw=="}}}
             client-key-data: LS0tLS1CRUdJTiBSU0E=
             Authorization: Bearer eyJhbGciOi.payload.sig
+              [host."https://harbor.site".header]
+                Authorization = ["Basic c2l0ZTpoYXJib3ItcGFzcw=="]
             proxy: https://alice:s3cret@proxy.example:3128
               env:
               - name: SMTP_PASSWORD
@@ -94,7 +96,7 @@ public sealed class RedactorTests : IDisposable
             tolerations: [{key: node-role.kubernetes.io/master, effect: NoSchedule}]
             PWD=/root/shop
             """);
-        foreach (var secret in new[] { "ghp_abcdef", "two words", "hunter2", "p@ss", "YWRtaW46cGFzcw==", "LS0tLS1CRUdJTiBSU0E=", "eyJhbGciOi", "s3cret", "mail-pass", "MIIEowIBAAKCAQEAx" })
+        foreach (var secret in new[] { "ghp_abcdef", "two words", "hunter2", "p@ss", "YWRtaW46cGFzcw==", "LS0tLS1CRUdJTiBSU0E=", "eyJhbGciOi", "c2l0ZTpoYXJib3ItcGFzcw==", "s3cret", "mail-pass", "MIIEowIBAAKCAQEAx" })
         {
             Assert.DoesNotContain(secret, text, StringComparison.Ordinal);
         }
@@ -105,6 +107,7 @@ public sealed class RedactorTests : IDisposable
         Assert.Contains("value: debug", text, StringComparison.Ordinal);             // LOG_LEVEL is not secret
         Assert.Contains("key: node-role.kubernetes.io/master", text, StringComparison.Ordinal); // a selector's key is not a key
         Assert.Contains("PWD=/root/shop", text, StringComparison.Ordinal);
+        Assert.Contains("Authorization = [\"Basic [REDACTED]\"]", text, StringComparison.Ordinal); // containerd's hosts.toml header
         Assert.Contains("-----BEGIN RSA PRIVATE KEY-----\n[REDACTED]\n-----END RSA PRIVATE KEY-----", text, StringComparison.Ordinal);
     }
 

@@ -12,7 +12,7 @@ namespace Sealer.Core.Delivery.Support;
 /// names, wherever they appear (a script echoing an env value, a config file holding a password);</item>
 /// <item>shapes: PEM private key blocks; <c>NAME=value</c>, <c>NAME: value</c>, <c>"NAME": "value"</c> and
 /// <c>--name=value</c> where NAME looks secret; Kubernetes env entries (<c>name: DB_PASSWORD</c> then <c>value: ...</c>);
-/// <c>Authorization:</c> headers; <c>"auth"</c> entries of docker/containerd credentials; passwords in URLs
+/// <c>Authorization:</c> headers (and hosts.toml's <c>Authorization = ["Basic …"]</c>); <c>"auth"</c> entries of docker/containerd credentials; passwords in URLs
 /// (<c>https://user:pass@host</c>).</item>
 /// </list>
 /// A value is replaced by <see cref="Mask"/>; the name stays, so the reader still sees which setting was there.
@@ -129,7 +129,7 @@ public sealed partial class Redactor
     [GeneratedRegex(@"(?<head>[""']?\b(?:auth|identitytoken|identityToken)[""']?[ \t]*[=:][ \t]*)(?<value>""[^""\n]*""|'[^'\n]*'|[^\s,}\n]+)")]
     private static partial Regex AuthEntry();
 
-    [GeneratedRegex(@"(?<head>\b(?:Proxy-)?Authorization:[ \t]*(?:Basic|Bearer|Token)?[ \t]*)[^\s""']+", RegexOptions.IgnoreCase)]
+    [GeneratedRegex(@"(?<head>\b(?:Proxy-)?Authorization[""']?[ \t]*[:=][ \t]*\[?[ \t]*[""']?(?:Basic|Bearer|Token)?[ \t]*)[^\s""'\]]+", RegexOptions.IgnoreCase)]
     private static partial Regex AuthHeader();
 
     [GeneratedRegex(@"(?<head>\b[a-z][a-z0-9+.\-]*://[^\s:/@""']+:)[^\s@/""']+@", RegexOptions.IgnoreCase)]

@@ -8,7 +8,8 @@ namespace Sealer.Core.Delivery.Install.Steps;
 /// <summary>
 /// Every host pulls through the registry hosts: containerd's <c>certs.d/&lt;domain&gt;/hosts.toml</c> for every image domain
 /// and <c>_default</c> (this host's own registry first), the CA, <c>config_path</c> in config.toml; for Docker the mirrors
-/// merged into the host's daemon.json. With an externalRegistry every domain is mirrored to it.
+/// merged into the host's daemon.json. With an externalRegistry every domain is mirrored to it. A registry with a
+/// username and password gets them as an Authorization header in hosts.toml (files 0600), so containerd's pulls log in.
 /// </summary>
 internal sealed class RegistryConfigStep : HostStep
 {
@@ -34,6 +35,9 @@ internal sealed class RegistryConfigStep : HostStep
     private static List<string> Domains(InstallContext ctx) =>
         ctx.Image.RegistryDomains(ctx.Master0!.Platform).Append(ctx.Cluster.Registry.Local.Domain).Distinct(StringComparer.Ordinal).ToList();
 
+    /// <summary>A registry's pull credentials for containerd (an Authorization header in hosts.toml), when it has them.</summary>
+    private static (string, string)? Credentials(string? user, string? password) => user is not null && password is not null ? (user, password) : null;
+
     private static async Task ConfigureAsync(InstallContext ctx, InstallHost n, IReadOnlyList<string> domains, CancellationToken cancellationToken)
     {
         var local = ctx.Cluster.Registry.Local;
@@ -42,8 +46,8 @@ internal sealed class RegistryConfigStep : HostStep
         {
             // every domain is mirrored from the external registry (it holds the images under their original names)
             var ext = RegistryRuntimeConfig.Generate(domains.Where(d => d != local.Domain), [new RegistryEndpoint(external.Url, Tls: true)],
-                new RuntimeConfigOptions { Docker = ctx.CriOf(n) == "docker" });
-            await n.Ssh.WriteFilesAsync("/", ext.Files.Where(f => f.Path != "/etc/docker/daemon.json").Select(f => new RemoteFile(f.Path, Encoding.UTF8.GetBytes(f.Content), (UnixFileMode)0b110_100_100)),
+                new RuntimeConfigOptions { Docker = ctx.CriOf(n) == "docker", BasicAuth = Credentials(external.Username, external.Password) });
+            await n.Ssh.WriteFilesAsync("/", ext.Files.Where(f => f.Path != "/etc/docker/daemon.json").Select(f => new RemoteFile(f.Path, Encoding.UTF8.GetBytes(f.Content), f.Mode)),
                 new CommandOptions { Description = $"{StepName}: write containerd hosts.toml for {external.Url}" }, cancellationToken: cancellationToken).ConfigureAwait(false);
             return;
         }
@@ -56,7 +60,7 @@ internal sealed class RegistryConfigStep : HostStep
             ctx.CaPem = File.Exists(caFile) ? File.ReadAllText(caFile) : null;
         }
         bool docker = ctx.CriOf(n) == "docker";
-        var config = RegistryRuntimeConfig.Generate(domains, endpoints, new RuntimeConfigOptions { Docker = docker, CaPem = ctx.CaPem });
+        var config = RegistryRuntimeConfig.Generate(domains, endpoints, new RuntimeConfigOptions { Docker = docker, CaPem = ctx.CaPem, BasicAuth = Credentials(local.Username, local.Password) });
         if (docker)
         {
             // never overwrite the host's daemon.json: merge our mirrors into what is there
