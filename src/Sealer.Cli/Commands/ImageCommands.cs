@@ -327,8 +327,7 @@ internal static class ImageCommands
         var mountFrom = CliOptions.Repeatable("--mount-from", "repository on the same registry to mount blobs from", "REPO", false);
         var tags = CliOptions.Repeatable("--tag", "another tag to push the image under", "T", false);
         var plainHttp = CliOptions.Flag("--plain-http", "use http:// (a registry without TLS)");
-        var user = CliOptions.Text("--username", "user name; the password is read from stdin (with --password-stdin)", "USER", "-u");
-        var passwordStdin = CliOptions.Flag("--password-stdin", "read the password from the first line of stdin");
+        var (user, passwordStdin) = LoginOptions();
         var attachSbom = CliOptions.Flag("--sbom", "attach the image's SPDX 2.3 SBOM (app images, apps) as a referrer before pushing");
         var format = CliOptions.Format();
         var store = CliOptions.Store();
@@ -355,11 +354,7 @@ internal static class ImageCommands
             foreach (var t in p.GetValue(tags)!) options.AdditionalTags.Add(t);
             if (p.GetValue(plainHttp)) options.PlainHttp = true;
             options.AttachSbom = p.GetValue(attachSbom);
-            if (p.GetValue(user) is { } u)
-            {
-                if (!p.GetValue(passwordStdin)) throw Usage("-u needs --password-stdin (passwords are never taken on the command line)");
-                options.Credentials = RegistryTransport.StaticCredentials(target.Domain, u, (Console.In.ReadLine() ?? "").TrimEnd('\r', '\n'));
-            }
+            options.Credentials = StdinCredentials(p, user, passwordStdin, target.Domain);
             var sw = System.Diagnostics.Stopwatch.StartNew();
             var result = s is null
                 ? await new RegistryPusher(options).PushAsync(src, target.ToString(), null, cancellationToken).ConfigureAwait(false)
@@ -384,8 +379,7 @@ internal static class ImageCommands
         var registry = new Argument<string>("REGISTRY") { Description = "the registry to fill (host[:port], e.g. harbor.site)" };
         var concurrency = CliOptions.Int("--concurrency", "blobs uploaded at once", 4, 1, 32);
         var plainHttp = CliOptions.Flag("--plain-http", "use http:// (a registry without TLS)");
-        var user = CliOptions.Text("--username", "user name; the password is read from stdin (with --password-stdin)", "USER", "-u");
-        var passwordStdin = CliOptions.Flag("--password-stdin", "read the password from the first line of stdin");
+        var (user, passwordStdin) = LoginOptions();
         var format = CliOptions.Format();
         var store = CliOptions.Store();
         var command = new SealerCommand("mirror", "Push the app images a cluster image carries into a registry, under their own paths",
@@ -406,11 +400,7 @@ internal static class ImageCommands
                 throw Usage($"REGISTRY is a host[:port] ('{target}' is not): the images keep their own paths under it");
             }
             var options = new PushOptions { Progress = PushProgressPrinter(), Concurrency = p.GetValue(concurrency), PlainHttp = p.GetValue(plainHttp) };
-            if (p.GetValue(user) is { } u)
-            {
-                if (!p.GetValue(passwordStdin)) throw Usage("-u needs --password-stdin (passwords are never taken on the command line)");
-                options.Credentials = RegistryTransport.StaticCredentials(target, u, (Console.In.ReadLine() ?? "").TrimEnd('\r', '\n'));
-            }
+            options.Credentials = StdinCredentials(p, user, passwordStdin, target);
             var image = Sealer.Core.Delivery.ClusterImageSource.Open(p.GetValue(source)!, storeDir: p.GetValue(store));
             var carried = image.CarriedImages();
             if (carried.Images.Count == 0)
@@ -434,6 +424,19 @@ internal static class ImageCommands
             return 0;
         });
         return command;
+    }
+
+    /// <summary><c>-u USER</c> and <c>--password-stdin</c> of the commands that log in to a registry.</summary>
+    private static (Option<string?> User, Option<bool> PasswordStdin) LoginOptions()
+        => (CliOptions.Text("--username", "user name; the password is read from stdin (with --password-stdin)", "USER", "-u"),
+            CliOptions.Flag("--password-stdin", "read the password from the first line of stdin"));
+
+    /// <summary>The credentials <see cref="LoginOptions"/> gave for <paramref name="registry"/> (the password from stdin), or null.</summary>
+    private static Sealer.Core.Distribution.Auth.ICredentialProvider? StdinCredentials(ParseResult p, Option<string?> user, Option<bool> passwordStdin, string registry)
+    {
+        if (p.GetValue(user) is not { } u) return null;
+        if (!p.GetValue(passwordStdin)) throw Usage("-u needs --password-stdin (passwords are never taken on the command line)");
+        return RegistryTransport.StaticCredentials(registry, u, (Console.In.ReadLine() ?? "").TrimEnd('\r', '\n'));
     }
 
     private static Command Pull()
