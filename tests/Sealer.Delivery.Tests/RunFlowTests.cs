@@ -393,6 +393,35 @@ public class RunFlowTests(TestHosts hosts, Xunit.Abstractions.ITestOutputHelper 
     }
 
     [Fact]
+    public async Task An_external_registry_this_machine_cannot_reach_stops_the_run_before_kubernetes_and_no_mirror_goes_on()
+    {
+        Lab.Wipe("/var/lib/sealer", "/etc/containerd", "/etc/kubernetes", "/tmp");
+        var image = FixtureImage.Build(Path.Combine(Work, "image"), appLayerBytes: 1024);
+        int closed;
+        using (var l = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0)) { l.Start(); closed = ((System.Net.IPEndPoint)l.LocalEndpoint).Port; }
+        var doc = ClusterfileReader.Parse(Clusterfile($$"""
+              hosts:
+                - ips: [10.200.0.14]
+                  roles: [master]
+              registry:
+                externalRegistry: {domain: 127.0.0.1, port: {{closed}}}
+            """));
+        var ex = await Assert.ThrowsAsync<SealerException>(() => new ClusterInstaller(doc, Options(image.Dir)).RunAsync());
+        Assert.Equal(ErrorCodes.RunStepFailed, ex.Code);
+        Assert.Contains("mirror-images", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("cannot reach http://127.0.0.1:", ex.Message, StringComparison.Ordinal);
+        Assert.Contains($"run 'sealer mirror {image.Dir} 127.0.0.1:{closed}' on a machine that can, then run again with --no-mirror", ex.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("init-kube", Evidence(3), StringComparison.Ordinal); // stopped before Kubernetes
+
+        var lines = new List<string>();
+        var result = await new ClusterInstaller(doc, Options(image.Dir) with { NoMirror = true, Status = l => { lock (lines) lines.Add(l); } }).RunAsync();
+        Assert.DoesNotContain("mirror-images", result.StepsRun);
+        Assert.Contains(lines, l => l.StartsWith("mirror-images", StringComparison.Ordinal) && l.Contains("skipped (--no-mirror)", StringComparison.Ordinal));
+        Assert.Contains("init-kube", Evidence(3), StringComparison.Ordinal);
+        await new ClusterInstaller(doc, Options(image.Dir)).DeleteAsync();
+    }
+
+    [Fact]
     public async Task Joined_master_of_an_HA_registry_gets_the_app_images_a_joined_node_does_not()
     {
         Lab.Wipe("/var/lib/sealer", "/etc/containerd", "/tmp");

@@ -108,6 +108,7 @@ internal static class DeliveryCommands
         var verifyKey = CliOptions.Text("--verify-key", "public key (cosign.pub): refuse the image unless it carries a cosign signature by it, before any host is contacted (default: spec.imageVerifyKey)", "FILE");
         var allowMissing = CliOptions.Flag("--allow-missing-images", "launch the apps even when, rendered with the Clusterfile's values, they name images the cluster image does not carry (a warning lists them; default: the run stops before the apps step)");
         var keepImages = KeepImages();
+        var noMirror = CliOptions.Flag("--no-mirror", "with an externalRegistry: do not push the app images into it (they are there already: 'sealer mirror IMAGE REGISTRY' from a machine that reaches it)");
         var command = new SealerCommand("run", "Install (or resume, or extend) the cluster a Clusterfile describes, over SSH", """
             Installs the cluster the Clusterfile describes, or brings it up to date: every host is checked first
             (reachable, host key, login, platform, disk, ports, clock, hostnames) and nothing changes unless all pass.
@@ -136,7 +137,7 @@ internal static class DeliveryCommands
             The steps, in order (each host or the cluster; a step re-runs only when its inputs changed):
             """ + InstallPipeline.Describe())
         {
-            image, masters, nodes, passwd, user, pk, pkPasswd, port, env, clusterName, plan, json, prune, yes, preflightOnly, verifyKey, allowMissing, keepImages,
+            image, masters, nodes, passwd, user, pk, pkPasswd, port, env, clusterName, plan, json, prune, yes, preflightOnly, verifyKey, allowMissing, keepImages, noMirror,
         };
         common.AddTo(command);
         command.SetAction(async (p, cancellationToken) =>
@@ -174,7 +175,7 @@ internal static class DeliveryCommands
                 (doc, text, _) = common.LoadClusterfile(p);
             }
             var sw = Stopwatch.StartNew();
-            var options = common.RunOptions(p, statusToStderr: asJson) with { PruneApps = p.GetValue(prune), PlanOnly = planOnly, VerifyKey = p.GetValue(verifyKey), AllowMissingImages = p.GetValue(allowMissing), KeepImages = p.GetValue(keepImages) };
+            var options = common.RunOptions(p, statusToStderr: asJson) with { PruneApps = p.GetValue(prune), PlanOnly = planOnly, VerifyKey = p.GetValue(verifyKey), AllowMissingImages = p.GetValue(allowMissing), KeepImages = p.GetValue(keepImages), NoMirror = p.GetValue(noMirror) };
             if (p.GetValue(preflightOnly))
             {
                 var report = await new ClusterInstaller(doc, options, text).PreflightAsync(cancellationToken).ConfigureAwait(false);

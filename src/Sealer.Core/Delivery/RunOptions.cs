@@ -48,6 +48,9 @@ public sealed record RunOptions
     /// <summary>Launch the apps even when they name images the cluster image does not carry (the images step then warns, listing them).</summary>
     public bool AllowMissingImages { get; init; }
 
+    /// <summary>With an externalRegistry: do not push the app images into it (they are there: <c>sealer mirror</c> was run from a machine that reaches it).</summary>
+    public bool NoMirror { get; init; }
+
     /// <summary>After an upgrade or rollback, how many images the registry hosts keep serving and storing: the current one and the ones before it (default 2: the current and the previous one). Blobs only older images reach are removed.</summary>
     public int KeepImages { get; init; } = 2;
 

@@ -47,7 +47,7 @@ public class InstallPipelineTests
         Assert.Contains("  5. render (host, again when changed)\n", text, StringComparison.Ordinal);
         Assert.Contains("     fingerprint: the host's manifest and env", text, StringComparison.Ordinal);
         Assert.Contains(" 12. mirror-images (cluster, again when changed)\n", text, StringComparison.Ordinal);
-        Assert.Contains("     only when: an externalRegistry\n", text, StringComparison.Ordinal);
+        Assert.Contains("     only when: an externalRegistry (not with --no-mirror)\n", text, StringComparison.Ordinal);
         Assert.Contains(" 14. kubeadm-init (cluster, once)\n", text, StringComparison.Ordinal);
         Assert.Contains("     only when: a Kubernetes cluster", text, StringComparison.Ordinal);
     }

@@ -24,11 +24,18 @@ internal sealed class MirrorImagesStep : ClusterStep
 
     public override string Reads => "the cluster image's registry and image-blob layers, registry.externalRegistry (domain, port, username/password), this machine's Docker config";
 
-    public override string When => "an externalRegistry";
+    public override string When => "an externalRegistry (not with --no-mirror)";
 
     public override string Fingerprint => "the cluster image's digest and the external registry";
 
-    public override bool AppliesTo(InstallContext ctx) => ctx.Cluster.Registry.External is not null;
+    public override bool AppliesTo(InstallContext ctx)
+    {
+        if (ctx.Cluster.Registry.External is not { } external) return false;
+        if (!ctx.Options.NoMirror) return true;
+        // said here: the runner asks once per run, and a step that does not apply is otherwise not mentioned
+        ctx.Status($"{StepName,-16} skipped (--no-mirror): the app images are taken to be in {external.Url} already");
+        return false;
+    }
 
     public override string? FingerprintOf(InstallContext ctx) =>
         ctx.Cluster.Registry.External is { } e ? $"{ctx.Image.RootDigest} {e.Url}" : null;
@@ -56,7 +63,16 @@ internal sealed class MirrorImagesStep : ClusterStep
                 $"{StepName,-16} {Bytes.Format(p.BytesUploaded)} of {Bytes.Format(p.BytesTotal)}, {p.BlobsDone}/{p.BlobsTotal} blobs"));
         });
         ctx.Status($"{StepName,-16} {carried.Images.Count} app image(s) to {external.Url}");
-        var result = await ImageMirror.MirrorAsync(carried, external.Url, options, cancellationToken).ConfigureAwait(false);
+        MirrorResult result;
+        try
+        {
+            result = await ImageMirror.MirrorAsync(carried, external.Url, options, cancellationToken).ConfigureAwait(false);
+        }
+        catch (SealerException ex) when (ex.Code == ErrorCodes.RegistryUnreachable)
+        {
+            throw new SealerException(ex.Code,
+                $"{ex.Message} This machine puts the app images into the externalRegistry before Kubernetes starts. Where it cannot reach {external.Url}, run 'sealer mirror {ctx.Image.Reference} {external.Url}' on a machine that can, then run again with --no-mirror.", inner: ex);
+        }
         foreach (var image in result.Images.Where(i => i.PlatformsLeftOut > 0))
         {
             ctx.Options.Logger.LogInformation("{Step}: {Destination} is an index of the carried platforms only ({Digest}; {Left} platform(s) of {Source} left out: {Registry} refuses an index without them)",
