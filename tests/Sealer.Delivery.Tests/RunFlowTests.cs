@@ -388,6 +388,23 @@ public class RunFlowTests(TestHosts hosts, Xunit.Abstractions.ITestOutputHelper 
         // a re-run with the same image pushes nothing again
         var again = await new ClusterInstaller(doc, Options(image.Dir)).RunAsync();
         Assert.Contains("mirror-images", again.StepsSkipped);
+
+        // sealer check asks the external registry for every app image; a registry that lost them is a problem
+        var check = await new ClusterInstaller(doc, Options(image.Dir)).CheckAsync();
+        Assert.Contains($"external registry 127.0.0.1:{port}: serves the 1 app image(s)", check.Ok);
+        using (var emptied = SiteRegistry.Start(Path.Combine(Work, "emptied-registry")))
+        {
+            var lost = ClusterfileReader.Parse(Clusterfile($$"""
+                  hosts:
+                    - ips: [10.200.0.14]
+                      roles: [master]
+                  registry:
+                    externalRegistry: {domain: 127.0.0.1, port: {{emptied.Address.Split(':')[1]}}, username: {{emptied.User}}, password: {{emptied.Password}}}
+                """));
+            var problem = Assert.Single((await new ClusterInstaller(lost, Options(image.Dir)).CheckAsync()).Problems, p => p.Check == "mirror-images");
+            Assert.Contains($"1 of the 1 app image(s) are not served as pushed ({emptied.Address}/library/demo:1.0:", problem.Message, StringComparison.Ordinal);
+            Assert.Contains($"Run 'sealer mirror {image.Dir} {emptied.Address}'", problem.Message, StringComparison.Ordinal);
+        }
         await new ClusterInstaller(doc, Options(image.Dir)).DeleteAsync();
         Assert.False(Directory.Exists(Lab.Hosts[3].OnHost("/etc/containerd/certs.d/docker.io")));
     }

@@ -124,6 +124,41 @@ public static class ImageMirror
         }
     }
 
+    /// <summary>A partial index cut to the children the cluster image carries: what the tag names where the registry refuses the whole.</summary>
+    private static byte[] CarriedIndex(ImageIndex index, ImageGraph graph)
+    {
+        var absent = graph.AbsentChildren.Select(c => c.Digest).ToHashSet(StringComparer.Ordinal);
+        return OciJsonContext.ToBytes(index with { Manifests = index.Manifests.Where(c => !absent.Contains(c.Digest)).ToList() }, OciJsonContext.Default.ImageIndex);
+    }
+
+    /// <summary>
+    /// What <paramref name="registry"/> serves for each carried image, against what <see cref="MirrorAsync"/> puts there
+    /// (the image's digest, or for a partial index the index of its carried platforms): one line per image it lacks or
+    /// serves with other content (an empty list: it holds them all). Manifests only (HEAD), nothing is sent.
+    /// </summary>
+    public static async Task<IReadOnlyList<string>> CheckAsync(CarriedImages source, string registry, PushOptions options, CancellationToken cancellationToken = default)
+    {
+        var plan = Plan(source, registry);
+        using var transport = options.Client is { } client ? new RegistryTransport(client, registry) : new RegistryTransport(registry, options.Credentials, options.PlainHttp);
+        var problems = new string[plan.Count];
+        await Parallel.ForEachAsync(plan, new ParallelOptions { MaxDegreeOfParallelism = options.Concurrency, CancellationToken = cancellationToken }, async (item, ct) =>
+        {
+            var root = item.Graph.Manifests[^1];
+            var expected = new List<string> { root.Descriptor.Digest };
+            if (item.Graph.AbsentChildren.Count > 0 && root.Index is { } index) expected.Add(Digest.Sha256(CarriedIndex(index, item.Graph)).ToString());
+            try
+            {
+                var served = await transport.Client.HeadManifestAsync(ImageReference.Parse(item.Destination), cancellationToken: ct).ConfigureAwait(false);
+                if (!expected.Contains(served.Digest, StringComparer.Ordinal)) problems[item.Order] = $"{item.Destination} is {served.Digest}, not {item.Image.Reference} ({root.Descriptor.Digest})";
+            }
+            catch (SealerException ex)
+            {
+                problems[item.Order] = $"{item.Destination}: {ex.Message}";
+            }
+        }).ConfigureAwait(false);
+        return problems.OfType<string>().ToList();
+    }
+
     /// <summary>One carried image and where it goes.</summary>
     private sealed record Item(int Order, CarriedImage Image, ImageReference Reference, string Repository, string Destination, ImageGraph Graph);
 
@@ -196,8 +231,7 @@ public static class ImageMirror
                 "Build the cluster image for every platform of that image (SealerPlatforms, sealer build --platform), pin the platform's manifest digest instead, or use a registry that accepts partial indexes (distribution 3: validation.manifests.indexes.platforms: none).");
         }
         // The tag names an index of the platforms the cluster image carries (the registry has each of them).
-        var kept = index with { Manifests = index.Manifests.Where(c => !absent.Contains(c.Digest)).ToList() };
-        byte[] bytes = OciJsonContext.ToBytes(kept, OciJsonContext.Default.ImageIndex);
+        byte[] bytes = CarriedIndex(index, graph);
         await manifests.PutAsync(root.Descriptor.MediaType, bytes, at, cancellationToken).ConfigureAwait(false);
         return new MirroredImage(item.Image.Reference, item.Destination, Digest.Sha256(bytes).ToString(), root.Descriptor.Digest, absent.Count);
     }

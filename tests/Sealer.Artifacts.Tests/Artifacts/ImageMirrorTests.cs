@@ -46,7 +46,11 @@ public sealed class ImageMirrorTests(RegistryFixture fixture) : IDisposable
         Assert.Equal(5, carried.Images.Count);
         var distinct = carried.Images.SelectMany(i => ImageGraph.Load(carried, i.Descriptor, sparseIndexes: true).Blobs).DistinctBy(b => b.Digest).ToList();
 
+        Assert.Equal(5, (await ImageMirror.CheckAsync(carried, site.Address, Options(site))).Count); // an empty registry lacks them all
+
         var result = await ImageMirror.MirrorAsync(carried, site.Address, Options(site));
+
+        Assert.Empty(await ImageMirror.CheckAsync(carried, site.Address, Options(site))); // each as pushed, partial indexes cut included
 
         var byRepo = result.Images.ToDictionary(i => i.Destination[(site.Address.Length + 1)..]);
         Assert.Equal(["bitnami/redis:7.2", "library/busybox:1.36", "library/nginx:1.27", "library/redis:7.4", "prometheus/node-exporter:v1.8.2"], byRepo.Keys.Order(StringComparer.Ordinal));

@@ -1,9 +1,13 @@
 using System.Globalization;
+using Sealer.Core.Artifacts;
 using Sealer.Core.ClusterImage;
+using Sealer.Core.Delivery.Clusterfile;
+using Sealer.Core.Distribution.Upload;
 using Sealer.Core.Delivery.Checks;
 using Sealer.Core.Delivery.Install.Policies;
 using Sealer.Core.Delivery.Install.Steps;
 using Sealer.Core.Delivery.Ssh;
+using Sealer.Core.Diagnostics;
 
 namespace Sealer.Core.Delivery.Install;
 
@@ -77,6 +81,7 @@ internal sealed class ClusterChecker(InstallContext ctx)
                 await CheckWorkloadsAsync(master0, ok, problems, cancellationToken).ConfigureAwait(false);
             }
             AppsFrom(ok, problems);
+            if (ctx.Cluster.Registry.External is { } external) await CheckExternalRegistryAsync(external, ok, problems, cancellationToken).ConfigureAwait(false);
             foreach (var ip in ctx.State.Hosts.Keys.Where(ip => ctx.Cluster.Hosts.All(h => h.Ip != ip)))
             {
                 problems.Add(new PreflightProblem(ip, "state", "the host is installed but no longer in the Clusterfile: 'sealer delete --hosts " + ip + "' removes it."));
@@ -87,6 +92,37 @@ internal sealed class ClusterChecker(InstallContext ctx)
         {
             foreach (var n in nodes) n.Ssh.Dispose();
         }
+    }
+
+    /// <summary>
+    /// With an externalRegistry: it still serves every app image of the installed image as <c>mirror-images</c> put it
+    /// there (a Harbor cleaned up, a tag moved, a project deleted would break every pull and every new pod). Read from this
+    /// machine (manifests only); not checked when the image is not on this machine.
+    /// </summary>
+    private async Task CheckExternalRegistryAsync(ExternalRegistrySpec external, List<string> ok, List<PreflightProblem> problems, CancellationToken cancellationToken)
+    {
+        CarriedImages carried;
+        try
+        {
+            carried = ClusterImageSource.Open(ctx.Options.Image ?? (ctx.State.Image.Length > 0 ? ctx.State.Image : ctx.Cluster.Image), ctx.Options.CacheDir, ctx.Options.StoreDir).CarriedImages();
+        }
+        catch (SealerException ex)
+        {
+            ok.Add($"external registry {external.Url}: not checked ({ex.Code}: the cluster image is not on this machine)");
+            return;
+        }
+        var options = new PushOptions
+        {
+            Credentials = external.Username is { } u && external.Password is { } p ? RegistryTransport.StaticCredentials(external.Url, u, p) : null,
+        };
+        var missing = await ImageMirror.CheckAsync(carried, external.Url, options, cancellationToken).ConfigureAwait(false);
+        if (missing.Count == 0)
+        {
+            ok.Add($"external registry {external.Url}: serves the {carried.Images.Count} app image(s)");
+            return;
+        }
+        problems.Add(new PreflightProblem(external.Url, MirrorImagesStep.StepName,
+            $"{missing.Count} of the {carried.Images.Count} app image(s) are not served as pushed ({string.Join("; ", missing.Take(3))}{(missing.Count > 3 ? "; ..." : "")}): pulls of them fail. Run 'sealer mirror {carried.Name} {external.Url}' (or 'sealer run' after changing the image)."));
     }
 
     /// <summary>
