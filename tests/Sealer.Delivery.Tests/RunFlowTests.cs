@@ -392,6 +392,13 @@ public class RunFlowTests(TestHosts hosts, Xunit.Abstractions.ITestOutputHelper 
         // sealer check asks the external registry for every app image; a registry that lost them is a problem
         var check = await new ClusterInstaller(doc, Options(image.Dir)).CheckAsync();
         Assert.Contains($"external registry 127.0.0.1:{port}: serves the 1 app image(s)", check.Ok);
+        // an upgrade to an image with another app image pushes that one before anything else changes
+        var next = FixtureImage.Build(Path.Combine(Work, "image-next"), appLayerBytes: 2048, appImage: "docker.io/library/demo:2.0");
+        var upgraded = await new ClusterInstaller(doc, Options(next.Dir)).RunAsync();
+        Assert.Contains("mirror-images", upgraded.StepsRun);
+        Assert.Equal(next.AppManifestDigest, site.Inspect("library/demo:2.0")?.Digest);
+        Assert.Equal(image.AppManifestDigest, site.Inspect("library/demo:1.0")?.Digest); // the old one stays for a rollback
+
         using (var emptied = SiteRegistry.Start(Path.Combine(Work, "emptied-registry")))
         {
             var lost = ClusterfileReader.Parse(Clusterfile($$"""
