@@ -2,7 +2,6 @@ using System.Globalization;
 using Sealer.Core.Artifacts;
 using Sealer.Core.ClusterImage;
 using Sealer.Core.Delivery.Clusterfile;
-using Sealer.Core.Distribution.Upload;
 using Sealer.Core.Delivery.Checks;
 using Sealer.Core.Delivery.Install.Policies;
 using Sealer.Core.Delivery.Install.Steps;
@@ -111,11 +110,7 @@ internal sealed class ClusterChecker(InstallContext ctx)
             ok.Add($"external registry {external.Url}: not checked ({ex.Code}: the cluster image is not on this machine)");
             return;
         }
-        var options = new PushOptions
-        {
-            Credentials = external.Username is { } u && external.Password is { } p ? RegistryTransport.StaticCredentials(external.Url, u, p) : null,
-        };
-        var missing = await ImageMirror.CheckAsync(carried, external.Url, options, cancellationToken).ConfigureAwait(false);
+        var missing = await ImageMirror.CheckAsync(carried, external.Url, MirrorImagesStep.OptionsFor(external), cancellationToken).ConfigureAwait(false);
         if (missing.Count == 0)
         {
             ok.Add($"external registry {external.Url}: serves the {carried.Images.Count} app image(s)");

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using Microsoft.Extensions.Logging;
 using Sealer.Core.Artifacts;
+using Sealer.Core.Delivery.Clusterfile;
 using Sealer.Core.Diagnostics;
 using Sealer.Core.Distribution.Upload;
 
@@ -40,6 +41,12 @@ internal sealed class MirrorImagesStep : ClusterStep
     public override string? FingerprintOf(InstallContext ctx) =>
         ctx.Cluster.Registry.External is { } e ? $"{ctx.Image.RootDigest} {e.Url}" : null;
 
+    /// <summary>Push options for the external registry: the Clusterfile's username/password, else the environment and Docker config.</summary>
+    internal static PushOptions OptionsFor(ExternalRegistrySpec external) => new()
+    {
+        Credentials = external.Username is { } user && external.Password is { } password ? RegistryTransport.StaticCredentials(external.Url, user, password) : null,
+    };
+
     public override async Task RunOnceAsync(InstallContext ctx, InstallHost master0, CancellationToken cancellationToken)
     {
         var external = ctx.Cluster.Registry.External!;
@@ -49,10 +56,7 @@ internal sealed class MirrorImagesStep : ClusterStep
             ctx.Status($"{StepName,-16} the cluster image carries no app images (registry/index.json): nothing to push to {external.Url}");
             return;
         }
-        var options = new PushOptions
-        {
-            Credentials = external.Username is { } user && external.Password is { } password ? RegistryTransport.StaticCredentials(external.Url, user, password) : null,
-        };
+        var options = OptionsFor(external);
         var clock = Stopwatch.StartNew();
         long lastReport = -1;
         options.Progress = new Progress<PushProgress>(p =>
