@@ -355,7 +355,11 @@ public class RunFlowTests(TestHosts hosts, Xunit.Abstractions.ITestOutputHelper 
     public async Task External_registry_means_no_local_registry_gets_the_app_images_and_mirrors_to_it()
     {
         Lab.Wipe("/var/lib/sealer", "/etc/containerd", "/etc/kubernetes", "/tmp");
-        var image = FixtureImage.Build(Path.Combine(Work, "image"), appLayerBytes: 1024);
+        // a Sealer-format image in the rootfs too (a Sealer base's docker/distribution tree): it cannot be pushed, and says so
+        var image = FixtureImage.Build(Path.Combine(Work, "image"), appLayerBytes: 1024, extraRootfs: new Dictionary<string, string>
+        {
+            ["registry/docker/registry/v2/repositories/library/pause/_manifests/tags/3.9/current/link"] = "sha256:" + new string('0', 64),
+        });
         // the site's Harbor: a fresh distribution with basic auth (this machine pushes to it; the hosts would pull from it)
         using var site = SiteRegistry.Start(Path.Combine(Work, "site-registry"));
         string port = site.Address.Split(':')[1];
@@ -377,6 +381,7 @@ public class RunFlowTests(TestHosts hosts, Xunit.Abstractions.ITestOutputHelper 
         int mirrored = lines.FindIndex(l => l.StartsWith("mirror-images", StringComparison.Ordinal)), kube = lines.FindIndex(l => l.StartsWith("init-kube", StringComparison.Ordinal));
         Assert.True(mirrored >= 0 && kube > mirrored, string.Join('\n', lines));
         Assert.DoesNotContain(lines, l => l.Contains(site.Password, StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.StartsWith("mirror-images", StringComparison.Ordinal) && l.Contains("SEA4026: 1 repositories in Sealer's registry format (library/pause) are not pushed", StringComparison.Ordinal));
         var toml = File.ReadAllText(Lab.Hosts[3].OnHost("/etc/containerd/certs.d/docker.io/hosts.toml"));
         Assert.Contains($"[host.\"https://127.0.0.1:{port}\"]", toml, StringComparison.Ordinal);
         // containerd logs in with the Clusterfile's credentials: an Authorization header, in files only root reads

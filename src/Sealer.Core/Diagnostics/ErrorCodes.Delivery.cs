@@ -79,4 +79,7 @@ public static partial class ErrorCodes
 
     /// <summary>Registry garbage collection was asked for while an upgrade is unfinished (its blobs may still be served), or with a retention that keeps no image.</summary>
     public const string RegistryGcRefused = "SEA4025";
+
+    /// <summary>A warning: with an externalRegistry, images the cluster image carries in Sealer's own registry format (a Sealer base's <c>registry/docker/registry/v2</c> tree) are not pushed into that registry.</summary>
+    public const string SealerFormatImagesNotMirrored = "SEA4026";
 }

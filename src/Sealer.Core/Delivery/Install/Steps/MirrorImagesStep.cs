@@ -54,6 +54,7 @@ internal sealed class MirrorImagesStep : ClusterStep
         if (carried.Images.Count == 0)
         {
             ctx.Status($"{StepName,-16} the cluster image carries no app images (registry/index.json): nothing to push to {external.Url}");
+            await WarnOfSealerFormatImagesAsync(ctx, master0, external, cancellationToken).ConfigureAwait(false);
             return;
         }
         var options = OptionsFor(external);
@@ -82,7 +83,26 @@ internal sealed class MirrorImagesStep : ClusterStep
             ctx.Options.Logger.LogInformation("{Step}: {Destination} is an index of the carried platforms only ({Digest}; {Left} platform(s) of {Source} left out: {Registry} refuses an index without them)",
                 StepName, image.Destination, image.Digest, image.PlatformsLeftOut, image.SourceDigest, external.Url);
         }
+        await WarnOfSealerFormatImagesAsync(ctx, master0, external, cancellationToken).ConfigureAwait(false);
         ctx.Status(string.Create(CultureInfo.InvariantCulture,
             $"{StepName,-16} {result.Images.Count} app image(s) in {external.Url}: {result.BlobsUploaded} blob(s) uploaded ({Bytes.Format(result.BytesUploaded)}), {result.BlobsMounted} mounted, {result.BlobsPresent} already there, in {clock.Elapsed.TotalSeconds:0.0} s"));
+    }
+
+    /// <summary>
+    /// A Sealer-format base (or image) carries its images as a docker/distribution tree in its rootfs
+    /// (<c>registry/docker/registry/v2</c>, the domain dropped), which the built-in registry serves in place but this step
+    /// cannot push: said, with the repositories, so that a kubeadm pull that fails later has its cause on record.
+    /// </summary>
+    private static async Task WarnOfSealerFormatImagesAsync(InstallContext ctx, InstallHost master0, ExternalRegistrySpec external, CancellationToken cancellationToken)
+    {
+        string tree = ctx.Rootfs + "/registry/docker/registry/v2/repositories";
+        var r = await master0.Ssh.RunAsync($"d={Q(tree)}; [ -d \"$d\" ] && find \"$d\" -type d -name _manifests -prune 2>/dev/null | sed \"s|^$d/||; s|/_manifests$||\" | sort | head -n 200; true",
+            ctx.Cmd(master0, StepName, "look for Sealer-format images"), cancellationToken).ConfigureAwait(false);
+        var repositories = r.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        if (repositories.Length == 0) return;
+        string list = string.Join(", ", repositories.Take(8)) + (repositories.Length > 8 ? $", ... ({repositories.Length})" : "");
+        ctx.Options.Logger.LogWarning("{Code}: the cluster image also carries {Count} repositories in Sealer's registry format ({Tree}: {List}); they are not pushed into {Registry}, and pods (or kubeadm) that pull them through it fail. Push them there yourself, or build FROM a base of this SDK.",
+            ErrorCodes.SealerFormatImagesNotMirrored, repositories.Length, tree, list, external.Url);
+        ctx.Status($"{StepName,-16} {ErrorCodes.SealerFormatImagesNotMirrored}: {repositories.Length} repositories in Sealer's registry format ({list}) are not pushed into {external.Url}");
     }
 }
