@@ -380,6 +380,7 @@ internal static class ImageCommands
         var concurrency = CliOptions.Int("--concurrency", "blobs uploaded at once", 4, 1, 32);
         var plainHttp = CliOptions.Flag("--plain-http", "use http:// (a registry without TLS)");
         var (user, passwordStdin) = LoginOptions();
+        var check = CliOptions.Flag("--check", "send nothing: say which app images REGISTRY lacks or serves with other content (exit 1, SEA1309), or that it serves them all");
         var format = CliOptions.Format();
         var store = CliOptions.Store();
         var command = new SealerCommand("mirror", "Push the app images a cluster image carries into a registry, under their own paths",
@@ -390,7 +391,7 @@ internal static class ImageCommands
             "is, or, when the registry refuses that, as an index of the carried platforms. Credentials: SEALER_REGISTRY_USER/PASSWORD,\n" +
             "~/.docker/config.json, or -u with --password-stdin.")
         {
-            source, registry, concurrency, plainHttp, user, passwordStdin, format, store,
+            source, registry, concurrency, plainHttp, user, passwordStdin, check, format, store,
         };
         command.SetAction(async (p, cancellationToken) =>
         {
@@ -406,6 +407,17 @@ internal static class ImageCommands
             if (carried.Images.Count == 0)
             {
                 throw new SealerException(ErrorCodes.NothingToMirror, $"'{p.GetValue(source)}' carries no app images (its registry/index.json lists none): there is nothing to mirror.");
+            }
+            if (p.GetValue(check))
+            {
+                var missing = await ImageMirror.CheckAsync(carried, target, options, cancellationToken).ConfigureAwait(false);
+                if (missing.Count > 0)
+                {
+                    throw new SealerException(ErrorCodes.MirrorIncomplete,
+                        $"{target} lacks {missing.Count} of the {carried.Images.Count} app images as 'sealer mirror' puts them:\n  {string.Join("\n  ", missing)}\nRun 'sealer mirror {p.GetValue(source)} {target}'.");
+                }
+                Console.Out.WriteLine($"{target} serves all {carried.Images.Count} app images as pushed");
+                return 0;
             }
             var sw = System.Diagnostics.Stopwatch.StartNew();
             var result = await ImageMirror.MirrorAsync(carried, target, options, cancellationToken).ConfigureAwait(false);

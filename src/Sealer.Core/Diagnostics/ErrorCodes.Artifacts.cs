@@ -32,6 +32,9 @@ public static partial class ErrorCodes
     /// <summary>'sealer mirror' of a cluster image that carries no app images.</summary>
     public const string NothingToMirror = "SEA1308";
 
+    /// <summary>'sealer mirror --check': the registry lacks app images the cluster image carries, or serves them with other content.</summary>
+    public const string MirrorIncomplete = "SEA1309";
+
     // ---- local store and archives (SEA1700–1799) ----
 
     /// <summary>No cluster image with that name (or digest) is in the local store.</summary>

@@ -154,28 +154,44 @@ public sealed class ImageMirrorTests(RegistryFixture fixture) : IDisposable
     }
 
     [RegistryFact]
-    public void The_CLI_mirrors_with_a_password_from_stdin_and_says_which_indexes_it_cut()
+    public void The_CLI_checks_and_mirrors_with_a_password_from_stdin_and_says_which_indexes_it_cut()
     {
         string archive = Build("cli", ["docker.io/library/nginx:1.27", "docker.io/library/busybox:1.36"]);
         using var site = SiteRegistry.Start(_tmp.Sub("site"));
-        var psi = new System.Diagnostics.ProcessStartInfo("dotnet", [SealerCli.Dll, "mirror", archive, site.Address, "-u", site.User, "--password-stdin"])
+        (int ExitCode, string StdOut, string StdErr) Mirror(params string[] extra)
         {
-            RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true,
-        };
-        psi.Environment["DOCKER_CONFIG"] = _tmp.Sub("no-docker-config");
-        using var p = System.Diagnostics.Process.Start(psi)!;
-        p.StandardInput.WriteLine(site.Password);
-        p.StandardInput.Close();
-        string stdout = p.StandardOutput.ReadToEnd(), stderr = p.StandardError.ReadToEnd();
-        p.WaitForExit();
+            var psi = new System.Diagnostics.ProcessStartInfo("dotnet", [SealerCli.Dll, "mirror", archive, site.Address, "-u", site.User, "--password-stdin", .. extra])
+            {
+                RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true,
+            };
+            psi.Environment["DOCKER_CONFIG"] = _tmp.Sub("no-docker-config");
+            using var p = System.Diagnostics.Process.Start(psi)!;
+            p.StandardInput.WriteLine(site.Password);
+            p.StandardInput.Close();
+            var err = p.StandardError.ReadToEndAsync();
+            string o = p.StandardOutput.ReadToEnd();
+            p.WaitForExit();
+            return (p.ExitCode, o, err.Result);
+        }
 
-        Assert.True(p.ExitCode == 0, stdout + stderr);
+        var before = Mirror("--check"); // sends nothing, says what is missing
+        Assert.Equal(1, before.ExitCode);
+        Assert.Contains($"error {ErrorCodes.MirrorIncomplete}: {site.Address} lacks 2 of the 2 app images", before.StdErr, StringComparison.Ordinal);
+        Assert.Contains($"{site.Address}/library/nginx:1.27:", before.StdErr, StringComparison.Ordinal);
+        Assert.Null(site.Inspect("library/busybox:1.36"));
+
+        var (exitCode, stdout, stderr) = Mirror();
+
+        Assert.True(exitCode == 0, stdout + stderr);
         Assert.Contains($"docker.io/library/busybox:1.36 -> {site.Address}/library/busybox:1.36\n", stdout, StringComparison.Ordinal);
         Assert.Contains($"docker.io/library/nginx:1.27 -> {site.Address}/library/nginx:1.27 (sha256:", stdout, StringComparison.Ordinal);
         Assert.Contains("an index of the carried platforms; 1 left out", stdout, StringComparison.Ordinal);
         Assert.Contains($"Mirrored 2 images into {site.Address}", stdout, StringComparison.Ordinal);
         Assert.DoesNotContain(site.Password, stdout + stderr, StringComparison.Ordinal);
         Assert.Equal(fixture.Env.Image("busybox").Digest, site.Inspect("library/busybox:1.36")!.Value.Digest);
+        var after = Mirror("--check");
+        Assert.True(after.ExitCode == 0, after.StdOut + after.StdErr);
+        Assert.Equal($"{site.Address} serves all 2 app images as pushed\n", after.StdOut);
 
         var usage = SealerCli.Run("mirror", archive, site.Address + "/library");
         Assert.Equal(1, usage.ExitCode);
