@@ -24,15 +24,10 @@ public sealed class ExternalRegistryTests(ContainerdFixture ctd) : IDisposable
     {
         Assert.True(ctd.Unavailable is null, ctd.Unavailable);
         var env = TestEnvironment.Current;
-        string build = _tmp.Sub("build");
-        Directory.CreateDirectory(build);
-        File.WriteAllText(Path.Combine(build, "Kubefile"), "FROM scratch\nCOPY imageList manifests\n");
         string[] images = ["docker.io/library/nginx:1.27", "docker.io/library/redis:7.4", "docker.io/library/busybox:1.36", "quay.io/prometheus/node-exporter:v1.8.2"];
-        File.WriteAllText(Path.Combine(build, "imageList"), string.Join('\n', images) + "\n");
-        var built = SealerCli.Run("build", "-t", "site:1", "--cache-dir", _tmp.Sub("cache"), "--no-fallback", "--platform", "linux/amd64",
-            "--mirror", $"docker.io=http://{env.Registry("docker.io").Address}", "--mirror", $"quay.io=http://{env.Registry("quay.io").Address}", build);
-        Assert.True(built.ExitCode == 0, built.Output);
-        var image = ClusterImageSource.Open(Path.Combine(build, "bin", "site.tar"));
+        string archive = SealerCli.BuildImageList(_tmp.Sub("build"), "site", images,
+            [$"docker.io=http://{env.Registry("docker.io").Address}", $"quay.io=http://{env.Registry("quay.io").Address}"], _tmp.Sub("cache"), "--platform", "linux/amd64");
+        var image = ClusterImageSource.Open(archive);
 
         using var site = SiteRegistry.Start(_tmp.Sub("site"));
         var result = await ImageMirror.MirrorAsync(image.CarriedImages(), site.Address,

@@ -13,6 +13,23 @@ public static class SealerCli
     /// <summary>Runs an executable (the NativeAOT sealer, a site bundle) with an empty standard input.</summary>
     public static ProcessResult RunExecutable(string file, IReadOnlyList<string> args, string? workingDirectory = null) => Processes.Run(file, args, workingDirectory, env: null);
 
+    /// <summary>
+    /// <c>sealer build -t NAME:1</c> in <paramref name="dir"/> of a Kubefile (<c>FROM scratch</c>, <c>COPY imageList
+    /// manifests</c>) whose image list is <paramref name="images"/>, each domain pulled through <paramref name="mirrors"/>
+    /// (<c>DOMAIN=URL</c>, no fallback): the archive it writes (<c>bin/NAME.tar</c>).
+    /// </summary>
+    public static string BuildImageList(string dir, string name, IEnumerable<string> images, IEnumerable<string> mirrors, string cacheDir, params string[] extra)
+    {
+        Directory.CreateDirectory(dir);
+        File.WriteAllText(Path.Combine(dir, "Kubefile"), "FROM scratch\nCOPY imageList manifests\n");
+        File.WriteAllText(Path.Combine(dir, "imageList"), string.Join('\n', images) + "\n");
+        var build = Run(["build", "-t", name + ":1", "--cache-dir", cacheDir, "--no-fallback", .. mirrors.SelectMany(m => new[] { "--mirror", m }), .. extra, dir]);
+        Assert.True(build.ExitCode == 0, build.Output);
+        string archive = Path.Combine(dir, "bin", name + ".tar");
+        Assert.True(File.Exists(archive), build.Output);
+        return archive;
+    }
+
     private static readonly object PublishLock = new();
 
     /// <summary>

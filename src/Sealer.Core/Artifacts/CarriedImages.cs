@@ -61,7 +61,8 @@ public sealed class CarriedImages : IBlobSource
         return carried;
     }
 
-    /// <summary>Records where each <c>registry/blobs/&lt;alg&gt;/&lt;hex&gt;</c> member of <paramref name="layer"/> lies.</summary>
+    /// <summary>Records where the app image blob of an <c>image-blob</c> layer lies (<see cref="InStoreBlobs"/>, as a
+    /// registry host serves it), or each <c>registry/blobs/&lt;alg&gt;/&lt;hex&gt;</c> member of a registry layer.</summary>
     private void Map(Descriptor layer)
     {
         if (layer.MediaType is not (MediaTypes.OciLayer or "application/vnd.docker.image.rootfs.diff.tar"))
@@ -70,34 +71,34 @@ public sealed class CarriedImages : IBlobSource
                 $"Layer {layer.Digest} of '{_image.Name}' holds app image content but is {layer.MediaType}, not an uncompressed tar; its images cannot be read in place. Rebuild the cluster image with this SDK.");
         }
         var at = _image.Locate(layer.ParsedDigest);
-        Digest? expected = ClusterImageFormat.ImageBlobOf(layer);
+        using var stream = at.Open();
+        if (ClusterImageFormat.ImageBlobOf(layer) is { } blob)
+        {
+            _at.TryAdd(blob.ToString(), InStoreBlobs.Locate(stream, at, blob, out string? problem)
+                ?? throw new SealerException(ErrorCodes.NotAClusterImage, $"Layer {layer.Digest} of '{_image.Name}' should hold app image blob {blob}: {problem}. Rebuild the cluster image, or copy it again."));
+            return;
+        }
         try
         {
-            using var stream = at.Open();
             using var tar = new TarReader(stream);
             while (tar.GetNextEntry() is { } e)
             {
                 string name = e.Name.StartsWith("./", StringComparison.Ordinal) ? e.Name[2..] : e.Name;
-                if (e.EntryType is TarEntryType.RegularFile or TarEntryType.V7RegularFile && name.StartsWith("registry/blobs/", StringComparison.Ordinal)
-                    && Digest.TryParse(name["registry/blobs/".Length..].Replace('/', ':'), out var d))
+                if (e.EntryType is not (TarEntryType.RegularFile or TarEntryType.V7RegularFile) || !name.StartsWith("registry/blobs/", StringComparison.Ordinal)
+                    || !Digest.TryParse(name["registry/blobs/".Length..].Replace('/', ':'), out var d))
                 {
-                    if (e.DataOffset < 0 || e.DataOffset + e.Length > at.Length)
-                    {
-                        throw new SealerException(ErrorCodes.NotAClusterImage, $"Layer {layer.Digest} of '{_image.Name}' is truncated: {name} runs past its end. Copy the cluster image again.");
-                    }
-                    _at.TryAdd(d.ToString(), new BlobLocation(at.Path, at.Offset + e.DataOffset, e.Length));
+                    continue;
                 }
-                if (expected is not null) break; // an image-blob layer holds one member
+                if (e.DataOffset < 0 || e.DataOffset + e.Length > at.Length)
+                {
+                    throw new SealerException(ErrorCodes.NotAClusterImage, $"Layer {layer.Digest} of '{_image.Name}' is truncated: {name} runs past its end. Copy the cluster image again.");
+                }
+                _at.TryAdd(d.ToString(), new BlobLocation(at.Path, at.Offset + e.DataOffset, e.Length));
             }
         }
         catch (Exception ex) when (ex is InvalidDataException or FormatException or EndOfStreamException)
         {
             throw new SealerException(ErrorCodes.NotAClusterImage, $"Layer {layer.Digest} of '{_image.Name}' is not a readable tar: {ex.Message}. Copy the cluster image again.", inner: ex);
-        }
-        if (expected is { } blob && !_at.ContainsKey(blob.ToString()))
-        {
-            throw new SealerException(ErrorCodes.NotAClusterImage,
-                $"Layer {layer.Digest} of '{_image.Name}' should hold app image blob {blob} as {ClusterImageFormat.RegistryBlobPath(blob)}, but does not. Rebuild the cluster image.");
         }
     }
 

@@ -56,7 +56,7 @@ public static class ImageMirror
     public static async Task<MirrorResult> MirrorAsync(CarriedImages source, string registry, PushOptions options, CancellationToken cancellationToken = default)
     {
         var plan = Plan(source, registry);
-        var transport = options.Client is { } client ? new RegistryTransport(client, registry) : new RegistryTransport(registry, options.Credentials, options.PlainHttp);
+        var transport = RegistryTransport.For(registry, options);
         try
         {
             var uploaders = new ConcurrentDictionary<string, BlobUploader>(StringComparer.Ordinal);
@@ -126,9 +126,13 @@ public static class ImageMirror
 
     /// <summary>A partial index cut to the children the cluster image carries: what the tag names where the registry refuses the whole.</summary>
     private static byte[] CarriedIndex(ImageIndex index, ImageGraph graph)
+        => OciJsonContext.ToBytes(index with { Manifests = Carried(index, graph).ToList() }, OciJsonContext.Default.ImageIndex);
+
+    /// <summary>The children of <paramref name="index"/> the graph holds (not among its <see cref="ImageGraph.AbsentChildren"/>).</summary>
+    private static IEnumerable<Descriptor> Carried(ImageIndex index, ImageGraph graph)
     {
         var absent = graph.AbsentChildren.Select(c => c.Digest).ToHashSet(StringComparer.Ordinal);
-        return OciJsonContext.ToBytes(index with { Manifests = index.Manifests.Where(c => !absent.Contains(c.Digest)).ToList() }, OciJsonContext.Default.ImageIndex);
+        return index.Manifests.Where(c => !absent.Contains(c.Digest));
     }
 
     /// <summary>
@@ -139,7 +143,7 @@ public static class ImageMirror
     public static async Task<IReadOnlyList<string>> CheckAsync(CarriedImages source, string registry, PushOptions options, CancellationToken cancellationToken = default)
     {
         var plan = Plan(source, registry);
-        using var transport = options.Client is { } client ? new RegistryTransport(client, registry) : new RegistryTransport(registry, options.Credentials, options.PlainHttp);
+        using var transport = RegistryTransport.For(registry, options);
         var problems = new string[plan.Count];
         await Parallel.ForEachAsync(plan, new ParallelOptions { MaxDegreeOfParallelism = options.Concurrency, CancellationToken = cancellationToken }, async (item, ct) =>
         {
@@ -201,30 +205,24 @@ public static class ImageMirror
         }
         var root = graph.Manifests[^1];
         string at = item.Reference.Tag ?? root.Descriptor.Digest;
-        if (graph.AbsentChildren.Count == 0)
-        {
-            await manifests.PutAsync(root.Descriptor.MediaType, root.Bytes, at, cancellationToken).ConfigureAwait(false);
-            return new MirroredImage(item.Image.Reference, item.Destination, root.Descriptor.Digest, root.Descriptor.Digest, 0);
-        }
         string? refused = null;
-        if (!partialRefused.Value)
+        if (graph.AbsentChildren.Count == 0 || !partialRefused.Value)
         {
             try
             {
                 await manifests.PutAsync(root.Descriptor.MediaType, root.Bytes, at, cancellationToken).ConfigureAwait(false);
                 return new MirroredImage(item.Image.Reference, item.Destination, root.Descriptor.Digest, root.Descriptor.Digest, 0);
             }
-            catch (SealerException ex) when (ex.Code == ErrorCodes.ManifestPushFailed && root.Index is not null)
+            catch (SealerException ex) when (graph.AbsentChildren.Count > 0 && ex.Code == ErrorCodes.ManifestPushFailed && root.Index is not null)
             {
                 partialRefused.Value = true; // the next partial index goes straight to its carried platforms
                 refused = ex.Message;
             }
         }
         var index = root.Index ?? throw new SealerException(ErrorCodes.InvalidOciJson, $"'{item.Image.Reference}' lacks manifests its top manifest names ({string.Join(", ", graph.AbsentChildren.Select(c => c.Digest))}). Rebuild the cluster image.");
-        var absent = graph.AbsentChildren.Select(c => c.Digest).ToHashSet(StringComparer.Ordinal);
         if (item.Reference.Digest is not null)
         {
-            string carried = string.Join(", ", index.Manifests.Where(c => !absent.Contains(c.Digest)).Select(c => c.Platform?.ToString() ?? c.Digest));
+            string carried = string.Join(", ", Carried(index, graph).Select(c => c.Platform?.ToString() ?? c.Digest));
             throw new SealerException(ErrorCodes.MirrorPartialIndexRefused,
                 $"'{item.Image.Reference}' is pinned to index {root.Descriptor.Digest}, of which the cluster image carries {carried} only, and {manifests.Registry} refuses an index whose other platforms it does not hold" +
                 (refused is null ? "" : $" ({refused.Split(". If it names", 2)[0]})") + ". " +
@@ -233,6 +231,6 @@ public static class ImageMirror
         // The tag names an index of the platforms the cluster image carries (the registry has each of them).
         byte[] bytes = CarriedIndex(index, graph);
         await manifests.PutAsync(root.Descriptor.MediaType, bytes, at, cancellationToken).ConfigureAwait(false);
-        return new MirroredImage(item.Image.Reference, item.Destination, Digest.Sha256(bytes).ToString(), root.Descriptor.Digest, absent.Count);
+        return new MirroredImage(item.Image.Reference, item.Destination, Digest.Sha256(bytes).ToString(), root.Descriptor.Digest, graph.AbsentChildren.Count);
     }
 }

@@ -118,7 +118,7 @@ public sealed class RegistryPusher
             if (_options.AttachSbom) ClusterImageSbom.EnsureAttached(writable, root, $"{destination.Name}:{destination.Tag ?? "latest"}");
             if (_options.SigningKey is { } signingKey) CosignSignatures.SignInLayout(writable, root, destination.Name, signingKey);
         }
-        var transport = _options.Client is { } client ? new RegistryTransport(client, destination.Domain) : new RegistryTransport(destination.Domain, _options.Credentials, _options.PlainHttp);
+        var transport = RegistryTransport.For(destination.Domain, _options);
         try
         {
             var uploader = new BlobUploader(transport, destination.Repository, _options);

@@ -41,25 +41,7 @@ public static class InStoreBlobs
             // the file the link names (a store layer, named by its own digest: what it holds never changes)
             if (File.ResolveLinkTarget(tarPath, returnFinalTarget: true) is { } target) tarPath = target.FullName;
             using var fs = new FileStream(tarPath, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, 4096);
-            using var tar = new TarReader(fs);
-            var entry = tar.GetNextEntry();
-            if (entry is null)
-            {
-                problem = $"'{tarPath}' is an empty tar, not the layer holding {digest}";
-                return null;
-            }
-            string name = entry.Name.StartsWith("./", StringComparison.Ordinal) ? entry.Name[2..] : entry.Name;
-            if (entry.EntryType is not (TarEntryType.RegularFile or TarEntryType.V7RegularFile) || name != MemberName(digest))
-            {
-                problem = $"'{tarPath}' starts with '{entry.Name}', not the file {MemberName(digest)}: it is not the layer holding {digest}";
-                return null;
-            }
-            if (entry.DataOffset < 0 || entry.DataOffset + entry.Length > fs.Length)
-            {
-                problem = $"'{tarPath}' is truncated: {MemberName(digest)} runs past its end";
-                return null;
-            }
-            return new BlobLocation(tarPath, entry.DataOffset, entry.Length);
+            return Locate(fs, new BlobLocation(tarPath, 0, fs.Length), digest, out problem);
         }
         catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
         {
@@ -69,6 +51,44 @@ public static class InStoreBlobs
         catch (Exception ex) when (ex is InvalidDataException or FormatException or IOException or UnauthorizedAccessException)
         {
             problem = $"'{tarPath}' cannot be read as the layer holding {digest}: {ex.Message}";
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// Where the bytes of <paramref name="digest"/> lie in an <c>image-blob</c> layer whose bytes are <paramref name="layer"/>
+    /// (a store layer file, or a region of a cluster image's archive), read through <paramref name="tar"/> (positioned at
+    /// the layer's start): its first member, which must be the regular file <see cref="MemberName"/> and lie inside the
+    /// layer. Null with <paramref name="problem"/> saying why otherwise.
+    /// </summary>
+    public static BlobLocation? Locate(Stream tar, BlobLocation layer, Digest digest, out string? problem)
+    {
+        problem = null;
+        try
+        {
+            using var reader = new TarReader(tar, leaveOpen: true);
+            var entry = reader.GetNextEntry();
+            if (entry is null)
+            {
+                problem = $"'{layer.Path}' is an empty tar, not the layer holding {digest}";
+                return null;
+            }
+            string name = entry.Name.StartsWith("./", StringComparison.Ordinal) ? entry.Name[2..] : entry.Name;
+            if (entry.EntryType is not (TarEntryType.RegularFile or TarEntryType.V7RegularFile) || name != MemberName(digest))
+            {
+                problem = $"'{layer.Path}' starts with '{entry.Name}', not the file {MemberName(digest)}: it is not the layer holding {digest}";
+                return null;
+            }
+            if (entry.DataOffset < 0 || entry.DataOffset + entry.Length > layer.Length)
+            {
+                problem = $"'{layer.Path}' is truncated: {MemberName(digest)} runs past its end";
+                return null;
+            }
+            return new BlobLocation(layer.Path, layer.Offset + entry.DataOffset, entry.Length);
+        }
+        catch (Exception ex) when (ex is InvalidDataException or FormatException or EndOfStreamException)
+        {
+            problem = $"'{layer.Path}' cannot be read as the layer holding {digest}: {ex.Message}";
             return null;
         }
     }

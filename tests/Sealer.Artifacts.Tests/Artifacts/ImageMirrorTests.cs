@@ -21,19 +21,8 @@ public sealed class ImageMirrorTests(RegistryFixture fixture) : IDisposable
 
     /// <summary><c>sealer build</c> of a Kubefile whose image list is <paramref name="images"/>: the archive it writes.</summary>
     private string Build(string name, string[] images, params string[] mirrors)
-    {
-        string dir = _tmp.Sub("build-" + name);
-        Directory.CreateDirectory(dir);
-        File.WriteAllText(Path.Combine(dir, "Kubefile"), "FROM scratch\nCOPY imageList manifests\n");
-        File.WriteAllText(Path.Combine(dir, "imageList"), string.Join('\n', images) + "\n");
-        string[] sources = mirrors.Length > 0 ? mirrors
-            : [$"docker.io=http://{fixture.Env.Registry("docker.io").Address}", $"quay.io=http://{fixture.Env.Registry("quay.io").Address}"];
-        var build = SealerCli.Run(["build", "-t", name + ":1", "--cache-dir", _tmp.Sub("cache"), "--no-fallback", .. sources.SelectMany(m => new[] { "--mirror", m }), dir]);
-        Assert.True(build.ExitCode == 0, build.Output);
-        string archive = Path.Combine(dir, "bin", name + ".tar");
-        Assert.True(File.Exists(archive), build.Output);
-        return archive;
-    }
+        => SealerCli.BuildImageList(_tmp.Sub("build-" + name), name, images,
+            mirrors.Length > 0 ? mirrors : [$"docker.io=http://{fixture.Env.Registry("docker.io").Address}", $"quay.io=http://{fixture.Env.Registry("quay.io").Address}"], _tmp.Sub("cache"));
 
     private static PushOptions Options(SiteRegistry site) => new() { Credentials = RegistryTransport.StaticCredentials(site.Address, site.User, site.Password) };
 

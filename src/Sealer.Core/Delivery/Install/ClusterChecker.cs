@@ -19,6 +19,10 @@ internal sealed class ClusterChecker(InstallContext ctx)
 {
     private static string Q(string s) => SshHost.ShellQuote(s);
 
+    /// <summary>The installed image on this machine: --image, else the one the state records, else the Clusterfile's.</summary>
+    private ClusterImageSource OpenInstalledImage() =>
+        ClusterImageSource.Open(ctx.Options.Image ?? (ctx.State.Image.Length > 0 ? ctx.State.Image : ctx.Cluster.Image), ctx.Options.CacheDir, ctx.Options.StoreDir);
+
     /// <summary><c>sealer check</c>: every host reachable, rootfs of the recorded image, registry answering, hosts.toml in place, no unfinished step.</summary>
     public async Task<CheckResult> CheckAsync(CancellationToken cancellationToken = default)
     {
@@ -103,7 +107,7 @@ internal sealed class ClusterChecker(InstallContext ctx)
         CarriedImages carried;
         try
         {
-            carried = ClusterImageSource.Open(ctx.Options.Image ?? (ctx.State.Image.Length > 0 ? ctx.State.Image : ctx.Cluster.Image), ctx.Options.CacheDir, ctx.Options.StoreDir).CarriedImages();
+            carried = OpenInstalledImage().CarriedImages();
         }
         catch (SealerException ex)
         {
@@ -170,7 +174,7 @@ internal sealed class ClusterChecker(InstallContext ctx)
             }
             if (served is null)
             {
-                var image = ClusterImageSource.Open(ctx.Options.Image ?? (ctx.State.Image.Length > 0 ? ctx.State.Image : ctx.Cluster.Image), ctx.Options.CacheDir, ctx.Options.StoreDir);
+                var image = OpenInstalledImage();
                 served = ServedImages.Of(image);
                 ok.Add($"the registry's image list read from {image.Reference} on this machine (no {ClusterImageFormat.ImageListPath} on the registry hosts)");
             }

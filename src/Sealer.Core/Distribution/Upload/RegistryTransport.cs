@@ -40,6 +40,11 @@ public sealed class RegistryTransport : IDisposable
     public RegistryTransport(string registry, ICredentialProvider? credentials = null, bool plainHttp = false)
         : this(CreateClient(registry, credentials, plainHttp), registry) => _ownsClient = true;
 
+    /// <summary>The transport a push to <paramref name="registry"/> uses: <see cref="PushOptions.Client"/>'s when given, else its
+    /// own client with the options' credentials and plain-HTTP setting.</summary>
+    public static RegistryTransport For(string registry, PushOptions options)
+        => options.Client is { } client ? new RegistryTransport(client, registry) : new RegistryTransport(registry, options.Credentials, options.PlainHttp);
+
     private static RegistryClient CreateClient(string registry, ICredentialProvider? credentials, bool plainHttp)
     {
         var options = new RegistryOptions().AddFromEnvironment();

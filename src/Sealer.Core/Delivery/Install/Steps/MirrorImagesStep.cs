@@ -50,11 +50,11 @@ internal sealed class MirrorImagesStep : ClusterStep
     public override async Task RunOnceAsync(InstallContext ctx, InstallHost master0, CancellationToken cancellationToken)
     {
         var external = ctx.Cluster.Registry.External!;
+        await WarnOfSealerFormatImagesAsync(ctx, master0, external, cancellationToken).ConfigureAwait(false);
         var carried = ctx.Image.CarriedImages();
         if (carried.Images.Count == 0)
         {
             ctx.Status($"{StepName,-16} the cluster image carries no app images (registry/index.json): nothing to push to {external.Url}");
-            await WarnOfSealerFormatImagesAsync(ctx, master0, external, cancellationToken).ConfigureAwait(false);
             return;
         }
         var options = OptionsFor(external);
@@ -83,7 +83,6 @@ internal sealed class MirrorImagesStep : ClusterStep
             ctx.Options.Logger.LogInformation("{Step}: {Destination} is an index of the carried platforms only ({Digest}; {Left} platform(s) of {Source} left out: {Registry} refuses an index without them)",
                 StepName, image.Destination, image.Digest, image.PlatformsLeftOut, image.SourceDigest, external.Url);
         }
-        await WarnOfSealerFormatImagesAsync(ctx, master0, external, cancellationToken).ConfigureAwait(false);
         ctx.Status(string.Create(CultureInfo.InvariantCulture,
             $"{StepName,-16} {result.Images.Count} app image(s) in {external.Url}: {result.BlobsUploaded} blob(s) uploaded ({Bytes.Format(result.BytesUploaded)}), {result.BlobsMounted} mounted, {result.BlobsPresent} already there, in {clock.Elapsed.TotalSeconds:0.0} s"));
     }
