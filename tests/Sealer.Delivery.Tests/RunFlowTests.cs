@@ -355,11 +355,19 @@ public class RunFlowTests(TestHosts hosts, Xunit.Abstractions.ITestOutputHelper 
     public async Task External_registry_means_no_local_registry_gets_the_app_images_and_mirrors_to_it()
     {
         Lab.Wipe("/var/lib/sealer", "/etc/containerd", "/etc/kubernetes", "/tmp");
-        // a Sealer-format image in the rootfs too (a Sealer base's docker/distribution tree): it cannot be pushed, and says so
-        var image = FixtureImage.Build(Path.Combine(Work, "image"), appLayerBytes: 1024, extraRootfs: new Dictionary<string, string>
+        // a Sealer base's docker/distribution tree in the rootfs too (kubeadm's pause, domainless): pushed under its path;
+        // a tag whose manifest the tree lacks cannot be, and is named
+        const string Tree = "registry/docker/registry/v2/";
+        static string Sha(string text) => "sha256:" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(text)));
+        string pauseLayer = "the pause image's one layer", pauseConfig = """{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":["DIFF"]}}""".Replace("DIFF", Sha(pauseLayer), StringComparison.Ordinal);
+        string pauseManifest = $$"""{"schemaVersion":2,"mediaType":"application/vnd.docker.distribution.manifest.v2+json","config":{"mediaType":"application/vnd.docker.container.image.v1+json","size":{{pauseConfig.Length}},"digest":"{{Sha(pauseConfig)}}"},"layers":[{"mediaType":"application/vnd.docker.image.rootfs.diff.tar.gzip","size":{{pauseLayer.Length}},"digest":"{{Sha(pauseLayer)}}"}]}""";
+        var tree = new Dictionary<string, string>
         {
-            ["registry/docker/registry/v2/repositories/library/pause/_manifests/tags/3.9/current/link"] = "sha256:" + new string('0', 64),
-        });
+            [Tree + "repositories/pause/_manifests/tags/3.9/current/link"] = Sha(pauseManifest),
+            [Tree + "repositories/broken/_manifests/tags/1/current/link"] = "sha256:" + new string('0', 64),
+        };
+        foreach (var blob in new[] { pauseLayer, pauseConfig, pauseManifest }) tree[$"{Tree}blobs/sha256/{Sha(blob)[7..9]}/{Sha(blob)[7..]}/data"] = blob;
+        var image = FixtureImage.Build(Path.Combine(Work, "image"), appLayerBytes: 1024, extraRootfs: tree);
         // the site's Harbor: a fresh distribution with basic auth (this machine pushes to it; the hosts would pull from it)
         using var site = SiteRegistry.Start(Path.Combine(Work, "site-registry"));
         string port = site.Address.Split(':')[1];
@@ -377,11 +385,13 @@ public class RunFlowTests(TestHosts hosts, Xunit.Abstractions.ITestOutputHelper 
         AssertStore(3, [image.RootfsDigest], image.RegistryContentDigests); // no local registry: no host needs the app images
         // the app image is in the external registry under its own path, before Kubernetes starts
         Assert.Equal(image.AppManifestDigest, site.Inspect("library/demo:1.0")?.Digest);
-        Assert.Contains(lines, l => l.StartsWith("mirror-images", StringComparison.Ordinal) && l.Contains($"1 app image(s) in 127.0.0.1:{port}: 2 blob(s) uploaded", StringComparison.Ordinal));
+        Assert.Equal(Sha(pauseManifest), site.Inspect("pause:3.9")?.Digest); // the path as the tree has it (containerd asks /v2/pause for sea.hub:5000/pause)
+        Assert.Contains(lines, l => l.StartsWith("mirror-images", StringComparison.Ordinal) && l.Contains($"2 app image(s) to 127.0.0.1:{port} (1 of them from the rootfs's Sealer-format {Tree}", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.StartsWith("mirror-images", StringComparison.Ordinal) && l.Contains($"2 app image(s) in 127.0.0.1:{port}: 4 blob(s) uploaded", StringComparison.Ordinal));
         int mirrored = lines.FindIndex(l => l.StartsWith("mirror-images", StringComparison.Ordinal)), kube = lines.FindIndex(l => l.StartsWith("init-kube", StringComparison.Ordinal));
         Assert.True(mirrored >= 0 && kube > mirrored, string.Join('\n', lines));
         Assert.DoesNotContain(lines, l => l.Contains(site.Password, StringComparison.Ordinal));
-        Assert.Contains(lines, l => l.StartsWith("mirror-images", StringComparison.Ordinal) && l.Contains("SEA4026: 1 repositories in Sealer's registry format (library/pause) are not pushed", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.StartsWith("mirror-images", StringComparison.Ordinal) && l.Contains($"SEA4026: 1 image(s) in Sealer's registry format are not pushed into 127.0.0.1:{port}: broken:1: its manifest sha256:{new string('0', 64)} is not in the tree", StringComparison.Ordinal));
         var toml = File.ReadAllText(Lab.Hosts[3].OnHost("/etc/containerd/certs.d/docker.io/hosts.toml"));
         Assert.Contains($"[host.\"https://127.0.0.1:{port}\"]", toml, StringComparison.Ordinal);
         // containerd logs in with the Clusterfile's credentials: an Authorization header, in files only root reads
@@ -396,7 +406,7 @@ public class RunFlowTests(TestHosts hosts, Xunit.Abstractions.ITestOutputHelper 
 
         // sealer check asks the external registry for every app image; a registry that lost them is a problem
         var check = await new ClusterInstaller(doc, Options(image.Dir)).CheckAsync();
-        Assert.Contains($"external registry 127.0.0.1:{port}: serves the 1 app image(s)", check.Ok);
+        Assert.Contains($"external registry 127.0.0.1:{port}: serves the 2 app image(s)", check.Ok);
         // an upgrade to an image with another app image pushes that one before anything else changes
         var next = FixtureImage.Build(Path.Combine(Work, "image-next"), appLayerBytes: 2048, appImage: "docker.io/library/demo:2.0");
         var upgraded = await new ClusterInstaller(doc, Options(next.Dir)).RunAsync();
@@ -414,7 +424,7 @@ public class RunFlowTests(TestHosts hosts, Xunit.Abstractions.ITestOutputHelper 
                     externalRegistry: {domain: 127.0.0.1, port: {{emptied.Address.Split(':')[1]}}, username: {{emptied.User}}, password: {{emptied.Password}}}
                 """));
             var problem = Assert.Single((await new ClusterInstaller(lost, Options(image.Dir)).CheckAsync()).Problems, p => p.Check == "mirror-images");
-            Assert.Contains($"1 of the 1 app image(s) are not served as pushed ({emptied.Address}/library/demo:1.0:", problem.Message, StringComparison.Ordinal);
+            Assert.Contains($"2 of the 2 app image(s) are not served as pushed ({emptied.Address}/library/demo:1.0:", problem.Message, StringComparison.Ordinal);
             Assert.Contains($"Run 'sealer mirror {image.Dir} {emptied.Address}'", problem.Message, StringComparison.Ordinal);
         }
         await new ClusterInstaller(doc, Options(image.Dir)).DeleteAsync();

@@ -30,7 +30,7 @@ public sealed class ExternalRegistryTests(ContainerdFixture ctd) : IDisposable
         var image = ClusterImageSource.Open(archive);
 
         using var site = SiteRegistry.Start(_tmp.Sub("site"));
-        var result = await ImageMirror.MirrorAsync(image.CarriedImages(), site.Address,
+        var result = await ImageMirror.MirrorAsync(await image.CarriedImagesAsync(), site.Address,
             new PushOptions { Credentials = RegistryTransport.StaticCredentials(site.Address, site.User, site.Password) });
 
         // hosts.toml for every domain the image carries, pointing at the site registry (as RegistryConfigStep writes them):

@@ -388,7 +388,8 @@ internal static class ImageCommands
             "(docker.io/library/nginx:1.27 -> REGISTRY/library/nginx:1.27): what hosts that pull every domain through that\n" +
             "registry (a Clusterfile's externalRegistry; 'sealer run' does this itself) need. Read in place; blobs the registry\n" +
             "has are skipped and shared layers are sent once. An index the image carries only some platforms of is pushed as it\n" +
-            "is, or, when the registry refuses that, as an index of the carried platforms. Credentials: SEALER_REGISTRY_USER/PASSWORD,\n" +
+            "is, or, when the registry refuses that, as an index of the carried platforms. A Sealer base's own images (its\n" +
+            "rootfs's registry/docker/registry/v2 tree) go too, under their paths as they are. Credentials: SEALER_REGISTRY_USER/PASSWORD,\n" +
             "~/.docker/config.json, or -u with --password-stdin.")
         {
             source, registry, concurrency, plainHttp, user, passwordStdin, check, format, store,
@@ -403,10 +404,14 @@ internal static class ImageCommands
             var options = new PushOptions { Progress = PushProgressPrinter(), Concurrency = p.GetValue(concurrency), PlainHttp = p.GetValue(plainHttp) };
             options.Credentials = StdinCredentials(p, user, passwordStdin, target);
             var image = Sealer.Core.Delivery.ClusterImageSource.Open(p.GetValue(source)!, storeDir: p.GetValue(store));
-            var carried = image.CarriedImages();
+            using var carried = await image.CarriedImagesAsync(cancellationToken).ConfigureAwait(false);
+            foreach (var n in carried.NotPushable)
+            {
+                Console.Error.WriteLine($"warning {ErrorCodes.SealerFormatImagesNotMirrored}: not pushed, from the rootfs's Sealer-format {SealerFormatImages.Tree}: {n}");
+            }
             if (carried.Images.Count == 0)
             {
-                throw new SealerException(ErrorCodes.NothingToMirror, $"'{p.GetValue(source)}' carries no app images (its registry/index.json lists none): there is nothing to mirror.");
+                throw new SealerException(ErrorCodes.NothingToMirror, $"'{p.GetValue(source)}' carries no app images (its registry/index.json lists none, and its rootfs has no Sealer-format {SealerFormatImages.Tree} to push): there is nothing to mirror.");
             }
             if (p.GetValue(check))
             {

@@ -3,11 +3,15 @@ using Sealer.Core.ClusterImage;
 using Sealer.Core.Diagnostics;
 using Sealer.Core.Layout;
 using Sealer.Core.Oci;
+using Sealer.Core.References;
 
 namespace Sealer.Core.Artifacts;
 
 /// <summary>An app image a cluster image carries: its full name (<c>registry/index.json</c>) and its top descriptor.</summary>
-public sealed record CarriedImage(string Reference, Descriptor Descriptor);
+/// <param name="Repository">The path a mirror keeps as it is, for an image without a domain (Sealer's registry format,
+/// <see cref="SealerFormatImages"/>: <c>kube-apiserver:v1.22.15</c> goes to <c>kube-apiserver</c>, not
+/// <c>library/kube-apiserver</c>); null: the path of <paramref name="Reference"/>.</param>
+public sealed record CarriedImage(string Reference, Descriptor Descriptor, string? Repository = null);
 
 /// <summary>
 /// The app images a cluster image carries, as a blob source read where the bytes lie: the manifests, indexes and configs
@@ -15,20 +19,31 @@ public sealed record CarriedImage(string Reference, Descriptor Descriptor);
 /// <c>image-blob</c> layer. Both are regions of the cluster image's layout blobs, or of its archive or bundle, so pushing
 /// the app images elsewhere (<see cref="ImageMirror"/>) copies nothing first. Every platform's registry layers are
 /// merged: a multi-platform cluster image carries each platform's child of an app image's index in that platform's layer.
+/// With <see cref="SealerFormatImages"/>, the images of a Sealer base's registry tree come after them (their blobs
+/// unpacked; disposing this deletes them).
 /// </summary>
-public sealed class CarriedImages : IBlobSource
+public sealed class CarriedImages : IBlobSource, IDisposable
 {
     private readonly IBlobSource _image;
     private readonly Dictionary<string, BlobLocation> _at = new(StringComparer.Ordinal);
+    private SealerFormatImages? _sealerFormat;
 
-    private CarriedImages(IBlobSource image, IReadOnlyList<CarriedImage> images)
+    private CarriedImages(IBlobSource image, List<CarriedImage> images)
     {
         _image = image;
         Images = images;
     }
 
-    /// <summary>The images, each name once, in <c>registry/index.json</c> order (first platform first).</summary>
+    /// <summary>The images, each name once, in <c>registry/index.json</c> order (first platform first), then those in
+    /// Sealer's registry format.</summary>
     public IReadOnlyList<CarriedImage> Images { get; }
+
+    /// <summary>Images in Sealer's registry format that a mirror cannot push (<see cref="SealerFormatImages.NotPushable"/>),
+    /// and those a carried image of the same path and tag shadows: <c>PATH:TAG: why</c>.</summary>
+    public IReadOnlyList<string> NotPushable { get; private set; } = [];
+
+    /// <summary>How many of <see cref="Images"/> are in Sealer's registry format.</summary>
+    public int SealerFormatCount { get; private set; }
 
     public string Name => _image.Name;
 
@@ -60,6 +75,41 @@ public sealed class CarriedImages : IBlobSource
         foreach (var layer in layers.Values) carried.Map(layer);
         return carried;
     }
+
+    /// <summary>
+    /// <see cref="Of(IBlobSource, ClusterImageReader)"/>, and the images of a Sealer base's registry tree in the rootfs
+    /// (<see cref="SealerFormatImages"/>). A tree tag whose path and tag a carried image also has is not pushed: that
+    /// one is served (as the built-in registry serves full names before the tree), and it is listed in
+    /// <see cref="NotPushable"/> when its content differs.
+    /// </summary>
+    public static async Task<CarriedImages> WithSealerFormatAsync(IBlobSource image, ClusterImageReader reader, string? workRoot = null, CancellationToken cancellationToken = default)
+    {
+        var carried = Of(image, reader);
+        var tree = await SealerFormatImages.ReadAsync(image, reader, workRoot, cancellationToken).ConfigureAwait(false);
+        carried._sealerFormat = tree;
+        var named = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var i in carried.Images)
+        {
+            if (ImageReference.TryParse(i.Reference, out var r, out _) && r.Tag is { } tag) named.TryAdd(r.Repository + ":" + tag, i.Descriptor.Digest + " (" + i.Reference + ")");
+        }
+        var notPushable = tree.NotPushable.ToList();
+        var images = (List<CarriedImage>)carried.Images;
+        foreach (var i in tree.Images)
+        {
+            if (named.TryGetValue(i.Reference, out var other))
+            {
+                if (!other.StartsWith(i.Descriptor.Digest + " ", StringComparison.Ordinal)) notPushable.Add($"{i.Reference}: {i.Descriptor.Digest} is shadowed by {other}, which the cluster image carries under the same path and tag");
+                continue;
+            }
+            images.Add(i);
+            carried.SealerFormatCount++;
+        }
+        foreach (var (digest, at) in tree.Blobs) carried._at.TryAdd(digest, at);
+        carried.NotPushable = notPushable;
+        return carried;
+    }
+
+    public void Dispose() => _sealerFormat?.Dispose();
 
     /// <summary>Records where the app image blob of an <c>image-blob</c> layer lies (<see cref="InStoreBlobs"/>, as a
     /// registry host serves it), or each <c>registry/blobs/&lt;alg&gt;/&lt;hex&gt;</c> member of a registry layer.</summary>

@@ -176,7 +176,7 @@ public static class ImageMirror
             {
                 throw new SealerException(ErrorCodes.NotAClusterImage, $"'{source.Name}' carries an image named '{image.Reference}', which is not an image reference ({error}). Rebuild the cluster image.");
             }
-            string repository = reference.Repository;
+            string repository = image.Repository ?? reference.Repository;
             string at = reference.Tag ?? image.Descriptor.Digest;
             if (names.TryGetValue(repository + ":" + at, out var other) && other.Descriptor.Digest != image.Descriptor.Digest)
             {

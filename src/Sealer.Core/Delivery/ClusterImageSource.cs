@@ -275,6 +275,8 @@ public sealed class ClusterImageSource
     /// <summary>The platform's software list (<c>registry/images.json</c>): each app image with its digests.</summary>
     public IReadOnlyList<ContainedImage> ContainedImages(ClusterImagePlatform platform) => _reader.ContainedImages(platform);
 
-    /// <summary>The app images of every platform, read where they lie: what <see cref="ImageMirror"/> pushes into an external registry.</summary>
-    public CarriedImages CarriedImages() => Artifacts.CarriedImages.Of(_blobs, _reader);
+    /// <summary>The app images of every platform, read where they lie, and those of a Sealer base's registry tree in the
+    /// rootfs (unpacked into the temp directory until disposed): what <see cref="ImageMirror"/> pushes into an external registry.</summary>
+    public Task<CarriedImages> CarriedImagesAsync(CancellationToken cancellationToken = default)
+        => Artifacts.CarriedImages.WithSealerFormatAsync(_blobs, _reader, cancellationToken: cancellationToken);
 }

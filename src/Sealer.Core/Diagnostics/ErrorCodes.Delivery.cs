@@ -80,6 +80,6 @@ public static partial class ErrorCodes
     /// <summary>Registry garbage collection was asked for while an upgrade is unfinished (its blobs may still be served), or with a retention that keeps no image.</summary>
     public const string RegistryGcRefused = "SEA4025";
 
-    /// <summary>A warning: with an externalRegistry, images the cluster image carries in Sealer's own registry format (a Sealer base's <c>registry/docker/registry/v2</c> tree) are not pushed into that registry.</summary>
+    /// <summary>A warning: with an externalRegistry (or <c>sealer mirror</c>), tags of a Sealer base's registry tree in the rootfs (<c>registry/docker/registry/v2</c>) that cannot be pushed into that registry (a manifest not in the tree, a schema 1 manifest) or that an app image of the same path and tag shadows; each is named with the reason.</summary>
     public const string SealerFormatImagesNotMirrored = "SEA4026";
 }

@@ -1,3 +1,4 @@
+using System.Text;
 using System.Text.Json;
 using Sealer.Core.Artifacts;
 using Sealer.Core.Delivery;
@@ -31,7 +32,7 @@ public sealed class ImageMirrorTests(RegistryFixture fixture) : IDisposable
     {
         string archive = Build("shop", ["docker.io/library/nginx:1.27", "docker.io/library/redis:7.4", "docker.io/bitnami/redis:7.2", "quay.io/prometheus/node-exporter:v1.8.2", "docker.io/library/busybox:1.36"]);
         using var site = SiteRegistry.Start(_tmp.Sub("site"));
-        var carried = ClusterImageSource.Open(archive).CarriedImages();
+        var carried = await ClusterImageSource.Open(archive).CarriedImagesAsync();
         Assert.Equal(5, carried.Images.Count);
         var distinct = carried.Images.SelectMany(i => ImageGraph.Load(carried, i.Descriptor, sparseIndexes: true).Blobs).DistinctBy(b => b.Digest).ToList();
 
@@ -73,7 +74,7 @@ public sealed class ImageMirrorTests(RegistryFixture fixture) : IDisposable
         Assert.True(result.BlobsMounted > 0, $"no blob was mounted: {result}");
         Assert.Equal(0, result.BlobsPresent);
 
-        var again = await ImageMirror.MirrorAsync(ClusterImageSource.Open(archive).CarriedImages(), site.Address, Options(site));
+        var again = await ImageMirror.MirrorAsync(await ClusterImageSource.Open(archive).CarriedImagesAsync(), site.Address, Options(site));
         Assert.Equal((0, 0L, 0), (again.BlobsUploaded, again.BytesUploaded, again.BlobsMounted));
         Assert.Equal(result.Images.Select(i => i.Digest), again.Images.Select(i => i.Digest));
         Assert.False(again.Requests.ContainsKey("PATCH"));
@@ -86,7 +87,7 @@ public sealed class ImageMirrorTests(RegistryFixture fixture) : IDisposable
         string archive = Build("pinned", ["docker.io/library/busybox:1.36", $"docker.io/library/nginx:1.27@{nginx.Digest}"]);
         using var site = SiteRegistry.Start(_tmp.Sub("site"));
 
-        var ex = await Assert.ThrowsAsync<SealerException>(() => ImageMirror.MirrorAsync(ClusterImageSource.Open(archive).CarriedImages(), site.Address, Options(site)));
+        var ex = await Assert.ThrowsAsync<SealerException>(async () => await ImageMirror.MirrorAsync(await ClusterImageSource.Open(archive).CarriedImagesAsync(), site.Address, Options(site)));
 
         Assert.Equal(ErrorCodes.MirrorPartialIndexRefused, ex.Code);
         Assert.Contains($"'docker.io/library/nginx:1.27@{nginx.Digest}' is pinned to index {nginx.Digest}, of which the cluster image carries linux/amd64 only", ex.Message, StringComparison.Ordinal);
@@ -108,7 +109,7 @@ public sealed class ImageMirrorTests(RegistryFixture fixture) : IDisposable
             $"docker.io=http://{fixture.Env.Registry("docker.io").Address}", $"quay.io=http://{other.Address}");
         using var site = SiteRegistry.Start(_tmp.Sub("site"));
 
-        var ex = await Assert.ThrowsAsync<SealerException>(() => ImageMirror.MirrorAsync(ClusterImageSource.Open(archive).CarriedImages(), site.Address, Options(site)));
+        var ex = await Assert.ThrowsAsync<SealerException>(async () => await ImageMirror.MirrorAsync(await ClusterImageSource.Open(archive).CarriedImagesAsync(), site.Address, Options(site)));
 
         Assert.Equal(ErrorCodes.MirrorNameClash, ex.Code);
         Assert.Contains("'docker.io/library/busybox:1.36'", ex.Message, StringComparison.Ordinal);
@@ -121,7 +122,7 @@ public sealed class ImageMirrorTests(RegistryFixture fixture) : IDisposable
     public async Task A_corrupt_blob_in_the_archive_is_SEA1703_and_its_image_is_not_tagged()
     {
         string archive = Build("corrupt", ["docker.io/library/busybox:1.36", "docker.io/bitnami/redis:7.2"]);
-        var carried = ClusterImageSource.Open(archive).CarriedImages();
+        var carried = await ClusterImageSource.Open(archive).CarriedImagesAsync();
         var busybox = carried.Images.Single(i => i.Reference.Contains("busybox", StringComparison.Ordinal));
         var layer = ImageGraph.Load(carried, busybox.Descriptor).Blobs.OrderByDescending(b => b.Size).First();
         var at = carried.Locate(layer.ParsedDigest);
@@ -134,12 +135,102 @@ public sealed class ImageMirrorTests(RegistryFixture fixture) : IDisposable
         }
         using var site = SiteRegistry.Start(_tmp.Sub("site"));
 
-        var ex = await Assert.ThrowsAsync<SealerException>(() => ImageMirror.MirrorAsync(ClusterImageSource.Open(archive).CarriedImages(), site.Address, Options(site)));
+        var ex = await Assert.ThrowsAsync<SealerException>(async () => await ImageMirror.MirrorAsync(await ClusterImageSource.Open(archive).CarriedImagesAsync(), site.Address, Options(site)));
 
         Assert.Equal(ErrorCodes.ArchiveBlobCorrupt, ex.Code);
         Assert.Contains(layer.Digest, ex.Message, StringComparison.Ordinal);
         Assert.Contains(archive, ex.Message, StringComparison.Ordinal);
         Assert.Null(site.Inspect("library/busybox:1.36"));
+    }
+
+    /// <summary>
+    /// A Sealer base image's rootfs: <c>registry/docker/registry/v2</c> as the real docker-registry writes it (skopeo
+    /// pushes each (source, path:tag) into it), in a gzip rootfs layer under an upper layer of <paramref name="upper"/>
+    /// (whiteouts, more tags), with one app image of our own format beside it. Returns the layout's directory and the tree.
+    /// </summary>
+    private (string Layout, string Tree) SealerBase(string name, (string Source, string Target, bool All)[] images, (string Path, byte[] Data)[] upper, Func<string, byte[], byte[]>? tamper = null)
+    {
+        using (var writer = SiteRegistry.Start(_tmp.Sub(name + "-storage"), auth: false))
+        {
+            foreach (var (source, target, all) in images)
+            {
+                var copy = Processes.Run("skopeo", ["copy", "-q", .. (all ? new[] { "--all" } : []), "--src-tls-verify=false", "--dest-tls-verify=false",
+                    $"docker://{fixture.Env.Registry("docker.io").Address}/{source}", $"docker://{writer.Address}/{target}"]);
+                Assert.True(copy.ExitCode == 0, copy.Output);
+            }
+        }
+        string tree = Path.Combine(_tmp.Sub(name + "-storage"), "storage", "docker", "registry", "v2");
+        var rootfs = Directory.EnumerateFiles(tree, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal)
+            .Select(f => (Path: "registry/docker/registry/v2/" + Path.GetRelativePath(tree, f).Replace('\\', '/'), Data: File.ReadAllBytes(f)))
+            .Select(f => (f.Path, tamper is null ? f.Data : tamper(f.Path, f.Data)))
+            .Prepend(("etc/kubeadm.yml", "kind: ClusterConfiguration\n"u8.ToArray())).ToList();
+        string dir = _tmp.Sub(name + "-image");
+        var layout = Sealer.Core.Layout.OciLayout.OpenOrCreate(dir);
+        var built = ClusterImages.Build(layout, new ClusterImageContents
+        {
+            Rootfs = rootfs, UpperRootfs = upper, AppLayer = "demo app layer"u8.ToArray(), AppReference = "docker.io/library/demo:1.0",
+            Extension = TestImages.Extension, SdkLayerAnnotations = true,
+        });
+        layout.UpdateIndex(_ => [built.Manifest with { Annotations = new Dictionary<string, string> { [Annotations.RefName] = name + ":1" } }]);
+        return (dir, tree);
+    }
+
+    private static string TagOf(string tree, string path, string tag)
+        => File.ReadAllText(Path.Combine(tree, "repositories", path, "_manifests", "tags", tag, "current", "link")).Trim();
+
+    [RegistryFact]
+    public async Task A_Sealer_base_s_registry_tree_is_pushed_too_paths_kept_whiteouts_honoured_and_what_cannot_go_is_named()
+    {
+        const string Tree = "registry/docker/registry/v2/repositories/";
+        var (dir, tree) = SealerBase("sealer-base",
+            [("library/busybox:1.36", "library/busybox:1.36", false), ("bitnami/redis:7.2", "kube-apiserver:v1.30.0", false),
+             ("library/nginx:1.27", "library/nginx:1.27", true), ("library/busybox:1.36", "old/gone:1", false)],
+            [(Tree + "old/.wh.gone", []), // an upper layer deleted this repository
+             (Tree + "broken/_manifests/tags/1/current/link", Encoding.UTF8.GetBytes("sha256:" + new string('0', 64)))]);
+        using var site = SiteRegistry.Start(_tmp.Sub("site"));
+
+        using var carried = await ClusterImageSource.Open(dir).CarriedImagesAsync();
+
+        Assert.Equal(["docker.io/library/demo:1.0", "kube-apiserver:v1.30.0", "library/busybox:1.36", "library/nginx:1.27"], carried.Images.Select(i => i.Reference));
+        Assert.Equal(3, carried.SealerFormatCount);
+        Assert.Equal([$"broken:1: its manifest sha256:{new string('0', 64)} is not in the tree"], carried.NotPushable);
+        Assert.Equal(4, (await ImageMirror.CheckAsync(carried, site.Address, Options(site))).Count);
+
+        var result = await ImageMirror.MirrorAsync(carried, site.Address, Options(site));
+
+        // each keeps its path (no docker.io/library/ for the domainless kube-apiserver) and the digest the tree tags
+        Assert.Equal([$"{site.Address}/library/demo:1.0", $"{site.Address}/kube-apiserver:v1.30.0", $"{site.Address}/library/busybox:1.36", $"{site.Address}/library/nginx:1.27"],
+            result.Images.Select(i => i.Destination));
+        foreach (var (path, tag) in new[] { ("kube-apiserver", "v1.30.0"), ("library/busybox", "1.36"), ("library/nginx", "1.27") })
+        {
+            Assert.Equal(TagOf(tree, path, tag), site.Inspect($"{path}:{tag}")!.Value.Digest);
+            var copy = site.Copy($"{path}:{tag}", _tmp.Sub("pulled-" + path.Replace('/', '_')));
+            Assert.True(copy.ExitCode == 0, $"{path}: {copy.Output}");
+        }
+        Assert.Equal(fixture.Env.Image("nginx").Digest, site.Inspect("library/nginx:1.27")!.Value.Digest); // the whole index, every platform in the tree
+        Assert.Equal(0, result.Images.Sum(i => i.PlatformsLeftOut));
+        Assert.Null(site.Inspect("old/gone:1"));
+        Assert.Null(site.Inspect("library/kube-apiserver:v1.30.0"));
+        Assert.Empty(await ImageMirror.CheckAsync(carried, site.Address, Options(site)));
+        string unpacked = Assert.Single(Directory.GetDirectories(Path.GetTempPath(), "sealer-format-*"), d => File.Exists(Path.Combine(d, TagOf(tree, "kube-apiserver", "v1.30.0")[7..])));
+
+        var again = await ImageMirror.MirrorAsync(carried, site.Address, Options(site));
+        Assert.Equal((0, 0L), (again.BlobsUploaded, again.BytesUploaded));
+        carried.Dispose();
+        Assert.False(Directory.Exists(unpacked)); // the unpacked blobs go with the mirror
+    }
+
+    [RegistryFact]
+    public async Task A_corrupt_blob_in_a_Sealer_base_s_tree_is_SEA1703_before_anything_is_sent()
+    {
+        var (dir, _) = SealerBase("sealer-corrupt", [("library/busybox:1.36", "library/busybox:1.36", false)], [],
+            (path, data) => path.EndsWith("/data", StringComparison.Ordinal) && data.Length > 4096 ? [.. data[..^1], (byte)(data[^1] ^ 0xFF)] : data);
+
+        var ex = await Assert.ThrowsAsync<SealerException>(() => ClusterImageSource.Open(dir).CarriedImagesAsync());
+
+        Assert.Equal(ErrorCodes.ArchiveBlobCorrupt, ex.Code);
+        Assert.Contains("of Sealer's registry format is corrupt", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("registry/docker/registry/v2/blobs/sha256/", ex.Message, StringComparison.Ordinal);
     }
 
     [RegistryFact]

@@ -107,13 +107,14 @@ internal sealed class ClusterChecker(InstallContext ctx)
         CarriedImages carried;
         try
         {
-            carried = OpenInstalledImage().CarriedImages();
+            carried = await OpenInstalledImage().CarriedImagesAsync(cancellationToken).ConfigureAwait(false);
         }
         catch (SealerException ex)
         {
             ok.Add($"external registry {external.Url}: not checked ({ex.Code}: the cluster image is not on this machine)");
             return;
         }
+        using var _ = carried;
         var missing = await ImageMirror.CheckAsync(carried, external.Url, MirrorImagesStep.OptionsFor(external), cancellationToken).ConfigureAwait(false);
         if (missing.Count == 0)
         {

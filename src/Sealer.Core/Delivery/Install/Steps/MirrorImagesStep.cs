@@ -12,7 +12,8 @@ namespace Sealer.Core.Delivery.Install.Steps;
 /// With an externalRegistry (a site's Harbor) no registry runs on the hosts: they pull every image domain through the
 /// external one (<see cref="RegistryConfigStep"/>), so it must hold the app images under their own paths before
 /// Kubernetes and the apps start. This machine pushes them there (<see cref="ImageMirror"/>), read where they lie in the
-/// cluster image: blobs it has are skipped, shared layers sent once. Credentials: the Clusterfile's username/password,
+/// cluster image: blobs it has are skipped, shared layers sent once. A Sealer base's own images (its rootfs's
+/// <c>registry/docker/registry/v2</c> tree: kubeadm's images) go too, their paths kept (<see cref="SealerFormatImages"/>). Credentials: the Clusterfile's username/password,
 /// else the environment and Docker config of this machine.
 /// </summary>
 internal sealed class MirrorImagesStep : ClusterStep
@@ -23,7 +24,7 @@ internal sealed class MirrorImagesStep : ClusterStep
 
     public override string Does => "pushes the app images the cluster image carries into the externalRegistry under their own paths (from this machine; blobs it has are skipped, shared layers sent once), before Kubernetes pulls through it";
 
-    public override string Reads => "the cluster image's registry and image-blob layers, registry.externalRegistry (domain, port, username/password), this machine's Docker config";
+    public override string Reads => "the cluster image's registry and image-blob layers, a Sealer base's registry/docker/registry/v2 tree in its rootfs layers, registry.externalRegistry (domain, port, username/password), this machine's Docker config";
 
     public override string When => "an externalRegistry (not with --no-mirror)";
 
@@ -50,11 +51,11 @@ internal sealed class MirrorImagesStep : ClusterStep
     public override async Task RunOnceAsync(InstallContext ctx, InstallHost master0, CancellationToken cancellationToken)
     {
         var external = ctx.Cluster.Registry.External!;
-        await WarnOfSealerFormatImagesAsync(ctx, master0, external, cancellationToken).ConfigureAwait(false);
-        var carried = ctx.Image.CarriedImages();
+        using var carried = await ctx.Image.CarriedImagesAsync(cancellationToken).ConfigureAwait(false);
+        WarnOfNotPushable(ctx, carried, external);
         if (carried.Images.Count == 0)
         {
-            ctx.Status($"{StepName,-16} the cluster image carries no app images (registry/index.json): nothing to push to {external.Url}");
+            ctx.Status($"{StepName,-16} the cluster image carries no app images (registry/index.json, nor a Sealer-format {SealerFormatImages.Tree}): nothing to push to {external.Url}");
             return;
         }
         var options = OptionsFor(external);
@@ -67,7 +68,8 @@ internal sealed class MirrorImagesStep : ClusterStep
             ctx.Status(string.Create(CultureInfo.InvariantCulture,
                 $"{StepName,-16} {Bytes.Format(p.BytesUploaded)} of {Bytes.Format(p.BytesTotal)}, {p.BlobsDone}/{p.BlobsTotal} blobs"));
         });
-        ctx.Status($"{StepName,-16} {carried.Images.Count} app image(s) to {external.Url}");
+        ctx.Status($"{StepName,-16} {carried.Images.Count} app image(s) to {external.Url}" +
+            (carried.SealerFormatCount > 0 ? $" ({carried.SealerFormatCount} of them from the rootfs's Sealer-format {SealerFormatImages.Tree}, paths kept as they are)" : ""));
         MirrorResult result;
         try
         {
@@ -88,20 +90,16 @@ internal sealed class MirrorImagesStep : ClusterStep
     }
 
     /// <summary>
-    /// A Sealer-format base (or image) carries its images as a docker/distribution tree in its rootfs
-    /// (<c>registry/docker/registry/v2</c>, the domain dropped), which the built-in registry serves in place but this step
-    /// cannot push: said, with the repositories, so that a kubeadm pull that fails later has its cause on record.
+    /// Images of a Sealer-format base's registry tree (<c>registry/docker/registry/v2</c>) that cannot be pushed (a tag
+    /// whose manifest is not in the tree, a schema 1 manifest) or that a carried image of the same name shadows: said,
+    /// with the reason, so that a kubeadm pull that fails later has its cause on record.
     /// </summary>
-    private static async Task WarnOfSealerFormatImagesAsync(InstallContext ctx, InstallHost master0, ExternalRegistrySpec external, CancellationToken cancellationToken)
+    private static void WarnOfNotPushable(InstallContext ctx, CarriedImages carried, ExternalRegistrySpec external)
     {
-        string tree = ctx.Rootfs + "/registry/docker/registry/v2/repositories";
-        var r = await master0.Ssh.RunAsync($"d={Q(tree)}; [ -d \"$d\" ] && find \"$d\" -type d -name _manifests -prune 2>/dev/null | sed \"s|^$d/||; s|/_manifests$||\" | sort | head -n 200; true",
-            ctx.Cmd(master0, StepName, "look for Sealer-format images"), cancellationToken).ConfigureAwait(false);
-        var repositories = r.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        if (repositories.Length == 0) return;
-        string list = string.Join(", ", repositories.Take(8)) + (repositories.Length > 8 ? $", ... ({repositories.Length})" : "");
-        ctx.Options.Logger.LogWarning("{Code}: the cluster image also carries {Count} repositories in Sealer's registry format ({Tree}: {List}); they are not pushed into {Registry}, and pods (or kubeadm) that pull them through it fail. Push them there yourself, or build FROM a base of this SDK.",
-            ErrorCodes.SealerFormatImagesNotMirrored, repositories.Length, tree, list, external.Url);
-        ctx.Status($"{StepName,-16} {ErrorCodes.SealerFormatImagesNotMirrored}: {repositories.Length} repositories in Sealer's registry format ({list}) are not pushed into {external.Url}");
+        if (carried.NotPushable.Count == 0) return;
+        string list = string.Join("; ", carried.NotPushable.Take(8)) + (carried.NotPushable.Count > 8 ? $"; ... ({carried.NotPushable.Count})" : "");
+        ctx.Options.Logger.LogWarning("{Code}: {Count} image(s) in the rootfs's Sealer-format registry ({Tree}) are not pushed into {Registry}: {List}. Pods (or kubeadm) that pull them through it fail; push them there yourself, or fix the base image.",
+            ErrorCodes.SealerFormatImagesNotMirrored, carried.NotPushable.Count, SealerFormatImages.Tree, external.Url, list);
+        ctx.Status($"{StepName,-16} {ErrorCodes.SealerFormatImagesNotMirrored}: {carried.NotPushable.Count} image(s) in Sealer's registry format are not pushed into {external.Url}: {list}");
     }
 }

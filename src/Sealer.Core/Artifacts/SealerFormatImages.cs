@@ -1,0 +1,231 @@
+using System.Formats.Tar;
+using System.Security.Cryptography;
+using Sealer.Core.ClusterImage;
+using Sealer.Core.Diagnostics;
+using Sealer.Core.Layout;
+using Sealer.Core.Oci;
+using Sealer.Core.References;
+
+namespace Sealer.Core.Artifacts;
+
+/// <summary>
+/// The images a cluster image carries in Sealer's own registry format: a docker/distribution storage tree
+/// (<c>registry/docker/registry/v2/{blobs,repositories}</c>) in its rootfs, as Sealer's base images hold kubeadm's
+/// images (<c>sea.hub:5000/kube-apiserver</c>). The built-in registry serves such a tree in place on the hosts; a site's
+/// own registry (an externalRegistry) needs the images pushed, and this reads them for <see cref="ImageMirror"/>.
+/// <list type="bullet">
+/// <item>The tree lies in rootfs layers, gzip ones for a Sealer base, so its blobs are unpacked once into a work
+/// directory (deleted on dispose), each checked against its name as it is written: a corrupt one is
+/// <see cref="ErrorCodes.ArchiveBlobCorrupt"/>.</item>
+/// <item>Tags are <c>repositories/PATH/_manifests/tags/TAG/current/link</c>. Layers apply in order with OCI whiteouts, as
+/// the hosts' unpacked rootfs has them; every platform's rootfs counts, and a tag naming another manifest in another
+/// platform's rootfs is <see cref="ErrorCodes.MirrorNameClash"/>.</item>
+/// <item>Sealer dropped the source domain, so each image keeps its path as it is (<see cref="CarriedImage.Repository"/>):
+/// a host asks the mirror for <c>/v2/kube-apiserver/manifests/v1.22.15</c> whatever domain the pod names.</item>
+/// <item>A tag that cannot be pushed (its manifest is not in the tree, a schema 1 manifest, a path no registry takes)
+/// is listed in <see cref="NotPushable"/> with the reason, not dropped silently.</item>
+/// </list>
+/// </summary>
+public sealed class SealerFormatImages : IDisposable
+{
+    /// <summary>Where Sealer's images lie in a rootfs.</summary>
+    public const string Tree = "registry/docker/registry/v2/";
+
+    private readonly Dictionary<string, BlobLocation> _blobs;
+
+    private SealerFormatImages(string? directory, IReadOnlyList<CarriedImage> images, IReadOnlyList<string> notPushable, Dictionary<string, BlobLocation> blobs)
+    {
+        Directory = directory;
+        Images = images;
+        NotPushable = notPushable;
+        _blobs = blobs;
+    }
+
+    /// <summary>The work directory the blobs were unpacked into (null: the rootfs holds no tree).</summary>
+    public string? Directory { get; }
+
+    /// <summary>The pushable tags, each as <c>PATH:TAG</c> with its path as <see cref="CarriedImage.Repository"/>, sorted.</summary>
+    public IReadOnlyList<CarriedImage> Images { get; }
+
+    /// <summary>Tags that cannot be pushed: <c>PATH:TAG: why</c>.</summary>
+    public IReadOnlyList<string> NotPushable { get; }
+
+    /// <summary>Where each unpacked blob lies (digest → its file).</summary>
+    internal IReadOnlyDictionary<string, BlobLocation> Blobs => _blobs;
+
+    /// <summary>
+    /// Reads the tree out of the rootfs layers of every platform of <paramref name="reader"/>'s cluster image (the layers
+    /// that are neither <c>registry</c> nor <c>image-blob</c> layers), unpacking its blobs under
+    /// <paramref name="workRoot"/> (default: the temp directory).
+    /// </summary>
+    public static async Task<SealerFormatImages> ReadAsync(IBlobSource image, ClusterImageReader reader, string? workRoot = null, CancellationToken cancellationToken = default)
+    {
+        var blobs = new Dictionary<string, BlobLocation>(StringComparer.Ordinal);
+        var tags = new SortedDictionary<string, (string Digest, string Platform)>(StringComparer.Ordinal);
+        var notPushable = new List<string>();
+        string? dir = null;
+        try
+        {
+            foreach (var platform in reader.Platforms)
+            {
+                var registryLayers = reader.RegistryLayers(platform).Select(l => l.Digest).ToHashSet(StringComparer.Ordinal);
+                // link entry path (under the tree) → what it names, layers applied in order
+                var links = new Dictionary<string, string>(StringComparer.Ordinal);
+                foreach (var layer in platform.Layers.Where(l => !registryLayers.Contains(l.Digest) && ClusterImageFormat.ImageBlobOf(l) is null))
+                {
+                    await ReadLayerAsync(layer).ConfigureAwait(false);
+                }
+                foreach (var (link, digest) in links)
+                {
+                    // repositories/PATH/_manifests/tags/TAG/current/link
+                    string rest = link["repositories/".Length..^"/current/link".Length];
+                    int at = rest.LastIndexOf("/_manifests/tags/", StringComparison.Ordinal);
+                    string path = rest[..at], tag = rest[(at + "/_manifests/tags/".Length)..];
+                    string name = path + ":" + tag;
+                    if (tags.TryGetValue(name, out var other) && other.Digest != digest)
+                    {
+                        throw new SealerException(ErrorCodes.MirrorNameClash,
+                            $"'{image.Name}' carries {name} in Sealer's registry format ({Tree}) as {other.Digest} in the {other.Platform} rootfs and as {digest} in the {platform.Platform} rootfs: a registry's tag names one of them. Give each platform's image another tag, or tag an index over both.");
+                    }
+                    tags[name] = (digest, platform.Platform.ToString());
+                }
+
+                async Task ReadLayerAsync(Descriptor layer)
+                {
+                    await using var raw = image.Locate(layer.ParsedDigest).Open();
+                    Stream content;
+                    try
+                    {
+                        content = await OciArchive.OpenDecompressedAsync(raw, $"layer {layer.Digest}", cancellationToken).ConfigureAwait(false);
+                    }
+                    catch (SealerException) { return; } // too short to hold anything
+                    await using var _ = content.ConfigureAwait(false);
+                    var added = new HashSet<string>(StringComparer.Ordinal);
+                    try
+                    {
+                        await using var tar = new TarReader(content);
+                        while (await tar.GetNextEntryAsync(copyData: false, cancellationToken).ConfigureAwait(false) is { } e)
+                        {
+                            string entry = e.Name.TrimStart('.', '/');
+                            int slash = entry.LastIndexOf('/');
+                            string parent = slash < 0 ? "" : entry[..(slash + 1)], leaf = entry[(slash + 1)..];
+                            if (leaf.StartsWith(".wh.", StringComparison.Ordinal))
+                            {
+                                // an upper layer deletes a path (.wh.NAME) or what lower layers had in a directory (.wh..wh..opq)
+                                bool opaque = leaf == ".wh..wh..opq";
+                                string gone = opaque ? parent : parent + leaf[4..];
+                                foreach (var k in links.Keys.Where(k => opaque ? (Tree + k).StartsWith(gone, StringComparison.Ordinal) && !added.Contains(k)
+                                    : Tree + k == gone || (Tree + k).StartsWith(gone + "/", StringComparison.Ordinal)).ToList())
+                                {
+                                    links.Remove(k);
+                                }
+                                continue;
+                            }
+                            if (!entry.StartsWith(Tree, StringComparison.Ordinal) || e.EntryType is not (TarEntryType.RegularFile or TarEntryType.V7RegularFile) || e.DataStream is null) continue;
+                            string name = entry[Tree.Length..];
+                            if (name.StartsWith("repositories/", StringComparison.Ordinal) && name.EndsWith("/current/link", StringComparison.Ordinal) && name.Contains("/_manifests/tags/", StringComparison.Ordinal))
+                            {
+                                var text = new byte[Math.Min(e.Length, 256)];
+                                await e.DataStream.ReadExactlyAsync(text, cancellationToken).ConfigureAwait(false);
+                                links[name] = System.Text.Encoding.ASCII.GetString(text).Trim();
+                                added.Add(name);
+                            }
+                            else if (name.StartsWith("blobs/", StringComparison.Ordinal) && name.EndsWith("/data", StringComparison.Ordinal))
+                            {
+                                // blobs/ALG/XX/HEX/data
+                                var parts = name.Split('/');
+                                if (parts.Length != 5 || parts[1] != "sha256" || !Digest.TryParse("sha256:" + parts[3], out var digest) || blobs.ContainsKey(digest.ToString())) continue;
+                                dir ??= System.IO.Directory.CreateDirectory(Path.Combine(workRoot ?? Path.GetTempPath(), "sealer-format-" + Guid.NewGuid().ToString("N")[..12])).FullName;
+                                blobs[digest.ToString()] = await UnpackBlobAsync(e.DataStream, e.Length, digest, dir, $"'{image.Name}' (layer {layer.Digest}, {entry})", cancellationToken).ConfigureAwait(false);
+                            }
+                        }
+                    }
+                    catch (Exception ex) when (ex is InvalidDataException or FormatException or EndOfStreamException)
+                    {
+                        throw new SealerException(ErrorCodes.BadClusterImage, $"Rootfs layer {layer.Digest} of '{image.Name}' is not a readable tar: {ex.Message}. Copy the cluster image again.", inner: ex);
+                    }
+                }
+            }
+
+            var images = new List<CarriedImage>();
+            foreach (var (name, (digest, _)) in tags)
+            {
+                string path = name[..name.LastIndexOf(':')];
+                if (!ImageReference.IsValidPath(path) || !ImageReference.TryParse(name, out _, out _))
+                {
+                    notPushable.Add($"{name}: not a name a registry takes");
+                    continue;
+                }
+                if (!Digest.TryParse(digest, out var d) || !blobs.TryGetValue(d.ToString(), out var at))
+                {
+                    notPushable.Add($"{name}: its manifest {digest} is not in the tree");
+                    continue;
+                }
+                if (at.Length > OciLimits.MaxManifestBytes)
+                {
+                    notPushable.Add($"{name}: {digest} is {at.Length} bytes, not a manifest");
+                    continue;
+                }
+                byte[] bytes = await File.ReadAllBytesAsync(at.Path, cancellationToken).ConfigureAwait(false);
+                ManifestProbe probe;
+                try
+                {
+                    probe = OciJsonContext.FromBytes(bytes, OciJsonContext.Default.ManifestProbe, $"manifest {digest}");
+                }
+                catch (SealerException)
+                {
+                    notPushable.Add($"{name}: {digest} is not a manifest (not JSON)");
+                    continue;
+                }
+                if (probe.SchemaVersion != 2)
+                {
+                    notPushable.Add($"{name}: a schema {probe.SchemaVersion} manifest, which registries no longer take (pull and push it again with a current tool)");
+                    continue;
+                }
+                string mediaType = probe.MediaType ?? (probe.Manifests is not null && probe.Config is null ? MediaTypes.OciIndex : MediaTypes.OciManifest);
+                images.Add(new CarriedImage(name, new Descriptor { MediaType = mediaType, Digest = d.ToString(), Size = at.Length }, path));
+            }
+            return new SealerFormatImages(dir, images, notPushable, blobs);
+        }
+        catch
+        {
+            if (dir is not null) System.IO.Directory.Delete(dir, recursive: true);
+            throw;
+        }
+    }
+
+    /// <summary>Writes one blob of the tree to <paramref name="dir"/>, hashing it on the way; kept only when it hashes to its name.</summary>
+    private static async Task<BlobLocation> UnpackBlobAsync(Stream data, long length, Digest digest, string dir, string where, CancellationToken cancellationToken)
+    {
+        string file = Path.Combine(dir, digest.Encoded);
+        string tmp = file + ".tmp";
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        await using (var output = new FileStream(tmp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous))
+        {
+            var buffer = new byte[1 << 20];
+            int n;
+            while ((n = await data.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
+            {
+                hash.AppendData(buffer, 0, n);
+                await output.WriteAsync(buffer.AsMemory(0, n), cancellationToken).ConfigureAwait(false);
+            }
+        }
+        if (Convert.ToHexStringLower(hash.GetHashAndReset()) != digest.Encoded)
+        {
+            File.Delete(tmp);
+            throw new SealerException(ErrorCodes.ArchiveBlobCorrupt,
+                $"{where}: blob {digest} of Sealer's registry format is corrupt (its content does not hash to its name). Copy the cluster image again, or rebuild its base.");
+        }
+        File.Move(tmp, file, overwrite: true);
+        return new BlobLocation(file, 0, length);
+    }
+
+    public void Dispose()
+    {
+        try
+        {
+            if (Directory is not null && System.IO.Directory.Exists(Directory)) System.IO.Directory.Delete(Directory, recursive: true);
+        }
+        catch (IOException) { } // a temp directory left behind is not worth failing a finished mirror for
+    }
+}
