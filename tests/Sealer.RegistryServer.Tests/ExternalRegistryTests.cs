@@ -69,4 +69,38 @@ public sealed class ExternalRegistryTests(ContainerdFixture ctd) : IDisposable
         }
         Assert.Equal(env.Image("busybox").Digest, pulled["docker.io/library/busybox:1.36"]);
     }
+
+    [RegistryFact]
+    public async Task Containerd_pulls_a_Sealer_base_s_images_by_the_names_kubeadm_gives_them_through_the_default_hosts_toml()
+    {
+        Assert.True(ctd.Unavailable is null, ctd.Unavailable);
+        var env = TestEnvironment.Current;
+        // a Sealer base keeps kubeadm's images domainless (kube-apiserver) and docker.io's under library/; its kubeadm
+        // config names them sea.hub:5000/kube-apiserver, which no hosts.toml names: certs.d/_default sends it to the mirror
+        var (layout, tree) = SealerBases.Build(_tmp.Sub("sealer-base"), env.Registry("docker.io").Address,
+            [("bitnami/redis:7.2", "kube-apiserver:v1.30.0", false), ("library/busybox:1.36", "library/busybox:1.36", false)]);
+        using var site = SiteRegistry.Start(_tmp.Sub("site"));
+        var image = ClusterImageSource.Open(layout);
+        using (var carried = await image.CarriedImagesAsync())
+        {
+            await ImageMirror.MirrorAsync(carried, site.Address, new PushOptions { Credentials = RegistryTransport.StaticCredentials(site.Address, site.User, site.Password) });
+        }
+        string root = _tmp.Sub("hosts");
+        var config = RegistryRuntimeConfig.Generate(image.RegistryDomains(image.Platforms[0]), [new RegistryEndpoint(site.Address, Tls: false)],
+            new RuntimeConfigOptions { ContainerdCertsDir = "/certs.d", Docker = false, BasicAuth = (site.User, site.Password) });
+        foreach (var file in config.Files)
+        {
+            string path = Path.Combine(root, file.Path.TrimStart('/'));
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            File.WriteAllText(path, file.Content);
+        }
+        Assert.False(Directory.Exists(Path.Combine(root, "certs.d", "sea.hub:5000")));
+        foreach (var (reference, path, tag) in new[] { ("sea.hub:5000/kube-apiserver:v1.30.0", "kube-apiserver", "v1.30.0"), ("docker.io/library/busybox:1.36", "library/busybox", "1.36") })
+        {
+            var (code, output) = await ctd.CtrAsync("-n", "sealer-base", "images", "pull", "--platform", "linux/amd64", "--hosts-dir", Path.Combine(root, "certs.d"), reference);
+            Assert.True(code == 0, $"ctr pull {reference} failed: {output}");
+            var (_, ls) = await ctd.CtrAsync("-n", "sealer-base", "images", "ls", "name==" + reference);
+            Assert.Contains(SealerBases.TagOf(tree, path, tag), ls, StringComparison.Ordinal);
+        }
+    }
 }
