@@ -187,6 +187,12 @@ public sealed class SealerFormatImages : IDisposable
             }
             return new SealerFormatImages(dir, images, notPushable, blobs);
         }
+        catch (IOException ex) when (AtomicFile.IsDiskFull(ex))
+        {
+            System.IO.Directory.Delete(dir!, recursive: true);
+            throw new SealerException(ErrorCodes.DiskWriteFailed,
+                $"The disk is full while unpacking the images of '{image.Name}' in Sealer's registry format ({Tree}, {Bytes.Format(blobs.Values.Sum(b => b.Length))} so far) into {Path.GetDirectoryName(dir)}. Free some space there, or point TMPDIR at a disk with room, and run again.", inner: ex);
+        }
         catch
         {
             if (dir is not null) System.IO.Directory.Delete(dir, recursive: true);

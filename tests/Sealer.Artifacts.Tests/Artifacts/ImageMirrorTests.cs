@@ -209,6 +209,21 @@ public sealed class ImageMirrorTests(RegistryFixture fixture) : IDisposable
         Assert.Contains("registry/docker/registry/v2/blobs/sha256/", ex.Message, StringComparison.Ordinal);
     }
 
+    [TmpfsFact]
+    public async Task A_full_disk_while_unpacking_a_Sealer_base_s_tree_is_SEA1506_and_leaves_nothing_behind()
+    {
+        var (dir, _) = SealerBase("sealer-full", [("bitnami/redis:7.2", "kube-apiserver:v1.30.0", false)], []);
+        using var full = new Tmpfs("16k");
+        var layout = Sealer.Core.Layout.OciLayout.Open(dir);
+        var reader = Sealer.Core.ClusterImage.ClusterImageReader.Open(layout, layout.ReadIndex().Manifests[0]);
+
+        var ex = await Assert.ThrowsAsync<SealerException>(() => CarriedImages.WithSealerFormatAsync(layout, reader, full.Root));
+
+        Assert.Equal(ErrorCodes.DiskWriteFailed, ex.Code);
+        Assert.Contains($"into {full.Root}. Free some space there, or point TMPDIR at a disk with room", ex.Message, StringComparison.Ordinal);
+        Assert.Empty(Directory.EnumerateFileSystemEntries(full.Root));
+    }
+
     [RegistryFact]
     public void The_CLI_checks_and_mirrors_with_a_password_from_stdin_and_says_which_indexes_it_cut()
     {
