@@ -111,7 +111,7 @@ internal sealed class ClusterChecker(InstallContext ctx)
         }
         catch (SealerException ex)
         {
-            ok.Add($"external registry {external.Url}: not checked ({ex.Code}: the cluster image is not on this machine)");
+            ok.Add($"external registry {external.Url}: not checked (the installed cluster image cannot be read on this machine: {ex.Code}: {ex.Message})");
             return;
         }
         using var _ = carried;

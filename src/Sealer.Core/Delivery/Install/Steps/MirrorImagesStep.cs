@@ -51,6 +51,7 @@ internal sealed class MirrorImagesStep : ClusterStep
     public override async Task RunOnceAsync(InstallContext ctx, InstallHost master0, CancellationToken cancellationToken)
     {
         var external = ctx.Cluster.Registry.External!;
+        ctx.Status($"{StepName,-16} reading the app images the cluster image carries (and a Sealer base's {SealerFormatImages.Tree} in its rootfs)");
         using var carried = await ctx.Image.CarriedImagesAsync(cancellationToken).ConfigureAwait(false);
         WarnOfNotPushable(ctx, carried, external);
         if (carried.Images.Count == 0)
