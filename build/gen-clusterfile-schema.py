@@ -120,6 +120,7 @@ registry = obj("The registry the cluster pulls from: the local one Sealer runs o
         "port": port("The registry's port."),
         "username": opt("The registry user."),
         "password": opt("The registry password."),
+        "prefix": opt("A path the app images go under, by domain (PREFIX/docker.io/library/nginx): one Harbor project for all of them; not a Sealer field."),
     }, ["domain"]),
 })
 

@@ -131,6 +131,10 @@ public class ClusterfileReaderTests
         Assert.True(c.Registry.Local.Insecure);
         Assert.Equal(["hub.example"], c.Registry.Local.SubjectAltNameDns);
         Assert.Equal("registry.example", c.Registry.External!.Url);
+        Assert.Null(c.Registry.External.Prefix);
+        Assert.Equal("registry.example", c.Registry.External.Target);
+        var prefixed = ClusterfileReader.Parse("kind: Cluster\nspec:\n  image: a\n  hosts: [{ips: [10.0.0.1], roles: [master]}]\n  registry:\n    externalRegistry: {domain: harbor.site, port: 8443, prefix: /sealer/site/}\n").Cluster.Registry.External!;
+        Assert.Equal(("sealer/site", "harbor.site:8443/sealer/site"), (prefixed.Prefix, prefixed.Target));
         Assert.Equal("containerd", c.ContainerRuntime);
         Assert.Equal(["a.example", "b.example"], c.HostAliases.Single().Hostnames);
         Assert.Equal("/data/sealer", c.DataRoot);
@@ -262,6 +266,7 @@ public class ClusterfileReaderTests
         { "kind: Cluster\nspec: {image: a, hosts: [{ips: [10.0.0.1], roles: [master]}]}\n---\nkind: Plugin\nspec:\n  type: ETCD\n  action: PostInstall\n  data: x\n", ErrorCodes.ClusterfileOldPluginType, 6, "etcdctl" },
         { "kind: Cluster\nspec: {image: a, hosts: [{ips: [10.0.0.1], roles: [master]}]}\n---\nkind: Config\nspec:\n  path: ../etc/passwd\n", ErrorCodes.ClusterfileBadConfig, 6, "stay inside" },
         { "kind: Cluster\nspec:\n  image: a\n  hosts: [{ips: [10.0.0.1], roles: [master], taints: [nodedefect]}]\n", ErrorCodes.ClusterfileBadValue, 4, "needs an effect" },
+        { "kind: Cluster\nspec:\n  image: a\n  hosts: [{ips: [10.0.0.1], roles: [master]}]\n  registry:\n    externalRegistry:\n      domain: harbor.site\n      prefix: Team/Apps\n", ErrorCodes.ClusterfileBadValue, 8, "prefix 'Team/Apps' is not a repository path" },
         // Application documents: unknown fields at any depth, bad strategies, helm values, both cmds and helm
         { App + "spec:\n  launchApp: [a]\n", ErrorCodes.ClusterfileUnknownField, 6, "did you mean 'launchApps'" },
         { App + "spec:\n  configs:\n    - name: a\n      lanch: {cmds: [x]}\n", ErrorCodes.ClusterfileUnknownField, 8, "did you mean 'launch'" },

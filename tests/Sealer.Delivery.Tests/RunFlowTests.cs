@@ -351,12 +351,10 @@ public class RunFlowTests(TestHosts hosts, Xunit.Abstractions.ITestOutputHelper 
         }
     }
 
-    [Fact]
-    public async Task External_registry_means_no_local_registry_gets_the_app_images_and_mirrors_to_it()
+    /// <summary>A Sealer base's registry tree, by hand: <c>pause:3.9</c> (a docker schema 2 image: manifest, config, one
+    /// layer) and a tag <c>broken:1</c> whose manifest is not in the tree. Rootfs files, and pause's manifest digest.</summary>
+    private static (Dictionary<string, string> Files, string PauseManifest) SealerTree()
     {
-        Lab.Wipe("/var/lib/sealer", "/etc/containerd", "/etc/kubernetes", "/tmp");
-        // a Sealer base's docker/distribution tree in the rootfs too (kubeadm's pause, domainless): pushed under its path;
-        // a tag whose manifest the tree lacks cannot be, and is named
         const string Tree = "registry/docker/registry/v2/";
         static string Sha(string text) => "sha256:" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(text)));
         string pauseLayer = "the pause image's one layer", pauseConfig = """{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":["DIFF"]}}""".Replace("DIFF", Sha(pauseLayer), StringComparison.Ordinal);
@@ -367,6 +365,52 @@ public class RunFlowTests(TestHosts hosts, Xunit.Abstractions.ITestOutputHelper 
             [Tree + "repositories/broken/_manifests/tags/1/current/link"] = "sha256:" + new string('0', 64),
         };
         foreach (var blob in new[] { pauseLayer, pauseConfig, pauseManifest }) tree[$"{Tree}blobs/sha256/{Sha(blob)[7..9]}/{Sha(blob)[7..]}/data"] = blob;
+        return (tree, Sha(pauseManifest));
+    }
+
+    [Fact]
+    public async Task External_registry_with_a_prefix_gets_every_image_under_it_by_domain_and_containerd_pointed_there()
+    {
+        Lab.Wipe("/var/lib/sealer", "/etc/containerd", "/etc/kubernetes", "/tmp");
+        var (tree, pauseManifest) = SealerTree();
+        var image = FixtureImage.Build(Path.Combine(Work, "image"), appLayerBytes: 1024, extraRootfs: tree);
+        using var site = SiteRegistry.Start(Path.Combine(Work, "site-registry"));
+        string port = site.Address.Split(':')[1];
+        var doc = ClusterfileReader.Parse(Clusterfile($$"""
+              hosts:
+                - ips: [10.200.0.14]
+                  roles: [master]
+              registry:
+                externalRegistry: {domain: 127.0.0.1, port: {{port}}, username: {{site.User}}, password: {{site.Password}}, prefix: sealer/site}
+            """));
+
+        var result = await new ClusterInstaller(doc, Options(image.Dir)).RunAsync();
+
+        Assert.Contains("mirror-images", result.StepsRun);
+        Assert.Equal(image.AppManifestDigest, site.Inspect("sealer/site/docker.io/library/demo:1.0")?.Digest); // by its domain
+        Assert.Equal(pauseManifest, site.Inspect("sealer/site/pause:3.9")?.Digest); // without a domain: under the prefix itself
+        Assert.Null(site.Inspect("library/demo:1.0"));
+        var toml = File.ReadAllText(Lab.Hosts[3].OnHost("/etc/containerd/certs.d/docker.io/hosts.toml"));
+        Assert.Contains($"[host.\"https://127.0.0.1:{port}/v2/sealer/site/docker.io\"]\n  capabilities = [\"pull\", \"resolve\"]\n  override_path = true\n", toml, StringComparison.Ordinal);
+        Assert.Contains($"[host.\"https://127.0.0.1:{port}/v2/sealer/site\"]", toml, StringComparison.Ordinal);
+        Assert.Contains($"[host.\"https://127.0.0.1:{port}/v2/sealer/site/docker.io\".header]", toml, StringComparison.Ordinal);
+        var fallback = File.ReadAllText(Lab.Hosts[3].OnHost("/etc/containerd/certs.d/_default/hosts.toml"));
+        Assert.Contains($"[host.\"https://127.0.0.1:{port}/v2/sealer/site\"]", fallback, StringComparison.Ordinal);
+        Assert.DoesNotContain("/docker.io\"", fallback, StringComparison.Ordinal);
+
+        var check = await new ClusterInstaller(doc, Options(image.Dir)).CheckAsync();
+        Assert.Contains($"external registry 127.0.0.1:{port}/sealer/site: serves the 2 app image(s)", check.Ok);
+        await new ClusterInstaller(doc, Options(image.Dir)).DeleteAsync();
+    }
+
+    [Fact]
+    public async Task External_registry_means_no_local_registry_gets_the_app_images_and_mirrors_to_it()
+    {
+        Lab.Wipe("/var/lib/sealer", "/etc/containerd", "/etc/kubernetes", "/tmp");
+        // a Sealer base's docker/distribution tree in the rootfs too (kubeadm's pause, domainless): pushed under its path;
+        // a tag whose manifest the tree lacks cannot be, and is named
+        const string Tree = "registry/docker/registry/v2/";
+        var (tree, pauseManifest) = SealerTree();
         var image = FixtureImage.Build(Path.Combine(Work, "image"), appLayerBytes: 1024, extraRootfs: tree);
         // the site's Harbor: a fresh distribution with basic auth (this machine pushes to it; the hosts would pull from it)
         using var site = SiteRegistry.Start(Path.Combine(Work, "site-registry"));
@@ -385,7 +429,7 @@ public class RunFlowTests(TestHosts hosts, Xunit.Abstractions.ITestOutputHelper 
         AssertStore(3, [image.RootfsDigest], image.RegistryContentDigests); // no local registry: no host needs the app images
         // the app image is in the external registry under its own path, before Kubernetes starts
         Assert.Equal(image.AppManifestDigest, site.Inspect("library/demo:1.0")?.Digest);
-        Assert.Equal(Sha(pauseManifest), site.Inspect("pause:3.9")?.Digest); // the path as the tree has it (containerd asks /v2/pause for sea.hub:5000/pause)
+        Assert.Equal(pauseManifest, site.Inspect("pause:3.9")?.Digest); // the path as the tree has it (containerd asks /v2/pause for sea.hub:5000/pause)
         Assert.Contains(lines, l => l.StartsWith("mirror-images", StringComparison.Ordinal) && l.Contains($"2 app image(s) to 127.0.0.1:{port} (1 of them from the rootfs's Sealer-format {Tree}", StringComparison.Ordinal));
         Assert.Contains(lines, l => l.StartsWith("mirror-images", StringComparison.Ordinal) && l.Contains($"2 app image(s) in 127.0.0.1:{port}: 4 blob(s) uploaded", StringComparison.Ordinal));
         int mirrored = lines.FindIndex(l => l.StartsWith("mirror-images", StringComparison.Ordinal)), kube = lines.FindIndex(l => l.StartsWith("init-kube", StringComparison.Ordinal));

@@ -103,4 +103,52 @@ public sealed class ExternalRegistryTests(ContainerdFixture ctd) : IDisposable
             Assert.Contains(SealerBases.TagOf(tree, path, tag), ls, StringComparison.Ordinal);
         }
     }
+
+    [RegistryFact]
+    public async Task Under_a_prefix_containerd_finds_each_domain_s_images_under_it_and_a_Sealer_base_s_without_a_domain()
+    {
+        Assert.True(ctd.Unavailable is null, ctd.Unavailable);
+        var env = TestEnvironment.Current;
+        using var site = SiteRegistry.Start(_tmp.Sub("site"));
+        var push = new PushOptions { Credentials = RegistryTransport.StaticCredentials(site.Address, site.User, site.Password) };
+        // app images by domain (sealer/quay.io/..., sealer/docker.io/...) and a Sealer base's tree (sealer/kube-apiserver,
+        // sealer/library/busybox), all under one prefix: one Harbor project
+        string archive = SealerCli.BuildImageList(_tmp.Sub("build"), "site", ["quay.io/prometheus/node-exporter:v1.8.2", "docker.io/library/redis:7.4"],
+            [$"docker.io=http://{env.Registry("docker.io").Address}", $"quay.io=http://{env.Registry("quay.io").Address}"], _tmp.Sub("cache"), "--platform", "linux/amd64");
+        var apps = ClusterImageSource.Open(archive);
+        using (var carried = await apps.CarriedImagesAsync()) await ImageMirror.MirrorAsync(carried, site.Address + "/sealer", push);
+        var (layout, tree) = SealerBases.Build(_tmp.Sub("sealer-base"), env.Registry("docker.io").Address,
+            [("bitnami/redis:7.2", "kube-apiserver:v1.30.0", false), ("library/busybox:1.36", "library/busybox:1.36", false)]);
+        using (var carried = await ClusterImageSource.Open(layout).CarriedImagesAsync()) await ImageMirror.MirrorAsync(carried, site.Address + "/sealer", push);
+        Assert.NotNull(site.Inspect("sealer/quay.io/prometheus/node-exporter:v1.8.2"));
+        Assert.NotNull(site.Inspect("sealer/kube-apiserver:v1.30.0"));
+
+        string root = _tmp.Sub("hosts");
+        var config = RegistryRuntimeConfig.Generate(apps.RegistryDomains(apps.Platforms[0]), [new RegistryEndpoint(site.Address, Tls: false)],
+            new RuntimeConfigOptions { ContainerdCertsDir = "/certs.d", Docker = false, BasicAuth = (site.User, site.Password), PathPrefix = "sealer" });
+        foreach (var file in config.Files)
+        {
+            string path = Path.Combine(root, file.Path.TrimStart('/'));
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            File.WriteAllText(path, file.Content);
+        }
+        string quay = File.ReadAllText(Path.Combine(root, "certs.d", "quay.io", "hosts.toml"));
+        Assert.Contains($"[host.\"http://{site.Address}/v2/sealer/quay.io\"]\n  capabilities = [\"pull\", \"resolve\"]\n  override_path = true\n", quay, StringComparison.Ordinal);
+        Assert.Contains($"[host.\"http://{site.Address}/v2/sealer\"]", quay, StringComparison.Ordinal);
+        foreach (var (reference, digest) in new[]
+        {
+            ("quay.io/prometheus/node-exporter:v1.8.2", site.Inspect("sealer/quay.io/prometheus/node-exporter:v1.8.2")!.Value.Digest), // by its domain
+            ("docker.io/library/redis:7.4", site.Inspect("sealer/docker.io/library/redis:7.4")!.Value.Digest),
+            ("sea.hub:5000/kube-apiserver:v1.30.0", SealerBases.TagOf(tree, "kube-apiserver", "v1.30.0")), // _default: the prefix itself
+            ("docker.io/library/busybox:1.36", SealerBases.TagOf(tree, "library/busybox", "1.36")), // not under docker.io: the next host, the prefix
+        })
+        {
+            var (code, output) = await ctd.CtrAsync("-n", "prefixed", "images", "pull", "--platform", "linux/amd64", "--hosts-dir", Path.Combine(root, "certs.d"), reference);
+            Assert.True(code == 0, $"ctr pull {reference} failed: {output}");
+            var (_, ls) = await ctd.CtrAsync("-n", "prefixed", "images", "ls", "name==" + reference);
+            Assert.Contains(digest, ls, StringComparison.Ordinal);
+        }
+        var docker = Assert.Throws<Sealer.Core.Diagnostics.SealerException>(() => RegistryRuntimeConfig.Generate(["docker.io"], [new RegistryEndpoint(site.Address)], new RuntimeConfigOptions { PathPrefix = "sealer" }));
+        Assert.Contains("Docker's registry-mirrors take a registry's root", docker.Message, StringComparison.Ordinal);
+    }
 }

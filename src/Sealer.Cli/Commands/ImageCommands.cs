@@ -376,7 +376,7 @@ internal static class ImageCommands
     private static Command Mirror()
     {
         var source = new Argument<string>("IMAGE") { Description = "a cluster image: a name in the store, or an OCI layout directory, archive or site bundle" };
-        var registry = new Argument<string>("REGISTRY") { Description = "the registry to fill (host[:port], e.g. harbor.site)" };
+        var registry = new Argument<string>("REGISTRY") { Description = "the registry to fill: host[:port] (e.g. harbor.site), or host[:port]/PREFIX to put every image under PREFIX/DOMAIN/ (one Harbor project: harbor.site/sealer)" };
         var concurrency = CliOptions.Int("--concurrency", "blobs uploaded at once", 4, 1, 32);
         var plainHttp = CliOptions.Flag("--plain-http", "use http:// (a registry without TLS)");
         var (user, passwordStdin) = LoginOptions();
@@ -389,7 +389,10 @@ internal static class ImageCommands
             "registry (a Clusterfile's externalRegistry; 'sealer run' does this itself) need. Read in place; blobs the registry\n" +
             "has are skipped and shared layers are sent once. An index the image carries only some platforms of is pushed as it\n" +
             "is, or, when the registry refuses that, as an index of the carried platforms. A Sealer base's own images (its\n" +
-            "rootfs's registry/docker/registry/v2 tree) go too, under their paths as they are. Credentials: SEALER_REGISTRY_USER/PASSWORD,\n" +
+            "rootfs's registry/docker/registry/v2 tree) go too, under their paths as they are. With REGISTRY/PREFIX every image\n" +
+            "goes under PREFIX/DOMAIN/PATH (docker.io/library/nginx:1.27 -> REGISTRY/PREFIX/docker.io/library/nginx:1.27): one\n" +
+            "project holds them all and two domains' same paths stay apart (the Clusterfile's externalRegistry.prefix, which\n" +
+            "points containerd there). Credentials: SEALER_REGISTRY_USER/PASSWORD,\n" +
             "~/.docker/config.json, or -u with --password-stdin.")
         {
             source, registry, concurrency, plainHttp, user, passwordStdin, check, format, store,
@@ -397,12 +400,13 @@ internal static class ImageCommands
         command.SetAction(async (p, cancellationToken) =>
         {
             string target = p.GetValue(registry)!.TrimEnd('/');
-            if (target.Contains('/') || target.Contains(':') && !int.TryParse(target[(target.LastIndexOf(':') + 1)..], CultureInfo.InvariantCulture, out _))
+            var (host, _, problem) = MirrorPaths.SplitTarget(target);
+            if (problem is not null)
             {
-                throw Usage($"REGISTRY is a host[:port] ('{target}' is not): the images keep their own paths under it");
+                throw Usage($"REGISTRY is host[:port] or host[:port]/PREFIX ('{target}' is not: {problem})");
             }
             var options = new PushOptions { Progress = PushProgressPrinter(), Concurrency = p.GetValue(concurrency), PlainHttp = p.GetValue(plainHttp) };
-            options.Credentials = StdinCredentials(p, user, passwordStdin, target);
+            options.Credentials = StdinCredentials(p, user, passwordStdin, host);
             var image = Sealer.Core.Delivery.ClusterImageSource.Open(p.GetValue(source)!, storeDir: p.GetValue(store));
             using var carried = await image.CarriedImagesAsync(cancellationToken).ConfigureAwait(false);
             foreach (var n in carried.NotPushable)

@@ -53,10 +53,12 @@ public sealed record MirrorResult(
 /// </summary>
 public static class ImageMirror
 {
+    /// <param name="registry"><c>host[:port]</c>, or <c>host[:port]/PREFIX</c> to put every image under that path by its
+    /// domain (<see cref="MirrorPaths"/>: one Harbor project for all).</param>
     public static async Task<MirrorResult> MirrorAsync(CarriedImages source, string registry, PushOptions options, CancellationToken cancellationToken = default)
     {
-        var plan = Plan(source, registry);
-        var transport = RegistryTransport.For(registry, options);
+        var (host, plan) = Plan(source, registry);
+        var transport = RegistryTransport.For(host, options);
         try
         {
             var uploaders = new ConcurrentDictionary<string, BlobUploader>(StringComparer.Ordinal);
@@ -142,8 +144,8 @@ public static class ImageMirror
     /// </summary>
     public static async Task<IReadOnlyList<string>> CheckAsync(CarriedImages source, string registry, PushOptions options, CancellationToken cancellationToken = default)
     {
-        var plan = Plan(source, registry);
-        using var transport = RegistryTransport.For(registry, options);
+        var (host, plan) = Plan(source, registry);
+        using var transport = RegistryTransport.For(host, options);
         var problems = new string[plan.Count];
         await Parallel.ForEachAsync(plan, new ParallelOptions { MaxDegreeOfParallelism = options.Concurrency, CancellationToken = cancellationToken }, async (item, ct) =>
         {
@@ -166,8 +168,10 @@ public static class ImageMirror
     /// <summary>One carried image and where it goes.</summary>
     private sealed record Item(int Order, CarriedImage Image, ImageReference Reference, string Repository, string Destination, ImageGraph Graph);
 
-    private static List<Item> Plan(CarriedImages source, string registry)
+    private static (string Host, List<Item> Items) Plan(CarriedImages source, string registry)
     {
+        var (host, prefix, problem) = MirrorPaths.SplitTarget(registry);
+        if (problem is not null) throw new SealerException(ErrorCodes.RegistryMirrorInvalid, $"'{registry}' is not a mirror target (host[:port] or host[:port]/PREFIX): {problem}.");
         var items = new List<Item>();
         var names = new Dictionary<string, CarriedImage>(StringComparer.Ordinal);
         foreach (var image in source.Images)
@@ -176,7 +180,7 @@ public static class ImageMirror
             {
                 throw new SealerException(ErrorCodes.NotAClusterImage, $"'{source.Name}' carries an image named '{image.Reference}', which is not an image reference ({error}). Rebuild the cluster image.");
             }
-            string repository = image.Repository ?? reference.Repository;
+            string repository = image.Repository is { } path ? MirrorPaths.Repository(prefix, null, path) : MirrorPaths.Repository(prefix, reference.Domain, reference.Repository);
             string at = reference.Tag ?? image.Descriptor.Digest;
             if (names.TryGetValue(repository + ":" + at, out var other) && other.Descriptor.Digest != image.Descriptor.Digest)
             {
@@ -186,14 +190,14 @@ public static class ImageMirror
                         $"'{source.Name}' names '{image.Reference}' twice, as {other.Descriptor.Digest} and {image.Descriptor.Digest} (a platform's manifest each, not one index over them): a tag names one of them. Rebuild the cluster image with this SDK (its registry/index.json is the same for every platform).");
                 }
                 throw new SealerException(ErrorCodes.MirrorNameClash,
-                    $"'{other.Reference}' ({other.Descriptor.Digest}) and '{image.Reference}' ({image.Descriptor.Digest}) would both be {registry}/{repository}:{at}: a mirror registry keeps an image's path and drops its domain (containerd asks it for /v2/{repository}/manifests/{at} whichever domain the pod names). Use one of them in the apps, or give one another path.");
+                    $"'{other.Reference}' ({other.Descriptor.Digest}) and '{image.Reference}' ({image.Descriptor.Digest}) would both be {registry}/{repository}:{at}: a mirror registry keeps an image's path and drops its domain (containerd asks it for /v2/{repository}/manifests/{at} whichever domain the pod names). Use one of them in the apps, give one another path, or mirror under a prefix, which keeps the domains apart ({host}/PREFIX/DOMAIN/PATH: externalRegistry.prefix, 'sealer mirror IMAGE {host}/PREFIX').");
             }
             names.TryAdd(repository + ":" + at, image);
             var graph = ImageGraph.Load(source, image.Descriptor, sparseIndexes: true);
-            string destination = reference.Tag is null ? $"{registry}/{repository}@{image.Descriptor.Digest}" : $"{registry}/{repository}:{reference.Tag}";
+            string destination = reference.Tag is null ? $"{host}/{repository}@{image.Descriptor.Digest}" : $"{host}/{repository}:{reference.Tag}";
             items.Add(new Item(items.Count, image, reference, repository, destination, graph));
         }
-        return items;
+        return (host, items);
     }
 
     private static async Task<MirroredImage> PutManifestsAsync(Item item, ManifestPusher manifests, StrongBox<bool> partialRefused, CancellationToken cancellationToken)

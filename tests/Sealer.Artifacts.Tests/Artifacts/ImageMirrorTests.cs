@@ -119,6 +119,34 @@ public sealed class ImageMirrorTests(RegistryFixture fixture) : IDisposable
     }
 
     [RegistryFact]
+    public async Task Under_a_prefix_each_image_goes_under_its_domain_so_two_domains_with_one_path_both_land()
+    {
+        // the clash above, mirrored under a prefix (one Harbor project): docker.io's and quay.io's library/busybox:1.36 apart
+        using var other = SiteRegistry.Start(_tmp.Sub("other"), auth: false);
+        var copy = Processes.Run("skopeo", "copy", "-q", "--src-tls-verify=false", "--dest-tls-verify=false",
+            $"docker://{fixture.Env.Registry("docker.io").Address}/bitnami/redis:7.2", $"docker://{other.Address}/library/busybox:1.36");
+        Assert.True(copy.ExitCode == 0, copy.Output);
+        string archive = Build("prefixed", ["docker.io/library/busybox:1.36", "quay.io/library/busybox:1.36", "registry.k8s.io/pause:3.9"],
+            $"docker.io=http://{fixture.Env.Registry("docker.io").Address}", $"quay.io=http://{other.Address}", $"registry.k8s.io=http://{fixture.Env.Registry("registry.k8s.io").Address}");
+        using var site = SiteRegistry.Start(_tmp.Sub("site"));
+        using var carried = await ClusterImageSource.Open(archive).CarriedImagesAsync();
+
+        var result = await ImageMirror.MirrorAsync(carried, site.Address + "/sealer/site", Options(site));
+
+        Assert.Equal([$"{site.Address}/sealer/site/docker.io/library/busybox:1.36", $"{site.Address}/sealer/site/quay.io/library/busybox:1.36", $"{site.Address}/sealer/site/registry.k8s.io/pause:3.9"],
+            result.Images.Select(i => i.Destination).Order(StringComparer.Ordinal));
+        Assert.Equal(fixture.Env.Image("busybox").Digest, site.Inspect("sealer/site/docker.io/library/busybox:1.36")!.Value.Digest);
+        Assert.Equal(fixture.Env.Image("bitnami-redis").Digest, site.Inspect("sealer/site/quay.io/library/busybox:1.36")!.Value.Digest);
+        Assert.Null(site.Inspect("library/busybox:1.36")); // nothing outside the prefix
+        Assert.Empty(await ImageMirror.CheckAsync(carried, site.Address + "/sealer/site", Options(site)));
+        Assert.Equal(3, (await ImageMirror.CheckAsync(carried, site.Address + "/elsewhere", Options(site))).Count);
+
+        var bad = await Assert.ThrowsAsync<SealerException>(() => ImageMirror.MirrorAsync(carried, site.Address + "/Sealer", Options(site)));
+        Assert.Equal(ErrorCodes.RegistryMirrorInvalid, bad.Code);
+        Assert.Contains("'Sealer' is not a path prefix", bad.Message, StringComparison.Ordinal);
+    }
+
+    [RegistryFact]
     public async Task A_corrupt_blob_in_the_archive_is_SEA1703_and_its_image_is_not_tagged()
     {
         string archive = Build("corrupt", ["docker.io/library/busybox:1.36", "docker.io/bitnami/redis:7.2"]);
@@ -264,9 +292,9 @@ public sealed class ImageMirrorTests(RegistryFixture fixture) : IDisposable
         Assert.True(after.ExitCode == 0, after.StdOut + after.StdErr);
         Assert.Equal($"{site.Address} serves all 2 app images as pushed\n", after.StdOut);
 
-        var usage = SealerCli.Run("mirror", archive, site.Address + "/library");
+        var usage = SealerCli.Run("mirror", archive, site.Address + "/Library");
         Assert.Equal(1, usage.ExitCode);
-        Assert.Contains($"error {ErrorCodes.BadCommandLine}: REGISTRY is a host[:port] ('{site.Address}/library' is not)", usage.Output, StringComparison.Ordinal);
+        Assert.Contains($"error {ErrorCodes.BadCommandLine}: REGISTRY is host[:port] or host[:port]/PREFIX ('{site.Address}/Library' is not: 'Library' is not a path prefix", usage.Output, StringComparison.Ordinal);
     }
 
     [RegistryFact]

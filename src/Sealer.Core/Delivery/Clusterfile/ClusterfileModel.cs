@@ -120,9 +120,14 @@ public sealed record LocalRegistrySpec
     public string Url => $"{Domain}:{Port}";
 }
 
-public sealed record ExternalRegistrySpec(string Domain, int? Port, string? Username, string? Password)
+/// <param name="Prefix">A path the images go under, by domain (<c>PREFIX/docker.io/library/nginx</c>: one Harbor project
+/// for all of them, the domains kept apart); null: each under its own path. Not a Sealer field.</param>
+public sealed record ExternalRegistrySpec(string Domain, int? Port, string? Username, string? Password, string? Prefix = null)
 {
     public string Url => Port is null ? Domain : $"{Domain}:{Port}";
+
+    /// <summary>What the app images are pushed to: <see cref="Url"/>, with <c>/PREFIX</c> when there is one.</summary>
+    public string Target => Prefix is null ? Url : $"{Url}/{Prefix}";
 }
 
 /// <summary>A <c>kind: Config</c> document: a file to write (or merge) under the rootfs before the run.</summary>

@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text.RegularExpressions;
 using Sealer.Core.Diagnostics;
+using Sealer.Core.References;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 using Sealer.Core.Yaml;
@@ -556,13 +557,19 @@ public static partial class ClusterfileReader
             ExternalRegistrySpec? external = null;
             if (Get(m, "externalRegistry") is { } en)
             {
-                var e = Map(en, "spec.registry.externalRegistry", "it takes domain, port, username, password");
+                var e = Map(en, "spec.registry.externalRegistry", "it takes domain, port, username, password, prefix");
                 const string p = "spec.registry.externalRegistry";
-                CheckKeys(e, p, "domain", "port", "username", "password");
+                CheckKeys(e, p, "domain", "port", "username", "password", "prefix");
+                string? prefix = OptStr(e, "prefix", p)?.Trim('/');
+                if (prefix is not null && !MirrorPaths.IsValidPrefix(prefix))
+                {
+                    throw Error(ErrorCodes.ClusterfileBadValue, Get(e, "prefix")!,
+                        $"externalRegistry prefix '{prefix}' is not a repository path: lower-case components of [a-z0-9] joined by '.', '_' or '-', separated by '/' (e.g. a Harbor project: prefix: sealer).");
+                }
                 external = new ExternalRegistrySpec(
                     OptStr(e, "domain", p) ?? throw Error(ErrorCodes.ClusterfileMissingField, e, "externalRegistry needs a domain."),
                     Get(e, "port") is { } pn ? Port(pn, $"{p}.port") : null,
-                    OptStr(e, "username", p), Secret(e, "password", p));
+                    OptStr(e, "username", p), Secret(e, "password", p), prefix);
             }
             return new RegistrySpec { Local = local, External = external };
         }

@@ -111,18 +111,18 @@ internal sealed class ClusterChecker(InstallContext ctx)
         }
         catch (SealerException ex)
         {
-            ok.Add($"external registry {external.Url}: not checked (the installed cluster image cannot be read on this machine: {ex.Code}: {ex.Message})");
+            ok.Add($"external registry {external.Target}: not checked (the installed cluster image cannot be read on this machine: {ex.Code}: {ex.Message})");
             return;
         }
         using var _ = carried;
-        var missing = await ImageMirror.CheckAsync(carried, external.Url, MirrorImagesStep.OptionsFor(external), cancellationToken).ConfigureAwait(false);
+        var missing = await ImageMirror.CheckAsync(carried, external.Target, MirrorImagesStep.OptionsFor(external), cancellationToken).ConfigureAwait(false);
         if (missing.Count == 0)
         {
-            ok.Add($"external registry {external.Url}: serves the {carried.Images.Count} app image(s)");
+            ok.Add($"external registry {external.Target}: serves the {carried.Images.Count} app image(s)");
             return;
         }
         problems.Add(new PreflightProblem(external.Url, MirrorImagesStep.StepName,
-            $"{missing.Count} of the {carried.Images.Count} app image(s) are not served as pushed ({string.Join("; ", missing.Take(3))}{(missing.Count > 3 ? "; ..." : "")}): pulls of them fail. Run 'sealer mirror {carried.Name} {external.Url}' (or 'sealer run' after changing the image)."));
+            $"{missing.Count} of the {carried.Images.Count} app image(s) are not served as pushed ({string.Join("; ", missing.Take(3))}{(missing.Count > 3 ? "; ..." : "")}): pulls of them fail. Run 'sealer mirror {carried.Name} {external.Target}' (or 'sealer run' after changing the image)."));
     }
 
     /// <summary>

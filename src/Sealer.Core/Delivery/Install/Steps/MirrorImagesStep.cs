@@ -35,12 +35,12 @@ internal sealed class MirrorImagesStep : ClusterStep
         if (ctx.Cluster.Registry.External is not { } external) return false;
         if (!ctx.Options.NoMirror) return true;
         // said here: the runner asks once per run, and a step that does not apply is otherwise not mentioned
-        ctx.Status($"{StepName,-16} skipped (--no-mirror): the app images are taken to be in {external.Url} already");
+        ctx.Status($"{StepName,-16} skipped (--no-mirror): the app images are taken to be in {external.Target} already");
         return false;
     }
 
     public override string? FingerprintOf(InstallContext ctx) =>
-        ctx.Cluster.Registry.External is { } e ? $"{ctx.Image.RootDigest} {e.Url}" : null;
+        ctx.Cluster.Registry.External is { } e ? $"{ctx.Image.RootDigest} {e.Target}" : null;
 
     /// <summary>Push options for the external registry: the Clusterfile's username/password, else the environment and Docker config.</summary>
     internal static PushOptions OptionsFor(ExternalRegistrySpec external) => new()
@@ -56,7 +56,7 @@ internal sealed class MirrorImagesStep : ClusterStep
         WarnOfNotPushable(ctx, carried, external);
         if (carried.Images.Count == 0)
         {
-            ctx.Status($"{StepName,-16} the cluster image carries no app images (registry/index.json, nor a Sealer-format {SealerFormatImages.Tree}): nothing to push to {external.Url}");
+            ctx.Status($"{StepName,-16} the cluster image carries no app images (registry/index.json, nor a Sealer-format {SealerFormatImages.Tree}): nothing to push to {external.Target}");
             return;
         }
         var options = OptionsFor(external);
@@ -69,25 +69,25 @@ internal sealed class MirrorImagesStep : ClusterStep
             ctx.Status(string.Create(CultureInfo.InvariantCulture,
                 $"{StepName,-16} {Bytes.Format(p.BytesUploaded)} of {Bytes.Format(p.BytesTotal)}, {p.BlobsDone}/{p.BlobsTotal} blobs"));
         });
-        ctx.Status($"{StepName,-16} {carried.Images.Count} app image(s) to {external.Url}" +
+        ctx.Status($"{StepName,-16} {carried.Images.Count} app image(s) to {external.Target}" +
             (carried.SealerFormatCount > 0 ? $" ({carried.SealerFormatCount} of them from the rootfs's Sealer-format {SealerFormatImages.Tree}, paths kept as they are)" : ""));
         MirrorResult result;
         try
         {
-            result = await ImageMirror.MirrorAsync(carried, external.Url, options, cancellationToken).ConfigureAwait(false);
+            result = await ImageMirror.MirrorAsync(carried, external.Target, options, cancellationToken).ConfigureAwait(false);
         }
         catch (SealerException ex) when (ex.Code == ErrorCodes.RegistryUnreachable)
         {
             throw new SealerException(ex.Code,
-                $"{ex.Message} This machine puts the app images into the externalRegistry before Kubernetes starts. Where it cannot reach {external.Url}, run 'sealer mirror {ctx.Image.Reference} {external.Url}' on a machine that can, then run again with --no-mirror.", inner: ex);
+                $"{ex.Message} This machine puts the app images into the externalRegistry before Kubernetes starts. Where it cannot reach {external.Target}, run 'sealer mirror {ctx.Image.Reference} {external.Target}' on a machine that can, then run again with --no-mirror.", inner: ex);
         }
         foreach (var image in result.Images.Where(i => i.PlatformsLeftOut > 0))
         {
             ctx.Options.Logger.LogInformation("{Step}: {Destination} is an index of the carried platforms only ({Digest}; {Left} platform(s) of {Source} left out: {Registry} refuses an index without them)",
-                StepName, image.Destination, image.Digest, image.PlatformsLeftOut, image.SourceDigest, external.Url);
+                StepName, image.Destination, image.Digest, image.PlatformsLeftOut, image.SourceDigest, external.Target);
         }
         ctx.Status(string.Create(CultureInfo.InvariantCulture,
-            $"{StepName,-16} {result.Images.Count} app image(s) in {external.Url}: {result.BlobsUploaded} blob(s) uploaded ({Bytes.Format(result.BytesUploaded)}), {result.BlobsMounted} mounted, {result.BlobsPresent} already there, in {clock.Elapsed.TotalSeconds:0.0} s"));
+            $"{StepName,-16} {result.Images.Count} app image(s) in {external.Target}: {result.BlobsUploaded} blob(s) uploaded ({Bytes.Format(result.BytesUploaded)}), {result.BlobsMounted} mounted, {result.BlobsPresent} already there, in {clock.Elapsed.TotalSeconds:0.0} s"));
     }
 
     /// <summary>
@@ -100,7 +100,7 @@ internal sealed class MirrorImagesStep : ClusterStep
         if (carried.NotPushable.Count == 0) return;
         string list = string.Join("; ", carried.NotPushable.Take(8)) + (carried.NotPushable.Count > 8 ? $"; ... ({carried.NotPushable.Count})" : "");
         ctx.Options.Logger.LogWarning("{Code}: {Count} image(s) in the rootfs's Sealer-format registry ({Tree}) are not pushed into {Registry}: {List}. Pods (or kubeadm) that pull them through it fail; push them there yourself, or fix the base image.",
-            ErrorCodes.SealerFormatImagesNotMirrored, carried.NotPushable.Count, SealerFormatImages.Tree, external.Url, list);
-        ctx.Status($"{StepName,-16} {ErrorCodes.SealerFormatImagesNotMirrored}: {carried.NotPushable.Count} image(s) in Sealer's registry format are not pushed into {external.Url}: {list}");
+            ErrorCodes.SealerFormatImagesNotMirrored, carried.NotPushable.Count, SealerFormatImages.Tree, external.Target, list);
+        ctx.Status($"{StepName,-16} {ErrorCodes.SealerFormatImagesNotMirrored}: {carried.NotPushable.Count} image(s) in Sealer's registry format are not pushed into {external.Target}: {list}");
     }
 }

@@ -44,9 +44,10 @@ internal sealed class RegistryConfigStep : HostStep
         var registryIps = ctx.RegistryIps;
         if (ctx.Cluster.Registry.External is { } external)
         {
-            // every domain is mirrored from the external registry (it holds the images under their original names)
+            // every domain is mirrored from the external registry (it holds the images under their original paths, or
+            // under PREFIX/DOMAIN/ with a prefix)
             var ext = RegistryRuntimeConfig.Generate(domains.Where(d => d != local.Domain), [new RegistryEndpoint(external.Url, Tls: true)],
-                new RuntimeConfigOptions { Docker = ctx.CriOf(n) == "docker", BasicAuth = Credentials(external.Username, external.Password) });
+                new RuntimeConfigOptions { Docker = ctx.CriOf(n) == "docker", BasicAuth = Credentials(external.Username, external.Password), PathPrefix = external.Prefix });
             await n.Ssh.WriteFilesAsync("/", ext.Files.Where(f => f.Path != "/etc/docker/daemon.json").Select(f => new RemoteFile(f.Path, Encoding.UTF8.GetBytes(f.Content), f.Mode)),
                 new CommandOptions { Description = $"{StepName}: write containerd hosts.toml for {external.Url}" }, cancellationToken: cancellationToken).ConfigureAwait(false);
             return;
