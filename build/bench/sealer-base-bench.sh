@@ -25,21 +25,12 @@ m="${1:-40}" mb="${2:-1536}"
 pb="${SB_PORT_BASE:-5890}"
 work="${SB_BENCH_DIR:-$root/artifacts/bench/sealer-base}"
 for t in docker-registry skopeo python3 curl gzip; do command -v "$t" >/dev/null || { echo "sealer-base-bench: $t is missing (build/install-test-deps.sh)" >&2; exit 1; }; done
-for i in $(seq 0 3); do
-  if ss -ltn | awk '{print $4}' | grep -q ":$((pb + i))\$"; then echo "sealer-base-bench: port $((pb + i)) is taken (SB_PORT_BASE)" >&2; exit 1; fi
-done
+source "$here/bench-registry.sh"
+bench_ports_free sealer-base-bench "$pb" 4 SB_PORT_BASE
 rm -rf "$work"; mkdir -p "$work/logs"
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; [ "${SB_KEEP:-0}" = 1 ] || rm -rf "$work"; }
 trap cleanup EXIT
-registry() { # NAME PORT STORAGE
-  mkdir -p "$3"
-  printf 'version: 0.1\nlog: {level: error, accesslog: {disabled: true}}\nstorage: {filesystem: {rootdirectory: %s}}\nhttp: {addr: 127.0.0.1:%s}\n' "$3" "$2" > "$work/logs/$1.yml"
-  docker-registry serve "$work/logs/$1.yml" >> "$work/logs/$1.log" 2>&1 &
-  pids+=($!)
-  for _ in $(seq 200); do curl -fsS -o /dev/null "http://127.0.0.1:$2/v2/" 2>/dev/null && return 0; sleep 0.05; done
-  echo "sealer-base-bench: registry $1 did not start; see $work/logs/$1.log" >&2; exit 1
-}
 source "$here/bench-sealer.sh"
 sealer="$(bench_sealer sealer-base-bench "$work")"
 

@@ -368,21 +368,33 @@ public class RunFlowTests(TestHosts hosts, Xunit.Abstractions.ITestOutputHelper 
         return (tree, Sha(pauseManifest));
     }
 
-    [Fact]
-    public async Task External_registry_with_a_prefix_gets_every_image_under_it_by_domain_and_containerd_pointed_there()
+    /// <summary>
+    /// One master (10.200.0.14) wiped; a cluster image with a Sealer base's tree (<see cref="SealerTree"/>); the site's
+    /// Harbor, a fresh distribution with basic auth (this machine pushes to it; the hosts would pull from it), as the
+    /// Clusterfile's externalRegistry, with <paramref name="more"/> fields. Returns pause's manifest digest too.
+    /// </summary>
+    private (FixtureImage Image, SiteRegistry Site, ClusterfileDocument Doc, string PauseManifest) WithExternalRegistry(string more = "")
     {
         Lab.Wipe("/var/lib/sealer", "/etc/containerd", "/etc/kubernetes", "/tmp");
         var (tree, pauseManifest) = SealerTree();
         var image = FixtureImage.Build(Path.Combine(Work, "image"), appLayerBytes: 1024, extraRootfs: tree);
-        using var site = SiteRegistry.Start(Path.Combine(Work, "site-registry"));
-        string port = site.Address.Split(':')[1];
+        var site = SiteRegistry.Start(Path.Combine(Work, "site-registry"));
         var doc = ClusterfileReader.Parse(Clusterfile($$"""
               hosts:
                 - ips: [10.200.0.14]
                   roles: [master]
               registry:
-                externalRegistry: {domain: 127.0.0.1, port: {{port}}, username: {{site.User}}, password: {{site.Password}}, prefix: sealer/site}
+                externalRegistry: {domain: 127.0.0.1, port: {{site.Address.Split(':')[1]}}, username: {{site.User}}, password: {{site.Password}}{{more}}}
             """));
+        return (image, site, doc, pauseManifest);
+    }
+
+    [Fact]
+    public async Task External_registry_with_a_prefix_gets_every_image_under_it_by_domain_and_containerd_pointed_there()
+    {
+        var (image, site, doc, pauseManifest) = WithExternalRegistry(", prefix: sealer/site");
+        using var _ = site;
+        string port = site.Address.Split(':')[1];
 
         var result = await new ClusterInstaller(doc, Options(image.Dir)).RunAsync();
 
@@ -406,22 +418,12 @@ public class RunFlowTests(TestHosts hosts, Xunit.Abstractions.ITestOutputHelper 
     [Fact]
     public async Task External_registry_means_no_local_registry_gets_the_app_images_and_mirrors_to_it()
     {
-        Lab.Wipe("/var/lib/sealer", "/etc/containerd", "/etc/kubernetes", "/tmp");
         // a Sealer base's docker/distribution tree in the rootfs too (kubeadm's pause, domainless): pushed under its path;
         // a tag whose manifest the tree lacks cannot be, and is named
         const string Tree = "registry/docker/registry/v2/";
-        var (tree, pauseManifest) = SealerTree();
-        var image = FixtureImage.Build(Path.Combine(Work, "image"), appLayerBytes: 1024, extraRootfs: tree);
-        // the site's Harbor: a fresh distribution with basic auth (this machine pushes to it; the hosts would pull from it)
-        using var site = SiteRegistry.Start(Path.Combine(Work, "site-registry"));
+        var (image, site, doc, pauseManifest) = WithExternalRegistry();
+        using var _ = site;
         string port = site.Address.Split(':')[1];
-        var doc = ClusterfileReader.Parse(Clusterfile($$"""
-              hosts:
-                - ips: [10.200.0.14]
-                  roles: [master]
-              registry:
-                externalRegistry: {domain: 127.0.0.1, port: {{port}}, username: {{site.User}}, password: {{site.Password}}}
-            """));
         var lines = new List<string>();
         var result = await new ClusterInstaller(doc, Options(image.Dir) with { Status = l => { lock (lines) lines.Add(l); } }).RunAsync();
         Assert.DoesNotContain("10.200.0.14:registry", result.StepsRun);

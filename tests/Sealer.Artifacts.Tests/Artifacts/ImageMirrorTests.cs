@@ -97,14 +97,20 @@ public sealed class ImageMirrorTests(RegistryFixture fixture) : IDisposable
         Assert.Null(site.Inspect("library/nginx:1.27"));
     }
 
-    [RegistryFact]
-    public async Task Two_domains_with_the_same_path_and_tag_but_other_content_are_SEA1306_before_anything_is_sent()
+    /// <summary>Another source whose <c>library/busybox:1.36</c> is something else (bitnami/redis), standing for quay.io.</summary>
+    private SiteRegistry OtherBusybox()
     {
-        // another source whose library/busybox:1.36 is something else (bitnami/redis), standing for quay.io
-        using var other = SiteRegistry.Start(_tmp.Sub("other"), auth: false);
+        var other = SiteRegistry.Start(_tmp.Sub("other"), auth: false);
         var copy = Processes.Run("skopeo", "copy", "-q", "--src-tls-verify=false", "--dest-tls-verify=false",
             $"docker://{fixture.Env.Registry("docker.io").Address}/bitnami/redis:7.2", $"docker://{other.Address}/library/busybox:1.36");
         Assert.True(copy.ExitCode == 0, copy.Output);
+        return other;
+    }
+
+    [RegistryFact]
+    public async Task Two_domains_with_the_same_path_and_tag_but_other_content_are_SEA1306_before_anything_is_sent()
+    {
+        using var other = OtherBusybox();
         string archive = Build("clash", ["docker.io/library/busybox:1.36", "quay.io/library/busybox:1.36"],
             $"docker.io=http://{fixture.Env.Registry("docker.io").Address}", $"quay.io=http://{other.Address}");
         using var site = SiteRegistry.Start(_tmp.Sub("site"));
@@ -122,10 +128,7 @@ public sealed class ImageMirrorTests(RegistryFixture fixture) : IDisposable
     public async Task Under_a_prefix_each_image_goes_under_its_domain_so_two_domains_with_one_path_both_land()
     {
         // the clash above, mirrored under a prefix (one Harbor project): docker.io's and quay.io's library/busybox:1.36 apart
-        using var other = SiteRegistry.Start(_tmp.Sub("other"), auth: false);
-        var copy = Processes.Run("skopeo", "copy", "-q", "--src-tls-verify=false", "--dest-tls-verify=false",
-            $"docker://{fixture.Env.Registry("docker.io").Address}/bitnami/redis:7.2", $"docker://{other.Address}/library/busybox:1.36");
-        Assert.True(copy.ExitCode == 0, copy.Output);
+        using var other = OtherBusybox();
         string archive = Build("prefixed", ["docker.io/library/busybox:1.36", "quay.io/library/busybox:1.36", "registry.k8s.io/pause:3.9"],
             $"docker.io=http://{fixture.Env.Registry("docker.io").Address}", $"quay.io=http://{other.Address}", $"registry.k8s.io=http://{fixture.Env.Registry("registry.k8s.io").Address}");
         using var site = SiteRegistry.Start(_tmp.Sub("site"));
