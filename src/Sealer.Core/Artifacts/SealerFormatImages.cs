@@ -80,6 +80,11 @@ public sealed class SealerFormatImages : IDisposable
                     // repositories/PATH/_manifests/tags/TAG/current/link
                     string rest = link["repositories/".Length..^"/current/link".Length];
                     int at = rest.LastIndexOf("/_manifests/tags/", StringComparison.Ordinal);
+                    if (at <= 0)
+                    {
+                        notPushable.Add($"{link}: a tag outside any repository");
+                        continue;
+                    }
                     string path = rest[..at], tag = rest[(at + "/_manifests/tags/".Length)..];
                     string name = path + ":" + tag;
                     if (tags.TryGetValue(name, out var other) && other.Digest != digest)

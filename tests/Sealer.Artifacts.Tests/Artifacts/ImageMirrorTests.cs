@@ -240,6 +240,25 @@ public sealed class ImageMirrorTests(RegistryFixture fixture) : IDisposable
         Assert.Contains("registry/docker/registry/v2/blobs/sha256/", ex.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task A_tag_of_a_Sealer_tree_naming_other_manifests_in_two_platforms_rootfs_is_SEA1306()
+    {
+        var layout = Sealer.Core.Layout.OciLayout.OpenOrCreate(_tmp.Sub("two-platforms"));
+        Descriptor Platform(string arch, char digit) => ClusterImages.Build(layout, new ClusterImageContents
+        {
+            Architecture = arch, Extension = TestImages.Extension, AppLayer = Encoding.UTF8.GetBytes("app " + arch), AppReference = "docker.io/library/demo:1.0", SdkLayerAnnotations = true,
+            Rootfs = [("registry/docker/registry/v2/repositories/pause/_manifests/tags/3.9/current/link", Encoding.UTF8.GetBytes("sha256:" + new string(digit, 64)))],
+        }).Manifest with { Platform = new Platform { Os = "linux", Architecture = arch } };
+        var index = new ImageIndex { MediaType = MediaTypes.OciIndex, Manifests = [Platform("amd64", '1'), Platform("arm64", '2')] };
+        var top = layout.WriteBlob(OciJsonContext.ToBytes(index, OciJsonContext.Default.ImageIndex), MediaTypes.OciIndex);
+        var reader = Sealer.Core.ClusterImage.ClusterImageReader.Open(layout, top);
+
+        var ex = await Assert.ThrowsAsync<SealerException>(() => SealerFormatImages.ReadAsync(layout, reader));
+
+        Assert.Equal(ErrorCodes.MirrorNameClash, ex.Code);
+        Assert.Contains($"pause:3.9 in Sealer's registry format (registry/docker/registry/v2/) as sha256:{new string('1', 64)} in the linux/amd64 rootfs and as sha256:{new string('2', 64)} in the linux/arm64 rootfs", ex.Message, StringComparison.Ordinal);
+    }
+
     [TmpfsFact]
     public async Task A_full_disk_while_unpacking_a_Sealer_base_s_tree_is_SEA1506_and_leaves_nothing_behind()
     {
