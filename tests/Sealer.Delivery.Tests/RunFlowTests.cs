@@ -412,7 +412,24 @@ public class RunFlowTests(TestHosts hosts, Xunit.Abstractions.ITestOutputHelper 
 
         var check = await new ClusterInstaller(doc, Options(image.Dir)).CheckAsync();
         Assert.Contains($"external registry 127.0.0.1:{port}/sealer/site: serves the 2 app image(s)", check.Ok);
-        await new ClusterInstaller(doc, Options(image.Dir)).DeleteAsync();
+        Assert.Contains("10.200.0.14:registry-config", (await new ClusterInstaller(doc, Options(image.Dir)).RunAsync()).StepsSkipped);
+
+        // the prefix dropped from the Clusterfile: a re-run pushes to the root paths and rewrites hosts.toml to match
+        var rootPaths = ClusterfileReader.Parse(Clusterfile($$"""
+              hosts:
+                - ips: [10.200.0.14]
+                  roles: [master]
+              registry:
+                externalRegistry: {domain: 127.0.0.1, port: {{port}}, username: {{site.User}}, password: {{site.Password}}}
+            """));
+        var again = await new ClusterInstaller(rootPaths, Options(image.Dir)).RunAsync();
+        Assert.Contains("mirror-images", again.StepsRun);
+        Assert.Contains("10.200.0.14:registry-config", again.StepsRun);
+        Assert.Equal(image.AppManifestDigest, site.Inspect("library/demo:1.0")?.Digest);
+        toml = File.ReadAllText(Lab.Hosts[3].OnHost("/etc/containerd/certs.d/docker.io/hosts.toml"));
+        Assert.Contains($"[host.\"https://127.0.0.1:{port}\"]", toml, StringComparison.Ordinal);
+        Assert.DoesNotContain("override_path", toml, StringComparison.Ordinal);
+        await new ClusterInstaller(rootPaths, Options(image.Dir)).DeleteAsync();
     }
 
     [Fact]

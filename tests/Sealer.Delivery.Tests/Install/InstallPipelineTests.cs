@@ -26,7 +26,7 @@ public class InstallPipelineTests
             Assert.False(string.IsNullOrWhiteSpace(s.Reads), s.Name);
             Assert.Equal(s.Rerun == StepRerun.WhenChanged, s.Fingerprint is not null);
         });
-        Assert.Equal(["render", "mirror-images", "images", "apps"], InstallPipeline.Steps.Where(s => s.Rerun == StepRerun.WhenChanged).Select(s => s.Name));
+        Assert.Equal(["render", "registry-config", "mirror-images", "images", "apps"], InstallPipeline.Steps.Where(s => s.Rerun == StepRerun.WhenChanged).Select(s => s.Name));
         Assert.Equal(["certificates", "lvscare", "clusterfile"], InstallPipeline.Steps.Where(s => s.Rerun == StepRerun.EveryRun).Select(s => s.Name));
         Assert.Equal(["certificates", "mirror-images", "kubeadm-init", "labels", "images", "apps", "clusterfile"], InstallPipeline.Steps.Where(s => s.Scope == StepScope.Cluster).Select(s => s.Name));
     }

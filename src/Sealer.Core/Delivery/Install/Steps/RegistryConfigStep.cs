@@ -21,6 +21,27 @@ internal sealed class RegistryConfigStep : HostStep
 
     public override string Reads => "the image domains of registry/index.json, the registry hosts (or externalRegistry), the CA, the container runtime, the host's daemon.json";
 
+    public override string Fingerprint => "the registry settings (externalRegistry domain, port, prefix and credentials; else localRegistry domain, port and credentials, the registry hosts, TLS) and the host's container runtime";
+
+    /// <summary>
+    /// A changed registry (another externalRegistry or prefix, new credentials, other registry hosts) rewrites the hosts'
+    /// files on a re-run, as it does for a state written before this fingerprint (clusters whose hosts.toml lack the
+    /// Authorization header get it). The image domains are not in it: a new image comes with an upgrade, which redoes the step.
+    /// </summary>
+    public override string? FingerprintOf(InstallContext ctx, InstallHost host)
+    {
+        var registry = ctx.Cluster.Registry;
+        var sb = new StringBuilder();
+        if (registry.External is { } e) sb.Append("external\0").Append(e.Target).Append('\0').Append(e.Username).Append('\0').Append(e.Password);
+        else
+        {
+            var l = registry.Local;
+            sb.Append("local\0").Append(l.Url).Append('\0').Append(l.Username).Append('\0').Append(l.Password).Append('\0').Append(ctx.Tls).Append('\0').AppendJoin(',', ctx.RegistryIps);
+        }
+        sb.Append('\0').Append(ctx.CriOf(host));
+        return Sealer.Core.Oci.Digest.Sha256(Encoding.UTF8.GetBytes(sb.ToString())).Encoded;
+    }
+
     public override Task RunOnAsync(InstallContext ctx, InstallHost host, CancellationToken cancellationToken) =>
         ConfigureAsync(ctx, host, Domains(ctx), cancellationToken);
 
@@ -28,7 +49,7 @@ internal sealed class RegistryConfigStep : HostStep
     {
         // read from the image once, and only when a host needs them
         var domains = new Lazy<IReadOnlyList<string>>(() => Domains(ctx));
-        return runner.EachHostAsync(StepName, ctx.Hosts, h => ConfigureAsync(ctx, h, domains.Value, cancellationToken), cancellationToken);
+        return runner.HostStepAsync(this, HostsOf(ctx), cancellationToken, h => ConfigureAsync(ctx, h, domains.Value, cancellationToken));
     }
 
     /// <summary>The domains to mirror: every app image's, and the local registry's.</summary>

@@ -71,7 +71,7 @@ internal sealed class StepRunner(InstallContext ctx)
     // ---------------------------------------------------------------- host steps
 
     /// <summary>A <see cref="HostStep"/> on <paramref name="hosts"/>: first every finished host whose fingerprint changed is marked to do it again.</summary>
-    public async Task HostStepAsync(HostStep step, IReadOnlyList<InstallHost> hosts, CancellationToken cancellationToken = default)
+    public async Task HostStepAsync(HostStep step, IReadOnlyList<InstallHost> hosts, CancellationToken cancellationToken = default, Func<InstallHost, Task>? runOn = null)
     {
         var fingerprints = new Dictionary<string, string>(StringComparer.Ordinal);
         // a step without a described fingerprint may still record one (RerunOnChange false: for a later flow to compare)
@@ -89,7 +89,7 @@ internal sealed class StepRunner(InstallContext ctx)
         }
         await EachHostAsync(step.Name, hosts, async h =>
         {
-            await step.RunOnAsync(ctx, h, cancellationToken).ConfigureAwait(false);
+            await (runOn is null ? step.RunOnAsync(ctx, h, cancellationToken) : runOn(h)).ConfigureAwait(false);
             if (fingerprints.TryGetValue(h.Ip, out var fp)) ctx.State.SetHostFingerprint(h.Ip, step.Name, fp);
         }, cancellationToken).ConfigureAwait(false);
     }
