@@ -405,10 +405,12 @@ internal static class ImageCommands
             {
                 throw Usage($"REGISTRY is host[:port] or host[:port]/PREFIX ('{target}' is not: {problem})");
             }
-            var options = new PushOptions { Progress = PushProgressPrinter(), Concurrency = p.GetValue(concurrency), PlainHttp = p.GetValue(plainHttp) };
+            var options = new PushOptions { Concurrency = p.GetValue(concurrency), PlainHttp = p.GetValue(plainHttp) };
             options.Credentials = StdinCredentials(p, user, passwordStdin, host);
             var image = Sealer.Core.Delivery.ClusterImageSource.Open(p.GetValue(source)!, storeDir: p.GetValue(store));
-            using var carried = await image.CarriedImagesAsync(cancellationToken).ConfigureAwait(false);
+            using var carried = await image.CarriedImagesAsync(ProgressPrinter("unpacked from a Sealer base's registry tree:"), cancellationToken).ConfigureAwait(false);
+            ClearProgress();
+            options.Progress = PushProgressPrinter();
             foreach (var n in carried.NotPushable)
             {
                 Console.Error.WriteLine($"warning {ErrorCodes.SealerFormatImagesNotMirrored}: not pushed, from the rootfs's Sealer-format {SealerFormatImages.Tree}: {n}");

@@ -82,10 +82,10 @@ public sealed class CarriedImages : IBlobSource, IDisposable
     /// one is served (as the built-in registry serves full names before the tree), and it is listed in
     /// <see cref="NotPushable"/> when its content differs.
     /// </summary>
-    public static async Task<CarriedImages> WithSealerFormatAsync(IBlobSource image, ClusterImageReader reader, string? workRoot = null, CancellationToken cancellationToken = default)
+    public static async Task<CarriedImages> WithSealerFormatAsync(IBlobSource image, ClusterImageReader reader, string? workRoot = null, IProgress<long>? unpacked = null, CancellationToken cancellationToken = default)
     {
         var carried = Of(image, reader);
-        var tree = await SealerFormatImages.ReadAsync(image, reader, workRoot, cancellationToken).ConfigureAwait(false);
+        var tree = await SealerFormatImages.ReadAsync(image, reader, workRoot, unpacked, cancellationToken).ConfigureAwait(false);
         carried._sealerFormat = tree;
         var named = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var i in carried.Images)

@@ -56,10 +56,11 @@ public sealed class SealerFormatImages : IDisposable
     /// <summary>
     /// Reads the tree out of the rootfs layers of every platform of <paramref name="reader"/>'s cluster image (the layers
     /// that are neither <c>registry</c> nor <c>image-blob</c> layers), unpacking its blobs under
-    /// <paramref name="workRoot"/> (default: the temp directory).
+    /// <paramref name="workRoot"/> (default: the temp directory). <paramref name="unpacked"/> hears the bytes unpacked so far.
     /// </summary>
-    public static async Task<SealerFormatImages> ReadAsync(IBlobSource image, ClusterImageReader reader, string? workRoot = null, CancellationToken cancellationToken = default)
+    public static async Task<SealerFormatImages> ReadAsync(IBlobSource image, ClusterImageReader reader, string? workRoot = null, IProgress<long>? unpacked = null, CancellationToken cancellationToken = default)
     {
+        long unpackedBytes = 0;
         var blobs = new Dictionary<string, BlobLocation>(StringComparer.Ordinal);
         var tags = new SortedDictionary<string, (string Digest, string Platform)>(StringComparer.Ordinal);
         var notPushable = new List<string>();
@@ -142,6 +143,7 @@ public sealed class SealerFormatImages : IDisposable
                                 if (parts.Length != 5 || parts[1] != "sha256" || !Digest.TryParse("sha256:" + parts[3], out var digest) || blobs.ContainsKey(digest.ToString())) continue;
                                 dir ??= System.IO.Directory.CreateDirectory(Path.Combine(workRoot ?? Path.GetTempPath(), "sealer-format-" + Guid.NewGuid().ToString("N")[..12])).FullName;
                                 blobs[digest.ToString()] = await UnpackBlobAsync(e.DataStream, e.Length, digest, dir, $"'{image.Name}' (layer {layer.Digest}, {entry})", cancellationToken).ConfigureAwait(false);
+                                unpacked?.Report(unpackedBytes += e.Length);
                             }
                         }
                     }

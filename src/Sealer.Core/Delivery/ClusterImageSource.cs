@@ -277,6 +277,7 @@ public sealed class ClusterImageSource
 
     /// <summary>The app images of every platform, read where they lie, and those of a Sealer base's registry tree in the
     /// rootfs (unpacked into the temp directory until disposed): what <see cref="ImageMirror"/> pushes into an external registry.</summary>
-    public Task<CarriedImages> CarriedImagesAsync(CancellationToken cancellationToken = default)
-        => Artifacts.CarriedImages.WithSealerFormatAsync(_blobs, _reader, cancellationToken: cancellationToken);
+    /// <param name="unpacked">hears the bytes of a Sealer base's tree unpacked so far</param>
+    public Task<CarriedImages> CarriedImagesAsync(IProgress<long>? unpacked = null, CancellationToken cancellationToken = default)
+        => Artifacts.CarriedImages.WithSealerFormatAsync(_blobs, _reader, unpacked: unpacked, cancellationToken: cancellationToken);
 }

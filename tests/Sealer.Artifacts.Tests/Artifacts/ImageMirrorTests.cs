@@ -190,9 +190,14 @@ public sealed class ImageMirrorTests(RegistryFixture fixture) : IDisposable
              (Tree + "broken/_manifests/tags/1/current/link", Encoding.UTF8.GetBytes("sha256:" + new string('0', 64)))]);
         using var site = SiteRegistry.Start(_tmp.Sub("site"));
 
-        using var carried = await ClusterImageSource.Open(dir).CarriedImagesAsync();
+        var unpacked = new List<long>();
+        using var carried = await ClusterImageSource.Open(dir).CarriedImagesAsync(new Collect<long>(unpacked));
 
         Assert.Equal(["docker.io/library/demo:1.0", "kube-apiserver:v1.30.0", "library/busybox:1.36", "library/nginx:1.27"], carried.Images.Select(i => i.Reference));
+        // progress: the bytes unpacked so far, growing to every blob of the tree (those of the whited-out repository too)
+        long treeBytes = Directory.EnumerateFiles(Path.Combine(tree, "blobs"), "data", SearchOption.AllDirectories).Sum(f => new FileInfo(f).Length);
+        Assert.Equal(unpacked.Order(), unpacked);
+        Assert.Equal(treeBytes, unpacked[^1]);
         Assert.Equal(3, carried.SealerFormatCount);
         Assert.Equal([$"broken:1: its manifest sha256:{new string('0', 64)} is not in the tree"], carried.NotPushable);
         Assert.Equal(4, (await ImageMirror.CheckAsync(carried, site.Address, Options(site))).Count);
@@ -213,7 +218,7 @@ public sealed class ImageMirrorTests(RegistryFixture fixture) : IDisposable
         Assert.Null(site.Inspect("old/gone:1"));
         Assert.Null(site.Inspect("library/kube-apiserver:v1.30.0"));
         Assert.Empty(await ImageMirror.CheckAsync(carried, site.Address, Options(site)));
-        string unpacked = Assert.Single(Directory.GetDirectories(Path.GetTempPath(), "sealer-format-*"), d => File.Exists(Path.Combine(d, TagOf(tree, "kube-apiserver", "v1.30.0")[7..])));
+        string unpackedDir = Assert.Single(Directory.GetDirectories(Path.GetTempPath(), "sealer-format-*"), d => File.Exists(Path.Combine(d, TagOf(tree, "kube-apiserver", "v1.30.0")[7..])));
 
         var again = await ImageMirror.MirrorAsync(carried, site.Address, Options(site));
         Assert.Equal((0, 0L), (again.BlobsUploaded, again.BytesUploaded));
@@ -224,7 +229,7 @@ public sealed class ImageMirrorTests(RegistryFixture fixture) : IDisposable
         Assert.Contains($"{site.Address} serves all 4 app images as pushed", cli.Output, StringComparison.Ordinal);
         Assert.Contains($"warning {ErrorCodes.SealerFormatImagesNotMirrored}: not pushed, from the rootfs's Sealer-format registry/docker/registry/v2/: broken:1: its manifest", cli.Output, StringComparison.Ordinal);
         carried.Dispose();
-        Assert.False(Directory.Exists(unpacked)); // the unpacked blobs go with the mirror
+        Assert.False(Directory.Exists(unpackedDir)); // the unpacked blobs go with the mirror
     }
 
     [RegistryFact]
@@ -342,5 +347,14 @@ public sealed class ImageMirrorTests(RegistryFixture fixture) : IDisposable
         Assert.Equal(fixture.Env.Image("bitnami-redis").Digest, site.Inspect("bitnami/redis:7.2")!.Value.Digest);
         Assert.Equal(result.Images.Single(i => i.Source.Contains("nginx", StringComparison.Ordinal)).Digest, site.Inspect("library/nginx:1.27")!.Value.Digest);
         Assert.DoesNotContain(site.Password, mirrored.Output, StringComparison.Ordinal);
+    }
+
+    /// <summary>An <see cref="IProgress{T}"/> that records each report at once (Progress&lt;T&gt; posts them later).</summary>
+    private sealed class Collect<T>(List<T> into) : IProgress<T>
+    {
+        public void Report(T value)
+        {
+            lock (into) into.Add(value);
+        }
     }
 }

@@ -52,7 +52,14 @@ internal sealed class MirrorImagesStep : ClusterStep
     {
         var external = ctx.Cluster.Registry.External!;
         ctx.Status($"{StepName,-16} reading the app images the cluster image carries (and a Sealer base's {SealerFormatImages.Tree} in its rootfs)");
-        using var carried = await ctx.Image.CarriedImagesAsync(cancellationToken).ConfigureAwait(false);
+        var unpackClock = Stopwatch.StartNew();
+        long unpackReport = 0;
+        var unpacked = new Progress<long>(bytes =>
+        {
+            long second = unpackClock.ElapsedMilliseconds / 5000;
+            if (second > 0 && Interlocked.Exchange(ref unpackReport, second) != second) ctx.Status($"{StepName,-16} {Bytes.Format(bytes)} of Sealer-format images unpacked from the rootfs layers");
+        });
+        using var carried = await ctx.Image.CarriedImagesAsync(unpacked, cancellationToken).ConfigureAwait(false);
         WarnOfNotPushable(ctx, carried, external);
         if (carried.Images.Count == 0)
         {
