@@ -70,7 +70,7 @@ public sealed class SealerFormatImages : IDisposable
             foreach (var platform in reader.Platforms)
             {
                 var registryLayers = reader.RegistryLayers(platform).Select(l => l.Digest).ToHashSet(StringComparer.Ordinal);
-                // link entry path (under the tree) → what it names, layers applied in order
+                // link entry path → what it names, layers applied in order
                 var links = new Dictionary<string, string>(StringComparer.Ordinal);
                 foreach (var layer in platform.Layers.Where(l => !registryLayers.Contains(l.Digest) && ClusterImageFormat.ImageBlobOf(l) is null))
                 {
@@ -78,8 +78,8 @@ public sealed class SealerFormatImages : IDisposable
                 }
                 foreach (var (link, digest) in links)
                 {
-                    // repositories/PATH/_manifests/tags/TAG/current/link
-                    string rest = link["repositories/".Length..^"/current/link".Length];
+                    // TREE/repositories/PATH/_manifests/tags/TAG/current/link
+                    string rest = link[(Tree + "repositories/").Length..^"/current/link".Length];
                     int at = rest.LastIndexOf("/_manifests/tags/", StringComparison.Ordinal);
                     if (at <= 0)
                     {
@@ -112,29 +112,16 @@ public sealed class SealerFormatImages : IDisposable
                         await using var tar = new TarReader(content);
                         while (await tar.GetNextEntryAsync(copyData: false, cancellationToken).ConfigureAwait(false) is { } e)
                         {
-                            string entry = e.Name.TrimStart('.', '/');
-                            int slash = entry.LastIndexOf('/');
-                            string parent = slash < 0 ? "" : entry[..(slash + 1)], leaf = entry[(slash + 1)..];
-                            if (leaf.StartsWith(".wh.", StringComparison.Ordinal))
-                            {
-                                // an upper layer deletes a path (.wh.NAME) or what lower layers had in a directory (.wh..wh..opq)
-                                bool opaque = leaf == ".wh..wh..opq";
-                                string gone = opaque ? parent : parent + leaf[4..];
-                                foreach (var k in links.Keys.Where(k => opaque ? (Tree + k).StartsWith(gone, StringComparison.Ordinal) && !added.Contains(k)
-                                    : Tree + k == gone || (Tree + k).StartsWith(gone + "/", StringComparison.Ordinal)).ToList())
-                                {
-                                    links.Remove(k);
-                                }
-                                continue;
-                            }
+                            string entry = LayerWhiteouts.PathOf(e.Name);
+                            if (LayerWhiteouts.Apply(entry, links, added)) continue; // an upper layer deleted tags below it
                             if (!entry.StartsWith(Tree, StringComparison.Ordinal) || e.EntryType is not (TarEntryType.RegularFile or TarEntryType.V7RegularFile) || e.DataStream is null) continue;
                             string name = entry[Tree.Length..];
                             if (name.StartsWith("repositories/", StringComparison.Ordinal) && name.EndsWith("/current/link", StringComparison.Ordinal) && name.Contains("/_manifests/tags/", StringComparison.Ordinal))
                             {
                                 var text = new byte[Math.Min(e.Length, 256)];
                                 await e.DataStream.ReadExactlyAsync(text, cancellationToken).ConfigureAwait(false);
-                                links[name] = System.Text.Encoding.ASCII.GetString(text).Trim();
-                                added.Add(name);
+                                links[entry] = System.Text.Encoding.ASCII.GetString(text).Trim();
+                                added.Add(entry);
                             }
                             else if (name.StartsWith("blobs/", StringComparison.Ordinal) && name.EndsWith("/data", StringComparison.Ordinal))
                             {

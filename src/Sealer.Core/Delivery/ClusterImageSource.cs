@@ -239,20 +239,8 @@ public sealed class ClusterImageSource
             // uncompressed layers (the per-blob ones) are on a seekable stream: skipping their data is a seek, not a read
             while (reader.GetNextEntry() is { } entry)
             {
-                string name = entry.Name.TrimStart('.', '/');
-                int slash = name.LastIndexOf('/');
-                string dir = slash < 0 ? "" : name[..(slash + 1)], leaf = name[(slash + 1)..];
-                if (leaf == ".wh..wh..opq")
-                {
-                    foreach (var k in files.Keys.Where(k => k.StartsWith(dir, StringComparison.Ordinal) && !added.Contains(k)).ToList()) files.Remove(k);
-                    continue;
-                }
-                if (leaf.StartsWith(".wh.", StringComparison.Ordinal))
-                {
-                    string gone = dir + leaf[4..];
-                    foreach (var k in files.Keys.Where(k => k == gone || k.StartsWith(gone + "/", StringComparison.Ordinal)).ToList()) files.Remove(k);
-                    continue;
-                }
+                string name = LayerWhiteouts.PathOf(entry.Name);
+                if (LayerWhiteouts.Apply(name, files, added)) continue;
                 if (entry.EntryType is TarEntryType.RegularFile or TarEntryType.V7RegularFile && predicate(name) && entry.DataStream is { } data)
                 {
                     using var ms = new MemoryStream();
