@@ -15,6 +15,8 @@
 # Rows, each into an empty docker-registry:
 #   sealer mirror LAYOUT           unpacks the tree's blobs out of the gzip layer (each hashed), pushes every tag
 #   sealer mirror (again)          the same into the now full registry: the unpack again, nothing sent
+#   sealer mirror --check          asks the full registry for every tag: reads the tree's manifests only (cold cache)
+#   (SEALER_BEFORE_BIN=FILE        the same --check by another sealer, e.g. one before a change)
 #   by hand, one at a time         tar xzf of the layer + docker-registry on the tree + skopeo copy of each tag in turn
 #   by hand, 4 at once             the same with xargs -P4 (sealer uploads 4 blobs at once)
 # Also sealer's peak RSS (GNU time). Columns: wall seconds, MiB into the target's storage, ratio to sealer's cold run.
@@ -98,6 +100,16 @@ t0=$(date +%s.%N)
 "$sealer" mirror "$work/image" "127.0.0.1:$((pb + 1))" --format json > "$work/logs/mirror-again.json"
 t1=$(date +%s.%N)
 row "sealer mirror (again)" "$(echo "$t1 - $t0" | bc)" "0"
+check_row() { # NAME SEALER: mirror --check against the full registry (reads the tree's manifests only since session 25)
+  sync; echo 3 > /proc/sys/vm/drop_caches 2>/dev/null || true
+  local t0 t1
+  t0=$(date +%s.%N)
+  "$2" mirror "$work/image" "127.0.0.1:$((pb + 1))" --check > "$work/logs/check-$1.out" 2>&1 || { cat "$work/logs/check-$1.out" >&2; exit 1; }
+  t1=$(date +%s.%N)
+  row "$1" "$(echo "$t1 - $t0" | bc)" "0"
+}
+check_row "sealer mirror --check" "$sealer"
+if [ -n "${SEALER_BEFORE_BIN:-}" ]; then check_row "sealer mirror --check, SEALER_BEFORE_BIN" "$(readlink -f "$SEALER_BEFORE_BIN")"; fi
 
 by_hand() { # NAME PARALLEL TARGET_PORT
   registry "target-$1" "$3" "$work/target-$1"

@@ -408,7 +408,8 @@ internal static class ImageCommands
             var options = new PushOptions { Concurrency = p.GetValue(concurrency), PlainHttp = p.GetValue(plainHttp) };
             options.Credentials = StdinCredentials(p, user, passwordStdin, host);
             var image = Sealer.Core.Delivery.ClusterImageSource.Open(p.GetValue(source)!, storeDir: p.GetValue(store));
-            using var carried = await image.CarriedImagesAsync(ProgressPrinter("unpacked from a Sealer base's registry tree:"), cancellationToken).ConfigureAwait(false);
+            bool checkOnly = p.GetValue(check);
+            using var carried = await image.CarriedImagesAsync(ProgressPrinter(checkOnly ? "read from a Sealer base's registry tree:" : "unpacked from a Sealer base's registry tree:"), manifestsOnly: checkOnly, cancellationToken).ConfigureAwait(false);
             ClearProgress();
             options.Progress = PushProgressPrinter();
             foreach (var n in carried.NotPushable)
@@ -419,7 +420,7 @@ internal static class ImageCommands
             {
                 throw new SealerException(ErrorCodes.NothingToMirror, $"'{p.GetValue(source)}' carries no app images (its registry/index.json lists none, and its rootfs has no Sealer-format {SealerFormatImages.Tree} to push): there is nothing to mirror.");
             }
-            if (p.GetValue(check))
+            if (checkOnly)
             {
                 var missing = await ImageMirror.CheckAsync(carried, target, options, cancellationToken).ConfigureAwait(false);
                 if (missing.Count > 0)

@@ -26,6 +26,7 @@ public sealed class CarriedImages : IBlobSource, IDisposable
 {
     private readonly IBlobSource _image;
     private readonly Dictionary<string, BlobLocation> _at = new(StringComparer.Ordinal);
+    private IReadOnlyDictionary<string, long> _unread = new Dictionary<string, long>();
     private SealerFormatImages? _sealerFormat;
 
     private CarriedImages(IBlobSource image, List<CarriedImage> images)
@@ -80,12 +81,14 @@ public sealed class CarriedImages : IBlobSource, IDisposable
     /// <see cref="Of(IBlobSource, ClusterImageReader)"/>, and the images of a Sealer base's registry tree in the rootfs
     /// (<see cref="SealerFormatImages"/>). A tree tag whose path and tag a carried image also has is not pushed: that
     /// one is served (as the built-in registry serves full names before the tree), and it is listed in
-    /// <see cref="NotPushable"/> when its content differs.
+    /// <see cref="NotPushable"/> when its content differs. With <paramref name="manifestsOnly"/> (to check a registry, not to
+    /// push into one) the tree's blobs larger than a manifest are known by size only: <see cref="HasBlob"/> holds for
+    /// them, <see cref="Locate"/> does not.
     /// </summary>
-    public static async Task<CarriedImages> WithSealerFormatAsync(IBlobSource image, ClusterImageReader reader, string? workRoot = null, IProgress<long>? unpacked = null, CancellationToken cancellationToken = default)
+    public static async Task<CarriedImages> WithSealerFormatAsync(IBlobSource image, ClusterImageReader reader, string? workRoot = null, IProgress<long>? unpacked = null, bool manifestsOnly = false, CancellationToken cancellationToken = default)
     {
         var carried = Of(image, reader);
-        var tree = await SealerFormatImages.ReadAsync(image, reader, workRoot, unpacked, cancellationToken).ConfigureAwait(false);
+        var tree = await SealerFormatImages.ReadAsync(image, reader, workRoot, unpacked, manifestsOnly, cancellationToken).ConfigureAwait(false);
         carried._sealerFormat = tree;
         var named = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var i in carried.Images)
@@ -105,6 +108,7 @@ public sealed class CarriedImages : IBlobSource, IDisposable
             carried.SealerFormatCount++;
         }
         foreach (var (digest, at) in tree.Blobs) carried._at.TryAdd(digest, at);
+        carried._unread = tree.Unread;
         carried.NotPushable = notPushable;
         return carried;
     }
@@ -153,11 +157,14 @@ public sealed class CarriedImages : IBlobSource, IDisposable
     }
 
     public bool HasBlob(Digest digest, long? size = null)
-        => _at.TryGetValue(digest.ToString(), out var at) && (size is null || at.Length == size);
+        => _at.TryGetValue(digest.ToString(), out var at) ? size is null || at.Length == size
+            : _unread.TryGetValue(digest.ToString(), out long length) && (size is null || length == size);
 
     public BlobLocation Locate(Digest digest)
         => _at.TryGetValue(digest.ToString(), out var at) ? at
-            : throw new SealerException(ErrorCodes.BlobNotFound, $"'{_image.Name}' carries no app image blob {digest}.");
+            : _unread.ContainsKey(digest.ToString())
+                ? throw new SealerException(ErrorCodes.BlobNotFound, $"'{_image.Name}': blob {digest} of Sealer's registry format was read for a check only (manifests), not unpacked. Read the images again to push them.")
+                : throw new SealerException(ErrorCodes.BlobNotFound, $"'{_image.Name}' carries no app image blob {digest}.");
 
     public byte[] ReadBlobBytes(Digest digest, long maxBytes = OciLimits.MaxManifestBytes)
     {

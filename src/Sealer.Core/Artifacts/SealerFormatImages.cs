@@ -24,6 +24,10 @@ namespace Sealer.Core.Artifacts;
 /// a host asks the mirror for <c>/v2/kube-apiserver/manifests/v1.22.15</c> whatever domain the pod names.</item>
 /// <item>A tag that cannot be pushed (its manifest is not in the tree, a schema 1 manifest, a path no registry takes)
 /// is listed in <see cref="NotPushable"/> with the reason, not dropped silently.</item>
+/// <item>To check what a registry serves (<c>sealer check</c>, <c>sealer mirror --check</c>) only the manifests are needed:
+/// read with <c>manifestsOnly</c>, a blob that cannot be one (larger than a manifest may be, or not JSON by its first
+/// bytes: every layer) is skipped in the stream, its size kept (<see cref="Unread"/>), so a check does not write the
+/// tree's gigabytes of layers to the temp directory.</item>
 /// </list>
 /// </summary>
 public sealed class SealerFormatImages : IDisposable
@@ -33,12 +37,13 @@ public sealed class SealerFormatImages : IDisposable
 
     private readonly Dictionary<string, BlobLocation> _blobs;
 
-    private SealerFormatImages(string? directory, IReadOnlyList<CarriedImage> images, IReadOnlyList<string> notPushable, Dictionary<string, BlobLocation> blobs)
+    private SealerFormatImages(string? directory, IReadOnlyList<CarriedImage> images, IReadOnlyList<string> notPushable, Dictionary<string, BlobLocation> blobs, Dictionary<string, long> unread)
     {
         Directory = directory;
         Images = images;
         NotPushable = notPushable;
         _blobs = blobs;
+        Unread = unread;
     }
 
     /// <summary>The work directory the blobs were unpacked into (null: the rootfs holds no tree).</summary>
@@ -53,15 +58,22 @@ public sealed class SealerFormatImages : IDisposable
     /// <summary>Where each unpacked blob lies (digest → its file).</summary>
     internal IReadOnlyDictionary<string, BlobLocation> Blobs => _blobs;
 
+    /// <summary>The blobs a <c>manifestsOnly</c> read skipped as no manifest (digest → size): in the tree, not unpacked,
+    /// not checked.</summary>
+    internal IReadOnlyDictionary<string, long> Unread { get; }
+
     /// <summary>
     /// Reads the tree out of the rootfs layers of every platform of <paramref name="reader"/>'s cluster image (the layers
     /// that are neither <c>registry</c> nor <c>image-blob</c> layers), unpacking its blobs under
-    /// <paramref name="workRoot"/> (default: the temp directory). <paramref name="unpacked"/> hears the bytes unpacked so far.
+    /// <paramref name="workRoot"/> (default: the temp directory). <paramref name="unpacked"/> hears the bytes of the tree's
+    /// blobs read so far. With <paramref name="manifestsOnly"/> only the blobs that may be manifests are unpacked
+    /// (<see cref="MayBeManifest"/>).
     /// </summary>
-    public static async Task<SealerFormatImages> ReadAsync(IBlobSource image, ClusterImageReader reader, string? workRoot = null, IProgress<long>? unpacked = null, CancellationToken cancellationToken = default)
+    public static async Task<SealerFormatImages> ReadAsync(IBlobSource image, ClusterImageReader reader, string? workRoot = null, IProgress<long>? unpacked = null, bool manifestsOnly = false, CancellationToken cancellationToken = default)
     {
         long unpackedBytes = 0;
         var blobs = new Dictionary<string, BlobLocation>(StringComparer.Ordinal);
+        var unread = new Dictionary<string, long>(StringComparer.Ordinal);
         var tags = new SortedDictionary<string, (string Digest, string Platform)>(StringComparer.Ordinal);
         var notPushable = new List<string>();
         string? dir = null;
@@ -128,8 +140,20 @@ public sealed class SealerFormatImages : IDisposable
                                 // blobs/ALG/XX/HEX/data
                                 var parts = name.Split('/');
                                 if (parts.Length != 5 || parts[1] != "sha256" || !Digest.TryParse("sha256:" + parts[3], out var digest) || blobs.ContainsKey(digest.ToString())) continue;
+                                ReadOnlyMemory<byte> head = default;
+                                if (manifestsOnly)
+                                {
+                                    head = await SniffAsync(e.DataStream, e.Length, cancellationToken).ConfigureAwait(false);
+                                    if (!MayBeManifest(head.Span, e.Length))
+                                    {
+                                        unread[digest.ToString()] = e.Length; // the rest is skipped in the stream by the next GetNextEntryAsync
+                                        unpacked?.Report(unpackedBytes += e.Length);
+                                        continue;
+                                    }
+                                }
+                                unread.Remove(digest.ToString());
                                 dir ??= System.IO.Directory.CreateDirectory(Path.Combine(workRoot ?? Path.GetTempPath(), "sealer-format-" + Guid.NewGuid().ToString("N")[..12])).FullName;
-                                blobs[digest.ToString()] = await UnpackBlobAsync(e.DataStream, e.Length, digest, dir, $"'{image.Name}' (layer {layer.Digest}, {entry})", cancellationToken).ConfigureAwait(false);
+                                blobs[digest.ToString()] = await UnpackBlobAsync(head, e.DataStream, e.Length, digest, dir, $"'{image.Name}' (layer {layer.Digest}, {entry})", cancellationToken).ConfigureAwait(false);
                                 unpacked?.Report(unpackedBytes += e.Length);
                             }
                         }
@@ -148,6 +172,11 @@ public sealed class SealerFormatImages : IDisposable
                 if (!ImageReference.IsValidPath(path) || !ImageReference.TryParse(name, out _, out _))
                 {
                     notPushable.Add($"{name}: not a name a registry takes");
+                    continue;
+                }
+                if (Digest.TryParse(digest, out var big) && unread.TryGetValue(big.ToString(), out long bigLength))
+                {
+                    notPushable.Add(bigLength > OciLimits.MaxManifestBytes ? $"{name}: {digest} is {bigLength} bytes, not a manifest" : $"{name}: {digest} is not a manifest (not JSON)");
                     continue;
                 }
                 if (!Digest.TryParse(digest, out var d) || !blobs.TryGetValue(d.ToString(), out var at))
@@ -179,7 +208,7 @@ public sealed class SealerFormatImages : IDisposable
                 string mediaType = probe.MediaType ?? (probe.Manifests is not null && probe.Config is null ? MediaTypes.OciIndex : MediaTypes.OciManifest);
                 images.Add(new CarriedImage(name, new Descriptor { MediaType = mediaType, Digest = d.ToString(), Size = at.Length }, path));
             }
-            return new SealerFormatImages(dir, images, notPushable, blobs);
+            return new SealerFormatImages(dir, images, notPushable, blobs, unread);
         }
         catch (IOException ex) when (AtomicFile.IsDiskFull(ex))
         {
@@ -194,14 +223,37 @@ public sealed class SealerFormatImages : IDisposable
         }
     }
 
-    /// <summary>Writes one blob of the tree to <paramref name="dir"/>, hashing it on the way; kept only when it hashes to its name.</summary>
-    private static async Task<BlobLocation> UnpackBlobAsync(Stream data, long length, Digest digest, string dir, string where, CancellationToken cancellationToken)
+    /// <summary>The first bytes of a blob (up to 64), read to tell a manifest from a layer.</summary>
+    private static async Task<ReadOnlyMemory<byte>> SniffAsync(Stream data, long length, CancellationToken cancellationToken)
+    {
+        var head = new byte[(int)Math.Min(length, 64)];
+        await data.ReadExactlyAsync(head, cancellationToken).ConfigureAwait(false);
+        return head;
+    }
+
+    /// <summary>
+    /// Whether a blob that starts with <paramref name="head"/> may be a manifest: no larger than one may be, and JSON (its
+    /// first byte after white space is <c>{</c>). Layers (gzip, zstd, tar) fail the second at their first byte; a head of
+    /// white space only is kept, to be sure.
+    /// </summary>
+    internal static bool MayBeManifest(ReadOnlySpan<byte> head, long length)
+    {
+        if (length > OciLimits.MaxManifestBytes) return false;
+        int first = head.IndexOfAnyExcept(" \t\r\n"u8);
+        return first < 0 || head[first] == (byte)'{';
+    }
+
+    /// <summary>Writes one blob of the tree to <paramref name="dir"/> (<paramref name="head"/>, its first bytes, already read
+    /// off <paramref name="data"/>), hashing it on the way; kept only when it hashes to its name.</summary>
+    private static async Task<BlobLocation> UnpackBlobAsync(ReadOnlyMemory<byte> head, Stream data, long length, Digest digest, string dir, string where, CancellationToken cancellationToken)
     {
         string file = Path.Combine(dir, digest.Encoded);
         string tmp = file + ".tmp";
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         await using (var output = new FileStream(tmp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous))
         {
+            hash.AppendData(head.Span);
+            await output.WriteAsync(head, cancellationToken).ConfigureAwait(false);
             var buffer = new byte[1 << 20];
             int n;
             while ((n = await data.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)

@@ -265,7 +265,9 @@ public sealed class ClusterImageSource
 
     /// <summary>The app images of every platform, read where they lie, and those of a Sealer base's registry tree in the
     /// rootfs (unpacked into the temp directory until disposed): what <see cref="ImageMirror"/> pushes into an external registry.</summary>
-    /// <param name="unpacked">hears the bytes of a Sealer base's tree unpacked so far</param>
-    public Task<CarriedImages> CarriedImagesAsync(IProgress<long>? unpacked = null, CancellationToken cancellationToken = default)
-        => Artifacts.CarriedImages.WithSealerFormatAsync(_blobs, _reader, unpacked: unpacked, cancellationToken: cancellationToken);
+    /// <param name="unpacked">hears the bytes of a Sealer base's tree read so far</param>
+    /// <param name="manifestsOnly">to check a registry, not to push: the tree's layers are not unpacked
+    /// (<see cref="Artifacts.CarriedImages.WithSealerFormatAsync"/>)</param>
+    public Task<CarriedImages> CarriedImagesAsync(IProgress<long>? unpacked = null, bool manifestsOnly = false, CancellationToken cancellationToken = default)
+        => Artifacts.CarriedImages.WithSealerFormatAsync(_blobs, _reader, unpacked: unpacked, manifestsOnly: manifestsOnly, cancellationToken: cancellationToken);
 }

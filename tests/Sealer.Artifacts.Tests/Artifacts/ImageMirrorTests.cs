@@ -202,6 +202,26 @@ public sealed class ImageMirrorTests(RegistryFixture fixture) : IDisposable
         Assert.Equal([$"broken:1: its manifest sha256:{new string('0', 64)} is not in the tree"], carried.NotPushable);
         Assert.Equal(4, (await ImageMirror.CheckAsync(carried, site.Address, Options(site))).Count);
 
+        // a check needs the manifests only: the same images, none of the tree's layers written out, each known by its size
+        var layout = Sealer.Core.Layout.OciLayout.Open(dir);
+        var read = new List<long>();
+        using var check = await CarriedImages.WithSealerFormatAsync(layout, Sealer.Core.ClusterImage.ClusterImageReader.Open(layout, layout.ReadIndex().Manifests[0]),
+            _tmp.Sub("check-work"), new Collect<long>(read), manifestsOnly: true);
+        Assert.Equal(carried.Images.Select(i => (i.Reference, i.Descriptor.Digest, i.Repository)), check.Images.Select(i => (i.Reference, i.Descriptor.Digest, i.Repository)));
+        Assert.Equal(carried.NotPushable, check.NotPushable);
+        Assert.Equal(treeBytes, read[^1]);
+        var treeBlobs = Directory.EnumerateFiles(Path.Combine(tree, "blobs"), "data", SearchOption.AllDirectories)
+            .Select(f => (Digest: "sha256:" + Path.GetFileName(Path.GetDirectoryName(f)), Json: File.ReadAllBytes(f)[0] == '{', Size: new FileInfo(f).Length)).ToList();
+        Assert.Contains(treeBlobs, b => !b.Json);
+        Assert.Equal(treeBlobs.Where(b => b.Json).Select(b => b.Digest[7..]).Order(), Directory.EnumerateFiles(_tmp.Sub("check-work"), "*", SearchOption.AllDirectories).Select(Path.GetFileName).Order());
+        foreach (var layer in treeBlobs.Where(b => !b.Json))
+        {
+            Assert.True(check.HasBlob(Digest.Parse(layer.Digest), layer.Size));
+            var notRead = Assert.Throws<SealerException>(() => check.Locate(Digest.Parse(layer.Digest)));
+            Assert.Contains("was read for a check only (manifests), not unpacked", notRead.Message, StringComparison.Ordinal);
+        }
+        Assert.Equal((await ImageMirror.CheckAsync(carried, site.Address, Options(site))).Order(), (await ImageMirror.CheckAsync(check, site.Address, Options(site))).Order());
+
         var result = await ImageMirror.MirrorAsync(carried, site.Address, Options(site));
 
         // each keeps its path (no docker.io/library/ for the domainless kube-apiserver) and the digest the tree tags
@@ -218,6 +238,7 @@ public sealed class ImageMirrorTests(RegistryFixture fixture) : IDisposable
         Assert.Null(site.Inspect("old/gone:1"));
         Assert.Null(site.Inspect("library/kube-apiserver:v1.30.0"));
         Assert.Empty(await ImageMirror.CheckAsync(carried, site.Address, Options(site)));
+        Assert.Empty(await ImageMirror.CheckAsync(check, site.Address, Options(site)));
         string unpackedDir = Assert.Single(Directory.GetDirectories(Path.GetTempPath(), "sealer-format-*"), d => File.Exists(Path.Combine(d, TagOf(tree, "kube-apiserver", "v1.30.0")[7..])));
 
         var again = await ImageMirror.MirrorAsync(carried, site.Address, Options(site));
@@ -263,6 +284,17 @@ public sealed class ImageMirrorTests(RegistryFixture fixture) : IDisposable
         Assert.Equal(ErrorCodes.MirrorNameClash, ex.Code);
         Assert.Contains($"pause:3.9 in Sealer's registry format (registry/docker/registry/v2/) as sha256:{new string('1', 64)} in the linux/amd64 rootfs and as sha256:{new string('2', 64)} in the linux/arm64 rootfs", ex.Message, StringComparison.Ordinal);
     }
+
+    [Theory]
+    [InlineData("{\"schemaVersion\":2}", 20L, true)]
+    [InlineData(" \r\n\t{", 100L, true)]
+    [InlineData("    ", 100L, true)] // white space only so far: kept, to be sure
+    [InlineData("\u001f\u008b\b", 100L, false)] // gzip
+    [InlineData("(\u00b5/\u00fd", 100L, false)] // zstd
+    [InlineData("etc/", 100L, false)] // a tar
+    [InlineData("{", 4L * 1024 * 1024 + 1, false)] // larger than a manifest may be
+    public void A_check_unpacks_only_the_tree_blobs_that_may_be_manifests(string head, long length, bool kept)
+        => Assert.Equal(kept, SealerFormatImages.MayBeManifest(Encoding.Latin1.GetBytes(head), length));
 
     [TmpfsFact]
     public async Task A_full_disk_while_unpacking_a_Sealer_base_s_tree_is_SEA1506_and_leaves_nothing_behind()

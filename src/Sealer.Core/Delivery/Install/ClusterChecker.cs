@@ -107,7 +107,7 @@ internal sealed class ClusterChecker(InstallContext ctx)
         CarriedImages carried;
         try
         {
-            carried = await OpenInstalledImage().CarriedImagesAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+            carried = await OpenInstalledImage().CarriedImagesAsync(manifestsOnly: true, cancellationToken: cancellationToken).ConfigureAwait(false);
         }
         catch (SealerException ex)
         {

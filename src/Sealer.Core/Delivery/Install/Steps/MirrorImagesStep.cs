@@ -59,7 +59,7 @@ internal sealed class MirrorImagesStep : ClusterStep
             long second = unpackClock.ElapsedMilliseconds / 5000;
             if (second > 0 && Interlocked.Exchange(ref unpackReport, second) != second) ctx.Status($"{StepName,-16} {Bytes.Format(bytes)} of Sealer-format images unpacked from the rootfs layers");
         });
-        using var carried = await ctx.Image.CarriedImagesAsync(unpacked, cancellationToken).ConfigureAwait(false);
+        using var carried = await ctx.Image.CarriedImagesAsync(unpacked, cancellationToken: cancellationToken).ConfigureAwait(false);
         WarnOfNotPushable(ctx, carried, external);
         if (carried.Images.Count == 0)
         {
