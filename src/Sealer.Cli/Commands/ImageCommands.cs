@@ -409,7 +409,9 @@ internal static class ImageCommands
             options.Credentials = StdinCredentials(p, user, passwordStdin, host);
             var image = Sealer.Core.Delivery.ClusterImageSource.Open(p.GetValue(source)!, storeDir: p.GetValue(store));
             bool checkOnly = p.GetValue(check);
-            using var carried = await image.CarriedImagesAsync(ProgressPrinter(checkOnly ? "read from a Sealer base's registry tree:" : "unpacked from a Sealer base's registry tree:"), manifestsOnly: checkOnly, cancellationToken).ConfigureAwait(false);
+            var read = ProgressPrinter("read from a Sealer base's registry tree:");
+            using var carried = checkOnly ? await image.CarriedImagesAsync(read, manifestsOnly: true, cancellationToken).ConfigureAwait(false)
+                : await image.CarriedImagesForMirrorAsync(target, options, read, cancellationToken).ConfigureAwait(false);
             ClearProgress();
             options.Progress = PushProgressPrinter();
             foreach (var n in carried.NotPushable)

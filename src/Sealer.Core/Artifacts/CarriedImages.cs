@@ -1,6 +1,7 @@
 using System.Formats.Tar;
 using Sealer.Core.ClusterImage;
 using Sealer.Core.Diagnostics;
+using Sealer.Core.Distribution.Upload;
 using Sealer.Core.Layout;
 using Sealer.Core.Oci;
 using Sealer.Core.References;
@@ -81,14 +82,14 @@ public sealed class CarriedImages : IBlobSource, IDisposable
     /// <see cref="Of(IBlobSource, ClusterImageReader)"/>, and the images of a Sealer base's registry tree in the rootfs
     /// (<see cref="SealerFormatImages"/>). A tree tag whose path and tag a carried image also has is not pushed: that
     /// one is served (as the built-in registry serves full names before the tree), and it is listed in
-    /// <see cref="NotPushable"/> when its content differs. With <paramref name="manifestsOnly"/> (to check a registry, not to
-    /// push into one) the tree's blobs larger than a manifest are known by size only: <see cref="HasBlob"/> holds for
+    /// <see cref="NotPushable"/> when its content differs. With <paramref name="unpack"/> (<see cref="ManifestsOnly"/> to check
+    /// a registry, not to push into one) the tree's other blobs are known by size only: <see cref="HasBlob"/> holds for
     /// them, <see cref="Locate"/> does not.
     /// </summary>
-    public static async Task<CarriedImages> WithSealerFormatAsync(IBlobSource image, ClusterImageReader reader, string? workRoot = null, IProgress<long>? unpacked = null, bool manifestsOnly = false, CancellationToken cancellationToken = default)
+    public static async Task<CarriedImages> WithSealerFormatAsync(IBlobSource image, ClusterImageReader reader, string? workRoot = null, IProgress<long>? unpacked = null, Func<string, bool>? unpack = null, CancellationToken cancellationToken = default)
     {
         var carried = Of(image, reader);
-        var tree = await SealerFormatImages.ReadAsync(image, reader, workRoot, unpacked, manifestsOnly, cancellationToken).ConfigureAwait(false);
+        var tree = await SealerFormatImages.ReadAsync(image, reader, workRoot, unpacked, unpack, cancellationToken).ConfigureAwait(false);
         carried._sealerFormat = tree;
         var named = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var i in carried.Images)
@@ -111,6 +112,46 @@ public sealed class CarriedImages : IBlobSource, IDisposable
         carried._unread = tree.Unread;
         carried.NotPushable = notPushable;
         return carried;
+    }
+
+    /// <summary>For <see cref="WithSealerFormatAsync"/>: unpack the tree's manifests (and configs) only.</summary>
+    public static readonly Func<string, bool> ManifestsOnly = static _ => false;
+
+    /// <summary>
+    /// The carried images for <see cref="ImageMirror.MirrorAsync"/> into <paramref name="registry"/>, a Sealer base's tree
+    /// unpacked only as far as that mirror needs: its manifests are read first, then the registry is asked for every tree
+    /// blob in each repository that will hold it (HEAD), and only the blobs it lacks somewhere are unpacked, in a second
+    /// read. A re-run into a registry that has them all unpacks no layer; a first run reads the tree twice (the first read
+    /// writes nothing but manifests).
+    /// </summary>
+    public static async Task<CarriedImages> ForMirrorAsync(IBlobSource image, ClusterImageReader reader, string registry, PushOptions options,
+        string? workRoot = null, IProgress<long>? unpacked = null, CancellationToken cancellationToken = default)
+    {
+        var carried = await WithSealerFormatAsync(image, reader, workRoot, unpacked, ManifestsOnly, cancellationToken).ConfigureAwait(false);
+        if (carried._unread.Count == 0) return carried;
+        long firstRead = carried._unread.Values.Sum() + carried._sealerFormat!.Blobs.Values.Sum(b => b.Length);
+        IReadOnlySet<string> missing;
+        try
+        {
+            missing = await ImageMirror.MissingUnreadBlobsAsync(carried, registry, options, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            carried.Dispose();
+            throw;
+        }
+        if (missing.Count == 0) return carried;
+        carried.Dispose();
+        return await WithSealerFormatAsync(image, reader, workRoot, unpacked is null ? null : new Offset(unpacked, firstRead), missing.Contains, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Whether <paramref name="digest"/> is a blob of the tree that was not unpacked (known by its size only).</summary>
+    public bool IsUnread(Digest digest) => _unread.ContainsKey(digest.ToString());
+
+    /// <summary>A second read's progress, after the first's bytes.</summary>
+    private sealed class Offset(IProgress<long> inner, long offset) : IProgress<long>
+    {
+        public void Report(long value) => inner.Report(offset + value);
     }
 
     public void Dispose() => _sealerFormat?.Dispose();

@@ -126,6 +126,29 @@ public static class ImageMirror
         }
     }
 
+    /// <summary>
+    /// The blobs of <paramref name="source"/> that were not unpacked (<see cref="CarriedImages.IsUnread"/>) and that
+    /// <see cref="MirrorAsync"/> into <paramref name="registry"/> may have to send: those the registry lacks in any
+    /// repository that will hold them (HEAD each), since an upload, or a mount the registry turns into one, reads the blob.
+    /// </summary>
+    public static async Task<IReadOnlySet<string>> MissingUnreadBlobsAsync(CarriedImages source, string registry, PushOptions options, CancellationToken cancellationToken = default)
+    {
+        var (host, plan) = Plan(source, registry);
+        var asks = plan.SelectMany(i => i.Graph.Blobs.Where(b => source.IsUnread(b.ParsedDigest)).Select(b => (i.Repository, Blob: b)))
+            .DistinctBy(a => (a.Repository, a.Blob.Digest)).ToList();
+        var missing = new ConcurrentDictionary<string, bool>(StringComparer.Ordinal);
+        if (asks.Count == 0) return missing.Keys.ToHashSet(StringComparer.Ordinal);
+        using var transport = RegistryTransport.For(host, options);
+        var uploaders = new ConcurrentDictionary<string, BlobUploader>(StringComparer.Ordinal);
+        await Parallel.ForEachAsync(asks, new ParallelOptions { MaxDegreeOfParallelism = options.Concurrency, CancellationToken = cancellationToken }, async (a, ct) =>
+        {
+            if (missing.ContainsKey(a.Blob.Digest)) return;
+            var uploader = uploaders.GetOrAdd(a.Repository, r => new BlobUploader(transport, r, options));
+            if (!await uploader.ExistsAsync(a.Blob, ct).ConfigureAwait(false)) missing.TryAdd(a.Blob.Digest, true);
+        }).ConfigureAwait(false);
+        return missing.Keys.ToHashSet(StringComparer.Ordinal);
+    }
+
     /// <summary>A partial index cut to the children the cluster image carries: what the tag names where the registry refuses the whole.</summary>
     private static byte[] CarriedIndex(ImageIndex index, ImageGraph graph)
         => OciJsonContext.ToBytes(index with { Manifests = Carried(index, graph).ToList() }, OciJsonContext.Default.ImageIndex);

@@ -24,10 +24,11 @@ namespace Sealer.Core.Artifacts;
 /// a host asks the mirror for <c>/v2/kube-apiserver/manifests/v1.22.15</c> whatever domain the pod names.</item>
 /// <item>A tag that cannot be pushed (its manifest is not in the tree, a schema 1 manifest, a path no registry takes)
 /// is listed in <see cref="NotPushable"/> with the reason, not dropped silently.</item>
-/// <item>To check what a registry serves (<c>sealer check</c>, <c>sealer mirror --check</c>) only the manifests are needed:
-/// read with <c>manifestsOnly</c>, a blob that cannot be one (larger than a manifest may be, or not JSON by its first
-/// bytes: every layer) is skipped in the stream, its size kept (<see cref="Unread"/>), so a check does not write the
-/// tree's gigabytes of layers to the temp directory.</item>
+/// <item>To check what a registry serves (<c>sealer check</c>, <c>sealer mirror --check</c>) only the manifests are needed,
+/// and a mirror into a registry that has most blobs needs only the rest: read with an <c>unpack</c> filter, a blob that
+/// cannot be a manifest (larger than one may be, or not JSON by its first bytes: every layer) and that the filter does
+/// not ask for is skipped in the stream, its size kept (<see cref="Unread"/>), so the tree's gigabytes of layers are not
+/// written to the temp directory for nothing.</item>
 /// </list>
 /// </summary>
 public sealed class SealerFormatImages : IDisposable
@@ -58,18 +59,17 @@ public sealed class SealerFormatImages : IDisposable
     /// <summary>Where each unpacked blob lies (digest → its file).</summary>
     internal IReadOnlyDictionary<string, BlobLocation> Blobs => _blobs;
 
-    /// <summary>The blobs a <c>manifestsOnly</c> read skipped as no manifest (digest → size): in the tree, not unpacked,
-    /// not checked.</summary>
+    /// <summary>The blobs a filtered read skipped, no manifests (digest → size): in the tree, not unpacked, not checked.</summary>
     internal IReadOnlyDictionary<string, long> Unread { get; }
 
     /// <summary>
     /// Reads the tree out of the rootfs layers of every platform of <paramref name="reader"/>'s cluster image (the layers
     /// that are neither <c>registry</c> nor <c>image-blob</c> layers), unpacking its blobs under
     /// <paramref name="workRoot"/> (default: the temp directory). <paramref name="unpacked"/> hears the bytes of the tree's
-    /// blobs read so far. With <paramref name="manifestsOnly"/> only the blobs that may be manifests are unpacked
-    /// (<see cref="MayBeManifest"/>).
+    /// blobs read so far. With <paramref name="unpack"/> only the blobs that may be manifests (<see cref="MayBeManifest"/>)
+    /// and those it holds true for (by digest) are unpacked; null: every blob.
     /// </summary>
-    public static async Task<SealerFormatImages> ReadAsync(IBlobSource image, ClusterImageReader reader, string? workRoot = null, IProgress<long>? unpacked = null, bool manifestsOnly = false, CancellationToken cancellationToken = default)
+    public static async Task<SealerFormatImages> ReadAsync(IBlobSource image, ClusterImageReader reader, string? workRoot = null, IProgress<long>? unpacked = null, Func<string, bool>? unpack = null, CancellationToken cancellationToken = default)
     {
         long unpackedBytes = 0;
         var blobs = new Dictionary<string, BlobLocation>(StringComparer.Ordinal);
@@ -141,7 +141,7 @@ public sealed class SealerFormatImages : IDisposable
                                 var parts = name.Split('/');
                                 if (parts.Length != 5 || parts[1] != "sha256" || !Digest.TryParse("sha256:" + parts[3], out var digest) || blobs.ContainsKey(digest.ToString())) continue;
                                 ReadOnlyMemory<byte> head = default;
-                                if (manifestsOnly)
+                                if (unpack is not null && !unpack(digest.ToString()))
                                 {
                                     head = await SniffAsync(e.DataStream, e.Length, cancellationToken).ConfigureAwait(false);
                                     if (!MayBeManifest(head.Span, e.Length))

@@ -4,6 +4,7 @@ using Sealer.Core.Artifacts;
 using Sealer.Core.Bundle;
 using Sealer.Core.ClusterImage;
 using Sealer.Core.Diagnostics;
+using Sealer.Core.Distribution.Upload;
 using Sealer.Core.Layout;
 using Sealer.Core.Oci;
 using Sealer.Core.IO;
@@ -269,5 +270,10 @@ public sealed class ClusterImageSource
     /// <param name="manifestsOnly">to check a registry, not to push: the tree's layers are not unpacked
     /// (<see cref="Artifacts.CarriedImages.WithSealerFormatAsync"/>)</param>
     public Task<CarriedImages> CarriedImagesAsync(IProgress<long>? unpacked = null, bool manifestsOnly = false, CancellationToken cancellationToken = default)
-        => Artifacts.CarriedImages.WithSealerFormatAsync(_blobs, _reader, unpacked: unpacked, manifestsOnly: manifestsOnly, cancellationToken: cancellationToken);
+        => Artifacts.CarriedImages.WithSealerFormatAsync(_blobs, _reader, unpacked: unpacked, unpack: manifestsOnly ? Artifacts.CarriedImages.ManifestsOnly : null, cancellationToken: cancellationToken);
+
+    /// <summary><see cref="CarriedImagesAsync"/> for a mirror into <paramref name="registry"/>: a Sealer base's tree blobs
+    /// the registry has are not unpacked (<see cref="Artifacts.CarriedImages.ForMirrorAsync"/>).</summary>
+    public Task<CarriedImages> CarriedImagesForMirrorAsync(string registry, PushOptions options, IProgress<long>? unpacked = null, CancellationToken cancellationToken = default)
+        => Artifacts.CarriedImages.ForMirrorAsync(_blobs, _reader, registry, options, unpacked: unpacked, cancellationToken: cancellationToken);
 }

@@ -206,7 +206,7 @@ public sealed class ImageMirrorTests(RegistryFixture fixture) : IDisposable
         var layout = Sealer.Core.Layout.OciLayout.Open(dir);
         var read = new List<long>();
         using var check = await CarriedImages.WithSealerFormatAsync(layout, Sealer.Core.ClusterImage.ClusterImageReader.Open(layout, layout.ReadIndex().Manifests[0]),
-            _tmp.Sub("check-work"), new Collect<long>(read), manifestsOnly: true);
+            _tmp.Sub("check-work"), new Collect<long>(read), CarriedImages.ManifestsOnly);
         Assert.Equal(carried.Images.Select(i => (i.Reference, i.Descriptor.Digest, i.Repository)), check.Images.Select(i => (i.Reference, i.Descriptor.Digest, i.Repository)));
         Assert.Equal(carried.NotPushable, check.NotPushable);
         Assert.Equal(treeBytes, read[^1]);
@@ -217,7 +217,7 @@ public sealed class ImageMirrorTests(RegistryFixture fixture) : IDisposable
         foreach (var layer in treeBlobs.Where(b => !b.Json))
         {
             Assert.True(check.HasBlob(Digest.Parse(layer.Digest), layer.Size));
-            var notRead = Assert.Throws<SealerException>(() => check.Locate(Digest.Parse(layer.Digest)));
+            var notRead = Assert.Throws<SealerException>(new Action(() => check.Locate(Digest.Parse(layer.Digest))));
             Assert.Contains("was read for a check only (manifests), not unpacked", notRead.Message, StringComparison.Ordinal);
         }
         Assert.Equal((await ImageMirror.CheckAsync(carried, site.Address, Options(site))).Order(), (await ImageMirror.CheckAsync(check, site.Address, Options(site))).Order());
@@ -251,6 +251,57 @@ public sealed class ImageMirrorTests(RegistryFixture fixture) : IDisposable
         Assert.Contains($"warning {ErrorCodes.SealerFormatImagesNotMirrored}: not pushed, from the rootfs's Sealer-format registry/docker/registry/v2/: broken:1: its manifest", cli.Output, StringComparison.Ordinal);
         carried.Dispose();
         Assert.False(Directory.Exists(unpackedDir)); // the unpacked blobs go with the mirror
+    }
+
+    [RegistryFact]
+    public async Task A_mirror_unpacks_only_the_Sealer_tree_blobs_the_registry_lacks_and_a_re_run_none()
+    {
+        var (dir, tree) = SealerBase("sealer-lacks", [("library/busybox:1.36", "library/busybox:1.36", false), ("bitnami/redis:7.2", "kube-apiserver:v1.30.0", false)], []);
+        var layout = Sealer.Core.Layout.OciLayout.Open(dir);
+        var reader = Sealer.Core.ClusterImage.ClusterImageReader.Open(layout, layout.ReadIndex().Manifests[0]);
+        using var site = SiteRegistry.Start(_tmp.Sub("site"));
+        // the site already has kube-apiserver (pushed there by hand, as skopeo put it into the tree)
+        var copy = Processes.Run("skopeo", ["copy", "-q", "--src-tls-verify=false", "--dest-tls-verify=false", "--dest-creds", $"{site.User}:{site.Password}",
+            $"docker://{fixture.Env.Registry("docker.io").Address}/bitnami/redis:7.2", $"docker://{site.Address}/kube-apiserver:v1.30.0"]);
+        Assert.True(copy.ExitCode == 0, copy.Output);
+        Assert.Equal(TagOf(tree, "kube-apiserver", "v1.30.0"), site.Inspect("kube-apiserver:v1.30.0")!.Value.Digest);
+
+        var treeBlobs = Directory.EnumerateFiles(Path.Combine(tree, "blobs"), "data", SearchOption.AllDirectories)
+            .ToDictionary(f => Path.GetFileName(Path.GetDirectoryName(f))!, f => File.ReadAllBytes(f));
+        long treeBytes = treeBlobs.Values.Sum(b => (long)b.Length);
+        HashSet<string> LayersOf(string manifest) => JsonDocument.Parse(treeBlobs[manifest[7..]]).RootElement.GetProperty("layers").EnumerateArray().Select(l => l.GetProperty("digest").GetString()![7..]).ToHashSet();
+        var apiserverLayers = LayersOf(TagOf(tree, "kube-apiserver", "v1.30.0"));
+        var busyboxLayers = LayersOf(TagOf(tree, "library/busybox", "1.36"));
+        Assert.NotEmpty(apiserverLayers.Except(busyboxLayers));
+        string[] Unpacked(string work) => Directory.EnumerateFiles(work, "*", SearchOption.AllDirectories).Select(Path.GetFileName).Where(d => treeBlobs[d!][0] != '{').Order().ToArray()!;
+
+        // first run: the manifests, the HEADs, then only busybox's layers (the registry has kube-apiserver's)
+        var read = new List<long>();
+        string work = _tmp.Sub("work-1");
+        MirrorResult result;
+        using (var carried = await CarriedImages.ForMirrorAsync(layout, reader, site.Address, Options(site), work, new Collect<long>(read)))
+        {
+            Assert.Equal(busyboxLayers.Order(), Unpacked(work));
+            Assert.Equal(read.Order(), read); // one progress over both reads
+            Assert.Equal(2 * treeBytes, read[^1]);
+            result = await ImageMirror.MirrorAsync(carried, site.Address, Options(site));
+        }
+        Assert.Equal(busyboxLayers.Count + 1 + 2, result.BlobsUploaded); // its layers and config, and the demo app image's layer and config
+        Assert.Equal(TagOf(tree, "library/busybox", "1.36"), site.Inspect("library/busybox:1.36")!.Value.Digest);
+        var pulled = site.Copy("library/busybox:1.36", _tmp.Sub("pulled"));
+        Assert.True(pulled.ExitCode == 0, pulled.Output);
+        Assert.Empty(Directory.EnumerateFileSystemEntries(work)); // disposed
+
+        // a re-run: one read, manifests only, nothing unpacked and nothing sent
+        read.Clear();
+        work = _tmp.Sub("work-2");
+        using (var carried = await CarriedImages.ForMirrorAsync(layout, reader, site.Address, Options(site), work, new Collect<long>(read)))
+        {
+            Assert.Empty(Unpacked(work));
+            Assert.Equal(treeBytes, read[^1]);
+            result = await ImageMirror.MirrorAsync(carried, site.Address, Options(site));
+        }
+        Assert.Equal((0, 0L, 3), (result.BlobsUploaded, result.BytesUploaded, result.Images.Count));
     }
 
     [RegistryFact]

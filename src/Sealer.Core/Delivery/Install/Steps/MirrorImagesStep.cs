@@ -57,16 +57,25 @@ internal sealed class MirrorImagesStep : ClusterStep
         var unpacked = new Progress<long>(bytes =>
         {
             long second = unpackClock.ElapsedMilliseconds / 5000;
-            if (second > 0 && Interlocked.Exchange(ref unpackReport, second) != second) ctx.Status($"{StepName,-16} {Bytes.Format(bytes)} of Sealer-format images unpacked from the rootfs layers");
+            if (second > 0 && Interlocked.Exchange(ref unpackReport, second) != second) ctx.Status($"{StepName,-16} {Bytes.Format(bytes)} of Sealer-format images read from the rootfs layers");
         });
-        using var carried = await ctx.Image.CarriedImagesAsync(unpacked, cancellationToken: cancellationToken).ConfigureAwait(false);
+        var options = OptionsFor(external);
+        CarriedImages carried;
+        try
+        {
+            carried = await ctx.Image.CarriedImagesForMirrorAsync(external.Target, options, unpacked, cancellationToken).ConfigureAwait(false);
+        }
+        catch (SealerException ex) when (ex.Code == ErrorCodes.RegistryUnreachable)
+        {
+            throw Unreachable(ctx, external, ex);
+        }
+        using var _ = carried;
         WarnOfNotPushable(ctx, carried, external);
         if (carried.Images.Count == 0)
         {
             ctx.Status($"{StepName,-16} the cluster image carries no app images (registry/index.json, nor a Sealer-format {SealerFormatImages.Tree}): nothing to push to {external.Target}");
             return;
         }
-        var options = OptionsFor(external);
         var clock = Stopwatch.StartNew();
         long lastReport = -1;
         options.Progress = new Progress<PushProgress>(p =>
@@ -85,8 +94,7 @@ internal sealed class MirrorImagesStep : ClusterStep
         }
         catch (SealerException ex) when (ex.Code == ErrorCodes.RegistryUnreachable)
         {
-            throw new SealerException(ex.Code,
-                $"{ex.Message} This machine puts the app images into the externalRegistry before Kubernetes starts. Where it cannot reach {external.Target}, run 'sealer mirror {ctx.Image.Reference} {external.Target}' on a machine that can, then run again with --no-mirror.", inner: ex);
+            throw Unreachable(ctx, external, ex);
         }
         foreach (var image in result.Images.Where(i => i.PlatformsLeftOut > 0))
         {
@@ -96,6 +104,10 @@ internal sealed class MirrorImagesStep : ClusterStep
         ctx.Status(string.Create(CultureInfo.InvariantCulture,
             $"{StepName,-16} {result.Images.Count} app image(s) in {external.Target}: {result.BlobsUploaded} blob(s) uploaded ({Bytes.Format(result.BytesUploaded)}), {result.BlobsMounted} mounted, {result.BlobsPresent} already there, in {clock.Elapsed.TotalSeconds:0.0} s"));
     }
+
+    private static SealerException Unreachable(InstallContext ctx, ExternalRegistrySpec external, SealerException ex)
+        => new(ex.Code,
+            $"{ex.Message} This machine puts the app images into the externalRegistry before Kubernetes starts. Where it cannot reach {external.Target}, run 'sealer mirror {ctx.Image.Reference} {external.Target}' on a machine that can, then run again with --no-mirror.", inner: ex);
 
     /// <summary>
     /// Images of a Sealer-format base's registry tree (<c>registry/docker/registry/v2</c>) that cannot be pushed (a tag
