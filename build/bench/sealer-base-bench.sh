@@ -13,10 +13,12 @@
 # a tenth as amd64+arm64 indexes), its 4 storage trees merged into one (Sealer drops the domain). The cluster image: an
 # OCI layout with one gzip rootfs layer (gzip -1) holding registry/docker/registry/v2 and Sealer's labels/annotation.
 # Rows, each into an empty docker-registry:
-#   sealer mirror LAYOUT           unpacks the tree's blobs out of the gzip layer (each hashed), pushes every tag
-#   sealer mirror (again)          the same into the now full registry: the unpack again, nothing sent
+#   sealer mirror LAYOUT           reads the tree's manifests out of the gzip layer, asks the registry for its blobs, then
+#                                  unpacks those it lacks (each hashed) and pushes every tag
+#   sealer mirror (again)          the same into the now full registry: the tree's manifests read, every blob HEADed,
+#                                  nothing unpacked (since session 25) and nothing sent
 #   sealer mirror --check          asks the full registry for every tag: reads the tree's manifests only (cold cache)
-#   (SEALER_BEFORE_BIN=FILE        the same --check by another sealer, e.g. one before a change)
+#   (SEALER_BEFORE_BIN=FILE        the same cold run, again-run and --check by another sealer, e.g. one before a change)
 #   by hand, one at a time         tar xzf of the layer + docker-registry on the tree + skopeo copy of each tag in turn
 #   by hand, 4 at once             the same with xargs -P4 (sealer uploads 4 blobs at once)
 # Also sealer's peak RSS (GNU time). Columns: wall seconds, MiB into the target's storage, ratio to sealer's cold run.
@@ -100,6 +102,12 @@ t0=$(date +%s.%N)
 "$sealer" mirror "$work/image" "127.0.0.1:$((pb + 1))" --format json > "$work/logs/mirror-again.json"
 t1=$(date +%s.%N)
 row "sealer mirror (again)" "$(echo "$t1 - $t0" | bc)" "0"
+if [ -n "${SEALER_BEFORE_BIN:-}" ]; then
+  t0=$(date +%s.%N)
+  "$(readlink -f "$SEALER_BEFORE_BIN")" mirror "$work/image" "127.0.0.1:$((pb + 1))" --format json > /dev/null
+  t1=$(date +%s.%N)
+  row "sealer mirror (again), SEALER_BEFORE_BIN" "$(echo "$t1 - $t0" | bc)" "0"
+fi
 check_row() { # NAME SEALER: mirror --check against the full registry (reads the tree's manifests only since session 25)
   sync; echo 3 > /proc/sys/vm/drop_caches 2>/dev/null || true
   local t0 t1
@@ -130,6 +138,14 @@ by_hand() { # NAME PARALLEL TARGET_PORT
 }
 by_hand b 1 $((pb + 2))
 by_hand c 4 $((pb + 3))
+if [ -n "${SEALER_BEFORE_BIN:-}" ]; then # its cold run, into an empty registry of its own
+  registry target-d $((pb + 2)) "$work/target-d"
+  sync; echo 3 > /proc/sys/vm/drop_caches 2>/dev/null || true
+  t0=$(date +%s.%N)
+  "$(readlink -f "$SEALER_BEFORE_BIN")" mirror "$work/image" "127.0.0.1:$((pb + 2))" --format json > /dev/null
+  t1=$(date +%s.%N)
+  row "sealer mirror LAYOUT, SEALER_BEFORE_BIN" "$(echo "$t1 - $t0" | bc)" "$(du_b "$work/target-d")"
+fi
 
 python3 - "$work/logs/mirror.json" "$work/logs/mirror-again.json" "$n" "$(du_b "$work/image")" "$(tail -n 1 "$work/logs/mirror.rss")" "${rows[@]}" <<'PY'
 import json, sys
