@@ -204,7 +204,7 @@ public sealed class CarriedImages : IBlobSource, IDisposable
     public BlobLocation Locate(Digest digest)
         => _at.TryGetValue(digest.ToString(), out var at) ? at
             : _unread.ContainsKey(digest.ToString())
-                ? throw new SealerException(ErrorCodes.BlobNotFound, $"'{_image.Name}': blob {digest} of Sealer's registry format was read for a check only (manifests), not unpacked. Read the images again to push them.")
+                ? throw new SealerException(ErrorCodes.BlobNotFound, $"'{_image.Name}': blob {digest} of Sealer's registry format was not unpacked (a check reads the manifests only, a mirror what the registry lacked when asked). Run the mirror again.")
                 : throw new SealerException(ErrorCodes.BlobNotFound, $"'{_image.Name}' carries no app image blob {digest}.");
 
     public byte[] ReadBlobBytes(Digest digest, long maxBytes = OciLimits.MaxManifestBytes)

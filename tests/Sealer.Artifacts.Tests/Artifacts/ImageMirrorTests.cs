@@ -218,7 +218,7 @@ public sealed class ImageMirrorTests(RegistryFixture fixture) : IDisposable
         {
             Assert.True(check.HasBlob(Digest.Parse(layer.Digest), layer.Size));
             var notRead = Assert.Throws<SealerException>(new Action(() => check.Locate(Digest.Parse(layer.Digest))));
-            Assert.Contains("was read for a check only (manifests), not unpacked", notRead.Message, StringComparison.Ordinal);
+            Assert.Contains("was not unpacked (a check reads the manifests only", notRead.Message, StringComparison.Ordinal);
         }
         Assert.Equal((await ImageMirror.CheckAsync(carried, site.Address, Options(site))).Order(), (await ImageMirror.CheckAsync(check, site.Address, Options(site))).Order());
 
