@@ -249,6 +249,21 @@ public sealed class ImageMirrorTests(RegistryFixture fixture) : IDisposable
         Assert.True(cli.ExitCode == 0, cli.Output);
         Assert.Contains($"{site.Address} serves all 4 app images as pushed", cli.Output, StringComparison.Ordinal);
         Assert.Contains($"warning {ErrorCodes.SealerFormatImagesNotMirrored}: not pushed, from the rootfs's Sealer-format registry/docker/registry/v2/: broken:1: its manifest", cli.Output, StringComparison.Ordinal);
+        // and mirrors the tree into another registry (manifests, HEADs, the missing layers), then, run again, sends nothing
+        using (var other = SiteRegistry.Start(_tmp.Sub("site-cli")))
+        {
+            for (int run = 0; run < 2; run++)
+            {
+                var mirrored = Processes.Run("dotnet", [SealerCli.Dll, "mirror", dir, other.Address], workDir: null,
+                    env: [new("SEALER_REGISTRY_USER", other.User), new("SEALER_REGISTRY_PASSWORD", other.Password), new("DOCKER_CONFIG", _tmp.Sub("no-docker-config"))]);
+                Assert.True(mirrored.ExitCode == 0, mirrored.Output);
+                Assert.Contains($"Mirrored 4 images into {other.Address}: ", mirrored.Output, StringComparison.Ordinal);
+                if (run == 1) Assert.Contains($"Mirrored 4 images into {other.Address}: 0 blobs uploaded (0 B)", mirrored.Output, StringComparison.Ordinal);
+            }
+            Assert.Equal(TagOf(tree, "kube-apiserver", "v1.30.0"), other.Inspect("kube-apiserver:v1.30.0")!.Value.Digest);
+            var pulled = other.Copy("library/nginx:1.27", _tmp.Sub("pulled-cli-nginx"));
+            Assert.True(pulled.ExitCode == 0, pulled.Output);
+        }
         carried.Dispose();
         Assert.False(Directory.Exists(unpackedDir)); // the unpacked blobs go with the mirror
     }
