@@ -122,7 +122,8 @@ public sealed class CarriedImages : IBlobSource, IDisposable
     /// unpacked only as far as that mirror needs: its manifests are read first, then the registry is asked for every tree
     /// blob in each repository that will hold it (HEAD), and only the blobs it lacks somewhere are unpacked, in a second
     /// read. A re-run into a registry that has them all unpacks no layer; a first run reads the tree twice (the first read
-    /// writes nothing but manifests).
+    /// writes nothing but manifests). The second read needs room for the missing blobs in the work directory: without it,
+    /// <see cref="ErrorCodes.DiskWriteFailed"/> before it starts.
     /// </summary>
     public static async Task<CarriedImages> ForMirrorAsync(IBlobSource image, ClusterImageReader reader, string registry, PushOptions options,
         string? workRoot = null, IProgress<long>? unpacked = null, CancellationToken cancellationToken = default)
@@ -141,7 +142,14 @@ public sealed class CarriedImages : IBlobSource, IDisposable
             throw;
         }
         if (missing.Count == 0) return carried;
-        carried.Dispose();
+        long needed = missing.Sum(d => carried._unread.TryGetValue(d, out long n) ? n : 0);
+        carried.Dispose(); // its manifests are read again with the blobs
+        string root = workRoot ?? Path.GetTempPath();
+        if (IO.Drives.Of(root) is { } drive && drive.AvailableFreeSpace < needed)
+        {
+            throw new SealerException(ErrorCodes.DiskWriteFailed,
+                $"Unpacking the {missing.Count} blob(s) of '{image.Name}' in Sealer's registry format ({SealerFormatImages.Tree}) that {registry} lacks needs {Bytes.Format(needed)} under {root}, which has {Bytes.Format(drive.AvailableFreeSpace)} free. Free some space there, or point TMPDIR at a disk with room, and run again; nothing was sent.");
+        }
         return await WithSealerFormatAsync(image, reader, workRoot, unpacked is null ? null : new Offset(unpacked, firstRead), missing.Contains, cancellationToken).ConfigureAwait(false);
     }
 

@@ -482,7 +482,7 @@ public sealed partial class SiteBundle
     {
         string dir = System.IO.Path.GetDirectoryName(output)!;
         Directory.CreateDirectory(dir);
-        if (DriveOf(dir) is not { } drive) return; // not a mount we can inspect (its write errors are still mapped)
+        if (Sealer.Core.IO.Drives.Of(dir) is not { } drive) return; // not a mount we can inspect (its write errors are still mapped)
         if (drive.AvailableFreeSpace < needed)
         {
             throw new SealerException(ErrorCodes.DiskWriteFailed,
@@ -505,22 +505,7 @@ public sealed partial class SiteBundle
     };
 
     private static string Free(string output)
-        => DriveOf(System.IO.Path.GetDirectoryName(output)!) is { } drive ? Bytes.Format(drive.AvailableFreeSpace) : "unknown";
-
-    /// <summary>The file system holding <paramref name="dir"/>, its type read; null when it cannot be inspected.</summary>
-    private static DriveInfo? DriveOf(string dir)
-    {
-        try
-        {
-            var drive = new DriveInfo(dir);
-            _ = drive.DriveFormat;
-            return drive;
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException)
-        {
-            return null;
-        }
-    }
+        => Sealer.Core.IO.Drives.Of(System.IO.Path.GetDirectoryName(output)!) is { } drive ? Bytes.Format(drive.AvailableFreeSpace) : "unknown";
 
     /// <summary>Room kept in the first file for the manifest when the bundle is split (its real size is checked after).</summary>
     private const int ManifestReserve = 64 << 10;

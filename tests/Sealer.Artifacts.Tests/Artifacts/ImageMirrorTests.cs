@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json;
+using System.Text.RegularExpressions;
 using Sealer.Core.Artifacts;
 using Sealer.Core.Delivery;
 using Sealer.Core.Diagnostics;
@@ -375,6 +376,23 @@ public sealed class ImageMirrorTests(RegistryFixture fixture) : IDisposable
         Assert.Equal(ErrorCodes.DiskWriteFailed, ex.Code);
         Assert.Contains($"into {full.Root}. Free some space there, or point TMPDIR at a disk with room", ex.Message, StringComparison.Ordinal);
         Assert.Empty(Directory.EnumerateFileSystemEntries(full.Root));
+    }
+
+    [TmpfsFact]
+    public async Task A_mirror_without_room_for_the_Sealer_tree_blobs_it_must_unpack_is_SEA1506_before_it_reads_them()
+    {
+        var (dir, _) = SealerBase("sealer-room", [("bitnami/redis:7.2", "kube-apiserver:v1.30.0", false)], []);
+        using var room = new Tmpfs("64k"); // the manifests fit, the layers (~290 kB) do not
+        using var site = SiteRegistry.Start(_tmp.Sub("site"));
+        var layout = Sealer.Core.Layout.OciLayout.Open(dir);
+        var reader = Sealer.Core.ClusterImage.ClusterImageReader.Open(layout, layout.ReadIndex().Manifests[0]);
+
+        var ex = await Assert.ThrowsAsync<SealerException>(() => CarriedImages.ForMirrorAsync(layout, reader, site.Address, Options(site), room.Root));
+
+        Assert.Equal(ErrorCodes.DiskWriteFailed, ex.Code);
+        Assert.Matches($@"blob\(s\) of '.*' in Sealer's registry format \(registry/docker/registry/v2/\) that {Regex.Escape(site.Address)} lacks needs \d+(\.\d)? KiB under {Regex.Escape(room.Root)}, which has \d+(\.\d)? KiB free\. Free some space there, or point TMPDIR at a disk with room", ex.Message);
+        Assert.Empty(Directory.EnumerateFileSystemEntries(room.Root));
+        Assert.Null(site.Inspect("kube-apiserver:v1.30.0"));
     }
 
     [RegistryFact]
