@@ -389,7 +389,8 @@ internal static class ImageCommands
             "registry (a Clusterfile's externalRegistry; 'sealer run' does this itself) need. Read in place; blobs the registry\n" +
             "has are skipped and shared layers are sent once. An index the image carries only some platforms of is pushed as it\n" +
             "is, or, when the registry refuses that, as an index of the carried platforms. A Sealer base's own images (its\n" +
-            "rootfs's registry/docker/registry/v2 tree) go too, under their paths as they are. With REGISTRY/PREFIX every image\n" +
+            "rootfs's registry/docker/registry/v2 tree) go too, under their paths as they are: its manifests are read first, and\n" +
+            "only the blobs REGISTRY lacks are unpacked, into TMPDIR (which needs room for them). With REGISTRY/PREFIX every image\n" +
             "goes under PREFIX/DOMAIN/PATH (docker.io/library/nginx:1.27 -> REGISTRY/PREFIX/docker.io/library/nginx:1.27): one\n" +
             "project holds them all and two domains' same paths stay apart (the Clusterfile's externalRegistry.prefix, which\n" +
             "points containerd there). Credentials: SEALER_REGISTRY_USER/PASSWORD,\n" +
