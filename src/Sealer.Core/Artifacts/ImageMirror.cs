@@ -136,8 +136,8 @@ public static class ImageMirror
         var (host, plan) = Plan(source, registry);
         var asks = plan.SelectMany(i => i.Graph.Blobs.Where(b => source.IsUnread(b.ParsedDigest)).Select(b => (i.Repository, Blob: b)))
             .DistinctBy(a => (a.Repository, a.Blob.Digest)).ToList();
+        if (asks.Count == 0) return new HashSet<string>(StringComparer.Ordinal);
         var missing = new ConcurrentDictionary<string, bool>(StringComparer.Ordinal);
-        if (asks.Count == 0) return missing.Keys.ToHashSet(StringComparer.Ordinal);
         using var transport = RegistryTransport.For(host, options);
         var uploaders = new ConcurrentDictionary<string, BlobUploader>(StringComparer.Ordinal);
         await Parallel.ForEachAsync(asks, new ParallelOptions { MaxDegreeOfParallelism = options.Concurrency, CancellationToken = cancellationToken }, async (a, ct) =>

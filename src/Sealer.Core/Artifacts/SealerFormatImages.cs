@@ -174,19 +174,22 @@ public sealed class SealerFormatImages : IDisposable
                     notPushable.Add($"{name}: not a name a registry takes");
                     continue;
                 }
-                if (Digest.TryParse(digest, out var big) && unread.TryGetValue(big.ToString(), out long bigLength))
-                {
-                    notPushable.Add(bigLength > OciLimits.MaxManifestBytes ? $"{name}: {digest} is {bigLength} bytes, not a manifest" : $"{name}: {digest} is not a manifest (not JSON)");
-                    continue;
-                }
-                if (!Digest.TryParse(digest, out var d) || !blobs.TryGetValue(d.ToString(), out var at))
+                string key = Digest.TryParse(digest, out var d) ? d.ToString() : "";
+                bool written = blobs.TryGetValue(key, out var at);
+                long length = written ? at.Length : unread.GetValueOrDefault(key, -1);
+                if (length < 0)
                 {
                     notPushable.Add($"{name}: its manifest {digest} is not in the tree");
                     continue;
                 }
-                if (at.Length > OciLimits.MaxManifestBytes)
+                if (length > OciLimits.MaxManifestBytes)
                 {
-                    notPushable.Add($"{name}: {digest} is {at.Length} bytes, not a manifest");
+                    notPushable.Add($"{name}: {digest} is {length} bytes, not a manifest");
+                    continue;
+                }
+                if (!written)
+                {
+                    notPushable.Add($"{name}: {digest} is not a manifest (not JSON)"); // a filtered read skipped it by its first bytes
                     continue;
                 }
                 byte[] bytes = await File.ReadAllBytesAsync(at.Path, cancellationToken).ConfigureAwait(false);

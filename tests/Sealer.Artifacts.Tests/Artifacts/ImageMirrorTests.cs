@@ -180,6 +180,13 @@ public sealed class ImageMirrorTests(RegistryFixture fixture) : IDisposable
 
     private static string TagOf(string tree, string path, string tag) => SealerBases.TagOf(tree, path, tag);
 
+    /// <summary>The cluster image layout <see cref="SealerBase"/> wrote, and a reader of its one image.</summary>
+    private static (Sealer.Core.Layout.OciLayout Layout, Sealer.Core.ClusterImage.ClusterImageReader Reader) Opened(string dir)
+    {
+        var layout = Sealer.Core.Layout.OciLayout.Open(dir);
+        return (layout, Sealer.Core.ClusterImage.ClusterImageReader.Open(layout, layout.ReadIndex().Manifests[0]));
+    }
+
     [RegistryFact]
     public async Task A_Sealer_base_s_registry_tree_is_pushed_too_paths_kept_whiteouts_honoured_and_what_cannot_go_is_named()
     {
@@ -204,10 +211,9 @@ public sealed class ImageMirrorTests(RegistryFixture fixture) : IDisposable
         Assert.Equal(4, (await ImageMirror.CheckAsync(carried, site.Address, Options(site))).Count);
 
         // a check needs the manifests only: the same images, none of the tree's layers written out, each known by its size
-        var layout = Sealer.Core.Layout.OciLayout.Open(dir);
+        var (layout, reader) = Opened(dir);
         var read = new List<long>();
-        using var check = await CarriedImages.WithSealerFormatAsync(layout, Sealer.Core.ClusterImage.ClusterImageReader.Open(layout, layout.ReadIndex().Manifests[0]),
-            _tmp.Sub("check-work"), new Collect<long>(read), CarriedImages.ManifestsOnly);
+        using var check = await CarriedImages.WithSealerFormatAsync(layout, reader, _tmp.Sub("check-work"), new Collect<long>(read), CarriedImages.ManifestsOnly);
         Assert.Equal(carried.Images.Select(i => (i.Reference, i.Descriptor.Digest, i.Repository)), check.Images.Select(i => (i.Reference, i.Descriptor.Digest, i.Repository)));
         Assert.Equal(carried.NotPushable, check.NotPushable);
         Assert.Equal(treeBytes, read[^1]);
@@ -273,8 +279,7 @@ public sealed class ImageMirrorTests(RegistryFixture fixture) : IDisposable
     public async Task A_mirror_unpacks_only_the_Sealer_tree_blobs_the_registry_lacks_and_a_re_run_none()
     {
         var (dir, tree) = SealerBase("sealer-lacks", [("library/busybox:1.36", "library/busybox:1.36", false), ("bitnami/redis:7.2", "kube-apiserver:v1.30.0", false)], []);
-        var layout = Sealer.Core.Layout.OciLayout.Open(dir);
-        var reader = Sealer.Core.ClusterImage.ClusterImageReader.Open(layout, layout.ReadIndex().Manifests[0]);
+        var (layout, reader) = Opened(dir);
         using var site = SiteRegistry.Start(_tmp.Sub("site"));
         // the site already has kube-apiserver (pushed there by hand, as skopeo put it into the tree)
         var copy = Processes.Run("skopeo", ["copy", "-q", "--src-tls-verify=false", "--dest-tls-verify=false", "--dest-creds", $"{site.User}:{site.Password}",
@@ -368,8 +373,7 @@ public sealed class ImageMirrorTests(RegistryFixture fixture) : IDisposable
     {
         var (dir, _) = SealerBase("sealer-full", [("bitnami/redis:7.2", "kube-apiserver:v1.30.0", false)], []);
         using var full = new Tmpfs("16k");
-        var layout = Sealer.Core.Layout.OciLayout.Open(dir);
-        var reader = Sealer.Core.ClusterImage.ClusterImageReader.Open(layout, layout.ReadIndex().Manifests[0]);
+        var (layout, reader) = Opened(dir);
 
         var ex = await Assert.ThrowsAsync<SealerException>(() => CarriedImages.WithSealerFormatAsync(layout, reader, full.Root));
 
@@ -384,8 +388,7 @@ public sealed class ImageMirrorTests(RegistryFixture fixture) : IDisposable
         var (dir, _) = SealerBase("sealer-room", [("bitnami/redis:7.2", "kube-apiserver:v1.30.0", false)], []);
         using var room = new Tmpfs("64k"); // the manifests fit, the layers (~290 kB) do not
         using var site = SiteRegistry.Start(_tmp.Sub("site"));
-        var layout = Sealer.Core.Layout.OciLayout.Open(dir);
-        var reader = Sealer.Core.ClusterImage.ClusterImageReader.Open(layout, layout.ReadIndex().Manifests[0]);
+        var (layout, reader) = Opened(dir);
 
         var ex = await Assert.ThrowsAsync<SealerException>(() => CarriedImages.ForMirrorAsync(layout, reader, site.Address, Options(site), room.Root));
 
