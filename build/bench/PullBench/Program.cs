@@ -1,5 +1,6 @@
-// sealer-pull-bench --cache DIR [--platform linux/amd64] [--blobs 8] [--ranges 4] [--hash-at-end] REF...
-// --ranges N: parallel range requests per big blob (1 = one stream); --hash-at-end: hash a ranged blob after its last range.
+// sealer-pull-bench --cache DIR [--platform linux/amd64] [--blobs 8] [--ranges 4] [--streams 6] [--hash-at-end] REF...
+// --ranges N: parallel range requests per big blob (1 = one stream); --streams N: blob streams open at most before a big
+// blob's extra ranges wait (RegistryOptions.MaxBlobStreams); --hash-at-end: hash a ranged blob after its last range.
 // Pulls REFs (loopback registries allowed over plain HTTP) into the cache and prints one line of results.
 using System.Diagnostics;
 using Sealer.Core.Diagnostics;
@@ -13,6 +14,7 @@ string? cacheDir = null;
 var platforms = new List<Platform>();
 int blobs = 8;
 int ranges = new RegistryOptions().ParallelRanges;
+int streams = new RegistryOptions().MaxBlobStreams;
 bool hashAtEnd = false;
 var refs = new List<string>();
 for (int i = 0; i < args.Length; i++)
@@ -23,13 +25,14 @@ for (int i = 0; i < args.Length; i++)
         case "--platform": platforms.Add(Platform.Parse(args[++i])); break;
         case "--blobs": blobs = int.Parse(args[++i], System.Globalization.CultureInfo.InvariantCulture); break;
         case "--ranges": ranges = int.Parse(args[++i], System.Globalization.CultureInfo.InvariantCulture); break;
+        case "--streams": streams = int.Parse(args[++i], System.Globalization.CultureInfo.InvariantCulture); break;
         case "--hash-at-end": hashAtEnd = true; break;
         default: refs.Add(args[i]); break;
     }
 }
 if (cacheDir is null || refs.Count == 0)
 {
-    Console.Error.WriteLine("usage: sealer-pull-bench --cache DIR [--platform os/arch] [--blobs N] [--ranges N] [--hash-at-end] REF...");
+    Console.Error.WriteLine("usage: sealer-pull-bench --cache DIR [--platform os/arch] [--blobs N] [--ranges N] [--streams N] [--hash-at-end] REF...");
     return 2;
 }
 var cache = ImageCache.Open(cacheDir);
@@ -37,7 +40,7 @@ var options = new PullOptions
 {
     Platforms = platforms.Count > 0 ? platforms : [Platform.Parse("linux/amd64")],
     MaxConcurrentBlobs = blobs,
-    Registry = new RegistryOptions { Credentials = AnonymousCredentialProvider.Instance, ParallelRanges = ranges, HashRangesWhileDownloading = !hashAtEnd },
+    Registry = new RegistryOptions { Credentials = AnonymousCredentialProvider.Instance, ParallelRanges = ranges, MaxBlobStreams = streams, HashRangesWhileDownloading = !hashAtEnd },
 };
 var sw = Stopwatch.StartNew();
 try

@@ -10,8 +10,9 @@ using Sealer.Core.References;
 namespace Sealer.Core.Distribution;
 
 /// <summary>
-/// Parallel ranged blob downloads: a big blob is cut into <see cref="RegistryOptions.RangeChunkSize"/> pieces that
-/// <see cref="RegistryOptions.ParallelRanges"/> workers GET with <c>Range</c> headers and write at their offsets into one
+/// Ranged blob downloads: a big blob is cut into <see cref="RegistryOptions.RangeChunkSize"/> pieces that up to
+/// <see cref="RegistryOptions.ParallelRanges"/> workers (as many as the client's stream budget,
+/// <see cref="RegistryOptions.MaxBlobStreams"/>, has room for) GET with <c>Range</c> headers and write at their offsets into one
 /// <see cref="RangedBlobIngest"/> (hashed in order as the written prefix grows, verified before it is renamed into the
 /// cache). The first piece is the probe: a server that answers it with 200 (Range ignored), or that answers any piece with
 /// another range than asked, gets the one-stream download instead; one whose pieces do not add up to the digest is caught
@@ -20,6 +21,9 @@ namespace Sealer.Core.Distribution;
 public sealed partial class RegistryClient
 {
     private const int RangeBufferSize = 1 << 18;
+
+    /// <summary>Pieces a lone range worker takes in one request when no helper can join it (fewer requests, same bytes).</summary>
+    private const int LoneClaimChunks = 8;
 
     /// <summary>A server that does not honour Range requests (or answers other bytes than asked): use one stream.</summary>
     private sealed class RangesNotHonoredException(string message) : Exception(message);
@@ -37,7 +41,36 @@ public sealed partial class RegistryClient
     private long _rangeFallbacks;
     private long _rangedBlobs;
 
-    /// <summary>Downloads the blob with parallel ranges; false when the server does not honour them (the caller streams it instead).</summary>
+    /// <summary>
+    /// Blob streams of this client now (<see cref="RegistryOptions.MaxBlobStreams"/>): one-stream downloads, and range
+    /// workers, each counted from when it is started until it stops, between its pieces too.
+    /// </summary>
+    private int _blobStreams;
+    private int _peakBlobStreams;
+
+    /// <summary>The most blob streams this client has had at once (tests check the budget with it).</summary>
+    internal int PeakBlobStreams => Volatile.Read(ref _peakBlobStreams);
+
+    private void StreamOpened()
+    {
+        int now = Interlocked.Increment(ref _blobStreams);
+        for (int peak = Volatile.Read(ref _peakBlobStreams); now > peak; peak = Volatile.Read(ref _peakBlobStreams))
+        {
+            if (Interlocked.CompareExchange(ref _peakBlobStreams, now, peak) == peak) break;
+        }
+    }
+
+    private void StreamClosed() => Interlocked.Decrement(ref _blobStreams);
+
+    /// <summary>Room for one more range worker beside the streams counted now (the caller's own among them).</summary>
+    private bool RoomForHelper() => Volatile.Read(ref _blobStreams) < Options.MaxBlobStreams;
+
+    /// <summary>
+    /// Downloads the blob in ranges; false when the server does not honour them (the caller streams it instead). One worker
+    /// always runs; helpers join (up to <see cref="RegistryOptions.ParallelRanges"/> in all) while the client has room for
+    /// another stream (<see cref="RegistryOptions.MaxBlobStreams"/>) and leave between pieces when it has none. A worker
+    /// alone that no helper can join claims <see cref="LoneClaimChunks"/> pieces in one request.
+    /// </summary>
     private async Task<bool> TryFetchRangedAsync(RegistryEndpoint ep, ImageReference image, Descriptor blob, OciLayout layout, IProgress<long>? progress, int attempts, CancellationToken cancellationToken)
     {
         var digest = blob.ParsedDigest;
@@ -45,28 +78,68 @@ public sealed partial class RegistryClient
         int chunks = (int)((size + chunk - 1) / chunk);
         await using var ingest = layout.BeginRangedIngest(digest, size, Options.HashRangesWhileDownloading);
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var probe = await OpenRangeAsync(ep, image, digest, size, 0, Math.Min(chunk, size) - 1, attempts, cts.Token).ConfigureAwait(false);
+        var gate = new object();
+        var tasks = new List<Task>();
+        int workers = 1, next;
+        long probeTo;
+        HttpResponseMessage? probe;
+        StreamOpened(); // the first worker's stream, from the probe on
+        try
+        {
+            next = RoomForHelper() ? 1 : Math.Min(LoneClaimChunks, chunks);
+            probeTo = Math.Min(next * chunk, size) - 1;
+            probe = await OpenRangeAsync(ep, image, digest, size, 0, probeTo, attempts, cts.Token).ConfigureAwait(false);
+        }
+        catch
+        {
+            StreamClosed();
+            throw;
+        }
         if (probe is null)
         {
+            StreamClosed();
             _logger?.LogDebug("{Endpoint} does not honour Range requests for {Digest}; downloading it in one stream", ep, digest);
             Interlocked.Increment(ref _rangeFallbacks);
             return false;
         }
         long received = 0;
-        int next = 1;
         void Received(int n) => progress?.Report(Interlocked.Add(ref received, n));
 
-        async Task WorkerAsync(HttpResponseMessage? first)
+        // The next pieces for a worker, [from, to]; null when none are left, or when a helper has no room to stay. A claim
+        // with room for one more stream starts a helper, counted from here so that no other claim counts on its room.
+        (long From, long To)? Claim(bool helper)
+        {
+            lock (gate)
+            {
+                if (next >= chunks || (helper && Volatile.Read(ref _blobStreams) > Options.MaxBlobStreams))
+                {
+                    workers--;
+                    return null;
+                }
+                bool room = RoomForHelper();
+                int take = workers == 1 && !room ? Math.Min(LoneClaimChunks, chunks - next) : 1;
+                long from = next * chunk;
+                next += take;
+                if (room && next < chunks && workers < Options.ParallelRanges)
+                {
+                    workers++;
+                    StreamOpened();
+                    tasks.Add(Task.Run(() => WorkerAsync(null, helper: true))); // no token: a cancelled run still ends in its finally
+                }
+                return (from, Math.Min(next * chunk, size) - 1);
+            }
+        }
+
+        // Runs with its stream counted; gives it back when it stops.
+        async Task WorkerAsync(HttpResponseMessage? first, bool helper)
         {
             byte[] buffer = ArrayPool<byte>.Shared.Rent(RangeBufferSize);
             try
             {
-                if (first is not null) await FetchRangeAsync(ep, image, digest, ingest, 0, Math.Min(chunk, size) - 1, first, buffer, Received, attempts, cts.Token).ConfigureAwait(false);
-                int i;
-                while ((i = Interlocked.Increment(ref next) - 1) < chunks)
+                if (first is not null) await FetchRangeAsync(ep, image, digest, ingest, 0, probeTo, first, buffer, Received, attempts, cts.Token).ConfigureAwait(false);
+                while (Claim(helper) is var (from, to))
                 {
-                    long start = i * chunk;
-                    await FetchRangeAsync(ep, image, digest, ingest, start, Math.Min(start + chunk, size) - 1, null, buffer, Received, attempts, cts.Token).ConfigureAwait(false);
+                    await FetchRangeAsync(ep, image, digest, ingest, from, to, null, buffer, Received, attempts, cts.Token).ConfigureAwait(false);
                 }
             }
             catch
@@ -77,23 +150,35 @@ public sealed partial class RegistryClient
             finally
             {
                 ArrayPool<byte>.Shared.Return(buffer);
+                StreamClosed();
             }
         }
 
-        var workers = new List<Task> { WorkerAsync(probe) };
-        for (int w = 1; w < Math.Min(Options.ParallelRanges, chunks); w++) workers.Add(Task.Run(() => WorkerAsync(null), cts.Token));
-        try
+        var owner = WorkerAsync(probe, helper: false); // runs until its first wait, and may start helpers meanwhile
+        lock (gate) tasks.Add(owner);
+        // Helpers are added while workers run: wait until a snapshot of the workers is all there is, each of them stopped.
+        Task[] all;
+        while (true)
         {
-            await Task.WhenAll(workers).ConfigureAwait(false);
+            lock (gate) all = tasks.ToArray();
+            try
+            {
+                await Task.WhenAll(all).ConfigureAwait(false);
+            }
+            catch
+            {
+                // Inspected below, once every worker has stopped.
+            }
+            lock (gate)
+            {
+                if (tasks.Count == all.Length) break;
+            }
         }
-        catch when (cancellationToken.IsCancellationRequested)
+        if (all.Any(t => !t.IsCompletedSuccessfully))
         {
-            throw new OperationCanceledException(cancellationToken);
-        }
-        catch
-        {
+            if (cancellationToken.IsCancellationRequested) throw new OperationCanceledException(cancellationToken);
             // Report the cause, not the cancellations it caused in the other workers.
-            var cause = workers.Where(t => t.IsFaulted).Select(t => t.Exception!.InnerException!).FirstOrDefault(e => e is not OperationCanceledException);
+            var cause = all.Where(t => t.IsFaulted).Select(t => t.Exception!.InnerException!).FirstOrDefault(e => e is not OperationCanceledException);
             if (cause is RangesNotHonoredException rn)
             {
                 _logger?.LogDebug("{Endpoint}: {Reason}; downloading {Digest} in one stream", ep, rn.Message, digest);
@@ -101,7 +186,7 @@ public sealed partial class RegistryClient
                 return false;
             }
             if (cause is not null) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(cause);
-            throw;
+            await all.First(t => !t.IsCompletedSuccessfully).ConfigureAwait(false);
         }
         try
         {

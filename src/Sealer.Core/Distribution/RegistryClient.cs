@@ -236,7 +236,8 @@ public sealed partial class RegistryClient : IDisposable
     /// <summary>
     /// Downloads a blob into <paramref name="layout"/> unless it is there: resumes an earlier partial download with an HTTP
     /// Range, verifies size and digest while streaming, tries mirrors first. Returns false when it was already present.
-    /// Blobs of <see cref="RegistryOptions.ParallelRangeThreshold"/> and more come in parallel ranges (RegistryClient.Ranged.cs).
+    /// Blobs of <see cref="RegistryOptions.ParallelRangeThreshold"/> and more come in ranges (RegistryClient.Ranged.cs), in
+    /// parallel while the client has room for more streams (<see cref="RegistryOptions.MaxBlobStreams"/>).
     /// <paramref name="progress"/> gets the blob's bytes so far (including bytes an earlier attempt left).
     /// </summary>
     public Task<bool> FetchBlobAsync(ImageReference image, Descriptor blob, OciLayout layout, IProgress<long>? progress = null, CancellationToken cancellationToken = default)
@@ -246,7 +247,15 @@ public sealed partial class RegistryClient : IDisposable
         {
             // Big blobs come in parallel ranges when the server honours them; otherwise (and to resume a partial) in one stream.
             if (UseRanges(blob, layout) && await TryFetchRangedAsync(ep, image, blob, layout, progress, attempts, cancellationToken).ConfigureAwait(false)) return true;
-            await FetchBlobFromAsync(ep, image, blob, layout, progress, attempts, cancellationToken).ConfigureAwait(false);
+            StreamOpened();
+            try
+            {
+                await FetchBlobFromAsync(ep, image, blob, layout, progress, attempts, cancellationToken).ConfigureAwait(false);
+            }
+            finally
+            {
+                StreamClosed();
+            }
             return true;
         }, cancellationToken);
     }

@@ -19,6 +19,7 @@ public sealed class RegistryOptions
     private int _parallelRanges = 4;
     private long _parallelRangeThreshold = 64L << 20;
     private long _rangeChunkSize = 16L << 20;
+    private int _maxBlobStreams = 6;
     private readonly Dictionary<string, List<string>> _mirrors = new(StringComparer.OrdinalIgnoreCase);
     private readonly HashSet<string> _insecure = new(StringComparer.OrdinalIgnoreCase);
 
@@ -112,6 +113,19 @@ public sealed class RegistryOptions
     {
         get => _parallelRangeThreshold;
         set => _parallelRangeThreshold = value >= 1 ? value : throw new ArgumentOutOfRangeException(nameof(value), value, "must be positive");
+    }
+
+    /// <summary>
+    /// Blob downloads this client keeps open at most before a big blob's extra ranges wait: a range worker joins a big blob
+    /// (up to <see cref="ParallelRanges"/>) only while fewer streams are open (one-stream downloads and range pieces alike),
+    /// and leaves it again between pieces when other downloads have taken the room. Default 6 (a pull's blobs at once):
+    /// many blobs in flight already fill the link, and ranges on top of them only cost requests and CPU on both ends
+    /// (build/bench/RESULTS.md); a big blob left alone at the tail of a pull gets its ranges.
+    /// </summary>
+    public int MaxBlobStreams
+    {
+        get => _maxBlobStreams;
+        set => _maxBlobStreams = value is >= 1 and <= 256 ? value : throw new ArgumentOutOfRangeException(nameof(value), value, "1..256");
     }
 
     /// <summary>Bytes per range request. Default 16 MiB (a small tail left to hash when the last ranges arrive).</summary>

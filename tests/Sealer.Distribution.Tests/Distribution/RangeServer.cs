@@ -18,6 +18,8 @@ internal sealed class RangeServer : IAsyncDisposable
     private readonly Task _accept;
     private readonly byte[] _blob;
     private int _dropsLeft;
+    private int _open;
+    private int _maxOpen;
 
     public RangeServer(byte[] blob)
     {
@@ -30,6 +32,9 @@ internal sealed class RangeServer : IAsyncDisposable
 
     /// <summary>Range headers of the blob GETs, in arrival order (null: no Range).</summary>
     public ConcurrentQueue<string?> Ranges { get; } = new();
+
+    /// <summary>The most requests this server was answering at the same time.</summary>
+    public int MaxConcurrent => Volatile.Read(ref _maxOpen);
 
     /// <summary>Answer every request with 200 and the whole blob.</summary>
     public bool IgnoreRange { get; set; }
@@ -69,10 +74,14 @@ internal sealed class RangeServer : IAsyncDisposable
     {
         using (client)
         {
+            bool headRead = false;
             try
             {
                 var stream = client.GetStream();
                 string head = await ReadHeadAsync(stream);
+                headRead = true;
+                int open = Interlocked.Increment(ref _open);
+                for (int max = _maxOpen; open > max && Interlocked.CompareExchange(ref _maxOpen, open, max) != max; max = _maxOpen) { }
                 string? range = head.Split("\r\n").FirstOrDefault(l => l.StartsWith("Range:", StringComparison.OrdinalIgnoreCase))?[6..].Trim();
                 Ranges.Enqueue(range);
                 long from = 0, to = _blob.Length - 1;
@@ -105,6 +114,10 @@ internal sealed class RangeServer : IAsyncDisposable
             catch (Exception ex) when (ex is IOException or SocketException or OperationCanceledException or ObjectDisposedException)
             {
                 // The client went away (or we are stopping).
+            }
+            finally
+            {
+                if (headRead) Interlocked.Decrement(ref _open);
             }
         }
     }

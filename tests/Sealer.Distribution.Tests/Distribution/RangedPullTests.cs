@@ -54,7 +54,8 @@ public class RangedPullTests(RegistryFixture fixture)
     /// changed by <paramref name="configure"/>), checks it is stored whole with nothing left in <c>ingest/</c>, and returns
     /// what the client counted and the Range header of every request the server saw (null: no Range).
     /// </summary>
-    private static async Task<(long RangedBlobs, long RangeFallbacks, List<string?> Ranges)> FetchIntactAsync(RangeServer server, Action<RegistryOptions>? configure = null)
+    private static async Task<(long RangedBlobs, long RangeFallbacks, List<string?> Ranges)> FetchIntactAsync(RangeServer server, Action<RegistryOptions>? configure = null,
+        Action<RegistryClient>? afterwards = null)
     {
         using var cache = TestRegistries.NewCache();
         var options = Ranged();
@@ -62,6 +63,7 @@ public class RangedPullTests(RegistryFixture fixture)
         using var client = new RegistryClient(options);
         Assert.True(await client.FetchBlobAsync(At(server), BlobDescriptor, cache.Layout));
         AssertStoredIntact(cache);
+        afterwards?.Invoke(client);
         return (client.RangedBlobs, client.RangeFallbacks, server.Ranges.ToList());
     }
 
@@ -221,5 +223,59 @@ public class RangedPullTests(RegistryFixture fixture)
         await using var server = new RangeServer(Blob);
         var (_, _, ranges) = await FetchIntactAsync(server, o => o.ParallelRangeThreshold = BlobSize + 1);
         Assert.Equal([null], ranges);
+    }
+
+    [Fact]
+    public async Task A_big_blob_with_no_room_for_more_streams_comes_in_one_worker_eight_pieces_per_request()
+    {
+        await using var server = new RangeServer(Blob);
+        int peak = 0;
+        var (ranged, fallbacks, ranges) = await FetchIntactAsync(server, o => o.MaxBlobStreams = 1, c => peak = c.PeakBlobStreams);
+        Assert.Equal(1, ranged);
+        Assert.Equal(0, fallbacks);
+        Assert.Equal([$"bytes=0-{8 * Chunk - 1}", $"bytes={8 * Chunk}-{BlobSize - 1}"], ranges);
+        Assert.Equal(1, peak);
+        Assert.Equal(1, server.MaxConcurrent);
+    }
+
+    [Fact]
+    public async Task Range_helpers_join_a_big_blob_only_up_to_the_client_s_stream_budget()
+    {
+        await using var server = new RangeServer(Blob) { SendDelay = TimeSpan.FromMilliseconds(2) };
+        int peak = 0;
+        var (ranged, _, ranges) = await FetchIntactAsync(server, o => o.MaxBlobStreams = 2, c => peak = c.PeakBlobStreams);
+        Assert.Equal(1, ranged);
+        Assert.Equal(13, ranges.Count); // one piece per request: a helper could join (or had joined) at every claim
+        Assert.Equal(2, peak);
+        // The server saw pieces in parallel (it counts a request from its head to its last byte sent, so a piece that
+        // follows another on the client can overlap it there by a moment: at least 2, not exactly 2).
+        Assert.True(server.MaxConcurrent >= 2, $"the server never saw two pieces at once ({server.MaxConcurrent})");
+    }
+
+    [Fact]
+    public async Task Range_helpers_join_a_big_blob_once_another_download_has_left_room()
+    {
+        // Another blob (under the threshold: one stream) is downloading slowly from another server when the big one starts:
+        // with a budget of 2 streams the big one gets no helper, so its one worker claims eight pieces at once. When the
+        // other download has ended, the next claim has room: pieces one by one, a helper beside the worker.
+        byte[] small = RandomNumberGenerator.GetBytes(640 * 1024);
+        var smallDescriptor = new Descriptor { MediaType = MediaTypes.OciLayerGzip, Digest = Digest.Sha256(small).ToString(), Size = small.Length };
+        await using var other = new RangeServer(small) { SendDelay = TimeSpan.FromMilliseconds(10) };
+        await using var server = new RangeServer(Blob) { SendDelay = TimeSpan.FromMilliseconds(15) };
+        using var cache = TestRegistries.NewCache();
+        var options = Ranged();
+        options.MaxBlobStreams = 2;
+        using var client = new RegistryClient(options);
+        var slow = client.FetchBlobAsync(At(other), smallDescriptor, cache.Layout);
+        while (other.Ranges.IsEmpty) await Task.Delay(5);
+        Assert.True(await client.FetchBlobAsync(At(server), BlobDescriptor, cache.Layout));
+        Assert.True(slow.IsCompletedSuccessfully, "the other download (~100 ms) should have ended before the big one (~500 ms)");
+        Assert.True(await slow);
+        AssertStoredIntact(cache);
+        var ranges = server.Ranges.ToList();
+        Assert.Equal($"bytes=0-{8 * Chunk - 1}", ranges[0]);
+        Assert.Equal(6, ranges.Count); // then the five pieces left, one per request
+        Assert.Equal(2, client.PeakBlobStreams); // the other download and the worker, then the worker and a helper
+        Assert.True(server.MaxConcurrent >= 2, $"the server never saw two pieces at once ({server.MaxConcurrent})");
     }
 }
