@@ -21,10 +21,7 @@ public sealed partial class NativeStartupTests : IDisposable
     public async Task The_native_sealer_faults_its_zero_filled_data_in_before_the_runtime_starts()
     {
         string sealer = SealerCli.Aot();
-        string layout = Directory.CreateDirectory(_tmp.Sub("layout")).FullName;
-        File.WriteAllText(Path.Combine(layout, "oci-layout"), "{\"imageLayoutVersion\":\"1.0.0\"}");
-        File.WriteAllText(Path.Combine(layout, "index.json"), "{\"schemaVersion\":2,\"manifests\":[]}");
-        Directory.CreateDirectory(Path.Combine(layout, "blobs", "sha256"));
+        string layout = Sealer.Core.Layout.OciLayout.OpenOrCreate(_tmp.Sub("layout")).Root; // empty: the start is what is looked at
         int port;
         using (var probe = new TcpListener(IPAddress.Loopback, 0))
         {
