@@ -17,19 +17,19 @@ Console.CancelKeyPress += (_, e) => { e.Cancel = true; cts.Cancel(); };
 var sw = Stopwatch.StartNew();
 if (args[0] == "archive")
 {
-    var r = await ClusterImageArchive.WriteAsync(args[1], args[2], 0, null, cts.Token);
+    var r = await ClusterImageArchive.WriteAsync(args[1], args[2], cancellationToken: cts.Token);
     Console.WriteLine($"archive: {r.BytesWritten} bytes written, {r.EntriesWritten} entries, {sw.Elapsed.TotalSeconds:F2} s");
 }
 else if (args[0] == "save")
 {
     var store = ClusterImageStore.Open(args[1]);
-    var saved = await OciArchive.SaveAsync(store, store.List().Select(i => i.Name).ToList(), args[2], null, cts.Token);
+    var saved = await OciArchive.SaveAsync(store, store.List().Select(i => i.Name).ToList(), args[2], cancellationToken: cts.Token);
     Console.WriteLine($"save: {saved.Count} image(s), {new FileInfo(args[2]).Length} bytes, {sw.Elapsed.TotalSeconds:F2} s");
 }
 else
 {
     var store = ClusterImageStore.Open(args[2]);
-    var r = await OciArchive.LoadArchiveAsync(store, args[1], null, cts.Token);
+    var r = await OciArchive.LoadArchiveAsync(store, args[1], cancellationToken: cts.Token);
     Console.WriteLine($"load: {r.Images.Count} image(s), {r.BlobsLoaded} blobs, {r.BytesLoaded} bytes, {sw.Elapsed.TotalSeconds:F2} s");
 }
 return 0;
