@@ -226,13 +226,119 @@ public class DistributionTests(TestHosts hosts, Xunit.Abstractions.ITestOutputHe
         await using var host = await ConnectAsync(2);
         using var cts = new CancellationTokenSource();
         var first = platform.Layers[0];
-        // one blob per channel, so the cancel comes between two blobs (batches: Hundreds_of_small_blobs_travel_in_batches_...)
-        var options = new DistributionOptions { BatchBlobMaxBytes = 0, AfterBlob = (_, blob) => { if (blob == first) cts.Cancel(); } };
+        // one blob per channel and one at a time, so the cancel comes between two blobs (batches:
+        // Hundreds_of_small_blobs_travel_in_batches_...; two at a time: Cancelled_with_two_streams_...)
+        var options = new DistributionOptions { BatchBlobMaxBytes = 0, StreamsPerHost = 1, AfterBlob = (_, blob) => { if (blob == first) cts.Cancel(); } };
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => new BlobDistributor(source, Store, options).DistributeAsync([host], platform.Layers, cts.Token));
         Assert.True(File.Exists(hosts.Hosts[2].OnHost($"{Store}/blobs/sha256/{first.ParsedDigest.Encoded}")));
         var resumed = (await new BlobDistributor(source, Store).DistributeAsync([host], platform.Layers)).Single();
         Assert.Equal(platform.TotalLayerBytes - first.Size, resumed.BytesFromController);
         Assert.Equal(1, resumed.BlobsSkipped);
+    }
+
+    /// <summary>Blobs of <paramref name="mib"/> MiB of random bytes written into the image's blob directory.</summary>
+    private static List<Sealer.Core.Oci.Descriptor> BigBlobs(FixtureImage image, int count, int mib)
+    {
+        var blobs = new List<Sealer.Core.Oci.Descriptor>();
+        for (int i = 0; i < count; i++)
+        {
+            var bytes = RandomNumberGenerator.GetBytes(mib * 1024 * 1024);
+            string hex = Convert.ToHexStringLower(SHA256.HashData(bytes));
+            File.WriteAllBytes(Path.Combine(image.Dir, "blobs", "sha256", hex), bytes);
+            blobs.Add(new Sealer.Core.Oci.Descriptor { MediaType = "application/vnd.oci.image.layer.v1.tar", Digest = "sha256:" + hex, Size = bytes.Length });
+        }
+        return blobs;
+    }
+
+    [Theory]
+    [InlineData(2, true)]
+    [InlineData(2, false)]
+    [InlineData(1, true)]
+    public async Task With_two_streams_per_host_the_next_blob_arrives_while_the_host_checks_the_last(int streams, bool systemSsh)
+    {
+        hosts.Wipe("/var/lib/sealer");
+        var image = FixtureImage.Build(Path.Combine(_work, "image"), appLayerBytes: 1024 * 1024);
+        var source = ClusterImageSource.Open(image.Dir);
+        var blobs = BigBlobs(image, 4, 6); // each over SystemSshMinBytes: one session each, not a batch
+        var h = hosts.Hosts[1];
+        await using var host = await ConnectAsync(1);
+        bool Arrived(Sealer.Core.Oci.Descriptor d) =>
+            File.Exists(h.OnHost($"{Store}/ingest/{d.ParsedDigest.Encoded}")) || File.Exists(h.OnHost($"{Store}/blobs/sha256/{d.ParsedDigest.Encoded}"));
+        // when the first blob is done (received and checked), the second is under way already with two streams; with one it
+        // starts only after this hook returns, so it cannot appear while the hook waits
+        bool? secondUnderWay = null;
+        var options = new DistributionOptions
+        {
+            StreamsPerHost = streams, SystemSsh = systemSsh, BatchBlobMaxBytes = 0,
+            AfterBlob = (_, b) =>
+            {
+                if (b != blobs[0]) return;
+                var wait = System.Diagnostics.Stopwatch.StartNew();
+                while (!Arrived(blobs[1]) && wait.Elapsed < TimeSpan.FromSeconds(streams > 1 ? 30 : 2)) Thread.Sleep(20);
+                secondUnderWay = Arrived(blobs[1]);
+            },
+        };
+        var result = (await new BlobDistributor(source, Store, options).DistributeAsync([host], blobs).WaitAsync(TimeSpan.FromMinutes(5))).Single();
+        Assert.Equal(streams > 1, secondUnderWay);
+        Assert.Equal(systemSsh ? "openssh" : "ssh.net", result.Transport);
+        Assert.Equal(blobs.Sum(b => b.Size), result.BytesFromController);
+        Assert.Equal(blobs.Count, result.BlobsSent);
+        foreach (var b in blobs) Assert.Equal(b.ParsedDigest.Encoded, Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(h.OnHost($"{Store}/blobs/sha256/{b.ParsedDigest.Encoded}")))));
+        Assert.Empty(Directory.GetFiles(h.OnHost(Store + "/ingest")));
+    }
+
+    [Fact]
+    public async Task With_two_streams_a_blob_that_arrives_corrupt_stops_the_host_after_the_one_beside_it()
+    {
+        hosts.Wipe("/var/lib/sealer");
+        var image = FixtureImage.Build(Path.Combine(_work, "image"), appLayerBytes: 1024 * 1024);
+        var source = ClusterImageSource.Open(image.Dir);
+        var blobs = BigBlobs(image, 8, 5);
+        // the second blob's bytes are no longer what its digest says
+        var wrong = blobs[1];
+        File.WriteAllBytes(Path.Combine(image.Dir, "blobs", "sha256", wrong.ParsedDigest.Encoded), RandomNumberGenerator.GetBytes((int)wrong.Size));
+        var h = hosts.Hosts[2];
+        await using var host = await ConnectAsync(2);
+        var ex = await Assert.ThrowsAsync<SealerException>(() => new BlobDistributor(source, Store, new DistributionOptions { StreamsPerHost = 2 }).DistributeAsync([host], blobs));
+        Assert.Equal(ErrorCodes.TransferDigestMismatch, ex.Code);
+        Assert.Contains(wrong.ParsedDigest.Encoded, ex.Message, StringComparison.Ordinal);
+        string InStore(Sealer.Core.Oci.Descriptor d) => h.OnHost($"{Store}/blobs/sha256/{d.ParsedDigest.Encoded}");
+        Assert.False(File.Exists(InStore(wrong)));
+        Assert.True(File.Exists(InStore(blobs[0]))); // the one beside it was let finish
+        Assert.False(File.Exists(InStore(blobs[^1]))); // nothing new started after the failure
+        Assert.Empty(Directory.GetFiles(h.OnHost(Store + "/ingest"))); // no send was left half-way
+    }
+
+    [Fact]
+    public async Task Cancelled_with_two_streams_resumes_what_arrived_whole_or_in_part_and_resends_nothing()
+    {
+        hosts.Wipe("/var/lib/sealer");
+        var image = FixtureImage.Build(Path.Combine(_work, "image"), appLayerBytes: 1024 * 1024);
+        var source = ClusterImageSource.Open(image.Dir);
+        var blobs = BigBlobs(image, 6, 8);
+        var h = hosts.Hosts[3];
+        await using var host = await ConnectAsync(3);
+        using var cts = new CancellationTokenSource();
+        // cancelled when the first blob is done: the second is on its way (two streams), cut off wherever it is
+        var options = new DistributionOptions { StreamsPerHost = 2, AfterBlob = (_, b) => { if (b == blobs[0]) cts.Cancel(); } };
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => new BlobDistributor(source, Store, options).DistributeAsync([host], blobs, cts.Token));
+        // the host may still be writing what was in flight when the stream was cut: wait until ingest/ stops growing
+        string ingest = h.OnHost(Store + "/ingest");
+        long IngestBytes() => Directory.Exists(ingest) ? Directory.GetFiles(ingest).Sum(f => new FileInfo(f).Length) : 0;
+        var settle = System.Diagnostics.Stopwatch.StartNew();
+        for (long last = -1, now = IngestBytes(); now != last && settle.Elapsed < TimeSpan.FromSeconds(20); last = now, now = IngestBytes()) Thread.Sleep(500);
+        long onHost = 0;
+        foreach (var b in blobs)
+        {
+            string hex = b.ParsedDigest.Encoded;
+            if (File.Exists(h.OnHost($"{Store}/blobs/sha256/{hex}"))) onHost += b.Size;
+            else if (File.Exists(h.OnHost($"{Store}/ingest/{hex}"))) onHost += new FileInfo(h.OnHost($"{Store}/ingest/{hex}")).Length;
+        }
+        Assert.True(File.Exists(h.OnHost($"{Store}/blobs/sha256/{blobs[0].ParsedDigest.Encoded}")));
+        var resumed = (await new BlobDistributor(source, Store).DistributeAsync([host], blobs)).Single();
+        Assert.Equal(blobs.Sum(b => b.Size) - onHost, resumed.BytesFromController);
+        foreach (var b in blobs) Assert.Equal(b.ParsedDigest.Encoded, Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(h.OnHost($"{Store}/blobs/sha256/{b.ParsedDigest.Encoded}")))));
+        Assert.Empty(Directory.GetFiles(h.OnHost(Store + "/ingest")));
     }
 
     [Fact]

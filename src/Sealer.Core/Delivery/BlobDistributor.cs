@@ -53,6 +53,13 @@ public sealed record DistributionOptions
 
     public long BatchMaxBytes { get; init; } = 32L << 20;
 
+    /// <summary>
+    /// How many blobs (or batches) this machine streams to one host at once. A host checks a blob's sha256 after all of it
+    /// arrived (<see cref="BlobDistributor.ReceiveScript"/>), and with one stream the host received nothing meanwhile: the
+    /// second streams while the host hashes the first. 1: one at a time.
+    /// </summary>
+    public int StreamsPerHost { get; init; } = 2;
+
     public IProgress<TransferProgress>? Progress { get; init; }
 
     public ILogger Logger { get; init; } = NullLogger.Instance;
@@ -255,38 +262,92 @@ public sealed class BlobDistributor(ClusterImageSource image, string store, Dist
         long sent = 0;
         int count = 0;
         var transports = new SortedSet<string>(StringComparer.Ordinal);
+        // Up to StreamsPerHost sends at once, started in the blobs' order; after a failure no new one starts, those under way
+        // finish (what arrived whole is kept, a partial blob resumes next run), then the first failure is thrown.
+        using var slots = new SemaphoreSlim(Math.Max(1, _options.StreamsPerHost));
+        var inFlight = new List<Task>();
+        Exception? firstFailure = null;
+        void Done(string transport, long bytes, IReadOnlyList<Descriptor> arrived)
+        {
+            Interlocked.Add(ref sent, bytes);
+            Interlocked.Add(ref count, arrived.Count);
+            lock (transports) transports.Add(transport);
+            foreach (var b in arrived) _options.AfterBlob?.Invoke(host.Address, b);
+        }
+        async Task StartAsync(Func<Task> send)
+        {
+            await slots.WaitAsync(cancellationToken).ConfigureAwait(false);
+            if (Volatile.Read(ref firstFailure) is not null)
+            {
+                slots.Release();
+                return;
+            }
+            inFlight.Add(RunAsync());
+            inFlight.RemoveAll(t => t.IsCompleted);
+            async Task RunAsync()
+            {
+                try
+                {
+                    await send().ConfigureAwait(false);
+                }
+                catch (Exception ex)
+                {
+                    Interlocked.CompareExchange(ref firstFailure, ex, null);
+                    throw;
+                }
+                finally
+                {
+                    slots.Release();
+                }
+            }
+        }
         var batch = new List<Descriptor>();
         long batchBytes = 0;
         async Task FlushAsync()
         {
             if (batch.Count == 0) return;
-            sent += await SendBatchAsync(host, batch, cancellationToken).ConfigureAwait(false);
-            transports.Add("ssh.net");
-            count += batch.Count;
-            foreach (var b in batch) _options.AfterBlob?.Invoke(host.Address, b);
+            var these = batch.ToList();
             batch.Clear();
             batchBytes = 0;
+            await StartAsync(async () => Done("ssh.net", await SendBatchAsync(host, these, cancellationToken).ConfigureAwait(false), these)).ConfigureAwait(false);
         }
-        foreach (var blob in blobs.DistinctBy(b => b.Digest))
+        try
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            string hex = blob.ParsedDigest.Encoded;
-            if (!missing.TryGetValue(hex, out long offset)) continue;
-            // whole small blobs that would go over SSH.NET anyway travel together; the system ssh client's stay one per session
-            if (offset == 0 && blob.Size < _options.BatchBlobMaxBytes && !UseSystemSsh(host, blob.Size))
+            foreach (var blob in blobs.DistinctBy(b => b.Digest))
             {
-                if (batch.Count >= _options.BatchMaxBlobs || (batch.Count > 0 && batchBytes + blob.Size > _options.BatchMaxBytes)) await FlushAsync().ConfigureAwait(false);
-                batch.Add(blob);
-                batchBytes += blob.Size;
-                continue;
+                cancellationToken.ThrowIfCancellationRequested();
+                if (Volatile.Read(ref firstFailure) is not null) break;
+                string hex = blob.ParsedDigest.Encoded;
+                if (!missing.TryGetValue(hex, out long offset)) continue;
+                // whole small blobs that would go over SSH.NET anyway travel together; the system ssh client's stay one per session
+                if (offset == 0 && blob.Size < _options.BatchBlobMaxBytes && !UseSystemSsh(host, blob.Size))
+                {
+                    if (batch.Count >= _options.BatchMaxBlobs || (batch.Count > 0 && batchBytes + blob.Size > _options.BatchMaxBytes)) await FlushAsync().ConfigureAwait(false);
+                    batch.Add(blob);
+                    batchBytes += blob.Size;
+                    continue;
+                }
+                await StartAsync(async () =>
+                {
+                    var (bytes, transport) = await SendBlobAsync(host, blob, offset, cancellationToken).ConfigureAwait(false);
+                    Done(transport, bytes, [blob]);
+                }).ConfigureAwait(false);
             }
-            var (bytes, transport) = await SendBlobAsync(host, blob, offset, cancellationToken).ConfigureAwait(false);
-            sent += bytes;
-            transports.Add(transport);
-            count++;
-            _options.AfterBlob?.Invoke(host.Address, blob);
+            if (Volatile.Read(ref firstFailure) is null) await FlushAsync().ConfigureAwait(false);
         }
-        await FlushAsync().ConfigureAwait(false);
+        finally
+        {
+            // the sends under way end before this returns or throws (nothing keeps writing to the host behind the caller)
+            try
+            {
+                await Task.WhenAll(inFlight).ConfigureAwait(false);
+            }
+            catch (Exception) when (firstFailure is not null)
+            {
+                // thrown below, once
+            }
+        }
+        if (firstFailure is not null) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(firstFailure);
         string via = transports.Count == 0 ? "none" : string.Join('+', transports);
         _options.Logger.LogInformation("{Host}: received {Count} blobs ({Bytes} bytes) from this machine via {Transport}", host.Address, count, sent, via);
         return (new HostTransfer(host.Address, sent, 0, blobs.Count - missing.Count, count, null, via), null);
