@@ -106,6 +106,40 @@ public class DistributionTests(TestHosts hosts, Xunit.Abstractions.ITestOutputHe
     }
 
     [Fact]
+    public async Task A_relay_that_sends_a_corrupt_blob_stops_and_this_machine_sends_what_is_left()
+    {
+        hosts.Wipe("/var/lib/sealer", "/root");
+        var image = FixtureImage.Build(Path.Combine(_work, "image"), appLayerBytes: 1024 * 1024);
+        var source = ClusterImageSource.Open(image.Dir);
+        var blobs = BigBlobs(image, 6, 5);
+        await using var a = await ConnectAsync(0);
+        await using var b = await ConnectAsync(1);
+        await using var c = await ConnectAsync(2);
+        await new BlobDistributor(source, Store).DistributeAsync([a], blobs);
+        // the relay's copy of the third blob went bad after it arrived
+        var bad = blobs[2];
+        File.WriteAllBytes(hosts.Hosts[0].OnHost($"{Store}/blobs/sha256/{bad.ParsedDigest.Encoded}"), RandomNumberGenerator.GetBytes((int)bad.Size));
+        // two hosts to fill, one stream from here: one of them is served by the first host, a relay
+        var logger = new ListLogger();
+        var results = await new BlobDistributor(source, Store, new DistributionOptions { Parallelism = 1, StreamsPerHost = 2, Logger = logger }).DistributeAsync([a, b, c], blobs);
+        foreach (var line in logger.Lines) log.WriteLine(line);
+        string failed = Assert.Single(logger.Lines, l => l.Contains($"Relay {hosts.Hosts[0].Ip} -> ", StringComparison.Ordinal) && l.Contains("failed", StringComparison.Ordinal));
+        var target = hosts.Hosts.First(h => failed.Contains($"-> {h.Ip} ", StringComparison.Ordinal));
+        var got = results.Single(r => r.Host == target.Ip);
+        log.WriteLine($"{got.Host}: {got.BytesFromController} from here via {got.Transport}, {got.BytesRelayed} relayed from {got.RelayedFrom ?? "-"}");
+        // the target refused the bad copy; the blobs the relay had sent whole stayed, this machine sent the rest (the bad one included)
+        Assert.Null(got.RelayedFrom);
+        Assert.True(got.BytesFromController >= bad.Size, $"{got.BytesFromController} bytes from here");
+        Assert.True(got.BytesFromController < blobs.Sum(x => x.Size), "the relay's whole blobs were sent again");
+        foreach (var h in new[] { hosts.Hosts[1], hosts.Hosts[2] })
+        {
+            AssertLandedWhole(h, blobs);
+            var ak = h.OnHost("/root/.ssh/authorized_keys");
+            Assert.False(File.Exists(ak) && File.ReadAllText(ak).Contains("sealer-relay", StringComparison.Ordinal), "the one-time key was not removed");
+        }
+    }
+
+    [Fact]
     public async Task Each_host_gets_its_own_layers_and_relays_serve_only_what_they_hold()
     {
         hosts.Wipe("/var/lib/sealer", "/root");
@@ -236,6 +270,14 @@ public class DistributionTests(TestHosts hosts, Xunit.Abstractions.ITestOutputHe
         Assert.Equal(1, resumed.BlobsSkipped);
     }
 
+    /// <summary>Every one of <paramref name="blobs"/> is in <paramref name="h"/>'s store with the bytes its digest names, and
+    /// nothing is left half-way in ingest/.</summary>
+    private static void AssertLandedWhole(TestHosts.Host h, IEnumerable<Sealer.Core.Oci.Descriptor> blobs)
+    {
+        foreach (var b in blobs) Assert.Equal(b.ParsedDigest.Encoded, Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(h.OnHost($"{Store}/blobs/sha256/{b.ParsedDigest.Encoded}")))));
+        Assert.Empty(Directory.GetFiles(h.OnHost(Store + "/ingest")));
+    }
+
     /// <summary>Blobs of <paramref name="mib"/> MiB of random bytes written into the image's blob directory.</summary>
     private static List<Sealer.Core.Oci.Descriptor> BigBlobs(FixtureImage image, int count, int mib)
     {
@@ -283,8 +325,7 @@ public class DistributionTests(TestHosts hosts, Xunit.Abstractions.ITestOutputHe
         Assert.Equal(systemSsh ? "openssh" : "ssh.net", result.Transport);
         Assert.Equal(blobs.Sum(b => b.Size), result.BytesFromController);
         Assert.Equal(blobs.Count, result.BlobsSent);
-        foreach (var b in blobs) Assert.Equal(b.ParsedDigest.Encoded, Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(h.OnHost($"{Store}/blobs/sha256/{b.ParsedDigest.Encoded}")))));
-        Assert.Empty(Directory.GetFiles(h.OnHost(Store + "/ingest")));
+        AssertLandedWhole(h, blobs);
     }
 
     [Fact]
@@ -337,8 +378,7 @@ public class DistributionTests(TestHosts hosts, Xunit.Abstractions.ITestOutputHe
         Assert.True(File.Exists(h.OnHost($"{Store}/blobs/sha256/{blobs[0].ParsedDigest.Encoded}")));
         var resumed = (await new BlobDistributor(source, Store).DistributeAsync([host], blobs)).Single();
         Assert.Equal(blobs.Sum(b => b.Size) - onHost, resumed.BytesFromController);
-        foreach (var b in blobs) Assert.Equal(b.ParsedDigest.Encoded, Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(h.OnHost($"{Store}/blobs/sha256/{b.ParsedDigest.Encoded}")))));
-        Assert.Empty(Directory.GetFiles(h.OnHost(Store + "/ingest")));
+        AssertLandedWhole(h, blobs);
     }
 
     [Fact]

@@ -262,44 +262,13 @@ public sealed class BlobDistributor(ClusterImageSource image, string store, Dist
         long sent = 0;
         int count = 0;
         var transports = new SortedSet<string>(StringComparer.Ordinal);
-        // Up to StreamsPerHost sends at once, started in the blobs' order; after a failure no new one starts, those under way
-        // finish (what arrived whole is kept, a partial blob resumes next run), then the first failure is thrown.
-        using var slots = new SemaphoreSlim(Math.Max(1, _options.StreamsPerHost));
-        var inFlight = new List<Task>();
-        Exception? firstFailure = null;
+        using var window = new SendWindow(_options.StreamsPerHost, cancellationToken);
         void Done(string transport, long bytes, IReadOnlyList<Descriptor> arrived)
         {
             Interlocked.Add(ref sent, bytes);
             Interlocked.Add(ref count, arrived.Count);
             lock (transports) transports.Add(transport);
             foreach (var b in arrived) _options.AfterBlob?.Invoke(host.Address, b);
-        }
-        async Task StartAsync(Func<Task> send)
-        {
-            await slots.WaitAsync(cancellationToken).ConfigureAwait(false);
-            if (Volatile.Read(ref firstFailure) is not null)
-            {
-                slots.Release();
-                return;
-            }
-            inFlight.Add(RunAsync());
-            inFlight.RemoveAll(t => t.IsCompleted);
-            async Task RunAsync()
-            {
-                try
-                {
-                    await send().ConfigureAwait(false);
-                }
-                catch (Exception ex)
-                {
-                    Interlocked.CompareExchange(ref firstFailure, ex, null);
-                    throw;
-                }
-                finally
-                {
-                    slots.Release();
-                }
-            }
         }
         var batch = new List<Descriptor>();
         long batchBytes = 0;
@@ -309,14 +278,14 @@ public sealed class BlobDistributor(ClusterImageSource image, string store, Dist
             var these = batch.ToList();
             batch.Clear();
             batchBytes = 0;
-            await StartAsync(async () => Done("ssh.net", await SendBatchAsync(host, these, cancellationToken).ConfigureAwait(false), these)).ConfigureAwait(false);
+            await window.StartAsync(async () => Done("ssh.net", await SendBatchAsync(host, these, cancellationToken).ConfigureAwait(false), these)).ConfigureAwait(false);
         }
         try
         {
             foreach (var blob in blobs.DistinctBy(b => b.Digest))
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                if (Volatile.Read(ref firstFailure) is not null) break;
+                if (window.Failed) break;
                 string hex = blob.ParsedDigest.Encoded;
                 if (!missing.TryGetValue(hex, out long offset)) continue;
                 // whole small blobs that would go over SSH.NET anyway travel together; the system ssh client's stay one per session
@@ -327,27 +296,19 @@ public sealed class BlobDistributor(ClusterImageSource image, string store, Dist
                     batchBytes += blob.Size;
                     continue;
                 }
-                await StartAsync(async () =>
+                await window.StartAsync(async () =>
                 {
                     var (bytes, transport) = await SendBlobAsync(host, blob, offset, cancellationToken).ConfigureAwait(false);
                     Done(transport, bytes, [blob]);
                 }).ConfigureAwait(false);
             }
-            if (Volatile.Read(ref firstFailure) is null) await FlushAsync().ConfigureAwait(false);
+            if (!window.Failed) await FlushAsync().ConfigureAwait(false);
         }
         finally
         {
-            // the sends under way end before this returns or throws (nothing keeps writing to the host behind the caller)
-            try
-            {
-                await Task.WhenAll(inFlight).ConfigureAwait(false);
-            }
-            catch (Exception) when (firstFailure is not null)
-            {
-                // thrown below, once
-            }
+            await window.DrainAsync().ConfigureAwait(false);
         }
-        if (firstFailure is not null) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(firstFailure);
+        window.ThrowIfFailed();
         string via = transports.Count == 0 ? "none" : string.Join('+', transports);
         _options.Logger.LogInformation("{Host}: received {Count} blobs ({Bytes} bytes) from this machine via {Transport}", host.Address, count, sent, via);
         return (new HostTransfer(host.Address, sent, 0, blobs.Count - missing.Count, count, null, via), null);
@@ -508,21 +469,38 @@ public sealed class BlobDistributor(ClusterImageSource image, string store, Dist
             await InstallKeyAsync(source, target, key, cancellationToken).ConfigureAwait(false);
             long relayed = 0;
             int count = 0;
-            foreach (var blob in blobs)
+            // as from this machine: the next blob relays while the target hashes the last
+            using (var window = new SendWindow(_options.StreamsPerHost, cancellationToken))
             {
-                string hex = blob.ParsedDigest.Encoded;
-                if (!missing.TryGetValue(hex, out long offset)) continue;
-                string remote = (target.IsRoot ? "" : "sudo -n ") + "sh -c " + SshHost.ShellQuote(ReceiveScript(hex, blob.Size, offset));
-                string script =
-                    $"tail -c +{offset + 1} {SshHost.ShellQuote(BlobPath(hex))} | ssh -i {SshHost.ShellQuote(key.RemoteKeyPath(Store))} -o BatchMode=yes -o StrictHostKeyChecking=yes " +
-                    $"-o UserKnownHostsFile={SshHost.ShellQuote(key.RemoteKnownHostsPath(Store))} -o ConnectTimeout=10 -p {target.Spec.Port} " +
-                    $"{SshHost.ShellQuote(target.Spec.User + "@" + target.Address)} {SshHost.ShellQuote(remote)}";
-                await source.RunAsync(script, new CommandOptions { Description = $"relay blob sha256:{hex[..12]} to {target.Address}", Timeout = TimeSpan.FromHours(6) }, cancellationToken).ConfigureAwait(false);
-                long bytes = blob.Size - offset;
-                relayed += bytes;
-                count++;
-                Add(target.Address, bytes);
-                Report(target.Address, source.Address);
+                try
+                {
+                    foreach (var blob in blobs)
+                    {
+                        cancellationToken.ThrowIfCancellationRequested();
+                        if (window.Failed) break;
+                        string hex = blob.ParsedDigest.Encoded;
+                        if (!missing.TryGetValue(hex, out long offset)) continue;
+                        string remote = (target.IsRoot ? "" : "sudo -n ") + "sh -c " + SshHost.ShellQuote(ReceiveScript(hex, blob.Size, offset));
+                        string script =
+                            $"tail -c +{offset + 1} {SshHost.ShellQuote(BlobPath(hex))} | ssh -i {SshHost.ShellQuote(key.RemoteKeyPath(Store))} -o BatchMode=yes -o StrictHostKeyChecking=yes " +
+                            $"-o UserKnownHostsFile={SshHost.ShellQuote(key.RemoteKnownHostsPath(Store))} -o ConnectTimeout=10 -p {target.Spec.Port} " +
+                            $"{SshHost.ShellQuote(target.Spec.User + "@" + target.Address)} {SshHost.ShellQuote(remote)}";
+                        await window.StartAsync(async () =>
+                        {
+                            await source.RunAsync(script, new CommandOptions { Description = $"relay blob sha256:{hex[..12]} to {target.Address}", Timeout = TimeSpan.FromHours(6) }, cancellationToken).ConfigureAwait(false);
+                            long bytes = blob.Size - offset;
+                            Interlocked.Add(ref relayed, bytes);
+                            Interlocked.Increment(ref count);
+                            Add(target.Address, bytes);
+                            Report(target.Address, source.Address);
+                        }).ConfigureAwait(false);
+                    }
+                }
+                finally
+                {
+                    await window.DrainAsync().ConfigureAwait(false);
+                }
+                window.ThrowIfFailed();
             }
             _options.Logger.LogInformation("{Host}: received {Count} blobs ({Bytes} bytes) relayed from {Source}", target.Address, count, relayed, source.Address);
             return (new HostTransfer(target.Address, 0, relayed, blobs.Count - missing.Count, count, source.Address), source);
@@ -562,6 +540,71 @@ public sealed class BlobDistributor(ClusterImageSource image, string store, Dist
         {
             _options.Logger.LogWarning("{Host}: could not remove the relay key {Id}: {Message}", host.Address, key.Id, ex.Message);
         }
+    }
+
+    /// <summary>
+    /// Sends to one host, started in order, at most <see cref="DistributionOptions.StreamsPerHost"/> at once. After a failure
+    /// none starts (<see cref="Failed"/>); <see cref="DrainAsync"/> lets those under way end (what arrived whole is kept, a
+    /// cut one resumes from its length next run), so nothing keeps writing to the host behind the caller, and
+    /// <see cref="ThrowIfFailed"/> throws the first failure.
+    /// </summary>
+    private sealed class SendWindow(int width, CancellationToken cancellationToken) : IDisposable
+    {
+        private readonly SemaphoreSlim _slots = new(Math.Max(1, width));
+        private readonly List<Task> _inFlight = [];
+        private Exception? _failure;
+
+        public bool Failed => Volatile.Read(ref _failure) is not null;
+
+        /// <summary>Waits for a free slot, then starts <paramref name="send"/> (unless a send has failed meanwhile).</summary>
+        public async Task StartAsync(Func<Task> send)
+        {
+            await _slots.WaitAsync(cancellationToken).ConfigureAwait(false);
+            if (Failed)
+            {
+                _slots.Release();
+                return;
+            }
+            _inFlight.RemoveAll(t => t.IsCompleted);
+            _inFlight.Add(RunAsync(send));
+        }
+
+        private async Task RunAsync(Func<Task> send)
+        {
+            try
+            {
+                await send().ConfigureAwait(false);
+            }
+            catch (Exception ex)
+            {
+                Interlocked.CompareExchange(ref _failure, ex, null);
+                throw;
+            }
+            finally
+            {
+                _slots.Release();
+            }
+        }
+
+        /// <summary>Waits for the sends under way; their failures are <see cref="ThrowIfFailed"/>'s.</summary>
+        public async Task DrainAsync()
+        {
+            try
+            {
+                await Task.WhenAll(_inFlight).ConfigureAwait(false);
+            }
+            catch (Exception) when (Failed)
+            {
+                // the first one is thrown by ThrowIfFailed
+            }
+        }
+
+        public void ThrowIfFailed()
+        {
+            if (Volatile.Read(ref _failure) is { } failure) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failure);
+        }
+
+        public void Dispose() => _slots.Dispose();
     }
 
     /// <summary>A one-time RSA key for host-to-host relays (OpenSSH reads the PKCS#1 PEM).</summary>
