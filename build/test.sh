@@ -28,7 +28,7 @@ fi
 
 # The bench harnesses (build/bench/*/*.csproj) are in no solution (none ships), so nothing else compiles them: one that no
 # longer builds against today's Sealer.Core is found here, not by whoever runs the bench next (ArchiveBench had drifted
-# for weeks, 2026-12-05). One check, like the NativeAOT publish.
+# unnoticed, found 2026-12-05). One check, like the NativeAOT publish.
 bench_failed=0
 : > artifacts/test-results/bench-build.log
 for p in build/bench/*/*.csproj; do

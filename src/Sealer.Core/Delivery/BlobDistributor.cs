@@ -54,9 +54,9 @@ public sealed record DistributionOptions
     public long BatchMaxBytes { get; init; } = 32L << 20;
 
     /// <summary>
-    /// How many blobs (or batches) this machine streams to one host at once. A host checks a blob's sha256 after all of it
-    /// arrived (<see cref="BlobDistributor.ReceiveScript"/>), and with one stream the host received nothing meanwhile: the
-    /// second streams while the host hashes the first. 1: one at a time.
+    /// How many blobs (or batches) one host receives at once, from this machine or from a relay. A host checks a blob's
+    /// sha256 after all of it arrived (<see cref="BlobDistributor.ReceiveScript"/>), and with one stream the host received
+    /// nothing meanwhile: the second streams while the host hashes the first. 1: one at a time.
     /// </summary>
     public int StreamsPerHost { get; init; } = 2;
 
