@@ -16,6 +16,10 @@
 #   SCALE_HOSTS_LOCK=/run/sealer-netns.lock     taken (flock) around the distribute phases only, while the netns hosts
 #                                               are this bench's; do not also wrap the whole bench in flock of the same file
 #   SCALE_BASE_MB=64                            the base image's "kube binaries" rootfs layer (every host gets it)
+#   SCALE_LINK_RATE=                            e.g. 1gbit: each netns host's link limited to it (tc tbf on its veth), for
+#                                               the distribute phase and its scp floor alike, as a site's LAN; unset, the
+#                                               veth is as fast as this machine's 2 cores (which sealer, ssh, every sshd,
+#                                               cat and openssl then share: the CPU, not a link, is the limit)
 # The project (build/bench/scale-project.py): N charts (Bitnami-style with the shared `common` library and subcharts,
 # plain ones, ones with CRDs), a manifest and an image list, M images over 4 registry domains with shared base layers,
 # many small layers and some of 100-500 MiB, random incompressible content, served by loopback docker-registry
@@ -107,6 +111,7 @@ case "$deliver" in
   0) ;;
   *) echo "scale-bench: SCALE_DELIVER is auto, 1 or 0, not '$deliver'" >&2; exit 1 ;;
 esac
+if [ -n "${SCALE_LINK_RATE:-}" ] && [ "$deliver" = 1 ] && ! command -v tc >/dev/null; then echo "scale-bench: SCALE_LINK_RATE needs tc (apt-get install iproute2)" >&2; exit 1; fi
 
 # distribute TAG SW ARCHIVE LAYOUT: `sealer run` of ARCHIVE to 3 netns hosts, then scp of the same blobs host by host in
 # turn; the hosts are this bench's only while it holds SCALE_HOSTS_LOCK, and go down (with all they hold) afterwards.
@@ -121,6 +126,10 @@ distribute() {
   bash "$th" down >/dev/null 2>&1 || true
   hosts_up="$SEALER_TEST_HOSTS_DIR"
   bash "$th" up 3 >&2
+  if [ -n "${SCALE_LINK_RATE:-}" ]; then
+    for i in 1 2 3; do tc qdisc replace dev "sealer-v$i" root tbf rate "$SCALE_LINK_RATE" burst 512kb latency 50ms; done
+    echo "scale-bench: $tag distribute: each host's link limited to $SCALE_LINK_RATE (tc tbf; the floor's scp too)" >&2
+  fi
   key=$(python3 -c "import json,sys;print(json.load(open(sys.argv[1]))['privateKey'])" "$SEALER_TEST_HOSTS_DIR/hosts.json")
   kh=$(python3 -c "import json,sys;print(json.load(open(sys.argv[1]))['knownHosts'])" "$SEALER_TEST_HOSTS_DIR/hosts.json")
   mapfile -t roots < <(python3 -c "import json,sys;[print(h['root']) for h in json.load(open(sys.argv[1]))['hosts']]" "$SEALER_TEST_HOSTS_DIR/hosts.json")
