@@ -278,19 +278,23 @@ public class DistributionTests(TestHosts hosts, Xunit.Abstractions.ITestOutputHe
         Assert.Empty(Directory.GetFiles(h.OnHost(Store + "/ingest")));
     }
 
-    /// <summary>Blobs of <paramref name="mib"/> MiB of random bytes written into the image's blob directory.</summary>
-    private static List<Sealer.Core.Oci.Descriptor> BigBlobs(FixtureImage image, int count, int mib)
+    /// <summary>Blobs of random bytes, one of each of <paramref name="sizes"/>, written into the image's blob directory
+    /// beside its layers.</summary>
+    private static List<Sealer.Core.Oci.Descriptor> AddBlobs(FixtureImage image, IEnumerable<int> sizes)
     {
         var blobs = new List<Sealer.Core.Oci.Descriptor>();
-        for (int i = 0; i < count; i++)
+        foreach (int size in sizes)
         {
-            var bytes = RandomNumberGenerator.GetBytes(mib * 1024 * 1024);
+            var bytes = RandomNumberGenerator.GetBytes(size);
             string hex = Convert.ToHexStringLower(SHA256.HashData(bytes));
             File.WriteAllBytes(Path.Combine(image.Dir, "blobs", "sha256", hex), bytes);
             blobs.Add(new Sealer.Core.Oci.Descriptor { MediaType = "application/vnd.oci.image.layer.v1.tar", Digest = "sha256:" + hex, Size = bytes.Length });
         }
         return blobs;
     }
+
+    /// <summary><paramref name="count"/> blobs of <paramref name="mib"/> MiB (<see cref="AddBlobs"/>).</summary>
+    private static List<Sealer.Core.Oci.Descriptor> BigBlobs(FixtureImage image, int count, int mib) => AddBlobs(image, Enumerable.Repeat(mib * 1024 * 1024, count));
 
     [Theory]
     [InlineData(2, true)]
@@ -388,14 +392,7 @@ public class DistributionTests(TestHosts hosts, Xunit.Abstractions.ITestOutputHe
         var image = FixtureImage.Build(Path.Combine(_work, "image"), appLayerBytes: 1024 * 1024);
         var source = ClusterImageSource.Open(image.Dir);
         // 300 small blobs beside the image's layers (one empty), as a project with hundreds of images has
-        var small = new List<Sealer.Core.Oci.Descriptor>();
-        for (int i = 0; i < 300; i++)
-        {
-            var bytes = RandomNumberGenerator.GetBytes(i == 0 ? 0 : 1 + RandomNumberGenerator.GetInt32(64 * 1024));
-            string hex = Convert.ToHexStringLower(SHA256.HashData(bytes));
-            File.WriteAllBytes(Path.Combine(image.Dir, "blobs", "sha256", hex), bytes);
-            small.Add(new Sealer.Core.Oci.Descriptor { MediaType = "application/vnd.oci.image.layer.v1.tar", Digest = "sha256:" + hex, Size = bytes.Length });
-        }
+        var small = AddBlobs(image, Enumerable.Range(0, 300).Select(i => i == 0 ? 0 : 1 + RandomNumberGenerator.GetInt32(64 * 1024)));
         var blobs = source.Platforms.Single().Layers.Concat(small).ToList();
         await using var host = await ConnectAsync(1);
         string OnHost(Sealer.Core.Oci.Descriptor d) => hosts.Hosts[1].OnHost($"{Store}/blobs/sha256/{d.ParsedDigest.Encoded}");

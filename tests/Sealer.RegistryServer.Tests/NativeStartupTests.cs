@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using System.Text.RegularExpressions;
 
 namespace Sealer.RegistryServer.Tests;
@@ -22,12 +20,7 @@ public sealed partial class NativeStartupTests : IDisposable
     {
         string sealer = SealerCli.Aot();
         string layout = Sealer.Core.Layout.OciLayout.OpenOrCreate(_tmp.Sub("layout")).Root; // empty: the start is what is looked at
-        int port;
-        using (var probe = new TcpListener(IPAddress.Loopback, 0))
-        {
-            probe.Start();
-            port = ((IPEndPoint)probe.LocalEndpoint).Port;
-        }
+        int port = LoopbackPort.Free();
         var psi = new ProcessStartInfo(sealer, ["registry", "serve", "--layout", layout, "--address", "127.0.0.1", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture)])
         {
             RedirectStandardOutput = true,

@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Headers;
-using System.Net.Sockets;
 using Sealer.Core.Layout;
 using Sealer.Core.Oci;
 using Sealer.Core.RegistryServer;
@@ -31,8 +30,7 @@ public sealed class SealerStorageTests(RegistryFixture f, ContainerdFixture ctd)
     private async Task WriteStorageAsync(string root, params (string Source, string Name)[] images)
     {
         Assert.True(File.Exists("/usr/bin/docker-registry"), "docker-registry is not installed: run build/install-test-deps.sh");
-        int port;
-        using (var l = new TcpListener(IPAddress.Loopback, 0)) { l.Start(); port = ((IPEndPoint)l.LocalEndpoint).Port; }
+        int port = LoopbackPort.Free();
         string config = Path.Combine(f.Root, $"dr-{port}.yml");
         await File.WriteAllTextAsync(config, $"version: 0.1\nlog: {{ level: error, accesslog: {{ disabled: true }} }}\nstorage: {{ filesystem: {{ rootdirectory: {root} }} }}\nhttp: {{ addr: 127.0.0.1:{port} }}\n");
         using var registry = Process.Start(new ProcessStartInfo("/usr/bin/docker-registry", ["serve", config]) { RedirectStandardError = true, RedirectStandardOutput = true })!;

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Net;
-using System.Net.Sockets;
 using System.Security.Cryptography;
 
 namespace Sealer.TestSupport;
@@ -37,8 +36,7 @@ public sealed class SiteRegistry : IDisposable
     {
         if (!File.Exists("/usr/bin/docker-registry")) throw new InvalidOperationException("docker-registry is not installed: run build/install-test-deps.sh");
         Directory.CreateDirectory(dir);
-        int port;
-        using (var l = new TcpListener(IPAddress.Loopback, 0)) { l.Start(); port = ((IPEndPoint)l.LocalEndpoint).Port; }
+        int port = LoopbackPort.Free();
         var (code, output) = Processes.Run("htpasswd", "-Bbc", Path.Combine(dir, "htpasswd"), "site", "site-registry-pass");
         if (code != 0) throw new InvalidOperationException("htpasswd: " + output);
         string config = Path.Combine(dir, "config.yml");
