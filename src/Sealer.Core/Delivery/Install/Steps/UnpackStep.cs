@@ -1,4 +1,6 @@
+using System.Formats.Tar;
 using System.Globalization;
+using System.IO.Compression;
 using System.Text;
 using Sealer.Core.ClusterImage;
 using Sealer.Core.Layout;
@@ -76,18 +78,71 @@ internal sealed class UnpackStep : HostStep
     /// to the layer (<see cref="InStoreBlobs"/>), so a registry host keeps one copy of the bytes, not two, and writes none.
     /// Only when the image's own registry will serve instead (no <c>sealer</c> is installed and the host has none, and the
     /// image has <c>scripts/init-registry.sh</c>: <see cref="RegistryStep"/>), which reads plain files, are they extracted.
+    /// Either way a fixed number of processes, not one per blob: the links come as one tar of symbolic links
+    /// (<see cref="LinksArchive"/>), the extracted blobs as every layer's tar in one stream to one <c>tar -i</c>. A process
+    /// per blob (<c>ln</c>, <c>tar</c>) took ~5 ms each on a small VM: 10 s of a 600-image run (RESULTS, 2026-12-05).
     /// </summary>
     internal static void AppendImageBlobs(InstallContext ctx, StringBuilder sb, string root, IEnumerable<Descriptor> layers)
-    {
-        if (!layers.Any(l => ClusterImageFormat.ImageBlobOf(l) is not null)) return;
-        string ownRegistry = RegistryStep.SealerBinary(ctx) is not null ? "false"
-            : $$"""! ( PATH="{{root}}/bin:/usr/local/bin:$PATH"; command -v sealer >/dev/null ) && [ -f "{{root}}/scripts/init-registry.sh" ]""";
-        sb.Append(CultureInfo.InvariantCulture, $$"""
-            if {{ownRegistry}}; then x() { tar -xf "$s/blobs/sha256/$2" -C "{{root}}" --no-same-owner; }
-            else k="{{LinkDirectory(root)}}"; mkdir -p "$k"; x() { ln -sfn "$s/blobs/sha256/$2" "$k/$1"; }; fi
+        => AppendImageBlobs(sb, ctx.Store, root, sealerInstalled: RegistryStep.SealerBinary(ctx) is not null, layers);
 
-            """);
-        AppendImageBlobLoop(sb, layers, "x \"$b\" \"$l\"");
+    /// <summary><see cref="AppendImageBlobs(InstallContext, StringBuilder, string, IEnumerable{Descriptor})"/> with the store's
+    /// path and whether this run installs <c>sealer</c> (then the built-in registry serves: links, no check on the host).</summary>
+    internal static void AppendImageBlobs(StringBuilder sb, string store, string root, bool sealerInstalled, IEnumerable<Descriptor> layers)
+    {
+        // blob hex -> the layer holding it; a blob two layers hold links to the last, as ln -sfn in turn did
+        var links = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var layer in layers)
+        {
+            if (ClusterImageFormat.ImageBlobOf(layer) is { } blob) links[blob.Encoded] = layer.ParsedDigest.Encoded;
+        }
+        if (links.Count == 0) return;
+        string linksScript = string.Create(CultureInfo.InvariantCulture, $"k=\"{LinkDirectory(root)}\"; mkdir -p \"$k\"\n")
+            + "(set -o pipefail; base64 -d <<'SEALER_LINKS' | tar -xzf - -C \"$k\" --no-same-owner)\n" + LinksArchive(store, links) + "SEALER_LINKS\n";
+        if (sealerInstalled)
+        {
+            sb.Append(linksScript);
+            return;
+        }
+        sb.Append(CultureInfo.InvariantCulture, $$"""if ! ( PATH="{{root}}/bin:/usr/local/bin:$PATH"; command -v sealer >/dev/null ) && [ -f "{{root}}/scripts/init-registry.sh" ]; then""").Append('\n');
+        // each layer is a one-member tar: their concatenation is one stream for tar -i (it reads past each end-of-archive);
+        // the cat lines are chunked to stay far below the kernel's limit on a command line
+        sb.Append("(set -o pipefail; {\n");
+        foreach (var chunk in links.Values.Distinct(StringComparer.Ordinal).Chunk(200))
+        {
+            sb.Append("cat");
+            foreach (var hex in chunk) sb.Append(" \"$s/blobs/sha256/").Append(hex).Append('"');
+            sb.Append('\n');
+        }
+        sb.Append(CultureInfo.InvariantCulture, $$"""} | tar -xif - -C "{{root}}" --no-same-owner)""").Append('\n');
+        sb.Append("else\n").Append(linksScript).Append("fi\n");
+    }
+
+    /// <summary>
+    /// A gzip tar of symbolic links, <c>&lt;blob hex&gt;</c> to <c>&lt;store&gt;/blobs/sha256/&lt;layer hex&gt;</c> for each of
+    /// <paramref name="links"/>, as base64 lines of 76 characters (each ending in a newline) for a here-doc: one <c>tar -x</c>
+    /// makes them all. GNU format, so a store path that makes a target longer than 100 bytes (the default one does) is
+    /// carried whole (a <c>././@LongLink</c> entry), as GNU tar and BusyBox read it.
+    /// </summary>
+    internal static string LinksArchive(string store, IReadOnlyDictionary<string, string> links)
+    {
+        using var bytes = new MemoryStream();
+        using (var gzip = new GZipStream(bytes, CompressionLevel.Optimal, leaveOpen: true))
+        using (var tar = new TarWriter(gzip, TarEntryFormat.Gnu, leaveOpen: true))
+        {
+            foreach (var (blob, layer) in links)
+            {
+                tar.WriteEntry(new GnuTarEntry(TarEntryType.SymbolicLink, blob)
+                {
+                    LinkName = $"{store}/blobs/sha256/{layer}",
+                    ModificationTime = DateTimeOffset.UnixEpoch,
+                    Mode = (UnixFileMode)0x1FF, // 0777, as ln -s makes them
+                });
+            }
+        }
+        string text = Convert.ToBase64String(bytes.GetBuffer(), 0, (int)bytes.Length);
+        var sb = new StringBuilder(text.Length + text.Length / 76 + 1);
+        for (int i = 0; i < text.Length; i += 76) sb.Append(text, i, Math.Min(76, text.Length - i)).Append('\n');
+        return sb.ToString();
     }
 
     /// <summary>
@@ -154,7 +209,9 @@ internal sealed class UnpackStep : HostStep
                 // the old image is kept: RegistryGc), each unless the new rootfs has that blob in either form
                 sb.Append(CultureInfo.InvariantCulture, $"b=\"$t/registry/blobs/sha256\"; k=\"{LinkDirectory("$t")}\"; mkdir -p \"$b\"\n");
                 sb.Append("for f in \"$r/registry/blobs/sha256/\"*; do [ -f \"$f\" ] || continue; h=${f##*/}; [ -e \"$b/$h\" ] || [ -L \"$k/$h\" ] || ln \"$f\" \"$b/\" 2>/dev/null || cp -p \"$f\" \"$b/\"; done\n");
-                sb.Append(CultureInfo.InvariantCulture, $"for f in \"{LinkDirectory("$r")}/\"*; do [ -L \"$f\" ] || continue; h=${{f##*/}}; [ -e \"$b/$h\" ] || [ -L \"$k/$h\" ] || {{ mkdir -p \"$k\"; cp -P \"$f\" \"$k/\"; }}; done\n");
+                // the links missing from the new rootfs gathered first, then copied 500 to a cp (a process per link: ~5 ms each)
+                sb.Append(CultureInfo.InvariantCulture, $"m=(); for f in \"{LinkDirectory("$r")}/\"*; do [ -L \"$f\" ] || continue; h=${{f##*/}}; [ -e \"$b/$h\" ] || [ -L \"$k/$h\" ] || m+=(\"$f\"); done\n");
+                sb.Append("if [ ${#m[@]} -gt 0 ]; then mkdir -p \"$k\"; for ((i = 0; i < ${#m[@]}; i += 500)); do cp -P -t \"$k\" -- \"${m[@]:i:500}\"; done; fi\n");
                 sb.Append("echo ").Append(Convert.ToBase64String(merged)).Append(" | base64 -d > \"$t/registry/index.json\"\n");
             }
         }
