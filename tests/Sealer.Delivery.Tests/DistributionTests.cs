@@ -280,7 +280,7 @@ public class DistributionTests(TestHosts hosts, Xunit.Abstractions.ITestOutputHe
 
     /// <summary>Blobs of random bytes, one of each of <paramref name="sizes"/>, written into the image's blob directory
     /// beside its layers.</summary>
-    private static List<Sealer.Core.Oci.Descriptor> AddBlobs(FixtureImage image, IEnumerable<int> sizes)
+    internal static List<Sealer.Core.Oci.Descriptor> AddBlobs(FixtureImage image, IEnumerable<int> sizes)
     {
         var blobs = new List<Sealer.Core.Oci.Descriptor>();
         foreach (int size in sizes)

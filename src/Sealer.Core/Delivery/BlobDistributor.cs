@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Sealer.Core.ClusterImage;
 using Sealer.Core.Delivery.Ssh;
 using Sealer.Core.Diagnostics;
 using Sealer.Core.Oci;
@@ -315,56 +316,71 @@ public sealed class BlobDistributor(ClusterImageSource image, string store, Dist
     }
 
     /// <summary>
-    /// The script a receiving host runs for a batch of whole blobs on stdin, each as a line <c>HEX SIZE</c> and then its
-    /// bytes, and a last line <c>end 0</c>: each blob into a directory of this run's own under ingest/ (<c>head -c</c> reads
-    /// exactly SIZE bytes, so the next line is where it should be; its own directory, so a batch sent again after a broken
-    /// stream never writes a file an earlier one, still running, is about to move), then one hash process over them all;
-    /// those whose digest matches move into place. A
-    /// stream that ended early is exit 74 (what arrived whole and right is kept; the next run sends the rest), a blob that
-    /// arrived with another digest is removed and is exit 73.
+    /// The script a receiving host runs for a batch of whole blobs on stdin, as a tar (<see cref="WriteBatchAsync"/>): each
+    /// blob an entry named by its hex, then an entry <c>.end</c>. One <c>tar -x</c> writes them all into a directory of this
+    /// run's own under ingest/ (its own, so a batch sent again after a broken stream never writes a file an earlier one, still
+    /// running, is about to move), one hash process checks them all, those whose digest matches move into place. No process
+    /// per blob: a <c>head -c</c> for each took ~5 ms on a small VM, 8 s of a 600-image run (RESULTS, 2026-12-05). A stream
+    /// that ended early (tar failed, or no <c>.end</c>) is exit 74 (what arrived whole and right is kept, a cut blob fails
+    /// its digest and goes; the next run sends the rest), a blob that arrived with another digest is removed and is exit 73.
     /// </summary>
     internal string BatchReceiveScript() =>
         "s=" + SshHost.ShellQuote(Store) + """
         ; t="$s/ingest/.batch.$$"; rm -rf "$t"; mkdir -p "$t" "$s/blobs/sha256" && cd "$t" || exit 1
         trap 'cd /; rm -rf "$t"' EXIT
         if command -v openssl >/dev/null 2>&1; then H() { openssl dgst -sha256 -r "$@"; }; else H() { sha256sum "$@"; }; fi
-        set --; end=
-        while read -r h n; do if [ "$h" = end ]; then end=1; break; fi; head -c "$n" > "$h" || exit 1; set -- "$@" "$h"; done
+        x=0; tar -xf - --no-same-owner || x=$?
+        set -- *; [ -e "$1" ] || set --
         ok=; bad=
         if [ $# -gt 0 ]; then
-          H "$@" > ".sums.$$" || exit 1
-          while read -r d f; do f=${f#\*}; if [ "$d" = "$f" ]; then ok="$ok $f"; else rm -f "$f"; bad="$bad $f:$d"; fi; done < ".sums.$$"
-          rm -f ".sums.$$"
+          H "$@" > .sums || exit 1
+          while read -r d f; do f=${f#\*}; if [ "$d" = "$f" ]; then ok="$ok $f"; else rm -f "$f"; bad="$bad $f:$d"; fi; done < .sums
         fi
         [ -z "$ok" ] || mv -f $ok "$s/blobs/sha256/" || exit 1
-        [ -n "$end" ] || { echo "the stream ended after $# blob(s) of the batch" >&2; exit 74; }
+        [ "$x" = 0 ] && [ -f .end ] || { echo "the stream ended early (tar exit $x): $(echo $ok | wc -w) blob(s) of the batch arrived whole" >&2; exit 74; }
         [ -z "$bad" ] || { for b in $bad; do echo "blob sha256:${b%%:*} arrived with digest sha256:${b#*:}" >&2; done; exit 73; }
         """;
 
-    private async Task<long> SendBatchAsync(SshHost host, IReadOnlyList<Descriptor> batch, CancellationToken cancellationToken)
+    /// <summary>
+    /// <paramref name="batch"/> as the tar <see cref="BatchReceiveScript"/> reads: per blob a header (name = hex, 0644, this
+    /// second's time) and its bytes padded to 512, then the <c>.end</c> entry and the two zero blocks that end a tar.
+    /// <paramref name="arrived"/> is told each blob's bytes as they go (for progress).
+    /// </summary>
+    internal async Task WriteBatchAsync(Stream input, IReadOnlyList<Descriptor> batch, Action<long> arrived, CancellationToken ct)
     {
-        long sent = 0;
-        async Task WriteAsync(Stream input, CancellationToken ct)
+        var buffer = new byte[1 << 18];
+        long epoch = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+        foreach (var blob in batch)
         {
-            var buffer = new byte[1 << 18];
-            foreach (var blob in batch)
+            await input.WriteAsync(PlannedTar.Header(blob.ParsedDigest.Encoded, '0', blob.Size, PlannedTar.FileMode644, epoch), ct).ConfigureAwait(false);
+            await using (var fs = image.Locate(blob).Open())
             {
-                await input.WriteAsync(Encoding.ASCII.GetBytes(string.Create(CultureInfo.InvariantCulture, $"{blob.ParsedDigest.Encoded} {blob.Size}\n")), ct).ConfigureAwait(false);
-                await using var fs = image.Locate(blob).Open();
                 long left = blob.Size;
                 int n;
                 while (left > 0 && (n = await fs.ReadAsync(buffer.AsMemory(0, (int)Math.Min(buffer.Length, left)), ct).ConfigureAwait(false)) > 0)
                 {
                     await input.WriteAsync(buffer.AsMemory(0, n), ct).ConfigureAwait(false);
                     left -= n;
-                    sent += n;
-                    Add(host.Address, n);
+                    arrived(n);
                 }
                 if (left > 0) throw new SealerException(ErrorCodes.TransferDigestMismatch, $"blob {blob.Digest} is shorter in the local image than its descriptor says ({blob.Size} bytes); the image is damaged.");
-                Report(host.Address, "controller");
             }
-            await input.WriteAsync("end 0\n"u8.ToArray(), ct).ConfigureAwait(false);
+            int pad = (int)((PlannedTar.Block - blob.Size % PlannedTar.Block) % PlannedTar.Block);
+            if (pad > 0) await input.WriteAsync(new byte[pad], ct).ConfigureAwait(false);
         }
+        await input.WriteAsync(PlannedTar.Header(".end", '0', 0, PlannedTar.FileMode644, epoch), ct).ConfigureAwait(false);
+        await input.WriteAsync(new byte[2 * PlannedTar.Block], ct).ConfigureAwait(false);
+    }
+
+    private async Task<long> SendBatchAsync(SshHost host, IReadOnlyList<Descriptor> batch, CancellationToken cancellationToken)
+    {
+        long sent = 0;
+        Task WriteAsync(Stream input, CancellationToken ct) => WriteBatchAsync(input, batch, n =>
+        {
+            sent += n;
+            Add(host.Address, n);
+            Report(host.Address, "controller");
+        }, ct);
         var r = await host.RunWithInputAsync(BatchReceiveScript(), WriteAsync,
             new CommandOptions { Description = $"receive {batch.Count} blobs", Check = false, Timeout = TimeSpan.FromHours(6) }, cancellationToken).ConfigureAwait(false);
         if (r.ExitCode == 73)
