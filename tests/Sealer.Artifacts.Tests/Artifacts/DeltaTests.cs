@@ -144,6 +144,32 @@ public class DeltaTests(RegistryFixture fixture)
         Assert.Equal(V15, info.Images[0].GetAnnotation(Annotations.RefName));
         Assert.Equal(4, info.BaseBlobs.Count); // the web, cache, queue and auth app layers: nothing else is shared
         Assert.Null(await DeltaArchive.ReadDeltaInfoAsync(tmp.Sub("full.tar")));
+
+        // a plain delta is mapped by its headers, not read as a stream: the same record
+        await DeltaArchive.SaveAsync(store, V14, V15, tmp.Sub("delta.tar"));
+        var plain = await DeltaArchive.ReadDeltaInfoAsync(tmp.Sub("delta.tar"));
+        Assert.NotNull(plain);
+        Assert.Equal((info.BaseName, info.BaseDigest), (plain.BaseName, plain.BaseDigest));
+        Assert.Equal(info.BaseBlobs.Select(b => b.Digest), plain.BaseBlobs.Select(b => b.Digest));
+        Assert.Equal(info.Images.Select(i => i.Digest), plain.Images.Select(i => i.Digest));
+        // a full archive with index.json last (as the build writes it) is a full one without reading up to it
+        using (var from = File.OpenRead(tmp.Sub("full.tar")))
+        using (var to = File.Create(tmp.Sub("index-last.tar")))
+        {
+            using var reader = new System.Formats.Tar.TarReader(from);
+            using var writer = new System.Formats.Tar.TarWriter(to);
+            System.Formats.Tar.TarEntry? index = null;
+            while (reader.GetNextEntry(copyData: true) is { } e)
+            {
+                if (e.Name == "index.json") index = e;
+                else writer.WriteEntry(e);
+            }
+            writer.WriteEntry(index!);
+        }
+        Assert.Null(await DeltaArchive.ReadDeltaInfoAsync(tmp.Sub("index-last.tar")));
+        // what is not an OCI tar still says so
+        File.WriteAllText(tmp.Sub("text.tar"), "not a tar\n");
+        Assert.Equal(ErrorCodes.NotAnOciArchive, (await Assert.ThrowsAsync<SealerException>(() => DeltaArchive.ReadDeltaInfoAsync(tmp.Sub("text.tar")))).Code);
     }
 
     [Theory]
