@@ -226,20 +226,28 @@ public sealed class BlobDistributor(ClusterImageSource image, string store, Dist
         var sb = new StringBuilder();
         sb.Append("s=").Append(SshHost.ShellQuote(Store)).Append('\n');
         if (!readOnly) sb.Append("mkdir -p \"$s/blobs/sha256\" \"$s/ingest\"\n");
-        sb.Append("for h in");
+        // present blobs and partial ones gathered by the shell (no process), then sized 500 to a stat: a stat per blob
+        // took ~5 ms here, 10 s per host of a re-run at 2,000 blobs
+        sb.Append("d=(); p=()\nfor h in");
         foreach (var b in blobs) sb.Append(' ').Append(b.ParsedDigest.Encoded);
-        sb.Append("; do\n  if [ -f \"$s/blobs/sha256/$h\" ]; then echo \"$h done $(stat -c %s \"$s/blobs/sha256/$h\")\";\n");
-        sb.Append("  elif [ -f \"$s/ingest/$h\" ]; then echo \"$h partial $(stat -c %s \"$s/ingest/$h\")\";\n  else echo \"$h none 0\"; fi\ndone\n");
+        sb.Append("; do\n  if [ -f \"$s/blobs/sha256/$h\" ]; then d+=(\"$h\"); elif [ -f \"$s/ingest/$h\" ]; then p+=(\"$h\"); fi\ndone\n");
+        sb.Append("for ((i = 0; i < ${#d[@]}; i += 500)); do (cd \"$s/blobs/sha256\" && stat -c '%n done %s' -- \"${d[@]:i:500}\") || true; done\n");
+        sb.Append("for ((i = 0; i < ${#p[@]}; i += 500)); do (cd \"$s/ingest\" && stat -c '%n partial %s' -- \"${p[@]:i:500}\") || true; done\n");
         var r = await host.RunAsync(sb.ToString(), new CommandOptions { Description = "inventory of the content store", Timeout = TimeSpan.FromMinutes(2) }, cancellationToken).ConfigureAwait(false);
+        // every blob is missing unless the host said it holds all of it (a line lost, a file gone between test and stat: sent)
         var missing = new Dictionary<string, long>(StringComparer.Ordinal);
-        var sizes = blobs.ToDictionary(b => b.ParsedDigest.Encoded, b => b.Size, StringComparer.Ordinal);
+        var sizes = new Dictionary<string, long>(StringComparer.Ordinal);
+        foreach (var b in blobs)
+        {
+            sizes[b.ParsedDigest.Encoded] = b.Size;
+            missing[b.ParsedDigest.Encoded] = 0;
+        }
         foreach (var line in r.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries))
         {
             var parts = line.Split(' ');
-            if (parts.Length != 3 || !sizes.TryGetValue(parts[0], out long size)) continue;
-            long have = long.Parse(parts[2], CultureInfo.InvariantCulture);
-            if (parts[1] == "done" && have == size) continue;
-            missing[parts[0]] = parts[1] == "partial" && have < size ? have : 0;
+            if (parts.Length != 3 || !sizes.TryGetValue(parts[0], out long size) || !long.TryParse(parts[2], NumberStyles.None, CultureInfo.InvariantCulture, out long have)) continue;
+            if (parts[1] == "done" && have == size) missing.Remove(parts[0]);
+            else if (parts[1] == "partial" && have < size && missing.ContainsKey(parts[0])) missing[parts[0]] = have;
         }
         return missing;
     }

@@ -87,7 +87,8 @@ internal static class RegistryGc
               if [ -d "{{UnpackStep.LinkDirectory("$o/rootfs")}}" ]; then (cd "{{UnpackStep.LinkDirectory("$o/rootfs")}}" && { find . -maxdepth 1 -type l -printf 'K %l\n' 2>/dev/null || for f in *; do [ -L "$f" ] && echo "K $(readlink "$f")"; done; }); fi
               for l in "$o"images/*/layers; do [ -f "$l" ] && while read -r x; do [ -n "$x" ] && echo "K $x"; done < "$l"; done
             done
-            if cd "$s/blobs/sha256" 2>/dev/null; then for f in *; do [ -f "$f" ] && echo "S $f $(stat -c %s "$f")"; done; fi
+            # the store's sizes by one find (a stat per blob took ~5 ms here: 10 s at 2,000 blobs)
+            if cd "$s/blobs/sha256" 2>/dev/null; then find . -maxdepth 1 -type f -printf 'S %f %s\n' 2>/dev/null || for f in *; do [ -f "$f" ] && echo "S $f $(stat -c %s "$f")"; done; fi
             true
             """;
         string? indexHash = null;
