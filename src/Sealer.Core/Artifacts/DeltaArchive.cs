@@ -168,9 +168,9 @@ public static class DeltaArchive
             return ReadInfo(layout.ReadIndex(), path, d => layout.HasBlob(d) ? layout.ReadBlobBytes(d, MaxRecordBytes) : null);
         }
         if (!File.Exists(path)) throw new SealerException(ErrorCodes.NotAnOciArchive, $"'{path}' does not exist. Give the file written by 'sealer save'.", path);
-        // a plain tar: its headers walked (a seek each), index.json and the record read where they lie. sealer save and the
-        // build write index.json last, so reading up to it read the whole archive: 8 GiB, 4-7 s before `sealer run` of a
-        // full archive did anything (RESULTS, 2026-12-05). What is not a plain OCI tar is read as a stream, which says what it is.
+        // a plain tar: its headers walked (a seek each), index.json and the record read where they lie. The build writes
+        // index.json last (sealer save first), so reading up to it read the whole archive: 8 GiB, 4-7 s before `sealer run`
+        // of a built archive did anything (RESULTS, 2026-12-05). What is not a plain OCI tar is read as a stream, which says what it is.
         if (!ArchiveLayout.IsCompressedFile(path) && TryOpenArchive(path) is { } archive)
         {
             return ReadInfo(archive.ReadIndex(), path, d => archive.HasBlob(d) ? archive.ReadBlobBytes(d, MaxRecordBytes) : null);

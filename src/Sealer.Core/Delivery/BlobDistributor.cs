@@ -227,7 +227,7 @@ public sealed class BlobDistributor(ClusterImageSource image, string store, Dist
         sb.Append("s=").Append(SshHost.ShellQuote(Store)).Append('\n');
         if (!readOnly) sb.Append("mkdir -p \"$s/blobs/sha256\" \"$s/ingest\"\n");
         // present blobs and partial ones gathered by the shell (no process), then sized 500 to a stat: a stat per blob
-        // took ~5 ms here, 10 s per host of a re-run at 2,000 blobs
+        // took ~5 ms here, 17 s per host holding 2,129 blobs before a resume, an upgrade or a join (RESULTS, 2026-12-05)
         sb.Append("d=(); p=()\nfor h in");
         foreach (var b in blobs) sb.Append(' ').Append(b.ParsedDigest.Encoded);
         sb.Append("; do\n  if [ -f \"$s/blobs/sha256/$h\" ]; then d+=(\"$h\"); elif [ -f \"$s/ingest/$h\" ]; then p+=(\"$h\"); fi\ndone\n");
