@@ -72,6 +72,15 @@ public sealed class ImageBlobsScriptTests : IDisposable
         return (p.ExitCode, stderr.Result);
     }
 
+    /// <summary>A rootfs whose image has <c>scripts/init-registry.sh</c> (its own registry would serve, were no sealer there).</summary>
+    private string RootWithInitRegistrySh()
+    {
+        string root = Path.Combine(_work, "rootfs");
+        Directory.CreateDirectory(Path.Combine(root, "scripts"));
+        File.WriteAllText(Path.Combine(root, "scripts", "init-registry.sh"), "#!/bin/bash\n");
+        return root;
+    }
+
     private static Dictionary<string, string?> Links(string root) =>
         Directory.GetFileSystemEntries(UnpackStep.LinkDirectory(root)).ToDictionary(f => Path.GetFileName(f), f => new FileInfo(f).LinkTarget, StringComparer.Ordinal);
 
@@ -110,9 +119,7 @@ public sealed class ImageBlobsScriptTests : IDisposable
     public void Without_sealer_an_image_with_init_registry_sh_gets_every_blob_as_a_file_and_a_missing_layer_fails_the_script()
     {
         var (store, layers, blobs) = Store();
-        string root = Path.Combine(_work, "rootfs");
-        Directory.CreateDirectory(Path.Combine(root, "scripts"));
-        File.WriteAllText(Path.Combine(root, "scripts", "init-registry.sh"), "#!/bin/bash\n");
+        string root = RootWithInitRegistrySh();
         var sb = new StringBuilder();
         UnpackStep.AppendImageBlobs(sb, store, root, sealerInstalled: false, layers);
         string script = sb.ToString();
@@ -137,9 +144,7 @@ public sealed class ImageBlobsScriptTests : IDisposable
     public void Without_sealer_to_install_a_sealer_on_the_host_serves_from_links()
     {
         var (store, layers, blobs) = Store();
-        string root = Path.Combine(_work, "rootfs");
-        Directory.CreateDirectory(Path.Combine(root, "scripts"));
-        File.WriteAllText(Path.Combine(root, "scripts", "init-registry.sh"), "#!/bin/bash\n");
+        string root = RootWithInitRegistrySh();
         Directory.CreateDirectory(Path.Combine(root, "bin"));
         File.WriteAllText(Path.Combine(root, "bin", "sealer"), "#!/bin/sh\n");
         File.SetUnixFileMode(Path.Combine(root, "bin", "sealer"), UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
