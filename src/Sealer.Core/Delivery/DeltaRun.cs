@@ -92,7 +92,7 @@ public static class DeltaRun
             if (where.Count == wanted.Count) break;
             string list = string.Join(' ', wanted.Keys.Where(k => !where.ContainsKey(k)));
             var r = await host.RunAsync($"cd {SshHost.ShellQuote(hostStore + "/blobs/sha256")} 2>/dev/null || exit 0\nh=(); for f in {list}; do [ -f \"$f\" ] && h+=(\"$f\"); done\n" +
-                "for ((i = 0; i < ${#h[@]}; i += 500)); do stat -c '%n %s' -- \"${h[@]:i:500}\" || true; done", // 500 to a stat, not one each
+                SshHost.ForEachChunk("h", "stat -c '%n %s' -- {} || true"), // ChunkSize to a stat, not one each
                 new CommandOptions { Description = "delta: list the base's blobs this host holds", Timeout = TimeSpan.FromMinutes(1) }, cancellationToken).ConfigureAwait(false);
             foreach (var line in r.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries))
             {

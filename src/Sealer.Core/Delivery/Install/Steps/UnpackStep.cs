@@ -3,6 +3,7 @@ using System.Globalization;
 using System.IO.Compression;
 using System.Text;
 using Sealer.Core.ClusterImage;
+using Sealer.Core.Delivery.Ssh;
 using Sealer.Core.Layout;
 using Sealer.Core.Oci;
 
@@ -209,9 +210,9 @@ internal sealed class UnpackStep : HostStep
                 // the old image is kept: RegistryGc), each unless the new rootfs has that blob in either form
                 sb.Append(CultureInfo.InvariantCulture, $"b=\"$t/registry/blobs/sha256\"; k=\"{LinkDirectory("$t")}\"; mkdir -p \"$b\"\n");
                 sb.Append("for f in \"$r/registry/blobs/sha256/\"*; do [ -f \"$f\" ] || continue; h=${f##*/}; [ -e \"$b/$h\" ] || [ -L \"$k/$h\" ] || ln \"$f\" \"$b/\" 2>/dev/null || cp -p \"$f\" \"$b/\"; done\n");
-                // the links missing from the new rootfs gathered first, then copied 500 to a cp (a process per link: ~5 ms each)
+                // the links missing from the new rootfs gathered first, then copied ChunkSize to a cp (a process per link: ~5 ms each)
                 sb.Append(CultureInfo.InvariantCulture, $"m=(); for f in \"{LinkDirectory("$r")}/\"*; do [ -L \"$f\" ] || continue; h=${{f##*/}}; [ -e \"$b/$h\" ] || [ -L \"$k/$h\" ] || m+=(\"$f\"); done\n");
-                sb.Append("if [ ${#m[@]} -gt 0 ]; then mkdir -p \"$k\"; for ((i = 0; i < ${#m[@]}; i += 500)); do cp -P -t \"$k\" -- \"${m[@]:i:500}\"; done; fi\n");
+                sb.Append("if [ ${#m[@]} -gt 0 ]; then mkdir -p \"$k\"; ").Append(SshHost.ForEachChunk("m", "cp -P -t \"$k\" -- {}")).Append("; fi\n");
                 sb.Append("echo ").Append(Convert.ToBase64String(merged)).Append(" | base64 -d > \"$t/registry/index.json\"\n");
             }
         }
