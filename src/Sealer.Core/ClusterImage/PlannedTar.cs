@@ -19,10 +19,16 @@ internal static class PlannedTar
     public const UnixFileMode FileMode644 = (UnixFileMode)0b110_100_100;
     public const UnixFileMode DirMode755 = (UnixFileMode)0b111_101_101;
 
+    /// <summary>Two zero blocks: the end of a tar, and the source of every entry's padding (read only, never written to).</summary>
+    public static ReadOnlyMemory<byte> ZeroBlocks { get; } = new byte[2 * Block];
+
+    /// <summary>The zeros after <paramref name="size"/> bytes of an entry's data, to the next block.</summary>
+    public static int Padding(long size) => (int)((Block - size % Block) % Block);
+
     /// <summary>One planned entry: a directory, a small file given as bytes, or a file copied whole (a blob).</summary>
     internal sealed record Entry(string Name, bool Directory, long Size, byte[]? Bytes, string? SourcePath, byte[] Header)
     {
-        public long Padded => Size + (Block - Size % Block) % Block;
+        public long Padded => Size + Padding(Size);
 
         public long Span => Header.Length + Padded;
     }
@@ -52,7 +58,7 @@ internal static class PlannedTar
     /// <summary>The two zero blocks at <paramref name="total"/> − 1024, and a check that the file is <paramref name="total"/> bytes.</summary>
     public static void WriteTrailer(SafeFileHandle fs, long total)
     {
-        RandomAccess.Write(fs, new byte[2 * Block], total - 2 * Block);
+        RandomAccess.Write(fs, ZeroBlocks.Span, total - 2 * Block);
         long length = RandomAccess.GetLength(fs);
         if (length != total) throw new SealerException(ErrorCodes.Internal, $"The tar has {length} bytes, not the {total} planned.");
     }
@@ -98,7 +104,6 @@ internal static class PlannedTar
         await DedicatedWorkers.RunAsync(writers, count, (next, stop) =>
         {
             var behind = new WriteBehind(fs, keep.Offset, WriteBehind.Lag / writers, stop);
-            byte[] zeros = new byte[Block];
             long last = keep.Offset;
             for (int i = next(); i >= 0; i = next())
             {
@@ -127,7 +132,7 @@ internal static class PlannedTar
                 }
                 pos += e.Size;
                 int pad = (int)(e.Padded - e.Size);
-                if (pad > 0) RandomAccess.Write(fs, zeros.AsSpan(0, pad), pos);
+                if (pad > 0) RandomAccess.Write(fs, ZeroBlocks.Span[..pad], pos);
                 pos += pad;
                 behind.Advance(pos);
                 last = pos;
@@ -142,7 +147,6 @@ internal static class PlannedTar
     public static async Task WriteInOrderAsync(Stream output, IReadOnlyList<Entry> plan, IProgress<(long Done, long Total)>? progress, CancellationToken cancellationToken)
     {
         long total = Length(plan), done = 0;
-        byte[] zeros = new byte[2 * Block];
         byte[]? buffer = null;
         foreach (var e in plan)
         {
@@ -168,11 +172,11 @@ internal static class PlannedTar
             }
             done += e.Size;
             int pad = (int)(e.Padded - e.Size);
-            if (pad > 0) await output.WriteAsync(zeros.AsMemory(0, pad), cancellationToken).ConfigureAwait(false);
+            if (pad > 0) await output.WriteAsync(ZeroBlocks[..pad], cancellationToken).ConfigureAwait(false);
             done += pad;
             progress?.Report((done, total));
         }
-        await output.WriteAsync(zeros, cancellationToken).ConfigureAwait(false);
+        await output.WriteAsync(ZeroBlocks, cancellationToken).ConfigureAwait(false);
         progress?.Report((total, total));
     }
 
