@@ -45,7 +45,8 @@
 #   push        dotnet build -t:PushClusterImage to an empty loopback registry   floor: skopeo copy to an empty one
 #   load/save   sealer load of the .tar into an empty store; sealer save of it   floor: cp of the .tar
 #               (load: + openssl sha256 of the copy; second floor (sync): cp, `sync FILE` of the copy, then sha256;
-#               save's second floor (sync): cp, then `sync FILE` of the copy)
+#               save's second floor (sync): cp, then `sync FILE` of the copy; its third (before): the cp, measured
+#               right before save instead of after it)
 #   distribute  `sealer run` of the .tar to 3 netns hosts (build/test-hosts.sh, 10.200.0.11 master + .12, .13 nodes;
 #               needs root): the whole run (distribute, unpack, the base's lifecycle, the registry on the master),
 #               measured on this machine's side (sealer and its ssh clients); "Sealer task s" is the distribute step
@@ -302,6 +303,10 @@ XML
   rm -f "$sw/copy.tar"
   # and load's: every blob it stores is on the disk before it is named
   measure "$tag" load-floor-sync --floor-of load:sync -- bash -c "cp '$archive' '$sw/copy.tar' && sync '$sw/copy.tar' && openssl dgst -sha256 '$sw/copy.tar' >/dev/null"
+  rm -f "$sw/copy.tar"
+  # save's floor once more before it (the same cp): the floor after save has the room save's deleted output left in the
+  # page cache, save had whatever load and its floors left; the two floors' difference is what the order is worth
+  measure "$tag" save-floor-before --floor-of save:before -- cp "$archive" "$sw/copy.tar"
   rm -f "$sw/copy.tar"
   measure "$tag" save --log "$sw/save.log" -- "$sealer" save -o "$sw/saved.tar" scale/cluster:v1
   rm -f "$sw/saved.tar" # the floors' copies need its room (run 8's save floors at 8 GiB stopped at 6 GiB: the disk was full)

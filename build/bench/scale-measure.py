@@ -80,6 +80,18 @@ def count_requests(logs):
     return n
 
 
+def meminfo():
+    """MemFree, Cached and Dirty (MiB) now: what the page cache held when a phase started (a phase that must reclaim
+    pages to read and write pays for it, its floor measured after it may not)."""
+    m = {}
+    with open("/proc/meminfo") as f:
+        for line in f:
+            k, v = line.split(":", 1)
+            if k in ("MemFree", "Cached", "Dirty"):
+                m[k] = int(v.split()[0]) // 1024
+    return m
+
+
 def main():
     args = sys.argv[1:]
     out, size, phase = args[0], args[1], args[2]
@@ -99,6 +111,7 @@ def main():
         rest = rest[2:]
     cmd = rest[1:]
     r0 = count_requests(logs)
+    mem0 = meminfo()
     w0 = [sample(w) for w in watch]
     last = {}
     peak = 0
@@ -165,7 +178,7 @@ def main():
             elapsed = int(h) * 3600 + int(mi) * 60 + float(s)
     rec = {"size": size, "phase": phase, "floorOf": floor_of, "exit": p.returncode, "wall": round(wall, 3),
            "cpu": round(max(cpu_sampled, ru.ru_utime + ru.ru_stime), 3), "peakRss": max(peak, ru.ru_maxrss * 1024),
-           "requests": r1 - r0, "msbuild": elapsed, "task": task, "serverCpu": server_cpu, **io, "load": os.getloadavg()[0]}
+           "requests": r1 - r0, "msbuild": elapsed, "task": task, "serverCpu": server_cpu, **io, "load": os.getloadavg()[0], "memAtStart": mem0}
     with open(out, "a") as f:
         f.write(json.dumps(rec) + "\n")
     print(f"scale-bench: {size} {phase}: {wall:.1f} s wall, {rec['cpu']:.1f} s CPU, {rec['peakRss'] / 1048576:.0f} MiB peak RSS, "
