@@ -5,7 +5,8 @@ and the largest size (time and memory, against the project's bytes) and the targ
 distribute phase left on the hosts and the disk's use at its peak. For distribute, "Sealer task s" is the distribute
 step alone (`sealer run` prints each step's start), the wall time the whole run. Second floors (measured with
 --floor-of PHASE:NAME, e.g. pull:transfer) and the source registries' CPU during a phase (serverCpu) get a table of
-their own after the main one.
+their own after the main one. A phase or floor measured in several rounds (SCALE_ROUNDS) counts by its median wall time,
+every round's time shown next to it.
 
 Usage: scale-report.py RESULTS.jsonl"""
 import json
@@ -20,8 +21,25 @@ phases = []
 for r in rows:
     if r["phase"] != "_project" and "wall" in r and not r.get("floorOf") and r["phase"] not in phases:
         phases.append(r["phase"])
-get = {(r["size"], r["phase"]): r for r in rows if r["phase"] != "_project"}
-floor = {(r["size"], r["floorOf"]): r for r in rows if r.get("floorOf")}
+
+
+def medians(items, key):
+    """One row per key: the row of the median wall time when a phase ran in several rounds (SCALE_ROUNDS; the lower of
+    the two middle ones for an even count), with "rounds" and every round's wall time ("walls") added."""
+    groups = {}
+    for r in items:
+        groups.setdefault(key(r), []).append(r)
+    out = {}
+    for k, g in groups.items():
+        timed = sorted((r for r in g if "wall" in r), key=lambda r: r["wall"])
+        pick = dict(timed[(len(timed) - 1) // 2]) if timed else dict(g[-1])
+        pick["rounds"], pick["walls"] = len(timed), [r["wall"] for r in g if "wall" in r]
+        out[k] = pick
+    return out
+
+
+get = medians([r for r in rows if r["phase"] != "_project"], lambda r: (r["size"], r["phase"]))
+floor = medians([r for r in rows if r.get("floorOf")], lambda r: (r["size"], r["floorOf"]))
 
 
 def fmt_s(x):
@@ -42,6 +60,8 @@ for s in sizes:
         tratio = f"{r['task'] / f['wall']:.2f}" if f and f["wall"] > 0 and r.get("task") is not None else "—"
         cratio = f"{r['cpu'] / f['cpu']:.2f}" if f and f["cpu"] > 0 else "—"
         bad = "" if r["exit"] == 0 else f" (exit {r['exit']})"
+        if r["rounds"] > 1:
+            bad += f" (median of {r['rounds']}: " + " / ".join(fmt_s(w) for w in r["walls"]) + (f"; floor {' / '.join(fmt_s(w) for w in f['walls'])}" if f else "") + ")"
         print(f"| {label} | {ph}{bad} | {fmt_s(r['wall'])} | {fmt_s(r.get('msbuild'))} | {fmt_s(r.get('task'))} | {fmt_s(r['cpu'])} | {r['peakRss'] / MiB:.0f} | "
               f"{r['rchar'] / MiB:.0f}/{r['wchar'] / MiB:.0f} | {r['requests']} | {(fmt_s(f['wall']) + ' (' + fmt_s(f['cpu']) + ')') if f else '—'} | {ratio} | {tratio} | {cratio} |")
         # an extra floor (floor_hash of assemble: the copy plus sha256 of it), as a row of its own
@@ -50,7 +70,7 @@ for s in sizes:
             t = f"{r['task'] / fh['wall']:.2f}" if r.get("task") is not None else "—"
             print(f"| {label} | {ph} vs floor_hash | | | | | | | | {fmt_s(fh['wall'])} ({fmt_s(fh['cpu'])}) | {r['wall'] / fh['wall']:.2f} | {t} | {r['cpu'] / fh['cpu']:.2f} |")
 
-second = [r for r in rows if ":" in (r.get("floorOf") or "")]
+second = [f for (_, name), f in floor.items() if ":" in name]
 if second:
     print()
     print("Second floors (the phase next to another floor of the same run; server CPU = the source docker-registry processes' CPU during it, not in CPU s):")
