@@ -17,6 +17,7 @@ cancel-load, cancel-load-rerun).
 """
 import glob
 import hashlib
+import importlib.util
 import json
 import os
 import re
@@ -27,6 +28,9 @@ import sys
 import time
 
 results, size, proj, work, logs = sys.argv[1:6]
+_spec = importlib.util.spec_from_file_location("scale_measure", os.path.join(os.path.dirname(os.path.abspath(__file__)), "scale-measure.py"))
+measure_mod = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(measure_mod)
 kubeproj = os.path.join(proj, "scale.kubeproj")
 build = ["dotnet", "build", kubeproj, "-c", "Release", "-nologo", "-nodeReuse:false", "-v:m", "--no-restore"]
 total = json.load(open(os.path.join(work, "gen", "project.json")))["bytes"]
@@ -57,7 +61,9 @@ def bad_blobs(d):
 
 def interrupt(cmd, env, progress, log):
     """Runs CMD in its own process group; once PROGRESS() >= a third of the total sends SIGINT to the group (a terminal's
-    Ctrl+C); returns (seconds from SIGINT to exit, exit code, whether it was still running at the signal)."""
+    Ctrl+C); returns (seconds from SIGINT to exit, exit code, whether it was still running at the signal, where the
+    tree's threads were from SIGINT to exit: seconds running (R) or waiting for the disk (D) per system call, sampled
+    every 20 ms)."""
     with open(log, "wb") as lf:
         # A terminal's foreground job gets SIGINT with its default action; a bench started in the background (`cmd &`
         # without job control) would pass on SIGINT ignored, and .NET keeps an ignored SIGINT ignored: reset it.
@@ -66,11 +72,18 @@ def interrupt(cmd, env, progress, log):
         while p.poll() is None and progress() < total / 3:
             time.sleep(0.05)
         if p.poll() is not None:
-            return None, p.returncode, False
+            return None, p.returncode, False, {}
         t = time.monotonic()
         os.killpg(p.pid, signal.SIGINT)
-        p.wait()
-        return time.monotonic() - t, p.returncode, True
+        states, n = {}, 0
+        while p.poll() is None:
+            for pid in measure_mod.tree(p.pid):
+                measure_mod.thread_states(pid, states)
+            n += 1
+            time.sleep(0.02)
+        secs = time.monotonic() - t
+        per = secs / n if n else 0
+        return secs, p.returncode, True, {k: round(v * per, 2) for k, v in sorted(states.items(), key=lambda kv: -kv[1]) if v * per >= 0.02}
 
 
 def measure(phase, cmd, env, log):
@@ -85,10 +98,10 @@ shutil.rmtree(cache, ignore_errors=True)
 env = dict(os.environ, SEALER_CACHE_DIR=cache)
 for stamp in glob.glob(os.path.join(proj, "obj", "**", "pull.stamp"), recursive=True):
     os.remove(stamp)
-secs, code, running = interrupt(build + ["-t:PullClusterImages"], env, lambda: blob_bytes(cache), os.path.join(work, "cancel-pull.log"))
+secs, code, running, waits = interrupt(build + ["-t:PullClusterImages"], env, lambda: blob_bytes(cache), os.path.join(work, "cancel-pull.log"))
 bad, have = bad_blobs(cache), blob_bytes(cache)
 record(phase="cancel-pull", exitSeconds=None if secs is None else round(secs, 2), exit=code, interrupted=running,
-       cachedBytes=have, badBlobs=len(bad))
+       cachedBytes=have, badBlobs=len(bad), threadsToExit=waits)
 out = measure("cancel-pull-rebuild", build + ["-t:PullClusterImages"], env, os.path.join(work, "cancel-pull-rebuild.log"))
 m = re.search(r"(\d+) blobs / (\d+) bytes downloaded, (\d+) blobs cached", out)
 record(phase="cancel-pull-check", downloadedBytes=int(m.group(2)) if m else None, cachedBefore=have,
@@ -100,9 +113,10 @@ if archive:
     os.remove(archive)
     updating = os.path.join(os.path.dirname(archive), "." + os.path.basename(archive) + ".updating")
     size_of = lambda: max((os.path.getsize(f) for f in (archive, updating) if os.path.exists(f)), default=0)
-    secs, code, running = interrupt(build + ["-t:AssembleClusterImage"], env, size_of, os.path.join(work, "cancel-archive.log"))
+    secs, code, running, waits = interrupt(build + ["-t:AssembleClusterImage"], env, size_of, os.path.join(work, "cancel-archive.log"))
     record(phase="cancel-archive", exitSeconds=None if secs is None else round(secs, 2), exit=code, interrupted=running,
-           archiveExists=os.path.exists(archive), updatingBytes=os.path.getsize(updating) if os.path.exists(updating) else 0)
+           archiveExists=os.path.exists(archive), updatingBytes=os.path.getsize(updating) if os.path.exists(updating) else 0,
+           threadsToExit=waits)
     out = measure("cancel-archive-rebuild", build + ["-t:AssembleClusterImage"], env, os.path.join(work, "cancel-archive-rebuild.log"))
     m = re.search(r"\((\d+) bytes: (\d+) bytes written, (\d+) kept(, an interrupted update completed)?\)", out)
     record(phase="cancel-archive-check", archiveBytes=int(m.group(1)) if m else None, written=int(m.group(2)) if m else None,
@@ -119,14 +133,14 @@ if sealer and os.path.exists(sealer) and archive:
     shutil.rmtree(store, ignore_errors=True)
     lenv = dict(os.environ, SEALER_IMAGES_DIR=store)
     in_store = lambda: blob_bytes(store) + sum(os.path.getsize(p) for p in glob.glob(os.path.join(store, "ingest", "*")) if os.path.isfile(p))
-    secs, code, running = interrupt([sealer, "load", "-i", archive], lenv, in_store, os.path.join(work, "cancel-load.log"))
+    secs, code, running, waits = interrupt([sealer, "load", "-i", archive], lenv, in_store, os.path.join(work, "cancel-load.log"))
     bad = bad_blobs(store)
     index = os.path.join(store, "index.json")
     named = len(json.load(open(index)).get("manifests") or []) if os.path.exists(index) else 0
     temps = [p for p in glob.glob(os.path.join(store, "ingest", "*")) if os.path.isfile(p)]
     kept = blob_bytes(store)
     record(phase="cancel-load", exitSeconds=None if secs is None else round(secs, 2), exit=code, interrupted=running,
-           storedBytes=kept, badBlobs=len(bad), named=named, tempFiles=len(temps))
+           storedBytes=kept, badBlobs=len(bad), named=named, tempFiles=len(temps), threadsToExit=waits)
     out = measure("cancel-load-rerun", [sealer, "load", "-i", archive], lenv, os.path.join(work, "cancel-load-rerun.log"))
     index_after = json.load(open(index)) if os.path.exists(index) else {}
     record(phase="cancel-load-check", storedBefore=kept, storedAfter=blob_bytes(store),

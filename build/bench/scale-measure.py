@@ -69,6 +69,61 @@ def sample(pid):
         return None
 
 
+# x86-64 system call numbers of what a phase's threads may wait in (the rest are shown by number)
+SYSCALLS = {0: "read", 1: "write", 3: "close", 7: "poll", 17: "pread64", 18: "pwrite64", 19: "readv", 20: "writev", 40: "sendfile",
+            74: "fsync", 75: "fdatasync", 76: "truncate", 77: "ftruncate", 82: "rename", 87: "unlink", 202: "futex",
+            217: "getdents64", 230: "clock_nanosleep", 232: "epoll_wait", 257: "openat", 262: "newfstatat", 263: "unlinkat",
+            264: "renameat", 277: "sync_file_range", 285: "fallocate", 316: "renameat2", 326: "copy_file_range", 332: "statx"}
+
+
+def thread_states(pid, tally):
+    """Adds one sample of PID's threads that run (R) or wait for the disk (D), by system call, to TALLY."""
+    try:
+        tids = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return
+    for tid in tids:
+        try:
+            with open(f"/proc/{pid}/task/{tid}/stat", "rb") as f:
+                s = f.read()
+            state = s[s.rindex(b")") + 2:s.rindex(b")") + 3].decode()
+            if state not in ("R", "D"):
+                continue
+            with open(f"/proc/{pid}/task/{tid}/syscall") as f:
+                call = f.read().split()[0]
+        except (OSError, ValueError, IndexError):
+            continue
+        name = "user" if call == "running" else SYSCALLS.get(int(call), call) if call.lstrip("-").isdigit() else call
+        key = f"{state}:{name}"
+        tally[key] = tally.get(key, 0) + 1
+
+
+def root_disk():
+    """The block device the root file system is on (its whole disk), or None."""
+    try:
+        dev = os.stat("/").st_dev
+        real = os.path.realpath(f"/sys/dev/block/{os.major(dev)}:{os.minor(dev)}")
+        return real if os.path.exists(os.path.join(real, "stat")) else None
+    except OSError:
+        return None
+
+
+DISK = root_disk()
+DISK_FIELDS = ("reads", None, "readSectors", "readMs", "writes", None, "writeSectors", "writeMs", None, None, None,
+               "discards", None, "discardSectors", "discardMs", "flushes", "flushMs")
+
+
+def disk_stat():
+    if not DISK:
+        return None
+    try:
+        with open(os.path.join(DISK, "stat")) as f:
+            v = [int(x) for x in f.read().split()]
+    except (OSError, ValueError):
+        return None
+    return {k: v[i] for i, k in enumerate(DISK_FIELDS) if k and i < len(v)}
+
+
 def count_requests(logs):
     n = 0
     for l in logs:
@@ -113,6 +168,9 @@ def main():
     r0 = count_requests(logs)
     mem0 = meminfo()
     w0 = [sample(w) for w in watch]
+    d0 = disk_stat()
+    states = {}
+    samples = 0
     last = {}
     peak = 0
     t0 = time.monotonic()
@@ -140,12 +198,19 @@ def main():
                 if s:
                     last[pid] = s
                     total += s[1]
+                    thread_states(pid, states)
+            samples += 1
             peak = max(peak, total)
             time.sleep(0.05)
     wall = time.monotonic() - t0
     if step:
         reader.join()
     ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    d1 = disk_stat()
+    disk = {k: d1[k] - d0[k] for k in d0} if d0 and d1 else None
+    # seconds per state, from the samples' share of the wall time (a sample takes a little over the 50 ms it sleeps)
+    per = wall / samples if samples else 0
+    threads = {k: round(n * per, 2) for k, n in sorted(states.items(), key=lambda kv: -kv[1]) if n * per >= 0.05}
     w1 = [sample(w) for w in watch]
     server_cpu = round(sum(b[0] - a[0] for a, b in zip(w0, w1) if a and b), 3) if watch else None
     # Access logs are written after the response, by a registry that shares the loaded CPU: count until the count holds
@@ -178,7 +243,8 @@ def main():
             elapsed = int(h) * 3600 + int(mi) * 60 + float(s)
     rec = {"size": size, "phase": phase, "floorOf": floor_of, "exit": p.returncode, "wall": round(wall, 3),
            "cpu": round(max(cpu_sampled, ru.ru_utime + ru.ru_stime), 3), "peakRss": max(peak, ru.ru_maxrss * 1024),
-           "requests": r1 - r0, "msbuild": elapsed, "task": task, "serverCpu": server_cpu, **io, "load": os.getloadavg()[0], "memAtStart": mem0}
+           "requests": r1 - r0, "msbuild": elapsed, "task": task, "serverCpu": server_cpu, **io, "load": os.getloadavg()[0], "memAtStart": mem0,
+           "threads": threads, "disk": disk}
     with open(out, "a") as f:
         f.write(json.dumps(rec) + "\n")
     print(f"scale-bench: {size} {phase}: {wall:.1f} s wall, {rec['cpu']:.1f} s CPU, {rec['peakRss'] / 1048576:.0f} MiB peak RSS, "

@@ -151,3 +151,21 @@ if cancel:
     print()
     for r in cancel:
         print("- " + r["phase"] + ": " + ", ".join(f"{k} {v}" for k, v in r.items() if k not in ("size", "phase")))
+
+timed = [r for r in rows if r.get("size") == (sizes[-1] if sizes else None) and r.get("threads") is not None]
+if timed:
+    print()
+    print("Where the time went at the largest size, every run of a phase or floor in the order run (threads: seconds of the"
+          " tree's threads running (R) or waiting for the disk (D) in a system call, the largest five; disk: the root"
+          " device's writes and discards in MiB, the ms its writes took, and its cache flushes with their ms):")
+    print()
+    print("| phase | wall s | threads (s) | written MiB (ms) | discarded MiB | flushes (ms) |")
+    print("|---|---|---|---|---|---|")
+    for r in timed:
+        name = r["phase"] + (f" (floor of {r['floorOf']})" if r.get("floorOf") else "")
+        th = ", ".join(f"{k} {v:.2f}" for k, v in list(r["threads"].items())[:5]) or "—"
+        d = r.get("disk") or {}
+        wr = f"{d['writeSectors'] * 512 / MiB:.0f} ({d['writeMs']})" if d else "—"
+        dc = f"{d['discardSectors'] * 512 / MiB:.0f}" if d else "—"
+        fl = f"{d['flushes']} ({d['flushMs']})" if d else "—"
+        print(f"| {name} | {fmt_s(r['wall'])} | {th} | {wr} | {dc} | {fl} |")
