@@ -39,14 +39,16 @@
 #   assemble    dotnet build -t:AssembleClusterImage -p:SealerArchive=false (the OCI layout)   floor: cp -r of the cache;
 #               floor_hash (an extra row): cp -r, then sha256 of the copy (cat | openssl), as every layer's digest is new
 #   archive     the same with the archive                                                       floor: cp of the .tar
-#               second floor (sync): cp of the .tar, then `sync FILE` of the copy (the archive is flushed before its rename)
+#               second floor (sync): cp of the .tar, then `sync FILE` of the copy (the archive is flushed before its rename);
+#               third (files): cat of the layout's blob files (what the archive is written from) into one file
 #   noop        dotnet build (everything up to date)           target: < 2 s MSBuild time, 0 requests
 #   onechart    dotnet build after one chart's template changed (should not grow with the project)
 #   push        dotnet build -t:PushClusterImage to an empty loopback registry   floor: skopeo copy to an empty one
 #   load/save   sealer load of the .tar into an empty store; sealer save of it   floor: cp of the .tar
 #               (load: + openssl sha256 of the copy; second floor (sync): cp, `sync FILE` of the copy, then sha256;
 #               save's second floor (sync): cp, then `sync FILE` of the copy; its third (before): the cp, measured
-#               right before save instead of after it); all of them SCALE_ROUNDS times in turn (default 3), the report
+#               right before save instead of after it; its fourth (files): cat of the store's blob files, what save
+#               reads, into one file); all of them SCALE_ROUNDS times in turn (default 3), the report
 #               taking each one's median
 #   distribute  `sealer run` of the .tar to 3 netns hosts (build/test-hosts.sh, 10.200.0.11 master + .12, .13 nodes;
 #               needs root): the whole run (distribute, unpack, the base's lifecycle, the registry on the master),
@@ -281,6 +283,10 @@ XML
   # floor_sync: the archive is on the disk before its rename (durability), so the fair floor is cp, then fsync of the copy
   measure "$tag" archive-floor-sync --floor-of archive:sync -- bash -c "cp '$archive' '$sw/copy.tar' && sync '$sw/copy.tar'"
   rm -f "$sw/copy.tar"
+  # floor_files: the same bytes out of the files the archive is written from (the layout's blobs: thousands of files, read
+  # in smaller requests than one big file's) into one file
+  measure "$tag" archive-floor-files --floor-of archive:files -- bash -c "cat '$layout/blobs/sha256/'* > '$sw/copy.tar'"
+  rm -f "$sw/copy.tar"
   # The phases above ran single targets (AssembleClusterImage): the first full `dotnet build` still writes what only Build
   # does (the SBOM, ~130 ms at 600 images). Once, unmeasured, so noop is a no-op (runs before 2026-12-04's run 7 measured
   # that first build as noop).
@@ -319,6 +325,9 @@ XML
     rm -f "$sw/copy.tar"
     # save's own: the saved archive is on the disk before its rename, as the build's
     measure "$tag" save-floor-sync --floor-of save:sync -- bash -c "cp '$archive' '$sw/copy.tar' && sync '$sw/copy.tar'"
+    rm -f "$sw/copy.tar"
+    # and out of the files save reads (the store's blobs) into one
+    measure "$tag" save-floor-files --floor-of save:files -- bash -c "cat '$sw/store/blobs/sha256/'* > '$sw/copy.tar'"
     rm -f "$sw/copy.tar"
   done
 
