@@ -192,6 +192,21 @@ internal sealed class UnpackStep : HostStep
     }
 
     /// <summary>
+    /// The part of <see cref="UpgradeKeepAsync"/> that keeps the running rootfs's (<c>$r</c>) registry blobs in the new one
+    /// (<c>$t</c>): the old blob files as hard links (no bytes copied) and the links to store layers (the store keeps those
+    /// while the old image is kept: RegistryGc), each unless the new rootfs has that blob in either form. Both are gathered
+    /// first and handed <see cref="SshHost.ChunkSize"/> to a process (a process per blob is ~5 ms: seconds for an image of
+    /// thousands); a chunk <c>ln</c> could not link whole (another device) is copied file by file, skipping what it linked.
+    /// bash (arrays).
+    /// </summary>
+    internal static string KeepOldBlobsScript() =>
+        string.Create(CultureInfo.InvariantCulture, $"b=\"$t/registry/blobs/sha256\"; k=\"{LinkDirectory("$t")}\"; mkdir -p \"$b\"\n")
+        + "l=(); for f in \"$r/registry/blobs/sha256/\"*; do [ -f \"$f\" ] || continue; h=${f##*/}; [ -e \"$b/$h\" ] || [ -L \"$k/$h\" ] || l+=(\"$f\"); done\n"
+        + SshHost.ForEachChunk("l", "{ ln -- {} \"$b/\" 2>/dev/null || for f in {}; do [ -e \"$b/${f##*/}\" ] || cp -p -- \"$f\" \"$b/\"; done; }") + "\n"
+        + string.Create(CultureInfo.InvariantCulture, $"m=(); for f in \"{LinkDirectory("$r")}/\"*; do [ -L \"$f\" ] || continue; h=${{f##*/}}; [ -e \"$b/$h\" ] || [ -L \"$k/$h\" ] || m+=(\"$f\"); done\n")
+        + "if [ ${#m[@]} -gt 0 ]; then mkdir -p \"$k\"; " + SshHost.ForEachChunk("m", "cp -P -t \"$k\" -- {}") + "; fi\n";
+
+    /// <summary>
     /// In an upgrade, before the swap: on a registry host the running rootfs's registry blobs (and links to store layers) are linked into the new one
     /// and its index lists the images of both (new entries first; an old entry only when the new index lacks its name), so
     /// no running pod loses its image mid-upgrade (<see cref="RegistrySwitchStep"/> drops the old entries at the end); on
@@ -206,13 +221,7 @@ internal sealed class UnpackStep : HostStep
             if (now.TryGetValue("registry/index.json", out var index))
             {
                 var merged = RegistrySwitchStep.MergeIndex(index, old.Stdout);
-                // the old blob files (hard links, no bytes copied) and links to store layers (the store keeps those while
-                // the old image is kept: RegistryGc), each unless the new rootfs has that blob in either form
-                sb.Append(CultureInfo.InvariantCulture, $"b=\"$t/registry/blobs/sha256\"; k=\"{LinkDirectory("$t")}\"; mkdir -p \"$b\"\n");
-                sb.Append("for f in \"$r/registry/blobs/sha256/\"*; do [ -f \"$f\" ] || continue; h=${f##*/}; [ -e \"$b/$h\" ] || [ -L \"$k/$h\" ] || ln \"$f\" \"$b/\" 2>/dev/null || cp -p \"$f\" \"$b/\"; done\n");
-                // the links missing from the new rootfs gathered first, then copied ChunkSize to a cp (a process per link: ~5 ms each)
-                sb.Append(CultureInfo.InvariantCulture, $"m=(); for f in \"{LinkDirectory("$r")}/\"*; do [ -L \"$f\" ] || continue; h=${{f##*/}}; [ -e \"$b/$h\" ] || [ -L \"$k/$h\" ] || m+=(\"$f\"); done\n");
-                sb.Append("if [ ${#m[@]} -gt 0 ]; then mkdir -p \"$k\"; ").Append(SshHost.ForEachChunk("m", "cp -P -t \"$k\" -- {}")).Append("; fi\n");
+                sb.Append(KeepOldBlobsScript());
                 sb.Append("echo ").Append(Convert.ToBase64String(merged)).Append(" | base64 -d > \"$t/registry/index.json\"\n");
             }
         }
