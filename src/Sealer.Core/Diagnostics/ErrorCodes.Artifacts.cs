@@ -35,6 +35,10 @@ public static partial class ErrorCodes
     /// <summary>'sealer mirror --check': the registry lacks app images the cluster image carries, or serves them with other content.</summary>
     public const string MirrorIncomplete = "SEA1309";
 
+    /// <summary>The registry answered 404 to the start of an upload: it has no repository there and does not create one on
+    /// push (a Harbor project that does not exist, an Artifactory or Nexus repository not set up, a wrong path).</summary>
+    public const string PushRepositoryMissing = "SEA1314";
+
     // ---- local store and archives (SEA1700–1799) ----
 
     /// <summary>No cluster image with that name (or digest) is in the local store.</summary>

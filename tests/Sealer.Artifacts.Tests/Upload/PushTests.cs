@@ -205,6 +205,51 @@ public class PushTests(RegistryFixture fixture)
         Assert.True(rc == 0, output);
     }
 
+    /// <summary>Forwards to the real registry but answers the start of an upload under <paramref name="project"/> as Harbor
+    /// does for a project that does not exist (distribution creates repositories on push, so it cannot).</summary>
+    private sealed class NoProjectHandler(string project) : DelegatingHandler(new SocketsHttpHandler { AllowAutoRedirect = false })
+    {
+        public int Refused;
+
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            string path = request.RequestUri!.AbsolutePath;
+            if (request.Method == HttpMethod.Post && path.StartsWith($"/v2/{project}/", StringComparison.Ordinal) && path.Contains("/blobs/uploads/", StringComparison.Ordinal))
+            {
+                Interlocked.Increment(ref Refused);
+                return Task.FromResult(new HttpResponseMessage(System.Net.HttpStatusCode.NotFound)
+                {
+                    Content = new StringContent($"{{\"errors\":[{{\"code\":\"NOT_FOUND\",\"message\":\"project {project} not found\"}}]}}"),
+                });
+            }
+            return base.SendAsync(request, cancellationToken);
+        }
+    }
+
+    [RegistryFact]
+    public async Task A_push_into_a_project_the_registry_lacks_says_to_create_it_and_one_that_exists_goes_through()
+    {
+        using var tmp = new TempDir();
+        var store = ClusterImageStore.Open(tmp.Sub("store"));
+        var img = TestImages.AddToStore(store, "local/cluster:v1", seed: 13, blobBytes: 64 * 1024);
+        var handler = new NoProjectHandler("noproject");
+        using var client = new Sealer.Core.Distribution.RegistryClient(new Sealer.Core.Distribution.RegistryOptions(), null, handler);
+        string registry = Env.Registry("docker.io").Address;
+        var missing = ImageReference.Parse($"{registry}/noproject/{Unique("cluster")}:v1");
+        var ex = await Assert.ThrowsAsync<SealerException>(() => new RegistryPusher(new PushOptions { Client = client }).PushAsync(store.Layout, img.Descriptor, missing));
+        Assert.Equal(ErrorCodes.PushRepositoryMissing, ex.Code);
+        Assert.Contains($"has no repository '{missing.Repository}' to push into", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("'noproject' is the project: create it", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("project noproject not found", ex.Message, StringComparison.Ordinal); // the registry's own words kept
+        Assert.True(handler.Refused > 0);
+
+        var exists = ImageReference.Parse($"{registry}/{Unique("artifacts/project")}:v1");
+        var result = await new RegistryPusher(new PushOptions { Client = client }).PushAsync(store.Layout, img.Descriptor, exists);
+        Assert.Equal(img.Digest, result.Digest);
+        var (rc, output) = Skopeo("inspect", "--raw", "--tls-verify=false", $"docker://{exists}");
+        Assert.True(rc == 0, output);
+    }
+
     [RegistryFact]
     public async Task Referrers_fall_back_to_the_tag_schema_on_registries_without_the_api()
     {

@@ -177,6 +177,7 @@ public sealed class BlobUploader
     {
         using var response = await SendAsync(() => new HttpRequestMessage(HttpMethod.Post, _transport.Resolve($"v2/{_repository}/blobs/uploads/")) { Content = Empty() },
             _scope, TimeSpan.FromSeconds(60), cancellationToken).ConfigureAwait(false);
+        if (response.StatusCode == HttpStatusCode.NotFound) throw RepositoryMissing((await SafeBodyAsync(response).ConfigureAwait(false)).Trim());
         if (response.StatusCode != HttpStatusCode.Accepted) throw Failed(blob, "starting its upload", response);
         return LocationOf(response, blob);
     }
@@ -323,6 +324,20 @@ public sealed class BlobUploader
         }
         return new SealerException(ErrorCodes.BlobUploadFailed,
             $"Registry {_transport.Registry} refused blob {blob.Digest} of '{_repository}' while {doing}: HTTP {(int)response.StatusCode} {body.Trim()}. Check that the registry accepts pushes of this size and media type.");
+    }
+
+    /// <summary>404 to the start of an upload: distribution creates a repository on its first push, Harbor, Artifactory,
+    /// Nexus and GitLab do not (a Harbor project is the path's first component and must exist).</summary>
+    private SealerException RepositoryMissing(string body)
+    {
+        int slash = _repository.IndexOf('/');
+        string project = slash > 0 ? _repository[..slash] : _repository;
+        string where = slash > 0
+            ? $"On Harbor '{project}' is the project: create it (Projects > New Project, or POST /api/v2.0/projects with {{\"project_name\":\"{project}\"}}) or push under a project that exists"
+            : $"On Harbor a repository must be under a project ('PROJECT/{_repository}'): push under a project that exists";
+        return new SealerException(ErrorCodes.PushRepositoryMissing,
+            $"Registry {_transport.Registry} has no repository '{_repository}' to push into and does not create one (HTTP 404 starting an upload{(body.Length > 0 ? ": " + body : "")}). " +
+            $"{where}; on Artifactory, Nexus or GitLab set the repository up first. Check the destination's host and path too.");
     }
 
     private static ByteArrayContent Empty()
