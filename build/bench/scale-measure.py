@@ -71,7 +71,7 @@ def sample(pid):
 
 # x86-64 system call numbers of what a phase's threads may wait in (the rest are shown by number)
 SYSCALLS = {0: "read", 1: "write", 3: "close", 7: "poll", 17: "pread64", 18: "pwrite64", 19: "readv", 20: "writev", 40: "sendfile",
-            74: "fsync", 75: "fdatasync", 76: "truncate", 77: "ftruncate", 82: "rename", 87: "unlink", 202: "futex",
+            74: "fsync", 75: "fdatasync", 76: "truncate", 77: "ftruncate", 82: "rename", 84: "rmdir", 87: "unlink", 202: "futex",
             217: "getdents64", 230: "clock_nanosleep", 232: "epoll_wait", 257: "openat", 262: "newfstatat", 263: "unlinkat",
             264: "renameat", 277: "sync_file_range", 285: "fallocate", 316: "renameat2", 326: "copy_file_range", 332: "statx"}
 
