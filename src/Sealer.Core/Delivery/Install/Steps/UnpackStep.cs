@@ -196,13 +196,13 @@ internal sealed class UnpackStep : HostStep
     /// (<c>$t</c>): the old blob files as hard links (no bytes copied) and the links to store layers (the store keeps those
     /// while the old image is kept: RegistryGc), each unless the new rootfs has that blob in either form. Both are gathered
     /// first and handed <see cref="SshHost.ChunkSize"/> to a process (a process per blob is ~5 ms: seconds for an image of
-    /// thousands); a chunk <c>ln</c> could not link whole (another device) is copied file by file, skipping what it linked.
+    /// thousands); what <c>ln</c> could not link of a chunk (another device) goes to one <c>cp -p</c>, without what it linked.
     /// bash (arrays).
     /// </summary>
     internal static string KeepOldBlobsScript() =>
         string.Create(CultureInfo.InvariantCulture, $"b=\"$t/registry/blobs/sha256\"; k=\"{LinkDirectory("$t")}\"; mkdir -p \"$b\"\n")
         + "l=(); for f in \"$r/registry/blobs/sha256/\"*; do [ -f \"$f\" ] || continue; h=${f##*/}; [ -e \"$b/$h\" ] || [ -L \"$k/$h\" ] || l+=(\"$f\"); done\n"
-        + SshHost.ForEachChunk("l", "{ ln -- {} \"$b/\" 2>/dev/null || for f in {}; do [ -e \"$b/${f##*/}\" ] || cp -p -- \"$f\" \"$b/\"; done; }") + "\n"
+        + SshHost.ForEachChunk("l", "{ ln -- {} \"$b/\" 2>/dev/null || { c=(); for f in {}; do [ -e \"$b/${f##*/}\" ] || c+=(\"$f\"); done; [ ${#c[@]} -eq 0 ] || cp -p -- \"${c[@]}\" \"$b/\"; }; }") + "\n"
         + string.Create(CultureInfo.InvariantCulture, $"m=(); for f in \"{LinkDirectory("$r")}/\"*; do [ -L \"$f\" ] || continue; h=${{f##*/}}; [ -e \"$b/$h\" ] || [ -L \"$k/$h\" ] || m+=(\"$f\"); done\n")
         + "if [ ${#m[@]} -gt 0 ]; then mkdir -p \"$k\"; " + SshHost.ForEachChunk("m", "cp -P -t \"$k\" -- {}") + "; fi\n";
 
