@@ -54,7 +54,8 @@
 #               needs root): the whole run (distribute, unpack, the base's lifecycle, the registry on the master),
 #               measured on this machine's side (sealer and its ssh clients); "Sealer task s" is the distribute step
 #               alone (from its start line to unpack's)   floor (distribute-floor): scp of the same layer blobs each host
-#               receives (everything to the master, the rootfs layers to the nodes), host by host in turn.
+#               receives (everything to the master, the rootfs layers to the nodes), host by host in turn; second
+#               floor (verify): the same, then sha256 of every copy on its host against its name, as sealer checks them.
 #               Before it, the build side the phase no longer needs (source registries, cache, store) is removed, and
 #               after it everything on the hosts (sealer delete, then the hosts go down); the disk's use at the peak of
 #               the two (df, sampled every second) is recorded and printed: the master holds the app bytes twice
@@ -184,7 +185,8 @@ for name, pick in (("master", lambda l: True), ("node", lambda l: not app(l))):
         f.write("".join(l["digest"].split(":", 1)[1] + "\n" for l in layers if pick(l)))
 PY
   cat > "$sw/scp-floor.sh" <<'SH'
-# scp-floor.sh KEY KNOWN_HOSTS BLOBS_DIR MASTER_LIST NODE_LIST: the blobs each host needs, host by host in turn, one scp each
+# scp-floor.sh KEY KNOWN_HOSTS BLOBS_DIR MASTER_LIST NODE_LIST [verify]: the blobs each host needs, host by host in turn,
+# one scp each; with "verify", then sha256 of every copy on the host, each against its name (as sealer checks every blob)
 set -eu
 key="$1" kh="$2"; cd "$3"
 for i in 1 2 3; do
@@ -192,9 +194,16 @@ for i in 1 2 3; do
   ssh -q -i "$key" -o UserKnownHostsFile="$kh" -o StrictHostKeyChecking=yes -o BatchMode=yes "root@10.200.0.1$i" 'mkdir -p /var/lib/sealer/scp'
   # shellcheck disable=SC2046
   scp -q -i "$key" -o UserKnownHostsFile="$kh" -o StrictHostKeyChecking=yes -o BatchMode=yes $(cat "$list") "root@10.200.0.1$i:/var/lib/sealer/scp/"
+  if [ "${6:-}" = verify ]; then
+    ssh -q -i "$key" -o UserKnownHostsFile="$kh" -o StrictHostKeyChecking=yes -o BatchMode=yes "root@10.200.0.1$i" \
+      "cd /var/lib/sealer/scp && sha256sum -- * | awk '\$1 != \$2 { bad++ } END { if (bad) { print bad \" blobs do not hash to their names\"; exit 1 } }'"
+  fi
 done
 SH
   measure "$tag" distribute-floor --floor-of distribute --log "$sw/distribute-floor.log" -- bash "$sw/scp-floor.sh" "$key" "$kh" "$layout/blobs/sha256" "$sw/master.list" "$sw/node.list"
+  wipe_hosts
+  # and with every copy hashed on its host, as sealer does before it names a blob
+  measure "$tag" distribute-floor-verify --floor-of distribute:verify --log "$sw/distribute-floor-verify.log" -- bash "$sw/scp-floor.sh" "$key" "$kh" "$layout/blobs/sha256" "$sw/master.list" "$sw/node.list" verify
   wipe_hosts
   kill "$dfpid" 2>/dev/null || true; wait "$dfpid" 2>/dev/null || true
   bash "$th" down >/dev/null 2>&1 || true   # (its parallel host_down calls race on the pid files: harmless noise)
