@@ -60,7 +60,9 @@
 #               after it everything on the hosts (sealer delete, then the hosts go down); the disk's use at the peak of
 #               the two (df, sampled every second) is recorded and printed: the master holds the app bytes twice
 #               (content store + unpacked rootfs), next to the build's layout and archive: ~4x the size at the peak.
-# Results: artifacts/bench/scale/results.jsonl (one line per phase and size) and the table scale-report.py prints.
+# Results: artifacts/bench/scale/results.jsonl (one line per phase and size) and the table scale-report.py prints; at the
+# largest size also where each phase's time went (its threads running or waiting for the disk, by system call, and the
+# disk's requests: scale-measure.py).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"

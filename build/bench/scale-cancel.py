@@ -62,7 +62,7 @@ def bad_blobs(d):
 def interrupt(cmd, env, progress, log):
     """Runs CMD in its own process group; once PROGRESS() >= a third of the total sends SIGINT to the group (a terminal's
     Ctrl+C); returns (seconds from SIGINT to exit, exit code, whether it was still running at the signal, where the
-    tree's threads were from SIGINT to exit: seconds running (R) or waiting for the disk (D) per system call, sampled
+    tree's threads were from SIGINT to exit: seconds running or runnable (R) or waiting for the disk (D) per system call, sampled
     every 20 ms)."""
     with open(log, "wb") as lf:
         # A terminal's foreground job gets SIGINT with its default action; a bench started in the background (`cmd &`

@@ -13,6 +13,11 @@ what reached the disk), and registry requests (lines added to the given docker-r
 line starting with step A's name to the first starting with step B's (sealer prints each step's name when it starts).
 --watch PID,...: processes outside the tree that work for the phase (the source docker-registry servers): their CPU
 time during the phase is recorded apart ("serverCpu"), not in "cpu" (they compete for the same cores).
+Where the time goes: "threads" tallies, over the samples, every thread of the tree that was running or runnable (R:
+waiting for a core counts too) or waiting for the disk (D) with the system call it was in (/proc/PID/task/TID/syscall;
+"user" when outside one), in seconds (its share of the samples times the wall time, the largest first); "disk" is what
+the root file system's block device did during the phase (/sys/block/DEV/stat deltas: requests, sectors and ms of reads,
+writes and discards, and the cache flushes an fsync sends).
 """
 import threading
 import json
@@ -77,7 +82,7 @@ SYSCALLS = {0: "read", 1: "write", 3: "close", 7: "poll", 17: "pread64", 18: "pw
 
 
 def thread_states(pid, tally):
-    """Adds one sample of PID's threads that run (R) or wait for the disk (D), by system call, to TALLY."""
+    """Adds one sample of PID's threads that run or may run (R) or wait for the disk (D), by system call, to TALLY."""
     try:
         tids = os.listdir(f"/proc/{pid}/task")
     except OSError:

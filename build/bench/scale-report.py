@@ -156,16 +156,18 @@ timed = [r for r in rows if r.get("size") == (sizes[-1] if sizes else None) and 
 if timed:
     print()
     print("Where the time went at the largest size, every run of a phase or floor in the order run (threads: seconds of the"
-          " tree's threads running (R) or waiting for the disk (D) in a system call, the largest five; disk: the root"
-          " device's writes and discards in MiB, the ms its writes took, and its cache flushes with their ms):")
+          " tree's threads running or runnable (R) or waiting for the disk (D), by system call, the largest five; disk: the"
+          " root device's reads and writes (MiB, requests, ms the device took for them), discards (MiB) and cache flushes"
+          " (count, ms)):")
     print()
-    print("| phase | wall s | threads (s) | written MiB (ms) | discarded MiB | flushes (ms) |")
-    print("|---|---|---|---|---|---|")
+    print("| phase | wall s | threads (s) | read MiB / requests (ms) | written MiB / requests (ms) | discarded MiB | flushes (ms) |")
+    print("|---|---|---|---|---|---|---|")
     for r in timed:
         name = r["phase"] + (f" (floor of {r['floorOf']})" if r.get("floorOf") else "")
         th = ", ".join(f"{k} {v:.2f}" for k, v in list(r["threads"].items())[:5]) or "—"
         d = r.get("disk") or {}
-        wr = f"{d['writeSectors'] * 512 / MiB:.0f} ({d['writeMs']})" if d else "—"
+        rd = f"{d['readSectors'] * 512 / MiB:.0f} / {d['reads']} ({d['readMs']})" if d else "—"
+        wr = f"{d['writeSectors'] * 512 / MiB:.0f} / {d['writes']} ({d['writeMs']})" if d else "—"
         dc = f"{d['discardSectors'] * 512 / MiB:.0f}" if d else "—"
         fl = f"{d['flushes']} ({d['flushMs']})" if d else "—"
-        print(f"| {name} | {fmt_s(r['wall'])} | {th} | {wr} | {dc} | {fl} |")
+        print(f"| {name} | {fmt_s(r['wall'])} | {th} | {rd} | {wr} | {dc} | {fl} |")
