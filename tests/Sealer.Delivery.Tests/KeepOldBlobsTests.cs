@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Sealer.Core.Delivery.Install.Steps;
 using Sealer.Core.Delivery.Ssh;
 using Sealer.TestSupport;
@@ -18,15 +17,9 @@ public sealed class KeepOldBlobsTests
     /// <summary>Runs <paramref name="script"/> in bash with <c>set -e</c> (as <see cref="SshHost.RunAsync"/> does); returns stdout.</summary>
     private static string Bash(string script)
     {
-        var psi = new ProcessStartInfo("bash") { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true };
-        using var p = Process.Start(psi)!;
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEndAsync();
-        p.StandardInput.Write("set -e\n" + script);
-        p.StandardInput.Close();
-        p.WaitForExit();
-        Assert.True(p.ExitCode == 0, stderr.Result);
-        return stdout.Result;
+        var result = Processes.Run("bash", "-c", "set -e\n" + script);
+        Assert.True(result.ExitCode == 0, result.StdErr);
+        return result.StdOut;
     }
 
     private static string Q(string s) => SshHost.ShellQuote(s);
@@ -105,7 +98,7 @@ public sealed class KeepOldBlobsTests
     }
 
     [Fact]
-    public void A_chunk_ln_stops_in_is_copied_file_by_file_without_the_ones_it_linked()
+    public void A_chunk_ln_stops_in_is_copied_without_the_ones_it_linked()
     {
         using var dir = new TempDir();
         string r = dir.Sub("old"), t = dir.Sub("new");
