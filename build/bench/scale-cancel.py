@@ -82,8 +82,7 @@ def interrupt(cmd, env, progress, log):
             n += 1
             time.sleep(0.02)
         secs = time.monotonic() - t
-        per = secs / n if n else 0
-        return secs, p.returncode, True, {k: round(v * per, 2) for k, v in sorted(states.items(), key=lambda kv: -kv[1]) if v * per >= 0.02}
+        return secs, p.returncode, True, measure_mod.state_seconds(states, secs, n, 0.02)
 
 
 def measure(phase, cmd, env, log):

@@ -103,6 +103,13 @@ def thread_states(pid, tally):
         tally[key] = tally.get(key, 0) + 1
 
 
+def state_seconds(tally, wall, samples, least):
+    """TALLY (samples per state, from thread_states) as seconds: each state's share of SAMPLES times WALL, the largest
+    first, those under LEAST seconds left out (a sample takes a little over the time it sleeps)."""
+    per = wall / samples if samples else 0
+    return {k: round(n * per, 2) for k, n in sorted(tally.items(), key=lambda kv: -kv[1]) if n * per >= least}
+
+
 def root_disk():
     """The block device the root file system is on (its whole disk), or None."""
     try:
@@ -213,9 +220,7 @@ def main():
     ru = resource.getrusage(resource.RUSAGE_CHILDREN)
     d1 = disk_stat()
     disk = {k: d1[k] - d0[k] for k in d0} if d0 and d1 else None
-    # seconds per state, from the samples' share of the wall time (a sample takes a little over the 50 ms it sleeps)
-    per = wall / samples if samples else 0
-    threads = {k: round(n * per, 2) for k, n in sorted(states.items(), key=lambda kv: -kv[1]) if n * per >= 0.05}
+    threads = state_seconds(states, wall, samples, 0.05)
     w1 = [sample(w) for w in watch]
     server_cpu = round(sum(b[0] - a[0] for a, b in zip(w0, w1) if a and b), 3) if watch else None
     # Access logs are written after the response, by a registry that shares the loaded CPU: count until the count holds
