@@ -1,5 +1,3 @@
-using System.Diagnostics;
-
 namespace Sealer.Artifacts.Tests;
 
 /// <summary>
@@ -23,15 +21,10 @@ public sealed class CompletionTests : IDisposable
 
     private Dictionary<string, List<string>> RunShell(string shell, string script, IEnumerable<string> lines)
     {
-        var psi = new ProcessStartInfo(shell) { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true };
-        psi.ArgumentList.Add("-c");
-        psi.ArgumentList.Add(script + string.Concat(lines.Select(l => $"\necho '== {l}'; comp '{l}'")));
-        psi.Environment["PATH"] = Path.GetDirectoryName(_tmp.Sub("bin/sealer")) + ":" + Environment.GetEnvironmentVariable("PATH");
-        using var p = Process.Start(psi)!;
-        var stderr = p.StandardError.ReadToEndAsync();
-        string stdout = p.StandardOutput.ReadToEnd();
-        Assert.True(p.WaitForExit(300_000), shell + " completion timed out");
-        Assert.True(p.ExitCode == 0, stdout + stderr.Result);
+        string path = Path.GetDirectoryName(_tmp.Sub("bin/sealer")) + ":" + Environment.GetEnvironmentVariable("PATH");
+        var r = Processes.Run(shell, ["-c", script + string.Concat(lines.Select(l => $"\necho '== {l}'; comp '{l}'"))], workDir: null, env: [new("PATH", path)]);
+        Assert.True(r.ExitCode == 0, r.Output);
+        string stdout = r.StdOut;
         var result = new Dictionary<string, List<string>>();
         List<string>? current = null;
         foreach (var line in stdout.Split('\n'))

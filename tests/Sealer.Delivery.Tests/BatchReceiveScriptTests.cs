@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Security.Cryptography;
 using Sealer.Core.Delivery;
 using Sealer.Core.Oci;
@@ -37,22 +36,8 @@ public sealed class BatchReceiveScriptTests : IDisposable
 
     private static (int Exit, string Stderr) Receive(BlobDistributor distributor, byte[] input)
     {
-        var psi = new ProcessStartInfo("sh", ["-c", distributor.BatchReceiveScript()]) { RedirectStandardInput = true, RedirectStandardError = true, RedirectStandardOutput = true };
-        using var p = Process.Start(psi)!;
-        var stderr = p.StandardError.ReadToEndAsync();
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        try
-        {
-            p.StandardInput.BaseStream.Write(input);
-            p.StandardInput.Close();
-        }
-        catch (IOException)
-        {
-            // the script may stop reading early; its exit code says why
-        }
-        p.WaitForExit();
-        _ = stdout.Result;
-        return (p.ExitCode, stderr.Result);
+        var r = Processes.RunWithInput("sh", ["-c", distributor.BatchReceiveScript()], input);
+        return (r.ExitCode, r.StdErr);
     }
 
     private void AssertNothingLeftInIngest() => Assert.Empty(Directory.GetFileSystemEntries(Path.Combine(Store, "ingest")));

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text;
 using Sealer.Core.Delivery.Ssh;
 
@@ -18,15 +17,9 @@ public sealed class ForEachChunkTests
         var sb = new StringBuilder("f() { echo \"call $#\"; printf '%s\\n' \"$@\"; }\nx=()\n");
         foreach (var item in items) sb.Append("x+=(").Append(SshHost.ShellQuote(item)).Append(")\n");
         sb.Append(SshHost.ForEachChunk("x", "f {}")).Append('\n');
-        var psi = new ProcessStartInfo("bash") { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true };
-        using var p = Process.Start(psi)!;
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEndAsync();
-        p.StandardInput.Write(sb.ToString());
-        p.StandardInput.Close();
-        p.WaitForExit();
-        Assert.True(p.ExitCode == 0, stderr.Result);
-        return stdout.Result.Split('\n', StringSplitOptions.RemoveEmptyEntries).ToList();
+        var (exit, stdout, stderr) = Processes.RunWithInput("bash", [], sb.ToString());
+        Assert.True(exit == 0, stderr);
+        return stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).ToList();
     }
 
     [Fact]

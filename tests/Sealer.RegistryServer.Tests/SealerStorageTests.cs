@@ -15,15 +15,10 @@ namespace Sealer.RegistryServer.Tests;
 [Collection("registry")]
 public sealed class SealerStorageTests(RegistryFixture f, ContainerdFixture ctd)
 {
-    private static async Task RunAsync(string file, params string[] args)
+    private static void Run(string file, params string[] args)
     {
-        var psi = new ProcessStartInfo(file, args) { RedirectStandardOutput = true, RedirectStandardError = true };
-        psi.Environment["REGISTRY_AUTH_FILE"] = "/nonexistent-auth.json";
-        using var p = Process.Start(psi)!;
-        var err = p.StandardError.ReadToEndAsync();
-        _ = p.StandardOutput.ReadToEndAsync();
-        await p.WaitForExitAsync(new CancellationTokenSource(TimeSpan.FromSeconds(120)).Token);
-        Assert.True(p.ExitCode == 0, $"{file} {string.Join(' ', args)}: {await err}");
+        var r = Processes.Run(file, args, workDir: null, env: [new("REGISTRY_AUTH_FILE", "/nonexistent-auth.json")], timeoutMs: 120_000);
+        Assert.True(r.ExitCode == 0, $"{file} {string.Join(' ', args)}: {r.StdErr}");
     }
 
     /// <summary>Runs docker-registry with its storage at <paramref name="root"/>, pushes (source ref, name) pairs, stops it.</summary>
@@ -46,7 +41,7 @@ public sealed class SealerStorageTests(RegistryFixture f, ContainerdFixture ctd)
             }
             foreach (var (source, name) in images)
             {
-                await RunAsync("/usr/bin/skopeo", "copy", "--all", "--dest-tls-verify=false", $"oci:{f.LayoutA.Root}:{source}", $"docker://127.0.0.1:{port}/{name}");
+                Run("/usr/bin/skopeo", "copy", "--all", "--dest-tls-verify=false", $"oci:{f.LayoutA.Root}:{source}", $"docker://127.0.0.1:{port}/{name}");
             }
         }
         finally

@@ -21,7 +21,8 @@ public sealed record ProcessResult(int ExitCode, string StdOut, string StdErr)
 
 /// <summary>
 /// Runs the real tools tests compare against (skopeo, umoci, zstd, helm, mount, dotnet, bash, the sealer CLI) and captures their output:
-/// stdin closed, both streams read concurrently (no pipe deadlock), killed with its children after a timeout.
+/// stdin closed (or fed the bytes given to <see cref="RunWithInput"/>), both streams read concurrently (no pipe deadlock),
+/// killed with its children after a timeout.
 /// </summary>
 public static class Processes
 {
@@ -46,7 +47,23 @@ public static class Processes
     public static ProcessResult RunCommandLine(string file, string arguments, string? workDir = null, IEnumerable<KeyValuePair<string, string?>>? env = null, int timeoutMs = DefaultTimeoutMs)
         => Run(new ProcessStartInfo(file, arguments), workDir, env, timeoutMs);
 
-    private static ProcessResult Run(ProcessStartInfo psi, string? workDir, IEnumerable<KeyValuePair<string, string?>>? env, int timeoutMs)
+    /// <summary>
+    /// Runs <paramref name="file"/> with <paramref name="input"/> on its standard input, then end of file: the way a host
+    /// script reads what sealer sends it (a script too large for one <c>bash -c</c> argument, or one that reads a stream).
+    /// A process that stops reading early is not an error here: its exit code and stderr say why.
+    /// </summary>
+    public static ProcessResult RunWithInput(string file, IEnumerable<string> args, ReadOnlyMemory<byte> input, IEnumerable<KeyValuePair<string, string?>>? env = null, int timeoutMs = DefaultTimeoutMs)
+    {
+        var psi = new ProcessStartInfo(file);
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        return Run(psi, workDir: null, env, timeoutMs, input);
+    }
+
+    /// <inheritdoc cref="RunWithInput(string, IEnumerable{string}, ReadOnlyMemory{byte}, IEnumerable{KeyValuePair{string, string?}}?, int)"/>
+    public static ProcessResult RunWithInput(string file, IEnumerable<string> args, string input, IEnumerable<KeyValuePair<string, string?>>? env = null, int timeoutMs = DefaultTimeoutMs)
+        => RunWithInput(file, args, System.Text.Encoding.UTF8.GetBytes(input), env, timeoutMs);
+
+    private static ProcessResult Run(ProcessStartInfo psi, string? workDir, IEnumerable<KeyValuePair<string, string?>>? env, int timeoutMs, ReadOnlyMemory<byte> input = default)
     {
         psi.RedirectStandardOutput = true;
         psi.RedirectStandardError = true;
@@ -59,15 +76,34 @@ public static class Processes
             else psi.Environment[key] = value;
         }
         using var p = Process.Start(psi)!;
-        p.StandardInput.Close();
         var stdout = p.StandardOutput.ReadToEndAsync();
         var stderr = p.StandardError.ReadToEndAsync();
+        var fed = Feed(p.StandardInput, input);
         if (!p.WaitForExit(timeoutMs))
         {
             p.Kill(entireProcessTree: true);
             throw new TimeoutException($"{psi.FileName} {string.Join(' ', psi.ArgumentList)}{psi.Arguments} did not finish in {timeoutMs / 1000} s");
         }
         p.WaitForExit(); // the end of both streams
+        fed.Wait();
         return new ProcessResult(p.ExitCode, stdout.Result, stderr.Result);
+    }
+
+    /// <summary>Writes <paramref name="input"/> (on a worker: the child may fill its output pipes before it reads), then
+    /// closes the stream; a child that exits before reading all of it breaks the pipe, which is its business.</summary>
+    private static Task Feed(StreamWriter stdin, ReadOnlyMemory<byte> input) => input.IsEmpty
+        ? Close(stdin)
+        : Task.Run(async () =>
+        {
+            try { await stdin.BaseStream.WriteAsync(input); }
+            catch (IOException) { /* the child stopped reading */ }
+            await Close(stdin);
+        });
+
+    private static Task Close(StreamWriter stdin)
+    {
+        try { stdin.Close(); }
+        catch (IOException) { /* already broken: the child exited */ }
+        return Task.CompletedTask;
     }
 }

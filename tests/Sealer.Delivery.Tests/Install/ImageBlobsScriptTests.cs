@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text;
 using Sealer.Core.ClusterImage;
@@ -61,15 +60,8 @@ public sealed class ImageBlobsScriptTests : IDisposable
 
     private static (int Exit, string Stderr) Run(string store, string script)
     {
-        var psi = new ProcessStartInfo("bash") { RedirectStandardInput = true, RedirectStandardError = true, RedirectStandardOutput = true };
-        psi.Environment["PATH"] = "/usr/sbin:/usr/bin:/sbin:/bin";
-        using var p = Process.Start(psi)!;
-        p.StandardInput.Write($"set -e\ns={SshHost.ShellQuote(store)}\n{script}");
-        p.StandardInput.Close();
-        var stderr = p.StandardError.ReadToEndAsync();
-        p.StandardOutput.ReadToEnd();
-        p.WaitForExit();
-        return (p.ExitCode, stderr.Result);
+        var r = Processes.RunWithInput("bash", [], $"set -e\ns={SshHost.ShellQuote(store)}\n{script}", env: [new("PATH", "/usr/sbin:/usr/bin:/sbin:/bin")]);
+        return (r.ExitCode, r.StdErr);
     }
 
     /// <summary>A rootfs whose image has <c>scripts/init-registry.sh</c> (its own registry would serve, were no sealer there).</summary>
