@@ -36,8 +36,14 @@ for p in build/bench/*/*.csproj; do
 done
 [ "$bench_failed" = 1 ] || echo "bench harnesses build: ok ($(ls build/bench/*/*.csproj | wc -l))"
 
-dotnet test Sealer.Sdk.sln -c Release --no-build -nologo "$@" 2>&1 | tee "$log"
+# one .trx per project: build/test-times.py reads them for the time per project and the slowest tests (the suite's budget is 25 minutes)
+trx="$root/artifacts/test-results/trx"
+rm -rf "$trx"
+tests_started=$SECONDS
+dotnet test Sealer.Sdk.sln -c Release --no-build -nologo --logger trx --results-directory "$trx" "$@" 2>&1 | tee "$log"
 rc=${PIPESTATUS[0]}
+python3 build/test-times.py "$trx" || true
+echo "suite: $SECONDS s ($tests_started s to install, build and publish, $((SECONDS - tests_started)) s of tests; budget 1500 s on CI's 2 cores)"
 
 # Sum the per-project summaries: "Passed!  - Failed:     0, Passed:    12, Skipped:     0, Total: ..."
 read -r passed failed skipped < <(grep -E '^(Passed|Failed)! +- Failed:' "$log" | sed -E 's/.*Failed: *([0-9]+), Passed: *([0-9]+), Skipped: *([0-9]+).*/\2 \1 \3/' \
