@@ -192,6 +192,41 @@ public sealed class OciLayoutTests : IDisposable
     }
 
     [Fact]
+    public async Task A_downloading_blob_has_its_disk_write_started_as_it_grows_and_a_ranged_one_as_its_prefix_joins()
+    {
+        if (!OperatingSystem.IsLinux()) return; // sync_file_range is Linux's; elsewhere the commit's flush writes it all
+        // One stream: 20 MiB appended in the reads a socket gives; its write is started every 8 MiB (WriteBehind.Step),
+        // so the commit's flush has only the tail left.
+        var (bytes, digest) = RandomBlob(20 << 20);
+        long before = Sealer.Core.IO.WriteBack.StartedBytes;
+        await using (var ingest = _layout.BeginIngest(digest, bytes.Length))
+        {
+            await ingest.AppendAsync(new MemoryStream(bytes));
+            long started = Sealer.Core.IO.WriteBack.StartedBytes - before;
+            Assert.True(started >= 2 * Sealer.Core.IO.WriteBehind.Step, $"write-back started for {started} of {bytes.Length} bytes before the commit");
+            await ingest.CommitAsync();
+        }
+        Assert.Equal(bytes, await File.ReadAllBytesAsync(_layout.BlobPath(digest)));
+
+        // Ranges, the second half first: nothing joins the prefix until the first half lands, then all of it is started.
+        var (ranged, rangedDigest) = RandomBlob(20 << 20);
+        int half = ranged.Length / 2;
+        await using (var ingest = _layout.BeginRangedIngest(rangedDigest, ranged.Length))
+        {
+            await ingest.WriteAsync(half, ranged.AsMemory(half));
+            ingest.MarkWritten(half, ranged.Length - half);
+            before = Sealer.Core.IO.WriteBack.StartedBytes;
+            await ingest.WriteAsync(0, ranged.AsMemory(0, half));
+            ingest.MarkWritten(0, half);
+            long started = Sealer.Core.IO.WriteBack.StartedBytes - before;
+            Assert.True(started >= ranged.Length, $"write-back started for {started} of {ranged.Length} bytes once the prefix joined");
+            await ingest.CommitAsync();
+        }
+        Assert.Equal(ranged, await File.ReadAllBytesAsync(_layout.BlobPath(rangedDigest)));
+        Assert.Empty(IngestFiles());
+    }
+
+    [Fact]
     public async Task A_blob_altered_on_disk_is_refused_when_read_and_deleted_by_verify()
     {
         var descriptor = _layout.WriteBlob("""{"schemaVersion":2}"""u8, MediaTypes.OciManifest);

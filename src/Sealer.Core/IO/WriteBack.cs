@@ -75,6 +75,10 @@ public static partial class WriteBack
             _unavailable = true;
             return false;
         }
+        catch (ObjectDisposedException)
+        {
+            return false; // closed under a late caller (a range worker finishing as its cancelled download is disposed): nothing to start
+        }
         finally
         {
             if (added) file.DangerousRelease();

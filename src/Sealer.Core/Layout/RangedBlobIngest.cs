@@ -1,6 +1,7 @@
 using System.Buffers;
 using Microsoft.Win32.SafeHandles;
 using Sealer.Core.Diagnostics;
+using Sealer.Core.IO;
 using Sealer.Core.Oci;
 
 namespace Sealer.Core.Layout;
@@ -24,6 +25,8 @@ public sealed class RangedBlobIngest : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly bool _hashWhileWriting;
     private long _writtenPrefix;
+    // The written prefix's disk write is started as it grows (WriteBack), so the commit's flush has little left to write.
+    private long _writeBackFrom;
     private TaskCompletionSource _advanced = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Task<Digest>? _hasher;
     private bool _committed;
@@ -84,6 +87,7 @@ public sealed class RangedBlobIngest : IAsyncDisposable
     {
         if (count <= 0) return;
         TaskCompletionSource? wake = null;
+        long writeBackFrom = 0, writeBackTo = 0;
         lock (_gate)
         {
             long end = offset + count;
@@ -103,8 +107,14 @@ public sealed class RangedBlobIngest : IAsyncDisposable
                 wake = _advanced;
                 _advanced = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             }
+            if (_writtenPrefix - _writeBackFrom >= WriteBehind.Step)
+            {
+                (writeBackFrom, writeBackTo) = (_writeBackFrom, _writtenPrefix);
+                _writeBackFrom = _writtenPrefix;
+            }
         }
         wake?.TrySetResult();
+        if (writeBackTo > writeBackFrom) WriteBack.Start(_handle, writeBackFrom, writeBackTo - writeBackFrom);
     }
 
     /// <summary>
