@@ -91,19 +91,24 @@ public static class Processes
 
     /// <summary>Writes <paramref name="input"/> (on a worker: the child may fill its output pipes before it reads), then
     /// closes the stream; a child that exits before reading all of it breaks the pipe, which is its business.</summary>
-    private static Task Feed(StreamWriter stdin, ReadOnlyMemory<byte> input) => input.IsEmpty
-        ? Close(stdin)
-        : Task.Run(async () =>
+    private static Task Feed(StreamWriter stdin, ReadOnlyMemory<byte> input)
+    {
+        if (input.IsEmpty)
+        {
+            Close(stdin);
+            return Task.CompletedTask;
+        }
+        return Task.Run(async () =>
         {
             try { await stdin.BaseStream.WriteAsync(input); }
             catch (IOException) { /* the child stopped reading */ }
-            await Close(stdin);
+            Close(stdin);
         });
+    }
 
-    private static Task Close(StreamWriter stdin)
+    private static void Close(StreamWriter stdin)
     {
         try { stdin.Close(); }
         catch (IOException) { /* already broken: the child exited */ }
-        return Task.CompletedTask;
     }
 }
