@@ -109,8 +109,11 @@ public static partial class WriteBack
 /// writers filling their own parts of it (the build archive's entries, written at once) calls <see cref="MoveTo"/> before each
 /// part, with a lag of its share. Once <c>cancellationToken</c> is cancelled it starts writes but no longer waits for any: a
 /// writer stopping on Ctrl+C must not first wait for the disk to catch up (a busy disk can hold a range for a second).
+/// A <c>lag</c> of null only starts writes and never waits: for a writer fed by the network (a downloading blob), whose
+/// waits would stall its socket while the kernel's own limits already bound its dirty pages. A <c>flush</c>, when the
+/// writer buffers (a <see cref="FileStream"/>), is called before each start so the range started is all in the kernel.
 /// </summary>
-public sealed class WriteBehind(SafeFileHandle file, long from = 0, long lag = WriteBehind.Lag, CancellationToken cancellationToken = default)
+public sealed class WriteBehind(SafeFileHandle file, long from = 0, long? lag = WriteBehind.Lag, CancellationToken cancellationToken = default, Action? flush = null)
 {
     /// <summary>How much is gathered before a write is started (8 MiB: big enough for the disk, a few hundred calls per 8 GB).</summary>
     public const long Step = 8L << 20;
@@ -125,13 +128,13 @@ public sealed class WriteBehind(SafeFileHandle file, long from = 0, long lag = W
     public void Advance(long end)
     {
         _end = end;
-        if (end - _started >= Step) StartGathered(wait: true);
+        if (end - _started >= Step) StartGathered(wait: lag is not null);
     }
 
     /// <summary>The writer goes on at <paramref name="offset"/>: what it gathered where it was is started first.</summary>
     public void MoveTo(long offset)
     {
-        StartGathered(wait: true);
+        StartGathered(wait: lag is not null);
         _started = _end = offset;
     }
 
@@ -147,10 +150,11 @@ public sealed class WriteBehind(SafeFileHandle file, long from = 0, long lag = W
         if (_end <= _started) return;
         long offset = _started, length = _end - _started;
         _started = _end;
-        if (!WriteBack.Start(file, offset, length)) return; // unavailable: the final flush does it all
+        flush?.Invoke();
+        if (!WriteBack.Start(file, offset, length) || lag is not { } most) return; // unavailable: the final flush does it all
         _inFlight.Enqueue((offset, length));
         _inFlightBytes += length;
-        while (wait && _inFlightBytes > lag + Step && !cancellationToken.IsCancellationRequested)
+        while (wait && _inFlightBytes > most + Step && !cancellationToken.IsCancellationRequested)
         {
             var (o, l) = _inFlight.Dequeue();
             WriteBack.Wait(file, o, l);

@@ -18,9 +18,10 @@ public sealed class BlobIngest : IAsyncDisposable
     private readonly FileStream _stream;
     private IncrementalHash? _hash;
     private bool _committed;
-    // Where the disk write of what this ingest appended was last started (WriteBack): the commit's flush then finds at most
-    // WriteBehind.Step bytes left to write, instead of the whole blob (a 500 MB layer's fsync held its stream ~1 s).
-    private long _writeBackFrom;
+    // The disk write of what this ingest appends is started as it grows (start only, never a wait on the socket's path):
+    // the commit's flush then finds at most WriteBehind.Step bytes left to write, not the whole blob (a 500 MB layer's
+    // fsync held its stream ~1 s).
+    private WriteBehind _writeBehind;
 
     internal BlobIngest(OciLayout layout, Digest expected, long expectedSize, string path, FileStream stream)
     {
@@ -30,8 +31,10 @@ public sealed class BlobIngest : IAsyncDisposable
         _path = path;
         _stream = stream;
         if (_stream.Length > expectedSize) _stream.SetLength(0);
-        _writeBackFrom = _stream.Length;
+        _writeBehind = NewWriteBehind(_stream.Length);
     }
+
+    private WriteBehind NewWriteBehind(long from) => new(_stream.SafeFileHandle, from, lag: null, flush: _stream.Flush);
 
     public Digest Expected { get; }
 
@@ -44,7 +47,7 @@ public sealed class BlobIngest : IAsyncDisposable
     public Task ResetAsync(CancellationToken cancellationToken = default)
     {
         _stream.SetLength(0);
-        _writeBackFrom = 0;
+        _writeBehind = NewWriteBehind(0);
         _hash?.Dispose();
         _hash = null;
         return Task.CompletedTask;
@@ -75,11 +78,7 @@ public sealed class BlobIngest : IAsyncDisposable
                     throw new SealerException(ErrorCodes.DiskWriteFailed, $"The disk is full while writing blob {Expected} under '{_layout.Root}'. Free some space and run again; the download resumes.", inner: ex);
                 }
                 long end = _stream.Position;
-                if (end - _writeBackFrom >= WriteBehind.Step)
-                {
-                    WriteBack.Start(_stream.SafeFileHandle, _writeBackFrom, end - _writeBackFrom); // the getter flushes the stream's buffer first
-                    _writeBackFrom = end;
-                }
+                _writeBehind.Advance(end);
                 progress?.Report(end);
             }
         }

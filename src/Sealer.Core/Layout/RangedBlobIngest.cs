@@ -25,8 +25,9 @@ public sealed class RangedBlobIngest : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly bool _hashWhileWriting;
     private long _writtenPrefix;
-    // The written prefix's disk write is started as it grows (WriteBack), so the commit's flush has little left to write.
-    private long _writeBackFrom;
+    // The written prefix's disk write is started as it grows (start only), so the commit's flush has little left to write.
+    // WriteBehind has one writer: the range workers take turns under its own lock, outside _gate.
+    private readonly WriteBehind _writeBehind;
     private TaskCompletionSource _advanced = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Task<Digest>? _hasher;
     private bool _committed;
@@ -49,6 +50,7 @@ public sealed class RangedBlobIngest : IAsyncDisposable
             OciLayout.TryDelete(path);
             throw DiskFull(ex);
         }
+        _writeBehind = new WriteBehind(_handle, lag: null);
         if (hashWhileWriting) _hasher = Task.Run(() => HashAsync(_stop.Token));
     }
 
@@ -87,7 +89,6 @@ public sealed class RangedBlobIngest : IAsyncDisposable
     {
         if (count <= 0) return;
         TaskCompletionSource? wake = null;
-        long writeBackFrom = 0, writeBackTo = 0;
         lock (_gate)
         {
             long end = offset + count;
@@ -107,14 +108,11 @@ public sealed class RangedBlobIngest : IAsyncDisposable
                 wake = _advanced;
                 _advanced = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             }
-            if (_writtenPrefix - _writeBackFrom >= WriteBehind.Step)
-            {
-                (writeBackFrom, writeBackTo) = (_writeBackFrom, _writtenPrefix);
-                _writeBackFrom = _writtenPrefix;
-            }
         }
-        wake?.TrySetResult();
-        if (writeBackTo > writeBackFrom) WriteBack.Start(_handle, writeBackFrom, writeBackTo - writeBackFrom);
+        if (wake is null) return;
+        wake.TrySetResult();
+        // The prefix is read again under the write-behind's lock, so the ends it is given never go back.
+        lock (_writeBehind) _writeBehind.Advance(ContiguousBytes);
     }
 
     /// <summary>
