@@ -18,8 +18,8 @@ public sealed class PackedSdk : IDisposable
     private static string Create()
     {
         string repo = Repo.Root;
-        // pack.sh takes a lock that the Sdk tests hold while they pack (twice, for the template version test): on a busy
-        // 2-core CI machine the wait alone can pass two minutes, so this gets the same ten minutes as a dotnet build here.
+        // pack.sh takes a lock that the Sdk tests hold while they pack: on a busy 2-core CI machine the wait alone can pass
+        // two minutes, so this gets the same ten minutes as a dotnet build here.
         var (code, output) = Processes.Run("bash", [Path.Combine(repo, "build", "pack.sh")], repo, env: null, timeoutMs: 600_000);
         if (code != 0) throw new InvalidOperationException("build/pack.sh failed:\n" + output);
         string pkg = output.Trim().Split('\n')[^1].Trim();
