@@ -78,6 +78,37 @@ public sealed class FileRangeCopyTests : IDisposable
     }
 
     [Fact]
+    public void A_start_only_write_behind_empties_a_buffered_writer_before_each_start()
+    {
+        // A downloading blob's FileStream (64 KiB buffer) written in socket-sized 4 KiB pieces: with no lag the write-behind
+        // only starts writes, and before each start it calls the writer's flush, so every range it starts is in the kernel.
+        const int Piece = 4096;
+        const int Size = 20 << 20;
+        string path = Path.Combine(_dir, "download");
+        byte[] all = RandomNumberGenerator.GetBytes(Size);
+        var inKernelAtFlush = new List<(long Position, long Length)>();
+        using (var fs = new FileStream(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 1 << 16))
+        {
+            var handle = fs.SafeFileHandle; // taken once: its getter flushes the buffer, which the test must not do for the write-behind
+            var behind = new WriteBehind(handle, lag: null, flush: () =>
+            {
+                fs.Flush();
+                inKernelAtFlush.Add((fs.Position, RandomAccess.GetLength(handle)));
+            });
+            for (int at = 0; at < Size; at += Piece)
+            {
+                fs.Write(all, at, Piece);
+                behind.Advance(fs.Position);
+            }
+        }
+        // one start per WriteBehind.Step gathered (8 and 16 MiB), each after the buffer reached the file
+        Assert.Equal(2, inKernelAtFlush.Count);
+        Assert.All(inKernelAtFlush, f => Assert.Equal(f.Position, f.Length));
+        Assert.Equal([WriteBehind.Step, 2 * WriteBehind.Step], inKernelAtFlush.Select(f => f.Position));
+        Assert.True(all.AsSpan().SequenceEqual(File.ReadAllBytes(path)));
+    }
+
+    [Fact]
     public void A_short_source_fails_and_a_cancelled_copy_stops()
     {
         string src = RandomFile("short", 4096);
