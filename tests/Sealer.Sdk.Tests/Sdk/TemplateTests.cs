@@ -128,9 +128,9 @@ public sealed class TemplateTests(SdkFeed feed)
         // a newer SDK in the feed: only global.json changes, the project does not
         const string next = "0.1.1-float";
         string added = Path.Combine(feed.FeedDir, $"Sealer.Sdk.{next}.nupkg");
-        Repack(Path.Combine(feed.FeedDir, $"Sealer.Sdk.{first}.nupkg"), first, next, added);
         try
         {
+            Repack(Path.Combine(feed.FeedDir, $"Sealer.Sdk.{first}.nupkg"), first, next, added);
             string global = Path.Combine(dir, "global.json");
             File.WriteAllText(global, File.ReadAllText(global).Replace($"\"{first}\"", $"\"{next}\"", StringComparison.Ordinal));
             Assert.Equal(next, SdkVersionOf(dir, cache));
