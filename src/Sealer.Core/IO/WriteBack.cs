@@ -128,13 +128,13 @@ public sealed class WriteBehind(SafeFileHandle file, long from = 0, long? lag = 
     public void Advance(long end)
     {
         _end = end;
-        if (end - _started >= Step) StartGathered(wait: lag is not null);
+        if (end - _started >= Step) StartGathered(wait: true);
     }
 
     /// <summary>The writer goes on at <paramref name="offset"/>: what it gathered where it was is started first.</summary>
     public void MoveTo(long offset)
     {
-        StartGathered(wait: lag is not null);
+        StartGathered(wait: true);
         _started = _end = offset;
     }
 
