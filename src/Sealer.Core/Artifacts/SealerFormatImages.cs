@@ -253,7 +253,8 @@ public sealed class SealerFormatImages : IDisposable
         string file = Path.Combine(dir, digest.Encoded);
         string tmp = file + ".tmp";
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        await using (var output = new FileStream(tmp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous))
+        // a new file in this private folder: not FileMode.Create, whose truncate to zero makes ext4 write the blob back at close
+        await using (var output = new FileStream(tmp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous))
         {
             hash.AppendData(head.Span);
             await output.WriteAsync(head, cancellationToken).ConfigureAwait(false);
