@@ -11,6 +11,12 @@
 #   - split for FAT32 media (`sealer bundle --split fat32`, parts of at most 4 GiB - 1) vs the anchors `cp` and
 #     coreutils `split -b 4294967295` of the archive (cuts anywhere, hashes nothing), and the split bundle's
 #     `--version` / `inspect` (the parts are stat'ed, the archive walked across them) vs the one-file bundle's.
+#   - Ctrl+C: `sealer bundle` (one file, and --split fat32) sent SIGINT once half the archive is written: seconds to
+#     exit (target: under 1 s) and the files left beside the output (target: none), against the anchor `rm` of a file of
+#     as many bytes just written the same way (the kernel's unlink of written data: on an ext4 mounted `discard` it
+#     costs ~0.5 s per GiB);
+#   - with SEALER_BEFORE=path (another sealer binary): its one-file and split writes and Ctrl+C too, alternating with
+#     ours ROUNDS times (default 2), each write's seconds listed, to compare two builds in one run.
 # Prints a markdown table for build/bench/RESULTS.md.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -83,3 +89,61 @@ echo "| write split: \`sealer bundle --split fat32\` vs coreutils \`split -b 429
 echo "| write split vs one file: \`--split fat32\` vs \`sealer bundle\` (s) | $split_s | $bundle_s | $(ratio "$split_s" "$bundle_s") |"
 echo "| start-up: split \`BUNDLE --version\` vs one-file \`BUNDLE --version\` (ms) | $split_v | $bundle_v | $(ratio "$split_v" "$bundle_v") |"
 echo "| split \`BUNDLE inspect\` vs one-file \`BUNDLE inspect\` (ms) | $split_i | $bundle_i | $(ratio "$split_i" "$bundle_i") |"
+
+# Ctrl+C once half the archive is written (SIGINT to the process group, as a terminal sends it): seconds to exit, files left
+ctrl_c() { # BINARY [--split fat32] -> "SECONDS FILES-LEFT BYTES-WRITTEN-AT-THE-SIGNAL"
+  local bin="$1"; shift; rm -rf "$tmp/cc"; mkdir -p "$tmp/cc"; sync
+  python3 - "$bin" "$tmp/big.tar" "$tmp/cc" "$@" <<'PY'
+import os, signal, subprocess, sys, time
+bin_, archive, out, extra = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:]
+half = os.path.getsize(archive) // 2
+def written():
+    n = 0
+    for f in os.listdir(out):
+        try:
+            n += os.path.getsize(os.path.join(out, f))
+        except FileNotFoundError:  # renamed into place meanwhile
+            pass
+    return n
+p = subprocess.Popen([bin_, "bundle", archive, "-o", os.path.join(out, "big.run"), *extra], stdout=subprocess.DEVNULL,
+                     stderr=subprocess.DEVNULL, start_new_session=True, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+while p.poll() is None and written() < half:
+    time.sleep(0.02)
+t, at = time.monotonic(), written()
+if p.poll() is None:
+    os.killpg(p.pid, signal.SIGINT)
+p.wait()
+print(f"{time.monotonic() - t:.2f} {len(os.listdir(out))} {at}")
+PY
+  rm -rf "$tmp/cc"; sync
+}
+rm_floor() { # BYTES -> seconds of `rm` of a file of BYTES just written (page cache, then the disk, as a bundle writes)
+  head -c "$1" /dev/zero > "$tmp/floor"; secs rm -f "$tmp/floor"; sync
+}
+# (into a file, not `< <(...)`: the function's clean-up must end before the next measurement starts)
+ctrl_c "$sealer" > "$tmp/cc.out"; read -r cc_one cc_one_left cc_one_at < "$tmp/cc.out"; rm_one=$(rm_floor "$cc_one_at")
+ctrl_c "$sealer" --split fat32 > "$tmp/cc.out"; read -r cc_split cc_split_left cc_split_at < "$tmp/cc.out"; rm_split=$(rm_floor "$cc_split_at")
+echo "| Ctrl+C at half: \`sealer bundle\` (s to exit, $cc_one_left files left) vs \`rm\` of its $cc_one_at bytes (s) | $cc_one | $rm_one | $(ratio "$cc_one" "$rm_one") |"
+echo "| Ctrl+C at half: \`sealer bundle --split fat32\` (s to exit, $cc_split_left files left) vs \`rm\` of its $cc_split_at bytes (s) | $cc_split | $rm_split | $(ratio "$cc_split" "$rm_split") |"
+
+if [ -n "${SEALER_BEFORE:-}" ]; then
+  # two builds in one run, alternating: ours first in odd rounds, the other first in even ones
+  declare -A w
+  for r in $(seq 1 "${ROUNDS:-2}"); do
+    order=(ours before); [ $((r % 2)) -eq 0 ] && order=(before ours)
+    for who in "${order[@]}"; do
+      bin="$sealer"; [ "$who" = before ] && bin="$SEALER_BEFORE"
+      w[$who.one]+="$(secs "$bin" bundle "$tmp/big.tar" -o "$tmp/ab.run") "; rm -f "$tmp/ab.run"; sync
+      mkdir -p "$tmp/ab"; w[$who.split]+="$(secs "$bin" bundle "$tmp/big.tar" -o "$tmp/ab/big.run" --split fat32) "; rm -rf "$tmp/ab"; sync
+      ctrl_c "$bin" > "$tmp/cc.out"; read -r c l _ < "$tmp/cc.out"; w[$who.cc]+="$c/$l "
+    done
+  done
+  echo
+  echo "A/B against SEALER_BEFORE=$SEALER_BEFORE, ${ROUNDS:-2} rounds alternating (seconds each; Ctrl+C: seconds to exit/files left):"
+  echo
+  echo "| what | us | before |"
+  echo "|---|---|---|"
+  echo "| write: \`sealer bundle\` (s) | ${w[ours.one]} | ${w[before.one]} |"
+  echo "| write: \`sealer bundle --split fat32\` (s) | ${w[ours.split]} | ${w[before.split]} |"
+  echo "| Ctrl+C at half: \`sealer bundle\` | ${w[ours.cc]} | ${w[before.cc]} |"
+fi
