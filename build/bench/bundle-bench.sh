@@ -13,8 +13,8 @@
 #     `--version` / `inspect` (the parts are stat'ed, the archive walked across them) vs the one-file bundle's.
 #   - Ctrl+C: `sealer bundle` (one file, and --split fat32) sent SIGINT once half the archive is written: seconds to
 #     exit (target: under 1 s) and the files left beside the output (target: none), against the anchor `rm` of a file of
-#     as many bytes just written the same way (the kernel's unlink of written data: on an ext4 mounted `discard` it
-#     costs ~0.5 s per GiB);
+#     as many bytes just written by `head -c` (the kernel's unlink of written data: on an ext4 mounted `discard` it
+#     costs ~0.5 s per GiB that reached the disk);
 #   - with SEALER_BEFORE=path (another sealer binary): its one-file and split writes and Ctrl+C too, alternating with
 #     ours ROUNDS times (default 2), each write's seconds listed, to compare two builds in one run.
 # Prints a markdown table for build/bench/RESULTS.md.
