@@ -93,8 +93,9 @@ echo "| split \`BUNDLE inspect\` vs one-file \`BUNDLE inspect\` (ms) | $split_i 
 # Ctrl+C once half the archive is written (SIGINT to the process group, as a terminal sends it): seconds to exit, files left
 ctrl_c() { # BINARY [--split fat32] -> "SECONDS FILES-LEFT BYTES-WRITTEN-AT-THE-SIGNAL"
   local bin="$1"; shift; rm -rf "$tmp/cc"; mkdir -p "$tmp/cc"; sync
-  python3 - "$bin" "$tmp/big.tar" "$tmp/cc" "$@" <<'PY'
-import os, signal, subprocess, sys, time
+  PYTHONPATH="$here" python3 - "$bin" "$tmp/big.tar" "$tmp/cc" "$@" <<'PY'
+import os, sys
+import sigint
 bin_, archive, out, extra = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:]
 half = os.path.getsize(archive) // 2
 def written():
@@ -105,15 +106,13 @@ def written():
         except FileNotFoundError:  # renamed into place meanwhile
             pass
     return n
-p = subprocess.Popen([bin_, "bundle", archive, "-o", os.path.join(out, "big.run"), *extra], stdout=subprocess.DEVNULL,
-                     stderr=subprocess.DEVNULL, start_new_session=True, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
-while p.poll() is None and written() < half:
-    time.sleep(0.02)
-t, at = time.monotonic(), written()
-if p.poll() is None:
-    os.killpg(p.pid, signal.SIGINT)
-p.wait()
-print(f"{time.monotonic() - t:.2f} {len(os.listdir(out))} {at}")
+at = 0
+def ready():
+    global at
+    at = written()
+    return at >= half
+secs, _, _ = sigint.interrupt([bin_, "bundle", archive, "-o", os.path.join(out, "big.run"), *extra], ready)
+print(f"{secs or 0:.2f} {len(os.listdir(out))} {at}")
 PY
   rm -rf "$tmp/cc"; sync
 }

@@ -22,10 +22,11 @@ import json
 import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
 import time
+
+import sigint  # beside this file
 
 results, size, proj, work, logs = sys.argv[1:6]
 _spec = importlib.util.spec_from_file_location("scale_measure", os.path.join(os.path.dirname(os.path.abspath(__file__)), "scale-measure.py"))
@@ -61,28 +62,21 @@ def bad_blobs(d):
 
 def interrupt(cmd, env, progress, log):
     """Runs CMD in its own process group; once PROGRESS() >= a third of the total sends SIGINT to the group (a terminal's
-    Ctrl+C); returns (seconds from SIGINT to exit, exit code, whether it was still running at the signal, where the
-    tree's threads were from SIGINT to exit: seconds running or runnable (R) or waiting for the disk (D) per system call, sampled
-    every 20 ms)."""
+    Ctrl+C, sigint.py); returns (seconds from SIGINT to exit, exit code, whether it was still running at the signal, where
+    the tree's threads were from SIGINT to exit: seconds running or runnable (R) or waiting for the disk (D) per system
+    call, sampled every 20 ms)."""
+    states = {}
+
+    def sample(pid):
+        for p in measure_mod.tree(pid):
+            measure_mod.thread_states(p, states)
+
     with open(log, "wb") as lf:
-        # A terminal's foreground job gets SIGINT with its default action; a bench started in the background (`cmd &`
-        # without job control) would pass on SIGINT ignored, and .NET keeps an ignored SIGINT ignored: reset it.
-        p = subprocess.Popen(cmd, env=env, stdout=lf, stderr=subprocess.STDOUT, start_new_session=True,
-                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
-        while p.poll() is None and progress() < total / 3:
-            time.sleep(0.05)
-        if p.poll() is not None:
-            return None, p.returncode, False, {}
-        t = time.monotonic()
-        os.killpg(p.pid, signal.SIGINT)
-        states, n = {}, 0
-        while p.poll() is None:
-            for pid in measure_mod.tree(p.pid):
-                measure_mod.thread_states(pid, states)
-            n += 1
-            time.sleep(0.02)
-        secs = time.monotonic() - t
-        return secs, p.returncode, True, measure_mod.state_seconds(states, secs, n, 0.02)
+        secs, code, n = sigint.interrupt(cmd, lambda: progress() >= total / 3, env=env, stdout=lf, poll=0.05,
+                                         sample=sample, every=0.02)
+    if secs is None:
+        return None, code, False, {}
+    return secs, code, True, measure_mod.state_seconds(states, secs, n, 0.02)
 
 
 def measure(phase, cmd, env, log):
