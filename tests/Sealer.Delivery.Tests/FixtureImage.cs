@@ -48,6 +48,8 @@ public sealed class FixtureImage
                 if [ -f /tmp/fail-runtime ]; then rm -f /tmp/fail-runtime; echo "injected failure in containerd.sh" >&2; exit 3; fi
                 if [ -f /tmp/down-runtime ]; then rm -f /tmp/down-runtime; echo "taking the network down"; ip link set eth0 down; sleep 30; exit 0; fi
                 echo "runtime $(hostname) HostIP=$HostIP CRI=$ContainerRuntime MyVar=$MyVar" >> /var/lib/sealer/evidence.log
+                # as real base images do: containerd's own default file (registry config_path empty), which registry-config then points at certs.d
+                if [ "$ContainerRuntime" = containerd ]; then mkdir -p /etc/containerd && containerd config default > /etc/containerd/config.toml; fi
                 """)),
             ["scripts/init-kube.sh"] = Encoding.UTF8.GetBytes(Script("echo \"init-kube $(hostname) registry=$RegistryURL\" >> /var/lib/sealer/evidence.log")),
             ["bin/kubeadm"] = Encoding.UTF8.GetBytes(Script("""

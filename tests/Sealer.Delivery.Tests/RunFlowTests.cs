@@ -151,6 +151,11 @@ public class RunFlowTests(TestHosts hosts, Xunit.Abstractions.ITestOutputHelper 
         Assert.Contains("ca = \"/etc/sealer/registry/ca.crt\"", toml, StringComparison.Ordinal);
         Assert.StartsWith("-----BEGIN CERTIFICATE-----", File.ReadAllText(Lab.Hosts[2].OnHost("/etc/sealer/registry/ca.crt")), StringComparison.Ordinal);
         Assert.True(File.Exists(Lab.Hosts[1].OnHost("/etc/containerd/certs.d/_default/hosts.toml")));
+        // and containerd's CRI reads them: the base image's default config.toml got config_path, its one changed line
+        var config = File.ReadAllText(Lab.Hosts[1].OnHost("/etc/containerd/config.toml"));
+        Assert.Contains("      config_path = \"/etc/containerd/certs.d\"\n", config, StringComparison.Ordinal);
+        Assert.DoesNotContain("config_path = \"\"", config, StringComparison.Ordinal);
+        Assert.Contains("sandbox_image = ", config, StringComparison.Ordinal);
 
         // the registry on master0 serves the app image by its original name, over TLS with the cluster's private CA
         using (var http = new HttpClient(TrustingOnly(Path.Combine(Work, "state", "fixture", "certs", "ca.crt"))))

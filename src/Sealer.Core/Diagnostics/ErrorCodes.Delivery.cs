@@ -82,4 +82,7 @@ public static partial class ErrorCodes
 
     /// <summary>A warning: with an externalRegistry (or <c>sealer mirror</c>), tags of a Sealer base's registry tree in the rootfs (<c>registry/docker/registry/v2</c>) that cannot be pushed into that registry (a manifest not in the tree, a schema 1 manifest) or that an app image of the same path and tag shadows; each is named with the reason.</summary>
     public const string SealerFormatImagesNotMirrored = "SEA4026";
+
+    /// <summary>A host's <c>/etc/containerd/config.toml</c> cannot take <c>config_path = "/etc/containerd/certs.d"</c> (where the registry mirrors are written) as it is: it sets the deprecated <c>registry.mirrors</c> or <c>registry.configs."HOST".tls</c>, which containerd refuses beside config_path, or a config_path naming only other folders, or a version or line sealer cannot read. The message names the host, the line and the change to make.</summary>
+    public const string ContainerdConfigRefused = "SEA4027";
 }

@@ -116,7 +116,7 @@ public static class RegistryRuntimeConfig
 
         var notes = new List<string>
         {
-            $"containerd: set config_path = \"{options.ContainerdCertsDir}\" under [plugins.\"io.containerd.grpc.v1.cri\".registry] (no restart needed after changing hosts.toml files).",
+            $"containerd: set config_path = \"{options.ContainerdCertsDir}\" under [plugins.\"io.containerd.grpc.v1.cri\".registry] (containerd 1.x, config version 2) or [plugins.\"io.containerd.cri.v1.images\".registry] (containerd 2.x, version 3), then restart containerd once; later changes to hosts.toml files need no restart.",
         };
         if (options.Docker && options.PathPrefix is { } prefix)
         {

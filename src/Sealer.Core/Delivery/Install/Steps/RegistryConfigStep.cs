@@ -7,7 +7,7 @@ namespace Sealer.Core.Delivery.Install.Steps;
 
 /// <summary>
 /// Every host pulls through the registry hosts: containerd's <c>certs.d/&lt;domain&gt;/hosts.toml</c> for every image domain
-/// and <c>_default</c> (this host's own registry first), the CA, <c>config_path</c> in config.toml; for Docker the mirrors
+/// and <c>_default</c> (this host's own registry first), the CA, <c>config_path</c> in containerd's config.toml (<see cref="ContainerdConfigToml"/>); for Docker the mirrors
 /// merged into the host's daemon.json. With an externalRegistry every domain is mirrored to it. A registry with a
 /// username and password gets them as an Authorization header in hosts.toml (files 0600), so containerd's pulls log in.
 /// </summary>
@@ -71,6 +71,7 @@ internal sealed class RegistryConfigStep : HostStep
                 new RuntimeConfigOptions { Docker = ctx.CriOf(n) == "docker", BasicAuth = Credentials(external.Username, external.Password), PathPrefix = external.Prefix });
             await n.Ssh.WriteFilesAsync("/", ext.Files.Where(f => f.Path != "/etc/docker/daemon.json").Select(f => new RemoteFile(f.Path, Encoding.UTF8.GetBytes(f.Content), f.Mode)),
                 new CommandOptions { Description = $"{StepName}: write containerd hosts.toml for {external.Url}" }, cancellationToken: cancellationToken).ConfigureAwait(false);
+            if (ctx.CriOf(n) != "docker") await PointContainerdAsync(ctx, n, cancellationToken).ConfigureAwait(false);
             return;
         }
         if (registryIps.Count == 0) return;
@@ -99,16 +100,38 @@ internal sealed class RegistryConfigStep : HostStep
             await n.Ssh.RunAsync("if command -v systemctl >/dev/null && systemctl is-active -q docker 2>/dev/null; then systemctl reload docker || systemctl restart docker; fi",
                 ctx.Cmd(n, StepName, "reload docker"), cancellationToken).ConfigureAwait(false);
         }
-        // containerd reads certs.d only when config_path points there
-        const string fix = """
-            c=/etc/containerd/config.toml
-            if [ -f "$c" ]; then
-              if grep -q 'config_path *= *""' "$c"; then sed -i 's|config_path *= *""|config_path = "/etc/containerd/certs.d"|' "$c"; changed=1
-              elif ! grep -q 'config_path' "$c"; then printf '\n[plugins."io.containerd.grpc.v1.cri".registry]\n  config_path = "/etc/containerd/certs.d"\n' >> "$c"; changed=1; fi
-              if [ -n "$changed" ] && command -v systemctl >/dev/null && systemctl is-active -q containerd 2>/dev/null; then systemctl restart containerd; fi
-            fi
-            true
-            """;
-        await n.Ssh.RunAsync(fix, ctx.Cmd(n, StepName, "point containerd at certs.d"), cancellationToken).ConfigureAwait(false);
+        else
+        {
+            await PointContainerdAsync(ctx, n, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// containerd reads certs.d only when its CRI plugin's config_path names it: the host's config.toml is read, given
+    /// config_path (<see cref="ContainerdConfigToml"/>: containerd 1.x or 2.x, only that value changed), written through a
+    /// temporary file and renamed over the old one (its mode kept), and containerd restarted when it runs under systemd.
+    /// </summary>
+    private static async Task PointContainerdAsync(InstallContext ctx, InstallHost n, CancellationToken cancellationToken)
+    {
+        const string path = ContainerdConfigToml.Path, temp = "/etc/containerd/.config.toml.sealer";
+        var read = await n.Ssh.RunAsync($$"""
+            echo "version=$( (containerd --version 2>/dev/null || true) | head -n 1)"
+            if [ -f {{path}} ]; then printf 'file='; base64 -w 0 < {{path}}; echo; fi
+            """, ctx.Cmd(n, StepName, "read containerd's config.toml"), cancellationToken).ConfigureAwait(false);
+        string? versionLine = null, existing = null;
+        foreach (var line in read.Stdout.Split('\n'))
+        {
+            if (line.StartsWith("version=", StringComparison.Ordinal)) versionLine = line["version=".Length..].Trim();
+            else if (line.StartsWith("file=", StringComparison.Ordinal)) existing = Encoding.UTF8.GetString(Convert.FromBase64String(line["file=".Length..].Trim()));
+        }
+        var edit = ContainerdConfigToml.WithConfigPath(n.Ip, existing, ContainerdConfigToml.MajorOf(versionLine));
+        if (edit.Content is null) return;
+        await n.Ssh.WriteFilesAsync("/", [new RemoteFile(temp, Encoding.UTF8.GetBytes(edit.Content), RuntimeConfigFile.Readable)],
+            new CommandOptions { Description = $"{StepName}: write {path}" }, cancellationToken: cancellationToken).ConfigureAwait(false);
+        await n.Ssh.RunAsync($$"""
+            if [ -f {{path}} ]; then chmod --reference={{path}} {{temp}}; fi
+            mv -f {{temp}} {{path}}
+            if command -v systemctl >/dev/null && systemctl is-active -q containerd 2>/dev/null; then systemctl restart containerd; fi
+            """, ctx.Cmd(n, StepName, edit.Says), cancellationToken).ConfigureAwait(false);
     }
 }
