@@ -104,5 +104,18 @@ public class ImageChecksDeliveryTests(TestHosts hosts) : HostsTest(hosts, "seale
         Has(p => p.StartsWith($"10.200.0.12: [airgap] {ErrorCodes.AirgapImageNotServed}: pod ops/agent container agent quay.io/acme/agent:2 is not", StringComparison.Ordinal), problems);
         Has(p => p.StartsWith($"10.200.0.11: [airgap] {ErrorCodes.AirgapImageNotServed}: the registry was asked for quay.io/acme/agent:2", StringComparison.Ordinal), problems);
         Assert.False(problems.Any(p => p.Contains("[airgap]", StringComparison.Ordinal) && p.Contains("demo", StringComparison.Ordinal)), all);
+        // containerd's own reading of its config (config dump): the CRI reads certs.d on every host ...
+        foreach (var ip in new[] { "10.200.0.11", "10.200.0.12" }) Has(o => o == $"{ip}: containerd's CRI reads /etc/containerd/certs.d (config_path)", check.Ok);
+        Assert.DoesNotContain(problems, p => p.Contains("containerd's CRI", StringComparison.Ordinal));
+
+        // ... and when a base image's script puts containerd's default file back, the check says the mirrors are ignored
+        var config = Lab.Hosts[1].OnHost("/etc/containerd/config.toml");
+        File.WriteAllText(config, File.ReadAllText(config).Replace("config_path = \"/etc/containerd/certs.d\"", "config_path = \"\"", StringComparison.Ordinal));
+        check = await new ClusterInstaller(doc, RunOptionsFor(image.Dir)).CheckAirgapAsync();
+        problems = check.Problems.Select(p => p.ToString()).ToList();
+        all = string.Join("\n", problems) + "\n--\n" + string.Join("\n", check.Ok);
+        Has(p => p == $"10.200.0.12: [airgap] {ErrorCodes.AirgapMirrorMissing}: containerd's CRI does not read /etc/containerd/certs.d (its config_path is \"\" in /etc/containerd/config.toml): " +
+            "every mirror there is ignored and each pull goes to the image's own registry. Run 'sealer run' again (registry-config sets it).", problems);
+        Has(o => o == "10.200.0.11: containerd's CRI reads /etc/containerd/certs.d (config_path)", check.Ok);
     }
 }

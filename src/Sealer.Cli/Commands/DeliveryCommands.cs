@@ -405,7 +405,8 @@ internal static class DeliveryCommands
             images the cluster image's registry serves; each missing one is listed with its app, file:line and the
             value that produced it (SEA4150).
 
-            --airgap adds the air-gap leak check: containerd's certs.d on every host has a mirror for each domain
+            --airgap adds the air-gap leak check: containerd's CRI reads /etc/containerd/certs.d (its config_path, as
+            containerd config dump shows it) and certs.d on every host has a mirror for each domain
             the running pods use and for _default, pointing at the cluster's registry hosts (SEA4152); every image
             of every running pod (kubectl on master0) and every image a node holds (ctr -n k8s.io images ls) is one
             the built-in registry serves, by digest (SEA4153); and what the registry served (its access log).

@@ -82,6 +82,32 @@ public class AirgapCheckTests
         Assert.Contains("10.200.0.12: containerd's images not listed (ctr failed: connection refused)", result.Ok);
     }
 
+    [Theory]
+    [InlineData("/etc/containerd/certs.d", true)]
+    [InlineData("/etc/containerd/certs.d/:/etc/docker/certs.d", true)]
+    [InlineData("/etc/docker/certs.d:/etc/containerd/certs.d", true)]
+    [InlineData("", false)]
+    [InlineData("/etc/docker/certs.d", false)]
+    public void Containerds_CRI_must_read_certs_d(string configPath, bool reads)
+    {
+        var h1 = Host("10.200.0.11", "sealer-h1", "_default") with { CriConfigPath = configPath };
+        var result = AirgapCheck.Evaluate(Served, Endpoints, "10.200.0.11", null, [h1]);
+        var problem = result.Problems.Select(p => p.ToString()).SingleOrDefault(p => p.Contains("containerd's CRI", StringComparison.Ordinal));
+        if (reads)
+        {
+            Assert.Null(problem);
+            Assert.Contains("10.200.0.11: containerd's CRI reads /etc/containerd/certs.d (config_path)", result.Ok);
+        }
+        else
+        {
+            Assert.Equal($"10.200.0.11: [airgap] {ErrorCodes.AirgapMirrorMissing}: containerd's CRI does not read /etc/containerd/certs.d (its config_path is \"{configPath}\" in /etc/containerd/config.toml): " +
+                "every mirror there is ignored and each pull goes to the image's own registry. Run 'sealer run' again (registry-config sets it).", problem);
+        }
+        // not asked (Docker, or no containerd): nothing said either way
+        var docker = AirgapCheck.Evaluate(Served, Endpoints, "10.200.0.11", null, [h1 with { CriConfigPath = null }]);
+        Assert.DoesNotContain(docker.Problems.Concat<object>(docker.Ok).Select(x => x.ToString()), m => m!.Contains("containerd's CRI", StringComparison.Ordinal));
+    }
+
     [Fact]
     public void Mirror_hosts_are_read_from_hosts_toml_with_their_ports()
     {

@@ -18,6 +18,9 @@ public sealed record AirgapHostFacts(string Ip, string Hostname)
 
     /// <summary>The built-in registry's access log on this host (empty: not a registry host, or no log).</summary>
     public string AccessLog { get; init; } = "";
+
+    /// <summary>The folders containerd's CRI reads hosts.toml from (its registry <c>config_path</c>, from <c>containerd config dump</c>); null: not asked (no containerd, or the host runs Docker).</summary>
+    public string? CriConfigPath { get; init; }
 }
 
 /// <summary>One image a pod runs (or a node holds), where, and the digest it resolved to when known.</summary>
@@ -25,13 +28,15 @@ public sealed record RunningImage(string Reference, string? Digest, string Where
 
 /// <summary>
 /// The air-gap leak check, pure over what the hosts reported (<see cref="AirgapHostFacts"/>, <c>kubectl get pods -A -o
-/// json</c>): on each host containerd's certs.d has a mirror, pointing at the cluster's registry, for every domain its pods
+/// json</c>): on each host containerd's CRI reads certs.d (its config_path), certs.d has a mirror, pointing at the cluster's registry, for every domain its pods
 /// and images use and for <c>_default</c> (SEA4152); every pod image and every image containerd holds resolves to a digest
 /// the built-in registry serves (SEA4153); the registry's access log says what it served and which manifests it did not
 /// have (the node then tried the upstream server: a leak attempt).
 /// </summary>
 public static partial class AirgapCheck
 {
+    private const string CertsDir = "/etc/containerd/certs.d";
+
     /// <param name="served">what the built-in registry serves</param>
     /// <param name="registryEndpoints">the cluster's registry hosts as <c>host:port</c> (the mirrors must point there)</param>
     /// <param name="master0">master0's IP (where the pods were listed)</param>
@@ -52,6 +57,19 @@ public static partial class AirgapCheck
             bool PointsHome(string dir) => mirrors.TryGetValue(dir, out var m) && m.Any(registryEndpoints.Contains);
             if (PointsHome("_default")) ok.Add($"{h.Ip}: certs.d/_default mirrors to {string.Join(", ", mirrors["_default"].Where(registryEndpoints.Contains))}");
             else problems.Add(new PreflightProblem(h.Ip, "airgap", $"{ErrorCodes.AirgapMirrorMissing}: {(mirrors.ContainsKey("_default") ? "/etc/containerd/certs.d/_default/hosts.toml does not point at the cluster's registry (" + string.Join(", ", registryEndpoints) + ")" : "no /etc/containerd/certs.d/_default/hosts.toml")}: images of other registries are pulled from the internet. Run 'sealer run' again (registry-config)."));
+
+            if (h.CriConfigPath is { } configPath)
+            {
+                if (configPath.Split(':', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Any(d => d.TrimEnd('/') == CertsDir))
+                {
+                    ok.Add($"{h.Ip}: containerd's CRI reads {CertsDir} (config_path)");
+                }
+                else
+                {
+                    problems.Add(new PreflightProblem(h.Ip, "airgap", $"{ErrorCodes.AirgapMirrorMissing}: containerd's CRI does not read {CertsDir} (its config_path is \"{configPath}\" in /etc/containerd/config.toml): " +
+                        "every mirror there is ignored and each pull goes to the image's own registry. Run 'sealer run' again (registry-config sets it)."));
+                }
+            }
 
             var mine = pods.Where(p => p.Node is null || p.Node == h.Hostname).ToList();
             var held = h.CtrImages is null ? [] : CtrImages(h.CtrImages, h.Ip);

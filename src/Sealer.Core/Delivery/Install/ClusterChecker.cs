@@ -145,11 +145,16 @@ internal sealed class ClusterChecker(InstallContext ctx)
             {
                 n.Env = DeliveryEnv.For(ctx.Cluster, n.Spec, [], ctx.Cluster.ContainerRuntime ?? "containerd", registryIps);
                 bool registry = registryIps.Contains(n.Ip);
+                bool cri = ctx.CriOf(n) != "docker";
                 string script = $$"""
                     set +e
                     echo "@@hostname $(hostname)"
                     for f in /etc/containerd/certs.d/*/hosts.toml; do [ -f "$f" ] || continue; echo "@@certs $(basename "$(dirname "$f")")"; cat "$f"; echo; done
                     if command -v ctr >/dev/null; then out=$(ctr -n k8s.io images ls 2>&1); rc=$?; echo "@@ctr $rc"; echo "$out"; else echo "@@ctr 127"; fi
+                    if [ {{(cri ? 1 : 0)}} = 1 ] && command -v containerd >/dev/null; then
+                      echo "@@criconfig"
+                      containerd config dump 2>/dev/null | awk '/^[[:space:]]*\[/ { t = $0 } /^[[:space:]]*config_path[[:space:]]*=/ && t ~ /cri/ && t ~ /\.registry\][[:space:]]*$/ { print }'
+                    fi
                     if [ {{(registry ? 1 : 0)}} = 1 ]; then
                       echo "@@access"
                       tail -n 20000 {{Q(ctx.RegistryAccessLog)}} 2>/dev/null
@@ -198,6 +203,9 @@ internal sealed class ClusterChecker(InstallContext ctx)
                     CtrImages = ctrOk ? ctr.Value : null,
                     CtrError = ctrOk ? null : ctr.Key == "ctr 127" || ctr.Key is null ? "ctr is not installed" : $"ctr failed: {ctr.Value.Trim().Split('\n').LastOrDefault()}",
                     AccessLog = f.Sections.FirstOrDefault(s => s.Key == "access").Value ?? "",
+                    CriConfigPath = f.Sections.FirstOrDefault(s => s.Key == "criconfig").Value is { } dump
+                        ? string.Join(':', dump.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.Split('=', 2)[^1].Trim().Trim('"', '\'')).Where(v => v.Length > 0))
+                        : null,
                 };
             }).ToList();
             var endpoints = ctx.Cluster.Registry.External is { } ext ? [ext.Url] : registryIps.Select(ip => $"{ip}:{ctx.Cluster.Registry.Local.Port}").ToList();
