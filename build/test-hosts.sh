@@ -8,7 +8,7 @@
 # Each host is a network namespace with a veth pair on the bridge sealer-br0 (10.200.0.1 on the machine's side,
 # 10.200.0.11, .12, ... for the hosts) and its own sshd (ports 22 and 2222) with its own host key, root login by key
 # or password. Each sshd runs in its own mount and UTS namespace (`unshare --mount --uts`): hostname sealer-hN, and
-# private bind mounts over /var/lib/sealer, /etc/containerd, /etc/sealer, /etc/kubernetes, /opt, /tmp, /root, /home, /usr/local/bin,
+# private bind mounts over /var/lib/sealer, /etc/containerd, /etc/docker, /etc/sealer, /etc/kubernetes, /opt, /tmp, /root, /home, /usr/local/bin,
 # /etc/systemd/system, /etc/sudoers.d, /etc/hosts, /etc/passwd, /etc/group and /etc/shadow, so hosts never see each
 # other's files nor change the machine's. Users: root (key or password), 'sealer' (key or password, passwordless sudo)
 # and 'sealerpw' (password; sudo asks for it).
@@ -23,7 +23,7 @@ bridge=sealer-br0
 prefix=10.200.0
 password='Sealer-Test-Pw1'
 passphrase='sealer-pk-pass'
-private_dirs=(/var/lib/sealer /etc/containerd /etc/sealer /etc/kubernetes /opt /tmp /root /usr/local/bin /home /etc/sudoers.d /etc/systemd/system)
+private_dirs=(/var/lib/sealer /etc/containerd /etc/docker /etc/sealer /etc/kubernetes /opt /tmp /root /usr/local/bin /home /etc/sudoers.d /etc/systemd/system)
 
 [ "$(id -u)" = 0 ] || { echo "test-hosts: must run as root (network namespaces)" >&2; exit 1; }
 

@@ -51,6 +51,11 @@ public sealed class FixtureImage
                 # as real base images do: containerd's own default file (registry config_path empty), which registry-config then points at certs.d
                 if [ "$ContainerRuntime" = containerd ]; then mkdir -p /etc/containerd && containerd config default > /etc/containerd/config.toml; fi
                 """)),
+            // as a Docker base image's installer does: a daemon.json of the host's own (registry-config merges ours into it)
+            ["scripts/docker.sh"] = Encoding.UTF8.GetBytes(Script("""
+                echo "runtime $(hostname) HostIP=$HostIP CRI=$ContainerRuntime" >> /var/lib/sealer/evidence.log
+                mkdir -p /etc/docker && printf '{"log-driver": "json-file", "registry-mirrors": ["https://mirror.site.example"]}\n' > /etc/docker/daemon.json
+                """)),
             ["scripts/init-kube.sh"] = Encoding.UTF8.GetBytes(Script("echo \"init-kube $(hostname) registry=$RegistryURL\" >> /var/lib/sealer/evidence.log")),
             ["bin/kubeadm"] = Encoding.UTF8.GetBytes(Script("""
                 echo "kubeadm $* on $(hostname)" >> /var/lib/sealer/evidence.log

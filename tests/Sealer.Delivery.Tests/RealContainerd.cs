@@ -6,9 +6,9 @@ namespace Sealer.Delivery.Tests;
 /// <summary>The real containerd (Debian package) on a test host, pulling through the hosts.toml mirrors delivery wrote.</summary>
 internal static class RealContainerd
 {
-    /// <summary>Starts a private containerd on the host and fetches <paramref name="references"/> (for <paramref name="platform"/>, default the host's) through /etc/containerd/certs.d;
-    /// returns the digests in its content store (`ctr content ls -q`).</summary>
-    public static async Task<string> FetchAsync(SshHost node, string? platform, IReadOnlyList<string> references)
+    /// <summary>Starts a private containerd on the host and fetches <paramref name="references"/> (for <paramref name="platform"/>, default the host's) through
+    /// <paramref name="hostsDir"/> (default /etc/containerd/certs.d); returns the digests in its content store (`ctr content ls -q`).</summary>
+    public static async Task<string> FetchAsync(SshHost node, string? platform, IReadOnlyList<string> references, string hostsDir = "/etc/containerd/certs.d")
     {
         const string ctrd = "/var/lib/sealer/ctrd";
         await node.RunAsync($$"""
@@ -27,7 +27,7 @@ internal static class RealContainerd
         var sb = new StringBuilder();
         foreach (var r in references)
         {
-            sb.Append($"ctr --address {ctrd}/containerd.sock -n test content fetch --hosts-dir /etc/containerd/certs.d {(platform is null ? "" : "--platform " + platform)} {r} >/dev/null\n");
+            sb.Append($"ctr --address {ctrd}/containerd.sock -n test content fetch --hosts-dir {hostsDir} {(platform is null ? "" : "--platform " + platform)} {r} >/dev/null\n");
         }
         sb.Append($"ctr --address {ctrd}/containerd.sock -n test content ls -q\n");
         var result = await node.RunAsync(sb.ToString(), new CommandOptions { Timeout = TimeSpan.FromSeconds(60) });

@@ -76,6 +76,31 @@ public sealed class ContainerdTests(RegistryFixture f, ContainerdFixture ctd)
     }
 
     [Fact]
+    public async Task The_hosts_toml_files_written_for_Docker_pull_every_domain_with_containerds_resolver()
+    {
+        // Docker Engine with the containerd image store reads hosts.toml from /etc/docker/certs.d through containerd's
+        // own hosts-dir resolver; ctr --hosts-dir runs that resolver on the files delivery writes there for Docker hosts
+        string root = Path.Combine(f.Root, "hosts-docker");
+        var endpoint = new RegistryEndpoint("127.0.0.1:" + f.Plain.Port, false);
+        var config = RegistryRuntimeConfig.Generate(["docker.io", "quay.io"], [endpoint], new RuntimeConfigOptions { Docker = true, DockerCertsDir = "/docker-certs.d" });
+        foreach (var file in config.Files)
+        {
+            string path = Path.Combine(root, file.Path.TrimStart('/'));
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            File.WriteAllText(path, file.Content);
+        }
+        string hosts = Path.Combine(root, "docker-certs.d");
+        Assert.True(File.Exists(Path.Combine(hosts, "quay.io", "hosts.toml")) && File.Exists(Path.Combine(hosts, "_default", "hosts.toml")));
+        await PullAsync("docker-dir", hosts, "quay.io/coreos/etcd:v3.5");        // a domain Docker's registry-mirrors cannot mirror
+        await PullAsync("docker-dir", hosts, "registry.k8s.io/pause:3.9");       // through _default
+        await PullAsync("docker-dir", hosts, "docker.io/library/nginx:1.27");
+        var images = await ImagesAsync("docker-dir");
+        Assert.Equal(f.Etcd.Top.Digest, images["quay.io/coreos/etcd:v3.5"]);
+        Assert.Equal(f.Pause.Top.Digest, images["registry.k8s.io/pause:3.9"]);
+        Assert.Equal(f.DockerNginx.Top.Digest, images["docker.io/library/nginx:1.27"]);
+    }
+
+    [Fact]
     public async Task Domains_without_their_own_hosts_toml_go_through_default()
     {
         string hosts = HostsDir("default-only", f.Plain, caPem: null, onlyDomains: ["docker.io"]);

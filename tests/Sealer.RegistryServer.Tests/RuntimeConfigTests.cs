@@ -34,6 +34,12 @@ public sealed class RuntimeConfigTests(RegistryFixture f)
         using var daemon = JsonDocument.Parse(files["/etc/docker/daemon.json"]);
         Assert.Equal(["https://10.200.0.11:5000", "https://10.200.0.12:5000"], daemon.RootElement.GetProperty("registry-mirrors").EnumerateArray().Select(e => e.GetString()!).ToArray());
         Assert.False(daemon.RootElement.TryGetProperty("insecure-registries", out _));
+        // Docker with the containerd image store reads the same hosts.toml files from its own certs.d: every domain mirrored
+        foreach (var dir in new[] { "docker.io", "quay.io", "registry.k8s.io", "_default" })
+        {
+            Assert.Equal(files[$"/etc/containerd/certs.d/{dir}/hosts.toml"], files[$"/etc/docker/certs.d/{dir}/hosts.toml"]);
+        }
+        Assert.Contains(config.Notes, n => n.Contains("/etc/docker/certs.d/quay.io/hosts.toml mirrors quay.io when Docker uses the containerd image store", StringComparison.Ordinal));
         Assert.Contains(config.Notes, n => n.Contains("cannot mirror quay.io", StringComparison.Ordinal) && n.Contains("10.200.0.11:5000/quay.io/", StringComparison.Ordinal));
         Assert.DoesNotContain(config.Notes, n => n.Contains("cannot mirror docker.io", StringComparison.Ordinal));
     }
@@ -42,7 +48,7 @@ public sealed class RuntimeConfigTests(RegistryFixture f)
     public void Plain_http_and_skip_verify_variants()
     {
         var http = RegistryRuntimeConfig.Generate(["docker.io"], [RegistryEndpoint.Parse("http://127.0.0.1:5000")]);
-        var toml = http.Files.Single(x => x.Path.EndsWith("docker.io/hosts.toml", StringComparison.Ordinal)).Content;
+        var toml = http.Files.Single(x => x.Path == "/etc/containerd/certs.d/docker.io/hosts.toml").Content;
         Assert.Contains("[host.\"http://127.0.0.1:5000\"]", toml);
         Assert.DoesNotContain("ca =", toml);
         Assert.DoesNotContain("skip_verify", toml);

@@ -42,8 +42,11 @@ public sealed record RuntimeConfigOptions
     /// <summary>Skip TLS verification instead of trusting a CA (not recommended).</summary>
     public bool SkipVerify { get; init; }
 
-    /// <summary>Also write Docker's <c>/etc/docker/daemon.json</c> fragment and <c>/etc/docker/certs.d</c>.</summary>
+    /// <summary>Also write Docker's <c>/etc/docker/daemon.json</c> fragment and <c>/etc/docker/certs.d</c> (the CA of each TLS endpoint, and the same hosts.toml files as containerd's, which Docker reads with the containerd image store).</summary>
     public bool Docker { get; init; } = true;
+
+    /// <summary>Where Docker Engine reads hosts.toml files (and the classic store's CA files).</summary>
+    public string DockerCertsDir { get; init; } = "/etc/docker/certs.d";
 
     /// <summary>
     /// User and password of a registry that wants them for pulls (a localRegistry with username/password, an
@@ -82,7 +85,10 @@ public sealed record RuntimeConfig(IReadOnlyList<RuntimeConfigFile> Files, IRead
 /// <c>capabilities = ["pull", "resolve"]</c>. containerd adds <c>?ns=&lt;domain&gt;</c> to requests it sends to a mirror,
 /// and the registry uses it to pick the domain, so <c>docker.io/x</c> and <c>quay.io/x</c> stay apart. A
 /// <c>_default/hosts.toml</c> covers domains added later.</item>
-/// <item>Docker: <c>registry-mirrors</c> works for docker.io only; other domains are listed in <see cref="RuntimeConfig.Notes"/>.</item>
+/// <item>Docker: the same hosts.toml files in <c>/etc/docker/certs.d</c>, which Docker Engine reads when it uses the
+/// containerd image store (every domain mirrored, as for containerd); with the classic image store only the
+/// <c>registry-mirrors</c> of daemon.json apply, which Docker uses for docker.io alone: the other domains are listed in
+/// <see cref="RuntimeConfig.Notes"/>.</item>
 /// </list>
 /// The delivery step writes <see cref="RuntimeConfig.Files"/> to each node (no containerd restart needed for certs.d;
 /// Docker needs a reload) and sets containerd's <c>config_path</c>.
@@ -110,8 +116,8 @@ public static class RegistryRuntimeConfig
         }
         files.Add(HostsFile(null));
 
-        RuntimeConfigFile HostsFile(string? domain) => new(
-            $"{options.ContainerdCertsDir.TrimEnd('/')}/{domain ?? "_default"}/hosts.toml", ContainerdHostsToml(domain, endpoints, ca, options.SkipVerify, options.BasicAuth, options.PathPrefix),
+        RuntimeConfigFile HostsFile(string? domain, string? dir = null) => new(
+            $"{(dir ?? options.ContainerdCertsDir).TrimEnd('/')}/{domain ?? "_default"}/hosts.toml", ContainerdHostsToml(domain, endpoints, ca, options.SkipVerify, options.BasicAuth, options.PathPrefix),
             options.BasicAuth is null ? RuntimeConfigFile.Readable : RuntimeConfigFile.Private);
 
         var notes = new List<string>
@@ -126,14 +132,19 @@ public static class RegistryRuntimeConfig
         if (options.Docker)
         {
             files.Add(new RuntimeConfigFile("/etc/docker/daemon.json", DockerDaemonJson(endpoints)));
+            // Docker Engine with the containerd image store reads the same hosts.toml files from its certs.d (its docs'
+            // "Registry host configuration"); the classic store reads only *.crt/*.cert/*.key there and ignores them
+            foreach (var domain in sorted) files.Add(HostsFile(domain, options.DockerCertsDir));
+            files.Add(HostsFile(null, options.DockerCertsDir));
             if (ca is not null)
             {
-                foreach (var e in endpoints.Where(e => e.Tls)) files.Add(new RuntimeConfigFile($"/etc/docker/certs.d/{e.Host}/ca.crt", options.CaPem!.TrimEnd() + "\n"));
+                foreach (var e in endpoints.Where(e => e.Tls)) files.Add(new RuntimeConfigFile($"{options.DockerCertsDir.TrimEnd('/')}/{e.Host}/ca.crt", options.CaPem!.TrimEnd() + "\n"));
             }
             notes.Add("docker: merge registry-mirrors (and insecure-registries) into an existing /etc/docker/daemon.json, then 'systemctl reload docker'.");
             foreach (var domain in sorted.Where(d => d != "docker.io"))
             {
-                notes.Add($"docker: Docker mirrors docker.io only; it cannot mirror {domain}. Pull those images as {endpoints[0].Host}/{domain}/<repository>:<tag> (the registry maps the path), or run them with containerd.");
+                notes.Add($"docker: {options.DockerCertsDir}/{domain}/hosts.toml mirrors {domain} when Docker uses the containerd image store ('docker info' shows driver-type io.containerd.snapshotter.v1); " +
+                    $"the classic image store cannot mirror {domain}: there, pull those images as {endpoints[0].Host}/{domain}/<repository>:<tag> (the registry maps the path), or run them with containerd.");
             }
         }
         return new RuntimeConfig(files, notes, sorted.ToList());

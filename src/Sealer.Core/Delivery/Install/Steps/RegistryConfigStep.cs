@@ -8,7 +8,7 @@ namespace Sealer.Core.Delivery.Install.Steps;
 /// <summary>
 /// Every host pulls through the registry hosts: containerd's <c>certs.d/&lt;domain&gt;/hosts.toml</c> for every image domain
 /// and <c>_default</c> (this host's own registry first), the CA, <c>config_path</c> in containerd's config.toml (<see cref="ContainerdConfigToml"/>); for Docker the mirrors
-/// merged into the host's daemon.json. With an externalRegistry every domain is mirrored to it. A registry with a
+/// merged into the host's daemon.json, and the hosts.toml files in /etc/docker/certs.d too. With an externalRegistry every domain is mirrored to it. A registry with a
 /// username and password gets them as an Authorization header in hosts.toml (files 0600), so containerd's pulls log in.
 /// </summary>
 internal sealed class RegistryConfigStep : HostStep
@@ -17,7 +17,7 @@ internal sealed class RegistryConfigStep : HostStep
 
     public override string Name => StepName;
 
-    public override string Does => "containerd certs.d/<domain>/hosts.toml for every image domain and _default, the CA in /etc/sealer/registry, config_path in config.toml; Docker: mirrors merged into daemon.json";
+    public override string Does => "containerd certs.d/<domain>/hosts.toml for every image domain and _default, the CA in /etc/sealer/registry, config_path in config.toml; Docker: mirrors merged into daemon.json and the same hosts.toml files in /etc/docker/certs.d (read with the containerd image store)";
 
     public override string Reads => "the image domains of registry/index.json, the registry hosts (or externalRegistry), the CA, the container runtime, the host's daemon.json";
 

@@ -1,0 +1,64 @@
+using System.Text.Json;
+using Sealer.Core.Delivery.Clusterfile;
+using Sealer.Core.Delivery.Install;
+
+namespace Sealer.Delivery.Tests;
+
+/// <summary>
+/// A cluster whose container runtime is Docker, on real sshd hosts (each with its own /etc/docker): the host's
+/// daemon.json merged with our mirrors, the same hosts.toml files as containerd's in /etc/docker/certs.d (what Docker
+/// Engine reads with the containerd image store, so every domain is mirrored, not docker.io alone), and containerd's
+/// config.toml left alone (it is not the cluster's CRI).
+/// </summary>
+[Collection(HostsCollection.Name)]
+[System.Runtime.Versioning.SupportedOSPlatform("linux")]
+public class DockerHostsDeliveryTests(TestHosts hosts) : HostsTest(hosts, "sealer-docker-")
+{
+    [Fact]
+    public async Task Docker_hosts_mirror_every_domain_keep_their_daemon_json_and_leave_containerd_alone()
+    {
+        Lab.Wipe("/var/lib/sealer", "/etc/containerd", "/etc/docker", "/etc/kubernetes", "/tmp");
+        var image = FixtureImage.Build(Path.Combine(Work, "image"), appLayerBytes: 1024);
+        var doc = ClusterfileReader.Parse(FixtureClusterfile("""
+              containerRuntime:
+                type: docker
+              hosts:
+                - ips: [10.200.0.11]
+                  roles: [master]
+                - ips: [10.200.0.12]
+                  roles: [node]
+            """));
+        var run = await new ClusterInstaller(doc, RunOptionsFor(image.Dir, 2)).RunAsync();
+        Assert.Contains("10.200.0.12:registry-config", run.StepsRun);
+        Assert.Contains("CRI=docker", Evidence(1), StringComparison.Ordinal);
+
+        string OnHost(int i, string path) => File.ReadAllText(Lab.Hosts[i].OnHost(path));
+        // the host's daemon.json kept, our registry first among its mirrors
+        using (var daemon = JsonDocument.Parse(OnHost(1, "/etc/docker/daemon.json")))
+        {
+            Assert.Equal("json-file", daemon.RootElement.GetProperty("log-driver").GetString());
+            Assert.Equal(["https://10.200.0.11:5000", "https://mirror.site.example"], daemon.RootElement.GetProperty("registry-mirrors").EnumerateArray().Select(e => e.GetString()));
+        }
+        // the hosts.toml files Docker reads with the containerd image store: containerd's, for every domain and _default
+        foreach (var dir in new[] { "docker.io", "_default" })
+        {
+            Assert.Equal(OnHost(1, $"/etc/containerd/certs.d/{dir}/hosts.toml"), OnHost(1, $"/etc/docker/certs.d/{dir}/hosts.toml"));
+        }
+        Assert.Contains("[host.\"https://10.200.0.11:5000\"]", OnHost(1, "/etc/docker/certs.d/docker.io/hosts.toml"), StringComparison.Ordinal);
+        Assert.StartsWith("-----BEGIN CERTIFICATE-----", OnHost(1, "/etc/docker/certs.d/10.200.0.11:5000/ca.crt"), StringComparison.Ordinal);
+        // containerd is not this cluster's CRI: no config.toml written for it
+        Assert.False(File.Exists(Lab.Hosts[1].OnHost("/etc/containerd/config.toml")));
+
+        // containerd's resolver (the one Docker's containerd image store uses) on /etc/docker/certs.d fetches the app image from the cluster's registry
+        await using (var node = await Lab.ConnectAsync("10.200.0.12"))
+        {
+            var fetched = await RealContainerd.FetchAsync(node, null, ["docker.io/library/demo:1.0"], hostsDir: "/etc/docker/certs.d");
+            Assert.Contains(image.AppManifestDigest, fetched, StringComparison.Ordinal);
+        }
+
+        // sealer delete takes our hosts.toml folders away again, the host's daemon.json settings stay
+        await new ClusterInstaller(doc, RunOptionsFor(image.Dir, 2)).DeleteAsync();
+        Assert.False(Directory.Exists(Lab.Hosts[1].OnHost("/etc/docker/certs.d/docker.io")));
+        Assert.False(Directory.Exists(Lab.Hosts[1].OnHost("/etc/docker/certs.d/_default")));
+    }
+}
