@@ -56,6 +56,20 @@ public class DockerHostsDeliveryTests(TestHosts hosts) : HostsTest(hosts, "seale
             Assert.Contains(image.AppManifestDigest, fetched, StringComparison.Ordinal);
         }
 
+        // a re-run leaves registry-config alone; a host whose state an earlier revision of the step wrote (a cluster
+        // installed before these files existed) redoes it once, and only that host
+        var again = await new ClusterInstaller(doc, RunOptionsFor(image.Dir, 2)).RunAsync();
+        Assert.DoesNotContain("10.200.0.12:registry-config", again.StepsRun);
+        var statePath = Lab.Hosts[0].OnHost("/var/lib/sealer/data/fixture/state.json");
+        var state = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(statePath))!;
+        state["hosts"]!["10.200.0.12"]!["fingerprints"]!["registry-config"] = "written-by-an-earlier-revision";
+        File.WriteAllText(statePath, state.ToJsonString());
+        File.Delete(Lab.Hosts[1].OnHost("/etc/docker/certs.d/_default/hosts.toml"));
+        var upgraded = await new ClusterInstaller(doc, RunOptionsFor(image.Dir, 2)).RunAsync();
+        Assert.Contains("10.200.0.12:registry-config", upgraded.StepsRun);
+        Assert.DoesNotContain("10.200.0.11:registry-config", upgraded.StepsRun);
+        Assert.True(File.Exists(Lab.Hosts[1].OnHost("/etc/docker/certs.d/_default/hosts.toml")));
+
         // sealer delete takes our hosts.toml folders away again, the host's daemon.json settings stay
         await new ClusterInstaller(doc, RunOptionsFor(image.Dir, 2)).DeleteAsync();
         Assert.False(Directory.Exists(Lab.Hosts[1].OnHost("/etc/docker/certs.d/docker.io")));

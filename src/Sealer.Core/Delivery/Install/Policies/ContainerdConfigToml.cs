@@ -52,7 +52,11 @@ internal static class ContainerdConfigToml
         if (current is { } c)
         {
             string? value = c.StringValue;
-            if (value is null) throw Refuse(host, c.Line, $"config_path is not a string ({c.ValueText.Trim()}); set config_path = \"{CertsDir}\", then run again.");
+            if (value is null)
+            {
+                throw Refuse(host, c.Line, $"config_path = {c.ValueText.Trim()} is not a plain string sealer can read (no escapes, one line); " +
+                    $"write it as config_path = \"{CertsDir}\" (or a ':' list naming it), then run again.");
+            }
             var dirs = value.Split(':', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(d => d.TrimEnd('/')).ToList();
             if (dirs.Contains(CertsDir, StringComparer.Ordinal)) return new Result(null, $"config_path already names {CertsDir}");
             if (dirs.Count > 0)

@@ -21,7 +21,10 @@ internal sealed class RegistryConfigStep : HostStep
 
     public override string Reads => "the image domains of registry/index.json, the registry hosts (or externalRegistry), the CA, the container runtime, the host's daemon.json";
 
-    public override string Fingerprint => "the registry settings (externalRegistry domain, port, prefix and credentials; else localRegistry domain, port and credentials, the registry hosts, TLS) and the host's container runtime";
+    public override string Fingerprint => "the registry settings (externalRegistry domain, port, prefix and credentials; else localRegistry domain, port and credentials, the registry hosts, TLS), the host's container runtime and the revision of what the step writes";
+
+    /// <summary>Raised when the step starts writing something new, so that clusters installed before redo it once.</summary>
+    internal const int FilesRevision = 2;
 
     /// <summary>
     /// A changed registry (another externalRegistry or prefix, new credentials, other registry hosts) rewrites the hosts'
@@ -39,6 +42,9 @@ internal sealed class RegistryConfigStep : HostStep
             sb.Append("local\0").Append(l.Url).Append('\0').Append(l.Username).Append('\0').Append(l.Password).Append('\0').Append(ctx.Tls).Append('\0').AppendJoin(',', ctx.RegistryIps);
         }
         sb.Append('\0').Append(ctx.CriOf(host));
+        // what the step writes, by revision: a cluster installed before containerd 2.x's config_path and Docker's
+        // certs.d hosts.toml files were written gets them on its next run
+        sb.Append('\0').Append(FilesRevision);
         return Sealer.Core.Oci.Digest.Sha256(Encoding.UTF8.GetBytes(sb.ToString())).Encoded;
     }
 
