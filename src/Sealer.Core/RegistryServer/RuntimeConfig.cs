@@ -30,8 +30,11 @@ public sealed record RegistryEndpoint(string Host, bool Tls = true)
 /// <summary>How nodes should trust the registry and where the files go.</summary>
 public sealed record RuntimeConfigOptions
 {
+    /// <summary>Where delivery writes containerd's hosts.toml files, and the folder it points containerd's config_path at.</summary>
+    public const string DefaultContainerdCertsDir = "/etc/containerd/certs.d";
+
     /// <summary>containerd's registry config_path (set <c>config_path</c> in containerd's config.toml to it).</summary>
-    public string ContainerdCertsDir { get; init; } = "/etc/containerd/certs.d";
+    public string ContainerdCertsDir { get; init; } = DefaultContainerdCertsDir;
 
     /// <summary>The CA certificate (PEM) that signed the registry's certificate; written to <see cref="CaFile"/> and referenced as <c>ca</c>.</summary>
     public string? CaPem { get; init; }
@@ -110,14 +113,17 @@ public static class RegistryRuntimeConfig
         string? ca = anyTls && options.CaPem is not null && !options.SkipVerify ? options.CaFile : null;
         var files = new List<RuntimeConfigFile>();
         if (ca is not null) files.Add(new RuntimeConfigFile(options.CaFile, options.CaPem!.TrimEnd() + "\n"));
-        foreach (var domain in sorted)
-        {
-            files.Add(HostsFile(domain));
-        }
-        files.Add(HostsFile(null));
+        AddHostsFiles(options.ContainerdCertsDir);
 
-        RuntimeConfigFile HostsFile(string? domain, string? dir = null) => new(
-            $"{(dir ?? options.ContainerdCertsDir).TrimEnd('/')}/{domain ?? "_default"}/hosts.toml", ContainerdHostsToml(domain, endpoints, ca, options.SkipVerify, options.BasicAuth, options.PathPrefix),
+        // a hosts.toml for every domain, and _default, under DIR
+        void AddHostsFiles(string dir)
+        {
+            foreach (var domain in sorted) files.Add(HostsFile(domain, dir));
+            files.Add(HostsFile(null, dir));
+        }
+
+        RuntimeConfigFile HostsFile(string? domain, string dir) => new(
+            $"{dir.TrimEnd('/')}/{domain ?? "_default"}/hosts.toml", ContainerdHostsToml(domain, endpoints, ca, options.SkipVerify, options.BasicAuth, options.PathPrefix),
             options.BasicAuth is null ? RuntimeConfigFile.Readable : RuntimeConfigFile.Private);
 
         var notes = new List<string>
@@ -134,8 +140,7 @@ public static class RegistryRuntimeConfig
             files.Add(new RuntimeConfigFile("/etc/docker/daemon.json", DockerDaemonJson(endpoints)));
             // Docker Engine with the containerd image store reads the same hosts.toml files from its certs.d (its docs'
             // "Registry host configuration"); the classic store reads only *.crt/*.cert/*.key there and ignores them
-            foreach (var domain in sorted) files.Add(HostsFile(domain, options.DockerCertsDir));
-            files.Add(HostsFile(null, options.DockerCertsDir));
+            AddHostsFiles(options.DockerCertsDir);
             if (ca is not null)
             {
                 foreach (var e in endpoints.Where(e => e.Tls)) files.Add(new RuntimeConfigFile($"{options.DockerCertsDir.TrimEnd('/')}/{e.Host}/ca.crt", options.CaPem!.TrimEnd() + "\n"));

@@ -32,23 +32,21 @@ public class ContainerdConfigTomlTests
         return (b.Skip(prefix).Take(b.Count - prefix - suffix).ToList(), a.Count - prefix - suffix);
     }
 
-    private static async Task<(int Code, string Output)> RunAsync(string file, params string[] args)
+    /// <summary>A real tool's exit code and stdout+stderr (<see cref="Processes"/>), in 30 s at most.</summary>
+    private static (int Code, string Output) Run(string file, params string[] args)
     {
-        using var p = Process.Start(new ProcessStartInfo(file, args) { RedirectStandardOutput = true, RedirectStandardError = true })!;
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEndAsync();
-        await p.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30));
-        return (p.ExitCode, await stdout + await stderr);
+        var r = Processes.Run(file, args, workDir: null, env: null, timeoutMs: 30_000);
+        return (r.ExitCode, r.Output);
     }
 
     /// <summary>The config_path containerd itself reads from <paramref name="toml"/> (<c>containerd config dump</c>).</summary>
-    private static async Task<string> EffectiveConfigPathAsync(string toml)
+    private static string EffectiveConfigPath(string toml)
     {
         var file = Path.Combine(Path.GetTempPath(), $"ctrd-{Guid.NewGuid():N}.toml");
         File.WriteAllText(file, toml);
         try
         {
-            var (code, output) = await RunAsync("containerd", "--config", file, "config", "dump");
+            var (code, output) = Run("containerd", "--config", file, "config", "dump");
             Assert.True(code == 0 && !output.Contains("failed to load", StringComparison.Ordinal), output);
             var lines = output.Split('\n');
             int table = Array.FindIndex(lines, l => l.Trim() == $"[{V2}]");
@@ -85,7 +83,7 @@ public class ContainerdConfigTomlTests
         try
         {
             for (int i = 0; i < 100 && !File.Exists(sock); i++) await Task.Delay(100);
-            var (code, output) = await RunAsync("ctr", "--address", sock, "plugins", "ls");
+            var (code, output) = Run("ctr", "--address", sock, "plugins", "ls");
             Assert.True(code == 0, output);
             var cri = output.Split('\n').Single(l => l.StartsWith("io.containerd.grpc.v1 ", StringComparison.Ordinal) && l.Contains(" cri ", StringComparison.Ordinal));
             string status = cri.Split(' ', StringSplitOptions.RemoveEmptyEntries)[^1];
@@ -101,9 +99,9 @@ public class ContainerdConfigTomlTests
         }
     }
 
-    private static async Task<string> DefaultConfigAsync()
+    private static string DefaultConfig()
     {
-        var (code, output) = await RunAsync("containerd", "config", "default");
+        var (code, output) = Run("containerd", "config", "default");
         Assert.True(code == 0, output);
         Assert.Contains($"[{V2}]", output);
         return output;
@@ -112,14 +110,14 @@ public class ContainerdConfigTomlTests
     [Fact]
     public async Task Containerd_default_config_gets_config_path_in_one_changed_line_and_containerd_reads_it()
     {
-        var before = await DefaultConfigAsync();
-        Assert.Equal("", await EffectiveConfigPathAsync(before));
+        var before = DefaultConfig();
+        Assert.Equal("", EffectiveConfigPath(before));
         var result = ContainerdConfigToml.WithConfigPath("10.0.0.1", before, 1);
         var (added, removed) = Diff(before, result.Content!);
         Assert.Equal(1, removed);
         Assert.Equal(["      config_path = \"" + Dir + "\""], added);
         Assert.Contains("line ", result.Says);
-        Assert.Equal(Dir, await EffectiveConfigPathAsync(result.Content!));
+        Assert.Equal(Dir, EffectiveConfigPath(result.Content!));
         // its empty registry.mirrors/configs tables are no conflict: the CRI plugin loads
         Assert.StartsWith("ok", await CriStatusAsync(result.Content!));
         // again: nothing to do
@@ -146,13 +144,13 @@ public class ContainerdConfigTomlTests
 
     [Theory]
     [MemberData(nameof(Accepted))]
-    public async Task Each_way_of_writing_the_table_ends_with_containerd_reading_our_config_path(string name, string before)
+    public void Each_way_of_writing_the_table_ends_with_containerd_reading_our_config_path(string name, string before)
     {
-        Assert.NotEqual(Dir, await EffectiveConfigPathAsync(before));
+        Assert.NotEqual(Dir, EffectiveConfigPath(before));
         var after = Edit(before);
         var (added, removed) = Diff(before, after);
         Assert.True(removed <= 1 && added.Count <= 4, $"{name}: -{removed} +{string.Join(" | ", added)}");
-        Assert.Equal(Dir, await EffectiveConfigPathAsync(after));
+        Assert.Equal(Dir, EffectiveConfigPath(after));
         Assert.Null(ContainerdConfigToml.WithConfigPath("10.0.0.1", after, 1).Content);
     }
 
@@ -174,11 +172,11 @@ public class ContainerdConfigTomlTests
     [Theory]
     [InlineData(1, "version = 2\n\n[plugins.\"io.containerd.grpc.v1.cri\".registry]\n  config_path = \"/etc/containerd/certs.d\"\n")]
     [InlineData(2, "version = 3\n\n[plugins.\"io.containerd.cri.v1.images\".registry]\n  config_path = \"/etc/containerd/certs.d\"\n")]
-    public async Task No_file_gets_one_with_config_path_only(int major, string expected)
+    public void No_file_gets_one_with_config_path_only(int major, string expected)
     {
         Assert.Equal(expected, Edit(null, major));
         Assert.Equal(expected, Edit(" \n", major));
-        if (major == 1) Assert.Equal(Dir, await EffectiveConfigPathAsync(expected));
+        if (major == 1) Assert.Equal(Dir, EffectiveConfigPath(expected));
         // no containerd on the host: nothing to write
         Assert.Null(ContainerdConfigToml.WithConfigPath("10.0.0.1", null, null).Content);
     }
@@ -247,7 +245,7 @@ public class ContainerdConfigTomlTests
         var auth = $"version = 2\n[{V2}.configs.\"harbor.site\".auth]\n  username = \"robot\"\n";
         var edited = Edit(auth);
         Assert.StartsWith("ok", await CriStatusAsync(edited));
-        Assert.Equal(Dir, await EffectiveConfigPathAsync(edited));
+        Assert.Equal(Dir, EffectiveConfigPath(edited));
     }
 
     [Theory]

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using Sealer.Core.Delivery.Install.Policies;
 using Sealer.Core.Diagnostics;
 using Sealer.Core.References;
 
@@ -35,7 +36,7 @@ public sealed record RunningImage(string Reference, string? Digest, string Where
 /// </summary>
 public static partial class AirgapCheck
 {
-    private const string CertsDir = "/etc/containerd/certs.d";
+    private const string CertsDir = ContainerdConfigToml.CertsDir;
 
     /// <param name="served">what the built-in registry serves</param>
     /// <param name="registryEndpoints">the cluster's registry hosts as <c>host:port</c> (the mirrors must point there)</param>
@@ -60,7 +61,7 @@ public static partial class AirgapCheck
 
             if (h.CriConfigPath is { } configPath)
             {
-                if (configPath.Split(':', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Any(d => d.TrimEnd('/') == CertsDir))
+                if (ContainerdConfigToml.Folders(configPath).Contains(CertsDir, StringComparer.Ordinal))
                 {
                     ok.Add($"{h.Ip}: containerd's CRI reads {CertsDir} (config_path)");
                 }

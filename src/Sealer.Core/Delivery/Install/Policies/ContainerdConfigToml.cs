@@ -1,5 +1,6 @@
 using System.Text;
 using Sealer.Core.Diagnostics;
+using Sealer.Core.RegistryServer;
 
 namespace Sealer.Core.Delivery.Install.Policies;
 
@@ -22,7 +23,8 @@ namespace Sealer.Core.Delivery.Install.Policies;
 /// </summary>
 internal static class ContainerdConfigToml
 {
-    public const string CertsDir = "/etc/containerd/certs.d";
+    /// <summary>Where the step writes the hosts.toml files (<see cref="RuntimeConfigOptions.DefaultContainerdCertsDir"/>).</summary>
+    public const string CertsDir = RuntimeConfigOptions.DefaultContainerdCertsDir;
 
     public const string Path = "/etc/containerd/config.toml";
 
@@ -57,7 +59,7 @@ internal static class ContainerdConfigToml
                 throw Refuse(host, c.Line, $"config_path = {c.ValueText.Trim()} is not a plain string sealer can read (no escapes, one line); " +
                     $"write it as config_path = \"{CertsDir}\" (or a ':' list naming it), then run again.");
             }
-            var dirs = value.Split(':', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(d => d.TrimEnd('/')).ToList();
+            var dirs = Folders(value);
             if (dirs.Contains(CertsDir, StringComparer.Ordinal)) return new Result(null, $"config_path already names {CertsDir}");
             if (dirs.Count > 0)
             {
@@ -100,6 +102,10 @@ internal static class ContainerdConfigToml
         var text = existing.EndsWith('\n') ? existing : existing + nl;
         return new Result(text + $"{nl}[{TableText(target)}]{nl}  config_path = \"{CertsDir}\"{nl}", $"[{TableText(target)}] config_path = \"{CertsDir}\" appended");
     }
+
+    /// <summary>The folders a <c>config_path</c> value names (containerd splits it at <c>:</c>), without trailing slashes.</summary>
+    public static IReadOnlyList<string> Folders(string configPath) =>
+        configPath.Split(':', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(d => d.TrimEnd('/')).ToList();
 
     /// <summary>The major version in <c>containerd --version</c>'s line ("containerd github.com/containerd/containerd/v2 v2.1.3 …", "… 1.6.20~ds1 …"); null when none.</summary>
     public static int? MajorOf(string? versionLine)
