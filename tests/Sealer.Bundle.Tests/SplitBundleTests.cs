@@ -11,7 +11,7 @@ namespace Sealer.Bundle.Tests;
 /// skopeo) cut between entries into part files beside the bundle, read in place across them; a missing, short, altered
 /// or out-of-place part named before anything is used.
 /// </summary>
-public class SplitBundleTests
+public class SplitBundleTests(Xunit.Abstractions.ITestOutputHelper log)
 {
     private const long Split = 1 << 20;
 
@@ -343,29 +343,42 @@ public class SplitBundleTests
     {
         using var tmp = new TempDir();
         string archive = BundleFixtures.ZeroArchive(tmp, 1L << 30, layers: 8);
-        string outDir = tmp.Sub("out");
-        using var cts = new CancellationTokenSource();
-        long written = 0;
-        var cancelledAt = System.Diagnostics.Stopwatch.StartNew();
-        var beforeCancel = TimeSpan.Zero; // writing the first 300 MiB: the yardstick
-        var progress = new Sealer.Core.IO.SyncProgress<long>(n =>
+        const long CancelAt = 300L << 20;
+        var attempts = new List<string>();
+        // What the code does after the cancel is checked on every attempt: the copy stops within its pipeline (three 1 MiB
+        // buffers) and nothing is left. Its wall time is mostly the kernel's (unlinking the partial files: 20 ms here, over a
+        // second when another process saturates the disk), so it is asked of the best of three attempts, not of each.
+        for (int attempt = 1; attempt <= 3; attempt++)
         {
-            if (Interlocked.Add(ref written, n) > 300L << 20 && !cts.IsCancellationRequested)
+            string outDir = tmp.Sub($"out{attempt}");
+            using var cts = new CancellationTokenSource();
+            long written = 0, writtenAtCancel = 0;
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            var beforeCancel = TimeSpan.Zero; // writing the first 300 MiB: the yardstick
+            var progress = new Sealer.Core.IO.SyncProgress<long>(n =>
             {
-                beforeCancel = cancelledAt.Elapsed;
-                cancelledAt.Restart();
-                cts.Cancel();
-            }
-        });
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => SiteBundle.WriteFromArchiveAsync(Path.Combine(outDir, "shop.run"), "/usr/bin/true", archive,
-            new BundleWriteOptions { Image = "example.com/zero:1.0", SealerPlatform = "linux/amd64", SplitSize = split ? 256L << 20 : null, Progress = progress }, cts.Token));
-        var stop = cancelledAt.Elapsed;
-        Assert.True(stop < TimeSpan.FromSeconds(1), $"stopped {stop} after the cancel");
-        // Deleting the partial files drops their dirty pages; it must not wait for them to be written first (what ext4 did
-        // after FileMode.Create's truncate to zero: 140-240 ms here, 1.2 s under CI's load, against 20 ms without it).
-        Assert.True(stop * 3 < beforeCancel, $"stopped {stop} after the cancel, a third of the {beforeCancel} the first 300 MiB took or more");
-        Assert.True(Interlocked.Read(ref written) < 1L << 30, $"{written} bytes written");
-        Assert.Empty(Directory.GetFileSystemEntries(outDir)); // no bundle, no part, no temporary file
+                long now = Interlocked.Add(ref written, n);
+                if (now > CancelAt && !cts.IsCancellationRequested)
+                {
+                    beforeCancel = clock.Elapsed;
+                    writtenAtCancel = now;
+                    clock.Restart();
+                    cts.Cancel();
+                }
+            });
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => SiteBundle.WriteFromArchiveAsync(Path.Combine(outDir, "shop.run"), "/usr/bin/true", archive,
+                new BundleWriteOptions { Image = "example.com/zero:1.0", SealerPlatform = "linux/amd64", SplitSize = split ? 256L << 20 : null, Progress = progress }, cts.Token));
+            var stop = clock.Elapsed;
+            long after = Interlocked.Read(ref written) - writtenAtCancel;
+            attempts.Add($"the first 300 MiB in {beforeCancel.TotalMilliseconds:F0} ms, stopped {stop.TotalMilliseconds:F0} ms after the cancel, {after} bytes after it");
+            log.WriteLine(attempts[^1]);
+            Assert.True(writtenAtCancel > CancelAt && after <= 3 << 20, attempts[^1]);
+            Assert.Empty(Directory.GetFileSystemEntries(outDir)); // no bundle, no part, no temporary file
+            // Deleting the partial files drops their dirty pages; it must not wait for them to be written first (what ext4 did
+            // after FileMode.Create's truncate to zero: 140-240 ms here, 1.2 s under CI's load, against 20 ms without it).
+            if (stop < TimeSpan.FromSeconds(1) && stop * 3 < beforeCancel) return;
+        }
+        Assert.Fail($"no attempt stopped within a second and a third of the time the first 300 MiB took: {string.Join("; ", attempts)}");
     }
 
     [Theory]
