@@ -8,7 +8,7 @@ namespace Sealer.Delivery.Tests;
 /// A cluster whose container runtime is Docker, on real sshd hosts (each with its own /etc/docker): the host's
 /// daemon.json merged with our mirrors, the same hosts.toml files as containerd's in /etc/docker/certs.d (what Docker
 /// Engine reads with the containerd image store, so every domain is mirrored, not docker.io alone), and containerd's
-/// config.toml left alone (it is not the cluster's CRI).
+/// config.toml left alone (it is not the cluster's CRI); <c>check --airgap</c> judges Docker's folder.
 /// </summary>
 [Collection(HostsCollection.Name)]
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
@@ -65,6 +65,18 @@ public class DockerHostsDeliveryTests(TestHosts hosts) : HostsTest(hosts, "seale
         state["hosts"]!["10.200.0.12"]!["fingerprints"]!["registry-config"] = "written-by-an-earlier-revision";
         File.WriteAllText(statePath, state.ToJsonString());
         File.Delete(Lab.Hosts[1].OnHost("/etc/docker/certs.d/_default/hosts.toml"));
+
+        // check --airgap reads the folder Docker reads: h2's _default is gone there (containerd's copy, which Docker does not read, is still in place)
+        Assert.True(File.Exists(Lab.Hosts[1].OnHost("/etc/containerd/certs.d/_default/hosts.toml")));
+        var check = await new ClusterInstaller(doc, RunOptionsFor(image.Dir, 2)).CheckAirgapAsync();
+        var problems = check.Problems.Select(p => p.ToString()).ToList();
+        string all = string.Join("\n", problems) + "\n--\n" + string.Join("\n", check.Ok);
+        Assert.True(problems.Contains($"10.200.0.12: [airgap] {Sealer.Core.Diagnostics.ErrorCodes.AirgapMirrorMissing}: no /etc/docker/certs.d/_default/hosts.toml: images of other registries are pulled from the internet. Run 'sealer run' again (registry-config)."), all);
+        Assert.True(check.Ok.Contains("10.200.0.11: certs.d/_default mirrors to 10.200.0.11:5000"), all);
+        // no Docker engine on the test hosts: the docker CLI is missing, or finds no daemon (what it says is passed on)
+        Assert.True(check.Ok.Any(o => o == "10.200.0.12: docker's images not listed (docker is not installed)" || (o.StartsWith("10.200.0.12: docker's images not listed (docker failed: ", StringComparison.Ordinal) && o.Contains("daemon", StringComparison.Ordinal))), all);
+        Assert.DoesNotContain(problems.Concat(check.Ok), m => m.Contains("containerd's CRI", StringComparison.Ordinal) || m.Contains("/etc/containerd", StringComparison.Ordinal));
+
         var upgraded = await new ClusterInstaller(doc, RunOptionsFor(image.Dir, 2)).RunAsync();
         Assert.Contains("10.200.0.12:registry-config", upgraded.StepsRun);
         Assert.DoesNotContain("10.200.0.11:registry-config", upgraded.StepsRun);

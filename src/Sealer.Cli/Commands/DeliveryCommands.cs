@@ -393,7 +393,7 @@ internal static class DeliveryCommands
     {
         var common = new CommonOptions();
         var images = CliOptions.Flag("--images", "only check, on this machine (no host contacted), that the apps rendered with the Clusterfile's values (Application config files, launch.helm values and valueFiles) name only images the cluster image (--image or spec.image) carries");
-        var airgap = CliOptions.Flag("--airgap", "also check for air-gap leaks: on each host containerd's certs.d mirrors every domain the running pods use (and _default) to the cluster's registry, and every pod and node image is one the built-in registry serves");
+        var airgap = CliOptions.Flag("--airgap", "also check for air-gap leaks: on each host the runtime's certs.d mirrors every domain the running pods use (and _default) to the cluster's registry, and every pod and node image is one the built-in registry serves");
         var command = new SealerCommand("check", "Check a cluster's hosts, rootfs, registry and runtime configuration", """
             Checks the cluster against the Clusterfile and the recorded state: hosts reachable, rootfs of the
             installed image, registry answering, containerd configured; and, through kubectl on master0, every
@@ -406,10 +406,11 @@ internal static class DeliveryCommands
             value that produced it (SEA4150).
 
             --airgap adds the air-gap leak check: containerd's CRI reads /etc/containerd/certs.d (its config_path, as
-            containerd config dump shows it) and certs.d on every host has a mirror for each domain
-            the running pods use and for _default, pointing at the cluster's registry hosts (SEA4152); every image
-            of every running pod (kubectl on master0) and every image a node holds (ctr -n k8s.io images ls) is one
-            the built-in registry serves, by digest (SEA4153); and what the registry served (its access log).
+            containerd config dump shows it) and certs.d on every host (/etc/docker/certs.d on Docker hosts) has a
+            mirror for each domain the running pods use and for _default, pointing at the cluster's registry hosts
+            (SEA4152); every image of every running pod (kubectl on master0) and every image a node holds (ctr -n
+            k8s.io images ls, or docker image ls) is one the built-in registry serves, by digest (SEA4153); and what
+            the registry served (its access log).
             """)
         {
             images, airgap,

@@ -48,8 +48,11 @@ public sealed record RuntimeConfigOptions
     /// <summary>Also write Docker's <c>/etc/docker/daemon.json</c> fragment and <c>/etc/docker/certs.d</c> (the CA of each TLS endpoint, and the same hosts.toml files as containerd's, which Docker reads with the containerd image store).</summary>
     public bool Docker { get; init; } = true;
 
+    /// <summary>Where delivery writes Docker Engine's hosts.toml files (and the classic store's CA files): the folder Docker reads.</summary>
+    public const string DefaultDockerCertsDir = "/etc/docker/certs.d";
+
     /// <summary>Where Docker Engine reads hosts.toml files (and the classic store's CA files).</summary>
-    public string DockerCertsDir { get; init; } = "/etc/docker/certs.d";
+    public string DockerCertsDir { get; init; } = DefaultDockerCertsDir;
 
     /// <summary>
     /// User and password of a registry that wants them for pulls (a localRegistry with username/password, an

@@ -36,7 +36,7 @@ public class AirgapCheckTests
     private static AirgapHostFacts Host(string ip, string name, params string[] domains) => new(ip, name)
     {
         HostsToml = domains.ToDictionary(d => d, d => Toml(d == "_default" ? null : d), StringComparer.Ordinal),
-        CtrImages = "REF TYPE DIGEST SIZE PLATFORMS LABELS\n",
+        Images = "REF TYPE DIGEST SIZE PLATFORMS LABELS\n",
     };
 
     [Fact]
@@ -45,7 +45,7 @@ public class AirgapCheckTests
         var pods = Pods(("sealer-h1", "docker.io/library/demo:1.0", "docker.io/library/demo@" + Demo));
         var h1 = Host("10.200.0.11", "sealer-h1", "_default", "docker.io") with
         {
-            CtrImages = $"REF                         TYPE                                      DIGEST  SIZE     PLATFORMS   LABELS\ndocker.io/library/demo:1.0 application/vnd.oci.image.index.v1+json {Demo} 3.0 KiB linux/amd64 io.cri-containerd.image=managed\n{DemoAmd64} application/vnd.oci.image.manifest.v1+json {DemoAmd64} 3.0 KiB linux/amd64 -\n",
+            Images = $"REF                         TYPE                                      DIGEST  SIZE     PLATFORMS   LABELS\ndocker.io/library/demo:1.0 application/vnd.oci.image.index.v1+json {Demo} 3.0 KiB linux/amd64 io.cri-containerd.image=managed\n{DemoAmd64} application/vnd.oci.image.manifest.v1+json {DemoAmd64} 3.0 KiB linux/amd64 -\n",
             AccessLog = "10.200.0.12 - - [02/Dec/2026:07:00:00 +0000] \"GET /v2/library/demo/manifests/1.0?ns=docker.io HTTP/1.1\" 200 1234 0.002\n",
         };
         var result = AirgapCheck.Evaluate(Served, Endpoints, "10.200.0.11", pods, [h1]);
@@ -67,8 +67,8 @@ public class AirgapCheckTests
         var h2 = new AirgapHostFacts("10.200.0.12", "sealer-h2")
         {
             HostsToml = new Dictionary<string, string> { ["docker.io"] = Toml("docker.io", "mirror.example.com:443") },
-            CtrImages = null,
-            CtrError = "ctr failed: connection refused",
+            Images = null,
+            ImagesError = "ctr failed: connection refused",
         };
         var result = AirgapCheck.Evaluate(Served, Endpoints, "10.200.0.11", pods, [h1, h2]);
         var messages = result.Problems.Select(p => p.ToString()).ToList();
@@ -106,6 +106,37 @@ public class AirgapCheckTests
         // not asked (Docker, or no containerd): nothing said either way
         var docker = AirgapCheck.Evaluate(Served, Endpoints, "10.200.0.11", null, [h1 with { CriConfigPath = null }]);
         Assert.DoesNotContain(docker.Problems.Concat<object>(docker.Ok).Select(x => x.ToString()), m => m!.Contains("containerd's CRI", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void A_Docker_host_is_judged_by_Docker_Engines_certs_d_and_the_images_docker_holds()
+    {
+        // docker image ls --digests --format '{{.Repository}}:{{.Tag}} {{.Digest}}': Docker Hub's names short, <none> where
+        // an image has no tag or no digest (a dangling build stage left out, one pulled by digest kept by it)
+        string held = $"demo:1.0 {Demo}\nquay.io/acme/agent:2 {Other}\n<none>:<none> <none>\nregistry.k8s.io/pause:<none> {DemoAmd64}\nlocal/built:dev <none>\n";
+        Assert.Equal(
+            [("demo:1.0", Demo), ("quay.io/acme/agent:2", Other), ("registry.k8s.io/pause@" + DemoAmd64, DemoAmd64), ("local/built:dev", null)],
+            AirgapCheck.DockerImages(held, "10.200.0.12").Select(i => (i.Reference, i.Digest)));
+        var h2 = new AirgapHostFacts("10.200.0.12", "sealer-h2")
+        {
+            Runtime = "docker",
+            CertsDir = RuntimeConfigOptions.DefaultDockerCertsDir,
+            HostsToml = new Dictionary<string, string> { ["docker.io"] = Toml("docker.io") },
+            Images = held,
+        };
+        var result = AirgapCheck.Evaluate(Served, Endpoints, "10.200.0.11", null, [h2]);
+        var messages = result.Problems.Select(p => p.ToString()).ToList();
+        Assert.Contains($"10.200.0.12: [airgap] {ErrorCodes.AirgapMirrorMissing}: no /etc/docker/certs.d/_default/hosts.toml: images of other registries are pulled from the internet. Run 'sealer run' again (registry-config).", messages);
+        Assert.Contains(messages, m => m.StartsWith($"10.200.0.12: [airgap] {ErrorCodes.AirgapMirrorMissing}: no /etc/docker/certs.d/quay.io/hosts.toml, but quay.io/acme/agent:2 uses quay.io", StringComparison.Ordinal));
+        Assert.Contains(messages, m => m.StartsWith($"10.200.0.12: [airgap] {ErrorCodes.AirgapImageNotServed}: docker on 10.200.0.12 holds quay.io/acme/agent:2 ({Other})", StringComparison.Ordinal));
+        Assert.Contains(messages, m => m.StartsWith($"10.200.0.12: [airgap] {ErrorCodes.AirgapImageNotServed}: docker on 10.200.0.12 holds local/built:dev is not", StringComparison.Ordinal));
+        Assert.Contains("10.200.0.12: certs.d/docker.io mirrors to the cluster's registry", result.Ok);
+        Assert.Contains(result.Ok, o => o.StartsWith("10.200.0.12: docker on 10.200.0.12 holds demo:1.0 sha256:111111111111 is served", StringComparison.Ordinal));
+        Assert.Contains(result.Ok, o => o.StartsWith($"10.200.0.12: docker on 10.200.0.12 holds registry.k8s.io/pause@{DemoAmd64}", StringComparison.Ordinal));
+        Assert.DoesNotContain(messages, m => m.Contains("containerd", StringComparison.Ordinal));
+
+        var silent = AirgapCheck.Evaluate(Served, Endpoints, "10.200.0.11", null, [h2 with { Images = null, ImagesError = "docker is not installed" }]);
+        Assert.Contains("10.200.0.12: docker's images not listed (docker is not installed)", silent.Ok);
     }
 
     [Fact]

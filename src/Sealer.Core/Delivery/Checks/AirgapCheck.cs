@@ -3,19 +3,27 @@ using System.Text.RegularExpressions;
 using Sealer.Core.Delivery.Install.Policies;
 using Sealer.Core.Diagnostics;
 using Sealer.Core.References;
+using Sealer.Core.RegistryServer;
 
 namespace Sealer.Core.Delivery.Checks;
 
-/// <summary>What one host told the air-gap check: its hostname, containerd's certs.d, its images, the registry's access log.</summary>
+/// <summary>What one host told the air-gap check: its hostname, its runtime's certs.d, its images, the registry's access log.</summary>
 public sealed record AirgapHostFacts(string Ip, string Hostname)
 {
+    /// <summary>The cluster's container runtime on this host: <c>containerd</c> or <c>docker</c> (which reads <see cref="CertsDir"/> and lists <see cref="Images"/>).</summary>
+    public string Runtime { get; init; } = "containerd";
+
+    /// <summary>The folder of hosts.toml files the runtime reads: containerd's, or Docker Engine's (<see cref="RuntimeConfigOptions.DefaultDockerCertsDir"/>).</summary>
+    public string CertsDir { get; init; } = ContainerdConfigToml.CertsDir;
+
     /// <summary>certs.d directory name (a domain, or <c>_default</c>) → its hosts.toml.</summary>
     public IReadOnlyDictionary<string, string> HostsToml { get; init; } = new Dictionary<string, string>(StringComparer.Ordinal);
 
-    /// <summary>The output of <c>ctr -n k8s.io images ls</c> (null: ctr did not answer; see <see cref="CtrError"/>).</summary>
-    public string? CtrImages { get; init; }
+    /// <summary>The images the runtime holds: <c>ctr -n k8s.io images ls</c> (containerd), <c>docker image ls</c> in
+    /// <see cref="AirgapCheck.DockerImageFormat"/> (Docker); null: the runtime did not answer (see <see cref="ImagesError"/>).</summary>
+    public string? Images { get; init; }
 
-    public string? CtrError { get; init; }
+    public string? ImagesError { get; init; }
 
     /// <summary>The built-in registry's access log on this host (empty: not a registry host, or no log).</summary>
     public string AccessLog { get; init; } = "";
@@ -56,8 +64,9 @@ public static partial class AirgapCheck
         {
             var mirrors = h.HostsToml.ToDictionary(kv => kv.Key, kv => MirrorHosts(kv.Value), StringComparer.Ordinal);
             bool PointsHome(string dir) => mirrors.TryGetValue(dir, out var m) && m.Any(registryEndpoints.Contains);
+            string certs = h.CertsDir.TrimEnd('/');
             if (PointsHome("_default")) ok.Add($"{h.Ip}: certs.d/_default mirrors to {string.Join(", ", mirrors["_default"].Where(registryEndpoints.Contains))}");
-            else problems.Add(new PreflightProblem(h.Ip, "airgap", $"{ErrorCodes.AirgapMirrorMissing}: {(mirrors.ContainsKey("_default") ? "/etc/containerd/certs.d/_default/hosts.toml does not point at the cluster's registry (" + string.Join(", ", registryEndpoints) + ")" : "no /etc/containerd/certs.d/_default/hosts.toml")}: images of other registries are pulled from the internet. Run 'sealer run' again (registry-config)."));
+            else problems.Add(new PreflightProblem(h.Ip, "airgap", $"{ErrorCodes.AirgapMirrorMissing}: {(mirrors.ContainsKey("_default") ? $"{certs}/_default/hosts.toml does not point at the cluster's registry ({string.Join(", ", registryEndpoints)})" : $"no {certs}/_default/hosts.toml")}: images of other registries are pulled from the internet. Run 'sealer run' again (registry-config)."));
 
             if (h.CriConfigPath is { } configPath)
             {
@@ -73,8 +82,9 @@ public static partial class AirgapCheck
             }
 
             var mine = pods.Where(p => p.Node is null || p.Node == h.Hostname).ToList();
-            var held = h.CtrImages is null ? [] : CtrImages(h.CtrImages, h.Ip);
-            if (h.CtrImages is null) ok.Add($"{h.Ip}: containerd's images not listed ({h.CtrError ?? "no ctr"})");
+            bool docker = h.Runtime == "docker";
+            var held = h.Images is null ? [] : docker ? DockerImages(h.Images, h.Ip) : CtrImages(h.Images, h.Ip);
+            if (h.Images is null) ok.Add($"{h.Ip}: {h.Runtime}'s images not listed ({h.ImagesError ?? (docker ? "no docker" : "no ctr")})");
             var domains = new SortedDictionary<string, List<string>>(StringComparer.Ordinal);
             foreach (var i in mine.Concat(held))
             {
@@ -85,7 +95,7 @@ public static partial class AirgapCheck
             foreach (var (domain, users) in domains)
             {
                 if (PointsHome(domain)) ok.Add($"{h.Ip}: certs.d/{domain} mirrors to the cluster's registry");
-                else problems.Add(new PreflightProblem(h.Ip, "airgap", $"{ErrorCodes.AirgapMirrorMissing}: {(mirrors.ContainsKey(domain) ? $"/etc/containerd/certs.d/{domain}/hosts.toml does not point at the cluster's registry ({string.Join(", ", registryEndpoints)})" : $"no /etc/containerd/certs.d/{domain}/hosts.toml")}, but {string.Join(", ", users.Distinct(StringComparer.Ordinal).Take(3))} use{(users.Count == 1 ? "s" : "")} {domain}: a pull goes to {domain} directly. Add the image to the cluster image (its domain is then mirrored), or run 'sealer run' again."));
+                else problems.Add(new PreflightProblem(h.Ip, "airgap", $"{ErrorCodes.AirgapMirrorMissing}: {(mirrors.ContainsKey(domain) ? $"{certs}/{domain}/hosts.toml does not point at the cluster's registry ({string.Join(", ", registryEndpoints)})" : $"no {certs}/{domain}/hosts.toml")}, but {string.Join(", ", users.Distinct(StringComparer.Ordinal).Take(3))} use{(users.Count == 1 ? "s" : "")} {domain}: a pull goes to {domain} directly. Add the image to the cluster image (its domain is then mirrored), or run 'sealer run' again."));
             }
             foreach (var i in mine.Where(p => p.Node == h.Hostname).Concat(held))
             {
@@ -160,6 +170,30 @@ public static partial class AirgapCheck
             var cols = line.Split([' ', '\t'], StringSplitOptions.RemoveEmptyEntries);
             if (cols.Length < 3 || cols[0].StartsWith("sha256:", StringComparison.Ordinal) || !cols[2].StartsWith("sha256:", StringComparison.Ordinal)) continue;
             result.Add(new RunningImage(cols[0], cols[2], $"containerd on {host} holds", null));
+        }
+        return result;
+    }
+
+    /// <summary>What <c>docker image ls</c> prints with this format: one image per line, <c>REPOSITORY:TAG DIGEST</c>.</summary>
+    public const string DockerImageFormat = "{{.Repository}}:{{.Tag}} {{.Digest}}";
+
+    /// <summary>
+    /// The images Docker holds, from <c>docker image ls --digests --format</c> <see cref="DockerImageFormat"/>
+    /// (<c>nginx:1.25 sha256:…</c>; Docker Hub's names short, <c>&lt;none&gt;</c> for a missing tag or digest): an untagged
+    /// image by its digest, one without a name (a dangling layer stack) left out.
+    /// </summary>
+    public static List<RunningImage> DockerImages(string output, string host)
+    {
+        var result = new List<RunningImage>();
+        foreach (var line in output.Split('\n'))
+        {
+            var cols = line.Split([' ', '\t'], StringSplitOptions.RemoveEmptyEntries);
+            if (cols.Length < 2) continue;
+            int colon = cols[0].LastIndexOf(':');
+            string repo = colon < 0 ? cols[0] : cols[0][..colon], tag = colon < 0 ? "<none>" : cols[0][(colon + 1)..];
+            string? digest = cols[1].StartsWith("sha256:", StringComparison.Ordinal) ? cols[1] : null;
+            if (repo == "<none>" || (tag == "<none>" && digest is null)) continue;
+            result.Add(new RunningImage(tag == "<none>" ? $"{repo}@{digest}" : $"{repo}:{tag}", digest, $"docker on {host} holds", null));
         }
         return result;
     }

@@ -7,6 +7,7 @@ using Sealer.Core.Delivery.Install.Policies;
 using Sealer.Core.Delivery.Install.Steps;
 using Sealer.Core.Delivery.Ssh;
 using Sealer.Core.Diagnostics;
+using Sealer.Core.RegistryServer;
 
 namespace Sealer.Core.Delivery.Install;
 
@@ -126,8 +127,8 @@ internal sealed class ClusterChecker(InstallContext ctx)
     }
 
     /// <summary>
-    /// <c>sealer check --airgap</c>: the checks of <see cref="CheckAsync"/>, then on every host containerd's certs.d,
-    /// <c>ctr -n k8s.io images ls</c> (ctr honours CONTAINERD_ADDRESS from the host's env) and, on registry hosts, the
+    /// <c>sealer check --airgap</c>: the checks of <see cref="CheckAsync"/>, then on every host the runtime's certs.d (containerd's, or
+    /// Docker's on Docker hosts), <c>ctr -n k8s.io images ls</c> (ctr honours CONTAINERD_ADDRESS from the host's env) or <c>docker image ls</c> and, on registry hosts, the
     /// registry's access log and <c>registry/images.json</c>; the pods through kubectl on master0;
     /// judged by <see cref="AirgapCheck"/>.
     /// </summary>
@@ -146,11 +147,14 @@ internal sealed class ClusterChecker(InstallContext ctx)
                 n.Env = DeliveryEnv.For(ctx.Cluster, n.Spec, [], ctx.Cluster.ContainerRuntime ?? "containerd", registryIps);
                 bool registry = registryIps.Contains(n.Ip);
                 bool cri = ctx.CriOf(n) != "docker";
+                // Docker Engine reads its own folder (with the containerd image store) and holds the images kubelet runs through cri-dockerd
+                string certsDir = cri ? ContainerdConfigToml.CertsDir : RuntimeConfigOptions.DefaultDockerCertsDir;
+                string list = cri ? "ctr -n k8s.io images ls" : $"docker image ls --digests --format {Q(AirgapCheck.DockerImageFormat)}";
                 string script = $$"""
                     set +e
                     echo "@@hostname $(hostname)"
-                    for f in /etc/containerd/certs.d/*/hosts.toml; do [ -f "$f" ] || continue; echo "@@certs $(basename "$(dirname "$f")")"; cat "$f"; echo; done
-                    if command -v ctr >/dev/null; then out=$(ctr -n k8s.io images ls 2>&1); rc=$?; echo "@@ctr $rc"; echo "$out"; else echo "@@ctr 127"; fi
+                    for f in {{Q(certsDir)}}/*/hosts.toml; do [ -f "$f" ] || continue; echo "@@certs $(basename "$(dirname "$f")")"; cat "$f"; echo; done
+                    if command -v {{(cri ? "ctr" : "docker")}} >/dev/null; then out=$({{list}} 2>&1); rc=$?; echo "@@images-held $rc"; echo "$out"; else echo "@@images-held 127"; fi
                     if [ {{(cri ? 1 : 0)}} = 1 ] && command -v containerd >/dev/null; then
                       echo "@@criconfig"
                       containerd config dump 2>/dev/null | awk '/^[[:space:]]*\[/ { t = $0 } /^[[:space:]]*config_path[[:space:]]*=/ && t ~ /cri/ && t ~ /\.registry\][[:space:]]*$/ { print }'
@@ -195,13 +199,17 @@ internal sealed class ClusterChecker(InstallContext ctx)
             }
             var hostFacts = facts.Select(f =>
             {
-                var ctr = f.Sections.FirstOrDefault(s => s.Key.StartsWith("ctr ", StringComparison.Ordinal));
-                bool ctrOk = ctr.Key == "ctr 0";
+                var held = f.Sections.FirstOrDefault(s => s.Key.StartsWith("images-held ", StringComparison.Ordinal));
+                bool heldOk = held.Key == "images-held 0";
+                bool docker = ctx.CriOf(f.Host) == "docker";
+                string tool = docker ? "docker" : "ctr";
                 return new AirgapHostFacts(f.Host.Ip, f.Sections.First(s => s.Key.StartsWith("hostname ", StringComparison.Ordinal)).Key["hostname ".Length..].Trim().ToLowerInvariant())
                 {
+                    Runtime = docker ? "docker" : "containerd",
+                    CertsDir = docker ? RuntimeConfigOptions.DefaultDockerCertsDir : ContainerdConfigToml.CertsDir,
                     HostsToml = f.Sections.Where(s => s.Key.StartsWith("certs ", StringComparison.Ordinal)).ToDictionary(s => s.Key["certs ".Length..], s => s.Value, StringComparer.Ordinal),
-                    CtrImages = ctrOk ? ctr.Value : null,
-                    CtrError = ctrOk ? null : ctr.Key == "ctr 127" || ctr.Key is null ? "ctr is not installed" : $"ctr failed: {ctr.Value.Trim().Split('\n').LastOrDefault()}",
+                    Images = heldOk ? held.Value : null,
+                    ImagesError = heldOk ? null : held.Key == "images-held 127" || held.Key is null ? $"{tool} is not installed" : $"{tool} failed: {held.Value.Trim().Split('\n').LastOrDefault()}",
                     AccessLog = f.Sections.FirstOrDefault(s => s.Key == "access").Value ?? "",
                     CriConfigPath = f.Sections.FirstOrDefault(s => s.Key == "criconfig").Value is { } dump
                         ? string.Join(':', dump.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.Split('=', 2)[^1].Trim().Trim('"', '\'')).Where(v => v.Length > 0))
