@@ -75,6 +75,7 @@ public class DockerHostsDeliveryTests(TestHosts hosts) : HostsTest(hosts, "seale
         Assert.True(check.Ok.Contains("10.200.0.11: certs.d/_default mirrors to 10.200.0.11:5000"), all);
         // no Docker engine on the test hosts: the docker CLI is missing, or finds no daemon (what it says is passed on)
         Assert.True(check.Ok.Any(o => o == "10.200.0.12: docker's images not listed (docker is not installed)" || (o.StartsWith("10.200.0.12: docker's images not listed (docker failed: ", StringComparison.Ordinal) && o.Contains("daemon", StringComparison.Ordinal))), all);
+        Assert.True(check.Ok.Any(o => o.StartsWith("10.200.0.12: Docker's image store not known (docker ", StringComparison.Ordinal) && o.EndsWith("): judged by /etc/docker/certs.d as the containerd image store reads it", StringComparison.Ordinal)), all);
         Assert.DoesNotContain(problems.Concat(check.Ok), m => m.Contains("containerd's CRI", StringComparison.Ordinal) || m.Contains("/etc/containerd", StringComparison.Ordinal));
 
         var upgraded = await new ClusterInstaller(doc, RunOptionsFor(image.Dir, 2)).RunAsync();

@@ -9,7 +9,7 @@ public static partial class ErrorCodes
     /// <summary>An app's launch.helm.valueFiles names a file that is not in the cluster image (or a host path the check cannot read).</summary>
     public const string LaunchValuesFileMissing = "SEA4151";
 
-    /// <summary>Air-gap check: a domain a running pod pulls from has no mirror in the runtime's certs.d on a host (containerd's, or Docker's on Docker hosts), or the mirror does not point at the cluster's registry, or containerd's CRI does not read certs.d at all (its registry config_path).</summary>
+    /// <summary>Air-gap check: a domain a running pod pulls from has no mirror in the runtime's certs.d on a host (containerd's, or Docker's on Docker hosts; docker.io's registry-mirrors with Docker's classic image store, which mirrors no other domain), or the mirror does not point at the cluster's registry, or containerd's CRI does not read certs.d at all (its registry config_path).</summary>
     public const string AirgapMirrorMissing = "SEA4152";
 
     /// <summary>Air-gap check: a running pod's (or a node's) image is not one the built-in registry serves: it came from somewhere else.</summary>

@@ -120,6 +120,7 @@ public class AirgapCheckTests
         var h2 = new AirgapHostFacts("10.200.0.12", "sealer-h2")
         {
             Runtime = "docker",
+            DockerStore = AirgapCheck.ContainerdStore,
             CertsDir = RuntimeConfigOptions.DefaultDockerCertsDir,
             HostsToml = new Dictionary<string, string> { ["docker.io"] = Toml("docker.io") },
             Images = held,
@@ -137,6 +138,50 @@ public class AirgapCheckTests
 
         var silent = AirgapCheck.Evaluate(Served, Endpoints, "10.200.0.11", null, [h2 with { Images = null, ImagesError = "docker is not installed" }]);
         Assert.Contains("10.200.0.12: docker's images not listed (docker is not installed)", silent.Ok);
+    }
+
+    [Fact]
+    public void Dockers_classic_image_store_mirrors_docker_io_only_and_its_other_domains_are_leaks()
+    {
+        // docker info --format '{{json .DriverStatus}}': the containerd image store names its snapshotter, overlay2 its own status
+        Assert.Equal(AirgapCheck.ContainerdStore, AirgapCheck.DockerImageStore("[[\"driver-type\",\"io.containerd.snapshotter.v1\"]]\n"));
+        Assert.Equal(AirgapCheck.ClassicStore, AirgapCheck.DockerImageStore("[[\"Backing Filesystem\",\"extfs\"],[\"Supports d_type\",\"true\"],[\"Using metacopy\",\"false\"],[\"Native Overlay Diff\",\"true\"],[\"userxattr\",\"false\"]]\n"));
+        Assert.Equal(["10.200.0.11:5000", "mirror.site.example"], AirgapCheck.DockerRegistryMirrors("""{"log-driver":"json-file","registry-mirrors":["https://10.200.0.11:5000","https://mirror.site.example"]}"""));
+        Assert.Empty(AirgapCheck.DockerRegistryMirrors("{}")!);
+        Assert.Null(AirgapCheck.DockerRegistryMirrors(""));
+        Assert.Null(AirgapCheck.DockerRegistryMirrors("[1]"));
+
+        var h2 = new AirgapHostFacts("10.200.0.12", "sealer-h2")
+        {
+            Runtime = "docker",
+            DockerStore = AirgapCheck.ClassicStore,
+            DockerRegistryMirrors = ["10.200.0.11:5000"],
+            CertsDir = RuntimeConfigOptions.DefaultDockerCertsDir,
+            // the hosts.toml files are there, but the classic store does not read them
+            HostsToml = new Dictionary<string, string> { ["_default"] = Toml(null), ["quay.io"] = Toml("quay.io") },
+            Images = $"demo:1.0 {Demo}\nquay.io/acme/agent:2 {Other}\n",
+        };
+        var result = AirgapCheck.Evaluate(Served, Endpoints, "10.200.0.11", null, [h2]);
+        var messages = result.Problems.Select(p => p.ToString()).ToList();
+        Assert.Equal([$"10.200.0.12: [airgap] {ErrorCodes.AirgapMirrorMissing}: Docker's classic image store mirrors docker.io only (it reads no hosts.toml), but quay.io/acme/agent:2 uses quay.io: a pull goes to quay.io directly. " +
+            "Turn on Docker's containerd image store (\"features\": {\"containerd-snapshotter\": true} in /etc/docker/daemon.json, restart docker; it pulls its images again), or run the cluster on containerd.",
+            $"10.200.0.12: [airgap] {ErrorCodes.AirgapImageNotServed}: docker on 10.200.0.12 holds quay.io/acme/agent:2 ({Other}) is not an image the built-in registry serves: it did not come from the cluster image. Add it to the cluster image, or remove what runs it."], messages);
+        Assert.Contains("10.200.0.12: Docker uses its classic image store: it reads no hosts.toml and mirrors docker.io only (registry-mirrors in /etc/docker/daemon.json)", result.Ok);
+        Assert.Contains("10.200.0.12: docker.io mirrors to the cluster's registry (registry-mirrors)", result.Ok);
+        Assert.DoesNotContain(result.Ok, o => o.Contains("certs.d", StringComparison.Ordinal));
+
+        // registry-mirrors without the cluster's registry, or no daemon.json: docker.io's pulls leave the site too
+        foreach (var (mirrors, said) in new (string[]?, string)[] { (["mirror.site.example"], "the registry-mirrors of /etc/docker/daemon.json do not name the cluster's registry (10.200.0.11:5000)"), (null, "/etc/docker/daemon.json is missing or not JSON") })
+        {
+            var other = AirgapCheck.Evaluate(Served, Endpoints, "10.200.0.11", null, [h2 with { DockerRegistryMirrors = mirrors }]);
+            Assert.Contains($"10.200.0.12: [airgap] {ErrorCodes.AirgapMirrorMissing}: {said}, but demo:1.0 uses docker.io: a pull goes to docker.io directly. Run 'sealer run' again (registry-config).", other.Problems.Select(p => p.ToString()));
+        }
+
+        // the store not known (no daemon answering): judged as the containerd image store, by Docker's certs.d, and said so
+        var unknown = AirgapCheck.Evaluate(Served, Endpoints, "10.200.0.11", null, [h2 with { DockerStore = null, DockerStoreError = "docker failed: Cannot connect to the Docker daemon" }]);
+        Assert.Contains("10.200.0.12: Docker's image store not known (docker failed: Cannot connect to the Docker daemon): judged by /etc/docker/certs.d as the containerd image store reads it", unknown.Ok);
+        Assert.Contains("10.200.0.12: certs.d/quay.io mirrors to the cluster's registry", unknown.Ok);
+        Assert.Contains(unknown.Problems.Select(p => p.ToString()), m => m.StartsWith($"10.200.0.12: [airgap] {ErrorCodes.AirgapMirrorMissing}: no /etc/docker/certs.d/docker.io/hosts.toml, but demo:1.0 uses docker.io", StringComparison.Ordinal));
     }
 
     [Fact]

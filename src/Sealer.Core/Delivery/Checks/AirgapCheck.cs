@@ -28,6 +28,16 @@ public sealed record AirgapHostFacts(string Ip, string Hostname)
     /// <summary>The built-in registry's access log on this host (empty: not a registry host, or no log).</summary>
     public string AccessLog { get; init; } = "";
 
+    /// <summary>Docker hosts: <c>containerd</c> (the containerd image store, which reads <see cref="CertsDir"/>), <c>classic</c>
+    /// (which reads no hosts.toml and mirrors docker.io only, through <see cref="DockerRegistryMirrors"/>), null: not known
+    /// (<see cref="DockerStoreError"/>; judged as the containerd image store). From <see cref="AirgapCheck.DockerImageStore"/>.</summary>
+    public string? DockerStore { get; init; }
+
+    public string? DockerStoreError { get; init; }
+
+    /// <summary>Docker hosts: the <c>registry-mirrors</c> of /etc/docker/daemon.json as <c>host:port</c> (null: no file, or not JSON; see <see cref="AirgapCheck.DockerRegistryMirrors"/>).</summary>
+    public IReadOnlyList<string>? DockerRegistryMirrors { get; init; }
+
     /// <summary>The folders containerd's CRI reads hosts.toml from (its registry <c>config_path</c>, from <c>containerd config dump</c>); null: not asked (no containerd, or the host runs Docker).</summary>
     public string? CriConfigPath { get; init; }
 }
@@ -45,6 +55,45 @@ public sealed record RunningImage(string Reference, string? Digest, string Where
 public static partial class AirgapCheck
 {
     private const string CertsDir = ContainerdConfigToml.CertsDir;
+    private const string DaemonJson = "/etc/docker/daemon.json";
+
+    /// <summary><see cref="AirgapHostFacts.DockerStore"/> of Docker Engine's classic image store (graph drivers such as overlay2).</summary>
+    public const string ClassicStore = "classic";
+
+    /// <summary><see cref="AirgapHostFacts.DockerStore"/> of Docker Engine's containerd image store (containerd snapshotters).</summary>
+    public const string ContainerdStore = "containerd";
+
+    /// <summary>What <c>docker info --format</c> prints for <see cref="DockerImageStore"/>.</summary>
+    public const string DockerInfoFormat = "{{json .DriverStatus}}";
+
+    /// <summary>
+    /// Docker Engine's image store from <c>docker info --format '{{json .DriverStatus}}'</c>: the containerd image store
+    /// says <c>["driver-type","io.containerd.snapshotter.v1"]</c> there (what Docker's documentation checks for), the
+    /// classic store its graph driver's status (overlay2: backing filesystem, d_type, …).
+    /// </summary>
+    public static string DockerImageStore(string driverStatus)
+        => driverStatus.Contains("io.containerd.snapshotter", StringComparison.Ordinal) ? ContainerdStore : ClassicStore;
+
+    /// <summary>The <c>registry-mirrors</c> of a daemon.json as <c>host:port</c> (its default port left out); null when it is not a JSON object.</summary>
+    public static List<string>? DockerRegistryMirrors(string daemonJson)
+    {
+        try
+        {
+            using var doc = JsonDocument.Parse(daemonJson);
+            if (doc.RootElement.ValueKind != JsonValueKind.Object) return null;
+            var result = new List<string>();
+            if (!doc.RootElement.TryGetProperty("registry-mirrors", out var list) || list.ValueKind != JsonValueKind.Array) return result;
+            foreach (var e in list.EnumerateArray())
+            {
+                if (e.ValueKind == JsonValueKind.String && Uri.TryCreate(e.GetString(), UriKind.Absolute, out var u)) result.Add(u.IsDefaultPort ? u.Host : $"{u.Host}:{u.Port}");
+            }
+            return result;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
 
     /// <param name="served">what the built-in registry serves</param>
     /// <param name="registryEndpoints">the cluster's registry hosts as <c>host:port</c> (the mirrors must point there)</param>
@@ -65,7 +114,11 @@ public static partial class AirgapCheck
             var mirrors = h.HostsToml.ToDictionary(kv => kv.Key, kv => MirrorHosts(kv.Value), StringComparer.Ordinal);
             bool PointsHome(string dir) => mirrors.TryGetValue(dir, out var m) && m.Any(registryEndpoints.Contains);
             string certs = h.CertsDir.TrimEnd('/');
-            if (PointsHome("_default")) ok.Add($"{h.Ip}: certs.d/_default mirrors to {string.Join(", ", mirrors["_default"].Where(registryEndpoints.Contains))}");
+            bool docker = h.Runtime == "docker";
+            bool classic = docker && h.DockerStore == ClassicStore;
+            if (docker && h.DockerStore is null) ok.Add($"{h.Ip}: Docker's image store not known ({h.DockerStoreError ?? "not asked"}): judged by {certs} as the containerd image store reads it");
+            if (classic) ok.Add($"{h.Ip}: Docker uses its classic image store: it reads no hosts.toml and mirrors docker.io only (registry-mirrors in {DaemonJson})");
+            else if (PointsHome("_default")) ok.Add($"{h.Ip}: certs.d/_default mirrors to {string.Join(", ", mirrors["_default"].Where(registryEndpoints.Contains))}");
             else problems.Add(new PreflightProblem(h.Ip, "airgap", $"{ErrorCodes.AirgapMirrorMissing}: {(mirrors.ContainsKey("_default") ? $"{certs}/_default/hosts.toml does not point at the cluster's registry ({string.Join(", ", registryEndpoints)})" : $"no {certs}/_default/hosts.toml")}: images of other registries are pulled from the internet. Run 'sealer run' again (registry-config)."));
 
             if (h.CriConfigPath is { } configPath)
@@ -82,7 +135,6 @@ public static partial class AirgapCheck
             }
 
             var mine = pods.Where(p => p.Node is null || p.Node == h.Hostname).ToList();
-            bool docker = h.Runtime == "docker";
             var held = h.Images is null ? [] : docker ? DockerImages(h.Images, h.Ip) : CtrImages(h.Images, h.Ip);
             if (h.Images is null) ok.Add($"{h.Ip}: {h.Runtime}'s images not listed ({h.ImagesError ?? (docker ? "no docker" : "no ctr")})");
             var domains = new SortedDictionary<string, List<string>>(StringComparer.Ordinal);
@@ -94,8 +146,23 @@ public static partial class AirgapCheck
             }
             foreach (var (domain, users) in domains)
             {
+                string who = $"{string.Join(", ", users.Distinct(StringComparer.Ordinal).Take(3))} use{(users.Count == 1 ? "s" : "")} {domain}: a pull goes to {domain} directly.";
+                if (classic)
+                {
+                    if (domain != "docker.io")
+                    {
+                        problems.Add(new PreflightProblem(h.Ip, "airgap", $"{ErrorCodes.AirgapMirrorMissing}: Docker's classic image store mirrors docker.io only (it reads no hosts.toml), but {who} " +
+                            $"Turn on Docker's containerd image store (\"features\": {{\"containerd-snapshotter\": true}} in {DaemonJson}, restart docker; it pulls its images again), or run the cluster on containerd."));
+                    }
+                    else if (h.DockerRegistryMirrors?.Any(registryEndpoints.Contains) == true) ok.Add($"{h.Ip}: docker.io mirrors to the cluster's registry (registry-mirrors)");
+                    else
+                    {
+                        problems.Add(new PreflightProblem(h.Ip, "airgap", $"{ErrorCodes.AirgapMirrorMissing}: {(h.DockerRegistryMirrors is null ? $"{DaemonJson} is missing or not JSON" : $"the registry-mirrors of {DaemonJson} do not name the cluster's registry ({string.Join(", ", registryEndpoints)})")}, but {who} Run 'sealer run' again (registry-config)."));
+                    }
+                    continue;
+                }
                 if (PointsHome(domain)) ok.Add($"{h.Ip}: certs.d/{domain} mirrors to the cluster's registry");
-                else problems.Add(new PreflightProblem(h.Ip, "airgap", $"{ErrorCodes.AirgapMirrorMissing}: {(mirrors.ContainsKey(domain) ? $"{certs}/{domain}/hosts.toml does not point at the cluster's registry ({string.Join(", ", registryEndpoints)})" : $"no {certs}/{domain}/hosts.toml")}, but {string.Join(", ", users.Distinct(StringComparer.Ordinal).Take(3))} use{(users.Count == 1 ? "s" : "")} {domain}: a pull goes to {domain} directly. Add the image to the cluster image (its domain is then mirrored), or run 'sealer run' again."));
+                else problems.Add(new PreflightProblem(h.Ip, "airgap", $"{ErrorCodes.AirgapMirrorMissing}: {(mirrors.ContainsKey(domain) ? $"{certs}/{domain}/hosts.toml does not point at the cluster's registry ({string.Join(", ", registryEndpoints)})" : $"no {certs}/{domain}/hosts.toml")}, but {who} Add the image to the cluster image (its domain is then mirrored), or run 'sealer run' again."));
             }
             foreach (var i in mine.Where(p => p.Node == h.Hostname).Concat(held))
             {

@@ -155,6 +155,11 @@ internal sealed class ClusterChecker(InstallContext ctx)
                     echo "@@hostname $(hostname)"
                     for f in {{Q(certsDir)}}/*/hosts.toml; do [ -f "$f" ] || continue; echo "@@certs $(basename "$(dirname "$f")")"; cat "$f"; echo; done
                     if command -v {{(cri ? "ctr" : "docker")}} >/dev/null; then out=$({{list}} 2>&1); rc=$?; echo "@@images-held $rc"; echo "$out"; else echo "@@images-held 127"; fi
+                    if [ {{(cri ? 0 : 1)}} = 1 ]; then
+                      if command -v docker >/dev/null; then out=$(docker info --format {{Q(AirgapCheck.DockerInfoFormat)}} 2>&1); rc=$?; echo "@@docker-store $rc"; echo "$out"; else echo "@@docker-store 127"; fi
+                      echo "@@daemon-json"
+                      cat /etc/docker/daemon.json 2>/dev/null
+                    fi
                     if [ {{(cri ? 1 : 0)}} = 1 ] && command -v containerd >/dev/null; then
                       echo "@@criconfig"
                       containerd config dump 2>/dev/null | awk '/^[[:space:]]*\[/ { t = $0 } /^[[:space:]]*config_path[[:space:]]*=/ && t ~ /cri/ && t ~ /\.registry\][[:space:]]*$/ { print }'
@@ -199,17 +204,27 @@ internal sealed class ClusterChecker(InstallContext ctx)
             }
             var hostFacts = facts.Select(f =>
             {
-                var held = f.Sections.FirstOrDefault(s => s.Key.StartsWith("images-held ", StringComparison.Ordinal));
-                bool heldOk = held.Key == "images-held 0";
                 bool docker = ctx.CriOf(f.Host) == "docker";
-                string tool = docker ? "docker" : "ctr";
+                // a tool's answer: its output when it exited 0, else why not (not installed, or its last line)
+                static (string? Out, string? Error) Answer(List<KeyValuePair<string, string>> sections, string key, string tool)
+                    => Section(sections, key) switch
+                    {
+                        ("0", var text) => (text, null),
+                        (null or "127", _) => (null, $"{tool} is not installed"),
+                        (_, var text) => (null, $"{tool} failed: {text.Trim().Split('\n').LastOrDefault()}"),
+                    };
+                var held = Answer(f.Sections, "images-held ", docker ? "docker" : "ctr");
+                var store = docker ? Answer(f.Sections, "docker-store ", "docker") : default;
                 return new AirgapHostFacts(f.Host.Ip, f.Sections.First(s => s.Key.StartsWith("hostname ", StringComparison.Ordinal)).Key["hostname ".Length..].Trim().ToLowerInvariant())
                 {
                     Runtime = docker ? "docker" : "containerd",
                     CertsDir = docker ? RuntimeConfigOptions.DefaultDockerCertsDir : ContainerdConfigToml.CertsDir,
                     HostsToml = f.Sections.Where(s => s.Key.StartsWith("certs ", StringComparison.Ordinal)).ToDictionary(s => s.Key["certs ".Length..], s => s.Value, StringComparer.Ordinal),
-                    Images = heldOk ? held.Value : null,
-                    ImagesError = heldOk ? null : held.Key == "images-held 127" || held.Key is null ? $"{tool} is not installed" : $"{tool} failed: {held.Value.Trim().Split('\n').LastOrDefault()}",
+                    DockerStore = store.Out is { } info ? AirgapCheck.DockerImageStore(info) : null,
+                    DockerStoreError = store.Error,
+                    DockerRegistryMirrors = docker && f.Sections.FirstOrDefault(s => s.Key == "daemon-json").Value is { } daemon ? AirgapCheck.DockerRegistryMirrors(daemon) : null,
+                    Images = held.Out,
+                    ImagesError = held.Error,
                     AccessLog = f.Sections.FirstOrDefault(s => s.Key == "access").Value ?? "",
                     CriConfigPath = f.Sections.FirstOrDefault(s => s.Key == "criconfig").Value is { } dump
                         ? string.Join(':', dump.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.Split('=', 2)[^1].Trim().Trim('"', '\'')).Where(v => v.Length > 0))
@@ -234,6 +249,10 @@ internal sealed class ClusterChecker(InstallContext ctx)
             foreach (var n in nodes) n.Ssh.Dispose();
         }
     }
+
+    /// <summary>The section <c>@@PREFIXrc</c>: (its rc, its text); (null, "") when the script printed none.</summary>
+    private static (string? Rc, string Text) Section(List<KeyValuePair<string, string>> sections, string prefix)
+        => sections.FirstOrDefault(s => s.Key.StartsWith(prefix, StringComparison.Ordinal)) is { Key: not null } s ? (s.Key[prefix.Length..].Trim(), s.Value) : (null, "");
 
     /// <summary>The script's output cut at its <c>@@name</c> lines: (name, text up to the next one), in order.</summary>
     private static List<KeyValuePair<string, string>> Sections(string stdout)
