@@ -409,9 +409,9 @@ internal static class DeliveryCommands
             containerd config dump shows it) and certs.d on every host (/etc/docker/certs.d on Docker hosts) has a
             mirror for each domain the running pods use and for _default, pointing at the cluster's registry hosts
             (SEA4152; Docker's classic image store reads no certs.d: there only docker.io is mirrored, through
-            daemon.json's registry-mirrors, and every other domain is a leak); every image of every running pod (kubectl on master0) and every image a node holds (ctr -n
-            k8s.io images ls, or docker image ls) is one the built-in registry serves, by digest (SEA4153); and what
-            the registry served (its access log).
+            daemon.json's registry-mirrors, and every other domain is a leak); every image of every running pod
+            (kubectl on master0) and every image a node holds (ctr -n k8s.io images ls, or docker image ls) is one
+            the built-in registry serves, by digest (SEA4153); and what the registry served (its access log).
             """)
         {
             images, airgap,

@@ -48,6 +48,9 @@ public sealed record RuntimeConfigOptions
     /// <summary>Also write Docker's <c>/etc/docker/daemon.json</c> fragment and <c>/etc/docker/certs.d</c> (the CA of each TLS endpoint, and the same hosts.toml files as containerd's, which Docker reads with the containerd image store).</summary>
     public bool Docker { get; init; } = true;
 
+    /// <summary>Docker Engine's settings file, where delivery merges its <c>registry-mirrors</c> (docker.io's mirror for the classic image store).</summary>
+    public const string DockerDaemonJsonPath = "/etc/docker/daemon.json";
+
     /// <summary>Where delivery writes Docker Engine's hosts.toml files (and the classic store's CA files): the folder Docker reads.</summary>
     public const string DefaultDockerCertsDir = "/etc/docker/certs.d";
 
@@ -140,7 +143,7 @@ public static class RegistryRuntimeConfig
         }
         if (options.Docker)
         {
-            files.Add(new RuntimeConfigFile("/etc/docker/daemon.json", DockerDaemonJson(endpoints)));
+            files.Add(new RuntimeConfigFile(RuntimeConfigOptions.DockerDaemonJsonPath, DockerDaemonJson(endpoints)));
             // Docker Engine with the containerd image store reads the same hosts.toml files from its certs.d (its docs'
             // "Registry host configuration"); the classic store reads only *.crt/*.cert/*.key there and ignores them
             AddHostsFiles(options.DockerCertsDir);

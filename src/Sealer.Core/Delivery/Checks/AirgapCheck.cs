@@ -55,7 +55,7 @@ public sealed record RunningImage(string Reference, string? Digest, string Where
 public static partial class AirgapCheck
 {
     private const string CertsDir = ContainerdConfigToml.CertsDir;
-    private const string DaemonJson = "/etc/docker/daemon.json";
+    private const string DaemonJson = RuntimeConfigOptions.DockerDaemonJsonPath;
 
     /// <summary><see cref="AirgapHostFacts.DockerStore"/> of Docker Engine's classic image store (graph drivers such as overlay2).</summary>
     public const string ClassicStore = "classic";

@@ -158,7 +158,7 @@ internal sealed class ClusterChecker(InstallContext ctx)
                     if [ {{(cri ? 0 : 1)}} = 1 ]; then
                       if command -v docker >/dev/null; then out=$(docker info --format {{Q(AirgapCheck.DockerInfoFormat)}} 2>&1); rc=$?; echo "@@docker-store $rc"; echo "$out"; else echo "@@docker-store 127"; fi
                       echo "@@daemon-json"
-                      cat /etc/docker/daemon.json 2>/dev/null
+                      cat {{Q(RuntimeConfigOptions.DockerDaemonJsonPath)}} 2>/dev/null
                     fi
                     if [ {{(cri ? 1 : 0)}} = 1 ] && command -v containerd >/dev/null; then
                       echo "@@criconfig"

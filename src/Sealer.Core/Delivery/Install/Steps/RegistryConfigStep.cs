@@ -75,7 +75,7 @@ internal sealed class RegistryConfigStep : HostStep
             // under PREFIX/DOMAIN/ with a prefix)
             var ext = RegistryRuntimeConfig.Generate(domains.Where(d => d != local.Domain), [new RegistryEndpoint(external.Url, Tls: true)],
                 new RuntimeConfigOptions { Docker = ctx.CriOf(n) == "docker", BasicAuth = Credentials(external.Username, external.Password), PathPrefix = external.Prefix });
-            await n.Ssh.WriteFilesAsync("/", ext.Files.Where(f => f.Path != "/etc/docker/daemon.json").Select(f => new RemoteFile(f.Path, Encoding.UTF8.GetBytes(f.Content), f.Mode)),
+            await n.Ssh.WriteFilesAsync("/", ext.Files.Where(f => f.Path != RuntimeConfigOptions.DockerDaemonJsonPath).Select(f => new RemoteFile(f.Path, Encoding.UTF8.GetBytes(f.Content), f.Mode)),
                 new CommandOptions { Description = $"{StepName}: write containerd hosts.toml for {external.Url}" }, cancellationToken: cancellationToken).ConfigureAwait(false);
             if (ctx.CriOf(n) != "docker") await PointContainerdAsync(ctx, n, cancellationToken).ConfigureAwait(false);
             return;
@@ -96,7 +96,7 @@ internal sealed class RegistryConfigStep : HostStep
             var existing = await n.Ssh.RunAsync("cat /etc/docker/daemon.json 2>/dev/null || true", new CommandOptions { Description = $"{StepName}: read daemon.json" }, cancellationToken).ConfigureAwait(false);
             config = config with
             {
-                Files = config.Files.Select(f => f.Path == "/etc/docker/daemon.json" ? f with { Content = DaemonJsonMerge.Merge(existing.Stdout, f.Content, n.Ip) } : f).ToList(),
+                Files = config.Files.Select(f => f.Path == RuntimeConfigOptions.DockerDaemonJsonPath ? f with { Content = DaemonJsonMerge.Merge(existing.Stdout, f.Content, n.Ip) } : f).ToList(),
             };
         }
         await n.Ssh.WriteFilesAsync("/", config.Files.Select(f => new RemoteFile(f.Path, Encoding.UTF8.GetBytes(f.Content), f.Mode)),
