@@ -85,4 +85,7 @@ public static partial class ErrorCodes
 
     /// <summary>A host's <c>/etc/containerd/config.toml</c> cannot take <c>config_path = "/etc/containerd/certs.d"</c> (where the registry mirrors are written) as it is: it sets the deprecated <c>registry.mirrors</c> or <c>registry.configs."HOST".tls</c>, which containerd refuses beside config_path, or a config_path naming only other folders, or a version or line sealer cannot read. The message names the host, the line and the change to make.</summary>
     public const string ContainerdConfigRefused = "SEA4027";
+
+    /// <summary>A warning: a Docker host runs Docker Engine's classic image store, which reads none of the hosts.toml files delivery writes and mirrors docker.io only (daemon.json's registry-mirrors); the image domains it leaves to the internet are named, with the remedy (the containerd image store, or containerd as the runtime).</summary>
+    public const string DockerClassicStoreUnmirrored = "SEA4028";
 }

@@ -1,5 +1,6 @@
 using Sealer.Core.ClusterImage;
 using Sealer.Core.Delivery.Checks;
+using Sealer.Core.Delivery.Install.Policies;
 using Sealer.Core.Diagnostics;
 using Sealer.Core.RegistryServer;
 
@@ -120,7 +121,7 @@ public class AirgapCheckTests
         var h2 = new AirgapHostFacts("10.200.0.12", "sealer-h2")
         {
             Runtime = "docker",
-            DockerStore = AirgapCheck.ContainerdStore,
+            DockerStore = DockerImageStore.Containerd,
             CertsDir = RuntimeConfigOptions.DefaultDockerCertsDir,
             HostsToml = new Dictionary<string, string> { ["docker.io"] = Toml("docker.io") },
             Images = held,
@@ -144,8 +145,8 @@ public class AirgapCheckTests
     public void Dockers_classic_image_store_mirrors_docker_io_only_and_its_other_domains_are_leaks()
     {
         // docker info --format '{{json .DriverStatus}}': the containerd image store names its snapshotter, overlay2 its own status
-        Assert.Equal(AirgapCheck.ContainerdStore, AirgapCheck.DockerImageStore("[[\"driver-type\",\"io.containerd.snapshotter.v1\"]]\n"));
-        Assert.Equal(AirgapCheck.ClassicStore, AirgapCheck.DockerImageStore("[[\"Backing Filesystem\",\"extfs\"],[\"Supports d_type\",\"true\"],[\"Using metacopy\",\"false\"],[\"Native Overlay Diff\",\"true\"],[\"userxattr\",\"false\"]]\n"));
+        Assert.Equal(DockerImageStore.Containerd, DockerImageStore.Of("[[\"driver-type\",\"io.containerd.snapshotter.v1\"]]\n"));
+        Assert.Equal(DockerImageStore.Classic, DockerImageStore.Of("[[\"Backing Filesystem\",\"extfs\"],[\"Supports d_type\",\"true\"],[\"Using metacopy\",\"false\"],[\"Native Overlay Diff\",\"true\"],[\"userxattr\",\"false\"]]\n"));
         Assert.Equal(["10.200.0.11:5000", "mirror.site.example"], AirgapCheck.DockerRegistryMirrors("""{"log-driver":"json-file","registry-mirrors":["https://10.200.0.11:5000","https://mirror.site.example"]}"""));
         Assert.Empty(AirgapCheck.DockerRegistryMirrors("{}")!);
         Assert.Null(AirgapCheck.DockerRegistryMirrors(""));
@@ -154,7 +155,7 @@ public class AirgapCheckTests
         var h2 = new AirgapHostFacts("10.200.0.12", "sealer-h2")
         {
             Runtime = "docker",
-            DockerStore = AirgapCheck.ClassicStore,
+            DockerStore = DockerImageStore.Classic,
             DockerRegistryMirrors = ["10.200.0.11:5000"],
             CertsDir = RuntimeConfigOptions.DefaultDockerCertsDir,
             // the hosts.toml files are there, but the classic store does not read them

@@ -30,7 +30,7 @@ public sealed record AirgapHostFacts(string Ip, string Hostname)
 
     /// <summary>Docker hosts: <c>containerd</c> (the containerd image store, which reads <see cref="CertsDir"/>), <c>classic</c>
     /// (which reads no hosts.toml and mirrors docker.io only, through <see cref="DockerRegistryMirrors"/>), null: not known
-    /// (<see cref="DockerStoreError"/>; judged as the containerd image store). From <see cref="AirgapCheck.DockerImageStore"/>.</summary>
+    /// (<see cref="DockerStoreError"/>; judged as the containerd image store). From <see cref="DockerImageStore.Of"/>.</summary>
     public string? DockerStore { get; init; }
 
     public string? DockerStoreError { get; init; }
@@ -56,23 +56,6 @@ public static partial class AirgapCheck
 {
     private const string CertsDir = ContainerdConfigToml.CertsDir;
     private const string DaemonJson = RuntimeConfigOptions.DockerDaemonJsonPath;
-
-    /// <summary><see cref="AirgapHostFacts.DockerStore"/> of Docker Engine's classic image store (graph drivers such as overlay2).</summary>
-    public const string ClassicStore = "classic";
-
-    /// <summary><see cref="AirgapHostFacts.DockerStore"/> of Docker Engine's containerd image store (containerd snapshotters).</summary>
-    public const string ContainerdStore = "containerd";
-
-    /// <summary>What <c>docker info --format</c> prints for <see cref="DockerImageStore"/>.</summary>
-    public const string DockerInfoFormat = "{{json .DriverStatus}}";
-
-    /// <summary>
-    /// Docker Engine's image store from <c>docker info --format '{{json .DriverStatus}}'</c>: the containerd image store
-    /// says <c>["driver-type","io.containerd.snapshotter.v1"]</c> there (what Docker's documentation checks for), the
-    /// classic store its graph driver's status (overlay2: backing filesystem, d_type, …).
-    /// </summary>
-    public static string DockerImageStore(string driverStatus)
-        => driverStatus.Contains("io.containerd.snapshotter", StringComparison.Ordinal) ? ContainerdStore : ClassicStore;
 
     /// <summary>The <c>registry-mirrors</c> of a daemon.json as <c>host:port</c> (its default port left out); null when it is not a JSON object.</summary>
     public static List<string>? DockerRegistryMirrors(string daemonJson)
@@ -115,7 +98,7 @@ public static partial class AirgapCheck
             bool PointsHome(string dir) => mirrors.TryGetValue(dir, out var m) && m.Any(registryEndpoints.Contains);
             string certs = h.CertsDir.TrimEnd('/');
             bool docker = h.Runtime == "docker";
-            bool classic = docker && h.DockerStore == ClassicStore;
+            bool classic = docker && h.DockerStore == DockerImageStore.Classic;
             if (docker && h.DockerStore is null) ok.Add($"{h.Ip}: Docker's image store not known ({h.DockerStoreError ?? "not asked"}): judged by {certs} as the containerd image store reads it");
             if (classic) ok.Add($"{h.Ip}: Docker uses its classic image store: it reads no hosts.toml and mirrors docker.io only (registry-mirrors in {DaemonJson})");
             else if (PointsHome("_default")) ok.Add($"{h.Ip}: certs.d/_default mirrors to {string.Join(", ", mirrors["_default"].Where(registryEndpoints.Contains))}");
@@ -149,10 +132,10 @@ public static partial class AirgapCheck
                 string who = $"{string.Join(", ", users.Distinct(StringComparer.Ordinal).Take(3))} use{(users.Count == 1 ? "s" : "")} {domain}: a pull goes to {domain} directly.";
                 if (classic)
                 {
-                    if (domain != "docker.io")
+                    if (domain != DockerImageStore.MirroredDomain)
                     {
                         problems.Add(new PreflightProblem(h.Ip, "airgap", $"{ErrorCodes.AirgapMirrorMissing}: Docker's classic image store mirrors docker.io only (it reads no hosts.toml), but {who} " +
-                            $"Turn on Docker's containerd image store (\"features\": {{\"containerd-snapshotter\": true}} in {DaemonJson}, restart docker; it pulls its images again), or run the cluster on containerd."));
+                            DockerImageStore.Remedy));
                     }
                     else if (h.DockerRegistryMirrors?.Any(registryEndpoints.Contains) == true) ok.Add($"{h.Ip}: docker.io mirrors to the cluster's registry (registry-mirrors)");
                     else

@@ -156,7 +156,7 @@ internal sealed class ClusterChecker(InstallContext ctx)
                     for f in {{Q(certsDir)}}/*/hosts.toml; do [ -f "$f" ] || continue; echo "@@certs $(basename "$(dirname "$f")")"; cat "$f"; echo; done
                     if command -v {{(cri ? "ctr" : "docker")}} >/dev/null; then out=$({{list}} 2>&1); rc=$?; echo "@@images-held $rc"; echo "$out"; else echo "@@images-held 127"; fi
                     if [ {{(cri ? 0 : 1)}} = 1 ]; then
-                      if command -v docker >/dev/null; then out=$(docker info --format {{Q(AirgapCheck.DockerInfoFormat)}} 2>&1); rc=$?; echo "@@docker-store $rc"; echo "$out"; else echo "@@docker-store 127"; fi
+                      if command -v docker >/dev/null; then out=$(docker info --format {{Q(DockerImageStore.InfoFormat)}} 2>&1); rc=$?; echo "@@docker-store $rc"; echo "$out"; else echo "@@docker-store 127"; fi
                       echo "@@daemon-json"
                       cat {{Q(RuntimeConfigOptions.DockerDaemonJsonPath)}} 2>/dev/null
                     fi
@@ -220,7 +220,7 @@ internal sealed class ClusterChecker(InstallContext ctx)
                     Runtime = docker ? "docker" : "containerd",
                     CertsDir = docker ? RuntimeConfigOptions.DefaultDockerCertsDir : ContainerdConfigToml.CertsDir,
                     HostsToml = f.Sections.Where(s => s.Key.StartsWith("certs ", StringComparison.Ordinal)).ToDictionary(s => s.Key["certs ".Length..], s => s.Value, StringComparer.Ordinal),
-                    DockerStore = store.Out is { } info ? AirgapCheck.DockerImageStore(info) : null,
+                    DockerStore = store.Out is { } info ? DockerImageStore.Of(info) : null,
                     DockerStoreError = store.Error,
                     DockerRegistryMirrors = docker && f.Sections.FirstOrDefault(s => s.Key == "daemon-json").Value is { } daemon ? AirgapCheck.DockerRegistryMirrors(daemon) : null,
                     Images = held.Out,

@@ -1,6 +1,8 @@
 using System.Text;
+using Microsoft.Extensions.Logging;
 using Sealer.Core.Delivery.Install.Policies;
 using Sealer.Core.Delivery.Ssh;
+using Sealer.Core.Diagnostics;
 using Sealer.Core.RegistryServer;
 
 namespace Sealer.Core.Delivery.Install.Steps;
@@ -17,7 +19,7 @@ internal sealed class RegistryConfigStep : HostStep
 
     public override string Name => StepName;
 
-    public override string Does => "containerd certs.d/<domain>/hosts.toml for every image domain and _default, the CA in /etc/sealer/registry, config_path in config.toml; Docker: mirrors merged into daemon.json and the same hosts.toml files in /etc/docker/certs.d (read with the containerd image store)";
+    public override string Does => "containerd certs.d/<domain>/hosts.toml for every image domain and _default, the CA in /etc/sealer/registry, config_path in config.toml; Docker: mirrors merged into daemon.json and the same hosts.toml files in /etc/docker/certs.d (read with the containerd image store; SEA4028 names the domains the classic store leaves unmirrored)";
 
     public override string Reads => "the image domains of registry/index.json, the registry hosts (or externalRegistry), the CA, the container runtime, the host's daemon.json";
 
@@ -78,6 +80,7 @@ internal sealed class RegistryConfigStep : HostStep
             await n.Ssh.WriteFilesAsync("/", ext.Files.Where(f => f.Path != RuntimeConfigOptions.DockerDaemonJsonPath).Select(f => new RemoteFile(f.Path, Encoding.UTF8.GetBytes(f.Content), f.Mode)),
                 new CommandOptions { Description = $"{StepName}: write containerd hosts.toml for {external.Url}" }, cancellationToken: cancellationToken).ConfigureAwait(false);
             if (ctx.CriOf(n) != "docker") await PointContainerdAsync(ctx, n, cancellationToken).ConfigureAwait(false);
+            else await WarnIfClassicStoreAsync(ctx, n, domains.Where(d => d != local.Domain), cancellationToken).ConfigureAwait(false); // no daemon.json mirror here: docker.io too
             return;
         }
         if (registryIps.Count == 0) return;
@@ -105,11 +108,28 @@ internal sealed class RegistryConfigStep : HostStep
         {
             await n.Ssh.RunAsync("if command -v systemctl >/dev/null && systemctl is-active -q docker 2>/dev/null; then systemctl reload docker || systemctl restart docker; fi",
                 ctx.Cmd(n, StepName, "reload docker"), cancellationToken).ConfigureAwait(false);
+            await WarnIfClassicStoreAsync(ctx, n, domains.Where(d => d != DockerImageStore.MirroredDomain && d != local.Domain), cancellationToken).ConfigureAwait(false);
         }
         else
         {
             await PointContainerdAsync(ctx, n, cancellationToken).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>
+    /// Docker hosts: Docker Engine's classic image store reads none of the hosts.toml files just written (only the
+    /// containerd image store does), so the image domains it does not mirror are named in a warning (SEA4028) when
+    /// <c>docker info</c> says so; a daemon not answering is left to <c>sealer check --airgap</c>.
+    /// </summary>
+    private static async Task WarnIfClassicStoreAsync(InstallContext ctx, InstallHost n, IEnumerable<string> unmirrored, CancellationToken cancellationToken)
+    {
+        var domains = unmirrored.ToList();
+        if (domains.Count == 0) return;
+        var info = await n.Ssh.RunAsync($"docker info --format {SshHost.ShellQuote(DockerImageStore.InfoFormat)}",
+            ctx.Cmd(n, StepName, "ask docker for its image store", TimeSpan.FromSeconds(30)) with { Check = false }, cancellationToken).ConfigureAwait(false);
+        if (!info.Succeeded || DockerImageStore.Of(info.Stdout) != DockerImageStore.Classic) return;
+        ctx.Options.Logger.LogWarning("{Code}: {Host}: Docker uses its classic image store, which reads no hosts.toml and mirrors docker.io only: images of {Domains} are pulled from those registries directly, and fail without internet. {Remedy}",
+            ErrorCodes.DockerClassicStoreUnmirrored, n.Ip, string.Join(", ", domains), DockerImageStore.Remedy);
     }
 
     /// <summary>
