@@ -66,7 +66,10 @@ public static class ClusterImages
     {
         string appArch = spec.AppArchitecture ?? spec.Architecture;
         var appLayerDesc = OciImages.Desc(MediaTypes.OciLayerGzip, spec.AppLayer);
-        byte[] appConfig = Encoding.UTF8.GetBytes("{\"architecture\":\"" + appArch + "\",\"os\":\"linux\",\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[\"" + appLayerDesc.Digest + "\"]}}");
+        // the diff_id is the digest of the uncompressed layer (real Docker refuses an image whose layers do not match it)
+        bool gzip = spec.AppLayer is [0x1f, 0x8b, ..];
+        string diffId = gzip ? "sha256:" + OciImages.Sha256Hex(OciImages.Gunzip(spec.AppLayer)) : appLayerDesc.Digest.ToString();
+        byte[] appConfig = Encoding.UTF8.GetBytes("{\"architecture\":\"" + appArch + "\",\"os\":\"linux\",\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[\"" + diffId + "\"]}}");
         var appConfigDesc = OciImages.Desc(MediaTypes.OciConfig, appConfig);
         var appManifest = OciJsonContext.ToBytes(new ImageManifest { MediaType = MediaTypes.OciManifest, Config = appConfigDesc, Layers = [appLayerDesc] }, OciJsonContext.Default.ImageManifest);
         var appManifestDesc = OciImages.Desc(MediaTypes.OciManifest, appManifest);
