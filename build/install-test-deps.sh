@@ -12,6 +12,7 @@ apt_pkgs+=(hyperfine)   # build/bench/cli-bench.sh: sealer start-up times
 apt_pkgs+=(zstd)   # bundle tests: a zstd-compressed archive is refused as a bundle payload (SiteBundleTests)
 apt_pkgs+=(nginx-light)   # remote chart tests: a real HTTP chart repository with basic auth (tests/Sealer.Charts.Tests/Remote)
 apt_pkgs+=(tmux)   # delivery tests: the guided run of a bundle in a real terminal (GuidedRunTests)
+apt_pkgs+=(docker.io)   # delivery tests: real Docker Engine (20.10, the classic image store) on a test host (DockerHostsDeliveryTests)
 missing=()
 for p in "${apt_pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -22,7 +23,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   $SUDO apt-get update -qq >/dev/null
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   # Debian starts these services on install; the tests start their own instances.
-  for s in docker-registry containerd ssh nginx; do $SUDO systemctl disable --now "$s" >/dev/null 2>&1 || true; done
+  for s in docker-registry containerd ssh nginx docker.socket docker; do $SUDO systemctl disable --now "$s" >/dev/null 2>&1 || true; done
   pkill -x docker-registry 2>/dev/null || true
 fi
 

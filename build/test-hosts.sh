@@ -135,6 +135,15 @@ EOF
   for d in "${private_dirs[@]}"; do mounts+="mount --bind '$ha/fs$d' '$d'; "; done
   mounts+="mount --bind '$ha/fs/etc/hosts' /etc/hosts; mount --bind '$ha/shadow' /etc/shadow; "
   mounts+="mount --bind '$ha/passwd' /etc/passwd; mount --bind '$ha/group' /etc/group; "
+  # `ip netns exec` gives the host a sysfs of its own, without the machine's cgroup hierarchies: mount them again as the
+  # machine has them (v1 controllers under a tmpfs, or cgroup2), as a real host has them (Docker Engine needs them).
+  local src dir type opts rest
+  while read -r src dir type opts rest; do
+    case "$type" in
+      tmpfs) [ "$dir" = /sys/fs/cgroup ] && mounts+="mount -t tmpfs -o mode=755 cgroup /sys/fs/cgroup; " ;;
+      cgroup|cgroup2) [[ "$dir" == /sys/fs/cgroup* ]] && mounts+="mkdir -p '$dir' && mount -t $type -o '$opts' $type '$dir' || true; " ;;
+    esac
+  done < /proc/self/mounts
   # ip netns exec -> unshare (no fork) -> sh -> exec sshd: the recorded pid is sshd's.
   setsid ip netns exec "$ns" unshare --mount --uts --propagation private \
     sh -c "hostname 'sealer-h$n'; $mounts exec /usr/sbin/sshd -D -e -f '$ha/sshd_config'" \

@@ -1,6 +1,9 @@
 using System.Text.Json;
 using Sealer.Core.Delivery.Clusterfile;
 using Sealer.Core.Delivery.Install;
+using Sealer.Core.Delivery.Install.Policies;
+using Sealer.Core.Delivery.Ssh;
+using Sealer.Core.Diagnostics;
 
 namespace Sealer.Delivery.Tests;
 
@@ -71,7 +74,7 @@ public class DockerHostsDeliveryTests(TestHosts hosts) : HostsTest(hosts, "seale
         var check = await new ClusterInstaller(doc, RunOptionsFor(image.Dir, 2)).CheckAirgapAsync();
         var problems = check.Problems.Select(p => p.ToString()).ToList();
         string all = string.Join("\n", problems) + "\n--\n" + string.Join("\n", check.Ok);
-        Assert.True(problems.Contains($"10.200.0.12: [airgap] {Sealer.Core.Diagnostics.ErrorCodes.AirgapMirrorMissing}: no /etc/docker/certs.d/_default/hosts.toml: images of other registries are pulled from the internet. Run 'sealer run' again (registry-config)."), all);
+        Assert.True(problems.Contains($"10.200.0.12: [airgap] {ErrorCodes.AirgapMirrorMissing}: no /etc/docker/certs.d/_default/hosts.toml: images of other registries are pulled from the internet. Run 'sealer run' again (registry-config)."), all);
         Assert.True(check.Ok.Contains("10.200.0.11: certs.d/_default mirrors to 10.200.0.11:5000"), all);
         // no Docker engine on the test hosts: the docker CLI is missing, or finds no daemon (what it says is passed on)
         Assert.True(check.Ok.Any(o => o == "10.200.0.12: docker's images not listed (docker is not installed)" || (o.StartsWith("10.200.0.12: docker's images not listed (docker failed: ", StringComparison.Ordinal) && o.Contains("daemon", StringComparison.Ordinal))), all);
@@ -87,5 +90,93 @@ public class DockerHostsDeliveryTests(TestHosts hosts) : HostsTest(hosts, "seale
         await new ClusterInstaller(doc, RunOptionsFor(image.Dir, 2)).DeleteAsync();
         Assert.False(Directory.Exists(Lab.Hosts[1].OnHost("/etc/docker/certs.d/docker.io")));
         Assert.False(Directory.Exists(Lab.Hosts[1].OnHost("/etc/docker/certs.d/_default")));
+    }
+
+    /// <summary>Real Docker Engine (Debian's docker.io: 20.10, the classic image store) on h2, in its network namespace and its private /tmp; the docker CLI of that host talks to it through a context in its private /root.</summary>
+    private const string Dockerd = "/tmp/dockerd";
+
+    private static async Task StartDockerdAsync(SshHost node)
+    {
+        await node.RunAsync($$"""
+            mkdir -p {{Dockerd}}
+            nohup setsid dockerd --data-root {{Dockerd}}/root --exec-root {{Dockerd}}/exec -H unix://{{Dockerd}}/docker.sock --pidfile {{Dockerd}}/pid \
+              --iptables=false --ip-masq=false --bridge=none > {{Dockerd}}/log 2>&1 < /dev/null &
+            for i in $(seq 1 200); do [ -S {{Dockerd}}/docker.sock ] && docker -H unix://{{Dockerd}}/docker.sock version >/dev/null 2>&1 && break; sleep 0.1; done
+            if ! docker -H unix://{{Dockerd}}/docker.sock version >/dev/null 2>&1; then echo "dockerd did not start:"; grep -v 'module=grpc' {{Dockerd}}/log | tail -n 15; exit 1; fi
+            docker context rm -f sealer-test >/dev/null 2>&1 || true
+            docker context create sealer-test --docker host=unix://{{Dockerd}}/docker.sock >/dev/null
+            docker context use sealer-test >/dev/null
+            docker info --format {{SshHost.ShellQuote(DockerImageStore.InfoFormat)}}
+            """, new CommandOptions { Timeout = TimeSpan.FromSeconds(60) });
+    }
+
+    private static async Task StopDockerdAsync(SshHost node)
+        => await node.RunAsync($$"""
+            docker context use default >/dev/null 2>&1; docker context rm -f sealer-test >/dev/null 2>&1
+            if [ -f {{Dockerd}}/pid ]; then p=$(cat {{Dockerd}}/pid); kill $p 2>/dev/null; for i in $(seq 1 100); do kill -0 $p 2>/dev/null || break; sleep 0.1; done; fi
+            rm -rf {{Dockerd}}
+            true
+            """, new CommandOptions { Check = false, Timeout = TimeSpan.FromSeconds(30) });
+
+    [Fact]
+    public async Task Real_Docker_with_the_classic_store_pulls_docker_io_through_registry_mirrors_and_its_other_domains_are_warned_of_and_reported()
+    {
+        Lab.Wipe("/var/lib/sealer", "/etc/containerd", "/etc/docker", "/etc/kubernetes", "/tmp");
+        var doc = ClusterfileReader.Parse(FixtureClusterfile("""
+              containerRuntime:
+                type: docker
+              hosts:
+                - ips: [10.200.0.11]
+                  roles: [master]
+                - ips: [10.200.0.12]
+                  roles: [node]
+            """));
+        await using var node = await Lab.ConnectAsync("10.200.0.12");
+        try
+        {
+            await StartDockerdAsync(node);
+            // docker.io's image: the run merges the cluster's registry into daemon.json's registry-mirrors; a reload (what
+            // 'systemctl reload docker' sends: SIGHUP) and real Docker pulls it from there, trusting the CA the run wrote
+            var image = FixtureImage.Build(Path.Combine(Work, "image"), appLayerBytes: 1024);
+            var lines = new List<string>();
+            await new ClusterInstaller(doc, RunOptionsFor(image.Dir, 2) with { Status = l => { lock (lines) lines.Add(l); } }).RunAsync();
+            Assert.DoesNotContain(lines, l => l.Contains(ErrorCodes.DockerClassicStoreUnmirrored, StringComparison.Ordinal)); // docker.io alone: nothing left unmirrored
+            var pull = await node.RunAsync($"kill -HUP $(cat {Dockerd}/pid); sleep 0.5; docker pull docker.io/library/demo:1.0 2>&1 && docker image ls --digests --format '{{{{.Repository}}}}:{{{{.Tag}}}} {{{{.Digest}}}}'",
+                new CommandOptions { Check = false, Timeout = TimeSpan.FromSeconds(60) });
+            if (pull.ExitCode != 0)
+            {
+                var log = await node.RunAsync($"grep -v 'module=grpc' {Dockerd}/log | grep -iE 'level=(error|warning)|pull|mirror' | tail -n 20", new CommandOptions { Check = false });
+                Assert.Fail($"docker pull failed ({pull.ExitCode}): {pull.Stdout}{pull.Stderr}\ndockerd: {log.Stdout}");
+            }
+            Assert.Contains($"demo:1.0 {image.AppManifestDigest}", pull.Stdout, StringComparison.Ordinal);
+            Assert.Contains("/v2/library/demo/manifests/1.0", File.ReadAllText(Lab.Hosts[0].OnHost("/var/lib/sealer/data/fixture/registry-access.log")), StringComparison.Ordinal);
+
+            // check --airgap asks the real daemon: the classic store, docker.io through registry-mirrors, the image it holds served
+            var check = await new ClusterInstaller(doc, RunOptionsFor(image.Dir, 2)).CheckAirgapAsync();
+            var problems = check.Problems.Select(p => p.ToString()).ToList();
+            string all = string.Join("\n", problems) + "\n--\n" + string.Join("\n", check.Ok);
+            Assert.True(check.Ok.Contains("10.200.0.12: Docker uses its classic image store: it reads no hosts.toml and mirrors docker.io only (registry-mirrors in /etc/docker/daemon.json)"), all);
+            Assert.True(check.Ok.Contains("10.200.0.12: docker.io mirrors to the cluster's registry (registry-mirrors)"), all);
+            Assert.True(check.Ok.Contains($"10.200.0.12: docker on 10.200.0.12 holds demo:1.0 {image.AppManifestDigest[..19]} is served by the built-in registry"), all);
+            Assert.DoesNotContain(problems, p => p.StartsWith("10.200.0.12: [airgap]", StringComparison.Ordinal));
+
+            // an image of quay.io: the run warns that this store leaves quay.io to the internet, and the check reports it
+            await new ClusterInstaller(doc, RunOptionsFor(image.Dir, 2)).DeleteAsync();
+            var quay = FixtureImage.Build(Path.Combine(Work, "quay"), appLayerBytes: 1024, appImage: "quay.io/acme/agent:2");
+            lines.Clear();
+            await new ClusterInstaller(doc, RunOptionsFor(quay.Dir, 2) with { Status = l => { lock (lines) lines.Add(l); } }).RunAsync();
+            var warned = lines.Where(l => l.Contains(ErrorCodes.DockerClassicStoreUnmirrored, StringComparison.Ordinal)).ToList();
+            Assert.Equal([$"registry-config  {ErrorCodes.DockerClassicStoreUnmirrored}: 10.200.0.12: Docker's classic image store mirrors docker.io only: images of quay.io are pulled from those registries directly. " +
+                DockerImageStore.Remedy], warned); // h1 has no daemon answering: not said of it
+            // what it warns of: Docker asks quay.io itself (no route out of the lab), not the cluster's registry
+            var leak = await node.RunAsync("timeout 30 docker pull quay.io/acme/agent:2 2>&1", new CommandOptions { Check = false, Timeout = TimeSpan.FromSeconds(40) });
+            Assert.NotEqual(0, leak.ExitCode);
+            Assert.Contains("quay.io", leak.Stdout, StringComparison.Ordinal);
+            Assert.DoesNotContain("/v2/acme/agent/manifests/2", File.ReadAllText(Lab.Hosts[0].OnHost("/var/lib/sealer/data/fixture/registry-access.log")), StringComparison.Ordinal);
+        }
+        finally
+        {
+            await StopDockerdAsync(node);
+        }
     }
 }

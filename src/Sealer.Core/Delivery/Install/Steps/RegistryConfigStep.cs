@@ -128,8 +128,10 @@ internal sealed class RegistryConfigStep : HostStep
         var info = await n.Ssh.RunAsync($"docker info --format {SshHost.ShellQuote(DockerImageStore.InfoFormat)}",
             ctx.Cmd(n, StepName, "ask docker for its image store", TimeSpan.FromSeconds(30)) with { Check = false }, cancellationToken).ConfigureAwait(false);
         if (!info.Succeeded || DockerImageStore.Of(info.Stdout) != DockerImageStore.Classic) return;
+        string list = string.Join(", ", domains);
         ctx.Options.Logger.LogWarning("{Code}: {Host}: Docker uses its classic image store, which reads no hosts.toml and mirrors docker.io only: images of {Domains} are pulled from those registries directly, and fail without internet. {Remedy}",
-            ErrorCodes.DockerClassicStoreUnmirrored, n.Ip, string.Join(", ", domains), DockerImageStore.Remedy);
+            ErrorCodes.DockerClassicStoreUnmirrored, n.Ip, list, DockerImageStore.Remedy);
+        ctx.Status($"{StepName,-16} {ErrorCodes.DockerClassicStoreUnmirrored}: {n.Ip}: Docker's classic image store mirrors docker.io only: images of {list} are pulled from those registries directly. {DockerImageStore.Remedy}");
     }
 
     /// <summary>
