@@ -17,20 +17,23 @@ namespace Sealer.Delivery.Tests;
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
 public class DockerHostsDeliveryTests(TestHosts hosts) : HostsTest(hosts, "sealer-docker-")
 {
+    /// <summary>A master (10.200.0.11) and a node (10.200.0.12) whose container runtime is Docker.</summary>
+    private ClusterfileDocument DockerCluster() => ClusterfileReader.Parse(FixtureClusterfile("""
+          containerRuntime:
+            type: docker
+          hosts:
+            - ips: [10.200.0.11]
+              roles: [master]
+            - ips: [10.200.0.12]
+              roles: [node]
+        """));
+
     [Fact]
     public async Task Docker_hosts_mirror_every_domain_keep_their_daemon_json_and_leave_containerd_alone()
     {
         Lab.Wipe("/var/lib/sealer", "/etc/containerd", "/etc/docker", "/etc/kubernetes", "/tmp");
         var image = FixtureImage.Build(Path.Combine(Work, "image"), appLayerBytes: 1024);
-        var doc = ClusterfileReader.Parse(FixtureClusterfile("""
-              containerRuntime:
-                type: docker
-              hosts:
-                - ips: [10.200.0.11]
-                  roles: [master]
-                - ips: [10.200.0.12]
-                  roles: [node]
-            """));
+        var doc = DockerCluster();
         var run = await new ClusterInstaller(doc, RunOptionsFor(image.Dir, 2)).RunAsync();
         Assert.Contains("10.200.0.12:registry-config", run.StepsRun);
         Assert.Contains("CRI=docker", Evidence(1), StringComparison.Ordinal);
@@ -122,15 +125,7 @@ public class DockerHostsDeliveryTests(TestHosts hosts) : HostsTest(hosts, "seale
     public async Task Real_Docker_with_the_classic_store_pulls_docker_io_through_registry_mirrors_and_its_other_domains_are_warned_of_and_reported()
     {
         Lab.Wipe("/var/lib/sealer", "/etc/containerd", "/etc/docker", "/etc/kubernetes", "/tmp");
-        var doc = ClusterfileReader.Parse(FixtureClusterfile("""
-              containerRuntime:
-                type: docker
-              hosts:
-                - ips: [10.200.0.11]
-                  roles: [master]
-                - ips: [10.200.0.12]
-                  roles: [node]
-            """));
+        var doc = DockerCluster();
         await using var node = await Lab.ConnectAsync("10.200.0.12");
         try
         {
