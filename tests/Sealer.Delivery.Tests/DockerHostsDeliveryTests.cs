@@ -79,6 +79,8 @@ public class DockerHostsDeliveryTests(TestHosts hosts) : HostsTest(hosts, "seale
         string all = string.Join("\n", problems) + "\n--\n" + string.Join("\n", check.Ok);
         Assert.True(problems.Contains($"10.200.0.12: [airgap] {ErrorCodes.AirgapMirrorMissing}: no /etc/docker/certs.d/_default/hosts.toml: images of other registries are pulled from the internet. Run 'sealer run' again (registry-config)."), all);
         Assert.True(check.Ok.Contains("10.200.0.11: certs.d/_default mirrors to 10.200.0.11:5000"), all);
+        Assert.True(problems.Contains("10.200.0.12: [registry-config] no /etc/docker/certs.d/_default/hosts.toml: run 'sealer run' again."), all); // sealer check's own look
+        Assert.True(check.Ok.Contains("10.200.0.11: Docker hosts.toml"), all);
         // no Docker engine on the test hosts: the docker CLI is missing, or finds no daemon (what it says is passed on)
         Assert.True(check.Ok.Any(o => o == "10.200.0.12: docker's images not listed (docker is not installed)" || (o.StartsWith("10.200.0.12: docker's images not listed (docker failed: ", StringComparison.Ordinal) && o.Contains("daemon", StringComparison.Ordinal))), all);
         Assert.True(check.Ok.Any(o => o.StartsWith("10.200.0.12: Docker's image store not known (docker ", StringComparison.Ordinal) && o.EndsWith("): judged by /etc/docker/certs.d as the containerd image store reads it", StringComparison.Ordinal)), all);

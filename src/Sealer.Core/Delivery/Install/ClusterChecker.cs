@@ -39,10 +39,13 @@ internal sealed class ClusterChecker(InstallContext ctx)
             string links = UnpackStep.LinkDirectory(ctx.Rootfs);
             await Task.WhenAll(nodes.Select(async n =>
             {
+                // the folder the host's runtime reads (Docker Engine's own with the containerd image store)
+                bool docker = ctx.CriOf(n) == "docker";
+                string defaultToml = (docker ? RuntimeConfigOptions.DefaultDockerCertsDir : ContainerdConfigToml.CertsDir) + "/_default/hosts.toml";
                 string script = $$"""
                     set +e
                     [ -f {{Q(ctx.Rootfs + "/.sealer-image")}} ] && echo "image=$(cat {{Q(ctx.Rootfs + "/.sealer-image")}})"
-                    [ -f /etc/containerd/certs.d/_default/hosts.toml ] && echo certs=ok
+                    [ -f {{Q(defaultToml)}} ] && echo certs=ok
                     if (exec 3<>/dev/tcp/127.0.0.1/{{port}}) 2>/dev/null; then echo registry=up; fi
                     if [ -d {{Q(links)}} ]; then n=0; for f in {{Q(links)}}/*; do [ -L "$f" ] || continue; n=$((n+1)); [ -e "$f" ] || echo "lost-link=${f##*/}"; done; echo "links=$n"; fi
                     [ -f {{ApiServerVip.LvscareManifest}} ] && awk '/- --rs$/ { getline; sub(/^ *- /, ""); print "lvs-rs=" $0 }' {{ApiServerVip.LvscareManifest}}
@@ -59,8 +62,8 @@ internal sealed class ClusterChecker(InstallContext ctx)
                     if (image is null) problems.Add(new PreflightProblem(n.Ip, "rootfs", $"no rootfs under {ctx.Rootfs}: run 'sealer run' again."));
                     else if (!ctx.State.ManifestDigests.ContainsValue(image)) problems.Add(new PreflightProblem(n.Ip, "rootfs", $"the rootfs is from {image}, not the recorded image."));
                     else ok.Add($"{n.Ip}: rootfs {image[..19]}");
-                    if (lines.Contains("certs=ok")) ok.Add($"{n.Ip}: containerd hosts.toml");
-                    else problems.Add(new PreflightProblem(n.Ip, "registry-config", "no /etc/containerd/certs.d/_default/hosts.toml: run 'sealer run' again."));
+                    if (lines.Contains("certs=ok")) ok.Add($"{n.Ip}: {(docker ? "Docker" : "containerd")} hosts.toml");
+                    else problems.Add(new PreflightProblem(n.Ip, "registry-config", $"no {defaultToml}: run 'sealer run' again."));
                     if (registryIps.Contains(n.Ip))
                     {
                         if (lines.Contains("registry=up")) ok.Add($"{n.Ip}: registry on port {port}");
