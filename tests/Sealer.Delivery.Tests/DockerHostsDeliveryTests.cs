@@ -52,6 +52,7 @@ public class DockerHostsDeliveryTests(TestHosts hosts) : HostsTest(hosts, "seale
         }
         Assert.Contains("[host.\"https://10.200.0.11:5000\"]", OnHost(1, "/etc/docker/certs.d/docker.io/hosts.toml"), StringComparison.Ordinal);
         Assert.StartsWith("-----BEGIN CERTIFICATE-----", OnHost(1, "/etc/docker/certs.d/10.200.0.11:5000/ca.crt"), StringComparison.Ordinal);
+        Assert.Equal(OnHost(1, "/etc/sealer/registry/ca.crt"), OnHost(1, "/etc/docker/certs.d/sea.hub:5000/ca.crt")); // the registry's own name, pulled from directly
         // containerd is not this cluster's CRI: no config.toml written for it
         Assert.False(File.Exists(Lab.Hosts[1].OnHost("/etc/containerd/config.toml")));
 
@@ -95,6 +96,8 @@ public class DockerHostsDeliveryTests(TestHosts hosts) : HostsTest(hosts, "seale
         await new ClusterInstaller(doc, RunOptionsFor(image.Dir, 2)).DeleteAsync();
         Assert.False(Directory.Exists(Lab.Hosts[1].OnHost("/etc/docker/certs.d/docker.io")));
         Assert.False(Directory.Exists(Lab.Hosts[1].OnHost("/etc/docker/certs.d/_default")));
+        Assert.False(Directory.Exists(Lab.Hosts[1].OnHost("/etc/docker/certs.d/sea.hub:5000"))); // and the folders holding only its CA
+        Assert.False(Directory.Exists(Lab.Hosts[1].OnHost("/etc/docker/certs.d/10.200.0.11:5000")));
     }
 
     /// <summary>Real Docker Engine (Debian's docker.io: 20.10, the classic image store) on h2, in its network namespace and its private /tmp; the docker CLI of that host talks to it through a context in its private /root.</summary>
@@ -147,6 +150,11 @@ public class DockerHostsDeliveryTests(TestHosts hosts) : HostsTest(hosts, "seale
             }
             Assert.Contains($"demo:1.0 {image.AppManifestDigest}", pull.Stdout, StringComparison.Ordinal);
             Assert.Contains("/v2/library/demo/manifests/1.0", File.ReadAllText(Lab.Hosts[0].OnHost("/var/lib/sealer/data/fixture/registry-access.log")), StringComparison.Ordinal);
+            // the registry's own name (what a Sealer base's kubeadm images are named by: sea.hub:5000/pause:3.9), pulled directly: Docker trusts its CA there too
+            // (dockerd's Go resolver keeps /etc/hosts for 5 s: the name the run added there may take that long to resolve)
+            var local = await node.RunAsync("for i in $(seq 1 20); do out=$(docker pull sea.hub:5000/library/demo:1.0 2>&1) && break; case \"$out\" in *'lookup sea.hub'*) sleep 0.5;; *) break;; esac; done; echo \"$out\"; docker image inspect sea.hub:5000/library/demo:1.0 >/dev/null",
+                new CommandOptions { Check = false, Timeout = TimeSpan.FromSeconds(60) });
+            Assert.True(local.ExitCode == 0, local.Stdout);
 
             // check --airgap asks the real daemon: the classic store, docker.io through registry-mirrors, the image it holds served
             var check = await new ClusterInstaller(doc, RunOptionsFor(image.Dir, 2)).CheckAirgapAsync();
@@ -155,6 +163,7 @@ public class DockerHostsDeliveryTests(TestHosts hosts) : HostsTest(hosts, "seale
             Assert.True(check.Ok.Contains("10.200.0.12: Docker uses its classic image store: it reads no hosts.toml and mirrors docker.io only (registry-mirrors in /etc/docker/daemon.json)"), all);
             Assert.True(check.Ok.Contains("10.200.0.12: docker.io mirrors to the cluster's registry (registry-mirrors)"), all);
             Assert.True(check.Ok.Contains($"10.200.0.12: docker on 10.200.0.12 holds demo:1.0 {image.AppManifestDigest[..19]} is served by the built-in registry"), all);
+            Assert.True(check.Ok.Contains("10.200.0.12: sea.hub:5000 is the cluster's registry"), all);
             Assert.DoesNotContain(problems, p => p.StartsWith("10.200.0.12: [airgap]", StringComparison.Ordinal));
 
             // an image of quay.io: the run warns that this store leaves quay.io to the internet, and the check reports it

@@ -17,7 +17,7 @@ public sealed class RuntimeConfigTests(RegistryFixture f)
         var domains = RegistryRuntimeConfig.DomainsOf([f.LayoutA, Sealer.RegistryServer.RegistryHost.OpenLayout(Path.Combine(f.Root, "rootfs"))]);
         Assert.Equal(["docker.io", "quay.io", "registry.k8s.io"], domains);
         var config = RegistryRuntimeConfig.Generate(domains, [RegistryEndpoint.Parse("10.200.0.11:5000"), RegistryEndpoint.Parse("https://10.200.0.12:5000")],
-            new RuntimeConfigOptions { CaPem = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----" });
+            new RuntimeConfigOptions { CaPem = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----", DirectNames = ["sea.hub:5000"] });
         var files = config.Files.ToDictionary(x => x.Path, x => x.Content);
         string docker = files["/etc/containerd/certs.d/docker.io/hosts.toml"];
         Assert.Contains("server = \"https://registry-1.docker.io\"", docker);
@@ -31,6 +31,8 @@ public sealed class RuntimeConfigTests(RegistryFixture f)
         Assert.DoesNotContain("server =", files["/etc/containerd/certs.d/_default/hosts.toml"]);
         Assert.StartsWith("-----BEGIN CERTIFICATE-----", files["/etc/sealer/registry/ca.crt"]);
         Assert.True(files.ContainsKey("/etc/docker/certs.d/10.200.0.11:5000/ca.crt"));
+        Assert.Equal(files["/etc/sealer/registry/ca.crt"], files["/etc/docker/certs.d/sea.hub:5000/ca.crt"]); // the name Docker pulls a Sealer base's images by
+        Assert.False(files.ContainsKey("/etc/containerd/certs.d/sea.hub:5000/ca.crt")); // containerd goes through _default's mirrors, with their ca
         using var daemon = JsonDocument.Parse(files["/etc/docker/daemon.json"]);
         Assert.Equal(["https://10.200.0.11:5000", "https://10.200.0.12:5000"], daemon.RootElement.GetProperty("registry-mirrors").EnumerateArray().Select(e => e.GetString()!).ToArray());
         Assert.False(daemon.RootElement.TryGetProperty("insecure-registries", out _));

@@ -54,6 +54,13 @@ public sealed record RuntimeConfigOptions
     /// <summary>Where delivery writes Docker Engine's hosts.toml files (and the classic store's CA files): the folder Docker reads.</summary>
     public const string DefaultDockerCertsDir = "/etc/docker/certs.d";
 
+    /// <summary>
+    /// Other names the registry answers to as <c>host:port</c>, pulled from directly rather than through a mirror (the
+    /// local registry's domain, <c>sea.hub:5000</c>, which a Sealer base's kubeadm images are named by): Docker Engine
+    /// gets the CA for each in its certs.d too, or it refuses the registry's certificate there.
+    /// </summary>
+    public IReadOnlyList<string> DirectNames { get; init; } = [];
+
     /// <summary>Where Docker Engine reads hosts.toml files (and the classic store's CA files).</summary>
     public string DockerCertsDir { get; init; } = DefaultDockerCertsDir;
 
@@ -149,7 +156,8 @@ public static class RegistryRuntimeConfig
             AddHostsFiles(options.DockerCertsDir);
             if (ca is not null)
             {
-                foreach (var e in endpoints.Where(e => e.Tls)) files.Add(new RuntimeConfigFile($"{options.DockerCertsDir.TrimEnd('/')}/{e.Host}/ca.crt", options.CaPem!.TrimEnd() + "\n"));
+                var names = endpoints.Where(e => e.Tls).Select(e => e.Host).Concat(endpoints.Any(e => e.Tls) ? options.DirectNames : []).Distinct(StringComparer.Ordinal);
+                foreach (var name in names) files.Add(new RuntimeConfigFile($"{options.DockerCertsDir.TrimEnd('/')}/{name}/ca.crt", options.CaPem!.TrimEnd() + "\n"));
             }
             notes.Add("docker: merge registry-mirrors (and insecure-registries) into an existing /etc/docker/daemon.json, then 'systemctl reload docker'.");
             foreach (var domain in sorted.Where(d => d != "docker.io"))

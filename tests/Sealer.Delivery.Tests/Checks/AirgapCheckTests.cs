@@ -171,6 +171,12 @@ public class AirgapCheckTests
         Assert.Contains("10.200.0.12: docker.io mirrors to the cluster's registry (registry-mirrors)", result.Ok);
         Assert.DoesNotContain(result.Ok, o => o.Contains("certs.d", StringComparison.Ordinal));
 
+        // the registry's own name (a Sealer base's sea.hub:5000/pause): pulled from it directly, wherever the runtime's mirrors point
+        var own = AirgapCheck.Evaluate(Served, [.. Endpoints, "sea.hub:5000"], "10.200.0.11", null, [h2 with { Images = $"sea.hub:5000/library/demo:1.0 {Demo}\n" }]);
+        Assert.Empty(own.Problems);
+        Assert.Contains("10.200.0.12: sea.hub:5000 is the cluster's registry", own.Ok);
+        Assert.Contains(own.Ok, o => o.StartsWith("10.200.0.12: docker on 10.200.0.12 holds sea.hub:5000/library/demo:1.0 sha256:111111111111 is served", StringComparison.Ordinal));
+
         // registry-mirrors without the cluster's registry, or no daemon.json: docker.io's pulls leave the site too
         foreach (var (mirrors, said) in new (string[]?, string)[] { (["mirror.site.example"], "the registry-mirrors of /etc/docker/daemon.json do not name the cluster's registry (10.200.0.11:5000)"), (null, "/etc/docker/daemon.json is missing or not JSON") })
         {

@@ -79,7 +79,7 @@ public static partial class AirgapCheck
     }
 
     /// <param name="served">what the built-in registry serves</param>
-    /// <param name="registryEndpoints">the cluster's registry hosts as <c>host:port</c> (the mirrors must point there)</param>
+    /// <param name="registryEndpoints">the cluster's registry hosts as <c>host:port</c> (the mirrors must point there), and its own name (<c>sea.hub:5000</c>: images named by it are pulled from it directly)</param>
     /// <param name="master0">master0's IP (where the pods were listed)</param>
     /// <param name="podsJson"><c>kubectl get pods -A -o json</c> (null: not listed)</param>
     /// <param name="hosts">each host's facts</param>
@@ -129,6 +129,11 @@ public static partial class AirgapCheck
             }
             foreach (var (domain, users) in domains)
             {
+                if (registryEndpoints.Contains(domain))
+                {
+                    ok.Add($"{h.Ip}: {domain} is the cluster's registry"); // its own name (sea.hub:5000, a Sealer base's images), pulled from directly
+                    continue;
+                }
                 string who = $"{string.Join(", ", users.Distinct(StringComparer.Ordinal).Take(3))} use{(users.Count == 1 ? "s" : "")} {domain}: a pull goes to {domain} directly.";
                 if (classic)
                 {

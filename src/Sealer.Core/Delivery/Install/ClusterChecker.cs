@@ -234,7 +234,7 @@ internal sealed class ClusterChecker(InstallContext ctx)
                         : null,
                 };
             }).ToList();
-            var endpoints = ctx.Cluster.Registry.External is { } ext ? [ext.Url] : registryIps.Select(ip => $"{ip}:{ctx.Cluster.Registry.Local.Port}").ToList();
+            var endpoints = ctx.Cluster.Registry.External is { } ext ? [ext.Url] : registryIps.Select(ip => $"{ip}:{ctx.Cluster.Registry.Local.Port}").Append(ctx.Cluster.Registry.Local.Url).ToList();
             try
             {
                 var airgap = AirgapCheck.Evaluate(served, endpoints, ctx.Cluster.Masters.First().Ip, pods, hostFacts);

@@ -26,7 +26,7 @@ internal sealed class RegistryConfigStep : HostStep
     public override string Fingerprint => "the registry settings (externalRegistry domain, port, prefix and credentials; else localRegistry domain, port and credentials, the registry hosts, TLS), the host's container runtime and the revision of what the step writes";
 
     /// <summary>Raised when the step starts writing something new, so that clusters installed before redo it once.</summary>
-    internal const int FilesRevision = 2;
+    internal const int FilesRevision = 3;
 
     /// <summary>
     /// A changed registry (another externalRegistry or prefix, new credentials, other registry hosts) rewrites the hosts'
@@ -44,8 +44,8 @@ internal sealed class RegistryConfigStep : HostStep
             sb.Append("local\0").Append(l.Url).Append('\0').Append(l.Username).Append('\0').Append(l.Password).Append('\0').Append(ctx.Tls).Append('\0').AppendJoin(',', ctx.RegistryIps);
         }
         sb.Append('\0').Append(ctx.CriOf(host));
-        // what the step writes, by revision: a cluster installed before containerd 2.x's config_path and Docker's
-        // certs.d hosts.toml files were written gets them on its next run
+        // what the step writes, by revision: a cluster installed before containerd 2.x's config_path, Docker's certs.d
+        // hosts.toml files (2) and Docker's CA under the registry's domain (3) were written gets them on its next run
         sb.Append('\0').Append(FilesRevision);
         return Sealer.Core.Oci.Digest.Sha256(Encoding.UTF8.GetBytes(sb.ToString())).Encoded;
     }
@@ -92,7 +92,7 @@ internal sealed class RegistryConfigStep : HostStep
             ctx.CaPem = File.Exists(caFile) ? File.ReadAllText(caFile) : null;
         }
         bool docker = ctx.CriOf(n) == "docker";
-        var config = RegistryRuntimeConfig.Generate(domains, endpoints, new RuntimeConfigOptions { Docker = docker, CaPem = ctx.CaPem, BasicAuth = Credentials(local.Username, local.Password) });
+        var config = RegistryRuntimeConfig.Generate(domains, endpoints, new RuntimeConfigOptions { Docker = docker, CaPem = ctx.CaPem, BasicAuth = Credentials(local.Username, local.Password), DirectNames = [local.Url] });
         if (docker)
         {
             // never overwrite the host's daemon.json: merge our mirrors into what is there
