@@ -80,7 +80,7 @@ internal sealed class RegistryConfigStep : HostStep
             await n.Ssh.WriteFilesAsync("/", ext.Files.Where(f => f.Path != RuntimeConfigOptions.DockerDaemonJsonPath).Select(f => new RemoteFile(f.Path, Encoding.UTF8.GetBytes(f.Content), f.Mode)),
                 new CommandOptions { Description = $"{StepName}: write containerd hosts.toml for {external.Url}" }, cancellationToken: cancellationToken).ConfigureAwait(false);
             if (ctx.CriOf(n) != "docker") await PointContainerdAsync(ctx, n, cancellationToken).ConfigureAwait(false);
-            else await WarnIfClassicStoreAsync(ctx, n, domains.Where(d => d != local.Domain), cancellationToken).ConfigureAwait(false); // no daemon.json mirror here: docker.io too
+            else await WarnIfClassicStoreAsync(ctx, n, domains.Where(d => d != local.Domain && d != local.Url), cancellationToken).ConfigureAwait(false); // no daemon.json mirror here: docker.io too
             return;
         }
         if (registryIps.Count == 0) return;
@@ -108,7 +108,8 @@ internal sealed class RegistryConfigStep : HostStep
         {
             await n.Ssh.RunAsync("if command -v systemctl >/dev/null && systemctl is-active -q docker 2>/dev/null; then systemctl reload docker || systemctl restart docker; fi",
                 ctx.Cmd(n, StepName, "reload docker"), cancellationToken).ConfigureAwait(false);
-            await WarnIfClassicStoreAsync(ctx, n, domains.Where(d => d != DockerImageStore.MirroredDomain && d != local.Domain), cancellationToken).ConfigureAwait(false);
+            // the registry's own name (sea.hub:5000, with its CA) is pulled from directly: not left to the internet
+            await WarnIfClassicStoreAsync(ctx, n, domains.Where(d => d != DockerImageStore.MirroredDomain && d != local.Domain && d != local.Url), cancellationToken).ConfigureAwait(false);
         }
         else
         {
