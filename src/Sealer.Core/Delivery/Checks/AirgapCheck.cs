@@ -68,7 +68,7 @@ public static partial class AirgapCheck
             if (!doc.RootElement.TryGetProperty("registry-mirrors", out var list) || list.ValueKind != JsonValueKind.Array) return result;
             foreach (var e in list.EnumerateArray())
             {
-                if (e.ValueKind == JsonValueKind.String && Uri.TryCreate(e.GetString(), UriKind.Absolute, out var u)) result.Add(u.IsDefaultPort ? u.Host : $"{u.Host}:{u.Port}");
+                if (e.ValueKind == JsonValueKind.String && Uri.TryCreate(e.GetString(), UriKind.Absolute, out var u)) result.Add(u.Authority);
             }
             return result;
         }
@@ -174,7 +174,7 @@ public static partial class AirgapCheck
         foreach (Match m in HostHeader().Matches(hostsToml))
         {
             string url = m.Groups["url"].Value;
-            if (Uri.TryCreate(url.Contains("://", StringComparison.Ordinal) ? url : "https://" + url, UriKind.Absolute, out var u)) result.Add(u.IsDefaultPort ? u.Host : $"{u.Host}:{u.Port}");
+            if (Uri.TryCreate(url.Contains("://", StringComparison.Ordinal) ? url : "https://" + url, UriKind.Absolute, out var u)) result.Add(u.Authority);
         }
         return result;
     }

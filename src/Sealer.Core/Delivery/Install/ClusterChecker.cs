@@ -39,9 +39,8 @@ internal sealed class ClusterChecker(InstallContext ctx)
             string links = UnpackStep.LinkDirectory(ctx.Rootfs);
             await Task.WhenAll(nodes.Select(async n =>
             {
-                // the folder the host's runtime reads (Docker Engine's own with the containerd image store)
                 bool docker = ctx.CriOf(n) == "docker";
-                string defaultToml = (docker ? RuntimeConfigOptions.DefaultDockerCertsDir : ContainerdConfigToml.CertsDir) + "/_default/hosts.toml";
+                string defaultToml = CertsDirOf(n) + "/_default/hosts.toml";
                 string script = $$"""
                     set +e
                     [ -f {{Q(ctx.Rootfs + "/.sealer-image")}} ] && echo "image=$(cat {{Q(ctx.Rootfs + "/.sealer-image")}})"
@@ -151,7 +150,7 @@ internal sealed class ClusterChecker(InstallContext ctx)
                 bool registry = registryIps.Contains(n.Ip);
                 bool cri = ctx.CriOf(n) != "docker";
                 // Docker Engine reads its own folder (with the containerd image store) and holds the images kubelet runs through cri-dockerd
-                string certsDir = cri ? ContainerdConfigToml.CertsDir : RuntimeConfigOptions.DefaultDockerCertsDir;
+                string certsDir = CertsDirOf(n);
                 string list = cri ? "ctr -n k8s.io images ls" : $"docker image ls --digests --format {Q(AirgapCheck.DockerImageFormat)}";
                 string script = $$"""
                     set +e
@@ -221,7 +220,7 @@ internal sealed class ClusterChecker(InstallContext ctx)
                 return new AirgapHostFacts(f.Host.Ip, f.Sections.First(s => s.Key.StartsWith("hostname ", StringComparison.Ordinal)).Key["hostname ".Length..].Trim().ToLowerInvariant())
                 {
                     Runtime = docker ? "docker" : "containerd",
-                    CertsDir = docker ? RuntimeConfigOptions.DefaultDockerCertsDir : ContainerdConfigToml.CertsDir,
+                    CertsDir = CertsDirOf(f.Host),
                     HostsToml = f.Sections.Where(s => s.Key.StartsWith("certs ", StringComparison.Ordinal)).ToDictionary(s => s.Key["certs ".Length..], s => s.Value, StringComparer.Ordinal),
                     DockerStore = store.Out is { } info ? DockerImageStore.Of(info) : null,
                     DockerStoreError = store.Error,
@@ -252,6 +251,9 @@ internal sealed class ClusterChecker(InstallContext ctx)
             foreach (var n in nodes) n.Ssh.Dispose();
         }
     }
+
+    /// <summary>The folder of hosts.toml files the host's runtime reads: Docker Engine's own (with the containerd image store), else containerd's.</summary>
+    private string CertsDirOf(InstallHost n) => ctx.CriOf(n) == "docker" ? RuntimeConfigOptions.DefaultDockerCertsDir : ContainerdConfigToml.CertsDir;
 
     /// <summary>The section <c>@@PREFIXrc</c>: (its rc, its text); (null, "") when the script printed none.</summary>
     private static (string? Rc, string Text) Section(List<KeyValuePair<string, string>> sections, string prefix)
