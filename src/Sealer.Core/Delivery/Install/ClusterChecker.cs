@@ -39,7 +39,7 @@ internal sealed class ClusterChecker(InstallContext ctx)
             string links = UnpackStep.LinkDirectory(ctx.Rootfs);
             await Task.WhenAll(nodes.Select(async n =>
             {
-                bool docker = ctx.CriOf(n) == "docker";
+                bool docker = ctx.IsDocker(n);
                 string defaultToml = CertsDirOf(n) + "/_default/hosts.toml";
                 string script = $$"""
                     set +e
@@ -148,7 +148,7 @@ internal sealed class ClusterChecker(InstallContext ctx)
             {
                 n.Env = DeliveryEnv.For(ctx.Cluster, n.Spec, [], ctx.Cluster.ContainerRuntime ?? "containerd", registryIps);
                 bool registry = registryIps.Contains(n.Ip);
-                bool cri = ctx.CriOf(n) != "docker";
+                bool cri = !ctx.IsDocker(n);
                 // Docker Engine reads its own folder (with the containerd image store) and holds the images kubelet runs through cri-dockerd
                 string certsDir = CertsDirOf(n);
                 string list = cri ? "ctr -n k8s.io images ls" : $"docker image ls --digests --format {Q(AirgapCheck.DockerImageFormat)}";
@@ -206,7 +206,7 @@ internal sealed class ClusterChecker(InstallContext ctx)
             }
             var hostFacts = facts.Select(f =>
             {
-                bool docker = ctx.CriOf(f.Host) == "docker";
+                bool docker = ctx.IsDocker(f.Host);
                 // a tool's answer: its output when it exited 0, else why not (not installed, or its last line)
                 static (string? Out, string? Error) Answer(List<KeyValuePair<string, string>> sections, string key, string tool)
                     => Section(sections, key) switch
@@ -253,7 +253,7 @@ internal sealed class ClusterChecker(InstallContext ctx)
     }
 
     /// <summary>The folder of hosts.toml files the host's runtime reads: Docker Engine's own (with the containerd image store), else containerd's.</summary>
-    private string CertsDirOf(InstallHost n) => ctx.CriOf(n) == "docker" ? RuntimeConfigOptions.DefaultDockerCertsDir : ContainerdConfigToml.CertsDir;
+    private string CertsDirOf(InstallHost n) => ctx.IsDocker(n) ? RuntimeConfigOptions.DefaultDockerCertsDir : ContainerdConfigToml.CertsDir;
 
     /// <summary>The section <c>@@PREFIXrc</c>: (its rc, its text); (null, "") when the script printed none.</summary>
     private static (string? Rc, string Text) Section(List<KeyValuePair<string, string>> sections, string prefix)

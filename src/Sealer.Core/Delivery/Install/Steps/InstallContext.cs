@@ -88,6 +88,9 @@ internal sealed class InstallContext(ClusterfileDocument doc, RunOptions options
 
     public string CriOf(InstallHost h) => Cluster.ContainerRuntime ?? h.Platform?.ContainerRuntime ?? "containerd";
 
+    /// <summary>The host's container runtime is Docker Engine (kubelet through cri-dockerd): its own certs.d, daemon.json and image store.</summary>
+    public bool IsDocker(InstallHost h) => CriOf(h) == "docker";
+
     /// <summary>A step's command on a host: the host's env, the step in the description and in every output line, the step timeout.</summary>
     public CommandOptions Cmd(InstallHost h, string step, string description, TimeSpan? timeout = null) => new()
     {
