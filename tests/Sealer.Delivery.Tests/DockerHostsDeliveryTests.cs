@@ -4,6 +4,7 @@ using Sealer.Core.Delivery.Install;
 using Sealer.Core.Delivery.Install.Policies;
 using Sealer.Core.Delivery.Ssh;
 using Sealer.Core.Diagnostics;
+using Sealer.Core.RegistryServer;
 
 namespace Sealer.Delivery.Tests;
 
@@ -182,6 +183,102 @@ public class DockerHostsDeliveryTests(TestHosts hosts) : HostsTest(hosts, "seale
         }
         finally
         {
+            await StopDockerdAsync(node);
+        }
+    }
+
+    /// <summary>The test hosts' bridge: this machine's address on their network (build/test-hosts.sh).</summary>
+    private const string BridgeIp = "10.200.0.1";
+
+    /// <summary>
+    /// The master and the Docker node with the Clusterfile's externalRegistry <paramref name="site"/> (with its credentials
+    /// when <paramref name="credentials"/>, <paramref name="more"/> fields).
+    /// </summary>
+    private ClusterfileDocument DockerClusterWith(SiteRegistry site, bool credentials, string more = "") => ClusterfileReader.Parse(FixtureClusterfile($$"""
+          containerRuntime:
+            type: docker
+          hosts:
+            - ips: [10.200.0.11]
+              roles: [master]
+            - ips: [10.200.0.12]
+              roles: [node]
+          registry:
+            externalRegistry: {domain: {{BridgeIp}}, port: {{site.Address.Split(':')[1]}}{{(credentials ? $", username: {site.User}, password: {site.Password}" : "")}}{{more}}}
+        """));
+
+    [Fact]
+    public async Task Real_Docker_with_the_classic_store_pulls_docker_io_through_an_external_registry_and_a_prefix_it_cannot_take_is_refused()
+    {
+        Lab.Wipe("/var/lib/sealer", "/etc/containerd", "/etc/docker", "/etc/kubernetes", "/tmp");
+        await using var node = await Lab.ConnectAsync("10.200.0.12");
+        // the site's Harbor: a distribution over HTTPS on the hosts' network, its CA trusted by the Docker host as a site's
+        // admin does (certs.d/HOST:PORT/ca.crt), this machine pushing without checking it (SEALER_INSECURE_REGISTRIES)
+        var certs = CertificateGenerator.Generate(Path.Combine(Work, "site-certs"), [BridgeIp]);
+        var image = FixtureImage.Build(Path.Combine(Work, "image"), appLayerBytes: 1024);
+        string? insecure = Environment.GetEnvironmentVariable("SEALER_INSECURE_REGISTRIES");
+        try
+        {
+            await StartDockerdAsync(node);
+            foreach (bool credentials in new[] { false, true })
+            {
+                using var site = SiteRegistry.Start(Path.Combine(Work, $"site-{credentials}"), auth: credentials, host: BridgeIp, tls: (certs.ServerCertificate, certs.ServerKey));
+                Environment.SetEnvironmentVariable("SEALER_INSECURE_REGISTRIES", site.Address);
+                Directory.CreateDirectory(Lab.Hosts[1].OnHost($"/etc/docker/certs.d/{site.Address}"));
+                File.Copy(certs.CaCertificate, Lab.Hosts[1].OnHost($"/etc/docker/certs.d/{site.Address}/ca.crt"), overwrite: true);
+                var doc = DockerClusterWith(site, credentials);
+                var lines = new List<string>();
+                await new ClusterInstaller(doc, RunOptionsFor(image.Dir, 2) with { Status = l => { lock (lines) lines.Add(l); } }).RunAsync();
+                Assert.Equal(image.AppManifestDigest, site.Inspect("library/demo:1.0")?.Digest); // pushed there by this machine under its own path
+                using (var daemon = JsonDocument.Parse(File.ReadAllText(Lab.Hosts[1].OnHost("/etc/docker/daemon.json"))))
+                {
+                    // merged first into the mirrors the host's own daemon.json has (the fixture's docker.sh writes one)
+                    Assert.Equal([$"https://{site.Address}", "https://mirror.site.example"], daemon.RootElement.GetProperty("registry-mirrors").EnumerateArray().Select(e => e.GetString()));
+                }
+                // the lab has no route out: a pull that succeeds came through the mirror
+                var pull = await node.RunAsync($"kill -HUP $(cat {Dockerd}/pid); sleep 0.5; docker rmi -f docker.io/library/demo:1.0 >/dev/null 2>&1; timeout 40 docker pull docker.io/library/demo:1.0 2>&1 && docker image ls --digests --format '{{{{.Repository}}}}:{{{{.Tag}}}} {{{{.Digest}}}}'",
+                    new CommandOptions { Check = false, Timeout = TimeSpan.FromSeconds(60) });
+                var warned = lines.Where(l => l.Contains(ErrorCodes.DockerClassicStoreUnmirrored, StringComparison.Ordinal)).ToList();
+                if (!credentials)
+                {
+                    Assert.Empty(warned);
+                    Assert.True(pull.ExitCode == 0, pull.Stdout);
+                    Assert.Contains($"demo:1.0 {image.AppManifestDigest}", pull.Stdout, StringComparison.Ordinal);
+                    var check = await new ClusterInstaller(doc, RunOptionsFor(image.Dir, 2)).CheckAirgapAsync();
+                    string all = string.Join("\n", check.Problems) + "\n--\n" + string.Join("\n", check.Ok);
+                    Assert.True(check.Ok.Contains("10.200.0.12: docker.io mirrors to the cluster's registry (registry-mirrors)"), all);
+                    Assert.True(check.Ok.Contains($"10.200.0.12: docker on 10.200.0.12 holds demo:1.0 {image.AppManifestDigest[..19]} is served by the built-in registry"), all);
+                }
+                else
+                {
+                    // what the warning says: Docker sends the mirror no credentials, is refused, and asks docker.io itself
+                    Assert.Equal([$"registry-config  {ErrorCodes.DockerClassicStoreUnmirrored}: 10.200.0.12: Docker's classic image store mirrors docker.io only: images of docker.io are pulled from those registries directly " +
+                        $"(docker.io too, unless {site.Address} lets anyone pull: Docker sends a registry mirror no credentials). {DockerImageStore.Remedy}"], warned);
+                    Assert.NotEqual(0, pull.ExitCode);
+                    Assert.DoesNotContain(site.Password, string.Join("\n", lines), StringComparison.Ordinal);
+                }
+                await new ClusterInstaller(doc, RunOptionsFor(image.Dir, 2)).DeleteAsync();
+            }
+
+            // a prefix: the classic store's registry-mirrors cannot take one, so that host stops before anything is written for it
+            using (var site = SiteRegistry.Start(Path.Combine(Work, "site-prefix"), auth: false, host: BridgeIp, tls: (certs.ServerCertificate, certs.ServerKey)))
+            {
+                Environment.SetEnvironmentVariable("SEALER_INSECURE_REGISTRIES", site.Address);
+                var doc = DockerClusterWith(site, credentials: false, ", prefix: sealer/site");
+                var ex = await Assert.ThrowsAsync<SealerException>(() => new ClusterInstaller(doc, RunOptionsFor(image.Dir, 2)).RunAsync());
+                Assert.Equal(ErrorCodes.RunStepFailed, ex.Code);
+                Assert.Contains($"Step 'registry-config' on 10.200.0.12 failed ({ErrorCodes.DockerPrefixedMirrorRefused}): 10.200.0.12: Docker uses its classic image store", ex.Message, StringComparison.Ordinal);
+                Assert.Contains($"through the externalRegistry's prefix ({site.Address}/sealer/site) it would pull every image from the internet", ex.Message, StringComparison.Ordinal);
+                Assert.DoesNotContain(site.Address, File.ReadAllText(Lab.Hosts[1].OnHost("/etc/docker/daemon.json")), StringComparison.Ordinal);
+                Assert.False(Directory.Exists(Lab.Hosts[1].OnHost("/etc/docker/certs.d/docker.io")));
+                // the master has no Docker daemon answering (its store not known): it got the hosts.toml files, no mirror in daemon.json
+                Assert.Contains($"/v2/sealer/site/docker.io", File.ReadAllText(Lab.Hosts[0].OnHost("/etc/docker/certs.d/docker.io/hosts.toml")), StringComparison.Ordinal);
+                Assert.DoesNotContain(site.Address, File.ReadAllText(Lab.Hosts[0].OnHost("/etc/docker/daemon.json")), StringComparison.Ordinal);
+                await new ClusterInstaller(doc, RunOptionsFor(image.Dir, 2)).DeleteAsync();
+            }
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable("SEALER_INSECURE_REGISTRIES", insecure);
             await StopDockerdAsync(node);
         }
     }

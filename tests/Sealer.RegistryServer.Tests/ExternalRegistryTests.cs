@@ -148,7 +148,22 @@ public sealed class ExternalRegistryTests(ContainerdFixture ctd) : IDisposable
             var (_, ls) = await ctd.CtrAsync("-n", "prefixed", "images", "ls", "name==" + reference);
             Assert.Contains(digest, ls, StringComparison.Ordinal);
         }
-        var docker = Assert.Throws<Sealer.Core.Diagnostics.SealerException>(() => RegistryRuntimeConfig.Generate(["docker.io"], [new RegistryEndpoint(site.Address)], new RuntimeConfigOptions { PathPrefix = "sealer" }));
-        Assert.Contains("Docker's registry-mirrors take a registry's root", docker.Message, StringComparison.Ordinal);
+
+        // Docker hosts: the same files in Docker's certs.d (what its containerd image store reads: containerd's resolver
+        // on that folder pulls by the prefix too), and no daemon.json: registry-mirrors take a registry's root, not a path
+        var docker = RegistryRuntimeConfig.Generate(apps.RegistryDomains(apps.Platforms[0]), [new RegistryEndpoint(site.Address, Tls: false)],
+            new RuntimeConfigOptions { ContainerdCertsDir = "/certs.d", DockerCertsDir = "/docker-certs.d", BasicAuth = (site.User, site.Password), PathPrefix = "sealer" });
+        Assert.DoesNotContain(docker.Files, f => f.Path == RuntimeConfigOptions.DockerDaemonJsonPath);
+        Assert.Equal(config.Files.Select(f => f.Content), docker.Files.Where(f => f.Path.StartsWith("/certs.d/", StringComparison.Ordinal)).Select(f => f.Content));
+        Assert.Equal(config.Files.Select(f => f.Path.Replace("/certs.d/", "/docker-certs.d/", StringComparison.Ordinal)), docker.Files.Where(f => f.Path.StartsWith("/docker-certs.d/", StringComparison.Ordinal)).Select(f => f.Path));
+        Assert.Contains(docker.Notes, n => n.Contains($"only the containerd image store can pull through {site.Address}/sealer", StringComparison.Ordinal) && n.Contains("the classic store's registry-mirrors take a registry's root", StringComparison.Ordinal));
+        foreach (var file in docker.Files.Where(f => f.Path.StartsWith("/docker-certs.d/", StringComparison.Ordinal)))
+        {
+            string path = Path.Combine(root, file.Path.TrimStart('/'));
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            File.WriteAllText(path, file.Content);
+        }
+        var (pulled, pullOut) = await ctd.CtrAsync("-n", "prefixed-docker", "images", "pull", "--platform", "linux/amd64", "--hosts-dir", Path.Combine(root, "docker-certs.d"), "quay.io/prometheus/node-exporter:v1.8.2");
+        Assert.True(pulled == 0, $"ctr pull through Docker's certs.d failed: {pullOut}");
     }
 }

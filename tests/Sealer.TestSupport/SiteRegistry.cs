@@ -13,14 +13,14 @@ public sealed class SiteRegistry : IDisposable
 {
     private readonly Process _process;
 
-    private SiteRegistry(Process process, int port, string dir)
+    private SiteRegistry(Process process, string host, int port, string dir)
     {
         _process = process;
-        Address = $"127.0.0.1:{port}";
+        Address = $"{host}:{port}";
         Root = dir;
     }
 
-    /// <summary><c>127.0.0.1:PORT</c>.</summary>
+    /// <summary><c>127.0.0.1:PORT</c> (or the address it was started on).</summary>
     public string Address { get; }
 
     public string Root { get; }
@@ -31,8 +31,12 @@ public sealed class SiteRegistry : IDisposable
 
     public string Storage => Path.Combine(Root, "storage");
 
-    /// <summary>Starts one; without <paramref name="auth"/> it takes anonymous pushes (a stand-in for another source).</summary>
-    public static SiteRegistry Start(string dir, bool auth = true)
+    /// <summary>
+    /// Starts one; without <paramref name="auth"/> it takes anonymous pushes (a stand-in for another source). On
+    /// <paramref name="host"/> (another address of this machine: the test hosts' bridge, for a registry the hosts reach),
+    /// with <paramref name="tls"/> (PEM certificate and key files) over HTTPS.
+    /// </summary>
+    public static SiteRegistry Start(string dir, bool auth = true, string host = "127.0.0.1", (string Certificate, string Key)? tls = null)
     {
         if (!File.Exists("/usr/bin/docker-registry")) throw new InvalidOperationException("docker-registry is not installed: run build/install-test-deps.sh");
         Directory.CreateDirectory(dir);
@@ -45,20 +49,20 @@ public sealed class SiteRegistry : IDisposable
             log: { level: error, accesslog: { disabled: true } }
             storage: { filesystem: { rootdirectory: {{Path.Combine(dir, "storage")}} } }
             {{(auth ? $"auth: {{ htpasswd: {{ realm: site, path: {Path.Combine(dir, "htpasswd")} }} }}" : "")}}
-            http: { addr: 127.0.0.1:{{port}} }
+            http: { addr: {{host}}:{{port}}{{(tls is { } t ? $", tls: {{ certificate: {t.Certificate}, key: {t.Key} }}" : "")}} }
 
             """);
         var process = Process.Start(new ProcessStartInfo("/usr/bin/docker-registry", ["serve", config]) { RedirectStandardError = true, RedirectStandardOutput = true })!;
         process.BeginErrorReadLine();
         process.BeginOutputReadLine();
-        var registry = new SiteRegistry(process, port, dir);
-        using var http = new HttpClient();
+        var registry = new SiteRegistry(process, host, port, dir);
+        using var http = new HttpClient(new HttpClientHandler { ServerCertificateCustomValidationCallback = HttpClientHandler.DangerousAcceptAnyServerCertificateValidator });
         var deadline = DateTime.UtcNow.AddSeconds(15);
         while (true)
         {
             try
             {
-                if (http.GetAsync($"http://127.0.0.1:{port}/v2/").GetAwaiter().GetResult().StatusCode == (auth ? HttpStatusCode.Unauthorized : HttpStatusCode.OK)) return registry;
+                if (http.GetAsync($"{(tls is null ? "http" : "https")}://{host}:{port}/v2/").GetAwaiter().GetResult().StatusCode == (auth ? HttpStatusCode.Unauthorized : HttpStatusCode.OK)) return registry;
             }
             catch (HttpRequestException) when (DateTime.UtcNow < deadline) { }
             if (DateTime.UtcNow > deadline) { registry.Dispose(); throw new TimeoutException($"docker-registry did not start on {registry.Address}"); }

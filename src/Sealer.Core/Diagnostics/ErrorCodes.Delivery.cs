@@ -88,4 +88,7 @@ public static partial class ErrorCodes
 
     /// <summary>A warning: a Docker host runs Docker Engine's classic image store, which reads none of the hosts.toml files delivery writes and mirrors docker.io only (daemon.json's registry-mirrors); the image domains it leaves to the internet are named, with the remedy (the containerd image store, or containerd as the runtime).</summary>
     public const string DockerClassicStoreUnmirrored = "SEA4028";
+
+    /// <summary>A Docker host runs Docker Engine's classic image store and the Clusterfile's externalRegistry has a <c>prefix</c>: that store mirrors through daemon.json's <c>registry-mirrors</c> only, which take a registry's root, not a path in it, so every image would be pulled from the internet. Turn on the containerd image store, run the host on containerd, or use an externalRegistry without a prefix.</summary>
+    public const string DockerPrefixedMirrorRefused = "SEA4029";
 }

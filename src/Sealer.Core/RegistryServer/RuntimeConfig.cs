@@ -75,7 +75,8 @@ public sealed record RuntimeConfigOptions
     /// A registry that holds the images under a prefix, by domain (<see cref="MirrorPaths"/>: an externalRegistry's
     /// <c>prefix</c>, a Harbor project): each domain's mirror URL is <c>https://HOST/v2/PREFIX/DOMAIN</c> with
     /// <c>override_path = true</c>, then <c>https://HOST/v2/PREFIX</c> (images without a domain: a Sealer base's tree),
-    /// <c>_default</c>'s the latter only. Docker cannot do this.
+    /// <c>_default</c>'s the latter only. Docker Engine can only with its containerd image store (the same files in its
+    /// certs.d): daemon.json's registry-mirrors take a registry's root, so none is written then.
     /// </summary>
     public string? PathPrefix { get; init; }
 }
@@ -143,14 +144,10 @@ public static class RegistryRuntimeConfig
         {
             $"containerd: set config_path = \"{options.ContainerdCertsDir}\" under [plugins.\"io.containerd.grpc.v1.cri\".registry] (containerd 1.x, config version 2) or [plugins.\"io.containerd.cri.v1.images\".registry] (containerd 2.x, version 3), then restart containerd once; later changes to hosts.toml files need no restart.",
         };
-        if (options.Docker && options.PathPrefix is { } prefix)
-        {
-            throw new SealerException(ErrorCodes.RegistryMirrorInvalid,
-                $"Docker's registry-mirrors take a registry's root, not a path in it, so Docker hosts cannot pull through {endpoints[0].Host}/{prefix}. Run these hosts with containerd, or use an externalRegistry without a prefix.");
-        }
         if (options.Docker)
         {
-            files.Add(new RuntimeConfigFile(RuntimeConfigOptions.DockerDaemonJsonPath, DockerDaemonJson(endpoints)));
+            // registry-mirrors take a registry's root, not a path in it: with a prefix the classic store gets no mirror at all
+            if (options.PathPrefix is null) files.Add(new RuntimeConfigFile(RuntimeConfigOptions.DockerDaemonJsonPath, DockerDaemonJson(endpoints)));
             // Docker Engine with the containerd image store reads the same hosts.toml files from its certs.d (its docs'
             // "Registry host configuration"); the classic store reads only *.crt/*.cert/*.key there and ignores them
             AddHostsFiles(options.DockerCertsDir);
@@ -158,6 +155,12 @@ public static class RegistryRuntimeConfig
             {
                 var names = endpoints.Where(e => e.Tls).Select(e => e.Host).Concat(endpoints.Any(e => e.Tls) ? options.DirectNames : []).Distinct(StringComparer.Ordinal);
                 foreach (var name in names) files.Add(new RuntimeConfigFile($"{options.DockerCertsDir.TrimEnd('/')}/{name}/ca.crt", options.CaPem!.TrimEnd() + "\n"));
+            }
+            if (options.PathPrefix is { } prefix)
+            {
+                notes.Add($"docker: only the containerd image store can pull through {endpoints[0].Host}/{prefix} (the hosts.toml files in {options.DockerCertsDir}, override_path); " +
+                    "the classic store's registry-mirrors take a registry's root, not a path in it, so it mirrors nothing there: run such hosts with the containerd image store or containerd, or use a registry without a prefix.");
+                return new RuntimeConfig(files, notes, sorted.ToList());
             }
             notes.Add("docker: merge registry-mirrors (and insecure-registries) into an existing /etc/docker/daemon.json, then 'systemctl reload docker'.");
             foreach (var domain in sorted.Where(d => d != "docker.io"))

@@ -10,7 +10,7 @@ namespace Sealer.Core.Delivery.Install.Steps;
 /// <summary>
 /// Every host pulls through the registry hosts: containerd's <c>certs.d/&lt;domain&gt;/hosts.toml</c> for every image domain
 /// and <c>_default</c> (this host's own registry first), the CA, <c>config_path</c> in containerd's config.toml (<see cref="ContainerdConfigToml"/>); for Docker the mirrors
-/// merged into the host's daemon.json, and the hosts.toml files in /etc/docker/certs.d too. With an externalRegistry every domain is mirrored to it. A registry with a
+/// merged into the host's daemon.json (an externalRegistry's too, unless it has a prefix: registry-mirrors take a registry's root), and the hosts.toml files in /etc/docker/certs.d too. With an externalRegistry every domain is mirrored to it. A registry with a
 /// username and password gets them as an Authorization header in hosts.toml (files 0600), so containerd's pulls log in.
 /// </summary>
 internal sealed class RegistryConfigStep : HostStep
@@ -19,14 +19,14 @@ internal sealed class RegistryConfigStep : HostStep
 
     public override string Name => StepName;
 
-    public override string Does => "containerd certs.d/<domain>/hosts.toml for every image domain and _default, the CA in /etc/sealer/registry, config_path in config.toml; Docker: mirrors merged into daemon.json and the same hosts.toml files in /etc/docker/certs.d (read with the containerd image store; SEA4028 names the domains the classic store leaves unmirrored)";
+    public override string Does => "containerd certs.d/<domain>/hosts.toml for every image domain and _default, the CA in /etc/sealer/registry, config_path in config.toml; Docker: mirrors merged into daemon.json and the same hosts.toml files in /etc/docker/certs.d (read with the containerd image store; SEA4028 names the domains the classic store leaves unmirrored; SEA4029 refuses an externalRegistry prefix that store cannot take)";
 
     public override string Reads => "the image domains of registry/index.json, the registry hosts (or externalRegistry), the CA, the container runtime, the host's daemon.json";
 
     public override string Fingerprint => "the registry settings (externalRegistry domain, port, prefix and credentials; else localRegistry domain, port and credentials, the registry hosts, TLS), the host's container runtime and the revision of what the step writes";
 
     /// <summary>Raised when the step starts writing something new, so that clusters installed before redo it once.</summary>
-    internal const int FilesRevision = 3;
+    internal const int FilesRevision = 4;
 
     /// <summary>
     /// A changed registry (another externalRegistry or prefix, new credentials, other registry hosts) rewrites the hosts'
@@ -45,7 +45,8 @@ internal sealed class RegistryConfigStep : HostStep
         }
         sb.Append('\0').Append(ctx.CriOf(host));
         // what the step writes, by revision: a cluster installed before containerd 2.x's config_path, Docker's certs.d
-        // hosts.toml files (2) and Docker's CA under the registry's domain (3) were written gets them on its next run
+        // hosts.toml files (2), Docker's CA under the registry's domain (3) and an externalRegistry's daemon.json mirror on
+        // Docker hosts (4) were written gets them on its next run
         sb.Append('\0').Append(FilesRevision);
         return Sealer.Core.Oci.Digest.Sha256(Encoding.UTF8.GetBytes(sb.ToString())).Encoded;
     }
@@ -70,69 +71,98 @@ internal sealed class RegistryConfigStep : HostStep
     private static async Task ConfigureAsync(InstallContext ctx, InstallHost n, IReadOnlyList<string> domains, CancellationToken cancellationToken)
     {
         var local = ctx.Cluster.Registry.Local;
-        var registryIps = ctx.RegistryIps;
+        bool docker = ctx.IsDocker(n);
+        // Docker hosts: which image store reads what we write (the warning below, and a prefix the classic store cannot take)
+        string? store = docker ? await DockerStoreAsync(ctx, n, cancellationToken).ConfigureAwait(false) : null;
+        RuntimeConfig config;
+        (string User, string Password)? credentials;
+        string mirror;
+        IEnumerable<string> unmirrored; // by the classic store
+        string caveat; // why the classic store's docker.io mirror is refused when the registry wants credentials
         if (ctx.Cluster.Registry.External is { } external)
         {
+            if (store == DockerImageStore.Classic && external.Prefix is { } prefix)
+            {
+                throw new SealerException(ErrorCodes.DockerPrefixedMirrorRefused,
+                    $"{n.Ip}: Docker uses its classic image store, which mirrors through daemon.json's registry-mirrors only, and they take a registry's root, not a path in it: " +
+                    $"through the externalRegistry's prefix ({external.Url}/{prefix}) it would pull every image from the internet. Turn on Docker's containerd image store " +
+                    "(\"features\": {\"containerd-snapshotter\": true} in /etc/docker/daemon.json, restart docker), run the host on containerd, or give the Clusterfile's externalRegistry no prefix.");
+            }
             // every domain is mirrored from the external registry (it holds the images under their original paths, or
-            // under PREFIX/DOMAIN/ with a prefix)
-            var ext = RegistryRuntimeConfig.Generate(domains.Where(d => d != local.Domain), [new RegistryEndpoint(external.Url, Tls: true)],
-                new RuntimeConfigOptions { Docker = ctx.CriOf(n) == "docker", BasicAuth = Credentials(external.Username, external.Password), PathPrefix = external.Prefix });
-            await n.Ssh.WriteFilesAsync("/", ext.Files.Where(f => f.Path != RuntimeConfigOptions.DockerDaemonJsonPath).Select(f => new RemoteFile(f.Path, Encoding.UTF8.GetBytes(f.Content), f.Mode)),
-                new CommandOptions { Description = $"{StepName}: write containerd hosts.toml for {external.Url}" }, cancellationToken: cancellationToken).ConfigureAwait(false);
-            if (ctx.CriOf(n) != "docker") await PointContainerdAsync(ctx, n, cancellationToken).ConfigureAwait(false);
-            else await WarnIfClassicStoreAsync(ctx, n, domains.Where(d => d != local.Domain && d != local.Url), cancellationToken).ConfigureAwait(false); // no daemon.json mirror here: docker.io too
-            return;
+            // under PREFIX/DOMAIN/ with a prefix); no local registry, so its name is no image domain here
+            credentials = Credentials(external.Username, external.Password);
+            config = RegistryRuntimeConfig.Generate(domains.Where(d => d != local.Domain), [new RegistryEndpoint(external.Url, Tls: true)],
+                new RuntimeConfigOptions { Docker = docker, BasicAuth = credentials, PathPrefix = external.Prefix });
+            mirror = external.Url;
+            unmirrored = domains.Where(d => d != DockerImageStore.MirroredDomain && d != local.Domain);
+            caveat = $"docker.io too, unless {mirror} lets anyone pull: Docker sends a registry mirror no credentials";
         }
-        if (registryIps.Count == 0) return;
-        // this host's own registry first, then the others: containerd tries them in order
-        var endpoints = registryIps.OrderBy(ip => ip == n.Ip ? 0 : 1).Select(ip => new RegistryEndpoint($"{ip}:{local.Port}", Tls: ctx.Tls)).ToList();
-        if (ctx.Tls && ctx.CaPem is null)
+        else
         {
-            string caFile = Path.Combine(ctx.LocalCertDir, CertificateGenerator.CaCertificateFile);
-            ctx.CaPem = File.Exists(caFile) ? File.ReadAllText(caFile) : null;
+            var registryIps = ctx.RegistryIps;
+            if (registryIps.Count == 0) return;
+            // this host's own registry first, then the others: containerd tries them in order
+            var endpoints = registryIps.OrderBy(ip => ip == n.Ip ? 0 : 1).Select(ip => new RegistryEndpoint($"{ip}:{local.Port}", Tls: ctx.Tls)).ToList();
+            if (ctx.Tls && ctx.CaPem is null)
+            {
+                string caFile = Path.Combine(ctx.LocalCertDir, CertificateGenerator.CaCertificateFile);
+                ctx.CaPem = File.Exists(caFile) ? File.ReadAllText(caFile) : null;
+            }
+            credentials = Credentials(local.Username, local.Password);
+            config = RegistryRuntimeConfig.Generate(domains, endpoints, new RuntimeConfigOptions { Docker = docker, CaPem = ctx.CaPem, BasicAuth = credentials, DirectNames = [local.Url] });
+            mirror = endpoints[0].Host;
+            // the registry's own name (sea.hub:5000, with its CA) is pulled from directly: not left to the internet
+            unmirrored = domains.Where(d => d != DockerImageStore.MirroredDomain && d != local.Domain && d != local.Url);
+            caveat = "docker.io too: Docker sends a registry mirror no credentials, and the cluster's registry asks for them";
         }
-        bool docker = ctx.CriOf(n) == "docker";
-        var config = RegistryRuntimeConfig.Generate(domains, endpoints, new RuntimeConfigOptions { Docker = docker, CaPem = ctx.CaPem, BasicAuth = Credentials(local.Username, local.Password), DirectNames = [local.Url] });
-        if (docker)
+        bool daemonJson = config.Files.Any(f => f.Path == RuntimeConfigOptions.DockerDaemonJsonPath);
+        if (daemonJson)
         {
             // never overwrite the host's daemon.json: merge our mirrors into what is there
-            var existing = await n.Ssh.RunAsync("cat /etc/docker/daemon.json 2>/dev/null || true", new CommandOptions { Description = $"{StepName}: read daemon.json" }, cancellationToken).ConfigureAwait(false);
+            var existing = await n.Ssh.RunAsync($"cat {RuntimeConfigOptions.DockerDaemonJsonPath} 2>/dev/null || true", new CommandOptions { Description = $"{StepName}: read daemon.json" }, cancellationToken).ConfigureAwait(false);
             config = config with
             {
                 Files = config.Files.Select(f => f.Path == RuntimeConfigOptions.DockerDaemonJsonPath ? f with { Content = DaemonJsonMerge.Merge(existing.Stdout, f.Content, n.Ip) } : f).ToList(),
             };
         }
         await n.Ssh.WriteFilesAsync("/", config.Files.Select(f => new RemoteFile(f.Path, Encoding.UTF8.GetBytes(f.Content), f.Mode)),
-            new CommandOptions { Description = $"{StepName}: write containerd hosts.toml for {domains.Count} domains" }, cancellationToken: cancellationToken).ConfigureAwait(false);
-        if (docker)
+            new CommandOptions { Description = $"{StepName}: write hosts.toml for {config.Domains.Count} domains ({mirror})" }, cancellationToken: cancellationToken).ConfigureAwait(false);
+        if (!docker)
+        {
+            await PointContainerdAsync(ctx, n, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+        if (daemonJson)
         {
             await n.Ssh.RunAsync("if command -v systemctl >/dev/null && systemctl is-active -q docker 2>/dev/null; then systemctl reload docker || systemctl restart docker; fi",
                 ctx.Cmd(n, StepName, "reload docker"), cancellationToken).ConfigureAwait(false);
-            // the registry's own name (sea.hub:5000, with its CA) is pulled from directly: not left to the internet
-            await WarnIfClassicStoreAsync(ctx, n, domains.Where(d => d != DockerImageStore.MirroredDomain && d != local.Domain && d != local.Url), cancellationToken).ConfigureAwait(false);
         }
-        else
-        {
-            await PointContainerdAsync(ctx, n, cancellationToken).ConfigureAwait(false);
-        }
+        if (store == DockerImageStore.Classic) WarnOfClassicStore(ctx, n, unmirrored.ToList(), daemonJson && credentials is not null ? caveat : null);
+    }
+
+    /// <summary>Docker's image store on a Docker host (<see cref="DockerImageStore"/>), or null when <c>docker info</c> does not answer (no daemon yet: left to <c>sealer check --airgap</c>).</summary>
+    private static async Task<string?> DockerStoreAsync(InstallContext ctx, InstallHost n, CancellationToken cancellationToken)
+    {
+        var info = await n.Ssh.RunAsync($"docker info --format {SshHost.ShellQuote(DockerImageStore.InfoFormat)}",
+            ctx.Cmd(n, StepName, "ask docker for its image store", TimeSpan.FromSeconds(30)) with { Check = false }, cancellationToken).ConfigureAwait(false);
+        return info.Succeeded ? DockerImageStore.Of(info.Stdout) : null;
     }
 
     /// <summary>
     /// Docker hosts: Docker Engine's classic image store reads none of the hosts.toml files just written (only the
-    /// containerd image store does), so the image domains it does not mirror are named in a warning (SEA4028) when
-    /// <c>docker info</c> says so; a daemon not answering is left to <c>sealer check --airgap</c>.
+    /// containerd image store does), so the image domains it does not mirror are named in a warning (SEA4028). A mirror
+    /// that wants credentials leaves docker.io out too (<paramref name="dockerIoCaveat"/> says why): Docker sends a mirror
+    /// no credentials of its own (moby/moby#30880), so its pulls there are refused and go to docker.io.
     /// </summary>
-    private static async Task WarnIfClassicStoreAsync(InstallContext ctx, InstallHost n, IEnumerable<string> unmirrored, CancellationToken cancellationToken)
+    private static void WarnOfClassicStore(InstallContext ctx, InstallHost n, List<string> unmirrored, string? dockerIoCaveat)
     {
-        var domains = unmirrored.ToList();
-        if (domains.Count == 0) return;
-        var info = await n.Ssh.RunAsync($"docker info --format {SshHost.ShellQuote(DockerImageStore.InfoFormat)}",
-            ctx.Cmd(n, StepName, "ask docker for its image store", TimeSpan.FromSeconds(30)) with { Check = false }, cancellationToken).ConfigureAwait(false);
-        if (!info.Succeeded || DockerImageStore.Of(info.Stdout) != DockerImageStore.Classic) return;
-        string list = string.Join(", ", domains);
-        ctx.Options.Logger.LogWarning("{Code}: {Host}: Docker uses its classic image store, which reads no hosts.toml and mirrors docker.io only: images of {Domains} are pulled from those registries directly, and fail without internet. {Remedy}",
-            ErrorCodes.DockerClassicStoreUnmirrored, n.Ip, list, DockerImageStore.Remedy);
-        ctx.Status($"{StepName,-16} {ErrorCodes.DockerClassicStoreUnmirrored}: {n.Ip}: Docker's classic image store mirrors docker.io only: images of {list} are pulled from those registries directly. {DockerImageStore.Remedy}");
+        if (dockerIoCaveat is not null) unmirrored.Insert(0, DockerImageStore.MirroredDomain);
+        if (unmirrored.Count == 0) return;
+        string list = string.Join(", ", unmirrored);
+        string why = dockerIoCaveat is null ? "" : $" ({dockerIoCaveat})";
+        ctx.Options.Logger.LogWarning("{Code}: {Host}: Docker uses its classic image store, which reads no hosts.toml and mirrors docker.io only: images of {Domains} are pulled from those registries directly{Why}, and fail without internet. {Remedy}",
+            ErrorCodes.DockerClassicStoreUnmirrored, n.Ip, list, why, DockerImageStore.Remedy);
+        ctx.Status($"{StepName,-16} {ErrorCodes.DockerClassicStoreUnmirrored}: {n.Ip}: Docker's classic image store mirrors docker.io only: images of {list} are pulled from those registries directly{why}. {DockerImageStore.Remedy}");
     }
 
     /// <summary>
