@@ -93,8 +93,14 @@ public class DockerHostsDeliveryTests(TestHosts hosts) : HostsTest(hosts, "seale
         Assert.DoesNotContain("10.200.0.11:registry-config", upgraded.StepsRun);
         Assert.True(File.Exists(Lab.Hosts[1].OnHost("/etc/docker/certs.d/_default/hosts.toml")));
 
-        // sealer delete takes our hosts.toml folders away again, the host's daemon.json settings stay
+        // sealer delete takes our hosts.toml folders and mirrors away again, the host's daemon.json settings stay
         await new ClusterInstaller(doc, RunOptionsFor(image.Dir, 2)).DeleteAsync();
+        foreach (int h in new[] { 0, 1 })
+        {
+            using var daemon = JsonDocument.Parse(OnHost(h, "/etc/docker/daemon.json"));
+            Assert.Equal("json-file", daemon.RootElement.GetProperty("log-driver").GetString());
+            Assert.Equal(["https://mirror.site.example"], daemon.RootElement.GetProperty("registry-mirrors").EnumerateArray().Select(e => e.GetString()));
+        }
         Assert.False(Directory.Exists(Lab.Hosts[1].OnHost("/etc/docker/certs.d/docker.io")));
         Assert.False(Directory.Exists(Lab.Hosts[1].OnHost("/etc/docker/certs.d/_default")));
         Assert.False(Directory.Exists(Lab.Hosts[1].OnHost("/etc/docker/certs.d/sea.hub:5000"))); // and the folders holding only its CA
@@ -257,6 +263,7 @@ public class DockerHostsDeliveryTests(TestHosts hosts) : HostsTest(hosts, "seale
                     Assert.DoesNotContain(site.Password, string.Join("\n", lines), StringComparison.Ordinal);
                 }
                 await new ClusterInstaller(doc, RunOptionsFor(image.Dir, 2)).DeleteAsync();
+                Assert.DoesNotContain(site.Address, File.ReadAllText(Lab.Hosts[1].OnHost("/etc/docker/daemon.json")), StringComparison.Ordinal); // the mirror taken out again
             }
 
             // a prefix: the classic store's registry-mirrors cannot take one, so that host stops before anything is written for it

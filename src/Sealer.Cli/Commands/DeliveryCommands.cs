@@ -359,7 +359,8 @@ internal static class DeliveryCommands
         var yes = CliOptions.Flag("--yes", "do not ask for confirmation", "-y");
         var command = new SealerCommand("delete", "Remove a cluster, or some hosts from it", """
             Removes the cluster from all hosts (--all), or the given hosts from the cluster (they are drained
-            first, then cleaned: kubeadm reset, registry, containerd hosts.toml, /etc/hosts entries, rootfs).
+            first, then cleaned: kubeadm reset, registry, hosts.toml files and Docker's registry-mirrors of the
+            cluster's registry, /etc/hosts entries, rootfs).
             Plugins with pre-clean-host / post-clean-host run around it. With --hosts the Clusterfile is updated.
             """)
         {

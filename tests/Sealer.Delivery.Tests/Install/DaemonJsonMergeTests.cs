@@ -37,4 +37,26 @@ public class DaemonJsonMergeTests
         Assert.Equal(ErrorCodes.RunStepFailed, ex.Code);
         Assert.StartsWith("10.0.0.7: /etc/docker/daemon.json is not a JSON object", ex.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void Unmerge_takes_out_what_merge_added_and_keeps_the_hosts_own()
+    {
+        const string existing = """{"log-driver":"json-file","registry-mirrors":["https://old.example"],"data-root":"/data/docker"}""";
+        var left = DaemonJsonMerge.Unmerge(DaemonJsonMerge.Merge(existing, Ours, "h"), Ours);
+        Assert.NotNull(left);
+        var json = System.Text.Json.JsonDocument.Parse(left).RootElement;
+        Assert.Equal(["log-driver", "registry-mirrors", "data-root"], json.EnumerateObject().Select(p => p.Name)); // insecure-registries: ours alone, gone with its key
+        Assert.Equal(["https://old.example"], json.GetProperty("registry-mirrors").EnumerateArray().Select(e => e.GetString()));
+        Assert.Equal("/data/docker", json.GetProperty("data-root").GetString());
+        // a daemon.json that was ours alone keeps no empty list behind
+        Assert.Equal("{}\n", DaemonJsonMerge.Unmerge(Ours, Ours));
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("""{"registry-mirrors":["https://old.example"],"insecure-registries":["10.0.0.2:5000"]}""")]
+    [InlineData("""{"registry-mirrors":"https://10.0.0.1:5000"}""")]
+    [InlineData("[]")]
+    [InlineData("not json")]
+    public void Unmerge_leaves_alone_a_daemon_json_without_ours_or_not_an_object(string existing) => Assert.Null(DaemonJsonMerge.Unmerge(existing, Ours));
 }

@@ -16,8 +16,23 @@ internal sealed class ClusterDeleter(InstallContext ctx)
     private static string Q(string s) => SshHost.ShellQuote(s);
 
     /// <summary>
+    /// Docker hosts: the registry-mirrors (and insecure-registries) registry-config merged into daemon.json taken out
+    /// again, the host's own settings kept, and Docker reloaded; left as it is when none of ours is there.
+    /// </summary>
+    private async Task RemoveDockerMirrorsAsync(InstallHost n, CancellationToken cancellationToken)
+    {
+        if (RegistryConfigStep.DockerDaemonJson(ctx) is not { } ours) return;
+        const string path = RuntimeConfigOptions.DockerDaemonJsonPath;
+        var existing = await n.Ssh.RunAsync($"cat {path} 2>/dev/null || true", ctx.Cmd(n, "delete", "read daemon.json"), cancellationToken).ConfigureAwait(false);
+        if (DaemonJsonMerge.Unmerge(existing.Stdout, ours) is not { } left) return;
+        await n.Ssh.WriteFilesAsync("/", [new RemoteFile(path, System.Text.Encoding.UTF8.GetBytes(left), RuntimeConfigFile.Readable)],
+            ctx.Cmd(n, "delete", "take the cluster's registry mirrors out of daemon.json"), cancellationToken: cancellationToken).ConfigureAwait(false);
+        await n.Ssh.RunAsync(RegistryConfigStep.ReloadDocker, ctx.Cmd(n, "delete", "reload docker"), cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
     /// <c>sealer delete</c>: on the given hosts (all when null): pre-clean-host plugins, kubeadm reset, registry stopped,
-    /// hosts.toml and /etc/hosts entries removed, rootfs and content store removed, post-clean-host plugins; state updated.
+    /// hosts.toml, daemon.json mirrors and /etc/hosts entries removed, rootfs and content store removed, post-clean-host plugins; state updated.
     /// </summary>
     public async Task<IReadOnlyList<string>> DeleteAsync(IReadOnlyList<string>? hostIps = null, CancellationToken cancellationToken = default)
     {
@@ -76,6 +91,7 @@ internal sealed class ClusterDeleter(InstallContext ctx)
                         true
                         """;
                     await n.Ssh.RunAsync(script, ctx.Cmd(n, "delete", "clean the host"), cancellationToken).ConfigureAwait(false);
+                    if (ctx.IsDocker(n)) await RemoveDockerMirrorsAsync(n, cancellationToken).ConfigureAwait(false);
                     await n.Ssh.RunAsync($"ls -A {Q(ctx.Cluster.DataRoot)} 2>/dev/null | grep -qv '^.store$' || rm -rf {Q(ctx.Store)}; rmdir {Q(ctx.Cluster.DataRoot)} 2>/dev/null; true",
                         ctx.Cmd(n, "delete", "remove the content store when no cluster uses it"), cancellationToken).ConfigureAwait(false);
                     await PluginsStep.RunPluginsAsync(ctx, n, PluginPhase.PostCleanHost, cancellationToken).ConfigureAwait(false);

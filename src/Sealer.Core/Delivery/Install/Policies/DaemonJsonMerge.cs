@@ -4,7 +4,7 @@ using Sealer.Core.Diagnostics;
 
 namespace Sealer.Core.Delivery.Install.Policies;
 
-/// <summary>Our registry settings in Docker's <c>/etc/docker/daemon.json</c>, never overwriting the host's own. Pure.</summary>
+/// <summary>Our registry settings in Docker's <c>/etc/docker/daemon.json</c>, never overwriting the host's own, and taken out again on delete. Pure.</summary>
 internal static class DaemonJsonMerge
 {
     /// <summary>Adds our registry-mirrors / insecure-registries to an existing daemon.json (ours first: tried first), keeping every other setting.</summary>
@@ -31,8 +31,46 @@ internal static class DaemonJsonMerge
             foreach (var v in have.Where(v => v is not null && !wanted.Any(w => w!.GetValue<string>() == v))) merged.Add((JsonNode?)JsonValue.Create(v));
             current[key] = merged;
         }
+        return Write(current);
+    }
+
+    /// <summary>
+    /// What <see cref="Merge"/> added taken out again (<c>sealer delete</c>): our registry-mirrors / insecure-registries
+    /// entries removed, a list left empty removed with its key, every other setting kept. Null when there is nothing of
+    /// ours to take out, or the file is not a JSON object (not ours to repair: it is left as it is).
+    /// </summary>
+    public static string? Unmerge(string existing, string ours)
+    {
+        if (string.IsNullOrWhiteSpace(existing)) return null;
+        JsonObject current;
+        try
+        {
+            if (JsonNode.Parse(existing) is not JsonObject o) return null;
+            current = o;
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            return null;
+        }
+        var added = (JsonObject)JsonNode.Parse(ours)!;
+        bool changed = false;
+        foreach (var key in new[] { "registry-mirrors", "insecure-registries" })
+        {
+            if (added[key] is not JsonArray mine || current[key] is not JsonArray list) continue;
+            var drop = mine.Select(x => x!.GetValue<string>()).ToHashSet(StringComparer.Ordinal);
+            var kept = list.Where(x => !(x is JsonValue v && v.TryGetValue<string>(out var s) && drop.Contains(s))).Select(x => x?.DeepClone()).ToList();
+            if (kept.Count == list.Count) continue;
+            changed = true;
+            if (kept.Count == 0) current.Remove(key);
+            else current[key] = new JsonArray([.. kept]);
+        }
+        return changed ? Write(current) : null;
+    }
+
+    private static string Write(JsonObject json)
+    {
         var buffer = new System.Buffers.ArrayBufferWriter<byte>();
-        using (var w = new System.Text.Json.Utf8JsonWriter(buffer, new System.Text.Json.JsonWriterOptions { Indented = true, NewLine = "\n" })) current.WriteTo(w);
+        using (var w = new System.Text.Json.Utf8JsonWriter(buffer, new System.Text.Json.JsonWriterOptions { Indented = true, NewLine = "\n" })) json.WriteTo(w);
         return Encoding.UTF8.GetString(buffer.WrittenSpan) + "\n";
     }
 }

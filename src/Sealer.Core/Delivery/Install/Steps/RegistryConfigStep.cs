@@ -99,10 +99,8 @@ internal sealed class RegistryConfigStep : HostStep
         }
         else
         {
-            var registryIps = ctx.RegistryIps;
-            if (registryIps.Count == 0) return;
-            // this host's own registry first, then the others: containerd tries them in order
-            var endpoints = registryIps.OrderBy(ip => ip == n.Ip ? 0 : 1).Select(ip => new RegistryEndpoint($"{ip}:{local.Port}", Tls: ctx.Tls)).ToList();
+            var endpoints = LocalEndpoints(ctx, n.Ip);
+            if (endpoints.Count == 0) return;
             if (ctx.Tls && ctx.CaPem is null)
             {
                 string caFile = Path.Combine(ctx.LocalCertDir, CertificateGenerator.CaCertificateFile);
@@ -134,10 +132,30 @@ internal sealed class RegistryConfigStep : HostStep
         }
         if (daemonJson)
         {
-            await n.Ssh.RunAsync("if command -v systemctl >/dev/null && systemctl is-active -q docker 2>/dev/null; then systemctl reload docker || systemctl restart docker; fi",
-                ctx.Cmd(n, StepName, "reload docker"), cancellationToken).ConfigureAwait(false);
+            await n.Ssh.RunAsync(ReloadDocker, ctx.Cmd(n, StepName, "reload docker"), cancellationToken).ConfigureAwait(false);
         }
         if (store == DockerImageStore.Classic) WarnOfClassicStore(ctx, n, unmirrored.ToList(), daemonJson && credentials is not null ? caveat : null);
+    }
+
+    /// <summary>Docker Engine rereads daemon.json's registry-mirrors on a reload (SIGHUP), where systemd runs it.</summary>
+    internal const string ReloadDocker = "if command -v systemctl >/dev/null && systemctl is-active -q docker 2>/dev/null; then systemctl reload docker || systemctl restart docker; fi";
+
+    /// <summary>The registry hosts as mirror endpoints, <paramref name="first"/>'s own first (containerd and Docker try them in order).</summary>
+    private static List<RegistryEndpoint> LocalEndpoints(InstallContext ctx, string? first) =>
+        ctx.RegistryIps.OrderBy(ip => ip == first ? 0 : 1).Select(ip => new RegistryEndpoint($"{ip}:{ctx.Cluster.Registry.Local.Port}", Tls: ctx.Tls)).ToList();
+
+    /// <summary>
+    /// The daemon.json fragment this step merges on Docker hosts (the registry hosts, or the externalRegistry's root),
+    /// for <c>sealer delete</c> to take out again; null when it merges none (an externalRegistry with a prefix, no registry).
+    /// </summary>
+    internal static string? DockerDaemonJson(InstallContext ctx)
+    {
+        if (ctx.Cluster.Registry.External is { } external)
+        {
+            return external.Prefix is null ? RegistryRuntimeConfig.DockerDaemonJson([new RegistryEndpoint(external.Url, Tls: true)]) : null;
+        }
+        var endpoints = LocalEndpoints(ctx, null);
+        return endpoints.Count == 0 ? null : RegistryRuntimeConfig.DockerDaemonJson(endpoints);
     }
 
     /// <summary>Docker's image store on a Docker host (<see cref="DockerImageStore"/>), or null when <c>docker info</c> does not answer (no daemon yet: left to <c>sealer check --airgap</c>).</summary>
