@@ -289,4 +289,72 @@ public class DockerHostsDeliveryTests(TestHosts hosts) : HostsTest(hosts, "seale
             await StopDockerdAsync(node);
         }
     }
+
+    [Fact]
+    public async Task Real_Docker_pulls_the_registry_s_own_name_with_the_login_the_run_writes_and_docker_io_through_a_registry_with_credentials_is_warned_of()
+    {
+        Lab.Wipe("/var/lib/sealer", "/var/lib/kubelet", "/etc/containerd", "/etc/docker", "/etc/kubernetes", "/tmp");
+        const string User = "hub", Password = "hub-pass-4711";
+        var doc = ClusterfileReader.Parse(FixtureClusterfile($$"""
+              containerRuntime:
+                type: docker
+              hosts:
+                - ips: [10.200.0.11]
+                  roles: [master]
+                - ips: [10.200.0.12]
+                  roles: [node]
+              registry:
+                localRegistry: {username: {{User}}, password: {{Password}}}
+            """));
+        await using var node = await Lab.ConnectAsync("10.200.0.12");
+        try
+        {
+            await StartDockerdAsync(node);
+            var image = FixtureImage.Build(Path.Combine(Work, "image"), appLayerBytes: 1024);
+            var lines = new List<string>();
+            await new ClusterInstaller(doc, RunOptionsFor(image.Dir, 2) with { Status = l => { lock (lines) lines.Add(l); } }).RunAsync();
+            Assert.Equal([$"registry-config  {ErrorCodes.DockerClassicStoreUnmirrored}: 10.200.0.12: Docker's classic image store mirrors docker.io only: images of docker.io are pulled from those registries directly " +
+                $"(docker.io too: Docker sends a registry mirror no credentials, and the cluster's registry asks for them). {DockerImageStore.Remedy}"],
+                lines.Where(l => l.Contains(ErrorCodes.DockerClassicStoreUnmirrored, StringComparison.Ordinal)));
+            Assert.DoesNotContain(lines, l => l.Contains(Password, StringComparison.Ordinal));
+
+            // the login kubelet (through cri-dockerd) and root's docker CLI send to the registry's own name, root-only;
+            // root's config keeps what was there (the lab's docker context)
+            string token = DockerAuths.Token(User, Password);
+            var files = await node.RunAsync($"stat -c '%a' {DockerAuths.KubeletConfigPath} {DockerAuths.RootDockerConfigPath}; cat {DockerAuths.KubeletConfigPath}; echo @@; cat {DockerAuths.RootDockerConfigPath}");
+            string[] parts = files.Stdout.Split("@@\n");
+            Assert.StartsWith("600\n600\n", parts[0], StringComparison.Ordinal);
+            using (var kubelet = JsonDocument.Parse(parts[0][8..]))
+            {
+                Assert.Equal(token, kubelet.RootElement.GetProperty("auths").GetProperty("sea.hub:5000").GetProperty("auth").GetString());
+            }
+            using (var root = JsonDocument.Parse(parts[1]))
+            {
+                Assert.Equal("sealer-test", root.RootElement.GetProperty("currentContext").GetString());
+                Assert.Equal(token, root.RootElement.GetProperty("auths").GetProperty("sea.hub:5000").GetProperty("auth").GetString());
+            }
+            // real Docker pulls the registry's own name with that login (dockerd keeps /etc/hosts 5 s: the retry)
+            var own = await node.RunAsync("for i in $(seq 1 20); do out=$(docker pull sea.hub:5000/library/demo:1.0 2>&1) && break; case \"$out\" in *'lookup sea.hub'*) sleep 0.5;; *) break;; esac; done; echo \"$out\"; docker image inspect sea.hub:5000/library/demo:1.0 >/dev/null",
+                new CommandOptions { Check = false, Timeout = TimeSpan.FromSeconds(60) });
+            Assert.True(own.ExitCode == 0, own.Stdout);
+            // and what the warning says: docker.io through the mirror is refused (no credentials sent), then asked of docker.io itself
+            var hub = await node.RunAsync($"kill -HUP $(cat {Dockerd}/pid); sleep 0.5; timeout 40 docker pull docker.io/library/demo:1.0 2>&1", new CommandOptions { Check = false, Timeout = TimeSpan.FromSeconds(60) });
+            Assert.NotEqual(0, hub.ExitCode);
+            Assert.Contains("registry-1.docker.io", hub.Stdout, StringComparison.Ordinal);
+
+            // delete takes the logins out again: kubelet's file held nothing else, root's keeps its context
+            await new ClusterInstaller(doc, RunOptionsFor(image.Dir, 2)).DeleteAsync();
+            var after = await node.RunAsync($"[ -e {DockerAuths.KubeletConfigPath} ] && echo kubelet-config-left; cat {DockerAuths.RootDockerConfigPath}");
+            Assert.DoesNotContain("kubelet-config-left", after.Stdout, StringComparison.Ordinal);
+            using (var root = JsonDocument.Parse(after.Stdout))
+            {
+                Assert.Equal("sealer-test", root.RootElement.GetProperty("currentContext").GetString());
+                Assert.False(root.RootElement.TryGetProperty("auths", out _));
+            }
+        }
+        finally
+        {
+            await StopDockerdAsync(node);
+        }
+    }
 }

@@ -16,23 +16,41 @@ internal sealed class ClusterDeleter(InstallContext ctx)
     private static string Q(string s) => SshHost.ShellQuote(s);
 
     /// <summary>
-    /// Docker hosts: the registry-mirrors (and insecure-registries) registry-config merged into daemon.json taken out
-    /// again, the host's own settings kept, and Docker reloaded; left as it is when none of ours is there.
+    /// Docker hosts: what registry-config merged into the host's own files taken out again — daemon.json's
+    /// registry-mirrors (and insecure-registries), the registry logins of kubelet's and root's Docker config (a file left
+    /// with nothing else goes) —, every other setting kept, and Docker reloaded when its mirrors changed.
     /// </summary>
-    private async Task RemoveDockerMirrorsAsync(InstallHost n, CancellationToken cancellationToken)
+    private async Task RemoveDockerSettingsAsync(InstallHost n, CancellationToken cancellationToken)
     {
-        if (RegistryConfigStep.DockerDaemonJson(ctx) is not { } ours) return;
-        const string path = RuntimeConfigOptions.DockerDaemonJsonPath;
-        var existing = await n.Ssh.RunAsync($"cat {path} 2>/dev/null || true", ctx.Cmd(n, "delete", "read daemon.json"), cancellationToken).ConfigureAwait(false);
-        if (DaemonJsonMerge.Unmerge(existing.Stdout, ours) is not { } left) return;
-        await n.Ssh.WriteFilesAsync("/", [new RemoteFile(path, System.Text.Encoding.UTF8.GetBytes(left), RuntimeConfigFile.Readable)],
-            ctx.Cmd(n, "delete", "take the cluster's registry mirrors out of daemon.json"), cancellationToken: cancellationToken).ConfigureAwait(false);
-        await n.Ssh.RunAsync(RegistryConfigStep.ReloadDocker, ctx.Cmd(n, "delete", "reload docker"), cancellationToken).ConfigureAwait(false);
+        var unmerges = new List<(string Path, Func<string, string?> Unmerge)>();
+        if (RegistryConfigStep.DockerDaemonJson(ctx) is { } ours) unmerges.Add((RuntimeConfigOptions.DockerDaemonJsonPath, existing => DaemonJsonMerge.Unmerge(existing, ours)));
+        if (RegistryConfigStep.DockerLogins(ctx) is { } logins)
+        {
+            foreach (var path in new[] { DockerAuths.KubeletConfigPath, DockerAuths.RootDockerConfigPath }) unmerges.Add((path, existing => DockerAuths.Unmerge(existing, logins.Registries, logins.Token)));
+        }
+        if (unmerges.Count == 0) return;
+        var existing = await RegistryConfigStep.ReadFilesAsync(n, unmerges.Select(u => u.Path).ToList(), "delete: read the registry settings of docker", cancellationToken).ConfigureAwait(false);
+        var left = unmerges.Select(u => (u.Path, Text: u.Unmerge(existing[u.Path]))).Where(u => u.Text is not null).ToList();
+        if (left.Count == 0) return;
+        var write = left.Where(u => u.Text!.Length > 0).Select(u => new RemoteFile(u.Path, System.Text.Encoding.UTF8.GetBytes(u.Text!),
+            u.Path == RuntimeConfigOptions.DockerDaemonJsonPath ? RuntimeConfigFile.Readable : RuntimeConfigFile.Private)).ToList();
+        if (write.Count > 0)
+        {
+            await n.Ssh.WriteFilesAsync("/", write, ctx.Cmd(n, "delete", "take the cluster's registry out of docker's settings"), cancellationToken: cancellationToken).ConfigureAwait(false);
+        }
+        if (left.Where(u => u.Text!.Length == 0).Select(u => Q(u.Path)).ToList() is { Count: > 0 } gone)
+        {
+            await n.Ssh.RunAsync($"rm -f {string.Join(' ', gone)}", ctx.Cmd(n, "delete", "remove docker settings files only the cluster's registry was in"), cancellationToken).ConfigureAwait(false);
+        }
+        if (left.Any(u => u.Path == RuntimeConfigOptions.DockerDaemonJsonPath))
+        {
+            await n.Ssh.RunAsync(RegistryConfigStep.ReloadDocker, ctx.Cmd(n, "delete", "reload docker"), cancellationToken).ConfigureAwait(false);
+        }
     }
 
     /// <summary>
     /// <c>sealer delete</c>: on the given hosts (all when null): pre-clean-host plugins, kubeadm reset, registry stopped,
-    /// hosts.toml, daemon.json mirrors and /etc/hosts entries removed, rootfs and content store removed, post-clean-host plugins; state updated.
+    /// hosts.toml, Docker's mirrors and registry logins, /etc/hosts entries removed, rootfs and content store removed, post-clean-host plugins; state updated.
     /// </summary>
     public async Task<IReadOnlyList<string>> DeleteAsync(IReadOnlyList<string>? hostIps = null, CancellationToken cancellationToken = default)
     {
@@ -91,7 +109,7 @@ internal sealed class ClusterDeleter(InstallContext ctx)
                         true
                         """;
                     await n.Ssh.RunAsync(script, ctx.Cmd(n, "delete", "clean the host"), cancellationToken).ConfigureAwait(false);
-                    if (ctx.IsDocker(n)) await RemoveDockerMirrorsAsync(n, cancellationToken).ConfigureAwait(false);
+                    if (ctx.IsDocker(n)) await RemoveDockerSettingsAsync(n, cancellationToken).ConfigureAwait(false);
                     await n.Ssh.RunAsync($"ls -A {Q(ctx.Cluster.DataRoot)} 2>/dev/null | grep -qv '^.store$' || rm -rf {Q(ctx.Store)}; rmdir {Q(ctx.Cluster.DataRoot)} 2>/dev/null; true",
                         ctx.Cmd(n, "delete", "remove the content store when no cluster uses it"), cancellationToken).ConfigureAwait(false);
                     await PluginsStep.RunPluginsAsync(ctx, n, PluginPhase.PostCleanHost, cancellationToken).ConfigureAwait(false);

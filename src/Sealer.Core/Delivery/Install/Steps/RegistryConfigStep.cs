@@ -19,9 +19,9 @@ internal sealed class RegistryConfigStep : HostStep
 
     public override string Name => StepName;
 
-    public override string Does => "containerd certs.d/<domain>/hosts.toml for every image domain and _default, the CA in /etc/sealer/registry, config_path in config.toml; Docker: mirrors merged into daemon.json and the same hosts.toml files in /etc/docker/certs.d (read with the containerd image store; SEA4028 names the domains the classic store leaves unmirrored; SEA4029 refuses an externalRegistry prefix that store cannot take)";
+    public override string Does => "containerd certs.d/<domain>/hosts.toml for every image domain and _default, the CA in /etc/sealer/registry, config_path in config.toml; Docker: mirrors merged into daemon.json, the registry's login (with credentials) merged into kubelet's and root's Docker config.json, and the same hosts.toml files in /etc/docker/certs.d (read with the containerd image store; SEA4028 names the domains the classic store leaves unmirrored; SEA4029 refuses an externalRegistry prefix that store cannot take)";
 
-    public override string Reads => "the image domains of registry/index.json, the registry hosts (or externalRegistry), the CA, the container runtime, the host's daemon.json";
+    public override string Reads => "the image domains of registry/index.json, the registry hosts (or externalRegistry), the CA, the container runtime, the host's daemon.json and Docker config.json files";
 
     public override string Fingerprint => "the registry settings (externalRegistry domain, port, prefix and credentials; else localRegistry domain, port and credentials, the registry hosts, TLS), the host's container runtime and the revision of what the step writes";
 
@@ -46,7 +46,7 @@ internal sealed class RegistryConfigStep : HostStep
         sb.Append('\0').Append(ctx.CriOf(host));
         // what the step writes, by revision: a cluster installed before containerd 2.x's config_path, Docker's certs.d
         // hosts.toml files (2), Docker's CA under the registry's domain (3) and an externalRegistry's daemon.json mirror on
-        // Docker hosts (4) were written gets them on its next run
+        // Docker hosts and, with credentials, the logins kubelet and root's docker CLI send there (4) were written gets them on its next run
         sb.Append('\0').Append(FilesRevision);
         return Sealer.Core.Oci.Digest.Sha256(Encoding.UTF8.GetBytes(sb.ToString())).Encoded;
     }
@@ -114,13 +114,27 @@ internal sealed class RegistryConfigStep : HostStep
             caveat = "docker.io too: Docker sends a registry mirror no credentials, and the cluster's registry asks for them";
         }
         bool daemonJson = config.Files.Any(f => f.Path == RuntimeConfigOptions.DockerDaemonJsonPath);
+        // files of the host's own that get our part merged in, never overwritten: daemon.json's mirrors; on Docker hosts
+        // with registry credentials the logins kubelet and root's docker CLI send (Docker Engine keeps none of its own)
+        var merges = new List<(string Path, Func<string, string> Merge, UnixFileMode Mode)>();
         if (daemonJson)
         {
-            // never overwrite the host's daemon.json: merge our mirrors into what is there
-            var existing = await n.Ssh.RunAsync($"cat {RuntimeConfigOptions.DockerDaemonJsonPath} 2>/dev/null || true", new CommandOptions { Description = $"{StepName}: read daemon.json" }, cancellationToken).ConfigureAwait(false);
+            string fragment = config.Files.First(f => f.Path == RuntimeConfigOptions.DockerDaemonJsonPath).Content;
+            merges.Add((RuntimeConfigOptions.DockerDaemonJsonPath, existing => DaemonJsonMerge.Merge(existing, fragment, n.Ip), RuntimeConfigFile.Readable));
+        }
+        if (docker && DockerLogins(ctx) is { } logins)
+        {
+            foreach (var path in new[] { DockerAuths.KubeletConfigPath, DockerAuths.RootDockerConfigPath })
+            {
+                merges.Add((path, existing => DockerAuths.Merge(existing, logins.Registries, logins.Token, n.Ip, path), RuntimeConfigFile.Private));
+            }
+        }
+        if (merges.Count > 0)
+        {
+            var existing = await ReadFilesAsync(n, merges.Select(m => m.Path).ToList(), $"{StepName}: read {string.Join(", ", merges.Select(m => m.Path))}", cancellationToken).ConfigureAwait(false);
             config = config with
             {
-                Files = config.Files.Select(f => f.Path == RuntimeConfigOptions.DockerDaemonJsonPath ? f with { Content = DaemonJsonMerge.Merge(existing.Stdout, f.Content, n.Ip) } : f).ToList(),
+                Files = config.Files.Where(f => merges.All(m => m.Path != f.Path)).Concat(merges.Select(m => new RuntimeConfigFile(m.Path, m.Merge(existing[m.Path]), m.Mode))).ToList(),
             };
         }
         await n.Ssh.WriteFilesAsync("/", config.Files.Select(f => new RemoteFile(f.Path, Encoding.UTF8.GetBytes(f.Content), f.Mode)),
@@ -156,6 +170,37 @@ internal sealed class RegistryConfigStep : HostStep
         }
         var endpoints = LocalEndpoints(ctx, null);
         return endpoints.Count == 0 ? null : RegistryRuntimeConfig.DockerDaemonJson(endpoints);
+    }
+
+    /// <summary>
+    /// The registry names a Docker host's pulls send credentials to, with their <c>auths</c> token: the registry's own
+    /// name (<c>sea.hub:5000</c>, what a Sealer base names its images by) or the externalRegistry's; null without credentials.
+    /// </summary>
+    internal static (IReadOnlyList<string> Registries, string Token)? DockerLogins(InstallContext ctx)
+    {
+        var registry = ctx.Cluster.Registry;
+        if (registry.External is { } e) return e.Username is { } eu && e.Password is { } ep ? ([e.Url], DockerAuths.Token(eu, ep)) : null;
+        return registry.Local.Username is { } u && registry.Local.Password is { } p ? ([registry.Local.Url], DockerAuths.Token(u, p)) : null;
+    }
+
+    /// <summary>
+    /// The text of files on a host (empty for a missing one), read in one command, base64 on the wire; the command's
+    /// output is not streamed anywhere (these files may hold credentials).
+    /// </summary>
+    internal static async Task<Dictionary<string, string>> ReadFilesAsync(InstallHost n, IReadOnlyList<string> paths, string description, CancellationToken cancellationToken)
+    {
+        string script = string.Join("\n", paths.Select((p, i) => $"printf '@@{i} '; if [ -f {SshHost.ShellQuote(p)} ]; then base64 -w 0 < {SshHost.ShellQuote(p)}; fi; echo"));
+        var read = await n.Ssh.RunAsync(script, new CommandOptions { Description = description }, cancellationToken).ConfigureAwait(false);
+        var result = paths.ToDictionary(p => p, _ => "", StringComparer.Ordinal);
+        foreach (var line in read.Stdout.Split('\n'))
+        {
+            if (!line.StartsWith("@@", StringComparison.Ordinal) || line.IndexOf(' ', StringComparison.Ordinal) is not (> 2 and var space)) continue;
+            if (int.TryParse(line.AsSpan(2, space - 2), out int i) && i >= 0 && i < paths.Count)
+            {
+                result[paths[i]] = Encoding.UTF8.GetString(Convert.FromBase64String(line[(space + 1)..].Trim()));
+            }
+        }
+        return result;
     }
 
     /// <summary>Docker's image store on a Docker host (<see cref="DockerImageStore"/>), or null when <c>docker info</c> does not answer (no daemon yet: left to <c>sealer check --airgap</c>).</summary>
