@@ -341,6 +341,14 @@ public class DockerHostsDeliveryTests(TestHosts hosts) : HostsTest(hosts, "seale
             var hub = await node.RunAsync($"kill -HUP $(cat {Dockerd}/pid); sleep 0.5; timeout 40 docker pull docker.io/library/demo:1.0 2>&1", new CommandOptions { Check = false, Timeout = TimeSpan.FromSeconds(60) });
             Assert.NotEqual(0, hub.ExitCode);
             Assert.Contains("registry-1.docker.io", hub.Stdout, StringComparison.Ordinal);
+            // check --airgap says so of a docker.io image the host holds (tagged here: it could not be pulled), and not of sea.hub:5000's
+            await node.RunAsync("docker tag sea.hub:5000/library/demo:1.0 docker.io/library/demo:1.0");
+            var check = await new ClusterInstaller(doc, RunOptionsFor(image.Dir, 2)).CheckAirgapAsync();
+            var problems = check.Problems.Select(p => p.ToString()).ToList();
+            string all = string.Join("\n", problems) + "\n--\n" + string.Join("\n", check.Ok);
+            Assert.True(problems.Contains($"10.200.0.12: [airgap] {ErrorCodes.AirgapMirrorMissing}: the registry-mirrors of /etc/docker/daemon.json name the cluster's registry, but Docker sends a registry mirror no credentials " +
+                $"and the cluster's registry asks for them, so demo:1.0 uses docker.io: a pull goes to docker.io directly. {DockerImageStore.Remedy}"), all);
+            Assert.True(check.Ok.Contains("10.200.0.12: sea.hub:5000 is the cluster's registry"), all);
 
             // delete takes the logins out again: kubelet's file held nothing else, root's keeps its context
             await new ClusterInstaller(doc, RunOptionsFor(image.Dir, 2)).DeleteAsync();

@@ -83,7 +83,9 @@ public static partial class AirgapCheck
     /// <param name="master0">master0's IP (where the pods were listed)</param>
     /// <param name="podsJson"><c>kubectl get pods -A -o json</c> (null: not listed)</param>
     /// <param name="hosts">each host's facts</param>
-    public static CheckResult Evaluate(ServedImages served, IReadOnlyList<string> registryEndpoints, string master0, string? podsJson, IReadOnlyList<AirgapHostFacts> hosts)
+    /// <param name="dockerMirrorRefusal">why Docker's pulls through registry-mirrors are refused by the cluster's registry
+    /// (it asks for credentials, and Docker sends a mirror none), or null when they are not known to be</param>
+    public static CheckResult Evaluate(ServedImages served, IReadOnlyList<string> registryEndpoints, string master0, string? podsJson, IReadOnlyList<AirgapHostFacts> hosts, string? dockerMirrorRefusal = null)
     {
         ArgumentNullException.ThrowIfNull(served);
         ArgumentNullException.ThrowIfNull(hosts);
@@ -142,7 +144,11 @@ public static partial class AirgapCheck
                         problems.Add(new PreflightProblem(h.Ip, "airgap", $"{ErrorCodes.AirgapMirrorMissing}: Docker's classic image store mirrors docker.io only (it reads no hosts.toml), but {who} " +
                             DockerImageStore.Remedy));
                     }
-                    else if (h.DockerRegistryMirrors?.Any(registryEndpoints.Contains) == true) ok.Add($"{h.Ip}: docker.io mirrors to the cluster's registry (registry-mirrors)");
+                    else if (h.DockerRegistryMirrors?.Any(registryEndpoints.Contains) == true)
+                    {
+                        if (dockerMirrorRefusal is null) ok.Add($"{h.Ip}: docker.io mirrors to the cluster's registry (registry-mirrors)");
+                        else problems.Add(new PreflightProblem(h.Ip, "airgap", $"{ErrorCodes.AirgapMirrorMissing}: the registry-mirrors of {DaemonJson} name the cluster's registry, but {dockerMirrorRefusal}, so {who} {DockerImageStore.Remedy}"));
+                    }
                     else
                     {
                         problems.Add(new PreflightProblem(h.Ip, "airgap", $"{ErrorCodes.AirgapMirrorMissing}: {(h.DockerRegistryMirrors is null ? $"{DaemonJson} is missing or not JSON" : $"the registry-mirrors of {DaemonJson} do not name the cluster's registry ({string.Join(", ", registryEndpoints)})")}, but {who} Run 'sealer run' again (registry-config)."));

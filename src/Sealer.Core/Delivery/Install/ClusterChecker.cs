@@ -236,7 +236,10 @@ internal sealed class ClusterChecker(InstallContext ctx)
             var endpoints = ctx.Cluster.Registry.External is { } ext ? [ext.Url] : registryIps.Select(ip => $"{ip}:{ctx.Cluster.Registry.Local.Port}").Append(ctx.Cluster.Registry.Local.Url).ToList();
             try
             {
-                var airgap = AirgapCheck.Evaluate(served, endpoints, ctx.Cluster.Masters.First().Ip, pods, hostFacts);
+                // Docker's classic store sends a mirror no credentials: a local registry with them refuses its docker.io pulls
+                string? refusal = ctx.Cluster.Registry.External is null && ctx.Cluster.Registry.Local.Username is not null
+                    ? "Docker sends a registry mirror no credentials and the cluster's registry asks for them" : null;
+                var airgap = AirgapCheck.Evaluate(served, endpoints, ctx.Cluster.Masters.First().Ip, pods, hostFacts, refusal);
                 ok.AddRange(airgap.Ok);
                 problems.AddRange(airgap.Problems);
             }
