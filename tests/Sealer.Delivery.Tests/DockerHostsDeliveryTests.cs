@@ -18,8 +18,8 @@ namespace Sealer.Delivery.Tests;
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
 public class DockerHostsDeliveryTests(TestHosts hosts) : HostsTest(hosts, "sealer-docker-")
 {
-    /// <summary>A master (10.200.0.11) and a node (10.200.0.12) whose container runtime is Docker.</summary>
-    private ClusterfileDocument DockerCluster() => ClusterfileReader.Parse(FixtureClusterfile("""
+    /// <summary>A master (10.200.0.11) and a node (10.200.0.12) whose container runtime is Docker, with <paramref name="registry"/> as the Clusterfile's <c>registry:</c> (one line under it).</summary>
+    private ClusterfileDocument DockerCluster(string? registry = null) => ClusterfileReader.Parse(FixtureClusterfile($$"""
           containerRuntime:
             type: docker
           hosts:
@@ -27,6 +27,7 @@ public class DockerHostsDeliveryTests(TestHosts hosts) : HostsTest(hosts, "seale
               roles: [master]
             - ips: [10.200.0.12]
               roles: [node]
+        {{(registry is null ? "" : "  registry:\n    " + registry)}}
         """));
 
     [Fact]
@@ -200,17 +201,8 @@ public class DockerHostsDeliveryTests(TestHosts hosts) : HostsTest(hosts, "seale
     /// The master and the Docker node with the Clusterfile's externalRegistry <paramref name="site"/> (with its credentials
     /// when <paramref name="credentials"/>, <paramref name="more"/> fields).
     /// </summary>
-    private ClusterfileDocument DockerClusterWith(SiteRegistry site, bool credentials, string more = "") => ClusterfileReader.Parse(FixtureClusterfile($$"""
-          containerRuntime:
-            type: docker
-          hosts:
-            - ips: [10.200.0.11]
-              roles: [master]
-            - ips: [10.200.0.12]
-              roles: [node]
-          registry:
-            externalRegistry: {domain: {{BridgeIp}}, port: {{site.Address.Split(':')[1]}}{{(credentials ? $", username: {site.User}, password: {site.Password}" : "")}}{{more}}}
-        """));
+    private ClusterfileDocument DockerClusterWith(SiteRegistry site, bool credentials, string more = "") =>
+        DockerCluster($"externalRegistry: {{domain: {BridgeIp}, port: {site.Address.Split(':')[1]}{(credentials ? $", username: {site.User}, password: {site.Password}" : "")}{more}}}");
 
     [Fact]
     public async Task Real_Docker_with_the_classic_store_pulls_docker_io_through_an_external_registry_and_a_prefix_it_cannot_take_is_refused()
@@ -295,17 +287,7 @@ public class DockerHostsDeliveryTests(TestHosts hosts) : HostsTest(hosts, "seale
     {
         Lab.Wipe("/var/lib/sealer", "/var/lib/kubelet", "/etc/containerd", "/etc/docker", "/etc/kubernetes", "/tmp");
         const string User = "hub", Password = "hub-pass-4711";
-        var doc = ClusterfileReader.Parse(FixtureClusterfile($$"""
-              containerRuntime:
-                type: docker
-              hosts:
-                - ips: [10.200.0.11]
-                  roles: [master]
-                - ips: [10.200.0.12]
-                  roles: [node]
-              registry:
-                localRegistry: {username: {{User}}, password: {{Password}}}
-            """));
+        var doc = DockerCluster($"localRegistry: {{username: {User}, password: {Password}}}");
         await using var node = await Lab.ConnectAsync("10.200.0.12");
         try
         {
