@@ -184,15 +184,16 @@ internal sealed class RegistryConfigStep : HostStep
     }
 
     /// <summary>
-    /// The text of files on a host (empty for a missing one), read in one command, base64 on the wire; the command's
-    /// output is not streamed anywhere (these files may hold credentials).
+    /// The text of files on a host (empty for a missing one), read in one command, base64 on the wire. These files may
+    /// hold credentials: their bytes go to this method alone, never to an output line or an error's "last output".
     /// </summary>
     internal static async Task<Dictionary<string, string>> ReadFilesAsync(InstallHost n, IReadOnlyList<string> paths, string description, CancellationToken cancellationToken)
     {
-        string script = string.Join("\n", paths.Select((p, i) => $"printf '@@{i} '; if [ -f {SshHost.ShellQuote(p)} ]; then base64 -w 0 < {SshHost.ShellQuote(p)}; fi; echo"));
-        var read = await n.Ssh.RunAsync(script, new CommandOptions { Description = description }, cancellationToken).ConfigureAwait(false);
+        string script = string.Join("; ", paths.Select((p, i) => $"printf '@@{i} '; if [ -f {SshHost.ShellQuote(p)} ]; then base64 -w 0 < {SshHost.ShellQuote(p)}; fi; echo"));
+        using var stdout = new MemoryStream();
+        await n.Ssh.ReadOutputAsync(script, (s, c) => s.CopyToAsync(stdout, c), new CommandOptions { Description = description }, cancellationToken).ConfigureAwait(false);
         var result = paths.ToDictionary(p => p, _ => "", StringComparer.Ordinal);
-        foreach (var line in read.Stdout.Split('\n'))
+        foreach (var line in Encoding.UTF8.GetString(stdout.GetBuffer(), 0, (int)stdout.Length).Split('\n'))
         {
             if (!line.StartsWith("@@", StringComparison.Ordinal) || line.IndexOf(' ', StringComparison.Ordinal) is not (> 2 and var space)) continue;
             if (int.TryParse(line.AsSpan(2, space - 2), out int i) && i >= 0 && i < paths.Count)
