@@ -244,7 +244,7 @@ public class DockerHostsDeliveryTests(TestHosts hosts) : HostsTest(hosts, "seale
                     var check = await new ClusterInstaller(doc, RunOptionsFor(image.Dir, 2)).CheckAirgapAsync();
                     string all = string.Join("\n", check.Problems) + "\n--\n" + string.Join("\n", check.Ok);
                     Assert.True(check.Ok.Contains("10.200.0.12: docker.io mirrors to the cluster's registry (registry-mirrors)"), all);
-                    Assert.True(check.Ok.Contains($"10.200.0.12: docker on 10.200.0.12 holds demo:1.0 {image.AppManifestDigest[..19]} is served by the built-in registry"), all);
+                    Assert.True(check.Ok.Contains($"10.200.0.12: docker on 10.200.0.12 holds demo:1.0 {image.AppManifestDigest[..19]} is served by the externalRegistry {site.Address}"), all);
                 }
                 else
                 {

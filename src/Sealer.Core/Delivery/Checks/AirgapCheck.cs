@@ -85,7 +85,9 @@ public static partial class AirgapCheck
     /// <param name="hosts">each host's facts</param>
     /// <param name="dockerMirrorRefusal">why Docker's pulls through registry-mirrors are refused by the cluster's registry
     /// (it asks for credentials, and Docker sends a mirror none), or null when they are not known to be</param>
-    public static CheckResult Evaluate(ServedImages served, IReadOnlyList<string> registryEndpoints, string master0, string? podsJson, IReadOnlyList<AirgapHostFacts> hosts, string? dockerMirrorRefusal = null)
+    /// <param name="registryName">what serves <paramref name="served"/>, as messages name it (an externalRegistry's name with it)</param>
+    public static CheckResult Evaluate(ServedImages served, IReadOnlyList<string> registryEndpoints, string master0, string? podsJson, IReadOnlyList<AirgapHostFacts> hosts, string? dockerMirrorRefusal = null,
+        string registryName = "the built-in registry")
     {
         ArgumentNullException.ThrowIfNull(served);
         ArgumentNullException.ThrowIfNull(hosts);
@@ -161,8 +163,8 @@ public static partial class AirgapCheck
             foreach (var i in mine.Where(p => p.Node == h.Hostname).Concat(held))
             {
                 string? from = i.Digest is not null ? served.ByDigest(i.Digest) : ImageReference.TryParse(i.Reference, out var r, out _) && served.Serves(r) ? i.Reference : null;
-                if (from is not null) ok.Add($"{h.Ip}: {i.Where} {i.Reference}{(i.Digest is null ? "" : " " + i.Digest[..Math.Min(19, i.Digest.Length)])} is served by the built-in registry");
-                else problems.Add(new PreflightProblem(h.Ip, "airgap", $"{ErrorCodes.AirgapImageNotServed}: {i.Where} {i.Reference}{(i.Digest is null ? "" : $" ({i.Digest})")} is not an image the built-in registry serves: it did not come from the cluster image. Add it to the cluster image, or remove what runs it."));
+                if (from is not null) ok.Add($"{h.Ip}: {i.Where} {i.Reference}{(i.Digest is null ? "" : " " + i.Digest[..Math.Min(19, i.Digest.Length)])} is served by {registryName}");
+                else problems.Add(new PreflightProblem(h.Ip, "airgap", $"{ErrorCodes.AirgapImageNotServed}: {i.Where} {i.Reference}{(i.Digest is null ? "" : $" ({i.Digest})")} is not an image {registryName} serves: it did not come from the cluster image. Add it to the cluster image, or remove what runs it."));
             }
             AccessLog(h, ok, problems);
         }

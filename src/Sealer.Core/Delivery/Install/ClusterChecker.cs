@@ -239,7 +239,8 @@ internal sealed class ClusterChecker(InstallContext ctx)
                 // Docker's classic store sends a mirror no credentials: a local registry with them refuses its docker.io pulls
                 string? refusal = ctx.Cluster.Registry.External is null && ctx.Cluster.Registry.Local.Username is not null
                     ? "Docker sends a registry mirror no credentials and the cluster's registry asks for them" : null;
-                var airgap = AirgapCheck.Evaluate(served, endpoints, ctx.Cluster.Masters.First().Ip, pods, hostFacts, refusal);
+                var airgap = AirgapCheck.Evaluate(served, endpoints, ctx.Cluster.Masters.First().Ip, pods, hostFacts, refusal,
+                    ctx.Cluster.Registry.External is { } external ? $"the externalRegistry {external.Url}" : "the built-in registry");
                 ok.AddRange(airgap.Ok);
                 problems.AddRange(airgap.Problems);
             }
