@@ -74,6 +74,11 @@ public class DockerHostsDeliveryTests(TestHosts hosts) : HostsTest(hosts, "seale
         state["hosts"]!["10.200.0.12"]!["fingerprints"]!["registry-config"] = "written-by-an-earlier-revision";
         File.WriteAllText(statePath, state.ToJsonString());
         File.Delete(Lab.Hosts[1].OnHost("/etc/docker/certs.d/_default/hosts.toml"));
+        // as if that earlier run had merged another registry host (since gone) into h2's daemon.json: recorded beside the cluster
+        string record = Lab.Hosts[1].OnHost("/var/lib/sealer/data/fixture/docker-mirrors.json");
+        Assert.Equal("{\n  \"registry-mirrors\": [\n    \"https://10.200.0.11:5000\"\n  ]\n}\n", File.ReadAllText(record));
+        File.WriteAllText(record, """{"registry-mirrors":["https://10.200.0.99:5000"]}""");
+        File.WriteAllText(Lab.Hosts[1].OnHost("/etc/docker/daemon.json"), """{"log-driver":"json-file","registry-mirrors":["https://10.200.0.99:5000","https://mirror.site.example"]}""");
 
         // check --airgap reads the folder Docker reads: h2's _default is gone there (containerd's copy, which Docker does not read, is still in place)
         Assert.True(File.Exists(Lab.Hosts[1].OnHost("/etc/containerd/certs.d/_default/hosts.toml")));
@@ -93,6 +98,10 @@ public class DockerHostsDeliveryTests(TestHosts hosts) : HostsTest(hosts, "seale
         Assert.Contains("10.200.0.12:registry-config", upgraded.StepsRun);
         Assert.DoesNotContain("10.200.0.11:registry-config", upgraded.StepsRun);
         Assert.True(File.Exists(Lab.Hosts[1].OnHost("/etc/docker/certs.d/_default/hosts.toml")));
+        using (var daemon = JsonDocument.Parse(OnHost(1, "/etc/docker/daemon.json"))) // the stale mirror taken out, the host's own kept
+        {
+            Assert.Equal(["https://10.200.0.11:5000", "https://mirror.site.example"], daemon.RootElement.GetProperty("registry-mirrors").EnumerateArray().Select(e => e.GetString()));
+        }
 
         // sealer delete takes our hosts.toml folders and mirrors away again, the host's daemon.json settings stay
         await new ClusterInstaller(doc, RunOptionsFor(image.Dir, 2)).DeleteAsync();

@@ -22,14 +22,17 @@ internal sealed class ClusterDeleter(InstallContext ctx)
     /// </summary>
     private async Task RemoveDockerSettingsAsync(InstallHost n, CancellationToken cancellationToken)
     {
+        string record = RegistryConfigStep.MirrorsRecordOf(ctx);
+        var logins = RegistryConfigStep.DockerLogins(ctx);
+        string[] loginFiles = logins is null ? [] : [DockerAuths.KubeletConfigPath, DockerAuths.RootDockerConfigPath];
+        var existing = await RegistryConfigStep.ReadFilesAsync(n, [RuntimeConfigOptions.DockerDaemonJsonPath, record, .. loginFiles], "delete: read the registry settings of docker", cancellationToken).ConfigureAwait(false);
         var unmerges = new List<(string Path, Func<string, string?> Unmerge)>();
-        if (RegistryConfigStep.DockerDaemonJson(ctx) is { } ours) unmerges.Add((RuntimeConfigOptions.DockerDaemonJsonPath, existing => DaemonJsonMerge.Unmerge(existing, ours)));
-        if (RegistryConfigStep.DockerLogins(ctx) is { } logins)
+        // what the last run merged, as recorded on the host; else what this Clusterfile's registry would have merged
+        if ((existing[record] is { Length: > 0 } recorded ? recorded : RegistryConfigStep.DockerDaemonJson(ctx)) is { } ours)
         {
-            foreach (var path in new[] { DockerAuths.KubeletConfigPath, DockerAuths.RootDockerConfigPath }) unmerges.Add((path, existing => DockerAuths.Unmerge(existing, logins.Registries, logins.Token)));
+            unmerges.Add((RuntimeConfigOptions.DockerDaemonJsonPath, existing => DaemonJsonMerge.Unmerge(existing, ours)));
         }
-        if (unmerges.Count == 0) return;
-        var existing = await RegistryConfigStep.ReadFilesAsync(n, unmerges.Select(u => u.Path).ToList(), "delete: read the registry settings of docker", cancellationToken).ConfigureAwait(false);
+        foreach (var path in loginFiles) unmerges.Add((path, existing => DockerAuths.Unmerge(existing, logins!.Value.Registries, logins.Value.Token)));
         var left = unmerges.Select(u => (u.Path, Text: u.Unmerge(existing[u.Path]))).Where(u => u.Text is not null).ToList();
         if (left.Count == 0) return;
         var write = left.Where(u => u.Text!.Length > 0).Select(u => new RemoteFile(u.Path, System.Text.Encoding.UTF8.GetBytes(u.Text!),
@@ -108,8 +111,9 @@ internal sealed class ClusterDeleter(InstallContext ctx)
                         rmdir {{Q(ctx.Cluster.DataRoot)}} 2>/dev/null
                         true
                         """;
-                    await n.Ssh.RunAsync(script, ctx.Cmd(n, "delete", "clean the host"), cancellationToken).ConfigureAwait(false);
+                    // before the clean script: it removes the cluster's folder, where the record of the merged mirrors is
                     if (ctx.IsDocker(n)) await RemoveDockerSettingsAsync(n, cancellationToken).ConfigureAwait(false);
+                    await n.Ssh.RunAsync(script, ctx.Cmd(n, "delete", "clean the host"), cancellationToken).ConfigureAwait(false);
                     await n.Ssh.RunAsync($"ls -A {Q(ctx.Cluster.DataRoot)} 2>/dev/null | grep -qv '^.store$' || rm -rf {Q(ctx.Store)}; rmdir {Q(ctx.Cluster.DataRoot)} 2>/dev/null; true",
                         ctx.Cmd(n, "delete", "remove the content store when no cluster uses it"), cancellationToken).ConfigureAwait(false);
                     await PluginsStep.RunPluginsAsync(ctx, n, PluginPhase.PostCleanHost, cancellationToken).ConfigureAwait(false);

@@ -113,29 +113,34 @@ internal sealed class RegistryConfigStep : HostStep
             unmirrored = domains.Where(d => d != DockerImageStore.MirroredDomain && d != local.Domain && d != local.Url);
             caveat = "docker.io too: Docker sends a registry mirror no credentials, and the cluster's registry asks for them";
         }
-        bool daemonJson = config.Files.Any(f => f.Path == RuntimeConfigOptions.DockerDaemonJsonPath);
-        // files of the host's own that get our part merged in, never overwritten: daemon.json's mirrors; on Docker hosts
-        // with registry credentials the logins kubelet and root's docker CLI send (Docker Engine keeps none of its own)
-        var merges = new List<(string Path, Func<string, string> Merge, UnixFileMode Mode)>();
-        if (daemonJson)
+        string? fragment = config.Files.FirstOrDefault(f => f.Path == RuntimeConfigOptions.DockerDaemonJsonPath)?.Content;
+        bool daemonJson = fragment is not null, reload = false;
+        config = config with { Files = config.Files.Where(f => f.Path != RuntimeConfigOptions.DockerDaemonJsonPath).ToList() };
+        if (docker)
         {
-            string fragment = config.Files.First(f => f.Path == RuntimeConfigOptions.DockerDaemonJsonPath).Content;
-            merges.Add((RuntimeConfigOptions.DockerDaemonJsonPath, existing => DaemonJsonMerge.Merge(existing, fragment, n.Ip), RuntimeConfigFile.Readable));
-        }
-        if (docker && DockerLogins(ctx) is { } logins)
-        {
-            foreach (var path in new[] { DockerAuths.KubeletConfigPath, DockerAuths.RootDockerConfigPath })
+            // files of the host's own that get our part merged in, never overwritten: daemon.json's mirrors (what an
+            // earlier run merged, as recorded beside the cluster, taken out first: registry hosts that changed leave no
+            // stale mirror); with registry credentials the logins kubelet and root's docker CLI send (Docker Engine keeps none)
+            string record = MirrorsRecordOf(ctx);
+            var logins = DockerLogins(ctx);
+            string[] loginFiles = logins is null ? [] : [DockerAuths.KubeletConfigPath, DockerAuths.RootDockerConfigPath];
+            var existing = await ReadFilesAsync(n, [RuntimeConfigOptions.DockerDaemonJsonPath, record, .. loginFiles], $"{StepName}: read docker's settings", cancellationToken).ConfigureAwait(false);
+            string current = existing[RuntimeConfigOptions.DockerDaemonJsonPath], previous = existing[record];
+            string cleaned = previous.Length > 0 ? DaemonJsonMerge.Unmerge(current, previous) ?? current : current;
+            string? merged = fragment is not null ? DaemonJsonMerge.Merge(cleaned, fragment, n.Ip) : cleaned != current ? cleaned : null;
+            var files = config.Files.ToList();
+            if (merged is not null)
             {
-                merges.Add((path, existing => DockerAuths.Merge(existing, logins.Registries, logins.Token, n.Ip, path), RuntimeConfigFile.Private));
+                files.Add(new RuntimeConfigFile(RuntimeConfigOptions.DockerDaemonJsonPath, merged));
+                reload = true;
             }
-        }
-        if (merges.Count > 0)
-        {
-            var existing = await ReadFilesAsync(n, merges.Select(m => m.Path).ToList(), $"{StepName}: read {string.Join(", ", merges.Select(m => m.Path))}", cancellationToken).ConfigureAwait(false);
-            config = config with
+            if (fragment is not null) files.Add(new RuntimeConfigFile(record, fragment));
+            foreach (var path in loginFiles) files.Add(new RuntimeConfigFile(path, DockerAuths.Merge(existing[path], logins!.Value.Registries, logins.Value.Token, n.Ip, path), RuntimeConfigFile.Private));
+            config = config with { Files = files };
+            if (fragment is null && previous.Length > 0)
             {
-                Files = config.Files.Where(f => merges.All(m => m.Path != f.Path)).Concat(merges.Select(m => new RuntimeConfigFile(m.Path, m.Merge(existing[m.Path]), m.Mode))).ToList(),
-            };
+                await n.Ssh.RunAsync($"rm -f {SshHost.ShellQuote(record)}", new CommandOptions { Description = $"{StepName}: forget the mirrors merged before" }, cancellationToken).ConfigureAwait(false);
+            }
         }
         await n.Ssh.WriteFilesAsync("/", config.Files.Select(f => new RemoteFile(f.Path, Encoding.UTF8.GetBytes(f.Content), f.Mode)),
             new CommandOptions { Description = $"{StepName}: write hosts.toml for {config.Domains.Count} domains ({mirror})" }, cancellationToken: cancellationToken).ConfigureAwait(false);
@@ -144,7 +149,7 @@ internal sealed class RegistryConfigStep : HostStep
             await PointContainerdAsync(ctx, n, cancellationToken).ConfigureAwait(false);
             return;
         }
-        if (daemonJson)
+        if (reload)
         {
             await n.Ssh.RunAsync(ReloadDocker, ctx.Cmd(n, StepName, "reload docker"), cancellationToken).ConfigureAwait(false);
         }
@@ -157,6 +162,9 @@ internal sealed class RegistryConfigStep : HostStep
     /// <summary>The registry hosts as mirror endpoints, <paramref name="first"/>'s own first (containerd and Docker try them in order).</summary>
     private static List<RegistryEndpoint> LocalEndpoints(InstallContext ctx, string? first) =>
         ctx.RegistryIps.OrderBy(ip => ip == first ? 0 : 1).Select(ip => new RegistryEndpoint($"{ip}:{ctx.Cluster.Registry.Local.Port}", Tls: ctx.Tls)).ToList();
+
+    /// <summary>Where a Docker host keeps the daemon.json fragment the step merged last (beside the cluster's files), so that the next run and <c>sealer delete</c> take out exactly that.</summary>
+    internal static string MirrorsRecordOf(InstallContext ctx) => $"{ctx.ClusterDir}/docker-mirrors.json";
 
     /// <summary>
     /// The daemon.json fragment this step merges on Docker hosts (the registry hosts, or the externalRegistry's root),
