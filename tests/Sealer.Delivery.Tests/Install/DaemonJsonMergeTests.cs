@@ -59,4 +59,12 @@ public class DaemonJsonMergeTests
     [InlineData("[]")]
     [InlineData("not json")]
     public void Unmerge_leaves_alone_a_daemon_json_without_ours_or_not_an_object(string existing) => Assert.Null(DaemonJsonMerge.Unmerge(existing, Ours));
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("{\"registry-mirrors\":[\"https://10.0.0.1:50")] // a record cut short
+    [InlineData("[]")]
+    [InlineData("{\"registry-mirrors\":[5, null]}")]
+    public void A_damaged_record_of_what_was_merged_takes_nothing_out(string record)
+        => Assert.Null(DaemonJsonMerge.Unmerge("""{"registry-mirrors":["https://10.0.0.1:5000"]}""", record));
 }

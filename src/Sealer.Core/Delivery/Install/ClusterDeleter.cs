@@ -112,7 +112,18 @@ internal sealed class ClusterDeleter(InstallContext ctx)
                         true
                         """;
                     // before the clean script: it removes the cluster's folder, where the record of the merged mirrors is
-                    if (ctx.IsDocker(n)) await RemoveDockerSettingsAsync(n, cancellationToken).ConfigureAwait(false);
+                    if (ctx.IsDocker(n))
+                    {
+                        try
+                        {
+                            await RemoveDockerSettingsAsync(n, cancellationToken).ConfigureAwait(false);
+                        }
+                        catch (SealerException ex)
+                        {
+                            // said, and the host cleaned all the same
+                            lock (failures) failures.Add($"{n.Ip}: docker's registry settings not taken out: {ex.Message}");
+                        }
+                    }
                     await n.Ssh.RunAsync(script, ctx.Cmd(n, "delete", "clean the host"), cancellationToken).ConfigureAwait(false);
                     await n.Ssh.RunAsync($"ls -A {Q(ctx.Cluster.DataRoot)} 2>/dev/null | grep -qv '^.store$' || rm -rf {Q(ctx.Store)}; rmdir {Q(ctx.Cluster.DataRoot)} 2>/dev/null; true",
                         ctx.Cmd(n, "delete", "remove the content store when no cluster uses it"), cancellationToken).ConfigureAwait(false);

@@ -37,27 +37,28 @@ internal static class DaemonJsonMerge
     /// <summary>
     /// What <see cref="Merge"/> added taken out again (<c>sealer delete</c>): our registry-mirrors / insecure-registries
     /// entries removed, a list left empty removed with its key, every other setting kept. Null when there is nothing of
-    /// ours to take out, or the file is not a JSON object (not ours to repair: it is left as it is).
+    /// ours to take out, or either is not a JSON object (not ours to repair: the file is left as it is; a damaged record
+    /// of what was merged takes nothing out).
     /// </summary>
     public static string? Unmerge(string existing, string ours)
     {
-        if (string.IsNullOrWhiteSpace(existing)) return null;
-        JsonObject current;
+        if (string.IsNullOrWhiteSpace(existing) || string.IsNullOrWhiteSpace(ours)) return null;
+        JsonObject current, added;
         try
         {
-            if (JsonNode.Parse(existing) is not JsonObject o) return null;
+            if (JsonNode.Parse(existing) is not JsonObject o || JsonNode.Parse(ours) is not JsonObject a) return null;
             current = o;
+            added = a;
         }
         catch (System.Text.Json.JsonException)
         {
             return null;
         }
-        var added = (JsonObject)JsonNode.Parse(ours)!;
         bool changed = false;
         foreach (var key in new[] { "registry-mirrors", "insecure-registries" })
         {
             if (added[key] is not JsonArray mine || current[key] is not JsonArray list) continue;
-            var drop = mine.Select(x => x!.GetValue<string>()).ToHashSet(StringComparer.Ordinal);
+            var drop = mine.OfType<JsonValue>().Select(v => v.TryGetValue<string>(out var text) ? text : null).OfType<string>().ToHashSet(StringComparer.Ordinal);
             var kept = list.Where(x => !(x is JsonValue v && v.TryGetValue<string>(out var s) && drop.Contains(s))).Select(x => x?.DeepClone()).ToList();
             if (kept.Count == list.Count) continue;
             changed = true;

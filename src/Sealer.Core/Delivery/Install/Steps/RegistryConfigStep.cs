@@ -197,18 +197,28 @@ internal sealed class RegistryConfigStep : HostStep
     /// </summary>
     internal static async Task<Dictionary<string, string>> ReadFilesAsync(InstallHost n, IReadOnlyList<string> paths, string description, CancellationToken cancellationToken)
     {
-        string script = string.Join("; ", paths.Select((p, i) => $"printf '@@{i} '; if [ -f {SshHost.ShellQuote(p)} ]; then base64 -w 0 < {SshHost.ShellQuote(p)}; fi; echo"));
+        string script = string.Join("; ", paths.Select((p, i) => $"printf '@@{i} '; if [ -f {SshHost.ShellQuote(p)} ]; then base64 -w 0 < {SshHost.ShellQuote(p)} || printf '!'; fi; echo"));
         using var stdout = new MemoryStream();
         await n.Ssh.ReadOutputAsync(script, (s, c) => s.CopyToAsync(stdout, c), new CommandOptions { Description = description }, cancellationToken).ConfigureAwait(false);
-        var result = paths.ToDictionary(p => p, _ => "", StringComparer.Ordinal);
+        var result = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var line in Encoding.UTF8.GetString(stdout.GetBuffer(), 0, (int)stdout.Length).Split('\n'))
         {
             if (!line.StartsWith("@@", StringComparison.Ordinal) || line.IndexOf(' ', StringComparison.Ordinal) is not (> 2 and var space)) continue;
             if (int.TryParse(line.AsSpan(2, space - 2), out int i) && i >= 0 && i < paths.Count)
             {
-                result[paths[i]] = Encoding.UTF8.GetString(Convert.FromBase64String(line[(space + 1)..].Trim()));
+                try
+                {
+                    result[paths[i]] = Encoding.UTF8.GetString(Convert.FromBase64String(line[(space + 1)..].Trim()));
+                }
+                catch (FormatException)
+                {
+                    // never taken as a missing file: a merge would then overwrite the host's own
+                    throw new SealerException(ErrorCodes.RunStepFailed, $"{n.Ip}: {paths[i]} could not be read; check the file, then run again.");
+                }
             }
         }
+        // every file answered for (missing ones as empty), never one taken as missing: a merge would overwrite the host's own
+        if (paths.FirstOrDefault(p => !result.ContainsKey(p)) is { } unanswered) throw new SealerException(ErrorCodes.RunStepFailed, $"{n.Ip}: {unanswered} could not be read; run again.");
         return result;
     }
 
