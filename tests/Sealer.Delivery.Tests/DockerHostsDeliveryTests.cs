@@ -117,6 +117,14 @@ public class DockerHostsDeliveryTests(TestHosts hosts) : HostsTest(hosts, "seale
         Assert.False(Directory.Exists(Lab.Hosts[1].OnHost("/etc/docker/certs.d/10.200.0.11:5000")));
     }
 
+    /// <summary>A run of <paramref name="image"/>, two hosts at a time, and the status lines it printed.</summary>
+    private async Task<List<string>> RunCollectingAsync(ClusterfileDocument doc, string image)
+    {
+        var lines = new List<string>();
+        await new ClusterInstaller(doc, RunOptionsFor(image, 2) with { Status = l => { lock (lines) lines.Add(l); } }).RunAsync();
+        return lines;
+    }
+
     /// <summary>Real Docker Engine (Debian's docker.io: 20.10, the classic image store) on h2, in its network namespace and its private /tmp; the docker CLI of that host talks to it through a context in its private /root.</summary>
     private const string Dockerd = "/tmp/dockerd";
 
@@ -155,8 +163,7 @@ public class DockerHostsDeliveryTests(TestHosts hosts) : HostsTest(hosts, "seale
             // docker.io's image: the run merges the cluster's registry into daemon.json's registry-mirrors; a reload (what
             // 'systemctl reload docker' sends: SIGHUP) and real Docker pulls it from there, trusting the CA the run wrote
             var image = FixtureImage.Build(Path.Combine(Work, "image"), appLayerBytes: 1024);
-            var lines = new List<string>();
-            await new ClusterInstaller(doc, RunOptionsFor(image.Dir, 2) with { Status = l => { lock (lines) lines.Add(l); } }).RunAsync();
+            var lines = await RunCollectingAsync(doc, image.Dir);
             Assert.DoesNotContain(lines, l => l.Contains(ErrorCodes.DockerClassicStoreUnmirrored, StringComparison.Ordinal)); // docker.io alone: nothing left unmirrored
             var pull = await node.RunAsync($"kill -HUP $(cat {Dockerd}/pid); sleep 0.5; docker pull docker.io/library/demo:1.0 2>&1 && docker image ls --digests --format '{{{{.Repository}}}}:{{{{.Tag}}}} {{{{.Digest}}}}'",
                 new CommandOptions { Check = false, Timeout = TimeSpan.FromSeconds(60) });
@@ -186,8 +193,7 @@ public class DockerHostsDeliveryTests(TestHosts hosts) : HostsTest(hosts, "seale
             // an image of quay.io: the run warns that this store leaves quay.io to the internet, and the check reports it
             await new ClusterInstaller(doc, RunOptionsFor(image.Dir, 2)).DeleteAsync();
             var quay = FixtureImage.Build(Path.Combine(Work, "quay"), appLayerBytes: 1024, appImage: "quay.io/acme/agent:2");
-            lines.Clear();
-            await new ClusterInstaller(doc, RunOptionsFor(quay.Dir, 2) with { Status = l => { lock (lines) lines.Add(l); } }).RunAsync();
+            lines = await RunCollectingAsync(doc, quay.Dir);
             var warned = lines.Where(l => l.Contains(ErrorCodes.DockerClassicStoreUnmirrored, StringComparison.Ordinal)).ToList();
             Assert.Equal([$"registry-config  {ErrorCodes.DockerClassicStoreUnmirrored}: 10.200.0.12: Docker's classic image store mirrors docker.io only: images of quay.io are pulled from those registries directly. " +
                 DockerImageStore.Remedy], warned); // h1 has no daemon answering: not said of it
@@ -233,8 +239,7 @@ public class DockerHostsDeliveryTests(TestHosts hosts) : HostsTest(hosts, "seale
                 Directory.CreateDirectory(Lab.Hosts[1].OnHost($"/etc/docker/certs.d/{site.Address}"));
                 File.Copy(certs.CaCertificate, Lab.Hosts[1].OnHost($"/etc/docker/certs.d/{site.Address}/ca.crt"), overwrite: true);
                 var doc = DockerClusterWith(site, credentials);
-                var lines = new List<string>();
-                await new ClusterInstaller(doc, RunOptionsFor(image.Dir, 2) with { Status = l => { lock (lines) lines.Add(l); } }).RunAsync();
+                var lines = await RunCollectingAsync(doc, image.Dir);
                 Assert.Equal(image.AppManifestDigest, site.Inspect("library/demo:1.0")?.Digest); // pushed there by this machine under its own path
                 using (var daemon = JsonDocument.Parse(File.ReadAllText(Lab.Hosts[1].OnHost("/etc/docker/daemon.json"))))
                 {
@@ -302,8 +307,7 @@ public class DockerHostsDeliveryTests(TestHosts hosts) : HostsTest(hosts, "seale
         {
             await StartDockerdAsync(node);
             var image = FixtureImage.Build(Path.Combine(Work, "image"), appLayerBytes: 1024);
-            var lines = new List<string>();
-            await new ClusterInstaller(doc, RunOptionsFor(image.Dir, 2) with { Status = l => { lock (lines) lines.Add(l); } }).RunAsync();
+            var lines = await RunCollectingAsync(doc, image.Dir);
             Assert.Equal([$"registry-config  {ErrorCodes.DockerClassicStoreUnmirrored}: 10.200.0.12: Docker's classic image store mirrors docker.io only: images of docker.io are pulled from those registries directly " +
                 $"(docker.io too: Docker sends a registry mirror no credentials, and the cluster's registry asks for them). {DockerImageStore.Remedy}"],
                 lines.Where(l => l.Contains(ErrorCodes.DockerClassicStoreUnmirrored, StringComparison.Ordinal)));
