@@ -24,7 +24,7 @@ internal sealed class ClusterDeleter(InstallContext ctx)
     {
         string record = RegistryConfigStep.MirrorsRecordOf(ctx);
         var logins = RegistryConfigStep.DockerLogins(ctx);
-        string[] loginFiles = logins is null ? [] : [DockerAuths.KubeletConfigPath, DockerAuths.RootDockerConfigPath];
+        string[] loginFiles = logins is null ? [] : DockerAuths.ConfigFiles;
         var existing = await RegistryConfigStep.ReadFilesAsync(n, [RuntimeConfigOptions.DockerDaemonJsonPath, record, .. loginFiles], "delete: read the registry settings of docker", cancellationToken).ConfigureAwait(false);
         var unmerges = new List<(string Path, Func<string, string?> Unmerge)>();
         // what the last run merged, as recorded on the host; else what this Clusterfile's registry would have merged

@@ -1,6 +1,5 @@
-using System.Text;
 using System.Text.Json.Nodes;
-using Sealer.Core.Diagnostics;
+using Sealer.Core.RegistryServer;
 
 namespace Sealer.Core.Delivery.Install.Policies;
 
@@ -10,16 +9,7 @@ internal static class DaemonJsonMerge
     /// <summary>Adds our registry-mirrors / insecure-registries to an existing daemon.json (ours first: tried first), keeping every other setting.</summary>
     public static string Merge(string existing, string ours, string host)
     {
-        if (string.IsNullOrWhiteSpace(existing)) return ours;
-        JsonObject current;
-        try
-        {
-            current = JsonNode.Parse(existing) as JsonObject ?? throw new System.Text.Json.JsonException("not an object");
-        }
-        catch (System.Text.Json.JsonException ex)
-        {
-            throw new SealerException(ErrorCodes.RunStepFailed, $"{host}: /etc/docker/daemon.json is not a JSON object ({ex.Message}); fix it, then run again.", inner: ex);
-        }
+        if (HostJsonFile.Parse(existing, host, RuntimeConfigOptions.DockerDaemonJsonPath) is not { } current) return ours;
         var add = (JsonObject)JsonNode.Parse(ours)!;
         foreach (var key in new[] { "registry-mirrors", "insecure-registries" })
         {
@@ -31,7 +21,7 @@ internal static class DaemonJsonMerge
             foreach (var v in have.Where(v => v is not null && !wanted.Any(w => w!.GetValue<string>() == v))) merged.Add((JsonNode?)JsonValue.Create(v));
             current[key] = merged;
         }
-        return Write(current);
+        return HostJsonFile.Write(current);
     }
 
     /// <summary>
@@ -65,13 +55,6 @@ internal static class DaemonJsonMerge
             if (kept.Count == 0) current.Remove(key);
             else current[key] = new JsonArray([.. kept]);
         }
-        return changed ? Write(current) : null;
-    }
-
-    private static string Write(JsonObject json)
-    {
-        var buffer = new System.Buffers.ArrayBufferWriter<byte>();
-        using (var w = new System.Text.Json.Utf8JsonWriter(buffer, new System.Text.Json.JsonWriterOptions { Indented = true, NewLine = "\n" })) json.WriteTo(w);
-        return Encoding.UTF8.GetString(buffer.WrittenSpan) + "\n";
+        return changed ? HostJsonFile.Write(current) : null;
     }
 }

@@ -18,6 +18,9 @@ internal static class DockerAuths
     /// <summary>The docker CLI's config of root (sealer runs its commands as root).</summary>
     public const string RootDockerConfigPath = "/root/.docker/config.json";
 
+    /// <summary>The files a login goes into, and comes out of on delete.</summary>
+    public static readonly string[] ConfigFiles = [KubeletConfigPath, RootDockerConfigPath];
+
     /// <summary><c>base64(user:password)</c>, the <c>auth</c> of an <c>auths</c> entry.</summary>
     public static string Token(string user, string password) => Convert.ToBase64String(Encoding.UTF8.GetBytes(user + ":" + password));
 
@@ -28,14 +31,14 @@ internal static class DockerAuths
     /// </summary>
     public static string Merge(string existing, IEnumerable<string> registries, string token, string host, string path)
     {
-        var json = Parse(existing, host, path) ?? [];
+        var json = HostJsonFile.Parse(existing, host, path) ?? [];
         if (json["auths"] is not JsonObject auths)
         {
             if (json["auths"] is not null) throw new SealerException(ErrorCodes.RunStepFailed, $"{host}: {path}: \"auths\" is not a JSON object; fix it, then run again.");
             json["auths"] = auths = [];
         }
         foreach (var registry in registries) auths[registry] = new JsonObject { ["auth"] = token };
-        return Write(json);
+        return HostJsonFile.Write(json);
     }
 
     /// <summary>
@@ -67,26 +70,6 @@ internal static class DockerAuths
         }
         if (!changed) return null;
         if (auths.Count == 0) json.Remove("auths");
-        return json.Count == 0 ? "" : Write(json);
-    }
-
-    private static JsonObject? Parse(string existing, string host, string path)
-    {
-        if (string.IsNullOrWhiteSpace(existing)) return null;
-        try
-        {
-            return JsonNode.Parse(existing) as JsonObject ?? throw new System.Text.Json.JsonException("not an object");
-        }
-        catch (System.Text.Json.JsonException ex)
-        {
-            throw new SealerException(ErrorCodes.RunStepFailed, $"{host}: {path} is not a JSON object ({ex.Message}); fix it, then run again.", inner: ex);
-        }
-    }
-
-    private static string Write(JsonObject json)
-    {
-        var buffer = new System.Buffers.ArrayBufferWriter<byte>();
-        using (var w = new System.Text.Json.Utf8JsonWriter(buffer, new System.Text.Json.JsonWriterOptions { Indented = true, NewLine = "\n" })) json.WriteTo(w);
-        return Encoding.UTF8.GetString(buffer.WrittenSpan) + "\n";
+        return json.Count == 0 ? "" : HostJsonFile.Write(json);
     }
 }

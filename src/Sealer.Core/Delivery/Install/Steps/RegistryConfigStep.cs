@@ -123,7 +123,7 @@ internal sealed class RegistryConfigStep : HostStep
             // stale mirror); with registry credentials the logins kubelet and root's docker CLI send (Docker Engine keeps none)
             string record = MirrorsRecordOf(ctx);
             var logins = DockerLogins(ctx);
-            string[] loginFiles = logins is null ? [] : [DockerAuths.KubeletConfigPath, DockerAuths.RootDockerConfigPath];
+            string[] loginFiles = logins is null ? [] : DockerAuths.ConfigFiles;
             var existing = await ReadFilesAsync(n, [RuntimeConfigOptions.DockerDaemonJsonPath, record, .. loginFiles], $"{StepName}: read docker's settings", cancellationToken).ConfigureAwait(false);
             string current = existing[RuntimeConfigOptions.DockerDaemonJsonPath], previous = existing[record];
             string cleaned = previous.Length > 0 ? DaemonJsonMerge.Unmerge(current, previous) ?? current : current;
