@@ -341,7 +341,7 @@ public class DockerHostsDeliveryTests(TestHosts hosts) : HostsTest(hosts, "seale
             var check = await new ClusterInstaller(doc, RunOptionsFor(image.Dir, 2)).CheckAirgapAsync();
             var problems = check.Problems.Select(p => p.ToString()).ToList();
             string all = string.Join("\n", problems) + "\n--\n" + string.Join("\n", check.Ok);
-            Assert.True(problems.Contains($"10.200.0.12: [airgap] {ErrorCodes.AirgapMirrorMissing}: the registry-mirrors of /etc/docker/daemon.json name the cluster's registry, but Docker sends a registry mirror no credentials " +
+            Assert.True(problems.Contains($"10.200.0.12: [airgap] {ErrorCodes.AirgapMirrorMissing}: the registry-mirrors of /etc/docker/daemon.json name the cluster's registry, but Docker sends a registry mirror no credentials, " +
                 $"and the cluster's registry asks for them, so demo:1.0 uses docker.io: a pull goes to docker.io directly. {DockerImageStore.Remedy}"), all);
             Assert.True(check.Ok.Contains("10.200.0.12: sea.hub:5000 is the cluster's registry"), all);
 

@@ -233,14 +233,14 @@ internal sealed class ClusterChecker(InstallContext ctx)
                         : null,
                 };
             }).ToList();
-            var endpoints = ctx.Cluster.Registry.External is { } ext ? [ext.Url] : registryIps.Select(ip => $"{ip}:{ctx.Cluster.Registry.Local.Port}").Append(ctx.Cluster.Registry.Local.Url).ToList();
+            var external = ctx.Cluster.Registry.External;
+            var endpoints = external is not null ? [external.Url] : registryIps.Select(ip => $"{ip}:{ctx.Cluster.Registry.Local.Port}").Append(ctx.Cluster.Registry.Local.Url).ToList();
             try
             {
                 // Docker's classic store sends a mirror no credentials: a local registry with them refuses its docker.io pulls
-                string? refusal = ctx.Cluster.Registry.External is null && ctx.Cluster.Registry.Local.Username is not null
-                    ? "Docker sends a registry mirror no credentials and the cluster's registry asks for them" : null;
+                string? refusal = external is null && RegistryConfigStep.DockerLogins(ctx) is not null ? RegistryConfigStep.LocalMirrorRefusal : null;
                 var airgap = AirgapCheck.Evaluate(served, endpoints, ctx.Cluster.Masters.First().Ip, pods, hostFacts, refusal,
-                    ctx.Cluster.Registry.External is { } external ? $"the externalRegistry {external.Url}" : "the built-in registry");
+                    external is not null ? $"the externalRegistry {external.Url}" : "the built-in registry");
                 ok.AddRange(airgap.Ok);
                 problems.AddRange(airgap.Problems);
             }

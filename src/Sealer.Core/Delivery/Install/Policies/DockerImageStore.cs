@@ -28,5 +28,8 @@ public static class DockerImageStore
         => driverStatus.Contains("io.containerd.snapshotter", StringComparison.Ordinal) ? Containerd : Classic;
 
     /// <summary>What to do about a classic store that leaves domains unmirrored, for the warning and the air-gap check.</summary>
+    /// <summary>Why Docker's classic store cannot pull through a registry mirror that asks for credentials (moby/moby#30880).</summary>
+    public const string MirrorGetsNoCredentials = "Docker sends a registry mirror no credentials";
+
     public const string Remedy = "Turn on Docker's containerd image store (\"features\": {\"containerd-snapshotter\": true} in /etc/docker/daemon.json, restart docker; it pulls its images again), or run the cluster on containerd.";
 }

@@ -95,7 +95,7 @@ internal sealed class RegistryConfigStep : HostStep
                 new RuntimeConfigOptions { Docker = docker, BasicAuth = credentials, PathPrefix = external.Prefix });
             mirror = external.Url;
             unmirrored = domains.Where(d => d != DockerImageStore.MirroredDomain && d != local.Domain);
-            caveat = $"docker.io too, unless {mirror} lets anyone pull: Docker sends a registry mirror no credentials";
+            caveat = $"docker.io too, unless {mirror} lets anyone pull: {DockerImageStore.MirrorGetsNoCredentials}";
         }
         else
         {
@@ -111,7 +111,7 @@ internal sealed class RegistryConfigStep : HostStep
             mirror = endpoints[0].Host;
             // the registry's own name (sea.hub:5000, with its CA) is pulled from directly: not left to the internet
             unmirrored = domains.Where(d => d != DockerImageStore.MirroredDomain && d != local.Domain && d != local.Url);
-            caveat = "docker.io too: Docker sends a registry mirror no credentials, and the cluster's registry asks for them";
+            caveat = $"docker.io too: {LocalMirrorRefusal}";
         }
         string? fragment = config.Files.FirstOrDefault(f => f.Path == RuntimeConfigOptions.DockerDaemonJsonPath)?.Content;
         bool daemonJson = fragment is not null, reload = false;
@@ -179,6 +179,9 @@ internal sealed class RegistryConfigStep : HostStep
         var endpoints = LocalEndpoints(ctx, null);
         return endpoints.Count == 0 ? null : RegistryRuntimeConfig.DockerDaemonJson(endpoints);
     }
+
+    /// <summary>Why the classic store's docker.io pulls through the cluster's own registry are refused when it has credentials.</summary>
+    internal const string LocalMirrorRefusal = DockerImageStore.MirrorGetsNoCredentials + ", and the cluster's registry asks for them";
 
     /// <summary>
     /// The registry names a Docker host's pulls send credentials to, with their <c>auths</c> token: the registry's own
