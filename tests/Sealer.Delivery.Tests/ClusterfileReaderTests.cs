@@ -267,6 +267,10 @@ public class ClusterfileReaderTests
         { "kind: Cluster\nspec: {image: a, hosts: [{ips: [10.0.0.1], roles: [master]}]}\n---\nkind: Config\nspec:\n  path: ../etc/passwd\n", ErrorCodes.ClusterfileBadConfig, 6, "stay inside" },
         { "kind: Cluster\nspec:\n  image: a\n  hosts: [{ips: [10.0.0.1], roles: [master], taints: [nodedefect]}]\n", ErrorCodes.ClusterfileBadValue, 4, "needs an effect" },
         { "kind: Cluster\nspec:\n  image: a\n  hosts: [{ips: [10.0.0.1], roles: [master]}]\n  registry:\n    externalRegistry:\n      domain: harbor.site\n      prefix: Team/Apps\n", ErrorCodes.ClusterfileBadValue, 8, "prefix 'Team/Apps' is not a repository path" },
+        { "kind: Cluster\nspec:\n  image: a\n  env:\n    - IPvsVIPv4=10.103\n  hosts: [{ips: [10.0.0.1], roles: [master]}]\n", ErrorCodes.ClusterfileBadValue, 5, "IPvsVIPv4 '10.103' is not an IPv4 address: it is the API servers' local VIP" },
+        { "kind: Cluster\nspec:\n  image: a\n  env: [\"IPvsVIPv6=10.103.97.2; reboot\"]\n  hosts: [{ips: [10.0.0.1], roles: [master]}]\n", ErrorCodes.ClusterfileBadValue, 4, "is not an IPv6 address" },
+        { "kind: Cluster\nspec:\n  image: a\n  hosts: [{ips: [10.0.0.1], roles: [master]}]\n  registry:\n    localRegistry:\n      port: 5000\n      username: admin\n", ErrorCodes.ClusterfileMissingField, 8, "'spec.registry.localRegistry' has a username but no password: the built-in registry would start without authentication" },
+        { "kind: Cluster\nspec:\n  image: a\n  hosts: [{ips: [10.0.0.1], roles: [master]}]\n  registry:\n    externalRegistry:\n      domain: harbor.site\n      password: s3cret\n", ErrorCodes.ClusterfileMissingField, 8, "has a password but no username: the hosts would pull from it anonymously" },
         // Application documents: unknown fields at any depth, bad strategies, helm values, both cmds and helm
         { App + "spec:\n  launchApp: [a]\n", ErrorCodes.ClusterfileUnknownField, 6, "did you mean 'launchApps'" },
         { App + "spec:\n  configs:\n    - name: a\n      lanch: {cmds: [x]}\n", ErrorCodes.ClusterfileUnknownField, 8, "did you mean 'launch'" },

@@ -360,7 +360,15 @@ public static partial class ClusterfileReader
                 {
                     throw Error(ErrorCodes.ClusterfileBadEnv, item, $"The {path} entry '{entry}' is not KEY=value. Write it as '- NAME=value'.");
                 }
-                env.Add(new(entry[..eq], entry[(eq + 1)..]));
+                string key = entry[..eq], value = entry[(eq + 1)..];
+                if (key is "IPvsVIPv4" or "IPvsVIPv6" && !(IPAddress.TryParse(value, out var vip) && (key == "IPvsVIPv4"
+                    ? vip.AddressFamily == AddressFamily.InterNetwork && vip.ToString() == value // not 10.103 (10.0.0.103)
+                    : vip.AddressFamily == AddressFamily.InterNetworkV6 && vip.ScopeId == 0)))
+                {
+                    throw Error(ErrorCodes.ClusterfileBadValue, item,
+                        $"{key} '{value}' is not an {(key == "IPvsVIPv4" ? "IPv4" : "IPv6")} address: it is the API servers' local VIP on every worker (default {(key == "IPvsVIPv4" ? "10.103.97.2" : "1248:4003:10bb:6a01:83b9:6360:c66d:0002")}), an address no host or service of the site uses.");
+                }
+                env.Add(new(key, value));
             }
             return env;
         }
@@ -553,6 +561,8 @@ public static partial class ClusterfileReader
                     SubjectAltNameDns = dns,
                     SubjectAltNameIps = ips,
                 };
+                CheckLoginPair(l, "spec.registry.localRegistry", local.Username, local.Password,
+                    "the built-in registry would start without authentication while the file says it has some");
             }
             ExternalRegistrySpec? external = null;
             if (Get(m, "externalRegistry") is { } en)
@@ -570,8 +580,18 @@ public static partial class ClusterfileReader
                     OptStr(e, "domain", p) ?? throw Error(ErrorCodes.ClusterfileMissingField, e, "externalRegistry needs a domain."),
                     Get(e, "port") is { } pn ? Port(pn, $"{p}.port") : null,
                     OptStr(e, "username", p), Secret(e, "password", p), prefix);
+                CheckLoginPair(e, p, external.Username, external.Password, "the hosts would pull from it anonymously");
             }
             return new RegistrySpec { Local = local, External = external };
+        }
+
+        /// <summary>A registry's login is a username with its password: one without the other is refused, never taken as no login.</summary>
+        private void CheckLoginPair(YamlMappingNode map, string path, string? username, string? password, string consequence)
+        {
+            if ((username is null) == (password is null)) return;
+            string has = username is null ? "password" : "username", lacks = username is null ? "username" : "password";
+            throw Error(ErrorCodes.ClusterfileMissingField, Get(map, has)!,
+                $"'{path}' has a {has} but no {lacks}: {consequence}. Give both {path}.username and {path}.password, or neither.");
         }
 
         /// <summary>
