@@ -91,4 +91,7 @@ public static partial class ErrorCodes
 
     /// <summary>A Docker host runs Docker Engine's classic image store and the Clusterfile's externalRegistry has a <c>prefix</c>: that store mirrors through daemon.json's <c>registry-mirrors</c> only, which take a registry's root, not a path in it, so every image would be pulled from the internet. Turn on the containerd image store, run the host on containerd, or use an externalRegistry without a prefix.</summary>
     public const string DockerPrefixedMirrorRefused = "SEA4029";
+
+    /// <summary>A warning: a worker has no route to the API servers' VIP and none of its interfaces holds its Clusterfile address to route the VIP from (an address translated on the way, a host behind NAT): kubeadm join and kubelet cannot reach the API servers through kube-lvscare. Give the host a route to the VIP (a default route will do) or list it under the address it holds.</summary>
+    public const string VipUnroutable = "SEA4030";
 }

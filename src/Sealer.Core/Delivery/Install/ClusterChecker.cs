@@ -49,6 +49,10 @@ internal sealed class ClusterChecker(InstallContext ctx)
                     if [ -d {{Q(links)}} ]; then n=0; for f in {{Q(links)}}/*; do [ -L "$f" ] || continue; n=$((n+1)); [ -e "$f" ] || echo "lost-link=${f##*/}"; done; echo "links=$n"; fi
                     [ -f {{ApiServerVip.LvscareManifest}} ] && awk '/- --rs$/ { getline; sub(/^ *- /, ""); print "lvs-rs=" $0 }' {{ApiServerVip.LvscareManifest}}
                     awk '$2 == "{{ApiServerVip.Domain}}" { print "apiserver=" $1 }' /etc/hosts
+                    if command -v ip >/dev/null 2>&1; then
+                      ip -o addr show to {{n.Ip}} 2>/dev/null | grep -q . && echo own-ip
+                      echo "vip-src=$(ip route get {{ctx.Vip}} 2>/dev/null | sed -n 's/.* src \([^ ]*\).*/\1/p')"
+                    fi
                     true
                     """;
                 var r = await n.Ssh.RunAsync(script, new CommandOptions { Description = "check" }, cancellationToken).ConfigureAwait(false);
@@ -303,7 +307,7 @@ internal sealed class ClusterChecker(InstallContext ctx)
         }
     }
 
-    /// <summary>The API server domain in /etc/hosts and, on workers, kube-lvscare over exactly the masters of the Clusterfile.</summary>
+    /// <summary>The API server domain in /etc/hosts and, on workers, kube-lvscare over exactly the masters of the Clusterfile and traffic to the VIP leaving from the worker's Clusterfile address.</summary>
     private void CheckVip(InstallHost n, HashSet<string> lines, List<string> ok, List<PreflightProblem> problems)
     {
         string? alias = lines.FirstOrDefault(l => l.StartsWith("apiserver=", StringComparison.Ordinal))?["apiserver=".Length..];
@@ -318,6 +322,13 @@ internal sealed class ClusterChecker(InstallContext ctx)
         if (have.Count == 0) problems.Add(new PreflightProblem(n.Ip, "vip", $"no {ApiServerVip.LvscareManifest}: the worker cannot reach the API servers through {ctx.VipEndpoint}; run 'sealer run' again."));
         else if (!have.SequenceEqual(masters)) problems.Add(new PreflightProblem(n.Ip, "vip", $"kube-lvscare balances over {string.Join(", ", have)}, but the masters are {string.Join(", ", masters)}: run 'sealer run' again to update it."));
         else ok.Add($"{n.Ip}: lvscare {ctx.VipEndpoint} over {masters.Count} master(s)");
+        // the masters answer the address a connection to the VIP comes from (IPVS rewrites only the destination)
+        if (lines.Contains("own-ip") && lines.FirstOrDefault(l => l.StartsWith("vip-src=", StringComparison.Ordinal)) is { } v)
+        {
+            string src = v["vip-src=".Length..];
+            if (System.Net.IPAddress.TryParse(src, out var from) && from.Equals(System.Net.IPAddress.Parse(n.Ip))) ok.Add($"{n.Ip}: the VIP {ctx.Vip} is reached from {n.Ip}");
+            else problems.Add(new PreflightProblem(n.Ip, "vip", $"traffic to the VIP {ctx.Vip} leaves from {(src.Length > 0 ? src : "nowhere (no route)")}, not from {n.Ip}: the masters answer that address, so the worker cannot reach the API servers. Run 'sealer run' again: it routes the VIP from {n.Ip}."));
+        }
     }
 
     /// <summary>The apps' workloads through kubectl on master0: desired vs ready, image pull errors, crash loops.</summary>

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using Sealer.Core.Delivery.Install.Policies;
 using Sealer.Core.Diagnostics;
 
@@ -7,11 +8,16 @@ namespace Sealer.Core.Delivery.Install.Steps;
 /// Every worker gets the kube-lvscare static pod over the masters of the Clusterfile (rewritten only when it changes, so
 /// kubelet does not restart lvscare for nothing), and the IPVS rules at once, so kubeadm join reaches the VIP before
 /// kubelet runs lvscare: Sealer's <c>seautil ipvs --run-once</c> when the image ships seautil, else ipvsadm. Runs on every
-/// run (before workers join, and again whenever the masters change); not recorded.
+/// run (before workers join, and again whenever the masters change); not recorded. On a worker whose traffic to the VIP
+/// would leave from another address than its Clusterfile one (the masters answer that one), a route to the VIP from it
+/// (<see cref="ApiServerVip.VipRouteScript"/>).
 /// </summary>
 internal sealed class LvscareStep : InstallStep
 {
     public const string StepName = "lvscare";
+
+    /// <summary>How a run reports a worker that got a route to the VIP (<c>ip:vip-route</c>).</summary>
+    public const string VipRoute = "vip-route";
 
     public override StepScope Scope => StepScope.Host;
 
@@ -19,7 +25,7 @@ internal sealed class LvscareStep : InstallStep
 
     public override StepRerun Rerun => StepRerun.EveryRun;
 
-    public override string Does => "on every worker, the kube-lvscare static pod (VIP:6443 over every master; rewritten only when it changes) and the IPVS rules at once (seautil, else ipvsadm)";
+    public override string Does => "on every worker, the kube-lvscare static pod (VIP:6443 over every master; rewritten only when it changes), the IPVS rules at once (seautil, else ipvsadm), and a route to the VIP from the host's cluster address where traffic to it would leave from another (a host on several networks; kept over reboots by a systemd unit)";
 
     public override string Reads => "the masters, the VIP, the lvscare image (env LvscareImage, else one the image carries, else <RegistryURL>/sealerio/lvscare)";
 
@@ -77,12 +83,27 @@ internal sealed class LvscareStep : InstallStep
             """;
         var changed = new List<string>();
         var failures = new List<string>();
+        var routed = new List<string>();
         await Task.WhenAll(workers.Select(async w =>
         {
             try
             {
-                var r = await w.Ssh.RunAsync(script, ctx.Cmd(w, StepName, $"write {ApiServerVip.LvscareManifest} ({masters.Count} master(s))"), cancellationToken).ConfigureAwait(false);
+                var r = await w.Ssh.RunAsync(script + "\n" + ApiServerVip.VipRouteScript(ctx.Cluster.Name, ctx.Vip, w.Ip),
+                    ctx.Cmd(w, StepName, $"write {ApiServerVip.LvscareManifest} ({masters.Count} master(s))"), cancellationToken).ConfigureAwait(false);
                 if (r.Stdout.Contains("lvscare: updated", StringComparison.Ordinal)) lock (changed) changed.Add(w.Ip);
+                foreach (var line in r.Stdout.Split('\n'))
+                {
+                    if (line.StartsWith("vip-route: ", StringComparison.Ordinal))
+                    {
+                        lock (routed) routed.Add(w.Ip);
+                        ctx.Status($"{StepName,-16} {w.Ip}: {line["vip-route: ".Length..]} (the host is on another network too: traffic to the VIP leaves from its cluster address)");
+                    }
+                    else if (line.StartsWith("vip-route-warning: ", StringComparison.Ordinal))
+                    {
+                        ctx.Options.Logger.LogWarning("{Code}: {Host}: {Message}. Give the host a route to the VIP (a default route will do), or list it in the Clusterfile under an address it holds.",
+                            ErrorCodes.VipUnroutable, w.Ip, line["vip-route-warning: ".Length..]);
+                    }
+                }
             }
             catch (SealerException ex)
             {
@@ -90,6 +111,7 @@ internal sealed class LvscareStep : InstallStep
             }
         })).ConfigureAwait(false);
         foreach (var ip in changed.Order(StringComparer.Ordinal)) ctx.Ran($"{ip}:{StepName}");
+        foreach (var ip in routed.Order(StringComparer.Ordinal)) ctx.Ran($"{ip}:{VipRoute}");
         ctx.Status($"{StepName,-16} {workers.Count} worker(s), VIP {vipEndpoint} over {masters.Count} master(s){(changed.Count > 0 ? $", updated on {changed.Count}" : ", unchanged")}");
         if (failures.Count > 0)
         {
