@@ -112,10 +112,10 @@ public class VipAndClusterfileTests(TestHosts hosts, Xunit.Abstractions.ITestOut
         int ipvs = worker.IndexOf("seautil ipvs --vs 10.103.97.2:6443 --rs 10.200.0.11:6443 --rs 10.200.0.12:6443 --health-path /healthz --health-schem https --run-once on sealer-h3", StringComparison.Ordinal);
         int join = worker.IndexOf("kubeadm join 10.103.97.2:6443 --token abcdef.0123456789abcdef", StringComparison.Ordinal);
         Assert.True(ipvs >= 0 && join > ipvs, worker);
-        Assert.Contains("kubeadm join 10.200.0.11:6443 --token abcdef.0123456789abcdef --discovery-token-ca-cert-hash sha256:00 --control-plane --certificate-key 0123456789abcdef", OnHost(1, FixtureImage.Evidence), StringComparison.Ordinal);
+        Assert.Contains("kubeadm join 10.200.0.11:6443 --token abcdef.0123456789abcdef --discovery-token-ca-cert-hash sha256:00 --control-plane --certificate-key 0123456789abcdef --apiserver-advertise-address 10.200.0.12", OnHost(1, FixtureImage.Evidence), StringComparison.Ordinal);
         // kubeadm init gets the domain as control plane endpoint and the VIP, domain and masters as SANs
         var kubeadm = OnHost(0, "/var/lib/sealer/data/fixture/rootfs/etc/kubeadm.yml");
-        Assert.Contains("kind: InitConfiguration", kubeadm, StringComparison.Ordinal);
+        Assert.Contains("kind: InitConfiguration\nlocalAPIEndpoint:\n  bindPort: 6443\n  advertiseAddress: 10.200.0.11\n", kubeadm, StringComparison.Ordinal);
         Assert.Contains("controlPlaneEndpoint: apiserver.cluster.local:6443", kubeadm, StringComparison.Ordinal);
         Assert.Contains("certSANs:\n  - 127.0.0.1\n  - apiserver.cluster.local\n  - 10.103.97.2\n  - 10.200.0.11\n  - 10.200.0.12\n", kubeadm, StringComparison.Ordinal);
 

@@ -36,8 +36,35 @@ public class KubeadmConfigPatchTests
         Assert.Contains("- apiserver.cluster.local\n", patched, StringComparison.Ordinal);
         Assert.Contains("- 10.103.97.2\n", patched, StringComparison.Ordinal);
         Assert.Contains("- 10.0.0.1\n", patched, StringComparison.Ordinal);
-        Assert.Equal(yaml.Split("kind:").Length - 1 + (yaml.Contains("ClusterConfiguration", StringComparison.Ordinal) ? 0 : 1), patched.Split("kind:").Length - 1);
+        Assert.Contains("kind: InitConfiguration\nlocalAPIEndpoint:\n  bindPort: 6443\n  advertiseAddress: 10.0.0.1\n", patched, StringComparison.Ordinal);
+        Assert.Equal(yaml.Split("kind:").Length - 1 + (yaml.Contains("ClusterConfiguration", StringComparison.Ordinal) ? 0 : 1) + (yaml.Contains("InitConfiguration", StringComparison.Ordinal) ? 0 : 1),
+            patched.Split("kind:").Length - 1);
         Assert.DoesNotContain("...", patched, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Master0_is_the_address_kubeadm_init_advertises_over_a_placeholder_and_the_port_is_kept()
+    {
+        // a Sealer base image's InitConfiguration with a placeholder address (Sealer overwrites it too), a custom bind port
+        var kubeadm = KubeadmConfigPatch.WithApiServerEndpoint("""
+            apiVersion: kubeadm.k8s.io/v1beta3
+            kind: InitConfiguration
+            localAPIEndpoint:
+              advertiseAddress: 192.168.2.110
+              bindPort: 6443
+            nodeRegistration:
+              criSocket: /run/containerd/containerd.sock
+            ---
+            apiVersion: kubeadm.k8s.io/v1beta3
+            kind: ClusterConfiguration
+            kubernetesVersion: v1.22.15
+            """, ["10.0.0.7", "10.0.0.8"], "10.103.97.2");
+        Assert.StartsWith("apiVersion: kubeadm.k8s.io/v1beta3\nkind: InitConfiguration\nlocalAPIEndpoint:\n  advertiseAddress: 10.0.0.7\n  bindPort: 6443\nnodeRegistration:\n  criSocket: /run/containerd/containerd.sock\n---\n", kubeadm, StringComparison.Ordinal);
+        Assert.DoesNotContain("192.168.2.110", kubeadm, StringComparison.Ordinal);
+        // no InitConfiguration: one is added, with the apiVersion of the ClusterConfiguration
+        var added = KubeadmConfigPatch.WithApiServerEndpoint("apiVersion: kubeadm.k8s.io/v1beta4\nkind: ClusterConfiguration\n", ["fd00::11"], "10.103.97.2");
+        Assert.EndsWith("\n---\napiVersion: kubeadm.k8s.io/v1beta4\nkind: InitConfiguration\nlocalAPIEndpoint:\n  bindPort: 6443\n  advertiseAddress: fd00::11\n", added, StringComparison.Ordinal);
+        Assert.Equal(1, added.Split("\n---\n").Length - 1);
     }
 
     [Fact]

@@ -25,7 +25,11 @@ internal static class KubeadmConfigPatch
     /// <summary>
     /// As Sealer's kubeadm config (pkg/runtime/kubernetes/kubeadm): the ClusterConfiguration's <c>controlPlaneEndpoint</c> is
     /// <c>apiserver.cluster.local:6443</c> unless set, and <c>apiServer.certSANs</c> holds the domain, the VIP, 127.0.0.1 and
-    /// every master, so workers reach the API servers through the VIP and masters through the domain with valid TLS.
+    /// every master, so workers reach the API servers through the VIP and masters through the domain with valid TLS; the
+    /// InitConfiguration's <c>localAPIEndpoint.advertiseAddress</c> is master0's Clusterfile address (<paramref name="masters"/>[0];
+    /// Sealer sets it always, over a base image's placeholder), else kubeadm takes the address of the default route's
+    /// interface, on another network on a host on several (the API server and etcd would advertise an address the other
+    /// masters and the workers may not reach).
     /// </summary>
     public static string WithApiServerEndpoint(string yaml, IReadOnlyList<string> masters, string vip)
     {
@@ -47,6 +51,18 @@ internal static class KubeadmConfigPatch
             cc = new YamlMappingNode { { "apiVersion", api }, { "kind", "ClusterConfiguration" } };
             stream.Documents.Add(new YamlDocument(cc));
         }
+        var init = docs.LastOrDefault(d => Scalar(d, "kind") == "InitConfiguration");
+        if (init is null)
+        {
+            init = new YamlMappingNode { { "apiVersion", Scalar(cc, "apiVersion") ?? "kubeadm.k8s.io/v1beta3" }, { "kind", "InitConfiguration" } };
+            stream.Documents.Add(new YamlDocument(init));
+        }
+        if (!init.Children.TryGetValue(new YamlScalarNode("localAPIEndpoint"), out var endpointNode) || endpointNode is not YamlMappingNode endpoint)
+        {
+            endpoint = new YamlMappingNode { { "bindPort", "6443" } };
+            init.Children[new YamlScalarNode("localAPIEndpoint")] = endpoint;
+        }
+        endpoint.Children[new YamlScalarNode("advertiseAddress")] = new YamlScalarNode(masters[0]);
         if (Scalar(cc, "controlPlaneEndpoint") is not { Length: > 0 }) cc.Children[new YamlScalarNode("controlPlaneEndpoint")] = new YamlScalarNode($"{ApiServerVip.Domain}:6443");
         if (!cc.Children.TryGetValue(new YamlScalarNode("apiServer"), out var apiNode) || apiNode is not YamlMappingNode apiServer)
         {

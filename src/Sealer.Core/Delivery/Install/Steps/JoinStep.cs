@@ -50,7 +50,8 @@ internal sealed partial class JoinStep(bool masters) : HostStep
         {
             var certs = await master0.Ssh.RunAsync($"{ctx.KubePath}\nkubeadm init phase upload-certs --upload-certs", ctx.Cmd(master0, StepName, "kubeadm upload-certs"), cancellationToken).ConfigureAwait(false);
             string key = certs.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Last().Trim();
-            command += $" --control-plane --certificate-key {key}";
+            // the address the API server and etcd advertise is the Clusterfile's (Sealer: ControlPlane.LocalAPIEndpoint.AdvertiseAddress), not the default route's
+            command += $" --control-plane --certificate-key {key} --apiserver-advertise-address {n.Ip}";
         }
         else
         {
