@@ -68,6 +68,20 @@ public class KubeadmConfigPatchTests
     }
 
     [Fact]
+    public void An_address_the_Clusterfile_gives_kubeadm_init_is_kept()
+    {
+        var loc = new SourceLocation("Clusterfile", 1, 1);
+        RawDocument[] userSet = [new("InitConfiguration", "apiVersion: kubeadm.k8s.io/v1beta3\nkind: InitConfiguration\nlocalAPIEndpoint:\n  advertiseAddress: 172.16.0.7\n", loc)];
+        Assert.True(KubeadmConfigPatch.SetsAdvertiseAddress(userSet));
+        Assert.False(KubeadmConfigPatch.SetsAdvertiseAddress([new("InitConfiguration", "apiVersion: kubeadm.k8s.io/v1beta3\nkind: InitConfiguration\nlocalAPIEndpoint:\n  bindPort: 6443\n", loc)]));
+        Assert.False(KubeadmConfigPatch.SetsAdvertiseAddress([new("KubeletConfiguration", "kind: KubeletConfiguration\nlocalAPIEndpoint: {advertiseAddress: 1.2.3.4}\n", loc)]));
+        string yaml = KubeadmConfigPatch.AppendDocuments("apiVersion: kubeadm.k8s.io/v1beta3\nkind: ClusterConfiguration\n", userSet);
+        var patched = KubeadmConfigPatch.WithApiServerEndpoint(yaml, ["10.0.0.7"], "10.103.97.2", KubeadmConfigPatch.SetsAdvertiseAddress(userSet));
+        Assert.Contains("advertiseAddress: 172.16.0.7\n", patched, StringComparison.Ordinal);
+        Assert.DoesNotContain("advertiseAddress: 10.0.0.7", patched, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Invalid_yaml_is_an_image_error_naming_the_file_and_line()
     {
         var ex = Assert.Throws<SealerException>(() => KubeadmConfigPatch.WithApiServerEndpoint("kind: ClusterConfiguration\napiServer: [1\n", ["10.0.0.1"], "10.103.97.2"));

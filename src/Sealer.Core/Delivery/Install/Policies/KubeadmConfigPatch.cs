@@ -19,6 +19,27 @@ internal static class KubeadmConfigPatch
         return sb.Append('\n').ToString();
     }
 
+    /// <summary>
+    /// Whether the Clusterfile's kubeadm documents give master0's <c>localAPIEndpoint.advertiseAddress</c> themselves (an
+    /// address the host holds where the Clusterfile's is translated on the way): then it is kept, not master0's Clusterfile address.
+    /// </summary>
+    public static bool SetsAdvertiseAddress(IEnumerable<RawDocument> documents) => documents.Any(d =>
+    {
+        if (d.Kind != "InitConfiguration") return false;
+        var stream = new YamlStream();
+        try
+        {
+            stream.Load(new SafeParser(d.Yaml));
+        }
+        catch (YamlDotNet.Core.YamlException)
+        {
+            return false; // the file's own error is reported where it is patched
+        }
+        return stream.Documents.FirstOrDefault()?.RootNode is YamlMappingNode root
+            && root.Children.TryGetValue(new YamlScalarNode("localAPIEndpoint"), out var e) && e is YamlMappingNode endpoint
+            && endpoint.Children.TryGetValue(new YamlScalarNode("advertiseAddress"), out var a) && a is YamlScalarNode { Value.Length: > 0 };
+    });
+
     /// <summary>The API server certificate's extra SANs: 127.0.0.1, the API server domain, the VIP and every master.</summary>
     public static IEnumerable<string> CertSans(IEnumerable<string> masters, string vip) => new[] { "127.0.0.1", ApiServerVip.Domain, vip }.Concat(masters);
 
@@ -27,11 +48,12 @@ internal static class KubeadmConfigPatch
     /// <c>apiserver.cluster.local:6443</c> unless set, and <c>apiServer.certSANs</c> holds the domain, the VIP, 127.0.0.1 and
     /// every master, so workers reach the API servers through the VIP and masters through the domain with valid TLS; the
     /// InitConfiguration's <c>localAPIEndpoint.advertiseAddress</c> is master0's Clusterfile address (<paramref name="masters"/>[0];
-    /// Sealer sets it always, over a base image's placeholder), else kubeadm takes the address of the default route's
+    /// Sealer sets it always, over a base image's placeholder; we keep one the Clusterfile sets), else kubeadm takes the address of the default route's
     /// interface, on another network on a host on several (the API server and etcd would advertise an address the other
     /// masters and the workers may not reach).
     /// </summary>
-    public static string WithApiServerEndpoint(string yaml, IReadOnlyList<string> masters, string vip)
+    /// <param name="keepAdvertiseAddress">the Clusterfile's kubeadm documents set the address (<see cref="SetsAdvertiseAddress"/>): the user's word stands</param>
+    public static string WithApiServerEndpoint(string yaml, IReadOnlyList<string> masters, string vip, bool keepAdvertiseAddress = false)
     {
         var stream = new YamlStream();
         try
@@ -62,7 +84,7 @@ internal static class KubeadmConfigPatch
             endpoint = new YamlMappingNode { { "bindPort", "6443" } };
             init.Children[new YamlScalarNode("localAPIEndpoint")] = endpoint;
         }
-        endpoint.Children[new YamlScalarNode("advertiseAddress")] = new YamlScalarNode(masters[0]);
+        if (!keepAdvertiseAddress) endpoint.Children[new YamlScalarNode("advertiseAddress")] = new YamlScalarNode(masters[0]);
         if (Scalar(cc, "controlPlaneEndpoint") is not { Length: > 0 }) cc.Children[new YamlScalarNode("controlPlaneEndpoint")] = new YamlScalarNode($"{ApiServerVip.Domain}:6443");
         if (!cc.Children.TryGetValue(new YamlScalarNode("apiServer"), out var apiNode) || apiNode is not YamlMappingNode apiServer)
         {

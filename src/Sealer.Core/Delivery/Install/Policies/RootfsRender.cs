@@ -71,7 +71,7 @@ internal static class RootfsRender
         }
         if (only is null && kube && Current(KubeadmConfigPatch.Path) is { } kubeadmYaml)
         {
-            files[KubeadmConfigPatch.Path] = (Encoding.UTF8.GetBytes(KubeadmConfigPatch.WithApiServerEndpoint(kubeadmYaml, masters, vip)), ModeOf(KubeadmConfigPatch.Path));
+            files[KubeadmConfigPatch.Path] = (Encoding.UTF8.GetBytes(KubeadmConfigPatch.WithApiServerEndpoint(kubeadmYaml, masters, vip, KubeadmConfigPatch.SetsAdvertiseAddress(doc.KubeadmDocuments))), ModeOf(KubeadmConfigPatch.Path));
         }
         foreach (var a in appFiles)
         {
