@@ -125,4 +125,62 @@ public sealed class FailureInjectionTests(TestHosts hosts, Xunit.Abstractions.IT
             }
         }
     }
+    /// <summary>
+    /// A firewall between a worker and the registry (iptables in the worker's namespace rejects port 5000 to master0): the
+    /// run stops at registry-config naming the host, the registry and the port to open, before writing anything there; once
+    /// it is open a re-run completes. With two registry hosts and one of them cut off, the run goes on with a warning.
+    /// </summary>
+    [Fact]
+    public async Task A_firewall_between_a_worker_and_the_registry_stops_the_run_there_and_one_of_two_registries_is_a_warning()
+    {
+        Lab.Wipe("/var/lib/sealer", "/etc/containerd", "/etc/kubernetes", "/etc/systemd/system", "/tmp");
+        var image = FixtureImage.Build(Path.Combine(Work, "image"), appLayerBytes: 1024);
+        const string Block = "iptables -I OUTPUT -p tcp -d 10.200.0.11 --dport 5000 -j REJECT";
+        const string Unblock = "while iptables -D OUTPUT -p tcp -d 10.200.0.11 --dport 5000 -j REJECT 2>/dev/null; do :; done";
+        try
+        {
+            await AsRootAsync(1, Block);
+            string text = ClusterfileText("10.200.0.12, 10.200.0.13");
+            var ex = await Assert.ThrowsAsync<SealerException>(() => new ClusterInstaller(ClusterfileReader.Parse(text, "Clusterfile"), Options(image.Dir), text).RunAsync());
+            Assert.Equal(ErrorCodes.RunStepFailed, ex.Code);
+            Assert.Contains($"Step 'registry-config' on 10.200.0.12 failed ({ErrorCodes.RegistryUnreachableFromHost}): 10.200.0.12 cannot connect to the cluster's registry at 10.200.0.11:5000: " +
+                "nothing answered within 5 s, so no image could be pulled there. Open 5000/tcp on the registry hosts to the cluster's hosts (firewalld: firewall-cmd --permanent --add-port=5000/tcp", ex.Message, StringComparison.Ordinal);
+            Assert.DoesNotContain("10.200.0.13", ex.Message, StringComparison.Ordinal);
+            Assert.False(Directory.Exists(Lab.Hosts[1].OnHost("/etc/containerd/certs.d/_default")));
+            Assert.True(File.Exists(Lab.Hosts[2].OnHost("/etc/containerd/certs.d/_default/hosts.toml")));
+
+            await AsRootAsync(1, Unblock);
+            var rerun = await new ClusterInstaller(ClusterfileReader.Parse(text, "Clusterfile"), Options(image.Dir), text).RunAsync();
+            Assert.Contains("10.200.0.12:registry-config", rerun.StepsRun);
+            Assert.DoesNotContain("10.200.0.13:registry-config", rerun.StepsRun);
+            Assert.True(File.Exists(Lab.Hosts[1].OnHost("/etc/containerd/certs.d/_default/hosts.toml")));
+            await new ClusterInstaller(ClusterfileReader.Parse(text, "Clusterfile"), Options(image.Dir), text).DeleteAsync();
+
+            // two registry hosts (masters, ha): the worker reaching one of them pulls from that one, and is told of the other
+            Lab.Wipe("/var/lib/sealer", "/etc/containerd", "/etc/kubernetes", "/etc/systemd/system", "/tmp");
+            await AsRootAsync(2, Block);
+            string two = FixtureClusterfile("""
+                  hosts:
+                    - ips: [10.200.0.11, 10.200.0.12]
+                      roles: [master]
+                    - ips: [10.200.0.13]
+                      roles: [node]
+                """);
+            var status = new List<string>();
+            var run = await new ClusterInstaller(ClusterfileReader.Parse(two, "Clusterfile"), Options(image.Dir) with { Status = l => { lock (status) status.Add(l); } }, two).RunAsync();
+            Assert.Contains("10.200.0.13:registry-config", run.StepsRun);
+            lock (status) Assert.Contains(status, l => l.Contains($"{ErrorCodes.RegistryUnreachableFromHost}: 10.200.0.13 cannot connect to 10.200.0.11:5000: its pulls go to the other registry hosts", StringComparison.Ordinal));
+            // check says so too, and that the others connect to both
+            var check = await new ClusterInstaller(ClusterfileReader.Parse(two, "Clusterfile"), Options(image.Dir), two).CheckAsync();
+            var cut = Assert.Single(check.Problems, p => p.Check == "registry");
+            Assert.Equal("10.200.0.13: [registry] cannot connect to 10.200.0.11:5000 (nothing answered within 5 s): its pulls go to the other registry hosts. Is the registry running there, and port 5000/tcp open to this host (a firewall)?", cut.ToString());
+            Assert.Contains("10.200.0.12: connects to 10.200.0.11:5000, 10.200.0.12:5000", check.Ok);
+            await new ClusterInstaller(ClusterfileReader.Parse(two, "Clusterfile"), Options(image.Dir), two).DeleteAsync();
+        }
+        finally
+        {
+            await AsRootAsync(1, Unblock);
+            await AsRootAsync(2, Unblock);
+        }
+    }
 }

@@ -378,18 +378,41 @@ public class RunFlowTests(TestHosts hosts, Xunit.Abstractions.ITestOutputHelper 
     /// Harbor, a fresh distribution with basic auth (this machine pushes to it; the hosts would pull from it), as the
     /// Clusterfile's externalRegistry, with <paramref name="more"/> fields. Returns pause's manifest digest too.
     /// </summary>
+    /// <summary>The test hosts' bridge: a site registry there is one the hosts reach (this machine reaches it too).</summary>
+    private const string Bridge = "10.200.0.1";
+
+    /// <summary>The site registry's server certificate and key (HTTPS, as a site's Harbor; for the bridge's address).</summary>
+    private (string Certificate, string Key) SiteTls()
+    {
+        var certs = Sealer.Core.RegistryServer.CertificateGenerator.Generate(Path.Combine(Work, "site-certs"), [Bridge]);
+        return (certs.ServerCertificate, certs.ServerKey);
+    }
+
+    /// <summary>A site registry on the bridge listed as insecure for this machine's pushes while the test runs (its CA is not trusted here).</summary>
+    private static IDisposable Insecure(SiteRegistry site)
+    {
+        string? before = Environment.GetEnvironmentVariable("SEALER_INSECURE_REGISTRIES");
+        Environment.SetEnvironmentVariable("SEALER_INSECURE_REGISTRIES", before is { Length: > 0 } ? before + "," + site.Address : site.Address);
+        return new Restore(() => Environment.SetEnvironmentVariable("SEALER_INSECURE_REGISTRIES", before));
+    }
+
+    private sealed class Restore(Action undo) : IDisposable
+    {
+        public void Dispose() => undo();
+    }
+
     private (FixtureImage Image, SiteRegistry Site, ClusterfileDocument Doc, string PauseManifest) WithExternalRegistry(string more = "")
     {
         Lab.Wipe("/var/lib/sealer", "/etc/containerd", "/etc/kubernetes", "/tmp");
         var (tree, pauseManifest) = SealerTree();
         var image = FixtureImage.Build(Path.Combine(Work, "image"), appLayerBytes: 1024, extraRootfs: tree);
-        var site = SiteRegistry.Start(Path.Combine(Work, "site-registry"));
+        var site = SiteRegistry.Start(Path.Combine(Work, "site-registry"), host: Bridge, tls: SiteTls());
         var doc = ClusterfileReader.Parse(Clusterfile($$"""
               hosts:
                 - ips: [10.200.0.14]
                   roles: [master]
               registry:
-                externalRegistry: {domain: 127.0.0.1, port: {{site.Address.Split(':')[1]}}, username: {{site.User}}, password: {{site.Password}}{{more}}}
+                externalRegistry: {domain: 10.200.0.1, port: {{site.Address.Split(':')[1]}}, username: {{site.User}}, password: {{site.Password}}{{more}}}
             """));
         return (image, site, doc, pauseManifest);
     }
@@ -399,6 +422,7 @@ public class RunFlowTests(TestHosts hosts, Xunit.Abstractions.ITestOutputHelper 
     {
         var (image, site, doc, pauseManifest) = WithExternalRegistry(", prefix: sealer/site");
         using var _ = site;
+        using var __ = Insecure(site);
         string port = site.Address.Split(':')[1];
 
         var result = await new ClusterInstaller(doc, Options(image.Dir)).RunAsync();
@@ -408,15 +432,15 @@ public class RunFlowTests(TestHosts hosts, Xunit.Abstractions.ITestOutputHelper 
         Assert.Equal(pauseManifest, site.Inspect("sealer/site/pause:3.9")?.Digest); // without a domain: under the prefix itself
         Assert.Null(site.Inspect("library/demo:1.0"));
         var toml = File.ReadAllText(Lab.Hosts[3].OnHost("/etc/containerd/certs.d/docker.io/hosts.toml"));
-        Assert.Contains($"[host.\"https://127.0.0.1:{port}/v2/sealer/site/docker.io\"]\n  capabilities = [\"pull\", \"resolve\"]\n  override_path = true\n", toml, StringComparison.Ordinal);
-        Assert.Contains($"[host.\"https://127.0.0.1:{port}/v2/sealer/site\"]", toml, StringComparison.Ordinal);
-        Assert.Contains($"[host.\"https://127.0.0.1:{port}/v2/sealer/site/docker.io\".header]", toml, StringComparison.Ordinal);
+        Assert.Contains($"[host.\"https://10.200.0.1:{port}/v2/sealer/site/docker.io\"]\n  capabilities = [\"pull\", \"resolve\"]\n  override_path = true\n", toml, StringComparison.Ordinal);
+        Assert.Contains($"[host.\"https://10.200.0.1:{port}/v2/sealer/site\"]", toml, StringComparison.Ordinal);
+        Assert.Contains($"[host.\"https://10.200.0.1:{port}/v2/sealer/site/docker.io\".header]", toml, StringComparison.Ordinal);
         var fallback = File.ReadAllText(Lab.Hosts[3].OnHost("/etc/containerd/certs.d/_default/hosts.toml"));
-        Assert.Contains($"[host.\"https://127.0.0.1:{port}/v2/sealer/site\"]", fallback, StringComparison.Ordinal);
+        Assert.Contains($"[host.\"https://10.200.0.1:{port}/v2/sealer/site\"]", fallback, StringComparison.Ordinal);
         Assert.DoesNotContain("/docker.io\"", fallback, StringComparison.Ordinal);
 
         var check = await new ClusterInstaller(doc, Options(image.Dir)).CheckAsync();
-        Assert.Contains($"external registry 127.0.0.1:{port}/sealer/site: serves the 2 app image(s)", check.Ok);
+        Assert.Contains($"external registry 10.200.0.1:{port}/sealer/site: serves the 2 app image(s)", check.Ok);
         Assert.Contains("10.200.0.14:registry-config", (await new ClusterInstaller(doc, Options(image.Dir)).RunAsync()).StepsSkipped);
 
         // the prefix dropped from the Clusterfile: a re-run pushes to the root paths and rewrites hosts.toml to match
@@ -425,14 +449,14 @@ public class RunFlowTests(TestHosts hosts, Xunit.Abstractions.ITestOutputHelper 
                 - ips: [10.200.0.14]
                   roles: [master]
               registry:
-                externalRegistry: {domain: 127.0.0.1, port: {{port}}, username: {{site.User}}, password: {{site.Password}}}
+                externalRegistry: {domain: 10.200.0.1, port: {{port}}, username: {{site.User}}, password: {{site.Password}}}
             """));
         var again = await new ClusterInstaller(rootPaths, Options(image.Dir)).RunAsync();
         Assert.Contains("mirror-images", again.StepsRun);
         Assert.Contains("10.200.0.14:registry-config", again.StepsRun);
         Assert.Equal(image.AppManifestDigest, site.Inspect("library/demo:1.0")?.Digest);
         toml = File.ReadAllText(Lab.Hosts[3].OnHost("/etc/containerd/certs.d/docker.io/hosts.toml"));
-        Assert.Contains($"[host.\"https://127.0.0.1:{port}\"]", toml, StringComparison.Ordinal);
+        Assert.Contains($"[host.\"https://10.200.0.1:{port}\"]", toml, StringComparison.Ordinal);
         Assert.DoesNotContain("override_path", toml, StringComparison.Ordinal);
         await new ClusterInstaller(rootPaths, Options(image.Dir)).DeleteAsync();
     }
@@ -445,6 +469,7 @@ public class RunFlowTests(TestHosts hosts, Xunit.Abstractions.ITestOutputHelper 
         const string Tree = "registry/docker/registry/v2/";
         var (image, site, doc, pauseManifest) = WithExternalRegistry();
         using var _ = site;
+        using var __ = Insecure(site);
         string port = site.Address.Split(':')[1];
         var lines = new List<string>();
         var result = await new ClusterInstaller(doc, Options(image.Dir) with { Status = l => { lock (lines) lines.Add(l); } }).RunAsync();
@@ -454,18 +479,18 @@ public class RunFlowTests(TestHosts hosts, Xunit.Abstractions.ITestOutputHelper 
         // the app image is in the external registry under its own path, before Kubernetes starts
         Assert.Equal(image.AppManifestDigest, site.Inspect("library/demo:1.0")?.Digest);
         Assert.Equal(pauseManifest, site.Inspect("pause:3.9")?.Digest); // the path as the tree has it (containerd asks /v2/pause for sea.hub:5000/pause)
-        Assert.Contains(lines, l => l.StartsWith("mirror-images", StringComparison.Ordinal) && l.Contains($"2 app image(s) to 127.0.0.1:{port} (1 of them from the rootfs's Sealer-format {Tree}", StringComparison.Ordinal));
-        Assert.Contains(lines, l => l.StartsWith("mirror-images", StringComparison.Ordinal) && l.Contains($"2 app image(s) in 127.0.0.1:{port}: 4 blob(s) uploaded", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.StartsWith("mirror-images", StringComparison.Ordinal) && l.Contains($"2 app image(s) to 10.200.0.1:{port} (1 of them from the rootfs's Sealer-format {Tree}", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.StartsWith("mirror-images", StringComparison.Ordinal) && l.Contains($"2 app image(s) in 10.200.0.1:{port}: 4 blob(s) uploaded", StringComparison.Ordinal));
         int mirrored = lines.FindIndex(l => l.StartsWith("mirror-images", StringComparison.Ordinal)), kube = lines.FindIndex(l => l.StartsWith("init-kube", StringComparison.Ordinal));
         Assert.True(mirrored >= 0 && kube > mirrored, string.Join('\n', lines));
         Assert.DoesNotContain(lines, l => l.Contains(site.Password, StringComparison.Ordinal));
-        Assert.Contains(lines, l => l.StartsWith("mirror-images", StringComparison.Ordinal) && l.Contains($"SEA4026: 1 image(s) in Sealer's registry format are not pushed into 127.0.0.1:{port}: broken:1: its manifest sha256:{new string('0', 64)} is not in the tree", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.StartsWith("mirror-images", StringComparison.Ordinal) && l.Contains($"SEA4026: 1 image(s) in Sealer's registry format are not pushed into 10.200.0.1:{port}: broken:1: its manifest sha256:{new string('0', 64)} is not in the tree", StringComparison.Ordinal));
         var toml = File.ReadAllText(Lab.Hosts[3].OnHost("/etc/containerd/certs.d/docker.io/hosts.toml"));
-        Assert.Contains($"[host.\"https://127.0.0.1:{port}\"]", toml, StringComparison.Ordinal);
+        Assert.Contains($"[host.\"https://10.200.0.1:{port}\"]", toml, StringComparison.Ordinal);
         // containerd logs in with the Clusterfile's credentials: an Authorization header, in files only root reads
         Assert.Contains($"Authorization = [\"Basic {Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes($"{site.User}:{site.Password}"))}\"]", toml, StringComparison.Ordinal);
         if (!OperatingSystem.IsWindows()) Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(Lab.Hosts[3].OnHost("/etc/containerd/certs.d/docker.io/hosts.toml")));
-        Assert.Contains($"registry=127.0.0.1:{port}", Evidence(3), StringComparison.Ordinal); // RegistryURL names the external registry
+        Assert.Contains($"registry=10.200.0.1:{port}", Evidence(3), StringComparison.Ordinal); // RegistryURL names the external registry
         Assert.DoesNotContain("sea.hub", File.ReadAllText(Lab.Hosts[3].OnHost("/etc/hosts")), StringComparison.Ordinal);
 
         // a re-run with the same image pushes nothing again
@@ -474,7 +499,7 @@ public class RunFlowTests(TestHosts hosts, Xunit.Abstractions.ITestOutputHelper 
 
         // sealer check asks the external registry for every app image; a registry that lost them is a problem
         var check = await new ClusterInstaller(doc, Options(image.Dir)).CheckAsync();
-        Assert.Contains($"external registry 127.0.0.1:{port}: serves the 2 app image(s)", check.Ok);
+        Assert.Contains($"external registry 10.200.0.1:{port}: serves the 2 app image(s)", check.Ok);
         // an upgrade to an image with another app image pushes that one before anything else changes
         var next = FixtureImage.Build(Path.Combine(Work, "image-next"), appLayerBytes: 2048, appImage: "docker.io/library/demo:2.0");
         var upgraded = await new ClusterInstaller(doc, Options(next.Dir)).RunAsync();
@@ -482,14 +507,15 @@ public class RunFlowTests(TestHosts hosts, Xunit.Abstractions.ITestOutputHelper 
         Assert.Equal(next.AppManifestDigest, site.Inspect("library/demo:2.0")?.Digest);
         Assert.Equal(image.AppManifestDigest, site.Inspect("library/demo:1.0")?.Digest); // the old one stays for a rollback
 
-        using (var emptied = SiteRegistry.Start(Path.Combine(Work, "emptied-registry")))
+        using (var emptied = SiteRegistry.Start(Path.Combine(Work, "emptied-registry"), host: Bridge, tls: SiteTls()))
+        using (Insecure(emptied))
         {
             var lost = ClusterfileReader.Parse(Clusterfile($$"""
                   hosts:
                     - ips: [10.200.0.14]
                       roles: [master]
                   registry:
-                    externalRegistry: {domain: 127.0.0.1, port: {{emptied.Address.Split(':')[1]}}, username: {{emptied.User}}, password: {{emptied.Password}}}
+                    externalRegistry: {domain: 10.200.0.1, port: {{emptied.Address.Split(':')[1]}}, username: {{emptied.User}}, password: {{emptied.Password}}}
                 """));
             var problem = Assert.Single((await new ClusterInstaller(lost, Options(image.Dir)).CheckAsync()).Problems, p => p.Check == "mirror-images");
             Assert.Contains($"2 of the 2 app image(s) are not served as pushed ({emptied.Address}/library/demo:1.0:", problem.Message, StringComparison.Ordinal);
@@ -500,24 +526,49 @@ public class RunFlowTests(TestHosts hosts, Xunit.Abstractions.ITestOutputHelper 
     }
 
     [Fact]
-    public async Task An_external_registry_this_machine_cannot_reach_stops_the_run_before_kubernetes_and_no_mirror_goes_on()
+    public async Task An_external_registry_the_hosts_or_this_machine_cannot_reach_stops_the_run_before_kubernetes()
     {
         Lab.Wipe("/var/lib/sealer", "/etc/containerd", "/etc/kubernetes", "/tmp");
         var image = FixtureImage.Build(Path.Combine(Work, "image"), appLayerBytes: 1024);
+
+        // 1. nothing answers where the hosts are to pull from: their connect check stops the run before anything is written there
         int closed;
-        using (var l = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0)) { l.Start(); closed = ((System.Net.IPEndPoint)l.LocalEndpoint).Port; }
-        var doc = ClusterfileReader.Parse(Clusterfile($$"""
+        using (var l = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Parse(Bridge), 0)) { l.Start(); closed = ((System.Net.IPEndPoint)l.LocalEndpoint).Port; }
+        var nobody = ClusterfileReader.Parse(Clusterfile($$"""
               hosts:
                 - ips: [10.200.0.14]
                   roles: [master]
               registry:
-                externalRegistry: {domain: 127.0.0.1, port: {{closed}}}
+                externalRegistry: {domain: {{Bridge}}, port: {{closed}}}
             """));
-        var ex = await Assert.ThrowsAsync<SealerException>(() => new ClusterInstaller(doc, Options(image.Dir)).RunAsync());
+        var ex = await Assert.ThrowsAsync<SealerException>(() => new ClusterInstaller(nobody, Options(image.Dir)).RunAsync());
+        Assert.Equal(ErrorCodes.RunStepFailed, ex.Code);
+        Assert.Contains($"Step 'registry-config' on 10.200.0.14 failed ({ErrorCodes.RegistryUnreachableFromHost}): 10.200.0.14 cannot connect to the externalRegistry {Bridge}:{closed} at {Bridge}:{closed}: " +
+            $"nothing answered within 5 s, so no image could be pulled there. Check that a firewall lets 10.200.0.14 through to {closed}/tcp there, and run again.", ex.Message, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(Lab.Hosts[3].OnHost("/etc/containerd/certs.d/_default")));
+        Assert.DoesNotContain("init-kube", Evidence(3), StringComparison.Ordinal);
+        await new ClusterInstaller(nobody, Options(image.Dir)).DeleteAsync();
+
+        // 2. the hosts reach it by a name only they resolve (spec.hostAliases), this machine cannot: the mirror step stops
+        // the run before Kubernetes, naming 'sealer mirror' from a machine that can; with --no-mirror the run completes
+        Lab.Wipe("/var/lib/sealer", "/etc/containerd", "/etc/kubernetes", "/tmp");
+        using var site = SiteRegistry.Start(Path.Combine(Work, "site-registry"), auth: false, host: Bridge);
+        string port = site.Address.Split(':')[1];
+        var doc = ClusterfileReader.Parse(Clusterfile($$"""
+              hosts:
+                - ips: [10.200.0.14]
+                  roles: [master]
+              hostAliases:
+                - ip: {{Bridge}}
+                  hostnames: [harbor.site.test]
+              registry:
+                externalRegistry: {domain: harbor.site.test, port: {{port}}}
+            """));
+        ex = await Assert.ThrowsAsync<SealerException>(() => new ClusterInstaller(doc, Options(image.Dir)).RunAsync());
         Assert.Equal(ErrorCodes.RunStepFailed, ex.Code);
         Assert.Contains("mirror-images", ex.Message, StringComparison.Ordinal);
-        Assert.Contains("cannot reach http://127.0.0.1:", ex.Message, StringComparison.Ordinal);
-        Assert.Contains($"run 'sealer mirror {image.Dir} 127.0.0.1:{closed}' on a machine that can, then run again with --no-mirror", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("harbor.site.test", ex.Message, StringComparison.Ordinal);
+        Assert.Contains($"run 'sealer mirror {image.Dir} harbor.site.test:{port}' on a machine that can, then run again with --no-mirror", ex.Message, StringComparison.Ordinal);
         Assert.DoesNotContain("init-kube", Evidence(3), StringComparison.Ordinal); // stopped before Kubernetes
 
         var lines = new List<string>();

@@ -49,22 +49,48 @@ public class UnpackTests(TestHosts hosts) : HostsTest(hosts, "sealer-unpack-")
         Assert.Contains("app demo launched", Evidence(0), StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// A stand-in for a Sealer base's init-registry.sh, which starts a registry container on the port: something that
+    /// listens there (the hosts connect to it before they are configured to pull from it), its pid kept to stop it.
+    /// </summary>
+    private const string InitRegistrySh = """
+        #!/bin/bash
+        echo "init-registry $1 $2 $3" >> /var/lib/sealer/evidence.log
+        setsid python3 -m http.server --bind 0.0.0.0 --directory "$2" "$1" >/dev/null 2>&1 < /dev/null & echo $! > /tmp/init-registry.pid
+        for i in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/$1) 2>/dev/null && exit 0; sleep 0.1; done
+        echo "nothing listens on $1" >&2; exit 1
+
+        """;
+
+    private async Task StopInitRegistryAsync()
+    {
+        await using var h = await Lab.ConnectAsync("10.200.0.11");
+        await h.RunAsync("if [ -f /tmp/init-registry.pid ]; then kill \"$(cat /tmp/init-registry.pid)\" 2>/dev/null || true; rm -f /tmp/init-registry.pid; fi");
+    }
+
     [Fact]
     public async Task App_image_blobs_are_links_into_the_store_for_the_built_in_registry_and_files_for_an_init_registry_sh()
     {
         var image = FixtureImage.Build(Path.Combine(Work, "image"), appLayerBytes: 64 * 1024,
-            extraRootfs: new Dictionary<string, string> { ["scripts/init-registry.sh"] = "#!/bin/bash\necho \"init-registry $1 $2 $3\" >> /var/lib/sealer/evidence.log\n" });
+            extraRootfs: new Dictionary<string, string> { ["scripts/init-registry.sh"] = InitRegistrySh });
         string text = FixtureClusterfile(OneMaster);
         string Root(string path) => Lab.Hosts[0].OnHost($"{Rootfs}/registry/{path}");
         string blob = image.AppLayerDigest[7..], layer = image.RegistryContentDigests[0][7..];
 
         // no sealer to install and none on the host: the image's init-registry.sh serves, from plain files
         Lab.Wipe("/var/lib/sealer", "/etc/containerd", "/etc/kubernetes", "/tmp", "/usr/local/bin");
-        await new ClusterInstaller(ClusterfileReader.Parse(text, "Clusterfile"), RunOptionsFor(image.Dir) with { SealerBinary = null }).RunAsync();
-        Assert.Contains($"init-registry 5000 {Rootfs}/registry", Evidence(0), StringComparison.Ordinal);
-        Assert.Null(new FileInfo(Root($"blobs/sha256/{blob}")).LinkTarget);
-        Assert.Equal(image.AppLayerDigest, "sha256:" + OciImages.Sha256Hex(File.ReadAllBytes(Root($"blobs/sha256/{blob}"))));
-        Assert.False(Directory.Exists(Root("in-store")));
+        try
+        {
+            await new ClusterInstaller(ClusterfileReader.Parse(text, "Clusterfile"), RunOptionsFor(image.Dir) with { SealerBinary = null }).RunAsync();
+            Assert.Contains($"init-registry 5000 {Rootfs}/registry", Evidence(0), StringComparison.Ordinal);
+            Assert.Null(new FileInfo(Root($"blobs/sha256/{blob}")).LinkTarget);
+            Assert.Equal(image.AppLayerDigest, "sha256:" + OciImages.Sha256Hex(File.ReadAllBytes(Root($"blobs/sha256/{blob}"))));
+            Assert.False(Directory.Exists(Root("in-store")));
+        }
+        finally
+        {
+            await StopInitRegistryAsync();
+        }
 
         // the built-in registry (sealer installed): a link to the store's layer file, no second copy; it serves the blob
         Lab.Wipe("/var/lib/sealer", "/etc/containerd", "/etc/kubernetes", "/tmp", "/usr/local/bin");

@@ -94,4 +94,7 @@ public static partial class ErrorCodes
 
     /// <summary>A warning: a worker has no route to the API servers' VIP and none of its interfaces holds its Clusterfile address to route the VIP from (an address translated on the way, a host behind NAT): kubeadm join and kubelet cannot reach the API servers through kube-lvscare. Give the host a route to the VIP (a default route will do) or list it under the address it holds.</summary>
     public const string VipUnroutable = "SEA4030";
+
+    /// <summary>A host cannot connect to any registry it is to pull from (the registry hosts on the registry port, or the externalRegistry): a firewall between the hosts, most often, or a name the host cannot resolve. The message names the host, the endpoints and the port to open; nothing was written on that host. When only some registry hosts do not answer, the same code is a warning (pulls go to the others).</summary>
+    public const string RegistryUnreachableFromHost = "SEA4031";
 }

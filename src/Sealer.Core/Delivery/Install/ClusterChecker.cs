@@ -37,6 +37,8 @@ internal sealed class ClusterChecker(InstallContext ctx)
             var registryIps = ctx.RegistryIps;
             var port = ctx.Cluster.Registry.Local.Port;
             string links = UnpackStep.LinkDirectory(ctx.Rootfs);
+            // what every host pulls from: the registry hosts, or the externalRegistry
+            IReadOnlyList<string> pullFrom = ctx.Cluster.Registry.External is { } ext ? [ext.Url] : registryIps.Select(ip => $"{ip}:{port}").ToList();
             await Task.WhenAll(nodes.Select(async n =>
             {
                 bool docker = ctx.IsDocker(n);
@@ -49,6 +51,7 @@ internal sealed class ClusterChecker(InstallContext ctx)
                     if [ -d {{Q(links)}} ]; then n=0; for f in {{Q(links)}}/*; do [ -L "$f" ] || continue; n=$((n+1)); [ -e "$f" ] || echo "lost-link=${f##*/}"; done; echo "links=$n"; fi
                     [ -f {{ApiServerVip.LvscareManifest}} ] && awk '/- --rs$/ { getline; sub(/^ *- /, ""); print "lvs-rs=" $0 }' {{ApiServerVip.LvscareManifest}}
                     awk '$2 == "{{ApiServerVip.Domain}}" { print "apiserver=" $1 }' /etc/hosts
+                    {{RegistryConfigStep.ConnectScript(pullFrom)}}
                     if command -v ip >/dev/null 2>&1; then
                       ip -o addr show to {{n.Ip}} 2>/dev/null | grep -q . && echo own-ip
                       echo "vip-src=$(ip route get {{ctx.Vip}} 2>/dev/null | sed -n 's/.* src \([^ ]*\).*/\1/p')"
@@ -65,6 +68,12 @@ internal sealed class ClusterChecker(InstallContext ctx)
                     if (image is null) problems.Add(new PreflightProblem(n.Ip, "rootfs", $"no rootfs under {ctx.Rootfs}: run 'sealer run' again."));
                     else if (!ctx.State.ManifestDigests.ContainsValue(image)) problems.Add(new PreflightProblem(n.Ip, "rootfs", $"the rootfs is from {image}, not the recorded image."));
                     else ok.Add($"{n.Ip}: rootfs {image[..19]}");
+                    if (pullFrom.Count > 0 && RegistryConfigStep.Unanswered(pullFrom, r.Stdout) is { Count: > 0 } dead)
+                    {
+                        problems.Add(new PreflightProblem(n.Ip, "registry", $"cannot connect to {string.Join(", ", dead)} (nothing answered within 5 s){(dead.Count < pullFrom.Count ? ": its pulls go to the other registry hosts" : ": no image can be pulled here")}. " +
+                            (ctx.Cluster.Registry.External is null ? $"Is the registry running there, and port {port}/tcp open to this host (a firewall)?" : "Does this host resolve its name, and let it through a firewall?")));
+                    }
+                    else if (pullFrom.Count > 0) ok.Add($"{n.Ip}: connects to {string.Join(", ", pullFrom)}");
                     if (lines.Contains("certs=ok")) ok.Add($"{n.Ip}: {(docker ? "Docker" : "containerd")} hosts.toml");
                     else problems.Add(new PreflightProblem(n.Ip, "registry-config", $"no {defaultToml}: run 'sealer run' again."));
                     if (registryIps.Contains(n.Ip))

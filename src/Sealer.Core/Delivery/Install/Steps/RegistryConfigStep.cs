@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text;
 using Microsoft.Extensions.Logging;
 using Sealer.Core.Delivery.Install.Policies;
@@ -19,7 +20,7 @@ internal sealed class RegistryConfigStep : HostStep
 
     public override string Name => StepName;
 
-    public override string Does => "containerd certs.d/<domain>/hosts.toml for every image domain and _default, the CA in /etc/sealer/registry, config_path in config.toml; Docker: mirrors merged into daemon.json, the registry's login (with credentials) merged into kubelet's and root's Docker config.json, and the same hosts.toml files in /etc/docker/certs.d (read with the containerd image store; SEA4028 names the domains the classic store leaves unmirrored; SEA4029 refuses an externalRegistry prefix that store cannot take)";
+    public override string Does => "first each host connects to the registries it is to pull from (none answering: SEA4031, nothing written there); then containerd certs.d/<domain>/hosts.toml for every image domain and _default, the CA in /etc/sealer/registry, config_path in config.toml; Docker: mirrors merged into daemon.json, the registry's login (with credentials) merged into kubelet's and root's Docker config.json, and the same hosts.toml files in /etc/docker/certs.d (read with the containerd image store; SEA4028 names the domains the classic store leaves unmirrored; SEA4029 refuses an externalRegistry prefix that store cannot take)";
 
     public override string Reads => "the image domains of registry/index.json, the registry hosts (or externalRegistry), the CA, the container runtime, the host's daemon.json and Docker config.json files";
 
@@ -90,6 +91,7 @@ internal sealed class RegistryConfigStep : HostStep
             }
             // every domain is mirrored from the external registry (it holds the images under their original paths, or
             // under PREFIX/DOMAIN/ with a prefix); no local registry, so its name is no image domain here
+            await CheckReachableAsync(ctx, n, [external.Url], $"the externalRegistry {external.Url}", cancellationToken).ConfigureAwait(false);
             credentials = Credentials(external.Username, external.Password);
             config = RegistryRuntimeConfig.Generate(domains.Where(d => d != local.Domain), [new RegistryEndpoint(external.Url, Tls: true)],
                 new RuntimeConfigOptions { Docker = docker, BasicAuth = credentials, PathPrefix = external.Prefix });
@@ -101,6 +103,7 @@ internal sealed class RegistryConfigStep : HostStep
         {
             var endpoints = LocalEndpoints(ctx, n.Ip);
             if (endpoints.Count == 0) return;
+            await CheckReachableAsync(ctx, n, endpoints.Select(e => e.Host).ToList(), "the cluster's registry", cancellationToken).ConfigureAwait(false);
             if (ctx.Tls && ctx.CaPem is null)
             {
                 string caFile = Path.Combine(ctx.LocalCertDir, CertificateGenerator.CaCertificateFile);
@@ -154,6 +157,61 @@ internal sealed class RegistryConfigStep : HostStep
             await n.Ssh.RunAsync(ReloadDocker, ctx.Cmd(n, StepName, "reload docker"), cancellationToken).ConfigureAwait(false);
         }
         if (store == DockerImageStore.Classic) WarnOfClassicStore(ctx, n, unmirrored.ToList(), daemonJson && credentials is not null ? caveat : null);
+    }
+
+    /// <summary>
+    /// The host connects (TCP, 5 s, all at once) to the registry endpoints it is to pull from, before anything is written
+    /// there: none answering stops the step with SEA4031 (a firewall between the hosts, most often: kubeadm's and kubelet's
+    /// pulls would otherwise fail much later, or go to the internet); some not answering is a warning (pulls go to the others).
+    /// </summary>
+    private static async Task CheckReachableAsync(InstallContext ctx, InstallHost n, IReadOnlyList<string> endpoints, string what, CancellationToken cancellationToken)
+    {
+        var r = await n.Ssh.RunAsync(ConnectScript(endpoints), new CommandOptions { Description = $"{StepName}: connect to {what}" }, cancellationToken).ConfigureAwait(false);
+        var dead = Unanswered(endpoints, r.Stdout).Select(SplitEndpoint).ToList();
+        if (dead.Count == 0) return;
+        var ports = dead.Select(d => d.Port).Distinct(StringComparer.Ordinal).Select(p => p + "/tcp").ToList();
+        string list = string.Join(", ", dead.Select(d => d.Endpoint));
+        string open = ctx.Cluster.Registry.External is null
+            ? $"Open {string.Join(", ", ports)} on the registry hosts to the cluster's hosts (firewalld: firewall-cmd --permanent --add-port={dead[0].Port}/tcp && firewall-cmd --reload; ufw: ufw allow {dead[0].Port}/tcp)"
+            : System.Net.IPAddress.TryParse(dead[0].Host, out _)
+                ? $"Check that a firewall lets {n.Ip} through to {string.Join(", ", ports)} there"
+                : $"Check that {n.Ip} resolves {dead[0].Host} (DNS, or spec.hostAliases) and that a firewall lets it through to {string.Join(", ", ports)}";
+        if (dead.Count < endpoints.Count)
+        {
+            ctx.Options.Logger.LogWarning("{Code}: {Host} cannot connect to {Endpoints} of {What} (nothing answered within 5 s): its pulls go to the others. {Open}.",
+                ErrorCodes.RegistryUnreachableFromHost, n.Ip, list, what, open);
+            ctx.Status($"{StepName,-16} {ErrorCodes.RegistryUnreachableFromHost}: {n.Ip} cannot connect to {list}: its pulls go to the other registry hosts");
+            return;
+        }
+        throw new SealerException(ErrorCodes.RegistryUnreachableFromHost,
+            $"{n.Ip} cannot connect to {what} at {list}: nothing answered within 5 s, so no image could be pulled there. {open}, and run again.");
+    }
+
+    /// <summary><c>HOST:PORT</c>, <c>[IPv6]:PORT</c> or <c>HOST</c> (443) as the host and port to connect to.</summary>
+    internal static (string Endpoint, string Host, string Port) SplitEndpoint(string endpoint)
+    {
+        int colon = endpoint.LastIndexOf(':');
+        bool port = colon > 0 && endpoint.IndexOf(']', StringComparison.Ordinal) < colon && (endpoint.StartsWith('[') || endpoint.IndexOf(':', StringComparison.Ordinal) == colon);
+        return (endpoint, (port ? endpoint[..colon] : endpoint).Trim('[', ']'), port ? endpoint[(colon + 1)..] : "443");
+    }
+
+    /// <summary>Shell connecting to every endpoint at once (TCP, 5 s each) and printing <c>reach I ok</c> for each that answered.</summary>
+    internal static string ConnectScript(IReadOnlyList<string> endpoints)
+    {
+        var script = new StringBuilder();
+        for (int i = 0; i < endpoints.Count; i++)
+        {
+            var (_, host, port) = SplitEndpoint(endpoints[i]);
+            script.Append(CultureInfo.InvariantCulture, $"( if timeout 5 bash -c {SshHost.ShellQuote($"exec 3<>/dev/tcp/{host}/{port}")} 2>/dev/null; then echo 'reach {i} ok'; fi ) &\n");
+        }
+        return script.Append("wait\n").ToString();
+    }
+
+    /// <summary>The endpoints <see cref="ConnectScript"/> printed no answer for.</summary>
+    internal static List<string> Unanswered(IReadOnlyList<string> endpoints, string stdout)
+    {
+        var lines = stdout.Split('\n', StringSplitOptions.TrimEntries).ToHashSet(StringComparer.Ordinal);
+        return endpoints.Where((_, i) => !lines.Contains($"reach {i} ok")).ToList();
     }
 
     /// <summary>Docker Engine rereads daemon.json's registry-mirrors on a reload (SIGHUP), where systemd runs it.</summary>
