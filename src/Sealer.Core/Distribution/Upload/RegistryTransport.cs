@@ -1,3 +1,4 @@
+using Sealer.Core.Diagnostics;
 using Sealer.Core.Distribution.Auth;
 
 namespace Sealer.Core.Distribution.Upload;
@@ -56,7 +57,8 @@ public sealed class RegistryTransport : IDisposable
     /// <summary>Host and port, as in image references (<c>registry.example.com</c>, <c>127.0.0.1:5000</c>).</summary>
     public string Registry { get; }
 
-    public RegistryEndpoint Endpoint { get; }
+    /// <summary>Where requests go; for an insecure registry given without a scheme, plain HTTP once HTTPS failed there (<see cref="SendAsync"/>).</summary>
+    public RegistryEndpoint Endpoint { get; private set; }
 
     public RegistryClient Client => _client;
 
@@ -68,8 +70,52 @@ public sealed class RegistryTransport : IDisposable
     /// (connection errors, 429, 5xx) are retried by the client; without it (requests carrying part of a blob) one attempt is
     /// made and the caller resumes from the registry's state instead of resending blindly.
     /// </summary>
-    public Task<HttpResponseMessage> SendAsync(Func<HttpRequestMessage> create, string scope, bool retry, CancellationToken cancellationToken = default)
-        => _client.SendAsync(create, Endpoint, scope, Registry, retry ? _client.Options.MaxAttempts : 1, cancellationToken, streaming: true);
+    /// <remarks>
+    /// An insecure registry named without a scheme is tried over HTTPS (its certificate not checked) and, when that meets
+    /// a plain-HTTP server, over HTTP from then on, as pulls do (<c>RegistryClient.WithSchemeAsync</c>) and as Docker does
+    /// for its insecure registries: a site's Harbor without TLS, listed in SEALER_INSECURE_REGISTRIES. Requests made for
+    /// the other scheme (URIs computed before the switch) are sent over the one that works.
+    /// </remarks>
+    public async Task<HttpResponseMessage> SendAsync(Func<HttpRequestMessage> create, string scope, bool retry, CancellationToken cancellationToken = default)
+    {
+        var used = Endpoint;
+        int attempts = retry ? _client.Options.MaxAttempts : 1;
+        if (!used.SchemeGuessed)
+        {
+            return await _client.SendAsync(_switched ? OnSchemeOf(used, create) : create, used, scope, Registry, attempts, cancellationToken, streaming: true).ConfigureAwait(false);
+        }
+        try
+        {
+            return await _client.SendAsync(OnSchemeOf(used, create), used, scope, Registry, attempts, cancellationToken, streaming: true).ConfigureAwait(false);
+        }
+        catch (SealerException ex) when (ex.Code == ErrorCodes.TlsFailure && !used.IsPlainHttp)
+        {
+            var other = used.WithOtherScheme() with { SchemeGuessed = false };
+            lock (_schemeLock)
+            {
+                if (ReferenceEquals(Endpoint, used))
+                {
+                    Endpoint = other;
+                    _switched = true;
+                }
+            }
+            return await _client.SendAsync(OnSchemeOf(other, create), other, scope, Registry, attempts, cancellationToken, streaming: true).ConfigureAwait(false);
+        }
+    }
+
+    private readonly object _schemeLock = new();
+    private volatile bool _switched;
+
+    /// <summary><paramref name="create"/> with a request URI for this registry sent over <paramref name="endpoint"/>'s scheme.</summary>
+    private static Func<HttpRequestMessage> OnSchemeOf(RegistryEndpoint endpoint, Func<HttpRequestMessage> create) => () =>
+    {
+        var req = create();
+        if (req.RequestUri is { IsAbsoluteUri: true } u && u.Authority == endpoint.BaseUri.Authority && u.Scheme != endpoint.BaseUri.Scheme)
+        {
+            req.RequestUri = new UriBuilder(u) { Scheme = endpoint.BaseUri.Scheme, Port = u.Port }.Uri;
+        }
+        return req;
+    };
 
     /// <summary>Explicit credentials for one registry host (e.g. from <c>--password-stdin</c>).</summary>
     public static ICredentialProvider StaticCredentials(string registry, string username, string password)
