@@ -281,6 +281,15 @@ public class VipAndClusterfileTests(TestHosts hosts, Xunit.Abstractions.ITestOut
             await new ClusterInstaller(movedDoc, Options(image.Dir), moved).DeleteAsync();
             Assert.Equal("dev sea-alt src 10.200.0.221", await RouteToVip("10.103.97.9"));
             Assert.False(File.Exists(Lab.Hosts[1].OnHost(Unit)));
+
+            // a VIP the worker holds itself (an lvscare that puts it on a device): nothing to route, nothing written
+            await using (var h = await Lab.ConnectAsync("10.200.0.12"))
+            {
+                await h.RunAsync("ip addr add 10.103.97.2/32 dev sea-alt-peer");
+                var local = await h.RunAsync(Sealer.Core.Delivery.Install.Policies.ApiServerVip.VipRouteScript("fixture", "10.103.97.2", "10.200.0.12"));
+                Assert.DoesNotContain("vip-route", local.Stdout, StringComparison.Ordinal);
+                Assert.False(File.Exists(Lab.Hosts[1].OnHost(Unit)));
+            }
         }
         finally
         {

@@ -54,7 +54,8 @@ internal sealed class ClusterChecker(InstallContext ctx)
                     {{RegistryConfigStep.ConnectScript(pullFrom)}}
                     if command -v ip >/dev/null 2>&1; then
                       ip -o addr show to {{n.Ip}} 2>/dev/null | grep -q . && echo own-ip
-                      echo "vip-src=$(ip route get {{ctx.Vip}} 2>/dev/null | sed -n 's/.* src \([^ ]*\).*/\1/p')"
+                      if ip route get {{ctx.Vip}} 2>/dev/null | grep -q '^local '; then echo "vip-src={{n.Ip}}"
+                      else echo "vip-src=$(ip route get {{ctx.Vip}} 2>/dev/null | sed -n 's/.* src \([^ ]*\).*/\1/p')"; fi
                     fi
                     true
                     """;

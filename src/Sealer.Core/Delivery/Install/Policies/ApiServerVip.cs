@@ -43,6 +43,8 @@ public static class ApiServerVip
           if [ -n "$old" ] && [ "$old" != "$vip" ]; then ip route del "$old" metric 50 2>/dev/null || true; rm -f "$unit"; fi
           dev=$(ip -o addr show to "$ip" 2>/dev/null | awk '{ print $2; exit }')
           src=$(ip route get "$vip" 2>/dev/null | sed -n 's/.* src \([^ ]*\).*/\1/p')
+          # a VIP this host holds itself (an lvscare that puts it on a dummy device): IPVS sees it locally, no route needed
+          if ip route get "$vip" 2>/dev/null | grep -q '^local '; then src=$ip; fi
           if [ -z "$dev" ]; then
             [ -n "$src" ] || echo "vip-route-warning: no route to the VIP $vip, and no interface here has $ip to route it from: kubeadm join and kubelet cannot reach the API servers"
           elif [ "$src" != "$ip" ] || [ -f "$unit" ]; then
