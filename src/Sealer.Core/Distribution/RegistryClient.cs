@@ -390,7 +390,7 @@ public sealed partial class RegistryClient : IDisposable
     /// guessed and meets the other protocol (TLS against plain HTTP, or plain HTTP against TLS), tries the other scheme once
     /// and remembers the one that works.
     /// </summary>
-    private async Task<T> WithSchemeAsync<T>(RegistryEndpoint ep, int attempts, Func<RegistryEndpoint, int, Task<T>> op)
+    internal async Task<T> WithSchemeAsync<T>(RegistryEndpoint ep, int attempts, Func<RegistryEndpoint, int, Task<T>> op)
     {
         if (!ep.SchemeGuessed) return await op(ep, attempts).ConfigureAwait(false);
         if (_schemes.TryGetValue(ep.Authority, out var known)) return await op(ep with { BaseUri = known.BaseUri, SkipTlsVerify = known.SkipTlsVerify }, attempts).ConfigureAwait(false);

@@ -1,4 +1,3 @@
-using Sealer.Core.Diagnostics;
 using Sealer.Core.Distribution.Auth;
 
 namespace Sealer.Core.Distribution.Upload;
@@ -57,8 +56,7 @@ public sealed class RegistryTransport : IDisposable
     /// <summary>Host and port, as in image references (<c>registry.example.com</c>, <c>127.0.0.1:5000</c>).</summary>
     public string Registry { get; }
 
-    /// <summary>Where requests go; for an insecure registry given without a scheme, plain HTTP once HTTPS failed there (<see cref="SendAsync"/>).</summary>
-    public RegistryEndpoint Endpoint { get; private set; }
+    public RegistryEndpoint Endpoint { get; }
 
     public RegistryClient Client => _client;
 
@@ -71,40 +69,15 @@ public sealed class RegistryTransport : IDisposable
     /// made and the caller resumes from the registry's state instead of resending blindly.
     /// </summary>
     /// <remarks>
-    /// An insecure registry named without a scheme is tried over HTTPS (its certificate not checked) and, when that meets
-    /// a plain-HTTP server, over HTTP from then on, as pulls do (<c>RegistryClient.WithSchemeAsync</c>) and as Docker does
-    /// for its insecure registries: a site's Harbor without TLS, listed in SEALER_INSECURE_REGISTRIES. Requests made for
-    /// the other scheme (URIs computed before the switch) are sent over the one that works.
+    /// The scheme is the client's (<c>RegistryClient.WithSchemeAsync</c>, shared with pulls): an insecure registry named
+    /// without a scheme is tried over HTTPS (its certificate not checked) and, when that meets a plain-HTTP server, over
+    /// HTTP from then on, as Docker does for its insecure registries (a site's Harbor without TLS, listed in
+    /// SEALER_INSECURE_REGISTRIES). Requests built for the other scheme (<see cref="Resolve"/> uses the endpoint as
+    /// parsed) are sent over the one that works.
     /// </remarks>
-    public async Task<HttpResponseMessage> SendAsync(Func<HttpRequestMessage> create, string scope, bool retry, CancellationToken cancellationToken = default)
-    {
-        var used = Endpoint;
-        int attempts = retry ? _client.Options.MaxAttempts : 1;
-        if (!used.SchemeGuessed)
-        {
-            return await _client.SendAsync(_switched ? OnSchemeOf(used, create) : create, used, scope, Registry, attempts, cancellationToken, streaming: true).ConfigureAwait(false);
-        }
-        try
-        {
-            return await _client.SendAsync(OnSchemeOf(used, create), used, scope, Registry, attempts, cancellationToken, streaming: true).ConfigureAwait(false);
-        }
-        catch (SealerException ex) when (ex.Code == ErrorCodes.TlsFailure && !used.IsPlainHttp)
-        {
-            var other = used.WithOtherScheme() with { SchemeGuessed = false };
-            lock (_schemeLock)
-            {
-                if (ReferenceEquals(Endpoint, used))
-                {
-                    Endpoint = other;
-                    _switched = true;
-                }
-            }
-            return await _client.SendAsync(OnSchemeOf(other, create), other, scope, Registry, attempts, cancellationToken, streaming: true).ConfigureAwait(false);
-        }
-    }
-
-    private readonly object _schemeLock = new();
-    private volatile bool _switched;
+    public Task<HttpResponseMessage> SendAsync(Func<HttpRequestMessage> create, string scope, bool retry, CancellationToken cancellationToken = default)
+        => _client.WithSchemeAsync(Endpoint, retry ? _client.Options.MaxAttempts : 1,
+            (ep, attempts) => _client.SendAsync(ep.SchemeGuessed ? OnSchemeOf(ep, create) : create, ep, scope, Registry, attempts, cancellationToken, streaming: true));
 
     /// <summary><paramref name="create"/> with a request URI for this registry sent over <paramref name="endpoint"/>'s scheme.</summary>
     private static Func<HttpRequestMessage> OnSchemeOf(RegistryEndpoint endpoint, Func<HttpRequestMessage> create) => () =>
