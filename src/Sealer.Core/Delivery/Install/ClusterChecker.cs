@@ -37,8 +37,7 @@ internal sealed class ClusterChecker(InstallContext ctx)
             var registryIps = ctx.RegistryIps;
             var port = ctx.Cluster.Registry.Local.Port;
             string links = UnpackStep.LinkDirectory(ctx.Rootfs);
-            // what every host pulls from: the registry hosts, or the externalRegistry
-            IReadOnlyList<string> pullFrom = ctx.Cluster.Registry.External is { } ext ? [ext.Url] : registryIps.Select(ip => $"{ip}:{port}").ToList();
+            var pullFrom = RegistryConfigStep.PullEndpoints(ctx);
             await Task.WhenAll(nodes.Select(async n =>
             {
                 bool docker = ctx.IsDocker(n);
@@ -54,8 +53,7 @@ internal sealed class ClusterChecker(InstallContext ctx)
                     {{RegistryConfigStep.ConnectScript(pullFrom)}}
                     if command -v ip >/dev/null 2>&1; then
                       ip -o addr show to {{n.Ip}} 2>/dev/null | grep -q . && echo own-ip
-                      if ip route get {{ctx.Vip}} 2>/dev/null | grep -q '^local '; then echo "vip-src={{n.Ip}}"
-                      else echo "vip-src=$(ip route get {{ctx.Vip}} 2>/dev/null | sed -n 's/.* src \([^ ]*\).*/\1/p')"; fi
+                      echo "vip-src=$({{ApiServerVip.VipSource(ctx.Vip, n.Ip)}})"
                     fi
                     true
                     """;
@@ -248,7 +246,7 @@ internal sealed class ClusterChecker(InstallContext ctx)
                 };
             }).ToList();
             var external = ctx.Cluster.Registry.External;
-            var endpoints = external is not null ? [external.Url] : registryIps.Select(ip => $"{ip}:{ctx.Cluster.Registry.Local.Port}").Append(ctx.Cluster.Registry.Local.Url).ToList();
+            IReadOnlyList<string> endpoints = external is not null ? RegistryConfigStep.PullEndpoints(ctx) : [.. RegistryConfigStep.PullEndpoints(ctx), ctx.Cluster.Registry.Local.Url];
             try
             {
                 // Docker's classic store sends a mirror no credentials: a local registry with them refuses its docker.io pulls

@@ -221,6 +221,10 @@ internal sealed class RegistryConfigStep : HostStep
     private static List<RegistryEndpoint> LocalEndpoints(InstallContext ctx, string? first) =>
         ctx.RegistryIps.OrderBy(ip => ip == first ? 0 : 1).Select(ip => new RegistryEndpoint($"{ip}:{ctx.Cluster.Registry.Local.Port}", Tls: ctx.Tls)).ToList();
 
+    /// <summary>What the hosts pull from, as <c>HOST:PORT</c>: the registry hosts (<paramref name="first"/>'s own first), or the externalRegistry.</summary>
+    internal static IReadOnlyList<string> PullEndpoints(InstallContext ctx, string? first = null) =>
+        ctx.Cluster.Registry.External is { } external ? [external.Url] : LocalEndpoints(ctx, first).Select(e => e.Host).ToList();
+
     /// <summary>Where a Docker host keeps the daemon.json fragment the step merged last (beside the cluster's files), so that the next run and <c>sealer delete</c> take out exactly that.</summary>
     internal static string MirrorsRecordOf(InstallContext ctx) => $"{ctx.ClusterDir}/docker-mirrors.json";
 
